@@ -1,0 +1,295 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// maxNodes bounds the nodes one decode visits, so that aliases cannot blow it up.
+const maxNodes = 1_000_000
+
+// Load reads the configuration file at path, applies defaults and validates it. On a problem in
+// the file it returns Errors listing every problem, each naming path and line.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse decodes a configuration from data, applies defaults and validates it. source names the
+// data in messages and becomes Config.Source. On a problem it returns Errors listing every one.
+func Parse(source string, data []byte) (*Config, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, Errors{syntaxError(source, err)}
+	}
+	d := &decoder{source: source, lines: map[string]int{}, bad: map[string]bool{}}
+	cfg := &Config{Source: source}
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
+		root = root.Content[0]
+	}
+	if root.Kind != 0 && root.Kind != yaml.DocumentNode {
+		d.decode(root, "", reflect.ValueOf(cfg).Elem())
+	}
+	cfg.lines = d.lines
+	cfg.ApplyDefaults()
+
+	errs := d.errs
+	if err := cfg.Validate(); err != nil {
+		for _, fe := range err.(Errors) {
+			if !d.isBad(fe.Path) {
+				errs = append(errs, fe)
+			}
+		}
+	}
+	if len(errs) > 0 {
+		errs.sortByLine()
+		return nil, errs
+	}
+	return cfg, nil
+}
+
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// syntaxError turns a YAML parser error into a FieldError, keeping its line.
+func syntaxError(source string, err error) *FieldError {
+	msg := err.Error()
+	fe := &FieldError{Source: source}
+	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		fe.Line, _ = strconv.Atoi(m[1])
+		msg = m[2]
+	}
+	fe.Msg = "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")
+	return fe
+}
+
+// decoder walks a yaml.Node tree into Go values by their yaml tags, collecting every problem.
+type decoder struct {
+	source string
+	errs   Errors
+	// lines records the line of every key path met.
+	lines map[string]int
+	// bad holds the paths whose value could not be decoded; validation problems at or below
+	// them are noise and are dropped.
+	bad   map[string]bool
+	nodes int
+}
+
+var durationType = reflect.TypeOf(time.Duration(0))
+
+func (d *decoder) fail(n *yaml.Node, path, value, format string, args ...any) {
+	d.errs = append(d.errs, &FieldError{
+		Source: d.source, Line: n.Line, Path: path, Value: value, Msg: fmt.Sprintf(format, args...),
+	})
+}
+
+// typeError records a value of the wrong type and marks its path as bad.
+func (d *decoder) typeError(n *yaml.Node, path, want string) {
+	d.bad[path] = true
+	d.fail(d.at(n, path), path, scalarValue(n), "expected %s, got %s", want, describe(n))
+}
+
+// at returns a node positioned on the line of path's key when one was recorded (a block mapping
+// value starts on the line after its key), else n.
+func (d *decoder) at(n *yaml.Node, path string) *yaml.Node {
+	if l, ok := d.lines[path]; ok {
+		return &yaml.Node{Line: l}
+	}
+	return n
+}
+
+func (d *decoder) isBad(path string) bool {
+	for p := range d.bad {
+		if within(path, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// decode stores n into v (a settable value), reporting problems under path.
+func (d *decoder) decode(n *yaml.Node, path string, v reflect.Value) {
+	d.nodes++
+	if d.nodes > maxNodes {
+		if d.nodes == maxNodes+1 {
+			d.fail(n, path, "", "document too large (too many nodes or aliases)")
+		}
+		return
+	}
+	for n.Kind == yaml.AliasNode {
+		if n.Alias == nil {
+			d.typeError(n, path, "a value")
+			return
+		}
+		n = n.Alias
+	}
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return // an empty value leaves the zero value
+	}
+	if v.Type() == durationType {
+		d.duration(n, path, v)
+		return
+	}
+	switch v.Kind() {
+	case reflect.String:
+		if n.Kind != yaml.ScalarNode {
+			d.typeError(n, path, "a string")
+			return
+		}
+		v.SetString(n.Value)
+	case reflect.Bool:
+		var b bool
+		if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" || n.Decode(&b) != nil {
+			d.typeError(n, path, "true or false")
+			return
+		}
+		v.SetBool(b)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		var i int64
+		if n.Kind != yaml.ScalarNode || n.Tag != "!!int" || n.Decode(&i) != nil || v.OverflowInt(i) {
+			d.typeError(n, path, "an integer")
+			return
+		}
+		v.SetInt(i)
+	case reflect.Slice:
+		d.slice(n, path, v)
+	case reflect.Pointer:
+		if v.Type().Elem().Kind() != reflect.Struct {
+			d.fail(n, path, "", "internal error: unsupported field type %s", v.Type())
+			return
+		}
+		if n.Kind != yaml.MappingNode {
+			d.typeError(n, path, "a mapping")
+			return
+		}
+		p := reflect.New(v.Type().Elem())
+		d.mapping(n, path, p.Elem())
+		v.Set(p)
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			d.typeError(n, path, "a mapping")
+			return
+		}
+		d.mapping(n, path, v)
+	default:
+		d.fail(n, path, "", "internal error: unsupported field type %s", v.Type())
+	}
+}
+
+// duration parses a Go duration string such as "1h" or "15m"; negative durations are refused.
+func (d *decoder) duration(n *yaml.Node, path string, v reflect.Value) {
+	if n.Kind != yaml.ScalarNode || (n.Tag != "!!str" && n.Tag != "!!int") {
+		d.typeError(n, path, `a duration such as "1h" or "15m"`)
+		return
+	}
+	dur, err := time.ParseDuration(n.Value)
+	if err != nil {
+		d.bad[path] = true
+		d.fail(d.at(n, path), path, n.Value, "invalid duration %q (want a Go duration such as \"1h\" or \"15m\")", n.Value)
+		return
+	}
+	if dur < 0 {
+		d.bad[path] = true
+		d.fail(d.at(n, path), path, n.Value, "duration %q must not be negative", n.Value)
+		return
+	}
+	v.SetInt(int64(dur))
+}
+
+func (d *decoder) slice(n *yaml.Node, path string, v reflect.Value) {
+	if n.Kind != yaml.SequenceNode {
+		d.typeError(n, path, "a list")
+		return
+	}
+	out := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+	for i, item := range n.Content {
+		p := joinIndex(path, i)
+		d.lines[p] = item.Line
+		d.decode(item, p, out.Index(i))
+	}
+	v.Set(out)
+}
+
+// mapping decodes a mapping node into the struct v, field by yaml tag.
+func (d *decoder) mapping(n *yaml.Node, path string, v reflect.Value) {
+	fields := yamlFields(v.Type())
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			d.fail(k, path, "", "mapping key must be a string, got %s", describe(k))
+			continue
+		}
+		if k.Tag == "!!merge" {
+			d.fail(k, joinKey(path, k.Value), k.Value, "merge keys (<<) are not supported")
+			continue
+		}
+		p := joinKey(path, k.Value)
+		if first, dup := seen[k.Value]; dup {
+			d.fail(k, p, k.Value, "duplicate key (first at line %d)", first)
+			continue
+		}
+		seen[k.Value] = k.Line
+		idx, ok := fields[k.Value]
+		if !ok {
+			d.fail(k, p, k.Value, "unknown key")
+			continue
+		}
+		d.lines[p] = k.Line
+		d.decode(val, p, v.Field(idx))
+	}
+}
+
+// yamlFields maps the YAML key of each exported, non-skipped field of t to its index.
+func yamlFields(t reflect.Type) map[string]int {
+	out := make(map[string]int, t.NumField())
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		out[name] = i
+	}
+	return out
+}
+
+// scalarValue is the text of a scalar node, or "" for a collection.
+func scalarValue(n *yaml.Node) string {
+	if n.Kind == yaml.ScalarNode {
+		return n.Value
+	}
+	return ""
+}
+
+// describe names what a node holds, for "expected X, got Y" messages.
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		return strconv.Quote(n.Value)
+	case yaml.AliasNode:
+		return "a dangling alias"
+	default:
+		return "an empty document"
+	}
+}

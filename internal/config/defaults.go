@@ -1,0 +1,84 @@
+package config
+
+import (
+	"net/url"
+	"time"
+)
+
+// Default values applied by ApplyDefaults to fields left zero.
+const (
+	DefaultListen             = "127.0.0.1:8080"
+	DefaultKeyBackend         = BackendMemory
+	DefaultAlgorithm          = "RS256"
+	DefaultRotationPeriod     = 720 * time.Hour
+	DefaultPrepublish         = 24 * time.Hour
+	DefaultRetain             = 24 * time.Hour
+	DefaultTokenTTL           = time.Hour
+	DefaultRunTTL             = 3 * time.Hour
+	DefaultReadHeaderTimeout  = 5 * time.Second
+	DefaultReadTimeout        = 30 * time.Second
+	DefaultWriteTimeout       = 30 * time.Second
+	DefaultIdleTimeout        = 120 * time.Second
+	DefaultShutdownTimeout    = 30 * time.Second
+	DefaultIntegrationTimeout = 10 * time.Second
+	DefaultAWSMode            = AWSModeWebIdentity
+	DefaultVaultMount         = "jwt"
+)
+
+// ApplyDefaults fills every zero field that has a default, and adds the root space when no space
+// has the id root (appended last, so the indexes of declared spaces are unchanged). Load and
+// Parse call it; call it yourself on a Config built in code before Validate.
+func (c *Config) ApplyDefaults() {
+	setString(&c.Listen, DefaultListen)
+	setString(&c.Keys.Backend, DefaultKeyBackend)
+	setString(&c.Keys.Algorithm, DefaultAlgorithm)
+	setDuration(&c.Keys.Rotation.Period, DefaultRotationPeriod)
+	setDuration(&c.Keys.Rotation.Prepublish, DefaultPrepublish)
+	setDuration(&c.Keys.Rotation.Retain, DefaultRetain)
+	setDuration(&c.Tokens.TTL, DefaultTokenTTL)
+	if c.Tokens.DefaultAudience == "" {
+		if u, err := url.Parse(c.Issuer); err == nil {
+			c.Tokens.DefaultAudience = u.Host
+		}
+	}
+	setDuration(&c.Runs.TTL, DefaultRunTTL)
+	setDuration(&c.HTTP.ReadHeaderTimeout, DefaultReadHeaderTimeout)
+	setDuration(&c.HTTP.ReadTimeout, DefaultReadTimeout)
+	setDuration(&c.HTTP.WriteTimeout, DefaultWriteTimeout)
+	setDuration(&c.HTTP.IdleTimeout, DefaultIdleTimeout)
+	setDuration(&c.HTTP.ShutdownTimeout, DefaultShutdownTimeout)
+
+	hasRoot := false
+	for _, s := range c.Spaces {
+		if s.ID == RootSpace {
+			hasRoot = true
+			break
+		}
+	}
+	if !hasRoot {
+		c.Spaces = append(c.Spaces, Space{ID: RootSpace})
+	}
+
+	for i := range c.Integrations {
+		in := &c.Integrations[i]
+		setDuration(&in.Timeout, DefaultIntegrationTimeout)
+		if in.AWS != nil {
+			setString(&in.AWS.Mode, DefaultAWSMode)
+		}
+		if in.Vault != nil {
+			setString(&in.Vault.Mount, DefaultVaultMount)
+		}
+	}
+}
+
+func setString(p *string, def string) {
+	if *p == "" {
+		*p = def
+	}
+}
+
+func setDuration(p *time.Duration, def time.Duration) {
+	if *p == 0 {
+		*p = def
+	}
+}

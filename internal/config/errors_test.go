@@ -1,0 +1,335 @@
+package config
+
+import (
+	"errors"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func equal(a, b any) bool { return reflect.DeepEqual(a, b) }
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+const iss = "issuer: https://broker.example.com\n"
+
+// base declares spaces prod (inherits root) and dev (does not), a stack in each, and
+// integrations: aws-root in root, aws-prod and aws-prod2 in prod.
+const base = iss + `spaces:
+  - id: prod
+    parent: root
+    inherit: true
+  - id: dev
+    parent: root
+stacks:
+  - id: vpc-prod
+    space: prod
+  - id: app-dev
+    space: dev
+integrations:
+  - id: aws-root
+    space: root
+    aws: {role_arn: "arn:aws:iam::123456789012:role/root"}
+  - id: aws-prod
+    space: prod
+    aws: {role_arn: "arn:aws:iam::123456789012:role/prod"}
+  - id: aws-prod2
+    space: prod
+    aws: {role_arn: "arn:aws:iam::123456789012:role/prod2"}
+`
+
+// withIntegration is iss plus a root-space integration whose body is given.
+func withIntegration(body string) string {
+	return iss + "integrations:\n  - id: it\n    space: root\n" + body
+}
+
+const roles = "roles:\n  - id: r\n    actions: [run:read]\n"
+
+const sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+
+func TestParseErrors(t *testing.T) {
+	cases := []struct {
+		name string
+		src  string
+		path string
+		// marker is a substring of the offending line; "" means the line is unknown (0).
+		marker string
+		// value must appear in the message, when not empty.
+		value string
+		msg   string
+		// count is the number of problems expected; 0 means 1.
+		count int
+	}{
+		// decoding
+		{"syntax error", iss + "listen: [\n", "", "", "", "invalid YAML", 0},
+		{"unknown top-level key", iss + "issuerr: x\n", "issuerr", "issuerr", "", "unknown key", 0},
+		{"unknown nested key", iss + "keys:\n  algoritm: RS256\n", "keys.algoritm", "algoritm", "", "unknown key", 0},
+		{"unknown deep key", withIntegration("    aws:\n      role_arn: arn:aws:iam::123456789012:role/x\n      regoin: eu-west-1\n"),
+			"integrations[0].aws.regoin", "regoin", "", "unknown key", 0},
+		{"mapping for string", iss + "listen:\n  host: x\n", "listen", "listen:", "", "expected a string, got a mapping", 0},
+		{"string for bool", iss + "spaces:\n  - {id: a, parent: root, inherit: yes}\n", "spaces[0].inherit", "inherit", "yes", `expected true or false, got "yes"`, 0},
+		{"string for list", iss + "roles:\n  - id: r\n    actions: run:read\n", "roles[0].actions", "actions", "run:read", "expected a list", 0},
+		{"list for document", "- issuer: https://b.example.com\n", "", "issuer", "", "expected a mapping, got a list", 0},
+		{"scalar for struct", iss + "tokens: 1h\n", "tokens", "tokens", "1h", "expected a mapping", 0},
+		{"bad duration", iss + "tokens:\n  ttl: abc\n", "tokens.ttl", "ttl", `"abc"`, "invalid duration", 0},
+		{"duration without unit", iss + "runs:\n  ttl: 3600\n", "runs.ttl", "ttl", `"3600"`, "invalid duration", 0},
+		{"negative duration", iss + "runs:\n  ttl: -1h\n", "runs.ttl", "ttl", `"-1h"`, "must not be negative", 0},
+		{"duplicate key", iss + "listen: 127.0.0.1:1\nlisten: 127.0.0.1:2\n", "listen", "127.0.0.1:2", "", "duplicate key (first at line 2)", 0},
+
+		// issuer, listen, tls, store
+		{"issuer missing", "listen: 127.0.0.1:8080\n", "issuer", "", "", "required", 0},
+		{"issuer relative", "issuer: broker.example.com\n", "issuer", "issuer", `"broker.example.com"`, "absolute URL", 0},
+		{"issuer query", "issuer: https://b.example.com?x=1\n", "issuer", "issuer", `"https://b.example.com?x=1"`, "query or fragment", 0},
+		{"issuer fragment", "issuer: https://b.example.com#x\n", "issuer", "issuer", "", "query or fragment", 0},
+		{"issuer plain http", "issuer: http://broker.example.com\n", "issuer", "issuer", `"http://broker.example.com"`, "must use https", 0},
+		{"issuer trailing slash", "issuer: https://b.example.com/\n", "issuer", "issuer", `"https://b.example.com/"`, "must not end with a slash", 0},
+		{"listen not host:port", iss + "listen: 8080\n", "listen", "listen", `"8080"`, "not host:port", 0},
+		{"listen bad port", iss + "listen: 127.0.0.1:99999\n", "listen", "listen", `"99999"`, "invalid port", 0},
+		{"tls without key", iss + "tls:\n  cert_file: /c\n", "tls.key_file", "tls:", "", "required when tls is set", 0},
+		{"redis without url", iss + "store:\n  redis: {}\n", "store.redis.url", "redis:", "", "required", 0},
+		{"redis bad scheme", iss + "store:\n  redis:\n    url: http://x:6379\n", "store.redis.url", "url:", `"http"`, "redis:// or rediss://", 0},
+
+		// keys, tokens
+		{"unknown backend", iss + "keys:\n  backend: disk\n", "keys.backend", "backend", `"disk"`, "unknown backend", 0},
+		{"file backend without dir", iss + "keys:\n  backend: file\n", "keys.dir", "keys:", "", "required when keys.backend is file", 0},
+		{"vault-transit without key", iss + "keys:\n  backend: vault-transit\n  vault_transit: {address: https://v:8200, mount: transit}\n",
+			"keys.vault_transit.key", "vault_transit", "", "required", 0},
+		{"vault-transit missing", iss + "keys:\n  backend: vault-transit\n", "keys.vault_transit", "keys:", "", "required", 0},
+		{"unknown algorithm", iss + "keys:\n  algorithm: HS256\n", "keys.algorithm", "algorithm", `"HS256"`, "want RS256 or ES256", 0},
+		{"prepublish not under period", iss + "keys:\n  rotation:\n    period: 24h\n    prepublish: 24h\n",
+			"keys.rotation.prepublish", "prepublish", "24h0m0s", "must be shorter than the rotation period", 0},
+		{"retain under token ttl", iss + "keys:\n  rotation:\n    retain: 30m\ntokens:\n  ttl: 1h\n",
+			"keys.rotation.retain", "retain", "30m0s", "at least tokens.ttl", 0},
+
+		// ids
+		{"bad id", iss + "stacks:\n  - id: VPC.prod\n    space: root\n", "stacks[0].id", "VPC.prod", `"VPC.prod"`, "must match", 0},
+		{"missing id", iss + "roles:\n  - actions: [run:read]\n", "roles[0].id", "actions", "", "required", 0},
+		{"duplicate id", iss + "stacks:\n  - {id: s, space: root}\n  - {id: s, space: root} # second\n", "stacks[1].id", "# second",
+			`"s"`, "duplicate id \"s\" (first at stacks[0])", 0},
+
+		// spaces
+		{"root with parent", iss + "spaces:\n  - id: root\n    parent: prod\n  - {id: prod, parent: root}\n", "spaces[0].parent", "parent: prod", `"prod"`, "root space cannot have a parent", 2},
+		{"space without parent", iss + "spaces:\n  - id: orphan\n", "spaces[0].parent", "orphan", "", "every space but root has a parent", 0},
+		{"missing parent", iss + "spaces:\n  - {id: a, parent: root}\n  - {id: b, parent: root}\n  - id: c\n    parent: prdo\n",
+			"spaces[2].parent", "prdo", `"prdo"`, `space "prdo" does not exist`, 0},
+		{"parent cycle", iss + "spaces:\n  - {id: a, parent: b}\n  - {id: b, parent: a}\n", "spaces[0].parent", "id: a", "", "parent cycle: a -> b -> a", 0},
+		{"unknown placeholder", iss + "spaces:\n  - id: root\n    subject_template: \"s:{spaceId}:{stackId}\"\n",
+			"spaces[0].subject_template", "subject_template", `"s:{spaceId}:{stackId}"`, "unknown placeholder {stackId}", 0},
+		{"unbalanced brace", iss + "spaces:\n  - id: root\n    subject_template: \"s:{scope\"\n",
+			"spaces[0].subject_template", "subject_template", `"s:{scope"`, "unbalanced '{'", 0},
+
+		// stacks
+		{"stack space missing", iss + "stacks:\n  - id: s\n    space: prdo\n", "stacks[0].space", "prdo", `"prdo"`, `space "prdo" does not exist`, 0},
+
+		// integrations
+		{"integration space missing", iss + "integrations:\n  - id: it\n    space: nope\n    vault: {address: https://v, role: r}\n",
+			"integrations[0].space", "nope", `"nope"`, `space "nope" does not exist`, 0},
+		{"no provider", withIntegration("    audience: x\n"), "integrations[0]", "id: it", `"it"`, "needs one of aws, gcp, azure or vault", 0},
+		{"two providers", withIntegration("    vault: {address: https://v, role: r}\n    azure: {tenant_id: t, client_id: c}\n"),
+			"integrations[0]", "id: it", "", "sets azure and vault; exactly one", 0},
+		{"aws bad mode", withIntegration("    aws: {mode: oidc, role_arn: \"arn:aws:iam::123456789012:role/x\"}\n"),
+			"integrations[0].aws.mode", "oidc", `"oidc"`, "unknown mode", 0},
+		{"aws role_arn missing", withIntegration("    aws:\n      mode: assume-role\n"), "integrations[0].aws.role_arn", "aws:", "", "required", 0},
+		{"aws role_arn malformed", withIntegration("    aws:\n      role_arn: arn:aws:iam::1234:role/x\n"),
+			"integrations[0].aws.role_arn", "role_arn", `"arn:aws:iam::1234:role/x"`, "not an IAM role ARN", 0},
+		{"aws sts_endpoint relative", withIntegration("    aws:\n      role_arn: arn:aws:iam::123456789012:role/x\n      sts_endpoint: sts.local\n"),
+			"integrations[0].aws.sts_endpoint", "sts_endpoint", `"sts.local"`, "absolute http or https URL", 0},
+		{"gcp provider malformed", withIntegration("    gcp:\n      workload_identity_provider: projects/p/locations/global/workloadIdentityPools/x/providers/y\n      service_account: a@b.iam.gserviceaccount.com\n"),
+			"integrations[0].gcp.workload_identity_provider", "workload_identity_provider", "projects/p/", "not a provider resource name", 0},
+		{"gcp service account not email", withIntegration("    gcp:\n      workload_identity_provider: projects/1/locations/global/workloadIdentityPools/x/providers/y\n      service_account: terraform\n"),
+			"integrations[0].gcp.service_account", "service_account", `"terraform"`, "not a service account email", 0},
+		{"gcp endpoint bad", withIntegration("    gcp:\n      workload_identity_provider: projects/1/locations/global/workloadIdentityPools/x/providers/y\n      service_account: a@b.c\n      iam_credentials_endpoint: ftp://x\n"),
+			"integrations[0].gcp.iam_credentials_endpoint", "ftp://x", `"ftp://x"`, "absolute http or https URL", 0},
+		{"azure tenant missing", withIntegration("    azure:\n      client_id: c\n"), "integrations[0].azure.tenant_id", "azure:", "", "required", 0},
+		{"azure authority bad", withIntegration("    azure:\n      tenant_id: t\n      client_id: c\n      authority_host: login.local\n"),
+			"integrations[0].azure.authority_host", "authority_host", `"login.local"`, "absolute http or https URL", 0},
+		{"vault role missing", withIntegration("    vault:\n      address: https://v:8200\n"), "integrations[0].vault.role", "vault:", "", "required", 0},
+		{"vault address bad", withIntegration("    vault:\n      address: vault:8200\n      role: r\n"),
+			"integrations[0].vault.address", "address", `"vault:8200"`, "absolute http or https URL", 0},
+
+		// attachments
+		{"attachment stack missing", base + "attachments:\n  - {stack: nope, integration: aws-prod, read: true}\n",
+			"attachments[0].stack", "stack: nope", `"nope"`, `stack "nope" does not exist`, 0},
+		{"attachment integration missing", base + "attachments:\n  - {stack: vpc-prod, integration: nope, read: true}\n",
+			"attachments[0].integration", "integration: nope", `"nope"`, `integration "nope" does not exist`, 0},
+		{"attachment neither read nor write", base + "attachments:\n  - {stack: vpc-prod, integration: aws-prod}\n",
+			"attachments[0]", "integration: aws-prod}", "", "must set read: true, write: true or both", 0},
+		{"attachment not usable", base + "attachments:\n  - {stack: app-dev, integration: aws-root, read: true}\n",
+			"attachments[0].integration", "aws-root, read", `"aws-root"`, `cannot use (usable spaces: dev)`, 0},
+		{"attachment sibling space", base + "attachments:\n  - {stack: app-dev, integration: aws-prod, read: true}\n",
+			"attachments[0].integration", "aws-prod, read", `"aws-prod"`, "cannot use", 0},
+		{"two read attachments per provider", base + "attachments:\n  - {stack: vpc-prod, integration: aws-prod, read: true, write: true}\n  - {stack: vpc-prod, integration: aws-root, read: true}\n",
+			"attachments[1].read", "integration: aws-root, read", "", `already has a read attachment for aws (attachments[0], integration "aws-prod")`, 0},
+		{"same pair twice", base + "attachments:\n  - {stack: vpc-prod, integration: aws-prod, read: true}\n  - {stack: vpc-prod, integration: aws-prod, write: true}\n",
+			"attachments[1].integration", "write: true}", `"aws-prod"`, "already attached to stack \"vpc-prod\" at attachments[0]", 0},
+
+		// roles, api keys
+		{"unknown action", iss + "roles:\n  - id: r\n    actions:\n      - run:read\n      - run:delete\n",
+			"roles[0].actions[1]", "run:delete", `"run:delete"`, "unknown action", 0},
+		{"no actions", iss + "roles:\n  - id: r\n    actions: []\n", "roles[0].actions", "actions", "", "at least one action", 0},
+		{"bad secret hash", iss + roles + "api_keys:\n  - id: k\n    secret_sha256: ABC\n    bindings: [{role: r, space: root}]\n",
+			"api_keys[0].secret_sha256", "ABC", `"ABC"`, "64 lowercase hex", 0},
+		{"binding role missing", iss + roles + "api_keys:\n  - id: k\n    secret_sha256: " + sha + "\n    bindings: [{role: admin, space: root}]\n",
+			"api_keys[0].bindings[0].role", "bindings", `"admin"`, `role "admin" does not exist`, 0},
+		{"binding space missing", iss + roles + "api_keys:\n  - id: k\n    secret_sha256: " + sha + "\n    bindings:\n      - role: r\n        space: prdo\n",
+			"api_keys[0].bindings[0].space", "prdo", `"prdo"`, `space "prdo" does not exist`, 0},
+		{"no bindings", iss + roles + "api_keys:\n  - id: k\n    secret_sha256: " + sha + "\n",
+			"api_keys[0].bindings", "- id: k", "", "at least one binding", 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("t.yaml", []byte(tc.src))
+			var errs Errors
+			if !errors.As(err, &errs) {
+				t.Fatalf("Parse() = %v, want Errors", err)
+			}
+			want := tc.count
+			if want == 0 {
+				want = 1
+			}
+			if len(errs) != want {
+				t.Errorf("got %d problems, want %d:\n%v", len(errs), want, err)
+			}
+			line := 0
+			if tc.marker != "" {
+				line = lineOf(tc.src, tc.marker)
+				if line == 0 {
+					t.Fatalf("marker %q not in source", tc.marker)
+				}
+			}
+			if tc.name == "syntax error" {
+				line = 2 // reported by the YAML parser
+			}
+			prefix := "t.yaml: "
+			if line > 0 {
+				prefix = "t.yaml:" + itoa(line) + ": "
+			}
+			if tc.path != "" {
+				prefix += tc.path + ": "
+			}
+			for _, fe := range errs {
+				s := fe.Error()
+				if fe.Path == tc.path && strings.HasPrefix(s, prefix) && strings.Contains(fe.Msg, tc.msg) &&
+					strings.Contains(s, tc.value) {
+					return
+				}
+			}
+			t.Errorf("no problem starting %q with message containing %q and value %q in:\n%v", prefix, tc.msg, tc.value, err)
+		})
+	}
+}
+
+func TestParseReportsEveryProblem(t *testing.T) {
+	src := `issuer: http://broker.example.com/
+listen: nowhere
+keys:
+  algoritm: RS256
+  rotation:
+    period: abc
+spaces:
+  - {id: prod, parent: rooot}
+stacks:
+  - {id: Bad_Id, space: prod}
+  - {id: s2, space: nope}
+roles:
+  - {id: r, actions: [run:fly]}
+`
+	_, err := Parse("broker.yaml", []byte(src))
+	var errs Errors
+	if !errors.As(err, &errs) {
+		t.Fatalf("Parse() = %v, want Errors", err)
+	}
+	want := []string{
+		"broker.yaml:1: issuer: ",
+		"broker.yaml:2: listen: ",
+		"broker.yaml:4: keys.algoritm: unknown key",
+		"broker.yaml:6: keys.rotation.period: invalid duration \"abc\"",
+		"broker.yaml:8: spaces[0].parent: space \"rooot\" does not exist",
+		"broker.yaml:10: stacks[0].id: id \"Bad_Id\"",
+		"broker.yaml:11: stacks[1].space: space \"nope\" does not exist",
+		"broker.yaml:13: roles[0].actions[0]: unknown action \"run:fly\"",
+	}
+	if len(errs) != len(want) {
+		t.Errorf("got %d problems, want %d:\n%v", len(errs), len(want), err)
+	}
+	lines := strings.Split(err.Error(), "\n")
+	for _, w := range want {
+		found := false
+		for _, l := range lines {
+			found = found || strings.HasPrefix(l, w)
+		}
+		if !found {
+			t.Errorf("missing problem %q in:\n%v", w, err)
+		}
+	}
+}
+
+func TestParseValid(t *testing.T) {
+	cases := []struct {
+		name  string
+		src   string
+		check func(*Config) bool
+	}{
+		{"minimal", iss, func(c *Config) bool {
+			return len(c.Spaces) == 1 && c.Spaces[0].ID == RootSpace && c.Tokens.DefaultAudience == "broker.example.com" &&
+				c.Keys.Backend == BackendMemory && c.Runs.TTL == 3*time.Hour && c.HTTP.ShutdownTimeout == 30*time.Second
+		}},
+		{"empty document is only missing an issuer", "", nil},
+		{"http localhost", "issuer: http://localhost:8080\n", func(c *Config) bool { return c.Tokens.DefaultAudience == "localhost:8080" }},
+		{"http 127.0.0.2", "issuer: http://127.0.0.2\n", nil},
+		{"http ::1", "issuer: http://[::1]:8080/broker\n", func(c *Config) bool { return c.Tokens.DefaultAudience == "[::1]:8080" }},
+		{"issuer with path", "issuer: https://example.com/oidc\n", nil},
+		{"all placeholders", iss + "spaces:\n  - id: root\n    subject_template: \"{spaceId}{spacePath}{callerType}{callerId}{runId}{runType}{runPhase}{scope}\"\n", nil},
+		{"null values are zero", iss + "tls:\nstore:\nspaces:\n", func(c *Config) bool { return c.TLS == nil && c.Store == nil }},
+		{"vault mount default", withIntegration("    vault: {address: \"https://v:8200\", role: r}\n"), func(c *Config) bool {
+			return c.Integrations[0].Vault.Mount == "jwt" && c.Integrations[0].Timeout == 10*time.Second
+		}},
+		{"aws assume-role in aws-us-gov", withIntegration("    aws: {mode: assume-role, role_arn: \"arn:aws-us-gov:iam::123456789012:role/path/x\"}\n    duration: 15m\n"),
+			func(c *Config) bool { return c.Integrations[0].Duration == 15*time.Minute }},
+		{"aliases", iss + "spaces:\n  - {id: &a a, parent: root}\nstacks:\n  - {id: s, space: *a}\n",
+			func(c *Config) bool { return c.Stacks[0].Space == "a" }},
+		{"vault-transit backend", iss + "keys:\n  backend: vault-transit\n  vault_transit: {address: \"https://v:8200\", mount: transit, key: k}\n", nil},
+		{"inherited attachment", base + "attachments:\n  - {stack: vpc-prod, integration: aws-root, read: true}\n  - {stack: vpc-prod, integration: aws-prod, write: true}\n", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse("t.yaml", []byte(tc.src))
+			if tc.src == "" {
+				if err == nil || err.Error() != "t.yaml: issuer: required (the https URL that is the iss claim)" {
+					t.Fatalf("Parse(empty) = %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Parse(): %v", err)
+			}
+			if tc.check != nil && !tc.check(c) {
+				t.Errorf("unexpected config: %+v", c)
+			}
+		})
+	}
+}
+
+// TestValidateInCode covers checks that YAML decoding cannot reach (defaults hide zero values).
+func TestValidateInCode(t *testing.T) {
+	c := &Config{Issuer: "https://b.example.com"}
+	c.ApplyDefaults()
+	if err := c.Validate(); err != nil {
+		t.Fatalf("Validate(defaults) = %v", err)
+	}
+	c.Tokens.TTL = 0
+	c.Runs.TTL = -time.Second
+	c.Integrations = []Integration{{ID: "v", Space: "root", Timeout: -1, Vault: &Vault{Address: "https://v", Role: "r", Mount: "jwt"}}}
+	err := c.Validate()
+	var errs Errors
+	if !errors.As(err, &errs) || len(errs) != 3 {
+		t.Fatalf("Validate() = %v, want 3 problems", err)
+	}
+	for _, w := range []string{"tokens.ttl: must be greater than zero", "runs.ttl: must be greater than zero", "integrations[0].timeout: must not be negative"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("missing %q in %v", w, err)
+		}
+	}
+}

@@ -1,0 +1,103 @@
+package config
+
+import (
+	"regexp"
+	"strings"
+)
+
+var (
+	// arn:aws:iam::123456789012:role/name, also in the aws-cn and aws-us-gov partitions.
+	roleARNRE = regexp.MustCompile(`^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$`)
+	// projects/123/locations/global/workloadIdentityPools/pool/providers/provider
+	wipRE   = regexp.MustCompile(`^projects/[0-9]+/locations/global/workloadIdentityPools/[a-z0-9-]+/providers/[a-z0-9-]+$`)
+	emailRE = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+)
+
+func (v *validator) checkIntegrations() {
+	for i, in := range v.c.Integrations {
+		base := joinIndex("integrations", i)
+		v.checkRef(base+".space", "space", v.spaces, in.Space)
+		v.notNegative(base+".duration", in.Duration)
+		v.notNegative(base+".timeout", in.Timeout)
+
+		switch ps := in.providers(); len(ps) {
+		case 0:
+			v.add(base, in.ID, "integration %q needs one of aws, gcp, azure or vault", in.ID)
+			continue
+		case 1:
+		default:
+			v.add(base, in.ID, "integration %q sets %s; exactly one of aws, gcp, azure or vault is allowed",
+				in.ID, strings.Join(ps, " and "))
+		}
+		if in.AWS != nil {
+			v.checkAWS(base+".aws", in.AWS)
+		}
+		if in.GCP != nil {
+			v.checkGCP(base+".gcp", in.GCP)
+		}
+		if in.Azure != nil {
+			v.checkAzure(base+".azure", in.Azure)
+		}
+		if in.Vault != nil {
+			v.checkVault(base+".vault", in.Vault)
+		}
+	}
+}
+
+func (v *validator) required(path, value string) bool {
+	if value == "" {
+		v.add(path, "", "required")
+		return false
+	}
+	return true
+}
+
+func (v *validator) optionalURL(path, value string) {
+	if value != "" {
+		v.checkBaseURL(path, value)
+	}
+}
+
+func (v *validator) checkAWS(base string, a *AWS) {
+	if a.Mode != AWSModeWebIdentity && a.Mode != AWSModeAssumeRole {
+		v.add(base+".mode", a.Mode, "unknown mode %q (want web-identity or assume-role)", a.Mode)
+	}
+	if v.required(base+".role_arn", a.RoleARN) && !roleARNRE.MatchString(a.RoleARN) {
+		v.add(base+".role_arn", a.RoleARN,
+			"%q is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)", a.RoleARN)
+	}
+	v.optionalURL(base+".sts_endpoint", a.STSEndpoint)
+}
+
+func (v *validator) checkGCP(base string, g *GCP) {
+	if v.required(base+".workload_identity_provider", g.WorkloadIdentityProvider) &&
+		!wipRE.MatchString(g.WorkloadIdentityProvider) {
+		v.add(base+".workload_identity_provider", g.WorkloadIdentityProvider,
+			"%q is not a provider resource name (projects/<number>/locations/global/workloadIdentityPools/<pool>/providers/<provider>)",
+			g.WorkloadIdentityProvider)
+	}
+	if v.required(base+".service_account", g.ServiceAccount) && !emailRE.MatchString(g.ServiceAccount) {
+		v.add(base+".service_account", g.ServiceAccount, "%q is not a service account email", g.ServiceAccount)
+	}
+	for j, s := range g.Scopes {
+		if s == "" {
+			v.add(joinIndex(base+".scopes", j), "", "empty scope")
+		}
+	}
+	v.optionalURL(base+".sts_endpoint", g.STSEndpoint)
+	v.optionalURL(base+".iam_credentials_endpoint", g.IAMCredentialsEndpoint)
+}
+
+func (v *validator) checkAzure(base string, a *Azure) {
+	v.required(base+".tenant_id", a.TenantID)
+	v.required(base+".client_id", a.ClientID)
+	v.optionalURL(base+".authority_host", a.AuthorityHost)
+}
+
+func (v *validator) checkVault(base string, vt *Vault) {
+	if v.required(base+".address", vt.Address) {
+		v.checkBaseURL(base+".address", vt.Address)
+	}
+	v.required(base+".role", vt.Role)
+	v.required(base+".mount", vt.Mount)
+}

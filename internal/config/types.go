@@ -1,0 +1,232 @@
+package config
+
+import "time"
+
+// Config is the whole configuration file. Field tags name the YAML keys of the contract.
+type Config struct {
+	// Issuer is the exact `iss` claim and the base URL under which discovery is served.
+	Issuer string `yaml:"issuer"`
+	// Listen is the host:port the HTTP server binds.
+	Listen string `yaml:"listen"`
+	// TLS, when set, makes the server speak HTTPS.
+	TLS *TLS `yaml:"tls"`
+	// Store selects where shared state lives; nil means in memory (one replica only).
+	Store *Store `yaml:"store"`
+	// Keys configures the signing keys.
+	Keys Keys `yaml:"keys"`
+	// Tokens configures the ID tokens broker mints.
+	Tokens Tokens `yaml:"tokens"`
+	// Runs configures run lifetime.
+	Runs Runs `yaml:"runs"`
+	// HTTP tunes the server's timeouts (an extension of the contract).
+	HTTP HTTP `yaml:"http"`
+
+	Spaces       []Space       `yaml:"spaces"`
+	Stacks       []Stack       `yaml:"stacks"`
+	Integrations []Integration `yaml:"integrations"`
+	Attachments  []Attachment  `yaml:"attachments"`
+	Roles        []Role        `yaml:"roles"`
+	APIKeys      []APIKey      `yaml:"api_keys"`
+
+	// Source names where the configuration came from (a file path, or "embedded default").
+	// It is not read from YAML.
+	Source string `yaml:"-"`
+
+	// lines maps a key path (as in FieldError.Path) to the line it was read from, so that
+	// Validate can point at the file. Nil for a Config built in code.
+	lines map[string]int
+}
+
+// TLS names the server certificate and key files.
+type TLS struct {
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+}
+
+// Store selects the shared-state backend.
+type Store struct {
+	Redis *Redis `yaml:"redis"`
+}
+
+// Redis locates the Redis server holding shared state.
+type Redis struct {
+	// URL is a redis:// or rediss:// URL as go-redis ParseURL accepts it.
+	URL string `yaml:"url"`
+}
+
+// Key backends.
+const (
+	BackendMemory       = "memory"
+	BackendFile         = "file"
+	BackendVaultTransit = "vault-transit"
+)
+
+// Keys configures signing keys and their rotation.
+type Keys struct {
+	// Backend is memory, file or vault-transit. Default memory.
+	Backend string `yaml:"backend"`
+	// Dir is the key directory of the file backend.
+	Dir string `yaml:"dir"`
+	// Algorithm is RS256 (default) or ES256.
+	Algorithm string `yaml:"algorithm"`
+	// Rotation sets the key schedule.
+	Rotation Rotation `yaml:"rotation"`
+	// VaultTransit configures the vault-transit backend.
+	VaultTransit *VaultTransit `yaml:"vault_transit"`
+}
+
+// Rotation is the key schedule.
+type Rotation struct {
+	// Period: a new key takes over this often. Default 720h.
+	Period time.Duration `yaml:"period"`
+	// Prepublish: a new key is in the JWKS this long before it signs. Default 24h.
+	Prepublish time.Duration `yaml:"prepublish"`
+	// Retain: a retired key stays in the JWKS this long after it stops signing. Default 24h.
+	Retain time.Duration `yaml:"retain"`
+}
+
+// VaultTransit locates a Vault transit key used for signing.
+type VaultTransit struct {
+	Address string `yaml:"address"`
+	Mount   string `yaml:"mount"`
+	Key     string `yaml:"key"`
+}
+
+// Tokens configures minted ID tokens.
+type Tokens struct {
+	// TTL is a token's lifetime, never past its run's expiry. Default 1h.
+	TTL time.Duration `yaml:"ttl"`
+	// DefaultAudience is the `aud` when a caller names none. Default: the issuer's host.
+	DefaultAudience string `yaml:"default_audience"`
+}
+
+// Runs configures runs.
+type Runs struct {
+	// TTL: a run and its run token expire this long after the run starts. Default 3h.
+	TTL time.Duration `yaml:"ttl"`
+}
+
+// HTTP holds server timeouts; every field has a default.
+type HTTP struct {
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+	ReadTimeout       time.Duration `yaml:"read_timeout"`
+	WriteTimeout      time.Duration `yaml:"write_timeout"`
+	IdleTimeout       time.Duration `yaml:"idle_timeout"`
+	ShutdownTimeout   time.Duration `yaml:"shutdown_timeout"`
+}
+
+// Space is a node of the space tree.
+type Space struct {
+	ID     string `yaml:"id"`
+	Parent string `yaml:"parent"`
+	// Inherit lets this space use the integrations of its ancestors, up to the first that does not inherit.
+	Inherit bool `yaml:"inherit"`
+	// SubjectTemplate overrides the default `sub` format for runs in this space.
+	SubjectTemplate string `yaml:"subject_template"`
+}
+
+// Stack is an infrastructure stack living in a space.
+type Stack struct {
+	ID    string `yaml:"id"`
+	Space string `yaml:"space"`
+}
+
+// Integration is a cloud or Vault target that tokens are exchanged with. Exactly one of
+// AWS, GCP, Azure and Vault is set.
+type Integration struct {
+	ID    string `yaml:"id"`
+	Space string `yaml:"space"`
+
+	AWS   *AWS   `yaml:"aws"`
+	GCP   *GCP   `yaml:"gcp"`
+	Azure *Azure `yaml:"azure"`
+	Vault *Vault `yaml:"vault"`
+
+	// Audience overrides the token audience for this integration.
+	Audience string `yaml:"audience"`
+	// Duration is the lifetime asked for the credentials.
+	Duration time.Duration `yaml:"duration"`
+	// Timeout bounds each upstream call (default 10s).
+	Timeout time.Duration `yaml:"timeout"`
+}
+
+// AWS modes.
+const (
+	AWSModeWebIdentity = "web-identity"
+	AWSModeAssumeRole  = "assume-role"
+)
+
+// AWS configures an AWS STS exchange.
+type AWS struct {
+	Mode        string `yaml:"mode"`
+	RoleARN     string `yaml:"role_arn"`
+	Region      string `yaml:"region"`
+	STSEndpoint string `yaml:"sts_endpoint"`
+	// SessionTags adds AWS's https://aws.amazon.com/tags claim to the token sent to STS.
+	SessionTags bool `yaml:"session_tags"`
+}
+
+// GCP configures a Google workload identity federation exchange.
+type GCP struct {
+	WorkloadIdentityProvider string   `yaml:"workload_identity_provider"`
+	ServiceAccount           string   `yaml:"service_account"`
+	Scopes                   []string `yaml:"scopes"`
+	STSEndpoint              string   `yaml:"sts_endpoint"`
+	IAMCredentialsEndpoint   string   `yaml:"iam_credentials_endpoint"`
+}
+
+// Azure configures an Entra ID workload identity federation exchange.
+type Azure struct {
+	TenantID       string `yaml:"tenant_id"`
+	ClientID       string `yaml:"client_id"`
+	SubscriptionID string `yaml:"subscription_id"`
+	Scope          string `yaml:"scope"`
+	AuthorityHost  string `yaml:"authority_host"`
+}
+
+// Vault configures a Vault JWT auth login.
+type Vault struct {
+	Address   string `yaml:"address"`
+	Mount     string `yaml:"mount"`
+	Role      string `yaml:"role"`
+	Namespace string `yaml:"namespace"`
+}
+
+// Attachment attaches an integration to a stack for read, write or both.
+type Attachment struct {
+	Stack       string `yaml:"stack"`
+	Integration string `yaml:"integration"`
+	Read        bool   `yaml:"read"`
+	Write       bool   `yaml:"write"`
+}
+
+// Role is a named list of actions.
+type Role struct {
+	ID      string   `yaml:"id"`
+	Actions []string `yaml:"actions"`
+}
+
+// APIKey is a control-plane credential: the SHA-256 hex of its secret and its role bindings.
+type APIKey struct {
+	ID           string    `yaml:"id"`
+	SecretSHA256 string    `yaml:"secret_sha256"`
+	Bindings     []Binding `yaml:"bindings"`
+}
+
+// Binding grants a role on a space and its whole subtree.
+type Binding struct {
+	Role  string `yaml:"role"`
+	Space string `yaml:"space"`
+}
+
+// Actions a role may hold.
+const (
+	ActionRunCreate  = "run:create"
+	ActionRunRead    = "run:read"
+	ActionRunUpdate  = "run:update"
+	ActionAuditRead  = "audit:read"
+	ActionSpaceAdmin = "space:admin"
+)
+
+// RootSpace is the id of the space at the top of the tree.
+const RootSpace = "root"

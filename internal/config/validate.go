@@ -1,0 +1,271 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// IDPattern is the rule every id of a space, stack, integration, role and API key follows.
+var IDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+
+// validator collects the problems of one Config.
+type validator struct {
+	c    *Config
+	errs Errors
+	// first index of each id, per kind; filled by checkIDs.
+	spaces, stacks, integrations, roles, apiKeys map[string]int
+}
+
+// Validate checks the whole configuration (after defaults) and returns Errors listing every
+// problem, or nil. Problems carry the line of their key when the Config came from Parse or Load.
+func (c *Config) Validate() error {
+	v := &validator{c: c}
+	v.checkIssuer()
+	v.checkListen()
+	v.checkTLS()
+	v.checkStore()
+	v.checkKeys()
+	v.checkDurations()
+
+	v.spaces = v.checkIDs("spaces", len(c.Spaces), func(i int) string { return c.Spaces[i].ID })
+	v.stacks = v.checkIDs("stacks", len(c.Stacks), func(i int) string { return c.Stacks[i].ID })
+	v.integrations = v.checkIDs("integrations", len(c.Integrations), func(i int) string { return c.Integrations[i].ID })
+	v.roles = v.checkIDs("roles", len(c.Roles), func(i int) string { return c.Roles[i].ID })
+	v.apiKeys = v.checkIDs("api_keys", len(c.APIKeys), func(i int) string { return c.APIKeys[i].ID })
+
+	v.checkSpaces()
+	v.checkStacks()
+	v.checkIntegrations()
+	v.checkAttachments()
+	v.checkRoles()
+	v.checkAPIKeys()
+	return v.errs.orNil()
+}
+
+// add records a problem at path with the offending value.
+func (v *validator) add(path, value, format string, args ...any) {
+	v.errs = append(v.errs, &FieldError{
+		Source: v.c.Source,
+		Line:   v.c.lineFor(path),
+		Path:   path,
+		Value:  value,
+		Msg:    fmt.Sprintf(format, args...),
+	})
+}
+
+func (v *validator) checkIssuer() {
+	iss := v.c.Issuer
+	if iss == "" {
+		v.add("issuer", "", "required (the https URL that is the iss claim)")
+		return
+	}
+	u, err := url.Parse(iss)
+	switch {
+	case err != nil:
+		v.add("issuer", iss, "%q is not a URL: %v", iss, unwrapURLError(err))
+	case u.Scheme == "" || u.Host == "" || u.Opaque != "":
+		v.add("issuer", iss, "%q must be an absolute URL such as https://broker.example.com", iss)
+	case u.Scheme != "https" && u.Scheme != "http":
+		v.add("issuer", iss, "%q must use https", iss)
+	case u.User != nil:
+		v.add("issuer", iss, "%q must not contain user information", iss)
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(iss, "#"):
+		v.add("issuer", iss, "%q must not have a query or fragment", iss)
+	case u.Scheme == "http" && !isLoopback(u.Hostname()):
+		v.add("issuer", iss, "%q must use https (plain http is allowed only on a loopback host)", iss)
+	case strings.HasSuffix(iss, "/"):
+		v.add("issuer", iss, "%q must not end with a slash", iss)
+	}
+}
+
+// isLoopback reports whether host is localhost or a loopback IP (127.0.0.0/8, ::1).
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func unwrapURLError(err error) error {
+	if ue, ok := err.(*url.Error); ok {
+		return ue.Err
+	}
+	return err
+}
+
+func (v *validator) checkListen() {
+	l := v.c.Listen
+	_, port, err := net.SplitHostPort(l)
+	if err != nil {
+		v.add("listen", l, "%q is not host:port: %v", l, unwrapAddrError(err))
+		return
+	}
+	if n, err := strconv.ParseUint(port, 10, 16); err != nil || (n == 0 && port != "0") {
+		v.add("listen", l, "%q has an invalid port %q (want 0-65535)", l, port)
+	}
+}
+
+func unwrapAddrError(err error) string {
+	if ae, ok := err.(*net.AddrError); ok {
+		return ae.Err
+	}
+	return err.Error()
+}
+
+func (v *validator) checkTLS() {
+	t := v.c.TLS
+	if t == nil {
+		return
+	}
+	if t.CertFile == "" {
+		v.add("tls.cert_file", "", "required when tls is set")
+	}
+	if t.KeyFile == "" {
+		v.add("tls.key_file", "", "required when tls is set")
+	}
+}
+
+func (v *validator) checkStore() {
+	if v.c.Store == nil || v.c.Store.Redis == nil {
+		return
+	}
+	raw := v.c.Store.Redis.URL
+	if raw == "" {
+		v.add("store.redis.url", "", "required when store.redis is set (redis://host:port/db)")
+		return
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		// Do not echo the URL: it may hold a password.
+		v.add("store.redis.url", "", "not a valid URL: %v", unwrapURLError(err))
+		return
+	}
+	if u.Scheme != "redis" && u.Scheme != "rediss" {
+		v.add("store.redis.url", u.Scheme, "scheme %q is not redis:// or rediss://", u.Scheme)
+		return
+	}
+	if u.Port() != "" {
+		if _, err := strconv.ParseUint(u.Port(), 10, 16); err != nil {
+			v.add("store.redis.url", u.Port(), "invalid port %q", u.Port())
+		}
+	}
+	if db := strings.Trim(u.Path, "/"); db != "" {
+		if _, err := strconv.Atoi(db); err != nil {
+			v.add("store.redis.url", db, "database %q is not a number", db)
+		}
+	}
+}
+
+func (v *validator) checkKeys() {
+	k := v.c.Keys
+	switch k.Backend {
+	case BackendMemory:
+	case BackendFile:
+		if k.Dir == "" {
+			v.add("keys.dir", "", "required when keys.backend is file")
+		}
+	case BackendVaultTransit:
+		vt := k.VaultTransit
+		if vt == nil {
+			v.add("keys.vault_transit", "", "required when keys.backend is vault-transit (address, mount, key)")
+			break
+		}
+		if vt.Address == "" {
+			v.add("keys.vault_transit.address", "", "required when keys.backend is vault-transit")
+		} else {
+			v.checkBaseURL("keys.vault_transit.address", vt.Address)
+		}
+		if vt.Mount == "" {
+			v.add("keys.vault_transit.mount", "", "required when keys.backend is vault-transit")
+		}
+		if vt.Key == "" {
+			v.add("keys.vault_transit.key", "", "required when keys.backend is vault-transit")
+		}
+	default:
+		v.add("keys.backend", k.Backend, "unknown backend %q (want memory, file or vault-transit)", k.Backend)
+	}
+	if k.Algorithm != "RS256" && k.Algorithm != "ES256" {
+		v.add("keys.algorithm", k.Algorithm, "unknown algorithm %q (want RS256 or ES256)", k.Algorithm)
+	}
+
+	r := k.Rotation
+	v.positive("keys.rotation.period", r.Period)
+	v.positive("keys.rotation.prepublish", r.Prepublish)
+	v.positive("keys.rotation.retain", r.Retain)
+	if r.Period > 0 && r.Prepublish >= r.Period {
+		v.add("keys.rotation.prepublish", r.Prepublish.String(),
+			"prepublish %s must be shorter than the rotation period %s, or the next key would be published before the current one starts signing",
+			r.Prepublish, r.Period)
+	}
+	if r.Retain > 0 && v.c.Tokens.TTL > 0 && r.Retain < v.c.Tokens.TTL {
+		v.add("keys.rotation.retain", r.Retain.String(),
+			"retain %s must be at least tokens.ttl %s, or a relying party could meet a token signed by a key no longer published",
+			r.Retain, v.c.Tokens.TTL)
+	}
+}
+
+// checkDurations checks token, run and server durations.
+func (v *validator) checkDurations() {
+	v.positive("tokens.ttl", v.c.Tokens.TTL)
+	v.positive("runs.ttl", v.c.Runs.TTL)
+	h := v.c.HTTP
+	v.positive("http.read_header_timeout", h.ReadHeaderTimeout)
+	v.positive("http.read_timeout", h.ReadTimeout)
+	v.positive("http.write_timeout", h.WriteTimeout)
+	v.positive("http.idle_timeout", h.IdleTimeout)
+	v.positive("http.shutdown_timeout", h.ShutdownTimeout)
+}
+
+func (v *validator) positive(path string, d time.Duration) {
+	if d <= 0 {
+		v.add(path, d.String(), "must be greater than zero, got %s", d)
+	}
+}
+
+func (v *validator) notNegative(path string, d time.Duration) {
+	if d < 0 {
+		v.add(path, d.String(), "must not be negative, got %s", d)
+	}
+}
+
+// checkBaseURL checks an endpoint override: an absolute http(s) URL without query or fragment.
+func (v *validator) checkBaseURL(path, raw string) {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		v.add(path, raw, "%q is not a URL: %v", raw, unwrapURLError(err))
+	case u.Scheme != "http" && u.Scheme != "https" || u.Host == "" || u.Opaque != "":
+		v.add(path, raw, "%q must be an absolute http or https URL", raw)
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(raw, "#"):
+		v.add(path, raw, "%q must not have a query or fragment", raw)
+	}
+}
+
+// checkIDs checks the id rule and duplicates for one kind of object and returns the first index
+// of each id.
+func (v *validator) checkIDs(kind string, n int, id func(int) string) map[string]int {
+	first := make(map[string]int, n)
+	for i := range n {
+		path := joinIndex(kind, i) + ".id"
+		s := id(i)
+		switch {
+		case s == "":
+			v.add(path, "", "required")
+			continue
+		case !IDPattern.MatchString(s):
+			v.add(path, s, "id %q must match %s (lower case letters, digits and '-', at most 63)", s, IDPattern)
+		}
+		if j, dup := first[s]; dup {
+			v.add(path, s, "duplicate id %q (first at %s)", s, joinIndex(kind, j))
+			continue
+		}
+		first[s] = i
+	}
+	return first
+}

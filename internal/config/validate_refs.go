@@ -1,0 +1,227 @@
+package config
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// SubjectPlaceholders are the names (without braces) a space's subject_template may use.
+var SubjectPlaceholders = []string{
+	"spaceId", "spacePath", "callerType", "callerId", "runId", "runType", "runPhase", "scope",
+}
+
+// Actions lists every action a role may hold.
+var Actions = []string{ActionRunCreate, ActionRunRead, ActionRunUpdate, ActionAuditRead, ActionSpaceAdmin}
+
+var sha256HexRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+func (v *validator) checkSpaces() {
+	c := v.c
+	for i, s := range c.Spaces {
+		base := joinIndex("spaces", i)
+		if j, ok := v.spaces[s.ID]; ok && j != i {
+			continue // a duplicate, reported already
+		}
+		switch {
+		case s.ID == RootSpace && s.Parent != "":
+			v.add(base+".parent", s.Parent, "the root space cannot have a parent (got %q)", s.Parent)
+		case s.ID != RootSpace && s.Parent == "":
+			v.add(base+".parent", "", "required: every space but root has a parent")
+		case s.ID != RootSpace && !v.exists(v.spaces, s.Parent):
+			v.add(base+".parent", s.Parent, "space %q does not exist", s.Parent)
+		}
+		for _, p := range templateProblems(s.SubjectTemplate) {
+			v.add(base+".subject_template", s.SubjectTemplate, "%s in %q", p, s.SubjectTemplate)
+		}
+	}
+	v.checkCycles()
+}
+
+// checkCycles reports each parent cycle once, at the first space of the cycle in file order.
+func (v *validator) checkCycles() {
+	c := v.c
+	reported := map[string]bool{}
+	for i, s := range c.Spaces {
+		if j, ok := v.spaces[s.ID]; !ok || j != i || reported[s.ID] {
+			continue
+		}
+		chain := []string{s.ID}
+		pos := map[string]int{s.ID: 0}
+		for cur := s; cur.Parent != ""; {
+			j, ok := v.spaces[cur.Parent]
+			if !ok {
+				break
+			}
+			next := c.Spaces[j]
+			if k, loop := pos[next.ID]; loop {
+				cycle := append(chain[k:], next.ID)
+				if k == 0 {
+					for _, id := range cycle {
+						reported[id] = true
+					}
+					v.add(joinIndex("spaces", i)+".parent", s.Parent,
+						"parent cycle: %s", strings.Join(cycle, " -> "))
+				}
+				break
+			}
+			pos[next.ID] = len(chain)
+			chain = append(chain, next.ID)
+			cur = next
+		}
+	}
+}
+
+// templateProblems lists what is wrong with a subject template: unknown placeholders and
+// unbalanced braces. An empty template (the default format) has none.
+func templateProblems(t string) []string {
+	var out []string
+	for i := 0; i < len(t); i++ {
+		switch t[i] {
+		case '}':
+			out = append(out, fmt.Sprintf("unbalanced '}' at offset %d", i))
+		case '{':
+			j := strings.IndexAny(t[i+1:], "{}")
+			if j < 0 || t[i+1+j] == '{' {
+				out = append(out, fmt.Sprintf("unbalanced '{' at offset %d", i))
+				continue
+			}
+			name := t[i+1 : i+1+j]
+			if !slices.Contains(SubjectPlaceholders, name) {
+				out = append(out, fmt.Sprintf("unknown placeholder {%s} (allowed: {%s})",
+					name, strings.Join(SubjectPlaceholders, "} {")))
+			}
+			i += j + 1
+		}
+	}
+	return out
+}
+
+func (v *validator) exists(idx map[string]int, id string) bool {
+	_, ok := idx[id]
+	return ok
+}
+
+// checkRef reports a reference to a missing object; it returns whether the reference resolves.
+func (v *validator) checkRef(path, kind string, idx map[string]int, id string) bool {
+	if id == "" {
+		v.add(path, "", "required")
+		return false
+	}
+	if !v.exists(idx, id) {
+		v.add(path, id, "%s %q does not exist", kind, id)
+		return false
+	}
+	return true
+}
+
+func (v *validator) checkStacks() {
+	for i, s := range v.c.Stacks {
+		v.checkRef(joinIndex("stacks", i)+".space", "space", v.spaces, s.Space)
+	}
+}
+
+// attachSlot identifies one read or write slot of a stack for a provider.
+type attachSlot struct {
+	stack, provider, scope string
+}
+
+func (v *validator) checkAttachments() {
+	c := v.c
+	pairs := map[[2]string]int{}
+	slots := map[attachSlot]int{}
+	for i, a := range c.Attachments {
+		base := joinIndex("attachments", i)
+		okStack := v.checkRef(base+".stack", "stack", v.stacks, a.Stack)
+		okInt := v.checkRef(base+".integration", "integration", v.integrations, a.Integration)
+		if !a.Read && !a.Write {
+			v.add(base, "", "attachment of %q to %q must set read: true, write: true or both", a.Integration, a.Stack)
+		}
+		if !okStack || !okInt {
+			continue
+		}
+		pair := [2]string{a.Stack, a.Integration}
+		if j, dup := pairs[pair]; dup {
+			v.add(base+".integration", a.Integration, "integration %q is already attached to stack %q at attachments[%d]",
+				a.Integration, a.Stack, j)
+			continue
+		}
+		pairs[pair] = i
+
+		st := c.Stacks[v.stacks[a.Stack]]
+		in := c.Integrations[v.integrations[a.Integration]]
+		if usable := c.UsableSpaces(st.Space); usable != nil && !slices.Contains(usable, in.Space) {
+			v.add(base+".integration", a.Integration,
+				"integration %q lives in space %q, which stack %q in space %q cannot use (usable spaces: %s)",
+				a.Integration, in.Space, a.Stack, st.Space, strings.Join(usable, ", "))
+		}
+		provider := in.Provider()
+		if provider == "" {
+			continue
+		}
+		for _, scope := range scopesOf(a) {
+			slot := attachSlot{a.Stack, provider, scope}
+			if j, taken := slots[slot]; taken {
+				v.add(base+"."+scope, "true",
+					"stack %q already has a %s attachment for %s (attachments[%d], integration %q); at most one per provider",
+					a.Stack, scope, provider, j, c.Attachments[j].Integration)
+				continue
+			}
+			slots[slot] = i
+		}
+	}
+}
+
+func scopesOf(a Attachment) []string {
+	var out []string
+	if a.Read {
+		out = append(out, "read")
+	}
+	if a.Write {
+		out = append(out, "write")
+	}
+	return out
+}
+
+func (v *validator) checkRoles() {
+	for i, r := range v.c.Roles {
+		base := joinIndex("roles", i)
+		if len(r.Actions) == 0 {
+			v.add(base+".actions", "", "at least one action is required (%s)", strings.Join(Actions, ", "))
+		}
+		for j, a := range r.Actions {
+			if !slices.Contains(Actions, a) {
+				v.add(joinIndex(base+".actions", j), a, "unknown action %q (want one of %s)", a, strings.Join(Actions, ", "))
+			}
+		}
+	}
+}
+
+func (v *validator) checkAPIKeys() {
+	secrets := map[string]int{}
+	for i, k := range v.c.APIKeys {
+		base := joinIndex("api_keys", i)
+		switch {
+		case k.SecretSHA256 == "":
+			v.add(base+".secret_sha256", "", "required (the lowercase hex SHA-256 of the secret)")
+		case !sha256HexRE.MatchString(k.SecretSHA256):
+			v.add(base+".secret_sha256", k.SecretSHA256,
+				"%q is not a SHA-256 hex digest (64 lowercase hex characters)", k.SecretSHA256)
+		default:
+			if j, dup := secrets[k.SecretSHA256]; dup {
+				v.add(base+".secret_sha256", k.SecretSHA256, "same secret as api_keys[%d]", j)
+			} else {
+				secrets[k.SecretSHA256] = i
+			}
+		}
+		if len(k.Bindings) == 0 {
+			v.add(base+".bindings", "", "at least one binding {role, space} is required")
+		}
+		for j, b := range k.Bindings {
+			bp := joinIndex(base+".bindings", j)
+			v.checkRef(bp+".role", "role", v.roles, b.Role)
+			v.checkRef(bp+".space", "space", v.spaces, b.Space)
+		}
+	}
+}
