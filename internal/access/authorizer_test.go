@@ -1,0 +1,199 @@
+package access_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/brokerhq/broker/internal/access"
+	"github.com/brokerhq/broker/internal/config"
+)
+
+func hashHex(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// testConfig: root → prod → {prod-eu → prod-eu-1, prod-us}, root → dev.
+func testConfig() *config.Config {
+	return &config.Config{
+		Spaces: []config.Space{
+			{ID: "root"},
+			{ID: "prod", Parent: "root", Inherit: true},
+			{ID: "prod-eu", Parent: "prod"},
+			{ID: "prod-eu-1", Parent: "prod-eu"},
+			{ID: "prod-us", Parent: "prod"},
+			{ID: "dev", Parent: "root"},
+		},
+		Roles: []config.Role{
+			{ID: "admin", Actions: []string{
+				config.ActionRunCreate, config.ActionRunRead, config.ActionRunUpdate,
+				config.ActionAuditRead, config.ActionSpaceAdmin,
+			}},
+			{ID: "runner", Actions: []string{config.ActionRunCreate, config.ActionRunRead, config.ActionRunUpdate}},
+			{ID: "auditor", Actions: []string{config.ActionAuditRead}},
+		},
+		APIKeys: []config.APIKey{
+			{ID: "admin", SecretSHA256: hashHex("admin-secret"), Bindings: []config.Binding{{Role: "admin", Space: "root"}}},
+			{ID: "ci-prod", SecretSHA256: hashHex("ci-prod-secret"), Bindings: []config.Binding{{Role: "runner", Space: "prod"}}},
+			{ID: "ci-eu", SecretSHA256: strings.ToUpper(hashHex("ci-eu-secret")), Bindings: []config.Binding{{Role: "runner", Space: "prod-eu"}}},
+			{ID: "audit-dev", SecretSHA256: hashHex("audit-dev-secret"), Bindings: []config.Binding{
+				{Role: "auditor", Space: "dev"},
+				{Role: "runner", Space: "prod-us"},
+			}},
+			{ID: "nobody", SecretSHA256: hashHex("nobody-secret")},
+		},
+	}
+}
+
+func newAuthorizer(t *testing.T) *access.Authorizer {
+	t.Helper()
+	a, err := access.New(testConfig())
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return a
+}
+
+func TestAuthenticate(t *testing.T) {
+	a := newAuthorizer(t)
+	tests := []struct {
+		secret string
+		want   string // key id; "" means ErrUnauthenticated
+	}{
+		{"admin-secret", "admin"},
+		{"ci-prod-secret", "ci-prod"},
+		{"ci-eu-secret", "ci-eu"}, // configured as upper-case hex
+		{"nobody-secret", "nobody"},
+		{"", ""},
+		{"wrong", ""},
+		{"admin-secret ", ""},
+		{"Admin-secret", ""},
+		{hashHex("admin-secret"), ""}, // the stored hash is not the secret
+	}
+	for _, tt := range tests {
+		p, err := a.Authenticate(tt.secret)
+		if tt.want == "" {
+			if !errors.Is(err, access.ErrUnauthenticated) {
+				t.Errorf("Authenticate(%q) = %+v, %v; want ErrUnauthenticated", tt.secret, p, err)
+			}
+			if err != nil && tt.secret != "" && strings.Contains(err.Error(), tt.secret) {
+				t.Errorf("Authenticate error %q repeats the secret", err)
+			}
+			continue
+		}
+		if err != nil || p.KeyID != tt.want {
+			t.Errorf("Authenticate(%q) = %+v, %v; want key %q", tt.secret, p, err, tt.want)
+		}
+	}
+}
+
+func TestAllowed(t *testing.T) {
+	a := newAuthorizer(t)
+	tests := []struct {
+		name   string
+		key    string
+		action string
+		space  string
+		want   bool
+	}{
+		{"root binding covers root", "admin", config.ActionSpaceAdmin, "root", true},
+		{"root binding covers a grandchild", "admin", config.ActionAuditRead, "prod-eu-1", true},
+		{"binding covers its own space", "ci-prod", config.ActionRunCreate, "prod", true},
+		{"parent binding covers a child", "ci-prod", config.ActionRunCreate, "prod-eu", true},
+		{"parent binding covers a grandchild", "ci-prod", config.ActionRunUpdate, "prod-eu-1", true},
+		{"binding does not cover the parent", "ci-eu", config.ActionRunCreate, "prod", false},
+		{"binding does not cover the root", "ci-eu", config.ActionRunRead, "root", false},
+		{"binding does not cover a sibling", "ci-eu", config.ActionRunCreate, "prod-us", false},
+		{"binding does not cover another subtree", "ci-prod", config.ActionRunRead, "dev", false},
+		{"role lacks the action", "ci-prod", config.ActionAuditRead, "prod", false},
+		{"role lacks space:admin", "ci-prod", config.ActionSpaceAdmin, "prod-eu", false},
+		{"second binding grants", "audit-dev", config.ActionRunCreate, "prod-us", true},
+		{"bindings do not mix roles and spaces", "audit-dev", config.ActionAuditRead, "prod-us", false},
+		{"bindings do not mix spaces and roles", "audit-dev", config.ActionRunCreate, "dev", false},
+		{"key without bindings", "nobody", config.ActionRunRead, "prod", false},
+		{"unknown key", "ghost", config.ActionRunRead, "prod", false},
+		{"unknown space", "admin", config.ActionRunRead, "nowhere", false},
+		{"empty action", "admin", "", "prod", false},
+		{"unknown action", "admin", "run:delete", "prod", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := a.Allowed(access.Principal{KeyID: tt.key}, tt.action, tt.space)
+			if tt.want {
+				if err != nil {
+					t.Errorf("Allowed(%s, %s, %s) = %v, want nil", tt.key, tt.action, tt.space, err)
+				}
+				return
+			}
+			if !errors.Is(err, access.ErrForbidden) {
+				t.Fatalf("Allowed(%s, %s, %s) = %v, want ErrForbidden", tt.key, tt.action, tt.space, err)
+			}
+			for _, part := range []string{tt.key, tt.action, tt.space} {
+				if !strings.Contains(err.Error(), part) {
+					t.Errorf("error %q does not name %q", err, part)
+				}
+			}
+		})
+	}
+}
+
+func TestAllowedNeverLeaksSecret(t *testing.T) {
+	a := newAuthorizer(t)
+	p, err := a.Authenticate("ci-eu-secret")
+	if err != nil {
+		t.Fatalf("Authenticate: %v", err)
+	}
+	err = a.Allowed(p, config.ActionRunCreate, "prod")
+	if !errors.Is(err, access.ErrForbidden) {
+		t.Fatalf("Allowed = %v, want ErrForbidden", err)
+	}
+	if strings.Contains(err.Error(), "ci-eu-secret") || strings.Contains(strings.ToLower(err.Error()), hashHex("ci-eu-secret")) {
+		t.Errorf("error %q leaks the secret or its hash", err)
+	}
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(*config.Config)
+	}{
+		{"nil config", nil},
+		{"short hash", func(c *config.Config) { c.APIKeys[0].SecretSHA256 = "abcd" }},
+		{"non-hex hash", func(c *config.Config) { c.APIKeys[0].SecretSHA256 = strings.Repeat("z", 64) }},
+		{"plain secret", func(c *config.Config) { c.APIKeys[0].SecretSHA256 = "admin-secret" }},
+		{"empty key id", func(c *config.Config) { c.APIKeys[0].ID = "" }},
+		{"duplicate key id", func(c *config.Config) { c.APIKeys[1].ID = "admin" }},
+		{"shared secret", func(c *config.Config) { c.APIKeys[1].SecretSHA256 = c.APIKeys[0].SecretSHA256 }},
+		{"unknown role", func(c *config.Config) { c.APIKeys[0].Bindings[0].Role = "ghost" }},
+		{"unknown space", func(c *config.Config) { c.APIKeys[0].Bindings[0].Space = "ghost" }},
+		{"duplicate role", func(c *config.Config) { c.Roles[1].ID = "admin" }},
+		{"duplicate space", func(c *config.Config) { c.Spaces[1].ID = "root" }},
+		{"unknown parent", func(c *config.Config) { c.Spaces[2].Parent = "ghost" }},
+		{"cycle", func(c *config.Config) { c.Spaces[0].Parent = "prod-eu-1" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var cfg *config.Config
+			if tt.mutate != nil {
+				cfg = testConfig()
+				tt.mutate(cfg)
+			}
+			if _, err := access.New(cfg); !errors.Is(err, access.ErrInvalidConfig) {
+				t.Errorf("New = %v, want ErrInvalidConfig", err)
+			}
+		})
+	}
+}
+
+func TestEmptyConfigAuthenticatesNobody(t *testing.T) {
+	a, err := access.New(&config.Config{})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	if _, err := a.Authenticate("anything"); !errors.Is(err, access.ErrUnauthenticated) {
+		t.Errorf("Authenticate = %v, want ErrUnauthenticated", err)
+	}
+}
