@@ -1,0 +1,87 @@
+package apierror
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// Codes of the contract (section 3), plus method_not_allowed and internal as extensions.
+const (
+	CodeInvalidRequest   = "invalid_request"
+	CodeUnauthenticated  = "unauthenticated"
+	CodeForbidden        = "forbidden"
+	CodeNotFound         = "not_found"
+	CodeMethodNotAllowed = "method_not_allowed"
+	CodeConflict         = "conflict"
+	CodeTooLarge         = "too_large"
+	CodeRateLimited      = "rate_limited"
+	CodeUpstream         = "upstream_error"
+	CodeUnavailable      = "unavailable"
+	CodeInternal         = "internal"
+)
+
+var statusOf = map[string]int{
+	CodeInvalidRequest:   http.StatusBadRequest,
+	CodeUnauthenticated:  http.StatusUnauthorized,
+	CodeForbidden:        http.StatusForbidden,
+	CodeNotFound:         http.StatusNotFound,
+	CodeMethodNotAllowed: http.StatusMethodNotAllowed,
+	CodeConflict:         http.StatusConflict,
+	CodeTooLarge:         http.StatusRequestEntityTooLarge,
+	CodeRateLimited:      http.StatusTooManyRequests,
+	CodeUpstream:         http.StatusBadGateway,
+	CodeUnavailable:      http.StatusServiceUnavailable,
+	CodeInternal:         http.StatusInternalServerError,
+}
+
+// Error is an error meant for the API caller: a code and one human sentence. Its message must
+// never hold a secret.
+type Error struct {
+	Code    string
+	Message string
+	// RetryAfter, when positive, is sent as a Retry-After header in seconds.
+	RetryAfter int
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// Status is the HTTP status of the error's code.
+func (e *Error) Status() int {
+	if s, ok := statusOf[e.Code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// New returns an *Error with a formatted message.
+func New(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+type envelope struct {
+	Error body `json:"error"`
+}
+
+type body struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Write sends err in the envelope. An error that is not (and does not wrap) an *Error becomes a
+// generic 500 whose message reveals nothing; callers log the details themselves.
+func Write(w http.ResponseWriter, err error) {
+	var e *Error
+	if !errors.As(err, &e) {
+		e = &Error{Code: CodeInternal, Message: "Internal error; the server log has the details."}
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	if e.RetryAfter > 0 {
+		h.Set("Retry-After", fmt.Sprint(e.RetryAfter))
+	}
+	w.WriteHeader(e.Status())
+	_ = json.NewEncoder(w).Encode(envelope{Error: body{Code: e.Code, Message: e.Message}})
+}

@@ -1,0 +1,90 @@
+package claims
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/brokerhq/broker/internal/runs"
+)
+
+// DefaultSubjectTemplate is the `sub` format of a space that sets none.
+const DefaultSubjectTemplate = "space:{spaceId}:stack:{callerId}:run_type:{runType}:scope:{scope}"
+
+// Subject is what a `sub` template may name.
+type Subject struct {
+	SpaceID    string
+	SpacePath  []string // space ids from root down to SpaceID
+	CallerType string
+	CallerID   string
+	Run        runs.Run
+}
+
+// placeholders maps a template placeholder to its value.
+var placeholders = map[string]func(Subject) string{
+	"spaceId":    func(s Subject) string { return s.SpaceID },
+	"spacePath":  func(s Subject) string { return strings.Join(s.SpacePath, "/") },
+	"callerType": func(s Subject) string { return s.CallerType },
+	"callerId":   func(s Subject) string { return s.CallerID },
+	"runId":      func(s Subject) string { return s.Run.ID },
+	"runType":    func(s Subject) string { return string(s.Run.RunType) },
+	"runPhase":   func(s Subject) string { return string(s.Run.Phase) },
+	"scope":      func(s Subject) string { return string(s.Run.Scope) },
+}
+
+// Template is a parsed `sub` template: literal text and placeholders.
+type Template struct {
+	parts []part
+}
+
+type part struct {
+	literal string
+	value   func(Subject) string // nil for a literal
+}
+
+// ParseTemplate parses a template such as "space:{spaceId}:stack:{callerId}". An empty template
+// is the default one. A placeholder not in the contract's list, or an unbalanced brace, is an error.
+func ParseTemplate(s string) (Template, error) {
+	if s == "" {
+		s = DefaultSubjectTemplate
+	}
+	var t Template
+	rest := s
+	for rest != "" {
+		open := strings.IndexAny(rest, "{}")
+		if open < 0 {
+			t.parts = append(t.parts, part{literal: rest})
+			break
+		}
+		if rest[open] == '}' {
+			return Template{}, fmt.Errorf("subject template %q: unmatched }", s)
+		}
+		if open > 0 {
+			t.parts = append(t.parts, part{literal: rest[:open]})
+		}
+		closing := strings.IndexAny(rest[open+1:], "{}")
+		if closing < 0 || rest[open+1+closing] != '}' {
+			return Template{}, fmt.Errorf("subject template %q: unclosed {", s)
+		}
+		name := rest[open+1 : open+1+closing]
+		value, ok := placeholders[name]
+		if !ok {
+			return Template{}, fmt.Errorf("subject template %q: unknown placeholder {%s}", s, name)
+		}
+		t.parts = append(t.parts, part{value: value})
+		rest = rest[open+closing+2:]
+	}
+	return t, nil
+}
+
+// Render returns the `sub` for s.
+func (t Template) Render(s Subject) string {
+	var b strings.Builder
+	for _, p := range t.parts {
+		if p.value == nil {
+			b.WriteString(p.literal)
+		} else {
+			b.WriteString(p.value(s))
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,174 @@
+package issuer
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/brokerhq/broker/internal/claims"
+	"github.com/brokerhq/broker/internal/runs"
+	"github.com/brokerhq/broker/keys"
+)
+
+// NotBeforeSkew is how far `nbf` is backdated to tolerate relying parties whose clocks run behind.
+const NotBeforeSkew = 30 * time.Second
+
+// Errors from Mint.
+var (
+	ErrNoSigningKey = errors.New("no signing key is active")
+	ErrRunExpired   = errors.New("run has expired")
+	ErrUnknownSpace = errors.New("run's space is not configured")
+)
+
+// KeySource hands out the current key snapshot; *keys.Manager implements it.
+type KeySource interface {
+	Snapshot() *keys.Snapshot
+}
+
+// Config configures an Issuer.
+type Config struct {
+	// Issuer is the exact `iss` claim.
+	Issuer string
+	// Keys supplies the signing key.
+	Keys KeySource
+	// TTL is a token's lifetime before the run-expiry cap.
+	TTL time.Duration
+	// DefaultAudience is the `aud` when a request names none.
+	DefaultAudience string
+	// Spaces renders `sub` per space.
+	Spaces *claims.Spaces
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Issuer mints ID tokens. It is safe for concurrent use.
+type Issuer struct {
+	cfg    Config
+	signer atomic.Pointer[cachedSigner]
+}
+
+type cachedSigner struct {
+	version string
+	kid     string
+	signer  jose.Signer
+}
+
+// New returns an Issuer.
+func New(cfg Config) (*Issuer, error) {
+	if cfg.Issuer == "" || cfg.Keys == nil || cfg.Spaces == nil || cfg.TTL <= 0 {
+		return nil, errors.New("issuer: Issuer, Keys, Spaces and a positive TTL are required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Issuer{cfg: cfg}, nil
+}
+
+// Request asks for a token for a run.
+type Request struct {
+	Run runs.Run
+	// Audience is the `aud`; empty means the configured default.
+	Audience string
+	// AWSSessionTags adds AWS's session-tags claim (space, stack, run, scope).
+	AWSSessionTags bool
+}
+
+// Token is a minted token.
+type Token struct {
+	JWT       string
+	Claims    claims.Claims
+	ExpiresAt time.Time
+	KID       string
+}
+
+// Mint signs a token for req.Run as it is now (its current phase and scope).
+func (i *Issuer) Mint(req Request) (Token, error) {
+	now := i.cfg.Now().UTC().Truncate(time.Second)
+	run := req.Run
+	if !now.Before(run.ExpiresAt) {
+		return Token{}, ErrRunExpired
+	}
+	exp := now.Add(i.cfg.TTL)
+	if run.ExpiresAt.Before(exp) {
+		exp = run.ExpiresAt.UTC().Truncate(time.Second)
+	}
+	sub, ok := i.cfg.Spaces.Subject(claims.Subject{
+		SpaceID: run.Space, CallerType: claims.CallerTypeStack, CallerID: run.Stack, Run: run,
+	})
+	if !ok {
+		return Token{}, fmt.Errorf("%w: %s", ErrUnknownSpace, run.Space)
+	}
+	aud := req.Audience
+	if aud == "" {
+		aud = i.cfg.DefaultAudience
+	}
+	jti, err := newJTI()
+	if err != nil {
+		return Token{}, err
+	}
+	c := claims.Claims{
+		Issuer: i.cfg.Issuer, Subject: sub, Audience: aud,
+		Expiry: exp.Unix(), IssuedAt: now.Unix(), NotBefore: now.Add(-NotBeforeSkew).Unix(), ID: jti,
+		SpaceID: run.Space, CallerType: claims.CallerTypeStack, CallerID: run.Stack,
+		RunType: run.RunType, RunID: run.ID, RunPhase: run.Phase, Scope: run.Scope,
+	}
+	if req.AWSSessionTags {
+		c.AWSTags = &claims.AWSTags{PrincipalTags: map[string][]string{
+			"space": {run.Space}, "stack": {run.Stack}, "run": {run.ID}, "scope": {string(run.Scope)},
+		}}
+	}
+	payload, err := json.Marshal(c)
+	if err != nil {
+		return Token{}, fmt.Errorf("encode claims: %w", err)
+	}
+	s, err := i.currentSigner()
+	if err != nil {
+		return Token{}, err
+	}
+	obj, err := s.signer.Sign(payload)
+	if err != nil {
+		return Token{}, fmt.Errorf("sign token with key %s: %w", s.kid, err)
+	}
+	jwt, err := obj.CompactSerialize()
+	if err != nil {
+		return Token{}, fmt.Errorf("serialize token: %w", err)
+	}
+	return Token{JWT: jwt, Claims: c, ExpiresAt: exp, KID: s.kid}, nil
+}
+
+// currentSigner returns a jose.Signer for the snapshot's signing key, building it only when the
+// key set changed.
+func (i *Issuer) currentSigner() (*cachedSigner, error) {
+	snap := i.cfg.Keys.Snapshot()
+	if snap == nil || snap.Signing.Signer == nil {
+		return nil, ErrNoSigningKey
+	}
+	if c := i.signer.Load(); c != nil && c.version == snap.Version {
+		return c, nil
+	}
+	k := snap.Signing
+	signer, err := jose.NewSigner(
+		jose.SigningKey{Algorithm: jose.SignatureAlgorithm(k.Alg), Key: jose.JSONWebKey{Key: k.Signer, KeyID: k.KID}},
+		(&jose.SignerOptions{}).WithType("JWT"),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("signer for key %s: %w", k.KID, err)
+	}
+	c := &cachedSigner{version: snap.Version, kid: k.KID, signer: signer}
+	i.signer.Store(c)
+	return c, nil
+}
+
+func newJTI() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("jti: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
