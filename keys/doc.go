@@ -1,0 +1,9 @@
+// Package keys holds broker's signing keys: the key model (a crypto.Signer plus its id and
+// schedule), the backends that persist key sets (memory, file), the rotation schedule as pure
+// functions of (now, key metadata), and a Manager that applies the schedule on an injected clock.
+//
+// A key's KID is the RFC 7638 JWK thumbprint of its public key (see Thumbprint). The schedule
+// (Decide) guarantees that a key is published at least Prepublish before it signs, and stays
+// published Retain after it stops signing; replicas sharing a Backend agree on every change
+// because Backend.Save is a compare-and-swap on the set's Generation.
+package keys

@@ -1,0 +1,53 @@
+package keys
+
+import (
+	"context"
+	"crypto"
+	"errors"
+	"time"
+)
+
+// Signing algorithms.
+const (
+	RS256 = "RS256"
+	ES256 = "ES256"
+)
+
+// Meta is what is known about a key besides its private half.
+type Meta struct {
+	// KID is the key id published in the JWKS and the JWT header.
+	KID string `json:"kid"`
+	// Alg is RS256 or ES256.
+	Alg string `json:"alg"`
+	// Created is when the key was generated; it is published from then on.
+	Created time.Time `json:"created"`
+	// Activates is when the key starts signing.
+	Activates time.Time `json:"activates"`
+	// Retires is when the key stops signing; zero while no successor is scheduled.
+	Retires time.Time `json:"retires,omitzero"`
+}
+
+// Key is a signing key: a crypto.Signer plus its metadata.
+type Key struct {
+	Meta
+	Signer crypto.Signer
+}
+
+// Set is the whole key set of one backend at one generation. Generation grows by one with every
+// successful Save, which makes Save a compare-and-swap.
+type Set struct {
+	Generation int64
+	Keys       []Key
+}
+
+// Backend persists a key set.
+type Backend interface {
+	// Load returns the current set (Generation 0 and no keys when nothing was ever saved).
+	Load(ctx context.Context) (Set, error)
+	// Save stores next if the stored generation is still next.Generation-1, and fails with
+	// ErrConflict otherwise, so that of several writers deciding the same rotation one wins.
+	Save(ctx context.Context, next Set) error
+}
+
+// ErrConflict is returned by Backend.Save when another writer saved first.
+var ErrConflict = errors.New("keys: key set changed concurrently")

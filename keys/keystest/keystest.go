@@ -1,0 +1,218 @@
+// Package keystest holds the contract every keys.Backend must meet, as a test suite to run
+// against each implementation, and helpers for tests that handle keys.
+package keystest
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/brokerhq/broker/keys"
+)
+
+// epoch is the creation time of the keys the suite generates.
+var epoch = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// NewKey generates a key of alg created at now, failing t on error.
+func NewKey(t testing.TB, alg string, now time.Time) keys.Key {
+	t.Helper()
+	k, err := keys.Generate(alg, now)
+	if err != nil {
+		t.Fatalf("Generate(%q): %v", alg, err)
+	}
+	return k
+}
+
+// SignAndVerify signs a message with signer as alg prescribes and verifies the signature with
+// pub (crypto/rsa PKCS #1 v1.5 or ecdsa ASN.1, over SHA-256), failing t if either fails.
+func SignAndVerify(t testing.TB, alg string, signer crypto.Signer, pub crypto.PublicKey) {
+	t.Helper()
+	digest := sha256.Sum256([]byte("header.payload"))
+	sig, err := signer.Sign(rand.Reader, digest[:], crypto.SHA256)
+	if err != nil {
+		t.Fatalf("Sign: %v", err)
+	}
+	switch alg {
+	case keys.RS256:
+		p, ok := pub.(*rsa.PublicKey)
+		if !ok {
+			t.Fatalf("public key is %T, want *rsa.PublicKey", pub)
+		}
+		if err := rsa.VerifyPKCS1v15(p, crypto.SHA256, digest[:], sig); err != nil {
+			t.Fatalf("RS256 signature does not verify: %v", err)
+		}
+	case keys.ES256:
+		p, ok := pub.(*ecdsa.PublicKey)
+		if !ok {
+			t.Fatalf("public key is %T, want *ecdsa.PublicKey", pub)
+		}
+		if !ecdsa.VerifyASN1(p, digest[:], sig) {
+			t.Fatal("ES256 signature does not verify")
+		}
+	default:
+		t.Fatalf("unknown alg %q", alg)
+	}
+}
+
+// SameMeta reports whether a and b describe the same key (times compared as instants).
+func SameMeta(a, b keys.Meta) bool {
+	return a.KID == b.KID && a.Alg == b.Alg && a.Created.Equal(b.Created) &&
+		a.Activates.Equal(b.Activates) && a.Retires.Equal(b.Retires)
+}
+
+// TestBackend runs the Backend contract against fresh backends made by newBackend, which must
+// return an empty backend each time.
+func TestBackend(t *testing.T, newBackend func(t *testing.T) keys.Backend) {
+	t.Run("EmptyLoad", func(t *testing.T) {
+		set := load(t, newBackend(t))
+		if set.Generation != 0 || len(set.Keys) != 0 {
+			t.Fatalf("Load of a new backend = generation %d, %d keys; want 0, 0", set.Generation, len(set.Keys))
+		}
+	})
+	t.Run("SaveAndLoad", func(t *testing.T) { testSaveAndLoad(t, newBackend(t)) })
+	t.Run("StaleGenerationConflicts", func(t *testing.T) { testStale(t, newBackend(t)) })
+	t.Run("ConcurrentSaversOneWins", func(t *testing.T) { testConcurrent(t, newBackend(t)) })
+	t.Run("DroppedKeysDisappear", func(t *testing.T) { testDrop(t, newBackend(t)) })
+	t.Run("InvalidSetRejected", func(t *testing.T) { testInvalid(t, newBackend(t)) })
+}
+
+func load(t *testing.T, b keys.Backend) keys.Set {
+	t.Helper()
+	set, err := b.Load(context.Background())
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	return set
+}
+
+func save(t *testing.T, b keys.Backend, set keys.Set) {
+	t.Helper()
+	if err := b.Save(context.Background(), set); err != nil {
+		t.Fatalf("Save(generation %d): %v", set.Generation, err)
+	}
+}
+
+// checkSet fails t unless got holds the keys of want, in order, with working signers.
+func checkSet(t *testing.T, got keys.Set, wantGen int64, want ...keys.Key) {
+	t.Helper()
+	if got.Generation != wantGen {
+		t.Fatalf("generation = %d, want %d", got.Generation, wantGen)
+	}
+	if len(got.Keys) != len(want) {
+		t.Fatalf("got %d keys, want %d", len(got.Keys), len(want))
+	}
+	for i, w := range want {
+		g := got.Keys[i]
+		if !SameMeta(g.Meta, w.Meta) {
+			t.Fatalf("key %d: meta = %+v, want %+v", i, g.Meta, w.Meta)
+		}
+		if g.Signer == nil {
+			t.Fatalf("key %s: no signer", g.KID)
+		}
+		SignAndVerify(t, w.Alg, g.Signer, w.Signer.Public())
+	}
+}
+
+func testSaveAndLoad(t *testing.T, b keys.Backend) {
+	rs := NewKey(t, keys.RS256, epoch)
+	es := NewKey(t, keys.ES256, epoch.Add(time.Minute))
+	es.Activates = epoch.Add(time.Hour)
+	rs.Retires = es.Activates
+	save(t, b, keys.Set{Generation: 1, Keys: []keys.Key{rs, es}})
+	checkSet(t, load(t, b), 1, rs, es)
+}
+
+func testStale(t *testing.T, b keys.Backend) {
+	ctx := context.Background()
+	k := NewKey(t, keys.ES256, epoch)
+	if err := b.Save(ctx, keys.Set{Generation: 2, Keys: []keys.Key{k}}); !errors.Is(err, keys.ErrConflict) {
+		t.Fatalf("Save(generation 2) on an empty backend = %v, want ErrConflict", err)
+	}
+	save(t, b, keys.Set{Generation: 1, Keys: []keys.Key{k}})
+	for _, gen := range []int64{1, 3} {
+		if err := b.Save(ctx, keys.Set{Generation: gen, Keys: []keys.Key{k}}); !errors.Is(err, keys.ErrConflict) {
+			t.Fatalf("Save(generation %d) at generation 1 = %v, want ErrConflict", gen, err)
+		}
+	}
+	k2 := NewKey(t, keys.ES256, epoch)
+	save(t, b, keys.Set{Generation: 2, Keys: []keys.Key{k, k2}})
+	checkSet(t, load(t, b), 2, k, k2)
+}
+
+func testConcurrent(t *testing.T, b keys.Backend) {
+	const writers = 8
+	base := NewKey(t, keys.ES256, epoch)
+	save(t, b, keys.Set{Generation: 1, Keys: []keys.Key{base}})
+	candidates := make([]keys.Key, writers)
+	for i := range candidates {
+		candidates[i] = NewKey(t, keys.ES256, epoch.Add(time.Hour))
+	}
+	errs := make([]error, writers)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range writers {
+		wg.Go(func() {
+			<-start
+			errs[i] = b.Save(context.Background(), keys.Set{Generation: 2, Keys: []keys.Key{base, candidates[i]}})
+		})
+	}
+	close(start)
+	wg.Wait()
+	winner := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && winner >= 0:
+			t.Fatalf("writers %d and %d both saved generation 2", winner, i)
+		case err == nil:
+			winner = i
+		case !errors.Is(err, keys.ErrConflict):
+			t.Fatalf("writer %d: Save = %v, want nil or ErrConflict", i, err)
+		}
+	}
+	if winner < 0 {
+		t.Fatal("no writer saved generation 2")
+	}
+	checkSet(t, load(t, b), 2, base, candidates[winner])
+}
+
+func testDrop(t *testing.T, b keys.Backend) {
+	a := NewKey(t, keys.ES256, epoch)
+	k := NewKey(t, keys.ES256, epoch)
+	c := NewKey(t, keys.ES256, epoch)
+	save(t, b, keys.Set{Generation: 1, Keys: []keys.Key{a, k, c}})
+	k.Retires = epoch.Add(time.Hour)
+	save(t, b, keys.Set{Generation: 2, Keys: []keys.Key{k}})
+	checkSet(t, load(t, b), 2, k)
+	d := NewKey(t, keys.ES256, epoch)
+	save(t, b, keys.Set{Generation: 3, Keys: []keys.Key{d}})
+	checkSet(t, load(t, b), 3, d)
+}
+
+func testInvalid(t *testing.T, b keys.Backend) {
+	k := NewKey(t, keys.ES256, epoch)
+	wrongAlg := k
+	wrongAlg.Alg = keys.RS256
+	noSigner := k
+	noSigner.Signer = nil
+	for name, set := range map[string]keys.Set{
+		"generation 0":  {Generation: 0, Keys: []keys.Key{k}},
+		"duplicate kid": {Generation: 1, Keys: []keys.Key{k, k}},
+		"no signer":     {Generation: 1, Keys: []keys.Key{noSigner}},
+		"wrong alg":     {Generation: 1, Keys: []keys.Key{wrongAlg}},
+	} {
+		err := b.Save(context.Background(), set)
+		if !errors.Is(err, keys.ErrInvalidSet) {
+			t.Errorf("Save(%s) = %v, want ErrInvalidSet", name, err)
+		}
+	}
+	if set := load(t, b); set.Generation != 0 {
+		t.Fatalf("after rejected saves, generation = %d, want 0", set.Generation)
+	}
+}

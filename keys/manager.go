@@ -1,0 +1,256 @@
+package keys
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync/atomic"
+	"time"
+)
+
+// DefaultRefreshInterval is the interval Run uses when given none. The interval should be well
+// below Prepublish and Retain: a snapshot is only as fresh as the last Refresh.
+const DefaultRefreshInterval = time.Minute
+
+// ErrNoSigningKey is returned by Refresh when the backend holds no key to sign with.
+var ErrNoSigningKey = errors.New("keys: no signing key")
+
+// GenerateFunc creates a key; Generate is the default.
+type GenerateFunc func(alg string, now time.Time) (Key, error)
+
+// Config configures a Manager.
+type Config struct {
+	// Backend persists the key set; required. Several Managers (replicas) may share one.
+	Backend Backend
+	// Policy is the schedule; its Alg is the algorithm of new keys.
+	Policy Policy
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// Logger receives rotation events and Run's errors; slog.Default() when nil.
+	Logger *slog.Logger
+	// Generate creates new keys; keys.Generate when nil (tests may inject a fake).
+	Generate GenerateFunc
+}
+
+// Snapshot is the key material in force at the last Refresh: the key to sign with and the keys to
+// publish in the JWKS. It is immutable.
+type Snapshot struct {
+	// Signing is the key to sign with.
+	Signing Key
+	// Published are the keys of the JWKS, ordered by Activates.
+	Published []Key
+	// Generation is the generation of the set the snapshot comes from.
+	Generation int64
+	// Version identifies the signing KID and the published KID list: it changes if and only if
+	// one of them does, so it can serve as the JWKS ETag.
+	Version string
+	// At is the instant the snapshot was computed for.
+	At time.Time
+}
+
+// Manager applies the rotation policy to a backend and keeps a Snapshot of the keys in force.
+// Its methods are safe for concurrent use.
+type Manager struct {
+	backend  Backend
+	policy   Policy
+	now      func() time.Time
+	log      *slog.Logger
+	generate GenerateFunc
+
+	sem      chan struct{} // serializes Refresh and Rotate
+	snapshot atomic.Pointer[Snapshot]
+}
+
+// NewManager checks cfg and returns a Manager. Call Refresh before using Snapshot.
+func NewManager(cfg Config) (*Manager, error) {
+	if cfg.Backend == nil {
+		return nil, errors.New("keys: manager needs a backend")
+	}
+	if err := cfg.Policy.Validate(); err != nil {
+		return nil, err
+	}
+	cfg.Policy.Alg, _ = NormalizeAlg(cfg.Policy.Alg)
+	m := &Manager{
+		backend:  cfg.Backend,
+		policy:   cfg.Policy,
+		now:      cfg.Now,
+		log:      cfg.Logger,
+		generate: cfg.Generate,
+		sem:      make(chan struct{}, 1),
+	}
+	if m.now == nil {
+		m.now = time.Now
+	}
+	if m.log == nil {
+		m.log = slog.Default()
+	}
+	if m.generate == nil {
+		m.generate = Generate
+	}
+	return m, nil
+}
+
+// Snapshot returns the keys in force at the last successful Refresh or Rotate; nil before the
+// first one.
+func (m *Manager) Snapshot() *Snapshot { return m.snapshot.Load() }
+
+// Refresh loads the key set, applies the policy at Now (generating a key, scheduling a retirement
+// or dropping expired keys as Decide says) and updates the snapshot. When another replica saved
+// first (ErrConflict) it takes that replica's set as it is: the rotation happened there. changed
+// reports that the snapshot's Version changed.
+func (m *Manager) Refresh(ctx context.Context) (changed bool, err error) {
+	if err := m.lock(ctx); err != nil {
+		return false, err
+	}
+	defer m.unlock()
+	set, err := m.backend.Load(ctx)
+	if err != nil {
+		return false, fmt.Errorf("keys: load key set: %w", err)
+	}
+	now := m.now()
+	if d := Decide(now, set.Metas(), m.policy); !d.Empty() {
+		set, err = m.save(ctx, set, d, now)
+		if errors.Is(err, ErrConflict) {
+			m.log.DebugContext(ctx, "keys: another replica updated the key set first", "generation", set.Generation+1)
+			set, err = m.backend.Load(ctx)
+		}
+		if err != nil {
+			return false, fmt.Errorf("keys: update key set: %w", err)
+		}
+	}
+	return m.publish(set, now)
+}
+
+// Rotate starts a rotation now (see ForceRotate) and updates the snapshot. It fails with
+// ErrRotationPending when a new key is already waiting to sign, and with ErrConflict when another
+// replica changed the set meanwhile (try again).
+func (m *Manager) Rotate(ctx context.Context) error {
+	if err := m.lock(ctx); err != nil {
+		return err
+	}
+	defer m.unlock()
+	set, err := m.backend.Load(ctx)
+	if err != nil {
+		return fmt.Errorf("keys: load key set: %w", err)
+	}
+	now := m.now()
+	d, err := ForceRotate(now, set.Metas(), m.policy)
+	if err != nil {
+		return err
+	}
+	if set, err = m.save(ctx, set, d, now); err != nil {
+		return fmt.Errorf("keys: rotate: %w", err)
+	}
+	_, err = m.publish(set, now)
+	return err
+}
+
+// Run calls Refresh now and then every interval (DefaultRefreshInterval when not positive) until
+// ctx is done, logging errors. It never panics: a panic in a backend is logged as an error.
+func (m *Manager) Run(ctx context.Context, interval time.Duration) {
+	if interval <= 0 {
+		interval = DefaultRefreshInterval
+	}
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		m.refreshLogged(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+	}
+}
+
+func (m *Manager) refreshLogged(ctx context.Context) {
+	defer func() {
+		if r := recover(); r != nil {
+			m.log.ErrorContext(ctx, "keys: refresh panicked", "panic", fmt.Sprint(r))
+		}
+	}()
+	if _, err := m.Refresh(ctx); err != nil && ctx.Err() == nil {
+		m.log.ErrorContext(ctx, "keys: refresh failed", "err", err)
+	}
+}
+
+// save applies d to set with a new key if needed and saves the result.
+func (m *Manager) save(ctx context.Context, set Set, d Decision, now time.Time) (Set, error) {
+	var newKey Key
+	if d.Generate {
+		var err error
+		if newKey, err = m.generate(m.policy.Alg, now); err != nil {
+			return set, err
+		}
+	}
+	next, err := Apply(set, d, newKey)
+	if err != nil {
+		return set, err
+	}
+	if err := m.backend.Save(ctx, next); err != nil {
+		return set, err
+	}
+	attrs := []any{"generation", next.Generation}
+	if d.Generate {
+		attrs = append(attrs, "new_kid", newKey.KID, "activates", d.Activates)
+	}
+	if d.Retire != "" {
+		attrs = append(attrs, "retire_kid", d.Retire, "retires", d.Retires)
+	}
+	if len(d.Drop) > 0 {
+		attrs = append(attrs, "dropped_kids", d.Drop)
+	}
+	m.log.InfoContext(ctx, "keys: key set updated", attrs...)
+	return next, nil
+}
+
+// publish computes the snapshot of set at now and stores it.
+func (m *Manager) publish(set Set, now time.Time) (bool, error) {
+	metas := set.Metas()
+	sm, ok := Signing(now, metas)
+	if !ok {
+		return false, ErrNoSigningKey
+	}
+	signing, _ := set.Find(sm.KID)
+	pub := Published(now, metas, m.policy)
+	if !slices.ContainsFunc(pub, func(p Meta) bool { return p.KID == sm.KID }) {
+		// Only a set without a successor for a retired key gets here: publish what signs.
+		pub = append(pub, sm)
+		slices.SortFunc(pub, compareMeta)
+	}
+	snap := &Snapshot{
+		Signing:    signing,
+		Published:  make([]Key, 0, len(pub)),
+		Generation: set.Generation,
+		At:         now,
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "signing=%s\n", signing.KID)
+	for _, pm := range pub {
+		k, _ := set.Find(pm.KID)
+		snap.Published = append(snap.Published, k)
+		fmt.Fprintf(h, "published=%s\n", k.KID)
+	}
+	snap.Version = hex.EncodeToString(h.Sum(nil)[:12])
+	old := m.snapshot.Swap(snap)
+	changed := old == nil || old.Version != snap.Version
+	if changed {
+		m.log.Info("keys: keys in force changed", "signing_kid", signing.KID, "published", len(pub), "version", snap.Version)
+	}
+	return changed, nil
+}
+
+func (m *Manager) lock(ctx context.Context) error {
+	select {
+	case m.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (m *Manager) unlock() { <-m.sem }

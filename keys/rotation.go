@@ -1,0 +1,260 @@
+package keys
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Policy is the key schedule. A key signs for Period; its successor is in the set (and so in the
+// JWKS) Prepublish before it takes over; a key that stopped signing stays published for Retain,
+// which should be at least the lifetime of the tokens it signed.
+type Policy struct {
+	// Period is how long each key signs.
+	Period time.Duration
+	// Prepublish is how long a new key is published before it signs. It must be less than Period.
+	Prepublish time.Duration
+	// Retain is how long a key stays published after it stops signing.
+	Retain time.Duration
+	// Alg is the algorithm of new keys: RS256 (also when empty) or ES256.
+	Alg string
+}
+
+// DefaultPolicy is the schedule of the reference configuration: 720h, 24h, 24h, RS256.
+func DefaultPolicy() Policy {
+	return Policy{Period: 720 * time.Hour, Prepublish: 24 * time.Hour, Retain: 24 * time.Hour, Alg: RS256}
+}
+
+// ErrInvalidPolicy is returned by Policy.Validate.
+var ErrInvalidPolicy = errors.New("keys: invalid rotation policy")
+
+// Validate checks that Period is positive, Prepublish and Retain are not negative, Prepublish is
+// less than Period (or every new key would at once need a successor) and Alg is supported.
+func (p Policy) Validate() error {
+	switch {
+	case p.Period <= 0:
+		return fmt.Errorf("%w: period %s must be positive", ErrInvalidPolicy, p.Period)
+	case p.Prepublish < 0 || p.Retain < 0:
+		return fmt.Errorf("%w: prepublish %s and retain %s must not be negative", ErrInvalidPolicy, p.Prepublish, p.Retain)
+	case p.Prepublish >= p.Period:
+		return fmt.Errorf("%w: prepublish %s must be less than period %s", ErrInvalidPolicy, p.Prepublish, p.Period)
+	}
+	if _, err := NormalizeAlg(p.Alg); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidPolicy, err)
+	}
+	return nil
+}
+
+// ErrRotationPending is returned by ForceRotate when a key that has not started signing yet is
+// already in the set.
+var ErrRotationPending = errors.New("keys: a rotation is already pending")
+
+// Decision is what the schedule asks of a key set at one instant. Apply turns it into the next set.
+type Decision struct {
+	// Generate asks for a new key that starts signing at Activates.
+	Generate  bool
+	Activates time.Time
+	// Retire is the KID of the key whose Retires becomes Retires (the new key's Activates);
+	// empty for none.
+	Retire  string
+	Retires time.Time
+	// Drop lists the KIDs of expired keys to remove from the set.
+	Drop []string
+}
+
+// Empty reports that the set needs no change.
+func (d Decision) Empty() bool { return !d.Generate && d.Retire == "" && len(d.Drop) == 0 }
+
+// compareMeta orders keys by Activates, then Created, then KID, so that every replica breaks ties
+// the same way.
+func compareMeta(a, b Meta) int {
+	if c := a.Activates.Compare(b.Activates); c != 0 {
+		return c
+	}
+	if c := a.Created.Compare(b.Created); c != 0 {
+		return c
+	}
+	return strings.Compare(a.KID, b.KID)
+}
+
+// activeAt reports that m has started signing at now and has not been retired.
+func activeAt(now time.Time, m Meta) bool {
+	return !m.Activates.After(now) && (m.Retires.IsZero() || now.Before(m.Retires))
+}
+
+// expiredAt reports that m stopped signing at least retain ago.
+func expiredAt(now time.Time, m Meta, retain time.Duration) bool {
+	return !m.Retires.IsZero() && !now.Before(m.Retires.Add(retain))
+}
+
+// latest returns the key of set that activates last.
+func latest(set []Meta) (Meta, bool) {
+	if len(set) == 0 {
+		return Meta{}, false
+	}
+	return slices.MaxFunc(set, compareMeta), true
+}
+
+// Signing returns the key that signs at now: the latest-activated key among those whose
+// Activates is not after now and whose Retires (if set) is after now. So that signing never stops
+// for lack of a successor, it falls back to the latest key with Activates not after now even if
+// retired, and, when every key activates in the future (a replica whose clock is behind the one
+// that bootstrapped the set), to the earliest key. It reports false only for an empty set.
+func Signing(now time.Time, set []Meta) (Meta, bool) {
+	var active, started []Meta
+	for _, m := range set {
+		if !m.Activates.After(now) {
+			started = append(started, m)
+			if activeAt(now, m) {
+				active = append(active, m)
+			}
+		}
+	}
+	switch {
+	case len(active) > 0:
+		return slices.MaxFunc(active, compareMeta), true
+	case len(started) > 0:
+		return slices.MaxFunc(started, compareMeta), true
+	case len(set) > 0:
+		return slices.MinFunc(set, compareMeta), true
+	}
+	return Meta{}, false
+}
+
+// Published returns the keys to publish at now, ordered by Activates: every key of set except
+// those expired, that is whose Retires is set and at least p.Retain before now.
+func Published(now time.Time, set []Meta, p Policy) []Meta {
+	out := make([]Meta, 0, len(set))
+	for _, m := range set {
+		if !expiredAt(now, m, p.Retain) {
+			out = append(out, m)
+		}
+	}
+	slices.SortFunc(out, compareMeta)
+	return out
+}
+
+// Decide applies the schedule p to set at now:
+//   - an empty set gets a key that signs at once (nothing can have cached a JWKS yet);
+//   - when the latest key L has signed for Period-Prepublish, a new key N is generated with
+//     N.Activates = max(now+Prepublish, L.Activates+Period) and L.Retires = N.Activates, so that N
+//     is published at least Prepublish before it signs, even after an outage;
+//   - expired keys are dropped (never the one signing at now).
+//
+// The result is Empty when nothing changes.
+func Decide(now time.Time, set []Meta, p Policy) Decision {
+	if len(set) == 0 {
+		return Decision{Generate: true, Activates: now}
+	}
+	d, kept := drops(now, set, p)
+	last, ok := latest(kept)
+	if ok && !now.Before(last.Activates.Add(p.Period-p.Prepublish)) {
+		activates := now.Add(p.Prepublish)
+		if due := last.Activates.Add(p.Period); due.After(activates) {
+			activates = due
+		}
+		d.Generate, d.Activates = true, activates
+		d.Retire, d.Retires = last.KID, activates
+	}
+	return d
+}
+
+// ForceRotate starts a rotation at now regardless of the period: a new key that signs from
+// now+Prepublish, the latest key retiring then, and expired keys dropped. An empty set gets a key
+// that signs at once. It fails with ErrRotationPending when a key of set has not started signing.
+func ForceRotate(now time.Time, set []Meta, p Policy) (Decision, error) {
+	if len(set) == 0 {
+		return Decision{Generate: true, Activates: now}, nil
+	}
+	d, kept := drops(now, set, p)
+	last, _ := latest(kept)
+	if last.Activates.After(now) {
+		return Decision{}, fmt.Errorf("%w: key %s starts signing at %s", ErrRotationPending,
+			last.KID, last.Activates.UTC().Format(time.RFC3339))
+	}
+	activates := now.Add(p.Prepublish)
+	d.Generate, d.Activates = true, activates
+	d.Retire, d.Retires = last.KID, activates
+	return d, nil
+}
+
+// drops returns a Decision dropping the expired keys of set other than the signing one, and the
+// keys kept.
+func drops(now time.Time, set []Meta, p Policy) (Decision, []Meta) {
+	var d Decision
+	signing, _ := Signing(now, set)
+	kept := make([]Meta, 0, len(set))
+	for _, m := range set {
+		if expiredAt(now, m, p.Retain) && m.KID != signing.KID {
+			d.Drop = append(d.Drop, m.KID)
+			continue
+		}
+		kept = append(kept, m)
+	}
+	return d, kept
+}
+
+// Apply returns the set that results from d: Generation+1, the keys of d.Drop removed, the
+// Retires of d.Retire set, and, when d.Generate, newKey added with Activates = d.Activates.
+// set is not modified.
+func Apply(set Set, d Decision, newKey Key) (Set, error) {
+	next := Set{Generation: set.Generation + 1, Keys: make([]Key, 0, len(set.Keys)+1)}
+	retired := false
+	for _, k := range set.Keys {
+		if slices.Contains(d.Drop, k.KID) {
+			continue
+		}
+		if d.Retire != "" && k.KID == d.Retire {
+			k.Retires = d.Retires
+			retired = true
+		}
+		next.Keys = append(next.Keys, k)
+	}
+	if d.Retire != "" && !retired {
+		return Set{}, fmt.Errorf("%w: key %s to retire is not in the set", ErrInvalidSet, d.Retire)
+	}
+	if d.Generate {
+		if newKey.Signer == nil {
+			return Set{}, fmt.Errorf("%w: the decision needs a new key", ErrInvalidSet)
+		}
+		if _, dup := next.Find(newKey.KID); dup {
+			return Set{}, fmt.Errorf("%w: new key %s is already in the set", ErrInvalidSet, newKey.KID)
+		}
+		newKey.Activates = d.Activates
+		newKey.Retires = time.Time{}
+		next.Keys = append(next.Keys, newKey)
+	}
+	return next, nil
+}
+
+// State is where a key is in its life.
+type State string
+
+// Key states, as `broker keys list` shows them.
+const (
+	// StatePending: published, not signing yet.
+	StatePending State = "pending"
+	// StateSigning: the key that signs now.
+	StateSigning State = "signing"
+	// StateRetired: published, no longer signing.
+	StateRetired State = "retired"
+	// StateExpired: no longer published; the next rotation drops it.
+	StateExpired State = "expired"
+)
+
+// StateOf returns the state of m at now within set.
+func StateOf(now time.Time, set []Meta, p Policy, m Meta) State {
+	signing, _ := Signing(now, set)
+	switch {
+	case m.KID == signing.KID:
+		return StateSigning
+	case expiredAt(now, m, p.Retain):
+		return StateExpired
+	case m.Activates.After(now):
+		return StatePending
+	default:
+		return StateRetired
+	}
+}

@@ -1,0 +1,285 @@
+package keys_test
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/brokerhq/broker/keys"
+)
+
+// h is an instant n hours after t0.
+func h(n float64) time.Time { return t0.Add(time.Duration(n * float64(time.Hour))) }
+
+// meta builds a key that was created at c, signs from a and (when r is not nil) retires at r.
+func meta(kid string, c, a float64, r ...float64) keys.Meta {
+	m := keys.Meta{KID: kid, Alg: keys.ES256, Created: h(c), Activates: h(a)}
+	if len(r) > 0 {
+		m.Retires = h(r[0])
+	}
+	return m
+}
+
+func metaKIDs(ms []keys.Meta) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.KID
+	}
+	return out
+}
+
+// policy is 720h/24h/24h like the reference configuration.
+var policy = keys.Policy{Period: 720 * time.Hour, Prepublish: 24 * time.Hour, Retain: 24 * time.Hour, Alg: keys.ES256}
+
+func TestPolicyValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		p    keys.Policy
+		ok   bool
+	}{
+		{"default", keys.DefaultPolicy(), true},
+		{"no prepublish or retain", keys.Policy{Period: time.Hour}, true},
+		{"zero period", keys.Policy{Prepublish: time.Hour}, false},
+		{"negative retain", keys.Policy{Period: time.Hour, Retain: -1}, false},
+		{"prepublish equals period", keys.Policy{Period: time.Hour, Prepublish: time.Hour}, false},
+		{"bad alg", keys.Policy{Period: time.Hour, Alg: "HS256"}, false},
+	}
+	for _, tt := range tests {
+		err := tt.p.Validate()
+		if (err == nil) != tt.ok || (err != nil && !errors.Is(err, keys.ErrInvalidPolicy)) {
+			t.Errorf("%s: Validate() = %v, want ok=%v", tt.name, err, tt.ok)
+		}
+	}
+}
+
+func TestSigning(t *testing.T) {
+	a := meta("a", 0, 0, 720)
+	b := meta("b", 696, 720)
+	tests := []struct {
+		name string
+		now  float64
+		set  []keys.Meta
+		want string // "" for none
+	}{
+		{"empty", 0, nil, ""},
+		{"single", 5, []keys.Meta{meta("a", 0, 0)}, "a"},
+		{"before successor", 719, []keys.Meta{a, b}, "a"},
+		{"successor at its activation", 720, []keys.Meta{a, b}, "b"},
+		{"after successor", 800, []keys.Meta{b, a}, "b"},
+		{"retired without successor keeps signing", 800, []keys.Meta{a}, "a"},
+		{"latest of two unretired active keys", 10, []keys.Meta{meta("x", 0, 0), meta("y", 0, 5)}, "y"},
+		{"tie broken by kid", 10, []keys.Meta{meta("y", 0, 5), meta("x", 0, 5)}, "y"},
+		{"only future keys: earliest", 0, []keys.Meta{meta("late", 0, 3), meta("early", 0, 1)}, "early"},
+	}
+	for _, tt := range tests {
+		got, ok := keys.Signing(h(tt.now), tt.set)
+		if ok != (tt.want != "") || got.KID != tt.want {
+			t.Errorf("%s: Signing = %q, %v; want %q", tt.name, got.KID, ok, tt.want)
+		}
+	}
+}
+
+func TestPublished(t *testing.T) {
+	set := []keys.Meta{meta("b", 696, 720, 1440), meta("a", 0, 0, 720), meta("c", 1416, 1440)}
+	tests := []struct {
+		now  float64
+		want []string
+	}{
+		{0, []string{"a", "b", "c"}},
+		{743.9, []string{"a", "b", "c"}},
+		{744, []string{"b", "c"}}, // a retired at 720, retained 24h
+		{1464, []string{"c"}},
+	}
+	for _, tt := range tests {
+		if got := metaKIDs(keys.Published(h(tt.now), set, policy)); !slices.Equal(got, tt.want) {
+			t.Errorf("Published(%vh) = %v, want %v", tt.now, got, tt.want)
+		}
+	}
+}
+
+func TestDecide(t *testing.T) {
+	tests := []struct {
+		name string
+		now  float64
+		set  []keys.Meta
+		want keys.Decision
+	}{{
+		name: "bootstrap signs at once",
+		now:  3,
+		want: keys.Decision{Generate: true, Activates: h(3)},
+	}, {
+		name: "fresh key: nothing to do",
+		now:  100,
+		set:  []keys.Meta{meta("a", 0, 0)},
+	}, {
+		name: "just before prepublish",
+		now:  695.9,
+		set:  []keys.Meta{meta("a", 0, 0)},
+	}, {
+		name: "at prepublish: successor activates at the period",
+		now:  696,
+		set:  []keys.Meta{meta("a", 0, 0)},
+		want: keys.Decision{Generate: true, Activates: h(720), Retire: "a", Retires: h(720)},
+	}, {
+		name: "successor pending: nothing to do",
+		now:  700,
+		set:  []keys.Meta{meta("a", 0, 0, 720), meta("b", 696, 720)},
+	}, {
+		name: "late (outage): successor still prepublished",
+		now:  1000,
+		set:  []keys.Meta{meta("a", 0, 0)},
+		want: keys.Decision{Generate: true, Activates: h(1024), Retire: "a", Retires: h(1024)},
+	}, {
+		name: "retained key not yet expired",
+		now:  743,
+		set:  []keys.Meta{meta("a", 0, 0, 720), meta("b", 696, 720)},
+	}, {
+		name: "expired key dropped",
+		now:  744,
+		set:  []keys.Meta{meta("a", 0, 0, 720), meta("b", 696, 720)},
+		want: keys.Decision{Drop: []string{"a"}},
+	}, {
+		name: "drop and rotate together",
+		now:  2000,
+		set:  []keys.Meta{meta("a", 0, 0, 720), meta("b", 696, 720)},
+		want: keys.Decision{Generate: true, Activates: h(2024), Retire: "b", Retires: h(2024), Drop: []string{"a"}},
+	}, {
+		name: "the signing key is never dropped",
+		now:  2000,
+		set:  []keys.Meta{meta("a", 0, 0, 720)},
+		want: keys.Decision{Generate: true, Activates: h(2024), Retire: "a", Retires: h(2024)},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := keys.Decide(h(tt.now), tt.set, policy)
+			if !sameDecision(got, tt.want) {
+				t.Errorf("Decide = %+v, want %+v", got, tt.want)
+			}
+			if got.Empty() != sameDecision(tt.want, keys.Decision{}) {
+				t.Errorf("Empty() = %v", got.Empty())
+			}
+		})
+	}
+}
+
+func TestForceRotate(t *testing.T) {
+	tests := []struct {
+		name    string
+		now     float64
+		set     []keys.Meta
+		want    keys.Decision
+		wantErr error
+	}{{
+		name: "empty set bootstraps",
+		now:  1,
+		want: keys.Decision{Generate: true, Activates: h(1)},
+	}, {
+		name: "rotates after prepublish",
+		now:  100,
+		set:  []keys.Meta{meta("a", 0, 0)},
+		want: keys.Decision{Generate: true, Activates: h(124), Retire: "a", Retires: h(124)},
+	}, {
+		name:    "successor pending",
+		now:     700,
+		set:     []keys.Meta{meta("a", 0, 0, 720), meta("b", 696, 720)},
+		wantErr: keys.ErrRotationPending,
+	}, {
+		name: "after the successor took over, drops expired keys",
+		now:  800,
+		set:  []keys.Meta{meta("a", 0, 0, 720), meta("b", 696, 720)},
+		want: keys.Decision{Generate: true, Activates: h(824), Retire: "b", Retires: h(824), Drop: []string{"a"}},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := keys.ForceRotate(h(tt.now), tt.set, policy)
+			if !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
+				t.Fatalf("ForceRotate error = %v, want %v", err, tt.wantErr)
+			}
+			if !sameDecision(got, tt.want) {
+				t.Errorf("ForceRotate = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func sameDecision(a, b keys.Decision) bool {
+	return a.Generate == b.Generate && a.Activates.Equal(b.Activates) && a.Retire == b.Retire &&
+		a.Retires.Equal(b.Retires) && slices.Equal(a.Drop, b.Drop)
+}
+
+// fakeSignerKey is a key with a real signer but chosen metadata (Apply does not look at keys).
+func fakeSignerKey(t *testing.T, m keys.Meta) keys.Key {
+	k, err := keys.Generate(keys.ES256, m.Created)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.Meta = m
+	return k
+}
+
+func TestApply(t *testing.T) {
+	a := fakeSignerKey(t, meta("a", 0, 0, 720))
+	b := fakeSignerKey(t, meta("b", 696, 720))
+	set := keys.Set{Generation: 7, Keys: []keys.Key{a, b}}
+	n := fakeSignerKey(t, meta("n", 1416, 1416))
+	d := keys.Decision{Generate: true, Activates: h(1440), Retire: "b", Retires: h(1440), Drop: []string{"a"}}
+	next, err := keys.Apply(set, d, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []keys.Meta{meta("b", 696, 720, 1440), meta("n", 1416, 1440)}
+	if next.Generation != 8 || len(next.Keys) != len(want) {
+		t.Fatalf("Apply = generation %d, %v", next.Generation, kids(next))
+	}
+	for i, w := range want {
+		if g := next.Keys[i].Meta; g.KID != w.KID || !g.Activates.Equal(w.Activates) || !g.Retires.Equal(w.Retires) {
+			t.Errorf("key %d = %+v, want %+v", i, g, w)
+		}
+	}
+	if !set.Keys[1].Retires.IsZero() || len(set.Keys) != 2 {
+		t.Error("Apply modified its input")
+	}
+
+	for name, tc := range map[string]struct {
+		d   keys.Decision
+		key keys.Key
+	}{
+		"retire unknown":         {keys.Decision{Retire: "zz", Retires: h(1)}, keys.Key{}},
+		"generate without key":   {keys.Decision{Generate: true, Activates: h(1)}, keys.Key{}},
+		"new key already in set": {keys.Decision{Generate: true, Activates: h(1)}, b},
+	} {
+		if _, err := keys.Apply(set, tc.d, tc.key); !errors.Is(err, keys.ErrInvalidSet) {
+			t.Errorf("%s: Apply = %v, want ErrInvalidSet", name, err)
+		}
+	}
+}
+
+func TestStateOf(t *testing.T) {
+	set := []keys.Meta{meta("a", 0, 0, 720), meta("b", 696, 720, 1440), meta("c", 1416, 1440)}
+	tests := []struct {
+		now  float64
+		want []keys.State
+	}{
+		{700, []keys.State{keys.StateSigning, keys.StatePending, keys.StatePending}},
+		{730, []keys.State{keys.StateRetired, keys.StateSigning, keys.StatePending}},
+		{1450, []keys.State{keys.StateExpired, keys.StateRetired, keys.StateSigning}},
+	}
+	for _, tt := range tests {
+		for i, m := range set {
+			if got := keys.StateOf(h(tt.now), set, policy, m); got != tt.want[i] {
+				t.Errorf("StateOf(%vh, %s) = %s, want %s", tt.now, m.KID, got, tt.want[i])
+			}
+		}
+	}
+}
+
+func ExampleDecide() {
+	p := keys.Policy{Period: 720 * time.Hour, Prepublish: 24 * time.Hour, Retain: 24 * time.Hour}
+	created := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	set := []keys.Meta{{KID: "a", Alg: keys.RS256, Created: created, Activates: created}}
+	d := keys.Decide(created.Add(696*time.Hour), set, p)
+	fmt.Println(d.Generate, d.Activates.Format(time.DateTime), d.Retire)
+	// Output: true 2025-01-31 00:00:00 a
+}

@@ -1,0 +1,79 @@
+package keys
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// ErrInvalidSet is returned by Set.Validate (and so by every Backend.Save) for a malformed set.
+var ErrInvalidSet = errors.New("keys: invalid key set")
+
+// maxKIDLen bounds a KID; a thumbprint is 43 characters.
+const maxKIDLen = 128
+
+// Validate checks that s can be saved: Generation at least 1, and every key with a KID made of
+// base64url characters (it becomes a file name and a JWT header value), unique in the set, a
+// supported Alg matching its Signer, and Created and Activates set.
+func (s Set) Validate() error {
+	if s.Generation < 1 {
+		return fmt.Errorf("%w: generation %d, want at least 1", ErrInvalidSet, s.Generation)
+	}
+	seen := make(map[string]bool, len(s.Keys))
+	for i, k := range s.Keys {
+		if err := validKID(k.KID); err != nil {
+			return fmt.Errorf("%w: key %d: %w", ErrInvalidSet, i, err)
+		}
+		if seen[k.KID] {
+			return fmt.Errorf("%w: duplicate kid %s", ErrInvalidSet, k.KID)
+		}
+		seen[k.KID] = true
+		if k.Signer == nil {
+			return fmt.Errorf("%w: key %s has no signer", ErrInvalidSet, k.KID)
+		}
+		if err := checkAlg(k.Alg, k.Signer); err != nil {
+			return fmt.Errorf("%w: key %s: %w", ErrInvalidSet, k.KID, err)
+		}
+		if k.Created.IsZero() || k.Activates.IsZero() {
+			return fmt.Errorf("%w: key %s: created and activates must be set", ErrInvalidSet, k.KID)
+		}
+	}
+	return nil
+}
+
+// Metas returns the metadata of every key in s, in order.
+func (s Set) Metas() []Meta {
+	out := make([]Meta, len(s.Keys))
+	for i, k := range s.Keys {
+		out[i] = k.Meta
+	}
+	return out
+}
+
+// Find returns the key of s with the given KID.
+func (s Set) Find(kid string) (Key, bool) {
+	i := slices.IndexFunc(s.Keys, func(k Key) bool { return k.KID == kid })
+	if i < 0 {
+		return Key{}, false
+	}
+	return s.Keys[i], true
+}
+
+// Clone returns a copy of s whose Keys slice can be changed without affecting s. Signers are
+// shared: they are never mutated.
+func (s Set) Clone() Set {
+	return Set{Generation: s.Generation, Keys: slices.Clone(s.Keys)}
+}
+
+func validKID(kid string) error {
+	if kid == "" || len(kid) > maxKIDLen {
+		return fmt.Errorf("kid must be 1 to %d characters", maxKIDLen)
+	}
+	if strings.IndexFunc(kid, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_')
+	}) >= 0 {
+		return fmt.Errorf("kid %q has characters outside base64url", kid)
+	}
+	return nil
+}
