@@ -1,0 +1,94 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// maxResponseBytes caps what the CLI reads from the broker.
+const maxResponseBytes = 1 << 20
+
+// workerClient calls the worker plane with the run token from the environment.
+type workerClient struct {
+	baseURL  string
+	runToken string
+	http     *http.Client
+}
+
+func newWorkerClient(e env) (*workerClient, error) {
+	base := strings.TrimSuffix(strings.TrimSpace(e.getenv("BROKER_URL")), "/")
+	token := strings.TrimSpace(e.getenv("BROKER_RUN_TOKEN"))
+	switch {
+	case base == "":
+		return nil, usagef("BROKER_URL is not set")
+	case token == "":
+		return nil, usagef("BROKER_RUN_TOKEN is not set")
+	case !strings.HasPrefix(base, "http://") && !strings.HasPrefix(base, "https://"):
+		return nil, usagef("BROKER_URL must start with http:// or https://")
+	}
+	// The default transport trusts the system pool (SSL_CERT_FILE works) and honours proxy variables.
+	return &workerClient{baseURL: base, runToken: token, http: &http.Client{Timeout: 60 * time.Second}}, nil
+}
+
+// apiError is an error answer from the broker, in its envelope.
+type apiError struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *apiError) Error() string {
+	return fmt.Sprintf("%s (HTTP %d %s)", strings.TrimSuffix(e.Message, "."), e.Status, e.Code)
+}
+
+// post sends body as JSON to path and decodes a 200 answer into out.
+func (c *workerClient) post(ctx context.Context, path string, body, out any) error {
+	data, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.baseURL+path, bytes.NewReader(data))
+	if err != nil {
+		return fmt.Errorf("request to %s: %w", c.baseURL, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+c.runToken)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("cannot reach broker at %s: %w", c.baseURL, unwrapURLError(err))
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	if err != nil {
+		return fmt.Errorf("reading broker's answer: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		var env struct {
+			Error struct{ Code, Message string } `json:"error"`
+		}
+		if json.Unmarshal(raw, &env) != nil || env.Error.Code == "" {
+			return &apiError{Status: resp.StatusCode, Code: "unknown", Message: "broker answered " + resp.Status}
+		}
+		return &apiError{Status: resp.StatusCode, Code: env.Error.Code, Message: env.Error.Message}
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return fmt.Errorf("broker's answer is not the expected JSON: %w", err)
+	}
+	return nil
+}
+
+// unwrapURLError drops net/url's "Post <url>:" prefix, which repeats what the caller says.
+func unwrapURLError(err error) error {
+	var ue interface{ Unwrap() error }
+	if errors.As(err, &ue) && ue.Unwrap() != nil {
+		return ue.Unwrap()
+	}
+	return err
+}

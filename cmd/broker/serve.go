@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/server"
+)
+
+func runServe(ctx context.Context, e env, args []string) error {
+	fs := newFlags("serve", e)
+	path := fs.String("config", "", "configuration file (default $BROKER_CONFIG, else the embedded default)")
+	logFormat := fs.String("log-format", "text", "log format: text or json")
+	listen := fs.String("listen", "", "override the listen address (with the embedded default, the issuer follows it)")
+	if err := parseFlags(fs, args, 0); err != nil {
+		return err
+	}
+	var handler slog.Handler
+	switch *logFormat {
+	case "text":
+		handler = slog.NewTextHandler(e.stderr, nil)
+	case "json":
+		handler = slog.NewJSONHandler(e.stderr, nil)
+	default:
+		return usagef("--log-format must be text or json, not %q", *logFormat)
+	}
+	log := slog.New(handler)
+	if *path == "" {
+		*path = e.getenv("BROKER_CONFIG")
+	}
+
+	var cfg *config.Config
+	if *path == "" {
+		def, adminSecret, err := config.Default()
+		if err != nil {
+			return fmt.Errorf("embedded default configuration: %w", err)
+		}
+		cfg = def
+		if *listen != "" {
+			cfg.Issuer = "http://" + *listen
+			cfg.Tokens.DefaultAudience = *listen
+		}
+		log.Info("starting on the embedded default configuration: in-memory store, ephemeral signing key, demo space and stack; not for production",
+			"issuer", cfg.Issuer, "version", versionString())
+		// The one time this secret is shown; it is not logged through the logger.
+		fmt.Fprintf(e.stderr, "\nbootstrap admin API key (shown once, not stored): %s\n\n", adminSecret)
+	} else {
+		loaded, err := config.Load(*path)
+		if err != nil {
+			return err
+		}
+		cfg = loaded
+		log.Info("starting with configuration file", "config", *path, "issuer", cfg.Issuer, "version", versionString())
+	}
+	if *listen != "" {
+		cfg.Listen = *listen
+	}
+	srv, err := server.New(ctx, cfg, server.Options{Logger: log})
+	if err != nil {
+		return err
+	}
+	if err := srv.ListenAndServe(ctx); err != nil {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}

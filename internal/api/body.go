@@ -1,0 +1,86 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/brokerhq/broker/internal/apierror"
+)
+
+// MaxBodyBytes is the contract's body cap; larger bodies get 413.
+const MaxBodyBytes = 64 << 10
+
+// decodeBody reads a JSON object into dst. An empty body leaves dst as it is when optional is
+// set; unknown fields, trailing data and malformed JSON are invalid_request; a body over the cap
+// is too_large.
+func decodeBody(r *http.Request, dst any, optional bodyRule) error {
+	if r.ContentLength > MaxBodyBytes {
+		return tooLarge()
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return tooLarge()
+		}
+		return apierror.New(apierror.CodeInvalidRequest, "The request body could not be read.")
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		if optional == bodyOptional {
+			return nil
+		}
+		return apierror.New(apierror.CodeInvalidRequest, "A JSON request body is required.")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return apierror.New(apierror.CodeInvalidRequest, "The request body is not valid JSON for this endpoint: %s.", describeJSONError(err))
+	}
+	if dec.More() {
+		return apierror.New(apierror.CodeInvalidRequest, "The request body holds more than one JSON value.")
+	}
+	return nil
+}
+
+type bodyRule int
+
+const (
+	bodyRequired bodyRule = iota
+	bodyOptional
+)
+
+func tooLarge() error {
+	return apierror.New(apierror.CodeTooLarge, "The request body is larger than %d bytes.", MaxBodyBytes)
+}
+
+// describeJSONError turns encoding/json's errors into a short phrase without echoing the body.
+func describeJSONError(err error) string {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return fmt.Sprintf("syntax error at byte %d", syntax.Offset)
+	case errors.As(err, &typ):
+		return fmt.Sprintf("field %q must be a %s", typ.Field, typ.Type.Kind())
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "it ends early"
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ")
+	default:
+		return "it must be a JSON object"
+	}
+}
+
+// writeJSON sends v with the given status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

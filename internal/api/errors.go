@@ -1,0 +1,42 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/brokerhq/broker/internal/access"
+	"github.com/brokerhq/broker/internal/apierror"
+	"github.com/brokerhq/broker/internal/runs"
+)
+
+// fail answers err in the envelope. Errors already meant for the caller pass as they are; known
+// domain errors get their code; anything else is logged here and answered with a generic message.
+func fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	var apiErr *apierror.Error
+	switch {
+	case errors.As(err, &apiErr):
+	case errors.Is(err, access.ErrUnauthenticated):
+		apiErr = apierror.New(apierror.CodeUnauthenticated, "A valid API key is required: send it as Authorization: Bearer <secret>.")
+	case errors.Is(err, access.ErrForbidden):
+		apiErr = apierror.New(apierror.CodeForbidden, "%s.", capitalize(err.Error()))
+	case errors.Is(err, runs.ErrNotFound):
+		apiErr = apierror.New(apierror.CodeNotFound, "No run with id %q.", r.PathValue("id"))
+	case errors.Is(err, runs.ErrTransition):
+		apiErr = apierror.New(apierror.CodeConflict, "%s.", capitalize(err.Error()))
+	case errors.Is(err, runs.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		log.Error("store unavailable", "path", r.URL.Path, "err", err)
+		apiErr = apierror.New(apierror.CodeUnavailable, "The state store is unreachable; try again shortly.")
+	default:
+		log.Error("request failed", "path", r.URL.Path, "err", err)
+	}
+	apierror.Write(w, apiErr)
+}
+
+func capitalize(s string) string {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
+}

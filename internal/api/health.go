@@ -1,0 +1,61 @@
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/brokerhq/broker/internal/apierror"
+	"github.com/brokerhq/broker/internal/issuer"
+)
+
+// Pinger reports whether a dependency is reachable.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// HealthConfig configures the health endpoints.
+type HealthConfig struct {
+	Store  Pinger
+	Keys   issuer.KeySource
+	Logger *slog.Logger
+	// Timeout bounds the readiness probe's store ping.
+	Timeout time.Duration
+}
+
+// Health serves /healthz (the process is alive) and /readyz (store reachable, a key active).
+type Health struct {
+	cfg HealthConfig
+}
+
+// NewHealth returns the health endpoints.
+func NewHealth(cfg HealthConfig) *Health {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 2 * time.Second
+	}
+	return &Health{cfg: cfg}
+}
+
+// Mount registers /healthz and /readyz.
+func (h *Health) Mount(rt *Router) {
+	rt.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	rt.HandleFunc("GET /readyz", h.ready)
+}
+
+func (h *Health) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.Timeout)
+	defer cancel()
+	if err := h.cfg.Store.Ping(ctx); err != nil {
+		h.cfg.Logger.Warn("readiness: store unreachable", "err", err)
+		apierror.Write(w, apierror.New(apierror.CodeUnavailable, "The state store is unreachable."))
+		return
+	}
+	if snap := h.cfg.Keys.Snapshot(); snap == nil || snap.Signing.Signer == nil {
+		apierror.Write(w, apierror.New(apierror.CodeUnavailable, "No signing key is active."))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}

@@ -1,0 +1,47 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/brokerhq/broker/internal/apierror"
+)
+
+// Router wraps http.ServeMux so that an unknown path gets a 404 and a known path with another
+// method gets a 405, both in the error envelope rather than ServeMux's plain text.
+type Router struct {
+	mux   *http.ServeMux
+	paths map[string]bool
+}
+
+// NewRouter returns a Router whose unmatched requests get the enveloped 404.
+func NewRouter() *Router {
+	rt := &Router{mux: http.NewServeMux(), paths: map[string]bool{}}
+	rt.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		apierror.Write(w, apierror.New(apierror.CodeNotFound, "No such endpoint: %s.", r.URL.Path))
+	})
+	return rt
+}
+
+// Handle registers h for pattern "METHOD /path" and, once per path, a 405 for other methods.
+func (rt *Router) Handle(pattern string, h http.Handler) {
+	rt.mux.Handle(pattern, h)
+	method, path, ok := strings.Cut(pattern, " ")
+	if !ok || rt.paths[path] {
+		return
+	}
+	rt.paths[path] = true
+	rt.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", method)
+		apierror.Write(w, apierror.New(apierror.CodeMethodNotAllowed, "%s is not allowed on %s.", r.Method, r.URL.Path))
+	})
+}
+
+// HandleFunc is Handle for a function.
+func (rt *Router) HandleFunc(pattern string, h http.HandlerFunc) { rt.Handle(pattern, h) }
+
+// Mux exposes the underlying mux for handlers that mount themselves on a plain *http.ServeMux.
+func (rt *Router) Mux() *http.ServeMux { return rt.mux }
+
+// ServeHTTP implements http.Handler.
+func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) { rt.mux.ServeHTTP(w, r) }

@@ -1,0 +1,126 @@
+package api
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/brokerhq/broker/internal/access"
+	"github.com/brokerhq/broker/internal/apierror"
+	"github.com/brokerhq/broker/internal/issuer"
+	"github.com/brokerhq/broker/internal/runs"
+)
+
+// MaxAudienceLength bounds a requested audience.
+const MaxAudienceLength = 512
+
+// WorkerConfig configures the worker plane.
+type WorkerConfig struct {
+	Store  runs.Store
+	Issuer *issuer.Issuer
+	Now    func() time.Time
+	Logger *slog.Logger
+	Events Recorder
+}
+
+// Worker is the worker plane: a run, holding its run token, asks for ID tokens.
+type Worker struct {
+	cfg WorkerConfig
+}
+
+// NewWorker returns the worker plane.
+func NewWorker(cfg WorkerConfig) *Worker {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Events == nil {
+		cfg.Events = nopRecorder{}
+	}
+	return &Worker{cfg: cfg}
+}
+
+// Mount registers the worker-plane routes.
+func (wk *Worker) Mount(rt *Router) {
+	rt.HandleFunc("POST /v1/token", wk.token)
+}
+
+// errRunToken is the one answer for every bad run token, so the answer reveals nothing about
+// which part was wrong.
+var errRunToken = apierror.New(apierror.CodeUnauthenticated, "The run token is not valid, or its run has finished or expired.")
+
+// authenticateRun returns the live run whose token r presents.
+func (wk *Worker) authenticateRun(r *http.Request) (runs.Run, error) {
+	token, err := access.BearerToken(r.Header)
+	if err != nil {
+		return runs.Run{}, errRunToken
+	}
+	run, err := wk.cfg.Store.GetByToken(r.Context(), runs.HashToken(token))
+	switch {
+	case errors.Is(err, runs.ErrNotFound):
+		return runs.Run{}, errRunToken
+	case err != nil:
+		return runs.Run{}, err
+	case run.Phase == runs.Finished || !wk.cfg.Now().Before(run.ExpiresAt):
+		return runs.Run{}, errRunToken
+	}
+	return run, nil
+}
+
+type tokenRequest struct {
+	Audience string `json:"audience"`
+}
+
+type tokenResponse struct {
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+func (wk *Worker) token(w http.ResponseWriter, r *http.Request) {
+	run, err := wk.authenticateRun(r)
+	if err != nil {
+		fail(w, r, wk.cfg.Logger, err)
+		return
+	}
+	var req tokenRequest
+	if err := decodeBody(r, &req, bodyOptional); err != nil {
+		fail(w, r, wk.cfg.Logger, err)
+		return
+	}
+	if err := checkAudience(req.Audience); err != nil {
+		fail(w, r, wk.cfg.Logger, err)
+		return
+	}
+	tok, err := wk.cfg.Issuer.Mint(issuer.Request{Run: run, Audience: req.Audience})
+	if err != nil {
+		fail(w, r, wk.cfg.Logger, mintError(err))
+		return
+	}
+	wk.cfg.Events.Record(r.Context(), Event{Actor: "run:" + run.ID, Action: "token.issue", Run: run, Detail: "aud=" + tok.Claims.Audience + " jti=" + tok.Claims.ID})
+	writeJSON(w, http.StatusOK, tokenResponse{Token: tok.JWT, ExpiresAt: tok.ExpiresAt})
+}
+
+// checkAudience refuses audiences that are absurdly long or hold control characters or spaces.
+func checkAudience(aud string) error {
+	if len(aud) > MaxAudienceLength {
+		return apierror.New(apierror.CodeInvalidRequest, "Field \"audience\" is longer than %d bytes.", MaxAudienceLength)
+	}
+	if strings.IndexFunc(aud, func(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) }) >= 0 {
+		return apierror.New(apierror.CodeInvalidRequest, "Field \"audience\" must not contain spaces or control characters.")
+	}
+	return nil
+}
+
+// mintError maps issuer errors to API errors.
+func mintError(err error) error {
+	switch {
+	case errors.Is(err, issuer.ErrRunExpired):
+		return errRunToken
+	case errors.Is(err, issuer.ErrNoSigningKey):
+		return apierror.New(apierror.CodeUnavailable, "No signing key is active yet; try again shortly.")
+	default:
+		return err
+	}
+}

@@ -1,0 +1,269 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/brokerhq/broker/internal/config"
+)
+
+// Secrets of the API keys in testConfig; the config holds only their SHA-256.
+const (
+	adminSecret   = "test"        // sha256 9f86d0...
+	limitedSecret = "limited-key" // bound to orchestrator on space dev only
+	auditorSecret = "auditor-key" // auditor role on root: no run:create
+)
+
+// testConfig is a configuration with a small space tree. ISSUER is replaced with the server URL.
+const testConfig = `
+issuer: ISSUER
+listen: 127.0.0.1:0
+keys:
+  backend: memory
+  algorithm: ALG
+  rotation: {period: PERIOD, prepublish: PREPUB, retain: RETAIN}
+tokens:
+  ttl: TOKENTTL
+  default_audience: broker.test
+runs:
+  ttl: 3h
+spaces:
+  - id: root
+  - id: prod
+    parent: root
+    inherit: true
+  - id: team-a
+    parent: prod
+    inherit: true
+  - id: dev
+    parent: root
+    subject_template: "space:{spaceId}:path:{spacePath}:stack:{callerId}:scope:{scope}"
+stacks:
+  - {id: vpc-prod, space: prod}
+  - {id: app-a, space: team-a}
+  - {id: app-dev, space: dev}
+roles:
+  - id: orchestrator
+    actions: [run:create, run:read, run:update]
+  - id: auditor
+    actions: [audit:read, run:read]
+api_keys:
+  - id: ci
+    secret_sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+    bindings: [{role: orchestrator, space: prod}]
+  - id: dev-ci
+    secret_sha256: SHA_LIMITED
+    bindings: [{role: orchestrator, space: dev}]
+  - id: security
+    secret_sha256: SHA_AUDITOR
+    bindings: [{role: auditor, space: root}]
+`
+
+// logBuffer collects everything the server logs, to assert no secret ever reaches it.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// testServer is a replica serving on a loopback port.
+type testServer struct {
+	URL  string
+	Logs *logBuffer
+	srv  *Server
+}
+
+type serverOptions struct {
+	alg string
+	now func() time.Time
+	// rotation, when set, replaces the default schedule (720h, 24h, 24h) and token TTL (1h).
+	rotation *rotationOptions
+}
+
+type rotationOptions struct {
+	period, prepublish, retain, tokenTTL string
+}
+
+func startServer(t *testing.T, opts serverOptions) *testServer {
+	t.Helper()
+	if opts.alg == "" {
+		opts.alg = "RS256"
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + ln.Addr().String()
+	rot := rotationOptions{"720h", "24h", "24h", "1h"}
+	if opts.rotation != nil {
+		rot = *opts.rotation
+	}
+	yaml := strings.NewReplacer(
+		"ISSUER", url, "ALG", opts.alg, "PERIOD", rot.period, "PREPUB", rot.prepublish,
+		"RETAIN", rot.retain, "TOKENTTL", rot.tokenTTL,
+		"SHA_LIMITED", sha256Hex(limitedSecret), "SHA_AUDITOR", sha256Hex(auditorSecret),
+	).Replace(testConfig)
+	cfg, err := config.Parse("test.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	logs := &logBuffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := New(ctx, cfg, Options{Logger: slog.New(slog.NewJSONHandler(logs, nil)), Now: opts.now})
+	if err != nil {
+		t.Fatalf("server: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	return &testServer{URL: url, Logs: logs, srv: srv}
+}
+
+// call sends a JSON request with a bearer secret and decodes the JSON answer into out (if not nil).
+func (ts *testServer) call(t *testing.T, method, path, bearer string, body any, out any) int {
+	t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		data, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequest(method, ts.URL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ct := resp.Header.Get("Content-Type"); len(raw) > 0 && !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("%s %s: Content-Type %q, body %s", method, path, ct, raw)
+	}
+	if resp.StatusCode >= 400 {
+		assertEnvelope(t, resp.StatusCode, raw)
+	}
+	if out != nil && len(raw) > 0 {
+		if err := json.Unmarshal(raw, out); err != nil {
+			t.Fatalf("%s %s: decode %s: %v", method, path, raw, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+// envelope is the contract's error body.
+type envelope struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+var codeOf = map[int]string{
+	400: "invalid_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+	409: "conflict", 413: "too_large", 429: "rate_limited", 502: "upstream_error", 503: "unavailable",
+}
+
+// assertEnvelope checks that an error answer is exactly the contract's envelope with the right code.
+func assertEnvelope(t *testing.T, status int, raw []byte) {
+	t.Helper()
+	var fields map[string]map[string]any
+	if err := json.Unmarshal(raw, &fields); err != nil || len(fields) != 1 || len(fields["error"]) != 2 {
+		t.Errorf("status %d: body is not the error envelope: %s", status, raw)
+		return
+	}
+	var env envelope
+	_ = json.Unmarshal(raw, &env)
+	if want := codeOf[status]; env.Error.Code != want {
+		t.Errorf("status %d: code %q, want %q", status, env.Error.Code, want)
+	}
+	if env.Error.Message == "" {
+		t.Errorf("status %d: empty message", status)
+	}
+}
+
+type runBody struct {
+	ID        string    `json:"id"`
+	Space     string    `json:"space"`
+	Stack     string    `json:"stack"`
+	RunType   string    `json:"runType"`
+	Phase     string    `json:"phase"`
+	Scope     string    `json:"scope"`
+	CreatedAt time.Time `json:"createdAt"`
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+type runAnswer struct {
+	Run      runBody `json:"run"`
+	RunToken string  `json:"runToken"`
+}
+
+// createRun starts a run with the admin key and fails the test unless it gets 201.
+func (ts *testServer) createRun(t *testing.T, stack, runType string) runAnswer {
+	t.Helper()
+	var ans runAnswer
+	if code := ts.call(t, "POST", "/v1/runs", adminSecret, map[string]string{"stack": stack, "runType": runType}, &ans); code != 201 {
+		t.Fatalf("create run: status %d", code)
+	}
+	return ans
+}
+
+func (ts *testServer) setPhase(t *testing.T, id, phase string) int {
+	t.Helper()
+	return ts.call(t, "POST", "/v1/runs/"+id+"/phase", adminSecret, map[string]string{"phase": phase}, nil)
+}
+
+type tokenAnswer struct {
+	Token     string    `json:"token"`
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+func (ts *testServer) mint(t *testing.T, runToken, audience string) (tokenAnswer, int) {
+	t.Helper()
+	var ans tokenAnswer
+	body := map[string]string{}
+	if audience != "" {
+		body["audience"] = audience
+	}
+	code := ts.call(t, "POST", "/v1/token", runToken, body, &ans)
+	return ans, code
+}

@@ -1,0 +1,155 @@
+package server
+
+import (
+	"context"
+	"crypto"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/go-jose/go-jose/v4"
+)
+
+// TestRotationNeverStrandsAToken runs a replica on an injected clock through four rotation
+// periods and checks, at every step, what a relying party caching the JWKS would see:
+//   - a token minted at t verifies against the JWKS fetched at t - prepublish (the next key was
+//     already published then);
+//   - it still verifies against the JWKS fetched when the token expires (retain >= ttl);
+//   - a key that stopped signing leaves the JWKS retain after, and not before.
+func TestRotationNeverStrandsAToken(t *testing.T) {
+	const (
+		period     = 10 * time.Minute
+		prepublish = 2 * time.Minute
+		retain     = 3 * time.Minute
+		tokenTTL   = time.Minute
+		step       = 10 * time.Second
+		total      = 4*period + retain
+	)
+	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	start := clock.Now()
+	ts := startServer(t, serverOptions{now: clock.Now, rotation: &rotationOptions{"10m", "2m", "3m", "1m"}})
+	ctx := context.Background()
+
+	jwksAt := map[time.Time]map[string]crypto.PublicKey{}
+	var tokens []minted
+	lastSigned := map[string]time.Time{}
+	firstPublished := map[string]time.Time{}
+	lastPublished := map[string]time.Time{}
+
+	for now := start; !now.After(start.Add(total)); now = now.Add(step) {
+		clock.Set(now)
+		if _, err := ts.srv.Keys().Refresh(ctx); err != nil {
+			t.Fatalf("%v: refresh: %v", now.Sub(start), err)
+		}
+		jwks := fetchJWKS(t, ts)
+		jwksAt[now] = jwks
+		for kid := range jwks {
+			if _, ok := firstPublished[kid]; !ok {
+				firstPublished[kid] = now
+			}
+			lastPublished[kid] = now
+		}
+		// A fresh run each step so the run's 3h expiry never caps the token.
+		run := ts.createRun(t, "vpc-prod", "TRACKED")
+		tok, code := ts.mint(t, run.RunToken, "aud")
+		if code != 200 {
+			t.Fatalf("%v: mint %d", now.Sub(start), code)
+		}
+		kid := jwtHeader(t, tok.Token)["kid"].(string)
+		if _, ok := jwks[kid]; !ok {
+			t.Fatalf("%v: signing key %s is not in the current JWKS", now.Sub(start), kid)
+		}
+		lastSigned[kid] = now
+		tokens = append(tokens, minted{at: now, token: tok.Token, kid: kid})
+	}
+
+	if len(lastSigned) < 4 {
+		t.Fatalf("only %d keys signed over %v with period %v: no rotation happened", len(lastSigned), total, period)
+	}
+	checked := 0
+	for _, m := range tokens {
+		for _, fetched := range []time.Time{m.at.Add(-prepublish), m.at.Add(tokenTTL)} {
+			keys, ok := jwksAt[fetched]
+			if !ok || fetched.Before(start.Add(prepublish)) {
+				continue // before the first key existed long enough, or after the run
+			}
+			verifyAt := m.at
+			if fetched.After(m.at) {
+				verifyAt = fetched.Add(-time.Second) // just before expiry, with the later JWKS
+			}
+			if err := verifyWithKeys(ts.URL, m.token, keys, verifyAt); err != nil {
+				t.Errorf("token minted at +%v by %s does not verify with the JWKS of +%v: %v",
+					m.at.Sub(start), m.kid, fetched.Sub(start), err)
+			}
+			checked++
+		}
+	}
+	if checked < len(tokens) {
+		t.Fatalf("only %d checks for %d tokens", checked, len(tokens))
+	}
+	// Every key was published at least prepublish before it first signed (except the first,
+	// which signs at once: no relying party can have cached anything before it).
+	retiredChecked := 0
+	for kid, last := range lastSigned {
+		first := firstSigned(tokens, kid)
+		if first != start {
+			if lead := first.Sub(firstPublished[kid]); lead < prepublish {
+				t.Errorf("key %s published only %v before it signed", kid, lead)
+			}
+		}
+		// A key that stopped signing during the test leaves the JWKS retain later, not sooner.
+		if last.Add(retain + 2*step).Before(start.Add(total)) {
+			gone := lastPublished[kid].Sub(last)
+			if gone < retain-step || gone > retain+step {
+				t.Errorf("key %s: last signed +%v, last published +%v (%v later), want about retain %v",
+					kid, last.Sub(start), lastPublished[kid].Sub(start), gone, retain)
+			}
+			retiredChecked++
+		}
+	}
+	if retiredChecked < 3 {
+		t.Errorf("only %d retired keys checked", retiredChecked)
+	}
+}
+
+// minted is a token and when and with which key it was signed.
+type minted struct {
+	at    time.Time
+	token string
+	kid   string
+}
+
+func firstSigned(tokens []minted, kid string) time.Time {
+	for _, m := range tokens {
+		if m.kid == kid {
+			return m.at
+		}
+	}
+	return time.Time{}
+}
+
+func fetchJWKS(t *testing.T, ts *testServer) map[string]crypto.PublicKey {
+	t.Helper()
+	var set jose.JSONWebKeySet
+	if err := json.Unmarshal(get(t, ts.URL+"/.well-known/jwks", "").body, &set); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]crypto.PublicKey{}
+	for _, k := range set.Keys {
+		out[k.KeyID] = k.Key
+	}
+	return out
+}
+
+// verifyWithKeys verifies a token with go-oidc against a fixed key set, at a given instant.
+func verifyWithKeys(issuer, token string, keys map[string]crypto.PublicKey, at time.Time) error {
+	pubs := make([]crypto.PublicKey, 0, len(keys))
+	for _, k := range keys {
+		pubs = append(pubs, k)
+	}
+	v := oidc.NewVerifier(issuer, &oidc.StaticKeySet{PublicKeys: pubs},
+		&oidc.Config{ClientID: "aud", Now: func() time.Time { return at }, SupportedSigningAlgs: []string{"RS256", "ES256"}})
+	_, err := v.Verify(context.Background(), token)
+	return err
+}

@@ -1,0 +1,188 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/brokerhq/broker/internal/access"
+	"github.com/brokerhq/broker/internal/api"
+	"github.com/brokerhq/broker/internal/claims"
+	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/issuer"
+	"github.com/brokerhq/broker/internal/runs"
+	"github.com/brokerhq/broker/keys"
+)
+
+// Options are what the configuration file does not say.
+type Options struct {
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Server is one broker replica.
+type Server struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	keys    *keys.Manager
+	store   runs.Store
+	handler http.Handler
+	// keyRefresh is how often the key manager re-reads the key set and applies the schedule.
+	keyRefresh time.Duration
+}
+
+// New builds a replica from a validated configuration. It loads (or, on first start, creates)
+// the signing keys, so a returned Server can sign at once.
+func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Server{cfg: cfg, log: opts.Logger}
+
+	backend, err := keyBackend(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.keys, err = keys.NewManager(keys.Config{
+		Backend: backend,
+		Policy: keys.Policy{
+			Period: cfg.Keys.Rotation.Period, Prepublish: cfg.Keys.Rotation.Prepublish,
+			Retain: cfg.Keys.Rotation.Retain, Alg: cfg.Keys.Algorithm,
+		},
+		Now:    opts.Now,
+		Logger: opts.Logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("key manager: %w", err)
+	}
+	if _, err := s.keys.Refresh(ctx); err != nil {
+		return nil, fmt.Errorf("load signing keys: %w", err)
+	}
+	maxAge := jwksMaxAge(cfg.Keys.Rotation.Prepublish)
+	s.keyRefresh = min(maxAge/4, 30*time.Second)
+
+	s.store = runs.NewMemory(opts.Now)
+
+	spaces, err := claims.NewSpaces(cfg)
+	if err != nil {
+		return nil, err
+	}
+	iss, err := issuer.New(issuer.Config{
+		Issuer: cfg.Issuer, Keys: s.keys, TTL: cfg.Tokens.TTL,
+		DefaultAudience: cfg.Tokens.DefaultAudience, Spaces: spaces, Now: opts.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	pub, err := issuer.NewPublisher(issuer.PublisherConfig{Issuer: cfg.Issuer, Keys: s.keys, MaxAge: maxAge})
+	if err != nil {
+		return nil, err
+	}
+	authz, err := access.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("access: %w", err)
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	rt := api.NewRouter()
+	pub.Mount(rt.Mux())
+	api.NewHealth(api.HealthConfig{Store: s.store, Keys: s.keys, Logger: s.log}).Mount(rt)
+	rt.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	api.NewControl(api.ControlConfig{
+		Store: s.store, Access: authz, Stacks: api.StacksOf(cfg), RunTTL: cfg.Runs.TTL, Now: opts.Now, Logger: s.log,
+	}).Mount(rt)
+	api.NewWorker(api.WorkerConfig{Store: s.store, Issuer: iss, Now: opts.Now, Logger: s.log}).Mount(rt)
+	s.handler = api.Instrument(rt, s.log, api.NewMetrics(reg))
+	return s, nil
+}
+
+// jwksMaxAge is the Cache-Control max-age of discovery and JWKS: well under the prepublish
+// period, so a cached JWKS always already holds the next key before it signs.
+func jwksMaxAge(prepublish time.Duration) time.Duration {
+	return max(time.Second, min(prepublish/4, 10*time.Minute))
+}
+
+func keyBackend(cfg *config.Config) (keys.Backend, error) {
+	switch cfg.Keys.Backend {
+	case config.BackendFile:
+		return keys.NewFile(cfg.Keys.Dir), nil
+	case config.BackendMemory, "":
+		return keys.NewMemory(), nil
+	default:
+		return nil, fmt.Errorf("keys.backend %q is not supported by this build (use memory or file)", cfg.Keys.Backend)
+	}
+}
+
+// Handler is the replica's whole HTTP surface.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Keys is the replica's key manager.
+func (s *Server) Keys() *keys.Manager { return s.keys }
+
+// Serve answers on ln until ctx ends, then stops accepting, lets in-flight requests finish
+// (up to http.shutdown_timeout) and returns.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	h := s.cfg.HTTP
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: h.ReadHeaderTimeout,
+		ReadTimeout:       h.ReadTimeout,
+		WriteTimeout:      h.WriteTimeout,
+		IdleTimeout:       h.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	if s.cfg.TLS != nil {
+		cert, err := tls.LoadX509KeyPair(s.cfg.TLS.CertFile, s.cfg.TLS.KeyFile)
+		if err != nil {
+			return fmt.Errorf("tls: %w", err)
+		}
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		ln = tls.NewListener(ln, srv.TLSConfig)
+	}
+	bg, stopBG := context.WithCancel(context.Background())
+	defer stopBG()
+	go s.keys.Run(bg, s.keyRefresh)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down: finishing in-flight requests", "timeout", h.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), h.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// ListenAndServe listens on the configured address and serves until ctx ends.
+func (s *Server) ListenAndServe(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.Listen, err)
+	}
+	s.log.Info("listening", "addr", ln.Addr().String(), "issuer", s.cfg.Issuer, "tls", s.cfg.TLS != nil)
+	return s.Serve(ctx, ln)
+}

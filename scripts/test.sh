@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The whole test suite, as the README and CI run it. On a fresh machine it first installs what
+# the tests use: Go (Debian's, which then fetches the toolchain go.mod names from the module
+# proxy), redis-server from Debian's packages, and a Vault built from source (scripts/build-vault.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ] || need_apt+=(golang-go)
+command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "test.sh: installing ${need_apt[*]} with apt-get" >&2
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  # Debian's redis-server package starts a system service; the tests start their own.
+  $SUDO systemctl disable --now redis-server >/dev/null 2>&1 || true
+fi
+command -v go >/dev/null 2>&1 || export PATH=/usr/local/go/bin:$PATH
+export GOTOOLCHAIN=${GOTOOLCHAIN:-auto}
+
+BROKER_VAULT_BIN=$(scripts/build-vault.sh)
+export BROKER_VAULT_BIN
+export BROKER_REQUIRE_VAULT=1 BROKER_REQUIRE_REDIS=1
+
+echo "test.sh: go vet" >&2
+go vet ./...
+echo "test.sh: go test -race" >&2
+go test -race -count=1 -timeout 30m ./...
