@@ -23,6 +23,10 @@ const (
 	DefaultIntegrationTimeout = 10 * time.Second
 	DefaultAWSMode            = AWSModeWebIdentity
 	DefaultVaultMount         = "jwt"
+	DefaultAuthFailures       = 20
+	DefaultAuthWindow         = time.Minute
+	DefaultAuthCooloff        = 5 * time.Minute
+	DefaultStoreTimeout       = time.Second
 )
 
 // ApplyDefaults fills every zero field that has a default, and adds the root space when no space
@@ -30,7 +34,16 @@ const (
 // Parse call it; call it yourself on a Config built in code before Validate.
 func (c *Config) ApplyDefaults() {
 	setString(&c.Listen, DefaultListen)
+	if c.Store != nil && c.Store.Redis != nil {
+		setString(&c.Keys.Backend, BackendRedis)
+	}
 	setString(&c.Keys.Backend, DefaultKeyBackend)
+	if c.Limits.AuthFailures == 0 {
+		c.Limits.AuthFailures = DefaultAuthFailures
+	}
+	setDuration(&c.Limits.Window, DefaultAuthWindow)
+	setDuration(&c.Limits.Cooloff, DefaultAuthCooloff)
+	setDuration(&c.Limits.StoreTimeout, DefaultStoreTimeout)
 	setString(&c.Keys.Algorithm, DefaultAlgorithm)
 	setDuration(&c.Keys.Rotation.Period, DefaultRotationPeriod)
 	setDuration(&c.Keys.Rotation.Prepublish, DefaultPrepublish)

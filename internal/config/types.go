@@ -20,6 +20,8 @@ type Config struct {
 	Runs Runs `yaml:"runs"`
 	// HTTP tunes the server's timeouts (an extension of the contract).
 	HTTP HTTP `yaml:"http"`
+	// Limits guard authentication against guessing (an extension of the contract).
+	Limits Limits `yaml:"limits"`
 
 	Spaces       []Space       `yaml:"spaces"`
 	Stacks       []Stack       `yaml:"stacks"`
@@ -56,14 +58,18 @@ type Redis struct {
 
 // Key backends.
 const (
-	BackendMemory       = "memory"
-	BackendFile         = "file"
+	BackendMemory = "memory"
+	BackendFile   = "file"
+	// BackendRedis keeps the key set, private keys included, in the store's Redis so that
+	// replicas without a shared directory agree on one key set (an extension of the contract).
+	BackendRedis        = "redis"
 	BackendVaultTransit = "vault-transit"
 )
 
 // Keys configures signing keys and their rotation.
 type Keys struct {
-	// Backend is memory, file or vault-transit. Default memory.
+	// Backend is memory, file, redis or vault-transit. Default memory, or redis when
+	// store.redis is set.
 	Backend string `yaml:"backend"`
 	// Dir is the key directory of the file backend.
 	Dir string `yaml:"dir"`
@@ -113,6 +119,17 @@ type HTTP struct {
 	WriteTimeout      time.Duration `yaml:"write_timeout"`
 	IdleTimeout       time.Duration `yaml:"idle_timeout"`
 	ShutdownTimeout   time.Duration `yaml:"shutdown_timeout"`
+}
+
+// Limits configure the failed-authentication limiter: a client address that presents
+// AuthFailures bad run tokens or API keys within Window gets 429 for Cooloff.
+type Limits struct {
+	AuthFailures int           `yaml:"auth_failures"`
+	Window       time.Duration `yaml:"window"`
+	Cooloff      time.Duration `yaml:"cooloff"`
+	// StoreTimeout bounds each call to the shared store, so an unreachable store answers 503
+	// quickly instead of hanging.
+	StoreTimeout time.Duration `yaml:"store_timeout"`
 }
 
 // Space is a node of the space tree.

@@ -164,8 +164,16 @@ func (v *validator) checkStore() {
 
 func (v *validator) checkKeys() {
 	k := v.c.Keys
+	redis := v.c.Store != nil && v.c.Store.Redis != nil
 	switch k.Backend {
 	case BackendMemory:
+		if redis {
+			v.add("keys.backend", k.Backend, "memory keys with store.redis would give every replica its own key; use redis or file (a shared directory)")
+		}
+	case BackendRedis:
+		if !redis {
+			v.add("keys.backend", k.Backend, "the redis key backend needs store.redis")
+		}
 	case BackendFile:
 		if k.Dir == "" {
 			v.add("keys.dir", "", "required when keys.backend is file")
@@ -188,7 +196,7 @@ func (v *validator) checkKeys() {
 			v.add("keys.vault_transit.key", "", "required when keys.backend is vault-transit")
 		}
 	default:
-		v.add("keys.backend", k.Backend, "unknown backend %q (want memory, file or vault-transit)", k.Backend)
+		v.add("keys.backend", k.Backend, "unknown backend %q (want memory, file, redis or vault-transit)", k.Backend)
 	}
 	if k.Algorithm != "RS256" && k.Algorithm != "ES256" {
 		v.add("keys.algorithm", k.Algorithm, "unknown algorithm %q (want RS256 or ES256)", k.Algorithm)
@@ -220,6 +228,13 @@ func (v *validator) checkDurations() {
 	v.positive("http.write_timeout", h.WriteTimeout)
 	v.positive("http.idle_timeout", h.IdleTimeout)
 	v.positive("http.shutdown_timeout", h.ShutdownTimeout)
+	l := v.c.Limits
+	if l.AuthFailures < 0 {
+		v.add("limits.auth_failures", fmt.Sprint(l.AuthFailures), "must not be negative")
+	}
+	v.positive("limits.window", l.Window)
+	v.positive("limits.cooloff", l.Cooloff)
+	v.positive("limits.store_timeout", l.StoreTimeout)
 }
 
 func (v *validator) positive(path string, d time.Duration) {
