@@ -22,6 +22,8 @@ type ControlConfig struct {
 	Now    func() time.Time
 	Logger *slog.Logger
 	Events Recorder
+	// Guard limits failed API-key attempts; nil means no limit.
+	Guard *Guard
 }
 
 // Control is the control plane: runs started, read, moved and finished with an API key.
@@ -68,13 +70,21 @@ type runResponse struct {
 	RunToken string   `json:"runToken,omitempty"`
 }
 
-// authenticate returns the API key presented with r.
+// authenticate returns the API key presented with r, refusing addresses that failed too often.
 func (c *Control) authenticate(r *http.Request) (access.Principal, error) {
-	secret, err := access.BearerToken(r.Header)
-	if err != nil {
+	if err := c.cfg.Guard.Check(r); err != nil {
 		return access.Principal{}, err
 	}
-	return c.cfg.Access.Authenticate(secret)
+	secret, err := access.BearerToken(r.Header)
+	if err != nil {
+		c.cfg.Guard.Failed(r)
+		return access.Principal{}, err
+	}
+	p, err := c.cfg.Access.Authenticate(secret)
+	if err != nil {
+		c.cfg.Guard.Failed(r)
+	}
+	return p, err
 }
 
 func (c *Control) create(w http.ResponseWriter, r *http.Request) {

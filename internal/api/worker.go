@@ -24,6 +24,8 @@ type WorkerConfig struct {
 	Now    func() time.Time
 	Logger *slog.Logger
 	Events Recorder
+	// Guard limits failed run-token attempts; nil means no limit.
+	Guard *Guard
 }
 
 // Worker is the worker plane: a run, holding its run token, asks for ID tokens.
@@ -51,8 +53,20 @@ func (wk *Worker) Mount(rt *Router) {
 // which part was wrong.
 var errRunToken = apierror.New(apierror.CodeUnauthenticated, "The run token is not valid, or its run has finished or expired.")
 
-// authenticateRun returns the live run whose token r presents.
+// authenticateRun returns the live run whose token r presents, refusing addresses that failed
+// too often and counting each new failure.
 func (wk *Worker) authenticateRun(r *http.Request) (runs.Run, error) {
+	if err := wk.cfg.Guard.Check(r); err != nil {
+		return runs.Run{}, err
+	}
+	run, err := wk.lookupRun(r)
+	if errors.Is(err, errRunToken) {
+		wk.cfg.Guard.Failed(r)
+	}
+	return run, err
+}
+
+func (wk *Worker) lookupRun(r *http.Request) (runs.Run, error) {
 	token, err := access.BearerToken(r.Header)
 	if err != nil {
 		return runs.Run{}, errRunToken
