@@ -1,0 +1,175 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Defaults of Options.
+const (
+	// DefaultTimeout bounds each call when Options.Timeout is zero.
+	DefaultTimeout = time.Second
+	// DefaultPrefix starts every key when Options.Prefix is empty.
+	DefaultPrefix = "broker:"
+)
+
+// dialAttempts is how often one connection attempt dials before it gives up (go-redis retries
+// a refused dial after a short pause); the overall bound stays Options.Timeout.
+const dialAttempts = 2
+
+// ErrUnavailable wraps every failure to reach Redis: refused or broken connections, timeouts,
+// a closed client, a pool with no free connection, and a server that is loading its data or
+// otherwise refusing commands for now. Errors of the Runs and Limiter views wrap their
+// package's own sentinel as well.
+var ErrUnavailable = errors.New("redis unavailable")
+
+// Options locate Redis and tune the client.
+type Options struct {
+	// URL is a redis:// or rediss:// URL as go-redis's ParseURL accepts it, for example
+	// redis://user:password@redis.internal:6379/0. Timeouts and retries given in its query
+	// are overridden by Timeout.
+	URL string
+	// Timeout bounds every call: dialing, reading, writing, waiting for a pooled connection and
+	// the call as a whole. Zero means DefaultTimeout.
+	Timeout time.Duration
+	// Prefix starts every key, so several brokers (or tests) can share one database. Empty
+	// means DefaultPrefix.
+	Prefix string
+}
+
+// Client is a connection pool to one Redis, shared by the views it hands out (Runs, Keys,
+// Limiter). It is safe for concurrent use and reconnects by itself after an outage.
+type Client struct {
+	rdb     *redis.Client
+	timeout time.Duration
+	prefix  string
+}
+
+// Open returns a Client for opts. It does not connect: the first call does, and Ping checks
+// reachability.
+func Open(opts Options) (*Client, error) {
+	if opts.URL == "" {
+		return nil, errors.New("redisstore: no redis URL")
+	}
+	if opts.Timeout < 0 {
+		return nil, fmt.Errorf("redisstore: timeout %s is negative", opts.Timeout)
+	}
+	ro, err := redis.ParseURL(opts.URL)
+	if err != nil {
+		// url.Error quotes the whole URL, password included: keep only its cause.
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return nil, fmt.Errorf("redisstore: invalid redis URL: %w", err)
+	}
+	timeout := opts.Timeout
+	if timeout == 0 {
+		timeout = DefaultTimeout
+	}
+	ro.DialTimeout = timeout
+	ro.ReadTimeout = timeout
+	ro.WriteTimeout = timeout
+	ro.PoolTimeout = timeout
+	ro.MaxRetries = 1
+	ro.DialerRetries = dialAttempts
+	ro.ContextTimeoutEnabled = true
+	prefix := opts.Prefix
+	if prefix == "" {
+		prefix = DefaultPrefix
+	}
+	return &Client{rdb: redis.NewClient(ro), timeout: timeout, prefix: prefix}, nil
+}
+
+// Ping checks that Redis answers. Its error wraps ErrUnavailable when Redis cannot be reached.
+func (c *Client) Ping(ctx context.Context) error {
+	cctx, cancel := c.bound(ctx)
+	defer cancel()
+	if err := c.rdb.Ping(cctx).Err(); err != nil {
+		return c.fail(ctx, "ping", err)
+	}
+	return nil
+}
+
+// Close closes the connection pool. Calls after Close fail with ErrUnavailable.
+func (c *Client) Close() error { return c.rdb.Close() }
+
+// Redis returns the underlying go-redis client, for inspection and administration.
+func (c *Client) Redis() *redis.Client { return c.rdb }
+
+// Timeout returns the bound of each call.
+func (c *Client) Timeout() time.Duration { return c.timeout }
+
+// Prefix returns the prefix of every key.
+func (c *Client) Prefix() string { return c.prefix }
+
+// key returns the full name of a key of the given kind ("run:", "keyset", ...) and suffix.
+func (c *Client) key(kind, suffix string) string { return c.prefix + kind + suffix }
+
+// bound derives the context of one call: ctx, cut off after the client's timeout.
+func (c *Client) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, c.timeout)
+}
+
+// fail describes err, the failure of operation op run under the caller's ctx (not the bounded
+// one): it wraps ErrUnavailable when Redis could not be reached and ctx itself is not done
+// (a caller that gave up gets its own context error back, not an outage).
+func (c *Client) fail(ctx context.Context, op string, err error) error {
+	if ctx.Err() == nil && Unavailable(err) {
+		return fmt.Errorf("%w: %s: %w", ErrUnavailable, op, err)
+	}
+	return fmt.Errorf("redisstore: %s: %w", op, err)
+}
+
+// transientReplies are the prefixes of server replies that mean "not now" rather than "no".
+var transientReplies = []string{
+	"LOADING",     // the server is loading its data set
+	"BUSY",        // a script or function runs too long
+	"MASTERDOWN",  // a replica lost its primary
+	"READONLY",    // connected to a replica, for example during a failover
+	"TRYAGAIN",    // a cluster slot moves
+	"CLUSTERDOWN", // the cluster is down
+	"MISCONF",     // the server refuses writes because it cannot persist
+	"max number of clients reached",
+}
+
+// Unavailable reports whether err means that Redis could not be reached or could not serve the
+// call for now: network errors, timeouts and deadlines, a closed client, pool timeouts and
+// exhaustion, a dropped connection, and transient server replies such as LOADING. A missing
+// key (redis.Nil), a failed transaction or any other server reply is not unavailability.
+func Unavailable(err error) bool {
+	if err == nil || errors.Is(err, redis.Nil) {
+		return false
+	}
+	if errors.Is(err, ErrUnavailable) ||
+		errors.Is(err, redis.ErrClosed) ||
+		errors.Is(err, redis.ErrPoolTimeout) ||
+		errors.Is(err, redis.ErrPoolExhausted) ||
+		errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, io.EOF) ||
+		errors.Is(err, io.ErrUnexpectedEOF) {
+		return true
+	}
+	var nerr net.Error
+	if errors.As(err, &nerr) {
+		return true
+	}
+	var rerr redis.Error
+	if errors.As(err, &rerr) {
+		msg := strings.TrimPrefix(rerr.Error(), "ERR ")
+		for _, p := range transientReplies {
+			if strings.HasPrefix(msg, p) {
+				return true
+			}
+		}
+	}
+	return false
+}

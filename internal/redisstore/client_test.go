@@ -1,0 +1,56 @@
+package redisstore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/brokerhq/broker/internal/redisstore"
+)
+
+// reply is a server error reply, as go-redis reports them.
+type reply string
+
+func (r reply) Error() string { return string(r) }
+
+func (reply) RedisError() {}
+
+var _ redis.Error = reply("")
+
+func TestUnavailable(t *testing.T) {
+	dialErr := &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")}
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{nil, false},
+		{redis.Nil, false},
+		{redis.TxFailedErr, false},
+		{reply("WRONGTYPE Operation against a key holding the wrong kind of value"), false},
+		{reply("ERR syntax error"), false},
+		{errors.New("some logic error"), false},
+		{dialErr, true},
+		{fmt.Errorf("wrapped: %w", dialErr), true},
+		{context.DeadlineExceeded, true},
+		{io.EOF, true},
+		{io.ErrUnexpectedEOF, true},
+		{redis.ErrClosed, true},
+		{redis.ErrPoolTimeout, true},
+		{redis.ErrPoolExhausted, true},
+		{reply("LOADING Redis is loading the dataset in memory"), true},
+		{reply("BUSY Redis is busy running a script."), true},
+		{reply("READONLY You can't write against a read only replica."), true},
+		{reply("MISCONF Redis is configured to save RDB snapshots, but it's unable to persist"), true},
+		{reply("ERR max number of clients reached"), true},
+		{redisstore.ErrUnavailable, true},
+	} {
+		if got := redisstore.Unavailable(c.err); got != c.want {
+			t.Errorf("Unavailable(%v) = %v, want %v", c.err, got, c.want)
+		}
+	}
+}

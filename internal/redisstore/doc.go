@@ -1,0 +1,37 @@
+// Package redisstore keeps broker's shared state in Redis, so that several replicas agree on it:
+// runs and their token hashes (Client.Runs, a runs.Store), the signing key set (Client.Keys, a
+// keys.Backend) and the failed-authentication counts (Client.Limiter, a ratelimit.Limiter).
+//
+// # Keys
+//
+// Every key starts with Options.Prefix (default "broker:"):
+//
+//	<prefix>run:<id>              JSON of the run and its token hash; expires at run.ExpiresAt
+//	<prefix>runtoken:<sha256 hex> the run id; expires at run.ExpiresAt, deleted when the run
+//	                              finishes (its token is revoked)
+//	<prefix>keyset                JSON of the key set: generation and every key with its private
+//	                              key (PKCS#8, base64)
+//	<prefix>authfail:<addr>       failures of a client address within the policy's window
+//	<prefix>authblock:<addr>      present while the address is blocked; expires with the block
+//
+// The run token itself is never stored, only its SHA-256. The Lua scripts reach keys derived
+// from others' values (a run from its token key), so the package targets a single Redis server
+// or a primary with replicas, not Redis Cluster.
+//
+// # Security
+//
+// The Keys backend places the broker's private signing keys in Redis, unencrypted. Whoever can
+// read <prefix>keyset (a Redis user, a replica, an RDB or AOF file, a backup) can sign tokens
+// that every relying party trusts. Restrict access to Redis, its files and its backups as
+// strictly as the key directory of the file backend would be: a dedicated instance or ACL
+// user, TLS (rediss://) off the host, and no shared credentials.
+//
+// # Failures
+//
+// Each call is bounded by Options.Timeout (dial, read, write, pool wait and an overall context
+// deadline), so an unreachable Redis makes calls fail within about that time instead of
+// hanging. Such failures wrap ErrUnavailable and, in the Runs and Limiter views, also
+// runs.ErrUnavailable or ratelimit.ErrUnavailable, which the server turns into 503. The
+// underlying go-redis client reconnects on its own once Redis is back. Errors never hold a run
+// token, a token hash or key material.
+package redisstore

@@ -1,0 +1,296 @@
+package redistest
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// RequireEnv is the environment variable that, set to 1, turns a missing redis-server from a
+// skipped test into a failed one.
+const RequireEnv = "BROKER_REQUIRE_REDIS"
+
+// Timing of the server's life cycle.
+const (
+	// readyTimeout bounds the wait for a started server to answer PING.
+	readyTimeout = 10 * time.Second
+	// stopTimeout bounds the wait for a server to exit after SIGTERM before it gets SIGKILL.
+	stopTimeout = 10 * time.Second
+	// rebindTimeout bounds how long Restart retries when the old port cannot be bound yet.
+	rebindTimeout = 5 * time.Second
+	// startAttempts is how many free ports Start tries when one is taken under its feet.
+	startAttempts = 3
+	// pollInterval is the pause between readiness probes.
+	pollInterval = 20 * time.Millisecond
+	// logTail is how many bytes of the server log a failure message quotes.
+	logTail = 2048
+)
+
+// errExited reports a server process that exited before answering PING.
+var errExited = errors.New("redis-server exited before it was ready")
+
+// Server is a redis-server child process owned by one test. Its methods fail the test (t.Fatal)
+// instead of returning errors, so they must be called from the test's goroutine.
+type Server struct {
+	t    testing.TB
+	bin  string
+	dir  string
+	port int
+
+	mu      sync.Mutex
+	proc    *exec.Cmd
+	exited  chan struct{} // closed when proc has exited
+	clients []*redis.Client
+}
+
+// Start starts a redis-server on a free loopback port with its data in a temporary directory,
+// waits until it answers PING and stops it when the test ends. It skips the test when
+// redis-server is not in PATH, or fails it when the environment variable BROKER_REQUIRE_REDIS
+// is 1.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv(RequireEnv) == "1" {
+			t.Fatalf("redis-server not installed (not found in PATH) and %s=1: %v", RequireEnv, err)
+		}
+		t.Skipf("redis-server not found in PATH; install Redis to run this test (set %s=1 to fail instead)", RequireEnv)
+	}
+	s := &Server{t: t, bin: bin, dir: t.TempDir()}
+	t.Cleanup(s.cleanup)
+	for attempt := 1; ; attempt++ {
+		port, err := freePort()
+		if err != nil {
+			t.Fatalf("redistest: pick a free port: %v", err)
+		}
+		s.port = port
+		err = s.launch()
+		if err == nil {
+			return s
+		}
+		if !errors.Is(err, errExited) || attempt == startAttempts {
+			t.Fatalf("redistest: start redis-server: %v\n%s", err, s.logTail())
+		}
+		// The port was most likely taken between freePort and the server's bind: try another.
+	}
+}
+
+// Addr returns the server's host:port.
+func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
+
+// URL returns a redis:// URL for database 0 of the server.
+func (s *Server) URL() string { return "redis://" + s.Addr() + "/0" }
+
+// Dir returns the server's data directory (it also holds redis.log).
+func (s *Server) Dir() string { return s.dir }
+
+// PID returns the server's process id, or 0 while it is stopped.
+func (s *Server) PID() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc == nil {
+		return 0
+	}
+	return s.proc.Process.Pid
+}
+
+// Stop shuts the server down gracefully: SIGTERM, then SIGKILL if it has not exited within
+// 10 s. Stopping a stopped server does nothing.
+func (s *Server) Stop() {
+	s.t.Helper()
+	proc, exited := s.current()
+	if proc == nil {
+		return
+	}
+	_ = proc.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-exited:
+	case <-time.After(stopTimeout):
+		s.t.Logf("redistest: redis-server pid %d ignored SIGTERM for %s; killing it", proc.Process.Pid, stopTimeout)
+		killGroup(proc)
+		<-exited
+	}
+	s.forget(proc)
+}
+
+// Kill ends the server abruptly with SIGKILL and waits for it to exit. Every acknowledged
+// write survives in the append-only file, which is fsynced on each write.
+func (s *Server) Kill() {
+	s.t.Helper()
+	proc, exited := s.current()
+	if proc == nil {
+		return
+	}
+	killGroup(proc)
+	<-exited
+	s.forget(proc)
+}
+
+// Restart starts the server again on the same port and data directory (stopping it first if it
+// is running) and waits until it answers PING. Data written before is reloaded from the
+// append-only file.
+func (s *Server) Restart() {
+	s.t.Helper()
+	s.Stop()
+	deadline := time.Now().Add(rebindTimeout)
+	for {
+		err := s.launch()
+		if err == nil {
+			return
+		}
+		if !errors.Is(err, errExited) || time.Now().After(deadline) {
+			s.t.Fatalf("redistest: restart redis-server on %s: %v\n%s", s.Addr(), err, s.logTail())
+		}
+		// The port may still be held (for example in TIME_WAIT): try again shortly.
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// Client returns a new go-redis client of the server for direct inspection. It is closed when
+// the test ends.
+func (s *Server) Client() *redis.Client {
+	c := redis.NewClient(&redis.Options{Addr: s.Addr(), DialTimeout: 2 * time.Second})
+	s.mu.Lock()
+	s.clients = append(s.clients, c)
+	s.mu.Unlock()
+	return c
+}
+
+// launch starts the process and waits until it answers PING, or fails with errExited when it
+// exits first.
+func (s *Server) launch() error {
+	proc := exec.Command(s.bin,
+		"--port", strconv.Itoa(s.port),
+		"--bind", "127.0.0.1",
+		"--dir", s.dir,
+		"--save", "",
+		"--appendonly", "yes",
+		"--appendfsync", "always",
+		"--daemonize", "no",
+		"--protected-mode", "yes",
+		"--logfile", filepath.Join(s.dir, "redis.log"),
+	)
+	proc.Dir = s.dir
+	proc.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := proc.Start(); err != nil {
+		return fmt.Errorf("run %s: %w", s.bin, err)
+	}
+	exited := make(chan struct{})
+	go func() {
+		_ = proc.Wait()
+		close(exited)
+	}()
+	s.mu.Lock()
+	s.proc, s.exited = proc, exited
+	s.mu.Unlock()
+
+	deadline := time.Now().Add(readyTimeout)
+	for {
+		select {
+		case <-exited:
+			s.forget(proc)
+			return fmt.Errorf("%w (port %d)", errExited, s.port)
+		default:
+		}
+		if ping(s.Addr()) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			killGroup(proc)
+			<-exited
+			s.forget(proc)
+			return fmt.Errorf("redis-server on %s did not answer PING within %s", s.Addr(), readyTimeout)
+		}
+		time.Sleep(pollInterval)
+	}
+}
+
+// current returns the running process and its exit channel, or nil.
+func (s *Server) current() (*exec.Cmd, chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.proc, s.exited
+}
+
+// forget clears proc as the running process, if it still is.
+func (s *Server) forget(proc *exec.Cmd) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc == proc {
+		s.proc, s.exited = nil, nil
+	}
+}
+
+// cleanup closes the clients handed out and stops the server.
+func (s *Server) cleanup() {
+	s.mu.Lock()
+	clients := s.clients
+	s.clients = nil
+	s.mu.Unlock()
+	for _, c := range clients {
+		_ = c.Close()
+	}
+	s.Stop()
+}
+
+// logTail returns the end of the server log, for failure messages.
+func (s *Server) logTail() string {
+	data, err := os.ReadFile(filepath.Join(s.dir, "redis.log"))
+	if err != nil {
+		return fmt.Sprintf("(no redis.log: %v)", err)
+	}
+	if len(data) > logTail {
+		data = data[len(data)-logTail:]
+	}
+	return "redis.log tail:\n" + string(data)
+}
+
+// killGroup sends SIGKILL to the process group proc leads (redis-server forks for background
+// rewrites), falling back to the process alone.
+func killGroup(proc *exec.Cmd) {
+	if err := syscall.Kill(-proc.Process.Pid, syscall.SIGKILL); err != nil {
+		_ = proc.Process.Kill()
+	}
+}
+
+// freePort returns a loopback TCP port that was free a moment ago.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	if err := l.Close(); err != nil {
+		return 0, err
+	}
+	return port, nil
+}
+
+// ping reports whether a Redis server at addr answers PING with PONG.
+func ping(addr string) bool {
+	conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+	if err != nil {
+		return false
+	}
+	defer conn.Close()
+	if err := conn.SetDeadline(time.Now().Add(500 * time.Millisecond)); err != nil {
+		return false
+	}
+	if _, err := conn.Write([]byte("*1\r\n$4\r\nPING\r\n")); err != nil {
+		return false
+	}
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	return err == nil && strings.HasPrefix(line, "+PONG")
+}
