@@ -61,8 +61,12 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := srv.ListenAndServe(ctx); err != nil {
-		return err
+	serveErr := srv.ListenAndServe(ctx)
+	if err := srv.Close(); err != nil {
+		log.Warn("closing the state store", "err", err)
+	}
+	if serveErr != nil {
+		return serveErr
 	}
 	log.Info("stopped")
 	return nil

@@ -28,7 +28,8 @@ const testConfig = `
 issuer: ISSUER
 listen: 127.0.0.1:0
 keys:
-  backend: memory
+  backend: BACKEND
+  dir: KEYDIR
   algorithm: ALG
   rotation: {period: PERIOD, prepublish: PREPUB, retain: RETAIN}
 tokens:
@@ -98,6 +99,15 @@ type serverOptions struct {
 	now func() time.Time
 	// rotation, when set, replaces the default schedule (720h, 24h, 24h) and token TTL (1h).
 	rotation *rotationOptions
+	// issuer, when set, is the issuer of every replica of a test (they sit behind one name);
+	// by default a replica's issuer is its own URL.
+	issuer string
+	// redisURL, when set, puts the shared state in that Redis.
+	redisURL string
+	// keyBackend is memory (default), file (keyDir) or redis.
+	keyBackend, keyDir string
+	// extraYAML is appended to the configuration (e.g. a limits block).
+	extraYAML string
 }
 
 type rotationOptions struct {
@@ -114,15 +124,28 @@ func startServer(t *testing.T, opts serverOptions) *testServer {
 		t.Fatal(err)
 	}
 	url := "http://" + ln.Addr().String()
+	issuer := url
+	if opts.issuer != "" {
+		issuer = opts.issuer
+	}
+	if opts.keyBackend == "" {
+		opts.keyBackend = "memory"
+	}
+	if opts.keyDir == "" {
+		opts.keyDir = t.TempDir()
+	}
 	rot := rotationOptions{"720h", "24h", "24h", "1h"}
 	if opts.rotation != nil {
 		rot = *opts.rotation
 	}
 	yaml := strings.NewReplacer(
-		"ISSUER", url, "ALG", opts.alg, "PERIOD", rot.period, "PREPUB", rot.prepublish,
+		"ISSUER", issuer, "ALG", opts.alg, "BACKEND", opts.keyBackend, "KEYDIR", opts.keyDir, "PERIOD", rot.period, "PREPUB", rot.prepublish,
 		"RETAIN", rot.retain, "TOKENTTL", rot.tokenTTL,
 		"SHA_LIMITED", sha256Hex(limitedSecret), "SHA_AUDITOR", sha256Hex(auditorSecret),
-	).Replace(testConfig)
+	).Replace(testConfig) + opts.extraYAML
+	if opts.redisURL != "" {
+		yaml += "\nstore: {redis: {url: \"" + opts.redisURL + "\"}}\n"
+	}
 	cfg, err := config.Parse("test.yaml", []byte(yaml))
 	if err != nil {
 		t.Fatalf("config: %v", err)
@@ -140,6 +163,7 @@ func startServer(t *testing.T, opts serverOptions) *testServer {
 		if err := <-done; err != nil {
 			t.Errorf("serve: %v", err)
 		}
+		_ = srv.Close()
 	})
 	return &testServer{URL: url, Logs: logs, srv: srv}
 }

@@ -19,7 +19,6 @@ import (
 	"github.com/brokerhq/broker/internal/claims"
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/issuer"
-	"github.com/brokerhq/broker/internal/runs"
 	"github.com/brokerhq/broker/keys"
 )
 
@@ -35,7 +34,7 @@ type Server struct {
 	cfg     *config.Config
 	log     *slog.Logger
 	keys    *keys.Manager
-	store   runs.Store
+	state   *backends
 	handler http.Handler
 	// keyRefresh is how often the key manager re-reads the key set and applies the schedule.
 	keyRefresh time.Duration
@@ -52,12 +51,25 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	}
 	s := &Server{cfg: cfg, log: opts.Logger}
 
-	backend, err := keyBackend(cfg)
+	state, err := openBackends(cfg, opts.Now)
 	if err != nil {
 		return nil, err
 	}
+	s.state = state
+	srv, err := s.build(ctx, opts)
+	if err != nil {
+		_ = state.close()
+		return nil, err
+	}
+	return srv, nil
+}
+
+// build assembles the replica on its opened backends.
+func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
+	cfg := s.cfg
+	var err error
 	s.keys, err = keys.NewManager(keys.Config{
-		Backend: backend,
+		Backend: s.state.keys,
 		Policy: keys.Policy{
 			Period: cfg.Keys.Rotation.Period, Prepublish: cfg.Keys.Rotation.Prepublish,
 			Retain: cfg.Keys.Rotation.Retain, Alg: cfg.Keys.Algorithm,
@@ -73,8 +85,6 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	}
 	maxAge := jwksMaxAge(cfg.Keys.Rotation.Prepublish)
 	s.keyRefresh = min(maxAge/4, 30*time.Second)
-
-	s.store = runs.NewMemory(opts.Now)
 
 	spaces, err := claims.NewSpaces(cfg)
 	if err != nil {
@@ -100,12 +110,13 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	rt := api.NewRouter()
 	pub.Mount(rt.Mux())
-	api.NewHealth(api.HealthConfig{Store: s.store, Keys: s.keys, Logger: s.log}).Mount(rt)
+	api.NewHealth(api.HealthConfig{Store: s.state.runs, Keys: s.keys, Logger: s.log}).Mount(rt)
 	rt.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	guard := &api.Guard{Limiter: s.state.limiter, Logger: s.log}
 	api.NewControl(api.ControlConfig{
-		Store: s.store, Access: authz, Stacks: api.StacksOf(cfg), RunTTL: cfg.Runs.TTL, Now: opts.Now, Logger: s.log,
+		Store: s.state.runs, Access: authz, Stacks: api.StacksOf(cfg), RunTTL: cfg.Runs.TTL, Now: opts.Now, Logger: s.log, Guard: guard,
 	}).Mount(rt)
-	api.NewWorker(api.WorkerConfig{Store: s.store, Issuer: iss, Now: opts.Now, Logger: s.log}).Mount(rt)
+	api.NewWorker(api.WorkerConfig{Store: s.state.runs, Issuer: iss, Now: opts.Now, Logger: s.log, Guard: guard}).Mount(rt)
 	s.handler = api.Instrument(rt, s.log, api.NewMetrics(reg))
 	return s, nil
 }
@@ -114,17 +125,6 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 // period, so a cached JWKS always already holds the next key before it signs.
 func jwksMaxAge(prepublish time.Duration) time.Duration {
 	return max(time.Second, min(prepublish/4, 10*time.Minute))
-}
-
-func keyBackend(cfg *config.Config) (keys.Backend, error) {
-	switch cfg.Keys.Backend {
-	case config.BackendFile:
-		return keys.NewFile(cfg.Keys.Dir), nil
-	case config.BackendMemory, "":
-		return keys.NewMemory(), nil
-	default:
-		return nil, fmt.Errorf("keys.backend %q is not supported by this build (use memory or file)", cfg.Keys.Backend)
-	}
 }
 
 // Handler is the replica's whole HTTP surface.
@@ -176,6 +176,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	return nil
 }
+
+// Close releases the replica's connections to shared state. Call it after Serve returns.
+func (s *Server) Close() error { return s.state.close() }
 
 // ListenAndServe listens on the configured address and serves until ctx ends.
 func (s *Server) ListenAndServe(ctx context.Context) error {

@@ -1,0 +1,52 @@
+package server
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/ratelimit"
+	"github.com/brokerhq/broker/internal/redisstore"
+	"github.com/brokerhq/broker/internal/runs"
+	"github.com/brokerhq/broker/keys"
+)
+
+// backends is where a replica keeps its state: in memory for a single replica, or shared
+// through Redis (and optionally a key directory) by several.
+type backends struct {
+	runs    runs.Store
+	keys    keys.Backend
+	limiter ratelimit.Limiter
+	close   func() error
+}
+
+func openBackends(cfg *config.Config, now func() time.Time) (*backends, error) {
+	b := &backends{close: func() error { return nil }}
+	policy := ratelimit.Policy{AuthFailures: cfg.Limits.AuthFailures, Window: cfg.Limits.Window, Cooloff: cfg.Limits.Cooloff}
+	var client *redisstore.Client
+	if cfg.Store != nil && cfg.Store.Redis != nil {
+		var err error
+		client, err = redisstore.Open(redisstore.Options{URL: cfg.Store.Redis.URL, Timeout: cfg.Limits.StoreTimeout})
+		if err != nil {
+			return nil, fmt.Errorf("store.redis: %w", err)
+		}
+		b.runs, b.limiter, b.close = client.Runs(), client.Limiter(policy), client.Close
+	} else {
+		b.runs, b.limiter = runs.NewMemory(now), ratelimit.NewMemory(policy, now)
+	}
+	switch cfg.Keys.Backend {
+	case config.BackendFile:
+		b.keys = keys.NewFile(cfg.Keys.Dir)
+	case config.BackendMemory:
+		b.keys = keys.NewMemory()
+	case config.BackendRedis:
+		if client == nil {
+			return nil, fmt.Errorf("keys.backend redis needs store.redis")
+		}
+		b.keys = client.Keys()
+	default:
+		_ = b.close()
+		return nil, fmt.Errorf("keys.backend %q is not supported by this build (use memory, file or redis)", cfg.Keys.Backend)
+	}
+	return b, nil
+}
