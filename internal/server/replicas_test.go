@@ -300,3 +300,33 @@ func TestFailedAuthLimitedInMemory(t *testing.T) {
 		t.Errorf("after 3 failures: %d, want 429", code)
 	}
 }
+
+// TestReplicasConvergeWithinCachePeriod: after one replica rotates, every other replica
+// publishes the new key, on its own background refresh, within the max-age it advertises.
+func TestReplicasConvergeWithinCachePeriod(t *testing.T) {
+	redis := redistest.Start(t)
+	for name, backend := range keyBackends(t) {
+		t.Run(name, func(t *testing.T) {
+			kb, dir := backend()
+			rs := startReplicas(t, 2, serverOptions{redisURL: redis.URL(), keyBackend: kb, keyDir: dir,
+				rotation: &rotationOptions{"1h", "4s", "1m", "1m"}})
+			a, b := rs[0], rs[1]
+			jwks := get(t, b.URL+"/.well-known/jwks", "")
+			maxAge := time.Duration(cacheMaxAge(t, jwks.header.Get("Cache-Control"))) * time.Second
+			if maxAge <= 0 || maxAge >= 4*time.Second {
+				t.Fatalf("max-age %v, want under prepublish 4s", maxAge)
+			}
+			if err := a.srv.Keys().Rotate(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			rotated := time.Now()
+			want := jwksKIDs(t, a)
+			for !slices.Equal(jwksKIDs(t, b), want) {
+				if time.Since(rotated) > maxAge {
+					t.Fatalf("replica B still publishes %v %v after the rotation; A publishes %v", jwksKIDs(t, b), time.Since(rotated), want)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		})
+	}
+}
