@@ -10,6 +10,8 @@ import (
 
 	"github.com/brokerhq/broker/internal/access"
 	"github.com/brokerhq/broker/internal/apierror"
+	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/exchange"
 	"github.com/brokerhq/broker/internal/issuer"
 	"github.com/brokerhq/broker/internal/runs"
 )
@@ -26,6 +28,10 @@ type WorkerConfig struct {
 	Events Recorder
 	// Guard limits failed run-token attempts; nil means no limit.
 	Guard *Guard
+	// Attachments resolve which integration serves a run; Exchangers perform the exchange per
+	// provider. Without them /v1/credentials answers that nothing is attached.
+	Attachments *exchange.Attachments
+	Exchangers  map[string]exchange.Exchanger
 }
 
 // Worker is the worker plane: a run, holding its run token, asks for ID tokens.
@@ -41,12 +47,16 @@ func NewWorker(cfg WorkerConfig) *Worker {
 	if cfg.Events == nil {
 		cfg.Events = nopRecorder{}
 	}
+	if cfg.Attachments == nil {
+		cfg.Attachments = exchange.NewAttachments(&config.Config{})
+	}
 	return &Worker{cfg: cfg}
 }
 
 // Mount registers the worker-plane routes.
 func (wk *Worker) Mount(rt *Router) {
 	rt.HandleFunc("POST /v1/token", wk.token)
+	rt.HandleFunc("POST /v1/credentials", wk.credentials)
 }
 
 // errRunToken is the one answer for every bad run token, so the answer reveals nothing about

@@ -1,0 +1,101 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/brokerhq/broker/internal/apierror"
+	"github.com/brokerhq/broker/internal/exchange"
+	"github.com/brokerhq/broker/internal/issuer"
+	"github.com/brokerhq/broker/internal/runs"
+)
+
+type credentialsRequest struct {
+	Provider    string `json:"provider"`
+	Integration string `json:"integration"`
+}
+
+// runTokens mints broker ID tokens for one run, one per upstream call, each with the audience
+// the exchange asks for.
+type runTokens struct {
+	issuer *issuer.Issuer
+	run    runs.Run
+}
+
+func (t runTokens) Token(_ context.Context, req exchange.TokenRequest) (string, error) {
+	tok, err := t.issuer.Mint(issuer.Request{Run: t.run, Audience: req.Audience, AWSSessionTags: req.AWSSessionTags})
+	if err != nil {
+		return "", err
+	}
+	return tok.JWT, nil
+}
+
+func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
+	run, err := wk.authenticateRun(r)
+	if err != nil {
+		fail(w, r, wk.cfg.Logger, err)
+		return
+	}
+	var req credentialsRequest
+	if err := decodeBody(r, &req, bodyRequired); err != nil {
+		fail(w, r, wk.cfg.Logger, err)
+		return
+	}
+	if req.Provider == "" {
+		fail(w, r, wk.cfg.Logger, apierror.New(apierror.CodeInvalidRequest, "Field \"provider\" is required: aws, gcp, azure or vault."))
+		return
+	}
+	in, err := wk.cfg.Attachments.Resolve(run, req.Provider, req.Integration)
+	if err != nil {
+		fail(w, r, wk.cfg.Logger, resolveError(err))
+		return
+	}
+	ex, ok := wk.cfg.Exchangers[req.Provider]
+	if !ok {
+		fail(w, r, wk.cfg.Logger, apierror.New(apierror.CodeInvalidRequest, "Provider %q is not enabled on this server.", req.Provider))
+		return
+	}
+	creds, err := ex.Exchange(r.Context(), exchange.Request{Run: run, Integration: in, Tokens: runTokens{issuer: wk.cfg.Issuer, run: run}})
+	event := Event{Actor: "run:" + run.ID, Action: "credentials.issue", Run: run, Integration: in.ID}
+	if err != nil {
+		event.Outcome, event.Detail = "error", err.Error()
+		wk.cfg.Events.Record(r.Context(), event)
+		fail(w, r, wk.cfg.Logger, exchangeError(req.Provider, err))
+		return
+	}
+	event.Detail = req.Provider + " credentials until " + creds.ExpiresAt.UTC().Format(time.RFC3339)
+	wk.cfg.Events.Record(r.Context(), event)
+	writeJSON(w, http.StatusOK, map[string]any{
+		"provider":    req.Provider,
+		"integration": in.ID,
+		"scope":       run.Scope,
+		"expiresAt":   creds.ExpiresAt.UTC(),
+		"env":         creds.Env,
+		req.Provider:  creds.Detail,
+	})
+}
+
+// resolveError maps attachment resolution errors to the contract's codes.
+func resolveError(err error) error {
+	msg := capitalize(err.Error()) + "."
+	switch {
+	case errors.Is(err, exchange.ErrNotAttached), errors.Is(err, exchange.ErrUnknownIntegration):
+		return apierror.New(apierror.CodeNotFound, "%s", msg)
+	case errors.Is(err, exchange.ErrNotAttachedForScope):
+		return apierror.New(apierror.CodeForbidden, "%s", msg)
+	case errors.Is(err, exchange.ErrUnknownProvider), errors.Is(err, exchange.ErrWrongProvider):
+		return apierror.New(apierror.CodeInvalidRequest, "%s", msg)
+	}
+	return err
+}
+
+// exchangeError passes an upstream refusal on as 502 with its (scrubbed) message.
+func exchangeError(provider string, err error) error {
+	var up *exchange.UpstreamError
+	if errors.As(err, &up) {
+		return apierror.New(apierror.CodeUpstream, "The %s exchange failed: %s.", provider, up.Error())
+	}
+	return mintError(err)
+}

@@ -1,0 +1,225 @@
+// Package oidctrust validates a federated JWT the way cloud identity federation does: it fetches
+// the issuer's discovery document and JWKS, checks the signature with an algorithm allow-list,
+// the exact issuer, the audience, the expiry and not-before with small skew, then the caller's
+// subject condition. Each failure is a distinct error so an emulator can answer with its cloud's
+// real error.
+package oidctrust
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+)
+
+// Failure kinds. Every error Verify returns wraps exactly one of them.
+var (
+	ErrMalformed = errors.New("token is malformed")
+	ErrAlgorithm = errors.New("token algorithm is not allowed")
+	ErrIssuer    = errors.New("token issuer is not trusted")
+	ErrDiscovery = errors.New("issuer discovery or JWKS could not be fetched")
+	ErrSignature = errors.New("token signature does not verify")
+	ErrAudience  = errors.New("token audience is not allowed")
+	ErrExpired   = errors.New("token is expired or not yet valid")
+)
+
+// Policy is what one trust relationship accepts.
+type Policy struct {
+	// Issuer must equal the token's iss exactly (no trailing-slash leniency).
+	Issuer string
+	// Audiences lists accepted aud values; the token's aud (string or list) must hold one.
+	Audiences []string
+	// Algorithms is the signature allow-list.
+	Algorithms []string
+}
+
+// Claims are the verified token's claims.
+type Claims map[string]any
+
+// String returns a string claim, "" when absent or not a string.
+func (c Claims) String(name string) string {
+	s, _ := c[name].(string)
+	return s
+}
+
+// Audiences returns aud as a list.
+func (c Claims) Audiences() []string {
+	switch v := c["aud"].(type) {
+	case string:
+		return []string{v}
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, a := range v {
+			if s, ok := a.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// Verifier checks tokens. It fetches discovery and JWKS on every verification (no cache), so a
+// key that left the JWKS is refused at once.
+type Verifier struct {
+	// HTTP fetches discovery and JWKS; nil means http.DefaultClient.
+	HTTP *http.Client
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Skew tolerated on exp, nbf and iat (default 5 minutes, as STS services allow).
+	Skew time.Duration
+}
+
+// Verify checks token against p and returns its claims.
+func (v *Verifier) Verify(ctx context.Context, token string, p Policy) (Claims, error) {
+	algs := make([]jose.SignatureAlgorithm, 0, len(p.Algorithms))
+	for _, a := range p.Algorithms {
+		algs = append(algs, jose.SignatureAlgorithm(a))
+	}
+	jws, err := jose.ParseSigned(token, algs)
+	if err != nil {
+		if strings.Contains(err.Error(), "unexpected signature algorithm") {
+			return nil, fmt.Errorf("%w: %v (allowed: %s)", ErrAlgorithm, err, strings.Join(p.Algorithms, ", "))
+		}
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if len(jws.Signatures) != 1 {
+		return nil, fmt.Errorf("%w: %d signatures", ErrMalformed, len(jws.Signatures))
+	}
+	var claims Claims
+	if err := json.Unmarshal(jws.UnsafePayloadWithoutVerification(), &claims); err != nil {
+		return nil, fmt.Errorf("%w: payload is not a JSON object", ErrMalformed)
+	}
+	iss := claims.String("iss")
+	if iss == "" || iss != p.Issuer {
+		return nil, fmt.Errorf("%w: %q", ErrIssuer, iss)
+	}
+	if err := checkIssuerURL(iss); err != nil {
+		return nil, err
+	}
+	keys, err := v.fetchKeys(ctx, iss)
+	if err != nil {
+		return nil, err
+	}
+	kid := jws.Signatures[0].Header.KeyID
+	candidates := keys.Keys
+	if kid != "" {
+		candidates = keys.Key(kid)
+	}
+	verified := false
+	for _, k := range candidates {
+		if _, err := jws.Verify(k.Key); err == nil {
+			verified = true
+			break
+		}
+	}
+	if !verified {
+		return nil, fmt.Errorf("%w: no published key (kid %q) verifies it", ErrSignature, kid)
+	}
+	if !slices.ContainsFunc(claims.Audiences(), func(a string) bool { return slices.Contains(p.Audiences, a) }) {
+		return nil, fmt.Errorf("%w: %v not in %v", ErrAudience, claims.Audiences(), p.Audiences)
+	}
+	return claims, v.checkTimes(claims)
+}
+
+func (v *Verifier) checkTimes(c Claims) error {
+	now := time.Now()
+	if v.Now != nil {
+		now = v.Now()
+	}
+	skew := v.Skew
+	if skew == 0 {
+		skew = 5 * time.Minute
+	}
+	exp, ok := c["exp"].(float64)
+	if !ok {
+		return fmt.Errorf("%w: no exp claim", ErrMalformed)
+	}
+	if now.After(time.Unix(int64(exp), 0).Add(skew)) {
+		return fmt.Errorf("%w: expired at %s", ErrExpired, time.Unix(int64(exp), 0).UTC().Format(time.RFC3339))
+	}
+	if nbf, ok := c["nbf"].(float64); ok && now.Add(skew).Before(time.Unix(int64(nbf), 0)) {
+		return fmt.Errorf("%w: not valid before %s", ErrExpired, time.Unix(int64(nbf), 0).UTC().Format(time.RFC3339))
+	}
+	if iat, ok := c["iat"].(float64); ok && now.Add(skew).Before(time.Unix(int64(iat), 0)) {
+		return fmt.Errorf("%w: issued in the future", ErrExpired)
+	}
+	return nil
+}
+
+// checkIssuerURL requires https, except for loopback issuers so broker can be tried locally.
+func checkIssuerURL(iss string) error {
+	u, err := url.Parse(iss)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("%w: %q is not a URL", ErrIssuer, iss)
+	}
+	if u.Scheme == "https" {
+		return nil
+	}
+	host := u.Hostname()
+	if ip := net.ParseIP(host); u.Scheme == "http" && (host == "localhost" || (ip != nil && ip.IsLoopback())) {
+		return nil
+	}
+	return fmt.Errorf("%w: %q is not https", ErrIssuer, iss)
+}
+
+const maxDocument = 1 << 20
+
+func (v *Verifier) fetchKeys(ctx context.Context, iss string) (*jose.JSONWebKeySet, error) {
+	var disc struct {
+		Issuer  string `json:"issuer"`
+		JWKSURI string `json:"jwks_uri"`
+	}
+	if err := v.getJSON(ctx, strings.TrimSuffix(iss, "/")+"/.well-known/openid-configuration", &disc); err != nil {
+		return nil, err
+	}
+	if disc.Issuer != iss {
+		return nil, fmt.Errorf("%w: discovery names issuer %q, token %q", ErrDiscovery, disc.Issuer, iss)
+	}
+	if disc.JWKSURI == "" {
+		return nil, fmt.Errorf("%w: discovery has no jwks_uri", ErrDiscovery)
+	}
+	var set jose.JSONWebKeySet
+	if err := v.getJSON(ctx, disc.JWKSURI, &set); err != nil {
+		return nil, err
+	}
+	return &set, nil
+}
+
+func (v *Verifier) getJSON(ctx context.Context, u string, out any) error {
+	client := v.HTTP
+	if client == nil {
+		client = http.DefaultClient
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrDiscovery, err)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrDiscovery, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%w: GET %s: %s", ErrDiscovery, u, resp.Status)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxDocument))
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrDiscovery, err)
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("%w: %s is not JSON: %v", ErrDiscovery, u, err)
+	}
+	return nil
+}

@@ -1,0 +1,63 @@
+package exchange
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// UpstreamError is a refusal by the cloud or Vault. The API answers it with 502 upstream_error
+// and passes Message on, so Message must already be scrubbed of tokens and secrets.
+type UpstreamError struct {
+	Provider string
+	// Status is the upstream HTTP status, 0 when the call got no answer.
+	Status int
+	// Code is the upstream's own error code (AccessDenied, invalid_grant, AADSTS70021, ...).
+	Code string
+	// Message is the upstream's message, scrubbed.
+	Message string
+}
+
+func (e *UpstreamError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Provider)
+	if e.Status != 0 {
+		fmt.Fprintf(&b, " answered %d", e.Status)
+	} else {
+		b.WriteString(" could not be reached")
+	}
+	if e.Code != "" {
+		b.WriteString(" " + e.Code)
+	}
+	if e.Message != "" {
+		b.WriteString(": " + e.Message)
+	}
+	return b.String()
+}
+
+// Upstream builds an *UpstreamError whose message is scrubbed of every secret given and of
+// anything shaped like a JWT, and capped in length.
+func Upstream(provider string, status int, code, message string, secrets ...string) *UpstreamError {
+	return &UpstreamError{Provider: provider, Status: status, Code: Scrub(code), Message: Scrub(message, secrets...)}
+}
+
+// jwtShape matches a compact JWS: three base64url segments, the first two starting like JSON.
+var jwtShape = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`)
+
+// maxMessage caps an upstream message passed to callers.
+const maxMessage = 1000
+
+// Scrub removes secrets and JWT-shaped strings from s and caps its length.
+func Scrub(s string, secrets ...string) string {
+	for _, secret := range secrets {
+		if len(secret) >= 8 {
+			s = strings.ReplaceAll(s, secret, "[redacted]")
+		}
+	}
+	s = jwtShape.ReplaceAllString(s, "[redacted-jwt]")
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > maxMessage {
+		s = s[:maxMessage] + "…"
+	}
+	return s
+}

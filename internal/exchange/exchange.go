@@ -1,0 +1,66 @@
+package exchange
+
+import (
+	"context"
+	"time"
+
+	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/runs"
+)
+
+// Provider names, as in POST /v1/credentials and the integration's config block.
+const (
+	AWS   = "aws"
+	GCP   = "gcp"
+	Azure = "azure"
+	Vault = "vault"
+)
+
+// Default token audiences per provider (contract section 6); an integration's audience overrides.
+const (
+	AWSAudience   = "sts.amazonaws.com"
+	AzureAudience = "api://AzureADTokenExchange"
+)
+
+// TokenRequest asks for a broker ID token for the run being exchanged.
+type TokenRequest struct {
+	Audience string
+	// AWSSessionTags adds AWS's https://aws.amazon.com/tags claim.
+	AWSSessionTags bool
+}
+
+// TokenSource mints a fresh broker ID token for the run being exchanged, one per upstream call.
+type TokenSource interface {
+	Token(ctx context.Context, req TokenRequest) (string, error)
+}
+
+// Request is one exchange: a run, at its current scope, and the integration chosen for it.
+type Request struct {
+	Run         runs.Run
+	Integration config.Integration
+	Tokens      TokenSource
+}
+
+// Credentials are what an exchange yields.
+type Credentials struct {
+	// ExpiresAt is when the credentials stop working.
+	ExpiresAt time.Time
+	// Env holds the environment variables of contract section 3 for the provider.
+	Env map[string]string
+	// Detail is the provider-specific object returned under the provider's name.
+	Detail any
+}
+
+// Exchanger performs one provider's exchange. Implementations are safe for concurrent use and
+// must bound every upstream call by req.Integration.Timeout.
+type Exchanger interface {
+	Exchange(ctx context.Context, req Request) (Credentials, error)
+}
+
+// Timeout returns the per-call timeout of an integration (10s when unset).
+func Timeout(in config.Integration) time.Duration {
+	if in.Timeout > 0 {
+		return in.Timeout
+	}
+	return config.DefaultIntegrationTimeout
+}

@@ -1,0 +1,111 @@
+package exchange
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestRetryOnlyThrottlingAnd5xx(t *testing.T) {
+	cases := []struct {
+		name     string
+		statuses []int // answers in order; the last repeats
+		wantCode int
+		wantHits int32
+	}{
+		{"ok at once", []int{200}, 200, 1},
+		{"503 then ok", []int{503, 200}, 200, 2},
+		{"429 twice then ok", []int{429, 429, 200}, 200, 3},
+		{"5xx until attempts run out", []int{500}, 500, 3},
+		{"403 is never retried", []int{403}, 403, 1},
+		{"400 is never retried", []int{400}, 400, 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var hits atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				body, _ := io.ReadAll(r.Body)
+				if string(body) != "payload" {
+					t.Errorf("attempt %d got body %q: not replayed", hits.Load()+1, body)
+				}
+				n := int(hits.Add(1)) - 1
+				w.WriteHeader(tc.statuses[min(n, len(tc.statuses)-1)])
+				io.WriteString(w, "answer")
+			}))
+			defer srv.Close()
+			client := NewHTTPClient(ClientOptions{Backoff: time.Millisecond})
+			req, _ := http.NewRequest("POST", srv.URL, strings.NewReader("payload"))
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tc.wantCode || string(body) != "answer" {
+				t.Errorf("got %d %q, want %d", resp.StatusCode, body, tc.wantCode)
+			}
+			if hits.Load() != tc.wantHits {
+				t.Errorf("%d attempts, want %d", hits.Load(), tc.wantHits)
+			}
+		})
+	}
+}
+
+func TestRetryStopsAtDeadline(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(503)
+	}))
+	defer srv.Close()
+	client := NewHTTPClient(ClientOptions{Backoff: 10 * time.Second, MaxAttempts: 5})
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL, nil)
+	began := time.Now()
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 503 || time.Since(began) > 5*time.Second {
+		t.Errorf("got %d after %v: should hand back the last answer when the deadline ends the backoff", resp.StatusCode, time.Since(began))
+	}
+}
+
+func TestResponseBodyCapped(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(strings.Repeat("x", MaxResponseBytes+10)))
+	}))
+	defer srv.Close()
+	_, err := NewHTTPClient(ClientOptions{}).Get(srv.URL)
+	if !errors.Is(err, ErrResponseTooLarge) {
+		t.Errorf("err = %v, want ErrResponseTooLarge", err)
+	}
+}
+
+func TestScrub(t *testing.T) {
+	jwt := "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
+	cases := []struct{ in, secret, want string }{
+		{"token " + jwt + " is invalid", "", "token [redacted-jwt] is invalid"},
+		{"bad secret hunter2hunter2 here", "hunter2hunter2", "bad secret [redacted] here"},
+		{"multi\nline   message", "", "multi line message"},
+		{"short ab", "ab", "short ab"}, // too short to be a secret worth matching
+	}
+	for _, tc := range cases {
+		if got := Scrub(tc.in, tc.secret); got != tc.want {
+			t.Errorf("Scrub(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	if got := Scrub(strings.Repeat("a", 5000)); len(got) > maxMessage+4 {
+		t.Errorf("not capped: %d", len(got))
+	}
+	e := Upstream("aws", 403, "AccessDenied", "denied for "+jwt, jwt)
+	if strings.Contains(e.Error(), jwt) || !strings.Contains(e.Error(), "aws answered 403 AccessDenied: denied for") {
+		t.Errorf("UpstreamError = %q", e.Error())
+	}
+}

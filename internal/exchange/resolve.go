@@ -1,0 +1,104 @@
+package exchange
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/runs"
+)
+
+// Resolution errors.
+var (
+	// ErrUnknownProvider: the provider name is not aws, gcp, azure or vault.
+	ErrUnknownProvider = errors.New("unknown provider")
+	// ErrNotAttached: the stack has no integration of that provider for the scope (404).
+	ErrNotAttached = errors.New("no integration attached")
+	// ErrUnknownIntegration: the named integration does not exist (404).
+	ErrUnknownIntegration = errors.New("no such integration")
+	// ErrWrongProvider: the named integration belongs to another provider (400).
+	ErrWrongProvider = errors.New("integration is of another provider")
+	// ErrNotAttachedForScope: the named integration is not attached to the stack for the run's
+	// current scope (403).
+	ErrNotAttachedForScope = errors.New("integration not attached for this scope")
+)
+
+// Providers lists the provider names.
+var Providers = []string{AWS, GCP, Azure, Vault}
+
+// Attachments resolves which integration serves a run, from the configuration's attachments.
+// It is built once; config validation already guarantees at most one read and one write
+// attachment per stack and provider, and that each is usable from the stack's space.
+type Attachments struct {
+	integrations map[string]config.Integration
+	// byStack[stack][provider][scope] is the attached integration's id.
+	byStack map[string]map[string]map[runs.Scope]string
+}
+
+// NewAttachments indexes cfg's integrations and attachments.
+func NewAttachments(cfg *config.Config) *Attachments {
+	a := &Attachments{
+		integrations: make(map[string]config.Integration, len(cfg.Integrations)),
+		byStack:      map[string]map[string]map[runs.Scope]string{},
+	}
+	for _, in := range cfg.Integrations {
+		a.integrations[in.ID] = in
+	}
+	for _, at := range cfg.Attachments {
+		in, ok := a.integrations[at.Integration]
+		if !ok {
+			continue
+		}
+		byProvider := a.byStack[at.Stack]
+		if byProvider == nil {
+			byProvider = map[string]map[runs.Scope]string{}
+			a.byStack[at.Stack] = byProvider
+		}
+		scopes := byProvider[in.Provider()]
+		if scopes == nil {
+			scopes = map[runs.Scope]string{}
+			byProvider[in.Provider()] = scopes
+		}
+		if at.Read {
+			scopes[runs.Read] = in.ID
+		}
+		if at.Write {
+			scopes[runs.Write] = in.ID
+		}
+	}
+	return a
+}
+
+// Resolve picks the integration of provider for run at its current scope. integration, when not
+// empty, names the one the caller wants; it must be the one attached for that scope.
+func (a *Attachments) Resolve(run runs.Run, provider, integration string) (config.Integration, error) {
+	if !isProvider(provider) {
+		return config.Integration{}, fmt.Errorf("%w %q: want aws, gcp, azure or vault", ErrUnknownProvider, provider)
+	}
+	attached := a.byStack[run.Stack][provider][run.Scope]
+	if integration == "" {
+		if attached == "" {
+			return config.Integration{}, fmt.Errorf("%w: stack %s has no %s integration attached for scope %s", ErrNotAttached, run.Stack, provider, run.Scope)
+		}
+		return a.integrations[attached], nil
+	}
+	in, ok := a.integrations[integration]
+	switch {
+	case !ok:
+		return config.Integration{}, fmt.Errorf("%w %q", ErrUnknownIntegration, integration)
+	case in.Provider() != provider:
+		return config.Integration{}, fmt.Errorf("%w: %s is a %s integration, not %s", ErrWrongProvider, integration, in.Provider(), provider)
+	case attached != integration:
+		return config.Integration{}, fmt.Errorf("%w: %s is not attached to stack %s for scope %s", ErrNotAttachedForScope, integration, run.Stack, run.Scope)
+	}
+	return in, nil
+}
+
+func isProvider(p string) bool {
+	for _, known := range Providers {
+		if p == known {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,134 @@
+// Package oidctest is a minimal OIDC issuer for tests: it serves discovery and a JWKS on a
+// loopback httptest server and signs arbitrary claims, including deliberately bad tokens
+// (unknown key, other algorithm, expired), so that emulators' refusals can be tested.
+package oidctest
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+)
+
+// Issuer is a running test issuer.
+type Issuer struct {
+	// URL is the issuer (and discovery base) URL.
+	URL string
+
+	mu        sync.Mutex
+	published []jose.JSONWebKey
+	rsaKey    *rsa.PrivateKey
+	ecKey     *ecdsa.PrivateKey
+	rogue     *rsa.PrivateKey // never published
+}
+
+// Start runs an issuer until the test ends.
+func Start(t testing.TB) *Issuer {
+	t.Helper()
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rogue, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss := &Issuer{rsaKey: rsaKey, ecKey: ecKey, rogue: rogue}
+	iss.published = []jose.JSONWebKey{
+		{Key: rsaKey.Public(), KeyID: "rsa-1", Algorithm: "RS256", Use: "sig"},
+		{Key: ecKey.Public(), KeyID: "ec-1", Algorithm: "ES256", Use: "sig"},
+	}
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	iss.URL = srv.URL
+	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, map[string]any{
+			"issuer": iss.URL, "jwks_uri": iss.URL + "/jwks",
+			"response_types_supported": []string{"id_token"}, "subject_types_supported": []string{"public"},
+			"id_token_signing_alg_values_supported": []string{"RS256", "ES256"},
+		})
+	})
+	mux.HandleFunc("GET /jwks", func(w http.ResponseWriter, r *http.Request) {
+		iss.mu.Lock()
+		defer iss.mu.Unlock()
+		writeJSON(w, jose.JSONWebKeySet{Keys: iss.published})
+	})
+	return iss
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// Token options.
+type Token struct {
+	// Claims are the payload; iss, iat, nbf and exp are filled in when absent (exp: +10m).
+	Claims map[string]any
+	// Alg is RS256 (default) or ES256.
+	Alg string
+	// Rogue signs with a key the JWKS does not hold.
+	Rogue bool
+	// ExpiresIn overrides the default 10m lifetime (negative: already expired).
+	ExpiresIn time.Duration
+}
+
+// Sign returns a compact JWT.
+func (i *Issuer) Sign(t testing.TB, tok Token) string {
+	t.Helper()
+	claims := map[string]any{}
+	for k, v := range tok.Claims {
+		claims[k] = v
+	}
+	now := time.Now()
+	if tok.ExpiresIn == 0 {
+		tok.ExpiresIn = 10 * time.Minute
+	}
+	defaults := map[string]any{"iss": i.URL, "iat": now.Unix(), "nbf": now.Add(-time.Minute).Unix(), "exp": now.Add(tok.ExpiresIn).Unix()}
+	if tok.ExpiresIn < 0 {
+		defaults["iat"] = now.Add(tok.ExpiresIn - time.Hour).Unix()
+		defaults["nbf"] = defaults["iat"]
+	}
+	for k, v := range defaults {
+		if _, ok := claims[k]; !ok {
+			claims[k] = v
+		}
+	}
+	var key crypto.Signer = i.rsaKey
+	kid, alg := "rsa-1", jose.RS256
+	switch {
+	case tok.Rogue:
+		key = i.rogue
+	case tok.Alg == "ES256":
+		key, kid, alg = i.ecKey, "ec-1", jose.ES256
+	}
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: jose.JSONWebKey{Key: key, KeyID: kid}},
+		(&jose.SignerOptions{}).WithType("JWT"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, _ := json.Marshal(claims)
+	obj, err := signer.Sign(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := obj.CompactSerialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

@@ -1,0 +1,189 @@
+package trust
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/exchange"
+)
+
+// Render returns the trust document for req, ready to marshal as JSON.
+func Render(cfg *config.Config, req Request) (any, error) {
+	t, err := resolve(cfg, req)
+	if err != nil {
+		return nil, err
+	}
+	switch req.Provider {
+	case exchange.AWS:
+		return t.aws()
+	case exchange.GCP:
+		return t.gcp()
+	case exchange.Azure:
+		return t.azure()
+	case exchange.Vault:
+		return t.vault(), nil
+	}
+	return nil, fmt.Errorf("unknown provider %q", req.Provider)
+}
+
+type awsPolicy struct {
+	Version   string         `json:"Version"`
+	Statement []awsStatement `json:"Statement"`
+}
+
+type awsStatement struct {
+	Effect    string                    `json:"Effect"`
+	Principal map[string]string         `json:"Principal"`
+	Action    []string                  `json:"Action"`
+	Condition map[string]map[string]any `json:"Condition"`
+}
+
+// ErrNeedsPrincipal: an assume-role trust policy names broker's own AWS principal.
+var ErrNeedsPrincipal = errors.New("an assume-role integration's trust policy needs the broker's own AWS principal (--aws-principal ARN)")
+
+func (t *target) aws() (any, error) {
+	a := t.integration.AWS
+	if a.Mode == config.AWSModeAssumeRole {
+		if t.req.AWSPrincipal == "" {
+			return nil, ErrNeedsPrincipal
+		}
+		host := t.issuerHostPath()
+		if i := strings.IndexByte(host, '/'); i >= 0 {
+			host = host[:i]
+		}
+		return awsPolicy{Version: "2012-10-17", Statement: []awsStatement{{
+			Effect: "Allow", Principal: map[string]string{"AWS": t.req.AWSPrincipal}, Action: []string{"sts:AssumeRole"},
+			Condition: map[string]map[string]any{"StringEquals": {
+				"sts:ExternalId": fmt.Sprintf("%s@%s@%s@%s", host, t.integration.ID, t.stack.ID, t.req.Scope),
+			}},
+		}}}, nil
+	}
+	account := strings.Split(a.RoleARN, ":")
+	if len(account) < 5 {
+		return nil, fmt.Errorf("role_arn %q has no account", a.RoleARN)
+	}
+	hp := t.issuerHostPath()
+	op := "StringEquals"
+	if t.wildcard() {
+		op = "StringLike"
+	}
+	cond := map[string]map[string]any{"StringEquals": {hp + ":aud": t.audience(exchange.AWSAudience)}}
+	if cond[op] == nil {
+		cond[op] = map[string]any{}
+	}
+	cond[op][hp+":sub"] = t.subjects
+	actions := []string{"sts:AssumeRoleWithWebIdentity"}
+	if a.SessionTags {
+		actions = append(actions, "sts:TagSession")
+	}
+	return awsPolicy{Version: "2012-10-17", Statement: []awsStatement{{
+		Effect:    "Allow",
+		Principal: map[string]string{"Federated": fmt.Sprintf("arn:aws:iam::%s:oidc-provider/%s", account[4], hp)},
+		Action:    actions,
+		Condition: cond,
+	}}}, nil
+}
+
+type gcpTrust struct {
+	Provider gcpProvider `json:"workloadIdentityPoolProvider"`
+	Binding  gcpBinding  `json:"serviceAccountIamBinding"`
+}
+
+type gcpProvider struct {
+	Name               string            `json:"name"`
+	IssuerURI          string            `json:"issuerUri"`
+	AllowedAudiences   []string          `json:"allowedAudiences,omitempty"`
+	AttributeMapping   map[string]string `json:"attributeMapping"`
+	AttributeCondition string            `json:"attributeCondition"`
+}
+
+type gcpBinding struct {
+	ServiceAccount string `json:"serviceAccount"`
+	Role           string `json:"role"`
+	Member         string `json:"member"`
+}
+
+func (t *target) gcp() (any, error) {
+	g := t.integration.GCP
+	pool, _, ok := strings.Cut(g.WorkloadIdentityProvider, "/providers/")
+	if !ok {
+		return nil, fmt.Errorf("workload_identity_provider %q is not a provider resource name", g.WorkloadIdentityProvider)
+	}
+	var audiences []string
+	if t.integration.Audience != "" {
+		audiences = []string{t.integration.Audience} // otherwise Google's default: the provider's own name
+	}
+	return gcpTrust{
+		Provider: gcpProvider{
+			Name: g.WorkloadIdentityProvider, IssuerURI: t.cfg.Issuer, AllowedAudiences: audiences,
+			AttributeMapping: map[string]string{
+				"google.subject":        "assertion.sub",
+				"attribute.space":       "assertion.spaceId",
+				"attribute.stack":       "assertion.callerId",
+				"attribute.scope":       "assertion.scope",
+				"attribute.stack_scope": `assertion.callerId + "@" + assertion.scope`,
+			},
+			AttributeCondition: fmt.Sprintf(`assertion.callerType == "stack" && assertion.spaceId == %q`, t.stack.Space),
+		},
+		Binding: gcpBinding{
+			ServiceAccount: g.ServiceAccount,
+			Role:           "roles/iam.workloadIdentityUser",
+			Member:         fmt.Sprintf("principalSet://iam.googleapis.com/%s/attribute.stack_scope/%s@%s", pool, t.stack.ID, t.req.Scope),
+		},
+	}, nil
+}
+
+type azureCredential struct {
+	Name        string   `json:"name"`
+	Issuer      string   `json:"issuer"`
+	Subject     string   `json:"subject"`
+	Audiences   []string `json:"audiences"`
+	Description string   `json:"description"`
+}
+
+// ErrExactSubject: Entra matches subjects exactly, so a template holding {runId} cannot be trusted.
+var ErrExactSubject = errors.New("Entra federated credentials match the subject exactly, and this space's subject_template contains {runId}; use a template without it")
+
+func (t *target) azure() (any, error) {
+	if t.wildcard() {
+		return nil, ErrExactSubject
+	}
+	out := make([]azureCredential, 0, len(t.subjects))
+	for i, sub := range t.subjects {
+		name := fmt.Sprintf("broker-%s-%s", t.stack.ID, t.req.Scope)
+		if len(t.subjects) > 1 {
+			name = fmt.Sprintf("%s-%d", name, i+1)
+		}
+		out = append(out, azureCredential{
+			Name: name, Issuer: t.cfg.Issuer, Subject: sub, Audiences: []string{t.audience(exchange.AzureAudience)},
+			Description: fmt.Sprintf("broker runs of stack %s with %s scope", t.stack.ID, t.req.Scope),
+		})
+	}
+	return out, nil
+}
+
+type vaultRole struct {
+	RoleType       string            `json:"role_type"`
+	BoundAudiences []string          `json:"bound_audiences"`
+	UserClaim      string            `json:"user_claim"`
+	BoundClaims    map[string]string `json:"bound_claims"`
+	TokenPolicies  []string          `json:"token_policies"`
+	TokenTTL       string            `json:"token_ttl"`
+}
+
+func (t *target) vault() any {
+	ttl := "1h"
+	if t.integration.Duration > 0 {
+		ttl = t.integration.Duration.String()
+	}
+	return vaultRole{
+		RoleType: "jwt", BoundAudiences: []string{t.audience("vault")}, UserClaim: "sub",
+		BoundClaims: map[string]string{
+			"spaceId": t.stack.Space, "callerType": "stack", "callerId": t.stack.ID, "scope": string(t.req.Scope),
+		},
+		TokenPolicies: []string{t.integration.Vault.Role},
+		TokenTTL:      ttl,
+	}
+}

@@ -1,0 +1,146 @@
+package trust
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/runs"
+)
+
+// exampleConfig is the contract's reference configuration.
+func exampleConfig(t *testing.T) *config.Config {
+	t.Helper()
+	data, err := os.ReadFile("../../../shared/contract/broker.example.yaml")
+	if err != nil {
+		t.Skipf("contract example not beside the repo: %v", err)
+	}
+	cfg, err := config.Parse("broker.example.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func render(t *testing.T, cfg *config.Config, req Request) string {
+	t.Helper()
+	doc, err := Render(cfg, req)
+	if err != nil {
+		t.Fatalf("Render(%+v): %v", req, err)
+	}
+	out, _ := json.Marshal(doc)
+	return string(out)
+}
+
+func TestAWSTrustPolicy(t *testing.T) {
+	cfg := exampleConfig(t)
+	got := render(t, cfg, Request{Provider: "aws", Stack: "vpc-prod", Scope: runs.Write})
+	for _, want := range []string{
+		`"Federated":"arn:aws:iam::123456789012:oidc-provider/broker.example.com"`,
+		`"Action":["sts:AssumeRoleWithWebIdentity"]`,
+		`"broker.example.com:aud":"sts.amazonaws.com"`,
+		`"broker.example.com:sub":["space:prod:stack:vpc-prod:run_type:TRACKED:scope:write","space:prod:stack:vpc-prod:run_type:TASK:scope:write","space:prod:stack:vpc-prod:run_type:DESTROY:scope:write"]}`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("policy lacks %s:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "PROPOSED") {
+		t.Errorf("a write trust policy admits PROPOSED runs:\n%s", got)
+	}
+	read := render(t, cfg, Request{Provider: "aws", Stack: "vpc-prod", Scope: runs.Read})
+	if !strings.Contains(read, "run_type:PROPOSED:scope:read") || strings.Contains(read, "scope:write") {
+		t.Errorf("read policy:\n%s", read)
+	}
+}
+
+func TestAWSAssumeRoleNeedsPrincipal(t *testing.T) {
+	cfg := exampleConfig(t)
+	for i := range cfg.Integrations {
+		if cfg.Integrations[i].ID == "aws-prod-write" {
+			cfg.Integrations[i].AWS.Mode = config.AWSModeAssumeRole
+		}
+	}
+	if _, err := Render(cfg, Request{Provider: "aws", Stack: "vpc-prod", Scope: runs.Write}); !errors.Is(err, ErrNeedsPrincipal) {
+		t.Fatalf("err = %v", err)
+	}
+	got := render(t, cfg, Request{Provider: "aws", Stack: "vpc-prod", Scope: runs.Write, AWSPrincipal: "arn:aws:iam::111111111111:role/broker"})
+	if !strings.Contains(got, `"sts:ExternalId":"broker.example.com@aws-prod-write@vpc-prod@write"`) {
+		t.Errorf("external id condition missing:\n%s", got)
+	}
+}
+
+func TestGCPTrust(t *testing.T) {
+	got := render(t, exampleConfig(t), Request{Provider: "gcp", Stack: "vpc-prod", Scope: runs.Read})
+	for _, want := range []string{
+		`"issuerUri":"https://broker.example.com"`,
+		`"google.subject":"assertion.sub"`,
+		`"member":"principalSet://iam.googleapis.com/projects/123456/locations/global/workloadIdentityPools/broker/attribute.stack_scope/vpc-prod@read"`,
+		`"serviceAccount":"terraform@my-project.iam.gserviceaccount.com"`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("lacks %s:\n%s", want, got)
+		}
+	}
+}
+
+func TestAzureTrustNeedsExactSubjects(t *testing.T) {
+	cfg := exampleConfig(t)
+	cfg.Attachments = append(cfg.Attachments, config.Attachment{Stack: "vpc-prod", Integration: "azure-prod", Write: true})
+	got := render(t, cfg, Request{Provider: "azure", Stack: "vpc-prod", Scope: runs.Write})
+	var creds []azureCredential
+	json.Unmarshal([]byte(got), &creds)
+	if len(creds) != 3 || creds[0].Issuer != "https://broker.example.com" || creds[0].Audiences[0] != "api://AzureADTokenExchange" ||
+		creds[0].Subject != "space:prod:stack:vpc-prod:run_type:TRACKED:scope:write" {
+		t.Errorf("credentials %+v", creds)
+	}
+	for i := range cfg.Spaces {
+		if cfg.Spaces[i].ID == "prod" {
+			cfg.Spaces[i].SubjectTemplate = "{spaceId}:{callerId}:{runId}"
+		}
+	}
+	if _, err := Render(cfg, Request{Provider: "azure", Stack: "vpc-prod", Scope: runs.Write}); !errors.Is(err, ErrExactSubject) {
+		t.Errorf("run-id template: err = %v", err)
+	}
+}
+
+func TestVaultRole(t *testing.T) {
+	got := render(t, exampleConfig(t), Request{Provider: "vault", Stack: "vpc-prod", Scope: runs.Write})
+	for _, want := range []string{`"role_type":"jwt"`, `"bound_audiences":["vault"]`, `"callerId":"vpc-prod"`, `"scope":"write"`, `"spaceId":"prod"`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("lacks %s:\n%s", want, got)
+		}
+	}
+}
+
+func TestTrustErrors(t *testing.T) {
+	cfg := exampleConfig(t)
+	cases := []Request{
+		{Provider: "aws", Stack: "nope", Scope: runs.Write},
+		{Provider: "aws", Stack: "vpc-prod", Scope: "admin"},
+		{Provider: "azure", Stack: "vpc-prod", Scope: runs.Read}, // nothing attached
+		{Provider: "oracle", Stack: "vpc-prod", Scope: runs.Read},
+	}
+	for _, req := range cases {
+		if _, err := Render(cfg, req); err == nil {
+			t.Errorf("Render(%+v) succeeded", req)
+		}
+	}
+}
+
+func TestAWSRunIDTemplateUsesStringLike(t *testing.T) {
+	cfg := exampleConfig(t)
+	for i := range cfg.Spaces {
+		if cfg.Spaces[i].ID == "prod" {
+			cfg.Spaces[i].SubjectTemplate = "space:{spaceId}:stack:{callerId}:run:{runId}:scope:{scope}"
+		}
+	}
+	got := render(t, cfg, Request{Provider: "aws", Stack: "vpc-prod", Scope: runs.Write})
+	if !strings.Contains(got, `"StringLike":{"broker.example.com:sub":["space:prod:stack:vpc-prod:run:*:scope:write"]}`) ||
+		!strings.Contains(got, `"StringEquals":{"broker.example.com:aud":"sts.amazonaws.com"}`) {
+		t.Errorf("policy:\n%s", got)
+	}
+}

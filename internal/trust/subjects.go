@@ -1,0 +1,103 @@
+package trust
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/brokerhq/broker/internal/claims"
+	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/exchange"
+	"github.com/brokerhq/broker/internal/runs"
+)
+
+// Request names what to trust.
+type Request struct {
+	Provider    string
+	Stack       string
+	Scope       runs.Scope
+	Integration string // empty: the one attached to the stack for the scope
+	// AWSPrincipal is the broker's own AWS principal, for assume-role integrations.
+	AWSPrincipal string
+}
+
+// target is a resolved request.
+type target struct {
+	cfg         *config.Config
+	req         Request
+	stack       config.Stack
+	integration config.Integration
+	// subjects are every `sub` a run of the stack can carry at the scope; a "*" stands for the run id.
+	subjects []string
+}
+
+func resolve(cfg *config.Config, req Request) (*target, error) {
+	stack, ok := cfg.Stack(req.Stack)
+	if !ok {
+		return nil, fmt.Errorf("no stack %q in the configuration", req.Stack)
+	}
+	if req.Scope != runs.Read && req.Scope != runs.Write {
+		return nil, fmt.Errorf("scope must be read or write, not %q", req.Scope)
+	}
+	in, err := exchange.NewAttachments(cfg).Resolve(runs.Run{Stack: req.Stack, Scope: req.Scope}, req.Provider, req.Integration)
+	if err != nil {
+		return nil, err
+	}
+	subjects, err := subjectsFor(cfg, stack, req.Scope)
+	if err != nil {
+		return nil, err
+	}
+	return &target{cfg: cfg, req: req, stack: stack, integration: in, subjects: subjects}, nil
+}
+
+// subjectsFor renders the space's template for every run type and phase that carries scope.
+// The run id, unknowable in advance, renders as "*".
+func subjectsFor(cfg *config.Config, stack config.Stack, scope runs.Scope) ([]string, error) {
+	spaces, err := claims.NewSpaces(cfg)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, t := range runs.Types() {
+		phases, _ := runs.Phases(t)
+		for _, p := range phases {
+			if p == runs.Finished || runs.ScopeOf(t, p) != scope {
+				continue
+			}
+			sub, ok := spaces.Subject(claims.Subject{
+				SpaceID: stack.Space, CallerType: claims.CallerTypeStack, CallerID: stack.ID,
+				Run: runs.Run{ID: "*", RunType: t, Phase: p, Scope: scope},
+			})
+			if !ok {
+				return nil, fmt.Errorf("space %q of stack %s is not configured", stack.Space, stack.ID)
+			}
+			if !slices.Contains(out, sub) {
+				out = append(out, sub)
+			}
+		}
+	}
+	return out, nil
+}
+
+// wildcard reports whether any subject holds the run id wildcard.
+func (t *target) wildcard() bool {
+	return slices.ContainsFunc(t.subjects, func(s string) bool { return strings.Contains(s, "*") })
+}
+
+// issuerHostPath is the issuer without scheme, as IAM names OIDC providers and condition keys.
+func (t *target) issuerHostPath() string {
+	u, err := url.Parse(t.cfg.Issuer)
+	if err != nil {
+		return t.cfg.Issuer
+	}
+	return u.Host + strings.TrimSuffix(u.Path, "/")
+}
+
+// audience is the token audience the integration's exchange uses.
+func (t *target) audience(def string) string {
+	if t.integration.Audience != "" {
+		return t.integration.Audience
+	}
+	return def
+}
