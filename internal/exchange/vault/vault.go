@@ -1,0 +1,173 @@
+// Package vault exchanges a broker ID token for a Vault token through Vault's JWT auth method:
+// it posts {"role", "jwt"} to <address>/v1/auth/<mount>/login with the official Vault API
+// client and hands back VAULT_ADDR and VAULT_TOKEN (contract sections 3 and 6).
+package vault
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	vaultapi "github.com/hashicorp/vault/api"
+
+	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/exchange"
+)
+
+// DefaultAudience is the token audience when the integration sets none.
+const DefaultAudience = "vault"
+
+// Environment variables handed to the run (contract section 3).
+const (
+	EnvAddr      = "VAULT_ADDR"
+	EnvToken     = "VAULT_TOKEN"
+	EnvNamespace = "VAULT_NAMESPACE"
+)
+
+// Options configures an Exchanger.
+type Options struct {
+	// HTTPClient carries the login call; nil means exchange.NewHTTPClient with its defaults,
+	// which retries throttling and 5xx answers. The Vault client's own retries are off.
+	HTTPClient *http.Client
+	// Logger receives one line per login; nil discards. It never receives a token.
+	Logger *slog.Logger
+}
+
+// Exchanger logs in to Vault's JWT auth method with a fresh broker ID token. It is safe for
+// concurrent use.
+type Exchanger struct {
+	http *http.Client
+	log  *slog.Logger
+}
+
+var _ exchange.Exchanger = (*Exchanger)(nil)
+
+// New returns an Exchanger.
+func New(opts Options) *Exchanger {
+	hc := opts.HTTPClient
+	if hc == nil {
+		hc = exchange.NewHTTPClient(exchange.ClientOptions{})
+	}
+	// Work on a copy: vaultapi.NewClient fills in a nil Transport in place, and redirects are
+	// left to the Vault client, which follows at most one and refuses an https→http downgrade.
+	own := *hc
+	if own.Transport == nil {
+		own.Transport = http.DefaultTransport
+	}
+	own.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Exchanger{http: &own, log: logger}
+}
+
+// Exchange mints a broker ID token for the integration's audience and logs in with it to the
+// integration's Vault role. A refusal by Vault is an *exchange.UpstreamError carrying Vault's
+// message; a Vault that cannot be reached is an *exchange.UpstreamError with Status 0.
+func (e *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchange.Credentials, error) {
+	in := req.Integration
+	vc := in.Vault
+	if vc == nil {
+		return exchange.Credentials{}, fmt.Errorf("vault: integration %q has no vault block", in.ID)
+	}
+	if req.Tokens == nil {
+		return exchange.Credentials{}, errors.New("vault: exchange request has no token source")
+	}
+	mount := strings.Trim(vc.Mount, "/")
+	if mount == "" {
+		mount = config.DefaultVaultMount
+	}
+	audience := in.Audience
+	if audience == "" {
+		audience = DefaultAudience
+	}
+	timeout := exchange.Timeout(in)
+
+	client, err := e.client(vc, timeout)
+	if err != nil {
+		return exchange.Credentials{}, fmt.Errorf("vault: integration %q: %w", in.ID, err)
+	}
+	jwt, err := req.Tokens.Token(ctx, exchange.TokenRequest{Audience: audience})
+	if err != nil {
+		return exchange.Credentials{}, fmt.Errorf("vault: mint token for audience %q: %w", audience, err)
+	}
+
+	body := map[string]any{"jwt": jwt}
+	if vc.Role != "" {
+		body["role"] = vc.Role
+	}
+	start := time.Now()
+	secret, err := client.Logical().WriteWithContext(ctx, "auth/"+mount+"/login", body)
+	if err != nil {
+		up := e.upstream(err, jwt, timeout)
+		e.log.LogAttrs(ctx, slog.LevelWarn, "vault login refused",
+			slog.String("integration", in.ID), slog.String("mount", mount), slog.String("role", vc.Role),
+			slog.Int("status", up.Status), slog.String("error", exchange.Scrub(err.Error(), jwt)),
+			slog.Duration("elapsed", time.Since(start)))
+		return exchange.Credentials{}, up
+	}
+	creds, err := credentials(vc, secret, start)
+	if err != nil {
+		e.log.LogAttrs(ctx, slog.LevelWarn, "vault login answer unusable",
+			slog.String("integration", in.ID), slog.String("mount", mount), slog.String("role", vc.Role),
+			slog.String("error", err.Error()))
+		return exchange.Credentials{}, err
+	}
+	e.log.LogAttrs(ctx, slog.LevelDebug, "vault login",
+		slog.String("integration", in.ID), slog.String("mount", mount), slog.String("role", vc.Role),
+		slog.Int("leaseSeconds", secret.Auth.LeaseDuration), slog.Duration("elapsed", time.Since(start)))
+	return creds, nil
+}
+
+// client builds a Vault API client for one login. It carries no token and no headers from
+// broker's own environment: vaultapi.NewClient reads VAULT_TOKEN, VAULT_NAMESPACE and
+// VAULT_HEADERS, and all three are cleared here.
+func (e *Exchanger) client(vc *config.Vault, timeout time.Duration) (*vaultapi.Client, error) {
+	hc := *e.http // NewClient keeps the pointer; a copy per login keeps logins independent
+	client, err := vaultapi.NewClient(&vaultapi.Config{
+		Address:    vc.Address,
+		HttpClient: &hc,
+		MaxRetries: 0, // the shared transport retries
+		Timeout:    timeout,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("vault client for %s: %w", vc.Address, err)
+	}
+	client.ClearToken()
+	// Start from no headers but the one Vault requires of API clients (its SSRF guard).
+	client.SetHeaders(http.Header{vaultapi.RequestHeaderName: []string{"true"}})
+	if vc.Namespace != "" {
+		client.SetNamespace(vc.Namespace)
+	}
+	// Vault treats PUT and POST alike; the contract and Vault's login docs name POST.
+	return client.WithRequestCallbacks(func(r *vaultapi.Request) { r.Method = http.MethodPost }), nil
+}
+
+// upstream turns a failed login into an *exchange.UpstreamError, scrubbed of the JWT.
+func (e *Exchanger) upstream(err error, jwt string, timeout time.Duration) *exchange.UpstreamError {
+	var re *vaultapi.ResponseError
+	if errors.As(err, &re) {
+		msg := strings.Join(re.Errors, "; ")
+		if msg == "" {
+			msg = http.StatusText(re.StatusCode)
+		}
+		return exchange.Upstream(exchange.Vault, re.StatusCode, "", msg, jwt)
+	}
+	var msg string
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		msg = fmt.Sprintf("no answer within %s", timeout)
+	case errors.Is(err, context.Canceled):
+		msg = "login canceled"
+	case errors.Is(err, exchange.ErrResponseTooLarge):
+		msg = "login answer too large"
+	default:
+		msg = "login request failed"
+	}
+	return exchange.Upstream(exchange.Vault, 0, "", msg, jwt)
+}
