@@ -1,0 +1,168 @@
+package gcpemu
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/brokerhq/broker/internal/emulator/oidctrust"
+)
+
+// Provider is a workload identity pool provider of the OIDC kind.
+type Provider struct {
+	// Name is the provider's resource name:
+	// projects/<number>/locations/global/workloadIdentityPools/<pool>/providers/<id>.
+	Name string
+	// Issuer is the exact `iss` the provider trusts; its discovery document and JWKS are
+	// fetched on every exchange (no cache).
+	Issuer string
+	// AllowedAudiences lists the accepted token `aud` values. Empty means Google's default:
+	// "//iam.googleapis.com/"+Name and "https://iam.googleapis.com/"+Name.
+	AllowedAudiences []string
+	// AttributeMapping maps Google attributes (google.subject, google.display_name,
+	// attribute.<name>) to expressions. Only the simple form assertion.<claim> is supported.
+	// google.subject is required; nil means {"google.subject": "assertion.sub"}.
+	AttributeMapping map[string]string
+	// AttributeCondition, when set, must accept the mapped attributes or the exchange is
+	// refused. It stands in for Google's CEL attribute condition.
+	AttributeCondition func(attrs map[string]string) bool
+}
+
+// ServiceAccount is a service account and the federated principals granted
+// roles/iam.workloadIdentityUser on it.
+type ServiceAccount struct {
+	// Email is the account's email, as named in generateAccessToken's path.
+	Email string
+	// Members are principal identifiers of the forms
+	// principal://iam.googleapis.com/<pool>/subject/<google.subject>,
+	// principalSet://iam.googleapis.com/<pool>/attribute.<name>/<value> and
+	// principalSet://iam.googleapis.com/<pool>/*, where <pool> is
+	// projects/<number>/locations/global/workloadIdentityPools/<pool-id>.
+	Members []string
+}
+
+// Config configures an Emulator.
+type Config struct {
+	Providers       []Provider
+	ServiceAccounts []ServiceAccount
+	// Verifier validates subject tokens; nil means a Verifier with Now as its clock.
+	Verifier *oidctrust.Verifier
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Google's resource-name shapes and the host prefixes of full resource names.
+const (
+	iamHost       = "iam.googleapis.com"
+	fullNameSlash = "//" + iamHost + "/"
+	fullNameHTTPS = "https://" + iamHost + "/"
+	// maxSubjectBytes is Google's limit on the mapped google.subject.
+	maxSubjectBytes = 127
+)
+
+var (
+	providerName   = regexp.MustCompile(`^projects/[^/]+/locations/global/workloadIdentityPools/[^/]+/providers/[^/]+$`)
+	attributeKey   = regexp.MustCompile(`^(google\.subject|google\.display_name|attribute\.[a-z0-9_]+)$`)
+	assertionClaim = regexp.MustCompile(`^assertion\.([A-Za-z_][A-Za-z0-9_]*)$`)
+)
+
+// Validate reports every problem with c; New panics on an invalid Config.
+func (c Config) Validate() error {
+	var errs []error
+	seen := map[string]bool{}
+	for i, p := range c.Providers {
+		at := fmt.Sprintf("providers[%d]", i)
+		if !providerName.MatchString(p.Name) {
+			errs = append(errs, fmt.Errorf("%s: name %q is not projects/<n>/locations/global/workloadIdentityPools/<pool>/providers/<id>", at, p.Name))
+		}
+		if seen[p.Name] {
+			errs = append(errs, fmt.Errorf("%s: duplicate provider %q", at, p.Name))
+		}
+		seen[p.Name] = true
+		if p.Issuer == "" {
+			errs = append(errs, fmt.Errorf("%s: issuer is required", at))
+		}
+		mapping := p.mapping()
+		if _, ok := mapping["google.subject"]; !ok {
+			errs = append(errs, fmt.Errorf("%s: attribute mapping must map google.subject", at))
+		}
+		for k, v := range mapping {
+			if !attributeKey.MatchString(k) {
+				errs = append(errs, fmt.Errorf("%s: attribute %q is not google.subject, google.display_name or attribute.<name>", at, k))
+			}
+			if !assertionClaim.MatchString(v) {
+				errs = append(errs, fmt.Errorf("%s: mapping %s=%q: only assertion.<claim> is supported", at, k, v))
+			}
+		}
+	}
+	for i, sa := range c.ServiceAccounts {
+		at := fmt.Sprintf("serviceAccounts[%d]", i)
+		if !strings.Contains(sa.Email, "@") {
+			errs = append(errs, fmt.Errorf("%s: email %q is not an email", at, sa.Email))
+		}
+		for _, m := range sa.Members {
+			if !strings.HasPrefix(m, "principal://"+iamHost+"/") && !strings.HasPrefix(m, "principalSet://"+iamHost+"/") {
+				errs = append(errs, fmt.Errorf("%s: member %q is not a principal:// or principalSet:// identifier", at, m))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (p Provider) mapping() map[string]string {
+	if p.AttributeMapping == nil {
+		return map[string]string{"google.subject": "assertion.sub"}
+	}
+	return p.AttributeMapping
+}
+
+func (p Provider) audiences() []string {
+	if len(p.AllowedAudiences) > 0 {
+		return p.AllowedAudiences
+	}
+	return []string{fullNameSlash + p.Name, fullNameHTTPS + p.Name}
+}
+
+// pool returns the provider's pool resource name.
+func (p Provider) pool() string {
+	pool, _, _ := strings.Cut(p.Name, "/providers/")
+	return pool
+}
+
+// mapAttributes applies the provider's mapping to verified claims. A claim that is absent
+// leaves its attribute unset; a non-string claim is rendered as JSON scalars are.
+func (p Provider) mapAttributes(claims oidctrust.Claims) map[string]string {
+	attrs := map[string]string{}
+	for k, expr := range p.mapping() {
+		m := assertionClaim.FindStringSubmatch(expr)
+		if m == nil {
+			continue // Validate refuses this
+		}
+		switch v := claims[m[1]].(type) {
+		case string:
+			attrs[k] = v
+		case bool:
+			attrs[k] = fmt.Sprint(v)
+		case float64:
+			attrs[k] = fmt.Sprint(v)
+		}
+	}
+	return attrs
+}
+
+// principals returns the identifiers a federated identity matches in IAM bindings.
+func principals(pool string, attrs map[string]string) []string {
+	base := iamHost + "/" + pool
+	out := []string{
+		"principal://" + base + "/subject/" + attrs["google.subject"],
+		"principalSet://" + base + "/*",
+	}
+	for k, v := range attrs {
+		if strings.HasPrefix(k, "attribute.") {
+			out = append(out, "principalSet://"+base+"/"+k+"/"+v)
+		}
+	}
+	return out
+}
