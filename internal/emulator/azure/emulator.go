@@ -1,0 +1,185 @@
+package azureemu
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/brokerhq/broker/internal/emulator/oidctrust"
+)
+
+// DefaultAudience is the audience a federated identity credential accepts when it names none,
+// the value Microsoft requires for Entra ID.
+const DefaultAudience = "api://AzureADTokenExchange"
+
+// ClientAssertionType is the only client_assertion_type the token endpoint accepts.
+const ClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+// App is an application registration (or user-assigned managed identity) in a tenant.
+type App struct {
+	TenantID  string
+	ClientID  string
+	Federated []FederatedCredential
+}
+
+// FederatedCredential trusts tokens of one external issuer for one subject.
+type FederatedCredential struct {
+	// Issuer must equal the assertion's iss exactly.
+	Issuer string
+	// Subject must equal the assertion's sub exactly.
+	Subject string
+	// Audiences lists accepted aud values; empty means [DefaultAudience].
+	Audiences []string
+}
+
+func (f FederatedCredential) audiences() []string {
+	if len(f.Audiences) == 0 {
+		return []string{DefaultAudience}
+	}
+	return f.Audiences
+}
+
+// Config configures an Emulator.
+type Config struct {
+	Apps []App
+	// Verifier validates assertions; nil means a default oidctrust.Verifier using Now.
+	Verifier *oidctrust.Verifier
+	// Now is the clock for timestamps and token lifetimes; nil means time.Now.
+	Now func() time.Time
+	// Host is the emulator's own https base URL (https://127.0.0.1:1234), used in the
+	// documents it serves. Empty means https://<the request's Host>. See SetHost.
+	Host string
+}
+
+// Call is one request the emulator answered.
+type Call struct {
+	Path   string
+	Tenant string
+	// ClientID, Scope (the resource scope, OIDC scopes dropped), Subject, Issuer and Audience
+	// (space-separated when several) are filled in on token requests as far as they were read.
+	ClientID string
+	Scope    string
+	Subject  string
+	Issuer   string
+	Audience string
+	// Status is the HTTP status answered.
+	Status int
+	// Outcome is "ok" or the AADSTS code answered, such as "AADSTS70021".
+	Outcome string
+}
+
+// Emulator is an http.Handler emulating Entra ID's federated client-credentials flow.
+// It is safe for concurrent use.
+type Emulator struct {
+	apps     []App
+	verifier *oidctrust.Verifier
+	now      func() time.Time
+	mux      *http.ServeMux
+
+	mu         sync.Mutex
+	host       string
+	calls      []Call
+	failN      int
+	failStatus int
+}
+
+// New returns an emulator for cfg.
+func New(cfg Config) *Emulator {
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	v := cfg.Verifier
+	if v == nil {
+		v = &oidctrust.Verifier{Now: now}
+	}
+	e := &Emulator{
+		apps:     slices.Clone(cfg.Apps),
+		verifier: v,
+		now:      now,
+		mux:      http.NewServeMux(),
+	}
+	e.SetHost(cfg.Host)
+	e.mux.HandleFunc("GET /common/discovery/instance", e.instanceDiscovery)
+	e.mux.HandleFunc("GET /{tenant}/v2.0/.well-known/openid-configuration", e.tenantMetadata)
+	e.mux.HandleFunc("GET /{tenant}/discovery/v2.0/keys", e.keys)
+	e.mux.HandleFunc("/{tenant}/oauth2/v2.0/token", e.token)
+	return e
+}
+
+// SetHost sets the emulator's public https base URL, for when it is only known once the
+// server listens.
+func (e *Emulator) SetHost(host string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.host = strings.TrimSuffix(host, "/")
+}
+
+// ServeHTTP implements http.Handler.
+func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	e.mux.ServeHTTP(w, r)
+}
+
+// Calls returns the requests answered so far, oldest first.
+func (e *Emulator) Calls() []Call {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Clone(e.calls)
+}
+
+// FailNext makes the next n token requests answer status (503, 429, ...) in Entra's error
+// shape before any validation.
+func (e *Emulator) FailNext(n, status int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.failN, e.failStatus = n, status
+}
+
+func (e *Emulator) takeFailure() (int, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.failN <= 0 {
+		return 0, false
+	}
+	e.failN--
+	return e.failStatus, true
+}
+
+func (e *Emulator) record(c Call) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.calls = append(e.calls, c)
+}
+
+// base is the https base URL documents name.
+func (e *Emulator) base(r *http.Request) string {
+	e.mu.Lock()
+	host := e.host
+	e.mu.Unlock()
+	if host != "" {
+		return host
+	}
+	return "https://" + r.Host
+}
+
+// tenant returns the canonical id of a known tenant (GUIDs compare case-insensitively).
+func (e *Emulator) tenant(id string) (string, bool) {
+	for _, a := range e.apps {
+		if strings.EqualFold(a.TenantID, id) {
+			return a.TenantID, true
+		}
+	}
+	return "", false
+}
+
+// app returns the application clientID of tenant.
+func (e *Emulator) app(tenant, clientID string) (App, bool) {
+	for _, a := range e.apps {
+		if strings.EqualFold(a.TenantID, tenant) && strings.EqualFold(a.ClientID, clientID) {
+			return a, true
+		}
+	}
+	return App{}, false
+}

@@ -1,0 +1,243 @@
+package azure
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+
+	"github.com/brokerhq/broker/internal/exchange"
+)
+
+// Defaults used when the integration leaves them unset.
+const (
+	// DefaultAuthorityHost is Entra ID's public-cloud authority.
+	DefaultAuthorityHost = "https://login.microsoftonline.com/"
+	// DefaultScope asks for an Azure Resource Manager token.
+	DefaultScope = "https://management.azure.com/.default"
+)
+
+// Environment variable names of contract section 3.
+const (
+	EnvTenantID       = "ARM_TENANT_ID"
+	EnvClientID       = "ARM_CLIENT_ID"
+	EnvUseOIDC        = "ARM_USE_OIDC"
+	EnvOIDCToken      = "ARM_OIDC_TOKEN"
+	EnvSubscriptionID = "ARM_SUBSCRIPTION_ID"
+)
+
+// Options configures an Exchanger.
+type Options struct {
+	// HTTPClient carries every Entra request (it becomes azcore's Transport); nil means
+	// exchange.NewHTTPClient with its defaults.
+	HTTPClient *http.Client
+	// Logger receives one line per failed exchange and a debug line per success; nil discards.
+	Logger *slog.Logger
+}
+
+// Exchanger performs Azure exchanges. It is safe for concurrent use.
+type Exchanger struct {
+	client *http.Client
+	log    *slog.Logger
+}
+
+var _ exchange.Exchanger = (*Exchanger)(nil)
+
+// New returns an Exchanger.
+func New(opts Options) *Exchanger {
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = exchange.NewHTTPClient(exchange.ClientOptions{})
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Exchanger{client: opts.HTTPClient, log: opts.Logger}
+}
+
+// Detail is the object returned under "azure" in POST /v1/credentials.
+type Detail struct {
+	AccessToken    string    `json:"accessToken"`
+	ExpiresAt      time.Time `json:"expiresAt"`
+	TenantID       string    `json:"tenantId"`
+	ClientID       string    `json:"clientId"`
+	SubscriptionID string    `json:"subscriptionId,omitempty"`
+}
+
+// Exchange implements exchange.Exchanger. Entra's refusals come back as
+// *exchange.UpstreamError with Code "AADSTS<n>" and Entra's description; an unanswered or
+// timed-out call as one with Status 0.
+func (x *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchange.Credentials, error) {
+	in := req.Integration
+	az := in.Azure
+	switch {
+	case az == nil:
+		return exchange.Credentials{}, fmt.Errorf("azure: integration %q has no azure block", in.ID)
+	case az.TenantID == "" || az.ClientID == "":
+		return exchange.Credentials{}, fmt.Errorf("azure: integration %q needs tenant_id and client_id", in.ID)
+	case req.Tokens == nil:
+		return exchange.Credentials{}, errors.New("azure: no token source")
+	}
+	audience := in.Audience
+	if audience == "" {
+		audience = exchange.AzureAudience
+	}
+	scope := az.Scope
+	if scope == "" {
+		scope = DefaultScope
+	}
+	authority := az.AuthorityHost
+	if authority == "" {
+		authority = DefaultAuthorityHost
+	}
+	timeout := exchange.Timeout(in)
+
+	assertions := &minted{}
+	getAssertion := func(ctx context.Context) (string, error) {
+		tok, err := req.Tokens.Token(ctx, exchange.TokenRequest{Audience: audience})
+		assertions.add(tok, err)
+		return tok, err
+	}
+	// A credential per exchange: its in-memory cache dies with it, so no run ever receives
+	// an access token obtained with another run's assertion.
+	cred, err := azidentity.NewClientAssertionCredential(az.TenantID, az.ClientID, getAssertion,
+		&azidentity.ClientAssertionCredentialOptions{
+			ClientOptions: azcore.ClientOptions{
+				Cloud:     cloud.Configuration{ActiveDirectoryAuthorityHost: authority},
+				Transport: x.client,
+				Retry:     policy.RetryOptions{MaxRetries: -1},
+				Telemetry: policy.TelemetryOptions{ApplicationID: "broker"},
+			},
+			DisableInstanceDiscovery: !microsoftAuthority(authority),
+		})
+	if err != nil {
+		return exchange.Credentials{}, fmt.Errorf("azure: integration %q, authority_host %q: %w", in.ID, authority, err)
+	}
+
+	callCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	tk, err := cred.GetToken(callCtx, policy.TokenRequestOptions{Scopes: []string{scope}})
+	if err != nil {
+		if mintErr := assertions.failure(); mintErr != nil {
+			return exchange.Credentials{}, fmt.Errorf("azure: mint assertion for %s: %w", audience, mintErr)
+		}
+		uerr := upstreamError(callCtx, err, authority, timeout, assertions.list())
+		x.log.WarnContext(ctx, "azure exchange refused", "integration", in.ID, "run", req.Run.ID,
+			"status", uerr.Status, "code", uerr.Code, "detail", exchange.Scrub(err.Error(), assertions.list()...))
+		return exchange.Credentials{}, uerr
+	}
+
+	oidcToken, err := req.Tokens.Token(ctx, exchange.TokenRequest{Audience: audience})
+	if err != nil {
+		return exchange.Credentials{}, fmt.Errorf("azure: mint %s: %w", EnvOIDCToken, err)
+	}
+	env := map[string]string{
+		EnvTenantID:  az.TenantID,
+		EnvClientID:  az.ClientID,
+		EnvUseOIDC:   "true",
+		EnvOIDCToken: oidcToken,
+	}
+	if az.SubscriptionID != "" {
+		env[EnvSubscriptionID] = az.SubscriptionID
+	}
+	expires := tk.ExpiresOn.UTC()
+	// The credentials are only as good as their shorter-lived half.
+	if exp, ok := tokenExpiry(oidcToken); ok && exp.Before(expires) {
+		expires = exp
+	}
+	x.log.DebugContext(ctx, "azure exchange", "integration", in.ID, "run", req.Run.ID, "tenant", az.TenantID,
+		"client", az.ClientID, "expiresAt", expires)
+	return exchange.Credentials{
+		ExpiresAt: expires,
+		Env:       env,
+		Detail: Detail{
+			AccessToken:    tk.Token,
+			ExpiresAt:      tk.ExpiresOn.UTC(),
+			TenantID:       az.TenantID,
+			ClientID:       az.ClientID,
+			SubscriptionID: az.SubscriptionID,
+		},
+	}, nil
+}
+
+// minted keeps the assertions minted during one exchange, to scrub them from errors, and the
+// token source's failure, if any.
+type minted struct {
+	mu     sync.Mutex
+	tokens []string
+	err    error
+}
+
+func (m *minted) add(tok string, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err != nil {
+		m.err = err
+		return
+	}
+	m.tokens = append(m.tokens, tok)
+}
+
+func (m *minted) list() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]string(nil), m.tokens...)
+}
+
+func (m *minted) failure() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.err
+}
+
+// microsoftAuthorities are the hosts of the clouds azcore knows. MSAL validates those itself
+// and asks them, not login.microsoftonline.com, for instance discovery.
+var microsoftAuthorities = func() map[string]bool {
+	hosts := map[string]bool{}
+	for _, c := range []cloud.Configuration{cloud.AzurePublic, cloud.AzureGovernment, cloud.AzureChina} {
+		if u, err := url.Parse(c.ActiveDirectoryAuthorityHost); err == nil {
+			hosts[strings.ToLower(u.Host)] = true
+		}
+	}
+	return hosts
+}()
+
+// microsoftAuthority reports whether authority is one of Microsoft's own authority hosts with
+// no path prefix, where instance discovery is safe to leave on.
+func microsoftAuthority(authority string) bool {
+	u, err := url.Parse(authority)
+	if err != nil {
+		return false
+	}
+	return u.Scheme == "https" && microsoftAuthorities[strings.ToLower(u.Host)] && strings.Trim(u.Path, "/") == ""
+}
+
+// tokenExpiry reads a JWT's exp claim without verifying anything (the token is our own).
+func tokenExpiry(token string) (time.Time, bool) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return time.Time{}, false
+	}
+	data, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return time.Time{}, false
+	}
+	var claims struct {
+		Exp *float64 `json:"exp"`
+	}
+	if json.Unmarshal(data, &claims) != nil || claims.Exp == nil {
+		return time.Time{}, false
+	}
+	return time.Unix(int64(*claims.Exp), 0).UTC(), true
+}

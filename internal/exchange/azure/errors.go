@@ -1,0 +1,78 @@
+package azure
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+
+	"github.com/brokerhq/broker/internal/exchange"
+)
+
+// entraError is the error document Entra ID answers with.
+type entraError struct {
+	Error            string `json:"error"`
+	ErrorDescription string `json:"error_description"`
+	ErrorCodes       []int  `json:"error_codes"`
+}
+
+// upstreamError turns a GetToken failure into the error the API passes on: Entra's own code
+// and description when Entra answered, a Status 0 error naming the authority when it did not
+// (network failure, timeout, or an answer the SDK could not use). secrets are scrubbed.
+func upstreamError(ctx context.Context, err error, authority string, timeout time.Duration, secrets []string) *exchange.UpstreamError {
+	var afe *azidentity.AuthenticationFailedError
+	if errors.As(err, &afe) && afe.RawResponse != nil {
+		return fromResponse(afe.RawResponse, secrets)
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return exchange.Upstream(exchange.Azure, 0, "", fmt.Sprintf("Entra ID at %s did not answer within %s", authority, timeout))
+	}
+	return exchange.Upstream(exchange.Azure, 0, "", fmt.Sprintf("Entra ID at %s %s", authority, failureReason(err.Error())))
+}
+
+// failureReason names the likely cause of an unanswered call. azidentity keeps only the text
+// of the underlying error, so this reads the text.
+func failureReason(msg string) string {
+	switch {
+	case strings.Contains(msg, "x509:") || strings.Contains(msg, "tls:"):
+		return "could not be reached: TLS handshake failed (is its certificate trusted?)"
+	case strings.Contains(msg, "connection refused"):
+		return "could not be reached: connection refused"
+	case strings.Contains(msg, "no such host"):
+		return "could not be reached: host not found"
+	case strings.Contains(msg, "TenantDiscoveryResponse") || strings.Contains(msg, "ResolveEndpoints"):
+		return "served an OpenID configuration that could not be used"
+	}
+	return "could not be reached or gave no usable answer"
+}
+
+// fromResponse reads Entra's error document from resp.
+func fromResponse(resp *http.Response, secrets []string) *exchange.UpstreamError {
+	var body entraError
+	var data []byte
+	if resp.Body != nil {
+		data, _ = io.ReadAll(io.LimitReader(resp.Body, exchange.MaxResponseBytes))
+		resp.Body = io.NopCloser(bytes.NewReader(data)) // the SDK's Error() reads it again
+	}
+	if json.Unmarshal(data, &body) != nil || (body.Error == "" && len(body.ErrorCodes) == 0) {
+		return exchange.Upstream(exchange.Azure, resp.StatusCode, "",
+			fmt.Sprintf("unexpected answer from Entra ID: %s", http.StatusText(resp.StatusCode)))
+	}
+	code := body.Error
+	if len(body.ErrorCodes) > 0 {
+		code = fmt.Sprintf("AADSTS%d", body.ErrorCodes[0])
+	}
+	// The code is reported on its own; do not repeat it at the start of the message.
+	msg := strings.TrimPrefix(body.ErrorDescription, code+": ")
+	if msg == "" {
+		msg = body.Error
+	}
+	return exchange.Upstream(exchange.Azure, resp.StatusCode, code, msg, secrets...)
+}
