@@ -254,3 +254,11 @@ func TestKeyBackendFollowsStore(t *testing.T) {
 		t.Errorf("negative limits: %v", err)
 	}
 }
+
+func TestAzureAuthorityMustBeHTTPS(t *testing.T) {
+	yaml := "issuer: https://broker.example.com\nintegrations:\n  - {id: az, space: root, azure: {tenant_id: t, client_id: c, authority_host: \"http://login.example.com\"}}\n"
+	_, err := Parse("a.yaml", []byte(yaml))
+	if err == nil || !strings.Contains(err.Error(), "integrations[0].azure.authority_host") || !strings.Contains(err.Error(), "https") {
+		t.Errorf("http authority_host: %v", err)
+	}
+}

@@ -92,6 +92,9 @@ func (v *validator) checkAzure(base string, a *Azure) {
 	v.required(base+".tenant_id", a.TenantID)
 	v.required(base+".client_id", a.ClientID)
 	v.optionalURL(base+".authority_host", a.AuthorityHost)
+	if strings.HasPrefix(a.AuthorityHost, "http://") {
+		v.add(base+".authority_host", a.AuthorityHost, "must be https: Microsoft's identity client refuses any other authority")
+	}
 }
 
 func (v *validator) checkVault(base string, vt *Vault) {
