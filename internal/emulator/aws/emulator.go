@@ -1,0 +1,331 @@
+package awsemu
+
+import (
+	"errors"
+	"io"
+	"maps"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/brokerhq/broker/internal/emulator/oidctrust"
+)
+
+// APIVersion is the only STS API version the emulator speaks.
+const APIVersion = "2011-06-15"
+
+// Namespace is the XML namespace of every STS answer.
+const Namespace = "https://sts.amazonaws.com/doc/2011-06-15/"
+
+// DefaultMaxSessionDuration is a role's maximum session duration when Role leaves it unset.
+const DefaultMaxSessionDuration = time.Hour
+
+// maxRequestBytes caps a request body; STS's own limits are far below it.
+const maxRequestBytes = 1 << 20
+
+// Role is an IAM role that can be assumed.
+type Role struct {
+	// ARN is the role's ARN, arn:aws:iam::<account>:role/<name>.
+	ARN string
+	// Trust is the role's trust policy.
+	Trust Trust
+	// MaxSessionDuration caps DurationSeconds (default 1h, AWS allows up to 12h).
+	MaxSessionDuration time.Duration
+}
+
+// Trust is a role's trust policy, reduced to the conditions broker relies on.
+type Trust struct {
+	// Issuer is the URL of the OIDC provider registered in IAM whose tokens may assume the role
+	// with AssumeRoleWithWebIdentity; empty means no web identity may.
+	Issuer string
+	// Audiences is the provider's client ID list: a token's aud must hold one of them.
+	Audiences []string
+	// Subject is the condition on <provider host>:sub: StringEquals, or StringLike when it
+	// contains '*' (then '*' matches any run of characters and '?' any one). Empty means no
+	// condition on sub.
+	Subject string
+	// ExternalID, when set, must equal AssumeRole's ExternalId exactly.
+	ExternalID string
+	// Principals are the access key ids allowed to AssumeRole; empty means none.
+	Principals []string
+}
+
+// Config configures an Emulator.
+type Config struct {
+	// Roles are the roles that exist.
+	Roles []Role
+	// Verifier validates web identity tokens; nil means a default oidctrust.Verifier on Now.
+	Verifier *oidctrust.Verifier
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// AccessKeys maps the access key ids of SigV4 callers to their secret keys.
+	AccessKeys map[string]string
+}
+
+// Call is one request the emulator answered, for tests to inspect.
+type Call struct {
+	// Time is when the request arrived.
+	Time time.Time
+	// Action is the STS action asked for.
+	Action string
+	// RoleARN and SessionName are the RoleArn and RoleSessionName parameters.
+	RoleARN     string
+	SessionName string
+	// Issuer, Subject and Audience come from a web identity token that passed verification
+	// (Audience is the aud value that matched the provider).
+	Issuer   string
+	Subject  string
+	Audience string
+	// ExternalID and SourceIdentity are AssumeRole's parameters.
+	ExternalID     string
+	SourceIdentity string
+	// AccessKey is the access key id that signed an AssumeRole request.
+	AccessKey string
+	// SessionTags are the session tags taken from the token's https://aws.amazon.com/tags claim
+	// (web identity) or the Tags parameter (AssumeRole).
+	SessionTags map[string]string
+	// TransitiveTagKeys are the tag keys marked transitive.
+	TransitiveTagKeys []string
+	// DurationSeconds is the session duration granted or asked for.
+	DurationSeconds int
+	// Outcome is "ok" or the error code answered.
+	Outcome string
+}
+
+// Emulator is an http.Handler serving the STS Query API. It is safe for concurrent use.
+type Emulator struct {
+	roles    map[string]*role
+	accounts map[string]map[string]bool // account -> OIDC provider URLs registered in it
+	verifier *oidctrust.Verifier
+	now      func() time.Time
+	keys     map[string]string
+
+	mu    sync.Mutex
+	calls []Call
+	fault fault
+}
+
+// fault is an injected failure for the next n requests.
+type fault struct {
+	n      int
+	status int
+	code   string
+}
+
+// role is a Role with its ARN taken apart.
+type role struct {
+	Role
+	partition string
+	account   string
+	name      string
+	id        string
+}
+
+// New returns an emulator serving cfg's roles. Roles with a duplicate ARN: the first wins.
+func New(cfg Config) *Emulator {
+	e := &Emulator{
+		roles:    make(map[string]*role),
+		accounts: make(map[string]map[string]bool),
+		verifier: cfg.Verifier,
+		now:      cfg.Now,
+		keys:     maps.Clone(cfg.AccessKeys),
+	}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	if e.verifier == nil {
+		e.verifier = &oidctrust.Verifier{Now: cfg.Now}
+	}
+	for _, r := range cfg.Roles {
+		if _, dup := e.roles[r.ARN]; dup {
+			continue
+		}
+		if r.MaxSessionDuration <= 0 {
+			r.MaxSessionDuration = DefaultMaxSessionDuration
+		}
+		r.Trust.Audiences = slices.Clone(r.Trust.Audiences)
+		r.Trust.Principals = slices.Clone(r.Trust.Principals)
+		parsed := parseRole(r)
+		e.roles[r.ARN] = parsed
+		if r.Trust.Issuer != "" {
+			if e.accounts[parsed.account] == nil {
+				e.accounts[parsed.account] = make(map[string]bool)
+			}
+			e.accounts[parsed.account][r.Trust.Issuer] = true
+		}
+	}
+	return e
+}
+
+// parseRole takes arn:<partition>:iam::<account>:role/<path/><name> apart; an ARN of another
+// shape still works, in a placeholder account.
+func parseRole(r Role) *role {
+	out := &role{Role: r, partition: "aws", account: "000000000000", name: r.ARN, id: roleID(r.ARN)}
+	parts := strings.SplitN(r.ARN, ":", 6)
+	if len(parts) == 6 && parts[0] == "arn" && parts[2] == "iam" && strings.HasPrefix(parts[5], "role/") {
+		out.partition, out.account = parts[1], parts[4]
+		path := strings.TrimPrefix(parts[5], "role/")
+		out.name = path[strings.LastIndex(path, "/")+1:]
+	}
+	return out
+}
+
+// assumedRoleARN is the ARN of a session of r.
+func (r *role) assumedRoleARN(session string) string {
+	return "arn:" + r.partition + ":sts::" + r.account + ":assumed-role/" + r.name + "/" + session
+}
+
+// Calls returns a copy of every request answered so far, oldest first.
+func (e *Emulator) Calls() []Call {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]Call, len(e.calls))
+	for i, c := range e.calls {
+		c.SessionTags = maps.Clone(c.SessionTags)
+		c.TransitiveTagKeys = slices.Clone(c.TransitiveTagKeys)
+		out[i] = c
+	}
+	return out
+}
+
+// FailNext makes the next n requests fail with the given HTTP status and error code before any
+// validation (for example 503 ServiceUnavailable, or 400 Throttling). It replaces any failure
+// still pending; n <= 0 clears it.
+func (e *Emulator) FailNext(n int, status int, code string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.fault = fault{n: max(n, 0), status: status, code: code}
+}
+
+// takeFault consumes one injected failure, if any is pending.
+func (e *Emulator) takeFault() (*apiError, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.fault.n == 0 {
+		return nil, false
+	}
+	e.fault.n--
+	return &apiError{status: e.fault.status, code: e.fault.code, message: faultMessage(e.fault.code)}, true
+}
+
+func faultMessage(code string) string {
+	switch code {
+	case "Throttling", "ThrottlingException", "RequestLimitExceeded":
+		return "Rate exceeded"
+	case "ServiceUnavailable":
+		return "Service is unavailable. Please try again later."
+	case "InternalFailure", "InternalError":
+		return "An internal error occurred. Please try again later."
+	}
+	return "Injected failure"
+}
+
+func (e *Emulator) record(c Call) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.calls = append(e.calls, c)
+}
+
+// ServeHTTP implements http.Handler.
+func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	requestID := newRequestID()
+	call := Call{Time: e.now(), Outcome: "ok"}
+	answer := func(status int, body any) {
+		writeXML(w, status, requestID, body)
+	}
+	fail := func(err *apiError) {
+		call.Outcome = err.code
+		e.record(call)
+		writeError(w, requestID, err)
+	}
+
+	params, body, aerr := readParams(w, r)
+	if aerr != nil {
+		fail(aerr)
+		return
+	}
+	call.Action = params.Get("Action")
+	if f, ok := e.takeFault(); ok {
+		fail(f)
+		return
+	}
+	if r.URL.Path != "/" && r.URL.Path != "" {
+		fail(&apiError{status: http.StatusNotFound, code: "UnknownOperationException",
+			message: "STS serves its API at /, not " + r.URL.Path})
+		return
+	}
+	if call.Action == "" {
+		fail(&apiError{status: http.StatusBadRequest, code: "MissingAction", message: "Missing Action"})
+		return
+	}
+	if v := params.Get("Version"); v != APIVersion || !knownAction(call.Action) {
+		fail(&apiError{status: http.StatusBadRequest, code: "InvalidAction",
+			message: "Could not find operation " + call.Action + " for version " + v})
+		return
+	}
+
+	var (
+		result any
+		err    *apiError
+	)
+	switch call.Action {
+	case actionWebIdentity:
+		result, err = e.assumeRoleWithWebIdentity(r, params, &call)
+	case actionAssumeRole:
+		result, err = e.assumeRole(r, body, params, &call)
+	}
+	if err != nil {
+		fail(err)
+		return
+	}
+	e.record(call)
+	answer(http.StatusOK, result)
+}
+
+// STS actions served.
+const (
+	actionWebIdentity = "AssumeRoleWithWebIdentity"
+	actionAssumeRole  = "AssumeRole"
+)
+
+func knownAction(a string) bool { return a == actionWebIdentity || a == actionAssumeRole }
+
+// readParams gathers the Query API parameters from the URL query and, for a form-encoded POST,
+// the body, which it also returns for signature verification.
+func readParams(w http.ResponseWriter, r *http.Request) (url.Values, []byte, *apiError) {
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		return nil, nil, &apiError{status: http.StatusMethodNotAllowed, code: "InvalidAction",
+			message: "STS accepts GET and POST, not " + r.Method}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, nil, &apiError{status: http.StatusRequestEntityTooLarge, code: "RequestEntityTooLarge",
+				message: "Request body is too large"}
+		}
+		return nil, nil, &apiError{status: http.StatusBadRequest, code: "MalformedInput", message: "Request body could not be read"}
+	}
+	params, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, nil, &apiError{status: http.StatusBadRequest, code: "MalformedQueryString", message: "The query string is malformed"}
+	}
+	if r.Method == http.MethodPost && len(body) > 0 {
+		mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if mediaType == "application/x-www-form-urlencoded" {
+			form, err := url.ParseQuery(string(body))
+			if err != nil {
+				return nil, nil, &apiError{status: http.StatusBadRequest, code: "MalformedQueryString",
+					message: "The form-encoded body is malformed"}
+			}
+			for k, vs := range form {
+				params[k] = append(params[k], vs...)
+			}
+		}
+	}
+	return params, body, nil
+}

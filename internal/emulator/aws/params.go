@@ -1,0 +1,249 @@
+package awsemu
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Parameter patterns and limits from the STS API reference.
+var (
+	sessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]*$`)
+	externalIDPattern  = regexp.MustCompile(`^[\w+=,.@:/-]*$`)
+	tagPattern         = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
+)
+
+const (
+	minDurationSeconds = 900
+	maxDurationSeconds = 43200
+	defaultDuration    = 3600
+	maxSessionTags     = 50
+)
+
+// validation collects parameter constraint violations the way STS reports them:
+// "N validation error(s) detected: Value 'x' at 'field' failed to satisfy constraint: ...".
+type validation struct {
+	msgs []string
+}
+
+func (v *validation) fail(value *string, field, constraint string) {
+	shown := "null"
+	if value != nil {
+		shown = "'" + *value + "'"
+	}
+	v.msgs = append(v.msgs, fmt.Sprintf("Value %s at '%s' failed to satisfy constraint: %s", shown, field, constraint))
+}
+
+// failSecret reports a violation without echoing the value.
+func (v *validation) failSecret(field, constraint string) {
+	v.msgs = append(v.msgs, fmt.Sprintf("Value at '%s' failed to satisfy constraint: %s", field, constraint))
+}
+
+// str checks an optional or required string parameter's length and pattern.
+func (v *validation) str(p url.Values, name, field string, required bool, minLen, maxLen int, pattern *regexp.Regexp) string {
+	if _, ok := p[name]; !ok {
+		if required {
+			v.fail(nil, field, "Member must not be null")
+		}
+		return ""
+	}
+	value := p.Get(name)
+	switch {
+	case len(value) < minLen:
+		v.fail(&value, field, fmt.Sprintf("Member must have length greater than or equal to %d", minLen))
+	case len(value) > maxLen:
+		v.fail(&value, field, fmt.Sprintf("Member must have length less than or equal to %d", maxLen))
+	case pattern != nil && !pattern.MatchString(value):
+		v.fail(&value, field, "Member must satisfy regular expression pattern: "+strings.Trim(pattern.String(), "^$"))
+	}
+	return value
+}
+
+// secret checks a required secret parameter (a token) without ever echoing it.
+func (v *validation) secret(p url.Values, name, field string, minLen, maxLen int) string {
+	if _, ok := p[name]; !ok {
+		v.fail(nil, field, "Member must not be null")
+		return ""
+	}
+	value := p.Get(name)
+	switch {
+	case len(value) < minLen:
+		v.failSecret(field, fmt.Sprintf("Member must have length greater than or equal to %d", minLen))
+	case len(value) > maxLen:
+		v.failSecret(field, fmt.Sprintf("Member must have length less than or equal to %d", maxLen))
+	}
+	return value
+}
+
+// duration checks DurationSeconds (900..43200, default 3600).
+func (v *validation) duration(p url.Values) int {
+	if _, ok := p["DurationSeconds"]; !ok {
+		return defaultDuration
+	}
+	raw := p.Get("DurationSeconds")
+	n, err := strconv.Atoi(raw)
+	switch {
+	case err != nil:
+		v.fail(&raw, "durationSeconds", "Member must be a number")
+	case n < minDurationSeconds:
+		v.fail(&raw, "durationSeconds", fmt.Sprintf("Member must have value greater than or equal to %d", minDurationSeconds))
+	case n > maxDurationSeconds:
+		v.fail(&raw, "durationSeconds", fmt.Sprintf("Member must have value less than or equal to %d", maxDurationSeconds))
+	}
+	return n
+}
+
+func (v *validation) err() *apiError {
+	switch len(v.msgs) {
+	case 0:
+		return nil
+	case 1:
+		return validationError("1 validation error detected: " + v.msgs[0])
+	}
+	return validationError(fmt.Sprintf("%d validation errors detected: %s", len(v.msgs), strings.Join(v.msgs, "; ")))
+}
+
+func validationError(msg string) *apiError {
+	return &apiError{status: http.StatusBadRequest, code: "ValidationError", message: msg}
+}
+
+// checkMaxDuration refuses a duration above the role's maximum, after authorization as STS does.
+func checkMaxDuration(r *role, seconds int) *apiError {
+	if time.Duration(seconds)*time.Second > r.MaxSessionDuration {
+		return validationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+	}
+	return nil
+}
+
+// checkTag validates one session tag key and value.
+func checkTag(key, value string) error {
+	if len(key) < 1 || len(key) > 128 || !tagPattern.MatchString(key) {
+		return fmt.Errorf("tag key %q is not valid", key)
+	}
+	if len(value) > 256 || !tagPattern.MatchString(value) {
+		return fmt.Errorf("value of tag %q is not valid", key)
+	}
+	return nil
+}
+
+// parseAWSTags reads the https://aws.amazon.com/tags claim: principal_tags is an object of
+// tag key to a list of exactly one string, transitive_tag_keys an optional list of keys among
+// them.
+func parseAWSTags(raw any) (map[string]string, []string, error) {
+	obj, ok := raw.(map[string]any)
+	if !ok {
+		return nil, nil, fmt.Errorf("the claim is not an object")
+	}
+	principal, ok := obj["principal_tags"].(map[string]any)
+	if !ok {
+		return nil, nil, fmt.Errorf("principal_tags is missing or not an object")
+	}
+	if len(principal) > maxSessionTags {
+		return nil, nil, fmt.Errorf("%d tags exceed the limit of %d", len(principal), maxSessionTags)
+	}
+	tags := make(map[string]string, len(principal))
+	seen := make(map[string]bool, len(principal))
+	for k, v := range principal {
+		list, ok := v.([]any)
+		if !ok || len(list) != 1 {
+			return nil, nil, fmt.Errorf("tag %q must have a list of exactly one value", k)
+		}
+		s, ok := list[0].(string)
+		if !ok {
+			return nil, nil, fmt.Errorf("tag %q must have a string value", k)
+		}
+		if err := checkTag(k, s); err != nil {
+			return nil, nil, err
+		}
+		if seen[strings.ToLower(k)] {
+			return nil, nil, fmt.Errorf("tag %q is duplicated (keys are case-insensitive)", k)
+		}
+		seen[strings.ToLower(k)] = true
+		tags[k] = s
+	}
+	var transitive []string
+	if rawKeys, present := obj["transitive_tag_keys"]; present {
+		list, ok := rawKeys.([]any)
+		if !ok {
+			return nil, nil, fmt.Errorf("transitive_tag_keys is not a list")
+		}
+		for _, k := range list {
+			s, ok := k.(string)
+			if !ok {
+				return nil, nil, fmt.Errorf("transitive_tag_keys holds a non-string")
+			}
+			if _, ok := tags[s]; !ok {
+				return nil, nil, fmt.Errorf("transitive tag key %q is not a principal tag", s)
+			}
+			transitive = append(transitive, s)
+		}
+	}
+	return tags, transitive, nil
+}
+
+// parseQueryTags reads AssumeRole's Tags.member.N.Key / Tags.member.N.Value parameters.
+func parseQueryTags(p url.Values) (map[string]string, *apiError) {
+	tags := map[string]string{}
+	for n := 1; ; n++ {
+		prefix := "Tags.member." + strconv.Itoa(n) + "."
+		key, hasKey := p[prefix+"Key"]
+		if !hasKey {
+			break
+		}
+		if n > maxSessionTags {
+			return nil, validationError(fmt.Sprintf("1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to %d", maxSessionTags))
+		}
+		value := p.Get(prefix + "Value")
+		if err := checkTag(key[0], value); err != nil {
+			return nil, validationError("1 validation error detected: " + err.Error())
+		}
+		tags[key[0]] = value
+	}
+	if len(tags) == 0 {
+		return nil, nil
+	}
+	return tags, nil
+}
+
+// matchSubject applies the trust condition on sub: empty matches any; a pattern with '*' is
+// StringLike ('*' any run, '?' any one character); otherwise StringEquals.
+func matchSubject(pattern, sub string) bool {
+	switch {
+	case pattern == "":
+		return true
+	case !strings.Contains(pattern, "*"):
+		return pattern == sub
+	}
+	return globMatch(pattern, sub)
+}
+
+// globMatch matches s against a pattern of '*' and '?' wildcards, iteratively with
+// backtracking to the last star (linear in practice, never exponential).
+func globMatch(pattern, s string) bool {
+	p, i := []rune(pattern), []rune(s)
+	pi, si, star, mark := 0, 0, -1, 0
+	for si < len(i) {
+		switch {
+		case pi < len(p) && (p[pi] == '?' || p[pi] == i[si]):
+			pi++
+			si++
+		case pi < len(p) && p[pi] == '*':
+			star, mark = pi, si
+			pi++
+		case star >= 0:
+			pi = star + 1
+			mark++
+			si = mark
+		default:
+			return false
+		}
+	}
+	for pi < len(p) && p[pi] == '*' {
+		pi++
+	}
+	return pi == len(p)
+}

@@ -1,0 +1,153 @@
+package awsemu
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/brokerhq/broker/internal/emulator/oidctrust"
+)
+
+// TagsClaim is the claim AWS turns into session tags.
+const TagsClaim = "https://aws.amazon.com/tags"
+
+// Algorithms are the token signature algorithms IAM OIDC providers accept.
+var Algorithms = []string{"RS256", "RS384", "RS512", "ES256", "ES384", "ES512"}
+
+const notAuthorizedWebIdentity = "Not authorized to perform sts:AssumeRoleWithWebIdentity"
+
+// assumeRoleWithWebIdentity validates in STS's order: parameters, role, token (provider,
+// signature, audience, expiry), trust condition on sub, session tags, then the role's maximum
+// session duration.
+func (e *Emulator) assumeRoleWithWebIdentity(r *http.Request, p url.Values, call *Call) (*webIdentityResponse, *apiError) {
+	var v validation
+	call.RoleARN = v.str(p, "RoleArn", "roleArn", true, 20, 2048, nil)
+	call.SessionName = v.str(p, "RoleSessionName", "roleSessionName", true, 2, 64, sessionNamePattern)
+	token := v.secret(p, "WebIdentityToken", "webIdentityToken", 4, 20000)
+	call.DurationSeconds = v.duration(p)
+	v.str(p, "Policy", "policy", false, 1, 2048, nil)
+	v.str(p, "ProviderId", "providerId", false, 4, 2048, nil)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+
+	role, ok := e.roles[call.RoleARN]
+	if !ok {
+		return nil, accessDenied(notAuthorizedWebIdentity)
+	}
+	claims, err := e.verifier.Verify(r.Context(), token, oidctrust.Policy{
+		Issuer:     role.Trust.Issuer,
+		Audiences:  role.Trust.Audiences,
+		Algorithms: Algorithms,
+	})
+	if err != nil {
+		return nil, e.tokenError(role, token, claims, err)
+	}
+	call.Issuer = claims.String("iss")
+	call.Subject = claims.String("sub")
+	call.Audience = matchedAudience(claims.Audiences(), role.Trust.Audiences)
+	if !matchSubject(role.Trust.Subject, call.Subject) {
+		return nil, accessDenied(notAuthorizedWebIdentity)
+	}
+	if raw, present := claims[TagsClaim]; present {
+		tags, transitive, err := parseAWSTags(raw)
+		if err != nil {
+			return nil, invalidToken("Invalid session tags: " + err.Error())
+		}
+		call.SessionTags, call.TransitiveTagKeys = tags, transitive
+	}
+	if err := checkMaxDuration(role, call.DurationSeconds); err != nil {
+		return nil, err
+	}
+
+	exp := e.now().Add(time.Duration(call.DurationSeconds) * time.Second).UTC().Format(time.RFC3339)
+	return &webIdentityResponse{
+		Xmlns: Namespace,
+		Result: webIdentityResult{
+			Credentials:                 newCredentials(exp),
+			SubjectFromWebIdentityToken: call.Subject,
+			AssumedRoleUser: assumedRoleUser{
+				Arn:           role.assumedRoleARN(call.SessionName),
+				AssumedRoleID: role.id + ":" + call.SessionName,
+			},
+			Provider: call.Issuer,
+			Audience: call.Audience,
+		},
+	}, nil
+}
+
+// tokenError maps an oidctrust failure to STS's error for it. claims are set only when the
+// token verified but its times did not.
+func (e *Emulator) tokenError(role *role, token string, claims oidctrust.Claims, err error) *apiError {
+	switch {
+	case errors.Is(err, oidctrust.ErrIssuer):
+		iss := unverifiedIssuer(token)
+		if len(iss) > 256 {
+			iss = iss[:256]
+		}
+		if iss != "" && e.accounts[role.account][iss] {
+			// A provider of the account, but not one this role trusts.
+			return accessDenied(notAuthorizedWebIdentity)
+		}
+		return invalidToken("No OpenIDConnect provider found in your account for " + iss)
+	case errors.Is(err, oidctrust.ErrDiscovery):
+		return &apiError{status: http.StatusBadRequest, code: "IDPCommunicationError",
+			message: "Couldn't retrieve verification key from your identity provider, please reference AssumeRoleWithWebIdentity documentation for requirements"}
+	case errors.Is(err, oidctrust.ErrAudience):
+		return invalidToken("Incorrect token audience")
+	case errors.Is(err, oidctrust.ErrSignature):
+		return invalidToken("The web identity token's signature could not be verified with the provider's keys")
+	case errors.Is(err, oidctrust.ErrAlgorithm):
+		return invalidToken("The web identity token is signed with an unsupported algorithm; supported: " + strings.Join(Algorithms, ", "))
+	case errors.Is(err, oidctrust.ErrExpired):
+		now := e.now().Unix()
+		if exp, ok := claims["exp"].(float64); ok && now >= int64(exp) {
+			return &apiError{status: http.StatusBadRequest, code: "ExpiredTokenException",
+				message: fmt.Sprintf("Token expired: current date/time %d must be before the expiration date/time %d", now, int64(exp))}
+		}
+		return invalidToken("The web identity token is not yet valid")
+	}
+	return invalidToken("The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)")
+}
+
+// unverifiedIssuer reads iss from a token without verifying it, only to name it in an error.
+func unverifiedIssuer(token string) string {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return ""
+	}
+	var c struct {
+		Iss string `json:"iss"`
+	}
+	if json.Unmarshal(payload, &c) != nil {
+		return ""
+	}
+	return c.Iss
+}
+
+func matchedAudience(token, accepted []string) string {
+	for _, a := range token {
+		if slices.Contains(accepted, a) {
+			return a
+		}
+	}
+	return ""
+}
+
+func invalidToken(msg string) *apiError {
+	return &apiError{status: http.StatusBadRequest, code: "InvalidIdentityToken", message: msg}
+}
+
+func accessDenied(msg string) *apiError {
+	return &apiError{status: http.StatusForbidden, code: "AccessDenied", message: msg}
+}

@@ -1,0 +1,116 @@
+package aws
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"syscall"
+	"time"
+
+	"github.com/aws/smithy-go"
+
+	"github.com/brokerhq/broker/internal/exchange"
+)
+
+// Retryable is the AWS retry rule for exchange.NewHTTPClient: 429 and 5xx, and 400 answers
+// whose STS error code says the caller is being throttled.
+func Retryable(status int, body []byte) bool {
+	if exchange.ThrottledOr5xx(status, body) {
+		return true
+	}
+	if status != http.StatusBadRequest {
+		return false
+	}
+	switch errorCode(body) {
+	case "Throttling", "ThrottlingException", "RequestLimitExceeded":
+		return true
+	}
+	return false
+}
+
+// errorCode reads Code from an STS ErrorResponse document, "" when body is not one.
+func errorCode(body []byte) string {
+	var doc struct {
+		Error struct {
+			Code string `xml:"Code"`
+		} `xml:"Error"`
+	}
+	if xml.Unmarshal(body, &doc) != nil {
+		return ""
+	}
+	return doc.Error.Code
+}
+
+// failed turns an SDK error into what Exchange returns and logs it at debug:
+//   - STS answered with an error: *exchange.UpstreamError with STS's status, code and message;
+//   - the caller's ctx ended: that context error, wrapped;
+//   - no usable answer (timeout, network): *exchange.UpstreamError with status 0 and a generic
+//     message naming the endpoint host.
+//
+// secrets (the web identity token) are scrubbed from everything passed on or logged.
+func (x *Exchanger) failed(ctx, callCtx context.Context, c *call, start time.Time, err error, secrets ...string) error {
+	status := 0
+	var withStatus interface{ HTTPStatusCode() int }
+	if errors.As(err, &withStatus) {
+		status = withStatus.HTTPStatusCode()
+	}
+	var (
+		out     error
+		apiErr  smithy.APIError
+		timeout = callCtx.Err() != nil && ctx.Err() == nil
+	)
+	switch {
+	case errors.As(err, &apiErr) && status != 0:
+		out = exchange.Upstream(exchange.AWS, status, apiErr.ErrorCode(), apiErr.ErrorMessage(), secrets...)
+	case ctx.Err() != nil:
+		out = fmt.Errorf("aws exchange: %w", ctx.Err())
+	case timeout:
+		out = exchange.Upstream(exchange.AWS, 0, "", "STS at "+c.endpoint+" could not be reached: timeout")
+	case status != 0:
+		out = exchange.Upstream(exchange.AWS, status, "", "STS at "+c.endpoint+" answered with a response that could not be read")
+	default:
+		out = exchange.Upstream(exchange.AWS, 0, "", "STS at "+c.endpoint+" could not be reached: "+networkReason(err))
+	}
+	x.logCall(c, start, slog.String("outcome", "error"), slog.Int("status", status),
+		slog.String("error", exchange.Scrub(out.Error(), secrets...)),
+		slog.String("cause", exchange.Scrub(err.Error(), secrets...)))
+	return out
+}
+
+// networkReason names why a call got no answer, without echoing anything upstream sent.
+func networkReason(err error) string {
+	var (
+		dnsErr     *net.DNSError
+		netErr     net.Error
+		certErr    *tls.CertificateVerificationError
+		unknownCA  x509.UnknownAuthorityError
+		hostErr    x509.HostnameError
+		recordErr  tls.RecordHeaderError
+		invalidErr x509.CertificateInvalidError
+	)
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.As(err, &dnsErr):
+		return "host not found"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset"
+	case errors.As(err, &certErr), errors.As(err, &unknownCA), errors.As(err, &hostErr), errors.As(err, &invalidErr):
+		return "TLS certificate not trusted"
+	case errors.As(err, &recordErr):
+		return "TLS handshake failed"
+	case errors.Is(err, exchange.ErrResponseTooLarge):
+		return "response too large"
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return "timeout"
+	}
+	return "network error"
+}

@@ -1,0 +1,158 @@
+package aws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
+
+	"github.com/brokerhq/broker/internal/exchange"
+	"github.com/brokerhq/broker/internal/runs"
+)
+
+// webIdentity mints a broker token for STS and trades it with AssumeRoleWithWebIdentity.
+func (x *Exchanger) webIdentity(ctx context.Context, c *call, tokens exchange.TokenSource) (result, error) {
+	if tokens == nil {
+		return result{}, errors.New("aws exchange: web-identity needs a token source")
+	}
+	audience := c.in.Audience
+	if audience == "" {
+		audience = exchange.AWSAudience
+	}
+	token, err := tokens.Token(ctx, exchange.TokenRequest{Audience: audience, AWSSessionTags: c.aws.SessionTags})
+	if err != nil {
+		return result{}, fmt.Errorf("aws exchange: mint token: %w", err)
+	}
+
+	callCtx, cancel := context.WithTimeout(ctx, exchange.Timeout(c.in))
+	defer cancel()
+	start := time.Now()
+	out, err := x.client(c, awssdk.AnonymousCredentials{}).AssumeRoleWithWebIdentity(callCtx, &sts.AssumeRoleWithWebIdentityInput{
+		RoleArn:          awssdk.String(c.aws.RoleARN),
+		RoleSessionName:  awssdk.String(c.session),
+		WebIdentityToken: awssdk.String(token),
+		DurationSeconds:  c.duration,
+	})
+	if err != nil {
+		return result{}, x.failed(ctx, callCtx, c, start, err, token)
+	}
+	if out == nil {
+		out = &sts.AssumeRoleWithWebIdentityOutput{}
+	}
+	return x.succeeded(c, start, out.Credentials, out.AssumedRoleUser)
+}
+
+// assumeRole calls AssumeRole with broker's own credentials and the run's ExternalId.
+func (x *Exchanger) assumeRole(ctx context.Context, c *call) (result, error) {
+	if x.issuerHost == "" {
+		return result{}, errors.New("aws exchange: assume-role needs broker's issuer URL for the ExternalId")
+	}
+	scope := c.run.Scope
+	if scope == "" {
+		scope = runs.ScopeOf(c.run.RunType, c.run.Phase)
+	}
+	externalID := ExternalID(x.issuerHost, c.in.ID, c.run.Stack, scope)
+
+	callCtx, cancel := context.WithTimeout(ctx, exchange.Timeout(c.in))
+	defer cancel()
+	start := time.Now()
+	base, err := x.base.get(callCtx)
+	if err != nil {
+		return result{}, fmt.Errorf("aws exchange: broker's own AWS credentials: %w", err)
+	}
+	if _, err := base.Retrieve(callCtx); err != nil {
+		if ctx.Err() != nil {
+			return result{}, fmt.Errorf("aws exchange: %w", ctx.Err())
+		}
+		return result{}, fmt.Errorf("aws exchange: broker's own AWS credentials: %w", err)
+	}
+	out, err := x.client(c, base).AssumeRole(callCtx, &sts.AssumeRoleInput{
+		RoleArn:         awssdk.String(c.aws.RoleARN),
+		RoleSessionName: awssdk.String(c.session),
+		ExternalId:      awssdk.String(externalID),
+		DurationSeconds: c.duration,
+	})
+	if err != nil {
+		return result{}, x.failed(ctx, callCtx, c, start, err)
+	}
+	if out == nil {
+		out = &sts.AssumeRoleOutput{}
+	}
+	return x.succeeded(c, start, out.Credentials, out.AssumedRoleUser)
+}
+
+// succeeded checks STS's answer holds credentials and logs the call.
+func (x *Exchanger) succeeded(c *call, start time.Time, creds *ststypes.Credentials, user *ststypes.AssumedRoleUser) (result, error) {
+	if creds == nil || awssdk.ToString(creds.AccessKeyId) == "" || awssdk.ToString(creds.SecretAccessKey) == "" {
+		err := exchange.Upstream(exchange.AWS, 200, "", "STS at "+c.endpoint+" answered without credentials")
+		x.logCall(c, start, slog.String("outcome", "error"), slog.String("error", err.Error()))
+		return result{}, err
+	}
+	r := result{
+		accessKeyID:     awssdk.ToString(creds.AccessKeyId),
+		secretAccessKey: awssdk.ToString(creds.SecretAccessKey),
+		sessionToken:    awssdk.ToString(creds.SessionToken),
+		expiration:      awssdk.ToTime(creds.Expiration),
+	}
+	if user != nil {
+		r.assumedRoleARN = awssdk.ToString(user.Arn)
+	}
+	x.logCall(c, start, slog.String("outcome", "ok"), slog.String("assumed_role", r.assumedRoleARN),
+		slog.Time("expires_at", r.expiration))
+	return r, nil
+}
+
+func (x *Exchanger) logCall(c *call, start time.Time, attrs ...slog.Attr) {
+	base := []slog.Attr{
+		slog.String("integration", c.in.ID),
+		slog.String("mode", c.mode),
+		slog.String("role_arn", c.aws.RoleARN),
+		slog.String("endpoint", c.endpoint),
+		slog.String("region", c.region),
+		slog.String("run", c.run.ID),
+		slog.String("session", c.session),
+		slog.Duration("elapsed", time.Since(start)),
+	}
+	x.log.LogAttrs(context.Background(), slog.LevelDebug, "aws sts call", append(base, attrs...)...)
+}
+
+// baseCredentials holds broker's own AWS credentials, loading the SDK default chain on first
+// use (and again after a failed load).
+type baseCredentials struct {
+	mu       sync.Mutex
+	provider awssdk.CredentialsProvider
+}
+
+func newBaseCredentials(p awssdk.CredentialsProvider) *baseCredentials {
+	if p == nil {
+		return &baseCredentials{}
+	}
+	if _, cached := p.(*awssdk.CredentialsCache); !cached {
+		p = awssdk.NewCredentialsCache(p)
+	}
+	return &baseCredentials{provider: p}
+}
+
+func (b *baseCredentials) get(ctx context.Context) (awssdk.CredentialsProvider, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.provider != nil {
+		return b.provider, nil
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load the AWS SDK default configuration: %w", err)
+	}
+	if cfg.Credentials == nil {
+		return nil, errors.New("the AWS SDK default chain has no credentials provider")
+	}
+	b.provider = cfg.Credentials
+	return b.provider, nil
+}
