@@ -3,6 +3,8 @@
 //	broker serve [--config FILE]
 //	broker keys generate|list|rotate --dir DIR
 //	broker token [--audience AUD] [--format raw|json|gcp-executable]
+//	broker credentials aws|gcp|azure|vault [--integration ID] [--format env|json|credential-process]
+//	broker trust aws|gcp|azure|vault --config FILE --stack ID --scope read|write [--integration ID]
 //	broker version
 //
 // Every command exits 0 on success, 1 on an operational error and 2 on a usage error, with one
@@ -52,6 +54,8 @@ func commands() []command {
 		{"serve", "run the server", runServe},
 		{"keys", "manage a key directory: generate, list, rotate", runKeys},
 		{"token", "print an ID token for the current run (worker side)", runToken},
+		{"credentials", "exchange the run's token for cloud or Vault credentials (worker side)", runCredentials},
+		{"trust", "print the trust configuration a cloud or Vault needs for a stack and scope", runTrust},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/brokerhq/broker/internal/api"
 	"github.com/brokerhq/broker/internal/claims"
 	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/exchange"
 	"github.com/brokerhq/broker/internal/issuer"
 	"github.com/brokerhq/broker/keys"
 )
@@ -27,6 +28,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// UpstreamTransport, when set, carries the calls to clouds and Vault instead of the default
+	// transport (tests use it to trust an emulator's certificate).
+	UpstreamTransport http.RoundTripper
 }
 
 // Server is one broker replica.
@@ -116,7 +120,10 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 	api.NewControl(api.ControlConfig{
 		Store: s.state.runs, Access: authz, Stacks: api.StacksOf(cfg), RunTTL: cfg.Runs.TTL, Now: opts.Now, Logger: s.log, Guard: guard,
 	}).Mount(rt)
-	api.NewWorker(api.WorkerConfig{Store: s.state.runs, Issuer: iss, Now: opts.Now, Logger: s.log, Guard: guard}).Mount(rt)
+	api.NewWorker(api.WorkerConfig{
+		Store: s.state.runs, Issuer: iss, Now: opts.Now, Logger: s.log, Guard: guard,
+		Attachments: exchange.NewAttachments(cfg), Exchangers: newExchangers(cfg, opts.UpstreamTransport, s.log),
+	}).Mount(rt)
 	s.handler = api.Instrument(rt, s.log, api.NewMetrics(reg))
 	return s, nil
 }

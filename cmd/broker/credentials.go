@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// credentialsAnswer is POST /v1/credentials's answer; the provider's own object is kept raw.
+type credentialsAnswer struct {
+	Provider    string            `json:"provider"`
+	Integration string            `json:"integration"`
+	Scope       string            `json:"scope"`
+	ExpiresAt   time.Time         `json:"expiresAt"`
+	Env         map[string]string `json:"env"`
+}
+
+// credentialProcess is the JSON the AWS CLI and SDKs read from a credential_process command.
+type credentialProcess struct {
+	Version         int    `json:"Version"`
+	AccessKeyID     string `json:"AccessKeyId"`
+	SecretAccessKey string `json:"SecretAccessKey"`
+	SessionToken    string `json:"SessionToken"`
+	Expiration      string `json:"Expiration"`
+}
+
+func runCredentials(ctx context.Context, e env, args []string) error {
+	// The provider comes first (broker credentials aws --format env); flags may follow it.
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return usagef("missing provider: broker credentials aws|gcp|azure|vault [--integration ID] [--format env|json|credential-process]")
+	}
+	provider, args := args[0], args[1:]
+	if !slices.Contains([]string{"aws", "gcp", "azure", "vault"}, provider) {
+		return usagef("unknown provider %q: want aws, gcp, azure or vault", provider)
+	}
+	fs := newFlags("credentials", e)
+	integration := fs.String("integration", "", "integration id (default: the one attached to the run's stack for its current scope)")
+	format := fs.String("format", "env", "output: env (export lines), json, or credential-process (aws only)")
+	if err := parseFlags(fs, args, 0); err != nil {
+		return err
+	}
+	switch *format {
+	case "env", "json":
+	case "credential-process":
+		if provider != "aws" {
+			return usagef("--format credential-process is for aws only")
+		}
+	default:
+		return usagef("--format must be env, json or credential-process, not %q", *format)
+	}
+	client, err := newWorkerClient(e)
+	if err != nil {
+		return err
+	}
+	var raw json.RawMessage
+	if err := client.post(ctx, "/v1/credentials", map[string]string{"provider": provider, "integration": *integration}, &raw); err != nil {
+		return err
+	}
+	var ans credentialsAnswer
+	if err := json.Unmarshal(raw, &ans); err != nil {
+		return fmt.Errorf("broker's answer is not the expected JSON: %w", err)
+	}
+	switch *format {
+	case "json":
+		_, err = fmt.Fprintln(e.stdout, string(raw))
+	case "credential-process":
+		err = json.NewEncoder(e.stdout).Encode(credentialProcess{
+			Version: 1, AccessKeyID: ans.Env["AWS_ACCESS_KEY_ID"], SecretAccessKey: ans.Env["AWS_SECRET_ACCESS_KEY"],
+			SessionToken: ans.Env["AWS_SESSION_TOKEN"], Expiration: ans.ExpiresAt.UTC().Format(time.RFC3339),
+		})
+	default:
+		names := make([]string, 0, len(ans.Env))
+		for name := range ans.Env {
+			names = append(names, name)
+		}
+		slices.Sort(names)
+		for _, name := range names {
+			if _, err = fmt.Fprintf(e.stdout, "export %s=%s\n", name, shellQuote(ans.Env[name])); err != nil {
+				break
+			}
+		}
+	}
+	return err
+}
+
+// shellQuote quotes s for POSIX shells: single quotes, with embedded ones closed and escaped.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/runs"
+	"github.com/brokerhq/broker/internal/trust"
+)
+
+func runTrust(_ context.Context, e env, args []string) error {
+	if len(args) == 0 || args[0] == "" || args[0][0] == '-' {
+		return usagef("missing provider: broker trust aws|gcp|azure|vault --config FILE --stack ID --scope read|write [--integration ID]")
+	}
+	provider, args := args[0], args[1:]
+	fs := newFlags("trust", e)
+	path := fs.String("config", "", "configuration file (required)")
+	stack := fs.String("stack", "", "stack id (required)")
+	scope := fs.String("scope", "", "read or write (required)")
+	integration := fs.String("integration", "", "integration id (default: the one attached for the scope)")
+	principal := fs.String("aws-principal", "", "broker's own AWS principal ARN (aws assume-role integrations)")
+	if err := parseFlags(fs, args, 0); err != nil {
+		return err
+	}
+	switch {
+	case *path == "":
+		return usagef("--config is required")
+	case *stack == "":
+		return usagef("--stack is required")
+	case *scope != "read" && *scope != "write":
+		return usagef("--scope must be read or write")
+	}
+	cfg, err := config.Load(*path)
+	if err != nil {
+		return err
+	}
+	doc, err := trust.Render(cfg, trust.Request{
+		Provider: provider, Stack: *stack, Scope: runs.Scope(*scope), Integration: *integration, AWSPrincipal: *principal,
+	})
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(doc)
+}
