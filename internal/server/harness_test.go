@@ -108,6 +108,8 @@ type serverOptions struct {
 	keyBackend, keyDir string
 	// extraYAML is appended to the configuration (e.g. a limits block).
 	extraYAML string
+	// upstream carries calls to clouds (to trust an emulator's TLS certificate).
+	upstream http.RoundTripper
 }
 
 type rotationOptions struct {
@@ -152,7 +154,7 @@ func startServer(t *testing.T, opts serverOptions) *testServer {
 	}
 	logs := &logBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := New(ctx, cfg, Options{Logger: slog.New(slog.NewJSONHandler(logs, nil)), Now: opts.now})
+	srv, err := New(ctx, cfg, Options{Logger: slog.New(slog.NewJSONHandler(logs, nil)), Now: opts.now, UpstreamTransport: opts.upstream})
 	if err != nil {
 		t.Fatalf("server: %v", err)
 	}

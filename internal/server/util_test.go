@@ -2,6 +2,7 @@ package server
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"regexp"
@@ -52,4 +53,18 @@ func remarshal(t *testing.T, v any, out any) {
 	if err := json.Unmarshal(data, out); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// mustB64 decodes base64url JSON into a generic value.
+func mustB64(t *testing.T, s string) any {
+	t.Helper()
+	data, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v any
+	if err := json.Unmarshal(data, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
