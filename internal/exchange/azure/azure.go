@@ -111,11 +111,15 @@ func (x *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchang
 	}
 	// A credential per exchange: its in-memory cache dies with it, so no run ever receives
 	// an access token obtained with another run's assertion.
+	origin, transport, err := splitAuthority(authority, x.client)
+	if err != nil {
+		return exchange.Credentials{}, fmt.Errorf("azure: integration %q: %w", in.ID, err)
+	}
 	cred, err := azidentity.NewClientAssertionCredential(az.TenantID, az.ClientID, getAssertion,
 		&azidentity.ClientAssertionCredentialOptions{
 			ClientOptions: azcore.ClientOptions{
-				Cloud:     cloud.Configuration{ActiveDirectoryAuthorityHost: authority},
-				Transport: x.client,
+				Cloud:     cloud.Configuration{ActiveDirectoryAuthorityHost: origin},
+				Transport: transport,
 				Retry:     policy.RetryOptions{MaxRetries: -1},
 				Telemetry: policy.TelemetryOptions{ApplicationID: "broker"},
 			},
