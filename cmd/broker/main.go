@@ -5,6 +5,7 @@
 //	broker token [--audience AUD] [--format raw|json|gcp-executable]
 //	broker credentials aws|gcp|azure|vault [--integration ID] [--format env|json|credential-process]
 //	broker trust aws|gcp|azure|vault --config FILE --stack ID --scope read|write [--integration ID]
+//	broker emulator [--config FILE] [--listen ADDR] [--tls-listen ADDR]
 //	broker version
 //
 // Every command exits 0 on success, 1 on an operational error and 2 on a usage error, with one
@@ -56,6 +57,7 @@ func commands() []command {
 		{"token", "print an ID token for the current run (worker side)", runToken},
 		{"credentials", "exchange the run's token for cloud or Vault credentials (worker side)", runCredentials},
 		{"trust", "print the trust configuration a cloud or Vault needs for a stack and scope", runTrust},
+		{"emulator", "serve strict AWS, Google and Entra emulators trusting this broker, to try it without a cloud", runEmulator},
 		{"version", "print the version", runVersion},
 	}
 }

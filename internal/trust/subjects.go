@@ -101,3 +101,13 @@ func (t *target) audience(def string) string {
 	}
 	return def
 }
+
+// Subjects returns every `sub` a run of stack can carry at scope, from its space's template; a
+// "*" stands for the run id.
+func Subjects(cfg *config.Config, stack string, scope runs.Scope) ([]string, error) {
+	s, ok := cfg.Stack(stack)
+	if !ok {
+		return nil, fmt.Errorf("no stack %q in the configuration", stack)
+	}
+	return subjectsFor(cfg, s, scope)
+}

@@ -48,6 +48,9 @@ type Trust struct {
 	// contains '*' (then '*' matches any run of characters and '?' any one). Empty means no
 	// condition on sub.
 	Subject string
+	// Subjects, when set, lists further conditions on sub, any of which may match (an IAM
+	// condition with several values); Subject, when set, counts as one more.
+	Subjects []string
 	// ExternalID, when set, must equal AssumeRole's ExternalId exactly.
 	ExternalID string
 	// Principals are the access key ids allowed to AssumeRole; empty means none.

@@ -209,6 +209,23 @@ func parseQueryTags(p url.Values) (map[string]string, *apiError) {
 	return tags, nil
 }
 
+// matchesSubject applies the trust's conditions on sub: with no condition at all any sub
+// matches; otherwise one of Subject and Subjects must.
+func (t Trust) matchesSubject(sub string) bool {
+	if len(t.Subjects) == 0 {
+		return matchSubject(t.Subject, sub)
+	}
+	if t.Subject != "" && matchSubject(t.Subject, sub) {
+		return true
+	}
+	for _, p := range t.Subjects {
+		if p != "" && matchSubject(p, sub) {
+			return true
+		}
+	}
+	return false
+}
+
 // matchSubject applies the trust condition on sub: empty matches any; a pattern with '*' is
 // StringLike ('*' any run, '?' any one character); otherwise StringEquals.
 func matchSubject(pattern, sub string) bool {

@@ -52,7 +52,7 @@ func (e *Emulator) assumeRoleWithWebIdentity(r *http.Request, p url.Values, call
 	call.Issuer = claims.String("iss")
 	call.Subject = claims.String("sub")
 	call.Audience = matchedAudience(claims.Audiences(), role.Trust.Audiences)
-	if !matchSubject(role.Trust.Subject, call.Subject) {
+	if !role.Trust.matchesSubject(call.Subject) {
 		return nil, accessDenied(notAuthorizedWebIdentity)
 	}
 	if raw, present := claims[TagsClaim]; present {

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/emulator"
+)
+
+// runEmulator serves strict emulators of AWS STS, Google STS/IAM Credentials and Entra ID that
+// trust the broker of a configuration exactly as `broker trust` would set it up, so broker can be
+// tried without a cloud account.
+func runEmulator(ctx context.Context, e env, args []string) error {
+	fs := newFlags("emulator", e)
+	path := fs.String("config", "", "broker configuration whose integrations to emulate (default: the embedded default)")
+	listen := fs.String("listen", "127.0.0.1:8081", "address for AWS STS and Google (http)")
+	tlsListen := fs.String("tls-listen", "127.0.0.1:8082", "address for Entra ID (https: Microsoft's client insists)")
+	certFile := fs.String("cert-file", filepath.Join(os.TempDir(), "broker-emulator-cert.pem"), "where to write the Entra emulator's certificate")
+	if err := parseFlags(fs, args, 0); err != nil {
+		return err
+	}
+	var cfg *config.Config
+	var err error
+	if *path == "" {
+		cfg, _, err = config.Default()
+	} else {
+		cfg, err = config.Load(*path)
+	}
+	if err != nil {
+		return err
+	}
+	set, err := emulator.FromConfig(cfg, "https://"+*tlsListen+emulator.AzurePath)
+	if err != nil {
+		return err
+	}
+	cert, certPEM, err := emulator.SelfSigned(time.Now())
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(*certFile, certPEM, 0o644); err != nil {
+		return fmt.Errorf("write certificate: %w", err)
+	}
+	plainLn, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", *listen, err)
+	}
+	tlsLn, err := net.Listen("tcp", *tlsListen)
+	if err != nil {
+		plainLn.Close()
+		return fmt.Errorf("listen on %s: %w", *tlsListen, err)
+	}
+	tlsLn = tls.NewListener(tlsLn, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+
+	fmt.Fprintf(e.stderr, "broker emulator: trusting tokens of %s\n", cfg.Issuer)
+	fmt.Fprintf(e.stderr, "  AWS STS:             http://%s%s\n", *listen, emulator.AWSPath)
+	fmt.Fprintf(e.stderr, "  Google STS:          http://%s%s\n", *listen, emulator.GCPSTSPath)
+	fmt.Fprintf(e.stderr, "  Google IAM Creds:    http://%s%s\n", *listen, emulator.GCPIAMPath)
+	fmt.Fprintf(e.stderr, "  Entra ID:            https://%s%s\n", *tlsListen, emulator.AzurePath)
+	fmt.Fprintf(e.stderr, "start broker with SSL_CERT_FILE=%s so it trusts the Entra emulator\n", *certFile)
+	for _, n := range set.Notes {
+		fmt.Fprintf(e.stderr, "note: %s\n", n)
+	}
+
+	servers := []*http.Server{
+		{Handler: set.HTTPHandler(), ReadHeaderTimeout: 5 * time.Second},
+		{Handler: set.TLSHandler(), ReadHeaderTimeout: 5 * time.Second},
+	}
+	errc := make(chan error, 2)
+	go func() { errc <- servers[0].Serve(plainLn) }()
+	go func() { errc <- servers[1].Serve(tlsLn) }()
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, s := range servers {
+		_ = s.Shutdown(sctx)
+	}
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,215 @@
+package emulator
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/brokerhq/broker/internal/config"
+	awsemu "github.com/brokerhq/broker/internal/emulator/aws"
+	azureemu "github.com/brokerhq/broker/internal/emulator/azure"
+	gcpemu "github.com/brokerhq/broker/internal/emulator/gcp"
+	"github.com/brokerhq/broker/internal/exchange"
+	"github.com/brokerhq/broker/internal/runs"
+	"github.com/brokerhq/broker/internal/trust"
+)
+
+// Paths under which Set's handlers serve each emulator; broker integrations point their endpoint
+// overrides at them.
+const (
+	AWSPath            = "/aws/sts"
+	GCPSTSPath         = "/gcp/sts"
+	GCPIAMPath         = "/gcp/iamcredentials"
+	AzurePath          = "/azure"
+	workloadIdentityRE = "/providers/"
+)
+
+// Set is the emulators of one broker configuration.
+type Set struct {
+	AWS   *awsemu.Emulator
+	GCP   *gcpemu.Emulator
+	Azure *azureemu.Emulator
+	// Notes say what could not be emulated (assume-role, run-id subjects for Entra, Vault).
+	Notes []string
+}
+
+// attachment is one (stack, scope, integration) a cloud must trust.
+type attachment struct {
+	integration config.Integration
+	subjects    []string
+}
+
+// FromConfig derives each emulated cloud's trust from a broker configuration: every attachment
+// is trusted exactly for the subjects broker mints for it (what `broker trust` prints), with the
+// configuration's issuer. azureHost is the https base URL the Entra emulator is served at.
+func FromConfig(cfg *config.Config, azureHost string) (*Set, error) {
+	set := &Set{}
+	byProvider := map[string][]attachment{}
+	for _, at := range cfg.Attachments {
+		in, ok := cfg.Integration(at.Integration)
+		if !ok {
+			continue
+		}
+		for _, scope := range scopesOf(at) {
+			subs, err := trust.Subjects(cfg, at.Stack, scope)
+			if err != nil {
+				return nil, err
+			}
+			byProvider[in.Provider()] = append(byProvider[in.Provider()], attachment{integration: in, subjects: subs})
+		}
+	}
+	set.AWS = awsemu.New(awsemu.Config{Roles: set.awsRoles(cfg, byProvider[exchange.AWS])})
+	gcpCfg := set.gcpConfig(cfg, byProvider[exchange.GCP])
+	if err := gcpCfg.Validate(); err != nil {
+		return nil, fmt.Errorf("gcp emulator: %w", err)
+	}
+	set.GCP = gcpemu.New(gcpCfg)
+	set.Azure = azureemu.New(azureemu.Config{Host: strings.TrimSuffix(azureHost, "/"), Apps: set.azureApps(cfg, byProvider[exchange.Azure])})
+	if len(byProvider[exchange.Vault]) > 0 {
+		set.Notes = append(set.Notes, "vault integrations are not emulated: run a Vault dev server (scripts/build-vault.sh builds one)")
+	}
+	return set, nil
+}
+
+func scopesOf(at config.Attachment) []runs.Scope {
+	var out []runs.Scope
+	if at.Read {
+		out = append(out, runs.Read)
+	}
+	if at.Write {
+		out = append(out, runs.Write)
+	}
+	return out
+}
+
+func audience(in config.Integration, def string) string {
+	if in.Audience != "" {
+		return in.Audience
+	}
+	return def
+}
+
+func (s *Set) awsRoles(cfg *config.Config, ats []attachment) []awsemu.Role {
+	var roles []awsemu.Role
+	index := map[string]int{}
+	for _, at := range ats {
+		a := at.integration.AWS
+		if a.Mode == config.AWSModeAssumeRole {
+			s.Notes = append(s.Notes, fmt.Sprintf("integration %s: assume-role is not emulated (it needs broker's own AWS credentials)", at.integration.ID))
+			continue
+		}
+		i, ok := index[a.RoleARN]
+		if !ok {
+			i = len(roles)
+			index[a.RoleARN] = i
+			roles = append(roles, awsemu.Role{ARN: a.RoleARN, Trust: awsemu.Trust{Issuer: cfg.Issuer}})
+		}
+		t := &roles[i].Trust
+		if aud := audience(at.integration, exchange.AWSAudience); !slices.Contains(t.Audiences, aud) {
+			t.Audiences = append(t.Audiences, aud)
+		}
+		t.Subjects = appendNew(t.Subjects, at.subjects...)
+	}
+	return roles
+}
+
+func (s *Set) gcpConfig(cfg *config.Config, ats []attachment) gcpemu.Config {
+	var out gcpemu.Config
+	providers := map[string]bool{}
+	accounts := map[string]int{}
+	for _, at := range ats {
+		g := at.integration.GCP
+		pool, _, _ := strings.Cut(g.WorkloadIdentityProvider, workloadIdentityRE)
+		if !providers[g.WorkloadIdentityProvider] {
+			providers[g.WorkloadIdentityProvider] = true
+			p := gcpemu.Provider{Name: g.WorkloadIdentityProvider, Issuer: cfg.Issuer,
+				AttributeMapping: map[string]string{"google.subject": "assertion.sub"}}
+			if at.integration.Audience != "" {
+				p.AllowedAudiences = []string{at.integration.Audience}
+			}
+			out.Providers = append(out.Providers, p)
+		}
+		i, ok := accounts[g.ServiceAccount]
+		if !ok {
+			i = len(out.ServiceAccounts)
+			accounts[g.ServiceAccount] = i
+			out.ServiceAccounts = append(out.ServiceAccounts, gcpemu.ServiceAccount{Email: g.ServiceAccount})
+		}
+		for _, sub := range at.subjects {
+			if strings.Contains(sub, "*") {
+				s.Notes = append(s.Notes, fmt.Sprintf("integration %s: subjects holding the run id cannot be bound one by one", at.integration.ID))
+				continue
+			}
+			member := "principal://iam.googleapis.com/" + pool + "/subject/" + sub
+			out.ServiceAccounts[i].Members = appendNew(out.ServiceAccounts[i].Members, member)
+		}
+	}
+	return out
+}
+
+func (s *Set) azureApps(cfg *config.Config, ats []attachment) []azureemu.App {
+	var apps []azureemu.App
+	index := map[string]int{}
+	for _, at := range ats {
+		a := at.integration.Azure
+		key := a.TenantID + "/" + a.ClientID
+		i, ok := index[key]
+		if !ok {
+			i = len(apps)
+			index[key] = i
+			apps = append(apps, azureemu.App{TenantID: a.TenantID, ClientID: a.ClientID})
+		}
+		for _, sub := range at.subjects {
+			if strings.Contains(sub, "*") {
+				s.Notes = append(s.Notes, fmt.Sprintf("integration %s: Entra needs exact subjects; a template with {runId} cannot be trusted", at.integration.ID))
+				continue
+			}
+			apps[i].Federated = append(apps[i].Federated, azureemu.FederatedCredential{
+				Issuer: cfg.Issuer, Subject: sub, Audiences: []string{audience(at.integration, exchange.AzureAudience)},
+			})
+		}
+	}
+	return apps
+}
+
+func appendNew(list []string, items ...string) []string {
+	for _, it := range items {
+		if !slices.Contains(list, it) {
+			list = append(list, it)
+		}
+	}
+	return list
+}
+
+// HTTPHandler serves AWS STS at AWSPath and Google STS and IAM Credentials at GCPSTSPath and
+// GCPIAMPath.
+func (s *Set) HTTPHandler() http.Handler {
+	mux := http.NewServeMux()
+	mount(mux, AWSPath, s.AWS)
+	mount(mux, GCPSTSPath, s.GCP)
+	mount(mux, GCPIAMPath, s.GCP)
+	return mux
+}
+
+// TLSHandler serves Entra ID at AzurePath; Microsoft's client insists on https.
+func (s *Set) TLSHandler() http.Handler {
+	mux := http.NewServeMux()
+	mount(mux, AzurePath, s.Azure)
+	return mux
+}
+
+// mount serves h under prefix, with the prefix stripped (an empty rest becomes "/").
+func mount(mux *http.ServeMux, prefix string, h http.Handler) {
+	strip := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r2 := r.Clone(r.Context())
+		r2.URL.Path = strings.TrimPrefix(r.URL.Path, prefix)
+		r2.URL.RawPath = ""
+		if r2.URL.Path == "" {
+			r2.URL.Path = "/"
+		}
+		h.ServeHTTP(w, r2)
+	})
+	mux.Handle(prefix, strip)
+	mux.Handle(prefix+"/", strip)
+}
