@@ -110,13 +110,15 @@ type serverOptions struct {
 	extraYAML string
 	// upstream carries calls to clouds (to trust an emulator's TLS certificate).
 	upstream http.RoundTripper
+	// quiet discards the server's logs instead of keeping them for assertions (benchmarks).
+	quiet bool
 }
 
 type rotationOptions struct {
 	period, prepublish, retain, tokenTTL string
 }
 
-func startServer(t *testing.T, opts serverOptions) *testServer {
+func startServer(t testing.TB, opts serverOptions) *testServer {
 	t.Helper()
 	if opts.alg == "" {
 		opts.alg = "RS256"
@@ -153,8 +155,12 @@ func startServer(t *testing.T, opts serverOptions) *testServer {
 		t.Fatalf("config: %v", err)
 	}
 	logs := &logBuffer{}
+	var logOut io.Writer = logs
+	if opts.quiet {
+		logOut = io.Discard
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := New(ctx, cfg, Options{Logger: slog.New(slog.NewJSONHandler(logs, nil)), Now: opts.now, UpstreamTransport: opts.upstream})
+	srv, err := New(ctx, cfg, Options{Logger: slog.New(slog.NewJSONHandler(logOut, nil)), Now: opts.now, UpstreamTransport: opts.upstream})
 	if err != nil {
 		t.Fatalf("server: %v", err)
 	}
