@@ -167,7 +167,9 @@ func (e *Exchanger) upstream(err error, jwt string, timeout time.Duration) *exch
 	case errors.Is(err, exchange.ErrResponseTooLarge):
 		msg = "login answer too large"
 	default:
-		msg = "login request failed"
+		// The client's own error names the cause (connection refused, an answer that is not
+		// Vault's JSON, ...); Upstream scrubs the JWT should it ever appear.
+		msg = "login request failed: " + err.Error()
 	}
 	return exchange.Upstream(exchange.Vault, 0, "", msg, jwt)
 }
