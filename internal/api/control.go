@@ -8,6 +8,7 @@ import (
 
 	"github.com/brokerhq/broker/internal/access"
 	"github.com/brokerhq/broker/internal/apierror"
+	"github.com/brokerhq/broker/internal/audit"
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/runs"
 )
@@ -24,6 +25,9 @@ type ControlConfig struct {
 	Events Recorder
 	// Guard limits failed API-key attempts; nil means no limit.
 	Guard *Guard
+	// Audit is the trail GET /v1/audit lists; Spaces are the space ids it may be asked for.
+	Audit  audit.Store
+	Spaces map[string]bool
 }
 
 // Control is the control plane: runs started, read, moved and finished with an API key.
@@ -39,6 +43,9 @@ func NewControl(cfg ControlConfig) *Control {
 	if cfg.Events == nil {
 		cfg.Events = nopRecorder{}
 	}
+	if cfg.Audit == nil {
+		cfg.Audit = audit.NewMemory()
+	}
 	return &Control{cfg: cfg}
 }
 
@@ -48,6 +55,7 @@ func (c *Control) Mount(rt *Router) {
 	rt.HandleFunc("GET /v1/runs/{id}", c.get)
 	rt.HandleFunc("POST /v1/runs/{id}/phase", c.phase)
 	rt.HandleFunc("POST /v1/runs/{id}/finish", c.finish)
+	rt.HandleFunc("GET /v1/audit", c.listAudit)
 }
 
 // StacksOf maps every stack of cfg to its space.
@@ -135,7 +143,10 @@ func (c *Control) create(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, c.cfg.Logger, err)
 		return
 	}
-	c.cfg.Events.Record(r.Context(), Event{Actor: "api_key:" + p.KeyID, Action: "run.create", Run: run})
+	if err := c.cfg.Events.Record(r.Context(), Event{Actor: "api_key:" + p.KeyID, Action: "run.create", Run: run}); err != nil {
+		fail(w, r, c.cfg.Logger, err)
+		return
+	}
 	writeJSON(w, http.StatusCreated, runResponse{Run: run, RunToken: token})
 }
 
@@ -217,7 +228,7 @@ func (c *Control) move(w http.ResponseWriter, r *http.Request, m moveRequest) {
 	})
 	if err != nil {
 		if errors.Is(err, runs.ErrTransition) {
-			c.cfg.Events.Record(r.Context(), Event{Actor: "api_key:" + m.principal.KeyID, Action: "run.phase", Run: m.run, Outcome: "denied", Detail: err.Error()})
+			recordRefusal(r.Context(), c.cfg.Events, c.cfg.Logger, Event{Actor: "api_key:" + m.principal.KeyID, Action: "run.phase", Run: m.run, Outcome: "denied", Detail: err.Error()})
 		}
 		fail(w, r, c.cfg.Logger, err)
 		return
@@ -226,6 +237,9 @@ func (c *Control) move(w http.ResponseWriter, r *http.Request, m moveRequest) {
 	if m.to == runs.Finished {
 		action = "run.finish"
 	}
-	c.cfg.Events.Record(r.Context(), Event{Actor: "api_key:" + m.principal.KeyID, Action: action, Run: run, Detail: string(from) + " -> " + string(m.to)})
+	if err := c.cfg.Events.Record(r.Context(), Event{Actor: "api_key:" + m.principal.KeyID, Action: action, Run: run, Detail: string(from) + " -> " + string(m.to)}); err != nil {
+		fail(w, r, c.cfg.Logger, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, runResponse{Run: run})
 }

@@ -61,12 +61,15 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 	event := Event{Actor: "run:" + run.ID, Action: "credentials.issue", Run: run, Integration: in.ID}
 	if err != nil {
 		event.Outcome, event.Detail = "error", err.Error()
-		wk.cfg.Events.Record(r.Context(), event)
+		recordRefusal(r.Context(), wk.cfg.Events, wk.cfg.Logger, event)
 		fail(w, r, wk.cfg.Logger, exchangeError(req.Provider, err))
 		return
 	}
 	event.Detail = req.Provider + " credentials until " + creds.ExpiresAt.UTC().Format(time.RFC3339)
-	wk.cfg.Events.Record(r.Context(), event)
+	if err := wk.cfg.Events.Record(r.Context(), event); err != nil {
+		fail(w, r, wk.cfg.Logger, err) // credentials not in the trail are not handed out
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"provider":    req.Provider,
 		"integration": in.ID,

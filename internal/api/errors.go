@@ -8,6 +8,7 @@ import (
 
 	"github.com/brokerhq/broker/internal/access"
 	"github.com/brokerhq/broker/internal/apierror"
+	"github.com/brokerhq/broker/internal/audit"
 	"github.com/brokerhq/broker/internal/ratelimit"
 	"github.com/brokerhq/broker/internal/runs"
 )
@@ -26,7 +27,8 @@ func fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 		apiErr = apierror.New(apierror.CodeNotFound, "No run with id %q.", r.PathValue("id"))
 	case errors.Is(err, runs.ErrTransition):
 		apiErr = apierror.New(apierror.CodeConflict, "%s.", capitalize(err.Error()))
-	case errors.Is(err, runs.ErrUnavailable), errors.Is(err, ratelimit.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, runs.ErrUnavailable), errors.Is(err, ratelimit.ErrUnavailable),
+		errors.Is(err, audit.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		log.Error("store unavailable", "path", r.URL.Path, "err", err)
 		apiErr = apierror.New(apierror.CodeUnavailable, "The state store is unreachable; try again shortly.")
 	default:

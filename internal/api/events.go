@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"log/slog"
 
 	"github.com/brokerhq/broker/internal/runs"
 )
@@ -17,11 +18,19 @@ type Event struct {
 	Detail  string
 }
 
-// Recorder receives events. The audit trail implements it; a nil Recorder records nothing.
+// Recorder receives events; the audit trail implements it. A failed Record means the event is
+// not in the trail, so what it records must not be handed out: handlers answer with the error.
 type Recorder interface {
-	Record(ctx context.Context, e Event)
+	Record(ctx context.Context, e Event) error
 }
 
 type nopRecorder struct{}
 
-func (nopRecorder) Record(context.Context, Event) {}
+func (nopRecorder) Record(context.Context, Event) error { return nil }
+
+// recordRefusal records a refused request; the refusal stands whether or not it is recorded.
+func recordRefusal(ctx context.Context, r Recorder, log *slog.Logger, e Event) {
+	if err := r.Record(ctx, e); err != nil {
+		log.Warn("audit: could not record a refusal", "action", e.Action, "run", e.Run.ID, "err", err)
+	}
+}

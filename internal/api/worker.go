@@ -122,7 +122,10 @@ func (wk *Worker) token(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, wk.cfg.Logger, mintError(err))
 		return
 	}
-	wk.cfg.Events.Record(r.Context(), Event{Actor: "run:" + run.ID, Action: "token.issue", Run: run, Detail: "aud=" + tok.Claims.Audience + " jti=" + tok.Claims.ID})
+	if err := wk.cfg.Events.Record(r.Context(), Event{Actor: "run:" + run.ID, Action: "token.issue", Run: run, Detail: "aud=" + tok.Claims.Audience + " jti=" + tok.Claims.ID}); err != nil {
+		fail(w, r, wk.cfg.Logger, err) // a token not in the trail is not handed out
+		return
+	}
 	writeJSON(w, http.StatusOK, tokenResponse{Token: tok.JWT, ExpiresAt: tok.ExpiresAt})
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/brokerhq/broker/internal/audit"
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/ratelimit"
 	"github.com/brokerhq/broker/internal/redisstore"
@@ -17,6 +18,7 @@ type backends struct {
 	runs    runs.Store
 	keys    keys.Backend
 	limiter ratelimit.Limiter
+	audit   audit.Store
 	close   func() error
 }
 
@@ -30,9 +32,9 @@ func openBackends(cfg *config.Config, now func() time.Time) (*backends, error) {
 		if err != nil {
 			return nil, fmt.Errorf("store.redis: %w", err)
 		}
-		b.runs, b.limiter, b.close = client.Runs(), client.Limiter(policy), client.Close
+		b.runs, b.limiter, b.audit, b.close = client.Runs(), client.Limiter(policy), client.Audit(), client.Close
 	} else {
-		b.runs, b.limiter = runs.NewMemory(now), ratelimit.NewMemory(policy, now)
+		b.runs, b.limiter, b.audit = runs.NewMemory(now), ratelimit.NewMemory(policy, now), audit.NewMemory()
 	}
 	switch cfg.Keys.Backend {
 	case config.BackendFile:

@@ -124,6 +124,18 @@ attachments:
 		t.Errorf("answers: %+v / %+v", read, write)
 	}
 	refusedUpstream(t, ts, "aws", "AccessDenied")
+	var issued, refused int
+	for _, e := range auditEvents(t, ts, "root", 100) {
+		if e.Action == "credentials.issue" && e.Outcome == "success" && strings.HasPrefix(e.Integration, "aws-") {
+			issued++
+		}
+		if e.Action == "credentials.issue" && e.Outcome == "error" && strings.Contains(e.Detail, "AccessDenied") {
+			refused++
+		}
+	}
+	if issued != 2 || refused != 1 {
+		t.Errorf("audit: %d credentials issued, %d refused; want 2 and 1", issued, refused)
+	}
 	sts.FailNext(2, 503, "ServiceUnavailable") // retried, then served
 	run := ts.createRun(t, "vpc-prod", "TRACKED")
 	if _, code, env := ts.credentials(t, run.RunToken, "aws", ""); code != 200 {

@@ -117,11 +117,13 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 	api.NewHealth(api.HealthConfig{Store: s.state.runs, Keys: s.keys, Logger: s.log}).Mount(rt)
 	rt.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	guard := &api.Guard{Limiter: s.state.limiter, Logger: s.log}
+	events := newAuditRecorder(cfg, s.state.audit, opts.Now)
 	api.NewControl(api.ControlConfig{
-		Store: s.state.runs, Access: authz, Stacks: api.StacksOf(cfg), RunTTL: cfg.Runs.TTL, Now: opts.Now, Logger: s.log, Guard: guard,
+		Store: s.state.runs, Access: authz, Stacks: api.StacksOf(cfg), RunTTL: cfg.Runs.TTL, Now: opts.Now, Logger: s.log,
+		Guard: guard, Events: events, Audit: s.state.audit, Spaces: spaceSet(cfg),
 	}).Mount(rt)
 	api.NewWorker(api.WorkerConfig{
-		Store: s.state.runs, Issuer: iss, Now: opts.Now, Logger: s.log, Guard: guard,
+		Store: s.state.runs, Issuer: iss, Now: opts.Now, Logger: s.log, Guard: guard, Events: events,
 		Attachments: exchange.NewAttachments(cfg), Exchangers: newExchangers(cfg, opts.UpstreamTransport, s.log),
 	}).Mount(rt)
 	s.handler = api.Instrument(rt, s.log, api.NewMetrics(reg))

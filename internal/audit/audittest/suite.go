@@ -1,0 +1,96 @@
+// Package audittest is the contract suite every audit.Store must pass.
+package audittest
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/brokerhq/broker/internal/audit"
+)
+
+// Factory returns a fresh, empty Store; several calls may share a backend (replicas).
+type Factory func(t *testing.T) (first, second audit.Store)
+
+// TestStore checks: the first event's prev is empty; each prev is the hash of the event before
+// it, also when two replicas append concurrently; listings are per space (subtree via the
+// spaces given), oldest first, paged by cursor; a bad cursor is refused.
+func TestStore(t *testing.T, newStores Factory) {
+	ctx := context.Background()
+	a, b := newStores(t)
+	ev := func(i int, space string) audit.Event {
+		return audit.Event{ID: fmt.Sprintf("ev-%03d", i), Time: "2026-01-01T00:00:00Z", Actor: "run:r", Action: "token.issue",
+			Space: space, Stack: "s", Run: "r", Outcome: audit.Success, Detail: fmt.Sprintf("n=%d <&> é", i)}
+	}
+	first, err := a.Append(ctx, ev(0, "prod"), []string{"prod", "root"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Prev != "" {
+		t.Fatalf("first event prev %q, want empty", first.Prev)
+	}
+	// 40 appends from two replicas at once: one chain, no lost or forked link.
+	var wg sync.WaitGroup
+	for i := 1; i <= 40; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, space, path := a, "prod", []string{"prod", "root"}
+			if i%2 == 0 {
+				s, space, path = b, "dev", []string{"dev", "root"}
+			}
+			if _, err := s.Append(ctx, ev(i, space), path); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+
+	var all []audit.Event
+	cursor := ""
+	for page := 0; ; page++ {
+		events, next, err := b.List(ctx, "root", cursor, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, events...)
+		if next == "" {
+			break
+		}
+		if page > 20 {
+			t.Fatal("paging does not end")
+		}
+		cursor = next
+	}
+	if len(all) != 41 {
+		t.Fatalf("root lists %d events, want 41", len(all))
+	}
+	if err := audit.Verify(all); err != nil {
+		t.Fatalf("chain: %v", err)
+	}
+	if all[0].ID != "ev-000" {
+		t.Errorf("oldest first: got %s", all[0].ID)
+	}
+	prod, _, err := a.List(ctx, "prod", "", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(prod) != 21 {
+		t.Errorf("prod lists %d events, want 21", len(prod))
+	}
+	for _, e := range prod {
+		if e.Space != "prod" {
+			t.Errorf("prod listing holds an event of %s", e.Space)
+		}
+	}
+	if events, next, err := a.List(ctx, "nowhere", "", 10); err != nil || len(events) != 0 || next != "" {
+		t.Errorf("empty space: %v %q %v", events, next, err)
+	}
+	if _, _, err := a.List(ctx, "root", "-3", 10); err == nil {
+		t.Error("a negative cursor was accepted")
+	}
+	if _, _, err := a.List(ctx, "root", "abc", 10); err == nil {
+		t.Error("a non-numeric cursor was accepted")
+	}
+}

@@ -1,0 +1,59 @@
+package server
+
+import (
+	"context"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+
+	"github.com/brokerhq/broker/internal/api"
+	"github.com/brokerhq/broker/internal/audit"
+	"github.com/brokerhq/broker/internal/config"
+)
+
+// auditRecorder turns the API's events into audit events on the chain, indexed under the run's
+// space and every ancestor, so a listing of a space holds its subtree.
+type auditRecorder struct {
+	store audit.Store
+	// paths maps a space to itself and its ancestors.
+	paths map[string][]string
+	now   func() time.Time
+}
+
+func newAuditRecorder(cfg *config.Config, store audit.Store, now func() time.Time) *auditRecorder {
+	paths := make(map[string][]string, len(cfg.Spaces))
+	for _, s := range cfg.Spaces {
+		paths[s.ID] = cfg.SpacePath(s.ID)
+	}
+	return &auditRecorder{store: store, paths: paths, now: now}
+}
+
+// Record implements api.Recorder.
+func (a *auditRecorder) Record(ctx context.Context, e api.Event) error {
+	outcome := e.Outcome
+	if outcome == "" {
+		outcome = audit.Success
+	}
+	_, err := a.store.Append(ctx, audit.Event{
+		ID:          ulid.Make().String(),
+		Time:        a.now().UTC().Format(time.RFC3339Nano),
+		Actor:       e.Actor,
+		Action:      e.Action,
+		Space:       e.Run.Space,
+		Stack:       e.Run.Stack,
+		Run:         e.Run.ID,
+		Integration: e.Integration,
+		Outcome:     outcome,
+		Detail:      e.Detail,
+	}, a.paths[e.Run.Space])
+	return err
+}
+
+// spaceSet is the set of configured space ids.
+func spaceSet(cfg *config.Config) map[string]bool {
+	out := make(map[string]bool, len(cfg.Spaces))
+	for _, s := range cfg.Spaces {
+		out[s.ID] = true
+	}
+	return out
+}

@@ -1,0 +1,140 @@
+package server
+
+import (
+	"encoding/json"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/brokerhq/broker/internal/audit"
+	"github.com/brokerhq/broker/internal/testutil/redistest"
+)
+
+// auditEvents pages through GET /v1/audit for space with the auditor key.
+func auditEvents(t *testing.T, ts *testServer, space string, pageSize int) []audit.Event {
+	t.Helper()
+	var all []audit.Event
+	after := ""
+	for page := 0; page < 1000; page++ {
+		var ans struct {
+			Events []audit.Event `json:"events"`
+			Next   string        `json:"next"`
+		}
+		q := url.Values{"space": {space}, "limit": {strconv.Itoa(pageSize)}}
+		if after != "" {
+			q.Set("after", after)
+		}
+		if code := ts.call(t, "GET", "/v1/audit?"+q.Encode(), auditorSecret, nil, &ans); code != 200 {
+			t.Fatalf("audit listing: %d", code)
+		}
+		all = append(all, ans.Events...)
+		if ans.Next == "" {
+			return all
+		}
+		after = ans.Next
+	}
+	t.Fatal("audit paging never ends")
+	return nil
+}
+
+func TestAuditTrail(t *testing.T) {
+	ts := startServer(t, serverOptions{})
+	run := ts.createRun(t, "app-a", "TRACKED") // space team-a, under prod
+	tok, _ := ts.mint(t, run.RunToken, "sts.amazonaws.com")
+	ts.setPhase(t, run.Run.ID, "APPLYING")
+	ts.setPhase(t, run.Run.ID, "PLANNING") // refused: backwards
+	ts.call(t, "POST", "/v1/runs/"+run.Run.ID+"/finish", adminSecret, nil, nil)
+	var devRun runAnswer
+	ts.call(t, "POST", "/v1/runs", limitedSecret, map[string]string{"stack": "app-dev", "runType": "TASK"}, &devRun)
+
+	all := auditEvents(t, ts, "root", 2)
+	if err := audit.Verify(all); err != nil {
+		t.Fatalf("chain: %v", err)
+	}
+	if len(all) == 0 || all[0].Prev != "" {
+		t.Fatalf("first event %+v: prev must be empty", all)
+	}
+	var actions []string
+	for _, e := range all {
+		actions = append(actions, e.Action+"/"+e.Outcome)
+		if e.ID == "" || e.Time == "" || e.Actor == "" || e.Run == "" || e.Space == "" || e.Stack == "" {
+			t.Errorf("incomplete event %+v", e)
+		}
+		raw, _ := json.Marshal(e)
+		for name, secret := range map[string]string{"run token": run.RunToken, "jwt": tok.Token, "api key": adminSecret + `"`} {
+			if strings.Contains(string(raw), secret) {
+				t.Errorf("event %s holds the %s", e.ID, name)
+			}
+		}
+	}
+	want := []string{"run.create/success", "token.issue/success", "run.phase/success", "run.phase/denied", "run.finish/success", "run.create/success"}
+	if strings.Join(actions, " ") != strings.Join(want, " ") {
+		t.Errorf("actions %v, want %v", actions, want)
+	}
+	if all[0].Actor != "api_key:ci" || all[1].Actor != "run:"+run.Run.ID || all[0].Space != "team-a" || all[0].Stack != "app-a" {
+		t.Errorf("first events %+v %+v", all[0], all[1])
+	}
+
+	// A space's listing holds its subtree only: prod sees team-a's run, not dev's.
+	prod := auditEvents(t, ts, "prod", 100)
+	if len(prod) != 5 {
+		t.Errorf("prod lists %d events, want the 5 of app-a", len(prod))
+	}
+	for _, e := range prod {
+		if e.Space != "team-a" {
+			t.Errorf("prod listing holds %+v", e)
+		}
+	}
+	if dev := auditEvents(t, ts, "dev", 100); len(dev) != 1 || dev[0].Prev == "" {
+		t.Errorf("dev listing %+v: one event whose prev points outside it", dev)
+	}
+
+	cases := []struct {
+		name, query, secret string
+		want                int
+	}{
+		{"no audit:read", "?space=prod", adminSecret, 403},
+		{"binding below root", "?space=root", limitedSecret, 403},
+		{"unknown space", "?space=nope", auditorSecret, 404},
+		{"bad cursor", "?space=root&after=xyz", auditorSecret, 400},
+		{"limit zero", "?space=root&limit=0", auditorSecret, 400},
+		{"limit too large", "?space=root&limit=5000", auditorSecret, 400},
+		{"no key", "?space=root", "", 401},
+		{"default space is root", "", auditorSecret, 200},
+	}
+	for _, tc := range cases {
+		if code := ts.call(t, "GET", "/v1/audit"+tc.query, tc.secret, nil, nil); code != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, code, tc.want)
+		}
+	}
+}
+
+// TestAuditOneChainAcrossReplicas: replicas appending at once on one Redis make one unbroken chain.
+func TestAuditOneChainAcrossReplicas(t *testing.T) {
+	redis := redistest.Start(t)
+	rs := startReplicas(t, 3, serverOptions{redisURL: redis.URL(), keyBackend: "redis"})
+	run := rs[0].createRun(t, "vpc-prod", "TRACKED")
+	var wg sync.WaitGroup
+	for i := 0; i < 30; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, code := rs[i%3].mint(t, run.RunToken, ""); code != 200 {
+				t.Errorf("mint: %d", code)
+			}
+		}()
+	}
+	wg.Wait()
+	all := auditEvents(t, rs[2], "root", 7)
+	if len(all) != 31 {
+		t.Fatalf("%d events, want 31 (one create, 30 tokens)", len(all))
+	}
+	if err := audit.Verify(all); err != nil {
+		t.Fatalf("chain across replicas: %v", err)
+	}
+	if all[0].Prev != "" {
+		t.Errorf("first prev %q", all[0].Prev)
+	}
+}
