@@ -2,6 +2,7 @@ package audit_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/brokerhq/broker/internal/audit"
@@ -48,5 +49,45 @@ func TestVerifyDetectsTampering(t *testing.T) {
 	events, _, _ = m.List(t.Context(), "root", "", 10)
 	if err := audit.Verify([]audit.Event{events[0], events[2]}); !errors.Is(err, audit.ErrBroken) {
 		t.Errorf("removed event: %v", err)
+	}
+}
+
+func TestMemoryRetainsTheLatestEvents(t *testing.T) {
+	m := audit.NewMemoryRetaining(10)
+	for i := 0; i < 35; i++ {
+		space := []string{"a", "root"}
+		if i%5 == 0 {
+			space = []string{"b", "root"}
+		}
+		if _, err := m.Append(t.Context(), audit.Event{ID: fmt.Sprint(i)}, space); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var all []audit.Event
+	cursor := ""
+	for {
+		events, next, err := m.List(t.Context(), "root", cursor, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, events...)
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	if len(all) < 10 || len(all) > 20 || all[len(all)-1].ID != "34" {
+		t.Fatalf("kept %d events ending %s; want the latest 10 to 20 ending 34", len(all), all[len(all)-1].ID)
+	}
+	if err := audit.Verify(all); err != nil {
+		t.Errorf("retained chain: %v", err)
+	}
+	b, _, _ := m.List(t.Context(), "b", "", 100)
+	for _, e := range b {
+		var n int
+		fmt.Sscan(e.ID, &n)
+		if n%5 != 0 {
+			t.Errorf("space b lists event %s", e.ID)
+		}
 	}
 }

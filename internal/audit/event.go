@@ -3,11 +3,9 @@ package audit
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-
-	"github.com/gowebpki/jcs"
+	"unicode/utf8"
 )
 
 // Outcomes.
@@ -34,16 +32,65 @@ type Event struct {
 
 // Hash is the lowercase hex SHA-256 of e's RFC 8785 canonical JSON: the Prev of the next event.
 func Hash(e Event) (string, error) {
-	raw, err := json.Marshal(e)
+	canonical, err := Canonical(e)
 	if err != nil {
 		return "", err
 	}
-	canonical, err := jcs.Transform(raw)
-	if err != nil {
-		return "", fmt.Errorf("canonicalize event %s: %w", e.ID, err)
-	}
 	sum := sha256.Sum256(canonical)
 	return hex.EncodeToString(sum[:]), nil
+}
+
+// Canonical is e's RFC 8785 (JCS) form. Every field is a string, so it is the members in
+// code-point order of their names, with JCS string escaping: '"', '\\' and control characters
+// escaped (the short forms \b \f \n \r \t, else \u00xx), everything else literal UTF-8.
+// A string that is not valid UTF-8 has no canonical form.
+func Canonical(e Event) ([]byte, error) {
+	fields := [...]struct{ name, value string }{ // sorted by name
+		{"action", e.Action}, {"actor", e.Actor}, {"detail", e.Detail}, {"id", e.ID},
+		{"integration", e.Integration}, {"outcome", e.Outcome}, {"prev", e.Prev}, {"run", e.Run},
+		{"space", e.Space}, {"stack", e.Stack}, {"time", e.Time},
+	}
+	b := make([]byte, 0, 256)
+	b = append(b, '{')
+	for i, f := range fields {
+		if !utf8.ValidString(f.value) {
+			return nil, fmt.Errorf("event %q: field %s is not valid UTF-8", e.ID, f.name)
+		}
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJCSString(b, f.name)
+		b = append(b, ':')
+		b = appendJCSString(b, f.value)
+	}
+	return append(b, '}'), nil
+}
+
+func appendJCSString(b []byte, s string) []byte {
+	const hexDigits = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c == '\b':
+			b = append(b, '\\', 'b')
+		case c == '\f':
+			b = append(b, '\\', 'f')
+		case c == '\n':
+			b = append(b, '\\', 'n')
+		case c == '\r':
+			b = append(b, '\\', 'r')
+		case c == '\t':
+			b = append(b, '\\', 't')
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
 }
 
 // ErrBroken is returned by Verify when a link of the chain does not hold.

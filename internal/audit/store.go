@@ -26,7 +26,7 @@ var (
 	ErrUnavailable = errors.New("audit store unavailable")
 )
 
-// ParseCursor reads a cursor: the number of events of the space already listed.
+// ParseCursor reads a cursor: a position in the chain (memory) or in a space's index (Redis).
 func ParseCursor(c string) (int64, error) {
 	if c == "" {
 		return 0, nil
@@ -38,16 +38,28 @@ func ParseCursor(c string) (int64, error) {
 	return n, nil
 }
 
+// MemoryRetain is how many events a memory Store keeps: the oldest are dropped past it, so a
+// long-running single replica does not grow without bound. The retained events still form a
+// verifiable chain (their first Prev points at a dropped event). Use Redis to keep everything.
+const MemoryRetain = 100_000
+
 // Memory is a Store for one replica.
 type Memory struct {
 	mu      sync.Mutex
 	events  []Event
+	dropped int // events dropped from the front; positions are absolute
 	bySpace map[string][]int
 	tail    string
+	retain  int
 }
 
-// NewMemory returns an empty memory Store.
-func NewMemory() *Memory { return &Memory{bySpace: map[string][]int{}} }
+// NewMemory returns an empty memory Store keeping the last MemoryRetain events.
+func NewMemory() *Memory { return NewMemoryRetaining(MemoryRetain) }
+
+// NewMemoryRetaining returns an empty memory Store keeping the last n events.
+func NewMemoryRetaining(n int) *Memory {
+	return &Memory{bySpace: map[string][]int{}, retain: max(n, 1)}
+}
 
 // Append implements Store.
 func (m *Memory) Append(_ context.Context, e Event, spaces []string) (Event, error) {
@@ -60,10 +72,31 @@ func (m *Memory) Append(_ context.Context, e Event, spaces []string) (Event, err
 	}
 	m.events = append(m.events, e)
 	for _, s := range spaces {
-		m.bySpace[s] = append(m.bySpace[s], len(m.events)-1)
+		m.bySpace[s] = append(m.bySpace[s], m.dropped+len(m.events)-1)
 	}
 	m.tail = h
+	if len(m.events) > 2*m.retain { // trim in batches, so appends stay amortized O(1)
+		m.trim()
+	}
 	return e, nil
+}
+
+// trim drops all but the last retain events and their index entries. The caller holds mu.
+func (m *Memory) trim() {
+	cut := len(m.events) - m.retain
+	m.events = append([]Event(nil), m.events[cut:]...)
+	m.dropped += cut
+	for space, idx := range m.bySpace {
+		i := 0
+		for i < len(idx) && idx[i] < m.dropped {
+			i++
+		}
+		if i == len(idx) {
+			delete(m.bySpace, space)
+			continue
+		}
+		m.bySpace[space] = append([]int(nil), idx[i:]...)
+	}
 }
 
 // List implements Store.
@@ -74,18 +107,20 @@ func (m *Memory) List(_ context.Context, space, cursor string, limit int) ([]Eve
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	// A cursor is an absolute event position: the first one not yet listed.
 	idx := m.bySpace[space]
-	if from >= int64(len(idx)) {
-		return []Event{}, "", nil
+	start := 0
+	for start < len(idx) && int64(idx[start]) < from {
+		start++
 	}
-	end := min(int(from)+limit, len(idx))
-	out := make([]Event, 0, end-int(from))
-	for _, i := range idx[from:end] {
-		out = append(out, m.events[i])
+	end := min(start+limit, len(idx))
+	out := make([]Event, 0, end-start)
+	for _, i := range idx[start:end] {
+		out = append(out, m.events[i-m.dropped])
 	}
 	next := ""
 	if end < len(idx) {
-		next = strconv.Itoa(end)
+		next = strconv.Itoa(idx[end])
 	}
 	return out, next, nil
 }

@@ -45,7 +45,9 @@ func (c *Client) Audit() audit.Store { return &auditStore{c: c} }
 
 type auditStore struct {
 	c *Client
-	// tail is the last chain hash this replica saw, to get most appends right the first time.
+	// mu serializes this replica's appends, so they never race each other for the tail and
+	// only another replica's append can make a compare-and-swap retry. tail is the last chain
+	// hash this replica saw, so most appends succeed at the first try.
 	mu   sync.Mutex
 	tail string
 }
@@ -56,8 +58,8 @@ func (s *auditStore) Append(ctx context.Context, e audit.Event, spaces []string)
 		keys = append(keys, s.c.key("audit:space:", sp))
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	expected := s.tail
-	s.mu.Unlock()
 	cctx, cancel := s.c.bound(ctx)
 	defer cancel()
 	for try := 0; try < maxAppendTries; try++ {
@@ -75,9 +77,7 @@ func (s *auditStore) Append(ctx context.Context, e audit.Event, spaces []string)
 			return audit.Event{}, s.fail(ctx, err)
 		}
 		if ok, _ := res[0].(int64); ok == 1 {
-			s.mu.Lock()
 			s.tail = h
-			s.mu.Unlock()
 			return e, nil
 		}
 		if len(res) < 2 {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/oklog/ulid/v2"
@@ -34,17 +35,19 @@ func (a *auditRecorder) Record(ctx context.Context, e api.Event) error {
 	if outcome == "" {
 		outcome = audit.Success
 	}
+	// Upstream messages can carry any bytes; an event must be valid UTF-8 to have a hash.
+	valid := func(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
 	_, err := a.store.Append(ctx, audit.Event{
 		ID:          ulid.Make().String(),
 		Time:        a.now().UTC().Format(time.RFC3339Nano),
-		Actor:       e.Actor,
+		Actor:       valid(e.Actor),
 		Action:      e.Action,
 		Space:       e.Run.Space,
 		Stack:       e.Run.Stack,
 		Run:         e.Run.ID,
 		Integration: e.Integration,
 		Outcome:     outcome,
-		Detail:      e.Detail,
+		Detail:      valid(e.Detail),
 	}, a.paths[e.Run.Space])
 	return err
 }
