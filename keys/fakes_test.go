@@ -2,9 +2,7 @@ package keys_test
 
 import (
 	"context"
-	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/brokerhq/broker/keys"
 )
@@ -25,32 +23,6 @@ func (x *alternating) pick() keys.Backend {
 func (x *alternating) Load(ctx context.Context) (keys.Set, error) { return x.pick().Load(ctx) }
 
 func (x *alternating) Save(ctx context.Context, s keys.Set) error { return x.pick().Save(ctx, s) }
-
-// clock is a settable clock shared by goroutines.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock(t time.Time) *clock { return &clock{now: t} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // fakeBackend is a Backend whose calls are scripted.
 type fakeBackend struct {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/brokerhq/broker/internal/testutil/fakeclock"
 	"github.com/brokerhq/broker/keys"
 	"github.com/brokerhq/broker/keys/keystest"
 )
@@ -61,7 +62,7 @@ func TestNewManagerChecksConfig(t *testing.T) {
 }
 
 func TestManagerRefreshLifecycle(t *testing.T) {
-	clk := newClock(t0)
+	clk := fakeclock.New(t0)
 	b := keys.NewMemory()
 	m := newManager(t, keys.Config{Backend: b, Policy: policy, Now: clk.Now})
 	if m.Snapshot() != nil {
@@ -123,7 +124,7 @@ func TestManagersAgreeAtRotation(t *testing.T) {
 	for name, backends := range tests {
 		t.Run(name, func(t *testing.T) {
 			newBackend := backends(t)
-			clk := newClock(t0)
+			clk := fakeclock.New(t0)
 			var ms []*keys.Manager
 			for range 3 {
 				ms = append(ms, newManager(t, keys.Config{Backend: newBackend(), Policy: policy, Now: clk.Now}))
@@ -204,7 +205,7 @@ func TestManagersAgreeAtRotation(t *testing.T) {
 
 // On ErrConflict the manager takes the winner's set and does not generate again.
 func TestManagerConflictTakesWinnersSet(t *testing.T) {
-	clk := newClock(h(696))
+	clk := fakeclock.New(h(696))
 	winner := keys.NewMemory()
 	base := keystest.NewKey(t, keys.ES256, t0)
 	theirs := keystest.NewKey(t, keys.ES256, h(696))
@@ -260,7 +261,7 @@ func TestManagerErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := newManager(t, keys.Config{Backend: tt.b, Policy: policy, Now: newClock(t0).Now, Generate: tt.gen})
+			m := newManager(t, keys.Config{Backend: tt.b, Policy: policy, Now: fakeclock.New(t0).Now, Generate: tt.gen})
 			if _, err := m.Refresh(context.Background()); !errors.Is(err, boom) {
 				t.Errorf("Refresh = %v, want boom", err)
 			}
@@ -272,7 +273,7 @@ func TestManagerErrors(t *testing.T) {
 }
 
 func TestManagerRotate(t *testing.T) {
-	clk := newClock(t0)
+	clk := fakeclock.New(t0)
 	b := keys.NewMemory()
 	m := newManager(t, keys.Config{Backend: b, Policy: policy, Now: clk.Now})
 	refresh(t, m)
@@ -337,7 +338,7 @@ func TestManagerRunSurvivesErrorsAndPanics(t *testing.T) {
 		return mem.Load(ctx)
 	}
 	var logs syncBuffer
-	m := newManager(t, keys.Config{Backend: b, Policy: policy, Now: newClock(t0).Now,
+	m := newManager(t, keys.Config{Backend: b, Policy: policy, Now: fakeclock.New(t0).Now,
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

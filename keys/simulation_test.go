@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/brokerhq/broker/internal/testutil/fakeclock"
 	"github.com/brokerhq/broker/keys"
 )
 
@@ -24,7 +25,7 @@ type observation struct {
 // total, skipping the instants for which down returns true (the broker is not running).
 func simulate(t *testing.T, p keys.Policy, step, total time.Duration, down func(time.Duration) bool) []observation {
 	t.Helper()
-	clk := newClock(t0)
+	clk := fakeclock.New(t0)
 	b := keys.NewMemory()
 	m := newManager(t, keys.Config{Backend: b, Policy: p, Now: clk.Now})
 	var obs []observation

@@ -2,12 +2,12 @@ package ratelimit_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/brokerhq/broker/internal/ratelimit"
 	"github.com/brokerhq/broker/internal/ratelimit/ratelimittest"
+	"github.com/brokerhq/broker/internal/testutil/fakeclock"
 )
 
 func TestMemoryContract(t *testing.T) {
@@ -16,25 +16,13 @@ func TestMemoryContract(t *testing.T) {
 	})
 }
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 func TestMemoryWindowResets(t *testing.T) {
 	ctx := context.Background()
-	c := &clock{t: time.Unix(1000, 0)}
-	l := ratelimit.NewMemory(ratelimit.Policy{AuthFailures: 3, Window: time.Minute, Cooloff: 5 * time.Minute}, c.now)
+	c := fakeclock.New(time.Unix(1000, 0))
+	l := ratelimit.NewMemory(ratelimit.Policy{AuthFailures: 3, Window: time.Minute, Cooloff: 5 * time.Minute}, c.Now)
 	l.Failed(ctx, "a")
 	l.Failed(ctx, "a")
-	c.add(61 * time.Second) // the window ended: the count starts over
+	c.Advance(61 * time.Second) // the window ended: the count starts over
 	l.Failed(ctx, "a")
 	l.Failed(ctx, "a")
 	if wait, _ := l.Blocked(ctx, "a"); wait != 0 {
@@ -44,11 +32,11 @@ func TestMemoryWindowResets(t *testing.T) {
 	if wait, _ := l.Blocked(ctx, "a"); wait != 5*time.Minute {
 		t.Fatalf("wait %v, want the full cooling-off 5m", wait)
 	}
-	c.add(5*time.Minute - time.Second)
+	c.Advance(5*time.Minute - time.Second)
 	if wait, _ := l.Blocked(ctx, "a"); wait != time.Second {
 		t.Fatalf("wait %v, want 1s", wait)
 	}
-	c.add(time.Second)
+	c.Advance(time.Second)
 	if wait, _ := l.Blocked(ctx, "a"); wait != 0 {
 		t.Fatalf("still blocked after the cooling-off: %v", wait)
 	}

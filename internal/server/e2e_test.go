@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+
+	"github.com/brokerhq/broker/internal/testutil/fakeclock"
 )
 
 // tokenClaims is every claim of contract section 5, decoded by the independent verifier.
@@ -243,7 +245,7 @@ func TestFinishRevokesRunToken(t *testing.T) {
 }
 
 func TestTokenLifetimeCappedAtRunExpiry(t *testing.T) {
-	clock := &fakeClock{t: time.Now().Truncate(time.Second)}
+	clock := fakeclock.New(time.Now().Truncate(time.Second))
 	ts := startServer(t, serverOptions{now: clock.Now})
 	ans := ts.createRun(t, "vpc-prod", "TRACKED")
 	clock.Advance(2*time.Hour + 30*time.Minute) // run expires at +3h; tokens.ttl is 1h

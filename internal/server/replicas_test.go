@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/brokerhq/broker/internal/testutil/fakeclock"
 	"github.com/brokerhq/broker/internal/testutil/redistest"
 )
 
@@ -87,7 +88,7 @@ func TestConcurrentRotationOnReplicas(t *testing.T) {
 	for name, backend := range keyBackends(t) {
 		t.Run(name, func(t *testing.T) {
 			kb, dir := backend()
-			clock := &fakeClock{t: time.Now().Truncate(time.Second)}
+			clock := fakeclock.New(time.Now().Truncate(time.Second))
 			rs := startReplicas(t, 3, serverOptions{
 				redisURL: redis.URL(), keyBackend: kb, keyDir: dir, now: clock.Now,
 				rotation: &rotationOptions{"10m", "2m", "3m", "1m"},

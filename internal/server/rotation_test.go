@@ -9,6 +9,8 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/brokerhq/broker/internal/testutil/fakeclock"
 )
 
 // TestRotationNeverStrandsAToken runs a replica on an injected clock through four rotation
@@ -26,7 +28,7 @@ func TestRotationNeverStrandsAToken(t *testing.T) {
 		step       = 10 * time.Second
 		total      = 4*period + retain
 	)
-	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := fakeclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	start := clock.Now()
 	ts := startServer(t, serverOptions{now: clock.Now, rotation: &rotationOptions{"10m", "2m", "3m", "1m"}})
 	ctx := context.Background()

@@ -9,9 +9,9 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/brokerhq/broker/internal/emulator/calllog"
 	"github.com/brokerhq/broker/internal/emulator/oidctrust"
 )
 
@@ -107,16 +107,8 @@ type Emulator struct {
 	now      func() time.Time
 	keys     map[string]string
 
-	mu    sync.Mutex
-	calls []Call
-	fault fault
-}
-
-// fault is an injected failure for the next n requests.
-type fault struct {
-	n      int
-	status int
-	code   string
+	calls  calllog.Log[Call]
+	faults calllog.Faults
 }
 
 // role is a Role with its ARN taken apart.
@@ -184,13 +176,10 @@ func (r *role) assumedRoleARN(session string) string {
 
 // Calls returns a copy of every request answered so far, oldest first.
 func (e *Emulator) Calls() []Call {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	out := make([]Call, len(e.calls))
-	for i, c := range e.calls {
-		c.SessionTags = maps.Clone(c.SessionTags)
-		c.TransitiveTagKeys = slices.Clone(c.TransitiveTagKeys)
-		out[i] = c
+	out := e.calls.Calls()
+	for i := range out {
+		out[i].SessionTags = maps.Clone(out[i].SessionTags)
+		out[i].TransitiveTagKeys = slices.Clone(out[i].TransitiveTagKeys)
 	}
 	return out
 }
@@ -199,20 +188,7 @@ func (e *Emulator) Calls() []Call {
 // validation (for example 503 ServiceUnavailable, or 400 Throttling). It replaces any failure
 // still pending; n <= 0 clears it.
 func (e *Emulator) FailNext(n int, status int, code string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.fault = fault{n: max(n, 0), status: status, code: code}
-}
-
-// takeFault consumes one injected failure, if any is pending.
-func (e *Emulator) takeFault() (*apiError, bool) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.fault.n == 0 {
-		return nil, false
-	}
-	e.fault.n--
-	return &apiError{status: e.fault.status, code: e.fault.code, message: faultMessage(e.fault.code)}, true
+	e.faults.Arm(n, status, code)
 }
 
 func faultMessage(code string) string {
@@ -227,12 +203,6 @@ func faultMessage(code string) string {
 	return "Injected failure"
 }
 
-func (e *Emulator) record(c Call) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.calls = append(e.calls, c)
-}
-
 // ServeHTTP implements http.Handler.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	requestID := newRequestID()
@@ -242,7 +212,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	fail := func(err *apiError) {
 		call.Outcome = err.code
-		e.record(call)
+		e.calls.Record(call)
 		writeError(w, requestID, err)
 	}
 
@@ -252,8 +222,8 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	call.Action = params.Get("Action")
-	if f, ok := e.takeFault(); ok {
-		fail(f)
+	if f, ok := e.faults.Take(); ok {
+		fail(&apiError{status: f.Status, code: f.Code, message: faultMessage(f.Code)})
 		return
 	}
 	if r.URL.Path != "/" && r.URL.Path != "" {
@@ -285,7 +255,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(err)
 		return
 	}
-	e.record(call)
+	e.calls.Record(call)
 	answer(http.StatusOK, result)
 }
 

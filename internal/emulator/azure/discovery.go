@@ -11,7 +11,7 @@ import (
 // known instance.
 func (e *Emulator) instanceDiscovery(w http.ResponseWriter, r *http.Request) {
 	c := Call{Path: r.URL.Path}
-	defer func() { e.record(c) }()
+	defer func() { e.calls.Record(c) }()
 	base := e.base(r)
 	self, _ := url.Parse(base)
 	ae := r.URL.Query().Get("authorization_endpoint")
@@ -41,7 +41,7 @@ func (e *Emulator) instanceDiscovery(w http.ResponseWriter, r *http.Request) {
 // tenantMetadata answers the tenant's OpenID configuration document.
 func (e *Emulator) tenantMetadata(w http.ResponseWriter, r *http.Request) {
 	c := Call{Path: r.URL.Path, Tenant: r.PathValue("tenant")}
-	defer func() { e.record(c) }()
+	defer func() { e.calls.Record(c) }()
 	tenant, ok := e.tenant(c.Tenant)
 	if !ok {
 		e.writeRefusal(w, r, &c, unknownTenant("invalid_tenant", c.Tenant))
@@ -73,7 +73,7 @@ func (e *Emulator) tenantMetadata(w http.ResponseWriter, r *http.Request) {
 // keys answers the tenant's JWKS: empty, since the emulator's access tokens are not signed.
 func (e *Emulator) keys(w http.ResponseWriter, r *http.Request) {
 	c := Call{Path: r.URL.Path, Tenant: r.PathValue("tenant")}
-	defer func() { e.record(c) }()
+	defer func() { e.calls.Record(c) }()
 	if _, ok := e.tenant(c.Tenant); !ok {
 		e.writeRefusal(w, r, &c, unknownTenant("invalid_tenant", c.Tenant))
 		return

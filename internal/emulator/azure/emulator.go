@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/brokerhq/broker/internal/emulator/calllog"
 	"github.com/brokerhq/broker/internal/emulator/oidctrust"
 )
 
@@ -77,12 +78,11 @@ type Emulator struct {
 	verifier *oidctrust.Verifier
 	now      func() time.Time
 	mux      *http.ServeMux
+	calls    calllog.Log[Call]
+	faults   calllog.Faults
 
-	mu         sync.Mutex
-	host       string
-	calls      []Call
-	failN      int
-	failStatus int
+	mu   sync.Mutex
+	host string
 }
 
 // New returns an emulator for cfg.
@@ -124,33 +124,13 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // Calls returns the requests answered so far, oldest first.
 func (e *Emulator) Calls() []Call {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return slices.Clone(e.calls)
+	return e.calls.Calls()
 }
 
 // FailNext makes the next n token requests answer status (503, 429, ...) in Entra's error
 // shape before any validation.
 func (e *Emulator) FailNext(n, status int) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.failN, e.failStatus = n, status
-}
-
-func (e *Emulator) takeFailure() (int, bool) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.failN <= 0 {
-		return 0, false
-	}
-	e.failN--
-	return e.failStatus, true
-}
-
-func (e *Emulator) record(c Call) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.calls = append(e.calls, c)
+	e.faults.Arm(n, status, "")
 }
 
 // base is the https base URL documents name.

@@ -21,9 +21,9 @@ var oidcScopes = map[string]bool{"openid": true, "profile": true, "offline_acces
 // token answers POST /<tenant>/oauth2/v2.0/token.
 func (e *Emulator) token(w http.ResponseWriter, r *http.Request) {
 	c := Call{Path: r.URL.Path, Tenant: r.PathValue("tenant")}
-	defer func() { e.record(c) }()
-	if status, ok := e.takeFailure(); ok {
-		e.writeRefusal(w, r, &c, transient(status))
+	defer func() { e.calls.Record(c) }()
+	if f, ok := e.faults.Take(); ok {
+		e.writeRefusal(w, r, &c, transient(f.Status))
 		return
 	}
 	if r.Method != http.MethodPost {

@@ -18,9 +18,9 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/brokerhq/broker/internal/emulator/calllog"
 	"github.com/brokerhq/broker/internal/emulator/oidctrust"
 )
 
@@ -62,11 +62,8 @@ type Emulator struct {
 	verifier  *oidctrust.Verifier
 	now       func() time.Time
 	sealer    sealer
-
-	mu       sync.Mutex
-	calls    []Call
-	failLeft int
-	failCode int
+	calls     calllog.Log[Call]
+	faults    calllog.Faults
 }
 
 // New returns an Emulator for cfg. It panics if cfg.Validate fails: an emulator's
@@ -112,9 +109,9 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeRPCError(w, http.StatusMethodNotAllowed, "Method "+r.Method+" is not allowed on "+path+".")
 		return
 	}
-	if code, ok := e.takeFault(); ok {
-		e.record(Call{Endpoint: endpoint, Status: code, Outcome: rpcStatus(code)})
-		writeRPCError(w, code, rpcMessage(code))
+	if f, ok := e.faults.Take(); ok {
+		e.calls.Record(Call{Endpoint: endpoint, Status: f.Status, Outcome: rpcStatus(f.Status)})
+		writeRPCError(w, f.Status, rpcMessage(f.Status))
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
@@ -130,12 +127,9 @@ const maxBody = 64 << 10
 
 // Calls returns every call answered so far, oldest first.
 func (e *Emulator) Calls() []Call {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	out := make([]Call, len(e.calls))
-	for i, c := range e.calls {
-		c.Scopes = slices.Clone(c.Scopes)
-		out[i] = c
+	out := e.calls.Calls()
+	for i := range out {
+		out[i].Scopes = slices.Clone(out[i].Scopes)
 	}
 	return out
 }
@@ -143,9 +137,7 @@ func (e *Emulator) Calls() []Call {
 // FailNext makes the next n requests, on either endpoint, fail with status before any
 // validation, with Google's JSON error body for it (503 UNAVAILABLE, 429 RESOURCE_EXHAUSTED...).
 func (e *Emulator) FailNext(n, status int) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.failLeft, e.failCode = n, status
+	e.faults.Arm(n, status, "")
 }
 
 // AccessTokenInfo tells whether token is a live access token this Emulator minted, and for whom.
@@ -155,20 +147,4 @@ func (e *Emulator) AccessTokenInfo(token string) (TokenInfo, bool) {
 		return TokenInfo{}, false
 	}
 	return info, e.now().Before(info.ExpiresAt)
-}
-
-func (e *Emulator) takeFault() (int, bool) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.failLeft <= 0 {
-		return 0, false
-	}
-	e.failLeft--
-	return e.failCode, true
-}
-
-func (e *Emulator) record(c Call) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.calls = append(e.calls, c)
 }

@@ -25,7 +25,7 @@ func (e *Emulator) serveIAM(w http.ResponseWriter, r *http.Request) {
 	call := Call{Endpoint: EndpointIAM}
 	fail := func(status int, message string, details ...any) {
 		call.Status, call.Outcome = status, rpcStatus(status)
-		e.record(call)
+		e.calls.Record(call)
 		writeRPCError(w, status, message, details...)
 	}
 
@@ -106,7 +106,7 @@ func (e *Emulator) serveIAM(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	call.Status, call.Outcome = http.StatusOK, OutcomeOK
-	e.record(call)
+	e.calls.Record(call)
 	writeJSON(w, http.StatusOK, map[string]string{"accessToken": token, "expireTime": expires.Format(time.RFC3339)})
 }
 

@@ -74,7 +74,7 @@ func (e *Emulator) serveSTS(w http.ResponseWriter, r *http.Request) {
 	call := Call{Endpoint: EndpointSTS}
 	fail := func(status int, code, description string) {
 		call.Status, call.Outcome = status, code
-		e.record(call)
+		e.calls.Record(call)
 		writeOAuthError(w, status, code, description)
 	}
 	req, err := parseSTSRequest(r)
@@ -144,7 +144,7 @@ func (e *Emulator) serveSTS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	call.Status, call.Outcome = http.StatusOK, OutcomeOK
-	e.record(call)
+	e.calls.Record(call)
 	writeJSON(w, http.StatusOK, map[string]any{
 		"access_token":      token,
 		"issued_token_type": tokenTypeAccess,

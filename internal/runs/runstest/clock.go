@@ -10,36 +10,13 @@
 package runstest
 
 import (
-	"sync"
 	"time"
+
+	"github.com/brokerhq/broker/internal/testutil/fakeclock"
 )
 
-// FakeClock is a settable clock, safe for concurrent use.
-type FakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+// FakeClock is a settable clock, safe for concurrent use (a fakeclock.Clock).
+type FakeClock = fakeclock.Clock
 
 // NewFakeClock returns a clock that reads start until moved.
-func NewFakeClock(start time.Time) *FakeClock { return &FakeClock{now: start} }
-
-// Now returns the clock's current time. Its method value suits runs.NewMemory.
-func (c *FakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock forward by d.
-func (c *FakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// Set moves the clock to t.
-func (c *FakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
+func NewFakeClock(start time.Time) *FakeClock { return fakeclock.New(start) }

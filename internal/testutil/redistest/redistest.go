@@ -11,11 +11,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/brokerhq/broker/internal/testutil/proc"
 )
 
 // RequireEnv is the environment variable that, set to 1, turns a missing redis-server from a
@@ -50,8 +51,7 @@ type Server struct {
 	port int
 
 	mu      sync.Mutex
-	proc    *exec.Cmd
-	exited  chan struct{} // closed when proc has exited
+	proc    *proc.Process // nil while stopped
 	clients []*redis.Client
 }
 
@@ -71,7 +71,7 @@ func Start(t testing.TB) *Server {
 	s := &Server{t: t, bin: bin, dir: t.TempDir()}
 	t.Cleanup(s.cleanup)
 	for attempt := 1; ; attempt++ {
-		port, err := freePort()
+		port, err := proc.FreePort()
 		if err != nil {
 			t.Fatalf("redistest: pick a free port: %v", err)
 		}
@@ -83,7 +83,7 @@ func Start(t testing.TB) *Server {
 		if !errors.Is(err, errExited) || attempt == startAttempts {
 			t.Fatalf("redistest: start redis-server: %v\n%s", err, s.logTail())
 		}
-		// The port was most likely taken between freePort and the server's bind: try another.
+		// The port was most likely taken between FreePort and the server's bind: try another.
 	}
 }
 
@@ -103,39 +103,31 @@ func (s *Server) PID() int {
 	if s.proc == nil {
 		return 0
 	}
-	return s.proc.Process.Pid
+	return s.proc.Pid()
 }
 
 // Stop shuts the server down gracefully: SIGTERM, then SIGKILL if it has not exited within
 // 10 s. Stopping a stopped server does nothing.
 func (s *Server) Stop() {
 	s.t.Helper()
-	proc, exited := s.current()
-	if proc == nil {
+	p := s.current()
+	if p == nil {
 		return
 	}
-	_ = proc.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-exited:
-	case <-time.After(stopTimeout):
-		s.t.Logf("redistest: redis-server pid %d ignored SIGTERM for %s; killing it", proc.Process.Pid, stopTimeout)
-		killGroup(proc)
-		<-exited
-	}
-	s.forget(proc)
+	p.Stop(s.t, stopTimeout, "redistest: redis-server")
+	s.forget(p)
 }
 
 // Kill ends the server abruptly with SIGKILL and waits for it to exit. Every acknowledged
 // write survives in the append-only file, which is fsynced on each write.
 func (s *Server) Kill() {
 	s.t.Helper()
-	proc, exited := s.current()
-	if proc == nil {
+	p := s.current()
+	if p == nil {
 		return
 	}
-	killGroup(proc)
-	<-exited
-	s.forget(proc)
+	p.Kill() // redis-server forks for background rewrites: the whole group goes
+	s.forget(p)
 }
 
 // Restart starts the server again on the same port and data directory (stopping it first if it
@@ -171,7 +163,7 @@ func (s *Server) Client() *redis.Client {
 // launch starts the process and waits until it answers PING, or fails with errExited when it
 // exits first.
 func (s *Server) launch() error {
-	proc := exec.Command(s.bin,
+	cmd := exec.Command(s.bin,
 		"--port", strconv.Itoa(s.port),
 		"--bind", "127.0.0.1",
 		"--dir", s.dir,
@@ -182,54 +174,39 @@ func (s *Server) launch() error {
 		"--protected-mode", "yes",
 		"--logfile", filepath.Join(s.dir, "redis.log"),
 	)
-	proc.Dir = s.dir
-	proc.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := proc.Start(); err != nil {
+	cmd.Dir = s.dir
+	p, err := proc.Start(cmd)
+	if err != nil {
 		return fmt.Errorf("run %s: %w", s.bin, err)
 	}
-	exited := make(chan struct{})
-	go func() {
-		_ = proc.Wait()
-		close(exited)
-	}()
 	s.mu.Lock()
-	s.proc, s.exited = proc, exited
+	s.proc = p
 	s.mu.Unlock()
 
-	deadline := time.Now().Add(readyTimeout)
-	for {
-		select {
-		case <-exited:
-			s.forget(proc)
-			return fmt.Errorf("%w (port %d)", errExited, s.port)
-		default:
-		}
-		if ping(s.Addr()) {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			killGroup(proc)
-			<-exited
-			s.forget(proc)
-			return fmt.Errorf("redis-server on %s did not answer PING within %s", s.Addr(), readyTimeout)
-		}
-		time.Sleep(pollInterval)
+	err = p.WaitReady(func() bool { return ping(s.Addr()) }, readyTimeout, pollInterval)
+	if err == nil {
+		return nil
 	}
+	s.forget(p)
+	if errors.Is(err, proc.ErrExited) {
+		return fmt.Errorf("%w (port %d)", errExited, s.port)
+	}
+	return fmt.Errorf("redis-server on %s did not answer PING within %s", s.Addr(), readyTimeout)
 }
 
-// current returns the running process and its exit channel, or nil.
-func (s *Server) current() (*exec.Cmd, chan struct{}) {
+// current returns the running process, or nil.
+func (s *Server) current() *proc.Process {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.proc, s.exited
+	return s.proc
 }
 
-// forget clears proc as the running process, if it still is.
-func (s *Server) forget(proc *exec.Cmd) {
+// forget clears p as the running process, if it still is.
+func (s *Server) forget(p *proc.Process) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.proc == proc {
-		s.proc, s.exited = nil, nil
+	if s.proc == p {
+		s.proc = nil
 	}
 }
 
@@ -247,35 +224,7 @@ func (s *Server) cleanup() {
 
 // logTail returns the end of the server log, for failure messages.
 func (s *Server) logTail() string {
-	data, err := os.ReadFile(filepath.Join(s.dir, "redis.log"))
-	if err != nil {
-		return fmt.Sprintf("(no redis.log: %v)", err)
-	}
-	if len(data) > logTail {
-		data = data[len(data)-logTail:]
-	}
-	return "redis.log tail:\n" + string(data)
-}
-
-// killGroup sends SIGKILL to the process group proc leads (redis-server forks for background
-// rewrites), falling back to the process alone.
-func killGroup(proc *exec.Cmd) {
-	if err := syscall.Kill(-proc.Process.Pid, syscall.SIGKILL); err != nil {
-		_ = proc.Process.Kill()
-	}
-}
-
-// freePort returns a loopback TCP port that was free a moment ago.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	if err := l.Close(); err != nil {
-		return 0, err
-	}
-	return port, nil
+	return proc.Tail(filepath.Join(s.dir, "redis.log"), logTail, "redis.log")
 }
 
 // ping reports whether a Redis server at addr answers PING with PONG.

@@ -21,11 +21,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	vaultapi "github.com/hashicorp/vault/api"
+
+	"github.com/brokerhq/broker/internal/testutil/proc"
 )
 
 // Environment variables read by Start.
@@ -61,9 +62,8 @@ type Server struct {
 	addr      string
 	rootToken string
 
-	proc   *exec.Cmd
-	exited chan struct{}
-	log    string
+	proc *proc.Process // nil while stopped
+	log  string
 }
 
 // Start runs a Vault dev server on a free loopback port with a random root token, waits until
@@ -147,44 +147,29 @@ func (s *Server) launch(port int) error {
 	if err := os.MkdirAll(home, 0o700); err != nil {
 		return fmt.Errorf("create home: %w", err)
 	}
-	proc := exec.Command(s.bin, "server", "-dev",
+	cmd := exec.Command(s.bin, "server", "-dev",
 		"-dev-root-token-id="+s.rootToken,
 		"-dev-listen-address=127.0.0.1:"+strconv.Itoa(port),
 		"-dev-no-store-token",
 	)
-	proc.Dir = s.dir
-	proc.Env = childEnv(home)
-	proc.Stdout, proc.Stderr = out, out
-	proc.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := proc.Start(); err != nil {
+	cmd.Dir = s.dir
+	cmd.Env = childEnv(home)
+	cmd.Stdout, cmd.Stderr = out, out
+	p, err := proc.Start(cmd)
+	if err != nil {
 		return fmt.Errorf("run %s: %w", s.bin, err)
 	}
-	exited := make(chan struct{})
-	go func() {
-		_ = proc.Wait()
-		close(exited)
-	}()
-	s.proc, s.exited = proc, exited
+	s.proc = p
 
-	deadline := time.Now().Add(readyTimeout)
-	for {
-		select {
-		case <-exited:
-			s.proc, s.exited = nil, nil
-			return fmt.Errorf("%w (port %d)", errExited, port)
-		default:
-		}
-		if s.ready() {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			killGroup(proc)
-			<-exited
-			s.proc, s.exited = nil, nil
-			return fmt.Errorf("vault on %s not initialized and unsealed within %s", s.addr, readyTimeout)
-		}
-		time.Sleep(pollInterval)
+	err = p.WaitReady(s.ready, readyTimeout, pollInterval)
+	if err == nil {
+		return nil
 	}
+	s.proc = nil
+	if errors.Is(err, proc.ErrExited) {
+		return fmt.Errorf("%w (port %d)", errExited, port)
+	}
+	return fmt.Errorf("vault on %s not initialized and unsealed within %s", s.addr, readyTimeout)
 }
 
 // ready reports whether sys/health answers initialized and unsealed.
@@ -216,16 +201,9 @@ func (s *Server) stop(t testing.TB) {
 	if s.proc == nil {
 		return
 	}
-	proc, exited := s.proc, s.exited
-	s.proc, s.exited = nil, nil
-	_ = proc.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-exited:
-	case <-time.After(stopTimeout):
-		t.Logf("vaulttest: vault pid %d ignored SIGTERM for %s; killing it", proc.Process.Pid, stopTimeout)
-		killGroup(proc)
-		<-exited
-	}
+	p := s.proc
+	s.proc = nil
+	p.Stop(t, stopTimeout, "vaulttest: vault")
 }
 
 // logTail returns the end of the server's output, for failure messages.
@@ -233,14 +211,7 @@ func (s *Server) logTail() string {
 	if s.log == "" {
 		return "(no vault output)"
 	}
-	data, err := os.ReadFile(s.log)
-	if err != nil {
-		return fmt.Sprintf("(no vault output: %v)", err)
-	}
-	if len(data) > logTail {
-		data = data[len(data)-logTail:]
-	}
-	return "vault output tail:\n" + string(data)
+	return proc.Tail(s.log, logTail, "vault output")
 }
 
 // childEnv is the test's environment without any VAULT_* variable, with HOME at home.
@@ -253,13 +224,6 @@ func childEnv(home string) []string {
 		env = append(env, kv)
 	}
 	return append(env, "HOME="+home)
-}
-
-// killGroup sends SIGKILL to the process group proc leads, falling back to the process alone.
-func killGroup(proc *exec.Cmd) {
-	if err := syscall.Kill(-proc.Process.Pid, syscall.SIGKILL); err != nil {
-		_ = proc.Process.Kill()
-	}
 }
 
 // freePortPair returns a loopback port P such that P and P+1 were both free a moment ago: a

@@ -45,7 +45,7 @@ func TestStart(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(s.dir, "home", ".vault-token")); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("dev server stored its token in HOME (stat: %v)", err)
 		}
-		pid = s.proc.Process.Pid
+		pid = s.proc.Pid()
 	})
 	if pid == 0 {
 		return
