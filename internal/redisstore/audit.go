@@ -13,15 +13,25 @@ import (
 	"github.com/brokerhq/broker/internal/audit"
 )
 
-// appendEventScript appends one event if the chain's tail is still the expected one.
-// KEYS: tail hash, event list, then one index list per space. ARGV: expected tail, event JSON,
-// the event's own hash. Returns {1} when appended, {0, current tail} otherwise.
-var appendEventScript = redis.NewScript(`
+// appendBatchScript appends a batch of chained events if the chain's tail is still the expected
+// one. KEYS: tail hash, event list, then the space index lists the batch uses. ARGV: expected
+// tail, event count, then per event: its JSON, its hash, how many spaces, and the KEYS position
+// of each. Returns {1} when appended, {0, current tail} otherwise.
+var appendBatchScript = redis.NewScript(`
 local tail = redis.call('GET', KEYS[1]) or ''
 if tail ~= ARGV[1] then return {0, tail} end
-local n = redis.call('RPUSH', KEYS[2], ARGV[2])
-for i = 3, #KEYS do redis.call('RPUSH', KEYS[i], n - 1) end
-redis.call('SET', KEYS[1], ARGV[3])
+local a, last = 3, tail
+for _ = 1, tonumber(ARGV[2]) do
+  local pos = redis.call('RPUSH', KEYS[2], ARGV[a]) - 1
+  last = ARGV[a + 1]
+  local spaces = tonumber(ARGV[a + 2])
+  a = a + 3
+  for _ = 1, spaces do
+    redis.call('RPUSH', KEYS[tonumber(ARGV[a])], pos)
+    a = a + 1
+  end
+end
+redis.call('SET', KEYS[1], last)
 return {1}
 `)
 
@@ -34,58 +44,145 @@ for _, i in ipairs(idx) do table.insert(out, redis.call('LINDEX', KEYS[2], i)) e
 return out
 `)
 
-// maxAppendTries bounds compare-and-swap retries of one append under contention.
+// maxAppendTries bounds compare-and-swap retries of one batch when other replicas append too.
 const maxAppendTries = 100
+
+// maxBatch bounds how many events one script call appends.
+const maxBatch = 256
 
 // Audit returns the audit chain kept in this Redis: <prefix>audit:events (every event, in chain
 // order), <prefix>audit:tail (the last event's hash) and <prefix>audit:space:<id> (positions of
 // the events of a space's subtree). Nothing expires: the trail is kept until an operator
 // archives it.
+//
+// Appends are group-committed: while one batch is on its way to Redis, the events appended
+// meanwhile queue up and go as the next batch, chained in order, in one script call. So a
+// replica appends at far more than one event per round trip, and only another replica's
+// append can make a batch's compare-and-swap on the tail retry.
 func (c *Client) Audit() audit.Store { return &auditStore{c: c} }
 
 type auditStore struct {
 	c *Client
-	// mu serializes this replica's appends, so they never race each other for the tail and
-	// only another replica's append can make a compare-and-swap retry. tail is the last chain
-	// hash this replica saw, so most appends succeed at the first try.
-	mu   sync.Mutex
+
+	mu       sync.Mutex
+	queue    []*pendingEvent
+	flushing bool
+	// tail is the last chain hash this replica saw; only the flushing goroutine uses it.
 	tail string
 }
 
+type pendingEvent struct {
+	event  audit.Event
+	spaces []string
+	done   chan appended
+}
+
+type appended struct {
+	event audit.Event
+	err   error
+}
+
 func (s *auditStore) Append(ctx context.Context, e audit.Event, spaces []string) (audit.Event, error) {
-	keys := []string{s.c.key("audit:", "tail"), s.c.key("audit:", "events")}
-	for _, sp := range spaces {
-		keys = append(keys, s.c.key("audit:space:", sp))
-	}
+	p := &pendingEvent{event: e, spaces: spaces, done: make(chan appended, 1)}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	expected := s.tail
-	cctx, cancel := s.c.bound(ctx)
+	s.queue = append(s.queue, p)
+	if !s.flushing {
+		s.flushing = true
+		go s.flush()
+	}
+	s.mu.Unlock()
+	select {
+	case r := <-p.done:
+		return r.event, r.err
+	case <-ctx.Done():
+		// The event may still be appended: an event of something not handed out is harmless,
+		// a handed-out thing without its event is what must never happen.
+		return audit.Event{}, ctx.Err()
+	}
+}
+
+// flush appends queued events batch by batch until the queue is empty.
+func (s *auditStore) flush() {
+	for {
+		s.mu.Lock()
+		batch := s.queue
+		if len(batch) > maxBatch {
+			batch = batch[:maxBatch:maxBatch]
+		}
+		s.queue = s.queue[len(batch):]
+		if len(batch) == 0 {
+			s.flushing = false
+			s.queue = nil
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
+		s.appendBatch(batch)
+	}
+}
+
+// appendBatch chains batch onto the tail in one script call, retrying with the current tail
+// when another replica appended first, and answers every waiting Append.
+func (s *auditStore) appendBatch(batch []*pendingEvent) {
+	ctx, cancel := s.c.bound(context.Background())
 	defer cancel()
+	keys := []string{s.c.key("audit:", "tail"), s.c.key("audit:", "events")}
+	keyPos := map[string]int{}
+	for _, p := range batch {
+		for _, sp := range p.spaces {
+			if _, ok := keyPos[sp]; !ok {
+				keys = append(keys, s.c.key("audit:space:", sp))
+				keyPos[sp] = len(keys) // Lua indexes KEYS from 1
+			}
+		}
+	}
+	answer := func(err error) {
+		for _, p := range batch {
+			if err != nil {
+				p.done <- appended{err: err}
+			} else {
+				p.done <- appended{event: p.event}
+			}
+		}
+	}
 	for try := 0; try < maxAppendTries; try++ {
-		e.Prev = expected
-		h, err := audit.Hash(e)
-		if err != nil {
-			return audit.Event{}, err
+		args := []any{s.tail, len(batch)}
+		prev := s.tail
+		for _, p := range batch {
+			p.event.Prev = prev
+			h, err := audit.Hash(p.event)
+			if err != nil {
+				answer(err)
+				return
+			}
+			raw, err := json.Marshal(p.event)
+			if err != nil {
+				answer(err)
+				return
+			}
+			args = append(args, raw, h, len(p.spaces))
+			for _, sp := range p.spaces {
+				args = append(args, keyPos[sp])
+			}
+			prev = h
 		}
-		raw, err := json.Marshal(e)
+		res, err := appendBatchScript.Run(ctx, s.c.rdb, keys, args...).Slice()
 		if err != nil {
-			return audit.Event{}, err
-		}
-		res, err := appendEventScript.Run(cctx, s.c.rdb, keys, expected, raw, h).Slice()
-		if err != nil {
-			return audit.Event{}, s.fail(ctx, err)
+			answer(s.fail(context.Background(), err))
+			return
 		}
 		if ok, _ := res[0].(int64); ok == 1 {
-			s.tail = h
-			return e, nil
+			s.tail = prev
+			answer(nil)
+			return
 		}
 		if len(res) < 2 {
-			return audit.Event{}, errors.New("redisstore: audit append: unexpected script reply")
+			answer(errors.New("redisstore: audit append: unexpected script reply"))
+			return
 		}
-		expected, _ = res[1].(string) // another writer appended first: chain onto its event
+		s.tail, _ = res[1].(string) // another replica appended first: chain onto its event
 	}
-	return audit.Event{}, fmt.Errorf("%w: audit append: %d concurrent retries", audit.ErrUnavailable, maxAppendTries)
+	answer(fmt.Errorf("%w: audit append: %d concurrent retries", audit.ErrUnavailable, maxAppendTries))
 }
 
 func (s *auditStore) List(ctx context.Context, space, cursor string, limit int) ([]audit.Event, string, error) {
