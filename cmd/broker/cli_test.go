@@ -294,6 +294,13 @@ func TestEmbeddedDefaultWorkerFlow(t *testing.T) {
 	if failed.code != 1 || !strings.Contains(failed.stdout, `"success":false`) || !strings.Contains(failed.stdout, `"code":"unauthenticated"`) {
 		t.Errorf("gcp-executable failure shape: %+v", failed)
 	}
+	verify := broker(t, []string{"BROKER_URL=" + d.url, "BROKER_API_KEY=" + admin}, "audit", "verify")
+	if verify.code != 0 || !strings.Contains(verify.stdout, "audit chain intact: ") {
+		t.Errorf("audit verify: %+v", verify)
+	}
+	if r := broker(t, []string{"BROKER_URL=" + d.url, "BROKER_API_KEY=wrong"}, "audit", "verify"); r.code != 1 || !strings.Contains(r.stderr, "401") {
+		t.Errorf("audit verify with a wrong key: %+v", r)
+	}
 	if strings.Contains(d.stderr.String(), created.RunToken) || strings.Contains(d.stderr.String(), strings.TrimSpace(raw.stdout)) {
 		t.Error("server logs hold a run token or a JWT")
 	}

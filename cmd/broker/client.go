@@ -70,18 +70,23 @@ func (c *workerClient) post(ctx context.Context, path string, body, out any) err
 		return fmt.Errorf("reading broker's answer: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		var env struct {
-			Error struct{ Code, Message string } `json:"error"`
-		}
-		if json.Unmarshal(raw, &env) != nil || env.Error.Code == "" {
-			return &apiError{Status: resp.StatusCode, Code: "unknown", Message: "broker answered " + resp.Status}
-		}
-		return &apiError{Status: resp.StatusCode, Code: env.Error.Code, Message: env.Error.Message}
+		return answerError(resp, raw)
 	}
 	if err := json.Unmarshal(raw, out); err != nil {
 		return fmt.Errorf("broker's answer is not the expected JSON: %w", err)
 	}
 	return nil
+}
+
+// answerError reads the error envelope of a failed answer.
+func answerError(resp *http.Response, raw []byte) error {
+	var env struct {
+		Error struct{ Code, Message string } `json:"error"`
+	}
+	if json.Unmarshal(raw, &env) != nil || env.Error.Code == "" {
+		return &apiError{Status: resp.StatusCode, Code: "unknown", Message: "broker answered " + resp.Status}
+	}
+	return &apiError{Status: resp.StatusCode, Code: env.Error.Code, Message: env.Error.Message}
 }
 
 // unwrapURLError drops net/url's "Post <url>:" prefix, which repeats what the caller says.
