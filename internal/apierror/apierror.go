@@ -45,6 +45,7 @@ type Error struct {
 	RetryAfter int
 }
 
+// Error implements error: the code and the message.
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
 
 // Status is the HTTP status of the error's code.

@@ -18,6 +18,7 @@ type UpstreamError struct {
 	Message string
 }
 
+// Error implements error: who answered what, with the upstream's scrubbed message.
 func (e *UpstreamError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.Provider)
