@@ -34,6 +34,24 @@ type Config struct {
 	Logger *slog.Logger
 	// Generate creates new keys; keys.Generate when nil (tests may inject a fake).
 	Generate GenerateFunc
+	// OnChange, when set, is told of every key-set change this Manager saved; of several
+	// replicas deciding the same rotation, only the one whose save won is told. It runs before
+	// the change is published and must not block for long.
+	OnChange func(ctx context.Context, c Change)
+}
+
+// Change is one saved change of the key set.
+type Change struct {
+	// Generation is the new set's generation.
+	Generation int64
+	// NewKID and NewAlg name the generated key, which signs from Activates; empty when none.
+	NewKID, NewAlg string
+	Activates      time.Time
+	// RetiredKID is the key that stops signing at Retires; empty when none.
+	RetiredKID string
+	Retires    time.Time
+	// Dropped are the expired keys removed from the set.
+	Dropped []string
 }
 
 // Snapshot is the key material in force at the last Refresh: the key to sign with and the keys to
@@ -60,6 +78,7 @@ type Manager struct {
 	now      func() time.Time
 	log      *slog.Logger
 	generate GenerateFunc
+	onChange func(ctx context.Context, c Change)
 
 	sem      chan struct{} // serializes Refresh and Rotate
 	snapshot atomic.Pointer[Snapshot]
@@ -80,6 +99,7 @@ func NewManager(cfg Config) (*Manager, error) {
 		now:      cfg.Now,
 		log:      cfg.Logger,
 		generate: cfg.Generate,
+		onChange: cfg.OnChange,
 		sem:      make(chan struct{}, 1),
 	}
 	if m.now == nil {
@@ -205,6 +225,13 @@ func (m *Manager) save(ctx context.Context, set Set, d Decision, now time.Time) 
 		attrs = append(attrs, "dropped_kids", d.Drop)
 	}
 	m.log.InfoContext(ctx, "keys: key set updated", attrs...)
+	if m.onChange != nil {
+		c := Change{Generation: next.Generation, RetiredKID: d.Retire, Retires: d.Retires, Dropped: d.Drop}
+		if d.Generate {
+			c.NewKID, c.NewAlg, c.Activates = newKey.KID, newKey.Alg, d.Activates
+		}
+		m.onChange(ctx, c)
+	}
 	return next, nil
 }
 

@@ -125,9 +125,23 @@ func TestManagersAgreeAtRotation(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			newBackend := backends(t)
 			clk := fakeclock.New(t0)
+			var changesMu sync.Mutex
+			var changes []keys.Change // told to any replica: only the winner of each save is told
+			onChange := func(_ context.Context, c keys.Change) {
+				changesMu.Lock()
+				defer changesMu.Unlock()
+				changes = append(changes, c)
+			}
+			takeChanges := func() []keys.Change {
+				changesMu.Lock()
+				defer changesMu.Unlock()
+				out := changes
+				changes = nil
+				return out
+			}
 			var ms []*keys.Manager
 			for range 3 {
-				ms = append(ms, newManager(t, keys.Config{Backend: newBackend(), Policy: policy, Now: clk.Now}))
+				ms = append(ms, newManager(t, keys.Config{Backend: newBackend(), Policy: policy, Now: clk.Now, OnChange: onChange}))
 			}
 			seen := map[string]bool{}
 			addedKeys := func() int {
@@ -181,12 +195,18 @@ func TestManagersAgreeAtRotation(t *testing.T) {
 			if n := addedKeys(); n != 1 {
 				t.Fatalf("bootstrap added %d keys, want 1", n)
 			}
+			if c := takeChanges(); len(c) != 1 || c[0].NewKID != ms[0].Snapshot().Signing.KID || c[0].RetiredKID != "" {
+				t.Fatalf("bootstrap changes %+v, want one naming the first key", c)
+			}
 			for round := range 3 {
 				signing := ms[0].Snapshot().Signing
 				rotateAt := signing.Activates.Add(policy.Period - policy.Prepublish)
 				refreshAll(rotateAt)
 				if n := addedKeys(); n != 1 {
 					t.Fatalf("round %d: rotation added %d keys, want 1", round, n)
+				}
+				if c := takeChanges(); len(c) != 1 || c[0].NewKID == "" || c[0].RetiredKID != signing.KID || !c[0].Retires.Equal(c[0].Activates) {
+					t.Fatalf("round %d: changes %+v, want exactly one retiring %s", round, c, signing.KID)
 				}
 				if got := ms[0].Snapshot().Signing.KID; got != signing.KID {
 					t.Fatalf("round %d: signing key changed to %s before the successor's activation", round, got)

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/brokerhq/broker/internal/api"
 	"github.com/brokerhq/broker/internal/audit"
 	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/keys"
 )
 
 // auditRecorder turns the API's events into audit events on the chain, indexed under the run's
@@ -19,14 +22,15 @@ type auditRecorder struct {
 	// paths maps a space to itself and its ancestors.
 	paths map[string][]string
 	now   func() time.Time
+	log   *slog.Logger
 }
 
-func newAuditRecorder(cfg *config.Config, store audit.Store, now func() time.Time) *auditRecorder {
+func newAuditRecorder(cfg *config.Config, store audit.Store, now func() time.Time, log *slog.Logger) *auditRecorder {
 	paths := make(map[string][]string, len(cfg.Spaces))
 	for _, s := range cfg.Spaces {
 		paths[s.ID] = cfg.SpacePath(s.ID)
 	}
-	return &auditRecorder{store: store, paths: paths, now: now}
+	return &auditRecorder{store: store, paths: paths, now: now, log: log}
 }
 
 // Record implements api.Recorder.
@@ -50,6 +54,29 @@ func (a *auditRecorder) Record(ctx context.Context, e api.Event) error {
 		Detail:      valid(e.Detail),
 	}, a.paths[e.Run.Space])
 	return err
+}
+
+// recordKeys records a key-set change saved by this replica (keys.Manager's OnChange). The
+// change is already saved, so a failure to record it is logged rather than undone.
+func (a *auditRecorder) recordKeys(ctx context.Context, c keys.Change) {
+	var detail []string
+	if c.NewKID != "" {
+		detail = append(detail, fmt.Sprintf("key %s (%s) published, signs from %s", c.NewKID, c.NewAlg, c.Activates.UTC().Format(time.RFC3339)))
+	}
+	if c.RetiredKID != "" {
+		detail = append(detail, fmt.Sprintf("key %s stops signing at %s", c.RetiredKID, c.Retires.UTC().Format(time.RFC3339)))
+	}
+	if len(c.Dropped) > 0 {
+		detail = append(detail, "expired keys removed: "+strings.Join(c.Dropped, ", "))
+	}
+	_, err := a.store.Append(ctx, audit.Event{
+		ID: ulid.Make().String(), Time: a.now().UTC().Format(time.RFC3339Nano),
+		Actor: "system:keys", Action: "keys.rotate", Space: config.RootSpace, Outcome: audit.Success,
+		Detail: fmt.Sprintf("generation %d: %s", c.Generation, strings.Join(detail, "; ")),
+	}, []string{config.RootSpace})
+	if err != nil && a.log != nil {
+		a.log.Error("audit: could not record a key-set change", "generation", c.Generation, "err", err)
+	}
 }
 
 // spaceSet is the set of configured space ids.

@@ -56,6 +56,11 @@ func TestAuditTrail(t *testing.T) {
 	if len(all) == 0 || all[0].Prev != "" {
 		t.Fatalf("first event %+v: prev must be empty", all)
 	}
+	// The replica's first act is creating the signing key: that is the chain's first event.
+	if k := all[0]; k.Action != "keys.rotate" || k.Actor != "system:keys" || k.Space != "root" || !strings.Contains(k.Detail, "generation 1: key ") {
+		t.Fatalf("first event %+v, want the bootstrap key", k)
+	}
+	all = all[1:]
 	var actions []string
 	for _, e := range all {
 		actions = append(actions, e.Action+"/"+e.Outcome)
@@ -79,7 +84,7 @@ func TestAuditTrail(t *testing.T) {
 
 	// A space's listing holds its subtree only: prod sees team-a's run, not dev's.
 	prod := auditEvents(t, ts, "prod", 100)
-	if len(prod) != 5 {
+	if len(prod) != 5 { // key events live in root only
 		t.Errorf("prod lists %d events, want the 5 of app-a", len(prod))
 	}
 	for _, e := range prod {
@@ -128,8 +133,8 @@ func TestAuditOneChainAcrossReplicas(t *testing.T) {
 	}
 	wg.Wait()
 	all := auditEvents(t, rs[2], "root", 7)
-	if len(all) != 31 {
-		t.Fatalf("%d events, want 31 (one create, 30 tokens)", len(all))
+	if len(all) != 32 {
+		t.Fatalf("%d events, want 32 (the first key, one create, 30 tokens)", len(all))
 	}
 	if err := audit.Verify(all); err != nil {
 		t.Fatalf("chain across replicas: %v", err)

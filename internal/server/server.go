@@ -71,6 +71,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 // build assembles the replica on its opened backends.
 func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 	cfg := s.cfg
+	events := newAuditRecorder(cfg, s.state.audit, opts.Now, s.log)
 	var err error
 	s.keys, err = keys.NewManager(keys.Config{
 		Backend: s.state.keys,
@@ -78,8 +79,9 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 			Period: cfg.Keys.Rotation.Period, Prepublish: cfg.Keys.Rotation.Prepublish,
 			Retain: cfg.Keys.Rotation.Retain, Alg: cfg.Keys.Algorithm,
 		},
-		Now:    opts.Now,
-		Logger: opts.Logger,
+		Now:      opts.Now,
+		Logger:   opts.Logger,
+		OnChange: events.recordKeys,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("key manager: %w", err)
@@ -117,7 +119,6 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 	api.NewHealth(api.HealthConfig{Store: s.state.runs, Keys: s.keys, Logger: s.log}).Mount(rt)
 	rt.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	guard := &api.Guard{Limiter: s.state.limiter, Logger: s.log}
-	events := newAuditRecorder(cfg, s.state.audit, opts.Now)
 	api.NewControl(api.ControlConfig{
 		Store: s.state.runs, Access: authz, Stacks: api.StacksOf(cfg), RunTTL: cfg.Runs.TTL, Now: opts.Now, Logger: s.log,
 		Guard: guard, Events: events, Audit: s.state.audit, Spaces: spaceSet(cfg),
