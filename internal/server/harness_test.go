@@ -177,7 +177,7 @@ func startServer(t testing.TB, opts serverOptions) *testServer {
 }
 
 // call sends a JSON request with a bearer secret and decodes the JSON answer into out (if not nil).
-func (ts *testServer) call(t *testing.T, method, path, bearer string, body any, out any) int {
+func (ts *testServer) call(t testing.TB, method, path, bearer string, body any, out any) int {
 	t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
@@ -236,7 +236,7 @@ var codeOf = map[int]string{
 }
 
 // assertEnvelope checks that an error answer is exactly the contract's envelope with the right code.
-func assertEnvelope(t *testing.T, status int, raw []byte) {
+func assertEnvelope(t testing.TB, status int, raw []byte) {
 	t.Helper()
 	var fields map[string]map[string]any
 	if err := json.Unmarshal(raw, &fields); err != nil || len(fields) != 1 || len(fields["error"]) != 2 {
@@ -270,7 +270,7 @@ type runAnswer struct {
 }
 
 // createRun starts a run with the admin key and fails the test unless it gets 201.
-func (ts *testServer) createRun(t *testing.T, stack, runType string) runAnswer {
+func (ts *testServer) createRun(t testing.TB, stack, runType string) runAnswer {
 	t.Helper()
 	var ans runAnswer
 	if code := ts.call(t, "POST", "/v1/runs", adminSecret, map[string]string{"stack": stack, "runType": runType}, &ans); code != 201 {
