@@ -218,13 +218,8 @@ type moveRequest struct {
 func (c *Control) move(w http.ResponseWriter, r *http.Request, m moveRequest) {
 	var from runs.Phase
 	run, err := c.cfg.Store.Update(r.Context(), m.run.ID, func(cur runs.Run) (runs.Run, error) {
-		if err := runs.CheckTransition(cur.RunType, cur.Phase, m.to); err != nil {
-			return cur, err
-		}
 		from = cur.Phase
-		cur.Phase = m.to
-		cur.Scope = runs.ScopeOf(cur.RunType, m.to)
-		return cur, nil
+		return cur.MoveTo(m.to)
 	})
 	if err != nil {
 		if errors.Is(err, runs.ErrTransition) {

@@ -55,12 +55,5 @@ func createRun(t testing.TB, store runs.Store, ttl time.Duration) (runs.Run, str
 
 // moveTo is an Update function moving a run to phase p if the phase machine allows it.
 func moveTo(p runs.Phase) func(runs.Run) (runs.Run, error) {
-	return func(r runs.Run) (runs.Run, error) {
-		if err := runs.CheckTransition(r.RunType, r.Phase, p); err != nil {
-			return runs.Run{}, err
-		}
-		r.Phase = p
-		r.Scope = runs.ScopeOf(r.RunType, p)
-		return r, nil
-	}
+	return func(r runs.Run) (runs.Run, error) { return r.MoveTo(p) }
 }

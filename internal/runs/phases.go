@@ -141,3 +141,14 @@ func shown(name string) string {
 	}
 	return name
 }
+
+// MoveTo returns r moved to phase p, with the scope p carries, if the phase machine allows it;
+// otherwise it returns an error wrapping ErrTransition.
+func (r Run) MoveTo(p Phase) (Run, error) {
+	if err := CheckTransition(r.RunType, r.Phase, p); err != nil {
+		return Run{}, err
+	}
+	r.Phase = p
+	r.Scope = ScopeOf(r.RunType, p)
+	return r, nil
+}

@@ -164,3 +164,20 @@ func TestParsePhase(t *testing.T) {
 		}
 	}
 }
+
+func TestMoveTo(t *testing.T) {
+	r := runs.Run{ID: "r", RunType: runs.Tracked, Phase: runs.Planning, Scope: runs.Read}
+	moved, err := r.MoveTo(runs.Applying)
+	if err != nil || moved.Phase != runs.Applying || moved.Scope != runs.Write || moved.ID != "r" {
+		t.Fatalf("MoveTo(APPLYING) = %+v, %v", moved, err)
+	}
+	if r.Phase != runs.Planning {
+		t.Error("MoveTo changed its receiver")
+	}
+	if _, err := moved.MoveTo(runs.Planning); !errors.Is(err, runs.ErrTransition) {
+		t.Errorf("backwards: %v", err)
+	}
+	if _, err := (runs.Run{RunType: runs.Proposed, Phase: runs.Planning}).MoveTo(runs.Applying); !errors.Is(err, runs.ErrTransition) {
+		t.Errorf("PROPOSED to APPLYING: %v", err)
+	}
+}
