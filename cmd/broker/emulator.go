@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/emulator"
 )
 
@@ -20,20 +19,14 @@ import (
 // tried without a cloud account.
 func runEmulator(ctx context.Context, e env, args []string) error {
 	fs := newFlags("emulator", e)
-	path := fs.String("config", "", "broker configuration whose integrations to emulate (default: the embedded default)")
+	path := fs.String("config", "", "broker configuration whose integrations to emulate (default $BROKER_CONFIG, else the embedded default)")
 	listen := fs.String("listen", "127.0.0.1:8081", "address for AWS STS and Google (http)")
 	tlsListen := fs.String("tls-listen", "127.0.0.1:8082", "address for Entra ID (https: Microsoft's client insists)")
 	certFile := fs.String("cert-file", filepath.Join(os.TempDir(), "broker-emulator-cert.pem"), "where to write the Entra emulator's certificate")
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
-	var cfg *config.Config
-	var err error
-	if *path == "" {
-		cfg, _, err = config.Default()
-	} else {
-		cfg, err = config.Load(*path)
-	}
+	cfg, _, err := loadConfig(e, *path)
 	if err != nil {
 		return err
 	}

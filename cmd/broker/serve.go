@@ -9,6 +9,23 @@ import (
 	"github.com/brokerhq/broker/internal/server"
 )
 
+// loadConfig reads the configuration at path, else at $BROKER_CONFIG, else the embedded default,
+// whose bootstrap admin secret it also returns (empty for a file).
+func loadConfig(e env, path string) (*config.Config, string, error) {
+	if path == "" {
+		path = e.getenv("BROKER_CONFIG")
+	}
+	if path != "" {
+		cfg, err := config.Load(path)
+		return cfg, "", err
+	}
+	cfg, secret, err := config.Default()
+	if err != nil {
+		return nil, "", fmt.Errorf("embedded default configuration: %w", err)
+	}
+	return cfg, secret, nil
+}
+
 func runServe(ctx context.Context, e env, args []string) error {
 	fs := newFlags("serve", e)
 	path := fs.String("config", "", "configuration file (default $BROKER_CONFIG, else the embedded default)")
@@ -27,17 +44,11 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return usagef("--log-format must be text or json, not %q", *logFormat)
 	}
 	log := slog.New(handler)
-	if *path == "" {
-		*path = e.getenv("BROKER_CONFIG")
+	cfg, adminSecret, err := loadConfig(e, *path)
+	if err != nil {
+		return err
 	}
-
-	var cfg *config.Config
-	if *path == "" {
-		def, adminSecret, err := config.Default()
-		if err != nil {
-			return fmt.Errorf("embedded default configuration: %w", err)
-		}
-		cfg = def
+	if adminSecret != "" {
 		if *listen != "" {
 			cfg.Issuer = "http://" + *listen
 			cfg.Tokens.DefaultAudience = *listen
@@ -47,12 +58,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 		// The one time this secret is shown; it is not logged through the logger.
 		fmt.Fprintf(e.stderr, "\nbootstrap admin API key (shown once, not stored): %s\n\n", adminSecret)
 	} else {
-		loaded, err := config.Load(*path)
-		if err != nil {
-			return err
-		}
-		cfg = loaded
-		log.Info("starting with configuration file", "config", *path, "issuer", cfg.Issuer, "version", versionString())
+		log.Info("starting with configuration file", "config", cfg.Source, "issuer", cfg.Issuer, "version", versionString())
 	}
 	if *listen != "" {
 		cfg.Listen = *listen
