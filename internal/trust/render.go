@@ -99,6 +99,9 @@ type gcpProvider struct {
 	AttributeCondition string            `json:"attributeCondition"`
 }
 
+// gcpMaxSubject is Google's limit on a mapped google.subject, in bytes.
+const gcpMaxSubject = 127
+
 type gcpBinding struct {
 	ServiceAccount string `json:"serviceAccount"`
 	Role           string `json:"role"`
@@ -115,11 +118,19 @@ func (t *target) gcp() (any, error) {
 	if t.integration.Audience != "" {
 		audiences = []string{t.integration.Audience} // otherwise Google's default: the provider's own name
 	}
+	// Google refuses a google.subject over 127 bytes; long space and stack ids can make the
+	// sub longer, and then the run id (26 characters, unique) stands in for it.
+	subject := "assertion.sub"
+	for _, sub := range t.subjects {
+		if len(sub) > gcpMaxSubject {
+			subject = "assertion.runId"
+		}
+	}
 	return gcpTrust{
 		Provider: gcpProvider{
 			Name: g.WorkloadIdentityProvider, IssuerURI: t.cfg.Issuer, AllowedAudiences: audiences,
 			AttributeMapping: map[string]string{
-				"google.subject":        "assertion.sub",
+				"google.subject":        subject,
 				"attribute.space":       "assertion.spaceId",
 				"attribute.stack":       "assertion.callerId",
 				"attribute.scope":       "assertion.scope",

@@ -144,3 +144,17 @@ func TestAWSRunIDTemplateUsesStringLike(t *testing.T) {
 		t.Errorf("policy:\n%s", got)
 	}
 }
+
+func TestGCPLongSubjectsMapTheRunID(t *testing.T) {
+	cfg := exampleConfig(t)
+	long := strings.Repeat("s", 60)
+	cfg.Stacks = append(cfg.Stacks, config.Stack{ID: long, Space: "prod"})
+	cfg.Attachments = append(cfg.Attachments, config.Attachment{Stack: long, Integration: "gcp-shared", Read: true})
+	got := render(t, cfg, Request{Provider: "gcp", Stack: long, Scope: runs.Read})
+	if !strings.Contains(got, `"google.subject":"assertion.runId"`) {
+		t.Errorf("a sub over 127 bytes must not be mapped to google.subject:\n%s", got)
+	}
+	if short := render(t, cfg, Request{Provider: "gcp", Stack: "vpc-prod", Scope: runs.Read}); !strings.Contains(short, `"google.subject":"assertion.sub"`) {
+		t.Errorf("short subs map google.subject to sub:\n%s", short)
+	}
+}
