@@ -147,8 +147,9 @@ func TestAWSRunIDTemplateUsesStringLike(t *testing.T) {
 
 func TestGCPLongSubjectsMapTheRunID(t *testing.T) {
 	cfg := exampleConfig(t)
-	long := strings.Repeat("s", 60)
-	cfg.Stacks = append(cfg.Stacks, config.Stack{ID: long, Space: "prod"})
+	long := strings.Repeat("s", 63) // space:<63>:stack:<63>:run_type:PROPOSED:scope:read is 168 bytes
+	cfg.Spaces = append(cfg.Spaces, config.Space{ID: long, Parent: "root", Inherit: true})
+	cfg.Stacks = append(cfg.Stacks, config.Stack{ID: long, Space: long})
 	cfg.Attachments = append(cfg.Attachments, config.Attachment{Stack: long, Integration: "gcp-shared", Read: true})
 	got := render(t, cfg, Request{Provider: "gcp", Stack: long, Scope: runs.Read})
 	if !strings.Contains(got, `"google.subject":"assertion.runId"`) {
