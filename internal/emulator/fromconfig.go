@@ -32,6 +32,11 @@ type Set struct {
 	Azure *azureemu.Emulator
 	// Notes say what could not be emulated (assume-role, run-id subjects for Entra, Vault).
 	Notes []string
+
+	// The configurations the emulators were built from.
+	awsConfig   awsemu.Config
+	gcpConfig   gcpemu.Config
+	azureConfig azureemu.Config
 }
 
 // attachment is one (stack, scope, integration) a cloud must trust.
@@ -59,13 +64,13 @@ func FromConfig(cfg *config.Config, azureHost string) (*Set, error) {
 			byProvider[in.Provider()] = append(byProvider[in.Provider()], attachment{integration: in, subjects: subs})
 		}
 	}
-	set.AWS = awsemu.New(awsemu.Config{Roles: set.awsRoles(cfg, byProvider[exchange.AWS])})
-	gcpCfg := set.gcpConfig(cfg, byProvider[exchange.GCP])
-	if err := gcpCfg.Validate(); err != nil {
+	set.awsConfig = awsemu.Config{Roles: set.awsRoles(cfg, byProvider[exchange.AWS])}
+	set.gcpConfig = set.gcpTrust(cfg, byProvider[exchange.GCP])
+	if err := set.gcpConfig.Validate(); err != nil {
 		return nil, fmt.Errorf("gcp emulator: %w", err)
 	}
-	set.GCP = gcpemu.New(gcpCfg)
-	set.Azure = azureemu.New(azureemu.Config{Host: strings.TrimSuffix(azureHost, "/"), Apps: set.azureApps(cfg, byProvider[exchange.Azure])})
+	set.azureConfig = azureemu.Config{Host: strings.TrimSuffix(azureHost, "/"), Apps: set.azureApps(cfg, byProvider[exchange.Azure])}
+	set.AWS, set.GCP, set.Azure = awsemu.New(set.awsConfig), gcpemu.New(set.gcpConfig), azureemu.New(set.azureConfig)
 	if len(byProvider[exchange.Vault]) > 0 {
 		set.Notes = append(set.Notes, "vault integrations are not emulated: run a Vault dev server (scripts/build-vault.sh builds one)")
 	}
@@ -114,7 +119,7 @@ func (s *Set) awsRoles(cfg *config.Config, ats []attachment) []awsemu.Role {
 	return roles
 }
 
-func (s *Set) gcpConfig(cfg *config.Config, ats []attachment) gcpemu.Config {
+func (s *Set) gcpTrust(cfg *config.Config, ats []attachment) gcpemu.Config {
 	var out gcpemu.Config
 	providers := map[string]bool{}
 	accounts := map[string]int{}
