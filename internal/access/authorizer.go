@@ -29,9 +29,10 @@ type Principal struct {
 // Authorizer authenticates API keys and checks their role bindings. It is immutable after New
 // and safe for concurrent use.
 type Authorizer struct {
-	keys    []apiKey
-	byID    map[string]int // key id → index in keys
-	parents map[string]string
+	keys []apiKey
+	byID map[string]int // key id → index in keys
+	// paths maps each space to its ids from root down to itself (config.SpacePath).
+	paths map[string][]string
 }
 
 // apiKey is one configured key with its bindings resolved.
@@ -54,7 +55,7 @@ func New(cfg *config.Config) (*Authorizer, error) {
 	if cfg == nil {
 		return nil, fmt.Errorf("%w: no configuration", ErrInvalidConfig)
 	}
-	parents, err := spaceParents(cfg.Spaces)
+	paths, err := spacePaths(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -71,13 +72,13 @@ func New(cfg *config.Config) (*Authorizer, error) {
 	}
 
 	a := &Authorizer{
-		keys:    make([]apiKey, 0, len(cfg.APIKeys)),
-		byID:    make(map[string]int, len(cfg.APIKeys)),
-		parents: parents,
+		keys:  make([]apiKey, 0, len(cfg.APIKeys)),
+		byID:  make(map[string]int, len(cfg.APIKeys)),
+		paths: paths,
 	}
 	secrets := make(map[[sha256.Size]byte]string, len(cfg.APIKeys))
 	for _, k := range cfg.APIKeys {
-		key, err := resolveKey(k, roles, parents)
+		key, err := resolveKey(k, roles, paths)
 		if err != nil {
 			return nil, err
 		}
@@ -95,7 +96,7 @@ func New(cfg *config.Config) (*Authorizer, error) {
 }
 
 // resolveKey decodes a key's hash and resolves its bindings against roles and spaces.
-func resolveKey(k config.APIKey, roles map[string]map[string]bool, parents map[string]string) (apiKey, error) {
+func resolveKey(k config.APIKey, roles map[string]map[string]bool, paths map[string][]string) (apiKey, error) {
 	key := apiKey{id: k.ID}
 	if k.ID == "" {
 		return apiKey{}, fmt.Errorf("%w: an API key has no id", ErrInvalidConfig)
@@ -110,7 +111,7 @@ func resolveKey(k config.APIKey, roles map[string]map[string]bool, parents map[s
 		if !ok {
 			return apiKey{}, fmt.Errorf("%w: API key %q binds unknown role %q", ErrInvalidConfig, k.ID, b.Role)
 		}
-		if _, ok := parents[b.Space]; !ok {
+		if _, ok := paths[b.Space]; !ok {
 			return apiKey{}, fmt.Errorf("%w: API key %q binds unknown space %q", ErrInvalidConfig, k.ID, b.Space)
 		}
 		key.bindings = append(key.bindings, binding{space: b.Space, actions: actions})
@@ -118,31 +119,21 @@ func resolveKey(k config.APIKey, roles map[string]map[string]bool, parents map[s
 	return key, nil
 }
 
-// spaceParents maps each space id to its parent ("" for a top space) and checks that every
-// parent exists and no space is its own ancestor.
-func spaceParents(spaces []config.Space) (map[string]string, error) {
-	parents := make(map[string]string, len(spaces))
-	for _, s := range spaces {
-		if _, dup := parents[s.ID]; dup {
+// spacePaths maps each space to its path from root (config.SpacePath), refusing duplicate ids
+// and spaces that are not in the tree under root (unknown parents, cycles).
+func spacePaths(cfg *config.Config) (map[string][]string, error) {
+	paths := make(map[string][]string, len(cfg.Spaces))
+	for _, s := range cfg.Spaces {
+		if _, dup := paths[s.ID]; dup {
 			return nil, fmt.Errorf("%w: duplicate space %q", ErrInvalidConfig, s.ID)
 		}
-		parents[s.ID] = s.Parent
-	}
-	for _, s := range spaces {
-		if _, ok := parents[s.Parent]; s.Parent != "" && !ok {
-			return nil, fmt.Errorf("%w: space %q has unknown parent %q", ErrInvalidConfig, s.ID, s.Parent)
+		path := cfg.SpacePath(s.ID)
+		if path == nil {
+			return nil, fmt.Errorf("%w: space %q is not in the tree under %s", ErrInvalidConfig, s.ID, config.RootSpace)
 		}
+		paths[s.ID] = path
 	}
-	for _, s := range spaces {
-		seen := map[string]bool{}
-		for id := s.ID; id != ""; id = parents[id] {
-			if seen[id] {
-				return nil, fmt.Errorf("%w: space %q is its own ancestor", ErrInvalidConfig, s.ID)
-			}
-			seen[id] = true
-		}
-	}
-	return parents, nil
+	return paths, nil
 }
 
 // Authenticate returns the key whose secret is secret. It hashes secret and compares the hash
@@ -170,12 +161,10 @@ func (a *Authorizer) Authenticate(secret string) (Principal, error) {
 func (a *Authorizer) Allowed(p Principal, action, space string) error {
 	i, ok := a.byID[p.KeyID]
 	if ok && action != "" {
-		if _, known := a.parents[space]; known {
-			for s := space; s != ""; s = a.parents[s] {
-				for _, b := range a.keys[i].bindings {
-					if b.space == s && b.actions[action] {
-						return nil
-					}
+		for _, s := range a.paths[space] {
+			for _, b := range a.keys[i].bindings {
+				if b.space == s && b.actions[action] {
+					return nil
 				}
 			}
 		}

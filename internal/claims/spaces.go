@@ -17,25 +17,17 @@ type spaceInfo struct {
 	path     []string
 }
 
-// NewSpaces parses every space's template and computes every space's path. The configuration
-// must already be valid (no cycles, parents exist).
+// NewSpaces parses every space's template and computes every space's path from root.
 func NewSpaces(cfg *config.Config) (*Spaces, error) {
-	parent := make(map[string]string, len(cfg.Spaces))
-	for _, s := range cfg.Spaces {
-		parent[s.ID] = s.Parent
-	}
 	out := &Spaces{byID: make(map[string]spaceInfo, len(cfg.Spaces))}
 	for _, s := range cfg.Spaces {
 		tmpl, err := ParseTemplate(s.SubjectTemplate)
 		if err != nil {
 			return nil, fmt.Errorf("space %s: %w", s.ID, err)
 		}
-		var path []string
-		for id := s.ID; id != ""; id = parent[id] {
-			if len(path) > len(cfg.Spaces) {
-				return nil, fmt.Errorf("space %s: parent cycle", s.ID)
-			}
-			path = append([]string{id}, path...)
+		path := cfg.SpacePath(s.ID)
+		if path == nil {
+			return nil, fmt.Errorf("space %s is not in the tree under %s", s.ID, config.RootSpace)
 		}
 		out.byID[s.ID] = spaceInfo{template: tmpl, path: path}
 	}

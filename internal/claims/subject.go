@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/runs"
 )
 
@@ -41,37 +42,28 @@ type part struct {
 	value   func(Subject) string // nil for a literal
 }
 
-// ParseTemplate parses a template such as "space:{spaceId}:stack:{callerId}". An empty template
-// is the default one. A placeholder not in the contract's list, or an unbalanced brace, is an error.
+// ParseTemplate parses a template such as "space:{spaceId}:stack:{callerId}" with the grammar of
+// config.SplitSubjectTemplate. An empty template is the default one. A placeholder not in the
+// contract's list, or an unbalanced brace, is an error.
 func ParseTemplate(s string) (Template, error) {
 	if s == "" {
 		s = DefaultSubjectTemplate
 	}
+	split, problems := config.SplitSubjectTemplate(s)
+	if len(problems) > 0 {
+		return Template{}, fmt.Errorf("subject template %q: %s", s, strings.Join(problems, "; "))
+	}
 	var t Template
-	rest := s
-	for rest != "" {
-		open := strings.IndexAny(rest, "{}")
-		if open < 0 {
-			t.parts = append(t.parts, part{literal: rest})
-			break
+	for _, p := range split {
+		if p.Placeholder == "" {
+			t.parts = append(t.parts, part{literal: p.Literal})
+			continue
 		}
-		if rest[open] == '}' {
-			return Template{}, fmt.Errorf("subject template %q: unmatched }", s)
-		}
-		if open > 0 {
-			t.parts = append(t.parts, part{literal: rest[:open]})
-		}
-		closing := strings.IndexAny(rest[open+1:], "{}")
-		if closing < 0 || rest[open+1+closing] != '}' {
-			return Template{}, fmt.Errorf("subject template %q: unclosed {", s)
-		}
-		name := rest[open+1 : open+1+closing]
-		value, ok := placeholders[name]
-		if !ok {
-			return Template{}, fmt.Errorf("subject template %q: unknown placeholder {%s}", s, name)
+		value, ok := placeholders[p.Placeholder]
+		if !ok { // config accepts it but it has no value here: keep the two lists equal
+			return Template{}, fmt.Errorf("subject template %q: placeholder {%s} has no value", s, p.Placeholder)
 		}
 		t.parts = append(t.parts, part{value: value})
-		rest = rest[open+closing+2:]
 	}
 	return t, nil
 }

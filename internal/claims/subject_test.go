@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/runs"
 )
 
@@ -46,9 +47,9 @@ func TestTemplateErrors(t *testing.T) {
 	cases := []struct{ template, wantInErr string }{
 		{"space:{space}", "{space}"},
 		{"{SPACEID}", "{SPACEID}"},
-		{"space:{spaceId", "unclosed"},
-		{"space:spaceId}", "unmatched"},
-		{"{{spaceId}}", "unclosed"},
+		{"space:{spaceId", "unbalanced '{'"},
+		{"space:spaceId}", "unbalanced '}'"},
+		{"{{spaceId}}", "unbalanced '{'"},
 		{"{}", "{}"},
 	}
 	for _, tc := range cases {
@@ -60,5 +61,17 @@ func TestTemplateErrors(t *testing.T) {
 		if !strings.Contains(err.Error(), tc.wantInErr) {
 			t.Errorf("ParseTemplate(%q) error %q does not mention %q", tc.template, err, tc.wantInErr)
 		}
+	}
+}
+
+// TestEveryConfigPlaceholderRenders keeps config's list and this package's values equal.
+func TestEveryConfigPlaceholderRenders(t *testing.T) {
+	for _, name := range config.SubjectPlaceholders {
+		if _, err := ParseTemplate("{" + name + "}"); err != nil {
+			t.Errorf("config allows {%s} but claims cannot render it: %v", name, err)
+		}
+	}
+	if len(placeholders) != len(config.SubjectPlaceholders) {
+		t.Errorf("claims renders %d placeholders, config allows %d", len(placeholders), len(config.SubjectPlaceholders))
 	}
 }

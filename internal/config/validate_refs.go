@@ -73,29 +73,52 @@ func (v *validator) checkCycles() {
 	}
 }
 
-// templateProblems lists what is wrong with a subject template: unknown placeholders and
-// unbalanced braces. An empty template (the default format) has none.
-func templateProblems(t string) []string {
-	var out []string
+// TemplatePart is a piece of a subject template: literal text, or a placeholder name (without
+// braces) when Placeholder is set.
+type TemplatePart struct {
+	Literal     string
+	Placeholder string
+}
+
+// SplitSubjectTemplate splits a subject template into literal text and placeholders, and lists
+// every problem: unknown placeholders and unbalanced braces. It is the one grammar of
+// subject_template; config validation reports its problems and package claims renders its parts.
+func SplitSubjectTemplate(t string) (parts []TemplatePart, problems []string) {
+	lit := 0 // start of the pending literal
+	flush := func(end int) {
+		if end > lit {
+			parts = append(parts, TemplatePart{Literal: t[lit:end]})
+		}
+	}
 	for i := 0; i < len(t); i++ {
 		switch t[i] {
 		case '}':
-			out = append(out, fmt.Sprintf("unbalanced '}' at offset %d", i))
+			problems = append(problems, fmt.Sprintf("unbalanced '}' at offset %d", i))
 		case '{':
 			j := strings.IndexAny(t[i+1:], "{}")
 			if j < 0 || t[i+1+j] == '{' {
-				out = append(out, fmt.Sprintf("unbalanced '{' at offset %d", i))
+				problems = append(problems, fmt.Sprintf("unbalanced '{' at offset %d", i))
 				continue
 			}
 			name := t[i+1 : i+1+j]
 			if !slices.Contains(SubjectPlaceholders, name) {
-				out = append(out, fmt.Sprintf("unknown placeholder {%s} (allowed: {%s})",
+				problems = append(problems, fmt.Sprintf("unknown placeholder {%s} (allowed: {%s})",
 					name, strings.Join(SubjectPlaceholders, "} {")))
 			}
+			flush(i)
+			parts = append(parts, TemplatePart{Placeholder: name})
 			i += j + 1
+			lit = i + 1
 		}
 	}
-	return out
+	flush(len(t))
+	return parts, problems
+}
+
+// templateProblems lists what is wrong with a subject template.
+func templateProblems(t string) []string {
+	_, problems := SplitSubjectTemplate(t)
+	return problems
 }
 
 func (v *validator) exists(idx map[string]int, id string) bool {
