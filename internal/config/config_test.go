@@ -1,6 +1,8 @@
 package config
 
 import (
+	"github.com/brokerhq/broker/internal/testutil/contract"
+
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -12,13 +14,9 @@ import (
 	"time"
 )
 
-const examplePath = "../../../shared/contract/broker.example.yaml"
-
 func loadExample(t *testing.T) *Config {
 	t.Helper()
-	if _, err := os.Stat(examplePath); err != nil {
-		t.Skipf("contract example %s not available (%v): it lives outside this repository", examplePath, err)
-	}
+	examplePath := contract.ExamplePath(t)
 	c, err := Load(examplePath)
 	if err != nil {
 		t.Fatalf("Load(%s): %v", examplePath, err)
@@ -28,6 +26,7 @@ func loadExample(t *testing.T) *Config {
 
 func TestLoadExample(t *testing.T) {
 	c := loadExample(t)
+	examplePath := contract.ExamplePath(t)
 	checks := []struct {
 		name      string
 		got, want any
@@ -106,6 +105,7 @@ func TestLoadExample(t *testing.T) {
 // TestValidateKeepsLines checks that Validate, run again after a change, still names lines.
 func TestValidateKeepsLines(t *testing.T) {
 	c := loadExample(t)
+	examplePath := contract.ExamplePath(t)
 	src, err := os.ReadFile(examplePath)
 	if err != nil {
 		t.Fatal(err)

@@ -1,20 +1,16 @@
 package emulator
 
 import (
-	"os"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/testutil/contract"
 )
 
 func TestFromConfigTrustsExactlyTheAttachments(t *testing.T) {
-	data, err := os.ReadFile("../../../shared/contract/broker.example.yaml")
-	if err != nil {
-		t.Skipf("contract example not beside the repo: %v", err)
-	}
-	cfg, err := config.Parse("broker.example.yaml", data)
+	cfg, err := config.Parse("broker.example.yaml", contract.Example(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,22 +3,18 @@ package trust
 import (
 	"encoding/json"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/runs"
+	"github.com/brokerhq/broker/internal/testutil/contract"
 )
 
 // exampleConfig is the contract's reference configuration.
 func exampleConfig(t *testing.T) *config.Config {
 	t.Helper()
-	data, err := os.ReadFile("../../../shared/contract/broker.example.yaml")
-	if err != nil {
-		t.Skipf("contract example not beside the repo: %v", err)
-	}
-	cfg, err := config.Parse("broker.example.yaml", data)
+	cfg, err := config.Parse("broker.example.yaml", contract.Example(t))
 	if err != nil {
 		t.Fatal(err)
 	}
