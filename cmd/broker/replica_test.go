@@ -22,15 +22,18 @@ func TestReplicaSurvivesSIGKILL(t *testing.T) {
 	dir := t.TempDir()
 	addr := freeAddr(t)
 	sum := sha256.Sum256([]byte("kill-secret"))
+	kek := filepath.Join(dir, "kek")
+	os.WriteFile(kek, []byte("dGVzdC1rZXktZW5jcnlwdGlvbi1rZXktMzItYnl0ZXM=\n"), 0o600)
 	cfg := filepath.Join(dir, "broker.yaml")
 	os.WriteFile(cfg, []byte(fmt.Sprintf(`issuer: http://%s
 listen: %s
 store: {redis: {url: "%s"}}
+keys: {backend: redis, redis: {encryption_key_file: "%s"}}
 spaces: [{id: root}]
 stacks: [{id: s1, space: root}]
 roles: [{id: orch, actions: [run:create, run:read]}]
 api_keys: [{id: k, secret_sha256: %s, bindings: [{role: orch, space: root}]}]
-`, addr, addr, redis.URL(), hex.EncodeToString(sum[:]))), 0o600)
+`, addr, addr, redis.URL(), kek, hex.EncodeToString(sum[:]))), 0o600)
 
 	start := func() *exec.Cmd {
 		cmd := exec.Command(brokerBin, "serve", "--config", cfg)
