@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -107,4 +108,20 @@ func jwtKID(t *testing.T, token string) string {
 		t.Fatalf("no kid in token header")
 	}
 	return h.Kid
+}
+
+// TestServeWithRedisStoreNamesKeyBackendChoices checks that store.redis without a key backend
+// does not start, and that the message says what to choose.
+func TestServeWithRedisStoreNamesKeyBackendChoices(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "redis.yaml")
+	os.WriteFile(path, []byte("issuer: http://127.0.0.1:8080\nstore: {redis: {url: \"redis://127.0.0.1:1/0\"}}\n"), 0o600)
+	r := broker(t, nil, "serve", "--config", path)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{"keys.backend", "keys.redis.encryption_key_file", "keys.redis.encryption_key_env", "file", "vault-transit"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr does not name %q: %s", want, r.stderr)
+		}
+	}
 }

@@ -18,6 +18,10 @@ func TestRedisKeyBackendConfig(t *testing.T) {
 		// msg lists substrings of the problem's message.
 		msg []string
 	}{
+		{"store.redis without keys", iss + store, "keys.backend",
+			[]string{"required with store.redis", "redis", "keys.redis.encryption_key_file", "keys.redis.encryption_key_env", "file", "vault-transit"}},
+		{"store.redis with keys but no backend", iss + store + "keys: {algorithm: ES256}\n", "keys.backend",
+			[]string{"required with store.redis"}},
 		{"redis backend without keys.redis", iss + store + "keys: {backend: redis}\n", "keys.redis",
 			[]string{"required when keys.backend is redis", "encryption_key_file", "encryption_key_env"}},
 		{"redis backend with an empty keys.redis", iss + store + "keys: {backend: redis, redis: {}}\n", "keys.redis",

@@ -69,8 +69,8 @@ const (
 
 // Keys configures signing keys and their rotation.
 type Keys struct {
-	// Backend is memory, file, redis or vault-transit. Default memory, or redis when
-	// store.redis is set.
+	// Backend is memory, file, redis or vault-transit. Default memory without store.redis;
+	// with store.redis it must be named.
 	Backend string `yaml:"backend"`
 	// Dir is the key directory of the file backend.
 	Dir string `yaml:"dir"`

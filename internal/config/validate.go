@@ -175,6 +175,14 @@ func (v *validator) checkKeys() {
 			v.add("keys.backend", k.Backend, "the redis key backend needs store.redis")
 		}
 		v.checkKeysRedis()
+	case "":
+		if !redis {
+			v.add("keys.backend", "", "required (memory, file, redis or vault-transit)")
+			break
+		}
+		v.add("keys.backend", "", "required with store.redis: choose redis (with keys.redis.encryption_key_file or "+
+			"keys.redis.encryption_key_env, the key that encrypts the private keys in Redis), file (with keys.dir, a "+
+			"directory every replica shares) or vault-transit")
 	case BackendFile:
 		if k.Dir == "" {
 			v.add("keys.dir", "", "required when keys.backend is file")
