@@ -43,7 +43,9 @@ const (
 // The highest generation is the current set. Save publishes a generation with os.Link, which
 // fails when the file exists, so that exactly one of several writers of the same generation wins
 // (a compare-and-swap across processes). The directory is created with mode 0700 by the first
-// Save. Errors name files but never hold private key bytes.
+// Save. The directory and every file read must belong to the user broker runs as, and no other
+// account may write the directory or access the files (see ReadPrivateFile). Errors name files
+// but never hold private key bytes.
 type File struct {
 	dir string
 	// beforeLink, when set (tests only), runs just before the metadata file is published.
@@ -120,7 +122,7 @@ func highest(gens []int64) int64 {
 // readMeta reads and checks the metadata file of generation gen.
 func (f *File) readMeta(gen int64) ([]Meta, error) {
 	path := f.metaPath(gen)
-	data, err := os.ReadFile(path)
+	data, err := ReadPrivateFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("keys: read key set metadata: %w", err)
 	}
@@ -146,7 +148,9 @@ func (f *File) readMeta(gen int64) ([]Meta, error) {
 }
 
 // Load returns the set of the highest generation in the directory, with every listed key's
-// private key read from its PEM file. An empty or missing directory is Generation 0.
+// private key read from its PEM file. An empty or missing directory is Generation 0. It refuses,
+// wrapping ErrInsecurePermissions, a directory that group or others may write or that the running
+// user does not own, and a metadata or PEM file that ReadPrivateFile refuses.
 func (f *File) Load(ctx context.Context) (Set, error) {
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
@@ -162,6 +166,9 @@ func (f *File) Load(ctx context.Context) (Set, error) {
 // load reads the highest generation once. stale reports that the error may come from a Save
 // that published a newer generation meanwhile, so that starting over may succeed.
 func (f *File) load() (set Set, stale bool, err error) {
+	if err := checkKeyDir(f.dir); err != nil {
+		return Set{}, false, err
+	}
 	gens, err := f.generations()
 	if err != nil || len(gens) == 0 {
 		return Set{}, false, err
@@ -192,13 +199,14 @@ func (f *File) load() (set Set, stale bool, err error) {
 // readPEM reads the private key of m and checks it against m's Alg and KID.
 func (f *File) readPEM(m Meta) (crypto.Signer, error) {
 	path := f.pemPath(m.KID)
-	data, err := os.ReadFile(path)
+	data, err := ReadPrivateFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("keys: %s: missing private key of key %s: %w", path, m.KID, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("keys: read private key: %w", err)
 	}
+	defer clear(data)
 	block, _ := pem.Decode(data)
 	if block == nil || block.Type != pemType {
 		return nil, fmt.Errorf("keys: %s: not a PKCS#8 PEM private key", path)

@@ -19,7 +19,8 @@ import (
 // next as generation next.Generation. It fails with ErrConflict when the highest generation on
 // disk is not next.Generation-1 or when another writer published next.Generation first. After a
 // successful save it removes metadata older than the previous generation and the PEM files of
-// keys dropped from the set.
+// keys dropped from the set. Like Load, it refuses a directory that group or others may write or
+// that the running user does not own.
 func (f *File) Save(ctx context.Context, next Set) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -29,6 +30,9 @@ func (f *File) Save(ctx context.Context, next Set) error {
 	}
 	if err := os.MkdirAll(f.dir, 0o700); err != nil {
 		return fmt.Errorf("keys: create key directory: %w", err)
+	}
+	if err := checkKeyDir(f.dir); err != nil {
+		return err
 	}
 	gens, err := f.generations()
 	if err != nil {

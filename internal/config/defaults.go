@@ -34,10 +34,10 @@ const (
 // Parse call it; call it yourself on a Config built in code before Validate.
 func (c *Config) ApplyDefaults() {
 	setString(&c.Listen, DefaultListen)
-	if c.Store != nil && c.Store.Redis != nil {
-		setString(&c.Keys.Backend, BackendRedis)
+	if c.Store == nil || c.Store.Redis == nil {
+		// With store.redis the backend has no default: each choice has its own setup.
+		setString(&c.Keys.Backend, DefaultKeyBackend)
 	}
-	setString(&c.Keys.Backend, DefaultKeyBackend)
 	if c.Limits.AuthFailures == 0 {
 		c.Limits.AuthFailures = DefaultAuthFailures
 	}

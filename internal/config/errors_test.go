@@ -88,8 +88,8 @@ func TestParseErrors(t *testing.T) {
 		{"listen not host:port", iss + "listen: 8080\n", "listen", "listen", `"8080"`, "not host:port", 0},
 		{"listen bad port", iss + "listen: 127.0.0.1:99999\n", "listen", "listen", `"99999"`, "invalid port", 0},
 		{"tls without key", iss + "tls:\n  cert_file: /c\n", "tls.key_file", "tls:", "", "required when tls is set", 0},
-		{"redis without url", iss + "store:\n  redis: {}\n", "store.redis.url", "redis:", "", "required", 0},
-		{"redis bad scheme", iss + "store:\n  redis:\n    url: http://x:6379\n", "store.redis.url", "url:", `"http"`, "redis:// or rediss://", 0},
+		{"redis without url", iss + "store:\n  redis: {}\nkeys: {backend: file, dir: /k}\n", "store.redis.url", "redis:", "", "required", 0},
+		{"redis bad scheme", iss + "store:\n  redis:\n    url: http://x:6379\nkeys: {backend: file, dir: /k}\n", "store.redis.url", "url:", `"http"`, "redis:// or rediss://", 0},
 
 		// keys, tokens
 		{"unknown backend", iss + "keys:\n  backend: disk\n", "keys.backend", "backend", `"disk"`, "unknown backend", 0},

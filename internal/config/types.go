@@ -60,16 +60,17 @@ type Redis struct {
 const (
 	BackendMemory = "memory"
 	BackendFile   = "file"
-	// BackendRedis keeps the key set, private keys included, in the store's Redis so that
-	// replicas without a shared directory agree on one key set (an extension of the contract).
+	// BackendRedis keeps the key set in the store's Redis, its private keys encrypted under the
+	// key that keys.redis names, so that replicas without a shared directory agree on one key set
+	// (an extension of the contract).
 	BackendRedis        = "redis"
 	BackendVaultTransit = "vault-transit"
 )
 
 // Keys configures signing keys and their rotation.
 type Keys struct {
-	// Backend is memory, file, redis or vault-transit. Default memory, or redis when
-	// store.redis is set.
+	// Backend is memory, file, redis or vault-transit. Default memory without store.redis;
+	// with store.redis it must be named.
 	Backend string `yaml:"backend"`
 	// Dir is the key directory of the file backend.
 	Dir string `yaml:"dir"`
@@ -79,6 +80,18 @@ type Keys struct {
 	Rotation Rotation `yaml:"rotation"`
 	// VaultTransit configures the vault-transit backend.
 	VaultTransit *VaultTransit `yaml:"vault_transit"`
+	// Redis configures the redis backend; required with it.
+	Redis *KeysRedis `yaml:"redis"`
+}
+
+// KeysRedis names the key encryption key of the redis key backend, never stored in Redis:
+// exactly one of EncryptionKeyFile and EncryptionKeyEnv. The key is the standard base64 of 32
+// random bytes (`openssl rand -base64 32`); every replica must have the same.
+type KeysRedis struct {
+	// EncryptionKeyFile is a file holding the key: mode 0600 and owned by the user broker runs as.
+	EncryptionKeyFile string `yaml:"encryption_key_file"`
+	// EncryptionKeyEnv is the name of an environment variable holding the key.
+	EncryptionKeyEnv string `yaml:"encryption_key_env"`
 }
 
 // Rotation is the key schedule.

@@ -174,6 +174,15 @@ func (v *validator) checkKeys() {
 		if !redis {
 			v.add("keys.backend", k.Backend, "the redis key backend needs store.redis")
 		}
+		v.checkKeysRedis()
+	case "":
+		if !redis {
+			v.add("keys.backend", "", "required (memory, file, redis or vault-transit)")
+			break
+		}
+		v.add("keys.backend", "", "required with store.redis: choose redis (with keys.redis.encryption_key_file or "+
+			"keys.redis.encryption_key_env, the key that encrypts the private keys in Redis), file (with keys.dir, a "+
+			"directory every replica shares) or vault-transit")
 	case BackendFile:
 		if k.Dir == "" {
 			v.add("keys.dir", "", "required when keys.backend is file")
@@ -197,6 +206,9 @@ func (v *validator) checkKeys() {
 		}
 	default:
 		v.add("keys.backend", k.Backend, "unknown backend %q (want memory, file, redis or vault-transit)", k.Backend)
+	}
+	if k.Redis != nil && k.Backend != BackendRedis {
+		v.add("keys.redis", "", "applies to keys.backend redis only, not %q", k.Backend)
 	}
 	if k.Algorithm != "RS256" && k.Algorithm != "ES256" {
 		v.add("keys.algorithm", k.Algorithm, "unknown algorithm %q (want RS256 or ES256)", k.Algorithm)

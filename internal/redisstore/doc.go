@@ -9,8 +9,9 @@
 //	<prefix>run:<id>              JSON of the run and its token hash; expires at run.ExpiresAt
 //	<prefix>runtoken:<sha256 hex> the run id; expires at run.ExpiresAt, deleted when the run
 //	                              finishes (its token is revoked)
-//	<prefix>keyset                JSON of the key set: generation and every key with its private
-//	                              key (PKCS#8, base64)
+//	<prefix>keyset                JSON of the key set: its generation and the id of its key
+//	                              encryption key in clear, every key with its private key
+//	                              (PKCS#8) sealed with AES-256-GCM
 //	<prefix>authfail:<addr>       failures of a client address within the policy's window
 //	<prefix>authblock:<addr>      present while the address is blocked; expires with the block
 //
@@ -20,11 +21,16 @@
 //
 // # Security
 //
-// The Keys backend places the broker's private signing keys in Redis, unencrypted. Whoever can
-// read <prefix>keyset (a Redis user, a replica, an RDB or AOF file, a backup) can sign tokens
-// that every relying party trusts. Restrict access to Redis, its files and its backups as
-// strictly as the key directory of the file backend would be: a dedicated instance or ACL
-// user, TLS (rediss://) off the host, and no shared credentials.
+// The Keys backend places the broker's private signing keys in Redis, encrypted under a
+// KeyEncryptionKey that is never stored in Redis: a random 96-bit nonce per write, and the
+// format, the Redis key name and the generation authenticated with the ciphertext. Whoever can
+// read <prefix>keyset (a Redis user, a replica, an RDB or AOF file, a backup) learns the key ids
+// and schedule, not the private keys; whoever can also read the key encryption key can sign
+// tokens that every relying party trusts. A key set in clear, written by an older broker, is
+// refused rather than used or re-encrypted, since its keys may have been copied. Still restrict
+// access to Redis: whoever can write it can roll the key set back to an older generation or
+// delete it. Use a dedicated instance or ACL user, TLS (rediss://) off the host, and no shared
+// credentials.
 //
 // # Failures
 //

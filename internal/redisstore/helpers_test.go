@@ -2,6 +2,7 @@ package redisstore_test
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"sync/atomic"
 	"testing"
@@ -56,4 +57,16 @@ func createRun(t testing.TB, store runs.Store, ttl time.Duration) (runs.Run, str
 // moveTo is an Update function moving a run to phase p if the phase machine allows it.
 func moveTo(p runs.Phase) func(runs.Run) (runs.Run, error) {
 	return func(r runs.Run) (runs.Run, error) { return r.MoveTo(p) }
+}
+
+// newKEK returns a fresh random key encryption key.
+func newKEK(t testing.TB) *redisstore.KeyEncryptionKey {
+	t.Helper()
+	secret := make([]byte, redisstore.KeyEncryptionKeySize)
+	_, _ = rand.Read(secret) // crypto/rand.Read never fails
+	kek, err := redisstore.NewKeyEncryptionKey(secret)
+	if err != nil {
+		t.Fatalf("NewKeyEncryptionKey: %v", err)
+	}
+	return kek
 }

@@ -39,7 +39,7 @@ type outageCall struct {
 
 // outageCalls lists every call of c's views; secrets are strings its errors must not contain.
 func outageCalls(t *testing.T, c *redisstore.Client) (calls []outageCall, secrets []string) {
-	store, backend := c.Runs(), c.Keys()
+	store, backend := c.Runs(), c.Keys(newKEK(t))
 	limiter := c.Limiter(ratelimit.Policy{AuthFailures: 3, Window: time.Minute, Cooloff: time.Minute})
 	run, token := newRun(t, runs.Tracked, time.Hour)
 	hash := runs.HashToken(token)
@@ -99,7 +99,7 @@ func TestOutageAndRecovery(t *testing.T) {
 	ctx := context.Background()
 	srv := redistest.Start(t)
 	c := open(t, srv, uniquePrefix(), outageTimeout)
-	store, backend := c.Runs(), c.Keys()
+	store, backend := c.Runs(), c.Keys(newKEK(t))
 	before, token := createRun(t, store, time.Hour)
 	key := keystest.NewKey(t, keys.ES256, time.Now())
 	if err := backend.Save(ctx, keys.Set{Generation: 1, Keys: []keys.Key{key}}); err != nil {

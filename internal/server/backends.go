@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/brokerhq/broker/internal/audit"
@@ -13,7 +14,8 @@ import (
 )
 
 // backends is where a replica keeps its state: in memory for a single replica, or shared
-// through Redis (and optionally a key directory) by several.
+// through Redis (and optionally a key directory) by several. With the redis key backend the
+// key encryption key comes from the file or environment variable keys.redis names.
 type backends struct {
 	runs    runs.Store
 	keys    keys.Backend
@@ -45,7 +47,12 @@ func openBackends(cfg *config.Config, now func() time.Time) (*backends, error) {
 		if client == nil {
 			return nil, fmt.Errorf("keys.backend redis needs store.redis")
 		}
-		b.keys = client.Keys()
+		kek, err := keyEncryptionKey(cfg.Keys.Redis, os.LookupEnv)
+		if err != nil {
+			_ = b.close()
+			return nil, err
+		}
+		b.keys = client.Keys(kek)
 	default:
 		_ = b.close()
 		return nil, fmt.Errorf("keys.backend %q is not supported by this build (use memory, file or redis)", cfg.Keys.Backend)

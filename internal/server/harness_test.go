@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +24,19 @@ const (
 	limitedSecret = "limited-key" // bound to orchestrator on space dev only
 	auditorSecret = "auditor-key" // auditor role on root: no run:create
 )
+
+// testKEK is the key encryption key of the redis key backend in tests: the base64 of 32 bytes.
+const testKEK = "dGVzdC1rZXktZW5jcnlwdGlvbi1rZXktMzItYnl0ZXM=\n"
+
+// writeSecretFile writes content to a new mode 0600 file and returns its path.
+func writeSecretFile(t testing.TB, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
 
 // testConfig is a configuration with a small space tree. ISSUER is replaced with the server URL.
 const testConfig = `
@@ -104,8 +119,11 @@ type serverOptions struct {
 	issuer string
 	// redisURL, when set, puts the shared state in that Redis.
 	redisURL string
-	// keyBackend is memory (default), file (keyDir) or redis.
+	// keyBackend is memory (default), file (keyDir) or redis (kekFile).
 	keyBackend, keyDir string
+	// kekFile is the key encryption key file of the redis key backend; by default a file
+	// holding testKEK, so that every replica of a test has the same key.
+	kekFile string
 	// extraYAML is appended to the configuration (e.g. a limits block).
 	extraYAML string
 	// upstream carries calls to clouds (to trust an emulator's TLS certificate).
@@ -149,6 +167,12 @@ func startServer(t testing.TB, opts serverOptions) *testServer {
 	).Replace(testConfig) + opts.extraYAML
 	if opts.redisURL != "" {
 		yaml += "\nstore: {redis: {url: \"" + opts.redisURL + "\"}}\n"
+	}
+	if opts.keyBackend == "redis" {
+		if opts.kekFile == "" {
+			opts.kekFile = writeSecretFile(t, testKEK)
+		}
+		yaml = strings.Replace(yaml, "\nkeys:\n", "\nkeys:\n  redis: {encryption_key_file: \""+opts.kekFile+"\"}\n", 1)
 	}
 	cfg, err := config.Parse("test.yaml", []byte(yaml))
 	if err != nil {
