@@ -124,6 +124,8 @@ func TestParseErrors(t *testing.T) {
 		{"template without separator", iss + "spaces:\n  - id: root\n    subject_template: \"{spaceId}-{callerId}-{scope}\"\n",
 			"spaces[0].subject_template", "subject_template", `"{spaceId}-{callerId}-{scope}"`,
 			`separator "-" between {spaceId} and {callerId} must hold ':' or '/'`, 2},
+		{"template meeting another space's", iss + "spaces:\n  - {id: prod, parent: root}\n  - id: dev\n    parent: root\n    subject_template: \"space:prod:stack:vpc-{callerId}:run_type:{runType}:scope:{scope}\"\n",
+			"spaces[1].subject_template", "space:prod:stack:vpc-", "", `of spaces[0] also gives, or that its run id wildcard matches (e.g. "space:prod:stack:vpc-`, 0},
 		{"wildcard in template", iss + "spaces:\n  - id: root\n    subject_template: \"s:{callerId}:*:{scope}\"\n",
 			"spaces[0].subject_template", "subject_template", `"s:{callerId}:*:{scope}"`, "literal text may not hold the wildcard '*'", 0},
 

@@ -46,6 +46,9 @@ func EffectiveSubjectTemplate(t string) string {
 // pattern matches has the pattern's stack and scope, whatever the wildcard swallows. That needs
 // literals free of the wildcard characters '*' and '?', hence the literal rule. A placeholder at
 // either end of the template is bounded by the end of the `sub`, which serves as well.
+//
+// Spaces with different templates are another matter, checked across the configuration by
+// checkTemplateOverlaps.
 
 // ruleProblems lists how a template that parsed (parts) breaks the rules above.
 func ruleProblems(t string, parts []TemplatePart) []string {
@@ -130,4 +133,37 @@ func literalProblems(lit string) []string {
 		}
 	}
 	return problems
+}
+
+// checkTemplateOverlaps reports every pair of spaces whose different templates could give two
+// stacks, or the two scopes of one stack, one `sub`: a sub both can render, or one that either
+// renders and the other's trust pattern ({runId} as "*") matches. The rules above settle spaces
+// that share one template (stack ids are unique across spaces); templates that differ must not
+// meet at all. A template "space:prod:stack:vpc-{callerId}:..." in space dev would otherwise
+// give its stack "prod" the sub of stack vpc-prod under the default template.
+func (v *validator) checkTemplateOverlaps() {
+	type seenTemplate struct {
+		text  string
+		index int
+		parts []TemplatePart
+	}
+	var seen []seenTemplate
+	for i, s := range v.c.Spaces {
+		if j, ok := v.spaces[s.ID]; ok && j != i {
+			continue // a duplicate, reported already
+		}
+		t := EffectiveSubjectTemplate(s.SubjectTemplate)
+		parts, problems := SplitSubjectTemplate(t)
+		if len(problems) > 0 || slices.ContainsFunc(seen, func(o seenTemplate) bool { return o.text == t }) {
+			continue
+		}
+		for _, o := range seen {
+			if example, overlap := templatesOverlap(o.parts, parts); overlap {
+				v.add(joinIndex("spaces", i)+".subject_template", s.SubjectTemplate,
+					"template %q can give a sub that template %q of spaces[%d] also gives, or that its run id wildcard matches (e.g. %q); make the literal text of one differ from the other's, for example by a prefix of its own",
+					t, o.text, o.index, example)
+			}
+		}
+		seen = append(seen, seenTemplate{t, i, parts})
+	}
 }

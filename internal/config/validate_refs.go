@@ -36,6 +36,7 @@ func (v *validator) checkSpaces() {
 			v.add(base+".subject_template", s.SubjectTemplate, "%s in %q", p, s.SubjectTemplate)
 		}
 	}
+	v.checkTemplateOverlaps()
 	v.checkCycles()
 }
 
