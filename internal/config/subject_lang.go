@@ -41,8 +41,9 @@ type nfa struct {
 	cur   int
 }
 
-func newNFA() *nfa {
-	n := &nfa{}
+// newNFA returns an automaton of one state, with room for about size states.
+func newNFA(size int) *nfa {
+	n := &nfa{eps: make([][]int, 0, size), edges: make([][]edge, 0, size)}
 	n.cur = n.state()
 	return n
 }
@@ -61,7 +62,7 @@ func (n *nfa) edge(from int, set charSet, to int) {
 func (n *nfa) literal(s string) {
 	for i := 0; i < len(s); i++ {
 		t := n.state()
-		n.edge(n.cur, setOf(s[i:i+1]), t)
+		n.edge(n.cur, charSet{}.with(s[i]), t)
 		n.cur = t
 	}
 }
@@ -122,7 +123,7 @@ type langOptions struct {
 // templateNFA returns the automaton of the subs parts can render. An unknown placeholder may
 // render as anything.
 func templateNFA(parts []TemplatePart, o langOptions) *nfa {
-	n := newNFA()
+	n := newNFA(128)
 	for _, p := range parts {
 		v, known := placeholderChars[p.Placeholder]
 		switch {
@@ -144,7 +145,7 @@ func templateNFA(parts []TemplatePart, o langOptions) *nfa {
 // patternNFA returns the automaton of the texts an AWS StringLike pattern matches: "*" any
 // text, "?" any one character.
 func patternNFA(pattern string) *nfa {
-	n := newNFA()
+	n := newNFA(len(pattern) + 8)
 	for i := 0; i < len(pattern); i++ {
 		switch pattern[i] {
 		case '*':
@@ -166,6 +167,7 @@ type step struct{ prev, c int }
 // common returns a text both automata accept, and whether there is one.
 func common(a, b *nfa) (string, bool) {
 	nb := len(b.eps)
+	// seen[k] is how pair k = (state of a)*nb + (state of b) was first reached; few pairs are.
 	seen := map[int]step{0: {-1, -1}}
 	queue := []int{0}
 	visit := func(from, pa, pb, c int) {
@@ -200,7 +202,7 @@ func common(a, b *nfa) (string, bool) {
 	return "", false
 }
 
-// witness spells the text read on the way from state 0 to state k.
+// witness spells the text read on the way from pair 0 to pair k.
 func witness(seen map[int]step, k int) string {
 	var rev []byte
 	for k != 0 {
@@ -225,18 +227,24 @@ func templatesOverlap(a, b []TemplatePart) (example string, ok bool) {
 	return common(templateNFA(a, langOptions{}), templateNFA(b, langOptions{pattern: true}))
 }
 
-// PatternMatchesOther returns a sub that template (a subject_template, "" for the default) can
-// render for a stack other than callerID, or for a scope other than scope, and that pattern (an
-// AWS StringLike pattern: "*" any text, "?" any one character) matches; ok is false when there
-// is none. It reads the template's placeholders whatever the template rules say, so it also
-// judges templates those rules refuse.
-func PatternMatchesOther(pattern, template, callerID, scope string) (example string, ok bool) {
+// SubjectsMatchOther returns a sub that template (a subject_template, "" for the default) can
+// render for a stack other than callerID, or for a scope other than scope, and one of patterns
+// (AWS StringLike patterns: "*" any text, "?" any one character) that matches it; ok is false
+// when there is none. It reads the template's placeholders whatever the template rules say, so
+// it also judges templates those rules refuse.
+func SubjectsMatchOther(patterns []string, template, callerID, scope string) (pattern, example string, ok bool) {
 	parts, _ := SplitSubjectTemplate(EffectiveSubjectTemplate(template))
-	p := patternNFA(pattern)
-	for _, except := range []map[string]string{{"callerId": callerID}, {"scope": scope}} {
-		if w, ok := common(p, templateNFA(parts, langOptions{except: except})); ok {
-			return w, true
+	others := []*nfa{
+		templateNFA(parts, langOptions{except: map[string]string{"callerId": callerID}}),
+		templateNFA(parts, langOptions{except: map[string]string{"scope": scope}}),
+	}
+	for _, pattern := range patterns {
+		p := patternNFA(pattern)
+		for _, other := range others {
+			if w, ok := common(p, other); ok {
+				return pattern, w, true
+			}
 		}
 	}
-	return "", false
+	return "", "", false
 }

@@ -196,12 +196,12 @@ func TestTemplatesOverlapFindsSampledCollisions(t *testing.T) {
 }
 
 func TestValueExcept(t *testing.T) {
-	n := newNFA()
+	n := newNFA(8)
 	n.valueExcept(placeholderChars["callerId"], "net")
 	for s, want := range map[string]bool{
 		"net": false, "": false, "n": true, "ne": true, "nett": true, "net-evil": true, "neu": true, "a": true, "-et": false, "Net": false,
 	} {
-		lit := newNFA()
+		lit := newNFA(8)
 		lit.literal(s)
 		if _, got := common(n, lit); got != want {
 			t.Errorf("value other than net: %q accepted = %v, want %v", s, got, want)

@@ -20,11 +20,9 @@ var ErrSharedSubject = errors.New("refusing to print a trust policy whose subjec
 // is the last check before a policy reaches a cloud, and it does not trust that validation ran.
 func checkExclusive(subjects, templates []string, stackID string, scope runs.Scope) error {
 	for _, tmpl := range templates {
-		for _, sub := range subjects {
-			if example, ok := config.PatternMatchesOther(sub, tmpl, stackID, string(scope)); ok {
-				return fmt.Errorf("%w: subject %q of stack %s (%s) also matches %q, which template %q gives another stack or scope",
-					ErrSharedSubject, sub, stackID, scope, example, config.EffectiveSubjectTemplate(tmpl))
-			}
+		if sub, example, ok := config.SubjectsMatchOther(subjects, tmpl, stackID, string(scope)); ok {
+			return fmt.Errorf("%w: subject %q of stack %s (%s) also matches %q, which template %q gives another stack or scope",
+				ErrSharedSubject, sub, stackID, scope, example, config.EffectiveSubjectTemplate(tmpl))
 		}
 	}
 	return nil
