@@ -312,15 +312,15 @@ func TestCheckPropertyCatchesTheIssue(t *testing.T) {
 func FuzzTemplateSubjects(f *testing.F) {
 	for _, seed := range [][5]string{
 		{"", "space:{spaceId}:stack:{callerId}:scope:{scope}", "dev", "vpc-prod", "app-dev"},
-		{"", "space:prod:stack:vpc-{callerId}:run_type:{runType}:scope:{scope}", "dev", "vpc-prod", "prod"},
+		{"space:prod:stack:vpc-{callerId}:run_type:{runType}:scope:{scope}", "", "prod", "prod", "vpc-prod"},
 		{"a:{callerId}:{scope}", "{callerId}:b:{scope}", "x", "b", "a"},
-		{"{spaceId}-{callerId}-{scope}", "", "a-b", "b-c", "c"},
+		{"{spaceId}-{callerId}-{scope}", "{spaceId}-{callerId}-{scope}", "root-a", "a-c", "c"},
 		{"space:{spaceId}:stack:{callerId}{runId}", "", "a", "net", "net-evil"},
 		{"repo:{spacePath}:{callerId}", "", "a", "net", "evil"},
 		{"x:{callerId}:{runId}:{scope}", "x:net:{runId}:{callerId}:{scope}", "b", "net", "evil"},
 		{"-net{scope}:{callerId}a", "-net{callerId}:{scope}a", "0", "read", "write"},
 		{"{spacePath}/{callerId}:{scope}", "{callerId}:{scope}", "a", "b", "c"},
-		{"s:{callerId}:*:{scope}", "", "a", "b", "c"},
+		{"s:*{callerId}:{scope}", "s:*{callerId}:{scope}", "a", "b", "ab"},
 	} {
 		f.Add(seed[0], seed[1], seed[2], seed[3], seed[4])
 	}
