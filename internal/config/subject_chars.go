@@ -2,8 +2,8 @@ package config
 
 // The alphabets of subject placeholder values, on which the template rules and checks rely.
 
-// charSet is a set of ASCII characters.
-type charSet [2]uint64
+// charSet is a set of bytes.
+type charSet [4]uint64
 
 func setOf(chars string) charSet {
 	var s charSet
@@ -21,24 +21,19 @@ func rangeSet(lo, hi byte) charSet {
 	return s
 }
 
-func (s charSet) with(c byte) charSet {
-	if c < 128 {
-		s[c/64] |= 1 << (c % 64)
-	}
-	return s
+func (s charSet) with(c byte) charSet    { s[c/64] |= 1 << (c % 64); return s }
+func (s charSet) without(c byte) charSet { s[c/64] &^= 1 << (c % 64); return s }
+func (s charSet) has(c byte) bool        { return s[c/64]&(1<<(c%64)) != 0 }
+
+func (s charSet) or(t charSet) charSet {
+	return charSet{s[0] | t[0], s[1] | t[1], s[2] | t[2], s[3] | t[3]}
 }
 
-func (s charSet) without(c byte) charSet {
-	if c < 128 {
-		s[c/64] &^= 1 << (c % 64)
-	}
-	return s
+func (s charSet) and(t charSet) charSet {
+	return charSet{s[0] & t[0], s[1] & t[1], s[2] & t[2], s[3] & t[3]}
 }
 
-func (s charSet) has(c byte) bool       { return c < 128 && s[c/64]&(1<<(c%64)) != 0 }
-func (s charSet) or(t charSet) charSet  { return charSet{s[0] | t[0], s[1] | t[1]} }
-func (s charSet) and(t charSet) charSet { return charSet{s[0] & t[0], s[1] & t[1]} }
-func (s charSet) empty() bool           { return s[0] == 0 && s[1] == 0 }
+func (s charSet) empty() bool { return s == charSet{} }
 
 var (
 	lowerChars = rangeSet('a', 'z')

@@ -7,8 +7,8 @@ import "strings"
 // checked for a common string. Placeholder values are over-approximated by their alphabets, so
 // "no common string" is a proof, and a common string may be a false alarm, never the reverse.
 
-// anyChar is what a trust wildcard matches: every character.
-var anyChar = charSet{^uint64(0), ^uint64(0)}
+// anyChar is what a trust wildcard matches: every byte.
+var anyChar = charSet{^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)}
 
 // readable is the order in which pick prefers characters, so examples in messages read well.
 const readable = "abcdefghijklmnopqrstuvwxyz0123456789-ABCDEFGHIJKLMNOPQRSTUVWXYZ_:/."
@@ -20,7 +20,7 @@ func (s charSet) pick() byte {
 			return readable[i]
 		}
 	}
-	for c := 0; c < 128; c++ {
+	for c := 0; c < 256; c++ {
 		if s.has(byte(c)) {
 			return byte(c)
 		}

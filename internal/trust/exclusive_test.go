@@ -28,6 +28,8 @@ func TestCheckExclusiveRefusesSharedSubjects(t *testing.T) {
 			[]string{"space:a:stack:net*:write"}, "net", runs.Write, "space:a:stack:net"},
 		{"another space's template renders the same sub", []string{"", "space:prod:stack:vpc-{callerId}:run_type:{runType}:scope:{scope}"},
 			[]string{"space:prod:stack:vpc-prod:run_type:TRACKED:scope:write"}, "vpc-prod", runs.Write, "space:prod:stack:vpc-prod:run_type:TRACKED:scope:write"},
+		{"non-ASCII literal text, under the wildcard", []string{"s:{callerId}:{runId}:{scope}", "s:net:é:{callerId}:{scope}"},
+			[]string{"s:net:*:write"}, "net", runs.Write, "s:net:é:"},
 		{"another space's subs fall under the wildcard", []string{"x:{callerId}:{runId}:{scope}", "x:net:{runId}:{callerId}:{scope}"},
 			[]string{"x:net:*:write"}, "net", runs.Write, "x:net:"},
 	}
