@@ -9,7 +9,7 @@ import (
 )
 
 // DefaultSubjectTemplate is the `sub` format of a space that sets none.
-const DefaultSubjectTemplate = "space:{spaceId}:stack:{callerId}:run_type:{runType}:scope:{scope}"
+const DefaultSubjectTemplate = config.DefaultSubjectTemplate
 
 // Subject is what a `sub` template may name.
 type Subject struct {
@@ -42,13 +42,12 @@ type part struct {
 	value   func(Subject) string // nil for a literal
 }
 
-// ParseTemplate parses a template such as "space:{spaceId}:stack:{callerId}" with the grammar of
-// config.SplitSubjectTemplate. An empty template is the default one. A placeholder not in the
-// contract's list, or an unbalanced brace, is an error.
+// ParseTemplate parses a template such as "space:{spaceId}:stack:{callerId}:scope:{scope}" with
+// the grammar of config.SplitSubjectTemplate. An empty template is the default one. A template
+// breaking that grammar (an unknown placeholder, an unbalanced brace, a missing {callerId} or
+// {scope}, placeholders without a separator, a wildcard in literal text) is an error.
 func ParseTemplate(s string) (Template, error) {
-	if s == "" {
-		s = DefaultSubjectTemplate
-	}
+	s = config.EffectiveSubjectTemplate(s)
 	split, problems := config.SplitSubjectTemplate(s)
 	if len(problems) > 0 {
 		return Template{}, fmt.Errorf("subject template %q: %s", s, strings.Join(problems, "; "))

@@ -119,6 +119,15 @@ func TestParseErrors(t *testing.T) {
 			"spaces[0].subject_template", "subject_template", `"s:{spaceId}:{stackId}"`, "unknown placeholder {stackId}", 0},
 		{"unbalanced brace", iss + "spaces:\n  - id: root\n    subject_template: \"s:{scope\"\n",
 			"spaces[0].subject_template", "subject_template", `"s:{scope"`, "unbalanced '{'", 0},
+		{"template without scope", iss + "spaces:\n  - id: root\n    subject_template: \"repo:{spacePath}:{callerId}\"\n",
+			"spaces[0].subject_template", "subject_template", `"repo:{spacePath}:{callerId}"`, "missing {scope}", 0},
+		{"template without separator", iss + "spaces:\n  - id: root\n    subject_template: \"{spaceId}-{callerId}-{scope}\"\n",
+			"spaces[0].subject_template", "subject_template", `"{spaceId}-{callerId}-{scope}"`,
+			`separator "-" between {spaceId} and {callerId} must hold ':' or '/'`, 2},
+		{"template meeting another space's", iss + "spaces:\n  - {id: prod, parent: root}\n  - id: dev\n    parent: root\n    subject_template: \"space:prod:stack:vpc-{callerId}:run_type:{runType}:scope:{scope}\"\n",
+			"spaces[1].subject_template", "space:prod:stack:vpc-", "", `of spaces[0] also gives, or that its run id wildcard matches (e.g. "space:prod:stack:vpc-`, 0},
+		{"wildcard in template", iss + "spaces:\n  - id: root\n    subject_template: \"s:{callerId}:*:{scope}\"\n",
+			"spaces[0].subject_template", "subject_template", `"s:{callerId}:*:{scope}"`, "literal text may not hold the wildcard '*'", 0},
 
 		// stacks
 		{"stack space missing", iss + "stacks:\n  - id: s\n    space: prdo\n", "stacks[0].space", "prdo", `"prdo"`, `space "prdo" does not exist`, 0},
@@ -281,7 +290,7 @@ func TestParseValid(t *testing.T) {
 		{"http 127.0.0.2", "issuer: http://127.0.0.2\n", nil},
 		{"http ::1", "issuer: http://[::1]:8080/broker\n", func(c *Config) bool { return c.Tokens.DefaultAudience == "[::1]:8080" }},
 		{"issuer with path", "issuer: https://example.com/oidc\n", nil},
-		{"all placeholders", iss + "spaces:\n  - id: root\n    subject_template: \"{spaceId}{spacePath}{callerType}{callerId}{runId}{runType}{runPhase}{scope}\"\n", nil},
+		{"all placeholders", iss + "spaces:\n  - id: root\n    subject_template: \"{spaceId}:{spacePath}:{callerType}/{callerId}/{runId}/{runType}/{runPhase}/{scope}\"\n", nil},
 		{"null values are zero", iss + "tls:\nstore:\nspaces:\n", func(c *Config) bool { return c.TLS == nil && c.Store == nil }},
 		{"vault mount default", withIntegration("    vault: {address: \"https://v:8200\", role: r}\n"), func(c *Config) bool {
 			return c.Integrations[0].Vault.Mount == "jwt" && c.Integrations[0].Timeout == 10*time.Second

@@ -21,6 +21,15 @@ func FuzzParse(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
+	// Hostile subject templates: colliding subs, wildcards, overlapping spaces.
+	for _, tmpl := range []string{
+		"repo:{spacePath}:{callerId}", "{spaceId}-{callerId}-{scope}", "space:{spaceId}:stack:{callerId}{runId}",
+		"s:{callerId}:*:{scope}", "{spacePath}/{callerId}:{scope}", "{callerId}:{runId}", "{{scope}}:{callerId}",
+		"space:prod:stack:vpc-{callerId}:run_type:{runType}:scope:{scope}", "{callerId}:{scope}:{runId}",
+	} {
+		f.Add([]byte("issuer: https://x\nspaces:\n  - {id: a, parent: root, subject_template: \"" + tmpl + "\"}\n" +
+			"  - {id: a-b, parent: a, subject_template: \"{spaceId}:{callerId}:{scope}\"}\n"))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg, err := Parse("fuzz.yaml", data)
 		if err == nil && cfg == nil {

@@ -36,6 +36,7 @@ func (v *validator) checkSpaces() {
 			v.add(base+".subject_template", s.SubjectTemplate, "%s in %q", p, s.SubjectTemplate)
 		}
 	}
+	v.checkTemplateOverlaps()
 	v.checkCycles()
 }
 
@@ -81,8 +82,9 @@ type TemplatePart struct {
 }
 
 // SplitSubjectTemplate splits a subject template into literal text and placeholders, and lists
-// every problem: unknown placeholders and unbalanced braces. It is the one grammar of
-// subject_template; config validation reports its problems and package claims renders its parts.
+// every problem: unknown placeholders and unbalanced braces, then (when there are none) the
+// rules of subject_rules.go. It is the one grammar of subject_template; config validation
+// reports its problems and package claims renders its parts.
 func SplitSubjectTemplate(t string) (parts []TemplatePart, problems []string) {
 	lit := 0 // start of the pending literal
 	flush := func(end int) {
@@ -112,12 +114,15 @@ func SplitSubjectTemplate(t string) (parts []TemplatePart, problems []string) {
 		}
 	}
 	flush(len(t))
+	if len(problems) == 0 {
+		problems = ruleProblems(t, parts)
+	}
 	return parts, problems
 }
 
-// templateProblems lists what is wrong with a subject template.
+// templateProblems lists what is wrong with a subject template ("" is the default).
 func templateProblems(t string) []string {
-	_, problems := SplitSubjectTemplate(t)
+	_, problems := SplitSubjectTemplate(EffectiveSubjectTemplate(t))
 	return problems
 }
 

@@ -95,7 +95,7 @@ func TestAzureTrustNeedsExactSubjects(t *testing.T) {
 	}
 	for i := range cfg.Spaces {
 		if cfg.Spaces[i].ID == "prod" {
-			cfg.Spaces[i].SubjectTemplate = "{spaceId}:{callerId}:{runId}"
+			cfg.Spaces[i].SubjectTemplate = "{spaceId}:{callerId}:{runId}:{scope}"
 		}
 	}
 	if _, err := Render(cfg, Request{Provider: "azure", Stack: "vpc-prod", Scope: runs.Write}); !errors.Is(err, ErrExactSubject) {

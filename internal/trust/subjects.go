@@ -52,7 +52,8 @@ func resolve(cfg *config.Config, req Request) (*target, error) {
 }
 
 // subjectsFor renders the space's template for every run type and phase that carries scope.
-// The run id, unknowable in advance, renders as "*".
+// The run id, unknowable in advance, renders as "*". It refuses subjects that could match a sub
+// of another stack or scope (checkExclusive).
 func subjectsFor(cfg *config.Config, stack config.Stack, scope runs.Scope) ([]string, error) {
 	spaces, err := claims.NewSpaces(cfg)
 	if err != nil {
@@ -76,6 +77,9 @@ func subjectsFor(cfg *config.Config, stack config.Stack, scope runs.Scope) ([]st
 				out = append(out, sub)
 			}
 		}
+	}
+	if err := checkExclusive(out, templatesOf(cfg), stack.ID, scope); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -1,0 +1,250 @@
+package config
+
+import "strings"
+
+// This file models the set of `sub` strings a subject template can render, as a small
+// nondeterministic automaton, so that two such sets (or a trust pattern and a set) can be
+// checked for a common string. Placeholder values are over-approximated by their alphabets, so
+// "no common string" is a proof, and a common string may be a false alarm, never the reverse.
+
+// anyChar is what a trust wildcard matches: every byte.
+var anyChar = charSet{^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)}
+
+// readable is the order in which pick prefers characters, so examples in messages read well.
+const readable = "abcdefghijklmnopqrstuvwxyz0123456789-ABCDEFGHIJKLMNOPQRSTUVWXYZ_:/."
+
+// pick returns a member of a non-empty set.
+func (s charSet) pick() byte {
+	for i := 0; i < len(readable); i++ {
+		if s.has(readable[i]) {
+			return readable[i]
+		}
+	}
+	for c := 0; c < 256; c++ {
+		if s.has(byte(c)) {
+			return byte(c)
+		}
+	}
+	return 0
+}
+
+// edge is a transition on any character of set.
+type edge struct {
+	set charSet
+	to  int
+}
+
+// nfa is an automaton with start state 0, built by appending pieces at state cur.
+type nfa struct {
+	eps   [][]int
+	edges [][]edge
+	cur   int
+}
+
+// newNFA returns an automaton of one state, with room for about size states.
+func newNFA(size int) *nfa {
+	n := &nfa{eps: make([][]int, 0, size), edges: make([][]edge, 0, size)}
+	n.cur = n.state()
+	return n
+}
+
+func (n *nfa) state() int {
+	n.eps = append(n.eps, nil)
+	n.edges = append(n.edges, nil)
+	return len(n.eps) - 1
+}
+
+func (n *nfa) edge(from int, set charSet, to int) {
+	n.edges[from] = append(n.edges[from], edge{set, to})
+}
+
+// literal appends the exact text s.
+func (n *nfa) literal(s string) {
+	for i := 0; i < len(s); i++ {
+		t := n.state()
+		n.edge(n.cur, charSet{}.with(s[i]), t)
+		n.cur = t
+	}
+}
+
+// value appends any value of v.
+func (n *nfa) value(v valueChars) {
+	t := n.state()
+	n.edge(n.cur, v.first, t)
+	n.edge(t, v.rest, t)
+	n.cur = t
+}
+
+// valueExcept appends any value of v other than x.
+func (n *nfa) valueExcept(v valueChars, x string) {
+	if !v.accepts(x) {
+		n.value(v)
+		return
+	}
+	exit, tail := n.state(), n.state()
+	n.edge(tail, v.rest, tail)
+	n.eps[tail] = append(n.eps[tail], exit)
+	q := n.cur
+	for i := 0; i < len(x); i++ {
+		set := v.rest
+		if i == 0 {
+			set = v.first
+		}
+		if other := set.without(x[i]); !other.empty() { // differs from x first at i
+			n.edge(q, other, tail)
+		}
+		next := n.state()
+		n.edge(q, setOf(x[i:i+1]), next)
+		q = next
+		if i+1 < len(x) { // a proper, non-empty prefix of x
+			n.eps[q] = append(n.eps[q], exit)
+		}
+	}
+	n.edge(q, v.rest, tail) // x and more
+	n.cur = exit
+}
+
+// wildcard appends what "*" matches in a trust pattern: any text, empty included.
+func (n *nfa) wildcard() {
+	t := n.state()
+	n.eps[n.cur] = append(n.eps[n.cur], t)
+	n.edge(t, anyChar, t)
+	n.cur = t
+}
+
+// langOptions says how placeholders render.
+type langOptions struct {
+	// pattern renders {runId} as the trust wildcard.
+	pattern bool
+	// except maps a placeholder to the one value it may not take.
+	except map[string]string
+}
+
+// templateNFA returns the automaton of the subs parts can render. An unknown placeholder may
+// render as anything.
+func templateNFA(parts []TemplatePart, o langOptions) *nfa {
+	n := newNFA(128)
+	for _, p := range parts {
+		v, known := placeholderChars[p.Placeholder]
+		switch {
+		case p.Placeholder == "":
+			n.literal(p.Literal)
+		case !known || (o.pattern && p.Placeholder == "runId"):
+			n.wildcard()
+		default:
+			if x, ok := o.except[p.Placeholder]; ok {
+				n.valueExcept(v, x)
+			} else {
+				n.value(v)
+			}
+		}
+	}
+	return n
+}
+
+// patternNFA returns the automaton of the texts an AWS StringLike pattern matches: "*" any
+// text, "?" any one character.
+func patternNFA(pattern string) *nfa {
+	n := newNFA(len(pattern) + 8)
+	for i := 0; i < len(pattern); i++ {
+		switch pattern[i] {
+		case '*':
+			n.wildcard()
+		case '?':
+			t := n.state()
+			n.edge(n.cur, anyChar, t)
+			n.cur = t
+		default:
+			n.literal(pattern[i : i+1])
+		}
+	}
+	return n
+}
+
+// step is how a pair of states was first reached: from pair prev, reading c (-1: no input).
+type step struct{ prev, c int }
+
+// common returns a text both automata accept, and whether there is one.
+func common(a, b *nfa) (string, bool) {
+	nb := len(b.eps)
+	// seen[k] is how pair k = (state of a)*nb + (state of b) was first reached; few pairs are.
+	seen := map[int]step{0: {-1, -1}}
+	queue := []int{0}
+	visit := func(from, pa, pb, c int) {
+		k := pa*nb + pb
+		if _, ok := seen[k]; !ok {
+			seen[k] = step{from, c}
+			queue = append(queue, k)
+		}
+	}
+	goal := a.cur*nb + b.cur
+	for len(queue) > 0 {
+		k := queue[0]
+		queue = queue[1:]
+		if k == goal {
+			return witness(seen, k), true
+		}
+		pa, pb := k/nb, k%nb
+		for _, t := range a.eps[pa] {
+			visit(k, t, pb, -1)
+		}
+		for _, t := range b.eps[pb] {
+			visit(k, pa, t, -1)
+		}
+		for _, ea := range a.edges[pa] {
+			for _, eb := range b.edges[pb] {
+				if both := ea.set.and(eb.set); !both.empty() {
+					visit(k, ea.to, eb.to, int(both.pick()))
+				}
+			}
+		}
+	}
+	return "", false
+}
+
+// witness spells the text read on the way from pair 0 to pair k.
+func witness(seen map[int]step, k int) string {
+	var rev []byte
+	for k != 0 {
+		if s := seen[k]; s.c >= 0 {
+			rev = append(rev, byte(s.c))
+		}
+		k = seen[k].prev
+	}
+	var b strings.Builder
+	for i := len(rev) - 1; i >= 0; i-- {
+		b.WriteByte(rev[i])
+	}
+	return b.String()
+}
+
+// templatesOverlap returns a sub that both templates can render, or that one renders and the
+// other's trust pattern (its {runId} as "*") matches; ok is false when there is none.
+func templatesOverlap(a, b []TemplatePart) (example string, ok bool) {
+	if w, ok := common(templateNFA(a, langOptions{pattern: true}), templateNFA(b, langOptions{})); ok {
+		return w, true
+	}
+	return common(templateNFA(a, langOptions{}), templateNFA(b, langOptions{pattern: true}))
+}
+
+// SubjectsMatchOther returns a sub that template (a subject_template, "" for the default) can
+// render for a stack other than callerID, or for a scope other than scope, and one of patterns
+// (AWS StringLike patterns: "*" any text, "?" any one character) that matches it; ok is false
+// when there is none. It reads the template's placeholders whatever the template rules say, so
+// it also judges templates those rules refuse.
+func SubjectsMatchOther(patterns []string, template, callerID, scope string) (pattern, example string, ok bool) {
+	parts, _ := SplitSubjectTemplate(EffectiveSubjectTemplate(template))
+	others := []*nfa{
+		templateNFA(parts, langOptions{except: map[string]string{"callerId": callerID}}),
+		templateNFA(parts, langOptions{except: map[string]string{"scope": scope}}),
+	}
+	for _, pattern := range patterns {
+		p := patternNFA(pattern)
+		for _, other := range others {
+			if w, ok := common(p, other); ok {
+				return pattern, w, true
+			}
+		}
+	}
+	return "", "", false
+}
