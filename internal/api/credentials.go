@@ -33,7 +33,7 @@ func (t runTokens) Token(_ context.Context, req exchange.TokenRequest) (string, 
 }
 
 func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
-	run, err := wk.authenticateRun(r)
+	run, err := wk.authenticateRun(r, "credentials.issue")
 	if err != nil {
 		fail(w, r, wk.cfg.Logger, err)
 		return
@@ -90,6 +90,8 @@ func resolveError(err error) error {
 		return apierror.New(apierror.CodeForbidden, "%s", msg)
 	case errors.Is(err, exchange.ErrUnknownProvider), errors.Is(err, exchange.ErrWrongProvider):
 		return apierror.New(apierror.CodeInvalidRequest, "%s", msg)
+	case errors.Is(err, runs.ErrCorrupt):
+		return errCorruptRun
 	}
 	return err
 }
