@@ -134,6 +134,11 @@ func (c *Control) create(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	// A run started in its write phase holds write scope at once: that start needs run:update too.
+	if err := c.cfg.Access.AllowedToStart(p, runType, phase, space); err != nil {
+		fail(w, r, c.cfg.Logger, err)
+		return
+	}
 	run, token, err := runs.New(runs.NewRun{Space: space, Stack: req.Stack, Type: runType, Phase: phase, Now: c.cfg.Now(), TTL: c.cfg.RunTTL})
 	if err != nil {
 		fail(w, r, c.cfg.Logger, err)
