@@ -98,7 +98,7 @@ func (c *Control) authenticate(r *http.Request) (access.Principal, error) {
 func (c *Control) create(w http.ResponseWriter, r *http.Request) {
 	p, err := c.authenticate(r)
 	if err != nil {
-		fail(w, r, c.cfg.Logger, err)
+		c.refuse(w, r, Event{Action: "run.create"}, err)
 		return
 	}
 	var req createRunRequest
@@ -115,8 +115,9 @@ func (c *Control) create(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	attempt := Event{Actor: "api_key:" + p.KeyID, Action: "run.create", Run: runs.Run{Space: space, Stack: req.Stack}}
 	if err := c.cfg.Access.Allowed(p, config.ActionRunCreate, space); err != nil {
-		fail(w, r, c.cfg.Logger, err)
+		c.refuse(w, r, attempt, err)
 		return
 	}
 	runType, err := runs.ParseType(req.RunType)
@@ -136,7 +137,7 @@ func (c *Control) create(w http.ResponseWriter, r *http.Request) {
 	}
 	// A run started in its write phase holds write scope at once: that start needs run:update too.
 	if err := c.cfg.Access.AllowedToStart(p, runType, phase, space); err != nil {
-		fail(w, r, c.cfg.Logger, err)
+		c.refuse(w, r, attempt, err)
 		return
 	}
 	run, token, err := runs.New(runs.NewRun{Space: space, Stack: req.Stack, Type: runType, Phase: phase, Now: c.cfg.Now(), TTL: c.cfg.RunTTL})
@@ -169,9 +170,9 @@ func (c *Control) authorizedRun(r *http.Request, action string) (access.Principa
 }
 
 func (c *Control) get(w http.ResponseWriter, r *http.Request) {
-	_, run, err := c.authorizedRun(r, config.ActionRunRead)
+	p, run, err := c.authorizedRun(r, config.ActionRunRead)
 	if err != nil {
-		fail(w, r, c.cfg.Logger, err)
+		c.refuse(w, r, Event{Actor: "api_key:" + p.KeyID, Action: "run.read", Run: run}, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, runResponse{Run: run})
@@ -184,7 +185,7 @@ type phaseRequest struct {
 func (c *Control) phase(w http.ResponseWriter, r *http.Request) {
 	p, run, err := c.authorizedRun(r, config.ActionRunUpdate)
 	if err != nil {
-		fail(w, r, c.cfg.Logger, err)
+		c.refuse(w, r, Event{Actor: "api_key:" + p.KeyID, Action: "run.phase", Run: run}, err)
 		return
 	}
 	var req phaseRequest
@@ -203,7 +204,7 @@ func (c *Control) phase(w http.ResponseWriter, r *http.Request) {
 func (c *Control) finish(w http.ResponseWriter, r *http.Request) {
 	p, run, err := c.authorizedRun(r, config.ActionRunUpdate)
 	if err != nil {
-		fail(w, r, c.cfg.Logger, err)
+		c.refuse(w, r, Event{Actor: "api_key:" + p.KeyID, Action: "run.finish", Run: run}, err)
 		return
 	}
 	if err := decodeBody(r, &struct{}{}, bodyOptional); err != nil {

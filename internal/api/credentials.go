@@ -48,6 +48,12 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in, err := wk.cfg.Attachments.Resolve(run, req.Provider, req.Integration)
+	if errors.Is(err, exchange.ErrNotAttachedForScope) {
+		// The run named an existing integration it may not use (another stack's, or the write
+		// one in a read phase): a refusal worth a trail entry.
+		recordRefusal(r.Context(), wk.cfg.Events, wk.cfg.Logger, Event{Actor: "run:" + run.ID, Action: "credentials.issue",
+			Run: run, Integration: req.Integration, Outcome: "denied", Detail: err.Error()})
+	}
 	if err != nil {
 		fail(w, r, wk.cfg.Logger, resolveError(err))
 		return

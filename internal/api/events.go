@@ -13,6 +13,9 @@ type Event struct {
 	Action      string
 	Run         runs.Run
 	Integration string
+	// Space is the space an event that names no run belongs to (a refused request on a space
+	// or stack, or an unauthenticated one, filed under root); Run.Space wins when set.
+	Space string
 	// Outcome is "success" (the default when empty), "denied" or "error".
 	Outcome string
 	Detail  string

@@ -31,6 +31,7 @@ const (
 	secretCreateUpdate = "key-create-update" // run:create, run:read, run:update on prod
 	secretUpdate       = "key-update"        // run:update, run:read on prod
 	secretSplit        = "key-split"         // run:create on prod, run:update only on dev
+	secretDev          = "key-dev"           // run:update, run:read on dev only
 )
 
 // runsHarnessConfig is a small configuration: stack vpc-prod in space prod with an AWS read and
@@ -63,6 +64,7 @@ api_keys:
   - {id: create-update, secret_sha256: SHA_CREATE_UPDATE, bindings: [{role: orchestrator, space: prod}]}
   - {id: update, secret_sha256: SHA_UPDATE, bindings: [{role: mover, space: prod}]}
   - {id: split, secret_sha256: SHA_SPLIT, bindings: [{role: starter, space: prod}, {role: mover, space: dev}]}
+  - {id: dev, secret_sha256: SHA_DEV, bindings: [{role: mover, space: dev}]}
 `
 
 // eventLog is a Recorder keeping every event; while failing is set it refuses every Record.
@@ -117,7 +119,7 @@ func newRunsHarness(t *testing.T) *runsHarness {
 	t.Helper()
 	yaml := strings.NewReplacer(
 		"SHA_CREATE_UPDATE", sha256Hex(secretCreateUpdate), "SHA_CREATE", sha256Hex(secretCreate),
-		"SHA_UPDATE", sha256Hex(secretUpdate), "SHA_SPLIT", sha256Hex(secretSplit),
+		"SHA_UPDATE", sha256Hex(secretUpdate), "SHA_SPLIT", sha256Hex(secretSplit), "SHA_DEV", sha256Hex(secretDev),
 	).Replace(runsHarnessConfig)
 	cfg, err := config.Parse("harness.yaml", []byte(yaml))
 	if err != nil {
@@ -150,7 +152,7 @@ func newRunsHarness(t *testing.T) *runsHarness {
 	h := &runsHarness{store: runs.NewMemory(nil), events: &eventLog{}}
 	rt := api.NewRouter()
 	api.NewControl(api.ControlConfig{Store: h.store, Access: authz, Stacks: api.StacksOf(cfg), RunTTL: cfg.Runs.TTL,
-		Logger: log, Events: h.events}).Mount(rt)
+		Logger: log, Events: h.events, Spaces: map[string]bool{"root": true, "prod": true, "dev": true}}).Mount(rt)
 	api.NewWorker(api.WorkerConfig{Store: h.store, Issuer: iss, Logger: log, Events: h.events,
 		Attachments: exchange.NewAttachments(cfg), Exchangers: map[string]exchange.Exchanger{"aws": fakeExchanger{}}}).Mount(rt)
 	srv := httptest.NewServer(rt)
