@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -145,11 +146,15 @@ func (c *Control) create(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, c.cfg.Logger, err)
 		return
 	}
-	if err := c.cfg.Store.Create(r.Context(), run, runs.HashToken(token)); err != nil {
-		fail(w, r, c.cfg.Logger, err)
+	// The event goes first: a run is stored only once its creation is in the trail.
+	event := Event{Actor: "api_key:" + p.KeyID, Action: "run.create", Run: run}
+	if err := c.cfg.Events.Record(r.Context(), event); err != nil {
+		fail(w, r, c.cfg.Logger, notRecorded(c.cfg.Logger, event, err))
 		return
 	}
-	if err := c.cfg.Events.Record(r.Context(), Event{Actor: "api_key:" + p.KeyID, Action: "run.create", Run: run}); err != nil {
+	if err := c.cfg.Store.Create(r.Context(), run, runs.HashToken(token)); err != nil {
+		event.Outcome, event.Detail = "error", "not stored: "+err.Error()
+		recordRefusal(r.Context(), c.cfg.Events, c.cfg.Logger, event)
 		fail(w, r, c.cfg.Logger, err)
 		return
 	}
@@ -220,25 +225,38 @@ type moveRequest struct {
 	to        runs.Phase
 }
 
-// move applies a phase transition as a compare-and-swap in the store.
+// move applies a phase transition so that no stored phase change lacks its event: the event is
+// recorded first, and only then is the change stored, as a compare-and-swap that applies it only
+// to the run still in the phase the event names. A failed record stores nothing (503). A store
+// that then fails, or a run that moved meanwhile (409), leaves an event for a change that did
+// not happen; it is followed by an "error" event saying so, on a best-effort basis.
 func (c *Control) move(w http.ResponseWriter, r *http.Request, m moveRequest) {
-	var from runs.Phase
-	run, err := c.cfg.Store.Update(r.Context(), m.run.ID, func(cur runs.Run) (runs.Run, error) {
-		from = cur.Phase
-		return cur.MoveTo(m.to)
-	})
+	actor, action, from := "api_key:"+m.principal.KeyID, "run.phase", m.run.Phase
+	if m.to == runs.Finished {
+		action = "run.finish"
+	}
+	next, err := m.run.MoveTo(m.to)
 	if err != nil {
 		if errors.Is(err, runs.ErrTransition) {
-			recordRefusal(r.Context(), c.cfg.Events, c.cfg.Logger, Event{Actor: "api_key:" + m.principal.KeyID, Action: "run.phase", Run: m.run, Outcome: "denied", Detail: err.Error()})
+			recordRefusal(r.Context(), c.cfg.Events, c.cfg.Logger, Event{Actor: actor, Action: action, Run: m.run, Outcome: "denied", Detail: err.Error()})
 		}
 		fail(w, r, c.cfg.Logger, err)
 		return
 	}
-	action := "run.phase"
-	if m.to == runs.Finished {
-		action = "run.finish"
+	event := Event{Actor: actor, Action: action, Run: next, Detail: string(from) + " -> " + string(m.to)}
+	if err := c.cfg.Events.Record(r.Context(), event); err != nil {
+		fail(w, r, c.cfg.Logger, notRecorded(c.cfg.Logger, event, err))
+		return
 	}
-	if err := c.cfg.Events.Record(r.Context(), Event{Actor: "api_key:" + m.principal.KeyID, Action: action, Run: run, Detail: string(from) + " -> " + string(m.to)}); err != nil {
+	run, err := c.cfg.Store.Update(r.Context(), m.run.ID, func(cur runs.Run) (runs.Run, error) {
+		if cur.Phase != from {
+			return runs.Run{}, fmt.Errorf("%w: the run moved from %s to %s meanwhile; read it and retry", runs.ErrTransition, from, cur.Phase)
+		}
+		return cur.MoveTo(m.to)
+	})
+	if err != nil {
+		event.Outcome, event.Detail = "error", event.Detail+" not applied: "+err.Error()
+		recordRefusal(r.Context(), c.cfg.Events, c.cfg.Logger, event)
 		fail(w, r, c.cfg.Logger, err)
 		return
 	}

@@ -73,7 +73,7 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 	}
 	event.Detail = req.Provider + " credentials until " + creds.ExpiresAt.UTC().Format(time.RFC3339)
 	if err := wk.cfg.Events.Record(r.Context(), event); err != nil {
-		fail(w, r, wk.cfg.Logger, err) // credentials not in the trail are not handed out
+		fail(w, r, wk.cfg.Logger, notRecorded(wk.cfg.Logger, event, err)) // credentials not in the trail are not handed out
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{

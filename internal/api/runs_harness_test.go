@@ -108,10 +108,52 @@ func (fakeExchanger) Exchange(_ context.Context, req exchange.Request) (exchange
 	}, nil
 }
 
+// flakyStore is a runs.Store whose Create and Update can be made to fail, or to let another
+// writer in first (before, called with the run id ahead of each Update).
+type flakyStore struct {
+	runs.Store
+	mu        sync.Mutex
+	createErr error
+	updateErr error
+	before    func(id string)
+}
+
+// set replaces the failures and the hook under the lock.
+func (f *flakyStore) set(createErr, updateErr error, before func(id string)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.createErr, f.updateErr, f.before = createErr, updateErr, before
+}
+
+func (f *flakyStore) Create(ctx context.Context, run runs.Run, token runs.TokenHash) error {
+	f.mu.Lock()
+	err := f.createErr
+	f.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return f.Store.Create(ctx, run, token)
+}
+
+func (f *flakyStore) Update(ctx context.Context, id string, fn func(runs.Run) (runs.Run, error)) (runs.Run, error) {
+	f.mu.Lock()
+	err, before := f.updateErr, f.before
+	f.mu.Unlock()
+	if before != nil {
+		before(id)
+	}
+	if err != nil {
+		return runs.Run{}, err
+	}
+	return f.Store.Update(ctx, id, fn)
+}
+
 // runsHarness is a control and worker plane on a memory store, served over loopback HTTP.
+// The planes reach the store through flaky; tests read and plant runs in store directly.
 type runsHarness struct {
 	url    string
 	store  *runs.Memory
+	flaky  *flakyStore
 	events *eventLog
 }
 
@@ -150,10 +192,11 @@ func newRunsHarness(t *testing.T) *runsHarness {
 		t.Fatal(err)
 	}
 	h := &runsHarness{store: runs.NewMemory(nil), events: &eventLog{}}
+	h.flaky = &flakyStore{Store: h.store}
 	rt := api.NewRouter()
-	api.NewControl(api.ControlConfig{Store: h.store, Access: authz, Stacks: api.StacksOf(cfg), RunTTL: cfg.Runs.TTL,
+	api.NewControl(api.ControlConfig{Store: h.flaky, Access: authz, Stacks: api.StacksOf(cfg), RunTTL: cfg.Runs.TTL,
 		Logger: log, Events: h.events, Spaces: map[string]bool{"root": true, "prod": true, "dev": true}}).Mount(rt)
-	api.NewWorker(api.WorkerConfig{Store: h.store, Issuer: iss, Logger: log, Events: h.events,
+	api.NewWorker(api.WorkerConfig{Store: h.flaky, Issuer: iss, Logger: log, Events: h.events,
 		Attachments: exchange.NewAttachments(cfg), Exchangers: map[string]exchange.Exchanger{"aws": fakeExchanger{}}}).Mount(rt)
 	srv := httptest.NewServer(rt)
 	t.Cleanup(srv.Close)

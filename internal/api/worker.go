@@ -137,7 +137,7 @@ func (wk *Worker) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := wk.cfg.Events.Record(r.Context(), Event{Actor: "run:" + run.ID, Action: "token.issue", Run: run, Detail: "aud=" + tok.Claims.Audience + " jti=" + tok.Claims.ID}); err != nil {
-		fail(w, r, wk.cfg.Logger, err) // a token not in the trail is not handed out
+		fail(w, r, wk.cfg.Logger, notRecorded(wk.cfg.Logger, Event{Action: "token.issue", Run: run}, err)) // a token not in the trail is not handed out
 		return
 	}
 	writeJSON(w, http.StatusOK, tokenResponse{Token: tok.JWT, ExpiresAt: tok.ExpiresAt})
