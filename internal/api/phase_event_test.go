@@ -105,3 +105,18 @@ func TestPhaseChangeRacedByAnother(t *testing.T) {
 		t.Errorf("run.finish error events %+v, want one saying PLANNING -> FINISHED was not applied", errs)
 	}
 }
+
+// TestUnexpectedStoreErrorIsEnveloped: a store error of no known kind is a 500 in the envelope,
+// its cause kept out of the answer, and the start it failed is in the trail as not stored.
+func TestUnexpectedStoreErrorIsEnveloped(t *testing.T) {
+	h := newRunsHarness(t)
+	h.flaky.set(errors.New("disk on fire at /var/lib/x"), nil, nil)
+	body := map[string]string{"stack": "vpc-prod", "runType": "TRACKED"}
+	code, env := h.call(t, "POST", "/v1/runs", secretCreateUpdate, body, nil)
+	if code != http.StatusInternalServerError || strings.Contains(env.Error.Message, "disk") {
+		t.Errorf("start on a broken store: %d %q, want 500 revealing nothing", code, env.Error.Message)
+	}
+	if errs := h.eventsOf("run.create", "error"); len(errs) != 1 || !strings.Contains(errs[0].Detail, "not stored") {
+		t.Errorf("run.create error events %+v, want one saying the run was not stored", errs)
+	}
+}

@@ -219,7 +219,7 @@ type apiError struct {
 
 // envelopeCodes are the contract's error codes by status.
 var envelopeCodes = map[int]string{400: "invalid_request", 401: "unauthenticated", 403: "forbidden",
-	404: "not_found", 409: "conflict", 503: "unavailable"}
+	404: "not_found", 409: "conflict", 500: "internal", 503: "unavailable"}
 
 // call sends body as JSON with a bearer secret, checks that an error answer is the envelope with
 // the status's code, and decodes the answer into out (when not nil). It returns the status and,
