@@ -9,6 +9,7 @@ import (
 
 	"github.com/brokerhq/broker/internal/access"
 	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/runs"
 )
 
 func hashHex(secret string) string {
@@ -195,5 +196,37 @@ func TestEmptyConfigAuthenticatesNobody(t *testing.T) {
 	}
 	if _, err := a.Authenticate("anything"); !errors.Is(err, access.ErrUnauthenticated) {
 		t.Errorf("Authenticate = %v, want ErrUnauthenticated", err)
+	}
+}
+
+func TestAllowedToStart(t *testing.T) {
+	cfg := testConfig()
+	cfg.Roles = append(cfg.Roles,
+		config.Role{ID: "starter", Actions: []string{config.ActionRunCreate}},
+		config.Role{ID: "mover", Actions: []string{config.ActionRunUpdate}})
+	cfg.APIKeys = append(cfg.APIKeys,
+		config.APIKey{ID: "start-only", SecretSHA256: hashHex("start-only-secret"), Bindings: []config.Binding{{Role: "starter", Space: "prod"}}},
+		config.APIKey{ID: "move-only", SecretSHA256: hashHex("move-only-secret"), Bindings: []config.Binding{{Role: "mover", Space: "prod"}}},
+		config.APIKey{ID: "move-elsewhere", SecretSHA256: hashHex("move-elsewhere-secret"), Bindings: []config.Binding{
+			{Role: "starter", Space: "prod"}, {Role: "mover", Space: "dev"}}})
+	a, err := access.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// write is each run type's write phase, written out by hand.
+	write := map[runs.Type]runs.Phase{runs.Tracked: runs.Applying, runs.Task: runs.Performing, runs.Destroy: runs.Destroying}
+	for _, key := range []string{"ci-prod", "start-only", "move-only", "move-elsewhere"} {
+		for typ, wp := range write {
+			for _, phase := range []runs.Phase{"", runs.Initializing, runs.Planning, wp} {
+				err := a.AllowedToStart(access.Principal{KeyID: key}, typ, phase, "prod-eu")
+				wantOK := key == "ci-prod" || (key != "move-only" && phase != wp)
+				if wantOK != (err == nil) || (err != nil && !errors.Is(err, access.ErrForbidden)) {
+					t.Errorf("%s starting %s in %q: %v, want allowed=%v", key, typ, phase, err, wantOK)
+				}
+				if err != nil && key != "move-only" && !strings.Contains(err.Error(), "needs run:update as well as run:create") {
+					t.Errorf("%s starting %s in %q: message %q does not name run:update", key, typ, phase, err)
+				}
+			}
+		}
 	}
 }

@@ -26,7 +26,7 @@ type auditResponse struct {
 func (c *Control) listAudit(w http.ResponseWriter, r *http.Request) {
 	p, err := c.authenticate(r)
 	if err != nil {
-		fail(w, r, c.cfg.Logger, err)
+		c.refuse(w, r, Event{Action: "audit.read"}, err)
 		return
 	}
 	q := r.URL.Query()
@@ -39,7 +39,7 @@ func (c *Control) listAudit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := c.cfg.Access.Allowed(p, config.ActionAuditRead, space); err != nil {
-		fail(w, r, c.cfg.Logger, err)
+		c.refuse(w, r, Event{Actor: "api_key:" + p.KeyID, Action: "audit.read", Space: space}, err)
 		return
 	}
 	limit := DefaultAuditLimit

@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -98,7 +99,7 @@ func (c *Control) authenticate(r *http.Request) (access.Principal, error) {
 func (c *Control) create(w http.ResponseWriter, r *http.Request) {
 	p, err := c.authenticate(r)
 	if err != nil {
-		fail(w, r, c.cfg.Logger, err)
+		c.refuse(w, r, Event{Action: "run.create"}, err)
 		return
 	}
 	var req createRunRequest
@@ -115,8 +116,9 @@ func (c *Control) create(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	attempt := Event{Actor: "api_key:" + p.KeyID, Action: "run.create", Run: runs.Run{Space: space, Stack: req.Stack}}
 	if err := c.cfg.Access.Allowed(p, config.ActionRunCreate, space); err != nil {
-		fail(w, r, c.cfg.Logger, err)
+		c.refuse(w, r, attempt, err)
 		return
 	}
 	runType, err := runs.ParseType(req.RunType)
@@ -134,16 +136,25 @@ func (c *Control) create(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	// A run started in its write phase holds write scope at once: that start needs run:update too.
+	if err := c.cfg.Access.AllowedToStart(p, runType, phase, space); err != nil {
+		c.refuse(w, r, attempt, err)
+		return
+	}
 	run, token, err := runs.New(runs.NewRun{Space: space, Stack: req.Stack, Type: runType, Phase: phase, Now: c.cfg.Now(), TTL: c.cfg.RunTTL})
 	if err != nil {
 		fail(w, r, c.cfg.Logger, err)
 		return
 	}
-	if err := c.cfg.Store.Create(r.Context(), run, runs.HashToken(token)); err != nil {
-		fail(w, r, c.cfg.Logger, err)
+	// The event goes first: a run is stored only once its creation is in the trail.
+	event := Event{Actor: "api_key:" + p.KeyID, Action: "run.create", Run: run}
+	if err := c.cfg.Events.Record(r.Context(), event); err != nil {
+		fail(w, r, c.cfg.Logger, notRecorded(c.cfg.Logger, event, err))
 		return
 	}
-	if err := c.cfg.Events.Record(r.Context(), Event{Actor: "api_key:" + p.KeyID, Action: "run.create", Run: run}); err != nil {
+	if err := c.cfg.Store.Create(r.Context(), run, runs.HashToken(token)); err != nil {
+		event.Outcome, event.Detail = "error", "not stored: "+err.Error()
+		recordRefusal(r.Context(), c.cfg.Events, c.cfg.Logger, event)
 		fail(w, r, c.cfg.Logger, err)
 		return
 	}
@@ -164,9 +175,9 @@ func (c *Control) authorizedRun(r *http.Request, action string) (access.Principa
 }
 
 func (c *Control) get(w http.ResponseWriter, r *http.Request) {
-	_, run, err := c.authorizedRun(r, config.ActionRunRead)
+	p, run, err := c.authorizedRun(r, config.ActionRunRead)
 	if err != nil {
-		fail(w, r, c.cfg.Logger, err)
+		c.refuse(w, r, Event{Actor: "api_key:" + p.KeyID, Action: "run.read", Run: run}, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, runResponse{Run: run})
@@ -179,7 +190,7 @@ type phaseRequest struct {
 func (c *Control) phase(w http.ResponseWriter, r *http.Request) {
 	p, run, err := c.authorizedRun(r, config.ActionRunUpdate)
 	if err != nil {
-		fail(w, r, c.cfg.Logger, err)
+		c.refuse(w, r, Event{Actor: "api_key:" + p.KeyID, Action: "run.phase", Run: run}, err)
 		return
 	}
 	var req phaseRequest
@@ -198,7 +209,7 @@ func (c *Control) phase(w http.ResponseWriter, r *http.Request) {
 func (c *Control) finish(w http.ResponseWriter, r *http.Request) {
 	p, run, err := c.authorizedRun(r, config.ActionRunUpdate)
 	if err != nil {
-		fail(w, r, c.cfg.Logger, err)
+		c.refuse(w, r, Event{Actor: "api_key:" + p.KeyID, Action: "run.finish", Run: run}, err)
 		return
 	}
 	if err := decodeBody(r, &struct{}{}, bodyOptional); err != nil {
@@ -214,25 +225,38 @@ type moveRequest struct {
 	to        runs.Phase
 }
 
-// move applies a phase transition as a compare-and-swap in the store.
+// move applies a phase transition so that no stored phase change lacks its event: the event is
+// recorded first, and only then is the change stored, as a compare-and-swap that applies it only
+// to the run still in the phase the event names. A failed record stores nothing (503). A store
+// that then fails, or a run that moved meanwhile (409), leaves an event for a change that did
+// not happen; it is followed by an "error" event saying so, on a best-effort basis.
 func (c *Control) move(w http.ResponseWriter, r *http.Request, m moveRequest) {
-	var from runs.Phase
-	run, err := c.cfg.Store.Update(r.Context(), m.run.ID, func(cur runs.Run) (runs.Run, error) {
-		from = cur.Phase
-		return cur.MoveTo(m.to)
-	})
+	actor, action, from := "api_key:"+m.principal.KeyID, "run.phase", m.run.Phase
+	if m.to == runs.Finished {
+		action = "run.finish"
+	}
+	next, err := m.run.MoveTo(m.to)
 	if err != nil {
 		if errors.Is(err, runs.ErrTransition) {
-			recordRefusal(r.Context(), c.cfg.Events, c.cfg.Logger, Event{Actor: "api_key:" + m.principal.KeyID, Action: "run.phase", Run: m.run, Outcome: "denied", Detail: err.Error()})
+			recordRefusal(r.Context(), c.cfg.Events, c.cfg.Logger, Event{Actor: actor, Action: action, Run: m.run, Outcome: "denied", Detail: err.Error()})
 		}
 		fail(w, r, c.cfg.Logger, err)
 		return
 	}
-	action := "run.phase"
-	if m.to == runs.Finished {
-		action = "run.finish"
+	event := Event{Actor: actor, Action: action, Run: next, Detail: string(from) + " -> " + string(m.to)}
+	if err := c.cfg.Events.Record(r.Context(), event); err != nil {
+		fail(w, r, c.cfg.Logger, notRecorded(c.cfg.Logger, event, err))
+		return
 	}
-	if err := c.cfg.Events.Record(r.Context(), Event{Actor: "api_key:" + m.principal.KeyID, Action: action, Run: run, Detail: string(from) + " -> " + string(m.to)}); err != nil {
+	run, err := c.cfg.Store.Update(r.Context(), m.run.ID, func(cur runs.Run) (runs.Run, error) {
+		if cur.Phase != from {
+			return runs.Run{}, fmt.Errorf("%w: the run moved from %s to %s meanwhile; read it and retry", runs.ErrTransition, from, cur.Phase)
+		}
+		return cur.MoveTo(m.to)
+	})
+	if err != nil {
+		event.Outcome, event.Detail = "error", event.Detail+" not applied: "+err.Error()
+		recordRefusal(r.Context(), c.cfg.Events, c.cfg.Logger, event)
 		fail(w, r, c.cfg.Logger, err)
 		return
 	}

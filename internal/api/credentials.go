@@ -33,7 +33,7 @@ func (t runTokens) Token(_ context.Context, req exchange.TokenRequest) (string, 
 }
 
 func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
-	run, err := wk.authenticateRun(r)
+	run, err := wk.authenticateRun(r, "credentials.issue")
 	if err != nil {
 		fail(w, r, wk.cfg.Logger, err)
 		return
@@ -48,6 +48,12 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in, err := wk.cfg.Attachments.Resolve(run, req.Provider, req.Integration)
+	if errors.Is(err, exchange.ErrNotAttachedForScope) {
+		// The run named an existing integration it may not use (another stack's, or the write
+		// one in a read phase): a refusal worth a trail entry.
+		recordRefusal(r.Context(), wk.cfg.Events, wk.cfg.Logger, Event{Actor: "run:" + run.ID, Action: "credentials.issue",
+			Run: run, Integration: req.Integration, Outcome: "denied", Detail: err.Error()})
+	}
 	if err != nil {
 		fail(w, r, wk.cfg.Logger, resolveError(err))
 		return
@@ -67,7 +73,7 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 	}
 	event.Detail = req.Provider + " credentials until " + creds.ExpiresAt.UTC().Format(time.RFC3339)
 	if err := wk.cfg.Events.Record(r.Context(), event); err != nil {
-		fail(w, r, wk.cfg.Logger, err) // credentials not in the trail are not handed out
+		fail(w, r, wk.cfg.Logger, notRecorded(wk.cfg.Logger, event, err)) // credentials not in the trail are not handed out
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
@@ -90,6 +96,8 @@ func resolveError(err error) error {
 		return apierror.New(apierror.CodeForbidden, "%s", msg)
 	case errors.Is(err, exchange.ErrUnknownProvider), errors.Is(err, exchange.ErrWrongProvider):
 		return apierror.New(apierror.CodeInvalidRequest, "%s", msg)
+	case errors.Is(err, runs.ErrCorrupt):
+		return errCorruptRun
 	}
 	return err
 }

@@ -33,6 +33,7 @@ func fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 		apiErr = apierror.New(apierror.CodeUnavailable, "The state store is unreachable; try again shortly.")
 	default:
 		log.Error("request failed", "path", r.URL.Path, "err", err)
+		apiErr = apierror.New(apierror.CodeInternal, "Internal error; the server log has the details.")
 	}
 	apierror.Write(w, apiErr)
 }

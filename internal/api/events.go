@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/brokerhq/broker/internal/apierror"
 	"github.com/brokerhq/broker/internal/runs"
 )
 
@@ -13,6 +14,9 @@ type Event struct {
 	Action      string
 	Run         runs.Run
 	Integration string
+	// Space is the space an event that names no run belongs to (a refused request on a space
+	// or stack, or an unauthenticated one, filed under root); Run.Space wins when set.
+	Space string
 	// Outcome is "success" (the default when empty), "denied" or "error".
 	Outcome string
 	Detail  string
@@ -33,4 +37,11 @@ func recordRefusal(ctx context.Context, r Recorder, log *slog.Logger, e Event) {
 	if err := r.Record(ctx, e); err != nil {
 		log.Warn("audit: could not record a refusal", "action", e.Action, "run", e.Run.ID, "err", err)
 	}
+}
+
+// notRecorded is the answer when an event that must be in the trail could not be recorded: 503,
+// since whatever it records was not handed out or not changed. The cause is logged here.
+func notRecorded(log *slog.Logger, e Event, err error) error {
+	log.Error("audit: could not record an event; refusing the request", "action", e.Action, "run", e.Run.ID, "err", err)
+	return apierror.New(apierror.CodeUnavailable, "The audit trail is unreachable, so nothing was done; try again shortly.")
 }

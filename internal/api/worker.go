@@ -63,9 +63,14 @@ func (wk *Worker) Mount(rt *Router) {
 // which part was wrong.
 var errRunToken = apierror.New(apierror.CodeUnauthenticated, "The run token is not valid, or its run has finished or expired.")
 
+// errCorruptRun answers a valid run token whose stored run record is inconsistent: the token is
+// genuine, so the answer is 403, and nothing is issued for the run.
+var errCorruptRun = apierror.New(apierror.CodeForbidden, "This run's stored record is inconsistent (its scope does not match its run type and phase); broker issues nothing for it.")
+
 // authenticateRun returns the live run whose token r presents, refusing addresses that failed
-// too often and counting each new failure.
-func (wk *Worker) authenticateRun(r *http.Request) (runs.Run, error) {
+// too often and counting each new failure. A run whose record is inconsistent
+// (runs.Run.EffectiveScope) is refused with errCorruptRun, and the refusal of action is audited.
+func (wk *Worker) authenticateRun(r *http.Request, action string) (runs.Run, error) {
 	if err := wk.cfg.Guard.Check(r); err != nil {
 		return runs.Run{}, err
 	}
@@ -73,7 +78,16 @@ func (wk *Worker) authenticateRun(r *http.Request) (runs.Run, error) {
 	if errors.Is(err, errRunToken) {
 		wk.cfg.Guard.Failed(r)
 	}
-	return run, err
+	if err != nil {
+		return runs.Run{}, err
+	}
+	if _, err := run.EffectiveScope(); err != nil {
+		wk.cfg.Logger.Error("refused a run whose stored record is inconsistent", "run", run.ID, "err", err)
+		recordRefusal(r.Context(), wk.cfg.Events, wk.cfg.Logger, Event{Actor: "run:" + run.ID, Action: action, Run: run,
+			Outcome: "denied", Detail: "refused: " + err.Error()})
+		return runs.Run{}, errCorruptRun
+	}
+	return run, nil
 }
 
 func (wk *Worker) lookupRun(r *http.Request) (runs.Run, error) {
@@ -103,7 +117,7 @@ type tokenResponse struct {
 }
 
 func (wk *Worker) token(w http.ResponseWriter, r *http.Request) {
-	run, err := wk.authenticateRun(r)
+	run, err := wk.authenticateRun(r, "token.issue")
 	if err != nil {
 		fail(w, r, wk.cfg.Logger, err)
 		return
@@ -123,7 +137,7 @@ func (wk *Worker) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := wk.cfg.Events.Record(r.Context(), Event{Actor: "run:" + run.ID, Action: "token.issue", Run: run, Detail: "aud=" + tok.Claims.Audience + " jti=" + tok.Claims.ID}); err != nil {
-		fail(w, r, wk.cfg.Logger, err) // a token not in the trail is not handed out
+		fail(w, r, wk.cfg.Logger, notRecorded(wk.cfg.Logger, Event{Action: "token.issue", Run: run}, err)) // a token not in the trail is not handed out
 		return
 	}
 	writeJSON(w, http.StatusOK, tokenResponse{Token: tok.JWT, ExpiresAt: tok.ExpiresAt})
@@ -147,6 +161,8 @@ func mintError(err error) error {
 		return errRunToken
 	case errors.Is(err, issuer.ErrNoSigningKey):
 		return apierror.New(apierror.CodeUnavailable, "No signing key is active yet; try again shortly.")
+	case errors.Is(err, runs.ErrCorrupt):
+		return errCorruptRun
 	default:
 		return err
 	}

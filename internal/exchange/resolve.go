@@ -70,15 +70,27 @@ func NewAttachments(cfg *config.Config) *Attachments {
 }
 
 // Resolve picks the integration of provider for run at its current scope. integration, when not
-// empty, names the one the caller wants; it must be the one attached for that scope.
+// empty, names the one the caller wants; it must be the one attached for that scope. The scope
+// is runs.Run.EffectiveScope: a run record whose stored scope disagrees with its type and phase
+// resolves to nothing, with an error wrapping runs.ErrCorrupt.
 func (a *Attachments) Resolve(run runs.Run, provider, integration string) (config.Integration, error) {
+	scope, err := run.EffectiveScope()
+	if err != nil {
+		return config.Integration{}, err
+	}
+	return a.ResolveScope(run.Stack, scope, provider, integration)
+}
+
+// ResolveScope is Resolve for a stack at a given scope rather than for a run: what the trust
+// tooling renders policies for. Serving a run goes through Resolve.
+func (a *Attachments) ResolveScope(stack string, scope runs.Scope, provider, integration string) (config.Integration, error) {
 	if !isProvider(provider) {
 		return config.Integration{}, fmt.Errorf("%w %q: want aws, gcp, azure or vault", ErrUnknownProvider, provider)
 	}
-	attached := a.byStack[run.Stack][provider][run.Scope]
+	attached := a.byStack[stack][provider][scope]
 	if integration == "" {
 		if attached == "" {
-			return config.Integration{}, fmt.Errorf("%w: stack %s has no %s integration attached for scope %s", ErrNotAttached, run.Stack, provider, run.Scope)
+			return config.Integration{}, fmt.Errorf("%w: stack %s has no %s integration attached for scope %s", ErrNotAttached, stack, provider, scope)
 		}
 		return a.integrations[attached], nil
 	}
@@ -89,7 +101,7 @@ func (a *Attachments) Resolve(run runs.Run, provider, integration string) (confi
 	case in.Provider() != provider:
 		return config.Integration{}, fmt.Errorf("%w: %s is a %s integration, not %s", ErrWrongProvider, integration, in.Provider(), provider)
 	case attached != integration:
-		return config.Integration{}, fmt.Errorf("%w: %s is not attached to stack %s for scope %s", ErrNotAttachedForScope, integration, run.Stack, run.Scope)
+		return config.Integration{}, fmt.Errorf("%w: %s is not attached to stack %s for scope %s", ErrNotAttachedForScope, integration, stack, scope)
 	}
 	return in, nil
 }

@@ -54,8 +54,8 @@ func benchRun() runs.Run {
 }
 
 // newBenchIssuer returns an Issuer over a fresh in-memory key set of algorithm alg, and that
-// key set's signing key.
-func newBenchIssuer(b *testing.B, alg string) (*Issuer, keys.Key) {
+// key set's signing key. Tests use it too.
+func newBenchIssuer(b testing.TB, alg string) (*Issuer, keys.Key) {
 	b.Helper()
 	cfg, err := config.Parse("bench.yaml", []byte(strings.Replace(benchConfig, "ALG", alg, 1)))
 	if err != nil {

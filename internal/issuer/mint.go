@@ -89,10 +89,17 @@ type Token struct {
 	KID       string
 }
 
-// Mint signs a token for req.Run as it is now (its current phase and scope).
+// Mint signs a token for req.Run as it is now (its current phase and scope). The scope comes
+// from runs.Run.EffectiveScope: a run record whose stored scope disagrees with its type and
+// phase gets no token, and the error wraps runs.ErrCorrupt.
 func (i *Issuer) Mint(req Request) (Token, error) {
 	now := i.cfg.Now().UTC().Truncate(time.Second)
 	run := req.Run
+	scope, err := run.EffectiveScope()
+	if err != nil {
+		return Token{}, fmt.Errorf("issuer: %w", err)
+	}
+	run.Scope = scope // the claims, `sub` and session tags below read only the derived scope
 	if !now.Before(run.ExpiresAt) {
 		return Token{}, ErrRunExpired
 	}

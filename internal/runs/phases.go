@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // Phase machine errors. Every error the functions below return wraps one of them, with a
@@ -151,4 +152,43 @@ func (r Run) MoveTo(p Phase) (Run, error) {
 	r.Phase = p
 	r.Scope = ScopeOf(r.RunType, p)
 	return r, nil
+}
+
+// ErrCorrupt reports a run record that contradicts the phase machine: an unknown run type, a
+// phase not in the type's row, or a stored scope other than the one the type and phase carry.
+// Such a record was damaged or edited outside broker; nothing may be issued for it.
+var ErrCorrupt = errors.New("inconsistent run record")
+
+// maxShown bounds how much of a stored name an ErrCorrupt message repeats.
+const maxShown = 40
+
+// EffectiveScope is the one place a run's scope is decided for anything it is given: it derives
+// the scope from the run type and phase (ScopeOf) and returns it only when the record is
+// consistent. A record whose type or phase is unknown, whose phase is not in its type's row, or
+// whose stored Scope differs from the derived one returns an error wrapping ErrCorrupt, so a
+// PROPOSED record edited to "scope": "write" never reaches write.
+func (r Run) EffectiveScope() (Scope, error) {
+	row, ok := rows[r.RunType]
+	if !ok {
+		return "", fmt.Errorf("%w: run %s has run type %s, which is not a run type", ErrCorrupt, clip(r.ID), clip(string(r.RunType)))
+	}
+	if !slices.Contains(row, r.Phase) {
+		return "", fmt.Errorf("%w: run %s is a %s run in phase %s, which is not a phase of its type", ErrCorrupt, clip(r.ID), r.RunType, clip(string(r.Phase)))
+	}
+	want := ScopeOf(r.RunType, r.Phase)
+	if r.Scope != want {
+		return "", fmt.Errorf("%w: run %s is a %s run in %s, which carries scope %s, but its record says %s", ErrCorrupt, clip(r.ID), r.RunType, r.Phase, want, clip(string(r.Scope)))
+	}
+	return want, nil
+}
+
+// clip renders a stored name for an error message: quoted when odd, cut to maxShown bytes.
+func clip(name string) string {
+	if len(name) > maxShown {
+		name = name[:maxShown] + "..."
+	}
+	if name == "" || strings.ContainsFunc(name, func(c rune) bool { return c <= ' ' || c == '"' || c > '~' }) {
+		return fmt.Sprintf("%q", name)
+	}
+	return name
 }

@@ -181,3 +181,48 @@ func TestMoveTo(t *testing.T) {
 		t.Errorf("PROPOSED to APPLYING: %v", err)
 	}
 }
+
+func TestEffectiveScope(t *testing.T) {
+	// Every type × phase × stored scope: only a phase of the type's row with exactly the scope
+	// the contract gives it is consistent.
+	for _, c := range contractRows {
+		for _, p := range append(slices.Clone(allPhases), "", "planning") {
+			for _, stored := range []runs.Scope{runs.Read, runs.Write, "", "WRITE", "admin"} {
+				r := runs.Run{ID: "01RUN", RunType: c.typ, Phase: p, Scope: stored}
+				want := runs.Read
+				if p == c.write {
+					want = runs.Write
+				}
+				ok := slices.Contains(c.row, p) && stored == want
+				got, err := r.EffectiveScope()
+				switch {
+				case ok && (err != nil || got != want):
+					t.Errorf("%s %q stored %q: EffectiveScope = %q, %v; want %s", c.typ, p, stored, got, err, want)
+				case !ok && (err == nil || got != ""):
+					t.Errorf("%s %q stored %q: EffectiveScope = %q, %v; want ErrCorrupt", c.typ, p, stored, got, err)
+				case !ok && !errors.Is(err, runs.ErrCorrupt):
+					t.Errorf("%s %q stored %q: error %v does not wrap ErrCorrupt", c.typ, p, stored, err)
+				}
+			}
+		}
+	}
+	for _, typ := range []runs.Type{"", "BOGUS", "proposed"} {
+		r := runs.Run{RunType: typ, Phase: runs.Planning, Scope: runs.Read}
+		if _, err := r.EffectiveScope(); !errors.Is(err, runs.ErrCorrupt) {
+			t.Errorf("run type %q: EffectiveScope error %v, want ErrCorrupt", typ, err)
+		}
+	}
+}
+
+func TestEffectiveScopeMessage(t *testing.T) {
+	r := runs.Run{ID: "01RUN", RunType: runs.Proposed, Phase: runs.Planning, Scope: runs.Write}
+	_, err := r.EffectiveScope()
+	want := "run 01RUN is a PROPOSED run in PLANNING, which carries scope read, but its record says write"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("error %v, want it to say %q", err, want)
+	}
+	r = runs.Run{ID: "01RUN", RunType: runs.Type(strings.Repeat("X", 5000)), Phase: "\n"}
+	if _, err := r.EffectiveScope(); err == nil || len(err.Error()) > 200 {
+		t.Errorf("a huge stored run type gives an error of %d bytes, want it clipped", len(err.Error()))
+	}
+}

@@ -41,18 +41,26 @@ func (a *auditRecorder) Record(ctx context.Context, e api.Event) error {
 	}
 	// Upstream messages can carry any bytes; an event must be valid UTF-8 to have a hash.
 	valid := func(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
+	space := e.Run.Space
+	if space == "" {
+		space = e.Space
+	}
+	paths := a.paths[space]
+	if paths == nil { // no configured space: file it under root, so it is never out of sight
+		paths = []string{config.RootSpace}
+	}
 	_, err := a.store.Append(ctx, audit.Event{
 		ID:          ulid.Make().String(),
 		Time:        a.now().UTC().Format(time.RFC3339Nano),
 		Actor:       valid(e.Actor),
 		Action:      e.Action,
-		Space:       e.Run.Space,
+		Space:       valid(space),
 		Stack:       e.Run.Stack,
 		Run:         e.Run.ID,
 		Integration: e.Integration,
 		Outcome:     outcome,
 		Detail:      valid(e.Detail),
-	}, a.paths[e.Run.Space])
+	}, paths)
 	return err
 }
 

@@ -2,6 +2,7 @@ package aws
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -159,5 +160,24 @@ func TestAssumeRoleNeedsIssuer(t *testing.T) {
 		Integration: assumeIntegration("aws-assume-read", assumeRead, endpoint), Tokens: noTokens{t}})
 	if err == nil {
 		t.Fatal("assume-role without an issuer succeeded")
+	}
+}
+
+// TestAssumeRoleRefusesInconsistentRun: the ExternalId's scope comes from the run type and
+// phase, so a PROPOSED record edited to "scope": "write" is not sent as a write ExternalId; it
+// is refused before any call.
+func TestAssumeRoleRefusesInconsistentRun(t *testing.T) {
+	emu, endpoint := assumeEnv(t)
+	x := New(Options{Issuer: issuerURL, HTTPClient: fastClient(),
+		BaseCredentials: credentials.NewStaticCredentialsProvider(brokerKey, brokerSecret, "")})
+	forged := run(runs.Write)
+	forged.RunType, forged.Phase = runs.Proposed, runs.Planning
+	_, err := x.Exchange(context.Background(), exchange.Request{Run: forged,
+		Integration: assumeIntegration("aws-assume-write", assumeWrite, endpoint), Tokens: noTokens{t}})
+	if !errors.Is(err, runs.ErrCorrupt) {
+		t.Errorf("error = %v, want ErrCorrupt", err)
+	}
+	if calls := emu.Calls(); len(calls) != 0 {
+		t.Errorf("STS was called for an inconsistent run: %+v", calls)
 	}
 }

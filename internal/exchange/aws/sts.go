@@ -14,7 +14,6 @@ import (
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 
 	"github.com/brokerhq/broker/internal/exchange"
-	"github.com/brokerhq/broker/internal/runs"
 )
 
 // webIdentity mints a broker token for STS and trades it with AssumeRoleWithWebIdentity.
@@ -54,9 +53,9 @@ func (x *Exchanger) assumeRole(ctx context.Context, c *call) (result, error) {
 	if x.issuerHost == "" {
 		return result{}, errors.New("aws exchange: assume-role needs broker's issuer URL for the ExternalId")
 	}
-	scope := c.run.Scope
-	if scope == "" {
-		scope = runs.ScopeOf(c.run.RunType, c.run.Phase)
+	scope, err := c.run.EffectiveScope()
+	if err != nil {
+		return result{}, fmt.Errorf("aws exchange: %w", err)
 	}
 	externalID := ExternalID(x.issuerHost, c.in.ID, c.run.Stack, scope)
 

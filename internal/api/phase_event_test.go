@@ -1,0 +1,122 @@
+package api_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/brokerhq/broker/internal/runs"
+)
+
+// errRecorderDown is what a failing recorder answers: a plain error, not one the store marks
+// as unavailable, so the 503 comes from the rule rather than from the error's type.
+var errRecorderDown = errors.New("audit recorder down")
+
+// storedPhase is the phase the store holds for id.
+func (h *runsHarness) storedPhase(t *testing.T, id string) runs.Phase {
+	t.Helper()
+	run, err := h.store.Get(context.Background(), id)
+	if err != nil {
+		t.Fatalf("Get %s: %v", id, err)
+	}
+	return run.Phase
+}
+
+// TestPhaseChangeNeedsItsEvent: while the trail cannot record, a move, a finish and a start are
+// answered 503 in the envelope and nothing is stored; once it records again, the same move
+// succeeds with exactly one event.
+func TestPhaseChangeNeedsItsEvent(t *testing.T) {
+	h := newRunsHarness(t)
+	run := h.start(t, runs.Tracked, runs.Planning)
+	h.events.fail(errRecorderDown)
+
+	path := "/v1/runs/" + run.Run.ID
+	if code, env := h.call(t, "POST", path+"/phase", secretCreateUpdate, map[string]string{"phase": "APPLYING"}, nil); code != http.StatusServiceUnavailable {
+		t.Errorf("move while the trail is down: %d %s, want 503", code, env.Error.Message)
+	}
+	if p := h.storedPhase(t, run.Run.ID); p != runs.Planning {
+		t.Errorf("stored phase after the unrecorded move: %s, want PLANNING", p)
+	}
+	if code, env := h.call(t, "POST", path+"/finish", secretCreateUpdate, nil, nil); code != http.StatusServiceUnavailable {
+		t.Errorf("finish while the trail is down: %d %s, want 503", code, env.Error.Message)
+	}
+	if _, err := h.store.GetByToken(context.Background(), runs.HashToken(run.RunToken)); err != nil {
+		t.Errorf("run token after the unrecorded finish: %v, want it still live", err)
+	}
+	before := h.store.Len()
+	body := map[string]string{"stack": "vpc-prod", "runType": "TRACKED"}
+	if code, env := h.call(t, "POST", "/v1/runs", secretCreateUpdate, body, nil); code != http.StatusServiceUnavailable {
+		t.Errorf("start while the trail is down: %d %s, want 503", code, env.Error.Message)
+	}
+	if h.store.Len() != before {
+		t.Error("a run was stored although its creation is not in the trail")
+	}
+
+	h.events.fail(nil)
+	var moved started
+	if code, env := h.call(t, "POST", path+"/phase", secretCreateUpdate, map[string]string{"phase": "APPLYING"}, &moved); code != http.StatusOK || moved.Run.Phase != runs.Applying {
+		t.Fatalf("move once the trail is back: %d %+v %s", code, moved.Run, env.Error.Message)
+	}
+	if got := h.eventsOf("run.phase", "success"); len(got) != 1 || got[0].Detail != "PLANNING -> APPLYING" || got[0].Run.Phase != runs.Applying {
+		t.Errorf("run.phase events %+v, want the one applied move", got)
+	}
+}
+
+// TestPhaseChangeNotStored: when the store fails after the move is recorded, the trail says
+// the move was not applied, and the stored phase is unchanged.
+func TestPhaseChangeNotStored(t *testing.T) {
+	h := newRunsHarness(t)
+	run := h.start(t, runs.Tracked, runs.Planning)
+	h.flaky.set(nil, fmt.Errorf("%w: connection refused", runs.ErrUnavailable), nil)
+	if code, env := h.call(t, "POST", "/v1/runs/"+run.Run.ID+"/phase", secretCreateUpdate, map[string]string{"phase": "APPLYING"}, nil); code != http.StatusServiceUnavailable {
+		t.Errorf("move on a failing store: %d %s, want 503", code, env.Error.Message)
+	}
+	if p := h.storedPhase(t, run.Run.ID); p != runs.Planning {
+		t.Errorf("stored phase %s, want PLANNING", p)
+	}
+	errs := h.eventsOf("run.phase", "error")
+	if len(errs) != 1 || !strings.Contains(errs[0].Detail, "PLANNING -> APPLYING not applied") {
+		t.Errorf("error events %+v, want one saying the move was not applied", errs)
+	}
+}
+
+// TestPhaseChangeRacedByAnother: a run that another writer moved between the load and the
+// store is not moved again from a phase the recorded event does not name (409), so every stored
+// change is the one its event says.
+func TestPhaseChangeRacedByAnother(t *testing.T) {
+	h := newRunsHarness(t)
+	run := h.start(t, runs.Tracked, runs.Planning)
+	h.flaky.set(nil, nil, func(id string) {
+		h.flaky.set(nil, nil, nil) // once
+		if _, err := h.store.Update(context.Background(), id, func(r runs.Run) (runs.Run, error) { return r.MoveTo(runs.Applying) }); err != nil {
+			t.Errorf("the other writer's move: %v", err)
+		}
+	})
+	if code, env := h.call(t, "POST", "/v1/runs/"+run.Run.ID+"/finish", secretCreateUpdate, nil, nil); code != http.StatusConflict {
+		t.Errorf("finish raced by a move to APPLYING: %d %s, want 409", code, env.Error.Message)
+	}
+	if p := h.storedPhase(t, run.Run.ID); p != runs.Applying {
+		t.Errorf("stored phase %s, want the other writer's APPLYING", p)
+	}
+	if errs := h.eventsOf("run.finish", "error"); len(errs) != 1 || !strings.Contains(errs[0].Detail, "PLANNING -> FINISHED not applied") {
+		t.Errorf("run.finish error events %+v, want one saying PLANNING -> FINISHED was not applied", errs)
+	}
+}
+
+// TestUnexpectedStoreErrorIsEnveloped: a store error of no known kind is a 500 in the envelope,
+// its cause kept out of the answer, and the start it failed is in the trail as not stored.
+func TestUnexpectedStoreErrorIsEnveloped(t *testing.T) {
+	h := newRunsHarness(t)
+	h.flaky.set(errors.New("disk on fire at /var/lib/x"), nil, nil)
+	body := map[string]string{"stack": "vpc-prod", "runType": "TRACKED"}
+	code, env := h.call(t, "POST", "/v1/runs", secretCreateUpdate, body, nil)
+	if code != http.StatusInternalServerError || strings.Contains(env.Error.Message, "disk") {
+		t.Errorf("start on a broken store: %d %q, want 500 revealing nothing", code, env.Error.Message)
+	}
+	if errs := h.eventsOf("run.create", "error"); len(errs) != 1 || !strings.Contains(errs[0].Detail, "not stored") {
+		t.Errorf("run.create error events %+v, want one saying the run was not stored", errs)
+	}
+}

@@ -1,0 +1,99 @@
+package api_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/brokerhq/broker/internal/runs"
+)
+
+// TestControlRefusalsAudited: every 401 and 403 of the control plane is a denied event. A 403
+// names the key, the action tried and the space (and run); a 401 names no actor, is filed under
+// root and repeats nothing of the credential presented.
+func TestControlRefusalsAudited(t *testing.T) {
+	h := newRunsHarness(t)
+	run := h.start(t, runs.Tracked, runs.Planning)
+	const presented = "brk_sekrit0123456789"
+	cases := []struct {
+		name, method, path, secret string
+		body                       any
+		status                     int
+		action, actor, space       string
+		run                        string
+	}{
+		{"start without run:create", "POST", "/v1/runs", secretDev, map[string]string{"stack": "vpc-prod", "runType": "TRACKED"},
+			403, "run.create", "api_key:dev", "prod", ""},
+		{"start in APPLYING without run:update", "POST", "/v1/runs", secretCreate,
+			map[string]string{"stack": "vpc-prod", "runType": "TRACKED", "phase": "APPLYING"}, 403, "run.create", "api_key:create", "prod", ""},
+		{"read a run of another space", "GET", "/v1/runs/" + run.Run.ID, secretDev, nil, 403, "run.read", "api_key:dev", "prod", run.Run.ID},
+		{"move without run:update", "POST", "/v1/runs/" + run.Run.ID + "/phase", secretCreate, map[string]string{"phase": "APPLYING"},
+			403, "run.phase", "api_key:create", "prod", run.Run.ID},
+		{"finish without run:update", "POST", "/v1/runs/" + run.Run.ID + "/finish", secretCreate, nil,
+			403, "run.finish", "api_key:create", "prod", run.Run.ID},
+		{"audit without audit:read", "GET", "/v1/audit?space=prod", secretCreateUpdate, nil, 403, "audit.read", "api_key:create-update", "prod", ""},
+		{"start with an unknown key", "POST", "/v1/runs", presented, map[string]string{"stack": "vpc-prod", "runType": "TRACKED"},
+			401, "run.create", "unknown", "root", ""},
+		{"start with no key", "POST", "/v1/runs", "", map[string]string{"stack": "vpc-prod", "runType": "TRACKED"},
+			401, "run.create", "unknown", "root", ""},
+		{"read with an unknown key", "GET", "/v1/runs/" + run.Run.ID, presented, nil, 401, "run.read", "unknown", "root", ""},
+		{"move with an unknown key", "POST", "/v1/runs/" + run.Run.ID + "/phase", presented, map[string]string{"phase": "APPLYING"},
+			401, "run.phase", "unknown", "root", ""},
+		{"finish with an unknown key", "POST", "/v1/runs/" + run.Run.ID + "/finish", presented, nil, 401, "run.finish", "unknown", "root", ""},
+		{"audit with an unknown key", "GET", "/v1/audit?space=prod", presented, nil, 401, "audit.read", "unknown", "root", ""},
+	}
+	for _, tc := range cases {
+		before := len(h.events.all())
+		if code, env := h.call(t, tc.method, tc.path, tc.secret, tc.body, nil); code != tc.status {
+			t.Errorf("%s: %d %s, want %d", tc.name, code, env.Error.Message, tc.status)
+			continue
+		}
+		events := h.events.all()[before:]
+		if len(events) != 1 {
+			t.Errorf("%s: %d events recorded, want the one refusal: %+v", tc.name, len(events), events)
+			continue
+		}
+		e := events[0]
+		space := e.Run.Space
+		if space == "" {
+			space = e.Space
+		}
+		if e.Action != tc.action || e.Outcome != "denied" || e.Actor != tc.actor || space != tc.space || e.Run.ID != tc.run || e.Detail == "" {
+			t.Errorf("%s: event %+v, want %s denied by %s in %s (run %q) with a detail", tc.name, e, tc.action, tc.actor, tc.space, tc.run)
+		}
+		if strings.Contains(e.Detail, "sekrit") || strings.Contains(e.Detail, "brk_") || strings.Contains(e.Actor, "sekrit") {
+			t.Errorf("%s: event %+v repeats the presented credential", tc.name, e)
+		}
+	}
+	if got, err := h.store.Get(t.Context(), run.Run.ID); err != nil || got.Phase != runs.Planning {
+		t.Errorf("run after the refusals: %+v, %v; want it untouched in PLANNING", got, err)
+	}
+}
+
+// TestWorkerAndMoveRefusalsAudited: a run naming an integration it may not use (403) and a
+// refused phase move (409) are denied events.
+func TestWorkerAndMoveRefusalsAudited(t *testing.T) {
+	h := newRunsHarness(t)
+	run := h.start(t, runs.Tracked, runs.Planning)
+
+	before := len(h.events.all())
+	body := map[string]string{"provider": "aws", "integration": "aws-write"}
+	if code, env := h.call(t, "POST", "/v1/credentials", run.RunToken, body, nil); code != http.StatusForbidden {
+		t.Fatalf("read-phase run naming the write integration: %d %s, want 403", code, env.Error.Message)
+	}
+	events := h.events.all()[before:]
+	if len(events) != 1 || events[0].Action != "credentials.issue" || events[0].Outcome != "denied" ||
+		events[0].Integration != "aws-write" || events[0].Run.ID != run.Run.ID || !strings.Contains(events[0].Detail, "scope read") {
+		t.Errorf("events %+v, want one credentials.issue denied naming aws-write and the read scope", events)
+	}
+
+	before = len(h.events.all())
+	if code, env := h.call(t, "POST", "/v1/runs/"+run.Run.ID+"/phase", secretCreateUpdate, map[string]string{"phase": "INITIALIZING"}, nil); code != http.StatusConflict {
+		t.Fatalf("backwards move: %d %s, want 409", code, env.Error.Message)
+	}
+	events = h.events.all()[before:]
+	if len(events) != 1 || events[0].Action != "run.phase" || events[0].Outcome != "denied" || events[0].Run.ID != run.Run.ID ||
+		!strings.Contains(events[0].Detail, "PLANNING to INITIALIZING") {
+		t.Errorf("events %+v, want one run.phase denied saying PLANNING to INITIALIZING", events)
+	}
+}

@@ -1,0 +1,299 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/brokerhq/broker/internal/access"
+	"github.com/brokerhq/broker/internal/api"
+	"github.com/brokerhq/broker/internal/claims"
+	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/exchange"
+	"github.com/brokerhq/broker/internal/issuer"
+	"github.com/brokerhq/broker/internal/runs"
+	"github.com/brokerhq/broker/keys"
+)
+
+// Secrets of the API keys in runsHarnessConfig, named after the actions they hold on space prod.
+const (
+	secretCreate       = "key-create"        // run:create, run:read on prod
+	secretCreateUpdate = "key-create-update" // run:create, run:read, run:update on prod
+	secretUpdate       = "key-update"        // run:update, run:read on prod
+	secretSplit        = "key-split"         // run:create on prod, run:update only on dev
+	secretDev          = "key-dev"           // run:update, run:read on dev only
+)
+
+// runsHarnessConfig is a small configuration: stack vpc-prod in space prod with an AWS read and
+// write attachment, and one API key per action set.
+const runsHarnessConfig = `
+issuer: https://broker.test
+keys: {backend: memory, algorithm: ES256}
+tokens: {ttl: 1h, default_audience: broker.test}
+runs: {ttl: 3h}
+spaces:
+  - id: root
+  - id: prod
+    parent: root
+  - id: dev
+    parent: root
+stacks:
+  - {id: vpc-prod, space: prod}
+integrations:
+  - {id: aws-read, space: prod, aws: {role_arn: "arn:aws:iam::123456789012:role/read"}}
+  - {id: aws-write, space: prod, aws: {role_arn: "arn:aws:iam::123456789012:role/write"}}
+attachments:
+  - {stack: vpc-prod, integration: aws-read, read: true}
+  - {stack: vpc-prod, integration: aws-write, write: true}
+roles:
+  - {id: starter, actions: [run:create, run:read]}
+  - {id: mover, actions: [run:update, run:read]}
+  - {id: orchestrator, actions: [run:create, run:read, run:update]}
+api_keys:
+  - {id: create, secret_sha256: SHA_CREATE, bindings: [{role: starter, space: prod}]}
+  - {id: create-update, secret_sha256: SHA_CREATE_UPDATE, bindings: [{role: orchestrator, space: prod}]}
+  - {id: update, secret_sha256: SHA_UPDATE, bindings: [{role: mover, space: prod}]}
+  - {id: split, secret_sha256: SHA_SPLIT, bindings: [{role: starter, space: prod}, {role: mover, space: dev}]}
+  - {id: dev, secret_sha256: SHA_DEV, bindings: [{role: mover, space: dev}]}
+`
+
+// eventLog is a Recorder keeping every event; while failing is set it refuses every Record.
+type eventLog struct {
+	mu      sync.Mutex
+	events  []api.Event
+	failing error
+}
+
+func (l *eventLog) Record(_ context.Context, e api.Event) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.failing != nil {
+		return l.failing
+	}
+	l.events = append(l.events, e)
+	return nil
+}
+
+// fail makes every later Record fail with err (nil to recover).
+func (l *eventLog) fail(err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.failing = err
+}
+
+// all returns the events recorded so far.
+func (l *eventLog) all() []api.Event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]api.Event(nil), l.events...)
+}
+
+// fakeExchanger hands out credentials naming the integration they were exchanged with.
+type fakeExchanger struct{}
+
+func (fakeExchanger) Exchange(_ context.Context, req exchange.Request) (exchange.Credentials, error) {
+	return exchange.Credentials{
+		ExpiresAt: time.Now().Add(time.Hour),
+		Env:       map[string]string{"AWS_ACCESS_KEY_ID": "AKIA-" + req.Integration.ID},
+	}, nil
+}
+
+// flakyStore is a runs.Store whose Create and Update can be made to fail, or to let another
+// writer in first (before, called with the run id ahead of each Update).
+type flakyStore struct {
+	runs.Store
+	mu        sync.Mutex
+	createErr error
+	updateErr error
+	before    func(id string)
+}
+
+// set replaces the failures and the hook under the lock.
+func (f *flakyStore) set(createErr, updateErr error, before func(id string)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.createErr, f.updateErr, f.before = createErr, updateErr, before
+}
+
+func (f *flakyStore) Create(ctx context.Context, run runs.Run, token runs.TokenHash) error {
+	f.mu.Lock()
+	err := f.createErr
+	f.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return f.Store.Create(ctx, run, token)
+}
+
+func (f *flakyStore) Update(ctx context.Context, id string, fn func(runs.Run) (runs.Run, error)) (runs.Run, error) {
+	f.mu.Lock()
+	err, before := f.updateErr, f.before
+	f.mu.Unlock()
+	if before != nil {
+		before(id)
+	}
+	if err != nil {
+		return runs.Run{}, err
+	}
+	return f.Store.Update(ctx, id, fn)
+}
+
+// runsHarness is a control and worker plane on a memory store, served over loopback HTTP.
+// The planes reach the store through flaky; tests read and plant runs in store directly.
+type runsHarness struct {
+	url    string
+	store  *runs.Memory
+	flaky  *flakyStore
+	events *eventLog
+}
+
+func newRunsHarness(t *testing.T) *runsHarness {
+	t.Helper()
+	yaml := strings.NewReplacer(
+		"SHA_CREATE_UPDATE", sha256Hex(secretCreateUpdate), "SHA_CREATE", sha256Hex(secretCreate),
+		"SHA_UPDATE", sha256Hex(secretUpdate), "SHA_SPLIT", sha256Hex(secretSplit), "SHA_DEV", sha256Hex(secretDev),
+	).Replace(runsHarnessConfig)
+	cfg, err := config.Parse("harness.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	mgr, err := keys.NewManager(keys.Config{Backend: keys.NewMemory(), Logger: log, Policy: keys.Policy{
+		Period: cfg.Keys.Rotation.Period, Prepublish: cfg.Keys.Rotation.Prepublish,
+		Retain: cfg.Keys.Rotation.Retain, Alg: cfg.Keys.Algorithm,
+	}})
+	if err != nil {
+		t.Fatalf("keys: %v", err)
+	}
+	if _, err := mgr.Refresh(context.Background()); err != nil {
+		t.Fatalf("keys: %v", err)
+	}
+	spaces, err := claims.NewSpaces(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss, err := issuer.New(issuer.Config{Issuer: cfg.Issuer, Keys: mgr, TTL: cfg.Tokens.TTL,
+		DefaultAudience: cfg.Tokens.DefaultAudience, Spaces: spaces})
+	if err != nil {
+		t.Fatal(err)
+	}
+	authz, err := access.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &runsHarness{store: runs.NewMemory(nil), events: &eventLog{}}
+	h.flaky = &flakyStore{Store: h.store}
+	rt := api.NewRouter()
+	api.NewControl(api.ControlConfig{Store: h.flaky, Access: authz, Stacks: api.StacksOf(cfg), RunTTL: cfg.Runs.TTL,
+		Logger: log, Events: h.events, Spaces: map[string]bool{"root": true, "prod": true, "dev": true}}).Mount(rt)
+	api.NewWorker(api.WorkerConfig{Store: h.flaky, Issuer: iss, Logger: log, Events: h.events,
+		Attachments: exchange.NewAttachments(cfg), Exchangers: map[string]exchange.Exchanger{"aws": fakeExchanger{}}}).Mount(rt)
+	srv := httptest.NewServer(rt)
+	t.Cleanup(srv.Close)
+	h.url = srv.URL
+	return h
+}
+
+func sha256Hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+// apiError is the contract's error envelope.
+type apiError struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// envelopeCodes are the contract's error codes by status.
+var envelopeCodes = map[int]string{400: "invalid_request", 401: "unauthenticated", 403: "forbidden",
+	404: "not_found", 409: "conflict", 500: "internal", 503: "unavailable"}
+
+// call sends body as JSON with a bearer secret, checks that an error answer is the envelope with
+// the status's code, and decodes the answer into out (when not nil). It returns the status and,
+// for an error, the envelope.
+func (h *runsHarness) call(t *testing.T, method, path, bearer string, body, out any) (int, apiError) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		data, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequest(method, h.url+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env apiError
+	if resp.StatusCode >= 400 {
+		if err := json.Unmarshal(raw, &env); err != nil || env.Error.Code != envelopeCodes[resp.StatusCode] || env.Error.Message == "" {
+			t.Errorf("%s %s: status %d with body %s, want the envelope with code %q", method, path, resp.StatusCode, raw, envelopeCodes[resp.StatusCode])
+		}
+		return resp.StatusCode, env
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			t.Fatalf("%s %s: decode %s: %v", method, path, raw, err)
+		}
+	}
+	return resp.StatusCode, env
+}
+
+// started is POST /v1/runs's answer.
+type started struct {
+	Run      runs.Run `json:"run"`
+	RunToken string   `json:"runToken"`
+}
+
+// start creates a run of vpc-prod with the create-update key and fails the test unless it gets 201.
+func (h *runsHarness) start(t *testing.T, runType runs.Type, phase runs.Phase) started {
+	t.Helper()
+	var ans started
+	body := map[string]string{"stack": "vpc-prod", "runType": string(runType), "phase": string(phase)}
+	if code, env := h.call(t, "POST", "/v1/runs", secretCreateUpdate, body, &ans); code != http.StatusCreated {
+		t.Fatalf("start %s run in %q: %d %s", runType, phase, code, env.Error.Message)
+	}
+	return ans
+}
+
+// eventsOf returns the recorded events of action with outcome.
+func (h *runsHarness) eventsOf(action, outcome string) []api.Event {
+	var out []api.Event
+	for _, e := range h.events.all() {
+		o := e.Outcome
+		if o == "" {
+			o = "success"
+		}
+		if e.Action == action && o == outcome {
+			out = append(out, e)
+		}
+	}
+	return out
+}

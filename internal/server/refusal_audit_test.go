@@ -1,0 +1,58 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// TestRefusalsInTheTrail: control-plane 401s and 403s are denied events in the trail, a 403
+// under the space it was refused in and a 401 under root with no actor and nothing of the
+// credential. Only 401s the failed-auth guard let through are recorded: once an address is
+// cooling off its 429s add nothing, so bad keys cannot flood the trail.
+func TestRefusalsInTheTrail(t *testing.T) {
+	ts := startServer(t, serverOptions{extraYAML: "\nlimits: {auth_failures: 3, window: 1m, cooloff: 1m}\n"})
+	if code := ts.call(t, "GET", "/v1/audit?space=prod", adminSecret, nil, nil); code != 403 {
+		t.Fatalf("audit listing without audit:read: %d, want 403", code)
+	}
+	if code := ts.call(t, "POST", "/v1/runs", adminSecret, map[string]string{"stack": "app-dev", "runType": "TASK"}, nil); code != 403 {
+		t.Fatalf("run in a space the key has no binding on: %d, want 403", code)
+	}
+	const presented = "brk_not-a-real-key-0123456789"
+	var statuses []int
+	for range 8 {
+		statuses = append(statuses, ts.call(t, "POST", "/v1/runs", presented, map[string]string{"stack": "vpc-prod", "runType": "TRACKED"}, nil))
+	}
+	if got := fmt.Sprint(statuses); got != "[401 401 401 429 429 429 429 429]" {
+		t.Fatalf("bad-key statuses %s, want three 401s then 429s", got)
+	}
+
+	// The address is cooling off now, so read the trail from the store rather than the API.
+	events, _, err := ts.srv.state.audit.List(context.Background(), "root", "", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var denied []string
+	for _, e := range events {
+		if e.Outcome != "denied" {
+			continue
+		}
+		denied = append(denied, e.Action+"@"+e.Space+" by "+e.Actor)
+		if strings.Contains(e.Detail, "not-a-real") || strings.Contains(e.Detail, "brk_") || strings.Contains(e.Detail, adminSecret+" ") {
+			t.Errorf("event %+v repeats a presented credential", e)
+		}
+		if e.Actor == "unknown" && !strings.Contains(e.Detail, "unknown API key") {
+			t.Errorf("401 event %+v does not say why", e)
+		}
+	}
+	want := []string{"audit.read@prod by api_key:ci", "run.create@dev by api_key:ci",
+		"run.create@root by unknown", "run.create@root by unknown", "run.create@root by unknown"}
+	if strings.Join(denied, ", ") != strings.Join(want, ", ") {
+		t.Errorf("denied events:\n  %s\nwant\n  %s", strings.Join(denied, "\n  "), strings.Join(want, "\n  "))
+	}
+	dev, _, err := ts.srv.state.audit.List(context.Background(), "dev", "", 100)
+	if err != nil || len(dev) != 1 || dev[0].Stack != "app-dev" {
+		t.Errorf("dev's listing %+v, %v: want the refused start of app-dev", dev, err)
+	}
+}
