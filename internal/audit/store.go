@@ -16,6 +16,26 @@ type Store interface {
 	// List returns at most limit events indexed under space, oldest first, after cursor (""
 	// for the start), and the cursor of the next page ("" when there is none).
 	List(ctx context.Context, space, cursor string, limit int) ([]Event, string, error)
+	// Head returns the end of the chain as one consistent read: its length, its last hash and
+	// the last event indexed under CheckpointIndex.
+	Head(ctx context.Context) (Head, error)
+}
+
+// CheckpointIndex is the index the checkpoint events are appended under besides their space, so
+// that Head finds the last one. It is not a space id (ids never start with '.'), so no listing
+// through the API reaches it.
+const CheckpointIndex = ".checkpoints"
+
+// Head is the end of the chain.
+type Head struct {
+	// Count is how many events were ever appended (positions 0 to Count-1).
+	Count int64
+	// Tail is the hash of the last event, "" for an empty chain.
+	Tail string
+	// Checkpoint is the last event indexed under CheckpointIndex, nil when none; CheckpointAt
+	// is its position.
+	Checkpoint   *Event
+	CheckpointAt int64
 }
 
 // Errors of Store.
@@ -97,6 +117,19 @@ func (m *Memory) trim() {
 		}
 		m.bySpace[space] = append([]int(nil), idx[i:]...)
 	}
+}
+
+// Head implements Store.
+func (m *Memory) Head(context.Context) (Head, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	h := Head{Count: int64(m.dropped + len(m.events)), Tail: m.tail}
+	if idx := m.bySpace[CheckpointIndex]; len(idx) > 0 {
+		at := idx[len(idx)-1]
+		e := m.events[at-m.dropped]
+		h.Checkpoint, h.CheckpointAt = &e, int64(at)
+	}
+	return h, nil
 }
 
 // List implements Store.

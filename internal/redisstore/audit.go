@@ -44,6 +44,16 @@ for _, i in ipairs(idx) do table.insert(out, redis.call('LINDEX', KEYS[2], i)) e
 return out
 `)
 
+// headScript returns the chain's length, its tail, and the position and JSON of the last event
+// of the checkpoint index (-1 and "" when none). KEYS: event list, tail hash, checkpoint index.
+var headScript = redis.NewScript(`
+local n = redis.call('LLEN', KEYS[1])
+local tail = redis.call('GET', KEYS[2]) or ''
+local at = redis.call('LINDEX', KEYS[3], -1)
+if not at then return {n, tail, -1, ''} end
+return {n, tail, tonumber(at), redis.call('LINDEX', KEYS[1], at) or ''}
+`)
+
 // maxAppendTries bounds compare-and-swap retries of one batch when other replicas append too.
 const maxAppendTries = 100
 
@@ -52,7 +62,8 @@ const maxBatch = 256
 
 // Audit returns the audit chain kept in this Redis: <prefix>audit:events (every event, in chain
 // order), <prefix>audit:tail (the last event's hash) and <prefix>audit:space:<id> (positions of
-// the events of a space's subtree). Nothing expires: the trail is kept until an operator
+// the events of a space's subtree; <prefix>audit:space:.checkpoints holds those of the
+// checkpoints, see audit.CheckpointIndex). Nothing expires: the trail is kept until an operator
 // archives it.
 //
 // Appends are group-committed: while one batch is on its way to Redis, the events appended
@@ -215,6 +226,32 @@ func (s *auditStore) List(ctx context.Context, space, cursor string, limit int) 
 		next = strconv.FormatInt(end, 10)
 	}
 	return out, next, nil
+}
+
+func (s *auditStore) Head(ctx context.Context) (audit.Head, error) {
+	cctx, cancel := s.c.bound(ctx)
+	defer cancel()
+	res, err := headScript.Run(cctx, s.c.rdb, []string{
+		s.c.key("audit:", "events"), s.c.key("audit:", "tail"), s.c.key("audit:space:", audit.CheckpointIndex),
+	}).Slice()
+	if err != nil {
+		return audit.Head{}, s.fail(ctx, err)
+	}
+	if len(res) != 4 {
+		return audit.Head{}, errors.New("redisstore: audit head: unexpected script reply")
+	}
+	h := audit.Head{}
+	h.Count, _ = res[0].(int64)
+	h.Tail, _ = res[1].(string)
+	at, _ := res[2].(int64)
+	if raw, _ := res[3].(string); at >= 0 && raw != "" {
+		var e audit.Event
+		if err := json.Unmarshal([]byte(raw), &e); err != nil {
+			return audit.Head{}, fmt.Errorf("redisstore: stored audit event is not JSON: %w", err)
+		}
+		h.Checkpoint, h.CheckpointAt = &e, at
+	}
+	return h, nil
 }
 
 func (s *auditStore) fail(ctx context.Context, err error) error {

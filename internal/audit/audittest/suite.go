@@ -15,13 +15,17 @@ type Factory func(t *testing.T) (first, second audit.Store)
 
 // TestStore checks: the first event's prev is empty; each prev is the hash of the event before
 // it, also when two replicas append concurrently; listings are per space (subtree via the
-// spaces given), oldest first, paged by cursor; a bad cursor is refused.
+// spaces given), oldest first, paged by cursor; a bad cursor is refused; Head reports the
+// chain's length, tail and last checkpoint.
 func TestStore(t *testing.T, newStores Factory) {
 	ctx := context.Background()
 	a, b := newStores(t)
 	ev := func(i int, space string) audit.Event {
 		return audit.Event{ID: fmt.Sprintf("ev-%03d", i), Time: "2026-01-01T00:00:00Z", Actor: "run:r", Action: "token.issue",
 			Space: space, Stack: "s", Run: "r", Outcome: audit.Success, Detail: fmt.Sprintf("n=%d <&> é", i)}
+	}
+	if h, err := a.Head(ctx); err != nil || h.Count != 0 || h.Tail != "" || h.Checkpoint != nil {
+		t.Fatalf("empty store head %+v, %v", h, err)
 	}
 	first, err := a.Append(ctx, ev(0, "prod"), []string{"prod", "root"})
 	if err != nil {
@@ -87,10 +91,40 @@ func TestStore(t *testing.T, newStores Factory) {
 	if events, next, err := a.List(ctx, "nowhere", "", 10); err != nil || len(events) != 0 || next != "" {
 		t.Errorf("empty space: %v %q %v", events, next, err)
 	}
+	testHead(t, a, b, all)
 	if _, _, err := a.List(ctx, "root", "-3", 10); err == nil {
 		t.Error("a negative cursor was accepted")
 	}
 	if _, _, err := a.List(ctx, "root", "abc", 10); err == nil {
 		t.Error("a non-numeric cursor was accepted")
+	}
+}
+
+// testHead checks Head on a chain of the events all: its length and tail, seen from both
+// replicas, and the last event appended under audit.CheckpointIndex.
+func testHead(t *testing.T, a, b audit.Store, all []audit.Event) {
+	ctx := context.Background()
+	tail, err := audit.Hash(all[len(all)-1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []audit.Store{a, b} {
+		if h, err := s.Head(ctx); err != nil || h.Count != int64(len(all)) || h.Tail != tail || h.Checkpoint != nil {
+			t.Errorf("head %+v, %v; want %d events ending %s and no checkpoint", h, err, len(all), tail)
+		}
+	}
+	for i, want := range []int64{int64(len(all)), int64(len(all)) + 2} {
+		cp := audit.Event{ID: fmt.Sprintf("cp-%d", i), Action: "audit.checkpoint", Space: "root", Detail: "x"}
+		stored, err := b.Append(ctx, cp, []string{"root", audit.CheckpointIndex})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Append(ctx, audit.Event{ID: fmt.Sprintf("after-cp-%d", i), Space: "dev"}, []string{"dev", "root"}); err != nil {
+			t.Fatal(err)
+		}
+		h, err := a.Head(ctx)
+		if err != nil || h.Checkpoint == nil || *h.Checkpoint != stored || h.CheckpointAt != want || h.Count != want+2 {
+			t.Errorf("head after a checkpoint at %d: %+v, %v", want, h, err)
+		}
 	}
 }
