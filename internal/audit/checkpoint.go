@@ -118,6 +118,11 @@ func (c *Checkpointer) List(ctx context.Context, space, cursor string, limit int
 // Head implements Store.
 func (c *Checkpointer) Head(ctx context.Context) (Head, error) { return c.cfg.Store.Head(ctx) }
 
+// AppendCheckpoint implements Store.
+func (c *Checkpointer) AppendCheckpoint(ctx context.Context, e Event, spaces []string, after int64) (Event, bool, error) {
+	return c.cfg.Store.AppendCheckpoint(ctx, e, spaces, after)
+}
+
 // Run checks whether a checkpoint is due, on a timer and whenever appends wake it, until ctx
 // ends. Failures are logged and retried at the next check.
 func (c *Checkpointer) Run(ctx context.Context) {
@@ -141,8 +146,7 @@ func (c *Checkpointer) Run(ctx context.Context) {
 }
 
 // Check appends a checkpoint if one is due, and reports whether it did. Of several replicas
-// finding one due at once, a replica that sees another's checkpoint appear while it signs
-// drops its own.
+// finding the same one due, only the first to append it does (Store.AppendCheckpoint).
 func (c *Checkpointer) Check(ctx context.Context) (bool, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -163,21 +167,15 @@ func (c *Checkpointer) Check(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("audit: sign checkpoint: %w", err)
 	}
-	again, err := c.cfg.Store.Head(ctx)
-	if err != nil {
-		return false, err
+	after := int64(-1)
+	if head.Checkpoint != nil {
+		after = head.CheckpointAt
 	}
-	if again.Checkpoint != nil && (head.Checkpoint == nil || again.CheckpointAt != head.CheckpointAt) {
-		return false, nil // another replica wrote one meanwhile
-	}
-	_, err = c.cfg.Store.Append(ctx, Event{
+	_, wrote, err := c.cfg.Store.AppendCheckpoint(ctx, Event{
 		ID: ulid.Make().String(), Time: claim.Time, Actor: CheckpointActor, Action: CheckpointAction,
 		Space: c.cfg.Space, Outcome: Success, Detail: jws,
-	}, []string{c.cfg.Space, CheckpointIndex})
-	if err != nil {
-		return false, err
-	}
-	return true, nil
+	}, []string{c.cfg.Space}, after)
+	return wrote, err // not wrote: another replica's checkpoint came first
 }
 
 // due reports whether head needs a checkpoint at now. Before this chain's first checkpoint the

@@ -165,7 +165,7 @@ func TestCheckpointRunWakesOnAppends(t *testing.T) {
 }
 
 // TestCheckpointOneOfTwoReplicas: when another replica writes a checkpoint while this one signs,
-// this one drops its own.
+// only the first is appended.
 func TestCheckpointOneOfTwoReplicas(t *testing.T) {
 	ctx := context.Background()
 	m := audit.NewMemory()

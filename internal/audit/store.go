@@ -17,13 +17,16 @@ type Store interface {
 	// for the start), and the cursor of the next page ("" when there is none).
 	List(ctx context.Context, space, cursor string, limit int) ([]Event, string, error)
 	// Head returns the end of the chain as one consistent read: its length, its last hash and
-	// the last event indexed under CheckpointIndex.
+	// the last checkpoint.
 	Head(ctx context.Context) (Head, error)
+	// AppendCheckpoint appends e like Append, and also under CheckpointIndex, if the last
+	// checkpoint is still the one at position after (-1 for none); otherwise it appends nothing
+	// and reports false. So of replicas that found the same checkpoint due, one writes it.
+	AppendCheckpoint(ctx context.Context, e Event, spaces []string, after int64) (Event, bool, error)
 }
 
-// CheckpointIndex is the index the checkpoint events are appended under besides their space, so
-// that Head finds the last one. It is not a space id (ids never start with '.'), so no listing
-// through the API reaches it.
+// CheckpointIndex is the index of the checkpoint events, besides their space. It is not a space
+// id (ids never start with '.'), so no listing through the API reaches it.
 const CheckpointIndex = ".checkpoints"
 
 // Head is the end of the chain.
@@ -85,6 +88,26 @@ func NewMemoryRetaining(n int) *Memory {
 func (m *Memory) Append(_ context.Context, e Event, spaces []string) (Event, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.appendLocked(e, spaces)
+}
+
+// AppendCheckpoint implements Store.
+func (m *Memory) AppendCheckpoint(_ context.Context, e Event, spaces []string, after int64) (Event, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	last := int64(-1)
+	if idx := m.bySpace[CheckpointIndex]; len(idx) > 0 {
+		last = int64(idx[len(idx)-1])
+	}
+	if last != after {
+		return Event{}, false, nil
+	}
+	e, err := m.appendLocked(e, append(spaces[:len(spaces):len(spaces)], CheckpointIndex))
+	return e, err == nil, err
+}
+
+// appendLocked appends e; the caller holds mu.
+func (m *Memory) appendLocked(e Event, spaces []string) (Event, error) {
 	e.Prev = m.tail
 	h, err := Hash(e)
 	if err != nil {

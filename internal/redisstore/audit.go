@@ -54,6 +54,22 @@ if not at then return {n, tail, -1, ''} end
 return {n, tail, tonumber(at), redis.call('LINDEX', KEYS[1], at) or ''}
 `)
 
+// appendCheckpointScript appends one checkpoint event if the chain's tail and the last
+// checkpoint are still the expected ones. KEYS: tail hash, event list, checkpoint index, then
+// the event's space indexes. ARGV: expected tail, expected position of the last checkpoint (-1
+// for none), the event's JSON, its hash. Returns {1} when appended, {0, current tail} when the
+// tail moved, {2} when another checkpoint came first.
+var appendCheckpointScript = redis.NewScript(`
+local tail = redis.call('GET', KEYS[1]) or ''
+if tail ~= ARGV[1] then return {0, tail} end
+local last = redis.call('LINDEX', KEYS[3], -1) or '-1'
+if last ~= ARGV[2] then return {2} end
+local pos = redis.call('RPUSH', KEYS[2], ARGV[3]) - 1
+for i = 3, #KEYS do redis.call('RPUSH', KEYS[i], pos) end
+redis.call('SET', KEYS[1], ARGV[4])
+return {1}
+`)
+
 // maxAppendTries bounds compare-and-swap retries of one batch when other replicas append too.
 const maxAppendTries = 100
 
@@ -252,6 +268,47 @@ func (s *auditStore) Head(ctx context.Context) (audit.Head, error) {
 		h.Checkpoint, h.CheckpointAt = &e, at
 	}
 	return h, nil
+}
+
+// AppendCheckpoint appends a checkpoint past the group commit: it is rare, and its condition
+// on the last checkpoint must hold at the moment it lands.
+func (s *auditStore) AppendCheckpoint(ctx context.Context, e audit.Event, spaces []string, after int64) (audit.Event, bool, error) {
+	head, err := s.Head(ctx)
+	if err != nil {
+		return audit.Event{}, false, err
+	}
+	keys := []string{s.c.key("audit:", "tail"), s.c.key("audit:", "events"), s.c.key("audit:space:", audit.CheckpointIndex)}
+	for _, sp := range spaces {
+		keys = append(keys, s.c.key("audit:space:", sp))
+	}
+	tail := head.Tail
+	for try := 0; try < maxAppendTries; try++ {
+		e.Prev = tail
+		h, err := audit.Hash(e)
+		if err != nil {
+			return audit.Event{}, false, err
+		}
+		raw, err := json.Marshal(e)
+		if err != nil {
+			return audit.Event{}, false, err
+		}
+		cctx, cancel := s.c.bound(ctx)
+		res, err := appendCheckpointScript.Run(cctx, s.c.rdb, keys, tail, after, raw, h).Slice()
+		cancel()
+		if err != nil {
+			return audit.Event{}, false, s.fail(ctx, err)
+		}
+		switch ok, _ := res[0].(int64); {
+		case ok == 1:
+			return e, true, nil
+		case ok == 2:
+			return audit.Event{}, false, nil
+		case len(res) < 2:
+			return audit.Event{}, false, errors.New("redisstore: audit checkpoint: unexpected script reply")
+		}
+		tail, _ = res[1].(string) // events landed meanwhile: chain onto the last
+	}
+	return audit.Event{}, false, fmt.Errorf("%w: audit checkpoint: %d concurrent retries", audit.ErrUnavailable, maxAppendTries)
 }
 
 func (s *auditStore) fail(ctx context.Context, err error) error {
