@@ -13,14 +13,21 @@ import (
 	"github.com/brokerhq/broker/internal/audit"
 )
 
-// runAudit verifies the audit chain as the API serves it: every event's prev must be the hash
-// of the event before it (RFC 8785 canonical JSON, SHA-256).
+const auditUsage = "usage: broker audit verify [--space ID] [--jwks FILE] [--state FILE] (with BROKER_URL and BROKER_API_KEY)"
+
+// runAudit verifies the audit trail as the API serves it: every event's prev must be the hash
+// of the event before it (RFC 8785 canonical JSON, SHA-256), and every checkpoint must be
+// signed by a key of the issuer's JWKS over the events it covers, which must still be there
+// unchanged. With --state it also checks that the trail still begins with what it verified the
+// time before, and saves what it verified now.
 func runAudit(ctx context.Context, e env, args []string) error {
 	if len(args) == 0 || args[0] != "verify" {
-		return usagef("usage: broker audit verify [--space ID] (with BROKER_URL and BROKER_API_KEY)")
+		return usagef(auditUsage)
 	}
 	fs := newFlags("audit verify", e)
-	space := fs.String("space", "root", "verify the events of this space's subtree; only root holds the whole chain")
+	space := fs.String("space", "root", "verify the events of this space's subtree; only root holds the whole chain and its checkpoints")
+	jwksFile := fs.String("jwks", "", "verify checkpoints with the JWKS in this file instead of the one the broker's discovery names")
+	stateFile := fs.String("state", "", "check the trail against what the last verification saved in this file, then save this one's (finds removed events)")
 	if err := parseFlags(fs, args[1:], 0); err != nil {
 		return err
 	}
@@ -29,63 +36,88 @@ func runAudit(ctx context.Context, e env, args []string) error {
 	if base == "" || key == "" {
 		return usagef("BROKER_URL and BROKER_API_KEY (a key with audit:read) must be set")
 	}
-	client := &http.Client{Timeout: 60 * time.Second}
-	var events []audit.Event
-	after := ""
-	for {
-		q := url.Values{"space": {*space}, "limit": {"1000"}}
-		if after != "" {
-			q.Set("after", after)
-		}
-		page, err := auditPage(ctx, client, base+"/v1/audit?"+q.Encode(), key)
-		if err != nil {
-			return err
-		}
-		events = append(events, page.Events...)
-		if page.Next == "" {
-			break
-		}
-		after = page.Next
+	if *space != "root" && (*stateFile != "" || *jwksFile != "") {
+		return usagef("--state and --jwks verify checkpoints, which only the whole chain (--space root) holds")
 	}
-	if *space == "root" {
-		if len(events) > 0 && events[0].Prev != "" {
-			return fmt.Errorf("the first event %s has prev %q: the start of the chain is missing", events[0].ID, events[0].Prev)
-		}
-		if err := audit.Verify(events); err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "audit chain intact: %d events\n", len(events))
+	client := &http.Client{Timeout: 60 * time.Second}
+	events, err := fetchTrail(ctx, client, base, key, *space)
+	if err != nil {
+		return err
+	}
+	if *space != "root" {
+		// A space's listing skips other spaces' events, so its links point outside it: only the
+		// events themselves can be shown, not checked.
+		fmt.Fprintf(e.stdout, "%d events in space %s; verify the whole chain with --space root\n", len(events), *space)
 		return nil
 	}
-	// A space's listing skips other spaces' events, so its links point outside it: only the
-	// events themselves can be shown, not checked.
-	fmt.Fprintf(e.stdout, "%d events in space %s; verify the whole chain with --space root\n", len(events), *space)
+	cfg, err := anchorConfig(ctx, client, base, *jwksFile)
+	if err != nil {
+		return err
+	}
+	if cfg.State, err = readState(*stateFile); err != nil {
+		return err
+	}
+	r, err := audit.VerifyAnchored(events, cfg)
+	if err != nil {
+		return err
+	}
+	printReport(e, r, cfg.State, *stateFile)
+	if *stateFile != "" {
+		if err := writeState(*stateFile, r.State); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "state saved to %s\n", *stateFile)
+	}
 	return nil
 }
 
-type auditPageAnswer struct {
-	Events []audit.Event `json:"events"`
-	Next   string        `json:"next"`
+// fetchTrail pages through GET /v1/audit for space.
+func fetchTrail(ctx context.Context, client *http.Client, base, key, space string) ([]audit.Event, error) {
+	var events []audit.Event
+	after := ""
+	for {
+		q := url.Values{"space": {space}, "limit": {"1000"}}
+		if after != "" {
+			q.Set("after", after)
+		}
+		var page struct {
+			Events []audit.Event `json:"events"`
+			Next   string        `json:"next"`
+		}
+		if err := getJSON(ctx, client, base+"/v1/audit?"+q.Encode(), key, &page); err != nil {
+			return nil, err
+		}
+		events = append(events, page.Events...)
+		if page.Next == "" {
+			return events, nil
+		}
+		after = page.Next
+	}
 }
 
-func auditPage(ctx context.Context, client *http.Client, u, key string) (auditPageAnswer, error) {
-	var page auditPageAnswer
+// getJSON fetches u (with a bearer secret unless it is empty) and decodes a 200 answer into out.
+func getJSON(ctx context.Context, client *http.Client, u, bearer string, out any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return page, err
+		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+key)
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return page, fmt.Errorf("cannot reach broker: %w", unwrapURLError(err))
+		return fmt.Errorf("cannot reach broker: %w", unwrapURLError(err))
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return page, err
+		return err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return page, answerError(resp, raw)
+		return answerError(resp, raw)
 	}
-	return page, json.Unmarshal(raw, &page)
+	if err := json.Unmarshal(raw, out); err != nil {
+		return fmt.Errorf("%s: the answer is not the expected JSON: %w", u, err)
+	}
+	return nil
 }

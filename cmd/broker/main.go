@@ -5,7 +5,7 @@
 //	broker token [--audience AUD] [--format raw|json|gcp-executable]
 //	broker credentials aws|gcp|azure|vault [--integration ID] [--format env|json|credential-process]
 //	broker trust aws|gcp|azure|vault --config FILE --stack ID --scope read|write [--integration ID]
-//	broker audit verify [--space ID]
+//	broker audit verify [--space ID] [--jwks FILE] [--state FILE]
 //	broker emulator [--config FILE] [--listen ADDR] [--tls-listen ADDR]
 //	broker version
 //

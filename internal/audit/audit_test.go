@@ -16,6 +16,13 @@ func TestMemoryContract(t *testing.T) {
 	})
 }
 
+func TestMemoryAnchoring(t *testing.T) {
+	audittest.TestAnchoring(t, func(t *testing.T) (audit.Store, audittest.Tamperer) {
+		m := audit.NewMemory()
+		return m, audit.MemoryTamperer{M: m}
+	})
+}
+
 // TestHashIsRFC8785 pins the canonical form against a hash computed independently (Python's
 // json.dumps with sorted keys, no whitespace, no ASCII escaping, which is RFC 8785 for these
 // strings): keys sorted, no whitespace, no HTML escaping of <&>, é and U+2028 left as UTF-8.

@@ -16,6 +16,29 @@ type Store interface {
 	// List returns at most limit events indexed under space, oldest first, after cursor (""
 	// for the start), and the cursor of the next page ("" when there is none).
 	List(ctx context.Context, space, cursor string, limit int) ([]Event, string, error)
+	// Head returns the end of the chain as one consistent read: its length, its last hash and
+	// the last checkpoint.
+	Head(ctx context.Context) (Head, error)
+	// AppendCheckpoint appends e like Append, and also under CheckpointIndex, if the last
+	// checkpoint is still the one at position after (-1 for none); otherwise it appends nothing
+	// and reports false. So of replicas that found the same checkpoint due, one writes it.
+	AppendCheckpoint(ctx context.Context, e Event, spaces []string, after int64) (Event, bool, error)
+}
+
+// CheckpointIndex is the index of the checkpoint events, besides their space. It is not a space
+// id (ids never start with '.'), so no listing through the API reaches it.
+const CheckpointIndex = ".checkpoints"
+
+// Head is the end of the chain.
+type Head struct {
+	// Count is how many events were ever appended (positions 0 to Count-1).
+	Count int64
+	// Tail is the hash of the last event, "" for an empty chain.
+	Tail string
+	// Checkpoint is the last event indexed under CheckpointIndex, nil when none; CheckpointAt
+	// is its position.
+	Checkpoint   *Event
+	CheckpointAt int64
 }
 
 // Errors of Store.
@@ -65,6 +88,26 @@ func NewMemoryRetaining(n int) *Memory {
 func (m *Memory) Append(_ context.Context, e Event, spaces []string) (Event, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.appendLocked(e, spaces)
+}
+
+// AppendCheckpoint implements Store.
+func (m *Memory) AppendCheckpoint(_ context.Context, e Event, spaces []string, after int64) (Event, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	last := int64(-1)
+	if idx := m.bySpace[CheckpointIndex]; len(idx) > 0 {
+		last = int64(idx[len(idx)-1])
+	}
+	if last != after {
+		return Event{}, false, nil
+	}
+	e, err := m.appendLocked(e, append(spaces[:len(spaces):len(spaces)], CheckpointIndex))
+	return e, err == nil, err
+}
+
+// appendLocked appends e; the caller holds mu.
+func (m *Memory) appendLocked(e Event, spaces []string) (Event, error) {
 	e.Prev = m.tail
 	h, err := Hash(e)
 	if err != nil {
@@ -97,6 +140,19 @@ func (m *Memory) trim() {
 		}
 		m.bySpace[space] = append([]int(nil), idx[i:]...)
 	}
+}
+
+// Head implements Store.
+func (m *Memory) Head(context.Context) (Head, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	h := Head{Count: int64(m.dropped + len(m.events)), Tail: m.tail}
+	if idx := m.bySpace[CheckpointIndex]; len(idx) > 0 {
+		at := idx[len(idx)-1]
+		e := m.events[at-m.dropped]
+		h.Checkpoint, h.CheckpointAt = &e, int64(at)
+	}
+	return h, nil
 }
 
 // List implements Store.

@@ -255,3 +255,24 @@ func TestAzureAuthorityMustBeHTTPS(t *testing.T) {
 		t.Errorf("http authority_host: %v", err)
 	}
 }
+
+func TestAuditCheckpoint(t *testing.T) {
+	cfg, err := Parse("a.yaml", []byte("issuer: https://broker.example.com\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cp := cfg.Audit.Checkpoint; cp.Every != DefaultCheckpointEvery || cp.Interval != DefaultCheckpointInterval {
+		t.Errorf("defaults %+v", cp)
+	}
+	cfg, err = Parse("a.yaml", []byte("issuer: https://broker.example.com\naudit: {checkpoint: {every: 10, interval: 5s}}\n"))
+	if err != nil || cfg.Audit.Checkpoint.Every != 10 || cfg.Audit.Checkpoint.Interval != 5*time.Second {
+		t.Errorf("set: %+v, %v", cfg, err)
+	}
+	_, err = Parse("a.yaml", []byte("issuer: https://broker.example.com\naudit: {checkpoint: {every: -1, interval: 10ms}}\n"))
+	if err == nil || !strings.Contains(err.Error(), "audit.checkpoint.every") || !strings.Contains(err.Error(), "audit.checkpoint.interval") {
+		t.Errorf("bad values: %v, want both keys named", err)
+	}
+	if _, err := Parse("a.yaml", []byte("issuer: https://broker.example.com\naudit: {checkpoints: {}}\n")); err == nil || !strings.Contains(err.Error(), "audit.checkpoints") {
+		t.Errorf("unknown key: %v", err)
+	}
+}

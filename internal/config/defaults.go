@@ -27,6 +27,8 @@ const (
 	DefaultAuthWindow         = time.Minute
 	DefaultAuthCooloff        = 5 * time.Minute
 	DefaultStoreTimeout       = time.Second
+	DefaultCheckpointEvery    = 1000
+	DefaultCheckpointInterval = time.Minute
 )
 
 // ApplyDefaults fills every zero field that has a default, and adds the root space when no space
@@ -44,6 +46,10 @@ func (c *Config) ApplyDefaults() {
 	setDuration(&c.Limits.Window, DefaultAuthWindow)
 	setDuration(&c.Limits.Cooloff, DefaultAuthCooloff)
 	setDuration(&c.Limits.StoreTimeout, DefaultStoreTimeout)
+	if c.Audit.Checkpoint.Every == 0 {
+		c.Audit.Checkpoint.Every = DefaultCheckpointEvery
+	}
+	setDuration(&c.Audit.Checkpoint.Interval, DefaultCheckpointInterval)
 	setString(&c.Keys.Algorithm, DefaultAlgorithm)
 	setDuration(&c.Keys.Rotation.Period, DefaultRotationPeriod)
 	setDuration(&c.Keys.Rotation.Prepublish, DefaultPrepublish)

@@ -22,6 +22,8 @@ type Config struct {
 	HTTP HTTP `yaml:"http"`
 	// Limits guard authentication against guessing (an extension of the contract).
 	Limits Limits `yaml:"limits"`
+	// Audit configures the audit trail (an extension of the contract).
+	Audit Audit `yaml:"audit"`
 
 	Spaces       []Space       `yaml:"spaces"`
 	Stacks       []Stack       `yaml:"stacks"`
@@ -143,6 +145,19 @@ type Limits struct {
 	// StoreTimeout bounds each call to the shared store, so an unreachable store answers 503
 	// quickly instead of hanging.
 	StoreTimeout time.Duration `yaml:"store_timeout"`
+}
+
+// Audit configures the audit trail.
+type Audit struct {
+	// Checkpoint sets how often broker signs the chain's length and tail into it.
+	Checkpoint Checkpoint `yaml:"checkpoint"`
+}
+
+// Checkpoint is the anchoring schedule: a signed checkpoint follows at most Every events, and
+// at most Interval after an event.
+type Checkpoint struct {
+	Every    int           `yaml:"every"`
+	Interval time.Duration `yaml:"interval"`
 }
 
 // Space is a node of the space tree.

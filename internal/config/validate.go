@@ -247,7 +247,18 @@ func (v *validator) checkDurations() {
 	v.positive("limits.window", l.Window)
 	v.positive("limits.cooloff", l.Cooloff)
 	v.positive("limits.store_timeout", l.StoreTimeout)
+	cp := v.c.Audit.Checkpoint
+	if cp.Every < 1 {
+		v.add("audit.checkpoint.every", fmt.Sprint(cp.Every), "must be at least 1")
+	}
+	if cp.Interval < MinCheckpointInterval {
+		v.add("audit.checkpoint.interval", cp.Interval.String(), "must be at least %s, got %s", MinCheckpointInterval, cp.Interval)
+	}
 }
+
+// MinCheckpointInterval is the shortest audit.checkpoint.interval: each checkpoint is an event
+// and a signature.
+const MinCheckpointInterval = time.Second
 
 func (v *validator) positive(path string, d time.Duration) {
 	if d <= 0 {

@@ -22,10 +22,26 @@ type jwsHeader struct {
 	Typ string `json:"typ"`
 }
 
-// newCachedSigner prepares compact JWS signing (RFC 7515) with k: RS256 is RSASSA-PKCS1-v1_5
-// over SHA-256, ES256 is ECDSA P-256 over SHA-256 with the signature as fixed-size R||S.
+// SignCompact signs payload with k as a compact JWS (RFC 7515) whose protected header is
+// {"alg","kid","typ"} with the given typ: how broker signs what is not an ID token.
+func SignCompact(k keys.Key, typ string, payload []byte) (string, error) {
+	c, err := newTypedSigner("", k, typ)
+	if err != nil {
+		return "", err
+	}
+	return c.compact(payload)
+}
+
+// newCachedSigner prepares compact JWS signing (RFC 7515) of ID tokens with k: RS256 is
+// RSASSA-PKCS1-v1_5 over SHA-256, ES256 is ECDSA P-256 over SHA-256 with the signature as
+// fixed-size R||S.
 func newCachedSigner(version string, k keys.Key) (*cachedSigner, error) {
-	header, err := json.Marshal(jwsHeader{Alg: k.Alg, Kid: k.KID, Typ: "JWT"})
+	return newTypedSigner(version, k, "JWT")
+}
+
+// newTypedSigner is newCachedSigner with the header's typ.
+func newTypedSigner(version string, k keys.Key, typ string) (*cachedSigner, error) {
+	header, err := json.Marshal(jwsHeader{Alg: k.Alg, Kid: k.KID, Typ: typ})
 	if err != nil {
 		return nil, err
 	}

@@ -65,3 +65,28 @@ func TestSignerRefusesMismatchedAlg(t *testing.T) {
 		t.Error("an ECDSA key labelled RS256 was accepted")
 	}
 }
+
+// TestSignCompactCarriesItsType signs a payload with a typ other than JWT, for both algorithms,
+// and verifies it with go-jose.
+func TestSignCompactCarriesItsType(t *testing.T) {
+	for _, alg := range []string{keys.RS256, keys.ES256} {
+		k, err := keys.Generate(alg, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := SignCompact(k, "example+jwt", []byte(`{"n":1}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		jws, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(alg)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if typ := jws.Signatures[0].Protected.ExtraHeaders[jose.HeaderType]; typ != "example+jwt" || jws.Signatures[0].Protected.KeyID != k.KID {
+			t.Errorf("%s: header typ %v kid %s", alg, typ, jws.Signatures[0].Protected.KeyID)
+		}
+		if got, err := jws.Verify(k.Signer.Public()); err != nil || string(got) != `{"n":1}` {
+			t.Errorf("%s: verify %q, %v", alg, got, err)
+		}
+	}
+}

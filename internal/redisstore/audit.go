@@ -44,6 +44,32 @@ for _, i in ipairs(idx) do table.insert(out, redis.call('LINDEX', KEYS[2], i)) e
 return out
 `)
 
+// headScript returns the chain's length, its tail, and the position and JSON of the last event
+// of the checkpoint index (-1 and "" when none). KEYS: event list, tail hash, checkpoint index.
+var headScript = redis.NewScript(`
+local n = redis.call('LLEN', KEYS[1])
+local tail = redis.call('GET', KEYS[2]) or ''
+local at = redis.call('LINDEX', KEYS[3], -1)
+if not at then return {n, tail, -1, ''} end
+return {n, tail, tonumber(at), redis.call('LINDEX', KEYS[1], at) or ''}
+`)
+
+// appendCheckpointScript appends one checkpoint event if the chain's tail and the last
+// checkpoint are still the expected ones. KEYS: tail hash, event list, checkpoint index, then
+// the event's space indexes. ARGV: expected tail, expected position of the last checkpoint (-1
+// for none), the event's JSON, its hash. Returns {1} when appended, {0, current tail} when the
+// tail moved, {2} when another checkpoint came first.
+var appendCheckpointScript = redis.NewScript(`
+local tail = redis.call('GET', KEYS[1]) or ''
+if tail ~= ARGV[1] then return {0, tail} end
+local last = redis.call('LINDEX', KEYS[3], -1) or '-1'
+if last ~= ARGV[2] then return {2} end
+local pos = redis.call('RPUSH', KEYS[2], ARGV[3]) - 1
+for i = 3, #KEYS do redis.call('RPUSH', KEYS[i], pos) end
+redis.call('SET', KEYS[1], ARGV[4])
+return {1}
+`)
+
 // maxAppendTries bounds compare-and-swap retries of one batch when other replicas append too.
 const maxAppendTries = 100
 
@@ -52,7 +78,8 @@ const maxBatch = 256
 
 // Audit returns the audit chain kept in this Redis: <prefix>audit:events (every event, in chain
 // order), <prefix>audit:tail (the last event's hash) and <prefix>audit:space:<id> (positions of
-// the events of a space's subtree). Nothing expires: the trail is kept until an operator
+// the events of a space's subtree; <prefix>audit:space:.checkpoints holds those of the
+// checkpoints, see audit.CheckpointIndex). Nothing expires: the trail is kept until an operator
 // archives it.
 //
 // Appends are group-committed: while one batch is on its way to Redis, the events appended
@@ -215,6 +242,73 @@ func (s *auditStore) List(ctx context.Context, space, cursor string, limit int) 
 		next = strconv.FormatInt(end, 10)
 	}
 	return out, next, nil
+}
+
+func (s *auditStore) Head(ctx context.Context) (audit.Head, error) {
+	cctx, cancel := s.c.bound(ctx)
+	defer cancel()
+	res, err := headScript.Run(cctx, s.c.rdb, []string{
+		s.c.key("audit:", "events"), s.c.key("audit:", "tail"), s.c.key("audit:space:", audit.CheckpointIndex),
+	}).Slice()
+	if err != nil {
+		return audit.Head{}, s.fail(ctx, err)
+	}
+	if len(res) != 4 {
+		return audit.Head{}, errors.New("redisstore: audit head: unexpected script reply")
+	}
+	h := audit.Head{}
+	h.Count, _ = res[0].(int64)
+	h.Tail, _ = res[1].(string)
+	at, _ := res[2].(int64)
+	if raw, _ := res[3].(string); at >= 0 && raw != "" {
+		var e audit.Event
+		if err := json.Unmarshal([]byte(raw), &e); err != nil {
+			return audit.Head{}, fmt.Errorf("redisstore: stored audit event is not JSON: %w", err)
+		}
+		h.Checkpoint, h.CheckpointAt = &e, at
+	}
+	return h, nil
+}
+
+// AppendCheckpoint appends a checkpoint past the group commit: it is rare, and its condition
+// on the last checkpoint must hold at the moment it lands.
+func (s *auditStore) AppendCheckpoint(ctx context.Context, e audit.Event, spaces []string, after int64) (audit.Event, bool, error) {
+	head, err := s.Head(ctx)
+	if err != nil {
+		return audit.Event{}, false, err
+	}
+	keys := []string{s.c.key("audit:", "tail"), s.c.key("audit:", "events"), s.c.key("audit:space:", audit.CheckpointIndex)}
+	for _, sp := range spaces {
+		keys = append(keys, s.c.key("audit:space:", sp))
+	}
+	tail := head.Tail
+	for try := 0; try < maxAppendTries; try++ {
+		e.Prev = tail
+		h, err := audit.Hash(e)
+		if err != nil {
+			return audit.Event{}, false, err
+		}
+		raw, err := json.Marshal(e)
+		if err != nil {
+			return audit.Event{}, false, err
+		}
+		cctx, cancel := s.c.bound(ctx)
+		res, err := appendCheckpointScript.Run(cctx, s.c.rdb, keys, tail, after, raw, h).Slice()
+		cancel()
+		if err != nil {
+			return audit.Event{}, false, s.fail(ctx, err)
+		}
+		switch ok, _ := res[0].(int64); {
+		case ok == 1:
+			return e, true, nil
+		case ok == 2:
+			return audit.Event{}, false, nil
+		case len(res) < 2:
+			return audit.Event{}, false, errors.New("redisstore: audit checkpoint: unexpected script reply")
+		}
+		tail, _ = res[1].(string) // events landed meanwhile: chain onto the last
+	}
+	return audit.Event{}, false, fmt.Errorf("%w: audit checkpoint: %d concurrent retries", audit.ErrUnavailable, maxAppendTries)
 }
 
 func (s *auditStore) fail(ctx context.Context, err error) error {

@@ -1,6 +1,8 @@
 package redisstore_test
 
 import (
+	"context"
+	"encoding/json"
 	"testing"
 
 	"github.com/brokerhq/broker/internal/audit"
@@ -22,4 +24,46 @@ func TestAuditContract(t *testing.T) {
 		}
 		return open(), open() // two replicas on one Redis
 	})
+}
+
+func TestAuditAnchoring(t *testing.T) {
+	srv := redistest.Start(t)
+	audittest.TestAnchoring(t, func(t *testing.T) (audit.Store, audittest.Tamperer) {
+		c, err := redisstore.Open(redisstore.Options{URL: srv.URL(), Prefix: "anchor-" + t.Name() + ":"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c.Audit(), redisTamperer{c}
+	})
+}
+
+// redisTamperer rewrites the audit keys of a Redis with plain commands.
+type redisTamperer struct{ c *redisstore.Client }
+
+func (r redisTamperer) Replace(t *testing.T, events []audit.Event) {
+	ctx := context.Background()
+	rdb, p := r.c.Redis(), r.c.Prefix()
+	spaces, err := rdb.Keys(ctx, p+"audit:space:*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.Del(ctx, append(spaces, p+"audit:events", p+"audit:tail")...).Err(); err != nil {
+		t.Fatal(err)
+	}
+	tail := ""
+	for i, e := range events {
+		raw, _ := json.Marshal(e)
+		rdb.RPush(ctx, p+"audit:events", raw)
+		rdb.RPush(ctx, p+"audit:space:root", i)
+		if e.Action == audit.CheckpointAction {
+			rdb.RPush(ctx, p+"audit:space:"+audit.CheckpointIndex, i)
+		}
+		if tail, err = audit.Hash(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := rdb.Set(ctx, p+"audit:tail", tail, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
 }

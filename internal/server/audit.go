@@ -12,6 +12,7 @@ import (
 	"github.com/brokerhq/broker/internal/api"
 	"github.com/brokerhq/broker/internal/audit"
 	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/issuer"
 	"github.com/brokerhq/broker/keys"
 )
 
@@ -85,6 +86,27 @@ func (a *auditRecorder) recordKeys(ctx context.Context, c keys.Change) {
 	if err != nil && a.log != nil {
 		a.log.Error("audit: could not record a key-set change", "generation", c.Generation, "err", err)
 	}
+}
+
+// newCheckpointer anchors the replica's audit store: checkpoints signed with the current
+// signing key, at least as often as the configuration asks, and at least every half of
+// keys.rotation.retain, so the latest checkpoint is signed by a key the JWKS still publishes.
+func (s *Server) newCheckpointer(now func() time.Time) (*audit.Checkpointer, error) {
+	cp := s.cfg.Audit.Checkpoint
+	return audit.NewCheckpointer(audit.CheckpointConfig{
+		Store: s.state.audit, Issuer: s.cfg.Issuer, Space: config.RootSpace,
+		Every: int64(cp.Every), Interval: cp.Interval, MaxAge: max(s.cfg.Keys.Rotation.Retain/2, cp.Interval),
+		Now: now, Logger: s.log, Sign: s.signCheckpoint,
+	})
+}
+
+// signCheckpoint signs a checkpoint with the key that signs tokens now.
+func (s *Server) signCheckpoint(_ context.Context, payload []byte) (string, error) {
+	snap := s.keys.Snapshot()
+	if snap == nil {
+		return "", keys.ErrNoSigningKey
+	}
+	return issuer.SignCompact(snap.Signing, audit.CheckpointType, payload)
 }
 
 // spaceSet is the set of configured space ids.

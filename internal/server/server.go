@@ -16,6 +16,7 @@ import (
 
 	"github.com/brokerhq/broker/internal/access"
 	"github.com/brokerhq/broker/internal/api"
+	"github.com/brokerhq/broker/internal/audit"
 	"github.com/brokerhq/broker/internal/claims"
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/exchange"
@@ -42,6 +43,8 @@ type Server struct {
 	handler http.Handler
 	// keyRefresh is how often the key manager re-reads the key set and applies the schedule.
 	keyRefresh time.Duration
+	// anchor signs checkpoints into the audit chain.
+	anchor *audit.Checkpointer
 }
 
 // New builds a replica from a validated configuration. It loads (or, on first start, creates)
@@ -71,8 +74,11 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 // build assembles the replica on its opened backends.
 func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 	cfg := s.cfg
-	events := newAuditRecorder(cfg, s.state.audit, opts.Now, s.log)
 	var err error
+	if s.anchor, err = s.newCheckpointer(opts.Now); err != nil {
+		return nil, err
+	}
+	events := newAuditRecorder(cfg, s.anchor, opts.Now, s.log)
 	s.keys, err = keys.NewManager(keys.Config{
 		Backend: s.state.keys,
 		Policy: keys.Policy{
@@ -167,6 +173,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	bg, stopBG := context.WithCancel(context.Background())
 	defer stopBG()
 	go s.keys.Run(bg, s.keyRefresh)
+	go s.anchor.Run(bg)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

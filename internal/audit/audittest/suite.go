@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/brokerhq/broker/internal/audit"
@@ -15,13 +16,18 @@ type Factory func(t *testing.T) (first, second audit.Store)
 
 // TestStore checks: the first event's prev is empty; each prev is the hash of the event before
 // it, also when two replicas append concurrently; listings are per space (subtree via the
-// spaces given), oldest first, paged by cursor; a bad cursor is refused.
+// spaces given), oldest first, paged by cursor; a bad cursor is refused; Head reports the
+// chain's length, tail and last checkpoint; of two checkpoints expecting the same last one,
+// exactly one lands.
 func TestStore(t *testing.T, newStores Factory) {
 	ctx := context.Background()
 	a, b := newStores(t)
 	ev := func(i int, space string) audit.Event {
 		return audit.Event{ID: fmt.Sprintf("ev-%03d", i), Time: "2026-01-01T00:00:00Z", Actor: "run:r", Action: "token.issue",
 			Space: space, Stack: "s", Run: "r", Outcome: audit.Success, Detail: fmt.Sprintf("n=%d <&> é", i)}
+	}
+	if h, err := a.Head(ctx); err != nil || h.Count != 0 || h.Tail != "" || h.Checkpoint != nil {
+		t.Fatalf("empty store head %+v, %v", h, err)
 	}
 	first, err := a.Append(ctx, ev(0, "prod"), []string{"prod", "root"})
 	if err != nil {
@@ -87,10 +93,102 @@ func TestStore(t *testing.T, newStores Factory) {
 	if events, next, err := a.List(ctx, "nowhere", "", 10); err != nil || len(events) != 0 || next != "" {
 		t.Errorf("empty space: %v %q %v", events, next, err)
 	}
+	testHead(t, a, b, all)
+	testCheckpointRace(t, a, b)
 	if _, _, err := a.List(ctx, "root", "-3", 10); err == nil {
 		t.Error("a negative cursor was accepted")
 	}
 	if _, _, err := a.List(ctx, "root", "abc", 10); err == nil {
 		t.Error("a non-numeric cursor was accepted")
+	}
+}
+
+// testHead checks Head on a chain of the events all: its length and tail, seen from both
+// replicas, and the last event appended under audit.CheckpointIndex.
+func testHead(t *testing.T, a, b audit.Store, all []audit.Event) {
+	ctx := context.Background()
+	tail, err := audit.Hash(all[len(all)-1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []audit.Store{a, b} {
+		if h, err := s.Head(ctx); err != nil || h.Count != int64(len(all)) || h.Tail != tail || h.Checkpoint != nil {
+			t.Errorf("head %+v, %v; want %d events ending %s and no checkpoint", h, err, len(all), tail)
+		}
+	}
+	after := int64(-1)
+	for i, want := range []int64{int64(len(all)), int64(len(all)) + 2} {
+		cp := audit.Event{ID: fmt.Sprintf("cp-%d", i), Action: "audit.checkpoint", Space: "root", Detail: "x"}
+		if _, ok, err := b.AppendCheckpoint(ctx, cp, []string{"root"}, after+1); ok || err != nil {
+			t.Fatalf("checkpoint after a stale last checkpoint: appended %v, %v", ok, err)
+		}
+		stored, ok, err := b.AppendCheckpoint(ctx, cp, []string{"root"}, after)
+		if err != nil || !ok {
+			t.Fatalf("checkpoint %d: appended %v, %v", i, ok, err)
+		}
+		after = want
+		if _, err := a.Append(ctx, audit.Event{ID: fmt.Sprintf("after-cp-%d", i), Space: "dev"}, []string{"dev", "root"}); err != nil {
+			t.Fatal(err)
+		}
+		h, err := a.Head(ctx)
+		if err != nil || h.Checkpoint == nil || *h.Checkpoint != stored || h.CheckpointAt != want || h.Count != want+2 {
+			t.Errorf("head after a checkpoint at %d: %+v, %v", want, h, err)
+		}
+	}
+}
+
+// testCheckpointRace appends, from two replicas at once, checkpoints that both expect the same
+// last checkpoint, amid other appends: exactly one of each pair lands, and the chain holds.
+func testCheckpointRace(t *testing.T, a, b audit.Store) {
+	ctx := context.Background()
+	for round := 0; round < 5; round++ {
+		h, err := a.Head(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		var landed atomic.Int64
+		for i, s := range []audit.Store{a, b, a, b} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if i >= 2 {
+					if _, err := s.Append(ctx, audit.Event{ID: fmt.Sprintf("r%d-%d", round, i), Space: "dev"}, []string{"dev", "root"}); err != nil {
+						t.Error(err)
+					}
+					return
+				}
+				cp := audit.Event{ID: fmt.Sprintf("cp%d-%d", round, i), Action: "audit.checkpoint", Space: "root"}
+				_, ok, err := s.AppendCheckpoint(ctx, cp, []string{"root"}, h.CheckpointAt)
+				if err != nil {
+					t.Error(err)
+				}
+				if ok {
+					landed.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		if n := landed.Load(); n != 1 {
+			t.Fatalf("round %d: %d of two racing checkpoints landed, want 1", round, n)
+		}
+	}
+	var all []audit.Event
+	for cursor := ""; ; {
+		page, next, err := b.List(ctx, "root", cursor, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, page...)
+		if cursor = next; next == "" {
+			break
+		}
+	}
+	if err := audit.Verify(all); err != nil {
+		t.Errorf("chain after racing checkpoints: %v", err)
+	}
+	h, _ := b.Head(ctx)
+	if h.Count != int64(len(all)) || all[h.CheckpointAt].ID != h.Checkpoint.ID {
+		t.Errorf("head %+v after %d events", h, len(all))
 	}
 }

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/brokerhq/broker/internal/audit"
+)
+
+// anchorConfig reads the issuer from the broker's discovery document, and the JWKS from the
+// jwks_uri it names, or from jwksFile when set.
+func anchorConfig(ctx context.Context, client *http.Client, base, jwksFile string) (audit.AnchorConfig, error) {
+	var disc struct {
+		Issuer  string `json:"issuer"`
+		JWKSURI string `json:"jwks_uri"`
+	}
+	if err := getJSON(ctx, client, base+"/.well-known/openid-configuration", "", &disc); err != nil {
+		return audit.AnchorConfig{}, fmt.Errorf("discovery: %w", err)
+	}
+	if disc.Issuer == "" || disc.JWKSURI == "" {
+		return audit.AnchorConfig{}, errors.New("discovery names no issuer or jwks_uri")
+	}
+	var set jose.JSONWebKeySet
+	if jwksFile != "" {
+		raw, err := os.ReadFile(jwksFile)
+		if err != nil {
+			return audit.AnchorConfig{}, fmt.Errorf("--jwks: %w", err)
+		}
+		if err := json.Unmarshal(raw, &set); err != nil {
+			return audit.AnchorConfig{}, fmt.Errorf("--jwks %s is not a JWKS: %w", jwksFile, err)
+		}
+	} else if err := getJSON(ctx, client, disc.JWKSURI, "", &set); err != nil {
+		return audit.AnchorConfig{}, fmt.Errorf("JWKS at %s (or pass --jwks FILE): %w", disc.JWKSURI, err)
+	}
+	return audit.AnchorConfig{Issuer: disc.Issuer, Keys: &set}, nil
+}
+
+// printReport says what is anchored, what is not, and which checkpoints could not be checked.
+func printReport(e env, r audit.Report, state *audit.State, stateFile string) {
+	fmt.Fprintf(e.stdout, "audit chain intact: %d events\n", r.Events)
+	if r.Latest == nil {
+		fmt.Fprintf(e.stdout, "anchored: none, no checkpoint verifies yet; all %d events are unanchored\n", r.Unanchored)
+	} else {
+		fmt.Fprintf(e.stdout, "anchored: the first %d events, by checkpoint %s (#%d) signed by key %s at %s\n",
+			r.Anchored, r.Latest.Event.ID, r.Latest.At+1, r.Latest.KID, r.Latest.Claim.Time)
+		fmt.Fprintf(e.stdout, "unanchored: %d events after them, not covered by a checkpoint yet\n", r.Unanchored)
+	}
+	covered := 0
+	for _, a := range r.Unverifiable {
+		if r.Latest != nil && a.At < r.Latest.At {
+			covered++
+			continue
+		}
+		fmt.Fprintf(e.stdout, "warning: checkpoint %s (#%d) is signed by key %s, which the JWKS does not publish (any more): it cannot be verified\n",
+			a.Event.ID, a.At+1, a.KID)
+	}
+	if covered > 0 {
+		fmt.Fprintf(e.stdout, "note: %d earlier checkpoints are signed by keys the JWKS no longer publishes; the latest checkpoint covers their events\n", covered)
+	}
+	switch {
+	case stateFile == "":
+		fmt.Fprintln(e.stdout, "hint: with --state FILE the next verification also finds events removed since this one")
+	case state == nil:
+		fmt.Fprintf(e.stdout, "state: %s did not exist; this is the first verification against it\n", stateFile)
+	default:
+		fmt.Fprintf(e.stdout, "state: the trail still begins with the %d events verified last time\n", state.Count)
+	}
+}
+
+// readState reads a state file; nil when path is empty or the file does not exist yet.
+func readState(path string) (*audit.State, error) {
+	if path == "" {
+		return nil, nil
+	}
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("--state: %w", err)
+	}
+	var s audit.State
+	if err := json.Unmarshal(raw, &s); err != nil || s.Issuer == "" {
+		return nil, fmt.Errorf("--state %s is not a state this command saved", path)
+	}
+	return &s, nil
+}
+
+// writeState replaces the state file atomically (mode 0600).
+func writeState(path string, s audit.State) error {
+	raw, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".broker-audit-state-*")
+	if err != nil {
+		return fmt.Errorf("--state: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(append(raw, '\n')); err != nil {
+		tmp.Close()
+		return fmt.Errorf("--state: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("--state: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("--state: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,277 @@
+package audittest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/brokerhq/broker/internal/audit"
+	"github.com/brokerhq/broker/internal/issuer"
+	"github.com/brokerhq/broker/keys"
+)
+
+// Tamperer writes a store's chain behind the store's back, as anyone with write access to the
+// store can.
+type Tamperer interface {
+	// Replace makes events, exactly as given, the whole chain: each listed under root, the
+	// checkpoint events also under audit.CheckpointIndex, and the tail the hash of the last.
+	Replace(t *testing.T, events []audit.Event)
+}
+
+// AnchorFactory returns a fresh, empty Store and a Tamperer of it.
+type AnchorFactory func(t *testing.T) (audit.Store, Tamperer)
+
+// anchorIssuer is the issuer of the checkpoints the suite signs.
+const anchorIssuer = "https://broker.test"
+
+// signer is a signing key and the JWKS that publishes it.
+type signer struct {
+	key  keys.Key
+	jwks *jose.JSONWebKeySet
+}
+
+func newSigner(t *testing.T) signer {
+	k, err := keys.Generate(keys.ES256, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signer{key: k, jwks: &jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: k.Signer.Public(), KeyID: k.KID, Algorithm: keys.ES256, Use: "sig"}}}}
+}
+
+func (s signer) sign(typ string, payload []byte) (string, error) {
+	return issuer.SignCompact(s.key, typ, payload)
+}
+
+// trail is a store holding 15 events, checkpoints at positions 5 (covering 5 events) and 11
+// (covering 11), and 3 events after the last one.
+type trail struct {
+	store  audit.Store
+	tamper Tamperer
+	cp     *audit.Checkpointer
+	signer signer
+	events []audit.Event
+}
+
+func newTrail(t *testing.T, newStore AnchorFactory) *trail {
+	ctx := context.Background()
+	store, tamper := newStore(t)
+	tr := &trail{store: store, tamper: tamper, signer: newSigner(t)}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var err error
+	tr.cp, err = audit.NewCheckpointer(audit.CheckpointConfig{
+		Store: store, Issuer: anchorIssuer, Space: "root", Every: 5, Interval: time.Hour,
+		Now: func() time.Time { now = now.Add(time.Second); return now },
+		Sign: func(_ context.Context, payload []byte) (string, error) {
+			return tr.signer.sign(audit.CheckpointType, payload)
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{5, 5, 3} {
+		tr.append(t, n)
+		wrote, err := tr.cp.Check(ctx)
+		if err != nil || wrote != (n == 5) {
+			t.Fatalf("after %d events: checkpoint written %v, %v; want %v", n, wrote, err, n == 5)
+		}
+	}
+	tr.events = tr.list(t)
+	if len(tr.events) != 15 || tr.events[5].Action != audit.CheckpointAction || tr.events[11].Action != audit.CheckpointAction {
+		t.Fatalf("trail of %d events; want 15 with checkpoints at 5 and 11", len(tr.events))
+	}
+	return tr
+}
+
+// append appends n events through the Checkpointer.
+func (tr *trail) append(t *testing.T, n int) {
+	for i := 0; i < n; i++ {
+		e := audit.Event{ID: fmt.Sprintf("ev-%d-%d", time.Now().UnixNano(), i), Time: "2026-01-01T00:00:00Z", Actor: "run:r",
+			Action: "token.issue", Space: "prod", Stack: "s", Run: "r", Outcome: audit.Success, Detail: "scope read"}
+		if _, err := tr.cp.Append(context.Background(), e, []string{"prod", "root"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func (tr *trail) list(t *testing.T) []audit.Event {
+	var all []audit.Event
+	cursor := ""
+	for {
+		page, next, err := tr.store.List(context.Background(), "root", cursor, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, page...)
+		if next == "" {
+			return all
+		}
+		cursor = next
+	}
+}
+
+// replace rechains events (each prev the hash of the one before) and makes them the store's
+// chain, as someone who can write the store but not sign would.
+func (tr *trail) replace(t *testing.T, events []audit.Event) {
+	out := make([]audit.Event, len(events))
+	prev := ""
+	for i, e := range events {
+		e.Prev = prev
+		h, err := audit.Hash(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i], prev = e, h
+	}
+	tr.tamper.Replace(t, out)
+}
+
+func (tr *trail) verify(t *testing.T, state *audit.State) (audit.Report, error) {
+	return audit.VerifyAnchored(tr.list(t), audit.AnchorConfig{Issuer: anchorIssuer, Keys: tr.signer.jwks, State: state})
+}
+
+// withCheckpoint returns events with the checkpoint at position at given the JWS jws.
+func withCheckpoint(events []audit.Event, at int, jws string) []audit.Event {
+	out := append([]audit.Event(nil), events...)
+	out[at].Detail = jws
+	return out
+}
+
+// TestAnchoring checks checkpoints and VerifyAnchored on a store: an intact trail verifies and
+// says which events are anchored; rewriting every event with recomputed links, removing events,
+// or forging a checkpoint is found, each with its own error; what no checkpoint can show (the
+// removal of the events after the last one) is found with the verifier's saved state.
+func TestAnchoring(t *testing.T, newStore AnchorFactory) {
+	t.Run("intact", func(t *testing.T) {
+		tr := newTrail(t, newStore)
+		r, err := tr.verify(t, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Events != 15 || r.Verified != 2 || r.Anchored != 11 || r.Latest == nil || r.Latest.At != 11 || r.Unanchored != 3 || len(r.Unverifiable) != 0 {
+			t.Errorf("report %+v; want 15 events, 2 checkpoints, the first 11 anchored by #12, 3 unanchored", r)
+		}
+		if r.Latest != nil && (r.Latest.KID != tr.signer.key.KID || r.Latest.Claim.Issuer != anchorIssuer) {
+			t.Errorf("latest checkpoint %+v", r.Latest)
+		}
+		if r.State.Count != 15 || r.State.Checkpoint != tr.events[11].Detail || r.State.Issuer != anchorIssuer {
+			t.Errorf("state %+v", r.State)
+		}
+		// Two more events, then a verification against the saved state: still intact.
+		tr.append(t, 2)
+		r2, err := tr.verify(t, &r.State)
+		if err != nil || r2.Unanchored != 5 || r2.State.Count != 17 || r2.State.Checkpoint != r.State.Checkpoint {
+			t.Errorf("with state, 2 events later: %+v, %v", r2, err)
+		}
+	})
+
+	t.Run("every event rewritten with recomputed links", func(t *testing.T) {
+		tr := newTrail(t, newStore)
+		forged := append([]audit.Event(nil), tr.events...)
+		for i := range forged {
+			if forged[i].Action != audit.CheckpointAction {
+				forged[i].Detail = "scope write"
+			}
+		}
+		tr.replace(t, forged)
+		if err := audit.Verify(tr.list(t)); err != nil {
+			t.Fatalf("the forged chain's links do not hold, so the test proves nothing: %v", err)
+		}
+		if _, err := tr.verify(t, nil); !errors.Is(err, audit.ErrRewritten) {
+			t.Errorf("rewritten trail: %v, want ErrRewritten", err)
+		}
+	})
+
+	t.Run("only the unanchored events rewritten", func(t *testing.T) {
+		tr := newTrail(t, newStore)
+		r, err := tr.verify(t, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		forged := append([]audit.Event(nil), tr.events...)
+		forged[13].Detail = "scope write"
+		tr.replace(t, forged)
+		if _, err := tr.verify(t, nil); err != nil {
+			t.Errorf("without state the unanchored events can change unnoticed, got %v", err)
+		}
+		if _, err := tr.verify(t, &r.State); !errors.Is(err, audit.ErrRewritten) {
+			t.Errorf("with state: %v, want ErrRewritten", err)
+		}
+	})
+
+	t.Run("an event removed before a checkpoint", func(t *testing.T) {
+		tr := newTrail(t, newStore)
+		forged := append(append([]audit.Event(nil), tr.events[:7]...), tr.events[8:]...)
+		tr.replace(t, forged)
+		if _, err := tr.verify(t, nil); !errors.Is(err, audit.ErrTruncated) {
+			t.Errorf("event removed: %v, want ErrTruncated", err)
+		}
+	})
+
+	t.Run("an event inserted before a checkpoint", func(t *testing.T) {
+		tr := newTrail(t, newStore)
+		forged := append(append(append([]audit.Event(nil), tr.events[:8]...), tr.events[2]), tr.events[8:]...)
+		tr.replace(t, forged)
+		if _, err := tr.verify(t, nil); !errors.Is(err, audit.ErrRewritten) {
+			t.Errorf("event inserted: %v, want ErrRewritten", err)
+		}
+	})
+
+	t.Run("last events popped", func(t *testing.T) {
+		for _, pop := range []int{2, 4, 6} { // after the last checkpoint; it too; and an anchored event
+			t.Run(fmt.Sprint(pop), func(t *testing.T) {
+				tr := newTrail(t, newStore)
+				r, err := tr.verify(t, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				tr.replace(t, tr.events[:len(tr.events)-pop])
+				if _, err := tr.verify(t, &r.State); !errors.Is(err, audit.ErrTruncated) {
+					t.Errorf("%d events popped, with state: %v, want ErrTruncated", pop, err)
+				}
+				// Without state, nothing in the store shows it: the report says how much is anchored.
+				r2, err := tr.verify(t, nil)
+				if wantAnchored := map[int]int64{2: 11, 4: 5, 6: 5}[pop]; err != nil || r2.Anchored != wantAnchored {
+					t.Errorf("%d popped, without state: anchored %d, %v; want %d", pop, r2.Anchored, err, wantAnchored)
+				}
+			})
+		}
+	})
+
+	t.Run("forged checkpoints", func(t *testing.T) {
+		tr := newTrail(t, newStore)
+		claim := fmt.Sprintf(`{"iss":%q,"count":11,"tail":%q,"time":%q}`, anchorIssuer, tr.events[11].Prev, tr.events[11].Time)
+		other := newSigner(t)
+		other.key.KID = tr.signer.key.KID // another key under the published kid
+		badSig, err := other.sign(audit.CheckpointType, []byte(claim))
+		if err != nil {
+			t.Fatal(err)
+		}
+		token, _ := tr.signer.sign("JWT", []byte(claim))
+		foreign, _ := tr.signer.sign(audit.CheckpointType, []byte(strings.Replace(claim, anchorIssuer, "https://other.test", 1)))
+		for name, jws := range map[string]string{"bad signature": badSig, "not a checkpoint": token, "other issuer": foreign, "not a JWS": "x.y.z"} {
+			tr.replace(t, withCheckpoint(tr.events, 11, jws))
+			if _, err := tr.verify(t, nil); !errors.Is(err, audit.ErrForged) {
+				t.Errorf("%s: %v, want ErrForged", name, err)
+			}
+		}
+	})
+
+	t.Run("checkpoint by a key no longer published", func(t *testing.T) {
+		tr := newTrail(t, newStore)
+		claim := fmt.Sprintf(`{"iss":%q,"count":11,"tail":%q,"time":%q}`, anchorIssuer, tr.events[11].Prev, tr.events[11].Time)
+		retired, _ := newSigner(t).sign(audit.CheckpointType, []byte(claim))
+		tr.replace(t, withCheckpoint(tr.events, 11, retired))
+		r, err := tr.verify(t, nil)
+		if err != nil {
+			t.Fatalf("a checkpoint by an unpublished key is not tampering: %v", err)
+		}
+		if len(r.Unverifiable) != 1 || r.Unverifiable[0].At != 11 || r.Anchored != 5 || r.Latest == nil || r.Latest.At != 5 || r.Unanchored != 8 {
+			t.Errorf("report %+v; want #12 unverifiable and the first 5 events anchored by #6", r)
+		}
+	})
+}

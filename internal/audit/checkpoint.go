@@ -1,0 +1,201 @@
+package audit
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+)
+
+// Checkpoint events. A checkpoint is an event of the chain whose detail is a compact JWS, signed
+// with broker's current signing key and verifiable with its JWKS, of the claim Checkpoint: the
+// chain's first Count events end in the hash Tail. Whoever can write the store but not sign
+// cannot rewrite or drop those events without a checkpoint, or a verifier that remembers one,
+// noticing.
+const (
+	// CheckpointAction is the action of a checkpoint event.
+	CheckpointAction = "audit.checkpoint"
+	// CheckpointActor is the actor of a checkpoint event.
+	CheckpointActor = "system:audit"
+	// CheckpointType is the typ of a checkpoint's JWS header, so it can never pass for an ID
+	// token nor an ID token for it.
+	CheckpointType = "broker-audit-checkpoint+jwt"
+)
+
+// Checkpoint is the signed claim of a checkpoint event.
+type Checkpoint struct {
+	// Issuer is broker's issuer: the checkpoint is verified with that issuer's JWKS.
+	Issuer string `json:"iss"`
+	// Count is how many events the claim covers: positions 0 to Count-1. They precede the
+	// checkpoint event, which may come a few events after them when replicas append meanwhile.
+	Count int64 `json:"count"`
+	// Tail is the hash of event Count-1 ("" when Count is 0).
+	Tail string `json:"tail"`
+	// Time is when it was signed (RFC 3339), the same as its event's time.
+	Time string `json:"time"`
+}
+
+// SignFunc signs a Checkpoint's JSON as a compact JWS with typ CheckpointType and the kid of a
+// key broker's JWKS publishes.
+type SignFunc func(ctx context.Context, payload []byte) (string, error)
+
+// CheckpointConfig configures a Checkpointer.
+type CheckpointConfig struct {
+	// Store is the chain; several replicas' Checkpointers may share one.
+	Store Store
+	// Sign signs checkpoints.
+	Sign SignFunc
+	// Issuer is the iss of every checkpoint.
+	Issuer string
+	// Space is the space of checkpoint events (root).
+	Space string
+	// Every: a checkpoint is due once this many events follow the last one.
+	Every int64
+	// Interval: a checkpoint is due once an event follows the last one and it is this old.
+	Interval time.Duration
+	// MaxAge: a checkpoint is due once the last one is this old, even with no event after it, so
+	// the latest checkpoint is signed by a key the JWKS still publishes. Zero turns this off.
+	MaxAge time.Duration
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// Logger receives failed checkpoints; slog.Default() when nil.
+	Logger *slog.Logger
+}
+
+// Checkpointer is a Store that anchors the chain it wraps: its Run loop appends a signed
+// checkpoint whenever one is due (see CheckpointConfig). Appends only count: signing happens in
+// Run, never on an append's way.
+type Checkpointer struct {
+	cfg     CheckpointConfig
+	started time.Time
+	// wakeAfter: Run checks whether a checkpoint is due after this many local appends.
+	wakeAfter int64
+	appended  atomic.Int64
+	wake      chan struct{}
+	mu        sync.Mutex // serializes Check
+}
+
+// minTick bounds how often Run looks at the chain's head on its timer.
+const minTick = 250 * time.Millisecond
+
+// NewCheckpointer checks cfg and returns a Checkpointer.
+func NewCheckpointer(cfg CheckpointConfig) (*Checkpointer, error) {
+	if cfg.Store == nil || cfg.Sign == nil || cfg.Issuer == "" || cfg.Space == "" || cfg.Every < 1 || cfg.Interval <= 0 || cfg.MaxAge < 0 {
+		return nil, errors.New("audit: a checkpointer needs Store, Sign, Issuer, Space, Every of at least 1 and a positive Interval")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Checkpointer{cfg: cfg, started: cfg.Now(), wakeAfter: max(1, cfg.Every/4), wake: make(chan struct{}, 1)}, nil
+}
+
+// Append implements Store: it appends e and, every so many appends, wakes Run.
+func (c *Checkpointer) Append(ctx context.Context, e Event, spaces []string) (Event, error) {
+	out, err := c.cfg.Store.Append(ctx, e, spaces)
+	if err == nil && c.appended.Add(1)%c.wakeAfter == 0 {
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
+	}
+	return out, err
+}
+
+// List implements Store.
+func (c *Checkpointer) List(ctx context.Context, space, cursor string, limit int) ([]Event, string, error) {
+	return c.cfg.Store.List(ctx, space, cursor, limit)
+}
+
+// Head implements Store.
+func (c *Checkpointer) Head(ctx context.Context) (Head, error) { return c.cfg.Store.Head(ctx) }
+
+// AppendCheckpoint implements Store.
+func (c *Checkpointer) AppendCheckpoint(ctx context.Context, e Event, spaces []string, after int64) (Event, bool, error) {
+	return c.cfg.Store.AppendCheckpoint(ctx, e, spaces, after)
+}
+
+// Run checks whether a checkpoint is due, on a timer and whenever appends wake it, until ctx
+// ends. Failures are logged and retried at the next check.
+func (c *Checkpointer) Run(ctx context.Context) {
+	tick := c.cfg.Interval
+	if c.cfg.MaxAge > 0 {
+		tick = min(tick, c.cfg.MaxAge)
+	}
+	ticker := time.NewTicker(max(tick/4, minTick))
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		case <-c.wake:
+		}
+		if _, err := c.Check(ctx); err != nil && ctx.Err() == nil {
+			c.cfg.Logger.WarnContext(ctx, "audit: could not write a checkpoint; retrying at the next check", "err", err)
+		}
+	}
+}
+
+// Check appends a checkpoint if one is due, and reports whether it did. Of several replicas
+// finding the same one due, only the first to append it does (Store.AppendCheckpoint).
+func (c *Checkpointer) Check(ctx context.Context) (bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.cfg.Now()
+	head, err := c.cfg.Store.Head(ctx)
+	if err != nil {
+		return false, err
+	}
+	if !c.due(head, now) {
+		return false, nil
+	}
+	claim := Checkpoint{Issuer: c.cfg.Issuer, Count: head.Count, Tail: head.Tail, Time: now.UTC().Format(time.RFC3339Nano)}
+	payload, err := json.Marshal(claim)
+	if err != nil {
+		return false, err
+	}
+	jws, err := c.cfg.Sign(ctx, payload)
+	if err != nil {
+		return false, fmt.Errorf("audit: sign checkpoint: %w", err)
+	}
+	after := int64(-1)
+	if head.Checkpoint != nil {
+		after = head.CheckpointAt
+	}
+	_, wrote, err := c.cfg.Store.AppendCheckpoint(ctx, Event{
+		ID: ulid.Make().String(), Time: claim.Time, Actor: CheckpointActor, Action: CheckpointAction,
+		Space: c.cfg.Space, Outcome: Success, Detail: jws,
+	}, []string{c.cfg.Space}, after)
+	return wrote, err // not wrote: another replica's checkpoint came first
+}
+
+// due reports whether head needs a checkpoint at now. Before this chain's first checkpoint the
+// age counts from this Checkpointer's start.
+func (c *Checkpointer) due(head Head, now time.Time) bool {
+	if head.Count == 0 {
+		return false
+	}
+	since, last := head.Count, c.started
+	if head.Checkpoint != nil {
+		since = head.Count - head.CheckpointAt - 1
+		last, _ = time.Parse(time.RFC3339Nano, head.Checkpoint.Time) // unreadable: zero, so due
+	}
+	age := now.Sub(last)
+	switch {
+	case since >= c.cfg.Every:
+		return true
+	case since > 0 && age >= c.cfg.Interval:
+		return true
+	default:
+		return head.Checkpoint != nil && c.cfg.MaxAge > 0 && age >= c.cfg.MaxAge
+	}
+}
