@@ -5,8 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"math"
-	"net"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/brokerhq/broker/internal/apierror"
@@ -19,15 +19,8 @@ import (
 type Guard struct {
 	Limiter ratelimit.Limiter
 	Logger  *slog.Logger
-}
-
-// clientAddr is the address failures are counted against: the peer's IP.
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
+	// TrustedProxies are the peers whose X-Forwarded-For names the client (see clientAddr).
+	TrustedProxies []netip.Prefix
 }
 
 // Check returns a 429 error while r's address is cooling off.
@@ -35,7 +28,7 @@ func (g *Guard) Check(r *http.Request) error {
 	if g == nil || g.Limiter == nil {
 		return nil
 	}
-	wait, err := g.Limiter.Blocked(r.Context(), clientAddr(r))
+	wait, err := g.Limiter.Blocked(r.Context(), sourceKey(r, g.TrustedProxies))
 	if err != nil {
 		return err
 	}
@@ -59,7 +52,8 @@ func (g *Guard) Failed(r *http.Request) {
 	// Count even if the client went away mid-request.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 2*time.Second)
 	defer cancel()
-	if err := g.Limiter.Failed(ctx, clientAddr(r)); err != nil && !errors.Is(err, context.Canceled) {
-		g.Logger.Warn("could not count a failed authentication", "remote", clientAddr(r), "err", err)
+	source := sourceKey(r, g.TrustedProxies)
+	if err := g.Limiter.Failed(ctx, source); err != nil && !errors.Is(err, context.Canceled) {
+		g.Logger.Warn("could not count a failed authentication", "source", source, "err", err)
 	}
 }

@@ -112,13 +112,16 @@ type Runs struct {
 	TTL time.Duration `yaml:"ttl"`
 }
 
-// HTTP holds server timeouts; every field has a default.
+// HTTP holds server timeouts, each with a default, and the proxies trusted to name clients.
 type HTTP struct {
 	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
 	ReadTimeout       time.Duration `yaml:"read_timeout"`
 	WriteTimeout      time.Duration `yaml:"write_timeout"`
 	IdleTimeout       time.Duration `yaml:"idle_timeout"`
 	ShutdownTimeout   time.Duration `yaml:"shutdown_timeout"`
+	// TrustedProxies are the peers, as CIDRs or bare IPs, whose X-Forwarded-For names the
+	// client address (see ParseTrustedProxy). Empty: the TCP peer is always the client.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
 // Limits configure the failed-authentication limiter: a client address that presents
