@@ -13,11 +13,12 @@ import (
 
 // failedScript records one failure of an address.
 // KEYS: the failure counter, the block key. ARGV: window (ms), threshold, cooling-off (ms, 0
-// for none). The counter starts its window at the first failure; reaching the threshold blocks
-// the address for the cooling-off period and starts counting afresh. Returns 1 when it blocked.
+// for none). The counter's window starts at its first failure: it always expires, also if an
+// earlier write left it without a lifetime. Reaching the threshold blocks the address for the
+// cooling-off period and starts counting afresh. Returns 1 when it blocked.
 var failedScript = redis.NewScript(`
 local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 if n >= tonumber(ARGV[2]) then
   if tonumber(ARGV[3]) > 0 then
     redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])

@@ -41,3 +41,51 @@ func TestLimiterAcrossReplicas(t *testing.T) {
 		t.Errorf("failure counter after the block: exists=%d, %v; want reset", n, err)
 	}
 }
+// TestLimiterKeysExpire checks that no key the limiter writes outlives its window or block,
+// also when a counter was left without a lifetime.
+func TestLimiterKeysExpire(t *testing.T) {
+	ctx := context.Background()
+	srv := redistest.Start(t)
+	prefix := uniquePrefix()
+	p := ratelimit.Policy{AuthFailures: 3, Window: time.Minute, Cooloff: 2 * time.Minute}
+	l := open(t, srv, prefix, suiteTimeout).Limiter(p)
+	rdb := srv.Client()
+	ttl := func(key string) time.Duration {
+		t.Helper()
+		d, err := rdb.PTTL(ctx, key).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+
+	if err := l.Failed(ctx, "192.0.2.1"); err != nil {
+		t.Fatal(err)
+	}
+	if d := ttl(prefix + "authfail:192.0.2.1"); d <= 0 || d > p.Window {
+		t.Errorf("counter lifetime %v, want (0, %v]", d, p.Window)
+	}
+
+	// A counter without a lifetime (left by a crash or an older release) gets one.
+	if err := rdb.Set(ctx, prefix+"authfail:192.0.2.2", 1, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Failed(ctx, "192.0.2.2"); err != nil {
+		t.Fatal(err)
+	}
+	if d := ttl(prefix + "authfail:192.0.2.2"); d <= 0 || d > p.Window {
+		t.Errorf("counter found without a lifetime: lifetime %v after a failure, want (0, %v]", d, p.Window)
+	}
+
+	for range 3 {
+		if err := l.Failed(ctx, "192.0.2.3"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := ttl(prefix + "authblock:192.0.2.3"); d <= 0 || d > p.Cooloff {
+		t.Errorf("block lifetime %v, want (0, %v]", d, p.Cooloff)
+	}
+	if n, err := rdb.Exists(ctx, prefix+"authfail:192.0.2.3").Result(); err != nil || n != 0 {
+		t.Errorf("counter after the block: exists=%d, %v; want reset", n, err)
+	}
+}
