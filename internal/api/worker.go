@@ -63,15 +63,12 @@ func (wk *Worker) Mount(rt *Router) {
 // which part was wrong.
 var errRunToken = apierror.New(apierror.CodeUnauthenticated, "The run token is not valid, or its run has finished or expired.")
 
-// authenticateRun returns the live run whose token r presents, refusing addresses that failed
-// too often and counting each new failure.
+// authenticateRun returns the live run whose token r presents; a failure is counted by the
+// guard.
 func (wk *Worker) authenticateRun(r *http.Request) (runs.Run, error) {
-	if err := wk.cfg.Guard.Check(r); err != nil {
-		return runs.Run{}, err
-	}
 	run, err := wk.lookupRun(r)
 	if errors.Is(err, errRunToken) {
-		wk.cfg.Guard.Failed(r)
+		err = wk.cfg.Guard.Failed(r, err)
 	}
 	return run, err
 }

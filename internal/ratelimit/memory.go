@@ -7,11 +7,11 @@ import (
 	"time"
 )
 
-// MaxTracked is the most sources the memory Limiter tracks at once. At the cap, a new source
-// first displaces sources whose window and block are over, then the source that failed least
-// recently without being blocked, and only when every tracked source is blocked, the block
-// that ends first. So many distinct sources cost bounded memory, and cannot flush a block out
-// while unblocked sources remain to be dropped.
+// MaxTracked is the most keys the memory Limiter tracks at once. At the cap, a new key first
+// displaces keys whose window and block are over, then the key that failed least recently
+// without being blocked, and only when every tracked key is blocked, the block that ends
+// first. So many distinct sources cost bounded memory, and cannot flush a block out while
+// unblocked keys remain to be dropped.
 const MaxTracked = 100_000
 
 // Memory is a Limiter for a single replica.
@@ -28,7 +28,7 @@ type Memory struct {
 }
 
 type entry struct {
-	addr         string
+	key          string
 	windowStart  time.Time
 	failures     int
 	blockedUntil time.Time
@@ -37,7 +37,7 @@ type entry struct {
 	inBlocked bool
 }
 
-// NewMemory returns a memory Limiter that tracks at most MaxTracked sources; now nil means
+// NewMemory returns a memory Limiter that tracks at most MaxTracked keys; now nil means
 // time.Now.
 func NewMemory(p Policy, now func() time.Time) *Memory {
 	if now == nil {
@@ -49,37 +49,21 @@ func NewMemory(p Policy, now func() time.Time) *Memory {
 	}
 }
 
-// Blocked implements Limiter.
-func (m *Memory) Blocked(_ context.Context, addr string) (time.Duration, error) {
-	if m.policy.AuthFailures <= 0 {
-		return 0, nil
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	e, ok := m.entries[addr]
-	if !ok {
-		return 0, nil
-	}
-	if wait := e.blockedUntil.Sub(m.now()); wait > 0 {
-		return wait, nil
-	}
-	return 0, nil
-}
-
 // Failed implements Limiter.
-func (m *Memory) Failed(_ context.Context, addr string) error {
+func (m *Memory) Failed(_ context.Context, key string) (time.Duration, error) {
 	if m.policy.AuthFailures <= 0 {
-		return nil
+		return 0, nil
 	}
 	now := m.now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	e, ok := m.entries[addr]
+	e, ok := m.entries[key]
 	if !ok {
 		m.makeRoom(now)
-		e = &entry{addr: addr, windowStart: now}
-		m.entries[addr] = e
+		e = &entry{key: key, windowStart: now}
+		m.entries[key] = e
 	}
+	wait := max(e.blockedUntil.Sub(now), 0)
 	if now.Sub(e.windowStart) >= m.policy.Window {
 		e.windowStart, e.failures = now, 0
 	}
@@ -91,7 +75,7 @@ func (m *Memory) Failed(_ context.Context, addr string) error {
 		reblocked = true
 	}
 	m.file(e, now, reblocked)
-	return nil
+	return wait, nil
 }
 
 // file puts e, which just failed, in its place: at the back of counting when it is not
@@ -149,5 +133,5 @@ func (m *Memory) drop(e *entry) {
 	} else {
 		m.counting.Remove(e.elem)
 	}
-	delete(m.entries, e.addr)
+	delete(m.entries, e.key)
 }

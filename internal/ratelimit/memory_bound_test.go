@@ -39,7 +39,7 @@ func TestMemoryBoundedUnderManySources(t *testing.T) {
 		m.Failed(ctx, "192.0.2.1")
 	}
 	for i, addr := range sources(2 * MaxTracked) {
-		if err := m.Failed(ctx, addr); err != nil {
+		if _, err := m.Failed(ctx, addr); err != nil {
 			t.Fatal(err)
 		}
 		if i%10_000 == 0 {
@@ -47,14 +47,14 @@ func TestMemoryBoundedUnderManySources(t *testing.T) {
 		}
 	}
 	checkSize(t, m, MaxTracked)
-	if wait, _ := m.Blocked(ctx, "192.0.2.1"); wait != time.Hour {
+	if wait, _ := m.Failed(ctx, "192.0.2.1"); wait != time.Hour {
 		t.Errorf("the blocked address was flushed out by the spray: wait %v", wait)
 	}
 	// The newest sources are still counted: two more failures block one.
 	last := sources(2 * MaxTracked)[2*MaxTracked-1]
 	m.Failed(ctx, last)
 	m.Failed(ctx, last)
-	if wait, _ := m.Blocked(ctx, last); wait != time.Hour {
+	if wait, _ := m.Failed(ctx, last); wait != time.Hour {
 		t.Errorf("the most recent source lost its count: wait %v", wait)
 	}
 }
@@ -92,7 +92,7 @@ func TestMemoryEvictionOrder(t *testing.T) {
 			m.Failed(ctx, a)
 		}
 		checkSize(t, m, 3)
-		if wait, _ := m.Blocked(ctx, "x"); wait <= 0 {
+		if e, ok := m.entries["x"]; !ok || !e.blockedUntil.After(c.Now()) {
 			t.Errorf("block displaced by unblocked sources")
 		}
 		// Only blocked entries left: the block ending first gives way.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -137,5 +138,70 @@ func TestForwardedForFromTrustedProxy(t *testing.T) {
 	}
 	if code := proxy.mintBad(t, "2001:db8:1:3::1"); code != 401 {
 		t.Errorf("next /64: %d, want 401", code)
+	}
+}
+
+// TestValidCredentialsPassAfterFailures: a stranger's failures from the same address (a NAT,
+// a load balancer) never lock out a valid API key or run token; only failures get 429.
+func TestValidCredentialsPassAfterFailures(t *testing.T) {
+	ts := startServer(t, serverOptions{extraYAML: "\nlimits: {auth_failures: 5, window: 1m, cooloff: 1m}\n"})
+	run := ts.createRun(t, "vpc-prod", "TRACKED")
+	c := from(t, ts, "127.0.0.1")
+	createBody := `{"stack": "vpc-prod", "runType": "TRACKED"}`
+	for i := range 6 {
+		code := c.mintBad(t, "")
+		if i%2 == 1 {
+			code = c.post(t, "/v1/runs", "wrong-admin-key-"+strconv.Itoa(i), "", createBody)
+		}
+		if code != 401 && code != 429 {
+			t.Fatalf("failure %d: %d, want 401 or 429", i+1, code)
+		}
+	}
+	for range 3 { // not a one-off: every valid call passes, every bad one is refused
+		if code := c.post(t, "/v1/runs", adminSecret, "", createBody); code != 201 {
+			t.Errorf("admin API key after the failures: %d, want 201", code)
+		}
+		if code := c.post(t, "/v1/token", run.RunToken, "", "{}"); code != 200 {
+			t.Errorf("valid run token after the failures: %d, want 200", code)
+		}
+		if code := c.mintBad(t, ""); code != 429 {
+			t.Errorf("bad run token: %d, want 429", code)
+		}
+		if code := c.post(t, "/v1/runs", "still-wrong", "", createBody); code != 429 {
+			t.Errorf("bad API key: %d, want 429", code)
+		}
+	}
+	for _, secret := range []string{adminSecret, run.RunToken} {
+		if strings.Contains(ts.Logs.String(), secret) {
+			t.Errorf("a credential reached the log")
+		}
+	}
+}
+
+// TestFailingCredentialPrefixLimited: failures that share a credential's first characters
+// count together from any address; the valid credential with that prefix still passes, and
+// other credentials from fresh addresses are not affected.
+func TestFailingCredentialPrefixLimited(t *testing.T) {
+	ts := startServer(t, serverOptions{extraYAML: guardLimits + "http: {trusted_proxies: [127.0.0.2]}\n"})
+	run := ts.createRun(t, "vpc-prod", "TRACKED")
+	proxy := from(t, ts, "127.0.0.2")
+	// Guesses keep the valid token's first 24 characters and vary the rest.
+	guess := func(i int) string { return run.RunToken[:24] + strings.Repeat(strconv.Itoa(i), len(run.RunToken)-24) }
+	for i := range 3 {
+		if code := proxy.post(t, "/v1/token", guess(i), "203.0.113."+strconv.Itoa(i+1), "{}"); code != 401 {
+			t.Fatalf("guess %d from its own address: %d, want 401", i+1, code)
+		}
+	}
+	if code := proxy.post(t, "/v1/token", guess(7), "203.0.113.50", "{}"); code != 429 {
+		t.Errorf("a fourth guess with the same prefix from a fresh address: %d, want 429", code)
+	}
+	if code := proxy.post(t, "/v1/token", run.RunToken, "203.0.113.50", "{}"); code != 200 {
+		t.Errorf("the valid token with that prefix: %d, want 200", code)
+	}
+	if code := proxy.mintBad(t, "203.0.113.51"); code != 401 {
+		t.Errorf("another credential from a fresh address: %d, want 401", code)
+	}
+	if strings.Contains(ts.Logs.String(), run.RunToken[8:24]) {
+		t.Errorf("the credential's prefix reached the log")
 	}
 }
