@@ -31,6 +31,9 @@ type Guard struct {
 	Logger  *slog.Logger
 	// TrustedProxies are the peers whose X-Forwarded-For names the client (see clientAddr).
 	TrustedProxies []netip.Prefix
+	// StoreTimeout bounds the limiter calls of one failure (limits.store_timeout); zero means
+	// config.DefaultStoreTimeout.
+	StoreTimeout time.Duration
 }
 
 // Failed counts the failed authentication of r, whose cause is the error the caller would
@@ -42,8 +45,12 @@ func (g *Guard) Failed(r *http.Request, cause error) error {
 	if g == nil || g.Limiter == nil {
 		return cause
 	}
+	timeout := g.StoreTimeout
+	if timeout <= 0 {
+		timeout = config.DefaultStoreTimeout
+	}
 	// Count even if the client went away mid-request.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 2*time.Second)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), timeout)
 	defer cancel()
 	wait := g.count(ctx, sourceKey(r, g.TrustedProxies))
 	if wait == 0 {

@@ -122,7 +122,7 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	guard := &api.Guard{Limiter: s.state.limiter, Logger: s.log, TrustedProxies: proxies}
+	guard := &api.Guard{Limiter: s.state.limiter, Logger: s.log, TrustedProxies: proxies, StoreTimeout: cfg.Limits.StoreTimeout}
 	api.NewControl(api.ControlConfig{
 		Store: s.state.runs, Access: authz, Stacks: api.StacksOf(cfg), RunTTL: cfg.Runs.TTL, Now: opts.Now, Logger: s.log,
 		Guard: guard, Events: events, Audit: s.state.audit, Spaces: spaceSet(cfg),
