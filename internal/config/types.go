@@ -124,8 +124,9 @@ type HTTP struct {
 	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
-// Limits configure the failed-authentication limiter: a client address that presents
-// AuthFailures bad run tokens or API keys within Window gets 429 for Cooloff.
+// Limits configure the failed-authentication limiter: after AuthFailures bad run tokens or
+// API keys within Window from one client address, or with one credential prefix, further
+// failures get 429 for Cooloff. A valid credential always passes.
 type Limits struct {
 	AuthFailures int           `yaml:"auth_failures"`
 	Window       time.Duration `yaml:"window"`
