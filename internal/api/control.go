@@ -79,19 +79,15 @@ type runResponse struct {
 	RunToken string   `json:"runToken,omitempty"`
 }
 
-// authenticate returns the API key presented with r, refusing addresses that failed too often.
+// authenticate returns the API key presented with r; a failure is counted by the guard.
 func (c *Control) authenticate(r *http.Request) (access.Principal, error) {
-	if err := c.cfg.Guard.Check(r); err != nil {
-		return access.Principal{}, err
-	}
 	secret, err := access.BearerToken(r.Header)
 	if err != nil {
-		c.cfg.Guard.Failed(r)
-		return access.Principal{}, err
+		return access.Principal{}, c.cfg.Guard.Failed(r, err)
 	}
 	p, err := c.cfg.Access.Authenticate(secret)
 	if err != nil {
-		c.cfg.Guard.Failed(r)
+		err = c.cfg.Guard.Failed(r, err)
 	}
 	return p, err
 }

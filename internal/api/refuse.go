@@ -25,7 +25,7 @@ func (c *Control) refuse(w http.ResponseWriter, r *http.Request, attempt Event, 
 	switch {
 	case errors.Is(err, access.ErrUnauthenticated):
 		attempt.Actor, attempt.Run, attempt.Space = unknownActor, runs.Run{}, config.RootSpace
-		attempt.Detail = err.Error() + " (from " + clientAddr(r) + ")"
+		attempt.Detail = err.Error() + " (from " + c.cfg.Guard.Client(r) + ")"
 	case errors.Is(err, access.ErrForbidden):
 		attempt.Detail = err.Error()
 	default:

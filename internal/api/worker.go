@@ -67,16 +67,13 @@ var errRunToken = apierror.New(apierror.CodeUnauthenticated, "The run token is n
 // genuine, so the answer is 403, and nothing is issued for the run.
 var errCorruptRun = apierror.New(apierror.CodeForbidden, "This run's stored record is inconsistent (its scope does not match its run type and phase); broker issues nothing for it.")
 
-// authenticateRun returns the live run whose token r presents, refusing addresses that failed
-// too often and counting each new failure. A run whose record is inconsistent
-// (runs.Run.EffectiveScope) is refused with errCorruptRun, and the refusal of action is audited.
+// authenticateRun returns the live run whose token r presents; a failure is counted by the
+// guard. A run whose record is inconsistent (runs.Run.EffectiveScope) is refused with
+// errCorruptRun, and the refusal of action is audited.
 func (wk *Worker) authenticateRun(r *http.Request, action string) (runs.Run, error) {
-	if err := wk.cfg.Guard.Check(r); err != nil {
-		return runs.Run{}, err
-	}
 	run, err := wk.lookupRun(r)
 	if errors.Is(err, errRunToken) {
-		wk.cfg.Guard.Failed(r)
+		err = wk.cfg.Guard.Failed(r, err)
 	}
 	if err != nil {
 		return runs.Run{}, err

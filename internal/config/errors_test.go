@@ -91,6 +91,20 @@ func TestParseErrors(t *testing.T) {
 		{"redis without url", iss + "store:\n  redis: {}\nkeys: {backend: file, dir: /k}\n", "store.redis.url", "redis:", "", "required", 0},
 		{"redis bad scheme", iss + "store:\n  redis:\n    url: http://x:6379\nkeys: {backend: file, dir: /k}\n", "store.redis.url", "url:", `"http"`, "redis:// or rediss://", 0},
 
+		// http.trusted_proxies
+		{"trusted proxy hostname", iss + "http:\n  trusted_proxies:\n    - 10.0.0.0/8\n    - lb.internal\n",
+			"http.trusted_proxies[1]", "lb.internal", `"lb.internal"`, "is not an IP address or CIDR", 0},
+		{"trusted proxy host bits", iss + "http:\n  trusted_proxies: [10.0.0.1/8]\n",
+			"http.trusted_proxies[0]", "trusted_proxies", `"10.0.0.1/8"`, "host bits set (did you mean 10.0.0.0/8?)", 0},
+		{"trusted proxy everyone", iss + "http:\n  trusted_proxies:\n    - ::/0\n    - 0.0.0.0/0\n",
+			"http.trusted_proxies[0]", "::/0", `"::/0"`, "from every client", 2},
+		{"trusted proxy zone", iss + "http:\n  trusted_proxies: [\"fe80::1%eth0\"]\n",
+			"http.trusted_proxies[0]", "trusted_proxies", "", "IPv6 zone", 0},
+		{"trusted proxy mapped IPv4", iss + "http:\n  trusted_proxies: [\"::ffff:10.0.0.1\"]\n",
+			"http.trusted_proxies[0]", "trusted_proxies", "", "dotted form: 10.0.0.1", 0},
+		{"trusted proxy bad prefix length", iss + "http:\n  trusted_proxies: [10.0.0.0/33]\n",
+			"http.trusted_proxies[0]", "trusted_proxies", `"10.0.0.0/33"`, "is not an IP address or CIDR", 0},
+
 		// keys, tokens
 		{"unknown backend", iss + "keys:\n  backend: disk\n", "keys.backend", "backend", `"disk"`, "unknown backend", 0},
 		{"file backend without dir", iss + "keys:\n  backend: file\n", "keys.dir", "keys:", "", "required when keys.backend is file", 0},

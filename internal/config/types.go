@@ -127,17 +127,21 @@ type Runs struct {
 	TTL time.Duration `yaml:"ttl"`
 }
 
-// HTTP holds server timeouts; every field has a default.
+// HTTP holds server timeouts, each with a default, and the proxies trusted to name clients.
 type HTTP struct {
 	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
 	ReadTimeout       time.Duration `yaml:"read_timeout"`
 	WriteTimeout      time.Duration `yaml:"write_timeout"`
 	IdleTimeout       time.Duration `yaml:"idle_timeout"`
 	ShutdownTimeout   time.Duration `yaml:"shutdown_timeout"`
+	// TrustedProxies are the peers, as CIDRs or bare IPs, whose X-Forwarded-For names the
+	// client address (see ParseTrustedProxy). Empty: the TCP peer is always the client.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
-// Limits configure the failed-authentication limiter: a client address that presents
-// AuthFailures bad run tokens or API keys within Window gets 429 for Cooloff.
+// Limits configure the failed-authentication limiter: after AuthFailures bad run tokens or
+// API keys within Window from one client address, or with one credential prefix, further
+// failures get 429 for Cooloff. A valid credential always passes.
 type Limits struct {
 	AuthFailures int           `yaml:"auth_failures"`
 	Window       time.Duration `yaml:"window"`

@@ -31,6 +31,7 @@ func (c *Config) Validate() error {
 	v.checkStore()
 	v.checkKeys()
 	v.checkDurations()
+	v.checkTrustedProxies()
 
 	v.spaces = v.checkIDs("spaces", len(c.Spaces), func(i int) string { return c.Spaces[i].ID })
 	v.stacks = v.checkIDs("stacks", len(c.Stacks), func(i int) string { return c.Stacks[i].ID })

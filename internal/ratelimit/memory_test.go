@@ -20,24 +20,36 @@ func TestMemoryWindowResets(t *testing.T) {
 	ctx := context.Background()
 	c := fakeclock.New(time.Unix(1000, 0))
 	l := ratelimit.NewMemory(ratelimit.Policy{AuthFailures: 3, Window: time.Minute, Cooloff: 5 * time.Minute}, c.Now)
-	l.Failed(ctx, "a")
-	l.Failed(ctx, "a")
-	c.Advance(61 * time.Second) // the window ended: the count starts over
-	l.Failed(ctx, "a")
-	l.Failed(ctx, "a")
-	if wait, _ := l.Blocked(ctx, "a"); wait != 0 {
-		t.Fatalf("blocked after 2+2 failures in separate windows: %v", wait)
+	fail := func() time.Duration {
+		t.Helper()
+		wait, err := l.Failed(ctx, "a")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return wait
 	}
-	l.Failed(ctx, "a")
-	if wait, _ := l.Blocked(ctx, "a"); wait != 5*time.Minute {
+	fail()
+	fail()
+	c.Advance(61 * time.Second) // the window ended: the count starts over
+	fail()
+	fail()
+	if wait := fail(); wait != 0 {
+		t.Fatalf("the failure that reaches the threshold: wait %v, want 0", wait)
+	}
+	if wait := fail(); wait != 5*time.Minute {
 		t.Fatalf("wait %v, want the full cooling-off 5m", wait)
 	}
 	c.Advance(5*time.Minute - time.Second)
-	if wait, _ := l.Blocked(ctx, "a"); wait != time.Second {
-		t.Fatalf("wait %v, want 1s", wait)
+	if wait := fail(); wait != time.Second {
+		t.Fatalf("wait %v, want the block's last 1s", wait)
 	}
 	c.Advance(time.Second)
-	if wait, _ := l.Blocked(ctx, "a"); wait != 0 {
-		t.Fatalf("still blocked after the cooling-off: %v", wait)
+	for range 2 { // with the failure during the block, the second reaches the threshold again
+		if wait := fail(); wait != 0 {
+			t.Fatalf("still blocked after the cooling-off: %v", wait)
+		}
+	}
+	if wait := fail(); wait != 5*time.Minute {
+		t.Fatalf("after the failure during the block and two after it: wait %v, want a fresh 5m block", wait)
 	}
 }

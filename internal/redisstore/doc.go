@@ -12,8 +12,10 @@
 //	<prefix>keyset                JSON of the key set: its generation and the id of its key
 //	                              encryption key in clear, every key with its private key
 //	                              (PKCS#8) sealed with AES-256-GCM
-//	<prefix>authfail:<addr>       failures of a client address within the policy's window
-//	<prefix>authblock:<addr>      present while the address is blocked; expires with the block
+//	<prefix>authfail:<key>        failures of a limiter key (ip:<client address or /64>, or
+//	                              cred:<hash of a credential's first characters>) within the
+//	                              policy's window; expires with the window
+//	<prefix>authblock:<key>       present while the key is blocked; expires with the block
 //
 // The run token itself is never stored, only its SHA-256. The Lua scripts reach keys derived
 // from others' values (a run from its token key), so the package targets a single Redis server

@@ -25,19 +25,66 @@ func TestLimiterAcrossReplicas(t *testing.T) {
 	p := ratelimit.Policy{AuthFailures: 3, Window: time.Minute, Cooloff: time.Minute}
 	a := open(t, srv, prefix, suiteTimeout).Limiter(p)
 	b := open(t, srv, prefix, suiteTimeout).Limiter(p)
+	var wait time.Duration
 	for _, l := range []ratelimit.Limiter{a, b, a} {
-		if err := l.Failed(ctx, "2001:db8::1"); err != nil {
+		var err error
+		if wait, err = l.Failed(ctx, "ip:2001:db8::/64"); err != nil {
 			t.Fatalf("Failed: %v", err)
 		}
 	}
-	for name, l := range map[string]ratelimit.Limiter{"a": a, "b": b} {
-		wait, err := l.Blocked(ctx, "2001:db8::1")
-		if err != nil || wait <= 0 || wait > p.Cooloff {
-			t.Errorf("replica %s: Blocked = %v, %v; want (0, %v]", name, wait, err, p.Cooloff)
+	if wait != 0 {
+		t.Errorf("third failure, on replica a: wait %v; want 0 (the block starts with it)", wait)
+	}
+	if wait, err := b.Failed(ctx, "ip:2001:db8::/64"); err != nil || wait <= 0 || wait > p.Cooloff {
+		t.Errorf("replica b: Failed = %v, %v; want (0, %v]", wait, err, p.Cooloff)
+	}
+}
+
+// TestLimiterKeysExpire checks that no key the limiter writes outlives its window or block,
+// also when a counter was left without a lifetime.
+func TestLimiterKeysExpire(t *testing.T) {
+	ctx := context.Background()
+	srv := redistest.Start(t)
+	prefix := uniquePrefix()
+	p := ratelimit.Policy{AuthFailures: 3, Window: time.Minute, Cooloff: 2 * time.Minute}
+	l := open(t, srv, prefix, suiteTimeout).Limiter(p)
+	rdb := srv.Client()
+	ttl := func(key string) time.Duration {
+		t.Helper()
+		d, err := rdb.PTTL(ctx, key).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+
+	if _, err := l.Failed(ctx, "ip:192.0.2.1"); err != nil {
+		t.Fatal(err)
+	}
+	if d := ttl(prefix + "authfail:ip:192.0.2.1"); d <= 0 || d > p.Window {
+		t.Errorf("counter lifetime %v, want (0, %v]", d, p.Window)
+	}
+
+	// A counter without a lifetime (left by a crash or an older release) gets one.
+	if err := rdb.Set(ctx, prefix+"authfail:ip:192.0.2.2", 1, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Failed(ctx, "ip:192.0.2.2"); err != nil {
+		t.Fatal(err)
+	}
+	if d := ttl(prefix + "authfail:ip:192.0.2.2"); d <= 0 || d > p.Window {
+		t.Errorf("counter found without a lifetime: lifetime %v after a failure, want (0, %v]", d, p.Window)
+	}
+
+	for range 3 {
+		if _, err := l.Failed(ctx, "ip:192.0.2.3"); err != nil {
+			t.Fatal(err)
 		}
 	}
-	rdb := srv.Client()
-	if n, err := rdb.Exists(ctx, prefix+"authfail:2001:db8::1").Result(); err != nil || n != 0 {
-		t.Errorf("failure counter after the block: exists=%d, %v; want reset", n, err)
+	if d := ttl(prefix + "authblock:ip:192.0.2.3"); d <= 0 || d > p.Cooloff {
+		t.Errorf("block lifetime %v, want (0, %v]", d, p.Cooloff)
+	}
+	if n, err := rdb.Exists(ctx, prefix+"authfail:ip:192.0.2.3").Result(); err != nil || n != 0 {
+		t.Errorf("counter after the block: exists=%d, %v; want reset", n, err)
 	}
 }

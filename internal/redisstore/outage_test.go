@@ -58,8 +58,7 @@ func outageCalls(t *testing.T, c *redisstore.Client) (calls []outageCall, secret
 		{"Keys.Save", redisstore.ErrUnavailable, func(ctx context.Context) error {
 			return backend.Save(ctx, keys.Set{Generation: 1, Keys: []keys.Key{key}})
 		}},
-		{"Limiter.Blocked", ratelimit.ErrUnavailable, func(ctx context.Context) error { _, err := limiter.Blocked(ctx, "10.0.0.9"); return err }},
-		{"Limiter.Failed", ratelimit.ErrUnavailable, func(ctx context.Context) error { return limiter.Failed(ctx, "10.0.0.9") }},
+		{"Limiter.Failed", ratelimit.ErrUnavailable, func(ctx context.Context) error { _, err := limiter.Failed(ctx, "ip:10.0.0.9"); return err }},
 		{"Client.Ping", redisstore.ErrUnavailable, c.Ping},
 	}
 	return calls, secrets
@@ -132,7 +131,7 @@ func TestOutageAndRecovery(t *testing.T) {
 		t.Fatalf("key set after recovery: generation %d, %d keys, %v", set.Generation, len(set.Keys), err)
 	}
 	createRun(t, store, time.Hour)
-	if err := c.Limiter(ratelimit.Policy{AuthFailures: 3, Window: time.Minute, Cooloff: time.Minute}).Failed(ctx, "10.0.0.9"); err != nil {
+	if _, err := c.Limiter(ratelimit.Policy{AuthFailures: 3, Window: time.Minute, Cooloff: time.Minute}).Failed(ctx, "ip:10.0.0.9"); err != nil {
 		t.Fatalf("Limiter.Failed after recovery: %v", err)
 	}
 }

@@ -124,7 +124,11 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 	pub.Mount(rt.Mux())
 	api.NewHealth(api.HealthConfig{Store: s.state.runs, Keys: s.keys, Logger: s.log}).Mount(rt)
 	rt.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	guard := &api.Guard{Limiter: s.state.limiter, Logger: s.log}
+	proxies, err := cfg.HTTP.TrustedProxyPrefixes()
+	if err != nil {
+		return nil, err
+	}
+	guard := &api.Guard{Limiter: s.state.limiter, Logger: s.log, TrustedProxies: proxies, StoreTimeout: cfg.Limits.StoreTimeout}
 	api.NewControl(api.ControlConfig{
 		Store: s.state.runs, Access: authz, Stacks: api.StacksOf(cfg), RunTTL: cfg.Runs.TTL, Now: opts.Now, Logger: s.log,
 		Guard: guard, Events: events, Audit: s.state.audit, Spaces: spaceSet(cfg),

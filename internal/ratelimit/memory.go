@@ -1,0 +1,137 @@
+package ratelimit
+
+import (
+	"container/list"
+	"context"
+	"sync"
+	"time"
+)
+
+// MaxTracked is the most keys the memory Limiter tracks at once. At the cap, a new key first
+// displaces keys whose window and block are over, then the key that failed least recently
+// without being blocked, and only when every tracked key is blocked, the block that ends
+// first. So many distinct sources cost bounded memory, and cannot flush a block out while
+// unblocked keys remain to be dropped.
+const MaxTracked = 100_000
+
+// Memory is a Limiter for a single replica.
+type Memory struct {
+	policy Policy
+	now    func() time.Time
+	limit  int
+
+	mu      sync.Mutex
+	entries map[string]*entry
+	// counting holds the entries that were not blocked at their last failure, least recently
+	// failed first; blocked holds the others, earliest end of block first.
+	counting, blocked *list.List
+}
+
+type entry struct {
+	key          string
+	windowStart  time.Time
+	failures     int
+	blockedUntil time.Time
+	// elem is the entry's place in counting or (when inBlocked) blocked.
+	elem      *list.Element
+	inBlocked bool
+}
+
+// NewMemory returns a memory Limiter that tracks at most MaxTracked keys; now nil means
+// time.Now.
+func NewMemory(p Policy, now func() time.Time) *Memory {
+	if now == nil {
+		now = time.Now
+	}
+	return &Memory{
+		policy: p, now: now, limit: MaxTracked,
+		entries: map[string]*entry{}, counting: list.New(), blocked: list.New(),
+	}
+}
+
+// Failed implements Limiter.
+func (m *Memory) Failed(_ context.Context, key string) (time.Duration, error) {
+	if m.policy.AuthFailures <= 0 {
+		return 0, nil
+	}
+	now := m.now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.entries[key]
+	if !ok {
+		m.makeRoom(now)
+		e = &entry{key: key, windowStart: now}
+		m.entries[key] = e
+	}
+	wait := max(e.blockedUntil.Sub(now), 0)
+	if now.Sub(e.windowStart) >= m.policy.Window {
+		e.windowStart, e.failures = now, 0
+	}
+	e.failures++
+	reblocked := false
+	if e.failures >= m.policy.AuthFailures {
+		e.blockedUntil = now.Add(m.policy.Cooloff)
+		e.windowStart, e.failures = now, 0
+		reblocked = true
+	}
+	m.file(e, now, reblocked)
+	return wait, nil
+}
+
+// file puts e, which just failed, in its place: at the back of counting when it is not
+// blocked, at the back of blocked when its block just started or was extended. Every block
+// lasts Cooloff, so blocked stays ordered by end. The caller holds mu.
+func (m *Memory) file(e *entry, now time.Time, reblocked bool) {
+	isBlocked := e.blockedUntil.After(now)
+	switch {
+	case e.elem == nil:
+	case isBlocked && e.inBlocked && !reblocked:
+		return // still in order
+	case e.inBlocked:
+		m.blocked.Remove(e.elem)
+	default:
+		m.counting.Remove(e.elem)
+	}
+	if isBlocked {
+		e.elem, e.inBlocked = m.blocked.PushBack(e), true
+	} else {
+		e.elem, e.inBlocked = m.counting.PushBack(e), false
+	}
+}
+
+// makeRoom drops entries until a new one fits under the cap: first those whose block ended or
+// whose window is over at the front of each list, then the least recently failed unblocked
+// entry, and only when none is left, the block that ends first. The caller holds mu.
+func (m *Memory) makeRoom(now time.Time) {
+	if len(m.entries) < m.limit {
+		return
+	}
+	for f := m.blocked.Front(); f != nil && !f.Value.(*entry).blockedUntil.After(now); f = m.blocked.Front() {
+		m.drop(f.Value.(*entry))
+	}
+	for f := m.counting.Front(); f != nil && m.expired(f.Value.(*entry), now); f = m.counting.Front() {
+		m.drop(f.Value.(*entry))
+	}
+	for len(m.entries) >= m.limit {
+		f := m.counting.Front()
+		if f == nil {
+			f = m.blocked.Front()
+		}
+		m.drop(f.Value.(*entry))
+	}
+}
+
+// expired reports whether e's window and block are both over.
+func (m *Memory) expired(e *entry, now time.Time) bool {
+	return now.Sub(e.windowStart) >= m.policy.Window && !e.blockedUntil.After(now)
+}
+
+// drop forgets e. The caller holds mu.
+func (m *Memory) drop(e *entry) {
+	if e.inBlocked {
+		m.blocked.Remove(e.elem)
+	} else {
+		m.counting.Remove(e.elem)
+	}
+	delete(m.entries, e.key)
+}
