@@ -1,0 +1,21 @@
+package api
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// BenchmarkDecodeBody measures decodeBody on the token endpoint's body, the hot path.
+func BenchmarkDecodeBody(b *testing.B) {
+	const body = `{"audience":"sts.amazonaws.com"}`
+	b.ReportAllocs()
+	for b.Loop() {
+		r := &http.Request{Body: io.NopCloser(strings.NewReader(body)), ContentLength: int64(len(body))}
+		var req tokenRequest
+		if err := decodeBody(r, &req, bodyOptional); err != nil || req.Audience != "sts.amazonaws.com" {
+			b.Fatalf("decode: %v %q", err, req.Audience)
+		}
+	}
+}

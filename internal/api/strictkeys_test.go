@@ -1,0 +1,115 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/brokerhq/broker/internal/apierror"
+)
+
+// nestedBody exercises checkKeys below the top level: a struct, a pointer to one, a slice of
+// them, a map, a promoted field, a renamed and an ignored one, and values that decode themselves.
+type nestedBody struct {
+	Name   string            `json:"name"`
+	Inner  innerBody         `json:"inner"`
+	Ptr    *innerBody        `json:"ptr,omitempty"`
+	List   []innerBody       `json:"list"`
+	Labels map[string]string `json:"labels"`
+	Raw    json.RawMessage   `json:"raw"`
+	When   time.Time         `json:"when"`
+	Plain  int               // no tag: its Go name
+	Hidden string            `json:"-"`
+	embeddedBody
+}
+
+type innerBody struct {
+	Mode string `json:"mode"`
+}
+
+type embeddedBody struct {
+	Extra string `json:"extra"`
+}
+
+func decodeString(body string, dst any) error {
+	r := &http.Request{Body: io.NopCloser(strings.NewReader(body)), ContentLength: int64(len(body))}
+	return decodeBody(r, dst, bodyRequired)
+}
+
+func TestDecodeBodyRefusesCaseVariantAndDuplicateKeys(t *testing.T) {
+	cases := []struct {
+		name, body string
+		dst        func() any
+		want       string // "" accepts; otherwise a phrase of the message
+	}{
+		{"exact names", `{"stack":"a","runType":"PROPOSED","phase":"PLANNING"}`, newCreate, ""},
+		{"the issue's body", `{"stack":"a","runType":"PROPOSED","RUNTYPE":"TRACKED"}`, newCreate, `unknown field "RUNTYPE"`},
+		{"case variant alone", `{"stack":"a","RunType":"TRACKED"}`, newCreate, `unknown field "RunType"`},
+		{"unicode fold (long s)", `{"ſtack":"a","runType":"TRACKED"}`, newCreate, `unknown field "\u017ftack"`},
+		{"duplicate key", `{"stack":"a","runType":"PROPOSED","runType":"TRACKED"}`, newCreate, `duplicate field "runType"`},
+		{"duplicate through an escape", `{"stack":"a","runType":"PROPOSED","run\u0054ype":"TRACKED"}`, newCreate, `duplicate field "runType"`},
+		{"exact name through an escape", `{"st\u0061ck":"a"}`, newCreate, ""},
+		{"duplicate of equal value", `{"stack":"a","stack":"a"}`, newCreate, `duplicate field "stack"`},
+		{"unknown key", `{"stack":"a","bogus":1}`, newCreate, `unknown field "bogus"`},
+		{"finish takes no keys", `{"Phase":"x"}`, func() any { return &struct{}{} }, `unknown field "Phase"`},
+		{"audience case variant", `{"Audience":"x"}`, func() any { return &tokenRequest{} }, `unknown field "Audience"`},
+		{"provider duplicate", `{"provider":"gcp","provider":"aws"}`, func() any { return &credentialsRequest{} }, `duplicate field "provider"`},
+		{"long name is cut", `{"` + strings.Repeat("x", 500) + `":1}`, newCreate, `unknown field "` + strings.Repeat("x", maxQuotedName) + `..."`},
+
+		{"nested exact", `{"name":"n","inner":{"mode":"m"},"ptr":{"mode":"p"},"list":[{"mode":"a"},{"mode":"b"}],` +
+			`"labels":{"a":"1","A":"2"},"raw":{"x":1,"X":2},"when":"2024-01-02T03:04:05Z","Plain":3,"extra":"e"}`, newNested, ""},
+		{"nested case variant", `{"inner":{"MODE":"m"}}`, newNested, `unknown field "MODE"`},
+		{"nested duplicate", `{"inner":{"mode":"a","mode":"b"}}`, newNested, `duplicate field "mode"`},
+		{"pointer struct case variant", `{"ptr":{"Mode":"m"}}`, newNested, `unknown field "Mode"`},
+		{"slice element case variant", `{"list":[{"mode":"a"},{"mOde":"b"}]}`, newNested, `unknown field "mOde"`},
+		{"map duplicate", `{"labels":{"a":"1","a":"2"}}`, newNested, `duplicate field "a"`},
+		{"map keys equal once decoded", "{\"labels\":{\"\xff\":\"1\",\"\xfe\":\"2\"}}", newNested, `duplicate field "\ufffd"`},
+		{"raw message duplicate", `{"raw":{"x":[1,{"y":1,"y":2}]}}`, newNested, `duplicate field "y"`},
+		{"promoted case variant", `{"Extra":"e"}`, newNested, `unknown field "Extra"`},
+		{"untagged field by another case", `{"plain":3}`, newNested, `unknown field "plain"`},
+		{"ignored field", `{"Hidden":"h"}`, newNested, `unknown field "Hidden"`},
+		{"top-level duplicate after nesting", `{"inner":{"mode":"a"},"inner":{"mode":"b"}}`, newNested, `duplicate field "inner"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := decodeString(tc.body, tc.dst())
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			var ae *apierror.Error
+			if !errors.As(err, &ae) || ae.Code != apierror.CodeInvalidRequest {
+				t.Fatalf("got %v, want invalid_request", err)
+			}
+			if !strings.Contains(ae.Message, tc.want) {
+				t.Errorf("message %q does not say %s", ae.Message, tc.want)
+			}
+		})
+	}
+}
+
+func newCreate() any { return &createRunRequest{} }
+func newNested() any { return &nestedBody{} }
+
+// TestCheckKeysScansValidJSON runs the scanner over every shape of valid JSON value and
+// requires it to accept them all when the type takes any keys.
+func TestCheckKeysScansValidJSON(t *testing.T) {
+	for _, body := range []string{
+		`null`, `true`, `-1.5e3`, `"a\"b\\"`, `[]`, `{}`, ` [ 1 , "x" , { } , [ null ] ] `,
+		`{"a":{"b":[{"c":"\u00e9"}]},"b":"}","c":"\\","d":[true,false]}`,
+	} {
+		var v any
+		if err := json.Unmarshal([]byte(body), &v); err != nil {
+			t.Fatalf("%s is not valid JSON: %v", body, err)
+		}
+		if err := checkKeys([]byte(body), nil); err != nil {
+			t.Errorf("checkKeys(%s) = %v", body, err)
+		}
+	}
+}
