@@ -43,7 +43,7 @@ func decodeBody(r *http.Request, dst any, optional bodyRule) error {
 	if err := dec.Decode(dst); err != nil {
 		return apierror.New(apierror.CodeInvalidRequest, "The request body is not valid JSON for this endpoint: %s.", describeJSONError(err))
 	}
-	if dec.More() {
+	if len(bytes.TrimSpace(data[dec.InputOffset():])) > 0 { // dec.More() misses a stray '}' or ']'
 		return apierror.New(apierror.CodeInvalidRequest, "The request body holds more than one JSON value.")
 	}
 	if err := checkKeys(data, reflect.TypeOf(dst)); err != nil {

@@ -113,3 +113,15 @@ func TestCheckKeysScansValidJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestDecodeBodyRefusesTrailingData(t *testing.T) {
+	for _, body := range []string{`{"stack":"a"} {}`, `{"stack":"a"} }`, `{"stack":"a"}]`, `{"stack":"a"} x`, `{} null`} {
+		var ae *apierror.Error
+		if err := decodeString(body, newCreate()); !errors.As(err, &ae) || !strings.Contains(ae.Message, "more than one JSON value") {
+			t.Errorf("%s: got %v, want more than one JSON value", body, err)
+		}
+	}
+	if err := decodeString("{\"stack\":\"a\"} \n\t ", newCreate()); err != nil {
+		t.Errorf("trailing white space refused: %v", err)
+	}
+}
