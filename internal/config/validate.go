@@ -41,6 +41,7 @@ func (c *Config) Validate() error {
 	v.checkSpaces()
 	v.checkStacks()
 	v.checkIntegrations()
+	v.checkAudiences()
 	v.checkAttachments()
 	v.checkRoles()
 	v.checkAPIKeys()
