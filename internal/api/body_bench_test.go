@@ -3,6 +3,7 @@ package api
 import (
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -16,6 +17,18 @@ func BenchmarkDecodeBody(b *testing.B) {
 		var req tokenRequest
 		if err := decodeBody(r, &req, bodyOptional); err != nil || req.Audience != "sts.amazonaws.com" {
 			b.Fatalf("decode: %v %q", err, req.Audience)
+		}
+	}
+}
+
+// BenchmarkCheckKeys measures the key scan alone on the create-run body.
+func BenchmarkCheckKeys(b *testing.B) {
+	body := []byte(`{"stack":"vpc-prod","runType":"TRACKED","phase":"PLANNING"}`)
+	typ := reflect.TypeFor[*createRunRequest]()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := checkKeys(body, typ); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -71,7 +71,7 @@ func (s *keyScanner) value(t reflect.Type) error {
 	case '[':
 		return s.array(elemType(t))
 	case '"':
-		_, err := s.str()
+		_, _, err := s.str()
 		return err
 	case 0, ',', ':', '}', ']':
 		return errKeyScan
@@ -111,6 +111,10 @@ func (s *keyScanner) array(elem reflect.Type) error {
 func (s *keyScanner) object(t reflect.Type) error {
 	s.pos++ // '{'
 	fields := structFieldsOf(t)
+	var elem reflect.Type // of a map's values, when the object is not a struct
+	if fields == nil {
+		elem = elemType(t)
+	}
 	var seenBits uint64          // fields seen, by index, for the first 64 fields
 	var seen map[string]struct{} // names seen otherwise
 	if s.peek() == '}' {
@@ -121,7 +125,7 @@ func (s *keyScanner) object(t reflect.Type) error {
 		if s.peek() != '"' {
 			return errKeyScan
 		}
-		name, err := s.str()
+		name, err := s.key()
 		if err != nil {
 			return err
 		}
@@ -129,11 +133,11 @@ func (s *keyScanner) object(t reflect.Type) error {
 			return errKeyScan
 		}
 		s.pos++
-		valueType, i := elemType(t), -1
+		valueType, i := elem, -1
 		if fields != nil {
 			var ok bool
-			if i, ok = fields.index[name]; !ok {
-				return &keyError{problem: "unknown", name: name}
+			if i, ok = fields.index[string(name)]; !ok { // string(name) in an index does not allocate
+				return &keyError{problem: "unknown", name: string(name)}
 			}
 			valueType = fields.types[i]
 		}
@@ -145,11 +149,12 @@ func (s *keyScanner) object(t reflect.Type) error {
 			if seen == nil {
 				seen = make(map[string]struct{})
 			}
-			_, dup = seen[name]
-			seen[name] = struct{}{}
+			if _, dup = seen[string(name)]; !dup {
+				seen[string(name)] = struct{}{}
+			}
 		}
 		if dup {
-			return &keyError{problem: "duplicate", name: name}
+			return &keyError{problem: "duplicate", name: string(name)}
 		}
 		if err := s.value(valueType); err != nil {
 			return err
@@ -166,10 +171,11 @@ func (s *keyScanner) object(t reflect.Type) error {
 	}
 }
 
-// str scans a string and returns it as encoding/json decodes it.
-func (s *keyScanner) str() (string, error) {
+// str scans a string and returns it with its quotes, and whether it is plain: without escapes
+// and all ASCII, so that the bytes between the quotes are the decoded string.
+func (s *keyScanner) str() (raw []byte, plain bool, err error) {
 	start := s.pos
-	plain := true // no escapes and only ASCII: the bytes are the string
+	plain = true
 	for s.pos++; s.pos < len(s.data); s.pos++ {
 		switch c := s.data[s.pos]; {
 		case c == '\\':
@@ -179,18 +185,26 @@ func (s *keyScanner) str() (string, error) {
 			plain = false
 		case c == '"':
 			s.pos++
-			raw := s.data[start:s.pos]
-			if plain {
-				return string(raw[1 : len(raw)-1]), nil
-			}
-			var out string
-			if err := json.Unmarshal(raw, &out); err != nil {
-				return "", errKeyScan
-			}
-			return out, nil
+			return s.data[start:s.pos], plain, nil
 		}
 	}
-	return "", errKeyScan
+	return nil, false, errKeyScan
+}
+
+// key scans an object key and returns it as encoding/json decodes it.
+func (s *keyScanner) key() ([]byte, error) {
+	raw, plain, err := s.str()
+	if err != nil {
+		return nil, err
+	}
+	if plain {
+		return raw[1 : len(raw)-1], nil
+	}
+	var out string
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return nil, errKeyScan
+	}
+	return []byte(out), nil
 }
 
 // structFields are the JSON names of a struct type's fields, exactly as encoding/json writes them.
@@ -217,14 +231,17 @@ func decodesItself(t reflect.Type) bool {
 // encoding/json fills field by field, or nil.
 func structFieldsOf(t reflect.Type) *structFields {
 	t = deref(t)
-	if t == nil || t.Kind() != reflect.Struct || decodesItself(t) {
+	if t == nil || t.Kind() != reflect.Struct {
 		return nil
 	}
 	if f, ok := fieldCache.Load(t); ok {
 		return f.(*structFields)
 	}
-	f := &structFields{index: map[string]int{}}
-	addFields(f, t)
+	var f *structFields // stays nil for a struct that decodes itself, such as time.Time
+	if !decodesItself(t) {
+		f = &structFields{index: map[string]int{}}
+		addFields(f, t)
+	}
 	fieldCache.Store(t, f)
 	return f
 }
