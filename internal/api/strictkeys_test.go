@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -124,4 +125,76 @@ func TestDecodeBodyRefusesTrailingData(t *testing.T) {
 	if err := decodeString("{\"stack\":\"a\"} \n\t ", newCreate()); err != nil {
 		t.Errorf("trailing white space refused: %v", err)
 	}
+}
+
+// hasDuplicateKey is an independent oracle for checkKeys on types that take any keys: it walks
+// the value with encoding/json's tokenizer and reports whether some object repeats a key.
+func hasDuplicateKey(data []byte) bool {
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.UseNumber()
+	type frame struct {
+		object, wantKey bool
+		keys            map[string]bool
+	}
+	var stack []*frame
+	valueDone := func() {
+		if n := len(stack); n > 0 && stack[n-1].object {
+			stack[n-1].wantKey = true
+		}
+	}
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		top := (*frame)(nil)
+		if n := len(stack); n > 0 {
+			top = stack[n-1]
+		}
+		if key, ok := tok.(string); ok && top != nil && top.object && top.wantKey {
+			if top.keys[key] {
+				return true
+			}
+			top.keys[key] = true
+			top.wantKey = false
+			continue
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, &frame{object: true, wantKey: true, keys: map[string]bool{}})
+			continue
+		case json.Delim('['):
+			stack = append(stack, &frame{})
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		}
+		valueDone()
+		if len(stack) == 0 {
+			return false
+		}
+	}
+}
+
+// FuzzCheckKeys holds checkKeys to the tokenizer oracle on every valid JSON value, with a type
+// that takes any keys, and requires it never to lose its way in valid JSON.
+func FuzzCheckKeys(f *testing.F) {
+	for _, seed := range []string{`{"a":1,"a":2}`, `{"a":{"b":1},"b":[{"c":1,"c":2}]}`, `[{"x":"}"},{"x":"\"","x":1}]`,
+		`{"a\u0062":1,"ab":2}`, "{\"\xff\":1,\"\xfe\":2}", `{"stack":"a","runType":"PROPOSED","RUNTYPE":"TRACKED"}`, `"s"`, `null`} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var v any
+		if json.Unmarshal(data, &v) != nil {
+			return
+		}
+		err := checkKeys(data, nil)
+		if errors.Is(err, errKeyScan) {
+			t.Fatalf("checkKeys lost its way in valid JSON %q", data)
+		}
+		if got, want := err != nil, hasDuplicateKey(data); got != want {
+			t.Fatalf("checkKeys(%q) = %v; the tokenizer finds a duplicate: %v", data, err, want)
+		}
+		_ = checkKeys(data, reflect.TypeFor[*nestedBody]()) // must not panic
+	})
 }
