@@ -42,6 +42,7 @@ func (c *Config) Validate() error {
 	v.checkSpaces()
 	v.checkStacks()
 	v.checkIntegrations()
+	v.checkAudiences()
 	v.checkAttachments()
 	v.checkRoles()
 	v.checkAPIKeys()
@@ -273,7 +274,9 @@ func (v *validator) notNegative(path string, d time.Duration) {
 	}
 }
 
-// checkBaseURL checks an endpoint override: an absolute http(s) URL without query or fragment.
+// checkBaseURL checks an upstream endpoint: an absolute https URL without query or fragment;
+// plain http only on a loopback host, where no network lies between broker and the endpoint
+// (the calls carry signed ID tokens and bring back credentials).
 func (v *validator) checkBaseURL(path, raw string) {
 	u, err := url.Parse(raw)
 	switch {
@@ -283,6 +286,8 @@ func (v *validator) checkBaseURL(path, raw string) {
 		v.add(path, raw, "%q must be an absolute http or https URL", raw)
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(raw, "#"):
 		v.add(path, raw, "%q must not have a query or fragment", raw)
+	case u.Scheme == "http" && !isLoopback(u.Hostname()):
+		v.add(path, raw, "%q must use https (plain http is allowed only on a loopback host)", raw)
 	}
 }
 

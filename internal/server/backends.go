@@ -22,6 +22,9 @@ type backends struct {
 	limiter ratelimit.Limiter
 	audit   audit.Store
 	close   func() error
+	// sweep drops expired runs from a run store that does not expire them itself; nil when
+	// the store does.
+	sweep func() int
 }
 
 func openBackends(cfg *config.Config, now func() time.Time) (*backends, error) {
@@ -36,7 +39,8 @@ func openBackends(cfg *config.Config, now func() time.Time) (*backends, error) {
 		}
 		b.runs, b.limiter, b.audit, b.close = client.Runs(), client.Limiter(policy), client.Audit(), client.Close
 	} else {
-		b.runs, b.limiter, b.audit = runs.NewMemory(now), ratelimit.NewMemory(policy, now), audit.NewMemory()
+		mem := runs.NewMemory(now)
+		b.runs, b.limiter, b.audit, b.sweep = mem, ratelimit.NewMemory(policy, now), audit.NewMemory(), mem.Sweep
 	}
 	switch cfg.Keys.Backend {
 	case config.BackendFile:
