@@ -152,6 +152,12 @@ func (v *validator) checkStore() {
 		v.add("store.redis.url", u.Scheme, "scheme %q is not redis:// or rediss://", u.Scheme)
 		return
 	}
+	// go-redis dials localhost when the host is empty. Off loopback, plain redis:// would carry
+	// the Redis password and every run record in clear, and whoever sits on the path could
+	// write the store (plant a run in a write phase).
+	if u.Scheme == "redis" && u.Hostname() != "" && !isLoopback(u.Hostname()) {
+		v.add("store.redis.url", u.Hostname(), "redis:// to %q is plain text; use rediss:// (TLS) off a loopback host", u.Hostname())
+	}
 	if u.Port() != "" {
 		if _, err := strconv.ParseUint(u.Port(), 10, 16); err != nil {
 			v.add("store.redis.url", u.Port(), "invalid port %q", u.Port())
