@@ -39,3 +39,28 @@ func TestRedisURLNeedsTLSOffLoopback(t *testing.T) {
 		})
 	}
 }
+
+// TestRedisURLKeepsTLSVerifyOffLoopback refuses skip_verify on store.redis.url off loopback: a
+// TLS link whose certificate is not checked lets anyone on the path stand in for Redis.
+func TestRedisURLKeepsTLSVerifyOffLoopback(t *testing.T) {
+	src := func(u string) string {
+		return iss + "store: {redis: {url: \"" + u + "\"}}\nkeys: {backend: file, dir: /k}\n"
+	}
+	const want = "store.redis.url: skip_verify turns off the check of Redis's TLS certificate"
+	for _, u := range []string{"rediss://redis.internal:6379/0?skip_verify=true", "rediss://10.0.0.7?skip_verify=1",
+		"rediss://10.0.0.7?skip_verify=false&skip_verify=true", "rediss://10.0.0.7?skip_verify=yes"} {
+		t.Run(u, func(t *testing.T) {
+			if _, err := Parse("t.yaml", []byte(src(u))); err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("Parse() = %v, want %s", err, want)
+			}
+		})
+	}
+	for _, u := range []string{"rediss://redis.internal:6379/0?skip_verify=false", "rediss://10.0.0.7?skip_verify=0",
+		"rediss://10.0.0.7?skip_verify=true&skip_verify=false", "rediss://127.0.0.1?skip_verify=true", "rediss://localhost?skip_verify=1"} {
+		t.Run(u, func(t *testing.T) {
+			if _, err := Parse("t.yaml", []byte(src(u))); err != nil {
+				t.Errorf("Parse() = %v, want it accepted", err)
+			}
+		})
+	}
+}
