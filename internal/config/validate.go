@@ -85,6 +85,10 @@ func (v *validator) checkIssuer() {
 	}
 }
 
+// IsLoopbackHost reports whether host is localhost or a loopback IP: the only hosts broker
+// talks plain http (or plain redis://) to, since no network lies on the path.
+func IsLoopbackHost(host string) bool { return isLoopback(host) }
+
 // isLoopback reports whether host is localhost or a loopback IP (127.0.0.0/8, ::1).
 func isLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {
