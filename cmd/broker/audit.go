@@ -36,6 +36,9 @@ func runAudit(ctx context.Context, e env, args []string) error {
 	if base == "" || key == "" {
 		return usagef("BROKER_URL and BROKER_API_KEY (a key with audit:read) must be set")
 	}
+	if err := checkBrokerURL(base); err != nil {
+		return err
+	}
 	if *space != "root" && (*stateFile != "" || *jwksFile != "") {
 		return usagef("--state and --jwks verify checkpoints, which only the whole chain (--space root) holds")
 	}

@@ -8,8 +8,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
+
+	"github.com/brokerhq/broker/internal/config"
 )
 
 // maxResponseBytes caps what the CLI reads from the broker.
@@ -30,11 +33,26 @@ func newWorkerClient(e env) (*workerClient, error) {
 		return nil, usagef("BROKER_URL is not set")
 	case token == "":
 		return nil, usagef("BROKER_RUN_TOKEN is not set")
-	case !strings.HasPrefix(base, "http://") && !strings.HasPrefix(base, "https://"):
-		return nil, usagef("BROKER_URL must start with http:// or https://")
+	}
+	if err := checkBrokerURL(base); err != nil {
+		return nil, err
 	}
 	// The default transport trusts the system pool (SSL_CERT_FILE works) and honours proxy variables.
 	return &workerClient{baseURL: base, runToken: token, http: &http.Client{Timeout: 60 * time.Second}}, nil
+}
+
+// checkBrokerURL accepts an http:// or https:// BROKER_URL; plain http only to a loopback host,
+// since every call carries a run token or an API key. The error names the host only (the URL
+// may hold user information).
+func checkBrokerURL(base string) error {
+	u, err := url.Parse(base)
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		return usagef("BROKER_URL must start with http:// or https://")
+	case u.Scheme == "http" && !config.IsLoopbackHost(u.Hostname()):
+		return usagef("BROKER_URL must use https:// to reach %q: plain http is allowed only on a loopback host, so that no token or key crosses the network in clear", u.Hostname())
+	}
+	return nil
 }
 
 // apiError is an error answer from the broker, in its envelope.

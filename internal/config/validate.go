@@ -85,6 +85,10 @@ func (v *validator) checkIssuer() {
 	}
 }
 
+// IsLoopbackHost reports whether host is localhost or a loopback IP: the only hosts broker
+// talks plain http (or plain redis://) to, since no network lies on the path.
+func IsLoopbackHost(host string) bool { return isLoopback(host) }
+
 // isLoopback reports whether host is localhost or a loopback IP (127.0.0.0/8, ::1).
 func isLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {
@@ -152,6 +156,16 @@ func (v *validator) checkStore() {
 		v.add("store.redis.url", u.Scheme, "scheme %q is not redis:// or rediss://", u.Scheme)
 		return
 	}
+	// go-redis dials localhost when the host is empty. Off loopback, plain redis:// would carry
+	// the Redis password and every run record in clear, and whoever sits on the path could
+	// write the store (plant a run in a write phase).
+	if u.Scheme == "redis" && u.Hostname() != "" && !isLoopback(u.Hostname()) {
+		v.add("store.redis.url", u.Hostname(), "redis:// to %q is plain text; use rediss:// (TLS) off a loopback host", u.Hostname())
+	}
+	if skipsTLSVerify(u) && u.Hostname() != "" && !isLoopback(u.Hostname()) {
+		v.add("store.redis.url", "skip_verify", "skip_verify turns off the check of Redis's TLS certificate, so anyone on the path "+
+			"could stand in for Redis; it is allowed only on a loopback host")
+	}
 	if u.Port() != "" {
 		if _, err := strconv.ParseUint(u.Port(), 10, 16); err != nil {
 			v.add("store.redis.url", u.Port(), "invalid port %q", u.Port())
@@ -162,6 +176,17 @@ func (v *validator) checkStore() {
 			v.add("store.redis.url", db, "database %q is not a number", db)
 		}
 	}
+}
+
+// skipsTLSVerify reports whether a Redis URL's skip_verify query option, read as go-redis reads
+// it (the last value), is anything but off.
+func skipsTLSVerify(u *url.URL) bool {
+	sv := u.Query()["skip_verify"]
+	if len(sv) == 0 {
+		return false
+	}
+	last := sv[len(sv)-1]
+	return last != "" && last != "false" && last != "0"
 }
 
 func (v *validator) checkKeys() {

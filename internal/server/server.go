@@ -50,6 +50,8 @@ type Server struct {
 	anchor *audit.Checkpointer
 	// sweepEvery is how often expired runs are dropped from an in-memory run store.
 	sweepEvery time.Duration
+	// tlsCert is the serving certificate of tls.cert_file and tls.key_file; nil without tls.
+	tlsCert *tls.Certificate
 }
 
 // New builds a replica from a validated configuration. It loads (or, on first start, creates)
@@ -65,6 +67,13 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 		opts.SweepInterval = DefaultSweepInterval
 	}
 	s := &Server{cfg: cfg, log: opts.Logger, sweepEvery: opts.SweepInterval}
+	if cfg.TLS != nil {
+		cert, err := loadTLSCertificate(cfg.TLS.CertFile, cfg.TLS.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("tls: %w", err)
+		}
+		s.tlsCert = &cert
+	}
 
 	state, err := openBackends(cfg, opts.Now)
 	if err != nil {
@@ -174,12 +183,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
-	if s.cfg.TLS != nil {
-		cert, err := tls.LoadX509KeyPair(s.cfg.TLS.CertFile, s.cfg.TLS.KeyFile)
-		if err != nil {
-			return fmt.Errorf("tls: %w", err)
-		}
-		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if s.tlsCert != nil {
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*s.tlsCert}, MinVersion: tls.VersionTLS12}
 		ln = tls.NewListener(ln, srv.TLSConfig)
 	}
 	bg, stopBG := context.WithCancel(context.Background())
