@@ -18,6 +18,9 @@ type FieldError struct {
 	Value string
 	// Msg describes the problem; it quotes Value where that helps.
 	Msg string
+	// Missing is set when the problem is a reference to an object that does not exist (the API
+	// answers it with 404 rather than 400).
+	Missing bool
 }
 
 // Error formats the problem as "source:line: path: msg", leaving out what is unknown.

@@ -31,6 +31,7 @@ func (v *validator) checkSpaces() {
 			v.add(base+".parent", "", "required: every space but root has a parent")
 		case s.ID != RootSpace && !v.exists(v.spaces, s.Parent):
 			v.add(base+".parent", s.Parent, "space %q does not exist", s.Parent)
+			v.errs[len(v.errs)-1].Missing = true
 		}
 		for _, p := range templateProblems(s.SubjectTemplate) {
 			v.add(base+".subject_template", s.SubjectTemplate, "%s in %q", p, s.SubjectTemplate)
@@ -139,6 +140,7 @@ func (v *validator) checkRef(path, kind string, idx map[string]int, id string) b
 	}
 	if !v.exists(idx, id) {
 		v.add(path, id, "%s %q does not exist", kind, id)
+		v.errs[len(v.errs)-1].Missing = true
 		return false
 	}
 	return true
@@ -159,6 +161,7 @@ func (v *validator) checkAttachments() {
 	c := v.c
 	pairs := map[[2]string]int{}
 	slots := map[attachSlot]int{}
+	v.slots = map[attachSlot]slotUse{}
 	for i, a := range c.Attachments {
 		base := joinIndex("attachments", i)
 		okStack := v.checkRef(base+".stack", "stack", v.stacks, a.Stack)
@@ -179,7 +182,7 @@ func (v *validator) checkAttachments() {
 
 		st := c.Stacks[v.stacks[a.Stack]]
 		in := c.Integrations[v.integrations[a.Integration]]
-		if usable := c.UsableSpaces(st.Space); usable != nil && !slices.Contains(usable, in.Space) {
+		if usable := v.usable(st.Space); usable != nil && !slices.Contains(usable, in.Space) {
 			v.add(base+".integration", a.Integration,
 				"integration %q lives in space %q, which stack %q in space %q cannot use (usable spaces: %s)",
 				a.Integration, in.Space, a.Stack, st.Space, strings.Join(usable, ", "))
@@ -197,6 +200,7 @@ func (v *validator) checkAttachments() {
 				continue
 			}
 			slots[slot] = i
+			v.slots[slot] = slotUse{integration: a.Integration, source: SourceDirect}
 		}
 	}
 }
