@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/brokerhq/broker/internal/access"
 	"github.com/brokerhq/broker/internal/api"
+	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/claims"
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/exchange"
@@ -187,17 +187,18 @@ func newRunsHarness(t *testing.T) *runsHarness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	authz, err := access.New(cfg)
+	cat, err := catalog.Build(catalog.Input{File: catalog.FileObjects(cfg)})
 	if err != nil {
 		t.Fatal(err)
 	}
+	authz := cat.Access()
 	h := &runsHarness{store: runs.NewMemory(nil), events: &eventLog{}}
 	h.flaky = &flakyStore{Store: h.store}
 	rt := api.NewRouter()
 	api.NewControl(api.ControlConfig{Store: h.flaky, Access: authz, Stacks: api.StacksOf(cfg), RunTTL: cfg.Runs.TTL,
 		Logger: log, Events: h.events, Spaces: map[string]bool{"root": true, "prod": true, "dev": true}}).Mount(rt)
 	api.NewWorker(api.WorkerConfig{Store: h.flaky, Issuer: iss, Logger: log, Events: h.events,
-		Attachments: exchange.NewAttachments(cfg), Exchangers: map[string]exchange.Exchanger{"aws": fakeExchanger{}}}).Mount(rt)
+		Attachments: exchange.NewAttachmentsOf(cfg), Exchangers: map[string]exchange.Exchanger{"aws": fakeExchanger{}}}).Mount(rt)
 	srv := httptest.NewServer(rt)
 	t.Cleanup(srv.Close)
 	h.url = srv.URL

@@ -48,7 +48,7 @@ func NewWorker(cfg WorkerConfig) *Worker {
 		cfg.Events = nopRecorder{}
 	}
 	if cfg.Attachments == nil {
-		cfg.Attachments = exchange.NewAttachments(&config.Config{})
+		cfg.Attachments = exchange.NewAttachmentsOf(&config.Config{})
 	}
 	return &Worker{cfg: cfg}
 }

@@ -19,13 +19,22 @@ type spaceInfo struct {
 
 // NewSpaces parses every space's template and computes every space's path from root.
 func NewSpaces(cfg *config.Config) (*Spaces, error) {
-	out := &Spaces{byID: make(map[string]spaceInfo, len(cfg.Spaces))}
+	paths := make(map[string][]string, len(cfg.Spaces))
 	for _, s := range cfg.Spaces {
+		paths[s.ID] = cfg.SpacePath(s.ID)
+	}
+	return SpacesFrom(cfg.Spaces, paths)
+}
+
+// SpacesFrom parses every space's template, with each space's path from root given in paths.
+func SpacesFrom(spaces []config.Space, paths map[string][]string) (*Spaces, error) {
+	out := &Spaces{byID: make(map[string]spaceInfo, len(spaces))}
+	for _, s := range spaces {
 		tmpl, err := ParseTemplate(s.SubjectTemplate)
 		if err != nil {
 			return nil, fmt.Errorf("space %s: %w", s.ID, err)
 		}
-		path := cfg.SpacePath(s.ID)
+		path := paths[s.ID]
 		if path == nil {
 			return nil, fmt.Errorf("space %s is not in the tree under %s", s.ID, config.RootSpace)
 		}

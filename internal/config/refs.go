@@ -169,3 +169,9 @@ func (c *Config) IsWithin(space, ancestor string) bool {
 	}
 	return false
 }
+
+// ObjectCount is the number of catalog objects (spaces, stacks, integrations, attachments,
+// roles and API keys).
+func (c *Config) ObjectCount() int {
+	return len(c.Spaces) + len(c.Stacks) + len(c.Integrations) + len(c.Attachments) + len(c.Roles) + len(c.APIKeys)
+}

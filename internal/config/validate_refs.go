@@ -159,9 +159,10 @@ type attachSlot struct {
 
 func (v *validator) checkAttachments() {
 	c := v.c
-	pairs := map[[2]string]int{}
-	slots := map[attachSlot]int{}
-	v.slots = map[attachSlot]slotUse{}
+	n := len(c.Attachments)
+	pairs := make(map[[2]string]int, n)
+	slots := make(map[attachSlot]int, n)
+	v.slots = make(map[attachSlot]slotUse, n)
 	for i, a := range c.Attachments {
 		base := joinIndex("attachments", i)
 		okStack := v.checkRef(base+".stack", "stack", v.stacks, a.Stack)

@@ -14,9 +14,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/brokerhq/broker/internal/access"
 	"github.com/brokerhq/broker/internal/api"
 	"github.com/brokerhq/broker/internal/audit"
+	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/claims"
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/exchange"
@@ -113,10 +113,11 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	authz, err := access.New(cfg)
+	cat, err := catalog.Build(catalog.Input{File: catalog.FileObjects(cfg)})
 	if err != nil {
-		return nil, fmt.Errorf("access: %w", err)
+		return nil, fmt.Errorf("catalog: %w", err)
 	}
+	authz := cat.Access()
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -135,7 +136,7 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 	}).Mount(rt)
 	api.NewWorker(api.WorkerConfig{
 		Store: s.state.runs, Issuer: iss, Now: opts.Now, Logger: s.log, Guard: guard, Events: events,
-		Attachments: exchange.NewAttachments(cfg), Exchangers: newExchangers(cfg, opts.UpstreamTransport, s.log),
+		Attachments: exchange.NewAttachmentsOf(cfg), Exchangers: newExchangers(cfg, opts.UpstreamTransport, s.log),
 	}).Mount(rt)
 	s.handler = api.Instrument(rt, s.log, api.NewMetrics(reg))
 	return s, nil
