@@ -141,6 +141,7 @@ func (v *validator) checkAutoattach() {
 				v.add(p, a.Stack,
 					"stack %q would have two %s attachments for %s: integration %q (%s) and integration %q (%s); at most one per provider",
 					a.Stack, scope, provider, held.integration, held.source, a.Integration, a.Source)
+				v.errs[len(v.errs)-1].Conflict = true
 				continue
 			}
 			if !taken {

@@ -198,6 +198,7 @@ func (v *validator) checkAttachments() {
 				v.add(base+"."+scope, "true",
 					"stack %q already has a %s attachment for %s (attachments[%d], integration %q); at most one per provider",
 					a.Stack, scope, provider, j, c.Attachments[j].Integration)
+				v.errs[len(v.errs)-1].Conflict = true
 				continue
 			}
 			slots[slot] = i
