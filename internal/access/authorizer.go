@@ -114,3 +114,31 @@ func (a *Authorizer) Allowed(p Principal, action, space string) error {
 	}
 	return fmt.Errorf("%w: API key %q may not %s in space %q", ErrForbidden, p.KeyID, action, space)
 }
+
+// Covers reports whether one of p's bindings is on space or an ancestor of it, whatever its
+// role: such a key may read the space's objects.
+func (a *Authorizer) Covers(p Principal, space string) bool {
+	key, ok := a.byID[p.KeyID]
+	if !ok {
+		return false
+	}
+	for _, s := range a.paths[space] {
+		for _, b := range key.bindings {
+			if b.space == s {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Holds reports whether p holds every action of actions in space (through any of its
+// bindings covering space): what a key may grant to another key there.
+func (a *Authorizer) Holds(p Principal, space string, actions []string) bool {
+	for _, act := range actions {
+		if a.Allowed(p, act, space) != nil {
+			return false
+		}
+	}
+	return true
+}

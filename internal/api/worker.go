@@ -10,7 +10,7 @@ import (
 
 	"github.com/brokerhq/broker/internal/access"
 	"github.com/brokerhq/broker/internal/apierror"
-	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/exchange"
 	"github.com/brokerhq/broker/internal/issuer"
 	"github.com/brokerhq/broker/internal/runs"
@@ -28,10 +28,10 @@ type WorkerConfig struct {
 	Events Recorder
 	// Guard limits failed run-token attempts; nil means no limit.
 	Guard *Guard
-	// Attachments resolve which integration serves a run; Exchangers perform the exchange per
-	// provider. Without them /v1/credentials answers that nothing is attached.
-	Attachments *exchange.Attachments
-	Exchangers  map[string]exchange.Exchanger
+	// Catalog is the catalog in force: a run's stack must be in it, and its attachments say
+	// which integration serves a run. Exchangers perform the exchange per provider.
+	Catalog    *catalog.Live
+	Exchangers map[string]exchange.Exchanger
 }
 
 // Worker is the worker plane: a run, holding its run token, asks for ID tokens.
@@ -46,9 +46,6 @@ func NewWorker(cfg WorkerConfig) *Worker {
 	}
 	if cfg.Events == nil {
 		cfg.Events = nopRecorder{}
-	}
-	if cfg.Attachments == nil {
-		cfg.Attachments = exchange.NewAttachmentsOf(&config.Config{})
 	}
 	return &Worker{cfg: cfg}
 }
@@ -99,6 +96,10 @@ func (wk *Worker) lookupRun(r *http.Request) (runs.Run, error) {
 	case err != nil:
 		return runs.Run{}, err
 	case run.Phase == runs.Finished || !wk.cfg.Now().Before(run.ExpiresAt):
+		return runs.Run{}, errRunToken
+	}
+	// A deleted stack's runs end with it, on every replica as soon as its catalog has the change.
+	if _, ok := wk.cfg.Catalog.Load().StackSpace(run.Stack); !ok {
 		return runs.Run{}, errRunToken
 	}
 	return run, nil

@@ -13,8 +13,8 @@ var listName = map[Kind]string{
 	KindAttachment: "attachments", KindRole: "roles", KindAPIKey: "api_keys",
 }
 
-// objectID returns the id of an object of kind.
-func objectID(obj any) (Ref, error) {
+// RefOf names a catalog object (a config.Space, config.Stack, ...).
+func RefOf(obj any) (Ref, error) {
 	switch o := obj.(type) {
 	case config.Space:
 		return Ref{KindSpace, o.ID}, nil
@@ -57,7 +57,7 @@ func decodeRecords(snap Snapshot) (Versioned, error) {
 		if err != nil {
 			return Versioned{}, fmt.Errorf("catalog: stored %s: %w", r.Ref, err)
 		}
-		if ref, _ := objectID(obj); ref != r.Ref {
+		if ref, _ := RefOf(obj); ref != r.Ref {
 			return Versioned{}, fmt.Errorf("catalog: stored %s holds %s", r.Ref, ref)
 		}
 		v.Objects = v.Objects.with(obj)

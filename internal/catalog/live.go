@@ -1,6 +1,10 @@
 package catalog
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/brokerhq/broker/internal/claims"
+)
 
 // Live holds the catalog in force. Readers call Load once per request and use that snapshot
 // throughout; a change builds a new Catalog and Stores it, so readers never see half a change.
@@ -20,3 +24,6 @@ func (l *Live) Load() *Catalog { return l.cur.Load() }
 
 // Store puts c in force.
 func (l *Live) Store(c *Catalog) { l.cur.Store(c) }
+
+// Subject renders a run's `sub` with the catalog in force (issuer.Subjects).
+func (l *Live) Subject(s claims.Subject) (string, bool) { return l.Load().Subject(s) }

@@ -172,7 +172,7 @@ type Result struct {
 // replicas commit first. Refusals are *ChangeError; store failures wrap ErrUnavailable.
 func (m *Manager) Apply(ctx context.Context, mu Mutation) (Result, error) {
 	if mu.Object != nil {
-		ref, err := objectID(mu.Object)
+		ref, err := RefOf(mu.Object)
 		if err != nil {
 			return Result{}, err
 		}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/brokerhq/broker/internal/audit"
+	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/ratelimit"
 	"github.com/brokerhq/broker/internal/redisstore"
@@ -21,6 +22,7 @@ type backends struct {
 	keys    keys.Backend
 	limiter ratelimit.Limiter
 	audit   audit.Store
+	catalog catalog.Store
 	close   func() error
 }
 
@@ -34,9 +36,9 @@ func openBackends(cfg *config.Config, now func() time.Time) (*backends, error) {
 		if err != nil {
 			return nil, fmt.Errorf("store.redis: %w", err)
 		}
-		b.runs, b.limiter, b.audit, b.close = client.Runs(), client.Limiter(policy), client.Audit(), client.Close
+		b.runs, b.limiter, b.audit, b.catalog, b.close = client.Runs(), client.Limiter(policy), client.Audit(), client.Catalog(), client.Close
 	} else {
-		b.runs, b.limiter, b.audit = runs.NewMemory(now), ratelimit.NewMemory(policy, now), audit.NewMemory()
+		b.runs, b.limiter, b.audit, b.catalog = runs.NewMemory(now), ratelimit.NewMemory(policy, now), audit.NewMemory(), catalog.NewMemory()
 	}
 	switch cfg.Keys.Backend {
 	case config.BackendFile:
