@@ -60,7 +60,7 @@ func decodeRecords(snap Snapshot) (Versioned, error) {
 		if ref, _ := RefOf(obj); ref != r.Ref {
 			return Versioned{}, fmt.Errorf("catalog: stored %s holds %s", r.Ref, ref)
 		}
-		v.Objects = v.Objects.with(obj)
+		v.Objects = v.Objects.appended(obj)
 		v.Versions[r.Ref] = r.Version
 	}
 	return v, nil
@@ -70,6 +70,25 @@ func decodeAs[T any](body []byte) (T, error) {
 	var out T
 	err := config.DecodeJSON(body, &out)
 	return out, err
+}
+
+// appended returns o with obj appended to its kind's list (the caller knows it is new).
+func (o Objects) appended(obj any) Objects {
+	switch x := obj.(type) {
+	case config.Space:
+		o.Spaces = append(o.Spaces, x)
+	case config.Stack:
+		o.Stacks = append(o.Stacks, x)
+	case config.Integration:
+		o.Integrations = append(o.Integrations, x)
+	case config.Attachment:
+		o.Attachments = append(o.Attachments, x)
+	case config.Role:
+		o.Roles = append(o.Roles, x)
+	case config.APIKey:
+		o.APIKeys = append(o.APIKeys, x)
+	}
+	return o
 }
 
 // with returns o with obj added, or replacing the object of the same kind and id. The slices

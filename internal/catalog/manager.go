@@ -35,8 +35,10 @@ type Manager struct {
 	live  *Live
 	log   *slog.Logger
 
-	mu   sync.Mutex // serialises rebuilds and installs
-	file Objects
+	// refreshing makes concurrent Refresh calls wait for one load instead of each loading.
+	refreshing sync.Mutex
+	mu         sync.Mutex // serialises rebuilds and installs
+	file       Objects
 	// api is the decoded store at the revision of the catalog in force.
 	api Versioned
 }
@@ -72,6 +74,8 @@ func (m *Manager) Live() *Live { return m.live }
 // objects no longer fit the file (which validation at commit time prevents) keeps the old
 // catalog and returns the error.
 func (m *Manager) Refresh(ctx context.Context) error {
+	m.refreshing.Lock()
+	defer m.refreshing.Unlock()
 	rev, err := m.store.Revision(ctx)
 	if err != nil {
 		return err
