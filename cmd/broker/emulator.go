@@ -22,7 +22,7 @@ func runEmulator(ctx context.Context, e env, args []string) error {
 	path := fs.String("config", "", "broker configuration whose integrations to emulate (default $BROKER_CONFIG, else the embedded default)")
 	listen := fs.String("listen", "127.0.0.1:8081", "address for AWS STS and Google (http)")
 	tlsListen := fs.String("tls-listen", "127.0.0.1:8082", "address for Entra ID (https: Microsoft's client insists)")
-	certFile := fs.String("cert-file", filepath.Join(os.TempDir(), "broker-emulator-cert.pem"), "where to write the Entra emulator's certificate")
+	certFile := fs.String("cert-file", "", "where to write the Entra emulator's certificate (default: a new private directory, removed on exit)")
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
@@ -38,9 +38,11 @@ func runEmulator(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(*certFile, certPEM, 0o644); err != nil {
+	certPath, cleanup, err := writeCertificate(*certFile, certPEM)
+	if err != nil {
 		return fmt.Errorf("write certificate: %w", err)
 	}
+	defer cleanup()
 	plainLn, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *listen, err)
@@ -57,7 +59,7 @@ func runEmulator(ctx context.Context, e env, args []string) error {
 	fmt.Fprintf(e.stderr, "  Google STS:          http://%s%s\n", *listen, emulator.GCPSTSPath)
 	fmt.Fprintf(e.stderr, "  Google IAM Creds:    http://%s%s\n", *listen, emulator.GCPIAMPath)
 	fmt.Fprintf(e.stderr, "  Entra ID:            https://%s%s\n", *tlsListen, emulator.AzurePath)
-	fmt.Fprintf(e.stderr, "start broker with SSL_CERT_FILE=%s so it trusts the Entra emulator\n", *certFile)
+	fmt.Fprintf(e.stderr, "start broker with SSL_CERT_FILE=%s so it trusts the Entra emulator\n", certPath)
 	for _, n := range set.Notes {
 		fmt.Fprintf(e.stderr, "note: %s\n", n)
 	}
@@ -82,4 +84,41 @@ func runEmulator(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	return nil
+}
+
+// writeCertificate writes the emulator's certificate, which a broker started with SSL_CERT_FILE
+// trusts as its only root, so nobody else may be able to plant or swap it. Without a path it goes
+// into a new private (0700) directory that cleanup removes; a given path is replaced through a
+// rename from a fresh file beside it, never written through a link that stands there.
+func writeCertificate(path string, certPEM []byte) (written string, cleanup func(), err error) {
+	cleanup = func() {}
+	if path == "" {
+		dir, err := os.MkdirTemp("", "broker-emulator-")
+		if err != nil {
+			return "", cleanup, err
+		}
+		cleanup = func() { _ = os.RemoveAll(dir) }
+		path = filepath.Join(dir, "cert.pem")
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".broker-emulator-cert-*")
+	if err != nil {
+		cleanup()
+		return "", func() {}, err
+	}
+	_, err = f.Write(certPEM)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644) // a public certificate; CreateTemp made it 0600
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		_ = os.Remove(f.Name())
+		cleanup()
+		return "", func() {}, err
+	}
+	return path, cleanup, nil
 }

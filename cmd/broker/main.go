@@ -6,7 +6,7 @@
 //	broker credentials aws|gcp|azure|vault [--integration ID] [--format env|json|credential-process]
 //	broker trust aws|gcp|azure|vault --config FILE --stack ID --scope read|write [--integration ID]
 //	broker audit verify [--space ID] [--jwks FILE] [--state FILE]
-//	broker emulator [--config FILE] [--listen ADDR] [--tls-listen ADDR]
+//	broker emulator [--config FILE] [--listen ADDR] [--tls-listen ADDR] [--cert-file FILE]
 //	broker version
 //
 // Every command exits 0 on success, 1 on an operational error and 2 on a usage error, with one

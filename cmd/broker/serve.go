@@ -48,20 +48,16 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := applyListen(cfg, *listen, adminSecret != ""); err != nil {
+		return err
+	}
 	if adminSecret != "" {
-		if *listen != "" {
-			cfg.Issuer = "http://" + *listen
-			cfg.Tokens.DefaultAudience = *listen
-		}
 		log.Info("starting on the embedded default configuration: in-memory store, ephemeral signing key, demo space and stack; not for production",
 			"issuer", cfg.Issuer, "version", versionString())
 		// The one time this secret is shown; it is not logged through the logger.
 		fmt.Fprintf(e.stderr, "\nbootstrap admin API key (shown once, not stored): %s\n\n", adminSecret)
 	} else {
 		log.Info("starting with configuration file", "config", cfg.Source, "issuer", cfg.Issuer, "version", versionString())
-	}
-	if *listen != "" {
-		cfg.Listen = *listen
 	}
 	srv, err := server.New(ctx, cfg, server.Options{Logger: log})
 	if err != nil {
@@ -80,5 +76,28 @@ func runServe(ctx context.Context, e env, args []string) error {
 		return serveErr
 	}
 	log.Info("stopped")
+	return nil
+}
+
+// applyListen applies --listen to cfg (on the embedded default the issuer and default audience
+// follow it) and validates the result again: the file or default passed validation before the
+// flag changed it, and a flag must not make a configuration the file could not hold (an http
+// issuer on a non-loopback address, for one).
+func applyListen(cfg *config.Config, listen string, embeddedDefault bool) error {
+	if listen == "" {
+		return nil
+	}
+	cfg.Listen = listen
+	if embeddedDefault {
+		cfg.Issuer = "http://" + listen
+		cfg.Tokens.DefaultAudience = listen
+	}
+	if err := cfg.Validate(); err != nil {
+		hint := ""
+		if embeddedDefault {
+			hint = " (on the embedded default the issuer follows --listen: listen on a loopback address, or use --config with an https issuer)"
+		}
+		return usagef("--listen %q: %s%s", listen, oneLine(err.Error()), hint)
+	}
 	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/brokerhq/broker/internal/apierror"
@@ -16,8 +18,8 @@ import (
 const MaxBodyBytes = 64 << 10
 
 // decodeBody reads a JSON object into dst. An empty body leaves dst as it is when optional is
-// set; unknown fields, trailing data and malformed JSON are invalid_request; a body over the cap
-// is too_large.
+// set; unknown, case-variant and duplicate keys (checkKeys), trailing data and malformed JSON
+// are invalid_request; a body over the cap is too_large.
 func decodeBody(r *http.Request, dst any, optional bodyRule) error {
 	if r.ContentLength > MaxBodyBytes {
 		return tooLarge()
@@ -41,8 +43,11 @@ func decodeBody(r *http.Request, dst any, optional bodyRule) error {
 	if err := dec.Decode(dst); err != nil {
 		return apierror.New(apierror.CodeInvalidRequest, "The request body is not valid JSON for this endpoint: %s.", describeJSONError(err))
 	}
-	if dec.More() {
+	if len(bytes.TrimSpace(data[dec.InputOffset():])) > 0 { // dec.More() misses a stray '}' or ']'
 		return apierror.New(apierror.CodeInvalidRequest, "The request body holds more than one JSON value.")
+	}
+	if err := checkKeys(data, reflect.TypeOf(dst)); err != nil {
+		return apierror.New(apierror.CodeInvalidRequest, "The request body is not valid JSON for this endpoint: %s.", err)
 	}
 	return nil
 }
@@ -70,7 +75,11 @@ func describeJSONError(err error) string {
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return "it ends early"
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ")
+		name, uerr := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
+		if uerr != nil {
+			return "it has an unknown field"
+		}
+		return (&keyError{problem: "unknown", name: name}).Error()
 	default:
 		return "it must be a JSON object"
 	}

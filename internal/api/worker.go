@@ -4,20 +4,16 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
-	"unicode"
 
 	"github.com/brokerhq/broker/internal/access"
 	"github.com/brokerhq/broker/internal/apierror"
 	"github.com/brokerhq/broker/internal/catalog"
+	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/exchange"
 	"github.com/brokerhq/broker/internal/issuer"
 	"github.com/brokerhq/broker/internal/runs"
 )
-
-// MaxAudienceLength bounds a requested audience.
-const MaxAudienceLength = 512
 
 // WorkerConfig configures the worker plane.
 type WorkerConfig struct {
@@ -141,13 +137,13 @@ func (wk *Worker) token(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, tokenResponse{Token: tok.JWT, ExpiresAt: tok.ExpiresAt})
 }
 
-// checkAudience refuses audiences that are absurdly long or hold control characters or spaces.
+// checkAudience applies config.CheckAudience to a requested audience; empty means the default.
 func checkAudience(aud string) error {
-	if len(aud) > MaxAudienceLength {
-		return apierror.New(apierror.CodeInvalidRequest, "Field \"audience\" is longer than %d bytes.", MaxAudienceLength)
+	if aud == "" {
+		return nil
 	}
-	if strings.IndexFunc(aud, func(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) }) >= 0 {
-		return apierror.New(apierror.CodeInvalidRequest, "Field \"audience\" must not contain spaces or control characters.")
+	if err := config.CheckAudience(aud); err != nil {
+		return apierror.New(apierror.CodeInvalidRequest, "Field \"audience\" %v.", err)
 	}
 	return nil
 }

@@ -77,6 +77,7 @@ func (v *validator) checkObjects() {
 	v.checkSpaces()
 	v.checkStacks()
 	v.checkIntegrations()
+	v.checkAudiences()
 	v.checkAttachments()
 	v.checkRoles()
 	v.checkAPIKeys()
@@ -309,7 +310,9 @@ func (v *validator) notNegative(path string, d time.Duration) {
 	}
 }
 
-// checkBaseURL checks an endpoint override: an absolute http(s) URL without query or fragment.
+// checkBaseURL checks an upstream endpoint: an absolute https URL without query or fragment;
+// plain http only on a loopback host, where no network lies between broker and the endpoint
+// (the calls carry signed ID tokens and bring back credentials).
 func (v *validator) checkBaseURL(path, raw string) {
 	u, err := url.Parse(raw)
 	switch {
@@ -319,6 +322,8 @@ func (v *validator) checkBaseURL(path, raw string) {
 		v.add(path, raw, "%q must be an absolute http or https URL", raw)
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(raw, "#"):
 		v.add(path, raw, "%q must not have a query or fragment", raw)
+	case u.Scheme == "http" && !isLoopback(u.Hostname()):
+		v.add(path, raw, "%q must use https (plain http is allowed only on a loopback host)", raw)
 	}
 }
 

@@ -24,6 +24,9 @@ type backends struct {
 	audit   audit.Store
 	catalog catalog.Store
 	close   func() error
+	// sweep drops expired runs from a run store that does not expire them itself; nil when
+	// the store does.
+	sweep func() int
 }
 
 func openBackends(cfg *config.Config, now func() time.Time) (*backends, error) {
@@ -38,7 +41,8 @@ func openBackends(cfg *config.Config, now func() time.Time) (*backends, error) {
 		}
 		b.runs, b.limiter, b.audit, b.catalog, b.close = client.Runs(), client.Limiter(policy), client.Audit(), client.Catalog(), client.Close
 	} else {
-		b.runs, b.limiter, b.audit, b.catalog = runs.NewMemory(now), ratelimit.NewMemory(policy, now), audit.NewMemory(), catalog.NewMemory()
+		mem := runs.NewMemory(now)
+		b.runs, b.limiter, b.audit, b.catalog, b.sweep = mem, ratelimit.NewMemory(policy, now), audit.NewMemory(), catalog.NewMemory(), mem.Sweep
 	}
 	switch cfg.Keys.Backend {
 	case config.BackendFile:

@@ -20,7 +20,10 @@ func FuzzAPI(f *testing.F) {
 	}
 	bearers := []string{"", adminSecret, run.RunToken, "Bearer", "x y z", "\x00"}
 	for _, body := range []string{`{"stack":"vpc-prod","runType":"TRACKED"}`, `{"phase":"APPLYING"}`, `{"audience":"aud"}`,
-		`{"provider":"aws"}`, `{"provider":"aws","integration":"nope"}`, `[]`, `null`, `{"stack":1e999}`, "\xff\xfe"} {
+		`{"provider":"aws"}`, `{"provider":"aws","integration":"nope"}`, `[]`, `null`, `{"stack":1e999}`, "\xff\xfe",
+		`{"stack":"vpc-prod","runType":"PROPOSED","RUNTYPE":"TRACKED"}`, `{"stack":"vpc-prod","runType":"PROPOSED","runType":"TRACKED"}`,
+		`{"PHASE":"APPLYING"}`, `{"phase":"PLANNING","ph\u0061se":"APPLYING"}`, `{"audience":"a","Audience":"b"}`,
+		`{"ſtack":"vpc-prod","runType":"TRACKED"}`, `{"provider":"aws","provider":"gcp"}`, `{"stack":"vpc-prod"} }`} {
 		for i := range routes {
 			f.Add(uint8(i), uint8(1), []byte(body))
 		}

@@ -130,6 +130,8 @@ type serverOptions struct {
 	upstream http.RoundTripper
 	// quiet discards the server's logs instead of keeping them for assertions (benchmarks).
 	quiet bool
+	// sweepInterval, when set, replaces DefaultSweepInterval.
+	sweepInterval time.Duration
 }
 
 type rotationOptions struct {
@@ -184,7 +186,7 @@ func startServer(t testing.TB, opts serverOptions) *testServer {
 		logOut = io.Discard
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := New(ctx, cfg, Options{Logger: slog.New(slog.NewJSONHandler(logOut, nil)), Now: opts.now, UpstreamTransport: opts.upstream})
+	srv, err := New(ctx, cfg, Options{Logger: slog.New(slog.NewJSONHandler(logOut, nil)), Now: opts.now, UpstreamTransport: opts.upstream, SweepInterval: opts.sweepInterval})
 	if err != nil {
 		t.Fatalf("server: %v", err)
 	}

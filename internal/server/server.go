@@ -30,6 +30,9 @@ type Options struct {
 	// UpstreamTransport, when set, carries the calls to clouds and Vault instead of the default
 	// transport (tests use it to trust an emulator's certificate).
 	UpstreamTransport http.RoundTripper
+	// SweepInterval is how often expired runs are dropped from the in-memory run store; zero
+	// means DefaultSweepInterval.
+	SweepInterval time.Duration
 }
 
 // Server is one broker replica.
@@ -46,6 +49,8 @@ type Server struct {
 	// catalog holds the objects in force and applies the API's changes.
 	catalog *catalog.Manager
 	events  *auditRecorder
+	// sweepEvery is how often expired runs are dropped from an in-memory run store.
+	sweepEvery time.Duration
 }
 
 // New builds a replica from a validated configuration. It loads (or, on first start, creates)
@@ -57,7 +62,10 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Server{cfg: cfg, log: opts.Logger}
+	if opts.SweepInterval <= 0 {
+		opts.SweepInterval = DefaultSweepInterval
+	}
+	s := &Server{cfg: cfg, log: opts.Logger, sweepEvery: opts.SweepInterval}
 
 	state, err := openBackends(cfg, opts.Now)
 	if err != nil {
@@ -182,6 +190,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	go s.keys.Run(bg, s.keyRefresh)
 	go s.anchor.Run(bg)
 	go s.catalog.Run(bg, catalog.DefaultPoll)
+	s.startSweeping(bg)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -1,0 +1,70 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestCheckAudience(t *testing.T) {
+	cases := []struct {
+		aud, want string // want "" accepts; otherwise a phrase of the error
+	}{
+		{"sts.amazonaws.com", ""},
+		{"api://AzureADTokenExchange", ""},
+		{"//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/x", ""},
+		{"https://vault.example.com:8200/v1?x=1#y", ""},
+		{"[::1]:8080", ""},
+		{"a-._~:/?#[]@!$&'()*+,;=%41", ""},
+		{strings.Repeat("a", MaxAudienceLength), ""},
+		{"", "must not be empty"},
+		{strings.Repeat("a", MaxAudienceLength+1), "longer than 256 bytes"},
+		{"sts.amazonaws.com\u202e", `'\u202e' at byte 17`},
+		{"a b", `' ' at byte 1`},
+		{"a\tb", `'\t' at byte 1`},
+		{"a\x00", `'\x00' at byte 1`},
+		{"a\x7f", `'\x7f' at byte 1`},
+		{"bröker", `'\u00f6' at byte 2`},
+		{"a\"b", `'"' at byte 1`},
+		{"a<b>", `'<' at byte 1`},
+		{"a\\b", `'\\' at byte 1`},
+		{"a{b}", `'{' at byte 1`},
+		{"a\xff", `'\ufffd' at byte 1`},
+	}
+	for _, tc := range cases {
+		err := CheckAudience(tc.aud)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("CheckAudience(%+q) = %v, want nil", tc.aud, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("CheckAudience(%+q) = %v, want an error with %s", tc.aud, err, tc.want)
+		}
+	}
+}
+
+func TestParseRefusesBadAudiences(t *testing.T) {
+	cases := []struct{ name, src, path, want string }{
+		{"default audience", iss + "tokens:\n  default_audience: \"aud\\u202e\"\n", "tokens.default_audience", `'\u202e' at byte 3`},
+		{"default audience from the issuer's host", "issuer: https://bröker.example.com\n", "tokens.default_audience", "defaults to the issuer's host"},
+		{"integration audience", withIntegration("    vault: {address: \"https://v:8200\", role: r}\n    audience: \"vault \"\n"),
+			"integrations[0].audience", `' ' at byte 5`},
+		{"integration audience too long", withIntegration("    vault: {address: \"https://v:8200\", role: r}\n    audience: " + strings.Repeat("v", 300) + "\n"),
+			"integrations[0].audience", "longer than 256 bytes"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("t.yaml", []byte(tc.src))
+			if err == nil {
+				t.Fatal("Parse() accepted it")
+			}
+			if !strings.Contains(err.Error(), tc.path+": ") || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Parse() = %v, want %s: ...%s", err, tc.path, tc.want)
+			}
+			if strings.ContainsRune(err.Error(), '\u202e') {
+				t.Errorf("the message repeats the raw U+202E: %q", err)
+			}
+		})
+	}
+	if _, err := Parse("t.yaml", []byte(withIntegration("    vault: {address: \"https://v:8200\", role: r}\n    audience: api://x\n"))); err != nil {
+		t.Errorf("a valid integration audience: %v", err)
+	}
+}

@@ -1,0 +1,39 @@
+package server
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestTokenAudienceIsPrintableURI requires that a requested audience holding anything but
+// printable ASCII URI characters is refused before it can reach a signed token or the audit
+// trail (a right-to-left override, U+202E, used to do both).
+func TestTokenAudienceIsPrintableURI(t *testing.T) {
+	ts := startServer(t, serverOptions{})
+	run := ts.createRun(t, "vpc-prod", "TRACKED")
+	for _, tc := range []struct{ name, body, want string }{
+		{"right-to-left override", `{"audience":"moc.swanozama\u202e.sts"}`, `'\u202e' at byte 13`},
+		{"zero-width space", `{"audience":"sts.amazonaws.com\u200b"}`, `'\u200b' at byte 17`},
+		{"non-ASCII letter", `{"audience":"stś.amazonaws.com"}`, `'\u015b' at byte 2`},
+		{"quote", `{"audience":"sts\"x"}`, `'"' at byte 3`},
+		{"too long", `{"audience":"` + strings.Repeat("a", 257) + `"}`, "longer than 256 bytes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var env envelope
+			if code := ts.call(t, "POST", "/v1/token", run.RunToken, tc.body, &env); code != 400 {
+				t.Fatalf("status %d, want 400", code)
+			}
+			if !strings.Contains(env.Error.Message, tc.want) {
+				t.Errorf("message %q does not say %s", env.Error.Message, tc.want)
+			}
+		})
+	}
+	for _, e := range auditEvents(t, ts, "root", 100) {
+		if e.Action == "token.issue" || strings.ContainsAny(e.Detail, "\u202e\u200b") {
+			t.Errorf("audit event for a refused audience: %+v", e)
+		}
+	}
+	if tok, code := ts.mint(t, run.RunToken, "api://AzureADTokenExchange"); code != 200 || tok.Token == "" {
+		t.Errorf("a URI audience: status %d", code)
+	}
+}
