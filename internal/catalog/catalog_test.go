@@ -209,7 +209,8 @@ func TestBuildScales(t *testing.T) {
 // and 10,000 stacks (the goal is under 50 ms).
 func BenchmarkBuild10kStacks(b *testing.B) {
 	objs := big(1000, 10000)
-	b.ResetTimer()
+	b.ReportAllocs()
+	defer reportCPU(b)()
 	for b.Loop() {
 		if _, err := catalog.Build(catalog.Input{File: objs}); err != nil {
 			b.Fatal(err)

@@ -29,10 +29,15 @@ func NewSpaces(cfg *config.Config) (*Spaces, error) {
 // SpacesFrom parses every space's template, with each space's path from root given in paths.
 func SpacesFrom(spaces []config.Space, paths map[string][]string) (*Spaces, error) {
 	out := &Spaces{byID: make(map[string]spaceInfo, len(spaces))}
+	parsed := map[string]Template{} // most spaces share a template
 	for _, s := range spaces {
-		tmpl, err := ParseTemplate(s.SubjectTemplate)
-		if err != nil {
-			return nil, fmt.Errorf("space %s: %w", s.ID, err)
+		tmpl, ok := parsed[s.SubjectTemplate]
+		if !ok {
+			var err error
+			if tmpl, err = ParseTemplate(s.SubjectTemplate); err != nil {
+				return nil, fmt.Errorf("space %s: %w", s.ID, err)
+			}
+			parsed[s.SubjectTemplate] = tmpl
 		}
 		path := paths[s.ID]
 		if path == nil {

@@ -23,8 +23,8 @@ type validator struct {
 	spaceIdx map[string]Space
 	// slots holds the read and write attachment slots taken, filled by checkAttachments.
 	slots map[attachSlot]slotUse
-	// usableCache memoises usable per space.
-	usableCache map[string][]string
+	// usableCache memoises usable per space; templateCache the problems of each template.
+	usableCache, templateCache map[string][]string
 }
 
 // usable is Config.UsableSpaces over the validator's index, memoised.

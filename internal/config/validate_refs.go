@@ -33,7 +33,7 @@ func (v *validator) checkSpaces() {
 			v.add(base+".parent", s.Parent, "space %q does not exist", s.Parent)
 			v.errs[len(v.errs)-1].Missing = true
 		}
-		for _, p := range templateProblems(s.SubjectTemplate) {
+		for _, p := range v.templateProblems(s.SubjectTemplate) {
 			v.add(base+".subject_template", s.SubjectTemplate, "%s in %q", p, s.SubjectTemplate)
 		}
 	}
@@ -127,6 +127,19 @@ func templateProblems(t string) []string {
 	return problems
 }
 
+// templateProblems is templateProblems memoised per validation: most spaces share a template.
+func (v *validator) templateProblems(t string) []string {
+	if p, ok := v.templateCache[t]; ok {
+		return p
+	}
+	if v.templateCache == nil {
+		v.templateCache = map[string][]string{}
+	}
+	p := templateProblems(t)
+	v.templateCache[t] = p
+	return p
+}
+
 func (v *validator) exists(idx map[string]int, id string) bool {
 	_, ok := idx[id]
 	return ok
@@ -165,8 +178,14 @@ func (v *validator) checkAttachments() {
 	v.slots = make(map[attachSlot]slotUse, n)
 	for i, a := range c.Attachments {
 		base := joinIndex("attachments", i)
-		okStack := v.checkRef(base+".stack", "stack", v.stacks, a.Stack)
-		okInt := v.checkRef(base+".integration", "integration", v.integrations, a.Integration)
+		_, okStack := v.stacks[a.Stack]
+		_, okInt := v.integrations[a.Integration]
+		if !okStack {
+			v.checkRef(base+".stack", "stack", v.stacks, a.Stack)
+		}
+		if !okInt {
+			v.checkRef(base+".integration", "integration", v.integrations, a.Integration)
+		}
 		if !a.Read && !a.Write {
 			v.add(base, "", "attachment of %q to %q must set read: true, write: true or both", a.Integration, a.Stack)
 		}

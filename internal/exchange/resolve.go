@@ -31,15 +31,21 @@ var Providers = []string{AWS, GCP, Azure, Vault}
 // integration per stack and provider, each usable from the stack's space.
 type Attachments struct {
 	integrations map[string]*config.Integration
-	// byStack[stack][provider][scope] is the attached integration's id.
-	byStack map[string]map[string]map[runs.Scope]string
+	// slots maps a stack's slot for a provider and scope to the attached integration's id.
+	slots map[slot]string
+}
+
+// slot is one stack's read or write place for one provider.
+type slot struct {
+	stack, provider string
+	scope           runs.Scope
 }
 
 // NewAttachments indexes the integrations and the attachments in force (direct and automatic).
 func NewAttachments(integrations []config.Integration, attached []config.EffectiveAttachment) *Attachments {
 	a := &Attachments{
 		integrations: make(map[string]*config.Integration, len(integrations)),
-		byStack:      map[string]map[string]map[runs.Scope]string{},
+		slots:        make(map[slot]string, len(attached)),
 	}
 	for i := range integrations {
 		a.integrations[integrations[i].ID] = &integrations[i]
@@ -49,21 +55,11 @@ func NewAttachments(integrations []config.Integration, attached []config.Effecti
 		if !ok {
 			continue
 		}
-		byProvider := a.byStack[at.Stack]
-		if byProvider == nil {
-			byProvider = map[string]map[runs.Scope]string{}
-			a.byStack[at.Stack] = byProvider
-		}
-		scopes := byProvider[in.Provider()]
-		if scopes == nil {
-			scopes = map[runs.Scope]string{}
-			byProvider[in.Provider()] = scopes
-		}
 		if at.Read {
-			scopes[runs.Read] = in.ID
+			a.slots[slot{at.Stack, in.Provider(), runs.Read}] = in.ID
 		}
 		if at.Write {
-			scopes[runs.Write] = in.ID
+			a.slots[slot{at.Stack, in.Provider(), runs.Write}] = in.ID
 		}
 	}
 	return a
@@ -92,7 +88,7 @@ func (a *Attachments) ResolveScope(stack string, scope runs.Scope, provider, int
 	if !isProvider(provider) {
 		return config.Integration{}, fmt.Errorf("%w %q: want aws, gcp, azure or vault", ErrUnknownProvider, provider)
 	}
-	attached := a.byStack[stack][provider][scope]
+	attached := a.slots[slot{stack, provider, scope}]
 	if integration == "" {
 		if attached == "" {
 			return config.Integration{}, fmt.Errorf("%w: stack %s has no %s integration attached for scope %s", ErrNotAttached, stack, provider, scope)
