@@ -32,10 +32,25 @@ func RefOf(obj any) (Ref, error) {
 	return Ref{}, fmt.Errorf("catalog: %T is not a catalog object", obj)
 }
 
-// decodeRecords turns stored records into objects with their versions.
-func decodeRecords(snap Snapshot) (Versioned, error) {
+// decoded is a record's body with the object decoded from it.
+type decoded struct {
+	body string
+	obj  any
+}
+
+// decodeRecords turns stored records into objects with their versions. cache holds the
+// objects of the previous load by reference; a record whose body is unchanged is not decoded
+// again. It returns the cache for the next load.
+func decodeRecords(snap Snapshot, cache map[Ref]decoded) (Versioned, map[Ref]decoded, error) {
 	v := Versioned{Versions: make(map[Ref]int64, len(snap.Records))}
+	next := make(map[Ref]decoded, len(snap.Records))
 	for _, r := range snap.Records {
+		if d, ok := cache[r.Ref]; ok && d.body == string(r.Body) {
+			next[r.Ref] = d
+			v.Objects = v.Objects.appended(d.obj)
+			v.Versions[r.Ref] = r.Version
+			continue
+		}
 		var obj any
 		var err error
 		switch r.Ref.Kind {
@@ -55,15 +70,16 @@ func decodeRecords(snap Snapshot) (Versioned, error) {
 			err = fmt.Errorf("unknown kind %q", r.Ref.Kind)
 		}
 		if err != nil {
-			return Versioned{}, fmt.Errorf("catalog: stored %s: %w", r.Ref, err)
+			return Versioned{}, nil, fmt.Errorf("catalog: stored %s: %w", r.Ref, err)
 		}
 		if ref, _ := RefOf(obj); ref != r.Ref {
-			return Versioned{}, fmt.Errorf("catalog: stored %s holds %s", r.Ref, ref)
+			return Versioned{}, nil, fmt.Errorf("catalog: stored %s holds %s", r.Ref, ref)
 		}
+		next[r.Ref] = decoded{body: string(r.Body), obj: obj}
 		v.Objects = v.Objects.appended(obj)
 		v.Versions[r.Ref] = r.Version
 	}
-	return v, nil
+	return v, next, nil
 }
 
 func decodeAs[T any](body []byte) (T, error) {

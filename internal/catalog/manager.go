@@ -41,6 +41,9 @@ type Manager struct {
 	file       Objects
 	// api is the decoded store at the revision of the catalog in force.
 	api Versioned
+	// decoded caches the last load's objects, so a refresh decodes only what changed; it is
+	// used under refreshing.
+	decoded map[Ref]decoded
 }
 
 // NewManager loads the store and builds the first catalog. It fails when the store cannot be
@@ -54,10 +57,11 @@ func NewManager(ctx context.Context, cfg ManagerConfig) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	api, err := decodeRecords(snap)
+	api, cache, err := decodeRecords(snap, nil)
 	if err != nil {
 		return nil, err
 	}
+	m.decoded = cache
 	c, err := Build(Input{File: m.file, API: api, Revision: snap.Revision})
 	if err != nil {
 		return nil, fmt.Errorf("the configuration file and the objects created through the API do not fit together: %w", err)
@@ -87,10 +91,11 @@ func (m *Manager) Refresh(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	api, err := decodeRecords(snap)
+	api, cache, err := decodeRecords(snap, m.decoded)
 	if err != nil {
 		return err
 	}
+	m.decoded = cache
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if snap.Revision <= m.live.Load().Revision() {

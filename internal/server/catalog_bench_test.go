@@ -80,3 +80,15 @@ func TestCatalogRebuildWith10kStacks(t *testing.T) {
 		t.Fatal("space bench-s999 missing after the rebuild")
 	}
 }
+
+// TestCatalogRefreshAfterOneChange reports how long a replica holding 10,000 stacks takes to
+// take in one change made elsewhere (the figure is logged, not asserted).
+func TestCatalogRefreshAfterOneChange(t *testing.T) {
+	if testing.Short() {
+		t.Skip("SKIPPED: builds a 10,000-stack catalog")
+	}
+	ts := startServer(t, serverOptions{quiet: true})
+	growCatalog(t, ts, 1000, 10000)
+	took := growCatalog(t, ts, 0, 1)
+	t.Logf("refresh after one change, 10,000 stacks in force: %s", took)
+}
