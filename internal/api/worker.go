@@ -94,8 +94,13 @@ func (wk *Worker) lookupRun(r *http.Request) (runs.Run, error) {
 	case run.Phase == runs.Finished || !wk.cfg.Now().Before(run.ExpiresAt):
 		return runs.Run{}, errRunToken
 	}
-	// A deleted stack's runs end with it, on every replica as soon as its catalog has the change.
-	if _, ok := wk.cfg.Catalog.Load().StackSpace(run.Stack); !ok {
+	// A deleted stack's runs end with it, on every replica as soon as its catalog has the
+	// change; a stack created again under the same id does not revive the old stack's runs.
+	cat := wk.cfg.Catalog.Load()
+	if _, ok := cat.StackSpace(run.Stack); !ok {
+		return runs.Run{}, errRunToken
+	}
+	if m, _ := cat.Meta(catalog.Ref{Kind: catalog.KindStack, ID: run.Stack}); run.CreatedAt.Before(m.Created) {
 		return runs.Run{}, errRunToken
 	}
 	return run, nil

@@ -3,6 +3,7 @@ package catalog
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/brokerhq/broker/internal/access"
 	"github.com/brokerhq/broker/internal/claims"
@@ -68,7 +69,13 @@ func Build(in Input) (*Catalog, error) {
 		apiKeys:      make(map[string]*config.APIKey, len(objs.APIKeys)),
 	}
 	in.File.each(func(r Ref) { c.meta[r] = Meta{ManagedBy: ManagedByConfig, Version: 1} })
-	in.API.each(func(r Ref) { c.meta[r] = Meta{ManagedBy: ManagedByAPI, Version: in.API.Versions[r]} })
+	in.API.each(func(r Ref) {
+		m := Meta{ManagedBy: ManagedByAPI, Version: in.API.Versions[r]}
+		if ms, ok := in.API.Created[r]; ok {
+			m.Created = time.UnixMilli(ms).UTC()
+		}
+		c.meta[r] = m
+	})
 
 	for i := range objs.Spaces {
 		s := &objs.Spaces[i]

@@ -42,13 +42,13 @@ type decoded struct {
 // objects of the previous load by reference; a record whose body is unchanged is not decoded
 // again. It returns the cache for the next load.
 func decodeRecords(snap Snapshot, cache map[Ref]decoded) (Versioned, map[Ref]decoded, error) {
-	v := Versioned{Versions: make(map[Ref]int64, len(snap.Records))}
+	v := Versioned{Versions: make(map[Ref]int64, len(snap.Records)), Created: make(map[Ref]int64, len(snap.Records))}
 	next := make(map[Ref]decoded, len(snap.Records))
 	for _, r := range snap.Records {
 		if d, ok := cache[r.Ref]; ok && d.body == string(r.Body) {
 			next[r.Ref] = d
 			v.Objects = v.Objects.appended(d.obj)
-			v.Versions[r.Ref] = r.Version
+			v.Versions[r.Ref], v.Created[r.Ref] = r.Version, r.Created
 			continue
 		}
 		var obj any
@@ -77,7 +77,7 @@ func decodeRecords(snap Snapshot, cache map[Ref]decoded) (Versioned, map[Ref]dec
 		}
 		next[r.Ref] = decoded{body: string(r.Body), obj: obj}
 		v.Objects = v.Objects.appended(obj)
-		v.Versions[r.Ref] = r.Version
+		v.Versions[r.Ref], v.Created[r.Ref] = r.Version, r.Created
 	}
 	return v, next, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"sync"
 	"time"
 
@@ -26,6 +27,8 @@ type ManagerConfig struct {
 	File Objects
 	// Logger receives refresh failures; nil means slog.Default().
 	Logger *slog.Logger
+	// Now is the clock that stamps created objects; nil means time.Now.
+	Now func() time.Time
 }
 
 // Manager keeps a Live catalog current with its store and file, and applies changes made
@@ -34,6 +37,7 @@ type Manager struct {
 	store Store
 	live  *Live
 	log   *slog.Logger
+	now   func() time.Time
 
 	// refreshing makes concurrent Refresh calls wait for one load instead of each loading.
 	refreshing sync.Mutex
@@ -52,7 +56,10 @@ func NewManager(ctx context.Context, cfg ManagerConfig) (*Manager, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	m := &Manager{store: cfg.Store, log: cfg.Logger, file: cfg.File, live: &Live{}}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	m := &Manager{store: cfg.Store, log: cfg.Logger, now: cfg.Now, file: cfg.File, live: &Live{}}
 	snap, err := m.store.Load(ctx)
 	if err != nil {
 		return nil, err
@@ -250,9 +257,12 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 			"%s %q is at version %d, not %d", mu.Ref.Kind, mu.Ref.ID, version, mu.IfMatch)
 	}
 	res := Result{Before: before, Created: before == nil}
-	next := Versioned{Objects: api.Objects, Versions: make(map[Ref]int64, len(api.Versions)+1)}
-	for r, v := range api.Versions {
-		next.Versions[r] = v
+	next := Versioned{Objects: api.Objects, Versions: maps.Clone(api.Versions), Created: maps.Clone(api.Created)}
+	if next.Versions == nil {
+		next.Versions = map[Ref]int64{}
+	}
+	if next.Created == nil {
+		next.Created = map[Ref]int64{}
 	}
 	var changes []Change
 	self := ""
@@ -271,6 +281,7 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 		for _, r := range dels {
 			next.Objects = next.Objects.without(r)
 			delete(next.Versions, r)
+			delete(next.Created, r)
 			changes = append(changes, Change{Record: Record{Ref: r}})
 		}
 		res.Deleted = dels
@@ -281,8 +292,12 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 		}
 		next.Objects = next.Objects.with(mu.Object)
 		res.Version = version + 1
-		next.Versions[mu.Ref] = res.Version
-		changes = append(changes, Change{Record: Record{Ref: mu.Ref, Version: res.Version, Body: body}})
+		created, ok := next.Created[mu.Ref]
+		if before == nil || !ok {
+			created = m.now().UnixMilli()
+		}
+		next.Versions[mu.Ref], next.Created[mu.Ref] = res.Version, created
+		changes = append(changes, Change{Record: Record{Ref: mu.Ref, Version: res.Version, Created: created, Body: body}})
 		self = fmt.Sprintf("%s[%d]", listName[mu.Ref.Kind], file.count(mu.Ref.Kind)+next.Objects.index(mu.Ref))
 	}
 	c, err := Build(Input{File: file, API: next, Revision: cur.Revision() + 1})

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/brokerhq/broker/internal/config"
 )
@@ -48,6 +49,8 @@ type Meta struct {
 	ManagedBy string
 	// Version grows by one with each change of the object; a file object has version 1.
 	Version int64
+	// Created is when an API object was created; zero for a file object.
+	Created time.Time
 }
 
 // Objects is a set of catalog objects in the configuration file's shapes.
@@ -100,6 +103,8 @@ type Versioned struct {
 	Objects
 	// Versions maps every object's reference to its version.
 	Versions map[Ref]int64
+	// Created maps an object's reference to its creation time (Unix milliseconds), when known.
+	Created map[Ref]int64
 }
 
 // merged is the file's objects followed by the API's, as one configuration to validate.

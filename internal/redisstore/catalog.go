@@ -13,7 +13,7 @@ import (
 )
 
 // The catalog lives in two keys that share a hash tag, so a commit touches one cluster slot:
-// "{catalog}:objects" (a hash of "<kind>/<id>" to "<version>:<body>") and "{catalog}:rev" (the
+// "{catalog}:objects" (a hash of "<kind>/<id>" to "<version>:<created>:<body>") and "{catalog}:rev" (the
 // revision). Commits publish on "<prefix>catalog" after they apply.
 
 // commitCatalogScript applies a commit if the revision is still the expected one.
@@ -88,12 +88,14 @@ func (s *catalogStore) Load(ctx context.Context) (catalog.Snapshot, error) {
 
 func parseRecord(field, value string) (catalog.Record, error) {
 	kind, id, ok := strings.Cut(field, "/")
-	ver, body, ok2 := strings.Cut(value, ":")
+	ver, rest, ok2 := strings.Cut(value, ":")
+	created, body, ok3 := strings.Cut(rest, ":")
 	v, err := strconv.ParseInt(ver, 10, 64)
-	if !ok || !ok2 || err != nil || v < 1 {
+	c, err2 := strconv.ParseInt(created, 10, 64)
+	if !ok || !ok2 || !ok3 || err != nil || err2 != nil || v < 1 {
 		return catalog.Record{}, fmt.Errorf("redisstore: catalog record %q is malformed", field)
 	}
-	return catalog.Record{Ref: catalog.Ref{Kind: catalog.Kind(kind), ID: id}, Version: v, Body: []byte(body)}, nil
+	return catalog.Record{Ref: catalog.Ref{Kind: catalog.Kind(kind), ID: id}, Version: v, Created: c, Body: []byte(body)}, nil
 }
 
 // Revision implements catalog.Store.
@@ -120,7 +122,7 @@ func (s *catalogStore) Commit(ctx context.Context, rev int64, changes []catalog.
 			args = append(args, field, "del", "")
 			continue
 		}
-		args = append(args, field, "put", strconv.FormatInt(ch.Version, 10)+":"+string(ch.Body))
+		args = append(args, field, "put", strconv.FormatInt(ch.Version, 10)+":"+strconv.FormatInt(ch.Created, 10)+":"+string(ch.Body))
 	}
 	cctx, cancel := s.c.bound(ctx)
 	defer cancel()
