@@ -149,6 +149,10 @@ func TestAdminCommandErrors(t *testing.T) {
 		{"get no such space", nil, []string{"get", "space", "nope"}, 1, "404"},
 		{"get no such key", nil, []string{"get", "api-keys", "nope"}, 1, `no api-key "nope"`},
 		{"get wrong key", map[string]string{"BROKER_URL": b.url, "BROKER_API_KEY": "wrong"}, []string{"get", "spaces"}, 1, "401"},
+		{"apply without file", nil, []string{"apply"}, 2, "-f FILE is required"},
+		{"apply with an argument", nil, []string{"apply", "-f", "x.yaml", "extra"}, 2, `unexpected argument "extra"`},
+		{"apply without key", map[string]string{"BROKER_URL": b.url}, []string{"apply", "-f", "x.yaml"}, 2, "BROKER_API_KEY"},
+		{"apply missing file", nil, []string{"apply", "-f", "/nonexistent/x.yaml"}, 1, "/nonexistent/x.yaml"},
 		{"get broker down", map[string]string{"BROKER_URL": "http://127.0.0.1:1", "BROKER_API_KEY": "x"}, []string{"get", "spaces"}, 1, "cannot reach broker"},
 	}
 	for _, tc := range cases {

@@ -5,6 +5,7 @@
 //	broker token [--audience AUD] [--format raw|json|gcp-executable]
 //	broker credentials aws|gcp|azure|vault [--integration ID] [--format env|json|credential-process]
 //	broker trust aws|gcp|azure|vault --config FILE --stack ID --scope read|write [--integration ID]
+//	broker apply -f FILE [--dry-run]
 //	broker get spaces|stacks|integrations|attachments|roles|api-keys [ID] [-o table|json]
 //	broker audit verify [--space ID] [--jwks FILE] [--state FILE]
 //	broker emulator [--config FILE] [--listen ADDR] [--tls-listen ADDR]
@@ -59,6 +60,7 @@ func commands() []command {
 		{"token", "print an ID token for the current run (worker side)", runToken},
 		{"credentials", "exchange the run's token for cloud or Vault credentials (worker side)", runCredentials},
 		{"trust", "print the trust configuration a cloud or Vault needs for a stack and scope", runTrust},
+		{"apply", "make a live broker hold a file's spaces, stacks, integrations, attachments and roles (BROKER_URL, BROKER_API_KEY)", runApply},
 		{"get", "list a live broker's objects of one kind, or show one (BROKER_URL, BROKER_API_KEY)", runGet},
 		{"audit", "verify the tamper-evident audit chain (control plane: BROKER_URL, BROKER_API_KEY)", runAudit},
 		{"emulator", "serve strict AWS, Google and Entra emulators trusting this broker, to try it without a cloud", runEmulator},
