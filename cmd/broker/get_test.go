@@ -153,6 +153,17 @@ func TestAdminCommandErrors(t *testing.T) {
 		{"apply with an argument", nil, []string{"apply", "-f", "x.yaml", "extra"}, 2, `unexpected argument "extra"`},
 		{"apply without key", map[string]string{"BROKER_URL": b.url}, []string{"apply", "-f", "x.yaml"}, 2, "BROKER_API_KEY"},
 		{"apply missing file", nil, []string{"apply", "-f", "/nonexistent/x.yaml"}, 1, "/nonexistent/x.yaml"},
+		{"delete without id", nil, []string{"delete", "stack"}, 2, "missing kind or id"},
+		{"delete unknown kind", nil, []string{"delete", "run", "x"}, 2, `unknown kind "run"`},
+		{"delete attachment without integration", nil, []string{"delete", "attachment", "vpc"}, 2, "STACK/INTEGRATION"},
+		{"delete no such stack", nil, []string{"delete", "stack", "nope"}, 1, "404"},
+		{"delete object of the file", nil, []string{"delete", "space", "base"}, 1, "409"},
+		{"api-keys without create", nil, []string{"api-keys"}, 2, "broker api-keys create"},
+		{"api-keys list", nil, []string{"api-keys", "list"}, 2, "broker get api-keys"},
+		{"api-keys without id", nil, []string{"api-keys", "create", "--bind", "reader@root"}, 2, "--id is required"},
+		{"api-keys without binding", nil, []string{"api-keys", "create", "--id", "k2"}, 2, "--bind ROLE@SPACE is required"},
+		{"api-keys bad binding", nil, []string{"api-keys", "create", "--id", "k2", "--bind", "reader"}, 2, `want ROLE@SPACE, not "reader"`},
+		{"api-keys existing id", nil, []string{"api-keys", "create", "--id", "reader", "--bind", "reader@root"}, 1, "409"},
 		{"get broker down", map[string]string{"BROKER_URL": "http://127.0.0.1:1", "BROKER_API_KEY": "x"}, []string{"get", "spaces"}, 1, "cannot reach broker"},
 	}
 	for _, tc := range cases {

@@ -7,6 +7,8 @@
 //	broker trust aws|gcp|azure|vault --config FILE --stack ID --scope read|write [--integration ID]
 //	broker apply -f FILE [--dry-run]
 //	broker get spaces|stacks|integrations|attachments|roles|api-keys [ID] [-o table|json]
+//	broker delete KIND ID
+//	broker api-keys create --id ID --bind ROLE@SPACE [--bind ROLE@SPACE...]
 //	broker audit verify [--space ID] [--jwks FILE] [--state FILE]
 //	broker emulator [--config FILE] [--listen ADDR] [--tls-listen ADDR]
 //	broker version
@@ -62,6 +64,8 @@ func commands() []command {
 		{"trust", "print the trust configuration a cloud or Vault needs for a stack and scope", runTrust},
 		{"apply", "make a live broker hold a file's spaces, stacks, integrations, attachments and roles (BROKER_URL, BROKER_API_KEY)", runApply},
 		{"get", "list a live broker's objects of one kind, or show one (BROKER_URL, BROKER_API_KEY)", runGet},
+		{"delete", "delete one object from a live broker (BROKER_URL, BROKER_API_KEY)", runDelete},
+		{"api-keys", "create an API key on a live broker and print its secret once (BROKER_URL, BROKER_API_KEY)", runAPIKeys},
 		{"audit", "verify the tamper-evident audit chain (control plane: BROKER_URL, BROKER_API_KEY)", runAudit},
 		{"emulator", "serve strict AWS, Google and Entra emulators trusting this broker, to try it without a cloud", runEmulator},
 		{"version", "print the version", runVersion},
