@@ -4,7 +4,7 @@
 //	broker keys generate|list|rotate --dir DIR
 //	broker token [--audience AUD] [--format raw|json|gcp-executable]
 //	broker credentials aws|gcp|azure|vault [--integration ID] [--format env|json|credential-process]
-//	broker trust aws|gcp|azure|vault --config FILE --stack ID --scope read|write [--integration ID]
+//	broker trust aws|gcp|azure|vault [--config FILE] --stack ID --scope read|write [--integration ID]
 //	broker apply -f FILE [--dry-run]
 //	broker get spaces|stacks|integrations|attachments|roles|api-keys [ID] [-o table|json]
 //	broker delete KIND ID
