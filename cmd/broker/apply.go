@@ -47,17 +47,17 @@ func runApply(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var counts [resultFailed + 1]int
+	a := &applier{client: client, dryRun: *dryRun}
 	var failed []string
 	for _, o := range objects {
-		line, res := applyOne(ctx, client, o, *dryRun)
+		line, res := a.apply(ctx, o)
 		fmt.Fprintln(e.stdout, line)
-		counts[res]++
+		a.counts[res]++
 		if res == resultFailed {
 			failed = append(failed, o.ref)
 		}
 	}
-	fmt.Fprintln(e.stdout, applySummary(counts, len(objects), *dryRun))
+	fmt.Fprintln(e.stdout, a.summary())
 	if len(failed) > 0 {
 		return fmt.Errorf("%d of %d objects failed: %s", len(failed), len(objects), strings.Join(failed, ", "))
 	}
@@ -104,8 +104,16 @@ func explainTopLevel(err error) error {
 	return errs
 }
 
-// applyOne applies one object and returns its output line and result.
-func applyOne(ctx context.Context, c *adminClient, o applyObject, dryRun bool) (string, applyResult) {
+// applier applies objects one by one and counts the results.
+type applier struct {
+	client *adminClient
+	// dryRun: read only, and say what would be done.
+	dryRun bool
+	counts [resultFailed + 1]int
+}
+
+// apply applies one object and returns its output line and result.
+func (a *applier) apply(ctx context.Context, o applyObject) (string, applyResult) {
 	fail := func(err error) (string, applyResult) {
 		return fmt.Sprintf("%s failed: %s", o.ref, oneLine(err.Error())), resultFailed
 	}
@@ -113,7 +121,7 @@ func applyOne(ctx context.Context, c *adminClient, o applyObject, dryRun bool) (
 	if err != nil {
 		return fail(err)
 	}
-	cur, err := o.current(ctx, c)
+	cur, err := o.current(ctx, a.client)
 	if err != nil {
 		return fail(err)
 	}
@@ -131,10 +139,10 @@ func applyOne(ctx context.Context, c *adminClient, o applyObject, dryRun bool) (
 		}
 		res = resultChanged
 	}
-	if dryRun {
+	if a.dryRun {
 		return fmt.Sprintf("%s %s (dry run)", o.ref, verb(res)), res
 	}
-	r, err := c.call(ctx, http.MethodPut, o.path, want, ifMatch)
+	r, err := a.client.call(ctx, http.MethodPut, o.path, want, ifMatch)
 	if err != nil {
 		return fail(err)
 	}
@@ -157,13 +165,18 @@ func verb(r applyResult) string {
 	return "failed"
 }
 
-// applySummary is apply's last line.
-func applySummary(n [resultFailed + 1]int, total int, dryRun bool) string {
+// summary is apply's last line.
+func (a *applier) summary() string {
+	n := a.counts
+	total := 0
+	for _, c := range n {
+		total += c
+	}
 	if n[resultUnchanged] == total {
 		return fmt.Sprintf("no changes: all %d objects unchanged", total)
 	}
 	msg := fmt.Sprintf("%d created, %d changed, %d unchanged", n[resultCreated], n[resultChanged], n[resultUnchanged])
-	if dryRun {
+	if a.dryRun {
 		msg = fmt.Sprintf("dry run, nothing changed: %d to create, %d to change, %d unchanged", n[resultCreated], n[resultChanged], n[resultUnchanged])
 	}
 	if n[resultFailed] > 0 {

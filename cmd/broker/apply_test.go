@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/brokerhq/broker/internal/config"
 )
 
 // applyObjects is a file for broker apply: a child space before its parent, integrations
@@ -259,5 +261,31 @@ func TestApplyRefusesWhatItDoesNotApply(t *testing.T) {
 	}
 	if n := b.writeCount(); n != 0 {
 		t.Errorf("refused files sent changing requests: %v", b.writesSince(0))
+	}
+}
+
+func TestParentsFirst(t *testing.T) {
+	sp := func(id, parent string) config.Space { return config.Space{ID: id, Parent: parent} }
+	cases := []struct {
+		name string
+		in   []config.Space
+		want []string
+	}{
+		{"chain given leaf first", []config.Space{sp("c", "b"), sp("b", "a"), sp("a", "root")}, []string{"a", "b", "c"}},
+		{"parents elsewhere keep file order", []config.Space{sp("x", "root"), sp("y", "prod")}, []string{"x", "y"}},
+		{"siblings after their parent", []config.Space{sp("s1", "p"), sp("p", "root"), sp("s2", "p")}, []string{"p", "s1", "s2"}},
+		{"cycle last, in file order", []config.Space{sp("c1", "c2"), sp("ok", "root"), sp("c2", "c1")}, []string{"ok", "c1", "c2"}},
+		{"own parent", []config.Space{sp("self", "self"), sp("ok", "root")}, []string{"self", "ok"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			for _, s := range parentsFirst(tc.in) {
+				got = append(got, s.ID)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("order %v, want %v", got, tc.want)
+			}
+		})
 	}
 }

@@ -46,7 +46,7 @@ var (
 			in, m, err := decodeServed[config.Integration](raw)
 			rules := make([]string, len(in.Autoattach))
 			for i, r := range in.Autoattach {
-				rules[i] = r.Label + ":" + access(r.Read, r.Write)
+				rules[i] = r.Label + ":" + readWrite(r.Read, r.Write)
 			}
 			return []string{in.ID, in.Space, in.Provider(), joined(rules), m.ManagedBy, versionCell(m)}, err
 		}}
@@ -125,8 +125,8 @@ func versionCell(m meta) string {
 	return strconv.FormatInt(m.Version, 10)
 }
 
-// access names read and write as "read", "write", "read+write" or "none".
-func access(read, write bool) string {
+// readWrite names read and write as "read", "write", "read+write" or "none".
+func readWrite(read, write bool) string {
 	switch {
 	case read && write:
 		return "read+write"
