@@ -77,6 +77,13 @@ func TestTrustFromALiveBrokerRefuses(t *testing.T) {
 	if r := b.cli(t, liveAdmin, "apply", "-f", writeFile(t, "objects.yaml", trustObjects)); r.code != 0 {
 		t.Fatalf("apply: %+v", r)
 	}
+	// A stack the base-only key sees, attached to an integration of its own space.
+	b.put(t, "/v1/stacks/edge", `{"space":"base"}`)
+	b.put(t, "/v1/integrations/aws-edge", `{"space":"base","aws":{"roleArn":"arn:aws:iam::123456789012:role/edge"}}`)
+	b.put(t, "/v1/stacks/edge/attachments/aws-edge", `{"read":true}`)
+	if r := b.cli(t, liveReader, "trust", "aws", "--stack", "edge", "--scope", "read"); r.code != 0 {
+		t.Fatalf("trust with a key bound on root: %+v", r)
+	}
 	cases := []struct {
 		name string
 		vars map[string]string
@@ -85,7 +92,7 @@ func TestTrustFromALiveBrokerRefuses(t *testing.T) {
 		msg  string
 	}{
 		{"a key that sees part of the tree", map[string]string{"BROKER_URL": b.url, "BROKER_API_KEY": liveBaseKey},
-			[]string{"trust", "aws", "--stack", "vpc", "--scope", "read"}, 1, "does not see every space"},
+			[]string{"trust", "aws", "--stack", "edge", "--scope", "read"}, 1, "does not see every space"},
 		{"no such stack", map[string]string{"BROKER_URL": b.url, "BROKER_API_KEY": liveReader},
 			[]string{"trust", "aws", "--stack", "nope", "--scope", "read"}, 1, `no stack "nope"`},
 		{"nothing attached", map[string]string{"BROKER_URL": b.url, "BROKER_API_KEY": liveReader},
