@@ -98,6 +98,17 @@ func (a *Admin) fail(w http.ResponseWriter, r *http.Request, err error) {
 	fail(w, r, a.cfg.Logger, err)
 }
 
+// missingSpace answers a change naming a space that does not exist with 404, as for any
+// missing reference; it is checked before space:admin, which no key holds there.
+func missingSpace(c *catalog.Catalog, spaces []string) error {
+	for _, s := range spaces {
+		if _, ok := c.Space(s); !ok {
+			return apierror.New(apierror.CodeNotFound, "Not found: space %q does not exist.", s)
+		}
+	}
+	return nil
+}
+
 // requireAdmin returns nil when p holds space:admin in every space of spaces.
 func requireAdmin(c *catalog.Catalog, p access.Principal, spaces ...string) error {
 	for _, s := range spaces {

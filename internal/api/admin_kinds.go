@@ -302,6 +302,9 @@ func (h *kindHandler) delete(w http.ResponseWriter, r *http.Request) {
 // authorizeChange checks space:admin on every space of spaces and, when grants is set, that p
 // itself holds at root every action the object would hand out. A refusal is audited.
 func (a *Admin) authorizeChange(r *http.Request, c *catalog.Catalog, p access.Principal, spaces []string, grants func(any) []string, obj any) error {
+	if err := missingSpace(c, spaces); err != nil {
+		return err
+	}
 	err := requireAdmin(c, p, spaces...)
 	if err == nil && grants != nil && !c.Access().Holds(p, config.RootSpace, grants(obj)) {
 		err = apierror.New(apierror.CodeForbidden, "API key %q may not grant actions it does not hold itself.", p.KeyID)
