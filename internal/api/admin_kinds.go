@@ -306,7 +306,7 @@ func (a *Admin) authorizeChange(r *http.Request, c *catalog.Catalog, p access.Pr
 		return err
 	}
 	err := requireAdmin(c, p, spaces...)
-	if err == nil && grants != nil && !c.Access().Holds(p, config.RootSpace, grants(obj)) {
+	if err == nil && grants != nil && !c.Access().Holds(p, config.RootSpace, knownActions(grants(obj))) {
 		err = apierror.New(apierror.CodeForbidden, "API key %q may not grant actions it does not hold itself.", p.KeyID)
 	}
 	if err != nil {
@@ -318,6 +318,18 @@ func (a *Admin) authorizeChange(r *http.Request, c *catalog.Catalog, p access.Pr
 			Action: r.Method + " " + r.URL.Path, Run: runs.Run{Space: where}, Outcome: "denied", Detail: err.Error()})
 	}
 	return err
+}
+
+// knownActions keeps the actions a role can hold: an unknown one grants nothing, and
+// validation refuses it with 400 naming the field.
+func knownActions(actions []string) []string {
+	out := make([]string, 0, len(actions))
+	for _, a := range actions {
+		if slices.Contains(config.Actions, a) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // fieldsOf maps an object's top-level API fields to their JSON text.

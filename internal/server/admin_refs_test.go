@@ -19,6 +19,9 @@ func TestAdminReferencesAndInUse(t *testing.T) {
 	ts.admin(t, "PUT", "/v1/stacks/nothing/attachments/x", `{"read":true}`).expect(t, "attach to a missing stack", 404)
 	ts.admin(t, "POST", "/v1/api-keys", `{"id":"k","bindings":[{"role":"nothing","space":"prod"}]}`).expect(t, "bind a missing role", 404, `role "nothing" does not exist`)
 
+	// An unknown action is invalid, not an action the caller lacks.
+	ts.admin(t, "PUT", "/v1/roles/r", `{"actions":["run:read","run:fly"]}`).expect(t, "role with an unknown action", 400, "actions[1]", `unknown action "run:fly"`)
+
 	ts.admin(t, "PUT", "/v1/spaces/team", `{"parent":"prod","inherit":true}`).expect(t, "space", 201)
 	ts.admin(t, "PUT", "/v1/stacks/dns", `{"space":"team","labels":["net"]}`).expect(t, "stack", 201)
 	ts.admin(t, "PUT", "/v1/integrations/aws-w", aws("team", "w")).expect(t, "integration", 201)
