@@ -14,7 +14,9 @@ func TestAdminReferencesAndInUse(t *testing.T) {
 	ts.admin(t, "PUT", "/v1/integrations/i", `{"space":"nowhere","aws":{"roleArn":"arn:aws:iam::123456789012:role/x"}}`).
 		expect(t, "integration in a missing space", 404, `space "nowhere" does not exist`)
 	ts.admin(t, "POST", "/v1/api-keys", `{"id":"k","bindings":[{"role":"orchestrator","space":"nowhere"}]}`).
-		expect(t, "key bound in a missing space", 404, `space "nowhere" does not exist`)
+		expect(t, "key bound in a missing space", 404, `field "bindings[0].space": space "nowhere" does not exist`)
+	ts.admin(t, "POST", "/v1/api-keys", `{"id":"k","bindings":[{"role":"orchestrator"}]}`).
+		expect(t, "key bound in no space", 400, `field "bindings[0].space": required`)
 	ts.admin(t, "PUT", "/v1/stacks/vpc-prod/attachments/nothing", `{"read":true}`).expect(t, "attach a missing integration", 404, `integration "nothing" does not exist`)
 	ts.admin(t, "PUT", "/v1/stacks/nothing/attachments/x", `{"read":true}`).expect(t, "attach to a missing stack", 404)
 	ts.admin(t, "POST", "/v1/api-keys", `{"id":"k","bindings":[{"role":"nothing","space":"prod"}]}`).expect(t, "bind a missing role", 404, `role "nothing" does not exist`)
