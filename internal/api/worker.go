@@ -98,8 +98,10 @@ func (wk *Worker) lookupRun(r *http.Request) (runs.Run, error) {
 	case run.Phase == runs.Finished || !wk.cfg.Now().Before(run.ExpiresAt):
 		return runs.Run{}, errRunToken
 	}
-	// A deleted stack's runs end with it, on every replica as soon as its catalog has the change.
-	if _, ok := wk.cfg.Catalog.Load().StackSpace(run.Stack); !ok {
+	// A run belongs to its stack in the space it started in: a deleted stack's runs end with
+	// it, on every replica as soon as its catalog has the change, and so do the runs of a stack
+	// moved to (or re-created in) another space, whose credentials are not theirs.
+	if space, ok := wk.cfg.Catalog.Load().StackSpace(run.Stack); !ok || space != run.Space {
 		return runs.Run{}, errRunToken
 	}
 	return run, nil
