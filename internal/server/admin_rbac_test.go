@@ -175,3 +175,42 @@ func TestAdminRBAC(t *testing.T) {
 		t.Errorf("root admin deleting a role: %d", code)
 	}
 }
+
+// TestAdminNoEscalation: a key holding space:admin but not every other action cannot hand out
+// what it lacks: not in a role, not in a new key's binding, not by rewriting a role bound to
+// itself.
+func TestAdminNoEscalation(t *testing.T) {
+	const saSecret = "space-admin-only-secret"
+	cfg := strings.NewReplacer(
+		"roles:\n", "roles:\n  - {id: sa, actions: [space:admin, run:read]}\n",
+		"api_keys:\n", "api_keys:\n  - {id: sa, secret_sha256: "+sha256Hex(saSecret)+", bindings: [{role: sa, space: root}]}\n",
+	).Replace(adminConfig)
+	ts := startServer(t, serverOptions{baseYAML: cfg})
+	call := func(method, path, body string) int {
+		t.Helper()
+		return ts.call(t, method, path, saSecret, body, nil)
+	}
+	if code := call("PUT", "/v1/roles/more", `{"actions":["run:create"]}`); code != 403 {
+		t.Errorf("a role with an action the caller lacks: %d, want 403", code)
+	}
+	if code := call("PUT", "/v1/roles/same", `{"actions":["run:read"]}`); code != 201 {
+		t.Errorf("a role with actions the caller holds: %d, want 201", code)
+	}
+	if code := call("POST", "/v1/api-keys", `{"id":"k1","bindings":[{"role":"orchestrator","space":"prod"}]}`); code != 403 {
+		t.Errorf("a key bound to a role with actions the caller lacks: %d, want 403", code)
+	}
+	if code := call("POST", "/v1/api-keys", `{"id":"k2","bindings":[{"role":"same","space":"prod"}]}`); code != 201 {
+		t.Errorf("a key bound to a role the caller holds: %d, want 201", code)
+	}
+	// The role is now bound to k2; widening it would widen k2.
+	if code := call("PUT", "/v1/roles/same", `{"actions":["run:read","run:create"]}`); code != 403 {
+		t.Errorf("widening a bound role past the caller's actions: %d, want 403", code)
+	}
+	var role struct {
+		Role struct{ Actions []string } `json:"role"`
+	}
+	ts.call(t, "GET", "/v1/roles/same", saSecret, nil, &role)
+	if strings.Join(role.Role.Actions, ",") != "run:read" {
+		t.Errorf("role same holds %v after the refusals", role.Role.Actions)
+	}
+}
