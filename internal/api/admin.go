@@ -85,17 +85,45 @@ func (a *Admin) fail(w http.ResponseWriter, r *http.Request, err error) {
 		case errors.Is(err, catalog.ErrPrecondition):
 			code = apierror.CodePrecondition
 		}
-		err = apierror.New(code, "%s.", capitalize(strings.TrimSuffix(ce.Error(), ".")))
+		err = apierror.New(code, "%s.", capitalize(fieldProblem(ce.Field, strings.Join(ce.Messages, "; "))))
 	}
 	var fe config.Errors
 	if errors.As(err, &fe) {
-		err = apierror.New(apierror.CodeInvalidRequest, "The request body is not valid: %s.", strings.TrimSuffix(fe[0].Error(), "."))
+		err = apierror.New(apierror.CodeInvalidRequest, "The request body is not valid: %s.", fieldProblem(fe[0].Path, fe[0].Msg))
 	}
 	if errors.Is(err, catalog.ErrUnavailable) {
 		a.cfg.Logger.Error("catalog store unavailable", "path", r.URL.Path, "err", err)
 		err = apierror.New(apierror.CodeUnavailable, "The state store is unreachable; try again shortly.")
 	}
 	fail(w, r, a.cfg.Logger, err)
+}
+
+// fieldProblem renders a problem of one field of a request body, naming the field as the
+// body spells it: `field "aws.roleArn": msg`.
+func fieldProblem(field, msg string) string {
+	msg = strings.TrimSuffix(msg, ".")
+	if field == "" {
+		return msg
+	}
+	return fmt.Sprintf("field %q: %s", field, msg)
+}
+
+// missingSpace answers a body whose field names a space that does not exist with 404, as for
+// any missing reference; it is checked before space:admin, which no key holds there.
+func missingSpace(c *catalog.Catalog, field, space string) error {
+	if _, ok := c.Space(space); space != "" && !ok {
+		return apierror.New(apierror.CodeNotFound, "%s.", capitalize(fieldProblem(field, fmt.Sprintf("space %q does not exist", space))))
+	}
+	return nil
+}
+
+// adminSpace is the space whose space:admin a change naming space needs: root when the body
+// names none (validation then refuses it with 400, but only to a caller who may see why).
+func adminSpace(space string) string {
+	if space == "" {
+		return config.RootSpace
+	}
+	return space
 }
 
 // requireAdmin returns nil when p holds space:admin in every space of spaces.
@@ -149,7 +177,7 @@ func decodeObject(body []byte, dst any) error {
 	if errors.As(err, &errs) {
 		msgs := make([]string, len(errs))
 		for i, fe := range errs {
-			msgs[i] = strings.TrimSuffix(fe.Error(), ".")
+			msgs[i] = fieldProblem(fe.Path, fe.Msg)
 		}
 		return apierror.New(apierror.CodeInvalidRequest, "The request body is not valid: %s.", strings.Join(msgs, "; "))
 	}

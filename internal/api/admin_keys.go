@@ -77,14 +77,17 @@ func (h *apiKeyHandler) list(w http.ResponseWriter, r *http.Request) {
 func (h *apiKeyHandler) authorizeBindings(r *http.Request, c *catalog.Catalog, p access.Principal, bindings []config.Binding) error {
 	spaces := make([]string, len(bindings))
 	for i, b := range bindings {
-		spaces[i] = b.Space
+		if err := missingSpace(c, fmt.Sprintf("bindings[%d].space", i), b.Space); err != nil {
+			return err
+		}
+		spaces[i] = adminSpace(b.Space)
 	}
 	if err := h.admin.authorizeChange(r, c, p, spaces, nil, nil); err != nil {
 		return err
 	}
 	for _, b := range bindings {
 		role, ok := c.Role(b.Role)
-		if ok && !c.Access().Holds(p, b.Space, role.Actions) {
+		if ok && !c.Access().Holds(p, adminSpace(b.Space), role.Actions) {
 			err := apierror.New(apierror.CodeForbidden, "API key %q may not bind role %q in space %q: it does not hold all of its actions there.", p.KeyID, b.Role, b.Space)
 			recordRefusal(r.Context(), h.admin.cfg.Events, h.admin.cfg.Logger, Event{Actor: "api_key:" + p.KeyID,
 				Action: "api_key.create", Run: runs.Run{Space: b.Space}, Outcome: "denied", Detail: err.Message})

@@ -27,6 +27,8 @@ type kindSpec struct {
 	home func(obj any) string
 	// admin lists the spaces where changing (or deleting) the object needs space:admin.
 	admin func(obj any) []string
+	// spaceRef names the body's field referring to a space, and that space; nil for roles.
+	spaceRef func(obj any) (field, space string)
 	// where is the space (and stack) an audit event of the object is filed under.
 	where func(obj any) runs.Run
 	// filter keeps the objects a listing's query asks for.
@@ -74,29 +76,25 @@ var objectKinds = []kindSpec{
 		decode: func(id string, b []byte) (any, error) {
 			return decodeWithID(id, b, func(s *config.Space) *string { return &s.ID })
 		},
-		all:  func(c *catalog.Catalog) []any { return listOf(c.Objects().Spaces) },
-		get:  func(c *catalog.Catalog, id string) (any, bool) { return found(c.Space(id)) },
-		home: func(o any) string { return o.(config.Space).ID },
-		admin: func(o any) []string {
-			s := o.(config.Space)
-			if s.Parent == "" {
-				return []string{s.ID}
-			}
-			return []string{s.Parent}
-		},
-		where:  func(o any) runs.Run { return runs.Run{Space: o.(config.Space).ID} },
-		filter: func(*catalog.Catalog, *http.Request, any) bool { return true },
+		all:      func(c *catalog.Catalog) []any { return listOf(c.Objects().Spaces) },
+		get:      func(c *catalog.Catalog, id string) (any, bool) { return found(c.Space(id)) },
+		home:     func(o any) string { return o.(config.Space).ID },
+		admin:    func(o any) []string { return []string{adminSpace(o.(config.Space).Parent)} },
+		spaceRef: func(o any) (string, string) { return "parent", o.(config.Space).Parent },
+		where:    func(o any) runs.Run { return runs.Run{Space: o.(config.Space).ID} },
+		filter:   func(*catalog.Catalog, *http.Request, any) bool { return true },
 	},
 	{
 		kind: catalog.KindStack, path: "/v1/stacks", plural: "stacks", singular: "stack",
 		decode: func(id string, b []byte) (any, error) {
 			return decodeWithID(id, b, func(s *config.Stack) *string { return &s.ID })
 		},
-		all:   func(c *catalog.Catalog) []any { return listOf(c.Objects().Stacks) },
-		get:   func(c *catalog.Catalog, id string) (any, bool) { return found(c.Stack(id)) },
-		home:  func(o any) string { return o.(config.Stack).Space },
-		admin: func(o any) []string { return []string{o.(config.Stack).Space} },
-		where: func(o any) runs.Run { s := o.(config.Stack); return runs.Run{Space: s.Space, Stack: s.ID} },
+		all:      func(c *catalog.Catalog) []any { return listOf(c.Objects().Stacks) },
+		get:      func(c *catalog.Catalog, id string) (any, bool) { return found(c.Stack(id)) },
+		home:     func(o any) string { return o.(config.Stack).Space },
+		admin:    func(o any) []string { return []string{adminSpace(o.(config.Stack).Space)} },
+		spaceRef: func(o any) (string, string) { return "space", o.(config.Stack).Space },
+		where:    func(o any) runs.Run { s := o.(config.Stack); return runs.Run{Space: s.Space, Stack: s.ID} },
 		filter: func(c *catalog.Catalog, r *http.Request, o any) bool {
 			s := o.(config.Stack)
 			l := r.URL.Query().Get("label")
@@ -117,11 +115,12 @@ var objectKinds = []kindSpec{
 		decode: func(id string, b []byte) (any, error) {
 			return decodeWithID(id, b, func(s *config.Integration) *string { return &s.ID })
 		},
-		all:   func(c *catalog.Catalog) []any { return listOf(c.Objects().Integrations) },
-		get:   func(c *catalog.Catalog, id string) (any, bool) { return found(c.Integration(id)) },
-		home:  func(o any) string { return o.(config.Integration).Space },
-		admin: func(o any) []string { return []string{o.(config.Integration).Space} },
-		where: func(o any) runs.Run { return runs.Run{Space: o.(config.Integration).Space} },
+		all:      func(c *catalog.Catalog) []any { return listOf(c.Objects().Integrations) },
+		get:      func(c *catalog.Catalog, id string) (any, bool) { return found(c.Integration(id)) },
+		home:     func(o any) string { return o.(config.Integration).Space },
+		admin:    func(o any) []string { return []string{adminSpace(o.(config.Integration).Space)} },
+		spaceRef: func(o any) (string, string) { return "space", o.(config.Integration).Space },
+		where:    func(o any) runs.Run { return runs.Run{Space: o.(config.Integration).Space} },
 		filter: func(c *catalog.Catalog, r *http.Request, o any) bool {
 			return inSubtree(c, r, o.(config.Integration).Space)
 		},
@@ -231,6 +230,13 @@ func (h *kindHandler) put(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := h.admin.cfg.Catalog.Live().Load()
+	if h.spec.spaceRef != nil {
+		field, space := h.spec.spaceRef(obj)
+		if err := missingSpace(c, field, space); err != nil {
+			h.admin.fail(w, r, err)
+			return
+		}
+	}
 	spaces := h.spec.admin(obj)
 	if old, ok := h.spec.get(c, id); ok {
 		spaces = append(spaces, h.spec.admin(old)...)
@@ -303,7 +309,7 @@ func (h *kindHandler) delete(w http.ResponseWriter, r *http.Request) {
 // itself holds at root every action the object would hand out. A refusal is audited.
 func (a *Admin) authorizeChange(r *http.Request, c *catalog.Catalog, p access.Principal, spaces []string, grants func(any) []string, obj any) error {
 	err := requireAdmin(c, p, spaces...)
-	if err == nil && grants != nil && !c.Access().Holds(p, config.RootSpace, grants(obj)) {
+	if err == nil && grants != nil && !c.Access().Holds(p, config.RootSpace, knownActions(grants(obj))) {
 		err = apierror.New(apierror.CodeForbidden, "API key %q may not grant actions it does not hold itself.", p.KeyID)
 	}
 	if err != nil {
@@ -315,6 +321,18 @@ func (a *Admin) authorizeChange(r *http.Request, c *catalog.Catalog, p access.Pr
 			Action: r.Method + " " + r.URL.Path, Run: runs.Run{Space: where}, Outcome: "denied", Detail: err.Error()})
 	}
 	return err
+}
+
+// knownActions keeps the actions a role can hold: an unknown one grants nothing, and
+// validation refuses it with 400 naming the field.
+func knownActions(actions []string) []string {
+	out := make([]string, 0, len(actions))
+	for _, a := range actions {
+		if slices.Contains(config.Actions, a) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // fieldsOf maps an object's top-level API fields to their JSON text.

@@ -94,10 +94,12 @@ func (wk *Worker) lookupRun(r *http.Request) (runs.Run, error) {
 	case run.Phase == runs.Finished || !wk.cfg.Now().Before(run.ExpiresAt):
 		return runs.Run{}, errRunToken
 	}
-	// A deleted stack's runs end with it, on every replica as soon as its catalog has the
-	// change; a stack created again under the same id does not revive the old stack's runs.
+	// A run belongs to its stack in the space it started in: a deleted stack's runs end with
+	// it, on every replica as soon as its catalog has the change, and so do the runs of a stack
+	// moved to another space, whose credentials are not theirs. A stack created again under
+	// the same id does not revive the old stack's runs.
 	cat := wk.cfg.Catalog.Load()
-	if _, ok := cat.StackSpace(run.Stack); !ok {
+	if space, ok := cat.StackSpace(run.Stack); !ok || space != run.Space {
 		return runs.Run{}, errRunToken
 	}
 	if m, _ := cat.Meta(catalog.Ref{Kind: catalog.KindStack, ID: run.Stack}); run.CreatedAt.Before(m.Created) {

@@ -32,3 +32,17 @@ func TestCatalogAcrossReplicas(t *testing.T) {
 		t.Fatalf("replica b Load = %+v, %v", snap, err)
 	}
 }
+
+// TestCatalogManagerContract runs the Manager's contract with every replica on its own client
+// of one Redis, sharing one key prefix.
+func TestCatalogManagerContract(t *testing.T) {
+	srv := redistest.Start(t)
+	catalogtest.RunManager(t, func(t *testing.T, n int) []catalog.Store {
+		prefix := uniquePrefix()
+		out := make([]catalog.Store, n)
+		for i := range out {
+			out[i] = open(t, srv, prefix, suiteTimeout).Catalog()
+		}
+		return out
+	})
+}
