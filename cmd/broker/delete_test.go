@@ -30,7 +30,7 @@ func TestDelete(t *testing.T) {
 	}
 }
 
-var secretLine = regexp.MustCompile(`(?m)^secret \(shown once; the broker keeps only its hash\): (brk_key_[A-Za-z0-9_-]+)$`)
+var secretLine = regexp.MustCompile(`(?m)^secret \(shown once; the broker keeps only its hash\): (brk_[A-Za-z0-9_-]+)$`)
 
 func TestAPIKeysCreatePrintsASecretThatWorks(t *testing.T) {
 	b := startLive(t, liveFile(""))

@@ -32,8 +32,6 @@ type AdminConfig struct {
 	Auth   authenticator
 	Events Recorder
 	Logger *slog.Logger
-	// Entropy is the source of new API keys' secrets; nil means crypto/rand.
-	Entropy io.Reader
 }
 
 // Admin serves the administration endpoints: spaces, stacks, integrations, attachments, roles

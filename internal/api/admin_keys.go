@@ -1,12 +1,7 @@
 package api
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 
@@ -16,10 +11,6 @@ import (
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/runs"
 )
-
-// APIKeyPrefix starts every API key secret broker generates, so a leaked one is easy to
-// recognise and scan for.
-const APIKeyPrefix = "brk_key_"
 
 // apiKeyHandler serves the API keys.
 type apiKeyHandler struct {
@@ -122,13 +113,12 @@ func (h *apiKeyHandler) create(w http.ResponseWriter, r *http.Request) {
 		h.admin.fail(w, r, err)
 		return
 	}
-	secret, err := newSecret(h.admin.cfg.Entropy)
+	secret, err := config.NewAPIKeySecret()
 	if err != nil {
 		h.admin.fail(w, r, err)
 		return
 	}
-	sum := sha256.Sum256([]byte(secret))
-	key := config.APIKey{ID: b.ID, SecretSHA256: hex.EncodeToString(sum[:]), Bindings: b.Bindings}
+	key := config.APIKey{ID: b.ID, SecretSHA256: config.HashAPIKeySecret(secret), Bindings: b.Bindings}
 	ref := catalog.Ref{Kind: catalog.KindAPIKey, ID: b.ID}
 	if _, exists := c.Meta(ref); exists {
 		h.admin.fail(w, r, apierror.New(apierror.CodeConflict, "API key %q already exists; delete it first to replace its secret.", b.ID))
@@ -195,16 +185,4 @@ func (h *apiKeyHandler) delete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
-}
-
-// newSecret returns a new API key secret: APIKeyPrefix and 32 random bytes, base64url.
-func newSecret(entropy io.Reader) (string, error) {
-	if entropy == nil {
-		entropy = rand.Reader
-	}
-	b := make([]byte, 32)
-	if _, err := io.ReadFull(entropy, b); err != nil {
-		return "", fmt.Errorf("generate API key secret: %w", err)
-	}
-	return APIKeyPrefix + base64.RawURLEncoding.EncodeToString(b), nil
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/brokerhq/broker/internal/audit"
+	"github.com/brokerhq/broker/internal/config"
 )
 
 // adminAnswer is an administration endpoint's answer.
@@ -142,7 +143,7 @@ func TestAdminChangesAreAudited(t *testing.T) {
 	key := ts.admin(t, "POST", "/v1/api-keys", `{"id":"reader-key","bindings":[{"role":"reader","space":"team"}]}`)
 	key.expect(t, "key", 201, `"apiKey":{"id":"reader-key","bindings":[{"role":"reader","space":"team"}],"managedBy":"api","version":1}`)
 	var created struct{ Secret string }
-	if err := json.Unmarshal([]byte(key.body), &created); err != nil || !strings.HasPrefix(created.Secret, "brk_key_") {
+	if err := json.Unmarshal([]byte(key.body), &created); err != nil || !strings.HasPrefix(created.Secret, config.APIKeySecretPrefix) {
 		t.Fatalf("POST api-keys secret %q, %v", created.Secret, err)
 	}
 	if strings.Contains(ts.admin(t, "GET", "/v1/api-keys", "").body, sha256Hex(created.Secret)) {
