@@ -4,7 +4,11 @@
 //	broker keys generate|list|rotate --dir DIR
 //	broker token [--audience AUD] [--format raw|json|gcp-executable]
 //	broker credentials aws|gcp|azure|vault [--integration ID] [--format env|json|credential-process]
-//	broker trust aws|gcp|azure|vault --config FILE --stack ID --scope read|write [--integration ID]
+//	broker trust aws|gcp|azure|vault [--config FILE] --stack ID --scope read|write [--integration ID]
+//	broker apply -f FILE [--dry-run]
+//	broker get spaces|stacks|integrations|attachments|roles|api-keys [ID] [-o table|json]
+//	broker delete KIND ID
+//	broker api-keys create --id ID --bind ROLE@SPACE [--bind ROLE@SPACE...]
 //	broker audit verify [--space ID] [--jwks FILE] [--state FILE]
 //	broker emulator [--config FILE] [--listen ADDR] [--tls-listen ADDR] [--cert-file FILE]
 //	broker version
@@ -58,6 +62,10 @@ func commands() []command {
 		{"token", "print an ID token for the current run (worker side)", runToken},
 		{"credentials", "exchange the run's token for cloud or Vault credentials (worker side)", runCredentials},
 		{"trust", "print the trust configuration a cloud or Vault needs for a stack and scope", runTrust},
+		{"apply", "make a live broker hold a file's spaces, stacks, integrations, attachments and roles (BROKER_URL, BROKER_API_KEY)", runApply},
+		{"get", "list a live broker's objects of one kind, or show one (BROKER_URL, BROKER_API_KEY)", runGet},
+		{"delete", "delete one object from a live broker (BROKER_URL, BROKER_API_KEY)", runDelete},
+		{"api-keys", "create an API key on a live broker and print its secret once (BROKER_URL, BROKER_API_KEY)", runAPIKeys},
 		{"audit", "verify the tamper-evident audit chain (control plane: BROKER_URL, BROKER_API_KEY)", runAudit},
 		{"emulator", "serve strict AWS, Google and Entra emulators trusting this broker, to try it without a cloud", runEmulator},
 		{"version", "print the version", runVersion},

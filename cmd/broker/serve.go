@@ -63,6 +63,11 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	file := cfg.Source // the path Load read; the embedded default has none
+	if adminSecret != "" {
+		file = ""
+	}
+	reloadOnHangup(ctx, srv, file, log)
 	serveErr := srv.ListenAndServe(ctx)
 	if err := srv.Close(); err != nil {
 		log.Warn("closing the state store", "err", err)

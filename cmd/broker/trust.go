@@ -9,13 +9,13 @@ import (
 	"github.com/brokerhq/broker/internal/trust"
 )
 
-func runTrust(_ context.Context, e env, args []string) error {
+func runTrust(ctx context.Context, e env, args []string) error {
 	if len(args) == 0 || args[0] == "" || args[0][0] == '-' {
-		return usagef("missing provider: broker trust aws|gcp|azure|vault --config FILE --stack ID --scope read|write [--integration ID]")
+		return usagef("missing provider: broker trust aws|gcp|azure|vault [--config FILE] --stack ID --scope read|write [--integration ID]")
 	}
 	provider, args := args[0], args[1:]
 	fs := newFlags("trust", e)
-	path := fs.String("config", "", "configuration file (required)")
+	path := fs.String("config", "", "configuration file (default: read the live broker at BROKER_URL with BROKER_API_KEY)")
 	stack := fs.String("stack", "", "stack id (required)")
 	scope := fs.String("scope", "", "read or write (required)")
 	integration := fs.String("integration", "", "integration id (default: the one attached for the scope)")
@@ -24,14 +24,21 @@ func runTrust(_ context.Context, e env, args []string) error {
 		return err
 	}
 	switch {
-	case *path == "":
-		return usagef("--config is required")
 	case *stack == "":
 		return usagef("--stack is required")
 	case *scope != "read" && *scope != "write":
 		return usagef("--scope must be read or write")
 	}
-	cfg, err := config.Load(*path)
+	var cfg *config.Config
+	var err error
+	if *path != "" {
+		cfg, err = config.Load(*path)
+	} else {
+		if e.getenv("BROKER_URL") == "" {
+			return usagef("--config FILE is required unless BROKER_URL and BROKER_API_KEY name a live broker to read")
+		}
+		cfg, err = liveConfig(ctx, e, *stack)
+	}
 	if err != nil {
 		return err
 	}

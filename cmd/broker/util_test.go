@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -16,3 +17,5 @@ func splitJWT(t *testing.T, token string) []string {
 	}
 	return parts
 }
+
+func jsonUnmarshal(s string, out any) error { return json.Unmarshal([]byte(s), out) }

@@ -34,11 +34,12 @@ func (c *Control) listAudit(w http.ResponseWriter, r *http.Request) {
 	if space == "" {
 		space = config.RootSpace
 	}
-	if !c.cfg.Spaces[space] {
+	cat := c.cfg.Catalog.Load()
+	if _, ok := cat.Space(space); !ok {
 		fail(w, r, c.cfg.Logger, apierror.New(apierror.CodeNotFound, "No space with id %q.", space))
 		return
 	}
-	if err := c.cfg.Access.Allowed(p, config.ActionAuditRead, space); err != nil {
+	if err := cat.Access().Allowed(p, config.ActionAuditRead, space); err != nil {
 		c.refuse(w, r, Event{Actor: "api_key:" + p.KeyID, Action: "audit.read", Space: space}, err)
 		return
 	}

@@ -10,25 +10,24 @@ import (
 	"github.com/brokerhq/broker/internal/access"
 	"github.com/brokerhq/broker/internal/apierror"
 	"github.com/brokerhq/broker/internal/audit"
+	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/runs"
 )
 
 // ControlConfig configures the control plane.
 type ControlConfig struct {
-	Store  runs.Store
-	Access *access.Authorizer
-	// Stacks maps a stack id to its space id.
-	Stacks map[string]string
-	RunTTL time.Duration
-	Now    func() time.Time
-	Logger *slog.Logger
-	Events Recorder
+	Store runs.Store
+	// Catalog is the catalog in force: API keys, roles, spaces and stacks.
+	Catalog *catalog.Live
+	RunTTL  time.Duration
+	Now     func() time.Time
+	Logger  *slog.Logger
+	Events  Recorder
 	// Guard limits failed API-key attempts; nil means no limit.
 	Guard *Guard
-	// Audit is the trail GET /v1/audit lists; Spaces are the space ids it may be asked for.
-	Audit  audit.Store
-	Spaces map[string]bool
+	// Audit is the trail GET /v1/audit lists.
+	Audit audit.Store
 }
 
 // Control is the control plane: runs started, read, moved and finished with an API key.
@@ -59,15 +58,6 @@ func (c *Control) Mount(rt *Router) {
 	rt.HandleFunc("GET /v1/audit", c.listAudit)
 }
 
-// StacksOf maps every stack of cfg to its space.
-func StacksOf(cfg *config.Config) map[string]string {
-	m := make(map[string]string, len(cfg.Stacks))
-	for _, s := range cfg.Stacks {
-		m[s.ID] = s.Space
-	}
-	return m
-}
-
 type createRunRequest struct {
 	Stack   string `json:"stack"`
 	RunType string `json:"runType"`
@@ -85,7 +75,7 @@ func (c *Control) authenticate(r *http.Request) (access.Principal, error) {
 	if err != nil {
 		return access.Principal{}, c.cfg.Guard.Failed(r, err)
 	}
-	p, err := c.cfg.Access.Authenticate(secret)
+	p, err := c.cfg.Catalog.Load().Access().Authenticate(secret)
 	if err != nil {
 		err = c.cfg.Guard.Failed(r, err)
 	}
@@ -103,7 +93,8 @@ func (c *Control) create(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, c.cfg.Logger, err)
 		return
 	}
-	space, ok := c.cfg.Stacks[req.Stack]
+	cat := c.cfg.Catalog.Load()
+	space, ok := cat.StackSpace(req.Stack)
 	if !ok {
 		if req.Stack == "" {
 			fail(w, r, c.cfg.Logger, apierror.New(apierror.CodeInvalidRequest, "Field \"stack\" is required."))
@@ -113,7 +104,7 @@ func (c *Control) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	attempt := Event{Actor: "api_key:" + p.KeyID, Action: "run.create", Run: runs.Run{Space: space, Stack: req.Stack}}
-	if err := c.cfg.Access.Allowed(p, config.ActionRunCreate, space); err != nil {
+	if err := cat.Access().Allowed(p, config.ActionRunCreate, space); err != nil {
 		c.refuse(w, r, attempt, err)
 		return
 	}
@@ -133,7 +124,7 @@ func (c *Control) create(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	// A run started in its write phase holds write scope at once: that start needs run:update too.
-	if err := c.cfg.Access.AllowedToStart(p, runType, phase, space); err != nil {
+	if err := cat.Access().AllowedToStart(p, runType, phase, space); err != nil {
 		c.refuse(w, r, attempt, err)
 		return
 	}
@@ -167,7 +158,7 @@ func (c *Control) authorizedRun(r *http.Request, action string) (access.Principa
 	if err != nil {
 		return p, run, err
 	}
-	return p, run, c.cfg.Access.Allowed(p, action, run.Space)
+	return p, run, c.cfg.Catalog.Load().Access().Allowed(p, action, run.Space)
 }
 
 func (c *Control) get(w http.ResponseWriter, r *http.Request) {

@@ -47,7 +47,7 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, wk.cfg.Logger, apierror.New(apierror.CodeInvalidRequest, "Field \"provider\" is required: aws, gcp, azure or vault."))
 		return
 	}
-	in, err := wk.cfg.Attachments.Resolve(run, req.Provider, req.Integration)
+	in, err := wk.cfg.Catalog.Load().Resolve(run, req.Provider, req.Integration)
 	if errors.Is(err, exchange.ErrNotAttachedForScope) {
 		// The run named an existing integration it may not use (another stack's, or the write
 		// one in a read phase): a refusal worth a trail entry.

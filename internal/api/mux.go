@@ -10,13 +10,14 @@ import (
 // Router wraps http.ServeMux so that an unknown path gets a 404 and a known path with another
 // method gets a 405, both in the error envelope rather than ServeMux's plain text.
 type Router struct {
-	mux   *http.ServeMux
-	paths map[string]bool
+	mux *http.ServeMux
+	// methods lists the methods registered on each path, for the 405's Allow header.
+	methods map[string][]string
 }
 
 // NewRouter returns a Router whose unmatched requests get the enveloped 404.
 func NewRouter() *Router {
-	rt := &Router{mux: http.NewServeMux(), paths: map[string]bool{}}
+	rt := &Router{mux: http.NewServeMux(), methods: map[string][]string{}}
 	rt.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		apierror.Write(w, apierror.New(apierror.CodeNotFound, "No such endpoint: %s.", r.URL.Path))
 	})
@@ -24,15 +25,20 @@ func NewRouter() *Router {
 }
 
 // Handle registers h for pattern "METHOD /path" and, once per path, a 405 for other methods.
+// Register every route before serving: the method lists are not guarded for concurrent use.
 func (rt *Router) Handle(pattern string, h http.Handler) {
 	rt.mux.Handle(pattern, h)
 	method, path, ok := strings.Cut(pattern, " ")
-	if !ok || rt.paths[path] {
+	if !ok {
 		return
 	}
-	rt.paths[path] = true
+	_, seen := rt.methods[path]
+	rt.methods[path] = append(rt.methods[path], method)
+	if seen {
+		return
+	}
 	rt.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Allow", method)
+		w.Header().Set("Allow", strings.Join(rt.methods[path], ", "))
 		apierror.Write(w, apierror.New(apierror.CodeMethodNotAllowed, "%s is not allowed on %s.", r.Method, r.URL.Path))
 	})
 }

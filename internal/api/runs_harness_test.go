@@ -15,9 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/brokerhq/broker/internal/access"
 	"github.com/brokerhq/broker/internal/api"
-	"github.com/brokerhq/broker/internal/claims"
+	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/exchange"
 	"github.com/brokerhq/broker/internal/issuer"
@@ -178,26 +177,23 @@ func newRunsHarness(t *testing.T) *runsHarness {
 	if _, err := mgr.Refresh(context.Background()); err != nil {
 		t.Fatalf("keys: %v", err)
 	}
-	spaces, err := claims.NewSpaces(cfg)
+	cat, err := catalog.Build(catalog.Input{File: catalog.FileObjects(cfg)})
 	if err != nil {
 		t.Fatal(err)
 	}
+	live := catalog.NewLive(cat)
 	iss, err := issuer.New(issuer.Config{Issuer: cfg.Issuer, Keys: mgr, TTL: cfg.Tokens.TTL,
-		DefaultAudience: cfg.Tokens.DefaultAudience, Spaces: spaces})
-	if err != nil {
-		t.Fatal(err)
-	}
-	authz, err := access.New(cfg)
+		DefaultAudience: cfg.Tokens.DefaultAudience, Spaces: live})
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := &runsHarness{store: runs.NewMemory(nil), events: &eventLog{}}
 	h.flaky = &flakyStore{Store: h.store}
 	rt := api.NewRouter()
-	api.NewControl(api.ControlConfig{Store: h.flaky, Access: authz, Stacks: api.StacksOf(cfg), RunTTL: cfg.Runs.TTL,
-		Logger: log, Events: h.events, Spaces: map[string]bool{"root": true, "prod": true, "dev": true}}).Mount(rt)
+	api.NewControl(api.ControlConfig{Store: h.flaky, Catalog: live, RunTTL: cfg.Runs.TTL,
+		Logger: log, Events: h.events}).Mount(rt)
 	api.NewWorker(api.WorkerConfig{Store: h.flaky, Issuer: iss, Logger: log, Events: h.events,
-		Attachments: exchange.NewAttachments(cfg), Exchangers: map[string]exchange.Exchanger{"aws": fakeExchanger{}}}).Mount(rt)
+		Catalog: live, Exchangers: map[string]exchange.Exchanger{"aws": fakeExchanger{}}}).Mount(rt)
 	srv := httptest.NewServer(rt)
 	t.Cleanup(srv.Close)
 	h.url = srv.URL

@@ -8,6 +8,7 @@ import (
 
 	"github.com/brokerhq/broker/internal/access"
 	"github.com/brokerhq/broker/internal/apierror"
+	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/exchange"
 	"github.com/brokerhq/broker/internal/issuer"
@@ -23,10 +24,10 @@ type WorkerConfig struct {
 	Events Recorder
 	// Guard limits failed run-token attempts; nil means no limit.
 	Guard *Guard
-	// Attachments resolve which integration serves a run; Exchangers perform the exchange per
-	// provider. Without them /v1/credentials answers that nothing is attached.
-	Attachments *exchange.Attachments
-	Exchangers  map[string]exchange.Exchanger
+	// Catalog is the catalog in force: a run's stack must be in it, and its attachments say
+	// which integration serves a run. Exchangers perform the exchange per provider.
+	Catalog    *catalog.Live
+	Exchangers map[string]exchange.Exchanger
 }
 
 // Worker is the worker plane: a run, holding its run token, asks for ID tokens.
@@ -41,9 +42,6 @@ func NewWorker(cfg WorkerConfig) *Worker {
 	}
 	if cfg.Events == nil {
 		cfg.Events = nopRecorder{}
-	}
-	if cfg.Attachments == nil {
-		cfg.Attachments = exchange.NewAttachments(&config.Config{})
 	}
 	return &Worker{cfg: cfg}
 }
@@ -94,6 +92,17 @@ func (wk *Worker) lookupRun(r *http.Request) (runs.Run, error) {
 	case err != nil:
 		return runs.Run{}, err
 	case run.Phase == runs.Finished || !wk.cfg.Now().Before(run.ExpiresAt):
+		return runs.Run{}, errRunToken
+	}
+	// A run belongs to its stack in the space it started in: a deleted stack's runs end with
+	// it, on every replica as soon as its catalog has the change, and so do the runs of a stack
+	// moved to another space, whose credentials are not theirs. A stack created again under
+	// the same id does not revive the old stack's runs.
+	cat := wk.cfg.Catalog.Load()
+	if space, ok := cat.StackSpace(run.Stack); !ok || space != run.Space {
+		return runs.Run{}, errRunToken
+	}
+	if m, _ := cat.Meta(catalog.Ref{Kind: catalog.KindStack, ID: run.Stack}); run.CreatedAt.Before(m.Created) {
 		return runs.Run{}, errRunToken
 	}
 	return run, nil

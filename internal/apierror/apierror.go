@@ -15,6 +15,7 @@ const (
 	CodeNotFound         = "not_found"
 	CodeMethodNotAllowed = "method_not_allowed"
 	CodeConflict         = "conflict"
+	CodePrecondition     = "precondition_failed"
 	CodeTooLarge         = "too_large"
 	CodeRateLimited      = "rate_limited"
 	CodeUpstream         = "upstream_error"
@@ -29,6 +30,7 @@ var statusOf = map[string]int{
 	CodeNotFound:         http.StatusNotFound,
 	CodeMethodNotAllowed: http.StatusMethodNotAllowed,
 	CodeConflict:         http.StatusConflict,
+	CodePrecondition:     http.StatusPreconditionFailed,
 	CodeTooLarge:         http.StatusRequestEntityTooLarge,
 	CodeRateLimited:      http.StatusTooManyRequests,
 	CodeUpstream:         http.StatusBadGateway,

@@ -19,13 +19,27 @@ type spaceInfo struct {
 
 // NewSpaces parses every space's template and computes every space's path from root.
 func NewSpaces(cfg *config.Config) (*Spaces, error) {
-	out := &Spaces{byID: make(map[string]spaceInfo, len(cfg.Spaces))}
+	paths := make(map[string][]string, len(cfg.Spaces))
 	for _, s := range cfg.Spaces {
-		tmpl, err := ParseTemplate(s.SubjectTemplate)
-		if err != nil {
-			return nil, fmt.Errorf("space %s: %w", s.ID, err)
+		paths[s.ID] = cfg.SpacePath(s.ID)
+	}
+	return SpacesFrom(cfg.Spaces, paths)
+}
+
+// SpacesFrom parses every space's template, with each space's path from root given in paths.
+func SpacesFrom(spaces []config.Space, paths map[string][]string) (*Spaces, error) {
+	out := &Spaces{byID: make(map[string]spaceInfo, len(spaces))}
+	parsed := map[string]Template{} // most spaces share a template
+	for _, s := range spaces {
+		tmpl, ok := parsed[s.SubjectTemplate]
+		if !ok {
+			var err error
+			if tmpl, err = ParseTemplate(s.SubjectTemplate); err != nil {
+				return nil, fmt.Errorf("space %s: %w", s.ID, err)
+			}
+			parsed[s.SubjectTemplate] = tmpl
 		}
-		path := cfg.SpacePath(s.ID)
+		path := paths[s.ID]
 		if path == nil {
 			return nil, fmt.Errorf("space %s is not in the tree under %s", s.ID, config.RootSpace)
 		}

@@ -53,7 +53,7 @@ func TestLoadExample(t *testing.T) {
 		{"spaces[1]", c.Spaces[1], Space{ID: "prod", Parent: "root", Inherit: true}},
 		{"spaces[2]", c.Spaces[2], Space{ID: "dev", Parent: "root",
 			SubjectTemplate: "space:{spaceId}:stack:{callerId}:scope:{scope}"}},
-		{"stacks", c.Stacks, []Stack{{"vpc-prod", "prod"}, {"app-dev", "dev"}}},
+		{"stacks", c.Stacks, []Stack{{ID: "vpc-prod", Space: "prod"}, {ID: "app-dev", Space: "dev"}}},
 		{"integrations", len(c.Integrations), 5},
 		{"aws-prod-read", *c.Integrations[0].AWS, AWS{Mode: AWSModeWebIdentity,
 			RoleARN: "arn:aws:iam::123456789012:role/broker-read", Region: "eu-west-1",

@@ -83,6 +83,9 @@ type decoder struct {
 	// them are noise and are dropped.
 	bad   map[string]bool
 	nodes int
+	// keyName turns a field's YAML key into the key expected in the document; nil keeps it
+	// (JSON bodies of the API use camelCase, see DecodeJSON).
+	keyName func(string) string
 }
 
 var durationType = reflect.TypeOf(time.Duration(0))
@@ -222,7 +225,7 @@ func (d *decoder) slice(n *yaml.Node, path string, v reflect.Value) {
 
 // mapping decodes a mapping node into the struct v, field by yaml tag.
 func (d *decoder) mapping(n *yaml.Node, path string, v reflect.Value) {
-	fields := yamlFields(v.Type())
+	fields := yamlFields(v.Type(), d.keyName)
 	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
@@ -250,8 +253,9 @@ func (d *decoder) mapping(n *yaml.Node, path string, v reflect.Value) {
 	}
 }
 
-// yamlFields maps the YAML key of each exported, non-skipped field of t to its index.
-func yamlFields(t reflect.Type) map[string]int {
+// yamlFields maps the YAML key of each exported, non-skipped field of t (renamed by keyName
+// when it is not nil) to its index.
+func yamlFields(t reflect.Type, keyName func(string) string) map[string]int {
 	out := make(map[string]int, t.NumField())
 	for i := range t.NumField() {
 		f := t.Field(i)
@@ -264,6 +268,9 @@ func yamlFields(t reflect.Type) map[string]int {
 		}
 		if name == "" {
 			name = strings.ToLower(f.Name)
+		}
+		if keyName != nil {
+			name = keyName(name)
 		}
 		out[name] = i
 	}

@@ -77,7 +77,12 @@ func (c *Config) ApplyDefaults() {
 	if !hasRoot {
 		c.Spaces = append(c.Spaces, Space{ID: RootSpace})
 	}
+	c.ApplyObjectDefaults()
+}
 
+// ApplyObjectDefaults fills the defaults of catalog objects (an integration's timeout, AWS
+// mode and Vault mount). ApplyDefaults calls it; the API calls it on the objects it merges.
+func (c *Config) ApplyObjectDefaults() {
 	for i := range c.Integrations {
 		in := &c.Integrations[i]
 		setDuration(&in.Timeout, DefaultIntegrationTimeout)

@@ -18,6 +18,12 @@ type FieldError struct {
 	Value string
 	// Msg describes the problem; it quotes Value where that helps.
 	Msg string
+	// Missing is set when the problem is a reference to an object that does not exist (the API
+	// answers it with 404 rather than 400).
+	Missing bool
+	// Conflict is set when the object is valid alone but clashes with another one (two read or
+	// two write attachments of one provider on a stack); the API answers it with 409.
+	Conflict bool
 }
 
 // Error formats the problem as "source:line: path: msg", leaving out what is unknown.

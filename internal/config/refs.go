@@ -108,7 +108,11 @@ func (c *Config) spaceIndex() map[string]Space {
 // The last space listed is the first one met that does not inherit (or has no parent). It
 // returns nil when space does not exist.
 func (c *Config) UsableSpaces(space string) []string {
-	idx := c.spaceIndex()
+	return usableSpaces(c.spaceIndex(), space)
+}
+
+// usableSpaces is UsableSpaces over a prepared index.
+func usableSpaces(idx map[string]Space, space string) []string {
 	cur, ok := idx[space]
 	if !ok {
 		return nil
@@ -164,4 +168,10 @@ func (c *Config) IsWithin(space, ancestor string) bool {
 		}
 	}
 	return false
+}
+
+// ObjectCount is the number of catalog objects (spaces, stacks, integrations, attachments,
+// roles and API keys).
+func (c *Config) ObjectCount() int {
+	return len(c.Spaces) + len(c.Stacks) + len(c.Integrations) + len(c.Attachments) + len(c.Roles) + len(c.APIKeys)
 }

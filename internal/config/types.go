@@ -172,12 +172,16 @@ type Space struct {
 	Inherit bool `yaml:"inherit"`
 	// SubjectTemplate overrides the default `sub` format for runs in this space.
 	SubjectTemplate string `yaml:"subject_template"`
+	// Labels tag the space for listings; each follows the id rule.
+	Labels []string `yaml:"labels"`
 }
 
 // Stack is an infrastructure stack living in a space.
 type Stack struct {
 	ID    string `yaml:"id"`
 	Space string `yaml:"space"`
+	// Labels select the integrations whose autoattach names them; each follows the id rule.
+	Labels []string `yaml:"labels"`
 }
 
 // Integration is a cloud or Vault target that tokens are exchanged with. Exactly one of
@@ -197,6 +201,16 @@ type Integration struct {
 	Duration time.Duration `yaml:"duration"`
 	// Timeout bounds each upstream call (default 10s).
 	Timeout time.Duration `yaml:"timeout"`
+	// Autoattach attaches the integration to every stack carrying one of the labels, in a
+	// space that may use the integration.
+	Autoattach []Autoattach `yaml:"autoattach"`
+}
+
+// Autoattach is one automatic attachment rule of an integration.
+type Autoattach struct {
+	Label string `yaml:"label"`
+	Read  bool   `yaml:"read"`
+	Write bool   `yaml:"write"`
 }
 
 // AWS modes.

@@ -19,6 +19,25 @@ type validator struct {
 	errs Errors
 	// first index of each id, per kind; filled by checkIDs.
 	spaces, stacks, integrations, roles, apiKeys map[string]int
+	// spaceIdx maps each space id to its space, built once per validation.
+	spaceIdx map[string]Space
+	// slots holds the read and write attachment slots taken, filled by checkAttachments.
+	slots map[attachSlot]slotUse
+	// usableCache memoises usable per space; templateCache the problems of each template.
+	usableCache, templateCache map[string][]string
+}
+
+// usable is Config.UsableSpaces over the validator's index, memoised.
+func (v *validator) usable(space string) []string {
+	if u, ok := v.usableCache[space]; ok {
+		return u
+	}
+	if v.usableCache == nil {
+		v.usableCache = map[string][]string{}
+	}
+	u := usableSpaces(v.spaceIdx, space)
+	v.usableCache[space] = u
+	return u
 }
 
 // Validate checks the whole configuration (after defaults) and returns Errors listing every
@@ -32,7 +51,23 @@ func (c *Config) Validate() error {
 	v.checkKeys()
 	v.checkDurations()
 	v.checkTrustedProxies()
+	v.checkObjects()
+	return v.errs.orNil()
+}
 
+// ValidateObjects checks only the catalog objects (spaces, stacks, integrations, attachments,
+// roles and API keys) with the same rules and messages as Validate. The API runs it on the
+// file's objects merged with its own.
+func (c *Config) ValidateObjects() error {
+	v := &validator{c: c}
+	v.checkObjects()
+	return v.errs.orNil()
+}
+
+// checkObjects checks every catalog object and the references between them.
+func (v *validator) checkObjects() {
+	c := v.c
+	v.spaceIdx = c.spaceIndex()
 	v.spaces = v.checkIDs("spaces", len(c.Spaces), func(i int) string { return c.Spaces[i].ID })
 	v.stacks = v.checkIDs("stacks", len(c.Stacks), func(i int) string { return c.Stacks[i].ID })
 	v.integrations = v.checkIDs("integrations", len(c.Integrations), func(i int) string { return c.Integrations[i].ID })
@@ -46,7 +81,8 @@ func (c *Config) Validate() error {
 	v.checkAttachments()
 	v.checkRoles()
 	v.checkAPIKeys()
-	return v.errs.orNil()
+	v.checkLabels()
+	v.checkAutoattach()
 }
 
 // add records a problem at path with the offending value.

@@ -31,8 +31,9 @@ func (v *validator) checkSpaces() {
 			v.add(base+".parent", "", "required: every space but root has a parent")
 		case s.ID != RootSpace && !v.exists(v.spaces, s.Parent):
 			v.add(base+".parent", s.Parent, "space %q does not exist", s.Parent)
+			v.errs[len(v.errs)-1].Missing = true
 		}
-		for _, p := range templateProblems(s.SubjectTemplate) {
+		for _, p := range v.templateProblems(s.SubjectTemplate) {
 			v.add(base+".subject_template", s.SubjectTemplate, "%s in %q", p, s.SubjectTemplate)
 		}
 	}
@@ -126,6 +127,19 @@ func templateProblems(t string) []string {
 	return problems
 }
 
+// templateProblems is templateProblems memoised per validation: most spaces share a template.
+func (v *validator) templateProblems(t string) []string {
+	if p, ok := v.templateCache[t]; ok {
+		return p
+	}
+	if v.templateCache == nil {
+		v.templateCache = map[string][]string{}
+	}
+	p := templateProblems(t)
+	v.templateCache[t] = p
+	return p
+}
+
 func (v *validator) exists(idx map[string]int, id string) bool {
 	_, ok := idx[id]
 	return ok
@@ -139,6 +153,7 @@ func (v *validator) checkRef(path, kind string, idx map[string]int, id string) b
 	}
 	if !v.exists(idx, id) {
 		v.add(path, id, "%s %q does not exist", kind, id)
+		v.errs[len(v.errs)-1].Missing = true
 		return false
 	}
 	return true
@@ -157,12 +172,20 @@ type attachSlot struct {
 
 func (v *validator) checkAttachments() {
 	c := v.c
-	pairs := map[[2]string]int{}
-	slots := map[attachSlot]int{}
+	n := len(c.Attachments)
+	pairs := make(map[[2]string]int, n)
+	slots := make(map[attachSlot]int, n)
+	v.slots = make(map[attachSlot]slotUse, n)
 	for i, a := range c.Attachments {
 		base := joinIndex("attachments", i)
-		okStack := v.checkRef(base+".stack", "stack", v.stacks, a.Stack)
-		okInt := v.checkRef(base+".integration", "integration", v.integrations, a.Integration)
+		_, okStack := v.stacks[a.Stack]
+		_, okInt := v.integrations[a.Integration]
+		if !okStack {
+			v.checkRef(base+".stack", "stack", v.stacks, a.Stack)
+		}
+		if !okInt {
+			v.checkRef(base+".integration", "integration", v.integrations, a.Integration)
+		}
 		if !a.Read && !a.Write {
 			v.add(base, "", "attachment of %q to %q must set read: true, write: true or both", a.Integration, a.Stack)
 		}
@@ -179,7 +202,7 @@ func (v *validator) checkAttachments() {
 
 		st := c.Stacks[v.stacks[a.Stack]]
 		in := c.Integrations[v.integrations[a.Integration]]
-		if usable := c.UsableSpaces(st.Space); usable != nil && !slices.Contains(usable, in.Space) {
+		if usable := v.usable(st.Space); usable != nil && !slices.Contains(usable, in.Space) {
 			v.add(base+".integration", a.Integration,
 				"integration %q lives in space %q, which stack %q in space %q cannot use (usable spaces: %s)",
 				a.Integration, in.Space, a.Stack, st.Space, strings.Join(usable, ", "))
@@ -194,9 +217,11 @@ func (v *validator) checkAttachments() {
 				v.add(base+"."+scope, "true",
 					"stack %q already has a %s attachment for %s (attachments[%d], integration %q); at most one per provider",
 					a.Stack, scope, provider, j, c.Attachments[j].Integration)
+				v.errs[len(v.errs)-1].Conflict = true
 				continue
 			}
 			slots[slot] = i
+			v.slots[slot] = slotUse{integration: a.Integration, source: SourceDirect}
 		}
 	}
 }

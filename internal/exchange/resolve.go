@@ -26,47 +26,48 @@ var (
 // Providers lists the provider names.
 var Providers = []string{AWS, GCP, Azure, Vault}
 
-// Attachments resolves which integration serves a run, from the configuration's attachments.
-// It is built once; config validation already guarantees at most one read and one write
-// attachment per stack and provider, and that each is usable from the stack's space.
+// Attachments resolves which integration serves a run, from the attachments in force. It is
+// built once per catalog; validation already guarantees at most one read and one write
+// integration per stack and provider, each usable from the stack's space.
 type Attachments struct {
-	integrations map[string]config.Integration
-	// byStack[stack][provider][scope] is the attached integration's id.
-	byStack map[string]map[string]map[runs.Scope]string
+	integrations map[string]*config.Integration
+	// slots maps a stack's slot for a provider and scope to the attached integration's id.
+	slots map[slot]string
 }
 
-// NewAttachments indexes cfg's integrations and attachments.
-func NewAttachments(cfg *config.Config) *Attachments {
+// slot is one stack's read or write place for one provider.
+type slot struct {
+	stack, provider string
+	scope           runs.Scope
+}
+
+// NewAttachments indexes the integrations and the attachments in force (direct and automatic).
+func NewAttachments(integrations []config.Integration, attached []config.EffectiveAttachment) *Attachments {
 	a := &Attachments{
-		integrations: make(map[string]config.Integration, len(cfg.Integrations)),
-		byStack:      map[string]map[string]map[runs.Scope]string{},
+		integrations: make(map[string]*config.Integration, len(integrations)),
+		slots:        make(map[slot]string, len(attached)),
 	}
-	for _, in := range cfg.Integrations {
-		a.integrations[in.ID] = in
+	for i := range integrations {
+		a.integrations[integrations[i].ID] = &integrations[i]
 	}
-	for _, at := range cfg.Attachments {
+	for _, at := range attached {
 		in, ok := a.integrations[at.Integration]
 		if !ok {
 			continue
 		}
-		byProvider := a.byStack[at.Stack]
-		if byProvider == nil {
-			byProvider = map[string]map[runs.Scope]string{}
-			a.byStack[at.Stack] = byProvider
-		}
-		scopes := byProvider[in.Provider()]
-		if scopes == nil {
-			scopes = map[runs.Scope]string{}
-			byProvider[in.Provider()] = scopes
-		}
 		if at.Read {
-			scopes[runs.Read] = in.ID
+			a.slots[slot{at.Stack, in.Provider(), runs.Read}] = in.ID
 		}
 		if at.Write {
-			scopes[runs.Write] = in.ID
+			a.slots[slot{at.Stack, in.Provider(), runs.Write}] = in.ID
 		}
 	}
 	return a
+}
+
+// NewAttachmentsOf indexes a configuration's integrations and the attachments in force.
+func NewAttachmentsOf(cfg *config.Config) *Attachments {
+	return NewAttachments(cfg.Integrations, cfg.EffectiveAttachments())
 }
 
 // Resolve picks the integration of provider for run at its current scope. integration, when not
@@ -87,14 +88,18 @@ func (a *Attachments) ResolveScope(stack string, scope runs.Scope, provider, int
 	if !isProvider(provider) {
 		return config.Integration{}, fmt.Errorf("%w %q: want aws, gcp, azure or vault", ErrUnknownProvider, provider)
 	}
-	attached := a.byStack[stack][provider][scope]
+	attached := a.slots[slot{stack, provider, scope}]
 	if integration == "" {
 		if attached == "" {
 			return config.Integration{}, fmt.Errorf("%w: stack %s has no %s integration attached for scope %s", ErrNotAttached, stack, provider, scope)
 		}
-		return a.integrations[attached], nil
+		return *a.integrations[attached], nil
 	}
-	in, ok := a.integrations[integration]
+	ip, ok := a.integrations[integration]
+	var in config.Integration
+	if ok {
+		in = *ip
+	}
 	switch {
 	case !ok:
 		return config.Integration{}, fmt.Errorf("%w %q", ErrUnknownIntegration, integration)

@@ -24,7 +24,7 @@ func TestResolve(t *testing.T) {
 			{Stack: "other", Integration: "aws-write", Read: true},
 		},
 	}
-	a := NewAttachments(cfg)
+	a := NewAttachmentsOf(cfg)
 	read := runOf("vpc", runs.Read)
 	write := runOf("vpc", runs.Write)
 	cases := []struct {
@@ -78,7 +78,7 @@ func runOf(stack string, scope runs.Scope) runs.Run {
 // TestResolveDerivesScope: the attachment served is the one of the scope the run type and phase
 // carry; a record whose stored scope says otherwise resolves to nothing.
 func TestResolveDerivesScope(t *testing.T) {
-	a := NewAttachments(&config.Config{
+	a := NewAttachmentsOf(&config.Config{
 		Integrations: []config.Integration{{ID: "aws-read", AWS: &config.AWS{}}, {ID: "aws-write", AWS: &config.AWS{}}},
 		Attachments: []config.Attachment{
 			{Stack: "vpc", Integration: "aws-read", Read: true},

@@ -39,10 +39,15 @@ type Config struct {
 	TTL time.Duration
 	// DefaultAudience is the `aud` when a request names none.
 	DefaultAudience string
-	// Spaces renders `sub` per space.
-	Spaces *claims.Spaces
+	// Spaces renders `sub` per space (a *claims.Spaces, or the live catalog).
+	Spaces Subjects
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+}
+
+// Subjects renders the `sub` of a run; ok is false for an unknown space.
+type Subjects interface {
+	Subject(s claims.Subject) (sub string, ok bool)
 }
 
 // Issuer mints ID tokens. It is safe for concurrent use.

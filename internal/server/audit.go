@@ -11,6 +11,7 @@ import (
 
 	"github.com/brokerhq/broker/internal/api"
 	"github.com/brokerhq/broker/internal/audit"
+	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/issuer"
 	"github.com/brokerhq/broker/keys"
@@ -20,18 +21,14 @@ import (
 // space and every ancestor, so a listing of a space holds its subtree.
 type auditRecorder struct {
 	store audit.Store
-	// paths maps a space to itself and its ancestors.
-	paths map[string][]string
-	now   func() time.Time
-	log   *slog.Logger
+	// catalog gives each space's path from root, for indexing.
+	catalog *catalog.Live
+	now     func() time.Time
+	log     *slog.Logger
 }
 
-func newAuditRecorder(cfg *config.Config, store audit.Store, now func() time.Time, log *slog.Logger) *auditRecorder {
-	paths := make(map[string][]string, len(cfg.Spaces))
-	for _, s := range cfg.Spaces {
-		paths[s.ID] = cfg.SpacePath(s.ID)
-	}
-	return &auditRecorder{store: store, paths: paths, now: now, log: log}
+func newAuditRecorder(live *catalog.Live, store audit.Store, now func() time.Time, log *slog.Logger) *auditRecorder {
+	return &auditRecorder{store: store, catalog: live, now: now, log: log}
 }
 
 // Record implements api.Recorder.
@@ -46,7 +43,7 @@ func (a *auditRecorder) Record(ctx context.Context, e api.Event) error {
 	if space == "" {
 		space = e.Space
 	}
-	paths := a.paths[space]
+	paths := a.catalog.Load().SpacePath(space)
 	if paths == nil { // no configured space: file it under root, so it is never out of sight
 		paths = []string{config.RootSpace}
 	}
@@ -107,13 +104,4 @@ func (s *Server) signCheckpoint(_ context.Context, payload []byte) (string, erro
 		return "", keys.ErrNoSigningKey
 	}
 	return issuer.SignCompact(snap.Signing, audit.CheckpointType, payload)
-}
-
-// spaceSet is the set of configured space ids.
-func spaceSet(cfg *config.Config) map[string]bool {
-	out := make(map[string]bool, len(cfg.Spaces))
-	for _, s := range cfg.Spaces {
-		out[s.ID] = true
-	}
-	return out
 }

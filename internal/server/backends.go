@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/brokerhq/broker/internal/audit"
+	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/ratelimit"
 	"github.com/brokerhq/broker/internal/redisstore"
@@ -21,6 +22,7 @@ type backends struct {
 	keys    keys.Backend
 	limiter ratelimit.Limiter
 	audit   audit.Store
+	catalog catalog.Store
 	close   func() error
 	// sweep drops expired runs from a run store that does not expire them itself; nil when
 	// the store does.
@@ -37,10 +39,10 @@ func openBackends(cfg *config.Config, now func() time.Time) (*backends, error) {
 		if err != nil {
 			return nil, fmt.Errorf("store.redis: %w", err)
 		}
-		b.runs, b.limiter, b.audit, b.close = client.Runs(), client.Limiter(policy), client.Audit(), client.Close
+		b.runs, b.limiter, b.audit, b.catalog, b.close = client.Runs(), client.Limiter(policy), client.Audit(), client.Catalog(), client.Close
 	} else {
 		mem := runs.NewMemory(now)
-		b.runs, b.limiter, b.audit, b.sweep = mem, ratelimit.NewMemory(policy, now), audit.NewMemory(), mem.Sweep
+		b.runs, b.limiter, b.audit, b.catalog, b.sweep = mem, ratelimit.NewMemory(policy, now), audit.NewMemory(), catalog.NewMemory(), mem.Sweep
 	}
 	switch cfg.Keys.Backend {
 	case config.BackendFile:

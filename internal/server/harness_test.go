@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/config"
 )
 
@@ -107,6 +108,8 @@ type testServer struct {
 	URL  string
 	Logs *logBuffer
 	srv  *Server
+	// stop shuts the replica down (once; the test's cleanup calls it too).
+	stop func()
 }
 
 type serverOptions struct {
@@ -126,6 +129,10 @@ type serverOptions struct {
 	kekFile string
 	// extraYAML is appended to the configuration (e.g. a limits block).
 	extraYAML string
+	// baseYAML, when set, replaces testConfig (with the same placeholders).
+	baseYAML string
+	// catalogStore, when set, wraps the replica's catalog store (to lose its change notices).
+	catalogStore func(catalog.Store) catalog.Store
 	// upstream carries calls to clouds (to trust an emulator's TLS certificate).
 	upstream http.RoundTripper
 	// quiet discards the server's logs instead of keeping them for assertions (benchmarks).
@@ -162,11 +169,15 @@ func startServer(t testing.TB, opts serverOptions) *testServer {
 	if opts.rotation != nil {
 		rot = *opts.rotation
 	}
+	base := testConfig
+	if opts.baseYAML != "" {
+		base = opts.baseYAML
+	}
 	yaml := strings.NewReplacer(
 		"ISSUER", issuer, "ALG", opts.alg, "BACKEND", opts.keyBackend, "KEYDIR", opts.keyDir, "PERIOD", rot.period, "PREPUB", rot.prepublish,
 		"RETAIN", rot.retain, "TOKENTTL", rot.tokenTTL,
 		"SHA_LIMITED", sha256Hex(limitedSecret), "SHA_AUDITOR", sha256Hex(auditorSecret),
-	).Replace(testConfig) + opts.extraYAML
+	).Replace(base) + opts.extraYAML
 	if opts.redisURL != "" {
 		yaml += "\nstore: {redis: {url: \"" + opts.redisURL + "\"}}\n"
 	}
@@ -186,20 +197,46 @@ func startServer(t testing.TB, opts serverOptions) *testServer {
 		logOut = io.Discard
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := New(ctx, cfg, Options{Logger: slog.New(slog.NewJSONHandler(logOut, nil)), Now: opts.now, UpstreamTransport: opts.upstream, SweepInterval: opts.sweepInterval})
+	serverOpts := Options{Logger: slog.New(slog.NewJSONHandler(logOut, nil)), Now: opts.now, UpstreamTransport: opts.upstream, SweepInterval: opts.sweepInterval}
+	var srv *Server
+	if opts.catalogStore == nil {
+		srv, err = New(ctx, cfg, serverOpts)
+	} else {
+		srv, err = newWrappingCatalog(ctx, cfg, serverOpts, opts.catalogStore)
+	}
 	if err != nil {
 		t.Fatalf("server: %v", err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
+	stop := sync.OnceFunc(func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("serve: %v", err)
 		}
 		_ = srv.Close()
 	})
-	return &testServer{URL: url, Logs: logs, srv: srv}
+	t.Cleanup(stop)
+	return &testServer{URL: url, Logs: logs, srv: srv, stop: stop}
+}
+
+// newWrappingCatalog is New with the catalog store wrapped by wrap.
+func newWrappingCatalog(ctx context.Context, cfg *config.Config, opts Options, wrap func(catalog.Store) catalog.Store) (*Server, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	state, err := openBackends(cfg, opts.Now)
+	if err != nil {
+		return nil, err
+	}
+	state.catalog = wrap(state.catalog)
+	s := &Server{cfg: cfg, log: opts.Logger, state: state}
+	srv, err := s.build(ctx, opts)
+	if err != nil {
+		_ = state.close()
+		return nil, err
+	}
+	return srv, nil
 }
 
 // call sends a JSON request with a bearer secret and decodes the JSON answer into out (if not nil).
@@ -258,7 +295,7 @@ type envelope struct {
 
 var codeOf = map[int]string{
 	400: "invalid_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-	409: "conflict", 413: "too_large", 429: "rate_limited", 502: "upstream_error", 503: "unavailable",
+	409: "conflict", 412: "precondition_failed", 413: "too_large", 429: "rate_limited", 502: "upstream_error", 503: "unavailable",
 }
 
 // assertEnvelope checks that an error answer is exactly the contract's envelope with the right code.

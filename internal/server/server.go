@@ -14,12 +14,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/brokerhq/broker/internal/access"
 	"github.com/brokerhq/broker/internal/api"
 	"github.com/brokerhq/broker/internal/audit"
-	"github.com/brokerhq/broker/internal/claims"
+	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/config"
-	"github.com/brokerhq/broker/internal/exchange"
 	"github.com/brokerhq/broker/internal/issuer"
 	"github.com/brokerhq/broker/keys"
 )
@@ -48,6 +46,9 @@ type Server struct {
 	keyRefresh time.Duration
 	// anchor signs checkpoints into the audit chain.
 	anchor *audit.Checkpointer
+	// catalog holds the objects in force and applies the API's changes.
+	catalog *catalog.Manager
+	events  *auditRecorder
 	// sweepEvery is how often expired runs are dropped from an in-memory run store.
 	sweepEvery time.Duration
 	// tlsCert is the serving certificate of tls.cert_file and tls.key_file; nil without tls.
@@ -92,10 +93,18 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 	cfg := s.cfg
 	var err error
+	s.catalog, err = catalog.NewManager(ctx, catalog.ManagerConfig{
+		Store: s.state.catalog, File: catalog.FileObjects(cfg), Logger: s.log, Now: opts.Now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("catalog: %w", err)
+	}
+	live := s.catalog.Live()
 	if s.anchor, err = s.newCheckpointer(opts.Now); err != nil {
 		return nil, err
 	}
-	events := newAuditRecorder(cfg, s.anchor, opts.Now, s.log)
+	events := newAuditRecorder(live, s.anchor, opts.Now, s.log)
+	s.events = events
 	s.keys, err = keys.NewManager(keys.Config{
 		Backend: s.state.keys,
 		Policy: keys.Policy{
@@ -115,13 +124,9 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 	maxAge := jwksMaxAge(cfg.Keys.Rotation.Prepublish)
 	s.keyRefresh = min(maxAge/4, 30*time.Second)
 
-	spaces, err := claims.NewSpaces(cfg)
-	if err != nil {
-		return nil, err
-	}
 	iss, err := issuer.New(issuer.Config{
 		Issuer: cfg.Issuer, Keys: s.keys, TTL: cfg.Tokens.TTL,
-		DefaultAudience: cfg.Tokens.DefaultAudience, Spaces: spaces, Now: opts.Now,
+		DefaultAudience: cfg.Tokens.DefaultAudience, Spaces: live, Now: opts.Now,
 	})
 	if err != nil {
 		return nil, err
@@ -129,10 +134,6 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 	pub, err := issuer.NewPublisher(issuer.PublisherConfig{Issuer: cfg.Issuer, Keys: s.keys, MaxAge: maxAge})
 	if err != nil {
 		return nil, err
-	}
-	authz, err := access.New(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("access: %w", err)
 	}
 
 	reg := prometheus.NewRegistry()
@@ -146,13 +147,15 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 	guard := &api.Guard{Limiter: s.state.limiter, Logger: s.log, TrustedProxies: proxies, StoreTimeout: cfg.Limits.StoreTimeout}
-	api.NewControl(api.ControlConfig{
-		Store: s.state.runs, Access: authz, Stacks: api.StacksOf(cfg), RunTTL: cfg.Runs.TTL, Now: opts.Now, Logger: s.log,
-		Guard: guard, Events: events, Audit: s.state.audit, Spaces: spaceSet(cfg),
-	}).Mount(rt)
+	control := api.NewControl(api.ControlConfig{
+		Store: s.state.runs, Catalog: live, RunTTL: cfg.Runs.TTL, Now: opts.Now, Logger: s.log,
+		Guard: guard, Events: events, Audit: s.state.audit,
+	})
+	control.Mount(rt)
+	api.NewAdmin(api.AdminConfig{Catalog: s.catalog, Auth: control, Events: events, Logger: s.log}).Mount(rt)
 	api.NewWorker(api.WorkerConfig{
 		Store: s.state.runs, Issuer: iss, Now: opts.Now, Logger: s.log, Guard: guard, Events: events,
-		Attachments: exchange.NewAttachments(cfg), Exchangers: newExchangers(cfg, opts.UpstreamTransport, s.log),
+		Catalog: live, Exchangers: newExchangers(cfg, opts.UpstreamTransport, s.log),
 	}).Mount(rt)
 	s.handler = api.Instrument(rt, s.log, api.NewMetrics(reg))
 	return s, nil
@@ -191,6 +194,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer stopBG()
 	go s.keys.Run(bg, s.keyRefresh)
 	go s.anchor.Run(bg)
+	go s.catalog.Run(bg, catalog.DefaultPoll)
 	s.startSweeping(bg)
 
 	errc := make(chan error, 1)

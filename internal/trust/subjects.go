@@ -40,7 +40,7 @@ func resolve(cfg *config.Config, req Request) (*target, error) {
 	if req.Scope != runs.Read && req.Scope != runs.Write {
 		return nil, fmt.Errorf("scope must be read or write, not %q", req.Scope)
 	}
-	in, err := exchange.NewAttachments(cfg).ResolveScope(req.Stack, req.Scope, req.Provider, req.Integration)
+	in, err := exchange.NewAttachmentsOf(cfg).ResolveScope(req.Stack, req.Scope, req.Provider, req.Integration)
 	if err != nil {
 		return nil, err
 	}

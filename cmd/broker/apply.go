@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/brokerhq/broker/internal/catalog"
+	"github.com/brokerhq/broker/internal/config"
+)
+
+const applyUsage = "usage: broker apply -f FILE [--dry-run] (with BROKER_URL and BROKER_API_KEY)"
+
+// applyResult is what apply did, or would do, with one object.
+type applyResult int
+
+const (
+	resultCreated applyResult = iota
+	resultChanged
+	resultUnchanged
+	resultFailed
+)
+
+// runApply makes the broker hold the spaces, stacks, integrations, attachments and roles of a
+// file: for each object, in dependency order, it reads the broker's, leaves it when it is
+// equal, and otherwise PUTs the file's with If-Match of the version it read. It prints one
+// line per object; an object that fails does not stop the others, and the command then exits 1.
+func runApply(ctx context.Context, e env, args []string) error {
+	fs := newFlags("apply", e)
+	file := fs.String("f", "", "file of spaces, stacks, integrations, attachments and roles, in the configuration file's YAML shape (required)")
+	dryRun := fs.Bool("dry-run", false, "read the broker and print what would change, changing nothing")
+	if err := parseFlags(fs, args, 0); err != nil {
+		return err
+	}
+	if *file == "" {
+		return usagef("-f FILE is required; %s", applyUsage)
+	}
+	client, err := newAdminClient(e)
+	if err != nil {
+		return err
+	}
+	objects, err := readApplyFile(*file)
+	if err != nil {
+		return err
+	}
+	a := &applier{client: client, dryRun: *dryRun}
+	var failed []string
+	for _, o := range objects {
+		line, res := a.apply(ctx, o)
+		fmt.Fprintln(e.stdout, line)
+		a.counts[res]++
+		if res == resultFailed {
+			failed = append(failed, o.ref)
+		}
+	}
+	fmt.Fprintln(e.stdout, a.summary())
+	if len(failed) > 0 {
+		return fmt.Errorf("%d of %d objects failed: %s", len(failed), len(objects), strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+// readApplyFile reads and plans path; it refuses a file that holds anything but the five
+// object lists, or none of them.
+func readApplyFile(path string) ([]applyObject, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var f applyFile
+	if err := config.DecodeYAML(path, data, &f); err != nil {
+		return nil, explainTopLevel(err)
+	}
+	objects, err := planApply(f, path)
+	if err != nil {
+		return nil, err
+	}
+	if len(objects) == 0 {
+		return nil, fmt.Errorf("%s holds no spaces, stacks, integrations, attachments or roles to apply", path)
+	}
+	return objects, nil
+}
+
+// explainTopLevel adds to an unknown top-level key why broker apply does not take it.
+func explainTopLevel(err error) error {
+	var errs config.Errors
+	if !errors.As(err, &errs) {
+		return err
+	}
+	for _, fe := range errs {
+		if fe.Msg != "unknown key" || strings.ContainsAny(fe.Path, ".[") {
+			continue
+		}
+		if fe.Path == "api_keys" {
+			fe.Msg += ": broker apply does not take API keys; create one with broker api-keys create, which shows its secret once"
+		} else {
+			fe.Msg += ": broker apply takes only spaces, stacks, integrations, attachments and roles"
+		}
+	}
+	return errs
+}
+
+// applier applies objects one by one and counts the results.
+type applier struct {
+	client *adminClient
+	// dryRun: read only, and say what would be done.
+	dryRun bool
+	counts [resultFailed + 1]int
+}
+
+// apply applies one object and returns its output line and result.
+func (a *applier) apply(ctx context.Context, o applyObject) (string, applyResult) {
+	fail := func(err error) (string, applyResult) {
+		return fmt.Sprintf("%s failed: %s", o.ref, oneLine(err.Error())), resultFailed
+	}
+	want, err := canonical(o.desired)
+	if err != nil {
+		return fail(err)
+	}
+	cur, err := o.current(ctx, a.client)
+	if err != nil {
+		return fail(err)
+	}
+	res := resultCreated
+	var ifMatch int64
+	if cur != nil {
+		ifMatch = cur.Version
+		switch {
+		case bytes.Equal(cur.canon, want) && cur.ManagedBy == catalog.ManagedByConfig:
+			return o.ref + " unchanged (managed by config)", resultUnchanged
+		case bytes.Equal(cur.canon, want):
+			return o.ref + " unchanged", resultUnchanged
+		case cur.ManagedBy == catalog.ManagedByConfig:
+			return fail(errors.New("the broker's configuration file declares it otherwise; change it there (objects of the file are read-only through the API)"))
+		}
+		res = resultChanged
+	}
+	if a.dryRun {
+		return fmt.Sprintf("%s %s (dry run)", o.ref, verb(res)), res
+	}
+	r, err := a.client.call(ctx, http.MethodPut, o.path, want, ifMatch)
+	if err != nil {
+		return fail(err)
+	}
+	res = resultChanged
+	if r.status == http.StatusCreated {
+		res = resultCreated
+	}
+	return o.ref + " " + verb(res), res
+}
+
+func verb(r applyResult) string {
+	switch r {
+	case resultCreated:
+		return "created"
+	case resultChanged:
+		return "changed"
+	case resultUnchanged:
+		return "unchanged"
+	}
+	return "failed"
+}
+
+// summary is apply's last line.
+func (a *applier) summary() string {
+	n := a.counts
+	total := 0
+	for _, c := range n {
+		total += c
+	}
+	if n[resultUnchanged] == total {
+		return fmt.Sprintf("no changes: all %d objects unchanged", total)
+	}
+	msg := fmt.Sprintf("%d created, %d changed, %d unchanged", n[resultCreated], n[resultChanged], n[resultUnchanged])
+	if a.dryRun {
+		msg = fmt.Sprintf("dry run, nothing changed: %d to create, %d to change, %d unchanged", n[resultCreated], n[resultChanged], n[resultUnchanged])
+	}
+	if n[resultFailed] > 0 {
+		msg += fmt.Sprintf(", %d failed", n[resultFailed])
+	}
+	return msg
+}

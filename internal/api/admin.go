@@ -1,0 +1,277 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/brokerhq/broker/internal/access"
+	"github.com/brokerhq/broker/internal/apierror"
+	"github.com/brokerhq/broker/internal/catalog"
+	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/runs"
+)
+
+// authenticator checks the API key of a control-plane request.
+type authenticator interface {
+	authenticate(r *http.Request) (access.Principal, error)
+}
+
+// AdminConfig configures the administration endpoints (contract section 8).
+type AdminConfig struct {
+	// Catalog applies changes and holds the catalog in force.
+	Catalog *catalog.Manager
+	// Auth authenticates API keys (the control plane, with its failed-attempt guard).
+	Auth   authenticator
+	Events Recorder
+	Logger *slog.Logger
+}
+
+// Admin serves the administration endpoints: spaces, stacks, integrations, attachments, roles
+// and API keys, changed while broker runs.
+type Admin struct {
+	cfg AdminConfig
+}
+
+// NewAdmin returns the administration endpoints.
+func NewAdmin(cfg AdminConfig) *Admin {
+	if cfg.Events == nil {
+		cfg.Events = nopRecorder{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Admin{cfg: cfg}
+}
+
+// Mount registers the administration routes.
+func (a *Admin) Mount(rt *Router) {
+	for _, k := range objectKinds {
+		h := &kindHandler{admin: a, spec: k}
+		rt.HandleFunc("GET "+k.path, h.list)
+		rt.HandleFunc("GET "+k.path+"/{id}", h.get)
+		rt.HandleFunc("PUT "+k.path+"/{id}", h.put)
+		rt.HandleFunc("DELETE "+k.path+"/{id}", h.delete)
+	}
+	at := &attachHandler{admin: a}
+	rt.HandleFunc("GET /v1/stacks/{id}/attachments", at.list)
+	rt.HandleFunc("PUT /v1/stacks/{id}/attachments/{integration}", at.put)
+	rt.HandleFunc("DELETE /v1/stacks/{id}/attachments/{integration}", at.delete)
+	keys := &apiKeyHandler{admin: a}
+	rt.HandleFunc("GET /v1/api-keys", keys.list)
+	rt.HandleFunc("POST /v1/api-keys", keys.create)
+	rt.HandleFunc("DELETE /v1/api-keys/{id}", keys.delete)
+}
+
+// fail answers err in the envelope, mapping catalog refusals to their status.
+func (a *Admin) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var ce *catalog.ChangeError
+	if errors.As(err, &ce) {
+		code := apierror.CodeInvalidRequest
+		switch {
+		case errors.Is(err, catalog.ErrNotFound):
+			code = apierror.CodeNotFound
+		case errors.Is(err, catalog.ErrConflict), errors.Is(err, catalog.ErrManagedByConfig):
+			code = apierror.CodeConflict
+		case errors.Is(err, catalog.ErrPrecondition):
+			code = apierror.CodePrecondition
+		}
+		err = apierror.New(code, "%s.", capitalize(fieldProblem(ce.Field, strings.Join(ce.Messages, "; "))))
+	}
+	var fe config.Errors
+	if errors.As(err, &fe) {
+		err = apierror.New(apierror.CodeInvalidRequest, "The request body is not valid: %s.", fieldProblem(fe[0].Path, fe[0].Msg))
+	}
+	if errors.Is(err, catalog.ErrUnavailable) {
+		a.cfg.Logger.Error("catalog store unavailable", "path", r.URL.Path, "err", err)
+		err = apierror.New(apierror.CodeUnavailable, "The state store is unreachable; try again shortly.")
+	}
+	fail(w, r, a.cfg.Logger, err)
+}
+
+// fieldProblem renders a problem of one field of a request body, naming the field as the
+// body spells it: `field "aws.roleArn": msg`.
+func fieldProblem(field, msg string) string {
+	msg = strings.TrimSuffix(msg, ".")
+	if field == "" {
+		return msg
+	}
+	return fmt.Sprintf("field %q: %s", field, msg)
+}
+
+// missingSpace answers a body whose field names a space that does not exist with 404, as for
+// any missing reference; it is checked before space:admin, which no key holds there.
+func missingSpace(c *catalog.Catalog, field, space string) error {
+	if _, ok := c.Space(space); space != "" && !ok {
+		return apierror.New(apierror.CodeNotFound, "%s.", capitalize(fieldProblem(field, fmt.Sprintf("space %q does not exist", space))))
+	}
+	return nil
+}
+
+// adminSpace is the space whose space:admin a change naming space needs: root when the body
+// names none (validation then refuses it with 400, but only to a caller who may see why).
+func adminSpace(space string) string {
+	if space == "" {
+		return config.RootSpace
+	}
+	return space
+}
+
+// requireAdmin returns nil when p holds space:admin in every space of spaces.
+func requireAdmin(c *catalog.Catalog, p access.Principal, spaces ...string) error {
+	for _, s := range spaces {
+		if err := c.Access().Allowed(p, config.ActionSpaceAdmin, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ifMatch reads the If-Match header: 0 when absent, else the version it names (a quoted or
+// bare integer, as ETag sends it).
+func ifMatch(r *http.Request) (int64, error) {
+	h := r.Header.Get("If-Match")
+	if h == "" {
+		return 0, nil
+	}
+	v, err := strconv.ParseInt(strings.Trim(strings.TrimPrefix(h, "W/"), `"`), 10, 64)
+	if err != nil || v < 1 {
+		return 0, apierror.New(apierror.CodeInvalidRequest, "If-Match must be an object's version as its ETag gives it, such as \"3\".")
+	}
+	return v, nil
+}
+
+// readBody reads a JSON request body within the cap.
+func readBody(r *http.Request) ([]byte, error) {
+	if r.ContentLength > MaxBodyBytes {
+		return nil, tooLarge()
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, tooLarge()
+		}
+		return nil, apierror.New(apierror.CodeInvalidRequest, "The request body could not be read.")
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, apierror.New(apierror.CodeInvalidRequest, "A JSON request body is required.")
+	}
+	return data, nil
+}
+
+// decodeObject decodes body into dst with the file's field rules in camelCase; problems are
+// 400 naming the field.
+func decodeObject(body []byte, dst any) error {
+	err := config.DecodeJSON(body, dst)
+	var errs config.Errors
+	if errors.As(err, &errs) {
+		msgs := make([]string, len(errs))
+		for i, fe := range errs {
+			msgs[i] = fieldProblem(fe.Path, fe.Msg)
+		}
+		return apierror.New(apierror.CodeInvalidRequest, "The request body is not valid: %s.", strings.Join(msgs, "; "))
+	}
+	return err
+}
+
+// objectJSON renders obj with the API's names plus its id, managedBy and version.
+func objectJSON(obj any, meta catalog.Meta) ([]byte, error) {
+	body, err := config.EncodeJSON(obj)
+	if err != nil {
+		return nil, err
+	}
+	extra := fmt.Sprintf(`"managedBy":%q,"version":%d}`, meta.ManagedBy, meta.Version)
+	if len(body) > 2 {
+		extra = "," + extra
+	}
+	return append(body[:len(body)-1], extra...), nil
+}
+
+// writeObjects answers {"<name>": [objects...]}.
+func writeObjects(w http.ResponseWriter, name string, items [][]byte) {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, `{%q:[`, name)
+	for i, it := range items {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(it)
+	}
+	b.WriteString("]}\n")
+	writeRaw(w, http.StatusOK, b.Bytes())
+}
+
+// writeObject answers {"<name>": object} with the object's version as ETag.
+func writeObject(w http.ResponseWriter, status int, name string, item []byte, version int64) {
+	w.Header().Set("ETag", strconv.Quote(strconv.FormatInt(version, 10)))
+	writeRaw(w, status, fmt.Appendf(nil, "{%q:%s}\n", name, item))
+}
+
+func writeRaw(w http.ResponseWriter, status int, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// record writes the audit event of an applied change. The change is already in force, so a
+// failure is logged and answered with 503: the event is missing and the caller should know.
+func (a *Admin) record(ctx context.Context, e Event) error {
+	if err := a.cfg.Events.Record(ctx, e); err != nil {
+		a.cfg.Logger.Error("audit: could not record an administration change", "action", e.Action, "err", err)
+		return err
+	}
+	return nil
+}
+
+// changeEvent describes an applied change for the audit trail: what was created, deleted or
+// which fields changed, never a secret.
+func changeEvent(p access.Principal, action string, where runs.Run, res catalog.Result, after any) Event {
+	var detail string
+	switch {
+	case after == nil:
+		detail = "deleted"
+		if len(res.Deleted) > 1 {
+			names := make([]string, 0, len(res.Deleted)-1)
+			for _, r := range res.Deleted[1:] {
+				names = append(names, r.String())
+			}
+			detail += "; with it " + strings.Join(names, ", ")
+		}
+	case res.Created:
+		detail = "created at version 1"
+	default:
+		detail = fmt.Sprintf("replaced with version %d; changed: %s", res.Version, strings.Join(changedFields(res.Before, after), ", "))
+	}
+	return Event{Actor: "api_key:" + p.KeyID, Action: action, Run: where, Detail: detail}
+}
+
+// changedFields names the top-level fields (API names) whose values differ.
+func changedFields(before, after any) []string {
+	fb, fa := fieldsOf(before), fieldsOf(after)
+	var out []string
+	for k, v := range fa {
+		if fb[k] != v {
+			out = append(out, k)
+		}
+	}
+	for k := range fb {
+		if _, ok := fa[k]; !ok {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	if len(out) == 0 {
+		return []string{"nothing"}
+	}
+	return out
+}

@@ -1,0 +1,148 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/brokerhq/broker/internal/access"
+	"github.com/brokerhq/broker/internal/apierror"
+	"github.com/brokerhq/broker/internal/catalog"
+	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/runs"
+)
+
+// attachHandler serves a stack's attachments.
+type attachHandler struct {
+	admin *Admin
+}
+
+// attachmentBody is the PUT body of an attachment.
+type attachmentBody struct {
+	Stack       string `yaml:"stack"`
+	Integration string `yaml:"integration"`
+	Read        bool   `yaml:"read"`
+	Write       bool   `yaml:"write"`
+}
+
+// stackFor authenticates r and finds the stack of its path, visible to the key.
+func (h *attachHandler) stackFor(w http.ResponseWriter, r *http.Request) (*catalog.Catalog, config.Stack, bool) {
+	p, err := h.admin.cfg.Auth.authenticate(r)
+	if err != nil {
+		h.admin.fail(w, r, err)
+		return nil, config.Stack{}, false
+	}
+	c := h.admin.cfg.Catalog.Live().Load()
+	st, ok := c.Stack(r.PathValue("id"))
+	if !ok || !c.Access().Covers(p, st.Space) {
+		h.admin.fail(w, r, apierror.New(apierror.CodeNotFound, "No stack %q.", r.PathValue("id")))
+		return nil, config.Stack{}, false
+	}
+	return c, st, true
+}
+
+func (h *attachHandler) list(w http.ResponseWriter, r *http.Request) {
+	c, st, ok := h.stackFor(w, r)
+	if !ok {
+		return
+	}
+	var items [][]byte
+	for _, a := range c.Attachments(st.ID) {
+		in, _ := c.Integration(a.Integration)
+		item := fmt.Appendf(nil, `{"stack":%q,"integration":%q,"provider":%q,"read":%t,"write":%t,"source":%q`,
+			a.Stack, a.Integration, in.Provider(), a.Read, a.Write, a.Source)
+		if a.Source == config.SourceDirect {
+			meta, _ := c.Meta(catalog.Ref{Kind: catalog.KindAttachment, ID: catalog.AttachmentID(a.Stack, a.Integration)})
+			item = fmt.Appendf(item, `,"managedBy":%q,"version":%d`, meta.ManagedBy, meta.Version)
+		}
+		items = append(items, append(item, '}'))
+	}
+	writeObjects(w, "attachments", items)
+}
+
+func (h *attachHandler) put(w http.ResponseWriter, r *http.Request) {
+	p, err := h.admin.cfg.Auth.authenticate(r)
+	if err != nil {
+		h.admin.fail(w, r, err)
+		return
+	}
+	body, err := readBody(r)
+	if err != nil {
+		h.admin.fail(w, r, err)
+		return
+	}
+	var b attachmentBody
+	if err := decodeObject(body, &b); err != nil {
+		h.admin.fail(w, r, err)
+		return
+	}
+	stack, integration := r.PathValue("id"), r.PathValue("integration")
+	if (b.Stack != "" && b.Stack != stack) || (b.Integration != "" && b.Integration != integration) {
+		h.admin.fail(w, r, apierror.New(apierror.CodeInvalidRequest, "The body names another stack or integration than the path."))
+		return
+	}
+	h.apply(w, r, p, config.Attachment{Stack: stack, Integration: integration, Read: b.Read, Write: b.Write})
+}
+
+func (h *attachHandler) delete(w http.ResponseWriter, r *http.Request) {
+	p, err := h.admin.cfg.Auth.authenticate(r)
+	if err != nil {
+		h.admin.fail(w, r, err)
+		return
+	}
+	h.apply(w, r, p, config.Attachment{Stack: r.PathValue("id"), Integration: r.PathValue("integration")})
+}
+
+// apply puts (read or write set) or deletes (neither set, from DELETE) an attachment after
+// checking space:admin on the stack's space.
+func (h *attachHandler) apply(w http.ResponseWriter, r *http.Request, p access.Principal, at config.Attachment) {
+	version, err := ifMatch(r)
+	if err != nil {
+		h.admin.fail(w, r, err)
+		return
+	}
+	c := h.admin.cfg.Catalog.Live().Load()
+	st, ok := c.Stack(at.Stack)
+	if !ok || !c.Access().Covers(p, st.Space) {
+		h.admin.fail(w, r, apierror.New(apierror.CodeNotFound, "No stack %q.", at.Stack))
+		return
+	}
+	if err := h.admin.authorizeChange(r, c, p, []string{st.Space}, nil, nil); err != nil {
+		h.admin.fail(w, r, err)
+		return
+	}
+	ref := catalog.Ref{Kind: catalog.KindAttachment, ID: catalog.AttachmentID(at.Stack, at.Integration)}
+	mu := catalog.Mutation{Ref: ref, IfMatch: version}
+	deleting := r.Method == http.MethodDelete
+	if !deleting {
+		mu.Object = at
+	}
+	res, err := h.admin.cfg.Catalog.Apply(r.Context(), mu)
+	if err != nil {
+		h.admin.fail(w, r, err)
+		return
+	}
+	where := runs.Run{Space: st.Space, Stack: st.ID}
+	var after any
+	action := "attachment.delete"
+	if !deleting {
+		after, action = at, "attachment.put"
+	}
+	e := changeEvent(p, action, where, res, after)
+	e.Integration = at.Integration
+	if err := h.admin.record(r.Context(), e); err != nil {
+		h.admin.fail(w, r, err)
+		return
+	}
+	if deleting {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	in, _ := res.Catalog.Integration(at.Integration)
+	item := fmt.Appendf(nil, `{"stack":%q,"integration":%q,"provider":%q,"read":%t,"write":%t,"source":%q,"managedBy":%q,"version":%d}`,
+		at.Stack, at.Integration, in.Provider(), at.Read, at.Write, config.SourceDirect, catalog.ManagedByAPI, res.Version)
+	status := http.StatusOK
+	if res.Created {
+		status = http.StatusCreated
+	}
+	writeObject(w, status, "attachment", item, res.Version)
+}

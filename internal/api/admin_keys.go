@@ -1,0 +1,188 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/brokerhq/broker/internal/access"
+	"github.com/brokerhq/broker/internal/apierror"
+	"github.com/brokerhq/broker/internal/catalog"
+	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/runs"
+)
+
+// apiKeyHandler serves the API keys.
+type apiKeyHandler struct {
+	admin *Admin
+}
+
+// apiKeyBody is the POST body of a new key.
+type apiKeyBody struct {
+	ID       string           `yaml:"id"`
+	Bindings []config.Binding `yaml:"bindings"`
+}
+
+// apiKeyJSON renders a key without its secret's hash.
+func apiKeyJSON(id string, bindings []config.Binding, meta catalog.Meta) ([]byte, error) {
+	return objectJSON(apiKeyBody{ID: id, Bindings: bindings}, meta)
+}
+
+// administered keeps the bindings whose space p administers.
+func administered(c *catalog.Catalog, p access.Principal, bindings []config.Binding) []config.Binding {
+	var out []config.Binding
+	for _, b := range bindings {
+		if c.Access().Allowed(p, config.ActionSpaceAdmin, b.Space) == nil {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+func (h *apiKeyHandler) list(w http.ResponseWriter, r *http.Request) {
+	p, err := h.admin.cfg.Auth.authenticate(r)
+	if err != nil {
+		h.admin.fail(w, r, err)
+		return
+	}
+	c := h.admin.cfg.Catalog.Live().Load()
+	var items [][]byte
+	for _, k := range c.Objects().APIKeys {
+		shown := administered(c, p, k.Bindings)
+		if len(shown) == 0 {
+			continue
+		}
+		meta, _ := c.Meta(catalog.Ref{Kind: catalog.KindAPIKey, ID: k.ID})
+		item, err := apiKeyJSON(k.ID, shown, meta)
+		if err != nil {
+			h.admin.fail(w, r, err)
+			return
+		}
+		items = append(items, item)
+	}
+	writeObjects(w, "apiKeys", items)
+}
+
+// authorizeBindings checks space:admin on every bound space and that p holds there every
+// action of the bound role: no key can grant what its caller lacks.
+func (h *apiKeyHandler) authorizeBindings(r *http.Request, c *catalog.Catalog, p access.Principal, bindings []config.Binding) error {
+	spaces := make([]string, len(bindings))
+	for i, b := range bindings {
+		if err := missingSpace(c, fmt.Sprintf("bindings[%d].space", i), b.Space); err != nil {
+			return err
+		}
+		spaces[i] = adminSpace(b.Space)
+	}
+	if err := h.admin.authorizeChange(r, c, p, spaces, nil, nil); err != nil {
+		return err
+	}
+	for _, b := range bindings {
+		role, ok := c.Role(b.Role)
+		if ok && !c.Access().Holds(p, adminSpace(b.Space), role.Actions) {
+			err := apierror.New(apierror.CodeForbidden, "API key %q may not bind role %q in space %q: it does not hold all of its actions there.", p.KeyID, b.Role, b.Space)
+			recordRefusal(r.Context(), h.admin.cfg.Events, h.admin.cfg.Logger, Event{Actor: "api_key:" + p.KeyID,
+				Action: "api_key.create", Run: runs.Run{Space: b.Space}, Outcome: "denied", Detail: err.Message})
+			return err
+		}
+	}
+	return nil
+}
+
+func (h *apiKeyHandler) create(w http.ResponseWriter, r *http.Request) {
+	p, err := h.admin.cfg.Auth.authenticate(r)
+	if err != nil {
+		h.admin.fail(w, r, err)
+		return
+	}
+	body, err := readBody(r)
+	if err != nil {
+		h.admin.fail(w, r, err)
+		return
+	}
+	var b apiKeyBody
+	if err := decodeObject(body, &b); err != nil {
+		h.admin.fail(w, r, err)
+		return
+	}
+	if len(b.Bindings) == 0 {
+		h.admin.fail(w, r, apierror.New(apierror.CodeInvalidRequest, "Field \"bindings\": at least one binding {role, space} is required."))
+		return
+	}
+	c := h.admin.cfg.Catalog.Live().Load()
+	if err := h.authorizeBindings(r, c, p, b.Bindings); err != nil {
+		h.admin.fail(w, r, err)
+		return
+	}
+	secret, err := config.NewAPIKeySecret()
+	if err != nil {
+		h.admin.fail(w, r, err)
+		return
+	}
+	key := config.APIKey{ID: b.ID, SecretSHA256: config.HashAPIKeySecret(secret), Bindings: b.Bindings}
+	ref := catalog.Ref{Kind: catalog.KindAPIKey, ID: b.ID}
+	if _, exists := c.Meta(ref); exists {
+		h.admin.fail(w, r, apierror.New(apierror.CodeConflict, "API key %q already exists; delete it first to replace its secret.", b.ID))
+		return
+	}
+	res, err := h.admin.cfg.Catalog.Apply(r.Context(), catalog.Mutation{Ref: ref, Object: key})
+	if err != nil {
+		h.admin.fail(w, r, err)
+		return
+	}
+	if !res.Created { // another replica created it in between: never replace a secret
+		h.admin.fail(w, r, apierror.New(apierror.CodeConflict, "API key %q already exists.", b.ID))
+		return
+	}
+	e := Event{Actor: "api_key:" + p.KeyID, Action: "api_key.create", Run: runs.Run{Space: b.Bindings[0].Space},
+		Detail: fmt.Sprintf("created API key %q with %d binding(s)", b.ID, len(b.Bindings))}
+	if err := h.admin.record(r.Context(), e); err != nil {
+		h.admin.fail(w, r, err)
+		return
+	}
+	item, err := apiKeyJSON(b.ID, b.Bindings, catalog.Meta{ManagedBy: catalog.ManagedByAPI, Version: res.Version})
+	if err != nil {
+		h.admin.fail(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", strconv.Quote(strconv.FormatInt(res.Version, 10)))
+	writeRaw(w, http.StatusCreated, fmt.Appendf(nil, `{"apiKey":%s,"secret":%q}`+"\n", item, secret))
+}
+
+func (h *apiKeyHandler) delete(w http.ResponseWriter, r *http.Request) {
+	p, err := h.admin.cfg.Auth.authenticate(r)
+	if err != nil {
+		h.admin.fail(w, r, err)
+		return
+	}
+	version, err := ifMatch(r)
+	if err != nil {
+		h.admin.fail(w, r, err)
+		return
+	}
+	c := h.admin.cfg.Catalog.Live().Load()
+	id := r.PathValue("id")
+	key, ok := c.APIKey(id)
+	if !ok || len(administered(c, p, key.Bindings)) == 0 {
+		h.admin.fail(w, r, apierror.New(apierror.CodeNotFound, "No API key %q.", id))
+		return
+	}
+	spaces := make([]string, len(key.Bindings))
+	for i, b := range key.Bindings {
+		spaces[i] = b.Space
+	}
+	if err := h.admin.authorizeChange(r, c, p, spaces, nil, nil); err != nil {
+		h.admin.fail(w, r, err)
+		return
+	}
+	res, err := h.admin.cfg.Catalog.Apply(r.Context(), catalog.Mutation{Ref: catalog.Ref{Kind: catalog.KindAPIKey, ID: id}, IfMatch: version})
+	if err != nil {
+		h.admin.fail(w, r, err)
+		return
+	}
+	e := changeEvent(p, "api_key.delete", runs.Run{Space: key.Bindings[0].Space}, res, nil)
+	if err := h.admin.record(r.Context(), e); err != nil {
+		h.admin.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

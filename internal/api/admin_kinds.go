@@ -1,0 +1,355 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+
+	"github.com/brokerhq/broker/internal/access"
+	"github.com/brokerhq/broker/internal/apierror"
+	"github.com/brokerhq/broker/internal/catalog"
+	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/runs"
+)
+
+// kindSpec is how the administration API handles one kind of object.
+type kindSpec struct {
+	kind catalog.Kind
+	// path is the collection's path; plural and singular name the answer's field.
+	path, plural, singular string
+	// decode reads a PUT body for the object id.
+	decode func(id string, body []byte) (any, error)
+	// all lists every object of the kind in the catalog.
+	all func(c *catalog.Catalog) []any
+	// get finds one object.
+	get func(c *catalog.Catalog, id string) (any, bool)
+	// home is the space whose bindings let a key read the object.
+	home func(obj any) string
+	// admin lists the spaces where changing (or deleting) the object needs space:admin.
+	admin func(obj any) []string
+	// spaceRef names the body's field referring to a space, and that space; nil for roles.
+	spaceRef func(obj any) (field, space string)
+	// where is the space (and stack) an audit event of the object is filed under.
+	where func(obj any) runs.Run
+	// filter keeps the objects a listing's query asks for.
+	filter func(c *catalog.Catalog, r *http.Request, obj any) bool
+	// grants lists the actions an object would hand out at root (a role's), which the caller
+	// must hold itself.
+	grants func(obj any) []string
+	// cascade names the objects deleted along with this one.
+	cascade func(c *catalog.Catalog, id string) []catalog.Ref
+}
+
+// decodeWithID decodes a body of type T whose id, when given, must be the path's.
+func decodeWithID[T any](id string, body []byte, idOf func(*T) *string) (any, error) {
+	var obj T
+	if err := decodeObject(body, &obj); err != nil {
+		return nil, err
+	}
+	p := idOf(&obj)
+	if *p != "" && *p != id {
+		return nil, apierror.New(apierror.CodeInvalidRequest, "Field \"id\" is %q but the path names %q.", *p, id)
+	}
+	*p = id
+	return obj, nil
+}
+
+func listOf[T any](s []T) []any {
+	out := make([]any, len(s))
+	for i, x := range s {
+		out[i] = x
+	}
+	return out
+}
+
+func found[T any](v T, ok bool) (any, bool) { return v, ok }
+
+// inSubtree filters by the ?space= query: objects whose home lies in that space's subtree.
+func inSubtree(c *catalog.Catalog, r *http.Request, home string) bool {
+	s := r.URL.Query().Get("space")
+	return s == "" || c.Within(home, s)
+}
+
+var objectKinds = []kindSpec{
+	{
+		kind: catalog.KindSpace, path: "/v1/spaces", plural: "spaces", singular: "space",
+		decode: func(id string, b []byte) (any, error) {
+			return decodeWithID(id, b, func(s *config.Space) *string { return &s.ID })
+		},
+		all:      func(c *catalog.Catalog) []any { return listOf(c.Objects().Spaces) },
+		get:      func(c *catalog.Catalog, id string) (any, bool) { return found(c.Space(id)) },
+		home:     func(o any) string { return o.(config.Space).ID },
+		admin:    func(o any) []string { return []string{adminSpace(o.(config.Space).Parent)} },
+		spaceRef: func(o any) (string, string) { return "parent", o.(config.Space).Parent },
+		where:    func(o any) runs.Run { return runs.Run{Space: o.(config.Space).ID} },
+		filter:   func(*catalog.Catalog, *http.Request, any) bool { return true },
+	},
+	{
+		kind: catalog.KindStack, path: "/v1/stacks", plural: "stacks", singular: "stack",
+		decode: func(id string, b []byte) (any, error) {
+			return decodeWithID(id, b, func(s *config.Stack) *string { return &s.ID })
+		},
+		all:      func(c *catalog.Catalog) []any { return listOf(c.Objects().Stacks) },
+		get:      func(c *catalog.Catalog, id string) (any, bool) { return found(c.Stack(id)) },
+		home:     func(o any) string { return o.(config.Stack).Space },
+		admin:    func(o any) []string { return []string{adminSpace(o.(config.Stack).Space)} },
+		spaceRef: func(o any) (string, string) { return "space", o.(config.Stack).Space },
+		where:    func(o any) runs.Run { s := o.(config.Stack); return runs.Run{Space: s.Space, Stack: s.ID} },
+		filter: func(c *catalog.Catalog, r *http.Request, o any) bool {
+			s := o.(config.Stack)
+			l := r.URL.Query().Get("label")
+			return inSubtree(c, r, s.Space) && (l == "" || slices.Contains(s.Labels, l))
+		},
+		cascade: func(c *catalog.Catalog, id string) []catalog.Ref {
+			var out []catalog.Ref
+			for _, a := range c.Attachments(id) {
+				if a.Source == config.SourceDirect {
+					out = append(out, catalog.Ref{Kind: catalog.KindAttachment, ID: catalog.AttachmentID(a.Stack, a.Integration)})
+				}
+			}
+			return out
+		},
+	},
+	{
+		kind: catalog.KindIntegration, path: "/v1/integrations", plural: "integrations", singular: "integration",
+		decode: func(id string, b []byte) (any, error) {
+			return decodeWithID(id, b, func(s *config.Integration) *string { return &s.ID })
+		},
+		all:      func(c *catalog.Catalog) []any { return listOf(c.Objects().Integrations) },
+		get:      func(c *catalog.Catalog, id string) (any, bool) { return found(c.Integration(id)) },
+		home:     func(o any) string { return o.(config.Integration).Space },
+		admin:    func(o any) []string { return []string{adminSpace(o.(config.Integration).Space)} },
+		spaceRef: func(o any) (string, string) { return "space", o.(config.Integration).Space },
+		where:    func(o any) runs.Run { return runs.Run{Space: o.(config.Integration).Space} },
+		filter: func(c *catalog.Catalog, r *http.Request, o any) bool {
+			return inSubtree(c, r, o.(config.Integration).Space)
+		},
+	},
+	{
+		kind: catalog.KindRole, path: "/v1/roles", plural: "roles", singular: "role",
+		decode: func(id string, b []byte) (any, error) {
+			return decodeWithID(id, b, func(s *config.Role) *string { return &s.ID })
+		},
+		all:    func(c *catalog.Catalog) []any { return listOf(c.Objects().Roles) },
+		get:    func(c *catalog.Catalog, id string) (any, bool) { return found(c.Role(id)) },
+		home:   func(any) string { return config.RootSpace },
+		admin:  func(any) []string { return []string{config.RootSpace} },
+		where:  func(any) runs.Run { return runs.Run{Space: config.RootSpace} },
+		filter: func(*catalog.Catalog, *http.Request, any) bool { return true },
+		grants: func(o any) []string { return o.(config.Role).Actions },
+	},
+}
+
+// kindHandler serves one kind's endpoints.
+type kindHandler struct {
+	admin *Admin
+	spec  kindSpec
+}
+
+func (h *kindHandler) ref(id string) catalog.Ref { return catalog.Ref{Kind: h.spec.kind, ID: id} }
+
+// readable reports whether p may see obj: roles are global (any key), anything else needs a
+// binding covering its home space.
+func (h *kindHandler) readable(c *catalog.Catalog, p access.Principal, obj any) bool {
+	return h.spec.kind == catalog.KindRole || c.Access().Covers(p, h.spec.home(obj))
+}
+
+func (h *kindHandler) list(w http.ResponseWriter, r *http.Request) {
+	p, err := h.admin.cfg.Auth.authenticate(r)
+	if err != nil {
+		h.admin.fail(w, r, err)
+		return
+	}
+	c := h.admin.cfg.Catalog.Live().Load()
+	if s := r.URL.Query().Get("space"); s != "" {
+		if _, ok := c.Space(s); !ok || !c.Access().Covers(p, s) {
+			h.admin.fail(w, r, apierror.New(apierror.CodeNotFound, "No space %q that this key may read.", s))
+			return
+		}
+	}
+	var items [][]byte
+	for _, obj := range h.spec.all(c) {
+		if !h.readable(c, p, obj) || !h.spec.filter(c, r, obj) {
+			continue
+		}
+		ref, _ := catalog.RefOf(obj)
+		meta, _ := c.Meta(ref)
+		item, err := objectJSON(obj, meta)
+		if err != nil {
+			h.admin.fail(w, r, err)
+			return
+		}
+		items = append(items, item)
+	}
+	writeObjects(w, h.spec.plural, items)
+}
+
+func (h *kindHandler) get(w http.ResponseWriter, r *http.Request) {
+	p, err := h.admin.cfg.Auth.authenticate(r)
+	if err != nil {
+		h.admin.fail(w, r, err)
+		return
+	}
+	c := h.admin.cfg.Catalog.Live().Load()
+	id := r.PathValue("id")
+	obj, ok := h.spec.get(c, id)
+	if !ok || !h.readable(c, p, obj) {
+		// An object the key may not read is answered like one that does not exist.
+		h.admin.fail(w, r, apierror.New(apierror.CodeNotFound, "No %s %q.", h.spec.kind, id))
+		return
+	}
+	meta, _ := c.Meta(h.ref(id))
+	item, err := objectJSON(obj, meta)
+	if err != nil {
+		h.admin.fail(w, r, err)
+		return
+	}
+	writeObject(w, http.StatusOK, h.spec.singular, item, meta.Version)
+}
+
+func (h *kindHandler) put(w http.ResponseWriter, r *http.Request) {
+	p, err := h.admin.cfg.Auth.authenticate(r)
+	if err != nil {
+		h.admin.fail(w, r, err)
+		return
+	}
+	id := r.PathValue("id")
+	body, err := readBody(r)
+	if err != nil {
+		h.admin.fail(w, r, err)
+		return
+	}
+	obj, err := h.spec.decode(id, body)
+	if err != nil {
+		h.admin.fail(w, r, err)
+		return
+	}
+	version, err := ifMatch(r)
+	if err != nil {
+		h.admin.fail(w, r, err)
+		return
+	}
+	c := h.admin.cfg.Catalog.Live().Load()
+	if h.spec.spaceRef != nil {
+		field, space := h.spec.spaceRef(obj)
+		if err := missingSpace(c, field, space); err != nil {
+			h.admin.fail(w, r, err)
+			return
+		}
+	}
+	spaces := h.spec.admin(obj)
+	if old, ok := h.spec.get(c, id); ok {
+		spaces = append(spaces, h.spec.admin(old)...)
+	}
+	if err := h.admin.authorizeChange(r, c, p, spaces, h.spec.grants, obj); err != nil {
+		h.admin.fail(w, r, err)
+		return
+	}
+	res, err := h.admin.cfg.Catalog.Apply(r.Context(), catalog.Mutation{Ref: h.ref(id), Object: obj, IfMatch: version})
+	if err != nil {
+		h.admin.fail(w, r, err)
+		return
+	}
+	if err := h.admin.record(r.Context(), changeEvent(p, string(h.spec.kind)+".put", h.spec.where(obj), res, obj)); err != nil {
+		h.admin.fail(w, r, err)
+		return
+	}
+	meta, _ := res.Catalog.Meta(h.ref(id))
+	item, err := objectJSON(obj, meta)
+	if err != nil {
+		h.admin.fail(w, r, err)
+		return
+	}
+	status := http.StatusOK
+	if res.Created {
+		status = http.StatusCreated
+	}
+	writeObject(w, status, h.spec.singular, item, meta.Version)
+}
+
+func (h *kindHandler) delete(w http.ResponseWriter, r *http.Request) {
+	p, err := h.admin.cfg.Auth.authenticate(r)
+	if err != nil {
+		h.admin.fail(w, r, err)
+		return
+	}
+	id := r.PathValue("id")
+	version, err := ifMatch(r)
+	if err != nil {
+		h.admin.fail(w, r, err)
+		return
+	}
+	c := h.admin.cfg.Catalog.Live().Load()
+	old, ok := h.spec.get(c, id)
+	if !ok || !h.readable(c, p, old) {
+		h.admin.fail(w, r, apierror.New(apierror.CodeNotFound, "No %s %q.", h.spec.kind, id))
+		return
+	}
+	if err := h.admin.authorizeChange(r, c, p, h.spec.admin(old), nil, nil); err != nil {
+		h.admin.fail(w, r, err)
+		return
+	}
+	mu := catalog.Mutation{Ref: h.ref(id), IfMatch: version}
+	if h.spec.cascade != nil {
+		mu.Cascade = func(c *catalog.Catalog) []catalog.Ref { return h.spec.cascade(c, id) }
+	}
+	res, err := h.admin.cfg.Catalog.Apply(r.Context(), mu)
+	if err != nil {
+		h.admin.fail(w, r, err)
+		return
+	}
+	if err := h.admin.record(r.Context(), changeEvent(p, string(h.spec.kind)+".delete", h.spec.where(old), res, nil)); err != nil {
+		h.admin.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// authorizeChange checks space:admin on every space of spaces and, when grants is set, that p
+// itself holds at root every action the object would hand out. A refusal is audited.
+func (a *Admin) authorizeChange(r *http.Request, c *catalog.Catalog, p access.Principal, spaces []string, grants func(any) []string, obj any) error {
+	err := requireAdmin(c, p, spaces...)
+	if err == nil && grants != nil && !c.Access().Holds(p, config.RootSpace, knownActions(grants(obj))) {
+		err = apierror.New(apierror.CodeForbidden, "API key %q may not grant actions it does not hold itself.", p.KeyID)
+	}
+	if err != nil {
+		where := config.RootSpace
+		if len(spaces) > 0 {
+			where = spaces[0]
+		}
+		recordRefusal(r.Context(), a.cfg.Events, a.cfg.Logger, Event{Actor: "api_key:" + p.KeyID,
+			Action: r.Method + " " + r.URL.Path, Run: runs.Run{Space: where}, Outcome: "denied", Detail: err.Error()})
+	}
+	return err
+}
+
+// knownActions keeps the actions a role can hold: an unknown one grants nothing, and
+// validation refuses it with 400 naming the field.
+func knownActions(actions []string) []string {
+	out := make([]string, 0, len(actions))
+	for _, a := range actions {
+		if slices.Contains(config.Actions, a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// fieldsOf maps an object's top-level API fields to their JSON text.
+func fieldsOf(obj any) map[string]string {
+	out := map[string]string{}
+	if obj == nil {
+		return out
+	}
+	body, err := config.EncodeJSON(obj)
+	if err != nil {
+		return out
+	}
+	var raw map[string]json.RawMessage
+	if json.Unmarshal(body, &raw) == nil {
+		for k, v := range raw {
+			out[k] = string(v)
+		}
+	}
+	return out
+}

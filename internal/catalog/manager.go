@@ -1,0 +1,317 @@
+package catalog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"sync"
+	"time"
+
+	"github.com/brokerhq/broker/internal/config"
+)
+
+// DefaultPoll is how often a Manager compares its revision with the store's when no notice
+// arrives; a replica that missed every notice is still current within this long.
+const DefaultPoll = 250 * time.Millisecond
+
+// maxAttempts bounds how often a change is retried when other replicas commit first.
+const maxAttempts = 50
+
+// ManagerConfig configures a Manager.
+type ManagerConfig struct {
+	// Store keeps the API's objects.
+	Store Store
+	// File is the configuration file's objects.
+	File Objects
+	// Logger receives refresh failures; nil means slog.Default().
+	Logger *slog.Logger
+	// Now is the clock that stamps created objects; nil means time.Now.
+	Now func() time.Time
+}
+
+// Manager keeps a Live catalog current with its store and file, and applies changes made
+// through the API as compare-and-swap commits on the store's revision.
+type Manager struct {
+	store Store
+	live  *Live
+	log   *slog.Logger
+	now   func() time.Time
+
+	// refreshing makes concurrent Refresh calls wait for one load instead of each loading.
+	refreshing sync.Mutex
+	mu         sync.Mutex // serialises rebuilds and installs
+	file       Objects
+	// api is the decoded store at the revision of the catalog in force.
+	api Versioned
+	// decoded caches the last load's objects, so a refresh decodes only what changed; it is
+	// used under refreshing.
+	decoded map[Ref]decoded
+}
+
+// NewManager loads the store and builds the first catalog. It fails when the store cannot be
+// read or the file's and the store's objects together are invalid or collide.
+func NewManager(ctx context.Context, cfg ManagerConfig) (*Manager, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	m := &Manager{store: cfg.Store, log: cfg.Logger, now: cfg.Now, file: cfg.File, live: &Live{}}
+	snap, err := m.store.Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	api, cache, err := decodeRecords(snap, nil)
+	if err != nil {
+		return nil, err
+	}
+	m.decoded = cache
+	c, err := Build(Input{File: m.file, API: api, Revision: snap.Revision})
+	if err != nil {
+		return nil, fmt.Errorf("the configuration file and the objects created through the API do not fit together: %w", err)
+	}
+	m.api = api
+	m.live.Store(c)
+	return m, nil
+}
+
+// Live is the catalog in force.
+func (m *Manager) Live() *Live { return m.live }
+
+// Refresh reloads the store when its revision differs from the catalog's. A store whose
+// objects no longer fit the file (which validation at commit time prevents) keeps the old
+// catalog and returns the error.
+func (m *Manager) Refresh(ctx context.Context) error {
+	m.refreshing.Lock()
+	defer m.refreshing.Unlock()
+	rev, err := m.store.Revision(ctx)
+	if err != nil {
+		return err
+	}
+	if rev == m.live.Load().Revision() {
+		return nil
+	}
+	snap, err := m.store.Load(ctx)
+	if err != nil {
+		return err
+	}
+	api, cache, err := decodeRecords(snap, m.decoded)
+	if err != nil {
+		return err
+	}
+	m.decoded = cache
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if snap.Revision <= m.live.Load().Revision() {
+		return nil // a change of this replica got there first
+	}
+	c, err := Build(Input{File: m.file, API: api, Revision: snap.Revision})
+	if err != nil {
+		return fmt.Errorf("catalog revision %d: %w", snap.Revision, err)
+	}
+	m.api = api
+	m.live.Store(c)
+	return nil
+}
+
+// Run refreshes after every notice from the store and at least every poll, until ctx ends.
+func (m *Manager) Run(ctx context.Context, poll time.Duration) {
+	if poll <= 0 {
+		poll = DefaultPoll
+	}
+	notices := m.store.Notify(ctx)
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case _, ok := <-notices:
+			if !ok {
+				notices = nil // the subscription ended; polling goes on
+				continue
+			}
+		case <-t.C:
+		}
+		if err := m.Refresh(ctx); err != nil && ctx.Err() == nil {
+			m.log.Warn("catalog: could not refresh from the store", "err", err)
+		}
+	}
+}
+
+// Reload replaces the file's objects. When they do not fit (invalid, or colliding with the
+// API's objects) it returns the error and the catalog in force stays.
+func (m *Manager) Reload(file Objects) (*Catalog, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cur := m.live.Load()
+	c, err := Build(Input{File: file, API: m.api, Revision: cur.Revision()})
+	if err != nil {
+		return nil, err
+	}
+	m.file = file
+	m.live.Store(c)
+	return c, nil
+}
+
+// Mutation is one change asked through the API.
+type Mutation struct {
+	// Ref names the object.
+	Ref Ref
+	// Object is the new object (config.Space, config.Stack, ...) whose id matches Ref; nil
+	// deletes the object.
+	Object any
+	// IfMatch, when not zero, is the version the object must have now.
+	IfMatch int64
+	// Cascade lists further objects to delete in the same commit (a stack's attachments).
+	Cascade func(c *Catalog) []Ref
+}
+
+// Result is an applied change.
+type Result struct {
+	// Catalog is the catalog in force after the change.
+	Catalog *Catalog
+	// Created is set when the object did not exist before.
+	Created bool
+	// Version is the object's new version (0 after a deletion).
+	Version int64
+	// Before is the object as it was (nil when created).
+	Before any
+	// Deleted lists every object the commit removed, cascades included.
+	Deleted []Ref
+}
+
+// Apply validates m against the newest objects and commits it; it retries while other
+// replicas commit first. Refusals are *ChangeError; store failures wrap ErrUnavailable.
+func (m *Manager) Apply(ctx context.Context, mu Mutation) (Result, error) {
+	if mu.Object != nil {
+		ref, err := RefOf(mu.Object)
+		if err != nil {
+			return Result{}, err
+		}
+		if ref != mu.Ref {
+			return Result{}, refusal(ErrInvalid, "the body names %s, the path %s", ref, mu.Ref)
+		}
+	}
+	for range maxAttempts {
+		p, err := m.prepare(ctx, mu)
+		if err != nil {
+			return Result{}, err
+		}
+		newRev, err := m.store.Commit(ctx, p.rev, p.changes)
+		if errors.Is(err, ErrStale) {
+			if err := m.Refresh(ctx); err != nil {
+				return Result{}, err
+			}
+			continue
+		}
+		if err != nil {
+			return Result{}, err
+		}
+		m.install(p, newRev)
+		return p.res, nil
+	}
+	return Result{}, refusal(ErrConflict, "too many concurrent changes; try again")
+}
+
+// plan is a validated change ready to commit.
+type plan struct {
+	res     Result
+	changes []Change
+	// rev is the revision the changes apply to; next is the store's objects after them.
+	rev  int64
+	next Versioned
+}
+
+// install puts a committed plan in force, unless a newer catalog already is.
+func (m *Manager) install(p plan, newRev int64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if newRev <= m.live.Load().Revision() || newRev != p.rev+1 {
+		return
+	}
+	m.api = p.next
+	m.live.Store(p.res.Catalog)
+}
+
+// prepare validates mu against the catalog in force (refreshed first) and returns the plan.
+func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
+	if err := m.Refresh(ctx); err != nil {
+		return plan{}, err
+	}
+	m.mu.Lock()
+	cur, file, api := m.live.Load(), m.file, m.api
+	m.mu.Unlock()
+
+	if file.find(mu.Ref) != nil {
+		return plan{}, refusal(ErrManagedByConfig,
+			"%s %q belongs to the configuration file and can only change there", mu.Ref.Kind, mu.Ref.ID)
+	}
+	before := api.find(mu.Ref)
+	version := api.Versions[mu.Ref]
+	if mu.IfMatch != 0 && mu.IfMatch != version {
+		return plan{}, refusal(ErrPrecondition,
+			"%s %q is at version %d, not %d", mu.Ref.Kind, mu.Ref.ID, version, mu.IfMatch)
+	}
+	res := Result{Before: before, Created: before == nil}
+	next := Versioned{Objects: api.Objects, Versions: maps.Clone(api.Versions), Created: maps.Clone(api.Created)}
+	if next.Versions == nil {
+		next.Versions = map[Ref]int64{}
+	}
+	if next.Created == nil {
+		next.Created = map[Ref]int64{}
+	}
+	var changes []Change
+	self := ""
+	if mu.Object == nil {
+		if before == nil {
+			return plan{}, refusal(ErrNotFound, "%s %q does not exist", mu.Ref.Kind, mu.Ref.ID)
+		}
+		dels := []Ref{mu.Ref}
+		if mu.Cascade != nil {
+			for _, r := range mu.Cascade(cur) {
+				if api.find(r) != nil {
+					dels = append(dels, r)
+				}
+			}
+		}
+		for _, r := range dels {
+			next.Objects = next.Objects.without(r)
+			delete(next.Versions, r)
+			delete(next.Created, r)
+			changes = append(changes, Change{Record: Record{Ref: r}})
+		}
+		res.Deleted = dels
+	} else {
+		body, err := config.EncodeJSON(mu.Object)
+		if err != nil {
+			return plan{}, err
+		}
+		next.Objects = next.Objects.with(mu.Object)
+		res.Version = version + 1
+		created, ok := next.Created[mu.Ref]
+		if before == nil || !ok {
+			created = m.now().UnixMilli()
+		}
+		next.Versions[mu.Ref], next.Created[mu.Ref] = res.Version, created
+		changes = append(changes, Change{Record: Record{Ref: mu.Ref, Version: res.Version, Created: created, Body: body}})
+		self = fmt.Sprintf("%s[%d]", listName[mu.Ref.Kind], file.count(mu.Ref.Kind)+next.Objects.index(mu.Ref))
+	}
+	c, err := Build(Input{File: file, API: next, Revision: cur.Revision() + 1})
+	if err != nil {
+		var errs config.Errors
+		var coll *CollisionError
+		switch {
+		case errors.As(err, &errs):
+			return plan{}, classify(errs, merged(file, next.Objects), self)
+		case errors.As(err, &coll):
+			return plan{}, refusal(ErrConflict, "%s", coll.Error())
+		}
+		return plan{}, err
+	}
+	res.Catalog = c
+	return plan{res: res, changes: changes, rev: cur.Revision(), next: next}, nil
+}

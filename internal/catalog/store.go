@@ -1,0 +1,161 @@
+package catalog
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+)
+
+// Store errors.
+var (
+	// ErrStale: the store's revision moved since the caller read it; reload and try again.
+	ErrStale = errors.New("catalog store changed since it was read")
+	// ErrUnavailable wraps failures to reach the store's backing service.
+	ErrUnavailable = errors.New("catalog store unavailable")
+)
+
+// Record is one object created through the API, as the store keeps it.
+type Record struct {
+	Ref Ref
+	// Version grows by one with each change of the object.
+	Version int64
+	// Created is when the object was created (Unix milliseconds); a replacement keeps it.
+	Created int64
+	// Body is the object in the API's JSON form (config.EncodeJSON).
+	Body []byte
+}
+
+// Snapshot is every stored object at one revision.
+type Snapshot struct {
+	// Revision grows by one with each commit; 0 is an empty store.
+	Revision int64
+	Records  []Record
+}
+
+// Change is one write of a commit: Body set stores the record, Body nil deletes Ref.
+type Change struct {
+	Record
+}
+
+// Store keeps the objects created through the API, shared by every replica. Implementations
+// are safe for concurrent use; every commit is all or nothing.
+type Store interface {
+	// Load returns every record and the revision they were read at, as one consistent read.
+	Load(ctx context.Context) (Snapshot, error)
+	// Revision returns the current revision; replicas poll it to notice changes.
+	Revision(ctx context.Context) (int64, error)
+	// Commit applies changes if the revision is still rev and returns the new revision (rev+1).
+	// When another commit came first it fails with ErrStale and changes nothing.
+	Commit(ctx context.Context, rev int64, changes []Change) (int64, error)
+	// Notify returns a channel that receives, best effort, after any replica's commit. It is
+	// closed when ctx ends. A replica must still poll Revision: a notice can be lost.
+	Notify(ctx context.Context) <-chan struct{}
+}
+
+// Memory is a Store in this process's memory, for a single replica.
+type Memory struct {
+	mu      sync.Mutex
+	rev     int64
+	records map[Ref]Record
+	waiters []chan struct{}
+}
+
+// NewMemory returns an empty in-memory store.
+func NewMemory() *Memory { return &Memory{records: map[Ref]Record{}} }
+
+var _ Store = (*Memory)(nil)
+
+// Load implements Store.
+func (m *Memory) Load(context.Context) (Snapshot, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	snap := Snapshot{Revision: m.rev, Records: make([]Record, 0, len(m.records))}
+	for _, r := range m.records {
+		r.Body = slices.Clone(r.Body)
+		snap.Records = append(snap.Records, r)
+	}
+	SortRecords(snap.Records)
+	return snap, nil
+}
+
+// Revision implements Store.
+func (m *Memory) Revision(context.Context) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.rev, nil
+}
+
+// Commit implements Store.
+func (m *Memory) Commit(_ context.Context, rev int64, changes []Change) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if rev != m.rev {
+		return 0, ErrStale
+	}
+	for _, c := range changes {
+		if c.Body == nil {
+			delete(m.records, c.Ref)
+			continue
+		}
+		c.Body = slices.Clone(c.Body)
+		m.records[c.Ref] = c.Record
+	}
+	m.rev++
+	for _, w := range m.waiters {
+		select {
+		case w <- struct{}{}:
+		default:
+		}
+	}
+	return m.rev, nil
+}
+
+// Notify implements Store.
+func (m *Memory) Notify(ctx context.Context) <-chan struct{} {
+	in := make(chan struct{}, 1)
+	out := make(chan struct{}, 1)
+	m.mu.Lock()
+	m.waiters = append(m.waiters, in)
+	m.mu.Unlock()
+	go func() {
+		defer close(out)
+		defer func() {
+			m.mu.Lock()
+			m.waiters = slices.DeleteFunc(m.waiters, func(c chan struct{}) bool { return c == in })
+			m.mu.Unlock()
+		}()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-in:
+				select {
+				case out <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}()
+	return out
+}
+
+// SortRecords orders records by kind (dependency order) and id, so loads are deterministic.
+func SortRecords(rs []Record) {
+	rank := make(map[Kind]int, len(Kinds))
+	for i, k := range Kinds {
+		rank[k] = i
+	}
+	slices.SortFunc(rs, func(a, b Record) int {
+		if d := rank[a.Ref.Kind] - rank[b.Ref.Kind]; d != 0 {
+			return d
+		}
+		switch {
+		case a.Ref.ID < b.Ref.ID:
+			return -1
+		case a.Ref.ID > b.Ref.ID:
+			return 1
+		}
+		return 0
+	})
+}

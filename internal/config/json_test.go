@@ -1,0 +1,76 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDecodeJSON(t *testing.T) {
+	var in Integration
+	body := `{"id":"x","space":"prod","aws":{"mode":"web-identity","roleArn":"arn:aws:iam::123456789012:role/r","sessionTags":true},
+		"duration":"15m","autoattach":[{"label":"team","read":true}]}`
+	if err := DecodeJSON([]byte(body), &in); err != nil {
+		t.Fatal(err)
+	}
+	want := Integration{ID: "x", Space: "prod", Duration: 15 * time.Minute,
+		AWS:        &AWS{Mode: "web-identity", RoleARN: "arn:aws:iam::123456789012:role/r", SessionTags: true},
+		Autoattach: []Autoattach{{Label: "team", Read: true}}}
+	if !equal(in, want) {
+		t.Errorf("decoded %+v, want %+v", in, want)
+	}
+}
+
+func TestDecodeJSONRefuses(t *testing.T) {
+	cases := []struct{ name, body, want string }{
+		{"snake case", `{"subject_template":"x"}`, `subject_template: unknown key`},
+		{"case variant", `{"parent":"root","PARENT":"prod"}`, `PARENT: unknown key`},
+		{"duplicate", `{"parent":"root","parent":"prod"}`, `parent: duplicate key`},
+		{"nested unknown", `{"labels":["a"],"x":{}}`, `x: unknown key`},
+		{"wrong type", `{"inherit":"yes"}`, `inherit: expected true or false`},
+		{"bad duration", `{"duration":"soon"}`, `invalid duration "soon"`},
+		{"not json", `{parent: root}`, `not valid JSON`},
+		{"not an object", `["a"]`, `must be a JSON object`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var dst struct {
+				Parent          string        `yaml:"parent"`
+				Inherit         bool          `yaml:"inherit"`
+				SubjectTemplate string        `yaml:"subject_template"`
+				Labels          []string      `yaml:"labels"`
+				Duration        time.Duration `yaml:"duration"`
+			}
+			err := DecodeJSON([]byte(tc.body), &dst)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("DecodeJSON(%s) = %v, want an error containing %q", tc.body, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestEncodeJSONRoundTrip(t *testing.T) {
+	in := Integration{ID: "x", Space: "prod", Duration: time.Hour, Timeout: 10 * time.Second,
+		GCP: &GCP{WorkloadIdentityProvider: "projects/1/locations/global/workloadIdentityPools/p/providers/q",
+			ServiceAccount: "a@b.iam.gserviceaccount.com", Scopes: []string{"s"}},
+		Autoattach: []Autoattach{{Label: "l", Write: true}}}
+	out, err := EncodeJSON(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"workloadIdentityProvider":`, `"duration":"1h0m0s"`, `"autoattach":[{"label":"l","read":false,"write":true}]`} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("%s lacks %s", out, want)
+		}
+	}
+	if strings.Contains(string(out), `"aws"`) {
+		t.Errorf("%s shows an unset block", out)
+	}
+	var back Integration
+	if err := DecodeJSON(out, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !equal(back, in) {
+		t.Errorf("round trip gave %+v, want %+v", back, in)
+	}
+}

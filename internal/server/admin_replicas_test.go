@@ -1,0 +1,167 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/brokerhq/broker/internal/catalog"
+	"github.com/brokerhq/broker/internal/testutil/redistest"
+)
+
+// converge is how soon a change answered 2xx by one replica is in force on every replica
+// sharing its store.
+const converge = time.Second
+
+// manyFailures keeps the failed-authentication limit out of the way of tests that poll until a
+// deleted key gets 401.
+const manyFailures = "\nlimits: {auth_failures: 1000, window: 1m, cooloff: 1m}\n"
+
+// within polls cond until it holds, and fails the test if that takes longer than converge
+// from start. It logs how long it took.
+func within(t *testing.T, start time.Time, what string, cond func() bool) {
+	t.Helper()
+	for !cond() {
+		if time.Since(start) > converge {
+			t.Fatalf("%s: not within %v", what, converge)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Logf("%s: after %v", what, time.Since(start).Round(time.Millisecond))
+}
+
+// tryRun creates a run of stack with the ci key; it returns the answer and whether it was 201.
+func (ts *testServer) tryRun(t *testing.T, stack string) (runAnswer, bool) {
+	t.Helper()
+	var ans runAnswer
+	code := ts.call(t, "POST", "/v1/runs", adminSecret, map[string]string{"stack": stack, "runType": "TRACKED"}, &ans)
+	return ans, code == 201
+}
+
+// keyWorks reports whether secret authenticates on ts (it lists stacks).
+func (ts *testServer) keyWorks(t *testing.T, secret string) int {
+	t.Helper()
+	return ts.call(t, "GET", "/v1/stacks", secret, nil, nil)
+}
+
+// newKey creates an API key through ts and returns its secret.
+func (ts *testServer) newKey(t *testing.T, id string) string {
+	t.Helper()
+	a := ts.admin(t, "POST", "/v1/api-keys", `{"id":"`+id+`","bindings":[{"role":"orchestrator","space":"prod"}]}`)
+	a.expect(t, "create key "+id, 201)
+	var created struct{ Secret string }
+	if err := json.Unmarshal([]byte(a.body), &created); err != nil || created.Secret == "" {
+		t.Fatalf("no secret in %s", a.body)
+	}
+	return created.Secret
+}
+
+// deafStore is a catalog store whose change notices are all lost: its replica learns of other
+// replicas' changes only by polling.
+type deafStore struct{ catalog.Store }
+
+func (deafStore) Notify(ctx context.Context) <-chan struct{} {
+	ch := make(chan struct{})
+	go func() { <-ctx.Done(); close(ch) }()
+	return ch
+}
+
+// TestAdminAcrossReplicas: two replicas on one Redis. A change answered on A is in force on A
+// at once and on B within 1 s: a new stack gets runs, a deleted key gets 401, a deleted
+// stack's run token gets 401; the API's objects survive restarting both; a third replica
+// whose notices are all lost converges as fast by polling.
+func TestAdminAcrossReplicas(t *testing.T) {
+	redis := redistest.Start(t)
+	opts := serverOptions{redisURL: redis.URL(), keyBackend: "redis", baseYAML: adminConfig, extraYAML: manyFailures}
+	rs := startReplicas(t, 2, opts)
+	a, b := rs[0], rs[1]
+
+	// A stack created on A gets a run on B within 1 s.
+	start := time.Now()
+	a.admin(t, "PUT", "/v1/stacks/live", `{"space":"prod"}`).expect(t, "create stack on A", 201)
+	if _, ok := a.tryRun(t, "live"); !ok {
+		t.Fatal("a stack created on A has no run on A at once")
+	}
+	var run runAnswer
+	within(t, start, "a stack created on A gets a run on B", func() (ok bool) { run, ok = b.tryRun(t, "live"); return ok })
+	if _, code := a.mint(t, run.RunToken, "aud"); code != 200 {
+		t.Fatalf("mint on A for a run created on B: %d", code)
+	}
+
+	// An API key created on A authenticates on B; deleted on A, it gets 401 on A at once and
+	// on B within 1 s.
+	start = time.Now()
+	secret := a.newKey(t, "temp")
+	within(t, start, "a key created on A works on B", func() bool { return b.keyWorks(t, secret) == 200 })
+	start = time.Now()
+	a.admin(t, "DELETE", "/v1/api-keys/temp", "").expect(t, "delete key on A", 204)
+	if code := a.keyWorks(t, secret); code != 401 {
+		t.Fatalf("a key deleted on A gets %d on A", code)
+	}
+	within(t, start, "a key deleted on A gets 401 on B", func() bool { return b.keyWorks(t, secret) == 401 })
+
+	// A deleted stack's unfinished runs end: their tokens get 401 on both.
+	start = time.Now()
+	a.admin(t, "DELETE", "/v1/stacks/live", "").expect(t, "delete stack on A", 204)
+	if _, code := a.mint(t, run.RunToken, "aud"); code != 401 {
+		t.Fatalf("the run token of a stack deleted on A gets %d on A", code)
+	}
+	within(t, start, "the run token of a stack deleted on A gets 401 on B", func() bool {
+		_, code := b.mint(t, run.RunToken, "aud")
+		return code == 401
+	})
+	if _, ok := b.tryRun(t, "live"); ok {
+		t.Fatal("B starts a run of a deleted stack")
+	}
+
+	// What exists before both replicas stop is there after they start again.
+	a.admin(t, "PUT", "/v1/spaces/kept-space", `{"parent":"prod","inherit":true}`).expect(t, "space", 201)
+	a.admin(t, "PUT", "/v1/stacks/kept", `{"space":"kept-space","labels":["k"]}`).expect(t, "stack", 201)
+	a.admin(t, "PUT", "/v1/stacks/kept", `{"space":"kept-space","labels":["k2"]}`).expect(t, "stack again", 200)
+	keptSecret := b.newKey(t, "kept-key")
+	keptRun, ok := b.tryRun(t, "kept")
+	if !ok {
+		t.Fatal("no run of kept on B")
+	}
+	a.stop()
+	b.stop()
+	opts.issuer = ""
+	rs = startReplicas(t, 2, opts)
+	for i, r := range rs {
+		r.admin(t, "GET", "/v1/stacks/kept", "").expect(t, "kept stack after a restart", 200,
+			`"space":"kept-space","labels":["k2"],"managedBy":"api","version":2`)
+		r.admin(t, "GET", "/v1/spaces/kept-space", "").expect(t, "kept space after a restart", 200, `"managedBy":"api","version":1`)
+		r.admin(t, "GET", "/v1/stacks/live", "").expect(t, "deleted stack after a restart", 404)
+		if code := r.keyWorks(t, keptSecret); code != 200 {
+			t.Errorf("replica %d after a restart: a kept key gets %d", i, code)
+		}
+		if code := r.keyWorks(t, secret); code != 401 {
+			t.Errorf("replica %d after a restart: a deleted key gets %d", i, code)
+		}
+		if _, code := r.mint(t, keptRun.RunToken, "aud"); code != 200 {
+			t.Errorf("replica %d after a restart: a run of a kept stack gets %d", i, code)
+		}
+		if _, code := r.mint(t, run.RunToken, "aud"); code != 401 {
+			t.Errorf("replica %d after a restart: a run of a deleted stack gets %d", i, code)
+		}
+	}
+
+	// A replica that never hears a change notice still converges within 1 s, by polling.
+	a = rs[0]
+	opts.issuer = a.URL
+	opts.catalogStore = func(s catalog.Store) catalog.Store { return deafStore{s} }
+	deaf := startServer(t, opts)
+	for i := range 3 {
+		start = time.Now()
+		id := "quiet" + string(rune('a'+i))
+		a.admin(t, "PUT", "/v1/stacks/"+id, `{"space":"prod"}`).expect(t, "create stack on A", 201)
+		within(t, start, "a stack created on A gets a run on a deaf replica", func() bool { _, ok := deaf.tryRun(t, id); return ok })
+	}
+	secret = a.newKey(t, "temp2")
+	start = time.Now()
+	within(t, start, "a key created on A works on a deaf replica", func() bool { return deaf.keyWorks(t, secret) == 200 })
+	start = time.Now()
+	a.admin(t, "DELETE", "/v1/api-keys/temp2", "").expect(t, "delete key on A", 204)
+	within(t, start, "a key deleted on A gets 401 on a deaf replica", func() bool { return deaf.keyWorks(t, secret) == 401 })
+}
