@@ -186,7 +186,14 @@ func (c *Checkpointer) due(head Head, now time.Time) bool {
 	}
 	since, last := head.Count, c.started
 	if head.Checkpoint != nil {
-		since = head.Count - head.CheckpointAt - 1
+		// Events not covered: those after the count the last checkpoint signed (events appended
+		// while it was being signed stand before it in the chain but are not covered by it),
+		// less the checkpoint itself.
+		covered := head.CheckpointAt
+		if claim, err := decodeClaim(head.Checkpoint.Detail); err == nil && claim.Count <= head.CheckpointAt {
+			covered = claim.Count
+		}
+		since = head.Count - covered - 1
 		last, _ = time.Parse(time.RFC3339Nano, head.Checkpoint.Time) // unreadable: zero, so due
 	}
 	age := now.Sub(last)

@@ -200,3 +200,28 @@ func TestCheckpointSigningFailureAppendsNothing(t *testing.T) {
 		t.Errorf("head %+v after a failed signature", h)
 	}
 }
+
+// TestCheckpointCountsEventsAppendedWhileSigning: events appended while a checkpoint is signed
+// stand before it in the chain but are not covered by it; they count towards the next one.
+func TestCheckpointCountsEventsAppendedWhileSigning(t *testing.T) {
+	store := audit.NewMemory()
+	clk := &clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	s := &fakeSign{}
+	cp := newCheckpointer(t, store, s, clk) // every 5 events
+	appendN(t, store, 5)
+	s.before = func() { appendN(t, store, 3); s.before = nil } // 3 events land during signing
+	if wrote, err := cp.Check(context.Background()); err != nil || !wrote {
+		t.Fatalf("first checkpoint: %v, %v", wrote, err)
+	}
+	appendN(t, store, 2) // 3 + 2 = 5 events not covered: a checkpoint is due
+	if wrote, err := cp.Check(context.Background()); err != nil || !wrote {
+		t.Fatalf("second checkpoint: wrote %v, %v; want one covering the 5 uncovered events", wrote, err)
+	}
+	head, err := store.Head(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := claimOf(t, *head.Checkpoint); c.Count != 11 {
+		t.Errorf("second checkpoint covers %d events, want 11", c.Count)
+	}
+}
