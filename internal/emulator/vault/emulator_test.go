@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -98,6 +99,8 @@ func TestLoginRefusals(t *testing.T) {
 			"error validating token: invalid expiration time (exp) claim: token is expired"},
 		{"not yet valid", map[string]any{"role": "demo", "jwt": sign(oidctest.Token{Claims: runClaims(map[string]any{"nbf": time.Now().Add(5 * time.Minute).Unix()})})},
 			"error validating token: invalid not before (nbf) claim: token not yet valid"},
+		{"issued in the future", map[string]any{"role": "demo", "jwt": sign(oidctest.Token{Claims: runClaims(map[string]any{"iat": time.Now().Add(5 * time.Minute).Unix()})})},
+			"error validating token: invalid issued at (iat) claim: token issued in the future"},
 		{"bad signature", map[string]any{"role": "demo", "jwt": sign(oidctest.Token{Claims: runClaims(nil), Rogue: true})},
 			"error validating token: error verifying token signature: failed to verify id token signature"},
 		{"another issuer", map[string]any{"role": "demo", "jwt": f.other.Sign(t, oidctest.Token{Claims: runClaims(nil)})},
@@ -182,8 +185,8 @@ func TestRealClient(t *testing.T) {
 
 func TestLookupSelfExpired(t *testing.T) {
 	iss := oidctest.Start(t)
-	now := time.Now()
-	emu := New(Config{Now: func() time.Time { return now }, Mounts: []Mount{{Path: "jwt", BoundIssuer: iss.URL,
+	var later atomic.Int64 // how far the emulator's clock runs ahead, in nanoseconds
+	emu := New(Config{Now: func() time.Time { return time.Now().Add(time.Duration(later.Load())) }, Mounts: []Mount{{Path: "jwt", BoundIssuer: iss.URL,
 		Roles: []Role{{Name: "demo", BoundAudiences: []string{"vault"}, UserClaim: "sub", TTL: time.Minute}}}}})
 	srv := httptest.NewServer(emu)
 	defer srv.Close()
@@ -210,7 +213,7 @@ func TestLookupSelfExpired(t *testing.T) {
 	if got := lookup(); got != http.StatusOK {
 		t.Fatalf("lookup-self of a live token = %d", got)
 	}
-	now = now.Add(time.Minute)
+	later.Store(int64(time.Minute))
 	if got := lookup(); got != http.StatusForbidden {
 		t.Errorf("lookup-self of an expired token = %d, want 403", got)
 	}

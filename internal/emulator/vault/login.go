@@ -57,6 +57,11 @@ func (e *Emulator) login(w http.ResponseWriter, r *http.Request, mount string) {
 	}
 	clientToken := "hvs." + randomID(24)
 	e.mu.Lock()
+	for id, old := range e.tokens { // expired tokens are gone for good, as in Vault
+		if !tok.issuedAt.Before(old.issuedAt.Add(old.ttl)) {
+			delete(e.tokens, id)
+		}
+	}
 	e.tokens[clientToken] = tok
 	e.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{
