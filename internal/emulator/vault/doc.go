@@ -11,6 +11,7 @@
 //     issued and still be alive; the answer is Vault's {"data":{...}} document.
 //
 // Refusals use Vault's shape {"errors":["..."]} with Vault's statuses and messages (400 for a
-// login Vault refuses, 403 "permission denied" for a token it does not know). Tokens grant
-// nothing beyond lookup-self.
+// login Vault refuses, 403 "permission denied" and "invalid token" for a token it does not
+// know); a test holds them against a real Vault dev server. Tokens grant nothing beyond
+// lookup-self.
 package vaultemu

@@ -104,6 +104,8 @@ func TestLoginRefusals(t *testing.T) {
 		{"bad signature", map[string]any{"role": "demo", "jwt": sign(oidctest.Token{Claims: runClaims(nil), Rogue: true})},
 			"error validating token: error verifying token signature: failed to verify id token signature"},
 		{"another issuer", map[string]any{"role": "demo", "jwt": f.other.Sign(t, oidctest.Token{Claims: runClaims(nil)})},
+			"error validating token: error verifying token signature: failed to verify id token signature"},
+		{"another iss, the issuer's key", map[string]any{"role": "demo", "jwt": sign(oidctest.Token{Claims: runClaims(map[string]any{"iss": "https://elsewhere.example"})})},
 			"error validating token: invalid issuer (iss) claim"},
 		{"not a JWT", map[string]any{"role": "demo", "jwt": "not-a-jwt"},
 			"error validating token: error verifying token signature: token is malformed"},
@@ -172,7 +174,7 @@ func TestRealClient(t *testing.T) {
 	client.SetToken("hvs.unknown")
 	_, err = client.Auth().Token().LookupSelf()
 	var re *vaultapi.ResponseError
-	if !asResponseError(err, &re) || re.StatusCode != http.StatusForbidden || !slices.Equal(re.Errors, []string{"permission denied"}) {
+	if !asResponseError(err, &re) || re.StatusCode != http.StatusForbidden || !slices.Equal(re.Errors, []string{deniedToken}) {
 		t.Errorf("lookup-self with an unknown token: %v", err)
 	}
 	// So is a login at a mount that is not enabled.

@@ -98,6 +98,12 @@ func (e *Emulator) authenticate(r *http.Request, m Mount, roleName, jwt string) 
 		if len(role.BoundAudiences) == 0 && errors.Is(err, oidctrust.ErrAudience) {
 			return Role{}, badRequest("audience claim found in JWT but no audiences bound to the role")
 		}
+		// Vault checks the signature against the bound issuer's keys before the issuer claim.
+		if errors.Is(err, oidctrust.ErrIssuer) {
+			if ok, _ := e.verifier.SignedBy(r.Context(), jwt, m.BoundIssuer, signingAlgorithms); !ok {
+				err = oidctrust.ErrSignature
+			}
+		}
 		return Role{}, badRequest("error validating token: %s", tokenProblem(err))
 	}
 	user, present := claims[role.UserClaim]

@@ -5,8 +5,11 @@ import (
 	"time"
 )
 
+// deniedToken is Vault's error for a token it does not know (a multierror, as Vault words it).
+const deniedToken = "2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n"
+
 // lookupSelf serves GET /v1/auth/token/lookup-self: the calling token's properties, or 403
-// "permission denied" for a token that is unknown or expired (Vault does not tell them apart).
+// "permission denied" and "invalid token" for a token that is unknown or expired (Vault does not tell them apart).
 func (e *Emulator) lookupSelf(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
 		writeErrors(w, http.StatusMethodNotAllowed, "unsupported operation")
@@ -22,7 +25,7 @@ func (e *Emulator) lookupSelf(w http.ResponseWriter, r *http.Request) {
 	}
 	e.mu.Unlock()
 	if token == "" || !ok {
-		writeErrors(w, http.StatusForbidden, "permission denied")
+		writeErrors(w, http.StatusForbidden, deniedToken)
 		return
 	}
 	expires := tok.issuedAt.Add(tok.ttl)
