@@ -14,13 +14,13 @@ import (
 	"github.com/brokerhq/broker/internal/emulator"
 )
 
-// runEmulator serves strict emulators of AWS STS, Google STS/IAM Credentials and Entra ID that
-// trust the broker of a configuration exactly as `broker trust` would set it up, so broker can be
-// tried without a cloud account.
+// runEmulator serves strict emulators of AWS STS, Google STS/IAM Credentials, Entra ID and
+// Vault's JWT login that trust the broker of a configuration exactly as `broker trust` would
+// set it up, so broker can be tried without a cloud account.
 func runEmulator(ctx context.Context, e env, args []string) error {
 	fs := newFlags("emulator", e)
 	path := fs.String("config", "", "broker configuration whose integrations to emulate (default $BROKER_CONFIG, else the embedded default)")
-	listen := fs.String("listen", "127.0.0.1:8081", "address for AWS STS and Google (http)")
+	listen := fs.String("listen", "127.0.0.1:8081", "address for AWS STS, Google and Vault (http)")
 	tlsListen := fs.String("tls-listen", "127.0.0.1:8082", "address for Entra ID (https: Microsoft's client insists)")
 	certFile := fs.String("cert-file", "", "where to write the Entra emulator's certificate (default: a new private directory, removed on exit)")
 	if err := parseFlags(fs, args, 0); err != nil {
@@ -58,6 +58,7 @@ func runEmulator(ctx context.Context, e env, args []string) error {
 	fmt.Fprintf(e.stderr, "  AWS STS:             http://%s%s\n", *listen, emulator.AWSPath)
 	fmt.Fprintf(e.stderr, "  Google STS:          http://%s%s\n", *listen, emulator.GCPSTSPath)
 	fmt.Fprintf(e.stderr, "  Google IAM Creds:    http://%s%s\n", *listen, emulator.GCPIAMPath)
+	fmt.Fprintf(e.stderr, "  Vault:               http://%s%s\n", *listen, emulator.VaultPath)
 	fmt.Fprintf(e.stderr, "  Entra ID:            https://%s%s\n", *tlsListen, emulator.AzurePath)
 	fmt.Fprintf(e.stderr, "start broker with SSL_CERT_FILE=%s so it trusts the Entra emulator\n", certPath)
 	for _, n := range set.Notes {

@@ -10,6 +10,7 @@ import (
 	awsemu "github.com/brokerhq/broker/internal/emulator/aws"
 	azureemu "github.com/brokerhq/broker/internal/emulator/azure"
 	gcpemu "github.com/brokerhq/broker/internal/emulator/gcp"
+	vaultemu "github.com/brokerhq/broker/internal/emulator/vault"
 	"github.com/brokerhq/broker/internal/exchange"
 	"github.com/brokerhq/broker/internal/runs"
 	"github.com/brokerhq/broker/internal/trust"
@@ -30,18 +31,23 @@ type Set struct {
 	AWS   *awsemu.Emulator
 	GCP   *gcpemu.Emulator
 	Azure *azureemu.Emulator
-	// Notes say what could not be emulated (assume-role, run-id subjects for Entra, Vault).
+	Vault *vaultemu.Emulator
+	// Notes say what could not be emulated (assume-role, run-id subjects for Entra, Vault roles
+	// one Vault role cannot express).
 	Notes []string
 
 	// The configurations the emulators were built from.
 	awsConfig   awsemu.Config
 	gcpConfig   gcpemu.Config
 	azureConfig azureemu.Config
+	vaultConfig vaultemu.Config
 }
 
 // attachment is one (stack, scope, integration) a cloud must trust.
 type attachment struct {
 	integration config.Integration
+	stack       string
+	scope       runs.Scope
 	subjects    []string
 }
 
@@ -61,7 +67,7 @@ func FromConfig(cfg *config.Config, azureHost string) (*Set, error) {
 			if err != nil {
 				return nil, err
 			}
-			byProvider[in.Provider()] = append(byProvider[in.Provider()], attachment{integration: in, subjects: subs})
+			byProvider[in.Provider()] = append(byProvider[in.Provider()], attachment{integration: in, stack: at.Stack, scope: scope, subjects: subs})
 		}
 	}
 	set.awsConfig = awsemu.Config{Roles: set.awsRoles(cfg, byProvider[exchange.AWS])}
@@ -71,9 +77,8 @@ func FromConfig(cfg *config.Config, azureHost string) (*Set, error) {
 	}
 	set.azureConfig = azureemu.Config{Host: strings.TrimSuffix(azureHost, "/"), Apps: set.azureApps(cfg, byProvider[exchange.Azure])}
 	set.AWS, set.GCP, set.Azure = awsemu.New(set.awsConfig), gcpemu.New(set.gcpConfig), azureemu.New(set.azureConfig)
-	if len(byProvider[exchange.Vault]) > 0 {
-		set.Notes = append(set.Notes, "vault integrations are not emulated: run a Vault dev server (scripts/build-vault.sh builds one)")
-	}
+	set.vaultConfig = set.vaultTrust(cfg, byProvider[exchange.Vault])
+	set.Vault = vaultemu.New(set.vaultConfig)
 	return set, nil
 }
 
@@ -187,13 +192,14 @@ func appendNew(list []string, items ...string) []string {
 	return list
 }
 
-// HTTPHandler serves AWS STS at AWSPath and Google STS and IAM Credentials at GCPSTSPath and
-// GCPIAMPath.
+// HTTPHandler serves AWS STS at AWSPath, Google STS and IAM Credentials at GCPSTSPath and
+// GCPIAMPath, and Vault at VaultPath.
 func (s *Set) HTTPHandler() http.Handler {
 	mux := http.NewServeMux()
 	mount(mux, AWSPath, s.AWS)
 	mount(mux, GCPSTSPath, s.GCP)
 	mount(mux, GCPIAMPath, s.GCP)
+	mount(mux, VaultPath, s.Vault)
 	return mux
 }
 

@@ -44,7 +44,12 @@ func TestFromConfigTrustsExactlyTheAttachments(t *testing.T) {
 	if apps := set.azureConfig.Apps; len(apps) != 1 || len(apps[0].Federated) != 3 || apps[0].Federated[0].Issuer != "https://broker.example.com" {
 		t.Errorf("azure apps %+v: want one app trusting the 3 write subjects", apps)
 	}
-	if !slices.ContainsFunc(set.Notes, func(n string) bool { return strings.Contains(n, "vault") }) {
-		t.Errorf("notes %v should say Vault is not emulated", set.Notes)
+	vault := set.vaultConfig.Mounts
+	if len(vault) != 1 || vault[0].Path != "jwt" || vault[0].BoundIssuer != "https://broker.example.com" || len(vault[0].Roles) != 1 {
+		t.Fatalf("vault mounts %+v: want jwt trusting broker.example.com with one role", vault)
+	}
+	if r := vault[0].Roles[0]; r.Name != "vpc-prod" || !slices.Equal(r.BoundAudiences, []string{"vault"}) ||
+		!slices.Equal(r.BoundClaims["callerId"], []string{"vpc-prod"}) || !slices.Equal(r.BoundClaims["scope"], []string{"read", "write"}) {
+		t.Errorf("vault role %+v", r)
 	}
 }

@@ -175,13 +175,21 @@ func (t *target) azure() (any, error) {
 	return out, nil
 }
 
-type vaultRole struct {
-	RoleType       string            `json:"role_type"`
-	BoundAudiences []string          `json:"bound_audiences"`
-	UserClaim      string            `json:"user_claim"`
-	BoundClaims    map[string]string `json:"bound_claims"`
-	TokenPolicies  []string          `json:"token_policies"`
-	TokenTTL       string            `json:"token_ttl"`
+// VaultRole is the Vault JWT auth role `broker trust vault` prints: what Render returns for
+// the Vault provider.
+type VaultRole struct {
+	// RoleType is always "jwt".
+	RoleType string `json:"role_type"`
+	// BoundAudiences holds the audience of the integration's tokens.
+	BoundAudiences []string `json:"bound_audiences"`
+	// UserClaim is the claim Vault names the user by.
+	UserClaim string `json:"user_claim"`
+	// BoundClaims must match the token's claims exactly: the stack's space, caller and scope.
+	BoundClaims map[string]string `json:"bound_claims"`
+	// TokenPolicies are the policies the Vault token gets.
+	TokenPolicies []string `json:"token_policies"`
+	// TokenTTL is the Vault token's lifetime, as a Go duration.
+	TokenTTL string `json:"token_ttl"`
 }
 
 func (t *target) vault() any {
@@ -189,7 +197,7 @@ func (t *target) vault() any {
 	if t.integration.Duration > 0 {
 		ttl = t.integration.Duration.String()
 	}
-	return vaultRole{
+	return VaultRole{
 		RoleType: "jwt", BoundAudiences: []string{t.audience("vault")}, UserClaim: "sub",
 		BoundClaims: map[string]string{
 			"spaceId": t.stack.Space, "callerType": "stack", "callerId": t.stack.ID, "scope": string(t.req.Scope),

@@ -110,25 +110,51 @@ func (v *Verifier) Verify(ctx context.Context, token string, p Policy) (Claims, 
 	if err != nil {
 		return nil, err
 	}
-	kid := jws.Signatures[0].Header.KeyID
-	candidates := keys.Keys
-	if kid != "" {
-		candidates = keys.Key(kid)
-	}
-	verified := false
-	for _, k := range candidates {
-		if _, err := jws.Verify(k.Key); err == nil {
-			verified = true
-			break
-		}
-	}
-	if !verified {
-		return nil, fmt.Errorf("%w: no published key (kid %q) verifies it", ErrSignature, kid)
+	if !signedBy(jws, keys) {
+		return nil, fmt.Errorf("%w: no published key (kid %q) verifies it", ErrSignature, jws.Signatures[0].Header.KeyID)
 	}
 	if !slices.ContainsFunc(claims.Audiences(), func(a string) bool { return slices.Contains(p.Audiences, a) }) {
 		return nil, fmt.Errorf("%w: %v not in %v", ErrAudience, claims.Audiences(), p.Audiences)
 	}
 	return claims, v.checkTimes(claims)
+}
+
+// SignedBy reports whether token carries one signature, with an algorithm of algorithms, that
+// a key in issuer's JWKS verifies, whatever its claims say. Services that check the signature
+// before the issuer (Vault) use it to word their refusal.
+func (v *Verifier) SignedBy(ctx context.Context, token, issuer string, algorithms []string) (bool, error) {
+	algs := make([]jose.SignatureAlgorithm, 0, len(algorithms))
+	for _, a := range algorithms {
+		algs = append(algs, jose.SignatureAlgorithm(a))
+	}
+	jws, err := jose.ParseSigned(token, algs)
+	if err != nil || len(jws.Signatures) != 1 {
+		return false, nil
+	}
+	if err := checkIssuerURL(issuer); err != nil {
+		return false, err
+	}
+	keys, err := v.fetchKeys(ctx, issuer)
+	if err != nil {
+		return false, err
+	}
+	return signedBy(jws, keys), nil
+}
+
+// signedBy reports whether a key of keys (the one named by kid, when the header names one)
+// verifies jws.
+func signedBy(jws *jose.JSONWebSignature, keys *jose.JSONWebKeySet) bool {
+	kid := jws.Signatures[0].Header.KeyID
+	candidates := keys.Keys
+	if kid != "" {
+		candidates = keys.Key(kid)
+	}
+	for _, k := range candidates {
+		if _, err := jws.Verify(k.Key); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 func (v *Verifier) checkTimes(c Claims) error {

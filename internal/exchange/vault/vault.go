@@ -5,8 +5,10 @@ package vault
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -101,8 +103,16 @@ func (e *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchang
 	if vc.Role != "" {
 		body["role"] = vc.Role
 	}
+	status := 0 // the HTTP status of Vault's final answer, 0 when none came
+	client = client.WithResponseCallbacks(func(r *vaultapi.Response) { status = r.StatusCode })
 	start := time.Now()
 	secret, err := client.Logical().WriteWithContext(ctx, "auth/"+mount+"/login", body)
+	if up := foreignAnswer(vc.Address, status, err, jwt); up != nil {
+		e.log.LogAttrs(ctx, slog.LevelWarn, "vault login answered by something else than Vault",
+			slog.String("integration", in.ID), slog.String("mount", mount), slog.String("role", vc.Role),
+			slog.Int("status", up.Status), slog.String("error", up.Message), slog.Duration("elapsed", time.Since(start)))
+		return exchange.Credentials{}, up
+	}
 	if err != nil {
 		up := e.upstream(err, jwt, timeout)
 		e.log.LogAttrs(ctx, slog.LevelWarn, "vault login refused",
@@ -146,6 +156,37 @@ func (e *Exchanger) client(vc *config.Vault, timeout time.Duration) (*vaultapi.C
 	}
 	// Vault treats PUT and POST alike; the contract and Vault's login docs name POST.
 	return client.WithRequestCallbacks(func(r *vaultapi.Request) { r.Method = http.MethodPost }), nil
+}
+
+// foreignAnswer names an answer that is not Vault's, so the error says who answered what
+// rather than how its body failed to decode: a status outside 2xx without Vault's
+// {"errors":[...]} document (a 404 page of a proxy, a JSON number, an empty body, which the
+// Vault client otherwise reports as a decode error or as no error at all), or a 2xx whose body
+// is not Vault's JSON. It returns nil for Vault's own answers and for answers that never came.
+func foreignAnswer(address string, status int, err error, jwt string) *exchange.UpstreamError {
+	if status == 0 {
+		return nil
+	}
+	success := status >= 200 && status < 300
+	var (
+		re      *vaultapi.ResponseError
+		syntax  *json.SyntaxError
+		mistype *json.UnmarshalTypeError
+		msg     string
+	)
+	switch {
+	case errors.As(err, &re) && !re.RawError:
+		return nil // Vault's own refusal
+	case re != nil:
+		msg = fmt.Sprintf("Vault at %s answered %d, not with Vault's JSON: %s", address, status, strings.Join(re.Errors, "; "))
+	case !success:
+		msg = fmt.Sprintf("Vault at %s answered %d, not with Vault's JSON", address, status)
+	case errors.As(err, &syntax) || errors.As(err, &mistype) || errors.Is(err, io.ErrUnexpectedEOF):
+		msg = fmt.Sprintf("Vault at %s answered %d with a body that is not Vault's JSON", address, status)
+	default:
+		return nil
+	}
+	return exchange.Upstream(exchange.Vault, status, "", msg, jwt)
 }
 
 // upstream turns a failed login into an *exchange.UpstreamError, scrubbed of the JWT.

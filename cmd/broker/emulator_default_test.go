@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+var vaultTokenLine = regexp.MustCompile(`export VAULT_TOKEN='(hvs\.[A-Za-z0-9_-]+)'`)
+
+// TestWalkthroughOnTheEmbeddedDefault runs the README walkthrough's step 6 on the embedded
+// default configuration (its addresses moved to free loopback ports): broker emulator, broker
+// serve, a run of demo-stack, then broker credentials for all four providers, Vault included,
+// in the read and then the write phase.
+func TestWalkthroughOnTheEmbeddedDefault(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "..", "internal", "config", "default.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	emuAddr, tlsAddr, brokerAddr := freeAddr(t), freeAddr(t), freeAddr(t)
+	sum := sha256.Sum256([]byte("walkthrough-admin"))
+	for _, r := range [][2]string{
+		{"127.0.0.1:8080", brokerAddr}, {"127.0.0.1:8081", emuAddr}, {"127.0.0.1:8082", tlsAddr},
+		{"BOOTSTRAP_SECRET_SHA256", hex.EncodeToString(sum[:])},
+	} {
+		if !bytes.Contains(raw, []byte(r[0])) {
+			t.Fatalf("the embedded default no longer holds %s", r[0])
+		}
+		raw = bytes.ReplaceAll(raw, []byte(r[0]), []byte(r[1]))
+	}
+	dir := t.TempDir()
+	cfg, cert := filepath.Join(dir, "broker.yaml"), filepath.Join(dir, "emulator-cert.pem")
+	if err := os.WriteFile(cfg, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	emuLogs := startProcess(t, nil, "emulator", "--config", cfg, "--listen", emuAddr, "--tls-listen", tlsAddr, "--cert-file", cert)
+	waitListening(t, emuAddr, emuLogs)
+	waitListening(t, tlsAddr, emuLogs)
+	if logs := emuLogs.String(); strings.Contains(strings.ToLower(logs), "note: vault") || !strings.Contains(logs, "Vault:") {
+		t.Errorf("emulator should serve Vault without a note: %s", logs)
+	}
+	startProcess(t, []string{"SSL_CERT_FILE=" + cert, "BROKER_CONFIG="}, "serve", "--config", cfg)
+	waitReady(t, "http://"+brokerAddr)
+
+	d := &daemon{url: "http://" + brokerAddr}
+	var created struct {
+		Run      struct{ ID string }
+		RunToken string
+	}
+	if code := d.post(t, "/v1/runs", "walkthrough-admin", `{"stack":"demo-stack","runType":"TRACKED"}`, &created); code != 201 {
+		t.Fatalf("create run: %d", code)
+	}
+	env := []string{"BROKER_URL=" + d.url, "BROKER_RUN_TOKEN=" + created.RunToken}
+
+	for _, provider := range []string{"aws", "gcp", "azure"} {
+		if r := broker(t, env, "credentials", provider); r.code != 0 {
+			t.Errorf("credentials %s: %+v", provider, r)
+		}
+	}
+	vault := func(scope string) {
+		t.Helper()
+		r := broker(t, env, "credentials", "vault")
+		m := vaultTokenLine.FindStringSubmatch(r.stdout)
+		if r.code != 0 || m == nil || !strings.Contains(r.stdout, "export VAULT_ADDR='http://"+emuAddr+"/vault'") {
+			t.Fatalf("credentials vault (%s): %+v", scope, r)
+		}
+		// The token is one the emulated Vault knows, with the role's policy.
+		req, _ := http.NewRequest(http.MethodGet, "http://"+emuAddr+"/vault/v1/auth/token/lookup-self", nil)
+		req.Header.Set("X-Vault-Token", m[1])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var self struct {
+			Data struct{ Policies []string } `json:"data"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&self); err != nil || resp.StatusCode != 200 || !slices.Contains(self.Data.Policies, "demo") {
+			t.Errorf("lookup-self (%s): %d %+v %v", scope, resp.StatusCode, self, err)
+		}
+	}
+	vault("read")
+
+	for _, phase := range []string{"PLANNING", "APPLYING"} {
+		if code := d.post(t, "/v1/runs/"+created.Run.ID+"/phase", "walkthrough-admin", `{"phase":"`+phase+`"}`, nil); code != 200 {
+			t.Fatalf("phase %s: %d", phase, code)
+		}
+	}
+	vault("write")
+	if r := broker(t, env, "credentials", "aws"); r.code != 0 || !strings.Contains(r.stdout, "AWS_ACCESS_KEY_ID") {
+		t.Errorf("credentials aws (write): %+v", r)
+	}
+}

@@ -1,0 +1,131 @@
+package vaultemu
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/brokerhq/broker/internal/testutil/oidctest"
+	"github.com/brokerhq/broker/internal/testutil/vaulttest"
+)
+
+// TestSameAnswersAsVault sends the same logins to a real Vault dev server and to the emulator,
+// configured alike, and requires the same status and the same error messages from both. It
+// runs where scripts/build-vault.sh has built Vault and skips elsewhere.
+func TestSameAnswersAsVault(t *testing.T) {
+	real := vaulttest.Start(t)
+	iss, other := oidctest.Start(t), oidctest.Start(t)
+	real.EnableJWT(t, vaulttest.JWTConfig{Mount: "jwt", DiscoveryURL: iss.URL, BoundIssuer: iss.URL})
+	real.WriteRole(t, "jwt", "demo", map[string]any{
+		"bound_audiences": []string{"vault"}, "user_claim": "sub", "token_policies": []string{"demo"}, "token_ttl": "30m",
+		"bound_claims": map[string]any{"callerId": []string{"demo-stack"}, "scope": []string{"read", "write"}},
+	})
+	emu := httptest.NewServer(New(Config{Mounts: []Mount{{Path: "jwt", BoundIssuer: iss.URL, Roles: []Role{{
+		Name: "demo", BoundAudiences: []string{"vault"}, UserClaim: "sub", Policies: []string{"demo"}, TTL: 30 * time.Minute,
+		BoundClaims: map[string][]string{"callerId": {"demo-stack"}, "scope": {"read", "write"}},
+	}}}}}))
+	defer emu.Close()
+
+	sign := func(tok oidctest.Token) string { return iss.Sign(t, tok) }
+	tests := []struct {
+		name string
+		body map[string]any
+	}{
+		{"accepted", map[string]any{"role": "demo", "jwt": sign(oidctest.Token{Claims: runClaims(nil)})}},
+		{"accepted ES256", map[string]any{"role": "demo", "jwt": sign(oidctest.Token{Claims: runClaims(nil), Alg: "ES256"})}},
+		{"accepted within the leeway", map[string]any{"role": "demo", "jwt": sign(oidctest.Token{Claims: runClaims(map[string]any{"exp": time.Now().Add(-30 * time.Second).Unix()})})}},
+		{"wrong audience", map[string]any{"role": "demo", "jwt": sign(oidctest.Token{Claims: runClaims(map[string]any{"aud": "sts.amazonaws.com"})})}},
+		{"wrong stack", map[string]any{"role": "demo", "jwt": sign(oidctest.Token{Claims: runClaims(map[string]any{"callerId": "other-stack"})})}},
+		{"bound claim missing", map[string]any{"role": "demo", "jwt": sign(oidctest.Token{Claims: runClaims(map[string]any{"scope": nil})})}},
+		{"user claim missing", map[string]any{"role": "demo", "jwt": sign(oidctest.Token{Claims: runClaims(map[string]any{"sub": nil})})}},
+		{"expired", map[string]any{"role": "demo", "jwt": sign(oidctest.Token{Claims: runClaims(nil), ExpiresIn: -2 * time.Minute})}},
+		{"not yet valid", map[string]any{"role": "demo", "jwt": sign(oidctest.Token{Claims: runClaims(map[string]any{"nbf": time.Now().Add(5 * time.Minute).Unix()})})}},
+		{"issued in the future", map[string]any{"role": "demo", "jwt": sign(oidctest.Token{Claims: runClaims(map[string]any{"iat": time.Now().Add(5 * time.Minute).Unix()})})}},
+		{"bad signature", map[string]any{"role": "demo", "jwt": sign(oidctest.Token{Claims: runClaims(nil), Rogue: true})}},
+		{"another issuer", map[string]any{"role": "demo", "jwt": other.Sign(t, oidctest.Token{Claims: runClaims(nil)})}},
+		{"another iss, the issuer's key", map[string]any{"role": "demo", "jwt": sign(oidctest.Token{Claims: runClaims(map[string]any{"iss": "https://elsewhere.example"})})}},
+		{"unknown role", map[string]any{"role": "x", "jwt": sign(oidctest.Token{Claims: runClaims(nil)})}},
+		{"no role", map[string]any{"jwt": sign(oidctest.Token{Claims: runClaims(nil)})}},
+		{"no token", map[string]any{"role": "demo"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want := post(t, real.Addr(), tt.body)
+			got := post(t, emu.URL, tt.body)
+			if got != want {
+				t.Errorf("emulator answered %+v, Vault %+v", got, want)
+			}
+		})
+	}
+	// A token neither ever issued.
+	var answers []string
+	for _, base := range []string{real.Addr(), emu.URL} {
+		req, _ := http.NewRequest(http.MethodGet, base+"/v1/auth/token/lookup-self", nil)
+		req.Header.Set("X-Vault-Token", "hvs.CAESIunknown")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var out struct{ Errors []string }
+		_ = json.Unmarshal(raw, &out)
+		answers = append(answers, fmt.Sprintf("%d %q", resp.StatusCode, out.Errors))
+	}
+	if answers[0] != answers[1] || !strings.HasPrefix(answers[0], "403 ") {
+		t.Errorf("lookup-self of an unknown token: Vault %s, emulator %s", answers[0], answers[1])
+	}
+}
+
+// answer is what a login answer says, less its random tokens and ids.
+type answer struct {
+	Status    int
+	Errors    string
+	Policies  string
+	Lease     int
+	Renewable bool
+	Metadata  string
+}
+
+// post logs in at base.
+func post(t *testing.T, base string, body map[string]any) answer {
+	t.Helper()
+	data, _ := json.Marshal(body)
+	req, _ := http.NewRequest(http.MethodPost, base+"/v1/auth/jwt/login", bytes.NewReader(data))
+	req.Header.Set("X-Vault-Request", "true")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Errors []string `json:"errors"`
+		Auth   *struct {
+			ClientToken   string            `json:"client_token"`
+			Policies      []string          `json:"policies"`
+			TokenPolicies []string          `json:"token_policies"`
+			LeaseDuration int               `json:"lease_duration"`
+			Renewable     bool              `json:"renewable"`
+			Metadata      map[string]string `json:"metadata"`
+		} `json:"auth"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	a := answer{Status: resp.StatusCode}
+	errs, _ := json.Marshal(out.Errors)
+	a.Errors = string(errs)
+	if out.Auth != nil {
+		if !strings.HasPrefix(out.Auth.ClientToken, "hvs.") {
+			t.Errorf("client token %q is not a Vault service token", out.Auth.ClientToken)
+		}
+		pol, _ := json.Marshal([][]string{out.Auth.Policies, out.Auth.TokenPolicies})
+		meta, _ := json.Marshal(out.Auth.Metadata)
+		a.Policies, a.Lease, a.Renewable, a.Metadata = string(pol), out.Auth.LeaseDuration, out.Auth.Renewable, string(meta)
+	}
+	return a
+}

@@ -1,0 +1,17 @@
+// Package vaultemu is a strict emulator of the two Vault endpoints broker's Vault exchange and
+// its users touch: the JWT auth method's login and the token store's lookup-self.
+//
+//   - POST (or PUT) /v1/auth/<mount>/login with {"role","jwt"}: the mount and the role must
+//     exist; the JWT must come from the mount's bound issuer, verify against the issuer's JWKS
+//     with an allowed algorithm, be valid in time with Vault's default clock-skew leeway (60s),
+//     carry an aud among the role's bound_audiences, the role's user_claim, and every bound
+//     claim with one of its allowed values (exact match). The answer is Vault's
+//     {"auth":{...}} document with a random client token.
+//   - GET /v1/auth/token/lookup-self with X-Vault-Token: the token must be one this emulator
+//     issued and still be alive; the answer is Vault's {"data":{...}} document.
+//
+// Refusals use Vault's shape {"errors":["..."]} with Vault's statuses and messages (400 for a
+// login Vault refuses, 403 "permission denied" and "invalid token" for a token it does not
+// know); a test holds them against a real Vault dev server. Tokens grant nothing beyond
+// lookup-self.
+package vaultemu
