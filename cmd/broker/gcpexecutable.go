@@ -2,6 +2,11 @@ package main
 
 import "encoding/json"
 
+// envGoogleAudience is set by Google's executable-sourced credentials for the executable they
+// run, always, to the credential configuration's audience: the workload identity provider's
+// full resource name, which Google STS requires in the token's aud.
+const envGoogleAudience = "GOOGLE_EXTERNAL_ACCOUNT_AUDIENCE"
+
 // gcpExecutableResponse is the JSON Google's executable-sourced credentials read from stdout.
 type gcpExecutableResponse struct {
 	Version        int    `json:"version"`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -14,7 +15,7 @@ type tokenAnswer struct {
 
 func runToken(ctx context.Context, e env, args []string) error {
 	fs := newFlags("token", e)
-	audience := fs.String("audience", "", "token audience (default: the broker's configured default)")
+	audience := fs.String("audience", "", "token audience (default: with --format gcp-executable, $GOOGLE_EXTERNAL_ACCOUNT_AUDIENCE; else the broker's configured default)")
 	format := fs.String("format", "raw", "output: raw (the JWT alone), json, or gcp-executable")
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
@@ -28,8 +29,12 @@ func runToken(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	aud := *audience
+	if *format == "gcp-executable" && aud == "" {
+		aud = strings.TrimSpace(e.getenv(envGoogleAudience))
+	}
 	var ans tokenAnswer
-	err = client.post(ctx, "/v1/token", map[string]string{"audience": *audience}, &ans)
+	err = client.post(ctx, "/v1/token", map[string]string{"audience": aud}, &ans)
 	if *format == "gcp-executable" {
 		return printGCPExecutable(e, ans, err)
 	}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	gcpemu "github.com/brokerhq/broker/internal/emulator/gcp"
+	"golang.org/x/oauth2/google/externalaccount"
+)
+
+const testGCPProvider = "projects/1/locations/global/workloadIdentityPools/p/providers/broker"
+
+// workerRun starts a broker on the embedded default and creates a TRACKED run of demo-stack;
+// finish ends that run.
+func workerRun(t *testing.T) (d *daemon, runToken string, finish func()) {
+	t.Helper()
+	d = startDaemon(t)
+	m := adminKeyLine.FindStringSubmatch(d.stderr.String())
+	if m == nil {
+		t.Fatalf("no bootstrap admin key on stderr:\n%s", d.stderr.String())
+	}
+	var created struct {
+		Run      struct{ ID string }
+		RunToken string
+	}
+	if code := d.post(t, "/v1/runs", m[1], `{"stack":"demo-stack","runType":"TRACKED"}`, &created); code != 201 {
+		t.Fatalf("create run: %d", code)
+	}
+	return d, created.RunToken, func() {
+		t.Helper()
+		if code := d.post(t, "/v1/runs/"+created.Run.ID+"/finish", m[1], "", nil); code != 200 {
+			t.Fatalf("finish: %d", code)
+		}
+	}
+}
+
+// googleToken runs Google's own executable-sourced credentials, with broker as the executable,
+// against a Google STS emulator trusting d; it returns the library's error, if any.
+func googleToken(t *testing.T, stsURL, outputFile string, args ...string) error {
+	t.Helper()
+	cfg := externalaccount.Config{
+		Audience:         "//iam.googleapis.com/" + testGCPProvider,
+		SubjectTokenType: "urn:ietf:params:oauth:token-type:jwt",
+		TokenURL:         stsURL + "/v1/token",
+		Scopes:           []string{"https://www.googleapis.com/auth/cloud-platform"},
+		CredentialSource: &externalaccount.CredentialSource{Executable: &externalaccount.ExecutableConfig{
+			Command:    strings.Join(append([]string{brokerBin, "token", "--format", "gcp-executable"}, args...), " "),
+			OutputFile: outputFile,
+		}},
+	}
+	ts, err := externalaccount.NewTokenSource(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := ts.Token()
+	if err == nil && tok.AccessToken == "" {
+		t.Fatal("no access token and no error")
+	}
+	return err
+}
+
+// gcpFixture is a broker run and a Google STS emulator trusting its broker, with the
+// environment Google's library and broker's executable read.
+type gcpFixture struct {
+	d        *daemon
+	emu      *gcpemu.Emulator
+	stsURL   string
+	runToken string
+	finish   func()
+}
+
+func newGCPFixture(t *testing.T) *gcpFixture {
+	t.Helper()
+	d, runToken, finish := workerRun(t)
+	emu := gcpemu.New(gcpemu.Config{Providers: []gcpemu.Provider{{Name: testGCPProvider, Issuer: d.url}}})
+	sts := httptest.NewServer(emu)
+	t.Cleanup(sts.Close)
+	t.Setenv("GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES", "1")
+	t.Setenv("BROKER_URL", d.url)
+	t.Setenv("BROKER_RUN_TOKEN", runToken)
+	return &gcpFixture{d: d, emu: emu, stsURL: sts.URL, runToken: runToken, finish: finish}
+}
+
+func (f *gcpFixture) lastSTS(t *testing.T) gcpemu.Call {
+	t.Helper()
+	calls := f.emu.Calls()
+	if len(calls) == 0 {
+		t.Fatal("the library never reached STS")
+	}
+	return calls[len(calls)-1]
+}
+
+// TestGCPExecutableTakesGoogleLibraryAudience: without --audience, the token carries the
+// audience Google's library passes in GOOGLE_EXTERNAL_ACCOUNT_AUDIENCE, so STS accepts it; an
+// explicit --audience still wins.
+func TestGCPExecutableTakesGoogleLibraryAudience(t *testing.T) {
+	f := newGCPFixture(t)
+	if err := googleToken(t, f.stsURL, ""); err != nil {
+		t.Fatalf("library's audience: %v", err)
+	}
+	if c := f.lastSTS(t); c.Outcome != gcpemu.OutcomeOK || c.Provider != testGCPProvider {
+		t.Errorf("STS call %+v", c)
+	}
+	if err := googleToken(t, f.stsURL, "", "--audience", "sts.amazonaws.com"); err == nil || f.lastSTS(t).Outcome != "invalid_grant" {
+		t.Errorf("--audience did not take precedence: err %v, STS %+v", err, f.lastSTS(t))
+	}
+}
