@@ -1,11 +1,24 @@
 package main
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
 
-// envGoogleAudience is set by Google's executable-sourced credentials for the executable they
-// run, always, to the credential configuration's audience: the workload identity provider's
-// full resource name, which Google STS requires in the token's aud.
-const envGoogleAudience = "GOOGLE_EXTERNAL_ACCOUNT_AUDIENCE"
+// Environment variables Google's executable-sourced credentials set for the executable they run.
+const (
+	// envGoogleAudience is the credential configuration's audience: the workload identity
+	// provider's full resource name, which Google STS requires in the token's aud. It is always
+	// set when a Google library runs the executable.
+	envGoogleAudience = "GOOGLE_EXTERNAL_ACCOUNT_AUDIENCE"
+	// envGoogleOutputFile is the configuration's output_file: the executable writes its
+	// response there, and the library reads it back until the token expires.
+	envGoogleOutputFile = "GOOGLE_EXTERNAL_ACCOUNT_OUTPUT_FILE"
+)
 
 // gcpExecutableResponse is the JSON Google's executable-sourced credentials read from stdout.
 type gcpExecutableResponse struct {
@@ -18,23 +31,63 @@ type gcpExecutableResponse struct {
 	Message        string `json:"message,omitempty"`
 }
 
-// printGCPExecutable prints the executable-sourced credential response, including Google's
-// failure shape, and still exits non-zero on failure.
+// printGCPExecutable prints the executable-sourced credential response, in Google's failure
+// shape when the call failed (and still exits non-zero then), and writes it to the output file
+// when the library names one.
 func printGCPExecutable(e env, ans tokenAnswer, callErr error) error {
-	resp := gcpExecutableResponse{Version: 1, Success: callErr == nil}
-	if callErr == nil {
-		resp.TokenType = "urn:ietf:params:oauth:token-type:jwt"
-		resp.IDToken = ans.Token
-		resp.ExpirationTime = ans.ExpiresAt.Unix()
-	} else {
-		resp.Code = "broker_error"
-		if ae, ok := callErr.(*apiError); ok {
-			resp.Code = ae.Code
+	resp := gcpResponse(ans, callErr)
+	if path := strings.TrimSpace(e.getenv(envGoogleOutputFile)); path != "" {
+		// A failure is written too: it replaces a cached token, so no stale token stays on
+		// disk, and the library never reuses a cached failure.
+		if err := writeGCPResponse(path, resp); err != nil && callErr == nil {
+			callErr = err
+			resp = gcpResponse(tokenAnswer{}, err)
 		}
-		resp.Message = callErr.Error()
 	}
 	if err := json.NewEncoder(e.stdout).Encode(resp); err != nil {
 		return err
 	}
 	return callErr
+}
+
+// gcpResponse is the response for a token answer, or Google's failure shape for callErr: the
+// broker's error code when the broker answered one, its message as the message.
+func gcpResponse(ans tokenAnswer, callErr error) gcpExecutableResponse {
+	if callErr == nil {
+		return gcpExecutableResponse{
+			Version: 1, Success: true, TokenType: "urn:ietf:params:oauth:token-type:jwt",
+			IDToken: ans.Token, ExpirationTime: ans.ExpiresAt.Unix(),
+		}
+	}
+	resp := gcpExecutableResponse{Version: 1, Code: "broker_error", Message: oneLine(callErr.Error())}
+	var ae *apiError
+	if errors.As(callErr, &ae) {
+		resp.Code = ae.Code
+	}
+	return resp
+}
+
+// writeGCPResponse replaces path with resp atomically (a private temporary file in the same
+// directory, renamed over it), readable by its owner only since it may hold a token.
+func writeGCPResponse(path string, resp gcpExecutableResponse) error {
+	data, err := json.Marshal(resp)
+	if err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".broker-gcp-*")
+	if err != nil {
+		return fmt.Errorf("cannot write the output file %s: %w", path, err)
+	}
+	defer os.Remove(f.Name())
+	_, err = f.Write(append(data, '\n'))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("cannot write the output file %s: %w", path, err)
+	}
+	return nil
 }

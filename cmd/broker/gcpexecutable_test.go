@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -92,6 +94,10 @@ func (f *gcpFixture) lastSTS(t *testing.T) gcpemu.Call {
 	return calls[len(calls)-1]
 }
 
+// explicitAudience names the provider on the command line, for the tests that are not about
+// where the audience comes from.
+var explicitAudience = []string{"--audience", "//iam.googleapis.com/" + testGCPProvider}
+
 // TestGCPExecutableTakesGoogleLibraryAudience: without --audience, the token carries the
 // audience Google's library passes in GOOGLE_EXTERNAL_ACCOUNT_AUDIENCE, so STS accepts it; an
 // explicit --audience still wins.
@@ -105,5 +111,42 @@ func TestGCPExecutableTakesGoogleLibraryAudience(t *testing.T) {
 	}
 	if err := googleToken(t, f.stsURL, "", "--audience", "sts.amazonaws.com"); err == nil || f.lastSTS(t).Outcome != "invalid_grant" {
 		t.Errorf("--audience did not take precedence: err %v, STS %+v", err, f.lastSTS(t))
+	}
+}
+
+// TestGCPExecutableWritesOutputFile: with an output_file, broker writes its response there,
+// readable by its owner only, and the library reuses it: with a run token that no longer works,
+// the cached token still serves.
+func TestGCPExecutableWritesOutputFile(t *testing.T) {
+	f := newGCPFixture(t)
+	cache := filepath.Join(t.TempDir(), "gcp-cache.json")
+	if err := googleToken(t, f.stsURL, cache, explicitAudience...); err != nil {
+		t.Fatalf("with an output file: %v", err)
+	}
+	fi, err := os.Stat(cache)
+	if err != nil {
+		t.Fatalf("output file not written: %v", err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("output file mode %v, want 0600", fi.Mode().Perm())
+	}
+	var cached gcpExecutableResponse
+	if data, _ := os.ReadFile(cache); jsonUnmarshal(string(data), &cached) != nil || !cached.Success || cached.IDToken == "" || cached.ExpirationTime == 0 {
+		t.Fatalf("output file holds %+v", cached)
+	}
+	calls := len(f.emu.Calls())
+	t.Setenv("BROKER_RUN_TOKEN", "not-a-run-token")
+	if err := googleToken(t, f.stsURL, cache, explicitAudience...); err != nil {
+		t.Errorf("the cached response was not used: %v", err)
+	}
+	if len(f.emu.Calls()) != calls+1 || f.lastSTS(t).Outcome != gcpemu.OutcomeOK {
+		t.Errorf("STS calls after the cached exchange: %+v", f.emu.Calls()[calls:])
+	}
+
+	// A failure replaces the cached token, so no stale token stays on disk.
+	r := broker(t, []string{"GOOGLE_EXTERNAL_ACCOUNT_OUTPUT_FILE=" + cache}, append([]string{"token", "--format", "gcp-executable"}, explicitAudience...)...)
+	var failed gcpExecutableResponse
+	if data, _ := os.ReadFile(cache); jsonUnmarshal(string(data), &failed) != nil || failed.Success || failed.IDToken != "" || failed.Code != "unauthenticated" || r.code != 1 {
+		t.Errorf("after a failure (exit %d) the output file holds %+v", r.code, failed)
 	}
 }
