@@ -32,8 +32,13 @@ type gcpExecutableResponse struct {
 }
 
 // printGCPExecutable prints the executable-sourced credential response, in Google's failure
-// shape when the call failed (and still exits non-zero then), and writes it to the output file
-// when the library names one.
+// shape when the call failed, and writes it to the output file when the library names one.
+//
+// Exit status on failure: run by a Google library ($GOOGLE_EXTERNAL_ACCOUNT_AUDIENCE set), a
+// failure exits 0, since Google's Go library discards the output of an executable that exits
+// non-zero and reports only its exit code, while every Google library reports the code and
+// message of a "success": false response; the reason also goes to stderr. Run by anyone else, a
+// failure exits 1 as every broker command does.
 func printGCPExecutable(e env, ans tokenAnswer, callErr error) error {
 	resp := gcpResponse(ans, callErr)
 	if path := strings.TrimSpace(e.getenv(envGoogleOutputFile)); path != "" {
@@ -46,6 +51,10 @@ func printGCPExecutable(e env, ans tokenAnswer, callErr error) error {
 	}
 	if err := json.NewEncoder(e.stdout).Encode(resp); err != nil {
 		return err
+	}
+	if callErr != nil && strings.TrimSpace(e.getenv(envGoogleAudience)) != "" {
+		fmt.Fprintf(e.stderr, "broker token: %s\n", resp.Message)
+		return nil
 	}
 	return callErr
 }

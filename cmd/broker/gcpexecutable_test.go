@@ -150,3 +150,33 @@ func TestGCPExecutableWritesOutputFile(t *testing.T) {
 		t.Errorf("after a failure (exit %d) the output file holds %+v", r.code, failed)
 	}
 }
+
+// TestGCPExecutableFailureReachesGoogleLibrary: for a finished run, the error Google's library
+// returns carries broker's reason, with or without an output file, and the failure replaces the
+// cached token.
+func TestGCPExecutableFailureReachesGoogleLibrary(t *testing.T) {
+	f := newGCPFixture(t)
+	cache := filepath.Join(t.TempDir(), "gcp-cache.json")
+	if err := os.WriteFile(cache, []byte(`{"version":1,"success":true,"token_type":"urn:ietf:params:oauth:token-type:jwt","id_token":"stale","expiration_time":1}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f.finish()
+	for _, output := range []string{"", cache} {
+		err := googleToken(t, f.stsURL, output, explicitAudience...)
+		if err == nil || !strings.Contains(err.Error(), "run has finished or expired") || !strings.Contains(err.Error(), "unauthenticated") {
+			t.Errorf("finished run, output file %q, library's error: %v", output, err)
+		}
+	}
+	var failed gcpExecutableResponse
+	if data, _ := os.ReadFile(cache); jsonUnmarshal(string(data), &failed) != nil || failed.Success || failed.IDToken != "" || failed.Code != "unauthenticated" {
+		t.Errorf("output file after a failure holds %+v", failed)
+	}
+	// Run as a Google library runs it: the failure shape on stdout, the reason on stderr too.
+	r := broker(t, []string{"GOOGLE_EXTERNAL_ACCOUNT_AUDIENCE=//iam.googleapis.com/" + testGCPProvider}, "token", "--format", "gcp-executable")
+	if r.code != 0 || !strings.Contains(r.stdout, `"success":false`) || !strings.Contains(r.stderr, "run has finished or expired") {
+		t.Errorf("failure under a Google library: %+v", r)
+	}
+	if strings.Contains(f.d.stderr.String(), f.runToken) {
+		t.Error("server logs hold the run token")
+	}
+}
