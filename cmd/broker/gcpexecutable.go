@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +16,9 @@ const (
 	// provider's full resource name, which Google STS requires in the token's aud. It is always
 	// set when a Google library runs the executable.
 	envGoogleAudience = "GOOGLE_EXTERNAL_ACCOUNT_AUDIENCE"
+	// envGoogleTokenType is the configuration's subject_token_type, the type Google STS is told
+	// the token has.
+	envGoogleTokenType = "GOOGLE_EXTERNAL_ACCOUNT_TOKEN_TYPE"
 	// envGoogleOutputFile is the configuration's output_file: the executable writes its
 	// response there, and the library reads it back until the token expires.
 	envGoogleOutputFile = "GOOGLE_EXTERNAL_ACCOUNT_OUTPUT_FILE"
@@ -31,6 +35,40 @@ type gcpExecutableResponse struct {
 	Message        string `json:"message,omitempty"`
 }
 
+// Subject token types of Google's executable response that a broker token can be: an ID token
+// is a JWT, and Google accepts either name for it.
+const (
+	gcpTokenTypeJWT     = "urn:ietf:params:oauth:token-type:jwt"
+	gcpTokenTypeIDToken = "urn:ietf:params:oauth:token-type:id_token"
+)
+
+// runGCPExecutable is `broker token --format gcp-executable`. The token's audience is
+// --audience when given, else the one Google's library passes, else the broker's default; its
+// token_type is the one the library asks for (jwt when it asks none), and a type a broker token
+// cannot be (saml2) is refused before anything is minted.
+func runGCPExecutable(ctx context.Context, e env, audience string) error {
+	tokenType := strings.TrimSpace(e.getenv(envGoogleTokenType))
+	switch tokenType {
+	case "":
+		tokenType = gcpTokenTypeJWT
+	case gcpTokenTypeJWT, gcpTokenTypeIDToken:
+	default:
+		return printGCPExecutable(e, tokenAnswer{}, "", fmt.Errorf(
+			"the credential configuration's subject_token_type is %q: broker's token is a JWT, so it must be %s or %s",
+			tokenType, gcpTokenTypeJWT, gcpTokenTypeIDToken))
+	}
+	client, err := newWorkerClient(e)
+	if err != nil {
+		return err
+	}
+	if audience == "" {
+		audience = strings.TrimSpace(e.getenv(envGoogleAudience))
+	}
+	var ans tokenAnswer
+	err = client.post(ctx, "/v1/token", map[string]string{"audience": audience}, &ans)
+	return printGCPExecutable(e, ans, tokenType, err)
+}
+
 // printGCPExecutable prints the executable-sourced credential response, in Google's failure
 // shape when the call failed, and writes it to the output file when the library names one.
 //
@@ -39,14 +77,14 @@ type gcpExecutableResponse struct {
 // non-zero and reports only its exit code, while every Google library reports the code and
 // message of a "success": false response; the reason also goes to stderr. Run by anyone else, a
 // failure exits 1 as every broker command does.
-func printGCPExecutable(e env, ans tokenAnswer, callErr error) error {
-	resp := gcpResponse(ans, callErr)
+func printGCPExecutable(e env, ans tokenAnswer, tokenType string, callErr error) error {
+	resp := gcpResponse(ans, tokenType, callErr)
 	if path := strings.TrimSpace(e.getenv(envGoogleOutputFile)); path != "" {
 		// A failure is written too: it replaces a cached token, so no stale token stays on
 		// disk, and the library never reuses a cached failure.
 		if err := writeGCPResponse(path, resp); err != nil && callErr == nil {
 			callErr = err
-			resp = gcpResponse(tokenAnswer{}, err)
+			resp = gcpResponse(tokenAnswer{}, "", err)
 		}
 	}
 	if err := json.NewEncoder(e.stdout).Encode(resp); err != nil {
@@ -59,12 +97,12 @@ func printGCPExecutable(e env, ans tokenAnswer, callErr error) error {
 	return callErr
 }
 
-// gcpResponse is the response for a token answer, or Google's failure shape for callErr: the
-// broker's error code when the broker answered one, its message as the message.
-func gcpResponse(ans tokenAnswer, callErr error) gcpExecutableResponse {
+// gcpResponse is the response for a token answer of tokenType, or Google's failure shape for
+// callErr: the broker's error code when the broker answered one, its message as the message.
+func gcpResponse(ans tokenAnswer, tokenType string, callErr error) gcpExecutableResponse {
 	if callErr == nil {
 		return gcpExecutableResponse{
-			Version: 1, Success: true, TokenType: "urn:ietf:params:oauth:token-type:jwt",
+			Version: 1, Success: true, TokenType: tokenType,
 			IDToken: ans.Token, ExpirationTime: ans.ExpiresAt.Unix(),
 		}
 	}

@@ -42,9 +42,15 @@ func workerRun(t *testing.T) (d *daemon, runToken string, finish func()) {
 // against a Google STS emulator trusting d; it returns the library's error, if any.
 func googleToken(t *testing.T, stsURL, outputFile string, args ...string) error {
 	t.Helper()
+	return googleTokenOfType(t, gcpTokenTypeJWT, stsURL, outputFile, args...)
+}
+
+// googleTokenOfType is googleToken with the configuration's subject_token_type.
+func googleTokenOfType(t *testing.T, tokenType, stsURL, outputFile string, args ...string) error {
+	t.Helper()
 	cfg := externalaccount.Config{
 		Audience:         "//iam.googleapis.com/" + testGCPProvider,
-		SubjectTokenType: "urn:ietf:params:oauth:token-type:jwt",
+		SubjectTokenType: tokenType,
 		TokenURL:         stsURL + "/v1/token",
 		Scopes:           []string{"https://www.googleapis.com/auth/cloud-platform"},
 		CredentialSource: &externalaccount.CredentialSource{Executable: &externalaccount.ExecutableConfig{
@@ -132,7 +138,7 @@ func TestGCPExecutableWritesOutputFile(t *testing.T) {
 	}
 	var cached gcpExecutableResponse
 	if data, _ := os.ReadFile(cache); jsonUnmarshal(string(data), &cached) != nil || !cached.Success || cached.IDToken == "" || cached.ExpirationTime == 0 {
-		t.Fatalf("output file holds %+v", cached)
+		t.Fatalf("output file holds success %v, token_type %q, a token %v, expiration %d", cached.Success, cached.TokenType, cached.IDToken != "", cached.ExpirationTime)
 	}
 	calls := len(f.emu.Calls())
 	t.Setenv("BROKER_RUN_TOKEN", "not-a-run-token")
@@ -147,7 +153,7 @@ func TestGCPExecutableWritesOutputFile(t *testing.T) {
 	r := broker(t, []string{"GOOGLE_EXTERNAL_ACCOUNT_OUTPUT_FILE=" + cache}, append([]string{"token", "--format", "gcp-executable"}, explicitAudience...)...)
 	var failed gcpExecutableResponse
 	if data, _ := os.ReadFile(cache); jsonUnmarshal(string(data), &failed) != nil || failed.Success || failed.IDToken != "" || failed.Code != "unauthenticated" || r.code != 1 {
-		t.Errorf("after a failure (exit %d) the output file holds %+v", r.code, failed)
+		t.Errorf("after a failure (exit %d) the output file holds success %v, a token %v, code %q", r.code, failed.Success, failed.IDToken != "", failed.Code)
 	}
 }
 
@@ -169,7 +175,7 @@ func TestGCPExecutableFailureReachesGoogleLibrary(t *testing.T) {
 	}
 	var failed gcpExecutableResponse
 	if data, _ := os.ReadFile(cache); jsonUnmarshal(string(data), &failed) != nil || failed.Success || failed.IDToken != "" || failed.Code != "unauthenticated" {
-		t.Errorf("output file after a failure holds %+v", failed)
+		t.Errorf("output file after a failure holds success %v, a token %v, code %q", failed.Success, failed.IDToken != "", failed.Code)
 	}
 	// Run as a Google library runs it: the failure shape on stdout, the reason on stderr too.
 	r := broker(t, []string{"GOOGLE_EXTERNAL_ACCOUNT_AUDIENCE=//iam.googleapis.com/" + testGCPProvider}, "token", "--format", "gcp-executable")
@@ -178,5 +184,32 @@ func TestGCPExecutableFailureReachesGoogleLibrary(t *testing.T) {
 	}
 	if strings.Contains(f.d.stderr.String(), f.runToken) {
 		t.Error("server logs hold the run token")
+	}
+}
+
+// TestGCPExecutableAnswersTheLibraryTokenType: broker answers with the subject token type the
+// configuration names when a broker token can be one (jwt, id_token), and refuses saml2 with a
+// reason the library shows, before minting anything.
+func TestGCPExecutableAnswersTheLibraryTokenType(t *testing.T) {
+	f := newGCPFixture(t)
+	cache := filepath.Join(t.TempDir(), "gcp-cache.json")
+	for _, tokenType := range []string{gcpTokenTypeJWT, gcpTokenTypeIDToken} {
+		os.Remove(cache)
+		if err := googleTokenOfType(t, tokenType, f.stsURL, cache); err != nil {
+			t.Fatalf("%s: %v", tokenType, err)
+		}
+		var resp gcpExecutableResponse
+		if data, _ := os.ReadFile(cache); jsonUnmarshal(string(data), &resp) != nil || resp.TokenType != tokenType {
+			t.Errorf("asked %s, answered token_type %q", tokenType, resp.TokenType)
+		}
+	}
+	calls := len(f.emu.Calls())
+	os.Remove(cache)
+	err := googleTokenOfType(t, "urn:ietf:params:oauth:token-type:saml2", f.stsURL, cache)
+	if err == nil || !strings.Contains(err.Error(), "broker's token is a JWT") {
+		t.Errorf("saml2, library's error: %v", err)
+	}
+	if len(f.emu.Calls()) != calls {
+		t.Errorf("a saml2 configuration reached STS: %+v", f.emu.Calls()[calls:])
 	}
 }

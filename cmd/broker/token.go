@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -25,19 +24,15 @@ func runToken(ctx context.Context, e env, args []string) error {
 	default:
 		return usagef("--format must be raw, json or gcp-executable, not %q", *format)
 	}
+	if *format == "gcp-executable" {
+		return runGCPExecutable(ctx, e, *audience)
+	}
 	client, err := newWorkerClient(e)
 	if err != nil {
 		return err
 	}
-	aud := *audience
-	if *format == "gcp-executable" && aud == "" {
-		aud = strings.TrimSpace(e.getenv(envGoogleAudience))
-	}
 	var ans tokenAnswer
-	err = client.post(ctx, "/v1/token", map[string]string{"audience": aud}, &ans)
-	if *format == "gcp-executable" {
-		return printGCPExecutable(e, ans, err)
-	}
+	err = client.post(ctx, "/v1/token", map[string]string{"audience": *audience}, &ans)
 	if err != nil {
 		return err
 	}
