@@ -59,7 +59,9 @@ func runGCPExecutable(ctx context.Context, e env, audience string) error {
 	}
 	client, err := newWorkerClient(e)
 	if err != nil {
-		return err
+		// A missing or refused BROKER_URL or BROKER_RUN_TOKEN is the likeliest failure under a
+		// Google library (its caller did not pass them on), so it too takes the failure shape.
+		return printGCPExecutable(e, tokenAnswer{}, "", err)
 	}
 	if audience == "" {
 		audience = strings.TrimSpace(e.getenv(envGoogleAudience))
@@ -108,8 +110,11 @@ func gcpResponse(ans tokenAnswer, tokenType string, callErr error) gcpExecutable
 	}
 	resp := gcpExecutableResponse{Version: 1, Code: "broker_error", Message: oneLine(callErr.Error())}
 	var ae *apiError
-	if errors.As(callErr, &ae) {
+	switch {
+	case errors.As(callErr, &ae):
 		resp.Code = ae.Code
+	case errors.As(callErr, new(usageError)):
+		resp.Code = "usage_error"
 	}
 	return resp
 }

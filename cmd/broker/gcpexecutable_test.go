@@ -213,3 +213,18 @@ func TestGCPExecutableAnswersTheLibraryTokenType(t *testing.T) {
 		t.Errorf("a saml2 configuration reached STS: %+v", f.emu.Calls()[calls:])
 	}
 }
+
+// TestGCPExecutableMissingEnvironmentReachesGoogleLibrary: a caller that does not pass
+// BROKER_URL on to Google's library gets that reason in the library's error, not an exit code;
+// run by hand, it is still a usage error (exit 2).
+func TestGCPExecutableMissingEnvironmentReachesGoogleLibrary(t *testing.T) {
+	f := newGCPFixture(t)
+	t.Setenv("BROKER_URL", "")
+	err := googleToken(t, f.stsURL, "", explicitAudience...)
+	if err == nil || !strings.Contains(err.Error(), "BROKER_URL is not set") || !strings.Contains(err.Error(), "usage_error") {
+		t.Errorf("library's error: %v", err)
+	}
+	if r := broker(t, nil, "token", "--format", "gcp-executable"); r.code != 2 || !strings.Contains(r.stdout, `"success":false`) || !strings.Contains(r.stderr, "BROKER_URL") {
+		t.Errorf("by hand: %+v", r)
+	}
+}
