@@ -53,40 +53,47 @@ func runGCPExecutable(ctx context.Context, e env, audience string) error {
 		tokenType = gcpTokenTypeJWT
 	case gcpTokenTypeJWT, gcpTokenTypeIDToken:
 	default:
-		return printGCPExecutable(e, tokenAnswer{}, "", fmt.Errorf(
+		return printGCPExecutable(e, fmt.Errorf(
 			"the credential configuration's subject_token_type is %q: broker's token is a JWT, so it must be %s or %s",
-			tokenType, gcpTokenTypeJWT, gcpTokenTypeIDToken))
+			tokenType, gcpTokenTypeJWT, gcpTokenTypeIDToken), gcpExecutableResponse{})
 	}
 	client, err := newWorkerClient(e)
 	if err != nil {
 		// A missing or refused BROKER_URL or BROKER_RUN_TOKEN is the likeliest failure under a
 		// Google library (its caller did not pass them on), so it too takes the failure shape.
-		return printGCPExecutable(e, tokenAnswer{}, "", err)
+		return printGCPExecutable(e, err, gcpExecutableResponse{})
 	}
 	if audience == "" {
 		audience = strings.TrimSpace(e.getenv(envGoogleAudience))
 	}
 	var ans tokenAnswer
-	err = client.post(ctx, "/v1/token", map[string]string{"audience": audience}, &ans)
-	return printGCPExecutable(e, ans, tokenType, err)
+	if err := client.post(ctx, "/v1/token", map[string]string{"audience": audience}, &ans); err != nil {
+		return printGCPExecutable(e, err, gcpExecutableResponse{})
+	}
+	return printGCPExecutable(e, nil, gcpExecutableResponse{
+		Version: 1, Success: true, TokenType: tokenType, IDToken: ans.Token, ExpirationTime: ans.ExpiresAt.Unix(),
+	})
 }
 
-// printGCPExecutable prints the executable-sourced credential response, in Google's failure
-// shape when the call failed, and writes it to the output file when the library names one.
+// printGCPExecutable prints the executable-sourced credential response, resp when callErr is
+// nil, else Google's failure shape for callErr, and writes it to the output file when the
+// library names one.
 //
 // Exit status on failure: run by a Google library ($GOOGLE_EXTERNAL_ACCOUNT_AUDIENCE set), a
 // failure exits 0, since Google's Go library discards the output of an executable that exits
 // non-zero and reports only its exit code, while every Google library reports the code and
 // message of a "success": false response; the reason also goes to stderr. Run by anyone else, a
-// failure exits 1 as every broker command does.
-func printGCPExecutable(e env, ans tokenAnswer, tokenType string, callErr error) error {
-	resp := gcpResponse(ans, tokenType, callErr)
+// failure exits 1 (2 for a usage error) as every broker command does.
+func printGCPExecutable(e env, callErr error, resp gcpExecutableResponse) error {
+	if callErr != nil {
+		resp = gcpFailure(callErr)
+	}
 	if path := strings.TrimSpace(e.getenv(envGoogleOutputFile)); path != "" {
 		// A failure is written too: it replaces a cached token, so no stale token stays on
 		// disk, and the library never reuses a cached failure.
 		if err := writeGCPResponse(path, resp); err != nil && callErr == nil {
 			callErr = err
-			resp = gcpResponse(tokenAnswer{}, "", err)
+			resp = gcpFailure(err)
 		}
 	}
 	if err := json.NewEncoder(e.stdout).Encode(resp); err != nil {
@@ -99,15 +106,9 @@ func printGCPExecutable(e env, ans tokenAnswer, tokenType string, callErr error)
 	return callErr
 }
 
-// gcpResponse is the response for a token answer of tokenType, or Google's failure shape for
-// callErr: the broker's error code when the broker answered one, its message as the message.
-func gcpResponse(ans tokenAnswer, tokenType string, callErr error) gcpExecutableResponse {
-	if callErr == nil {
-		return gcpExecutableResponse{
-			Version: 1, Success: true, TokenType: tokenType,
-			IDToken: ans.Token, ExpirationTime: ans.ExpiresAt.Unix(),
-		}
-	}
+// gcpFailure is Google's failure shape for callErr: the broker's error code when the broker
+// answered one (usage_error for a usage error, else broker_error), its message as the message.
+func gcpFailure(callErr error) gcpExecutableResponse {
 	resp := gcpExecutableResponse{Version: 1, Code: "broker_error", Message: oneLine(callErr.Error())}
 	var ae *apiError
 	switch {

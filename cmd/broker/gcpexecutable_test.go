@@ -149,7 +149,15 @@ func TestGCPExecutableWritesOutputFile(t *testing.T) {
 		t.Errorf("STS calls after the cached exchange: %+v", f.emu.Calls()[calls:])
 	}
 
+	// An output file broker cannot write is a failure the library shows, not a silent miss.
+	t.Setenv("BROKER_RUN_TOKEN", f.runToken)
+	unwritable := filepath.Join(t.TempDir(), "missing-dir", "cache.json")
+	if err := googleToken(t, f.stsURL, unwritable, explicitAudience...); err == nil || !strings.Contains(err.Error(), "cannot write the output file") {
+		t.Errorf("unwritable output file, library's error: %v", err)
+	}
+
 	// A failure replaces the cached token, so no stale token stays on disk.
+	t.Setenv("BROKER_RUN_TOKEN", "not-a-run-token")
 	r := broker(t, []string{"GOOGLE_EXTERNAL_ACCOUNT_OUTPUT_FILE=" + cache}, append([]string{"token", "--format", "gcp-executable"}, explicitAudience...)...)
 	var failed gcpExecutableResponse
 	if data, _ := os.ReadFile(cache); jsonUnmarshal(string(data), &failed) != nil || failed.Success || failed.IDToken != "" || failed.Code != "unauthenticated" || r.code != 1 {
