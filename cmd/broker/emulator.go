@@ -30,7 +30,7 @@ func runEmulator(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	set, err := emulator.FromConfig(cfg, "https://"+*tlsListen+emulator.AzurePath)
+	set, err := emulator.FromConfig(cfg, "https://"+*tlsListen)
 	if err != nil {
 		return err
 	}
@@ -59,7 +59,7 @@ func runEmulator(ctx context.Context, e env, args []string) error {
 	fmt.Fprintf(e.stderr, "  Google STS:          http://%s%s\n", *listen, emulator.GCPSTSPath)
 	fmt.Fprintf(e.stderr, "  Google IAM Creds:    http://%s%s\n", *listen, emulator.GCPIAMPath)
 	fmt.Fprintf(e.stderr, "  Vault:               http://%s%s\n", *listen, emulator.VaultPath)
-	fmt.Fprintf(e.stderr, "  Entra ID:            https://%s%s\n", *tlsListen, emulator.AzurePath)
+	fmt.Fprintf(e.stderr, "  Entra ID:            https://%s (AZURE_AUTHORITY_HOST; also https://%s%s)\n", *tlsListen, *tlsListen, emulator.AzurePath)
 	fmt.Fprintf(e.stderr, "start broker with SSL_CERT_FILE=%s so it trusts the Entra emulator\n", certPath)
 	for _, n := range set.Notes {
 		fmt.Fprintf(e.stderr, "note: %s\n", n)

@@ -53,7 +53,7 @@ type attachment struct {
 
 // FromConfig derives each emulated cloud's trust from a broker configuration: every attachment
 // is trusted exactly for the subjects broker mints for it (what `broker trust` prints), with the
-// configuration's issuer. azureHost is the https base URL the Entra emulator is served at.
+// configuration's issuer. azureHost is the https origin (no path) the Entra emulator is served at.
 func FromConfig(cfg *config.Config, azureHost string) (*Set, error) {
 	set := &Set{}
 	byProvider := map[string][]attachment{}
@@ -203,10 +203,14 @@ func (s *Set) HTTPHandler() http.Handler {
 	return mux
 }
 
-// TLSHandler serves Entra ID at AzurePath; Microsoft's client insists on https.
+// TLSHandler serves Entra ID at the root, so that the origin is an authority host Microsoft's
+// client can use (MSAL reads the first path segment as the tenant and replaces it), and also
+// under AzurePath for broker integrations whose authority_host names that path. Microsoft's
+// client insists on https.
 func (s *Set) TLSHandler() http.Handler {
 	mux := http.NewServeMux()
-	mount(mux, AzurePath, s.Azure)
+	mux.Handle("/", s.Azure)
+	mux.Handle(AzurePath+"/", s.Azure.Under(AzurePath))
 	return mux
 }
 

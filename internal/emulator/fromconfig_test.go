@@ -15,7 +15,7 @@ func TestFromConfigTrustsExactlyTheAttachments(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.Attachments = append(cfg.Attachments, config.Attachment{Stack: "vpc-prod", Integration: "azure-prod", Write: true})
-	set, err := FromConfig(cfg, "https://127.0.0.1:8082/azure")
+	set, err := FromConfig(cfg, "https://127.0.0.1:8082")
 	if err != nil {
 		t.Fatal(err)
 	}

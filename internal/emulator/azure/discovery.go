@@ -7,8 +7,10 @@ import (
 )
 
 // instanceDiscovery answers GET /common/discovery/instance, which MSAL uses to learn an
-// authority's aliases and where its tenant metadata lives. Only the emulator's own host is a
-// known instance.
+// authority's aliases and where its tenant metadata lives. The only known instance is the
+// emulator itself: the authorization endpoint asked about must be on its host and below the
+// prefix it is served under, and the path segment after that prefix is the tenant, whichever
+// it is (as Entra's discovery answers for any tenant; the metadata endpoint then checks it).
 func (e *Emulator) instanceDiscovery(w http.ResponseWriter, r *http.Request) {
 	c := Call{Path: r.URL.Path}
 	defer func() { e.calls.Record(c) }()
@@ -19,12 +21,11 @@ func (e *Emulator) instanceDiscovery(w http.ResponseWriter, r *http.Request) {
 		e.writeRefusal(w, r, &c, refuse(http.StatusBadRequest, "invalid_request", 50050, "The request is malformed."))
 		return
 	}
-	u, err := url.Parse(ae)
-	if err != nil || u.Scheme != "https" || self == nil || !strings.EqualFold(u.Host, self.Host) {
+	tenant, ok := discoveredTenant(ae, self)
+	if !ok {
 		e.writeRefusal(w, r, &c, refuse(http.StatusBadRequest, "invalid_instance", 50049, "Unknown or invalid instance."))
 		return
 	}
-	tenant, _, _ := strings.Cut(strings.TrimPrefix(u.Path, "/"), "/")
 	c.Tenant = tenant
 	c.Status, c.Outcome = http.StatusOK, "ok"
 	writeJSON(w, http.StatusOK, map[string]any{
@@ -36,6 +37,21 @@ func (e *Emulator) instanceDiscovery(w http.ResponseWriter, r *http.Request) {
 			"aliases":           []string{self.Host},
 		}},
 	})
+}
+
+// discoveredTenant reads the tenant of an authorization endpoint
+// https://<self's host><self's path>/<tenant>/...; ok is false when the endpoint is elsewhere.
+func discoveredTenant(authorizationEndpoint string, self *url.URL) (string, bool) {
+	u, err := url.Parse(authorizationEndpoint)
+	if err != nil || self == nil || u.Scheme != "https" || !strings.EqualFold(u.Host, self.Host) {
+		return "", false
+	}
+	rest, ok := strings.CutPrefix(u.Path, strings.TrimSuffix(self.Path, "/")+"/")
+	if !ok {
+		return "", false
+	}
+	tenant, _, _ := strings.Cut(rest, "/")
+	return tenant, tenant != ""
 }
 
 // tenantMetadata answers the tenant's OpenID configuration document.

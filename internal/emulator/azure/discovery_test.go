@@ -94,3 +94,40 @@ func TestHostFromRequestWhenUnset(t *testing.T) {
 		t.Fatalf("after SetHost: issuer %v, want %s", body["issuer"], want)
 	}
 }
+
+func TestUnderServesOnlyBelowItsPrefix(t *testing.T) {
+	f := newFixture(t)
+	h := f.emu.Under("/azure/")
+	metadata := "/" + tenantID + "/v2.0/.well-known/openid-configuration"
+	cases := []struct {
+		path   string
+		status int
+		issuer string
+	}{
+		{"/azure" + metadata, 200, "https://login.example.test/azure/" + tenantID + "/v2.0"},
+		{metadata, 404, ""},
+		{"/azurex" + metadata, 404, ""},
+		{"/other/azure" + metadata, 404, ""},
+	}
+	for _, c := range cases {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, c.path, nil))
+		var body map[string]any
+		_ = json.Unmarshal(rec.Body.Bytes(), &body)
+		if rec.Code != c.status || (c.issuer != "" && body["issuer"] != c.issuer) {
+			t.Errorf("GET %s: %d %v, want %d issuer %q", c.path, rec.Code, body, c.status, c.issuer)
+		}
+	}
+	q := url.Values{"api-version": {"1.1"}, "authorization_endpoint": {"https://login.example.test/azure/" + tenantID + "/oauth2/v2.0/authorize"}}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/azure/common/discovery/instance?"+q.Encode(), nil))
+	var body map[string]any
+	_ = json.Unmarshal(rec.Body.Bytes(), &body)
+	if want := "https://login.example.test/azure/" + tenantID + "/v2.0/.well-known/openid-configuration"; body["tenant_discovery_endpoint"] != want {
+		t.Errorf("instance discovery under /azure: %d %v, want tenant_discovery_endpoint %s", rec.Code, body, want)
+	}
+	// The emulator itself still serves the root, naming the origin.
+	if _, body := f.get(t, metadata); body["issuer"] != "https://login.example.test/"+tenantID+"/v2.0" {
+		t.Errorf("root issuer %v", body["issuer"])
+	}
+}

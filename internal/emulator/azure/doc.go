@@ -6,7 +6,8 @@
 //   - GET /common/discovery/instance?api-version=1.1&authorization_endpoint=... (instance
 //     discovery; MSAL sends it to the authority host only when that host is one of Microsoft's
 //     own, otherwise to login.microsoftonline.com, so against a private authority host the
-//     caller must disable instance discovery);
+//     caller disables instance discovery, or routes login.microsoftonline.com to the emulator,
+//     which answers for any tenant of its own host);
 //   - GET /<tenant>/v2.0/.well-known/openid-configuration (tenant metadata, with the
 //     token_endpoint, authorization_endpoint and issuer https://<host>/<tenant>/v2.0 that MSAL
 //     reads and checks against the authority);
@@ -16,7 +17,13 @@
 //
 // The emulator serves plain HTTP as an http.Handler; azidentity refuses an authority host
 // that is not https, so put it behind TLS (httptest.NewTLSServer in tests) and tell it its
-// public base URL with Config.Host or SetHost (otherwise the request's Host is used).
+// public origin with Config.Host or SetHost (otherwise the request's Host is used).
+//
+// Microsoft's client needs the emulator at the root of its host: azidentity appends the tenant
+// to the authority host and MSAL takes the first path segment as the tenant, replacing it on
+// every request, so an authority host with a path loses that path. Under serves the emulator
+// below a path prefix as well, for clients that put the prefix back themselves (broker's
+// path-prefixed authority_host); the documents served there name the prefix.
 //
 // # Validation
 //
@@ -36,7 +43,7 @@
 // error_uri. The codes used, as Entra documents or has been observed to answer them:
 //
 //	90002   invalid_tenant / invalid_request 400  unknown tenant (metadata / token endpoint)
-//	50049   invalid_instance 400                  instance discovery for another host
+//	50049   invalid_instance 400                  instance discovery for another host or path
 //	900144  invalid_request 400                   a required form parameter is missing
 //	70003   unsupported_grant_type 400            grant_type is not client_credentials
 //	700016  unauthorized_client 400               client_id is not an application of the tenant

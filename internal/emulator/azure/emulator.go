@@ -1,6 +1,7 @@
 package azureemu
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strings"
@@ -49,8 +50,9 @@ type Config struct {
 	Verifier *oidctrust.Verifier
 	// Now is the clock for timestamps and token lifetimes; nil means time.Now.
 	Now func() time.Time
-	// Host is the emulator's own https base URL (https://127.0.0.1:1234), used in the
-	// documents it serves. Empty means https://<the request's Host>. See SetHost.
+	// Host is the emulator's own https origin (https://127.0.0.1:1234, no path), used in the
+	// documents it serves; a handler from Under adds its prefix. Empty means
+	// https://<the request's Host>. See SetHost.
 	Host string
 }
 
@@ -109,7 +111,7 @@ func New(cfg Config) *Emulator {
 	return e
 }
 
-// SetHost sets the emulator's public https base URL, for when it is only known once the
+// SetHost sets the emulator's public https origin, for when it is only known once the
 // server listens.
 func (e *Emulator) SetHost(host string) {
 	e.mu.Lock()
@@ -120,6 +122,36 @@ func (e *Emulator) SetHost(host string) {
 // ServeHTTP implements http.Handler.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e.mux.ServeHTTP(w, r)
+}
+
+// prefixKey carries the path prefix an Under handler strips.
+type prefixKey struct{}
+
+// Under returns a handler serving the emulator below prefix ("/azure"): the prefix is stripped
+// before routing and put back into every URL the emulator's documents name, so a client whose
+// requests keep the prefix (broker's authority_host https://<host>/azure) is sent back under it.
+// Paths outside the prefix are not found.
+func (e *Emulator) Under(prefix string) http.Handler {
+	prefix = "/" + strings.Trim(prefix, "/")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rest, ok := strings.CutPrefix(r.URL.Path, prefix)
+		if !ok || (rest != "" && rest[0] != '/') {
+			http.NotFound(w, r)
+			return
+		}
+		if rest == "" {
+			rest = "/"
+		}
+		r2 := r.Clone(context.WithValue(r.Context(), prefixKey{}, prefix))
+		r2.URL.Path, r2.URL.RawPath = rest, ""
+		e.mux.ServeHTTP(w, r2)
+	})
+}
+
+// prefix is the path prefix r arrived under ("" at the root).
+func prefix(r *http.Request) string {
+	p, _ := r.Context().Value(prefixKey{}).(string)
+	return p
 }
 
 // Calls returns the requests answered so far, oldest first.
@@ -133,15 +165,15 @@ func (e *Emulator) FailNext(n, status int) {
 	e.faults.Arm(n, status, "")
 }
 
-// base is the https base URL documents name.
+// base is the https base URL documents name: the origin and the prefix r arrived under.
 func (e *Emulator) base(r *http.Request) string {
 	e.mu.Lock()
 	host := e.host
 	e.mu.Unlock()
-	if host != "" {
-		return host
+	if host == "" {
+		host = "https://" + r.Host
 	}
-	return "https://" + r.Host
+	return host + prefix(r)
 }
 
 // tenant returns the canonical id of a known tenant (GUIDs compare case-insensitively).
