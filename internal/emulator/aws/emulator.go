@@ -75,7 +75,8 @@ type Call struct {
 	Time time.Time
 	// Action is the STS action asked for.
 	Action string
-	// RoleARN and SessionName are the RoleArn and RoleSessionName parameters.
+	// RoleARN and SessionName are the RoleArn and RoleSessionName parameters (for
+	// GetCallerIdentity, those of the session that signed it).
 	RoleARN     string
 	SessionName string
 	// Issuer, Subject and Audience come from a web identity token that passed verification
@@ -86,7 +87,7 @@ type Call struct {
 	// ExternalID and SourceIdentity are AssumeRole's parameters.
 	ExternalID     string
 	SourceIdentity string
-	// AccessKey is the access key id that signed an AssumeRole request.
+	// AccessKey is the access key id that signed an AssumeRole or GetCallerIdentity request.
 	AccessKey string
 	// SessionTags are the session tags taken from the token's https://aws.amazon.com/tags claim
 	// (web identity) or the Tags parameter (AssumeRole).
