@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"time"
 )
 
 // assumeRole authenticates the SigV4 caller, validates parameters, then applies the role's trust
@@ -41,16 +40,13 @@ func (e *Emulator) assumeRole(r *http.Request, body []byte, p url.Values, call *
 		return nil, err
 	}
 
-	exp := e.now().Add(time.Duration(call.DurationSeconds) * time.Second).UTC().Format(time.RFC3339)
+	creds, user := e.issue(role, call.SessionName, call.DurationSeconds)
 	return &assumeRoleResponse{
 		Xmlns: Namespace,
 		Result: assumeRoleResult{
-			Credentials: newCredentials(exp),
-			AssumedRoleUser: assumedRoleUser{
-				Arn:           role.assumedRoleARN(call.SessionName),
-				AssumedRoleID: role.id + ":" + call.SessionName,
-			},
-			SourceIdentity: call.SourceIdentity,
+			Credentials:     creds,
+			AssumedRoleUser: user,
+			SourceIdentity:  call.SourceIdentity,
 		},
 	}, nil
 }

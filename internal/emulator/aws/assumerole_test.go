@@ -21,6 +21,7 @@ type signed struct {
 	params     url.Values
 	akid       string
 	secret     string
+	token      string // session token, sent as X-Amz-Security-Token
 	at         time.Time
 	afterSign  func(*http.Request) // tampering
 	unsigned   bool
@@ -55,7 +56,7 @@ func (f *fixture) send(t *testing.T, s signed) (int, []byte) {
 	}
 	if !s.unsigned {
 		sum := sha256.Sum256([]byte(body))
-		creds := awssdk.Credentials{AccessKeyID: s.akid, SecretAccessKey: s.secret}
+		creds := awssdk.Credentials{AccessKeyID: s.akid, SecretAccessKey: s.secret, SessionToken: s.token}
 		if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), s.serviceFor, "eu-west-1", s.at); err != nil {
 			t.Fatal(err)
 		}

@@ -8,6 +8,9 @@
 //   - AssumeRole, signed with Signature Version 4: the signature is verified for real against the
 //     configured access keys, the caller must be a trusted principal of the role and present the
 //     role's ExternalId exactly.
+//   - GetCallerIdentity, signed with Signature Version 4 by temporary credentials the emulator
+//     issued (with their session token): it names the assumed-role session they belong to;
+//     unknown credentials get InvalidClientTokenId and expired ones ExpiredToken.
 //
 // Requests are POSTed form-encoded to "/" (as the AWS SDKs send them) or sent as a GET query.
 // Answers use STS's XML success and ErrorResponse shapes with the HTTP statuses AWS documents,

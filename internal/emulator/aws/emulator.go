@@ -75,7 +75,8 @@ type Call struct {
 	Time time.Time
 	// Action is the STS action asked for.
 	Action string
-	// RoleARN and SessionName are the RoleArn and RoleSessionName parameters.
+	// RoleARN and SessionName are the RoleArn and RoleSessionName parameters (for
+	// GetCallerIdentity, those of the session that signed it).
 	RoleARN     string
 	SessionName string
 	// Issuer, Subject and Audience come from a web identity token that passed verification
@@ -86,7 +87,7 @@ type Call struct {
 	// ExternalID and SourceIdentity are AssumeRole's parameters.
 	ExternalID     string
 	SourceIdentity string
-	// AccessKey is the access key id that signed an AssumeRole request.
+	// AccessKey is the access key id that signed an AssumeRole or GetCallerIdentity request.
 	AccessKey string
 	// SessionTags are the session tags taken from the token's https://aws.amazon.com/tags claim
 	// (web identity) or the Tags parameter (AssumeRole).
@@ -107,8 +108,9 @@ type Emulator struct {
 	now      func() time.Time
 	keys     map[string]string
 
-	calls  calllog.Log[Call]
-	faults calllog.Faults
+	sessions sessions
+	calls    calllog.Log[Call]
+	faults   calllog.Faults
 }
 
 // role is a Role with its ARN taken apart.
@@ -172,6 +174,20 @@ func parseRole(r Role) *role {
 // assumedRoleARN is the ARN of a session of r.
 func (r *role) assumedRoleARN(session string) string {
 	return "arn:" + r.partition + ":sts::" + r.account + ":assumed-role/" + r.name + "/" + session
+}
+
+// issue mints temporary credentials for a session of r named name, lasting seconds, and
+// remembers them so that GetCallerIdentity can answer for them.
+func (e *Emulator) issue(r *role, name string, seconds int) (credentialsXML, assumedRoleUser) {
+	now := e.now()
+	exp := now.Add(time.Duration(seconds) * time.Second).UTC()
+	creds := newCredentials(exp.Format(time.RFC3339))
+	user := assumedRoleUser{Arn: r.assumedRoleARN(name), AssumedRoleID: r.id + ":" + name}
+	e.sessions.add(creds.AccessKeyID, session{
+		secret: creds.SecretAccessKey, token: creds.SessionToken, expires: exp,
+		roleARN: r.ARN, name: name, arn: user.Arn, userID: user.AssumedRoleID, account: r.account,
+	}, now)
+	return creds, user
 }
 
 // Calls returns a copy of every request answered so far, oldest first.
@@ -250,6 +266,8 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		result, err = e.assumeRoleWithWebIdentity(r, params, &call)
 	case actionAssumeRole:
 		result, err = e.assumeRole(r, body, params, &call)
+	case actionCallerIdentity:
+		result, err = e.getCallerIdentity(r, body, &call)
 	}
 	if err != nil {
 		fail(err)
@@ -261,11 +279,14 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // STS actions served.
 const (
-	actionWebIdentity = "AssumeRoleWithWebIdentity"
-	actionAssumeRole  = "AssumeRole"
+	actionWebIdentity    = "AssumeRoleWithWebIdentity"
+	actionAssumeRole     = "AssumeRole"
+	actionCallerIdentity = "GetCallerIdentity"
 )
 
-func knownAction(a string) bool { return a == actionWebIdentity || a == actionAssumeRole }
+func knownAction(a string) bool {
+	return a == actionWebIdentity || a == actionAssumeRole || a == actionCallerIdentity
+}
 
 // readParams gathers the Query API parameters from the URL query and, for a form-encoded POST,
 // the body, which it also returns for signature verification.

@@ -18,7 +18,7 @@ func TestProtocol(t *testing.T) {
 		{
 			name: "unknown action",
 			do: func(t *testing.T) (int, []byte) {
-				return f.post(t, url.Values{"Action": {"GetCallerIdentity"}, "Version": {APIVersion}})
+				return f.post(t, url.Values{"Action": {"GetFederationToken"}, "Version": {APIVersion}})
 			},
 			status: http.StatusBadRequest, code: "InvalidAction",
 		},

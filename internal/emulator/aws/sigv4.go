@@ -35,9 +35,22 @@ type sigV4Auth struct {
 	signature     string
 }
 
-// authenticate verifies r's Signature Version 4 Authorization header over body and returns
-// the access key id that signed it.
+// authenticate verifies r's Signature Version 4 Authorization header over body against the
+// configured long-term AccessKeys and returns the access key id that signed it.
 func (e *Emulator) authenticate(r *http.Request, body []byte) (string, *apiError) {
+	return e.verifySigV4(r, body, func(akid string) (string, *apiError) {
+		secret, ok := e.keys[akid]
+		if !ok {
+			return "", invalidClientTokenID()
+		}
+		return secret, nil
+	})
+}
+
+// verifySigV4 verifies r's Signature Version 4 Authorization header over body with the secret
+// that secretOf finds for the signing access key id (or the error it answers), and returns
+// that access key id.
+func (e *Emulator) verifySigV4(r *http.Request, body []byte, secretOf func(akid string) (string, *apiError)) (string, *apiError) {
 	header := r.Header.Get("Authorization")
 	if header == "" {
 		return "", &apiError{status: http.StatusForbidden, code: "MissingAuthenticationToken",
@@ -51,10 +64,9 @@ func (e *Emulator) authenticate(r *http.Request, body []byte) (string, *apiError
 		return "", &apiError{status: http.StatusForbidden, code: "SignatureDoesNotMatch",
 			message: fmt.Sprintf("Credential should be scoped to correct service: '%s'.", sigV4Service)}
 	}
-	secret, ok := e.keys[auth.accessKey]
-	if !ok {
-		return "", &apiError{status: http.StatusForbidden, code: "InvalidClientTokenId",
-			message: "The security token included in the request is invalid."}
+	secret, aerr := secretOf(auth.accessKey)
+	if aerr != nil {
+		return "", aerr
 	}
 	amzDate := r.Header.Get("X-Amz-Date")
 	signedAt, err := time.Parse(amzDateFormat, amzDate)

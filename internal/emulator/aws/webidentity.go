@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/brokerhq/broker/internal/emulator/oidctrust"
 )
@@ -66,18 +65,15 @@ func (e *Emulator) assumeRoleWithWebIdentity(r *http.Request, p url.Values, call
 		return nil, err
 	}
 
-	exp := e.now().Add(time.Duration(call.DurationSeconds) * time.Second).UTC().Format(time.RFC3339)
+	creds, user := e.issue(role, call.SessionName, call.DurationSeconds)
 	return &webIdentityResponse{
 		Xmlns: Namespace,
 		Result: webIdentityResult{
-			Credentials:                 newCredentials(exp),
+			Credentials:                 creds,
 			SubjectFromWebIdentityToken: call.Subject,
-			AssumedRoleUser: assumedRoleUser{
-				Arn:           role.assumedRoleARN(call.SessionName),
-				AssumedRoleID: role.id + ":" + call.SessionName,
-			},
-			Provider: call.Issuer,
-			Audience: call.Audience,
+			AssumedRoleUser:             user,
+			Provider:                    call.Issuer,
+			Audience:                    call.Audience,
 		},
 	}, nil
 }

@@ -121,6 +121,22 @@ type assumeRoleResult struct {
 
 func (r *assumeRoleResponse) setRequestID(id string) { r.Metadata.RequestID = id }
 
+// callerIdentityResponse is GetCallerIdentity's success document.
+type callerIdentityResponse struct {
+	XMLName  xml.Name             `xml:"GetCallerIdentityResponse"`
+	Xmlns    string               `xml:"xmlns,attr"`
+	Result   callerIdentityResult `xml:"GetCallerIdentityResult"`
+	Metadata responseMetadata     `xml:"ResponseMetadata"`
+}
+
+type callerIdentityResult struct {
+	Arn     string `xml:"Arn"`
+	UserID  string `xml:"UserId"`
+	Account string `xml:"Account"`
+}
+
+func (r *callerIdentityResponse) setRequestID(id string) { r.Metadata.RequestID = id }
+
 const (
 	upperAlnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 	base64Set  = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
