@@ -35,10 +35,15 @@ func TestDecideTwoChains(t *testing.T) {
 		p:    twoChains, now: 3,
 		want: keys.Decision{Alg: keys.ES256, Generate: true, Activates: h(3)},
 	}, {
-		name: "missing RS256 chain starts signing at once",
+		name: "bootstrap: the second chain signs at once too (nothing was published before now)",
+		p:    twoChains, now: 3,
+		set:  []keys.Meta{meta("e", 3, 3)},
+		want: keys.Decision{Alg: keys.RS256, Generate: true, Activates: h(3)},
+	}, {
+		name: "a chain added to a published set is prepublished",
 		p:    twoChains, now: 100,
 		set:  []keys.Meta{meta("e", 0, 0)},
-		want: keys.Decision{Alg: keys.RS256, Generate: true, Activates: h(100)},
+		want: keys.Decision{Alg: keys.RS256, Generate: true, Activates: h(124)},
 	}, {
 		name: "both fresh: nothing to do",
 		p:    twoChains, now: 200,
@@ -131,5 +136,31 @@ func TestManagerRotatesEveryChain(t *testing.T) {
 		if k, _ := m.Snapshot().SigningFor(alg); k.KID == old || k.Alg != alg {
 			t.Errorf("%s: signing %s (%s) after prepublish, want the rotated key", alg, k.KID, k.Alg)
 		}
+	}
+}
+
+// TestManagerAlgorithmChange: when keys.algorithm changes, the new chain is prepublished and the
+// old algorithm's key keeps signing by default until the new one takes over.
+func TestManagerAlgorithmChange(t *testing.T) {
+	clk := fakeclock.New(t0)
+	b := keys.NewMemory()
+	rsOnly := policy
+	rsOnly.Alg = keys.RS256
+	m := newManager(t, keys.Config{Backend: b, Policy: rsOnly, Now: clk.Now})
+	refresh(t, m)
+	rs := m.Snapshot().Signing
+	clk.Set(h(100))
+	m = newManager(t, keys.Config{Backend: b, Policy: twoChains, Now: clk.Now})
+	refresh(t, m)
+	snap := m.Snapshot()
+	es, ok := snap.SigningFor(keys.ES256)
+	if !ok || !es.Activates.Equal(h(124)) || snap.Signing.KID != rs.KID || len(snap.Published) != 2 {
+		t.Fatalf("at the change: signing %s (want %s), ES256 key %s activating %s (want +124h), published %v",
+			snap.Signing.KID, rs.KID, es.KID, es.Activates, snapKIDs(snap.Published))
+	}
+	clk.Set(h(124))
+	refresh(t, m)
+	if got := m.Snapshot().Signing; got.KID != es.KID {
+		t.Fatalf("after prepublish: signing %s, want the ES256 key %s", got.KID, es.KID)
 	}
 }

@@ -57,9 +57,11 @@ type Change struct {
 // Snapshot is the key material in force at the last Refresh: the key to sign with and the keys to
 // publish in the JWKS. It is immutable.
 type Snapshot struct {
-	// Signing is the key to sign with by default: that of the policy's Alg.
+	// Signing is the key to sign with by default: that of the policy's Alg, unless that chain's
+	// only key is still prepublished and another chain's key has started signing (the algorithm
+	// was just changed), which then signs until it takes over.
 	Signing Key
-	// Signers holds the signing key of each algorithm of the policy, Signing first.
+	// Signers holds the signing key of each algorithm of the policy, in the policy's order.
 	Signers []Key
 	// Published are the keys of the JWKS, ordered by Activates.
 	Published []Key
@@ -290,8 +292,12 @@ func (m *Manager) publish(set Set, now time.Time) (bool, error) {
 	if len(signers) == 0 || signers[0].Alg != m.policy.Algorithms()[0] {
 		return false, ErrNoSigningKey
 	}
+	signing := signers[0]
+	if i := slices.IndexFunc(signers, func(k Key) bool { return !k.Activates.After(now) }); signing.Activates.After(now) && i > 0 {
+		signing = signers[i]
+	}
 	snap := &Snapshot{
-		Signing:    signers[0],
+		Signing:    signing,
 		Signers:    signers,
 		Published:  make([]Key, 0, len(pub)),
 		Generation: set.Generation,

@@ -185,8 +185,8 @@ func Published(now time.Time, set []Meta, p Policy) []Meta {
 // Decide applies the schedule p to set at now, chain by chain in the order of p.Algorithms(),
 // and returns the change of the first chain that needs one (so a caller applies Decisions until
 // one is Empty). Within the chain of algorithm A:
-//   - an empty chain gets a key that signs at once: nothing was signed with A, so no relying
-//     party that accepts only A can hold a JWKS it trusts tokens by;
+//   - an empty chain gets a key that signs at once when no key of set was created before now
+//     (nothing can have cached a JWKS yet), else one published Prepublish before it signs;
 //   - when the latest key L has signed for Period-Prepublish, a new key N is generated with
 //     N.Activates = max(now+Prepublish, L.Activates+Period) and L.Retires = N.Activates, so that N
 //     is published at least Prepublish before it signs, even after an outage;
@@ -197,7 +197,7 @@ func Published(now time.Time, set []Meta, p Policy) []Meta {
 func Decide(now time.Time, set []Meta, p Policy) Decision {
 	algs := p.Algorithms()
 	for _, alg := range algs {
-		if d := decideChain(now, chain(set, alg), p); !d.Empty() {
+		if d := decideChain(now, chain(set, alg), p, fresh(now, set)); !d.Empty() {
 			d.Alg = alg
 			return d
 		}
@@ -216,10 +216,18 @@ func Decide(now time.Time, set []Meta, p Policy) Decision {
 	return d
 }
 
-// decideChain is Decide for the keys of one algorithm.
-func decideChain(now time.Time, set []Meta, p Policy) Decision {
-	if len(set) == 0 {
+// fresh reports that no key of set was created before now, so none can have been published.
+func fresh(now time.Time, set []Meta) bool {
+	return !slices.ContainsFunc(set, func(m Meta) bool { return m.Created.Before(now) })
+}
+
+// decideChain is Decide for the keys of one algorithm; isFresh is fresh of the whole set.
+func decideChain(now time.Time, set []Meta, p Policy, isFresh bool) Decision {
+	switch {
+	case len(set) == 0 && isFresh:
 		return Decision{Generate: true, Activates: now}
+	case len(set) == 0:
+		return Decision{Generate: true, Activates: now.Add(p.Prepublish)}
 	}
 	d, kept := drops(now, set, p)
 	last, ok := latest(kept)
@@ -236,13 +244,15 @@ func decideChain(now time.Time, set []Meta, p Policy) Decision {
 
 // ForceRotate starts a rotation of the chain of p.Alg at now regardless of the period: a new key
 // that signs from now+Prepublish, the chain's latest key retiring then, and the chain's expired
-// keys dropped. An empty chain gets a key that signs at once. It fails with ErrRotationPending
-// when a key of the chain has not started signing.
+// keys dropped. An empty chain gets its first key as Decide gives it. It fails with
+// ErrRotationPending when a key of the chain has not started signing.
 func ForceRotate(now time.Time, set []Meta, p Policy) (Decision, error) {
 	alg, _ := NormalizeAlg(p.Alg)
 	ch := chain(set, alg)
 	if len(ch) == 0 {
-		return Decision{Alg: alg, Generate: true, Activates: now}, nil
+		d := decideChain(now, ch, p, fresh(now, set))
+		d.Alg = alg
+		return d, nil
 	}
 	d, kept := drops(now, ch, p)
 	d.Alg = alg
