@@ -159,7 +159,9 @@ func TestManagerAlgorithmChange(t *testing.T) {
 			snap.Signing.KID, rs.KID, es.KID, es.Activates, snapKIDs(snap.Published))
 	}
 	clk.Set(h(124))
-	refresh(t, m)
+	if !refresh(t, m) {
+		t.Error("Refresh did not report the change of the default signing key")
+	}
 	if got := m.Snapshot().Signing; got.KID != es.KID {
 		t.Fatalf("after prepublish: signing %s, want the ES256 key %s", got.KID, es.KID)
 	}

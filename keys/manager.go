@@ -304,6 +304,7 @@ func (m *Manager) publish(set Set, now time.Time) (bool, error) {
 		At:         now,
 	}
 	h := sha256.New()
+	fmt.Fprintf(h, "default=%s\n", signing.KID)
 	for _, k := range signers {
 		fmt.Fprintf(h, "signing=%s\n", k.KID)
 	}
