@@ -26,7 +26,7 @@ type GenerateFunc func(alg string, now time.Time) (Key, error)
 type Config struct {
 	// Backend persists the key set; required. Several Managers (replicas) may share one.
 	Backend Backend
-	// Policy is the schedule; its Alg is the algorithm of new keys.
+	// Policy is the schedule; each of its Algorithms keeps a chain of keys.
 	Policy Policy
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
@@ -57,17 +57,31 @@ type Change struct {
 // Snapshot is the key material in force at the last Refresh: the key to sign with and the keys to
 // publish in the JWKS. It is immutable.
 type Snapshot struct {
-	// Signing is the key to sign with.
+	// Signing is the key to sign with by default: that of the policy's Alg, unless that chain's
+	// only key is still prepublished and another chain's key has started signing (the algorithm
+	// was just changed), which then signs until it takes over.
 	Signing Key
+	// Signers holds the signing key of each algorithm of the policy, in the policy's order.
+	Signers []Key
 	// Published are the keys of the JWKS, ordered by Activates.
 	Published []Key
 	// Generation is the generation of the set the snapshot comes from.
 	Generation int64
-	// Version identifies the signing KID and the published KID list: it changes if and only if
+	// Version identifies the signing KIDs and the published KID list: it changes if and only if
 	// one of them does, so it can serve as the JWKS ETag.
 	Version string
 	// At is the instant the snapshot was computed for.
 	At time.Time
+}
+
+// SigningFor returns the key that signs with alg.
+func (s *Snapshot) SigningFor(alg string) (Key, bool) {
+	for _, k := range s.Signers {
+		if k.Alg == alg {
+			return k, true
+		}
+	}
+	return Key{}, false
 }
 
 // Manager applies the rotation policy to a backend and keeps a Snapshot of the keys in force.
@@ -132,11 +146,20 @@ func (m *Manager) Refresh(ctx context.Context) (changed bool, err error) {
 		return false, fmt.Errorf("keys: load key set: %w", err)
 	}
 	now := m.now()
-	if d := Decide(now, set.Metas(), m.policy); !d.Empty() {
+	// Each Decision changes one chain; a chain needs at most a drop and then a rotation, an
+	// unmaintained key a retirement and then a drop, so this bound is never reached.
+	for range 2*(len(set.Keys)+len(m.policy.Algorithms())) + 1 {
+		d := Decide(now, set.Metas(), m.policy)
+		if d.Empty() {
+			break
+		}
 		set, err = m.save(ctx, set, d, now)
 		if errors.Is(err, ErrConflict) {
 			m.log.DebugContext(ctx, "keys: another replica updated the key set first", "generation", set.Generation+1)
 			set, err = m.backend.Load(ctx)
+			if err == nil {
+				break
+			}
 		}
 		if err != nil {
 			return false, fmt.Errorf("keys: update key set: %w", err)
@@ -145,9 +168,10 @@ func (m *Manager) Refresh(ctx context.Context) (changed bool, err error) {
 	return m.publish(set, now)
 }
 
-// Rotate starts a rotation now (see ForceRotate) and updates the snapshot. It fails with
-// ErrRotationPending when a new key is already waiting to sign, and with ErrConflict when another
-// replica changed the set meanwhile (try again).
+// Rotate starts a rotation of every chain now (see ForceRotate) and updates the snapshot. A
+// chain whose new key is already waiting to sign is left as it is; Rotate fails with
+// ErrRotationPending when that is so of every chain, and with ErrConflict when another replica
+// changed the set meanwhile (try again).
 func (m *Manager) Rotate(ctx context.Context) error {
 	if err := m.lock(ctx); err != nil {
 		return err
@@ -158,12 +182,24 @@ func (m *Manager) Rotate(ctx context.Context) error {
 		return fmt.Errorf("keys: load key set: %w", err)
 	}
 	now := m.now()
-	d, err := ForceRotate(now, set.Metas(), m.policy)
-	if err != nil {
-		return err
+	var pending error
+	rotated := false
+	for _, alg := range m.policy.Algorithms() {
+		d, err := ForceRotate(now, set.Metas(), m.policy.withAlg(alg))
+		if errors.Is(err, ErrRotationPending) {
+			pending = err
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if set, err = m.save(ctx, set, d, now); err != nil {
+			return fmt.Errorf("keys: rotate: %w", err)
+		}
+		rotated = true
 	}
-	if set, err = m.save(ctx, set, d, now); err != nil {
-		return fmt.Errorf("keys: rotate: %w", err)
+	if !rotated {
+		return pending
 	}
 	_, err = m.publish(set, now)
 	return err
@@ -203,7 +239,7 @@ func (m *Manager) save(ctx context.Context, set Set, d Decision, now time.Time) 
 	var newKey Key
 	if d.Generate {
 		var err error
-		if newKey, err = m.generate(m.policy.Alg, now); err != nil {
+		if newKey, err = m.generate(d.Alg, now); err != nil {
 			return set, err
 		}
 	}
@@ -238,25 +274,40 @@ func (m *Manager) save(ctx context.Context, set Set, d Decision, now time.Time) 
 // publish computes the snapshot of set at now and stores it.
 func (m *Manager) publish(set Set, now time.Time) (bool, error) {
 	metas := set.Metas()
-	sm, ok := Signing(now, metas)
-	if !ok {
+	pub := Published(now, metas, m.policy)
+	var signers []Key
+	for _, alg := range m.policy.Algorithms() {
+		sm, ok := Signing(now, metas, alg)
+		if !ok {
+			continue
+		}
+		k, _ := set.Find(sm.KID)
+		signers = append(signers, k)
+		if !slices.ContainsFunc(pub, func(p Meta) bool { return p.KID == sm.KID }) {
+			// Only a chain without a successor for a retired key gets here: publish what signs.
+			pub = append(pub, sm)
+			slices.SortFunc(pub, compareMeta)
+		}
+	}
+	if len(signers) == 0 || signers[0].Alg != m.policy.Algorithms()[0] {
 		return false, ErrNoSigningKey
 	}
-	signing, _ := set.Find(sm.KID)
-	pub := Published(now, metas, m.policy)
-	if !slices.ContainsFunc(pub, func(p Meta) bool { return p.KID == sm.KID }) {
-		// Only a set without a successor for a retired key gets here: publish what signs.
-		pub = append(pub, sm)
-		slices.SortFunc(pub, compareMeta)
+	signing := signers[0]
+	if i := slices.IndexFunc(signers, func(k Key) bool { return !k.Activates.After(now) }); signing.Activates.After(now) && i > 0 {
+		signing = signers[i]
 	}
 	snap := &Snapshot{
 		Signing:    signing,
+		Signers:    signers,
 		Published:  make([]Key, 0, len(pub)),
 		Generation: set.Generation,
 		At:         now,
 	}
 	h := sha256.New()
-	fmt.Fprintf(h, "signing=%s\n", signing.KID)
+	fmt.Fprintf(h, "default=%s\n", signing.KID)
+	for _, k := range signers {
+		fmt.Fprintf(h, "signing=%s\n", k.KID)
+	}
 	for _, pm := range pub {
 		k, _ := set.Find(pm.KID)
 		snap.Published = append(snap.Published, k)
@@ -266,7 +317,7 @@ func (m *Manager) publish(set Set, now time.Time) (bool, error) {
 	old := m.snapshot.Swap(snap)
 	changed := old == nil || old.Version != snap.Version
 	if changed {
-		m.log.Info("keys: keys in force changed", "signing_kid", signing.KID, "published", len(pub), "version", snap.Version)
+		m.log.Info("keys: keys in force changed", "signing_kid", snap.Signing.KID, "signers", len(signers), "published", len(pub), "version", snap.Version)
 	}
 	return changed, nil
 }

@@ -18,8 +18,31 @@ type Policy struct {
 	Prepublish time.Duration
 	// Retain is how long a key stays published after it stops signing.
 	Retain time.Duration
-	// Alg is the algorithm of new keys: RS256 (also when empty) or ES256.
+	// Alg is the configured algorithm: RS256 (also when empty) or ES256.
 	Alg string
+	// Also lists further algorithms to keep a key chain of, for relying parties that accept no
+	// other (Entra ID accepts RS256 only). Each algorithm's chain rotates on its own by the same
+	// schedule; a key of an algorithm in neither Alg nor Also is retired and then dropped.
+	Also []string
+}
+
+// Algorithms returns the algorithms whose chains p maintains: Alg (normalized) first, then Also
+// without repeats.
+func (p Policy) Algorithms() []string {
+	first, _ := NormalizeAlg(p.Alg)
+	out := []string{first}
+	for _, a := range p.Also {
+		if n, err := NormalizeAlg(a); err == nil && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// withAlg returns p maintaining alg as its configured algorithm.
+func (p Policy) withAlg(alg string) Policy {
+	p.Alg = alg
+	return p
 }
 
 // DefaultPolicy is the schedule of the reference configuration: 720h, 24h, 24h, RS256.
@@ -41,8 +64,10 @@ func (p Policy) Validate() error {
 	case p.Prepublish >= p.Period:
 		return fmt.Errorf("%w: prepublish %s must be less than period %s", ErrInvalidPolicy, p.Prepublish, p.Period)
 	}
-	if _, err := NormalizeAlg(p.Alg); err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidPolicy, err)
+	for _, a := range append([]string{p.Alg}, p.Also...) {
+		if _, err := NormalizeAlg(a); err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalidPolicy, err)
+		}
 	}
 	return nil
 }
@@ -51,8 +76,11 @@ func (p Policy) Validate() error {
 // already in the set.
 var ErrRotationPending = errors.New("keys: a rotation is already pending")
 
-// Decision is what the schedule asks of a key set at one instant. Apply turns it into the next set.
+// Decision is what the schedule asks of one chain of a key set at one instant. Apply turns it
+// into the next set.
 type Decision struct {
+	// Alg is the algorithm of the chain, and of the key to generate.
+	Alg string
 	// Generate asks for a new key that starts signing at Activates.
 	Generate  bool
 	Activates time.Time
@@ -89,6 +117,17 @@ func expiredAt(now time.Time, m Meta, retain time.Duration) bool {
 	return !m.Retires.IsZero() && !now.Before(m.Retires.Add(retain))
 }
 
+// chain returns the keys of set whose algorithm is alg (an empty Alg counts as RS256).
+func chain(set []Meta, alg string) []Meta {
+	var out []Meta
+	for _, m := range set {
+		if a, _ := NormalizeAlg(m.Alg); a == alg {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 // latest returns the key of set that activates last.
 func latest(set []Meta) (Meta, bool) {
 	if len(set) == 0 {
@@ -97,12 +136,19 @@ func latest(set []Meta) (Meta, bool) {
 	return slices.MaxFunc(set, compareMeta), true
 }
 
-// Signing returns the key that signs at now: the latest-activated key among those whose
-// Activates is not after now and whose Retires (if set) is after now. So that signing never stops
+// Signing returns the key of algorithm alg that signs at now: of the keys of set with that
+// algorithm, the latest-activated among those whose Activates is not after now and whose Retires (if set) is after now. So that signing never stops
 // for lack of a successor, it falls back to the latest key with Activates not after now even if
 // retired, and, when every key activates in the future (a replica whose clock is behind the one
-// that bootstrapped the set), to the earliest key. It reports false only for an empty set.
-func Signing(now time.Time, set []Meta) (Meta, bool) {
+// that bootstrapped the set), to the earliest key. It reports false only when set has no key of
+// alg.
+func Signing(now time.Time, set []Meta, alg string) (Meta, bool) {
+	alg, _ = NormalizeAlg(alg)
+	return signingOf(now, chain(set, alg))
+}
+
+// signingOf is Signing over the keys of one chain.
+func signingOf(now time.Time, set []Meta) (Meta, bool) {
 	var active, started []Meta
 	for _, m := range set {
 		if !m.Activates.After(now) {
@@ -136,17 +182,52 @@ func Published(now time.Time, set []Meta, p Policy) []Meta {
 	return out
 }
 
-// Decide applies the schedule p to set at now:
-//   - an empty set gets a key that signs at once (nothing can have cached a JWKS yet);
+// Decide applies the schedule p to set at now, chain by chain in the order of p.Algorithms(),
+// and returns the change of the first chain that needs one (so a caller applies Decisions until
+// one is Empty). Within the chain of algorithm A:
+//   - an empty chain gets a key that signs at once when no key of set was created before now
+//     (nothing can have cached a JWKS yet), else one published Prepublish before it signs;
 //   - when the latest key L has signed for Period-Prepublish, a new key N is generated with
 //     N.Activates = max(now+Prepublish, L.Activates+Period) and L.Retires = N.Activates, so that N
 //     is published at least Prepublish before it signs, even after an outage;
 //   - expired keys are dropped (never the one signing at now).
 //
+// Keys of an algorithm p does not maintain stop signing at now and are dropped once expired.
 // The result is Empty when nothing changes.
 func Decide(now time.Time, set []Meta, p Policy) Decision {
-	if len(set) == 0 {
+	algs := p.Algorithms()
+	for _, alg := range algs {
+		if d := decideChain(now, chain(set, alg), p, fresh(now, set)); !d.Empty() {
+			d.Alg = alg
+			return d
+		}
+	}
+	var d Decision
+	for _, m := range set {
+		a, _ := NormalizeAlg(m.Alg)
+		switch {
+		case slices.Contains(algs, a):
+		case expiredAt(now, m, p.Retain):
+			d.Drop = append(d.Drop, m.KID)
+		case m.Retires.IsZero() && d.Retire == "":
+			d.Alg, d.Retire, d.Retires = a, m.KID, now
+		}
+	}
+	return d
+}
+
+// fresh reports that no key of set was created before now, so none can have been published.
+func fresh(now time.Time, set []Meta) bool {
+	return !slices.ContainsFunc(set, func(m Meta) bool { return m.Created.Before(now) })
+}
+
+// decideChain is Decide for the keys of one algorithm; isFresh is fresh of the whole set.
+func decideChain(now time.Time, set []Meta, p Policy, isFresh bool) Decision {
+	switch {
+	case len(set) == 0 && isFresh:
 		return Decision{Generate: true, Activates: now}
+	case len(set) == 0:
+		return Decision{Generate: true, Activates: now.Add(p.Prepublish)}
 	}
 	d, kept := drops(now, set, p)
 	last, ok := latest(kept)
@@ -161,14 +242,20 @@ func Decide(now time.Time, set []Meta, p Policy) Decision {
 	return d
 }
 
-// ForceRotate starts a rotation at now regardless of the period: a new key that signs from
-// now+Prepublish, the latest key retiring then, and expired keys dropped. An empty set gets a key
-// that signs at once. It fails with ErrRotationPending when a key of set has not started signing.
+// ForceRotate starts a rotation of the chain of p.Alg at now regardless of the period: a new key
+// that signs from now+Prepublish, the chain's latest key retiring then, and the chain's expired
+// keys dropped. An empty chain gets its first key as Decide gives it. It fails with
+// ErrRotationPending when a key of the chain has not started signing.
 func ForceRotate(now time.Time, set []Meta, p Policy) (Decision, error) {
-	if len(set) == 0 {
-		return Decision{Generate: true, Activates: now}, nil
+	alg, _ := NormalizeAlg(p.Alg)
+	ch := chain(set, alg)
+	if len(ch) == 0 {
+		d := decideChain(now, ch, p, fresh(now, set))
+		d.Alg = alg
+		return d, nil
 	}
-	d, kept := drops(now, set, p)
+	d, kept := drops(now, ch, p)
+	d.Alg = alg
 	last, _ := latest(kept)
 	if last.Activates.After(now) {
 		return Decision{}, fmt.Errorf("%w: key %s starts signing at %s", ErrRotationPending,
@@ -180,11 +267,11 @@ func ForceRotate(now time.Time, set []Meta, p Policy) (Decision, error) {
 	return d, nil
 }
 
-// drops returns a Decision dropping the expired keys of set other than the signing one, and the
-// keys kept.
+// drops returns a Decision dropping the expired keys of the chain set other than its signing
+// one, and the keys kept.
 func drops(now time.Time, set []Meta, p Policy) (Decision, []Meta) {
 	var d Decision
-	signing, _ := Signing(now, set)
+	signing, _ := signingOf(now, set)
 	kept := make([]Meta, 0, len(set))
 	for _, m := range set {
 		if expiredAt(now, m, p.Retain) && m.KID != signing.KID {
@@ -244,9 +331,10 @@ const (
 	StateExpired State = "expired"
 )
 
-// StateOf returns the state of m at now within set.
+// StateOf returns the state of m at now within set (signing: the key its algorithm's chain
+// signs with).
 func StateOf(now time.Time, set []Meta, p Policy, m Meta) State {
-	signing, _ := Signing(now, set)
+	signing, _ := Signing(now, set, m.Alg)
 	switch {
 	case m.KID == signing.KID:
 		return StateSigning

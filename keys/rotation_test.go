@@ -74,7 +74,7 @@ func TestSigning(t *testing.T) {
 		{"only future keys: earliest", 0, []keys.Meta{meta("late", 0, 3), meta("early", 0, 1)}, "early"},
 	}
 	for _, tt := range tests {
-		got, ok := keys.Signing(h(tt.now), tt.set)
+		got, ok := keys.Signing(h(tt.now), tt.set, keys.ES256)
 		if ok != (tt.want != "") || got.KID != tt.want {
 			t.Errorf("%s: Signing = %q, %v; want %q", tt.name, got.KID, ok, tt.want)
 		}

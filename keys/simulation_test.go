@@ -12,23 +12,26 @@ import (
 	"github.com/brokerhq/broker/keys"
 )
 
-// observation is what a replica serves between two refreshes.
+// observation is what a replica serves between two refreshes, seen by one algorithm's chain.
 type observation struct {
 	at        time.Time
-	signing   keys.Meta
+	signing   keys.Meta // the chain's signing key
 	published []string
 	stored    []string // KIDs in the backend
 	version   string
 }
 
 // simulate runs a Manager on a memory backend with an injected clock, refreshing every step for
-// total, skipping the instants for which down returns true (the broker is not running).
-func simulate(t *testing.T, p keys.Policy, step, total time.Duration, down func(time.Duration) bool) []observation {
+// total, skipping the instants for which down returns true (the broker is not running). It
+// returns the observations of each algorithm of p.
+func simulate(t *testing.T, p keys.Policy, step, total time.Duration, down func(time.Duration) bool) map[string][]observation {
 	t.Helper()
 	clk := fakeclock.New(t0)
 	b := keys.NewMemory()
 	m := newManager(t, keys.Config{Backend: b, Policy: p, Now: clk.Now})
-	var obs []observation
+	var prevSigners []string
+	var prevVersion string
+	obs := map[string][]observation{}
 	for d := time.Duration(0); d <= total; d += step {
 		if down != nil && down(d) {
 			continue
@@ -40,17 +43,28 @@ func simulate(t *testing.T, p keys.Policy, step, total time.Duration, down func(
 		if err != nil {
 			t.Fatal(err)
 		}
-		o := observation{at: clk.Now(), signing: snap.Signing.Meta, published: snapKIDs(snap.Published),
-			stored: kids(set), version: snap.Version}
-		if n := len(obs); n > 0 {
-			prev := obs[n-1]
-			same := prev.signing.KID == o.signing.KID && slices.Equal(prev.published, o.published)
-			if changed == same || (prev.version == o.version) != same {
-				t.Fatalf("%s: changed=%v, version %s→%s, but signing %s→%s published %v→%v",
-					o.at, changed, prev.version, o.version, prev.signing.KID, o.signing.KID, prev.published, o.published)
-			}
+		signers := snapKIDs(snap.Signers)
+		if len(signers) != len(p.Algorithms()) || snap.Signers[0].KID != snap.Signing.KID {
+			t.Fatalf("%s: signers %v, signing %s; want one per algorithm of %v, Signing first", clk.Now(), signers, snap.Signing.KID, p.Algorithms())
 		}
-		obs = append(obs, o)
+		for _, alg := range p.Algorithms() {
+			k, ok := snap.SigningFor(alg)
+			if !ok || k.Alg != alg {
+				t.Fatalf("%s: SigningFor(%s) = %s %s, %v", clk.Now(), alg, k.KID, k.Alg, ok)
+			}
+			o := observation{at: clk.Now(), signing: k.Meta, published: snapKIDs(snap.Published),
+				stored: kids(set), version: snap.Version}
+			if n := len(obs[alg]); n > 0 {
+				prev := obs[alg][n-1]
+				same := slices.Equal(prevSigners, signers) && slices.Equal(prev.published, o.published)
+				if changed == same || (prevVersion == o.version) != same {
+					t.Fatalf("%s: changed=%v, version %s→%s, but signing %v→%v published %v→%v",
+						o.at, changed, prevVersion, o.version, prevSigners, signers, prev.published, o.published)
+				}
+			}
+			obs[alg] = append(obs[alg], o)
+		}
+		prevSigners, prevVersion = signers, snap.Version
 	}
 	return obs
 }
@@ -61,7 +75,7 @@ func simulate(t *testing.T, p keys.Policy, step, total time.Duration, down func(
 //   - a key that stopped signing at r is published until r+Retain and not from then on, and is
 //     gone from the backend at the first observation from r+Retain on;
 //   - every key but the bootstrap one was created at least Prepublish before it activated;
-//   - at most three keys are ever published.
+//   - at most three keys per algorithm are ever published.
 func checkInvariants(t *testing.T, p keys.Policy, obs []observation) {
 	t.Helper()
 	firstPublished := map[string]time.Time{}
@@ -73,7 +87,7 @@ func checkInvariants(t *testing.T, p keys.Policy, obs []observation) {
 				firstPublished[kid] = o.at
 			}
 		}
-		if len(o.published) > 3 {
+		if len(o.published) > 3*len(p.Algorithms()) {
 			t.Errorf("%s: %d keys published", o.at, len(o.published))
 		}
 		metas[o.signing.KID] = o.signing
@@ -147,24 +161,40 @@ func TestRotationSimulation(t *testing.T) {
 		total: 80 * time.Minute,
 		// Keys sign from 0, 10m, 44m (overdue at 42m, so prepublished until then), 54m, 64m, 74m.
 		wantSigners: 6,
+	}, {
+		// ES256 configured: an RS256 chain rotates beside it, on the same schedule.
+		p:           keys.Policy{Period: 10 * time.Minute, Prepublish: 2 * time.Minute, Retain: 3 * time.Minute, Alg: keys.ES256, Also: []string{keys.RS256}},
+		step:        10 * time.Second,
+		wantSigners: 5,
+	}, {
+		p:     keys.Policy{Period: 10 * time.Minute, Prepublish: 2 * time.Minute, Retain: 9 * time.Minute, Alg: keys.ES256, Also: []string{keys.RS256}},
+		step:  10 * time.Second,
+		down:  func(d time.Duration) bool { return d > 15*time.Minute && d < 42*time.Minute },
+		total: 80 * time.Minute,
+		// Keys sign from 0, 10m, 44m, 54m, 64m, 74m.
+		wantSigners: 6,
 	}}
 	for _, tt := range tests {
-		name := fmt.Sprintf("period=%s/prepublish=%s/retain=%s/outage=%v", tt.p.Period, tt.p.Prepublish, tt.p.Retain, tt.down != nil)
+		name := fmt.Sprintf("period=%s/prepublish=%s/retain=%s/outage=%v/algs=%v", tt.p.Period, tt.p.Prepublish, tt.p.Retain, tt.down != nil, tt.p.Algorithms())
 		t.Run(name, func(t *testing.T) {
 			total := tt.total
 			if total == 0 {
 				total = 4*tt.p.Period + tt.p.Retain + tt.step
 			}
-			obs := simulate(t, tt.p, tt.step, total, tt.down)
-			checkInvariants(t, tt.p, obs)
-			var signers []string
-			for _, o := range obs {
-				if len(signers) == 0 || signers[len(signers)-1] != o.signing.KID {
-					signers = append(signers, o.signing.KID)
+			for alg, obs := range simulate(t, tt.p, tt.step, total, tt.down) {
+				checkInvariants(t, tt.p, obs)
+				var signers []string
+				for _, o := range obs {
+					if o.signing.Alg != alg {
+						t.Fatalf("%s: the %s chain signs with %s key %s", o.at, alg, o.signing.Alg, o.signing.KID)
+					}
+					if len(signers) == 0 || signers[len(signers)-1] != o.signing.KID {
+						signers = append(signers, o.signing.KID)
+					}
 				}
-			}
-			if len(signers) != tt.wantSigners {
-				t.Errorf("%d signing keys over the run, want %d", len(signers), tt.wantSigners)
+				if len(signers) != tt.wantSigners {
+					t.Errorf("%s: %d signing keys over the run, want %d", alg, len(signers), tt.wantSigners)
+				}
 			}
 		})
 	}

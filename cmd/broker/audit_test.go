@@ -150,7 +150,7 @@ func TestAuditVerifyFindsTampering(t *testing.T) {
 	s := startAuditServer(t)
 	state := filepath.Join(t.TempDir(), "audit-state.json")
 	s.waitNoCheckpointDue(t)
-	s.createRuns(t, 9) // with the first key's event, 10 events: checkpoints at #6 and #12
+	s.createRuns(t, 8) // with the first keys' events (ES256, and RS256 for Entra), 10 events: checkpoints at #6 and #12
 
 	r := broker(t, s.env, "audit", "verify", "--state", state)
 	if r.code != 0 || !strings.Contains(r.stdout, "audit chain intact: 12 events") || !strings.Contains(r.stdout, "anchored: the first 11 events") ||

@@ -148,6 +148,10 @@ func TestKeysGenerateListRotate(t *testing.T) {
 	if !strings.Contains(states, "signing") || !strings.Contains(states, "pending") {
 		t.Errorf("want one signing and one pending key:\n%s", list.stdout)
 	}
+	// A rotation without --alg keeps the directory's algorithm.
+	if strings.Count(states, "ES256") != 2 || strings.Contains(states, "RS256") {
+		t.Errorf("rotate without --alg on an ES256 directory: want two ES256 keys:\n%s", list.stdout)
+	}
 }
 
 // freeAddr returns a loopback address nothing listens on.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -23,7 +24,7 @@ func runKeys(ctx context.Context, e env, args []string) error {
 	sub, args := args[0], args[1:]
 	fs := newFlags("keys "+sub, e)
 	dir := fs.String("dir", "", "key directory (required)")
-	alg := fs.String("alg", keys.RS256, "algorithm of a new key: RS256 or ES256")
+	alg := fs.String("alg", "", "algorithm of the new key: RS256 or ES256 (generate: RS256 when absent; rotate: every algorithm the directory holds)")
 	policy := keys.DefaultPolicy()
 	fs.DurationVar(&policy.Prepublish, "prepublish", policy.Prepublish, "how long a new key is published before it signs")
 	fs.DurationVar(&policy.Retain, "retain", policy.Retain, "how long a retired key stays published")
@@ -56,7 +57,7 @@ func runKeys(ctx context.Context, e env, args []string) error {
 	if err := policy.Validate(); err != nil {
 		return usagef("%v", err)
 	}
-	return run(ctx, keysCommand{e: e, backend: keys.NewFile(*dir), policy: policy, now: time.Now().UTC()})
+	return run(ctx, keysCommand{e: e, backend: keys.NewFile(*dir), policy: policy, algSet: *alg != "", now: time.Now().UTC()})
 }
 
 // keysCommand is what every keys subcommand works on.
@@ -64,7 +65,9 @@ type keysCommand struct {
 	e       env
 	backend *keys.File
 	policy  keys.Policy
-	now     time.Time
+	// algSet tells that --alg was given; policy.Alg is RS256 when it was not.
+	algSet bool
+	now    time.Time
 }
 
 // keysGenerate writes the first key of an empty directory; it signs at once.
@@ -91,7 +94,9 @@ func keysGenerate(ctx context.Context, c keysCommand) error {
 	return nil
 }
 
-// keysRotate adds a successor that is published now and signs after the prepublish period.
+// keysRotate adds a successor that is published now and signs after the prepublish period, to
+// the chain of --alg or, without it, to the chain of every algorithm the directory holds, so a
+// rotation keeps the directory's algorithms.
 func keysRotate(ctx context.Context, c keysCommand) error {
 	set, err := c.backend.Load(ctx)
 	if err != nil {
@@ -100,26 +105,47 @@ func keysRotate(ctx context.Context, c keysCommand) error {
 	if len(set.Keys) == 0 {
 		return fmt.Errorf("%s holds no key; use `broker keys generate` first", c.backend.Dir())
 	}
-	d, err := keys.ForceRotate(c.now, set.Metas(), c.policy)
-	if err != nil {
-		return err
+	algs := []string{c.policy.Alg}
+	if !c.algSet {
+		algs = algs[:0]
+		for _, k := range set.Keys {
+			if !slices.Contains(algs, k.Alg) {
+				algs = append(algs, k.Alg)
+			}
+		}
 	}
-	key, err := keys.Generate(c.policy.Alg, c.now)
-	if err != nil {
-		return err
+	next := set
+	var started []string
+	for _, alg := range algs {
+		p := c.policy
+		p.Alg = alg
+		d, err := keys.ForceRotate(c.now, next.Metas(), p)
+		if err != nil {
+			return fmt.Errorf("%s chain: %w", alg, err)
+		}
+		key, err := keys.Generate(alg, c.now)
+		if err != nil {
+			return err
+		}
+		if next, err = keys.Apply(next, d, key); err != nil {
+			return err
+		}
+		msg := fmt.Sprintf("%s key %s is published now and signs from %s", alg, key.KID, d.Activates.Format(time.RFC3339))
+		if d.Retire != "" {
+			msg += fmt.Sprintf("; key %s retires then", d.Retire)
+		}
+		started = append(started, msg)
 	}
-	next, err := keys.Apply(set, d, key)
-	if err != nil {
-		return err
-	}
+	next.Generation = set.Generation + 1
 	if err := c.backend.Save(ctx, next); err != nil {
 		if errors.Is(err, keys.ErrConflict) {
 			return fmt.Errorf("the key set changed while rotating (a server rotated at the same moment); run `broker keys list` and retry if needed: %w", err)
 		}
 		return err
 	}
-	fmt.Fprintf(c.e.stdout, "rotation started: key %s is published now and signs from %s; key %s retires then\n",
-		key.KID, d.Activates.Format(time.RFC3339), d.Retire)
+	for _, msg := range started {
+		fmt.Fprintf(c.e.stdout, "rotation started: %s\n", msg)
+	}
 	return nil
 }
 

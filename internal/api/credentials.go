@@ -25,7 +25,7 @@ type runTokens struct {
 }
 
 func (t runTokens) Token(_ context.Context, req exchange.TokenRequest) (string, error) {
-	tok, err := t.issuer.Mint(issuer.Request{Run: t.run, Audience: req.Audience, AWSSessionTags: req.AWSSessionTags})
+	tok, err := t.issuer.Mint(issuer.Request{Run: t.run, Audience: req.Audience, AWSSessionTags: req.AWSSessionTags, Algorithm: req.Algorithm})
 	if err != nil {
 		return "", err
 	}

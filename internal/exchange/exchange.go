@@ -22,9 +22,28 @@ const (
 	AzureAudience = "api://AzureADTokenExchange"
 )
 
+// AzureAlgorithm is the only token signing algorithm Entra ID accepts in a federated client
+// assertion (it refuses others with AADSTS700027).
+const AzureAlgorithm = "RS256"
+
+// AlgorithmFor returns the one signing algorithm the relying party of a token for audience
+// accepts; empty means any. Only Azure's default audience is known to restrict it.
+func AlgorithmFor(audience string) string {
+	if audience == AzureAudience {
+		return AzureAlgorithm
+	}
+	return ""
+}
+
+// RequiredAlgorithms returns every algorithm some provider accepts exclusively: broker keeps a
+// signing key of each besides the configured one.
+func RequiredAlgorithms() []string { return []string{AzureAlgorithm} }
+
 // TokenRequest asks for a broker ID token for the run being exchanged.
 type TokenRequest struct {
 	Audience string
+	// Algorithm is the one signing algorithm the provider accepts; empty means any.
+	Algorithm string
 	// AWSSessionTags adds AWS's https://aws.amazon.com/tags claim.
 	AWSSessionTags bool
 }

@@ -41,6 +41,9 @@ type Config struct {
 	DefaultAudience string
 	// Spaces renders `sub` per space (a *claims.Spaces, or the live catalog).
 	Spaces Subjects
+	// AlgorithmFor returns the one signing algorithm the relying party of an audience accepts
+	// (empty for any); nil means every audience accepts any.
+	AlgorithmFor func(audience string) string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -52,8 +55,14 @@ type Subjects interface {
 
 // Issuer mints ID tokens. It is safe for concurrent use.
 type Issuer struct {
-	cfg    Config
-	signer atomic.Pointer[cachedSigner]
+	cfg     Config
+	signers atomic.Pointer[signerCache]
+}
+
+// signerCache holds the signers of one key-set version, by KID.
+type signerCache struct {
+	version string
+	byKID   map[string]*cachedSigner
 }
 
 // cachedSigner is the signing key of one key-set version with its JWS header already encoded,
@@ -84,6 +93,9 @@ type Request struct {
 	Audience string
 	// AWSSessionTags adds AWS's session-tags claim (space, stack, run, scope).
 	AWSSessionTags bool
+	// Algorithm is the one signing algorithm the relying party accepts; empty means what
+	// Config.AlgorithmFor gives for the audience.
+	Algorithm string
 }
 
 // Token is a minted token.
@@ -141,7 +153,11 @@ func (i *Issuer) Mint(req Request) (Token, error) {
 	if err != nil {
 		return Token{}, fmt.Errorf("encode claims: %w", err)
 	}
-	s, err := i.currentSigner()
+	alg := req.Algorithm
+	if alg == "" && i.cfg.AlgorithmFor != nil {
+		alg = i.cfg.AlgorithmFor(aud)
+	}
+	s, err := i.currentSigner(alg)
 	if err != nil {
 		return Token{}, err
 	}
@@ -152,22 +168,33 @@ func (i *Issuer) Mint(req Request) (Token, error) {
 	return Token{JWT: jwt, Claims: c, ExpiresAt: exp, KID: s.kid}, nil
 }
 
-// currentSigner returns a jose.Signer for the snapshot's signing key, building it only when the
-// key set changed.
-func (i *Issuer) currentSigner() (*cachedSigner, error) {
+// currentSigner returns the signer of the snapshot's key that signs with alg, or of its
+// default signing key when alg is empty. Signers are built only when the key set changed.
+func (i *Issuer) currentSigner(alg string) (*cachedSigner, error) {
 	snap := i.cfg.Keys.Snapshot()
 	if snap == nil || snap.Signing.Signer == nil {
 		return nil, ErrNoSigningKey
 	}
-	if c := i.signer.Load(); c != nil && c.version == snap.Version {
-		return c, nil
+	key := snap.Signing
+	if alg != "" && alg != key.Alg {
+		var ok bool
+		if key, ok = snap.SigningFor(alg); !ok {
+			return nil, fmt.Errorf("%w: the audience accepts only %s", ErrNoSigningKey, alg)
+		}
 	}
-	c, err := newCachedSigner(snap.Version, snap.Signing)
-	if err != nil {
-		return nil, err
+	cache := i.signers.Load()
+	if cache == nil || cache.version != snap.Version {
+		cache = &signerCache{version: snap.Version, byKID: map[string]*cachedSigner{}}
+		for _, k := range append([]keys.Key{snap.Signing}, snap.Signers...) {
+			c, err := newCachedSigner(snap.Version, k)
+			if err != nil {
+				return nil, err
+			}
+			cache.byKID[k.KID] = c
+		}
+		i.signers.Store(cache)
 	}
-	i.signer.Store(c)
-	return c, nil
+	return cache.byKID[key.KID], nil
 }
 
 func newJTI() (string, error) {

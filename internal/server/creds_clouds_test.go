@@ -191,10 +191,18 @@ attachments:
 	assertNoSecretsLogged(t, ts, map[string]string{"access token": read.Env["GOOGLE_OAUTH_ACCESS_TOKEN"], "run token": runToken})
 }
 
+// TestAzureCredentials exchanges with the Entra emulator, which like Entra accepts RS256
+// assertions only: with keys.algorithm ES256 too, the assertions and ARM_OIDC_TOKEN are RS256.
 func TestAzureCredentials(t *testing.T) {
+	for _, alg := range []string{"RS256", "ES256"} {
+		t.Run(alg, func(t *testing.T) { azureCredentials(t, alg) })
+	}
+}
+
+func azureCredentials(t *testing.T, alg string) {
 	emu, late := startEmulator(t, true)
 	const tenant = "00000000-0000-0000-0000-00000000000a"
-	ts := startServer(t, serverOptions{upstream: emu.Client().Transport, extraYAML: fmt.Sprintf(`
+	ts := startServer(t, serverOptions{alg: alg, upstream: emu.Client().Transport, extraYAML: fmt.Sprintf(`
 integrations:
   - {id: az-read, space: prod, azure: {tenant_id: %[2]s, client_id: read-app, subscription_id: sub-1, authority_host: %[1]q}}
   - {id: az-write, space: prod, azure: {tenant_id: %[2]s, client_id: write-app, authority_host: %[1]q}}
@@ -241,6 +249,9 @@ attachments:
 		c := decodePayload(t, oidcTok)
 		if c["aud"] != "api://AzureADTokenExchange" || c["scope"] != ans.Scope {
 			t.Errorf("ARM_OIDC_TOKEN claims %v", c)
+		}
+		if h := jwtHeader(t, oidcTok); h["alg"] != "RS256" {
+			t.Errorf("ARM_OIDC_TOKEN signed with %v, want RS256 (all Entra accepts)", h["alg"])
 		}
 		if ans.Azure["accessToken"] == "" || ans.Azure["accessToken"] == nil {
 			t.Errorf("no azure.accessToken in %+v", ans.Azure)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto"
 	"encoding/json"
+	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -19,7 +21,21 @@ import (
 //     already published then);
 //   - it still verifies against the JWKS fetched when the token expires (retain >= ttl);
 //   - a key that stopped signing leaves the JWKS retain after, and not before.
+//
+// With ES256 configured, tokens for Entra ID's audience are RS256 (the only algorithm Entra
+// accepts) and others ES256, and both key chains keep these properties.
 func TestRotationNeverStrandsAToken(t *testing.T) {
+	for alg, audiences := range map[string]map[string]string{
+		"RS256": {"aud": "RS256"},
+		"ES256": {"aud": "ES256", "sts.amazonaws.com": "ES256", "api://AzureADTokenExchange": "RS256"},
+	} {
+		t.Run(alg, func(t *testing.T) { rotationNeverStrands(t, alg, audiences) })
+	}
+}
+
+// rotationNeverStrands is TestRotationNeverStrandsAToken for keys.algorithm alg, minting at
+// every step a token for each audience and checking its header's alg against audiences.
+func rotationNeverStrands(t *testing.T, alg string, audiences map[string]string) {
 	const (
 		period     = 10 * time.Minute
 		prepublish = 2 * time.Minute
@@ -30,7 +46,7 @@ func TestRotationNeverStrandsAToken(t *testing.T) {
 	)
 	clock := fakeclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	start := clock.Now()
-	ts := startServer(t, serverOptions{now: clock.Now, rotation: &rotationOptions{"10m", "2m", "3m", "1m"}})
+	ts := startServer(t, serverOptions{alg: alg, now: clock.Now, rotation: &rotationOptions{"10m", "2m", "3m", "1m"}})
 	ctx := context.Background()
 
 	jwksAt := map[time.Time]map[string]crypto.PublicKey{}
@@ -54,19 +70,26 @@ func TestRotationNeverStrandsAToken(t *testing.T) {
 		}
 		// A fresh run each step so the run's 3h expiry never caps the token.
 		run := ts.createRun(t, "vpc-prod", "TRACKED")
-		tok, code := ts.mint(t, run.RunToken, "aud")
-		if code != 200 {
-			t.Fatalf("%v: mint %d", now.Sub(start), code)
+		for aud, wantAlg := range audiences {
+			tok, code := ts.mint(t, run.RunToken, aud)
+			if code != 200 {
+				t.Fatalf("%v: mint for %s: %d", now.Sub(start), aud, code)
+			}
+			h := jwtHeader(t, tok.Token)
+			kid := h["kid"].(string)
+			if h["alg"] != wantAlg {
+				t.Fatalf("%v: token for %s signed with %v by %s, want %s", now.Sub(start), aud, h["alg"], kid, wantAlg)
+			}
+			if _, ok := jwks[kid]; !ok {
+				t.Fatalf("%v: signing key %s is not in the current JWKS", now.Sub(start), kid)
+			}
+			lastSigned[kid] = now
+			tokens = append(tokens, minted{at: now, token: tok.Token, kid: kid, aud: aud})
 		}
-		kid := jwtHeader(t, tok.Token)["kid"].(string)
-		if _, ok := jwks[kid]; !ok {
-			t.Fatalf("%v: signing key %s is not in the current JWKS", now.Sub(start), kid)
-		}
-		lastSigned[kid] = now
-		tokens = append(tokens, minted{at: now, token: tok.Token, kid: kid})
 	}
 
-	if len(lastSigned) < 4 {
+	chains := len(slices.Compact(slices.Sorted(maps.Values(audiences))))
+	if len(lastSigned) < 4*chains {
 		t.Fatalf("only %d keys signed over %v with period %v: no rotation happened", len(lastSigned), total, period)
 	}
 	checked := 0
@@ -80,7 +103,7 @@ func TestRotationNeverStrandsAToken(t *testing.T) {
 			if fetched.After(m.at) {
 				verifyAt = fetched.Add(-time.Second) // just before expiry, with the later JWKS
 			}
-			if err := verifyWithKeys(ts.URL, m.token, keys, verifyAt); err != nil {
+			if err := verifyWithKeysFor(ts.URL, m.aud, m.token, keys, verifyAt); err != nil {
 				t.Errorf("token minted at +%v by %s does not verify with the JWKS of +%v: %v",
 					m.at.Sub(start), m.kid, fetched.Sub(start), err)
 			}
@@ -110,7 +133,7 @@ func TestRotationNeverStrandsAToken(t *testing.T) {
 			retiredChecked++
 		}
 	}
-	if retiredChecked < 3 {
+	if retiredChecked < 3*chains {
 		t.Errorf("only %d retired keys checked", retiredChecked)
 	}
 }
@@ -120,6 +143,7 @@ type minted struct {
 	at    time.Time
 	token string
 	kid   string
+	aud   string
 }
 
 func firstSigned(tokens []minted, kid string) time.Time {
@@ -144,14 +168,20 @@ func fetchJWKS(t *testing.T, ts *testServer) map[string]crypto.PublicKey {
 	return out
 }
 
-// verifyWithKeys verifies a token with go-oidc against a fixed key set, at a given instant.
+// verifyWithKeys verifies a token for "aud" with go-oidc against a fixed key set, at a given
+// instant.
 func verifyWithKeys(issuer, token string, keys map[string]crypto.PublicKey, at time.Time) error {
+	return verifyWithKeysFor(issuer, "aud", token, keys, at)
+}
+
+// verifyWithKeysFor is verifyWithKeys for a token of audience aud.
+func verifyWithKeysFor(issuer, aud, token string, keys map[string]crypto.PublicKey, at time.Time) error {
 	pubs := make([]crypto.PublicKey, 0, len(keys))
 	for _, k := range keys {
 		pubs = append(pubs, k)
 	}
 	v := oidc.NewVerifier(issuer, &oidc.StaticKeySet{PublicKeys: pubs},
-		&oidc.Config{ClientID: "aud", Now: func() time.Time { return at }, SupportedSigningAlgs: []string{"RS256", "ES256"}})
+		&oidc.Config{ClientID: aud, Now: func() time.Time { return at }, SupportedSigningAlgs: []string{"RS256", "ES256"}})
 	_, err := v.Verify(context.Background(), token)
 	return err
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/brokerhq/broker/internal/audit"
 	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/exchange"
 	"github.com/brokerhq/broker/internal/issuer"
 	"github.com/brokerhq/broker/keys"
 )
@@ -110,6 +111,7 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 		Policy: keys.Policy{
 			Period: cfg.Keys.Rotation.Period, Prepublish: cfg.Keys.Rotation.Prepublish,
 			Retain: cfg.Keys.Rotation.Retain, Alg: cfg.Keys.Algorithm,
+			Also: exchange.RequiredAlgorithms(),
 		},
 		Now:      opts.Now,
 		Logger:   opts.Logger,
@@ -127,6 +129,7 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 	iss, err := issuer.New(issuer.Config{
 		Issuer: cfg.Issuer, Keys: s.keys, TTL: cfg.Tokens.TTL,
 		DefaultAudience: cfg.Tokens.DefaultAudience, Spaces: live, Now: opts.Now,
+		AlgorithmFor: exchange.AlgorithmFor,
 	})
 	if err != nil {
 		return nil, err

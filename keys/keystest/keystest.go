@@ -81,6 +81,7 @@ func TestBackend(t *testing.T, newBackend func(t *testing.T) keys.Backend) {
 	t.Run("ConcurrentSaversOneWins", func(t *testing.T) { testConcurrent(t, newBackend(t)) })
 	t.Run("DroppedKeysDisappear", func(t *testing.T) { testDrop(t, newBackend(t)) })
 	t.Run("InvalidSetRejected", func(t *testing.T) { testInvalid(t, newBackend(t)) })
+	t.Run("TwoAlgorithmChains", func(t *testing.T) { testTwoChains(t, newBackend(t)) })
 }
 
 func load(t *testing.T, b keys.Backend) keys.Set {
@@ -214,5 +215,50 @@ func testInvalid(t *testing.T, b keys.Backend) {
 	}
 	if set := load(t, b); set.Generation != 0 {
 		t.Fatalf("after rejected saves, generation = %d, want 0", set.Generation)
+	}
+}
+
+// testTwoChains stores an ES256 and an RS256 chain side by side and rotates one of them.
+func testTwoChains(t *testing.T, b keys.Backend) {
+	p := keys.Policy{Period: time.Hour, Prepublish: 10 * time.Minute, Retain: 10 * time.Minute, Alg: keys.ES256, Also: []string{keys.RS256}}
+	set := load(t, b)
+	now := epoch
+	for range 3 {
+		d := keys.Decide(now, set.Metas(), p)
+		if d.Empty() {
+			break
+		}
+		next, err := keys.Apply(set, d, NewKey(t, d.Alg, now))
+		if err != nil {
+			t.Fatalf("Apply: %v", err)
+		}
+		save(t, b, next)
+		set = next
+	}
+	es, rs := set.Keys[0], set.Keys[1]
+	if len(set.Keys) != 2 || es.Alg != keys.ES256 || rs.Alg != keys.RS256 {
+		t.Fatalf("bootstrap of two chains = %d keys %v", len(set.Keys), set.Metas())
+	}
+	checkSet(t, load(t, b), 2, es, rs)
+
+	now = epoch.Add(50 * time.Minute)
+	rsPolicy := p
+	rsPolicy.Alg = keys.RS256
+	d, err := keys.ForceRotate(now, set.Metas(), rsPolicy)
+	if err != nil {
+		t.Fatalf("ForceRotate(RS256): %v", err)
+	}
+	rs2 := NewKey(t, keys.RS256, now)
+	next, err := keys.Apply(set, d, rs2)
+	if err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	save(t, b, next)
+	rs.Retires, rs2.Activates = d.Retires, d.Activates
+	checkSet(t, load(t, b), 3, es, rs, rs2)
+	for alg, want := range map[string]string{keys.ES256: es.KID, keys.RS256: rs.KID} {
+		if got, _ := keys.Signing(now, load(t, b).Metas(), alg); got.KID != want {
+			t.Fatalf("after the RS256 rotation, Signing(%s) = %s, want %s", alg, got.KID, want)
+		}
 	}
 }

@@ -105,7 +105,7 @@ func (x *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchang
 
 	assertions := &minted{}
 	getAssertion := func(ctx context.Context) (string, error) {
-		tok, err := req.Tokens.Token(ctx, exchange.TokenRequest{Audience: audience})
+		tok, err := req.Tokens.Token(ctx, exchange.TokenRequest{Audience: audience, Algorithm: exchange.AzureAlgorithm})
 		assertions.add(tok, err)
 		return tok, err
 	}
@@ -142,7 +142,7 @@ func (x *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchang
 		return exchange.Credentials{}, uerr
 	}
 
-	oidcToken, err := req.Tokens.Token(ctx, exchange.TokenRequest{Audience: audience})
+	oidcToken, err := req.Tokens.Token(ctx, exchange.TokenRequest{Audience: audience, Algorithm: exchange.AzureAlgorithm})
 	if err != nil {
 		return exchange.Credentials{}, fmt.Errorf("azure: mint %s: %w", EnvOIDCToken, err)
 	}

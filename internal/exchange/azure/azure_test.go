@@ -93,6 +93,10 @@ func TestExchangeWithoutSubscriptionAndCustomAudience(t *testing.T) {
 	if _, audiences := ts.all(); !slices.Equal(audiences, []string{"api://broker-custom"}) {
 		t.Fatalf("audiences %v", audiences)
 	}
+	// Entra accepts RS256 assertions only, whatever their audience.
+	if algs := ts.asked(); !slices.Equal(algs, []string{exchange.AzureAlgorithm}) {
+		t.Fatalf("assertions asked with algorithms %v, want RS256", algs)
+	}
 
 	in.Audience = ""
 	req, _ = f.request(t, in, readSubject)

@@ -98,9 +98,10 @@ type tokenSource struct {
 	subject string
 	err     error
 
-	mu        sync.Mutex
-	minted    []string
-	audiences []string
+	mu         sync.Mutex
+	minted     []string
+	audiences  []string
+	algorithms []string // the Algorithm of each request
 }
 
 func (s *tokenSource) Token(_ context.Context, req exchange.TokenRequest) (string, error) {
@@ -116,7 +117,15 @@ func (s *tokenSource) Token(_ context.Context, req exchange.TokenRequest) (strin
 	defer s.mu.Unlock()
 	s.minted = append(s.minted, tok)
 	s.audiences = append(s.audiences, req.Audience)
+	s.algorithms = append(s.algorithms, req.Algorithm)
 	return tok, nil
+}
+
+// asked returns the Algorithm of every request so far.
+func (s *tokenSource) asked() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.algorithms...)
 }
 
 func (s *tokenSource) all() ([]string, []string) {

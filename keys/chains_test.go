@@ -1,0 +1,168 @@
+package keys_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/brokerhq/broker/internal/testutil/fakeclock"
+	"github.com/brokerhq/broker/keys"
+)
+
+// rsMeta is meta for an RS256 key.
+func rsMeta(kid string, c, a float64, r ...float64) keys.Meta {
+	m := meta(kid, c, a, r...)
+	m.Alg = keys.RS256
+	return m
+}
+
+// twoChains is policy keeping an RS256 chain beside the configured ES256 one.
+var twoChains = func() keys.Policy {
+	p := policy
+	p.Also = []string{keys.RS256}
+	return p
+}()
+
+func TestDecideTwoChains(t *testing.T) {
+	tests := []struct {
+		name string
+		p    keys.Policy
+		now  float64
+		set  []keys.Meta
+		want keys.Decision
+	}{{
+		name: "bootstrap: the configured chain first",
+		p:    twoChains, now: 3,
+		want: keys.Decision{Alg: keys.ES256, Generate: true, Activates: h(3)},
+	}, {
+		name: "bootstrap: the second chain signs at once too (nothing was published before now)",
+		p:    twoChains, now: 3,
+		set:  []keys.Meta{meta("e", 3, 3)},
+		want: keys.Decision{Alg: keys.RS256, Generate: true, Activates: h(3)},
+	}, {
+		name: "a chain added to a published set is prepublished",
+		p:    twoChains, now: 100,
+		set:  []keys.Meta{meta("e", 0, 0)},
+		want: keys.Decision{Alg: keys.RS256, Generate: true, Activates: h(124)},
+	}, {
+		name: "both fresh: nothing to do",
+		p:    twoChains, now: 200,
+		set: []keys.Meta{meta("e", 0, 0), rsMeta("r", 100, 100)},
+	}, {
+		name: "each chain rotates on its own schedule",
+		p:    twoChains, now: 796,
+		set:  []keys.Meta{meta("e2", 696, 720), rsMeta("r", 100, 100)},
+		want: keys.Decision{Alg: keys.RS256, Generate: true, Activates: h(820), Retire: "r", Retires: h(820)},
+	}, {
+		name: "an expired key of one chain is dropped, never the other chain's signer",
+		p:    twoChains, now: 744,
+		set:  []keys.Meta{rsMeta("r", 0, 0, 10), meta("e", 0, 0, 720), meta("e2", 696, 720)},
+		want: keys.Decision{Alg: keys.ES256, Drop: []string{"e"}},
+	}, {
+		name: "a key of an algorithm no longer kept stops signing now",
+		p:    policy, now: 300,
+		set:  []keys.Meta{meta("e", 0, 0), rsMeta("r", 100, 100)},
+		want: keys.Decision{Alg: keys.RS256, Retire: "r", Retires: h(300)},
+	}, {
+		name: "and is dropped once expired",
+		p:    policy, now: 324,
+		set:  []keys.Meta{meta("e", 0, 0), rsMeta("r", 100, 100, 300)},
+		want: keys.Decision{Drop: []string{"r"}},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := keys.Decide(h(tt.now), tt.set, tt.p)
+			if !sameDecision(got, tt.want) || (!got.Empty() && got.Generate && got.Alg != tt.want.Alg) {
+				t.Errorf("Decide = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSigningPerAlgorithm(t *testing.T) {
+	set := []keys.Meta{meta("e", 0, 0, 720), meta("e2", 696, 720), rsMeta("r", 0, 5)}
+	for alg, want := range map[string]string{keys.ES256: "e", keys.RS256: "r"} {
+		if got, ok := keys.Signing(h(10), set, alg); !ok || got.KID != want {
+			t.Errorf("Signing(%s) = %s, %v; want %s", alg, got.KID, ok, want)
+		}
+	}
+	if got, ok := keys.Signing(h(10), set[:2], keys.RS256); ok {
+		t.Errorf("Signing(RS256) of an ES256-only set = %s, want none", got.KID)
+	}
+}
+
+func TestForceRotateOneChain(t *testing.T) {
+	set := []keys.Meta{meta("e", 0, 0), rsMeta("r", 0, 0)}
+	rs := twoChains
+	rs.Alg = keys.RS256
+	d, err := keys.ForceRotate(h(100), set, rs)
+	want := keys.Decision{Alg: keys.RS256, Generate: true, Activates: h(124), Retire: "r", Retires: h(124)}
+	if err != nil || !sameDecision(d, want) || d.Alg != keys.RS256 {
+		t.Fatalf("ForceRotate(RS256) = %+v, %v; want %+v", d, err, want)
+	}
+	pending := append(set, rsMeta("r2", 100, 124))
+	pending[1].Retires = h(124)
+	if _, err := keys.ForceRotate(h(110), pending, rs); !errors.Is(err, keys.ErrRotationPending) {
+		t.Fatalf("ForceRotate(RS256) with r2 pending = %v, want ErrRotationPending", err)
+	}
+	if d, err := keys.ForceRotate(h(110), pending, twoChains); err != nil || d.Retire != "e" {
+		t.Fatalf("ForceRotate(ES256) with an RS256 key pending = %+v, %v; want e retired", d, err)
+	}
+}
+
+func TestManagerRotatesEveryChain(t *testing.T) {
+	clk := fakeclock.New(t0)
+	m := newManager(t, keys.Config{Backend: keys.NewMemory(), Policy: twoChains, Now: clk.Now})
+	refresh(t, m)
+	snap := m.Snapshot()
+	es, _ := snap.SigningFor(keys.ES256)
+	rs, ok := snap.SigningFor(keys.RS256)
+	if !ok || snap.Signing.KID != es.KID || es.Alg != keys.ES256 || len(snap.Published) != 2 {
+		t.Fatalf("bootstrap: signing %s, signers %v, published %v", snap.Signing.KID, snapKIDs(snap.Signers), snapKIDs(snap.Published))
+	}
+	clk.Set(h(100))
+	if err := m.Rotate(context.Background()); err != nil {
+		t.Fatalf("Rotate: %v", err)
+	}
+	if got := m.Snapshot().Published; len(got) != 4 {
+		t.Fatalf("after Rotate: published %v, want both chains' successors", snapKIDs(got))
+	}
+	if err := m.Rotate(context.Background()); !errors.Is(err, keys.ErrRotationPending) {
+		t.Errorf("second Rotate = %v, want ErrRotationPending", err)
+	}
+	clk.Set(h(124))
+	refresh(t, m)
+	for alg, old := range map[string]string{keys.ES256: es.KID, keys.RS256: rs.KID} {
+		if k, _ := m.Snapshot().SigningFor(alg); k.KID == old || k.Alg != alg {
+			t.Errorf("%s: signing %s (%s) after prepublish, want the rotated key", alg, k.KID, k.Alg)
+		}
+	}
+}
+
+// TestManagerAlgorithmChange: when keys.algorithm changes, the new chain is prepublished and the
+// old algorithm's key keeps signing by default until the new one takes over.
+func TestManagerAlgorithmChange(t *testing.T) {
+	clk := fakeclock.New(t0)
+	b := keys.NewMemory()
+	rsOnly := policy
+	rsOnly.Alg = keys.RS256
+	m := newManager(t, keys.Config{Backend: b, Policy: rsOnly, Now: clk.Now})
+	refresh(t, m)
+	rs := m.Snapshot().Signing
+	clk.Set(h(100))
+	m = newManager(t, keys.Config{Backend: b, Policy: twoChains, Now: clk.Now})
+	refresh(t, m)
+	snap := m.Snapshot()
+	es, ok := snap.SigningFor(keys.ES256)
+	if !ok || !es.Activates.Equal(h(124)) || snap.Signing.KID != rs.KID || len(snap.Published) != 2 {
+		t.Fatalf("at the change: signing %s (want %s), ES256 key %s activating %s (want +124h), published %v",
+			snap.Signing.KID, rs.KID, es.KID, es.Activates, snapKIDs(snap.Published))
+	}
+	clk.Set(h(124))
+	if !refresh(t, m) {
+		t.Error("Refresh did not report the change of the default signing key")
+	}
+	if got := m.Snapshot().Signing; got.KID != es.KID {
+		t.Fatalf("after prepublish: signing %s, want the ES256 key %s", got.KID, es.KID)
+	}
+}
