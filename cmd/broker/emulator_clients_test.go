@@ -81,6 +81,18 @@ func (s *awsStack) run(t *testing.T) (id, token string) {
 // clientEnv is the environment of a client process: this one's without any AWS, Terraform or
 // broker setting, plus the shared config file, the run's token and extra.
 func (s *awsStack) clientEnv(runToken string, extra ...string) []string {
+	env := append(toolEnv(),
+		"AWS_CONFIG_FILE="+s.awsConfig,
+		"AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(s.dir, "no-credentials-file"),
+		"AWS_PROFILE=broker",
+		"BROKER_URL="+s.broker.url, "BROKER_RUN_TOKEN="+runToken,
+	)
+	return append(env, extra...)
+}
+
+// toolEnv is this process's environment without any AWS, Terraform, broker or NO_PROXY
+// setting, plus NO_PROXY for loopback and AWS_EC2_METADATA_DISABLED.
+func toolEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
@@ -90,15 +102,7 @@ func (s *awsStack) clientEnv(runToken string, extra ...string) []string {
 		}
 		env = append(env, kv)
 	}
-	env = append(env,
-		"AWS_CONFIG_FILE="+s.awsConfig,
-		"AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(s.dir, "no-credentials-file"),
-		"AWS_PROFILE=broker",
-		"AWS_EC2_METADATA_DISABLED=true",
-		"NO_PROXY=127.0.0.1,localhost", "no_proxy=127.0.0.1,localhost",
-		"BROKER_URL="+s.broker.url, "BROKER_RUN_TOKEN="+runToken,
-	)
-	return append(env, extra...)
+	return append(env, "AWS_EC2_METADATA_DISABLED=true", "NO_PROXY=127.0.0.1,localhost", "no_proxy=127.0.0.1,localhost")
 }
 
 // runTool runs a client program in dir with env and returns its combined output.
@@ -163,14 +167,7 @@ func TestAWSCLICallerIdentity(t *testing.T) {
 // aws_caller_identity: in the PLANNING phase it is the read role's session, once the run is
 // APPLYING the write role's.
 func TestTerraformCallerIdentity(t *testing.T) {
-	const mirror = "/opt/tf-plugins"
-	tf, err := exec.LookPath("terraform")
-	if err != nil {
-		t.Skip("SKIPPED: terraform is not installed")
-	}
-	if _, err := os.Stat(filepath.Join(mirror, "registry.terraform.io", "hashicorp", "aws")); err != nil {
-		t.Skipf("SKIPPED: no hashicorp/aws provider in the local mirror %s", mirror)
-	}
+	tf := lookTerraform(t)
 	s := startAWSStack(t)
 	id, token := s.run(t)
 
@@ -178,15 +175,7 @@ func TestTerraformCallerIdentity(t *testing.T) {
 	if err := os.Mkdir(work, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	cliConfig := filepath.Join(s.dir, "terraform.rc")
 	files := map[string]string{
-		cliConfig: `provider_installation {
-  filesystem_mirror {
-    path    = "` + mirror + `"
-    include = ["registry.terraform.io/hashicorp/aws"]
-  }
-}
-`,
 		filepath.Join(work, "main.tf"): `terraform {
   required_providers {
     aws = { source = "hashicorp/aws" }
@@ -212,8 +201,7 @@ output "caller_arn" {
 			t.Fatal(err)
 		}
 	}
-	env := s.clientEnv(token, "TF_CLI_CONFIG_FILE="+cliConfig, "TF_PLUGIN_CACHE_DIR=", "CHECKPOINT_DISABLE=1",
-		"TF_IN_AUTOMATION=1", "TF_INPUT=0")
+	env := s.clientEnv(token, offlineTerraformEnv(t, s.dir)...)
 	if out, err := runTool(t, work, env, tf, "init", "-no-color", "-input=false", "-backend=false"); err != nil {
 		t.Fatalf("terraform init: %v\n%s", err, out)
 	}
@@ -233,4 +221,40 @@ output "caller_arn" {
 	if out, want := plan(), fmt.Sprintf("caller_arn = %q", sessionARN(awsWriteRole, id)); !strings.Contains(out, want) {
 		t.Fatalf("applying: want %s in\n%s", want, out)
 	}
+}
+
+// tfMirror is the local filesystem mirror terraform installs the hashicorp/aws provider from.
+const tfMirror = "/opt/tf-plugins"
+
+// lookTerraform returns the terraform binary, or skips the test when terraform or the
+// hashicorp/aws provider in tfMirror is missing.
+func lookTerraform(t *testing.T) string {
+	t.Helper()
+	tf, err := exec.LookPath("terraform")
+	if err != nil {
+		t.Skip("SKIPPED: terraform is not installed")
+	}
+	if _, err := os.Stat(filepath.Join(tfMirror, "registry.terraform.io", "hashicorp", "aws")); err != nil {
+		t.Skipf("SKIPPED: no hashicorp/aws provider in the local mirror %s", tfMirror)
+	}
+	return tf
+}
+
+// offlineTerraformEnv writes a terraform CLI configuration into dir that installs providers
+// only from tfMirror and returns the environment that makes terraform use it, without
+// network checks or prompts.
+func offlineTerraformEnv(t *testing.T, dir string) []string {
+	t.Helper()
+	cliConfig := filepath.Join(dir, "terraform.rc")
+	if err := os.WriteFile(cliConfig, []byte(`provider_installation {
+  filesystem_mirror {
+    path    = "`+tfMirror+`"
+    include = ["registry.terraform.io/hashicorp/aws"]
+  }
+}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return []string{"TF_CLI_CONFIG_FILE=" + cliConfig, "TF_PLUGIN_CACHE_DIR=", "CHECKPOINT_DISABLE=1",
+		"TF_IN_AUTOMATION=1", "TF_INPUT=0"}
 }

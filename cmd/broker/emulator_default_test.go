@@ -21,37 +21,11 @@ var vaultTokenLine = regexp.MustCompile(`export VAULT_TOKEN='(hvs\.[A-Za-z0-9_-]
 // serve, a run of demo-stack, then broker credentials for all four providers, Vault included,
 // in the read and then the write phase.
 func TestWalkthroughOnTheEmbeddedDefault(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join("..", "..", "internal", "config", "default.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	emuAddr, tlsAddr, brokerAddr := freeAddr(t), freeAddr(t), freeAddr(t)
-	sum := sha256.Sum256([]byte("walkthrough-admin"))
-	for _, r := range [][2]string{
-		{"127.0.0.1:8080", brokerAddr}, {"127.0.0.1:8081", emuAddr}, {"127.0.0.1:8082", tlsAddr},
-		{"BOOTSTRAP_SECRET_SHA256", hex.EncodeToString(sum[:])},
-	} {
-		if !bytes.Contains(raw, []byte(r[0])) {
-			t.Fatalf("the embedded default no longer holds %s", r[0])
-		}
-		raw = bytes.ReplaceAll(raw, []byte(r[0]), []byte(r[1]))
-	}
-	dir := t.TempDir()
-	cfg, cert := filepath.Join(dir, "broker.yaml"), filepath.Join(dir, "emulator-cert.pem")
-	if err := os.WriteFile(cfg, raw, 0o600); err != nil {
-		t.Fatal(err)
-	}
-
-	emuLogs := startProcess(t, nil, "emulator", "--config", cfg, "--listen", emuAddr, "--tls-listen", tlsAddr, "--cert-file", cert)
-	waitListening(t, emuAddr, emuLogs)
-	waitListening(t, tlsAddr, emuLogs)
-	if logs := emuLogs.String(); strings.Contains(strings.ToLower(logs), "note: vault") || !strings.Contains(logs, "Vault:") {
+	e := startEmbeddedDefault(t, "walkthrough-admin")
+	emuAddr, d := e.emuAddr, e.broker
+	if logs := e.emuLogs.String(); strings.Contains(strings.ToLower(logs), "note: vault") || !strings.Contains(logs, "Vault:") {
 		t.Errorf("emulator should serve Vault without a note: %s", logs)
 	}
-	startProcess(t, []string{"SSL_CERT_FILE=" + cert, "BROKER_CONFIG="}, "serve", "--config", cfg)
-	waitReady(t, "http://"+brokerAddr)
-
-	d := &daemon{url: "http://" + brokerAddr}
 	var created struct {
 		Run      struct{ ID string }
 		RunToken string
@@ -99,4 +73,47 @@ func TestWalkthroughOnTheEmbeddedDefault(t *testing.T) {
 	if r := broker(t, env, "credentials", "aws"); r.code != 0 || !strings.Contains(r.stdout, "AWS_ACCESS_KEY_ID") {
 		t.Errorf("credentials aws (write): %+v", r)
 	}
+}
+
+// embeddedDefault is `broker emulator` and `broker serve` on the embedded default configuration,
+// its addresses 127.0.0.1:8080 (broker), 8081 (emulator) and 8082 (emulator over TLS) moved to
+// free loopback ports and its bootstrap admin key's secret chosen by the test.
+type embeddedDefault struct {
+	brokerAddr, emuAddr, tlsAddr string
+	broker                       *daemon
+	emuLogs                      *syncBuffer
+}
+
+// startEmbeddedDefault starts both servers on the embedded default with adminSecret as the
+// bootstrap admin key's secret and returns once both listen.
+func startEmbeddedDefault(t *testing.T, adminSecret string) *embeddedDefault {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "..", "internal", "config", "default.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &embeddedDefault{brokerAddr: freeAddr(t), emuAddr: freeAddr(t), tlsAddr: freeAddr(t)}
+	sum := sha256.Sum256([]byte(adminSecret))
+	for _, r := range [][2]string{
+		{"127.0.0.1:8080", e.brokerAddr}, {"127.0.0.1:8081", e.emuAddr}, {"127.0.0.1:8082", e.tlsAddr},
+		{"BOOTSTRAP_SECRET_SHA256", hex.EncodeToString(sum[:])},
+	} {
+		if !bytes.Contains(raw, []byte(r[0])) {
+			t.Fatalf("the embedded default no longer holds %s", r[0])
+		}
+		raw = bytes.ReplaceAll(raw, []byte(r[0]), []byte(r[1]))
+	}
+	dir := t.TempDir()
+	cfg, cert := filepath.Join(dir, "broker.yaml"), filepath.Join(dir, "emulator-cert.pem")
+	if err := os.WriteFile(cfg, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	e.emuLogs = startProcess(t, nil, "emulator", "--config", cfg, "--listen", e.emuAddr, "--tls-listen", e.tlsAddr, "--cert-file", cert)
+	waitListening(t, e.emuAddr, e.emuLogs)
+	waitListening(t, e.tlsAddr, e.emuLogs)
+	startProcess(t, []string{"SSL_CERT_FILE=" + cert, "BROKER_CONFIG="}, "serve", "--config", cfg)
+	e.broker = &daemon{url: "http://" + e.brokerAddr}
+	waitReady(t, e.broker.url)
+	return e
 }
