@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README and CI run it. On a fresh machine it first installs what
 # the tests use: Go (Debian's, which then fetches the toolchain go.mod names from the module
-# proxy), redis-server from Debian's packages, and a Vault built from source (scripts/build-vault.sh).
+# proxy), redis-server, curl and jq from Debian's packages, and a Vault built from source
+# (scripts/build-vault.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ] || need_apt+=(golang-go)
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+# The README's Terraform walkthrough, which a test runs as written, uses curl and jq.
+command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+command -v jq >/dev/null 2>&1 || need_apt+=(jq)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "test.sh: installing ${need_apt[*]} with apt-get" >&2
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
