@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -22,6 +23,7 @@ func runKeys(ctx context.Context, e env, args []string) error {
 	}
 	sub, args := args[0], args[1:]
 	fs := newFlags("keys "+sub, e)
+	setSynopsis(fs, strings.TrimPrefix(keysUsage, "usage:"))
 	dir := fs.String("dir", "", "key directory (required)")
 	alg := fs.String("alg", keys.RS256, "algorithm of a new key: RS256 or ES256")
 	policy := keys.DefaultPolicy()
@@ -36,8 +38,9 @@ func runKeys(ctx context.Context, e env, args []string) error {
 		run = keysList
 	case "rotate":
 		run = keysRotate
-	case "-h", "--help", "help":
-		fmt.Fprintln(e.stderr, keysUsage)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintf(e.stderr, "%s\n\nflags:\n", keysUsage)
+		fs.PrintDefaults()
 		return flag.ErrHelp
 	default:
 		return usagef("unknown subcommand %q: want generate, list or rotate", sub)

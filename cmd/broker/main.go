@@ -119,18 +119,46 @@ func run(ctx context.Context, e env, args []string) int {
 	return exitUsage
 }
 
-// newFlags returns a flag set that reports errors as usage errors instead of exiting.
+// newFlags returns a flag set that reports errors as usage errors instead of exiting, and whose
+// -h/--help prints "usage: broker NAME [flags]" and every flag to stderr.
 func newFlags(name string, e env) *flag.FlagSet {
 	fs := flag.NewFlagSet("broker "+name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
+	setSynopsis(fs, fs.Name()+" [flags]")
 	return fs
 }
 
-// parseFlags parses args and refuses positional arguments beyond maxArgs.
+// setSynopsis makes fs's help print "usage: SYNOPSIS" followed by every flag.
+func setSynopsis(fs *flag.FlagSet, synopsis string) {
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: %s\n", synopsis)
+		any := false
+		fs.VisitAll(func(*flag.Flag) { any = true })
+		if any {
+			fmt.Fprint(fs.Output(), "\nflags:\n")
+			fs.PrintDefaults()
+		}
+	}
+}
+
+// isHelp reports whether arg asks for a command's help.
+func isHelp(arg string) bool {
+	switch arg {
+	case "-h", "-help", "--help", "help":
+		return true
+	}
+	return false
+}
+
+// parseFlags parses args and refuses positional arguments beyond maxArgs. Asked for help, it
+// prints fs's usage and returns flag.ErrHelp (exit 0).
 func parseFlags(fs *flag.FlagSet, args []string, maxArgs int) error {
+	out := fs.Output()
 	fs.SetOutput(io.Discard)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(out)
+			fs.Usage()
 			return err
 		}
 		return usagef("%v", err)

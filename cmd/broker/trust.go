@@ -9,12 +9,19 @@ import (
 	"github.com/brokerhq/broker/internal/trust"
 )
 
+const trustSynopsis = "broker trust aws|gcp|azure|vault [--config FILE] --stack ID --scope read|write [--integration ID] [--aws-principal ARN]"
+
 func runTrust(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 || args[0] == "" || args[0][0] == '-' {
-		return usagef("missing provider: broker trust aws|gcp|azure|vault [--config FILE] --stack ID --scope read|write [--integration ID]")
+	help := len(args) > 0 && isHelp(args[0])
+	if !help && (len(args) == 0 || args[0] == "" || args[0][0] == '-') {
+		return usagef("missing provider: %s", trustSynopsis)
 	}
-	provider, args := args[0], args[1:]
+	provider := ""
+	if !help {
+		provider, args = args[0], args[1:]
+	}
 	fs := newFlags("trust", e)
+	setSynopsis(fs, trustSynopsis)
 	path := fs.String("config", "", "configuration file (default: read the live broker at BROKER_URL with BROKER_API_KEY)")
 	stack := fs.String("stack", "", "stack id (required)")
 	scope := fs.String("scope", "", "read or write (required)")
