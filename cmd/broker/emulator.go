@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
@@ -22,7 +23,8 @@ func runEmulator(ctx context.Context, e env, args []string) error {
 	path := fs.String("config", "", "broker configuration whose integrations to emulate (default $BROKER_CONFIG, else the embedded default)")
 	listen := fs.String("listen", "127.0.0.1:8081", "address for AWS STS and Google (http)")
 	tlsListen := fs.String("tls-listen", "127.0.0.1:8082", "address for Entra ID (https: Microsoft's client insists)")
-	certFile := fs.String("cert-file", "", "where to write the Entra emulator's certificate (default: a new private directory, removed on exit)")
+	certFile := fs.String("cert-file", "", "also write the Entra emulator's certificate here (default: only the state directory's cert.pem)")
+	stateDir := fs.String("state-dir", "", "private directory keeping the TLS certificate and key across restarts (default $XDG_STATE_HOME/broker/emulator, else ~/.local/state/broker/emulator)")
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
@@ -30,19 +32,25 @@ func runEmulator(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	state, err := emulatorState(e, *stateDir)
+	if err != nil {
+		return err
+	}
 	set, err := emulator.FromConfig(cfg, "https://"+*tlsListen+emulator.AzurePath)
 	if err != nil {
 		return err
 	}
-	cert, certPEM, err := emulator.SelfSigned(time.Now())
+	cert, err := state.Certificate(time.Now())
 	if err != nil {
 		return err
 	}
-	certPath, cleanup, err := writeCertificate(*certFile, certPEM)
-	if err != nil {
-		return fmt.Errorf("write certificate: %w", err)
+	certPath := state.CertPath()
+	if *certFile != "" {
+		certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]})
+		if certPath, err = writeCertificate(*certFile, certPEM); err != nil {
+			return fmt.Errorf("write certificate: %w", err)
+		}
 	}
-	defer cleanup()
 	plainLn, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *listen, err)
@@ -86,24 +94,13 @@ func runEmulator(ctx context.Context, e env, args []string) error {
 	return nil
 }
 
-// writeCertificate writes the emulator's certificate, which a broker started with SSL_CERT_FILE
-// trusts as its only root, so nobody else may be able to plant or swap it. Without a path it goes
-// into a new private (0700) directory that cleanup removes; a given path is replaced through a
-// rename from a fresh file beside it, never written through a link that stands there.
-func writeCertificate(path string, certPEM []byte) (written string, cleanup func(), err error) {
-	cleanup = func() {}
-	if path == "" {
-		dir, err := os.MkdirTemp("", "broker-emulator-")
-		if err != nil {
-			return "", cleanup, err
-		}
-		cleanup = func() { _ = os.RemoveAll(dir) }
-		path = filepath.Join(dir, "cert.pem")
-	}
+// writeCertificate writes the emulator's certificate to path, which a broker started with
+// SSL_CERT_FILE trusts as its only root: it replaces what stands there through a rename from a
+// fresh file beside it, never writing through a link that stands there.
+func writeCertificate(path string, certPEM []byte) (string, error) {
 	f, err := os.CreateTemp(filepath.Dir(path), ".broker-emulator-cert-*")
 	if err != nil {
-		cleanup()
-		return "", func() {}, err
+		return "", err
 	}
 	_, err = f.Write(certPEM)
 	if cerr := f.Close(); err == nil {
@@ -117,8 +114,23 @@ func writeCertificate(path string, certPEM []byte) (written string, cleanup func
 	}
 	if err != nil {
 		_ = os.Remove(f.Name())
-		cleanup()
-		return "", func() {}, err
+		return "", err
 	}
-	return path, cleanup, nil
+	return path, nil
+}
+
+// emulatorState is the state directory of --state-dir, else the default one.
+func emulatorState(e env, dir string) (emulator.StateDir, error) {
+	if dir == "" {
+		d, err := emulator.DefaultStateDir(e.getenv)
+		if err != nil {
+			return emulator.StateDir{}, usagef("%v", err)
+		}
+		dir = d
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return emulator.StateDir{}, usagef("--state-dir: %v", err)
+	}
+	return emulator.StateDir{Dir: abs}, nil
 }
