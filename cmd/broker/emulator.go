@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -25,12 +26,19 @@ func runEmulator(ctx context.Context, e env, args []string) error {
 	tlsListen := fs.String("tls-listen", "127.0.0.1:8082", "address for Entra ID (https: Microsoft's client insists)")
 	certFile := fs.String("cert-file", "", "also write the Entra emulator's certificate here (default: only the state directory's cert.pem)")
 	stateDir := fs.String("state-dir", "", "private directory keeping the TLS certificate and key across restarts (default $XDG_STATE_HOME/broker/emulator, else ~/.local/state/broker/emulator)")
+	issuer := fs.String("issuer", "", "trust tokens of this issuer instead of the configuration's (e.g. http://ADDR of broker serve --listen ADDR)")
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
 	cfg, _, err := loadConfig(e, *path)
 	if err != nil {
 		return err
+	}
+	if *issuer != "" {
+		if err := checkIssuerFlag(*issuer); err != nil {
+			return err
+		}
+		cfg.Issuer = *issuer
 	}
 	state, err := emulatorState(e, *stateDir)
 	if err != nil {
@@ -133,4 +141,13 @@ func emulatorState(e env, dir string) (emulator.StateDir, error) {
 		return emulator.StateDir{}, usagef("--state-dir: %v", err)
 	}
 	return emulator.StateDir{Dir: abs}, nil
+}
+
+// checkIssuerFlag requires --issuer to be an http(s) URL with a host and nothing after a path.
+func checkIssuerFlag(issuer string) error {
+	u, err := url.Parse(issuer)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return usagef("--issuer %q: want the broker's issuer URL, http(s)://HOST[:PORT][/PATH]", issuer)
+	}
+	return nil
 }
