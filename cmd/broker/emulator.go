@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/emulator"
 )
 
@@ -76,6 +77,10 @@ func runEmulator(ctx context.Context, e env, args []string) error {
 	fmt.Fprintf(e.stderr, "  Google IAM Creds:    http://%s%s\n", *listen, emulator.GCPIAMPath)
 	fmt.Fprintf(e.stderr, "  Entra ID:            https://%s%s\n", *tlsListen, emulator.AzurePath)
 	fmt.Fprintf(e.stderr, "start broker with SSL_CERT_FILE=%s so it trusts the Entra emulator\n", certPath)
+	if cfg.Source == config.DefaultSource && (*listen != fs.Lookup("listen").DefValue || *tlsListen != fs.Lookup("tls-listen").DefValue) {
+		fmt.Fprintf(e.stderr, "note: the embedded default's demo integrations point at %s and %s: elsewhere, give broker serve a --config whose endpoints name these addresses\n",
+			fs.Lookup("listen").DefValue, fs.Lookup("tls-listen").DefValue)
+	}
 	for _, n := range set.Notes {
 		fmt.Fprintf(e.stderr, "note: %s\n", n)
 	}
