@@ -1,6 +1,6 @@
 // Command broker is an OIDC identity provider and token broker for infrastructure runs.
 //
-//	broker serve [--config FILE]
+//	broker serve [--config FILE] [--log-format text|json] [--listen ADDR]
 //	broker keys generate|list|rotate --dir DIR
 //	broker token [--audience AUD] [--format raw|json|gcp-executable]
 //	broker credentials aws|gcp|azure|vault [--integration ID] [--format env|json|credential-process]
@@ -10,11 +10,11 @@
 //	broker delete KIND ID
 //	broker api-keys create --id ID --bind ROLE@SPACE [--bind ROLE@SPACE...]
 //	broker audit verify [--space ID] [--jwks FILE] [--state FILE]
-//	broker emulator [--config FILE] [--listen ADDR] [--tls-listen ADDR] [--cert-file FILE]
+//	broker emulator [--config FILE] [--listen ADDR] [--tls-listen ADDR] [--state-dir DIR] [--cert-file FILE] [--issuer URL]
 //	broker version
 //
-// Every command exits 0 on success, 1 on an operational error and 2 on a usage error, with one
-// clear line on stderr.
+// Every command prints its usage and flags with -h or --help. Every command exits 0 on success,
+// 1 on an operational error and 2 on a usage error, with one clear line on stderr.
 package main
 
 import (
