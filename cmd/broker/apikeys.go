@@ -34,10 +34,14 @@ type createdKey struct {
 
 // runAPIKeys creates an API key and prints its secret, the one time the broker shows it.
 func runAPIKeys(ctx context.Context, e env, args []string) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		args = append([]string{"create"}, args...) // broker api-keys -h: create's help
+	}
 	if len(args) == 0 || args[0] != "create" {
 		return usagef(apiKeysUsage)
 	}
 	fs := newFlags("api-keys create", e)
+	setSynopsis(fs, strings.TrimPrefix(apiKeysUsage, "usage: "))
 	id := fs.String("id", "", "the new key's id (required)")
 	var binds bindFlags
 	fs.Var(&binds, "bind", "a role on a space, ROLE@SPACE; repeat for more (at least one)")

@@ -33,6 +33,7 @@ func runApply(ctx context.Context, e env, args []string) error {
 	fs := newFlags("apply", e)
 	file := fs.String("f", "", "file of spaces, stacks, integrations, attachments and roles, in the configuration file's YAML shape (required)")
 	dryRun := fs.Bool("dry-run", false, "read the broker and print what would change, changing nothing")
+	setSynopsis(fs, strings.TrimPrefix(applyUsage, "usage: "))
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}

@@ -10,11 +10,14 @@ import (
 // the flags (broker get stacks vpc -o json, broker get -o json stacks vpc), and returns the
 // positional ones; more than maxArgs is a usage error.
 func parseInterleaved(fs *flag.FlagSet, args []string, maxArgs int) ([]string, error) {
+	out := fs.Output()
 	fs.SetOutput(io.Discard)
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				fs.SetOutput(out)
+				fs.Usage()
 				return nil, err
 			}
 			return nil, usagef("%v", err)

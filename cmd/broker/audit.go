@@ -21,10 +21,14 @@ const auditUsage = "usage: broker audit verify [--space ID] [--jwks FILE] [--sta
 // unchanged. With --state it also checks that the trail still begins with what it verified the
 // time before, and saves what it verified now.
 func runAudit(ctx context.Context, e env, args []string) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		args = append([]string{"verify"}, args...) // broker audit -h: verify's help
+	}
 	if len(args) == 0 || args[0] != "verify" {
 		return usagef(auditUsage)
 	}
 	fs := newFlags("audit verify", e)
+	setSynopsis(fs, strings.TrimPrefix(auditUsage, "usage: "))
 	space := fs.String("space", "root", "verify the events of this space's subtree; only root holds the whole chain and its checkpoints")
 	jwksFile := fs.String("jwks", "", "verify checkpoints with the JWKS in this file instead of the one the broker's discovery names")
 	stateFile := fs.String("state", "", "check the trail against what the last verification saved in this file, then save this one's (finds removed events)")

@@ -27,16 +27,23 @@ type credentialProcess struct {
 	Expiration      string `json:"Expiration"`
 }
 
+const credentialsSynopsis = "broker credentials aws|gcp|azure|vault [--integration ID] [--format env|json|credential-process]"
+
 func runCredentials(ctx context.Context, e env, args []string) error {
 	// The provider comes first (broker credentials aws --format env); flags may follow it.
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		return usagef("missing provider: broker credentials aws|gcp|azure|vault [--integration ID] [--format env|json|credential-process]")
+	help := len(args) > 0 && isHelp(args[0])
+	if !help && (len(args) == 0 || strings.HasPrefix(args[0], "-")) {
+		return usagef("missing provider: %s", credentialsSynopsis)
 	}
-	provider, args := args[0], args[1:]
-	if !slices.Contains([]string{"aws", "gcp", "azure", "vault"}, provider) {
+	provider := ""
+	if !help {
+		provider, args = args[0], args[1:]
+	}
+	if !help && !slices.Contains([]string{"aws", "gcp", "azure", "vault"}, provider) {
 		return usagef("unknown provider %q: want aws, gcp, azure or vault", provider)
 	}
 	fs := newFlags("credentials", e)
+	setSynopsis(fs, credentialsSynopsis)
 	integration := fs.String("integration", "", "integration id (default: the one attached to the run's stack for its current scope)")
 	format := fs.String("format", "env", "output: env (export lines), json, or credential-process (aws only)")
 	if err := parseFlags(fs, args, 0); err != nil {

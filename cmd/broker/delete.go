@@ -13,6 +13,7 @@ var deleteUsage = "usage: broker delete space|stack|integration|attachment|role|
 // runDelete deletes one object through the API.
 func runDelete(ctx context.Context, e env, args []string) error {
 	fs := newFlags("delete", e)
+	setSynopsis(fs, strings.TrimPrefix(deleteUsage, "usage: "))
 	pos, err := parseInterleaved(fs, args, 2)
 	if err != nil {
 		return err

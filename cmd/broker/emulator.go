@@ -3,14 +3,17 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/emulator"
 )
 
@@ -22,7 +25,9 @@ func runEmulator(ctx context.Context, e env, args []string) error {
 	path := fs.String("config", "", "broker configuration whose integrations to emulate (default $BROKER_CONFIG, else the embedded default)")
 	listen := fs.String("listen", "127.0.0.1:8081", "address for AWS STS, Google and Vault (http)")
 	tlsListen := fs.String("tls-listen", "127.0.0.1:8082", "address for Entra ID (https: Microsoft's client insists)")
-	certFile := fs.String("cert-file", "", "where to write the Entra emulator's certificate (default: a new private directory, removed on exit)")
+	certFile := fs.String("cert-file", "", "also write the Entra emulator's certificate here (default: only the state directory's cert.pem)")
+	stateDir := fs.String("state-dir", "", "private directory keeping the TLS certificate and key across restarts (default $XDG_STATE_HOME/broker/emulator, else ~/.local/state/broker/emulator)")
+	issuer := fs.String("issuer", "", "trust tokens of this issuer instead of the configuration's (e.g. http://ADDR of broker serve --listen ADDR)")
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
@@ -30,19 +35,31 @@ func runEmulator(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *issuer != "" {
+		if err := checkIssuerFlag(*issuer); err != nil {
+			return err
+		}
+		cfg.Issuer = *issuer
+	}
+	state, err := emulatorState(e, *stateDir)
+	if err != nil {
+		return err
+	}
 	set, err := emulator.FromConfig(cfg, "https://"+*tlsListen)
 	if err != nil {
 		return err
 	}
-	cert, certPEM, err := emulator.SelfSigned(time.Now())
+	cert, err := state.Certificate(time.Now())
 	if err != nil {
 		return err
 	}
-	certPath, cleanup, err := writeCertificate(*certFile, certPEM)
-	if err != nil {
-		return fmt.Errorf("write certificate: %w", err)
+	certPath := state.CertPath()
+	if *certFile != "" {
+		certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]})
+		if certPath, err = writeCertificate(*certFile, certPEM); err != nil {
+			return fmt.Errorf("write certificate: %w", err)
+		}
 	}
-	defer cleanup()
 	plainLn, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *listen, err)
@@ -61,6 +78,10 @@ func runEmulator(ctx context.Context, e env, args []string) error {
 	fmt.Fprintf(e.stderr, "  Vault:               http://%s%s\n", *listen, emulator.VaultPath)
 	fmt.Fprintf(e.stderr, "  Entra ID:            https://%s (AZURE_AUTHORITY_HOST; also https://%s%s)\n", *tlsListen, *tlsListen, emulator.AzurePath)
 	fmt.Fprintf(e.stderr, "start broker with SSL_CERT_FILE=%s so it trusts the Entra emulator\n", certPath)
+	if cfg.Source == config.DefaultSource && (*listen != fs.Lookup("listen").DefValue || *tlsListen != fs.Lookup("tls-listen").DefValue) {
+		fmt.Fprintf(e.stderr, "note: the embedded default's demo integrations point at %s and %s: elsewhere, give broker serve a --config whose endpoints name these addresses\n",
+			fs.Lookup("listen").DefValue, fs.Lookup("tls-listen").DefValue)
+	}
 	for _, n := range set.Notes {
 		fmt.Fprintf(e.stderr, "note: %s\n", n)
 	}
@@ -87,24 +108,13 @@ func runEmulator(ctx context.Context, e env, args []string) error {
 	return nil
 }
 
-// writeCertificate writes the emulator's certificate, which a broker started with SSL_CERT_FILE
-// trusts as its only root, so nobody else may be able to plant or swap it. Without a path it goes
-// into a new private (0700) directory that cleanup removes; a given path is replaced through a
-// rename from a fresh file beside it, never written through a link that stands there.
-func writeCertificate(path string, certPEM []byte) (written string, cleanup func(), err error) {
-	cleanup = func() {}
-	if path == "" {
-		dir, err := os.MkdirTemp("", "broker-emulator-")
-		if err != nil {
-			return "", cleanup, err
-		}
-		cleanup = func() { _ = os.RemoveAll(dir) }
-		path = filepath.Join(dir, "cert.pem")
-	}
+// writeCertificate writes the emulator's certificate to path, which a broker started with
+// SSL_CERT_FILE trusts as its only root: it replaces what stands there through a rename from a
+// fresh file beside it, never writing through a link that stands there.
+func writeCertificate(path string, certPEM []byte) (string, error) {
 	f, err := os.CreateTemp(filepath.Dir(path), ".broker-emulator-cert-*")
 	if err != nil {
-		cleanup()
-		return "", func() {}, err
+		return "", err
 	}
 	_, err = f.Write(certPEM)
 	if cerr := f.Close(); err == nil {
@@ -118,8 +128,32 @@ func writeCertificate(path string, certPEM []byte) (written string, cleanup func
 	}
 	if err != nil {
 		_ = os.Remove(f.Name())
-		cleanup()
-		return "", func() {}, err
+		return "", err
 	}
-	return path, cleanup, nil
+	return path, nil
+}
+
+// emulatorState is the state directory of --state-dir, else the default one.
+func emulatorState(e env, dir string) (emulator.StateDir, error) {
+	if dir == "" {
+		d, err := emulator.DefaultStateDir(e.getenv)
+		if err != nil {
+			return emulator.StateDir{}, usagef("%v", err)
+		}
+		dir = d
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return emulator.StateDir{}, usagef("--state-dir: %v", err)
+	}
+	return emulator.StateDir{Dir: abs}, nil
+}
+
+// checkIssuerFlag requires --issuer to be an http(s) URL with a host and nothing after a path.
+func checkIssuerFlag(issuer string) error {
+	u, err := url.Parse(issuer)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return usagef("--issuer %q: want the broker's issuer URL, http(s)://HOST[:PORT][/PATH]", issuer)
+	}
+	return nil
 }

@@ -67,7 +67,7 @@ api_keys: [{id: k, secret_sha256: %[4]s, bindings: [{role: orch, space: root}]}]
 `, emuAddr, tlsAddr, brokerAddr, hex.EncodeToString(sum[:]))), 0o600)
 	cert := filepath.Join(dir, "emulator-cert.pem")
 
-	emuLogs := startProcess(t, nil, "emulator", "--config", cfg, "--listen", emuAddr, "--tls-listen", tlsAddr, "--cert-file", cert)
+	emuLogs := startProcess(t, []string{"XDG_STATE_HOME=" + dir}, "emulator", "--config", cfg, "--listen", emuAddr, "--tls-listen", tlsAddr, "--cert-file", cert)
 	waitListening(t, emuAddr, emuLogs)
 	waitListening(t, tlsAddr, emuLogs)
 	startProcess(t, []string{"SSL_CERT_FILE=" + cert, "BROKER_CONFIG="}, "serve", "--config", cfg)

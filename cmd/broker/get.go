@@ -18,6 +18,7 @@ var getUsage = "usage: broker get " + kindWords() + " [ID] [-o table|json] (brok
 func runGet(ctx context.Context, e env, args []string) error {
 	fs := newFlags("get", e)
 	output := fs.String("o", "table", "output: table or json (the broker's answer)")
+	setSynopsis(fs, strings.TrimPrefix(getUsage, "usage: "))
 	pos, err := parseInterleaved(fs, args, 2)
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -23,6 +24,7 @@ func runKeys(ctx context.Context, e env, args []string) error {
 	}
 	sub, args := args[0], args[1:]
 	fs := newFlags("keys "+sub, e)
+	setSynopsis(fs, strings.TrimPrefix(keysUsage, "usage:"))
 	dir := fs.String("dir", "", "key directory (required)")
 	alg := fs.String("alg", "", "algorithm of the new key: RS256 or ES256 (generate: RS256 when absent; rotate: every algorithm the directory holds)")
 	policy := keys.DefaultPolicy()
@@ -37,8 +39,9 @@ func runKeys(ctx context.Context, e env, args []string) error {
 		run = keysList
 	case "rotate":
 		run = keysRotate
-	case "-h", "--help", "help":
-		fmt.Fprintln(e.stderr, keysUsage)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintf(e.stderr, "%s\n\nflags:\n", keysUsage)
+		fs.PrintDefaults()
 		return flag.ErrHelp
 	default:
 		return usagef("unknown subcommand %q: want generate, list or rotate", sub)

@@ -1,6 +1,6 @@
 // Command broker is an OIDC identity provider and token broker for infrastructure runs.
 //
-//	broker serve [--config FILE]
+//	broker serve [--config FILE] [--log-format text|json] [--listen ADDR]
 //	broker keys generate|list|rotate --dir DIR
 //	broker token [--audience AUD] [--format raw|json|gcp-executable]
 //	broker credentials aws|gcp|azure|vault [--integration ID] [--format env|json|credential-process]
@@ -10,11 +10,11 @@
 //	broker delete KIND ID
 //	broker api-keys create --id ID --bind ROLE@SPACE [--bind ROLE@SPACE...]
 //	broker audit verify [--space ID] [--jwks FILE] [--state FILE]
-//	broker emulator [--config FILE] [--listen ADDR] [--tls-listen ADDR] [--cert-file FILE]
+//	broker emulator [--config FILE] [--listen ADDR] [--tls-listen ADDR] [--state-dir DIR] [--cert-file FILE] [--issuer URL]
 //	broker version
 //
-// Every command exits 0 on success, 1 on an operational error and 2 on a usage error, with one
-// clear line on stderr.
+// Every command prints its usage and flags with -h or --help. Every command exits 0 on success,
+// 1 on an operational error and 2 on a usage error, with one clear line on stderr.
 package main
 
 import (
@@ -119,18 +119,46 @@ func run(ctx context.Context, e env, args []string) int {
 	return exitUsage
 }
 
-// newFlags returns a flag set that reports errors as usage errors instead of exiting.
+// newFlags returns a flag set that reports errors as usage errors instead of exiting, and whose
+// -h/--help prints "usage: broker NAME [flags]" and every flag to stderr.
 func newFlags(name string, e env) *flag.FlagSet {
 	fs := flag.NewFlagSet("broker "+name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
+	setSynopsis(fs, fs.Name()+" [flags]")
 	return fs
 }
 
-// parseFlags parses args and refuses positional arguments beyond maxArgs.
+// setSynopsis makes fs's help print "usage: SYNOPSIS" followed by every flag.
+func setSynopsis(fs *flag.FlagSet, synopsis string) {
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: %s\n", synopsis)
+		any := false
+		fs.VisitAll(func(*flag.Flag) { any = true })
+		if any {
+			fmt.Fprint(fs.Output(), "\nflags:\n")
+			fs.PrintDefaults()
+		}
+	}
+}
+
+// isHelp reports whether arg asks for a command's help.
+func isHelp(arg string) bool {
+	switch arg {
+	case "-h", "-help", "--help", "help":
+		return true
+	}
+	return false
+}
+
+// parseFlags parses args and refuses positional arguments beyond maxArgs. Asked for help, it
+// prints fs's usage and returns flag.ErrHelp (exit 0).
 func parseFlags(fs *flag.FlagSet, args []string, maxArgs int) error {
+	out := fs.Output()
 	fs.SetOutput(io.Discard)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(out)
+			fs.Usage()
 			return err
 		}
 		return usagef("%v", err)

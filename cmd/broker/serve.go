@@ -56,6 +56,10 @@ func runServe(ctx context.Context, e env, args []string) error {
 			"issuer", cfg.Issuer, "version", versionString())
 		// The one time this secret is shown; it is not logged through the logger.
 		fmt.Fprintf(e.stderr, "\nbootstrap admin API key (shown once, not stored): %s\n\n", adminSecret)
+		if *listen != "" {
+			// --listen moved the issuer, not the demo integrations' endpoints.
+			fmt.Fprintf(e.stderr, "the demo integrations still point at broker emulator's default addresses; start it with: broker emulator --issuer %s\n\n", cfg.Issuer)
+		}
 	} else {
 		log.Info("starting with configuration file", "config", cfg.Source, "issuer", cfg.Issuer, "version", versionString())
 	}

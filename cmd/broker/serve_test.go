@@ -48,3 +48,15 @@ func TestServeListenIsValidated(t *testing.T) {
 		})
 	}
 }
+
+// TestServeListenNamesTheEmulatorCommand requires broker serve --listen on the embedded default,
+// which moves the issuer but not the demo integrations' endpoints, to say how to start the
+// emulator so it trusts the moved issuer.
+func TestServeListenNamesTheEmulatorCommand(t *testing.T) {
+	addr := freeAddr(t)
+	logs := startProcess(t, []string{"BROKER_CONFIG="}, "serve", "--listen", addr)
+	waitReady(t, "http://"+addr)
+	if want := "broker emulator --issuer http://" + addr + "\n"; !strings.Contains(logs.String(), want) {
+		t.Errorf("stderr does not name %q: %s", want, logs.String())
+	}
+}

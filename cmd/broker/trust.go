@@ -3,19 +3,27 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/runs"
 	"github.com/brokerhq/broker/internal/trust"
 )
 
+const trustSynopsis = "broker trust aws|gcp|azure|vault [--config FILE] --stack ID --scope read|write [--integration ID] [--aws-principal ARN]"
+
 func runTrust(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 || args[0] == "" || args[0][0] == '-' {
-		return usagef("missing provider: broker trust aws|gcp|azure|vault [--config FILE] --stack ID --scope read|write [--integration ID]")
+	help := len(args) > 0 && isHelp(args[0])
+	if !help && (len(args) == 0 || args[0] == "" || args[0][0] == '-') {
+		return usagef("missing provider: %s", trustSynopsis)
 	}
-	provider, args := args[0], args[1:]
+	provider := ""
+	if !help {
+		provider, args = args[0], args[1:]
+	}
 	fs := newFlags("trust", e)
-	path := fs.String("config", "", "configuration file (default: read the live broker at BROKER_URL with BROKER_API_KEY)")
+	setSynopsis(fs, trustSynopsis)
+	path := fs.String("config", "", "configuration file (default $BROKER_CONFIG, else read the live broker at BROKER_URL with BROKER_API_KEY)")
 	stack := fs.String("stack", "", "stack id (required)")
 	scope := fs.String("scope", "", "read or write (required)")
 	integration := fs.String("integration", "", "integration id (default: the one attached for the scope)")
@@ -29,27 +37,42 @@ func runTrust(ctx context.Context, e env, args []string) error {
 	case *scope != "read" && *scope != "write":
 		return usagef("--scope must be read or write")
 	}
+	if *path == "" {
+		*path = e.getenv("BROKER_CONFIG")
+	}
 	var cfg *config.Config
 	var err error
 	if *path != "" {
 		cfg, err = config.Load(*path)
 	} else {
 		if e.getenv("BROKER_URL") == "" {
-			return usagef("--config FILE is required unless BROKER_URL and BROKER_API_KEY name a live broker to read")
+			return usagef("--config FILE is required unless BROKER_URL and BROKER_API_KEY name a live broker to read (or BROKER_CONFIG names a file)")
 		}
 		cfg, err = liveConfig(ctx, e, *stack)
 	}
 	if err != nil {
 		return err
 	}
-	doc, err := trust.Render(cfg, trust.Request{
+	req := trust.Request{
 		Provider: provider, Stack: *stack, Scope: runs.Scope(*scope), Integration: *integration, AWSPrincipal: *principal,
-	})
+	}
+	doc, err := trust.Render(cfg, req)
 	if err != nil {
 		return err
 	}
 	enc := json.NewEncoder(e.stdout)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(doc)
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	if provider == "vault" {
+		// stdout stays the role's JSON alone, so it can be piped into the line printed here.
+		line, err := trust.VaultWriteCommand(cfg, req)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "install it by piping this output into: %s\n", line)
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/brokerhq/broker/internal/apierror"
@@ -106,7 +107,7 @@ func resolveError(err error) error {
 func exchangeError(provider string, err error) error {
 	var up *exchange.UpstreamError
 	if errors.As(err, &up) {
-		return apierror.New(apierror.CodeUpstream, "The %s exchange failed: %s.", provider, up.Error())
+		return apierror.New(apierror.CodeUpstream, "The %s exchange failed: %s.", provider, strings.TrimSuffix(up.Detail(), "."))
 	}
 	return mintError(err)
 }

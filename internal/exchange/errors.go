@@ -18,20 +18,35 @@ type UpstreamError struct {
 	Message string
 }
 
-// Error implements error: who answered what, with the upstream's scrubbed message.
+// Error implements error: the provider, then Detail.
 func (e *UpstreamError) Error() string {
+	if e.Status == 0 && e.Message != "" {
+		return e.Provider + ": " + e.Detail()
+	}
+	return e.Provider + " " + e.Detail()
+}
+
+// Detail says what happened without naming the provider, each thing once: "answered 403
+// AccessDenied: message" when the upstream answered; when it did not, the message alone
+// (which says what could not be reached and why), or "could not be reached" without one.
+func (e *UpstreamError) Detail() string {
 	var b strings.Builder
-	b.WriteString(e.Provider)
 	if e.Status != 0 {
-		fmt.Fprintf(&b, " answered %d", e.Status)
-	} else {
-		b.WriteString(" could not be reached")
+		fmt.Fprintf(&b, "answered %d", e.Status)
+	} else if e.Message == "" {
+		b.WriteString("could not be reached")
 	}
 	if e.Code != "" {
-		b.WriteString(" " + e.Code)
+		if b.Len() > 0 {
+			b.WriteString(" ")
+		}
+		b.WriteString(e.Code)
 	}
 	if e.Message != "" {
-		b.WriteString(": " + e.Message)
+		if b.Len() > 0 {
+			b.WriteString(": ")
+		}
+		b.WriteString(e.Message)
 	}
 	return b.String()
 }

@@ -271,7 +271,7 @@ func TestExchangeUnreachableAuthority(t *testing.T) {
 	req, _ := f.request(t, in, readSubject)
 	_, err := f.x.Exchange(context.Background(), req)
 	var ue *exchange.UpstreamError
-	if !errors.As(err, &ue) || ue.Status != 0 || ue.Error() != "azure could not be reached: Entra ID at https://127.0.0.1:1/ could not be reached: connection refused" {
+	if !errors.As(err, &ue) || ue.Status != 0 || ue.Error() != "azure: Entra ID at https://127.0.0.1:1/ could not be reached: connection refused" {
 		t.Fatalf("err %v", err)
 	}
 }
