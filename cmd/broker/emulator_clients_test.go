@@ -50,7 +50,7 @@ api_keys: [{id: k, secret_sha256: %[3]s, bindings: [{role: orch, space: root}]}]
 `, emuAddr, brokerAddr, hex.EncodeToString(sum[:]), awsReadRole, awsWriteRole)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	emuLogs := startProcess(t, nil, "emulator", "--config", cfg, "--listen", emuAddr, "--tls-listen", tlsAddr,
+	emuLogs := startProcess(t, []string{"XDG_STATE_HOME=" + t.TempDir()}, "emulator", "--config", cfg, "--listen", emuAddr, "--tls-listen", tlsAddr,
 		"--cert-file", filepath.Join(dir, "emulator-cert.pem"))
 	waitListening(t, emuAddr, emuLogs)
 	startProcess(t, []string{"BROKER_CONFIG="}, "serve", "--config", cfg)

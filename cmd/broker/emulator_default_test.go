@@ -109,7 +109,7 @@ func startEmbeddedDefault(t *testing.T, adminSecret string) *embeddedDefault {
 		t.Fatal(err)
 	}
 
-	e.emuLogs = startProcess(t, nil, "emulator", "--config", cfg, "--listen", e.emuAddr, "--tls-listen", e.tlsAddr, "--cert-file", cert)
+	e.emuLogs = startProcess(t, []string{"XDG_STATE_HOME=" + t.TempDir()}, "emulator", "--config", cfg, "--listen", e.emuAddr, "--tls-listen", e.tlsAddr, "--cert-file", cert)
 	waitListening(t, e.emuAddr, e.emuLogs)
 	waitListening(t, e.tlsAddr, e.emuLogs)
 	startProcess(t, []string{"SSL_CERT_FILE=" + cert, "BROKER_CONFIG="}, "serve", "--config", cfg)
