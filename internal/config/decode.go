@@ -253,21 +253,29 @@ func (d *decoder) mapping(n *yaml.Node, path string, v reflect.Value) {
 	}
 }
 
+// yamlKey is the YAML key of a struct field, and false for an unexported or skipped field.
+func yamlKey(f reflect.StructField) (string, bool) {
+	if !f.IsExported() {
+		return "", false
+	}
+	name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+	switch name {
+	case "-":
+		return "", false
+	case "":
+		return strings.ToLower(f.Name), true
+	}
+	return name, true
+}
+
 // yamlFields maps the YAML key of each exported, non-skipped field of t (renamed by keyName
 // when it is not nil) to its index.
 func yamlFields(t reflect.Type, keyName func(string) string) map[string]int {
 	out := make(map[string]int, t.NumField())
 	for i := range t.NumField() {
-		f := t.Field(i)
-		if !f.IsExported() {
+		name, ok := yamlKey(t.Field(i))
+		if !ok {
 			continue
-		}
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if name == "-" {
-			continue
-		}
-		if name == "" {
-			name = strings.ToLower(f.Name)
 		}
 		if keyName != nil {
 			name = keyName(name)

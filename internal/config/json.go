@@ -132,16 +132,9 @@ func encodeStruct(b *bytes.Buffer, v reflect.Value) error {
 	b.WriteByte('{')
 	first := true
 	for i := range t.NumField() {
-		f := t.Field(i)
-		if !f.IsExported() {
+		name, ok := yamlKey(t.Field(i))
+		if !ok {
 			continue
-		}
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if name == "-" {
-			continue
-		}
-		if name == "" {
-			name = strings.ToLower(f.Name)
 		}
 		fv := v.Field(i)
 		if omitEmpty(fv) {
