@@ -34,8 +34,10 @@ func newAdminClient(e env) (*adminClient, error) {
 		return nil, usagef("BROKER_URL is not set")
 	case key == "":
 		return nil, usagef("BROKER_API_KEY is not set")
-	case !strings.HasPrefix(base, "http://") && !strings.HasPrefix(base, "https://"):
-		return nil, usagef("BROKER_URL must start with http:// or https://")
+	}
+	// The API key must not cross the network in clear: the same rule as the worker commands.
+	if err := checkBrokerURL(base); err != nil {
+		return nil, err
 	}
 	return &adminClient{baseURL: base, apiKey: key, http: &http.Client{Timeout: 60 * time.Second}}, nil
 }

@@ -28,7 +28,7 @@ func (p *proxyLog) requests() []string {
 }
 
 // TestBrokerURLNeedsHTTPSOffLoopback: with a BROKER_URL of plain http to a host off loopback,
-// broker token, broker credentials and broker audit verify exit 2 with one line naming the host,
+// broker token, broker credentials, broker audit verify and the administration commands exit 2 with one line naming the host,
 // and send nothing: every request would go through the proxy the environment names, which sees
 // none. Over https they try the broker (through the proxy, in a tunnel).
 func TestBrokerURLNeedsHTTPSOffLoopback(t *testing.T) {
@@ -38,7 +38,8 @@ func TestBrokerURLNeedsHTTPSOffLoopback(t *testing.T) {
 	const secret = "brk_run_secret-never-sent"
 	proxied := []string{"HTTP_PROXY=" + ps.URL, "http_proxy=" + ps.URL, "HTTPS_PROXY=" + ps.URL, "https_proxy=" + ps.URL,
 		"NO_PROXY=", "no_proxy=", "BROKER_RUN_TOKEN=" + secret, "BROKER_API_KEY=" + secret}
-	commands := [][]string{{"token"}, {"credentials", "aws"}, {"audit", "verify"}}
+	commands := [][]string{{"token"}, {"credentials", "aws"}, {"audit", "verify"}, {"get", "spaces"}, {"delete", "stack", "x"},
+		{"api-keys", "create", "--id", "x", "--bind", "auditor@root"}}
 	for _, base := range []string{"http://broker.example.com:8080", "http://10.0.0.7", "http://[2001:db8::1]:8080/", "HTTP://broker.example.com"} {
 		for _, args := range commands {
 			t.Run(base+" "+args[0], func(t *testing.T) {
