@@ -27,16 +27,8 @@ type adminClient struct {
 }
 
 func newAdminClient(e env) (*adminClient, error) {
-	base := strings.TrimSuffix(strings.TrimSpace(e.getenv("BROKER_URL")), "/")
-	key := strings.TrimSpace(e.getenv("BROKER_API_KEY"))
-	switch {
-	case base == "":
-		return nil, usagef("BROKER_URL is not set")
-	case key == "":
-		return nil, usagef("BROKER_API_KEY is not set")
-	}
-	// The API key must not cross the network in clear: the same rule as the worker commands.
-	if err := checkBrokerURL(base); err != nil {
+	base, key, err := brokerEnv(e, "BROKER_API_KEY")
+	if err != nil {
 		return nil, err
 	}
 	return &adminClient{baseURL: base, apiKey: key, http: &http.Client{Timeout: 60 * time.Second}}, nil

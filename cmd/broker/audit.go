@@ -35,12 +35,8 @@ func runAudit(ctx context.Context, e env, args []string) error {
 	if err := parseFlags(fs, args[1:], 0); err != nil {
 		return err
 	}
-	base := strings.TrimSuffix(strings.TrimSpace(e.getenv("BROKER_URL")), "/")
-	key := strings.TrimSpace(e.getenv("BROKER_API_KEY"))
-	if base == "" || key == "" {
-		return usagef("BROKER_URL and BROKER_API_KEY (a key with audit:read) must be set")
-	}
-	if err := checkBrokerURL(base); err != nil {
+	base, key, err := brokerEnv(e, "BROKER_API_KEY") // a key with audit:read
+	if err != nil {
 		return err
 	}
 	if *space != "root" && (*stateFile != "" || *jwksFile != "") {

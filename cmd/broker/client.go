@@ -26,19 +26,29 @@ type workerClient struct {
 }
 
 func newWorkerClient(e env) (*workerClient, error) {
-	base := strings.TrimSuffix(strings.TrimSpace(e.getenv("BROKER_URL")), "/")
-	token := strings.TrimSpace(e.getenv("BROKER_RUN_TOKEN"))
-	switch {
-	case base == "":
-		return nil, usagef("BROKER_URL is not set")
-	case token == "":
-		return nil, usagef("BROKER_RUN_TOKEN is not set")
-	}
-	if err := checkBrokerURL(base); err != nil {
+	base, token, err := brokerEnv(e, "BROKER_RUN_TOKEN")
+	if err != nil {
 		return nil, err
 	}
 	// The default transport trusts the system pool (SSL_CERT_FILE works) and honours proxy variables.
 	return &workerClient{baseURL: base, runToken: token, http: &http.Client{Timeout: 60 * time.Second}}, nil
+}
+
+// brokerEnv reads BROKER_URL (without a trailing slash) and the secret in the variable named
+// secretVar, refusing either missing and a URL that would carry the secret in clear.
+func brokerEnv(e env, secretVar string) (base, secret string, err error) {
+	base = strings.TrimSuffix(strings.TrimSpace(e.getenv("BROKER_URL")), "/")
+	secret = strings.TrimSpace(e.getenv(secretVar))
+	switch {
+	case base == "":
+		return "", "", usagef("BROKER_URL is not set")
+	case secret == "":
+		return "", "", usagef("%s is not set", secretVar)
+	}
+	if err := checkBrokerURL(base); err != nil {
+		return "", "", err
+	}
+	return base, secret, nil
 }
 
 // checkBrokerURL accepts an http:// or https:// BROKER_URL; plain http only to a loopback host,
