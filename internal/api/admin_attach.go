@@ -106,12 +106,19 @@ func (h *attachHandler) apply(w http.ResponseWriter, r *http.Request, p access.P
 		h.admin.fail(w, r, apierror.New(apierror.CodeNotFound, "No stack %q.", at.Stack))
 		return
 	}
-	if err := h.admin.authorizeChange(r, c, p, []string{st.Space}, nil, nil); err != nil {
+	authorize := func(c *catalog.Catalog) error {
+		space := st.Space
+		if cur, ok := c.Stack(at.Stack); ok {
+			space = cur.Space
+		}
+		return h.admin.authorizeChange(r, c, p, []string{space}, nil, nil)
+	}
+	if err := authorize(c); err != nil {
 		h.admin.fail(w, r, err)
 		return
 	}
 	ref := catalog.Ref{Kind: catalog.KindAttachment, ID: catalog.AttachmentID(at.Stack, at.Integration)}
-	mu := catalog.Mutation{Ref: ref, IfMatch: version}
+	mu := catalog.Mutation{Ref: ref, IfMatch: version, Authorize: authorize}
 	deleting := r.Method == http.MethodDelete
 	if !deleting {
 		mu.Object = at

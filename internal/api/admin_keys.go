@@ -124,13 +124,17 @@ func (h *apiKeyHandler) create(w http.ResponseWriter, r *http.Request) {
 		h.admin.fail(w, r, apierror.New(apierror.CodeConflict, "API key %q already exists; delete it first to replace its secret.", b.ID))
 		return
 	}
-	res, err := h.admin.cfg.Catalog.Apply(r.Context(), catalog.Mutation{Ref: ref, Object: key})
+	// Checked again against the catalog the key is committed on: another replica may have
+	// created the id (a secret is never replaced) or changed the caller's rights meanwhile.
+	authorize := func(c *catalog.Catalog) error {
+		if _, exists := c.Meta(ref); exists {
+			return apierror.New(apierror.CodeConflict, "API key %q already exists.", b.ID)
+		}
+		return h.authorizeBindings(r, c, p, b.Bindings)
+	}
+	res, err := h.admin.cfg.Catalog.Apply(r.Context(), catalog.Mutation{Ref: ref, Object: key, Authorize: authorize})
 	if err != nil {
 		h.admin.fail(w, r, err)
-		return
-	}
-	if !res.Created { // another replica created it in between: never replace a secret
-		h.admin.fail(w, r, apierror.New(apierror.CodeConflict, "API key %q already exists.", b.ID))
 		return
 	}
 	e := Event{Actor: "api_key:" + p.KeyID, Action: "api_key.create", Run: runs.Run{Space: b.Bindings[0].Space},
@@ -166,15 +170,22 @@ func (h *apiKeyHandler) delete(w http.ResponseWriter, r *http.Request) {
 		h.admin.fail(w, r, apierror.New(apierror.CodeNotFound, "No API key %q.", id))
 		return
 	}
-	spaces := make([]string, len(key.Bindings))
-	for i, b := range key.Bindings {
-		spaces[i] = b.Space
+	authorize := func(c *catalog.Catalog) error {
+		cur, ok := c.APIKey(id)
+		if !ok {
+			return nil // gone meanwhile: the change answers not found
+		}
+		spaces := make([]string, len(cur.Bindings))
+		for i, b := range cur.Bindings {
+			spaces[i] = b.Space
+		}
+		return h.admin.authorizeChange(r, c, p, spaces, nil, nil)
 	}
-	if err := h.admin.authorizeChange(r, c, p, spaces, nil, nil); err != nil {
+	if err := authorize(c); err != nil {
 		h.admin.fail(w, r, err)
 		return
 	}
-	res, err := h.admin.cfg.Catalog.Apply(r.Context(), catalog.Mutation{Ref: catalog.Ref{Kind: catalog.KindAPIKey, ID: id}, IfMatch: version})
+	res, err := h.admin.cfg.Catalog.Apply(r.Context(), catalog.Mutation{Ref: catalog.Ref{Kind: catalog.KindAPIKey, ID: id}, IfMatch: version, Authorize: authorize})
 	if err != nil {
 		h.admin.fail(w, r, err)
 		return

@@ -237,15 +237,18 @@ func (h *kindHandler) put(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	spaces := h.spec.admin(obj)
-	if old, ok := h.spec.get(c, id); ok {
-		spaces = append(spaces, h.spec.admin(old)...)
+	authorize := func(c *catalog.Catalog) error {
+		spaces := h.spec.admin(obj)
+		if old, ok := h.spec.get(c, id); ok {
+			spaces = append(spaces, h.spec.admin(old)...)
+		}
+		return h.admin.authorizeChange(r, c, p, spaces, h.spec.grants, obj)
 	}
-	if err := h.admin.authorizeChange(r, c, p, spaces, h.spec.grants, obj); err != nil {
+	if err := authorize(c); err != nil {
 		h.admin.fail(w, r, err)
 		return
 	}
-	res, err := h.admin.cfg.Catalog.Apply(r.Context(), catalog.Mutation{Ref: h.ref(id), Object: obj, IfMatch: version})
+	res, err := h.admin.cfg.Catalog.Apply(r.Context(), catalog.Mutation{Ref: h.ref(id), Object: obj, IfMatch: version, Authorize: authorize})
 	if err != nil {
 		h.admin.fail(w, r, err)
 		return
@@ -285,11 +288,18 @@ func (h *kindHandler) delete(w http.ResponseWriter, r *http.Request) {
 		h.admin.fail(w, r, apierror.New(apierror.CodeNotFound, "No %s %q.", h.spec.kind, id))
 		return
 	}
-	if err := h.admin.authorizeChange(r, c, p, h.spec.admin(old), nil, nil); err != nil {
+	authorize := func(c *catalog.Catalog) error {
+		cur, ok := h.spec.get(c, id)
+		if !ok {
+			return nil // gone meanwhile: the change answers not found
+		}
+		return h.admin.authorizeChange(r, c, p, h.spec.admin(cur), nil, nil)
+	}
+	if err := authorize(c); err != nil {
 		h.admin.fail(w, r, err)
 		return
 	}
-	mu := catalog.Mutation{Ref: h.ref(id), IfMatch: version}
+	mu := catalog.Mutation{Ref: h.ref(id), IfMatch: version, Authorize: authorize}
 	if h.spec.cascade != nil {
 		mu.Cascade = func(c *catalog.Catalog) []catalog.Ref { return h.spec.cascade(c, id) }
 	}

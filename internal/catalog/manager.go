@@ -168,6 +168,10 @@ type Mutation struct {
 	IfMatch int64
 	// Cascade lists further objects to delete in the same commit (a stack's attachments).
 	Cascade func(c *Catalog) []Ref
+	// Authorize, when set, is asked again with the catalog the change is validated against
+	// (refreshed from the store), so a permission that another replica's change just took away
+	// is not used; its error is returned as it is.
+	Authorize func(c *Catalog) error
 }
 
 // Result is an applied change.
@@ -246,6 +250,11 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 	cur, file, api := m.live.Load(), m.file, m.api
 	m.mu.Unlock()
 
+	if mu.Authorize != nil {
+		if err := mu.Authorize(cur); err != nil {
+			return plan{}, err
+		}
+	}
 	if file.find(mu.Ref) != nil {
 		return plan{}, refusal(ErrManagedByConfig,
 			"%s %q belongs to the configuration file and can only change there", mu.Ref.Kind, mu.Ref.ID)

@@ -2,6 +2,7 @@ package catalog_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -81,4 +82,43 @@ func BenchmarkApplyOneChange10k(b *testing.B) {
 // stackPut is the mutation that puts st.
 func stackPut(st config.Stack) catalog.Mutation {
 	return catalog.Mutation{Ref: catalog.Ref{Kind: catalog.KindStack, ID: st.ID}, Object: st}
+}
+
+// TestAuthorizeSeesTheCatalogOfTheCommit: a replica that has not yet heard of another's change
+// asks Authorize with the refreshed catalog, the one its change is validated and committed on,
+// and a refusal there changes nothing.
+func TestAuthorizeSeesTheCatalogOfTheCommit(t *testing.T) {
+	ctx := context.Background()
+	store := catalog.NewMemory()
+	a, b := newManager(t, store), newManager(t, store)
+	stack := catalog.Ref{Kind: catalog.KindStack, ID: "moving"}
+	if _, err := a.Apply(ctx, catalog.Mutation{Ref: stack, Object: config.Stack{ID: "moving", Space: "prod"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// a moves the stack to prod-eu; b has not refreshed and still sees it in prod.
+	if _, err := a.Apply(ctx, catalog.Mutation{Ref: stack, Object: config.Stack{ID: "moving", Space: "prod-eu"}}); err != nil {
+		t.Fatal(err)
+	}
+	if sp, _ := b.Live().Load().StackSpace("moving"); sp != "prod" {
+		t.Fatalf("b already sees the move (space %q): the test proves nothing", sp)
+	}
+	refused := errors.New("no admin rights in prod-eu")
+	var seen string
+	_, err := b.Apply(ctx, catalog.Mutation{Ref: stack, Object: config.Stack{ID: "moving", Space: "prod", Labels: []string{"x"}},
+		Authorize: func(c *catalog.Catalog) error {
+			seen, _ = c.StackSpace("moving")
+			if seen != "prod" {
+				return refused
+			}
+			return nil
+		}})
+	if !errors.Is(err, refused) || seen != "prod-eu" {
+		t.Fatalf("Apply = %v after Authorize saw space %q; want the refusal, having seen prod-eu", err, seen)
+	}
+	if st, _ := b.Live().Load().Stack("moving"); st.Space != "prod-eu" || len(st.Labels) != 0 {
+		t.Errorf("the refused change was applied: %+v", st)
+	}
 }
