@@ -134,6 +134,29 @@ func requireAdmin(c *catalog.Catalog, p access.Principal, spaces ...string) erro
 	return nil
 }
 
+// readObject authenticates r and decodes its JSON body into dst with the file's field rules.
+func (a *Admin) readObject(r *http.Request, dst any) (access.Principal, error) {
+	p, err := a.cfg.Auth.authenticate(r)
+	if err != nil {
+		return p, err
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return p, err
+	}
+	return p, decodeObject(body, dst)
+}
+
+// changeOf authenticates r and reads the version its If-Match names (0 when none).
+func (a *Admin) changeOf(r *http.Request) (access.Principal, int64, error) {
+	p, err := a.cfg.Auth.authenticate(r)
+	if err != nil {
+		return p, 0, err
+	}
+	version, err := ifMatch(r)
+	return p, version, err
+}
+
 // ifMatch reads the If-Match header: 0 when absent, else the version it names (a quoted or
 // bare integer, as ETag sends it).
 func ifMatch(r *http.Request) (int64, error) {

@@ -60,18 +60,9 @@ func (h *attachHandler) list(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *attachHandler) put(w http.ResponseWriter, r *http.Request) {
-	p, err := h.admin.cfg.Auth.authenticate(r)
-	if err != nil {
-		h.admin.fail(w, r, err)
-		return
-	}
-	body, err := readBody(r)
-	if err != nil {
-		h.admin.fail(w, r, err)
-		return
-	}
 	var b attachmentBody
-	if err := decodeObject(body, &b); err != nil {
+	p, err := h.admin.readObject(r, &b)
+	if err != nil {
 		h.admin.fail(w, r, err)
 		return
 	}
@@ -92,7 +83,7 @@ func (h *attachHandler) delete(w http.ResponseWriter, r *http.Request) {
 	h.apply(w, r, p, config.Attachment{Stack: r.PathValue("id"), Integration: r.PathValue("integration")})
 }
 
-// apply puts (read or write set) or deletes (neither set, from DELETE) an attachment after
+// apply puts an attachment (PUT) or deletes it (DELETE) after
 // checking space:admin on the stack's space.
 func (h *attachHandler) apply(w http.ResponseWriter, r *http.Request, p access.Principal, at config.Attachment) {
 	version, err := ifMatch(r)

@@ -89,18 +89,9 @@ func (h *apiKeyHandler) authorizeBindings(r *http.Request, c *catalog.Catalog, p
 }
 
 func (h *apiKeyHandler) create(w http.ResponseWriter, r *http.Request) {
-	p, err := h.admin.cfg.Auth.authenticate(r)
-	if err != nil {
-		h.admin.fail(w, r, err)
-		return
-	}
-	body, err := readBody(r)
-	if err != nil {
-		h.admin.fail(w, r, err)
-		return
-	}
 	var b apiKeyBody
-	if err := decodeObject(body, &b); err != nil {
+	p, err := h.admin.readObject(r, &b)
+	if err != nil {
 		h.admin.fail(w, r, err)
 		return
 	}
@@ -153,12 +144,7 @@ func (h *apiKeyHandler) create(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *apiKeyHandler) delete(w http.ResponseWriter, r *http.Request) {
-	p, err := h.admin.cfg.Auth.authenticate(r)
-	if err != nil {
-		h.admin.fail(w, r, err)
-		return
-	}
-	version, err := ifMatch(r)
+	p, version, err := h.admin.changeOf(r)
 	if err != nil {
 		h.admin.fail(w, r, err)
 		return

@@ -271,17 +271,12 @@ func (h *kindHandler) put(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *kindHandler) delete(w http.ResponseWriter, r *http.Request) {
-	p, err := h.admin.cfg.Auth.authenticate(r)
+	p, version, err := h.admin.changeOf(r)
 	if err != nil {
 		h.admin.fail(w, r, err)
 		return
 	}
 	id := r.PathValue("id")
-	version, err := ifMatch(r)
-	if err != nil {
-		h.admin.fail(w, r, err)
-		return
-	}
 	c := h.admin.cfg.Catalog.Live().Load()
 	old, ok := h.spec.get(c, id)
 	if !ok || !h.readable(c, p, old) {
