@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/brokerhq/broker/internal/audit"
+	"github.com/brokerhq/broker/internal/audit/audittest"
 )
 
 // fakeSign "signs" by wrapping the payload in a JWS-shaped string, and counts its calls.
@@ -224,4 +225,14 @@ func TestCheckpointCountsEventsAppendedWhileSigning(t *testing.T) {
 	if c := claimOf(t, *head.Checkpoint); c.Count != 11 {
 		t.Errorf("second checkpoint covers %d events, want 11", c.Count)
 	}
+}
+
+// TestCheckpointerContract: the Checkpointer is the audit.Store every replica records through,
+// so it passes the store contract itself (two Checkpointers over one chain, as two replicas).
+func TestCheckpointerContract(t *testing.T) {
+	audittest.TestStore(t, func(t *testing.T) (audit.Store, audit.Store) {
+		m := audit.NewMemory()
+		clk := &clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+		return newCheckpointer(t, m, &fakeSign{}, clk), newCheckpointer(t, m, &fakeSign{}, clk)
+	})
 }
