@@ -3,6 +3,7 @@ package keys_test
 import (
 	"context"
 	"sync/atomic"
+	"time"
 
 	"github.com/brokerhq/broker/keys"
 )
@@ -24,6 +25,10 @@ func (x *alternating) Load(ctx context.Context) (keys.Set, error) { return x.pic
 
 func (x *alternating) Save(ctx context.Context, s keys.Set) error { return x.pick().Save(ctx, s) }
 
+func (x *alternating) Generate(ctx context.Context, alg string, now time.Time) (keys.Key, error) {
+	return keys.GenerateLocal(ctx, alg, now)
+}
+
 // fakeBackend is a Backend whose calls are scripted.
 type fakeBackend struct {
 	load  func(ctx context.Context) (keys.Set, error)
@@ -37,3 +42,7 @@ func (f *fakeBackend) Load(ctx context.Context) (keys.Set, error) {
 }
 
 func (f *fakeBackend) Save(ctx context.Context, s keys.Set) error { return f.save(ctx, s) }
+
+func (f *fakeBackend) Generate(ctx context.Context, alg string, now time.Time) (keys.Key, error) {
+	return keys.GenerateLocal(ctx, alg, now)
+}

@@ -147,6 +147,12 @@ func (f *File) readMeta(gen int64) ([]Meta, error) {
 	return fsSet.Keys, nil
 }
 
+// Generate creates a key in process (see GenerateLocal); Save writes its private key to the
+// directory.
+func (f *File) Generate(ctx context.Context, alg string, now time.Time) (Key, error) {
+	return GenerateLocal(ctx, alg, now)
+}
+
 // Load returns the set of the highest generation in the directory, with every listed key's
 // private key read from its PEM file. An empty or missing directory is Generation 0. It refuses,
 // wrapping ErrInsecurePermissions, a directory that group or others may write or that the running

@@ -1,6 +1,7 @@
 package keys
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -62,6 +63,15 @@ func Generate(alg string, now time.Time) (Key, error) {
 		Meta:   Meta{KID: kid, Alg: alg, Created: now, Activates: now},
 		Signer: signer,
 	}, nil
+}
+
+// GenerateLocal is Backend.Generate for the backends that keep private keys in process: it
+// honours ctx and then calls Generate.
+func GenerateLocal(ctx context.Context, alg string, now time.Time) (Key, error) {
+	if err := ctx.Err(); err != nil {
+		return Key{}, err
+	}
+	return Generate(alg, now)
 }
 
 // Public returns the public half of the key.

@@ -40,8 +40,15 @@ type Set struct {
 	Keys       []Key
 }
 
-// Backend persists a key set.
+// Backend persists a key set and creates its keys. A key comes into being inside the backend that
+// holds it: memory, file and redis generate it in process and keep its private half; a backend
+// backed by a key service (vault-transit) creates it there and hands back a crypto.Signer that
+// asks the service to sign, so the private half never leaves it.
 type Backend interface {
+	// Generate creates a new key of alg (RS256 or ES256) created at now, signing from now until a
+	// rotation decision sets its schedule (see Apply). The key joins the set only when a set
+	// holding it is saved; a key generated and never saved is never published and never signs.
+	Generate(ctx context.Context, alg string, now time.Time) (Key, error)
 	// Load returns the current set (Generation 0 and no keys when nothing was ever saved).
 	Load(ctx context.Context) (Set, error)
 	// Save stores next if the stored generation is still next.Generation-1, and fails with

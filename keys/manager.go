@@ -19,8 +19,8 @@ const DefaultRefreshInterval = time.Minute
 // ErrNoSigningKey is returned by Refresh when the backend holds no key to sign with.
 var ErrNoSigningKey = errors.New("keys: no signing key")
 
-// GenerateFunc creates a key; Generate is the default.
-type GenerateFunc func(alg string, now time.Time) (Key, error)
+// GenerateFunc creates a key; the backend's Generate is the default.
+type GenerateFunc func(ctx context.Context, alg string, now time.Time) (Key, error)
 
 // Config configures a Manager.
 type Config struct {
@@ -32,7 +32,7 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives rotation events and Run's errors; slog.Default() when nil.
 	Logger *slog.Logger
-	// Generate creates new keys; keys.Generate when nil (tests may inject a fake).
+	// Generate creates new keys; Backend.Generate when nil (tests may inject a fake).
 	Generate GenerateFunc
 	// OnChange, when set, is told of every key-set change this Manager saved; of several
 	// replicas deciding the same rotation, only the one whose save won is told. It runs before
@@ -123,7 +123,7 @@ func NewManager(cfg Config) (*Manager, error) {
 		m.log = slog.Default()
 	}
 	if m.generate == nil {
-		m.generate = Generate
+		m.generate = cfg.Backend.Generate
 	}
 	return m, nil
 }
@@ -239,7 +239,7 @@ func (m *Manager) save(ctx context.Context, set Set, d Decision, now time.Time) 
 	var newKey Key
 	if d.Generate {
 		var err error
-		if newKey, err = m.generate(d.Alg, now); err != nil {
+		if newKey, err = m.generate(ctx, d.Alg, now); err != nil {
 			return set, err
 		}
 	}

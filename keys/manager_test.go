@@ -247,7 +247,7 @@ func TestManagerConflictTakesWinnersSet(t *testing.T) {
 		},
 	}
 	var generated atomic.Int64
-	gen := func(alg string, now time.Time) (keys.Key, error) {
+	gen := func(_ context.Context, alg string, now time.Time) (keys.Key, error) {
 		generated.Add(1)
 		return keys.Generate(alg, now)
 	}
@@ -277,7 +277,7 @@ func TestManagerErrors(t *testing.T) {
 			save: func(context.Context, keys.Set) error { return boom },
 		}, nil},
 		{"generate fails", &fakeBackend{load: func(context.Context) (keys.Set, error) { return keys.Set{}, nil }},
-			func(string, time.Time) (keys.Key, error) { return keys.Key{}, boom }},
+			func(context.Context, string, time.Time) (keys.Key, error) { return keys.Key{}, boom }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // Memory is a Backend that keeps the key set in process memory: for one replica, tests and the
@@ -26,6 +27,11 @@ func (m *Memory) Load(ctx context.Context) (Set, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.set.Clone(), nil
+}
+
+// Generate creates a key in process (see GenerateLocal).
+func (m *Memory) Generate(ctx context.Context, alg string, now time.Time) (Key, error) {
+	return GenerateLocal(ctx, alg, now)
 }
 
 // Save replaces the set with a copy of next if the stored generation is next.Generation-1, and

@@ -82,7 +82,7 @@ func keysGenerate(ctx context.Context, c keysCommand) error {
 	if len(set.Keys) > 0 {
 		return fmt.Errorf("%s already holds %d key(s); use `broker keys rotate` to add a successor", c.backend.Dir(), len(set.Keys))
 	}
-	key, err := keys.Generate(c.policy.Alg, c.now)
+	key, err := c.backend.Generate(ctx, c.policy.Alg, c.now)
 	if err != nil {
 		return err
 	}
@@ -126,7 +126,7 @@ func keysRotate(ctx context.Context, c keysCommand) error {
 		if err != nil {
 			return fmt.Errorf("%s chain: %w", alg, err)
 		}
-		key, err := keys.Generate(alg, c.now)
+		key, err := c.backend.Generate(ctx, alg, c.now)
 		if err != nil {
 			return err
 		}

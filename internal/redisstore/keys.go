@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -108,6 +109,11 @@ var _ keys.Backend = (*keyBackend)(nil)
 func (c *Client) Keys(kek *KeyEncryptionKey) keys.Backend { return &keyBackend{c: c, kek: kek} }
 
 func (b *keyBackend) key() string { return b.c.key("keyset", "") }
+
+// Generate implements keys.Backend: the key is created in process and sealed into Redis by Save.
+func (b *keyBackend) Generate(ctx context.Context, alg string, now time.Time) (keys.Key, error) {
+	return keys.GenerateLocal(ctx, alg, now)
+}
 
 // Load implements keys.Backend.
 func (b *keyBackend) Load(ctx context.Context) (keys.Set, error) {

@@ -76,12 +76,56 @@ func TestBackend(t *testing.T, newBackend func(t *testing.T) keys.Backend) {
 			t.Fatalf("Load of a new backend = generation %d, %d keys; want 0, 0", set.Generation, len(set.Keys))
 		}
 	})
+	t.Run("Generate", func(t *testing.T) { testGenerate(t, newBackend(t)) })
 	t.Run("SaveAndLoad", func(t *testing.T) { testSaveAndLoad(t, newBackend(t)) })
 	t.Run("StaleGenerationConflicts", func(t *testing.T) { testStale(t, newBackend(t)) })
 	t.Run("ConcurrentSaversOneWins", func(t *testing.T) { testConcurrent(t, newBackend(t)) })
 	t.Run("DroppedKeysDisappear", func(t *testing.T) { testDrop(t, newBackend(t)) })
 	t.Run("InvalidSetRejected", func(t *testing.T) { testInvalid(t, newBackend(t)) })
 	t.Run("TwoAlgorithmChains", func(t *testing.T) { testTwoChains(t, newBackend(t)) })
+}
+
+// gen creates a key of alg inside b, failing t on error: the suite's keys come from the backend
+// under test, as a backend that holds its keys in a key service can sign with no other.
+func gen(t *testing.T, b keys.Backend, alg string, now time.Time) keys.Key {
+	t.Helper()
+	k, err := b.Generate(context.Background(), alg, now)
+	if err != nil {
+		t.Fatalf("Generate(%q): %v", alg, err)
+	}
+	return k
+}
+
+// testGenerate checks the keys a backend creates: of the asked algorithm, created (and signing)
+// from now, named by the thumbprint of their public key, signing verifiably, distinct from one
+// another, absent from the set until saved, and refused for an unknown algorithm or a done ctx.
+func testGenerate(t *testing.T, b keys.Backend) {
+	for _, alg := range []string{keys.RS256, keys.ES256} {
+		k1, k2 := gen(t, b, alg, epoch), gen(t, b, alg, epoch)
+		for _, k := range []keys.Key{k1, k2} {
+			if k.Alg != alg || !k.Created.Equal(epoch) || !k.Activates.Equal(epoch) || !k.Retires.IsZero() {
+				t.Fatalf("Generate(%s) meta = %+v, want alg %s created and activating at %s", alg, k.Meta, alg, epoch)
+			}
+			if kid, err := keys.Thumbprint(k.Public()); err != nil || kid != k.KID {
+				t.Fatalf("Generate(%s) kid = %s, want the thumbprint %s (%v)", alg, k.KID, kid, err)
+			}
+			SignAndVerify(t, alg, k.Signer, k.Public())
+		}
+		if k1.KID == k2.KID {
+			t.Fatalf("two Generate(%s) calls returned the same key %s", alg, k1.KID)
+		}
+	}
+	if set := load(t, b); set.Generation != 0 || len(set.Keys) != 0 {
+		t.Fatalf("after Generate without Save, Load = generation %d with %d keys, want an empty set", set.Generation, len(set.Keys))
+	}
+	if _, err := b.Generate(context.Background(), "HS256", epoch); !errors.Is(err, keys.ErrUnsupportedAlg) {
+		t.Fatalf("Generate(HS256) = %v, want ErrUnsupportedAlg", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := b.Generate(ctx, keys.ES256, epoch); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Generate with a cancelled context = %v, want context.Canceled", err)
+	}
 }
 
 func load(t *testing.T, b keys.Backend) keys.Set {
@@ -122,8 +166,8 @@ func checkSet(t *testing.T, got keys.Set, wantGen int64, want ...keys.Key) {
 }
 
 func testSaveAndLoad(t *testing.T, b keys.Backend) {
-	rs := NewKey(t, keys.RS256, epoch)
-	es := NewKey(t, keys.ES256, epoch.Add(time.Minute))
+	rs := gen(t, b, keys.RS256, epoch)
+	es := gen(t, b, keys.ES256, epoch.Add(time.Minute))
 	es.Activates = epoch.Add(time.Hour)
 	rs.Retires = es.Activates
 	save(t, b, keys.Set{Generation: 1, Keys: []keys.Key{rs, es}})
@@ -132,7 +176,7 @@ func testSaveAndLoad(t *testing.T, b keys.Backend) {
 
 func testStale(t *testing.T, b keys.Backend) {
 	ctx := context.Background()
-	k := NewKey(t, keys.ES256, epoch)
+	k := gen(t, b, keys.ES256, epoch)
 	if err := b.Save(ctx, keys.Set{Generation: 2, Keys: []keys.Key{k}}); !errors.Is(err, keys.ErrConflict) {
 		t.Fatalf("Save(generation 2) on an empty backend = %v, want ErrConflict", err)
 	}
@@ -142,18 +186,18 @@ func testStale(t *testing.T, b keys.Backend) {
 			t.Fatalf("Save(generation %d) at generation 1 = %v, want ErrConflict", gen, err)
 		}
 	}
-	k2 := NewKey(t, keys.ES256, epoch)
+	k2 := gen(t, b, keys.ES256, epoch)
 	save(t, b, keys.Set{Generation: 2, Keys: []keys.Key{k, k2}})
 	checkSet(t, load(t, b), 2, k, k2)
 }
 
 func testConcurrent(t *testing.T, b keys.Backend) {
 	const writers = 8
-	base := NewKey(t, keys.ES256, epoch)
+	base := gen(t, b, keys.ES256, epoch)
 	save(t, b, keys.Set{Generation: 1, Keys: []keys.Key{base}})
 	candidates := make([]keys.Key, writers)
 	for i := range candidates {
-		candidates[i] = NewKey(t, keys.ES256, epoch.Add(time.Hour))
+		candidates[i] = gen(t, b, keys.ES256, epoch.Add(time.Hour))
 	}
 	errs := make([]error, writers)
 	start := make(chan struct{})
@@ -184,20 +228,20 @@ func testConcurrent(t *testing.T, b keys.Backend) {
 }
 
 func testDrop(t *testing.T, b keys.Backend) {
-	a := NewKey(t, keys.ES256, epoch)
-	k := NewKey(t, keys.ES256, epoch)
-	c := NewKey(t, keys.ES256, epoch)
+	a := gen(t, b, keys.ES256, epoch)
+	k := gen(t, b, keys.ES256, epoch)
+	c := gen(t, b, keys.ES256, epoch)
 	save(t, b, keys.Set{Generation: 1, Keys: []keys.Key{a, k, c}})
 	k.Retires = epoch.Add(time.Hour)
 	save(t, b, keys.Set{Generation: 2, Keys: []keys.Key{k}})
 	checkSet(t, load(t, b), 2, k)
-	d := NewKey(t, keys.ES256, epoch)
+	d := gen(t, b, keys.ES256, epoch)
 	save(t, b, keys.Set{Generation: 3, Keys: []keys.Key{d}})
 	checkSet(t, load(t, b), 3, d)
 }
 
 func testInvalid(t *testing.T, b keys.Backend) {
-	k := NewKey(t, keys.ES256, epoch)
+	k := gen(t, b, keys.ES256, epoch)
 	wrongAlg := k
 	wrongAlg.Alg = keys.RS256
 	noSigner := k
@@ -228,7 +272,7 @@ func testTwoChains(t *testing.T, b keys.Backend) {
 		if d.Empty() {
 			break
 		}
-		next, err := keys.Apply(set, d, NewKey(t, d.Alg, now))
+		next, err := keys.Apply(set, d, gen(t, b, d.Alg, now))
 		if err != nil {
 			t.Fatalf("Apply: %v", err)
 		}
@@ -248,7 +292,7 @@ func testTwoChains(t *testing.T, b keys.Backend) {
 	if err != nil {
 		t.Fatalf("ForceRotate(RS256): %v", err)
 	}
-	rs2 := NewKey(t, keys.RS256, now)
+	rs2 := gen(t, b, keys.RS256, now)
 	next, err := keys.Apply(set, d, rs2)
 	if err != nil {
 		t.Fatalf("Apply: %v", err)
