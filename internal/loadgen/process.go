@@ -7,8 +7,8 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -24,34 +24,30 @@ const (
 	logTailBytes = 1500
 )
 
-// child is a started program leading its own process group, its output in a log file.
+// child is a started program leading its own process group; the end of its output is kept.
 type child struct {
-	name    string
-	cmd     *exec.Cmd
-	logPath string
-	exited  chan struct{}
+	name   string
+	cmd    *exec.Cmd
+	log    *tailBuffer
+	exited chan struct{}
 }
 
-// startChild starts bin with args, its output going to dir/<name>.log, as the leader of a new
-// process group (so that stopping it also stops what it forks).
+// startChild starts bin with args in dir as the leader of a new process group (so that
+// stopping it also stops what it forks), keeping the end of its output for error messages
+// (a server logging every request would fill a file over a soak).
 func startChild(name, dir, bin string, args ...string) (*child, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	logPath := filepath.Join(dir, name+".log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		return nil, fmt.Errorf("start %s: %w", name, err)
-	}
-	defer logFile.Close()
+	log := &tailBuffer{}
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	c := &child{name: name, cmd: cmd, logPath: logPath, exited: make(chan struct{})}
+	c := &child{name: name, cmd: cmd, log: log, exited: make(chan struct{})}
 	go func() {
 		_ = cmd.Wait()
 		close(c.exited)
@@ -100,16 +96,33 @@ func (c *child) stop() {
 	}
 }
 
-// logTail is the end of the child's log, on one line.
+// logTail is the end of the child's output, on one line.
 func (c *child) logTail() string {
-	data, err := os.ReadFile(c.logPath)
-	if err != nil {
-		return "(no log: " + err.Error() + ")"
+	return strings.Join(strings.Fields(c.log.String()), " ")
+}
+
+// tailBuffer keeps the last logTailBytes bytes written to it.
+type tailBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+// Write keeps the end of p.
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p...)
+	if len(t.buf) > 2*logTailBytes {
+		t.buf = append(t.buf[:0], t.buf[len(t.buf)-logTailBytes:]...)
 	}
-	if len(data) > logTailBytes {
-		data = data[len(data)-logTailBytes:]
-	}
-	return strings.Join(strings.Fields(string(data)), " ")
+	return len(p), nil
+}
+
+// String is the kept end, at most logTailBytes.
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.buf[max(len(t.buf)-logTailBytes, 0):])
 }
 
 // freeAddr returns a loopback host:port that was free a moment ago.

@@ -1,8 +1,11 @@
 package loadgen
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -66,5 +69,17 @@ func TestPathOf(t *testing.T) {
 		if got := pathOf(in); got != want {
 			t.Errorf("pathOf(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestStartServerReportsAChildThatExits(t *testing.T) {
+	// sh -c 'echo ...; exit 3' stands in for a server refusing its configuration.
+	script := filepath.Join(t.TempDir(), "fake-broker")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\necho \"config: stacks[0]: bad id\" >&2\nexit 3\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, err := StartServer(context.Background(), ServerConfig{Binary: script, Dir: t.TempDir(), Alg: "RS256", Stacks: 1})
+	if err == nil || !strings.Contains(err.Error(), "exited before it was ready") || !strings.Contains(err.Error(), "bad id") {
+		t.Errorf("err = %v, want the exit and the child's last words", err)
 	}
 }

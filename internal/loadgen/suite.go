@@ -45,8 +45,9 @@ const (
 	CatalogStacks = 10_000
 	CatalogSpaces = 1_000
 	BaseStacks    = 10
-	// rounds is how many times a measurement and its reference alternate.
-	rounds = 2
+	// rounds is how many times a measurement and its reference alternate: more rounds cancel
+	// more of a shared machine's drift, at the cost of a little ramp-up and ramp-down each.
+	rounds = 4
 	// rssInterval and soakInterval are how often resident memory is sampled.
 	rssInterval  = 100 * time.Millisecond
 	soakInterval = time.Second
@@ -168,7 +169,7 @@ func (s *suite) serverDir(name string) string {
 
 // startServer starts a child server of alg, on redisURL when set.
 func (s *suite) startServer(ctx context.Context, name, alg, redisURL string, stacks, spaces int) (*Server, error) {
-	s.progress("starting %s (broker serve, %s, %s store, %d stacks)", name, alg, storeName(redisURL), stacks)
+	s.progress("starting %s (broker serve, %s, %s store, %d stack(s))", name, alg, storeName(redisURL), stacks)
 	return StartServer(ctx, ServerConfig{
 		Binary: s.cfg.Binary, Dir: s.serverDir(name), Alg: alg, RedisURL: redisURL, Stacks: stacks, Spaces: spaces,
 	})
