@@ -108,3 +108,22 @@ func TestReportJSON(t *testing.T) {
 		t.Errorf("round trip: %+v", back.Figures)
 	}
 }
+
+func TestBusyNote(t *testing.T) {
+	cases := []struct {
+		before, after string
+		busy          bool
+	}{
+		{"0.50", "1.90", false},
+		{"2.00", "2.00", false},
+		{"15.20", "18.29", true},
+		{"0.10", "3.5", true},
+		{"unknown", "unknown", false},
+	}
+	for _, c := range cases {
+		note := busyNote(Machine{Cores: 2, LoadBefore: c.before, LoadAfter: c.after})
+		if (note != "") != c.busy || (c.busy && !strings.Contains(note, c.after)) {
+			t.Errorf("load %s/%s on 2 cores: note %q, want busy=%v", c.before, c.after, note, c.busy)
+		}
+	}
+}

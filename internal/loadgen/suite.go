@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -112,6 +113,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		f.Judge()
 	}
 	s.report.Machine.LoadAfter = loadAverage()
+	if busy := busyNote(s.report.Machine); busy != "" {
+		s.note(busy)
+	}
 	s.report.Duration = time.Since(s.report.Started).Round(time.Second).String()
 	return s.report, nil
 }
@@ -202,6 +206,20 @@ func cpuModel() string {
 		}
 	}
 	return "unknown"
+}
+
+// busyNote warns, when the load average exceeded the cores before or after the run, that
+// other processes took CPU from the run: under contention each process gets CPU by its number
+// of runnable threads, so a rate measured across two processes (client and server) gains on an
+// in-process reference, and latencies include the neighbours' time slices.
+func busyNote(m Machine) string {
+	before, _ := strconv.ParseFloat(m.LoadBefore, 64)
+	after, _ := strconv.ParseFloat(m.LoadAfter, 64)
+	if max(before, after) <= float64(m.Cores) {
+		return ""
+	}
+	return fmt.Sprintf("BUSY MACHINE: load average %s before and %s after on %d cores; other processes took CPU from this run, so rates across processes gain on the in-process references and latencies include their time slices: read CPU RATIO, and measure again on a quiet machine",
+		m.LoadBefore, m.LoadAfter, m.Cores)
 }
 
 // loadAverage is the one-minute load average of /proc/loadavg, or "unknown".
