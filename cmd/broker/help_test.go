@@ -12,7 +12,7 @@ func TestEveryCommandPrintsItsHelp(t *testing.T) {
 	flagOf := map[string]string{
 		"serve": "-listen", "keys": "-dir", "token": "-audience", "credentials": "-integration",
 		"trust": "-stack", "apply": "-dry-run", "get": "-o", "delete": "", "api-keys": "-bind",
-		"audit": "-space", "emulator": "-tls-listen", "version": "",
+		"audit": "-space", "emulator": "-tls-listen", "version": "", "bench": "-no-fail",
 	}
 	for _, c := range commands() {
 		want, ok := flagOf[c.name]

@@ -10,6 +10,7 @@
 //	broker delete KIND ID
 //	broker api-keys create --id ID --bind ROLE@SPACE [--bind ROLE@SPACE...]
 //	broker audit verify [--space ID] [--jwks FILE] [--state FILE]
+//	broker bench [--duration D|--quick] [--json FILE] [--no-fail] [--soak D] [--target URL --stack ID]
 //	broker emulator [--config FILE] [--listen ADDR] [--tls-listen ADDR] [--state-dir DIR] [--cert-file FILE] [--issuer URL]
 //	broker version
 //
@@ -67,6 +68,7 @@ func commands() []command {
 		{"delete", "delete one object from a live broker (BROKER_URL, BROKER_API_KEY)", runDelete},
 		{"api-keys", "create an API key on a live broker and print its secret once (BROKER_URL, BROKER_API_KEY)", runAPIKeys},
 		{"audit", "verify the tamper-evident audit chain (control plane: BROKER_URL, BROKER_API_KEY)", runAudit},
+		{"bench", "measure the performance targets against references taken in the same run (starts its own servers, or --target)", runBench},
 		{"emulator", "serve strict AWS, Google and Entra emulators trusting this broker, to try it without a cloud", runEmulator},
 		{"version", "print the version", runVersion},
 	}

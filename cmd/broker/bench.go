@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"time"
+
+	"github.com/brokerhq/broker/internal/loadgen"
+)
+
+// Durations of broker bench.
+const (
+	benchDefaultDuration = 5 * time.Second
+	benchQuickDuration   = 500 * time.Millisecond
+)
+
+// runBench measures the figures of the performance targets, each against its reference in the
+// same run, prints them as a table (and JSON with --json), and fails when one misses its target
+// (unless --no-fail) or could not be measured.
+func runBench(ctx context.Context, e env, args []string) error {
+	fs := newFlags("bench", e)
+	setSynopsis(fs, "broker bench [--duration D|--quick] [--json FILE] [--no-fail] [--soak D] [--target URL --stack ID]\n\n"+
+		"Measures the token path (RS256 and ES256, memory and Redis stores) against the raw signing rate of\n"+
+		"this machine, the JWKS and discovery against nginx serving the same bytes, latency at 64 clients and\n"+
+		"in an open loop at half the saturated rate, the server's resident memory, and issuance with 10,000\n"+
+		"stacks against 10; each against its reference in the same run. The servers run as child processes\n"+
+		"(broker serve, redis-server, nginx; a missing program's figures are skipped, visibly), but the load\n"+
+		"generator shares the machine's cores with them.")
+	target := fs.String("target", "", "measure the running server at this URL (secret in BROKER_API_KEY, --stack required) instead of starting servers")
+	stack := fs.String("stack", "", "with --target: the stack the measured runs are created on")
+	duration := fs.Duration("duration", benchDefaultDuration, "how long each figure is measured (and as long again for its reference)")
+	quick := fs.Bool("quick", false, fmt.Sprintf("measure each figure for %s only (a smoke test, for CI; the numbers are rough)", benchQuickDuration))
+	clients := fs.Int("clients", 4*runtime.GOMAXPROCS(0), "closed-loop keep-alive clients of the rate figures")
+	jsonPath := fs.String("json", "", "also write the report as JSON to this file")
+	noFail := fs.Bool("no-fail", false, "report figures below their target without failing")
+	soak := fs.Duration("soak", 0, "run the memory figure's load this long (e.g. 10m) and judge the slope of the server's memory")
+	if err := parseFlags(fs, args, 0); err != nil {
+		return err
+	}
+	cfg := loadgen.Config{Duration: *duration, Clients: *clients, Soak: *soak, Progress: e.stderr}
+	if *quick {
+		cfg.Duration = benchQuickDuration
+	}
+	switch {
+	case cfg.Duration <= 0:
+		return usagef("--duration must be positive")
+	case *clients <= 0:
+		return usagef("--clients must be positive")
+	case *soak < 0:
+		return usagef("--soak must not be negative")
+	case *stack != "" && *target == "":
+		return usagef("--stack goes with --target")
+	}
+	if *target != "" {
+		if *stack == "" {
+			return usagef("--target needs --stack, the stack the measured runs are created on")
+		}
+		te := e
+		te.getenv = func(k string) string {
+			if k == "BROKER_URL" {
+				return *target
+			}
+			return e.getenv(k)
+		}
+		base, secret, err := brokerEnv(te, "BROKER_API_KEY")
+		if err != nil {
+			return err
+		}
+		cfg.Target = loadgen.Broker{URL: base, APIKey: secret, Stack: *stack}
+	} else {
+		bin, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("find the broker binary to start as the server: %w", err)
+		}
+		cfg.Binary = bin
+	}
+	report, err := loadgen.Run(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if err := report.WriteTable(e.stdout); err != nil {
+		return err
+	}
+	if *jsonPath != "" {
+		if err := writeBenchJSON(*jsonPath, report); err != nil {
+			return err
+		}
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("interrupted: %w", ctx.Err())
+	}
+	return benchOutcome(report, *noFail)
+}
+
+// benchOutcome is the verdict of a report: an error when a figure could not be measured, or
+// when one is below its target unless noFail; a skipped figure fails nothing (the table and the
+// notes say it was skipped).
+func benchOutcome(report *loadgen.Report, noFail bool) error {
+	if errs := report.Errors(); len(errs) > 0 {
+		return fmt.Errorf("%d figure(s) could not be measured, the first %s: %s", len(errs), errs[0].ID, errs[0].Detail)
+	}
+	if below := report.Below(); len(below) > 0 && !noFail {
+		return fmt.Errorf("%d figure(s) below target, the first %s (%s)", len(below), below[0].ID, below[0].Target)
+	}
+	return nil
+}
+
+// writeBenchJSON writes the report to path.
+func writeBenchJSON(path string, report *loadgen.Report) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("write the JSON report: %w", err)
+	}
+	if err := report.WriteJSON(f); err != nil {
+		f.Close()
+		return fmt.Errorf("write the JSON report: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write the JSON report: %w", err)
+	}
+	return nil
+}

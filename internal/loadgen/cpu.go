@@ -1,0 +1,104 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// clockTick is the unit of the CPU times in /proc/<pid>/stat (USER_HZ, 100 on Linux).
+const clockTick = 10 * time.Millisecond
+
+// errStat reports a /proc/<pid>/stat that cannot be read as the kernel writes it.
+var errStat = errors.New("malformed process stat")
+
+// ProcessCPU is the CPU time (user and system) process pid has used, from /proc/<pid>/stat.
+func ProcessCPU(pid int) (time.Duration, error) {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, fmt.Errorf("read process CPU time: %w", err)
+	}
+	return parseStatCPU(string(data))
+}
+
+// parseStatCPU reads utime and stime (fields 14 and 15) of a /proc stat line; the command name
+// in parentheses may hold spaces, so fields are counted after its closing parenthesis.
+func parseStatCPU(stat string) (time.Duration, error) {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, errStat
+	}
+	fields := strings.Fields(stat[i+1:]) // fields[0] is field 3, the state
+	if len(fields) < 13 {
+		return 0, errStat
+	}
+	utime, err1 := strconv.ParseInt(fields[11], 10, 64)
+	stime, err2 := strconv.ParseInt(fields[12], 10, 64)
+	if err1 != nil || err2 != nil || utime < 0 || stime < 0 {
+		return 0, errStat
+	}
+	return time.Duration(utime+stime) * clockTick, nil
+}
+
+// selfCPU is the CPU time this process has used.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// WithCPU wraps m so that each Result also carries the CPU time this process (DriverCPU) and
+// process pid (ServerCPU; none when pid is 0) used during it.
+func WithCPU(m Measure, pid int) Measure {
+	return func(ctx context.Context, d time.Duration) Result {
+		self0 := selfCPU()
+		srv0, err0 := ProcessCPU(pid)
+		r := m(ctx, d)
+		r.DriverCPU = selfCPU() - self0
+		if pid != 0 && err0 == nil {
+			if srv1, err := ProcessCPU(pid); err == nil {
+				r.ServerCPU = srv1 - srv0
+			}
+		}
+		return r
+	}
+}
+
+// CPUCost compares CPU time per operation, which a shared machine's neighbours disturb much
+// less than wall-clock rates.
+type CPUCost struct {
+	// ServerPerOp and DriverPerOp are the server's and the load driver's CPU per request, µs.
+	ServerPerOp float64 `json:"serverMicrosPerOp"`
+	DriverPerOp float64 `json:"driverMicrosPerOp"`
+	// RefPerOp is the reference's CPU per operation, µs.
+	RefPerOp float64 `json:"referenceMicrosPerOp"`
+	// Ratio is RefPerOp / ServerPerOp: the share of the server's CPU per request that the
+	// reference's own operation would take (1 when it costs the server nothing more).
+	Ratio float64 `json:"ratio"`
+}
+
+// cpuCost compares the server CPU per request of got with the CPU per operation of ref, spent
+// by ref's process (the driver for raw signing) or ref's server; nil when either is unknown.
+func cpuCost(got, ref Result, refOnServer bool) *CPUCost {
+	refCPU := ref.DriverCPU
+	if refOnServer {
+		refCPU = ref.ServerCPU
+	}
+	if got.Count == 0 || ref.Count == 0 || got.ServerCPU <= 0 || refCPU <= 0 {
+		return nil
+	}
+	per := func(cpu time.Duration, n int64) float64 { return float64(cpu) / float64(time.Microsecond) / float64(n) }
+	c := &CPUCost{
+		ServerPerOp: per(got.ServerCPU, got.Count), DriverPerOp: per(got.DriverCPU, got.Count),
+		RefPerOp: per(refCPU, ref.Count),
+	}
+	c.Ratio = c.RefPerOp / c.ServerPerOp
+	return c
+}

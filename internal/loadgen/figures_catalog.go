@@ -1,0 +1,48 @@
+package loadgen
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/brokerhq/broker/keys"
+)
+
+// catalogFigure measures the token rate of a server whose catalog holds CatalogStacks stacks in
+// CatalogSpaces spaces (from its configuration file) against one with BaseStacks stacks, both
+// running, alternating.
+func (s *suite) catalogFigure(ctx context.Context) error {
+	f := s.fig("catalog_10k_vs_10")
+	base, err := s.startServer(ctx, "catalog-small", keys.RS256, "", BaseStacks, 1)
+	if err != nil {
+		return err
+	}
+	defer base.Stop()
+	big, err := s.startServer(ctx, "catalog-large", keys.RS256, "", CatalogStacks, CatalogSpaces)
+	if err != nil {
+		return err
+	}
+	defer big.Stop()
+	s.progress("measuring %s (%s on each server)", f.ID, s.cfg.Duration)
+	baseLoop, doneBase, err := s.tokenLoop(ctx, base.Broker, s.cfg.Clients)
+	if err != nil {
+		return err
+	}
+	defer doneBase()
+	bigLoop, doneBig, err := s.tokenLoop(ctx, big.Broker, s.cfg.Clients)
+	if err != nil {
+		return err
+	}
+	defer doneBig()
+	got, ref := Interleave(ctx, s.cfg.Duration, rounds, WithCPU(bigLoop.Run, big.Pid), WithCPU(baseLoop.Run, base.Pid))
+	if err := check("POST /v1/token, large catalog", got); err != nil {
+		return err
+	}
+	if err := check("POST /v1/token, small catalog", ref); err != nil {
+		return err
+	}
+	f.Value, f.Reference = got.Rate(), ref.Rate()
+	f.Ratio = f.Value / f.Reference
+	f.CPU = cpuCost(got, ref, true)
+	f.Detail = fmt.Sprintf("%d spaces and %d stacks from the configuration file; %d and %d tokens", CatalogSpaces, CatalogStacks, got.Count, ref.Count)
+	return nil
+}

@@ -1,0 +1,62 @@
+package loadgen
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// fairness fills f with the p99 and p50 latency of FairnessClients closed-loop token clients
+// on b: a p99 far above the p50 means some connections starve.
+func (s *suite) fairness(ctx context.Context, b Broker, f *Figure) error {
+	s.progress("measuring %s (%s)", f.ID, s.cfg.Duration)
+	loop, done, err := s.tokenLoop(ctx, b, FairnessClients)
+	if err != nil {
+		return err
+	}
+	defer done()
+	res := loop.Run(ctx, s.cfg.Duration)
+	if err := check("POST /v1/token", res); err != nil {
+		return err
+	}
+	p := percentiles(res.Latencies, 50, 99, 100)
+	f.Value, f.Reference = ms(p[1]), ms(p[0])
+	f.Ratio = f.Value / f.Reference
+	f.Detail = fmt.Sprintf("%d tokens at %.0f tokens/s, max %s", res.Count, res.Rate(), p[2].Round(time.Microsecond))
+	return nil
+}
+
+// openLoop fills f with the p99 latency, measured from each request's scheduled time, of token
+// requests on b scheduled at half the closed-loop rate measured on store in this run.
+func (s *suite) openLoop(ctx context.Context, b Broker, store string, f *Figure) error {
+	saturated := s.saturated[store]
+	if saturated <= 0 {
+		return fmt.Errorf("no saturated token rate was measured on the %s store in this run", store)
+	}
+	rate := saturated / 2
+	s.progress("measuring %s (%s at %.0f req/s)", f.ID, s.cfg.Duration, rate)
+	runToken, err := b.NewRun(ctx)
+	if err != nil {
+		return err
+	}
+	workers := NewHTTPWorkers(OpenLoopWorkers, b.TokenRequest(runToken))
+	defer CloseWorkers(workers)
+	for _, w := range workers { // open every connection before the schedule starts
+		if err := w.Do(ctx); err != nil {
+			return fmt.Errorf("warm-up: %w", err)
+		}
+	}
+	res := RunOpenLoop(ctx, OpenLoopConfig{Rate: rate, Duration: s.cfg.Duration, Workers: workers})
+	if err := check("POST /v1/token", res); err != nil {
+		return err
+	}
+	want := ScheduleLen(rate, s.cfg.Duration)
+	if res.Count != want && ctx.Err() == nil {
+		return fmt.Errorf("the open loop completed %d of its %d scheduled requests", res.Count, want)
+	}
+	p := percentiles(res.Latencies, 50, 99, 99.9, 100)
+	f.Value, f.Reference = ms(p[1]), rate
+	f.Detail = fmt.Sprintf("%d requests on %d connections, half of %.0f tokens/s; latency from the scheduled time p50 %s p99.9 %s max %s",
+		res.Count, OpenLoopWorkers, saturated, p[0].Round(time.Microsecond), p[2].Round(time.Microsecond), p[3].Round(time.Microsecond))
+	return nil
+}

@@ -1,0 +1,83 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"time"
+)
+
+// publicFigures measures GET of the JWKS and of the discovery document on b against nginx
+// serving the same bytes, with the same driver, alternating; both are skipped, visibly, when
+// nginx is not installed.
+func (s *suite) publicFigures(ctx context.Context, b Broker) {
+	jwks, disc := s.fig("jwks_vs_nginx"), s.fig("discovery_vs_nginx")
+	docs, err := b.Public(ctx)
+	if err != nil {
+		jwks.Fail(err)
+		disc.Fail(err)
+		return
+	}
+	jwksPath, discPath := pathOf(docs.JWKSURL), pathOf(docs.DiscoveryURL)
+	s.progress("starting nginx with the server's JWKS and discovery document")
+	// Not under the run's directory: nginx's workers may run as another user, who must reach
+	// the (public) documents.
+	dir, err := os.MkdirTemp("", "broker-bench-nginx-")
+	if err != nil {
+		jwks.Fail(err)
+		disc.Fail(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	ng, err := StartNginx(ctx, dir, map[string][]byte{jwksPath: docs.JWKS, discPath: docs.Discovery})
+	if errors.Is(err, ErrNotInstalled) {
+		jwks.Skip("nginx is not installed (PATH or /usr/sbin): install nginx to measure the public documents against it")
+		disc.Skip(jwks.Detail)
+		s.note("SKIPPED: the public documents against nginx (nginx is not installed)")
+		return
+	}
+	if err != nil {
+		jwks.Fail(err)
+		disc.Fail(err)
+		return
+	}
+	defer ng.Stop()
+	measure(jwks, func() error { return s.againstNginx(ctx, jwks, docs.JWKSURL, ng.URL+jwksPath, docs.JWKS) })
+	measure(disc, func() error {
+		return s.againstNginx(ctx, disc, docs.DiscoveryURL, ng.URL+discPath, docs.Discovery)
+	})
+}
+
+// againstNginx fills f with the closed-loop rate of GET brokerURL against GET nginxURL, both
+// answering body.
+func (s *suite) againstNginx(ctx context.Context, f *Figure, brokerURL, nginxURL string, body []byte) error {
+	s.progress("measuring %s (%s, and as long for nginx)", f.ID, s.cfg.Duration)
+	bw := NewHTTPWorkers(s.cfg.Clients, HTTPRequest{Method: http.MethodGet, URL: brokerURL, Check: expectBody(body)})
+	defer CloseWorkers(bw)
+	nw := NewHTTPWorkers(s.cfg.Clients, HTTPRequest{Method: http.MethodGet, URL: nginxURL, Check: expectBody(body)})
+	defer CloseWorkers(nw)
+	bl, nl := NewClosedLoop(bw), NewClosedLoop(nw)
+	if err := check("broker warm-up", bl.Run(ctx, s.warmup())); err != nil {
+		return err
+	}
+	if err := check("nginx warm-up", nl.Run(ctx, s.warmup())); err != nil {
+		return err
+	}
+	got, ref := Interleave(ctx, s.cfg.Duration, rounds, bl.Run, nl.Run)
+	if err := check("broker", got); err != nil {
+		return err
+	}
+	if err := check("nginx", ref); err != nil {
+		return err
+	}
+	f.Value, f.Reference = got.Rate(), ref.Rate()
+	f.Ratio = f.Value / f.Reference
+	f.Detail = fmt.Sprintf("%d-byte body, %d clients each; broker %d requests, nginx %d (nginx: worker_processes auto, no access log)",
+		len(body), s.cfg.Clients, got.Count, ref.Count)
+	return nil
+}
+
+// ms is d in milliseconds.
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

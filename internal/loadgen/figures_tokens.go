@@ -1,0 +1,186 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/brokerhq/broker/keys"
+)
+
+// warmup is how long a loop runs unmeasured first, to open its connections and grow the heaps.
+func (s *suite) warmup() time.Duration {
+	return min(max(s.cfg.Duration/5, 100*time.Millisecond), time.Second)
+}
+
+// check turns the errors a measurement counted into one error.
+func check(what string, r Result) error {
+	if r.Errors == 0 {
+		if r.Count == 0 {
+			return fmt.Errorf("%s: nothing completed", what)
+		}
+		return nil
+	}
+	return fmt.Errorf("%s: %d of %d requests failed, the first: %w", what, r.Errors, r.Errors+r.Count, r.FirstErr)
+}
+
+// measure runs fn and marks f with its error, if any.
+func measure(f *Figure, fn func() error) {
+	if err := fn(); err != nil {
+		f.Fail(err)
+	}
+}
+
+// tokenLoop creates a run on b and returns a closed loop of clients asking for tokens with its
+// run token, warmed up.
+func (s *suite) tokenLoop(ctx context.Context, b Broker, clients int) (*ClosedLoop, func(), error) {
+	runToken, err := b.NewRun(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	workers := NewHTTPWorkers(clients, b.TokenRequest(runToken))
+	loop := NewClosedLoop(workers)
+	if err := check("warm-up", loop.Run(ctx, s.warmup())); err != nil {
+		CloseWorkers(workers)
+		return nil, nil, err
+	}
+	return loop, func() { CloseWorkers(workers) }, nil
+}
+
+// tokenRate fills f with b's closed-loop token rate against the raw signing rate of alg,
+// alternating, and returns the token rate.
+func (s *suite) tokenRate(ctx context.Context, b Broker, alg string, f *Figure) (float64, error) {
+	s.progress("measuring %s (%s, and as long for raw %s signing)", f.ID, s.cfg.Duration, alg)
+	loop, done, err := s.tokenLoop(ctx, b, s.cfg.Clients)
+	if err != nil {
+		return 0, err
+	}
+	defer done()
+	got, ref := Interleave(ctx, s.cfg.Duration, rounds, WithCPU(loop.Run, b.Pid), WithCPU(s.signers[alg].Run, 0))
+	if err := check("POST /v1/token", got); err != nil {
+		return 0, err
+	}
+	if err := check("raw signing", ref); err != nil {
+		return 0, err
+	}
+	s.refs[alg].Add(ref)
+	f.Value, f.Reference = got.Rate(), ref.Rate()
+	f.Ratio = f.Value / f.Reference
+	f.CPU = cpuCost(got, ref, false)
+	p := percentiles(got.Latencies, 50, 99)
+	f.Detail = fmt.Sprintf("%d tokens in %s, latency p50 %s p99 %s", got.Count, got.Elapsed.Round(time.Millisecond), p[0].Round(time.Microsecond), p[1].Round(time.Microsecond))
+	return f.Value, nil
+}
+
+// memoryRS256 measures, on one RS256 server with the memory store, the token rate, the public
+// documents, fairness and the open loop.
+func (s *suite) memoryRS256(ctx context.Context) error {
+	srv, err := s.startServer(ctx, "memory-rs256", keys.RS256, "", 1, 0)
+	if err != nil {
+		return err
+	}
+	defer srv.Stop()
+	s.serverFigures(ctx, srv.Broker, keys.RS256, "memory")
+	return nil
+}
+
+// serverFigures measures on b, whose store is store, the token rate of alg, the public
+// documents, fairness and the open loop.
+func (s *suite) serverFigures(ctx context.Context, b Broker, alg, store string) {
+	f := s.fig("token_" + lower(alg) + "_" + store)
+	measure(f, func() error {
+		rate, err := s.tokenRate(ctx, b, alg, f)
+		s.saturated[store] = rate
+		return err
+	})
+	s.publicFigures(ctx, b)
+	fair := s.fig("fairness_64_" + store)
+	measure(fair, func() error { return s.fairness(ctx, b, fair) })
+	open := s.fig("open_loop_" + store)
+	measure(open, func() error { return s.openLoop(ctx, b, store, open) })
+}
+
+// memoryES256 measures the ES256 token rate with the memory store.
+func (s *suite) memoryES256(ctx context.Context) error {
+	srv, err := s.startServer(ctx, "memory-es256", keys.ES256, "", 1, 0)
+	if err != nil {
+		return err
+	}
+	defer srv.Stop()
+	f := s.fig("token_es256_memory")
+	measure(f, func() error { _, err := s.tokenRate(ctx, srv.Broker, keys.ES256, f); return err })
+	return nil
+}
+
+// redisFigures measures both algorithms' token rates and the open loop on Redis, in a private
+// redis-server; they are skipped, visibly, when redis-server is not installed.
+func (s *suite) redisFigures(ctx context.Context) error {
+	ids := []string{"token_rs256_redis", "token_es256_redis", "open_loop_redis"}
+	s.progress("starting redis-server")
+	rs, err := StartRedis(ctx, s.serverDir("redis"))
+	if errors.Is(err, ErrNotInstalled) {
+		for _, id := range ids {
+			s.fig(id).Skip("redis-server is not on PATH: install Redis to measure the Redis store")
+		}
+		s.note("SKIPPED: the Redis figures (redis-server is not on PATH)")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer rs.Stop()
+	for db, alg := range []string{keys.RS256, keys.ES256} {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		srv, err := s.startServer(ctx, "redis-"+lower(alg), alg, rs.URL(db), 1, 0)
+		if err != nil {
+			return err
+		}
+		f := s.fig("token_" + lower(alg) + "_redis")
+		measure(f, func() error {
+			rate, err := s.tokenRate(ctx, srv.Broker, alg, f)
+			if alg == keys.RS256 {
+				s.saturated["redis"] = rate
+			}
+			return err
+		})
+		if alg == keys.RS256 {
+			open := s.fig("open_loop_redis")
+			measure(open, func() error { return s.openLoop(ctx, srv.Broker, "redis", open) })
+		}
+		srv.Stop()
+	}
+	return nil
+}
+
+// finishReferences fills the raw signing figures from every reference segment of the run,
+// measuring an algorithm on its own when no figure used it.
+func (s *suite) finishReferences() {
+	for _, alg := range []string{keys.RS256, keys.ES256} {
+		f := s.fig("raw_sign_" + lower(alg))
+		ref := s.refs[alg]
+		if ref.Count == 0 && f.Status == "" {
+			s.progress("measuring raw %s signing (%s)", alg, s.cfg.Duration)
+			*ref = s.signers[alg].Run(context.Background(), s.cfg.Duration)
+		}
+		if err := check("raw signing", *ref); err != nil {
+			f.Fail(err)
+			continue
+		}
+		f.Value = ref.Rate()
+		f.Detail = fmt.Sprintf("%d signatures in %s on %d goroutines, the sum of every reference segment of the run", ref.Count, ref.Elapsed.Round(time.Millisecond), s.signers[alg].procs)
+	}
+}
+
+// lower is the lower case of an algorithm name, as figure ids use it.
+func lower(alg string) string {
+	switch alg {
+	case keys.RS256:
+		return "rs256"
+	case keys.ES256:
+		return "es256"
+	}
+	return alg
+}
