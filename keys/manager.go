@@ -12,10 +12,6 @@ import (
 	"time"
 )
 
-// DefaultRefreshInterval is the interval Run uses when given none. The interval should be well
-// below Prepublish and Retain: a snapshot is only as fresh as the last Refresh.
-const DefaultRefreshInterval = time.Minute
-
 // ErrNoSigningKey is returned by Refresh when the backend holds no key to sign with.
 var ErrNoSigningKey = errors.New("keys: no signing key")
 
@@ -205,11 +201,13 @@ func (m *Manager) Rotate(ctx context.Context) error {
 	return err
 }
 
-// Run calls Refresh now and then every interval (DefaultRefreshInterval when not positive) until
-// ctx is done, logging errors. It never panics: a panic in a backend is logged as an error.
+// Run calls Refresh now and then every interval until ctx is done, logging errors. interval
+// should be RefreshInterval of the policy (its value when not positive): a longer one leaves a
+// new key out of this replica's JWKS while other replicas sign with it. It never panics: a panic
+// in a backend is logged as an error.
 func (m *Manager) Run(ctx context.Context, interval time.Duration) {
 	if interval <= 0 {
-		interval = DefaultRefreshInterval
+		interval = RefreshInterval(m.policy.Prepublish)
 	}
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()

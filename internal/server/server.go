@@ -43,7 +43,8 @@ type Server struct {
 	keys    *keys.Manager
 	state   *backends
 	handler http.Handler
-	// keyRefresh is how often the key manager re-reads the key set and applies the schedule.
+	// keyRefresh is how often the key manager re-reads the key set and applies the schedule:
+	// keys.RefreshInterval of the policy, which every writer of the key set counts on.
 	keyRefresh time.Duration
 	// anchor signs checkpoints into the audit chain.
 	anchor *audit.Checkpointer
@@ -124,7 +125,7 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("load signing keys: %w", err)
 	}
 	maxAge := jwksMaxAge(cfg.Keys.Rotation.Prepublish)
-	s.keyRefresh = min(maxAge/4, 30*time.Second)
+	s.keyRefresh = keys.RefreshInterval(cfg.Keys.Rotation.Prepublish)
 
 	iss, err := issuer.New(issuer.Config{
 		Issuer: cfg.Issuer, Keys: s.keys, TTL: cfg.Tokens.TTL,
