@@ -108,12 +108,8 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 	events := newAuditRecorder(live, s.anchor, opts.Now, s.log)
 	s.events = events
 	s.keys, err = keys.NewManager(keys.Config{
-		Backend: s.state.keys,
-		Policy: keys.Policy{
-			Period: cfg.Keys.Rotation.Period, Prepublish: cfg.Keys.Rotation.Prepublish,
-			Retain: cfg.Keys.Rotation.Retain, Alg: cfg.Keys.Algorithm,
-			Also: exchange.RequiredAlgorithms(),
-		},
+		Backend:  s.state.keys,
+		Policy:   KeyPolicy(cfg),
 		Now:      opts.Now,
 		Logger:   opts.Logger,
 		OnChange: events.recordKeys,
