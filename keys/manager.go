@@ -82,6 +82,12 @@ func (s *Snapshot) SigningFor(alg string) (Key, bool) {
 
 // Manager applies the rotation policy to a backend and keeps a Snapshot of the keys in force.
 // Its methods are safe for concurrent use.
+//
+// A key becomes one of the Manager's signers only once it has been in the Manager's own
+// published snapshot for Prepublish, whatever its Activates says; until then the chain's previous
+// key keeps signing. This keeps the rule on a replica that picked a new key up late (a slow
+// refresh, a store briefly unreachable). The keys of the first snapshot count as published since
+// ever: the replica served no JWKS before it.
 type Manager struct {
 	backend  Backend
 	policy   Policy
@@ -92,6 +98,9 @@ type Manager struct {
 
 	sem      chan struct{} // serializes Refresh and Rotate
 	snapshot atomic.Pointer[Snapshot]
+	// publishedSince is when each published KID first entered this Manager's snapshot; the zero
+	// time for the keys of the first snapshot. Guarded by sem.
+	publishedSince map[string]time.Time
 }
 
 // NewManager checks cfg and returns a Manager. Call Refresh before using Snapshot.
@@ -273,9 +282,10 @@ func (m *Manager) save(ctx context.Context, set Set, d Decision, now time.Time) 
 func (m *Manager) publish(set Set, now time.Time) (bool, error) {
 	metas := set.Metas()
 	pub := Published(now, metas, m.policy)
+	m.notePublished(pub, now)
 	var signers []Key
 	for _, alg := range m.policy.Algorithms() {
-		sm, ok := Signing(now, metas, alg)
+		sm, ok := m.signing(now, metas, alg)
 		if !ok {
 			continue
 		}
@@ -318,6 +328,46 @@ func (m *Manager) publish(set Set, now time.Time) (bool, error) {
 		m.log.Info("keys: keys in force changed", "signing_kid", snap.Signing.KID, "signers", len(signers), "published", len(pub), "version", snap.Version)
 	}
 	return changed, nil
+}
+
+// notePublished records when each key of pub entered this Manager's snapshot and forgets the keys
+// no longer published.
+func (m *Manager) notePublished(pub []Meta, now time.Time) {
+	first := m.publishedSince == nil
+	since := make(map[string]time.Time, len(pub))
+	for _, k := range pub {
+		t, ok := m.publishedSince[k.KID]
+		switch {
+		case first:
+			t = time.Time{}
+		case !ok:
+			t = now
+		}
+		since[k.KID] = t
+	}
+	m.publishedSince = since
+}
+
+// signing is Signing for alg without the keys this Manager has published for less than
+// Prepublish (the whole chain when that leaves none: nothing else can sign with alg). Keys it does
+// not publish are expired, so not new.
+func (m *Manager) signing(now time.Time, metas []Meta, alg string) (Meta, bool) {
+	alg, _ = NormalizeAlg(alg)
+	ch := chain(metas, alg)
+	ripe := slices.DeleteFunc(slices.Clone(ch), func(k Meta) bool {
+		t, ok := m.publishedSince[k.KID]
+		return ok && !t.IsZero() && now.Before(t.Add(m.policy.Prepublish))
+	})
+	if len(ripe) == 0 {
+		return signingOf(now, ch)
+	}
+	held, _ := signingOf(now, ch)
+	sm, ok := signingOf(now, ripe)
+	if held.KID != sm.KID {
+		m.log.Debug("keys: a key waits to have been published here for prepublish before it signs",
+			"kid", held.KID, "published_since", m.publishedSince[held.KID], "signing_kid", sm.KID)
+	}
+	return sm, ok
 }
 
 func (m *Manager) lock(ctx context.Context) error {
