@@ -155,7 +155,7 @@ func TestManagerAlgorithmChange(t *testing.T) {
 	snap := m.Snapshot()
 	es, ok := snap.SigningFor(keys.ES256)
 	if !ok || !es.Activates.Equal(h(124+rh)) || snap.Signing.KID != rs.KID || len(snap.Published) != 2 {
-		t.Fatalf("at the change: signing %s (want %s), ES256 key %s activating %s (want +124h30s), published %v",
+		t.Fatalf("at the change: signing %s (want %s), ES256 key %s activating %s (want +124h1m), published %v",
 			snap.Signing.KID, rs.KID, es.KID, es.Activates, snapKIDs(snap.Published))
 	}
 	clk.Set(h(124 + rh))

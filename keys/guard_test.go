@@ -11,9 +11,9 @@ import (
 )
 
 // TestManagerSignsOnlyWhatItPublishedForPrepublish: a rotation saved outside the replicas (as
-// `broker keys rotate` does) at 100h makes a key that signs at 124h30s. Replica "prompt" picks it
+// `broker keys rotate` does) at 100h makes a key that signs at 124h1m. Replica "prompt" picks it
 // up at once; replica "late" picks it up at 110h, later than one refresh interval (its refresh
-// was slow or the store unreachable), and keeps signing with the previous key after 124h30s until
+// was slow or the store unreachable), and keeps signing with the previous key after 124h1m until
 // it has itself published the new one for prepublish. A replica started after the activation signs with it at once: it served
 // no JWKS before.
 func TestManagerSignsOnlyWhatItPublishedForPrepublish(t *testing.T) {
@@ -28,7 +28,7 @@ func TestManagerSignsOnlyWhatItPublishedForPrepublish(t *testing.T) {
 	clk.Set(h(100))
 	started, err := keys.StartRotation(context.Background(), keys.RotationConfig{Backend: b, Policy: policy, Now: clk.Now()})
 	if err != nil || len(started) != 1 || !started[0].Activates.Equal(h(124+rh)) || started[0].Retired != old {
-		t.Fatalf("StartRotation = %+v, %v; want one key signing at 124h30s retiring %s", started, err, old)
+		t.Fatalf("StartRotation = %+v, %v; want one key signing at 124h1m retiring %s", started, err, old)
 	}
 	fresh := started[0].KID
 

@@ -36,15 +36,16 @@ const (
 
 // RefreshInterval is how often every replica re-reads the key set under a policy whose
 // prepublish period is prepublish: a sixteenth of it, at least 250ms and at most 30s. A saved
-// change is therefore in every replica's JWKS within one interval of being saved, which is why a
-// new key signs only Lead after it is saved.
+// change is therefore in every replica's JWKS within one interval plus the time one refresh
+// takes, which is why a new key signs only Lead after it is saved.
 func RefreshInterval(prepublish time.Duration) time.Duration {
 	return min(max(prepublish/16, minRefreshInterval), maxRefreshInterval)
 }
 
-// Lead is how long after it is saved a new key starts signing: RefreshInterval(Prepublish) for
-// every replica to pick it up, then Prepublish during which every replica's JWKS holds it.
-func (p Policy) Lead() time.Duration { return RefreshInterval(p.Prepublish) + p.Prepublish }
+// Lead is how long after it is saved a new key starts signing: two refresh intervals for every
+// replica to pick it up (one to reach the next refresh, one more for that refresh to load the
+// set, however slow the store), then Prepublish during which every replica's JWKS holds it.
+func (p Policy) Lead() time.Duration { return 2*RefreshInterval(p.Prepublish) + p.Prepublish }
 
 // Algorithms returns the algorithms whose chains p maintains: Alg (normalized) first, then Also
 // without repeats.
@@ -264,8 +265,8 @@ func decideChain(now time.Time, set []Meta, p Policy, isFresh bool) Decision {
 }
 
 // ForceRotate starts a rotation of the chain of p.Alg at now regardless of the period: a new key
-// that signs from now+Lead (so that every replica has published it for Prepublish by then), the chain's latest key retiring then, and the chain's expired
-// keys dropped. An empty chain gets its first key as Decide gives it. It fails with
+// that signs from now+Lead (so that every replica has published it for Prepublish by then), the
+// chain's latest key retiring then, and the chain's expired keys dropped. An empty chain gets its first key as Decide gives it. It fails with
 // ErrRotationPending when a key of the chain has not started signing.
 func ForceRotate(now time.Time, set []Meta, p Policy) (Decision, error) {
 	alg, _ := NormalizeAlg(p.Alg)

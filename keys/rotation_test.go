@@ -33,8 +33,9 @@ func metaKIDs(ms []keys.Meta) []string {
 // policy is 720h/24h/24h like the reference configuration.
 var policy = keys.Policy{Period: 720 * time.Hour, Prepublish: 24 * time.Hour, Retain: 24 * time.Hour, Alg: keys.ES256}
 
-// rh is policy's refresh interval, 30s, in hours: a new key signs 24h+rh after it is saved.
-const rh = 1.0 / 120
+// rh is policy's Lead beyond its prepublish, two refresh intervals of 30s, in hours: a new key
+// signs 24h+rh after it is saved.
+const rh = 1.0 / 60
 
 func TestRefreshInterval(t *testing.T) {
 	tests := []struct {
@@ -53,8 +54,8 @@ func TestRefreshInterval(t *testing.T) {
 			t.Errorf("RefreshInterval(%v) = %v, want %v", tt.prepublish, got, tt.want)
 		}
 		p := keys.Policy{Period: 48 * time.Hour, Prepublish: tt.prepublish}
-		if got := p.Lead(); got != tt.prepublish+tt.want {
-			t.Errorf("Lead with prepublish %v = %v, want %v", tt.prepublish, got, tt.prepublish+tt.want)
+		if got := p.Lead(); got != tt.prepublish+2*tt.want {
+			t.Errorf("Lead with prepublish %v = %v, want %v", tt.prepublish, got, tt.prepublish+2*tt.want)
 		}
 	}
 }
@@ -141,10 +142,10 @@ func TestDecide(t *testing.T) {
 		set:  []keys.Meta{meta("a", 0, 0)},
 	}, {
 		name: "just before the lead",
-		now:  695.99,
+		now:  695.98,
 		set:  []keys.Meta{meta("a", 0, 0)},
 	}, {
-		name: "at the lead (prepublish plus a refresh interval): successor activates at the period",
+		name: "at the lead (prepublish plus two refresh intervals): successor activates at the period",
 		now:  696 - rh,
 		set:  []keys.Meta{meta("a", 0, 0)},
 		want: keys.Decision{Generate: true, Activates: h(720), Retire: "a", Retires: h(720)},
@@ -207,7 +208,7 @@ func TestForceRotate(t *testing.T) {
 		now:  1,
 		want: keys.Decision{Generate: true, Activates: h(1)},
 	}, {
-		name: "the new key signs prepublish plus a refresh interval after now",
+		name: "the new key signs prepublish plus two refresh intervals after now",
 		now:  100,
 		set:  []keys.Meta{meta("a", 0, 0)},
 		want: keys.Decision{Generate: true, Activates: h(124 + rh), Retire: "a", Retires: h(124 + rh)},
@@ -310,9 +311,9 @@ func ExampleDecide() {
 	p := keys.Policy{Period: 720 * time.Hour, Prepublish: 24 * time.Hour, Retain: 24 * time.Hour}
 	created := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	set := []keys.Meta{{KID: "a", Alg: keys.RS256, Created: created, Activates: created}}
-	// The successor is saved Lead (prepublish plus the 30s refresh interval) before the period
+	// The successor is saved Lead (prepublish plus two 30s refresh intervals) before the period
 	// ends, so that every replica has published it for prepublish when it starts signing.
 	d := keys.Decide(created.Add(p.Period-p.Lead()), set, p)
 	fmt.Println(d.Generate, d.Activates.Format(time.DateTime), d.Retire, p.Lead())
-	// Output: true 2025-01-31 00:00:00 a 24h0m30s
+	// Output: true 2025-01-31 00:00:00 a 24h1m0s
 }

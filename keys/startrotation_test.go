@@ -58,7 +58,7 @@ func TestStartRotation(t *testing.T) {
 			for _, s := range started {
 				algs = append(algs, s.Alg)
 				if !s.Activates.Equal(h(124+rh)) || s.Retired == "" {
-					t.Errorf("%s key %s signs at %v retiring %q, want 124h30s and its predecessor", s.Alg, s.KID, s.Activates, s.Retired)
+					t.Errorf("%s key %s signs at %v retiring %q, want 124h1m and its predecessor", s.Alg, s.KID, s.Activates, s.Retired)
 				}
 			}
 			if !slices.Equal(algs, tt.wantAlgs) {

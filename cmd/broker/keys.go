@@ -22,8 +22,8 @@ const keysUsage = `usage:
 
 --config takes the key backend (file or redis) and the rotation policy from broker's
 configuration file, as the servers read them. A rotated key is published at once and signs
-after prepublish plus the servers' refresh interval (prepublish/16, from 250ms to 30s), so
-that every server has had it in its JWKS for prepublish before it signs.`
+after prepublish plus two of the servers' refresh intervals (each prepublish/16, from 250ms
+to 30s), so that every server has had it in its JWKS for prepublish before it signs.`
 
 // policyFlags are the flags that give the rotation policy without --config.
 var policyFlags = []string{"prepublish", "retain", "period"}
@@ -145,7 +145,7 @@ func keysGenerate(ctx context.Context, c keysCommand) error {
 }
 
 // keysRotate adds a successor that is published now and signs after the policy's lead
-// (prepublish plus the servers' refresh interval), to the chain of --alg or, without it, to the
+// (prepublish plus two of the servers' refresh intervals), to the chain of --alg or, without it, to the
 // chain of every algorithm the key set holds, so a rotation keeps the set's algorithms.
 func keysRotate(ctx context.Context, c keysCommand) error {
 	rc := keys.RotationConfig{Backend: c.backend, Policy: c.policy, Now: c.now}
