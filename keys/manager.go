@@ -282,7 +282,8 @@ func (m *Manager) save(ctx context.Context, set Set, d Decision, now time.Time) 
 func (m *Manager) publish(set Set, now time.Time) (bool, error) {
 	metas := set.Metas()
 	pub := Published(now, metas, m.policy)
-	m.notePublished(pub, now)
+	prevSince := m.publishedSince
+	added := m.notePublished(pub, now)
 	var signers []Key
 	for _, alg := range m.policy.Algorithms() {
 		sm, ok := m.signing(now, metas, alg)
@@ -298,6 +299,7 @@ func (m *Manager) publish(set Set, now time.Time) (bool, error) {
 		}
 	}
 	if len(signers) == 0 || signers[0].Alg != m.policy.Algorithms()[0] {
+		m.publishedSince = prevSince // nothing was served
 		return false, ErrNoSigningKey
 	}
 	signing := signers[0]
@@ -323,6 +325,12 @@ func (m *Manager) publish(set Set, now time.Time) (bool, error) {
 	}
 	snap.Version = hex.EncodeToString(h.Sum(nil)[:12])
 	old := m.snapshot.Swap(snap)
+	if len(added) > 0 {
+		served := m.now()
+		for _, kid := range added {
+			m.publishedSince[kid] = served
+		}
+	}
 	changed := old == nil || old.Version != snap.Version
 	if changed {
 		m.log.Info("keys: keys in force changed", "signing_kid", snap.Signing.KID, "signers", len(signers), "published", len(pub), "version", snap.Version)
@@ -330,11 +338,14 @@ func (m *Manager) publish(set Set, now time.Time) (bool, error) {
 	return changed, nil
 }
 
-// notePublished records when each key of pub entered this Manager's snapshot and forgets the keys
-// no longer published.
-func (m *Manager) notePublished(pub []Meta, now time.Time) {
+// notePublished records the keys of pub that enter this Manager's snapshot now, as published
+// since now, forgets the keys no longer published, and returns the new ones' KIDs: publish
+// stamps them again once the snapshot is served, so that a JWKS served meanwhile, which lacks
+// them, counts too.
+func (m *Manager) notePublished(pub []Meta, now time.Time) []string {
 	first := m.publishedSince == nil
 	since := make(map[string]time.Time, len(pub))
+	var added []string
 	for _, k := range pub {
 		t, ok := m.publishedSince[k.KID]
 		switch {
@@ -342,10 +353,12 @@ func (m *Manager) notePublished(pub []Meta, now time.Time) {
 			t = time.Time{}
 		case !ok:
 			t = now
+			added = append(added, k.KID)
 		}
 		since[k.KID] = t
 	}
 	m.publishedSince = since
+	return added
 }
 
 // signing is Signing for alg without the keys this Manager has published for less than
