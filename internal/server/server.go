@@ -34,6 +34,10 @@ type Options struct {
 	// SweepInterval is how often expired runs are dropped from the in-memory run store; zero
 	// means DefaultSweepInterval.
 	SweepInterval time.Duration
+	// KeyRefresh is how often the key manager re-reads the key set; zero means
+	// keys.RefreshInterval of keys.rotation.prepublish, which every writer of the key set counts
+	// on (tests set a longer one to stand for a replica that picks changes up late).
+	KeyRefresh time.Duration
 }
 
 // Server is one broker replica.
@@ -44,7 +48,8 @@ type Server struct {
 	state   *backends
 	handler http.Handler
 	// keyRefresh is how often the key manager re-reads the key set and applies the schedule:
-	// keys.RefreshInterval of the policy, which every writer of the key set counts on.
+	// keys.RefreshInterval of the policy, which every writer of the key set counts on, unless
+	// Options.KeyRefresh says otherwise.
 	keyRefresh time.Duration
 	// anchor signs checkpoints into the audit chain.
 	anchor *audit.Checkpointer
@@ -122,6 +127,9 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 	}
 	maxAge := jwksMaxAge(cfg.Keys.Rotation.Prepublish)
 	s.keyRefresh = keys.RefreshInterval(cfg.Keys.Rotation.Prepublish)
+	if opts.KeyRefresh > 0 {
+		s.keyRefresh = opts.KeyRefresh
+	}
 
 	iss, err := issuer.New(issuer.Config{
 		Issuer: cfg.Issuer, Keys: s.keys, TTL: cfg.Tokens.TTL,
