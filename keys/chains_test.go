@@ -43,7 +43,7 @@ func TestDecideTwoChains(t *testing.T) {
 		name: "a chain added to a published set is prepublished",
 		p:    twoChains, now: 100,
 		set:  []keys.Meta{meta("e", 0, 0)},
-		want: keys.Decision{Alg: keys.RS256, Generate: true, Activates: h(124)},
+		want: keys.Decision{Alg: keys.RS256, Generate: true, Activates: h(124 + rh)},
 	}, {
 		name: "both fresh: nothing to do",
 		p:    twoChains, now: 200,
@@ -52,7 +52,7 @@ func TestDecideTwoChains(t *testing.T) {
 		name: "each chain rotates on its own schedule",
 		p:    twoChains, now: 796,
 		set:  []keys.Meta{meta("e2", 696, 720), rsMeta("r", 100, 100)},
-		want: keys.Decision{Alg: keys.RS256, Generate: true, Activates: h(820), Retire: "r", Retires: h(820)},
+		want: keys.Decision{Alg: keys.RS256, Generate: true, Activates: h(820 + rh), Retire: "r", Retires: h(820 + rh)},
 	}, {
 		name: "an expired key of one chain is dropped, never the other chain's signer",
 		p:    twoChains, now: 744,
@@ -96,7 +96,7 @@ func TestForceRotateOneChain(t *testing.T) {
 	rs := twoChains
 	rs.Alg = keys.RS256
 	d, err := keys.ForceRotate(h(100), set, rs)
-	want := keys.Decision{Alg: keys.RS256, Generate: true, Activates: h(124), Retire: "r", Retires: h(124)}
+	want := keys.Decision{Alg: keys.RS256, Generate: true, Activates: h(124 + rh), Retire: "r", Retires: h(124 + rh)}
 	if err != nil || !sameDecision(d, want) || d.Alg != keys.RS256 {
 		t.Fatalf("ForceRotate(RS256) = %+v, %v; want %+v", d, err, want)
 	}
@@ -130,7 +130,7 @@ func TestManagerRotatesEveryChain(t *testing.T) {
 	if err := m.Rotate(context.Background()); !errors.Is(err, keys.ErrRotationPending) {
 		t.Errorf("second Rotate = %v, want ErrRotationPending", err)
 	}
-	clk.Set(h(124))
+	clk.Set(h(124 + rh))
 	refresh(t, m)
 	for alg, old := range map[string]string{keys.ES256: es.KID, keys.RS256: rs.KID} {
 		if k, _ := m.Snapshot().SigningFor(alg); k.KID == old || k.Alg != alg {
@@ -154,11 +154,11 @@ func TestManagerAlgorithmChange(t *testing.T) {
 	refresh(t, m)
 	snap := m.Snapshot()
 	es, ok := snap.SigningFor(keys.ES256)
-	if !ok || !es.Activates.Equal(h(124)) || snap.Signing.KID != rs.KID || len(snap.Published) != 2 {
-		t.Fatalf("at the change: signing %s (want %s), ES256 key %s activating %s (want +124h), published %v",
+	if !ok || !es.Activates.Equal(h(124+rh)) || snap.Signing.KID != rs.KID || len(snap.Published) != 2 {
+		t.Fatalf("at the change: signing %s (want %s), ES256 key %s activating %s (want +124h1m), published %v",
 			snap.Signing.KID, rs.KID, es.KID, es.Activates, snapKIDs(snap.Published))
 	}
-	clk.Set(h(124))
+	clk.Set(h(124 + rh))
 	if !refresh(t, m) {
 		t.Error("Refresh did not report the change of the default signing key")
 	}

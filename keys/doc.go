@@ -4,7 +4,9 @@
 // functions of (now, key metadata), and a Manager that applies the schedule on an injected clock.
 //
 // A key's KID is the RFC 7638 JWK thumbprint of its public key (see Thumbprint). The schedule
-// (Decide) guarantees that a key is published at least Prepublish before it signs, and stays
-// published Retain after it stops signing; replicas sharing a Backend agree on every change
-// because Backend.Save is a compare-and-swap on the set's Generation.
+// (Decide, ForceRotate) saves a new key Policy.Lead before it signs: two RefreshIntervals for
+// every replica to publish it, then Prepublish; a Manager also signs with a key only once it has
+// published it itself for Prepublish. A key stays published Retain after it stops signing;
+// replicas sharing a Backend agree on every change because Backend.Save is a compare-and-swap on
+// the set's Generation.
 package keys

@@ -12,10 +12,6 @@ import (
 	"time"
 )
 
-// DefaultRefreshInterval is the interval Run uses when given none. The interval should be well
-// below Prepublish and Retain: a snapshot is only as fresh as the last Refresh.
-const DefaultRefreshInterval = time.Minute
-
 // ErrNoSigningKey is returned by Refresh when the backend holds no key to sign with.
 var ErrNoSigningKey = errors.New("keys: no signing key")
 
@@ -86,6 +82,12 @@ func (s *Snapshot) SigningFor(alg string) (Key, bool) {
 
 // Manager applies the rotation policy to a backend and keeps a Snapshot of the keys in force.
 // Its methods are safe for concurrent use.
+//
+// A key becomes one of the Manager's signers only once it has been in the Manager's own
+// published snapshot for Prepublish, whatever its Activates says; until then the chain's previous
+// key keeps signing. This keeps the rule on a replica that picked a new key up late (a slow
+// refresh, a store briefly unreachable). The keys of the first snapshot count as published since
+// ever: the replica served no JWKS before it.
 type Manager struct {
 	backend  Backend
 	policy   Policy
@@ -96,6 +98,9 @@ type Manager struct {
 
 	sem      chan struct{} // serializes Refresh and Rotate
 	snapshot atomic.Pointer[Snapshot]
+	// publishedSince is when each published KID first entered this Manager's snapshot; the zero
+	// time for the keys of the first snapshot. Guarded by sem.
+	publishedSince map[string]time.Time
 }
 
 // NewManager checks cfg and returns a Manager. Call Refresh before using Snapshot.
@@ -205,11 +210,13 @@ func (m *Manager) Rotate(ctx context.Context) error {
 	return err
 }
 
-// Run calls Refresh now and then every interval (DefaultRefreshInterval when not positive) until
-// ctx is done, logging errors. It never panics: a panic in a backend is logged as an error.
+// Run calls Refresh now and then every interval until ctx is done, logging errors. interval
+// should be RefreshInterval of the policy (its value when not positive): a longer one leaves a
+// new key out of this replica's JWKS while other replicas sign with it. It never panics: a panic
+// in a backend is logged as an error.
 func (m *Manager) Run(ctx context.Context, interval time.Duration) {
 	if interval <= 0 {
-		interval = DefaultRefreshInterval
+		interval = RefreshInterval(m.policy.Prepublish)
 	}
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
@@ -275,9 +282,11 @@ func (m *Manager) save(ctx context.Context, set Set, d Decision, now time.Time) 
 func (m *Manager) publish(set Set, now time.Time) (bool, error) {
 	metas := set.Metas()
 	pub := Published(now, metas, m.policy)
+	prevSince := m.publishedSince
+	added := m.notePublished(pub, now)
 	var signers []Key
 	for _, alg := range m.policy.Algorithms() {
-		sm, ok := Signing(now, metas, alg)
+		sm, ok := m.signing(now, metas, alg)
 		if !ok {
 			continue
 		}
@@ -290,6 +299,7 @@ func (m *Manager) publish(set Set, now time.Time) (bool, error) {
 		}
 	}
 	if len(signers) == 0 || signers[0].Alg != m.policy.Algorithms()[0] {
+		m.publishedSince = prevSince // nothing was served
 		return false, ErrNoSigningKey
 	}
 	signing := signers[0]
@@ -315,11 +325,62 @@ func (m *Manager) publish(set Set, now time.Time) (bool, error) {
 	}
 	snap.Version = hex.EncodeToString(h.Sum(nil)[:12])
 	old := m.snapshot.Swap(snap)
+	if len(added) > 0 {
+		served := m.now()
+		for _, kid := range added {
+			m.publishedSince[kid] = served
+		}
+	}
 	changed := old == nil || old.Version != snap.Version
 	if changed {
 		m.log.Info("keys: keys in force changed", "signing_kid", snap.Signing.KID, "signers", len(signers), "published", len(pub), "version", snap.Version)
 	}
 	return changed, nil
+}
+
+// notePublished records the keys of pub that enter this Manager's snapshot now, as published
+// since now, forgets the keys no longer published, and returns the new ones' KIDs: publish
+// stamps them again once the snapshot is served, so that a JWKS served meanwhile, which lacks
+// them, counts too.
+func (m *Manager) notePublished(pub []Meta, now time.Time) []string {
+	first := m.publishedSince == nil
+	since := make(map[string]time.Time, len(pub))
+	var added []string
+	for _, k := range pub {
+		t, ok := m.publishedSince[k.KID]
+		switch {
+		case first:
+			t = time.Time{}
+		case !ok:
+			t = now
+			added = append(added, k.KID)
+		}
+		since[k.KID] = t
+	}
+	m.publishedSince = since
+	return added
+}
+
+// signing is Signing for alg without the keys this Manager has published for less than
+// Prepublish (the whole chain when that leaves none: nothing else can sign with alg). Keys it does
+// not publish are expired, so not new.
+func (m *Manager) signing(now time.Time, metas []Meta, alg string) (Meta, bool) {
+	alg, _ = NormalizeAlg(alg)
+	ch := chain(metas, alg)
+	ripe := slices.DeleteFunc(slices.Clone(ch), func(k Meta) bool {
+		t, ok := m.publishedSince[k.KID]
+		return ok && !t.IsZero() && now.Before(t.Add(m.policy.Prepublish))
+	})
+	if len(ripe) == 0 {
+		return signingOf(now, ch)
+	}
+	held, _ := signingOf(now, ch)
+	sm, ok := signingOf(now, ripe)
+	if held.KID != sm.KID {
+		m.log.Debug("keys: a key waits to have been published here for prepublish before it signs",
+			"kid", held.KID, "published_since", m.publishedSince[held.KID], "signing_kid", sm.KID)
+	}
+	return sm, ok
 }
 
 func (m *Manager) lock(ctx context.Context) error {
@@ -332,3 +393,70 @@ func (m *Manager) lock(ctx context.Context) error {
 }
 
 func (m *Manager) unlock() { <-m.sem }
+
+// RotationConfig is what StartRotation works on.
+type RotationConfig struct {
+	// Backend holds the key set; its Generate creates the new keys.
+	Backend Backend
+	// Policy is the schedule of the replicas that serve the set (its Alg is not used).
+	Policy Policy
+	// Algs are the chains to rotate; every algorithm the set holds when empty, so a rotation
+	// keeps the set's algorithms.
+	Algs []string
+	// Now is the instant of the rotation.
+	Now time.Time
+}
+
+// Started is a rotation StartRotation saved in one chain.
+type Started struct {
+	// Alg and KID name the new key, which signs from Activates.
+	Alg, KID  string
+	Activates time.Time
+	// Retired is the key that stops signing at Activates; empty for none.
+	Retired string
+}
+
+// StartRotation rotates each chain of cfg.Algs at cfg.Now (see ForceRotate: the new key signs
+// Lead after it is saved) and saves the result in one change, outside any Manager: it is how an
+// operator rotates the key set of running replicas, which pick the change up at their next
+// refresh. It fails with ErrRotationPending when a chain's new key is not signing yet, and with
+// ErrConflict when a replica changed the set meanwhile; a set with no key is left to the
+// replicas to bootstrap (ErrNoSigningKey).
+func StartRotation(ctx context.Context, cfg RotationConfig) ([]Started, error) {
+	set, err := cfg.Backend.Load(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("keys: load key set: %w", err)
+	}
+	if len(set.Keys) == 0 {
+		return nil, fmt.Errorf("%w: the key set is empty", ErrNoSigningKey)
+	}
+	algs := cfg.Algs
+	if len(algs) == 0 {
+		for _, k := range set.Keys {
+			if a, _ := NormalizeAlg(k.Alg); !slices.Contains(algs, a) {
+				algs = append(algs, a)
+			}
+		}
+	}
+	next := set
+	var started []Started
+	for _, alg := range algs {
+		d, err := ForceRotate(cfg.Now, next.Metas(), cfg.Policy.withAlg(alg))
+		if err != nil {
+			return nil, fmt.Errorf("%s chain: %w", alg, err)
+		}
+		key, err := cfg.Backend.Generate(ctx, d.Alg, cfg.Now)
+		if err != nil {
+			return nil, err
+		}
+		if next, err = Apply(next, d, key); err != nil {
+			return nil, err
+		}
+		started = append(started, Started{Alg: key.Alg, KID: key.KID, Activates: d.Activates, Retired: d.Retire})
+	}
+	next.Generation = set.Generation + 1
+	if err := cfg.Backend.Save(ctx, next); err != nil {
+		return nil, fmt.Errorf("keys: save key set: %w", err)
+	}
+	return started, nil
+}

@@ -74,14 +74,15 @@ func TestManagerRefreshLifecycle(t *testing.T) {
 		published int
 		newSigner bool
 	}{
-		{0, true, 1, true},     // bootstrap
-		{1, false, 1, false},   // nothing happens
-		{696, true, 2, false},  // successor prepublished
-		{700, false, 2, false}, // waiting
-		{720, true, 2, true},   // successor signs
-		{743, false, 2, false}, // predecessor retained
-		{744, true, 1, false},  // predecessor expires
-		{745, false, 1, false}, // steady
+		{0, true, 1, true},         // bootstrap
+		{1, false, 1, false},       // nothing happens
+		{696, true, 2, false},      // successor prepublished, signs at 720h1m
+		{700, false, 2, false},     // waiting
+		{720, false, 2, false},     // still waiting: saved 24h1m before it signs
+		{720 + rh, true, 2, true},  // successor signs
+		{744, false, 2, false},     // predecessor retained
+		{744 + rh, true, 1, false}, // predecessor expires
+		{745, false, 1, false},     // steady
 	}
 	var lastSigner string
 	for _, s := range steps {
@@ -200,7 +201,7 @@ func TestManagersAgreeAtRotation(t *testing.T) {
 			}
 			for round := range 3 {
 				signing := ms[0].Snapshot().Signing
-				rotateAt := signing.Activates.Add(policy.Period - policy.Prepublish)
+				rotateAt := signing.Activates.Add(policy.Period - policy.Lead())
 				refreshAll(rotateAt)
 				if n := addedKeys(); n != 1 {
 					t.Fatalf("round %d: rotation added %d keys, want 1", round, n)
@@ -303,13 +304,13 @@ func TestManagerRotate(t *testing.T) {
 		t.Fatalf("Rotate: %v", err)
 	}
 	snap := m.Snapshot()
-	if snap.Signing.KID != first.KID || len(snap.Published) != 2 || !snap.Published[1].Activates.Equal(h(124)) {
+	if snap.Signing.KID != first.KID || len(snap.Published) != 2 || !snap.Published[1].Activates.Equal(h(124+rh)) {
 		t.Fatalf("after Rotate: signing %s, published %v", snap.Signing.KID, snapKIDs(snap.Published))
 	}
 	if err := m.Rotate(context.Background()); !errors.Is(err, keys.ErrRotationPending) {
 		t.Errorf("second Rotate = %v, want ErrRotationPending", err)
 	}
-	clk.Set(h(124))
+	clk.Set(h(124 + rh))
 	refresh(t, m)
 	if m.Snapshot().Signing.KID == first.KID {
 		t.Error("rotated key does not sign after prepublish")

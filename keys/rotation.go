@@ -8,13 +8,15 @@ import (
 	"time"
 )
 
-// Policy is the key schedule. A key signs for Period; its successor is in the set (and so in the
-// JWKS) Prepublish before it takes over; a key that stopped signing stays published for Retain,
-// which should be at least the lifetime of the tokens it signed.
+// Policy is the key schedule. A key signs for Period; its successor is saved Lead before it takes
+// over, so that it has been in every replica's JWKS for Prepublish by then; a key that stopped
+// signing stays published for Retain, which should be at least the lifetime of the tokens it
+// signed.
 type Policy struct {
 	// Period is how long each key signs.
 	Period time.Duration
-	// Prepublish is how long a new key is published before it signs. It must be less than Period.
+	// Prepublish is how long a new key is published (on every replica) before it signs. It must be
+	// less than Period.
 	Prepublish time.Duration
 	// Retain is how long a key stays published after it stops signing.
 	Retain time.Duration
@@ -25,6 +27,25 @@ type Policy struct {
 	// schedule; a key of an algorithm in neither Alg nor Also is retired and then dropped.
 	Also []string
 }
+
+// Refresh intervals: RefreshInterval keeps to these bounds.
+const (
+	minRefreshInterval = 250 * time.Millisecond
+	maxRefreshInterval = 30 * time.Second
+)
+
+// RefreshInterval is how often every replica re-reads the key set under a policy whose
+// prepublish period is prepublish: a sixteenth of it, at least 250ms and at most 30s. A saved
+// change is therefore in every replica's JWKS within one interval plus the time one refresh
+// takes, which is why a new key signs only Lead after it is saved.
+func RefreshInterval(prepublish time.Duration) time.Duration {
+	return min(max(prepublish/16, minRefreshInterval), maxRefreshInterval)
+}
+
+// Lead is how long after it is saved a new key starts signing: two refresh intervals for every
+// replica to pick it up (one to reach the next refresh, one more for that refresh to load the
+// set, however slow the store), then Prepublish during which every replica's JWKS holds it.
+func (p Policy) Lead() time.Duration { return 2*RefreshInterval(p.Prepublish) + p.Prepublish }
 
 // Algorithms returns the algorithms whose chains p maintains: Alg (normalized) first, then Also
 // without repeats.
@@ -186,10 +207,11 @@ func Published(now time.Time, set []Meta, p Policy) []Meta {
 // and returns the change of the first chain that needs one (so a caller applies Decisions until
 // one is Empty). Within the chain of algorithm A:
 //   - an empty chain gets a key that signs at once when no key of set was created before now
-//     (nothing can have cached a JWKS yet), else one published Prepublish before it signs;
-//   - when the latest key L has signed for Period-Prepublish, a new key N is generated with
-//     N.Activates = max(now+Prepublish, L.Activates+Period) and L.Retires = N.Activates, so that N
-//     is published at least Prepublish before it signs, even after an outage;
+//     (nothing can have cached a JWKS yet), else one that signs Lead after now;
+//   - when the latest key L has signed for Period-Lead, a new key N is generated with
+//     N.Activates = max(now+Lead, L.Activates+Period) and L.Retires = N.Activates, so that N is
+//     in every replica's JWKS at least Prepublish before it signs, even after an outage (when
+//     Lead is not less than Period, each key signs for Lead instead of Period);
 //   - expired keys are dropped (never the one signing at now).
 //
 // Keys of an algorithm p does not maintain stop signing at now and are dropped once expired.
@@ -227,12 +249,12 @@ func decideChain(now time.Time, set []Meta, p Policy, isFresh bool) Decision {
 	case len(set) == 0 && isFresh:
 		return Decision{Generate: true, Activates: now}
 	case len(set) == 0:
-		return Decision{Generate: true, Activates: now.Add(p.Prepublish)}
+		return Decision{Generate: true, Activates: now.Add(p.Lead())}
 	}
 	d, kept := drops(now, set, p)
 	last, ok := latest(kept)
-	if ok && !now.Before(last.Activates.Add(p.Period-p.Prepublish)) {
-		activates := now.Add(p.Prepublish)
+	if ok && !now.Before(last.Activates.Add(p.Period-p.Lead())) {
+		activates := now.Add(p.Lead())
 		if due := last.Activates.Add(p.Period); due.After(activates) {
 			activates = due
 		}
@@ -243,8 +265,8 @@ func decideChain(now time.Time, set []Meta, p Policy, isFresh bool) Decision {
 }
 
 // ForceRotate starts a rotation of the chain of p.Alg at now regardless of the period: a new key
-// that signs from now+Prepublish, the chain's latest key retiring then, and the chain's expired
-// keys dropped. An empty chain gets its first key as Decide gives it. It fails with
+// that signs from now+Lead (so that every replica has published it for Prepublish by then), the
+// chain's latest key retiring then, and the chain's expired keys dropped. An empty chain gets its first key as Decide gives it. It fails with
 // ErrRotationPending when a key of the chain has not started signing.
 func ForceRotate(now time.Time, set []Meta, p Policy) (Decision, error) {
 	alg, _ := NormalizeAlg(p.Alg)
@@ -261,7 +283,7 @@ func ForceRotate(now time.Time, set []Meta, p Policy) (Decision, error) {
 		return Decision{}, fmt.Errorf("%w: key %s starts signing at %s", ErrRotationPending,
 			last.KID, last.Activates.UTC().Format(time.RFC3339))
 	}
-	activates := now.Add(p.Prepublish)
+	activates := now.Add(p.Lead())
 	d.Generate, d.Activates = true, activates
 	d.Retire, d.Retires = last.KID, activates
 	return d, nil

@@ -33,6 +33,33 @@ func metaKIDs(ms []keys.Meta) []string {
 // policy is 720h/24h/24h like the reference configuration.
 var policy = keys.Policy{Period: 720 * time.Hour, Prepublish: 24 * time.Hour, Retain: 24 * time.Hour, Alg: keys.ES256}
 
+// rh is policy's Lead beyond its prepublish, two refresh intervals of 30s, in hours: a new key
+// signs 24h+rh after it is saved.
+const rh = 1.0 / 60
+
+func TestRefreshInterval(t *testing.T) {
+	tests := []struct {
+		prepublish, want time.Duration
+	}{
+		{0, 250 * time.Millisecond},
+		{2 * time.Second, 250 * time.Millisecond},
+		{4 * time.Second, 250 * time.Millisecond},
+		{5 * time.Second, 312500 * time.Microsecond},
+		{2 * time.Minute, 7500 * time.Millisecond},
+		{8 * time.Minute, 30 * time.Second},
+		{24 * time.Hour, 30 * time.Second},
+	}
+	for _, tt := range tests {
+		if got := keys.RefreshInterval(tt.prepublish); got != tt.want {
+			t.Errorf("RefreshInterval(%v) = %v, want %v", tt.prepublish, got, tt.want)
+		}
+		p := keys.Policy{Period: 48 * time.Hour, Prepublish: tt.prepublish}
+		if got := p.Lead(); got != tt.prepublish+2*tt.want {
+			t.Errorf("Lead with prepublish %v = %v, want %v", tt.prepublish, got, tt.prepublish+2*tt.want)
+		}
+	}
+}
+
 func TestPolicyValidate(t *testing.T) {
 	tests := []struct {
 		name string
@@ -114,14 +141,19 @@ func TestDecide(t *testing.T) {
 		now:  100,
 		set:  []keys.Meta{meta("a", 0, 0)},
 	}, {
-		name: "just before prepublish",
-		now:  695.9,
+		name: "just before the lead",
+		now:  695.98,
 		set:  []keys.Meta{meta("a", 0, 0)},
 	}, {
-		name: "at prepublish: successor activates at the period",
-		now:  696,
+		name: "at the lead (prepublish plus two refresh intervals): successor activates at the period",
+		now:  696 - rh,
 		set:  []keys.Meta{meta("a", 0, 0)},
 		want: keys.Decision{Generate: true, Activates: h(720), Retire: "a", Retires: h(720)},
+	}, {
+		name: "past the lead: successor still gets the whole lead",
+		now:  696,
+		set:  []keys.Meta{meta("a", 0, 0)},
+		want: keys.Decision{Generate: true, Activates: h(720 + rh), Retire: "a", Retires: h(720 + rh)},
 	}, {
 		name: "successor pending: nothing to do",
 		now:  700,
@@ -130,7 +162,7 @@ func TestDecide(t *testing.T) {
 		name: "late (outage): successor still prepublished",
 		now:  1000,
 		set:  []keys.Meta{meta("a", 0, 0)},
-		want: keys.Decision{Generate: true, Activates: h(1024), Retire: "a", Retires: h(1024)},
+		want: keys.Decision{Generate: true, Activates: h(1024 + rh), Retire: "a", Retires: h(1024 + rh)},
 	}, {
 		name: "retained key not yet expired",
 		now:  743,
@@ -144,12 +176,12 @@ func TestDecide(t *testing.T) {
 		name: "drop and rotate together",
 		now:  2000,
 		set:  []keys.Meta{meta("a", 0, 0, 720), meta("b", 696, 720)},
-		want: keys.Decision{Generate: true, Activates: h(2024), Retire: "b", Retires: h(2024), Drop: []string{"a"}},
+		want: keys.Decision{Generate: true, Activates: h(2024 + rh), Retire: "b", Retires: h(2024 + rh), Drop: []string{"a"}},
 	}, {
 		name: "the signing key is never dropped",
 		now:  2000,
 		set:  []keys.Meta{meta("a", 0, 0, 720)},
-		want: keys.Decision{Generate: true, Activates: h(2024), Retire: "a", Retires: h(2024)},
+		want: keys.Decision{Generate: true, Activates: h(2024 + rh), Retire: "a", Retires: h(2024 + rh)},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -176,10 +208,10 @@ func TestForceRotate(t *testing.T) {
 		now:  1,
 		want: keys.Decision{Generate: true, Activates: h(1)},
 	}, {
-		name: "rotates after prepublish",
+		name: "the new key signs prepublish plus two refresh intervals after now",
 		now:  100,
 		set:  []keys.Meta{meta("a", 0, 0)},
-		want: keys.Decision{Generate: true, Activates: h(124), Retire: "a", Retires: h(124)},
+		want: keys.Decision{Generate: true, Activates: h(124 + rh), Retire: "a", Retires: h(124 + rh)},
 	}, {
 		name:    "successor pending",
 		now:     700,
@@ -189,7 +221,7 @@ func TestForceRotate(t *testing.T) {
 		name: "after the successor took over, drops expired keys",
 		now:  800,
 		set:  []keys.Meta{meta("a", 0, 0, 720), meta("b", 696, 720)},
-		want: keys.Decision{Generate: true, Activates: h(824), Retire: "b", Retires: h(824), Drop: []string{"a"}},
+		want: keys.Decision{Generate: true, Activates: h(824 + rh), Retire: "b", Retires: h(824 + rh), Drop: []string{"a"}},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -279,7 +311,9 @@ func ExampleDecide() {
 	p := keys.Policy{Period: 720 * time.Hour, Prepublish: 24 * time.Hour, Retain: 24 * time.Hour}
 	created := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	set := []keys.Meta{{KID: "a", Alg: keys.RS256, Created: created, Activates: created}}
-	d := keys.Decide(created.Add(696*time.Hour), set, p)
-	fmt.Println(d.Generate, d.Activates.Format(time.DateTime), d.Retire)
-	// Output: true 2025-01-31 00:00:00 a
+	// The successor is saved Lead (prepublish plus two 30s refresh intervals) before the period
+	// ends, so that every replica has published it for prepublish when it starts signing.
+	d := keys.Decide(created.Add(p.Period-p.Lead()), set, p)
+	fmt.Println(d.Generate, d.Activates.Format(time.DateTime), d.Retire, p.Lead())
+	// Output: true 2025-01-31 00:00:00 a 24h1m0s
 }

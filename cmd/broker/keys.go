@@ -10,13 +10,23 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/server"
 	"github.com/brokerhq/broker/keys"
 )
 
 const keysUsage = `usage:
-  broker keys generate --dir DIR [--alg RS256|ES256]
-  broker keys list     --dir DIR [--retain 24h]
-  broker keys rotate   --dir DIR [--alg RS256|ES256] [--prepublish 24h]`
+  broker keys generate (--dir DIR | --config FILE) [--alg RS256|ES256]
+  broker keys list     (--dir DIR | --config FILE) [--retain 24h]
+  broker keys rotate   (--dir DIR | --config FILE) [--alg RS256|ES256] [--prepublish 24h]
+
+--config takes the key backend (file or redis) and the rotation policy from broker's
+configuration file, as the servers read them. A rotated key is published at once and signs
+after prepublish plus two of the servers' refresh intervals (each prepublish/16, from 250ms
+to 30s), so that every server has had it in its JWKS for prepublish before it signs.`
+
+// policyFlags are the flags that give the rotation policy without --config.
+var policyFlags = []string{"prepublish", "retain", "period"}
 
 func runKeys(ctx context.Context, e env, args []string) error {
 	if len(args) == 0 {
@@ -25,12 +35,13 @@ func runKeys(ctx context.Context, e env, args []string) error {
 	sub, args := args[0], args[1:]
 	fs := newFlags("keys "+sub, e)
 	setSynopsis(fs, strings.TrimPrefix(keysUsage, "usage:"))
-	dir := fs.String("dir", "", "key directory (required)")
-	alg := fs.String("alg", "", "algorithm of the new key: RS256 or ES256 (generate: RS256 when absent; rotate: every algorithm the directory holds)")
+	dir := fs.String("dir", "", "key directory (this or --config is required)")
+	cfgPath := fs.String("config", "", "broker configuration file: its key backend (file or redis) and rotation policy")
+	alg := fs.String("alg", "", "algorithm of the new key: RS256 or ES256 (generate: RS256 when absent; rotate: every algorithm the key set holds)")
 	policy := keys.DefaultPolicy()
-	fs.DurationVar(&policy.Prepublish, "prepublish", policy.Prepublish, "how long a new key is published before it signs")
-	fs.DurationVar(&policy.Retain, "retain", policy.Retain, "how long a retired key stays published")
-	fs.DurationVar(&policy.Period, "period", policy.Period, "how long each key signs")
+	fs.DurationVar(&policy.Prepublish, "prepublish", policy.Prepublish, "with --dir: how long every server publishes a new key before it signs (the servers' keys.rotation.prepublish)")
+	fs.DurationVar(&policy.Retain, "retain", policy.Retain, "with --dir: how long a retired key stays published")
+	fs.DurationVar(&policy.Period, "period", policy.Period, "with --dir: how long each key signs")
 	var run func(context.Context, keysCommand) error
 	switch sub {
 	case "generate":
@@ -49,38 +60,74 @@ func runKeys(ctx context.Context, e env, args []string) error {
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
-	if *dir == "" {
-		return usagef("--dir is required")
-	}
 	norm, err := keys.NormalizeAlg(*alg)
 	if err != nil {
 		return usagef("--alg: %v", err)
+	}
+	c := keysCommand{e: e, algSet: *alg != "", now: time.Now().UTC()}
+	switch {
+	case (*dir == "") == (*cfgPath == ""):
+		return usagef("give either --dir or --config")
+	case *dir != "":
+		c.backend, c.where = keys.NewFile(*dir), *dir
+	default:
+		var given []string
+		fs.Visit(func(f *flag.Flag) {
+			if slices.Contains(policyFlags, f.Name) {
+				given = append(given, "--"+f.Name)
+			}
+		})
+		if len(given) > 0 {
+			return usagef("%s: with --config the rotation policy comes from the configuration file", strings.Join(given, ", "))
+		}
+		cfg, err := config.Load(*cfgPath)
+		if err != nil {
+			return err
+		}
+		b, closeBackend, err := server.OpenKeyBackend(cfg)
+		if err != nil {
+			return fmt.Errorf("%s: %w", *cfgPath, err)
+		}
+		defer func() { _ = closeBackend() }()
+		policy = server.KeyPolicy(cfg)
+		c.backend, c.where = b, keySetName(cfg)
 	}
 	policy.Alg = norm
 	if err := policy.Validate(); err != nil {
 		return usagef("%v", err)
 	}
-	return run(ctx, keysCommand{e: e, backend: keys.NewFile(*dir), policy: policy, algSet: *alg != "", now: time.Now().UTC()})
+	c.policy = policy
+	return run(ctx, c)
+}
+
+// keySetName names the key set of cfg in messages.
+func keySetName(cfg *config.Config) string {
+	if cfg.Keys.Backend == config.BackendFile {
+		return cfg.Keys.Dir
+	}
+	return "the " + cfg.Keys.Backend + " key set"
 }
 
 // keysCommand is what every keys subcommand works on.
 type keysCommand struct {
 	e       env
-	backend *keys.File
-	policy  keys.Policy
+	backend keys.Backend
+	// where names the key set in messages: the directory, or the backend.
+	where  string
+	policy keys.Policy
 	// algSet tells that --alg was given; policy.Alg is RS256 when it was not.
 	algSet bool
 	now    time.Time
 }
 
-// keysGenerate writes the first key of an empty directory; it signs at once.
+// keysGenerate writes the first key of an empty key set; it signs at once.
 func keysGenerate(ctx context.Context, c keysCommand) error {
 	set, err := c.backend.Load(ctx)
 	if err != nil {
 		return err
 	}
 	if len(set.Keys) > 0 {
-		return fmt.Errorf("%s already holds %d key(s); use `broker keys rotate` to add a successor", c.backend.Dir(), len(set.Keys))
+		return fmt.Errorf("%s already holds %d key(s); use `broker keys rotate` to add a successor", c.where, len(set.Keys))
 	}
 	key, err := c.backend.Generate(ctx, c.policy.Alg, c.now)
 	if err != nil {
@@ -93,60 +140,32 @@ func keysGenerate(ctx context.Context, c keysCommand) error {
 	if err := c.backend.Save(ctx, next); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.e.stdout, "generated %s key %s in %s (signing now)\n", key.Alg, key.KID, c.backend.Dir())
+	fmt.Fprintf(c.e.stdout, "generated %s key %s in %s (signing now)\n", key.Alg, key.KID, c.where)
 	return nil
 }
 
-// keysRotate adds a successor that is published now and signs after the prepublish period, to
-// the chain of --alg or, without it, to the chain of every algorithm the directory holds, so a
-// rotation keeps the directory's algorithms.
+// keysRotate adds a successor that is published now and signs after the policy's lead
+// (prepublish plus two of the servers' refresh intervals), to the chain of --alg or, without it, to the
+// chain of every algorithm the key set holds, so a rotation keeps the set's algorithms.
 func keysRotate(ctx context.Context, c keysCommand) error {
-	set, err := c.backend.Load(ctx)
-	if err != nil {
+	rc := keys.RotationConfig{Backend: c.backend, Policy: c.policy, Now: c.now}
+	if c.algSet {
+		rc.Algs = []string{c.policy.Alg}
+	}
+	started, err := keys.StartRotation(ctx, rc)
+	switch {
+	case errors.Is(err, keys.ErrNoSigningKey):
+		return fmt.Errorf("%s holds no key; use `broker keys generate` first", c.where)
+	case errors.Is(err, keys.ErrConflict):
+		return fmt.Errorf("the key set changed while rotating (a server rotated at the same moment); run `broker keys list` and retry if needed: %w", err)
+	case err != nil:
 		return err
 	}
-	if len(set.Keys) == 0 {
-		return fmt.Errorf("%s holds no key; use `broker keys generate` first", c.backend.Dir())
-	}
-	algs := []string{c.policy.Alg}
-	if !c.algSet {
-		algs = algs[:0]
-		for _, k := range set.Keys {
-			if !slices.Contains(algs, k.Alg) {
-				algs = append(algs, k.Alg)
-			}
+	for _, s := range started {
+		msg := fmt.Sprintf("%s key %s is published now and signs from %s", s.Alg, s.KID, s.Activates.Format(time.RFC3339Nano))
+		if s.Retired != "" {
+			msg += fmt.Sprintf("; key %s retires then", s.Retired)
 		}
-	}
-	next := set
-	var started []string
-	for _, alg := range algs {
-		p := c.policy
-		p.Alg = alg
-		d, err := keys.ForceRotate(c.now, next.Metas(), p)
-		if err != nil {
-			return fmt.Errorf("%s chain: %w", alg, err)
-		}
-		key, err := c.backend.Generate(ctx, alg, c.now)
-		if err != nil {
-			return err
-		}
-		if next, err = keys.Apply(next, d, key); err != nil {
-			return err
-		}
-		msg := fmt.Sprintf("%s key %s is published now and signs from %s", alg, key.KID, d.Activates.Format(time.RFC3339))
-		if d.Retire != "" {
-			msg += fmt.Sprintf("; key %s retires then", d.Retire)
-		}
-		started = append(started, msg)
-	}
-	next.Generation = set.Generation + 1
-	if err := c.backend.Save(ctx, next); err != nil {
-		if errors.Is(err, keys.ErrConflict) {
-			return fmt.Errorf("the key set changed while rotating (a server rotated at the same moment); run `broker keys list` and retry if needed: %w", err)
-		}
-		return err
-	}
-	for _, msg := range started {
 		fmt.Fprintf(c.e.stdout, "rotation started: %s\n", msg)
 	}
 	return nil

@@ -1,7 +1,7 @@
 // Command broker is an OIDC identity provider and token broker for infrastructure runs.
 //
 //	broker serve [--config FILE] [--log-format text|json] [--listen ADDR]
-//	broker keys generate|list|rotate --dir DIR
+//	broker keys generate|list|rotate --dir DIR|--config FILE
 //	broker token [--audience AUD] [--format raw|json|gcp-executable]
 //	broker credentials aws|gcp|azure|vault [--integration ID] [--format env|json|credential-process]
 //	broker trust aws|gcp|azure|vault [--config FILE] --stack ID --scope read|write [--integration ID]
@@ -59,7 +59,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "run the server", runServe},
-		{"keys", "manage a key directory: generate, list, rotate", runKeys},
+		{"keys", "manage a key set (a directory, or the backend of --config): generate, list, rotate", runKeys},
 		{"token", "print an ID token for the current run (worker side)", runToken},
 		{"credentials", "exchange the run's token for cloud or Vault credentials (worker side)", runCredentials},
 		{"trust", "print the trust configuration a cloud or Vault needs for a stack and scope", runTrust},

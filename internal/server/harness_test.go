@@ -139,6 +139,8 @@ type serverOptions struct {
 	quiet bool
 	// sweepInterval, when set, replaces DefaultSweepInterval.
 	sweepInterval time.Duration
+	// keyRefresh, when set, replaces the key manager's refresh interval.
+	keyRefresh time.Duration
 }
 
 type rotationOptions struct {
@@ -197,7 +199,7 @@ func startServer(t testing.TB, opts serverOptions) *testServer {
 		logOut = io.Discard
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	serverOpts := Options{Logger: slog.New(slog.NewJSONHandler(logOut, nil)), Now: opts.now, UpstreamTransport: opts.upstream, SweepInterval: opts.sweepInterval}
+	serverOpts := Options{Logger: slog.New(slog.NewJSONHandler(logOut, nil)), Now: opts.now, UpstreamTransport: opts.upstream, SweepInterval: opts.sweepInterval, KeyRefresh: opts.keyRefresh}
 	var srv *Server
 	if opts.catalogStore == nil {
 		srv, err = New(ctx, cfg, serverOpts)

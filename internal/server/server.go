@@ -34,6 +34,10 @@ type Options struct {
 	// SweepInterval is how often expired runs are dropped from the in-memory run store; zero
 	// means DefaultSweepInterval.
 	SweepInterval time.Duration
+	// KeyRefresh is how often the key manager re-reads the key set; zero means
+	// keys.RefreshInterval of keys.rotation.prepublish, which every writer of the key set counts
+	// on (tests set a longer one to stand for a replica that picks changes up late).
+	KeyRefresh time.Duration
 }
 
 // Server is one broker replica.
@@ -43,7 +47,9 @@ type Server struct {
 	keys    *keys.Manager
 	state   *backends
 	handler http.Handler
-	// keyRefresh is how often the key manager re-reads the key set and applies the schedule.
+	// keyRefresh is how often the key manager re-reads the key set and applies the schedule:
+	// keys.RefreshInterval of the policy, which every writer of the key set counts on, unless
+	// Options.KeyRefresh says otherwise.
 	keyRefresh time.Duration
 	// anchor signs checkpoints into the audit chain.
 	anchor *audit.Checkpointer
@@ -107,12 +113,8 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 	events := newAuditRecorder(live, s.anchor, opts.Now, s.log)
 	s.events = events
 	s.keys, err = keys.NewManager(keys.Config{
-		Backend: s.state.keys,
-		Policy: keys.Policy{
-			Period: cfg.Keys.Rotation.Period, Prepublish: cfg.Keys.Rotation.Prepublish,
-			Retain: cfg.Keys.Rotation.Retain, Alg: cfg.Keys.Algorithm,
-			Also: exchange.RequiredAlgorithms(),
-		},
+		Backend:  s.state.keys,
+		Policy:   KeyPolicy(cfg),
 		Now:      opts.Now,
 		Logger:   opts.Logger,
 		OnChange: events.recordKeys,
@@ -124,7 +126,10 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("load signing keys: %w", err)
 	}
 	maxAge := jwksMaxAge(cfg.Keys.Rotation.Prepublish)
-	s.keyRefresh = min(maxAge/4, 30*time.Second)
+	s.keyRefresh = keys.RefreshInterval(cfg.Keys.Rotation.Prepublish)
+	if opts.KeyRefresh > 0 {
+		s.keyRefresh = opts.KeyRefresh
+	}
 
 	iss, err := issuer.New(issuer.Config{
 		Issuer: cfg.Issuer, Keys: s.keys, TTL: cfg.Tokens.TTL,
