@@ -362,14 +362,15 @@ func (m *Manager) notePublished(pub []Meta, now time.Time) []string {
 }
 
 // signing is Signing for alg without the keys this Manager has published for less than
-// Prepublish (the whole chain when that leaves none: nothing else can sign with alg). Keys it does
+// Prepublish (the whole chain when that leaves none: nothing else can sign with alg), except keys
+// made to sign at their creation (see immediate). Keys it does
 // not publish are expired, so not new.
 func (m *Manager) signing(now time.Time, metas []Meta, alg string) (Meta, bool) {
 	alg, _ = NormalizeAlg(alg)
 	ch := chain(metas, alg)
 	ripe := slices.DeleteFunc(slices.Clone(ch), func(k Meta) bool {
 		t, ok := m.publishedSince[k.KID]
-		return ok && !t.IsZero() && now.Before(t.Add(m.policy.Prepublish))
+		return ok && !t.IsZero() && now.Before(t.Add(m.policy.Prepublish)) && !immediate(k)
 	})
 	if len(ripe) == 0 {
 		return signingOf(now, ch)

@@ -19,24 +19,30 @@ const keysUsage = `usage:
   broker keys generate (--dir DIR | --config FILE) [--alg RS256|ES256]
   broker keys list     (--dir DIR | --config FILE) [--retain 24h]
   broker keys rotate   (--dir DIR | --config FILE) [--alg RS256|ES256] [--prepublish 24h]
+  broker keys revoke   (--dir DIR | --config FILE) --kid KID
 
 --config takes the key backend (file or redis) and the rotation policy from broker's
 configuration file, as the servers read them. A rotated key is published at once and signs
 after prepublish plus two of the servers' refresh intervals (each prepublish/16, from 250ms
-to 30s), so that every server has had it in its JWKS for prepublish before it signs.`
+to 30s), so that every server has had it in its JWKS for prepublish before it signs.
+
+revoke is the emergency rotation of a lost or leaked key: KID leaves the key set at once (every
+server drops it from its JWKS at its next refresh), a new key of its algorithm signs from now on
+every server, and tokens KID signed stop verifying once relying parties fetch the JWKS again.`
 
 // policyFlags are the flags that give the rotation policy without --config.
 var policyFlags = []string{"prepublish", "retain", "period"}
 
 func runKeys(ctx context.Context, e env, args []string) error {
 	if len(args) == 0 {
-		return usagef("missing subcommand: generate, list or rotate")
+		return usagef("missing subcommand: generate, list, rotate or revoke")
 	}
 	sub, args := args[0], args[1:]
 	fs := newFlags("keys "+sub, e)
 	setSynopsis(fs, strings.TrimPrefix(keysUsage, "usage:"))
 	dir := fs.String("dir", "", "key directory (this or --config is required)")
 	cfgPath := fs.String("config", "", "broker configuration file: its key backend (file or redis) and rotation policy")
+	kid := fs.String("kid", "", "revoke: the key to remove from the key set")
 	alg := fs.String("alg", "", "algorithm of the new key: RS256 or ES256 (generate: RS256 when absent; rotate: every algorithm the key set holds)")
 	policy := keys.DefaultPolicy()
 	fs.DurationVar(&policy.Prepublish, "prepublish", policy.Prepublish, "with --dir: how long every server publishes a new key before it signs (the servers' keys.rotation.prepublish)")
@@ -50,15 +56,20 @@ func runKeys(ctx context.Context, e env, args []string) error {
 		run = keysList
 	case "rotate":
 		run = keysRotate
+	case "revoke":
+		run = func(ctx context.Context, c keysCommand) error { return keysRevoke(ctx, c, *kid) }
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintf(e.stderr, "%s\n\nflags:\n", keysUsage)
 		fs.PrintDefaults()
 		return flag.ErrHelp
 	default:
-		return usagef("unknown subcommand %q: want generate, list or rotate", sub)
+		return usagef("unknown subcommand %q: want generate, list, rotate or revoke", sub)
 	}
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
+	}
+	if (sub == "revoke") != (*kid != "") {
+		return usagef("--kid is required by revoke and taken by it only")
 	}
 	norm, err := keys.NormalizeAlg(*alg)
 	if err != nil {
@@ -167,6 +178,26 @@ func keysRotate(ctx context.Context, c keysCommand) error {
 			msg += fmt.Sprintf("; key %s retires then", s.Retired)
 		}
 		fmt.Fprintf(c.e.stdout, "rotation started: %s\n", msg)
+	}
+	return nil
+}
+
+// keysRevoke removes kid from the key set and puts a new key of its algorithm in its place,
+// signing at once (see keys.Revoke).
+func keysRevoke(ctx context.Context, c keysCommand, kid string) error {
+	rev, err := keys.RevokeKey(ctx, keys.RevokeConfig{Backend: c.backend, KID: kid, Now: c.now})
+	switch {
+	case errors.Is(err, keys.ErrUnknownKey):
+		return fmt.Errorf("%s holds no key %s; run `broker keys list`", c.where, kid)
+	case errors.Is(err, keys.ErrConflict):
+		return fmt.Errorf("the key set changed while revoking (a server rotated at the same moment); retry: %w", err)
+	case err != nil:
+		return err
+	}
+	fmt.Fprintf(c.e.stdout, "revoked %s: it leaves every server's JWKS at the server's next key refresh\n", rev.KID)
+	fmt.Fprintf(c.e.stdout, "%s key %s signs from now on\n", rev.Alg, rev.NewKID)
+	if rev.Retired != "" {
+		fmt.Fprintf(c.e.stdout, "key %s stopped signing and stays published for the retain period\n", rev.Retired)
 	}
 	return nil
 }

@@ -1,0 +1,89 @@
+package keys
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrUnknownKey is returned by Revoke for a KID that is not in the set.
+var ErrUnknownKey = errors.New("keys: no such key in the set")
+
+// Revoke is the emergency rotation of a lost or leaked key: a pure function of (now, key
+// metadata) like Decide. The key kid leaves the set at once (so every replica drops it from its
+// JWKS at its next refresh), a new key of its algorithm signs from now, and the chain's key that
+// signs now, when it is not kid, retires now (it stays published for Retain: it is not
+// compromised, and tokens it signed keep verifying). Unlike a rotation, the new key signs without
+// having been published: no relying party can hold it yet, which is the price of never signing
+// with kid again; relying parties fetch the JWKS again when they meet its unknown KID.
+func Revoke(now time.Time, set []Meta, kid string) (Decision, error) {
+	var target Meta
+	found := false
+	for _, m := range set {
+		if m.KID == kid {
+			target, found = m, true
+		}
+	}
+	if !found {
+		return Decision{}, fmt.Errorf("%w: %s", ErrUnknownKey, kid)
+	}
+	alg, _ := NormalizeAlg(target.Alg)
+	d := Decision{Alg: alg, Generate: true, Activates: now, Drop: []string{kid}}
+	if cur, ok := signingOf(now, chain(set, alg)); ok && cur.KID != kid {
+		d.Retire, d.Retires = cur.KID, now
+	}
+	return d, nil
+}
+
+// immediate reports that m was made to sign at its creation: a chain's first key, or the
+// replacement of a revoked key. No relying party can have fetched a JWKS that lacked it and
+// still expect the key it replaced, so a replica signs with it as soon as it is in force.
+func immediate(m Meta) bool { return !m.Activates.After(m.Created) }
+
+// RevokeConfig is what RevokeKey works on.
+type RevokeConfig struct {
+	// Backend holds the key set; its Generate creates the replacement key.
+	Backend Backend
+	// KID is the key to revoke.
+	KID string
+	// Now is the instant of the revocation.
+	Now time.Time
+}
+
+// Revoked is what RevokeKey saved.
+type Revoked struct {
+	// KID is the revoked key, gone from the set.
+	KID string
+	// Alg and NewKID name the replacement, which signs from Now.
+	Alg, NewKID string
+	// Retired is the key that signed until Now and is now retired; empty when that was KID.
+	Retired string
+}
+
+// RevokeKey applies Revoke to the backend's set in one save, outside any Manager: it is how an
+// operator removes a lost or leaked key from running replicas, which pick the change up at their
+// next refresh. It fails with ErrUnknownKey for a KID not in the set, and with ErrConflict when a
+// replica changed the set meanwhile (try again).
+func RevokeKey(ctx context.Context, cfg RevokeConfig) (Revoked, error) {
+	set, err := cfg.Backend.Load(ctx)
+	if err != nil {
+		return Revoked{}, fmt.Errorf("keys: load key set: %w", err)
+	}
+	d, err := Revoke(cfg.Now, set.Metas(), cfg.KID)
+	if err != nil {
+		return Revoked{}, err
+	}
+	key, err := cfg.Backend.Generate(ctx, d.Alg, cfg.Now)
+	if err != nil {
+		return Revoked{}, err
+	}
+	next, err := Apply(set, d, key)
+	if err != nil {
+		return Revoked{}, err
+	}
+	if err := cfg.Backend.Save(ctx, next); err != nil {
+		return Revoked{}, fmt.Errorf("keys: save key set: %w", err)
+	}
+	return Revoked{KID: cfg.KID, Alg: key.Alg, NewKID: key.KID, Retired: d.Retire}, nil
+}
