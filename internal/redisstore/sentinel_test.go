@@ -1,0 +1,80 @@
+package redisstore_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/brokerhq/broker/internal/audit"
+	"github.com/brokerhq/broker/internal/audit/audittest"
+	"github.com/brokerhq/broker/internal/ratelimit"
+	"github.com/brokerhq/broker/internal/ratelimit/ratelimittest"
+	"github.com/brokerhq/broker/internal/redisstore"
+	"github.com/brokerhq/broker/internal/runs"
+	"github.com/brokerhq/broker/internal/runs/runstest"
+	"github.com/brokerhq/broker/internal/testutil/redistest"
+	"github.com/brokerhq/broker/keys"
+	"github.com/brokerhq/broker/keys/keystest"
+)
+
+// openSentinel returns a client of the primary that st's Sentinels watch, with the given
+// prefix, closed when t ends.
+func openSentinel(t testing.TB, st *redistest.Sentinel, prefix string) *redisstore.Client {
+	t.Helper()
+	client, err := redisstore.Open(redisstore.Options{
+		Sentinel: &redisstore.Sentinel{Master: redistest.MasterName, Addrs: st.Addrs()},
+		Timeout:  suiteTimeout, Prefix: prefix,
+	})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { _ = client.Close() })
+	return client
+}
+
+// TestSentinelContracts runs the run-store, key-store, limiter and audit contract suites on a
+// primary found through Sentinel.
+func TestSentinelContracts(t *testing.T) {
+	st := redistest.StartSentinel(t)
+	t.Run("runs", func(t *testing.T) {
+		runstest.TestStoreWith(t, func(t *testing.T, _ *runstest.FakeClock) runs.Store {
+			return openSentinel(t, st, uniquePrefix()).Runs()
+		}, runstest.Options{RealTime: true})
+	})
+	t.Run("keys", func(t *testing.T) {
+		keystest.TestBackend(t, func(t *testing.T) keys.Backend {
+			return openSentinel(t, st, uniquePrefix()).Keys(newKEK(t))
+		})
+	})
+	t.Run("limiter", func(t *testing.T) {
+		ratelimittest.TestLimiter(t, func(t *testing.T, p ratelimit.Policy) ratelimit.Limiter {
+			return openSentinel(t, st, uniquePrefix()).Limiter(p)
+		})
+	})
+	t.Run("audit", func(t *testing.T) {
+		audittest.TestStore(t, func(t *testing.T) (audit.Store, audit.Store) {
+			prefix := uniquePrefix()
+			return openSentinel(t, st, prefix).Audit(), openSentinel(t, st, prefix).Audit()
+		})
+	})
+}
+
+// TestSentinelKeepsServerKeyNames checks that a Sentinel client finds what a client of the one
+// server wrote with the same prefix: turning a server into a Sentinel-watched primary moves no
+// data.
+func TestSentinelKeepsServerKeyNames(t *testing.T) {
+	ctx := t.Context()
+	st := redistest.StartSentinel(t)
+	prefix := uniquePrefix()
+	single := open(t, st.Primary, prefix, suiteTimeout)
+	run, token := createRun(t, single.Runs(), time.Hour)
+	if _, err := single.Audit().Append(ctx, audit.Event{ID: "e1", Action: "test"}, []string{"root"}); err != nil {
+		t.Fatalf("Append: %v", err)
+	}
+	sentinel := openSentinel(t, st, prefix)
+	if got, err := sentinel.Runs().GetByToken(ctx, runs.HashToken(token)); err != nil || got.ID != run.ID {
+		t.Errorf("Sentinel client GetByToken = %+v, %v; want the run the server client wrote", got, err)
+	}
+	if head, err := sentinel.Audit().Head(ctx); err != nil || head.Count != 1 {
+		t.Errorf("Sentinel client audit head = %+v, %v; want the one event the server client wrote", head, err)
+	}
+}
