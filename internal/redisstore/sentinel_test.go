@@ -6,6 +6,8 @@ import (
 
 	"github.com/brokerhq/broker/internal/audit"
 	"github.com/brokerhq/broker/internal/audit/audittest"
+	"github.com/brokerhq/broker/internal/catalog"
+	"github.com/brokerhq/broker/internal/catalog/catalogtest"
 	"github.com/brokerhq/broker/internal/ratelimit"
 	"github.com/brokerhq/broker/internal/ratelimit/ratelimittest"
 	"github.com/brokerhq/broker/internal/redisstore"
@@ -31,8 +33,8 @@ func openSentinel(t testing.TB, st *redistest.Sentinel, prefix string) *redissto
 	return client
 }
 
-// TestSentinelContracts runs the run-store, key-store, limiter and audit contract suites on a
-// primary found through Sentinel.
+// TestSentinelContracts runs the run-store, key-store, limiter, audit and catalog (with its
+// change notices over pub/sub) contract suites on a primary found through Sentinel.
 func TestSentinelContracts(t *testing.T) {
 	st := redistest.StartSentinel(t)
 	t.Run("runs", func(t *testing.T) {
@@ -54,6 +56,11 @@ func TestSentinelContracts(t *testing.T) {
 		audittest.TestStore(t, func(t *testing.T) (audit.Store, audit.Store) {
 			prefix := uniquePrefix()
 			return openSentinel(t, st, prefix).Audit(), openSentinel(t, st, prefix).Audit()
+		})
+	})
+	t.Run("catalog", func(t *testing.T) {
+		catalogtest.Run(t, func(t *testing.T) catalog.Store {
+			return openSentinel(t, st, uniquePrefix()).Catalog()
 		})
 	})
 }
