@@ -85,3 +85,62 @@ func TestSentinelKeepsServerKeyNames(t *testing.T) {
 		t.Errorf("Sentinel client audit head = %+v, %v; want the one event the server client wrote", head, err)
 	}
 }
+
+// TestSentinelCatalogNoticesAfterFailover subscribes to catalog notices through Sentinel, kills
+// the primary and checks that a commit on the promoted replica still reaches the subscriber:
+// the subscription follows the failover on its own.
+func TestSentinelCatalogNoticesAfterFailover(t *testing.T) {
+	ctx := t.Context()
+	st := redistest.StartSentinel(t)
+	prefix := uniquePrefix()
+	listener, writer := openSentinel(t, st, prefix).Catalog(), openSentinel(t, st, prefix).Catalog()
+	notices := listener.Notify(ctx)
+	time.Sleep(100 * time.Millisecond) // let the subscription reach the primary
+	commit := func() error {
+		rev, err := writer.Revision(ctx)
+		if err != nil {
+			return err
+		}
+		rec := catalog.Record{Ref: catalog.Ref{Kind: catalog.KindStack, ID: "s"}, Version: rev + 1, Body: []byte(`{"id":"s"}`)}
+		_, err = writer.Commit(ctx, rev, []catalog.Change{{Record: rec}})
+		return err
+	}
+	if err := commit(); err != nil {
+		t.Fatalf("commit before the failover: %v", err)
+	}
+	select {
+	case <-notices:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no notice of a commit before the failover")
+	}
+	st.Primary.Kill()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		err := commit()
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("commit still failing 90 s after the primary was killed: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// The notice of the first commit was taken above, so the next one comes from the new
+	// primary. The subscription may find it a moment after the writer: commit again each second.
+	for {
+		select {
+		case _, ok := <-notices:
+			if !ok {
+				t.Fatal("the notice channel closed after the failover")
+			}
+			return
+		case <-time.After(time.Second):
+			if time.Now().After(deadline) {
+				t.Fatal("no catalog notice after the failover")
+			}
+			if err := commit(); err != nil {
+				t.Logf("commit: %v", err)
+			}
+		}
+	}
+}
