@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ] || need_apt+=(golang-go)
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+# The Sentinel failover tests start redis-sentinel, which Debian packages on its own.
+command -v redis-sentinel >/dev/null 2>&1 || need_apt+=(redis-sentinel)
 # The README's Terraform walkthrough, which a test runs as written, uses curl and jq.
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 command -v jq >/dev/null 2>&1 || need_apt+=(jq)
@@ -18,7 +20,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
   # Debian's redis-server package starts a system service; the tests start their own.
-  $SUDO systemctl disable --now redis-server >/dev/null 2>&1 || true
+  $SUDO systemctl disable --now redis-server redis-sentinel >/dev/null 2>&1 || true
 fi
 command -v go >/dev/null 2>&1 || export PATH=/usr/local/go/bin:$PATH
 export GOTOOLCHAIN=${GOTOOLCHAIN:-auto}

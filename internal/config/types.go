@@ -52,10 +52,40 @@ type Store struct {
 	Redis *Redis `yaml:"redis"`
 }
 
-// Redis locates the Redis server holding shared state.
+// Redis locates the Redis holding shared state: exactly one of URL (one server), Sentinel (a
+// primary found and followed through Redis Sentinel) or Cluster (a Redis Cluster).
 type Redis struct {
-	// URL is a redis:// or rediss:// URL as go-redis ParseURL accepts it.
+	// URL is a redis:// or rediss:// URL as go-redis ParseURL accepts it; it carries its own
+	// user, password and TLS choice.
 	URL string `yaml:"url"`
+	// Sentinel finds the primary through Redis Sentinel.
+	Sentinel *RedisSentinel `yaml:"sentinel"`
+	// Cluster names nodes of a Redis Cluster.
+	Cluster *RedisCluster `yaml:"cluster"`
+	// Username, PasswordFile and TLS log in to the data servers of a Sentinel or Cluster setup
+	// (the URL holds its own): the ACL user (empty: default), a file holding the password (a
+	// final newline is ignored) and TLS to every server and Sentinel, required off loopback.
+	Username     string `yaml:"username"`
+	PasswordFile string `yaml:"password_file"`
+	TLS          bool   `yaml:"tls"`
+}
+
+// RedisSentinel names the Sentinels and the primary they watch.
+type RedisSentinel struct {
+	// Master is the name under which the Sentinels monitor the primary.
+	Master string `yaml:"master"`
+	// Addrs are host:port addresses of Sentinels.
+	Addrs []string `yaml:"addrs"`
+	// DB is the database number on the primary (default 0).
+	DB int `yaml:"db"`
+	// PasswordFile, when set, holds the password of the Sentinels themselves.
+	PasswordFile string `yaml:"password_file"`
+}
+
+// RedisCluster names nodes of a Redis Cluster; broker learns the others from them.
+type RedisCluster struct {
+	// Addrs are host:port addresses of cluster nodes.
+	Addrs []string `yaml:"addrs"`
 }
 
 // Key backends.

@@ -173,47 +173,6 @@ func (v *validator) checkTLS() {
 	}
 }
 
-func (v *validator) checkStore() {
-	if v.c.Store == nil || v.c.Store.Redis == nil {
-		return
-	}
-	raw := v.c.Store.Redis.URL
-	if raw == "" {
-		v.add("store.redis.url", "", "required when store.redis is set (redis://host:port/db)")
-		return
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		// Do not echo the URL: it may hold a password.
-		v.add("store.redis.url", "", "not a valid URL: %v", unwrapURLError(err))
-		return
-	}
-	if u.Scheme != "redis" && u.Scheme != "rediss" {
-		v.add("store.redis.url", u.Scheme, "scheme %q is not redis:// or rediss://", u.Scheme)
-		return
-	}
-	// go-redis dials localhost when the host is empty. Off loopback, plain redis:// would carry
-	// the Redis password and every run record in clear, and whoever sits on the path could
-	// write the store (plant a run in a write phase).
-	if u.Scheme == "redis" && u.Hostname() != "" && !isLoopback(u.Hostname()) {
-		v.add("store.redis.url", u.Hostname(), "redis:// to %q is plain text; use rediss:// (TLS) off a loopback host", u.Hostname())
-	}
-	if skipsTLSVerify(u) && u.Hostname() != "" && !isLoopback(u.Hostname()) {
-		v.add("store.redis.url", "skip_verify", "skip_verify turns off the check of Redis's TLS certificate, so anyone on the path "+
-			"could stand in for Redis; it is allowed only on a loopback host")
-	}
-	if u.Port() != "" {
-		if _, err := strconv.ParseUint(u.Port(), 10, 16); err != nil {
-			v.add("store.redis.url", u.Port(), "invalid port %q", u.Port())
-		}
-	}
-	if db := strings.Trim(u.Path, "/"); db != "" {
-		if _, err := strconv.Atoi(db); err != nil {
-			v.add("store.redis.url", db, "database %q is not a number", db)
-		}
-	}
-}
-
 // skipsTLSVerify reports whether a Redis URL's skip_verify query option, read as go-redis reads
 // it (the last value), is anything but off.
 func skipsTLSVerify(u *url.URL) bool {

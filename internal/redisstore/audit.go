@@ -98,6 +98,16 @@ type auditStore struct {
 	tail string
 }
 
+// tailKey, eventsKey and spaceKey are the keys of the chain. On a Redis Cluster they share the
+// hash tag of the "audit" group: every append touches the tail, the event list and indexes.
+func (s *auditStore) tailKey() string { return s.c.key(s.c.group("audit")+"audit:", "tail") }
+
+func (s *auditStore) eventsKey() string { return s.c.key(s.c.group("audit")+"audit:", "events") }
+
+func (s *auditStore) spaceKey(space string) string {
+	return s.c.key(s.c.group("audit")+"audit:space:", space)
+}
+
 type pendingEvent struct {
 	event  audit.Event
 	spaces []string
@@ -153,12 +163,12 @@ func (s *auditStore) flush() {
 func (s *auditStore) appendBatch(batch []*pendingEvent) {
 	ctx, cancel := s.c.bound(context.Background())
 	defer cancel()
-	keys := []string{s.c.key("audit:", "tail"), s.c.key("audit:", "events")}
+	keys := []string{s.tailKey(), s.eventsKey()}
 	keyPos := map[string]int{}
 	for _, p := range batch {
 		for _, sp := range p.spaces {
 			if _, ok := keyPos[sp]; !ok {
-				keys = append(keys, s.c.key("audit:space:", sp))
+				keys = append(keys, s.spaceKey(sp))
 				keyPos[sp] = len(keys) // Lua indexes KEYS from 1
 			}
 		}
@@ -223,7 +233,7 @@ func (s *auditStore) List(ctx context.Context, space, cursor string, limit int) 
 	cctx, cancel := s.c.bound(ctx)
 	defer cancel()
 	res, err := listEventsScript.Run(cctx, s.c.rdb,
-		[]string{s.c.key("audit:space:", space), s.c.key("audit:", "events")}, from, from+int64(limit)-1).Slice()
+		[]string{s.spaceKey(space), s.eventsKey()}, from, from+int64(limit)-1).Slice()
 	if err != nil {
 		return nil, "", s.fail(ctx, err)
 	}
@@ -248,7 +258,7 @@ func (s *auditStore) Head(ctx context.Context) (audit.Head, error) {
 	cctx, cancel := s.c.bound(ctx)
 	defer cancel()
 	res, err := headScript.Run(cctx, s.c.rdb, []string{
-		s.c.key("audit:", "events"), s.c.key("audit:", "tail"), s.c.key("audit:space:", audit.CheckpointIndex),
+		s.eventsKey(), s.tailKey(), s.spaceKey(audit.CheckpointIndex),
 	}).Slice()
 	if err != nil {
 		return audit.Head{}, s.fail(ctx, err)
@@ -277,9 +287,9 @@ func (s *auditStore) AppendCheckpoint(ctx context.Context, e audit.Event, spaces
 	if err != nil {
 		return audit.Event{}, false, err
 	}
-	keys := []string{s.c.key("audit:", "tail"), s.c.key("audit:", "events"), s.c.key("audit:space:", audit.CheckpointIndex)}
+	keys := []string{s.tailKey(), s.eventsKey(), s.spaceKey(audit.CheckpointIndex)}
 	for _, sp := range spaces {
-		keys = append(keys, s.c.key("audit:space:", sp))
+		keys = append(keys, s.spaceKey(sp))
 	}
 	tail := head.Tail
 	for try := 0; try < maxAppendTries; try++ {

@@ -2,11 +2,11 @@ package redisstore
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"net/url"
 	"strings"
 	"time"
 
@@ -31,12 +31,16 @@ const dialAttempts = 2
 // package's own sentinel as well.
 var ErrUnavailable = errors.New("redis unavailable")
 
-// Options locate Redis and tune the client.
+// Options locate Redis and tune the client. Exactly one of URL, Sentinel and Cluster is set.
 type Options struct {
-	// URL is a redis:// or rediss:// URL as go-redis's ParseURL accepts it, for example
-	// redis://user:password@redis.internal:6379/0. Timeouts and retries given in its query
-	// are overridden by Timeout.
+	// URL is a redis:// or rediss:// URL of one server, as go-redis's ParseURL accepts it, for
+	// example redis://user:password@redis.internal:6379/0. Timeouts and retries given in its
+	// query are overridden by Timeout.
 	URL string
+	// Sentinel finds the primary through Redis Sentinel and follows it after a failover.
+	Sentinel *Sentinel
+	// Cluster spreads the keys over a Redis Cluster.
+	Cluster *Cluster
 	// Timeout bounds every call: dialing, reading, writing, waiting for a pooled connection and
 	// the call as a whole. Zero means DefaultTimeout.
 	Timeout time.Duration
@@ -45,48 +49,93 @@ type Options struct {
 	Prefix string
 }
 
-// Client is a connection pool to one Redis, shared by the views it hands out (Runs, Keys,
-// Limiter). It is safe for concurrent use and reconnects by itself after an outage.
+// Auth is how the client logs in to the Redis servers holding the data and whether it talks
+// TLS to them, for Sentinel and Cluster (a URL carries its own).
+type Auth struct {
+	// Username and Password log in with AUTH (Username empty: the default user).
+	Username, Password string
+	// TLS, when set, is the client's TLS configuration for every server (and Sentinel).
+	TLS *tls.Config
+}
+
+// Sentinel locates a primary through Redis Sentinel.
+type Sentinel struct {
+	// Master is the name under which the Sentinels monitor the primary.
+	Master string
+	// Addrs are host:port addresses of Sentinels; any one that answers is enough.
+	Addrs []string
+	// DB is the database number on the primary.
+	DB int
+	// SentinelPassword, when set, logs in to the Sentinels themselves.
+	SentinelPassword string
+	Auth
+}
+
+// Cluster locates a Redis Cluster.
+type Cluster struct {
+	// Addrs are host:port addresses of some of its nodes; the client learns the rest.
+	Addrs []string
+	Auth
+}
+
+// Client is a connection pool to one Redis, a Sentinel-watched primary or a Redis Cluster,
+// shared by the views it hands out (Runs, Keys, Limiter, Audit, Catalog). It is safe for
+// concurrent use and reconnects by itself after an outage or a failover.
 type Client struct {
-	rdb     *redis.Client
+	rdb     redis.UniversalClient
 	timeout time.Duration
 	prefix  string
+	// cluster: keys that one script or transaction uses together carry a shared hash tag.
+	cluster bool
 }
 
 // Open returns a Client for opts. It does not connect: the first call does, and Ping checks
 // reachability.
 func Open(opts Options) (*Client, error) {
-	if opts.URL == "" {
-		return nil, errors.New("redisstore: no redis URL")
-	}
-	if opts.Timeout < 0 {
-		return nil, fmt.Errorf("redisstore: timeout %s is negative", opts.Timeout)
-	}
-	ro, err := redis.ParseURL(opts.URL)
-	if err != nil {
-		// url.Error quotes the whole URL, password included: keep only its cause.
-		var uerr *url.Error
-		if errors.As(err, &uerr) {
-			err = uerr.Err
+	modes := 0
+	for _, set := range []bool{opts.URL != "", opts.Sentinel != nil, opts.Cluster != nil} {
+		if set {
+			modes++
 		}
-		return nil, fmt.Errorf("redisstore: invalid redis URL: %w", err)
+	}
+	switch {
+	case modes == 0:
+		return nil, errors.New("redisstore: no redis URL, Sentinel or Cluster")
+	case modes > 1:
+		return nil, errors.New("redisstore: give only one of a redis URL, Sentinel and Cluster")
+	case opts.Timeout < 0:
+		return nil, fmt.Errorf("redisstore: timeout %s is negative", opts.Timeout)
 	}
 	timeout := opts.Timeout
 	if timeout == 0 {
 		timeout = DefaultTimeout
 	}
-	ro.DialTimeout = timeout
-	ro.ReadTimeout = timeout
-	ro.WriteTimeout = timeout
-	ro.PoolTimeout = timeout
-	ro.MaxRetries = 1
-	ro.DialerRetries = dialAttempts
-	ro.ContextTimeoutEnabled = true
 	prefix := opts.Prefix
 	if prefix == "" {
 		prefix = DefaultPrefix
 	}
-	return &Client{rdb: redis.NewClient(ro), timeout: timeout, prefix: prefix}, nil
+	c := &Client{timeout: timeout, prefix: prefix}
+	switch {
+	case opts.Sentinel != nil:
+		rdb, err := openSentinel(*opts.Sentinel, timeout)
+		if err != nil {
+			return nil, err
+		}
+		c.rdb = rdb
+	case opts.Cluster != nil:
+		rdb, err := openCluster(*opts.Cluster, timeout)
+		if err != nil {
+			return nil, err
+		}
+		c.rdb, c.cluster = rdb, true
+	default:
+		rdb, err := openURL(opts.URL, timeout)
+		if err != nil {
+			return nil, err
+		}
+		c.rdb = rdb
+	}
+	return c, nil
 }
 
 // Ping checks that Redis answers. Its error wraps ErrUnavailable when Redis cannot be reached.
@@ -103,7 +152,7 @@ func (c *Client) Ping(ctx context.Context) error {
 func (c *Client) Close() error { return c.rdb.Close() }
 
 // Redis returns the underlying go-redis client, for inspection and administration.
-func (c *Client) Redis() *redis.Client { return c.rdb }
+func (c *Client) Redis() redis.UniversalClient { return c.rdb }
 
 // Timeout returns the bound of each call.
 func (c *Client) Timeout() time.Duration { return c.timeout }
@@ -113,6 +162,16 @@ func (c *Client) Prefix() string { return c.prefix }
 
 // key returns the full name of a key of the given kind ("run:", "keyset", ...) and suffix.
 func (c *Client) key(kind, suffix string) string { return c.prefix + kind + suffix }
+
+// group returns the part of a key name that puts the keys of group name in one hash slot of a
+// Redis Cluster, "{name}:", so that a script or transaction may use them together. On one
+// server or a Sentinel-watched primary it is empty: key names stay as older brokers wrote them.
+func (c *Client) group(name string) string {
+	if !c.cluster {
+		return ""
+	}
+	return "{" + name + "}:"
+}
 
 // bound derives the context of one call: ctx, cut off after the client's timeout.
 func (c *Client) bound(ctx context.Context) (context.Context, context.CancelFunc) {

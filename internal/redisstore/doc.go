@@ -1,10 +1,14 @@
 // Package redisstore keeps broker's shared state in Redis, so that several replicas agree on it:
 // runs and their token hashes (Client.Runs, a runs.Store), the signing key set (Client.Keys, a
-// keys.Backend) and the failed-authentication counts (Client.Limiter, a ratelimit.Limiter).
+// keys.Backend), the failed-authentication counts (Client.Limiter, a ratelimit.Limiter), the
+// audit chain (Client.Audit) and the catalog (Client.Catalog). Redis is one server, a primary
+// found and followed through Redis Sentinel, or a Redis Cluster; the views behave the same on
+// all three.
 //
 // # Keys
 //
-// Every key starts with Options.Prefix (default "broker:"):
+// Every key starts with Options.Prefix (default "broker:"). On one server (Options.URL) and on a
+// Sentinel-watched primary (Options.Sentinel) the keys are:
 //
 //	<prefix>run:<id>              JSON of the run and its token hash; expires at run.ExpiresAt
 //	<prefix>runtoken:<sha256 hex> the run id; expires at run.ExpiresAt, deleted when the run
@@ -16,10 +20,40 @@
 //	                              cred:<hash of a credential's first characters>) within the
 //	                              policy's window; expires with the window
 //	<prefix>authblock:<key>       present while the key is blocked; expires with the block
+//	<prefix>audit:events, <prefix>audit:tail, <prefix>audit:space:<id>
+//	                              the audit chain (see Client.Audit)
+//	<prefix>{catalog}:objects, <prefix>{catalog}:rev
+//	                              the catalog (see Client.Catalog)
 //
-// The run token itself is never stored, only its SHA-256. The Lua scripts reach keys derived
-// from others' values (a run from its token key), so the package targets a single Redis server
-// or a primary with replicas, not Redis Cluster.
+// The run token itself is never stored, only its SHA-256.
+//
+// # Redis Cluster
+//
+// On a Redis Cluster (Options.Cluster) every Lua script and transaction must touch keys of one
+// hash slot, so the keys used together carry a shared hash tag:
+//
+//	<prefix>{runs}:run:<id>, <prefix>{runs}:runtoken:<sha256 hex>
+//	                              a run and its token key are written together and a token
+//	                              key leads to its run inside one script
+//	<prefix>{audit}:audit:events, ...:tail, ...:space:<id>
+//	                              every append extends the list, the tail and indexes at once
+//	<prefix>authfail:{<key>}, <prefix>authblock:{<key>}
+//	                              one slot per limiter key, so counts spread over the nodes
+//	<prefix>keyset, <prefix>{catalog}:...
+//	                              as on one server (one key; one tag already)
+//
+// A run's keys cannot be tagged by the run alone: GetByToken knows only the token's hash, and
+// its script reads the run the token key names. So all runs share one slot, as the audit chain
+// does by nature; the limiter, the key set and the catalog lie on others. The tags are used on
+// a cluster only: on one server and on Sentinel the names stay those older brokers wrote, so
+// an upgrade, or a move from one server to a Sentinel-watched primary that replicates it,
+// finds its runs, audit trail and key set where they were. A cluster starts empty.
+//
+// Scripts and transactions never reach keys they are not given (or, for GetByToken, that
+// lie outside their tag), and nothing scans the key space, so no call has to visit every
+// primary. Catalog notices use classic pub/sub, which a cluster broadcasts to every node; the
+// Sentinel client subscribes again on the new primary when its connection to the old one
+// breaks. A lost notice only delays a replica until it polls the catalog's revision.
 //
 // # Security
 //
@@ -38,7 +72,10 @@
 //
 // Each call is bounded by Options.Timeout (dial, read, write, pool wait and an overall context
 // deadline), so an unreachable Redis makes calls fail within about that time instead of
-// hanging. Such failures wrap ErrUnavailable and, in the Runs and Limiter views, also
+// hanging. During a Sentinel failover calls fail the same way until the Sentinels have
+// promoted a replica; the client then asks them for the new primary and reconnects there.
+// Replication is asynchronous: what the primary acknowledged in its last moments may not have
+// reached the replica (in practice a few milliseconds; see the README on min-replicas-to-write). Such failures wrap ErrUnavailable and, in the Runs and Limiter views, also
 // runs.ErrUnavailable or ratelimit.ErrUnavailable, which the server turns into 503. The
 // underlying go-redis client reconnects on its own once Redis is back. Errors never hold a run
 // token, a token hash or key material.

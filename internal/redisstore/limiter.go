@@ -49,9 +49,19 @@ func (c *Client) Limiter(p ratelimit.Policy) ratelimit.Limiter {
 	return &limiter{c: c, policy: p}
 }
 
-func (l *limiter) failKey(key string) string { return l.c.key("authfail:", key) }
+// failKey and blockKey of a limiter key share one hash slot on a Redis Cluster, tagged by the
+// key itself ("{<key>}"), so that the counts of different clients spread over the cluster.
+func (l *limiter) failKey(key string) string { return l.c.key("authfail:", l.tag(key)) }
 
-func (l *limiter) blockKey(key string) string { return l.c.key("authblock:", key) }
+func (l *limiter) blockKey(key string) string { return l.c.key("authblock:", l.tag(key)) }
+
+// tag is key as a hash tag on a Redis Cluster, and key itself otherwise.
+func (l *limiter) tag(key string) string {
+	if !l.c.cluster {
+		return key
+	}
+	return "{" + key + "}"
+}
 
 // fail describes a failure of op, adding ratelimit.ErrUnavailable to an unavailable Redis.
 func (l *limiter) fail(ctx context.Context, op string, err error) error {

@@ -189,6 +189,13 @@ func TestOpenRejectsBadOptions(t *testing.T) {
 		"no URL":           {},
 		"bad scheme":       {URL: "http://127.0.0.1:6379"},
 		"negative timeout": {URL: "redis://127.0.0.1:6379/0", Timeout: -time.Second},
+		"URL and cluster":  {URL: "redis://127.0.0.1:6379/0", Cluster: &redisstore.Cluster{Addrs: []string{"127.0.0.1:7000"}}},
+		"URL and sentinel": {URL: "redis://127.0.0.1:6379/0", Sentinel: &redisstore.Sentinel{Master: "m", Addrs: []string{"127.0.0.1:26379"}}},
+		"cluster and sentinel": {Cluster: &redisstore.Cluster{Addrs: []string{"127.0.0.1:7000"}},
+			Sentinel: &redisstore.Sentinel{Master: "m", Addrs: []string{"127.0.0.1:26379"}}},
+		"cluster without addresses":  {Cluster: &redisstore.Cluster{}},
+		"sentinel without addresses": {Sentinel: &redisstore.Sentinel{Master: "m"}},
+		"sentinel without master":    {Sentinel: &redisstore.Sentinel{Addrs: []string{"127.0.0.1:26379"}}},
 	} {
 		if _, err := redisstore.Open(opts); err == nil {
 			t.Errorf("Open(%s) succeeded", name)

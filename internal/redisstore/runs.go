@@ -66,9 +66,11 @@ var _ runs.Store = (*runStore)(nil)
 // once (each time a concurrent update wins the race), so it must not have side effects.
 func (c *Client) Runs() runs.Store { return &runStore{c: c} }
 
-func (s *runStore) runKey(id string) string { return s.c.key("run:", id) }
+// runKey and tokenKey share the hash tag of the "runs" group on a Redis Cluster: Create,
+// GetByToken and Update use a run and its token key together.
+func (s *runStore) runKey(id string) string { return s.c.key(s.c.group("runs")+"run:", id) }
 
-func (s *runStore) tokenKey(hash string) string { return s.c.key("runtoken:", hash) }
+func (s *runStore) tokenKey(hash string) string { return s.c.key(s.c.group("runs")+"runtoken:", hash) }
 
 // fail describes a failure of op, adding runs.ErrUnavailable to an unavailable Redis.
 func (s *runStore) fail(ctx context.Context, op string, err error) error {

@@ -1,8 +1,10 @@
 package server
 
 import (
+	"crypto/tls"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/brokerhq/broker/internal/audit"
@@ -35,7 +37,12 @@ func openBackends(cfg *config.Config, now func() time.Time) (*backends, error) {
 	var client *redisstore.Client
 	if cfg.Store != nil && cfg.Store.Redis != nil {
 		var err error
-		client, err = redisstore.Open(redisstore.Options{URL: cfg.Store.Redis.URL, Timeout: cfg.Limits.StoreTimeout})
+		opts, err := redisOptions(cfg.Store.Redis)
+		if err != nil {
+			return nil, err
+		}
+		opts.Timeout = cfg.Limits.StoreTimeout
+		client, err = redisstore.Open(opts)
 		if err != nil {
 			return nil, fmt.Errorf("store.redis: %w", err)
 		}
@@ -64,4 +71,50 @@ func openBackends(cfg *config.Config, now func() time.Time) (*backends, error) {
 		return nil, fmt.Errorf("keys.backend %q is not supported by this build (use memory, file or redis)", cfg.Keys.Backend)
 	}
 	return b, nil
+}
+
+// redisOptions turns store.redis into the client's options, reading the password files it
+// names (which, like the key encryption key, must be mode 0600 and owned by broker's user).
+// Errors name the files, never their content.
+func redisOptions(r *config.Redis) (redisstore.Options, error) {
+	if r.Sentinel == nil && r.Cluster == nil {
+		return redisstore.Options{URL: r.URL}, nil
+	}
+	auth := redisstore.Auth{Username: r.Username}
+	if r.TLS {
+		auth.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	var err error
+	if auth.Password, err = readPassword("store.redis.password_file", r.PasswordFile); err != nil {
+		return redisstore.Options{}, err
+	}
+	if c := r.Cluster; c != nil {
+		return redisstore.Options{Cluster: &redisstore.Cluster{Addrs: c.Addrs, Auth: auth}}, nil
+	}
+	s := r.Sentinel
+	sentinelPassword, err := readPassword("store.redis.sentinel.password_file", s.PasswordFile)
+	if err != nil {
+		return redisstore.Options{}, err
+	}
+	return redisstore.Options{Sentinel: &redisstore.Sentinel{
+		Master: s.Master, Addrs: s.Addrs, DB: s.DB, SentinelPassword: sentinelPassword, Auth: auth,
+	}}, nil
+}
+
+// readPassword returns the password in the file at path without a final line break, or ""
+// when path is empty. field names the setting in errors.
+func readPassword(field, path string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	data, err := keys.ReadPrivateFile(path)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", field, err)
+	}
+	defer clear(data)
+	password := strings.TrimRight(string(data), "\r\n")
+	if password == "" {
+		return "", fmt.Errorf("%s: %s is empty", field, path)
+	}
+	return password, nil
 }

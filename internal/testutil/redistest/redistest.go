@@ -49,6 +49,9 @@ type Server struct {
 	bin  string
 	dir  string
 	port int
+	// args returns the command line of a launch on port; logName is the log file in dir.
+	args    func(port int) []string
+	logName string
 
 	mu      sync.Mutex
 	proc    *proc.Process // nil while stopped
@@ -61,14 +64,45 @@ type Server struct {
 // is 1.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
+	return StartWith(t, Config{})
+}
+
+// Config tunes a server that StartWith starts.
+type Config struct {
+	// Args are added to the command line after the defaults (for example "--replicaof",
+	// "127.0.0.1", "6380" or "--cluster-enabled", "yes").
+	Args []string
+}
+
+// StartWith starts a redis-server as Start does, with cfg's extra arguments.
+func StartWith(t testing.TB, cfg Config) *Server {
+	t.Helper()
+	bin := lookPath(t, "redis-server")
+	s := &Server{t: t, bin: bin, dir: t.TempDir(), logName: "redis.log"}
+	s.args = func(port int) []string { return append(s.serverArgs(port), cfg.Args...) }
+	s.start()
+	return s
+}
+
+// lookPath finds the program name in PATH, or skips the test (fails it when
+// BROKER_REQUIRE_REDIS is 1).
+func lookPath(t testing.TB, name string) string {
+	t.Helper()
+	bin, err := exec.LookPath(name)
 	if err != nil {
 		if os.Getenv(RequireEnv) == "1" {
-			t.Fatalf("redis-server not installed (not found in PATH) and %s=1: %v", RequireEnv, err)
+			t.Fatalf("%s not installed (not found in PATH) and %s=1: %v", name, RequireEnv, err)
 		}
-		t.Skipf("redis-server not found in PATH; install Redis to run this test (set %s=1 to fail instead)", RequireEnv)
+		t.Skipf("%s not found in PATH; install Redis to run this test (set %s=1 to fail instead)", name, RequireEnv)
 	}
-	s := &Server{t: t, bin: bin, dir: t.TempDir()}
+	return bin
+}
+
+// start launches the server on a free port, trying another when the port was taken meanwhile,
+// and registers its cleanup.
+func (s *Server) start() {
+	t := s.t
+	t.Helper()
 	t.Cleanup(s.cleanup)
 	for attempt := 1; ; attempt++ {
 		port, err := proc.FreePort()
@@ -78,10 +112,10 @@ func Start(t testing.TB) *Server {
 		s.port = port
 		err = s.launch()
 		if err == nil {
-			return s
+			return
 		}
 		if !errors.Is(err, errExited) || attempt == startAttempts {
-			t.Fatalf("redistest: start redis-server: %v\n%s", err, s.logTail())
+			t.Fatalf("redistest: start %s: %v\n%s", filepath.Base(s.bin), err, s.logTail())
 		}
 		// The port was most likely taken between FreePort and the server's bind: try another.
 	}
@@ -143,7 +177,7 @@ func (s *Server) Restart() {
 			return
 		}
 		if !errors.Is(err, errExited) || time.Now().After(deadline) {
-			s.t.Fatalf("redistest: restart redis-server on %s: %v\n%s", s.Addr(), err, s.logTail())
+			s.t.Fatalf("redistest: restart %s on %s: %v\n%s", filepath.Base(s.bin), s.Addr(), err, s.logTail())
 		}
 		// The port may still be held (for example in TIME_WAIT): try again shortly.
 		time.Sleep(100 * time.Millisecond)
@@ -163,17 +197,7 @@ func (s *Server) Client() *redis.Client {
 // launch starts the process and waits until it answers PING, or fails with errExited when it
 // exits first.
 func (s *Server) launch() error {
-	cmd := exec.Command(s.bin,
-		"--port", strconv.Itoa(s.port),
-		"--bind", "127.0.0.1",
-		"--dir", s.dir,
-		"--save", "",
-		"--appendonly", "yes",
-		"--appendfsync", "always",
-		"--daemonize", "no",
-		"--protected-mode", "yes",
-		"--logfile", filepath.Join(s.dir, "redis.log"),
-	)
+	cmd := exec.Command(s.bin, s.args(s.port)...)
 	cmd.Dir = s.dir
 	p, err := proc.Start(cmd)
 	if err != nil {
@@ -192,6 +216,22 @@ func (s *Server) launch() error {
 		return fmt.Errorf("%w (port %d)", errExited, s.port)
 	}
 	return fmt.Errorf("redis-server on %s did not answer PING within %s", s.Addr(), readyTimeout)
+}
+
+// serverArgs is the command line of a redis-server on port: loopback only, data in the
+// server's directory, an append-only file fsynced on every write.
+func (s *Server) serverArgs(port int) []string {
+	return []string{
+		"--port", strconv.Itoa(port),
+		"--bind", "127.0.0.1",
+		"--dir", s.dir,
+		"--save", "",
+		"--appendonly", "yes",
+		"--appendfsync", "always",
+		"--daemonize", "no",
+		"--protected-mode", "yes",
+		"--logfile", filepath.Join(s.dir, s.logName),
+	}
 }
 
 // current returns the running process, or nil.
@@ -224,7 +264,7 @@ func (s *Server) cleanup() {
 
 // logTail returns the end of the server log, for failure messages.
 func (s *Server) logTail() string {
-	return proc.Tail(filepath.Join(s.dir, "redis.log"), logTail, "redis.log")
+	return proc.Tail(filepath.Join(s.dir, s.logName), logTail, s.logName)
 }
 
 // ping reports whether a Redis server at addr answers PING with PONG.

@@ -1,0 +1,122 @@
+package config
+
+import (
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// checkStore checks store.redis: exactly one of url, sentinel and cluster, each well formed.
+// Plain redis (no TLS) is allowed to loopback hosts only, since off the host the Redis password
+// and every run record would cross the network in clear, and whoever sits on the path could
+// write the store (plant a run in a write phase).
+func (v *validator) checkStore() {
+	if v.c.Store == nil || v.c.Store.Redis == nil {
+		return
+	}
+	r := v.c.Store.Redis
+	modes := 0
+	for _, set := range []bool{r.URL != "", r.Sentinel != nil, r.Cluster != nil} {
+		if set {
+			modes++
+		}
+	}
+	switch {
+	case modes == 0:
+		v.add("store.redis.url", "", "required when store.redis is set (redis://host:port/db), unless sentinel "+
+			"({master, addrs}) or cluster ({addrs}) is set instead")
+		return
+	case modes > 1:
+		v.add("store.redis", "", "url, sentinel and cluster exclude each other; set exactly one")
+	}
+	if r.URL != "" {
+		v.checkRedisURL(r.URL)
+		for _, f := range []struct {
+			path string
+			set  bool
+		}{{"username", r.Username != ""}, {"password_file", r.PasswordFile != ""}, {"tls", r.TLS}} {
+			if f.set {
+				v.add("store.redis."+f.path, "", "applies to sentinel and cluster; with url, put the user and password in "+
+					"the URL and use rediss:// for TLS")
+			}
+		}
+	}
+	if s := r.Sentinel; s != nil {
+		if s.Master == "" {
+			v.add("store.redis.sentinel.master", "", "required: the name under which the Sentinels monitor the primary")
+		}
+		if s.DB < 0 {
+			v.add("store.redis.sentinel.db", strconv.Itoa(s.DB), "database %d is negative", s.DB)
+		}
+		v.checkRedisAddrs("store.redis.sentinel.addrs", s.Addrs, r.TLS)
+	}
+	if c := r.Cluster; c != nil {
+		v.checkRedisAddrs("store.redis.cluster.addrs", c.Addrs, r.TLS)
+	}
+}
+
+// checkRedisAddrs checks the host:port addresses of Sentinels or cluster nodes: at least one,
+// each with a host and a port, none repeated, and each on loopback unless tls is on.
+func (v *validator) checkRedisAddrs(path string, addrs []string, tls bool) {
+	if len(addrs) == 0 {
+		v.add(path, "", "required: at least one host:port")
+		return
+	}
+	seen := map[string]bool{}
+	for i, addr := range addrs {
+		at := path + "[" + strconv.Itoa(i) + "]"
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			v.add(at, addr, "%q is not host:port: %v", addr, unwrapAddrError(err))
+			continue
+		}
+		if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
+			v.add(at, addr, "%q has an invalid port %q (want 1-65535)", addr, port)
+		}
+		if host == "" {
+			v.add(at, addr, "%q has no host", addr)
+		} else if !tls && !isLoopback(host) {
+			v.add(at, addr, "plain redis to %q carries the password and every run in clear; set store.redis.tls: true "+
+				"off a loopback host", host)
+		}
+		if seen[addr] {
+			v.add(at, addr, "%q is listed twice", addr)
+		}
+		seen[addr] = true
+	}
+}
+
+// checkRedisURL checks store.redis.url, the one-server form.
+func (v *validator) checkRedisURL(raw string) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		// Do not echo the URL: it may hold a password.
+		v.add("store.redis.url", "", "not a valid URL: %v", unwrapURLError(err))
+		return
+	}
+	if u.Scheme != "redis" && u.Scheme != "rediss" {
+		v.add("store.redis.url", u.Scheme, "scheme %q is not redis:// or rediss://", u.Scheme)
+		return
+	}
+	// go-redis dials localhost when the host is empty. Off loopback, plain redis:// would carry
+	// the Redis password and every run record in clear, and whoever sits on the path could
+	// write the store (plant a run in a write phase).
+	if u.Scheme == "redis" && u.Hostname() != "" && !isLoopback(u.Hostname()) {
+		v.add("store.redis.url", u.Hostname(), "redis:// to %q is plain text; use rediss:// (TLS) off a loopback host", u.Hostname())
+	}
+	if skipsTLSVerify(u) && u.Hostname() != "" && !isLoopback(u.Hostname()) {
+		v.add("store.redis.url", "skip_verify", "skip_verify turns off the check of Redis's TLS certificate, so anyone on the path "+
+			"could stand in for Redis; it is allowed only on a loopback host")
+	}
+	if u.Port() != "" {
+		if _, err := strconv.ParseUint(u.Port(), 10, 16); err != nil {
+			v.add("store.redis.url", u.Port(), "invalid port %q", u.Port())
+		}
+	}
+	if db := strings.Trim(u.Path, "/"); db != "" {
+		if _, err := strconv.Atoi(db); err != nil {
+			v.add("store.redis.url", db, "database %q is not a number", db)
+		}
+	}
+}

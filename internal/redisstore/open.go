@@ -1,0 +1,79 @@
+package redisstore
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// openURL returns a client of the one server url names, every call bounded by timeout.
+func openURL(raw string, timeout time.Duration) (*redis.Client, error) {
+	ro, err := redis.ParseURL(raw)
+	if err != nil {
+		// url.Error quotes the whole URL, password included: keep only its cause.
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return nil, fmt.Errorf("redisstore: invalid redis URL: %w", err)
+	}
+	ro.DialTimeout = timeout
+	ro.ReadTimeout = timeout
+	ro.WriteTimeout = timeout
+	ro.PoolTimeout = timeout
+	ro.MaxRetries = 1
+	ro.DialerRetries = dialAttempts
+	ro.ContextTimeoutEnabled = true
+	return redis.NewClient(ro), nil
+}
+
+// openSentinel returns a client of the primary the Sentinels of s name. On a failover it
+// learns the new primary from the Sentinels and reconnects there on its own.
+func openSentinel(s Sentinel, timeout time.Duration) (*redis.Client, error) {
+	if s.Master == "" {
+		return nil, errors.New("redisstore: sentinel: no master name")
+	}
+	if len(s.Addrs) == 0 {
+		return nil, errors.New("redisstore: sentinel: no sentinel address")
+	}
+	return redis.NewFailoverClient(&redis.FailoverOptions{
+		MasterName:            s.Master,
+		SentinelAddrs:         s.Addrs,
+		SentinelPassword:      s.SentinelPassword,
+		DB:                    s.DB,
+		Username:              s.Username,
+		Password:              s.Password,
+		TLSConfig:             s.TLS,
+		DialTimeout:           timeout,
+		ReadTimeout:           timeout,
+		WriteTimeout:          timeout,
+		PoolTimeout:           timeout,
+		MaxRetries:            1,
+		DialerRetries:         dialAttempts,
+		ContextTimeoutEnabled: true,
+	}), nil
+}
+
+// openCluster returns a client of the Redis Cluster some of whose nodes c names. It follows
+// slot moves (MOVED, ASK) and learns new nodes on its own.
+func openCluster(c Cluster, timeout time.Duration) (*redis.ClusterClient, error) {
+	if len(c.Addrs) == 0 {
+		return nil, errors.New("redisstore: cluster: no node address")
+	}
+	return redis.NewClusterClient(&redis.ClusterOptions{
+		Addrs:                 c.Addrs,
+		Username:              c.Username,
+		Password:              c.Password,
+		TLSConfig:             c.TLS,
+		DialTimeout:           timeout,
+		ReadTimeout:           timeout,
+		WriteTimeout:          timeout,
+		PoolTimeout:           timeout,
+		MaxRetries:            1,
+		DialerRetries:         dialAttempts,
+		ContextTimeoutEnabled: true,
+	}), nil
+}
