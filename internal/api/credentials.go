@@ -10,6 +10,7 @@ import (
 	"github.com/brokerhq/broker/internal/apierror"
 	"github.com/brokerhq/broker/internal/exchange"
 	"github.com/brokerhq/broker/internal/issuer"
+	"github.com/brokerhq/broker/internal/provider"
 	"github.com/brokerhq/broker/internal/runs"
 )
 
@@ -45,7 +46,7 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.Provider == "" {
-		fail(w, r, wk.cfg.Logger, apierror.New(apierror.CodeInvalidRequest, "Field \"provider\" is required: aws, gcp, azure or vault."))
+		fail(w, r, wk.cfg.Logger, apierror.New(apierror.CodeInvalidRequest, "Field \"provider\" is required: %s.", provider.NameList()))
 		return
 	}
 	in, err := wk.cfg.Catalog.Load().Resolve(run, req.Provider, req.Integration)

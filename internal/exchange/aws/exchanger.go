@@ -15,6 +15,7 @@ import (
 
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/exchange"
+	"github.com/brokerhq/broker/internal/provider"
 	"github.com/brokerhq/broker/internal/runs"
 )
 
@@ -164,13 +165,13 @@ type result struct {
 // credentials builds the exchange result and the environment of contract section 3.
 func (c *call) credentials(r result) exchange.Credentials {
 	env := map[string]string{
-		"AWS_ACCESS_KEY_ID":     r.accessKeyID,
-		"AWS_SECRET_ACCESS_KEY": r.secretAccessKey,
-		"AWS_SESSION_TOKEN":     r.sessionToken,
+		provider.EnvAWSAccessKeyID:     r.accessKeyID,
+		provider.EnvAWSSecretAccessKey: r.secretAccessKey,
+		provider.EnvAWSSessionToken:    r.sessionToken,
 	}
 	if c.aws.Region != "" {
-		env["AWS_REGION"] = c.aws.Region
-		env["AWS_DEFAULT_REGION"] = c.aws.Region
+		env[provider.EnvAWSRegion] = c.aws.Region
+		env[provider.EnvAWSDefaultRegion] = c.aws.Region
 	}
 	return exchange.Credentials{
 		ExpiresAt: r.expiration,

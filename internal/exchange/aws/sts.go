@@ -21,10 +21,7 @@ func (x *Exchanger) webIdentity(ctx context.Context, c *call, tokens exchange.To
 	if tokens == nil {
 		return result{}, errors.New("aws exchange: web-identity needs a token source")
 	}
-	audience := c.in.Audience
-	if audience == "" {
-		audience = exchange.AWSAudience
-	}
+	audience := c.in.TokenAudience()
 	token, err := tokens.Token(ctx, exchange.TokenRequest{Audience: audience, AWSSessionTags: c.aws.SessionTags})
 	if err != nil {
 		return result{}, fmt.Errorf("aws exchange: mint token: %w", err)

@@ -19,6 +19,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/brokerhq/broker/internal/exchange"
+	"github.com/brokerhq/broker/internal/provider"
 )
 
 // Defaults used when the integration leaves them unset.
@@ -29,13 +30,13 @@ const (
 	DefaultScope = "https://management.azure.com/.default"
 )
 
-// Environment variable names of contract section 3.
+// Environment variable names of contract section 3 (package provider's table).
 const (
-	EnvTenantID       = "ARM_TENANT_ID"
-	EnvClientID       = "ARM_CLIENT_ID"
-	EnvUseOIDC        = "ARM_USE_OIDC"
-	EnvOIDCToken      = "ARM_OIDC_TOKEN"
-	EnvSubscriptionID = "ARM_SUBSCRIPTION_ID"
+	EnvTenantID       = provider.EnvAzureTenantID
+	EnvClientID       = provider.EnvAzureClientID
+	EnvUseOIDC        = provider.EnvAzureUseOIDC
+	EnvOIDCToken      = provider.EnvAzureOIDCToken
+	EnvSubscriptionID = provider.EnvAzureSubscriptionID
 )
 
 // Options configures an Exchanger.
@@ -89,10 +90,7 @@ func (x *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchang
 	case req.Tokens == nil:
 		return exchange.Credentials{}, errors.New("azure: no token source")
 	}
-	audience := in.Audience
-	if audience == "" {
-		audience = exchange.AzureAudience
-	}
+	audience := in.TokenAudience()
 	scope := az.Scope
 	if scope == "" {
 		scope = DefaultScope
@@ -105,7 +103,7 @@ func (x *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchang
 
 	assertions := &minted{}
 	getAssertion := func(ctx context.Context) (string, error) {
-		tok, err := req.Tokens.Token(ctx, exchange.TokenRequest{Audience: audience, Algorithm: exchange.AzureAlgorithm})
+		tok, err := req.Tokens.Token(ctx, exchange.TokenRequest{Audience: audience, Algorithm: provider.AzureAlgorithm})
 		assertions.add(tok, err)
 		return tok, err
 	}
@@ -142,7 +140,7 @@ func (x *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchang
 		return exchange.Credentials{}, uerr
 	}
 
-	oidcToken, err := req.Tokens.Token(ctx, exchange.TokenRequest{Audience: audience, Algorithm: exchange.AzureAlgorithm})
+	oidcToken, err := req.Tokens.Token(ctx, exchange.TokenRequest{Audience: audience, Algorithm: provider.AzureAlgorithm})
 	if err != nil {
 		return exchange.Credentials{}, fmt.Errorf("azure: mint %s: %w", EnvOIDCToken, err)
 	}

@@ -23,6 +23,7 @@ import (
 	"golang.org/x/oauth2/google/externalaccount"
 
 	"github.com/brokerhq/broker/internal/exchange"
+	"github.com/brokerhq/broker/internal/provider"
 )
 
 // Production endpoints and defaults (contract section 6).
@@ -31,10 +32,9 @@ const (
 	DefaultIAMCredentialsEndpoint = "https://iamcredentials.googleapis.com"
 	DefaultScope                  = "https://www.googleapis.com/auth/cloud-platform"
 	// EnvAccessToken is the environment variable handed to the run (contract section 3).
-	EnvAccessToken = "GOOGLE_OAUTH_ACCESS_TOKEN"
+	EnvAccessToken = provider.EnvGCPAccessToken
 
 	subjectTokenTypeJWT = "urn:ietf:params:oauth:token-type:jwt"
-	iamResourcePrefix   = "//iam.googleapis.com/"
 )
 
 // Options configures an Exchanger.
@@ -83,9 +83,8 @@ type Detail struct {
 // "//iam.googleapis.com/projects/<n>/locations/global/workloadIdentityPools/<pool>/providers/<id>",
 // from its resource name with or without that prefix. It is the STS audience and the default
 // token audience.
-func ProviderAudience(provider string) string {
-	name := strings.TrimPrefix(strings.TrimPrefix(provider, iamResourcePrefix), "https://iam.googleapis.com/")
-	return iamResourcePrefix + strings.TrimPrefix(name, "/")
+func ProviderAudience(workloadIdentityProvider string) string {
+	return provider.GCPAudience(workloadIdentityProvider)
 }
 
 // Exchange mints a broker token, exchanges it at STS and impersonates the integration's
@@ -105,10 +104,7 @@ func (x *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchang
 		return exchange.Credentials{}, errors.New("gcp: no token source")
 	}
 	stsAudience := ProviderAudience(g.WorkloadIdentityProvider)
-	tokenAudience := in.Audience
-	if tokenAudience == "" {
-		tokenAudience = stsAudience
-	}
+	tokenAudience := in.TokenAudience()
 	scopes := g.Scopes
 	if len(scopes) == 0 {
 		scopes = []string{DefaultScope}

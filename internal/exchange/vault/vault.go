@@ -18,16 +18,17 @@ import (
 
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/exchange"
+	"github.com/brokerhq/broker/internal/provider"
 )
 
-// DefaultAudience is the token audience when the integration sets none.
-const DefaultAudience = "vault"
+// DefaultAudience is the token audience when the integration sets none (package provider's).
+const DefaultAudience = provider.VaultAudience
 
-// Environment variables handed to the run (contract section 3).
+// Environment variables handed to the run (contract section 3, package provider's table).
 const (
-	EnvAddr      = "VAULT_ADDR"
-	EnvToken     = "VAULT_TOKEN"
-	EnvNamespace = "VAULT_NAMESPACE"
+	EnvAddr      = provider.EnvVaultAddr
+	EnvToken     = provider.EnvVaultToken
+	EnvNamespace = provider.EnvVaultNamespace
 )
 
 // Options configures an Exchanger.
@@ -84,10 +85,7 @@ func (e *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchang
 	if mount == "" {
 		mount = config.DefaultVaultMount
 	}
-	audience := in.Audience
-	if audience == "" {
-		audience = DefaultAudience
-	}
+	audience := in.TokenAudience()
 	timeout := exchange.Timeout(in)
 
 	client, err := e.client(vc, timeout)
