@@ -28,7 +28,8 @@ type Options struct {
 	Issuer string
 	// HTTPClient makes the STS calls. Nil means exchange.NewHTTPClient retrying with Retryable.
 	HTTPClient *http.Client
-	// Logger receives debug lines about each call, never a secret. Nil discards them.
+	// Logger receives a debug line about each STS call, never a secret; nil discards them.
+	// The Info line of each exchange is exchange.Observe's.
 	Logger *slog.Logger
 	// BaseCredentials are broker's own AWS credentials for assume-role. Nil means the SDK's
 	// default chain (environment, shared files, web identity, container and instance roles),

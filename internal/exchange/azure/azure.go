@@ -44,7 +44,8 @@ type Options struct {
 	// HTTPClient carries every Entra request (it becomes azcore's Transport); nil means
 	// exchange.NewHTTPClient with its defaults.
 	HTTPClient *http.Client
-	// Logger receives one line per failed exchange and a debug line per success; nil discards.
+	// Logger receives a debug line per exchange, never a secret; nil discards. The Info line
+	// of each exchange is exchange.Observe's.
 	Logger *slog.Logger
 }
 
@@ -134,9 +135,15 @@ func (x *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchang
 		if mintErr := assertions.failure(); mintErr != nil {
 			return exchange.Credentials{}, fmt.Errorf("azure: mint assertion for %s: %w", audience, mintErr)
 		}
+		if ctx.Err() != nil {
+			// The caller gave up: that is its own context's error, not Entra's answer.
+			return exchange.Credentials{}, fmt.Errorf("azure: %w", ctx.Err())
+		}
 		uerr := upstreamError(callCtx, err, authority, timeout, assertions.list())
-		x.log.WarnContext(ctx, "azure exchange refused", "integration", in.ID, "run", req.Run.ID,
-			"status", uerr.Status, "code", uerr.Code, "detail", exchange.Scrub(err.Error(), assertions.list()...))
+		x.log.LogAttrs(ctx, slog.LevelDebug, "azure exchange failed", slog.String(exchange.FieldIntegration, in.ID),
+			slog.String(exchange.FieldRun, req.Run.ID), slog.Int(exchange.FieldUpstreamStatus, uerr.Status),
+			slog.String(exchange.FieldUpstreamCode, uerr.Code), slog.String(exchange.FieldErr, uerr.Detail()),
+			slog.String("cause", exchange.Scrub(err.Error(), assertions.list()...)))
 		return exchange.Credentials{}, uerr
 	}
 
@@ -158,8 +165,9 @@ func (x *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchang
 	if exp, ok := tokenExpiry(oidcToken); ok && exp.Before(expires) {
 		expires = exp
 	}
-	x.log.DebugContext(ctx, "azure exchange", "integration", in.ID, "run", req.Run.ID, "tenant", az.TenantID,
-		"client", az.ClientID, "expiresAt", expires)
+	x.log.LogAttrs(ctx, slog.LevelDebug, "azure exchange", slog.String(exchange.FieldIntegration, in.ID),
+		slog.String(exchange.FieldRun, req.Run.ID), slog.String("tenant", az.TenantID),
+		slog.String("client", az.ClientID), slog.Time("expires_at", expires))
 	return exchange.Credentials{
 		ExpiresAt: expires,
 		Env:       env,

@@ -42,7 +42,8 @@ type Options struct {
 	// HTTPClient makes the upstream calls; nil means exchange.NewHTTPClient with its defaults
 	// (retries on 429 and 5xx only). Only its Transport is used: bounds come from the integration.
 	HTTPClient *http.Client
-	// Logger receives one line per exchange, never a token; nil discards.
+	// Logger receives a debug line per exchange, never a token; nil discards. The Info line of
+	// each exchange is exchange.Observe's.
 	Logger *slog.Logger
 }
 
@@ -133,7 +134,7 @@ func (x *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchang
 	}
 	started := time.Now()
 	attrs := []slog.Attr{
-		slog.String("integration", in.ID), slog.String("run", req.Run.ID),
+		slog.String(exchange.FieldIntegration, in.ID), slog.String(exchange.FieldRun, req.Run.ID),
 		slog.String("service_account", g.ServiceAccount), slog.String("audience", tokenAudience),
 	}
 	ts, err := externalaccount.NewTokenSource(tctx, cfg)
@@ -141,13 +142,13 @@ func (x *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchang
 		return exchange.Credentials{}, fmt.Errorf("gcp: integration %q: %w", in.ID, err)
 	}
 	tok, err := ts.Token()
-	attrs = append(attrs, slog.Duration("took", time.Since(started)))
+	attrs = append(attrs, slog.Duration(exchange.FieldDuration, time.Since(started)))
 	if err != nil {
 		err = rec.explain(ctx, err)
-		x.log.LogAttrs(ctx, slog.LevelWarn, "gcp exchange failed", append(attrs, slog.String("error", err.Error()))...)
+		x.log.LogAttrs(ctx, slog.LevelDebug, "gcp exchange failed", append(attrs, slog.String(exchange.FieldErr, err.Error()))...)
 		return exchange.Credentials{}, err
 	}
-	x.log.LogAttrs(ctx, slog.LevelInfo, "gcp exchange", append(attrs, slog.Time("expires_at", tok.Expiry))...)
+	x.log.LogAttrs(ctx, slog.LevelDebug, "gcp exchange", append(attrs, slog.Time("expires_at", tok.Expiry))...)
 	return exchange.Credentials{
 		ExpiresAt: tok.Expiry,
 		Env:       map[string]string{EnvAccessToken: tok.AccessToken},
