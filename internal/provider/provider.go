@@ -57,21 +57,27 @@ type Facts struct {
 	Env []string
 	// OptionalEnv are the environment variables set only when the integration configures them.
 	OptionalEnv []string
+	// Secrets are the environment variables whose values are secrets (credentials, tokens).
+	Secrets []string
 }
 
 // table holds every provider, in the order names are listed to users.
 var table = [...]Facts{
 	{Name: AWS, Audience: AWSAudience,
 		Env:         []string{EnvAWSAccessKeyID, EnvAWSSecretAccessKey, EnvAWSSessionToken},
-		OptionalEnv: []string{EnvAWSRegion, EnvAWSDefaultRegion}},
+		OptionalEnv: []string{EnvAWSRegion, EnvAWSDefaultRegion},
+		Secrets:     []string{EnvAWSSecretAccessKey, EnvAWSSessionToken}},
 	{Name: GCP,
-		Env: []string{EnvGCPAccessToken}},
+		Env:     []string{EnvGCPAccessToken},
+		Secrets: []string{EnvGCPAccessToken}},
 	{Name: Azure, Audience: AzureAudience, Algorithm: AzureAlgorithm,
 		Env:         []string{EnvAzureTenantID, EnvAzureClientID, EnvAzureUseOIDC, EnvAzureOIDCToken},
-		OptionalEnv: []string{EnvAzureSubscriptionID}},
+		OptionalEnv: []string{EnvAzureSubscriptionID},
+		Secrets:     []string{EnvAzureOIDCToken}},
 	{Name: Vault, Audience: VaultAudience,
 		Env:         []string{EnvVaultAddr, EnvVaultToken},
-		OptionalEnv: []string{EnvVaultNamespace}},
+		OptionalEnv: []string{EnvVaultNamespace},
+		Secrets:     []string{EnvVaultToken}},
 }
 
 // All returns the facts of every provider, in the order names are listed to users.
