@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	providers "github.com/brokerhq/broker/internal/provider"
 )
 
 // credentialsAnswer is POST /v1/credentials's answer; the provider's own object is kept raw.
@@ -39,8 +41,8 @@ func runCredentials(ctx context.Context, e env, args []string) error {
 	if !help {
 		provider, args = args[0], args[1:]
 	}
-	if !help && !slices.Contains([]string{"aws", "gcp", "azure", "vault"}, provider) {
-		return usagef("unknown provider %q: want aws, gcp, azure or vault", provider)
+	if !help && !providers.Known(provider) {
+		return usagef("unknown provider %q: want %s", provider, providers.NameList())
 	}
 	fs := newFlags("credentials", e)
 	setSynopsis(fs, credentialsSynopsis)
@@ -52,7 +54,7 @@ func runCredentials(ctx context.Context, e env, args []string) error {
 	switch *format {
 	case "env", "json":
 	case "credential-process":
-		if provider != "aws" {
+		if provider != providers.AWS {
 			return usagef("--format credential-process is for aws only")
 		}
 	default:
@@ -75,8 +77,8 @@ func runCredentials(ctx context.Context, e env, args []string) error {
 		_, err = fmt.Fprintln(e.stdout, string(raw))
 	case "credential-process":
 		err = json.NewEncoder(e.stdout).Encode(credentialProcess{
-			Version: 1, AccessKeyID: ans.Env["AWS_ACCESS_KEY_ID"], SecretAccessKey: ans.Env["AWS_SECRET_ACCESS_KEY"],
-			SessionToken: ans.Env["AWS_SESSION_TOKEN"], Expiration: ans.ExpiresAt.UTC().Format(time.RFC3339),
+			Version: 1, AccessKeyID: ans.Env[providers.EnvAWSAccessKeyID], SecretAccessKey: ans.Env[providers.EnvAWSSecretAccessKey],
+			SessionToken: ans.Env[providers.EnvAWSSessionToken], Expiration: ans.ExpiresAt.UTC().Format(time.RFC3339),
 		})
 	default:
 		names := make([]string, 0, len(ans.Env))

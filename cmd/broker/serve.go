@@ -3,7 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
+
+	"golang.org/x/term"
 
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/server"
@@ -29,19 +33,14 @@ func loadConfig(e env, path string) (*config.Config, string, error) {
 func runServe(ctx context.Context, e env, args []string) error {
 	fs := newFlags("serve", e)
 	path := fs.String("config", "", "configuration file (default $BROKER_CONFIG, else the embedded default)")
-	logFormat := fs.String("log-format", "text", "log format: text or json")
+	logFormat := fs.String("log-format", "", "log format: text or json (default: json unless stderr is a terminal)")
 	listen := fs.String("listen", "", "override the listen address (with the embedded default, the issuer follows it)")
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
-	var handler slog.Handler
-	switch *logFormat {
-	case "text":
-		handler = slog.NewTextHandler(e.stderr, nil)
-	case "json":
-		handler = slog.NewJSONHandler(e.stderr, nil)
-	default:
-		return usagef("--log-format must be text or json, not %q", *logFormat)
+	handler, err := logHandler(e.stderr, *logFormat)
+	if err != nil {
+		return err
 	}
 	log := slog.New(handler)
 	cfg, adminSecret, err := loadConfig(e, *path)
@@ -81,6 +80,30 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// logHandler is the server's log handler on w: format "text" or "json", or, when empty, JSON
+// unless w is a terminal (a person reading) and text when it is.
+func logHandler(w io.Writer, format string) (slog.Handler, error) {
+	if format == "" {
+		format = "json"
+		if isTerminal(w) {
+			format = "text"
+		}
+	}
+	switch format {
+	case "text":
+		return slog.NewTextHandler(w, nil), nil
+	case "json":
+		return slog.NewJSONHandler(w, nil), nil
+	}
+	return nil, usagef("--log-format must be text or json, not %q", format)
+}
+
+// isTerminal reports whether w is a file open on a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // applyListen applies --listen to cfg (on the embedded default the issuer and default audience

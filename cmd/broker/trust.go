@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/brokerhq/broker/internal/config"
+	providers "github.com/brokerhq/broker/internal/provider"
 	"github.com/brokerhq/broker/internal/runs"
 	"github.com/brokerhq/broker/internal/trust"
 )
@@ -66,7 +67,7 @@ func runTrust(ctx context.Context, e env, args []string) error {
 	if err := enc.Encode(doc); err != nil {
 		return err
 	}
-	if provider == "vault" {
+	if provider == providers.Vault {
 		// stdout stays the role's JSON alone, so it can be piped into the line printed here.
 		line, err := trust.VaultWriteCommand(cfg, req)
 		if err != nil {

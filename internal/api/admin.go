@@ -90,7 +90,7 @@ func (a *Admin) fail(w http.ResponseWriter, r *http.Request, err error) {
 		err = apierror.New(apierror.CodeInvalidRequest, "The request body is not valid: %s.", fieldProblem(fe[0].Path, fe[0].Msg))
 	}
 	if errors.Is(err, catalog.ErrUnavailable) {
-		a.cfg.Logger.Error("catalog store unavailable", "path", r.URL.Path, "err", err)
+		a.cfg.Logger.ErrorContext(r.Context(), "catalog store unavailable", "path", r.URL.Path, "err", err)
 		err = apierror.New(apierror.CodeUnavailable, "The state store is unreachable; try again shortly.")
 	}
 	fail(w, r, a.cfg.Logger, err)
@@ -250,7 +250,7 @@ func writeRaw(w http.ResponseWriter, status int, body []byte) {
 // failure is logged and answered with 503: the event is missing and the caller should know.
 func (a *Admin) record(ctx context.Context, e Event) error {
 	if err := a.cfg.Events.Record(ctx, e); err != nil {
-		a.cfg.Logger.Error("audit: could not record an administration change", "action", e.Action, "err", err)
+		a.cfg.Logger.ErrorContext(ctx, "audit: could not record an administration change", "action", e.Action, "err", err)
 		return err
 	}
 	return nil

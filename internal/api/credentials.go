@@ -10,6 +10,7 @@ import (
 	"github.com/brokerhq/broker/internal/apierror"
 	"github.com/brokerhq/broker/internal/exchange"
 	"github.com/brokerhq/broker/internal/issuer"
+	"github.com/brokerhq/broker/internal/provider"
 	"github.com/brokerhq/broker/internal/runs"
 )
 
@@ -21,8 +22,9 @@ type credentialsRequest struct {
 // runTokens mints broker ID tokens for one run, one per upstream call, each with the audience
 // the exchange asks for.
 type runTokens struct {
-	issuer *issuer.Issuer
-	run    runs.Run
+	issuer  *issuer.Issuer
+	run     runs.Run
+	metrics *Metrics
 }
 
 func (t runTokens) Token(_ context.Context, req exchange.TokenRequest) (string, error) {
@@ -30,6 +32,7 @@ func (t runTokens) Token(_ context.Context, req exchange.TokenRequest) (string, 
 	if err != nil {
 		return "", err
 	}
+	t.metrics.tokenIssued(tok.Claims.Scope)
 	return tok.JWT, nil
 }
 
@@ -45,7 +48,7 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.Provider == "" {
-		fail(w, r, wk.cfg.Logger, apierror.New(apierror.CodeInvalidRequest, "Field \"provider\" is required: aws, gcp, azure or vault."))
+		fail(w, r, wk.cfg.Logger, apierror.New(apierror.CodeInvalidRequest, "Field \"provider\" is required: %s.", provider.NameList()))
 		return
 	}
 	in, err := wk.cfg.Catalog.Load().Resolve(run, req.Provider, req.Integration)
@@ -64,7 +67,7 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, wk.cfg.Logger, apierror.New(apierror.CodeInvalidRequest, "Provider %q is not enabled on this server.", req.Provider))
 		return
 	}
-	creds, err := ex.Exchange(r.Context(), exchange.Request{Run: run, Integration: in, Tokens: runTokens{issuer: wk.cfg.Issuer, run: run}})
+	creds, err := ex.Exchange(r.Context(), exchange.Request{Run: run, Integration: in, Tokens: runTokens{issuer: wk.cfg.Issuer, run: run, metrics: wk.cfg.Metrics}})
 	event := Event{Actor: "run:" + run.ID, Action: "credentials.issue", Run: run, Integration: in.ID}
 	if err != nil {
 		event.Outcome, event.Detail = "error", err.Error()
@@ -74,7 +77,7 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 	}
 	event.Detail = req.Provider + " credentials until " + creds.ExpiresAt.UTC().Format(time.RFC3339)
 	if err := wk.cfg.Events.Record(r.Context(), event); err != nil {
-		fail(w, r, wk.cfg.Logger, notRecorded(wk.cfg.Logger, event, err)) // credentials not in the trail are not handed out
+		fail(w, r, wk.cfg.Logger, notRecorded(r.Context(), wk.cfg.Logger, event, err)) // credentials not in the trail are not handed out
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{

@@ -29,10 +29,10 @@ func fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 		apiErr = apierror.New(apierror.CodeConflict, "%s.", capitalize(err.Error()))
 	case errors.Is(err, runs.ErrUnavailable), errors.Is(err, ratelimit.ErrUnavailable),
 		errors.Is(err, audit.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
-		log.Error("store unavailable", "path", r.URL.Path, "err", err)
+		log.ErrorContext(r.Context(), "store unavailable", "path", r.URL.Path, "err", err)
 		apiErr = apierror.New(apierror.CodeUnavailable, "The state store is unreachable; try again shortly.")
 	default:
-		log.Error("request failed", "path", r.URL.Path, "err", err)
+		log.ErrorContext(r.Context(), "request failed", "path", r.URL.Path, "err", err)
 		apiErr = apierror.New(apierror.CodeInternal, "Internal error; the server log has the details.")
 	}
 	apierror.Write(w, apiErr)

@@ -35,13 +35,13 @@ func (nopRecorder) Record(context.Context, Event) error { return nil }
 // recordRefusal records a refused request; the refusal stands whether or not it is recorded.
 func recordRefusal(ctx context.Context, r Recorder, log *slog.Logger, e Event) {
 	if err := r.Record(ctx, e); err != nil {
-		log.Warn("audit: could not record a refusal", "action", e.Action, "run", e.Run.ID, "err", err)
+		log.WarnContext(ctx, "audit: could not record a refusal", "action", e.Action, "run", e.Run.ID, "err", err)
 	}
 }
 
 // notRecorded is the answer when an event that must be in the trail could not be recorded: 503,
 // since whatever it records was not handed out or not changed. The cause is logged here.
-func notRecorded(log *slog.Logger, e Event, err error) error {
-	log.Error("audit: could not record an event; refusing the request", "action", e.Action, "run", e.Run.ID, "err", err)
+func notRecorded(ctx context.Context, log *slog.Logger, e Event, err error) error {
+	log.ErrorContext(ctx, "audit: could not record an event; refusing the request", "action", e.Action, "run", e.Run.ID, "err", err)
 	return apierror.New(apierror.CodeUnavailable, "The audit trail is unreachable, so nothing was done; try again shortly.")
 }

@@ -74,7 +74,7 @@ func (g *Guard) count(ctx context.Context, key string) time.Duration {
 	wait, err := g.Limiter.Failed(ctx, key)
 	if err != nil {
 		if !errors.Is(err, context.Canceled) {
-			g.Logger.Warn("could not count a failed authentication", "key", key, "err", err)
+			g.Logger.WarnContext(ctx, "could not count a failed authentication", "key", key, "err", err)
 		}
 		return 0
 	}

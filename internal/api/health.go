@@ -49,7 +49,7 @@ func (h *Health) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.Timeout)
 	defer cancel()
 	if err := h.cfg.Store.Ping(ctx); err != nil {
-		h.cfg.Logger.Warn("readiness: store unreachable", "err", err)
+		h.cfg.Logger.WarnContext(ctx, "readiness: store unreachable", "err", err)
 		apierror.Write(w, apierror.New(apierror.CodeUnavailable, "The state store is unreachable."))
 		return
 	}

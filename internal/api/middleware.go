@@ -9,16 +9,24 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/brokerhq/broker/internal/apierror"
+	"github.com/brokerhq/broker/internal/runs"
 )
 
-// Metrics are the HTTP metrics broker exports.
+// Metrics are the HTTP and token metrics broker exports. No label holds a run id, a stack id
+// or any other value without bound: routes are the mux's patterns, scopes are read or write.
 type Metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	// tokensRead and tokensWrite are broker_tokens_issued_total{scope}, resolved once.
+	tokensRead, tokensWrite prometheus.Counter
 }
 
-// NewMetrics registers the HTTP metrics with reg.
+// NewMetrics registers the HTTP and token metrics with reg.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
+	tokens := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "broker_tokens_issued_total",
+		Help: "Broker ID tokens signed for runs, by the run's scope (read, write): those handed out by POST /v1/token and those sent upstream by exchanges.",
+	}, []string{"scope"})
 	m := &Metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "broker_http_requests_total", Help: "HTTP requests by route pattern and status code.",
@@ -27,9 +35,24 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "broker_http_request_duration_seconds", Help: "HTTP request latency by route pattern.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
 		}, []string{"route"}),
+		tokensRead:  tokens.WithLabelValues(string(runs.Read)),
+		tokensWrite: tokens.WithLabelValues(string(runs.Write)),
 	}
-	reg.MustRegister(m.requests, m.duration)
+	reg.MustRegister(m.requests, m.duration, tokens)
 	return m
+}
+
+// tokenIssued counts one token signed for a run at scope; other scopes are not counted.
+func (m *Metrics) tokenIssued(scope runs.Scope) {
+	if m == nil {
+		return
+	}
+	switch scope {
+	case runs.Read:
+		m.tokensRead.Inc()
+	case runs.Write:
+		m.tokensWrite.Inc()
+	}
 }
 
 // statusRecorder remembers the status a handler wrote.
@@ -52,18 +75,24 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 	return s.ResponseWriter.Write(b)
 }
 
-// Instrument wraps h with panic recovery, an access log line and metrics. It logs the method,
-// path, route and status only: never headers or bodies, which carry secrets.
+// Instrument wraps h with a request id, panic recovery, an access log line and metrics. The id
+// (requestID) is echoed as X-Request-Id and carried in the request's context, so every line
+// logged with that context through a LogRequestIDs handler carries it. It logs the method, path,
+// route and status only: never headers or bodies, which carry secrets.
 func Instrument(h http.Handler, log *slog.Logger, m *Metrics) http.Handler {
+	log = slog.New(LogRequestIDs(log.Handler()))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		id := requestID(r)
+		w.Header().Set(RequestIDHeader, id)
+		r = r.WithContext(WithRequestID(r.Context(), id))
 		rec := &statusRecorder{ResponseWriter: w}
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				log.Error("handler panic", "method", r.Method, "path", r.URL.Path, "panic", p)
+				log.ErrorContext(r.Context(), "handler panic", "method", r.Method, "path", r.URL.Path, "panic", p)
 				if rec.status == 0 {
 					apierror.Write(rec, apierror.New(apierror.CodeInternal, "Internal error; the server log has the details."))
 				}
@@ -77,8 +106,9 @@ func Instrument(h http.Handler, log *slog.Logger, m *Metrics) http.Handler {
 				m.requests.WithLabelValues(route, strconv.Itoa(rec.status)).Inc()
 				m.duration.WithLabelValues(route).Observe(elapsed.Seconds())
 			}
-			log.Info("request", "method", r.Method, "path", r.URL.Path, "route", route,
-				"status", rec.status, "duration_ms", float64(elapsed.Microseconds())/1000, "remote", r.RemoteAddr)
+			log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("method", r.Method),
+				slog.String("path", r.URL.Path), slog.String("route", route), slog.Int("status", rec.status),
+				slog.Duration("duration", elapsed), slog.String("remote", r.RemoteAddr))
 		}()
 		h.ServeHTTP(rec, r)
 	})

@@ -28,6 +28,8 @@ type WorkerConfig struct {
 	// which integration serves a run. Exchangers perform the exchange per provider.
 	Catalog    *catalog.Live
 	Exchangers map[string]exchange.Exchanger
+	// Metrics counts the tokens issued; nil counts nothing.
+	Metrics *Metrics
 }
 
 // Worker is the worker plane: a run, holding its run token, asks for ID tokens.
@@ -72,7 +74,7 @@ func (wk *Worker) authenticateRun(r *http.Request, action string) (runs.Run, err
 		return runs.Run{}, err
 	}
 	if _, err := run.EffectiveScope(); err != nil {
-		wk.cfg.Logger.Error("refused a run whose stored record is inconsistent", "run", run.ID, "err", err)
+		wk.cfg.Logger.ErrorContext(r.Context(), "refused a run whose stored record is inconsistent", "run", run.ID, "err", err)
 		recordRefusal(r.Context(), wk.cfg.Events, wk.cfg.Logger, Event{Actor: "run:" + run.ID, Action: action, Run: run,
 			Outcome: "denied", Detail: "refused: " + err.Error()})
 		return runs.Run{}, errCorruptRun
@@ -138,9 +140,10 @@ func (wk *Worker) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := wk.cfg.Events.Record(r.Context(), Event{Actor: "run:" + run.ID, Action: "token.issue", Run: run, Detail: "aud=" + tok.Claims.Audience + " jti=" + tok.Claims.ID}); err != nil {
-		fail(w, r, wk.cfg.Logger, notRecorded(wk.cfg.Logger, Event{Action: "token.issue", Run: run}, err)) // a token not in the trail is not handed out
+		fail(w, r, wk.cfg.Logger, notRecorded(r.Context(), wk.cfg.Logger, Event{Action: "token.issue", Run: run}, err)) // a token not in the trail is not handed out
 		return
 	}
+	wk.cfg.Metrics.tokenIssued(tok.Claims.Scope)
 	writeJSON(w, http.StatusOK, tokenResponse{Token: tok.JWT, ExpiresAt: tok.ExpiresAt})
 }
 

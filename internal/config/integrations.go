@@ -3,6 +3,8 @@ package config
 import (
 	"regexp"
 	"strings"
+
+	"github.com/brokerhq/broker/internal/provider"
 )
 
 var (
@@ -22,12 +24,12 @@ func (v *validator) checkIntegrations() {
 
 		switch ps := in.providers(); len(ps) {
 		case 0:
-			v.add(base, in.ID, "integration %q needs one of aws, gcp, azure or vault", in.ID)
+			v.add(base, in.ID, "integration %q needs one of %s", in.ID, provider.NameList())
 			continue
 		case 1:
 		default:
-			v.add(base, in.ID, "integration %q sets %s; exactly one of aws, gcp, azure or vault is allowed",
-				in.ID, strings.Join(ps, " and "))
+			v.add(base, in.ID, "integration %q sets %s; exactly one of %s is allowed",
+				in.ID, strings.Join(ps, " and "), provider.NameList())
 		}
 		if in.AWS != nil {
 			v.checkAWS(base+".aws", in.AWS)

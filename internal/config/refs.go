@@ -1,11 +1,14 @@
 package config
 
-// Providers an integration may target, as Integration.Provider returns them.
+import "github.com/brokerhq/broker/internal/provider"
+
+// Providers an integration may target, as Integration.Provider returns them (package provider's
+// names).
 const (
-	ProviderAWS   = "aws"
-	ProviderGCP   = "gcp"
-	ProviderAzure = "azure"
-	ProviderVault = "vault"
+	ProviderAWS   = provider.AWS
+	ProviderGCP   = provider.GCP
+	ProviderAzure = provider.Azure
+	ProviderVault = provider.Vault
 )
 
 // Provider returns "aws", "gcp", "azure" or "vault" after the block that is set, or "" when
@@ -174,4 +177,14 @@ func (c *Config) IsWithin(space, ancestor string) bool {
 // roles and API keys).
 func (c *Config) ObjectCount() int {
 	return len(c.Spaces) + len(c.Stacks) + len(c.Integrations) + len(c.Attachments) + len(c.Roles) + len(c.APIKeys)
+}
+
+// TokenAudience is the `aud` of the broker ID tokens this integration's exchange sends: its
+// audience when set, else its provider's default (provider.Audience).
+func (i Integration) TokenAudience() string {
+	var wip string
+	if i.GCP != nil {
+		wip = i.GCP.WorkloadIdentityProvider
+	}
+	return provider.Audience(i.Provider(), i.Audience, wip)
 }

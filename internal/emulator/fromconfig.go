@@ -93,13 +93,6 @@ func scopesOf(at config.Attachment) []runs.Scope {
 	return out
 }
 
-func audience(in config.Integration, def string) string {
-	if in.Audience != "" {
-		return in.Audience
-	}
-	return def
-}
-
 func (s *Set) awsRoles(cfg *config.Config, ats []attachment) []awsemu.Role {
 	var roles []awsemu.Role
 	index := map[string]int{}
@@ -116,7 +109,7 @@ func (s *Set) awsRoles(cfg *config.Config, ats []attachment) []awsemu.Role {
 			roles = append(roles, awsemu.Role{ARN: a.RoleARN, Trust: awsemu.Trust{Issuer: cfg.Issuer}})
 		}
 		t := &roles[i].Trust
-		if aud := audience(at.integration, exchange.AWSAudience); !slices.Contains(t.Audiences, aud) {
+		if aud := at.integration.TokenAudience(); !slices.Contains(t.Audiences, aud) {
 			t.Audiences = append(t.Audiences, aud)
 		}
 		t.Subjects = appendNew(t.Subjects, at.subjects...)
@@ -176,7 +169,7 @@ func (s *Set) azureApps(cfg *config.Config, ats []attachment) []azureemu.App {
 				continue
 			}
 			apps[i].Federated = append(apps[i].Federated, azureemu.FederatedCredential{
-				Issuer: cfg.Issuer, Subject: sub, Audiences: []string{audience(at.integration, exchange.AzureAudience)},
+				Issuer: cfg.Issuer, Subject: sub, Audiences: []string{at.integration.TokenAudience()},
 			})
 		}
 	}

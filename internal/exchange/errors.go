@@ -2,6 +2,7 @@ package exchange
 
 import (
 	"fmt"
+	"net/http"
 	"regexp"
 	"strings"
 )
@@ -16,6 +17,17 @@ type UpstreamError struct {
 	Code string
 	// Message is the upstream's message, scrubbed.
 	Message string
+	// Throttled marks an answer that says "slow down" although its status is not 429 (STS
+	// answers throttling with 400 and a Throttling code): a refusal of the rate, not of the caller.
+	Throttled bool
+}
+
+// Denied reports whether the upstream answered and refused the caller: a 4xx status other than
+// 408 Request Timeout and 429 Too Many Requests, and not a throttling answer. Anything else
+// (no answer, 5xx, throttling, a 2xx that could not be used) is a failure, not a refusal.
+func (e *UpstreamError) Denied() bool {
+	return e.Status >= 400 && e.Status < 500 && e.Status != http.StatusRequestTimeout &&
+		e.Status != http.StatusTooManyRequests && !e.Throttled
 }
 
 // Error implements error: the provider, then Detail.

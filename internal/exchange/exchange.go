@@ -5,39 +5,35 @@ import (
 	"time"
 
 	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/provider"
 	"github.com/brokerhq/broker/internal/runs"
 )
 
-// Provider names, as in POST /v1/credentials and the integration's config block.
+// Provider names, as in POST /v1/credentials and the integration's config block (the names of
+// package provider's table).
 const (
-	AWS   = "aws"
-	GCP   = "gcp"
-	Azure = "azure"
-	Vault = "vault"
+	AWS   = provider.AWS
+	GCP   = provider.GCP
+	Azure = provider.Azure
+	Vault = provider.Vault
 )
 
-// Default token audiences per provider (contract section 6); an integration's audience overrides.
+// Default token audiences of package provider's table; an integration's audience overrides.
 const (
-	AWSAudience   = "sts.amazonaws.com"
-	AzureAudience = "api://AzureADTokenExchange"
+	AWSAudience   = provider.AWSAudience
+	AzureAudience = provider.AzureAudience
 )
 
-// AzureAlgorithm is the only token signing algorithm Entra ID accepts in a federated client
-// assertion (it refuses others with AADSTS700027).
-const AzureAlgorithm = "RS256"
+// AzureAlgorithm is the only token signing algorithm Entra ID accepts (provider.AzureAlgorithm).
+const AzureAlgorithm = provider.AzureAlgorithm
 
 // AlgorithmFor returns the one signing algorithm the relying party of a token for audience
-// accepts; empty means any. Only Azure's default audience is known to restrict it.
-func AlgorithmFor(audience string) string {
-	if audience == AzureAudience {
-		return AzureAlgorithm
-	}
-	return ""
-}
+// accepts; empty means any (provider.AlgorithmFor).
+func AlgorithmFor(audience string) string { return provider.AlgorithmFor(audience) }
 
 // RequiredAlgorithms returns every algorithm some provider accepts exclusively: broker keeps a
-// signing key of each besides the configured one.
-func RequiredAlgorithms() []string { return []string{AzureAlgorithm} }
+// signing key of each besides the configured one (provider.RequiredAlgorithms).
+func RequiredAlgorithms() []string { return provider.RequiredAlgorithms() }
 
 // TokenRequest asks for a broker ID token for the run being exchanged.
 type TokenRequest struct {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/provider"
 	"github.com/brokerhq/broker/internal/runs"
 )
 
@@ -24,7 +25,7 @@ var (
 )
 
 // Providers lists the provider names.
-var Providers = []string{AWS, GCP, Azure, Vault}
+var Providers = provider.Names()
 
 // Attachments resolves which integration serves a run, from the attachments in force. It is
 // built once per catalog; validation already guarantees at most one read and one write
@@ -84,14 +85,14 @@ func (a *Attachments) Resolve(run runs.Run, provider, integration string) (confi
 
 // ResolveScope is Resolve for a stack at a given scope rather than for a run: what the trust
 // tooling renders policies for. Serving a run goes through Resolve.
-func (a *Attachments) ResolveScope(stack string, scope runs.Scope, provider, integration string) (config.Integration, error) {
-	if !isProvider(provider) {
-		return config.Integration{}, fmt.Errorf("%w %q: want aws, gcp, azure or vault", ErrUnknownProvider, provider)
+func (a *Attachments) ResolveScope(stack string, scope runs.Scope, name, integration string) (config.Integration, error) {
+	if !provider.Known(name) {
+		return config.Integration{}, fmt.Errorf("%w %q: want %s", ErrUnknownProvider, name, provider.NameList())
 	}
-	attached := a.slots[slot{stack, provider, scope}]
+	attached := a.slots[slot{stack, name, scope}]
 	if integration == "" {
 		if attached == "" {
-			return config.Integration{}, fmt.Errorf("%w: stack %s has no %s integration attached for scope %s", ErrNotAttached, stack, provider, scope)
+			return config.Integration{}, fmt.Errorf("%w: stack %s has no %s integration attached for scope %s", ErrNotAttached, stack, name, scope)
 		}
 		return *a.integrations[attached], nil
 	}
@@ -103,19 +104,10 @@ func (a *Attachments) ResolveScope(stack string, scope runs.Scope, provider, int
 	switch {
 	case !ok:
 		return config.Integration{}, fmt.Errorf("%w %q", ErrUnknownIntegration, integration)
-	case in.Provider() != provider:
-		return config.Integration{}, fmt.Errorf("%w: %s is a %s integration, not %s", ErrWrongProvider, integration, in.Provider(), provider)
+	case in.Provider() != name:
+		return config.Integration{}, fmt.Errorf("%w: %s is a %s integration, not %s", ErrWrongProvider, integration, in.Provider(), name)
 	case attached != integration:
 		return config.Integration{}, fmt.Errorf("%w: %s is not attached to stack %s for scope %s", ErrNotAttachedForScope, integration, stack, scope)
 	}
 	return in, nil
-}
-
-func isProvider(p string) bool {
-	for _, known := range Providers {
-		if p == known {
-			return true
-		}
-	}
-	return false
 }

@@ -25,7 +25,9 @@ type backends struct {
 	limiter ratelimit.Limiter
 	audit   audit.Store
 	catalog catalog.Store
-	close   func() error
+	// redis is the client of store.redis, nil when the state is in memory.
+	redis *redisstore.Client
+	close func() error
 	// sweep drops expired runs from a run store that does not expire them itself; nil when
 	// the store does.
 	sweep func() int
@@ -47,6 +49,7 @@ func openBackends(cfg *config.Config, now func() time.Time) (*backends, error) {
 			return nil, fmt.Errorf("store.redis: %w", err)
 		}
 		b.runs, b.limiter, b.audit, b.catalog, b.close = client.Runs(), client.Limiter(policy), client.Audit(), client.Catalog(), client.Close
+		b.redis = client
 	} else {
 		mem := runs.NewMemory(now)
 		b.runs, b.limiter, b.audit, b.catalog, b.sweep = mem, ratelimit.NewMemory(policy, now), audit.NewMemory(), catalog.NewMemory(), mem.Sweep

@@ -68,6 +68,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	// Every line logged with a request's context carries its request id.
+	opts.Logger = slog.New(api.LogRequestIDs(opts.Logger.Handler()))
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -146,6 +148,8 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := api.NewMetrics(reg)
+	s.registerMetrics(reg, opts.Now)
 	rt := api.NewRouter()
 	pub.Mount(rt.Mux())
 	api.NewHealth(api.HealthConfig{Store: s.state.runs, Keys: s.keys, Logger: s.log}).Mount(rt)
@@ -163,9 +167,10 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 	api.NewAdmin(api.AdminConfig{Catalog: s.catalog, Auth: control, Events: events, Logger: s.log}).Mount(rt)
 	api.NewWorker(api.WorkerConfig{
 		Store: s.state.runs, Issuer: iss, Now: opts.Now, Logger: s.log, Guard: guard, Events: events,
-		Catalog: live, Exchangers: newExchangers(cfg, opts.UpstreamTransport, s.log),
+		Catalog: live, Exchangers: newExchangers(cfg, opts.UpstreamTransport, s.log, exchange.NewMetrics(reg)),
+		Metrics: metrics,
 	}).Mount(rt)
-	s.handler = api.Instrument(rt, s.log, api.NewMetrics(reg))
+	s.handler = api.Instrument(rt, s.log, metrics)
 	return s, nil
 }
 

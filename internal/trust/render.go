@@ -69,7 +69,7 @@ func (t *target) aws() (any, error) {
 	if t.wildcard() {
 		op = "StringLike"
 	}
-	cond := map[string]map[string]any{"StringEquals": {hp + ":aud": t.audience(exchange.AWSAudience)}}
+	cond := map[string]map[string]any{"StringEquals": {hp + ":aud": t.integration.TokenAudience()}}
 	if cond[op] == nil {
 		cond[op] = map[string]any{}
 	}
@@ -168,7 +168,7 @@ func (t *target) azure() (any, error) {
 			name = fmt.Sprintf("%s-%d", name, i+1)
 		}
 		out = append(out, azureCredential{
-			Name: name, Issuer: t.cfg.Issuer, Subject: sub, Audiences: []string{t.audience(exchange.AzureAudience)},
+			Name: name, Issuer: t.cfg.Issuer, Subject: sub, Audiences: []string{t.integration.TokenAudience()},
 			Description: fmt.Sprintf("broker runs of stack %s with %s scope", t.stack.ID, t.req.Scope),
 		})
 	}
@@ -198,7 +198,7 @@ func (t *target) vault() any {
 		ttl = t.integration.Duration.String()
 	}
 	return VaultRole{
-		RoleType: "jwt", BoundAudiences: []string{t.audience("vault")}, UserClaim: "sub",
+		RoleType: "jwt", BoundAudiences: []string{t.integration.TokenAudience()}, UserClaim: "sub",
 		BoundClaims: map[string]string{
 			"spaceId": t.stack.Space, "callerType": "stack", "callerId": t.stack.ID, "scope": string(t.req.Scope),
 		},

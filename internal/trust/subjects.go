@@ -98,14 +98,6 @@ func (t *target) issuerHostPath() string {
 	return u.Host + strings.TrimSuffix(u.Path, "/")
 }
 
-// audience is the token audience the integration's exchange uses.
-func (t *target) audience(def string) string {
-	if t.integration.Audience != "" {
-		return t.integration.Audience
-	}
-	return def
-}
-
 // Subjects returns every `sub` a run of stack can carry at scope, from its space's template; a
 // "*" stands for the run id.
 func Subjects(cfg *config.Config, stack string, scope runs.Scope) ([]string, error) {

@@ -10,11 +10,12 @@ import (
 
 	"github.com/brokerhq/broker/internal/emulator/calllog"
 	"github.com/brokerhq/broker/internal/emulator/oidctrust"
+	"github.com/brokerhq/broker/internal/provider"
 )
 
 // DefaultAudience is the audience a federated identity credential accepts when it names none,
 // the value Microsoft requires for Entra ID.
-const DefaultAudience = "api://AzureADTokenExchange"
+const DefaultAudience = provider.AzureAudience
 
 // ClientAssertionType is the only client_assertion_type the token endpoint accepts.
 const ClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"

@@ -24,10 +24,12 @@ func Retryable(status int, body []byte) bool {
 	if exchange.ThrottledOr5xx(status, body) {
 		return true
 	}
-	if status != http.StatusBadRequest {
-		return false
-	}
-	switch errorCode(body) {
+	return status == http.StatusBadRequest && throttling(errorCode(body))
+}
+
+// throttling reports whether an STS error code says the caller is being throttled.
+func throttling(code string) bool {
+	switch code {
 	case "Throttling", "ThrottlingException", "RequestLimitExceeded":
 		return true
 	}
@@ -47,7 +49,8 @@ func errorCode(body []byte) string {
 	return doc.Error.Code
 }
 
-// failed turns an SDK error into what Exchange returns and logs it at debug:
+// failed turns an SDK error into what Exchange returns and logs it at debug (the Info line of
+// every exchange is exchange.Observe's):
 //   - STS answered with an error: *exchange.UpstreamError with STS's status, code and message;
 //   - the caller's ctx ended: that context error, wrapped;
 //   - no usable answer (timeout, network): *exchange.UpstreamError with status 0 and a generic
@@ -67,7 +70,9 @@ func (x *Exchanger) failed(ctx, callCtx context.Context, c *call, start time.Tim
 	)
 	switch {
 	case errors.As(err, &apiErr) && status != 0:
-		out = exchange.Upstream(exchange.AWS, status, apiErr.ErrorCode(), apiErr.ErrorMessage(), secrets...)
+		up := exchange.Upstream(exchange.AWS, status, apiErr.ErrorCode(), apiErr.ErrorMessage(), secrets...)
+		up.Throttled = throttling(apiErr.ErrorCode())
+		out = up
 	case ctx.Err() != nil:
 		out = fmt.Errorf("aws exchange: %w", ctx.Err())
 	case timeout:
@@ -77,8 +82,8 @@ func (x *Exchanger) failed(ctx, callCtx context.Context, c *call, start time.Tim
 	default:
 		out = exchange.Upstream(exchange.AWS, 0, "", "STS at "+c.endpoint+" could not be reached: "+networkReason(err))
 	}
-	x.logCall(c, start, slog.String("outcome", "error"), slog.Int("status", status),
-		slog.String("error", exchange.Scrub(out.Error(), secrets...)),
+	x.logCall(ctx, c, start, slog.Int(exchange.FieldUpstreamStatus, status),
+		slog.String(exchange.FieldErr, exchange.Scrub(out.Error(), secrets...)),
 		slog.String("cause", exchange.Scrub(err.Error(), secrets...)))
 	return out
 }

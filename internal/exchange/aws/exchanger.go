@@ -15,6 +15,7 @@ import (
 
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/exchange"
+	"github.com/brokerhq/broker/internal/provider"
 	"github.com/brokerhq/broker/internal/runs"
 )
 
@@ -27,7 +28,8 @@ type Options struct {
 	Issuer string
 	// HTTPClient makes the STS calls. Nil means exchange.NewHTTPClient retrying with Retryable.
 	HTTPClient *http.Client
-	// Logger receives debug lines about each call, never a secret. Nil discards them.
+	// Logger receives a debug line about each STS call, never a secret; nil discards them.
+	// The Info line of each exchange is exchange.Observe's.
 	Logger *slog.Logger
 	// BaseCredentials are broker's own AWS credentials for assume-role. Nil means the SDK's
 	// default chain (environment, shared files, web identity, container and instance roles),
@@ -164,13 +166,13 @@ type result struct {
 // credentials builds the exchange result and the environment of contract section 3.
 func (c *call) credentials(r result) exchange.Credentials {
 	env := map[string]string{
-		"AWS_ACCESS_KEY_ID":     r.accessKeyID,
-		"AWS_SECRET_ACCESS_KEY": r.secretAccessKey,
-		"AWS_SESSION_TOKEN":     r.sessionToken,
+		provider.EnvAWSAccessKeyID:     r.accessKeyID,
+		provider.EnvAWSSecretAccessKey: r.secretAccessKey,
+		provider.EnvAWSSessionToken:    r.sessionToken,
 	}
 	if c.aws.Region != "" {
-		env["AWS_REGION"] = c.aws.Region
-		env["AWS_DEFAULT_REGION"] = c.aws.Region
+		env[provider.EnvAWSRegion] = c.aws.Region
+		env[provider.EnvAWSDefaultRegion] = c.aws.Region
 	}
 	return exchange.Credentials{
 		ExpiresAt: r.expiration,

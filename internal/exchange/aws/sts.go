@@ -21,10 +21,7 @@ func (x *Exchanger) webIdentity(ctx context.Context, c *call, tokens exchange.To
 	if tokens == nil {
 		return result{}, errors.New("aws exchange: web-identity needs a token source")
 	}
-	audience := c.in.Audience
-	if audience == "" {
-		audience = exchange.AWSAudience
-	}
+	audience := c.in.TokenAudience()
 	token, err := tokens.Token(ctx, exchange.TokenRequest{Audience: audience, AWSSessionTags: c.aws.SessionTags})
 	if err != nil {
 		return result{}, fmt.Errorf("aws exchange: mint token: %w", err)
@@ -45,7 +42,7 @@ func (x *Exchanger) webIdentity(ctx context.Context, c *call, tokens exchange.To
 	if out == nil {
 		out = &sts.AssumeRoleWithWebIdentityOutput{}
 	}
-	return x.succeeded(c, start, out.Credentials, out.AssumedRoleUser)
+	return x.succeeded(ctx, c, start, out.Credentials, out.AssumedRoleUser)
 }
 
 // assumeRole calls AssumeRole with broker's own credentials and the run's ExternalId.
@@ -84,14 +81,14 @@ func (x *Exchanger) assumeRole(ctx context.Context, c *call) (result, error) {
 	if out == nil {
 		out = &sts.AssumeRoleOutput{}
 	}
-	return x.succeeded(c, start, out.Credentials, out.AssumedRoleUser)
+	return x.succeeded(ctx, c, start, out.Credentials, out.AssumedRoleUser)
 }
 
 // succeeded checks STS's answer holds credentials and logs the call.
-func (x *Exchanger) succeeded(c *call, start time.Time, creds *ststypes.Credentials, user *ststypes.AssumedRoleUser) (result, error) {
+func (x *Exchanger) succeeded(ctx context.Context, c *call, start time.Time, creds *ststypes.Credentials, user *ststypes.AssumedRoleUser) (result, error) {
 	if creds == nil || awssdk.ToString(creds.AccessKeyId) == "" || awssdk.ToString(creds.SecretAccessKey) == "" {
 		err := exchange.Upstream(exchange.AWS, 200, "", "STS at "+c.endpoint+" answered without credentials")
-		x.logCall(c, start, slog.String("outcome", "error"), slog.String("error", err.Error()))
+		x.logCall(ctx, c, start, slog.String(exchange.FieldErr, err.Error()))
 		return result{}, err
 	}
 	r := result{
@@ -103,23 +100,24 @@ func (x *Exchanger) succeeded(c *call, start time.Time, creds *ststypes.Credenti
 	if user != nil {
 		r.assumedRoleARN = awssdk.ToString(user.Arn)
 	}
-	x.logCall(c, start, slog.String("outcome", "ok"), slog.String("assumed_role", r.assumedRoleARN),
+	x.logCall(ctx, c, start, slog.String("assumed_role", r.assumedRoleARN),
 		slog.Time("expires_at", r.expiration))
 	return r, nil
 }
 
-func (x *Exchanger) logCall(c *call, start time.Time, attrs ...slog.Attr) {
+// logCall writes the debug line of one STS call: what was called, and how it went.
+func (x *Exchanger) logCall(ctx context.Context, c *call, start time.Time, attrs ...slog.Attr) {
 	base := []slog.Attr{
-		slog.String("integration", c.in.ID),
+		slog.String(exchange.FieldIntegration, c.in.ID),
 		slog.String("mode", c.mode),
 		slog.String("role_arn", c.aws.RoleARN),
 		slog.String("endpoint", c.endpoint),
 		slog.String("region", c.region),
-		slog.String("run", c.run.ID),
+		slog.String(exchange.FieldRun, c.run.ID),
 		slog.String("session", c.session),
-		slog.Duration("elapsed", time.Since(start)),
+		slog.Duration(exchange.FieldDuration, time.Since(start)),
 	}
-	x.log.LogAttrs(context.Background(), slog.LevelDebug, "aws sts call", append(base, attrs...)...)
+	x.log.LogAttrs(ctx, slog.LevelDebug, "aws sts call", append(base, attrs...)...)
 }
 
 // baseCredentials holds broker's own AWS credentials, loading the SDK default chain on first

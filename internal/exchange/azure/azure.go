@@ -19,6 +19,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/brokerhq/broker/internal/exchange"
+	"github.com/brokerhq/broker/internal/provider"
 )
 
 // Defaults used when the integration leaves them unset.
@@ -29,13 +30,13 @@ const (
 	DefaultScope = "https://management.azure.com/.default"
 )
 
-// Environment variable names of contract section 3.
+// Environment variable names of contract section 3 (package provider's table).
 const (
-	EnvTenantID       = "ARM_TENANT_ID"
-	EnvClientID       = "ARM_CLIENT_ID"
-	EnvUseOIDC        = "ARM_USE_OIDC"
-	EnvOIDCToken      = "ARM_OIDC_TOKEN"
-	EnvSubscriptionID = "ARM_SUBSCRIPTION_ID"
+	EnvTenantID       = provider.EnvAzureTenantID
+	EnvClientID       = provider.EnvAzureClientID
+	EnvUseOIDC        = provider.EnvAzureUseOIDC
+	EnvOIDCToken      = provider.EnvAzureOIDCToken
+	EnvSubscriptionID = provider.EnvAzureSubscriptionID
 )
 
 // Options configures an Exchanger.
@@ -43,7 +44,8 @@ type Options struct {
 	// HTTPClient carries every Entra request (it becomes azcore's Transport); nil means
 	// exchange.NewHTTPClient with its defaults.
 	HTTPClient *http.Client
-	// Logger receives one line per failed exchange and a debug line per success; nil discards.
+	// Logger receives a debug line per exchange, never a secret; nil discards. The Info line
+	// of each exchange is exchange.Observe's.
 	Logger *slog.Logger
 }
 
@@ -89,10 +91,7 @@ func (x *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchang
 	case req.Tokens == nil:
 		return exchange.Credentials{}, errors.New("azure: no token source")
 	}
-	audience := in.Audience
-	if audience == "" {
-		audience = exchange.AzureAudience
-	}
+	audience := in.TokenAudience()
 	scope := az.Scope
 	if scope == "" {
 		scope = DefaultScope
@@ -105,7 +104,7 @@ func (x *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchang
 
 	assertions := &minted{}
 	getAssertion := func(ctx context.Context) (string, error) {
-		tok, err := req.Tokens.Token(ctx, exchange.TokenRequest{Audience: audience, Algorithm: exchange.AzureAlgorithm})
+		tok, err := req.Tokens.Token(ctx, exchange.TokenRequest{Audience: audience, Algorithm: provider.AzureAlgorithm})
 		assertions.add(tok, err)
 		return tok, err
 	}
@@ -136,13 +135,19 @@ func (x *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchang
 		if mintErr := assertions.failure(); mintErr != nil {
 			return exchange.Credentials{}, fmt.Errorf("azure: mint assertion for %s: %w", audience, mintErr)
 		}
+		if ctx.Err() != nil {
+			// The caller gave up: that is its own context's error, not Entra's answer.
+			return exchange.Credentials{}, fmt.Errorf("azure: %w", ctx.Err())
+		}
 		uerr := upstreamError(callCtx, err, authority, timeout, assertions.list())
-		x.log.WarnContext(ctx, "azure exchange refused", "integration", in.ID, "run", req.Run.ID,
-			"status", uerr.Status, "code", uerr.Code, "detail", exchange.Scrub(err.Error(), assertions.list()...))
+		x.log.LogAttrs(ctx, slog.LevelDebug, "azure exchange failed", slog.String(exchange.FieldIntegration, in.ID),
+			slog.String(exchange.FieldRun, req.Run.ID), slog.Int(exchange.FieldUpstreamStatus, uerr.Status),
+			slog.String(exchange.FieldUpstreamCode, uerr.Code), slog.String(exchange.FieldErr, uerr.Detail()),
+			slog.String("cause", exchange.Scrub(err.Error(), assertions.list()...)))
 		return exchange.Credentials{}, uerr
 	}
 
-	oidcToken, err := req.Tokens.Token(ctx, exchange.TokenRequest{Audience: audience, Algorithm: exchange.AzureAlgorithm})
+	oidcToken, err := req.Tokens.Token(ctx, exchange.TokenRequest{Audience: audience, Algorithm: provider.AzureAlgorithm})
 	if err != nil {
 		return exchange.Credentials{}, fmt.Errorf("azure: mint %s: %w", EnvOIDCToken, err)
 	}
@@ -160,8 +165,9 @@ func (x *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchang
 	if exp, ok := tokenExpiry(oidcToken); ok && exp.Before(expires) {
 		expires = exp
 	}
-	x.log.DebugContext(ctx, "azure exchange", "integration", in.ID, "run", req.Run.ID, "tenant", az.TenantID,
-		"client", az.ClientID, "expiresAt", expires)
+	x.log.LogAttrs(ctx, slog.LevelDebug, "azure exchange", slog.String(exchange.FieldIntegration, in.ID),
+		slog.String(exchange.FieldRun, req.Run.ID), slog.String("tenant", az.TenantID),
+		slog.String("client", az.ClientID), slog.Time("expires_at", expires))
 	return exchange.Credentials{
 		ExpiresAt: expires,
 		Env:       env,

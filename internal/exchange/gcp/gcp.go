@@ -23,6 +23,7 @@ import (
 	"golang.org/x/oauth2/google/externalaccount"
 
 	"github.com/brokerhq/broker/internal/exchange"
+	"github.com/brokerhq/broker/internal/provider"
 )
 
 // Production endpoints and defaults (contract section 6).
@@ -31,10 +32,9 @@ const (
 	DefaultIAMCredentialsEndpoint = "https://iamcredentials.googleapis.com"
 	DefaultScope                  = "https://www.googleapis.com/auth/cloud-platform"
 	// EnvAccessToken is the environment variable handed to the run (contract section 3).
-	EnvAccessToken = "GOOGLE_OAUTH_ACCESS_TOKEN"
+	EnvAccessToken = provider.EnvGCPAccessToken
 
 	subjectTokenTypeJWT = "urn:ietf:params:oauth:token-type:jwt"
-	iamResourcePrefix   = "//iam.googleapis.com/"
 )
 
 // Options configures an Exchanger.
@@ -42,7 +42,8 @@ type Options struct {
 	// HTTPClient makes the upstream calls; nil means exchange.NewHTTPClient with its defaults
 	// (retries on 429 and 5xx only). Only its Transport is used: bounds come from the integration.
 	HTTPClient *http.Client
-	// Logger receives one line per exchange, never a token; nil discards.
+	// Logger receives a debug line per exchange, never a token; nil discards. The Info line of
+	// each exchange is exchange.Observe's.
 	Logger *slog.Logger
 }
 
@@ -83,9 +84,8 @@ type Detail struct {
 // "//iam.googleapis.com/projects/<n>/locations/global/workloadIdentityPools/<pool>/providers/<id>",
 // from its resource name with or without that prefix. It is the STS audience and the default
 // token audience.
-func ProviderAudience(provider string) string {
-	name := strings.TrimPrefix(strings.TrimPrefix(provider, iamResourcePrefix), "https://iam.googleapis.com/")
-	return iamResourcePrefix + strings.TrimPrefix(name, "/")
+func ProviderAudience(workloadIdentityProvider string) string {
+	return provider.GCPAudience(workloadIdentityProvider)
 }
 
 // Exchange mints a broker token, exchanges it at STS and impersonates the integration's
@@ -105,10 +105,7 @@ func (x *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchang
 		return exchange.Credentials{}, errors.New("gcp: no token source")
 	}
 	stsAudience := ProviderAudience(g.WorkloadIdentityProvider)
-	tokenAudience := in.Audience
-	if tokenAudience == "" {
-		tokenAudience = stsAudience
-	}
+	tokenAudience := in.TokenAudience()
 	scopes := g.Scopes
 	if len(scopes) == 0 {
 		scopes = []string{DefaultScope}
@@ -137,7 +134,7 @@ func (x *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchang
 	}
 	started := time.Now()
 	attrs := []slog.Attr{
-		slog.String("integration", in.ID), slog.String("run", req.Run.ID),
+		slog.String(exchange.FieldIntegration, in.ID), slog.String(exchange.FieldRun, req.Run.ID),
 		slog.String("service_account", g.ServiceAccount), slog.String("audience", tokenAudience),
 	}
 	ts, err := externalaccount.NewTokenSource(tctx, cfg)
@@ -145,13 +142,13 @@ func (x *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchang
 		return exchange.Credentials{}, fmt.Errorf("gcp: integration %q: %w", in.ID, err)
 	}
 	tok, err := ts.Token()
-	attrs = append(attrs, slog.Duration("took", time.Since(started)))
+	attrs = append(attrs, slog.Duration(exchange.FieldDuration, time.Since(started)))
 	if err != nil {
 		err = rec.explain(ctx, err)
-		x.log.LogAttrs(ctx, slog.LevelWarn, "gcp exchange failed", append(attrs, slog.String("error", err.Error()))...)
+		x.log.LogAttrs(ctx, slog.LevelDebug, "gcp exchange failed", append(attrs, slog.String(exchange.FieldErr, err.Error()))...)
 		return exchange.Credentials{}, err
 	}
-	x.log.LogAttrs(ctx, slog.LevelInfo, "gcp exchange", append(attrs, slog.Time("expires_at", tok.Expiry))...)
+	x.log.LogAttrs(ctx, slog.LevelDebug, "gcp exchange", append(attrs, slog.Time("expires_at", tok.Expiry))...)
 	return exchange.Credentials{
 		ExpiresAt: tok.Expiry,
 		Env:       map[string]string{EnvAccessToken: tok.AccessToken},

@@ -18,16 +18,17 @@ import (
 
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/exchange"
+	"github.com/brokerhq/broker/internal/provider"
 )
 
-// DefaultAudience is the token audience when the integration sets none.
-const DefaultAudience = "vault"
+// DefaultAudience is the token audience when the integration sets none (package provider's).
+const DefaultAudience = provider.VaultAudience
 
-// Environment variables handed to the run (contract section 3).
+// Environment variables handed to the run (contract section 3, package provider's table).
 const (
-	EnvAddr      = "VAULT_ADDR"
-	EnvToken     = "VAULT_TOKEN"
-	EnvNamespace = "VAULT_NAMESPACE"
+	EnvAddr      = provider.EnvVaultAddr
+	EnvToken     = provider.EnvVaultToken
+	EnvNamespace = provider.EnvVaultNamespace
 )
 
 // Options configures an Exchanger.
@@ -35,7 +36,8 @@ type Options struct {
 	// HTTPClient carries the login call; nil means exchange.NewHTTPClient with its defaults,
 	// which retries throttling and 5xx answers. The Vault client's own retries are off.
 	HTTPClient *http.Client
-	// Logger receives one line per login; nil discards. It never receives a token.
+	// Logger receives a debug line per login; nil discards. It never receives a token. The
+	// Info line of each exchange is exchange.Observe's.
 	Logger *slog.Logger
 }
 
@@ -84,10 +86,7 @@ func (e *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchang
 	if mount == "" {
 		mount = config.DefaultVaultMount
 	}
-	audience := in.Audience
-	if audience == "" {
-		audience = DefaultAudience
-	}
+	audience := in.TokenAudience()
 	timeout := exchange.Timeout(in)
 
 	client, err := e.client(vc, timeout)
@@ -107,30 +106,34 @@ func (e *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchang
 	client = client.WithResponseCallbacks(func(r *vaultapi.Response) { status = r.StatusCode })
 	start := time.Now()
 	secret, err := client.Logical().WriteWithContext(ctx, "auth/"+mount+"/login", body)
+	if err != nil && ctx.Err() != nil {
+		// The caller gave up: that is its own context's error, not Vault's answer.
+		return exchange.Credentials{}, fmt.Errorf("vault: login: %w", ctx.Err())
+	}
 	if up := foreignAnswer(vc.Address, status, err, jwt); up != nil {
-		e.log.LogAttrs(ctx, slog.LevelWarn, "vault login answered by something else than Vault",
-			slog.String("integration", in.ID), slog.String("mount", mount), slog.String("role", vc.Role),
-			slog.Int("status", up.Status), slog.String("error", up.Message), slog.Duration("elapsed", time.Since(start)))
+		e.log.LogAttrs(ctx, slog.LevelDebug, "vault login answered by something else than Vault",
+			slog.String(exchange.FieldIntegration, in.ID), slog.String("mount", mount), slog.String("role", vc.Role),
+			slog.Int(exchange.FieldUpstreamStatus, up.Status), slog.String(exchange.FieldErr, up.Message), slog.Duration(exchange.FieldDuration, time.Since(start)))
 		return exchange.Credentials{}, up
 	}
 	if err != nil {
 		up := e.upstream(err, jwt, timeout)
-		e.log.LogAttrs(ctx, slog.LevelWarn, "vault login refused",
-			slog.String("integration", in.ID), slog.String("mount", mount), slog.String("role", vc.Role),
-			slog.Int("status", up.Status), slog.String("error", exchange.Scrub(err.Error(), jwt)),
-			slog.Duration("elapsed", time.Since(start)))
+		e.log.LogAttrs(ctx, slog.LevelDebug, "vault login refused",
+			slog.String(exchange.FieldIntegration, in.ID), slog.String("mount", mount), slog.String("role", vc.Role),
+			slog.Int(exchange.FieldUpstreamStatus, up.Status), slog.String(exchange.FieldErr, exchange.Scrub(err.Error(), jwt)),
+			slog.Duration(exchange.FieldDuration, time.Since(start)))
 		return exchange.Credentials{}, up
 	}
 	creds, err := credentials(vc, secret, start)
 	if err != nil {
-		e.log.LogAttrs(ctx, slog.LevelWarn, "vault login answer unusable",
-			slog.String("integration", in.ID), slog.String("mount", mount), slog.String("role", vc.Role),
-			slog.String("error", err.Error()))
+		e.log.LogAttrs(ctx, slog.LevelDebug, "vault login answer unusable",
+			slog.String(exchange.FieldIntegration, in.ID), slog.String("mount", mount), slog.String("role", vc.Role),
+			slog.String(exchange.FieldErr, err.Error()))
 		return exchange.Credentials{}, err
 	}
 	e.log.LogAttrs(ctx, slog.LevelDebug, "vault login",
-		slog.String("integration", in.ID), slog.String("mount", mount), slog.String("role", vc.Role),
-		slog.Int("leaseSeconds", secret.Auth.LeaseDuration), slog.Duration("elapsed", time.Since(start)))
+		slog.String(exchange.FieldIntegration, in.ID), slog.String("mount", mount), slog.String("role", vc.Role),
+		slog.Int("lease_seconds", secret.Auth.LeaseDuration), slog.Duration(exchange.FieldDuration, time.Since(start)))
 	return creds, nil
 }
 
@@ -203,8 +206,6 @@ func (e *Exchanger) upstream(err error, jwt string, timeout time.Duration) *exch
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
 		msg = fmt.Sprintf("no answer within %s", timeout)
-	case errors.Is(err, context.Canceled):
-		msg = "login canceled"
 	case errors.Is(err, exchange.ErrResponseTooLarge):
 		msg = "login answer too large"
 	default:

@@ -1,0 +1,84 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"log/slog"
+	"net/http"
+)
+
+// RequestIDHeader carries a request's id: read from a request that brings a well-formed one,
+// always set on the response.
+const RequestIDHeader = "X-Request-Id"
+
+// FieldRequestID is the log field every line of a request carries.
+const FieldRequestID = "request_id"
+
+// maxRequestIDLength bounds an incoming request id, in bytes.
+const maxRequestIDLength = 64
+
+type requestIDKey struct{}
+
+// WithRequestID returns ctx carrying id.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// RequestID returns the request id ctx carries, empty when none.
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// requestID is the id of r: its X-Request-Id when well formed (1 to 64 ASCII letters, digits,
+// '-', '_' or '.'), so a caller or proxy can correlate; else a new random one. Anything else is
+// ignored, so that a header never brings spaces, quotes or control characters into a log line.
+func requestID(r *http.Request) string {
+	if id := r.Header.Get(RequestIDHeader); wellFormedRequestID(id) {
+		return id
+	}
+	return rand.Text()
+}
+
+func wellFormedRequestID(id string) bool {
+	if id == "" || len(id) > maxRequestIDLength {
+		return false
+	}
+	for i := range len(id) {
+		if c := id[i]; !isIDChar(c) {
+			return false
+		}
+	}
+	return true
+}
+
+func isIDChar(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.'
+}
+
+// LogRequestIDs wraps h so that every record logged with a context carrying a request id gets
+// it as FieldRequestID. Wrapping twice wraps once.
+func LogRequestIDs(h slog.Handler) slog.Handler {
+	if _, ok := h.(requestIDHandler); ok {
+		return h
+	}
+	return requestIDHandler{h}
+}
+
+type requestIDHandler struct{ slog.Handler }
+
+func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
+	if id := RequestID(ctx); id != "" {
+		r = r.Clone()
+		r.AddAttrs(slog.String(FieldRequestID, id))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h requestIDHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return requestIDHandler{h.Handler.WithAttrs(attrs)}
+}
+
+func (h requestIDHandler) WithGroup(name string) slog.Handler {
+	return requestIDHandler{h.Handler.WithGroup(name)}
+}

@@ -1,0 +1,97 @@
+package exchange
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+)
+
+// ObserveConfig configures Observe.
+type ObserveConfig struct {
+	// Provider is the name the exchanger serves; it labels the metrics and the log line.
+	Provider string
+	// Logger receives one Info line per exchange; nil discards. Its handler sees the caller's
+	// context, so request-scoped attributes (the request id) reach the line.
+	Logger *slog.Logger
+	// Metrics counts and times exchanges; nil counts nothing.
+	Metrics *Metrics
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Observed wraps an Exchanger with what every exchange gets alike: timing, counting by Outcome
+// and one log line. It is the only place an exchange's error is classified.
+type Observed struct {
+	next    Exchanger
+	cfg     ObserveConfig
+	metrics providerMetrics
+}
+
+var _ Exchanger = (*Observed)(nil)
+
+// Observe wraps next, which serves cfg.Provider.
+func Observe(next Exchanger, cfg ObserveConfig) *Observed {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Observed{next: next, cfg: cfg, metrics: cfg.Metrics.forProvider(cfg.Provider)}
+}
+
+// Log line field names, the same for every provider.
+const (
+	FieldProvider       = "provider"
+	FieldIntegration    = "integration"
+	FieldStack          = "stack"
+	FieldRun            = "run"
+	FieldDuration       = "duration"
+	FieldOutcome        = "outcome"
+	FieldUpstreamStatus = "upstream_status"
+	FieldUpstreamCode   = "upstream_code"
+	FieldErr            = "err"
+)
+
+// Exchange implements Exchanger: it runs the wrapped exchange, then counts, times and logs it.
+// The log line carries the provider, integration, stack, run, duration, outcome and, on failure,
+// the upstream status and code and the error; the error is an UpstreamError's scrubbed detail
+// or another error's text scrubbed of JWT-shaped strings, never a token or a credential.
+func (o *Observed) Exchange(ctx context.Context, req Request) (Credentials, error) {
+	start := o.cfg.Now()
+	creds, err := o.next.Exchange(ctx, req)
+	elapsed := o.cfg.Now().Sub(start)
+	outcome := Classify(err)
+	if c := o.metrics.outcomes[outcome]; c != nil {
+		c.Inc()
+	}
+	if o.metrics.duration != nil {
+		o.metrics.duration.Observe(elapsed.Seconds())
+	}
+	attrs := []slog.Attr{
+		slog.String(FieldProvider, o.cfg.Provider),
+		slog.String(FieldIntegration, req.Integration.ID),
+		slog.String(FieldStack, req.Run.Stack),
+		slog.String(FieldRun, req.Run.ID),
+		slog.Duration(FieldDuration, elapsed),
+		slog.String(FieldOutcome, string(outcome)),
+	}
+	if err != nil {
+		var up *UpstreamError
+		if errors.As(err, &up) {
+			attrs = append(attrs, slog.Int(FieldUpstreamStatus, up.Status))
+			if up.Code != "" {
+				attrs = append(attrs, slog.String(FieldUpstreamCode, up.Code))
+			}
+			attrs = append(attrs, slog.String(FieldErr, up.Detail()))
+		} else {
+			attrs = append(attrs, slog.String(FieldErr, Scrub(err.Error())))
+		}
+	}
+	o.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "exchange", attrs...)
+	return creds, err
+}
+
+// Unwrap returns the wrapped exchanger.
+func (o *Observed) Unwrap() Exchanger { return o.next }

@@ -1,0 +1,164 @@
+package provider
+
+import "strings"
+
+// Provider names, as in POST /v1/credentials and an integration's configuration block.
+const (
+	AWS   = "aws"
+	GCP   = "gcp"
+	Azure = "azure"
+	Vault = "vault"
+)
+
+// Default token audiences of the providers whose default is fixed. GCP's default is the full
+// resource name of the integration's workload identity provider (GCPAudience).
+const (
+	AWSAudience   = "sts.amazonaws.com"
+	AzureAudience = "api://AzureADTokenExchange"
+	VaultAudience = "vault"
+)
+
+// AzureAlgorithm is the only token signing algorithm Entra ID accepts in a federated client
+// assertion (it refuses others with AADSTS700027).
+const AzureAlgorithm = "RS256"
+
+// Environment variables a run receives from an exchange (contract section 3).
+const (
+	EnvAWSAccessKeyID     = "AWS_ACCESS_KEY_ID"
+	EnvAWSSecretAccessKey = "AWS_SECRET_ACCESS_KEY"
+	EnvAWSSessionToken    = "AWS_SESSION_TOKEN"
+	EnvAWSRegion          = "AWS_REGION"
+	EnvAWSDefaultRegion   = "AWS_DEFAULT_REGION"
+
+	EnvGCPAccessToken = "GOOGLE_OAUTH_ACCESS_TOKEN"
+
+	EnvAzureTenantID       = "ARM_TENANT_ID"
+	EnvAzureClientID       = "ARM_CLIENT_ID"
+	EnvAzureUseOIDC        = "ARM_USE_OIDC"
+	EnvAzureOIDCToken      = "ARM_OIDC_TOKEN"
+	EnvAzureSubscriptionID = "ARM_SUBSCRIPTION_ID"
+
+	EnvVaultAddr      = "VAULT_ADDR"
+	EnvVaultToken     = "VAULT_TOKEN"
+	EnvVaultNamespace = "VAULT_NAMESPACE"
+)
+
+// Facts are what broker knows of one provider.
+type Facts struct {
+	// Name is the provider's name.
+	Name string
+	// Audience is the default `aud` of the tokens its exchange sends; empty when it depends on
+	// the integration (GCP: GCPAudience of the workload identity provider).
+	Audience string
+	// Algorithm is the one signing algorithm the provider accepts for tokens of Audience; empty
+	// means any.
+	Algorithm string
+	// Env are the environment variables a run always receives from an exchange.
+	Env []string
+	// OptionalEnv are the environment variables set only when the integration configures them.
+	OptionalEnv []string
+	// Secrets are the environment variables whose values are secrets (credentials, tokens).
+	Secrets []string
+}
+
+// table holds every provider, in the order names are listed to users.
+var table = [...]Facts{
+	{Name: AWS, Audience: AWSAudience,
+		Env:         []string{EnvAWSAccessKeyID, EnvAWSSecretAccessKey, EnvAWSSessionToken},
+		OptionalEnv: []string{EnvAWSRegion, EnvAWSDefaultRegion},
+		Secrets:     []string{EnvAWSSecretAccessKey, EnvAWSSessionToken}},
+	{Name: GCP,
+		Env:     []string{EnvGCPAccessToken},
+		Secrets: []string{EnvGCPAccessToken}},
+	{Name: Azure, Audience: AzureAudience, Algorithm: AzureAlgorithm,
+		Env:         []string{EnvAzureTenantID, EnvAzureClientID, EnvAzureUseOIDC, EnvAzureOIDCToken},
+		OptionalEnv: []string{EnvAzureSubscriptionID},
+		Secrets:     []string{EnvAzureOIDCToken}},
+	{Name: Vault, Audience: VaultAudience,
+		Env:         []string{EnvVaultAddr, EnvVaultToken},
+		OptionalEnv: []string{EnvVaultNamespace},
+		Secrets:     []string{EnvVaultToken}},
+}
+
+// All returns the facts of every provider, in the order names are listed to users.
+func All() []Facts { return table[:] }
+
+// Names returns every provider name: aws, gcp, azure, vault.
+func Names() []string {
+	out := make([]string, len(table))
+	for i, f := range table {
+		out[i] = f.Name
+	}
+	return out
+}
+
+// Lookup returns the facts of the provider called name.
+func Lookup(name string) (Facts, bool) {
+	for _, f := range table {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return Facts{}, false
+}
+
+// Known reports whether name is a provider's name.
+func Known(name string) bool {
+	_, ok := Lookup(name)
+	return ok
+}
+
+// NameList is the provider names for messages: "aws, gcp, azure or vault".
+func NameList() string {
+	names := Names()
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
+
+// Audience is the audience of the tokens an integration of provider name sends: configured
+// when the integration sets one, else the provider's default; for GCP the default is
+// GCPAudience(workloadIdentityProvider). An unknown provider has no default.
+func Audience(name, configured, workloadIdentityProvider string) string {
+	if configured != "" {
+		return configured
+	}
+	if name == GCP {
+		return GCPAudience(workloadIdentityProvider)
+	}
+	f, _ := Lookup(name)
+	return f.Audience
+}
+
+// gcpResourcePrefix starts the full resource name of an IAM object.
+const gcpResourcePrefix = "//iam.googleapis.com/"
+
+// GCPAudience returns the full resource name of a workload identity provider,
+// "//iam.googleapis.com/projects/<n>/locations/global/workloadIdentityPools/<pool>/providers/<id>",
+// from its resource name with or without that prefix. It is the STS audience and the default
+// token audience of a GCP integration.
+func GCPAudience(workloadIdentityProvider string) string {
+	name := strings.TrimPrefix(strings.TrimPrefix(workloadIdentityProvider, gcpResourcePrefix), "https://iam.googleapis.com/")
+	return gcpResourcePrefix + strings.TrimPrefix(name, "/")
+}
+
+// AlgorithmFor returns the one signing algorithm the relying party of a token for audience
+// accepts; empty means any. Only a provider's default audience is known to restrict it.
+func AlgorithmFor(audience string) string {
+	for _, f := range table {
+		if f.Algorithm != "" && f.Audience == audience {
+			return f.Algorithm
+		}
+	}
+	return ""
+}
+
+// RequiredAlgorithms returns every algorithm some provider accepts exclusively: broker keeps a
+// signing key of each besides the configured one.
+func RequiredAlgorithms() []string {
+	var out []string
+	for _, f := range table {
+		if f.Algorithm != "" {
+			out = append(out, f.Algorithm)
+		}
+	}
+	return out
+}

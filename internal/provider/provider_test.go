@@ -1,0 +1,73 @@
+package provider
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestAudience(t *testing.T) {
+	const wip = "projects/1/locations/global/workloadIdentityPools/p/providers/b"
+	tests := []struct {
+		name, provider, configured, want string
+	}{
+		{"aws default", AWS, "", "sts.amazonaws.com"},
+		{"azure default", Azure, "", "api://AzureADTokenExchange"},
+		{"vault default", Vault, "", "vault"},
+		{"gcp default is the provider's resource name", GCP, "", "//iam.googleapis.com/" + wip},
+		{"configured wins", AWS, "custom", "custom"},
+		{"configured wins on gcp", GCP, "custom", "custom"},
+		{"unknown provider", "ibm", "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Audience(tc.provider, tc.configured, wip); got != tc.want {
+				t.Errorf("Audience(%q, %q) = %q, want %q", tc.provider, tc.configured, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestGCPAudience(t *testing.T) {
+	const want = "//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/b"
+	for _, in := range []string{
+		"projects/1/locations/global/workloadIdentityPools/p/providers/b",
+		"/projects/1/locations/global/workloadIdentityPools/p/providers/b",
+		want,
+		"https://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/b",
+	} {
+		if got := GCPAudience(in); got != want {
+			t.Errorf("GCPAudience(%q) = %q", in, got)
+		}
+	}
+}
+
+func TestAlgorithms(t *testing.T) {
+	if got := AlgorithmFor(AzureAudience); got != "RS256" {
+		t.Errorf("AlgorithmFor(azure) = %q", got)
+	}
+	for _, aud := range []string{AWSAudience, VaultAudience, "", "x"} {
+		if got := AlgorithmFor(aud); got != "" {
+			t.Errorf("AlgorithmFor(%q) = %q, want any", aud, got)
+		}
+	}
+	if got := RequiredAlgorithms(); !slices.Equal(got, []string{"RS256"}) {
+		t.Errorf("RequiredAlgorithms() = %v", got)
+	}
+}
+
+func TestNames(t *testing.T) {
+	if got := Names(); !slices.Equal(got, []string{"aws", "gcp", "azure", "vault"}) {
+		t.Errorf("Names() = %v", got)
+	}
+	if got := NameList(); got != "aws, gcp, azure or vault" {
+		t.Errorf("NameList() = %q", got)
+	}
+	if !Known("vault") || Known("ibm") || Known("") {
+		t.Error("Known is wrong")
+	}
+	for _, f := range All() {
+		if len(f.Env) == 0 {
+			t.Errorf("%s has no env names", f.Name)
+		}
+	}
+}
