@@ -162,6 +162,8 @@ type Stats struct {
 	Held, MaxHeld int64
 	// MaxBatch is the bound of Held.
 	MaxBatch int
+	// Leader: this replica held the sink's lease at its last look.
+	Leader bool
 }
 
 // Stats returns every worker's state, in the order of the targets.
@@ -170,6 +172,7 @@ func (f *Forwarder) Stats() []Stats {
 	for _, w := range f.workers {
 		out = append(out, Stats{
 			Name: w.Name, Pending: w.pending.Load(), Held: w.held.Load(), MaxHeld: w.maxHeld.Load(), MaxBatch: w.MaxBatch,
+			Leader: w.leader.Load(),
 		})
 	}
 	return out

@@ -11,6 +11,9 @@ import (
 	"github.com/brokerhq/broker/internal/audit"
 )
 
+// saveTimeout bounds saving the cursor after a delivery, which a stop does not interrupt.
+const saveTimeout = 5 * time.Second
+
 // minBackoff is the first wait after a failed delivery (less when MaxBackoff is smaller).
 const minBackoff = 100 * time.Millisecond
 
@@ -26,6 +29,8 @@ type worker struct {
 	wake     chan struct{}
 
 	pending, held, maxHeld atomic.Int64
+	// leader: the last claim found this replica holding the sink's lease.
+	leader atomic.Bool
 }
 
 // run steps until ctx ends: at once after a delivery, after a backoff after a failure, and
@@ -55,8 +60,10 @@ func (w *worker) run(ctx context.Context) {
 func (w *worker) step(ctx context.Context) (bool, error) {
 	holds, err := w.cursors.Claim(ctx, w.Name, w.holder, w.leaseTTL)
 	if err != nil {
+		w.leader.Store(false)
 		return false, fmt.Errorf("claim lease: %w", err)
 	}
+	w.leader.Store(holds)
 	pos, err := w.cursors.Cursor(ctx, w.Name)
 	if err != nil {
 		return false, fmt.Errorf("read cursor: %w", err)
@@ -89,11 +96,16 @@ func (w *worker) step(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	next := first + int64(len(events))
-	ok, err := w.cursors.Advance(ctx, w.Name, w.holder, next)
+	// The batch is delivered: save the cursor even if the worker is being stopped, so that
+	// a restart does not deliver it again.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), saveTimeout)
+	ok, err := w.cursors.Advance(sctx, w.Name, w.holder, next)
+	cancel()
 	if err != nil {
 		return false, fmt.Errorf("save cursor (the batch will be delivered again): %w", err)
 	}
 	if !ok {
+		w.leader.Store(false)
 		w.log.Info("audit sink: lease lost to another replica; it delivers from the saved cursor")
 		return false, nil
 	}
@@ -114,6 +126,7 @@ func (w *worker) hold(n int64) {
 
 // release gives up the lease, so another replica can take over at once.
 func (w *worker) release() {
+	w.leader.Store(false)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	if err := w.cursors.Release(ctx, w.Name, w.holder); err != nil {
