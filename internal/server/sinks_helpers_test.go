@@ -44,7 +44,10 @@ type receiver struct {
 	answers  map[int]int
 	bad      []string // problems with requests: signature, body shape
 	holding  int      // requests held now
-	release  chan struct{}
+	// inFlight counts requests being served; maxInFlight is its peak (over 1: two deliveries
+	// to this sink at once).
+	inFlight, maxInFlight int
+	release               chan struct{}
 }
 
 // newReceiver reserves a loopback address for a receiver that is down until up.
@@ -98,6 +101,15 @@ func (r *receiver) setMode(mode string) {
 }
 
 func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	r.mu.Lock()
+	r.inFlight++
+	r.maxInFlight = max(r.maxInFlight, r.inFlight)
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		r.inFlight--
+		r.mu.Unlock()
+	}()
 	body, _ := io.ReadAll(io.LimitReader(req.Body, 16<<20))
 	mac := hmac.New(sha256.New, r.secret)
 	mac.Write(body)

@@ -1,11 +1,16 @@
 package server
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/brokerhq/broker/internal/audit"
+	"github.com/brokerhq/broker/internal/config"
 )
 
 const sinkSecret = "0123456789abcdef-webhook-secret"
@@ -104,5 +109,36 @@ func TestAuditSinkPendingBounded(t *testing.T) {
 	}
 	if _, dups := recv.received(); dups != 0 {
 		t.Errorf("%d duplicates without any failed answer", dups)
+	}
+}
+
+// A webhook's secret_file is read at start-up with the rules of every secret file; the
+// problems name the key and the file, never the content.
+func TestAuditWebhookSecretFileChecks(t *testing.T) {
+	dir := t.TempDir()
+	loose := filepath.Join(dir, "loose")
+	if err := os.WriteFile(loose, []byte(sinkSecret), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, file, want string }{
+		{"missing", filepath.Join(dir, "none"), "no such file"},
+		{"readable by others", loose, "has mode 0644; it must be 0600"},
+		{"too short", writeSecretFile(t, "short-secret\n"), "holds 12 bytes; a webhook secret needs at least 16"},
+		{"a directory", dir, "is not a regular file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := "issuer: http://127.0.0.1:9\n" + webhookSinkYAML("https://siem.example.com/in", tc.file, "")
+			cfg, err := config.Parse("t.yaml", []byte(src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = New(context.Background(), cfg, Options{Logger: slog.New(slog.DiscardHandler)})
+			if err == nil || !strings.HasPrefix(err.Error(), "audit.sinks[0].webhook.secret_file: ") || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("New() = %v, want audit.sinks[0].webhook.secret_file: ... %s", err, tc.want)
+			}
+			if strings.Contains(err.Error(), sinkSecret) || strings.Contains(err.Error(), "short-secret") {
+				t.Errorf("the error shows the secret: %v", err)
+			}
+		})
 	}
 }
