@@ -46,7 +46,10 @@ type Webhook struct {
 func NewWebhook(cfg WebhookConfig) *Webhook {
 	tr := cfg.Transport
 	if tr == nil {
-		tr = http.DefaultTransport.(*http.Transport).Clone()
+		tr = http.DefaultTransport
+		if t, ok := tr.(*http.Transport); ok {
+			tr = t.Clone()
+		}
 	}
 	return &Webhook{
 		url:    cfg.URL,

@@ -29,6 +29,8 @@ type worker struct {
 	wake     chan struct{}
 
 	pending, held, maxHeld atomic.Int64
+	// warnedAhead: the cursor was found past the chain's end, and logged.
+	warnedAhead bool
 	// leader: the last claim found this replica holding the sink's lease.
 	leader atomic.Bool
 }
@@ -73,6 +75,11 @@ func (w *worker) step(ctx context.Context) (bool, error) {
 		return false, fmt.Errorf("read chain head: %w", err)
 	}
 	w.pending.Store(max(0, head.Count-pos))
+	if pos > head.Count && !w.warnedAhead {
+		w.warnedAhead = true
+		w.log.Error("audit sink: its cursor lies past the end of the chain (the chain was reset but not its sink cursors); "+
+			"it receives nothing until the chain grows past it: remove the sink's cursor from the store", "cursor", pos, "chain", head.Count)
+	}
 	if !holds || head.Count <= pos {
 		return false, nil
 	}
