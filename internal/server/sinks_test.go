@@ -93,7 +93,8 @@ func TestAuditSinkPendingBounded(t *testing.T) {
 	if n < 40 {
 		t.Fatalf("only %d events", n)
 	}
-	waitFor(t, "the metric to count the pending events", func() bool { return pendingMetric(t, ts, "siem") >= n })
+	// Nothing was delivered: every event of the chain is pending.
+	waitFor(t, "the metric to count the pending events", func() bool { return pendingMetric(t, ts, "siem") == int64(len(ts.chain(t))) })
 	st := ts.srv.sinks.Stats()
 	if len(st) != 1 || st[0].Name != "siem" || st[0].MaxBatch != 4 {
 		t.Fatalf("stats %+v", st)
@@ -107,6 +108,7 @@ func TestAuditSinkPendingBounded(t *testing.T) {
 	if st := ts.srv.sinks.Stats(); st[0].MaxHeld > 4 {
 		t.Errorf("the sink held %d events in memory, more than max_batch 4", st[0].MaxHeld)
 	}
+	waitFor(t, "pending to reach 0", func() bool { return pendingMetric(t, ts, "siem") == 0 })
 	if _, dups := recv.received(); dups != 0 {
 		t.Errorf("%d duplicates without any failed answer", dups)
 	}
