@@ -221,3 +221,39 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// hangsOnce is a Sink whose first delivery hangs until its context ends.
+type hangsOnce struct {
+	recorder
+	hung bool
+}
+
+func (h *hangsOnce) Deliver(ctx context.Context, events []audit.Event) error {
+	h.mu.Lock()
+	first := !h.hung
+	h.hung = true
+	h.mu.Unlock()
+	if first {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return h.as("a").Deliver(ctx, events)
+}
+
+// A delivery that hangs is cut off after the target's Timeout and tried again.
+func TestForwarderTimesOutAHangingDelivery(t *testing.T) {
+	m := audit.NewMemory()
+	sink := &hangsOnce{}
+	f, err := auditsink.New(auditsink.Config{
+		Chain: m, Cursors: audit.NewMemoryCursors(nil), Poll: 10 * time.Millisecond,
+		Targets: []auditsink.Target{{Name: "s", Sink: sink, Timeout: 50 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, m, 0, 5)
+	stop := f.Start(context.Background())
+	defer stop()
+	want := chainOf(t, m)
+	eventually(t, "the chain after the hung delivery", func() bool { return reflect.DeepEqual(sink.all(), want) })
+}
