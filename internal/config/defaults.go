@@ -50,6 +50,7 @@ func (c *Config) ApplyDefaults() {
 		c.Audit.Checkpoint.Every = DefaultCheckpointEvery
 	}
 	setDuration(&c.Audit.Checkpoint.Interval, DefaultCheckpointInterval)
+	c.applyAuditSinkDefaults()
 	setString(&c.Keys.Algorithm, DefaultAlgorithm)
 	setDuration(&c.Keys.Rotation.Period, DefaultRotationPeriod)
 	setDuration(&c.Keys.Rotation.Prepublish, DefaultPrepublish)

@@ -185,6 +185,8 @@ type Limits struct {
 type Audit struct {
 	// Checkpoint sets how often broker signs the chain's length and tail into it.
 	Checkpoint Checkpoint `yaml:"checkpoint"`
+	// Sinks each receive every event of the chain, in chain order, at least once.
+	Sinks []AuditSink `yaml:"sinks"`
 }
 
 // Checkpoint is the anchoring schedule: a signed checkpoint follows at most Every events, and

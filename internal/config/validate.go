@@ -51,6 +51,7 @@ func (c *Config) Validate() error {
 	v.checkKeys()
 	v.checkDurations()
 	v.checkTrustedProxies()
+	v.checkAuditSinks()
 	v.checkObjects()
 	return v.errs.orNil()
 }

@@ -67,3 +67,19 @@ func (r redisTamperer) Replace(t *testing.T, events []audit.Event) {
 		t.Fatal(err)
 	}
 }
+
+func TestAuditFeedContract(t *testing.T) {
+	srv := redistest.Start(t)
+	audittest.TestFeed(t, func(t *testing.T) audittest.Feed {
+		open := func() audit.Store {
+			c, err := redisstore.Open(redisstore.Options{URL: srv.URL(), Prefix: "feed-" + t.Name() + ":"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { c.Close() })
+			return c.Audit()
+		}
+		a, b := open(), open() // two replicas on one Redis
+		return audittest.Feed{Store: a, Reader: a.(audit.Reader), A: a.(audit.Cursors), B: b.(audit.Cursors)}
+	})
+}

@@ -68,6 +68,13 @@ func TestClusterContracts(t *testing.T) {
 			return openCluster(t, c, prefix).Audit(), openCluster(t, c, prefix).Audit()
 		})
 	})
+	t.Run("audit feed", func(t *testing.T) {
+		audittest.TestFeed(t, func(t *testing.T) audittest.Feed {
+			prefix := uniquePrefix()
+			a, b := openCluster(t, c, prefix).Audit(), openCluster(t, c, prefix).Audit()
+			return audittest.Feed{Store: a, Reader: a.(audit.Reader), A: a.(audit.Cursors), B: b.(audit.Cursors)}
+		})
+	})
 	t.Run("catalog", func(t *testing.T) {
 		catalogtest.Run(t, func(t *testing.T) catalog.Store {
 			return openCluster(t, c, uniquePrefix()).Catalog()

@@ -16,6 +16,7 @@ import (
 
 	"github.com/brokerhq/broker/internal/api"
 	"github.com/brokerhq/broker/internal/audit"
+	"github.com/brokerhq/broker/internal/auditsink"
 	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/exchange"
@@ -56,6 +57,8 @@ type Server struct {
 	// catalog holds the objects in force and applies the API's changes.
 	catalog *catalog.Manager
 	events  *auditRecorder
+	// sinks forwards the audit chain to audit.sinks.
+	sinks *auditsink.Forwarder
 	// sweepEvery is how often expired runs are dropped from an in-memory run store.
 	sweepEvery time.Duration
 	// tlsCert is the serving certificate of tls.cert_file and tls.key_file; nil without tls.
@@ -112,7 +115,10 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 	if s.anchor, err = s.newCheckpointer(opts.Now); err != nil {
 		return nil, err
 	}
-	events := newAuditRecorder(live, s.anchor, opts.Now, s.log)
+	if s.sinks, err = newAuditSinks(cfg, s.state.audit, s.log); err != nil {
+		return nil, err
+	}
+	events := newAuditRecorder(live, s.sinks.Watch(s.anchor), opts.Now, s.log)
 	s.events = events
 	s.keys, err = keys.NewManager(keys.Config{
 		Backend:  s.state.keys,
@@ -150,6 +156,7 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := api.NewMetrics(reg)
 	s.registerMetrics(reg, opts.Now)
+	reg.MustRegister(s.sinks.Collector())
 	rt := api.NewRouter()
 	pub.Mount(rt.Mux())
 	api.NewHealth(api.HealthConfig{Store: s.state.runs, Keys: s.keys, Logger: s.log}).Mount(rt)
@@ -205,6 +212,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	bg, stopBG := context.WithCancel(context.Background())
 	defer stopBG()
+	stopSinks := s.sinks.Start(bg)
+	defer stopSinks()
 	go s.keys.Run(bg, s.keyRefresh)
 	go s.anchor.Run(bg)
 	go s.catalog.Run(bg, catalog.DefaultPoll)

@@ -1,0 +1,126 @@
+package audittest
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/brokerhq/broker/internal/audit"
+)
+
+// Feed is what an audit sink reads from a store: the chain by position, and two replicas'
+// views of the sinks' cursors in that store.
+type Feed struct {
+	Store  audit.Store
+	Reader audit.Reader
+	// A and B share one set of cursors and leases (two replicas on one store).
+	A, B audit.Cursors
+}
+
+// FeedFactory returns a fresh, empty Feed.
+type FeedFactory func(t *testing.T) Feed
+
+// TestFeed checks: Range reads the chain by position, oldest first, bounded by its limit, the
+// same events as List; a cursor starts at 0, moves only forward and only for the lease's
+// holder; one holder at a time; a lease is released, and expires after its ttl.
+func TestFeed(t *testing.T, newFeed FeedFactory) {
+	ctx := context.Background()
+	f := newFeed(t)
+	if evs, from, err := f.Reader.Range(ctx, 0, 10); err != nil || len(evs) != 0 || from != 0 {
+		t.Fatalf("empty Range = %v, %d, %v", evs, from, err)
+	}
+	for i := range 7 {
+		e := audit.Event{ID: fmt.Sprintf("ev-%d", i), Time: "2026-01-01T00:00:00Z", Action: "run.create", Space: "prod", Outcome: audit.Success}
+		if _, err := f.Store.Append(ctx, e, []string{"prod", "root"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	listed, _, err := f.Store.List(ctx, "root", "", 100)
+	if err != nil || len(listed) != 7 {
+		t.Fatalf("List = %d events, %v", len(listed), err)
+	}
+	for _, tc := range []struct {
+		from     int64
+		limit    int
+		from2    int64
+		want     []audit.Event
+		describe string
+	}{
+		{0, 3, 0, listed[:3], "first page"},
+		{3, 3, 3, listed[3:6], "middle page"},
+		{5, 10, 5, listed[5:], "last page, short"},
+		{7, 10, 7, nil, "at the end"},
+		{2, 0, 2, nil, "zero limit"},
+	} {
+		evs, from, err := f.Reader.Range(ctx, tc.from, tc.limit)
+		if err != nil || from != tc.from2 || len(evs) != len(tc.want) || len(evs) > 0 && !reflect.DeepEqual(evs, tc.want) {
+			t.Errorf("%s: Range(%d, %d) = %v, %d, %v; want %v", tc.describe, tc.from, tc.limit, evs, from, err, tc.want)
+		}
+	}
+	if err := audit.Verify(listed); err != nil {
+		t.Errorf("ranged chain does not verify: %v", err)
+	}
+
+	const sink, ttl = "webhook-1", 10 * time.Second
+	must := func(ok bool, err error) bool {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	cursor := func(c audit.Cursors) int64 {
+		t.Helper()
+		n, err := c.Cursor(ctx, sink)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if cursor(f.A) != 0 {
+		t.Fatal("a new sink's cursor is not 0")
+	}
+	if must(f.A.Advance(ctx, sink, "a", 3)) || cursor(f.B) != 0 {
+		t.Fatal("advanced without the lease")
+	}
+	if !must(f.A.Claim(ctx, sink, "a", ttl)) || !must(f.A.Claim(ctx, sink, "a", ttl)) {
+		t.Fatal("a could not take or renew a free lease")
+	}
+	if must(f.B.Claim(ctx, sink, "b", ttl)) {
+		t.Fatal("b took a lease a holds")
+	}
+	if must(f.B.Advance(ctx, sink, "b", 9)) || cursor(f.A) != 0 {
+		t.Fatal("b advanced a cursor whose lease a holds")
+	}
+	if !must(f.A.Advance(ctx, sink, "a", 5)) || cursor(f.B) != 5 {
+		t.Fatal("the holder's cursor was not saved where the other replica reads it")
+	}
+	if !must(f.A.Advance(ctx, sink, "a", 2)) || cursor(f.B) != 5 {
+		t.Fatal("a cursor moved back")
+	}
+	if n, err := f.B.Cursor(ctx, "other"); err != nil || n != 0 {
+		t.Fatalf("cursors are not per sink: %d, %v", n, err)
+	}
+	if err := f.B.Release(ctx, sink, "b"); err != nil || must(f.B.Claim(ctx, sink, "b", ttl)) {
+		t.Fatal("a non-holder's release freed the lease")
+	}
+	if err := f.A.Release(ctx, sink, "a"); err != nil || !must(f.B.Claim(ctx, sink, "b", ttl)) {
+		t.Fatal("a released lease could not be taken")
+	}
+	if must(f.A.Advance(ctx, sink, "a", 6)) || cursor(f.A) != 5 {
+		t.Fatal("a former holder advanced the cursor")
+	}
+	// Expiry: b's short lease lapses and a takes over without any release.
+	if !must(f.B.Claim(ctx, sink, "b", 100*time.Millisecond)) {
+		t.Fatal("b could not renew")
+	}
+	time.Sleep(300 * time.Millisecond)
+	if !must(f.A.Claim(ctx, sink, "a", ttl)) {
+		t.Fatal("an expired lease was not taken over")
+	}
+	if must(f.B.Advance(ctx, sink, "b", 7)) || cursor(f.A) != 5 {
+		t.Fatal("the holder of an expired lease advanced the cursor")
+	}
+}

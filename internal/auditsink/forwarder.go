@@ -1,0 +1,179 @@
+package auditsink
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/brokerhq/broker/internal/audit"
+)
+
+// Defaults of Config and Target.
+const (
+	// DefaultPoll is how often an idle worker looks for events appended by other replicas (its
+	// own replica's appends wake it at once) and renews its lease.
+	DefaultPoll = time.Second
+	// DefaultTimeout bounds one delivery when Target.Timeout is zero.
+	DefaultTimeout = 10 * time.Second
+	// DefaultMaxBatch is Target.MaxBatch when zero.
+	DefaultMaxBatch = 100
+	// DefaultMaxBackoff is Target.MaxBackoff when zero.
+	DefaultMaxBackoff = 30 * time.Second
+)
+
+// Chain is the store a Forwarder reads: the chain by position and its head.
+type Chain interface {
+	audit.Reader
+	Head(ctx context.Context) (audit.Head, error)
+}
+
+// Target is one sink and how to deliver to it.
+type Target struct {
+	// Name identifies the sink: its cursor and lease in the store, its metric label and its
+	// log lines. It must be bounded and hold no secret.
+	Name string
+	Sink Sink
+	// MaxBatch is the most events one delivery carries (and the most held in memory).
+	MaxBatch int
+	// MaxBackoff caps the wait between attempts of a failing delivery.
+	MaxBackoff time.Duration
+	// Timeout bounds one delivery.
+	Timeout time.Duration
+}
+
+// Config configures a Forwarder.
+type Config struct {
+	Chain   Chain
+	Cursors audit.Cursors
+	Targets []Target
+	// Poll is DefaultPoll when zero.
+	Poll time.Duration
+	// Logger receives failed deliveries; slog.Default() when nil.
+	Logger *slog.Logger
+}
+
+// Forwarder delivers the chain to every Target, one worker each (see the package doc).
+type Forwarder struct {
+	workers []*worker
+	log     *slog.Logger
+}
+
+// New checks cfg and returns a Forwarder; it delivers nothing until Start.
+func New(cfg Config) (*Forwarder, error) {
+	if cfg.Chain == nil || cfg.Cursors == nil {
+		return nil, errors.New("auditsink: a forwarder needs Chain and Cursors")
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = DefaultPoll
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	var id [12]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return nil, fmt.Errorf("auditsink: holder id: %w", err)
+	}
+	holder := hex.EncodeToString(id[:])
+	f := &Forwarder{log: cfg.Logger}
+	seen := map[string]bool{}
+	for _, t := range cfg.Targets {
+		if t.Name == "" || t.Sink == nil || seen[t.Name] {
+			return nil, fmt.Errorf("auditsink: target %q: a target needs a unique Name and a Sink", t.Name)
+		}
+		seen[t.Name] = true
+		if t.MaxBatch <= 0 {
+			t.MaxBatch = DefaultMaxBatch
+		}
+		if t.MaxBackoff <= 0 {
+			t.MaxBackoff = DefaultMaxBackoff
+		}
+		if t.Timeout <= 0 {
+			t.Timeout = DefaultTimeout
+		}
+		f.workers = append(f.workers, &worker{
+			Target: t, chain: cfg.Chain, cursors: cfg.Cursors, holder: holder, poll: cfg.Poll,
+			leaseTTL: 3*cfg.Poll + 2*t.Timeout, log: cfg.Logger.With("sink", t.Name),
+			wake: make(chan struct{}, 1),
+		})
+	}
+	return f, nil
+}
+
+// Start runs the workers until the returned stop is called; stop waits for them to end (an
+// interrupted delivery is repeated later from the cursor) and releases their leases.
+func (f *Forwarder) Start(ctx context.Context) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for _, w := range f.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.run(ctx)
+		}()
+	}
+	return sync.OnceFunc(func() {
+		cancel()
+		wg.Wait()
+	})
+}
+
+// Notify wakes every worker: the chain grew. It never blocks.
+func (f *Forwarder) Notify() {
+	for _, w := range f.workers {
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Watch returns store with every successful Append followed by Notify.
+func (f *Forwarder) Watch(store audit.Store) audit.Store {
+	if len(f.workers) == 0 {
+		return store
+	}
+	return watched{Store: store, f: f}
+}
+
+type watched struct {
+	audit.Store
+	f *Forwarder
+}
+
+func (w watched) Append(ctx context.Context, e audit.Event, spaces []string) (audit.Event, error) {
+	out, err := w.Store.Append(ctx, e, spaces)
+	if err == nil {
+		w.f.Notify()
+	}
+	return out, err
+}
+
+// Stats is a worker's state.
+type Stats struct {
+	Name string
+	// Pending is how many events of the chain lie past the sink's cursor, as last seen.
+	Pending int64
+	// Held is how many events the worker holds in memory now; MaxHeld the most it ever held.
+	Held, MaxHeld int64
+	// MaxBatch is the bound of Held.
+	MaxBatch int
+	// Leader: this replica held the sink's lease at its last look.
+	Leader bool
+}
+
+// Stats returns every worker's state, in the order of the targets.
+func (f *Forwarder) Stats() []Stats {
+	out := make([]Stats, 0, len(f.workers))
+	for _, w := range f.workers {
+		out = append(out, Stats{
+			Name: w.Name, Pending: w.pending.Load(), Held: w.held.Load(), MaxHeld: w.maxHeld.Load(), MaxBatch: w.MaxBatch,
+			Leader: w.leader.Load(),
+		})
+	}
+	return out
+}

@@ -1,0 +1,259 @@
+package auditsink_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/brokerhq/broker/internal/audit"
+	"github.com/brokerhq/broker/internal/auditsink"
+)
+
+// recorder is a Sink that fails its first failures deliveries and records the others.
+type recorder struct {
+	mu       sync.Mutex
+	failures int
+	batches  [][]audit.Event
+	by       []string // which forwarder delivered each batch
+	who      string
+	inFlight int
+	overlap  bool
+}
+
+func (r *recorder) as(who string) auditsink.Sink { return recorderAs{r, who} }
+
+type recorderAs struct {
+	r   *recorder
+	who string
+}
+
+func (s recorderAs) Deliver(_ context.Context, events []audit.Event) error {
+	r := s.r
+	r.mu.Lock()
+	r.inFlight++
+	r.overlap = r.overlap || r.inFlight > 1
+	r.mu.Unlock()
+	time.Sleep(time.Millisecond)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.inFlight--
+	if r.failures > 0 {
+		r.failures--
+		return errors.New("receiver down")
+	}
+	r.batches = append(r.batches, events)
+	r.by = append(r.by, s.who)
+	return nil
+}
+
+func (r *recorder) all() []audit.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []audit.Event
+	for _, b := range r.batches {
+		out = append(out, b...)
+	}
+	return out
+}
+
+func appendN(t *testing.T, s audit.Store, from, n int) {
+	t.Helper()
+	for i := from; i < from+n; i++ {
+		if _, err := s.Append(context.Background(), audit.Event{ID: fmt.Sprintf("e%03d", i)}, []string{"root"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func chainOf(t *testing.T, m *audit.Memory) []audit.Event {
+	t.Helper()
+	evs, _, err := m.Range(context.Background(), 0, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return evs
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// After failures the worker starts again from its cursor: the sink gets the chain in order,
+// in batches of at most MaxBatch, each starting where the last delivered one ended.
+func TestForwarderResumesFromTheCursor(t *testing.T) {
+	m := audit.NewMemory()
+	rec := &recorder{failures: 5}
+	f, err := auditsink.New(auditsink.Config{
+		Chain: m, Cursors: audit.NewMemoryCursors(nil), Poll: 10 * time.Millisecond,
+		Targets: []auditsink.Target{{Name: "s", Sink: rec.as("a"), MaxBatch: 4, MaxBackoff: 20 * time.Millisecond}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := f.Watch(m)
+	appendN(t, store, 0, 30)
+	stop := f.Start(context.Background())
+	defer stop()
+	appendN(t, store, 30, 7)
+	want := chainOf(t, m)
+	eventually(t, "the whole chain", func() bool { return len(rec.all()) >= len(want) })
+	if got := rec.all(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("delivered %d events, not the chain of %d in order", len(got), len(want))
+	}
+	rec.mu.Lock()
+	for i, b := range rec.batches {
+		if len(b) == 0 || len(b) > 4 {
+			t.Errorf("batch %d holds %d events", i, len(b))
+		}
+	}
+	rec.mu.Unlock()
+	st := f.Stats()[0]
+	if st.MaxHeld > 4 || st.Held != 0 {
+		t.Errorf("stats %+v", st)
+	}
+	eventually(t, "pending 0", func() bool { return f.Stats()[0].Pending == 0 })
+}
+
+// Two replicas on one store: one at a time delivers; when it stops, the other takes over
+// from the saved cursor.
+func TestForwarderOneReplicaAtATime(t *testing.T) {
+	m, cursors := audit.NewMemory(), audit.NewMemoryCursors(nil)
+	rec := &recorder{}
+	newF := func(who string) *auditsink.Forwarder {
+		f, err := auditsink.New(auditsink.Config{
+			Chain: m, Cursors: cursors, Poll: 10 * time.Millisecond,
+			Targets: []auditsink.Target{{Name: "s", Sink: rec.as(who), MaxBatch: 3, MaxBackoff: 20 * time.Millisecond}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	a, b := newF("a"), newF("b")
+	stopA := a.Start(context.Background())
+	eventually(t, "a to take the lease", func() bool {
+		ok, _ := cursors.Claim(context.Background(), "s", "probe", time.Millisecond)
+		return !ok
+	})
+	stopB := b.Start(context.Background())
+	defer stopB()
+	appendN(t, m, 0, 20)
+	eventually(t, "the first 20 events", func() bool { return len(rec.all()) >= 20 })
+	stopA()
+	appendN(t, m, 20, 20)
+	want := chainOf(t, m)
+	eventually(t, "all 40 events", func() bool { return len(rec.all()) >= 40 })
+	got := rec.all()
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("delivered %d events, not the chain of %d in order", len(got), len(want))
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if rec.overlap {
+		t.Error("two replicas delivered to one sink at the same time")
+	}
+	switched := 0
+	for i := 1; i < len(rec.by); i++ {
+		if rec.by[i] != rec.by[i-1] {
+			switched++
+		}
+	}
+	if rec.by[0] != "a" || rec.by[len(rec.by)-1] != "b" || switched != 1 {
+		t.Errorf("deliveries by %v: want a, then b once a stopped", rec.by)
+	}
+}
+
+// A cursor past the end of the chain (a chain reset without its sink cursors) is reported, not
+// silently waited on.
+func TestForwarderReportsACursorPastTheChain(t *testing.T) {
+	ctx := context.Background()
+	m, cursors := audit.NewMemory(), audit.NewMemoryCursors(nil)
+	if ok, _ := cursors.Claim(ctx, "s", "old", time.Minute); !ok {
+		t.Fatal("claim")
+	}
+	if ok, _ := cursors.Advance(ctx, "s", "old", 100); !ok {
+		t.Fatal("advance")
+	}
+	_ = cursors.Release(ctx, "s", "old")
+	appendN(t, m, 0, 3)
+	var logs syncBuffer
+	f, err := auditsink.New(auditsink.Config{
+		Chain: m, Cursors: cursors, Poll: 10 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		Targets: []auditsink.Target{{Name: "s", Sink: (&recorder{}).as("a")}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := f.Start(ctx)
+	defer stop()
+	eventually(t, "the error", func() bool { return strings.Contains(logs.String(), "cursor lies past the end of the chain") })
+	if n := strings.Count(logs.String(), "past the end"); n != 1 {
+		t.Errorf("logged %d times, want once", n)
+	}
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// hangsOnce is a Sink whose first delivery hangs until its context ends.
+type hangsOnce struct {
+	recorder
+	hung bool
+}
+
+func (h *hangsOnce) Deliver(ctx context.Context, events []audit.Event) error {
+	h.mu.Lock()
+	first := !h.hung
+	h.hung = true
+	h.mu.Unlock()
+	if first {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return h.as("a").Deliver(ctx, events)
+}
+
+// A delivery that hangs is cut off after the target's Timeout and tried again.
+func TestForwarderTimesOutAHangingDelivery(t *testing.T) {
+	m := audit.NewMemory()
+	sink := &hangsOnce{}
+	f, err := auditsink.New(auditsink.Config{
+		Chain: m, Cursors: audit.NewMemoryCursors(nil), Poll: 10 * time.Millisecond,
+		Targets: []auditsink.Target{{Name: "s", Sink: sink, Timeout: 50 * time.Millisecond, MaxBackoff: 20 * time.Millisecond}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, m, 0, 5)
+	stop := f.Start(context.Background())
+	defer stop()
+	want := chainOf(t, m)
+	eventually(t, "the chain after the hung delivery", func() bool { return reflect.DeepEqual(sink.all(), want) })
+}

@@ -1,0 +1,164 @@
+package auditsink
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync/atomic"
+	"time"
+
+	"github.com/brokerhq/broker/internal/audit"
+)
+
+// saveTimeout bounds saving the cursor after a delivery, which a stop does not interrupt.
+const saveTimeout = 5 * time.Second
+
+// minBackoff is the first wait after a failed delivery (less when MaxBackoff is smaller).
+const minBackoff = 100 * time.Millisecond
+
+// worker delivers the chain to one sink.
+type worker struct {
+	Target
+	chain    Chain
+	cursors  audit.Cursors
+	holder   string
+	poll     time.Duration
+	leaseTTL time.Duration
+	log      *slog.Logger
+	wake     chan struct{}
+
+	pending, held, maxHeld atomic.Int64
+	// warnedAhead: the cursor was found past the chain's end, and logged.
+	warnedAhead bool
+	// leader: the last claim found this replica holding the sink's lease.
+	leader atomic.Bool
+}
+
+// run steps until ctx ends: at once after a delivery, after a backoff after a failure, and
+// on a wake or the poll timer when there is nothing to do.
+func (w *worker) run(ctx context.Context) {
+	defer w.release()
+	failures := 0
+	for ctx.Err() == nil {
+		busy, err := w.step(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			failures++
+			wait := backoff(failures, w.MaxBackoff)
+			w.log.Warn("audit sink: delivery failed; retrying from its cursor", "attempt", failures, "retry_in", wait.String(), "err", err)
+			sleep(ctx, wait, nil)
+		case busy:
+			failures = 0
+		default:
+			failures = 0
+			sleep(ctx, w.poll, w.wake)
+		}
+	}
+}
+
+// step renews the lease and, holding it, delivers the next batch past the cursor. It reports
+// whether it delivered anything.
+func (w *worker) step(ctx context.Context) (bool, error) {
+	holds, err := w.cursors.Claim(ctx, w.Name, w.holder, w.leaseTTL)
+	if err != nil {
+		w.leader.Store(false)
+		return false, fmt.Errorf("claim lease: %w", err)
+	}
+	w.leader.Store(holds)
+	pos, err := w.cursors.Cursor(ctx, w.Name)
+	if err != nil {
+		return false, fmt.Errorf("read cursor: %w", err)
+	}
+	head, err := w.chain.Head(ctx)
+	if err != nil {
+		return false, fmt.Errorf("read chain head: %w", err)
+	}
+	w.pending.Store(max(0, head.Count-pos))
+	if pos > head.Count && !w.warnedAhead {
+		w.warnedAhead = true
+		w.log.Error("audit sink: its cursor lies past the end of the chain (the chain was reset but not its sink cursors); "+
+			"it receives nothing until the chain grows past it: remove the sink's cursor from the store", "cursor", pos, "chain", head.Count)
+	}
+	if !holds || head.Count <= pos {
+		return false, nil
+	}
+	events, first, err := w.chain.Range(ctx, pos, w.MaxBatch)
+	if err != nil {
+		return false, fmt.Errorf("read chain: %w", err)
+	}
+	if len(events) == 0 {
+		return false, nil
+	}
+	w.hold(int64(len(events)))
+	defer w.hold(0)
+	if first > pos {
+		w.log.Error("audit sink: events were dropped from the in-memory chain before this sink received them",
+			"lost", first-pos, "from", pos)
+	}
+	dctx, cancel := context.WithTimeout(ctx, w.Timeout)
+	err = w.Sink.Deliver(dctx, events)
+	cancel()
+	if err != nil {
+		return false, err
+	}
+	next := first + int64(len(events))
+	// The batch is delivered: save the cursor even if the worker is being stopped, so that
+	// a restart does not deliver it again.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), saveTimeout)
+	ok, err := w.cursors.Advance(sctx, w.Name, w.holder, next)
+	cancel()
+	if err != nil {
+		return false, fmt.Errorf("save cursor (the batch will be delivered again): %w", err)
+	}
+	if !ok {
+		w.leader.Store(false)
+		w.log.Info("audit sink: lease lost to another replica; it delivers from the saved cursor")
+		return false, nil
+	}
+	w.pending.Store(max(0, head.Count-next))
+	return true, nil
+}
+
+// hold records that the worker holds n events now.
+func (w *worker) hold(n int64) {
+	w.held.Store(n)
+	for {
+		m := w.maxHeld.Load()
+		if n <= m || w.maxHeld.CompareAndSwap(m, n) {
+			return
+		}
+	}
+}
+
+// release gives up the lease, so another replica can take over at once.
+func (w *worker) release() {
+	w.leader.Store(false)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := w.cursors.Release(ctx, w.Name, w.holder); err != nil {
+		w.log.Warn("audit sink: could not release the lease; it expires on its own", "err", err)
+	}
+}
+
+// backoff is the wait after the n-th failure in a row: doubling from minBackoff up to limit,
+// with the upper half jittered so that replicas and sinks do not retry in step.
+func backoff(n int, limit time.Duration) time.Duration {
+	d := min(minBackoff, limit)
+	for i := 1; i < n && d < limit; i++ {
+		d *= 2
+	}
+	d = min(d, limit)
+	return d/2 + rand.N(d/2+1)
+}
+
+// sleep waits for d, ctx's end or a signal on wake (nil: none).
+func sleep(ctx context.Context, d time.Duration, wake <-chan struct{}) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	case <-wake:
+	}
+}

@@ -1,0 +1,265 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"reflect"
+	"regexp"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/brokerhq/broker/internal/audit"
+)
+
+// Modes of a receiver.
+const (
+	recvOK   = "ok"   // answers 204 and keeps the events
+	recvSlow = "slow" // holds every request until release (then answers as the mode then says)
+	recv500  = "500"  // answers 500
+)
+
+// receiver is a webhook audit sink on loopback that the test controls: it can be down (not
+// listening), slow, failing or fine. It checks every request's signature itself.
+type receiver struct {
+	t      testing.TB
+	addr   string
+	secret []byte
+
+	mu       sync.Mutex
+	mode     string
+	srv      *http.Server
+	accepted []audit.Event // events of 2xx answers, in arrival order, repeats included
+	answers  map[int]int
+	bad      []string // problems with requests: signature, body shape
+	holding  int      // requests held now
+	// inFlight counts requests being served; maxInFlight is its peak (over 1: two deliveries
+	// to this sink at once).
+	inFlight, maxInFlight int
+	release               chan struct{}
+}
+
+// newReceiver reserves a loopback address for a receiver that is down until up.
+func newReceiver(t testing.TB, secret []byte) *receiver {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &receiver{t: t, addr: ln.Addr().String(), secret: secret, mode: recvOK, answers: map[int]int{}, release: make(chan struct{})}
+	_ = ln.Close()
+	t.Cleanup(r.down)
+	return r
+}
+
+func (r *receiver) URL() string { return "http://" + r.addr + "/hook/in" }
+
+// up starts listening in mode.
+func (r *receiver) up(mode string) {
+	r.t.Helper()
+	ln, err := net.Listen("tcp", r.addr)
+	if err != nil {
+		r.t.Fatalf("receiver: listen again on %s: %v", r.addr, err)
+	}
+	r.mu.Lock()
+	r.mode, r.srv = mode, &http.Server{Handler: r}
+	srv := r.srv
+	r.mu.Unlock()
+	go func() { _ = srv.Serve(ln) }()
+}
+
+// down stops listening and drops held requests.
+func (r *receiver) down() {
+	r.mu.Lock()
+	srv := r.srv
+	r.srv = nil
+	r.mu.Unlock()
+	if srv != nil {
+		_ = srv.Close()
+	}
+}
+
+// setMode switches the mode; held requests are let go and answer as the new mode says.
+func (r *receiver) setMode(mode string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.mode = mode
+	if mode != recvSlow {
+		close(r.release)
+		r.release = make(chan struct{})
+	}
+}
+
+func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	r.mu.Lock()
+	r.inFlight++
+	r.maxInFlight = max(r.maxInFlight, r.inFlight)
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		r.inFlight--
+		r.mu.Unlock()
+	}()
+	body, _ := io.ReadAll(io.LimitReader(req.Body, 16<<20))
+	mac := hmac.New(sha256.New, r.secret)
+	mac.Write(body)
+	want := "sha256=" + hex.EncodeToString(mac.Sum(nil))
+	var payload struct {
+		Events []audit.Event `json:"events"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	decodeErr := dec.Decode(&payload)
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case req.Method != http.MethodPost || req.URL.Path != "/hook/in":
+		r.bad = append(r.bad, "request "+req.Method+" "+req.URL.Path)
+	case !hmac.Equal([]byte(req.Header.Get("X-Broker-Signature")), []byte(want)):
+		r.bad = append(r.bad, "signature "+strconv.Quote(req.Header.Get("X-Broker-Signature")))
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	case decodeErr != nil || len(payload.Events) == 0:
+		r.bad = append(r.bad, "body "+string(body))
+	}
+	for r.mode == recvSlow {
+		r.holding++
+		release := r.release
+		r.mu.Unlock()
+		select {
+		case <-release:
+		case <-req.Context().Done():
+		}
+		r.mu.Lock()
+		r.holding--
+		if req.Context().Err() != nil {
+			return
+		}
+	}
+	if r.mode == recv500 {
+		r.answers[500]++
+		w.WriteHeader(http.StatusInternalServerError)
+		return
+	}
+	r.answers[204]++
+	r.accepted = append(r.accepted, payload.Events...)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (r *receiver) holdingNow() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.holding
+}
+
+func (r *receiver) answered(status int) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.answers[status]
+}
+
+func (r *receiver) problems() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.bad...)
+}
+
+// received returns the accepted events as a receiver keeps them (the first copy of each id,
+// in arrival order) and how many repeats it dropped.
+func (r *receiver) received() ([]audit.Event, int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return dedupe(r.accepted)
+}
+
+func dedupe(events []audit.Event) ([]audit.Event, int) {
+	seen := map[string]bool{}
+	var out []audit.Event
+	for _, e := range events {
+		if !seen[e.ID] {
+			seen[e.ID] = true
+			out = append(out, e)
+		}
+	}
+	return out, len(events) - len(out)
+}
+
+// chain is the whole chain as ts's store holds it.
+func (ts *testServer) chain(t testing.TB) []audit.Event {
+	t.Helper()
+	evs, from, err := ts.srv.state.audit.(audit.Reader).Range(context.Background(), 0, 1<<20)
+	if err != nil || from != 0 {
+		t.Fatalf("read the chain: from %d, %v", from, err)
+	}
+	return evs
+}
+
+// waitFor polls cond until it holds, failing the test with what after 60s.
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// hasChain reports whether got starts with the whole of want, event by event.
+func hasChain(got, want []audit.Event) bool {
+	return len(got) >= len(want) && reflect.DeepEqual(got[:len(want)], want)
+}
+
+// pendingMetric reads broker_audit_sink_pending_events{sink} from ts's /metrics (-1: absent).
+func pendingMetric(t *testing.T, ts *testServer, sink string) int64 {
+	t.Helper()
+	m := get(t, ts.URL+"/metrics", "")
+	re := regexp.MustCompile(`(?m)^broker_audit_sink_pending_events\{sink="` + regexp.QuoteMeta(sink) + `"\} (\d+)$`)
+	match := re.FindSubmatch(m.body)
+	if match == nil {
+		return -1
+	}
+	n, _ := strconv.ParseInt(string(match[1]), 10, 64)
+	return n
+}
+
+// fileEvents reads a file sink's lines as events; a line that is not exactly an event fails.
+func fileEvents(t testing.TB, path string) []audit.Event {
+	t.Helper()
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []audit.Event
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
+		dec.DisallowUnknownFields()
+		var e audit.Event
+		if err := dec.Decode(&e); err != nil {
+			t.Fatalf("file sink line %d is not an event: %v: %s", len(out)+1, err, sc.Bytes())
+		}
+		out = append(out, e)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
