@@ -33,3 +33,8 @@ echo "test.sh: go vet" >&2
 go vet ./...
 echo "test.sh: go test -race" >&2
 go test -race -count=1 -timeout 30m ./...
+# The deployment files' tests live in their own module (Helm, Kubernetes and compose libraries
+# stay out of broker's): they render the chart, parse the compose file, the Dockerfile and the
+# systemd unit, and validate every configuration with broker's own rules.
+echo "test.sh: deploy/ (go vet, go test -race)" >&2
+(cd deploy && go vet ./... && go test -race -count=1 -timeout 10m ./...)

@@ -2,9 +2,11 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/brokerhq/broker/internal/api"
 	"github.com/brokerhq/broker/internal/audit"
@@ -12,12 +14,43 @@ import (
 	"github.com/brokerhq/broker/internal/config"
 )
 
-// Reload puts the objects of a re-read configuration file in force (spaces, stacks,
-// integrations, attachments, roles and API keys); the rest of the file is read at start-up
-// only. loadErr is the error of reading or validating the file, if any. A file that cannot be
-// read, is invalid or does not fit the objects created through the API is refused as a whole:
-// the catalog in force stays. Either way the outcome is logged and audited (config.reload).
+// Reload is what a SIGHUP does. It re-reads the TLS certificate and key files (see
+// reloadCertificate), then puts the objects of a re-read configuration file in force (spaces,
+// stacks, integrations, attachments, roles and API keys); the rest of the file is read at
+// start-up only. loadErr is the error of reading or validating the file, if any. A file that
+// cannot be read, is invalid or does not fit the objects created through the API is refused as
+// a whole: the catalog in force stays. Either way the outcome is logged and audited
+// (config.reload). The two are independent: a refused certificate does not stop the file's
+// objects, nor the other way round; the error joins both refusals.
 func (s *Server) Reload(ctx context.Context, cfg *config.Config, loadErr error) error {
+	return errors.Join(s.reloadCertificate(ctx), s.reloadCatalog(ctx, cfg, loadErr))
+}
+
+// reloadCertificate re-reads tls.cert_file and tls.key_file (the paths read at start-up) under
+// the same rules as at start-up. New TLS handshakes present the new pair; connections already
+// open keep theirs. A pair that fails (unreadable, a key file others may read, a key that does
+// not match the certificate) is refused, logged and audited as a denied config.reload, and the
+// certificate in force stays. Without tls it does nothing.
+func (s *Server) reloadCertificate(ctx context.Context) error {
+	if s.tlsCert == nil {
+		return nil
+	}
+	if err := s.tlsCert.reload(); err != nil {
+		err = fmt.Errorf("tls certificate reload refused, the certificate in force stays: %w", err)
+		s.log.Error("tls certificate reload refused", "err", err)
+		s.recordReload(ctx, audit.Denied, err.Error())
+		return err
+	}
+	leaf := s.tlsCert.cur.Load().Leaf
+	s.log.Info("tls certificate reloaded", "cert_file", s.tlsCert.certFile, "serial", leaf.SerialNumber.String(),
+		"not_after", leaf.NotAfter)
+	s.recordReload(ctx, audit.Success, fmt.Sprintf("tls certificate reloaded from %s (serial %s, valid until %s)",
+		s.tlsCert.certFile, leaf.SerialNumber, leaf.NotAfter.UTC().Format(time.RFC3339)))
+	return nil
+}
+
+// reloadCatalog puts the objects of the re-read file in force, or refuses the file whole.
+func (s *Server) reloadCatalog(ctx context.Context, cfg *config.Config, loadErr error) error {
 	err := loadErr
 	if err == nil {
 		_, err = s.catalog.Reload(catalog.FileObjects(cfg))

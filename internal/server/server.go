@@ -61,8 +61,9 @@ type Server struct {
 	sinks *auditsink.Forwarder
 	// sweepEvery is how often expired runs are dropped from an in-memory run store.
 	sweepEvery time.Duration
-	// tlsCert is the serving certificate of tls.cert_file and tls.key_file; nil without tls.
-	tlsCert *tls.Certificate
+	// tlsCert is the serving certificate of tls.cert_file and tls.key_file, re-read by Reload;
+	// nil without tls.
+	tlsCert *servingCert
 }
 
 // New builds a replica from a validated configuration. It loads (or, on first start, creates)
@@ -81,11 +82,11 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	}
 	s := &Server{cfg: cfg, log: opts.Logger, sweepEvery: opts.SweepInterval}
 	if cfg.TLS != nil {
-		cert, err := loadTLSCertificate(cfg.TLS.CertFile, cfg.TLS.KeyFile)
+		cert, err := newServingCert(cfg.TLS.CertFile, cfg.TLS.KeyFile)
 		if err != nil {
 			return nil, fmt.Errorf("tls: %w", err)
 		}
-		s.tlsCert = &cert
+		s.tlsCert = cert
 	}
 
 	state, err := openBackends(cfg, opts.Now)
@@ -207,7 +208,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	if s.tlsCert != nil {
-		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*s.tlsCert}, MinVersion: tls.VersionTLS12}
+		srv.TLSConfig = s.tlsCert.tlsConfig()
 		ln = tls.NewListener(ln, srv.TLSConfig)
 	}
 	bg, stopBG := context.WithCancel(context.Background())

@@ -2,8 +2,10 @@ package server
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"os"
+	"sync/atomic"
 
 	"github.com/brokerhq/broker/keys"
 )
@@ -27,4 +29,45 @@ func loadTLSCertificate(certFile, keyFile string) (tls.Certificate, error) {
 		return tls.Certificate{}, fmt.Errorf("tls.cert_file %s and tls.key_file %s: %w", certFile, keyFile, err)
 	}
 	return cert, nil
+}
+
+// servingCert is the certificate a replica presents in every new TLS handshake. It is swapped
+// whole and atomically, so a handshake sees either the old or the new pair, and connections
+// already established keep the session they negotiated.
+type servingCert struct {
+	certFile, keyFile string
+	cur               atomic.Pointer[tls.Certificate]
+}
+
+// newServingCert loads the pair of certFile and keyFile (see loadTLSCertificate).
+func newServingCert(certFile, keyFile string) (*servingCert, error) {
+	c := &servingCert{certFile: certFile, keyFile: keyFile}
+	if err := c.reload(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// reload re-reads the pair under the rules of loadTLSCertificate. A pair that fails them is
+// refused and the certificate in force stays.
+func (c *servingCert) reload() error {
+	cert, err := loadTLSCertificate(c.certFile, c.keyFile)
+	if err != nil {
+		return err
+	}
+	if cert.Leaf == nil {
+		return errors.New("tls.cert_file: the certificate could not be parsed")
+	}
+	c.cur.Store(&cert)
+	return nil
+}
+
+// getCertificate is tls.Config.GetCertificate: the pair in force.
+func (c *servingCert) getCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	return c.cur.Load(), nil
+}
+
+// tlsConfig is the server side of TLS: TLS 1.2 or later, presenting the pair in force.
+func (c *servingCert) tlsConfig() *tls.Config {
+	return &tls.Config{GetCertificate: c.getCertificate, MinVersion: tls.VersionTLS12}
 }

@@ -1,0 +1,46 @@
+package configcheck
+
+import (
+	"fmt"
+
+	"github.com/brokerhq/broker/internal/config"
+)
+
+// Summary is what a valid configuration says about how it is run.
+type Summary struct {
+	// Issuer is the iss claim and discovery base URL.
+	Issuer string
+	// Listen is the address the server binds.
+	Listen string
+	// SharedStore reports whether state is shared through Redis (what more than one replica needs).
+	SharedStore bool
+	// KeyBackend is the key backend: memory, file, redis or vault-transit.
+	KeyBackend string
+	// PrivateFiles are the files broker reads under the private-file rule at start-up (mode 0600
+	// or stricter, owned by the user broker runs as): the TLS key and the key encryption key.
+	PrivateFiles []string
+	// TrustedProxies are the peers whose X-Forwarded-For names the client.
+	TrustedProxies []string
+}
+
+// Check decodes and validates data as the configuration file named source. It returns the
+// same error `broker serve` prints for an invalid file (every problem, with its line), or what
+// the valid configuration says.
+func Check(source string, data []byte) (Summary, error) {
+	cfg, err := config.Parse(source, data)
+	if err != nil {
+		return Summary{}, fmt.Errorf("configcheck: %w", err)
+	}
+	s := Summary{
+		Issuer: cfg.Issuer, Listen: cfg.Listen, KeyBackend: cfg.Keys.Backend,
+		SharedStore:    cfg.Store != nil && cfg.Store.Redis != nil,
+		TrustedProxies: cfg.HTTP.TrustedProxies,
+	}
+	if cfg.TLS != nil {
+		s.PrivateFiles = append(s.PrivateFiles, cfg.TLS.KeyFile)
+	}
+	if r := cfg.Keys.Redis; r != nil && r.EncryptionKeyFile != "" {
+		s.PrivateFiles = append(s.PrivateFiles, r.EncryptionKeyFile)
+	}
+	return s, nil
+}

@@ -1,0 +1,67 @@
+{{/* The name of the chart's objects: the release name, plus "-broker" unless it says broker. */}}
+{{- define "broker.fullname" -}}
+{{- if contains "broker" .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-broker" .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "broker.selectorLabels" -}}
+app.kubernetes.io/name: broker
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "broker.labels" -}}
+{{ include "broker.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end -}}
+
+{{- define "broker.secretName" -}}
+{{- .Values.existingSecret | default (printf "%s-secret" (include "broker.fullname" .)) -}}
+{{- end -}}
+
+{{/* Where the init container puts the assembled configuration and the private files. */}}
+{{- define "broker.runDir" -}}/run/broker{{- end -}}
+
+{{/*
+broker.config is broker.yaml without its secrets (the ConfigMap): the values' config with the
+settings the chart decides laid over it.
+*/}}
+{{- define "broker.config" -}}
+{{- $cfg := deepCopy (.Values.config | default dict) -}}
+{{- range $k := list "store" "api_keys" "issuer" "listen" -}}
+{{- if hasKey $cfg $k -}}
+{{- fail (printf "config.%s is set by the chart (see values.yaml), not under config" $k) -}}
+{{- end -}}
+{{- end -}}
+{{- $keys := dict "backend" "redis" "algorithm" .Values.keys.algorithm "redis" (dict "encryption_key_file" (printf "%s/kek" (include "broker.runDir" .))) -}}
+{{- with .Values.keys.rotation }}{{ $_ := set $keys "rotation" . }}{{ end -}}
+{{- $forced := dict "issuer" .Values.issuer "listen" (printf "0.0.0.0:%d" (int .Values.port)) "keys" $keys -}}
+{{- if .Values.trustedProxies -}}
+{{- $http := deepCopy (get $cfg "http" | default dict) -}}
+{{- $_ := set $http "trusted_proxies" .Values.trustedProxies -}}
+{{- $_ := set $forced "http" $http -}}
+{{- end -}}
+{{- toYaml (mustMergeOverwrite $cfg $forced) -}}
+{{- end -}}
+
+{{/* broker.secretConfig is the part of broker.yaml that is secret: store (the Redis URL may
+hold a password) and the API keys' hashes. */}}
+{{- define "broker.secretConfig" -}}
+{{- if not .Values.redis.url -}}{{- fail "redis.url is required: several replicas share state through Redis" -}}{{- end -}}
+{{- $s := dict "store" (dict "redis" (dict "url" .Values.redis.url)) -}}
+{{- with .Values.apiKeys }}{{ $_ := set $s "api_keys" . }}{{ end -}}
+{{- toYaml $s -}}
+{{- end -}}
+
+{{/* broker.containerSecurity is every container's security context. */}}
+{{- define "broker.containerSecurity" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+runAsNonRoot: true
+capabilities:
+  drop: [ALL]
+{{- end -}}
