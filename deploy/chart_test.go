@@ -18,6 +18,9 @@ import (
 	"github.com/brokerhq/broker/keys"
 )
 
+// minWebhookSecret is the shortest audit webhook secret broker accepts, in bytes.
+const minWebhookSecret = 16
+
 // testKEK is a key encryption key of the right form (base64 of 32 bytes); tests only.
 var testKEK = base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
 
@@ -239,6 +242,14 @@ func checkAssembledConfig(t *testing.T, r rendered, secretData map[string][]byte
 			if raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(content))); err != nil || len(raw) != 32 {
 				t.Errorf("the KEK file is not the base64 of 32 bytes")
 			}
+		}
+	}
+	for _, s := range sum.AuditSinks {
+		if s.SecretFile == "" {
+			continue
+		}
+		if content, err := keys.ReadPrivateFile(hostPath(s.SecretFile)); err == nil && len(strings.TrimSpace(string(content))) < minWebhookSecret {
+			t.Errorf("sink %s: the webhook secret holds %d bytes; broker refuses fewer than %d", s.Name, len(strings.TrimSpace(string(content))), minWebhookSecret)
 		}
 	}
 	return sum
