@@ -17,8 +17,9 @@ import (
 const testWebhookSecret = "0123456789abcdef0123456789abcdef"
 
 // TestChartAuditWebhook renders the chart with auditWebhook set: the sink reaches broker.yaml
-// after any sinks and settings under config.audit, broker accepts the assembled configuration,
-// and the webhook's secret file, copied by the init container, is one broker reads. Without
+// after any sinks and settings under config.audit (a file sink, on a volume of extraVolumes),
+// broker accepts the assembled configuration, and the webhook's secret file, copied by the init
+// container, is one broker reads. Without
 // a secret to sign with, or with one broker would refuse, the chart refuses to render.
 func TestChartAuditWebhook(t *testing.T) {
 	const url = "https://siem.example.com/broker"
@@ -49,6 +50,9 @@ func TestChartAuditWebhook(t *testing.T) {
 				"secrets":      map[string]any{"kek": testKEK, "auditWebhookSecret": testWebhookSecret},
 				"auditWebhook": map[string]any{"url": url, "name": "siem"},
 				"config":       map[string]any{"audit": userAudit},
+				// Where the file sink writes: broker's root filesystem is read-only.
+				"extraVolumes":      []any{map[string]any{"name": "audit", "emptyDir": map[string]any{"sizeLimit": "1Gi"}}},
+				"extraVolumeMounts": []any{map[string]any{"name": "audit", "mountPath": "/var/log/broker"}},
 			},
 			want: []configcheck.AuditSink{fileSink, webhook},
 		},
