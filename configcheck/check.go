@@ -17,10 +17,25 @@ type Summary struct {
 	// KeyBackend is the key backend: memory, file, redis or vault-transit.
 	KeyBackend string
 	// PrivateFiles are the files broker reads under the private-file rule at start-up (mode 0600
-	// or stricter, owned by the user broker runs as): the TLS key and the key encryption key.
+	// or stricter, owned by the user broker runs as): the TLS key, the key encryption key and
+	// every audit webhook's secret file.
 	PrivateFiles []string
 	// TrustedProxies are the peers whose X-Forwarded-For names the client.
 	TrustedProxies []string
+	// AuditSinks are the sinks of audit.sinks, in order.
+	AuditSinks []AuditSink
+}
+
+// AuditSink is one sink of audit.sinks as broker runs it.
+type AuditSink struct {
+	// Name is the sink's name, given or derived (see the README's audit.sinks).
+	Name string
+	// Kind is webhook or file.
+	Kind string
+	// Target is the webhook's URL or the file's path.
+	Target string
+	// SecretFile is the webhook's secret file; empty for none or for a file sink.
+	SecretFile string
 }
 
 // Check decodes and validates data as the configuration file named source. It returns the
@@ -41,6 +56,19 @@ func Check(source string, data []byte) (Summary, error) {
 	}
 	if r := cfg.Keys.Redis; r != nil && r.EncryptionKeyFile != "" {
 		s.PrivateFiles = append(s.PrivateFiles, r.EncryptionKeyFile)
+	}
+	for _, sc := range cfg.Audit.Sinks {
+		a := AuditSink{Name: sc.SinkName(), Kind: sc.Kind()}
+		switch {
+		case sc.Webhook != nil:
+			a.Target, a.SecretFile = sc.Webhook.URL, sc.Webhook.SecretFile
+			if a.SecretFile != "" {
+				s.PrivateFiles = append(s.PrivateFiles, a.SecretFile)
+			}
+		case sc.File != nil:
+			a.Target = sc.File.Path
+		}
+		s.AuditSinks = append(s.AuditSinks, a)
 	}
 	return s, nil
 }

@@ -1,6 +1,8 @@
 package configcheck
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"slices"
 	"strings"
 	"testing"
@@ -25,6 +27,23 @@ func TestCheck(t *testing.T) {
 			name: "one replica in memory with tls",
 			yaml: "issuer: https://broker.example.com\ntls: {cert_file: /c.pem, key_file: /k.pem}\n",
 			want: Summary{Issuer: "https://broker.example.com", Listen: "127.0.0.1:8080", KeyBackend: "memory", PrivateFiles: []string{"/k.pem"}},
+		},
+		{
+			name: "audit sinks",
+			yaml: "issuer: https://broker.example.com\naudit:\n  sinks:\n" +
+				"    - {name: siem, webhook: {url: \"https://siem.example.com/in\", secret_file: /run/broker/hook}}\n" +
+				"    - {file: {path: /var/log/broker/audit.jsonl}}\n",
+			want: Summary{Issuer: "https://broker.example.com", Listen: "127.0.0.1:8080", KeyBackend: "memory",
+				PrivateFiles: []string{"/run/broker/hook"},
+				AuditSinks: []AuditSink{
+					{Name: "siem", Kind: "webhook", Target: "https://siem.example.com/in", SecretFile: "/run/broker/hook"},
+					{Name: fileSinkName("/var/log/broker/audit.jsonl"), Kind: "file", Target: "/var/log/broker/audit.jsonl"},
+				}},
+		},
+		{
+			name:    "audit sink with both kinds",
+			yaml:    "issuer: https://broker.example.com\naudit: {sinks: [{webhook: {url: \"https://h.example.com\"}, file: {path: /a}}]}\n",
+			wantErr: []string{"audit.sinks[0]", "exactly one"},
 		},
 		{
 			name:    "store.redis without a key backend",
@@ -55,9 +74,16 @@ func TestCheck(t *testing.T) {
 			}
 			if got.Issuer != tc.want.Issuer || got.Listen != tc.want.Listen || got.SharedStore != tc.want.SharedStore ||
 				got.KeyBackend != tc.want.KeyBackend || !slices.Equal(got.PrivateFiles, tc.want.PrivateFiles) ||
-				!slices.Equal(got.TrustedProxies, tc.want.TrustedProxies) {
+				!slices.Equal(got.TrustedProxies, tc.want.TrustedProxies) || !slices.Equal(got.AuditSinks, tc.want.AuditSinks) {
 				t.Errorf("Check = %+v, want %+v", got, tc.want)
 			}
 		})
 	}
+}
+
+// fileSinkName is the name broker derives for a file sink without one: "file-" and the first
+// 8 hex digits of the SHA-256 of its path.
+func fileSinkName(path string) string {
+	sum := sha256.Sum256([]byte(path))
+	return "file-" + hex.EncodeToString(sum[:4])
 }

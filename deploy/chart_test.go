@@ -18,6 +18,9 @@ import (
 	"github.com/brokerhq/broker/keys"
 )
 
+// minWebhookSecret is the shortest audit webhook secret broker accepts, in bytes.
+const minWebhookSecret = 16
+
 // testKEK is a key encryption key of the right form (base64 of 32 bytes); tests only.
 var testKEK = base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
 
@@ -117,14 +120,23 @@ func checkDeployment(t *testing.T, r rendered) {
 		t.Errorf("the startup probe gives broker %ds to start (it loads keys from Redis)", s.PeriodSeconds*s.FailureThreshold)
 	}
 	// Only the init container sees the Secret's group-readable files; broker reads its copies.
+	runDir := findEnv(t, pod.InitContainers[0], "RUN_DIR")
+	var runMounted bool
 	for _, m := range broker.VolumeMounts {
 		v := podVolume(t, pod, m.Name)
 		if v.Secret != nil || v.ConfigMap != nil {
 			t.Errorf("broker mounts %s (%s) itself; it reads the copies the init container made", m.Name, m.MountPath)
 		}
-		if v.EmptyDir != nil && (!m.ReadOnly || v.EmptyDir.Medium != corev1.StorageMediumMemory) {
-			t.Errorf("the run volume: read-only %v, medium %q; want read-only in broker and memory-backed", m.ReadOnly, v.EmptyDir.Medium)
+		if m.MountPath != runDir {
+			continue
 		}
+		runMounted = true
+		if v.EmptyDir == nil || !m.ReadOnly || v.EmptyDir.Medium != corev1.StorageMediumMemory {
+			t.Errorf("the run volume %s: read-only %v, %+v; want read-only in broker and a memory-backed emptyDir", m.Name, m.ReadOnly, v.VolumeSource)
+		}
+	}
+	if !runMounted {
+		t.Errorf("broker does not mount the run volume at %s, where the init container leaves its files", runDir)
 	}
 	if len(pod.TopologySpreadConstraints) == 0 {
 		t.Error("no topology spread constraints")
@@ -241,7 +253,28 @@ func checkAssembledConfig(t *testing.T, r rendered, secretData map[string][]byte
 			}
 		}
 	}
+	for _, s := range sum.AuditSinks {
+		if s.Kind == "file" && !onWritableVolume(broker, s.Target) {
+			t.Errorf("file sink %s: %s is on no writable volume of the broker container (its root is read-only)", s.Name, s.Target)
+		}
+		if s.SecretFile == "" {
+			continue
+		}
+		if content, err := keys.ReadPrivateFile(hostPath(s.SecretFile)); err == nil && len(strings.TrimSpace(string(content))) < minWebhookSecret {
+			t.Errorf("sink %s: the webhook secret holds %d bytes; broker refuses fewer than %d", s.Name, len(strings.TrimSpace(string(content))), minWebhookSecret)
+		}
+	}
 	return sum
+}
+
+// onWritableVolume reports whether p lies on a volume c mounts writable.
+func onWritableVolume(c corev1.Container, p string) bool {
+	for _, m := range c.VolumeMounts {
+		if !m.ReadOnly && strings.HasPrefix(p, strings.TrimSuffix(m.MountPath, "/")+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // TestChartVariations renders the chart with the ServiceMonitor on, with an existing Secret,

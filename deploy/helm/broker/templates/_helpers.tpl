@@ -37,6 +37,11 @@ settings the chart decides laid over it.
 {{- fail (printf "config.%s is set by the chart (see values.yaml), not under config" $k) -}}
 {{- end -}}
 {{- end -}}
+{{- with .Values.auditWebhook.url -}}
+{{- $audit := deepCopy (get $cfg "audit" | default dict) -}}
+{{- $_ := set $audit "sinks" (append (get $audit "sinks" | default list) (include "broker.auditWebhookSink" $ | fromYaml)) -}}
+{{- $_ := set $cfg "audit" $audit -}}
+{{- end -}}
 {{- $keys := dict "backend" "redis" "algorithm" .Values.keys.algorithm "redis" (dict "encryption_key_file" (printf "%s/kek" (include "broker.runDir" .))) -}}
 {{- with .Values.keys.rotation }}{{ $_ := set $keys "rotation" . }}{{ end -}}
 {{- $forced := dict "issuer" .Values.issuer "listen" (printf "0.0.0.0:%d" (int .Values.port)) "keys" $keys -}}
@@ -46,6 +51,24 @@ settings the chart decides laid over it.
 {{- $_ := set $forced "http" $http -}}
 {{- end -}}
 {{- toYaml (mustMergeOverwrite $cfg $forced) -}}
+{{- end -}}
+
+{{/*
+broker.auditWebhookSink is the audit sink of auditWebhook: a webhook signing with the secret
+file the init container copies from the Secret's audit-webhook-secret, which must then hold
+one (secrets.auditWebhookSecret, or the existingSecret's key).
+*/}}
+{{- define "broker.auditWebhookSink" -}}
+{{- $secret := .Values.secrets.auditWebhookSecret -}}
+{{- if and (not .Values.existingSecret) (not $secret) -}}
+{{- fail "auditWebhook.url is set: secrets.auditWebhookSecret is required (openssl rand -hex 32), or an existingSecret holding audit-webhook-secret" -}}
+{{- end -}}
+{{- if and $secret (lt (len (trim $secret)) 16) -}}
+{{- fail "secrets.auditWebhookSecret must be at least 16 bytes (openssl rand -hex 32): broker refuses a shorter webhook secret" -}}
+{{- end -}}
+{{- $sink := dict "webhook" (dict "url" .Values.auditWebhook.url "secret_file" (printf "%s/audit-webhook-secret" (include "broker.runDir" .))) -}}
+{{- with .Values.auditWebhook.name }}{{ $_ := set $sink "name" . }}{{ end -}}
+{{- toYaml $sink -}}
 {{- end -}}
 
 {{/* broker.secretConfig is the part of broker.yaml that is secret: store (the Redis URL may
