@@ -25,8 +25,8 @@ type runTokens struct {
 	run    runs.Run
 }
 
-func (t runTokens) Token(_ context.Context, req exchange.TokenRequest) (string, error) {
-	tok, err := t.issuer.Mint(issuer.Request{Run: t.run, Audience: req.Audience, AWSSessionTags: req.AWSSessionTags, Algorithm: req.Algorithm})
+func (t runTokens) Token(ctx context.Context, req exchange.TokenRequest) (string, error) {
+	tok, err := t.issuer.Mint(ctx, issuer.Request{Run: t.run, Audience: req.Audience, AWSSessionTags: req.AWSSessionTags, Algorithm: req.Algorithm})
 	if err != nil {
 		return "", err
 	}
