@@ -32,8 +32,9 @@ func BenchmarkVaultTransit(b *testing.B) {
 		benchTokenEndpoint(b, startServer(b, serverOptions{keyBackend: "vault-transit", keysYAML: transitYAML(v.Addr()), quiet: true}))
 		record("vault-transit", b)
 	})
+	oidcToken := vaultOIDCToken(b, root)
 	b.Run("vault-oidc", func(b *testing.B) {
-		benchVaultOIDC(b, v.Addr(), vaultOIDCToken(b, root))
+		benchVaultOIDC(b, v.Addr(), oidcToken)
 		record("vault-oidc", b)
 	})
 	if rate["vault-transit"] > 0 && rate["file"] > 0 && rate["vault-oidc"] > 0 {
