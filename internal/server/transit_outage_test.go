@@ -107,7 +107,8 @@ func TestVaultTransitOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	proxy := startCutProxy(t, u.Host)
-	const storeTimeout = 500 * time.Millisecond
+	// Long enough for Vault to generate an RSA key at start-up on a loaded machine.
+	const storeTimeout = 3 * time.Second
 	ts := startServer(t, serverOptions{
 		keyBackend: "vault-transit", keysYAML: transitYAML(proxy.URL()),
 		extraYAML: "limits: {store_timeout: " + storeTimeout.String() + "}\n",
@@ -119,7 +120,7 @@ func TestVaultTransitOutage(t *testing.T) {
 	jwksBefore := get(t, ts.URL+"/.well-known/jwks", "").body
 
 	proxy.Cut()
-	for i := range 3 {
+	for i := range 2 {
 		start := time.Now()
 		var env envelope
 		code := ts.call(t, "POST", "/v1/token", run.RunToken, map[string]string{}, &env)
@@ -127,8 +128,8 @@ func TestVaultTransitOutage(t *testing.T) {
 		if code != 503 || env.Error.Code != "unavailable" {
 			t.Fatalf("mint %d with Vault cut off: %d %+v, want 503 unavailable", i, code, env.Error)
 		}
-		if elapsed > storeTimeout+time.Second {
-			t.Fatalf("mint %d with Vault cut off answered after %s, want within store_timeout %s (+1s slack)", i, elapsed, storeTimeout)
+		if elapsed > storeTimeout+2*time.Second {
+			t.Fatalf("mint %d with Vault cut off answered after %s, want within store_timeout %s (+2s slack)", i, elapsed, storeTimeout)
 		}
 		t.Logf("mint %d with Vault cut off: 503 after %s", i, elapsed)
 	}
