@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"time"
 
 	vaultapi "github.com/hashicorp/vault/api"
 
@@ -85,7 +86,12 @@ func (b *cappedBody) Close() error { return b.rc.Close() }
 // caller's own context error when ctx is done, else an error wrapping keys.ErrUnavailable (Vault
 // unreachable, sealed, overloaded or refusing), never quoting anything but Vault's messages.
 func (b *Backend) call(ctx context.Context, op string, fn func(ctx context.Context) error) error {
-	cctx, cancel := context.WithTimeout(ctx, b.cfg.Timeout)
+	return b.callWithin(ctx, op, b.cfg.Timeout, fn)
+}
+
+// callWithin is call bounded by timeout instead of the configured one.
+func (b *Backend) callWithin(ctx context.Context, op string, timeout time.Duration, fn func(ctx context.Context) error) error {
+	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	err := fn(cctx)
 	if err == nil {
@@ -99,7 +105,7 @@ func (b *Backend) call(ctx context.Context, op string, fn func(ctx context.Conte
 		return fmt.Errorf("%w: vault-transit: %s: Vault answered %d: %v", keys.ErrUnavailable, op, re.StatusCode, re.Errors)
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%w: vault-transit: %s: no answer from Vault within %s", keys.ErrUnavailable, op, b.cfg.Timeout)
+		return fmt.Errorf("%w: vault-transit: %s: no answer from Vault within %s", keys.ErrUnavailable, op, timeout)
 	}
 	return fmt.Errorf("%w: vault-transit: %s: %w", keys.ErrUnavailable, op, err)
 }

@@ -33,7 +33,8 @@
 //
 // # Failures
 //
-// Every call to Vault is bounded by Config.Timeout and every answer body is capped at
+// Every call to Vault is bounded by Config.Timeout (one that creates a key or key version, which
+// no request waits on, by at least MinKeyTimeout) and every answer body is capped at
 // MaxResponseBytes. A failure to reach Vault or to have it sign wraps keys.ErrUnavailable (the
 // API answers 503 `unavailable`); the key set already loaded stays usable for publication, since
 // public keys are cached once read.

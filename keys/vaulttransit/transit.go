@@ -19,6 +19,10 @@ import (
 	"github.com/brokerhq/broker/keys"
 )
 
+// MinKeyTimeout is the least bound of a call that makes Vault create a key or key version: RSA
+// key generation can take seconds on a busy Vault, and no request waits on it.
+const MinKeyTimeout = 30 * time.Second
+
 // transitType is the Transit key type of each algorithm.
 var transitType = map[string]string{keys.RS256: "rsa-2048", keys.ES256: "ecdsa-p256"}
 
@@ -127,7 +131,7 @@ func (b *Backend) newVersion(ctx context.Context, name, alg string) (int, error)
 		return 0, err
 	}
 	if info == nil {
-		err := b.call(ctx, "create Transit key "+name, func(ctx context.Context) error {
+		err := b.callWithin(ctx, "create Transit key "+name, max(b.cfg.Timeout, MinKeyTimeout), func(ctx context.Context) error {
 			_, err := b.vc.Logical().WriteWithContext(ctx, b.keyPath(name), map[string]any{"type": transitType[alg]})
 			return err
 		})
@@ -146,7 +150,7 @@ func (b *Backend) newVersion(ctx context.Context, name, alg string) (int, error)
 		return 0, err
 	}
 	var sec *vaultapi.Secret
-	err = b.call(ctx, "rotate Transit key "+name, func(ctx context.Context) (err error) {
+	err = b.callWithin(ctx, "rotate Transit key "+name, max(b.cfg.Timeout, MinKeyTimeout), func(ctx context.Context) (err error) {
 		sec, err = b.vc.Logical().WriteWithContext(ctx, b.keyPath(name)+"/rotate", nil)
 		return err
 	})
