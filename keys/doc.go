@@ -1,6 +1,6 @@
 // Package keys holds broker's signing keys: the key model (a crypto.Signer plus its id and
-// schedule), the backends that create keys and persist key sets (memory, file; redis and
-// vault-transit live beside the store they use), the rotation schedule as pure
+// schedule), the backends that create keys and persist key sets (memory, file; redis lives in
+// internal/redisstore, vault-transit in keys/vaulttransit), the rotation schedule as pure
 // functions of (now, key metadata), and a Manager that applies the schedule on an injected clock.
 //
 // A key's KID is the RFC 7638 JWK thumbprint of its public key (see Thumbprint). The schedule

@@ -27,8 +27,8 @@ type runTokens struct {
 	metrics *Metrics
 }
 
-func (t runTokens) Token(_ context.Context, req exchange.TokenRequest) (string, error) {
-	tok, err := t.issuer.Mint(issuer.Request{Run: t.run, Audience: req.Audience, AWSSessionTags: req.AWSSessionTags, Algorithm: req.Algorithm})
+func (t runTokens) Token(ctx context.Context, req exchange.TokenRequest) (string, error) {
+	tok, err := t.issuer.Mint(ctx, issuer.Request{Run: t.run, Audience: req.Audience, AWSSessionTags: req.AWSSessionTags, Algorithm: req.Algorithm})
 	if err != nil {
 		return "", err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/brokerhq/broker/internal/audit"
 	"github.com/brokerhq/broker/internal/ratelimit"
 	"github.com/brokerhq/broker/internal/runs"
+	"github.com/brokerhq/broker/keys"
 )
 
 // fail answers err in the envelope. Errors already meant for the caller pass as they are; known
@@ -27,6 +28,9 @@ func fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 		apiErr = apierror.New(apierror.CodeNotFound, "No run with id %q.", r.PathValue("id"))
 	case errors.Is(err, runs.ErrTransition):
 		apiErr = apierror.New(apierror.CodeConflict, "%s.", capitalize(err.Error()))
+	case errors.Is(err, keys.ErrUnavailable):
+		log.Error("signing key service unavailable", "path", r.URL.Path, "err", err)
+		apiErr = apierror.New(apierror.CodeUnavailable, "The signing key service is unreachable; try again shortly.")
 	case errors.Is(err, runs.ErrUnavailable), errors.Is(err, ratelimit.ErrUnavailable),
 		errors.Is(err, audit.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		log.ErrorContext(r.Context(), "store unavailable", "path", r.URL.Path, "err", err)

@@ -134,7 +134,7 @@ func (wk *Worker) token(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, wk.cfg.Logger, err)
 		return
 	}
-	tok, err := wk.cfg.Issuer.Mint(issuer.Request{Run: run, Audience: req.Audience})
+	tok, err := wk.cfg.Issuer.Mint(r.Context(), issuer.Request{Run: run, Audience: req.Audience})
 	if err != nil {
 		fail(w, r, wk.cfg.Logger, mintError(err))
 		return

@@ -111,6 +111,10 @@ func TestParseErrors(t *testing.T) {
 		{"vault-transit without key", iss + "keys:\n  backend: vault-transit\n  vault_transit: {address: https://v:8200, mount: transit}\n",
 			"keys.vault_transit.key", "vault_transit", "", "required", 0},
 		{"vault-transit missing", iss + "keys:\n  backend: vault-transit\n", "keys.vault_transit", "keys:", "", "required", 0},
+		{"vault-transit key with a slash", iss + "keys:\n  backend: vault-transit\n  vault_transit: {address: https://v:8200, mount: transit, key: a/b}\n",
+			"keys.vault_transit.key", "vault_transit", `"a/b"`, "is not a Transit key name", 0},
+		{"vault-transit namespace with a space", iss + "keys:\n  backend: vault-transit\n  vault_transit: {address: https://v:8200, mount: transit, key: k, namespace: \"a b\"}\n",
+			"keys.vault_transit.namespace", "vault_transit", `"a b"`, "is not a namespace path", 0},
 		{"unknown algorithm", iss + "keys:\n  algorithm: HS256\n", "keys.algorithm", "algorithm", `"HS256"`, "want RS256 or ES256", 0},
 		{"prepublish not under period", iss + "keys:\n  rotation:\n    period: 24h\n    prepublish: 24h\n",
 			"keys.rotation.prepublish", "prepublish", "24h0m0s", "must be shorter than the rotation period", 0},
@@ -314,6 +318,8 @@ func TestParseValid(t *testing.T) {
 		{"aliases", iss + "spaces:\n  - {id: &a a, parent: root}\nstacks:\n  - {id: s, space: *a}\n",
 			func(c *Config) bool { return c.Stacks[0].Space == "a" }},
 		{"vault-transit backend", iss + "keys:\n  backend: vault-transit\n  vault_transit: {address: \"https://v:8200\", mount: transit, key: k}\n", nil},
+		{"vault-transit namespace", iss + "keys:\n  backend: vault-transit\n  vault_transit: {address: \"https://v:8200\", mount: team/transit, key: broker-oidc, namespace: eng/platform}\n",
+			func(c *Config) bool { return c.Keys.VaultTransit.Namespace == "eng/platform" }},
 		{"inherited attachment", base + "attachments:\n  - {stack: vpc-prod, integration: aws-root, read: true}\n  - {stack: vpc-prod, integration: aws-prod, write: true}\n", nil},
 	}
 	for _, tc := range cases {

@@ -136,11 +136,18 @@ type Rotation struct {
 	Retain time.Duration `yaml:"retain"`
 }
 
-// VaultTransit locates a Vault transit key used for signing.
+// VaultTransit locates the Vault Transit key that holds the signing keys (the Vault token comes
+// from VAULT_TOKEN).
 type VaultTransit struct {
+	// Address is Vault's base URL.
 	Address string `yaml:"address"`
-	Mount   string `yaml:"mount"`
-	Key     string `yaml:"key"`
+	// Mount is the Transit engine's mount path.
+	Mount string `yaml:"mount"`
+	// Key is the Transit key of keys.algorithm's chain; another algorithm's chain uses
+	// "<key>-rs256" or "<key>-es256".
+	Key string `yaml:"key"`
+	// Namespace, when set, is the Vault Enterprise namespace of the mount (X-Vault-Namespace).
+	Namespace string `yaml:"namespace"`
 }
 
 // Tokens configures minted ID tokens.

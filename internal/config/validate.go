@@ -221,12 +221,7 @@ func (v *validator) checkKeys() {
 		} else {
 			v.checkBaseURL("keys.vault_transit.address", vt.Address)
 		}
-		if vt.Mount == "" {
-			v.add("keys.vault_transit.mount", "", "required when keys.backend is vault-transit")
-		}
-		if vt.Key == "" {
-			v.add("keys.vault_transit.key", "", "required when keys.backend is vault-transit")
-		}
+		v.checkVaultTransit(vt)
 	default:
 		v.add("keys.backend", k.Backend, "unknown backend %q (want memory, file, redis or vault-transit)", k.Backend)
 	}

@@ -1,6 +1,9 @@
 package config
 
-import "regexp"
+import (
+	"regexp"
+	"strings"
+)
 
 // envNamePattern is the form of an environment variable name broker reads a secret from.
 var envNamePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -23,5 +26,31 @@ func (v *validator) checkKeysRedis() {
 	if r.EncryptionKeyEnv != "" && !envNamePattern.MatchString(r.EncryptionKeyEnv) {
 		v.add("keys.redis.encryption_key_env", r.EncryptionKeyEnv, "%q is not an environment variable name (want %s)",
 			r.EncryptionKeyEnv, envNamePattern)
+	}
+}
+
+// Forms of the names keys.vault_transit puts in Vault paths.
+var (
+	transitKeyPattern   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
+	transitMountPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)*$`)
+)
+
+// checkVaultTransit checks the mount, key and namespace of keys.vault_transit: names that go
+// into Vault paths as they are.
+func (v *validator) checkVaultTransit(vt *VaultTransit) {
+	switch mount := strings.Trim(vt.Mount, "/"); {
+	case mount == "":
+		v.add("keys.vault_transit.mount", "", "required when keys.backend is vault-transit")
+	case !transitMountPattern.MatchString(mount):
+		v.add("keys.vault_transit.mount", vt.Mount, "%q is not a mount path (letters, digits, '_', '.', '-', separated by '/')", vt.Mount)
+	}
+	switch {
+	case vt.Key == "":
+		v.add("keys.vault_transit.key", "", "required when keys.backend is vault-transit")
+	case !transitKeyPattern.MatchString(vt.Key):
+		v.add("keys.vault_transit.key", vt.Key, "%q is not a Transit key name (up to 128 letters, digits, '_', '.', '-')", vt.Key)
+	}
+	if ns := strings.Trim(vt.Namespace, "/"); vt.Namespace != "" && !transitMountPattern.MatchString(ns) {
+		v.add("keys.vault_transit.namespace", vt.Namespace, "%q is not a namespace path (letters, digits, '_', '.', '-', separated by '/')", vt.Namespace)
 	}
 }

@@ -81,7 +81,7 @@ func TestMintPicksTheAlgorithmTheAudienceAccepts(t *testing.T) {
 		tt.req.Run = benchRun()
 		// Twice: the second comes from the signer cache.
 		for range 2 {
-			tok, err := iss.Mint(tt.req)
+			tok, err := iss.Mint(context.Background(), tt.req)
 			if err != nil {
 				t.Fatalf("%s: Mint: %v", tt.name, err)
 			}
@@ -94,7 +94,7 @@ func TestMintPicksTheAlgorithmTheAudienceAccepts(t *testing.T) {
 
 func TestMintWithoutAKeyTheAudienceAccepts(t *testing.T) {
 	iss := newTwoChainIssuer(t, nil)
-	tok, err := iss.Mint(Request{Run: benchRun(), Audience: "entra"})
+	tok, err := iss.Mint(context.Background(), Request{Run: benchRun(), Audience: "entra"})
 	if !errors.Is(err, ErrNoSigningKey) || tok.JWT != "" {
 		t.Fatalf("Mint for an RS256-only audience with ES256 keys only = %q, %v; want ErrNoSigningKey", tok.JWT, err)
 	}

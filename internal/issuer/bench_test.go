@@ -93,7 +93,7 @@ func newBenchIssuer(b testing.TB, alg string) (*Issuer, keys.Key) {
 // signature benchmarks sign, so that both sides sign the same bytes.
 func benchPayload(b *testing.B, iss *Issuer) []byte {
 	b.Helper()
-	tok, err := iss.Mint(Request{Run: benchRun()})
+	tok, err := iss.Mint(context.Background(), Request{Run: benchRun()})
 	if err != nil {
 		b.Fatalf("mint: %v", err)
 	}
@@ -155,7 +155,7 @@ func benchMint(b *testing.B, alg string) {
 	run := benchRun()
 	runParallelCPU(b, func(pb *testing.PB) {
 		for pb.Next() {
-			tok, err := iss.Mint(Request{Run: run})
+			tok, err := iss.Mint(context.Background(), Request{Run: run})
 			if err != nil {
 				b.Fatalf("mint: %v", err)
 			}

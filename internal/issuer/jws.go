@@ -1,6 +1,7 @@
 package issuer
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/rand"
@@ -29,12 +30,13 @@ func SignCompact(k keys.Key, typ string, payload []byte) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return c.compact(payload)
+	return c.compact(context.Background(), payload)
 }
 
 // newCachedSigner prepares compact JWS signing (RFC 7515) of ID tokens with k: RS256 is
 // RSASSA-PKCS1-v1_5 over SHA-256, ES256 is ECDSA P-256 over SHA-256 with the signature as
-// fixed-size R||S.
+// fixed-size R||S. A signer that is a keys.ContextSigner (its key lives in a key service) is
+// asked for the JWS form under the caller's context, so the call ends with the request.
 func newCachedSigner(version string, k keys.Key) (*cachedSigner, error) {
 	return newTypedSigner(version, k, "JWT")
 }
@@ -46,12 +48,13 @@ func newTypedSigner(version string, k keys.Key, typ string) (*cachedSigner, erro
 		return nil, err
 	}
 	c := &cachedSigner{version: version, kid: k.KID, header: base64.RawURLEncoding.EncodeToString(header) + "."}
+	cs, remote := k.Signer.(keys.ContextSigner)
 	switch pub := k.Signer.Public().(type) {
 	case *rsa.PublicKey:
 		if k.Alg != keys.RS256 {
 			return nil, fmt.Errorf("key %s: RSA key with alg %s", k.KID, k.Alg)
 		}
-		c.sign = func(input []byte) ([]byte, error) {
+		c.sign = func(_ context.Context, input []byte) ([]byte, error) {
 			digest := sha256.Sum256(input)
 			return k.Signer.Sign(rand.Reader, digest[:], crypto.SHA256)
 		}
@@ -59,7 +62,7 @@ func newTypedSigner(version string, k keys.Key, typ string) (*cachedSigner, erro
 		if k.Alg != keys.ES256 || pub.Curve.Params().BitSize != 256 {
 			return nil, fmt.Errorf("key %s: ECDSA key does not fit alg %s", k.KID, k.Alg)
 		}
-		c.sign = func(input []byte) ([]byte, error) {
+		c.sign = func(_ context.Context, input []byte) ([]byte, error) {
 			digest := sha256.Sum256(input)
 			der, err := k.Signer.Sign(rand.Reader, digest[:], crypto.SHA256)
 			if err != nil {
@@ -70,16 +73,22 @@ func newTypedSigner(version string, k keys.Key, typ string) (*cachedSigner, erro
 	default:
 		return nil, fmt.Errorf("key %s: unsupported key type %T", k.KID, pub)
 	}
+	if remote {
+		c.sign = func(ctx context.Context, input []byte) ([]byte, error) {
+			digest := sha256.Sum256(input)
+			return cs.SignJWS(ctx, digest[:])
+		}
+	}
 	return c, nil
 }
 
-// compact returns header.payload.signature for payload.
-func (c *cachedSigner) compact(payload []byte) (string, error) {
+// compact returns header.payload.signature for payload, signed under ctx.
+func (c *cachedSigner) compact(ctx context.Context, payload []byte) (string, error) {
 	enc := base64.RawURLEncoding
 	input := make([]byte, len(c.header), len(c.header)+enc.EncodedLen(len(payload)))
 	copy(input, c.header)
 	input = enc.AppendEncode(input, payload)
-	sig, err := c.sign(input)
+	sig, err := c.sign(ctx, input)
 	if err != nil {
 		return "", err
 	}

@@ -1,6 +1,7 @@
 package issuer
 
 import (
+	"context"
 	"encoding/base64"
 	"strings"
 	"testing"
@@ -31,7 +32,7 @@ func TestCompactJWSVerifiesWithGoJose(t *testing.T) {
 			wantHeader := `{"alg":"` + tc.alg + `","kid":"` + k.KID + `","typ":"JWT"}`
 			for i := 0; i < tc.times; i++ {
 				payload := []byte(`{"sub":"s","n":` + strings.Repeat("1", i%7+1) + `}`)
-				tok, err := c.compact(payload)
+				tok, err := c.compact(context.Background(), payload)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -1,6 +1,7 @@
 package issuer
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -70,7 +71,7 @@ type signerCache struct {
 type cachedSigner struct {
 	version string
 	kid     string
-	sign    func(signingInput []byte) ([]byte, error)
+	sign    func(ctx context.Context, signingInput []byte) ([]byte, error)
 	// header is the base64url of {"alg","kid","typ"} followed by ".".
 	header string
 }
@@ -108,8 +109,9 @@ type Token struct {
 
 // Mint signs a token for req.Run as it is now (its current phase and scope). The scope comes
 // from runs.Run.EffectiveScope: a run record whose stored scope disagrees with its type and
-// phase gets no token, and the error wraps runs.ErrCorrupt.
-func (i *Issuer) Mint(req Request) (Token, error) {
+// phase gets no token, and the error wraps runs.ErrCorrupt. ctx bounds the signature when the
+// key lives in a key service; its failure to sign wraps keys.ErrUnavailable.
+func (i *Issuer) Mint(ctx context.Context, req Request) (Token, error) {
 	now := i.cfg.Now().UTC().Truncate(time.Second)
 	run := req.Run
 	scope, err := run.EffectiveScope()
@@ -161,7 +163,7 @@ func (i *Issuer) Mint(req Request) (Token, error) {
 	if err != nil {
 		return Token{}, err
 	}
-	jwt, err := s.compact(payload)
+	jwt, err := s.compact(ctx, payload)
 	if err != nil {
 		return Token{}, fmt.Errorf("sign token with key %s: %w", s.kid, err)
 	}

@@ -1,6 +1,7 @@
 package issuer
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -13,7 +14,7 @@ import (
 func TestMintRefusesInconsistentRun(t *testing.T) {
 	iss, _ := newBenchIssuer(t, "ES256")
 	good := benchRun() // TRACKED, APPLYING, write
-	tok, err := iss.Mint(Request{Run: good})
+	tok, err := iss.Mint(context.Background(), Request{Run: good})
 	if err != nil || tok.Claims.Scope != runs.Write || !strings.HasSuffix(tok.Claims.Subject, ":scope:write") {
 		t.Fatalf("consistent run: %+v, %v", tok.Claims, err)
 	}
@@ -28,7 +29,7 @@ func TestMintRefusesInconsistentRun(t *testing.T) {
 	for name, mutate := range corrupt {
 		run := benchRun()
 		mutate(&run)
-		tok, err := iss.Mint(Request{Run: run, AWSSessionTags: true})
+		tok, err := iss.Mint(context.Background(), Request{Run: run, AWSSessionTags: true})
 		if !errors.Is(err, runs.ErrCorrupt) || tok.JWT != "" {
 			t.Errorf("%s: Mint = %q, %v; want no token and ErrCorrupt", name, tok.JWT, err)
 		}

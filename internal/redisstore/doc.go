@@ -16,6 +16,9 @@
 //	<prefix>keyset                JSON of the key set: its generation and the id of its key
 //	                              encryption key in clear, every key with its private key
 //	                              (PKCS#8) sealed with AES-256-GCM
+//	<prefix>{transit}:keyset      JSON of the vault-transit key set's metadata (Client.TransitMeta):
+//	                              its generation, every key's kid, schedule and Transit key name
+//	                              and version; no private key (those stay in Vault)
 //	<prefix>authfail:<key>        failures of a limiter key (ip:<client address or /64>, or
 //	                              cred:<hash of a credential's first characters>) within the
 //	                              policy's window; expires with the window

@@ -1,11 +1,12 @@
 package server
 
 import (
+	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/brokerhq/broker/internal/audit"
 	"github.com/brokerhq/broker/internal/catalog"
@@ -14,6 +15,7 @@ import (
 	"github.com/brokerhq/broker/internal/redisstore"
 	"github.com/brokerhq/broker/internal/runs"
 	"github.com/brokerhq/broker/keys"
+	"github.com/brokerhq/broker/keys/vaulttransit"
 )
 
 // backends is where a replica keeps its state: in memory for a single replica, or shared
@@ -33,7 +35,9 @@ type backends struct {
 	sweep func() int
 }
 
-func openBackends(cfg *config.Config, now func() time.Time) (*backends, error) {
+// openBackends opens the backends cfg names, with opts's clock and logger (both set).
+func openBackends(ctx context.Context, cfg *config.Config, opts Options) (*backends, error) {
+	now := opts.Now
 	b := &backends{close: func() error { return nil }}
 	policy := ratelimit.Policy{AuthFailures: cfg.Limits.AuthFailures, Window: cfg.Limits.Window, Cooloff: cfg.Limits.Cooloff}
 	var client *redisstore.Client
@@ -69,9 +73,44 @@ func openBackends(cfg *config.Config, now func() time.Time) (*backends, error) {
 			return nil, err
 		}
 		b.keys = client.Keys(kek)
+	case config.BackendVaultTransit:
+		vt, err := openVaultTransit(ctx, cfg, client, opts)
+		if err != nil {
+			_ = b.close()
+			return nil, err
+		}
+		closeStore := b.close
+		b.keys, b.close = vt, func() error { return errors.Join(vt.Close(), closeStore()) }
 	default:
 		_ = b.close()
-		return nil, fmt.Errorf("keys.backend %q is not supported by this build (use memory, file or redis)", cfg.Keys.Backend)
+		return nil, fmt.Errorf("keys.backend %q is not supported by this build (use memory, file, redis or vault-transit)", cfg.Keys.Backend)
+	}
+	return b, nil
+}
+
+// openVaultTransit opens the vault-transit key backend with the Vault token of VAULT_TOKEN, its
+// key set metadata in the store's Redis when there is one, in memory otherwise (then adopting the
+// versions Transit already holds at start-up, so a restart keeps the published keys).
+func openVaultTransit(ctx context.Context, cfg *config.Config, client *redisstore.Client, opts Options) (*vaulttransit.Backend, error) {
+	vt := cfg.Keys.VaultTransit
+	token, _ := os.LookupEnv(vaulttransit.EnvToken)
+	if token == "" {
+		return nil, fmt.Errorf("keys.backend vault-transit: environment variable %s is not set: give broker a Vault token "+
+			"that may create, read, rotate and sign with %s/keys/%s*", vaulttransit.EnvToken, vt.Mount, vt.Key)
+	}
+	tc := vaulttransit.Config{
+		Address: vt.Address, Mount: vt.Mount, Key: vt.Key, Namespace: vt.Namespace, Token: token,
+		Alg: cfg.Keys.Algorithm, Timeout: cfg.Limits.StoreTimeout, Logger: opts.Logger, Now: opts.Now,
+		Prepublish: cfg.Keys.Rotation.Prepublish, Retain: cfg.Keys.Rotation.Retain,
+	}
+	if client != nil {
+		tc.Meta = client.TransitMeta()
+	} else {
+		tc.Adopt = true
+	}
+	b, err := vaulttransit.New(ctx, tc)
+	if err != nil {
+		return nil, fmt.Errorf("keys.vault_transit: %w", err)
 	}
 	return b, nil
 }

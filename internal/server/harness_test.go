@@ -124,6 +124,8 @@ type serverOptions struct {
 	redisURL string
 	// keyBackend is memory (default), file (keyDir) or redis (kekFile).
 	keyBackend, keyDir string
+	// keysYAML, when set, is inserted under keys: (e.g. a vault_transit line).
+	keysYAML string
 	// kekFile is the key encryption key file of the redis key backend; by default a file
 	// holding testKEK, so that every replica of a test has the same key.
 	kekFile string
@@ -189,6 +191,9 @@ func startServer(t testing.TB, opts serverOptions) *testServer {
 		}
 		yaml = strings.Replace(yaml, "\nkeys:\n", "\nkeys:\n  redis: {encryption_key_file: \""+opts.kekFile+"\"}\n", 1)
 	}
+	if opts.keysYAML != "" {
+		yaml = strings.Replace(yaml, "\nkeys:\n", "\nkeys:\n  "+opts.keysYAML+"\n", 1)
+	}
 	cfg, err := config.Parse("test.yaml", []byte(yaml))
 	if err != nil {
 		t.Fatalf("config: %v", err)
@@ -227,7 +232,7 @@ func newWrappingCatalog(ctx context.Context, cfg *config.Config, opts Options, w
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	state, err := openBackends(cfg, opts.Now)
+	state, err := openBackends(ctx, cfg, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -89,7 +89,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 		s.tlsCert = cert
 	}
 
-	state, err := openBackends(cfg, opts.Now)
+	state, err := openBackends(ctx, cfg, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,207 @@
+package server
+
+import (
+	"context"
+	"crypto"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	vaultapi "github.com/hashicorp/vault/api"
+
+	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/exchange"
+	"github.com/brokerhq/broker/internal/testutil/fakeclock"
+	"github.com/brokerhq/broker/internal/testutil/redistest"
+	"github.com/brokerhq/broker/internal/testutil/vaulttest"
+	"github.com/brokerhq/broker/keys"
+)
+
+// transitKey is the Transit key of the vault-transit tests; the RS256 chain that Entra ID needs
+// uses transitKey + "-rs256".
+const transitKey = "broker-oidc"
+
+// startTransitVault runs a Vault dev server with Transit at "transit" and puts in VAULT_TOKEN a
+// token that may use only the Transit keys broker-*. It returns the server and a root client.
+func startTransitVault(t testing.TB) (*vaulttest.Server, *vaultapi.Client) {
+	t.Helper()
+	v := vaulttest.Start(t)
+	v.EnableTransit(t, "transit")
+	t.Setenv("VAULT_TOKEN", v.TransitToken(t, "transit", "broker-", vaulttest.TokenOptions{TTL: time.Hour}))
+	return v, v.Client()
+}
+
+// transitYAML is the keys.vault_transit line of a broker using Vault at address.
+func transitYAML(address string) string {
+	return fmt.Sprintf("vault_transit: {address: %q, mount: transit, key: %s}", address, transitKey)
+}
+
+// transitPublicKeys returns the public key of every version of the Transit keys names, by kid.
+func transitPublicKeys(t *testing.T, root *vaultapi.Client, names ...string) map[string]crypto.PublicKey {
+	t.Helper()
+	out := map[string]crypto.PublicKey{}
+	for _, name := range names {
+		sec, err := root.Logical().ReadWithContext(context.Background(), "transit/keys/"+name)
+		if err != nil || sec == nil {
+			t.Fatalf("read transit key %s: %v", name, err)
+		}
+		versions, _ := sec.Data["keys"].(map[string]any)
+		for v, raw := range versions {
+			text, _ := raw.(map[string]any)["public_key"].(string)
+			pub := parsePEMPublic(t, text)
+			kid, err := keys.Thumbprint(pub)
+			if err != nil {
+				t.Fatalf("%s v%s: %v", name, v, err)
+			}
+			out[kid] = pub
+		}
+	}
+	return out
+}
+
+// checkJWKSIsTransit fails t unless every key of the served JWKS is a Transit version's public
+// key and the JWKS holds exactly the keys the replica publishes; it returns the JWKS.
+func checkJWKSIsTransit(t *testing.T, ts *testServer, root *vaultapi.Client) map[string]crypto.PublicKey {
+	t.Helper()
+	jwks := fetchJWKS(t, ts)
+	transit := transitPublicKeys(t, root, transitKey, transitKey+"-rs256")
+	for kid, pub := range jwks {
+		tp, ok := transit[kid]
+		if !ok || !pub.(interface{ Equal(crypto.PublicKey) bool }).Equal(tp) {
+			t.Fatalf("JWKS key %s is not the public key of a Transit version", kid)
+		}
+	}
+	var published []string
+	for _, k := range ts.srv.Keys().Snapshot().Published {
+		published = append(published, k.KID)
+	}
+	if len(published) != len(jwks) {
+		t.Fatalf("JWKS has %d keys, the replica publishes %d (%v)", len(jwks), len(published), published)
+	}
+	for _, kid := range published {
+		if _, ok := jwks[kid]; !ok {
+			t.Fatalf("published key %s is not in the JWKS", kid)
+		}
+	}
+	return jwks
+}
+
+// TestVaultTransitEndToEnd runs broker on the vault-transit backend against a real Vault, the key
+// set metadata in a real Redis: tokens of both algorithms verify with go-oidc through discovery,
+// the JWKS is Transit's public keys, and after full rotations of both chains (a fake clock
+// drives the schedule) no private key is in any file under the test's directories, any Redis
+// value, Redis's snapshot or any log line. The Transit keys are pre-created exportable so the
+// test can export their private keys and search for their bytes; broker never exports.
+func TestVaultTransitEndToEnd(t *testing.T) {
+	v, root := startTransitVault(t)
+	for name, typ := range map[string]string{transitKey: "ecdsa-p256", transitKey + "-rs256": "rsa-2048"} {
+		if _, err := root.Logical().Write("transit/keys/"+name, map[string]any{"type": typ, "exportable": true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rs := redistest.Start(t)
+	clock := fakeclock.New(time.Now().UTC())
+	ts := startServer(t, serverOptions{
+		alg: "ES256", now: clock.Now, redisURL: rs.URL(), keyBackend: "vault-transit", keysYAML: transitYAML(v.Addr()),
+		rotation: &rotationOptions{"10m", "2m", "3m", "1m"},
+	})
+	ctx := context.Background()
+	initial := checkJWKSIsTransit(t, ts, root)
+	if len(initial) != 2 {
+		t.Fatalf("initial JWKS has %d keys, want one per chain (ES256, RS256)", len(initial))
+	}
+
+	run := ts.createRun(t, "vpc-prod", "TRACKED")
+	seen := map[string]bool{}
+	for step := range 16 { // 16 × 1m45s: both chains rotate at least twice; the first keys expire
+		for aud, alg := range map[string]string{"sts.example": "ES256", exchange.AzureAudience: "RS256"} {
+			tok, code := ts.mint(t, run.RunToken, aud)
+			if code != 200 {
+				t.Fatalf("step %d: mint for %s: %d", step, aud, code)
+			}
+			h := jwtHeader(t, tok.Token)
+			if h["alg"] != alg {
+				t.Fatalf("step %d: token for %s signed %v, want %s", step, aud, h["alg"], alg)
+			}
+			verify(t, ts, tok.Token, aud, clock.Now)
+			seen[h["kid"].(string)] = true
+		}
+		checkJWKSIsTransit(t, ts, root)
+		clock.Advance(105 * time.Second)
+		if _, err := ts.srv.Keys().Refresh(ctx); err != nil {
+			t.Fatalf("step %d: refresh: %v", step, err)
+		}
+	}
+	final := checkJWKSIsTransit(t, ts, root)
+	for kid := range initial {
+		if _, ok := final[kid]; ok {
+			t.Fatalf("first key %s still published after full rotations", kid)
+		}
+	}
+	if len(seen) < 6 {
+		t.Fatalf("tokens were signed by %d keys, want at least 3 per chain", len(seen))
+	}
+
+	secrets := exportedSecrets(t, root, "transit", transitKey, transitKey+"-rs256")
+	// The search finds what it looks for: a control file holding one encoding of a key.
+	control := filepath.Join(t.TempDir(), "control")
+	if err := os.WriteFile(control, secrets[len(secrets)-1].bytes, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if found := filesHolding(t, filepath.Dir(control), secrets); len(found) != 1 {
+		t.Fatalf("control: the search found %v, want the control file", found)
+	}
+	_ = os.Remove(control)
+	if err := rs.Client().Save(ctx).Err(); err != nil {
+		t.Fatalf("redis SAVE: %v", err)
+	}
+	dirs := []string{filepath.Dir(filepath.Dir(control)), rs.Dir()}
+	var found []string
+	for _, dir := range dirs {
+		found = append(found, filesHolding(t, dir, secrets)...)
+	}
+	found = append(found, redisHolding(t, rs.Client(), secrets)...)
+	for _, what := range leaks([]byte(ts.Logs.String()), secrets) {
+		found = append(found, "server log: "+what)
+	}
+	if len(found) > 0 {
+		t.Fatalf("private key material found: %s", strings.Join(found, "; "))
+	}
+	if !slices.ContainsFunc(strings.Split(ts.Logs.String(), "\n"), func(l string) bool { return strings.Contains(l, "key set updated") }) {
+		t.Fatal("the server logged no rotation: the log search proves nothing")
+	}
+}
+
+// parsePEMPublic parses a PEM public key, failing t.
+func parsePEMPublic(t *testing.T, text string) crypto.PublicKey {
+	t.Helper()
+	block, _ := pem.Decode([]byte(text))
+	if block == nil {
+		t.Fatalf("not a PEM public key: %q", text)
+	}
+	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pub
+}
+
+// Without VAULT_TOKEN a vault-transit broker refuses to start, saying what it needs.
+func TestVaultTransitNeedsToken(t *testing.T) {
+	t.Setenv("VAULT_TOKEN", "")
+	cfg, err := config.Parse("t.yaml", []byte("issuer: http://127.0.0.1:1\nkeys:\n  backend: vault-transit\n  "+transitYAML("http://127.0.0.1:1")+"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = New(context.Background(), cfg, Options{Logger: slog.New(slog.DiscardHandler)})
+	if err == nil || !strings.Contains(err.Error(), "VAULT_TOKEN is not set") || !strings.Contains(err.Error(), "transit/keys/broker-oidc") {
+		t.Fatalf("New without VAULT_TOKEN = %v, want a refusal naming VAULT_TOKEN and the keys it needs", err)
+	}
+}

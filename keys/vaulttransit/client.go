@@ -1,0 +1,117 @@
+package vaulttransit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	vaultapi "github.com/hashicorp/vault/api"
+
+	"github.com/brokerhq/broker/keys"
+)
+
+// MaxResponseBytes caps every answer body read from Vault.
+const MaxResponseBytes = 1 << 20
+
+// errTooLarge is the read error of an answer body beyond MaxResponseBytes.
+var errTooLarge = fmt.Errorf("vaulttransit: Vault answer larger than %d bytes", MaxResponseBytes)
+
+// newClient builds the Vault API client of cfg: its address, token and namespace (and no other
+// namespace, token or header from the environment), no retries (each call is bounded by
+// cfg.Timeout and the caller retries), and answer bodies capped.
+func newClient(cfg Config) (*vaultapi.Client, error) {
+	vcfg := vaultapi.DefaultConfig() // TLS settings (VAULT_CACERT, ...) from the environment
+	if vcfg.Error != nil {
+		return nil, fmt.Errorf("vaulttransit: Vault client configuration: %w", vcfg.Error)
+	}
+	vcfg.Address = cfg.Address
+	vcfg.MaxRetries = 0
+	vcfg.Timeout = cfg.Timeout
+	base := vcfg.HttpClient.Transport
+	if cfg.Transport != nil {
+		base = cfg.Transport
+	}
+	vcfg.HttpClient.Transport = cappedTransport{base: base}
+	vc, err := vaultapi.NewClient(vcfg)
+	if err != nil {
+		return nil, fmt.Errorf("vaulttransit: Vault client for %s: %w", cfg.Address, err)
+	}
+	vc.SetHeaders(http.Header{vaultapi.RequestHeaderName: []string{"true"}})
+	vc.ClearNamespace()
+	if cfg.Namespace != "" {
+		vc.SetNamespace(cfg.Namespace)
+	}
+	vc.SetToken(cfg.Token)
+	return vc, nil
+}
+
+// cappedTransport fails the read of an answer body beyond MaxResponseBytes.
+type cappedTransport struct{ base http.RoundTripper }
+
+func (t cappedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = &cappedBody{rc: resp.Body, left: MaxResponseBytes}
+	return resp, nil
+}
+
+type cappedBody struct {
+	rc   io.ReadCloser
+	left int64
+}
+
+func (b *cappedBody) Read(p []byte) (int, error) {
+	if b.left < 0 {
+		return 0, errTooLarge
+	}
+	if int64(len(p)) > b.left+1 {
+		p = p[:b.left+1]
+	}
+	n, err := b.rc.Read(p)
+	b.left -= int64(n)
+	if b.left < 0 {
+		return 0, errTooLarge
+	}
+	return n, err
+}
+
+func (b *cappedBody) Close() error { return b.rc.Close() }
+
+// call runs fn with ctx cut off after the configured timeout, and describes its failure: the
+// caller's own context error when ctx is done, else an error wrapping keys.ErrUnavailable (Vault
+// unreachable, sealed, overloaded or refusing), never quoting anything but Vault's messages.
+func (b *Backend) call(ctx context.Context, op string, fn func(ctx context.Context) error) error {
+	return b.callWithin(ctx, op, b.cfg.Timeout, fn)
+}
+
+// callWithin is call bounded by timeout instead of the configured one.
+func (b *Backend) callWithin(ctx context.Context, op string, timeout time.Duration, fn func(ctx context.Context) error) error {
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	err := fn(cctx)
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("vaulttransit: %s: %w", op, ctx.Err())
+	}
+	var re *vaultapi.ResponseError
+	if errors.As(err, &re) {
+		return fmt.Errorf("%w: vault-transit: %s: Vault answered %d: %v", keys.ErrUnavailable, op, re.StatusCode, re.Errors)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%w: vault-transit: %s: no answer from Vault within %s", keys.ErrUnavailable, op, timeout)
+	}
+	return fmt.Errorf("%w: vault-transit: %s: %w", keys.ErrUnavailable, op, err)
+}
+
+// notFound reports whether err is Vault's 404.
+func notFound(err error) bool {
+	var re *vaultapi.ResponseError
+	return errors.As(err, &re) && re.StatusCode == http.StatusNotFound
+}

@@ -1,0 +1,103 @@
+package vaulttransit
+
+import (
+	"context"
+	"crypto"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	vaultapi "github.com/hashicorp/vault/api"
+
+	"github.com/brokerhq/broker/keys"
+)
+
+// signer is a crypto.Signer (and keys.ContextSigner) whose private key is one Transit key
+// version: it holds the public key and asks Vault for every signature.
+type signer struct {
+	b   *Backend
+	ref ref
+	alg string
+	pub crypto.PublicKey
+}
+
+var (
+	_ crypto.Signer      = (*signer)(nil)
+	_ keys.ContextSigner = (*signer)(nil)
+)
+
+func (b *Backend) signer(r ref, alg string, pub crypto.PublicKey) *signer {
+	return &signer{b: b, ref: r, alg: alg, pub: pub}
+}
+
+// Public implements crypto.Signer.
+func (s *signer) Public() crypto.PublicKey { return s.pub }
+
+// Sign implements crypto.Signer for a SHA-256 digest: PKCS #1 v1.5 for RSA, ASN.1 for ECDSA. It
+// is bounded by the backend's timeout only; prefer SignJWS with the caller's context.
+func (s *signer) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	if opts == nil || opts.HashFunc() != crypto.SHA256 {
+		return nil, fmt.Errorf("vaulttransit: only SHA-256 digests are signed")
+	}
+	return s.sign(context.Background(), digest, "asn1")
+}
+
+// SignJWS implements keys.ContextSigner.
+func (s *signer) SignJWS(ctx context.Context, digest []byte) ([]byte, error) {
+	return s.sign(ctx, digest, "jws")
+}
+
+// sign asks Vault to sign digest with the signer's version; marshaling (asn1 or jws) applies to
+// ECDSA signatures.
+func (s *signer) sign(ctx context.Context, digest []byte, marshaling string) ([]byte, error) {
+	if len(digest) != sha256.Size {
+		return nil, fmt.Errorf("vaulttransit: digest of %d bytes, want a SHA-256 digest", len(digest))
+	}
+	body := map[string]any{
+		"input":       base64.StdEncoding.EncodeToString(digest),
+		"prehashed":   true,
+		"key_version": s.ref.version,
+	}
+	if s.alg == keys.RS256 {
+		body["signature_algorithm"] = "pkcs1v15"
+	} else {
+		body["marshaling_algorithm"] = marshaling
+	}
+	path := s.b.cfg.Mount + "/sign/" + s.ref.name + "/sha2-256"
+	var sec *vaultapi.Secret
+	err := s.b.call(ctx, fmt.Sprintf("sign with Transit key %s version %d", s.ref.name, s.ref.version), func(ctx context.Context) (err error) {
+		sec, err = s.b.vc.Logical().WriteWithContext(ctx, path, body)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if sec == nil || sec.Data == nil {
+		return nil, fmt.Errorf("%w: vault-transit: sign: Vault answered no signature", keys.ErrUnavailable)
+	}
+	text, _ := sec.Data["signature"].(string)
+	return s.decode(text, marshaling == "jws" && s.alg == keys.ES256)
+}
+
+// decode parses Vault's "vault:v<version>:<base64>" signature, checking the version.
+func (s *signer) decode(text string, jws bool) ([]byte, error) {
+	want := "vault:v" + strconv.Itoa(s.ref.version) + ":"
+	enc, ok := strings.CutPrefix(text, want)
+	if !ok {
+		return nil, fmt.Errorf("vaulttransit: Transit signature is not of the form %s...", want)
+	}
+	if jws {
+		// JWS marshaling is base64url without padding.
+		if sig, err := base64.RawURLEncoding.DecodeString(enc); err == nil {
+			return sig, nil
+		}
+	}
+	sig, err := base64.StdEncoding.DecodeString(enc)
+	if err != nil {
+		return nil, fmt.Errorf("vaulttransit: Transit signature is not base64: %w", err)
+	}
+	return sig, nil
+}
