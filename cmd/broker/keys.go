@@ -21,7 +21,8 @@ const keysUsage = `usage:
   broker keys rotate   (--dir DIR | --config FILE) [--alg RS256|ES256] [--prepublish 24h]
   broker keys revoke   (--dir DIR | --config FILE) --kid KID
 
---config takes the key backend (file or redis) and the rotation policy from broker's
+--config takes the key backend (file, redis, or vault-transit with store.redis) and the
+rotation policy from broker's
 configuration file, as the servers read them. A rotated key is published at once and signs
 after prepublish plus two of the servers' refresh intervals (each prepublish/16, from 250ms
 to 30s), so that every server has had it in its JWKS for prepublish before it signs.
@@ -41,7 +42,7 @@ func runKeys(ctx context.Context, e env, args []string) error {
 	fs := newFlags("keys "+sub, e)
 	setSynopsis(fs, strings.TrimPrefix(keysUsage, "usage:"))
 	dir := fs.String("dir", "", "key directory (this or --config is required)")
-	cfgPath := fs.String("config", "", "broker configuration file: its key backend (file or redis) and rotation policy")
+	cfgPath := fs.String("config", "", "broker configuration file: its key backend (file, redis, or vault-transit with store.redis) and rotation policy")
 	kid := fs.String("kid", "", "revoke: the key to remove from the key set")
 	alg := fs.String("alg", "", "algorithm of the new key: RS256 or ES256 (generate: RS256 when absent; rotate: every algorithm the key set holds)")
 	policy := keys.DefaultPolicy()
@@ -95,7 +96,7 @@ func runKeys(ctx context.Context, e env, args []string) error {
 		if err != nil {
 			return err
 		}
-		b, closeBackend, err := server.OpenKeyBackend(cfg)
+		b, closeBackend, err := server.OpenKeyBackend(ctx, cfg)
 		if err != nil {
 			return fmt.Errorf("%s: %w", *cfgPath, err)
 		}

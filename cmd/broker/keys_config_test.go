@@ -146,6 +146,9 @@ func TestKeysConfigRefusals(t *testing.T) {
 	dir := t.TempDir()
 	mem := filepath.Join(dir, "memory.yaml")
 	os.WriteFile(mem, []byte("issuer: http://127.0.0.1:8080\n"), 0o600)
+	transit := filepath.Join(dir, "transit.yaml")
+	os.WriteFile(transit, []byte("issuer: http://127.0.0.1:8080\nkeys:\n  backend: vault-transit\n"+
+		"  vault_transit: {address: http://127.0.0.1:8200, mount: transit, key: broker-oidc}\n"), 0o600)
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -155,6 +158,7 @@ func TestKeysConfigRefusals(t *testing.T) {
 		{"both", []string{"keys", "list", "--dir", dir, "--config", mem}, 2, "either --dir or --config"},
 		{"policy flag with config", []string{"keys", "rotate", "--config", mem, "--prepublish", "1h"}, 2, "--prepublish"},
 		{"memory backend", []string{"keys", "rotate", "--config", mem}, 1, "memory"},
+		{"vault-transit without store.redis", []string{"keys", "revoke", "--config", transit, "--kid", "x"}, 1, "without store.redis"},
 		{"missing file", []string{"keys", "list", "--config", filepath.Join(dir, "nope.yaml")}, 1, "nope.yaml"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

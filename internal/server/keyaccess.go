@@ -1,8 +1,12 @@
 package server
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"os"
+	"time"
 
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/exchange"
@@ -21,30 +25,47 @@ func KeyPolicy(cfg *config.Config) keys.Policy {
 }
 
 // OpenKeyBackend opens the key set of cfg as a replica opens it, for a tool that changes the
-// key set of running replicas (`broker keys`): the key directory of the file backend, or the
-// store's Redis with the key encryption key keys.redis names. close releases the connection.
-// The memory backend lives inside one process and cannot be reached; other backends are refused
-// with a clear error until the tool supports them.
-func OpenKeyBackend(cfg *config.Config) (b keys.Backend, close func() error, err error) {
+// key set of running replicas (`broker keys`): the key directory of the file backend, the store's
+// Redis with the key encryption key keys.redis names, or Vault Transit with its key set metadata
+// in the store's Redis. close releases the connections. The memory backend, and vault-transit
+// without store.redis, keep the key set inside each broker process and cannot be reached.
+func OpenKeyBackend(ctx context.Context, cfg *config.Config) (b keys.Backend, close func() error, err error) {
 	switch cfg.Keys.Backend {
 	case config.BackendFile:
 		return keys.NewFile(cfg.Keys.Dir), func() error { return nil }, nil
-	case config.BackendRedis:
+	case config.BackendRedis, config.BackendVaultTransit:
 		if cfg.Store == nil || cfg.Store.Redis == nil {
+			if cfg.Keys.Backend == config.BackendVaultTransit {
+				return nil, nil, fmt.Errorf("keys.backend vault-transit without store.redis keeps the key set's schedule inside each broker process: nothing outside it can rotate it")
+			}
 			return nil, nil, fmt.Errorf("keys.backend redis needs store.redis")
+		}
+		ro, err := redisOptions(cfg.Store.Redis)
+		if err != nil {
+			return nil, nil, fmt.Errorf("store.redis: %w", err)
+		}
+		ro.Timeout = cfg.Limits.StoreTimeout
+		client, err := redisstore.Open(ro)
+		if err != nil {
+			return nil, nil, fmt.Errorf("store.redis: %w", err)
+		}
+		if cfg.Keys.Backend == config.BackendVaultTransit {
+			vt, err := openVaultTransit(ctx, cfg, client, Options{Now: time.Now, Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				_ = client.Close()
+				return nil, nil, err
+			}
+			return vt, func() error { return errors.Join(vt.Close(), client.Close()) }, nil
 		}
 		kek, err := keyEncryptionKey(cfg.Keys.Redis, os.LookupEnv)
 		if err != nil {
+			_ = client.Close()
 			return nil, nil, err
-		}
-		client, err := redisstore.Open(redisstore.Options{URL: cfg.Store.Redis.URL, Timeout: cfg.Limits.StoreTimeout})
-		if err != nil {
-			return nil, nil, fmt.Errorf("store.redis: %w", err)
 		}
 		return client.Keys(kek), client.Close, nil
 	case config.BackendMemory:
 		return nil, nil, fmt.Errorf("keys.backend memory keeps the key set inside each broker process: nothing outside it can read or rotate it")
 	default:
-		return nil, nil, fmt.Errorf("keys.backend %q: `broker keys` supports the file and redis backends", cfg.Keys.Backend)
+		return nil, nil, fmt.Errorf("keys.backend %q is not supported by `broker keys`", cfg.Keys.Backend)
 	}
 }

@@ -127,7 +127,7 @@ func rotationPickup(t *testing.T, lateEvery time.Duration, uncoveredF, uncovered
 	// Rotate just after the late replica's refresh, so that it picks the key up as late as its
 	// interval allows (the prompt one picks it up within keys.RefreshInterval).
 	waitNextRefresh(t, late)
-	backend, closeBackend, err := OpenKeyBackend(prompt.srv.cfg)
+	backend, closeBackend, err := OpenKeyBackend(context.Background(), prompt.srv.cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
