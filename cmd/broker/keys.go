@@ -22,8 +22,7 @@ const keysUsage = `usage:
   broker keys revoke   (--dir DIR | --config FILE) --kid KID
 
 --config takes the key backend (file, redis, or vault-transit with store.redis) and the
-rotation policy from broker's
-configuration file, as the servers read them. A rotated key is published at once and signs
+rotation policy from broker's configuration file, as the servers read them. A rotated key is published at once and signs
 after prepublish plus two of the servers' refresh intervals (each prepublish/16, from 250ms
 to 30s), so that every server has had it in its JWKS for prepublish before it signs.
 
