@@ -3,7 +3,6 @@ package issuer
 import (
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync/atomic"
@@ -46,6 +45,10 @@ type Config struct {
 	AlgorithmFor func(audience string) string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// MaxConcurrentSigns bounds how many tokens are signed at once with in-process keys, the
+	// others waiting their turn first come, first served; 0 means GOMAXPROCS (one per core).
+	// Remote signers are not bounded.
+	MaxConcurrentSigns int
 }
 
 // Subjects renders the `sub` of a run; ok is false for an unknown space.
@@ -57,6 +60,7 @@ type Subjects interface {
 type Issuer struct {
 	cfg     Config
 	signers atomic.Pointer[signerCache]
+	gate    signGate
 }
 
 // signerCache holds the signers of one key-set version, by KID.
@@ -73,6 +77,8 @@ type cachedSigner struct {
 	sign    func(signingInput []byte) ([]byte, error)
 	// header is the base64url of {"alg","kid","typ"} followed by ".".
 	header string
+	// inProcess is set when the key signs on this machine's CPU (Issuer.gate applies).
+	inProcess bool
 }
 
 // New returns an Issuer.
@@ -83,7 +89,7 @@ func New(cfg Config) (*Issuer, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Issuer{cfg: cfg}, nil
+	return &Issuer{cfg: cfg, gate: newSignGate(cfg.MaxConcurrentSigns)}, nil
 }
 
 // Request asks for a token for a run.
@@ -149,10 +155,8 @@ func (i *Issuer) Mint(req Request) (Token, error) {
 			"space": {run.Space}, "stack": {run.Stack}, "run": {run.ID}, "scope": {string(run.Scope)},
 		}}
 	}
-	payload, err := json.Marshal(c)
-	if err != nil {
-		return Token{}, fmt.Errorf("encode claims: %w", err)
-	}
+	var buf [768]byte // the claims of a token fit, so they are encoded without a heap allocation
+	payload := c.AppendJSON(buf[:0])
 	alg := req.Algorithm
 	if alg == "" && i.cfg.AlgorithmFor != nil {
 		alg = i.cfg.AlgorithmFor(aud)
@@ -161,11 +165,20 @@ func (i *Issuer) Mint(req Request) (Token, error) {
 	if err != nil {
 		return Token{}, err
 	}
-	jwt, err := s.compact(payload)
+	jwt, err := i.sign(s, payload)
 	if err != nil {
 		return Token{}, fmt.Errorf("sign token with key %s: %w", s.kid, err)
 	}
 	return Token{JWT: jwt, Claims: c, ExpiresAt: exp, KID: s.kid}, nil
+}
+
+// sign is s.compact(payload), through the gate when s signs in process.
+func (i *Issuer) sign(s *cachedSigner, payload []byte) (string, error) {
+	if s.inProcess {
+		i.gate.enter()
+		defer i.gate.leave()
+	}
+	return s.compact(payload)
 }
 
 // currentSigner returns the signer of the snapshot's key that signs with alg, or of its
@@ -190,6 +203,7 @@ func (i *Issuer) currentSigner(alg string) (*cachedSigner, error) {
 			if err != nil {
 				return nil, err
 			}
+			c.inProcess = inProcess(k.Signer)
 			cache.byKID[k.KID] = c
 		}
 		i.signers.Store(cache)
