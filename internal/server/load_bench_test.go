@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"syscall"
 	"testing"
@@ -170,3 +171,34 @@ func benchRawSignForRatio(b *testing.B, alg string) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "signs/s")
 	b.ReportMetric(float64(processCPU(b)-cpu)/float64(b.N), "cpu-ns/op")
 }
+
+// benchTokenHandler calls the server's handler for POST /v1/token in process, with no
+// connection and no client: what the token path costs beyond the HTTP exchange.
+func benchTokenHandler(b *testing.B, alg string) {
+	ts := startServer(b, serverOptions{alg: alg, quiet: true})
+	runToken := benchRunToken(b, ts)
+	h := ts.srv.Handler()
+	b.ReportAllocs()
+	cpu := processCPU(b)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req := httptest.NewRequest("POST", "/v1/token", strings.NewReader(tokenBody))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+runToken)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK || !bytes.Contains(rec.Body.Bytes(), []byte(`"token":"ey`)) {
+				b.Fatalf("POST /v1/token: status %d: %s", rec.Code, rec.Body.Bytes())
+			}
+		}
+	})
+	b.StopTimer()
+	b.ReportMetric(float64(processCPU(b)-cpu)/float64(b.N), "cpu-ns/op")
+}
+
+// BenchmarkTokenHandlerES256 is the in-process token handler with a P-256 key.
+func BenchmarkTokenHandlerES256(b *testing.B) { benchTokenHandler(b, keys.ES256) }
+
+// BenchmarkTokenHandlerRS256 is the in-process token handler with an RSA 2048 key.
+func BenchmarkTokenHandlerRS256(b *testing.B) { benchTokenHandler(b, keys.RS256) }
