@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
+	"encoding/base64"
 	"runtime"
 )
 
@@ -35,4 +36,16 @@ func inProcess(s crypto.Signer) bool {
 		return true
 	}
 	return false
+}
+
+// signatureB64Len is the base64url length of a JWS signature by s: RSA's is the modulus size,
+// ECDSA's R||S twice the curve's byte size; 0 for other keys.
+func signatureB64Len(s crypto.Signer) int {
+	switch pub := s.Public().(type) {
+	case *rsa.PublicKey:
+		return base64.RawURLEncoding.EncodedLen(pub.Size())
+	case *ecdsa.PublicKey:
+		return base64.RawURLEncoding.EncodedLen(2 * ((pub.Curve.Params().BitSize + 7) / 8))
+	}
+	return 0
 }

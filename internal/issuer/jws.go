@@ -76,7 +76,11 @@ func newTypedSigner(version string, k keys.Key, typ string) (*cachedSigner, erro
 func (c *cachedSigner) compact(payload []byte) (string, error) {
 	enc := base64.RawURLEncoding
 	n := len(c.header) + enc.EncodedLen(len(payload))
-	input := make([]byte, len(c.header), n+1+maxSignatureB64) // room for the signature: one allocation
+	sigB64 := c.sigB64
+	if sigB64 == 0 {
+		sigB64 = maxSignatureB64
+	}
+	input := make([]byte, len(c.header), n+1+sigB64) // room for the signature: one allocation
 	copy(input, c.header)
 	input = enc.AppendEncode(input, payload)
 	sig, err := c.sign(input)

@@ -79,6 +79,8 @@ type cachedSigner struct {
 	header string
 	// inProcess is set when the key signs on this machine's CPU (Issuer.gate applies).
 	inProcess bool
+	// sigB64 is the base64url length of the key's signatures, 0 when not known.
+	sigB64 int
 }
 
 // New returns an Issuer.
@@ -203,7 +205,7 @@ func (i *Issuer) currentSigner(alg string) (*cachedSigner, error) {
 			if err != nil {
 				return nil, err
 			}
-			c.inProcess = inProcess(k.Signer)
+			c.inProcess, c.sigB64 = inProcess(k.Signer), signatureB64Len(k.Signer)
 			cache.byKID[k.KID] = c
 		}
 		i.signers.Store(cache)
