@@ -87,9 +87,26 @@ func describeJSONError(err error) string {
 
 // writeJSON sends v with the given status.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
+	setJSONHeaders(w, status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// writeJSONBytes sends body, a JSON document already encoded (ending in a newline, as writeJSON
+// sends), with the given status and writeJSON's headers.
+func writeJSONBytes(w http.ResponseWriter, status int, body []byte) {
+	setJSONHeaders(w, status)
+	_, _ = w.Write(body)
+}
+
+// jsonHeaders are the headers of every JSON answer, built once.
+var (
+	jsonContentType = []string{"application/json"}
+	noStore         = []string{"no-store"}
+)
+
+func setJSONHeaders(w http.ResponseWriter, status int) {
+	h := w.Header()
+	h["Content-Type"] = jsonContentType
+	h["Cache-Control"] = noStore
+	w.WriteHeader(status)
 }

@@ -3,7 +3,7 @@ package api
 import (
 	"log/slog"
 	"net/http"
-	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,6 +19,8 @@ type Metrics struct {
 	duration *prometheus.HistogramVec
 	// tokensRead and tokensWrite are broker_tokens_issued_total{scope}, resolved once.
 	tokensRead, tokensWrite prometheus.Counter
+	// routes holds each route's children of requests and duration (*routeMetrics), by route.
+	routes sync.Map
 }
 
 // NewMetrics registers the HTTP and token metrics with reg.
@@ -80,6 +82,7 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 // logged with that context through a LogRequestIDs handler carries it. It logs the method, path,
 // route and status only: never headers or bodies, which carry secrets.
 func Instrument(h http.Handler, log *slog.Logger, m *Metrics) http.Handler {
+	access := newAccessLog(log)
 	log = slog.New(LogRequestIDs(log.Handler()))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -103,12 +106,9 @@ func Instrument(h http.Handler, log *slog.Logger, m *Metrics) http.Handler {
 			}
 			elapsed := time.Since(start)
 			if m != nil {
-				m.requests.WithLabelValues(route, strconv.Itoa(rec.status)).Inc()
-				m.duration.WithLabelValues(route).Observe(elapsed.Seconds())
+				m.observe(route, rec.status, elapsed)
 			}
-			log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("method", r.Method),
-				slog.String("path", r.URL.Path), slog.String("route", route), slog.Int("status", rec.status),
-				slog.Duration("duration", elapsed), slog.String("remote", r.RemoteAddr))
+			access.request(r.Context(), r, route, rec.status, elapsed)
 		}()
 		h.ServeHTTP(rec, r)
 	})

@@ -12,6 +12,7 @@ import (
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/exchange"
 	"github.com/brokerhq/broker/internal/issuer"
+	"github.com/brokerhq/broker/internal/jsonenc"
 	"github.com/brokerhq/broker/internal/runs"
 )
 
@@ -144,7 +145,19 @@ func (wk *Worker) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	wk.cfg.Metrics.tokenIssued(tok.Claims.Scope)
-	writeJSON(w, http.StatusOK, tokenResponse{Token: tok.JWT, ExpiresAt: tok.ExpiresAt})
+	writeTokenAnswer(w, tok)
+}
+
+// writeTokenAnswer sends tok as a tokenResponse, encoded by appends: the bytes writeJSON sends.
+func writeTokenAnswer(w http.ResponseWriter, tok issuer.Token) {
+	b := make([]byte, 0, len(tok.JWT)+64)
+	b = jsonenc.StringField(append(b, '{'), "token", tok.JWT)
+	b, ok := jsonenc.TimeField(b, "expiresAt", tok.ExpiresAt)
+	if !ok { // a year outside 0-9999: encoding/json's error path
+		writeJSON(w, http.StatusOK, tokenResponse{Token: tok.JWT, ExpiresAt: tok.ExpiresAt})
+		return
+	}
+	writeJSONBytes(w, http.StatusOK, append(b, '}', '\n'))
 }
 
 // checkAudience applies config.CheckAudience to a requested audience; empty means the default.

@@ -32,7 +32,8 @@ type Event struct {
 
 // Hash is the lowercase hex SHA-256 of e's RFC 8785 canonical JSON: the Prev of the next event.
 func Hash(e Event) (string, error) {
-	canonical, err := Canonical(e)
+	var buf [1024]byte // most events fit, so hashing one allocates only its hex
+	canonical, err := appendCanonical(buf[:0], &e)
 	if err != nil {
 		return "", err
 	}
@@ -45,12 +46,16 @@ func Hash(e Event) (string, error) {
 // escaped (the short forms \b \f \n \r \t, else \u00xx), everything else literal UTF-8.
 // A string that is not valid UTF-8 has no canonical form.
 func Canonical(e Event) ([]byte, error) {
+	return appendCanonical(make([]byte, 0, 512), &e)
+}
+
+// appendCanonical appends e's canonical form (Canonical) to b.
+func appendCanonical(b []byte, e *Event) ([]byte, error) {
 	fields := [...]struct{ name, value string }{ // sorted by name
 		{"action", e.Action}, {"actor", e.Actor}, {"detail", e.Detail}, {"id", e.ID},
 		{"integration", e.Integration}, {"outcome", e.Outcome}, {"prev", e.Prev}, {"run", e.Run},
 		{"space", e.Space}, {"stack", e.Stack}, {"time", e.Time},
 	}
-	b := make([]byte, 0, 256)
 	b = append(b, '{')
 	for i, f := range fields {
 		if !utf8.ValidString(f.value) {

@@ -7,11 +7,10 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
-	"encoding/asn1"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"math/big"
 
 	"github.com/brokerhq/broker/keys"
 )
@@ -85,7 +84,12 @@ func newTypedSigner(version string, k keys.Key, typ string) (*cachedSigner, erro
 // compact returns header.payload.signature for payload, signed under ctx.
 func (c *cachedSigner) compact(ctx context.Context, payload []byte) (string, error) {
 	enc := base64.RawURLEncoding
-	input := make([]byte, len(c.header), len(c.header)+enc.EncodedLen(len(payload)))
+	n := len(c.header) + enc.EncodedLen(len(payload))
+	sigB64 := c.sigB64
+	if sigB64 == 0 {
+		sigB64 = maxSignatureB64
+	}
+	input := make([]byte, len(c.header), n+1+sigB64) // room for the signature: one allocation
 	copy(input, c.header)
 	input = enc.AppendEncode(input, payload)
 	sig, err := c.sign(ctx, input)
@@ -96,14 +100,61 @@ func (c *cachedSigner) compact(ctx context.Context, payload []byte) (string, err
 	return string(enc.AppendEncode(out, sig)), nil
 }
 
-// fixedRS turns an ASN.1 ECDSA signature into JWS's R||S, each left-padded to size bytes.
+// maxSignatureB64 is the base64url length of the largest signature broker makes (RSA 4096).
+const maxSignatureB64 = 683
+
+// fixedRS turns an ASN.1 ECDSA signature, SEQUENCE { INTEGER r, INTEGER s } in DER, into JWS's
+// R||S, each left-padded to size bytes.
 func fixedRS(der []byte, size int) ([]byte, error) {
-	var sig struct{ R, S *big.Int }
-	if rest, err := asn1.Unmarshal(der, &sig); err != nil || len(rest) != 0 {
-		return nil, fmt.Errorf("ecdsa signature is not ASN.1: %v", err)
+	body, rest, ok := derElement(der, 0x30)
+	if !ok || len(rest) != 0 {
+		return nil, errors.New("ecdsa signature is not an ASN.1 sequence")
+	}
+	r, body, okR := derElement(body, 0x02)
+	s, body, okS := derElement(body, 0x02)
+	if !okR || !okS || len(body) != 0 {
+		return nil, errors.New("ecdsa signature is not two ASN.1 integers")
 	}
 	out := make([]byte, 2*size)
-	sig.R.FillBytes(out[:size])
-	sig.S.FillBytes(out[size:])
+	if !fillUnsigned(out[:size], r) || !fillUnsigned(out[size:], s) {
+		return nil, fmt.Errorf("ecdsa signature does not fit %d-byte integers", size)
+	}
 	return out, nil
+}
+
+// derElement splits the DER element of the given tag (with a short or long length of up to two
+// bytes) at the start of b into its contents and what follows.
+func derElement(b []byte, tag byte) (contents, rest []byte, ok bool) {
+	if len(b) < 2 || b[0] != tag {
+		return nil, nil, false
+	}
+	n, b := int(b[1]), b[2:]
+	switch {
+	case n < 0x80:
+	case n == 0x81 && len(b) >= 1 && b[0] >= 0x80:
+		n, b = int(b[0]), b[1:]
+	case n == 0x82 && len(b) >= 2 && b[0] != 0:
+		n, b = int(b[0])<<8|int(b[1]), b[2:]
+	default:
+		return nil, nil, false
+	}
+	if n > len(b) {
+		return nil, nil, false
+	}
+	return b[:n], b[n:], true
+}
+
+// fillUnsigned writes the positive DER integer v into dst, left-padded with zeros.
+func fillUnsigned(dst, v []byte) bool {
+	if len(v) == 0 || v[0]&0x80 != 0 { // empty or negative
+		return false
+	}
+	for len(v) > 0 && v[0] == 0 {
+		v = v[1:]
+	}
+	if len(v) > len(dst) {
+		return false
+	}
+	copy(dst[len(dst)-len(v):], v)
+	return true
 }

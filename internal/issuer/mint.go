@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync/atomic"
@@ -47,6 +46,10 @@ type Config struct {
 	AlgorithmFor func(audience string) string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// MaxConcurrentSigns bounds how many tokens are signed at once with in-process keys, the
+	// others waiting their turn first come, first served; 0 means GOMAXPROCS (one per core).
+	// Remote signers are not bounded.
+	MaxConcurrentSigns int
 }
 
 // Subjects renders the `sub` of a run; ok is false for an unknown space.
@@ -58,6 +61,7 @@ type Subjects interface {
 type Issuer struct {
 	cfg     Config
 	signers atomic.Pointer[signerCache]
+	gate    signGate
 }
 
 // signerCache holds the signers of one key-set version, by KID.
@@ -74,6 +78,10 @@ type cachedSigner struct {
 	sign    func(ctx context.Context, signingInput []byte) ([]byte, error)
 	// header is the base64url of {"alg","kid","typ"} followed by ".".
 	header string
+	// inProcess is set when the key signs on this machine's CPU (Issuer.gate applies).
+	inProcess bool
+	// sigB64 is the base64url length of the key's signatures, 0 when not known.
+	sigB64 int
 }
 
 // New returns an Issuer.
@@ -84,7 +92,7 @@ func New(cfg Config) (*Issuer, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Issuer{cfg: cfg}, nil
+	return &Issuer{cfg: cfg, gate: newSignGate(cfg.MaxConcurrentSigns)}, nil
 }
 
 // Request asks for a token for a run.
@@ -151,10 +159,8 @@ func (i *Issuer) Mint(ctx context.Context, req Request) (Token, error) {
 			"space": {run.Space}, "stack": {run.Stack}, "run": {run.ID}, "scope": {string(run.Scope)},
 		}}
 	}
-	payload, err := json.Marshal(c)
-	if err != nil {
-		return Token{}, fmt.Errorf("encode claims: %w", err)
-	}
+	var buf [768]byte // the claims of a token fit, so they are encoded without a heap allocation
+	payload := c.AppendJSON(buf[:0])
 	alg := req.Algorithm
 	if alg == "" && i.cfg.AlgorithmFor != nil {
 		alg = i.cfg.AlgorithmFor(aud)
@@ -163,11 +169,20 @@ func (i *Issuer) Mint(ctx context.Context, req Request) (Token, error) {
 	if err != nil {
 		return Token{}, err
 	}
-	jwt, err := s.compact(ctx, payload)
+	jwt, err := i.sign(ctx, s, payload)
 	if err != nil {
 		return Token{}, fmt.Errorf("sign token with key %s: %w", s.kid, err)
 	}
 	return Token{JWT: jwt, Claims: c, ExpiresAt: exp, KID: s.kid}, nil
+}
+
+// sign is s.compact(payload), through the gate when s signs in process.
+func (i *Issuer) sign(ctx context.Context, s *cachedSigner, payload []byte) (string, error) {
+	if s.inProcess {
+		i.gate.enter()
+		defer i.gate.leave()
+	}
+	return s.compact(ctx, payload)
 }
 
 // currentSigner returns the signer of the snapshot's key that signs with alg, or of its
@@ -192,6 +207,7 @@ func (i *Issuer) currentSigner(alg string) (*cachedSigner, error) {
 			if err != nil {
 				return nil, err
 			}
+			c.inProcess, c.sigB64 = inProcess(k.Signer), signatureB64Len(k.Signer)
 			cache.byKID[k.KID] = c
 		}
 		i.signers.Store(cache)

@@ -1,0 +1,102 @@
+package issuer
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"io"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestSignGateDefaultsToTheCores(t *testing.T) {
+	if got, want := cap(newSignGate(0)), runtime.GOMAXPROCS(0); got != want {
+		t.Errorf("default bound %d, want GOMAXPROCS %d", got, want)
+	}
+	if got := cap(newSignGate(3)); got != 3 {
+		t.Errorf("bound %d, want 3", got)
+	}
+}
+
+// TestSignGateBoundsAndQueuesInOrder holds the gate's one slot, queues waiters one after the
+// other, and checks that no two are inside at once and that they enter in arrival order.
+func TestSignGateBoundsAndQueuesInOrder(t *testing.T) {
+	g := newSignGate(1)
+	g.enter()
+	var (
+		inside, maxInside atomic.Int32
+		mu                sync.Mutex
+		order             []int
+		wg                sync.WaitGroup
+	)
+	const waiters = 20
+	for i := range waiters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			g.enter()
+			if n := inside.Add(1); n > maxInside.Load() {
+				maxInside.Store(n)
+			}
+			mu.Lock()
+			order = append(order, i)
+			mu.Unlock()
+			inside.Add(-1)
+			g.leave()
+		}()
+		// Wait until waiter i is queued before starting the next one.
+		for deadline := time.Now().Add(5 * time.Second); queued(g) < i+1; {
+			if time.Now().After(deadline) {
+				t.Fatalf("waiter %d never queued", i)
+			}
+			runtime.Gosched()
+		}
+	}
+	g.leave()
+	wg.Wait()
+	if maxInside.Load() != 1 {
+		t.Errorf("%d inside at once, want 1", maxInside.Load())
+	}
+	for i, w := range order {
+		if w != i {
+			t.Fatalf("entry order %v, want arrival order", order)
+		}
+	}
+}
+
+// queued counts goroutines blocked entering g, from the goroutine dump.
+func queued(g signGate) int {
+	buf := make([]byte, 1<<20)
+	n := runtime.Stack(buf, true)
+	return countOccurrences(string(buf[:n]), "issuer.signGate.enter")
+}
+
+func countOccurrences(s, sub string) int {
+	n := 0
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			n++
+		}
+	}
+	return n
+}
+
+type wrappedSigner struct{ crypto.Signer }
+
+func (wrappedSigner) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error) { return nil, nil }
+
+func TestInProcessSigners(t *testing.T) {
+	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	_, ed, _ := ed25519.GenerateKey(rand.Reader)
+	if !inProcess(ec) || !inProcess(ed) {
+		t.Error("an in-memory private key is not in process")
+	}
+	if inProcess(wrappedSigner{ec}) {
+		t.Error("a wrapped (remote) signer counts as in process")
+	}
+}
