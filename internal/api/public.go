@@ -20,7 +20,8 @@ type PublicConfig struct {
 	// Routes are the public documents' handlers by their exact path.
 	Routes map[string]PublicHandler
 	// Next serves every other request (the instrumented router).
-	Next   http.Handler
+	Next http.Handler
+	// Logger receives the lines of answers other than 200 and 304, and of panics.
 	Logger *slog.Logger
 	// Metrics counts the public documents' requests as the router's do; nil counts nothing.
 	Metrics *Metrics
