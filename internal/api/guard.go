@@ -52,11 +52,12 @@ func (g *Guard) Failed(r *http.Request, cause error) error {
 	// Count even if the client went away mid-request.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), timeout)
 	defer cancel()
-	wait := g.count(ctx, sourceKey(r, g.TrustedProxies))
-	if wait == 0 {
-		if secret, err := access.BearerToken(r.Header); err == nil {
-			wait = g.count(ctx, credentialKey(secret))
-		}
+	source := sourceKey(r, g.TrustedProxies)
+	var wait time.Duration
+	if secret, err := access.BearerToken(r.Header); err == nil {
+		wait = g.countPair(ctx, source, credentialKey(secret))
+	} else {
+		wait = g.count(ctx, source)
 	}
 	if wait <= 0 {
 		return cause
@@ -77,6 +78,17 @@ func (g *Guard) count(ctx context.Context, key string) time.Duration {
 			g.Logger.WarnContext(ctx, "could not count a failed authentication", "key", key, "err", err)
 		}
 		return 0
+	}
+	return wait
+}
+
+// countPair records one failure of source and, unless source was blocked, of credential (in
+// one round trip when the limiter allows it: ratelimit.FailedPair), and returns the wait; a key
+// the limiter could not count waits zero.
+func (g *Guard) countPair(ctx context.Context, source, credential string) time.Duration {
+	wait, err := ratelimit.FailedPair(ctx, g.Limiter, source, credential)
+	if err != nil && !errors.Is(err, context.Canceled) {
+		g.Logger.WarnContext(ctx, "could not count a failed authentication", "key", source+" "+credential, "err", err)
 	}
 	return wait
 }

@@ -41,7 +41,11 @@ func (m *Memory) Range(_ context.Context, from int64, limit int) ([]Event, int64
 		return []Event{}, from, nil
 	}
 	end := min(start+limit, len(m.events))
-	return append([]Event(nil), m.events[start:end]...), from, nil
+	out := make([]Event, 0, end-start)
+	for _, p := range m.events[start:end] {
+		out = append(out, p.event())
+	}
+	return out, from, nil
 }
 
 // MemoryCursors is Cursors for one replica: cursors and leases live as long as the process.

@@ -61,27 +61,33 @@ func ParseCursor(c string) (int64, error) {
 	return n, nil
 }
 
-// MemoryRetain is how many events a memory Store keeps: the oldest are dropped past it, so a
-// long-running single replica does not grow without bound. The retained events still form a
-// verifiable chain (their first Prev points at a dropped event). Use Redis to keep everything.
-const MemoryRetain = 100_000
+// MemoryRetain is how many events NewMemory keeps.
+const MemoryRetain = 10_000
 
-// Memory is a Store for one replica.
+// Memory is a Store for one replica. It keeps the last events only (its retention): past it,
+// the oldest are dropped, so a long-running replica's memory stays bounded, and the events it
+// still holds form a verifiable chain (the first one's Prev points at a dropped event). The
+// last checkpoint is kept even when it falls behind the retention, so anchoring carries on.
+// Each event is kept compactly (packed): about 250 bytes for a token's event.
 type Memory struct {
 	mu      sync.Mutex
-	events  []Event
+	events  []packed
 	dropped int // events dropped from the front; positions are absolute
 	bySpace map[string][]int
 	tail    string
 	retain  int
+	// checkpoint is the last checkpoint event and checkpointAt its position (-1 for none).
+	checkpoint   packed
+	checkpointAt int
 }
 
 // NewMemory returns an empty memory Store keeping the last MemoryRetain events.
 func NewMemory() *Memory { return NewMemoryRetaining(MemoryRetain) }
 
-// NewMemoryRetaining returns an empty memory Store keeping the last n events.
+// NewMemoryRetaining returns an empty memory Store keeping the last n events (at least 1). It
+// may hold up to a quarter more between two trims, which keep appends amortized O(1).
 func NewMemoryRetaining(n int) *Memory {
-	return &Memory{bySpace: map[string][]int{}, retain: max(n, 1)}
+	return &Memory{bySpace: map[string][]int{}, retain: max(n, 1), checkpointAt: -1}
 }
 
 // Append implements Store.
@@ -95,15 +101,15 @@ func (m *Memory) Append(_ context.Context, e Event, spaces []string) (Event, err
 func (m *Memory) AppendCheckpoint(_ context.Context, e Event, spaces []string, after int64) (Event, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	last := int64(-1)
-	if idx := m.bySpace[CheckpointIndex]; len(idx) > 0 {
-		last = int64(idx[len(idx)-1])
-	}
-	if last != after {
+	if int64(m.checkpointAt) != after {
 		return Event{}, false, nil
 	}
 	e, err := m.appendLocked(e, append(spaces[:len(spaces):len(spaces)], CheckpointIndex))
-	return e, err == nil, err
+	if err != nil {
+		return Event{}, false, err
+	}
+	m.checkpoint, m.checkpointAt = m.events[len(m.events)-1], m.dropped+len(m.events)-1
+	return e, true, nil
 }
 
 // appendLocked appends e; the caller holds mu.
@@ -113,12 +119,12 @@ func (m *Memory) appendLocked(e Event, spaces []string) (Event, error) {
 	if err != nil {
 		return Event{}, err
 	}
-	m.events = append(m.events, e)
+	m.events = append(m.events, pack(e))
 	for _, s := range spaces {
 		m.bySpace[s] = append(m.bySpace[s], m.dropped+len(m.events)-1)
 	}
 	m.tail = h
-	if len(m.events) > 2*m.retain { // trim in batches, so appends stay amortized O(1)
+	if len(m.events) > m.retain+m.retain/4 { // trim in batches, so appends stay amortized O(1)
 		m.trim()
 	}
 	return e, nil
@@ -127,7 +133,7 @@ func (m *Memory) appendLocked(e Event, spaces []string) (Event, error) {
 // trim drops all but the last retain events and their index entries. The caller holds mu.
 func (m *Memory) trim() {
 	cut := len(m.events) - m.retain
-	m.events = append([]Event(nil), m.events[cut:]...)
+	m.events = append(make([]packed, 0, m.retain+m.retain/4+1), m.events[cut:]...)
 	m.dropped += cut
 	for space, idx := range m.bySpace {
 		i := 0
@@ -147,10 +153,9 @@ func (m *Memory) Head(context.Context) (Head, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	h := Head{Count: int64(m.dropped + len(m.events)), Tail: m.tail}
-	if idx := m.bySpace[CheckpointIndex]; len(idx) > 0 {
-		at := idx[len(idx)-1]
-		e := m.events[at-m.dropped]
-		h.Checkpoint, h.CheckpointAt = &e, int64(at)
+	if m.checkpointAt >= 0 {
+		e := m.checkpoint.event()
+		h.Checkpoint, h.CheckpointAt = &e, int64(m.checkpointAt)
 	}
 	return h, nil
 }
@@ -172,7 +177,7 @@ func (m *Memory) List(_ context.Context, space, cursor string, limit int) ([]Eve
 	end := min(start+limit, len(idx))
 	out := make([]Event, 0, end-start)
 	for _, i := range idx[start:end] {
-		out = append(out, m.events[i-m.dropped])
+		out = append(out, m.events[i-m.dropped].event())
 	}
 	next := ""
 	if end < len(idx) {

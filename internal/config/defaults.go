@@ -29,6 +29,7 @@ const (
 	DefaultStoreTimeout       = time.Second
 	DefaultCheckpointEvery    = 1000
 	DefaultCheckpointInterval = time.Minute
+	DefaultAuditMemoryRetain  = 10_000
 )
 
 // ApplyDefaults fills every zero field that has a default, and adds the root space when no space
@@ -50,6 +51,9 @@ func (c *Config) ApplyDefaults() {
 		c.Audit.Checkpoint.Every = DefaultCheckpointEvery
 	}
 	setDuration(&c.Audit.Checkpoint.Interval, DefaultCheckpointInterval)
+	if c.Audit.Memory.Retain == 0 {
+		c.Audit.Memory.Retain = DefaultAuditMemoryRetain
+	}
 	c.applyAuditSinkDefaults()
 	setString(&c.Keys.Algorithm, DefaultAlgorithm)
 	setDuration(&c.Keys.Rotation.Period, DefaultRotationPeriod)

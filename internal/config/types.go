@@ -194,6 +194,15 @@ type Audit struct {
 	Checkpoint Checkpoint `yaml:"checkpoint"`
 	// Sinks each receive every event of the chain, in chain order, at least once.
 	Sinks []AuditSink `yaml:"sinks"`
+	// Memory configures the chain kept in memory when there is no store.redis.
+	Memory AuditMemory `yaml:"memory"`
+}
+
+// AuditMemory configures the in-memory audit chain.
+type AuditMemory struct {
+	// Retain is how many of the latest events are kept; older ones are dropped (they remain
+	// in the sinks that received them).
+	Retain int `yaml:"retain"`
 }
 
 // Checkpoint is the anchoring schedule: a signed checkpoint follows at most Every events, and

@@ -272,6 +272,9 @@ func (v *validator) checkDurations() {
 	if cp.Interval < MinCheckpointInterval {
 		v.add("audit.checkpoint.interval", cp.Interval.String(), "must be at least %s, got %s", MinCheckpointInterval, cp.Interval)
 	}
+	if r := v.c.Audit.Memory.Retain; r < 1 {
+		v.add("audit.memory.retain", fmt.Sprint(r), "must be at least 1")
+	}
 }
 
 // MinCheckpointInterval is the shortest audit.checkpoint.interval: each checkpoint is an event

@@ -39,19 +39,41 @@ type PublisherConfig struct {
 }
 
 // Publisher serves the discovery document and the JWKS. Both are rendered once per key-set
-// version and then served from memory.
+// version, with their headers, and then served from memory without allocating.
 type Publisher struct {
 	cfg    PublisherConfig
 	prefix string
-	cached atomic.Pointer[documents]
+	// cacheControl is the one Cache-Control value of both documents.
+	cacheControl []string
+	cached       atomic.Pointer[documents]
 }
 
+// documents are the rendered documents of one key-set version.
 type documents struct {
-	version       string
-	discovery     []byte
-	discoveryETag string
-	jwks          []byte
-	jwksETag      string
+	version   string
+	discovery document
+	jwks      document
+}
+
+// document is one rendered document: its body and the values of its headers, each a slice
+// of length and capacity 1 that every answer shares (an Add to the answer's header copies).
+type document struct {
+	body          []byte
+	etag          string
+	etagValue     []string
+	contentLength []string
+}
+
+// jsonContentType is the Content-Type value of both documents.
+var jsonContentType = []string{"application/json"}
+
+func newDocument(body []byte) document {
+	sum := sha256.Sum256(body)
+	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
+	return document{
+		body: body, etag: etag, etagValue: []string{etag},
+		contentLength: []string{strconv.Itoa(len(body))},
+	}
 }
 
 // NewPublisher returns a Publisher.
@@ -63,44 +85,62 @@ func NewPublisher(cfg PublisherConfig) (*Publisher, error) {
 	if cfg.MaxAge <= 0 {
 		cfg.MaxAge = time.Minute
 	}
-	return &Publisher{cfg: cfg, prefix: strings.TrimSuffix(u.Path, "/")}, nil
+	return &Publisher{
+		cfg: cfg, prefix: strings.TrimSuffix(u.Path, "/"),
+		cacheControl: []string{"public, max-age=" + strconv.Itoa(int(cfg.MaxAge/time.Second))},
+	}, nil
 }
 
-// Mount registers the discovery and JWKS routes, at the root and under the issuer's path when it has one.
-func (p *Publisher) Mount(mux *http.ServeMux) {
+// DocumentHandler answers one GET or HEAD of a public document and returns the status it
+// answered with.
+type DocumentHandler func(w http.ResponseWriter, r *http.Request) int
+
+// Routes returns the handler of each public document by its exact path: discovery and JWKS,
+// at the root and under the issuer's path when it has one. They answer GET and HEAD.
+func (p *Publisher) Routes() map[string]DocumentHandler {
 	prefixes := []string{""}
 	if p.prefix != "" {
 		prefixes = append(prefixes, p.prefix)
 	}
+	routes := map[string]DocumentHandler{}
 	for _, prefix := range prefixes {
-		mux.HandleFunc("GET "+prefix+DiscoveryPath, p.serve(func(d *documents) ([]byte, string) { return d.discovery, d.discoveryETag }))
-		mux.HandleFunc("GET "+prefix+JWKSPath, p.serve(func(d *documents) ([]byte, string) { return d.jwks, d.jwksETag }))
+		routes[prefix+DiscoveryPath] = p.serve(func(d *documents) *document { return &d.discovery })
+		routes[prefix+JWKSPath] = p.serve(func(d *documents) *document { return &d.jwks })
+	}
+	return routes
+}
+
+// Mount registers the discovery and JWKS routes (Routes) on mux, for GET (and so HEAD).
+func (p *Publisher) Mount(mux *http.ServeMux) {
+	for path, h := range p.Routes() {
+		mux.HandleFunc("GET "+path, func(w http.ResponseWriter, r *http.Request) { h(w, r) })
 	}
 }
 
 // JWKSURL is the absolute jwks_uri.
 func (p *Publisher) JWKSURL() string { return strings.TrimSuffix(p.cfg.Issuer, "/") + JWKSPath }
 
-func (p *Publisher) serve(pick func(*documents) ([]byte, string)) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+func (p *Publisher) serve(pick func(*documents) *document) DocumentHandler {
+	return func(w http.ResponseWriter, r *http.Request) int {
 		docs, err := p.current()
 		if err != nil {
 			apierror.Write(w, apierror.New(apierror.CodeUnavailable, "The signing keys are not available: %v.", err))
-			return
+			return http.StatusServiceUnavailable
 		}
-		body, etag := pick(docs)
+		d := pick(docs)
 		h := w.Header()
-		h.Set("Cache-Control", "public, max-age="+strconv.Itoa(int(p.cfg.MaxAge/time.Second)))
-		h.Set("ETag", etag)
-		if etagMatches(r.Header.Get("If-None-Match"), etag) {
+		h["Cache-Control"] = p.cacheControl
+		h["Etag"] = d.etagValue
+		if inm, ok := r.Header["If-None-Match"]; ok && len(inm) > 0 && etagMatches(inm[0], d.etag) {
 			w.WriteHeader(http.StatusNotModified)
-			return
+			return http.StatusNotModified
 		}
-		h.Set("Content-Type", "application/json")
-		h.Set("Content-Length", strconv.Itoa(len(body)))
+		h["Content-Type"] = jsonContentType
+		h["Content-Length"] = d.contentLength
 		if r.Method != http.MethodHead {
-			_, _ = w.Write(body)
+			_, _ = w.Write(d.body)
 		}
+		return http.StatusOK
 	}
 }
 
@@ -137,14 +177,9 @@ func (p *Publisher) current() (*documents, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode discovery: %w", err)
 	}
-	d := &documents{version: snap.Version, discovery: disc, discoveryETag: etagOf(disc), jwks: jwks, jwksETag: etagOf(jwks)}
+	d := &documents{version: snap.Version, discovery: newDocument(disc), jwks: newDocument(jwks)}
 	p.cached.Store(d)
 	return d, nil
-}
-
-func etagOf(body []byte) string {
-	sum := sha256.Sum256(body)
-	return `"` + hex.EncodeToString(sum[:16]) + `"`
 }
 
 // etagMatches implements If-None-Match's weak comparison over a list of tags.
@@ -152,11 +187,15 @@ func etagMatches(header, etag string) bool {
 	if header == "" {
 		return false
 	}
-	for _, candidate := range strings.Split(header, ",") {
+	for rest := header; ; {
+		candidate, next, more := strings.Cut(rest, ",")
 		candidate = strings.TrimSpace(candidate)
 		if candidate == "*" || strings.TrimPrefix(candidate, "W/") == etag {
 			return true
 		}
+		if !more {
+			return false
+		}
+		rest = next
 	}
-	return false
 }

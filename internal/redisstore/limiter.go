@@ -11,26 +11,41 @@ import (
 	"github.com/brokerhq/broker/internal/ratelimit"
 )
 
-// failedScript records one failure of a key and returns the rest of the block it was under.
-// KEYS: the failure counter, the block key. ARGV: window (ms), threshold, cooling-off (ms, 0
-// for none). The counter's window starts at its first failure: it always expires, also if an
-// earlier write left it without a lifetime. Reaching the threshold blocks the key for the
-// cooling-off period and starts counting afresh. Returns the milliseconds the block had left
-// before this failure, 0 when the key was not blocked.
-var failedScript = redis.NewScript(`
-local ttl = redis.call('PTTL', KEYS[2])
-if ttl == -1 then redis.call('DEL', KEYS[2]) end
-if ttl < 0 then ttl = 0 end
-local n = redis.call('INCR', KEYS[1])
-if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-if n >= tonumber(ARGV[2]) then
-  if tonumber(ARGV[3]) > 0 then
-    redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
+// failedLua defines failed(counter, block): it records one failure of a key and returns the
+// rest of the block it was under. ARGV: window (ms), threshold, cooling-off (ms, 0 for none).
+// The counter's window starts at its first failure: it always expires, also if an earlier
+// write left it without a lifetime. Reaching the threshold blocks the key for the cooling-off
+// period and starts counting afresh. Returns the milliseconds the block had left before this
+// failure, 0 when the key was not blocked.
+const failedLua = `
+local function failed(counter, block)
+  local ttl = redis.call('PTTL', block)
+  if ttl == -1 then redis.call('DEL', block) end
+  if ttl < 0 then ttl = 0 end
+  local n = redis.call('INCR', counter)
+  if redis.call('PTTL', counter) < 0 then redis.call('PEXPIRE', counter, ARGV[1]) end
+  if n >= tonumber(ARGV[2]) then
+    if tonumber(ARGV[3]) > 0 then
+      redis.call('SET', block, '1', 'PX', ARGV[3])
+    end
+    redis.call('DEL', counter)
   end
-  redis.call('DEL', KEYS[1])
+  return ttl
 end
-return ttl
-`)
+`
+
+// failedScript records one failure of a key (failedLua). KEYS: the failure counter, the block
+// key.
+var failedScript = redis.NewScript(failedLua + `return failed(KEYS[1], KEYS[2])`)
+
+// failedPairScript records one failure of a first key and, unless it was blocked, of a second
+// (ratelimit.FailedPair), and returns the wait. KEYS: the first key's counter and block key,
+// then the second's. Its keys span two hash slots on a Redis Cluster, so it runs on a single
+// server only.
+var failedPairScript = redis.NewScript(failedLua + `
+local ttl = failed(KEYS[1], KEYS[2])
+if ttl > 0 then return ttl end
+return failed(KEYS[3], KEYS[4])`)
 
 // limiter is the ratelimit.Limiter view of a Client.
 type limiter struct {
@@ -38,7 +53,7 @@ type limiter struct {
 	policy ratelimit.Policy
 }
 
-var _ ratelimit.Limiter = (*limiter)(nil)
+var _ ratelimit.PairLimiter = (*limiter)(nil)
 
 // Limiter returns a ratelimit.Limiter with policy p whose counts all replicas share: failures
 // of a key count at <prefix>authfail:<key> for p.Window from the first one, and reaching
@@ -77,15 +92,48 @@ func (l *limiter) Failed(ctx context.Context, key string) (time.Duration, error)
 	if l.policy.AuthFailures <= 0 {
 		return 0, nil
 	}
+	wait, err := l.run(ctx, failedScript, l.failKey(key), l.blockKey(key))
+	if err != nil {
+		return 0, l.fail(ctx, "record failure of "+key, err)
+	}
+	return wait, nil
+}
+
+// FailedPair implements ratelimit.PairLimiter: on a single server in one atomic script, one
+// round trip; on a Redis Cluster, whose keys of two limiter keys lie in different hash slots,
+// as ratelimit.FailedPair does with Failed.
+func (l *limiter) FailedPair(ctx context.Context, first, second string) (time.Duration, error) {
+	if l.policy.AuthFailures <= 0 {
+		return 0, nil
+	}
+	if l.c.cluster {
+		return ratelimit.FailedPair(ctx, onlyLimiter{l}, first, second)
+	}
+	wait, err := l.run(ctx, failedPairScript, l.failKey(first), l.blockKey(first), l.failKey(second), l.blockKey(second))
+	if err != nil {
+		return 0, l.fail(ctx, "record failure of "+first+" and "+second, err)
+	}
+	return wait, nil
+}
+
+// onlyLimiter hides a limiter's FailedPair, for ratelimit.FailedPair's two-call path.
+type onlyLimiter struct{ l *limiter }
+
+func (o onlyLimiter) Failed(ctx context.Context, key string) (time.Duration, error) {
+	return o.l.Failed(ctx, key)
+}
+
+// run runs script, a failedLua script, on keys with the limiter's policy, and returns the wait
+// it answered.
+func (l *limiter) run(ctx context.Context, script *redis.Script, keys ...string) (time.Duration, error) {
 	// PEXPIRE needs a positive window; a shorter one than 1 ms counts every failure alone.
 	window := max(l.policy.Window.Milliseconds(), 1)
 	cooloff := max(l.policy.Cooloff.Milliseconds(), 0)
 	cctx, cancel := l.c.bound(ctx)
 	defer cancel()
-	ms, err := failedScript.Run(cctx, l.c.rdb, []string{l.failKey(key), l.blockKey(key)},
-		window, l.policy.AuthFailures, cooloff).Int64()
+	ms, err := script.Run(cctx, l.c.rdb, keys, window, l.policy.AuthFailures, cooloff).Int64()
 	if err != nil {
-		return 0, l.fail(ctx, "record failure of "+key, err)
+		return 0, err
 	}
 	return time.Duration(ms) * time.Millisecond, nil
 }

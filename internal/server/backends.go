@@ -56,7 +56,7 @@ func openBackends(ctx context.Context, cfg *config.Config, opts Options) (*backe
 		b.redis = client
 	} else {
 		mem := runs.NewMemory(now)
-		b.runs, b.limiter, b.audit, b.catalog, b.sweep = mem, ratelimit.NewMemory(policy, now), audit.NewMemory(), catalog.NewMemory(), mem.Sweep
+		b.runs, b.limiter, b.audit, b.catalog, b.sweep = mem, ratelimit.NewMemory(policy, now), audit.NewMemoryRetaining(cfg.Audit.Memory.Retain), catalog.NewMemory(), mem.Sweep
 	}
 	switch cfg.Keys.Backend {
 	case config.BackendFile:

@@ -178,7 +178,13 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 		Catalog: live, Exchangers: newExchangers(cfg, opts.UpstreamTransport, s.log, exchange.NewMetrics(reg)),
 		Metrics: metrics,
 	}).Mount(rt)
-	s.handler = api.Instrument(rt, s.log, metrics)
+	public := map[string]api.PublicHandler{}
+	for path, h := range pub.Routes() {
+		public[path] = api.PublicHandler(h)
+	}
+	s.handler = api.Public(api.PublicConfig{
+		Routes: public, Next: api.Instrument(rt, s.log, metrics), Logger: s.log, Metrics: metrics,
+	})
 	return s, nil
 }
 

@@ -77,4 +77,45 @@ func TestLimiter(t *testing.T, newLimiter Factory) {
 			}
 		}
 	})
+
+	t.Run("pair", func(t *testing.T) { testPair(t, newLimiter, policy) })
+}
+
+// testPair checks ratelimit.FailedPair on l: both keys count until the first is blocked, the
+// second's block is reported when the first is not blocked, and the second is not counted
+// while the first is blocked.
+func testPair(t *testing.T, newLimiter Factory, policy ratelimit.Policy) {
+	ctx := context.Background()
+	l := newLimiter(t, policy)
+	pair := func(first, second string) time.Duration {
+		t.Helper()
+		wait, err := ratelimit.FailedPair(ctx, l, first, second)
+		if err != nil {
+			t.Fatalf("FailedPair(%s, %s): %v", first, second, err)
+		}
+		return wait
+	}
+	for i := range 3 { // the third failure blocks both keys
+		if wait := pair("ip:10.0.1.1", "cred:one"); wait != 0 {
+			t.Fatalf("pair failure %d: wait %v, want 0", i+1, wait)
+		}
+	}
+	if wait := pair("ip:10.0.1.2", "cred:one"); wait <= 0 || wait > policy.Cooloff {
+		t.Errorf("an unblocked client with a blocked credential: wait %v, want the credential's (0, %v]", wait, policy.Cooloff)
+	}
+	for range 5 {
+		if wait := pair("ip:10.0.1.1", "cred:two"); wait <= 0 || wait > policy.Cooloff {
+			t.Fatalf("a blocked client: wait %v, want its block (0, %v]", wait, policy.Cooloff)
+		}
+	}
+	// cred:two was not counted while its client was blocked: three failures of its own to block it.
+	for i := range 3 {
+		wait, err := l.Failed(ctx, "cred:two")
+		if err != nil || wait != 0 {
+			t.Fatalf("failure %d of cred:two on its own: wait %v, %v; want 0 (not counted before)", i+1, wait, err)
+		}
+	}
+	if wait, _ := l.Failed(ctx, "cred:two"); wait <= 0 {
+		t.Errorf("cred:two after three failures of its own: wait %v, want blocked", wait)
+	}
 }

@@ -1,0 +1,111 @@
+package api
+
+import (
+	"bytes"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+// fakeDocument answers with a fixed status and body, as a public document handler does.
+type fakeDocument struct {
+	status int
+	body   string
+	calls  int
+}
+
+func (f *fakeDocument) serve(w http.ResponseWriter, r *http.Request) int {
+	f.calls++
+	w.WriteHeader(f.status)
+	_, _ = w.Write([]byte(f.body))
+	return f.status
+}
+
+func TestPublicFastPath(t *testing.T) {
+	tests := []struct {
+		name, method, path, requestID string
+		status                        int
+		wantServed, wantNext, wantLog bool
+		wantID                        string // "" means a fresh one
+	}{
+		{"GET answered 200", "GET", "/jwks", "", 200, true, false, false, ""},
+		{"caller's request id is echoed", "GET", "/jwks", "trace-1.a_b", 200, true, false, false, "trace-1.a_b"},
+		{"malformed request id is replaced", "GET", "/jwks", "a b", 200, true, false, false, ""},
+		{"HEAD", "HEAD", "/jwks", "", 200, true, false, false, ""},
+		{"304 is not logged", "GET", "/jwks", "", 304, true, false, false, ""},
+		{"503 is logged", "GET", "/jwks", "", 503, true, false, true, ""},
+		{"POST goes to the router", "POST", "/jwks", "", 200, false, true, false, ""},
+		{"other path goes to the router", "GET", "/v1/runs", "", 200, false, true, false, ""},
+		{"longer path goes to the router", "GET", "/jwks/x", "", 200, false, true, false, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			doc := &fakeDocument{status: tc.status, body: "{}"}
+			nextCalls := 0
+			next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { nextCalls++ })
+			var logs bytes.Buffer
+			reg := prometheus.NewRegistry()
+			m := NewMetrics(reg)
+			h := Public(PublicConfig{Routes: map[string]PublicHandler{"/jwks": doc.serve}, Next: next,
+				Logger: slog.New(slog.NewJSONHandler(&logs, nil)), Metrics: m})
+			req := httptest.NewRequest(tc.method, tc.path, nil)
+			if tc.requestID != "" {
+				req.Header.Set(RequestIDHeader, tc.requestID)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if (doc.calls == 1) != tc.wantServed || (nextCalls == 1) != tc.wantNext {
+				t.Fatalf("document served %d times, router %d times; want served %v, router %v", doc.calls, nextCalls, tc.wantServed, tc.wantNext)
+			}
+			if !tc.wantServed {
+				return
+			}
+			id := rec.Header().Get(RequestIDHeader)
+			switch {
+			case tc.wantID != "" && id != tc.wantID:
+				t.Errorf("X-Request-Id = %q, want %q", id, tc.wantID)
+			case tc.wantID == "" && (!wellFormedRequestID(id) || id == tc.requestID):
+				t.Errorf("X-Request-Id = %q, want a fresh well-formed id", id)
+			}
+			if got := testutil.ToFloat64(m.requests.WithLabelValues("GET /jwks", strconv.Itoa(tc.status))); got != 1 {
+				t.Errorf("broker_http_requests_total{route=\"GET /jwks\",code=\"%d\"} = %v, want 1", tc.status, got)
+			}
+			if n := testutil.CollectAndCount(m.duration); n != 1 {
+				t.Errorf("duration histogram has %d series, want 1", n)
+			}
+			logged := strings.Contains(logs.String(), `"msg":"request"`)
+			if logged != tc.wantLog {
+				t.Errorf("access log line written = %v, want %v: %s", logged, tc.wantLog, logs.String())
+			}
+			if logged && !strings.Contains(logs.String(), `"request_id":"`+id+`"`) {
+				t.Errorf("access log line lacks the request id %q: %s", id, logs.String())
+			}
+		})
+	}
+}
+
+func TestPublicFastPathRecoversPanic(t *testing.T) {
+	var logs bytes.Buffer
+	m := NewMetrics(prometheus.NewRegistry())
+	h := Public(PublicConfig{
+		Routes: map[string]PublicHandler{"/jwks": func(http.ResponseWriter, *http.Request) int { panic("boom") }},
+		Next:   http.NotFoundHandler(), Logger: slog.New(slog.NewJSONHandler(&logs, nil)), Metrics: m,
+	})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/jwks", nil))
+	if rec.Code != http.StatusInternalServerError || !strings.Contains(rec.Body.String(), `"code"`) {
+		t.Errorf("answer %d %s, want 500 in the error envelope", rec.Code, rec.Body)
+	}
+	if !strings.Contains(logs.String(), "handler panic") {
+		t.Errorf("panic not logged: %s", logs.String())
+	}
+	if got := testutil.ToFloat64(m.requests.WithLabelValues("GET /jwks", "500")); got != 1 {
+		t.Errorf("500 counted %v times, want 1", got)
+	}
+}

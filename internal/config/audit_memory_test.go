@@ -1,0 +1,38 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestAuditMemoryRetain(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		want       int
+		wantErr    string
+	}{
+		{"default", "", DefaultAuditMemoryRetain, ""},
+		{"set", "audit: {memory: {retain: 500}}\n", 500, ""},
+		{"one", "audit: {memory: {retain: 1}}\n", 1, ""},
+		{"negative", "audit: {memory: {retain: -5}}\n", 0, "audit.memory.retain"},
+		{"not a number", "audit: {memory: {retain: many}}\n", 0, "audit.memory.retain"},
+		{"unknown key", "audit: {memory: {keep: 5}}\n", 0, "audit.memory.keep"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := Parse("a.yaml", []byte("issuer: https://broker.example.com\n"+tc.yaml))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want one naming %s", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.Audit.Memory.Retain; got != tc.want {
+				t.Errorf("audit.memory.retain = %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
