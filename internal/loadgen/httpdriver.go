@@ -1,11 +1,20 @@
 package loadgen
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
 	"time"
 )
 
@@ -24,69 +33,278 @@ type HTTPRequest struct {
 // requestTimeout bounds one request of the load driver.
 const requestTimeout = 30 * time.Second
 
-// httpWorker sends one HTTPRequest over its own keep-alive connection.
+// readBufferSize is the size of a worker's read buffer; a status or header line must fit in it.
+const readBufferSize = 16 << 10
+
+// maxMeasuredAnswer caps the Content-Length a worker accepts, so a wrong length cannot make it
+// allocate without bound.
+const maxMeasuredAnswer = 64 << 20
+
+// errAnswer marks a malformed answer from the server.
+var errAnswer = errors.New("malformed HTTP answer")
+
+// httpWorker sends one HTTPRequest over its own HTTP/1.1 keep-alive connection. The request's
+// bytes are built once and written with one Write; the answer is parsed from a bufio.Reader
+// without the allocations of net/http, so the driver costs little CPU next to the server it
+// shares the cores with.
 type httpWorker struct {
-	req    HTTPRequest
-	client *http.Client
-	buf    bytes.Buffer
+	req   HTTPRequest
+	check func(int, []byte) error
+	// addr is host:port to dial; tlsName is the server name when the URL is https, else "".
+	addr, tlsName string
+	// wire is the whole request as sent; setupErr is why it could not be built.
+	wire     []byte
+	setupErr error
+	br       *bufio.Reader
+	body     []byte
+	// mu guards conn against interrupt, which runs in another goroutine when a context ends.
+	mu   sync.Mutex
+	conn net.Conn
+	// ctx is the context watched by stop's AfterFunc.
+	ctx  context.Context
+	stop func() bool
 }
 
-// NewHTTPWorkers returns n workers sending req, each with its own transport and so its own
-// keep-alive connection: the same driver for every server measured.
+// NewHTTPWorkers returns n workers sending req, each over its own keep-alive connection: the
+// same driver for every server measured.
 func NewHTTPWorkers(n int, req HTTPRequest) []Worker {
 	ws := make([]Worker, n)
 	for i := range ws {
-		tr := &http.Transport{
-			Proxy: nil, MaxIdleConns: 1, MaxIdleConnsPerHost: 1, IdleConnTimeout: 10 * time.Minute,
-			DisableCompression: true,
+		w := &httpWorker{req: req, check: req.Check}
+		if w.check == nil {
+			w.check = expectOK
 		}
-		ws[i] = &httpWorker{req: req, client: &http.Client{Transport: tr, Timeout: requestTimeout}}
+		w.addr, w.tlsName, w.wire, w.setupErr = buildRequest(req)
+		ws[i] = w
 	}
 	return ws
 }
 
-// CloseWorkers closes the idle connections of workers made by NewHTTPWorkers.
+// CloseWorkers closes the connections of workers made by NewHTTPWorkers.
 func CloseWorkers(ws []Worker) {
 	for _, w := range ws {
 		if hw, ok := w.(*httpWorker); ok {
-			hw.client.CloseIdleConnections()
+			hw.close()
+			if hw.stop != nil {
+				hw.stop()
+				hw.stop, hw.ctx = nil, nil
+			}
 		}
 	}
 }
 
+// buildRequest returns the address to dial, the TLS server name (https only) and the bytes of
+// req as sent on the wire.
+func buildRequest(req HTTPRequest) (addr, tlsName string, wire []byte, err error) {
+	u, err := url.Parse(req.URL)
+	if err != nil {
+		return "", "", nil, fmt.Errorf("request URL: %w", err)
+	}
+	port := "80"
+	switch u.Scheme {
+	case "http":
+	case "https":
+		port, tlsName = "443", u.Hostname()
+	default:
+		return "", "", nil, fmt.Errorf("request URL %q: scheme must be http or https", req.URL)
+	}
+	if u.Port() != "" {
+		port = u.Port()
+	}
+	addr = net.JoinHostPort(u.Hostname(), port)
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: broker-bench\r\n", req.Method, u.RequestURI(), u.Host)
+	keys := make([]string, 0, len(req.Header))
+	for k := range req.Header {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		for _, v := range req.Header[k] {
+			if strings.ContainsAny(k, "\r\n: ") || strings.ContainsAny(v, "\r\n") {
+				return "", "", nil, fmt.Errorf("request header %q: name or value holds a line break or separator", k)
+			}
+			fmt.Fprintf(&b, "%s: %s\r\n", k, v)
+		}
+	}
+	if req.Body != nil {
+		fmt.Fprintf(&b, "Content-Length: %d\r\n", len(req.Body))
+	}
+	b.WriteString("\r\n")
+	b.Write(req.Body)
+	return addr, tlsName, b.Bytes(), nil
+}
+
 // Do sends the request once and checks the answer.
 func (w *httpWorker) Do(ctx context.Context) error {
-	var body io.Reader
-	if w.req.Body != nil {
-		body = bytes.NewReader(w.req.Body)
+	if w.setupErr != nil {
+		return fmt.Errorf("%s %s: %w", w.req.Method, w.req.URL, w.setupErr)
 	}
-	req, err := http.NewRequestWithContext(ctx, w.req.Method, w.req.URL, body)
+	w.watch(ctx)
+	status, keep, err := w.roundTrip(ctx)
+	if !keep || err != nil {
+		w.close()
+	}
 	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			err = fmt.Errorf("%w (%w)", cerr, err)
+		}
 		return fmt.Errorf("%s %s: %w", w.req.Method, w.req.URL, err)
 	}
-	for k, v := range w.req.Header {
-		req.Header[k] = v
-	}
-	resp, err := w.client.Do(req)
-	if err != nil {
-		return fmt.Errorf("%s %s: %w", w.req.Method, w.req.URL, err)
-	}
-	w.buf.Reset()
-	_, err = w.buf.ReadFrom(resp.Body)
-	if cerr := resp.Body.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("%s %s: read answer: %w", w.req.Method, w.req.URL, err)
-	}
-	check := w.req.Check
-	if check == nil {
-		check = expectOK
-	}
-	if err := check(resp.StatusCode, w.buf.Bytes()); err != nil {
+	if err := w.check(status, w.body); err != nil {
 		return fmt.Errorf("%s %s: %w", w.req.Method, w.req.URL, err)
 	}
 	return nil
+}
+
+// roundTrip writes the request and reads its answer into w.body. It dials when the worker has
+// no connection; a reused connection the server closed while idle (nothing of the answer read)
+// is redialed once, as net/http does.
+func (w *httpWorker) roundTrip(ctx context.Context) (status int, keep bool, err error) {
+	reused := w.conn != nil
+	if !reused {
+		if err := w.dial(ctx); err != nil {
+			return 0, false, err
+		}
+	}
+	status, keep, started, err := w.exchange(ctx)
+	if err != nil && reused && !started && ctx.Err() == nil {
+		w.close()
+		if err := w.dial(ctx); err != nil {
+			return 0, false, err
+		}
+		status, keep, _, err = w.exchange(ctx)
+	}
+	return status, keep, err
+}
+
+// exchange sends the request on w.conn and reads the answer; started tells whether any byte of
+// the answer arrived.
+func (w *httpWorker) exchange(ctx context.Context) (status int, keep, started bool, err error) {
+	if err := w.conn.SetDeadline(time.Now().Add(requestTimeout)); err != nil {
+		return 0, false, false, err
+	}
+	if err := ctx.Err(); err != nil { // checked after the deadline is set, so interrupt cannot be undone
+		return 0, false, false, err
+	}
+	if _, err := w.conn.Write(w.wire); err != nil {
+		return 0, false, false, fmt.Errorf("send: %w", err)
+	}
+	line, err := w.br.ReadSlice('\n')
+	if err != nil {
+		return 0, false, len(line) > 0, fmt.Errorf("read the status line: %w", err)
+	}
+	keep = true
+	switch {
+	case len(line) >= 12 && bytes.HasPrefix(line, []byte("HTTP/1.1 ")):
+	case len(line) >= 12 && bytes.HasPrefix(line, []byte("HTTP/1.0 ")):
+		keep = false
+	default:
+		return 0, false, true, fmt.Errorf("%w: status line %.40q", errAnswer, line)
+	}
+	status, err = strconv.Atoi(string(line[9:12]))
+	if err != nil || status < 100 {
+		return 0, false, true, fmt.Errorf("%w: status line %.40q", errAnswer, line)
+	}
+	length := -1
+	for {
+		line, err := w.br.ReadSlice('\n')
+		if err != nil {
+			return status, false, true, fmt.Errorf("read the headers: %w", err)
+		}
+		line = bytes.TrimRight(line, "\r\n")
+		if len(line) == 0 {
+			break
+		}
+		name, value, ok := bytes.Cut(line, []byte(":"))
+		if !ok {
+			return status, false, true, fmt.Errorf("%w: header line %.40q", errAnswer, line)
+		}
+		value = bytes.TrimSpace(value)
+		switch {
+		case bytes.EqualFold(name, []byte("Content-Length")):
+			n, err := strconv.Atoi(string(value))
+			if err != nil || n < 0 || n > maxMeasuredAnswer || (length >= 0 && n != length) {
+				return status, false, true, fmt.Errorf("%w: Content-Length %.40q", errAnswer, value)
+			}
+			length = n
+		case bytes.EqualFold(name, []byte("Connection")):
+			if bytes.EqualFold(value, []byte("close")) {
+				keep = false
+			}
+		case bytes.EqualFold(name, []byte("Transfer-Encoding")):
+			return status, false, true, fmt.Errorf("%w: Transfer-Encoding %.40q (the driver needs a Content-Length)", errAnswer, value)
+		}
+	}
+	if length < 0 {
+		return status, false, true, fmt.Errorf("%w: status %d without a Content-Length", errAnswer, status)
+	}
+	if cap(w.body) < length {
+		w.body = make([]byte, length)
+	}
+	w.body = w.body[:length]
+	if n, err := io.ReadFull(w.br, w.body); err != nil {
+		w.body = w.body[:n]
+		return status, false, true, fmt.Errorf("answer cut after %d of %d bytes: %w", n, length, err)
+	}
+	return status, keep, true, nil
+}
+
+// dial opens the worker's connection.
+func (w *httpWorker) dial(ctx context.Context) error {
+	d := net.Dialer{Timeout: requestTimeout}
+	var c net.Conn
+	var err error
+	if w.tlsName != "" {
+		td := tls.Dialer{NetDialer: &d, Config: &tls.Config{ServerName: w.tlsName, NextProtos: []string{"http/1.1"}}}
+		c, err = td.DialContext(ctx, "tcp", w.addr)
+	} else {
+		c, err = d.DialContext(ctx, "tcp", w.addr)
+	}
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	if w.br == nil {
+		w.br = bufio.NewReaderSize(c, readBufferSize)
+	} else {
+		w.br.Reset(c)
+	}
+	w.mu.Lock()
+	w.conn = c
+	w.mu.Unlock()
+	return nil
+}
+
+// close closes the worker's connection, if any.
+func (w *httpWorker) close() {
+	w.mu.Lock()
+	c := w.conn
+	w.conn = nil
+	w.mu.Unlock()
+	if c != nil {
+		c.Close()
+	}
+}
+
+// watch makes the end of ctx interrupt a request in flight (once per context, not per request).
+func (w *httpWorker) watch(ctx context.Context) {
+	if ctx == w.ctx {
+		return
+	}
+	if w.stop != nil {
+		w.stop()
+	}
+	w.ctx = ctx
+	w.stop = context.AfterFunc(ctx, w.interrupt)
+}
+
+// interrupt makes the read or write in flight on the worker's connection fail at once.
+func (w *httpWorker) interrupt() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.conn != nil {
+		w.conn.SetDeadline(time.Unix(1, 0))
+	}
 }
 
 // expectOK accepts any 200 answer.
