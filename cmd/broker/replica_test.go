@@ -84,7 +84,9 @@ api_keys: [{id: k, secret_sha256: %s, bindings: [{role: orch, space: root}]}]
 
 func waitReady(t *testing.T, url string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	// Generous: a race-built broker generates its RSA and P-256 keys at start-up, which on a
+	// loaded 2-core CI machine took over 20 s once.
+	deadline := time.Now().Add(90 * time.Second)
 	for time.Now().Before(deadline) {
 		if resp, err := http.Get(url + "/readyz"); err == nil {
 			resp.Body.Close()
