@@ -48,7 +48,14 @@ func TestRotationPickupDelay(t *testing.T) {
 		{name: "one replica late", lateEvery: 3 * time.Second, uncoveredF: "late", uncoveredT: "prompt"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rotationPickup(t, tc.lateEvery, tc.uncoveredF, tc.uncoveredT)
+			// A run in which a replica picked the key up before any of its JWKS fetches after the
+			// save says nothing about the rule; on a loaded machine that happens: try again.
+			for attempt := 1; attempt <= 3; attempt++ {
+				if rotationPickup(t, tc.lateEvery, tc.uncoveredF, tc.uncoveredT) {
+					return
+				}
+			}
+			t.Fatal("in 3 attempts no replica's JWKS was fetched between the save and its pick-up: the test saw no pick-up delay")
 		})
 	}
 }
@@ -67,7 +74,9 @@ type issued struct {
 	kid     string
 }
 
-func rotationPickup(t *testing.T, lateEvery time.Duration, uncoveredF, uncoveredT string) {
+// rotationPickup runs one rotation and checks the rule; it reports false, checking nothing, when
+// some replica was never seen serving a JWKS without the new key after the save.
+func rotationPickup(t *testing.T, lateEvery time.Duration, uncoveredF, uncoveredT string) bool {
 	dir := t.TempDir()
 	rot := &rotationOptions{"1h", pickupPrepublish.String(), "1h", "1m"}
 	prompt := startServer(t, serverOptions{keyBackend: "file", keyDir: dir, rotation: rot})
@@ -185,7 +194,8 @@ func rotationPickup(t *testing.T, lateEvery time.Duration, uncoveredF, uncovered
 	}
 	for name := range replicas {
 		if lastLacking[name].start.IsZero() {
-			t.Fatalf("no fetch from %s lacked the new key: the test saw no pick-up delay", name)
+			t.Logf("no fetch from %s lacked the new key: this run saw no pick-up delay", name)
+			return false
 		}
 		t.Logf("%s: last JWKS without the key requested at +%v, first token with it at +%v",
 			name, lastLacking[name].start.Sub(saved), firstSigned[name].end.Sub(saved))
@@ -214,6 +224,7 @@ func rotationPickup(t *testing.T, lateEvery time.Duration, uncoveredF, uncovered
 	if checked < 3 {
 		t.Fatalf("only %d replica pairs checked", checked)
 	}
+	return true
 }
 
 // waitNextRefresh returns just after ts's key manager next refreshed.
