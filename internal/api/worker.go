@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/brokerhq/broker/internal/access"
@@ -178,14 +179,30 @@ func (wk *Worker) token(w http.ResponseWriter, r *http.Request) {
 
 // writeTokenAnswer sends tok as a tokenResponse, encoded by appends: the bytes writeJSON sends.
 func writeTokenAnswer(w http.ResponseWriter, tok issuer.Token) {
-	b := make([]byte, 0, len(tok.JWT)+64)
-	b = jsonenc.StringField(append(b, '{'), "token", tok.JWT)
+	bp := answerBufs.Get().(*[]byte)
+	defer putAnswerBuf(bp)
+	b := jsonenc.StringField(append((*bp)[:0], '{'), "token", tok.JWT)
 	b, ok := jsonenc.TimeField(b, "expiresAt", tok.ExpiresAt)
+	*bp = b
 	if !ok { // a year outside 0-9999: encoding/json's error path
 		writeJSON(w, http.StatusOK, tokenResponse{Token: tok.JWT, ExpiresAt: tok.ExpiresAt})
 		return
 	}
-	writeJSONBytes(w, http.StatusOK, append(b, '}', '\n'))
+	*bp = append(b, '}', '\n')
+	writeJSONBytes(w, http.StatusOK, *bp) // a ResponseWriter does not keep what Write is given
+}
+
+// answerBufs recycles the buffers token answers are encoded into.
+var answerBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2<<10); return &b }}
+
+// maxPooledAnswer is the largest buffer put back in answerBufs.
+const maxPooledAnswer = 8 << 10
+
+func putAnswerBuf(bp *[]byte) {
+	if cap(*bp) > maxPooledAnswer {
+		return
+	}
+	answerBufs.Put(bp)
 }
 
 // checkAudience applies config.CheckAudience to a requested audience; empty means the default.
