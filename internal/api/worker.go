@@ -169,7 +169,10 @@ func (wk *Worker) token(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, wk.cfg.Logger, mintError(err))
 		return
 	}
-	if err := wk.cfg.Events.Record(r.Context(), Event{Actor: "run:" + run.ID, Action: "token.issue", Run: run, Detail: "aud=" + tok.Claims.Audience + " jti=" + tok.Claims.ID}); err != nil {
+	// Actor "run:<id>" and Detail "aud=<aud> jti=<jti>" share one allocation.
+	both := "run:" + run.ID + "aud=" + tok.Claims.Audience + " jti=" + tok.Claims.ID
+	actor, detail := both[:len("run:")+len(run.ID)], both[len("run:")+len(run.ID):]
+	if err := wk.cfg.Events.Record(r.Context(), Event{Actor: actor, Action: "token.issue", Run: run, Detail: detail}); err != nil {
 		fail(w, r, wk.cfg.Logger, notRecorded(r.Context(), wk.cfg.Logger, Event{Action: "token.issue", Run: run}, err)) // a token not in the trail is not handed out
 		return
 	}
