@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/brokerhq/broker/internal/apierror"
 )
@@ -24,7 +25,9 @@ func decodeBody(r *http.Request, dst any, optional bodyRule) error {
 	if r.ContentLength > MaxBodyBytes {
 		return tooLarge()
 	}
-	data, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
+	buf := bodyBufs.Get().(*bytes.Buffer)
+	defer putBodyBuf(buf)
+	_, err := buf.ReadFrom(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -32,11 +35,15 @@ func decodeBody(r *http.Request, dst any, optional bodyRule) error {
 		}
 		return apierror.New(apierror.CodeInvalidRequest, "The request body could not be read.")
 	}
+	data := buf.Bytes()
 	if len(bytes.TrimSpace(data)) == 0 {
 		if optional == bodyOptional {
 			return nil
 		}
 		return apierror.New(apierror.CodeInvalidRequest, "A JSON request body is required.")
+	}
+	if fd, ok := dst.(fastDecoder); ok && fd.decodeFast(data) {
+		return nil
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -50,6 +57,30 @@ func decodeBody(r *http.Request, dst any, optional bodyRule) error {
 		return apierror.New(apierror.CodeInvalidRequest, "The request body is not valid JSON for this endpoint: %s.", err)
 	}
 	return nil
+}
+
+// fastDecoder is a request type that can decode the common, compact form of its body without
+// encoding/json. decodeFast fills the receiver and returns true only when data is a body that
+// decodeBody's full path would accept and decode to exactly that value; otherwise it leaves
+// the receiver untouched and returns false, and the full path decides.
+type fastDecoder interface {
+	decodeFast(data []byte) bool
+}
+
+// bodyBufs recycles the buffers request bodies are read into; nothing decoded keeps a
+// reference to one (encoding/json and checkKeys copy what they keep).
+var bodyBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBody is the largest buffer put back in bodyBufs, so that one large body does not
+// pin its buffer for the life of the process.
+const maxPooledBody = 4 << 10
+
+func putBodyBuf(buf *bytes.Buffer) {
+	if buf.Cap() > maxPooledBody {
+		return
+	}
+	buf.Reset()
+	bodyBufs.Put(buf)
 }
 
 type bodyRule int

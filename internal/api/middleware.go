@@ -57,6 +57,12 @@ func (m *Metrics) tokenIssued(scope runs.Scope) {
 	}
 }
 
+// instrumented is what Instrument allocates per request, in one allocation.
+type instrumented struct {
+	rec      statusRecorder
+	idHeader [1]string // the X-Request-Id header's value
+}
+
 // statusRecorder remembers the status a handler wrote.
 type statusRecorder struct {
 	http.ResponseWriter
@@ -87,9 +93,10 @@ func Instrument(h http.Handler, log *slog.Logger, m *Metrics) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := requestID(r)
-		w.Header().Set(RequestIDHeader, id)
+		st := &instrumented{rec: statusRecorder{ResponseWriter: w}, idHeader: [1]string{id}}
+		w.Header()[RequestIDHeader] = st.idHeader[:] // Header.Set, without its own allocation
 		r = r.WithContext(WithRequestID(r.Context(), id))
-		rec := &statusRecorder{ResponseWriter: w}
+		rec := &st.rec
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {

@@ -21,11 +21,29 @@ type requestIDKey struct{}
 
 // WithRequestID returns ctx carrying id.
 func WithRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, requestIDKey{}, id)
+	return &requestIDCtx{Context: ctx, id: id}
+}
+
+// requestIDCtx is a context carrying a request id: context.WithValue in one allocation, the id
+// kept as a string rather than boxed in an interface until someone asks for it by Value.
+type requestIDCtx struct {
+	context.Context
+	id string
+}
+
+// Value returns the id for requestIDKey and asks the parent for every other key.
+func (c *requestIDCtx) Value(key any) any {
+	if _, ok := key.(requestIDKey); ok {
+		return c.id
+	}
+	return c.Context.Value(key)
 }
 
 // RequestID returns the request id ctx carries, empty when none.
 func RequestID(ctx context.Context) string {
+	if c, ok := ctx.(*requestIDCtx); ok {
+		return c.id
+	}
 	id, _ := ctx.Value(requestIDKey{}).(string)
 	return id
 }

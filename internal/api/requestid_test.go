@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestRequestIDIsEchoedAndLogged(t *testing.T) {
@@ -72,5 +74,42 @@ func TestLogRequestIDsWithoutARequest(t *testing.T) {
 	slog.New(LogRequestIDs(slog.NewJSONHandler(&logs, nil))).InfoContext(context.Background(), "background")
 	if strings.Contains(logs.String(), FieldRequestID) {
 		t.Errorf("a line outside any request got a request id: %s", logs.String())
+	}
+}
+
+// TestWithRequestIDIsAContext checks the request-id context behaves as context.WithValue: the
+// id by RequestID and Value, the parent's values, deadline and cancellation passed through.
+func TestWithRequestIDIsAContext(t *testing.T) {
+	type otherKey struct{}
+	parent, cancel := context.WithCancel(context.WithValue(context.Background(), otherKey{}, "v"))
+	ctx := WithRequestID(parent, "req-7")
+	if got := RequestID(ctx); got != "req-7" {
+		t.Errorf("RequestID = %q, want req-7", got)
+	}
+	if got := ctx.Value(requestIDKey{}); got != "req-7" {
+		t.Errorf("Value(requestIDKey) = %v, want req-7", got)
+	}
+	if got := ctx.Value(otherKey{}); got != "v" {
+		t.Errorf("parent value = %v, want v", got)
+	}
+	child, stop := context.WithTimeout(ctx, time.Hour)
+	defer stop()
+	if got := RequestID(child); got != "req-7" {
+		t.Errorf("RequestID of a derived context = %q, want req-7", got)
+	}
+	if got := RequestID(context.Background()); got != "" {
+		t.Errorf("RequestID without one = %q, want empty", got)
+	}
+	cancel()
+	select {
+	case <-child.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("cancelling the parent did not end the derived context")
+	}
+	if !errors.Is(ctx.Err(), context.Canceled) {
+		t.Errorf("Err = %v, want context.Canceled", ctx.Err())
+	}
+	if http.CanonicalHeaderKey(RequestIDHeader) != RequestIDHeader { // Instrument sets it by map key
+		t.Errorf("RequestIDHeader %q is not in canonical form", RequestIDHeader)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/brokerhq/broker/internal/access"
@@ -115,6 +116,34 @@ type tokenRequest struct {
 	Audience string `json:"audience"`
 }
 
+// tokenAudiencePrefix and tokenAudienceSuffix frame the compact body {"audience":"..."}.
+const (
+	tokenAudiencePrefix = `{"audience":"`
+	tokenAudienceSuffix = `"}`
+)
+
+// decodeFast accepts exactly {} and {"audience":"A"} with no white space, where A is printable
+// ASCII without '"' or a backslash: the bodies whose JSON decoding is A itself. Anything else is
+// left to encoding/json.
+func (t *tokenRequest) decodeFast(data []byte) bool {
+	if string(data) == "{}" {
+		return true
+	}
+	if len(data) < len(tokenAudiencePrefix)+len(tokenAudienceSuffix) ||
+		string(data[:len(tokenAudiencePrefix)]) != tokenAudiencePrefix ||
+		string(data[len(data)-len(tokenAudienceSuffix):]) != tokenAudienceSuffix {
+		return false
+	}
+	aud := data[len(tokenAudiencePrefix) : len(data)-len(tokenAudienceSuffix)]
+	for _, c := range aud {
+		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	t.Audience = string(aud)
+	return true
+}
+
 type tokenResponse struct {
 	Token     string    `json:"token"`
 	ExpiresAt time.Time `json:"expiresAt"`
@@ -140,7 +169,10 @@ func (wk *Worker) token(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, wk.cfg.Logger, mintError(err))
 		return
 	}
-	if err := wk.cfg.Events.Record(r.Context(), Event{Actor: "run:" + run.ID, Action: "token.issue", Run: run, Detail: "aud=" + tok.Claims.Audience + " jti=" + tok.Claims.ID}); err != nil {
+	// Actor "run:<id>" and Detail "aud=<aud> jti=<jti>" share one allocation.
+	both := "run:" + run.ID + "aud=" + tok.Claims.Audience + " jti=" + tok.Claims.ID
+	actor, detail := both[:len("run:")+len(run.ID)], both[len("run:")+len(run.ID):]
+	if err := wk.cfg.Events.Record(r.Context(), Event{Actor: actor, Action: "token.issue", Run: run, Detail: detail}); err != nil {
 		fail(w, r, wk.cfg.Logger, notRecorded(r.Context(), wk.cfg.Logger, Event{Action: "token.issue", Run: run}, err)) // a token not in the trail is not handed out
 		return
 	}
@@ -150,14 +182,30 @@ func (wk *Worker) token(w http.ResponseWriter, r *http.Request) {
 
 // writeTokenAnswer sends tok as a tokenResponse, encoded by appends: the bytes writeJSON sends.
 func writeTokenAnswer(w http.ResponseWriter, tok issuer.Token) {
-	b := make([]byte, 0, len(tok.JWT)+64)
-	b = jsonenc.StringField(append(b, '{'), "token", tok.JWT)
+	bp := answerBufs.Get().(*[]byte)
+	defer putAnswerBuf(bp)
+	b := jsonenc.StringField(append((*bp)[:0], '{'), "token", tok.JWT)
 	b, ok := jsonenc.TimeField(b, "expiresAt", tok.ExpiresAt)
+	*bp = b
 	if !ok { // a year outside 0-9999: encoding/json's error path
 		writeJSON(w, http.StatusOK, tokenResponse{Token: tok.JWT, ExpiresAt: tok.ExpiresAt})
 		return
 	}
-	writeJSONBytes(w, http.StatusOK, append(b, '}', '\n'))
+	*bp = append(b, '}', '\n')
+	writeJSONBytes(w, http.StatusOK, *bp) // a ResponseWriter does not keep what Write is given
+}
+
+// answerBufs recycles the buffers token answers are encoded into.
+var answerBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2<<10); return &b }}
+
+// maxPooledAnswer is the largest buffer put back in answerBufs.
+const maxPooledAnswer = 8 << 10
+
+func putAnswerBuf(bp *[]byte) {
+	if cap(*bp) > maxPooledAnswer {
+		return
+	}
+	answerBufs.Put(bp)
 }
 
 // checkAudience applies config.CheckAudience to a requested audience; empty means the default.

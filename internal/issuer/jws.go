@@ -11,6 +11,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 
 	"github.com/brokerhq/broker/keys"
 )
@@ -89,15 +91,31 @@ func (c *cachedSigner) compact(ctx context.Context, payload []byte) (string, err
 	if sigB64 == 0 {
 		sigB64 = maxSignatureB64
 	}
-	input := make([]byte, len(c.header), n+1+sigB64) // room for the signature: one allocation
-	copy(input, c.header)
+	bp := jwsBufs.Get().(*[]byte)
+	defer putJWSBuf(bp)
+	input := slices.Grow((*bp)[:0], n+1+sigB64) // room for the signature
+	input = append(input, c.header...)
 	input = enc.AppendEncode(input, payload)
-	sig, err := c.sign(ctx, input)
+	sig, err := c.sign(ctx, input) // signers hash input and keep none of it
 	if err != nil {
 		return "", err
 	}
-	out := append(input, '.')
-	return string(enc.AppendEncode(out, sig)), nil
+	out := enc.AppendEncode(append(input, '.'), sig)
+	*bp = out
+	return string(out), nil
+}
+
+// jwsBufs recycles the buffers compact JWS are assembled in before their one copy to a string.
+var jwsBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2<<10); return &b }}
+
+// maxPooledJWS is the largest buffer put back in jwsBufs.
+const maxPooledJWS = 8 << 10
+
+func putJWSBuf(bp *[]byte) {
+	if cap(*bp) > maxPooledJWS {
+		return
+	}
+	jwsBufs.Put(bp)
 }
 
 // maxSignatureB64 is the base64url length of the largest signature broker makes (RSA 4096).

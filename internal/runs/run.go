@@ -56,7 +56,10 @@ type Run struct {
 type TokenHash [sha256.Size]byte
 
 // HashToken returns the hash under which a run token is stored.
-func HashToken(token string) TokenHash { return sha256.Sum256([]byte(token)) }
+func HashToken(token string) TokenHash {
+	var buf [128]byte // run tokens fit: hashing one does not allocate
+	return sha256.Sum256(append(buf[:0], token...))
+}
 
 // Store keeps runs. Implementations must be safe for concurrent use and must never serve a run
 // past its ExpiresAt.
