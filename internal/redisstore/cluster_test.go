@@ -47,37 +47,43 @@ func openCluster(t testing.TB, c *redistest.Cluster, prefix string) *redisstore.
 // with two clients sharing a prefix wherever the suite models two broker replicas.
 func TestClusterContracts(t *testing.T) {
 	c := cluster(t)
+	runViewContracts(t, func(t *testing.T, prefix string) *redisstore.Client { return openCluster(t, c, prefix) })
+}
+
+// runViewContracts runs the contract suite of every view of the clients open returns, one fresh
+// prefix per case, two clients on one prefix wherever a suite models two broker replicas.
+func runViewContracts(t *testing.T, open func(t *testing.T, prefix string) *redisstore.Client) {
 	t.Run("runs", func(t *testing.T) {
 		runstest.TestStoreWith(t, func(t *testing.T, _ *runstest.FakeClock) runs.Store {
-			return openCluster(t, c, uniquePrefix()).Runs()
+			return open(t, uniquePrefix()).Runs()
 		}, runstest.Options{RealTime: true})
 	})
 	t.Run("keys", func(t *testing.T) {
 		keystest.TestBackend(t, func(t *testing.T) keys.Backend {
-			return openCluster(t, c, uniquePrefix()).Keys(newKEK(t))
+			return open(t, uniquePrefix()).Keys(newKEK(t))
 		})
 	})
 	t.Run("limiter", func(t *testing.T) {
 		ratelimittest.TestLimiter(t, func(t *testing.T, p ratelimit.Policy) ratelimit.Limiter {
-			return openCluster(t, c, uniquePrefix()).Limiter(p)
+			return open(t, uniquePrefix()).Limiter(p)
 		})
 	})
 	t.Run("audit", func(t *testing.T) {
 		audittest.TestStore(t, func(t *testing.T) (audit.Store, audit.Store) {
 			prefix := uniquePrefix()
-			return openCluster(t, c, prefix).Audit(), openCluster(t, c, prefix).Audit()
+			return open(t, prefix).Audit(), open(t, prefix).Audit()
 		})
 	})
 	t.Run("audit feed", func(t *testing.T) {
 		audittest.TestFeed(t, func(t *testing.T) audittest.Feed {
 			prefix := uniquePrefix()
-			a, b := openCluster(t, c, prefix).Audit(), openCluster(t, c, prefix).Audit()
+			a, b := open(t, prefix).Audit(), open(t, prefix).Audit()
 			return audittest.Feed{Store: a, Reader: a.(audit.Reader), A: a.(audit.Cursors), B: b.(audit.Cursors)}
 		})
 	})
 	t.Run("catalog", func(t *testing.T) {
 		catalogtest.Run(t, func(t *testing.T) catalog.Store {
-			return openCluster(t, c, uniquePrefix()).Catalog()
+			return open(t, uniquePrefix()).Catalog()
 		})
 	})
 	t.Run("catalog manager", func(t *testing.T) {
@@ -85,7 +91,7 @@ func TestClusterContracts(t *testing.T) {
 			prefix := uniquePrefix()
 			out := make([]catalog.Store, n)
 			for i := range out {
-				out[i] = openCluster(t, c, prefix).Catalog()
+				out[i] = open(t, prefix).Catalog()
 			}
 			return out
 		})

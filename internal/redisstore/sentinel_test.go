@@ -5,17 +5,10 @@ import (
 	"time"
 
 	"github.com/brokerhq/broker/internal/audit"
-	"github.com/brokerhq/broker/internal/audit/audittest"
 	"github.com/brokerhq/broker/internal/catalog"
-	"github.com/brokerhq/broker/internal/catalog/catalogtest"
-	"github.com/brokerhq/broker/internal/ratelimit"
-	"github.com/brokerhq/broker/internal/ratelimit/ratelimittest"
 	"github.com/brokerhq/broker/internal/redisstore"
 	"github.com/brokerhq/broker/internal/runs"
-	"github.com/brokerhq/broker/internal/runs/runstest"
 	"github.com/brokerhq/broker/internal/testutil/redistest"
-	"github.com/brokerhq/broker/keys"
-	"github.com/brokerhq/broker/keys/keystest"
 )
 
 // openSentinel returns a client of the primary that st's Sentinels watch, with the given
@@ -33,36 +26,11 @@ func openSentinel(t testing.TB, st *redistest.Sentinel, prefix string) *redissto
 	return client
 }
 
-// TestSentinelContracts runs the run-store, key-store, limiter, audit and catalog (with its
-// change notices over pub/sub) contract suites on a primary found through Sentinel.
+// TestSentinelContracts runs the contract suite of every view (the catalog's with its change
+// notices over pub/sub) on a primary found through Sentinel.
 func TestSentinelContracts(t *testing.T) {
 	st := redistest.StartSentinel(t)
-	t.Run("runs", func(t *testing.T) {
-		runstest.TestStoreWith(t, func(t *testing.T, _ *runstest.FakeClock) runs.Store {
-			return openSentinel(t, st, uniquePrefix()).Runs()
-		}, runstest.Options{RealTime: true})
-	})
-	t.Run("keys", func(t *testing.T) {
-		keystest.TestBackend(t, func(t *testing.T) keys.Backend {
-			return openSentinel(t, st, uniquePrefix()).Keys(newKEK(t))
-		})
-	})
-	t.Run("limiter", func(t *testing.T) {
-		ratelimittest.TestLimiter(t, func(t *testing.T, p ratelimit.Policy) ratelimit.Limiter {
-			return openSentinel(t, st, uniquePrefix()).Limiter(p)
-		})
-	})
-	t.Run("audit", func(t *testing.T) {
-		audittest.TestStore(t, func(t *testing.T) (audit.Store, audit.Store) {
-			prefix := uniquePrefix()
-			return openSentinel(t, st, prefix).Audit(), openSentinel(t, st, prefix).Audit()
-		})
-	})
-	t.Run("catalog", func(t *testing.T) {
-		catalogtest.Run(t, func(t *testing.T) catalog.Store {
-			return openSentinel(t, st, uniquePrefix()).Catalog()
-		})
-	})
+	runViewContracts(t, func(t *testing.T, prefix string) *redisstore.Client { return openSentinel(t, st, prefix) })
 }
 
 // TestSentinelKeepsServerKeyNames checks that a Sentinel client finds what a client of the one
