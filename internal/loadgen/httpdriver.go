@@ -67,8 +67,8 @@ type httpWorker struct {
 	stop func() bool
 }
 
-// NewHTTPWorkers returns n workers sending req, each over its own keep-alive connection: the
-// same driver for every server measured.
+// NewHTTPWorkers returns n workers sending req, each over its own keep-alive connection; they
+// drive an HTTPLoad where the event loop does not apply (https, systems without epoll).
 func NewHTTPWorkers(n int, req HTTPRequest) []Worker {
 	return newHTTPWorkers(loadConfig{clients: n, req: req, timeout: requestTimeout})
 }
