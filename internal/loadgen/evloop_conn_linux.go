@@ -207,14 +207,19 @@ func (l *eventLoad) closeConn(c *evConn) {
 	}
 }
 
-// wait waits up to d for events and returns how many arrived in l.events.
+// wait waits up to d for events and returns how many arrived in l.events, with epoll_pwait2
+// (a nanosecond timeout, so an open loop sends on time) where the kernel has it.
 func (l *eventLoad) wait(d time.Duration) (int, error) {
 	for {
 		var n int
 		var err error
 		if !l.noPwait2 {
 			ts := unix.NsecToTimespec(int64(d))
-			r, _, errno := syscall.Syscall6(unix.SYS_EPOLL_PWAIT2, uintptr(l.epfd), uintptr(unsafe.Pointer(&l.events[0])),
+			call := syscall.Syscall6
+			if l.rawWait {
+				call = syscall.RawSyscall6
+			}
+			r, _, errno := call(unix.SYS_EPOLL_PWAIT2, uintptr(l.epfd), uintptr(unsafe.Pointer(&l.events[0])),
 				uintptr(len(l.events)), uintptr(unsafe.Pointer(&ts)), 0, 0)
 			if errno == unix.ENOSYS {
 				l.noPwait2 = true

@@ -40,6 +40,12 @@ type eventLoad struct {
 	events   []unix.EpollEvent
 	// noPwait2 is set when the kernel lacks epoll_pwait2: waits are then in milliseconds.
 	noPwait2 bool
+	// rawWait makes the wait for events a raw system call, which keeps the loop's P: the
+	// runtime then neither hands the P off nor keeps its monitor thread polling it, a wakeup
+	// of another thread every few requests otherwise. It is set only when another P runs the
+	// process's other goroutines; the wait is bounded (maxWait) and a preemption signal
+	// interrupts it (EINTR), so the collector never waits long for the loop.
+	rawWait bool
 	// hint is the latency capacity to reserve: the last run's rate × its length.
 	hint float64
 
@@ -125,6 +131,7 @@ func (l *eventLoad) run(ctx context.Context, plan runPlan) Result {
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	l.rawWait = runtime.GOMAXPROCS(0) > 1
 	want := int(min(l.hint*plan.d.Seconds(), 1<<24)) + 64
 	if plan.open {
 		want = int(min(plan.n, 1<<24))
