@@ -132,9 +132,9 @@ func (l *eventLoad) run(ctx context.Context, plan runPlan) Result {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	l.rawWait = runtime.GOMAXPROCS(0) > 1
-	want := int(min(l.hint*plan.d.Seconds(), 1<<24)) + 64
+	want := int(min(l.hint*plan.d.Seconds(), 1<<20)) + 64
 	if plan.open {
-		want = int(min(plan.n, 1<<24))
+		want = int(min(plan.n, 1<<20))
 	}
 	l.res = Result{Latencies: make([]time.Duration, 0, want)}
 	l.idle, l.freed, l.inflight = l.idle[:0], l.freed[:0], 0
@@ -178,12 +178,12 @@ func (l *eventLoad) run(ctx context.Context, plan runPlan) Result {
 		} else if l.inflight == 0 {
 			break
 		}
-		if len(l.freed) > 0 {
-			wait = 0
-		}
 		if !now.Before(scan) {
 			l.expire(now)
 			scan = now.Add(maxWait)
+		}
+		if len(l.freed) > 0 {
+			wait = 0 // a connection to use again before waiting
 		}
 		n, err := l.wait(wait)
 		if err != nil {
