@@ -4,6 +4,7 @@ package loadgen
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"testing"
@@ -43,5 +44,22 @@ func TestEventLoopAllocatesNothingPerRequest(t *testing.T) {
 		} else {
 			t.Logf("%s: %.0f allocations for %d requests", r.name, allocs, res.Count)
 		}
+	}
+}
+
+func TestNewHTTPLoadPicksTheEventLoopForPlainHTTP(t *testing.T) {
+	tests := []struct {
+		url  string
+		want string
+	}{
+		{"http://127.0.0.1:1/doc", "*loadgen.eventLoad"},
+		{"https://127.0.0.1:1/doc", "*loadgen.workerLoad"},
+	}
+	for _, tt := range tests {
+		l := NewHTTPLoad(1, HTTPRequest{Method: http.MethodGet, URL: tt.url})
+		if got := fmt.Sprintf("%T", l); got != tt.want {
+			t.Errorf("%s: %s, want %s", tt.url, got, tt.want)
+		}
+		l.Close()
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -432,4 +433,19 @@ func TestAnswerGrowsForALargeBody(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "headers longer than") {
 		t.Fatalf("headers longer than the buffer: error %v", err)
 	}
+}
+
+func TestHTTPLoadReportsARefusedConnection(t *testing.T) {
+	forEachLoad(t, func(t *testing.T, mk newLoad) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		url := "http://" + ln.Addr().String() + "/doc"
+		ln.Close() // nothing listens there any more
+		res := mk(2, HTTPRequest{Method: http.MethodGet, URL: url}, time.Second).Closed(context.Background(), 20*time.Millisecond)
+		if res.Count != 0 || res.Errors == 0 || !errors.Is(res.FirstErr, syscall.ECONNREFUSED) || !strings.Contains(res.FirstErr.Error(), url) {
+			t.Errorf("%d answers, %d errors (first %v): want refused connections, naming the URL", res.Count, res.Errors, res.FirstErr)
+		}
+	})
 }
