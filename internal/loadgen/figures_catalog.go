@@ -23,17 +23,17 @@ func (s *suite) catalogFigure(ctx context.Context) error {
 	}
 	defer big.Stop()
 	s.progress("measuring %s (%s on each server)", f.ID, s.cfg.Duration)
-	baseLoop, doneBase, err := s.tokenLoop(ctx, base.Broker, s.cfg.Clients)
+	baseLoad, err := s.tokenLoad(ctx, base.Broker, s.cfg.Clients)
 	if err != nil {
 		return err
 	}
-	defer doneBase()
-	bigLoop, doneBig, err := s.tokenLoop(ctx, big.Broker, s.cfg.Clients)
+	defer baseLoad.Close()
+	bigLoad, err := s.tokenLoad(ctx, big.Broker, s.cfg.Clients)
 	if err != nil {
 		return err
 	}
-	defer doneBig()
-	got, ref := Interleave(ctx, s.cfg.Duration, rounds, WithCPU(bigLoop.Run, big.Pid), WithCPU(baseLoop.Run, base.Pid))
+	defer bigLoad.Close()
+	got, ref := Interleave(ctx, s.cfg.Duration, rounds, WithCPU(bigLoad.Closed, big.Pid), WithCPU(baseLoad.Closed, base.Pid))
 	if err := check("POST /v1/token, large catalog", got); err != nil {
 		return err
 	}

@@ -10,12 +10,12 @@ import (
 // on b: a p99 far above the p50 means some connections starve.
 func (s *suite) fairness(ctx context.Context, b Broker, f *Figure) error {
 	s.progress("measuring %s (%s)", f.ID, s.cfg.Duration)
-	loop, done, err := s.tokenLoop(ctx, b, FairnessClients)
+	load, err := s.tokenLoad(ctx, b, FairnessClients)
 	if err != nil {
 		return err
 	}
-	defer done()
-	res := loop.Run(ctx, s.cfg.Duration)
+	defer load.Close()
+	res := load.Closed(ctx, s.cfg.Duration)
 	if err := check("POST /v1/token", res); err != nil {
 		return err
 	}
@@ -35,18 +35,12 @@ func (s *suite) openLoop(ctx context.Context, b Broker, store string, f *Figure)
 	}
 	rate := saturated / 2
 	s.progress("measuring %s (%s at %.0f req/s)", f.ID, s.cfg.Duration, rate)
-	runToken, err := b.NewRun(ctx)
+	load, err := s.tokenLoad(ctx, b, OpenLoopWorkers) // its warm-up opens every connection before the schedule starts
 	if err != nil {
 		return err
 	}
-	workers := NewHTTPWorkers(OpenLoopWorkers, b.TokenRequest(runToken))
-	defer CloseWorkers(workers)
-	for _, w := range workers { // open every connection before the schedule starts
-		if err := w.Do(ctx); err != nil {
-			return fmt.Errorf("warm-up: %w", err)
-		}
-	}
-	res := RunOpenLoop(ctx, OpenLoopConfig{Rate: rate, Duration: s.cfg.Duration, Workers: workers})
+	defer load.Close()
+	res := load.Open(ctx, Schedule{Rate: rate, Duration: s.cfg.Duration})
 	if err := check("POST /v1/token", res); err != nil {
 		return err
 	}

@@ -40,16 +40,16 @@ func (s *suite) memoryFigures(ctx context.Context) error {
 	defer idle.Close()
 	stop := SampleRSS(ctx, srv.Pid, interval)
 	s.progress("measuring rss_peak (%s of %d-client token load, memory sampled every %s)", total, FairnessClients, interval)
-	loop, done, err := s.tokenLoop(ctx, srv.Broker, FairnessClients)
+	load, err := s.tokenLoad(ctx, srv.Broker, FairnessClients)
 	if err != nil {
 		_, _ = stop()
 		return err
 	}
-	defer done()
-	var load Result
+	defer load.Close()
+	var counted Result
 	reopened := 0
 	for left := total; left > 0 && ctx.Err() == nil; left -= refillEvery {
-		load.Add(loop.Run(ctx, min(left, refillEvery)))
+		counted.Add(load.Closed(ctx, min(left, refillEvery)))
 		n, err := idle.Refill(ctx)
 		reopened += n
 		if err != nil {
@@ -61,13 +61,13 @@ func (s *suite) memoryFigures(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := check("POST /v1/token", load); err != nil {
+	if err := check("POST /v1/token", counted); err != nil {
 		return err
 	}
 	last := samples[len(samples)-1]
 	peak.Value, peak.Reference = float64(PeakRSS(samples))/mib, float64(start)/mib
 	peak.Detail = fmt.Sprintf("%d tokens in %s, %d samples, last %.1f MiB, %d of %d idle connections open at the end (%d reopened after the server's idle timeout)",
-		load.Count, load.Elapsed.Round(time.Millisecond), len(samples), float64(last.Bytes)/mib, idle.Open(), IdleConnections, reopened)
+		counted.Count, counted.Elapsed.Round(time.Millisecond), len(samples), float64(last.Bytes)/mib, idle.Open(), IdleConnections, reopened)
 	if s.cfg.Soak > 0 {
 		half := SecondHalf(samples)
 		slope.Value = RSSSlope(half) * 60 / mib

@@ -54,18 +54,17 @@ func (s *suite) publicFigures(ctx context.Context, b Broker) {
 // answering body.
 func (s *suite) againstNginx(ctx context.Context, f *Figure, brokerURL, nginxURL string, body []byte) error {
 	s.progress("measuring %s (%s, and as long for nginx)", f.ID, s.cfg.Duration)
-	bw := NewHTTPWorkers(s.cfg.Clients, HTTPRequest{Method: http.MethodGet, URL: brokerURL, Check: expectBody(body)})
-	defer CloseWorkers(bw)
-	nw := NewHTTPWorkers(s.cfg.Clients, HTTPRequest{Method: http.MethodGet, URL: nginxURL, Check: expectBody(body)})
-	defer CloseWorkers(nw)
-	bl, nl := NewClosedLoop(bw), NewClosedLoop(nw)
-	if err := check("broker warm-up", bl.Run(ctx, s.warmup())); err != nil {
+	bl := NewHTTPLoad(s.cfg.Clients, HTTPRequest{Method: http.MethodGet, URL: brokerURL, Check: expectBody(body)})
+	defer bl.Close()
+	nl := NewHTTPLoad(s.cfg.Clients, HTTPRequest{Method: http.MethodGet, URL: nginxURL, Check: expectBody(body)})
+	defer nl.Close()
+	if err := check("broker warm-up", bl.Closed(ctx, s.warmup())); err != nil {
 		return err
 	}
-	if err := check("nginx warm-up", nl.Run(ctx, s.warmup())); err != nil {
+	if err := check("nginx warm-up", nl.Closed(ctx, s.warmup())); err != nil {
 		return err
 	}
-	got, ref := Interleave(ctx, s.cfg.Duration, rounds, bl.Run, nl.Run)
+	got, ref := Interleave(ctx, s.cfg.Duration, rounds, bl.Closed, nl.Closed)
 	if err := check("broker", got); err != nil {
 		return err
 	}

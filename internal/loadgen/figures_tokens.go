@@ -32,32 +32,31 @@ func measure(f *Figure, fn func() error) {
 	}
 }
 
-// tokenLoop creates a run on b and returns a closed loop of clients asking for tokens with its
-// run token, warmed up.
-func (s *suite) tokenLoop(ctx context.Context, b Broker, clients int) (*ClosedLoop, func(), error) {
+// tokenLoad creates a run on b and returns a load of clients connections asking for tokens
+// with its run token, warmed up by a closed loop; the caller closes it.
+func (s *suite) tokenLoad(ctx context.Context, b Broker, clients int) (HTTPLoad, error) {
 	runToken, err := b.NewRun(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	workers := NewHTTPWorkers(clients, b.TokenRequest(runToken))
-	loop := NewClosedLoop(workers)
-	if err := check("warm-up", loop.Run(ctx, s.warmup())); err != nil {
-		CloseWorkers(workers)
-		return nil, nil, err
+	load := NewHTTPLoad(clients, b.TokenRequest(runToken))
+	if err := check("warm-up", load.Closed(ctx, s.warmup())); err != nil {
+		load.Close()
+		return nil, err
 	}
-	return loop, func() { CloseWorkers(workers) }, nil
+	return load, nil
 }
 
 // tokenRate fills f with b's closed-loop token rate against the raw signing rate of alg,
 // alternating, and returns the token rate.
 func (s *suite) tokenRate(ctx context.Context, b Broker, alg string, f *Figure) (float64, error) {
 	s.progress("measuring %s (%s, and as long for raw %s signing)", f.ID, s.cfg.Duration, alg)
-	loop, done, err := s.tokenLoop(ctx, b, s.cfg.Clients)
+	load, err := s.tokenLoad(ctx, b, s.cfg.Clients)
 	if err != nil {
 		return 0, err
 	}
-	defer done()
-	got, ref := Interleave(ctx, s.cfg.Duration, rounds, WithCPU(loop.Run, b.Pid), WithCPU(s.signers[alg].Run, 0))
+	defer load.Close()
+	got, ref := Interleave(ctx, s.cfg.Duration, rounds, WithCPU(load.Closed, b.Pid), WithCPU(s.signers[alg].Run, 0))
 	if err := check("POST /v1/token", got); err != nil {
 		return 0, err
 	}

@@ -50,6 +50,8 @@ var errAnswer = errors.New("malformed HTTP answer")
 type httpWorker struct {
 	req   HTTPRequest
 	check func(int, []byte) error
+	// timeout bounds each dial and each exchange.
+	timeout time.Duration
 	// addr is host:port to dial; tlsName is the server name when the URL is https, else "".
 	addr, tlsName string
 	// wire is the whole request as sent; setupErr is why it could not be built.
@@ -65,12 +67,18 @@ type httpWorker struct {
 	stop func() bool
 }
 
-// NewHTTPWorkers returns n workers sending req, each over its own keep-alive connection: the
-// same driver for every server measured.
+// NewHTTPWorkers returns n workers sending req, each over its own keep-alive connection; they
+// drive an HTTPLoad where the event loop does not apply (https, systems without epoll).
 func NewHTTPWorkers(n int, req HTTPRequest) []Worker {
-	ws := make([]Worker, n)
+	return newHTTPWorkers(loadConfig{clients: n, req: req, timeout: requestTimeout})
+}
+
+// newHTTPWorkers returns cfg.clients workers sending cfg.req.
+func newHTTPWorkers(cfg loadConfig) []Worker {
+	req := cfg.req
+	ws := make([]Worker, cfg.clients)
 	for i := range ws {
-		w := &httpWorker{req: req, check: req.Check}
+		w := &httpWorker{req: req, check: req.Check, timeout: cfg.timeout}
 		if w.check == nil {
 			w.check = expectOK
 		}
@@ -181,7 +189,7 @@ func (w *httpWorker) roundTrip(ctx context.Context) (status int, keep bool, err 
 // exchange sends the request on w.conn and reads the answer; started tells whether any byte of
 // the answer arrived.
 func (w *httpWorker) exchange(ctx context.Context) (status int, keep, started bool, err error) {
-	if err := w.conn.SetDeadline(time.Now().Add(requestTimeout)); err != nil {
+	if err := w.conn.SetDeadline(time.Now().Add(w.timeout)); err != nil {
 		return 0, false, false, err
 	}
 	if err := ctx.Err(); err != nil { // checked after the deadline is set, so interrupt cannot be undone
@@ -252,7 +260,7 @@ func (w *httpWorker) exchange(ctx context.Context) (status int, keep, started bo
 
 // dial opens the worker's connection.
 func (w *httpWorker) dial(ctx context.Context) error {
-	d := net.Dialer{Timeout: requestTimeout}
+	d := net.Dialer{Timeout: w.timeout}
 	var c net.Conn
 	var err error
 	if w.tlsName != "" {

@@ -46,19 +46,3 @@ func TestIdleConnectionsStayOpenAndRefill(t *testing.T) {
 		t.Errorf("a refused request: err = %v, want the status named", err)
 	}
 }
-
-func TestTailBufferKeepsTheEnd(t *testing.T) {
-	var tb tailBuffer
-	for i := range 5000 {
-		_, _ = tb.Write([]byte{byte('a' + i%26)})
-	}
-	got := tb.String()
-	if len(got) != logTailBytes || got[len(got)-1] != byte('a'+4999%26) {
-		t.Errorf("kept %d bytes ending %q, want the last %d", len(got), got[len(got)-1:], logTailBytes)
-	}
-	var short tailBuffer
-	_, _ = short.Write([]byte("exited: bad config"))
-	if short.String() != "exited: bad config" {
-		t.Errorf("short output = %q", short.String())
-	}
-}
