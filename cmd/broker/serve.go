@@ -62,7 +62,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	} else {
 		log.Info("starting with configuration file", "config", cfg.Source, "issuer", cfg.Issuer, "version", versionString())
 	}
-	srv, err := server.New(ctx, cfg, server.Options{Logger: log})
+	srv, err := server.New(ctx, cfg, server.Options{Logger: log, MaxConcurrentSigns: applyServeProcs()})
 	if err != nil {
 		return err
 	}
