@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/brokerhq/broker/internal/loadgen"
@@ -35,11 +36,15 @@ func runBench(ctx context.Context, e env, args []string) error {
 	clients := fs.Int("clients", 4*runtime.GOMAXPROCS(0), "closed-loop keep-alive clients of the rate figures")
 	jsonPath := fs.String("json", "", "also write the report as JSON to this file")
 	noFail := fs.Bool("no-fail", false, "report figures below their target without failing")
+	only := fs.String("only", "", "measure only these figures (comma-separated ids, as in --json) and what they need; the others are reported as skipped (servers the program starts only)")
 	soak := fs.Duration("soak", 0, "run the memory figure's load this long (e.g. 10m) and judge the slope of the server's memory")
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
 	cfg := loadgen.Config{Duration: *duration, Clients: *clients, Soak: *soak, Progress: e.stderr}
+	if *only != "" {
+		cfg.Only = strings.Split(*only, ",")
+	}
 	if *quick {
 		cfg.Duration = benchQuickDuration
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +32,9 @@ type Config struct {
 	Soak time.Duration
 	// Progress receives a line as each step starts; nil for none.
 	Progress io.Writer
+	// Only, when not empty, lists the figure ids to measure: the steps that fill none of them
+	// are not run, and their figures are reported as skipped.
+	Only []string
 }
 
 // Fixed parameters of the figures.
@@ -90,6 +94,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		refs: map[string]*Result{keys.RS256: {}, keys.ES256: {}}, saturated: map[string]float64{},
 	}
 	s.report = &Report{Started: time.Now(), Machine: machine(), Figures: s.plan()}
+	if err := s.checkOnly(); err != nil {
+		return nil, err
+	}
 	s.note(fmt.Sprintf("the load generator (this process), the server under test and redis-server or nginx when they take part share this machine's %d cores: every rate is a floor for a dedicated server", runtime.NumCPU()))
 	s.note(fmt.Sprintf("each ratio is taken within this run, the measurement and its reference alternating %d times (%s each in all)", rounds, cfg.Duration))
 	for _, alg := range []string{keys.RS256, keys.ES256} {
@@ -135,6 +142,12 @@ func (s *suite) block(ctx context.Context, step func(context.Context) error, ids
 	if ctx.Err() != nil {
 		return
 	}
+	if !s.selected(ids) {
+		for _, id := range ids {
+			s.fig(id).Skip("not selected (--only)")
+		}
+		return
+	}
 	err := step(ctx)
 	if err == nil {
 		return
@@ -144,6 +157,34 @@ func (s *suite) block(ctx context.Context, step func(context.Context) error, ids
 			f.Fail(err)
 		}
 	}
+}
+
+// checkOnly refuses a Config.Only id that is not a figure of the plan.
+func (s *suite) checkOnly() error {
+	for _, id := range s.cfg.Only {
+		if !slices.ContainsFunc(s.report.Figures, func(f Figure) bool { return f.ID == id }) {
+			ids := make([]string, len(s.report.Figures))
+			for i, f := range s.report.Figures {
+				ids[i] = f.ID
+			}
+			return fmt.Errorf("loadgen: no figure %q; the figures are %s", id, strings.Join(ids, ", "))
+		}
+	}
+	return nil
+}
+
+// selected reports whether a step filling ids is to run: always without Config.Only, else when
+// it fills one of the figures listed.
+func (s *suite) selected(ids []string) bool {
+	if len(s.cfg.Only) == 0 {
+		return true
+	}
+	for _, id := range ids {
+		if slices.Contains(s.cfg.Only, id) {
+			return true
+		}
+	}
+	return false
 }
 
 // fig returns the planned figure id; it panics on an id the plan lacks (a programming error).
