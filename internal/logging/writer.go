@@ -3,6 +3,7 @@ package logging
 import (
 	"fmt"
 	"io"
+	"runtime"
 	"sync"
 )
 
@@ -159,8 +160,8 @@ func (w *Writer) takeErr() *BatchError {
 }
 
 // run is the writer goroutine: it takes the whole queue, writes it with one Write, and repeats;
-// with nothing queued it sleeps until a Write or Close wakes it, and returns once closed and
-// drained.
+// with nothing queued it sleeps until a Write or Close wakes it, yields once, and returns once
+// closed and drained.
 func (w *Writer) run() {
 	defer close(w.done)
 	w.mu.Lock()
@@ -173,6 +174,10 @@ func (w *Writer) run() {
 			w.idle = true
 			w.mu.Unlock()
 			<-w.wake
+			// Let the goroutines already runnable (under load, other requests about to log)
+			// run before the queue is taken, so one write carries their lines too. With none
+			// runnable, as at low load, this returns at once: there is no timer.
+			runtime.Gosched()
 			w.mu.Lock()
 		}
 		batch, writes, end := w.pending, w.writes, w.queued
