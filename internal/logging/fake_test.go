@@ -6,12 +6,14 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"testing"
 )
 
 // fakeOut records every Write call. With hold set, each call waits until hold is closed; every
 // call announces its index on entered (when set, without blocking) and fails with fail[index].
 type fakeOut struct {
 	hold    chan struct{}
+	release func() // closes hold, once
 	entered chan int
 	fail    map[int]error
 
@@ -20,6 +22,20 @@ type fakeOut struct {
 }
 
 func newFakeOut() *fakeOut { return &fakeOut{entered: make(chan int, 1<<16)} }
+
+// newHeld returns a Writer over a fakeOut holding every call until released; at the end of the
+// test the fake is released and the Writer closed, so a failing test ends instead of hanging.
+func newHeld(t *testing.T, cfg Config) (*fakeOut, *Writer) {
+	out := newFakeOut()
+	out.hold = make(chan struct{})
+	out.release = sync.OnceFunc(func() { close(out.hold) })
+	w := NewWriter(out, cfg)
+	t.Cleanup(func() {
+		out.release()
+		_ = w.Close()
+	})
+	return out, w
+}
 
 func (f *fakeOut) Write(p []byte) (int, error) {
 	f.mu.Lock()

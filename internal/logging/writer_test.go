@@ -122,10 +122,7 @@ func TestSlowWriterGetsBatches(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			out := newFakeOut()
-			out.hold = make(chan struct{})
-			w := NewWriter(out, Config{})
-			defer w.Close()
+			out, w := newHeld(t, Config{})
 			mustWrite(t, w, "first\n")
 			waitCall(t, out, 0)
 			var want []string
@@ -134,7 +131,7 @@ func TestSlowWriterGetsBatches(t *testing.T) {
 				want = append(want, line)
 				mustWrite(t, w, line+"\n")
 			}
-			close(out.hold)
+			out.release()
 			if err := w.Flush(); err != nil {
 				t.Fatal(err)
 			}
@@ -164,10 +161,7 @@ func TestBackPressure(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			out := newFakeOut()
-			out.hold = make(chan struct{})
-			w := NewWriter(out, Config{MaxPending: tc.max})
-			defer w.Close()
+			out, w := newHeld(t, Config{MaxPending: tc.max})
 			mustWrite(t, w, "aa\n")
 			waitCall(t, out, 0)
 			for _, s := range tc.fits {
@@ -181,7 +175,7 @@ func TestBackPressure(t *testing.T) {
 			if !notWithin(done) {
 				t.Fatal("a Write past MaxPending did not block while the writer was held")
 			}
-			close(out.hold)
+			out.release()
 			select {
 			case err := <-done:
 				if err != nil {
@@ -204,10 +198,7 @@ func TestBackPressure(t *testing.T) {
 // TestFlushWaitsForDelivery requires Flush to return only after the underlying writer has
 // returned from the Write holding every earlier line.
 func TestFlushWaitsForDelivery(t *testing.T) {
-	out := newFakeOut()
-	out.hold = make(chan struct{})
-	w := NewWriter(out, Config{})
-	defer w.Close()
+	out, w := newHeld(t, Config{})
 	mustWrite(t, w, "one\n")
 	waitCall(t, out, 0)
 	mustWrite(t, w, "two\n")
@@ -216,7 +207,7 @@ func TestFlushWaitsForDelivery(t *testing.T) {
 	if !notWithin(flushed) {
 		t.Fatal("Flush returned while a line was still held")
 	}
-	close(out.hold)
+	out.release()
 	if err := <-flushed; err != nil {
 		t.Fatal(err)
 	}
@@ -231,9 +222,7 @@ func TestFlushWaitsForDelivery(t *testing.T) {
 // TestCloseDrainsThenPassesThrough requires Close to write everything queued and later Writes,
 // including one blocked by back-pressure when Close came, to reach the writer after it.
 func TestCloseDrainsThenPassesThrough(t *testing.T) {
-	out := newFakeOut()
-	out.hold = make(chan struct{})
-	w := NewWriter(out, Config{MaxPending: 8})
+	out, w := newHeld(t, Config{MaxPending: 8})
 	mustWrite(t, w, "held\n")
 	waitCall(t, out, 0)
 	mustWrite(t, w, "queued\n")
@@ -250,7 +239,7 @@ func TestCloseDrainsThenPassesThrough(t *testing.T) {
 	if !notWithin(closed) {
 		t.Fatal("Close returned while a line was still held")
 	}
-	close(out.hold)
+	out.release()
 	if err := <-closed; err != nil {
 		t.Fatal(err)
 	}
@@ -287,15 +276,12 @@ func TestErrorIsReported(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			out := newFakeOut()
+			out, w := newHeld(t, Config{})
 			out.fail = map[int]error{0: errBroken}
-			out.hold = make(chan struct{})
-			w := NewWriter(out, Config{})
-			defer w.Close()
 			mustWrite(t, w, "lost 1\n")
 			waitCall(t, out, 0)
 			mustWrite(t, w, "kept\n")
-			close(out.hold)
+			out.release()
 			// The error is recorded before the writer takes the next batch.
 			waitCall(t, out, 1)
 
