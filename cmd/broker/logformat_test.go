@@ -53,7 +53,9 @@ func TestServeLogsJSONWhenStderrIsNotATerminal(t *testing.T) {
 	}
 }
 
-func TestLogHandler(t *testing.T) {
+// TestLogFormatFor requires the automatic log format to follow stderr itself (text on a
+// terminal, JSON elsewhere), and the handler to be of that format.
+func TestLogFormatFor(t *testing.T) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -81,16 +83,22 @@ func TestLogHandler(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			out, _ := tc.w.(interface{ Write([]byte) (int, error) })
-			h, err := logHandler(out, tc.format)
+			format, err := logFormatFor(out, tc.format)
+			if format != tc.want || (tc.want == "") != (err != nil) {
+				t.Fatalf("logFormatFor(%s, %q) = %q, %v; want %q", tc.name, tc.format, format, err, tc.want)
+			}
+			if err != nil {
+				return
+			}
 			var got string
-			switch h.(type) {
+			switch h := logHandler(&bytes.Buffer{}, format); h.(type) {
 			case *slog.JSONHandler:
 				got = "json"
 			case *slog.TextHandler:
 				got = "text"
 			}
-			if got != tc.want || (tc.want == "") != (err != nil) {
-				t.Errorf("logHandler(%s, %q) = %T, %v; want %s", tc.name, tc.format, h, err, tc.want)
+			if got != tc.want {
+				t.Errorf("logHandler(%q) makes %s lines, want %s", format, got, tc.want)
 			}
 		})
 	}

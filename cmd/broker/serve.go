@@ -10,6 +10,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/logging"
 	"github.com/brokerhq/broker/internal/server"
 )
 
@@ -38,11 +39,16 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
-	handler, err := logHandler(e.stderr, *logFormat)
+	format, err := logFormatFor(e.stderr, *logFormat)
 	if err != nil {
 		return err
 	}
-	log := slog.New(handler)
+	// Log lines are group-committed: under load one write(2) to stderr carries many. Closing
+	// on every return writes the last lines ("stopped", the lines before a start-up error)
+	// before run prints the error itself.
+	logOut := logging.NewWriter(e.stderr, logging.Config{})
+	defer logOut.Close()
+	log := slog.New(logHandler(logOut, format))
 	cfg, adminSecret, err := loadConfig(e, *path)
 	if err != nil {
 		return err
@@ -53,7 +59,9 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if adminSecret != "" {
 		log.Info("starting on the embedded default configuration: in-memory store, ephemeral signing key, demo space and stack; not for production",
 			"issuer", cfg.Issuer, "version", versionString())
-		// The one time this secret is shown; it is not logged through the logger.
+		// The one time this secret is shown; it is not logged through the logger, and is printed
+		// after the queued "starting" line.
+		_ = logOut.Flush()
 		fmt.Fprintf(e.stderr, "\nbootstrap admin API key (shown once, not stored): %s\n\n", adminSecret)
 		if *listen != "" {
 			// --listen moved the issuer, not the demo integrations' endpoints.
@@ -82,22 +90,28 @@ func runServe(ctx context.Context, e env, args []string) error {
 	return nil
 }
 
-// logHandler is the server's log handler on w: format "text" or "json", or, when empty, JSON
-// unless w is a terminal (a person reading) and text when it is.
-func logHandler(w io.Writer, format string) (slog.Handler, error) {
-	if format == "" {
-		format = "json"
-		if isTerminal(w) {
-			format = "text"
+// logFormatFor is the log format a --log-format value asks for, for logs that end up on stderr:
+// "text" or "json" as asked, or, when empty, JSON unless stderr is a terminal (a person reading)
+// and text when it is.
+func logFormatFor(stderr io.Writer, flag string) (string, error) {
+	switch flag {
+	case "":
+		if isTerminal(stderr) {
+			return "text", nil
 		}
+		return "json", nil
+	case "text", "json":
+		return flag, nil
 	}
-	switch format {
-	case "text":
-		return slog.NewTextHandler(w, nil), nil
-	case "json":
-		return slog.NewJSONHandler(w, nil), nil
+	return "", usagef("--log-format must be text or json, not %q", flag)
+}
+
+// logHandler is the server's log handler on w in format "text", else JSON.
+func logHandler(w io.Writer, format string) slog.Handler {
+	if format == "text" {
+		return slog.NewTextHandler(w, nil)
 	}
-	return nil, usagef("--log-format must be text or json, not %q", format)
+	return slog.NewJSONHandler(w, nil)
 }
 
 // isTerminal reports whether w is a file open on a terminal.
