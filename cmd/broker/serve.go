@@ -70,7 +70,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	} else {
 		log.Info("starting with configuration file", "config", cfg.Source, "issuer", cfg.Issuer, "version", versionString())
 	}
-	srv, err := server.New(ctx, cfg, server.Options{Logger: log, MaxConcurrentSigns: applyServeProcs()})
+	srv, err := server.New(ctx, cfg, server.Options{Logger: log})
 	if err != nil {
 		return err
 	}

@@ -39,9 +39,6 @@ type Options struct {
 	// keys.RefreshInterval of keys.rotation.prepublish, which every writer of the key set counts
 	// on (tests set a longer one to stand for a replica that picks changes up late).
 	KeyRefresh time.Duration
-	// MaxConcurrentSigns bounds how many tokens are signed at once with in-process keys (see
-	// issuer.Config); zero means GOMAXPROCS.
-	MaxConcurrentSigns int
 }
 
 // Server is one broker replica.
@@ -146,7 +143,7 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 	iss, err := issuer.New(issuer.Config{
 		Issuer: cfg.Issuer, Keys: s.keys, TTL: cfg.Tokens.TTL,
 		DefaultAudience: cfg.Tokens.DefaultAudience, Spaces: live, Now: opts.Now,
-		AlgorithmFor: exchange.AlgorithmFor, MaxConcurrentSigns: opts.MaxConcurrentSigns,
+		AlgorithmFor: exchange.AlgorithmFor,
 	})
 	if err != nil {
 		return nil, err
