@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"runtime"
 	"strings"
 	"time"
 
@@ -33,7 +32,7 @@ func runBench(ctx context.Context, e env, args []string) error {
 	stack := fs.String("stack", "", "with --target: the stack the measured runs are created on")
 	duration := fs.Duration("duration", benchDefaultDuration, "how long each figure is measured (and as long again for its reference)")
 	quick := fs.Bool("quick", false, fmt.Sprintf("measure each figure for %s only (a smoke test, for CI; the numbers are rough)", benchQuickDuration))
-	clients := fs.Int("clients", 4*runtime.GOMAXPROCS(0), "closed-loop keep-alive clients of the rate figures")
+	clients := fs.Int("clients", loadgen.DefaultClients(), "closed-loop keep-alive clients of the rate figures")
 	jsonPath := fs.String("json", "", "also write the report as JSON to this file")
 	noFail := fs.Bool("no-fail", false, "report figures below their target without failing")
 	only := fs.String("only", "", "measure only these figures (comma-separated ids, as in --json) and what they need; the others are reported as skipped (servers the program starts only)")

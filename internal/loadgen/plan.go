@@ -20,26 +20,32 @@ var (
 	targetCatalog     = Target{Op: AtLeast, Bound: 0.95, On: OnRatio} // 10,000 stacks vs 10
 )
 
-// tokenTarget is the bar of the token rate of alg on store.
-func tokenTarget(alg, store string) Target {
+// tokenTarget is the bar of the token rate of alg on store, nil for none. ES256 on Redis has
+// none: the ES256 bar is the in-process store's, because a P-256 signature costs less CPU than
+// the store's two round trips and redis-server's own work on the same cores, so that figure
+// measures Redis more than the token path (it is reported, with its CPU per request).
+func tokenTarget(alg, store string) *Target {
+	var t Target
 	switch {
+	case alg == keys.ES256 && store == "redis":
+		return nil
 	case alg == keys.ES256:
-		return targetES256
+		t = targetES256
 	case store == "redis":
-		return targetRS256Redis
+		t = targetRS256Redis
 	default:
-		return targetRS256Memory
+		t = targetRS256Memory
 	}
+	return &t
 }
 
 // tokenFigure is the planned figure of the token rate of alg on store ("memory", "redis" or
 // "target").
 func (s *suite) tokenFigure(alg, store string) Figure {
-	t := tokenTarget(alg, store)
 	return Figure{
 		ID:   "token_" + strings.ToLower(alg) + "_" + store,
 		Name: fmt.Sprintf("POST /v1/token %s, %s store, %d clients", alg, store, s.cfg.Clients),
-		Unit: "tokens/s", RefName: "raw " + alg, RefUnit: "signs/s", Target: &t,
+		Unit: "tokens/s", RefName: "raw " + alg, RefUnit: "signs/s", Target: tokenTarget(alg, store),
 	}
 }
 
