@@ -7,6 +7,7 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"runtime"
+	"time"
 )
 
 // signGate bounds how many signatures with in-process keys are computed at once. A signature is
@@ -24,7 +25,36 @@ func newSignGate(n int) signGate {
 	return make(signGate, n)
 }
 
-func (g signGate) enter() { g <- struct{}{} }
+// enter takes a slot, waiting for one when all are taken, and reports whether it waited.
+func (g signGate) enter() (waited bool) {
+	select {
+	case g <- struct{}{}:
+		return false
+	default:
+	}
+	g <- struct{}{}
+	return true
+}
+
+// letArrivalsQueue yields the processor for a moment before a long signature taken over from
+// another waiter. A released slot wakes the next waiter ahead of everything else runnable, so
+// while every core signs back to back the runtime does not look at the network: requests that
+// arrived meanwhile are read only tens of milliseconds later and join the queue behind others
+// that came after them. Sleeping once (a microsecond) lets the processor poll the network
+// first, so arrivals queue in the order they came; the slot is held meanwhile, so no more
+// signatures run at once than there are slots. Short signatures (ECDSA) do not need it: their
+// goroutines block often enough for the network to be polled.
+var letArrivalsQueue = func() { time.Sleep(time.Microsecond) }
+
+// enterFor takes a slot for a signature, slow when it holds a core long (slowSigner), and lets
+// arrivals queue first when the slot was taken over after a wait.
+func (g signGate) enterFor(slow bool) {
+	if g.enter() && slow {
+		letArrivalsQueue()
+	}
+}
+
+// leave frees the slot taken by enter or enterFor.
 func (g signGate) leave() { <-g }
 
 // inProcess reports whether s computes its signatures on this machine's CPU (a private key held
@@ -36,6 +66,13 @@ func inProcess(s crypto.Signer) bool {
 		return true
 	}
 	return false
+}
+
+// slowSigner reports whether one signature by s holds a core long enough (an RSA key: about a
+// millisecond at 2048 bits) that letArrivalsQueue is worth its cost.
+func slowSigner(s crypto.Signer) bool {
+	_, ok := s.(*rsa.PrivateKey)
+	return ok
 }
 
 // signatureB64Len is the base64url length of a JWS signature by s: RSA's is the modulus size,

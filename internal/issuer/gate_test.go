@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"io"
 	"runtime"
 	"sync"
@@ -98,5 +99,89 @@ func TestInProcessSigners(t *testing.T) {
 	}
 	if inProcess(wrappedSigner{ec}) {
 		t.Error("a wrapped (remote) signer counts as in process")
+	}
+}
+
+// TestSignGateLetsArrivalsQueueBeforeASlowSignatureItWaitedFor checks when a signer yields the
+// processor before signing: only after waiting for its slot, and only for a slow (RSA) key.
+func TestSignGateLetsArrivalsQueueBeforeASlowSignatureItWaitedFor(t *testing.T) {
+	var yields atomic.Int32
+	orig := letArrivalsQueue
+	letArrivalsQueue = func() { yields.Add(1) }
+	t.Cleanup(func() { letArrivalsQueue = orig })
+	for _, tc := range []struct {
+		name           string
+		slow, mustWait bool
+		want           int32
+	}{
+		{"slow key, free slot: signs at once", true, false, 0},
+		{"slow key, slot taken over after a wait: yields once", true, true, 1},
+		{"fast key after a wait: signs at once", false, true, 0},
+		{"fast key, free slot", false, false, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			yields.Store(0)
+			g := newSignGate(1)
+			if tc.mustWait {
+				g.enter()
+			}
+			done := make(chan struct{})
+			go func() { g.enterFor(tc.slow); close(done) }()
+			if tc.mustWait {
+				for deadline := time.Now().Add(5 * time.Second); queued(g) < 1; {
+					if time.Now().After(deadline) {
+						t.Fatal("the signer never queued")
+					}
+					runtime.Gosched()
+				}
+				g.leave()
+			}
+			<-done
+			if got := yields.Load(); got != tc.want {
+				t.Errorf("yielded %d times, want %d", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestSignGateEnterReportsWaiting(t *testing.T) {
+	g := newSignGate(1)
+	if g.enter() {
+		t.Fatal("enter on a free slot reported a wait")
+	}
+	waited := make(chan bool)
+	go func() { waited <- g.enter() }()
+	select {
+	case <-waited:
+		t.Fatal("enter on a full gate did not wait")
+	case <-time.After(50 * time.Millisecond):
+	}
+	g.leave()
+	if !<-waited {
+		t.Fatal("enter after a wait reported none")
+	}
+}
+
+func TestSlowSigner(t *testing.T) {
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, edKey, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		key  crypto.Signer
+		want bool
+	}{{"RSA", rsaKey, true}, {"ECDSA", ecKey, false}, {"Ed25519", edKey, false}} {
+		if got := slowSigner(tc.key); got != tc.want {
+			t.Errorf("slowSigner(%s) = %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

@@ -80,6 +80,8 @@ type cachedSigner struct {
 	header string
 	// inProcess is set when the key signs on this machine's CPU (Issuer.gate applies).
 	inProcess bool
+	// slow is set when one signature holds a core long (see letArrivalsQueue).
+	slow bool
 	// sigB64 is the base64url length of the key's signatures, 0 when not known.
 	sigB64 int
 }
@@ -179,7 +181,7 @@ func (i *Issuer) Mint(ctx context.Context, req Request) (Token, error) {
 // sign is s.compact(payload), through the gate when s signs in process.
 func (i *Issuer) sign(ctx context.Context, s *cachedSigner, payload []byte) (string, error) {
 	if s.inProcess {
-		i.gate.enter()
+		i.gate.enterFor(s.slow)
 		defer i.gate.leave()
 	}
 	return s.compact(ctx, payload)
@@ -207,7 +209,7 @@ func (i *Issuer) currentSigner(alg string) (*cachedSigner, error) {
 			if err != nil {
 				return nil, err
 			}
-			c.inProcess, c.sigB64 = inProcess(k.Signer), signatureB64Len(k.Signer)
+			c.inProcess, c.slow, c.sigB64 = inProcess(k.Signer), slowSigner(k.Signer), signatureB64Len(k.Signer)
 			cache.byKID[k.KID] = c
 		}
 		i.signers.Store(cache)
