@@ -16,9 +16,6 @@ type ClosedLoop struct {
 // NewClosedLoop returns a closed loop over workers, one client each.
 func NewClosedLoop(workers []Worker) *ClosedLoop { return &ClosedLoop{workers: workers} }
 
-// Clients is how many workers the loop drives.
-func (c *ClosedLoop) Clients() int { return len(c.workers) }
-
 // Run drives every worker until d has passed (a request in flight then is completed and
 // counted, not cut, so no connection is lost) and returns the count, the errors and the latency
 // of every request. It stops early when ctx ends.
