@@ -1,18 +1,15 @@
 package loadgen
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -44,8 +41,8 @@ const maxMeasuredAnswer = 64 << 20
 var errAnswer = errors.New("malformed HTTP answer")
 
 // httpWorker sends one HTTPRequest over its own HTTP/1.1 keep-alive connection. The request's
-// bytes are built once and written with one Write; the answer is parsed from a bufio.Reader
-// without the allocations of net/http, so the driver costs little CPU next to the server it
+// bytes are built once and written with one Write; the answer is parsed in place (answer, the
+// event loop's parser) without the allocations of net/http, so the driver costs little CPU next to the server it
 // shares the cores with.
 type httpWorker struct {
 	req   HTTPRequest
@@ -57,8 +54,8 @@ type httpWorker struct {
 	// wire is the whole request as sent; setupErr is why it could not be built.
 	wire     []byte
 	setupErr error
-	br       *bufio.Reader
-	body     []byte
+	// ans parses the answer in flight, by the rules the event loop uses too.
+	ans answer
 	// mu guards conn against interrupt, which runs in another goroutine when a context ends.
 	mu   sync.Mutex
 	conn net.Conn
@@ -79,6 +76,7 @@ func newHTTPWorkers(cfg loadConfig) []Worker {
 	ws := make([]Worker, cfg.clients)
 	for i := range ws {
 		w := &httpWorker{req: req, check: req.Check, timeout: cfg.timeout}
+		w.ans.reset()
 		if w.check == nil {
 			w.check = expectOK
 		}
@@ -159,13 +157,13 @@ func (w *httpWorker) Do(ctx context.Context) error {
 		}
 		return fmt.Errorf("%s %s: %w", w.req.Method, w.req.URL, err)
 	}
-	if err := w.check(status, w.body); err != nil {
+	if err := w.check(status, w.ans.body()); err != nil {
 		return fmt.Errorf("%s %s: %w", w.req.Method, w.req.URL, err)
 	}
 	return nil
 }
 
-// roundTrip writes the request and reads its answer into w.body. It dials when the worker has
+// roundTrip writes the request and reads its answer into w.ans. It dials when the worker has
 // no connection; a reused connection the server closed while idle (nothing of the answer read)
 // is redialed once, as net/http does.
 func (w *httpWorker) roundTrip(ctx context.Context) (status int, keep bool, err error) {
@@ -198,64 +196,19 @@ func (w *httpWorker) exchange(ctx context.Context) (status int, keep, started bo
 	if _, err := w.conn.Write(w.wire); err != nil {
 		return 0, false, false, fmt.Errorf("send: %w", err)
 	}
-	line, err := w.br.ReadSlice('\n')
-	if err != nil {
-		return 0, false, len(line) > 0, fmt.Errorf("read the status line: %w", err)
-	}
-	keep = true
-	switch {
-	case len(line) >= 12 && bytes.HasPrefix(line, []byte("HTTP/1.1 ")):
-	case len(line) >= 12 && bytes.HasPrefix(line, []byte("HTTP/1.0 ")):
-		keep = false
-	default:
-		return 0, false, true, fmt.Errorf("%w: status line %.40q", errAnswer, line)
-	}
-	status, err = strconv.Atoi(string(line[9:12]))
-	if err != nil || status < 100 {
-		return 0, false, true, fmt.Errorf("%w: status line %.40q", errAnswer, line)
-	}
-	length := -1
+	w.ans.reset()
 	for {
-		line, err := w.br.ReadSlice('\n')
-		if err != nil {
-			return status, false, true, fmt.Errorf("read the headers: %w", err)
-		}
-		line = bytes.TrimRight(line, "\r\n")
-		if len(line) == 0 {
-			break
-		}
-		name, value, ok := bytes.Cut(line, []byte(":"))
-		if !ok {
-			return status, false, true, fmt.Errorf("%w: header line %.40q", errAnswer, line)
-		}
-		value = bytes.TrimSpace(value)
+		k, err := w.conn.Read(w.ans.space())
+		done, perr := w.ans.advance(k)
 		switch {
-		case bytes.EqualFold(name, []byte("Content-Length")):
-			n, err := strconv.Atoi(string(value))
-			if err != nil || n < 0 || n > maxMeasuredAnswer || (length >= 0 && n != length) {
-				return status, false, true, fmt.Errorf("%w: Content-Length %.40q", errAnswer, value)
-			}
-			length = n
-		case bytes.EqualFold(name, []byte("Connection")):
-			if bytes.EqualFold(value, []byte("close")) {
-				keep = false
-			}
-		case bytes.EqualFold(name, []byte("Transfer-Encoding")):
-			return status, false, true, fmt.Errorf("%w: Transfer-Encoding %.40q (the driver needs a Content-Length)", errAnswer, value)
+		case perr != nil:
+			return w.ans.status, false, true, perr
+		case done:
+			return w.ans.status, w.ans.keep, true, nil
+		case err != nil:
+			return w.ans.status, false, w.ans.n > 0, w.ans.cut(err)
 		}
 	}
-	if length < 0 {
-		return status, false, true, fmt.Errorf("%w: status %d without a Content-Length", errAnswer, status)
-	}
-	if cap(w.body) < length {
-		w.body = make([]byte, length)
-	}
-	w.body = w.body[:length]
-	if n, err := io.ReadFull(w.br, w.body); err != nil {
-		w.body = w.body[:n]
-		return status, false, true, fmt.Errorf("answer cut after %d of %d bytes: %w", n, length, err)
-	}
-	return status, keep, true, nil
 }
 
 // dial opens the worker's connection.
@@ -271,11 +224,6 @@ func (w *httpWorker) dial(ctx context.Context) error {
 	}
 	if err != nil {
 		return fmt.Errorf("connect: %w", err)
-	}
-	if w.br == nil {
-		w.br = bufio.NewReaderSize(c, readBufferSize)
-	} else {
-		w.br.Reset(c)
 	}
 	w.mu.Lock()
 	w.conn = c
