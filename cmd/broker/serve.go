@@ -106,12 +106,13 @@ func logFormatFor(stderr io.Writer, flag string) (string, error) {
 	return "", usagef("--log-format must be text or json, not %q", flag)
 }
 
-// logHandler is the server's log handler on w in format "text", else JSON.
+// logHandler is the server's log handler on w in format "text", else JSON (slog's, writing
+// request lines on a faster path).
 func logHandler(w io.Writer, format string) slog.Handler {
 	if format == "text" {
 		return slog.NewTextHandler(w, nil)
 	}
-	return slog.NewJSONHandler(w, nil)
+	return logging.NewJSONHandler(w)
 }
 
 // isTerminal reports whether w is a file open on a terminal.

@@ -9,19 +9,26 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/brokerhq/broker/internal/logging"
 )
 
 // accessLog writes the one line Instrument logs per request, straight to the handler: nothing is
-// built when the handler does not log at Info, and the request id is added as the line is made
-// rather than by copying the record (what LogRequestIDs does for other lines).
-type accessLog struct{ h slog.Handler }
+// built when the handler does not log at Info, the request id is added as the line is made
+// rather than by copying the record (what LogRequestIDs does for other lines), and a handler
+// that writes request lines itself (logging.RequestLogger) is given the fields alone.
+type accessLog struct {
+	h    slog.Handler
+	fast logging.RequestLogger // h's own writer of request lines, nil when it has none
+}
 
 func newAccessLog(log *slog.Logger) accessLog {
 	h := log.Handler()
 	if w, ok := h.(requestIDHandler); ok {
 		h = w.Handler
 	}
-	return accessLog{h}
+	fast, _ := h.(logging.RequestLogger)
+	return accessLog{h: h, fast: fast}
 }
 
 // request logs the method, path, route, status, duration, remote address and request id.
@@ -29,13 +36,12 @@ func (a accessLog) request(ctx context.Context, r *http.Request, route string, s
 	if !a.h.Enabled(ctx, slog.LevelInfo) {
 		return
 	}
-	rec := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
-	rec.AddAttrs(slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("route", route),
-		slog.Int("status", status), slog.Duration("duration", elapsed), slog.String("remote", r.RemoteAddr))
-	if id := RequestID(ctx); id != "" {
-		rec.AddAttrs(slog.String(FieldRequestID, id))
+	line := logging.Request{Time: time.Now(), Method: r.Method, Path: r.URL.Path, Route: route, Status: status,
+		Duration: elapsed, Remote: r.RemoteAddr, RequestID: RequestID(ctx)}
+	if a.fast != nil && a.fast.LogRequest(line) {
+		return
 	}
-	_ = a.h.Handle(ctx, rec)
+	_ = a.h.Handle(ctx, line.Record())
 }
 
 // routeMetrics are the children of the HTTP metrics for one route, resolved on its first request.

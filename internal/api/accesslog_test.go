@@ -6,11 +6,14 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/brokerhq/broker/internal/logging"
 )
 
 // TestAccessLogLineIsUnchanged compares the request line with the one the logger API makes
@@ -86,5 +89,44 @@ func TestMetricsCountEachRouteAndCode(t *testing.T) {
 	}
 	if n, err := testutil.GatherAndCount(reg, "broker_http_request_duration_seconds"); err != nil || n != 2 {
 		t.Errorf("gathered %d duration series (%v)", n, err)
+	}
+}
+
+// fakeRequestLogger is a handler with its own writer of request lines, which takes them or not.
+type fakeRequestLogger struct {
+	slog.Handler // records what goes through Handle
+	takes        bool
+	lines        []logging.Request
+}
+
+func (f *fakeRequestLogger) LogRequest(r logging.Request) bool {
+	f.lines = append(f.lines, r)
+	return f.takes
+}
+
+// The access line goes to a handler's own writer of request lines when it has one and takes
+// it; through Handle, as the same record, when it declines.
+func TestAccessLogUsesTheHandlersRequestWriter(t *testing.T) {
+	for _, takes := range []bool{true, false} {
+		var handled bytes.Buffer
+		fake := &fakeRequestLogger{Handler: slog.NewJSONHandler(&handled, nil), takes: takes}
+		h := Instrument(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) }), slog.New(fake), nil)
+		req := httptest.NewRequest(http.MethodPost, "/v1/token?x=1", nil)
+		req.Header.Set(RequestIDHeader, "req-1")
+		h.ServeHTTP(httptest.NewRecorder(), req)
+		if len(fake.lines) != 1 {
+			t.Fatalf("takes %v: LogRequest called %d times, want once", takes, len(fake.lines))
+		}
+		got := fake.lines[0]
+		if got.Method != "POST" || got.Path != "/v1/token" || got.Route != "unmatched" || got.Status != http.StatusTeapot ||
+			got.Remote != req.RemoteAddr || got.RequestID != "req-1" || got.Time.IsZero() || got.Duration < 0 {
+			t.Errorf("takes %v: line %+v", takes, got)
+		}
+		if takes && handled.Len() != 0 {
+			t.Errorf("a line the handler took also went through Handle: %s", handled.String())
+		}
+		if !takes && !strings.Contains(handled.String(), `"msg":"request","method":"POST","path":"/v1/token","route":"unmatched","status":418`) {
+			t.Errorf("a declined line did not go through Handle: %q", handled.String())
+		}
 	}
 }

@@ -41,6 +41,7 @@ type public struct {
 	routes  map[string]*publicRoute
 	next    http.Handler
 	log     *slog.Logger
+	access  accessLog
 	metrics *Metrics
 }
 
@@ -51,7 +52,7 @@ type public struct {
 // answer does, as Instrument's would, and so does a panic. Every other request goes to Next.
 func Public(cfg PublicConfig) http.Handler {
 	p := &public{routes: map[string]*publicRoute{}, next: cfg.Next, metrics: cfg.Metrics,
-		log: slog.New(LogRequestIDs(cfg.Logger.Handler()))}
+		log: slog.New(LogRequestIDs(cfg.Logger.Handler())), access: newAccessLog(cfg.Logger)}
 	for path, h := range cfg.Routes {
 		pr := &publicRoute{serve: h, route: "GET " + path}
 		if m := cfg.Metrics; m != nil {
@@ -112,7 +113,5 @@ func (p *public) done(r *http.Request, a *answer) {
 	if a.status == http.StatusOK || a.status == http.StatusNotModified {
 		return
 	}
-	p.log.LogAttrs(WithRequestID(r.Context(), a.id), slog.LevelInfo, "request", slog.String("method", r.Method),
-		slog.String("path", r.URL.Path), slog.String("route", pr.route), slog.Int("status", a.status),
-		slog.Duration("duration", elapsed), slog.String("remote", r.RemoteAddr))
+	p.access.request(WithRequestID(r.Context(), a.id), r, pr.route, a.status, elapsed)
 }

@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"log/slog"
 	"net/http"
+
+	"github.com/brokerhq/broker/internal/logging"
 )
 
 // RequestIDHeader carries a request's id: read from a request that brings a well-formed one,
@@ -12,7 +14,7 @@ import (
 const RequestIDHeader = "X-Request-Id"
 
 // FieldRequestID is the log field every line of a request carries.
-const FieldRequestID = "request_id"
+const FieldRequestID = logging.FieldRequestID
 
 // maxRequestIDLength bounds an incoming request id, in bytes.
 const maxRequestIDLength = 64
