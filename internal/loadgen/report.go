@@ -134,6 +134,8 @@ type Machine struct {
 	GOMAXPROCS int    `json:"gomaxprocs"`
 	OS         string `json:"os"`
 	Go         string `json:"go"`
+	// Build is this binary's build settings that change the servers' figures (buildOf).
+	Build string `json:"build"`
 	// LoadBefore and LoadAfter are /proc/loadavg's one-minute figure at the start and the end.
 	LoadBefore string `json:"loadBefore"`
 	LoadAfter  string `json:"loadAfter"`
@@ -176,8 +178,8 @@ func (r *Report) WriteJSON(w io.Writer) error {
 func (r *Report) WriteTable(w io.Writer) error {
 	m := r.Machine
 	fmt.Fprintf(w, "broker bench, %s, %s\n", r.Started.UTC().Format(time.RFC3339), r.Duration)
-	fmt.Fprintf(w, "machine: %s, %d cores, GOMAXPROCS %d, %s, %s, load average %s before, %s after\n",
-		m.CPU, m.Cores, m.GOMAXPROCS, m.OS, m.Go, m.LoadBefore, m.LoadAfter)
+	fmt.Fprintf(w, "machine: %s, %d cores, GOMAXPROCS %d, %s, %s (%s), load average %s before, %s after\n",
+		m.CPU, m.Cores, m.GOMAXPROCS, m.OS, m.Go, m.Build, m.LoadBefore, m.LoadAfter)
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}

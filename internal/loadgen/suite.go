@@ -105,6 +105,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	s.note(fmt.Sprintf("the load generator (this process), the server under test and redis-server or nginx when they take part share this machine's %d cores: every rate is a floor for a dedicated server", runtime.NumCPU()))
 	s.note(fmt.Sprintf("each ratio is taken within this run, the measurement and its reference alternating %d times (%s each in all)", rounds, cfg.Duration))
+	if _, cgo := thisBuild(); cgo {
+		s.note(cgoNote)
+	}
 	for _, alg := range []string{keys.RS256, keys.ES256} {
 		signer, err := NewRawSigner(ctx, alg)
 		if err != nil {
@@ -236,7 +239,8 @@ func storeName(redisURL string) string {
 
 // machine describes this machine.
 func machine() Machine {
-	return Machine{
+	build, _ := thisBuild()
+	return Machine{Build: build,
 		CPU: cpuModel(), Cores: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0),
 		OS: runtime.GOOS + "/" + runtime.GOARCH, Go: runtime.Version(), LoadBefore: loadAverage(),
 	}
