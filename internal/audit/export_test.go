@@ -12,7 +12,7 @@ func (mt MemoryTamperer) Replace(t *testing.T, events []Event) {
 	defer m.mu.Unlock()
 	m.events = nil
 	for _, e := range events {
-		m.events = append(m.events, pack(e))
+		m.events = append(m.events, m.packer.pack(nil, &e))
 	}
 	m.dropped, m.tail = 0, ""
 	m.checkpoint, m.checkpointAt = nil, -1

@@ -43,7 +43,7 @@ func (m *Memory) Range(_ context.Context, from int64, limit int) ([]Event, int64
 	end := min(start+limit, len(m.events))
 	out := make([]Event, 0, end-start)
 	for _, p := range m.events[start:end] {
-		out = append(out, p.event())
+		out = append(out, m.packer.unpack(p))
 	}
 	return out, from, nil
 }

@@ -71,13 +71,15 @@ const MemoryRetain = 10_000
 // Each event is kept compactly (packed): about 250 bytes for a token's event.
 type Memory struct {
 	mu      sync.Mutex
-	events  []packed
-	dropped int // events dropped from the front; positions are absolute
+	events  [][]byte // packed events (compact.go)
+	packer  packer
+	scratch []byte // where an event is packed before it is copied to its own allocation
+	dropped int    // events dropped from the front; positions are absolute
 	bySpace map[string][]int
 	tail    string
 	retain  int
 	// checkpoint is the last checkpoint event and checkpointAt its position (-1 for none).
-	checkpoint   packed
+	checkpoint   []byte
 	checkpointAt int
 }
 
@@ -119,7 +121,8 @@ func (m *Memory) appendLocked(e Event, spaces []string) (Event, error) {
 	if err != nil {
 		return Event{}, err
 	}
-	m.events = append(m.events, pack(e))
+	m.scratch = m.packer.pack(m.scratch[:0], &e)
+	m.events = append(m.events, append(make([]byte, 0, len(m.scratch)), m.scratch...))
 	for _, s := range spaces {
 		m.bySpace[s] = append(m.bySpace[s], m.dropped+len(m.events)-1)
 	}
@@ -133,7 +136,7 @@ func (m *Memory) appendLocked(e Event, spaces []string) (Event, error) {
 // trim drops all but the last retain events and their index entries. The caller holds mu.
 func (m *Memory) trim() {
 	cut := len(m.events) - m.retain
-	m.events = append(make([]packed, 0, m.retain+m.retain/4+1), m.events[cut:]...)
+	m.events = append(make([][]byte, 0, m.retain+m.retain/4+1), m.events[cut:]...)
 	m.dropped += cut
 	for space, idx := range m.bySpace {
 		i := 0
@@ -154,7 +157,7 @@ func (m *Memory) Head(context.Context) (Head, error) {
 	defer m.mu.Unlock()
 	h := Head{Count: int64(m.dropped + len(m.events)), Tail: m.tail}
 	if m.checkpointAt >= 0 {
-		e := m.checkpoint.event()
+		e := m.packer.unpack(m.checkpoint)
 		h.Checkpoint, h.CheckpointAt = &e, int64(m.checkpointAt)
 	}
 	return h, nil
@@ -177,7 +180,7 @@ func (m *Memory) List(_ context.Context, space, cursor string, limit int) ([]Eve
 	end := min(start+limit, len(idx))
 	out := make([]Event, 0, end-start)
 	for _, i := range idx[start:end] {
-		out = append(out, m.events[i-m.dropped].event())
+		out = append(out, m.packer.unpack(m.events[i-m.dropped]))
 	}
 	next := ""
 	if end < len(idx) {
