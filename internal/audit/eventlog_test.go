@@ -76,3 +76,31 @@ func TestMemoryAcrossChunks(t *testing.T) {
 		t.Errorf("the log keeps %d chunks for %d events", n, m.log.len())
 	}
 }
+
+// Once full, a Memory holds its retention and at most a sixteenth more (at least one more).
+func TestMemoryTrimSlack(t *testing.T) {
+	for _, tc := range []struct{ retain, most int }{{1, 2}, {8, 9}, {16, 17}, {1600, 1700}} {
+		m := NewMemoryRetaining(tc.retain)
+		trims := 0
+		for i := range 4*tc.retain + 10 {
+			before := m.log.len()
+			if _, err := m.Append(t.Context(), Event{ID: fmt.Sprint(i)}, []string{"root"}); err != nil {
+				t.Fatal(err)
+			}
+			n := m.log.len()
+			if n < before {
+				trims++
+			}
+			if n > tc.most || (i >= tc.retain && n < tc.retain) {
+				t.Fatalf("retaining %d, the store holds %d events after %d appends, want %d to %d",
+					tc.retain, n, i+1, tc.retain, tc.most)
+			}
+			if got := len(m.bySpace["root"]); got != n {
+				t.Fatalf("retaining %d, the index holds %d entries for %d events", tc.retain, got, n)
+			}
+		}
+		if trims < 3 {
+			t.Errorf("retaining %d, %d trims in %d appends", tc.retain, trims, 4*tc.retain+10)
+		}
+	}
+}

@@ -92,8 +92,8 @@ type Memory struct {
 func NewMemory() *Memory { return NewMemoryRetaining(MemoryRetain) }
 
 // NewMemoryRetaining returns an empty memory Store keeping the last n events (at least 1, at
-// most 2^30). It may hold up to a quarter more between two trims, which keep appends amortized
-// O(1).
+// most 2^30). It may hold up to a sixteenth more (at least one) between two trims, which keep
+// appends amortized O(1).
 func NewMemoryRetaining(n int) *Memory {
 	return &Memory{bySpace: map[string][]int32{}, retain: min(max(n, 1), maxMemoryRetain), checkpointAt: -1}
 }
@@ -140,8 +140,10 @@ func (m *Memory) appendLocked(e Event, spaces []string) (Event, error) {
 	return e, nil
 }
 
-// slack is how many events past its retention the store holds before it trims.
-func (m *Memory) slack() int { return m.retain / 4 }
+// slack is how many events past its retention the store holds before it trims: a sixteenth of
+// it, at least one. A trim moves every retained event's offset and index entries, so it costs
+// about sixteen moves per event appended since the last one.
+func (m *Memory) slack() int { return max(m.retain/16, 1) }
 
 // trim drops all but the last retain events and their index entries, moving what is left in
 // place. The caller holds mu.
