@@ -72,7 +72,9 @@ const maxMemoryRetain = 1 << 30
 // the oldest are dropped, so a long-running replica's memory stays bounded, and the events it
 // still holds form a verifiable chain (the first one's Prev points at a dropped event). The
 // last checkpoint is kept even when it falls behind the retention, so anchoring carries on.
-// Events are kept packed (compact.go) back to back in shared chunks (eventlog.go).
+// Events are kept packed (compact.go) back to back in shared chunks (eventlog.go): a token's
+// event costs about 150 bytes of heap with its offset and index entries
+// (BenchmarkMemoryRetainedBytes).
 type Memory struct {
 	mu     sync.Mutex
 	log    eventLog
