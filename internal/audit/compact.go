@@ -3,74 +3,134 @@ package audit
 import (
 	"encoding/binary"
 	"encoding/hex"
+	"strings"
 )
 
-// packed is one event as a Memory keeps it: a single pointer-free allocation, so that a
-// retained event costs its bytes and little more, and the garbage collector never scans it.
-// Its layout: for each text field in packedFields order, its length as a uvarint and its bytes;
-// then Prev, as 0 for none, 1 and the 32 bytes of a lowercase hex SHA-256 (as Hash makes it), or
-// 2 followed like the other fields by its length and bytes for any other value.
-type packed []byte
+// A packed event is one event as a Memory keeps it: pointer-free bytes, so that a retained event
+// costs its bytes and little more, and the garbage collector never scans it. Its layout:
+//
+//   - a header: 2 bytes (little-endian) of flags saying which form each field takes;
+//   - ID: the 16 bytes of a ULID (flagIDULID), else text;
+//   - Time: Unix seconds as a varint and 4 bytes of nanoseconds (flagTime), else text;
+//   - Run: the 16 bytes of a ULID (flagRunULID), else text;
+//   - Actor: nothing when it is "run:" followed by Run (flagActorRun), else text;
+//   - Action, Space, Stack, Integration, Outcome: one byte, the index of a word of the
+//     packer's table (their flag of flagWord), else text;
+//   - Detail: text;
+//   - Prev: nothing when empty, 32 bytes for a lowercase hex SHA-256 as Hash makes it
+//     (flagPrevHash), else text (flagPrevText).
+//
+// Text is its length as a uvarint and its bytes. Each compact form is used only when decoding
+// it gives back the identical string (codec.go), so any event round-trips, whatever its strings.
 
-// packedFields are the fields of an event, Prev excepted, in their packed order.
-func packedFields(e *Event) [10]*string {
-	return [...]*string{&e.ID, &e.Time, &e.Actor, &e.Action, &e.Space, &e.Stack, &e.Run,
-		&e.Integration, &e.Outcome, &e.Detail}
+// Header flags of a packed event.
+const (
+	flagIDULID uint16 = 1 << iota
+	flagTime
+	flagRunULID
+	flagActorRun
+	flagPrevHash
+	flagPrevText
+	flagWord // first of the flags of wordFields, one bit each in their order
+)
+
+// wordFields are the fields whose values repeat across events (a few actions, outcomes, spaces,
+// stacks and integrations): they may be stored as an index into the packer's word table.
+func wordFields(e *Event) [5]*string {
+	return [...]*string{&e.Action, &e.Space, &e.Stack, &e.Integration, &e.Outcome}
 }
 
-// Prev encodings.
+// Bounds of a packer's word table: it holds at most maxWords values (an index is one byte) of
+// at most maxWordLen bytes each, the first ones seen, so it stays small whatever the events.
 const (
-	prevNone byte = iota
-	prevHash
-	prevText
+	maxWords   = 256
+	maxWordLen = 32
 )
 
-// pack encodes e, in one allocation of exactly its size.
-func pack(e Event) packed {
-	fields := packedFields(&e)
+// packer packs and unpacks events. Its word table only grows, so an event it packed always
+// unpacks. It is not safe for concurrent use.
+type packer struct {
+	words     []string
+	wordIndex map[string]uint8
+}
+
+// word returns the index of s in the table, adding s if there is room; ok is false for a value
+// the table does not hold (empty, too long, or the table is full).
+func (p *packer) word(s string) (i uint8, ok bool) {
+	if s == "" || len(s) > maxWordLen {
+		return 0, false
+	}
+	if i, ok := p.wordIndex[s]; ok {
+		return i, true
+	}
+	if len(p.words) == maxWords {
+		return 0, false
+	}
+	if p.wordIndex == nil {
+		p.wordIndex = map[string]uint8{}
+	}
+	i = uint8(len(p.words))
+	s = strings.Clone(s) // never keep a larger string alive through a substring
+	p.words = append(p.words, s)
+	p.wordIndex[s] = i
+	return i, true
+}
+
+// pack appends e packed to b.
+func (p *packer) pack(b []byte, e *Event) []byte {
+	at := len(b)
+	b = append(b, 0, 0) // the header, set below
+	var flags uint16
+	var ok bool
+	if b, ok = appendULID(b, e.ID); ok {
+		flags |= flagIDULID
+	} else {
+		b = appendText(b, e.ID)
+	}
+	if b, ok = appendTime(b, e.Time); ok {
+		flags |= flagTime
+	} else {
+		b = appendText(b, e.Time)
+	}
+	if b, ok = appendULID(b, e.Run); ok {
+		flags |= flagRunULID
+	} else {
+		b = appendText(b, e.Run)
+	}
+	if isRunActor(e.Actor, e.Run) {
+		flags |= flagActorRun
+	} else {
+		b = appendText(b, e.Actor)
+	}
+	for k, f := range wordFields(e) {
+		if i, ok := p.word(*f); ok {
+			flags |= flagWord << k
+			b = append(b, i)
+		} else {
+			b = appendText(b, *f)
+		}
+	}
+	b = appendText(b, e.Detail)
 	var sum [32]byte
-	prev := prevText
 	switch {
 	case e.Prev == "":
-		prev = prevNone
 	case decodeHex(sum[:], e.Prev):
-		prev = prevHash
-	}
-	n := 1
-	for _, f := range fields {
-		n += textSize(*f)
-	}
-	switch prev {
-	case prevHash:
-		n += len(sum)
-	case prevText:
-		n += textSize(e.Prev)
-	}
-	b := make([]byte, 0, n)
-	for _, f := range fields {
-		b = appendText(b, *f)
-	}
-	b = append(b, prev)
-	switch prev {
-	case prevHash:
+		flags |= flagPrevHash
 		b = append(b, sum[:]...)
-	case prevText:
+	default:
+		flags |= flagPrevText
 		b = appendText(b, e.Prev)
 	}
-	return packed(b)
-}
-
-// textSize is how many bytes appendText adds for s.
-func textSize(s string) int {
-	var buf [binary.MaxVarintLen64]byte
-	return binary.PutUvarint(buf[:], uint64(len(s))) + len(s)
+	binary.LittleEndian.PutUint16(b[at:], flags)
+	return b
 }
 
 func appendText(b []byte, s string) []byte {
 	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
 }
 
-// decodeHex decodes the hex digits s into dst, reporting whether s is hex of dst's length.
+// decodeHex decodes the hex digits s into dst, reporting whether s is lowercase hex of dst's
+// length.
 func decodeHex(dst []byte, s string) bool {
 	if len(s) != 2*len(dst) {
 		return false
@@ -96,29 +156,76 @@ func hexValue(c byte) (byte, bool) {
 	return 0, false
 }
 
-// event decodes p. Its text fields share one string allocation.
-func (p packed) event() Event {
+// span is where a decoded field lies in the text being rebuilt.
+type span struct{ start, end int }
+
+// unpack decodes the event packed at the start of b. Its text fields share one string
+// allocation; the word fields are the table's strings.
+func (p *packer) unpack(b []byte) Event {
+	flags := binary.LittleEndian.Uint16(b)
+	b = b[2:]
+	var buf [512]byte // most events' text fits, so decoding one allocates only its string
+	t := buf[:0]
+	// text copies a text field from b to t.
+	text := func() span {
+		n, k := binary.Uvarint(b)
+		start := len(t)
+		t = append(t, b[k:k+int(n)]...)
+		b = b[k+int(n):]
+		return span{start, len(t)}
+	}
+	var id, tm, run, actor, detail, prev span
+	if flags&flagIDULID != 0 {
+		id.start, t, b = len(t), ulidText(t, b[:16]), b[16:]
+		id.end = len(t)
+	} else {
+		id = text()
+	}
+	if flags&flagTime != 0 {
+		tm.start = len(t)
+		t, b = timeText(t, b)
+		tm.end = len(t)
+	} else {
+		tm = text()
+	}
+	if flags&flagActorRun != 0 { // the actor is "run:" and the run: write them as one
+		actor.start, t = len(t), append(t, actorPrefix...)
+	}
+	if flags&flagRunULID != 0 {
+		run.start, t, b = len(t), ulidText(t, b[:16]), b[16:]
+		run.end = len(t)
+	} else {
+		run = text()
+	}
+	if flags&flagActorRun != 0 {
+		actor.end = run.end
+	} else {
+		actor = text()
+	}
 	var e Event
-	all := string(p)
-	rest := p
-	pos := 0
-	text := func() string {
-		n, k := binary.Uvarint(rest)
-		start := pos + k
-		pos = start + int(n)
-		rest = p[pos:]
-		return all[start:pos]
+	var wordSpans [5]span
+	for k, f := range wordFields(&e) {
+		if flags&(flagWord<<k) != 0 {
+			*f, b = p.words[b[0]], b[1:]
+		} else {
+			wordSpans[k] = text()
+		}
 	}
-	for _, f := range packedFields(&e) {
-		*f = text()
+	detail = text()
+	switch {
+	case flags&flagPrevHash != 0:
+		prev.start, t = len(t), hex.AppendEncode(t, b[:32])
+		prev.end = len(t)
+	case flags&flagPrevText != 0:
+		prev = text()
 	}
-	switch rest[0] {
-	case prevHash:
-		e.Prev = hex.EncodeToString(rest[1:33])
-	case prevText:
-		rest = rest[1:]
-		pos++
-		e.Prev = text()
+	all := string(t)
+	field := func(s span) string { return all[s.start:s.end] }
+	e.ID, e.Time, e.Run, e.Actor, e.Detail, e.Prev = field(id), field(tm), field(run), field(actor), field(detail), field(prev)
+	for k, f := range wordFields(&e) {
+		if flags&(flagWord<<k) == 0 {
+			*f = field(wordSpans[k])
+		}
 	}
 	return e
 }

@@ -10,18 +10,16 @@ func (mt MemoryTamperer) Replace(t *testing.T, events []Event) {
 	m := mt.M
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.events = nil
-	for _, e := range events {
-		m.events = append(m.events, pack(e))
-	}
-	m.dropped, m.tail = 0, ""
+	m.log, m.tail = eventLog{}, ""
 	m.checkpoint, m.checkpointAt = nil, -1
-	m.bySpace = map[string][]int{}
+	m.bySpace = map[string][]int32{}
 	for i, e := range events {
-		m.bySpace["root"] = append(m.bySpace["root"], i)
+		p := m.packer.pack(nil, &e)
+		m.log.append(p)
+		m.bySpace["root"] = append(m.bySpace["root"], int32(i))
 		if e.Action == CheckpointAction {
-			m.bySpace[CheckpointIndex] = append(m.bySpace[CheckpointIndex], i)
-			m.checkpoint, m.checkpointAt = m.events[i], i
+			m.bySpace[CheckpointIndex] = append(m.bySpace[CheckpointIndex], int32(i))
+			m.checkpoint, m.checkpointAt = p, i
 		}
 	}
 	if len(events) > 0 {

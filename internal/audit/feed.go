@@ -35,15 +35,15 @@ type Cursors interface {
 func (m *Memory) Range(_ context.Context, from int64, limit int) ([]Event, int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	from = max(from, int64(m.dropped))
-	start := int(from) - m.dropped
-	if limit <= 0 || start >= len(m.events) {
+	from = max(from, int64(m.log.dropped))
+	if limit <= 0 || from >= int64(m.log.end()) {
 		return []Event{}, from, nil
 	}
-	end := min(start+limit, len(m.events))
+	start := int(from)
+	end := start + min(limit, m.log.end()-start)
 	out := make([]Event, 0, end-start)
-	for _, p := range m.events[start:end] {
-		out = append(out, p.event())
+	for pos := start; pos < end; pos++ {
+		out = append(out, m.packer.unpack(m.log.at(pos)))
 	}
 	return out, from, nil
 }

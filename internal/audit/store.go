@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"errors"
+	"sort"
 	"strconv"
 	"sync"
 )
@@ -64,30 +65,39 @@ func ParseCursor(c string) (int64, error) {
 // MemoryRetain is how many events NewMemory keeps.
 const MemoryRetain = 10_000
 
+// maxMemoryRetain bounds a Memory's retention, so that positions within it fit an index entry.
+const maxMemoryRetain = 1 << 30
+
 // Memory is a Store for one replica. It keeps the last events only (its retention): past it,
 // the oldest are dropped, so a long-running replica's memory stays bounded, and the events it
 // still holds form a verifiable chain (the first one's Prev points at a dropped event). The
 // last checkpoint is kept even when it falls behind the retention, so anchoring carries on.
-// Each event is kept compactly (packed): about 250 bytes for a token's event.
+// Events are kept packed (compact.go) back to back in shared chunks (eventlog.go): a token's
+// event costs about 150 bytes of heap with its offset and index entries
+// (BenchmarkMemoryRetainedBytes).
 type Memory struct {
-	mu      sync.Mutex
-	events  []packed
-	dropped int // events dropped from the front; positions are absolute
-	bySpace map[string][]int
+	mu     sync.Mutex
+	log    eventLog
+	packer packer
+	// bySpace lists, per index, the positions of its events relative to log.dropped.
+	bySpace map[string][]int32
 	tail    string
 	retain  int
-	// checkpoint is the last checkpoint event and checkpointAt its position (-1 for none).
-	checkpoint   packed
+	scratch []byte // where an event is packed before it is copied into the log
+	// checkpoint is the last checkpoint event, packed in its own allocation, and checkpointAt
+	// its position (-1 for none).
+	checkpoint   []byte
 	checkpointAt int
 }
 
 // NewMemory returns an empty memory Store keeping the last MemoryRetain events.
 func NewMemory() *Memory { return NewMemoryRetaining(MemoryRetain) }
 
-// NewMemoryRetaining returns an empty memory Store keeping the last n events (at least 1). It
-// may hold up to a quarter more between two trims, which keep appends amortized O(1).
+// NewMemoryRetaining returns an empty memory Store keeping the last n events (at least 1, at
+// most 2^30). It may hold up to a sixteenth more (at least one) between two trims, which keep
+// appends amortized O(1).
 func NewMemoryRetaining(n int) *Memory {
-	return &Memory{bySpace: map[string][]int{}, retain: max(n, 1), checkpointAt: -1}
+	return &Memory{bySpace: map[string][]int32{}, retain: min(max(n, 1), maxMemoryRetain), checkpointAt: -1}
 }
 
 // Append implements Store.
@@ -108,7 +118,8 @@ func (m *Memory) AppendCheckpoint(_ context.Context, e Event, spaces []string, a
 	if err != nil {
 		return Event{}, false, err
 	}
-	m.checkpoint, m.checkpointAt = m.events[len(m.events)-1], m.dropped+len(m.events)-1
+	// The scratch buffer still holds the event just appended.
+	m.checkpoint, m.checkpointAt = append([]byte(nil), m.scratch...), m.log.end()-1
 	return e, true, nil
 }
 
@@ -119,32 +130,42 @@ func (m *Memory) appendLocked(e Event, spaces []string) (Event, error) {
 	if err != nil {
 		return Event{}, err
 	}
-	m.events = append(m.events, pack(e))
+	m.scratch = m.packer.pack(m.scratch[:0], &e)
+	m.log.append(m.scratch)
 	for _, s := range spaces {
-		m.bySpace[s] = append(m.bySpace[s], m.dropped+len(m.events)-1)
+		m.bySpace[s] = append(m.bySpace[s], int32(m.log.len()-1))
 	}
 	m.tail = h
-	if len(m.events) > m.retain+m.retain/4 { // trim in batches, so appends stay amortized O(1)
+	if m.log.len() > m.retain+m.slack() { // trim in batches, so appends stay amortized O(1)
 		m.trim()
 	}
 	return e, nil
 }
 
-// trim drops all but the last retain events and their index entries. The caller holds mu.
+// slack is how many events past its retention the store holds before it trims: a sixteenth of
+// it, at least one. A trim moves every retained event's offset and index entries, so it costs
+// about sixteen moves per event appended since the last one.
+func (m *Memory) slack() int { return max(m.retain/16, 1) }
+
+// trim drops all but the last retain events and their index entries, moving what is left in
+// place. The caller holds mu.
 func (m *Memory) trim() {
-	cut := len(m.events) - m.retain
-	m.events = append(make([]packed, 0, m.retain+m.retain/4+1), m.events[cut:]...)
-	m.dropped += cut
+	cut := m.log.len() - m.retain
+	m.log.dropFront(cut)
 	for space, idx := range m.bySpace {
-		i := 0
-		for i < len(idx) && idx[i] < m.dropped {
-			i++
-		}
+		i := sort.Search(len(idx), func(i int) bool { return int(idx[i]) >= cut })
 		if i == len(idx) {
 			delete(m.bySpace, space)
 			continue
 		}
-		m.bySpace[space] = append([]int(nil), idx[i:]...)
+		kept := idx[:len(idx)-i]
+		for j, pos := range idx[i:] {
+			kept[j] = pos - int32(cut)
+		}
+		if len(kept) < cap(kept)/4 { // a space gone quiet gives back what it no longer needs
+			kept = append([]int32(nil), kept...)
+		}
+		m.bySpace[space] = kept
 	}
 }
 
@@ -152,9 +173,9 @@ func (m *Memory) trim() {
 func (m *Memory) Head(context.Context) (Head, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	h := Head{Count: int64(m.dropped + len(m.events)), Tail: m.tail}
+	h := Head{Count: int64(m.log.end()), Tail: m.tail}
 	if m.checkpointAt >= 0 {
-		e := m.checkpoint.event()
+		e := m.packer.unpack(m.checkpoint)
 		h.Checkpoint, h.CheckpointAt = &e, int64(m.checkpointAt)
 	}
 	return h, nil
@@ -169,19 +190,16 @@ func (m *Memory) List(_ context.Context, space, cursor string, limit int) ([]Eve
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	// A cursor is an absolute event position: the first one not yet listed.
-	idx := m.bySpace[space]
-	start := 0
-	for start < len(idx) && int64(idx[start]) < from {
-		start++
-	}
-	end := min(start+limit, len(idx))
+	idx, dropped := m.bySpace[space], int64(m.log.dropped)
+	start := sort.Search(len(idx), func(i int) bool { return int64(idx[i])+dropped >= from })
+	end := start + min(max(limit, 0), len(idx)-start)
 	out := make([]Event, 0, end-start)
 	for _, i := range idx[start:end] {
-		out = append(out, m.events[i-m.dropped].event())
+		out = append(out, m.packer.unpack(m.log.at(m.log.dropped+int(i))))
 	}
 	next := ""
 	if end < len(idx) {
-		next = strconv.Itoa(idx[end])
+		next = strconv.FormatInt(int64(idx[end])+dropped, 10)
 	}
 	return out, next, nil
 }
