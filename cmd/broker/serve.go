@@ -10,6 +10,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/gcfloor"
 	"github.com/brokerhq/broker/internal/logging"
 	"github.com/brokerhq/broker/internal/server"
 )
@@ -49,6 +50,8 @@ func runServe(ctx context.Context, e env, args []string) error {
 	logOut := logging.NewWriter(e.stderr, logging.Config{})
 	defer logOut.Close()
 	log := slog.New(logHandler(logOut, format))
+	// A small heap that allocates fast is collected as if it were DefaultFloor's size.
+	defer gcfloor.Start(gcfloor.Config{Floor: gcfloor.DefaultFloor})()
 	cfg, adminSecret, err := loadConfig(e, *path)
 	if err != nil {
 		return err
