@@ -50,8 +50,11 @@ func runServe(ctx context.Context, e env, args []string) error {
 	logOut := logging.NewWriter(e.stderr, logging.Config{})
 	defer logOut.Close()
 	log := slog.New(logHandler(logOut, format))
-	// A small heap that allocates fast is collected as if it were DefaultFloor's size.
-	defer gcfloor.Start(gcfloor.Config{Floor: gcfloor.DefaultFloor})()
+	// A small heap that allocates fast is collected as if it were DefaultFloor's size, unless
+	// GOGC was set by hand.
+	if os.Getenv("GOGC") == "" {
+		defer gcfloor.Start(gcfloor.Config{Floor: gcfloor.DefaultFloor})()
+	}
 	cfg, adminSecret, err := loadConfig(e, *path)
 	if err != nil {
 		return err
