@@ -25,13 +25,15 @@ import (
 
 // Modes of a receiver.
 const (
+	recvDown = "down" // resets every connection as it is accepted, as if nothing listened
 	recvOK   = "ok"   // answers 204 and keeps the events
 	recvSlow = "slow" // holds every request until release (then answers as the mode then says)
 	recv500  = "500"  // answers 500
 )
 
-// receiver is a webhook audit sink on loopback that the test controls: it can be down (not
-// listening), slow, failing or fine. It checks every request's signature itself.
+// receiver is a webhook audit sink on loopback that the test controls: it can be down (every
+// connection reset), slow, failing or fine. It keeps its address bound from start to end, so no
+// other socket of the machine can take the port while it is down. It checks every request's signature itself.
 type receiver struct {
 	t      testing.TB
 	addr   string
@@ -50,42 +52,48 @@ type receiver struct {
 	release               chan struct{}
 }
 
-// newReceiver reserves a loopback address for a receiver that is down until up.
+// newReceiver starts a receiver on a loopback address, down until up.
 func newReceiver(t testing.TB, secret []byte) *receiver {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &receiver{t: t, addr: ln.Addr().String(), secret: secret, mode: recvOK, answers: map[int]int{}, release: make(chan struct{})}
-	_ = ln.Close()
-	t.Cleanup(r.down)
+	r := &receiver{t: t, addr: ln.Addr().String(), secret: secret, mode: recvDown, answers: map[int]int{}, release: make(chan struct{})}
+	r.srv = &http.Server{Handler: r}
+	go func() { _ = r.srv.Serve(resettingListener{Listener: ln, r: r}) }()
+	t.Cleanup(func() { _ = r.srv.Close() })
 	return r
 }
 
 func (r *receiver) URL() string { return "http://" + r.addr + "/hook/in" }
 
-// up starts listening in mode.
-func (r *receiver) up(mode string) {
-	r.t.Helper()
-	ln, err := net.Listen("tcp", r.addr)
-	if err != nil {
-		r.t.Fatalf("receiver: listen again on %s: %v", r.addr, err)
-	}
+// up starts answering in mode.
+func (r *receiver) up(mode string) { r.setMode(mode) }
+
+func (r *receiver) isDown() bool {
 	r.mu.Lock()
-	r.mode, r.srv = mode, &http.Server{Handler: r}
-	srv := r.srv
-	r.mu.Unlock()
-	go func() { _ = srv.Serve(ln) }()
+	defer r.mu.Unlock()
+	return r.mode == recvDown
 }
 
-// down stops listening and drops held requests.
-func (r *receiver) down() {
-	r.mu.Lock()
-	srv := r.srv
-	r.srv = nil
-	r.mu.Unlock()
-	if srv != nil {
-		_ = srv.Close()
+// resettingListener hands the receiver's server its connections, except while the receiver is
+// down: then it resets each one as it is accepted (a close with no linger), which the client sees
+// as a failed connection, as when nothing listens.
+type resettingListener struct {
+	net.Listener
+	r *receiver
+}
+
+func (l resettingListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil || !l.r.isDown() {
+			return c, err
+		}
+		if tc, ok := c.(*net.TCPConn); ok {
+			_ = tc.SetLinger(0)
+		}
+		_ = c.Close()
 	}
 }
 

@@ -36,7 +36,7 @@ func TestAuditWebhookSinkSurvivesAFailingReceiver(t *testing.T) {
 	recv := newReceiver(t, []byte(sinkSecret))
 	ts := startServer(t, serverOptions{extraYAML: webhookSinkYAML(recv.URL(), writeSecretFile(t, sinkSecret+"\n"), "")})
 
-	// Down: nothing listens.
+	// Down: every connection is reset.
 	for range 3 {
 		mintOne(t, ts)
 	}
