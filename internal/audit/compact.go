@@ -174,13 +174,17 @@ func (p *packer) unpack(b []byte) Event {
 		b = b[k+int(n):]
 		return span{start, len(t)}
 	}
-	var id, tm, run, actor, detail, prev span
-	if flags&flagIDULID != 0 {
-		id.start, t, b = len(t), ulidText(t, b[:16]), b[16:]
-		id.end = len(t)
-	} else {
-		id = text()
+	// ulidOrText copies a field stored as a ULID's 16 bytes when flag is set, as text otherwise.
+	ulidOrText := func(flag uint16) span {
+		if flags&flag == 0 {
+			return text()
+		}
+		start := len(t)
+		t, b = ulidText(t, b[:16]), b[16:]
+		return span{start, len(t)}
 	}
+	var tm, actor, detail, prev span
+	id := ulidOrText(flagIDULID)
 	if flags&flagTime != 0 {
 		tm.start = len(t)
 		t, b = timeText(t, b)
@@ -191,12 +195,7 @@ func (p *packer) unpack(b []byte) Event {
 	if flags&flagActorRun != 0 { // the actor is "run:" and the run: write them as one
 		actor.start, t = len(t), append(t, actorPrefix...)
 	}
-	if flags&flagRunULID != 0 {
-		run.start, t, b = len(t), ulidText(t, b[:16]), b[16:]
-		run.end = len(t)
-	} else {
-		run = text()
-	}
+	run := ulidOrText(flagRunULID)
 	if flags&flagActorRun != 0 {
 		actor.end = run.end
 	} else {
