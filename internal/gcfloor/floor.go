@@ -65,10 +65,9 @@ type tuner struct {
 type sentinel struct{ t *tuner }
 
 // Start raises GOGC after each collection as Percent says (so the runtime's minimum goal never
-// exceeds the floor), from the GOGC the process runs with.
-// It does nothing when the collector is off (GOGC=off), cfg.Floor is zero, or another Start is
-// still running (GOGC is the process's: one tuner at a time). The returned stop
-// puts the base GOGC back and ends the tuning.
+// exceeds the floor), from the GOGC the process runs with. It does nothing when the collector is
+// off (GOGC=off), cfg.Floor is zero, or another Start is still running (GOGC is the process's:
+// one tuner at a time). The returned stop puts the base GOGC back and ends the tuning.
 func Start(cfg Config) (stop func()) {
 	if cfg.Floor == 0 || !running.CompareAndSwap(false, true) {
 		return func() {}
