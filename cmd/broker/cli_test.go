@@ -336,15 +336,8 @@ stacks: [{id: s1, space: root}]
 roles: [{id: orch, actions: [run:create]}]
 api_keys: [{id: k, secret_sha256: %s, bindings: [{role: orch, space: root}]}]
 `, addr, addr, filepath.Join(dir, "keys"), hex.EncodeToString(sum[:]))), 0o600)
-	cmd := exec.Command(brokerBin, "serve", "--config", cfg)
-	stderr := newSyncBuffer()
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	p := startBroker(t, nil, "serve", "--config", cfg)
+	cmd, stderr, done := p.cmd, p.stderr, p.done
 	var conn net.Conn
 	for i := 0; i < 400; i++ {
 		if c, err := net.Dial("tcp", addr); err == nil {

@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -29,15 +28,9 @@ type runningEmulator struct {
 func runEmulatorUntilReady(t *testing.T, stateHome string, env []string, args ...string) runningEmulator {
 	t.Helper()
 	em := runningEmulator{addr: freeAddr(t), tlsAddr: freeAddr(t)}
-	cmd := exec.Command(brokerBin, append([]string{"emulator", "--listen", em.addr, "--tls-listen", em.tlsAddr}, args...)...)
-	cmd.Env = append(os.Environ(), append([]string{"BROKER_CONFIG=", "XDG_STATE_HOME=" + stateHome}, env...)...)
-	logs := newSyncBuffer()
-	cmd.Stderr = logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	p := startBroker(t, append([]string{"BROKER_CONFIG=", "XDG_STATE_HOME=" + stateHome}, env...),
+		append([]string{"emulator", "--listen", em.addr, "--tls-listen", em.tlsAddr}, args...)...)
+	cmd, logs, done := p.cmd, p.stderr, p.done
 	stopped := false
 	em.stop = func() {
 		if stopped {

@@ -14,18 +14,37 @@ import (
 	"time"
 )
 
-// startProcess runs the broker binary in the background until the test ends.
-func startProcess(t *testing.T, env []string, args ...string) *syncBuffer {
+// brokerProcess is the broker binary running in the background: its command, its stderr, and
+// done, which receives Wait's result once it has exited. It is killed when the test ends.
+type brokerProcess struct {
+	cmd    *exec.Cmd
+	stderr *syncBuffer
+	done   <-chan error
+}
+
+// startBroker runs the broker binary with args, env added to this process's environment.
+func startBroker(t *testing.T, env []string, args ...string) brokerProcess {
 	t.Helper()
 	cmd := exec.Command(brokerBin, args...)
 	cmd.Env = append(os.Environ(), env...)
-	out := newSyncBuffer()
-	cmd.Stderr = out
+	stderr := newSyncBuffer()
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	return out
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	return brokerProcess{cmd: cmd, stderr: stderr, done: done}
+}
+
+// startProcess runs the broker binary in the background until the test ends.
+func startProcess(t *testing.T, env []string, args ...string) *syncBuffer {
+	t.Helper()
+	p := startBroker(t, env, args...)
+	// Cleanups run last registered first: kill here too, then wait for the exit.
+	t.Cleanup(func() { _ = p.cmd.Process.Kill(); <-p.done })
+	return p.stderr
 }
 
 func waitListening(t *testing.T, addr string, logs *syncBuffer) {

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -31,16 +30,8 @@ func logRecord(t *testing.T, line string) map[string]any {
 // "stopped", written before the process exits.
 func TestServeStderrOrder(t *testing.T) {
 	addr := freeAddr(t)
-	cmd := exec.Command(brokerBin, "serve", "--listen", addr)
-	cmd.Env = append(os.Environ(), "BROKER_CONFIG=")
-	stderr := newSyncBuffer()
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	p := startBroker(t, []string{"BROKER_CONFIG="}, "serve", "--listen", addr)
+	cmd, stderr, done := p.cmd, p.stderr, p.done
 	waitReady(t, "http://"+addr)
 	req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/healthz", nil)
 	req.Header.Set("X-Request-Id", "order-probe")
