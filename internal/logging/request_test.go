@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/slogtest"
 	"time"
 )
 
@@ -133,5 +134,27 @@ func TestJSONHandlerOnAWriter(t *testing.T) {
 	}
 	if want := slogLine(t, r); out.String() != want {
 		t.Errorf("got %q, want %q", out.String(), want)
+	}
+}
+
+// JSONHandler is a slog.Handler: it passes slog's own handler contract suite.
+func TestJSONHandlerSlogContract(t *testing.T) {
+	var buf bytes.Buffer
+	results := func() []map[string]any {
+		var ms []map[string]any
+		for _, line := range bytes.Split(buf.Bytes(), []byte{'\n'}) {
+			if len(line) == 0 {
+				continue
+			}
+			var m map[string]any
+			if err := json.Unmarshal(line, &m); err != nil {
+				t.Fatal(err)
+			}
+			ms = append(ms, m)
+		}
+		return ms
+	}
+	if err := slogtest.TestHandler(NewJSONHandler(&buf), results); err != nil {
+		t.Error(err)
 	}
 }
