@@ -1,0 +1,197 @@
+package fastpath
+
+import (
+	"bufio"
+	"bytes"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// The states of a fast-path connection: waiting for a request, reading or answering one, and
+// closed by Shutdown.
+const (
+	stateIdle int32 = iota
+	stateActive
+	stateClosed
+)
+
+// bufferSize is a connection's read buffer: a request head that does not fit in it goes to
+// net/http, which reads heads up to http.Server's MaxHeaderBytes.
+const bufferSize = 2048
+
+// maxPooledAnswer is the largest answer buffer kept for reuse.
+const maxPooledAnswer = 64 << 10
+
+var (
+	readers   = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, bufferSize) }}
+	answers   = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+	endOfHead = []byte("\r\n\r\n")
+)
+
+// conn is one connection the fast path serves until it hands it to net/http or closes it.
+type conn struct {
+	net.Conn
+	l     *Listener
+	state atomic.Int32
+}
+
+// serve answers c's requests until one is not for the fast path, which hands c to net/http,
+// or until c fails, times out or the listener shuts down, which closes it. A panic of the
+// Handler closes c and is logged, as net/http does with a handler's.
+func (c *conn) serve() {
+	br := readers.Get().(*bufio.Reader)
+	br.Reset(c.Conn)
+	handOff := false
+	defer func() {
+		if v := recover(); v != nil {
+			c.l.cfg.Logger.Error("fast path: panic answering a request; connection closed", "remote", c.Conn.RemoteAddr().String(), "panic", v)
+			handOff = false
+		}
+		c.l.untrack(c)
+		if handOff {
+			c.handOff(br)
+		} else {
+			_ = c.Conn.Close()
+		}
+		br.Reset(nil)
+		readers.Put(br)
+	}()
+	cfg := &c.l.cfg
+	wait := cfg.headTimeout()
+	var req Request
+	for {
+		if br.Buffered() == 0 {
+			if !c.readDeadline(wait) {
+				return
+			}
+			if _, err := br.Peek(1); err != nil {
+				return
+			}
+		}
+		if !c.state.CompareAndSwap(stateIdle, stateActive) {
+			return
+		}
+		head, ours, err := c.readHead(br)
+		if err != nil {
+			return
+		}
+		if !ours || !parse(head, &req) {
+			handOff = true
+			return
+		}
+		bp := answers.Get().(*[]byte)
+		out, ok := cfg.Handler.Answer((*bp)[:0], &req)
+		if !ok {
+			answers.Put(bp)
+			handOff = true
+			return
+		}
+		_, _ = br.Discard(len(head))
+		err = c.write(out)
+		if cap(out) <= maxPooledAnswer {
+			*bp = out[:0]
+			answers.Put(bp)
+		}
+		if err != nil || c.l.shutting.Load() {
+			return
+		}
+		c.state.Store(stateIdle)
+		wait = cfg.idleTimeout()
+	}
+}
+
+// readDeadline sets the read deadline d from now (none when d is zero); false when it fails.
+func (c *conn) readDeadline(d time.Duration) bool {
+	var t time.Time
+	if d > 0 {
+		t = time.Now().Add(d)
+	}
+	return c.Conn.SetReadDeadline(t) == nil
+}
+
+// readHead reads until br holds a whole request head and returns it, the bound on reading it
+// starting when it is found incomplete. ours is false, and the request net/http's, as soon as
+// its request line is one the fast path does not answer, or when the head does not fit in br.
+func (c *conn) readHead(br *bufio.Reader) (head []byte, ours bool, err error) {
+	bounded := false
+	for {
+		buf, _ := br.Peek(br.Buffered())
+		if n := headEnd(buf); n >= 0 {
+			return buf[:n], true, nil
+		}
+		if bytes.IndexByte(buf, '\n') >= 0 {
+			if line, _, ok := cutLine(buf); !ok || !parseRequestLine(line, &Request{}) {
+				return nil, false, nil
+			}
+		}
+		if len(buf) == br.Size() {
+			return nil, false, nil
+		}
+		if !bounded {
+			if !c.readDeadline(c.l.cfg.headTimeout()) {
+				return nil, true, net.ErrClosed
+			}
+			bounded = true
+		}
+		if _, err := br.Peek(len(buf) + 1); err != nil {
+			return nil, true, err
+		}
+	}
+}
+
+// write writes an answer within the write timeout.
+func (c *conn) write(b []byte) error {
+	if d := c.l.cfg.WriteTimeout; d > 0 {
+		if err := c.Conn.SetWriteDeadline(time.Now().Add(d)); err != nil {
+			return err
+		}
+	}
+	_, err := c.Conn.Write(b)
+	return err
+}
+
+// handOff gives c to net/http with the bytes br read but the fast path did not answer, and
+// with no deadlines: net/http sets its own.
+func (c *conn) handOff(br *bufio.Reader) {
+	var rest []byte
+	if n := br.Buffered(); n > 0 {
+		b, _ := br.Peek(n)
+		rest = bytes.Clone(b)
+	}
+	if err := c.Conn.SetDeadline(time.Time{}); err != nil {
+		_ = c.Conn.Close()
+		return
+	}
+	c.l.give(&handedConn{Conn: c.Conn, rest: rest})
+}
+
+// handedConn is a connection handed to net/http: its reads return first the bytes the fast
+// path had read.
+type handedConn struct {
+	net.Conn
+	rest []byte
+}
+
+// Read returns the bytes the fast path had read, then the connection's.
+func (h *handedConn) Read(p []byte) (int, error) {
+	if len(h.rest) > 0 {
+		n := copy(p, h.rest)
+		h.rest = h.rest[n:]
+		if len(h.rest) == 0 {
+			h.rest = nil
+		}
+		return n, nil
+	}
+	return h.Conn.Read(p)
+}
+
+// CloseWrite shuts down the writing side when the connection can, as net/http expects of a
+// TCP connection before it closes one after an error answer.
+func (h *handedConn) CloseWrite() error {
+	if cw, ok := h.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
