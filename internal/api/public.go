@@ -1,6 +1,7 @@
 package api
 
 import (
+	"crypto/rand"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -9,6 +10,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/brokerhq/broker/internal/apierror"
+	"github.com/brokerhq/broker/internal/fastpath"
+	"github.com/brokerhq/broker/internal/issuer"
 )
 
 // PublicHandler answers one GET or HEAD of a public document (discovery, JWKS) and returns the
@@ -19,6 +22,9 @@ type PublicHandler func(w http.ResponseWriter, r *http.Request) int
 type PublicConfig struct {
 	// Routes are the public documents' handlers by their exact path.
 	Routes map[string]PublicHandler
+	// Wire are the same documents' answers in wire form, by the same paths, for the fast path
+	// (Answer); a path without one is answered through net/http only.
+	Wire map[string]issuer.WireHandler
 	// Next serves every other request (the instrumented router).
 	Next http.Handler
 	// Logger receives the lines of answers other than 200 and 304, and of panics.
@@ -31,13 +37,15 @@ type PublicConfig struct {
 // router's pattern for it ("GET <path>").
 type publicRoute struct {
 	serve           PublicHandler
+	wire            issuer.WireHandler
 	route           string
 	ok, notModified prometheus.Counter
 	duration        prometheus.Observer
 }
 
-// public is the fast path of the public documents.
-type public struct {
+// Front serves the public documents ahead of the router: through net/http (ServeHTTP), and on
+// connections the fast path reads itself (Answer, a fastpath.Handler).
+type Front struct {
 	routes  map[string]*publicRoute
 	next    http.Handler
 	log     *slog.Logger
@@ -50,11 +58,11 @@ type public struct {
 // duration metrics under the route "GET <path>". These documents are public, cached by their
 // readers and fetched often, so an answer of 200 or 304 writes no access log line; any other
 // answer does, as Instrument's would, and so does a panic. Every other request goes to Next.
-func Public(cfg PublicConfig) http.Handler {
-	p := &public{routes: map[string]*publicRoute{}, next: cfg.Next, metrics: cfg.Metrics,
+func Public(cfg PublicConfig) *Front {
+	p := &Front{routes: map[string]*publicRoute{}, next: cfg.Next, metrics: cfg.Metrics,
 		log: slog.New(LogRequestIDs(cfg.Logger.Handler())), access: newAccessLog(cfg.Logger)}
 	for path, h := range cfg.Routes {
-		pr := &publicRoute{serve: h, route: "GET " + path}
+		pr := &publicRoute{serve: h, wire: cfg.Wire[path], route: "GET " + path}
 		if m := cfg.Metrics; m != nil {
 			pr.ok = m.requests.WithLabelValues(pr.route, strconv.Itoa(http.StatusOK))
 			pr.notModified = m.requests.WithLabelValues(pr.route, strconv.Itoa(http.StatusNotModified))
@@ -65,6 +73,53 @@ func Public(cfg PublicConfig) http.Handler {
 	return p
 }
 
+// count counts one answer of status to pr, which took elapsed.
+func (p *Front) count(pr *publicRoute, status int, elapsed time.Duration) {
+	if p.metrics == nil {
+		return
+	}
+	switch status {
+	case http.StatusOK:
+		pr.ok.Inc()
+	case http.StatusNotModified:
+		pr.notModified.Inc()
+	default:
+		p.metrics.requests.WithLabelValues(pr.route, strconv.Itoa(status)).Inc()
+	}
+	pr.duration.Observe(elapsed.Seconds())
+}
+
+// Answer answers a request the fast path read (see fastpath.Handler) with what ServeHTTP would:
+// the document's wire answer with its X-Request-Id, counted in the same metrics. A path without
+// a wire form, and documents that cannot be served now, go to net/http.
+func (p *Front) Answer(dst []byte, req *fastpath.Request) ([]byte, bool) {
+	pr := p.routes[string(req.Path)]
+	if pr == nil || pr.wire == nil {
+		return dst, false
+	}
+	start := time.Now()
+	wa, ok := pr.wire(string(req.IfNoneMatch))
+	if !ok {
+		return dst, false
+	}
+	dst = fastpath.AppendStatusLine(dst, wa.Status)
+	dst = fastpath.AppendDate(dst, start)
+	dst = append(dst, RequestIDHeader+": "...)
+	if wellFormedRequestID(req.RequestID) {
+		dst = append(dst, req.RequestID...)
+	} else {
+		dst = append(dst, rand.Text()...)
+	}
+	dst = append(dst, "\r\n"...)
+	dst = append(dst, wa.Header...)
+	dst = append(dst, "\r\n"...)
+	if !req.Head {
+		dst = append(dst, wa.Body...)
+	}
+	p.count(pr, wa.Status, time.Since(start))
+	return dst, true
+}
+
 // answer is what the fast path remembers of one request.
 type answer struct {
 	route  *publicRoute
@@ -73,7 +128,8 @@ type answer struct {
 	start  time.Time
 }
 
-func (p *public) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// ServeHTTP answers GET and HEAD of the public documents and passes every other request on.
+func (p *Front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	pr := p.routes[r.URL.Path]
 	if pr == nil || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
 		p.next.ServeHTTP(w, r)
@@ -96,20 +152,10 @@ func (p *public) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // done counts the answer a to r, and logs it unless it is a 200 or 304.
-func (p *public) done(r *http.Request, a *answer) {
+func (p *Front) done(r *http.Request, a *answer) {
 	elapsed := time.Since(a.start)
 	pr := a.route
-	if p.metrics != nil {
-		switch a.status {
-		case http.StatusOK:
-			pr.ok.Inc()
-		case http.StatusNotModified:
-			pr.notModified.Inc()
-		default:
-			p.metrics.requests.WithLabelValues(pr.route, strconv.Itoa(a.status)).Inc()
-		}
-		pr.duration.Observe(elapsed.Seconds())
-	}
+	p.count(pr, a.status, elapsed)
 	if a.status == http.StatusOK || a.status == http.StatusNotModified {
 		return
 	}

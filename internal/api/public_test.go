@@ -1,7 +1,9 @@
 package api
 
 import (
+	"bufio"
 	"bytes"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +13,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/brokerhq/broker/internal/fastpath"
+	"github.com/brokerhq/broker/internal/issuer"
 )
 
 // fakeDocument answers with a fixed status and body, as a public document handler does.
@@ -107,5 +112,85 @@ func TestPublicFastPathRecoversPanic(t *testing.T) {
 	}
 	if got := testutil.ToFloat64(m.requests.WithLabelValues("GET /jwks", "500")); got != 1 {
 		t.Errorf("500 counted %v times, want 1", got)
+	}
+}
+
+func TestPublicAnswerOnTheFastPath(t *testing.T) {
+	wire := func(ifNoneMatch string) (issuer.WireAnswer, bool) {
+		switch ifNoneMatch {
+		case "down":
+			return issuer.WireAnswer{}, false
+		case `"e"`:
+			return issuer.WireAnswer{Status: 304, Header: []byte("Etag: \"e\"\r\n")}, true
+		}
+		return issuer.WireAnswer{Status: 200, Header: []byte("Etag: \"e\"\r\nContent-Length: 2\r\n"), Body: []byte("{}")}, true
+	}
+	tests := []struct {
+		name         string
+		req          fastpath.Request
+		wantOK       bool
+		status       int
+		body, wantID string // wantID "" means a fresh id
+	}{
+		{"GET", fastpath.Request{Path: []byte("/jwks")}, true, 200, "{}", ""},
+		{"HEAD leaves out the body", fastpath.Request{Head: true, Path: []byte("/jwks")}, true, 200, "", ""},
+		{"304", fastpath.Request{Path: []byte("/jwks"), IfNoneMatch: []byte(`"e"`)}, true, 304, "", ""},
+		{"caller's request id", fastpath.Request{Path: []byte("/jwks"), RequestID: []byte("trace-1")}, true, 200, "{}", "trace-1"},
+		{"malformed request id is replaced", fastpath.Request{Path: []byte("/jwks"), RequestID: []byte("a b")}, true, 200, "{}", ""},
+		{"documents unavailable go to net/http", fastpath.Request{Path: []byte("/jwks"), IfNoneMatch: []byte("down")}, false, 0, "", ""},
+		{"a path without a wire form goes to net/http", fastpath.Request{Path: []byte("/doc")}, false, 0, "", ""},
+		{"another path goes to net/http", fastpath.Request{Path: []byte("/v1/runs")}, false, 0, "", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := NewMetrics(prometheus.NewRegistry())
+			doc := &fakeDocument{status: 200}
+			h := Public(PublicConfig{
+				Routes: map[string]PublicHandler{"/jwks": doc.serve, "/doc": doc.serve},
+				Wire:   map[string]issuer.WireHandler{"/jwks": wire},
+				Next:   http.NotFoundHandler(), Logger: slog.New(slog.DiscardHandler), Metrics: m,
+			})
+			out, ok := h.Answer([]byte("kept"), &tc.req)
+			if ok != tc.wantOK {
+				t.Fatalf("Answer ok = %v, want %v", ok, tc.wantOK)
+			}
+			if !ok {
+				if string(out) != "kept" {
+					t.Errorf("declined answer changed dst: %q", out)
+				}
+				return
+			}
+			if !bytes.HasPrefix(out, []byte("kept")) {
+				t.Fatalf("answer does not append to dst: %q", out)
+			}
+			method := "GET"
+			if tc.req.Head {
+				method = "HEAD"
+			}
+			resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(out[len("kept"):])), &http.Request{Method: method})
+			if err != nil {
+				t.Fatalf("answer %q: %v", out, err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tc.status || string(body) != tc.body {
+				t.Errorf("answer %d %q, want %d %q", resp.StatusCode, body, tc.status, tc.body)
+			}
+			if _, err := http.ParseTime(resp.Header.Get("Date")); err != nil {
+				t.Errorf("Date: %v", err)
+			}
+			id := resp.Header.Get(RequestIDHeader)
+			if (tc.wantID != "" && id != tc.wantID) || (tc.wantID == "" && (!wellFormedRequestID(id) || len(id) != 26)) {
+				t.Errorf("X-Request-Id %q, want %q (empty: a fresh one)", id, tc.wantID)
+			}
+			if resp.Header.Get("Etag") != `"e"` {
+				t.Errorf("Etag %q", resp.Header.Get("Etag"))
+			}
+			if got := testutil.ToFloat64(m.requests.WithLabelValues("GET /jwks", strconv.Itoa(tc.status))); got != 1 {
+				t.Errorf("answer counted %v times, want 1", got)
+			}
+			if doc.calls != 0 {
+				t.Errorf("the net/http handler was called")
+			}
+		})
 	}
 }

@@ -60,8 +60,9 @@ func requestID(r *http.Request) string {
 	return rand.Text()
 }
 
-func wellFormedRequestID(id string) bool {
-	if id == "" || len(id) > maxRequestIDLength {
+// wellFormedRequestID reports whether id is 1 to 64 ASCII letters, digits, '-', '_' or '.'.
+func wellFormedRequestID[ID string | []byte](id ID) bool {
+	if len(id) == 0 || len(id) > maxRequestIDLength {
 		return false
 	}
 	for i := range len(id) {

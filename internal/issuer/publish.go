@@ -56,24 +56,40 @@ type documents struct {
 }
 
 // document is one rendered document: its body and the values of its headers, each a slice
-// of length and capacity 1 that every answer shares (an Add to the answer's header copies).
+// of length and capacity 1 that every answer shares (an Add to the answer's header copies),
+// and the same headers in wire form for the answers of 200 and 304.
 type document struct {
-	body          []byte
-	etag          string
-	etagValue     []string
-	contentLength []string
+	body            []byte
+	etag            string
+	etagValue       []string
+	contentLength   []string
+	wireOK, wire304 []byte
 }
 
 // jsonContentType is the Content-Type value of both documents.
 var jsonContentType = []string{"application/json"}
 
-func newDocument(body []byte) document {
+// newDocument renders the document of body, served with the Cache-Control value cacheControl.
+func newDocument(body []byte, cacheControl string) document {
 	sum := sha256.Sum256(body)
 	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
-	return document{
+	d := document{
 		body: body, etag: etag, etagValue: []string{etag},
 		contentLength: []string{strconv.Itoa(len(body))},
 	}
+	d.wire304 = appendWireHeader(nil, "Cache-Control", cacheControl)
+	d.wire304 = appendWireHeader(d.wire304, "Etag", etag)
+	d.wireOK = appendWireHeader(slices.Clone(d.wire304), "Content-Type", jsonContentType[0])
+	d.wireOK = appendWireHeader(d.wireOK, "Content-Length", d.contentLength[0])
+	return d
+}
+
+// appendWireHeader appends the header line "name: value\r\n" to dst.
+func appendWireHeader(dst []byte, name, value string) []byte {
+	dst = append(dst, name...)
+	dst = append(dst, ": "...)
+	dst = append(dst, value...)
+	return append(dst, "\r\n"...)
 }
 
 // NewPublisher returns a Publisher.
@@ -95,25 +111,48 @@ func NewPublisher(cfg PublisherConfig) (*Publisher, error) {
 // answered with.
 type DocumentHandler func(w http.ResponseWriter, r *http.Request) int
 
-// Routes returns the handler of each public document by its exact path: discovery and JWKS,
-// at the root and under the issuer's path when it has one. They answer GET and HEAD.
-func (p *Publisher) Routes() map[string]DocumentHandler {
+// WireAnswer is a document's answer in wire form: its status, its header lines (each ending in
+// CRLF; the status line, Date, X-Request-Id and the blank line are the caller's) and its body,
+// which a 304 and every answer to HEAD leave out. The slices are shared: never modify them.
+type WireAnswer struct {
+	Status int
+	Header []byte
+	Body   []byte
+}
+
+// WireHandler answers a GET or HEAD of a document in wire form, ifNoneMatch being the request's
+// If-None-Match value ("" when it has none). It answers what the document's DocumentHandler
+// answers with 200 or 304; false means the documents cannot be served now, and the request
+// must go to the DocumentHandler, which answers with the error.
+type WireHandler func(ifNoneMatch string) (WireAnswer, bool)
+
+// Document is one public document's two handlers, which answer alike.
+type Document struct {
+	Serve DocumentHandler
+	Wire  WireHandler
+}
+
+// Routes returns each public document by its exact path: discovery and JWKS, at the root and
+// under the issuer's path when it has one. They answer GET and HEAD.
+func (p *Publisher) Routes() map[string]Document {
 	prefixes := []string{""}
 	if p.prefix != "" {
 		prefixes = append(prefixes, p.prefix)
 	}
-	routes := map[string]DocumentHandler{}
+	discovery := func(d *documents) *document { return &d.discovery }
+	jwks := func(d *documents) *document { return &d.jwks }
+	routes := map[string]Document{}
 	for _, prefix := range prefixes {
-		routes[prefix+DiscoveryPath] = p.serve(func(d *documents) *document { return &d.discovery })
-		routes[prefix+JWKSPath] = p.serve(func(d *documents) *document { return &d.jwks })
+		routes[prefix+DiscoveryPath] = Document{Serve: p.serve(discovery), Wire: p.wire(discovery)}
+		routes[prefix+JWKSPath] = Document{Serve: p.serve(jwks), Wire: p.wire(jwks)}
 	}
 	return routes
 }
 
 // Mount registers the discovery and JWKS routes (Routes) on mux, for GET (and so HEAD).
 func (p *Publisher) Mount(mux *http.ServeMux) {
-	for path, h := range p.Routes() {
-		mux.HandleFunc("GET "+path, func(w http.ResponseWriter, r *http.Request) { h(w, r) })
+	for path, d := range p.Routes() {
+		mux.HandleFunc("GET "+path, func(w http.ResponseWriter, r *http.Request) { d.Serve(w, r) })
 	}
 }
 
@@ -141,6 +180,20 @@ func (p *Publisher) serve(pick func(*documents) *document) DocumentHandler {
 			_, _ = w.Write(d.body)
 		}
 		return http.StatusOK
+	}
+}
+
+func (p *Publisher) wire(pick func(*documents) *document) WireHandler {
+	return func(ifNoneMatch string) (WireAnswer, bool) {
+		docs, err := p.current()
+		if err != nil {
+			return WireAnswer{}, false
+		}
+		d := pick(docs)
+		if etagMatches(ifNoneMatch, d.etag) {
+			return WireAnswer{Status: http.StatusNotModified, Header: d.wire304}, true
+		}
+		return WireAnswer{Status: http.StatusOK, Header: d.wireOK, Body: d.body}, true
 	}
 }
 
@@ -177,7 +230,8 @@ func (p *Publisher) current() (*documents, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode discovery: %w", err)
 	}
-	d := &documents{version: snap.Version, discovery: newDocument(disc), jwks: newDocument(jwks)}
+	cc := p.cacheControl[0]
+	d := &documents{version: snap.Version, discovery: newDocument(disc, cc), jwks: newDocument(jwks, cc)}
 	p.cached.Store(d)
 	return d, nil
 }

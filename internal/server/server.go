@@ -178,13 +178,14 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 		Catalog: live, Exchangers: newExchangers(cfg, opts.UpstreamTransport, s.log, exchange.NewMetrics(reg)),
 		Metrics: metrics,
 	}).Mount(rt)
-	public := map[string]api.PublicHandler{}
-	for path, h := range pub.Routes() {
-		public[path] = api.PublicHandler(h)
+	public, wire := map[string]api.PublicHandler{}, map[string]issuer.WireHandler{}
+	for path, d := range pub.Routes() {
+		public[path], wire[path] = api.PublicHandler(d.Serve), d.Wire
 	}
-	s.handler = api.Public(api.PublicConfig{
-		Routes: public, Next: api.Instrument(rt, s.log, metrics), Logger: s.log, Metrics: metrics,
+	front := api.Public(api.PublicConfig{
+		Routes: public, Wire: wire, Next: api.Instrument(rt, s.log, metrics), Logger: s.log, Metrics: metrics,
 	})
+	s.handler = front
 	return s, nil
 }
 
