@@ -17,6 +17,7 @@ import (
 
 	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/fastpath"
 )
 
 // Secrets of the API keys in testConfig; the config holds only their SHA-256.
@@ -143,6 +144,8 @@ type serverOptions struct {
 	sweepInterval time.Duration
 	// keyRefresh, when set, replaces the key manager's refresh interval.
 	keyRefresh time.Duration
+	// wrapFast, when set, wraps the handler of the fast path (to count its answers).
+	wrapFast func(fastpath.Handler) fastpath.Handler
 }
 
 type rotationOptions struct {
@@ -213,6 +216,9 @@ func startServer(t testing.TB, opts serverOptions) *testServer {
 	}
 	if err != nil {
 		t.Fatalf("server: %v", err)
+	}
+	if opts.wrapFast != nil {
+		srv.fast = opts.wrapFast(srv.fast)
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln) }()

@@ -20,6 +20,7 @@ import (
 	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/exchange"
+	"github.com/brokerhq/broker/internal/fastpath"
 	"github.com/brokerhq/broker/internal/issuer"
 	"github.com/brokerhq/broker/keys"
 )
@@ -48,6 +49,8 @@ type Server struct {
 	keys    *keys.Manager
 	state   *backends
 	handler http.Handler
+	// fast answers the public documents on the fast path of a plain-HTTP listener.
+	fast fastpath.Handler
 	// keyRefresh is how often the key manager re-reads the key set and applies the schedule:
 	// keys.RefreshInterval of the policy, which every writer of the key set counts on, unless
 	// Options.KeyRefresh says otherwise.
@@ -185,7 +188,7 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 	front := api.Public(api.PublicConfig{
 		Routes: public, Wire: wire, Next: api.Instrument(rt, s.log, metrics), Logger: s.log, Metrics: metrics,
 	})
-	s.handler = front
+	s.handler, s.fast = front, front
 	return s, nil
 }
 
@@ -202,7 +205,8 @@ func (s *Server) Handler() http.Handler { return s.handler }
 func (s *Server) Keys() *keys.Manager { return s.keys }
 
 // Serve answers on ln until ctx ends, then stops accepting, lets in-flight requests finish
-// (up to http.shutdown_timeout) and returns.
+// (up to http.shutdown_timeout) and returns. Without TLS, the public documents are answered on
+// the fast path (package fastpath) and every other connection goes to net/http.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	h := s.cfg.HTTP
 	srv := &http.Server{
@@ -214,9 +218,16 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+	var fast *fastpath.Listener
 	if s.tlsCert != nil {
 		srv.TLSConfig = s.tlsCert.tlsConfig()
 		ln = tls.NewListener(ln, srv.TLSConfig)
+	} else {
+		fast = fastpath.Listen(ln, fastpath.Config{
+			Handler: s.fast, ReadHeaderTimeout: h.ReadHeaderTimeout, ReadTimeout: h.ReadTimeout,
+			WriteTimeout: h.WriteTimeout, IdleTimeout: h.IdleTimeout, Logger: s.log,
+		})
+		ln = fast
 	}
 	bg, stopBG := context.WithCancel(context.Background())
 	defer stopBG()
@@ -237,7 +248,19 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.log.Info("shutting down: finishing in-flight requests", "timeout", h.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), h.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	fastDone := make(chan error, 1)
+	go func() {
+		if fast == nil {
+			fastDone <- nil
+			return
+		}
+		fastDone <- fast.Shutdown(sctx)
+	}()
+	err := srv.Shutdown(sctx)
+	if fastErr := <-fastDone; err == nil {
+		err = fastErr
+	}
+	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
