@@ -59,9 +59,12 @@ func (c *conn) serve() {
 		readers.Put(br)
 	}()
 	cfg := &c.l.cfg
-	wait := cfg.headTimeout()
+	// A new connection's first head is bounded from its start, as net/http bounds it; a later
+	// one waits within the idle bound and is bounded from when it is found incomplete.
+	wait, waitBoundsHead := cfg.headTimeout(), true
 	var req Request
 	for {
+		bounded := false
 		if br.Buffered() == 0 {
 			if !c.readDeadline(wait) {
 				return
@@ -69,11 +72,12 @@ func (c *conn) serve() {
 			if _, err := br.Peek(1); err != nil {
 				return
 			}
+			bounded = waitBoundsHead
 		}
 		if !c.state.CompareAndSwap(stateIdle, stateActive) {
 			return
 		}
-		head, ours, err := c.readHead(br)
+		head, ours, err := c.readHead(br, bounded)
 		if err != nil {
 			return
 		}
@@ -98,7 +102,7 @@ func (c *conn) serve() {
 			return
 		}
 		c.state.Store(stateIdle)
-		wait = cfg.idleTimeout()
+		wait, waitBoundsHead = cfg.idleTimeout(), false
 	}
 }
 
@@ -111,11 +115,11 @@ func (c *conn) readDeadline(d time.Duration) bool {
 	return c.Conn.SetReadDeadline(t) == nil
 }
 
-// readHead reads until br holds a whole request head and returns it, the bound on reading it
-// starting when it is found incomplete. ours is false, and the request net/http's, as soon as
-// its request line is one the fast path does not answer, or when the head does not fit in br.
-func (c *conn) readHead(br *bufio.Reader) (head []byte, ours bool, err error) {
-	bounded := false
+// readHead reads until br holds a whole request head and returns it. Unless bounded (the read
+// deadline already bounds this head), the bound on reading it starts when it is found
+// incomplete. ours is false, and the request net/http's, as soon as its request line is one the
+// fast path does not answer, or when the head does not fit in br.
+func (c *conn) readHead(br *bufio.Reader, bounded bool) (head []byte, ours bool, err error) {
 	for {
 		buf, _ := br.Peek(br.Buffered())
 		if n := headEnd(buf); n >= 0 {

@@ -225,6 +225,21 @@ func TestTimeouts(t *testing.T) {
 			t.Fatal("connection with a partial head not closed")
 		}
 	})
+	t.Run("a new connection's first head is bounded from the connection's start", func(t *testing.T) {
+		const bound = time.Second
+		hs := start(t, Config{ReadHeaderTimeout: bound, IdleTimeout: time.Minute})
+		cl := hs.dial(t)
+		start := time.Now()
+		time.Sleep(bound * 8 / 10)
+		cl.send("GET /doc HTTP/1.1\r\n")
+		if !cl.closed(5 * time.Second) {
+			t.Fatal("connection with a partial head not closed")
+		}
+		// Bounded again from the first byte, it would close at 1.8 s.
+		if took := time.Since(start); took > bound*14/10 {
+			t.Errorf("closed %v after the connection opened, want about %v", took, bound)
+		}
+	})
 	t.Run("silent new connection closes after ReadHeaderTimeout", func(t *testing.T) {
 		hs := start(t, Config{ReadHeaderTimeout: short})
 		if !hs.dial(t).closed(5 * time.Second) {
