@@ -1,7 +1,6 @@
 package api
 
 import (
-	"crypto/rand"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -90,7 +89,8 @@ func (p *Front) count(pr *publicRoute, status int, elapsed time.Duration) {
 }
 
 // Answer answers a request the fast path read (see fastpath.Handler) with what ServeHTTP would:
-// the document's wire answer with its X-Request-Id, counted in the same metrics. A path without
+// the document's wire answer with its X-Request-Id (the caller's when well formed, as
+// requestID), counted in the same metrics. A path without
 // a wire form, and documents that cannot be served now, go to net/http.
 func (p *Front) Answer(dst []byte, req *fastpath.Request) ([]byte, bool) {
 	pr := p.routes[string(req.Path)]
@@ -108,7 +108,7 @@ func (p *Front) Answer(dst []byte, req *fastpath.Request) ([]byte, bool) {
 	if wellFormedRequestID(req.RequestID) {
 		dst = append(dst, req.RequestID...)
 	} else {
-		dst = append(dst, rand.Text()...)
+		dst = append(dst, newRequestID()...)
 	}
 	dst = append(dst, "\r\n"...)
 	dst = append(dst, wa.Header...)
@@ -120,7 +120,7 @@ func (p *Front) Answer(dst []byte, req *fastpath.Request) ([]byte, bool) {
 	return dst, true
 }
 
-// answer is what the fast path remembers of one request.
+// answer is what ServeHTTP remembers of one request.
 type answer struct {
 	route  *publicRoute
 	id     string

@@ -57,8 +57,11 @@ func requestID(r *http.Request) string {
 	if id := r.Header.Get(RequestIDHeader); wellFormedRequestID(id) {
 		return id
 	}
-	return rand.Text()
+	return newRequestID()
 }
+
+// newRequestID returns a fresh random request id: 26 base32 characters, 128 bits.
+func newRequestID() string { return rand.Text() }
 
 // wellFormedRequestID reports whether id is 1 to 64 ASCII letters, digits, '-', '_' or '.'.
 func wellFormedRequestID[ID string | []byte](id ID) bool {
