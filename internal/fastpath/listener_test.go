@@ -208,15 +208,19 @@ func TestKeepAliveAcrossManyFastRequests(t *testing.T) {
 
 func TestTimeouts(t *testing.T) {
 	const short = 200 * time.Millisecond
-	t.Run("idle connection closes after IdleTimeout", func(t *testing.T) {
-		hs := start(t, Config{IdleTimeout: short, ReadHeaderTimeout: 5 * time.Second})
-		cl := hs.dial(t)
-		cl.send(get)
-		cl.read("GET")
-		if !cl.closed(5 * time.Second) {
-			t.Fatal("idle connection not closed")
-		}
-	})
+	for name, cfg := range map[string]Config{
+		"idle connection closes after IdleTimeout":               {IdleTimeout: short, ReadHeaderTimeout: 5 * time.Second},
+		"ReadTimeout bounds idle waits when IdleTimeout is zero": {ReadTimeout: short},
+	} {
+		t.Run(name, func(t *testing.T) {
+			cl := start(t, cfg).dial(t)
+			cl.send(get)
+			cl.read("GET")
+			if !cl.closed(5 * time.Second) {
+				t.Fatal("idle connection not closed")
+			}
+		})
+	}
 	t.Run("partial head closes after ReadHeaderTimeout", func(t *testing.T) {
 		hs := start(t, Config{IdleTimeout: 5 * time.Second, ReadHeaderTimeout: short})
 		cl := hs.dial(t)
@@ -240,21 +244,16 @@ func TestTimeouts(t *testing.T) {
 			t.Errorf("closed %v after the connection opened, want about %v", took, bound)
 		}
 	})
-	t.Run("silent new connection closes after ReadHeaderTimeout", func(t *testing.T) {
-		hs := start(t, Config{ReadHeaderTimeout: short})
-		if !hs.dial(t).closed(5 * time.Second) {
-			t.Fatal("silent connection not closed")
-		}
-	})
-	t.Run("ReadTimeout bounds heads and idle waits when the others are zero", func(t *testing.T) {
-		hs := start(t, Config{ReadTimeout: short})
-		cl := hs.dial(t)
-		cl.send(get)
-		cl.read("GET")
-		if !cl.closed(5 * time.Second) {
-			t.Fatal("idle connection not closed")
-		}
-	})
+	for name, cfg := range map[string]Config{
+		"silent new connection closes after ReadHeaderTimeout":                      {ReadHeaderTimeout: short},
+		"ReadTimeout bounds a new connection's head when ReadHeaderTimeout is zero": {ReadTimeout: short},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if !start(t, cfg).dial(t).closed(5 * time.Second) {
+				t.Fatal("silent connection not closed")
+			}
+		})
+	}
 	t.Run("no timeout keeps the connection", func(t *testing.T) {
 		hs := start(t, Config{})
 		cl := hs.dial(t)

@@ -117,29 +117,11 @@ func cutLine(b []byte) (line, rest []byte, ok bool) {
 
 // validPath reports whether p is an absolute path of letters, digits and "-._~/" only.
 func validPath(p []byte) bool {
-	if len(p) == 0 || p[0] != '/' {
-		return false
-	}
-	for _, c := range p {
-		if !isAlnum(c) && c != '-' && c != '.' && c != '_' && c != '~' && c != '/' {
-			return false
-		}
-	}
-	return true
+	return len(p) > 0 && p[0] == '/' && nonEmptyOf(p, "-._~/")
 }
 
-// validName reports whether name is a non-empty token (RFC 9110's tchar).
-func validName(name []byte) bool {
-	if len(name) == 0 {
-		return false
-	}
-	for _, c := range name {
-		if !isAlnum(c) && strings.IndexByte("!#$%&'*+-.^_`|~", c) < 0 {
-			return false
-		}
-	}
-	return true
-}
+// validName reports whether name is a token: letters, digits and "!#$%&'*+-.^_`|~".
+func validName(name []byte) bool { return nonEmptyOf(name, "!#$%&'*+-.^_`|~") }
 
 // validValue reports whether v holds only visible ASCII, spaces and tabs.
 func validValue(v []byte) bool {
@@ -152,12 +134,16 @@ func validValue(v []byte) bool {
 }
 
 // validHost reports whether h is a non-empty host[:port] of letters, digits and "-._:[]".
-func validHost(h []byte) bool {
-	if len(h) == 0 {
+func validHost(h []byte) bool { return nonEmptyOf(h, "-._:[]") }
+
+// nonEmptyOf reports whether b is non-empty and each of its bytes a letter, a digit or one of
+// extra.
+func nonEmptyOf(b []byte, extra string) bool {
+	if len(b) == 0 {
 		return false
 	}
-	for _, c := range h {
-		if !isAlnum(c) && c != '-' && c != '.' && c != '_' && c != ':' && c != '[' && c != ']' {
+	for _, c := range b {
+		if !isAlnum(c) && strings.IndexByte(extra, c) < 0 {
 			return false
 		}
 	}
