@@ -3,6 +3,8 @@ package fastpath
 import (
 	"bufio"
 	"bytes"
+	"errors"
+	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -60,16 +62,17 @@ func (c *conn) serve() {
 	}()
 	cfg := &c.l.cfg
 	// A new connection's first head is bounded from its start, as net/http bounds it; a later
-	// one waits within the idle bound and is bounded from when it is found incomplete.
-	wait, waitBoundsHead := cfg.headTimeout(), true
+	// one waits within the idle bound and is bounded from when it is found incomplete. As in
+	// net/http, a later request begins only once 4 bytes came: fewer, then the end, close.
+	wait, waitBoundsHead, begin := cfg.headTimeout(), true, 1
 	var req Request
 	for {
 		bounded := false
-		if br.Buffered() == 0 {
+		if br.Buffered() < begin {
 			if !c.readDeadline(wait) {
 				return
 			}
-			if _, err := br.Peek(1); err != nil {
+			if _, err := br.Peek(begin); err != nil {
 				return
 			}
 			bounded = waitBoundsHead
@@ -79,6 +82,8 @@ func (c *conn) serve() {
 		}
 		head, ours, err := c.readHead(br, bounded)
 		if err != nil {
+			// A head cut short by the client's end goes to net/http, which answers it 400.
+			handOff = errors.Is(err, io.EOF)
 			return
 		}
 		if !ours || !parse(head, &req) {
@@ -102,7 +107,7 @@ func (c *conn) serve() {
 			return
 		}
 		c.state.Store(stateIdle)
-		wait, waitBoundsHead = cfg.idleTimeout(), false
+		wait, waitBoundsHead, begin = cfg.idleTimeout(), false, 4
 	}
 }
 

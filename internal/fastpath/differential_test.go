@@ -1,0 +1,126 @@
+package fastpath
+
+import (
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"regexp"
+	"testing"
+	"time"
+)
+
+// docHandler is net/http's side of the differential test: GET and HEAD of /doc get "doc", any
+// other request its method, target and body.
+func docHandler(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/doc" && (r.Method == "GET" || r.Method == "HEAD") {
+		w.Header().Set("Content-Type", "text/plain")
+		w.Header().Set("Content-Length", "3")
+		_, _ = io.WriteString(w, "doc")
+		return
+	}
+	body, _ := io.ReadAll(r.Body)
+	_, _ = io.WriteString(w, r.Method+" "+r.RequestURI+" "+string(body))
+}
+
+// docFast is the fast path's side: the same answer to GET and HEAD of /doc, in the order
+// net/http writes its headers (sorted, then Date).
+type docFast struct{}
+
+func (docFast) Answer(dst []byte, req *Request) ([]byte, bool) {
+	if string(req.Path) != "/doc" {
+		return dst, false
+	}
+	dst = AppendStatusLine(dst, http.StatusOK)
+	dst = append(dst, "Content-Length: 3\r\nContent-Type: text/plain\r\n"...)
+	dst = AppendDate(dst, time.Now())
+	dst = append(dst, "\r\n"...)
+	if !req.Head {
+		dst = append(dst, "doc"...)
+	}
+	return dst, true
+}
+
+// dateHeader matches a Date header line, the one part of two answers that may differ.
+var dateHeader = regexp.MustCompile("Date: [^\r]*\r\n")
+
+// exchange sends raw on a new connection to addr, closes its writing side and returns every
+// byte the server wrote until it closed, Date lines blanked.
+func exchange(t *testing.T, addr string, raw []byte) string {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := c.Write(raw); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.(*net.TCPConn).CloseWrite()
+	out, err := io.ReadAll(c)
+	if err != nil {
+		// A reset after the answers (net/http closing with unread bytes) ends the stream.
+		var ne net.Error
+		if !errors.As(err, &ne) {
+			t.Fatalf("read: %v", err)
+		}
+	}
+	return dateHeader.ReplaceAllString(string(out), "Date: *\r\n")
+}
+
+// FuzzFastPathAnswersAsNetHTTP sends the same bytes to net/http alone and to net/http behind
+// the fast path, and expects the same bytes back: every request the fast path answers, it
+// answers as net/http does, and every other one reaches net/http intact.
+func FuzzFastPathAnswersAsNetHTTP(f *testing.F) {
+	for _, seed := range []string{
+		"GET /doc HTTP/1.1\r\nHost: h\r\n\r\n",
+		"HEAD /doc HTTP/1.1\r\nHost: h\r\n\r\nGET /doc HTTP/1.1\r\nHost: h\r\n\r\n",
+		"GET /doc HTTP/1.1\r\nHost: h\r\n\r\nPOST /doc HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nhiGET /doc HTTP/1.1\r\nHost: h\r\n\r\n",
+		"GET /doc HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabcGET /doc HTTP/1.1\r\nHost: h\r\n\r\n",
+		"GET /doc HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+		"GET /doc HTTP/1.1\r\nHost: h\r\n\r\nGET /doc HTTP/1.1\r\nHo",
+		"GET /doc HTTP/1.1\nHost: h\n\n",
+		"GET /doc HTTP/1.1\r\nHost: h\r\n\n",
+		"GET /doc HTTP/1.0\r\n\r\n",
+		"GET /doc HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+		"GET /doc HTTP/1.1\r\nHost: h\r\nX: a\r\n b\r\n\r\n",
+		"GET /doc?q HTTP/1.1\r\nHost: h\r\n\r\n",
+		"GET /do%63 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+		"\r\nGET /doc HTTP/1.1\r\nHost: h\r\n\r\n",
+		"BREW /doc HTCPCP/1.0\r\n\r\n",
+	} {
+		f.Add([]byte(seed))
+	}
+	timeouts := func(cfg *http.Server) {
+		cfg.ReadHeaderTimeout, cfg.IdleTimeout = 5*time.Second, 5*time.Second
+	}
+	plainLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		f.Fatal(err)
+	}
+	plain := &http.Server{Handler: http.HandlerFunc(docHandler)}
+	timeouts(plain)
+	go func() { _ = plain.Serve(plainLn) }()
+	f.Cleanup(func() { _ = plain.Close() })
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		f.Fatal(err)
+	}
+	fronted := &http.Server{Handler: http.HandlerFunc(docHandler)}
+	timeouts(fronted)
+	fast := Listen(inner, Config{Handler: docFast{}, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 5 * time.Second})
+	go func() { _ = fronted.Serve(fast) }()
+	f.Cleanup(func() { _ = fronted.Close() })
+
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		if len(raw) > 4096 {
+			return
+		}
+		want := exchange(t, plainLn.Addr().String(), raw)
+		got := exchange(t, inner.Addr().String(), raw)
+		if got != want {
+			t.Fatalf("for %q\nbehind the fast path: %q\nnet/http alone:       %q", raw, got, want)
+		}
+	})
+}
