@@ -26,10 +26,10 @@ const bufferSize = 2048
 // maxPooledAnswer is the largest answer buffer kept for reuse.
 const maxPooledAnswer = 64 << 10
 
+// readers and answers are the connections' read buffers and answer buffers, reused.
 var (
-	readers   = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, bufferSize) }}
-	answers   = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
-	endOfHead = []byte("\r\n\r\n")
+	readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, bufferSize) }}
+	answers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 )
 
 // conn is one connection the fast path serves until it hands it to net/http or closes it.
