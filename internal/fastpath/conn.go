@@ -37,6 +37,9 @@ type conn struct {
 	net.Conn
 	l     *Listener
 	state atomic.Int32
+	// headBy is the deadline the fast path set on the current request's head, zero when it set
+	// none; a head handed to net/http keeps it.
+	headBy time.Time
 }
 
 // serve answers c's requests until one is not for the fast path, which hands c to net/http,
@@ -68,14 +71,18 @@ func (c *conn) serve() {
 	var req Request
 	for {
 		bounded := false
+		c.headBy = time.Time{}
 		if br.Buffered() < begin {
-			if !c.readDeadline(wait) {
+			by, ok := c.readDeadline(wait)
+			if !ok {
 				return
 			}
 			if _, err := br.Peek(begin); err != nil {
 				return
 			}
-			bounded = waitBoundsHead
+			if bounded = waitBoundsHead; bounded {
+				c.headBy = by
+			}
 		}
 		if !c.state.CompareAndSwap(stateIdle, stateActive) {
 			return
@@ -111,13 +118,14 @@ func (c *conn) serve() {
 	}
 }
 
-// readDeadline sets the read deadline d from now (none when d is zero); false when it fails.
-func (c *conn) readDeadline(d time.Duration) bool {
+// readDeadline sets the read deadline d from now (none when d is zero) and returns it; false
+// when it fails.
+func (c *conn) readDeadline(d time.Duration) (time.Time, bool) {
 	var t time.Time
 	if d > 0 {
 		t = time.Now().Add(d)
 	}
-	return c.Conn.SetReadDeadline(t) == nil
+	return t, c.Conn.SetReadDeadline(t) == nil
 }
 
 // readHead reads until br holds a whole request head and returns it. Unless bounded (the read
@@ -139,10 +147,11 @@ func (c *conn) readHead(br *bufio.Reader, bounded bool) (head []byte, ours bool,
 			return nil, false, nil
 		}
 		if !bounded {
-			if !c.readDeadline(c.l.cfg.headTimeout()) {
+			by, ok := c.readDeadline(c.l.cfg.headTimeout())
+			if !ok {
 				return nil, true, net.ErrClosed
 			}
-			bounded = true
+			c.headBy, bounded = by, true
 		}
 		if _, err := br.Peek(len(buf) + 1); err != nil {
 			return nil, true, err
@@ -162,7 +171,7 @@ func (c *conn) write(b []byte) error {
 }
 
 // handOff gives c to net/http with the bytes br read but the fast path did not answer, and
-// with no deadlines: net/http sets its own.
+// with no deadlines: net/http sets its own, the head's no later than the fast path's.
 func (c *conn) handOff(br *bufio.Reader) {
 	var rest []byte
 	if n := br.Buffered(); n > 0 {
@@ -173,14 +182,28 @@ func (c *conn) handOff(br *bufio.Reader) {
 		_ = c.Conn.Close()
 		return
 	}
-	c.l.give(&handedConn{Conn: c.Conn, rest: rest})
+	c.l.give(&handedConn{Conn: c.Conn, rest: rest, headBy: c.headBy})
 }
 
 // handedConn is a connection handed to net/http: its reads return first the bytes the fast
-// path had read.
+// path had read, and the first read deadline net/http sets, the bound on the head it reads
+// first, is no later than the bound the fast path had set on that head, so that a head sent
+// slowly gets read_header_timeout once, not once on each side of the hand-off.
 type handedConn struct {
 	net.Conn
-	rest []byte
+	rest   []byte
+	headBy time.Time
+}
+
+// SetReadDeadline sets the read deadline, the first one no later than headBy.
+func (h *handedConn) SetReadDeadline(t time.Time) error {
+	if !h.headBy.IsZero() {
+		if t.IsZero() || t.After(h.headBy) {
+			t = h.headBy
+		}
+		h.headBy = time.Time{}
+	}
+	return h.Conn.SetReadDeadline(t)
 }
 
 // Read returns the bytes the fast path had read, then the connection's.

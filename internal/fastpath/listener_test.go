@@ -244,6 +244,22 @@ func TestTimeouts(t *testing.T) {
 			t.Errorf("closed %v after the connection opened, want about %v", took, bound)
 		}
 	})
+	t.Run("a head handed to net/http keeps the fast path's bound", func(t *testing.T) {
+		const bound = time.Second
+		hs := start(t, Config{ReadHeaderTimeout: bound, IdleTimeout: time.Minute})
+		cl := hs.dial(t)
+		start := time.Now()
+		cl.send("POST /x HTT")
+		time.Sleep(bound * 8 / 10)
+		cl.send("P/1.1\r\nHost: h\r\n") // now net/http's, its head still unfinished
+		if !cl.closed(5 * time.Second) {
+			t.Fatal("connection with a partial head not closed")
+		}
+		// With a bound of its own from the hand-off, net/http would close it at 1.8 s.
+		if took := time.Since(start); took > bound*14/10 {
+			t.Errorf("closed %v after the connection opened, want about %v", took, bound)
+		}
+	})
 	for name, cfg := range map[string]Config{
 		"silent new connection closes after ReadHeaderTimeout":                      {ReadHeaderTimeout: short},
 		"ReadTimeout bounds a new connection's head when ReadHeaderTimeout is zero": {ReadTimeout: short},
