@@ -13,17 +13,11 @@ import (
 	"github.com/brokerhq/broker/internal/issuer"
 )
 
-// PublicHandler answers one GET or HEAD of a public document (discovery, JWKS) and returns the
-// status it answered with.
-type PublicHandler func(w http.ResponseWriter, r *http.Request) int
-
 // PublicConfig configures Public.
 type PublicConfig struct {
-	// Routes are the public documents' handlers by their exact path.
-	Routes map[string]PublicHandler
-	// Wire are the same documents' answers in wire form, by the same paths, for the fast path
-	// (Answer); a path without one is answered through net/http only.
-	Wire map[string]issuer.WireHandler
+	// Routes are the public documents by their exact path: Serve answers through net/http,
+	// Wire on the fast path (Answer); a document without Wire is answered through net/http only.
+	Routes map[string]issuer.Document
 	// Next serves every other request (the instrumented router).
 	Next http.Handler
 	// Logger receives the lines of answers other than 200 and 304, and of panics.
@@ -35,7 +29,7 @@ type PublicConfig struct {
 // publicRoute is one public document with its metric children resolved once: route is the
 // router's pattern for it ("GET <path>").
 type publicRoute struct {
-	serve           PublicHandler
+	serve           issuer.DocumentHandler
 	wire            issuer.WireHandler
 	route           string
 	ok, notModified prometheus.Counter
@@ -60,8 +54,8 @@ type Front struct {
 func Public(cfg PublicConfig) *Front {
 	p := &Front{routes: map[string]*publicRoute{}, next: cfg.Next, metrics: cfg.Metrics,
 		log: slog.New(LogRequestIDs(cfg.Logger.Handler())), access: newAccessLog(cfg.Logger)}
-	for path, h := range cfg.Routes {
-		pr := &publicRoute{serve: h, wire: cfg.Wire[path], route: "GET " + path}
+	for path, d := range cfg.Routes {
+		pr := &publicRoute{serve: d.Serve, wire: d.Wire, route: "GET " + path}
 		if m := cfg.Metrics; m != nil {
 			pr.ok = m.requests.WithLabelValues(pr.route, strconv.Itoa(http.StatusOK))
 			pr.notModified = m.requests.WithLabelValues(pr.route, strconv.Itoa(http.StatusNotModified))

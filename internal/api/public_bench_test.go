@@ -31,7 +31,7 @@ func BenchmarkPublicServeHTTP(b *testing.B) {
 		_, _ = w.Write(body)
 		return http.StatusOK
 	}
-	h := Public(PublicConfig{Routes: map[string]PublicHandler{"/jwks": doc}, Next: http.NotFoundHandler(),
+	h := Public(PublicConfig{Routes: map[string]issuer.Document{"/jwks": {Serve: doc}}, Next: http.NotFoundHandler(),
 		Logger: slog.New(slog.DiscardHandler), Metrics: NewMetrics(prometheus.NewRegistry())})
 	req := httptest.NewRequest("GET", "/jwks", nil)
 	b.ReportAllocs()
@@ -56,7 +56,7 @@ func BenchmarkPublicAnswer(b *testing.B) {
 	wire := func(string) (issuer.WireAnswer, bool) {
 		return issuer.WireAnswer{Status: http.StatusOK, Header: []byte("Content-Length: 11\r\n"), Body: body}, true
 	}
-	h := Public(PublicConfig{Routes: map[string]PublicHandler{"/jwks": nil}, Wire: map[string]issuer.WireHandler{"/jwks": wire},
+	h := Public(PublicConfig{Routes: map[string]issuer.Document{"/jwks": {Wire: wire}},
 		Next: http.NotFoundHandler(), Logger: slog.New(slog.DiscardHandler), Metrics: NewMetrics(prometheus.NewRegistry())})
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {

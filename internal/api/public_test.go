@@ -57,7 +57,7 @@ func TestPublicFastPath(t *testing.T) {
 			var logs bytes.Buffer
 			reg := prometheus.NewRegistry()
 			m := NewMetrics(reg)
-			h := Public(PublicConfig{Routes: map[string]PublicHandler{"/jwks": doc.serve}, Next: next,
+			h := Public(PublicConfig{Routes: map[string]issuer.Document{"/jwks": {Serve: doc.serve}}, Next: next,
 				Logger: slog.New(slog.NewJSONHandler(&logs, nil)), Metrics: m})
 			req := httptest.NewRequest(tc.method, tc.path, nil)
 			if tc.requestID != "" {
@@ -99,7 +99,7 @@ func TestPublicFastPathRecoversPanic(t *testing.T) {
 	var logs bytes.Buffer
 	m := NewMetrics(prometheus.NewRegistry())
 	h := Public(PublicConfig{
-		Routes: map[string]PublicHandler{"/jwks": func(http.ResponseWriter, *http.Request) int { panic("boom") }},
+		Routes: map[string]issuer.Document{"/jwks": {Serve: func(http.ResponseWriter, *http.Request) int { panic("boom") }}},
 		Next:   http.NotFoundHandler(), Logger: slog.New(slog.NewJSONHandler(&logs, nil)), Metrics: m,
 	})
 	rec := httptest.NewRecorder()
@@ -146,8 +146,7 @@ func TestPublicAnswerOnTheFastPath(t *testing.T) {
 			m := NewMetrics(prometheus.NewRegistry())
 			doc := &fakeDocument{status: 200}
 			h := Public(PublicConfig{
-				Routes: map[string]PublicHandler{"/jwks": doc.serve, "/doc": doc.serve},
-				Wire:   map[string]issuer.WireHandler{"/jwks": wire},
+				Routes: map[string]issuer.Document{"/jwks": {Serve: doc.serve, Wire: wire}, "/doc": {Serve: doc.serve}},
 				Next:   http.NotFoundHandler(), Logger: slog.New(slog.DiscardHandler), Metrics: m,
 			})
 			out, ok := h.Answer([]byte("kept"), &tc.req)

@@ -181,12 +181,8 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 		Catalog: live, Exchangers: newExchangers(cfg, opts.UpstreamTransport, s.log, exchange.NewMetrics(reg)),
 		Metrics: metrics,
 	}).Mount(rt)
-	public, wire := map[string]api.PublicHandler{}, map[string]issuer.WireHandler{}
-	for path, d := range pub.Routes() {
-		public[path], wire[path] = api.PublicHandler(d.Serve), d.Wire
-	}
 	front := api.Public(api.PublicConfig{
-		Routes: public, Wire: wire, Next: api.Instrument(rt, s.log, metrics), Logger: s.log, Metrics: metrics,
+		Routes: pub.Routes(), Next: api.Instrument(rt, s.log, metrics), Logger: s.log, Metrics: metrics,
 	})
 	s.handler, s.fast = front, front
 	return s, nil
@@ -249,18 +245,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	sctx, cancel := context.WithTimeout(context.Background(), h.ShutdownTimeout)
 	defer cancel()
 	fastDone := make(chan error, 1)
-	go func() {
-		if fast == nil {
-			fastDone <- nil
-			return
-		}
-		fastDone <- fast.Shutdown(sctx)
-	}()
-	err := srv.Shutdown(sctx)
-	if fastErr := <-fastDone; err == nil {
-		err = fastErr
+	if fast != nil {
+		go func() { fastDone <- fast.Shutdown(sctx) }()
+	} else {
+		fastDone <- nil
 	}
-	if err != nil {
+	if err := errors.Join(srv.Shutdown(sctx), <-fastDone); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
