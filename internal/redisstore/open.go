@@ -47,45 +47,11 @@ func openURL(raw string, timeout time.Duration) (*redis.Client, error) {
 	return redis.NewClient(ro), nil
 }
 
-// openSentinel returns a client of the primary the Sentinels of s name. On a failover it
-// learns the new primary from the Sentinels and reconnects there on its own.
-func openSentinel(s Sentinel, timeout time.Duration) (*redis.Client, error) {
-	if s.Master == "" {
-		return nil, errors.New("redisstore: sentinel: no master name")
-	}
-	if len(s.Addrs) == 0 {
-		return nil, errors.New("redisstore: sentinel: no sentinel address")
-	}
-	return redis.NewFailoverClient(&redis.FailoverOptions{
-		MasterName:            s.Master,
-		SentinelAddrs:         s.Addrs,
-		SentinelPassword:      s.SentinelPassword,
-		DB:                    s.DB,
-		Username:              s.Username,
-		Password:              s.Password,
-		TLSConfig:             s.TLS,
-		DialTimeout:           timeout,
-		ReadTimeout:           timeout,
-		WriteTimeout:          timeout,
-		PoolTimeout:           timeout,
-		MaxRetries:            1,
-		DialerRetries:         dialAttempts,
-		ContextTimeoutEnabled: true,
-		Protocol:              protocol,
-	}), nil
-}
-
-// openCluster returns a client of the Redis Cluster some of whose nodes c names. It follows
-// slot moves (MOVED, ASK) and learns new nodes on its own.
-func openCluster(c Cluster, timeout time.Duration) (*redis.ClusterClient, error) {
-	if len(c.Addrs) == 0 {
-		return nil, errors.New("redisstore: cluster: no node address")
-	}
-	return redis.NewClusterClient(&redis.ClusterOptions{
-		Addrs:                    c.Addrs,
-		Username:                 c.Username,
-		Password:                 c.Password,
-		TLSConfig:                c.TLS,
+// shared returns the options the Sentinel and Cluster clients share: every call bounded by
+// timeout, one retry, RESP2 and no maintenance notifications. (A URL client gets the same from
+// openURL, over what its URL says.)
+func shared(timeout time.Duration) *redis.UniversalOptions {
+	return &redis.UniversalOptions{
 		DialTimeout:              timeout,
 		ReadTimeout:              timeout,
 		WriteTimeout:             timeout,
@@ -95,5 +61,31 @@ func openCluster(c Cluster, timeout time.Duration) (*redis.ClusterClient, error)
 		ContextTimeoutEnabled:    true,
 		Protocol:                 protocol,
 		MaintNotificationsConfig: noMaintNotifications(),
-	}), nil
+	}
+}
+
+// openSentinel returns a client of the primary the Sentinels of s name. On a failover it
+// learns the new primary from the Sentinels and reconnects there on its own.
+func openSentinel(s Sentinel, timeout time.Duration) (*redis.Client, error) {
+	if s.Master == "" {
+		return nil, errors.New("redisstore: sentinel: no master name")
+	}
+	if len(s.Addrs) == 0 {
+		return nil, errors.New("redisstore: sentinel: no sentinel address")
+	}
+	o := shared(timeout)
+	o.MasterName, o.Addrs, o.SentinelPassword = s.Master, s.Addrs, s.SentinelPassword
+	o.DB, o.Username, o.Password, o.TLSConfig = s.DB, s.Username, s.Password, s.TLS
+	return redis.NewFailoverClient(o.Failover()), nil
+}
+
+// openCluster returns a client of the Redis Cluster some of whose nodes c names. It follows
+// slot moves (MOVED, ASK) and learns new nodes on its own.
+func openCluster(c Cluster, timeout time.Duration) (*redis.ClusterClient, error) {
+	if len(c.Addrs) == 0 {
+		return nil, errors.New("redisstore: cluster: no node address")
+	}
+	o := shared(timeout)
+	o.Addrs, o.Username, o.Password, o.TLSConfig = c.Addrs, c.Username, c.Password, c.TLS
+	return redis.NewClusterClient(o.Cluster()), nil
 }
