@@ -27,12 +27,7 @@ func TestProtocol(t *testing.T) {
 		{"url naming protocol 3", "?protocol=3", "resp=3"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			db := "/1"
-			if c.query != "" {
-				db = "/2"
-			}
-			checkResp(ctx, t, redisstore.Options{URL: strings.TrimSuffix(srv.URL(), "/0") + db + c.query},
-				[]string{srv.Addr()}, c.want)
+			checkResp(ctx, t, redisstore.Options{URL: srv.URL() + c.query}, []string{srv.Addr()}, c.want)
 		})
 	}
 	t.Run("sentinel", func(t *testing.T) {
