@@ -84,8 +84,8 @@ func (p *Front) count(pr *publicRoute, status int, elapsed time.Duration) {
 
 // Answer answers a request the fast path read (see fastpath.Handler) with what ServeHTTP would:
 // the document's wire answer with its X-Request-Id (the caller's when well formed, as
-// requestID), counted in the same metrics. A path without
-// a wire form, and documents that cannot be served now, go to net/http.
+// requestID), counted in the same metrics. A path without a wire form, and documents that
+// cannot be served now, go to net/http.
 func (p *Front) Answer(dst []byte, req *fastpath.Request) ([]byte, bool) {
 	pr := p.routes[string(req.Path)]
 	if pr == nil || pr.wire == nil {

@@ -183,6 +183,8 @@ func (p *Publisher) serve(pick func(*documents) *document) DocumentHandler {
 	}
 }
 
+// wire returns the WireHandler of the document pick chooses: 304 when ifNoneMatch names its
+// ETag, else 200 with its body; false when the documents cannot be rendered now.
 func (p *Publisher) wire(pick func(*documents) *document) WireHandler {
 	return func(ifNoneMatch string) (WireAnswer, bool) {
 		docs, err := p.current()
