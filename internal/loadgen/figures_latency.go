@@ -27,13 +27,14 @@ func (s *suite) fairness(ctx context.Context, b Broker, f *Figure) error {
 }
 
 // openLoop fills f with the p99 latency, measured from each request's scheduled time, of token
-// requests on b scheduled at half the closed-loop rate measured on store in this run.
+// requests on b scheduled at half the closed-loop rate measured on store in this run, and
+// describes the same schedule's latency for raw signatures alone.
 func (s *suite) openLoop(ctx context.Context, b Broker, store string, f *Figure) error {
-	saturated := s.saturated[store]
-	if saturated <= 0 {
+	sat := s.saturated[store]
+	if sat.rate <= 0 {
 		return fmt.Errorf("no saturated token rate was measured on the %s store in this run", store)
 	}
-	rate := saturated / 2
+	saturated, rate := sat.rate, sat.rate/2
 	s.progress("measuring %s (%s at %.0f req/s)", f.ID, s.cfg.Duration, rate)
 	load, err := s.tokenLoad(ctx, b, OpenLoopWorkers) // its warm-up opens every connection before the schedule starts
 	if err != nil {
@@ -52,5 +53,29 @@ func (s *suite) openLoop(ctx context.Context, b Broker, store string, f *Figure)
 	f.Value, f.Reference = ms(p[1]), rate
 	f.Detail = fmt.Sprintf("%d requests on %d connections, half of %.0f tokens/s; latency from the scheduled time p50 %s p99.9 %s max %s",
 		res.Count, OpenLoopWorkers, saturated, p[0].Round(time.Microsecond), p[2].Round(time.Microsecond), p[3].Round(time.Microsecond))
+	alone, err := s.signingOnSchedule(ctx, sat.alg, rate)
+	if err != nil {
+		return err
+	}
+	f.Detail += "; " + alone
 	return nil
+}
+
+// signingOnSchedule runs raw signatures of alg on an open loop's schedule at rate, in this
+// process while the server idles, and describes their latency from the scheduled time: what
+// the machine alone makes of the schedule, with no network, HTTP or store in the way.
+func (s *suite) signingOnSchedule(ctx context.Context, alg string, rate float64) (string, error) {
+	signer, ok := s.signers[alg]
+	if !ok {
+		return "", fmt.Errorf("no raw signer for %s", alg)
+	}
+	workers := signer.Workers()
+	s.progress("measuring raw %s signing on the same schedule (%s at %.0f signs/s)", alg, s.cfg.Duration, rate)
+	res := RunOpenLoop(ctx, OpenLoopConfig{Rate: rate, Duration: s.cfg.Duration, Workers: workers})
+	if err := check("raw signing on the schedule", res); err != nil {
+		return "", err
+	}
+	p := percentiles(res.Latencies, 50, 99, 99.9)
+	return fmt.Sprintf("raw %s signing alone on the same schedule (%d at once, in the load program): p50 %s p99 %s p99.9 %s",
+		alg, len(workers), p[0].Round(time.Microsecond), p[1].Round(time.Microsecond), p[2].Round(time.Microsecond)), nil
 }

@@ -90,7 +90,7 @@ func (s *suite) serverFigures(ctx context.Context, b Broker, alg, store string) 
 	f := s.fig("token_" + lower(alg) + "_" + store)
 	measure(f, func() error {
 		rate, err := s.tokenRate(ctx, b, alg, f)
-		s.saturated[store] = rate
+		s.saturated[store] = saturation{rate: rate, alg: alg}
 		return err
 	})
 	s.publicFigures(ctx, b)
@@ -141,7 +141,7 @@ func (s *suite) redisFigures(ctx context.Context) error {
 		measure(f, func() error {
 			rate, err := s.tokenRate(ctx, srv.Broker, alg, f)
 			if alg == keys.RS256 {
-				s.saturated["redis"] = rate
+				s.saturated["redis"] = saturation{rate: rate, alg: alg}
 			}
 			return err
 		})

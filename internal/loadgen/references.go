@@ -57,8 +57,7 @@ func (s *RawSigner) Run(ctx context.Context, d time.Duration) Result {
 	for i := range s.procs {
 		wg.Go(func() {
 			for ctx.Err() == nil && time.Now().Before(deadline) {
-				digest := sha256.Sum256(s.input)
-				if _, err := s.signer.Sign(rand.Reader, digest[:], crypto.SHA256); err != nil {
+				if err := s.Sign(); err != nil {
 					counts[i].Errors++
 					counts[i].FirstErr = err
 					return
@@ -74,4 +73,22 @@ func (s *RawSigner) Run(ctx context.Context, d time.Duration) Result {
 	}
 	total.Elapsed = time.Since(start)
 	return total
+}
+
+// Sign makes one raw signature: SHA-256 of the signing input and one crypto.Signer.Sign call.
+func (s *RawSigner) Sign() error {
+	digest := sha256.Sum256(s.input)
+	_, err := s.signer.Sign(rand.Reader, digest[:], crypto.SHA256)
+	return err
+}
+
+// Workers returns GOMAXPROCS open-loop workers that each make one raw signature per request:
+// on an open loop's schedule they are the machine signing alone, as many signatures at once as
+// the server's signing gate admits by default, with no network, HTTP or store in the way.
+func (s *RawSigner) Workers() []Worker {
+	ws := make([]Worker, s.procs)
+	for i := range ws {
+		ws[i] = WorkerFunc(func(context.Context) error { return s.Sign() })
+	}
+	return ws
 }

@@ -77,8 +77,14 @@ type suite struct {
 	signers map[string]*RawSigner
 	// refs accumulates every raw signing segment of the run, per algorithm.
 	refs map[string]*Result
-	// saturated is the closed-loop RS256 token rate per store, for the open loop.
-	saturated map[string]float64
+	// saturated is the closed-loop token rate per store, for the open loop.
+	saturated map[string]saturation
+}
+
+// saturation is a closed-loop token rate and the algorithm its server signed with.
+type saturation struct {
+	rate float64
+	alg  string
 }
 
 // Run measures every figure and returns the report. Each figure that could not be measured is
@@ -97,7 +103,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	defer os.RemoveAll(dir)
 	s := &suite{
 		cfg: cfg, dir: dir, signers: map[string]*RawSigner{},
-		refs: map[string]*Result{keys.RS256: {}, keys.ES256: {}}, saturated: map[string]float64{},
+		refs: map[string]*Result{keys.RS256: {}, keys.ES256: {}}, saturated: map[string]saturation{},
 	}
 	s.report = &Report{Started: time.Now(), Machine: machine(), Figures: s.plan()}
 	if err := s.checkOnly(); err != nil {
