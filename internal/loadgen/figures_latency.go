@@ -3,6 +3,7 @@ package loadgen
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"time"
 )
 
@@ -70,6 +71,10 @@ func (s *suite) signingOnSchedule(ctx context.Context, alg string, rate float64)
 		return "", fmt.Errorf("no raw signer for %s", alg)
 	}
 	workers := signer.Workers()
+	// The schedule's goroutine gets a processor of its own, as the load driver has one (its own
+	// thread, in its own process) beside the server: otherwise it waits for a signature to end
+	// (Go does not preempt one) before it hands out a due request.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(len(workers) + 1))
 	s.progress("measuring raw %s signing on the same schedule (%s at %.0f signs/s)", alg, s.cfg.Duration, rate)
 	res := RunOpenLoop(ctx, OpenLoopConfig{Rate: rate, Duration: s.cfg.Duration, Workers: workers})
 	if err := check("raw signing on the schedule", res); err != nil {

@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"errors"
 	"io"
+	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -76,5 +78,55 @@ func TestRawSignerOnSchedule(t *testing.T) {
 	if res.Errors != 0 || res.Count != want || int64(len(res.Latencies)) != want || int64(len(fake.digests)) != want {
 		t.Fatalf("count %d, errors %d, latencies %d, signatures %d; want %d of each and no error",
 			res.Count, res.Errors, len(res.Latencies), len(fake.digests), want)
+	}
+}
+
+// procsSigner records GOMAXPROCS at each signature.
+type procsSigner struct {
+	fakeSigner
+	procs []int
+}
+
+func (p *procsSigner) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	p.mu.Lock()
+	p.procs = append(p.procs, runtime.GOMAXPROCS(0))
+	p.mu.Unlock()
+	return p.fakeSigner.Sign(r, digest, opts)
+}
+
+// TestSigningOnSchedule runs the open loop's reference: the schedule has a processor beside
+// the signing workers while it runs, GOMAXPROCS is restored after, and a failing key or an
+// algorithm without a raw signer is an error rather than a figure.
+func TestSigningOnSchedule(t *testing.T) {
+	before := runtime.GOMAXPROCS(0)
+	ok := &procsSigner{}
+	failing := &procsSigner{fakeSigner: fakeSigner{err: errors.New("boom")}}
+	s := &suite{cfg: Config{Duration: 60 * time.Millisecond}, signers: map[string]*RawSigner{
+		"RS256": {alg: "RS256", signer: ok, input: signingInput("RS256"), procs: 2},
+		"ES256": {alg: "ES256", signer: failing, input: signingInput("ES256"), procs: 2},
+	}}
+	desc, err := s.signingOnSchedule(context.Background(), "RS256", 500)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(desc, "raw RS256 signing alone on the same schedule (2 at once") || !strings.Contains(desc, " p99 ") {
+		t.Fatalf("description %q", desc)
+	}
+	if len(ok.procs) != 30 {
+		t.Fatalf("%d signatures, want the schedule's 30", len(ok.procs))
+	}
+	for _, p := range ok.procs {
+		if p != 3 {
+			t.Fatalf("GOMAXPROCS %d while signing, want the 2 workers' plus one for the schedule", p)
+		}
+	}
+	if got := runtime.GOMAXPROCS(0); got != before {
+		t.Fatalf("GOMAXPROCS %d after, want %d restored", got, before)
+	}
+	if _, err := s.signingOnSchedule(context.Background(), "ES256", 500); err == nil || !strings.Contains(err.Error(), "boom") {
+		t.Fatalf("failing key: err = %v, want its error", err)
+	}
+	if _, err := s.signingOnSchedule(context.Background(), "EdDSA", 500); err == nil {
+		t.Fatal("no raw signer for the algorithm: want an error")
 	}
 }
