@@ -24,10 +24,10 @@ func runBench(ctx context.Context, e env, args []string) error {
 	setSynopsis(fs, "broker bench [--duration D|--quick] [--json FILE] [--no-fail] [--soak D] [--target URL --stack ID]\n\n"+
 		"Measures the token path (RS256 and ES256, memory and Redis stores) against the raw signing rate of\n"+
 		"this machine, the JWKS and discovery against nginx serving the same bytes, latency at 64 clients and\n"+
-		"in an open loop at half the saturated rate, the server's resident memory, and issuance with 10,000\n"+
-		"stacks against 10; each against its reference in the same run. The servers run as child processes\n"+
-		"(broker serve, redis-server, nginx; a missing program's figures are skipped, visibly), but the load\n"+
-		"generator shares the machine's cores with them.")
+		"in an open loop at half the saturated rate (beside raw signing alone on the same schedule), the\n"+
+		"server's resident memory, and issuance with 10,000 stacks against 10; each against its reference\n"+
+		"in the same run. The servers run as child processes (broker serve, redis-server, nginx; a missing\n"+
+		"program's figures are skipped, visibly), but the load generator shares the machine's cores with them.")
 	target := fs.String("target", "", "measure the running server at this URL (secret in BROKER_API_KEY, --stack required) instead of starting servers")
 	stack := fs.String("stack", "", "with --target: the stack the measured runs are created on")
 	duration := fs.Duration("duration", benchDefaultDuration, "how long each figure is measured (and as long again for its reference)")
