@@ -83,20 +83,38 @@ const maxBatch = 256
 // archives it.
 //
 // Appends are group-committed: while one batch is on its way to Redis, the events appended
-// meanwhile queue up and go as the next batch, chained in order, in one script call. So a
+// meanwhile queue up and go as the next batch, chained in order, in one script call, which
+// shares its round trip with the run lookups of concurrent requests (see roundTrips). So a
 // replica appends at far more than one event per round trip, and only another replica's
 // append can make a batch's compare-and-swap on the tail retry.
 func (c *Client) Audit() audit.Store { return &auditStore{c: c} }
 
+// auditStore is the audit.Store view of a Client. It is also the part of a round trip that
+// carries its batch: at most one round trip carries it at a time.
 type auditStore struct {
 	c *Client
 
-	mu       sync.Mutex
-	queue    []*pendingEvent
-	flushing bool
-	// tail is the last chain hash this replica saw; only the flushing goroutine uses it.
-	tail string
+	mu    sync.Mutex
+	queue []*pendingEvent
+	// queued: the store waits in the round trips' queue or rides a round trip; an event
+	// appended meanwhile goes with its next batch.
+	queued bool
+
+	// The fields below belong to the round trip that carries the store's batch.
+	// tail is the last chain hash this replica saw.
+	tail  string
+	batch []*pendingEvent
+	// last is the hash the batch's last event has when it chains onto tail.
+	last string
+	call scriptCall
+	// cmd is the batch's script call in the round trip; nil when the batch could not be
+	// encoded, with encodeErr saying why.
+	cmd       *redis.Cmd
+	encodeErr error
+	tries     int
 }
+
+var _ part = (*auditStore)(nil)
 
 // tailKey, eventsKey and spaceKey are the keys of the chain. On a Redis Cluster they share the
 // hash tag of the "audit" group: every append touches the tail, the event list and indexes.
@@ -123,11 +141,12 @@ func (s *auditStore) Append(ctx context.Context, e audit.Event, spaces []string)
 	p := &pendingEvent{event: e, spaces: spaces, done: make(chan appended, 1)}
 	s.mu.Lock()
 	s.queue = append(s.queue, p)
-	if !s.flushing {
-		s.flushing = true
-		go s.flush()
-	}
+	join := s.queued
+	s.queued = true
 	s.mu.Unlock()
+	if !join {
+		s.c.rt.do(s)
+	}
 	select {
 	case r := <-p.done:
 		return r.event, r.err
@@ -138,88 +157,112 @@ func (s *auditStore) Append(ctx context.Context, e audit.Event, spaces []string)
 	}
 }
 
-// flush appends queued events batch by batch until the queue is empty.
-func (s *auditStore) flush() {
-	for {
+// add implements part: it chains the batch (the queued events, up to maxBatch, unless a batch
+// goes again) onto the tail and queues the append script.
+func (s *auditStore) add(ctx context.Context, p redis.Pipeliner) {
+	s.cmd, s.encodeErr = nil, nil
+	if s.batch == nil {
 		s.mu.Lock()
-		batch := s.queue
-		if len(batch) > maxBatch {
-			batch = batch[:maxBatch:maxBatch]
-		}
-		s.queue = s.queue[len(batch):]
-		if len(batch) == 0 {
-			s.flushing = false
-			s.queue = nil
-			s.mu.Unlock()
-			return
+		n := min(len(s.queue), maxBatch)
+		s.batch = s.queue[:n:n]
+		s.queue = s.queue[n:]
+		if len(s.queue) == 0 {
+			s.queue = nil // the batch keeps the array; the next event starts a new one
 		}
 		s.mu.Unlock()
-		s.appendBatch(batch)
+		s.tries = 0
+		s.call.bySource = false
 	}
-}
-
-// appendBatch chains batch onto the tail in one script call, retrying with the current tail
-// when another replica appended first, and answers every waiting Append.
-func (s *auditStore) appendBatch(batch []*pendingEvent) {
-	ctx, cancel := s.c.bound(context.Background())
-	defer cancel()
 	keys := []string{s.tailKey(), s.eventsKey()}
 	keyPos := map[string]int{}
-	for _, p := range batch {
+	args := []any{s.tail, len(s.batch)}
+	prev := s.tail
+	for _, p := range s.batch {
 		for _, sp := range p.spaces {
 			if _, ok := keyPos[sp]; !ok {
 				keys = append(keys, s.spaceKey(sp))
 				keyPos[sp] = len(keys) // Lua indexes KEYS from 1
 			}
 		}
-	}
-	answer := func(err error) {
-		for _, p := range batch {
-			if err != nil {
-				p.done <- appended{err: err}
-			} else {
-				p.done <- appended{event: p.event}
-			}
-		}
-	}
-	for try := 0; try < maxAppendTries; try++ {
-		args := []any{s.tail, len(batch)}
-		prev := s.tail
-		for _, p := range batch {
-			p.event.Prev = prev
-			h, err := audit.Hash(p.event)
-			if err != nil {
-				answer(err)
-				return
-			}
-			raw, err := json.Marshal(p.event)
-			if err != nil {
-				answer(err)
-				return
-			}
-			args = append(args, raw, h, len(p.spaces))
-			for _, sp := range p.spaces {
-				args = append(args, keyPos[sp])
-			}
-			prev = h
-		}
-		res, err := appendBatchScript.Run(ctx, s.c.rdb, keys, args...).Slice()
+		p.event.Prev = prev
+		h, err := audit.Hash(p.event)
 		if err != nil {
-			answer(s.fail(context.Background(), err))
+			s.encodeErr = err
 			return
 		}
-		if ok, _ := res[0].(int64); ok == 1 {
-			s.tail = prev
-			answer(nil)
+		raw, err := json.Marshal(p.event)
+		if err != nil {
+			s.encodeErr = err
 			return
 		}
-		if len(res) < 2 {
-			answer(errors.New("redisstore: audit append: unexpected script reply"))
-			return
+		args = append(args, raw, h, len(p.spaces))
+		for _, sp := range p.spaces {
+			args = append(args, keyPos[sp])
 		}
-		s.tail, _ = res[1].(string) // another replica appended first: chain onto its event
+		prev = h
 	}
-	answer(fmt.Errorf("%w: audit append: %d concurrent retries", audit.ErrUnavailable, maxAppendTries))
+	s.last = prev
+	s.call.script, s.call.keys, s.call.args = appendBatchScript, keys, args
+	s.cmd = s.call.queue(ctx, p)
+}
+
+// settle implements part: it answers the batch's callers, or sends the batch again onto the
+// tail another replica moved. The store goes again while events are queued.
+func (s *auditStore) settle() bool {
+	var res []any
+	err := s.encodeErr
+	if s.cmd != nil {
+		res, err = s.cmd.Slice()
+	}
+	switch {
+	case s.encodeErr != nil:
+		s.answer(s.encodeErr)
+	case noScript(err) && !s.call.bySource:
+		s.call.bySource = true
+		return true
+	case err != nil:
+		s.answer(s.fail(context.Background(), err))
+	case len(res) == 0:
+		s.answer(errors.New("redisstore: audit append: unexpected script reply"))
+	default:
+		ok, _ := res[0].(int64)
+		tail := ""
+		if len(res) > 1 {
+			tail, _ = res[1].(string)
+		}
+		switch {
+		case ok == 1:
+			s.tail = s.last
+			s.answer(nil)
+		case len(res) < 2:
+			s.answer(errors.New("redisstore: audit append: unexpected script reply"))
+		default:
+			s.tail = tail // another replica appended first: chain onto its event
+			if s.tries++; s.tries < maxAppendTries {
+				return true
+			}
+			s.answer(fmt.Errorf("%w: audit append: %d concurrent retries", audit.ErrUnavailable, maxAppendTries))
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.queue) > 0 {
+		return true
+	}
+	s.queued = false
+	return false
+}
+
+// answer gives every waiting Append of the batch its result, and ends the batch.
+func (s *auditStore) answer(err error) {
+	for _, p := range s.batch {
+		if err != nil {
+			p.done <- appended{err: err}
+		} else {
+			p.done <- appended{event: p.event}
+		}
+	}
+	s.batch = nil
 }
 
 func (s *auditStore) List(ctx context.Context, space, cursor string, limit int) ([]audit.Event, string, error) {

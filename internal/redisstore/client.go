@@ -87,6 +87,8 @@ type Client struct {
 	prefix  string
 	// cluster: keys that one script or transaction uses together carry a shared hash tag.
 	cluster bool
+	// rt carries the token path's run lookups and audit appends in shared round trips.
+	rt *roundTrips
 }
 
 // Open returns a Client for opts. It does not connect: the first call does, and Ping checks
@@ -115,6 +117,7 @@ func Open(opts Options) (*Client, error) {
 		prefix = DefaultPrefix
 	}
 	c := &Client{timeout: timeout, prefix: prefix}
+	c.rt = &roundTrips{c: c}
 	switch {
 	case opts.Sentinel != nil:
 		rdb, err := openSentinel(*opts.Sentinel, timeout)

@@ -130,13 +130,24 @@ func (s *runStore) Get(ctx context.Context, id string) (runs.Run, error) {
 	return rec.Run, nil
 }
 
-// GetByToken implements runs.Store, in one round trip.
+// GetByToken implements runs.Store, in one round trip, which it shares with the lookups and
+// audit appends of concurrent requests (see roundTrips).
 func (s *runStore) GetByToken(ctx context.Context, token runs.TokenHash) (runs.Run, error) {
 	hash := hex.EncodeToString(token[:])
 	notFound := fmt.Errorf("%w: unknown run token", runs.ErrNotFound)
-	cctx, cancel := s.c.bound(ctx)
-	defer cancel()
-	data, err := getByTokenScript.Run(cctx, s.c.rdb, []string{s.tokenKey(hash)}, s.runKey("")).Text()
+	l := &lookup{call: scriptCall{
+		script: getByTokenScript,
+		keys:   []string{s.tokenKey(hash)},
+		args:   []any{s.runKey("")},
+	}, done: make(chan struct{})}
+	s.c.rt.do(l)
+	select {
+	case <-l.done:
+	case <-ctx.Done():
+		// The lookup goes on in its round trip; nothing waits for it any more.
+		return runs.Run{}, s.fail(ctx, "get run by token", ctx.Err())
+	}
+	data, err := l.cmd.Text()
 	if errors.Is(err, redis.Nil) {
 		return runs.Run{}, notFound
 	}
@@ -153,6 +164,25 @@ func (s *runStore) GetByToken(ctx context.Context, token runs.TokenHash) (runs.R
 		return runs.Run{}, notFound
 	}
 	return rec.Run, nil
+}
+
+// lookup is a run lookup by token as a part of a shared round trip. done is closed once cmd
+// holds the final reply; only then does the caller read cmd.
+type lookup struct {
+	call scriptCall
+	cmd  *redis.Cmd
+	done chan struct{}
+}
+
+func (l *lookup) add(ctx context.Context, p redis.Pipeliner) { l.cmd = l.call.queue(ctx, p) }
+
+func (l *lookup) settle() bool {
+	if noScript(l.cmd.Err()) && !l.call.bySource {
+		l.call.bySource = true
+		return true
+	}
+	close(l.done)
+	return false
 }
 
 // Update implements runs.Store as an optimistic transaction (WATCH the run, read it, apply fn,
