@@ -231,7 +231,9 @@ func (s *auditStore) settle() bool {
 			tail, _ = res[1].(string)
 		}
 		switch {
-		case ok == 1:
+		case ok == 1 || tail == s.last:
+			// tail == s.last: the batch landed, but its reply was lost and the client sent it
+			// again; chaining it once more would record every event twice.
 			s.tail = s.last
 			s.answer(nil)
 		case len(res) < 2:

@@ -167,3 +167,45 @@ func TestRoundTripsAfterScriptFlush(t *testing.T) {
 		t.Fatalf("Head = %+v, %v; want 17 events", head, err)
 	}
 }
+
+// TestAuditAppendSentTwice checks that a batch the client sends again after losing its reply
+// (go-redis retries a pipeline whose connection broke after the write) is recorded once: its
+// compare-and-swap then finds the batch's own last event at the tail.
+func TestAuditAppendSentTwice(t *testing.T) {
+	ctx := context.Background()
+	srv := redistest.Start(t)
+	c := open(t, srv, uniquePrefix(), suiteTimeout)
+	run, _ := newRun(t, runs.Tracked, time.Hour)
+	trail := c.Audit()
+	c.Redis().AddHook(twiceHook{})
+	for i, id := range []string{"ev-1", "ev-2"} {
+		if _, err := trail.Append(ctx, tokenEvent(id, run), []string{run.Space}); err != nil {
+			t.Fatalf("Append %s: %v", id, err)
+		}
+		head, err := trail.Head(ctx)
+		if err != nil || head.Count != int64(i+1) {
+			t.Fatalf("after Append %s: Head = %+v, %v; want %d events", id, head, err, i+1)
+		}
+	}
+	events, _, err := trail.List(ctx, run.Space, "", 10)
+	if err != nil || len(events) != 2 || events[1].Prev == "" {
+		t.Fatalf("List = %d events, %v; want 2, chained", len(events), err)
+	}
+}
+
+// twiceHook sends every pipeline twice and keeps the second answer, as a client does that
+// retries after its connection broke between the write and the reply.
+type twiceHook struct{}
+
+func (twiceHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (twiceHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+
+func (twiceHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if err := next(ctx, cmds); err != nil {
+			return err
+		}
+		return next(ctx, cmds)
+	}
+}
