@@ -58,6 +58,15 @@
 // Sentinel client subscribes again on the new primary when its connection to the old one
 // breaks. A lost notice only delays a replica until it polls the catalog's revision.
 //
+// # Round trips of the token path
+//
+// A token costs Redis a run lookup (GetByToken) before its signature and an audit append
+// after it. Both go through one queue per Client: while one round trip is on its way, the
+// lookups and audit events that arrive meanwhile wait and leave together as the next one, in
+// one pipeline, the events as one batch chained onto the tail. So under load a lookup and the
+// audit batch of the tokens signed just before it cost Redis one read and one write between
+// them. A caller that finds no round trip on its way makes it itself.
+//
 // # Security
 //
 // The Keys backend places the broker's private signing keys in Redis, encrypted under a
@@ -75,7 +84,9 @@
 //
 // Each call is bounded by Options.Timeout (dial, read, write, pool wait and an overall context
 // deadline), so an unreachable Redis makes calls fail within about that time instead of
-// hanging. During a Sentinel failover calls fail the same way until the Sentinels have
+// hanging. A lookup or an append that queued behind a round trip on its way waits for that
+// one first, so a lookup fails within about twice that time, or as soon as its caller's
+// context ends. During a Sentinel failover calls fail the same way until the Sentinels have
 // promoted a replica; the client then asks them for the new primary and reconnects there.
 // Replication is asynchronous: what the primary acknowledged in its last moments may not have
 // reached the replica (in practice a few milliseconds; see the README on min-replicas-to-write). Such failures wrap ErrUnavailable and, in the Runs and Limiter views, also
