@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/brokerhq/broker/internal/audit"
 	"github.com/brokerhq/broker/internal/ratelimit"
 	"github.com/brokerhq/broker/internal/redisstore"
 	"github.com/brokerhq/broker/internal/runs"
@@ -139,6 +141,52 @@ func TestOutageAndRecovery(t *testing.T) {
 // TestUnresponsiveRedis points a client at a server that accepts connections and never
 // answers: every call must still give up within the bound.
 func TestUnresponsiveRedis(t *testing.T) {
+	c := openSilent(t)
+	calls, secrets := outageCalls(t, c)
+	checkUnavailable(t, calls, secrets)
+}
+
+// TestUnresponsiveRedisQueued checks the same bound for lookups and audit appends that queue
+// behind a shared round trip on its way: each waits for that round trip to fail, then fails
+// its own.
+func TestUnresponsiveRedisQueued(t *testing.T) {
+	c := openSilent(t)
+	store, trail := c.Runs(), c.Audit()
+	run, token := newRun(t, runs.Tracked, time.Hour)
+	calls := make(chan outageCall, 16)
+	for i := range 8 {
+		calls <- outageCall{"Runs.GetByToken", runs.ErrUnavailable, func(ctx context.Context) error {
+			_, err := store.GetByToken(ctx, runs.HashToken(token))
+			return err
+		}}
+		calls <- outageCall{"Audit.Append", audit.ErrUnavailable, func(ctx context.Context) error {
+			_, err := trail.Append(ctx, tokenEvent(fmt.Sprintf("ev-%d", i), run), []string{run.Space})
+			return err
+		}}
+	}
+	close(calls)
+	var wg sync.WaitGroup
+	for oc := range calls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			start := time.Now()
+			err := oc.call(context.Background())
+			elapsed := time.Since(start)
+			if !errors.Is(err, oc.want) || !errors.Is(err, redisstore.ErrUnavailable) {
+				t.Errorf("%s error = %v; want it to wrap %q and %q", oc.name, err, oc.want, redisstore.ErrUnavailable)
+			}
+			if elapsed > hangBound {
+				t.Errorf("%s took %s to fail with a %s timeout; want at most %s", oc.name, elapsed, outageTimeout, hangBound)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// openSilent returns a client of a server that accepts connections and never answers.
+func openSilent(t *testing.T) *redisstore.Client {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("listen: %v", err)
@@ -169,8 +217,7 @@ func TestUnresponsiveRedis(t *testing.T) {
 		t.Fatalf("Open: %v", err)
 	}
 	t.Cleanup(func() { _ = c.Close() })
-	calls, secrets := outageCalls(t, c)
-	checkUnavailable(t, calls, secrets)
+	return c
 }
 
 // TestClosedClient checks that calls on a closed client report unavailability.
