@@ -16,6 +16,14 @@ import (
 // one-script run lookup.
 const protocol = 2
 
+// onePool is the PipelinePoolSize of every client: negative, so that pipelines take their
+// connections from the main pool, as plain commands do. The token path pipelines every run
+// lookup and audit batch (see roundTrips), a few kilobytes at a time, for which go-redis's
+// dedicated pipeline pool, with its 128 KiB buffers per connection, is made for bulk loads;
+// and with one pool, a pipelined call and a plain one find the same connections after a
+// failover, instead of each pool recovering on its own.
+const onePool = -1
+
 // noMaintNotifications turns off the client's handling of a managed service's maintenance
 // notifications, which needs RESP3 push messages.
 func noMaintNotifications() *maintnotifications.Config {
@@ -44,12 +52,14 @@ func openURL(raw string, timeout time.Duration) (*redis.Client, error) {
 		ro.Protocol = protocol
 	}
 	ro.MaintNotificationsConfig = noMaintNotifications()
+	ro.PipelinePoolSize = onePool
 	return redis.NewClient(ro), nil
 }
 
 // shared returns the options the Sentinel and Cluster clients share: every call bounded by
 // timeout, one retry, RESP2 and no maintenance notifications. (A URL client gets the same from
-// openURL, over what its URL says.)
+// openURL, over what its URL says.) The universal options have no PipelinePoolSize: the
+// callers set onePool on the options they derive.
 func shared(timeout time.Duration) *redis.UniversalOptions {
 	return &redis.UniversalOptions{
 		DialTimeout:              timeout,
@@ -76,7 +86,9 @@ func openSentinel(s Sentinel, timeout time.Duration) (*redis.Client, error) {
 	o := shared(timeout)
 	o.MasterName, o.Addrs, o.SentinelPassword = s.Master, s.Addrs, s.SentinelPassword
 	o.DB, o.Username, o.Password, o.TLSConfig = s.DB, s.Username, s.Password, s.TLS
-	return redis.NewFailoverClient(o.Failover()), nil
+	fo := o.Failover()
+	fo.PipelinePoolSize = onePool
+	return redis.NewFailoverClient(fo), nil
 }
 
 // openCluster returns a client of the Redis Cluster some of whose nodes c names. It follows
@@ -87,5 +99,7 @@ func openCluster(c Cluster, timeout time.Duration) (*redis.ClusterClient, error)
 	}
 	o := shared(timeout)
 	o.Addrs, o.Username, o.Password, o.TLSConfig = c.Addrs, c.Username, c.Password, c.TLS
-	return redis.NewClusterClient(o.Cluster()), nil
+	co := o.Cluster()
+	co.PipelinePoolSize = onePool
+	return redis.NewClusterClient(co), nil
 }
