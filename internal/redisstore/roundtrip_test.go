@@ -64,6 +64,16 @@ func tokenEvent(id string, run runs.Run) audit.Event {
 		Action: "token.issue", Space: run.Space, Stack: run.Stack, Run: run.ID, Outcome: "success"}
 }
 
+// tokenPath starts a Redis and returns a client of it, its runs and audit views, and a run
+// stored there with its token.
+func tokenPath(t *testing.T) (*redisstore.Client, runs.Store, audit.Store, runs.Run, string) {
+	t.Helper()
+	c := open(t, redistest.Start(t), uniquePrefix(), suiteTimeout)
+	store := c.Runs()
+	run, token := createRun(t, store, time.Hour)
+	return c, store, c.Audit(), run, token
+}
+
 // waitQueued waits until n parts wait for c's next round trip.
 func waitQueued(t *testing.T, c *redisstore.Client, n int) {
 	t.Helper()
@@ -80,10 +90,7 @@ func waitQueued(t *testing.T, c *redisstore.Client, n int) {
 // trip is on its way go together in the next one: one pipeline, one round trip.
 func TestRoundTripsShared(t *testing.T) {
 	ctx := context.Background()
-	srv := redistest.Start(t)
-	c := open(t, srv, uniquePrefix(), suiteTimeout)
-	store, trail := c.Runs(), c.Audit()
-	run, token := createRun(t, store, time.Hour)
+	c, store, trail, run, token := tokenPath(t)
 	// Redis learns both scripts first, so that every call below goes by digest.
 	if _, err := store.GetByToken(ctx, runs.HashToken(token)); err != nil {
 		t.Fatalf("GetByToken: %v", err)
@@ -133,10 +140,7 @@ func TestRoundTripsShared(t *testing.T) {
 // FLUSH): each goes again with the script's source.
 func TestRoundTripsAfterScriptFlush(t *testing.T) {
 	ctx := context.Background()
-	srv := redistest.Start(t)
-	c := open(t, srv, uniquePrefix(), suiteTimeout)
-	store, trail := c.Runs(), c.Audit()
-	run, token := createRun(t, store, time.Hour)
+	c, store, trail, run, token := tokenPath(t)
 	if _, err := trail.Append(ctx, tokenEvent("ev-0", run), []string{run.Space}); err != nil {
 		t.Fatalf("Append: %v", err)
 	}
