@@ -35,7 +35,8 @@ var ErrUnavailable = errors.New("redis unavailable")
 type Options struct {
 	// URL is a redis:// or rediss:// URL of one server, as go-redis's ParseURL accepts it, for
 	// example redis://user:password@redis.internal:6379/0. Timeouts and retries given in its
-	// query are overridden by Timeout.
+	// query are overridden by Timeout, and a pipeline pool size by the one pool every client
+	// uses.
 	URL string
 	// Sentinel finds the primary through Redis Sentinel and follows it after a failover.
 	Sentinel *Sentinel
