@@ -2,6 +2,8 @@ package redisstore_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -211,5 +213,38 @@ func (twiceHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Proce
 			return err
 		}
 		return next(ctx, cmds)
+	}
+}
+
+// TestLookupLeavesWithItsCaller checks that a lookup whose caller's context ends while its
+// round trip is held returns at once with the context's error, and that the round trip, once
+// released, still answers the lookups that wait for it.
+func TestLookupLeavesWithItsCaller(t *testing.T) {
+	c, store, _, run, token := tokenPath(t)
+	log := &pipelineLog{hold: true, entered: make(chan struct{}), release: make(chan struct{})}
+	c.Redis().AddHook(log)
+	waiting := make(chan error, 1)
+	go func() {
+		got, err := store.GetByToken(context.Background(), runs.HashToken(token))
+		if err == nil && got.ID != run.ID {
+			err = fmt.Errorf("run %q, want %q", got.ID, run.ID)
+		}
+		waiting <- err
+	}()
+	<-log.entered
+	// Released in any case, so that a lookup that ignored its context fails the test rather
+	// than hanging it.
+	release := sync.OnceFunc(func() { close(log.release) })
+	defer time.AfterFunc(3*time.Second, release).Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := store.GetByToken(ctx, runs.HashToken(token))
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 2*time.Second {
+		t.Fatalf("GetByToken with an ending context: %v after %s; want the deadline's error at once", err, time.Since(start))
+	}
+	release()
+	if err := <-waiting; err != nil {
+		t.Fatalf("the held lookup: %v", err)
 	}
 }
