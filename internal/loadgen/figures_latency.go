@@ -27,21 +27,33 @@ func (s *suite) fairness(ctx context.Context, b Broker, f *Figure) error {
 	return nil
 }
 
+// openLoopTarget is the server an open loop measures.
+type openLoopTarget struct {
+	broker Broker
+	// store names the server's store ("memory", "redis"): the open loop runs at half the
+	// saturated rate measured on it in this run.
+	store string
+	// storePid is the process id of the store's own server (redis-server), 0 for none.
+	storePid int
+}
+
 // openLoop fills f with the p99 latency, measured from each request's scheduled time, of token
-// requests on b scheduled at half the closed-loop rate measured on store in this run, and
-// describes the same schedule's latency for raw signatures alone.
-func (s *suite) openLoop(ctx context.Context, b Broker, store string, f *Figure) error {
-	sat := s.saturated[store]
+// requests on t's server scheduled at half the closed-loop rate measured on its store in this
+// run, and describes the CPU each request cost and the same schedule's latency for raw
+// signatures alone.
+func (s *suite) openLoop(ctx context.Context, t openLoopTarget, f *Figure) error {
+	sat := s.saturated[t.store]
 	if sat.rate <= 0 {
-		return fmt.Errorf("no saturated token rate was measured on the %s store in this run", store)
+		return fmt.Errorf("no saturated token rate was measured on the %s store in this run", t.store)
 	}
 	saturated, rate := sat.rate, sat.rate/2
 	s.progress("measuring %s (%s at %.0f req/s)", f.ID, s.cfg.Duration, rate)
-	load, err := s.tokenLoad(ctx, b, OpenLoopWorkers) // its warm-up opens every connection before the schedule starts
+	load, err := s.tokenLoad(ctx, t.broker, OpenLoopWorkers) // its warm-up opens every connection before the schedule starts
 	if err != nil {
 		return err
 	}
 	defer load.Close()
+	cpu := startCPUs(map[string]int{"server": t.broker.Pid, "redis-server": t.storePid})
 	res := load.Open(ctx, Schedule{Rate: rate, Duration: s.cfg.Duration})
 	if err := check("POST /v1/token", res); err != nil {
 		return err
@@ -54,6 +66,9 @@ func (s *suite) openLoop(ctx context.Context, b Broker, store string, f *Figure)
 	f.Value, f.Reference = ms(p[1]), rate
 	f.Detail = fmt.Sprintf("%d requests on %d connections, half of %.0f tokens/s; latency from the scheduled time p50 %s p99.9 %s max %s",
 		res.Count, OpenLoopWorkers, saturated, p[0].Round(time.Microsecond), p[2].Round(time.Microsecond), p[3].Round(time.Microsecond))
+	if per := cpu.perOp(res.Count); per != "" {
+		f.Detail += "; CPU per request: " + per
+	}
 	alone, err := s.signingOnSchedule(ctx, sat.alg, rate)
 	if err != nil {
 		return err

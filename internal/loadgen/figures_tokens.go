@@ -97,7 +97,7 @@ func (s *suite) serverFigures(ctx context.Context, b Broker, alg, store string) 
 	fair := s.fig("fairness_64_" + store)
 	measure(fair, func() error { return s.fairness(ctx, b, fair) })
 	open := s.fig("open_loop_" + store)
-	measure(open, func() error { return s.openLoop(ctx, b, store, open) })
+	measure(open, func() error { return s.openLoop(ctx, openLoopTarget{broker: b, store: store}, open) })
 }
 
 // memoryES256 measures the ES256 token rate with the memory store.
@@ -147,7 +147,9 @@ func (s *suite) redisFigures(ctx context.Context) error {
 		})
 		if alg == keys.RS256 {
 			open := s.fig("open_loop_redis")
-			measure(open, func() error { return s.openLoop(ctx, srv.Broker, "redis", open) })
+			measure(open, func() error {
+				return s.openLoop(ctx, openLoopTarget{broker: srv.Broker, store: "redis", storePid: rs.Pid()}, open)
+			})
 		}
 		srv.Stop()
 	}

@@ -47,6 +47,9 @@ func StartRedis(ctx context.Context, dir string) (*Redis, error) {
 // URL is the redis:// URL of database db.
 func (r *Redis) URL(db int) string { return fmt.Sprintf("redis://%s/%d", r.Addr, db) }
 
+// Pid is the server's process id.
+func (r *Redis) Pid() int { return r.child.Pid() }
+
 // Stop stops the server.
 func (r *Redis) Stop() { r.child.stop() }
 
