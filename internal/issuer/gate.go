@@ -57,6 +57,10 @@ func (g signGate) enterFor(slow bool) {
 // leave frees the slot taken by enter or enterFor.
 func (g signGate) leave() { <-g }
 
+// idle reports whether no signature holds a slot. A waiter implies a full gate, so idle also
+// means none waits.
+func (g signGate) idle() bool { return len(g) == 0 }
+
 // inProcess reports whether s computes its signatures on this machine's CPU (a private key held
 // in memory), as opposed to a remote signer whose latency is not CPU and must not be bounded by
 // the cores.

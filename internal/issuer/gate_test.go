@@ -184,3 +184,38 @@ func TestSlowSigner(t *testing.T) {
 		}
 	}
 }
+
+// TestIssuerIdle checks that the issuer is idle only while no signature holds a slot of its
+// gate: not while one signs, nor while one signs and another waits, and again once both leave.
+func TestIssuerIdle(t *testing.T) {
+	iss := &Issuer{gate: newSignGate(1)}
+	if !iss.Idle() {
+		t.Fatalf("a fresh issuer is not idle")
+	}
+	iss.gate.enter()
+	if iss.Idle() {
+		t.Fatalf("idle while a signature holds the gate")
+	}
+	entered := make(chan struct{})
+	go func() {
+		iss.gate.enter()
+		close(entered)
+	}()
+	select {
+	case <-entered:
+		t.Fatalf("the waiter entered a full gate")
+	case <-time.After(20 * time.Millisecond):
+	}
+	if iss.Idle() {
+		t.Fatalf("idle while a signature signs and another waits")
+	}
+	iss.gate.leave()
+	<-entered
+	if iss.Idle() {
+		t.Fatalf("idle while the former waiter signs")
+	}
+	iss.gate.leave()
+	if !iss.Idle() {
+		t.Fatalf("not idle once every signature left")
+	}
+}

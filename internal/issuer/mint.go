@@ -97,6 +97,11 @@ func New(cfg Config) (*Issuer, error) {
 	return &Issuer{cfg: cfg, gate: newSignGate(cfg.MaxConcurrentSigns)}, nil
 }
 
+// Idle reports whether no signature with an in-process key is being computed or waits for a
+// core: the cores are free of signing for the moment. Keys signed elsewhere (a remote signer)
+// never make it false.
+func (i *Issuer) Idle() bool { return i.gate.idle() }
+
 // Request asks for a token for a run.
 type Request struct {
 	Run runs.Run

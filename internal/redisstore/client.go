@@ -90,6 +90,8 @@ type Client struct {
 	cluster bool
 	// rt carries the token path's run lookups and audit appends in shared round trips.
 	rt *roundTrips
+	// poll decides when a connection polls for a round trip's reply.
+	poll *replyPoll
 }
 
 // Open returns a Client for opts. It does not connect: the first call does, and Ping checks
@@ -117,23 +119,23 @@ func Open(opts Options) (*Client, error) {
 	if prefix == "" {
 		prefix = DefaultPrefix
 	}
-	c := &Client{timeout: timeout, prefix: prefix}
+	c := &Client{timeout: timeout, prefix: prefix, poll: &replyPoll{budget: pollBudget}}
 	c.rt = &roundTrips{c: c}
 	switch {
 	case opts.Sentinel != nil:
-		rdb, err := openSentinel(*opts.Sentinel, timeout)
+		rdb, err := openSentinel(*opts.Sentinel, timeout, c.poll)
 		if err != nil {
 			return nil, err
 		}
 		c.rdb = rdb
 	case opts.Cluster != nil:
-		rdb, err := openCluster(*opts.Cluster, timeout)
+		rdb, err := openCluster(*opts.Cluster, timeout, c.poll)
 		if err != nil {
 			return nil, err
 		}
 		c.rdb, c.cluster = rdb, true
 	default:
-		rdb, err := openURL(opts.URL, timeout)
+		rdb, err := openURL(opts.URL, timeout, c.poll)
 		if err != nil {
 			return nil, err
 		}
@@ -150,6 +152,17 @@ func (c *Client) Ping(ctx context.Context) error {
 		return c.fail(ctx, "ping", err)
 	}
 	return nil
+}
+
+// PollWhenSpare lets the token path's round trips poll for their replies while spare
+// reports a core to spare (for the server: no signature running or waiting). Until it is
+// called, or with nil, no connection polls.
+func (c *Client) PollWhenSpare(spare func() bool) {
+	if spare == nil {
+		c.poll.spare.Store(nil)
+		return
+	}
+	c.poll.spare.Store(&spare)
 }
 
 // Close closes the connection pool. Calls after Close fail with ErrUnavailable.

@@ -30,8 +30,9 @@ func noMaintNotifications() *maintnotifications.Config {
 	return &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
 }
 
-// openURL returns a client of the one server url names, every call bounded by timeout.
-func openURL(raw string, timeout time.Duration) (*redis.Client, error) {
+// openURL returns a client of the one server url names, every call bounded by timeout, whose
+// connections poll for replies as poll decides.
+func openURL(raw string, timeout time.Duration, poll *replyPoll) (*redis.Client, error) {
 	ro, err := redis.ParseURL(raw)
 	if err != nil {
 		// url.Error quotes the whole URL, password included: keep only its cause.
@@ -53,6 +54,9 @@ func openURL(raw string, timeout time.Duration) (*redis.Client, error) {
 	}
 	ro.MaintNotificationsConfig = noMaintNotifications()
 	ro.PipelinePoolSize = onePool
+	if ro.TLSConfig == nil {
+		ro.Dialer = poll.dialer(timeout)
+	}
 	return redis.NewClient(ro), nil
 }
 
@@ -76,7 +80,7 @@ func shared(timeout time.Duration) *redis.UniversalOptions {
 
 // openSentinel returns a client of the primary the Sentinels of s name. On a failover it
 // learns the new primary from the Sentinels and reconnects there on its own.
-func openSentinel(s Sentinel, timeout time.Duration) (*redis.Client, error) {
+func openSentinel(s Sentinel, timeout time.Duration, poll *replyPoll) (*redis.Client, error) {
 	if s.Master == "" {
 		return nil, errors.New("redisstore: sentinel: no master name")
 	}
@@ -88,12 +92,15 @@ func openSentinel(s Sentinel, timeout time.Duration) (*redis.Client, error) {
 	o.DB, o.Username, o.Password, o.TLSConfig = s.DB, s.Username, s.Password, s.TLS
 	fo := o.Failover()
 	fo.PipelinePoolSize = onePool
+	if fo.TLSConfig == nil {
+		fo.Dialer = poll.dialer(timeout)
+	}
 	return redis.NewFailoverClient(fo), nil
 }
 
 // openCluster returns a client of the Redis Cluster some of whose nodes c names. It follows
 // slot moves (MOVED, ASK) and learns new nodes on its own.
-func openCluster(c Cluster, timeout time.Duration) (*redis.ClusterClient, error) {
+func openCluster(c Cluster, timeout time.Duration, poll *replyPoll) (*redis.ClusterClient, error) {
 	if len(c.Addrs) == 0 {
 		return nil, errors.New("redisstore: cluster: no node address")
 	}
@@ -101,5 +108,8 @@ func openCluster(c Cluster, timeout time.Duration) (*redis.ClusterClient, error)
 	o.Addrs, o.Username, o.Password, o.TLSConfig = c.Addrs, c.Username, c.Password, c.TLS
 	co := o.Cluster()
 	co.PipelinePoolSize = onePool
+	if co.TLSConfig == nil {
+		co.Dialer = poll.dialer(timeout)
+	}
 	return redis.NewClusterClient(co), nil
 }

@@ -23,7 +23,8 @@ type part interface {
 // one, in one pipeline: a run lookup and the audit events of tokens just signed cost Redis one
 // read and one write between them, not one each. A caller that finds no round trip on its way
 // makes it itself, so a lone request pays no hand-off to another goroutine; what queued
-// meanwhile goes on in a goroutine, one round trip at a time, until the queue is empty.
+// meanwhile goes on in a goroutine, one round trip at a time, until the queue is empty. While a
+// core is spare, a round trip polls for its reply rather than sleep (replyPoll).
 type roundTrips struct {
 	c *Client
 
@@ -64,6 +65,7 @@ func (r *roundTrips) once() (more bool) {
 	r.mu.Unlock()
 
 	ctx, cancel := r.c.bound(context.Background())
+	r.c.poll.want.Store(true)
 	// Errors are read off each part's own commands; Pipelined's error is only the first.
 	_, _ = r.c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, pt := range parts {
@@ -71,6 +73,7 @@ func (r *roundTrips) once() (more bool) {
 		}
 		return nil
 	})
+	r.c.poll.want.Store(false)
 	cancel()
 	var again []part
 	for _, pt := range parts {

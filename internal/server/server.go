@@ -151,6 +151,11 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.state.redis != nil {
+		// A token's round trips to Redis poll for their replies while no signature needs
+		// the cores.
+		s.state.redis.PollWhenSpare(iss.Idle)
+	}
 	pub, err := issuer.NewPublisher(issuer.PublisherConfig{Issuer: cfg.Issuer, Keys: s.keys, MaxAge: maxAge})
 	if err != nil {
 		return nil, err

@@ -1,0 +1,159 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"testing"
+	"time"
+)
+
+// pollPair returns a connection dialed through p's dialer and the server's end of it.
+func pollPair(t *testing.T, p *replyPoll) (client net.Conn, server net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("Listen: %v", err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			close(accepted)
+			return
+		}
+		accepted <- c
+	}()
+	client, err = p.dialer(time.Second)(context.Background(), "tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	server, ok := <-accepted
+	if !ok {
+		t.Fatalf("Accept failed")
+	}
+	t.Cleanup(func() { _ = client.Close(); _ = server.Close() })
+	if _, ok := client.(*pollConn); !ok {
+		t.Fatalf("dialer returned %T, want *pollConn", client)
+	}
+	return client, server
+}
+
+// newPoll returns a replyPoll with budget whose spare probe answers spare.
+func newPoll(budget time.Duration, spare bool) *replyPoll {
+	p := &replyPoll{budget: budget}
+	f := func() bool { return spare }
+	p.spare.Store(&f)
+	return p
+}
+
+// replyAfter writes msg to c after d, from another goroutine.
+func replyAfter(c net.Conn, d time.Duration, msg string) {
+	go func() {
+		time.Sleep(d)
+		_, _ = c.Write([]byte(msg))
+	}()
+}
+
+// TestPollConnRead checks when a read polls and that it returns the reply either way: a poll
+// that the reply ends within the budget is a hit; one that runs out of budget is a miss and the
+// read then waits for the reply as usual; without want or without a spare core no poll happens.
+// The replies come late enough (200 ms) that the first read always finds none yet.
+func TestPollConnRead(t *testing.T) {
+	cases := []struct {
+		name         string
+		budget       time.Duration
+		spare, want  bool
+		delay        time.Duration
+		hits, misses uint64
+	}{
+		{name: "reply within the budget", budget: 5 * time.Second, spare: true, want: true, delay: 200 * time.Millisecond, hits: 1},
+		{name: "reply after the budget", budget: time.Microsecond, spare: true, want: true, delay: 200 * time.Millisecond, misses: 1},
+		{name: "no round trip waiting", budget: 5 * time.Second, spare: true, want: false, delay: 200 * time.Millisecond},
+		{name: "no spare core", budget: 5 * time.Second, spare: false, want: true, delay: 200 * time.Millisecond},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newPoll(tc.budget, tc.spare)
+			p.want.Store(tc.want)
+			client, server := pollPair(t, p)
+			replyAfter(server, tc.delay, "+PONG\r\n")
+			buf := make([]byte, 64)
+			n, err := client.Read(buf)
+			if err != nil || string(buf[:n]) != "+PONG\r\n" {
+				t.Fatalf("Read = %q, %v; want the reply", buf[:n], err)
+			}
+			if got := p.hits.Load(); got != tc.hits {
+				t.Errorf("hits = %d, want %d", got, tc.hits)
+			}
+			if got := uint64(p.misses.Load()); got != tc.misses {
+				t.Errorf("misses = %d, want %d", got, tc.misses)
+			}
+		})
+	}
+}
+
+// TestPollConnEnds checks that a polling read reports the peer's close as io.EOF and a passed
+// read deadline as a timeout, as a plain read does.
+func TestPollConnEnds(t *testing.T) {
+	t.Run("closed by the peer", func(t *testing.T) {
+		p := newPoll(5*time.Second, true)
+		p.want.Store(true)
+		client, server := pollPair(t, p)
+		go func() { time.Sleep(20 * time.Millisecond); _ = server.Close() }()
+		if _, err := client.Read(make([]byte, 8)); !errors.Is(err, io.EOF) {
+			t.Fatalf("Read after the peer closed: %v, want io.EOF", err)
+		}
+	})
+	t.Run("deadline", func(t *testing.T) {
+		p := newPoll(time.Microsecond, true)
+		p.want.Store(true)
+		client, _ := pollPair(t, p)
+		_ = client.SetReadDeadline(time.Now().Add(30 * time.Millisecond))
+		start := time.Now()
+		_, err := client.Read(make([]byte, 8))
+		var ne net.Error
+		if !errors.As(err, &ne) || !ne.Timeout() {
+			t.Fatalf("Read past its deadline: %v, want a timeout", err)
+		}
+		if waited := time.Since(start); waited > 5*time.Second {
+			t.Fatalf("Read returned after %s", waited)
+		}
+	})
+}
+
+// TestPollBacksOff checks that after missLimit misses in a row polls stop but for one round trip
+// in retryEvery, and that hits bring them back.
+func TestPollBacksOff(t *testing.T) {
+	p := newPoll(time.Microsecond, true)
+	p.want.Store(true)
+	for i := 0; i < missLimit; i++ {
+		if !p.allowed() {
+			t.Fatalf("poll %d not allowed before %d misses", i, missLimit)
+		}
+		p.record(false)
+	}
+	allowed := 0
+	for i := 0; i < 10*retryEvery; i++ {
+		if p.allowed() {
+			allowed++
+		}
+	}
+	if allowed != 10 {
+		t.Fatalf("after %d misses, %d of %d round trips polled, want 10", missLimit, allowed, 10*retryEvery)
+	}
+	p.record(true)
+	if !p.allowed() {
+		t.Fatalf("a hit did not bring polling back")
+	}
+	// A hit takes one miss off: the count stays below the limit while most polls hit.
+	for i := 0; i < 100; i++ {
+		p.record(i%4 == 0)
+		p.record(true)
+	}
+	if !p.allowed() {
+		t.Fatalf("polling stopped although most polls hit (misses %d)", p.misses.Load())
+	}
+}
