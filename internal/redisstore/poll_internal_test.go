@@ -7,6 +7,8 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"golang.org/x/net/nettest"
 )
 
 // pollPair returns a connection dialed through p's dialer and the server's end of it.
@@ -156,4 +158,39 @@ func TestPollBacksOff(t *testing.T) {
 	if !p.allowed() {
 		t.Fatalf("polling stopped although most polls hit (misses %d)", p.misses.Load())
 	}
+}
+
+// TestPollConnIsANetConn runs the net.Conn conformance suite (golang.org/x/net/nettest) on a
+// pair of polling connections that poll on every read: basic I/O, concurrent reads and writes,
+// deadlines, close.
+func TestPollConnIsANetConn(t *testing.T) {
+	nettest.TestConn(t, func() (c1, c2 net.Conn, stop func(), err error) {
+		p := newPoll(50*time.Microsecond, true)
+		p.want.Store(true)
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		defer ln.Close()
+		accepted := make(chan net.Conn, 1)
+		go func() {
+			c, _ := ln.Accept()
+			accepted <- c
+		}()
+		c1, err = p.dialer(time.Second)(context.Background(), "tcp", ln.Addr().String())
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		server := <-accepted
+		if server == nil {
+			_ = c1.Close()
+			return nil, nil, nil, errors.New("accept failed")
+		}
+		raw, err := server.(*net.TCPConn).SyscallConn()
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		c2 = &pollConn{Conn: server, raw: raw, poll: p}
+		return c1, c2, func() { _ = c1.Close(); _ = c2.Close() }, nil
+	})
 }
