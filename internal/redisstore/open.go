@@ -54,9 +54,7 @@ func openURL(raw string, timeout time.Duration, poll *replyPoll) (*redis.Client,
 	}
 	ro.MaintNotificationsConfig = noMaintNotifications()
 	ro.PipelinePoolSize = onePool
-	if ro.TLSConfig == nil {
-		ro.Dialer = poll.dialer(timeout)
-	}
+	ro.Dialer = poll.dialerFor(ro.TLSConfig, timeout)
 	return redis.NewClient(ro), nil
 }
 
@@ -92,9 +90,7 @@ func openSentinel(s Sentinel, timeout time.Duration, poll *replyPoll) (*redis.Cl
 	o.DB, o.Username, o.Password, o.TLSConfig = s.DB, s.Username, s.Password, s.TLS
 	fo := o.Failover()
 	fo.PipelinePoolSize = onePool
-	if fo.TLSConfig == nil {
-		fo.Dialer = poll.dialer(timeout)
-	}
+	fo.Dialer = poll.dialerFor(fo.TLSConfig, timeout)
 	return redis.NewFailoverClient(fo), nil
 }
 
@@ -108,8 +104,6 @@ func openCluster(c Cluster, timeout time.Duration, poll *replyPoll) (*redis.Clus
 	o.Addrs, o.Username, o.Password, o.TLSConfig = c.Addrs, c.Username, c.Password, c.TLS
 	co := o.Cluster()
 	co.PipelinePoolSize = onePool
-	if co.TLSConfig == nil {
-		co.Dialer = poll.dialer(timeout)
-	}
+	co.Dialer = poll.dialerFor(co.TLSConfig, timeout)
 	return redis.NewClusterClient(co), nil
 }

@@ -2,12 +2,15 @@ package redisstore
 
 import (
 	"context"
+	"crypto/tls"
 	"io"
 	"net"
 	"os"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // Busy-polling for a reply. A round trip to a Redis on the same host or network answers in
@@ -81,29 +84,34 @@ func (p *replyPoll) record(hit bool) {
 	}
 }
 
-// dialer returns a go-redis dialer whose connections poll for replies while p wants it. It dials
-// as go-redis's own dialer does without TLS: timeout bounds the dial, and TCP keep-alive probes
-// find a dead peer. (A TLS client keeps go-redis's dialer and does not poll.)
-func (p *replyPoll) dialer(timeout time.Duration) func(ctx context.Context, network, addr string) (net.Conn, error) {
-	d := &net.Dialer{
-		Timeout:         timeout,
-		KeepAliveConfig: net.KeepAliveConfig{Enable: true, Idle: 30 * time.Second, Interval: 5 * time.Second, Count: 3},
+// dialerFor returns the dialer of a client with tlsConfig and timeout: go-redis's own, whose
+// connections poll for replies while p wants it; nil (go-redis's own, unwrapped) when the client
+// talks TLS, since a TLS client does not poll.
+func (p *replyPoll) dialerFor(tlsConfig *tls.Config, timeout time.Duration) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	if tlsConfig != nil {
+		return nil
 	}
+	dial := redis.NewDialer(&redis.Options{DialTimeout: timeout})
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		conn, err := d.DialContext(ctx, network, addr)
+		conn, err := dial(ctx, network, addr)
 		if err != nil {
 			return nil, err
 		}
-		sc, ok := conn.(syscall.Conn)
-		if !ok {
-			return conn, nil
-		}
-		raw, err := sc.SyscallConn()
-		if err != nil {
-			return conn, nil
-		}
-		return &pollConn{Conn: conn, raw: raw, poll: p}, nil
+		return p.wrap(conn), nil
 	}
+}
+
+// wrap returns conn as a pollConn of p, or conn itself when it has no raw descriptor to poll.
+func (p *replyPoll) wrap(conn net.Conn) net.Conn {
+	sc, ok := conn.(syscall.Conn)
+	if !ok {
+		return conn
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return conn
+	}
+	return &pollConn{Conn: conn, raw: raw, poll: p}
 }
 
 // pollConn is a connection that polls for a reply while its replyPoll wants it.

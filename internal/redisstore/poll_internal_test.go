@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"testing"
@@ -11,35 +12,43 @@ import (
 	"golang.org/x/net/nettest"
 )
 
-// pollPair returns a connection dialed through p's dialer and the server's end of it.
-func pollPair(t *testing.T, p *replyPoll) (client net.Conn, server net.Conn) {
-	t.Helper()
+// dialPair dials a loopback listener through p's dialer and returns both ends: the client's
+// (a pollConn) and the server's (as accepted).
+func dialPair(p *replyPoll) (client, server net.Conn, err error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatalf("Listen: %v", err)
+		return nil, nil, err
 	}
 	defer ln.Close()
 	accepted := make(chan net.Conn, 1)
 	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			close(accepted)
-			return
-		}
+		c, _ := ln.Accept()
 		accepted <- c
 	}()
-	client, err = p.dialer(time.Second)(context.Background(), "tcp", ln.Addr().String())
+	client, err = p.dialerFor(nil, time.Second)(context.Background(), "tcp", ln.Addr().String())
 	if err != nil {
-		t.Fatalf("dial: %v", err)
+		return nil, nil, err
 	}
-	server, ok := <-accepted
-	if !ok {
-		t.Fatalf("Accept failed")
+	if server = <-accepted; server == nil {
+		_ = client.Close()
+		return nil, nil, errors.New("accept failed")
+	}
+	if _, ok := client.(*pollConn); !ok {
+		_ = client.Close()
+		_ = server.Close()
+		return nil, nil, fmt.Errorf("dialer returned %T, want *pollConn", client)
+	}
+	return client, server, nil
+}
+
+// pollPair is dialPair for a test, both ends closed when it ends.
+func pollPair(t *testing.T, p *replyPoll) (client, server net.Conn) {
+	t.Helper()
+	client, server, err := dialPair(p)
+	if err != nil {
+		t.Fatalf("dialPair: %v", err)
 	}
 	t.Cleanup(func() { _ = client.Close(); _ = server.Close() })
-	if _, ok := client.(*pollConn); !ok {
-		t.Fatalf("dialer returned %T, want *pollConn", client)
-	}
 	return client, server
 }
 
@@ -167,30 +176,11 @@ func TestPollConnIsANetConn(t *testing.T) {
 	nettest.TestConn(t, func() (c1, c2 net.Conn, stop func(), err error) {
 		p := newPoll(50*time.Microsecond, true)
 		p.want.Store(true)
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		c1, server, err := dialPair(p)
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		defer ln.Close()
-		accepted := make(chan net.Conn, 1)
-		go func() {
-			c, _ := ln.Accept()
-			accepted <- c
-		}()
-		c1, err = p.dialer(time.Second)(context.Background(), "tcp", ln.Addr().String())
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		server := <-accepted
-		if server == nil {
-			_ = c1.Close()
-			return nil, nil, nil, errors.New("accept failed")
-		}
-		raw, err := server.(*net.TCPConn).SyscallConn()
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		c2 = &pollConn{Conn: server, raw: raw, poll: p}
+		c2 = p.wrap(server)
 		return c1, c2, func() { _ = c1.Close(); _ = c2.Close() }, nil
 	})
 }
