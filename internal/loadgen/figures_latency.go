@@ -39,8 +39,8 @@ type openLoopTarget struct {
 
 // openLoop fills f with the p99 latency, measured from each request's scheduled time, of token
 // requests on t's server scheduled at half the closed-loop rate measured on its store in this
-// run, and describes the CPU each request cost and the same schedule's latency for raw
-// signatures alone.
+// run, and describes the CPU each request cost, how busy the machine's cores were, and the same
+// schedule's latency for raw signatures alone.
 func (s *suite) openLoop(ctx context.Context, t openLoopTarget, f *Figure) error {
 	sat := s.saturated[t.store]
 	if sat.rate <= 0 {
@@ -54,7 +54,9 @@ func (s *suite) openLoop(ctx context.Context, t openLoopTarget, f *Figure) error
 	}
 	defer load.Close()
 	cpu := startCPUs(map[string]int{"server": t.broker.Pid, "redis-server": t.storePid})
+	busy := startMachineBusy()
 	res := load.Open(ctx, Schedule{Rate: rate, Duration: s.cfg.Duration})
+	busyShare := busy.String()
 	if err := check("POST /v1/token", res); err != nil {
 		return err
 	}
@@ -68,6 +70,9 @@ func (s *suite) openLoop(ctx context.Context, t openLoopTarget, f *Figure) error
 		res.Count, OpenLoopWorkers, saturated, p[0].Round(time.Microsecond), p[2].Round(time.Microsecond), p[3].Round(time.Microsecond))
 	if per := cpu.perOp(res.Count); per != "" {
 		f.Detail += "; CPU per request: " + per
+	}
+	if busyShare != "" {
+		f.Detail += "; " + busyShare
 	}
 	alone, err := s.signingOnSchedule(ctx, sat.alg, rate)
 	if err != nil {
@@ -91,11 +96,17 @@ func (s *suite) signingOnSchedule(ctx context.Context, alg string, rate float64)
 	// (Go does not preempt one) before it hands out a due request.
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(len(workers) + 1))
 	s.progress("measuring raw %s signing on the same schedule (%s at %.0f signs/s)", alg, s.cfg.Duration, rate)
+	busy := startMachineBusy()
 	res := RunOpenLoop(ctx, OpenLoopConfig{Rate: rate, Duration: s.cfg.Duration, Workers: workers})
+	busyShare := busy.String()
 	if err := check("raw signing on the schedule", res); err != nil {
 		return "", err
 	}
 	p := percentiles(res.Latencies, 50, 99, 99.9)
-	return fmt.Sprintf("raw %s signing alone on the same schedule (%d at once, in the load program): p50 %s p99 %s p99.9 %s",
-		alg, len(workers), p[0].Round(time.Microsecond), p[1].Round(time.Microsecond), p[2].Round(time.Microsecond)), nil
+	alone := fmt.Sprintf("raw %s signing alone on the same schedule (%d at once, in the load program): p50 %s p99 %s p99.9 %s",
+		alg, len(workers), p[0].Round(time.Microsecond), p[1].Round(time.Microsecond), p[2].Round(time.Microsecond))
+	if busyShare != "" {
+		alone += ", " + busyShare
+	}
+	return alone, nil
 }
