@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/oklog/ulid/v2"
+
+	"github.com/brokerhq/broker/internal/runs"
 )
 
 // Checkpoint events. A checkpoint is an event of the chain whose detail is a compact JWS, signed
@@ -76,7 +78,7 @@ type Checkpointer struct {
 	started time.Time
 	// wakeAfter: Run checks whether a checkpoint is due after this many local appends.
 	wakeAfter int64
-	appended  atomic.Int64
+	count     atomic.Int64
 	wake      chan struct{}
 	mu        sync.Mutex // serializes Check
 }
@@ -101,11 +103,33 @@ func NewCheckpointer(cfg CheckpointConfig) (*Checkpointer, error) {
 // Append implements Store: it appends e and, every so many appends, wakes Run.
 func (c *Checkpointer) Append(ctx context.Context, e Event, spaces []string) (Event, error) {
 	out, err := c.cfg.Store.Append(ctx, e, spaces)
-	if err == nil && c.appended.Add(1)%c.wakeAfter == 0 {
+	if err == nil {
+		c.appended()
+	}
+	return out, err
+}
+
+// appended counts an append, waking Run every wakeAfter appends.
+func (c *Checkpointer) appended() {
+	if c.count.Add(1)%c.wakeAfter == 0 {
 		select {
 		case c.wake <- struct{}{}:
 		default:
 		}
+	}
+}
+
+// AppendChecked implements CheckedStore when the wrapped store does; otherwise it appends
+// nothing and fails with runs.ErrChanged, so the caller reads the run again and appends
+// without a condition.
+func (c *Checkpointer) AppendChecked(ctx context.Context, e Event, spaces []string, v runs.Version) (Event, error) {
+	cs, ok := c.cfg.Store.(CheckedStore)
+	if !ok {
+		return Event{}, fmt.Errorf("%w: the audit store cannot check a run", runs.ErrChanged)
+	}
+	out, err := cs.AppendChecked(ctx, e, spaces, v)
+	if err == nil {
+		c.appended()
 	}
 	return out, err
 }

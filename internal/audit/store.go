@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+
+	"github.com/brokerhq/broker/internal/runs"
 )
 
 // Store keeps the chain. Implementations serialize appends across every writer they serve.
@@ -24,6 +26,15 @@ type Store interface {
 	// checkpoint is still the one at position after (-1 for none); otherwise it appends nothing
 	// and reports false. So of replicas that found the same checkpoint due, one writes it.
 	AppendCheckpoint(ctx context.Context, e Event, spaces []string, after int64) (Event, bool, error)
+}
+
+// CheckedStore is a Store that can append an event only while a run's stored record is still
+// the Version it was read at, checked atomically with the append: the event of something done
+// for a run read earlier lands only if the run has not changed since.
+type CheckedStore interface {
+	// AppendChecked appends e as Append does if the run's record is still v, and otherwise
+	// appends nothing and fails with runs.ErrChanged.
+	AppendChecked(ctx context.Context, e Event, spaces []string, v runs.Version) (Event, error)
 }
 
 // CheckpointIndex is the index of the checkpoint events, besides their space. It is not a space
