@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,16 +12,30 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/brokerhq/broker/internal/audit"
+	"github.com/brokerhq/broker/internal/runs"
 )
 
 // appendBatchScript appends a batch of chained events if the chain's tail is still the expected
-// one. KEYS: tail hash, event list, then the space index lists the batch uses. ARGV: expected
-// tail, event count, then per event: its JSON, its hash, how many spaces, and the KEYS position
-// of each. Returns {1} when appended, {0, current tail} otherwise.
+// one and every run the batch checks is still as it was read. KEYS: tail hash, event list, then
+// the space index lists the batch uses and the checked runs' token and run keys. ARGV: expected
+// tail, event count, check count, then per check: its event's number in the batch, the KEYS
+// positions of the run's token key and run key, the run's id and its record's digest; then per
+// event: its JSON, its hash, how many spaces, and the KEYS position of each. Returns {1} when
+// appended, {0, current tail} when the tail moved, {2, n...} with the numbers of the events
+// whose run changed; in the last two cases nothing is appended.
 var appendBatchScript = redis.NewScript(`
 local tail = redis.call('GET', KEYS[1]) or ''
 if tail ~= ARGV[1] then return {0, tail} end
-local a, last = 3, tail
+local a, changed = 4, {2}
+for _ = 1, tonumber(ARGV[3]) do
+  local rec = redis.call('GET', KEYS[tonumber(ARGV[a + 2])])
+  if redis.call('GET', KEYS[tonumber(ARGV[a + 1])]) ~= ARGV[a + 3] or not rec or redis.sha1hex(rec) ~= ARGV[a + 4] then
+    changed[#changed + 1] = tonumber(ARGV[a])
+  end
+  a = a + 5
+end
+if #changed > 1 then return changed end
+local last = tail
 for _ = 1, tonumber(ARGV[2]) do
   local pos = redis.call('RPUSH', KEYS[2], ARGV[a]) - 1
   last = ARGV[a + 1]
@@ -129,7 +144,9 @@ func (s *auditStore) spaceKey(space string) string {
 type pendingEvent struct {
 	event  audit.Event
 	spaces []string
-	done   chan appended
+	// check is the run the event may land with only while unchanged; zero for none.
+	check runs.Version
+	done  chan appended
 }
 
 type appended struct {
@@ -138,7 +155,21 @@ type appended struct {
 }
 
 func (s *auditStore) Append(ctx context.Context, e audit.Event, spaces []string) (audit.Event, error) {
-	p := &pendingEvent{event: e, spaces: spaces, done: make(chan appended, 1)}
+	return s.append(ctx, &pendingEvent{event: e, spaces: spaces, done: make(chan appended, 1)})
+}
+
+// AppendChecked implements audit.CheckedStore: the batch's script checks that the run's token
+// key still names it and its record still has the digest v was read with. On a Cluster, where
+// no script can reach both, it appends nothing and fails with runs.ErrChanged.
+func (s *auditStore) AppendChecked(ctx context.Context, e audit.Event, spaces []string, v runs.Version) (audit.Event, error) {
+	if s.c.cluster {
+		return audit.Event{}, fmt.Errorf("%w: a Cluster cannot check a run while appending", runs.ErrChanged)
+	}
+	return s.append(ctx, &pendingEvent{event: e, spaces: spaces, check: v, done: make(chan appended, 1)})
+}
+
+// append queues p for the next batch and waits for its result.
+func (s *auditStore) append(ctx context.Context, p *pendingEvent) (audit.Event, error) {
 	s.mu.Lock()
 	s.queue = append(s.queue, p)
 	join := s.queued
@@ -175,7 +206,18 @@ func (s *auditStore) add(ctx context.Context, p redis.Pipeliner) {
 	}
 	keys := []string{s.tailKey(), s.eventsKey()}
 	keyPos := map[string]int{}
-	args := []any{s.tail, len(s.batch)}
+	args := []any{s.tail, len(s.batch), 0}
+	runStore := runStore{c: s.c}
+	checks := 0
+	for i, p := range s.batch {
+		if p.check.IsZero() {
+			continue
+		}
+		keys = append(keys, runStore.tokenKey(hex.EncodeToString(p.check.Token[:])), runStore.runKey(p.check.ID))
+		args = append(args, i+1, len(keys)-1, len(keys), p.check.ID, p.check.Digest)
+		checks++
+	}
+	args[2] = checks
 	prev := s.tail
 	for _, p := range s.batch {
 		for _, sp := range p.spaces {
@@ -231,6 +273,11 @@ func (s *auditStore) settle() bool {
 			tail, _ = res[1].(string)
 		}
 		switch {
+		case ok == 2:
+			// Runs changed: their events fail, and the rest of the batch goes again.
+			if s.refuseChanged(res[1:]) {
+				return true
+			}
 		case ok == 1 || tail == s.last:
 			// tail == s.last: the batch landed, but its reply was lost and the client sent it
 			// again; chaining it once more would record every event twice.
@@ -253,6 +300,32 @@ func (s *auditStore) settle() bool {
 	}
 	s.queued = false
 	return false
+}
+
+// refuseChanged fails the batch's events numbered in nums (from 1) with runs.ErrChanged and
+// keeps the others, reporting whether any are left to send again.
+func (s *auditStore) refuseChanged(nums []any) bool {
+	refused := make([]bool, len(s.batch))
+	for _, n := range nums {
+		if i, ok := n.(int64); ok && i >= 1 && int(i) <= len(s.batch) {
+			refused[i-1] = true
+		}
+	}
+	kept := s.batch[:0]
+	for i, p := range s.batch {
+		if refused[i] {
+			p.done <- appended{err: fmt.Errorf("%w: run %s", runs.ErrChanged, p.check.ID)}
+			continue
+		}
+		kept = append(kept, p)
+	}
+	clear(s.batch[len(kept):])
+	s.batch = kept
+	if len(kept) == 0 {
+		s.batch = nil
+		return false
+	}
+	return true
 }
 
 // answer gives every waiting Append of the batch its result, and ends the batch.

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/brokerhq/broker/internal/runs"
 )
 
 // Defaults of Options.
@@ -92,6 +94,10 @@ type Client struct {
 	rt *roundTrips
 	// poll decides when a connection polls for a round trip's reply.
 	poll *replyPoll
+	// runs keeps the runs read by token, for runs.Cache; nil on a Cluster, where a run and the
+	// audit chain are in different slots and no script can check one while appending to the
+	// other.
+	runs *runCache
 }
 
 // Open returns a Client for opts. It does not connect: the first call does, and Ping checks
@@ -119,7 +125,8 @@ func Open(opts Options) (*Client, error) {
 	if prefix == "" {
 		prefix = DefaultPrefix
 	}
-	c := &Client{timeout: timeout, prefix: prefix, poll: &replyPoll{budget: pollBudget}}
+	c := &Client{timeout: timeout, prefix: prefix, poll: &replyPoll{budget: pollBudget},
+		runs: &runCache{m: map[runs.TokenHash]cachedRun{}}}
 	c.rt = &roundTrips{c: c}
 	switch {
 	case opts.Sentinel != nil:
@@ -134,6 +141,7 @@ func Open(opts Options) (*Client, error) {
 			return nil, err
 		}
 		c.rdb, c.cluster = rdb, true
+		c.runs = nil
 	default:
 		rdb, err := openURL(opts.URL, timeout, c.poll)
 		if err != nil {

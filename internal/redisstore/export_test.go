@@ -14,3 +14,12 @@ func SetPollBudget(c *Client, d time.Duration) { c.poll.budget = d }
 
 // PollHits returns how many of c's polls got their reply within the budget.
 func PollHits(c *Client) uint64 { return c.poll.hits.Load() }
+
+// QueuedEvents returns how many events wait in a's queue for its next batch; a is a Client's
+// Audit view.
+func QueuedEvents(a any) int {
+	s := a.(*auditStore)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.queue)
+}

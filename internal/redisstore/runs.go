@@ -58,7 +58,10 @@ type runStore struct {
 	c *Client
 }
 
-var _ runs.Store = (*runStore)(nil)
+var (
+	_ runs.Store = (*runStore)(nil)
+	_ runs.Cache = (*runStore)(nil)
+)
 
 // Runs returns the client's runs.Store. A run lives at <prefix>run:<id> and its token hash at
 // <prefix>runtoken:<sha256 hex>, both expiring at the run's ExpiresAt, so every replica sees
@@ -149,6 +152,9 @@ func (s *runStore) GetByToken(ctx context.Context, token runs.TokenHash) (runs.R
 	}
 	data, err := l.cmd.Text()
 	if errors.Is(err, redis.Nil) {
+		if s.c.runs != nil {
+			s.c.runs.drop(token)
+		}
 		return runs.Run{}, notFound
 	}
 	if err != nil {
@@ -161,9 +167,24 @@ func (s *runStore) GetByToken(ctx context.Context, token runs.TokenHash) (runs.R
 	// The token key is deleted when the run finishes and expires with it; the checks below
 	// only guard against clock skew and a token key left by hand.
 	if rec.TokenHash != hash || rec.Phase == runs.Finished || expired(rec.Run) {
+		if s.c.runs != nil {
+			s.c.runs.drop(token)
+		}
 		return runs.Run{}, notFound
 	}
+	if s.c.runs != nil {
+		s.c.runs.put(token, rec.Run, data)
+	}
 	return rec.Run, nil
+}
+
+// Cached implements runs.Cache with the runs GetByToken read on this Client; never on a
+// Cluster.
+func (s *runStore) Cached(token runs.TokenHash) (runs.Run, runs.Version, bool) {
+	if s.c.runs == nil {
+		return runs.Run{}, runs.Version{}, false
+	}
+	return s.c.runs.get(token)
 }
 
 // lookup is a run lookup by token as a part of a shared round trip. done is closed once cmd
