@@ -20,6 +20,10 @@ type Event struct {
 	// Outcome is "success" (the default when empty), "denied" or "error".
 	Outcome string
 	Detail  string
+	// Version, when set, is Run as the request read it from a cache: the event is recorded only
+	// if the stored run is still that record, and otherwise Record fails with runs.ErrChanged
+	// and records nothing.
+	Version runs.Version
 }
 
 // Recorder receives events; the audit trail implements it. A failed Record means the event is

@@ -66,11 +66,14 @@ api_keys:
   - {id: dev, secret_sha256: SHA_DEV, bindings: [{role: mover, space: dev}]}
 `
 
-// eventLog is a Recorder keeping every event; while failing is set it refuses every Record.
+// eventLog is a Recorder keeping every event; while failing is set it refuses every Record,
+// and while staleVersions is set it refuses every event that carries a run Version with
+// runs.ErrChanged, as the trail does when the stored run is no longer that version.
 type eventLog struct {
-	mu      sync.Mutex
-	events  []api.Event
-	failing error
+	mu            sync.Mutex
+	events        []api.Event
+	failing       error
+	staleVersions bool
 }
 
 func (l *eventLog) Record(_ context.Context, e api.Event) error {
@@ -78,6 +81,9 @@ func (l *eventLog) Record(_ context.Context, e api.Event) error {
 	defer l.mu.Unlock()
 	if l.failing != nil {
 		return l.failing
+	}
+	if l.staleVersions && !e.Version.IsZero() {
+		return runs.ErrChanged
 	}
 	l.events = append(l.events, e)
 	return nil
@@ -108,13 +114,35 @@ func (fakeExchanger) Exchange(_ context.Context, req exchange.Request) (exchange
 }
 
 // flakyStore is a runs.Store whose Create and Update can be made to fail, or to let another
-// writer in first (before, called with the run id ahead of each Update).
+// writer in first (before, called with the run id ahead of each Update). It is a runs.Cache
+// holding only the runs planted in cached.
 type flakyStore struct {
 	runs.Store
 	mu        sync.Mutex
 	createErr error
 	updateErr error
 	before    func(id string)
+	cached    map[runs.TokenHash]runs.Run
+}
+
+// plant makes Cached answer token with run, at a version named after its phase.
+func (f *flakyStore) plant(token string, run runs.Run) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.cached == nil {
+		f.cached = map[runs.TokenHash]runs.Run{}
+	}
+	f.cached[runs.HashToken(token)] = run
+}
+
+func (f *flakyStore) Cached(token runs.TokenHash) (runs.Run, runs.Version, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	run, ok := f.cached[token]
+	if !ok {
+		return runs.Run{}, runs.Version{}, false
+	}
+	return run, runs.Version{ID: run.ID, Token: token, Digest: string(run.Phase)}, true
 }
 
 // set replaces the failures and the hook under the lock.

@@ -95,21 +95,50 @@ func (wk *Worker) lookupRun(r *http.Request) (runs.Run, error) {
 		return runs.Run{}, errRunToken
 	case err != nil:
 		return runs.Run{}, err
-	case run.Phase == runs.Finished || !wk.cfg.Now().Before(run.ExpiresAt):
-		return runs.Run{}, errRunToken
-	}
-	// A run belongs to its stack in the space it started in: a deleted stack's runs end with
-	// it, on every replica as soon as its catalog has the change, and so do the runs of a stack
-	// moved to another space, whose credentials are not theirs. A stack created again under
-	// the same id does not revive the old stack's runs.
-	cat := wk.cfg.Catalog.Load()
-	if space, ok := cat.StackSpace(run.Stack); !ok || space != run.Space {
-		return runs.Run{}, errRunToken
-	}
-	if m, _ := cat.Meta(catalog.Ref{Kind: catalog.KindStack, ID: run.Stack}); run.CreatedAt.Before(m.Created) {
+	case !wk.live(run):
 		return runs.Run{}, errRunToken
 	}
 	return run, nil
+}
+
+// live reports whether run may still act: not finished, not expired, and its stack still in
+// the space it started in. A run belongs to its stack in the space it started in: a deleted
+// stack's runs end with it, on every replica as soon as its catalog has the change, and so do
+// the runs of a stack moved to another space, whose credentials are not theirs. A stack
+// created again under the same id does not revive the old stack's runs.
+func (wk *Worker) live(run runs.Run) bool {
+	if run.Phase == runs.Finished || !wk.cfg.Now().Before(run.ExpiresAt) {
+		return false
+	}
+	cat := wk.cfg.Catalog.Load()
+	if space, ok := cat.StackSpace(run.Stack); !ok || space != run.Space {
+		return false
+	}
+	m, _ := cat.Meta(catalog.Ref{Kind: catalog.KindStack, ID: run.Stack})
+	return !run.CreatedAt.Before(m.Created)
+}
+
+// cachedRun returns the run r's token names as the store last read it (runs.Cache), when it
+// has one that is live and consistent, with its Version: a token minted from it is handed out
+// only if its audit event lands, which it does only while the stored run is unchanged. Any
+// other case goes through authenticateRun, which reads the run and answers its failures.
+func (wk *Worker) cachedRun(r *http.Request) (runs.Run, runs.Version, bool) {
+	cache, ok := wk.cfg.Store.(runs.Cache)
+	if !ok {
+		return runs.Run{}, runs.Version{}, false
+	}
+	token, err := access.BearerToken(r.Header)
+	if err != nil {
+		return runs.Run{}, runs.Version{}, false
+	}
+	run, v, ok := cache.Cached(runs.HashToken(token))
+	if !ok || !wk.live(run) {
+		return runs.Run{}, runs.Version{}, false
+	}
+	if _, err := run.EffectiveScope(); err != nil {
+		return runs.Run{}, runs.Version{}, false
+	}
+	return run, v, true
 }
 
 type tokenRequest struct {
@@ -149,11 +178,17 @@ type tokenResponse struct {
 	ExpiresAt time.Time `json:"expiresAt"`
 }
 
+// token mints a token for the run r authenticates. The run comes from the store's cache when it
+// has it (cachedRun); if the stored run changed meanwhile, the token's audit event does not
+// land, that token is dropped, and the run is read again and a token minted from it.
 func (wk *Worker) token(w http.ResponseWriter, r *http.Request) {
-	run, err := wk.authenticateRun(r, "token.issue")
-	if err != nil {
-		fail(w, r, wk.cfg.Logger, err)
-		return
+	run, version, cached := wk.cachedRun(r)
+	if !cached {
+		var err error
+		if run, err = wk.authenticateRun(r, "token.issue"); err != nil {
+			fail(w, r, wk.cfg.Logger, err)
+			return
+		}
 	}
 	var req tokenRequest
 	if err := decodeBody(r, &req, bodyOptional); err != nil {
@@ -164,20 +199,44 @@ func (wk *Worker) token(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, wk.cfg.Logger, err)
 		return
 	}
-	tok, err := wk.cfg.Issuer.Mint(r.Context(), issuer.Request{Run: run, Audience: req.Audience})
-	if err != nil {
-		fail(w, r, wk.cfg.Logger, mintError(err))
-		return
+	tok, err := wk.issue(r, run, req.Audience, version)
+	if errors.Is(err, runs.ErrChanged) {
+		// The cached run is stale: the token minted from it is not in the trail and is dropped.
+		// Read the run as it is now, and mint again without a condition.
+		if run, err = wk.authenticateRun(r, "token.issue"); err != nil {
+			fail(w, r, wk.cfg.Logger, err)
+			return
+		}
+		tok, err = wk.issue(r, run, req.Audience, runs.Version{})
 	}
-	// Actor "run:<id>" and Detail "aud=<aud> jti=<jti>" share one allocation.
-	both := "run:" + run.ID + "aud=" + tok.Claims.Audience + " jti=" + tok.Claims.ID
-	actor, detail := both[:len("run:")+len(run.ID)], both[len("run:")+len(run.ID):]
-	if err := wk.cfg.Events.Record(r.Context(), Event{Actor: actor, Action: "token.issue", Run: run, Detail: detail}); err != nil {
-		fail(w, r, wk.cfg.Logger, notRecorded(r.Context(), wk.cfg.Logger, Event{Action: "token.issue", Run: run}, err)) // a token not in the trail is not handed out
+	if err != nil {
+		fail(w, r, wk.cfg.Logger, err)
 		return
 	}
 	wk.cfg.Metrics.tokenIssued(tok.Claims.Scope)
 	writeTokenAnswer(w, tok)
+}
+
+// issue mints a token of run for audience and records its event, with version as the event's
+// condition (zero for none). A token whose event is not recorded is not returned: the error is
+// runs.ErrChanged when the condition failed, the answer to send otherwise.
+func (wk *Worker) issue(r *http.Request, run runs.Run, audience string, version runs.Version) (issuer.Token, error) {
+	tok, err := wk.cfg.Issuer.Mint(r.Context(), issuer.Request{Run: run, Audience: audience})
+	if err != nil {
+		return issuer.Token{}, mintError(err)
+	}
+	// Actor "run:<id>" and Detail "aud=<aud> jti=<jti>" share one allocation.
+	both := "run:" + run.ID + "aud=" + tok.Claims.Audience + " jti=" + tok.Claims.ID
+	actor, detail := both[:len("run:")+len(run.ID)], both[len("run:")+len(run.ID):]
+	err = wk.cfg.Events.Record(r.Context(), Event{Actor: actor, Action: "token.issue", Run: run, Detail: detail, Version: version})
+	switch {
+	case err == nil:
+		return tok, nil
+	case !version.IsZero() && errors.Is(err, runs.ErrChanged):
+		return issuer.Token{}, runs.ErrChanged
+	default:
+		return issuer.Token{}, notRecorded(r.Context(), wk.cfg.Logger, Event{Action: "token.issue", Run: run}, err) // a token not in the trail is not handed out
+	}
 }
 
 // writeTokenAnswer sends tok as a tokenResponse, encoded by appends: the bytes writeJSON sends.

@@ -60,8 +60,17 @@
 //
 // # Round trips of the token path
 //
-// A token costs Redis a run lookup (GetByToken) before its signature and an audit append
-// after it. Both go through one queue per Client: while one round trip is on its way, the
+// A run's first token on a replica costs Redis a run lookup (GetByToken) before its signature
+// and an audit append after it; its later tokens cost the append alone. The Client keeps the
+// runs GetByToken read, by token hash, with the SHA-1 of each stored record (runs.Cache, at
+// most 4,096; none on a cluster, where the runs and the audit chain lie in different slots). A
+// token minted from a cached run is appended with that run's version (audit.CheckedStore): the
+// append's script checks that the token key still names the run and that the record's
+// redis.sha1hex is still the cached one, and otherwise appends none of the batch and names the
+// events whose runs changed; those fail with runs.ErrChanged and the rest go again. So a run
+// updated, finished or deleted by any replica gets no token from a stale cache: the check and
+// the event are one atomic step, later than the lookup it replaces. Lookups and appends go
+// through one queue per Client: while one round trip is on its way, the
 // lookups and audit events that arrive meanwhile wait and leave together as the next one, in
 // one pipeline, the events as one batch chained onto the tail. So under load a lookup and the
 // audit batch of the tokens signed just before it cost Redis one read and one write between

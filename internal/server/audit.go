@@ -14,6 +14,7 @@ import (
 	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/issuer"
+	"github.com/brokerhq/broker/internal/runs"
 	"github.com/brokerhq/broker/keys"
 )
 
@@ -47,7 +48,7 @@ func (a *auditRecorder) Record(ctx context.Context, e api.Event) error {
 	if paths == nil { // no configured space: file it under root, so it is never out of sight
 		paths = []string{config.RootSpace}
 	}
-	_, err := a.store.Append(ctx, audit.Event{
+	ev := audit.Event{
 		ID:          ulid.Make().String(),
 		Time:        a.now().UTC().Format(time.RFC3339Nano),
 		Actor:       valid(e.Actor),
@@ -58,7 +59,16 @@ func (a *auditRecorder) Record(ctx context.Context, e api.Event) error {
 		Integration: e.Integration,
 		Outcome:     outcome,
 		Detail:      valid(e.Detail),
-	}, paths)
+	}
+	if e.Version.IsZero() {
+		_, err := a.store.Append(ctx, ev, paths)
+		return err
+	}
+	cs, ok := a.store.(audit.CheckedStore)
+	if !ok {
+		return fmt.Errorf("%w: the audit store cannot check a run", runs.ErrChanged)
+	}
+	_, err := cs.AppendChecked(ctx, ev, paths, e.Version)
 	return err
 }
 
