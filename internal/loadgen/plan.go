@@ -22,7 +22,7 @@ var (
 
 // tokenTarget is the bar of the token rate of alg on store, nil for none. ES256 on Redis has
 // none: the ES256 bar is the in-process store's, because a P-256 signature costs less CPU than
-// the store's two round trips and redis-server's own work on the same cores, so that figure
+// the store's round trip and redis-server's own work on the same cores, so that figure
 // measures Redis more than the token path (it is reported, with its CPU per request).
 func tokenTarget(alg, store string) *Target {
 	var t Target

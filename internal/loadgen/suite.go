@@ -144,7 +144,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 
 // runChildren measures every figure on servers the program starts.
 func (s *suite) runChildren(ctx context.Context) {
-	s.note("ES256 on Redis is reported without a bar: the ES256 bar is the in-process store's, since on Redis the store's two round trips and redis-server's own CPU on the same cores outweigh a P-256 signature")
+	s.note("ES256 on Redis is reported without a bar: the ES256 bar is the in-process store's, since on Redis the store's round trip and redis-server's own CPU on the same cores outweigh a P-256 signature")
 	s.block(ctx, s.memoryRS256, "token_rs256_memory", "jwks_vs_nginx", "discovery_vs_nginx", "fairness_64_memory", "open_loop_memory")
 	s.block(ctx, s.memoryES256, "token_es256_memory")
 	s.block(ctx, s.redisFigures, "token_rs256_redis", "token_es256_redis", "open_loop_redis")
