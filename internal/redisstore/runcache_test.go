@@ -28,21 +28,18 @@ func TestCheckedAppend(t *testing.T) {
 	if !ok {
 		t.Fatal("the Redis run store is not a runs.Cache")
 	}
-	trail, ok := ca.Audit().(audit.CheckedStore)
+	store := ca.Audit()
+	trail, ok := store.(audit.CheckedStore)
 	if !ok {
 		t.Fatal("the Redis audit store is not an audit.CheckedStore")
 	}
 	count := func() int64 {
 		t.Helper()
-		h, err := ca.Audit().Head(ctx)
+		h, err := store.Head(ctx)
 		if err != nil {
 			t.Fatalf("Head: %v", err)
 		}
 		return h.Count
-	}
-	event := func(run runs.Run) audit.Event {
-		return audit.Event{ID: run.ID + "-" + time.Now().Format(time.RFC3339Nano), Time: time.Now().UTC().Format(time.RFC3339Nano),
-			Actor: "run:" + run.ID, Action: "token.issue", Space: run.Space, Stack: run.Stack, Run: run.ID, Outcome: audit.Success}
 	}
 
 	run, token := createRun(t, b, time.Hour)
@@ -57,7 +54,7 @@ func TestCheckedAppend(t *testing.T) {
 	if !ok || got.ID != run.ID || v.ID != run.ID || v.Token != hash || v.Digest == "" {
 		t.Fatalf("Cached after GetByToken = %+v, %+v, %v", got, v, ok)
 	}
-	if _, err := trail.AppendChecked(ctx, event(got), []string{run.Space}, v); err != nil {
+	if _, err := trail.AppendChecked(ctx, tokenEvent("ev-1", got), []string{run.Space}, v); err != nil {
 		t.Fatalf("AppendChecked with an unchanged run: %v", err)
 	}
 	if n := count(); n != 1 {
@@ -68,7 +65,7 @@ func TestCheckedAppend(t *testing.T) {
 	if _, err := b.Update(ctx, run.ID, moveTo(runs.Planning)); err != nil {
 		t.Fatalf("Update: %v", err)
 	}
-	if _, err := trail.AppendChecked(ctx, event(got), []string{run.Space}, v); !errors.Is(err, runs.ErrChanged) {
+	if _, err := trail.AppendChecked(ctx, tokenEvent("ev-2", got), []string{run.Space}, v); !errors.Is(err, runs.ErrChanged) {
 		t.Fatalf("AppendChecked after another replica's update: %v, want ErrChanged", err)
 	}
 	if n := count(); n != 1 {
@@ -87,7 +84,7 @@ func TestCheckedAppend(t *testing.T) {
 	if _, err := b.Update(ctx, run.ID, moveTo(runs.Finished)); err != nil {
 		t.Fatalf("Update to FINISHED: %v", err)
 	}
-	if _, err := trail.AppendChecked(ctx, event(got), []string{run.Space}, v); !errors.Is(err, runs.ErrChanged) {
+	if _, err := trail.AppendChecked(ctx, tokenEvent("ev-3", got), []string{run.Space}, v); !errors.Is(err, runs.ErrChanged) {
 		t.Fatalf("AppendChecked after the run finished: %v, want ErrChanged", err)
 	}
 	if _, err := a.GetByToken(ctx, hash); !errors.Is(err, runs.ErrNotFound) {
@@ -97,7 +94,7 @@ func TestCheckedAppend(t *testing.T) {
 		t.Error("Cached still has a run GetByToken found finished")
 	}
 	// Unchecked appends are unaffected.
-	if _, err := ca.Audit().Append(ctx, event(got), []string{run.Space}); err != nil {
+	if _, err := store.Append(ctx, tokenEvent("ev-4", got), []string{run.Space}); err != nil {
 		t.Fatalf("Append: %v", err)
 	}
 	if n := count(); n != 2 {
