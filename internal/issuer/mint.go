@@ -122,20 +122,40 @@ type Token struct {
 	KID       string
 }
 
-// Mint signs a token for req.Run as it is now (its current phase and scope). The scope comes
-// from runs.Run.EffectiveScope: a run record whose stored scope disagrees with its type and
-// phase gets no token, and the error wraps runs.ErrCorrupt. ctx bounds the signature when the
-// key lives in a key service; its failure to sign wraps keys.ErrUnavailable.
+// Mint signs a token for req.Run as it is now (its current phase and scope): Prepare, then
+// Sign. ctx bounds the signature when the key lives in a key service; its failure to sign wraps
+// keys.ErrUnavailable.
 func (i *Issuer) Mint(ctx context.Context, req Request) (Token, error) {
+	d, err := i.Prepare(req)
+	if err != nil {
+		return Token{}, err
+	}
+	return i.Sign(ctx, d)
+}
+
+// Draft is a token up to its signature: its claims (with its `jti`) are final, and so is the
+// key that will sign it. A Draft comes from Prepare.
+type Draft struct {
+	Claims    claims.Claims
+	ExpiresAt time.Time
+	signer    *cachedSigner
+}
+
+// Prepare builds the claims of a token for req.Run as it is now and picks its signing key, so
+// that what is known of the token before its signature (its `jti`, audience and scope) can be
+// put to use while it is signed. The scope comes from runs.Run.EffectiveScope: a run record
+// whose stored scope disagrees with its type and phase gets no token, and the error wraps
+// runs.ErrCorrupt.
+func (i *Issuer) Prepare(req Request) (Draft, error) {
 	now := i.cfg.Now().UTC().Truncate(time.Second)
 	run := req.Run
 	scope, err := run.EffectiveScope()
 	if err != nil {
-		return Token{}, fmt.Errorf("issuer: %w", err)
+		return Draft{}, fmt.Errorf("issuer: %w", err)
 	}
 	run.Scope = scope // the claims, `sub` and session tags below read only the derived scope
 	if !now.Before(run.ExpiresAt) {
-		return Token{}, ErrRunExpired
+		return Draft{}, ErrRunExpired
 	}
 	exp := now.Add(i.cfg.TTL)
 	if run.ExpiresAt.Before(exp) {
@@ -145,7 +165,7 @@ func (i *Issuer) Mint(ctx context.Context, req Request) (Token, error) {
 		SpaceID: run.Space, CallerType: claims.CallerTypeStack, CallerID: run.Stack, Run: run,
 	})
 	if !ok {
-		return Token{}, fmt.Errorf("%w: %s", ErrUnknownSpace, run.Space)
+		return Draft{}, fmt.Errorf("%w: %s", ErrUnknownSpace, run.Space)
 	}
 	aud := req.Audience
 	if aud == "" {
@@ -153,7 +173,7 @@ func (i *Issuer) Mint(ctx context.Context, req Request) (Token, error) {
 	}
 	jti, err := newJTI()
 	if err != nil {
-		return Token{}, err
+		return Draft{}, err
 	}
 	c := claims.Claims{
 		Issuer: i.cfg.Issuer, Subject: sub, Audience: aud,
@@ -166,21 +186,29 @@ func (i *Issuer) Mint(ctx context.Context, req Request) (Token, error) {
 			"space": {run.Space}, "stack": {run.Stack}, "run": {run.ID}, "scope": {string(run.Scope)},
 		}}
 	}
-	var buf [768]byte // the claims of a token fit, so they are encoded without a heap allocation
-	payload := c.AppendJSON(buf[:0])
 	alg := req.Algorithm
 	if alg == "" && i.cfg.AlgorithmFor != nil {
 		alg = i.cfg.AlgorithmFor(aud)
 	}
 	s, err := i.currentSigner(alg)
 	if err != nil {
-		return Token{}, err
+		return Draft{}, err
 	}
-	jwt, err := i.sign(ctx, s, payload)
+	return Draft{Claims: c, ExpiresAt: exp, signer: s}, nil
+}
+
+// Sign signs the token d drafts.
+func (i *Issuer) Sign(ctx context.Context, d Draft) (Token, error) {
+	s := d.signer
+	if s == nil {
+		return Token{}, fmt.Errorf("%w: the draft has no key (it did not come from Prepare)", ErrNoSigningKey)
+	}
+	var buf [768]byte // the claims of a token fit, so they are encoded without a heap allocation
+	jwt, err := i.sign(ctx, s, d.Claims.AppendJSON(buf[:0]))
 	if err != nil {
 		return Token{}, fmt.Errorf("sign token with key %s: %w", s.kid, err)
 	}
-	return Token{JWT: jwt, Claims: c, ExpiresAt: exp, KID: s.kid}, nil
+	return Token{JWT: jwt, Claims: d.Claims, ExpiresAt: d.ExpiresAt, KID: s.kid}, nil
 }
 
 // sign is s.compact(payload), through the gate when s signs in process.

@@ -2,6 +2,7 @@ package issuer
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"strings"
 	"testing"
@@ -33,5 +34,27 @@ func TestMintRefusesInconsistentRun(t *testing.T) {
 		if !errors.Is(err, runs.ErrCorrupt) || tok.JWT != "" {
 			t.Errorf("%s: Mint = %q, %v; want no token and ErrCorrupt", name, tok.JWT, err)
 		}
+	}
+}
+
+// TestPrepareThenSign: the claims Prepare drafts, `jti` included, are the ones Sign signs, and
+// Sign refuses a Draft that did not come from Prepare.
+func TestPrepareThenSign(t *testing.T) {
+	iss, _ := newBenchIssuer(t, "ES256")
+	d, err := iss.Prepare(Request{Run: benchRun(), Audience: "sts.amazonaws.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := iss.Sign(context.Background(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := strings.Split(tok.JWT, ".")[1]
+	want := base64.RawURLEncoding.EncodeToString(d.Claims.AppendJSON(nil))
+	if tok.Claims != d.Claims || payload != want || d.Claims.ID == "" || d.Claims.Audience != "sts.amazonaws.com" {
+		t.Fatalf("signed %+v (payload %s), drafted %+v (%s)", tok.Claims, payload, d.Claims, want)
+	}
+	if tok, err := iss.Sign(context.Background(), Draft{Claims: d.Claims}); !errors.Is(err, ErrNoSigningKey) || tok.JWT != "" {
+		t.Fatalf("Sign of a Draft not from Prepare = %q, %v; want ErrNoSigningKey", tok.JWT, err)
 	}
 }
