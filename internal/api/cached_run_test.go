@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"testing"
 
@@ -12,8 +13,15 @@ import (
 // event carries the cached run's Version. When the trail refuses that Version (the stored run
 // changed), the token minted from the cache is not handed out: the run is read again and the
 // answer is a token of the run as stored, with one event, without a Version; a run finished
-// meanwhile gets 401 and no token.issue event at all.
+// meanwhile gets 401 and no token.issue event at all. The same holds whether the event is
+// recorded after the signature or while it is computed (RecordWhileSigning).
 func TestTokenFromCachedRun(t *testing.T) {
+	for _, overlap := range []bool{false, true} {
+		t.Run(fmt.Sprintf("recordWhileSigning=%v", overlap), func(t *testing.T) { testTokenFromCachedRun(t, overlap) })
+	}
+}
+
+func testTokenFromCachedRun(t *testing.T, overlap bool) {
 	for _, tc := range []struct {
 		name       string
 		stale      bool       // the trail refuses events with a Version
@@ -27,7 +35,7 @@ func TestTokenFromCachedRun(t *testing.T) {
 		{"cached run finished since", true, true, http.StatusUnauthorized, "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newRunsHarness(t)
+			h := newRunsHarnessWith(t, harnessOptions{recordWhileSigning: overlap})
 			run := h.start(t, runs.Tracked, runs.Planning)
 			stored, err := h.store.Get(context.Background(), run.Run.ID)
 			if err != nil {

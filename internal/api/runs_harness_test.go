@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -74,9 +75,19 @@ type eventLog struct {
 	events        []api.Event
 	failing       error
 	staleVersions bool
+	// before, when set, is called with each event ahead of recording it; its error refuses it.
+	before func(api.Event) error
 }
 
 func (l *eventLog) Record(_ context.Context, e api.Event) error {
+	l.mu.Lock()
+	before := l.before
+	l.mu.Unlock()
+	if before != nil {
+		if err := before(e); err != nil {
+			return err
+		}
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.failing != nil {
@@ -184,7 +195,36 @@ type runsHarness struct {
 	events *eventLog
 }
 
+// harnessOptions vary the worker plane of a runsHarness.
+type harnessOptions struct {
+	// recordWhileSigning is api.WorkerConfig.RecordWhileSigning.
+	recordWhileSigning bool
+	// wrapSigner, when set, wraps every signing key's crypto.Signer.
+	wrapSigner func(crypto.Signer) crypto.Signer
+}
+
+// wrappedKeys is a key source whose signing keys sign through wrap.
+type wrappedKeys struct {
+	src  issuer.KeySource
+	wrap func(crypto.Signer) crypto.Signer
+}
+
+func (w wrappedKeys) Snapshot() *keys.Snapshot {
+	snap := *w.src.Snapshot()
+	snap.Signing.Signer = w.wrap(snap.Signing.Signer)
+	snap.Signers = append([]keys.Key(nil), snap.Signers...)
+	for i := range snap.Signers {
+		snap.Signers[i].Signer = w.wrap(snap.Signers[i].Signer)
+	}
+	return &snap
+}
+
 func newRunsHarness(t *testing.T) *runsHarness {
+	t.Helper()
+	return newRunsHarnessWith(t, harnessOptions{})
+}
+
+func newRunsHarnessWith(t *testing.T, opts harnessOptions) *runsHarness {
 	t.Helper()
 	yaml := strings.NewReplacer(
 		"SHA_CREATE_UPDATE", sha256Hex(secretCreateUpdate), "SHA_CREATE", sha256Hex(secretCreate),
@@ -210,7 +250,11 @@ func newRunsHarness(t *testing.T) *runsHarness {
 		t.Fatal(err)
 	}
 	live := catalog.NewLive(cat)
-	iss, err := issuer.New(issuer.Config{Issuer: cfg.Issuer, Keys: mgr, TTL: cfg.Tokens.TTL,
+	var src issuer.KeySource = mgr
+	if opts.wrapSigner != nil {
+		src = wrappedKeys{src: mgr, wrap: opts.wrapSigner}
+	}
+	iss, err := issuer.New(issuer.Config{Issuer: cfg.Issuer, Keys: src, TTL: cfg.Tokens.TTL,
 		DefaultAudience: cfg.Tokens.DefaultAudience, Spaces: live})
 	if err != nil {
 		t.Fatal(err)
@@ -221,7 +265,8 @@ func newRunsHarness(t *testing.T) *runsHarness {
 	api.NewControl(api.ControlConfig{Store: h.flaky, Catalog: live, RunTTL: cfg.Runs.TTL,
 		Logger: log, Events: h.events}).Mount(rt)
 	api.NewWorker(api.WorkerConfig{Store: h.flaky, Issuer: iss, Logger: log, Events: h.events,
-		Catalog: live, Exchangers: map[string]exchange.Exchanger{"aws": fakeExchanger{}}}).Mount(rt)
+		Catalog: live, Exchangers: map[string]exchange.Exchanger{"aws": fakeExchanger{}},
+		RecordWhileSigning: opts.recordWhileSigning}).Mount(rt)
 	srv := httptest.NewServer(rt)
 	t.Cleanup(srv.Close)
 	h.url = srv.URL

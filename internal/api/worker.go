@@ -9,7 +9,9 @@ import (
 
 	"github.com/brokerhq/broker/internal/access"
 	"github.com/brokerhq/broker/internal/apierror"
+	"github.com/brokerhq/broker/internal/audit"
 	"github.com/brokerhq/broker/internal/catalog"
+	"github.com/brokerhq/broker/internal/claims"
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/exchange"
 	"github.com/brokerhq/broker/internal/issuer"
@@ -32,6 +34,12 @@ type WorkerConfig struct {
 	Exchangers map[string]exchange.Exchanger
 	// Metrics counts the tokens issued; nil counts nothing.
 	Metrics *Metrics
+	// RecordWhileSigning records a token's audit event while the token is signed rather than
+	// after: set it when recording is a round trip (a store on the network), which the
+	// signature then hides. Either way a token is handed out only when both its signature and
+	// its event succeeded; an event recorded for a token whose signature then failed is
+	// followed by one saying that token was not handed out.
+	RecordWhileSigning bool
 }
 
 // Worker is the worker plane: a run, holding its run token, asks for ID tokens.
@@ -221,21 +229,51 @@ func (wk *Worker) token(w http.ResponseWriter, r *http.Request) {
 // condition (zero for none). A token whose event is not recorded is not returned: the error is
 // runs.ErrChanged when the condition failed, the answer to send otherwise.
 func (wk *Worker) issue(r *http.Request, run runs.Run, audience string, version runs.Version) (issuer.Token, error) {
-	tok, err := wk.cfg.Issuer.Mint(r.Context(), issuer.Request{Run: run, Audience: audience})
+	d, err := wk.cfg.Issuer.Prepare(issuer.Request{Run: run, Audience: audience})
 	if err != nil {
 		return issuer.Token{}, mintError(err)
 	}
-	// Actor "run:<id>" and Detail "aud=<aud> jti=<jti>" share one allocation.
-	both := "run:" + run.ID + "aud=" + tok.Claims.Audience + " jti=" + tok.Claims.ID
-	actor, detail := both[:len("run:")+len(run.ID)], both[len("run:")+len(run.ID):]
-	err = wk.cfg.Events.Record(r.Context(), Event{Actor: actor, Action: "token.issue", Run: run, Detail: detail, Version: version})
+	e := issueEvent(run, d.Claims, version)
+	var tok issuer.Token
+	var signErr, recErr error
+	if wk.cfg.RecordWhileSigning {
+		recorded := make(chan error, 1)
+		go func() { recorded <- wk.cfg.Events.Record(r.Context(), e) }()
+		tok, signErr = wk.cfg.Issuer.Sign(r.Context(), d)
+		recErr = <-recorded
+		if signErr != nil && recErr == nil {
+			wk.notHandedOut(r, e)
+		}
+	} else if tok, signErr = wk.cfg.Issuer.Sign(r.Context(), d); signErr == nil {
+		recErr = wk.cfg.Events.Record(r.Context(), e)
+	}
 	switch {
-	case err == nil:
+	case signErr != nil:
+		return issuer.Token{}, mintError(signErr)
+	case recErr == nil:
 		return tok, nil
-	case !version.IsZero() && errors.Is(err, runs.ErrChanged):
+	case !version.IsZero() && errors.Is(recErr, runs.ErrChanged):
 		return issuer.Token{}, runs.ErrChanged
 	default:
-		return issuer.Token{}, notRecorded(r.Context(), wk.cfg.Logger, Event{Action: "token.issue", Run: run}, err) // a token not in the trail is not handed out
+		return issuer.Token{}, notRecorded(r.Context(), wk.cfg.Logger, Event{Action: "token.issue", Run: run}, recErr) // a token not in the trail is not handed out
+	}
+}
+
+// issueEvent is the token.issue event of the token c of run, with version as its condition.
+func issueEvent(run runs.Run, c claims.Claims, version runs.Version) Event {
+	// Actor "run:<id>" and Detail "aud=<aud> jti=<jti>" share one allocation.
+	both := "run:" + run.ID + "aud=" + c.Audience + " jti=" + c.ID
+	actor, detail := both[:len("run:")+len(run.ID)], both[len("run:")+len(run.ID):]
+	return Event{Actor: actor, Action: "token.issue", Run: run, Detail: detail, Version: version}
+}
+
+// notHandedOut follows issued, the event of a token recorded while it was signed, whose
+// signature then failed: the trail says that token was not handed out.
+func (wk *Worker) notHandedOut(r *http.Request, issued Event) {
+	e := issued
+	e.Outcome, e.Detail, e.Version = audit.Failed, issued.Detail+" not handed out: its signature failed", runs.Version{}
+	if err := wk.cfg.Events.Record(r.Context(), e); err != nil {
+		wk.cfg.Logger.ErrorContext(r.Context(), "audit: could not record that a token was not handed out", "run", e.Run.ID, "detail", issued.Detail, "err", err)
 	}
 }
 

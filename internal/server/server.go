@@ -185,6 +185,8 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 		Store: s.state.runs, Issuer: iss, Now: opts.Now, Logger: s.log, Guard: guard, Events: events,
 		Catalog: live, Exchangers: newExchangers(cfg, opts.UpstreamTransport, s.log, exchange.NewMetrics(reg)),
 		Metrics: metrics,
+		// On Redis a token's audit event is a round trip, made while the token is signed.
+		RecordWhileSigning: s.state.redis != nil,
 	}).Mount(rt)
 	front := api.Public(api.PublicConfig{
 		Routes: pub.Routes(), Next: api.Instrument(rt, s.log, metrics), Logger: s.log, Metrics: metrics,

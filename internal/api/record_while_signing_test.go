@@ -1,0 +1,200 @@
+package api_test
+
+import (
+	"crypto"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/brokerhq/broker/internal/api"
+	"github.com/brokerhq/broker/internal/runs"
+	"github.com/brokerhq/broker/keys"
+)
+
+// rendezvous connects a signer and the trail within one test: each side marks when it starts,
+// and can wait, a bounded time, for the other to have started.
+type rendezvous struct {
+	signOnce, recordOnce sync.Once
+	signing, recording   chan struct{}
+}
+
+func newRendezvous() *rendezvous {
+	return &rendezvous{signing: make(chan struct{}), recording: make(chan struct{})}
+}
+
+// rendezvousWait bounds each side's wait for the other: long enough for any scheduler, short
+// enough that a token path doing one after the other fails the test quickly.
+const rendezvousWait = 2 * time.Second
+
+func waitFor(ch <-chan struct{}, what string) error {
+	select {
+	case <-ch:
+		return nil
+	case <-time.After(rendezvousWait):
+		return fmt.Errorf("%s did not start within %s", what, rendezvousWait)
+	}
+}
+
+func hasStarted(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+// stepSigner signs through a rendezvous: step runs when a signature starts, and an error from
+// it fails the signature.
+type stepSigner struct {
+	crypto.Signer
+	step func() error
+}
+
+func (s stepSigner) Sign(rand io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	if err := s.step(); err != nil {
+		return nil, err
+	}
+	return s.Signer.Sign(rand, digest, opts)
+}
+
+// jtiOf returns the `jti` claim of a compact JWT.
+func jtiOf(t *testing.T, jwt string) string {
+	t.Helper()
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 {
+		t.Fatalf("token %q is not a compact JWS", jwt)
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c struct {
+		JTI string `json:"jti"`
+	}
+	if err := json.Unmarshal(raw, &c); err != nil {
+		t.Fatal(err)
+	}
+	return c.JTI
+}
+
+// TestTokenRecordedWhileSigning: with RecordWhileSigning, a token's audit event is recorded
+// while the token is signed (the signer and the trail each wait for the other to have started,
+// which a path doing one after the other cannot satisfy), and still a token is handed out only
+// when both its signature and its event succeeded. An event recorded for a token whose
+// signature then failed is followed by one saying it was not handed out. Without the option the
+// event is recorded after the signature, and a failed signature records nothing.
+func TestTokenRecordedWhileSigning(t *testing.T) {
+	errSigner := fmt.Errorf("%w: the key service is down", keys.ErrUnavailable)
+	for _, tc := range []struct {
+		name    string
+		overlap bool // RecordWhileSigning
+		// sign and record are the signer's and the trail's steps, given the rendezvous.
+		sign, record func(*rendezvous) error
+		wantCode     int
+		wantIssued   int // token.issue events with outcome success
+		wantFailed   int // token.issue events with outcome error (a token not handed out)
+	}{
+		{
+			name: "event and signature at once", overlap: true,
+			sign:     func(rv *rendezvous) error { return waitFor(rv.recording, "recording the event") },
+			record:   func(rv *rendezvous) error { return waitFor(rv.signing, "the signature") },
+			wantCode: http.StatusOK, wantIssued: 1,
+		},
+		{
+			name: "event after the signature", overlap: false,
+			sign: func(rv *rendezvous) error {
+				if hasStarted(rv.recording) {
+					return errors.New("the event was recorded before the signature")
+				}
+				return nil
+			},
+			record:   func(rv *rendezvous) error { return waitFor(rv.signing, "the signature") },
+			wantCode: http.StatusOK, wantIssued: 1,
+		},
+		{
+			name: "event refused while signing", overlap: true,
+			sign:     func(*rendezvous) error { return nil },
+			record:   func(*rendezvous) error { return errors.New("the trail is down") },
+			wantCode: http.StatusServiceUnavailable,
+		},
+		{
+			name: "signature failed after the event landed", overlap: true,
+			sign: func(rv *rendezvous) error {
+				if err := waitFor(rv.recording, "recording the event"); err != nil {
+					return err
+				}
+				return errSigner
+			},
+			record:   func(*rendezvous) error { return nil },
+			wantCode: http.StatusServiceUnavailable, wantIssued: 1, wantFailed: 1,
+		},
+		{
+			name: "signature failed, event after it", overlap: false,
+			sign:     func(*rendezvous) error { return errSigner },
+			record:   func(*rendezvous) error { return nil },
+			wantCode: http.StatusServiceUnavailable,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var rv *rendezvous // set before the token request; the run's start signs nothing
+			h := newRunsHarnessWith(t, harnessOptions{
+				recordWhileSigning: tc.overlap,
+				wrapSigner: func(s crypto.Signer) crypto.Signer {
+					return stepSigner{Signer: s, step: func() error {
+						rv.signOnce.Do(func() { close(rv.signing) })
+						return tc.sign(rv)
+					}}
+				},
+			})
+			run := h.start(t, runs.Tracked, runs.Planning)
+			rv = newRendezvous()
+			h.events.mu.Lock()
+			h.events.before = func(e api.Event) error {
+				if e.Action != "token.issue" {
+					return nil
+				}
+				rv.recordOnce.Do(func() { close(rv.recording) })
+				if e.Outcome != "" { // the follow-up of a failed signature
+					return nil
+				}
+				return tc.record(rv)
+			}
+			h.events.mu.Unlock()
+
+			code, raw := h.rawCall(t, "/v1/token", run.RunToken, map[string]string{})
+			if code != tc.wantCode {
+				t.Fatalf("POST /v1/token: %d %s, want %d", code, raw, tc.wantCode)
+			}
+			var ans struct {
+				Token string `json:"token"`
+			}
+			if err := json.Unmarshal(raw, &ans); err != nil {
+				t.Fatalf("answer %s: %v", raw, err)
+			}
+			if code != http.StatusOK && ans.Token != "" {
+				t.Fatalf("a failed request handed out a token: %s", raw)
+			}
+			issued, failed := h.eventsOf("token.issue", "success"), h.eventsOf("token.issue", "error")
+			if len(issued) != tc.wantIssued || len(failed) != tc.wantFailed {
+				t.Fatalf("token.issue events: %d success, %d error; want %d and %d", len(issued), len(failed), tc.wantIssued, tc.wantFailed)
+			}
+			if code == http.StatusOK && !strings.HasSuffix(issued[0].Detail, " jti="+jtiOf(t, ans.Token)) {
+				t.Fatalf("event detail %q does not name the token's jti %s", issued[0].Detail, jtiOf(t, ans.Token))
+			}
+			if tc.wantFailed > 0 {
+				want := issued[0].Detail + " not handed out: its signature failed"
+				if failed[0].Detail != want || failed[0].Run.ID != run.Run.ID {
+					t.Fatalf("follow-up event %+v, want detail %q for run %s", failed[0], want, run.Run.ID)
+				}
+			}
+		})
+	}
+}
