@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -196,5 +198,50 @@ func TestTokenRecordedWhileSigning(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTokenEventLeavesBeforeTheSignature: with RecordWhileSigning, a token's event has started
+// when its signature starts, even when the goroutine that signs holds the only processor. A
+// goroutine started for the event waits for that processor until the current one blocks, and a
+// signature does not block: without a yield the event's round trip would leave after the
+// signature whenever every core is busy. With one processor the scheduler still runs a globally
+// queued goroutine first once in 61 turns, so the test makes 20 tokens and wants the event first
+// for nearly all of them (a path that does not yield has it first for none).
+func TestTokenEventLeavesBeforeTheSignature(t *testing.T) {
+	const tokens, wantFirst = 20, 16
+	var started atomic.Bool // set by the trail when a token's event is recorded
+	var first atomic.Int32  // signatures that found their token's event started
+	h := newRunsHarnessWith(t, harnessOptions{
+		recordWhileSigning: true,
+		wrapSigner: func(s crypto.Signer) crypto.Signer {
+			return stepSigner{Signer: s, step: func() error {
+				if started.Load() {
+					first.Add(1)
+				}
+				return nil
+			}}
+		},
+	})
+	run := h.start(t, runs.Tracked, runs.Planning)
+	h.events.mu.Lock()
+	h.events.before = func(e api.Event) error {
+		if e.Action == "token.issue" {
+			started.Store(true)
+		}
+		return nil
+	}
+	h.events.mu.Unlock()
+	first.Store(0)
+
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	for range tokens {
+		started.Store(false)
+		if code, raw := h.rawCall(t, "/v1/token", run.RunToken, map[string]string{}); code != http.StatusOK {
+			t.Fatalf("POST /v1/token: %d %s", code, raw)
+		}
+	}
+	if n := first.Load(); n < wantFirst {
+		t.Fatalf("the event had started before the signature for %d of %d tokens, want at least %d", n, tokens, wantFirst)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"sync"
 	"time"
 
@@ -239,6 +240,10 @@ func (wk *Worker) issue(r *http.Request, run runs.Run, audience string, version 
 	if wk.cfg.RecordWhileSigning {
 		recorded := make(chan error, 1)
 		go func() { recorded <- wk.cfg.Events.Record(r.Context(), e) }()
+		// A goroutine just started waits for this processor until the current one blocks, and
+		// a signature does not block: when every core is busy the event's round trip would
+		// leave only after the signature. Yielding once lets it leave first.
+		runtime.Gosched()
 		tok, signErr = wk.cfg.Issuer.Sign(r.Context(), d)
 		recErr = <-recorded
 		if signErr != nil && recErr == nil {
