@@ -31,8 +31,10 @@ if grep -nE '=>[[:space:]]+\./(api|sdk)' go.mod >&2; then
   echo "build-vault: local replace directives remain in go.mod" >&2
   exit 1
 fi
-echo "build-vault: building vault $version (about 10 minutes on 2 cores)" >&2
-GOFLAGS=-mod=mod go build -o "$out.tmp" .
+echo "build-vault: building vault $version (10 to 17 minutes on 2 cores)" >&2
+# Without the symbol table and DWARF (-s -w), which no test reads, the link takes a third of the
+# time (28 s against 92 s on 2 cores) and the binary is 345 MiB instead of 478.
+GOFLAGS=-mod=mod go build -ldflags='-s -w' -o "$out.tmp" .
 mv "$out.tmp" "$out"
 "$out" version >&2
 echo "$out"
