@@ -1,4 +1,3 @@
-// Package audittest is the contract suite every audit.Store must pass.
 package audittest
 
 import (

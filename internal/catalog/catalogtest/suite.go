@@ -1,4 +1,3 @@
-// Package catalogtest is the contract every catalog.Store implementation must pass.
 package catalogtest
 
 import (

@@ -1,8 +1,3 @@
-// Package oidctrust validates a federated JWT the way cloud identity federation does: it fetches
-// the issuer's discovery document and JWKS, checks the signature with an algorithm allow-list,
-// the exact issuer, the audience, the expiry and not-before with small skew, then the caller's
-// subject condition. Each failure is a distinct error so an emulator can answer with its cloud's
-// real error.
 package oidctrust
 
 import (

@@ -1,4 +1,3 @@
-// Package ratelimittest is the contract suite every ratelimit.Limiter must pass.
 package ratelimittest
 
 import (

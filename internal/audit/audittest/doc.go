@@ -1,0 +1,2 @@
+// Package audittest is the contract suite every audit.Store must pass.
+package audittest

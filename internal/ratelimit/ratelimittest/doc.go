@@ -1,0 +1,2 @@
+// Package ratelimittest is the contract suite every ratelimit.Limiter must pass.
+package ratelimittest
