@@ -16,12 +16,12 @@ func (e *Emulator) assumeRole(r *http.Request, body []byte, p url.Values, call *
 	call.AccessKey = akid
 
 	var v validation
-	call.RoleARN = v.str(p, "RoleArn", "roleArn", true, 20, 2048, nil)
-	call.SessionName = v.str(p, "RoleSessionName", "roleSessionName", true, 2, 64, sessionNamePattern)
-	call.ExternalID = v.str(p, "ExternalId", "externalId", false, 2, 1224, externalIDPattern)
-	call.SourceIdentity = v.str(p, "SourceIdentity", "sourceIdentity", false, 2, 64, sessionNamePattern)
+	call.RoleARN = v.str(p, strParam{Name: "RoleArn", Field: "roleArn", Required: true, MinLen: 20, MaxLen: 2048})
+	call.SessionName = v.str(p, strParam{Name: "RoleSessionName", Field: "roleSessionName", Required: true, MinLen: 2, MaxLen: 64, Pattern: sessionNamePattern})
+	call.ExternalID = v.str(p, strParam{Name: "ExternalId", Field: "externalId", MinLen: 2, MaxLen: 1224, Pattern: externalIDPattern})
+	call.SourceIdentity = v.str(p, strParam{Name: "SourceIdentity", Field: "sourceIdentity", MinLen: 2, MaxLen: 64, Pattern: sessionNamePattern})
 	call.DurationSeconds = v.duration(p)
-	v.str(p, "Policy", "policy", false, 1, 2048, nil)
+	v.str(p, strParam{Name: "Policy", Field: "policy", MinLen: 1, MaxLen: 2048})
 	if err := v.err(); err != nil {
 		return nil, err
 	}

@@ -43,38 +43,48 @@ func (v *validation) failSecret(field, constraint string) {
 	v.msgs = append(v.msgs, fmt.Sprintf("Value at '%s' failed to satisfy constraint: %s", field, constraint))
 }
 
-// str checks an optional or required string parameter's length and pattern.
-func (v *validation) str(p url.Values, name, field string, required bool, minLen, maxLen int, pattern *regexp.Regexp) string {
-	if _, ok := p[name]; !ok {
-		if required {
-			v.fail(nil, field, "Member must not be null")
+// strParam describes a string parameter: its query name, the field name its errors give, and
+// its constraints.
+type strParam struct {
+	Name, Field    string
+	Required       bool
+	MinLen, MaxLen int
+	Pattern        *regexp.Regexp // nil for any value
+}
+
+// str checks the string parameter sp of p: present when required, its length and its pattern.
+func (v *validation) str(p url.Values, sp strParam) string {
+	if _, ok := p[sp.Name]; !ok {
+		if sp.Required {
+			v.fail(nil, sp.Field, "Member must not be null")
 		}
 		return ""
 	}
-	value := p.Get(name)
+	value := p.Get(sp.Name)
 	switch {
-	case len(value) < minLen:
-		v.fail(&value, field, fmt.Sprintf("Member must have length greater than or equal to %d", minLen))
-	case len(value) > maxLen:
-		v.fail(&value, field, fmt.Sprintf("Member must have length less than or equal to %d", maxLen))
-	case pattern != nil && !pattern.MatchString(value):
-		v.fail(&value, field, "Member must satisfy regular expression pattern: "+strings.Trim(pattern.String(), "^$"))
+	case len(value) < sp.MinLen:
+		v.fail(&value, sp.Field, fmt.Sprintf("Member must have length greater than or equal to %d", sp.MinLen))
+	case len(value) > sp.MaxLen:
+		v.fail(&value, sp.Field, fmt.Sprintf("Member must have length less than or equal to %d", sp.MaxLen))
+	case sp.Pattern != nil && !sp.Pattern.MatchString(value):
+		v.fail(&value, sp.Field, "Member must satisfy regular expression pattern: "+strings.Trim(sp.Pattern.String(), "^$"))
 	}
 	return value
 }
 
-// secret checks a required secret parameter (a token) without ever echoing it.
-func (v *validation) secret(p url.Values, name, field string, minLen, maxLen int) string {
-	if _, ok := p[name]; !ok {
-		v.fail(nil, field, "Member must not be null")
+// secret checks the required secret parameter sp of p (a token), its length alone, without
+// ever echoing it.
+func (v *validation) secret(p url.Values, sp strParam) string {
+	if _, ok := p[sp.Name]; !ok {
+		v.fail(nil, sp.Field, "Member must not be null")
 		return ""
 	}
-	value := p.Get(name)
+	value := p.Get(sp.Name)
 	switch {
-	case len(value) < minLen:
-		v.failSecret(field, fmt.Sprintf("Member must have length greater than or equal to %d", minLen))
-	case len(value) > maxLen:
-		v.failSecret(field, fmt.Sprintf("Member must have length less than or equal to %d", maxLen))
+	case len(value) < sp.MinLen:
+		v.failSecret(sp.Field, fmt.Sprintf("Member must have length greater than or equal to %d", sp.MinLen))
+	case len(value) > sp.MaxLen:
+		v.failSecret(sp.Field, fmt.Sprintf("Member must have length less than or equal to %d", sp.MaxLen))
 	}
 	return value
 }

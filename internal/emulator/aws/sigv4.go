@@ -163,7 +163,7 @@ func canonicalURI(r *http.Request) string {
 	if raw == "" {
 		return "/"
 	}
-	return uriEncode(raw, false)
+	return uriEncode(raw, keepSlash)
 }
 
 // canonicalQuery sorts the query parameters by name then value, each URI-encoded.
@@ -172,7 +172,7 @@ func canonicalQuery(rawQuery string) string {
 	pairs := make([]string, 0, len(values))
 	for k, vs := range values {
 		for _, v := range vs {
-			pairs = append(pairs, uriEncode(k, true)+"="+uriEncode(v, true))
+			pairs = append(pairs, uriEncode(k, encodeSlash)+"="+uriEncode(v, encodeSlash))
 		}
 	}
 	sort.Strings(pairs)
@@ -198,16 +198,25 @@ func canonicalHeaderValue(r *http.Request, name string) string {
 	return strings.Join(values, ",")
 }
 
-// uriEncode percent-encodes every byte except the RFC 3986 unreserved characters, and '/'
-// unless encodeSlash.
-func uriEncode(s string, encodeSlash bool) string {
+// slashes says whether uriEncode encodes '/': a canonical path keeps it, a query name or value
+// encodes it.
+type slashes int
+
+const (
+	keepSlash slashes = iota
+	encodeSlash
+)
+
+// uriEncode percent-encodes every byte except the RFC 3986 unreserved characters, and '/' as
+// slash says.
+func uriEncode(s string, slash slashes) string {
 	const hexDigits = "0123456789ABCDEF"
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
 		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9',
-			c == '-', c == '_', c == '.', c == '~', c == '/' && !encodeSlash:
+			c == '-', c == '_', c == '.', c == '~', c == '/' && slash == keepSlash:
 			b.WriteByte(c)
 		default:
 			b.WriteByte('%')

@@ -26,12 +26,12 @@ const notAuthorizedWebIdentity = "Not authorized to perform sts:AssumeRoleWithWe
 // session duration.
 func (e *Emulator) assumeRoleWithWebIdentity(r *http.Request, p url.Values, call *Call) (*webIdentityResponse, *apiError) {
 	var v validation
-	call.RoleARN = v.str(p, "RoleArn", "roleArn", true, 20, 2048, nil)
-	call.SessionName = v.str(p, "RoleSessionName", "roleSessionName", true, 2, 64, sessionNamePattern)
-	token := v.secret(p, "WebIdentityToken", "webIdentityToken", 4, 20000)
+	call.RoleARN = v.str(p, strParam{Name: "RoleArn", Field: "roleArn", Required: true, MinLen: 20, MaxLen: 2048})
+	call.SessionName = v.str(p, strParam{Name: "RoleSessionName", Field: "roleSessionName", Required: true, MinLen: 2, MaxLen: 64, Pattern: sessionNamePattern})
+	token := v.secret(p, strParam{Name: "WebIdentityToken", Field: "webIdentityToken", Required: true, MinLen: 4, MaxLen: 20000})
 	call.DurationSeconds = v.duration(p)
-	v.str(p, "Policy", "policy", false, 1, 2048, nil)
-	v.str(p, "ProviderId", "providerId", false, 4, 2048, nil)
+	v.str(p, strParam{Name: "Policy", Field: "policy", MinLen: 1, MaxLen: 2048})
+	v.str(p, strParam{Name: "ProviderId", Field: "providerId", MinLen: 4, MaxLen: 2048})
 	if err := v.err(); err != nil {
 		return nil, err
 	}
