@@ -85,11 +85,20 @@ type CPUCost struct {
 	Ratio float64 `json:"ratio"`
 }
 
+// refSpender names the process whose CPU a reference's operations are: the load driver's, as
+// for raw signing, or the server's, as for another server answering the same requests.
+type refSpender int
+
+const (
+	refOnDriver refSpender = iota
+	refOnServer
+)
+
 // cpuCost compares the server CPU per request of got with the CPU per operation of ref, spent
-// by ref's process (the driver for raw signing) or ref's server; nil when either is unknown.
-func cpuCost(got, ref Result, refOnServer bool) *CPUCost {
+// by the process spender names; nil when either is unknown.
+func cpuCost(got, ref Result, spender refSpender) *CPUCost {
 	refCPU := ref.DriverCPU
-	if refOnServer {
+	if spender == refOnServer {
 		refCPU = ref.ServerCPU
 	}
 	if got.Count == 0 || ref.Count == 0 || got.ServerCPU <= 0 || refCPU <= 0 {

@@ -189,7 +189,7 @@ func (l *eventLoad) read(c *evConn, now time.Time) {
 	case err != nil:
 		l.fail(c, err)
 	case done:
-		l.complete(c, now, c.ans.keep, l.check(c.ans.status, c.ans.body()))
+		l.complete(c, ending{at: now, keep: c.ans.keep, err: l.check(c.ans.status, c.ans.body())})
 	}
 }
 

@@ -222,16 +222,24 @@ func (l *eventLoad) send(i int, from, now time.Time) {
 	l.write(c, now)
 }
 
-// complete ends the request of c answered at now: counted when err is nil, else an error; the
-// connection is closed unless keep.
-func (l *eventLoad) complete(c *evConn, now time.Time, keep bool, err error) {
-	if err != nil {
-		l.record(err)
+// ending is how a request ends: with err nil when it succeeded, answered at, and its
+// connection kept for the next request or closed.
+type ending struct {
+	at   time.Time
+	keep bool
+	err  error
+}
+
+// complete ends the request of c as end says: counted when it succeeded, else an error; the
+// connection is closed unless kept.
+func (l *eventLoad) complete(c *evConn, end ending) {
+	if end.err != nil {
+		l.record(end.err)
 	} else {
 		l.res.Count++
-		l.res.Latencies = append(l.res.Latencies, now.Sub(c.from))
+		l.res.Latencies = append(l.res.Latencies, end.at.Sub(c.from))
 	}
-	if keep {
+	if end.keep {
 		c.reused = true
 	} else {
 		l.closeConn(c)
@@ -242,7 +250,7 @@ func (l *eventLoad) complete(c *evConn, now time.Time, keep bool, err error) {
 }
 
 // fail ends the request of c with err and closes its connection.
-func (l *eventLoad) fail(c *evConn, err error) { l.complete(c, time.Time{}, false, err) }
+func (l *eventLoad) fail(c *evConn, err error) { l.complete(c, ending{err: err}) }
 
 // lost handles the connection of c ending (err) before any byte of the answer: a reused
 // connection the server closed while idle is redialed once and the request sent again, as

@@ -42,7 +42,7 @@ func (s *suite) catalogFigure(ctx context.Context) error {
 	}
 	f.Value, f.Reference = got.Rate(), ref.Rate()
 	f.Ratio = f.Value / f.Reference
-	f.CPU = cpuCost(got, ref, true)
+	f.CPU = cpuCost(got, ref, refOnServer)
 	f.Detail = fmt.Sprintf("%d spaces and %d stacks from the configuration file; %d and %d tokens", CatalogSpaces, CatalogStacks, got.Count, ref.Count)
 	return nil
 }

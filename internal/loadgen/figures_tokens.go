@@ -66,7 +66,7 @@ func (s *suite) tokenRate(ctx context.Context, b Broker, alg string, f *Figure) 
 	s.refs[alg].Add(ref)
 	f.Value, f.Reference = got.Rate(), ref.Rate()
 	f.Ratio = f.Value / f.Reference
-	f.CPU = cpuCost(got, ref, false)
+	f.CPU = cpuCost(got, ref, refOnDriver)
 	p := percentiles(got.Latencies, 50, 99)
 	f.Detail = fmt.Sprintf("%d tokens in %s, latency p50 %s p99 %s", got.Count, got.Elapsed.Round(time.Millisecond), p[0].Round(time.Microsecond), p[1].Round(time.Microsecond))
 	return f.Value, nil

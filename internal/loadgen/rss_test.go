@@ -127,15 +127,15 @@ func TestParseStatCPU(t *testing.T) {
 func TestCPUCost(t *testing.T) {
 	got := Result{Count: 1000, ServerCPU: 2 * time.Second, DriverCPU: 500 * time.Millisecond}
 	ref := Result{Count: 1000, DriverCPU: 1500 * time.Millisecond}
-	c := cpuCost(got, ref, false)
+	c := cpuCost(got, ref, refOnDriver)
 	if c == nil || c.ServerPerOp != 2000 || c.DriverPerOp != 500 || c.RefPerOp != 1500 || c.Ratio != 0.75 {
 		t.Errorf("cost = %+v, want server 2000 µs, driver 500 µs, reference 1500 µs, ratio 0.75", c)
 	}
-	onServer := cpuCost(got, Result{Count: 500, ServerCPU: time.Second}, true)
+	onServer := cpuCost(got, Result{Count: 500, ServerCPU: time.Second}, refOnServer)
 	if onServer == nil || onServer.Ratio != 1 {
 		t.Errorf("cost against a server reference = %+v, want ratio 1", onServer)
 	}
-	if cpuCost(Result{Count: 10}, ref, false) != nil {
+	if cpuCost(Result{Count: 10}, ref, refOnDriver) != nil {
 		t.Error("a cost without the server's CPU (a target)")
 	}
 }
