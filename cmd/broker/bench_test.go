@@ -32,19 +32,19 @@ func TestBenchOutcome(t *testing.T) {
 	cases := []struct {
 		name    string
 		report  *loadgen.Report
-		noFail  bool
+		below   belowTarget
 		wantErr string // "" for success
 	}{
-		{"all above", judged(above), false, ""},
-		{"one below", judged(above, below), false, "below target, the first below"},
-		{"one below, --no-fail", judged(above, below), true, ""},
-		{"skipped is not a failure", judged(above, skipped), false, ""},
-		{"an error fails", judged(above, broken), false, "could not be measured, the first broken"},
-		{"an error fails even with --no-fail", judged(above, broken), true, "could not be measured"},
+		{"all above", judged(above), belowFails, ""},
+		{"one below", judged(above, below), belowFails, "below target, the first below"},
+		{"one below, --no-fail", judged(above, below), belowReported, ""},
+		{"skipped is not a failure", judged(above, skipped), belowFails, ""},
+		{"an error fails", judged(above, broken), belowFails, "could not be measured, the first broken"},
+		{"an error fails even with --no-fail", judged(above, broken), belowReported, "could not be measured"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			err := benchOutcome(c.report, c.noFail)
+			err := benchOutcome(c.report, c.below)
 			switch {
 			case c.wantErr == "" && err != nil:
 				t.Errorf("error %v, want none", err)

@@ -46,7 +46,7 @@ var (
 			in, m, err := decodeServed[config.Integration](raw)
 			rules := make([]string, len(in.Autoattach))
 			for i, r := range in.Autoattach {
-				rules[i] = r.Label + ":" + readWrite(r.Read, r.Write)
+				rules[i] = r.Label + ":" + ruleScopes(r)
 			}
 			return []string{in.ID, in.Space, in.Provider(), joined(rules), m.ManagedBy, versionCell(m)}, err
 		}}
@@ -125,14 +125,15 @@ func versionCell(m meta) string {
 	return strconv.FormatInt(m.Version, 10)
 }
 
-// readWrite names read and write as "read", "write", "read+write" or "none".
-func readWrite(read, write bool) string {
+// ruleScopes names the scopes an autoattach rule attaches: "read", "write", "read+write" or
+// "none".
+func ruleScopes(r config.Autoattach) string {
 	switch {
-	case read && write:
+	case r.Read && r.Write:
 		return "read+write"
-	case read:
+	case r.Read:
 		return "read"
-	case write:
+	case r.Write:
 		return "write"
 	}
 	return "none"

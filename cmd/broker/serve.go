@@ -59,7 +59,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := applyListen(cfg, *listen, adminSecret != ""); err != nil {
+	if err := applyListen(cfg, listenFlag{Addr: *listen, EmbeddedDefault: adminSecret != ""}); err != nil {
 		return err
 	}
 	if adminSecret != "" {
@@ -127,11 +127,21 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
+// listenFlag is --listen as serve applies it.
+type listenFlag struct {
+	// Addr is the flag's address, empty when it is not given.
+	Addr string
+	// EmbeddedDefault is set when serve runs on the embedded default configuration, whose
+	// issuer and default audience follow the address.
+	EmbeddedDefault bool
+}
+
 // applyListen applies --listen to cfg (on the embedded default the issuer and default audience
 // follow it) and validates the result again: the file or default passed validation before the
 // flag changed it, and a flag must not make a configuration the file could not hold (an http
 // issuer on a non-loopback address, for one).
-func applyListen(cfg *config.Config, listen string, embeddedDefault bool) error {
+func applyListen(cfg *config.Config, flag listenFlag) error {
+	listen, embeddedDefault := flag.Addr, flag.EmbeddedDefault
 	if listen == "" {
 		return nil
 	}
