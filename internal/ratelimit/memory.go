@@ -68,30 +68,25 @@ func (m *Memory) Failed(_ context.Context, key string) (time.Duration, error) {
 		e.windowStart, e.failures = now, 0
 	}
 	e.failures++
-	reblocked := false
 	if e.failures >= m.policy.AuthFailures {
 		e.blockedUntil = now.Add(m.policy.Cooloff)
 		e.windowStart, e.failures = now, 0
-		reblocked = true
+		m.unlist(e) // a block that just started or was extended goes to the back of blocked
 	}
-	m.file(e, now, reblocked)
+	m.file(e, now)
 	return wait, nil
 }
 
 // file puts e, which just failed, in its place: at the back of counting when it is not
-// blocked, at the back of blocked when its block just started or was extended. Every block
-// lasts Cooloff, so blocked stays ordered by end. The caller holds mu.
-func (m *Memory) file(e *entry, now time.Time, reblocked bool) {
+// blocked, at the back of blocked when it is not listed (a block that just started or was
+// extended is unlisted first). Every block lasts Cooloff, so blocked stays ordered by end. The
+// caller holds mu.
+func (m *Memory) file(e *entry, now time.Time) {
 	isBlocked := e.blockedUntil.After(now)
-	switch {
-	case e.elem == nil:
-	case isBlocked && e.inBlocked && !reblocked:
+	if isBlocked && e.elem != nil && e.inBlocked {
 		return // still in order
-	case e.inBlocked:
-		m.blocked.Remove(e.elem)
-	default:
-		m.counting.Remove(e.elem)
 	}
+	m.unlist(e)
 	if isBlocked {
 		e.elem, e.inBlocked = m.blocked.PushBack(e), true
 	} else {
@@ -126,12 +121,20 @@ func (m *Memory) expired(e *entry, now time.Time) bool {
 	return now.Sub(e.windowStart) >= m.policy.Window && !e.blockedUntil.After(now)
 }
 
-// drop forgets e. The caller holds mu.
-func (m *Memory) drop(e *entry) {
-	if e.inBlocked {
+// unlist takes e out of the list that holds it, if any. The caller holds mu.
+func (m *Memory) unlist(e *entry) {
+	switch {
+	case e.elem == nil:
+	case e.inBlocked:
 		m.blocked.Remove(e.elem)
-	} else {
+	default:
 		m.counting.Remove(e.elem)
 	}
+	e.elem = nil
+}
+
+// drop forgets e. The caller holds mu.
+func (m *Memory) drop(e *entry) {
+	m.unlist(e)
 	delete(m.entries, e.key)
 }
