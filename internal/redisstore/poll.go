@@ -69,16 +69,17 @@ func (p *replyPoll) allowed() bool {
 	return p.skipped.Add(1)%retryEvery == 0
 }
 
-// record records whether a poll got its reply within the budget. A hit takes one miss off the
-// count and a miss adds one, so the count reaches missLimit only when most replies are slow.
-func (p *replyPoll) record(hit bool) {
-	if hit {
-		p.hits.Add(1)
-		if m := p.misses.Load(); m > 0 {
-			p.misses.CompareAndSwap(m, m-1)
-		}
-		return
+// hit records a poll that got its reply within the budget: one miss off the count, so the count
+// reaches missLimit only when most replies are slow.
+func (p *replyPoll) hit() {
+	p.hits.Add(1)
+	if m := p.misses.Load(); m > 0 {
+		p.misses.CompareAndSwap(m, m-1)
 	}
+}
+
+// miss records a poll whose reply did not come within the budget: one miss more on the count.
+func (p *replyPoll) miss() {
 	if m := p.misses.Load(); m < missLimit {
 		p.misses.CompareAndSwap(m, m+1)
 	}
@@ -162,8 +163,11 @@ func (c *pollConn) Read(b []byte) (int, error) {
 		// returns the error as net.Conn words it.
 		return c.Conn.Read(b)
 	}
-	if polled {
-		c.poll.record(got)
+	switch {
+	case polled && got:
+		c.poll.hit()
+	case polled:
+		c.poll.miss()
 	}
 	if !got {
 		// Out of budget: wait as usual, with the connection's deadlines.

@@ -144,7 +144,7 @@ func TestPollBacksOff(t *testing.T) {
 		if !p.allowed() {
 			t.Fatalf("poll %d not allowed before %d misses", i, missLimit)
 		}
-		p.record(false)
+		p.miss()
 	}
 	allowed := 0
 	for i := 0; i < 10*retryEvery; i++ {
@@ -155,14 +155,18 @@ func TestPollBacksOff(t *testing.T) {
 	if allowed != 10 {
 		t.Fatalf("after %d misses, %d of %d round trips polled, want 10", missLimit, allowed, 10*retryEvery)
 	}
-	p.record(true)
+	p.hit()
 	if !p.allowed() {
 		t.Fatalf("a hit did not bring polling back")
 	}
 	// A hit takes one miss off: the count stays below the limit while most polls hit.
 	for i := 0; i < 100; i++ {
-		p.record(i%4 == 0)
-		p.record(true)
+		if i%4 == 0 {
+			p.hit()
+		} else {
+			p.miss()
+		}
+		p.hit()
 	}
 	if !p.allowed() {
 		t.Fatalf("polling stopped although most polls hit (misses %d)", p.misses.Load())
