@@ -49,16 +49,27 @@ func (v *validator) checkStore() {
 		if s.DB < 0 {
 			v.add("store.redis.sentinel.db", strconv.Itoa(s.DB), "database %d is negative", s.DB)
 		}
-		v.checkRedisAddrs("store.redis.sentinel.addrs", s.Addrs, r.TLS)
+		v.checkRedisAddrs(redisAddrs{Path: "store.redis.sentinel.addrs", Addrs: s.Addrs, TLS: r.TLS})
 	}
 	if c := r.Cluster; c != nil {
-		v.checkRedisAddrs("store.redis.cluster.addrs", c.Addrs, r.TLS)
+		v.checkRedisAddrs(redisAddrs{Path: "store.redis.cluster.addrs", Addrs: c.Addrs, TLS: r.TLS})
 	}
 }
 
+// redisAddrs is a list of Sentinel or cluster-node addresses to check.
+type redisAddrs struct {
+	// Path names the list in errors.
+	Path string
+	// Addrs are the host:port addresses.
+	Addrs []string
+	// TLS is set when the connections to them use TLS.
+	TLS bool
+}
+
 // checkRedisAddrs checks the host:port addresses of Sentinels or cluster nodes: at least one,
-// each with a host and a port, none repeated, and each on loopback unless tls is on.
-func (v *validator) checkRedisAddrs(path string, addrs []string, tls bool) {
+// each with a host and a port, none repeated, and each on loopback unless a.TLS is on.
+func (v *validator) checkRedisAddrs(a redisAddrs) {
+	path, addrs, tls := a.Path, a.Addrs, a.TLS
 	if len(addrs) == 0 {
 		v.add(path, "", "required: at least one host:port")
 		return
