@@ -219,7 +219,7 @@ func Published(now time.Time, set []Meta, p Policy) []Meta {
 func Decide(now time.Time, set []Meta, p Policy) Decision {
 	algs := p.Algorithms()
 	for _, alg := range algs {
-		if d := decideChain(now, chain(set, alg), p, fresh(now, set)); !d.Empty() {
+		if d := decideChain(now, chainOf(now, set, alg), p); !d.Empty() {
 			d.Alg = alg
 			return d
 		}
@@ -243,10 +243,24 @@ func fresh(now time.Time, set []Meta) bool {
 	return !slices.ContainsFunc(set, func(m Meta) bool { return m.Created.Before(now) })
 }
 
-// decideChain is Decide for the keys of one algorithm; isFresh is fresh of the whole set.
-func decideChain(now time.Time, set []Meta, p Policy, isFresh bool) Decision {
+// keyChain is the keys of one algorithm, as a key set at some time holds them.
+type keyChain struct {
+	// Keys are the chain's keys.
+	Keys []Meta
+	// SetFresh is fresh of the whole set: no key of any algorithm can have been published.
+	SetFresh bool
+}
+
+// chainOf is the chain of alg in set at now.
+func chainOf(now time.Time, set []Meta, alg string) keyChain {
+	return keyChain{Keys: chain(set, alg), SetFresh: fresh(now, set)}
+}
+
+// decideChain is Decide for the keys of one algorithm.
+func decideChain(now time.Time, c keyChain, p Policy) Decision {
+	set := c.Keys
 	switch {
-	case len(set) == 0 && isFresh:
+	case len(set) == 0 && c.SetFresh:
 		return Decision{Generate: true, Activates: now}
 	case len(set) == 0:
 		return Decision{Generate: true, Activates: now.Add(p.Lead())}
@@ -272,7 +286,7 @@ func ForceRotate(now time.Time, set []Meta, p Policy) (Decision, error) {
 	alg, _ := NormalizeAlg(p.Alg)
 	ch := chain(set, alg)
 	if len(ch) == 0 {
-		d := decideChain(now, ch, p, fresh(now, set))
+		d := decideChain(now, keyChain{Keys: ch, SetFresh: fresh(now, set)}, p)
 		d.Alg = alg
 		return d, nil
 	}
