@@ -79,23 +79,37 @@ func (s *signer) sign(ctx context.Context, digest []byte, marshaling string) ([]
 		return nil, fmt.Errorf("%w: vault-transit: sign: Vault answered no signature", keys.ErrUnavailable)
 	}
 	text, _ := sec.Data["signature"].(string)
-	return s.decode(text, marshaling == "jws" && s.alg == keys.ES256)
+	enc := stdBase64
+	if marshaling == "jws" && s.alg == keys.ES256 {
+		enc = jwsOrStdBase64
+	}
+	return s.decode(text, enc)
 }
 
-// decode parses Vault's "vault:v<version>:<base64>" signature, checking the version.
-func (s *signer) decode(text string, jws bool) ([]byte, error) {
+// sigEncoding is how Transit encoded a signature's bytes.
+type sigEncoding int
+
+const (
+	// stdBase64 is standard base64, Transit's default marshaling.
+	stdBase64 sigEncoding = iota
+	// jwsOrStdBase64 is base64url without padding, as JWS marshaling gives, else standard.
+	jwsOrStdBase64
+)
+
+// decode parses Vault's "vault:v<version>:<base64>" signature encoded as enc, checking the
+// version.
+func (s *signer) decode(text string, enc sigEncoding) ([]byte, error) {
 	want := "vault:v" + strconv.Itoa(s.ref.version) + ":"
-	enc, ok := strings.CutPrefix(text, want)
+	b64, ok := strings.CutPrefix(text, want)
 	if !ok {
 		return nil, fmt.Errorf("vaulttransit: Transit signature is not of the form %s...", want)
 	}
-	if jws {
-		// JWS marshaling is base64url without padding.
-		if sig, err := base64.RawURLEncoding.DecodeString(enc); err == nil {
+	if enc == jwsOrStdBase64 {
+		if sig, err := base64.RawURLEncoding.DecodeString(b64); err == nil {
 			return sig, nil
 		}
 	}
-	sig, err := base64.StdEncoding.DecodeString(enc)
+	sig, err := base64.StdEncoding.DecodeString(b64)
 	if err != nil {
 		return nil, fmt.Errorf("vaulttransit: Transit signature is not base64: %w", err)
 	}
