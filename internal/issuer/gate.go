@@ -46,10 +46,21 @@ func (g signGate) enter() (waited bool) {
 // goroutines block often enough for the network to be polled.
 var letArrivalsQueue = func() { time.Sleep(time.Microsecond) }
 
-// enterFor takes a slot for a signature, slow when it holds a core long (slowSigner), and lets
-// arrivals queue first when the slot was taken over after a wait.
-func (g signGate) enterFor(slow bool) {
-	if g.enter() && slow {
+// signLength says how long one signature holds a core.
+type signLength int
+
+const (
+	// shortSign is a signature short enough (ECDSA, Ed25519) that its goroutine blocks often
+	// enough for the network to be polled.
+	shortSign signLength = iota
+	// longSign is a signature that holds a core about a millisecond (RSA-2048).
+	longSign
+)
+
+// enterFor takes a slot for a signature of length n, and lets arrivals queue first when the
+// slot was taken over after a wait for a long one.
+func (g signGate) enterFor(n signLength) {
+	if g.enter() && n == longSign {
 		letArrivalsQueue()
 	}
 }
@@ -72,11 +83,13 @@ func inProcess(s crypto.Signer) bool {
 	return false
 }
 
-// slowSigner reports whether one signature by s holds a core long enough (an RSA key: about a
-// millisecond at 2048 bits) that letArrivalsQueue is worth its cost.
-func slowSigner(s crypto.Signer) bool {
-	_, ok := s.(*rsa.PrivateKey)
-	return ok
+// signLengthOf is longSign when one signature by s holds a core long enough (an RSA key: about
+// a millisecond at 2048 bits) that letArrivalsQueue is worth its cost, else shortSign.
+func signLengthOf(s crypto.Signer) signLength {
+	if _, ok := s.(*rsa.PrivateKey); ok {
+		return longSign
+	}
+	return shortSign
 }
 
 // signatureB64Len is the base64url length of a JWS signature by s: RSA's is the modulus size,

@@ -109,14 +109,15 @@ func TestSignGateLetsArrivalsQueueBeforeASlowSignatureItWaitedFor(t *testing.T) 
 	letArrivalsQueue = func() { yields.Add(1) }
 	t.Cleanup(func() { letArrivalsQueue = orig })
 	for _, tc := range []struct {
-		name           string
-		slow, mustWait bool
-		want           int32
+		name     string
+		length   signLength
+		mustWait bool
+		want     int32
 	}{
-		{"slow key, free slot: signs at once", true, false, 0},
-		{"slow key, slot taken over after a wait: yields once", true, true, 1},
-		{"fast key after a wait: signs at once", false, true, 0},
-		{"fast key, free slot", false, false, 0},
+		{"slow key, free slot: signs at once", longSign, false, 0},
+		{"slow key, slot taken over after a wait: yields once", longSign, true, 1},
+		{"fast key after a wait: signs at once", shortSign, true, 0},
+		{"fast key, free slot", shortSign, false, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			yields.Store(0)
@@ -125,7 +126,7 @@ func TestSignGateLetsArrivalsQueueBeforeASlowSignatureItWaitedFor(t *testing.T) 
 				g.enter()
 			}
 			done := make(chan struct{})
-			go func() { g.enterFor(tc.slow); close(done) }()
+			go func() { g.enterFor(tc.length); close(done) }()
 			if tc.mustWait {
 				for deadline := time.Now().Add(5 * time.Second); queued(g) < 1; {
 					if time.Now().After(deadline) {
@@ -161,7 +162,7 @@ func TestSignGateEnterReportsWaiting(t *testing.T) {
 	}
 }
 
-func TestSlowSigner(t *testing.T) {
+func TestSignLengthOf(t *testing.T) {
 	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
@@ -177,10 +178,10 @@ func TestSlowSigner(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		key  crypto.Signer
-		want bool
-	}{{"RSA", rsaKey, true}, {"ECDSA", ecKey, false}, {"Ed25519", edKey, false}} {
-		if got := slowSigner(tc.key); got != tc.want {
-			t.Errorf("slowSigner(%s) = %v, want %v", tc.name, got, tc.want)
+		want signLength
+	}{{"RSA", rsaKey, longSign}, {"ECDSA", ecKey, shortSign}, {"Ed25519", edKey, shortSign}} {
+		if got := signLengthOf(tc.key); got != tc.want {
+			t.Errorf("signLengthOf(%s) = %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }

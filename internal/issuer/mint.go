@@ -80,8 +80,8 @@ type cachedSigner struct {
 	header string
 	// inProcess is set when the key signs on this machine's CPU (Issuer.gate applies).
 	inProcess bool
-	// slow is set when one signature holds a core long (see letArrivalsQueue).
-	slow bool
+	// length is how long one signature holds a core (see letArrivalsQueue).
+	length signLength
 	// sigB64 is the base64url length of the key's signatures, 0 when not known.
 	sigB64 int
 }
@@ -214,7 +214,7 @@ func (i *Issuer) Sign(ctx context.Context, d Draft) (Token, error) {
 // sign is s.compact(payload), through the gate when s signs in process.
 func (i *Issuer) sign(ctx context.Context, s *cachedSigner, payload []byte) (string, error) {
 	if s.inProcess {
-		i.gate.enterFor(s.slow)
+		i.gate.enterFor(s.length)
 		defer i.gate.leave()
 	}
 	return s.compact(ctx, payload)
@@ -242,7 +242,7 @@ func (i *Issuer) currentSigner(alg string) (*cachedSigner, error) {
 			if err != nil {
 				return nil, err
 			}
-			c.inProcess, c.slow, c.sigB64 = inProcess(k.Signer), slowSigner(k.Signer), signatureB64Len(k.Signer)
+			c.inProcess, c.length, c.sigB64 = inProcess(k.Signer), signLengthOf(k.Signer), signatureB64Len(k.Signer)
 			cache.byKID[k.KID] = c
 		}
 		i.signers.Store(cache)
