@@ -44,7 +44,7 @@ func TestBuildMergesFileAndAPI(t *testing.T) {
 	api := catalog.Versioned{
 		Objects: catalog.Objects{
 			Stacks:       []config.Stack{{ID: "dns", Space: "prod-eu", Labels: []string{"team"}}},
-			Integrations: []config.Integration{withAuto(awsIn("aws-write", "prod"), "team", false, true)},
+			Integrations: []config.Integration{withAuto(awsIn("aws-write", "prod"), config.Autoattach{Label: "team", Write: true})},
 		},
 		Versions: map[catalog.Ref]int64{
 			{Kind: catalog.KindStack, ID: "dns"}:             3,
@@ -97,8 +97,9 @@ func TestBuildMergesFileAndAPI(t *testing.T) {
 	}
 }
 
-func withAuto(in config.Integration, label string, read, write bool) config.Integration {
-	in.Autoattach = []config.Autoattach{{Label: label, Read: read, Write: write}}
+// withAuto is in with rule as its one autoattach rule.
+func withAuto(in config.Integration, rule config.Autoattach) config.Integration {
+	in.Autoattach = []config.Autoattach{rule}
 	return in
 }
 
@@ -182,7 +183,7 @@ func big(spaces, stacks int) catalog.Objects {
 	for i := range spaces {
 		o.Spaces = append(o.Spaces, config.Space{ID: fmt.Sprintf("s%d", i), Parent: "prod", Inherit: true})
 	}
-	auto := withAuto(awsIn("aws-auto", "prod"), "tenth", false, true)
+	auto := withAuto(awsIn("aws-auto", "prod"), config.Autoattach{Label: "tenth", Write: true})
 	o.Integrations = append(o.Integrations, auto)
 	for i := range stacks {
 		st := config.Stack{ID: fmt.Sprintf("st%d", i), Space: fmt.Sprintf("s%d", i%spaces)}

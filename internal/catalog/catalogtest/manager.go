@@ -233,10 +233,10 @@ func inUse(t *testing.T, newReplicas Replicas) {
 	// A role bound to a key is in use.
 	refused(t, m, deleteOf(catalog.KindRole, "runner", 0), catalog.ErrConflict, "-", `API key "ci"`)
 	// A second write integration for aws on dns through autoattach breaks one-write-per-provider.
-	refused(t, m, putOf(t, withAuto(awsIn("aws-w2", "team"), "net", false, true), 0), catalog.ErrConflict, "-",
+	refused(t, m, putOf(t, withAuto(awsIn("aws-w2", "team"), config.Autoattach{Label: "net", Write: true}), 0), catalog.ErrConflict, "-",
 		`stack "dns" would have two write attachments for aws`)
 	// As a read rule it fits, and credential resolution sees it at once.
-	apply(t, m, putOf(t, withAuto(awsIn("aws-w2", "team"), "net", true, false), 0))
+	apply(t, m, putOf(t, withAuto(awsIn("aws-w2", "team"), config.Autoattach{Label: "net", Read: true}), 0))
 	at := m.Live().Load().Attachments("dns")
 	if len(at) != 2 || at[1].Integration != "aws-w2" || at[1].Source != "autoattach:net" {
 		t.Errorf("dns attachments = %+v", at)
@@ -261,8 +261,9 @@ func inUse(t *testing.T, newReplicas Replicas) {
 	apply(t, m, deleteOf(catalog.KindRole, "runner", 0))
 }
 
-func withAuto(in config.Integration, label string, read, write bool) config.Integration {
-	in.Autoattach = []config.Autoattach{{Label: label, Read: read, Write: write}}
+// withAuto is in with rule as its one autoattach rule.
+func withAuto(in config.Integration, rule config.Autoattach) config.Integration {
+	in.Autoattach = []config.Autoattach{rule}
 	return in
 }
 
