@@ -70,7 +70,7 @@ func (c *conn) serve() {
 	wait, waitBoundsHead, begin := cfg.headTimeout(), true, 1
 	var req Request
 	for {
-		bounded := false
+		bound := headUnbounded
 		c.headBy = time.Time{}
 		if br.Buffered() < begin {
 			by, ok := c.readDeadline(wait)
@@ -80,14 +80,14 @@ func (c *conn) serve() {
 			if _, err := br.Peek(begin); err != nil {
 				return
 			}
-			if bounded = waitBoundsHead; bounded {
-				c.headBy = by
+			if waitBoundsHead {
+				bound, c.headBy = headBounded, by
 			}
 		}
 		if !c.state.CompareAndSwap(stateIdle, stateActive) {
 			return
 		}
-		head, ours, err := c.readHead(br, bounded)
+		head, ours, err := c.readHead(br, bound)
 		if err != nil {
 			// A head cut short by the client's end goes to net/http, which answers it 400.
 			handOff = errors.Is(err, io.EOF)
@@ -128,11 +128,19 @@ func (c *conn) readDeadline(d time.Duration) (time.Time, bool) {
 	return t, c.Conn.SetReadDeadline(t) == nil
 }
 
-// readHead reads until br holds a whole request head and returns it. Unless bounded (the read
-// deadline already bounds this head), the bound on reading it starts when it is found
-// incomplete. ours is false, and the request net/http's, as soon as its request line is one the
-// fast path does not answer, or when the head does not fit in br.
-func (c *conn) readHead(br *bufio.Reader, bounded bool) (head []byte, ours bool, err error) {
+// headBound says whether the read deadline already bounds the head being read.
+type headBound int
+
+const (
+	headUnbounded headBound = iota
+	headBounded
+)
+
+// readHead reads until br holds a whole request head and returns it. Unless bound is
+// headBounded, the bound on reading it starts when it is found incomplete. ours is false, and
+// the request net/http's, as soon as its request line is one the fast path does not answer, or
+// when the head does not fit in br.
+func (c *conn) readHead(br *bufio.Reader, bound headBound) (head []byte, ours bool, err error) {
 	for {
 		buf, _ := br.Peek(br.Buffered())
 		if n := headEnd(buf); n >= 0 {
@@ -146,12 +154,12 @@ func (c *conn) readHead(br *bufio.Reader, bounded bool) (head []byte, ours bool,
 		if len(buf) == br.Size() {
 			return nil, false, nil
 		}
-		if !bounded {
+		if bound == headUnbounded {
 			by, ok := c.readDeadline(c.l.cfg.headTimeout())
 			if !ok {
 				return nil, true, net.ErrClosed
 			}
-			c.headBy, bounded = by, true
+			c.headBy, bound = by, headBounded
 		}
 		if _, err := br.Peek(len(buf) + 1); err != nil {
 			return nil, true, err
