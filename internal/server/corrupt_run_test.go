@@ -45,7 +45,7 @@ func editStoredRun(t *testing.T, rdb *redis.Client, id string, fields map[string
 // in the audit trail. Records edited to an unknown run type or phase are refused the same way.
 func TestEditedRunRecordGetsNothing(t *testing.T) {
 	rds := redistest.Start(t)
-	emu, late := startEmulator(t, false)
+	emu, late := startEmulator(t)
 	ts := startServer(t, serverOptions{redisURL: rds.URL(), keyBackend: "redis", extraYAML: fmt.Sprintf(`
 integrations:
   - {id: aws-read, space: prod, aws: {role_arn: "arn:aws:iam::123456789012:role/vpc-read", sts_endpoint: %[1]q}}

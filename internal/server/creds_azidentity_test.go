@@ -22,7 +22,7 @@ import (
 // checks the token's signature against broker's JWKS. broker's own exchange goes to the same
 // authority host, without a path.
 func TestAzidentityWithABrokerToken(t *testing.T) {
-	emu, late := startEmulator(t, true)
+	emu, late := startTLSEmulator(t)
 	const tenant = "00000000-0000-0000-0000-00000000000a"
 	ts := startServer(t, serverOptions{upstream: emu.Client().Transport, extraYAML: fmt.Sprintf(`
 integrations:

@@ -27,14 +27,18 @@ func (l *lateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	http.Error(w, "emulator not configured yet", http.StatusServiceUnavailable)
 }
 
-func startEmulator(t *testing.T, tls bool) (*httptest.Server, *lateHandler) {
+// startEmulator starts a plain-HTTP server whose handler is configured later.
+func startEmulator(t *testing.T) (*httptest.Server, *lateHandler) {
 	late := &lateHandler{}
-	var srv *httptest.Server
-	if tls {
-		srv = httptest.NewTLSServer(late)
-	} else {
-		srv = httptest.NewServer(late)
-	}
+	srv := httptest.NewServer(late)
+	t.Cleanup(srv.Close)
+	return srv, late
+}
+
+// startTLSEmulator is startEmulator over TLS, with httptest's certificate.
+func startTLSEmulator(t *testing.T) (*httptest.Server, *lateHandler) {
+	late := &lateHandler{}
+	srv := httptest.NewTLSServer(late)
 	t.Cleanup(srv.Close)
 	return srv, late
 }
@@ -73,7 +77,7 @@ func refusedUpstream(t *testing.T, ts *testServer, provider, wantInMessage strin
 }
 
 func TestAWSCredentials(t *testing.T) {
-	emu, late := startEmulator(t, false)
+	emu, late := startEmulator(t)
 	ts := startServer(t, serverOptions{extraYAML: fmt.Sprintf(`
 integrations:
   - {id: aws-read, space: prod, aws: {role_arn: "arn:aws:iam::123456789012:role/vpc-read", region: eu-west-1, sts_endpoint: %[1]q}, duration: 15m}
@@ -147,7 +151,7 @@ attachments:
 }
 
 func TestGCPCredentials(t *testing.T) {
-	emu, late := startEmulator(t, false)
+	emu, late := startEmulator(t)
 	const pool = "projects/123456/locations/global/workloadIdentityPools/broker"
 	ts := startServer(t, serverOptions{extraYAML: fmt.Sprintf(`
 integrations:
@@ -200,7 +204,7 @@ func TestAzureCredentials(t *testing.T) {
 }
 
 func azureCredentials(t *testing.T, alg string) {
-	emu, late := startEmulator(t, true)
+	emu, late := startTLSEmulator(t)
 	const tenant = "00000000-0000-0000-0000-00000000000a"
 	ts := startServer(t, serverOptions{alg: alg, upstream: emu.Client().Transport, extraYAML: fmt.Sprintf(`
 integrations:

@@ -17,7 +17,7 @@ import (
 // attached to app-a for reading, which STS refuses: one integration that succeeds, one denied.
 func awsObserved(t *testing.T) (*testServer, *awsemu.Emulator) {
 	t.Helper()
-	emu, late := startEmulator(t, false)
+	emu, late := startEmulator(t)
 	ts := startServer(t, serverOptions{extraYAML: fmt.Sprintf(`
 integrations:
   - {id: aws-read, space: prod, aws: {role_arn: "arn:aws:iam::123456789012:role/vpc-read", sts_endpoint: %[1]q}}
