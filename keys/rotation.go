@@ -367,18 +367,22 @@ const (
 	StateExpired State = "expired"
 )
 
-// StateOf returns the state of m at now within set (signing: the key its algorithm's chain
-// signs with).
-func StateOf(now time.Time, set []Meta, p Policy, m Meta) State {
-	signing, _ := Signing(now, set, m.Alg)
-	switch {
-	case m.KID == signing.KID:
-		return StateSigning
-	case expiredAt(now, m, p.Retain):
-		return StateExpired
-	case m.Activates.After(now):
-		return StatePending
-	default:
-		return StateRetired
+// States returns the state at now of each key of set under p, in set's order: the i-th is the state
+// of set[i] (signing: the key its algorithm's chain signs with).
+func States(now time.Time, set []Meta, p Policy) []State {
+	out := make([]State, len(set))
+	for i, m := range set {
+		signing, _ := Signing(now, set, m.Alg)
+		switch {
+		case m.KID == signing.KID:
+			out[i] = StateSigning
+		case expiredAt(now, m, p.Retain):
+			out[i] = StateExpired
+		case m.Activates.After(now):
+			out[i] = StatePending
+		default:
+			out[i] = StateRetired
+		}
 	}
+	return out
 }

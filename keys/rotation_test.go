@@ -288,7 +288,7 @@ func TestApply(t *testing.T) {
 	}
 }
 
-func TestStateOf(t *testing.T) {
+func TestStates(t *testing.T) {
 	set := []keys.Meta{meta("a", 0, 0, 720), meta("b", 696, 720, 1440), meta("c", 1416, 1440)}
 	tests := []struct {
 		now  float64
@@ -299,9 +299,13 @@ func TestStateOf(t *testing.T) {
 		{1450, []keys.State{keys.StateExpired, keys.StateRetired, keys.StateSigning}},
 	}
 	for _, tt := range tests {
+		got := keys.States(h(tt.now), set, policy)
+		if len(got) != len(set) {
+			t.Fatalf("States(%vh) = %v, want one state per key (%d)", tt.now, got, len(set))
+		}
 		for i, m := range set {
-			if got := keys.StateOf(h(tt.now), set, policy, m); got != tt.want[i] {
-				t.Errorf("StateOf(%vh, %s) = %s, want %s", tt.now, m.KID, got, tt.want[i])
+			if got[i] != tt.want[i] {
+				t.Errorf("States(%vh)[%s] = %s, want %s", tt.now, m.KID, got[i], tt.want[i])
 			}
 		}
 	}

@@ -211,12 +211,13 @@ func keysList(ctx context.Context, c keysCommand) error {
 	metas := set.Metas()
 	tw := tabwriter.NewWriter(c.e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "KID\tALG\tSTATE\tCREATED\tACTIVATES\tRETIRES")
-	for _, m := range metas {
+	states := keys.States(c.now, metas, c.policy)
+	for i, m := range metas {
 		retires := "-"
 		if !m.Retires.IsZero() {
 			retires = m.Retires.UTC().Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.KID, m.Alg, keys.StateOf(c.now, metas, c.policy, m),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.KID, m.Alg, states[i],
 			m.Created.UTC().Format(time.RFC3339), m.Activates.UTC().Format(time.RFC3339), retires)
 	}
 	return tw.Flush()

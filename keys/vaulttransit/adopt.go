@@ -34,7 +34,7 @@ func (b *Backend) adopt(ctx context.Context) error {
 		if err := b.checkType(name, alg, info); err != nil {
 			return err
 		}
-		adopted = append(adopted, b.chainOf(name, alg, info, now)...)
+		adopted = append(adopted, b.chainOf(alg, info, now)...)
 	}
 	if len(adopted) == 0 {
 		return nil
@@ -54,10 +54,11 @@ func (b *Backend) adopt(ctx context.Context) error {
 	return nil
 }
 
-// chainOf returns the keys of one Transit key's versions: each signing from its creation plus
-// Prepublish until its successor does, those whose successor started more than Retain before
-// now left out (the latest always kept).
-func (b *Backend) chainOf(name, alg string, info *keyInfo, now time.Time) []keys.Key {
+// chainOf returns the keys of the versions info lists of alg's Transit key (named by nameFor):
+// each signing from its creation plus Prepublish until its successor does, those whose
+// successor started more than Retain before now left out (the latest always kept).
+func (b *Backend) chainOf(alg string, info *keyInfo, now time.Time) []keys.Key {
+	name := b.nameFor(alg)
 	var out []keys.Key
 	for i, v := range info.versions {
 		k := keys.Key{Meta: keys.Meta{Alg: alg, Created: v.created, Activates: v.created.Add(b.cfg.Prepublish)}}
