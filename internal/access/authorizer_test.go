@@ -184,7 +184,7 @@ func TestAllowedToStart(t *testing.T) {
 	for _, key := range []string{"ci-prod", "start-only", "move-only", "move-elsewhere"} {
 		for typ, wp := range write {
 			for _, phase := range []runs.Phase{"", runs.Initializing, runs.Planning, wp} {
-				err := a.AllowedToStart(access.Principal{KeyID: key}, typ, phase, "prod-eu")
+				err := a.AllowedToStart(access.Principal{KeyID: key}, runs.NewRun{Space: "prod-eu", Type: typ, Phase: phase})
 				wantOK := key == "ci-prod" || (key != "move-only" && phase != wp)
 				if wantOK != (err == nil) || (err != nil && !errors.Is(err, access.ErrForbidden)) {
 					t.Errorf("%s starting %s in %q: %v, want allowed=%v", key, typ, phase, err, wantOK)

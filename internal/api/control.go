@@ -124,11 +124,13 @@ func (c *Control) create(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	// A run started in its write phase holds write scope at once: that start needs run:update too.
-	if err := cat.Access().AllowedToStart(p, runType, phase, space); err != nil {
+	start := runs.NewRun{Space: space, Stack: req.Stack, Type: runType, Phase: phase}
+	if err := cat.Access().AllowedToStart(p, start); err != nil {
 		c.refuse(w, r, attempt, err)
 		return
 	}
-	run, token, err := runs.New(runs.NewRun{Space: space, Stack: req.Stack, Type: runType, Phase: phase, Now: c.cfg.Now(), TTL: c.cfg.RunTTL})
+	start.Now, start.TTL = c.cfg.Now(), c.cfg.RunTTL
+	run, token, err := runs.New(start)
 	if err != nil {
 		fail(w, r, c.cfg.Logger, err)
 		return
