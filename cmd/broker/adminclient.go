@@ -42,11 +42,22 @@ type reply struct {
 	version int64
 }
 
-// call sends method to path with body (nil: none; []byte: sent as is; else JSON-encoded) and,
-// when ifMatch is above 0, If-Match. A non-2xx answer is an *apiError.
-func (c *adminClient) call(ctx context.Context, method, path string, body any, ifMatch int64) (reply, error) {
+// adminRequest is one call to an administration endpoint.
+type adminRequest struct {
+	// method is the HTTP method.
+	method string
+	// path is the endpoint's path, appended to the broker's URL.
+	path string
+	// body is what is sent: nil sends none, a []byte is sent as is, anything else JSON-encoded.
+	body any
+	// ifMatch, when above 0, is the version sent as If-Match.
+	ifMatch int64
+}
+
+// call sends req. A non-2xx answer is an *apiError.
+func (c *adminClient) call(ctx context.Context, req adminRequest) (reply, error) {
 	var rd io.Reader
-	switch b := body.(type) {
+	switch b := req.body.(type) {
 	case nil:
 	case []byte:
 		rd = bytes.NewReader(b)
@@ -57,18 +68,18 @@ func (c *adminClient) call(ctx context.Context, method, path string, body any, i
 		}
 		rd = bytes.NewReader(data)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.baseURL+path, rd)
+	hreq, err := http.NewRequestWithContext(ctx, req.method, c.baseURL+req.path, rd)
 	if err != nil {
 		return reply{}, fmt.Errorf("request to %s: %w", c.baseURL, err)
 	}
 	if rd != nil {
-		req.Header.Set("Content-Type", "application/json")
+		hreq.Header.Set("Content-Type", "application/json")
 	}
-	if ifMatch > 0 {
-		req.Header.Set("If-Match", strconv.Quote(strconv.FormatInt(ifMatch, 10)))
+	if req.ifMatch > 0 {
+		hreq.Header.Set("If-Match", strconv.Quote(strconv.FormatInt(req.ifMatch, 10)))
 	}
-	req.Header.Set("Authorization", "Bearer "+c.apiKey)
-	resp, err := c.http.Do(req)
+	hreq.Header.Set("Authorization", "Bearer "+c.apiKey)
+	resp, err := c.http.Do(hreq)
 	if err != nil {
 		return reply{}, fmt.Errorf("cannot reach broker at %s: %w", c.baseURL, unwrapURLError(err))
 	}
@@ -86,7 +97,7 @@ func (c *adminClient) call(ctx context.Context, method, path string, body any, i
 
 // getField fetches path and returns the field name of its JSON answer.
 func (c *adminClient) getField(ctx context.Context, path, name string) (json.RawMessage, error) {
-	r, err := c.call(ctx, http.MethodGet, path, nil, 0)
+	r, err := c.call(ctx, adminRequest{method: http.MethodGet, path: path})
 	if err != nil {
 		return nil, err
 	}

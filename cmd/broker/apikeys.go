@@ -65,7 +65,7 @@ func runAPIKeys(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	r, err := client.call(ctx, http.MethodPost, kindAPIKey.path, body, 0)
+	r, err := client.call(ctx, adminRequest{method: http.MethodPost, path: kindAPIKey.path, body: body})
 	if err != nil {
 		return err
 	}

@@ -143,7 +143,7 @@ func (a *applier) apply(ctx context.Context, o applyObject) (string, applyResult
 	if a.dryRun {
 		return fmt.Sprintf("%s %s (dry run)", o.ref, verb(res)), res
 	}
-	r, err := a.client.call(ctx, http.MethodPut, o.path, want, ifMatch)
+	r, err := a.client.call(ctx, adminRequest{method: http.MethodPut, path: o.path, body: want, ifMatch: ifMatch})
 	if err != nil {
 		return fail(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/brokerhq/broker/internal/audit"
 )
@@ -35,15 +34,14 @@ func runAudit(ctx context.Context, e env, args []string) error {
 	if err := parseFlags(fs, args[1:], 0); err != nil {
 		return err
 	}
-	base, key, err := brokerEnv(e, "BROKER_API_KEY") // a key with audit:read
+	c, err := newAdminClient(e) // with a key holding audit:read
 	if err != nil {
 		return err
 	}
 	if *space != "root" && (*stateFile != "" || *jwksFile != "") {
 		return usagef("--state and --jwks verify checkpoints, which only the whole chain (--space root) holds")
 	}
-	client := &http.Client{Timeout: 60 * time.Second}
-	events, err := fetchTrail(ctx, client, base, key, *space)
+	events, err := c.fetchTrail(ctx, *space)
 	if err != nil {
 		return err
 	}
@@ -53,7 +51,7 @@ func runAudit(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(e.stdout, "%d events in space %s; verify the whole chain with --space root\n", len(events), *space)
 		return nil
 	}
-	cfg, err := anchorConfig(ctx, client, base, *jwksFile)
+	cfg, err := anchorConfig(ctx, c.http, c.baseURL, *jwksFile)
 	if err != nil {
 		return err
 	}
@@ -64,7 +62,7 @@ func runAudit(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	printReport(e, r, cfg.State, *stateFile)
+	printReport(e, r, priorState{file: *stateFile, state: cfg.State})
 	if *stateFile != "" {
 		if err := writeState(*stateFile, r.State); err != nil {
 			return err
@@ -74,8 +72,8 @@ func runAudit(ctx context.Context, e env, args []string) error {
 	return nil
 }
 
-// fetchTrail pages through GET /v1/audit for space.
-func fetchTrail(ctx context.Context, client *http.Client, base, key, space string) ([]audit.Event, error) {
+// fetchTrail pages through GET /v1/audit for space, with the client's API key.
+func (c *adminClient) fetchTrail(ctx context.Context, space string) ([]audit.Event, error) {
 	var events []audit.Event
 	after := ""
 	for {
@@ -87,7 +85,7 @@ func fetchTrail(ctx context.Context, client *http.Client, base, key, space strin
 			Events []audit.Event `json:"events"`
 			Next   string        `json:"next"`
 		}
-		if err := getJSON(ctx, client, base+"/v1/audit?"+q.Encode(), key, &page); err != nil {
+		if err := getJSON(ctx, c.http, jsonRequest{url: c.baseURL + "/v1/audit?" + q.Encode(), bearer: c.apiKey}, &page); err != nil {
 			return nil, err
 		}
 		events = append(events, page.Events...)
@@ -98,16 +96,24 @@ func fetchTrail(ctx context.Context, client *http.Client, base, key, space strin
 	}
 }
 
-// getJSON fetches u (with a bearer secret unless it is empty) and decodes a 200 answer into out.
-func getJSON(ctx context.Context, client *http.Client, u, bearer string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+// jsonRequest is a GET of a JSON document.
+type jsonRequest struct {
+	// url is the document's absolute URL.
+	url string
+	// bearer is the secret sent as a bearer token; empty sends no Authorization header.
+	bearer string
+}
+
+// getJSON fetches req with client and decodes a 200 answer into out.
+func getJSON(ctx context.Context, client *http.Client, req jsonRequest, out any) error {
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, req.url, nil)
 	if err != nil {
 		return err
 	}
-	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
+	if req.bearer != "" {
+		hreq.Header.Set("Authorization", "Bearer "+req.bearer)
 	}
-	resp, err := client.Do(req)
+	resp, err := client.Do(hreq)
 	if err != nil {
 		return fmt.Errorf("cannot reach broker: %w", unwrapURLError(err))
 	}
@@ -120,7 +126,7 @@ func getJSON(ctx context.Context, client *http.Client, u, bearer string, out any
 		return answerError(resp, raw)
 	}
 	if err := json.Unmarshal(raw, out); err != nil {
-		return fmt.Errorf("%s: the answer is not the expected JSON: %w", u, err)
+		return fmt.Errorf("%s: the answer is not the expected JSON: %w", req.url, err)
 	}
 	return nil
 }

@@ -22,7 +22,7 @@ func anchorConfig(ctx context.Context, client *http.Client, base, jwksFile strin
 		Issuer  string `json:"issuer"`
 		JWKSURI string `json:"jwks_uri"`
 	}
-	if err := getJSON(ctx, client, base+"/.well-known/openid-configuration", "", &disc); err != nil {
+	if err := getJSON(ctx, client, jsonRequest{url: base + "/.well-known/openid-configuration"}, &disc); err != nil {
 		return audit.AnchorConfig{}, fmt.Errorf("discovery: %w", err)
 	}
 	if disc.Issuer == "" || disc.JWKSURI == "" {
@@ -37,14 +37,24 @@ func anchorConfig(ctx context.Context, client *http.Client, base, jwksFile strin
 		if err := json.Unmarshal(raw, &set); err != nil {
 			return audit.AnchorConfig{}, fmt.Errorf("--jwks %s is not a JWKS: %w", jwksFile, err)
 		}
-	} else if err := getJSON(ctx, client, disc.JWKSURI, "", &set); err != nil {
+	} else if err := getJSON(ctx, client, jsonRequest{url: disc.JWKSURI}, &set); err != nil {
 		return audit.AnchorConfig{}, fmt.Errorf("JWKS at %s (or pass --jwks FILE): %w", disc.JWKSURI, err)
 	}
 	return audit.AnchorConfig{Issuer: disc.Issuer, Keys: &set}, nil
 }
 
-// printReport says what is anchored, what is not, and which checkpoints could not be checked.
-func printReport(e env, r audit.Report, state *audit.State, stateFile string) {
+// priorState is what a verification checked the trail against: the --state file and what the
+// verification before saved there.
+type priorState struct {
+	// file is the --state file; empty when none was given.
+	file string
+	// state is what file held; nil when there was no file or it did not exist yet.
+	state *audit.State
+}
+
+// printReport says what is anchored, what is not, which checkpoints could not be checked and
+// what the trail was checked against.
+func printReport(e env, r audit.Report, prior priorState) {
 	fmt.Fprintf(e.stdout, "audit chain intact: %d events\n", r.Events)
 	if r.Latest == nil {
 		fmt.Fprintf(e.stdout, "anchored: none, no checkpoint verifies yet; all %d events are unanchored\n", r.Unanchored)
@@ -66,12 +76,12 @@ func printReport(e env, r audit.Report, state *audit.State, stateFile string) {
 		fmt.Fprintf(e.stdout, "note: %d earlier checkpoints are signed by keys the JWKS no longer publishes; the latest checkpoint covers their events\n", covered)
 	}
 	switch {
-	case stateFile == "":
+	case prior.file == "":
 		fmt.Fprintln(e.stdout, "hint: with --state FILE the next verification also finds events removed since this one")
-	case state == nil:
-		fmt.Fprintf(e.stdout, "state: %s did not exist; this is the first verification against it\n", stateFile)
+	case prior.state == nil:
+		fmt.Fprintf(e.stdout, "state: %s did not exist; this is the first verification against it\n", prior.file)
 	default:
-		fmt.Fprintf(e.stdout, "state: the trail still begins with the %d events verified last time\n", state.Count)
+		fmt.Fprintf(e.stdout, "state: the trail still begins with the %d events verified last time\n", prior.state.Count)
 	}
 }
 

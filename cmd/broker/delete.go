@@ -38,7 +38,7 @@ func runDelete(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := client.call(ctx, http.MethodDelete, path, nil, 0); err != nil {
+	if _, err := client.call(ctx, adminRequest{method: http.MethodDelete, path: path}); err != nil {
 		return err
 	}
 	_, err = fmt.Fprintf(e.stdout, "%s/%s deleted\n", k.name, id)

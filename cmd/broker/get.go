@@ -69,7 +69,7 @@ func fetchForGet(ctx context.Context, c *adminClient, k adminKind, id string) ([
 	case id != "" && !k.listOnly:
 		path, name = k.path+"/"+url.PathEscape(id), k.one
 	}
-	r, err := c.call(ctx, http.MethodGet, path, nil, 0)
+	r, err := c.call(ctx, adminRequest{method: http.MethodGet, path: path})
 	if err != nil {
 		return nil, nil, err
 	}

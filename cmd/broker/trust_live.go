@@ -23,7 +23,7 @@ func liveConfig(ctx context.Context, e env, stack string) (*config.Config, error
 	var disc struct {
 		Issuer string `json:"issuer"`
 	}
-	if err := getJSON(ctx, c.http, c.baseURL+"/.well-known/openid-configuration", "", &disc); err != nil {
+	if err := getJSON(ctx, c.http, jsonRequest{url: c.baseURL + "/.well-known/openid-configuration"}, &disc); err != nil {
 		return nil, fmt.Errorf("discovery: %w", err)
 	}
 	if disc.Issuer == "" {
