@@ -232,10 +232,20 @@ func writeObjects(w http.ResponseWriter, name string, items [][]byte) {
 	writeRaw(w, http.StatusOK, b.Bytes())
 }
 
-// writeObject answers {"<name>": object} with the object's version as ETag.
-func writeObject(w http.ResponseWriter, status int, name string, item []byte, version int64) {
-	w.Header().Set("ETag", strconv.Quote(strconv.FormatInt(version, 10)))
-	writeRaw(w, status, fmt.Appendf(nil, "{%q:%s}\n", name, item))
+// objectAnswer is one object as an answer carries it.
+type objectAnswer struct {
+	// name is the answer's field that holds the object ("stack", "attachment").
+	name string
+	// item is the object's JSON.
+	item []byte
+	// version is the object's version, sent as ETag.
+	version int64
+}
+
+// writeObject answers {"<name>": item} with status and the object's version as ETag.
+func writeObject(w http.ResponseWriter, status int, obj objectAnswer) {
+	w.Header().Set("ETag", strconv.Quote(strconv.FormatInt(obj.version, 10)))
+	writeRaw(w, status, fmt.Appendf(nil, "{%q:%s}\n", obj.name, obj.item))
 }
 
 func writeRaw(w http.ResponseWriter, status int, body []byte) {
@@ -256,26 +266,38 @@ func (a *Admin) record(ctx context.Context, e Event) error {
 	return nil
 }
 
-// changeEvent describes an applied change for the audit trail: what was created, deleted or
+// objectChange is a change to one object, applied, as its audit event describes it.
+type objectChange struct {
+	// action names the change in the trail ("stack.put", "api_key.delete").
+	action string
+	// where is the space (and stack) the event is filed under.
+	where runs.Run
+	// res is the catalog's result of the change.
+	res catalog.Result
+	// after is the object as the change left it; nil for a deletion.
+	after any
+}
+
+// changeEvent describes ch, applied by p, for the audit trail: what was created, deleted or
 // which fields changed, never a secret.
-func changeEvent(p access.Principal, action string, where runs.Run, res catalog.Result, after any) Event {
+func changeEvent(p access.Principal, ch objectChange) Event {
 	var detail string
 	switch {
-	case after == nil:
+	case ch.after == nil:
 		detail = "deleted"
-		if len(res.Deleted) > 1 {
-			names := make([]string, 0, len(res.Deleted)-1)
-			for _, r := range res.Deleted[1:] {
+		if len(ch.res.Deleted) > 1 {
+			names := make([]string, 0, len(ch.res.Deleted)-1)
+			for _, r := range ch.res.Deleted[1:] {
 				names = append(names, r.String())
 			}
 			detail += "; with it " + strings.Join(names, ", ")
 		}
-	case res.Created:
+	case ch.res.Created:
 		detail = "created at version 1"
 	default:
-		detail = fmt.Sprintf("replaced with version %d; changed: %s", res.Version, strings.Join(changedFields(res.Before, after), ", "))
+		detail = fmt.Sprintf("replaced with version %d; changed: %s", ch.res.Version, strings.Join(changedFields(ch.res.Before, ch.after), ", "))
 	}
-	return Event{Actor: "api_key:" + p.KeyID, Action: action, Run: where, Detail: detail}
+	return Event{Actor: "api_key:" + p.KeyID, Action: ch.action, Run: ch.where, Detail: detail}
 }
 
 // changedFields names the top-level fields (API names) whose values differ.

@@ -102,7 +102,7 @@ func (h *attachHandler) apply(w http.ResponseWriter, r *http.Request, p access.P
 		if cur, ok := c.Stack(at.Stack); ok {
 			space = cur.Space
 		}
-		return h.admin.authorizeChange(r, c, p, []string{space}, nil, nil)
+		return h.admin.authorizeChange(r, c, p, changeRights{admin: []string{space}})
 	}
 	if err := authorize(c); err != nil {
 		h.admin.fail(w, r, err)
@@ -125,7 +125,7 @@ func (h *attachHandler) apply(w http.ResponseWriter, r *http.Request, p access.P
 	if !deleting {
 		after, action = at, "attachment.put"
 	}
-	e := changeEvent(p, action, where, res, after)
+	e := changeEvent(p, objectChange{action: action, where: where, res: res, after: after})
 	e.Integration = at.Integration
 	if err := h.admin.record(r.Context(), e); err != nil {
 		h.admin.fail(w, r, err)
@@ -142,5 +142,5 @@ func (h *attachHandler) apply(w http.ResponseWriter, r *http.Request, p access.P
 	if res.Created {
 		status = http.StatusCreated
 	}
-	writeObject(w, status, "attachment", item, res.Version)
+	writeObject(w, status, objectAnswer{name: "attachment", item: item, version: res.Version})
 }

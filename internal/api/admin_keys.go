@@ -73,7 +73,7 @@ func (h *apiKeyHandler) authorizeBindings(r *http.Request, c *catalog.Catalog, p
 		}
 		spaces[i] = adminSpace(b.Space)
 	}
-	if err := h.admin.authorizeChange(r, c, p, spaces, nil, nil); err != nil {
+	if err := h.admin.authorizeChange(r, c, p, changeRights{admin: spaces}); err != nil {
 		return err
 	}
 	for _, b := range bindings {
@@ -165,7 +165,7 @@ func (h *apiKeyHandler) delete(w http.ResponseWriter, r *http.Request) {
 		for i, b := range cur.Bindings {
 			spaces[i] = b.Space
 		}
-		return h.admin.authorizeChange(r, c, p, spaces, nil, nil)
+		return h.admin.authorizeChange(r, c, p, changeRights{admin: spaces})
 	}
 	if err := authorize(c); err != nil {
 		h.admin.fail(w, r, err)
@@ -176,7 +176,7 @@ func (h *apiKeyHandler) delete(w http.ResponseWriter, r *http.Request) {
 		h.admin.fail(w, r, err)
 		return
 	}
-	e := changeEvent(p, "api_key.delete", runs.Run{Space: key.Bindings[0].Space}, res, nil)
+	e := changeEvent(p, objectChange{action: "api_key.delete", where: runs.Run{Space: key.Bindings[0].Space}, res: res})
 	if err := h.admin.record(r.Context(), e); err != nil {
 		h.admin.fail(w, r, err)
 		return

@@ -204,7 +204,7 @@ func (h *kindHandler) get(w http.ResponseWriter, r *http.Request) {
 		h.admin.fail(w, r, err)
 		return
 	}
-	writeObject(w, http.StatusOK, h.spec.singular, item, meta.Version)
+	writeObject(w, http.StatusOK, objectAnswer{name: h.spec.singular, item: item, version: meta.Version})
 }
 
 func (h *kindHandler) put(w http.ResponseWriter, r *http.Request) {
@@ -237,12 +237,16 @@ func (h *kindHandler) put(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	var grants []string
+	if h.spec.grants != nil {
+		grants = h.spec.grants(obj)
+	}
 	authorize := func(c *catalog.Catalog) error {
-		spaces := h.spec.admin(obj)
+		need := changeRights{admin: h.spec.admin(obj), grants: grants}
 		if old, ok := h.spec.get(c, id); ok {
-			spaces = append(spaces, h.spec.admin(old)...)
+			need.admin = append(need.admin, h.spec.admin(old)...)
 		}
-		return h.admin.authorizeChange(r, c, p, spaces, h.spec.grants, obj)
+		return h.admin.authorizeChange(r, c, p, need)
 	}
 	if err := authorize(c); err != nil {
 		h.admin.fail(w, r, err)
@@ -253,7 +257,7 @@ func (h *kindHandler) put(w http.ResponseWriter, r *http.Request) {
 		h.admin.fail(w, r, err)
 		return
 	}
-	if err := h.admin.record(r.Context(), changeEvent(p, string(h.spec.kind)+".put", h.spec.where(obj), res, obj)); err != nil {
+	if err := h.admin.record(r.Context(), changeEvent(p, objectChange{action: string(h.spec.kind) + ".put", where: h.spec.where(obj), res: res, after: obj})); err != nil {
 		h.admin.fail(w, r, err)
 		return
 	}
@@ -267,7 +271,7 @@ func (h *kindHandler) put(w http.ResponseWriter, r *http.Request) {
 	if res.Created {
 		status = http.StatusCreated
 	}
-	writeObject(w, status, h.spec.singular, item, meta.Version)
+	writeObject(w, status, objectAnswer{name: h.spec.singular, item: item, version: meta.Version})
 }
 
 func (h *kindHandler) delete(w http.ResponseWriter, r *http.Request) {
@@ -288,7 +292,7 @@ func (h *kindHandler) delete(w http.ResponseWriter, r *http.Request) {
 		if !ok {
 			return nil // gone meanwhile: the change answers not found
 		}
-		return h.admin.authorizeChange(r, c, p, h.spec.admin(cur), nil, nil)
+		return h.admin.authorizeChange(r, c, p, changeRights{admin: h.spec.admin(cur)})
 	}
 	if err := authorize(c); err != nil {
 		h.admin.fail(w, r, err)
@@ -303,24 +307,34 @@ func (h *kindHandler) delete(w http.ResponseWriter, r *http.Request) {
 		h.admin.fail(w, r, err)
 		return
 	}
-	if err := h.admin.record(r.Context(), changeEvent(p, string(h.spec.kind)+".delete", h.spec.where(old), res, nil)); err != nil {
+	if err := h.admin.record(r.Context(), changeEvent(p, objectChange{action: string(h.spec.kind) + ".delete", where: h.spec.where(old), res: res})); err != nil {
 		h.admin.fail(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// authorizeChange checks space:admin on every space of spaces and, when grants is set, that p
-// itself holds at root every action the object would hand out. A refusal is audited.
-func (a *Admin) authorizeChange(r *http.Request, c *catalog.Catalog, p access.Principal, spaces []string, grants func(any) []string, obj any) error {
-	err := requireAdmin(c, p, spaces...)
-	if err == nil && grants != nil && !c.Access().Holds(p, config.RootSpace, knownActions(grants(obj))) {
+// changeRights is what a change to an object demands of the key making it.
+type changeRights struct {
+	// admin lists the spaces where the key needs space:admin; a refusal is filed under the
+	// first (root when there is none).
+	admin []string
+	// grants lists the actions the object would hand out at root (a role's), which the key must
+	// hold there itself; empty when the object hands out none.
+	grants []string
+}
+
+// authorizeChange checks, against c, that p has every right need lists: space:admin on each of
+// need.admin, and at root every action of need.grants. A refusal is audited.
+func (a *Admin) authorizeChange(r *http.Request, c *catalog.Catalog, p access.Principal, need changeRights) error {
+	err := requireAdmin(c, p, need.admin...)
+	if err == nil && len(need.grants) > 0 && !c.Access().Holds(p, config.RootSpace, knownActions(need.grants)) {
 		err = apierror.New(apierror.CodeForbidden, "API key %q may not grant actions it does not hold itself.", p.KeyID)
 	}
 	if err != nil {
 		where := config.RootSpace
-		if len(spaces) > 0 {
-			where = spaces[0]
+		if len(need.admin) > 0 {
+			where = need.admin[0]
 		}
 		recordRefusal(r.Context(), a.cfg.Events, a.cfg.Logger, Event{Actor: "api_key:" + p.KeyID,
 			Action: r.Method + " " + r.URL.Path, Run: runs.Run{Space: where}, Outcome: "denied", Detail: err.Error()})
