@@ -18,23 +18,23 @@ func TestUpstreamMessagesSayEachThingOnce(t *testing.T) {
 		err  *exchange.UpstreamError
 		want string
 	}{
-		{"aws unreachable", exchange.Upstream(exchange.AWS, 0, "", "STS at http://127.0.0.1:1/sts could not be reached: timeout"),
+		{"aws unreachable", exchange.Upstream(exchange.AWS, exchange.UpstreamAnswer{Message: "STS at http://127.0.0.1:1/sts could not be reached: timeout"}),
 			"The aws exchange failed: STS at http://127.0.0.1:1/sts could not be reached: timeout."},
-		{"aws refused", exchange.Upstream(exchange.AWS, 403, "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity"),
+		{"aws refused", exchange.Upstream(exchange.AWS, exchange.UpstreamAnswer{Status: 403, Code: "AccessDenied", Message: "Not authorized to perform sts:AssumeRoleWithWebIdentity"}),
 			"The aws exchange failed: answered 403 AccessDenied: Not authorized to perform sts:AssumeRoleWithWebIdentity."},
-		{"gcp unreachable", exchange.Upstream(exchange.GCP, 0, "", "STS token exchange: dial tcp 127.0.0.1:1: connect: connection refused"),
+		{"gcp unreachable", exchange.Upstream(exchange.GCP, exchange.UpstreamAnswer{Message: "STS token exchange: dial tcp 127.0.0.1:1: connect: connection refused"}),
 			"The gcp exchange failed: STS token exchange: dial tcp 127.0.0.1:1: connect: connection refused."},
-		{"gcp refused", exchange.Upstream(exchange.GCP, 400, "invalid_grant", "STS token exchange: The audience does not match"),
+		{"gcp refused", exchange.Upstream(exchange.GCP, exchange.UpstreamAnswer{Status: 400, Code: "invalid_grant", Message: "STS token exchange: The audience does not match"}),
 			"The gcp exchange failed: answered 400 invalid_grant: STS token exchange: The audience does not match."},
-		{"azure unreachable", exchange.Upstream(exchange.Azure, 0, "", "Entra ID at https://127.0.0.1:1/entra could not be reached: connection refused"),
+		{"azure unreachable", exchange.Upstream(exchange.Azure, exchange.UpstreamAnswer{Message: "Entra ID at https://127.0.0.1:1/entra could not be reached: connection refused"}),
 			"The azure exchange failed: Entra ID at https://127.0.0.1:1/entra could not be reached: connection refused."},
-		{"azure refused", exchange.Upstream(exchange.Azure, 401, "AADSTS700213", "No matching federated identity record found."),
+		{"azure refused", exchange.Upstream(exchange.Azure, exchange.UpstreamAnswer{Status: 401, Code: "AADSTS700213", Message: "No matching federated identity record found."}),
 			"The azure exchange failed: answered 401 AADSTS700213: No matching federated identity record found."},
-		{"vault unreachable", exchange.Upstream(exchange.Vault, 0, "", "no answer within 5s"),
+		{"vault unreachable", exchange.Upstream(exchange.Vault, exchange.UpstreamAnswer{Message: "no answer within 5s"}),
 			"The vault exchange failed: no answer within 5s."},
-		{"vault refused", exchange.Upstream(exchange.Vault, 400, "", "role \"ci\" could not be found"),
+		{"vault refused", exchange.Upstream(exchange.Vault, exchange.UpstreamAnswer{Status: 400, Message: "role \"ci\" could not be found"}),
 			"The vault exchange failed: answered 400: role \"ci\" could not be found."},
-		{"no message", exchange.Upstream(exchange.Vault, 0, "", ""),
+		{"no message", exchange.Upstream(exchange.Vault, exchange.UpstreamAnswer{}),
 			"The vault exchange failed: could not be reached."},
 	}
 	for _, tc := range cases {

@@ -63,10 +63,24 @@ func (e *UpstreamError) Detail() string {
 	return b.String()
 }
 
-// Upstream builds an *UpstreamError whose message is scrubbed of every secret given and of
-// anything shaped like a JWT, and capped in length.
-func Upstream(provider string, status int, code, message string, secrets ...string) *UpstreamError {
-	return &UpstreamError{Provider: provider, Status: status, Code: Scrub(code), Message: Scrub(message, secrets...)}
+// UpstreamAnswer is what the cloud or Vault answered, as received: Upstream scrubs it into an
+// *UpstreamError. Code and Message may hold secrets or JWTs until Upstream has scrubbed them: never
+// format or log an UpstreamAnswer.
+type UpstreamAnswer struct {
+	// Status is the upstream HTTP status, 0 when the call got no answer.
+	Status int
+	// Code is the upstream's own error code (AccessDenied, invalid_grant, AADSTS70021, ...), ""
+	// when it gave none.
+	Code string
+	// Message is the upstream's message, or what broker says of a call that got no usable answer.
+	Message string
+}
+
+// Upstream builds the *UpstreamError of provider from answer: its code scrubbed of anything
+// shaped like a JWT, its message scrubbed of every secret given and of anything shaped like a
+// JWT, both capped in length.
+func Upstream(provider string, answer UpstreamAnswer, secrets ...string) *UpstreamError {
+	return &UpstreamError{Provider: provider, Status: answer.Status, Code: Scrub(answer.Code), Message: Scrub(answer.Message, secrets...)}
 }
 
 // jwtShape matches a compact JWS: three base64url segments, the first two starting like JSON.

@@ -104,7 +104,7 @@ func TestScrub(t *testing.T) {
 	if got := Scrub(strings.Repeat("a", 5000)); len(got) > maxMessage+4 {
 		t.Errorf("not capped: %d", len(got))
 	}
-	e := Upstream("aws", 403, "AccessDenied", "denied for "+jwt, jwt)
+	e := Upstream("aws", UpstreamAnswer{Status: 403, Code: "AccessDenied", Message: "denied for " + jwt}, jwt)
 	if strings.Contains(e.Error(), jwt) || !strings.Contains(e.Error(), "aws answered 403 AccessDenied: denied for") {
 		t.Errorf("UpstreamError = %q", e.Error())
 	}

@@ -71,6 +71,15 @@ func NewAttachmentsOf(cfg *config.Config) *Attachments {
 	return NewAttachments(cfg.Integrations, cfg.EffectiveAttachments())
 }
 
+// StackScope is a stack at one scope: the read or write side of a stack, which an integration is
+// attached to and an ExternalId names.
+type StackScope struct {
+	// Stack is the stack's id.
+	Stack string
+	// Scope is runs.Read or runs.Write.
+	Scope runs.Scope
+}
+
 // Resolve picks the integration of provider for run at its current scope. integration, when not
 // empty, names the one the caller wants; it must be the one attached for that scope. The scope
 // is runs.Run.EffectiveScope: a run record whose stored scope disagrees with its type and phase
@@ -80,12 +89,15 @@ func (a *Attachments) Resolve(run runs.Run, provider, integration string) (confi
 	if err != nil {
 		return config.Integration{}, err
 	}
-	return a.ResolveScope(run.Stack, scope, provider, integration)
+	return a.ResolveScope(StackScope{Stack: run.Stack, Scope: scope}, provider, integration)
 }
 
-// ResolveScope is Resolve for a stack at a given scope rather than for a run: what the trust
-// tooling renders policies for. Serving a run goes through Resolve.
-func (a *Attachments) ResolveScope(stack string, scope runs.Scope, name, integration string) (config.Integration, error) {
+// ResolveScope is Resolve for a stack at a given scope (at) rather than for a run: what the
+// trust tooling renders policies for. Serving a run goes through Resolve. name is the provider;
+// integration, when not empty, names the one the caller wants, which must be the one attached
+// to at.Stack for at.Scope.
+func (a *Attachments) ResolveScope(at StackScope, name, integration string) (config.Integration, error) {
+	stack, scope := at.Stack, at.Scope
 	if !provider.Known(name) {
 		return config.Integration{}, fmt.Errorf("%w %q: want %s", ErrUnknownProvider, name, provider.NameList())
 	}

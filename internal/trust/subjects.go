@@ -40,7 +40,8 @@ func resolve(cfg *config.Config, req Request) (*target, error) {
 	if req.Scope != runs.Read && req.Scope != runs.Write {
 		return nil, fmt.Errorf("scope must be read or write, not %q", req.Scope)
 	}
-	in, err := exchange.NewAttachmentsOf(cfg).ResolveScope(req.Stack, req.Scope, req.Provider, req.Integration)
+	at := exchange.StackScope{Stack: req.Stack, Scope: req.Scope}
+	in, err := exchange.NewAttachmentsOf(cfg).ResolveScope(at, req.Provider, req.Integration)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +79,7 @@ func subjectsFor(cfg *config.Config, stack config.Stack, scope runs.Scope) ([]st
 			}
 		}
 	}
-	if err := checkExclusive(out, templatesOf(cfg), stack.ID, scope); err != nil {
+	if err := checkExclusive(out, templatesOf(cfg), config.SubjectOwner{CallerID: stack.ID, Scope: string(scope)}); err != nil {
 		return nil, err
 	}
 	return out, nil

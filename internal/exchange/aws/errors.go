@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"syscall"
-	"time"
 
 	"github.com/aws/smithy-go"
 
@@ -49,15 +48,15 @@ func errorCode(body []byte) string {
 	return doc.Error.Code
 }
 
-// failed turns an SDK error into what Exchange returns and logs it at debug (the Info line of
-// every exchange is exchange.Observe's):
+// failed turns an SDK error into what Exchange returns and logs it at debug, timed from c.start
+// (the Info line of every exchange is exchange.Observe's):
 //   - STS answered with an error: *exchange.UpstreamError with STS's status, code and message;
 //   - the caller's ctx ended: that context error, wrapped;
 //   - no usable answer (timeout, network): *exchange.UpstreamError with status 0 and a generic
 //     message naming the endpoint host.
 //
 // secrets (the web identity token) are scrubbed from everything passed on or logged.
-func (x *Exchanger) failed(ctx, callCtx context.Context, c *call, start time.Time, err error, secrets ...string) error {
+func (x *Exchanger) failed(ctx, callCtx context.Context, c *call, err error, secrets ...string) error {
 	status := 0
 	var withStatus interface{ HTTPStatusCode() int }
 	if errors.As(err, &withStatus) {
@@ -70,19 +69,22 @@ func (x *Exchanger) failed(ctx, callCtx context.Context, c *call, start time.Tim
 	)
 	switch {
 	case errors.As(err, &apiErr) && status != 0:
-		up := exchange.Upstream(exchange.AWS, status, apiErr.ErrorCode(), apiErr.ErrorMessage(), secrets...)
+		up := exchange.Upstream(exchange.AWS, exchange.UpstreamAnswer{
+			Status: status, Code: apiErr.ErrorCode(), Message: apiErr.ErrorMessage()}, secrets...)
 		up.Throttled = throttling(apiErr.ErrorCode())
 		out = up
 	case ctx.Err() != nil:
 		out = fmt.Errorf("aws exchange: %w", ctx.Err())
 	case timeout:
-		out = exchange.Upstream(exchange.AWS, 0, "", "STS at "+c.endpoint+" could not be reached: timeout")
+		out = exchange.Upstream(exchange.AWS, exchange.UpstreamAnswer{Message: "STS at " + c.endpoint + " could not be reached: timeout"})
 	case status != 0:
-		out = exchange.Upstream(exchange.AWS, status, "", "STS at "+c.endpoint+" answered with a response that could not be read")
+		out = exchange.Upstream(exchange.AWS, exchange.UpstreamAnswer{
+			Status: status, Message: "STS at " + c.endpoint + " answered with a response that could not be read"})
 	default:
-		out = exchange.Upstream(exchange.AWS, 0, "", "STS at "+c.endpoint+" could not be reached: "+networkReason(err))
+		out = exchange.Upstream(exchange.AWS, exchange.UpstreamAnswer{
+			Message: "STS at " + c.endpoint + " could not be reached: " + networkReason(err)})
 	}
-	x.logCall(ctx, c, start, slog.Int(exchange.FieldUpstreamStatus, status),
+	x.logCall(ctx, c, slog.Int(exchange.FieldUpstreamStatus, status),
 		slog.String(exchange.FieldErr, exchange.Scrub(out.Error(), secrets...)),
 		slog.String("cause", exchange.Scrub(err.Error(), secrets...)))
 	return out

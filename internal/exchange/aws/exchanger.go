@@ -120,6 +120,9 @@ type call struct {
 	endpoint string // host named in messages
 	session  string
 	duration *int32
+	// start is when the STS call (with what it needs first) began: its logged duration runs
+	// from here. webIdentity and assumeRole set it; failed, succeeded and logCall read it.
+	start time.Time
 }
 
 func (x *Exchanger) newCall(req exchange.Request) *call {
@@ -202,8 +205,8 @@ func SessionName(runID string) string {
 	return s
 }
 
-// ExternalID is the ExternalId of an assume-role exchange:
-// "<issuer host>@<integration>@<stack>@<read|write>".
-func ExternalID(issuerHost, integration, stack string, scope runs.Scope) string {
-	return issuerHost + "@" + integration + "@" + stack + "@" + string(scope)
+// ExternalID is the ExternalId of an assume-role exchange through integration for a run of
+// at.Stack at at.Scope: "<issuer host>@<integration>@<stack>@<read|write>".
+func ExternalID(issuerHost, integration string, at exchange.StackScope) string {
+	return issuerHost + "@" + integration + "@" + at.Stack + "@" + string(at.Scope)
 }

@@ -29,7 +29,7 @@ func (x *Exchanger) webIdentity(ctx context.Context, c *call, tokens exchange.To
 
 	callCtx, cancel := context.WithTimeout(ctx, exchange.Timeout(c.in))
 	defer cancel()
-	start := time.Now()
+	c.start = time.Now()
 	out, err := x.client(c, awssdk.AnonymousCredentials{}).AssumeRoleWithWebIdentity(callCtx, &sts.AssumeRoleWithWebIdentityInput{
 		RoleArn:          awssdk.String(c.aws.RoleARN),
 		RoleSessionName:  awssdk.String(c.session),
@@ -37,12 +37,12 @@ func (x *Exchanger) webIdentity(ctx context.Context, c *call, tokens exchange.To
 		DurationSeconds:  c.duration,
 	})
 	if err != nil {
-		return result{}, x.failed(ctx, callCtx, c, start, err, token)
+		return result{}, x.failed(ctx, callCtx, c, err, token)
 	}
 	if out == nil {
 		out = &sts.AssumeRoleWithWebIdentityOutput{}
 	}
-	return x.succeeded(ctx, c, start, out.Credentials, out.AssumedRoleUser)
+	return x.succeeded(ctx, c, out.Credentials, out.AssumedRoleUser)
 }
 
 // assumeRole calls AssumeRole with broker's own credentials and the run's ExternalId.
@@ -54,11 +54,11 @@ func (x *Exchanger) assumeRole(ctx context.Context, c *call) (result, error) {
 	if err != nil {
 		return result{}, fmt.Errorf("aws exchange: %w", err)
 	}
-	externalID := ExternalID(x.issuerHost, c.in.ID, c.run.Stack, scope)
+	externalID := ExternalID(x.issuerHost, c.in.ID, exchange.StackScope{Stack: c.run.Stack, Scope: scope})
 
 	callCtx, cancel := context.WithTimeout(ctx, exchange.Timeout(c.in))
 	defer cancel()
-	start := time.Now()
+	c.start = time.Now()
 	base, err := x.base.get(callCtx)
 	if err != nil {
 		return result{}, fmt.Errorf("aws exchange: broker's own AWS credentials: %w", err)
@@ -76,19 +76,20 @@ func (x *Exchanger) assumeRole(ctx context.Context, c *call) (result, error) {
 		DurationSeconds: c.duration,
 	})
 	if err != nil {
-		return result{}, x.failed(ctx, callCtx, c, start, err)
+		return result{}, x.failed(ctx, callCtx, c, err)
 	}
 	if out == nil {
 		out = &sts.AssumeRoleOutput{}
 	}
-	return x.succeeded(ctx, c, start, out.Credentials, out.AssumedRoleUser)
+	return x.succeeded(ctx, c, out.Credentials, out.AssumedRoleUser)
 }
 
-// succeeded checks STS's answer holds credentials and logs the call.
-func (x *Exchanger) succeeded(ctx context.Context, c *call, start time.Time, creds *ststypes.Credentials, user *ststypes.AssumedRoleUser) (result, error) {
+// succeeded checks STS's answer holds credentials and logs the call, timed from c.start.
+func (x *Exchanger) succeeded(ctx context.Context, c *call, creds *ststypes.Credentials, user *ststypes.AssumedRoleUser) (result, error) {
 	if creds == nil || awssdk.ToString(creds.AccessKeyId) == "" || awssdk.ToString(creds.SecretAccessKey) == "" {
-		err := exchange.Upstream(exchange.AWS, 200, "", "STS at "+c.endpoint+" answered without credentials")
-		x.logCall(ctx, c, start, slog.String(exchange.FieldErr, err.Error()))
+		err := exchange.Upstream(exchange.AWS, exchange.UpstreamAnswer{
+			Status: 200, Message: "STS at " + c.endpoint + " answered without credentials"})
+		x.logCall(ctx, c, slog.String(exchange.FieldErr, err.Error()))
 		return result{}, err
 	}
 	r := result{
@@ -100,13 +101,14 @@ func (x *Exchanger) succeeded(ctx context.Context, c *call, start time.Time, cre
 	if user != nil {
 		r.assumedRoleARN = awssdk.ToString(user.Arn)
 	}
-	x.logCall(ctx, c, start, slog.String("assumed_role", r.assumedRoleARN),
+	x.logCall(ctx, c, slog.String("assumed_role", r.assumedRoleARN),
 		slog.Time("expires_at", r.expiration))
 	return r, nil
 }
 
-// logCall writes the debug line of one STS call: what was called, and how it went.
-func (x *Exchanger) logCall(ctx context.Context, c *call, start time.Time, attrs ...slog.Attr) {
+// logCall writes the debug line of one STS call: what was called, how long it took from
+// c.start, and how it went.
+func (x *Exchanger) logCall(ctx context.Context, c *call, attrs ...slog.Attr) {
 	base := []slog.Attr{
 		slog.String(exchange.FieldIntegration, c.in.ID),
 		slog.String("mode", c.mode),
@@ -115,7 +117,7 @@ func (x *Exchanger) logCall(ctx context.Context, c *call, start time.Time, attrs
 		slog.String("region", c.region),
 		slog.String(exchange.FieldRun, c.run.ID),
 		slog.String("session", c.session),
-		slog.Duration(exchange.FieldDuration, time.Since(start)),
+		slog.Duration(exchange.FieldDuration, time.Since(c.start)),
 	}
 	x.log.LogAttrs(ctx, slog.LevelDebug, "aws sts call", append(base, attrs...)...)
 }

@@ -139,7 +139,7 @@ func (x *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchang
 			// The caller gave up: that is its own context's error, not Entra's answer.
 			return exchange.Credentials{}, fmt.Errorf("azure: %w", ctx.Err())
 		}
-		uerr := upstreamError(callCtx, err, authority, timeout, assertions.list())
+		uerr := upstreamError(callCtx, err, entraCall{authority: authority, timeout: timeout}, assertions.list())
 		x.log.LogAttrs(ctx, slog.LevelDebug, "azure exchange failed", slog.String(exchange.FieldIntegration, in.ID),
 			slog.String(exchange.FieldRun, req.Run.ID), slog.Int(exchange.FieldUpstreamStatus, uerr.Status),
 			slog.String(exchange.FieldUpstreamCode, uerr.Code), slog.String(exchange.FieldErr, uerr.Detail()),

@@ -23,18 +23,28 @@ type entraError struct {
 	ErrorCodes       []int  `json:"error_codes"`
 }
 
-// upstreamError turns a GetToken failure into the error the API passes on: Entra's own code
-// and description when Entra answered, a Status 0 error naming the authority when it did not
-// (network failure, timeout, or an answer the SDK could not use). secrets are scrubbed.
-func upstreamError(ctx context.Context, err error, authority string, timeout time.Duration, secrets []string) *exchange.UpstreamError {
+// entraCall is the call to Entra ID that upstreamError explains: where it went and how long it had.
+type entraCall struct {
+	// authority is the authority host the call went to, named in messages of unanswered calls.
+	authority string
+	// timeout bounded the call, named in the message of a call that timed out.
+	timeout time.Duration
+}
+
+// upstreamError turns a GetToken failure of call into the error the API passes on: Entra's own
+// code and description when Entra answered, a Status 0 error naming the authority when it did
+// not (network failure, timeout, or an answer the SDK could not use). secrets are scrubbed.
+func upstreamError(ctx context.Context, err error, call entraCall, secrets []string) *exchange.UpstreamError {
 	var afe *azidentity.AuthenticationFailedError
 	if errors.As(err, &afe) && afe.RawResponse != nil {
 		return fromResponse(afe.RawResponse, secrets)
 	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return exchange.Upstream(exchange.Azure, 0, "", fmt.Sprintf("Entra ID at %s did not answer within %s", authority, timeout))
+		return exchange.Upstream(exchange.Azure, exchange.UpstreamAnswer{
+			Message: fmt.Sprintf("Entra ID at %s did not answer within %s", call.authority, call.timeout)})
 	}
-	return exchange.Upstream(exchange.Azure, 0, "", fmt.Sprintf("Entra ID at %s %s", authority, failureReason(err.Error())))
+	return exchange.Upstream(exchange.Azure, exchange.UpstreamAnswer{
+		Message: fmt.Sprintf("Entra ID at %s %s", call.authority, failureReason(err.Error()))})
 }
 
 // failureReason names the likely cause of an unanswered call. azidentity keeps only the text
@@ -62,8 +72,8 @@ func fromResponse(resp *http.Response, secrets []string) *exchange.UpstreamError
 		resp.Body = io.NopCloser(bytes.NewReader(data)) // the SDK's Error() reads it again
 	}
 	if json.Unmarshal(data, &body) != nil || (body.Error == "" && len(body.ErrorCodes) == 0) {
-		return exchange.Upstream(exchange.Azure, resp.StatusCode, "",
-			fmt.Sprintf("unexpected answer from Entra ID: %s", http.StatusText(resp.StatusCode)))
+		return exchange.Upstream(exchange.Azure, exchange.UpstreamAnswer{Status: resp.StatusCode,
+			Message: fmt.Sprintf("unexpected answer from Entra ID: %s", http.StatusText(resp.StatusCode))})
 	}
 	code := body.Error
 	if len(body.ErrorCodes) > 0 {
@@ -74,5 +84,5 @@ func fromResponse(resp *http.Response, secrets []string) *exchange.UpstreamError
 	if msg == "" {
 		msg = body.Error
 	}
-	return exchange.Upstream(exchange.Azure, resp.StatusCode, code, msg, secrets...)
+	return exchange.Upstream(exchange.Azure, exchange.UpstreamAnswer{Status: resp.StatusCode, Code: code, Message: msg}, secrets...)
 }

@@ -301,8 +301,8 @@ func TestExplainScrubsEchoedTokens(t *testing.T) {
 	const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
 	rec := &recorder{stsURL: "https://sts.example/v1/token", serviceAccount: readerSA}
 	rec.addSecret(federated)
-	rec.answered("STS token exchange", 400,
-		[]byte(`{"error":"invalid_grant","error_description":"bad token `+jwt+` after `+federated+`"}`), nil)
+	rec.answered(answer{step: "STS token exchange", status: 400,
+		body: []byte(`{"error":"invalid_grant","error_description":"bad token ` + jwt + ` after ` + federated + `"}`)})
 	err := rec.explain(context.Background(), errors.New("oauth2/google: status code 400"))
 	var up *exchange.UpstreamError
 	if !errors.As(err, &up) || up.Code != "invalid_grant" {

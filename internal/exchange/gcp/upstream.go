@@ -42,7 +42,7 @@ func (t *boundTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if errors.Is(err, context.DeadlineExceeded) && req.Context().Err() == nil {
 			err = fmt.Errorf("no answer within %s", t.timeout)
 		}
-		t.rec.answered(step, 0, nil, err)
+		t.rec.answered(answer{step: step, err: err})
 		return nil, err
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, exchange.MaxResponseBytes+1))
@@ -54,10 +54,10 @@ func (t *boundTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if errors.Is(err, context.DeadlineExceeded) && req.Context().Err() == nil {
 			err = fmt.Errorf("answer not read within %s", t.timeout)
 		}
-		t.rec.answered(step, resp.StatusCode, nil, err)
+		t.rec.answered(answer{step: step, status: resp.StatusCode, err: err})
 		return nil, err
 	}
-	t.rec.answered(step, resp.StatusCode, body, nil)
+	t.rec.answered(answer{step: step, status: resp.StatusCode, body: body})
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	resp.ContentLength = int64(len(body))
 	return resp, nil
@@ -75,11 +75,16 @@ type recorder struct {
 	last        *answer
 }
 
+// answer is one upstream call's outcome, as boundTransport saw it.
 type answer struct {
-	step   string
+	// step names the call, as recorder.step does.
+	step string
+	// status is the HTTP status of the answer, 0 when none came.
 	status int
-	body   []byte
-	err    error
+	// body is the answer's body in full; nil when none came or it could not be read.
+	body []byte
+	// err is why no answer came or its body could not be read; nil when it was read.
+	err error
 }
 
 // step names the call req makes, for messages.
@@ -90,10 +95,11 @@ func (r *recorder) step(req *http.Request) string {
 	return "generateAccessToken for " + r.serviceAccount
 }
 
-func (r *recorder) answered(step string, status int, body []byte, err error) {
+// answered records a as the last upstream answer of the exchange.
+func (r *recorder) answered(a answer) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.last = &answer{step: step, status: status, body: body, err: err}
+	r.last = &a
 }
 
 func (r *recorder) addSecret(s string) {
@@ -124,15 +130,18 @@ func (r *recorder) explain(ctx context.Context, err error) error {
 	switch {
 	case a == nil:
 		// Nothing went upstream: a configuration the client refused, or the overall bound.
-		return exchange.Upstream(exchange.GCP, 0, "", err.Error(), r.secrets...)
+		return exchange.Upstream(exchange.GCP, exchange.UpstreamAnswer{Message: err.Error()}, r.secrets...)
 	case a.err != nil:
-		return exchange.Upstream(exchange.GCP, a.status, "", a.step+": "+a.err.Error(), r.secrets...)
+		return exchange.Upstream(exchange.GCP, exchange.UpstreamAnswer{
+			Status: a.status, Message: a.step + ": " + a.err.Error()}, r.secrets...)
 	case a.status < 200 || a.status > 299:
 		code, message := googleError(a.status, a.body)
-		return exchange.Upstream(exchange.GCP, a.status, code, a.step+": "+message, r.secrets...)
+		return exchange.Upstream(exchange.GCP, exchange.UpstreamAnswer{
+			Status: a.status, Code: code, Message: a.step + ": " + message}, r.secrets...)
 	}
 	// A 2xx answer the client could not use (unparseable, no expiry...).
-	return exchange.Upstream(exchange.GCP, a.status, "", a.step+": unusable answer: "+err.Error(), r.secrets...)
+	return exchange.Upstream(exchange.GCP, exchange.UpstreamAnswer{
+		Status: a.status, Message: a.step + ": unusable answer: " + err.Error()}, r.secrets...)
 }
 
 // googleError reads Google's two error shapes: STS's OAuth {"error": "invalid_grant",

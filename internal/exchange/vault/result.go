@@ -31,11 +31,13 @@ type Detail struct {
 func credentials(vc *config.Vault, secret *vaultapi.Secret, start time.Time) (exchange.Credentials, error) {
 	// Vault answered 2xx here, but not with a usable login: pass that on as its answer.
 	if secret == nil || secret.Auth == nil || secret.Auth.ClientToken == "" {
-		return exchange.Credentials{}, exchange.Upstream(exchange.Vault, http.StatusOK, "", "login answer holds no client token")
+		return exchange.Credentials{}, exchange.Upstream(exchange.Vault,
+			exchange.UpstreamAnswer{Status: http.StatusOK, Message: "login answer holds no client token"})
 	}
 	auth := secret.Auth
 	if auth.LeaseDuration < 0 {
-		return exchange.Credentials{}, exchange.Upstream(exchange.Vault, http.StatusOK, "", "login answer has a negative lease duration")
+		return exchange.Credentials{}, exchange.Upstream(exchange.Vault,
+			exchange.UpstreamAnswer{Status: http.StatusOK, Message: "login answer has a negative lease duration"})
 	}
 	var expires time.Time
 	if auth.LeaseDuration > 0 {

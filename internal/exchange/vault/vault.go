@@ -107,7 +107,7 @@ func (e *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchang
 		// The caller gave up: that is its own context's error, not Vault's answer.
 		return exchange.Credentials{}, fmt.Errorf("vault: login: %w", ctx.Err())
 	}
-	if up := foreignAnswer(vc.Address, status, err, jwt); up != nil {
+	if up := foreignAnswer(vc.Address, loginOutcome{status: status, err: err}, jwt); up != nil {
 		e.log.LogAttrs(ctx, slog.LevelDebug, "vault login answered by something else than Vault",
 			slog.String(exchange.FieldIntegration, in.ID), slog.String("mount", mount), slog.String("role", vc.Role),
 			slog.Int(exchange.FieldUpstreamStatus, up.Status), slog.String(exchange.FieldErr, up.Message), slog.Duration(exchange.FieldDuration, time.Since(start)))
@@ -158,12 +158,22 @@ func (e *Exchanger) client(vc *config.Vault, timeout time.Duration) (*vaultapi.C
 	return client.WithRequestCallbacks(func(r *vaultapi.Request) { r.Method = http.MethodPost }), nil
 }
 
-// foreignAnswer names an answer that is not Vault's, so the error says who answered what
-// rather than how its body failed to decode: a status outside 2xx without Vault's
-// {"errors":[...]} document (a 404 page of a proxy, a JSON number, an empty body, which the
-// Vault client otherwise reports as a decode error or as no error at all), or a 2xx whose body
-// is not Vault's JSON. It returns nil for Vault's own answers and for answers that never came.
-func foreignAnswer(address string, status int, err error, jwt string) *exchange.UpstreamError {
+// loginOutcome is how a login to Vault ended, as foreignAnswer reads it.
+type loginOutcome struct {
+	// status is the HTTP status of the final answer to the login, 0 when none came.
+	status int
+	// err is the Vault client's error for the login, nil when it reported none.
+	err error
+}
+
+// foreignAnswer names an answer from the Vault at address that is not Vault's, so the error
+// says who answered what rather than how its body failed to decode: a status outside 2xx
+// without Vault's {"errors":[...]} document (a 404 page of a proxy, a JSON number, an empty
+// body, which the Vault client otherwise reports as a decode error or as no error at all), or a
+// 2xx whose body is not Vault's JSON. It returns nil for Vault's own answers and for answers
+// that never came. jwt is scrubbed from the message.
+func foreignAnswer(address string, login loginOutcome, jwt string) *exchange.UpstreamError {
+	status, err := login.status, login.err
 	if status == 0 {
 		return nil
 	}
@@ -186,7 +196,7 @@ func foreignAnswer(address string, status int, err error, jwt string) *exchange.
 	default:
 		return nil
 	}
-	return exchange.Upstream(exchange.Vault, status, "", msg, jwt)
+	return exchange.Upstream(exchange.Vault, exchange.UpstreamAnswer{Status: status, Message: msg}, jwt)
 }
 
 // upstream turns a failed login into an *exchange.UpstreamError, scrubbed of the JWT.
@@ -197,7 +207,7 @@ func (e *Exchanger) upstream(err error, jwt string, timeout time.Duration) *exch
 		if msg == "" {
 			msg = http.StatusText(re.StatusCode)
 		}
-		return exchange.Upstream(exchange.Vault, re.StatusCode, "", msg, jwt)
+		return exchange.Upstream(exchange.Vault, exchange.UpstreamAnswer{Status: re.StatusCode, Message: msg}, jwt)
 	}
 	var msg string
 	switch {
@@ -210,5 +220,5 @@ func (e *Exchanger) upstream(err error, jwt string, timeout time.Duration) *exch
 		// Vault's JSON, ...); Upstream scrubs the JWT should it ever appear.
 		msg = "login request failed: " + err.Error()
 	}
-	return exchange.Upstream(exchange.Vault, 0, "", msg, jwt)
+	return exchange.Upstream(exchange.Vault, exchange.UpstreamAnswer{Message: msg}, jwt)
 }
