@@ -18,7 +18,7 @@ var (
 func (v *validator) checkIntegrations() {
 	for i, in := range v.c.Integrations {
 		base := joinIndex("integrations", i)
-		v.checkRef(base+".space", "space", v.spaces, in.Space)
+		v.checkRef(base+".space", refKind{name: "space", ids: v.spaces}, in.Space)
 		v.notNegative(base+".duration", in.Duration)
 		v.notNegative(base+".timeout", in.Timeout)
 

@@ -170,14 +170,16 @@ func common(a, b *nfa) (string, bool) {
 	// seen[k] is how pair k = (state of a)*nb + (state of b) was first reached; few pairs are.
 	seen := map[int]step{0: {-1, -1}}
 	queue := []int{0}
-	visit := func(from, pa, pb, c int) {
-		k := pa*nb + pb
+	// pair numbers the pair of state pa of a and state pb of b.
+	pair := func(pa, pb int) int { return pa*nb + pb }
+	// visit queues pair k, reached by how, unless it was reached before.
+	visit := func(k int, how step) {
 		if _, ok := seen[k]; !ok {
-			seen[k] = step{from, c}
+			seen[k] = how
 			queue = append(queue, k)
 		}
 	}
-	goal := a.cur*nb + b.cur
+	goal := pair(a.cur, b.cur)
 	for len(queue) > 0 {
 		k := queue[0]
 		queue = queue[1:]
@@ -186,15 +188,15 @@ func common(a, b *nfa) (string, bool) {
 		}
 		pa, pb := k/nb, k%nb
 		for _, t := range a.eps[pa] {
-			visit(k, t, pb, -1)
+			visit(pair(t, pb), step{k, -1})
 		}
 		for _, t := range b.eps[pb] {
-			visit(k, pa, t, -1)
+			visit(pair(pa, t), step{k, -1})
 		}
 		for _, ea := range a.edges[pa] {
 			for _, eb := range b.edges[pb] {
 				if both := ea.set.and(eb.set); !both.empty() {
-					visit(k, ea.to, eb.to, int(both.pick()))
+					visit(pair(ea.to, eb.to), step{k, int(both.pick())})
 				}
 			}
 		}
@@ -227,16 +229,25 @@ func templatesOverlap(a, b []TemplatePart) (example string, ok bool) {
 	return common(templateNFA(a, langOptions{}), templateNFA(b, langOptions{pattern: true}))
 }
 
+// SubjectOwner is the caller and scope a set of subjects is meant for: SubjectsMatchOther looks for
+// subs of any other caller or scope.
+type SubjectOwner struct {
+	// CallerID is the {callerId} of the owner's subs: a stack's id.
+	CallerID string
+	// Scope is the {scope} of the owner's subs: "read" or "write".
+	Scope string
+}
+
 // SubjectsMatchOther returns a sub that template (a subject_template, "" for the default) can
-// render for a stack other than callerID, or for a scope other than scope, and one of patterns
-// (AWS StringLike patterns: "*" any text, "?" any one character) that matches it; ok is false
-// when there is none. It reads the template's placeholders whatever the template rules say, so
-// it also judges templates those rules refuse.
-func SubjectsMatchOther(patterns []string, template, callerID, scope string) (pattern, example string, ok bool) {
+// render for a stack other than owner.CallerID, or for a scope other than owner.Scope, and one
+// of patterns (AWS StringLike patterns: "*" any text, "?" any one character) that matches it;
+// ok is false when there is none. It reads the template's placeholders whatever the template
+// rules say, so it also judges templates those rules refuse.
+func SubjectsMatchOther(patterns []string, template string, owner SubjectOwner) (pattern, example string, ok bool) {
 	parts, _ := SplitSubjectTemplate(EffectiveSubjectTemplate(template))
 	others := []*nfa{
-		templateNFA(parts, langOptions{except: map[string]string{"callerId": callerID}}),
-		templateNFA(parts, langOptions{except: map[string]string{"scope": scope}}),
+		templateNFA(parts, langOptions{except: map[string]string{"callerId": owner.CallerID}}),
+		templateNFA(parts, langOptions{except: map[string]string{"scope": owner.Scope}}),
 	}
 	for _, pattern := range patterns {
 		p := patternNFA(pattern)

@@ -145,14 +145,23 @@ func (v *validator) exists(idx map[string]int, id string) bool {
 	return ok
 }
 
-// checkRef reports a reference to a missing object; it returns whether the reference resolves.
-func (v *validator) checkRef(path, kind string, idx map[string]int, id string) bool {
+// refKind is the kind of object a reference names, with the index its ids resolve in.
+type refKind struct {
+	// name is the kind as problems name it: "space", "stack", "integration", "role".
+	name string
+	// ids is the validator's index of that kind (v.spaces, v.stacks, ...), filled by checkIDs.
+	ids map[string]int
+}
+
+// checkRef reports at path a reference id to a missing object of kind; it returns whether the
+// reference resolves.
+func (v *validator) checkRef(path string, kind refKind, id string) bool {
 	if id == "" {
 		v.add(path, "", "required")
 		return false
 	}
-	if !v.exists(idx, id) {
-		v.add(path, id, "%s %q does not exist", kind, id)
+	if !v.exists(kind.ids, id) {
+		v.add(path, id, "%s %q does not exist", kind.name, id)
 		v.errs[len(v.errs)-1].Missing = true
 		return false
 	}
@@ -161,7 +170,7 @@ func (v *validator) checkRef(path, kind string, idx map[string]int, id string) b
 
 func (v *validator) checkStacks() {
 	for i, s := range v.c.Stacks {
-		v.checkRef(joinIndex("stacks", i)+".space", "space", v.spaces, s.Space)
+		v.checkRef(joinIndex("stacks", i)+".space", refKind{name: "space", ids: v.spaces}, s.Space)
 	}
 }
 
@@ -181,10 +190,10 @@ func (v *validator) checkAttachments() {
 		_, okStack := v.stacks[a.Stack]
 		_, okInt := v.integrations[a.Integration]
 		if !okStack {
-			v.checkRef(base+".stack", "stack", v.stacks, a.Stack)
+			v.checkRef(base+".stack", refKind{name: "stack", ids: v.stacks}, a.Stack)
 		}
 		if !okInt {
-			v.checkRef(base+".integration", "integration", v.integrations, a.Integration)
+			v.checkRef(base+".integration", refKind{name: "integration", ids: v.integrations}, a.Integration)
 		}
 		if !a.Read && !a.Write {
 			v.add(base, "", "attachment of %q to %q must set read: true, write: true or both", a.Integration, a.Stack)
@@ -273,8 +282,8 @@ func (v *validator) checkAPIKeys() {
 		}
 		for j, b := range k.Bindings {
 			bp := joinIndex(base+".bindings", j)
-			v.checkRef(bp+".role", "role", v.roles, b.Role)
-			v.checkRef(bp+".space", "space", v.spaces, b.Space)
+			v.checkRef(bp+".role", refKind{name: "role", ids: v.roles}, b.Role)
+			v.checkRef(bp+".space", refKind{name: "space", ids: v.spaces}, b.Space)
 		}
 	}
 }

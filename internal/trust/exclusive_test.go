@@ -35,7 +35,7 @@ func TestCheckExclusiveRefusesSharedSubjects(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			err := checkExclusive(tc.subjects, tc.templates, tc.stack, tc.scope)
+			err := checkExclusive(tc.subjects, tc.templates, config.SubjectOwner{CallerID: tc.stack, Scope: string(tc.scope)})
 			if !errors.Is(err, ErrSharedSubject) {
 				t.Fatalf("checkExclusive = %v, want ErrSharedSubject", err)
 			}
@@ -53,7 +53,7 @@ func TestCheckExclusiveAcceptsSafeSubjects(t *testing.T) {
 		{"space:prod:stack:vpc-prod:scope:write"},
 		{"space:prod:stack:vpc-prod:run:*:scope:write"},
 	} {
-		if err := checkExclusive(subjects, templates, "vpc-prod", runs.Write); err != nil {
+		if err := checkExclusive(subjects, templates, config.SubjectOwner{CallerID: "vpc-prod", Scope: string(runs.Write)}); err != nil {
 			t.Errorf("checkExclusive(%q) = %v", subjects, err)
 		}
 	}
