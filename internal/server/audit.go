@@ -21,15 +21,14 @@ import (
 // auditRecorder turns the API's events into audit events on the chain, indexed under the run's
 // space and every ancestor, so a listing of a space holds its subtree.
 type auditRecorder struct {
+	// store is the audit chain events are appended to.
 	store audit.Store
 	// catalog gives each space's path from root, for indexing.
 	catalog *catalog.Live
-	now     func() time.Time
-	log     *slog.Logger
-}
-
-func newAuditRecorder(live *catalog.Live, store audit.Store, now func() time.Time, log *slog.Logger) *auditRecorder {
-	return &auditRecorder{store: store, catalog: live, now: now, log: log}
+	// now is the clock that times each event.
+	now func() time.Time
+	// log receives a key-set change that could not be recorded; nil drops that line.
+	log *slog.Logger
 }
 
 // Record implements api.Recorder.

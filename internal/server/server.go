@@ -122,7 +122,7 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 	if s.sinks, err = newAuditSinks(cfg, s.state.audit, s.log); err != nil {
 		return nil, err
 	}
-	events := newAuditRecorder(live, s.sinks.Watch(s.anchor), opts.Now, s.log)
+	events := &auditRecorder{store: s.sinks.Watch(s.anchor), catalog: live, now: opts.Now, log: s.log}
 	s.events = events
 	s.keys, err = keys.NewManager(keys.Config{
 		Backend:  s.state.keys,
@@ -183,7 +183,7 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 	api.NewAdmin(api.AdminConfig{Catalog: s.catalog, Auth: control, Events: events, Logger: s.log}).Mount(rt)
 	api.NewWorker(api.WorkerConfig{
 		Store: s.state.runs, Issuer: iss, Now: opts.Now, Logger: s.log, Guard: guard, Events: events,
-		Catalog: live, Exchangers: newExchangers(cfg, opts.UpstreamTransport, s.log, exchange.NewMetrics(reg)),
+		Catalog: live, Exchangers: s.newExchangers(opts.UpstreamTransport, exchange.NewMetrics(reg)),
 		Metrics: metrics,
 		// On Redis a token's audit event is a round trip, made while the token is signed.
 		RecordWhileSigning: s.state.redis != nil,
