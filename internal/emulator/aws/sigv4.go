@@ -87,7 +87,7 @@ func (e *Emulator) verifySigV4(r *http.Request, body []byte, secretOf func(akid 
 	scope := strings.Join([]string{auth.date, auth.region, auth.service, sigV4Terminator}, "/")
 	canonical := canonicalRequest(r, body, auth.signedHeaders)
 	stringToSign := strings.Join([]string{sigV4Algorithm, amzDate, scope, hexSHA256([]byte(canonical))}, "\n")
-	key := signingKey(secret, auth.date, auth.region, auth.service)
+	key := auth.signingKey(secret)
 	want := hex.EncodeToString(hmacSHA256(key, []byte(stringToSign)))
 	if !hmac.Equal([]byte(want), []byte(strings.ToLower(auth.signature))) {
 		return "", &apiError{status: http.StatusForbidden, code: "SignatureDoesNotMatch", message: signatureMismatch}
@@ -227,11 +227,12 @@ func uriEncode(s string, slash slashes) string {
 	return b.String()
 }
 
-// signingKey derives the SigV4 key: HMAC chain over date, region, service and terminator.
-func signingKey(secret, date, region, service string) []byte {
-	k := hmacSHA256([]byte("AWS4"+secret), []byte(date))
-	k = hmacSHA256(k, []byte(region))
-	k = hmacSHA256(k, []byte(service))
+// signingKey derives the SigV4 key of secret for a's credential scope: HMAC chain over the
+// scope's date, region and service, and the terminator.
+func (a *sigV4Auth) signingKey(secret string) []byte {
+	k := hmacSHA256([]byte("AWS4"+secret), []byte(a.date))
+	k = hmacSHA256(k, []byte(a.region))
+	k = hmacSHA256(k, []byte(a.service))
 	return hmacSHA256(k, []byte(sigV4Terminator))
 }
 

@@ -46,7 +46,7 @@ func (e *Emulator) assumeRoleWithWebIdentity(r *http.Request, p url.Values, call
 		Algorithms: Algorithms,
 	})
 	if err != nil {
-		return nil, e.tokenError(role, token, claims, err)
+		return nil, e.tokenError(role, refusedToken{raw: token, claims: claims, err: err})
 	}
 	call.Issuer = claims.String("iss")
 	call.Subject = claims.String("sub")
@@ -78,12 +78,23 @@ func (e *Emulator) assumeRoleWithWebIdentity(r *http.Request, p url.Values, call
 	}, nil
 }
 
-// tokenError maps an oidctrust failure to STS's error for it. claims are set only when the
-// token verified but its times did not.
-func (e *Emulator) tokenError(role *role, token string, claims oidctrust.Claims, err error) *apiError {
+// refusedToken is a web identity token the verifier refused, with what tokenError needs to answer
+// for it. It holds the raw token, a secret: never format or log it.
+type refusedToken struct {
+	// raw is the token as the caller sent it, read only to name its unverified issuer.
+	raw string
+	// claims are the token's claims, set only when the token verified but its times did not.
+	claims oidctrust.Claims
+	// err is the verifier's error, matched against oidctrust's sentinel errors.
+	err error
+}
+
+// tokenError maps the oidctrust failure of t, a token presented to assume role, to STS's error
+// for it.
+func (e *Emulator) tokenError(role *role, t refusedToken) *apiError {
 	switch {
-	case errors.Is(err, oidctrust.ErrIssuer):
-		iss := unverifiedIssuer(token)
+	case errors.Is(t.err, oidctrust.ErrIssuer):
+		iss := unverifiedIssuer(t.raw)
 		if len(iss) > 256 {
 			iss = iss[:256]
 		}
@@ -92,18 +103,18 @@ func (e *Emulator) tokenError(role *role, token string, claims oidctrust.Claims,
 			return accessDenied(notAuthorizedWebIdentity)
 		}
 		return invalidToken("No OpenIDConnect provider found in your account for " + iss)
-	case errors.Is(err, oidctrust.ErrDiscovery):
+	case errors.Is(t.err, oidctrust.ErrDiscovery):
 		return &apiError{status: http.StatusBadRequest, code: "IDPCommunicationError",
 			message: "Couldn't retrieve verification key from your identity provider, please reference AssumeRoleWithWebIdentity documentation for requirements"}
-	case errors.Is(err, oidctrust.ErrAudience):
+	case errors.Is(t.err, oidctrust.ErrAudience):
 		return invalidToken("Incorrect token audience")
-	case errors.Is(err, oidctrust.ErrSignature):
+	case errors.Is(t.err, oidctrust.ErrSignature):
 		return invalidToken("The web identity token's signature could not be verified with the provider's keys")
-	case errors.Is(err, oidctrust.ErrAlgorithm):
+	case errors.Is(t.err, oidctrust.ErrAlgorithm):
 		return invalidToken("The web identity token is signed with an unsupported algorithm; supported: " + strings.Join(Algorithms, ", "))
-	case errors.Is(err, oidctrust.ErrExpired):
+	case errors.Is(t.err, oidctrust.ErrExpired):
 		now := e.now().Unix()
-		if exp, ok := claims["exp"].(float64); ok && now >= int64(exp) {
+		if exp, ok := t.claims["exp"].(float64); ok && now >= int64(exp) {
 			return &apiError{status: http.StatusBadRequest, code: "ExpiredTokenException",
 				message: fmt.Sprintf("Token expired: current date/time %d must be before the expiration date/time %d", now, int64(exp))}
 		}

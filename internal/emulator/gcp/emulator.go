@@ -129,7 +129,7 @@ func (e *Emulator) FailNext(n, status int) {
 // AccessTokenInfo tells whether token is a live access token this Emulator minted, and for whom.
 func (e *Emulator) AccessTokenInfo(token string) (TokenInfo, bool) {
 	var info TokenInfo
-	if err := e.sealer.open(accessPrefix, kindAccess, token, &info); err != nil {
+	if err := e.sealer.open(accessTokens, token, &info); err != nil {
 		return TokenInfo{}, false
 	}
 	return info, e.now().Before(info.ExpiresAt)

@@ -47,7 +47,7 @@ func (e *Emulator) serveIAM(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var fed federated
-	if err := e.sealer.open(federatedPrefix, kindFederated, bearer, &fed); err != nil {
+	if err := e.sealer.open(federatedTokens, bearer, &fed); err != nil {
 		fail(http.StatusUnauthorized, msgInvalidCredential)
 		return
 	}
@@ -98,7 +98,7 @@ func (e *Emulator) serveIAM(w http.ResponseWriter, r *http.Request) {
 	}
 
 	expires := e.now().Add(lifetime).UTC().Truncate(time.Second)
-	token, err := e.sealer.seal(accessPrefix, kindAccess, TokenInfo{
+	token, err := e.sealer.seal(accessTokens, TokenInfo{
 		ServiceAccount: sa.Email, Scopes: body.Scope, ExpiresAt: expires, Subject: call.Subject,
 	})
 	if err != nil {

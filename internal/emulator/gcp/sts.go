@@ -135,7 +135,7 @@ func (e *Emulator) serveSTS(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusBadRequest, "unauthorized_client", msgConditionRejected)
 		return
 	}
-	token, err := e.sealer.seal(federatedPrefix, kindFederated, federated{
+	token, err := e.sealer.seal(federatedTokens, federated{
 		Provider: p.Name, Audience: req.Audience, Attrs: attrs, Scopes: call.Scopes,
 		Expires: e.now().Add(federatedLifetime).Unix(),
 	})

@@ -16,15 +16,26 @@ import (
 // a key drawn when the Emulator is created, so the emulator keeps no token table and a token
 // from another emulator instance, a tampered one or one of the other kind is refused.
 // The additional data binds a token to its kind.
-const (
-	kindFederated = "sts-federated"
-	kindAccess    = "iam-access"
-
-	// accessPrefix mimics the look of Google OAuth access tokens.
-	accessPrefix = "ya29."
-	// federatedPrefix is the emulator's own marker for STS tokens.
-	federatedPrefix = "gcpemu.sts."
+var (
+	federatedTokens = tokenKind{
+		name:   "sts-federated",
+		prefix: "gcpemu.sts.", // the emulator's own marker for STS tokens
+	}
+	accessTokens = tokenKind{
+		name:   "iam-access",
+		prefix: "ya29.", // mimics the look of Google OAuth access tokens
+	}
 )
+
+// tokenKind is one kind of token the sealer seals and opens: the prefix its tokens start with and
+// the additional data that binds a token to the kind.
+type tokenKind struct {
+	// name names the kind in errors and is the AES-GCM additional data of its tokens, which
+	// binds each token to its kind.
+	name string
+	// prefix starts every token of the kind, before its base64url-encoded sealed content.
+	prefix string
+}
 
 var errBadToken = errors.New("token is not valid")
 
@@ -66,21 +77,24 @@ func newSealer() sealer {
 	return sealer{aead: aead}
 }
 
-func (s sealer) seal(prefix, kind string, v any) (string, error) {
+// seal returns a token of kind holding v's JSON.
+func (s sealer) seal(kind tokenKind, v any) (string, error) {
 	plain, err := json.Marshal(v)
 	if err != nil {
-		return "", fmt.Errorf("seal %s: %w", kind, err)
+		return "", fmt.Errorf("seal %s: %w", kind.name, err)
 	}
 	nonce := make([]byte, s.aead.NonceSize())
 	if _, err := rand.Read(nonce); err != nil {
-		return "", fmt.Errorf("seal %s: %w", kind, err)
+		return "", fmt.Errorf("seal %s: %w", kind.name, err)
 	}
-	sealed := s.aead.Seal(nonce, nonce, plain, []byte(kind))
-	return prefix + base64.RawURLEncoding.EncodeToString(sealed), nil
+	sealed := s.aead.Seal(nonce, nonce, plain, []byte(kind.name))
+	return kind.prefix + base64.RawURLEncoding.EncodeToString(sealed), nil
 }
 
-func (s sealer) open(prefix, kind, token string, v any) error {
-	body, ok := strings.CutPrefix(token, prefix)
+// open reads into v the content of token, a token of kind that s sealed; any other token is
+// refused with errBadToken.
+func (s sealer) open(kind tokenKind, token string, v any) error {
+	body, ok := strings.CutPrefix(token, kind.prefix)
 	if !ok {
 		return errBadToken
 	}
@@ -89,7 +103,7 @@ func (s sealer) open(prefix, kind, token string, v any) error {
 		return errBadToken
 	}
 	n := s.aead.NonceSize()
-	plain, err := s.aead.Open(nil, raw[:n], raw[n:], []byte(kind))
+	plain, err := s.aead.Open(nil, raw[:n], raw[n:], []byte(kind.name))
 	if err != nil {
 		return errBadToken
 	}
