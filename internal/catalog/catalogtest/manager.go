@@ -103,17 +103,26 @@ func apply(t *testing.T, m *catalog.Manager, mu catalog.Mutation) catalog.Result
 	return res
 }
 
-// refused applies mu and checks it is refused with kind, a message holding msg and (when
-// field is not "-") the field named.
-func refused(t *testing.T, m *catalog.Manager, mu catalog.Mutation, kind error, field, msg string) {
+// refusal is the refusal of a mutation that a test expects.
+type refusal struct {
+	// kind is the error the refusal wraps, such as catalog.ErrConflict.
+	kind error
+	// field is the field the refusal names ("" for none), or "-" to accept any.
+	field string
+	// msg is a part of the refusal's message.
+	msg string
+}
+
+// refused applies mu and checks it is refused as want says.
+func refused(t *testing.T, m *catalog.Manager, mu catalog.Mutation, want refusal) {
 	t.Helper()
 	_, err := m.Apply(ctx(t), mu)
 	var ce *catalog.ChangeError
-	if !errors.Is(err, kind) || !errors.As(err, &ce) {
-		t.Fatalf("Apply %s = %v, want %v", mu.Ref, err, kind)
+	if !errors.Is(err, want.kind) || !errors.As(err, &ce) {
+		t.Fatalf("Apply %s = %v, want %v", mu.Ref, err, want.kind)
 	}
-	if (field != "-" && ce.Field != field) || !strings.Contains(ce.Error(), msg) {
-		t.Errorf("Apply %s refused with field %q, %q; want field %q and %q", mu.Ref, ce.Field, ce.Error(), field, msg)
+	if (want.field != "-" && ce.Field != want.field) || !strings.Contains(ce.Error(), want.msg) {
+		t.Errorf("Apply %s refused with field %q, %q; want field %q and %q", mu.Ref, ce.Field, ce.Error(), want.field, want.msg)
 	}
 }
 
@@ -147,12 +156,12 @@ func createReplace(t *testing.T, newReplicas Replicas) {
 		t.Fatalf("conditional replace = %+v", res)
 	}
 	// With an old version it is refused and changes nothing.
-	refused(t, m, putOf(t, config.Space{ID: "team", Parent: "root"}, 2), catalog.ErrPrecondition, "", "at version 3, not 2")
+	refused(t, m, putOf(t, config.Space{ID: "team", Parent: "root"}, 2), refusal{catalog.ErrPrecondition, "", "at version 3, not 2"})
 	if s, _ := m.Live().Load().Space("team"); s.Parent != "prod" || versionOf(m, team) != 3 {
 		t.Errorf("a refused PUT changed the space: %+v, version %d", s, versionOf(m, team))
 	}
 	// If-Match on an object that does not exist matches no version.
-	refused(t, m, putOf(t, config.Space{ID: "other", Parent: "prod"}, 1), catalog.ErrPrecondition, "", "at version 0, not 1")
+	refused(t, m, putOf(t, config.Space{ID: "other", Parent: "prod"}, 1), refusal{catalog.ErrPrecondition, "", "at version 0, not 1"})
 	if _, ok := m.Live().Load().Space("other"); ok {
 		t.Error("a PUT refused for its If-Match created the object")
 	}
@@ -162,7 +171,7 @@ func deleteObject(t *testing.T, newReplicas Replicas) {
 	m := newManager(t, newReplicas(t, 1)[0])
 	apply(t, m, putOf(t, config.Stack{ID: "dns", Space: "prod"}, 0))
 	apply(t, m, putOf(t, config.Stack{ID: "dns", Space: "prod", Labels: []string{"net"}}, 0))
-	refused(t, m, deleteOf(catalog.KindStack, "dns", 1), catalog.ErrPrecondition, "", "at version 2, not 1")
+	refused(t, m, deleteOf(catalog.KindStack, "dns", 1), refusal{catalog.ErrPrecondition, "", "at version 2, not 1"})
 	if _, ok := m.Live().Load().Stack("dns"); !ok {
 		t.Fatal("a DELETE refused for its If-Match deleted the stack")
 	}
@@ -173,8 +182,8 @@ func deleteObject(t *testing.T, newReplicas Replicas) {
 	if _, ok := m.Live().Load().Stack("dns"); ok {
 		t.Error("the deleted stack is still in force")
 	}
-	refused(t, m, deleteOf(catalog.KindStack, "dns", 0), catalog.ErrNotFound, "", `stack "dns" does not exist`)
-	refused(t, m, deleteOf(catalog.KindStack, "vpc", 0), catalog.ErrManagedByConfig, "", `stack "vpc" belongs to the configuration file`)
+	refused(t, m, deleteOf(catalog.KindStack, "dns", 0), refusal{catalog.ErrNotFound, "", `stack "dns" does not exist`})
+	refused(t, m, deleteOf(catalog.KindStack, "vpc", 0), refusal{catalog.ErrManagedByConfig, "", `stack "vpc" belongs to the configuration file`})
 	// A re-created object starts again at version 1.
 	if res := apply(t, m, putOf(t, config.Stack{ID: "dns", Space: "prod"}, 0)); !res.Created || res.Version != 1 {
 		t.Errorf("re-create = %+v", res)
@@ -186,25 +195,24 @@ func refusals(t *testing.T, newReplicas Replicas) {
 	apply(t, m, putOf(t, config.Stack{ID: "app", Space: "prod"}, 0))
 	before := m.Live().Load().Revision()
 	tests := []struct {
-		name       string
-		mu         catalog.Mutation
-		kind       error
-		field, msg string
+		name string
+		mu   catalog.Mutation
+		want refusal
 	}{
-		{"file object", putOf(t, config.Stack{ID: "vpc", Space: "prod"}, 0), catalog.ErrManagedByConfig, "", "configuration file"},
-		{"file role", putOf(t, config.Role{ID: "admin", Actions: []string{"run:read"}}, 0), catalog.ErrManagedByConfig, "", "configuration file"},
-		{"bad id", putOf(t, config.Stack{ID: "Bad_Id", Space: "prod"}, 0), catalog.ErrInvalid, "id", `"Bad_Id"`},
-		{"bad template", putOf(t, config.Space{ID: "x", Parent: "root", SubjectTemplate: "{nope}"}, 0), catalog.ErrInvalid, "subjectTemplate", "unknown placeholder {nope}"},
-		{"missing parent", putOf(t, config.Space{ID: "x", Parent: "gone"}, 0), catalog.ErrNotFound, "parent", `space "gone" does not exist`},
-		{"missing space", putOf(t, config.Stack{ID: "s", Space: "gone"}, 0), catalog.ErrNotFound, "space", `space "gone" does not exist`},
-		{"bad label", putOf(t, config.Stack{ID: "s", Space: "prod", Labels: []string{"A"}}, 0), catalog.ErrInvalid, "labels[0]", `label "A" must match`},
-		{"bad action", putOf(t, config.Role{ID: "r", Actions: []string{"run:fly"}}, 0), catalog.ErrInvalid, "actions[0]", `unknown action "run:fly"`},
-		{"attachment of nothing", putOf(t, config.Attachment{Stack: "app", Integration: "aws-root"}, 0), catalog.ErrInvalid, "", "must set read: true, write: true or both"},
-		{"attachment to a missing stack", putOf(t, config.Attachment{Stack: "gone", Integration: "aws-root", Read: true}, 0), catalog.ErrNotFound, "stack", `stack "gone" does not exist`},
-		{"path and body disagree", catalog.Mutation{Ref: ref(catalog.KindStack, "a"), Object: config.Stack{ID: "b", Space: "prod"}}, catalog.ErrInvalid, "", "the body names stack b, the path stack a"},
+		{"file object", putOf(t, config.Stack{ID: "vpc", Space: "prod"}, 0), refusal{catalog.ErrManagedByConfig, "", "configuration file"}},
+		{"file role", putOf(t, config.Role{ID: "admin", Actions: []string{"run:read"}}, 0), refusal{catalog.ErrManagedByConfig, "", "configuration file"}},
+		{"bad id", putOf(t, config.Stack{ID: "Bad_Id", Space: "prod"}, 0), refusal{catalog.ErrInvalid, "id", `"Bad_Id"`}},
+		{"bad template", putOf(t, config.Space{ID: "x", Parent: "root", SubjectTemplate: "{nope}"}, 0), refusal{catalog.ErrInvalid, "subjectTemplate", "unknown placeholder {nope}"}},
+		{"missing parent", putOf(t, config.Space{ID: "x", Parent: "gone"}, 0), refusal{catalog.ErrNotFound, "parent", `space "gone" does not exist`}},
+		{"missing space", putOf(t, config.Stack{ID: "s", Space: "gone"}, 0), refusal{catalog.ErrNotFound, "space", `space "gone" does not exist`}},
+		{"bad label", putOf(t, config.Stack{ID: "s", Space: "prod", Labels: []string{"A"}}, 0), refusal{catalog.ErrInvalid, "labels[0]", `label "A" must match`}},
+		{"bad action", putOf(t, config.Role{ID: "r", Actions: []string{"run:fly"}}, 0), refusal{catalog.ErrInvalid, "actions[0]", `unknown action "run:fly"`}},
+		{"attachment of nothing", putOf(t, config.Attachment{Stack: "app", Integration: "aws-root"}, 0), refusal{catalog.ErrInvalid, "", "must set read: true, write: true or both"}},
+		{"attachment to a missing stack", putOf(t, config.Attachment{Stack: "gone", Integration: "aws-root", Read: true}, 0), refusal{catalog.ErrNotFound, "stack", `stack "gone" does not exist`}},
+		{"path and body disagree", catalog.Mutation{Ref: ref(catalog.KindStack, "a"), Object: config.Stack{ID: "b", Space: "prod"}}, refusal{catalog.ErrInvalid, "", "the body names stack b, the path stack a"}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { refused(t, m, tt.mu, tt.kind, tt.field, tt.msg) })
+		t.Run(tt.name, func(t *testing.T) { refused(t, m, tt.mu, tt.want) })
 	}
 	if after := m.Live().Load().Revision(); after != before {
 		t.Errorf("refused changes moved the revision from %d to %d", before, after)
@@ -225,16 +233,16 @@ func inUse(t *testing.T, newReplicas Replicas) {
 		Bindings: []config.Binding{{Role: "runner", Space: "team"}}}, 0))
 
 	// A space holding a space, a stack, an integration or a key's binding is in use.
-	refused(t, m, deleteOf(catalog.KindSpace, "team", 0), catalog.ErrConflict, "-", `space "team-sub"`)
-	refused(t, m, deleteOf(catalog.KindSpace, "team", 0), catalog.ErrConflict, "-", `stack "dns"`)
-	refused(t, m, deleteOf(catalog.KindSpace, "tools", 0), catalog.ErrConflict, "-", `integration "aws-tools"`)
+	refused(t, m, deleteOf(catalog.KindSpace, "team", 0), refusal{catalog.ErrConflict, "-", `space "team-sub"`})
+	refused(t, m, deleteOf(catalog.KindSpace, "team", 0), refusal{catalog.ErrConflict, "-", `stack "dns"`})
+	refused(t, m, deleteOf(catalog.KindSpace, "tools", 0), refusal{catalog.ErrConflict, "-", `integration "aws-tools"`})
 	// An integration attached to a stack is in use.
-	refused(t, m, deleteOf(catalog.KindIntegration, "aws-w1", 0), catalog.ErrConflict, "-", `attachment of "aws-w1" to stack "dns"`)
+	refused(t, m, deleteOf(catalog.KindIntegration, "aws-w1", 0), refusal{catalog.ErrConflict, "-", `attachment of "aws-w1" to stack "dns"`})
 	// A role bound to a key is in use.
-	refused(t, m, deleteOf(catalog.KindRole, "runner", 0), catalog.ErrConflict, "-", `API key "ci"`)
+	refused(t, m, deleteOf(catalog.KindRole, "runner", 0), refusal{catalog.ErrConflict, "-", `API key "ci"`})
 	// A second write integration for aws on dns through autoattach breaks one-write-per-provider.
-	refused(t, m, putOf(t, withAuto(awsIn("aws-w2", "team"), config.Autoattach{Label: "net", Write: true}), 0), catalog.ErrConflict, "-",
-		`stack "dns" would have two write attachments for aws`)
+	refused(t, m, putOf(t, withAuto(awsIn("aws-w2", "team"), config.Autoattach{Label: "net", Write: true}), 0), refusal{catalog.ErrConflict, "-",
+		`stack "dns" would have two write attachments for aws`})
 	// As a read rule it fits, and credential resolution sees it at once.
 	apply(t, m, putOf(t, withAuto(awsIn("aws-w2", "team"), config.Autoattach{Label: "net", Read: true}), 0))
 	at := m.Live().Load().Attachments("dns")
@@ -314,23 +322,23 @@ func replicaAppliesOnNewest(t *testing.T, newReplicas Replicas) {
 	// A change on b against a's newest version needs no refresh from the caller; a's own
 	// stale If-Match is then refused although a has not refreshed either.
 	apply(t, b, putOf(t, config.Stack{ID: "new", Space: "prod", Labels: []string{"x"}}, 1))
-	refused(t, a, putOf(t, config.Stack{ID: "new", Space: "prod"}, 1), catalog.ErrPrecondition, "", "at version 2, not 1")
+	refused(t, a, putOf(t, config.Stack{ID: "new", Space: "prod"}, 1), refusal{catalog.ErrPrecondition, "", "at version 2, not 1"})
 	// A refusal that depends on another replica's object is made against the newest objects.
 	apply(t, b, putOf(t, config.Space{ID: "team", Parent: "prod"}, 0))
 	apply(t, b, putOf(t, config.Stack{ID: "in-team", Space: "team"}, 0))
-	refused(t, a, deleteOf(catalog.KindSpace, "team", 0), catalog.ErrConflict, "-", `stack "in-team"`)
+	refused(t, a, deleteOf(catalog.KindSpace, "team", 0), refusal{catalog.ErrConflict, "-", `stack "in-team"`})
 }
 
-// waitFor polls cond until it holds or within has passed since start, and returns how long it
-// took; it fails the test at the deadline.
-func waitFor(t *testing.T, start time.Time, within time.Duration, what string, cond func() bool) time.Duration {
+// waitFor polls cond until it holds or converge has passed since start, and returns how long
+// it took; at the deadline it fails the test, naming what did not happen.
+func waitFor(t *testing.T, start time.Time, what string, cond func() bool) time.Duration {
 	t.Helper()
 	for {
 		if cond() {
 			return time.Since(start)
 		}
-		if time.Since(start) > within {
-			t.Fatalf("%s: not within %v", what, within)
+		if time.Since(start) > converge {
+			t.Fatalf("%s: not within %v", what, converge)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -367,7 +375,7 @@ func convergesOnNotice(t *testing.T, newReplicas Replicas) {
 	}
 	start := time.Now()
 	apply(t, a, putOf(t, config.Stack{ID: "new", Space: "prod"}, 0))
-	took := waitFor(t, start, converge, "a stack created on a in force on b", hasStack(b, "new"))
+	took := waitFor(t, start, "a stack created on a in force on b", hasStack(b, "new"))
 	t.Logf("converged on a notice in %v", took)
 }
 
@@ -388,11 +396,11 @@ func convergesWithoutNotices(t *testing.T, newReplicas Replicas) {
 		start := time.Now()
 		id := fmt.Sprintf("new%d", i)
 		apply(t, a, putOf(t, config.Stack{ID: id, Space: "prod"}, 0))
-		took := waitFor(t, start, converge, "a stack created on a in force on a deaf b", hasStack(b, id))
+		took := waitFor(t, start, "a stack created on a in force on a deaf b", hasStack(b, id))
 		t.Logf("converged by polling in %v", took)
 		start = time.Now()
 		apply(t, a, deleteOf(catalog.KindStack, id, 0))
-		waitFor(t, start, converge, "a stack deleted on a gone on a deaf b", func() bool { return !hasStack(b, id)() })
+		waitFor(t, start, "a stack deleted on a gone on a deaf b", func() bool { return !hasStack(b, id)() })
 	}
 }
 

@@ -43,8 +43,9 @@ func ctx(t *testing.T) context.Context {
 	return c
 }
 
-func put(kind catalog.Kind, id string, version int64, body string) catalog.Change {
-	return catalog.Change{Record: catalog.Record{Ref: catalog.Ref{Kind: kind, ID: id}, Version: version, Body: []byte(body)}}
+// put is the change storing body as version of the object r.
+func put(r catalog.Ref, version int64, body string) catalog.Change {
+	return catalog.Change{Record: catalog.Record{Ref: r, Version: version, Body: []byte(body)}}
 }
 
 func del(kind catalog.Kind, id string) catalog.Change {
@@ -64,9 +65,9 @@ func empty(t *testing.T, s catalog.Store) {
 func commitThenLoad(t *testing.T, s catalog.Store) {
 	c := ctx(t)
 	rev, err := s.Commit(c, 0, []catalog.Change{
-		put(catalog.KindStack, "b", 1, `{"id":"b"}`),
-		put(catalog.KindSpace, "a", 4, `{"id":"a"}`),
-		put(catalog.KindAttachment, "b/x", 2, `{"stack":"b","integration":"x"}`),
+		put(ref(catalog.KindStack, "b"), 1, `{"id":"b"}`),
+		put(ref(catalog.KindSpace, "a"), 4, `{"id":"a"}`),
+		put(ref(catalog.KindAttachment, "b/x"), 2, `{"stack":"b","integration":"x"}`),
 	})
 	if err != nil || rev != 1 {
 		t.Fatalf("Commit = %d, %v; want revision 1", rev, err)
@@ -89,10 +90,10 @@ func commitThenLoad(t *testing.T, s catalog.Store) {
 
 func staleCommit(t *testing.T, s catalog.Store) {
 	c := ctx(t)
-	if _, err := s.Commit(c, 0, []catalog.Change{put(catalog.KindRole, "r", 1, `{}`)}); err != nil {
+	if _, err := s.Commit(c, 0, []catalog.Change{put(ref(catalog.KindRole, "r"), 1, `{}`)}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := s.Commit(c, 0, []catalog.Change{put(catalog.KindRole, "q", 1, `{}`)})
+	_, err := s.Commit(c, 0, []catalog.Change{put(ref(catalog.KindRole, "q"), 1, `{}`)})
 	if !errors.Is(err, catalog.ErrStale) {
 		t.Fatalf("Commit at an old revision = %v, want ErrStale", err)
 	}
@@ -104,7 +105,7 @@ func staleCommit(t *testing.T, s catalog.Store) {
 
 func deleteRemoves(t *testing.T, s catalog.Store) {
 	c := ctx(t)
-	rev, err := s.Commit(c, 0, []catalog.Change{put(catalog.KindRole, "r", 1, `{}`), put(catalog.KindRole, "q", 1, `{}`)})
+	rev, err := s.Commit(c, 0, []catalog.Change{put(ref(catalog.KindRole, "r"), 1, `{}`), put(ref(catalog.KindRole, "q"), 1, `{}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +126,7 @@ func oneWinner(t *testing.T, s catalog.Store) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := s.Commit(c, 0, []catalog.Change{put(catalog.KindStack, "s", 1, fmt.Sprintf(`{"n":%d}`, i))})
+			_, err := s.Commit(c, 0, []catalog.Change{put(ref(catalog.KindStack, "s"), 1, fmt.Sprintf(`{"n":%d}`, i))})
 			switch {
 			case err == nil:
 				wins.Add(1)
@@ -157,7 +158,7 @@ func noLostUpdate(t *testing.T, s catalog.Store) {
 				for _, r := range snap.Records {
 					v = r.Version
 				}
-				_, err = s.Commit(c, snap.Revision, []catalog.Change{put(catalog.KindStack, "s", v+1, `{}`)})
+				_, err = s.Commit(c, snap.Revision, []catalog.Change{put(ref(catalog.KindStack, "s"), v+1, `{}`)})
 				if err == nil {
 					return
 				}
@@ -184,7 +185,7 @@ func notify(t *testing.T, s catalog.Store) {
 	rev := int64(0)
 	for {
 		var err error
-		if rev, err = s.Commit(c, rev, []catalog.Change{put(catalog.KindRole, "r", rev+1, `{}`)}); err != nil {
+		if rev, err = s.Commit(c, rev, []catalog.Change{put(ref(catalog.KindRole, "r"), rev+1, `{}`)}); err != nil {
 			t.Fatal(err)
 		}
 		select {
