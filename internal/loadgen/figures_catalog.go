@@ -12,12 +12,12 @@ import (
 // running, alternating.
 func (s *suite) catalogFigure(ctx context.Context) error {
 	f := s.fig("catalog_10k_vs_10")
-	base, err := s.startServer(ctx, "catalog-small", keys.RS256, "", BaseStacks, 1)
+	base, err := s.startServer(ctx, "catalog-small", ServerConfig{Alg: keys.RS256, Stacks: BaseStacks, Spaces: 1})
 	if err != nil {
 		return err
 	}
 	defer base.Stop()
-	big, err := s.startServer(ctx, "catalog-large", keys.RS256, "", CatalogStacks, CatalogSpaces)
+	big, err := s.startServer(ctx, "catalog-large", ServerConfig{Alg: keys.RS256, Stacks: CatalogStacks, Spaces: CatalogSpaces})
 	if err != nil {
 		return err
 	}
@@ -33,7 +33,7 @@ func (s *suite) catalogFigure(ctx context.Context) error {
 		return err
 	}
 	defer bigLoad.Close()
-	got, ref := Interleave(ctx, s.cfg.Duration, rounds, WithCPU(bigLoad.Closed, big.Pid), WithCPU(baseLoad.Closed, base.Pid))
+	got, ref := Interleave(ctx, Alternation{Duration: s.cfg.Duration, Rounds: rounds}, WithCPU(bigLoad.Closed, big.Pid), WithCPU(baseLoad.Closed, base.Pid))
 	if err := check("POST /v1/token, large catalog", got); err != nil {
 		return err
 	}

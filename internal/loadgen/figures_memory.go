@@ -18,7 +18,7 @@ func (s *suite) memoryFigures(ctx context.Context) error {
 	if s.cfg.Soak <= 0 {
 		slope.Skip("no soak: run with --soak 10m to judge whether the memory stays flat")
 	}
-	srv, err := s.startServer(ctx, "memory-rss", keys.RS256, "", 1, 0)
+	srv, err := s.startServer(ctx, "memory-rss", ServerConfig{Alg: keys.RS256, Stacks: 1})
 	if err != nil {
 		return err
 	}

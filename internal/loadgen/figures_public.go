@@ -44,19 +44,31 @@ func (s *suite) publicFigures(ctx context.Context, b Broker) {
 		return
 	}
 	defer ng.Stop()
-	measure(jwks, func() error { return s.againstNginx(ctx, jwks, docs.JWKSURL, ng.URL+jwksPath, docs.JWKS) })
+	measure(jwks, func() error {
+		return s.againstNginx(ctx, jwks, mirroredDoc{brokerURL: docs.JWKSURL, nginxURL: ng.URL + jwksPath, body: docs.JWKS})
+	})
 	measure(disc, func() error {
-		return s.againstNginx(ctx, disc, docs.DiscoveryURL, ng.URL+discPath, docs.Discovery)
+		return s.againstNginx(ctx, disc, mirroredDoc{brokerURL: docs.DiscoveryURL, nginxURL: ng.URL + discPath, body: docs.Discovery})
 	})
 }
 
-// againstNginx fills f with the closed-loop rate of GET brokerURL against GET nginxURL, both
-// answering body.
-func (s *suite) againstNginx(ctx context.Context, f *Figure, brokerURL, nginxURL string, body []byte) error {
+// mirroredDoc is one public document as the server under test and nginx both serve it.
+type mirroredDoc struct {
+	// brokerURL is the document's URL on the server under test.
+	brokerURL string
+	// nginxURL is the URL of the same bytes on nginx.
+	nginxURL string
+	// body is the document, the answer both must give.
+	body []byte
+}
+
+// againstNginx fills f with the closed-loop rate of GET doc.brokerURL against GET
+// doc.nginxURL, both answering doc.body.
+func (s *suite) againstNginx(ctx context.Context, f *Figure, doc mirroredDoc) error {
 	s.progress("measuring %s (%s, and as long for nginx)", f.ID, s.cfg.Duration)
-	bl := NewHTTPLoad(s.cfg.Clients, HTTPRequest{Method: http.MethodGet, URL: brokerURL, Check: expectBody(body)})
+	bl := NewHTTPLoad(s.cfg.Clients, HTTPRequest{Method: http.MethodGet, URL: doc.brokerURL, Check: expectBody(doc.body)})
 	defer bl.Close()
-	nl := NewHTTPLoad(s.cfg.Clients, HTTPRequest{Method: http.MethodGet, URL: nginxURL, Check: expectBody(body)})
+	nl := NewHTTPLoad(s.cfg.Clients, HTTPRequest{Method: http.MethodGet, URL: doc.nginxURL, Check: expectBody(doc.body)})
 	defer nl.Close()
 	if err := check("broker warm-up", bl.Closed(ctx, s.warmup())); err != nil {
 		return err
@@ -64,7 +76,7 @@ func (s *suite) againstNginx(ctx context.Context, f *Figure, brokerURL, nginxURL
 	if err := check("nginx warm-up", nl.Closed(ctx, s.warmup())); err != nil {
 		return err
 	}
-	got, ref := Interleave(ctx, s.cfg.Duration, rounds, bl.Closed, nl.Closed)
+	got, ref := Interleave(ctx, Alternation{Duration: s.cfg.Duration, Rounds: rounds}, bl.Closed, nl.Closed)
 	if err := check("broker", got); err != nil {
 		return err
 	}
@@ -74,7 +86,7 @@ func (s *suite) againstNginx(ctx context.Context, f *Figure, brokerURL, nginxURL
 	f.Value, f.Reference = got.Rate(), ref.Rate()
 	f.Ratio = f.Value / f.Reference
 	f.Detail = fmt.Sprintf("%d-byte body, %d clients each; broker %d requests, nginx %d (nginx: worker_processes auto, no access log)",
-		len(body), s.cfg.Clients, got.Count, ref.Count)
+		len(doc.body), s.cfg.Clients, got.Count, ref.Count)
 	return nil
 }
 

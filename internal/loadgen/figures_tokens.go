@@ -56,7 +56,7 @@ func (s *suite) tokenRate(ctx context.Context, b Broker, alg string, f *Figure) 
 		return 0, err
 	}
 	defer load.Close()
-	got, ref := Interleave(ctx, s.cfg.Duration, rounds, WithCPU(load.Closed, b.Pid), WithCPU(s.signers[alg].Run, 0))
+	got, ref := Interleave(ctx, Alternation{Duration: s.cfg.Duration, Rounds: rounds}, WithCPU(load.Closed, b.Pid), WithCPU(s.signers[alg].Run, 0))
 	if err := check("POST /v1/token", got); err != nil {
 		return 0, err
 	}
@@ -75,7 +75,7 @@ func (s *suite) tokenRate(ctx context.Context, b Broker, alg string, f *Figure) 
 // memoryRS256 measures, on one RS256 server with the memory store, the token rate, the public
 // documents, fairness and the open loop.
 func (s *suite) memoryRS256(ctx context.Context) error {
-	srv, err := s.startServer(ctx, "memory-rs256", keys.RS256, "", 1, 0)
+	srv, err := s.startServer(ctx, "memory-rs256", ServerConfig{Alg: keys.RS256, Stacks: 1})
 	if err != nil {
 		return err
 	}
@@ -102,7 +102,7 @@ func (s *suite) serverFigures(ctx context.Context, b Broker, alg, store string) 
 
 // memoryES256 measures the ES256 token rate with the memory store.
 func (s *suite) memoryES256(ctx context.Context) error {
-	srv, err := s.startServer(ctx, "memory-es256", keys.ES256, "", 1, 0)
+	srv, err := s.startServer(ctx, "memory-es256", ServerConfig{Alg: keys.ES256, Stacks: 1})
 	if err != nil {
 		return err
 	}
@@ -133,7 +133,7 @@ func (s *suite) redisFigures(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		srv, err := s.startServer(ctx, "redis-"+lower(alg), alg, rs.URL(db), 1, 0)
+		srv, err := s.startServer(ctx, "redis-"+lower(alg), ServerConfig{Alg: alg, RedisURL: rs.URL(db), Stacks: 1})
 		if err != nil {
 			return err
 		}

@@ -67,7 +67,8 @@ func StartNginx(ctx context.Context, dir string, files map[string][]byte) (*Ngin
 		if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 			return nil, fmt.Errorf("nginx configuration: %w", err)
 		}
-		c, err := startChild("nginx", dir, bin, "-p", dir+"/", "-c", conf, "-e", filepath.Join(dir, "error.log"))
+		c, err := startChild(childCommand{name: "nginx", dir: dir, bin: bin,
+			args: []string{"-p", dir + "/", "-c", conf, "-e", filepath.Join(dir, "error.log")}})
 		if err != nil {
 			return nil, err
 		}

@@ -44,28 +44,40 @@ type child struct {
 	exited chan struct{}
 }
 
-// startChild starts bin with args in dir as the leader of a new process group (so that
-// stopping it also stops what it forks). Its output goes straight to a file, not through a
-// pipe this process reads: a server logging every request would otherwise cost the load
+// childCommand is the program a child runs, where, and the name it goes by.
+type childCommand struct {
+	// name names the child in errors and its log file, name+".out" in dir.
+	name string
+	// dir is the child's working directory, created when missing; its log file is there.
+	dir string
+	// bin is the program to run.
+	bin string
+	// args are the program's arguments.
+	args []string
+}
+
+// startChild starts cc.bin with cc.args in cc.dir as the leader of a new process group (so
+// that stopping it also stops what it forks). Its output goes straight to a file, not through
+// a pipe this process reads: a server logging every request would otherwise cost the load
 // driver a read and a wakeup per few requests, taken from the cores the server shares. The
 // file is emptied when it passes maxChildLog; its end serves error messages.
-func startChild(name, dir, bin string, args ...string) (*child, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("start %s: %w", name, err)
+func startChild(cc childCommand) (*child, error) {
+	if err := os.MkdirAll(cc.dir, 0o700); err != nil {
+		return nil, fmt.Errorf("start %s: %w", cc.name, err)
 	}
-	log, err := os.OpenFile(filepath.Join(dir, name+".out"), os.O_CREATE|os.O_WRONLY|os.O_TRUNC|os.O_APPEND, 0o600)
+	log, err := os.OpenFile(filepath.Join(cc.dir, cc.name+".out"), os.O_CREATE|os.O_WRONLY|os.O_TRUNC|os.O_APPEND, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("start %s: %w", name, err)
+		return nil, fmt.Errorf("start %s: %w", cc.name, err)
 	}
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = dir
+	cmd := exec.Command(cc.bin, cc.args...)
+	cmd.Dir = cc.dir
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		log.Close()
-		return nil, fmt.Errorf("start %s: %w", name, err)
+		return nil, fmt.Errorf("start %s: %w", cc.name, err)
 	}
-	c := &child{name: name, cmd: cmd, log: log, maxLog: maxChildLog, exited: make(chan struct{})}
+	c := &child{name: cc.name, cmd: cmd, log: log, maxLog: maxChildLog, exited: make(chan struct{})}
 	go func() {
 		_ = cmd.Wait()
 		close(c.exited)

@@ -34,7 +34,7 @@ func TestChildLogKeepsTheEndAndStaysBounded(t *testing.T) {
 	dir := t.TempDir()
 	// 5000 lines of about 10 bytes, written over about a second, then a last line.
 	script := `i=0; while [ $i -lt 5000 ]; do if [ $((i % 250)) -eq 249 ]; then sleep 0.05; fi; echo "line $i"; i=$((i+1)); done; echo "the last line" >&2`
-	c, err := startChild("sh", dir, "/bin/sh", "-c", script)
+	c, err := startChild(childCommand{name: "sh", dir: dir, bin: "/bin/sh", args: []string{"-c", script}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,10 +26,11 @@ func StartRedis(ctx context.Context, dir string) (*Redis, error) {
 	}
 	c, addr, err := startOnFreePort(func(addr string) (*child, error) {
 		_, port, _ := net.SplitHostPort(addr)
-		c, err := startChild("redis-server", dir, bin,
+		c, err := startChild(childCommand{name: "redis-server", dir: dir, bin: bin, args: []string{
 			"--port", port, "--bind", "127.0.0.1", "--dir", dir, "--save", "",
 			"--appendonly", "yes", "--appendfsync", "everysec", "--daemonize", "no",
-			"--protected-mode", "yes")
+			"--protected-mode", "yes",
+		}})
 		if err != nil {
 			return nil, err
 		}

@@ -86,12 +86,21 @@ func nearestRank(n int, p float64) int {
 // Measure runs one kind of operation for d and returns what it counted.
 type Measure func(ctx context.Context, d time.Duration) Result
 
-// Interleave runs a and b in turn, rounds times each, for d/rounds each time, and returns their
-// summed results: alternating cancels most of the drift of a shared machine from their ratio.
-// It stops early, with what was counted so far, when ctx ends.
-func Interleave(ctx context.Context, d time.Duration, rounds int, a, b Measure) (Result, Result) {
-	rounds = max(rounds, 1)
-	slice := d / time.Duration(rounds)
+// Alternation is how Interleave alternates two measures: for how long in all and in how many
+// rounds.
+type Alternation struct {
+	// Duration is how long each measure runs in all, split evenly over the rounds.
+	Duration time.Duration
+	// Rounds is how many times each measure runs; less than 1 counts as 1.
+	Rounds int
+}
+
+// Interleave runs a and b in turn, alt.Rounds times each, for alt.Duration/alt.Rounds each time,
+// and returns their summed results: alternating cancels most of the drift of a shared machine from
+// their ratio. It stops early, with what was counted so far, when ctx ends.
+func Interleave(ctx context.Context, alt Alternation, a, b Measure) (Result, Result) {
+	rounds := max(alt.Rounds, 1)
+	slice := alt.Duration / time.Duration(rounds)
 	var ra, rb Result
 	for range rounds {
 		if ctx.Err() != nil {

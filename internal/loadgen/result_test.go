@@ -68,7 +68,7 @@ func TestInterleaveAlternatesAndSums(t *testing.T) {
 			return Result{Count: count, Elapsed: d}
 		}
 	}
-	a, b := Interleave(context.Background(), 4*time.Second, 2, fake("a", 10), fake("b", 30))
+	a, b := Interleave(context.Background(), Alternation{Duration: 4 * time.Second, Rounds: 2}, fake("a", 10), fake("b", 30))
 	if want := []string{"a:2s", "b:2s", "a:2s", "b:2s"}; !slices.Equal(calls, want) {
 		t.Errorf("calls = %v, want %v", calls, want)
 	}
@@ -82,7 +82,7 @@ func TestInterleaveAlternatesAndSums(t *testing.T) {
 	calls = nil
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	Interleave(ctx, time.Second, 2, fake("a", 1), fake("b", 1))
+	Interleave(ctx, Alternation{Duration: time.Second, Rounds: 2}, fake("a", 1), fake("b", 1))
 	if len(calls) != 0 {
 		t.Errorf("a cancelled interleave still measured: %v", calls)
 	}

@@ -58,7 +58,8 @@ func StartServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
 		if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
 			return nil, fmt.Errorf("write server configuration: %w", err)
 		}
-		c, err := startChild("broker-serve", cfg.Dir, cfg.Binary, "serve", "--config", path, "--log-format", "json")
+		c, err := startChild(childCommand{name: "broker-serve", dir: cfg.Dir, bin: cfg.Binary,
+			args: []string{"serve", "--config", path, "--log-format", "json"}})
 		if err != nil {
 			return nil, err
 		}

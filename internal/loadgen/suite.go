@@ -228,12 +228,12 @@ func (s *suite) serverDir(name string) string {
 	return filepath.Join(s.dir, name)
 }
 
-// startServer starts a child server of alg, on redisURL when set.
-func (s *suite) startServer(ctx context.Context, name, alg, redisURL string, stacks, spaces int) (*Server, error) {
-	s.progress("starting %s (broker serve, %s, %s store, %d stack(s))", name, alg, storeName(redisURL), stacks)
-	return StartServer(ctx, ServerConfig{
-		Binary: s.cfg.Binary, Dir: s.serverDir(name), Alg: alg, RedisURL: redisURL, Stacks: stacks, Spaces: spaces,
-	})
+// startServer starts the child server cfg describes, named name, with the run's broker binary
+// in a directory of its own: it sets cfg.Binary and cfg.Dir.
+func (s *suite) startServer(ctx context.Context, name string, cfg ServerConfig) (*Server, error) {
+	s.progress("starting %s (broker serve, %s, %s store, %d stack(s))", name, cfg.Alg, storeName(cfg.RedisURL), cfg.Stacks)
+	cfg.Binary, cfg.Dir = s.cfg.Binary, s.serverDir(name)
+	return StartServer(ctx, cfg)
 }
 
 func storeName(redisURL string) string {
