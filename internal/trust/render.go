@@ -7,6 +7,7 @@ import (
 
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/exchange"
+	"github.com/brokerhq/broker/internal/exchange/aws"
 )
 
 // Render returns the trust document for req, ready to marshal as JSON.
@@ -49,14 +50,12 @@ func (t *target) aws() (any, error) {
 		if t.req.AWSPrincipal == "" {
 			return nil, ErrNeedsPrincipal
 		}
-		host := t.issuerHostPath()
-		if i := strings.IndexByte(host, '/'); i >= 0 {
-			host = host[:i]
-		}
+		externalID := aws.ExternalID(aws.IssuerHost(t.cfg.Issuer), t.integration.ID,
+			exchange.StackScope{Stack: t.stack.ID, Scope: t.req.Scope})
 		return awsPolicy{Version: "2012-10-17", Statement: []awsStatement{{
 			Effect: "Allow", Principal: map[string]string{"AWS": t.req.AWSPrincipal}, Action: []string{"sts:AssumeRole"},
 			Condition: map[string]map[string]any{"StringEquals": {
-				"sts:ExternalId": fmt.Sprintf("%s@%s@%s@%s", host, t.integration.ID, t.stack.ID, t.req.Scope),
+				"sts:ExternalId": externalID,
 			}},
 		}}}, nil
 	}

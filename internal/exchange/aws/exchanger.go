@@ -57,12 +57,8 @@ func New(opts Options) *Exchanger {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	var host string
-	if u, err := url.Parse(opts.Issuer); err == nil {
-		host = u.Host
-	}
 	return &Exchanger{
-		issuerHost: host,
+		issuerHost: IssuerHost(opts.Issuer),
 		http:       replayingClient{client},
 		log:        log,
 		base:       newBaseCredentials(opts.BaseCredentials),
@@ -203,6 +199,16 @@ func SessionName(runID string) string {
 		s = s[:64]
 	}
 	return s
+}
+
+// IssuerHost is the host (with its port, if any) of the issuer URL issuer, as ExternalID names
+// it; "" when issuer is not a URL.
+func IssuerHost(issuer string) string {
+	u, err := url.Parse(issuer)
+	if err != nil {
+		return ""
+	}
+	return u.Host
 }
 
 // ExternalID is the ExternalId of an assume-role exchange through integration for a run of
