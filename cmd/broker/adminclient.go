@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/brokerhq/broker/internal/config"
 )
@@ -26,12 +25,13 @@ type adminClient struct {
 	http    *http.Client
 }
 
+// newAdminClient returns the admin client of the environment's BROKER_URL and BROKER_API_KEY.
 func newAdminClient(e env) (*adminClient, error) {
 	base, key, err := brokerEnv(e, "BROKER_API_KEY")
 	if err != nil {
 		return nil, err
 	}
-	return &adminClient{baseURL: base, apiKey: key, http: &http.Client{Timeout: 60 * time.Second}}, nil
+	return &adminClient{baseURL: base, apiKey: key, http: brokerHTTP()}, nil
 }
 
 // reply is a successful answer: its status, its body and the version its ETag names (0 when

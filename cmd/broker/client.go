@@ -25,14 +25,22 @@ type workerClient struct {
 	http     *http.Client
 }
 
+// newWorkerClient returns the worker client of the environment's BROKER_URL and
+// BROKER_RUN_TOKEN.
 func newWorkerClient(e env) (*workerClient, error) {
 	base, token, err := brokerEnv(e, "BROKER_RUN_TOKEN")
 	if err != nil {
 		return nil, err
 	}
-	// The default transport trusts the system pool (SSL_CERT_FILE works) and honours proxy variables.
-	return &workerClient{baseURL: base, runToken: token, http: &http.Client{Timeout: 60 * time.Second}}, nil
+	return &workerClient{baseURL: base, runToken: token, http: brokerHTTP()}, nil
 }
+
+// callTimeout bounds each call of the CLI to the broker, answer included.
+const callTimeout = 60 * time.Second
+
+// brokerHTTP is the HTTP client of the CLI's calls to the broker: the default transport, which
+// trusts the system pool (SSL_CERT_FILE works) and honours proxy variables, within callTimeout.
+func brokerHTTP() *http.Client { return &http.Client{Timeout: callTimeout} }
 
 // brokerEnv reads BROKER_URL (without a trailing slash) and the secret in the variable named
 // secretVar, refusing either missing and a URL that would carry the secret in clear.
