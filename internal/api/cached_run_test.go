@@ -16,12 +16,13 @@ import (
 // meanwhile gets 401 and no token.issue event at all. The same holds whether the event is
 // recorded after the signature or while it is computed (RecordWhileSigning).
 func TestTokenFromCachedRun(t *testing.T) {
-	for _, overlap := range []bool{false, true} {
-		t.Run(fmt.Sprintf("recordWhileSigning=%v", overlap), func(t *testing.T) { testTokenFromCachedRun(t, overlap) })
+	for _, opts := range []harnessOptions{{}, {recordWhileSigning: true}} {
+		t.Run(fmt.Sprintf("recordWhileSigning=%v", opts.recordWhileSigning), func(t *testing.T) { testTokenFromCachedRun(t, opts) })
 	}
 }
 
-func testTokenFromCachedRun(t *testing.T, overlap bool) {
+// testTokenFromCachedRun is TestTokenFromCachedRun on a harness made with opts.
+func testTokenFromCachedRun(t *testing.T, opts harnessOptions) {
 	for _, tc := range []struct {
 		name       string
 		stale      bool       // the trail refuses events with a Version
@@ -35,7 +36,7 @@ func testTokenFromCachedRun(t *testing.T, overlap bool) {
 		{"cached run finished since", true, true, http.StatusUnauthorized, "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newRunsHarnessWith(t, harnessOptions{recordWhileSigning: overlap})
+			h := newRunsHarnessWith(t, opts)
 			run := h.start(t, runs.Tracked, runs.Planning)
 			stored, err := h.store.Get(context.Background(), run.Run.ID)
 			if err != nil {

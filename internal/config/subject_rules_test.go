@@ -58,7 +58,7 @@ func parts(t *testing.T, tmpl string) []TemplatePart {
 
 // templateRegexp is an independent model of what a template renders: each placeholder as a
 // regular expression of its values, and {runId} as ".*" when pattern is set.
-func templateRegexp(ps []TemplatePart, pattern bool) *regexp.Regexp {
+func templateRegexp(ps []TemplatePart, o langOptions) *regexp.Regexp {
 	values := map[string]string{
 		"spaceId": "[a-z0-9][a-z0-9-]*", "callerId": "[a-z0-9][a-z0-9-]*", "spacePath": "[a-z0-9][a-z0-9/-]*",
 		"callerType": "[a-z]+", "scope": "[a-z]+", "runId": "[0-9A-Z]+", "runType": "[A-Z][A-Z_]*", "runPhase": "[A-Z][A-Z_]*",
@@ -69,7 +69,7 @@ func templateRegexp(ps []TemplatePart, pattern bool) *regexp.Regexp {
 		switch {
 		case p.Placeholder == "":
 			b.WriteString(regexp.QuoteMeta(p.Literal))
-		case pattern && p.Placeholder == "runId":
+		case o.pattern && p.Placeholder == "runId":
 			b.WriteString("(?s:.*)")
 		default:
 			b.WriteString(values[p.Placeholder])
@@ -114,8 +114,8 @@ func TestTemplatesOverlap(t *testing.T) {
 			}
 			// The example is a sub one renders and the other renders or matches.
 			x, y := dir[0], dir[1]
-			if !(templateRegexp(x, true).MatchString(example) && templateRegexp(y, false).MatchString(example)) &&
-				!(templateRegexp(x, false).MatchString(example) && templateRegexp(y, true).MatchString(example)) {
+			if !(templateRegexp(x, langOptions{pattern: true}).MatchString(example) && templateRegexp(y, langOptions{}).MatchString(example)) &&
+				!(templateRegexp(x, langOptions{}).MatchString(example) && templateRegexp(y, langOptions{pattern: true}).MatchString(example)) {
 				t.Errorf("templatesOverlap(%q, %q): example %q is not common to both", tc.a, tc.b, example)
 			}
 		}
@@ -178,7 +178,7 @@ func TestTemplatesOverlapFindsSampledCollisions(t *testing.T) {
 		if i%2 == 0 {
 			b = mutate(a)
 		}
-		pa, pb := templateRegexp(a, true), templateRegexp(b, true)
+		pa, pb := templateRegexp(a, langOptions{pattern: true}), templateRegexp(b, langOptions{pattern: true})
 		for j := 0; j < 20; j++ {
 			sa, sb := render(a), render(b)
 			if sa == sb || pa.MatchString(sb) || pb.MatchString(sa) {

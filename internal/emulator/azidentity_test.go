@@ -83,12 +83,24 @@ func (e *entra) assertion(t *testing.T, tok oidctest.Token) string {
 	return e.iss.Sign(t, tok)
 }
 
-// clientOptions trust the test CA, never retry, and, when discovery is set, send what MSAL asks
-// Microsoft's instance discovery service (login.microsoftonline.com) to the emulator, which
+// instanceDiscovery says whether a client asks MSAL's instance discovery service first.
+type instanceDiscovery int
+
+const (
+	// discoveryDisabled is a client with DisableInstanceDiscovery, as a private authority host
+	// is configured.
+	discoveryDisabled instanceDiscovery = iota
+	// discoveryOnEmulator is a client with MSAL's default instance discovery, whose calls to
+	// Microsoft's discovery service go to the emulator.
+	discoveryOnEmulator
+)
+
+// clientOptions trust the test CA, never retry, and, with discoveryOnEmulator, send what MSAL
+// asks Microsoft's instance discovery service (login.microsoftonline.com) to the emulator, which
 // plays that service too: nothing leaves loopback.
-func (e *entra) clientOptions(discovery bool) policy.ClientOptions {
+func (e *entra) clientOptions(d instanceDiscovery) policy.ClientOptions {
 	var tr policy.Transporter = e.srv.Client()
-	if discovery {
+	if d == discoveryOnEmulator {
 		tr = toEmulator{next: tr, host: strings.TrimPrefix(e.srv.URL, "https://")}
 	}
 	return policy.ClientOptions{Transport: tr, Retry: policy.RetryOptions{MaxRetries: -1}}
@@ -130,14 +142,14 @@ func getToken(t *testing.T, cred azcore.TokenCredential) (azcore.AccessToken, er
 // emulator's origin as authority host, with instance discovery disabled (how a private authority
 // host is configured) and with MSAL's default instance discovery.
 func TestClientAssertionCredentialGetsAToken(t *testing.T) {
-	for _, discovery := range []bool{false, true} {
-		t.Run(map[bool]string{false: "instance discovery disabled", true: "instance discovery"}[discovery], func(t *testing.T) {
+	for _, discovery := range []instanceDiscovery{discoveryDisabled, discoveryOnEmulator} {
+		t.Run(map[instanceDiscovery]string{discoveryDisabled: "instance discovery disabled", discoveryOnEmulator: "instance discovery"}[discovery], func(t *testing.T) {
 			e := startEntra(t)
 			opts := e.clientOptions(discovery)
 			opts.Cloud = cloud.Configuration{ActiveDirectoryAuthorityHost: e.srv.URL}
 			cred, err := azidentity.NewClientAssertionCredential(entraTenant, entraClient,
 				func(context.Context) (string, error) { return e.assertion(t, oidctest.Token{}), nil },
-				&azidentity.ClientAssertionCredentialOptions{ClientOptions: opts, DisableInstanceDiscovery: !discovery})
+				&azidentity.ClientAssertionCredentialOptions{ClientOptions: opts, DisableInstanceDiscovery: discovery == discoveryDisabled})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -155,8 +167,8 @@ func TestClientAssertionCredentialGetsAToken(t *testing.T) {
 			asked := slices.ContainsFunc(e.set.Azure.Calls(), func(c azureemu.Call) bool {
 				return c.Path == "/common/discovery/instance" && c.Tenant == entraTenant && c.Outcome == "ok"
 			})
-			if asked != discovery {
-				t.Errorf("instance discovery asked: %v, want %v (calls %+v)", asked, discovery, e.set.Azure.Calls())
+			if want := discovery == discoveryOnEmulator; asked != want {
+				t.Errorf("instance discovery asked: %v, want %v (calls %+v)", asked, want, e.set.Azure.Calls())
 			}
 		})
 	}
@@ -181,7 +193,7 @@ func TestWorkloadIdentityCredentialFromEnvironment(t *testing.T) {
 	}
 
 	wi, err := azidentity.NewWorkloadIdentityCredential(&azidentity.WorkloadIdentityCredentialOptions{
-		ClientOptions: e.clientOptions(false), DisableInstanceDiscovery: true,
+		ClientOptions: e.clientOptions(discoveryDisabled), DisableInstanceDiscovery: true,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -190,7 +202,7 @@ func TestWorkloadIdentityCredentialFromEnvironment(t *testing.T) {
 		t.Fatalf("WorkloadIdentityCredential: %v", err)
 	}
 	wiDiscovery, err := azidentity.NewWorkloadIdentityCredential(&azidentity.WorkloadIdentityCredentialOptions{
-		ClientOptions: e.clientOptions(true),
+		ClientOptions: e.clientOptions(discoveryOnEmulator),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -199,7 +211,7 @@ func TestWorkloadIdentityCredentialFromEnvironment(t *testing.T) {
 		t.Fatalf("WorkloadIdentityCredential with instance discovery: %v", err)
 	}
 	def, err := azidentity.NewDefaultAzureCredential(&azidentity.DefaultAzureCredentialOptions{
-		ClientOptions: e.clientOptions(false), DisableInstanceDiscovery: true,
+		ClientOptions: e.clientOptions(discoveryDisabled), DisableInstanceDiscovery: true,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -228,7 +240,7 @@ func TestAzidentityIsRefusedWhatEntraRefuses(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			opts := e.clientOptions(false)
+			opts := e.clientOptions(discoveryDisabled)
 			opts.Cloud = cloud.Configuration{ActiveDirectoryAuthorityHost: e.srv.URL}
 			cred, err := azidentity.NewClientAssertionCredential(entraTenant, entraClient,
 				func(context.Context) (string, error) { return e.assertion(t, c.tok), nil },

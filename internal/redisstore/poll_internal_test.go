@@ -52,13 +52,16 @@ func pollPair(t *testing.T, p *replyPoll) (client, server net.Conn) {
 	return client, server
 }
 
-// newPoll returns a replyPoll with budget whose spare probe answers spare.
-func newPoll(budget time.Duration, spare bool) *replyPoll {
+// newPoll returns a replyPoll with budget and spare as its probe for a spare core.
+func newPoll(budget time.Duration, spare func() bool) *replyPoll {
 	p := &replyPoll{budget: budget}
-	f := func() bool { return spare }
-	p.spare.Store(&f)
+	p.spare.Store(&spare)
 	return p
 }
+
+// spareCore and noSpareCore are probes for a spare core that always and never find one.
+func spareCore() bool   { return true }
+func noSpareCore() bool { return false }
 
 // replyAfter writes msg to c after d, from another goroutine.
 func replyAfter(c net.Conn, d time.Duration, msg string) {
@@ -76,14 +79,15 @@ func TestPollConnRead(t *testing.T) {
 	cases := []struct {
 		name         string
 		budget       time.Duration
-		spare, want  bool
+		spare        func() bool
+		want         bool
 		delay        time.Duration
 		hits, misses uint64
 	}{
-		{name: "reply within the budget", budget: 5 * time.Second, spare: true, want: true, delay: 200 * time.Millisecond, hits: 1},
-		{name: "reply after the budget", budget: time.Microsecond, spare: true, want: true, delay: 200 * time.Millisecond, misses: 1},
-		{name: "no round trip waiting", budget: 5 * time.Second, spare: true, want: false, delay: 200 * time.Millisecond},
-		{name: "no spare core", budget: 5 * time.Second, spare: false, want: true, delay: 200 * time.Millisecond},
+		{name: "reply within the budget", budget: 5 * time.Second, spare: spareCore, want: true, delay: 200 * time.Millisecond, hits: 1},
+		{name: "reply after the budget", budget: time.Microsecond, spare: spareCore, want: true, delay: 200 * time.Millisecond, misses: 1},
+		{name: "no round trip waiting", budget: 5 * time.Second, spare: spareCore, want: false, delay: 200 * time.Millisecond},
+		{name: "no spare core", budget: 5 * time.Second, spare: noSpareCore, want: true, delay: 200 * time.Millisecond},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -110,7 +114,7 @@ func TestPollConnRead(t *testing.T) {
 // read deadline as a timeout, as a plain read does.
 func TestPollConnEnds(t *testing.T) {
 	t.Run("closed by the peer", func(t *testing.T) {
-		p := newPoll(5*time.Second, true)
+		p := newPoll(5*time.Second, spareCore)
 		p.want.Store(true)
 		client, server := pollPair(t, p)
 		go func() { time.Sleep(20 * time.Millisecond); _ = server.Close() }()
@@ -119,7 +123,7 @@ func TestPollConnEnds(t *testing.T) {
 		}
 	})
 	t.Run("deadline", func(t *testing.T) {
-		p := newPoll(time.Microsecond, true)
+		p := newPoll(time.Microsecond, spareCore)
 		p.want.Store(true)
 		client, _ := pollPair(t, p)
 		_ = client.SetReadDeadline(time.Now().Add(30 * time.Millisecond))
@@ -138,7 +142,7 @@ func TestPollConnEnds(t *testing.T) {
 // TestPollBacksOff checks that after missLimit misses in a row polls stop but for one round trip
 // in retryEvery, and that hits bring them back.
 func TestPollBacksOff(t *testing.T) {
-	p := newPoll(time.Microsecond, true)
+	p := newPoll(time.Microsecond, spareCore)
 	p.want.Store(true)
 	for i := 0; i < missLimit; i++ {
 		if !p.allowed() {
@@ -178,7 +182,7 @@ func TestPollBacksOff(t *testing.T) {
 // deadlines, close.
 func TestPollConnIsANetConn(t *testing.T) {
 	nettest.TestConn(t, func() (c1, c2 net.Conn, stop func(), err error) {
-		p := newPoll(50*time.Microsecond, true)
+		p := newPoll(50*time.Microsecond, spareCore)
 		p.want.Store(true)
 		c1, server, err := dialPair(p)
 		if err != nil {
