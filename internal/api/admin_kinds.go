@@ -62,8 +62,6 @@ func listOf[T any](s []T) []any {
 	return out
 }
 
-func found[T any](v T, ok bool) (any, bool) { return v, ok }
-
 // inSubtree filters by the ?space= query: objects whose home lies in that space's subtree.
 func inSubtree(c *catalog.Catalog, r *http.Request, home string) bool {
 	s := r.URL.Query().Get("space")
@@ -77,7 +75,7 @@ var objectKinds = []kindSpec{
 			return decodeWithID(id, b, func(s *config.Space) *string { return &s.ID })
 		},
 		all:      func(c *catalog.Catalog) []any { return listOf(c.Objects().Spaces) },
-		get:      func(c *catalog.Catalog, id string) (any, bool) { return found(c.Space(id)) },
+		get:      func(c *catalog.Catalog, id string) (any, bool) { o, ok := c.Space(id); return o, ok },
 		home:     func(o any) string { return o.(config.Space).ID },
 		admin:    func(o any) []string { return []string{adminSpace(o.(config.Space).Parent)} },
 		spaceRef: func(o any) (string, string) { return "parent", o.(config.Space).Parent },
@@ -90,7 +88,7 @@ var objectKinds = []kindSpec{
 			return decodeWithID(id, b, func(s *config.Stack) *string { return &s.ID })
 		},
 		all:      func(c *catalog.Catalog) []any { return listOf(c.Objects().Stacks) },
-		get:      func(c *catalog.Catalog, id string) (any, bool) { return found(c.Stack(id)) },
+		get:      func(c *catalog.Catalog, id string) (any, bool) { o, ok := c.Stack(id); return o, ok },
 		home:     func(o any) string { return o.(config.Stack).Space },
 		admin:    func(o any) []string { return []string{adminSpace(o.(config.Stack).Space)} },
 		spaceRef: func(o any) (string, string) { return "space", o.(config.Stack).Space },
@@ -116,7 +114,7 @@ var objectKinds = []kindSpec{
 			return decodeWithID(id, b, func(s *config.Integration) *string { return &s.ID })
 		},
 		all:      func(c *catalog.Catalog) []any { return listOf(c.Objects().Integrations) },
-		get:      func(c *catalog.Catalog, id string) (any, bool) { return found(c.Integration(id)) },
+		get:      func(c *catalog.Catalog, id string) (any, bool) { o, ok := c.Integration(id); return o, ok },
 		home:     func(o any) string { return o.(config.Integration).Space },
 		admin:    func(o any) []string { return []string{adminSpace(o.(config.Integration).Space)} },
 		spaceRef: func(o any) (string, string) { return "space", o.(config.Integration).Space },
@@ -131,7 +129,7 @@ var objectKinds = []kindSpec{
 			return decodeWithID(id, b, func(s *config.Role) *string { return &s.ID })
 		},
 		all:    func(c *catalog.Catalog) []any { return listOf(c.Objects().Roles) },
-		get:    func(c *catalog.Catalog, id string) (any, bool) { return found(c.Role(id)) },
+		get:    func(c *catalog.Catalog, id string) (any, bool) { o, ok := c.Role(id); return o, ok },
 		home:   func(any) string { return config.RootSpace },
 		admin:  func(any) []string { return []string{config.RootSpace} },
 		where:  func(any) runs.Run { return runs.Run{Space: config.RootSpace} },
