@@ -45,11 +45,12 @@ var applyRefs = []string{
 	"attachment/vpc/aws-write", "attachment/dns/vault-ops",
 }
 
-// wantLines checks that out is one line per ref, "<ref> <suffix>", in order, then summary.
-func wantLines(t *testing.T, out string, refs []string, suffix, summary string) {
+// wantLines checks that out is one line per object of applyRefs, "<ref> <suffix>", in order,
+// then summary.
+func wantLines(t *testing.T, out, suffix, summary string) {
 	t.Helper()
-	want := make([]string, 0, len(refs)+1)
-	for _, r := range refs {
+	want := make([]string, 0, len(applyRefs)+1)
+	for _, r := range applyRefs {
 		want = append(want, r+" "+suffix)
 	}
 	want = append(want, summary)
@@ -66,7 +67,7 @@ func TestApplyTwiceChangesNothingTheSecondTime(t *testing.T) {
 	if first.code != 0 || first.stderr != "" {
 		t.Fatalf("first apply: %+v", first)
 	}
-	wantLines(t, first.stdout, applyRefs, "created", "10 created, 0 changed, 0 unchanged")
+	wantLines(t, first.stdout, "created", "10 created, 0 changed, 0 unchanged")
 	if n := b.writeCount(); n != len(applyRefs) {
 		t.Fatalf("first apply made %d changing requests, want one PUT per object (%d): %v", n, len(applyRefs), b.writesSince(0))
 	}
@@ -80,7 +81,7 @@ func TestApplyTwiceChangesNothingTheSecondTime(t *testing.T) {
 	if second.code != 0 || second.stderr != "" {
 		t.Fatalf("second apply: %+v", second)
 	}
-	wantLines(t, second.stdout, applyRefs, "unchanged", "no changes: all 10 objects unchanged")
+	wantLines(t, second.stdout, "unchanged", "no changes: all 10 objects unchanged")
 	if w := b.writesSince(len(applyRefs)); len(w) != 0 {
 		t.Errorf("second apply sent changing requests: %v", w)
 	}
@@ -155,7 +156,7 @@ func TestApplyDryRunChangesNothing(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("dry run: %+v", r)
 	}
-	wantLines(t, r.stdout, applyRefs, "created (dry run)", "dry run, nothing changed: 10 to create, 0 to change, 0 unchanged")
+	wantLines(t, r.stdout, "created (dry run)", "dry run, nothing changed: 10 to create, 0 to change, 0 unchanged")
 	if n := b.writeCount(); n != 0 {
 		t.Fatalf("dry run sent changing requests: %v", b.writesSince(0))
 	}

@@ -70,7 +70,7 @@ func (s *auditServer) createRuns(t *testing.T, n int) {
 	t.Helper()
 	d := &daemon{url: s.url}
 	for i := 0; i < n; i++ {
-		if code := d.post(t, "/v1/runs", auditSecret, `{"stack":"s1","runType":"TRACKED"}`, nil); code != 201 {
+		if code := d.post(t, request{path: "/v1/runs", bearer: auditSecret, body: `{"stack":"s1","runType":"TRACKED"}`}); code != 201 {
 			t.Fatalf("create run: %d", code)
 		}
 		s.waitNoCheckpointDue(t)

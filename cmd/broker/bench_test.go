@@ -109,24 +109,33 @@ func runBenchJSON(t *testing.T, env []string, args ...string) (*loadgen.Report, 
 	return &report, stdout.String()
 }
 
-// checkFigures requires every figure of want, measured (with a value, and a reference and ratio
-// that agree when it has one) or skipped with a reason (only the ids in skippable).
-func checkFigures(t *testing.T, report *loadgen.Report, table string, want []string, skippable map[string]bool) {
+// wantFigures is what checkFigures requires of a bench report: exactly the figures of ids, and
+// which of them may be skipped with a reason instead of measured (the ids true in skippable).
+type wantFigures struct {
+	ids       []string
+	skippable map[string]bool
+}
+
+// checkFigures requires report to hold as many figures as want.ids and every one of them,
+// measured (with a value, and a reference and ratio that agree when it has one) or skipped with
+// a reason (only the ids in want.skippable), and table to name each figure and say that the load
+// generator shares the cores.
+func checkFigures(t *testing.T, report *loadgen.Report, table string, want wantFigures) {
 	t.Helper()
 	byID := map[string]loadgen.Figure{}
 	for _, f := range report.Figures {
 		byID[f.ID] = f
 	}
-	if len(report.Figures) != len(want) {
-		t.Errorf("%d figures, want %d", len(report.Figures), len(want))
+	if len(report.Figures) != len(want.ids) {
+		t.Errorf("%d figures, want %d", len(report.Figures), len(want.ids))
 	}
-	for _, id := range want {
+	for _, id := range want.ids {
 		f, ok := byID[id]
 		switch {
 		case !ok:
 			t.Errorf("figure %s missing", id)
 		case f.Status == loadgen.StatusSkipped:
-			if !skippable[id] || f.Detail == "" {
+			if !want.skippable[id] || f.Detail == "" {
 				t.Errorf("figure %s skipped: %q", id, f.Detail)
 			} else {
 				t.Logf("SKIPPED %s: %s", id, f.Detail)
@@ -165,11 +174,11 @@ func TestBenchQuickMeasuresEveryFigure(t *testing.T) {
 		"discovery_vs_nginx": !nginxInstalled(),
 		"token_rs256_redis":  noRedis != nil, "token_es256_redis": noRedis != nil, "open_loop_redis": noRedis != nil,
 	}
-	checkFigures(t, report, table, []string{
+	checkFigures(t, report, table, wantFigures{ids: []string{
 		"raw_sign_rs256", "raw_sign_es256", "token_rs256_memory", "token_es256_memory", "token_rs256_redis",
 		"token_es256_redis", "jwks_vs_nginx", "discovery_vs_nginx", "fairness_64_memory", "open_loop_memory",
 		"open_loop_redis", "rss_peak", "rss_soak_slope", "catalog_10k_vs_10",
-	}, skippable)
+	}, skippable: skippable})
 	if s := report.Figures[len(report.Figures)-2]; s.ID != "rss_soak_slope" || s.Status != loadgen.StatusSkipped {
 		t.Errorf("without --soak the slope is %s, want skipped", s.Status)
 	}
@@ -187,13 +196,13 @@ func TestBenchTargetMeasuresARunningServer(t *testing.T) {
 		t.Fatal("no bootstrap admin key on stderr")
 	}
 	report, table := runBenchJSON(t, []string{"BROKER_API_KEY=" + m[1]}, "--target", d.url, "--stack", "demo-stack")
-	checkFigures(t, report, table, []string{
+	checkFigures(t, report, table, wantFigures{ids: []string{
 		"raw_sign_rs256", "raw_sign_es256", "token_rs256_target", "token_es256_target", "jwks_vs_nginx",
 		"discovery_vs_nginx", "fairness_64_target", "open_loop_target", "rss_peak", "rss_soak_slope", "catalog_10k_vs_10",
-	}, map[string]bool{
+	}, skippable: map[string]bool{
 		"token_es256_target": true, "rss_peak": true, "rss_soak_slope": true, "catalog_10k_vs_10": true,
 		"jwks_vs_nginx": !nginxInstalled(), "discovery_vs_nginx": !nginxInstalled(),
-	})
+	}})
 }
 
 // nginxInstalled reports whether broker bench can find nginx.

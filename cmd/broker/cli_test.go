@@ -220,18 +220,27 @@ func startDaemon(t *testing.T, args ...string) *daemon {
 	return nil
 }
 
-func (d *daemon) post(t *testing.T, path, bearer, body string, out any) int {
+// request is a POST for daemon.post: the path, the secret sent as a bearer token, the JSON
+// body ("" sends an empty one) and out, which the answer is decoded into (nil ignores the answer).
+type request struct {
+	path, bearer, body string
+	out                any
+}
+
+// post sends r to d as a POST and returns the answer's status; it decodes the answer into r.out
+// (when not nil) without checking that it decodes.
+func (d *daemon) post(t *testing.T, r request) int {
 	t.Helper()
-	req, _ := http.NewRequest("POST", d.url+path, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+bearer)
+	req, _ := http.NewRequest("POST", d.url+r.path, strings.NewReader(r.body))
+	req.Header.Set("Authorization", "Bearer "+r.bearer)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	if out != nil {
-		json.NewDecoder(resp.Body).Decode(out)
+	if r.out != nil {
+		json.NewDecoder(resp.Body).Decode(r.out)
 	}
 	return resp.StatusCode
 }
@@ -254,7 +263,7 @@ func TestEmbeddedDefaultWorkerFlow(t *testing.T) {
 		Run      struct{ ID string }
 		RunToken string
 	}
-	if code := d.post(t, "/v1/runs", admin, `{"stack":"demo-stack","runType":"TRACKED"}`, &created); code != 201 {
+	if code := d.post(t, request{path: "/v1/runs", bearer: admin, body: `{"stack":"demo-stack","runType":"TRACKED"}`, out: &created}); code != 201 {
 		t.Fatalf("create run on the embedded default: %d", code)
 	}
 	env := []string{"BROKER_URL=" + d.url, "BROKER_RUN_TOKEN=" + created.RunToken}
@@ -287,7 +296,7 @@ func TestEmbeddedDefaultWorkerFlow(t *testing.T) {
 		t.Errorf("gcp-executable output %v", exe)
 	}
 
-	if code := d.post(t, "/v1/runs/"+created.Run.ID+"/finish", admin, "", nil); code != 200 {
+	if code := d.post(t, request{path: "/v1/runs/" + created.Run.ID + "/finish", bearer: admin}); code != 200 {
 		t.Fatalf("finish: %d", code)
 	}
 	after := broker(t, env, "token")

@@ -72,7 +72,7 @@ func (s *awsStack) run(t *testing.T) (id, token string) {
 		Run      struct{ ID string }
 		RunToken string
 	}
-	if code := s.broker.post(t, "/v1/runs", "aws-secret", `{"stack":"s1","runType":"TRACKED","phase":"PLANNING"}`, &created); code != 201 {
+	if code := s.broker.post(t, request{path: "/v1/runs", bearer: "aws-secret", body: `{"stack":"s1","runType":"TRACKED","phase":"PLANNING"}`, out: &created}); code != 201 {
 		t.Fatalf("create run: %d", code)
 	}
 	return created.Run.ID, created.RunToken
@@ -105,13 +105,21 @@ func toolEnv() []string {
 	return append(env, "AWS_EC2_METADATA_DISABLED=true", "NO_PROXY=127.0.0.1,localhost", "no_proxy=127.0.0.1,localhost")
 }
 
-// runTool runs a client program in dir with env and returns its combined output.
-func runTool(t *testing.T, dir string, env []string, name string, args ...string) (string, error) {
+// toolDir is where runTool runs a client program: its working directory and its whole
+// environment.
+type toolDir struct {
+	dir string
+	env []string
+}
+
+// runTool runs the client program name with args in the directory and environment of in, for
+// at most three minutes, and returns its combined output.
+func runTool(t *testing.T, in toolDir, name string, args ...string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Dir, cmd.Env = dir, env
+	cmd.Dir, cmd.Env = in.dir, in.env
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
@@ -134,7 +142,7 @@ func TestAWSCLICallerIdentity(t *testing.T) {
 	}
 	s := startAWSStack(t)
 	id, token := s.run(t)
-	out, err := runTool(t, s.dir, s.clientEnv(token), aws, "sts", "get-caller-identity",
+	out, err := runTool(t, toolDir{dir: s.dir, env: s.clientEnv(token)}, aws, "sts", "get-caller-identity",
 		"--endpoint-url", s.stsURL, "--region", "us-east-1", "--output", "json")
 	if err != nil {
 		t.Fatalf("aws sts get-caller-identity: %v\n%s", err, out)
@@ -155,7 +163,7 @@ func TestAWSCLICallerIdentity(t *testing.T) {
 	}
 	bogus = append(bogus, "AWS_ACCESS_KEY_ID=ASIAQQQQQQQQQQQQQQQQ",
 		"AWS_SECRET_ACCESS_KEY=not-a-secret-the-emulator-issued-000000000", "AWS_SESSION_TOKEN=bogus")
-	out, err = runTool(t, s.dir, bogus,
+	out, err = runTool(t, toolDir{dir: s.dir, env: bogus},
 		aws, "sts", "get-caller-identity", "--endpoint-url", s.stsURL, "--region", "us-east-1")
 	if err == nil || !strings.Contains(out, "(InvalidClientTokenId)") {
 		t.Errorf("unknown credentials: %v\n%s", err, out)
@@ -201,12 +209,12 @@ output "caller_arn" {
 			t.Fatal(err)
 		}
 	}
-	env := s.clientEnv(token, offlineTerraformEnv(t, s.dir)...)
-	if out, err := runTool(t, work, env, tf, "init", "-no-color", "-input=false", "-backend=false"); err != nil {
+	tfDir := toolDir{dir: work, env: s.clientEnv(token, offlineTerraformEnv(t, s.dir)...)}
+	if out, err := runTool(t, tfDir, tf, "init", "-no-color", "-input=false", "-backend=false"); err != nil {
 		t.Fatalf("terraform init: %v\n%s", err, out)
 	}
 	plan := func() string {
-		out, err := runTool(t, work, env, tf, "plan", "-no-color", "-input=false", "-lock=false", "-refresh=true")
+		out, err := runTool(t, tfDir, tf, "plan", "-no-color", "-input=false", "-lock=false", "-refresh=true")
 		if err != nil {
 			t.Fatalf("terraform plan: %v\n%s", err, out)
 		}
@@ -215,7 +223,7 @@ output "caller_arn" {
 	if out, want := plan(), fmt.Sprintf("caller_arn = %q", sessionARN(awsReadRole, id)); !strings.Contains(out, want) {
 		t.Fatalf("planning: want %s in\n%s", want, out)
 	}
-	if code := s.broker.post(t, "/v1/runs/"+id+"/phase", "aws-secret", `{"phase":"APPLYING"}`, nil); code != 200 {
+	if code := s.broker.post(t, request{path: "/v1/runs/" + id + "/phase", bearer: "aws-secret", body: `{"phase":"APPLYING"}`}); code != 200 {
 		t.Fatalf("phase APPLYING: %d", code)
 	}
 	if out, want := plan(), fmt.Sprintf("caller_arn = %q", sessionARN(awsWriteRole, id)); !strings.Contains(out, want) {

@@ -30,7 +30,7 @@ func TestWalkthroughOnTheEmbeddedDefault(t *testing.T) {
 		Run      struct{ ID string }
 		RunToken string
 	}
-	if code := d.post(t, "/v1/runs", "walkthrough-admin", `{"stack":"demo-stack","runType":"TRACKED"}`, &created); code != 201 {
+	if code := d.post(t, request{path: "/v1/runs", bearer: "walkthrough-admin", body: `{"stack":"demo-stack","runType":"TRACKED"}`, out: &created}); code != 201 {
 		t.Fatalf("create run: %d", code)
 	}
 	env := []string{"BROKER_URL=" + d.url, "BROKER_RUN_TOKEN=" + created.RunToken}
@@ -65,7 +65,7 @@ func TestWalkthroughOnTheEmbeddedDefault(t *testing.T) {
 	vault("read")
 
 	for _, phase := range []string{"PLANNING", "APPLYING"} {
-		if code := d.post(t, "/v1/runs/"+created.Run.ID+"/phase", "walkthrough-admin", `{"phase":"`+phase+`"}`, nil); code != 200 {
+		if code := d.post(t, request{path: "/v1/runs/" + created.Run.ID + "/phase", bearer: "walkthrough-admin", body: `{"phase":"` + phase + `"}`}); code != 200 {
 			t.Fatalf("phase %s: %d", phase, code)
 		}
 	}

@@ -37,7 +37,7 @@ api_keys: [{id: k, secret_sha256: %[3]s, bindings: [{role: orch, space: root}]}]
 	waitReady(t, "http://"+brokerAddr)
 	d := &daemon{url: "http://" + brokerAddr}
 	var created struct{ RunToken string }
-	if code := d.post(t, "/v1/runs", "issuer-secret", `{"stack":"demo-stack","runType":"TRACKED"}`, &created); code != 201 {
+	if code := d.post(t, request{path: "/v1/runs", bearer: "issuer-secret", body: `{"stack":"demo-stack","runType":"TRACKED"}`, out: &created}); code != 201 {
 		t.Fatalf("create: %d", code)
 	}
 	r := broker(t, []string{"BROKER_URL=" + d.url, "BROKER_RUN_TOKEN=" + created.RunToken}, "credentials", "aws")

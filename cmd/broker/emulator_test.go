@@ -97,7 +97,7 @@ api_keys: [{id: k, secret_sha256: %[4]s, bindings: [{role: orch, space: root}]}]
 		Run      struct{ ID string }
 		RunToken string
 	}
-	if code := d.post(t, "/v1/runs", "try-secret", `{"stack":"s1","runType":"TRACKED"}`, &created); code != 201 {
+	if code := d.post(t, request{path: "/v1/runs", bearer: "try-secret", body: `{"stack":"s1","runType":"TRACKED"}`, out: &created}); code != 201 {
 		t.Fatalf("create: %d", code)
 	}
 	env := []string{"BROKER_URL=" + d.url, "BROKER_RUN_TOKEN=" + created.RunToken}

@@ -27,12 +27,12 @@ func workerRun(t *testing.T) (d *daemon, runToken string, finish func()) {
 		Run      struct{ ID string }
 		RunToken string
 	}
-	if code := d.post(t, "/v1/runs", m[1], `{"stack":"demo-stack","runType":"TRACKED"}`, &created); code != 201 {
+	if code := d.post(t, request{path: "/v1/runs", bearer: m[1], body: `{"stack":"demo-stack","runType":"TRACKED"}`, out: &created}); code != 201 {
 		t.Fatalf("create run: %d", code)
 	}
 	return d, created.RunToken, func() {
 		t.Helper()
-		if code := d.post(t, "/v1/runs/"+created.Run.ID+"/finish", m[1], "", nil); code != 200 {
+		if code := d.post(t, request{path: "/v1/runs/" + created.Run.ID + "/finish", bearer: m[1]}); code != 200 {
 			t.Fatalf("finish: %d", code)
 		}
 	}
@@ -42,23 +42,31 @@ func workerRun(t *testing.T) (d *daemon, runToken string, finish func()) {
 // against a Google STS emulator trusting d; it returns the library's error, if any.
 func googleToken(t *testing.T, stsURL, outputFile string, args ...string) error {
 	t.Helper()
-	return googleTokenOfType(t, gcpTokenTypeJWT, stsURL, outputFile, args...)
+	return googleTokenOfType(t, googleConfig{tokenType: gcpTokenTypeJWT, stsURL: stsURL, outputFile: outputFile}, args...)
 }
 
-// googleTokenOfType is googleToken with the configuration's subject_token_type.
-func googleTokenOfType(t *testing.T, tokenType, stsURL, outputFile string, args ...string) error {
+// googleConfig is what googleTokenOfType puts in the configuration of Google's library: its
+// subject_token_type, the STS emulator's URL and its executable's output_file ("" for none).
+type googleConfig struct {
+	tokenType, stsURL, outputFile string
+}
+
+// googleTokenOfType is googleToken with a chosen subject_token_type: it runs Google's library
+// configured by cfg, with broker token --format gcp-executable plus args as the executable, and
+// returns the library's error, if any.
+func googleTokenOfType(t *testing.T, cfg googleConfig, args ...string) error {
 	t.Helper()
-	cfg := externalaccount.Config{
+	lib := externalaccount.Config{
 		Audience:         "//iam.googleapis.com/" + testGCPProvider,
-		SubjectTokenType: tokenType,
-		TokenURL:         stsURL + "/v1/token",
+		SubjectTokenType: cfg.tokenType,
+		TokenURL:         cfg.stsURL + "/v1/token",
 		Scopes:           []string{"https://www.googleapis.com/auth/cloud-platform"},
 		CredentialSource: &externalaccount.CredentialSource{Executable: &externalaccount.ExecutableConfig{
 			Command:    strings.Join(append([]string{brokerBin, "token", "--format", "gcp-executable"}, args...), " "),
-			OutputFile: outputFile,
+			OutputFile: cfg.outputFile,
 		}},
 	}
-	ts, err := externalaccount.NewTokenSource(context.Background(), cfg)
+	ts, err := externalaccount.NewTokenSource(context.Background(), lib)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +211,7 @@ func TestGCPExecutableAnswersTheLibraryTokenType(t *testing.T) {
 	cache := filepath.Join(t.TempDir(), "gcp-cache.json")
 	for _, tokenType := range []string{gcpTokenTypeJWT, gcpTokenTypeIDToken} {
 		os.Remove(cache)
-		if err := googleTokenOfType(t, tokenType, f.stsURL, cache); err != nil {
+		if err := googleTokenOfType(t, googleConfig{tokenType: tokenType, stsURL: f.stsURL, outputFile: cache}); err != nil {
 			t.Fatalf("%s: %v", tokenType, err)
 		}
 		var resp gcpExecutableResponse
@@ -213,7 +221,7 @@ func TestGCPExecutableAnswersTheLibraryTokenType(t *testing.T) {
 	}
 	calls := len(f.emu.Calls())
 	os.Remove(cache)
-	err := googleTokenOfType(t, "urn:ietf:params:oauth:token-type:saml2", f.stsURL, cache)
+	err := googleTokenOfType(t, googleConfig{tokenType: "urn:ietf:params:oauth:token-type:saml2", stsURL: f.stsURL, outputFile: cache})
 	if err == nil || !strings.Contains(err.Error(), "broker's token is a JWT") {
 		t.Errorf("saml2, library's error: %v", err)
 	}

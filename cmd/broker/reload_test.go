@@ -65,7 +65,7 @@ func TestReloadOnSIGHUP(t *testing.T) {
 
 	newRun := func(stack string) (string, int) {
 		var created struct{ RunToken string }
-		code := d.post(t, "/v1/runs", secret, `{"stack":"`+stack+`","runType":"TRACKED"}`, &created)
+		code := d.post(t, request{path: "/v1/runs", bearer: secret, body: `{"stack":"` + stack + `","runType":"TRACKED"}`, out: &created})
 		return created.RunToken, code
 	}
 	token, code := newRun("s1")

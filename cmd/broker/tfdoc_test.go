@@ -86,7 +86,7 @@ func TestTerraformInFiveMinutes(t *testing.T) {
 	env := append(toolEnv(), offlineTerraformEnv(t, dir)...)
 	env = append(env, "PATH="+filepath.Dir(brokerBin)+string(os.PathListSeparator)+filepath.Dir(tf)+
 		string(os.PathListSeparator)+os.Getenv("PATH"), "HOME="+dir)
-	out, err := runTool(t, work, env, "bash", "-c", script)
+	out, err := runTool(t, toolDir{dir: work, env: env}, "bash", "-c", script)
 	out = ansiEscape.ReplaceAllString(out, "")
 	if err != nil {
 		t.Fatalf("README commands: %v\n%s", err, out)

@@ -42,7 +42,7 @@ func TestWorkerRefusesInconsistentRecord(t *testing.T) {
 			run, token := h.plant(t, edit)
 			before := len(h.events.all())
 			var tok map[string]any
-			if code, env := h.call(t, "POST", "/v1/token", token, map[string]string{}, &tok); code != http.StatusForbidden {
+			if code, env := h.call(t, request{path: "/v1/token", bearer: token, body: map[string]string{}, out: &tok}); code != http.StatusForbidden {
 				t.Errorf("POST /v1/token: %d %v %s, want 403", code, tok, env.Error.Message)
 			} else if !strings.Contains(env.Error.Message, "inconsistent") {
 				t.Errorf("POST /v1/token message %q does not say the record is inconsistent", env.Error.Message)
@@ -50,7 +50,7 @@ func TestWorkerRefusesInconsistentRecord(t *testing.T) {
 			for _, named := range []string{"", "aws-write", "aws-read"} {
 				var creds map[string]any
 				body := map[string]string{"provider": "aws", "integration": named}
-				if code, env := h.call(t, "POST", "/v1/credentials", token, body, &creds); code != http.StatusForbidden {
+				if code, env := h.call(t, request{path: "/v1/credentials", bearer: token, body: body, out: &creds}); code != http.StatusForbidden {
 					t.Errorf("POST /v1/credentials naming %q: %d %v %s, want 403", named, code, creds, env.Error.Message)
 				}
 			}
@@ -73,14 +73,14 @@ func TestWorkerRefusesInconsistentRecord(t *testing.T) {
 
 	// The same store serves a consistent run: the refusals above are about the records.
 	good := h.start(t, runs.Proposed, runs.Planning)
-	if code, env := h.call(t, "POST", "/v1/token", good.RunToken, map[string]string{}, nil); code != http.StatusOK {
+	if code, env := h.call(t, request{path: "/v1/token", bearer: good.RunToken, body: map[string]string{}}); code != http.StatusOK {
 		t.Errorf("consistent run: POST /v1/token %d %s", code, env.Error.Message)
 	}
 	var creds struct {
 		Integration string `json:"integration"`
 		Scope       string `json:"scope"`
 	}
-	if code, env := h.call(t, "POST", "/v1/credentials", good.RunToken, map[string]string{"provider": "aws"}, &creds); code != http.StatusOK ||
+	if code, env := h.call(t, request{path: "/v1/credentials", bearer: good.RunToken, body: map[string]string{"provider": "aws"}, out: &creds}); code != http.StatusOK ||
 		creds.Integration != "aws-read" || creds.Scope != "read" {
 		t.Errorf("consistent PROPOSED run: POST /v1/credentials %d %+v %s, want aws-read at read", code, creds, env.Error.Message)
 	}

@@ -34,13 +34,13 @@ func TestPhaseChangeNeedsItsEvent(t *testing.T) {
 	h.events.fail(errRecorderDown)
 
 	path := "/v1/runs/" + run.Run.ID
-	if code, env := h.call(t, "POST", path+"/phase", secretCreateUpdate, map[string]string{"phase": "APPLYING"}, nil); code != http.StatusServiceUnavailable {
+	if code, env := h.call(t, request{path: path + "/phase", bearer: secretCreateUpdate, body: map[string]string{"phase": "APPLYING"}}); code != http.StatusServiceUnavailable {
 		t.Errorf("move while the trail is down: %d %s, want 503", code, env.Error.Message)
 	}
 	if p := h.storedPhase(t, run.Run.ID); p != runs.Planning {
 		t.Errorf("stored phase after the unrecorded move: %s, want PLANNING", p)
 	}
-	if code, env := h.call(t, "POST", path+"/finish", secretCreateUpdate, nil, nil); code != http.StatusServiceUnavailable {
+	if code, env := h.call(t, request{path: path + "/finish", bearer: secretCreateUpdate}); code != http.StatusServiceUnavailable {
 		t.Errorf("finish while the trail is down: %d %s, want 503", code, env.Error.Message)
 	}
 	if _, err := h.store.GetByToken(context.Background(), runs.HashToken(run.RunToken)); err != nil {
@@ -48,7 +48,7 @@ func TestPhaseChangeNeedsItsEvent(t *testing.T) {
 	}
 	before := h.store.Len()
 	body := map[string]string{"stack": "vpc-prod", "runType": "TRACKED"}
-	if code, env := h.call(t, "POST", "/v1/runs", secretCreateUpdate, body, nil); code != http.StatusServiceUnavailable {
+	if code, env := h.call(t, request{path: "/v1/runs", bearer: secretCreateUpdate, body: body}); code != http.StatusServiceUnavailable {
 		t.Errorf("start while the trail is down: %d %s, want 503", code, env.Error.Message)
 	}
 	if h.store.Len() != before {
@@ -57,7 +57,7 @@ func TestPhaseChangeNeedsItsEvent(t *testing.T) {
 
 	h.events.fail(nil)
 	var moved started
-	if code, env := h.call(t, "POST", path+"/phase", secretCreateUpdate, map[string]string{"phase": "APPLYING"}, &moved); code != http.StatusOK || moved.Run.Phase != runs.Applying {
+	if code, env := h.call(t, request{path: path + "/phase", bearer: secretCreateUpdate, body: map[string]string{"phase": "APPLYING"}, out: &moved}); code != http.StatusOK || moved.Run.Phase != runs.Applying {
 		t.Fatalf("move once the trail is back: %d %+v %s", code, moved.Run, env.Error.Message)
 	}
 	if got := h.eventsOf("run.phase", "success"); len(got) != 1 || got[0].Detail != "PLANNING -> APPLYING" || got[0].Run.Phase != runs.Applying {
@@ -71,7 +71,7 @@ func TestPhaseChangeNotStored(t *testing.T) {
 	h := newRunsHarness(t)
 	run := h.start(t, runs.Tracked, runs.Planning)
 	h.flaky.set(nil, fmt.Errorf("%w: connection refused", runs.ErrUnavailable), nil)
-	if code, env := h.call(t, "POST", "/v1/runs/"+run.Run.ID+"/phase", secretCreateUpdate, map[string]string{"phase": "APPLYING"}, nil); code != http.StatusServiceUnavailable {
+	if code, env := h.call(t, request{path: "/v1/runs/" + run.Run.ID + "/phase", bearer: secretCreateUpdate, body: map[string]string{"phase": "APPLYING"}}); code != http.StatusServiceUnavailable {
 		t.Errorf("move on a failing store: %d %s, want 503", code, env.Error.Message)
 	}
 	if p := h.storedPhase(t, run.Run.ID); p != runs.Planning {
@@ -95,7 +95,7 @@ func TestPhaseChangeRacedByAnother(t *testing.T) {
 			t.Errorf("the other writer's move: %v", err)
 		}
 	})
-	if code, env := h.call(t, "POST", "/v1/runs/"+run.Run.ID+"/finish", secretCreateUpdate, nil, nil); code != http.StatusConflict {
+	if code, env := h.call(t, request{path: "/v1/runs/" + run.Run.ID + "/finish", bearer: secretCreateUpdate}); code != http.StatusConflict {
 		t.Errorf("finish raced by a move to APPLYING: %d %s, want 409", code, env.Error.Message)
 	}
 	if p := h.storedPhase(t, run.Run.ID); p != runs.Applying {
@@ -112,7 +112,7 @@ func TestUnexpectedStoreErrorIsEnveloped(t *testing.T) {
 	h := newRunsHarness(t)
 	h.flaky.set(errors.New("disk on fire at /var/lib/x"), nil, nil)
 	body := map[string]string{"stack": "vpc-prod", "runType": "TRACKED"}
-	code, env := h.call(t, "POST", "/v1/runs", secretCreateUpdate, body, nil)
+	code, env := h.call(t, request{path: "/v1/runs", bearer: secretCreateUpdate, body: body})
 	if code != http.StatusInternalServerError || strings.Contains(env.Error.Message, "disk") {
 		t.Errorf("start on a broken store: %d %q, want 500 revealing nothing", code, env.Error.Message)
 	}

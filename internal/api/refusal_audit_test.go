@@ -44,7 +44,7 @@ func TestControlRefusalsAudited(t *testing.T) {
 	}
 	for _, tc := range cases {
 		before := len(h.events.all())
-		if code, env := h.call(t, tc.method, tc.path, tc.secret, tc.body, nil); code != tc.status {
+		if code, env := h.call(t, request{method: tc.method, path: tc.path, bearer: tc.secret, body: tc.body}); code != tc.status {
 			t.Errorf("%s: %d %s, want %d", tc.name, code, env.Error.Message, tc.status)
 			continue
 		}
@@ -78,7 +78,7 @@ func TestWorkerAndMoveRefusalsAudited(t *testing.T) {
 
 	before := len(h.events.all())
 	body := map[string]string{"provider": "aws", "integration": "aws-write"}
-	if code, env := h.call(t, "POST", "/v1/credentials", run.RunToken, body, nil); code != http.StatusForbidden {
+	if code, env := h.call(t, request{path: "/v1/credentials", bearer: run.RunToken, body: body}); code != http.StatusForbidden {
 		t.Fatalf("read-phase run naming the write integration: %d %s, want 403", code, env.Error.Message)
 	}
 	events := h.events.all()[before:]
@@ -88,7 +88,7 @@ func TestWorkerAndMoveRefusalsAudited(t *testing.T) {
 	}
 
 	before = len(h.events.all())
-	if code, env := h.call(t, "POST", "/v1/runs/"+run.Run.ID+"/phase", secretCreateUpdate, map[string]string{"phase": "INITIALIZING"}, nil); code != http.StatusConflict {
+	if code, env := h.call(t, request{path: "/v1/runs/" + run.Run.ID + "/phase", bearer: secretCreateUpdate, body: map[string]string{"phase": "INITIALIZING"}}); code != http.StatusConflict {
 		t.Fatalf("backwards move: %d %s, want 409", code, env.Error.Message)
 	}
 	events = h.events.all()[before:]

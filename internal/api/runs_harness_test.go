@@ -290,30 +290,42 @@ type apiError struct {
 var envelopeCodes = map[int]string{400: "invalid_request", 401: "unauthenticated", 403: "forbidden",
 	404: "not_found", 409: "conflict", 500: "internal", 503: "unavailable"}
 
-// call sends body as JSON with a bearer secret, checks that an error answer is the envelope with
-// the status's code, and decodes the answer into out (when not nil). It returns the status and,
-// for an error, the envelope.
-func (h *runsHarness) call(t *testing.T, method, path, bearer string, body, out any) (int, apiError) {
+// request is one call to the harness's server: the method (POST when empty), the path, the
+// bearer secret ("" sends no Authorization header), the body sent as JSON (nil sends none) and
+// out, which a success answer is decoded into (nil ignores it).
+type request struct {
+	method, path, bearer string
+	body, out            any
+}
+
+// call sends r, checks that an error answer is the envelope with the status's code, and decodes
+// a success answer into r.out (when not nil). It returns the status and, for an error, the
+// envelope.
+func (h *runsHarness) call(t *testing.T, r request) (int, apiError) {
 	t.Helper()
+	method := r.method
+	if method == "" {
+		method = "POST"
+	}
 	var rd io.Reader
-	if body != nil {
-		data, err := json.Marshal(body)
+	if r.body != nil {
+		data, err := json.Marshal(r.body)
 		if err != nil {
 			t.Fatal(err)
 		}
 		rd = bytes.NewReader(data)
 	}
-	req, err := http.NewRequest(method, h.url+path, rd)
+	req, err := http.NewRequest(method, h.url+r.path, rd)
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
+	if r.bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+r.bearer)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, path, err)
+		t.Fatalf("%s %s: %v", method, r.path, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
@@ -323,13 +335,13 @@ func (h *runsHarness) call(t *testing.T, method, path, bearer string, body, out 
 	var env apiError
 	if resp.StatusCode >= 400 {
 		if err := json.Unmarshal(raw, &env); err != nil || env.Error.Code != envelopeCodes[resp.StatusCode] || env.Error.Message == "" {
-			t.Errorf("%s %s: status %d with body %s, want the envelope with code %q", method, path, resp.StatusCode, raw, envelopeCodes[resp.StatusCode])
+			t.Errorf("%s %s: status %d with body %s, want the envelope with code %q", method, r.path, resp.StatusCode, raw, envelopeCodes[resp.StatusCode])
 		}
 		return resp.StatusCode, env
 	}
-	if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
-			t.Fatalf("%s %s: decode %s: %v", method, path, raw, err)
+	if r.out != nil {
+		if err := json.Unmarshal(raw, r.out); err != nil {
+			t.Fatalf("%s %s: decode %s: %v", method, r.path, raw, err)
 		}
 	}
 	return resp.StatusCode, env
@@ -346,7 +358,7 @@ func (h *runsHarness) start(t *testing.T, runType runs.Type, phase runs.Phase) s
 	t.Helper()
 	var ans started
 	body := map[string]string{"stack": "vpc-prod", "runType": string(runType), "phase": string(phase)}
-	if code, env := h.call(t, "POST", "/v1/runs", secretCreateUpdate, body, &ans); code != http.StatusCreated {
+	if code, env := h.call(t, request{path: "/v1/runs", bearer: secretCreateUpdate, body: body, out: &ans}); code != http.StatusCreated {
 		t.Fatalf("start %s run in %q: %d %s", runType, phase, code, env.Error.Message)
 	}
 	return ans

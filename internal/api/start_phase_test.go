@@ -57,7 +57,7 @@ func TestStartPhaseNeedsUpdate(t *testing.T) {
 				before := h.store.Len()
 				var ans started
 				body := map[string]string{"stack": "vpc-prod", "runType": string(typ), "phase": string(phase)}
-				code, env := h.call(t, "POST", "/v1/runs", k.secret, body, &ans)
+				code, env := h.call(t, request{path: "/v1/runs", bearer: k.secret, body: body, out: &ans})
 				if code != want {
 					t.Errorf("%s key starting %s in %q: %d %s, want %d", k.name, typ, phase, code, env.Error.Message, want)
 					continue
