@@ -57,25 +57,25 @@ var rbacFixtures = []struct{ path, body string }{
 func resetRBAC(t *testing.T, ts *testServer) {
 	t.Helper()
 	for _, f := range rbacFixtures {
-		if code := ts.call(t, "PUT", f.path, rootAdminSecret, f.body, nil); code != 200 && code != 201 {
+		if code := ts.call(t, apiRequest{method: "PUT", path: f.path, bearer: rootAdminSecret, body: f.body}); code != 200 && code != 201 {
 			t.Fatalf("reset PUT %s: %d", f.path, code)
 		}
 	}
 	for _, path := range []string{"/v1/api-keys/rb-new", "/v1/spaces/rb-space2"} {
-		if code := ts.call(t, "DELETE", path, rootAdminSecret, nil, nil); code != 204 && code != 404 {
+		if code := ts.call(t, apiRequest{method: "DELETE", path: path, bearer: rootAdminSecret}); code != 204 && code != 404 {
 			t.Fatalf("reset DELETE %s: %d", path, code)
 		}
 	}
 	var keys struct {
 		APIKeys []struct{ ID string } `json:"apiKeys"`
 	}
-	ts.call(t, "GET", "/v1/api-keys", rootAdminSecret, nil, &keys)
+	ts.call(t, apiRequest{method: "GET", path: "/v1/api-keys", bearer: rootAdminSecret, out: &keys})
 	for _, k := range keys.APIKeys {
 		if k.ID == "rb-key" {
 			return
 		}
 	}
-	if code := ts.call(t, "POST", "/v1/api-keys", rootAdminSecret, `{"id":"rb-key","bindings":[{"role":"orchestrator","space":"team-a"}]}`, nil); code != 201 {
+	if code := ts.call(t, apiRequest{method: "POST", path: "/v1/api-keys", bearer: rootAdminSecret, body: `{"id":"rb-key","bindings":[{"role":"orchestrator","space":"team-a"}]}`}); code != 201 {
 		t.Fatalf("reset POST rb-key: %d", code)
 	}
 }
@@ -147,7 +147,7 @@ func TestAdminRBAC(t *testing.T) {
 			for i, p := range rbacPrincipals {
 				resetRBAC(t, ts)
 				var raw json.RawMessage
-				code := ts.call(t, tc.method, tc.path, p.secret, tc.body, &raw)
+				code := ts.call(t, apiRequest{method: tc.method, path: tc.path, bearer: p.secret, body: tc.body, out: &raw})
 				if code != tc.want[i] {
 					t.Errorf("%s: %s %s = %d, want %d (%s)", p.name, tc.method, tc.path, code, tc.want[i], raw)
 					continue
@@ -160,7 +160,7 @@ func TestAdminRBAC(t *testing.T) {
 			}
 			// Without a key, or with an unknown one, every endpoint is 401.
 			for _, secret := range []string{"", "not-a-key"} {
-				if code := ts.call(t, tc.method, tc.path, secret, tc.body, nil); code != 401 {
+				if code := ts.call(t, apiRequest{method: tc.method, path: tc.path, bearer: secret, body: tc.body}); code != 401 {
 					t.Errorf("key %q: %s %s = %d, want 401", secret, tc.method, tc.path, code)
 				}
 			}
@@ -168,10 +168,10 @@ func TestAdminRBAC(t *testing.T) {
 	}
 	// Roles are changed with space:admin on root only.
 	resetRBAC(t, ts)
-	if code := ts.call(t, "PUT", "/v1/roles/rb-role", rootAdminSecret, `{"actions":["run:read","run:create"]}`, nil); code != 200 {
+	if code := ts.call(t, apiRequest{method: "PUT", path: "/v1/roles/rb-role", bearer: rootAdminSecret, body: `{"actions":["run:read","run:create"]}`}); code != 200 {
 		t.Errorf("root admin replacing a role: %d", code)
 	}
-	if code := ts.call(t, "DELETE", "/v1/roles/rb-role", rootAdminSecret, nil, nil); code != 204 {
+	if code := ts.call(t, apiRequest{method: "DELETE", path: "/v1/roles/rb-role", bearer: rootAdminSecret}); code != 204 {
 		t.Errorf("root admin deleting a role: %d", code)
 	}
 }
@@ -188,7 +188,7 @@ func TestAdminNoEscalation(t *testing.T) {
 	ts := startServer(t, serverOptions{baseYAML: cfg})
 	call := func(method, path, body string) int {
 		t.Helper()
-		return ts.call(t, method, path, saSecret, body, nil)
+		return ts.call(t, apiRequest{method: method, path: path, bearer: saSecret, body: body})
 	}
 	if code := call("PUT", "/v1/roles/more", `{"actions":["run:create"]}`); code != 403 {
 		t.Errorf("a role with an action the caller lacks: %d, want 403", code)
@@ -209,7 +209,7 @@ func TestAdminNoEscalation(t *testing.T) {
 	var role struct {
 		Role struct{ Actions []string } `json:"role"`
 	}
-	ts.call(t, "GET", "/v1/roles/same", saSecret, nil, &role)
+	ts.call(t, apiRequest{method: "GET", path: "/v1/roles/same", bearer: saSecret, out: &role})
 	if strings.Join(role.Role.Actions, ",") != "run:read" {
 		t.Errorf("role same holds %v after the refusals", role.Role.Actions)
 	}

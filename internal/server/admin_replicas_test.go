@@ -35,14 +35,14 @@ func within(t *testing.T, start time.Time, what string, cond func() bool) {
 func (ts *testServer) tryRun(t *testing.T, stack string) (runAnswer, bool) {
 	t.Helper()
 	var ans runAnswer
-	code := ts.call(t, "POST", "/v1/runs", adminSecret, map[string]string{"stack": stack, "runType": "TRACKED"}, &ans)
+	code := ts.call(t, apiRequest{method: "POST", path: "/v1/runs", bearer: adminSecret, body: map[string]string{"stack": stack, "runType": "TRACKED"}, out: &ans})
 	return ans, code == 201
 }
 
 // keyWorks reports whether secret authenticates on ts (it lists stacks).
 func (ts *testServer) keyWorks(t *testing.T, secret string) int {
 	t.Helper()
-	return ts.call(t, "GET", "/v1/stacks", secret, nil, nil)
+	return ts.call(t, apiRequest{method: "GET", path: "/v1/stacks", bearer: secret})
 }
 
 // newKey creates an API key through ts and returns its secret.

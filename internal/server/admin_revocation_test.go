@@ -26,7 +26,7 @@ func TestStackRunsEndWithTheirStack(t *testing.T) {
 	if code := mintCode(old.RunToken); code != 401 {
 		t.Errorf("a run of a deleted stack revives when the stack is re-created in another space: %d", code)
 	}
-	if code := ts.call(t, "POST", "/v1/runs/"+old.Run.ID+"/phase", adminSecret, map[string]string{"phase": "APPLYING"}, nil); code == 200 {
+	if code := ts.call(t, apiRequest{method: "POST", path: "/v1/runs/" + old.Run.ID + "/phase", bearer: adminSecret, body: map[string]string{"phase": "APPLYING"}}); code == 200 {
 		if code := mintCode(old.RunToken); code != 401 {
 			t.Errorf("the revived run reaches its write phase in the new space: %d", code)
 		}
@@ -39,7 +39,7 @@ func TestStackRunsEndWithTheirStack(t *testing.T) {
 		t.Errorf("a run started in prod still mints after its stack moved to team-b: %d", code)
 	}
 	// New runs of the moved stack are in its new space.
-	if code := ts.call(t, "POST", "/v1/runs", rootAdminSecret, map[string]string{"stack": "mover", "runType": "TRACKED"}, nil); code != 201 {
+	if code := ts.call(t, apiRequest{method: "POST", path: "/v1/runs", bearer: rootAdminSecret, body: map[string]string{"stack": "mover", "runType": "TRACKED"}}); code != 201 {
 		t.Errorf("a run of the moved stack: %d", code)
 	}
 }

@@ -20,17 +20,35 @@ type adminAnswer struct {
 	err  envelope
 }
 
-// admin sends an administration request with the root admin key and extra headers.
-func (ts *testServer) admin(t *testing.T, method, path, body string, headers ...string) adminAnswer {
+// adminClient sends administration requests to a test server with the root admin key.
+type adminClient struct {
+	ts      *testServer
+	ifMatch string // If-Match header of each request, when not empty
+}
+
+// ifMatch returns an administration client whose requests carry the header If-Match: etag.
+func (ts *testServer) ifMatch(etag string) adminClient {
+	return adminClient{ts: ts, ifMatch: etag}
+}
+
+// admin sends an administration request with the root admin key.
+func (ts *testServer) admin(t *testing.T, method, path, body string) adminAnswer {
 	t.Helper()
-	req, err := http.NewRequest(method, ts.URL+path, strings.NewReader(body))
+	return adminClient{ts: ts}.admin(t, method, path, body)
+}
+
+// admin sends an administration request with the root admin key and, when the client has
+// one, an If-Match header.
+func (c adminClient) admin(t *testing.T, method, path, body string) adminAnswer {
+	t.Helper()
+	req, err := http.NewRequest(method, c.ts.URL+path, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Authorization", "Bearer "+rootAdminSecret)
 	req.Header.Set("Content-Type", "application/json")
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
+	if c.ifMatch != "" {
+		req.Header.Set("If-Match", c.ifMatch)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -74,19 +92,19 @@ func TestAdminVersionsAndIfMatch(t *testing.T) {
 	if a = ts.admin(t, "GET", "/v1/stacks/web", ""); a.etag != `"1"` {
 		t.Errorf("GET ETag = %s", a.etag)
 	}
-	a = ts.admin(t, "PUT", "/v1/stacks/web", `{"space":"prod","labels":["a"]}`, "If-Match", `"1"`)
+	a = ts.ifMatch(`"1"`).admin(t, "PUT", "/v1/stacks/web", `{"space":"prod","labels":["a"]}`)
 	a.expect(t, "replace at the current version", 200, `"labels":["a"]`, `"version":2`)
 	if a.etag != `"2"` {
 		t.Errorf("ETag after replace = %s", a.etag)
 	}
-	ts.admin(t, "PUT", "/v1/stacks/web", `{"space":"team-a"}`, "If-Match", `"1"`).expect(t, "replace at an old version", 412, "version 2, not 1")
+	ts.ifMatch(`"1"`).admin(t, "PUT", "/v1/stacks/web", `{"space":"team-a"}`).expect(t, "replace at an old version", 412, "version 2, not 1")
 	ts.admin(t, "GET", "/v1/stacks/web", "").expect(t, "after a 412", 200, `"space":"prod"`, `"version":2`)
 	ts.admin(t, "PUT", "/v1/stacks/web", `{"space":"prod"}`).expect(t, "replace without If-Match", 200, `"version":3`)
-	ts.admin(t, "PUT", "/v1/stacks/new", `{"space":"prod"}`, "If-Match", `"1"`).expect(t, "create with If-Match", 412)
+	ts.ifMatch(`"1"`).admin(t, "PUT", "/v1/stacks/new", `{"space":"prod"}`).expect(t, "create with If-Match", 412)
 	ts.admin(t, "GET", "/v1/stacks/new", "").expect(t, "after a refused create", 404)
-	ts.admin(t, "PUT", "/v1/stacks/web", `{"space":"prod"}`, "If-Match", "three").expect(t, "a malformed If-Match", 400, "If-Match")
-	ts.admin(t, "DELETE", "/v1/stacks/web", "", "If-Match", `"2"`).expect(t, "delete at an old version", 412, "version 3, not 2")
-	ts.admin(t, "DELETE", "/v1/stacks/web", "", "If-Match", `"3"`).expect(t, "delete at the current version", 204)
+	ts.ifMatch("three").admin(t, "PUT", "/v1/stacks/web", `{"space":"prod"}`).expect(t, "a malformed If-Match", 400, "If-Match")
+	ts.ifMatch(`"2"`).admin(t, "DELETE", "/v1/stacks/web", "").expect(t, "delete at an old version", 412, "version 3, not 2")
+	ts.ifMatch(`"3"`).admin(t, "DELETE", "/v1/stacks/web", "").expect(t, "delete at the current version", 204)
 	ts.admin(t, "GET", "/v1/stacks/web", "").expect(t, "after delete", 404)
 	ts.admin(t, "DELETE", "/v1/stacks/web", "").expect(t, "delete again", 404)
 

@@ -20,7 +20,7 @@ func TestTokenAudienceIsPrintableURI(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var env envelope
-			if code := ts.call(t, "POST", "/v1/token", run.RunToken, tc.body, &env); code != 400 {
+			if code := ts.call(t, apiRequest{method: "POST", path: "/v1/token", bearer: run.RunToken, body: tc.body, out: &env}); code != 400 {
 				t.Fatalf("status %d, want 400", code)
 			}
 			if !strings.Contains(env.Error.Message, tc.want) {

@@ -26,7 +26,7 @@ func auditEvents(t *testing.T, ts *testServer, space string, pageSize int) []aud
 		if after != "" {
 			q.Set("after", after)
 		}
-		if code := ts.call(t, "GET", "/v1/audit?"+q.Encode(), auditorSecret, nil, &ans); code != 200 {
+		if code := ts.call(t, apiRequest{method: "GET", path: "/v1/audit?" + q.Encode(), bearer: auditorSecret, out: &ans}); code != 200 {
 			t.Fatalf("audit listing: %d", code)
 		}
 		all = append(all, ans.Events...)
@@ -45,9 +45,9 @@ func TestAuditTrail(t *testing.T) {
 	tok, _ := ts.mint(t, run.RunToken, "sts.amazonaws.com")
 	ts.setPhase(t, run.Run.ID, "APPLYING")
 	ts.setPhase(t, run.Run.ID, "PLANNING") // refused: backwards
-	ts.call(t, "POST", "/v1/runs/"+run.Run.ID+"/finish", adminSecret, nil, nil)
+	ts.call(t, apiRequest{method: "POST", path: "/v1/runs/" + run.Run.ID + "/finish", bearer: adminSecret})
 	var devRun runAnswer
-	ts.call(t, "POST", "/v1/runs", limitedSecret, map[string]string{"stack": "app-dev", "runType": "TASK"}, &devRun)
+	ts.call(t, apiRequest{method: "POST", path: "/v1/runs", bearer: limitedSecret, body: map[string]string{"stack": "app-dev", "runType": "TASK"}, out: &devRun})
 
 	all := auditEvents(t, ts, "root", 2)
 	if err := audit.Verify(all); err != nil {
@@ -110,7 +110,7 @@ func TestAuditTrail(t *testing.T) {
 		{"default space is root", "", auditorSecret, 200},
 	}
 	for _, tc := range cases {
-		if code := ts.call(t, "GET", "/v1/audit"+tc.query, tc.secret, nil, nil); code != tc.want {
+		if code := ts.call(t, apiRequest{method: "GET", path: "/v1/audit" + tc.query, bearer: tc.secret}); code != tc.want {
 			t.Errorf("%s: %d, want %d", tc.name, code, tc.want)
 		}
 	}

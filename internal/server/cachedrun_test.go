@@ -45,7 +45,7 @@ func TestCachedRunStaysCurrent(t *testing.T) {
 			t.Fatalf("mint %d on A: %d", i, code)
 		}
 		scripts := evalCalls(t, redis) - before
-		if c := verify(t, a, tok.Token, "aud", nil); c.Scope != "read" {
+		if c := a.verify(t, tok.Token, "aud", nil); c.Scope != "read" {
 			t.Fatalf("mint %d on A has scope %q, want read", i, c.Scope)
 		}
 		if i > 0 && (fewest < 0 || scripts < fewest) {
@@ -62,10 +62,10 @@ func TestCachedRunStaysCurrent(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("mint on A after B moved the run: %d", code)
 	}
-	if c := verify(t, a, tok.Token, "aud", nil); c.Scope != "write" {
+	if c := a.verify(t, tok.Token, "aud", nil); c.Scope != "write" {
 		t.Fatalf("A mints scope %q after B moved the run to APPLYING, want write", c.Scope)
 	}
-	if code := b.call(t, "POST", "/v1/runs/"+run.Run.ID+"/finish", adminSecret, nil, nil); code != 200 {
+	if code := b.call(t, apiRequest{method: "POST", path: "/v1/runs/" + run.Run.ID + "/finish", bearer: adminSecret}); code != 200 {
 		t.Fatalf("finish on B: %d", code)
 	}
 	if _, code := a.mint(t, run.RunToken, "aud"); code != 401 {

@@ -74,7 +74,7 @@ attachments:
 			editStoredRun(t, rds.Client(), run.Run.ID, fields)
 
 			var env envelope
-			code := ts.call(t, "POST", "/v1/token", run.RunToken, map[string]string{"audience": "sts.amazonaws.com"}, &env)
+			code := ts.call(t, apiRequest{method: "POST", path: "/v1/token", bearer: run.RunToken, body: map[string]string{"audience": "sts.amazonaws.com"}, out: &env})
 			if code != 403 || !strings.Contains(env.Error.Message, "inconsistent") {
 				t.Errorf("POST /v1/token: %d %+v, want 403 saying the record is inconsistent", code, env.Error)
 			}

@@ -26,7 +26,7 @@ func (ts *testServer) credentials(t *testing.T, runToken, provider, integration 
 		body["integration"] = integration
 	}
 	var raw map[string]any
-	code := ts.call(t, "POST", "/v1/credentials", runToken, body, &raw)
+	code := ts.call(t, apiRequest{method: "POST", path: "/v1/credentials", bearer: runToken, body: body, out: &raw})
 	var ans credentialsAnswer
 	var env envelope
 	remarshal(t, raw, &ans)

@@ -74,7 +74,7 @@ attachments:
 		t.Errorf("nothing attached: %d %+v", code, env.Error)
 	}
 	// A finished run gets nothing.
-	ts.call(t, "POST", "/v1/runs/"+run.Run.ID+"/finish", adminSecret, nil, nil)
+	ts.call(t, apiRequest{method: "POST", path: "/v1/runs/" + run.Run.ID + "/finish", bearer: adminSecret})
 	if _, code, _ := ts.credentials(t, run.RunToken, "vault", ""); code != 401 {
 		t.Errorf("finished run: %d, want 401", code)
 	}

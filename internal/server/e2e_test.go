@@ -35,8 +35,9 @@ type tokenClaims struct {
 	Scope      string `json:"scope"`
 }
 
-// verify checks a token with go-oidc (discovery, JWKS, signature, iss, aud, expiry) and returns its claims.
-func verify(t *testing.T, ts *testServer, token, audience string, now func() time.Time) tokenClaims {
+// verify checks a token of the server with go-oidc (discovery, JWKS, signature, iss, aud,
+// expiry at now, or at the real time when now is nil) and returns its claims.
+func (ts *testServer) verify(t *testing.T, token, audience string, now func() time.Time) tokenClaims {
 	t.Helper()
 	ctx := context.Background()
 	provider, err := oidc.NewProvider(ctx, ts.URL)
@@ -88,7 +89,7 @@ func TestTokensVerifyIndependently(t *testing.T) {
 			if code != 200 {
 				t.Fatalf("mint: %d", code)
 			}
-			c := verify(t, ts, tok.Token, "sts.amazonaws.com", nil)
+			c := ts.verify(t, tok.Token, "sts.amazonaws.com", nil)
 
 			h := jwtHeader(t, tok.Token)
 			if h["alg"] != alg || h["typ"] != "JWT" || h["kid"] == "" || h["kid"] == nil {
@@ -118,7 +119,7 @@ func TestTokensVerifyIndependently(t *testing.T) {
 			}
 			// jti is unique; the default audience applies when none is asked for.
 			tok2, _ := ts.mint(t, created.RunToken, "")
-			c2 := verify(t, ts, tok2.Token, "broker.test", nil)
+			c2 := ts.verify(t, tok2.Token, "broker.test", nil)
 			if c2.Jti == "" || c2.Jti == c.Jti {
 				t.Errorf("jti not unique: %q, %q", c.Jti, c2.Jti)
 			}
@@ -135,11 +136,11 @@ func TestSubjectTemplateAndSpacePath(t *testing.T) {
 	ts := startServer(t, serverOptions{})
 	// The dev space sets its own template; its stack's key is dev-ci, so use that key.
 	var ans runAnswer
-	if code := ts.call(t, "POST", "/v1/runs", limitedSecret, map[string]string{"stack": "app-dev", "runType": "TASK"}, &ans); code != 201 {
+	if code := ts.call(t, apiRequest{method: "POST", path: "/v1/runs", bearer: limitedSecret, body: map[string]string{"stack": "app-dev", "runType": "TASK"}, out: &ans}); code != 201 {
 		t.Fatalf("create: %d", code)
 	}
 	tok, _ := ts.mint(t, ans.RunToken, "vault")
-	c := verify(t, ts, tok.Token, "vault", nil)
+	c := ts.verify(t, tok.Token, "vault", nil)
 	if want := "space:dev:path:root/dev:stack:app-dev:scope:read"; c.Sub != want {
 		t.Errorf("sub = %q, want %q", c.Sub, want)
 	}
@@ -162,14 +163,14 @@ func TestScopeFollowsPhase(t *testing.T) {
 			ans := ts.createRun(t, "app-a", tc.runType)
 			for i, phase := range tc.phases {
 				var moved runAnswer
-				if code := ts.call(t, "POST", "/v1/runs/"+ans.Run.ID+"/phase", adminSecret, map[string]string{"phase": phase}, &moved); code != 200 {
+				if code := ts.call(t, apiRequest{method: "POST", path: "/v1/runs/" + ans.Run.ID + "/phase", bearer: adminSecret, body: map[string]string{"phase": phase}, out: &moved}); code != 200 {
 					t.Fatalf("to %s: %d", phase, code)
 				}
 				if moved.Run.Phase != phase || moved.Run.Scope != tc.scopes[i] {
 					t.Errorf("after %s: run %+v", phase, moved.Run)
 				}
 				tok, _ := ts.mint(t, ans.RunToken, "aud")
-				c := verify(t, ts, tok.Token, "aud", nil)
+				c := ts.verify(t, tok.Token, "aud", nil)
 				if c.Scope != tc.scopes[i] || c.RunPhase != phase {
 					t.Errorf("token in %s: scope %q phase %q, want %q", phase, c.Scope, c.RunPhase, tc.scopes[i])
 				}
@@ -191,14 +192,14 @@ func TestProposedRunNeverWrites(t *testing.T) {
 	}
 	// Nor can it be created in a write phase.
 	for _, phase := range []string{"APPLYING", "FINISHED"} {
-		code := ts.call(t, "POST", "/v1/runs", adminSecret, map[string]string{"stack": "vpc-prod", "runType": "PROPOSED", "phase": phase}, nil)
+		code := ts.call(t, apiRequest{method: "POST", path: "/v1/runs", bearer: adminSecret, body: map[string]string{"stack": "vpc-prod", "runType": "PROPOSED", "phase": phase}})
 		if code != 400 {
 			t.Errorf("create PROPOSED in %s: %d, want 400", phase, code)
 		}
 	}
 	ts.setPhase(t, ans.Run.ID, "PLANNING")
 	tok, _ := ts.mint(t, ans.RunToken, "aud")
-	if c := verify(t, ts, tok.Token, "aud", nil); c.Scope != "read" {
+	if c := ts.verify(t, tok.Token, "aud", nil); c.Scope != "read" {
 		t.Errorf("PROPOSED token scope %q", c.Scope)
 	}
 	// Backwards is refused too, for every type.
@@ -219,17 +220,17 @@ func TestFinishRevokesRunToken(t *testing.T) {
 		t.Fatalf("mint before finish: %d", code)
 	}
 	var fin runAnswer
-	if code := ts.call(t, "POST", "/v1/runs/"+ans.Run.ID+"/finish", adminSecret, nil, &fin); code != 200 || fin.Run.Phase != "FINISHED" {
+	if code := ts.call(t, apiRequest{method: "POST", path: "/v1/runs/" + ans.Run.ID + "/finish", bearer: adminSecret, out: &fin}); code != 200 || fin.Run.Phase != "FINISHED" {
 		t.Fatalf("finish: %d %+v", code, fin.Run)
 	}
 	if _, code := ts.mint(t, ans.RunToken, ""); code != 401 {
 		t.Errorf("mint after finish: %d, want 401", code)
 	}
-	if code := ts.call(t, "POST", "/v1/runs/"+ans.Run.ID+"/finish", adminSecret, nil, nil); code != 409 {
+	if code := ts.call(t, apiRequest{method: "POST", path: "/v1/runs/" + ans.Run.ID + "/finish", bearer: adminSecret}); code != 409 {
 		t.Errorf("finish twice: %d, want 409", code)
 	}
 	var got runAnswer
-	if code := ts.call(t, "GET", "/v1/runs/"+ans.Run.ID, adminSecret, nil, &got); code != 200 || got.Run.Phase != "FINISHED" || got.RunToken != "" {
+	if code := ts.call(t, apiRequest{method: "GET", path: "/v1/runs/" + ans.Run.ID, bearer: adminSecret, out: &got}); code != 200 || got.Run.Phase != "FINISHED" || got.RunToken != "" {
 		t.Errorf("get finished run: %d %+v", code, got)
 	}
 	if _, code := ts.mint(t, "brk_run_not-a-token", ""); code != 401 {
@@ -253,7 +254,7 @@ func TestTokenLifetimeCappedAtRunExpiry(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("mint: %d", code)
 	}
-	c := verify(t, ts, tok.Token, "aud", clock.Now)
+	c := ts.verify(t, tok.Token, "aud", clock.Now)
 	if c.Exp != ans.Run.ExpiresAt.Unix() {
 		t.Errorf("exp %d, want the run's expiry %d", c.Exp, ans.Run.ExpiresAt.Unix())
 	}
@@ -261,7 +262,7 @@ func TestTokenLifetimeCappedAtRunExpiry(t *testing.T) {
 	if _, code := ts.mint(t, ans.RunToken, "aud"); code != 401 {
 		t.Errorf("mint after run expiry: %d, want 401", code)
 	}
-	if code := ts.call(t, "GET", "/v1/runs/"+ans.Run.ID, adminSecret, nil, nil); code != 404 {
+	if code := ts.call(t, apiRequest{method: "GET", path: "/v1/runs/" + ans.Run.ID, bearer: adminSecret}); code != 404 {
 		t.Errorf("get expired run: %d, want 404", code)
 	}
 }
@@ -290,7 +291,7 @@ func TestRBAC(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if code := ts.call(t, tc.method, tc.path, tc.secret, tc.body, nil); code != tc.want {
+			if code := ts.call(t, apiRequest{method: tc.method, path: tc.path, bearer: tc.secret, body: tc.body}); code != tc.want {
 				t.Errorf("status %d, want %d", code, tc.want)
 			}
 		})
@@ -324,7 +325,7 @@ func TestBadInputGetsEnvelope(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if code := ts.call(t, tc.method, tc.path, tc.secret, tc.body, nil); code != tc.want {
+			if code := ts.call(t, apiRequest{method: tc.method, path: tc.path, bearer: tc.secret, body: tc.body}); code != tc.want {
 				t.Errorf("status %d, want %d", code, tc.want)
 			}
 		})
@@ -396,9 +397,9 @@ func TestSecretsNeverLogged(t *testing.T) {
 	ts := startServer(t, serverOptions{})
 	ans := ts.createRun(t, "vpc-prod", "TRACKED")
 	tok, _ := ts.mint(t, ans.RunToken, "aud")
-	ts.call(t, "POST", "/v1/runs", "wrong-secret-xyz", map[string]string{"stack": "vpc-prod", "runType": "TRACKED"}, nil)
+	ts.call(t, apiRequest{method: "POST", path: "/v1/runs", bearer: "wrong-secret-xyz", body: map[string]string{"stack": "vpc-prod", "runType": "TRACKED"}})
 	ts.mint(t, "brk_run_forged", "")
-	ts.call(t, "POST", "/v1/runs/"+ans.Run.ID+"/finish", adminSecret, nil, nil)
+	ts.call(t, apiRequest{method: "POST", path: "/v1/runs/" + ans.Run.ID + "/finish", bearer: adminSecret})
 	ts.mint(t, ans.RunToken, "")
 	logs := ts.Logs.String()
 	if !strings.Contains(logs, ans.Run.ID) {

@@ -20,6 +20,7 @@ const guardLimits = "\nlimits: {auth_failures: 3, window: 1m, cooloff: 1m}\n"
 type sourceClient struct {
 	ts     *testServer
 	client *http.Client
+	xff    string // X-Forwarded-For header of each request, when not empty
 }
 
 func from(t *testing.T, ts *testServer, local string) *sourceClient {
@@ -30,9 +31,17 @@ func from(t *testing.T, ts *testServer, local string) *sourceClient {
 	return &sourceClient{ts: ts, client: &http.Client{Transport: tr}}
 }
 
-// post sends a JSON body with a bearer and, when xff is not empty, an X-Forwarded-For
+// forwardedFor returns a client from the same address whose requests carry the header
+// X-Forwarded-For: xff (none when xff is empty), as a proxy's would.
+func (c *sourceClient) forwardedFor(xff string) *sourceClient {
+	fwd := *c
+	fwd.xff = xff
+	return &fwd
+}
+
+// post sends a JSON body with a bearer and, when the client has one, an X-Forwarded-For
 // header; it returns the status, checking an error's envelope.
-func (c *sourceClient) post(t *testing.T, path, bearer, xff, body string) int {
+func (c *sourceClient) post(t *testing.T, path, bearer, body string) int {
 	t.Helper()
 	req, err := http.NewRequestWithContext(context.Background(), "POST", c.ts.URL+path, strings.NewReader(body))
 	if err != nil {
@@ -40,8 +49,8 @@ func (c *sourceClient) post(t *testing.T, path, bearer, xff, body string) int {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+bearer)
-	if xff != "" {
-		req.Header.Set("X-Forwarded-For", xff)
+	if c.xff != "" {
+		req.Header.Set("X-Forwarded-For", c.xff)
 	}
 	resp, err := c.client.Do(req)
 	if err != nil {
@@ -74,7 +83,7 @@ func badToken(t *testing.T) string {
 // mintBad presents a bad run token and returns the status.
 func (c *sourceClient) mintBad(t *testing.T, xff string) int {
 	t.Helper()
-	return c.post(t, "/v1/token", badToken(t), xff, "{}")
+	return c.forwardedFor(xff).post(t, "/v1/token", badToken(t), "{}")
 }
 
 // TestSpoofedForwardedForIgnored: a client that is not a trusted proxy cannot move its
@@ -151,23 +160,23 @@ func TestValidCredentialsPassAfterFailures(t *testing.T) {
 	for i := range 6 {
 		code := c.mintBad(t, "")
 		if i%2 == 1 {
-			code = c.post(t, "/v1/runs", "wrong-admin-key-"+strconv.Itoa(i), "", createBody)
+			code = c.post(t, "/v1/runs", "wrong-admin-key-"+strconv.Itoa(i), createBody)
 		}
 		if code != 401 && code != 429 {
 			t.Fatalf("failure %d: %d, want 401 or 429", i+1, code)
 		}
 	}
 	for range 3 { // not a one-off: every valid call passes, every bad one is refused
-		if code := c.post(t, "/v1/runs", adminSecret, "", createBody); code != 201 {
+		if code := c.post(t, "/v1/runs", adminSecret, createBody); code != 201 {
 			t.Errorf("admin API key after the failures: %d, want 201", code)
 		}
-		if code := c.post(t, "/v1/token", run.RunToken, "", "{}"); code != 200 {
+		if code := c.post(t, "/v1/token", run.RunToken, "{}"); code != 200 {
 			t.Errorf("valid run token after the failures: %d, want 200", code)
 		}
 		if code := c.mintBad(t, ""); code != 429 {
 			t.Errorf("bad run token: %d, want 429", code)
 		}
-		if code := c.post(t, "/v1/runs", "still-wrong", "", createBody); code != 429 {
+		if code := c.post(t, "/v1/runs", "still-wrong", createBody); code != 429 {
 			t.Errorf("bad API key: %d, want 429", code)
 		}
 	}
@@ -188,14 +197,14 @@ func TestFailingCredentialPrefixLimited(t *testing.T) {
 	// Guesses keep the valid token's first 24 characters and vary the rest.
 	guess := func(i int) string { return run.RunToken[:24] + strings.Repeat(strconv.Itoa(i), len(run.RunToken)-24) }
 	for i := range 3 {
-		if code := proxy.post(t, "/v1/token", guess(i), "203.0.113."+strconv.Itoa(i+1), "{}"); code != 401 {
+		if code := proxy.forwardedFor("203.0.113."+strconv.Itoa(i+1)).post(t, "/v1/token", guess(i), "{}"); code != 401 {
 			t.Fatalf("guess %d from its own address: %d, want 401", i+1, code)
 		}
 	}
-	if code := proxy.post(t, "/v1/token", guess(7), "203.0.113.50", "{}"); code != 429 {
+	if code := proxy.forwardedFor("203.0.113.50").post(t, "/v1/token", guess(7), "{}"); code != 429 {
 		t.Errorf("a fourth guess with the same prefix from a fresh address: %d, want 429", code)
 	}
-	if code := proxy.post(t, "/v1/token", run.RunToken, "203.0.113.50", "{}"); code != 200 {
+	if code := proxy.forwardedFor("203.0.113.50").post(t, "/v1/token", run.RunToken, "{}"); code != 200 {
 		t.Errorf("the valid token with that prefix: %d, want 200", code)
 	}
 	if code := proxy.mintBad(t, "203.0.113.51"); code != 401 {

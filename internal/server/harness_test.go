@@ -252,11 +252,24 @@ func newWrappingCatalog(ctx context.Context, cfg *config.Config, opts Options, w
 	return srv, nil
 }
 
-// call sends a JSON request with a bearer secret and decodes the JSON answer into out (if not nil).
-func (ts *testServer) call(t testing.TB, method, path, bearer string, body any, out any) int {
+// apiRequest is one JSON request for testServer.call. Zero values are the common case: an
+// empty bearer sends no Authorization header, a nil body sends no body, and a nil out
+// discards the answer.
+type apiRequest struct {
+	method string // HTTP method, such as "GET" or "POST"
+	path   string // path (and query) under the server's URL
+	bearer string // secret sent as "Authorization: Bearer", when not empty
+	body   any    // nil for none, a string sent as is, or a value sent as its JSON encoding
+	out    any    // when not nil, where the JSON answer is decoded
+}
+
+// call sends r as a JSON request, checks the answer's Content-Type and (for an error) its
+// envelope, decodes the JSON answer into r.out (if not nil) and returns the status.
+func (ts *testServer) call(t testing.TB, r apiRequest) int {
 	t.Helper()
+	method, path := r.method, r.path
 	var rd io.Reader
-	switch b := body.(type) {
+	switch b := r.body.(type) {
 	case nil:
 	case string:
 		rd = strings.NewReader(b)
@@ -272,8 +285,8 @@ func (ts *testServer) call(t testing.TB, method, path, bearer string, body any, 
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
+	if r.bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+r.bearer)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -290,8 +303,8 @@ func (ts *testServer) call(t testing.TB, method, path, bearer string, body any, 
 	if resp.StatusCode >= 400 {
 		assertEnvelope(t, resp.StatusCode, raw)
 	}
-	if out != nil && len(raw) > 0 {
-		if err := json.Unmarshal(raw, out); err != nil {
+	if r.out != nil && len(raw) > 0 {
+		if err := json.Unmarshal(raw, r.out); err != nil {
 			t.Fatalf("%s %s: decode %s: %v", method, path, raw, err)
 		}
 	}
@@ -349,7 +362,7 @@ type runAnswer struct {
 func (ts *testServer) createRun(t testing.TB, stack, runType string) runAnswer {
 	t.Helper()
 	var ans runAnswer
-	if code := ts.call(t, "POST", "/v1/runs", adminSecret, map[string]string{"stack": stack, "runType": runType}, &ans); code != 201 {
+	if code := ts.call(t, apiRequest{method: "POST", path: "/v1/runs", bearer: adminSecret, body: map[string]string{"stack": stack, "runType": runType}, out: &ans}); code != 201 {
 		t.Fatalf("create run: status %d", code)
 	}
 	return ans
@@ -357,7 +370,7 @@ func (ts *testServer) createRun(t testing.TB, stack, runType string) runAnswer {
 
 func (ts *testServer) setPhase(t *testing.T, id, phase string) int {
 	t.Helper()
-	return ts.call(t, "POST", "/v1/runs/"+id+"/phase", adminSecret, map[string]string{"phase": phase}, nil)
+	return ts.call(t, apiRequest{method: "POST", path: "/v1/runs/" + id + "/phase", bearer: adminSecret, body: map[string]string{"phase": phase}})
 }
 
 type tokenAnswer struct {
@@ -372,6 +385,6 @@ func (ts *testServer) mint(t *testing.T, runToken, audience string) (tokenAnswer
 	if audience != "" {
 		body["audience"] = audience
 	}
-	code := ts.call(t, "POST", "/v1/token", runToken, body, &ans)
+	code := ts.call(t, apiRequest{method: "POST", path: "/v1/token", bearer: runToken, body: body, out: &ans})
 	return ans, code
 }

@@ -130,7 +130,7 @@ func TestVaultTransitEndToEnd(t *testing.T) {
 			if h["alg"] != alg {
 				t.Fatalf("step %d: token for %s signed %v, want %s", step, aud, h["alg"], alg)
 			}
-			verify(t, ts, tok.Token, aud, clock.Now)
+			ts.verify(t, tok.Token, aud, clock.Now)
 			seen[h["kid"].(string)] = true
 		}
 		checkJWKSIsTransit(t, ts, root)

@@ -62,7 +62,7 @@ func TestSentinelFailover(t *testing.T) {
 	}
 	for _, r := range created {
 		var got runAnswer
-		if code := ts.call(t, "GET", "/v1/runs/"+r.Run.ID, adminSecret, nil, &got); code != 200 || got.Run.ID != r.Run.ID {
+		if code := ts.call(t, apiRequest{method: "GET", path: "/v1/runs/" + r.Run.ID, bearer: adminSecret, out: &got}); code != 200 || got.Run.ID != r.Run.ID {
 			t.Errorf("run %s after the failover: status %d, %+v", r.Run.ID, code, got)
 		}
 		if _, code := ts.mint(t, r.RunToken, "aud"); code != 200 {
@@ -90,10 +90,10 @@ func TestClusterReplicas(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("mint on B of a run created on A: status %d", code)
 	}
-	if claims := verify(t, a, tok.Token, "aud", nil); claims.RunID != run.Run.ID {
+	if claims := a.verify(t, tok.Token, "aud", nil); claims.RunID != run.Run.ID {
 		t.Errorf("token names run %s, want %s", claims.RunID, run.Run.ID)
 	}
-	if code := b.call(t, "POST", "/v1/runs/"+run.Run.ID+"/finish", adminSecret, nil, nil); code != 200 {
+	if code := b.call(t, apiRequest{method: "POST", path: "/v1/runs/" + run.Run.ID + "/finish", bearer: adminSecret}); code != 200 {
 		t.Fatalf("finish on B: status %d", code)
 	}
 	for name, r := range map[string]*testServer{"A": a, "B": b} {

@@ -13,16 +13,16 @@ import (
 // cooling off its 429s add nothing, so bad keys cannot flood the trail.
 func TestRefusalsInTheTrail(t *testing.T) {
 	ts := startServer(t, serverOptions{extraYAML: "\nlimits: {auth_failures: 3, window: 1m, cooloff: 1m}\n"})
-	if code := ts.call(t, "GET", "/v1/audit?space=prod", adminSecret, nil, nil); code != 403 {
+	if code := ts.call(t, apiRequest{method: "GET", path: "/v1/audit?space=prod", bearer: adminSecret}); code != 403 {
 		t.Fatalf("audit listing without audit:read: %d, want 403", code)
 	}
-	if code := ts.call(t, "POST", "/v1/runs", adminSecret, map[string]string{"stack": "app-dev", "runType": "TASK"}, nil); code != 403 {
+	if code := ts.call(t, apiRequest{method: "POST", path: "/v1/runs", bearer: adminSecret, body: map[string]string{"stack": "app-dev", "runType": "TASK"}}); code != 403 {
 		t.Fatalf("run in a space the key has no binding on: %d, want 403", code)
 	}
 	const presented = "brk_not-a-real-key-0123456789"
 	var statuses []int
 	for range 8 {
-		statuses = append(statuses, ts.call(t, "POST", "/v1/runs", presented, map[string]string{"stack": "vpc-prod", "runType": "TRACKED"}, nil))
+		statuses = append(statuses, ts.call(t, apiRequest{method: "POST", path: "/v1/runs", bearer: presented, body: map[string]string{"stack": "vpc-prod", "runType": "TRACKED"}}))
 	}
 	if got := fmt.Sprint(statuses); got != "[401 401 401 429 429 429 429 429]" {
 		t.Fatalf("bad-key statuses %s, want three 401s then 429s", got)

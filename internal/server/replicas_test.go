@@ -61,17 +61,17 @@ func TestReplicasShareRunsAndKeys(t *testing.T) {
 				t.Fatalf("mint on B of a run created on A: %d", code)
 			}
 			// Verified through A's discovery: B signs with the key A publishes.
-			if c := verify(t, a, tok.Token, "aud", nil); c.RunID != run.Run.ID {
+			if c := a.verify(t, tok.Token, "aud", nil); c.RunID != run.Run.ID {
 				t.Errorf("token names run %s", c.RunID)
 			}
 			if code := c.setPhase(t, run.Run.ID, "APPLYING"); code != 200 {
 				t.Fatalf("phase on C: %d", code)
 			}
 			tok, _ = a.mint(t, run.RunToken, "aud")
-			if c := verify(t, a, tok.Token, "aud", nil); c.Scope != "write" {
+			if c := a.verify(t, tok.Token, "aud", nil); c.Scope != "write" {
 				t.Errorf("A mints scope %q after C moved the run to APPLYING", c.Scope)
 			}
-			if code := c.call(t, "POST", "/v1/runs/"+run.Run.ID+"/finish", adminSecret, nil, nil); code != 200 {
+			if code := c.call(t, apiRequest{method: "POST", path: "/v1/runs/" + run.Run.ID + "/finish", bearer: adminSecret}); code != 200 {
 				t.Fatalf("finish on C: %d", code)
 			}
 			for i, r := range []*testServer{a, b} {
@@ -199,7 +199,7 @@ func TestRedisOutage(t *testing.T) {
 		{"phase", "POST", "/v1/runs/" + run.Run.ID + "/phase", adminSecret, map[string]string{"phase": "PLANNING"}},
 	} {
 		began := time.Now()
-		if code := ts.call(t, c.method, c.path, c.secret, c.body, nil); code != 503 {
+		if code := ts.call(t, apiRequest{method: c.method, path: c.path, bearer: c.secret, body: c.body}); code != 503 {
 			t.Errorf("%s while Redis is down: %d, want 503", c.name, code)
 		}
 		if took := time.Since(began); took > 3*time.Second {
@@ -228,7 +228,7 @@ func TestRedisOutage(t *testing.T) {
 		t.Errorf("the run created before the outage is lost: mint %d", code)
 	}
 	var got runAnswer
-	if code := ts.call(t, "GET", "/v1/runs/"+run.Run.ID, adminSecret, nil, &got); code != 200 || got.Run.Phase != "INITIALIZING" {
+	if code := ts.call(t, apiRequest{method: "GET", path: "/v1/runs/" + run.Run.ID, bearer: adminSecret, out: &got}); code != 200 || got.Run.Phase != "INITIALIZING" {
 		t.Errorf("run after recovery: %d %+v", code, got.Run)
 	}
 	ts.createRun(t, "vpc-prod", "TRACKED")
@@ -261,7 +261,7 @@ func TestFailedAuthLimitedAcrossReplicas(t *testing.T) {
 		}
 	}
 	for i := 0; i < 2; i++ {
-		if code := b.call(t, "POST", "/v1/runs", "guessed-key", map[string]string{"stack": "vpc-prod", "runType": "TRACKED"}, nil); code != 401 {
+		if code := b.call(t, apiRequest{method: "POST", path: "/v1/runs", bearer: "guessed-key", body: map[string]string{"stack": "vpc-prod", "runType": "TRACKED"}}); code != 401 {
 			t.Fatalf("bad API key on B: %d", code)
 		}
 	}

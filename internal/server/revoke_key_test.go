@@ -60,13 +60,13 @@ func TestRevokeKeyOnRunningReplicas(t *testing.T) {
 			t.Fatalf("%s: mint after the revocation: %d", ts.URL, code)
 		}
 		jwks := fetchJWKS(t, ts)
-		if err := verifyWithKeys(ts.URL, tok.Token, jwks, time.Now()); err != nil {
+		if err := verifyWithKeys(tok.Token, fixedKeys{issuer: ts.URL, keys: jwks, at: time.Now()}); err != nil {
 			t.Fatalf("%s: a token minted after the revocation does not verify against the JWKS: %v", ts.URL, err)
 		}
 		if kid, err := headerKID(tok.Token); err != nil || kid != rev.NewKID {
 			t.Fatalf("%s: token signed by %s (%v) after the revocation, want the replacement %s at once", ts.URL, kid, err, rev.NewKID)
 		}
-		if err := verifyWithKeys(a.URL, before.Token, jwks, time.Now()); err == nil {
+		if err := verifyWithKeys(before.Token, fixedKeys{issuer: a.URL, keys: jwks, at: time.Now()}); err == nil {
 			t.Fatalf("%s: a token of the revoked key still verifies against the served JWKS", ts.URL)
 		}
 	}

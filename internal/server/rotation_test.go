@@ -103,7 +103,7 @@ func rotationNeverStrands(t *testing.T, alg string, audiences map[string]string)
 			if fetched.After(m.at) {
 				verifyAt = fetched.Add(-time.Second) // just before expiry, with the later JWKS
 			}
-			if err := verifyWithKeysFor(ts.URL, m.aud, m.token, keys, verifyAt); err != nil {
+			if err := verifyWithKeysFor(m.aud, m.token, fixedKeys{issuer: ts.URL, keys: keys, at: verifyAt}); err != nil {
 				t.Errorf("token minted at +%v by %s does not verify with the JWKS of +%v: %v",
 					m.at.Sub(start), m.kid, fetched.Sub(start), err)
 			}
@@ -168,20 +168,28 @@ func fetchJWKS(t *testing.T, ts *testServer) map[string]crypto.PublicKey {
 	return out
 }
 
-// verifyWithKeys verifies a token for "aud" with go-oidc against a fixed key set, at a given
+// fixedKeys is what go-oidc verifies a token against without discovery: the issuer, a fixed
+// key set (such as fetchJWKS returns) and the instant of the check.
+type fixedKeys struct {
+	issuer string
+	keys   map[string]crypto.PublicKey
+	at     time.Time
+}
+
+// verifyWithKeys verifies a token for "aud" with go-oidc against the fixed key set, at its
 // instant.
-func verifyWithKeys(issuer, token string, keys map[string]crypto.PublicKey, at time.Time) error {
-	return verifyWithKeysFor(issuer, "aud", token, keys, at)
+func verifyWithKeys(token string, fixed fixedKeys) error {
+	return verifyWithKeysFor("aud", token, fixed)
 }
 
 // verifyWithKeysFor is verifyWithKeys for a token of audience aud.
-func verifyWithKeysFor(issuer, aud, token string, keys map[string]crypto.PublicKey, at time.Time) error {
-	pubs := make([]crypto.PublicKey, 0, len(keys))
-	for _, k := range keys {
+func verifyWithKeysFor(aud, token string, fixed fixedKeys) error {
+	pubs := make([]crypto.PublicKey, 0, len(fixed.keys))
+	for _, k := range fixed.keys {
 		pubs = append(pubs, k)
 	}
-	v := oidc.NewVerifier(issuer, &oidc.StaticKeySet{PublicKeys: pubs},
-		&oidc.Config{ClientID: aud, Now: func() time.Time { return at }, SupportedSigningAlgs: []string{"RS256", "ES256"}})
+	v := oidc.NewVerifier(fixed.issuer, &oidc.StaticKeySet{PublicKeys: pubs},
+		&oidc.Config{ClientID: aud, Now: func() time.Time { return fixed.at }, SupportedSigningAlgs: []string{"RS256", "ES256"}})
 	_, err := v.Verify(context.Background(), token)
 	return err
 }

@@ -30,7 +30,7 @@ func TestBodyKeysAreExact(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			before := store.Len()
 			var env envelope
-			if code := ts.call(t, "POST", tc.path, tc.bearer, tc.body, &env); code != 400 {
+			if code := ts.call(t, apiRequest{method: "POST", path: tc.path, bearer: tc.bearer, body: tc.body, out: &env}); code != 400 {
 				t.Fatalf("status %d, want 400", code)
 			}
 			if msg := env.Error.Message; !strings.Contains(msg, tc.want) {
@@ -42,7 +42,7 @@ func TestBodyKeysAreExact(t *testing.T) {
 		})
 	}
 	var got runAnswer
-	if code := ts.call(t, "GET", "/v1/runs/"+run.Run.ID, adminSecret, nil, &got); code != 200 || got.Run.Phase != "INITIALIZING" {
+	if code := ts.call(t, apiRequest{method: "GET", path: "/v1/runs/" + run.Run.ID, bearer: adminSecret, out: &got}); code != 200 || got.Run.Phase != "INITIALIZING" {
 		t.Errorf("run after refused phase bodies: status %d, phase %q; want 200 INITIALIZING", code, got.Run.Phase)
 	}
 }

@@ -63,7 +63,7 @@ func TestVaultTransitRotatedAndRevokedFromOutside(t *testing.T) {
 	if kid, err := headerKID(tok.Token); err != nil || kid != rev.NewKID {
 		t.Fatalf("token signed by %s (%v), want the replacement %s at once", kid, err, rev.NewKID)
 	}
-	if err := verifyWithKeys(ts.URL, tok.Token, jwks, time.Now()); err != nil {
+	if err := verifyWithKeys(tok.Token, fixedKeys{issuer: ts.URL, keys: jwks, at: time.Now()}); err != nil {
 		t.Fatalf("the replacement's token does not verify against the JWKS: %v", err)
 	}
 }

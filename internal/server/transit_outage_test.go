@@ -123,7 +123,7 @@ func TestVaultTransitOutage(t *testing.T) {
 	for i := range 2 {
 		start := time.Now()
 		var env envelope
-		code := ts.call(t, "POST", "/v1/token", run.RunToken, map[string]string{}, &env)
+		code := ts.call(t, apiRequest{method: "POST", path: "/v1/token", bearer: run.RunToken, body: map[string]string{}, out: &env})
 		elapsed := time.Since(start)
 		if code != 503 || env.Error.Code != "unavailable" {
 			t.Fatalf("mint %d with Vault cut off: %d %+v, want 503 unavailable", i, code, env.Error)
@@ -151,5 +151,5 @@ func TestVaultTransitOutage(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("mint after Vault came back: %d", code)
 	}
-	verify(t, ts, tok.Token, "broker.test", nil)
+	ts.verify(t, tok.Token, "broker.test", nil)
 }
