@@ -10,8 +10,8 @@ import (
 )
 
 // rsMeta is meta for an RS256 key.
-func rsMeta(kid string, c, a float64, r ...float64) keys.Meta {
-	m := meta(kid, c, a, r...)
+func rsMeta(kid string, at hours) keys.Meta {
+	m := meta(kid, at)
 	m.Alg = keys.RS256
 	return m
 }
@@ -37,36 +37,36 @@ func TestDecideTwoChains(t *testing.T) {
 	}, {
 		name: "bootstrap: the second chain signs at once too (nothing was published before now)",
 		p:    twoChains, now: 3,
-		set:  []keys.Meta{meta("e", 3, 3)},
+		set:  []keys.Meta{meta("e", hours{created: 3, activates: 3})},
 		want: keys.Decision{Alg: keys.RS256, Generate: true, Activates: h(3)},
 	}, {
 		name: "a chain added to a published set is prepublished",
 		p:    twoChains, now: 100,
-		set:  []keys.Meta{meta("e", 0, 0)},
+		set:  []keys.Meta{meta("e", hours{})},
 		want: keys.Decision{Alg: keys.RS256, Generate: true, Activates: h(124 + rh)},
 	}, {
 		name: "both fresh: nothing to do",
 		p:    twoChains, now: 200,
-		set: []keys.Meta{meta("e", 0, 0), rsMeta("r", 100, 100)},
+		set: []keys.Meta{meta("e", hours{}), rsMeta("r", hours{created: 100, activates: 100})},
 	}, {
 		name: "each chain rotates on its own schedule",
 		p:    twoChains, now: 796,
-		set:  []keys.Meta{meta("e2", 696, 720), rsMeta("r", 100, 100)},
+		set:  []keys.Meta{meta("e2", hours{created: 696, activates: 720}), rsMeta("r", hours{created: 100, activates: 100})},
 		want: keys.Decision{Alg: keys.RS256, Generate: true, Activates: h(820 + rh), Retire: "r", Retires: h(820 + rh)},
 	}, {
 		name: "an expired key of one chain is dropped, never the other chain's signer",
 		p:    twoChains, now: 744,
-		set:  []keys.Meta{rsMeta("r", 0, 0, 10), meta("e", 0, 0, 720), meta("e2", 696, 720)},
+		set:  []keys.Meta{rsMeta("r", hours{retires: 10}), meta("e", hours{retires: 720}), meta("e2", hours{created: 696, activates: 720})},
 		want: keys.Decision{Alg: keys.ES256, Drop: []string{"e"}},
 	}, {
 		name: "a key of an algorithm no longer kept stops signing now",
 		p:    policy, now: 300,
-		set:  []keys.Meta{meta("e", 0, 0), rsMeta("r", 100, 100)},
+		set:  []keys.Meta{meta("e", hours{}), rsMeta("r", hours{created: 100, activates: 100})},
 		want: keys.Decision{Alg: keys.RS256, Retire: "r", Retires: h(300)},
 	}, {
 		name: "and is dropped once expired",
 		p:    policy, now: 324,
-		set:  []keys.Meta{meta("e", 0, 0), rsMeta("r", 100, 100, 300)},
+		set:  []keys.Meta{meta("e", hours{}), rsMeta("r", hours{created: 100, activates: 100, retires: 300})},
 		want: keys.Decision{Drop: []string{"r"}},
 	}}
 	for _, tt := range tests {
@@ -80,7 +80,11 @@ func TestDecideTwoChains(t *testing.T) {
 }
 
 func TestSigningPerAlgorithm(t *testing.T) {
-	set := []keys.Meta{meta("e", 0, 0, 720), meta("e2", 696, 720), rsMeta("r", 0, 5)}
+	set := []keys.Meta{
+		meta("e", hours{retires: 720}),
+		meta("e2", hours{created: 696, activates: 720}),
+		rsMeta("r", hours{activates: 5}),
+	}
 	for alg, want := range map[string]string{keys.ES256: "e", keys.RS256: "r"} {
 		if got, ok := keys.Signing(h(10), set, alg); !ok || got.KID != want {
 			t.Errorf("Signing(%s) = %s, %v; want %s", alg, got.KID, ok, want)
@@ -92,7 +96,7 @@ func TestSigningPerAlgorithm(t *testing.T) {
 }
 
 func TestForceRotateOneChain(t *testing.T) {
-	set := []keys.Meta{meta("e", 0, 0), rsMeta("r", 0, 0)}
+	set := []keys.Meta{meta("e", hours{}), rsMeta("r", hours{})}
 	rs := twoChains
 	rs.Alg = keys.RS256
 	d, err := keys.ForceRotate(h(100), set, rs)
@@ -100,7 +104,7 @@ func TestForceRotateOneChain(t *testing.T) {
 	if err != nil || !sameDecision(d, want) || d.Alg != keys.RS256 {
 		t.Fatalf("ForceRotate(RS256) = %+v, %v; want %+v", d, err, want)
 	}
-	pending := append(set, rsMeta("r2", 100, 124))
+	pending := append(set, rsMeta("r2", hours{created: 100, activates: 124}))
 	pending[1].Retires = h(124)
 	if _, err := keys.ForceRotate(h(110), pending, rs); !errors.Is(err, keys.ErrRotationPending) {
 		t.Fatalf("ForceRotate(RS256) with r2 pending = %v, want ErrRotationPending", err)

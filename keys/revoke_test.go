@@ -21,25 +21,25 @@ func TestRevoke(t *testing.T) {
 	}{{
 		name: "the signing key: replaced now",
 		now:  10,
-		set:  []keys.Meta{meta("a", 0, 0)},
+		set:  []keys.Meta{meta("a", hours{})},
 		kid:  "a",
 		want: keys.Decision{Alg: keys.ES256, Generate: true, Activates: h(10), Drop: []string{"a"}},
 	}, {
 		name: "a pending successor: dropped, the signer retires now, a new key signs now",
 		now:  710,
-		set:  []keys.Meta{meta("a", 0, 0, 720), meta("b", 696, 720)},
+		set:  []keys.Meta{meta("a", hours{retires: 720}), meta("b", hours{created: 696, activates: 720})},
 		kid:  "b",
 		want: keys.Decision{Alg: keys.ES256, Generate: true, Activates: h(710), Retire: "a", Retires: h(710), Drop: []string{"b"}},
 	}, {
 		name: "a retired key: dropped, the signer retires now",
 		now:  730,
-		set:  []keys.Meta{meta("a", 0, 0, 720), meta("b", 696, 720)},
+		set:  []keys.Meta{meta("a", hours{retires: 720}), meta("b", hours{created: 696, activates: 720})},
 		kid:  "a",
 		want: keys.Decision{Alg: keys.ES256, Generate: true, Activates: h(730), Retire: "b", Retires: h(730), Drop: []string{"a"}},
 	}, {
 		name: "another chain is left alone",
 		now:  10,
-		set:  []keys.Meta{meta("a", 0, 0), {KID: "r", Alg: keys.RS256, Created: h(0), Activates: h(0)}},
+		set:  []keys.Meta{meta("a", hours{}), {KID: "r", Alg: keys.RS256, Created: h(0), Activates: h(0)}},
 		kid:  "r",
 		want: keys.Decision{Alg: keys.RS256, Generate: true, Activates: h(10), Drop: []string{"r"}},
 	}}
@@ -54,7 +54,7 @@ func TestRevoke(t *testing.T) {
 			}
 		})
 	}
-	if _, err := keys.Revoke(h(1), []keys.Meta{meta("a", 0, 0)}, "nope"); !errors.Is(err, keys.ErrUnknownKey) {
+	if _, err := keys.Revoke(h(1), []keys.Meta{meta("a", hours{})}, "nope"); !errors.Is(err, keys.ErrUnknownKey) {
 		t.Fatalf("Revoke(unknown kid) = %v, want ErrUnknownKey", err)
 	}
 }

@@ -13,11 +13,18 @@ import (
 // h is an instant n hours after t0.
 func h(n float64) time.Time { return t0.Add(time.Duration(n * float64(time.Hour))) }
 
-// meta builds a key that was created at c, signs from a and (when r is not nil) retires at r.
-func meta(kid string, c, a float64, r ...float64) keys.Meta {
-	m := keys.Meta{KID: kid, Alg: keys.ES256, Created: h(c), Activates: h(a)}
-	if len(r) > 0 {
-		m.Retires = h(r[0])
+// hours is when a test key was created, signs from and retires, in hours after t0 (see h). The
+// zero value is a key created and signing at t0 that is not retiring: a zero retires means none.
+type hours struct {
+	created, activates, retires float64
+}
+
+// meta builds the metadata of ES256 key kid: created at h(at.created), signing from
+// h(at.activates) and, unless at.retires is zero, retiring at h(at.retires).
+func meta(kid string, at hours) keys.Meta {
+	m := keys.Meta{KID: kid, Alg: keys.ES256, Created: h(at.created), Activates: h(at.activates)}
+	if at.retires != 0 {
+		m.Retires = h(at.retires)
 	}
 	return m
 }
@@ -82,8 +89,8 @@ func TestPolicyValidate(t *testing.T) {
 }
 
 func TestSigning(t *testing.T) {
-	a := meta("a", 0, 0, 720)
-	b := meta("b", 696, 720)
+	a := meta("a", hours{retires: 720})
+	b := meta("b", hours{created: 696, activates: 720})
 	tests := []struct {
 		name string
 		now  float64
@@ -91,14 +98,14 @@ func TestSigning(t *testing.T) {
 		want string // "" for none
 	}{
 		{"empty", 0, nil, ""},
-		{"single", 5, []keys.Meta{meta("a", 0, 0)}, "a"},
+		{"single", 5, []keys.Meta{meta("a", hours{})}, "a"},
 		{"before successor", 719, []keys.Meta{a, b}, "a"},
 		{"successor at its activation", 720, []keys.Meta{a, b}, "b"},
 		{"after successor", 800, []keys.Meta{b, a}, "b"},
 		{"retired without successor keeps signing", 800, []keys.Meta{a}, "a"},
-		{"latest of two unretired active keys", 10, []keys.Meta{meta("x", 0, 0), meta("y", 0, 5)}, "y"},
-		{"tie broken by kid", 10, []keys.Meta{meta("y", 0, 5), meta("x", 0, 5)}, "y"},
-		{"only future keys: earliest", 0, []keys.Meta{meta("late", 0, 3), meta("early", 0, 1)}, "early"},
+		{"latest of two unretired active keys", 10, []keys.Meta{meta("x", hours{}), meta("y", hours{activates: 5})}, "y"},
+		{"tie broken by kid", 10, []keys.Meta{meta("y", hours{activates: 5}), meta("x", hours{activates: 5})}, "y"},
+		{"only future keys: earliest", 0, []keys.Meta{meta("late", hours{activates: 3}), meta("early", hours{activates: 1})}, "early"},
 	}
 	for _, tt := range tests {
 		got, ok := keys.Signing(h(tt.now), tt.set, keys.ES256)
@@ -109,7 +116,11 @@ func TestSigning(t *testing.T) {
 }
 
 func TestPublished(t *testing.T) {
-	set := []keys.Meta{meta("b", 696, 720, 1440), meta("a", 0, 0, 720), meta("c", 1416, 1440)}
+	set := []keys.Meta{
+		meta("b", hours{created: 696, activates: 720, retires: 1440}),
+		meta("a", hours{retires: 720}),
+		meta("c", hours{created: 1416, activates: 1440}),
+	}
 	tests := []struct {
 		now  float64
 		want []string
@@ -139,48 +150,48 @@ func TestDecide(t *testing.T) {
 	}, {
 		name: "fresh key: nothing to do",
 		now:  100,
-		set:  []keys.Meta{meta("a", 0, 0)},
+		set:  []keys.Meta{meta("a", hours{})},
 	}, {
 		name: "just before the lead",
 		now:  695.98,
-		set:  []keys.Meta{meta("a", 0, 0)},
+		set:  []keys.Meta{meta("a", hours{})},
 	}, {
 		name: "at the lead (prepublish plus two refresh intervals): successor activates at the period",
 		now:  696 - rh,
-		set:  []keys.Meta{meta("a", 0, 0)},
+		set:  []keys.Meta{meta("a", hours{})},
 		want: keys.Decision{Generate: true, Activates: h(720), Retire: "a", Retires: h(720)},
 	}, {
 		name: "past the lead: successor still gets the whole lead",
 		now:  696,
-		set:  []keys.Meta{meta("a", 0, 0)},
+		set:  []keys.Meta{meta("a", hours{})},
 		want: keys.Decision{Generate: true, Activates: h(720 + rh), Retire: "a", Retires: h(720 + rh)},
 	}, {
 		name: "successor pending: nothing to do",
 		now:  700,
-		set:  []keys.Meta{meta("a", 0, 0, 720), meta("b", 696, 720)},
+		set:  []keys.Meta{meta("a", hours{retires: 720}), meta("b", hours{created: 696, activates: 720})},
 	}, {
 		name: "late (outage): successor still prepublished",
 		now:  1000,
-		set:  []keys.Meta{meta("a", 0, 0)},
+		set:  []keys.Meta{meta("a", hours{})},
 		want: keys.Decision{Generate: true, Activates: h(1024 + rh), Retire: "a", Retires: h(1024 + rh)},
 	}, {
 		name: "retained key not yet expired",
 		now:  743,
-		set:  []keys.Meta{meta("a", 0, 0, 720), meta("b", 696, 720)},
+		set:  []keys.Meta{meta("a", hours{retires: 720}), meta("b", hours{created: 696, activates: 720})},
 	}, {
 		name: "expired key dropped",
 		now:  744,
-		set:  []keys.Meta{meta("a", 0, 0, 720), meta("b", 696, 720)},
+		set:  []keys.Meta{meta("a", hours{retires: 720}), meta("b", hours{created: 696, activates: 720})},
 		want: keys.Decision{Drop: []string{"a"}},
 	}, {
 		name: "drop and rotate together",
 		now:  2000,
-		set:  []keys.Meta{meta("a", 0, 0, 720), meta("b", 696, 720)},
+		set:  []keys.Meta{meta("a", hours{retires: 720}), meta("b", hours{created: 696, activates: 720})},
 		want: keys.Decision{Generate: true, Activates: h(2024 + rh), Retire: "b", Retires: h(2024 + rh), Drop: []string{"a"}},
 	}, {
 		name: "the signing key is never dropped",
 		now:  2000,
-		set:  []keys.Meta{meta("a", 0, 0, 720)},
+		set:  []keys.Meta{meta("a", hours{retires: 720})},
 		want: keys.Decision{Generate: true, Activates: h(2024 + rh), Retire: "a", Retires: h(2024 + rh)},
 	}}
 	for _, tt := range tests {
@@ -210,17 +221,17 @@ func TestForceRotate(t *testing.T) {
 	}, {
 		name: "the new key signs prepublish plus two refresh intervals after now",
 		now:  100,
-		set:  []keys.Meta{meta("a", 0, 0)},
+		set:  []keys.Meta{meta("a", hours{})},
 		want: keys.Decision{Generate: true, Activates: h(124 + rh), Retire: "a", Retires: h(124 + rh)},
 	}, {
 		name:    "successor pending",
 		now:     700,
-		set:     []keys.Meta{meta("a", 0, 0, 720), meta("b", 696, 720)},
+		set:     []keys.Meta{meta("a", hours{retires: 720}), meta("b", hours{created: 696, activates: 720})},
 		wantErr: keys.ErrRotationPending,
 	}, {
 		name: "after the successor took over, drops expired keys",
 		now:  800,
-		set:  []keys.Meta{meta("a", 0, 0, 720), meta("b", 696, 720)},
+		set:  []keys.Meta{meta("a", hours{retires: 720}), meta("b", hours{created: 696, activates: 720})},
 		want: keys.Decision{Generate: true, Activates: h(824 + rh), Retire: "b", Retires: h(824 + rh), Drop: []string{"a"}},
 	}}
 	for _, tt := range tests {
@@ -252,16 +263,19 @@ func fakeSignerKey(t *testing.T, m keys.Meta) keys.Key {
 }
 
 func TestApply(t *testing.T) {
-	a := fakeSignerKey(t, meta("a", 0, 0, 720))
-	b := fakeSignerKey(t, meta("b", 696, 720))
+	a := fakeSignerKey(t, meta("a", hours{retires: 720}))
+	b := fakeSignerKey(t, meta("b", hours{created: 696, activates: 720}))
 	set := keys.Set{Generation: 7, Keys: []keys.Key{a, b}}
-	n := fakeSignerKey(t, meta("n", 1416, 1416))
+	n := fakeSignerKey(t, meta("n", hours{created: 1416, activates: 1416}))
 	d := keys.Decision{Generate: true, Activates: h(1440), Retire: "b", Retires: h(1440), Drop: []string{"a"}}
 	next, err := keys.Apply(set, d, n)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []keys.Meta{meta("b", 696, 720, 1440), meta("n", 1416, 1440)}
+	want := []keys.Meta{
+		meta("b", hours{created: 696, activates: 720, retires: 1440}),
+		meta("n", hours{created: 1416, activates: 1440}),
+	}
 	if next.Generation != 8 || len(next.Keys) != len(want) {
 		t.Fatalf("Apply = generation %d, %v", next.Generation, kids(next))
 	}
@@ -289,7 +303,11 @@ func TestApply(t *testing.T) {
 }
 
 func TestStates(t *testing.T) {
-	set := []keys.Meta{meta("a", 0, 0, 720), meta("b", 696, 720, 1440), meta("c", 1416, 1440)}
+	set := []keys.Meta{
+		meta("a", hours{retires: 720}),
+		meta("b", hours{created: 696, activates: 720, retires: 1440}),
+		meta("c", hours{created: 1416, activates: 1440}),
+	}
 	tests := []struct {
 		now  float64
 		want []keys.State

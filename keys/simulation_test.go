@@ -21,10 +21,17 @@ type observation struct {
 	version   string
 }
 
-// simulate runs a Manager on a memory backend with an injected clock, refreshing every step for
-// total, skipping the instants for which down returns true (the broker is not running). It
-// returns the observations of each algorithm of p.
-func simulate(t *testing.T, p keys.Policy, step, total time.Duration, down func(time.Duration) bool) map[string][]observation {
+// schedule is when a simulation refreshes: every step from t0 up to t0+total, skipping the
+// instants (offsets from t0) for which down returns true, the broker not running; a nil down
+// means it always runs.
+type schedule struct {
+	step, total time.Duration
+	down        func(time.Duration) bool
+}
+
+// simulate runs a Manager with policy p on a memory backend with an injected clock, refreshing
+// on s. It returns the observations of each algorithm of p.
+func simulate(t *testing.T, p keys.Policy, s schedule) map[string][]observation {
 	t.Helper()
 	clk := fakeclock.New(t0)
 	b := keys.NewMemory()
@@ -32,8 +39,8 @@ func simulate(t *testing.T, p keys.Policy, step, total time.Duration, down func(
 	var prevSigners []string
 	var prevVersion string
 	obs := map[string][]observation{}
-	for d := time.Duration(0); d <= total; d += step {
-		if down != nil && down(d) {
+	for d := time.Duration(0); d <= s.total; d += s.step {
+		if s.down != nil && s.down(d) {
 			continue
 		}
 		clk.Set(t0.Add(d))
@@ -181,7 +188,7 @@ func TestRotationSimulation(t *testing.T) {
 			if total == 0 {
 				total = 4*tt.p.Period + tt.p.Retain + tt.step
 			}
-			for alg, obs := range simulate(t, tt.p, tt.step, total, tt.down) {
+			for alg, obs := range simulate(t, tt.p, schedule{step: tt.step, total: total, down: tt.down}) {
 				checkInvariants(t, tt.p, obs)
 				var signers []string
 				for _, o := range obs {

@@ -132,7 +132,7 @@ func TestKeysStoredEncrypted(t *testing.T) {
 
 	// The ciphertext opens with AES-256-GCM under the key and the bound data, and not otherwise.
 	aad := []byte("broker keyset format 2\x00" + prefix + "keyset\x001")
-	plaintext, err := gcmOpen(t, secret, stored.Nonce, stored.Ciphertext, aad)
+	plaintext, err := stored.gcmOpen(t, secret, aad)
 	if err != nil {
 		t.Fatalf("the ciphertext does not open under the key encryption key: %v", err)
 	}
@@ -143,10 +143,10 @@ func TestKeysStoredEncrypted(t *testing.T) {
 	}
 	other := make([]byte, len(secret))
 	_, _ = rand.Read(other)
-	if _, err := gcmOpen(t, other, stored.Nonce, stored.Ciphertext, aad); err == nil {
+	if _, err := stored.gcmOpen(t, other, aad); err == nil {
 		t.Error("the ciphertext opens under another key")
 	}
-	if _, err := gcmOpen(t, secret, stored.Nonce, stored.Ciphertext, []byte("broker keyset format 2\x00other:keyset\x001")); err == nil {
+	if _, err := stored.gcmOpen(t, secret, []byte("broker keyset format 2\x00other:keyset\x001")); err == nil {
 		t.Error("the ciphertext opens for another Redis key")
 	}
 
@@ -165,7 +165,9 @@ func TestKeysStoredEncrypted(t *testing.T) {
 	}
 }
 
-func gcmOpen(t *testing.T, secret, nonce, ciphertext, aad []byte) ([]byte, error) {
+// gcmOpen opens s's ciphertext with AES-256-GCM under the key secret, its nonce and the
+// additional data aad.
+func (s sealedForm) gcmOpen(t *testing.T, secret, aad []byte) ([]byte, error) {
 	t.Helper()
 	block, err := aes.NewCipher(secret)
 	if err != nil {
@@ -175,7 +177,7 @@ func gcmOpen(t *testing.T, secret, nonce, ciphertext, aad []byte) ([]byte, error
 	if err != nil {
 		t.Fatal(err)
 	}
-	return aead.Open(nil, nonce, ciphertext, aad)
+	return aead.Open(nil, s.Nonce, s.Ciphertext, aad)
 }
 
 // TestKeysRefusesTampering checks that a stored key set changed in Redis is refused, with an

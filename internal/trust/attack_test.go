@@ -12,19 +12,26 @@ import (
 	"github.com/brokerhq/broker/internal/runs"
 )
 
+// observed is what an attacker sees of a configuration's existing stacks: the subs minted for
+// them and the trust subjects printed (or rendered) for each stack and scope.
+type observed struct {
+	subs     []minted
+	policies []printed
+}
+
 // attackerStacks adds to cfg stacks, and spaces, chosen to collide, as space admins could:
-// for every space template and every sub (and trust subject, its "*" filled with a run id) of
-// the existing stacks, it reads the template as a regular expression over the sub, and when
-// that matches, adds a stack with the {callerId} read in the space that {spaceId} or
+// for every space template and every sub (and trust subject, its "*" filled with a run id
+// drawn from rng) in seen, it reads the template as a regular expression over the sub, and
+// when that matches, adds a stack with the {callerId} read in the space that {spaceId} or
 // {spacePath} name, creating the space (with that template) when it is missing. New spaces
 // repeat an existing template, so a valid configuration stays valid and must survive them.
-func attackerStacks(t *testing.T, cfg *config.Config, subs []minted, policies []printed, rng *rand.Rand) (added int) {
+func attackerStacks(t *testing.T, cfg *config.Config, seen observed, rng *rand.Rand) (added int) {
 	t.Helper()
 	var targets []string
-	for _, m := range subs {
+	for _, m := range seen.subs {
 		targets = append(targets, m.sub)
 	}
-	for _, p := range policies {
+	for _, p := range seen.policies {
 		for _, pat := range p.subjects {
 			targets = append(targets, strings.ReplaceAll(pat, "*", randomRunID(rng)))
 		}

@@ -228,7 +228,7 @@ func TestSubjectsProperty(t *testing.T) {
 				}
 			}
 			refused++
-			attackerStacks(t, cfg, mintAll(t, cfg, rng), renderPolicies(t, cfg), rng)
+			attackerStacks(t, cfg, observed{subs: mintAll(t, cfg, rng), policies: renderPolicies(t, cfg)}, rng)
 			problems := checkProperty(mintAll(t, cfg, rng), renderPolicies(t, cfg))
 			if len(problems) > 0 {
 				broken++
@@ -247,7 +247,7 @@ func TestSubjectsProperty(t *testing.T) {
 		if len(templatesOf(cfg)) > 1 {
 			mixed++
 		}
-		attackerStacks(t, cfg, mintAll(t, cfg, rng), printAll(t, cfg), rng)
+		attackerStacks(t, cfg, observed{subs: mintAll(t, cfg, rng), policies: printAll(t, cfg)}, rng)
 		if err := cfg.Validate(); err != nil {
 			t.Fatalf("adding stacks made a valid configuration invalid: %v", err)
 		}
@@ -338,7 +338,7 @@ func FuzzTemplateSubjects(f *testing.F) {
 			return
 		}
 		rng := rand.New(rand.NewPCG(1, 2))
-		attackerStacks(t, cfg, mintAll(t, cfg, rng), printAll(t, cfg), rng)
+		attackerStacks(t, cfg, observed{subs: mintAll(t, cfg, rng), policies: printAll(t, cfg)}, rng)
 		if problems := checkProperty(mintAll(t, cfg, rng), printAll(t, cfg)); len(problems) > 0 {
 			t.Fatalf("templates %q and %q: %s", rootTemplate, childTemplate, strings.Join(messages(problems), "\n"))
 		}

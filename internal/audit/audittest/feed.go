@@ -64,8 +64,19 @@ func TestFeed(t *testing.T, newFeed FeedFactory) {
 	}
 
 	const sink, ttl = "webhook-1", 10 * time.Second
-	must := func(ok bool, err error) bool {
+	// claim and advance are c.Claim and c.Advance for sink, failing the test on an error; they
+	// report whether holder got (or kept) the lease and whether the cursor was saved.
+	claim := func(c audit.Cursors, holder string, lease time.Duration) bool {
 		t.Helper()
+		ok, err := c.Claim(ctx, sink, holder, lease)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	advance := func(c audit.Cursors, holder string, pos int64) bool {
+		t.Helper()
+		ok, err := c.Advance(ctx, sink, holder, pos)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -82,45 +93,45 @@ func TestFeed(t *testing.T, newFeed FeedFactory) {
 	if cursor(f.A) != 0 {
 		t.Fatal("a new sink's cursor is not 0")
 	}
-	if must(f.A.Advance(ctx, sink, "a", 3)) || cursor(f.B) != 0 {
+	if advance(f.A, "a", 3) || cursor(f.B) != 0 {
 		t.Fatal("advanced without the lease")
 	}
-	if !must(f.A.Claim(ctx, sink, "a", ttl)) || !must(f.A.Claim(ctx, sink, "a", ttl)) {
+	if !claim(f.A, "a", ttl) || !claim(f.A, "a", ttl) {
 		t.Fatal("a could not take or renew a free lease")
 	}
-	if must(f.B.Claim(ctx, sink, "b", ttl)) {
+	if claim(f.B, "b", ttl) {
 		t.Fatal("b took a lease a holds")
 	}
-	if must(f.B.Advance(ctx, sink, "b", 9)) || cursor(f.A) != 0 {
+	if advance(f.B, "b", 9) || cursor(f.A) != 0 {
 		t.Fatal("b advanced a cursor whose lease a holds")
 	}
-	if !must(f.A.Advance(ctx, sink, "a", 5)) || cursor(f.B) != 5 {
+	if !advance(f.A, "a", 5) || cursor(f.B) != 5 {
 		t.Fatal("the holder's cursor was not saved where the other replica reads it")
 	}
-	if !must(f.A.Advance(ctx, sink, "a", 2)) || cursor(f.B) != 5 {
+	if !advance(f.A, "a", 2) || cursor(f.B) != 5 {
 		t.Fatal("a cursor moved back")
 	}
 	if n, err := f.B.Cursor(ctx, "other"); err != nil || n != 0 {
 		t.Fatalf("cursors are not per sink: %d, %v", n, err)
 	}
-	if err := f.B.Release(ctx, sink, "b"); err != nil || must(f.B.Claim(ctx, sink, "b", ttl)) {
+	if err := f.B.Release(ctx, sink, "b"); err != nil || claim(f.B, "b", ttl) {
 		t.Fatal("a non-holder's release freed the lease")
 	}
-	if err := f.A.Release(ctx, sink, "a"); err != nil || !must(f.B.Claim(ctx, sink, "b", ttl)) {
+	if err := f.A.Release(ctx, sink, "a"); err != nil || !claim(f.B, "b", ttl) {
 		t.Fatal("a released lease could not be taken")
 	}
-	if must(f.A.Advance(ctx, sink, "a", 6)) || cursor(f.A) != 5 {
+	if advance(f.A, "a", 6) || cursor(f.A) != 5 {
 		t.Fatal("a former holder advanced the cursor")
 	}
 	// Expiry: b's short lease lapses and a takes over without any release.
-	if !must(f.B.Claim(ctx, sink, "b", 100*time.Millisecond)) {
+	if !claim(f.B, "b", 100*time.Millisecond) {
 		t.Fatal("b could not renew")
 	}
 	time.Sleep(300 * time.Millisecond)
-	if !must(f.A.Claim(ctx, sink, "a", ttl)) {
+	if !claim(f.A, "a", ttl) {
 		t.Fatal("an expired lease was not taken over")
 	}
-	if must(f.B.Advance(ctx, sink, "b", 7)) || cursor(f.A) != 5 {
+	if advance(f.B, "b", 7) || cursor(f.A) != 5 {
 		t.Fatal("the holder of an expired lease advanced the cursor")
 	}
 }

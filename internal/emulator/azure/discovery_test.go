@@ -41,7 +41,7 @@ func TestTenantMetadata(t *testing.T) {
 	if rec.Code != 400 {
 		t.Fatalf("unknown tenant: status %d", rec.Code)
 	}
-	checkRefusal(t, body, "invalid_tenant", 90002, "Tenant 'contoso.onmicrosoft.com' not found.")
+	checkRefusal(t, body, wantRefusal{oauthErr: "invalid_tenant", code: 90002, inMessage: "Tenant 'contoso.onmicrosoft.com' not found."})
 }
 
 func TestInstanceDiscovery(t *testing.T) {
@@ -67,7 +67,7 @@ func TestInstanceDiscovery(t *testing.T) {
 	if rec.Code != 400 {
 		t.Fatalf("other instance: status %d", rec.Code)
 	}
-	checkRefusal(t, body, "invalid_instance", 50049, "Unknown or invalid instance.")
+	checkRefusal(t, body, wantRefusal{oauthErr: "invalid_instance", code: 50049, inMessage: "Unknown or invalid instance."})
 
 	calls := f.emu.Calls()
 	if len(calls) != 2 || calls[0].Tenant != tenantID || calls[0].Outcome != "ok" || calls[1].Outcome != "AADSTS50049" {

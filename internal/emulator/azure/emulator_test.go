@@ -224,7 +224,7 @@ func TestTokenEndpoint(t *testing.T) {
 				checkSuccess(t, body)
 				return
 			}
-			checkRefusal(t, body, tc.oauthErr, tc.code, tc.inMessage)
+			checkRefusal(t, body, wantRefusal{oauthErr: tc.oauthErr, code: tc.code, inMessage: tc.inMessage})
 		})
 	}
 }
@@ -248,19 +248,31 @@ func checkSuccess(t *testing.T, body map[string]any) {
 	}
 }
 
-func checkRefusal(t *testing.T, body map[string]any, oauthErr string, code int, inMessage string) {
+// wantRefusal is the Entra error answer a test expects: the OAuth error, the AADSTS code, and
+// a fragment of the description (empty: no particular text).
+type wantRefusal struct {
+	oauthErr  string
+	code      int
+	inMessage string
+}
+
+// checkRefusal checks that body is Entra's error document for want: its error and single error
+// code, a description that starts "AADSTS<code>: ", holds want.inMessage and names a trace id,
+// a correlation id and a timestamp, and non-empty timestamp, trace_id, correlation_id and
+// error_uri fields.
+func checkRefusal(t *testing.T, body map[string]any, want wantRefusal) {
 	t.Helper()
-	if body["error"] != oauthErr {
-		t.Errorf("error %v, want %s", body["error"], oauthErr)
+	if body["error"] != want.oauthErr {
+		t.Errorf("error %v, want %s", body["error"], want.oauthErr)
 	}
 	codes, _ := body["error_codes"].([]any)
-	if len(codes) != 1 || codes[0] != float64(code) {
-		t.Errorf("error_codes %v, want [%d]", body["error_codes"], code)
+	if len(codes) != 1 || codes[0] != float64(want.code) {
+		t.Errorf("error_codes %v, want [%d]", body["error_codes"], want.code)
 	}
 	desc, _ := body["error_description"].(string)
-	prefix := "AADSTS" + jsonNumber(code) + ": "
-	if !strings.HasPrefix(desc, prefix) || !strings.Contains(desc, inMessage) {
-		t.Errorf("error_description %q, want prefix %q containing %q", desc, prefix, inMessage)
+	prefix := "AADSTS" + jsonNumber(want.code) + ": "
+	if !strings.HasPrefix(desc, prefix) || !strings.Contains(desc, want.inMessage) {
+		t.Errorf("error_description %q, want prefix %q containing %q", desc, prefix, want.inMessage)
 	}
 	for _, part := range []string{" Trace ID: ", " Correlation ID: ", " Timestamp: "} {
 		if !strings.Contains(desc, part) {
@@ -307,7 +319,7 @@ func TestFailNext(t *testing.T) {
 		if rec.Code != http.StatusServiceUnavailable {
 			t.Fatalf("attempt %d: status %d", i, rec.Code)
 		}
-		checkRefusal(t, body, "temporarily_unavailable", 50033, "transient")
+		checkRefusal(t, body, wantRefusal{oauthErr: "temporarily_unavailable", code: 50033, inMessage: "transient"})
 	}
 	f.emu.FailNext(1, http.StatusTooManyRequests)
 	if rec, body := f.post(t, tenantID, form); rec.Code != http.StatusTooManyRequests {
@@ -324,5 +336,5 @@ func TestTokenEndpointRefusesGet(t *testing.T) {
 	if rec.Code != 400 {
 		t.Fatalf("status %d", rec.Code)
 	}
-	checkRefusal(t, body, "invalid_request", 900561, "only accepts POST")
+	checkRefusal(t, body, wantRefusal{oauthErr: "invalid_request", code: 900561, inMessage: "only accepts POST"})
 }

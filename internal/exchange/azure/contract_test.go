@@ -10,11 +10,20 @@ import (
 	"github.com/brokerhq/broker/internal/exchange/exchangetest"
 )
 
-// entraRefusal is Entra ID's error document for code AADSTS<n>.
-func entraRefusal(status, n int, oauthCode, message string) exchangetest.Fault {
-	body, _ := json.Marshal(map[string]any{"error": oauthCode, "error_description": "AADSTS" + itoa(n) + ": " + message,
-		"error_codes": []int{n}, "timestamp": "2026-01-01 00:00:00Z", "trace_id": "t", "correlation_id": "c"})
-	return exchangetest.Fault{Status: status, ContentType: "application/json", Body: string(body)}
+// entraRefusal is an error Entra ID answers with: the HTTP status, the number of its AADSTS
+// code, the OAuth error code and the message.
+type entraRefusal struct {
+	status    int
+	aadsts    int
+	oauthCode string
+	message   string
+}
+
+// fault is Entra ID's error document for e, code AADSTS<aadsts>, as the harness's scripted answer.
+func (e entraRefusal) fault() exchangetest.Fault {
+	body, _ := json.Marshal(map[string]any{"error": e.oauthCode, "error_description": "AADSTS" + itoa(e.aadsts) + ": " + e.message,
+		"error_codes": []int{e.aadsts}, "timestamp": "2026-01-01 00:00:00Z", "trace_id": "t", "correlation_id": "c"})
+	return exchangetest.Fault{Status: e.status, ContentType: "application/json", Body: string(body)}
 }
 
 func itoa(n int) string {
@@ -35,8 +44,8 @@ func TestContract(t *testing.T) {
 			return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/oauth2/v2.0/token")
 		},
 		Refusal: func(message string) exchangetest.Fault {
-			return entraRefusal(http.StatusUnauthorized, 700213, "invalid_client", message)
+			return entraRefusal{status: http.StatusUnauthorized, aadsts: 700213, oauthCode: "invalid_client", message: message}.fault()
 		},
-		Throttle: entraRefusal(http.StatusTooManyRequests, 50196, "temporarily_unavailable", "The server is busy."),
+		Throttle: entraRefusal{status: http.StatusTooManyRequests, aadsts: 50196, oauthCode: "temporarily_unavailable", message: "The server is busy."}.fault(),
 	})
 }

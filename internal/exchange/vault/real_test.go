@@ -118,19 +118,21 @@ func TestExchangeRealVault(t *testing.T) {
 			if lo, hi := start.Add(599*time.Second), time.Now().Add(600*time.Second); creds.ExpiresAt.Before(lo) || creds.ExpiresAt.After(hi) {
 				t.Errorf("ExpiresAt = %v, want about now+10m", creds.ExpiresAt)
 			}
-			assertTokenWorks(t, srv.Addr(), creds.Env[EnvToken], tt.role, d.Accessor)
+			assertTokenWorks(t, srv.Addr(), creds, tt.role)
 		})
 	}
 }
 
-// assertTokenWorks looks the token up with itself and checks what the JWT role gave it.
-func assertTokenWorks(t *testing.T, addr, token, role, accessor string) {
+// assertTokenWorks looks the token of creds up with itself at the Vault at addr and checks what
+// the JWT role gave it, and that its accessor is the one in creds' Detail.
+func assertTokenWorks(t *testing.T, addr string, creds exchange.Credentials, role string) {
 	t.Helper()
+	accessor := creds.Detail.(Detail).Accessor
 	c, err := vaultapi.NewClient(&vaultapi.Config{Address: addr, Timeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.SetToken(token)
+	c.SetToken(creds.Env[EnvToken])
 	self, err := c.Auth().Token().LookupSelfWithContext(context.Background())
 	if err != nil {
 		t.Fatalf("lookup-self with VAULT_TOKEN: %v", err)
