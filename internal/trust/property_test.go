@@ -268,20 +268,22 @@ func TestSubjectsProperty(t *testing.T) {
 
 // naiveMint renders what a template, bypassing validation, gives each (space, stack) pair.
 func naiveMint(template string, stacks [][2]string, runID string) ([]minted, []printed) {
-	render := func(space, stack string, scope runs.Scope, ty runs.Type, ph runs.Phase, id string) string {
-		return strings.NewReplacer("{spaceId}", space, "{spacePath}", "root/"+space, "{callerType}", "stack", "{callerId}", stack,
-			"{runId}", id, "{runType}", string(ty), "{runPhase}", string(ph), "{scope}", string(scope)).Replace(template)
+	// render is m's template with m's values and the run id id.
+	render := func(m minted, id string) string {
+		return strings.NewReplacer("{spaceId}", m.space, "{spacePath}", "root/"+m.space, "{callerType}", "stack", "{callerId}", m.stack,
+			"{runId}", id, "{runType}", string(m.runType), "{runPhase}", string(m.phase), "{scope}", string(m.scope)).Replace(m.template)
 	}
 	var subs []minted
 	var pols []printed
 	for _, ss := range stacks {
 		for _, scope := range []runs.Scope{runs.Read, runs.Write} {
-			ty, ph := runs.Tracked, runs.Planning
+			m := minted{space: ss[0], stack: ss[1], scope: scope, runType: runs.Tracked, phase: runs.Planning, runID: runID, template: template}
 			if scope == runs.Write {
-				ph = runs.Applying
+				m.phase = runs.Applying
 			}
-			subs = append(subs, minted{render(ss[0], ss[1], scope, ty, ph, runID), ss[0], ss[1], scope, ty, ph, runID, template})
-			pols = append(pols, printed{ss[1], scope, []string{render(ss[0], ss[1], scope, ty, ph, "*")}})
+			m.sub = render(m, runID)
+			subs = append(subs, m)
+			pols = append(pols, printed{ss[1], scope, []string{render(m, "*")}})
 		}
 	}
 	return subs, pols
