@@ -141,7 +141,7 @@ func VerifyAnchored(events []Event, cfg AnchorConfig) (Report, error) {
 // that kid and the claim.
 func verifyCheckpoint(jws string, cfg AnchorConfig) (string, Checkpoint, error) {
 	var claim Checkpoint
-	obj, err := jose.ParseSigned(jws, checkpointAlgs)
+	obj, err := jose.ParseSignedCompact(jws, checkpointAlgs)
 	if err != nil {
 		return "", claim, fmt.Errorf("detail is not a compact JWS signed with RS256 or ES256: %w", err)
 	}

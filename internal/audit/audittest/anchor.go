@@ -12,6 +12,7 @@ import (
 
 	"github.com/brokerhq/broker/internal/audit"
 	"github.com/brokerhq/broker/internal/issuer"
+	"github.com/brokerhq/broker/internal/testutil/oidctest"
 	"github.com/brokerhq/broker/keys"
 )
 
@@ -253,7 +254,9 @@ func TestAnchoring(t *testing.T, newStore AnchorFactory) {
 		}
 		token, _ := tr.signer.sign("JWT", []byte(claim))
 		foreign, _ := tr.signer.sign(audit.CheckpointType, []byte(strings.Replace(claim, anchorIssuer, "https://other.test", 1)))
-		for name, jws := range map[string]string{"bad signature": badSig, "not a checkpoint": token, "other issuer": foreign, "not a JWS": "x.y.z"} {
+		general, flattened := oidctest.JSONSerialized(t, tr.events[11].Detail) // the genuine checkpoint
+		for name, jws := range map[string]string{"bad signature": badSig, "not a checkpoint": token, "other issuer": foreign, "not a JWS": "x.y.z",
+			"the checkpoint in the general JSON serialization": general, "the checkpoint in the flattened JSON serialization": flattened} {
 			tr.replace(t, withCheckpoint(tr.events, 11, jws))
 			if _, err := tr.verify(t, nil); !errors.Is(err, audit.ErrForged) {
 				t.Errorf("%s: %v, want ErrForged", name, err)

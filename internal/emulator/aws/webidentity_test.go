@@ -88,6 +88,16 @@ func TestAssumeRoleWithWebIdentity(t *testing.T) {
 			message: "algorithm",
 		},
 		{
+			name: "a good token in the JWS JSON serialization",
+			params: func(t *testing.T) url.Values {
+				_, flattened := oidctest.JSONSerialized(t, f.token(t, nil))
+				return webIdentity(flattened)
+			},
+			status:  http.StatusBadRequest,
+			code:    "InvalidIdentityToken",
+			message: "not a valid JWT",
+		},
+		{
 			name:    "not a JWT",
 			params:  func(t *testing.T) url.Values { return webIdentity("not.a.jwt-at-all") },
 			status:  http.StatusBadRequest,

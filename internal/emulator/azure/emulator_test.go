@@ -127,6 +127,14 @@ func TestTokenEndpoint(t *testing.T) {
 			status: 401, oauthErr: "invalid_client", code: 700027, inMessage: "RS256",
 		},
 		{
+			name: "a good assertion in the JWS JSON serialization",
+			form: func(t *testing.T) url.Values {
+				general, _ := oidctest.JSONSerialized(t, f.assertion(t, oidctest.Token{}))
+				return goodForm(general)
+			},
+			status: 400, oauthErr: "invalid_request", code: 50027, inMessage: "JWT token is invalid or malformed.",
+		},
+		{
 			name:   "malformed",
 			form:   func(t *testing.T) url.Values { return goodForm("not-a.jwt") },
 			status: 400, oauthErr: "invalid_request", code: 50027, inMessage: "JWT token is invalid or malformed.",

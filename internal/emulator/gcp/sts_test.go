@@ -77,6 +77,11 @@ func TestSTSExchange(t *testing.T) {
 			token: sign(oidctest.Token{Claims: with("read", func(c map[string]any) { c["nbf"] = time.Now().Add(time.Hour).Unix() })})},
 		{name: "HS256 refused", token: func(t *testing.T) string { return hs256(t, f.iss.URL, claims("read")) },
 			status: 400, code: "invalid_grant", message: `algorithm "HS256"`},
+		{name: "a good token in the JWS JSON serialization", status: 400, code: "invalid_grant", message: "Unable to parse the ID Token.",
+			token: func(t *testing.T) string {
+				_, flattened := oidctest.JSONSerialized(t, sign(oidctest.Token{Claims: claims("read")})(t))
+				return flattened
+			}},
 		{name: "garbage token", token: func(*testing.T) string { return "not.a.jwt" },
 			status: 400, code: "invalid_grant", message: "Unable to parse the ID Token."},
 		{name: "attribute condition refuses", status: 400, code: "unauthorized_client", message: msgConditionRejected,

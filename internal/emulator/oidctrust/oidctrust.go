@@ -35,7 +35,22 @@ type Policy struct {
 	Audiences []string
 	// Algorithms is the signature allow-list.
 	Algorithms []string
+	// JSONSerialization also takes a JWS in the JSON serialization, as Vault's verifier does.
+	// A JWT is a compact JWS, and the clouds' token services take nothing else.
+	JSONSerialization bool
 }
+
+// ParseError is a token that does not parse as a JWS. It is ErrMalformed.
+type ParseError struct {
+	// Reason is the JWS parser's own words.
+	Reason string
+}
+
+// Error says the token is malformed, and why.
+func (e *ParseError) Error() string { return ErrMalformed.Error() + ": " + e.Reason }
+
+// Is reports whether target is ErrMalformed.
+func (e *ParseError) Is(target error) bool { return target == ErrMalformed }
 
 // Claims are the verified token's claims.
 type Claims map[string]any
@@ -74,18 +89,34 @@ type Verifier struct {
 	Skew time.Duration
 }
 
-// Verify checks token against p and returns its claims.
-func (v *Verifier) Verify(ctx context.Context, token string, p Policy) (Claims, error) {
+// parse reads token as p takes it: a compact JWS, or either serialization with
+// p.JSONSerialization, signed with an algorithm of p.Algorithms.
+func parse(token string, p Policy) (*jose.JSONWebSignature, error) {
 	algs := make([]jose.SignatureAlgorithm, 0, len(p.Algorithms))
 	for _, a := range p.Algorithms {
 		algs = append(algs, jose.SignatureAlgorithm(a))
 	}
-	jws, err := jose.ParseSigned(token, algs)
+	read := jose.ParseSignedCompact
+	if p.JSONSerialization {
+		//lint:ignore SA1019 Vault's verifier parses with ParseSigned, and so does its emulator.
+		read = jose.ParseSigned
+	}
+	jws, err := read(token, algs)
 	if err != nil {
 		if strings.Contains(err.Error(), "unexpected signature algorithm") {
 			return nil, fmt.Errorf("%w: %v (allowed: %s)", ErrAlgorithm, err, strings.Join(p.Algorithms, ", "))
 		}
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+		return nil, &ParseError{Reason: err.Error()}
+	}
+	return jws, nil
+}
+
+// Verify checks token against p and returns its claims. Unless p.JSONSerialization, token
+// must be a JWT, which is a compact JWS; a JWS in the JSON serialization is ErrMalformed.
+func (v *Verifier) Verify(ctx context.Context, token string, p Policy) (Claims, error) {
+	jws, err := parse(token, p)
+	if err != nil {
+		return nil, err
 	}
 	if len(jws.Signatures) != 1 {
 		return nil, fmt.Errorf("%w: %d signatures", ErrMalformed, len(jws.Signatures))
@@ -114,22 +145,18 @@ func (v *Verifier) Verify(ctx context.Context, token string, p Policy) (Claims, 
 	return claims, v.checkTimes(claims)
 }
 
-// SignedBy reports whether token carries one signature, with an algorithm of algorithms, that
-// a key in issuer's JWKS verifies, whatever its claims say. Services that check the signature
-// before the issuer (Vault) use it to word their refusal.
-func (v *Verifier) SignedBy(ctx context.Context, token, issuer string, algorithms []string) (bool, error) {
-	algs := make([]jose.SignatureAlgorithm, 0, len(algorithms))
-	for _, a := range algorithms {
-		algs = append(algs, jose.SignatureAlgorithm(a))
-	}
-	jws, err := jose.ParseSigned(token, algs)
+// SignedBy reports whether token, read as p takes it, carries one signature, in an algorithm of
+// p.Algorithms, that a key in p.Issuer's JWKS verifies, whatever its claims say. Services that
+// check the signature before the issuer (Vault) use it to word their refusal.
+func (v *Verifier) SignedBy(ctx context.Context, token string, p Policy) (bool, error) {
+	jws, err := parse(token, p)
 	if err != nil || len(jws.Signatures) != 1 {
 		return false, nil
 	}
-	if err := checkIssuerURL(issuer); err != nil {
+	if err := checkIssuerURL(p.Issuer); err != nil {
 		return false, err
 	}
-	keys, err := v.fetchKeys(ctx, issuer)
+	keys, err := v.fetchKeys(ctx, p.Issuer)
 	if err != nil {
 		return false, err
 	}

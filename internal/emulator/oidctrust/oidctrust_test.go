@@ -24,13 +24,21 @@ func TestVerify(t *testing.T) {
 		c[k] = v
 		return c
 	}
+	good := iss.Sign(t, oidctest.Token{Claims: claims})
+	general, flattened := oidctest.JSONSerialized(t, good)
+	jsonPolicy := policy
+	jsonPolicy.JSONSerialization = true
 	cases := []struct {
 		name   string
 		token  string
 		policy oidctrust.Policy
 		want   error // nil: accepted
 	}{
-		{"good", iss.Sign(t, oidctest.Token{Claims: claims}), policy, nil},
+		{"good", good, policy, nil},
+		{"the good token in the general JWS JSON serialization", general, policy, oidctrust.ErrMalformed},
+		{"the good token in the flattened JWS JSON serialization", flattened, policy, oidctrust.ErrMalformed},
+		{"the general JSON serialization where the policy takes it", general, jsonPolicy, nil},
+		{"the flattened JSON serialization where the policy takes it", flattened, jsonPolicy, nil},
 		{"aud as a list holding the allowed one", iss.Sign(t, oidctest.Token{Claims: with("aud", []string{"x", "sts.amazonaws.com"})}), policy, nil},
 		{"wrong audience", iss.Sign(t, oidctest.Token{Claims: with("aud", "other")}), policy, oidctrust.ErrAudience},
 		{"issuer not trusted", other.Sign(t, oidctest.Token{Claims: claims}), policy, oidctrust.ErrIssuer},
@@ -63,6 +71,40 @@ func TestVerify(t *testing.T) {
 			}
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestSignedBy: a token one published key verifies is signed by the issuer, in the compact
+// serialization, or in the JSON serialization where the policy takes it; any other token is not.
+func TestSignedBy(t *testing.T) {
+	iss := oidctest.Start(t)
+	v := &oidctrust.Verifier{}
+	compactOnly := oidctrust.Policy{Issuer: iss.URL, Algorithms: []string{"RS256"}}
+	withJSON := compactOnly
+	withJSON.JSONSerialization = true
+	good := iss.Sign(t, oidctest.Token{Claims: map[string]any{"sub": "s", "aud": "vault"}})
+	general, flattened := oidctest.JSONSerialized(t, good)
+	for _, tc := range []struct {
+		name   string
+		token  string
+		policy oidctrust.Policy
+		want   bool
+	}{
+		{"compact", good, compactOnly, true},
+		{"general JSON serialization", general, compactOnly, false},
+		{"flattened JSON serialization", flattened, compactOnly, false},
+		{"general JSON serialization, taken", general, withJSON, true},
+		{"flattened JSON serialization, taken", flattened, withJSON, true},
+		{"signed by an unpublished key", iss.Sign(t, oidctest.Token{Claims: map[string]any{"sub": "s"}, Rogue: true}), withJSON, false},
+		{"algorithm outside the allow-list", iss.Sign(t, oidctest.Token{Claims: map[string]any{"sub": "s"}, Alg: "ES256"}), withJSON, false},
+		{"not a JWT", "not.a.jwt", withJSON, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := v.SignedBy(context.Background(), tc.token, tc.policy)
+			if err != nil || got != tc.want {
+				t.Errorf("SignedBy = %v, %v; want %v", got, err, tc.want)
 			}
 		})
 	}

@@ -33,6 +33,7 @@ func TestSameAnswersAsVault(t *testing.T) {
 	defer emu.Close()
 
 	sign := func(tok oidctest.Token) string { return iss.Sign(t, tok) }
+	general, flattened := oidctest.JSONSerialized(t, sign(oidctest.Token{Claims: runClaims(nil)}))
 	tests := []struct {
 		name string
 		body map[string]any
@@ -50,6 +51,10 @@ func TestSameAnswersAsVault(t *testing.T) {
 		{"bad signature", map[string]any{"role": "demo", "jwt": sign(oidctest.Token{Claims: runClaims(nil), Rogue: true})}},
 		{"another issuer", map[string]any{"role": "demo", "jwt": other.Sign(t, oidctest.Token{Claims: runClaims(nil)})}},
 		{"another iss, the issuer's key", map[string]any{"role": "demo", "jwt": sign(oidctest.Token{Claims: runClaims(map[string]any{"iss": "https://elsewhere.example"})})}},
+		{"a good token in the general JWS JSON serialization", map[string]any{"role": "demo", "jwt": general}},
+		{"a good token in the flattened JWS JSON serialization", map[string]any{"role": "demo", "jwt": flattened}},
+		{"a good token with a line break in it", map[string]any{"role": "demo", "jwt": strings.Replace(sign(oidctest.Token{Claims: runClaims(nil)}), ".", ".\n", 1)}},
+		{"not a JWT", map[string]any{"role": "demo", "jwt": "not-a-jwt"}},
 		{"unknown role", map[string]any{"role": "x", "jwt": sign(oidctest.Token{Claims: runClaims(nil)})}},
 		{"no role", map[string]any{"jwt": sign(oidctest.Token{Claims: runClaims(nil)})}},
 		{"no token", map[string]any{"role": "demo"}},

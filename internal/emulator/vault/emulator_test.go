@@ -108,7 +108,7 @@ func TestLoginRefusals(t *testing.T) {
 		{"another iss, the issuer's key", map[string]any{"role": "demo", "jwt": sign(oidctest.Token{Claims: runClaims(map[string]any{"iss": "https://elsewhere.example"})})},
 			"error validating token: invalid issuer (iss) claim"},
 		{"not a JWT", map[string]any{"role": "demo", "jwt": "not-a-jwt"},
-			"error validating token: error verifying token signature: token is malformed"},
+			"error validating token: error verifying token signature: oidc: malformed jwt: go-jose/go-jose: compact JWS format must have three parts"},
 		{"unknown role", map[string]any{"role": "x", "jwt": sign(oidctest.Token{Claims: runClaims(nil)})},
 			`role "x" could not be found`},
 		{"no role", map[string]any{"jwt": sign(oidctest.Token{Claims: runClaims(nil)})}, "missing role"},
@@ -124,6 +124,19 @@ func TestLoginRefusals(t *testing.T) {
 				t.Errorf("login = %d %v, want 400 {\"errors\":[%q]}", status, body, tt.want)
 			}
 		})
+	}
+}
+
+// TestLoginTakesJSONSerialization: Vault's verifier parses a JWS in the JSON serialization as
+// well as a compact one, so a good token in either JSON form logs in.
+func TestLoginTakesJSONSerialization(t *testing.T) {
+	f := newFixture(t)
+	general, flattened := oidctest.JSONSerialized(t, f.iss.Sign(t, oidctest.Token{Claims: runClaims(nil)}))
+	for _, jwt := range []string{general, flattened} {
+		status, body := f.login(t, map[string]any{"role": "demo", "jwt": jwt})
+		if status != http.StatusOK || body["auth"] == nil {
+			t.Errorf("login with %s = %d %v, want 200 with auth", jwt, status, body)
+		}
 	}
 }
 

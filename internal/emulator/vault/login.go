@@ -91,16 +91,16 @@ func (e *Emulator) authenticate(r *http.Request, m Mount, roleName, jwt string) 
 	if jwt == "" {
 		return Role{}, badRequest("missing token")
 	}
-	claims, err := e.verifier.Verify(r.Context(), jwt, oidctrust.Policy{
-		Issuer: m.BoundIssuer, Audiences: role.BoundAudiences, Algorithms: signingAlgorithms,
-	})
+	// Vault's verifier (go-oidc) parses a JWS in either serialization.
+	policy := oidctrust.Policy{Issuer: m.BoundIssuer, Audiences: role.BoundAudiences, Algorithms: signingAlgorithms, JSONSerialization: true}
+	claims, err := e.verifier.Verify(r.Context(), jwt, policy)
 	if err != nil {
 		if len(role.BoundAudiences) == 0 && errors.Is(err, oidctrust.ErrAudience) {
 			return Role{}, badRequest("audience claim found in JWT but no audiences bound to the role")
 		}
 		// Vault checks the signature against the bound issuer's keys before the issuer claim.
 		if errors.Is(err, oidctrust.ErrIssuer) {
-			if ok, _ := e.verifier.SignedBy(r.Context(), jwt, m.BoundIssuer, signingAlgorithms); !ok {
+			if ok, _ := e.verifier.SignedBy(r.Context(), jwt, policy); !ok {
 				err = oidctrust.ErrSignature
 			}
 		}
@@ -132,7 +132,10 @@ func (e *Emulator) authenticate(r *http.Request, m Mount, roleName, jwt string) 
 
 // tokenProblem words a verification failure as Vault's JWT validator does.
 func tokenProblem(err error) string {
+	var unparsed *oidctrust.ParseError
 	switch {
+	case errors.As(err, &unparsed):
+		return "error verifying token signature: oidc: malformed jwt: " + unparsed.Reason
 	case errors.Is(err, oidctrust.ErrAlgorithm):
 		return "invalid algorithm (alg) header parameter: token signed with unexpected algorithm"
 	case errors.Is(err, oidctrust.ErrIssuer):

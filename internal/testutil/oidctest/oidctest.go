@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -128,4 +129,25 @@ func (i *Issuer) Sign(t testing.TB, tok Token) string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// JSONSerialized returns the compact JWS compact in the two forms of the JWS JSON
+// serialization, general (a "signatures" array of one) and flattened: the same header, payload
+// and signature, which a verifier that accepts only compact JWTs must refuse.
+func JSONSerialized(t testing.TB, compact string) (general, flattened string) {
+	t.Helper()
+	parts := strings.Split(compact, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a compact JWS: %d parts", len(parts))
+	}
+	sig := map[string]string{"protected": parts[0], "signature": parts[2]}
+	g, err := json.Marshal(map[string]any{"payload": parts[1], "signatures": []map[string]string{sig}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := json.Marshal(map[string]string{"protected": parts[0], "payload": parts[1], "signature": parts[2]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(g), string(f)
 }
