@@ -21,7 +21,6 @@ type recorder struct {
 	failures int
 	batches  [][]audit.Event
 	by       []string // which forwarder delivered each batch
-	who      string
 	inFlight int
 	overlap  bool
 }

@@ -62,7 +62,7 @@ func TestContextSignerGetsTheContext(t *testing.T) {
 	if s.seen != "request" {
 		t.Fatalf("SignJWS saw context value %v, want the caller's", s.seen)
 	}
-	jws, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{jose.ES256})
+	jws, err := jose.ParseSignedCompact(tok, []jose.SignatureAlgorithm{jose.ES256})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,7 +40,7 @@ func TestCompactJWSVerifiesWithGoJose(t *testing.T) {
 				if h, _ := base64.RawURLEncoding.DecodeString(parts[0]); string(h) != wantHeader {
 					t.Fatalf("header %s, want %s", h, wantHeader)
 				}
-				jws, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(tc.alg)})
+				jws, err := jose.ParseSignedCompact(tok, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(tc.alg)})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -79,7 +79,7 @@ func TestSignCompactCarriesItsType(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		jws, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(alg)})
+		jws, err := jose.ParseSignedCompact(tok, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(alg)})
 		if err != nil {
 			t.Fatal(err)
 		}

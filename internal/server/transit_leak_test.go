@@ -73,7 +73,11 @@ func exportedSecrets(t *testing.T, root *vaultapi.Client, mount string, names ..
 			add(what+" PKCS8", p8)
 			switch k := priv.(type) {
 			case *ecdsa.PrivateKey:
-				add(what+" d", k.D.FillBytes(make([]byte, 32)))
+				d, err := k.Bytes()
+				if err != nil {
+					t.Fatal(err)
+				}
+				add(what+" d", d)
 			case *rsa.PrivateKey:
 				for i, n := range []*big.Int{k.D, k.Primes[0], k.Primes[1]} {
 					add(what+" "+[]string{"d", "p", "q"}[i], n.Bytes())

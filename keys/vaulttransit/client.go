@@ -109,9 +109,3 @@ func (b *Backend) callWithin(ctx context.Context, op string, timeout time.Durati
 	}
 	return fmt.Errorf("%w: vault-transit: %s: %w", keys.ErrUnavailable, op, err)
 }
-
-// notFound reports whether err is Vault's 404.
-func notFound(err error) bool {
-	var re *vaultapi.ResponseError
-	return errors.As(err, &re) && re.StatusCode == http.StatusNotFound
-}

@@ -102,7 +102,7 @@ func (s *signer) decode(text string, enc sigEncoding) ([]byte, error) {
 	want := "vault:v" + strconv.Itoa(s.ref.version) + ":"
 	b64, ok := strings.CutPrefix(text, want)
 	if !ok {
-		return nil, fmt.Errorf("vaulttransit: Transit signature is not of the form %s...", want)
+		return nil, fmt.Errorf("vaulttransit: Transit signature does not begin with %q", want)
 	}
 	if enc == jwsOrStdBase64 {
 		if sig, err := base64.RawURLEncoding.DecodeString(b64); err == nil {

@@ -147,7 +147,7 @@ func createReplace(t *testing.T, newReplicas Replicas) {
 	}
 	// Without If-Match a PUT replaces whatever version is there.
 	res = apply(t, m, putOf(t, config.Space{ID: "team", Parent: "prod"}, 0))
-	if res.Created || res.Version != 2 || res.Before.(config.Space).Inherit != true {
+	if res.Created || res.Version != 2 || !res.Before.(config.Space).Inherit {
 		t.Fatalf("unconditional replace = %+v", res)
 	}
 	// With the current version it replaces too.

@@ -125,12 +125,6 @@ func (p Provider) audiences() []string {
 	return []string{fullNameSlash + p.Name, fullNameHTTPS + p.Name}
 }
 
-// pool returns the provider's pool resource name.
-func (p Provider) pool() string {
-	pool, _, _ := strings.Cut(p.Name, "/providers/")
-	return pool
-}
-
 // mapAttributes applies the provider's mapping to verified claims. A claim that is absent
 // leaves its attribute unset; a non-string claim is rendered as JSON scalars are.
 func (p Provider) mapAttributes(claims oidctrust.Claims) map[string]string {

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -152,8 +151,6 @@ func lastCall(t *testing.T, e *Emulator) Call {
 	}
 	return calls[len(calls)-1]
 }
-
-func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
 func newServer(t *testing.T, h http.Handler) *httptest.Server {
 	t.Helper()

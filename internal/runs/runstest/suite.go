@@ -250,7 +250,7 @@ func testExpiry(t *testing.T, e *env) {
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
-		if early := run.ExpiresAt.Sub(time.Now()); early > expirySlack {
+		if early := time.Until(run.ExpiresAt); early > expirySlack {
 			t.Errorf("run vanished %s before its ExpiresAt", early)
 		}
 	} else {
