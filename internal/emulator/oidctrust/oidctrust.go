@@ -40,17 +40,20 @@ type Policy struct {
 	JSONSerialization bool
 }
 
-// ParseError is a token that does not parse as a JWS. It is ErrMalformed.
+// ParseError is a token that does not parse as a JWS signed with an allowed algorithm.
 type ParseError struct {
+	// Kind is ErrAlgorithm when the header names an algorithm outside the allow-list, else
+	// ErrMalformed.
+	Kind error
 	// Reason is the JWS parser's own words.
 	Reason string
 }
 
-// Error says the token is malformed, and why.
-func (e *ParseError) Error() string { return ErrMalformed.Error() + ": " + e.Reason }
+// Error says what kind of failure it is, and why.
+func (e *ParseError) Error() string { return e.Kind.Error() + ": " + e.Reason }
 
-// Is reports whether target is ErrMalformed.
-func (e *ParseError) Is(target error) bool { return target == ErrMalformed }
+// Is reports whether target is e's Kind.
+func (e *ParseError) Is(target error) bool { return target == e.Kind }
 
 // Claims are the verified token's claims.
 type Claims map[string]any
@@ -103,10 +106,11 @@ func parse(token string, p Policy) (*jose.JSONWebSignature, error) {
 	}
 	jws, err := read(token, algs)
 	if err != nil {
+		kind := ErrMalformed
 		if strings.Contains(err.Error(), "unexpected signature algorithm") {
-			return nil, fmt.Errorf("%w: %v (allowed: %s)", ErrAlgorithm, err, strings.Join(p.Algorithms, ", "))
+			kind = ErrAlgorithm
 		}
-		return nil, &ParseError{Reason: err.Error()}
+		return nil, &ParseError{Kind: kind, Reason: err.Error()}
 	}
 	return jws, nil
 }
@@ -118,8 +122,8 @@ func (v *Verifier) Verify(ctx context.Context, token string, p Policy) (Claims, 
 	if err != nil {
 		return nil, err
 	}
-	if len(jws.Signatures) != 1 {
-		return nil, fmt.Errorf("%w: %d signatures", ErrMalformed, len(jws.Signatures))
+	if len(jws.Signatures) != 1 { // only the JSON serialization can carry more than one
+		return nil, fmt.Errorf("%w: %d signatures, and one must verify alone", ErrSignature, len(jws.Signatures))
 	}
 	var claims Claims
 	if err := json.Unmarshal(jws.UnsafePayloadWithoutVerification(), &claims); err != nil {

@@ -34,6 +34,7 @@ func TestSameAnswersAsVault(t *testing.T) {
 
 	sign := func(tok oidctest.Token) string { return iss.Sign(t, tok) }
 	general, flattened := oidctest.JSONSerialized(t, sign(oidctest.Token{Claims: runClaims(nil)}))
+	twoSigs := strings.Replace(general, `"signatures":[`, `"signatures":[{"protected":"eyJhbGciOiJSUzI1NiJ9","signature":"AAAA"},`, 1)
 	tests := []struct {
 		name string
 		body map[string]any
@@ -55,6 +56,22 @@ func TestSameAnswersAsVault(t *testing.T) {
 		{"a good token in the flattened JWS JSON serialization", map[string]any{"role": "demo", "jwt": flattened}},
 		{"a good token with a line break in it", map[string]any{"role": "demo", "jwt": strings.Replace(sign(oidctest.Token{Claims: runClaims(nil)}), ".", ".\n", 1)}},
 		{"not a JWT", map[string]any{"role": "demo", "jwt": "not-a-jwt"}},
+		{"not base64url", map[string]any{"role": "demo", "jwt": "a.b.c"}},
+		{"alg none", map[string]any{"role": "demo", "jwt": "eyJhbGciOiJub25lIn0.eyJpc3MiOiJ4In0."}},
+		{"three empty parts", map[string]any{"role": "demo", "jwt": ".."}},
+		{"ES256 header, an empty payload, a short signature", map[string]any{"role": "demo", "jwt": "eyJhbGciOiJFUzI1NiJ9.e30.AAAA"}},
+		{"a JSON object that is not a JWS", map[string]any{"role": "demo", "jwt": "{\"payload\":1}"}},
+		{"two signatures, one of them good", map[string]any{"role": "demo", "jwt": twoSigs}},
+		{"HS256", map[string]any{"role": "demo", "jwt": "eyJhbGciOiJIUzI1NiJ9.e30.AAAA"}},
+		{"jwt a number", map[string]any{"role": "demo", "jwt": 7}},
+		{"role a number", map[string]any{"role": 7, "jwt": "x"}},
+		{"role a fraction", map[string]any{"role": 7.5, "jwt": "x"}},
+		{"role true", map[string]any{"role": true, "jwt": "x"}},
+		{"role null", map[string]any{"role": nil, "jwt": "x"}},
+		{"role an array", map[string]any{"role": []any{"demo"}, "jwt": "x"}},
+		{"role an object", map[string]any{"role": map[string]any{"a": 1}, "jwt": "x"}},
+		{"role a number beyond float64 precision", map[string]any{"role": json.Number("12345678901234567890"), "jwt": "x"}},
+		{"jwt false", map[string]any{"role": "demo", "jwt": false}},
 		{"unknown role", map[string]any{"role": "x", "jwt": sign(oidctest.Token{Claims: runClaims(nil)})}},
 		{"no role", map[string]any{"jwt": sign(oidctest.Token{Claims: runClaims(nil)})}},
 		{"no token", map[string]any{"role": "demo"}},

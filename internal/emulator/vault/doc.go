@@ -6,7 +6,9 @@
 //     with an allowed algorithm, be valid in time with Vault's default clock-skew leeway (60s),
 //     carry an aud among the role's bound_audiences, the role's user_claim, and every bound
 //     claim with one of its allowed values (exact match). The answer is Vault's
-//     {"auth":{...}} document with a random client token.
+//     {"auth":{...}} document with a random client token. As in Vault, the JWT may be a JWS in
+//     either serialization, and role and jwt take a JSON number (its text) or a boolean ("1",
+//     "0") for a string.
 //   - GET /v1/auth/token/lookup-self with X-Vault-Token: the token must be one this emulator
 //     issued and still be alive; the answer is Vault's {"data":{...}} document.
 //

@@ -30,8 +30,8 @@ func (e *Emulator) login(w http.ResponseWriter, r *http.Request, mount string) {
 		return
 	}
 	var body struct {
-		Role string `json:"role"`
-		JWT  string `json:"jwt"`
+		Role field `json:"role"`
+		JWT  field `json:"jwt"`
 	}
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBytes))
 	if err == nil && len(data) > 0 {
@@ -41,8 +41,18 @@ func (e *Emulator) login(w http.ResponseWriter, r *http.Request, mount string) {
 		writeErrors(w, http.StatusBadRequest, "failed to parse JSON input: request body is not a JSON object")
 		return
 	}
+	for _, f := range []struct {
+		name  string
+		value field
+	}{{"role", body.Role}, {"jwt", body.JWT}} {
+		if f.value.unconvertible != nil {
+			writeErrors(w, http.StatusBadRequest, fmt.Sprintf("Field validation failed: error converting input for field %q: "+
+				"'' expected type 'string', got unconvertible type '%T', value: '%v'", f.name, f.value.unconvertible, f.value.unconvertible))
+			return
+		}
+	}
 	m := e.mounts[mount]
-	role, ref := e.authenticate(r, m, body.Role, body.JWT)
+	role, ref := e.authenticate(r, m, body.Role.text, body.JWT.text)
 	if ref != nil {
 		writeErrors(w, ref.status, ref.message)
 		return
@@ -136,8 +146,6 @@ func tokenProblem(err error) string {
 	switch {
 	case errors.As(err, &unparsed):
 		return "error verifying token signature: oidc: malformed jwt: " + unparsed.Reason
-	case errors.Is(err, oidctrust.ErrAlgorithm):
-		return "invalid algorithm (alg) header parameter: token signed with unexpected algorithm"
 	case errors.Is(err, oidctrust.ErrIssuer):
 		return "invalid issuer (iss) claim"
 	case errors.Is(err, oidctrust.ErrAudience):
