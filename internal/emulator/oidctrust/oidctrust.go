@@ -143,6 +143,9 @@ func (v *Verifier) Verify(ctx context.Context, token string, p Policy) (Claims, 
 	if !signedBy(jws, keys) {
 		return nil, fmt.Errorf("%w: no published key (kid %q) verifies it", ErrSignature, jws.Signatures[0].Header.KeyID)
 	}
+	if err := checkClaimTypes(jws.UnsafePayloadWithoutVerification()); err != nil {
+		return nil, err
+	}
 	if !slices.ContainsFunc(claims.Audiences(), func(a string) bool { return slices.Contains(p.Audiences, a) }) {
 		return nil, fmt.Errorf("%w: %v not in %v", ErrAudience, claims.Audiences(), p.Audiences)
 	}

@@ -14,6 +14,7 @@
 //
 // Refusals use Vault's shape {"errors":["..."]} with Vault's statuses and messages (400 for a
 // login Vault refuses, 403 "permission denied" and "invalid token" for a token it does not
-// know); a test holds them against a real Vault dev server. Tokens grant nothing beyond
-// lookup-self.
+// know); a test holds them against a real Vault dev server. Where they differ, the emulator is
+// the stricter: it refuses a token whose exp is null, which Vault 1.21.0 accepts, and
+// it words a non-string iss as an untrusted issuer. Tokens grant nothing beyond lookup-self.
 package vaultemu

@@ -143,9 +143,18 @@ func (e *Emulator) authenticate(r *http.Request, m Mount, roleName, jwt string) 
 // tokenProblem words a verification failure as Vault's JWT validator does.
 func tokenProblem(err error) string {
 	var unparsed *oidctrust.ParseError
+	var mistyped *oidctrust.ClaimTypeError
 	switch {
 	case errors.As(err, &unparsed):
 		return "error verifying token signature: oidc: malformed jwt: " + unparsed.Reason
+	case errors.As(err, &mistyped):
+		switch mistyped.Claim {
+		case "exp", "nbf", "iat":
+			return "go-jose/go-jose/jwt: expected number value to unmarshal NumericDate"
+		case "aud":
+			return "go-jose/go-jose/jwt: expected string or array value to unmarshal to Audience"
+		}
+		return fmt.Sprintf("json: cannot unmarshal %s into Go struct field Claims.%s of type string", mistyped.Got, mistyped.Claim)
 	case errors.Is(err, oidctrust.ErrIssuer):
 		return "invalid issuer (iss) claim"
 	case errors.Is(err, oidctrust.ErrAudience):
