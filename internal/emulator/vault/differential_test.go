@@ -1,10 +1,7 @@
 package vaultemu
 
 import (
-	"bytes"
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -107,23 +104,35 @@ func TestSameAnswersAsVault(t *testing.T) {
 			}
 		})
 	}
-	// A token neither ever issued.
-	var answers []string
-	for _, base := range []string{real.Addr(), emu.URL} {
-		req, _ := http.NewRequest(http.MethodGet, base+"/v1/auth/token/lookup-self", nil)
-		req.Header.Set("X-Vault-Token", "hvs.CAESIunknown")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		raw, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		var out struct{ Errors []string }
-		_ = json.Unmarshal(raw, &out)
-		answers = append(answers, fmt.Sprintf("%d %q", resp.StatusCode, out.Errors))
-	}
-	if answers[0] != answers[1] || !strings.HasPrefix(answers[0], "403 ") {
-		t.Errorf("lookup-self of an unknown token: Vault %s, emulator %s", answers[0], answers[1])
+	good := `{"role":"demo","jwt":"` + sign(oidctest.Token{Claims: runClaims(nil)}) + `"}`
+	unknown := map[string]string{"X-Vault-Token": "hvs.CAESIunknown"}
+	for _, tt := range []struct {
+		name string
+		rq   rawRequest
+	}{
+		{"login by PUT", rawRequest{method: http.MethodPut, path: "/v1/auth/jwt/login", body: good}},
+		{"login by GET", rawRequest{method: http.MethodGet, path: "/v1/auth/jwt/login"}},
+		{"a login body that is not JSON", rawRequest{path: "/v1/auth/jwt/login", body: "not json"}},
+		{"a login body that is a JSON array", rawRequest{path: "/v1/auth/jwt/login", body: "[1,2]"}},
+		{"a login body that is a JSON string", rawRequest{path: "/v1/auth/jwt/login", body: `"demo"`}},
+		{"an empty login body", rawRequest{path: "/v1/auth/jwt/login"}},
+		{"a parameter login does not know", rawRequest{path: "/v1/auth/jwt/login", body: good[:len(good)-1] + `,"extra":1,"another":"x"}`}},
+		{"the role in capitals", rawRequest{path: "/v1/auth/jwt/login", body: strings.Replace(good, `"demo"`, `"DEMO"`, 1)}},
+		{"the role as a query parameter", rawRequest{path: "/v1/auth/jwt/login?role=demo", body: `{"jwt":"x"}`}},
+		{"a mount that is not enabled", rawRequest{path: "/v1/auth/nope/login", body: good}},
+		{"lookup-self without a token", rawRequest{method: http.MethodGet, path: "/v1/auth/token/lookup-self"}},
+		{"lookup-self of a token neither issued", rawRequest{method: http.MethodGet, path: "/v1/auth/token/lookup-self", header: unknown}},
+		{"lookup-self of it as a bearer", rawRequest{method: http.MethodGet, path: "/v1/auth/token/lookup-self",
+			header: map[string]string{"Authorization": "Bearer hvs.CAESIunknown"}}},
+		{"lookup-self of it by POST", rawRequest{path: "/v1/auth/token/lookup-self", header: unknown}},
+		{"a route the emulator does not serve, without a token", rawRequest{method: http.MethodGet, path: "/v1/secret/data/x"}},
+		{"a route the emulator does not serve, with a token neither issued", rawRequest{method: http.MethodGet, path: "/v1/secret/data/x", header: unknown}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if want, got := send(t, real.Addr(), tt.rq), send(t, emu.URL, tt.rq); got != want {
+				t.Errorf("emulator answered %+v, Vault %+v", got, want)
+			}
+		})
 	}
 }
 
@@ -131,26 +140,46 @@ func TestSameAnswersAsVault(t *testing.T) {
 type answer struct {
 	Status    int
 	Errors    string
+	Warnings  string
 	Policies  string
 	Lease     int
 	Renewable bool
 	Metadata  string
 }
 
+// rawRequest is a request to Vault's API as sent: "POST" when method is empty.
+type rawRequest struct {
+	method, path, body string
+	header             map[string]string
+}
+
 // post logs in at base.
 func post(t *testing.T, base string, body map[string]any) answer {
 	t.Helper()
 	data, _ := json.Marshal(body)
-	req, _ := http.NewRequest(http.MethodPost, base+"/v1/auth/jwt/login", bytes.NewReader(data))
+	return send(t, base, rawRequest{path: "/v1/auth/jwt/login", body: string(data)})
+}
+
+// send sends rq to base and reads the answer as a login answer.
+func send(t *testing.T, base string, rq rawRequest) answer {
+	t.Helper()
+	if rq.method == "" {
+		rq.method = http.MethodPost
+	}
+	req, _ := http.NewRequest(rq.method, base+rq.path, strings.NewReader(rq.body))
 	req.Header.Set("X-Vault-Request", "true")
+	for k, v := range rq.header {
+		req.Header.Set(k, v)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	var out struct {
-		Errors []string `json:"errors"`
-		Auth   *struct {
+		Errors   []string `json:"errors"`
+		Warnings []string `json:"warnings"`
+		Auth     *struct {
 			ClientToken   string            `json:"client_token"`
 			Policies      []string          `json:"policies"`
 			TokenPolicies []string          `json:"token_policies"`
@@ -162,7 +191,8 @@ func post(t *testing.T, base string, body map[string]any) answer {
 	_ = json.NewDecoder(resp.Body).Decode(&out)
 	a := answer{Status: resp.StatusCode}
 	errs, _ := json.Marshal(out.Errors)
-	a.Errors = string(errs)
+	warnings, _ := json.Marshal(out.Warnings)
+	a.Errors, a.Warnings = string(errs), string(warnings)
 	if out.Auth != nil {
 		if !strings.HasPrefix(out.Auth.ClientToken, "hvs.") {
 			t.Errorf("client token %q is not a Vault service token", out.Auth.ClientToken)

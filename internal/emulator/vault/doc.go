@@ -7,10 +7,16 @@
 //     carry an aud among the role's bound_audiences, the role's user_claim, and every bound
 //     claim with one of its allowed values (exact match). The answer is Vault's
 //     {"auth":{...}} document with a random client token. As in Vault, the JWT may be a JWS in
-//     either serialization, and role and jwt take a JSON number (its text) or a boolean ("1",
-//     "0") for a string.
-//   - GET /v1/auth/token/lookup-self with X-Vault-Token: the token must be one this emulator
-//     issued and still be alive; the answer is Vault's {"data":{...}} document.
+//     either serialization, role and jwt take a JSON number (its text) or a boolean ("1", "0")
+//     for a string, role names are case-insensitive, and other parameters are ignored with a
+//     warning.
+//   - GET (or POST, PUT) /v1/auth/token/lookup-self with X-Vault-Token (or an Authorization
+//     bearer): the token must be one this emulator issued and still be alive; the answer is
+//     Vault's {"data":{...}} document.
+//
+// Any other route, a login at a mount that is not enabled among them, is refused as Vault
+// refuses a caller without a policy for it: 403 "permission denied", with "invalid token" beside
+// it when the request carries a token Vault does not know.
 //
 // Refusals use Vault's shape {"errors":["..."]} with Vault's statuses and messages (400 for a
 // login Vault refuses, 403 "permission denied" and "invalid token" for a token it does not

@@ -123,7 +123,10 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	writeErrors(w, http.StatusNotFound, `no handler for route "`+path+`". route entry not found.`)
+	// A route the emulator does not serve is one its tokens have no policy for.
+	if _, _, refused := e.denied(w, r); !refused {
+		writeErrors(w, http.StatusForbidden, "permission denied")
+	}
 }
 
 // writeErrors answers Vault's error document.

@@ -190,10 +190,10 @@ func TestRealClient(t *testing.T) {
 	if !asResponseError(err, &re) || re.StatusCode != http.StatusForbidden || !slices.Equal(re.Errors, []string{deniedToken}) {
 		t.Errorf("lookup-self with an unknown token: %v", err)
 	}
-	// So is a login at a mount that is not enabled.
+	// So is a login at a mount that is not enabled: without a token, permission is denied.
 	client.ClearToken()
 	_, err = client.Logical().Write("auth/other/login", map[string]any{"role": "demo", "jwt": jwt})
-	if !asResponseError(err, &re) || re.StatusCode != http.StatusNotFound {
+	if !asResponseError(err, &re) || re.StatusCode != http.StatusForbidden || !slices.Equal(re.Errors, []string{"permission denied"}) {
 		t.Errorf("login at an unknown mount: %v", err)
 	}
 }

@@ -1,10 +1,8 @@
 package vaultemu
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"sort"
@@ -29,30 +27,12 @@ func (e *Emulator) login(w http.ResponseWriter, r *http.Request, mount string) {
 		writeErrors(w, http.StatusMethodNotAllowed, "unsupported operation")
 		return
 	}
-	var body struct {
-		Role field `json:"role"`
-		JWT  field `json:"jwt"`
-	}
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBytes))
-	if err == nil && len(data) > 0 {
-		err = json.Unmarshal(data, &body)
-	}
-	if err != nil {
-		writeErrors(w, http.StatusBadRequest, "failed to parse JSON input: request body is not a JSON object")
+	body, ok := readLogin(w, r)
+	if !ok {
 		return
 	}
-	for _, f := range []struct {
-		name  string
-		value field
-	}{{"role", body.Role}, {"jwt", body.JWT}} {
-		if f.value.unconvertible != nil {
-			writeErrors(w, http.StatusBadRequest, fmt.Sprintf("Field validation failed: error converting input for field %q: "+
-				"'' expected type 'string', got unconvertible type '%T', value: '%v'", f.name, f.value.unconvertible, f.value.unconvertible))
-			return
-		}
-	}
 	m := e.mounts[mount]
-	role, ref := e.authenticate(r, m, body.Role.text, body.JWT.text)
+	role, ref := e.authenticate(r, m, body.role, body.jwt)
 	if ref != nil {
 		writeErrors(w, ref.status, ref.message)
 		return
@@ -76,7 +56,7 @@ func (e *Emulator) login(w http.ResponseWriter, r *http.Request, mount string) {
 	e.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{
 		"request_id": newUUID(), "lease_id": "", "renewable": false, "lease_duration": 0,
-		"data": nil, "wrap_info": nil, "warnings": nil,
+		"data": nil, "wrap_info": nil, "warnings": body.warnings(),
 		"auth": map[string]any{
 			"client_token": clientToken, "accessor": tok.accessor,
 			"policies": tok.policies, "token_policies": tok.policies,
@@ -93,7 +73,7 @@ func (e *Emulator) authenticate(r *http.Request, m Mount, roleName, jwt string) 
 	if roleName == "" {
 		return Role{}, badRequest("missing role")
 	}
-	i := slices.IndexFunc(m.Roles, func(r Role) bool { return r.Name == roleName })
+	i := slices.IndexFunc(m.Roles, func(r Role) bool { return strings.EqualFold(r.Name, roleName) }) // Vault's role names are case-insensitive
 	if i < 0 {
 		return Role{}, badRequest("role %q could not be found", roleName)
 	}

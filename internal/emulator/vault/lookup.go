@@ -2,20 +2,25 @@ package vaultemu
 
 import (
 	"net/http"
+	"strings"
 	"time"
 )
 
 // deniedToken is Vault's error for a token it does not know (a multierror, as Vault words it).
 const deniedToken = "2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n"
 
-// lookupSelf serves GET /v1/auth/token/lookup-self: the calling token's properties, or 403
-// "permission denied" and "invalid token" for a token that is unknown or expired (Vault does not tell them apart).
-func (e *Emulator) lookupSelf(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet {
-		writeErrors(w, http.StatusMethodNotAllowed, "unsupported operation")
-		return
-	}
+// denied answers a request Vault refuses before its handler: 403 "permission denied" without a
+// token (in X-Vault-Token, or else as the Authorization header's bearer), with "invalid token" beside it for a token that is unknown or expired (Vault does not
+// tell them apart). It returns the token when it is alive, and answers nothing then.
+func (e *Emulator) denied(w http.ResponseWriter, r *http.Request) (string, issued, bool) {
 	token := r.Header.Get("X-Vault-Token")
+	if token == "" {
+		token, _ = strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	}
+	if token == "" {
+		writeErrors(w, http.StatusForbidden, "permission denied")
+		return "", issued{}, true
+	}
 	now := e.now()
 	e.mu.Lock()
 	tok, ok := e.tokens[token]
@@ -24,10 +29,25 @@ func (e *Emulator) lookupSelf(w http.ResponseWriter, r *http.Request) {
 		ok = false
 	}
 	e.mu.Unlock()
-	if token == "" || !ok {
+	if !ok {
 		writeErrors(w, http.StatusForbidden, deniedToken)
+		return "", issued{}, true
+	}
+	return token, tok, false
+}
+
+// lookupSelf serves GET (or POST, PUT) /v1/auth/token/lookup-self: the calling token's
+// properties, or the refusal of denied.
+func (e *Emulator) lookupSelf(w http.ResponseWriter, r *http.Request) {
+	token, tok, refused := e.denied(w, r)
+	if refused {
 		return
 	}
+	if r.Method != http.MethodGet && r.Method != http.MethodPost && r.Method != http.MethodPut {
+		writeErrors(w, http.StatusMethodNotAllowed, "unsupported operation")
+		return
+	}
+	now := e.now()
 	expires := tok.issuedAt.Add(tok.ttl)
 	writeJSON(w, http.StatusOK, map[string]any{
 		"request_id": newUUID(), "lease_id": "", "renewable": false, "lease_duration": 0,
