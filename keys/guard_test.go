@@ -142,3 +142,45 @@ func TestManagerGuardDoesNotDelayAPromptReplica(t *testing.T) {
 		}
 	}
 }
+
+// TestManagerGuardHoldsForItsOwnPrepublish: a rotation started with a shorter prepublish than the
+// servers' (`broker keys rotate --dir` without --prepublish uses the default, 24h, while these
+// servers publish for 72h) sets an activation the servers' rule does not allow. A replica that
+// was serving when the key was saved holds it for its own prepublish; so must a replica started
+// later, which cannot know when the others published it: until the key was saved the servers'
+// Lead ago, it signs with the previous key.
+func TestManagerGuardHoldsForItsOwnPrepublish(t *testing.T) {
+	servers := keys.Policy{Period: 720 * time.Hour, Prepublish: 72 * time.Hour, Retain: 72 * time.Hour, Alg: keys.ES256}
+	clk := fakeclock.New(t0)
+	b := keys.NewMemory()
+	running := newManager(t, keys.Config{Backend: b, Policy: servers, Now: clk.Now})
+	refresh(t, running)
+	old := running.Snapshot().Signing.KID
+
+	clk.Set(h(100))
+	started, err := keys.StartRotation(context.Background(), keys.RotationConfig{Backend: b, Policy: policy, Now: clk.Now()})
+	if err != nil || len(started) != 1 || !started[0].Activates.Equal(h(124+rh)) {
+		t.Fatalf("StartRotation = %+v, %v; want one key signing at 124h1m", started, err)
+	}
+	fresh := started[0].KID
+	lead := servers.Lead().Hours()
+	for _, s := range []struct {
+		at   float64
+		want string
+	}{
+		{100, old},
+		{125, old},
+		{100 + lead - 0.01, old},
+		{100 + lead, fresh},
+	} {
+		clk.Set(h(s.at))
+		refresh(t, running)
+		restarted := newManager(t, keys.Config{Backend: b, Policy: servers, Now: clk.Now})
+		refresh(t, restarted)
+		for name, m := range map[string]*keys.Manager{"running": running, "restarted": restarted} {
+			if got := m.Snapshot().Signing.KID; got != s.want {
+				t.Errorf("%.2fh: %s replica signs with %s, want %s (old %s, new %s saved at 100h; servers' lead %.2fh)", s.at, name, got, s.want, old, fresh, lead)
+			}
+		}
+	}
+}

@@ -361,16 +361,22 @@ func (m *Manager) notePublished(pub []Meta, now time.Time) []string {
 	return added
 }
 
-// signing is Signing for alg without the keys this Manager has published for less than
-// Prepublish (the whole chain when that leaves none: nothing else can sign with alg), except keys
-// made to sign at their creation (see immediate). Keys it does
-// not publish are expired, so not new.
+// signing is Signing for alg without the keys that are not ripe here (the whole chain when that
+// leaves none: nothing else can sign with alg). A key is ripe once this Manager has published it
+// for Prepublish and it was saved this Manager's Lead ago, whatever Activates says: a rotation
+// started with a shorter prepublish than this replica's, and a replica started after another
+// one published the key, both count from the servers' own rule. Keys made to sign at their
+// creation (see immediate) are always ripe. Keys it does not publish are expired, so not new.
 func (m *Manager) signing(now time.Time, metas []Meta, alg string) (Meta, bool) {
 	alg, _ = NormalizeAlg(alg)
 	ch := chain(metas, alg)
 	ripe := slices.DeleteFunc(slices.Clone(ch), func(k Meta) bool {
+		if immediate(k) {
+			return false
+		}
 		t, ok := m.publishedSince[k.KID]
-		return ok && !t.IsZero() && now.Before(t.Add(m.policy.Prepublish)) && !immediate(k)
+		heldHere := ok && !t.IsZero() && now.Before(t.Add(m.policy.Prepublish))
+		return heldHere || now.Before(k.Created.Add(m.policy.Lead()))
 	})
 	if len(ripe) == 0 {
 		return signingOf(now, ch)
