@@ -49,13 +49,30 @@ func Canonical(e Event) ([]byte, error) {
 	return appendCanonical(make([]byte, 0, 512), &e)
 }
 
-// appendCanonical appends e's canonical form (Canonical) to b.
-func appendCanonical(b []byte, e *Event) ([]byte, error) {
-	fields := [...]struct{ name, value string }{ // sorted by name
+// fieldsOf is e's fields, sorted by name as the canonical form has them.
+func fieldsOf(e *Event) [11]struct{ name, value string } {
+	return [...]struct{ name, value string }{
 		{"action", e.Action}, {"actor", e.Actor}, {"detail", e.Detail}, {"id", e.ID},
 		{"integration", e.Integration}, {"outcome", e.Outcome}, {"prev", e.Prev}, {"run", e.Run},
 		{"space", e.Space}, {"stack", e.Stack}, {"time", e.Time},
 	}
+}
+
+// CheckCanonical reports why e has no canonical form (a field that is not valid UTF-8), or
+// nil: a store that groups appends checks each event with it first, so that one event without
+// a hash fails alone.
+func CheckCanonical(e Event) error {
+	for _, f := range fieldsOf(&e) {
+		if !utf8.ValidString(f.value) {
+			return fmt.Errorf("event %q: field %s is not valid UTF-8", e.ID, f.name)
+		}
+	}
+	return nil
+}
+
+// appendCanonical appends e's canonical form (Canonical) to b.
+func appendCanonical(b []byte, e *Event) ([]byte, error) {
+	fields := fieldsOf(e)
 	b = append(b, '{')
 	for i, f := range fields {
 		if !utf8.ValidString(f.value) {

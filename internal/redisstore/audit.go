@@ -168,8 +168,12 @@ func (s *auditStore) AppendChecked(ctx context.Context, e audit.Event, spaces []
 	return s.append(ctx, &pendingEvent{event: e, spaces: spaces, check: v, done: make(chan appended, 1)})
 }
 
-// append queues p for the next batch and waits for its result.
+// append queues p for the next batch and waits for its result. An event that has no canonical
+// form fails here, alone: in a batch it would fail the batch's other events with it.
 func (s *auditStore) append(ctx context.Context, p *pendingEvent) (audit.Event, error) {
+	if err := audit.CheckCanonical(p.event); err != nil {
+		return audit.Event{}, err
+	}
 	s.mu.Lock()
 	s.queue = append(s.queue, p)
 	join := s.queued

@@ -180,3 +180,57 @@ func TestCheckedBatch(t *testing.T) {
 		t.Errorf("the chain does not verify: %v", err)
 	}
 }
+
+// TestBatchWithoutCanonicalForm: an event that has no canonical form (a field that is not valid
+// UTF-8) fails on its own; the events queued in the same batch land, once each.
+func TestBatchWithoutCanonicalForm(t *testing.T) {
+	ctx := context.Background()
+	c, store, trail, run, token := tokenPath(t)
+	log := &pipelineLog{hold: true, entered: make(chan struct{}), release: make(chan struct{})}
+	c.Redis().AddHook(log)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // the first round trip, held by the hook
+		defer wg.Done()
+		if _, err := store.GetByToken(ctx, runs.HashToken(token)); err != nil {
+			t.Errorf("GetByToken: %v", err)
+		}
+	}()
+	<-log.entered
+	bad := tokenEvent("ev-bad", run)
+	bad.Action = "PUT /v1/roles/r\xff"
+	events := []audit.Event{tokenEvent("ev-before", run), bad, tokenEvent("ev-after", run)}
+	results := make([]error, len(events))
+	for i, e := range events {
+		wg.Add(1)
+		go func() { defer wg.Done(); _, results[i] = trail.Append(ctx, e, []string{run.Space}) }()
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for redisstore.QueuedEvents(trail) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d events queued, want at least the two valid ones", redisstore.QueuedEvents(trail))
+		}
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond) // let the third append queue too, if it queues at all
+	close(log.release)
+	wg.Wait()
+	if results[0] != nil || results[1] == nil || results[2] != nil {
+		t.Fatalf("appends: valid %v, no canonical form %v, valid %v; want nil, an error, nil", results[0], results[1], results[2])
+	}
+	listed, _, err := trail.List(ctx, run.Space, "", 10)
+	if err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	var ids []string
+	for _, e := range listed {
+		ids = append(ids, e.ID)
+	}
+	slices.Sort(ids)
+	if !slices.Equal(ids, []string{"ev-after", "ev-before"}) {
+		t.Errorf("events in the chain: %v, want ev-after and ev-before once each", ids)
+	}
+	if err := audit.Verify(listed); err != nil {
+		t.Errorf("the chain does not verify: %v", err)
+	}
+}

@@ -100,6 +100,56 @@ func TestStore(t *testing.T, newStores Factory) {
 	if _, _, err := a.List(ctx, "root", "abc", 10); err == nil {
 		t.Error("a non-numeric cursor was accepted")
 	}
+	testNoCanonicalFormFailsAlone(t, a, b)
+}
+
+// testNoCanonicalFormFailsAlone appends events that have no canonical form (a field that is not
+// valid UTF-8) among valid ones, from both replicas at once: each of those fails on its own,
+// and every valid event lands, however the store groups appends.
+func testNoCanonicalFormFailsAlone(t *testing.T, a, b audit.Store) {
+	ctx := context.Background()
+	before, err := a.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const rounds = 30
+	var valid, invalid, lost atomic.Int64
+	var wg sync.WaitGroup
+	for i := range rounds {
+		for j, s := range []audit.Store{a, b, a, b} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				e := audit.Event{ID: fmt.Sprintf("utf8-%03d-%d", i, j), Time: "2026-01-01T00:00:00Z", Actor: "api_key:k",
+					Action: "space.put", Space: "prod", Outcome: audit.Success, Detail: "ok"}
+				bad := j%2 == 1
+				if bad {
+					e.Action, e.Outcome = "PUT /v1/spaces/x\xffy", audit.Denied
+				}
+				_, err := s.Append(ctx, e, []string{"prod", "root"})
+				switch {
+				case bad && err == nil:
+					invalid.Add(1)
+				case !bad && err != nil:
+					lost.Add(1)
+					t.Errorf("a valid event failed beside one that has no canonical form: %v", err)
+				case !bad:
+					valid.Add(1)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	if n := invalid.Load(); n != 0 {
+		t.Errorf("%d events that have no canonical form were appended", n)
+	}
+	after, err := b.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := after.Count-before.Count, valid.Load(); got != want || lost.Load() != 0 {
+		t.Errorf("the chain grew by %d events, want %d (%d valid events lost)", got, want, lost.Load())
+	}
 }
 
 // testHead checks Head on a chain of the events all: its length and tail, seen from both
