@@ -335,7 +335,7 @@ func (a *Admin) authorizeChange(r *http.Request, c *catalog.Catalog, p access.Pr
 			where = need.admin[0]
 		}
 		recordRefusal(r.Context(), a.cfg.Events, a.cfg.Logger, Event{Actor: "api_key:" + p.KeyID,
-			Action: r.Method + " " + r.URL.Path, Run: runs.Run{Space: where}, Outcome: "denied", Detail: err.Error()})
+			Action: r.Method + " " + r.URL.EscapedPath(), Run: runs.Run{Space: where}, Outcome: "denied", Detail: err.Error()})
 	}
 	return err
 }

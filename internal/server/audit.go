@@ -37,7 +37,8 @@ func (a *auditRecorder) Record(ctx context.Context, e api.Event) error {
 	if outcome == "" {
 		outcome = audit.Success
 	}
-	// Upstream messages can carry any bytes; an event must be valid UTF-8 to have a hash.
+	// Upstream messages and request paths can carry any bytes; an event must be valid UTF-8 to
+	// have a hash, and one that has none would not be in the trail.
 	valid := func(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
 	space := e.Run.Space
 	if space == "" {
@@ -51,11 +52,11 @@ func (a *auditRecorder) Record(ctx context.Context, e api.Event) error {
 		ID:          ulid.Make().String(),
 		Time:        a.now().UTC().Format(time.RFC3339Nano),
 		Actor:       valid(e.Actor),
-		Action:      e.Action,
+		Action:      valid(e.Action),
 		Space:       valid(space),
-		Stack:       e.Run.Stack,
-		Run:         e.Run.ID,
-		Integration: e.Integration,
+		Stack:       valid(e.Run.Stack),
+		Run:         valid(e.Run.ID),
+		Integration: valid(e.Integration),
 		Outcome:     outcome,
 		Detail:      valid(e.Detail),
 	}

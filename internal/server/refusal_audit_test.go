@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/brokerhq/broker/internal/testutil/redistest"
 )
 
 // TestRefusalsInTheTrail: control-plane 401s and 403s are denied events in the trail, a 403
@@ -54,5 +56,39 @@ func TestRefusalsInTheTrail(t *testing.T) {
 	dev, _, err := ts.srv.state.audit.List(context.Background(), "dev", "", 100)
 	if err != nil || len(dev) != 1 || dev[0].Stack != "app-dev" {
 		t.Errorf("dev's listing %+v, %v: want the refused start of app-dev", dev, err)
+	}
+}
+
+// TestRefusalOfAnOddPathInTheTrail: a refused change whose path decodes to bytes that are not
+// UTF-8 is still a denied event (its action names the path as sent), and a valid event
+// recorded beside it is unaffected.
+func TestRefusalOfAnOddPathInTheTrail(t *testing.T) {
+	for _, store := range []string{"memory", "redis"} {
+		t.Run(store, func(t *testing.T) {
+			opts := serverOptions{}
+			if store == "redis" {
+				opts.redisURL, opts.keyBackend = redistest.Start(t).URL(), "redis"
+			}
+			ts := startServer(t, opts)
+			if code := ts.call(t, apiRequest{method: "PUT", path: "/v1/roles/r%FF", bearer: auditorSecret, body: map[string]any{"actions": []string{"run:read"}}}); code != 403 {
+				t.Fatalf("PUT /v1/roles/r%%FF by the auditor: %d, want 403", code)
+			}
+			events, _, err := ts.srv.state.audit.List(context.Background(), "root", "", 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var found bool
+			for _, e := range events {
+				if e.Outcome == "denied" && e.Actor == "api_key:security" {
+					found = true
+					if e.Action != "PUT /v1/roles/r%FF" {
+						t.Errorf("denied event's action %q, want the path as sent", e.Action)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("the refused PUT is not in the trail: %+v", events)
+			}
+		})
 	}
 }
