@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/brokerhq/broker/internal/audit"
+	"github.com/brokerhq/broker/internal/runs"
 )
 
 // Defaults of Config and Target.
@@ -147,6 +148,20 @@ type watched struct {
 
 func (w watched) Append(ctx context.Context, e audit.Event, spaces []string) (audit.Event, error) {
 	out, err := w.Store.Append(ctx, e, spaces)
+	if err == nil {
+		w.f.Notify()
+	}
+	return out, err
+}
+
+// AppendChecked implements audit.CheckedStore when the watched store does; otherwise it appends
+// nothing and fails with runs.ErrChanged, as a store that cannot check a run does.
+func (w watched) AppendChecked(ctx context.Context, e audit.Event, spaces []string, v runs.Version) (audit.Event, error) {
+	cs, ok := w.Store.(audit.CheckedStore)
+	if !ok {
+		return audit.Event{}, fmt.Errorf("%w: the audit store cannot check a run", runs.ErrChanged)
+	}
+	out, err := cs.AppendChecked(ctx, e, spaces, v)
 	if err == nil {
 		w.f.Notify()
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/brokerhq/broker/internal/audit"
 	"github.com/brokerhq/broker/internal/auditsink"
+	"github.com/brokerhq/broker/internal/runs"
 )
 
 // recorder is a Sink that fails its first failures deliveries and records the others.
@@ -255,4 +256,50 @@ func TestForwarderTimesOutAHangingDelivery(t *testing.T) {
 	defer stop()
 	want := chainOf(t, m)
 	eventually(t, "the chain after the hung delivery", func() bool { return reflect.DeepEqual(sink.all(), want) })
+}
+
+// checkingStore is an audit.CheckedStore over a memory chain that takes every Version whose
+// digest is "current" and refuses the others.
+type checkingStore struct{ *audit.Memory }
+
+func (c checkingStore) AppendChecked(ctx context.Context, e audit.Event, spaces []string, v runs.Version) (audit.Event, error) {
+	if v.Digest != "current" {
+		return audit.Event{}, runs.ErrChanged
+	}
+	return c.Append(ctx, e, spaces)
+}
+
+// A watched store checks a run as the store it watches does, and wakes the workers when a
+// checked event lands; a watched store that cannot check refuses, as that store would.
+func TestWatchKeepsCheckedAppends(t *testing.T) {
+	m := audit.NewMemory()
+	rec := &recorder{}
+	f, err := auditsink.New(auditsink.Config{
+		Chain: m, Cursors: audit.NewMemoryCursors(nil), Poll: time.Hour,
+		Targets: []auditsink.Target{{Name: "s", Sink: rec.as("a"), MaxBatch: 4, MaxBackoff: 20 * time.Millisecond}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := f.Start(context.Background())
+	defer stop()
+	ev := audit.Event{ID: "e1", Time: "2026-01-01T00:00:00Z", Action: "token.issue", Space: "root", Outcome: audit.Success}
+	cs, ok := f.Watch(checkingStore{m}).(audit.CheckedStore)
+	if !ok {
+		t.Fatal("a watched CheckedStore is no CheckedStore")
+	}
+	if _, err := cs.AppendChecked(context.Background(), ev, []string{"root"}, runs.Version{ID: "r", Digest: "stale"}); !errors.Is(err, runs.ErrChanged) {
+		t.Fatalf("stale Version: %v, want ErrChanged", err)
+	}
+	if _, err := cs.AppendChecked(context.Background(), ev, []string{"root"}, runs.Version{ID: "r", Digest: "current"}); err != nil {
+		t.Fatalf("current Version: %v", err)
+	}
+	eventually(t, "the checked event delivered without a poll", func() bool { return len(rec.all()) == 1 })
+	plain, ok := f.Watch(m).(audit.CheckedStore)
+	if !ok {
+		t.Fatal("a watched store is no CheckedStore")
+	}
+	if _, err := plain.AppendChecked(context.Background(), ev, []string{"root"}, runs.Version{ID: "r", Digest: "current"}); !errors.Is(err, runs.ErrChanged) {
+		t.Fatalf("a store that cannot check: %v, want ErrChanged", err)
+	}
 }
