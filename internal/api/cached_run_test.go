@@ -12,7 +12,7 @@ import (
 // TestTokenFromCachedRun: POST /v1/token mints from the run the store's cache holds, and its
 // event carries the cached run's Version. When the trail refuses that Version (the stored run
 // changed), the token minted from the cache is not handed out: the run is read again and the
-// answer is a token of the run as stored, with one event, without a Version; a run finished
+// answer is a token of the run as stored, with one event, carrying the Version of that read; a run finished
 // meanwhile gets 401 and no token.issue event at all. The same holds whether the event is
 // recorded after the signature or while it is computed (RecordWhileSigning).
 func TestTokenFromCachedRun(t *testing.T) {
@@ -25,14 +25,14 @@ func TestTokenFromCachedRun(t *testing.T) {
 func testTokenFromCachedRun(t *testing.T, opts harnessOptions) {
 	for _, tc := range []struct {
 		name       string
-		stale      bool       // the trail refuses events with a Version
+		stale      bool       // the trail refuses events with a Version of the cache
 		finish     bool       // the stored run is finished before the request
 		wantCode   int        // answer to POST /v1/token
 		wantPhase  runs.Phase // the phase of the run in the one token.issue event; "" for none
 		wantTagged bool       // that event carries a Version
 	}{
 		{"cached run current", false, false, http.StatusOK, runs.Planning, true},
-		{"cached run stale", true, false, http.StatusOK, runs.Applying, false},
+		{"cached run stale", true, false, http.StatusOK, runs.Applying, true},
 		{"cached run finished since", true, true, http.StatusUnauthorized, "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -37,7 +37,7 @@ func (t runTokens) Token(ctx context.Context, req exchange.TokenRequest) (string
 }
 
 func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
-	run, err := wk.authenticateRun(r, "credentials.issue")
+	run, version, err := wk.authenticateRun(r, "credentials.issue")
 	if err != nil {
 		fail(w, r, wk.cfg.Logger, err)
 		return
@@ -76,7 +76,20 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	event.Detail = req.Provider + " credentials until " + creds.ExpiresAt.UTC().Format(time.RFC3339)
-	if err := wk.cfg.Events.Record(r.Context(), event); err != nil {
+	if err := wk.stillInForce(r, run, version, in.ID, req); err != nil {
+		wk.notHandedOutCredentials(r, event, err)
+		fail(w, r, wk.cfg.Logger, err)
+		return
+	}
+	event.Version = version
+	err = wk.cfg.Events.Record(r.Context(), event)
+	if errors.Is(err, runs.ErrChanged) {
+		err = wk.changedAnswer(r)
+		wk.notHandedOutCredentials(r, event, err)
+		fail(w, r, wk.cfg.Logger, err)
+		return
+	}
+	if err != nil {
 		fail(w, r, wk.cfg.Logger, notRecorded(r.Context(), wk.cfg.Logger, event, err)) // credentials not in the trail are not handed out
 		return
 	}
@@ -88,6 +101,38 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 		"env":         creds.Env,
 		req.Provider:  creds.Detail,
 	})
+}
+
+// stillInForce checks, once the exchange for run is done, that what it was done for still
+// holds: the run is live (its stack was not deleted or moved meanwhile), and the attachment in
+// force for it is still integration. Without a Version to check at recording, it also reads
+// the run again: it must not have finished or moved to another phase. The error is the answer.
+func (wk *Worker) stillInForce(r *http.Request, run runs.Run, version runs.Version, integration string, req credentialsRequest) error {
+	if version.IsZero() {
+		now, _, err := wk.lookupRun(r)
+		if err != nil {
+			return err
+		}
+		if now.Phase != run.Phase {
+			return errRunChanged
+		}
+	}
+	if !wk.live(run) {
+		return errRunToken
+	}
+	in, err := wk.cfg.Catalog.Load().Resolve(run, req.Provider, req.Integration)
+	if err != nil || in.ID != integration {
+		return apierror.New(apierror.CodeConflict, "The run's attachments changed while its credentials were being exchanged; nothing was handed out. Ask again.")
+	}
+	return nil
+}
+
+// notHandedOutCredentials records that the credentials of issued, obtained from the upstream,
+// were not handed out, and why.
+func (wk *Worker) notHandedOutCredentials(r *http.Request, issued Event, why error) {
+	e := issued
+	e.Outcome, e.Detail, e.Version = "denied", issued.Detail+" not handed out: "+why.Error(), runs.Version{}
+	recordRefusal(r.Context(), wk.cfg.Events, wk.cfg.Logger, e)
 }
 
 // resolveError maps attachment resolution errors to the contract's codes.

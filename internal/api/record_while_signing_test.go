@@ -245,3 +245,54 @@ func TestTokenEventLeavesBeforeTheSignature(t *testing.T) {
 		t.Fatalf("the event had started before the signature for %d of %d tokens, want at least %d", n, tokens, wantFirst)
 	}
 }
+
+// TestTokenOfARunFinishedWhileSigning: a run finished while its token is signed gets that token
+// only if the token's event landed before the finish. An event is kept only while the run is
+// unchanged, so when the event comes after the signature (always without RecordWhileSigning)
+// the request reads the run again, finds it finished and answers 401; either way the trail has
+// no token.issue after run.finish.
+func TestTokenOfARunFinishedWhileSigning(t *testing.T) {
+	for _, overlap := range []bool{false, true} {
+		t.Run(fmt.Sprintf("record while signing %v", overlap), func(t *testing.T) {
+			var hold atomic.Pointer[func()] // set once the run has started; called by its first signature
+			h := newRunsHarnessWith(t, harnessOptions{
+				recordWhileSigning: overlap,
+				wrapSigner: func(s crypto.Signer) crypto.Signer {
+					return stepSigner{Signer: s, step: func() error {
+						if f := hold.Swap(nil); f != nil {
+							(*f)()
+						}
+						return nil
+					}}
+				},
+			})
+			h.events.mu.Lock()
+			h.events.holder = h.store
+			h.events.mu.Unlock()
+			run := h.start(t, runs.Tracked, runs.Applying)
+			finish := func() {
+				if code, e := h.call(t, request{path: "/v1/runs/" + run.Run.ID + "/finish", bearer: secretCreateUpdate}); code != http.StatusOK {
+					t.Errorf("finish while the token is signed: %d %+v", code, e)
+				}
+			}
+			hold.Store(&finish)
+			code, raw := h.rawCall(t, "/v1/token", run.RunToken, map[string]string{})
+			var trail []string
+			for _, e := range h.events.all() {
+				if e.Run.ID == run.Run.ID {
+					trail = append(trail, e.Action)
+				}
+			}
+			got := strings.Join(trail, " ")
+			if !strings.HasSuffix(got, "run.finish") {
+				t.Errorf("the run's trail: %s; want nothing issued after run.finish", got)
+			}
+			switch {
+			case code == http.StatusOK && overlap && strings.HasSuffix(got, "token.issue run.finish"):
+				// The event landed while the token was signed, before the finish.
+			case code != http.StatusUnauthorized || strings.Contains(string(raw), `"token"`):
+				t.Fatalf("token of a run finished while it was signed: %d %s (trail %s), want 401 and no token", code, raw, got)
+			}
+		})
+	}
+}

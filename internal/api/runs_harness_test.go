@@ -68,8 +68,8 @@ api_keys:
 `
 
 // eventLog is a Recorder keeping every event; while failing is set it refuses every Record,
-// and while staleVersions is set it refuses every event that carries a run Version with
-// runs.ErrChanged, as the trail does when the stored run is no longer that version.
+// and while staleVersions is set it refuses every event that carries a Version of flakyStore's
+// cache with runs.ErrChanged, as the trail does when the stored run is no longer that version.
 type eventLog struct {
 	mu            sync.Mutex
 	events        []api.Event
@@ -77,6 +77,9 @@ type eventLog struct {
 	staleVersions bool
 	// before, when set, is called with each event ahead of recording it; its error refuses it.
 	before func(api.Event) error
+	// holder, when set, checks each event's run Version as the server's trail does with a store
+	// in process: the event is kept only while the run is unchanged.
+	holder runs.Holder
 }
 
 func (l *eventLog) Record(_ context.Context, e api.Event) error {
@@ -89,11 +92,22 @@ func (l *eventLog) Record(_ context.Context, e api.Event) error {
 		}
 	}
 	l.mu.Lock()
+	holder := l.holder
+	l.mu.Unlock()
+	if holder != nil && !e.Version.IsZero() {
+		return holder.WhileUnchanged(e.Version, func() error { return l.keep(e) })
+	}
+	return l.keep(e)
+}
+
+// keep records e unless the log refuses it.
+func (l *eventLog) keep(e api.Event) error {
+	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.failing != nil {
 		return l.failing
 	}
-	if l.staleVersions && !e.Version.IsZero() {
+	if l.staleVersions && strings.HasPrefix(e.Version.Digest, cachedDigest) {
 		return runs.ErrChanged
 	}
 	l.events = append(l.events, e)
@@ -153,7 +167,20 @@ func (f *flakyStore) Cached(token runs.TokenHash) (runs.Run, runs.Version, bool)
 	if !ok {
 		return runs.Run{}, runs.Version{}, false
 	}
-	return run, runs.Version{ID: run.ID, Token: token, Digest: string(run.Phase)}, true
+	return run, runs.Version{ID: run.ID, Token: token, Digest: cachedDigest + string(run.Phase)}, true
+}
+
+// cachedDigest begins the digest of every Version flakyStore's cache gives.
+const cachedDigest = "cached:"
+
+// GetByTokenVersion implements runs.Versioned when the wrapped store does (else the Version is
+// zero).
+func (f *flakyStore) GetByTokenVersion(ctx context.Context, token runs.TokenHash) (runs.Run, runs.Version, error) {
+	if vs, ok := f.Store.(runs.Versioned); ok {
+		return vs.GetByTokenVersion(ctx, token)
+	}
+	run, err := f.Store.GetByToken(ctx, token)
+	return run, runs.Version{}, err
 }
 
 // set replaces the failures and the hook under the lock.

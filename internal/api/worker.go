@@ -73,41 +73,64 @@ var errRunToken = apierror.New(apierror.CodeUnauthenticated, "The run token is n
 // genuine, so the answer is 403, and nothing is issued for the run.
 var errCorruptRun = apierror.New(apierror.CodeForbidden, "This run's stored record is inconsistent (its scope does not match its run type and phase); broker issues nothing for it.")
 
-// authenticateRun returns the live run whose token r presents; a failure is counted by the
-// guard. A run whose record is inconsistent (runs.Run.EffectiveScope) is refused with
-// errCorruptRun, and the refusal of action is audited.
-func (wk *Worker) authenticateRun(r *http.Request, action string) (runs.Run, error) {
-	run, err := wk.lookupRun(r)
+// authenticateRun returns the live run whose token r presents, with the Version of the record
+// read (zero when the store has none); a failure is counted by the guard. A run whose record
+// is inconsistent (runs.Run.EffectiveScope) is refused with errCorruptRun, and the refusal of
+// action is audited.
+func (wk *Worker) authenticateRun(r *http.Request, action string) (runs.Run, runs.Version, error) {
+	run, v, err := wk.lookupRun(r)
 	if errors.Is(err, errRunToken) {
 		err = wk.cfg.Guard.Failed(r, err)
 	}
 	if err != nil {
-		return runs.Run{}, err
+		return runs.Run{}, runs.Version{}, err
 	}
 	if _, err := run.EffectiveScope(); err != nil {
 		wk.cfg.Logger.ErrorContext(r.Context(), "refused a run whose stored record is inconsistent", "run", run.ID, "err", err)
 		recordRefusal(r.Context(), wk.cfg.Events, wk.cfg.Logger, Event{Actor: "run:" + run.ID, Action: action, Run: run,
 			Outcome: "denied", Detail: "refused: " + err.Error()})
-		return runs.Run{}, errCorruptRun
+		return runs.Run{}, runs.Version{}, errCorruptRun
 	}
-	return run, nil
+	return run, v, nil
 }
 
-func (wk *Worker) lookupRun(r *http.Request) (runs.Run, error) {
+// lookupRun reads the run r's token names, with its Version when the store gives one
+// (runs.Versioned).
+func (wk *Worker) lookupRun(r *http.Request) (runs.Run, runs.Version, error) {
 	token, err := access.BearerToken(r.Header)
 	if err != nil {
-		return runs.Run{}, errRunToken
+		return runs.Run{}, runs.Version{}, errRunToken
 	}
-	run, err := wk.cfg.Store.GetByToken(r.Context(), runs.HashToken(token))
+	var run runs.Run
+	var v runs.Version
+	if vs, ok := wk.cfg.Store.(runs.Versioned); ok {
+		run, v, err = vs.GetByTokenVersion(r.Context(), runs.HashToken(token))
+	} else {
+		run, err = wk.cfg.Store.GetByToken(r.Context(), runs.HashToken(token))
+	}
 	switch {
 	case errors.Is(err, runs.ErrNotFound):
-		return runs.Run{}, errRunToken
+		return runs.Run{}, runs.Version{}, errRunToken
 	case err != nil:
-		return runs.Run{}, err
+		return runs.Run{}, runs.Version{}, err
 	case !wk.live(run):
-		return runs.Run{}, errRunToken
+		return runs.Run{}, runs.Version{}, errRunToken
 	}
-	return run, nil
+	return run, v, nil
+}
+
+// errRunChanged answers a request whose run moved to another phase while the request worked
+// for it: what it made was for the phase the run has left, and is not handed out.
+var errRunChanged = apierror.New(apierror.CodeConflict, "The run moved to another phase while this request was being served; nothing was handed out. Ask again.")
+
+// changedAnswer is the answer when the run r authenticated changed before what r made for it
+// was recorded: 401 when its token no longer works (the run finished, expired or lost its
+// stack), else errRunChanged.
+func (wk *Worker) changedAnswer(r *http.Request) error {
+	if _, _, err := wk.lookupRun(r); err != nil {
+		return err
+	}
+	return errRunChanged
 }
 
 // live reports whether run may still act: not finished, not expired, and its stack still in
@@ -194,7 +217,7 @@ func (wk *Worker) token(w http.ResponseWriter, r *http.Request) {
 	run, version, cached := wk.cachedRun(r)
 	if !cached {
 		var err error
-		if run, err = wk.authenticateRun(r, "token.issue"); err != nil {
+		if run, version, err = wk.authenticateRun(r, "token.issue"); err != nil {
 			fail(w, r, wk.cfg.Logger, err)
 			return
 		}
@@ -209,14 +232,17 @@ func (wk *Worker) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tok, err := wk.issue(r, run, req.Audience, version)
-	if errors.Is(err, runs.ErrChanged) {
-		// The cached run is stale: the token minted from it is not in the trail and is dropped.
-		// Read the run as it is now, and mint again without a condition.
-		if run, err = wk.authenticateRun(r, "token.issue"); err != nil {
+	for tries := 1; errors.Is(err, runs.ErrChanged) && tries < maxIssueTries; tries++ {
+		// The run read is stale: the token minted from it is not in the trail and is dropped.
+		// Read the run as it is now, and mint again on the same condition.
+		if run, version, err = wk.authenticateRun(r, "token.issue"); err != nil {
 			fail(w, r, wk.cfg.Logger, err)
 			return
 		}
-		tok, err = wk.issue(r, run, req.Audience, runs.Version{})
+		tok, err = wk.issue(r, run, req.Audience, version)
+	}
+	if errors.Is(err, runs.ErrChanged) {
+		err = wk.changedAnswer(r)
 	}
 	if err != nil {
 		fail(w, r, wk.cfg.Logger, err)
@@ -225,6 +251,9 @@ func (wk *Worker) token(w http.ResponseWriter, r *http.Request) {
 	wk.cfg.Metrics.tokenIssued(tok.Claims.Scope)
 	writeTokenAnswer(w, tok)
 }
+
+// maxIssueTries bounds the tokens one request mints while its run keeps changing under it.
+const maxIssueTries = 3
 
 // issue mints a token of run for audience and records its event, with version as the event's
 // condition (zero for none). A token whose event is not recorded is not returned: the error is

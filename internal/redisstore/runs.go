@@ -136,6 +136,22 @@ func (s *runStore) Get(ctx context.Context, id string) (runs.Run, error) {
 // GetByToken implements runs.Store, in one round trip, which it shares with the lookups and
 // audit appends of concurrent requests (see roundTrips).
 func (s *runStore) GetByToken(ctx context.Context, token runs.TokenHash) (runs.Run, error) {
+	run, _, err := s.getByToken(ctx, token)
+	return run, err
+}
+
+// GetByTokenVersion implements runs.Versioned; on a Cluster, whose audit appends cannot check a
+// run (see auditStore.AppendChecked), the Version is zero.
+func (s *runStore) GetByTokenVersion(ctx context.Context, token runs.TokenHash) (runs.Run, runs.Version, error) {
+	run, data, err := s.getByToken(ctx, token)
+	if err != nil || s.c.cluster {
+		return run, runs.Version{}, err
+	}
+	return run, runs.Version{ID: run.ID, Token: token, Digest: recordDigest(data)}, nil
+}
+
+// getByToken is GetByToken that also returns the stored record as read.
+func (s *runStore) getByToken(ctx context.Context, token runs.TokenHash) (runs.Run, string, error) {
 	hash := hex.EncodeToString(token[:])
 	notFound := fmt.Errorf("%w: unknown run token", runs.ErrNotFound)
 	l := &lookup{call: scriptCall{
@@ -148,21 +164,21 @@ func (s *runStore) GetByToken(ctx context.Context, token runs.TokenHash) (runs.R
 	case <-l.done:
 	case <-ctx.Done():
 		// The lookup goes on in its round trip; nothing waits for it any more.
-		return runs.Run{}, s.fail(ctx, "get run by token", ctx.Err())
+		return runs.Run{}, "", s.fail(ctx, "get run by token", ctx.Err())
 	}
 	data, err := l.cmd.Text()
 	if errors.Is(err, redis.Nil) {
 		if s.c.runs != nil {
 			s.c.runs.drop(token)
 		}
-		return runs.Run{}, notFound
+		return runs.Run{}, "", notFound
 	}
 	if err != nil {
-		return runs.Run{}, s.fail(ctx, "get run by token", err)
+		return runs.Run{}, "", s.fail(ctx, "get run by token", err)
 	}
 	rec, err := decodeRun("", []byte(data))
 	if err != nil {
-		return runs.Run{}, err
+		return runs.Run{}, "", err
 	}
 	// The token key is deleted when the run finishes and expires with it; the checks below
 	// only guard against clock skew and a token key left by hand.
@@ -170,12 +186,12 @@ func (s *runStore) GetByToken(ctx context.Context, token runs.TokenHash) (runs.R
 		if s.c.runs != nil {
 			s.c.runs.drop(token)
 		}
-		return runs.Run{}, notFound
+		return runs.Run{}, "", notFound
 	}
 	if s.c.runs != nil {
 		s.c.runs.put(token, rec.Run, data)
 	}
-	return rec.Run, nil
+	return rec.Run, data, nil
 }
 
 // Cached implements runs.Cache with the runs GetByToken read on this Client; never on a

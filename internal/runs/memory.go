@@ -3,6 +3,7 @@ package runs
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -22,9 +23,15 @@ type Memory struct {
 type memoryEntry struct {
 	run   Run
 	token TokenHash
+	// gen counts the entry's updates: its Version's digest.
+	gen uint64
 }
 
-var _ Store = (*Memory)(nil)
+var (
+	_ Store     = (*Memory)(nil)
+	_ Versioned = (*Memory)(nil)
+	_ Holder    = (*Memory)(nil)
+)
 
 // NewMemory returns an empty in-memory store that reads the time from now (nil means
 // time.Now), so tests can drive expiry with a fake clock.
@@ -76,20 +83,48 @@ func (m *Memory) Get(ctx context.Context, id string) (Run, error) {
 
 // GetByToken implements Store.
 func (m *Memory) GetByToken(ctx context.Context, token TokenHash) (Run, error) {
+	run, _, err := m.GetByTokenVersion(ctx, token)
+	return run, err
+}
+
+// GetByTokenVersion implements Versioned.
+func (m *Memory) GetByTokenVersion(ctx context.Context, token TokenHash) (Run, Version, error) {
 	if err := ctx.Err(); err != nil {
-		return Run{}, err
+		return Run{}, Version{}, err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	e := m.byTokenLive(token)
+	if e == nil {
+		return Run{}, Version{}, fmt.Errorf("%w: unknown run token", ErrNotFound)
+	}
+	return e.run, Version{ID: e.run.ID, Token: token, Digest: strconv.FormatUint(e.gen, 10)}, nil
+}
+
+// WhileUnchanged implements Holder: the run must still be live, its token still its own, and
+// not updated since v was read.
+func (m *Memory) WhileUnchanged(v Version, fn func() error) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e := m.byTokenLive(v.Token)
+	if e == nil || e.run.ID != v.ID || strconv.FormatUint(e.gen, 10) != v.Digest {
+		return ErrChanged
+	}
+	return fn()
+}
+
+// byTokenLive returns the entry of the live, unfinished run token belongs to; nil when there
+// is none. The caller holds m.mu.
+func (m *Memory) byTokenLive(token TokenHash) *memoryEntry {
 	id, ok := m.byToken[token]
 	if !ok {
-		return Run{}, fmt.Errorf("%w: unknown run token", ErrNotFound)
+		return nil
 	}
 	e := m.live(id, m.now())
 	if e == nil || e.token != token || e.run.Phase == Finished {
-		return Run{}, fmt.Errorf("%w: unknown run token", ErrNotFound)
+		return nil
 	}
-	return e.run, nil
+	return e
 }
 
 // Update implements Store. fn runs under the store's lock, so it must be quick and must not
@@ -110,6 +145,7 @@ func (m *Memory) Update(ctx context.Context, id string, fn func(Run) (Run, error
 	}
 	next.ID = e.run.ID
 	e.run = next
+	e.gen++
 	if next.Phase == Finished {
 		m.revoke(e)
 	}

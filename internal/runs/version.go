@@ -1,6 +1,9 @@
 package runs
 
-import "errors"
+import (
+	"context"
+	"errors"
+)
 
 // Version identifies a run's stored record as a store read it, so that a later write can
 // require the record to be still the same, atomically with the write (see the audit trail's
@@ -10,7 +13,7 @@ type Version struct {
 	ID string
 	// Token is the hash of the run's token.
 	Token TokenHash
-	// Digest is the hex SHA-1 of the stored record as read.
+	// Digest identifies the stored record as read; only the store that made it compares it.
 	Digest string
 }
 
@@ -28,4 +31,20 @@ type Cache interface {
 	// Cached returns the run token belongs to as this store last read it, and its Version;
 	// false when it has none, or when the run it has is finished or expired.
 	Cached(token TokenHash) (Run, Version, bool)
+}
+
+// Versioned is a Store whose reads by token also give the Version of the record read, so that
+// what a request does for the run is recorded only while the run is still that record.
+type Versioned interface {
+	// GetByTokenVersion is GetByToken with the Version of the record it read; the zero Version
+	// when this store cannot check one (see audit.CheckedStore and Holder).
+	GetByTokenVersion(ctx context.Context, token TokenHash) (Run, Version, error)
+}
+
+// Holder is a Store in this process that checks a Version itself: WhileUnchanged runs fn only if
+// the run's stored record is still v, and keeps the record unchanged until fn returns, so fn
+// (appending the event of something done for the run) is ordered before any later change of
+// the run. Otherwise it runs nothing and fails with ErrChanged.
+type Holder interface {
+	WhileUnchanged(v Version, fn func() error) error
 }

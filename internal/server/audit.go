@@ -29,6 +29,9 @@ type auditRecorder struct {
 	now func() time.Time
 	// log receives a key-set change that could not be recorded; nil drops that line.
 	log *slog.Logger
+	// runs, when it is a runs.Holder (the store in this process), checks an event's Version;
+	// otherwise store must be an audit.CheckedStore that does.
+	runs runs.Store
 }
 
 // Record implements api.Recorder.
@@ -63,6 +66,12 @@ func (a *auditRecorder) Record(ctx context.Context, e api.Event) error {
 	if e.Version.IsZero() {
 		_, err := a.store.Append(ctx, ev, paths)
 		return err
+	}
+	if h, ok := a.runs.(runs.Holder); ok {
+		return h.WhileUnchanged(e.Version, func() error {
+			_, err := a.store.Append(ctx, ev, paths)
+			return err
+		})
 	}
 	cs, ok := a.store.(audit.CheckedStore)
 	if !ok {

@@ -122,7 +122,7 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 	if s.sinks, err = newAuditSinks(cfg, s.state.audit, s.log); err != nil {
 		return nil, err
 	}
-	events := &auditRecorder{store: s.sinks.Watch(s.anchor), catalog: live, now: opts.Now, log: s.log}
+	events := &auditRecorder{store: s.sinks.Watch(s.anchor), catalog: live, now: opts.Now, log: s.log, runs: s.state.runs}
 	s.events = events
 	s.keys, err = keys.NewManager(keys.Config{
 		Backend:  s.state.keys,

@@ -1,0 +1,106 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	awsemu "github.com/brokerhq/broker/internal/emulator/aws"
+	"github.com/brokerhq/broker/internal/testutil/redistest"
+)
+
+// TestCredentialsOfARunThatChangedDuringTheExchange: a run that finishes, or moves to another
+// phase, while its credentials are being exchanged does not get them: the request answers 401
+// (the token no longer works) or 409, and the trail records the credentials as not handed out,
+// never as issued after the change.
+func TestCredentialsOfARunThatChangedDuringTheExchange(t *testing.T) {
+	cases := []struct {
+		name string
+		// from is the run's phase when it asks; change moves it on during the exchange.
+		from     string
+		change   func(t *testing.T, ts *testServer, id string) int
+		wantCode int
+	}{
+		{"finished during a write exchange", "APPLYING", func(t *testing.T, ts *testServer, id string) int {
+			return ts.call(t, apiRequest{method: "POST", path: "/v1/runs/" + id + "/finish", bearer: adminSecret})
+		}, 401},
+		{"moved to apply during a read exchange", "PLANNING", func(t *testing.T, ts *testServer, id string) int {
+			return ts.setPhase(t, id, "APPLYING")
+		}, 409},
+	}
+	for _, store := range []string{"memory", "redis"} {
+		for _, c := range cases {
+			t.Run(store+"/"+c.name, func(t *testing.T) {
+				emu, late := startEmulator(t)
+				opts := serverOptions{extraYAML: fmt.Sprintf(`
+integrations:
+  - {id: aws-read, space: prod, aws: {role_arn: "arn:aws:iam::123456789012:role/vpc-read", sts_endpoint: %[1]q}}
+  - {id: aws-write, space: prod, aws: {role_arn: "arn:aws:iam::123456789012:role/vpc-write", sts_endpoint: %[1]q}}
+attachments:
+  - {stack: vpc-prod, integration: aws-read, read: true}
+  - {stack: vpc-prod, integration: aws-write, write: true}
+`, emu.URL)}
+				if store == "redis" {
+					opts.redisURL, opts.keyBackend = redistest.Start(t).URL(), "redis"
+				}
+				ts := startServer(t, opts)
+				sts := awsemu.New(awsemu.Config{Roles: []awsemu.Role{
+					{ARN: "arn:aws:iam::123456789012:role/vpc-read", Trust: awsemu.Trust{Issuer: ts.URL, Audiences: []string{"sts.amazonaws.com"},
+						Subject: "space:prod:stack:vpc-prod:run_type:*:scope:read"}},
+					{ARN: "arn:aws:iam::123456789012:role/vpc-write", Trust: awsemu.Trust{Issuer: ts.URL, Audiences: []string{"sts.amazonaws.com"},
+						Subject: "space:prod:stack:vpc-prod:run_type:*:scope:write"}},
+				}})
+				entered, gate := make(chan struct{}), make(chan struct{})
+				var once sync.Once
+				late.set(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					once.Do(func() { close(entered) })
+					<-gate // the exchange is in flight until the test has changed the run
+					sts.ServeHTTP(w, r)
+				}))
+				run := ts.createRun(t, "vpc-prod", "TRACKED")
+				for _, p := range []string{"PLANNING", "APPLYING"} {
+					if code := ts.setPhase(t, run.Run.ID, p); code != 200 {
+						t.Fatalf("move to %s: %d", p, code)
+					}
+					if p == c.from {
+						break
+					}
+				}
+				type result struct {
+					ans  credentialsAnswer
+					code int
+					env  envelope
+				}
+				done := make(chan result, 1)
+				go func() {
+					ans, code, env := ts.credentials(t, run.RunToken, "aws", "")
+					done <- result{ans, code, env}
+				}()
+				<-entered
+				if code := c.change(t, ts, run.Run.ID); code != 200 {
+					t.Fatalf("changing the run during the exchange: %d", code)
+				}
+				close(gate)
+				res := <-done
+				if res.code != c.wantCode || res.ans.Env["AWS_ACCESS_KEY_ID"] != "" {
+					t.Errorf("credentials exchanged while the run changed: %d %+v (env %v), want %d and nothing handed out", res.code, res.env.Error, res.ans.Env, c.wantCode)
+				}
+				if len(sts.Calls()) != 1 {
+					t.Fatalf("%d STS calls, want the one held", len(sts.Calls()))
+				}
+				var trail []string
+				for _, e := range auditEvents(t, ts, "root", 100) {
+					if e.Run == run.Run.ID {
+						trail = append(trail, e.Action+":"+e.Outcome)
+					}
+				}
+				got := strings.Join(trail, " ")
+				if !strings.HasSuffix(got, "credentials.issue:denied") || strings.Contains(got, "credentials.issue:success") {
+					t.Errorf("the run's trail: %s; want the credentials recorded as not handed out after the change", got)
+				}
+			})
+		}
+	}
+}
