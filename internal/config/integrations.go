@@ -13,6 +13,9 @@ var (
 	// projects/123/locations/global/workloadIdentityPools/pool/providers/provider
 	wipRE   = regexp.MustCompile(`^projects/[0-9]+/locations/global/workloadIdentityPools/[a-z0-9-]+/providers/[a-z0-9-]+$`)
 	emailRE = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+	// A tenant is a GUID or a domain name: labels of letters, digits and '-', joined by '.'. It
+	// goes into the authority's path, so nothing else may reach it.
+	tenantRE = regexp.MustCompile(`^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$`)
 )
 
 func (v *validator) checkIntegrations() {
@@ -91,7 +94,9 @@ func (v *validator) checkGCP(base string, g *GCP) {
 }
 
 func (v *validator) checkAzure(base string, a *Azure) {
-	v.required(base+".tenant_id", a.TenantID)
+	if v.required(base+".tenant_id", a.TenantID) && !tenantRE.MatchString(a.TenantID) {
+		v.add(base+".tenant_id", a.TenantID, "%q is not a tenant id (a GUID or a domain name)", a.TenantID)
+	}
 	v.required(base+".client_id", a.ClientID)
 	v.optionalURL(base+".authority_host", a.AuthorityHost)
 	if strings.HasPrefix(a.AuthorityHost, "http://") {
@@ -104,5 +109,11 @@ func (v *validator) checkVault(base string, vt *Vault) {
 		v.checkBaseURL(base+".address", vt.Address)
 	}
 	v.required(base+".role", vt.Role)
-	v.required(base+".mount", vt.Mount)
+	// The mount and the namespace go into Vault paths as they are: no segment may climb.
+	if v.required(base+".mount", vt.Mount) && !transitMountPattern.MatchString(strings.Trim(vt.Mount, "/")) {
+		v.add(base+".mount", vt.Mount, "%q is not a mount path (letters, digits, '_', '.', '-', separated by '/')", vt.Mount)
+	}
+	if ns := strings.Trim(vt.Namespace, "/"); vt.Namespace != "" && !transitMountPattern.MatchString(ns) {
+		v.add(base+".namespace", vt.Namespace, "%q is not a namespace path (letters, digits, '_', '.', '-', separated by '/')", vt.Namespace)
+	}
 }
