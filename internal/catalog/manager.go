@@ -41,6 +41,10 @@ type Manager struct {
 
 	// refreshing makes concurrent Refresh calls wait for one load instead of each loading.
 	refreshing sync.Mutex
+	// changing is held for reading by each change from its validation to its install, and for
+	// writing by Reload: a change validated against the old file never installs a catalog built
+	// from it over the reloaded one.
+	changing sync.RWMutex
 	mu         sync.Mutex // serialises rebuilds and installs
 	file       Objects
 	// api is the decoded store at the revision of the catalog in force.
@@ -142,9 +146,15 @@ func (m *Manager) Run(ctx context.Context, poll time.Duration) {
 	}
 }
 
-// Reload replaces the file's objects. When they do not fit (invalid, or colliding with the
+// Reload replaces the file's objects, checked against the store's newest objects once this
+// replica's changes in progress are in. When they do not fit (invalid, or colliding with the
 // API's objects) it returns the error and the catalog in force stays.
-func (m *Manager) Reload(file Objects) (*Catalog, error) {
+func (m *Manager) Reload(ctx context.Context, file Objects) (*Catalog, error) {
+	m.changing.Lock()
+	defer m.changing.Unlock()
+	if err := m.Refresh(ctx); err != nil {
+		return nil, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	cur := m.live.Load()
@@ -200,6 +210,8 @@ func (m *Manager) Apply(ctx context.Context, mu Mutation) (Result, error) {
 			return Result{}, refusal(ErrInvalid, "the body names %s, the path %s", ref, mu.Ref)
 		}
 	}
+	m.changing.RLock()
+	defer m.changing.RUnlock()
 	for range maxAttempts {
 		p, err := m.prepare(ctx, mu)
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/catalog/catalogtest"
@@ -40,12 +41,12 @@ func TestManagerReload(t *testing.T) {
 	}
 	bad := file()
 	bad.Stacks = append(bad.Stacks, config.Stack{ID: "api-stack", Space: "prod"})
-	if _, err := m.Reload(bad); err == nil || !strings.Contains(err.Error(), `stack "api-stack"`) {
+	if _, err := m.Reload(ctx, bad); err == nil || !strings.Contains(err.Error(), `stack "api-stack"`) {
 		t.Fatalf("a file colliding with an API object = %v", err)
 	}
 	good := file()
 	good.Stacks = append(good.Stacks, config.Stack{ID: "from-file", Space: "prod"})
-	if _, err := m.Reload(good); err != nil {
+	if _, err := m.Reload(ctx, good); err != nil {
 		t.Fatal(err)
 	}
 	c := m.Live().Load()
@@ -120,5 +121,68 @@ func TestAuthorizeSeesTheCatalogOfTheCommit(t *testing.T) {
 	}
 	if st, _ := b.Live().Load().Stack("moving"); st.Space != "prod-eu" || len(st.Labels) != 0 {
 		t.Errorf("the refused change was applied: %+v", st)
+	}
+}
+
+// heldCommits is a Store whose next Commit signals entered and waits for release.
+type heldCommits struct {
+	catalog.Store
+	entered, release chan struct{}
+}
+
+func (h *heldCommits) Commit(ctx context.Context, rev int64, changes []catalog.Change) (int64, error) {
+	if h.entered != nil {
+		close(h.entered)
+		h.entered = nil
+		<-h.release
+	}
+	return h.Store.Commit(ctx, rev, changes)
+}
+
+// TestReloadDuringAChange: a file reloaded while a change of this replica is being committed
+// stays in force once the change is in, and the change too: the change's catalog, built on
+// the old file, never replaces the reloaded one.
+func TestReloadDuringAChange(t *testing.T) {
+	ctx := context.Background()
+	held := &heldCommits{Store: catalog.NewMemory(), entered: make(chan struct{}), release: make(chan struct{})}
+	m := newManager(t, held)
+	entered := held.entered
+	applied := make(chan error, 1)
+	go func() {
+		_, err := m.Apply(ctx, stackPut(config.Stack{ID: "api-stack", Space: "prod"}))
+		applied <- err
+	}()
+	<-entered
+	reloaded := file()
+	reloaded.Stacks = append(reloaded.Stacks, config.Stack{ID: "from-file", Space: "prod"})
+	done := make(chan error, 1)
+	go func() { _, err := m.Reload(ctx, reloaded); done <- err }()
+	var reloadErr error
+	returned := false
+	select {
+	case reloadErr = <-done: // a Reload that does not wait for the change must still win
+		returned = true
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(held.release)
+	if err := <-applied; err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	if !returned {
+		select {
+		case reloadErr = <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatal("Reload did not return once the change was in")
+		}
+	}
+	if reloadErr != nil {
+		t.Fatalf("Reload: %v", reloadErr)
+	}
+	c := m.Live().Load()
+	if _, ok := c.Stack("from-file"); !ok {
+		t.Error("the reloaded file's stack is not in force after the change")
+	}
+	if _, ok := c.Stack("api-stack"); !ok {
+		t.Error("the change is not in force after the reload")
 	}
 }

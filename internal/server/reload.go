@@ -53,7 +53,7 @@ func (s *Server) reloadCertificate(ctx context.Context) error {
 func (s *Server) reloadCatalog(ctx context.Context, cfg *config.Config, loadErr error) error {
 	err := loadErr
 	if err == nil {
-		_, err = s.catalog.Reload(catalog.FileObjects(cfg))
+		_, err = s.catalog.Reload(ctx, catalog.FileObjects(cfg))
 	}
 	if err != nil {
 		err = fmt.Errorf("configuration reload refused, the running configuration stays: %w", err)
