@@ -192,6 +192,13 @@ func (c *Control) phase(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, c.cfg.Logger, apierror.New(apierror.CodeInvalidRequest, "Field \"phase\" must be a phase name such as PLANNING or APPLYING."))
 		return
 	}
+	if to != runs.Finished && run.Phase != runs.Finished && !withItsStack(c.cfg.Catalog.Load(), run) {
+		// Its token no longer works, and moving it on would not make it work again.
+		err := apierror.New(apierror.CodeConflict, "Run %s ended when its stack %q was deleted or moved; it can only be finished.", run.ID, run.Stack)
+		recordRefusal(r.Context(), c.cfg.Events, c.cfg.Logger, Event{Actor: "api_key:" + p.KeyID, Action: "run.phase", Run: run, Outcome: "denied", Detail: err.Error()})
+		fail(w, r, c.cfg.Logger, err)
+		return
+	}
 	c.move(w, r, moveRequest{principal: p, run: run, to: to})
 }
 

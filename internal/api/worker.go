@@ -142,7 +142,13 @@ func (wk *Worker) live(run runs.Run) bool {
 	if run.Phase == runs.Finished || !wk.cfg.Now().Before(run.ExpiresAt) {
 		return false
 	}
-	cat := wk.cfg.Catalog.Load()
+	return withItsStack(wk.cfg.Catalog.Load(), run)
+}
+
+// withItsStack reports whether run's stack is still the one it started on: in the space the run
+// started in, and not placed there again since (a stack deleted and created again, moved away
+// and back, or entering the file on a reload counts as created then; see catalog.Meta.Created).
+func withItsStack(cat *catalog.Catalog, run runs.Run) bool {
 	if space, ok := cat.StackSpace(run.Stack); !ok || space != run.Space {
 		return false
 	}

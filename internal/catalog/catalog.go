@@ -20,6 +20,9 @@ type Input struct {
 	API Versioned
 	// Revision is the store's revision the API objects were read at.
 	Revision int64
+	// FileCreated maps a file object to when it took its place in this replica's file (Unix
+	// milliseconds; see Meta.Created); objects in force since start-up are absent.
+	FileCreated map[Ref]int64
 }
 
 // Catalog is one validated, immutable snapshot of every object, indexed for the lookups a
@@ -68,7 +71,13 @@ func Build(in Input) (*Catalog, error) {
 		roles:        make(map[string]*config.Role, len(objs.Roles)),
 		apiKeys:      make(map[string]*config.APIKey, len(objs.APIKeys)),
 	}
-	in.File.each(func(r Ref) { c.meta[r] = Meta{ManagedBy: ManagedByConfig, Version: 1} })
+	in.File.each(func(r Ref) {
+		m := Meta{ManagedBy: ManagedByConfig, Version: 1}
+		if ms, ok := in.FileCreated[r]; ok {
+			m.Created = time.UnixMilli(ms).UTC()
+		}
+		c.meta[r] = m
+	})
 	in.API.each(func(r Ref) {
 		m := Meta{ManagedBy: ManagedByAPI, Version: in.API.Versions[r]}
 		if ms, ok := in.API.Created[r]; ok {

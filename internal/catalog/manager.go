@@ -29,15 +29,19 @@ type ManagerConfig struct {
 	Logger *slog.Logger
 	// Now is the clock that stamps created objects; nil means time.Now.
 	Now func() time.Time
+	// RunTTL is the longest a run lives: how long a stack's leaving its place matters (see
+	// Manager.ended); zero remembers it for good.
+	RunTTL time.Duration
 }
 
 // Manager keeps a Live catalog current with its store and file, and applies changes made
 // through the API as compare-and-swap commits on the store's revision.
 type Manager struct {
-	store Store
-	live  *Live
-	log   *slog.Logger
-	now   func() time.Time
+	store  Store
+	live   *Live
+	log    *slog.Logger
+	now    func() time.Time
+	runTTL time.Duration
 
 	// refreshing makes concurrent Refresh calls wait for one load instead of each loading.
 	refreshing sync.Mutex
@@ -45,8 +49,12 @@ type Manager struct {
 	// writing by Reload: a change validated against the old file never installs a catalog built
 	// from it over the reloaded one.
 	changing sync.RWMutex
-	mu         sync.Mutex // serialises rebuilds and installs
-	file       Objects
+	mu       sync.Mutex // serialises rebuilds and installs
+	file     Objects
+	// ended maps a stack id to when this replica saw that stack leave its place (deleted, or
+	// moved to another space; Unix milliseconds): a file stack that takes that id again counts
+	// as created then, so the runs of the stack that left stay ended (see Meta.Created).
+	ended map[string]int64
 	// api is the decoded store at the revision of the catalog in force.
 	api Versioned
 	// decoded caches the last load's objects, so a refresh decodes only what changed; it is
@@ -63,7 +71,7 @@ func NewManager(ctx context.Context, cfg ManagerConfig) (*Manager, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	m := &Manager{store: cfg.Store, log: cfg.Logger, now: cfg.Now, file: cfg.File, live: &Live{}}
+	m := &Manager{store: cfg.Store, log: cfg.Logger, now: cfg.Now, file: cfg.File, live: &Live{}, runTTL: cfg.RunTTL}
 	snap, err := m.store.Load(ctx)
 	if err != nil {
 		return nil, err
@@ -112,12 +120,12 @@ func (m *Manager) Refresh(ctx context.Context) error {
 	if snap.Revision <= m.live.Load().Revision() {
 		return nil // a change of this replica got there first
 	}
-	c, err := Build(Input{File: m.file, API: api, Revision: snap.Revision})
+	c, err := Build(Input{File: m.file, API: api, Revision: snap.Revision, FileCreated: m.fileCreated(m.file)})
 	if err != nil {
 		return fmt.Errorf("catalog revision %d: %w", snap.Revision, err)
 	}
 	m.api = api
-	m.live.Store(c)
+	m.put(c)
 	return nil
 }
 
@@ -158,13 +166,50 @@ func (m *Manager) Reload(ctx context.Context, file Objects) (*Catalog, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	cur := m.live.Load()
-	c, err := Build(Input{File: file, API: m.api, Revision: cur.Revision()})
+	c, err := Build(Input{File: file, API: m.api, Revision: cur.Revision(), FileCreated: m.fileCreated(file)})
 	if err != nil {
 		return nil, err
 	}
 	m.file = file
-	m.live.Store(c)
+	m.put(c)
 	return c, nil
+}
+
+// fileCreated is Input.FileCreated of file: each of its stacks whose id left its place before
+// counts as created when it left. The caller holds m.mu.
+func (m *Manager) fileCreated(file Objects) map[Ref]int64 {
+	var created map[Ref]int64
+	now := m.now().UnixMilli()
+	for _, st := range file.Stacks {
+		if t, ok := m.ended[st.ID]; ok && (m.runTTL <= 0 || now-t <= m.runTTL.Milliseconds()) {
+			if created == nil {
+				created = map[Ref]int64{}
+			}
+			created[Ref{Kind: KindStack, ID: st.ID}] = t
+		}
+	}
+	return created
+}
+
+// put puts c in force, noting the stacks that left their place (see ended). The caller holds
+// m.mu.
+func (m *Manager) put(c *Catalog) {
+	now := m.now().UnixMilli()
+	if m.runTTL > 0 {
+		// A run created before a stack left has expired runTTL later: nothing to end any more.
+		maps.DeleteFunc(m.ended, func(_ string, t int64) bool { return now-t > m.runTTL.Milliseconds() })
+	}
+	if old := m.live.Load(); old != nil {
+		for id, st := range old.stacks {
+			if space, ok := c.StackSpace(id); !ok || space != st.Space {
+				if m.ended == nil {
+					m.ended = map[string]int64{}
+				}
+				m.ended[id] = now
+			}
+		}
+	}
+	m.live.Store(c)
 }
 
 // Mutation is one change asked through the API.
@@ -250,7 +295,7 @@ func (m *Manager) install(p plan, newRev int64) {
 		return
 	}
 	m.api = p.next
-	m.live.Store(p.res.Catalog)
+	m.put(p.res.Catalog)
 }
 
 // prepare validates mu against the catalog in force (refreshed first) and returns the plan.
@@ -259,7 +304,7 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 		return plan{}, err
 	}
 	m.mu.Lock()
-	cur, file, api := m.live.Load(), m.file, m.api
+	cur, file, fileCreated, api := m.live.Load(), m.file, m.fileCreated(m.file), m.api
 	m.mu.Unlock()
 
 	if mu.Authorize != nil {
@@ -314,14 +359,14 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 		next.Objects = next.Objects.with(mu.Object)
 		res.Version = version + 1
 		created, ok := next.Created[mu.Ref]
-		if before == nil || !ok {
+		if before == nil || !ok || movedStack(before, mu.Object) {
 			created = m.now().UnixMilli()
 		}
 		next.Versions[mu.Ref], next.Created[mu.Ref] = res.Version, created
 		changes = append(changes, Change{Record: Record{Ref: mu.Ref, Version: res.Version, Created: created, Body: body}})
 		self = fmt.Sprintf("%s[%d]", listName[mu.Ref.Kind], file.count(mu.Ref.Kind)+next.Objects.index(mu.Ref))
 	}
-	c, err := Build(Input{File: file, API: next, Revision: cur.Revision() + 1})
+	c, err := Build(Input{File: file, API: next, Revision: cur.Revision() + 1, FileCreated: fileCreated})
 	if err != nil {
 		var errs config.Errors
 		var coll *CollisionError
@@ -335,4 +380,12 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 	}
 	res.Catalog = c
 	return plan{res: res, changes: changes, rev: cur.Revision(), next: next}, nil
+}
+
+// movedStack reports that after replaces before as a stack in another space: the stack counts
+// as created anew, and its runs, which belong to its old place, stay ended (see Meta.Created).
+func movedStack(before, after any) bool {
+	b, ok1 := before.(config.Stack)
+	a, ok2 := after.(config.Stack)
+	return ok1 && ok2 && a.Space != b.Space
 }

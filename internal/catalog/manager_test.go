@@ -186,3 +186,106 @@ func TestReloadDuringAChange(t *testing.T) {
 		t.Error("the change is not in force after the reload")
 	}
 }
+
+// TestStackPlacedAgainStartsAgain: a stack's runs belong to its place (see Meta.Created), so a
+// stack that comes back to a place counts as created when it left it: moved away and back
+// through the API (created when moved back, a time the store keeps for every replica), or
+// declared in the file after it was deleted through the API, removed from the file by one
+// reload or moved in it (created when this replica saw it leave). A file stack that stays
+// where it is keeps its time across reloads, and one that never left has none.
+func TestStackPlacedAgainStartsAgain(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	m, err := catalog.NewManager(ctx, catalog.ManagerConfig{Store: catalog.NewMemory(), File: file(), Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := func(id string) time.Time {
+		meta, ok := m.Live().Load().Meta(catalog.Ref{Kind: catalog.KindStack, ID: id})
+		if !ok {
+			t.Fatalf("stack %s is not in force", id)
+		}
+		return meta.Created
+	}
+	step := func(what string, f func() error) time.Time {
+		t.Helper()
+		now = now.Add(time.Minute)
+		if err := f(); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		return now
+	}
+	put := func(space string) func() error {
+		return func() error { _, err := m.Apply(ctx, stackPut(config.Stack{ID: "moving", Space: space})); return err }
+	}
+	reload := func(stacks ...config.Stack) func() error {
+		f := file()
+		f.Stacks = append(f.Stacks, stacks...)
+		return func() error { _, err := m.Reload(ctx, f); return err }
+	}
+	want := func(what string, at time.Time) {
+		t.Helper()
+		if got := created("moving"); !got.Equal(at) {
+			t.Errorf("%s: created %v, want %v", what, got, at)
+		}
+	}
+	at := step("create", put("prod"))
+	want("created", at)
+	step("replace in place", put("prod"))
+	want("replaced in place", at)
+	step("move away", put("prod-eu"))
+	back := step("move back", put("prod"))
+	want("moved away and back", back)
+	deleted := step("delete", func() error {
+		_, err := m.Apply(ctx, catalog.Mutation{Ref: catalog.Ref{Kind: catalog.KindStack, ID: "moving"}})
+		return err
+	})
+	inProd, inEU := config.Stack{ID: "moving", Space: "prod"}, config.Stack{ID: "moving", Space: "prod-eu"}
+	step("declare in the file", reload(inProd))
+	want("declared in the file after its deletion", deleted)
+	step("reload the same file", reload(inProd))
+	want("a file stack kept in place", deleted)
+	if got := created("vpc"); !got.IsZero() {
+		t.Errorf("a stack in the file since start-up: created %v, want zero", got)
+	}
+	removed := step("remove from the file", reload())
+	step("restore in the file", reload(inProd))
+	want("removed from the file and restored", removed)
+	moved := step("move in the file", reload(inEU))
+	step("move back in the file", reload(inProd))
+	want("moved in the file and back", moved)
+}
+
+// TestStackLeavingForgottenAfterTheRunTTL: once the longest run has expired since a stack left,
+// its leaving is forgotten: a file stack taking its id then has no creation time.
+func TestStackLeavingForgottenAfterTheRunTTL(t *testing.T) {
+	ctx := context.Background()
+	deleted := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	ref := catalog.Ref{Kind: catalog.KindStack, ID: "gone"}
+	declared := file()
+	declared.Stacks = append(declared.Stacks, config.Stack{ID: "gone", Space: "prod"})
+	for _, s := range []struct {
+		after time.Duration
+		want  time.Time
+	}{{9 * time.Minute, deleted}, {11 * time.Minute, time.Time{}}} {
+		now := deleted
+		m, err := catalog.NewManager(ctx, catalog.ManagerConfig{Store: catalog.NewMemory(), File: file(),
+			Now: func() time.Time { return now }, RunTTL: 10 * time.Minute})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Apply(ctx, stackPut(config.Stack{ID: "gone", Space: "prod"})); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Apply(ctx, catalog.Mutation{Ref: ref}); err != nil {
+			t.Fatal(err)
+		}
+		now = deleted.Add(s.after)
+		if _, err := m.Reload(ctx, declared); err != nil {
+			t.Fatal(err)
+		}
+		if meta, _ := m.Live().Load().Meta(ref); !meta.Created.Equal(s.want) {
+			t.Errorf("declared %v after the deletion: created %v, want %v", s.after, meta.Created, s.want)
+		}
+	}
+}

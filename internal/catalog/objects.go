@@ -49,7 +49,9 @@ type Meta struct {
 	ManagedBy string
 	// Version grows by one with each change of the object; a file object has version 1.
 	Version int64
-	// Created is when an API object was created; zero for a file object.
+	// Created is when the object was created. A stack's runs belong to it in its place: a
+	// stack moved to another space counts as created anew, and so does a file stack that enters
+	// the file (or moves in it) on a reload; a file object in force since start-up has zero.
 	Created time.Time
 }
 

@@ -110,7 +110,7 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 	cfg := s.cfg
 	var err error
 	s.catalog, err = catalog.NewManager(ctx, catalog.ManagerConfig{
-		Store: s.state.catalog, File: catalog.FileObjects(cfg), Logger: s.log, Now: opts.Now,
+		Store: s.state.catalog, File: catalog.FileObjects(cfg), Logger: s.log, Now: opts.Now, RunTTL: cfg.Runs.TTL,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("catalog: %w", err)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/brokerhq/broker/internal/catalog"
@@ -39,5 +40,72 @@ func TestDeletedStackRunsStayEnded(t *testing.T) {
 	fresh := ts.createRun(t, "api-stack", "TRACKED")
 	if _, code := ts.mint(t, fresh.RunToken, ""); code != 200 {
 		t.Fatalf("mint for a run of the new stack: %d, want 200", code)
+	}
+}
+
+// TestEndedStackRunsStayEndedWhenTheStackComesBack: a run whose stack was deleted or moved away
+// stays ended when a stack with that id comes back to its place, whether the file declares it
+// on a reload or the API moves it back; the control plane cannot move such a run on (409), only
+// finish it.
+func TestEndedStackRunsStayEndedWhenTheStackComesBack(t *testing.T) {
+	ctx := context.Background()
+	stack := catalog.Ref{Kind: catalog.KindStack, ID: "api-stack"}
+	put := func(t *testing.T, ts *testServer, space string) {
+		t.Helper()
+		if _, err := ts.srv.catalog.Apply(ctx, catalog.Mutation{Ref: stack, Object: config.Stack{ID: "api-stack", Space: space}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		// end ends the stack's runs; back brings a stack with its id back to its place.
+		end, back func(t *testing.T, ts *testServer)
+	}{
+		{"deleted, then declared in the file",
+			func(t *testing.T, ts *testServer) {
+				if _, err := ts.srv.catalog.Apply(ctx, catalog.Mutation{Ref: stack}); err != nil {
+					t.Fatal(err)
+				}
+			},
+			func(t *testing.T, ts *testServer) {
+				next := *ts.srv.cfg
+				next.Stacks = append(slices.Clone(next.Stacks), config.Stack{ID: "api-stack", Space: "prod"})
+				if err := ts.srv.Reload(ctx, &next, nil); err != nil {
+					t.Fatal(err)
+				}
+			}},
+		{"moved away, then back",
+			func(t *testing.T, ts *testServer) { put(t, ts, "dev") },
+			func(t *testing.T, ts *testServer) { put(t, ts, "prod") }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := startServer(t, serverOptions{})
+			put(t, ts, "prod")
+			old := ts.createRun(t, "api-stack", "TRACKED")
+			if _, code := ts.mint(t, old.RunToken, ""); code != 200 {
+				t.Fatalf("mint for a live stack's run: %d", code)
+			}
+			tc.end(t, ts)
+			if _, code := ts.mint(t, old.RunToken, ""); code != 401 {
+				t.Fatalf("mint once the stack ended: %d, want 401", code)
+			}
+			tc.back(t, ts)
+			if _, code := ts.mint(t, old.RunToken, ""); code != 401 {
+				t.Errorf("mint for the old run once the stack came back: %d, want 401", code)
+			}
+			if code := ts.setPhase(t, old.Run.ID, "APPLYING"); code != 409 {
+				t.Errorf("moving the old run to APPLYING: %d, want 409", code)
+			}
+			if _, code := ts.mint(t, old.RunToken, ""); code != 401 {
+				t.Errorf("mint for the old run after the move was refused: %d, want 401", code)
+			}
+			if code := ts.call(t, apiRequest{method: "POST", path: "/v1/runs/" + old.Run.ID + "/finish", bearer: adminSecret}); code != 200 {
+				t.Errorf("finishing the old run: %d, want 200", code)
+			}
+			fresh := ts.createRun(t, "api-stack", "TRACKED")
+			if _, code := ts.mint(t, fresh.RunToken, ""); code != 200 {
+				t.Errorf("mint for a run of the stack as it is now: %d, want 200", code)
+			}
+		})
 	}
 }
