@@ -81,13 +81,32 @@ func NewManager(ctx context.Context, cfg ManagerConfig) (*Manager, error) {
 		return nil, err
 	}
 	m.decoded = cache
-	c, err := Build(Input{File: m.file, API: api, Revision: snap.Revision})
+	c, err := m.buildFileFirst(Input{File: m.file, API: api, Revision: snap.Revision})
 	if err != nil {
 		return nil, fmt.Errorf("the configuration file and the objects created through the API do not fit together: %w", err)
 	}
 	m.api = api
 	m.live.Store(c)
 	return m, nil
+}
+
+// buildFileFirst is Build where the file wins: an API object declared in the file too, which
+// validation at commit prevents except when another replica committed it before it had this
+// replica's file, is left out, and logged. The catalog in force must follow the store: a
+// replica that kept its last one would keep, for instance, API keys deleted elsewhere.
+func (m *Manager) buildFileFirst(in Input) (*Catalog, error) {
+	c, err := Build(in)
+	var coll *CollisionError
+	if !errors.As(err, &coll) {
+		return c, err
+	}
+	api := in.API
+	for _, r := range coll.Refs {
+		api.Objects = api.Objects.without(r)
+		m.log.Error("catalog: an object created through the API is also declared in the configuration file; the file's is in force", "kind", r.Kind, "id", r.ID)
+	}
+	in.API = api
+	return Build(in)
 }
 
 // Live is the catalog in force.
@@ -120,7 +139,7 @@ func (m *Manager) Refresh(ctx context.Context) error {
 	if snap.Revision <= m.live.Load().Revision() {
 		return nil // a change of this replica got there first
 	}
-	c, err := Build(Input{File: m.file, API: api, Revision: snap.Revision, FileCreated: m.fileCreated(m.file)})
+	c, err := m.buildFileFirst(Input{File: m.file, API: api, Revision: snap.Revision, FileCreated: m.fileCreated(m.file)})
 	if err != nil {
 		return fmt.Errorf("catalog revision %d: %w", snap.Revision, err)
 	}
@@ -366,7 +385,7 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 		changes = append(changes, Change{Record: Record{Ref: mu.Ref, Version: res.Version, Created: created, Body: body}})
 		self = fmt.Sprintf("%s[%d]", listName[mu.Ref.Kind], file.count(mu.Ref.Kind)+next.Objects.index(mu.Ref))
 	}
-	c, err := Build(Input{File: file, API: next, Revision: cur.Revision() + 1, FileCreated: fileCreated})
+	c, err := m.buildFileFirst(Input{File: file, API: next, Revision: cur.Revision() + 1, FileCreated: fileCreated})
 	if err != nil {
 		var errs config.Errors
 		var coll *CollisionError

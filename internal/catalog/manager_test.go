@@ -289,3 +289,49 @@ func TestStackLeavingForgottenAfterTheRunTTL(t *testing.T) {
 		}
 	}
 }
+
+// TestCollisionFromAnotherReplica: replica a reloads a file declaring stack "x" while replica b,
+// which has not reloaded, creates "x" through the API. Replica a does not freeze on its last
+// catalog: the file's object wins, the API's is left out (and logged), and every other change
+// of the store, such as an API key deleted on b, is in force on a. A replica started on that
+// store and file starts.
+func TestCollisionFromAnotherReplica(t *testing.T) {
+	ctx := context.Background()
+	store := catalog.NewMemory()
+	a, b := newManager(t, store), newManager(t, store)
+	key := catalog.Ref{Kind: catalog.KindAPIKey, ID: "api-key"}
+	if _, err := b.Apply(ctx, catalog.Mutation{Ref: key, Object: config.APIKey{ID: "api-key", SecretSHA256: hashHex("k"),
+		Bindings: []config.Binding{{Role: "admin", Space: "prod"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	withX := file()
+	withX.Stacks = append(withX.Stacks, config.Stack{ID: "x", Space: "prod"})
+	if _, err := a.Reload(ctx, withX); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Apply(ctx, stackPut(config.Stack{ID: "x", Space: "prod-eu"})); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Apply(ctx, catalog.Mutation{Ref: key}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Refresh(ctx); err != nil {
+		t.Fatalf("Refresh with a colliding API object: %v", err)
+	}
+	c := a.Live().Load()
+	if _, ok := c.Meta(key); ok {
+		t.Error("an API key deleted on another replica is still in force")
+	}
+	if space, _ := c.StackSpace("x"); space != "prod" {
+		t.Errorf("stack x is in %q, want the file's prod", space)
+	}
+	if m, _ := c.Meta(catalog.Ref{Kind: catalog.KindStack, ID: "x"}); m.ManagedBy != catalog.ManagedByConfig {
+		t.Errorf("stack x is managed by %s, want config", m.ManagedBy)
+	}
+	if _, err := a.Apply(ctx, stackPut(config.Stack{ID: "other", Space: "prod"})); err != nil {
+		t.Errorf("an unrelated change on the replica with the collision: %v", err)
+	}
+	if _, err := catalog.NewManager(ctx, catalog.ManagerConfig{Store: store, File: withX}); err != nil {
+		t.Errorf("a replica starting on the colliding store: %v", err)
+	}
+}
