@@ -207,7 +207,7 @@ func TestParseErrors(t *testing.T) {
 			"roles[0].actions[1]", "run:delete", `"run:delete"`, "unknown action", 0},
 		{"no actions", iss + "roles:\n  - id: r\n    actions: []\n", "roles[0].actions", "actions", "", "at least one action", 0},
 		{"bad secret hash", iss + roles + "api_keys:\n  - id: k\n    secret_sha256: ABC\n    bindings: [{role: r, space: root}]\n",
-			"api_keys[0].secret_sha256", "ABC", `"ABC"`, "64 lowercase hex", 0},
+			"api_keys[0].secret_sha256", "ABC", "", "64 lowercase hex", 0},
 		{"binding role missing", iss + roles + "api_keys:\n  - id: k\n    secret_sha256: " + sha + "\n    bindings: [{role: admin, space: root}]\n",
 			"api_keys[0].bindings[0].role", "bindings", `"admin"`, `role "admin" does not exist`, 0},
 		{"binding space missing", iss + roles + "api_keys:\n  - id: k\n    secret_sha256: " + sha + "\n    bindings:\n      - role: r\n        space: prdo\n",

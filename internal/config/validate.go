@@ -135,6 +135,24 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// redactURL is raw with whatever precedes an '@' in its authority replaced by "REDACTED", so
+// that an error quoting it never repeats a password; other strings are returned as they are.
+func redactURL(raw string) string {
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		return raw
+	}
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	at := strings.LastIndex(rest[:end], "@")
+	if at < 0 {
+		return raw
+	}
+	return scheme + "://REDACTED" + rest[at:]
+}
+
 func unwrapURLError(err error) error {
 	if ue, ok := err.(*url.Error); ok {
 		return ue.Err
@@ -299,8 +317,12 @@ func (v *validator) notNegative(path string, d time.Duration) {
 func (v *validator) checkBaseURL(path, raw string) {
 	u, err := url.Parse(raw)
 	switch {
+	case err != nil && redactURL(raw) != raw:
+		v.add(path, redactURL(raw), "%q is not a URL", redactURL(raw)) // the parser's words may quote the password
 	case err != nil:
 		v.add(path, raw, "%q is not a URL: %v", raw, unwrapURLError(err))
+	case u.User != nil:
+		v.add(path, redactURL(raw), "%q must not carry a user name or password", redactURL(raw))
 	case u.Scheme != "http" && u.Scheme != "https" || u.Host == "" || u.Opaque != "":
 		v.add(path, raw, "%q must be an absolute http or https URL", raw)
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(raw, "#"):

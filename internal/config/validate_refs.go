@@ -268,8 +268,9 @@ func (v *validator) checkAPIKeys() {
 		case k.SecretSHA256 == "":
 			v.add(base+".secret_sha256", "", "required (the lowercase hex SHA-256 of the secret)")
 		case !sha256HexRE.MatchString(k.SecretSHA256):
-			v.add(base+".secret_sha256", k.SecretSHA256,
-				"%q is not a SHA-256 hex digest (64 lowercase hex characters)", k.SecretSHA256)
+			// The value is not repeated: it may be the secret itself, written in the digest's place.
+			v.add(base+".secret_sha256", "",
+				"not a SHA-256 hex digest (64 lowercase hex characters): give the digest of the secret, never the secret")
 		default:
 			if j, dup := secrets[k.SecretSHA256]; dup {
 				v.add(base+".secret_sha256", k.SecretSHA256, "same secret as api_keys[%d]", j)

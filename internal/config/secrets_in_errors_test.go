@@ -1,0 +1,45 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestErrorsNeverRepeatASecret: a configuration refused for a value that may be a secret (an
+// API key's plaintext secret written where its digest belongs, a password in a URL) names the
+// field and the problem without repeating the secret, since the refusal reaches the log and,
+// on a reload, the audit trail.
+func TestErrorsNeverRepeatASecret(t *testing.T) {
+	const secret = "hunter2-Plaintext"
+	iss := "issuer: https://broker.example.com\n"
+	for _, tc := range []struct {
+		name, yaml, path string
+	}{
+		{"plaintext API key secret", iss + "roles:\n  - {id: r, actions: [run:read]}\napi_keys:\n  - {id: k, secret_sha256: " + secret + ", bindings: [{role: r, space: root}]}\n",
+			"api_keys[0].secret_sha256"},
+		{"password in a Vault address", withIntegration("    vault: {address: \"https://ci:" + secret + "@vault.example.com\", role: r}\n"),
+			"integrations[0].vault.address"},
+		{"password in a malformed STS endpoint", withIntegration("    aws: {role_arn: \"arn:aws:iam::123456789012:role/x\", sts_endpoint: \"https://ci:" + secret + "@sts.example.com:bad/\"}\n"),
+			"integrations[0].aws.sts_endpoint"},
+		{"password in a webhook URL", iss + "audit:\n  sinks:\n    - webhook: {url: \"https://ci:" + secret + "@siem.example.com/in\"}\n",
+			"audit.sinks[0].webhook.url"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("t.yaml", []byte(tc.yaml))
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if !strings.Contains(err.Error(), tc.path) {
+				t.Errorf("error %q does not name %s", err, tc.path)
+			}
+			if strings.Contains(err.Error(), secret) {
+				t.Errorf("error repeats the secret: %q", err)
+			}
+			for _, fe := range err.(Errors) {
+				if strings.Contains(fe.Value, secret) || strings.Contains(fe.Msg, secret) {
+					t.Errorf("field error %+v holds the secret", fe)
+				}
+			}
+		})
+	}
+}
