@@ -268,6 +268,8 @@ func (a *Admin) record(ctx context.Context, e Event) error {
 
 // objectChange is a change to one object, applied, as its audit event describes it.
 type objectChange struct {
+	// ref names the object changed.
+	ref catalog.Ref
 	// action names the change in the trail ("stack.put", "api_key.delete").
 	action string
 	// where is the space (and stack) the event is filed under.
@@ -278,8 +280,9 @@ type objectChange struct {
 	after any
 }
 
-// changeEvent describes ch, applied by p, for the audit trail: what was created, deleted or
-// which fields changed, never a secret.
+// changeEvent describes ch, applied by p, for the audit trail: the object, and whether it was
+// created, deleted or which fields changed, never a secret. An integration's event (and an
+// attachment's) names the integration in its own field too.
 func changeEvent(p access.Principal, ch objectChange) Event {
 	var detail string
 	switch {
@@ -297,7 +300,11 @@ func changeEvent(p access.Principal, ch objectChange) Event {
 	default:
 		detail = fmt.Sprintf("replaced with version %d; changed: %s", ch.res.Version, strings.Join(changedFields(ch.res.Before, ch.after), ", "))
 	}
-	return Event{Actor: "api_key:" + p.KeyID, Action: ch.action, Run: ch.where, Detail: detail}
+	e := Event{Actor: "api_key:" + p.KeyID, Action: ch.action, Run: ch.where, Detail: ch.ref.String() + " " + detail}
+	if ch.ref.Kind == catalog.KindIntegration {
+		e.Integration = ch.ref.ID
+	}
+	return e
 }
 
 // changedFields names the top-level fields (API names) whose values differ.

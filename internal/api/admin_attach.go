@@ -125,7 +125,7 @@ func (h *attachHandler) apply(w http.ResponseWriter, r *http.Request, p access.P
 	if !deleting {
 		after, action = at, "attachment.put"
 	}
-	e := changeEvent(p, objectChange{action: action, where: where, res: res, after: after})
+	e := changeEvent(p, objectChange{ref: ref, action: action, where: where, res: res, after: after})
 	e.Integration = at.Integration
 	if err := h.admin.record(r.Context(), e); err != nil {
 		h.admin.fail(w, r, err)

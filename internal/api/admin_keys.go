@@ -176,7 +176,7 @@ func (h *apiKeyHandler) delete(w http.ResponseWriter, r *http.Request) {
 		h.admin.fail(w, r, err)
 		return
 	}
-	e := changeEvent(p, objectChange{action: "api_key.delete", where: runs.Run{Space: key.Bindings[0].Space}, res: res})
+	e := changeEvent(p, objectChange{ref: catalog.Ref{Kind: catalog.KindAPIKey, ID: id}, action: "api_key.delete", where: runs.Run{Space: key.Bindings[0].Space}, res: res})
 	if err := h.admin.record(r.Context(), e); err != nil {
 		h.admin.fail(w, r, err)
 		return

@@ -255,7 +255,7 @@ func (h *kindHandler) put(w http.ResponseWriter, r *http.Request) {
 		h.admin.fail(w, r, err)
 		return
 	}
-	if err := h.admin.record(r.Context(), changeEvent(p, objectChange{action: string(h.spec.kind) + ".put", where: h.spec.where(obj), res: res, after: obj})); err != nil {
+	if err := h.admin.record(r.Context(), changeEvent(p, objectChange{ref: h.ref(id), action: string(h.spec.kind) + ".put", where: h.spec.where(obj), res: res, after: obj})); err != nil {
 		h.admin.fail(w, r, err)
 		return
 	}
@@ -305,7 +305,7 @@ func (h *kindHandler) delete(w http.ResponseWriter, r *http.Request) {
 		h.admin.fail(w, r, err)
 		return
 	}
-	if err := h.admin.record(r.Context(), changeEvent(p, objectChange{action: string(h.spec.kind) + ".delete", where: h.spec.where(old), res: res})); err != nil {
+	if err := h.admin.record(r.Context(), changeEvent(p, objectChange{ref: h.ref(id), action: string(h.spec.kind) + ".delete", where: h.spec.where(old), res: res})); err != nil {
 		h.admin.fail(w, r, err)
 		return
 	}

@@ -177,20 +177,20 @@ func TestAdminChangesAreAudited(t *testing.T) {
 
 	type want struct{ action, space, stack, integration, detail string }
 	wants := []want{
-		{"space.put", "team", "", "", "created at version 1"},
-		{"stack.put", "team", "dns", "", "created at version 1"},
-		{"stack.put", "team", "dns", "", "replaced with version 2; changed: labels"},
-		{"integration.put", "team", "", "", "created at version 1"},
-		{"attachment.put", "team", "dns", "aws-w", "created at version 1"},
-		{"role.put", "root", "", "", "created at version 1"},
+		{"space.put", "team", "", "", "space team created at version 1"},
+		{"stack.put", "team", "dns", "", "stack dns created at version 1"},
+		{"stack.put", "team", "dns", "", "stack dns replaced with version 2; changed: labels"},
+		{"integration.put", "team", "", "aws-w", "integration aws-w created at version 1"},
+		{"attachment.put", "team", "dns", "aws-w", "attachment dns/aws-w created at version 1"},
+		{"role.put", "root", "", "", "role reader created at version 1"},
 		{"api_key.create", "team", "", "", `created API key "reader-key" with 1 binding(s)`},
-		{"attachment.delete", "team", "dns", "aws-w", "deleted"},
-		{"attachment.put", "team", "dns", "aws-w", "created at version 1"},
-		{"stack.delete", "team", "dns", "", "deleted; with it attachment dns/aws-w"},
-		{"integration.delete", "team", "", "", "deleted"},
-		{"api_key.delete", "team", "", "", "deleted"},
-		{"role.delete", "root", "", "", "deleted"},
-		{"space.delete", "team", "", "", "deleted"},
+		{"attachment.delete", "team", "dns", "aws-w", "attachment dns/aws-w deleted"},
+		{"attachment.put", "team", "dns", "aws-w", "attachment dns/aws-w created at version 1"},
+		{"stack.delete", "team", "dns", "", "stack dns deleted; with it attachment dns/aws-w"},
+		{"integration.delete", "team", "", "aws-w", "integration aws-w deleted"},
+		{"api_key.delete", "team", "", "", "api_key reader-key deleted"},
+		{"role.delete", "root", "", "", "role reader deleted"},
+		{"space.delete", "team", "", "", "space team deleted"},
 	}
 	var got []want
 	for _, e := range auditEvents(t, ts, "root", 100) {
