@@ -187,6 +187,8 @@ func TestReloadOnSIGHUP(t *testing.T) {
 	events := reloadEvents(t, d.url, secret)
 	if len(events) != 2 || events[0]["outcome"] != "success" || events[0]["actor"] != "system:config" {
 		t.Errorf("config.reload events: %v", events)
+	} else if detail, _ := events[0]["detail"].(string); !strings.HasSuffix(detail, ": added stack s2") {
+		t.Errorf("the reload's event does not name what changed: %q", detail)
 	}
 	if logs := stderr.String(); !strings.Contains(logs, "config reload refused") || !strings.Contains(logs, "config reloaded") {
 		t.Errorf("the reloads are not logged:\n%s", logs)

@@ -112,6 +112,13 @@ func (m *Manager) buildFileFirst(in Input) (*Catalog, error) {
 // Live is the catalog in force.
 func (m *Manager) Live() *Live { return m.live }
 
+// File returns the file's objects in force.
+func (m *Manager) File() Objects {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.file
+}
+
 // Refresh reloads the store when its revision differs from the catalog's. A store whose
 // objects no longer fit the file (which validation at commit time prevents) keeps the old
 // catalog and returns the error.

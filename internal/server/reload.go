@@ -52,8 +52,11 @@ func (s *Server) reloadCertificate(ctx context.Context) error {
 // reloadCatalog puts the objects of the re-read file in force, or refuses the file whole.
 func (s *Server) reloadCatalog(ctx context.Context, cfg *config.Config, loadErr error) error {
 	err := loadErr
+	before := s.catalog.File()
+	var after catalog.Objects
 	if err == nil {
-		_, err = s.catalog.Reload(ctx, catalog.FileObjects(cfg))
+		after = catalog.FileObjects(cfg)
+		_, err = s.catalog.Reload(ctx, after)
 	}
 	if err != nil {
 		err = fmt.Errorf("configuration reload refused, the running configuration stays: %w", err)
@@ -62,6 +65,11 @@ func (s *Server) reloadCatalog(ctx context.Context, cfg *config.Config, loadErr 
 		return err
 	}
 	detail := "configuration file objects reloaded"
+	if diff := catalog.FileDiff(before, after); len(diff) > 0 {
+		detail += ": " + strings.Join(diff, ", ")
+	} else {
+		detail += ": none changed"
+	}
 	if changed := startupOnly(s.cfg, cfg); len(changed) > 0 {
 		detail += "; not applied until a restart: " + strings.Join(changed, ", ")
 		s.log.Warn("config reload: settings read only at start-up changed; restart to apply them", "keys", changed)
