@@ -67,11 +67,22 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, wk.cfg.Logger, apierror.New(apierror.CodeInvalidRequest, "Provider %q is not enabled on this server.", req.Provider))
 		return
 	}
-	creds, err := ex.Exchange(r.Context(), exchange.Request{Run: run, Integration: in, Tokens: runTokens{issuer: wk.cfg.Issuer, run: run, metrics: wk.cfg.Metrics}})
+	ctx := r.Context()
+	if wk.cfg.AnswerWithin > 0 {
+		// Past the write timeout the connection closes with no answer: stop the exchange a
+		// tenth before it (at most a second) so that its failure is answered.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, wk.cfg.AnswerWithin-min(wk.cfg.AnswerWithin/10, time.Second))
+		defer cancel()
+	}
+	creds, err := ex.Exchange(ctx, exchange.Request{Run: run, Integration: in, Tokens: runTokens{issuer: wk.cfg.Issuer, run: run, metrics: wk.cfg.Metrics}})
 	event := Event{Actor: "run:" + run.ID, Action: "credentials.issue", Run: run, Integration: in.ID}
 	if err != nil {
 		event.Outcome, event.Detail = "error", err.Error()
 		recordRefusal(r.Context(), wk.cfg.Events, wk.cfg.Logger, event)
+		if ctx.Err() != nil && r.Context().Err() == nil {
+			err = &exchange.UpstreamError{Provider: req.Provider, Message: "no answer before the server's write timeout"}
+		}
 		fail(w, r, wk.cfg.Logger, exchangeError(req.Provider, err))
 		return
 	}

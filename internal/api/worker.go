@@ -41,6 +41,10 @@ type WorkerConfig struct {
 	// its event succeeded; an event recorded for a token whose signature then failed is
 	// followed by one saying that token was not handed out.
 	RecordWhileSigning bool
+	// AnswerWithin is how long the server has to write an answer (http.write_timeout): an
+	// exchange is cut short in time to answer its failure; zero leaves it to the integration's
+	// timeout alone.
+	AnswerWithin time.Duration
 }
 
 // Worker is the worker plane: a run, holding its run token, asks for ID tokens.

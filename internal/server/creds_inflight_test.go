@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	awsemu "github.com/brokerhq/broker/internal/emulator/aws"
 	"github.com/brokerhq/broker/internal/testutil/redistest"
@@ -102,5 +103,33 @@ attachments:
 				}
 			})
 		}
+	}
+}
+
+// TestCredentialsAnsweredBeforeTheWriteTimeout: an exchange whose integration allows more time
+// than the server has to write its answer (timeout 5s, http.write_timeout 2s) against an
+// upstream that never answers is cut short in time to answer 502 in the envelope, instead of
+// the connection closing with no answer at all.
+func TestCredentialsAnsweredBeforeTheWriteTimeout(t *testing.T) {
+	hung := make(chan struct{})
+	upstream := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-hung })
+	emu, late := startEmulator(t)
+	late.set(upstream)
+	defer close(hung)
+	ts := startServer(t, serverOptions{extraYAML: fmt.Sprintf(`
+http: {write_timeout: 2s}
+integrations:
+  - {id: vault-read, space: prod, vault: {address: %q, role: r}, timeout: 5s}
+attachments:
+  - {stack: vpc-prod, integration: vault-read, read: true}
+`, emu.URL)})
+	run := ts.createRun(t, "vpc-prod", "TRACKED")
+	start := time.Now()
+	_, code, env := ts.credentials(t, run.RunToken, "vault", "")
+	if code != 502 || env.Error.Code != "upstream_error" {
+		t.Errorf("an exchange longer than the write timeout: %d %+v after %v, want 502 upstream_error", code, env.Error, time.Since(start).Round(time.Millisecond))
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("answered after %v, past the write timeout", d)
 	}
 }

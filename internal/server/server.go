@@ -184,7 +184,7 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 	api.NewWorker(api.WorkerConfig{
 		Store: s.state.runs, Issuer: iss, Now: opts.Now, Logger: s.log, Guard: guard, Events: events,
 		Catalog: live, Exchangers: s.newExchangers(opts.UpstreamTransport, exchange.NewMetrics(reg)),
-		Metrics: metrics,
+		Metrics: metrics, AnswerWithin: cfg.HTTP.WriteTimeout,
 		// On Redis a token's audit event is a round trip, made while the token is signed.
 		RecordWhileSigning: s.state.redis != nil,
 	}).Mount(rt)
