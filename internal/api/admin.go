@@ -157,16 +157,26 @@ func (a *Admin) changeOf(r *http.Request) (access.Principal, int64, error) {
 	return p, version, err
 }
 
-// ifMatch reads the If-Match header: 0 when absent, else the version it names (a quoted or
-// bare integer, as ETag sends it).
+// ifMatch reads the If-Match header: 0 when absent, catalog.AnyVersion for "*", else the
+// version it names, as ETag gives it ("3"; a bare 3 is taken too). A weak tag never matches
+// (If-Match compares strongly): 412. Anything else, lists included, is 400.
 func ifMatch(r *http.Request) (int64, error) {
-	h := r.Header.Get("If-Match")
-	if h == "" {
+	h := strings.TrimSpace(r.Header.Get("If-Match"))
+	switch {
+	case h == "":
 		return 0, nil
+	case h == "*":
+		return catalog.AnyVersion, nil
+	case strings.HasPrefix(h, "W/"):
+		return 0, apierror.New(apierror.CodePrecondition, "If-Match %s is a weak entity tag, which never matches: send the ETag as it was given.", h)
 	}
-	v, err := strconv.ParseInt(strings.Trim(strings.TrimPrefix(h, "W/"), `"`), 10, 64)
-	if err != nil || v < 1 {
-		return 0, apierror.New(apierror.CodeInvalidRequest, "If-Match must be an object's version as its ETag gives it, such as \"3\".")
+	digits := h
+	if len(h) >= 2 && h[0] == '"' && h[len(h)-1] == '"' {
+		digits = h[1 : len(h)-1]
+	}
+	v, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil || v < 1 || digits != strconv.FormatInt(v, 10) {
+		return 0, apierror.New(apierror.CodeInvalidRequest, "If-Match must be one object version as its ETag gives it, such as \"3\", or *.")
 	}
 	return v, nil
 }

@@ -16,6 +16,9 @@ import (
 // arrives; a replica that missed every notice is still current within this long.
 const DefaultPoll = 250 * time.Millisecond
 
+// AnyVersion as Mutation.IfMatch asks only that the object exist (If-Match: *).
+const AnyVersion int64 = -1
+
 // maxAttempts bounds how often a change is retried when other replicas commit first.
 const maxAttempts = 50
 
@@ -245,7 +248,8 @@ type Mutation struct {
 	// Object is the new object (config.Space, config.Stack, ...) whose id matches Ref; nil
 	// deletes the object.
 	Object any
-	// IfMatch, when not zero, is the version the object must have now.
+	// IfMatch, when not zero, is the version the object must have now; AnyVersion asks only
+	// that it exist.
 	IfMatch int64
 	// Cascade lists further objects to delete in the same commit (a stack's attachments).
 	Cascade func(c *Catalog) []Ref
@@ -344,7 +348,10 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 	}
 	before := api.find(mu.Ref)
 	version := api.Versions[mu.Ref]
-	if mu.IfMatch != 0 && mu.IfMatch != version {
+	if mu.IfMatch == AnyVersion && before == nil {
+		return plan{}, refusal(ErrPrecondition, "%s %q does not exist", mu.Ref.Kind, mu.Ref.ID)
+	}
+	if mu.IfMatch > 0 && mu.IfMatch != version {
 		return plan{}, refusal(ErrPrecondition,
 			"%s %q is at version %d, not %d", mu.Ref.Kind, mu.Ref.ID, version, mu.IfMatch)
 	}
