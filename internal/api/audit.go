@@ -4,9 +4,11 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/brokerhq/broker/internal/apierror"
 	"github.com/brokerhq/broker/internal/audit"
+	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/config"
 )
 
@@ -35,11 +37,13 @@ func (c *Control) listAudit(w http.ResponseWriter, r *http.Request) {
 		space = config.RootSpace
 	}
 	cat := c.cfg.Catalog.Load()
-	if _, ok := cat.Space(space); !ok {
-		fail(w, r, c.cfg.Logger, apierror.New(apierror.CodeNotFound, "No space with id %q.", space))
-		return
-	}
 	if err := cat.Access().Allowed(p, config.ActionAuditRead, space); err != nil {
+		// An unknown space is refused as a space the key may not read, so that the answer
+		// says nothing of which ids exist; only a key that may read root learns it is unknown.
+		if _, ok := cat.Space(space); !ok && cat.Access().Allowed(p, config.ActionAuditRead, config.RootSpace) == nil {
+			fail(w, r, c.cfg.Logger, apierror.New(apierror.CodeNotFound, "No space with id %q.", space))
+			return
+		}
 		c.refuse(w, r, Event{Actor: "api_key:" + p.KeyID, Action: "audit.read", Space: space}, err)
 		return
 	}
@@ -60,5 +64,22 @@ func (c *Control) listAudit(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, c.cfg.Logger, err)
 		return
 	}
+	if m, _ := cat.Meta(catalog.Ref{Kind: catalog.KindSpace, ID: space}); !m.Created.IsZero() {
+		events = since(events, m.Created)
+	}
 	writeJSON(w, http.StatusOK, auditResponse{Events: events, Next: next})
+}
+
+// since keeps the events recorded from created on. Events are listed by space id, and an id
+// may have belonged to a space deleted before this one was created, elsewhere in the tree:
+// those events are its old parent's to list, not this space's. A page may come back shorter
+// than asked, or empty, with a cursor to go on.
+func since(events []audit.Event, created time.Time) []audit.Event {
+	kept := make([]audit.Event, 0, len(events)) // never in place: the store may own the array
+	for _, e := range events {
+		if t, err := time.Parse(time.RFC3339Nano, e.Time); err != nil || !t.Before(created) {
+			kept = append(kept, e)
+		}
+	}
+	return kept
 }

@@ -1,14 +1,18 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/brokerhq/broker/internal/audit"
+	"github.com/brokerhq/broker/internal/catalog"
+	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/testutil/redistest"
 )
 
@@ -103,6 +107,7 @@ func TestAuditTrail(t *testing.T) {
 		{"no audit:read", "?space=prod", adminSecret, 403},
 		{"binding below root", "?space=root", limitedSecret, 403},
 		{"unknown space", "?space=nope", auditorSecret, 404},
+		{"unknown space, for a key that may read no space it could be under", "?space=nope", adminSecret, 403},
 		{"bad cursor", "?space=root&after=xyz", auditorSecret, 400},
 		{"limit zero", "?space=root&limit=0", auditorSecret, 400},
 		{"limit too large", "?space=root&limit=5000", auditorSecret, 400},
@@ -141,5 +146,40 @@ func TestAuditOneChainAcrossReplicas(t *testing.T) {
 	}
 	if all[0].Prev != "" {
 		t.Errorf("first prev %q", all[0].Prev)
+	}
+}
+
+// TestAuditOfASpaceCreatedAgain: a space deleted and created again under the same id, here
+// under another parent, does not list the events of the space that had the id before; the
+// old space's parent still does.
+func TestAuditOfASpaceCreatedAgain(t *testing.T) {
+	ctx := context.Background()
+	ts := startServer(t, serverOptions{})
+	apply := func(mu catalog.Mutation) {
+		t.Helper()
+		if _, err := ts.srv.catalog.Apply(ctx, mu); err != nil {
+			t.Fatal(err)
+		}
+	}
+	space := catalog.Ref{Kind: catalog.KindSpace, ID: "secret-proj"}
+	stack := catalog.Ref{Kind: catalog.KindStack, ID: "secret-db"}
+	apply(catalog.Mutation{Ref: space, Object: config.Space{ID: "secret-proj", Parent: "prod"}})
+	apply(catalog.Mutation{Ref: stack, Object: config.Stack{ID: "secret-db", Space: "secret-proj"}})
+	old := ts.createRun(t, "secret-db", "TRACKED")
+	apply(catalog.Mutation{Ref: stack})
+	apply(catalog.Mutation{Ref: space})
+	time.Sleep(2 * time.Millisecond) // the space created again is created after every old event
+	apply(catalog.Mutation{Ref: space, Object: config.Space{ID: "secret-proj", Parent: "dev"}})
+	for _, e := range auditEvents(t, ts, "secret-proj", 100) {
+		if e.Run == old.Run.ID || e.Stack == "secret-db" {
+			t.Errorf("the space created again lists an event of the old one: %+v", e)
+		}
+	}
+	var inProd bool
+	for _, e := range auditEvents(t, ts, "prod", 100) {
+		inProd = inProd || e.Run == old.Run.ID
+	}
+	if !inProd {
+		t.Error("the old space's parent no longer lists its run")
 	}
 }
