@@ -15,6 +15,10 @@ import (
 // maxNodes bounds the nodes one decode visits, so that aliases cannot blow it up.
 const maxNodes = 1_000_000
 
+// maxProblems bounds the problems Parse lists; past it one more says how many were left out,
+// so that an error (logged, and audited on a reload) stays small whatever the file.
+const maxProblems = 100
+
 // Load reads the configuration file at path, applies defaults and validates it. On a problem in
 // the file it returns Errors listing every problem, each naming path and line.
 func Load(path string) (*Config, error) {
@@ -45,6 +49,10 @@ func Parse(source string, data []byte) (*Config, error) {
 	cfg.ApplyDefaults()
 
 	errs := d.errs
+	if d.nodes > maxNodes {
+		errs.sortByLine()
+		return nil, bounded(errs) // what was read is cut short: validating it says nothing more
+	}
 	if err := cfg.Validate(); err != nil {
 		for _, fe := range err.(Errors) {
 			if !d.isBad(fe.Path) {
@@ -54,9 +62,20 @@ func Parse(source string, data []byte) (*Config, error) {
 	}
 	if len(errs) > 0 {
 		errs.sortByLine()
-		return nil, errs
+		return nil, bounded(errs)
 	}
 	return cfg, nil
+}
+
+// bounded is errs cut to maxProblems, then one problem counting those left out.
+func bounded(errs Errors) Errors {
+	if len(errs) <= maxProblems {
+		return errs
+	}
+	rest := len(errs) - maxProblems
+	out := append(errs[:maxProblems:maxProblems], &FieldError{Source: errs[0].Source,
+		Msg: fmt.Sprintf("and %d more problems not listed", rest)})
+	return out
 }
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)

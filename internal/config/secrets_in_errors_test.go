@@ -43,3 +43,31 @@ func TestErrorsNeverRepeatASecret(t *testing.T) {
 		})
 	}
 }
+
+// TestAliasBombBounded: a small file whose aliases expand to a million nodes is refused with a
+// bounded error: the decoder stops at its node cap, validation does not run on what it read,
+// and at most maxProblems problems are listed, then how many more there were.
+func TestAliasBombBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("issuer: https://broker.example.com\nx-labels: &l [")
+	for i := range 1000 {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("Bad_Label")
+	}
+	b.WriteString("]\nstacks:\n")
+	for i := range 1000 {
+		b.WriteString("  - {id: s" + strings.Repeat("x", i%5) + ", space: root, labels: *l}\n")
+	}
+	_, err := Parse("bomb.yaml", []byte(b.String()))
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	if n := len(err.Error()); n > 64<<10 {
+		t.Errorf("the error is %d bytes; want it bounded", n)
+	}
+	if errs, ok := err.(Errors); !ok || len(errs) > maxProblems+1 {
+		t.Errorf("%d problems listed, want at most %d and a count of the rest", len(errs), maxProblems)
+	}
+}
