@@ -22,6 +22,12 @@ type HealthConfig struct {
 	Logger *slog.Logger
 	// Timeout bounds the readiness probe's store ping.
 	Timeout time.Duration
+	// KeysStaleAfter is how long the key set may go without a successful refresh before the
+	// replica is not ready: past it, the JWKS it serves may lack a key the other replicas sign
+	// with. Zero never counts the keys stale.
+	KeysStaleAfter time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 }
 
 // Health serves /healthz (the process is alive) and /readyz (store reachable, a key active).
@@ -33,6 +39,12 @@ type Health struct {
 func NewHealth(cfg HealthConfig) *Health {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 2 * time.Second
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
 	}
 	return &Health{cfg: cfg}
 }
@@ -53,8 +65,14 @@ func (h *Health) ready(w http.ResponseWriter, r *http.Request) {
 		apierror.Write(w, apierror.New(apierror.CodeUnavailable, "The state store is unreachable."))
 		return
 	}
-	if snap := h.cfg.Keys.Snapshot(); snap == nil || snap.Signing.Signer == nil {
+	snap := h.cfg.Keys.Snapshot()
+	if snap == nil || snap.Signing.Signer == nil {
 		apierror.Write(w, apierror.New(apierror.CodeUnavailable, "No signing key is active."))
+		return
+	}
+	if age := h.cfg.Now().Sub(snap.At); h.cfg.KeysStaleAfter > 0 && age > h.cfg.KeysStaleAfter {
+		h.cfg.Logger.WarnContext(ctx, "readiness: the signing keys have not been refreshed", "since", snap.At)
+		apierror.Write(w, apierror.New(apierror.CodeUnavailable, "The signing keys have not been refreshed for %s.", age.Round(time.Second)))
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})

@@ -168,7 +168,8 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 	reg.MustRegister(s.sinks.Collector())
 	rt := api.NewRouter()
 	pub.Mount(rt.Mux())
-	api.NewHealth(api.HealthConfig{Store: s.state.runs, Keys: s.keys, Logger: s.log}).Mount(rt)
+	// Three refreshes missed in a row: a slow store is not enough, an unreachable one is.
+	api.NewHealth(api.HealthConfig{Store: s.state.runs, Keys: s.keys, Logger: s.log, KeysStaleAfter: 3*s.keyRefresh + 10*time.Second, Now: opts.Now}).Mount(rt)
 	rt.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	proxies, err := cfg.HTTP.TrustedProxyPrefixes()
 	if err != nil {
