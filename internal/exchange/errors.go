@@ -17,8 +17,9 @@ type UpstreamError struct {
 	Code string
 	// Message is the upstream's message, scrubbed.
 	Message string
-	// Throttled marks an answer that says "slow down" although its status is not 429 (STS
-	// answers throttling with 400 and a Throttling code): a refusal of the rate, not of the caller.
+	// Throttled marks an answer that says "slow down", or "try again", although its status is
+	// a 4xx (STS answers throttling, and its failure to reach broker's JWKS, with 400): a
+	// passing failure, not a refusal of the caller.
 	Throttled bool
 }
 

@@ -18,18 +18,21 @@ import (
 )
 
 // Retryable is the AWS retry rule for exchange.NewHTTPClient: 429 and 5xx, and 400 answers
-// whose STS error code says the caller is being throttled.
+// whose STS error code says the failure is passing (throttling, or STS could not reach the
+// identity provider).
 func Retryable(status int, body []byte) bool {
 	if exchange.ThrottledOr5xx(status, body) {
 		return true
 	}
-	return status == http.StatusBadRequest && throttling(errorCode(body))
+	return status == http.StatusBadRequest && passing(errorCode(body))
 }
 
-// throttling reports whether an STS error code says the caller is being throttled.
-func throttling(code string) bool {
+// passing reports whether an STS error code says the failure is not a refusal of the caller
+// but passes: the caller is being throttled, or STS could not reach the identity provider
+// (broker's discovery document or JWKS), which AWS's own clients retry too.
+func passing(code string) bool {
 	switch code {
-	case "Throttling", "ThrottlingException", "RequestLimitExceeded":
+	case "Throttling", "ThrottlingException", "RequestLimitExceeded", "IDPCommunicationError":
 		return true
 	}
 	return false
@@ -71,7 +74,7 @@ func (x *Exchanger) failed(ctx, callCtx context.Context, c *call, err error, sec
 	case errors.As(err, &apiErr) && status != 0:
 		up := exchange.Upstream(exchange.AWS, exchange.UpstreamAnswer{
 			Status: status, Code: apiErr.ErrorCode(), Message: apiErr.ErrorMessage()}, secrets...)
-		up.Throttled = throttling(apiErr.ErrorCode())
+		up.Throttled = passing(apiErr.ErrorCode())
 		out = up
 	case ctx.Err() != nil:
 		out = fmt.Errorf("aws exchange: %w", ctx.Err())

@@ -156,6 +156,10 @@ func TestRetries(t *testing.T) {
 			calls: []string{"Throttling", "ok"}},
 		{name: "429 retried", client: fastClient(), n: 1, status: 429, code: "TooManyRequestsException",
 			calls: []string{"TooManyRequestsException", "ok"}},
+		{name: "400 IDPCommunicationError retried", client: fastClient(), n: 1, status: 400, code: "IDPCommunicationError",
+			calls: []string{"IDPCommunicationError", "ok"}},
+		{name: "400 IDPCommunicationError until attempts run out", client: fastClient(), n: 5, status: 400, code: "IDPCommunicationError", wantErr: true,
+			calls: []string{"IDPCommunicationError", "IDPCommunicationError", "IDPCommunicationError"}},
 		{name: "400 ValidationError not retried", client: fastClient(), n: 1, status: 400, code: "ValidationError", wantErr: true,
 			calls: []string{"ValidationError"}},
 		{name: "403 not retried", client: fastClient(), n: 1, status: 403, code: "AccessDenied", wantErr: true,
@@ -176,8 +180,13 @@ func TestRetries(t *testing.T) {
 				}
 				return
 			}
-			if up := upstream(t, err); up.Status != tc.status || up.Code != tc.code {
+			up := upstream(t, err)
+			if up.Status != tc.status || up.Code != tc.code {
 				t.Errorf("error = %+v", up)
+			}
+			// STS could not reach broker's discovery or JWKS: a failure to count as error, not a refusal.
+			if wantDenied := tc.status == 403 || tc.code == "ValidationError"; up.Denied() != wantDenied {
+				t.Errorf("%s: Denied() = %v, want %v", tc.code, up.Denied(), wantDenied)
 			}
 		})
 	}
