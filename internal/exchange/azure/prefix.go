@@ -23,21 +23,22 @@ func splitAuthority(authority string, next policy.Transporter) (string, policy.T
 	if prefix == "" {
 		return origin, next, nil
 	}
-	return origin, prefixed{next: next, host: u.Host, prefix: prefix}, nil
+	return origin, prefixed{next: next, host: u.Host, prefix: prefix, path: strings.TrimSuffix(u.Path, "/")}, nil
 }
 
 // prefixed sends requests for host with prefix prepended to their path.
 type prefixed struct {
-	next   policy.Transporter
-	host   string
-	prefix string
+	next policy.Transporter
+	host string
+	// prefix is the prefix as written (escaped); path is the same decoded.
+	prefix, path string
 }
 
 func (p prefixed) Do(req *http.Request) (*http.Response, error) {
 	if req.URL.Host == p.host && !strings.HasPrefix(req.URL.EscapedPath(), p.prefix+"/") {
 		r := req.Clone(req.Context())
-		r.URL.Path = p.prefix + req.URL.Path
-		r.URL.RawPath = ""
+		// Path and RawPath together, so that the prefix's escapes are sent once, as written.
+		r.URL.Path, r.URL.RawPath = p.path+req.URL.Path, p.prefix+req.URL.EscapedPath()
 		req = r
 	}
 	return p.next.Do(req)

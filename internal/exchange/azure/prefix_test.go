@@ -41,3 +41,28 @@ func TestAuthorityWithPathPrefix(t *testing.T) {
 		t.Errorf("token calls %+v", calls)
 	}
 }
+
+// sentTo is a Transporter recording the URL of the request it is given.
+type sentTo struct{ url string }
+
+func (s *sentTo) Do(req *http.Request) (*http.Response, error) {
+	s.url = req.URL.String()
+	return &http.Response{StatusCode: http.StatusOK, Body: http.NoBody, Request: req}, nil
+}
+
+// TestAuthorityPrefixKeepsItsEscapes: a prefix written with percent-escapes reaches the wire as
+// written, escaped once.
+func TestAuthorityPrefixKeepsItsEscapes(t *testing.T) {
+	rec := &sentTo{}
+	origin, tr, err := splitAuthority("https://proxy.example/entra%20id/", rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("POST", origin+"tenant-1/oauth2/v2.0/token", nil)
+	if _, err := tr.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	if want := "https://proxy.example/entra%20id/tenant-1/oauth2/v2.0/token"; rec.url != want {
+		t.Errorf("sent to %s, want %s", rec.url, want)
+	}
+}
