@@ -45,6 +45,10 @@ func decodeRecords(snap Snapshot, cache map[Ref]decoded) (Versioned, map[Ref]dec
 	v := Versioned{Versions: make(map[Ref]int64, len(snap.Records)), Created: make(map[Ref]int64, len(snap.Records))}
 	next := make(map[Ref]decoded, len(snap.Records))
 	for _, r := range snap.Records {
+		if len(r.Body) == 0 { // a tombstone: only its version counts
+			v.Versions[r.Ref] = r.Version
+			continue
+		}
 		if d, ok := cache[r.Ref]; ok && d.body == string(r.Body) {
 			next[r.Ref] = d
 			v.Objects = v.Objects.appended(d.obj)

@@ -378,10 +378,12 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 			}
 		}
 		for _, r := range dels {
+			// A tombstone keeps the id's version, so an object created again goes on from it.
+			gone := next.Versions[r] + 1
 			next.Objects = next.Objects.without(r)
-			delete(next.Versions, r)
+			next.Versions[r] = gone
 			delete(next.Created, r)
-			changes = append(changes, Change{Record: Record{Ref: r}})
+			changes = append(changes, Change{Record: Record{Ref: r, Version: gone, Body: []byte{}}})
 		}
 		res.Deleted = dels
 	} else {

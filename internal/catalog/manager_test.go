@@ -335,3 +335,45 @@ func TestCollisionFromAnotherReplica(t *testing.T) {
 		t.Errorf("a replica starting on the colliding store: %v", err)
 	}
 }
+
+// TestVersionsGrowAcrossADeletion: an object deleted and created again under the same id goes
+// on from the version it was deleted at, so an If-Match of the old object's version can never
+// match the new one; this holds for every replica, and for one started later.
+func TestVersionsGrowAcrossADeletion(t *testing.T) {
+	ctx := context.Background()
+	store := catalog.NewMemory()
+	a, b := newManager(t, store), newManager(t, store)
+	ref := catalog.Ref{Kind: catalog.KindStack, ID: "again"}
+	put := func(m *catalog.Manager, ifMatch int64) (catalog.Result, error) {
+		return m.Apply(ctx, catalog.Mutation{Ref: ref, Object: config.Stack{ID: "again", Space: "prod"}, IfMatch: ifMatch})
+	}
+	if res, err := put(a, 0); err != nil || res.Version != 1 {
+		t.Fatalf("create: %+v, %v", res, err)
+	}
+	if _, err := a.Apply(ctx, catalog.Mutation{Ref: ref}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := put(b, 0)
+	if err != nil || !res.Created || res.Version != 3 {
+		t.Fatalf("created again: %+v, %v; want created at version 3", res, err)
+	}
+	if _, err := put(a, 1); !errors.Is(err, catalog.ErrPrecondition) {
+		t.Errorf("If-Match of the deleted object's version: %v, want ErrPrecondition", err)
+	}
+	late := newManager(t, store)
+	if m, _ := late.Live().Load().Meta(ref); m.Version != 3 {
+		t.Errorf("a replica started later sees version %d, want 3", m.Version)
+	}
+	if _, ok := late.Live().Load().Stack("again"); !ok {
+		t.Error("the stack created again is not in force")
+	}
+	if _, err := a.Apply(ctx, catalog.Mutation{Ref: ref}); err != nil {
+		t.Fatal(err)
+	}
+	if err := late.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := late.Live().Load().Stack("again"); ok {
+		t.Error("a deleted stack is in force")
+	}
+}

@@ -33,7 +33,9 @@ type Snapshot struct {
 	Records  []Record
 }
 
-// Change is one write of a commit: Body set stores the record, Body nil deletes Ref.
+// Change is one write of a commit: Body set stores the record, Body nil deletes Ref. A record
+// whose Body is empty (not nil) is a tombstone: the object was deleted at Version, and one
+// created again under its id goes on from there.
 type Change struct {
 	Record
 }

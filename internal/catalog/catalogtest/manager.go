@@ -184,9 +184,11 @@ func deleteObject(t *testing.T, newReplicas Replicas) {
 	}
 	refused(t, m, deleteOf(catalog.KindStack, "dns", 0), refusal{catalog.ErrNotFound, "", `stack "dns" does not exist`})
 	refused(t, m, deleteOf(catalog.KindStack, "vpc", 0), refusal{catalog.ErrManagedByConfig, "", `stack "vpc" belongs to the configuration file`})
-	// A re-created object starts again at version 1.
-	if res := apply(t, m, putOf(t, config.Stack{ID: "dns", Space: "prod"}, 0)); !res.Created || res.Version != 1 {
-		t.Errorf("re-create = %+v", res)
+	// A re-created object goes on from the version it was deleted at (2, deleted at 3), so an
+	// If-Match naming the old object never matches the new one.
+	refused(t, m, putOf(t, config.Stack{ID: "dns", Space: "prod"}, 1), refusal{catalog.ErrPrecondition, "", "at version 3, not 1"})
+	if res := apply(t, m, putOf(t, config.Stack{ID: "dns", Space: "prod"}, 0)); !res.Created || res.Version != 4 {
+		t.Errorf("re-create = %+v, want created at version 4", res)
 	}
 }
 
