@@ -243,7 +243,10 @@ func newWrappingCatalog(ctx context.Context, cfg *config.Config, opts Options, w
 		return nil, err
 	}
 	state.catalog = wrap(state.catalog)
-	s := &Server{cfg: cfg, log: opts.Logger, state: state}
+	if opts.SweepInterval <= 0 {
+		opts.SweepInterval = DefaultSweepInterval
+	}
+	s := &Server{cfg: cfg, log: opts.Logger, state: state, sweepEvery: opts.SweepInterval}
 	srv, err := s.build(ctx, opts)
 	if err != nil {
 		_ = state.close()
