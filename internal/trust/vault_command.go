@@ -2,6 +2,7 @@ package trust
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/brokerhq/broker/internal/config"
@@ -20,9 +21,25 @@ func VaultWriteCommand(cfg *config.Config, req Request) (string, error) {
 		return "", err
 	}
 	v := t.integration.Vault
-	ns := ""
+	args := []string{"vault", "write"}
 	if v.Namespace != "" {
-		ns = " -namespace=" + v.Namespace
+		args = append(args, "-namespace="+v.Namespace)
 	}
-	return fmt.Sprintf("vault write%s auth/%s/role/%s @-", ns, strings.Trim(v.Mount, "/"), v.Role), nil
+	args = append(args, "auth/"+strings.Trim(v.Mount, "/")+"/role/"+v.Role, "@-")
+	for i, a := range args {
+		args[i] = shellWord(a)
+	}
+	return strings.Join(args, " "), nil
+}
+
+// plainWord is what a POSIX shell reads as one word, literally, without quotes.
+var plainWord = regexp.MustCompile(`^[A-Za-z0-9_./@=:,+-]+$`)
+
+// shellWord is s as one literal word of a POSIX shell: as it is when plain, else single-quoted.
+// Configuration values end up in a line an operator runs; none may add a word or a command.
+func shellWord(s string) string {
+	if plainWord.MatchString(s) {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
