@@ -73,3 +73,21 @@ func TestBrokerURLNeedsHTTPSOffLoopback(t *testing.T) {
 		}
 	}
 }
+
+// TestBrokerURLWithAPassword: a BROKER_URL carrying user information is refused (exit 2) by
+// every command that calls the broker, in one line that does not repeat the password, and
+// nothing is sent: broker authenticates with the run token or the API key, never the URL.
+func TestBrokerURLWithAPassword(t *testing.T) {
+	const password = "hunter2-in-the-url"
+	for _, args := range [][]string{{"token"}, {"credentials", "aws"}, {"get", "spaces"}} {
+		t.Run(args[0], func(t *testing.T) {
+			r := broker(t, []string{"BROKER_URL=http://ci:" + password + "@127.0.0.1:1", "BROKER_RUN_TOKEN=x", "BROKER_API_KEY=x"}, args...)
+			if r.code != 2 || !strings.Contains(r.stderr, "BROKER_URL must not carry a user name or password") {
+				t.Errorf("exit %d, stderr %q; want 2 and the rule", r.code, r.stderr)
+			}
+			if strings.Contains(r.stderr+r.stdout, password) {
+				t.Errorf("the password reached the output: %q", r.stderr)
+			}
+		})
+	}
+}

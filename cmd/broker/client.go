@@ -67,6 +67,9 @@ func checkBrokerURL(base string) error {
 	switch {
 	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
 		return usagef("BROKER_URL must start with http:// or https://")
+	case u.User != nil:
+		// Every message naming the URL would repeat the password, and broker never reads it.
+		return usagef("BROKER_URL must not carry a user name or password: broker authenticates with the run token or the API key")
 	case u.Scheme == "http" && !config.IsLoopbackHost(u.Hostname()):
 		return usagef("BROKER_URL must use https:// to reach %q: plain http is allowed only on a loopback host, so that no token or key crosses the network in clear", u.Hostname())
 	}
