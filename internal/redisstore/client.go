@@ -222,6 +222,7 @@ var transientReplies = []string{
 	"TRYAGAIN",    // a cluster slot moves
 	"CLUSTERDOWN", // the cluster is down
 	"MISCONF",     // the server refuses writes because it cannot persist
+	"NOREPLICAS",  // min-replicas-to-write is not met, as right after a failover
 	"max number of clients reached",
 }
 

@@ -46,6 +46,7 @@ func TestUnavailable(t *testing.T) {
 		{reply("BUSY Redis is busy running a script."), true},
 		{reply("READONLY You can't write against a read only replica."), true},
 		{reply("MISCONF Redis is configured to save RDB snapshots, but it's unable to persist"), true},
+		{reply("NOREPLICAS Not enough good replicas to write."), true},
 		{reply("ERR max number of clients reached"), true},
 		{redisstore.ErrUnavailable, true},
 	} {
