@@ -2,6 +2,8 @@ package redisstore
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -12,17 +14,23 @@ import (
 	"github.com/brokerhq/broker/internal/catalog"
 )
 
-// The catalog lives in two keys that share a hash tag, so a commit touches one cluster slot:
-// "{catalog}:objects" (a hash of "<kind>/<id>" to "<version>:<created>:<body>") and "{catalog}:rev" (the
-// revision). Commits publish on "<prefix>catalog" after they apply.
+// The catalog lives in three keys that share a hash tag, so a commit touches one cluster slot:
+// "{catalog}:objects" (a hash of "<kind>/<id>" to "<version>:<created>:<body>"), "{catalog}:rev" (the
+// revision) and "{catalog}:commit" (the id of the last commit, which recognises a commit sent
+// again after its reply was lost). Commits publish on "<prefix>catalog" after they apply.
 
-// commitCatalogScript applies a commit if the revision is still the expected one.
-// KEYS: objects hash, revision key. ARGV: expected revision, channel, then triples of
-// (field, "put" or "del", value). Returns the new revision, or -1 when the revision moved.
+// commitCatalogScript applies a commit if the revision is still the expected one, and records
+// the commit's id beside the revision: a revision one past the expected one with that id is
+// this very commit sent again (its reply was lost), already applied.
+// KEYS: objects hash, revision key, last commit id key. ARGV: expected revision, channel,
+// commit id, then triples of (field, "put" or "del", value). Returns the new revision, or -1
+// when the revision moved.
 var commitCatalogScript = redis.NewScript(`
 local rev = tonumber(redis.call('GET', KEYS[2]) or '0')
+if rev == tonumber(ARGV[1]) + 1 and redis.call('GET', KEYS[3]) == ARGV[3] then return rev end
 if rev ~= tonumber(ARGV[1]) then return -1 end
-for i = 3, #ARGV, 3 do
+redis.call('SET', KEYS[3], ARGV[3])
+for i = 4, #ARGV, 3 do
   if ARGV[i+1] == 'put' then
     redis.call('HSET', KEYS[1], ARGV[i], ARGV[i+2])
   else
@@ -54,7 +62,7 @@ var _ catalog.Store = (*catalogStore)(nil)
 func (c *Client) Catalog() catalog.Store { return &catalogStore{c: c} }
 
 func (s *catalogStore) keys() []string {
-	return []string{s.c.key("{catalog}:", "objects"), s.c.key("{catalog}:", "rev")}
+	return []string{s.c.key("{catalog}:", "objects"), s.c.key("{catalog}:", "rev"), s.c.key("{catalog}:", "commit")}
 }
 
 func (s *catalogStore) channel() string { return s.c.key("catalog", "") }
@@ -114,8 +122,12 @@ func (s *catalogStore) Revision(ctx context.Context) (int64, error) {
 
 // Commit implements catalog.Store.
 func (s *catalogStore) Commit(ctx context.Context, rev int64, changes []catalog.Change) (int64, error) {
-	args := make([]any, 0, 2+3*len(changes))
-	args = append(args, rev, s.channel())
+	var id [16]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return 0, fmt.Errorf("redisstore: commit id: %w", err)
+	}
+	args := make([]any, 0, 3+3*len(changes))
+	args = append(args, rev, s.channel(), hex.EncodeToString(id[:]))
 	for _, ch := range changes {
 		field := string(ch.Ref.Kind) + "/" + ch.Ref.ID
 		if ch.Body == nil {

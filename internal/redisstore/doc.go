@@ -25,7 +25,7 @@
 //	<prefix>authblock:<key>       present while the key is blocked; expires with the block
 //	<prefix>audit:events, <prefix>audit:tail, <prefix>audit:space:<id>
 //	                              the audit chain (see Client.Audit)
-//	<prefix>{catalog}:objects, <prefix>{catalog}:rev
+//	<prefix>{catalog}:objects, <prefix>{catalog}:rev, <prefix>{catalog}:commit
 //	                              the catalog (see Client.Catalog)
 //
 // The run token itself is never stored, only its SHA-256.

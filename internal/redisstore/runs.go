@@ -22,12 +22,15 @@ const (
 	maxUpdateBackoff = 10 * time.Millisecond
 )
 
-// createScript stores a run and its token key unless the id or the token is taken.
+// createScript stores a run and its token key unless the id or the token is taken. A run key
+// holding exactly this run is this very call sent again (its reply was lost): stored.
 // KEYS: run key, token key. ARGV: run JSON, run id, expiry (Unix ms), "1" if the run is
 // finished (its token is then not stored). Returns 0 when stored, 1 when the id is taken, 2
 // when the token is.
 var createScript = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then return 1 end
+local cur = redis.call('GET', KEYS[1])
+if cur == ARGV[1] and (ARGV[4] == '1' or redis.call('GET', KEYS[2]) == ARGV[2]) then return 0 end
+if cur then return 1 end
 if redis.call('EXISTS', KEYS[2]) == 1 then return 2 end
 redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[3])
 if ARGV[4] ~= '1' then
