@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/brokerhq/broker/internal/config"
@@ -33,6 +34,8 @@ func runTrust(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	switch {
+	case !help && !providers.Known(provider):
+		return usagef("unknown provider %q: want %s", provider, providers.NameList())
 	case *stack == "":
 		return usagef("--stack is required")
 	case *scope != "read" && *scope != "write":
@@ -58,6 +61,9 @@ func runTrust(ctx context.Context, e env, args []string) error {
 		Provider: provider, Stack: *stack, Scope: runs.Scope(*scope), Integration: *integration, AWSPrincipal: *principal,
 	}
 	doc, err := trust.Render(cfg, req)
+	if errors.Is(err, trust.ErrNeedsPrincipal) {
+		return usagef("%s", err)
+	}
 	if err != nil {
 		return err
 	}

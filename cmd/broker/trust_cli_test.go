@@ -58,3 +58,30 @@ func TestTrustVaultPrintsTheWriteCommand(t *testing.T) {
 		t.Errorf("stdout is not JSON alone, so it cannot be piped into vault write: %q", r.stdout)
 	}
 }
+
+// TestTrustUsageErrors: an unknown provider, and an assume-role integration without
+// --aws-principal, are usage errors: exit 2 and one line.
+func TestTrustUsageErrors(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "broker.yaml")
+	data := `issuer: https://broker.example.com
+listen: 127.0.0.1:0
+spaces: [{id: root}]
+stacks: [{id: s1, space: root}]
+integrations:
+  - {id: a, space: root, aws: {mode: assume-role, role_arn: "arn:aws:iam::123456789012:role/x"}}
+attachments:
+  - {stack: s1, integration: a, read: true}
+`
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"trust", "bogus", "--config", path, "--stack", "s1", "--scope", "read"},
+		{"trust", "aws", "--config", path, "--stack", "s1", "--scope", "read"},
+	} {
+		r := broker(t, nil, args...)
+		if r.code != 2 || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and one line", args[1:2], r.code, r.stderr)
+		}
+	}
+}
