@@ -390,3 +390,12 @@ api_keys: [{id: k, secret_sha256: %s, bindings: [{role: orch, space: root}]}]
 		t.Errorf("no shutdown log line: %s", stderr.String())
 	}
 }
+
+// TestUsageErrorIsOneLine: a usage error quoting what was given keeps to one line on stderr,
+// whatever the argument holds.
+func TestUsageErrorIsOneLine(t *testing.T) {
+	r := broker(t, nil, "token", "-x\ny")
+	if r.code != 2 || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+		t.Errorf("exit %d, stderr %q; want 2 and one line", r.code, r.stderr)
+	}
+}

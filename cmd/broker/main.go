@@ -92,7 +92,7 @@ func run(ctx context.Context, e env, args []string) int {
 		case errors.Is(err, flag.ErrHelp):
 			return exitOK
 		case errors.As(err, new(usageError)):
-			fmt.Fprintf(e.stderr, "broker %s: %v\n", c.name, err)
+			fmt.Fprintf(e.stderr, "broker %s: %v\n", c.name, oneLine(err.Error()))
 			return exitUsage
 		default:
 			fmt.Fprintf(e.stderr, "broker %s: %v\n", c.name, oneLine(err.Error()))
