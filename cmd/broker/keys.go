@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -204,6 +205,13 @@ func keysRevoke(ctx context.Context, c keysCommand, kid string) error {
 
 // keysList prints every key with its state and schedule.
 func keysList(ctx context.Context, c keysCommand) error {
+	if f, ok := c.backend.(*keys.File); ok {
+		// A file backend reads a missing directory as an empty key set (a server creates it);
+		// listing one is a mistyped path, not a directory without keys.
+		if _, err := os.Stat(f.Dir()); err != nil {
+			return fmt.Errorf("key directory %s: %w", f.Dir(), err)
+		}
+	}
 	set, err := c.backend.Load(ctx)
 	if err != nil {
 		return err

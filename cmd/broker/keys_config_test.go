@@ -169,3 +169,13 @@ func TestKeysConfigRefusals(t *testing.T) {
 		})
 	}
 }
+
+// TestKeysListMissingDirectory: listing a directory that does not exist is an error (exit 1,
+// one line naming it), not an empty table.
+func TestKeysListMissingDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "no-such-dir")
+	r := broker(t, nil, "keys", "list", "--dir", dir)
+	if r.code != 1 || !strings.Contains(r.stderr, dir) || r.stdout != "" {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 1 naming the directory", r.code, r.stdout, r.stderr)
+	}
+}
