@@ -19,7 +19,7 @@ func TestVaultCredentials(t *testing.T) {
 integrations:
   - {id: vault-read, space: prod, vault: {address: %[1]q, mount: jwt, role: vpc-read}, audience: vault}
   - {id: vault-write, space: prod, vault: {address: %[1]q, mount: jwt, role: vpc-write}, audience: vault}
-  - {id: vault-misbound, space: prod, vault: {address: %[1]q, mount: jwt, role: vpc-write}, audience: vault}
+  - {id: vault-misbound, space: prod, vault: {address: %[1]q, mount: jwt, role: vpc-read}, audience: vault}
 attachments:
   - {stack: vpc-prod, integration: vault-read, read: true}
   - {stack: vpc-prod, integration: vault-write, write: true}
@@ -62,7 +62,7 @@ attachments:
 		t.Errorf("apply-phase VAULT_TOKEN belongs to role %q, want vpc-write", role)
 	}
 
-	// A stack whose read attachment points at a role bound to scope write: Vault refuses, 502.
+	// A stack whose read attachment points at a role bound to another stack: Vault refuses, 502.
 	other := ts.createRun(t, "app-a", "TRACKED")
 	_, code, env = ts.credentials(t, other.RunToken, "vault", "")
 	if code != 502 || env.Error.Code != "upstream_error" || !strings.Contains(env.Error.Message, "claim") {
@@ -113,4 +113,29 @@ func lookupSelfRole(t *testing.T, v *vaulttest.Server, token string) string {
 	meta, _ := secret.Data["meta"].(map[string]any)
 	role, _ := meta["role"].(string)
 	return role
+}
+
+// TestVaultRoleServingBothScopes: an integration attached for read and write logs in to one
+// Vault role; the role `broker trust vault` prints for the read scope, installed in a real
+// Vault, serves the run in both phases, since installing the write scope's would replace it.
+func TestVaultRoleServingBothScopes(t *testing.T) {
+	v := vaulttest.Start(t)
+	ts := startServer(t, serverOptions{extraYAML: fmt.Sprintf(`
+integrations:
+  - {id: vault-both, space: prod, vault: {address: %[1]q, mount: jwt, role: vpc}, audience: vault}
+attachments:
+  - {stack: vpc-prod, integration: vault-both, read: true, write: true}
+`, v.Addr())})
+	v.EnableJWT(t, vaulttest.JWTConfig{Mount: "jwt", DiscoveryURL: ts.URL, BoundIssuer: ts.URL})
+	v.WriteRole(t, "jwt", "vpc", trustRole(t, ts, "vpc-prod", runs.Read))
+	run := ts.createRun(t, "vpc-prod", "TRACKED")
+	for _, phase := range []string{"PLANNING", "APPLYING"} {
+		if code := ts.setPhase(t, run.Run.ID, phase); code != 200 {
+			t.Fatal(code)
+		}
+		got, code, env := ts.credentials(t, run.RunToken, "vault", "")
+		if code != 200 || got.Env["VAULT_TOKEN"] == "" {
+			t.Errorf("%s: credentials %d %s, want a Vault token from the one role", phase, code, env.Error.Message)
+		}
+	}
 }

@@ -24,7 +24,7 @@ func Render(cfg *config.Config, req Request) (any, error) {
 	case exchange.Azure:
 		return t.azure()
 	case exchange.Vault:
-		return t.vault(), nil
+		return vaultRole(cfg, t)
 	}
 	return nil, fmt.Errorf("unknown provider %q", req.Provider)
 }
@@ -183,22 +183,24 @@ type VaultRole struct {
 	BoundAudiences []string `json:"bound_audiences"`
 	// UserClaim is the claim Vault names the user by.
 	UserClaim string `json:"user_claim"`
-	// BoundClaims must match the token's claims exactly: the stack's space, caller and scope.
-	BoundClaims map[string]string `json:"bound_claims"`
+	// BoundClaims must match the token's claims exactly: the stack's space, caller and scope;
+	// a claim whose value is a list accepts any of its values (see vaultRole).
+	BoundClaims map[string]any `json:"bound_claims"`
 	// TokenPolicies are the policies the Vault token gets.
 	TokenPolicies []string `json:"token_policies"`
 	// TokenTTL is the Vault token's lifetime, as a Go duration.
 	TokenTTL string `json:"token_ttl"`
 }
 
-func (t *target) vault() any {
+// vault is the role for t's one attachment (stack and scope): single-valued bound claims.
+func (t *target) vault() VaultRole {
 	ttl := "1h"
 	if t.integration.Duration > 0 {
 		ttl = t.integration.Duration.String()
 	}
 	return VaultRole{
 		RoleType: "jwt", BoundAudiences: []string{t.integration.TokenAudience()}, UserClaim: "sub",
-		BoundClaims: map[string]string{
+		BoundClaims: map[string]any{
 			"spaceId": t.stack.Space, "callerType": "stack", "callerId": t.stack.ID, "scope": string(t.req.Scope),
 		},
 		TokenPolicies: []string{t.integration.Vault.Role},

@@ -103,12 +103,40 @@ func TestAzureTrustNeedsExactSubjects(t *testing.T) {
 	}
 }
 
+// TestVaultRole: the example's vault-prod serves vpc-prod for read and write through one Vault
+// role, so the role printed for either scope is the same and accepts both: installing the one
+// printed last must not lock the other scope out.
 func TestVaultRole(t *testing.T) {
 	got := render(t, exampleConfig(t), Request{Provider: "vault", Stack: "vpc-prod", Scope: runs.Write})
-	for _, want := range []string{`"role_type":"jwt"`, `"bound_audiences":["vault"]`, `"callerId":"vpc-prod"`, `"scope":"write"`, `"spaceId":"prod"`} {
+	for _, want := range []string{`"role_type":"jwt"`, `"bound_audiences":["vault"]`, `"callerId":"vpc-prod"`, `"scope":["read","write"]`, `"spaceId":"prod"`} {
 		if !strings.Contains(got, want) {
 			t.Errorf("lacks %s:\n%s", want, got)
 		}
+	}
+	if read := render(t, exampleConfig(t), Request{Provider: "vault", Stack: "vpc-prod", Scope: runs.Read}); read != got {
+		t.Errorf("the role for read differs from the role for write:\n%s\n%s", read, got)
+	}
+}
+
+// TestVaultRoleSharedTooBroadly: two stacks sharing one Vault role, one for read and the other
+// for write, cannot be expressed by bound_claims lists without also accepting the other two
+// pairs: refused rather than printed broader.
+func TestVaultRoleSharedTooBroadly(t *testing.T) {
+	cfg, err := config.Parse("t.yaml", []byte(`issuer: https://broker.example.com
+spaces: [{id: root}]
+stacks: [{id: a, space: root}, {id: b, space: root}]
+integrations:
+  - {id: v-read, space: root, audience: vault, vault: {address: "https://vault.example.com", role: shared}}
+  - {id: v-write, space: root, audience: vault, vault: {address: "https://vault.example.com", role: shared}}
+attachments:
+  - {stack: a, integration: v-read, read: true}
+  - {stack: b, integration: v-write, write: true}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Render(cfg, Request{Provider: "vault", Stack: "a", Scope: runs.Read}); !errors.Is(err, ErrRoleTooBroad) {
+		t.Errorf("Render = %v, want ErrRoleTooBroad", err)
 	}
 }
 

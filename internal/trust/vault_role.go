@@ -1,0 +1,99 @@
+package trust
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/exchange"
+	"github.com/brokerhq/broker/internal/runs"
+)
+
+// ErrRoleTooBroad: the attachments that log in to one Vault role cannot share its bound claims
+// without the role accepting a stack or scope that is not attached to it.
+var ErrRoleTooBroad = errors.New("one role's bound_claims would accept stacks or scopes not attached to it; give these attachments Vault roles of their own")
+
+// VaultRoleKey names one Vault JWT role: its mount and its name.
+type VaultRoleKey struct{ Mount, Role string }
+
+// VaultRoleKeyOf is the role integration in logs in to.
+func VaultRoleKeyOf(in config.Integration) VaultRoleKey {
+	mount := strings.Trim(in.Vault.Mount, "/")
+	if mount == "" {
+		mount = config.DefaultVaultMount
+	}
+	return VaultRoleKey{Mount: mount, Role: in.Vault.Role}
+}
+
+// vaultRole is the one Vault role t's integration logs in to, as every attachment using it
+// needs it: installing the role for one attachment replaces it for the others, so the role
+// printed for any of them accepts each (stack, scope) attached to it, and nothing else. Claims
+// that differ between them become lists; when such lists would accept a combination no
+// attachment has (two stacks in two scopes each one way), it fails with ErrRoleTooBroad.
+func vaultRole(cfg *config.Config, t *target) (VaultRole, error) {
+	key := VaultRoleKeyOf(t.integration)
+	var docs []VaultRole
+	for _, at := range cfg.EffectiveAttachments() {
+		in, ok := cfg.Integration(at.Integration)
+		if !ok || in.Vault == nil || VaultRoleKeyOf(in) != key {
+			continue
+		}
+		for _, scope := range []runs.Scope{runs.Read, runs.Write} {
+			if (scope == runs.Read && !at.Read) || (scope == runs.Write && !at.Write) {
+				continue
+			}
+			other, err := resolve(cfg, Request{Provider: exchange.Vault, Stack: at.Stack, Scope: scope, Integration: in.ID})
+			if err != nil {
+				continue // not an attachment this stack uses for the scope (shadowed by another)
+			}
+			docs = append(docs, other.vault())
+		}
+	}
+	if len(docs) == 0 {
+		return t.vault(), nil
+	}
+	return mergeVaultRoles(docs)
+}
+
+// mergeVaultRoles makes one role of docs, which must agree on everything but their bound
+// claims; the merged claims must accept exactly the combinations of docs.
+func mergeVaultRoles(docs []VaultRole) (VaultRole, error) {
+	first := docs[0]
+	claims := map[string][]string{}
+	combos := map[string]bool{}
+	for _, d := range docs {
+		if !slices.Equal(d.BoundAudiences, first.BoundAudiences) || d.UserClaim != first.UserClaim ||
+			!slices.Equal(d.TokenPolicies, first.TokenPolicies) || d.TokenTTL != first.TokenTTL {
+			return VaultRole{}, fmt.Errorf("its attachments need different audiences, policies or TTLs: give them Vault roles of their own")
+		}
+		var combo []string
+		for _, k := range slices.Sorted(maps.Keys(d.BoundClaims)) {
+			v := fmt.Sprint(d.BoundClaims[k])
+			if !slices.Contains(claims[k], v) {
+				claims[k] = append(claims[k], v)
+			}
+			combo = append(combo, k+"="+v)
+		}
+		combos[strings.Join(combo, "\x00")] = true
+	}
+	accepted := 1
+	for _, values := range claims {
+		accepted *= len(values)
+	}
+	if accepted != len(combos) {
+		return VaultRole{}, ErrRoleTooBroad
+	}
+	out := first
+	out.BoundClaims = make(map[string]any, len(claims))
+	for k, values := range claims {
+		if len(values) == 1 {
+			out.BoundClaims[k] = values[0]
+		} else {
+			out.BoundClaims[k] = values
+		}
+	}
+	return out, nil
+}
