@@ -164,7 +164,14 @@ func TestCheckedBatch(t *testing.T) {
 	if !errors.Is(results[0], runs.ErrChanged) || results[1] != nil || results[2] != nil {
 		t.Fatalf("appends: stale %v, plain %v, current %v; want ErrChanged, nil, nil", results[0], results[1], results[2])
 	}
-	events, _, err := trail.List(ctx, current.Space, "", 10)
+	wantChain(t, trail, current.Space, "ev-current", "ev-plain")
+}
+
+// wantChain requires the events listed under space to be want, once each, in a chain that
+// verifies.
+func wantChain(t *testing.T, trail audit.Store, space string, want ...string) {
+	t.Helper()
+	events, _, err := trail.List(context.Background(), space, "", 10)
 	if err != nil {
 		t.Fatalf("List: %v", err)
 	}
@@ -173,8 +180,8 @@ func TestCheckedBatch(t *testing.T) {
 		ids = append(ids, e.ID)
 	}
 	slices.Sort(ids)
-	if !slices.Equal(ids, []string{"ev-current", "ev-plain"}) {
-		t.Errorf("events in the chain: %v, want ev-current and ev-plain once each", ids)
+	if !slices.Equal(ids, want) {
+		t.Errorf("events in the chain: %v, want %v once each", ids, want)
 	}
 	if err := audit.Verify(events); err != nil {
 		t.Errorf("the chain does not verify: %v", err)
@@ -218,19 +225,5 @@ func TestBatchWithoutCanonicalForm(t *testing.T) {
 	if results[0] != nil || results[1] == nil || results[2] != nil {
 		t.Fatalf("appends: valid %v, no canonical form %v, valid %v; want nil, an error, nil", results[0], results[1], results[2])
 	}
-	listed, _, err := trail.List(ctx, run.Space, "", 10)
-	if err != nil {
-		t.Fatalf("List: %v", err)
-	}
-	var ids []string
-	for _, e := range listed {
-		ids = append(ids, e.ID)
-	}
-	slices.Sort(ids)
-	if !slices.Equal(ids, []string{"ev-after", "ev-before"}) {
-		t.Errorf("events in the chain: %v, want ev-after and ev-before once each", ids)
-	}
-	if err := audit.Verify(listed); err != nil {
-		t.Errorf("the chain does not verify: %v", err)
-	}
+	wantChain(t, trail, run.Space, "ev-after", "ev-before")
 }
