@@ -87,7 +87,7 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	event.Detail = req.Provider + " credentials until " + creds.ExpiresAt.UTC().Format(time.RFC3339)
-	if err := wk.stillInForce(r, run, version, in.ID, req); err != nil {
+	if err := wk.stillInForce(r, exchanged{run: run, version: version, integration: in.ID, req: req}); err != nil {
 		wk.notHandedOutCredentials(r, event, err)
 		fail(w, r, wk.cfg.Logger, err)
 		return
@@ -114,25 +114,35 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// stillInForce checks, once the exchange for run is done, that what it was done for still
-// holds: the run is live (its stack was not deleted or moved meanwhile), and the attachment in
-// force for it is still integration. Without a Version to check at recording, it also reads
-// the run again: it must not have finished or moved to another phase. The error is the answer.
-func (wk *Worker) stillInForce(r *http.Request, run runs.Run, version runs.Version, integration string, req credentialsRequest) error {
-	if version.IsZero() {
+// exchanged is what a credentials exchange was done for.
+type exchanged struct {
+	// run is the run as read, at version (zero when the store gives none).
+	run     runs.Run
+	version runs.Version
+	// integration is the one the exchange used, resolved from req.
+	integration string
+	req         credentialsRequest
+}
+
+// stillInForce checks, once the exchange is done, that what it was done for still holds: the
+// run is live (its stack was not deleted or moved meanwhile), and the attachment in force for
+// it is still the integration used. Without a Version to check at recording, it also reads the
+// run again: it must not have finished or moved to another phase. The error is the answer.
+func (wk *Worker) stillInForce(r *http.Request, x exchanged) error {
+	if x.version.IsZero() {
 		now, _, err := wk.lookupRun(r)
 		if err != nil {
 			return err
 		}
-		if now.Phase != run.Phase {
+		if now.Phase != x.run.Phase {
 			return errRunChanged
 		}
 	}
-	if !wk.live(run) {
+	if !wk.live(x.run) {
 		return errRunToken
 	}
-	in, err := wk.cfg.Catalog.Load().Resolve(run, req.Provider, req.Integration)
-	if err != nil || in.ID != integration {
+	in, err := wk.cfg.Catalog.Load().Resolve(x.run, x.req.Provider, x.req.Integration)
+	if err != nil || in.ID != x.integration {
 		return apierror.New(apierror.CodeConflict, "The run's attachments changed while its credentials were being exchanged; nothing was handed out. Ask again.")
 	}
 	return nil
