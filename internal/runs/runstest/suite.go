@@ -62,6 +62,7 @@ func TestStoreWith(t *testing.T, newStore Factory, opts Options) {
 		{"ConcurrentTransitionOneWins", testConcurrentTransition},
 		{"ConcurrentUpdatesNotLost", testConcurrentUpdates},
 		{"Ping", testPing},
+		{"Versions", testVersions},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -333,5 +334,61 @@ func testConcurrentUpdates(t *testing.T, e *env) {
 func testPing(t *testing.T, e *env) {
 	if err := e.store.Ping(e.ctx); err != nil {
 		t.Errorf("Ping: %v", err)
+	}
+}
+
+// testVersions checks a runs.Versioned store: a read by token gives the same run as GetByToken
+// and a Version naming it, the same until the run changes and another one after (a store that
+// cannot check versions gives the zero Version throughout). A runs.Holder runs fn while the
+// Version holds, and refuses with runs.ErrChanged, running nothing, once the run changed or
+// finished. Other stores skip it.
+func testVersions(t *testing.T, e *env) {
+	vs, ok := e.store.(runs.Versioned)
+	if !ok {
+		t.Skip("the store gives no Version")
+	}
+	run, token := e.create(t, runs.Tracked, longTTL)
+	hash := runs.HashToken(token)
+	read := func() runs.Version {
+		t.Helper()
+		got, v, err := vs.GetByTokenVersion(e.ctx, hash)
+		if err != nil {
+			t.Fatalf("GetByTokenVersion: %v", err)
+		}
+		assertSameRun(t, got, run)
+		if !v.IsZero() && (v.ID != run.ID || v.Token != hash) {
+			t.Fatalf("Version %+v does not name run %s and its token", v, run.ID)
+		}
+		return v
+	}
+	first := read()
+	if again := read(); again != first {
+		t.Errorf("two reads of an unchanged run: %+v, then %+v", first, again)
+	}
+	holder, holds := e.store.(runs.Holder)
+	ran := 0
+	if holds {
+		if err := holder.WhileUnchanged(first, func() error { ran++; return nil }); err != nil || ran != 1 {
+			t.Errorf("WhileUnchanged on the run as read: %v, ran %d times", err, ran)
+		}
+	}
+	var err error
+	if run, err = e.store.Update(e.ctx, run.ID, moveTo(runs.Planning)); err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+	moved := read()
+	if !first.IsZero() && moved == first {
+		t.Errorf("the Version did not change with the run: %+v", moved)
+	}
+	if holds {
+		if err := holder.WhileUnchanged(first, func() error { ran++; return nil }); !errors.Is(err, runs.ErrChanged) || ran != 1 {
+			t.Errorf("WhileUnchanged on a run changed since: %v, ran %d times; want ErrChanged and nothing run", err, ran)
+		}
+		if _, err := e.store.Update(e.ctx, run.ID, moveTo(runs.Finished)); err != nil {
+			t.Fatalf("Update to FINISHED: %v", err)
+		}
+		if err := holder.WhileUnchanged(moved, func() error { ran++; return nil }); !errors.Is(err, runs.ErrChanged) || ran != 1 {
+			t.Errorf("WhileUnchanged on a finished run: %v, ran %d times; want ErrChanged and nothing run", err, ran)
+		}
 	}
 }
