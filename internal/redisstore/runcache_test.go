@@ -121,17 +121,8 @@ func TestCheckedBatch(t *testing.T) {
 	}
 	checked := trail.(audit.CheckedStore)
 
-	log := &pipelineLog{hold: true, entered: make(chan struct{}), release: make(chan struct{})}
-	c.Redis().AddHook(log)
+	release := holdRoundTrip(t, c, store, token2)
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { // the first round trip, held by the hook
-		defer wg.Done()
-		if _, err := store.GetByToken(ctx, runs.HashToken(token2)); err != nil {
-			t.Errorf("GetByToken: %v", err)
-		}
-	}()
-	<-log.entered
 	results := make([]error, 3)
 	appends := []func() error{
 		func() error {
@@ -158,7 +149,7 @@ func TestCheckedBatch(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	close(log.release)
+	release()
 	wg.Wait()
 
 	if !errors.Is(results[0], runs.ErrChanged) || results[1] != nil || results[2] != nil {
@@ -193,17 +184,8 @@ func wantChain(t *testing.T, trail audit.Store, space string, want ...string) {
 func TestBatchWithoutCanonicalForm(t *testing.T) {
 	ctx := context.Background()
 	c, store, trail, run, token := tokenPath(t)
-	log := &pipelineLog{hold: true, entered: make(chan struct{}), release: make(chan struct{})}
-	c.Redis().AddHook(log)
+	release := holdRoundTrip(t, c, store, token)
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { // the first round trip, held by the hook
-		defer wg.Done()
-		if _, err := store.GetByToken(ctx, runs.HashToken(token)); err != nil {
-			t.Errorf("GetByToken: %v", err)
-		}
-	}()
-	<-log.entered
 	bad := tokenEvent("ev-bad", run)
 	bad.Action = "PUT /v1/roles/r\xff"
 	events := []audit.Event{tokenEvent("ev-before", run), bad, tokenEvent("ev-after", run)}
@@ -220,10 +202,31 @@ func TestBatchWithoutCanonicalForm(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	time.Sleep(20 * time.Millisecond) // let the third append queue too, if it queues at all
-	close(log.release)
+	release()
 	wg.Wait()
 	if results[0] != nil || results[1] == nil || results[2] != nil {
 		t.Fatalf("appends: valid %v, no canonical form %v, valid %v; want nil, an error, nil", results[0], results[1], results[2])
 	}
 	wantChain(t, trail, run.Space, "ev-after", "ev-before")
+}
+
+// holdRoundTrip starts a run lookup of token on c that a hook holds in its round trip, so that
+// what is queued meanwhile goes in the next one, and returns the function that lets it go and
+// waits for it.
+func holdRoundTrip(t *testing.T, c *redisstore.Client, store runs.Store, token string) (release func()) {
+	t.Helper()
+	log := &pipelineLog{hold: true, entered: make(chan struct{}), release: make(chan struct{})}
+	c.Redis().AddHook(log)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if _, err := store.GetByToken(context.Background(), runs.HashToken(token)); err != nil {
+			t.Errorf("GetByToken: %v", err)
+		}
+	}()
+	<-log.entered
+	return func() {
+		close(log.release)
+		<-done
+	}
 }
