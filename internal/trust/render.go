@@ -12,7 +12,11 @@ import (
 
 // Render returns the trust document for req, ready to marshal as JSON.
 func Render(cfg *config.Config, req Request) (any, error) {
-	t, err := resolve(cfg, req)
+	r, err := newResolver(cfg)
+	if err != nil {
+		return nil, err
+	}
+	t, err := r.resolve(req)
 	if err != nil {
 		return nil, err
 	}
@@ -24,7 +28,7 @@ func Render(cfg *config.Config, req Request) (any, error) {
 	case exchange.Azure:
 		return t.azure()
 	case exchange.Vault:
-		return vaultRole(cfg, t)
+		return r.vaultRole(t)
 	}
 	return nil, fmt.Errorf("unknown provider %q", req.Provider)
 }

@@ -32,8 +32,32 @@ type target struct {
 	subjects []string
 }
 
+// resolver resolves requests against one configuration, with its indexes built once.
+type resolver struct {
+	cfg       *config.Config
+	atts      *exchange.Attachments
+	spaces    *claims.Spaces
+	templates []string
+}
+
+func newResolver(cfg *config.Config) (*resolver, error) {
+	spaces, err := claims.NewSpaces(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &resolver{cfg: cfg, atts: exchange.NewAttachmentsOf(cfg), spaces: spaces, templates: templatesOf(cfg)}, nil
+}
+
 func resolve(cfg *config.Config, req Request) (*target, error) {
-	stack, ok := cfg.Stack(req.Stack)
+	r, err := newResolver(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return r.resolve(req)
+}
+
+func (r *resolver) resolve(req Request) (*target, error) {
+	stack, ok := r.cfg.Stack(req.Stack)
 	if !ok {
 		return nil, fmt.Errorf("no stack %q in the configuration", req.Stack)
 	}
@@ -41,25 +65,21 @@ func resolve(cfg *config.Config, req Request) (*target, error) {
 		return nil, fmt.Errorf("scope must be read or write, not %q", req.Scope)
 	}
 	at := exchange.StackScope{Stack: req.Stack, Scope: req.Scope}
-	in, err := exchange.NewAttachmentsOf(cfg).ResolveScope(at, req.Provider, req.Integration)
+	in, err := r.atts.ResolveScope(at, req.Provider, req.Integration)
 	if err != nil {
 		return nil, err
 	}
-	subjects, err := subjectsFor(cfg, stack, req.Scope)
+	subjects, err := r.subjectsFor(stack, req.Scope)
 	if err != nil {
 		return nil, err
 	}
-	return &target{cfg: cfg, req: req, stack: stack, integration: in, subjects: subjects}, nil
+	return &target{cfg: r.cfg, req: req, stack: stack, integration: in, subjects: subjects}, nil
 }
 
 // subjectsFor renders the space's template for every run type and phase that carries scope.
 // The run id, unknowable in advance, renders as "*". It refuses subjects that could match a sub
 // of another stack or scope (checkExclusive).
-func subjectsFor(cfg *config.Config, stack config.Stack, scope runs.Scope) ([]string, error) {
-	spaces, err := claims.NewSpaces(cfg)
-	if err != nil {
-		return nil, err
-	}
+func (r *resolver) subjectsFor(stack config.Stack, scope runs.Scope) ([]string, error) {
 	var out []string
 	for _, t := range runs.Types() {
 		phases, _ := runs.Phases(t)
@@ -67,7 +87,7 @@ func subjectsFor(cfg *config.Config, stack config.Stack, scope runs.Scope) ([]st
 			if p == runs.Finished || runs.ScopeOf(t, p) != scope {
 				continue
 			}
-			sub, ok := spaces.Subject(claims.Subject{
+			sub, ok := r.spaces.Subject(claims.Subject{
 				SpaceID: stack.Space, CallerType: claims.CallerTypeStack, CallerID: stack.ID,
 				Run: runs.Run{ID: "*", RunType: t, Phase: p, Scope: scope},
 			})
@@ -79,7 +99,7 @@ func subjectsFor(cfg *config.Config, stack config.Stack, scope runs.Scope) ([]st
 			}
 		}
 	}
-	if err := checkExclusive(out, templatesOf(cfg), config.SubjectOwner{CallerID: stack.ID, Scope: string(scope)}); err != nil {
+	if err := checkExclusive(out, r.templates, config.SubjectOwner{CallerID: stack.ID, Scope: string(scope)}); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -106,5 +126,9 @@ func Subjects(cfg *config.Config, stack string, scope runs.Scope) ([]string, err
 	if !ok {
 		return nil, fmt.Errorf("no stack %q in the configuration", stack)
 	}
-	return subjectsFor(cfg, s, scope)
+	r, err := newResolver(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return r.subjectsFor(s, scope)
 }

@@ -8,8 +8,6 @@ import (
 	"strings"
 
 	"github.com/brokerhq/broker/internal/config"
-	"github.com/brokerhq/broker/internal/exchange"
-	"github.com/brokerhq/broker/internal/runs"
 )
 
 // ErrRoleTooBroad: the attachments that log in to one Vault role cannot share its bound claims
@@ -33,27 +31,15 @@ func VaultRoleKeyOf(in config.Integration) VaultRoleKey {
 // printed for any of them accepts each (stack, scope) attached to it, and nothing else. Claims
 // that differ between them become lists; when such lists would accept a combination no
 // attachment has (two stacks in two scopes each one way), it fails with ErrRoleTooBroad.
-func vaultRole(cfg *config.Config, t *target) (VaultRole, error) {
+func (r *resolver) vaultRole(t *target) (VaultRole, error) {
 	key := VaultRoleKeyOf(t.integration)
-	var docs []VaultRole
-	for _, at := range cfg.EffectiveAttachments() {
-		in, ok := cfg.Integration(at.Integration)
-		if !ok || in.Vault == nil || VaultRoleKeyOf(in) != key {
-			continue
-		}
-		for _, scope := range []runs.Scope{runs.Read, runs.Write} {
-			if (scope == runs.Read && !at.Read) || (scope == runs.Write && !at.Write) {
-				continue
-			}
-			other, err := resolve(cfg, Request{Provider: exchange.Vault, Stack: at.Stack, Scope: scope, Integration: in.ID})
-			if err != nil {
-				continue // not an attachment this stack uses for the scope (shadowed by another)
-			}
-			docs = append(docs, other.vault())
-		}
+	all, err := r.sharing(t, func(in config.Integration) bool { return VaultRoleKeyOf(in) == key })
+	if err != nil {
+		return VaultRole{}, err
 	}
-	if len(docs) == 0 {
-		return t.vault(), nil
+	docs := make([]VaultRole, 0, len(all))
+	for _, o := range all {
+		docs = append(docs, o.vault())
 	}
 	return mergeVaultRoles(docs)
 }
