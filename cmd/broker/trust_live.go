@@ -5,14 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"sync"
 
 	"github.com/brokerhq/broker/internal/config"
 )
 
 // liveConfig builds, from a running broker, what broker trust needs to render a stack's trust
 // configuration: the issuer its discovery names, every space (their subject templates decide
-// the subjects and whether they could collide), the stack, every integration (with its
-// autoattach rules) and the stack's direct attachments. It is checked with the file's rules.
+// the subjects and whether they could collide), every stack, every integration (with its
+// autoattach rules) and every stack's direct attachments (a role or provider shared with other
+// stacks is printed for all of them). It is checked with the file's rules.
 // The API key must see every space, which only a binding on root gives: a partial tree could
 // hide the template that makes a subject collide.
 func liveConfig(ctx context.Context, e env, stack string) (*config.Config, error) {
@@ -36,36 +38,63 @@ func liveConfig(ctx context.Context, e env, stack string) (*config.Config, error
 	if _, ok := cfg.Space(config.RootSpace); !ok {
 		return nil, errors.New("BROKER_API_KEY does not see every space; broker trust needs a key bound on root (any role) to check that no other space's subjects collide")
 	}
-	raw, err := c.getField(ctx, kindStack.path+"/"+url.PathEscape(stack), kindStack.one)
-	if isNotFound(err) {
+	if cfg.Stacks, err = listServed[config.Stack](ctx, c, kindStack.path, kindStack.list); err != nil {
+		return nil, err
+	}
+	if _, ok := cfg.Stack(stack); !ok {
 		return nil, fmt.Errorf("no stack %q on the broker (that this API key may see)", stack)
 	}
-	if err != nil {
-		return nil, err
-	}
-	st, _, err := decodeServed[config.Stack](raw)
-	if err != nil {
-		return nil, err
-	}
-	cfg.Stacks = []config.Stack{st}
 	if cfg.Integrations, err = listServed[config.Integration](ctx, c, kindIntegration.path, kindIntegration.list); err != nil {
 		return nil, err
 	}
-	attached, err := listServed[servedAttachment](ctx, c, kindStack.path+"/"+url.PathEscape(stack)+"/attachments", kindAttachment.list)
-	if err != nil {
+	if cfg.Attachments, err = liveDirectAttachments(ctx, c, cfg.Stacks); err != nil {
 		return nil, err
-	}
-	for _, a := range attached {
-		// Attachments of autoattach rules follow again from the integrations' rules.
-		if a.Source == config.SourceDirect {
-			cfg.Attachments = append(cfg.Attachments, config.Attachment{Stack: a.Stack, Integration: a.Integration, Read: a.Read, Write: a.Write})
-		}
 	}
 	cfg.ApplyObjectDefaults()
 	if err := cfg.ValidateObjects(); err != nil {
 		return nil, fmt.Errorf("the broker's objects do not pass the configuration rules: %w", err)
 	}
 	return cfg, nil
+}
+
+// liveAttachmentFetches is how many stacks' attachments liveDirectAttachments asks for at once.
+const liveAttachmentFetches = 8
+
+// liveDirectAttachments fetches the direct attachments of every stack, in the stacks' order.
+// Attachments of autoattach rules follow again from the integrations' rules.
+func liveDirectAttachments(ctx context.Context, c *adminClient, stacks []config.Stack) ([]config.Attachment, error) {
+	per := make([][]config.Attachment, len(stacks))
+	errs := make([]error, len(stacks))
+	sem := make(chan struct{}, liveAttachmentFetches)
+	var wg sync.WaitGroup
+	for i, st := range stacks {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			attached, err := listServed[servedAttachment](ctx, c, kindStack.path+"/"+url.PathEscape(st.ID)+"/attachments", kindAttachment.list)
+			if err != nil {
+				errs[i] = fmt.Errorf("attachments of stack %s: %w", st.ID, err)
+				return
+			}
+			for _, a := range attached {
+				if a.Source == config.SourceDirect {
+					per[i] = append(per[i], config.Attachment{Stack: a.Stack, Integration: a.Integration, Read: a.Read, Write: a.Write})
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	var out []config.Attachment
+	for _, a := range per {
+		out = append(out, a...)
+	}
+	return out, nil
 }
 
 // listServed fetches a listing and decodes each of its objects into T.

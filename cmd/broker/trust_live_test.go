@@ -13,6 +13,7 @@ const trustObjects = `spaces:
 stacks:
   - {id: vpc, space: prod, labels: [net]}
   - {id: app, space: team-a}
+  - {id: web, space: team-a}
 integrations:
   - id: aws-read
     space: prod
@@ -37,6 +38,7 @@ attachments:
   - {stack: app, integration: azure, read: true, write: true}
   - {stack: app, integration: vault, write: true}
   - {stack: app, integration: aws-read, read: true}
+  - {stack: web, integration: vault, write: true}
 `
 
 func TestTrustFromALiveBrokerMatchesTrustFromTheFile(t *testing.T) {
@@ -65,6 +67,14 @@ func TestTrustFromALiveBrokerMatchesTrustFromTheFile(t *testing.T) {
 				t.Errorf("live:\n%s\nfrom the file:\n%s", live.stdout, fromFile.stdout)
 			}
 		})
+	}
+	// One Vault role serves app and web: what is printed for app must admit web too, or
+	// installing it would lock web out.
+	if r := b.cli(t, liveReader, "trust", "vault", "--stack", "app", "--scope", "write"); !strings.Contains(r.stdout, `"callerId": [
+      "app",
+      "web"
+    ]`) {
+		t.Errorf("vault role of app:\n%s", r.stdout)
 	}
 	// A stack whose space has its own template gets that template's subjects.
 	if r := b.cli(t, liveReader, "trust", "aws", "--stack", "vpc", "--scope", "read"); !strings.Contains(r.stdout, "space:prod:stack:vpc:type:TRACKED:scope:read") {
