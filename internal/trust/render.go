@@ -11,6 +11,9 @@ import (
 )
 
 // Render returns the trust document for req, ready to marshal as JSON.
+// For AWS, GCP and Vault the document is the one cloud-side object (role, workload identity
+// provider, Vault role) that every attachment using it needs, whichever of them req names:
+// pasting it for one stack then never locks another out.
 func Render(cfg *config.Config, req Request) (any, error) {
 	r, err := newResolver(cfg)
 	if err != nil {
@@ -22,7 +25,7 @@ func Render(cfg *config.Config, req Request) (any, error) {
 	}
 	switch req.Provider {
 	case exchange.AWS:
-		return t.aws()
+		return r.awsPolicy(t)
 	case exchange.GCP:
 		return t.gcp()
 	case exchange.Azure:
@@ -48,24 +51,26 @@ type awsStatement struct {
 // ErrNeedsPrincipal: an assume-role trust policy names broker's own AWS principal.
 var ErrNeedsPrincipal = errors.New("an assume-role integration's trust policy needs the broker's own AWS principal (--aws-principal ARN)")
 
-func (t *target) aws() (any, error) {
+// awsStatement is the statement that lets t's runs assume t's role, and no other stack's or
+// scope's: it names the stack and scope by their subjects or, for assume-role, their ExternalId.
+func (t *target) awsStatement() (awsStatement, error) {
 	a := t.integration.AWS
 	if a.Mode == config.AWSModeAssumeRole {
 		if t.req.AWSPrincipal == "" {
-			return nil, ErrNeedsPrincipal
+			return awsStatement{}, ErrNeedsPrincipal
 		}
 		externalID := aws.ExternalID(aws.IssuerHost(t.cfg.Issuer), t.integration.ID,
 			exchange.StackScope{Stack: t.stack.ID, Scope: t.req.Scope})
-		return awsPolicy{Version: "2012-10-17", Statement: []awsStatement{{
+		return awsStatement{
 			Effect: "Allow", Principal: map[string]string{"AWS": t.req.AWSPrincipal}, Action: []string{"sts:AssumeRole"},
 			Condition: map[string]map[string]any{"StringEquals": {
-				"sts:ExternalId": externalID,
+				awsExternalIDKey: []string{externalID},
 			}},
-		}}}, nil
+		}, nil
 	}
 	account := strings.Split(a.RoleARN, ":")
 	if len(account) < 5 {
-		return nil, fmt.Errorf("role_arn %q has no account", a.RoleARN)
+		return awsStatement{}, fmt.Errorf("role_arn %q has no account", a.RoleARN)
 	}
 	hp := t.issuerHostPath()
 	op := "StringEquals"
@@ -81,12 +86,12 @@ func (t *target) aws() (any, error) {
 	if a.SessionTags {
 		actions = append(actions, "sts:TagSession")
 	}
-	return awsPolicy{Version: "2012-10-17", Statement: []awsStatement{{
+	return awsStatement{
 		Effect:    "Allow",
 		Principal: map[string]string{"Federated": fmt.Sprintf("arn:aws:iam::%s:oidc-provider/%s", account[4], hp)},
 		Action:    actions,
 		Condition: cond,
-	}}}, nil
+	}, nil
 }
 
 type gcpTrust struct {

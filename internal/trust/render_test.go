@@ -64,7 +64,7 @@ func TestAWSAssumeRoleNeedsPrincipal(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	got := render(t, cfg, Request{Provider: "aws", Stack: "vpc-prod", Scope: runs.Write, AWSPrincipal: "arn:aws:iam::111111111111:role/broker"})
-	if !strings.Contains(got, `"sts:ExternalId":"broker.example.com@aws-prod-write@vpc-prod@write"`) {
+	if !strings.Contains(got, `"sts:ExternalId":["broker.example.com@aws-prod-write@vpc-prod@write"]`) {
 		t.Errorf("external id condition missing:\n%s", got)
 	}
 }

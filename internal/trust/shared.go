@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"maps"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -61,4 +63,78 @@ func (r *resolver) sharing(t *target, same func(config.Integration) bool) ([]*ta
 			strings.Compare(x.integration.ID, y.integration.ID))
 	})
 	return out, nil
+}
+
+// awsExternalIDKey is the condition key of an assume-role statement's ExternalId.
+const awsExternalIDKey = "sts:ExternalId"
+
+// awsPolicy is the trust policy of t's role for every attachment that assumes it: one
+// statement per kind of caller (audience, principal, operator), each listing the subjects or
+// ExternalIds of all the (stack, scope) pairs of that kind. Each listed value names exactly one
+// pair, so the policy admits the attached pairs and no other.
+func (r *resolver) awsPolicy(t *target) (any, error) {
+	role := t.integration.AWS.RoleARN
+	all, err := r.sharing(t, func(in config.Integration) bool { return in.AWS.RoleARN == role })
+	if err != nil {
+		return nil, err
+	}
+	policy := awsPolicy{Version: "2012-10-17"}
+	for _, o := range all {
+		st, err := o.awsStatement()
+		if err != nil {
+			return nil, err
+		}
+		policy.Statement = mergeAWSStatement(policy.Statement, st, o.issuerHostPath()+":sub")
+	}
+	return policy, nil
+}
+
+// mergeAWSStatement adds st to statements: into the statement that differs from it only in the
+// values of its subject (subKey) or ExternalId condition, else as a statement of its own.
+func mergeAWSStatement(statements []awsStatement, st awsStatement, subKey string) []awsStatement {
+	for i, have := range statements {
+		if have.Effect != st.Effect || !maps.Equal(have.Principal, st.Principal) || !slices.Equal(have.Action, st.Action) {
+			continue
+		}
+		op, key, ok := onlyListDiffers(have.Condition, st.Condition, subKey)
+		if !ok {
+			continue
+		}
+		values := have.Condition[op][key].([]string)
+		for _, v := range st.Condition[op][key].([]string) {
+			if !slices.Contains(values, v) {
+				values = append(values, v)
+			}
+		}
+		have.Condition[op][key] = values
+		statements[i] = have
+		return statements
+	}
+	return append(statements, st)
+}
+
+// onlyListDiffers reports whether conditions a and b have the same operators and keys and the
+// same values under every key but the subject or ExternalId list, which it returns.
+func onlyListDiffers(a, b map[string]map[string]any, subKey string) (op, key string, ok bool) {
+	if len(a) != len(b) {
+		return "", "", false
+	}
+	for o, av := range a {
+		bv, found := b[o]
+		if !found || len(av) != len(bv) {
+			return "", "", false
+		}
+		for k, v := range av {
+			w, found := bv[k]
+			switch {
+			case !found:
+				return "", "", false
+			case k == subKey || k == awsExternalIDKey:
+				op, key = o, k
+			case !reflect.DeepEqual(v, w):
+				return "", "", false
+			}
+		}
+	}
+	return op, key, key != ""
 }

@@ -1,0 +1,118 @@
+package trust
+
+import (
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/runs"
+)
+
+// sharedConfig has stacks a and b in space team and c in space ops. The AWS role "shared" is
+// attached to a for read (integration aws-a), to b for write (aws-b), and to c for read
+// through an integration with its own audience (aws-c); the GCP provider "pool/providers/p"
+// serves a (read, write) and c (read) through two integrations.
+func sharedConfig(t *testing.T) *config.Config {
+	t.Helper()
+	cfg, err := config.Parse("t.yaml", []byte(`issuer: https://broker.example.com
+spaces:
+  - {id: root}
+  - {id: team, parent: root, inherit: true}
+  - {id: ops, parent: root, inherit: true}
+stacks: [{id: a, space: team}, {id: b, space: team}, {id: c, space: ops}]
+integrations:
+  - {id: aws-a, space: team, aws: {role_arn: "arn:aws:iam::123456789012:role/shared"}}
+  - {id: aws-b, space: team, aws: {role_arn: "arn:aws:iam::123456789012:role/shared"}}
+  - {id: aws-c, space: ops, audience: ops-aws, aws: {role_arn: "arn:aws:iam::123456789012:role/shared"}}
+  - {id: aws-other, space: root, aws: {role_arn: "arn:aws:iam::123456789012:role/other"}}
+  - {id: gcp-team, space: team, gcp: {workload_identity_provider: projects/1/locations/global/workloadIdentityPools/pool/providers/p, service_account: team@p.iam.gserviceaccount.com}}
+  - {id: gcp-ops, space: ops, gcp: {workload_identity_provider: projects/1/locations/global/workloadIdentityPools/pool/providers/p, service_account: ops@p.iam.gserviceaccount.com}}
+attachments:
+  - {stack: a, integration: aws-a, read: true}
+  - {stack: b, integration: aws-b, write: true}
+  - {stack: b, integration: aws-other, read: true}
+  - {stack: c, integration: aws-c, read: true}
+  - {stack: a, integration: gcp-team, read: true, write: true}
+  - {stack: c, integration: gcp-ops, read: true}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// TestAWSSharedRole: a role has one trust policy, so the policy printed for any stack that
+// assumes it admits every (stack, scope) attached to it, each by its own subjects, and nothing
+// else: pasting the policy of one stack must not lock the others out, nor let b's read runs
+// (attached to another role) or a's write runs in.
+func TestAWSSharedRole(t *testing.T) {
+	cfg := sharedConfig(t)
+	a := render(t, cfg, Request{Provider: "aws", Stack: "a", Scope: runs.Read})
+	for _, req := range []Request{{Provider: "aws", Stack: "b", Scope: runs.Write}, {Provider: "aws", Stack: "c", Scope: runs.Read}} {
+		if got := render(t, cfg, req); got != a {
+			t.Errorf("the policy of role shared for %s (%s) differs from a's:\n%s\n%s", req.Stack, req.Scope, got, a)
+		}
+	}
+	var policy awsPolicy
+	if err := json.Unmarshal([]byte(a), &policy); err != nil {
+		t.Fatal(err)
+	}
+	if len(policy.Statement) != 2 {
+		t.Fatalf("want one statement per audience, got %d:\n%s", len(policy.Statement), a)
+	}
+	type admitted struct{ aud, sub string }
+	var got []admitted
+	for _, st := range policy.Statement {
+		eq := st.Condition["StringEquals"]
+		for _, sub := range eq["broker.example.com:sub"].([]any) {
+			got = append(got, admitted{eq["broker.example.com:aud"].(string), sub.(string)})
+		}
+	}
+	want := []admitted{
+		{"sts.amazonaws.com", "space:team:stack:a:run_type:PROPOSED:scope:read"},
+		{"sts.amazonaws.com", "space:team:stack:a:run_type:TRACKED:scope:read"},
+		{"sts.amazonaws.com", "space:team:stack:a:run_type:TASK:scope:read"},
+		{"sts.amazonaws.com", "space:team:stack:a:run_type:DESTROY:scope:read"},
+		{"sts.amazonaws.com", "space:team:stack:b:run_type:TRACKED:scope:write"},
+		{"sts.amazonaws.com", "space:team:stack:b:run_type:TASK:scope:write"},
+		{"sts.amazonaws.com", "space:team:stack:b:run_type:DESTROY:scope:write"},
+		{"ops-aws", "space:ops:stack:c:run_type:PROPOSED:scope:read"},
+		{"ops-aws", "space:ops:stack:c:run_type:TRACKED:scope:read"},
+		{"ops-aws", "space:ops:stack:c:run_type:TASK:scope:read"},
+		{"ops-aws", "space:ops:stack:c:run_type:DESTROY:scope:read"},
+	}
+	slices.SortFunc(got, func(x, y admitted) int { return strings.Compare(x.aud+x.sub, y.aud+y.sub) })
+	slices.SortFunc(want, func(x, y admitted) int { return strings.Compare(x.aud+x.sub, y.aud+y.sub) })
+	if !slices.Equal(got, want) {
+		t.Errorf("admitted (audience, sub):\n got %v\nwant %v", got, want)
+	}
+	other := render(t, cfg, Request{Provider: "aws", Stack: "b", Scope: runs.Read})
+	if strings.Contains(other, "stack:a") || strings.Contains(other, "scope:write") {
+		t.Errorf("the policy of role other admits what is attached to role shared:\n%s", other)
+	}
+}
+
+// TestAWSSharedAssumeRole: an assume-role role lists the ExternalId of every pair attached to it.
+func TestAWSSharedAssumeRole(t *testing.T) {
+	cfg := sharedConfig(t)
+	for i := range cfg.Integrations {
+		if a := cfg.Integrations[i].AWS; a != nil {
+			a.Mode = config.AWSModeAssumeRole
+		}
+	}
+	req := Request{Provider: "aws", Stack: "b", Scope: runs.Write, AWSPrincipal: "arn:aws:iam::111111111111:role/broker"}
+	got := render(t, cfg, req)
+	want := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:role/broker"},` +
+		`"Action":["sts:AssumeRole"],"Condition":{"StringEquals":{"sts:ExternalId":["broker.example.com@aws-a@a@read",` +
+		`"broker.example.com@aws-b@b@write","broker.example.com@aws-c@c@read"]}}}]}`
+	if got != want {
+		t.Errorf("policy:\n%s\nwant\n%s", got, want)
+	}
+	req.AWSPrincipal = ""
+	if _, err := Render(cfg, req); !errors.Is(err, ErrNeedsPrincipal) {
+		t.Errorf("without a principal: err = %v", err)
+	}
+}
