@@ -27,7 +27,7 @@ func Render(cfg *config.Config, req Request) (any, error) {
 	case exchange.AWS:
 		return r.awsPolicy(t)
 	case exchange.GCP:
-		return t.gcp()
+		return r.gcp(t)
 	case exchange.Azure:
 		return t.azure()
 	case exchange.Vault:
@@ -116,35 +116,31 @@ type gcpBinding struct {
 	Member         string `json:"member"`
 }
 
-func (t *target) gcp() (any, error) {
+func (t *target) gcp(shared gcpShared) (any, error) {
 	g := t.integration.GCP
 	pool, _, ok := strings.Cut(g.WorkloadIdentityProvider, "/providers/")
 	if !ok {
 		return nil, fmt.Errorf("workload_identity_provider %q is not a provider resource name", g.WorkloadIdentityProvider)
 	}
-	var audiences []string
-	if t.integration.Audience != "" {
-		audiences = []string{t.integration.Audience} // otherwise Google's default: the provider's own name
-	}
-	// Google refuses a google.subject over 127 bytes; long space and stack ids can make the
-	// sub longer, and then the run id (26 characters, unique) stands in for it.
-	subject := "assertion.sub"
-	for _, sub := range t.subjects {
-		if len(sub) > gcpMaxSubject {
-			subject = "assertion.runId"
+	condition := fmt.Sprintf(`assertion.callerType == "stack" && assertion.spaceId == %q`, shared.spaces[0])
+	if len(shared.spaces) > 1 {
+		quoted := make([]string, len(shared.spaces))
+		for i, s := range shared.spaces {
+			quoted[i] = fmt.Sprintf("%q", s)
 		}
+		condition = fmt.Sprintf(`assertion.callerType == "stack" && assertion.spaceId in [%s]`, strings.Join(quoted, ", "))
 	}
 	return gcpTrust{
 		Provider: gcpProvider{
-			Name: g.WorkloadIdentityProvider, IssuerURI: t.cfg.Issuer, AllowedAudiences: audiences,
+			Name: g.WorkloadIdentityProvider, IssuerURI: t.cfg.Issuer, AllowedAudiences: shared.audiences,
 			AttributeMapping: map[string]string{
-				"google.subject":        subject,
+				"google.subject":        shared.subject,
 				"attribute.space":       "assertion.spaceId",
 				"attribute.stack":       "assertion.callerId",
 				"attribute.scope":       "assertion.scope",
 				"attribute.stack_scope": `assertion.callerId + "@" + assertion.scope`,
 			},
-			AttributeCondition: fmt.Sprintf(`assertion.callerType == "stack" && assertion.spaceId == %q`, t.stack.Space),
+			AttributeCondition: condition,
 		},
 		Binding: gcpBinding{
 			ServiceAccount: g.ServiceAccount,

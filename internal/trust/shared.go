@@ -11,6 +11,7 @@ import (
 
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/exchange"
+	"github.com/brokerhq/broker/internal/provider"
 	"github.com/brokerhq/broker/internal/runs"
 )
 
@@ -137,4 +138,51 @@ func onlyListDiffers(a, b map[string]map[string]any, subKey string) (op, key str
 		}
 	}
 	return op, key, key != ""
+}
+
+// gcpShared is what the workload identity provider of a GCP target must hold for every
+// attachment that exchanges through it.
+type gcpShared struct {
+	// spaces are the spaces of the attached stacks, for the attribute condition.
+	spaces []string
+	// audiences are the tokens' audiences, or nil when every one is the provider's default.
+	audiences []string
+	// subject is what google.subject maps: the sub, or the run id when some sub is too long.
+	subject string
+}
+
+// gcp is t's trust configuration: the workload identity provider as every attachment
+// exchanging through it needs it, and the service-account binding of t's own stack and scope
+// (bindings add up; a provider replaces its condition).
+func (r *resolver) gcp(t *target) (any, error) {
+	name := provider.GCPAudience(t.integration.GCP.WorkloadIdentityProvider)
+	all, err := r.sharing(t, func(in config.Integration) bool {
+		return provider.GCPAudience(in.GCP.WorkloadIdentityProvider) == name
+	})
+	if err != nil {
+		return nil, err
+	}
+	shared := gcpShared{subject: "assertion.sub"}
+	custom := false
+	var audiences []string
+	for _, o := range all {
+		if !slices.Contains(shared.spaces, o.stack.Space) {
+			shared.spaces = append(shared.spaces, o.stack.Space)
+		}
+		custom = custom || o.integration.Audience != ""
+		if aud := o.integration.TokenAudience(); !slices.Contains(audiences, aud) {
+			audiences = append(audiences, aud)
+		}
+		// Google refuses a google.subject over 127 bytes; long space and stack ids can make the
+		// sub longer, and then the run id (26 characters, unique) stands in for it.
+		for _, sub := range o.subjects {
+			if len(sub) > gcpMaxSubject {
+				shared.subject = "assertion.runId"
+			}
+		}
+	}
+	if custom {
+		shared.audiences = audiences // otherwise Google's default: the provider's own name
+	}
+	return t.gcp(shared)
 }

@@ -116,3 +116,40 @@ func TestAWSSharedAssumeRole(t *testing.T) {
 		t.Errorf("without a principal: err = %v", err)
 	}
 }
+
+// TestGCPSharedProvider: a workload identity provider has one attribute condition and one
+// mapping, so what is printed for any stack exchanging through it admits the spaces of all of
+// them; the binding stays the stack's own (bindings add up).
+func TestGCPSharedProvider(t *testing.T) {
+	cfg := sharedConfig(t)
+	docs := map[string]gcpTrust{}
+	for _, req := range []Request{{Provider: "gcp", Stack: "a", Scope: runs.Write}, {Provider: "gcp", Stack: "c", Scope: runs.Read}} {
+		var doc gcpTrust
+		if err := json.Unmarshal([]byte(render(t, cfg, req)), &doc); err != nil {
+			t.Fatal(err)
+		}
+		docs[req.Stack] = doc
+	}
+	const cond = `assertion.callerType == "stack" && assertion.spaceId in ["team", "ops"]`
+	for stack, doc := range docs {
+		if doc.Provider.AttributeCondition != cond {
+			t.Errorf("%s: attributeCondition %s, want %s", stack, doc.Provider.AttributeCondition, cond)
+		}
+		if doc.Provider.AllowedAudiences != nil {
+			t.Errorf("%s: allowedAudiences %v, want Google's default", stack, doc.Provider.AllowedAudiences)
+		}
+	}
+	if !strings.HasSuffix(docs["a"].Binding.Member, "/attribute.stack_scope/a@write") || docs["a"].Binding.ServiceAccount != "team@p.iam.gserviceaccount.com" ||
+		!strings.HasSuffix(docs["c"].Binding.Member, "/attribute.stack_scope/c@read") || docs["c"].Binding.ServiceAccount != "ops@p.iam.gserviceaccount.com" {
+		t.Errorf("bindings: %+v, %+v", docs["a"].Binding, docs["c"].Binding)
+	}
+	for i := range cfg.Integrations {
+		if cfg.Integrations[i].ID == "gcp-ops" {
+			cfg.Integrations[i].Audience = "ops-gcp"
+		}
+	}
+	got := render(t, cfg, Request{Provider: "gcp", Stack: "a", Scope: runs.Read})
+	if !strings.Contains(got, `"allowedAudiences":["//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/pool/providers/p","ops-gcp"]`) {
+		t.Errorf("a custom audience on one integration must list every integration's audience:\n%s", got)
+	}
+}
