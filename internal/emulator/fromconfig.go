@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -57,12 +58,20 @@ type attachment struct {
 func FromConfig(cfg *config.Config, azureHost string) (*Set, error) {
 	set := &Set{}
 	byProvider := map[string][]attachment{}
-	for _, at := range cfg.Attachments {
+	index := exchange.NewAttachmentsOf(cfg)
+	for _, at := range cfg.EffectiveAttachments() {
 		in, ok := cfg.Integration(at.Integration)
 		if !ok {
 			continue
 		}
-		for _, scope := range scopesOf(at) {
+		for _, scope := range scopesOf(at.Attachment) {
+			_, err := index.ResolveScope(exchange.StackScope{Stack: at.Stack, Scope: scope}, in.Provider(), in.ID)
+			if errors.Is(err, exchange.ErrNotAttachedForScope) {
+				continue // another attachment of the stack takes this scope's place
+			}
+			if err != nil {
+				return nil, err
+			}
 			subs, err := trust.Subjects(cfg, at.Stack, scope)
 			if err != nil {
 				return nil, err
@@ -93,26 +102,38 @@ func scopesOf(at config.Attachment) []runs.Scope {
 	return out
 }
 
+// awsRoles are the roles of the web-identity attachments, each trusting what `broker trust aws`
+// prints for it. The emulator's trust has one audience per role, so a role whose policy needs a
+// statement per audience is left out with a note rather than trusting every pairing of them.
 func (s *Set) awsRoles(cfg *config.Config, ats []attachment) []awsemu.Role {
 	var roles []awsemu.Role
-	index := map[string]int{}
+	seen := map[string]bool{}
 	for _, at := range ats {
 		a := at.integration.AWS
 		if a.Mode == config.AWSModeAssumeRole {
 			s.Notes = append(s.Notes, fmt.Sprintf("integration %s: assume-role is not emulated (it needs broker's own AWS credentials)", at.integration.ID))
 			continue
 		}
-		i, ok := index[a.RoleARN]
+		if seen[a.RoleARN] {
+			continue
+		}
+		seen[a.RoleARN] = true
+		doc, err := trust.Render(cfg, trust.Request{Provider: exchange.AWS, Stack: at.stack, Scope: at.scope, Integration: at.integration.ID})
+		if err != nil {
+			s.Notes = append(s.Notes, fmt.Sprintf("integration %s: role %s is not emulated: %v", at.integration.ID, a.RoleARN, err))
+			continue
+		}
+		policy := doc.(trust.AWSPolicy)
+		if len(policy.Statement) != 1 {
+			s.Notes = append(s.Notes, fmt.Sprintf("role %s is not emulated: its trust policy needs %d statements (one per audience), and the emulator trusts one audience per role", a.RoleARN, len(policy.Statement)))
+			continue
+		}
+		wi, ok := policy.Statement[0].WebIdentity(cfg.Issuer)
 		if !ok {
-			i = len(roles)
-			index[a.RoleARN] = i
-			roles = append(roles, awsemu.Role{ARN: a.RoleARN, Trust: awsemu.Trust{Issuer: cfg.Issuer}})
+			s.Notes = append(s.Notes, fmt.Sprintf("role %s is not emulated: its trust policy is not one for broker's web identities", a.RoleARN))
+			continue
 		}
-		t := &roles[i].Trust
-		if aud := at.integration.TokenAudience(); !slices.Contains(t.Audiences, aud) {
-			t.Audiences = append(t.Audiences, aud)
-		}
-		t.Subjects = appendNew(t.Subjects, at.subjects...)
+		roles = append(roles, awsemu.Role{ARN: a.RoleARN, Trust: awsemu.Trust{Issuer: cfg.Issuer, Audiences: []string{wi.Audience}, Subjects: wi.Subjects}})
 	}
 	return roles
 }

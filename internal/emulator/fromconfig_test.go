@@ -53,3 +53,79 @@ func TestFromConfigTrustsExactlyTheAttachments(t *testing.T) {
 		t.Errorf("vault role %+v", r)
 	}
 }
+
+// fromYAML is the emulators' trust for the configuration file text yaml.
+func fromYAML(t *testing.T, yaml string) *Set {
+	t.Helper()
+	cfg, err := config.Parse("t.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := FromConfig(cfg, "https://127.0.0.1:8082")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
+
+// roleSubjects maps each emulated AWS role to the subjects it trusts, and its audiences.
+func roleSubjects(set *Set) map[string][]string {
+	out := map[string][]string{}
+	for _, r := range set.awsConfig.Roles {
+		out[r.ARN] = append(slices.Clone(r.Trust.Subjects), "aud="+strings.Join(r.Trust.Audiences, ","))
+	}
+	return out
+}
+
+// TestFromConfigTrustsAutoattach: an autoattach rule's attachments are trusted like direct
+// ones, and only for the stacks the rule matches.
+func TestFromConfigTrustsAutoattach(t *testing.T) {
+	set := fromYAML(t, `issuer: https://broker.example.com
+spaces: [{id: root}]
+stacks: [{id: vpc, space: root, labels: [net]}, {id: db, space: root, labels: [data]}]
+integrations:
+  - {id: aws-auto, space: root, aws: {role_arn: "arn:aws:iam::123456789012:role/auto"}, autoattach: [{label: net, read: true}]}
+  - {id: aws-db, space: root, aws: {role_arn: "arn:aws:iam::123456789012:role/db"}}
+attachments:
+  - {stack: db, integration: aws-db, read: true}
+`)
+	roles := roleSubjects(set)
+	auto, db := roles["arn:aws:iam::123456789012:role/auto"], roles["arn:aws:iam::123456789012:role/db"]
+	if !slices.Contains(auto, "space:root:stack:vpc:run_type:TRACKED:scope:read") {
+		t.Errorf("the autoattached role does not trust vpc's read runs: %v", auto)
+	}
+	if slices.Contains(auto, "space:root:stack:db:run_type:TRACKED:scope:read") {
+		t.Errorf("the autoattached role trusts db, which its rule does not match: %v", auto)
+	}
+	if !slices.Contains(db, "space:root:stack:db:run_type:TRACKED:scope:read") {
+		t.Errorf("db's role: %v", db)
+	}
+}
+
+// TestFromConfigSharedRoleAudiences: a role shared by integrations of two audiences needs a
+// statement per audience; the emulator, with one audience per role, leaves it out rather than
+// trusting a's subjects with c's audience.
+func TestFromConfigSharedRoleAudiences(t *testing.T) {
+	set := fromYAML(t, `issuer: https://broker.example.com
+spaces: [{id: root}]
+stacks: [{id: a, space: root}, {id: c, space: root}]
+integrations:
+  - {id: aws-a, space: root, aws: {role_arn: "arn:aws:iam::123456789012:role/shared"}}
+  - {id: aws-c, space: root, audience: ops-aws, aws: {role_arn: "arn:aws:iam::123456789012:role/shared"}}
+  - {id: aws-solo, space: root, aws: {role_arn: "arn:aws:iam::123456789012:role/solo"}}
+attachments:
+  - {stack: a, integration: aws-a, read: true}
+  - {stack: c, integration: aws-c, read: true}
+  - {stack: a, integration: aws-solo, write: true}
+`)
+	roles := roleSubjects(set)
+	if shared, ok := roles["arn:aws:iam::123456789012:role/shared"]; ok {
+		t.Errorf("role shared is emulated with one trust for two audiences: %v", shared)
+	}
+	if !slices.ContainsFunc(set.Notes, func(n string) bool { return strings.Contains(n, "role/shared is not emulated") }) {
+		t.Errorf("notes %q do not say why role shared is left out", set.Notes)
+	}
+	if solo := roles["arn:aws:iam::123456789012:role/solo"]; !slices.Contains(solo, "space:root:stack:a:run_type:TRACKED:scope:write") || !slices.Contains(solo, "aud=sts.amazonaws.com") {
+		t.Errorf("role solo: %v", solo)
+	}
+}

@@ -3,6 +3,7 @@ package trust
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/brokerhq/broker/internal/config"
@@ -36,16 +37,40 @@ func Render(cfg *config.Config, req Request) (any, error) {
 	return nil, fmt.Errorf("unknown provider %q", req.Provider)
 }
 
-type awsPolicy struct {
+// AWSPolicy is an IAM role trust policy, as `broker trust aws` prints it.
+type AWSPolicy struct {
 	Version   string         `json:"Version"`
-	Statement []awsStatement `json:"Statement"`
+	Statement []AWSStatement `json:"Statement"`
 }
 
-type awsStatement struct {
+// AWSStatement is one statement of an AWSPolicy; the policy admits a caller that any of its
+// statements admits.
+type AWSStatement struct {
 	Effect    string                    `json:"Effect"`
 	Principal map[string]string         `json:"Principal"`
 	Action    []string                  `json:"Action"`
 	Condition map[string]map[string]any `json:"Condition"`
+}
+
+// AWSWebIdentity is what one web-identity statement admits: a token of the statement's issuer
+// whose aud is Audience and whose sub is one of Subjects, where a "*" matches any run id.
+type AWSWebIdentity struct {
+	Audience string
+	Subjects []string
+}
+
+// WebIdentity returns what st admits when it is a statement for web identities of issuer.
+func (st AWSStatement) WebIdentity(issuer string) (AWSWebIdentity, bool) {
+	hp := issuerHostPath(issuer)
+	if !slices.Contains(st.Action, "sts:AssumeRoleWithWebIdentity") || !strings.HasSuffix(st.Principal["Federated"], ":oidc-provider/"+hp) {
+		return AWSWebIdentity{}, false
+	}
+	aud, _ := st.Condition["StringEquals"][hp+":aud"].(string)
+	subs, _ := st.Condition["StringEquals"][hp+":sub"].([]string)
+	if like, ok := st.Condition["StringLike"][hp+":sub"].([]string); ok {
+		subs = like
+	}
+	return AWSWebIdentity{Audience: aud, Subjects: subs}, aud != "" && len(subs) > 0
 }
 
 // ErrNeedsPrincipal: an assume-role trust policy names broker's own AWS principal.
@@ -53,15 +78,15 @@ var ErrNeedsPrincipal = errors.New("an assume-role integration's trust policy ne
 
 // awsStatement is the statement that lets t's runs assume t's role, and no other stack's or
 // scope's: it names the stack and scope by their subjects or, for assume-role, their ExternalId.
-func (t *target) awsStatement() (awsStatement, error) {
+func (t *target) awsStatement() (AWSStatement, error) {
 	a := t.integration.AWS
 	if a.Mode == config.AWSModeAssumeRole {
 		if t.req.AWSPrincipal == "" {
-			return awsStatement{}, ErrNeedsPrincipal
+			return AWSStatement{}, ErrNeedsPrincipal
 		}
 		externalID := aws.ExternalID(aws.IssuerHost(t.cfg.Issuer), t.integration.ID,
 			exchange.StackScope{Stack: t.stack.ID, Scope: t.req.Scope})
-		return awsStatement{
+		return AWSStatement{
 			Effect: "Allow", Principal: map[string]string{"AWS": t.req.AWSPrincipal}, Action: []string{"sts:AssumeRole"},
 			Condition: map[string]map[string]any{"StringEquals": {
 				awsExternalIDKey: []string{externalID},
@@ -70,7 +95,7 @@ func (t *target) awsStatement() (awsStatement, error) {
 	}
 	account := strings.Split(a.RoleARN, ":")
 	if len(account) < 5 {
-		return awsStatement{}, fmt.Errorf("role_arn %q has no account", a.RoleARN)
+		return AWSStatement{}, fmt.Errorf("role_arn %q has no account", a.RoleARN)
 	}
 	hp := t.issuerHostPath()
 	op := "StringEquals"
@@ -86,7 +111,7 @@ func (t *target) awsStatement() (awsStatement, error) {
 	if a.SessionTags {
 		actions = append(actions, "sts:TagSession")
 	}
-	return awsStatement{
+	return AWSStatement{
 		Effect:    "Allow",
 		Principal: map[string]string{"Federated": fmt.Sprintf("arn:aws:iam::%s:oidc-provider/%s", account[4], hp)},
 		Action:    actions,

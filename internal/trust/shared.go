@@ -79,7 +79,7 @@ func (r *resolver) awsPolicy(t *target) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	policy := awsPolicy{Version: "2012-10-17"}
+	policy := AWSPolicy{Version: "2012-10-17"}
 	for _, o := range all {
 		st, err := o.awsStatement()
 		if err != nil {
@@ -92,7 +92,7 @@ func (r *resolver) awsPolicy(t *target) (any, error) {
 
 // mergeAWSStatement adds st to statements: into the statement that differs from it only in the
 // values of its subject (subKey) or ExternalId condition, else as a statement of its own.
-func mergeAWSStatement(statements []awsStatement, st awsStatement, subKey string) []awsStatement {
+func mergeAWSStatement(statements []AWSStatement, st AWSStatement, subKey string) []AWSStatement {
 	for i, have := range statements {
 		if have.Effect != st.Effect || !maps.Equal(have.Principal, st.Principal) || !slices.Equal(have.Action, st.Action) {
 			continue

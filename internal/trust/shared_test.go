@@ -56,7 +56,7 @@ func TestAWSSharedRole(t *testing.T) {
 			t.Errorf("the policy of role shared for %s (%s) differs from a's:\n%s\n%s", req.Stack, req.Scope, got, a)
 		}
 	}
-	var policy awsPolicy
+	var policy AWSPolicy
 	if err := json.Unmarshal([]byte(a), &policy); err != nil {
 		t.Fatal(err)
 	}

@@ -111,10 +111,13 @@ func (t *target) wildcard() bool {
 }
 
 // issuerHostPath is the issuer without scheme, as IAM names OIDC providers and condition keys.
-func (t *target) issuerHostPath() string {
-	u, err := url.Parse(t.cfg.Issuer)
+func (t *target) issuerHostPath() string { return issuerHostPath(t.cfg.Issuer) }
+
+// issuerHostPath is issuer without scheme, as IAM names OIDC providers and condition keys.
+func issuerHostPath(issuer string) string {
+	u, err := url.Parse(issuer)
 	if err != nil {
-		return t.cfg.Issuer
+		return issuer
 	}
 	return u.Host + strings.TrimSuffix(u.Path, "/")
 }
