@@ -73,7 +73,13 @@ func Build(in Input) (*Catalog, error) {
 	}
 	in.File.each(func(r Ref) {
 		m := Meta{ManagedBy: ManagedByConfig, Version: 1}
-		if ms, ok := in.FileCreated[r]; ok {
+		// The file's object holds the id only after the API's object with it was deleted: from
+		// the next millisecond on, as the deletion's time is cut to the millisecond.
+		ms := in.FileCreated[r]
+		if d, ok := in.API.Deleted[r]; ok {
+			ms = max(ms, d+1)
+		}
+		if ms > 0 {
 			m.Created = time.UnixMilli(ms).UTC()
 		}
 		c.meta[r] = m

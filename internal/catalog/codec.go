@@ -42,11 +42,14 @@ type decoded struct {
 // objects of the previous load by reference; a record whose body is unchanged is not decoded
 // again. It returns the cache for the next load.
 func decodeRecords(snap Snapshot, cache map[Ref]decoded) (Versioned, map[Ref]decoded, error) {
-	v := Versioned{Versions: make(map[Ref]int64, len(snap.Records)), Created: make(map[Ref]int64, len(snap.Records))}
+	v := Versioned{Versions: make(map[Ref]int64, len(snap.Records)), Created: make(map[Ref]int64, len(snap.Records)), Deleted: map[Ref]int64{}}
 	next := make(map[Ref]decoded, len(snap.Records))
 	for _, r := range snap.Records {
-		if len(r.Body) == 0 { // a tombstone: only its version counts
+		if len(r.Body) == 0 { // a tombstone: its version, and when the object was deleted
 			v.Versions[r.Ref] = r.Version
+			if r.Created > 0 {
+				v.Deleted[r.Ref] = r.Created
+			}
 			continue
 		}
 		if d, ok := cache[r.Ref]; ok && d.body == string(r.Body) {

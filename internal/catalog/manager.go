@@ -356,13 +356,17 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 			"%s %q is at version %d, not %d", mu.Ref.Kind, mu.Ref.ID, version, mu.IfMatch)
 	}
 	res := Result{Before: before, Created: before == nil}
-	next := Versioned{Objects: api.Objects, Versions: maps.Clone(api.Versions), Created: maps.Clone(api.Created)}
+	next := Versioned{Objects: api.Objects, Versions: maps.Clone(api.Versions), Created: maps.Clone(api.Created), Deleted: maps.Clone(api.Deleted)}
 	if next.Versions == nil {
 		next.Versions = map[Ref]int64{}
 	}
 	if next.Created == nil {
 		next.Created = map[Ref]int64{}
 	}
+	if next.Deleted == nil {
+		next.Deleted = map[Ref]int64{}
+	}
+	now := m.now().UnixMilli()
 	var changes []Change
 	self := ""
 	if mu.Object == nil {
@@ -381,9 +385,9 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 			// A tombstone keeps the id's version, so an object created again goes on from it.
 			gone := next.Versions[r] + 1
 			next.Objects = next.Objects.without(r)
-			next.Versions[r] = gone
+			next.Versions[r], next.Deleted[r] = gone, now
 			delete(next.Created, r)
-			changes = append(changes, Change{Record: Record{Ref: r, Version: gone, Body: []byte{}}})
+			changes = append(changes, Change{Record: Record{Ref: r, Version: gone, Created: now, Body: []byte{}}})
 		}
 		res.Deleted = dels
 	} else {
@@ -395,9 +399,10 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 		res.Version = version + 1
 		created, ok := next.Created[mu.Ref]
 		if before == nil || !ok || movedStack(before, mu.Object) {
-			created = m.now().UnixMilli()
+			created = now
 		}
 		next.Versions[mu.Ref], next.Created[mu.Ref] = res.Version, created
+		delete(next.Deleted, mu.Ref)
 		changes = append(changes, Change{Record: Record{Ref: mu.Ref, Version: res.Version, Created: created, Body: body}})
 		self = fmt.Sprintf("%s[%d]", listName[mu.Ref.Kind], file.count(mu.Ref.Kind)+next.Objects.index(mu.Ref))
 	}

@@ -242,9 +242,10 @@ func TestStackPlacedAgainStartsAgain(t *testing.T) {
 	})
 	inProd, inEU := config.Stack{ID: "moving", Space: "prod"}, config.Stack{ID: "moving", Space: "prod-eu"}
 	step("declare in the file", reload(inProd))
-	want("declared in the file after its deletion", deleted)
+	// From the millisecond after the deletion, which the store's tombstone keeps.
+	want("declared in the file after its deletion", deleted.Add(time.Millisecond))
 	step("reload the same file", reload(inProd))
-	want("a file stack kept in place", deleted)
+	want("a file stack kept in place", deleted.Add(time.Millisecond))
 	if got := created("vpc"); !got.IsZero() {
 		t.Errorf("a stack in the file since start-up: created %v, want zero", got)
 	}
@@ -256,8 +257,10 @@ func TestStackPlacedAgainStartsAgain(t *testing.T) {
 	want("moved in the file and back", moved)
 }
 
-// TestStackLeavingForgottenAfterTheRunTTL: once the longest run has expired since a stack left,
-// its leaving is forgotten: a file stack taking its id then has no creation time.
+// TestStackLeavingForgottenAfterTheRunTTL: once the longest run has expired since a file stack
+// left the file, its leaving is forgotten: a file stack taking its id then has no creation time.
+// A stack deleted through the API is not forgotten: its tombstone keeps when it left, which no
+// run outlives anyway.
 func TestStackLeavingForgottenAfterTheRunTTL(t *testing.T) {
 	ctx := context.Background()
 	deleted := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -265,19 +268,36 @@ func TestStackLeavingForgottenAfterTheRunTTL(t *testing.T) {
 	declared := file()
 	declared.Stacks = append(declared.Stacks, config.Stack{ID: "gone", Space: "prod"})
 	for _, s := range []struct {
+		name  string
 		after time.Duration
 		want  time.Time
-	}{{9 * time.Minute, deleted}, {11 * time.Minute, time.Time{}}} {
-		now := deleted
+	}{
+		{"removed from the file", 9 * time.Minute, deleted},
+		{"removed from the file", 11 * time.Minute, time.Time{}},
+		{"deleted through the API", 9 * time.Minute, deleted.Add(time.Millisecond)},
+		{"deleted through the API", 11 * time.Minute, deleted.Add(time.Millisecond)},
+	} {
+		now := deleted.Add(-time.Minute)
 		m, err := catalog.NewManager(ctx, catalog.ManagerConfig{Store: catalog.NewMemory(), File: file(),
 			Now: func() time.Time { return now }, RunTTL: 10 * time.Minute})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := m.Apply(ctx, stackPut(config.Stack{ID: "gone", Space: "prod"})); err != nil {
+		if s.name == "removed from the file" {
+			_, err = m.Reload(ctx, declared)
+		} else {
+			_, err = m.Apply(ctx, stackPut(config.Stack{ID: "gone", Space: "prod"}))
+		}
+		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := m.Apply(ctx, catalog.Mutation{Ref: ref}); err != nil {
+		now = deleted
+		if s.name == "removed from the file" {
+			_, err = m.Reload(ctx, file())
+		} else {
+			_, err = m.Apply(ctx, catalog.Mutation{Ref: ref})
+		}
+		if err != nil {
 			t.Fatal(err)
 		}
 		now = deleted.Add(s.after)
@@ -285,7 +305,7 @@ func TestStackLeavingForgottenAfterTheRunTTL(t *testing.T) {
 			t.Fatal(err)
 		}
 		if meta, _ := m.Live().Load().Meta(ref); !meta.Created.Equal(s.want) {
-			t.Errorf("declared %v after the deletion: created %v, want %v", s.after, meta.Created, s.want)
+			t.Errorf("%s, declared %v later: created %v, want %v", s.name, s.after, meta.Created, s.want)
 		}
 	}
 }

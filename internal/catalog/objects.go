@@ -51,7 +51,9 @@ type Meta struct {
 	Version int64
 	// Created is when the object was created. A stack's runs belong to it in its place: a
 	// stack moved to another space counts as created anew, and so does a file stack that enters
-	// the file (or moves in it) on a reload; a file object in force since start-up has zero.
+	// the file (or moves in it) on a reload. A file object whose id was deleted through the API
+	// counts as created no earlier than that deletion, on every replica and after restarts;
+	// other file objects in force since start-up have zero.
 	Created time.Time
 }
 
@@ -107,6 +109,9 @@ type Versioned struct {
 	Versions map[Ref]int64
 	// Created maps an object's reference to its creation time (Unix milliseconds), when known.
 	Created map[Ref]int64
+	// Deleted maps the reference of an object deleted through the API (a tombstone) to when it
+	// was deleted (Unix milliseconds), when known.
+	Deleted map[Ref]int64
 }
 
 // merged is the file's objects followed by the API's, as one configuration to validate.

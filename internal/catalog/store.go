@@ -20,7 +20,8 @@ type Record struct {
 	Ref Ref
 	// Version grows by one with each change of the object.
 	Version int64
-	// Created is when the object was created (Unix milliseconds); a replacement keeps it.
+	// Created is when the object was created (Unix milliseconds); a replacement keeps it. On a
+	// tombstone it is when the object was deleted (0 when a tombstone does not know).
 	Created int64
 	// Body is the object in the API's JSON form (config.EncodeJSON).
 	Body []byte

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -154,32 +155,53 @@ func TestAuditOneChainAcrossReplicas(t *testing.T) {
 // old space's parent still does.
 func TestAuditOfASpaceCreatedAgain(t *testing.T) {
 	ctx := context.Background()
-	ts := startServer(t, serverOptions{})
-	apply := func(mu catalog.Mutation) {
-		t.Helper()
-		if _, err := ts.srv.catalog.Apply(ctx, mu); err != nil {
-			t.Fatal(err)
-		}
-	}
 	space := catalog.Ref{Kind: catalog.KindSpace, ID: "secret-proj"}
 	stack := catalog.Ref{Kind: catalog.KindStack, ID: "secret-db"}
-	apply(catalog.Mutation{Ref: space, Object: config.Space{ID: "secret-proj", Parent: "prod"}})
-	apply(catalog.Mutation{Ref: stack, Object: config.Stack{ID: "secret-db", Space: "secret-proj"}})
-	old := ts.createRun(t, "secret-db", "TRACKED")
-	apply(catalog.Mutation{Ref: stack})
-	apply(catalog.Mutation{Ref: space})
-	time.Sleep(2 * time.Millisecond) // the space created again is created after every old event
-	apply(catalog.Mutation{Ref: space, Object: config.Space{ID: "secret-proj", Parent: "dev"}})
-	for _, e := range auditEvents(t, ts, "secret-proj", 100) {
-		if e.Run == old.Run.ID || e.Stack == "secret-db" {
-			t.Errorf("the space created again lists an event of the old one: %+v", e)
-		}
-	}
-	var inProd bool
-	for _, e := range auditEvents(t, ts, "prod", 100) {
-		inProd = inProd || e.Run == old.Run.ID
-	}
-	if !inProd {
-		t.Error("the old space's parent no longer lists its run")
+	for _, tc := range []struct {
+		name string
+		// again gives the id to a space under dev.
+		again func(t *testing.T, ts *testServer)
+	}{
+		{"through the API", func(t *testing.T, ts *testServer) {
+			if _, err := ts.srv.catalog.Apply(ctx, catalog.Mutation{Ref: space, Object: config.Space{ID: "secret-proj", Parent: "dev"}}); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"in the file", func(t *testing.T, ts *testServer) {
+			next := *ts.srv.cfg
+			next.Spaces = append(slices.Clone(next.Spaces), config.Space{ID: "secret-proj", Parent: "dev"})
+			if err := ts.srv.Reload(ctx, &next, nil); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := startServer(t, serverOptions{})
+			apply := func(mu catalog.Mutation) {
+				t.Helper()
+				if _, err := ts.srv.catalog.Apply(ctx, mu); err != nil {
+					t.Fatal(err)
+				}
+			}
+			apply(catalog.Mutation{Ref: space, Object: config.Space{ID: "secret-proj", Parent: "prod"}})
+			apply(catalog.Mutation{Ref: stack, Object: config.Stack{ID: "secret-db", Space: "secret-proj"}})
+			old := ts.createRun(t, "secret-db", "TRACKED")
+			apply(catalog.Mutation{Ref: stack})
+			apply(catalog.Mutation{Ref: space})
+			time.Sleep(2 * time.Millisecond) // the space created again is created after every old event
+			tc.again(t, ts)
+			for _, e := range auditEvents(t, ts, "secret-proj", 100) {
+				if e.Run == old.Run.ID || e.Stack == "secret-db" {
+					t.Errorf("the space created again lists an event of the old one: %+v", e)
+				}
+			}
+			var inProd bool
+			for _, e := range auditEvents(t, ts, "prod", 100) {
+				inProd = inProd || e.Run == old.Run.ID
+			}
+			if !inProd {
+				t.Error("the old space's parent no longer lists its run")
+			}
+		})
 	}
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/testutil/redistest"
 )
 
 // TestDeletedStackRunsStayEnded: a run of a stack created through the API mints; once the stack
@@ -107,5 +109,43 @@ func TestEndedStackRunsStayEndedWhenTheStackComesBack(t *testing.T) {
 				t.Errorf("mint for a run of the stack as it is now: %d, want 200", code)
 			}
 		})
+	}
+}
+
+// TestDeletedStackRunsStayEndedOnALaterReplica: a stack deleted through the API ends its runs
+// also on a replica that was not running then (or restarted since), when the file brings a
+// stack with its id back: the store's tombstone keeps when the id left, so the old runs, write
+// scope included, do not come back to life there.
+func TestDeletedStackRunsStayEndedOnALaterReplica(t *testing.T) {
+	ctx := context.Background()
+	rs := redistest.Start(t)
+	a := startServer(t, serverOptions{redisURL: rs.URL(), keyBackend: "redis"})
+	stack := catalog.Ref{Kind: catalog.KindStack, ID: "api-stack"}
+	if _, err := a.srv.catalog.Apply(ctx, catalog.Mutation{Ref: stack, Object: config.Stack{ID: "api-stack", Space: "prod"}}); err != nil {
+		t.Fatal(err)
+	}
+	old := a.createRun(t, "api-stack", "TRACKED")
+	if code := a.setPhase(t, old.Run.ID, "PLANNING"); code != 200 {
+		t.Fatalf("PLANNING: %d", code)
+	}
+	if _, err := a.srv.catalog.Apply(ctx, catalog.Mutation{Ref: stack}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Millisecond) // the file's stack arrives after the deletion
+	b := startServer(t, serverOptions{redisURL: rs.URL(), keyBackend: "redis"})
+	next := *b.srv.cfg
+	next.Stacks = append(slices.Clone(next.Stacks), config.Stack{ID: "api-stack", Space: "prod"})
+	if err := b.srv.Reload(ctx, &next, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, code := b.mint(t, old.RunToken, ""); code != 401 {
+		t.Errorf("a replica started after the deletion mints for the deleted stack's run: %d, want 401", code)
+	}
+	if code := b.setPhase(t, old.Run.ID, "APPLYING"); code != 409 {
+		t.Errorf("moving the deleted stack's run to APPLYING on that replica: %d, want 409", code)
+	}
+	fresh := b.createRun(t, "api-stack", "TRACKED")
+	if _, code := b.mint(t, fresh.RunToken, ""); code != 200 {
+		t.Errorf("mint for a run of the file's stack: %d, want 200", code)
 	}
 }

@@ -28,6 +28,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"CommitThenLoad", commitThenLoad},
 		{"StaleCommitChangesNothing", staleCommit},
 		{"DeleteRemoves", deleteRemoves},
+		{"TombstoneKeepsVersionAndTime", tombstone},
 		{"OneWinnerPerRevision", oneWinner},
 		{"NoLostUpdate", noLostUpdate},
 		{"NotifyAfterCommit", notify},
@@ -59,6 +60,27 @@ func empty(t *testing.T, s catalog.Store) {
 	}
 	if rev, err := s.Revision(ctx(t)); err != nil || rev != 0 {
 		t.Fatalf("Revision = %d, %v; want 0", rev, err)
+	}
+}
+
+// tombstone: a record with an empty body (an object deleted through the API) comes back with
+// its version and the time it holds (when the object was deleted), and still as a tombstone.
+func tombstone(t *testing.T, s catalog.Store) {
+	c := ctx(t)
+	r := ref(catalog.KindSpace, "gone")
+	gone := catalog.Change{Record: catalog.Record{Ref: r, Version: 3, Created: 1_767_225_600_123, Body: []byte{}}}
+	if _, err := s.Commit(c, 0, []catalog.Change{gone}); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := s.Load(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snap.Records) != 1 {
+		t.Fatalf("Load = %+v, want the tombstone", snap)
+	}
+	if got := snap.Records[0]; got.Ref != r || got.Version != 3 || got.Created != 1_767_225_600_123 || len(got.Body) != 0 {
+		t.Errorf("tombstone came back as %+v", got)
 	}
 }
 
