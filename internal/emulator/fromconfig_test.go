@@ -129,3 +129,28 @@ attachments:
 		t.Errorf("role solo: %v", solo)
 	}
 }
+
+// TestFromConfigVaultRolesOfTwoServers: the emulator is one Vault server, so of two roles
+// with one mount and name on two servers it serves the first alone, and says so.
+func TestFromConfigVaultRolesOfTwoServers(t *testing.T) {
+	set := fromYAML(t, `issuer: https://broker.example.com
+spaces: [{id: root}]
+stacks: [{id: a, space: root}, {id: b, space: root}]
+integrations:
+  - {id: vault-a, space: root, audience: vault, vault: {address: "http://127.0.0.1:8081/vault", role: terraform}}
+  - {id: vault-b, space: root, audience: vault, vault: {address: "https://vault-b.example.com", role: terraform}}
+attachments:
+  - {stack: a, integration: vault-a, write: true}
+  - {stack: b, integration: vault-b, write: true}
+`)
+	mounts := set.vaultConfig.Mounts
+	if len(mounts) != 1 || len(mounts[0].Roles) != 1 {
+		t.Fatalf("mounts %+v: want jwt with one role", mounts)
+	}
+	if got := mounts[0].Roles[0].BoundClaims["callerId"]; !slices.Equal(got, []string{"a"}) {
+		t.Errorf("role terraform admits callerId %v, want [a] (b is attached to another server's role)", got)
+	}
+	if !slices.ContainsFunc(set.Notes, func(n string) bool { return strings.Contains(n, "integration vault-b") }) {
+		t.Errorf("notes %q do not say why vault-b's role is left out", set.Notes)
+	}
+}

@@ -20,11 +20,14 @@ const VaultPath = "/vault"
 // role per (mount, role) holding exactly what `broker trust vault` prints for it: every
 // attachment logging in to a role shares the one document, whose bound_claims accept exactly
 // their (stack, scope) pairs. A role that cannot (trust.ErrRoleTooBroad) is left out with a
-// note, so the emulator never trusts more than broker's attachments.
+// note, so the emulator never trusts more than broker's attachments. The emulator is one Vault
+// server: roles of one mount and name that integrations place on different servers or
+// namespaces are two roles, and only the first of them is emulated.
 func (s *Set) vaultTrust(cfg *config.Config, ats []attachment) vaultemu.Config {
 	var out vaultemu.Config
 	mounts := map[string]int{}
 	seen := map[trust.VaultRoleKey]bool{}
+	served := map[[2]string]trust.VaultRoleKey{}
 	for _, at := range ats {
 		key := trust.VaultRoleKeyOf(at.integration)
 		if key.Role == "" {
@@ -35,6 +38,12 @@ func (s *Set) vaultTrust(cfg *config.Config, ats []attachment) vaultemu.Config {
 			continue
 		}
 		seen[key] = true
+		if first, ok := served[[2]string{key.Mount, key.Role}]; ok {
+			s.Notes = append(s.Notes, fmt.Sprintf("integration %s: Vault role %q on mount %s is not emulated: the emulator already serves the role of that name of %s (namespace %q)",
+				at.integration.ID, key.Role, key.Mount, first.Address, first.Namespace))
+			continue
+		}
+		served[[2]string{key.Mount, key.Role}] = key
 		doc, err := trust.Render(cfg, trust.Request{Provider: exchange.Vault, Stack: at.stack, Scope: at.scope, Integration: at.integration.ID})
 		if err != nil {
 			s.Notes = append(s.Notes, fmt.Sprintf("integration %s: Vault role %q on mount %s is not emulated: %v", at.integration.ID, key.Role, key.Mount, err))

@@ -216,3 +216,34 @@ func TestVaultWriteCommandQuotes(t *testing.T) {
 		t.Errorf("line:\n %s\nwant\n %s", line, want)
 	}
 }
+
+// TestVaultRolesOnOtherServersStayApart: roles of one name on two Vault servers, or in two
+// namespaces of one, are two roles: the role printed for one stack never admits a stack
+// attached only to the other.
+func TestVaultRolesOnOtherServersStayApart(t *testing.T) {
+	for _, tc := range []struct{ name, a, b string }{
+		{"namespaces", `{address: "https://vault.example.com", namespace: team-a, role: terraform}`, `{address: "https://vault.example.com", namespace: team-b, role: terraform}`},
+		{"addresses", `{address: "https://vault-a.example.com", role: terraform}`, `{address: "https://vault-b.example.com", role: terraform}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := config.Parse("t.yaml", []byte(`issuer: https://broker.example.com
+spaces: [{id: root}, {id: platform, parent: root, inherit: true}]
+stacks: [{id: a, space: platform}, {id: b, space: platform}]
+integrations:
+  - {id: vault-a, space: root, audience: vault, vault: `+tc.a+`}
+  - {id: vault-b, space: root, audience: vault, vault: `+tc.b+`}
+attachments:
+  - {stack: a, integration: vault-a, write: true}
+  - {stack: b, integration: vault-b, write: true}
+`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for stack, want := range map[string]string{"a": `"callerId":"a"`, "b": `"callerId":"b"`} {
+				if got := render(t, cfg, Request{Provider: "vault", Stack: stack, Scope: runs.Write}); !strings.Contains(got, want) {
+					t.Errorf("the role for %s admits stacks attached to the other role:\n%s", stack, got)
+				}
+			}
+		})
+	}
+}

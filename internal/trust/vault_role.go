@@ -14,8 +14,9 @@ import (
 // without the role accepting a stack or scope that is not attached to it.
 var ErrRoleTooBroad = errors.New("one role's bound_claims would accept stacks or scopes not attached to it; give these attachments Vault roles of their own")
 
-// VaultRoleKey names one Vault JWT role: its mount and its name.
-type VaultRoleKey struct{ Mount, Role string }
+// VaultRoleKey names one Vault JWT role: the Vault server, its namespace, the mount and the
+// role's name. Roles of the same name on two servers or in two namespaces are two roles.
+type VaultRoleKey struct{ Address, Namespace, Mount, Role string }
 
 // VaultRoleKeyOf is the role integration in logs in to.
 func VaultRoleKeyOf(in config.Integration) VaultRoleKey {
@@ -23,7 +24,12 @@ func VaultRoleKeyOf(in config.Integration) VaultRoleKey {
 	if mount == "" {
 		mount = config.DefaultVaultMount
 	}
-	return VaultRoleKey{Mount: mount, Role: in.Vault.Role}
+	return VaultRoleKey{
+		Address:   strings.TrimRight(in.Vault.Address, "/"),
+		Namespace: strings.Trim(in.Vault.Namespace, "/"),
+		Mount:     mount,
+		Role:      in.Vault.Role,
+	}
 }
 
 // vaultRole is the one Vault role t's integration logs in to, as every attachment using it
