@@ -73,11 +73,11 @@ func Build(in Input) (*Catalog, error) {
 	}
 	in.File.each(func(r Ref) {
 		m := Meta{ManagedBy: ManagedByConfig, Version: 1}
-		// The file's object holds the id only after the API's object with it was deleted: from
-		// the next millisecond on, as the deletion's time is cut to the millisecond.
+		// The file's object holds the id only after the API's object with it was deleted, and
+		// only once every replica can have seen the deletion: SettleTime after it.
 		ms := in.FileCreated[r]
 		if d, ok := in.API.Deleted[r]; ok {
-			ms = max(ms, d+1)
+			ms = max(ms, d+SettleTime.Milliseconds())
 		}
 		if ms > 0 {
 			m.Created = time.UnixMilli(ms).UTC()

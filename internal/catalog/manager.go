@@ -16,6 +16,13 @@ import (
 // arrives; a replica that missed every notice is still current within this long.
 const DefaultPoll = 250 * time.Millisecond
 
+// SettleTime bounds how long after a change commits another replica may still act on the
+// catalog from before it, by its own clock: one second for a change to be in force on every
+// replica, and as much again for the replicas' clocks to disagree. A stack the file declares
+// after the API's stack with its id was deleted counts as placed SettleTime after the deletion,
+// so that no run the old stack started on any replica comes back with it.
+const SettleTime = 2 * time.Second
+
 // AnyVersion as Mutation.IfMatch asks only that the object exist (If-Match: *).
 const AnyVersion int64 = -1
 

@@ -242,10 +242,10 @@ func TestStackPlacedAgainStartsAgain(t *testing.T) {
 	})
 	inProd, inEU := config.Stack{ID: "moving", Space: "prod"}, config.Stack{ID: "moving", Space: "prod-eu"}
 	step("declare in the file", reload(inProd))
-	// From the millisecond after the deletion, which the store's tombstone keeps.
-	want("declared in the file after its deletion", deleted.Add(time.Millisecond))
+	// From SettleTime after the deletion, which the store's tombstone keeps.
+	want("declared in the file after its deletion", deleted.Add(catalog.SettleTime))
 	step("reload the same file", reload(inProd))
-	want("a file stack kept in place", deleted.Add(time.Millisecond))
+	want("a file stack kept in place", deleted.Add(catalog.SettleTime))
 	if got := created("vpc"); !got.IsZero() {
 		t.Errorf("a stack in the file since start-up: created %v, want zero", got)
 	}
@@ -274,8 +274,8 @@ func TestStackLeavingForgottenAfterTheRunTTL(t *testing.T) {
 	}{
 		{"removed from the file", 9 * time.Minute, deleted},
 		{"removed from the file", 11 * time.Minute, time.Time{}},
-		{"deleted through the API", 9 * time.Minute, deleted.Add(time.Millisecond)},
-		{"deleted through the API", 11 * time.Minute, deleted.Add(time.Millisecond)},
+		{"deleted through the API", 9 * time.Minute, deleted.Add(catalog.SettleTime)},
+		{"deleted through the API", 11 * time.Minute, deleted.Add(catalog.SettleTime)},
 	} {
 		now := deleted.Add(-time.Minute)
 		m, err := catalog.NewManager(ctx, catalog.ManagerConfig{Store: catalog.NewMemory(), File: file(),

@@ -52,7 +52,7 @@ type Meta struct {
 	// Created is when the object was created. A stack's runs belong to it in its place: a
 	// stack moved to another space counts as created anew, and so does a file stack that enters
 	// the file (or moves in it) on a reload. A file object whose id was deleted through the API
-	// counts as created no earlier than that deletion, on every replica and after restarts;
+	// counts as created SettleTime after that deletion, on every replica and after restarts;
 	// other file objects in force since start-up have zero.
 	Created time.Time
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -81,7 +82,8 @@ func TestEndedStackRunsStayEndedWhenTheStackComesBack(t *testing.T) {
 			func(t *testing.T, ts *testServer) { put(t, ts, "prod") }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ts := startServer(t, serverOptions{})
+			var offset atomic.Int64 // nanoseconds the replica's clock is moved on by
+			ts := startServer(t, serverOptions{now: func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }})
 			put(t, ts, "prod")
 			old := ts.createRun(t, "api-stack", "TRACKED")
 			if _, code := ts.mint(t, old.RunToken, ""); code != 200 {
@@ -104,6 +106,7 @@ func TestEndedStackRunsStayEndedWhenTheStackComesBack(t *testing.T) {
 			if code := ts.call(t, apiRequest{method: "POST", path: "/v1/runs/" + old.Run.ID + "/finish", bearer: adminSecret}); code != 200 {
 				t.Errorf("finishing the old run: %d, want 200", code)
 			}
+			offset.Add(int64(catalog.SettleTime)) // a file stack taking a deleted id counts from then
 			fresh := ts.createRun(t, "api-stack", "TRACKED")
 			if _, code := ts.mint(t, fresh.RunToken, ""); code != 200 {
 				t.Errorf("mint for a run of the stack as it is now: %d, want 200", code)
@@ -112,40 +115,97 @@ func TestEndedStackRunsStayEndedWhenTheStackComesBack(t *testing.T) {
 	}
 }
 
+// laggingStore is a catalog store whose replica, while frozen holds a revision, believes the
+// store is still at that revision and hears no notices: a replica that has not caught up yet.
+type laggingStore struct {
+	catalog.Store
+	frozen *atomic.Int64
+}
+
+func (s laggingStore) Revision(ctx context.Context) (int64, error) {
+	if f := s.frozen.Load(); f >= 0 {
+		return f, nil
+	}
+	return s.Store.Revision(ctx)
+}
+
+func (s laggingStore) Notify(ctx context.Context) <-chan struct{} {
+	return deafStore{s.Store}.Notify(ctx)
+}
+
 // TestDeletedStackRunsStayEndedOnALaterReplica: a stack deleted through the API ends its runs
 // also on a replica that was not running then (or restarted since), when the file brings a
 // stack with its id back: the store's tombstone keeps when the id left, so the old runs, write
-// scope included, do not come back to life there.
+// scope included, do not come back to life there. That holds for a run another replica started
+// before it heard of the deletion, and for one started by a replica whose clock runs ahead;
+// a run of the file's stack started once the deletion has settled mints.
 func TestDeletedStackRunsStayEndedOnALaterReplica(t *testing.T) {
 	ctx := context.Background()
-	rs := redistest.Start(t)
-	a := startServer(t, serverOptions{redisURL: rs.URL(), keyBackend: "redis"})
 	stack := catalog.Ref{Kind: catalog.KindStack, ID: "api-stack"}
-	if _, err := a.srv.catalog.Apply(ctx, catalog.Mutation{Ref: stack, Object: config.Stack{ID: "api-stack", Space: "prod"}}); err != nil {
-		t.Fatal(err)
-	}
-	old := a.createRun(t, "api-stack", "TRACKED")
-	if code := a.setPhase(t, old.Run.ID, "PLANNING"); code != 200 {
-		t.Fatalf("PLANNING: %d", code)
-	}
-	if _, err := a.srv.catalog.Apply(ctx, catalog.Mutation{Ref: stack}); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(2 * time.Millisecond) // the file's stack arrives after the deletion
-	b := startServer(t, serverOptions{redisURL: rs.URL(), keyBackend: "redis"})
-	next := *b.srv.cfg
-	next.Stacks = append(slices.Clone(next.Stacks), config.Stack{ID: "api-stack", Space: "prod"})
-	if err := b.srv.Reload(ctx, &next, nil); err != nil {
-		t.Fatal(err)
-	}
-	if _, code := b.mint(t, old.RunToken, ""); code != 401 {
-		t.Errorf("a replica started after the deletion mints for the deleted stack's run: %d, want 401", code)
-	}
-	if code := b.setPhase(t, old.Run.ID, "APPLYING"); code != 409 {
-		t.Errorf("moving the deleted stack's run to APPLYING on that replica: %d, want 409", code)
-	}
-	fresh := b.createRun(t, "api-stack", "TRACKED")
-	if _, code := b.mint(t, fresh.RunToken, ""); code != 200 {
-		t.Errorf("mint for a run of the file's stack: %d, want 200", code)
+	for _, tc := range []struct {
+		name string
+		// bAhead is how far replica b's clock runs ahead of a's; lagging makes b miss the
+		// deletion until it has started the run.
+		bAhead  time.Duration
+		lagging bool
+	}{
+		{"run started before the deletion", 0, false},
+		{"run started by a replica that had not heard of the deletion", 0, true},
+		{"run started before the deletion by a replica whose clock runs ahead", 500 * time.Millisecond, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rs := redistest.Start(t)
+			var offset atomic.Int64 // nanoseconds every replica's clock is moved on by
+			clock := func(ahead time.Duration) func() time.Time {
+				return func() time.Time { return time.Now().Add(time.Duration(offset.Load()) + ahead) }
+			}
+			frozen := &atomic.Int64{}
+			frozen.Store(-1)
+			a := startServer(t, serverOptions{redisURL: rs.URL(), keyBackend: "redis", now: clock(0)})
+			b := startServer(t, serverOptions{redisURL: rs.URL(), keyBackend: "redis", now: clock(tc.bAhead), issuer: a.URL,
+				catalogStore: func(s catalog.Store) catalog.Store { return laggingStore{s, frozen} }})
+			if _, err := a.srv.catalog.Apply(ctx, catalog.Mutation{Ref: stack, Object: config.Stack{ID: "api-stack", Space: "prod"}}); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.srv.catalog.Refresh(ctx); err != nil {
+				t.Fatal(err)
+			}
+			var old runAnswer
+			if !tc.lagging {
+				old = b.createRun(t, "api-stack", "TRACKED")
+			}
+			frozen.Store(b.srv.catalog.Live().Load().Revision())
+			if _, err := a.srv.catalog.Apply(ctx, catalog.Mutation{Ref: stack}); err != nil {
+				t.Fatal(err)
+			}
+			if tc.lagging {
+				old = b.createRun(t, "api-stack", "TRACKED")
+			}
+			frozen.Store(-1)
+			if err := b.srv.catalog.Refresh(ctx); err != nil {
+				t.Fatal(err)
+			}
+			c := startServer(t, serverOptions{redisURL: rs.URL(), keyBackend: "redis", now: clock(0), issuer: a.URL})
+			for _, r := range []*testServer{a, c} {
+				next := *r.srv.cfg
+				next.Stacks = append(slices.Clone(next.Stacks), config.Stack{ID: "api-stack", Space: "prod"})
+				if err := r.srv.Reload(ctx, &next, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for name, r := range map[string]*testServer{"the replica that deleted it": a, "a replica started after the deletion": c} {
+				if _, code := r.mint(t, old.RunToken, ""); code != 401 {
+					t.Errorf("%s mints for the deleted stack's run: %d, want 401", name, code)
+				}
+			}
+			if code := c.setPhase(t, old.Run.ID, "APPLYING"); code != 409 {
+				t.Errorf("moving the deleted stack's run to APPLYING on a later replica: %d, want 409", code)
+			}
+			offset.Add(int64(catalog.SettleTime))
+			fresh := c.createRun(t, "api-stack", "TRACKED")
+			if _, code := c.mint(t, fresh.RunToken, ""); code != 200 {
+				t.Errorf("mint for a run of the file's stack: %d, want 200", code)
+			}
+		})
 	}
 }
