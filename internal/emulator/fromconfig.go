@@ -138,6 +138,11 @@ func (s *Set) awsRoles(cfg *config.Config, ats []attachment) []awsemu.Role {
 	return roles
 }
 
+// gcpTrust configures a provider for each workload identity provider the attachments name,
+// admitting what `broker trust gcp` prints for it (its audiences, and its attribute condition:
+// tokens of stacks in the spaces of the attachments exchanging through it), and grants each
+// attachment's subjects on its service account. A provider that cannot be printed is left out
+// with a note.
 func (s *Set) gcpTrust(cfg *config.Config, ats []attachment) gcpemu.Config {
 	var out gcpemu.Config
 	providers := map[string]bool{}
@@ -145,14 +150,17 @@ func (s *Set) gcpTrust(cfg *config.Config, ats []attachment) gcpemu.Config {
 	for _, at := range ats {
 		g := at.integration.GCP
 		pool, _, _ := strings.Cut(g.WorkloadIdentityProvider, workloadIdentityRE)
-		if !providers[g.WorkloadIdentityProvider] {
-			providers[g.WorkloadIdentityProvider] = true
-			p := gcpemu.Provider{Name: g.WorkloadIdentityProvider, Issuer: cfg.Issuer,
-				AttributeMapping: map[string]string{"google.subject": "assertion.sub"}}
-			if at.integration.Audience != "" {
-				p.AllowedAudiences = []string{at.integration.Audience}
+		if _, seen := providers[g.WorkloadIdentityProvider]; !seen {
+			p, err := emulatedProvider(cfg, at)
+			providers[g.WorkloadIdentityProvider] = err == nil
+			if err != nil {
+				s.Notes = append(s.Notes, fmt.Sprintf("integration %s: provider %s is not emulated: %v", at.integration.ID, g.WorkloadIdentityProvider, err))
+			} else {
+				out.Providers = append(out.Providers, p)
 			}
-			out.Providers = append(out.Providers, p)
+		}
+		if !providers[g.WorkloadIdentityProvider] {
+			continue
 		}
 		i, ok := accounts[g.ServiceAccount]
 		if !ok {
@@ -170,6 +178,26 @@ func (s *Set) gcpTrust(cfg *config.Config, ats []attachment) gcpemu.Config {
 		}
 	}
 	return out
+}
+
+// emulatedProvider is the provider at's integration exchanges through, as `broker trust gcp`
+// prints it for at.
+func emulatedProvider(cfg *config.Config, at attachment) (gcpemu.Provider, error) {
+	doc, err := trust.Render(cfg, trust.Request{Provider: exchange.GCP, Stack: at.stack, Scope: at.scope, Integration: at.integration.ID})
+	if err != nil {
+		return gcpemu.Provider{}, err
+	}
+	printed := doc.(trust.GCPTrust).Provider
+	spaces := slices.Clone(printed.Spaces)
+	return gcpemu.Provider{
+		Name: printed.Name, Issuer: cfg.Issuer, AllowedAudiences: slices.Clone(printed.AllowedAudiences),
+		AttributeMapping: map[string]string{
+			"google.subject": "assertion.sub", "attribute.space": "assertion.spaceId", "attribute.caller_type": "assertion.callerType",
+		},
+		AttributeCondition: func(attrs map[string]string) bool {
+			return attrs["attribute.caller_type"] == "stack" && slices.Contains(spaces, attrs["attribute.space"])
+		},
+	}, nil
 }
 
 func (s *Set) azureApps(cfg *config.Config, ats []attachment) []azureemu.App {

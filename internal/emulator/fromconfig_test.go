@@ -1,12 +1,16 @@
 package emulator
 
 import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/testutil/contract"
+	"github.com/brokerhq/broker/internal/testutil/oidctest"
 )
 
 func TestFromConfigTrustsExactlyTheAttachments(t *testing.T) {
@@ -152,5 +156,59 @@ attachments:
 	}
 	if !slices.ContainsFunc(set.Notes, func(n string) bool { return strings.Contains(n, "integration vault-b") }) {
 		t.Errorf("notes %q do not say why vault-b's role is left out", set.Notes)
+	}
+}
+
+// TestFromConfigGCPProviderAdmitsItsSpaces: an emulated provider admits, as the one `broker
+// trust gcp` prints, only tokens of stacks in the spaces of the attachments exchanging through
+// it; without that, a token of space team exchanged at ops's provider p2 got a federated token
+// that team's service account accepts.
+func TestFromConfigGCPProviderAdmitsItsSpaces(t *testing.T) {
+	iss := oidctest.Start(t)
+	set := fromYAML(t, `issuer: `+iss.URL+`
+spaces: [{id: root}, {id: team, parent: root}, {id: ops, parent: root}]
+stacks: [{id: a, space: team}, {id: c, space: ops}]
+integrations:
+  - {id: g1, space: team, gcp: {workload_identity_provider: projects/1/locations/global/workloadIdentityPools/pool/providers/p1, service_account: s1@p.iam.gserviceaccount.com}}
+  - {id: g2, space: ops, gcp: {workload_identity_provider: projects/1/locations/global/workloadIdentityPools/pool/providers/p2, service_account: s2@p.iam.gserviceaccount.com}}
+attachments:
+  - {stack: a, integration: g1, read: true}
+  - {stack: c, integration: g2, read: true}
+`)
+	srv := httptest.NewServer(set.HTTPHandler())
+	defer srv.Close()
+	exchange := func(provider, space, stack string) int {
+		t.Helper()
+		aud := "//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/pool/providers/" + provider
+		jwt := iss.Sign(t, oidctest.Token{Claims: map[string]any{
+			"sub": "space:" + space + ":stack:" + stack + ":run_type:TRACKED:scope:read", "aud": aud,
+			"spaceId": space, "callerType": "stack", "callerId": stack, "scope": "read",
+		}})
+		resp, err := http.PostForm(srv.URL+GCPSTSPath+"/v1/token", url.Values{
+			"grant_type":           {"urn:ietf:params:oauth:grant-type:token-exchange"},
+			"audience":             {aud},
+			"scope":                {"https://www.googleapis.com/auth/cloud-platform"},
+			"requested_token_type": {"urn:ietf:params:oauth:token-type:access_token"},
+			"subject_token_type":   {"urn:ietf:params:oauth:token-type:jwt"},
+			"subject_token":        {jwt},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, tc := range []struct {
+		provider, space, stack string
+		want                   int
+	}{
+		{"p1", "team", "a", 200},
+		{"p2", "ops", "c", 200},
+		{"p2", "team", "a", 400},
+		{"p1", "ops", "c", 400},
+	} {
+		if got := exchange(tc.provider, tc.space, tc.stack); got != tc.want {
+			t.Errorf("stack %s (space %s) at provider %s: %d, want %d", tc.stack, tc.space, tc.provider, got, tc.want)
+		}
 	}
 }

@@ -119,23 +119,31 @@ func (t *target) awsStatement() (AWSStatement, error) {
 	}, nil
 }
 
-type gcpTrust struct {
-	Provider gcpProvider `json:"workloadIdentityPoolProvider"`
-	Binding  gcpBinding  `json:"serviceAccountIamBinding"`
+// GCPTrust is what `broker trust gcp` prints: the workload identity pool provider and the
+// service-account binding of one stack and scope.
+type GCPTrust struct {
+	Provider GCPProvider `json:"workloadIdentityPoolProvider"`
+	Binding  GCPBinding  `json:"serviceAccountIamBinding"`
 }
 
-type gcpProvider struct {
+// GCPProvider is a workload identity pool provider as every attachment exchanging through it
+// needs it.
+type GCPProvider struct {
 	Name               string            `json:"name"`
 	IssuerURI          string            `json:"issuerUri"`
 	AllowedAudiences   []string          `json:"allowedAudiences,omitempty"`
 	AttributeMapping   map[string]string `json:"attributeMapping"`
 	AttributeCondition string            `json:"attributeCondition"`
+	// Spaces are the spaces whose stacks' tokens AttributeCondition admits (it also requires
+	// callerType "stack"), for programs that cannot read the condition's CEL.
+	Spaces []string `json:"-"`
 }
 
 // gcpMaxSubject is Google's limit on a mapped google.subject, in bytes.
 const gcpMaxSubject = 127
 
-type gcpBinding struct {
+// GCPBinding grants a stack at a scope roles/iam.workloadIdentityUser on a service account.
+type GCPBinding struct {
 	ServiceAccount string `json:"serviceAccount"`
 	Role           string `json:"role"`
 	Member         string `json:"member"`
@@ -155,8 +163,8 @@ func (t *target) gcp(shared gcpShared) (any, error) {
 		}
 		condition = fmt.Sprintf(`assertion.callerType == "stack" && assertion.spaceId in [%s]`, strings.Join(quoted, ", "))
 	}
-	return gcpTrust{
-		Provider: gcpProvider{
+	return GCPTrust{
+		Provider: GCPProvider{
 			Name: g.WorkloadIdentityProvider, IssuerURI: t.cfg.Issuer, AllowedAudiences: shared.audiences,
 			AttributeMapping: map[string]string{
 				"google.subject":        shared.subject,
@@ -166,8 +174,9 @@ func (t *target) gcp(shared gcpShared) (any, error) {
 				"attribute.stack_scope": `assertion.callerId + "@" + assertion.scope`,
 			},
 			AttributeCondition: condition,
+			Spaces:             shared.spaces,
 		},
-		Binding: gcpBinding{
+		Binding: GCPBinding{
 			ServiceAccount: g.ServiceAccount,
 			Role:           "roles/iam.workloadIdentityUser",
 			Member:         fmt.Sprintf("principalSet://iam.googleapis.com/%s/attribute.stack_scope/%s@%s", pool, t.stack.ID, t.req.Scope),

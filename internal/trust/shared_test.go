@@ -122,9 +122,9 @@ func TestAWSSharedAssumeRole(t *testing.T) {
 // them; the binding stays the stack's own (bindings add up).
 func TestGCPSharedProvider(t *testing.T) {
 	cfg := sharedConfig(t)
-	docs := map[string]gcpTrust{}
+	docs := map[string]GCPTrust{}
 	for _, req := range []Request{{Provider: "gcp", Stack: "a", Scope: runs.Write}, {Provider: "gcp", Stack: "c", Scope: runs.Read}} {
-		var doc gcpTrust
+		var doc GCPTrust
 		if err := json.Unmarshal([]byte(render(t, cfg, req)), &doc); err != nil {
 			t.Fatal(err)
 		}
