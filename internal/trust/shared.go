@@ -101,7 +101,7 @@ func mergeAWSStatement(statements []AWSStatement, st AWSStatement, subKey string
 		if !ok {
 			continue
 		}
-		values := have.Condition[op][key].([]string)
+		values := slices.Clone(have.Condition[op][key].([]string)) // never the first target's own list
 		for _, v := range st.Condition[op][key].([]string) {
 			if !slices.Contains(values, v) {
 				values = append(values, v)
