@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -47,6 +48,9 @@ func (e *Emulator) assumeRoleWithWebIdentity(r *http.Request, p url.Values, call
 	})
 	if err != nil {
 		return nil, e.tokenError(role, refusedToken{raw: token, claims: claims, err: err})
+	}
+	if name := fractionalTime(claims); name != "" {
+		return nil, invalidToken("The web identity token's " + name + " is not an integer: timestamps in the token must be integers")
 	}
 	call.Issuer = claims.String("iss")
 	call.Subject = claims.String("sub")
@@ -104,8 +108,9 @@ func (e *Emulator) tokenError(role *role, t refusedToken) *apiError {
 		}
 		return invalidToken("No OpenIDConnect provider found in your account for " + iss)
 	case errors.Is(t.err, oidctrust.ErrDiscovery):
-		return &apiError{status: http.StatusBadRequest, code: "IDPCommunicationError",
-			message: "Couldn't retrieve verification key from your identity provider, please reference AssumeRoleWithWebIdentity documentation for requirements"}
+		// STS answers a provider whose keys it cannot fetch as an invalid token, not with
+		// IDPCommunicationError; AWS's web identity credential provider retries it.
+		return invalidToken("Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements")
 	case errors.Is(t.err, oidctrust.ErrAudience):
 		return invalidToken("Incorrect token audience")
 	case errors.Is(t.err, oidctrust.ErrSignature):
@@ -121,6 +126,18 @@ func (e *Emulator) tokenError(role *role, t refusedToken) *apiError {
 		return invalidToken("The web identity token is not yet valid")
 	}
 	return invalidToken("The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)")
+}
+
+// fractionalTime names the first of the token's exp, iat and nbf that is not a whole number,
+// "" when none is: STS takes timestamps only as integers (the verifier has checked they are
+// numbers).
+func fractionalTime(claims oidctrust.Claims) string {
+	for _, name := range []string{"exp", "iat", "nbf"} {
+		if v, ok := claims[name].(float64); ok && v != math.Trunc(v) {
+			return name
+		}
+	}
+	return ""
 }
 
 // unverifiedIssuer reads iss from a token without verifying it, only to name it in an error.

@@ -111,8 +111,36 @@ func TestAssumeRoleWithWebIdentity(t *testing.T) {
 				p.Set("RoleArn", badIDPRole)
 				return p
 			},
-			status: http.StatusBadRequest,
-			code:   "IDPCommunicationError",
+			status:  http.StatusBadRequest,
+			code:    "InvalidIdentityToken",
+			message: "Couldn't retrieve verification key from your identity provider",
+		},
+		{
+			name: "exp not an integer",
+			params: func(t *testing.T) url.Values {
+				return webIdentity(f.token(t, map[string]any{"exp": float64(time.Now().Add(10*time.Minute).Unix()) + 0.5}))
+			},
+			status:  http.StatusBadRequest,
+			code:    "InvalidIdentityToken",
+			message: "must be integers",
+		},
+		{
+			name: "iat not an integer",
+			params: func(t *testing.T) url.Values {
+				return webIdentity(f.token(t, map[string]any{"iat": float64(time.Now().Unix()) + 0.25}))
+			},
+			status:  http.StatusBadRequest,
+			code:    "InvalidIdentityToken",
+			message: "must be integers",
+		},
+		{
+			name: "nbf not an integer",
+			params: func(t *testing.T) url.Values {
+				return webIdentity(f.token(t, map[string]any{"nbf": float64(time.Now().Add(-time.Minute).Unix()) + 0.75}))
+			},
+			status:  http.StatusBadRequest,
+			code:    "InvalidIdentityToken",
+			message: "must be integers",
 		},
 		{
 			name: "sub does not match the trust condition",

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"syscall"
 
 	"github.com/aws/smithy-go"
@@ -18,37 +19,46 @@ import (
 )
 
 // Retryable is the AWS retry rule for exchange.NewHTTPClient: 429 and 5xx, and 400 answers
-// whose STS error code says the failure is passing (throttling, or STS could not reach the
-// identity provider).
+// whose STS error says the failure is passing (throttling, or STS could not reach the identity
+// provider).
 func Retryable(status int, body []byte) bool {
 	if exchange.ThrottledOr5xx(status, body) {
 		return true
 	}
-	return status == http.StatusBadRequest && passing(errorCode(body))
+	return status == http.StatusBadRequest && passing(errorOf(body))
 }
 
-// passing reports whether an STS error code says the failure is not a refusal of the caller
-// but passes: the caller is being throttled, or STS could not reach the identity provider
-// (broker's discovery document or JWKS), which AWS's own clients retry too.
-func passing(code string) bool {
-	switch code {
+// keysUnreachable starts the message of STS's InvalidIdentityToken when it could not fetch the
+// identity provider's (broker's) discovery document or JWKS.
+const keysUnreachable = "Couldn't retrieve verification key from your identity provider"
+
+// passing reports whether an STS error says the failure is not a refusal of the caller but
+// passes: the caller is being throttled, or STS could not reach the identity provider (broker's
+// discovery document or JWKS), which STS answers as IDPCommunicationError or as an
+// InvalidIdentityToken saying it could not retrieve the verification key. AWS's own clients
+// retry both.
+func passing(e stsAnswer) bool {
+	switch e.Code {
 	case "Throttling", "ThrottlingException", "RequestLimitExceeded", "IDPCommunicationError":
 		return true
+	case "InvalidIdentityToken":
+		return strings.HasPrefix(e.Message, keysUnreachable)
 	}
 	return false
 }
 
-// errorCode reads Code from an STS ErrorResponse document, "" when body is not one.
-func errorCode(body []byte) string {
+// stsAnswer is the code and message of an STS error answer.
+type stsAnswer struct{ Code, Message string }
+
+// errorOf reads Code and Message from an STS ErrorResponse document, zero when body is not one.
+func errorOf(body []byte) stsAnswer {
 	var doc struct {
-		Error struct {
-			Code string `xml:"Code"`
-		} `xml:"Error"`
+		Error stsAnswer `xml:"Error"`
 	}
 	if xml.Unmarshal(body, &doc) != nil {
-		return ""
+		return stsAnswer{}
 	}
-	return doc.Error.Code
+	return doc.Error
 }
 
 // failed turns an SDK error into what Exchange returns and logs it at debug, timed from c.start
@@ -74,7 +84,7 @@ func (x *Exchanger) failed(ctx, callCtx context.Context, c *call, err error, sec
 	case errors.As(err, &apiErr) && status != 0:
 		up := exchange.Upstream(exchange.AWS, exchange.UpstreamAnswer{
 			Status: status, Code: apiErr.ErrorCode(), Message: apiErr.ErrorMessage()}, secrets...)
-		up.Throttled = passing(apiErr.ErrorCode())
+		up.Throttled = passing(stsAnswer{Code: apiErr.ErrorCode(), Message: apiErr.ErrorMessage()})
 		out = up
 	case ctx.Err() != nil:
 		out = fmt.Errorf("aws exchange: %w", ctx.Err())

@@ -283,10 +283,11 @@ func TestLocalErrors(t *testing.T) {
 }
 
 func TestRetryable(t *testing.T) {
-	errBody := func(code string) []byte {
+	errMessage := func(code, message string) []byte {
 		return []byte(`<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>` +
-			code + `</Code><Message>m</Message></Error><RequestId>r</RequestId></ErrorResponse>`)
+			code + `</Code><Message>` + message + `</Message></Error><RequestId>r</RequestId></ErrorResponse>`)
 	}
+	errBody := func(code string) []byte { return errMessage(code, "m") }
 	tests := []struct {
 		status int
 		body   []byte
@@ -298,6 +299,11 @@ func TestRetryable(t *testing.T) {
 		{400, errBody("Throttling"), true},
 		{400, errBody("ThrottlingException"), true},
 		{400, errBody("RequestLimitExceeded"), true},
+		{400, errBody("IDPCommunicationError"), true},
+		// STS could not fetch broker's keys: passing, as AWS's web identity provider treats it.
+		{400, errMessage("InvalidIdentityToken", "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements"), true},
+		{400, errMessage("InvalidIdentityToken", "No OpenIDConnect provider found in your account for https://broker.example.com"), false},
+		{400, errMessage("InvalidIdentityToken", "Incorrect token audience"), false},
 		{400, errBody("ValidationError"), false},
 		{400, []byte("not xml"), false},
 		{403, errBody("Throttling"), false},
