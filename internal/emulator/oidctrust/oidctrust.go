@@ -38,6 +38,10 @@ type Policy struct {
 	// JSONSerialization also takes a JWS in the JSON serialization, as Vault's verifier does.
 	// A JWT is a compact JWS, and the clouds' token services take nothing else.
 	JSONSerialization bool
+	// UnboundAudience, with no Audiences, takes a token that carries no aud (or an empty
+	// list), as a Vault role without bound_audiences does; one carrying an aud still fails.
+	// Without it, no Audiences takes no token.
+	UnboundAudience bool
 }
 
 // ParseError is a token that does not parse as a JWS signed with an allowed algorithm.
@@ -146,7 +150,8 @@ func (v *Verifier) Verify(ctx context.Context, token string, p Policy) (Claims, 
 	if err := checkClaimTypes(jws.UnsafePayloadWithoutVerification()); err != nil {
 		return nil, err
 	}
-	if !slices.ContainsFunc(claims.Audiences(), func(a string) bool { return slices.Contains(p.Audiences, a) }) {
+	unbound := p.UnboundAudience && len(p.Audiences) == 0 && len(claims.Audiences()) == 0
+	if !unbound && !slices.ContainsFunc(claims.Audiences(), func(a string) bool { return slices.Contains(p.Audiences, a) }) {
 		return nil, fmt.Errorf("%w: %v not in %v", ErrAudience, claims.Audiences(), p.Audiences)
 	}
 	return claims, v.checkTimes(claims)

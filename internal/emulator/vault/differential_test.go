@@ -23,9 +23,14 @@ func TestSameAnswersAsVault(t *testing.T) {
 		"bound_audiences": []string{"vault"}, "user_claim": "sub", "token_policies": []string{"demo"}, "token_ttl": "30m",
 		"bound_claims": map[string]any{"callerId": []string{"demo-stack"}, "scope": []string{"read", "write"}},
 	})
+	real.WriteRole(t, "jwt", "noaud", map[string]any{"user_claim": "sub", "token_policies": []string{"demo"}, "token_ttl": "30m",
+		"bound_claims": map[string]any{"callerId": []string{"demo-stack"}}})
 	emu := httptest.NewServer(New(Config{Mounts: []Mount{{Path: "jwt", BoundIssuer: iss.URL, Roles: []Role{{
 		Name: "demo", BoundAudiences: []string{"vault"}, UserClaim: "sub", Policies: []string{"demo"}, TTL: 30 * time.Minute,
 		BoundClaims: map[string][]string{"callerId": {"demo-stack"}, "scope": {"read", "write"}},
+	}, {
+		Name: "noaud", UserClaim: "sub", Policies: []string{"demo"}, TTL: 30 * time.Minute,
+		BoundClaims: map[string][]string{"callerId": {"demo-stack"}},
 	}}}}}))
 	defer emu.Close()
 
@@ -73,6 +78,9 @@ func TestSameAnswersAsVault(t *testing.T) {
 		{"exp a string", map[string]any{"role": "demo", "jwt": sign(oidctest.Token{Claims: runClaims(map[string]any{"exp": "soon"})})}},
 		{"aud a list holding the bound audience", map[string]any{"role": "demo", "jwt": sign(oidctest.Token{Claims: runClaims(map[string]any{"aud": []any{"x", "vault"}})})}},
 		{"no aud", map[string]any{"role": "demo", "jwt": sign(oidctest.Token{Claims: runClaims(map[string]any{"aud": nil})})}},
+		{"no aud, a role without bound_audiences", map[string]any{"role": "noaud", "jwt": sign(oidctest.Token{Claims: runClaims(map[string]any{"aud": nil})})}},
+		{"aud an empty list, a role without bound_audiences", map[string]any{"role": "noaud", "jwt": sign(oidctest.Token{Claims: runClaims(map[string]any{"aud": []any{}})})}},
+		{"aud, a role without bound_audiences", map[string]any{"role": "noaud", "jwt": sign(oidctest.Token{Claims: runClaims(nil)})}},
 		{"sub a number", map[string]any{"role": "demo", "jwt": sign(oidctest.Token{Claims: runClaims(map[string]any{"sub": 5})})}},
 		{"callerId a list holding the bound value", map[string]any{"role": "demo", "jwt": sign(oidctest.Token{Claims: runClaims(map[string]any{"callerId": []any{"x", "demo-stack"}})})}},
 		{"iat two days ago", map[string]any{"role": "demo", "jwt": sign(oidctest.Token{Claims: runClaims(map[string]any{"iat": time.Now().Add(-48 * time.Hour).Unix()})})}},

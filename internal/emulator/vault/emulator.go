@@ -32,7 +32,7 @@ type Role struct {
 	// Name is the role's name, sent as "role" at login.
 	Name string
 	// BoundAudiences: a token's aud must hold one of them. A role without any refuses every
-	// token that carries an aud.
+	// token that carries an aud, and takes one that carries none, as Vault does.
 	BoundAudiences []string
 	// UserClaim is the claim naming the user; a token without it is refused.
 	UserClaim string

@@ -82,7 +82,8 @@ func (e *Emulator) authenticate(r *http.Request, m Mount, roleName, jwt string) 
 		return Role{}, badRequest("missing token")
 	}
 	// Vault's verifier (go-oidc) parses a JWS in either serialization.
-	policy := oidctrust.Policy{Issuer: m.BoundIssuer, Audiences: role.BoundAudiences, Algorithms: signingAlgorithms, JSONSerialization: true}
+	policy := oidctrust.Policy{Issuer: m.BoundIssuer, Audiences: role.BoundAudiences, Algorithms: signingAlgorithms,
+		JSONSerialization: true, UnboundAudience: true}
 	claims, err := e.verifier.Verify(r.Context(), jwt, policy)
 	if err != nil {
 		if len(role.BoundAudiences) == 0 && errors.Is(err, oidctrust.ErrAudience) {
