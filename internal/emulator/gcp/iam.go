@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/durationpb"
 )
 
 // maxLifetime is the default ceiling on generateAccessToken's lifetime (Google allows up to
@@ -125,12 +127,14 @@ func parseLifetime(s string) (time.Duration, error) {
 	if s == "" {
 		return maxLifetime, nil
 	}
-	num, ok := strings.CutSuffix(s, "s")
-	secs, err := strconv.ParseFloat(num, 64)
-	if !ok || err != nil {
+	// lifetime is a google.protobuf.Duration in its JSON form, read by the parser Google's own
+	// libraries use: no exponents, hex or more than nine fractional digits.
+	var pd durationpb.Duration
+	quoted, _ := json.Marshal(s)
+	if err := protojson.Unmarshal(quoted, &pd); err != nil {
 		return 0, fmt.Errorf("lifetime %q is not a duration in seconds such as \"3600s\"", s)
 	}
-	d := time.Duration(secs * float64(time.Second))
+	d := pd.AsDuration()
 	if d <= 0 || d > maxLifetime {
 		return d, fmt.Errorf("lifetime must be greater than 0s and at most %ds, got %s", int(maxLifetime/time.Second), s)
 	}

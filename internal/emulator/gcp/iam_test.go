@@ -34,6 +34,11 @@ func TestGenerateAccessToken(t *testing.T) {
 		{name: "unknown account", email: "ghost@demo.iam.gserviceaccount.com", bearer: read, body: body("600s"), status: 404, message: "Gaia id not found"},
 		{name: "lifetime too long", email: readerSA, bearer: read, body: body("3601s"), status: 400, message: msgInvalidArgument},
 		{name: "lifetime not a duration", email: readerSA, bearer: read, body: body("1h"), status: 400, message: msgInvalidArgument},
+		// google.protobuf.Duration's JSON form, as Google's parser reads it.
+		{name: "lifetime with a fraction", email: readerSA, bearer: read, body: body("900.5s"), status: 200, lifetime: 15*time.Minute + 500*time.Millisecond},
+		{name: "lifetime with an exponent", email: readerSA, bearer: read, body: body("1e3s"), status: 400, message: msgInvalidArgument},
+		{name: "lifetime in hex", email: readerSA, bearer: read, body: body("0x1p10s"), status: 400, message: msgInvalidArgument},
+		{name: "lifetime with ten fractional digits", email: readerSA, bearer: read, body: body("600.0000000001s"), status: 400, message: msgInvalidArgument},
 		{name: "no scope", email: readerSA, bearer: read, body: map[string]any{"lifetime": "60s"}, status: 400, message: msgInvalidArgument},
 		{name: "unknown field", email: readerSA, bearer: read, body: map[string]any{"scope": []string{cloudScope}, "ttl": 5}, status: 400, message: `Unknown name "ttl"`},
 		{name: "delegates", email: readerSA, bearer: read, body: map[string]any{"scope": []string{cloudScope}, "delegates": []string{"projects/-/serviceAccounts/" + writerSA}}, status: 400, message: msgInvalidArgument},
