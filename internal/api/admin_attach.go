@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/brokerhq/broker/internal/access"
 	"github.com/brokerhq/broker/internal/apierror"
@@ -95,6 +96,14 @@ func (h *attachHandler) apply(w http.ResponseWriter, r *http.Request, p access.P
 	st, ok := c.Stack(at.Stack)
 	if !ok || !c.Access().Covers(p, st.Space) {
 		h.admin.fail(w, r, apierror.New(apierror.CodeNotFound, "No stack %q.", at.Stack))
+		return
+	}
+	if in, ok := c.Integration(at.Integration); ok && r.Method == http.MethodPut &&
+		!c.Access().Covers(p, in.Space) && !slices.Contains(c.UsableSpaces(st.Space), in.Space) {
+		// An integration the key may not read, and that the stack could not use anyway, is
+		// answered like one that does not exist, as GET answers it.
+		h.admin.fail(w, r, apierror.New(apierror.CodeNotFound, "%s.",
+			capitalize(fieldProblem("integration", fmt.Sprintf("integration %q does not exist", at.Integration)))))
 		return
 	}
 	authorize := func(c *catalog.Catalog) error {

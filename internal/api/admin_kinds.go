@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 
@@ -243,6 +244,9 @@ func (h *kindHandler) put(w http.ResponseWriter, r *http.Request) {
 		need := changeRights{admin: h.spec.admin(obj), grants: grants}
 		if old, ok := h.spec.get(c, id); ok {
 			need.admin = append(need.admin, h.spec.admin(old)...)
+			if !h.readable(c, p, old) {
+				need.hidden = fmt.Sprintf("%s %q", h.spec.kind, id)
+			}
 		}
 		return h.admin.authorizeChange(r, c, p, need)
 	}
@@ -320,6 +324,10 @@ type changeRights struct {
 	// grants lists the actions the object would hand out at root (a role's), which the key must
 	// hold there itself; empty when the object hands out none.
 	grants []string
+	// hidden, when set, names an object the key may not read (GET answers it like one that
+	// does not exist): a refusal names only it, not the spaces it lives in, in the answer and in
+	// the audit trail the key may read.
+	hidden string
 }
 
 // authorizeChange checks, against c, that p has every right need lists: space:admin on each of
@@ -328,6 +336,9 @@ func (a *Admin) authorizeChange(r *http.Request, c *catalog.Catalog, p access.Pr
 	err := requireAdmin(c, p, need.admin...)
 	if err == nil && len(need.grants) > 0 && !c.Access().Holds(p, config.RootSpace, knownActions(need.grants)) {
 		err = apierror.New(apierror.CodeForbidden, "API key %q may not grant actions it does not hold itself.", p.KeyID)
+	}
+	if err != nil && need.hidden != "" {
+		err = apierror.New(apierror.CodeForbidden, "API key %q may not change %s.", p.KeyID, need.hidden)
 	}
 	if err != nil {
 		where := config.RootSpace

@@ -224,6 +224,10 @@ func (c *Catalog) Integration(id string) (config.Integration, bool) {
 	return *in, true
 }
 
+// UsableSpaces returns the spaces whose integrations a stack in space may use, nearest first
+// (see config.Config.UsableSpaces).
+func (c *Catalog) UsableSpaces(space string) []string { return c.objects.UsableSpaces(space) }
+
 // Attachments returns the attachments in force for stack, direct ones first.
 func (c *Catalog) Attachments(stack string) []config.EffectiveAttachment {
 	return c.attached[stack]

@@ -214,3 +214,58 @@ func TestAdminNoEscalation(t *testing.T) {
 		t.Errorf("role same holds %v after the refusals", role.Role.Actions)
 	}
 }
+
+// TestRefusalsDoNotLocateHiddenObjects: GET and DELETE answer an object the key may not read
+// like one that does not exist. A PUT of such an object's id is refused (403, as the contract
+// maps a missing action), but without naming the space it lives in; an attachment to an
+// integration the key may not read, and that the stack could not use, is answered as one to an
+// integration that does not exist.
+func TestRefusalsDoNotLocateHiddenObjects(t *testing.T) {
+	ts := startServer(t, serverOptions{baseYAML: adminConfig})
+	answer := func(method, path, secret, body string) (int, string) {
+		t.Helper()
+		var out struct {
+			Error struct{ Code, Message string } `json:"error"`
+		}
+		code := ts.call(t, apiRequest{method: method, path: path, bearer: secret, body: body, out: &out})
+		return code, out.Error.Message
+	}
+	// "here" administers team-a only: stack app-dev (in dev) and space team-b (under prod) are
+	// out of its sight.
+	for _, tc := range []struct{ path, body, hidden string }{
+		{"/v1/stacks/app-dev", `{"space":"team-a"}`, `"dev"`},
+		{"/v1/spaces/team-b", `{"parent":"team-a"}`, `"prod"`},
+	} {
+		if code, _ := answer("GET", tc.path, hereSecret, ""); code != 404 {
+			t.Fatalf("GET %s: %d, want 404", tc.path, code)
+		}
+		code, msg := answer("PUT", tc.path, hereSecret, tc.body)
+		if code != 403 || strings.Contains(msg, tc.hidden) {
+			t.Errorf("PUT %s: %d %q; want 403 without naming %s", tc.path, code, msg, tc.hidden)
+		}
+		// The refusal is filed under team-a, whose trail the key reads: it does not name it either.
+		for _, e := range auditEvents(t, ts, "team-a", 100) {
+			if e.Outcome == "denied" && strings.Contains(e.Detail, tc.hidden) {
+				t.Errorf("team-a's trail locates %s: %+v", tc.path, e)
+			}
+		}
+	}
+	if code := ts.call(t, apiRequest{method: "PUT", path: "/v1/integrations/ib", bearer: rootAdminSecret,
+		body: `{"space":"team-b","aws":{"roleArn":"arn:aws:iam::123456789012:role/ib"}}`}); code != 201 {
+		t.Fatalf("PUT /v1/integrations/ib: %d", code)
+	}
+	hiddenCode, hiddenMsg := answer("PUT", "/v1/stacks/app-a/attachments/ib", hereSecret, `{"read":true}`)
+	noneCode, noneMsg := answer("PUT", "/v1/stacks/app-a/attachments/ib-none", hereSecret, `{"read":true}`)
+	if hiddenCode != noneCode || strings.ReplaceAll(hiddenMsg, "ib", "X") != strings.ReplaceAll(noneMsg, "ib-none", "X") {
+		t.Errorf("an integration the key may not read: %d %q; one that does not exist: %d %q", hiddenCode, hiddenMsg, noneCode, noneMsg)
+	}
+	// An integration of an ancestor space, which the stack may use, stays attachable by the
+	// space's admin although it cannot read it.
+	if code := ts.call(t, apiRequest{method: "PUT", path: "/v1/integrations/ip", bearer: rootAdminSecret,
+		body: `{"space":"prod","aws":{"roleArn":"arn:aws:iam::123456789012:role/ip"}}`}); code != 201 {
+		t.Fatalf("PUT /v1/integrations/ip: %d", code)
+	}
+	if code, msg := answer("PUT", "/v1/stacks/app-a/attachments/ip", hereSecret, `{"read":true}`); code != 201 {
+		t.Errorf("attaching prod's integration to app-a by team-a's admin: %d %q, want 201", code, msg)
+	}
+}
