@@ -105,7 +105,7 @@ func (c *Control) create(w http.ResponseWriter, r *http.Request) {
 	}
 	attempt := Event{Actor: "api_key:" + p.KeyID, Action: "run.create", Run: runs.Run{Space: space, Stack: req.Stack}}
 	if err := cat.Access().Allowed(p, config.ActionRunCreate, space); err != nil {
-		c.refuse(w, r, attempt, err)
+		c.refuse(w, r, attempt, hideSpace(cat, p, space, req.Stack, err))
 		return
 	}
 	runType, err := runs.ParseType(req.RunType)
@@ -126,7 +126,7 @@ func (c *Control) create(w http.ResponseWriter, r *http.Request) {
 	// A run started in its write phase holds write scope at once: that start needs run:update too.
 	start := runs.NewRun{Space: space, Stack: req.Stack, Type: runType, Phase: phase}
 	if err := cat.Access().AllowedToStart(p, start); err != nil {
-		c.refuse(w, r, attempt, err)
+		c.refuse(w, r, attempt, hideSpace(cat, p, space, req.Stack, err))
 		return
 	}
 	start.Now, start.TTL = c.cfg.Now(), c.cfg.RunTTL
@@ -257,4 +257,14 @@ func (c *Control) move(w http.ResponseWriter, r *http.Request, m moveRequest) {
 		return
 	}
 	writeJSON(w, http.StatusOK, runResponse{Run: run})
+}
+
+// hideSpace is err, a refusal to start a run of stack in space, as the caller may see it: a key
+// with no binding covering space (which GET answers like a stack that does not exist) is not
+// told which space the stack lives in.
+func hideSpace(cat *catalog.Catalog, p access.Principal, space, stack string, err error) error {
+	if !errors.Is(err, access.ErrForbidden) || cat.Access().Covers(p, space) {
+		return err
+	}
+	return fmt.Errorf("%w: API key %q may not start runs of stack %q", access.ErrForbidden, p.KeyID, stack)
 }

@@ -217,7 +217,8 @@ func TestAdminNoEscalation(t *testing.T) {
 
 // TestRefusalsDoNotLocateHiddenObjects: GET and DELETE answer an object the key may not read
 // like one that does not exist. A PUT of such an object's id is refused (403, as the contract
-// maps a missing action), but without naming the space it lives in; an attachment to an
+// maps a missing action), but without naming the space it lives in, and so is a run of such a
+// stack; an attachment to an
 // integration the key may not read, and that the stack could not use, is answered as one to an
 // integration that does not exist.
 func TestRefusalsDoNotLocateHiddenObjects(t *testing.T) {
@@ -249,6 +250,9 @@ func TestRefusalsDoNotLocateHiddenObjects(t *testing.T) {
 				t.Errorf("team-a's trail locates %s: %+v", tc.path, e)
 			}
 		}
+	}
+	if code, msg := answer("POST", "/v1/runs", hereSecret, `{"stack":"app-dev","runType":"TRACKED"}`); code != 403 || strings.Contains(msg, `"dev"`) {
+		t.Errorf("POST /v1/runs for app-dev: %d %q; want 403 without naming \"dev\"", code, msg)
 	}
 	if code := ts.call(t, apiRequest{method: "PUT", path: "/v1/integrations/ib", bearer: rootAdminSecret,
 		body: `{"space":"team-b","aws":{"roleArn":"arn:aws:iam::123456789012:role/ib"}}`}); code != 201 {
