@@ -4,39 +4,69 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"syscall"
 
 	"github.com/brokerhq/broker/internal/audit"
 )
 
-// File appends one event per line (its JSON, as the API returns it) to a file, created with
-// mode 0600. Each delivery opens the file, writes, syncs and closes it, so a log rotation that
-// renames the file is followed at the next delivery. A line torn by a crash mid-write is cut off
-// before the next write, so every line of the file is a whole event.
+// File appends one event per line (its JSON, as the API returns it) to a regular file, created
+// with mode 0600. Each delivery opens the file, writes, syncs and closes it, so a log rotation
+// that renames the file is followed at the next delivery. A line torn by a crash mid-write is cut
+// off before the next write, so every line of the file is a whole event.
+//
+// A delivery returns by its context's deadline even when the file system hangs (a hard NFS
+// mount, a full FUSE daemon): the write goes on in the background, and the next delivery waits
+// for it, within its own deadline, rather than write beside it. A path that is not a regular
+// file (a FIFO, a device, a socket) is refused, as nothing reading one can be waited on.
 type File struct {
 	path string
+	// busy holds a token while a write runs, so writes never interleave.
+	busy chan struct{}
+	// open opens path for appending; tests replace it.
+	open func(path string) (*os.File, error)
 }
 
-// NewFile returns a File appending to path, after checking that the file can be opened for
-// appending (and creating it if needed).
+// ErrNotRegular is returned for a file sink path that names something other than a regular file.
+var ErrNotRegular = errors.New("not a regular file: a file sink appends to a regular file only")
+
+// NewFile returns a File appending to path, after checking that path is, or can be created as, a
+// regular file open for appending.
 func NewFile(path string) (*File, error) {
-	f, err := openAppend(path)
+	f := &File{path: path, busy: make(chan struct{}, 1), open: openAppend}
+	fh, err := f.open(path)
 	if err != nil {
 		return nil, err
 	}
-	if err := f.Close(); err != nil {
+	if err := fh.Close(); err != nil {
 		return nil, err
 	}
-	return &File{path: path}, nil
+	return f, nil
 }
 
+// openAppend opens path for appending without ever blocking on it (O_NONBLOCK, which regular
+// files ignore) and refuses what is not a regular file.
 func openAppend(path string) (*os.File, error) {
-	return os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
+	fh, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND|syscall.O_NONBLOCK, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	info, err := fh.Stat()
+	if err != nil {
+		_ = fh.Close()
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		_ = fh.Close()
+		return nil, fmt.Errorf("%s: %w", path, ErrNotRegular)
+	}
+	return fh, nil
 }
 
 // Deliver implements Sink.
-func (f *File) Deliver(_ context.Context, events []audit.Event) error {
+func (f *File) Deliver(ctx context.Context, events []audit.Event) error {
 	var buf bytes.Buffer
 	for _, e := range events {
 		line, err := json.Marshal(e)
@@ -46,7 +76,27 @@ func (f *File) Deliver(_ context.Context, events []audit.Event) error {
 		buf.Write(line)
 		buf.WriteByte('\n')
 	}
-	fh, err := openAppend(f.path)
+	select {
+	case f.busy <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("the previous write to the file has not returned: %w", ctx.Err())
+	}
+	done := make(chan error, 1)
+	go func() {
+		defer func() { <-f.busy }()
+		done <- f.write(buf.Bytes())
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("the write to the file has not returned: %w", ctx.Err())
+	}
+}
+
+// write appends data to the file as one synced write, after cutting a torn last line.
+func (f *File) write(data []byte) error {
+	fh, err := f.open(f.path)
 	if err != nil {
 		return err
 	}
@@ -54,7 +104,7 @@ func (f *File) Deliver(_ context.Context, events []audit.Event) error {
 		_ = fh.Close()
 		return err
 	}
-	if _, err := fh.Write(buf.Bytes()); err != nil {
+	if _, err := fh.Write(data); err != nil {
 		_ = fh.Close()
 		return err
 	}
