@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -16,17 +17,23 @@ import (
 )
 
 // appendBatchScript appends a batch of chained events if the chain's tail is still the expected
-// one and every run the batch checks is still as it was read. KEYS: tail hash, event list, then
-// the space index lists the batch uses and the checked runs' token and run keys. ARGV: expected
-// tail, event count, check count, then per check: its event's number in the batch, the KEYS
-// positions of the run's token key and run key, the run's id and its record's digest; then per
-// event: its JSON, its hash, how many spaces, and the KEYS position of each. Returns {1} when
-// appended, {0, current tail} when the tail moved, {2, n...} with the numbers of the events
-// whose run changed; in the last two cases nothing is appended.
+// one and every run the batch checks is still as it was read. KEYS: tail hash, event list, the
+// appending store's landed key, then the space index lists the batch uses and the checked runs'
+// token and run keys. ARGV: expected tail, event count, check count, the batch's last hash, then
+// per check: its event's number in the batch, the KEYS positions of the run's token key and run
+// key, the run's id and its record's digest; then per event: its JSON, its hash, how many
+// spaces, and the KEYS position of each. The landed key keeps the last hash of the store's last
+// appended batch for an hour: one store has one batch in flight, so a batch sent again after its
+// reply was lost finds its own hash there, even after other replicas appended. Returns {1} when
+// appended (or when the landed key says this very batch was), {0, current tail} when the tail moved, {2, n...} with
+// the numbers of the events whose run changed; in the last two cases nothing is appended.
 var appendBatchScript = redis.NewScript(`
 local tail = redis.call('GET', KEYS[1]) or ''
-if tail ~= ARGV[1] then return {0, tail} end
-local a, changed = 4, {2}
+if tail ~= ARGV[1] then
+  if redis.call('GET', KEYS[3]) == ARGV[4] then return {1} end
+  return {0, tail}
+end
+local a, changed = 5, {2}
 for _ = 1, tonumber(ARGV[3]) do
   local rec = redis.call('GET', KEYS[tonumber(ARGV[a + 2])])
   if redis.call('GET', KEYS[tonumber(ARGV[a + 1])]) ~= ARGV[a + 3] or not rec or redis.sha1hex(rec) ~= ARGV[a + 4] then
@@ -47,6 +54,7 @@ for _ = 1, tonumber(ARGV[2]) do
   end
 end
 redis.call('SET', KEYS[1], last)
+redis.call('SET', KEYS[3], ARGV[4], 'EX', 3600)
 return {1}
 `)
 
@@ -94,20 +102,27 @@ const maxBatch = 256
 // Audit returns the audit chain kept in this Redis: <prefix>audit:events (every event, in chain
 // order), <prefix>audit:tail (the last event's hash) and <prefix>audit:space:<id> (positions of
 // the events of a space's subtree; <prefix>audit:space:.checkpoints holds those of the
-// checkpoints, see audit.CheckpointIndex). Nothing expires: the trail is kept until an operator
-// archives it.
+// checkpoints, see audit.CheckpointIndex). Nothing of these expires: the trail is kept until an
+// operator archives it. Each store also keeps <prefix>audit:landed:<random id>, the last hash of
+// its last batch, for an hour, so that a batch sent again after a lost reply lands once.
 //
 // Appends are group-committed: while one batch is on its way to Redis, the events appended
 // meanwhile queue up and go as the next batch, chained in order, in one script call, which
 // shares its round trip with the run lookups of concurrent requests (see roundTrips). So a
 // replica appends at far more than one event per round trip, and only another replica's
 // append can make a batch's compare-and-swap on the tail retry.
-func (c *Client) Audit() audit.Store { return &auditStore{c: c} }
+func (c *Client) Audit() audit.Store {
+	id := make([]byte, 16)
+	_, _ = rand.Read(id) // crypto/rand.Read never fails
+	return &auditStore{c: c, id: hex.EncodeToString(id)}
+}
 
 // auditStore is the audit.Store view of a Client. It is also the part of a round trip that
 // carries its batch: at most one round trip carries it at a time.
 type auditStore struct {
 	c *Client
+	// id names this store's landed key (see appendBatchScript).
+	id string
 
 	mu    sync.Mutex
 	queue []*pendingEvent
@@ -136,6 +151,11 @@ var _ part = (*auditStore)(nil)
 func (s *auditStore) tailKey() string { return s.c.key(s.c.group("audit")+"audit:", "tail") }
 
 func (s *auditStore) eventsKey() string { return s.c.key(s.c.group("audit")+"audit:", "events") }
+
+// landedKey holds the last hash of this store's last appended batch.
+func (s *auditStore) landedKey() string {
+	return s.c.key(s.c.group("audit")+"audit:landed:", s.id)
+}
 
 func (s *auditStore) spaceKey(space string) string {
 	return s.c.key(s.c.group("audit")+"audit:space:", space)
@@ -208,9 +228,9 @@ func (s *auditStore) add(ctx context.Context, p redis.Pipeliner) {
 		s.tries = 0
 		s.call.bySource = false
 	}
-	keys := []string{s.tailKey(), s.eventsKey()}
+	keys := []string{s.tailKey(), s.eventsKey(), s.landedKey()}
 	keyPos := map[string]int{}
-	args := []any{s.tail, len(s.batch), 0}
+	args := []any{s.tail, len(s.batch), 0, ""}
 	runStore := runStore{c: s.c}
 	checks := 0
 	for i, p := range s.batch {
@@ -248,6 +268,7 @@ func (s *auditStore) add(ctx context.Context, p redis.Pipeliner) {
 		prev = h
 	}
 	s.last = prev
+	args[3] = prev
 	s.call.script, s.call.keys, s.call.args = appendBatchScript, keys, args
 	s.cmd = s.call.queue(ctx, p)
 }
@@ -282,9 +303,7 @@ func (s *auditStore) settle() bool {
 			if s.refuseChanged(res[1:]) {
 				return true
 			}
-		case ok == 1 || tail == s.last:
-			// tail == s.last: the batch landed, but its reply was lost and the client sent it
-			// again; chaining it once more would record every event twice.
+		case ok == 1:
 			s.tail = s.last
 			s.answer(nil)
 		case len(res) < 2:

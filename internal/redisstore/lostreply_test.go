@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"net"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/brokerhq/broker/internal/audit"
 	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/redisstore"
 	"github.com/brokerhq/broker/internal/runs"
@@ -17,36 +18,68 @@ import (
 )
 
 // dropProxy forwards to target, but once, for the first client write containing marker, it
-// forwards the command and then cuts the client's connection before the reply: a reply lost
+// forwards the command and then cuts the client's connection without the reply: a reply lost
 // in the network after Redis executed the command.
 func dropProxy(t *testing.T, target string, marker []byte) string {
+	return hookProxy(t, target, marker, nil)
+}
+
+// hookProxy is dropProxy that, when hook is not nil, calls it once Redis had the command and the
+// client's connection is cut, and holds the client's new connections until hook returns: what
+// another replica does while the reply is lost.
+func hookProxy(t *testing.T, target string, marker []byte, hook func()) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
 	var dropped atomic.Bool
+	hooked := make(chan struct{})
 	go func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
+			if dropped.Load() {
+				<-hooked
+			}
 			s, err := net.Dial("tcp", target)
 			if err != nil {
 				c.Close()
 				continue
 			}
-			go func() { io.Copy(c, s); c.Close() }()
+			var cut atomic.Bool
+			go func() {
+				buf := make([]byte, 64<<10)
+				for {
+					n, err := s.Read(buf)
+					if n > 0 && !cut.Load() {
+						c.Write(buf[:n])
+					}
+					if err != nil {
+						c.Close()
+						return
+					}
+				}
+			}()
 			go func() {
 				buf := make([]byte, 64<<10)
 				for {
 					n, err := c.Read(buf)
 					if n > 0 {
+						drop := bytes.Contains(buf[:n], marker) && dropped.CompareAndSwap(false, true)
+						if drop {
+							cut.Store(true) // the reply never reaches the client
+						}
 						s.Write(buf[:n])
-						if bytes.Contains(buf[:n], marker) && dropped.CompareAndSwap(false, true) {
-							c.Close() // the reply never reaches the client
-							time.Sleep(100 * time.Millisecond)
+						if drop {
+							c.Close()
+							time.Sleep(100 * time.Millisecond) // Redis runs the command
+							if hook != nil {
+								hook()
+							}
+							close(hooked)
 							s.Close()
 							return
 						}
@@ -111,5 +144,46 @@ func TestCatalogCommitWhoseReplyIsLost(t *testing.T) {
 	// Another commit at the old revision is still refused: only the same commit is recognised.
 	if _, err := direct.Commit(context.Background(), 1, []catalog.Change{rec("s2", 1)}); !errors.Is(err, catalog.ErrStale) {
 		t.Errorf("a different commit at the old revision: %v, want ErrStale", err)
+	}
+}
+
+// TestAuditAppendWhoseReplyIsLost: Redis appends a batch and the connection drops before its
+// reply, and another replica appends meanwhile; the client sends the batch again, which must
+// not land a second time onto the other replica's event: each event is in the chain once.
+func TestAuditAppendWhoseReplyIsLost(t *testing.T) {
+	srv := redistest.Start(t)
+	prefix := uniquePrefix()
+	ctx := context.Background()
+	other := open(t, srv, prefix, suiteTimeout).Audit()
+	if _, err := other.Append(ctx, audit.Event{ID: "warm", Action: "test"}, []string{"root"}); err != nil { // loads the script
+		t.Fatal(err)
+	}
+	addr := hookProxy(t, srv.Addr(), []byte(`"id":"mine"`), func() {
+		if _, err := other.Append(ctx, audit.Event{ID: "other", Action: "test"}, []string{"root"}); err != nil {
+			t.Error(err)
+		}
+	})
+	c, err := redisstore.Open(redisstore.Options{URL: "redis://" + addr + "/0", Timeout: suiteTimeout, Prefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	mine := c.Audit()
+	if _, err := mine.Append(ctx, audit.Event{ID: "known", Action: "test"}, []string{"root"}); err != nil { // learns the tail
+		t.Fatal(err)
+	}
+	if _, err := mine.Append(ctx, audit.Event{ID: "mine", Action: "test"}, []string{"root"}); err != nil {
+		t.Fatalf("Append whose reply was lost: %v", err)
+	}
+	events, _, err := other.List(ctx, "root", "", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, e := range events {
+		ids = append(ids, e.ID)
+	}
+	if want := []string{"warm", "known", "mine", "other"}; !slices.Equal(ids, want) {
+		t.Fatalf("chain holds %v, want %v", ids, want)
 	}
 }
