@@ -56,8 +56,24 @@ func (b *Backend) adopt(ctx context.Context) error {
 
 // chainOf returns the keys of the versions info lists of alg's Transit key (named by nameFor):
 // each signing from its creation plus Prepublish until its successor does, those whose
-// successor started more than Retain before now left out (the latest always kept).
+// successor started more than Retain before now left out (the latest always kept). The latest
+// version, when an older one is kept, signs no earlier than now plus Prepublish: Transit does
+// not tell a version broker published from one rotated in Vault behind broker's back, which no
+// JWKS has served, so it is published for Prepublish from now before it signs, its predecessor
+// signing meanwhile.
 func (b *Backend) chainOf(alg string, info *keyInfo, now time.Time) []keys.Key {
+	out := b.versionKeys(alg, info, now)
+	if n := len(out); n >= 2 {
+		if held := now.Add(b.cfg.Prepublish); out[n-1].Activates.Before(held) {
+			out[n-1].Activates = held
+			out[n-2].Retires = held
+		}
+	}
+	return out
+}
+
+// versionKeys is chainOf on Transit's creation times alone.
+func (b *Backend) versionKeys(alg string, info *keyInfo, now time.Time) []keys.Key {
 	name := b.nameFor(alg)
 	var out []keys.Key
 	for i, v := range info.versions {

@@ -11,8 +11,11 @@ import (
 )
 
 // A restart with the metadata in memory keeps the keys relying parties trust: with Adopt and an
-// empty set, the versions Transit holds become the set, the same on every start, the latest
-// signing and the older ones published until Retain after their successor took over.
+// empty set, the versions Transit holds become the set, the same on every start at the same
+// instant, the older ones published until Retain after their successor took over. The latest
+// version may have been rotated in Vault behind broker's back, so that no JWKS served it: it is
+// published for Prepublish from the adoption before it signs, its predecessor signing meanwhile,
+// in the schedule and in a Manager's snapshot.
 func TestAdoptTransitVersions(t *testing.T) {
 	v, token := startVault(t)
 	name := uniqueKey()
@@ -26,42 +29,69 @@ func TestAdoptTransitVersions(t *testing.T) {
 		}
 	}
 	const prepublish = time.Second
-	now := func() time.Time { return time.Now().Add(5 * time.Second) }
-	adopted := func(retain time.Duration) keys.Set {
-		b := newBackend(t, v, token, vaulttransit.Config{
+	at := time.Now().Add(5 * time.Second) // every version's creation plus prepublish has passed
+	now := func() time.Time { return at }
+	backend := func(retain time.Duration) *vaulttransit.Backend {
+		return newBackend(t, v, token, vaulttransit.Config{
 			Key: name, Alg: keys.ES256, Adopt: true, Prepublish: prepublish, Retain: retain, Now: now,
 		})
-		set, err := b.Load(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return set
 	}
 
-	set := adopted(time.Hour)
+	set := load(t, backend(time.Hour))
 	if set.Generation != 1 || len(set.Keys) != 3 {
 		t.Fatalf("adopted generation %d with %d keys, want 1 with the 3 versions", set.Generation, len(set.Keys))
 	}
 	for i, k := range set.Keys {
 		keystest.SignAndVerify(t, keys.ES256, k.Signer, k.Public())
-		if !k.Activates.Equal(k.Created.Add(prepublish)) {
-			t.Errorf("key %d activates %s, want its creation %s plus prepublish", i, k.Activates, k.Created)
+		want := k.Created.Add(prepublish)
+		if i == 2 {
+			want = at.Add(prepublish)
+		}
+		if !k.Activates.Equal(want) {
+			t.Errorf("key %d activates %s, want %s", i, k.Activates, want)
 		}
 		if i > 0 && !set.Keys[i-1].Retires.Equal(k.Activates) {
 			t.Errorf("key %d retires %s, want its successor's activation %s", i-1, set.Keys[i-1].Retires, k.Activates)
 		}
 	}
-	if signing, _ := keys.Signing(now(), set.Metas(), keys.ES256); signing.KID != set.Keys[2].KID {
-		t.Fatalf("adopted set signs with %s, want the latest version %s", signing.KID, set.Keys[2].KID)
+	for _, c := range []struct {
+		at   time.Time
+		want int
+	}{{at, 1}, {at.Add(prepublish - time.Millisecond), 1}, {at.Add(prepublish), 2}} {
+		if signing, _ := keys.Signing(c.at, set.Metas(), keys.ES256); signing.KID != set.Keys[c.want].KID {
+			t.Errorf("adopted set signs at adoption+%s with %s, want version %d %s", c.at.Sub(at), signing.KID, c.want+1, set.Keys[c.want].KID)
+		}
 	}
-	again := adopted(time.Hour)
+	m, err := keys.NewManager(keys.Config{
+		Backend: backend(time.Hour),
+		Policy:  keys.Policy{Period: time.Hour, Prepublish: prepublish, Retain: time.Hour, Alg: keys.ES256},
+		Now:     now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	snap := m.Snapshot()
+	if snap.Signing.KID != set.Keys[1].KID || len(snap.Published) != 3 {
+		t.Fatalf("restarted manager signs with %s publishing %d keys, want version 2 %s with all 3 published",
+			snap.Signing.KID, len(snap.Published), set.Keys[1].KID)
+	}
+
+	again := load(t, backend(time.Hour))
 	for i := range set.Keys {
 		if !keystest.SameMeta(again.Keys[i].Meta, set.Keys[i].Meta) {
 			t.Fatalf("second adoption differs at key %d: %+v, first %+v", i, again.Keys[i].Meta, set.Keys[i].Meta)
 		}
 	}
-	if short := adopted(0); len(short.Keys) != 1 || short.Keys[0].KID != set.Keys[2].KID {
+	// With retain 0 only the latest version is kept: nothing else can sign, so it signs at once.
+	short := load(t, backend(0))
+	if len(short.Keys) != 1 || short.Keys[0].KID != set.Keys[2].KID {
 		t.Fatalf("with retain 0 adopted %v, want only the latest version", short.Metas())
+	}
+	if signing, _ := keys.Signing(at, short.Metas(), keys.ES256); signing.KID != set.Keys[2].KID {
+		t.Fatalf("with retain 0 the adopted set signs with %s, want the latest version", signing.KID)
 	}
 	if plain := newBackend(t, v, token, vaulttransit.Config{Key: name, Alg: keys.ES256}); len(load(t, plain).Keys) != 0 {
 		t.Fatal("without Adopt, the backend adopted Transit's versions")
