@@ -143,7 +143,7 @@ func (v *validator) checkWebhookSink(path string, w *WebhookSink) {
 	} else if u, err := url.Parse(w.URL); err == nil && u.User != nil {
 		v.add(path+".url", "", "must not contain user information: put the shared secret in secret_file")
 	} else {
-		v.checkBaseURL(path+".url", w.URL)
+		v.checkSecretURL(path+".url", w.URL)
 	}
 	if w.Timeout <= 0 {
 		v.add(path+".timeout", w.Timeout.String(), "must be greater than zero, got %s", w.Timeout)

@@ -17,7 +17,7 @@ func TestAuditSinkErrors(t *testing.T) {
 		{"no kind", sinks("    - name: s\n"), "audit.sinks[0]", "4", "needs exactly one of webhook (url, secret_file) and file (path)"},
 		{"missing url", sinks("    - webhook: {secret_file: /etc/s}\n"), "audit.sinks[0].webhook.url", "4", "required"},
 		{"http off loopback", sinks("    - webhook: {url: \"http://siem.example.com/b\"}\n"), "audit.sinks[0].webhook.url", "4",
-			`"http://siem.example.com/b" must use https (plain http is allowed only on a loopback host)`},
+			`"http://siem.example.com/..." must use https (plain http is allowed only on a loopback host)`},
 		{"query", sinks("    - webhook: {url: \"https://siem.example.com/b?token=x\"}\n"), "audit.sinks[0].webhook.url", "4", "must not have a query or fragment"},
 		{"user information", sinks("    - webhook: {url: \"https://u:pw@siem.example.com/b\"}\n"), "audit.sinks[0].webhook.url", "4",
 			"must not contain user information: put the shared secret in secret_file"},

@@ -23,6 +23,15 @@ func TestErrorsNeverRepeatASecret(t *testing.T) {
 			"integrations[0].aws.sts_endpoint"},
 		{"password in a webhook URL", iss + "audit:\n  sinks:\n    - webhook: {url: \"https://ci:" + secret + "@siem.example.com/in\"}\n",
 			"audit.sinks[0].webhook.url"},
+		// A webhook's path or query is often its credential (a collector's token in the URL).
+		{"token in a webhook URL's query", iss + "audit:\n  sinks:\n    - webhook: {url: \"https://siem.example.com/in?token=" + secret + "\"}\n",
+			"audit.sinks[0].webhook.url"},
+		{"token in a plain http webhook URL's path", iss + "audit:\n  sinks:\n    - webhook: {url: \"http://siem.example.com/services/" + secret + "\"}\n",
+			"audit.sinks[0].webhook.url"},
+		{"token in a relative webhook URL", iss + "audit:\n  sinks:\n    - webhook: {url: \"siem/" + secret + "\"}\n",
+			"audit.sinks[0].webhook.url"},
+		{"token in a malformed webhook URL", iss + "audit:\n  sinks:\n    - webhook: {url: \"https://siem.example.com:bad/" + secret + "\"}\n",
+			"audit.sinks[0].webhook.url"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("t.yaml", []byte(tc.yaml))

@@ -314,22 +314,49 @@ func (v *validator) notNegative(path string, d time.Duration) {
 // checkBaseURL checks an upstream endpoint: an absolute https URL without query or fragment;
 // plain http only on a loopback host, where no network lies between broker and the endpoint
 // (the calls carry signed ID tokens and bring back credentials).
-func (v *validator) checkBaseURL(path, raw string) {
+func (v *validator) checkBaseURL(path, raw string) { v.checkURL(path, raw, redactURL) }
+
+// checkSecretURL is checkBaseURL for a URL whose path or query may be its credential (a
+// webhook's, as many collectors take a token there): its errors show only its scheme and host.
+func (v *validator) checkSecretURL(path, raw string) { v.checkURL(path, raw, schemeAndHost) }
+
+// checkURL is checkBaseURL showing raw in its errors as show(raw), or not at all when that is
+// empty.
+func (v *validator) checkURL(path, raw string, show func(string) string) {
 	u, err := url.Parse(raw)
-	switch {
-	case err != nil && redactURL(raw) != raw:
-		v.add(path, redactURL(raw), "%q is not a URL", redactURL(raw)) // the parser's words may quote the password
-	case err != nil:
-		v.add(path, raw, "%q is not a URL: %v", raw, unwrapURLError(err))
-	case u.User != nil:
-		v.add(path, redactURL(raw), "%q must not carry a user name or password", redactURL(raw))
-	case u.Scheme != "http" && u.Scheme != "https" || u.Host == "" || u.Opaque != "":
-		v.add(path, raw, "%q must be an absolute http or https URL", raw)
-	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(raw, "#"):
-		v.add(path, raw, "%q must not have a query or fragment", raw)
-	case u.Scheme == "http" && !isLoopback(u.Hostname()):
-		v.add(path, raw, "%q must use https (plain http is allowed only on a loopback host)", raw)
+	shown := show(raw)
+	label := "the URL (not shown: it may hold a credential)"
+	if shown != "" {
+		label = strconv.Quote(shown)
 	}
+	switch {
+	case err != nil && shown != raw:
+		v.add(path, shown, "%s is not a URL", label) // the parser's words may quote a secret
+	case err != nil:
+		v.add(path, raw, "%s is not a URL: %v", label, unwrapURLError(err))
+	case u.User != nil:
+		v.add(path, shown, "%s must not carry a user name or password", label)
+	case u.Scheme != "http" && u.Scheme != "https" || u.Host == "" || u.Opaque != "":
+		v.add(path, shown, "%s must be an absolute http or https URL", label)
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(raw, "#"):
+		v.add(path, shown, "%s must not have a query or fragment", label)
+	case u.Scheme == "http" && !isLoopback(u.Hostname()):
+		v.add(path, shown, "%s must use https (plain http is allowed only on a loopback host)", label)
+	}
+}
+
+// schemeAndHost is raw's scheme and host only, with "/..." for whatever follows them; empty for
+// a URL that does not parse into both.
+func schemeAndHost(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return ""
+	}
+	shown := u.Scheme + "://" + u.Host
+	if u.Opaque != "" || u.Path != "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(raw, "#") {
+		shown += "/..."
+	}
+	return shown
 }
 
 // checkIDs checks the id rule and duplicates for one kind of object and returns the first index
