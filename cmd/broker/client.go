@@ -40,7 +40,17 @@ const callTimeout = 60 * time.Second
 
 // brokerHTTP is the HTTP client of the CLI's calls to the broker: the default transport, which
 // trusts the system pool (SSL_CERT_FILE works) and honours proxy variables, within callTimeout.
-func brokerHTTP() *http.Client { return &http.Client{Timeout: callTimeout} }
+// It follows no redirect: the broker's API never answers one, and following it would send the
+// run token or API key wherever it points, plain http included.
+func brokerHTTP() *http.Client {
+	return &http.Client{Timeout: callTimeout, CheckRedirect: refuseRedirect}
+}
+
+// errRedirect is why the CLI did not follow a redirect.
+var errRedirect = errors.New("the broker answered with a redirect, which the CLI never follows " +
+	"(it would carry the token or key along): set BROKER_URL to the address the broker itself answers on")
+
+func refuseRedirect(*http.Request, []*http.Request) error { return errRedirect }
 
 // brokerEnv reads BROKER_URL (without a trailing slash) and the secret in the variable named
 // secretVar, refusing either missing and a URL that would carry the secret in clear.
