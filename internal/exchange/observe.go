@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"time"
 )
 
@@ -62,6 +63,12 @@ func (o *Observed) Exchange(ctx context.Context, req Request) (Credentials, erro
 	start := o.cfg.Now()
 	creds, err := o.next.Exchange(ctx, req)
 	elapsed := o.cfg.Now().Sub(start)
+	if err == nil && !creds.ExpiresAt.IsZero() && !creds.ExpiresAt.After(start.Add(elapsed)) {
+		// Whatever a provider checked, credentials already expired are never handed out. (A
+		// zero ExpiresAt is a Vault token that does not expire.)
+		creds, err = Credentials{}, Upstream(o.cfg.Provider, UpstreamAnswer{Status: http.StatusOK,
+			Message: "answered credentials that expired at " + creds.ExpiresAt.UTC().Format(time.RFC3339)})
+	}
 	outcome := Classify(err)
 	if c := o.metrics.outcomes[outcome]; c != nil {
 		c.Inc()

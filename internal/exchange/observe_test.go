@@ -160,3 +160,40 @@ func sample(t *testing.T, reg *prometheus.Registry, name string, values ...strin
 	t.Fatalf("no series %s%v", name, values)
 	return nil
 }
+
+// Whatever a provider checked, Observed never hands out credentials already expired: they fail
+// as an unusable upstream answer (an error, not a refusal) that names no secret. Credentials
+// without an expiry (a Vault token that does not expire) and valid ones pass.
+func TestObservedRefusesExpiredCredentials(t *testing.T) {
+	now := time.Date(2026, 12, 3, 6, 0, 0, 0, time.UTC)
+	secret := map[string]string{"TOKEN": "s3cret-credential"}
+	for _, tc := range []struct {
+		name    string
+		expires time.Time
+		ok      bool
+	}{
+		{"expired", now.Add(-time.Minute), false},
+		{"expiring now", now, false},
+		{"no expiry", time.Time{}, true},
+		{"valid", now.Add(time.Hour), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := exchange.Observe(fixed{creds: exchange.Credentials{ExpiresAt: tc.expires, Env: secret}},
+				exchange.ObserveConfig{Provider: "vault", Now: func() time.Time { return now }})
+			creds, err := o.Exchange(context.Background(), exchange.Request{})
+			if tc.ok {
+				if err != nil || creds.Env["TOKEN"] == "" {
+					t.Fatalf("Exchange = %+v, %v; want the credentials", creds, err)
+				}
+				return
+			}
+			var ue *exchange.UpstreamError
+			if !errors.As(err, &ue) || ue.Status != 200 || exchange.Classify(err) != exchange.Error {
+				t.Fatalf("Exchange error %v, want an unusable upstream answer", err)
+			}
+			if creds.Env != nil || strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("credentials %+v or error %q leak what was refused", creds, err)
+			}
+		})
+	}
+}

@@ -98,6 +98,14 @@ func (x *Exchanger) succeeded(ctx context.Context, c *call, creds *ststypes.Cred
 		sessionToken:    awssdk.ToString(creds.SessionToken),
 		expiration:      awssdk.ToTime(creds.Expiration),
 	}
+	// Temporary credentials work only with their session token, until their expiration.
+	if err := exchange.Usable(exchange.Answer{
+		Provider: exchange.AWS, From: "STS at " + c.endpoint, ExpiresAt: r.expiration, Now: time.Now(),
+		Fields: []exchange.Field{{Name: "SessionToken", Value: r.sessionToken}},
+	}); err != nil {
+		x.logCall(ctx, c, slog.String(exchange.FieldErr, err.Error()))
+		return result{}, err
+	}
 	if user != nil {
 		r.assumedRoleARN = awssdk.ToString(user.Arn)
 	}

@@ -147,6 +147,14 @@ func (x *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchang
 		return exchange.Credentials{}, uerr
 	}
 
+	if err := exchange.Usable(exchange.Answer{
+		Provider: exchange.Azure, From: "Entra ID at " + authority, ExpiresAt: tk.ExpiresOn, Now: time.Now(),
+		Fields: []exchange.Field{{Name: "access_token", Value: tk.Token}},
+	}); err != nil {
+		x.log.LogAttrs(ctx, slog.LevelDebug, "azure exchange failed", slog.String(exchange.FieldIntegration, in.ID),
+			slog.String(exchange.FieldRun, req.Run.ID), slog.String(exchange.FieldErr, err.Error()))
+		return exchange.Credentials{}, err
+	}
 	oidcToken, err := req.Tokens.Token(ctx, exchange.TokenRequest{Audience: audience, Algorithm: provider.AzureAlgorithm})
 	if err != nil {
 		return exchange.Credentials{}, fmt.Errorf("azure: mint %s: %w", EnvOIDCToken, err)

@@ -140,6 +140,13 @@ func (x *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchang
 		x.log.LogAttrs(ctx, slog.LevelDebug, "gcp exchange failed", append(attrs, slog.String(exchange.FieldErr, err.Error()))...)
 		return exchange.Credentials{}, err
 	}
+	if err := exchange.Usable(exchange.Answer{
+		Provider: exchange.GCP, From: "IAM Credentials generateAccessToken", ExpiresAt: tok.Expiry, Now: time.Now(),
+		Fields: []exchange.Field{{Name: "accessToken", Value: tok.AccessToken}},
+	}); err != nil {
+		x.log.LogAttrs(ctx, slog.LevelDebug, "gcp exchange failed", append(attrs, slog.String(exchange.FieldErr, err.Error()))...)
+		return exchange.Credentials{}, err
+	}
 	x.log.LogAttrs(ctx, slog.LevelDebug, "gcp exchange", append(attrs, slog.Time("expires_at", tok.Expiry))...)
 	return exchange.Credentials{
 		ExpiresAt: tok.Expiry,
