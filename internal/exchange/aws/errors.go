@@ -134,3 +134,20 @@ func networkReason(err error) string {
 	}
 	return "network error"
 }
+
+// baseFailed is the error of an assume-role exchange whose own AWS credentials (the SDK's chain:
+// environment, shared files, container or instance role) did not load: the caller's own
+// cancellation as it is, anything else an upstream failure (502, not a store outage) that says
+// only that the credentials did not load, or not in time; the chain's own words go to the log.
+func (x *Exchanger) baseFailed(ctx, callCtx context.Context, c *call, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("aws exchange: %w", ctx.Err())
+	}
+	msg := "broker's own AWS credentials, with which it assumes roles, could not be loaded"
+	if callCtx.Err() != nil {
+		msg += " within " + exchange.Timeout(c.in).String()
+	}
+	x.log.LogAttrs(ctx, slog.LevelWarn, "aws exchange: broker's own AWS credentials did not load",
+		slog.String(exchange.FieldIntegration, c.in.ID), slog.String(exchange.FieldErr, exchange.Scrub(err.Error())))
+	return exchange.Upstream(exchange.AWS, exchange.UpstreamAnswer{Message: msg + " (the server log has the details)"})
+}

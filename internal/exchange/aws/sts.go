@@ -60,14 +60,11 @@ func (x *Exchanger) assumeRole(ctx context.Context, c *call) (result, error) {
 	defer cancel()
 	c.start = time.Now()
 	base, err := x.base.get(callCtx)
-	if err != nil {
-		return result{}, fmt.Errorf("aws exchange: broker's own AWS credentials: %w", err)
+	if err == nil {
+		_, err = base.Retrieve(callCtx)
 	}
-	if _, err := base.Retrieve(callCtx); err != nil {
-		if ctx.Err() != nil {
-			return result{}, fmt.Errorf("aws exchange: %w", ctx.Err())
-		}
-		return result{}, fmt.Errorf("aws exchange: broker's own AWS credentials: %w", err)
+	if err != nil {
+		return result{}, x.baseFailed(ctx, callCtx, c, err)
 	}
 	out, err := x.client(c, base).AssumeRole(callCtx, &sts.AssumeRoleInput{
 		RoleArn:         awssdk.String(c.aws.RoleARN),
