@@ -29,6 +29,10 @@ const (
 // accepts RSA and EC signatures, never HMAC.
 var signingAlgorithms = []string{"RS256", "ES256"}
 
+// maxSubjectTokenLifetime bounds a subject token's exp after its iat, which Google STS also
+// requires (as it requires the kid header): exp must be less than 48 hours after iat.
+const maxSubjectTokenLifetime = 48 * time.Hour
+
 // stsRequest is an ExchangeToken request; Google takes it form-encoded or as JSON.
 type stsRequest struct {
 	GrantType          string
@@ -113,7 +117,8 @@ func (e *Emulator) serveSTS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	claims, err := e.verifier.Verify(r.Context(), req.SubjectToken,
-		oidctrust.Policy{Issuer: p.Issuer, Audiences: p.audiences(), Algorithms: signingAlgorithms})
+		oidctrust.Policy{Issuer: p.Issuer, Audiences: p.audiences(), Algorithms: signingAlgorithms,
+			RequireKID: true, RequireIat: true, MaxLifetime: maxSubjectTokenLifetime})
 	if err != nil {
 		fail(http.StatusBadRequest, "invalid_grant", e.describe(err, req.SubjectToken))
 		return
@@ -172,6 +177,8 @@ func (e *Emulator) describe(err error, token string) string {
 	case errors.Is(err, oidctrust.ErrAudience):
 		return fmt.Sprintf("The audience in ID Token [%s] does not match the expected audience.",
 			strings.Join(oidctrust.Claims(claims).Audiences(), ", "))
+	case errors.Is(err, oidctrust.ErrLifetime):
+		return fmt.Sprintf("The ID Token's lifetime is too long: exp must be less than %s after iat.", maxSubjectTokenLifetime)
 	case errors.Is(err, oidctrust.ErrExpired):
 		exp, _ := claims["exp"].(float64)
 		if exp != 0 && !e.now().Before(time.Unix(int64(exp), 0)) {

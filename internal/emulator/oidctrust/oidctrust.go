@@ -25,6 +25,7 @@ var (
 	ErrSignature = errors.New("token signature does not verify")
 	ErrAudience  = errors.New("token audience is not allowed")
 	ErrExpired   = errors.New("token is expired or not yet valid")
+	ErrLifetime  = errors.New("token lives longer than the service allows")
 )
 
 // Policy is what one trust relationship accepts.
@@ -42,6 +43,14 @@ type Policy struct {
 	// list), as a Vault role without bound_audiences does; one carrying an aud still fails.
 	// Without it, no Audiences takes no token.
 	UnboundAudience bool
+	// RequireKID refuses a token whose header names no kid (Google STS requires one); without
+	// it, every published key is tried.
+	RequireKID bool
+	// RequireIat refuses a token without iat (Google STS requires one).
+	RequireIat bool
+	// MaxLifetime, when set, refuses a token whose exp is not less than MaxLifetime after its
+	// iat (Google STS: 48 hours).
+	MaxLifetime time.Duration
 }
 
 // ParseError is a token that does not parse as a JWS signed with an allowed algorithm.
@@ -129,6 +138,9 @@ func (v *Verifier) Verify(ctx context.Context, token string, p Policy) (Claims, 
 	if len(jws.Signatures) != 1 { // only the JSON serialization can carry more than one
 		return nil, fmt.Errorf("%w: %d signatures, and one must verify alone", ErrSignature, len(jws.Signatures))
 	}
+	if p.RequireKID && jws.Signatures[0].Header.KeyID == "" {
+		return nil, fmt.Errorf("%w: no kid header", ErrMalformed)
+	}
 	var claims Claims
 	if err := json.Unmarshal(jws.UnsafePayloadWithoutVerification(), &claims); err != nil {
 		return nil, fmt.Errorf("%w: payload is not a JSON object", ErrMalformed)
@@ -154,7 +166,7 @@ func (v *Verifier) Verify(ctx context.Context, token string, p Policy) (Claims, 
 	if !unbound && !slices.ContainsFunc(claims.Audiences(), func(a string) bool { return slices.Contains(p.Audiences, a) }) {
 		return nil, fmt.Errorf("%w: %v not in %v", ErrAudience, claims.Audiences(), p.Audiences)
 	}
-	return claims, v.checkTimes(claims)
+	return claims, v.checkTimes(claims, p)
 }
 
 // SignedBy reports whether token, read as p takes it, carries one signature, in an algorithm of
@@ -191,7 +203,7 @@ func signedBy(jws *jose.JSONWebSignature, keys *jose.JSONWebKeySet) bool {
 	return false
 }
 
-func (v *Verifier) checkTimes(c Claims) error {
+func (v *Verifier) checkTimes(c Claims, p Policy) error {
 	now := time.Now()
 	if v.Now != nil {
 		now = v.Now()
@@ -210,8 +222,16 @@ func (v *Verifier) checkTimes(c Claims) error {
 	if nbf, ok := c["nbf"].(float64); ok && now.Add(skew).Before(time.Unix(int64(nbf), 0)) {
 		return fmt.Errorf("%w: not valid before %s", ErrExpired, time.Unix(int64(nbf), 0).UTC().Format(time.RFC3339))
 	}
-	if iat, ok := c["iat"].(float64); ok && now.Add(skew).Before(time.Unix(int64(iat), 0)) {
+	iat, hasIat := c["iat"].(float64)
+	if !hasIat && p.RequireIat {
+		return fmt.Errorf("%w: no iat claim", ErrMalformed)
+	}
+	if hasIat && now.Add(skew).Before(time.Unix(int64(iat), 0)) {
 		return fmt.Errorf("%w: issued in the future", ErrExpired)
+	}
+	if hasIat && p.MaxLifetime > 0 && time.Duration(exp-iat)*time.Second >= p.MaxLifetime {
+		return fmt.Errorf("%w: exp is %s after iat, the most is less than %s", ErrLifetime,
+			time.Duration(exp-iat)*time.Second, p.MaxLifetime)
 	}
 	return nil
 }
