@@ -54,32 +54,17 @@ func (b *Backend) adopt(ctx context.Context) error {
 	return nil
 }
 
-// chainOf returns the keys of the versions info lists of alg's Transit key (named by nameFor):
-// each signing from its creation plus Prepublish until its successor does, those whose
-// successor started more than Retain before now left out (the latest always kept). The latest
-// version, when an older one is kept, signs no earlier than now plus Prepublish: Transit does
-// not tell a version broker published from one rotated in Vault behind broker's back, which no
-// JWKS has served, so it is published for Prepublish from now before it signs, its predecessor
-// signing meanwhile.
+// chainOf returns the keys of the versions info lists of alg's Transit key (named by nameFor),
+// each signing from activates until its successor does, those whose successor started more
+// than Retain before now left out (the latest always kept). The schedule is a function of
+// Transit's creation times alone, so every restart computes the same one.
 func (b *Backend) chainOf(alg string, info *keyInfo, now time.Time) []keys.Key {
-	out := b.versionKeys(alg, info, now)
-	if n := len(out); n >= 2 {
-		if held := now.Add(b.cfg.Prepublish); out[n-1].Activates.Before(held) {
-			out[n-1].Activates = held
-			out[n-2].Retires = held
-		}
-	}
-	return out
-}
-
-// versionKeys is chainOf on Transit's creation times alone.
-func (b *Backend) versionKeys(alg string, info *keyInfo, now time.Time) []keys.Key {
 	name := b.nameFor(alg)
 	var out []keys.Key
 	for i, v := range info.versions {
-		k := keys.Key{Meta: keys.Meta{Alg: alg, Created: v.created, Activates: v.created.Add(b.cfg.Prepublish)}}
+		k := keys.Key{Meta: keys.Meta{Alg: alg, Created: v.created, Activates: b.activates(info, i)}}
 		if i+1 < len(info.versions) {
-			k.Retires = info.versions[i+1].created.Add(b.cfg.Prepublish)
+			k.Retires = b.activates(info, i+1)
 			if !now.Before(k.Retires.Add(b.cfg.Retain)) {
 				continue
 			}
@@ -95,4 +80,18 @@ func (b *Backend) versionKeys(alg string, info *keyInfo, now time.Time) []keys.K
 		out = append(out, k)
 	}
 	return out
+}
+
+// activates is when version i of info signs: its creation plus Prepublish, as when broker
+// rotated it (published from its creation); for the latest of several, Prepublish plus Retain
+// later still. Transit does not tell a version broker published from one rotated in Vault
+// behind broker's back, which no JWKS served: held so, such a version first adopted within
+// Prepublish plus Retain of its creation (while its predecessor is still published by the
+// first rule) is published for Prepublish before it signs, however often broker restarts.
+func (b *Backend) activates(info *keyInfo, i int) time.Time {
+	t := info.versions[i].created.Add(b.cfg.Prepublish)
+	if i > 0 && i == len(info.versions)-1 {
+		t = t.Add(b.cfg.Prepublish + b.cfg.Retain)
+	}
+	return t
 }

@@ -2,6 +2,7 @@ package vaulttransit_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -11,11 +12,11 @@ import (
 )
 
 // A restart with the metadata in memory keeps the keys relying parties trust: with Adopt and an
-// empty set, the versions Transit holds become the set, the same on every start at the same
-// instant, the older ones published until Retain after their successor took over. The latest
-// version may have been rotated in Vault behind broker's back, so that no JWKS served it: it is
-// published for Prepublish from the adoption before it signs, its predecessor signing meanwhile,
-// in the schedule and in a Manager's snapshot.
+// empty set, the versions Transit holds become the set, the same on every start, the older ones
+// published until Retain after their successor took over. The latest version may have been
+// rotated in Vault behind broker's back, so that no JWKS served it: it signs Prepublish plus
+// Retain later than its creation plus Prepublish, its predecessor signing meanwhile, in the
+// schedule and in a Manager's snapshot.
 func TestAdoptTransitVersions(t *testing.T) {
 	v, token := startVault(t)
 	name := uniqueKey()
@@ -28,7 +29,7 @@ func TestAdoptTransitVersions(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	const prepublish = time.Second
+	const prepublish, retain = time.Second, time.Hour
 	at := time.Now().Add(5 * time.Second) // every version's creation plus prepublish has passed
 	now := func() time.Time { return at }
 	backend := func(retain time.Duration) *vaulttransit.Backend {
@@ -37,7 +38,7 @@ func TestAdoptTransitVersions(t *testing.T) {
 		})
 	}
 
-	set := load(t, backend(time.Hour))
+	set := load(t, backend(retain))
 	if set.Generation != 1 || len(set.Keys) != 3 {
 		t.Fatalf("adopted generation %d with %d keys, want 1 with the 3 versions", set.Generation, len(set.Keys))
 	}
@@ -45,7 +46,7 @@ func TestAdoptTransitVersions(t *testing.T) {
 		keystest.SignAndVerify(t, keys.ES256, k.Signer, k.Public())
 		want := k.Created.Add(prepublish)
 		if i == 2 {
-			want = at.Add(prepublish)
+			want = k.Created.Add(2*prepublish + retain)
 		}
 		if !k.Activates.Equal(want) {
 			t.Errorf("key %d activates %s, want %s", i, k.Activates, want)
@@ -57,14 +58,14 @@ func TestAdoptTransitVersions(t *testing.T) {
 	for _, c := range []struct {
 		at   time.Time
 		want int
-	}{{at, 1}, {at.Add(prepublish - time.Millisecond), 1}, {at.Add(prepublish), 2}} {
+	}{{at, 1}, {set.Keys[2].Activates.Add(-time.Millisecond), 1}, {set.Keys[2].Activates, 2}} {
 		if signing, _ := keys.Signing(c.at, set.Metas(), keys.ES256); signing.KID != set.Keys[c.want].KID {
-			t.Errorf("adopted set signs at adoption+%s with %s, want version %d %s", c.at.Sub(at), signing.KID, c.want+1, set.Keys[c.want].KID)
+			t.Errorf("adopted set signs at %s with %s, want version %d %s", c.at, signing.KID, c.want+1, set.Keys[c.want].KID)
 		}
 	}
 	m, err := keys.NewManager(keys.Config{
-		Backend: backend(time.Hour),
-		Policy:  keys.Policy{Period: time.Hour, Prepublish: prepublish, Retain: time.Hour, Alg: keys.ES256},
+		Backend: backend(retain),
+		Policy:  keys.Policy{Period: 24 * time.Hour, Prepublish: prepublish, Retain: retain, Alg: keys.ES256},
 		Now:     now,
 	})
 	if err != nil {
@@ -79,7 +80,7 @@ func TestAdoptTransitVersions(t *testing.T) {
 			snap.Signing.KID, len(snap.Published), set.Keys[1].KID)
 	}
 
-	again := load(t, backend(time.Hour))
+	again := load(t, backend(retain))
 	for i := range set.Keys {
 		if !keystest.SameMeta(again.Keys[i].Meta, set.Keys[i].Meta) {
 			t.Fatalf("second adoption differs at key %d: %+v, first %+v", i, again.Keys[i].Meta, set.Keys[i].Meta)
@@ -105,4 +106,66 @@ func load(t *testing.T, b keys.Backend) keys.Set {
 		t.Fatal(err)
 	}
 	return set
+}
+
+// Adoption's schedule is the same on every restart: a second restart shortly after a first one
+// made at the end of the window in which the latest version is held back keeps publishing the
+// key that signed moments before (tokens it signed still verify), and does not let the latest
+// version sign before it has been published for Prepublish since the first restart.
+func TestAdoptionStableAcrossRestarts(t *testing.T) {
+	v, token := startVault(t)
+	name := uniqueKey()
+	root := v.Client()
+	if _, err := root.Logical().Write(mount+"/keys/"+name, map[string]any{"type": "ecdsa-p256"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := root.Logical().Write(mount+"/keys/"+name+"/rotate", nil); err != nil {
+		t.Fatal(err)
+	}
+	const prepublish, retain = 10 * time.Second, 20 * time.Second
+	policy := keys.Policy{Period: time.Hour, Prepublish: prepublish, Retain: retain, Alg: keys.ES256}
+	start := func(at time.Time) *keys.Manager {
+		b := newBackend(t, v, token, vaulttransit.Config{
+			Key: name, Alg: keys.ES256, Adopt: true, Prepublish: prepublish, Retain: retain,
+			Now: func() time.Time { return at },
+		})
+		m, err := keys.NewManager(keys.Config{Backend: b, Policy: policy, Now: func() time.Time { return at }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Refresh(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	// Learn v2's Transit creation time.
+	probe := load(t, newBackend(t, v, token, vaulttransit.Config{Key: name, Alg: keys.ES256, Adopt: true,
+		Prepublish: prepublish, Retain: time.Hour}))
+	if len(probe.Keys) != 2 {
+		t.Fatalf("probe adopted %d keys", len(probe.Keys))
+	}
+	v1, v2 := probe.Keys[0].KID, probe.Keys[1].KID
+	c2 := probe.Keys[1].Created
+
+	// First restart: v1 still within retain of v2's Transit activation, so v1 signs until t0+P.
+	t0 := c2.Add(prepublish + retain - time.Second)
+	m0 := start(t0)
+	if got := m0.Snapshot().Signing.KID; got != v1 {
+		t.Fatalf("first restart signs with %s, want v1 %s (held-back v2)", got, v1)
+	}
+	// Second restart 2s later (v1 signed until then).
+	t1 := t0.Add(2 * time.Second)
+	m1 := start(t1)
+	snap := m1.Snapshot()
+	var pub []string
+	for _, k := range snap.Published {
+		pub = append(pub, k.KID)
+	}
+	if !slices.Contains(pub, v1) {
+		t.Errorf("second restart %s after the first publishes %v without v1 %s, which signed until the restart (retain %s)",
+			t1.Sub(t0), pub, v1, retain)
+	}
+	if snap.Signing.KID == v2 {
+		t.Errorf("second restart signs at once with v2 %s, published only %s (< prepublish %s)", v2, t1.Sub(t0), prepublish)
+	}
 }

@@ -29,9 +29,9 @@
 // at its Transit creation time and signing from then plus Prepublish (so it was published at
 // least that long), retiring when its successor starts; versions whose successor started more
 // than Retain ago are left out. Transit does not tell a version broker published from one
-// rotated in Vault behind broker's back, which no JWKS served; so the latest version, when an
-// older one is kept, signs no earlier than the adoption plus Prepublish, its predecessor signing
-// until then. A single kept version signs at once: nothing else can.
+// rotated in Vault behind broker's back, which no JWKS served; so the latest of several versions
+// signs Prepublish plus Retain later than that, its predecessor signing until then. The
+// schedule depends on Transit's creation times alone, so every restart computes the same one.
 //
 // # Failures
 //
