@@ -303,7 +303,10 @@ func (s *auditStore) settle() bool {
 			if s.refuseChanged(res[1:]) {
 				return true
 			}
-		case ok == 1:
+		case ok == 1 || tail == s.last:
+			// tail == s.last: the batch landed, but its reply was lost and the client sent it
+			// again, and the landed key is gone (evicted); chaining the batch once more would
+			// record every event twice.
 			s.tail = s.last
 			s.answer(nil)
 		case len(res) < 2:

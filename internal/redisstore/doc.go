@@ -25,6 +25,9 @@
 //	<prefix>authblock:<key>       present while the key is blocked; expires with the block
 //	<prefix>audit:events, <prefix>audit:tail, <prefix>audit:space:<id>
 //	                              the audit chain (see Client.Audit)
+//	<prefix>audit:landed:<id>     the last hash of a replica's last appended audit batch, so a
+//	                              batch sent again after a lost reply lands once; expires after
+//	                              an hour
 //	<prefix>{catalog}:objects, <prefix>{catalog}:rev, <prefix>{catalog}:commit
 //	                              the catalog (see Client.Catalog)
 //

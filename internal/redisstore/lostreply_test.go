@@ -187,3 +187,50 @@ func TestAuditAppendWhoseReplyIsLost(t *testing.T) {
 		t.Fatalf("chain holds %v, want %v", ids, want)
 	}
 }
+
+// TestAuditAppendWhoseReplyIsLostLandedKeyEvicted: the landed key expires, so a volatile-*
+// maxmemory policy may evict it; a batch sent again after a lost reply, with no other replica
+// appending, is still recognised by the tail being its own last hash, and lands once.
+func TestAuditAppendWhoseReplyIsLostLandedKeyEvicted(t *testing.T) {
+	srv := redistest.Start(t)
+	prefix := uniquePrefix()
+	ctx := context.Background()
+	direct := open(t, srv, prefix, suiteTimeout)
+	other := direct.Audit()
+	if _, err := other.Append(ctx, audit.Event{ID: "warm", Action: "test"}, []string{"root"}); err != nil {
+		t.Fatal(err)
+	}
+	addr := hookProxy(t, srv.Addr(), []byte(`"id":"mine"`), func() {
+		keys, err := direct.Redis().Keys(ctx, prefix+"audit:landed:*").Result()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		if len(keys) > 0 {
+			direct.Redis().Del(ctx, keys...) // evicted: it is a volatile key
+		}
+	})
+	c, err := redisstore.Open(redisstore.Options{URL: "redis://" + addr + "/0", Timeout: suiteTimeout, Prefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	mine := c.Audit()
+	if _, err := mine.Append(ctx, audit.Event{ID: "known", Action: "test"}, []string{"root"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mine.Append(ctx, audit.Event{ID: "mine", Action: "test"}, []string{"root"}); err != nil {
+		t.Fatalf("Append whose reply was lost: %v", err)
+	}
+	events, _, err := other.List(ctx, "root", "", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, e := range events {
+		ids = append(ids, e.ID)
+	}
+	if want := []string{"warm", "known", "mine"}; !slices.Equal(ids, want) {
+		t.Fatalf("chain holds %v, want %v", ids, want)
+	}
+}
