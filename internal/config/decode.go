@@ -115,10 +115,17 @@ func (d *decoder) fail(n *yaml.Node, path, value, format string, args ...any) {
 	})
 }
 
-// typeError records a value of the wrong type and marks its path as bad.
+// typeError records a value of the wrong type and marks its path as bad. Under audit.sinks the
+// value is not quoted: a single value there is often a webhook's URL written where its mapping
+// belongs, whose path or query may be its credential, and the error reaches the log and, on a
+// refused reload, the audit trail.
 func (d *decoder) typeError(n *yaml.Node, path, want string) {
 	d.bad[path] = true
-	d.fail(d.at(n, path), path, scalarValue(n), "expected %s, got %s", want, describe(n))
+	value, got := scalarValue(n), describe(n)
+	if n.Kind == yaml.ScalarNode && within(path, "audit.sinks") {
+		value, got = "", "a single value (not shown: it may hold a credential)"
+	}
+	d.fail(d.at(n, path), path, value, "expected %s, got %s", want, got)
 }
 
 // at returns a node positioned on the line of path's key when one was recorded (a block mapping

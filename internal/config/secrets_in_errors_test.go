@@ -30,6 +30,10 @@ func TestErrorsNeverRepeatASecret(t *testing.T) {
 			"audit.sinks[0].webhook.url"},
 		{"token in a relative webhook URL", iss + "audit:\n  sinks:\n    - webhook: {url: \"siem/" + secret + "\"}\n",
 			"audit.sinks[0].webhook.url"},
+		{"webhook URL where its mapping belongs", iss + "audit:\n  sinks:\n    - webhook: \"https://siem.example.com/in?token=" + secret + "\"\n",
+			"audit.sinks[0].webhook"},
+		{"webhook URL where a sink belongs", iss + "audit:\n  sinks:\n    - \"https://siem.example.com/services/" + secret + "\"\n",
+			"audit.sinks[0]"},
 		{"token in a malformed webhook URL", iss + "audit:\n  sinks:\n    - webhook: {url: \"https://siem.example.com:bad/" + secret + "\"}\n",
 			"audit.sinks[0].webhook.url"},
 	} {
