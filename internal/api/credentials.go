@@ -88,7 +88,7 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 	}
 	event.Detail = req.Provider + " credentials until " + creds.ExpiresAt.UTC().Format(time.RFC3339)
 	if err := wk.stillInForce(r, exchanged{run: run, version: version, integration: in.ID, req: req}); err != nil {
-		wk.notHandedOutCredentials(r, event, err)
+		wk.withheld(r, event, err)
 		fail(w, r, wk.cfg.Logger, err)
 		return
 	}
@@ -96,7 +96,7 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 	err = wk.cfg.Events.Record(r.Context(), event)
 	if errors.Is(err, runs.ErrChanged) {
 		err = wk.changedAnswer(r)
-		wk.notHandedOutCredentials(r, event, err)
+		wk.withheld(r, event, err)
 		fail(w, r, wk.cfg.Logger, err)
 		return
 	}
@@ -125,21 +125,11 @@ type exchanged struct {
 }
 
 // stillInForce checks, once the exchange is done, that what it was done for still holds: the
-// run is live (its stack was not deleted or moved meanwhile), and the attachment in force for
-// it is still the integration used. Without a Version to check at recording, it also reads the
-// run again: it must not have finished or moved to another phase. The error is the answer.
+// run is still live (see stillLive), and the attachment in force for it is still the
+// integration used. The error is the answer.
 func (wk *Worker) stillInForce(r *http.Request, x exchanged) error {
-	if x.version.IsZero() {
-		now, _, err := wk.lookupRun(r)
-		if err != nil {
-			return err
-		}
-		if now.Phase != x.run.Phase {
-			return errRunChanged
-		}
-	}
-	if !wk.live(x.run) {
-		return errRunToken
+	if err := wk.stillLive(r, x.run, x.version); err != nil {
+		return err
 	}
 	in, err := wk.cfg.Catalog.Load().Resolve(x.run, x.req.Provider, x.req.Integration)
 	if err != nil || in.ID != x.integration {
@@ -148,9 +138,29 @@ func (wk *Worker) stillInForce(r *http.Request, x exchanged) error {
 	return nil
 }
 
-// notHandedOutCredentials records that the credentials of issued, obtained from the upstream,
-// were not handed out, and why.
-func (wk *Worker) notHandedOutCredentials(r *http.Request, issued Event, why error) {
+// stillLive checks, once a token is signed or credentials exchanged for run (read at version),
+// that the run may still have them: it is live (its stack was not deleted or moved meanwhile).
+// Without a Version to check at recording, it also reads the run again: it must not have
+// finished or moved to another phase. The error is the answer.
+func (wk *Worker) stillLive(r *http.Request, run runs.Run, version runs.Version) error {
+	if version.IsZero() {
+		now, _, err := wk.lookupRun(r)
+		if err != nil {
+			return err
+		}
+		if now.Phase != run.Phase {
+			return errRunChanged
+		}
+	}
+	if !wk.live(run) {
+		return errRunToken
+	}
+	return nil
+}
+
+// withheld records that what issued handed out (a token, credentials) was not handed out after
+// all, and why.
+func (wk *Worker) withheld(r *http.Request, issued Event, why error) {
 	e := issued
 	e.Outcome, e.Detail, e.Version = "denied", issued.Detail+" not handed out: "+why.Error(), runs.Version{}
 	recordRefusal(r.Context(), wk.cfg.Events, wk.cfg.Logger, e)

@@ -254,6 +254,13 @@ func (wk *Worker) token(w http.ResponseWriter, r *http.Request) {
 	if errors.Is(err, runs.ErrChanged) {
 		err = wk.changedAnswer(r)
 	}
+	if err == nil {
+		// A stack deleted or moved, or (without a version) a run finished, while the token was
+		// signed: its event is in the trail, the token is not handed out.
+		if err = wk.stillLive(r, run, version); err != nil {
+			wk.withheld(r, issueEvent(run, tok.Claims, runs.Version{}), err)
+		}
+	}
 	if err != nil {
 		fail(w, r, wk.cfg.Logger, err)
 		return
