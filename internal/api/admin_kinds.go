@@ -259,7 +259,14 @@ func (h *kindHandler) put(w http.ResponseWriter, r *http.Request) {
 		h.admin.fail(w, r, err)
 		return
 	}
-	if err := h.admin.record(r.Context(), changeEvent(p, objectChange{ref: h.ref(id), action: string(h.spec.kind) + ".put", where: h.spec.where(obj), res: res, after: obj})); err != nil {
+	change := objectChange{ref: h.ref(id), action: string(h.spec.kind) + ".put", where: h.spec.where(obj), res: res, after: obj}
+	if h.spec.spaceRef != nil && res.Before != nil {
+		_, was := h.spec.spaceRef(res.Before)
+		if _, is := h.spec.spaceRef(obj); was != is {
+			change.left = was // a move: the old space's listing shows it too
+		}
+	}
+	if err := h.admin.record(r.Context(), changeEvent(p, change)); err != nil {
 		h.admin.fail(w, r, err)
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -47,9 +48,18 @@ func (a *auditRecorder) Record(ctx context.Context, e api.Event) error {
 	if space == "" {
 		space = e.Space
 	}
-	paths := a.catalog.Load().SpacePath(space)
+	cat := a.catalog.Load()
+	paths := cat.SpacePath(space)
 	if paths == nil { // no configured space: file it under root, so it is never out of sight
 		paths = []string{config.RootSpace}
+	}
+	if e.Left != "" && e.Left != space {
+		paths = slices.Clone(paths) // the catalog's own
+		for _, p := range cat.SpacePath(e.Left) {
+			if !slices.Contains(paths, p) {
+				paths = append(paths, p)
+			}
+		}
 	}
 	ev := audit.Event{
 		ID:          ulid.Make().String(),

@@ -1,0 +1,48 @@
+package server
+
+import (
+	"strings"
+	"testing"
+)
+
+// Moving an object out of a space changes that space's subtree (a stack leaves and its runs
+// end, a space leaves with everything under it): the put event is filed under the old place as
+// well as the new, so an auditor bound to the old space sees what left it.
+func TestMoveIsInTheOldSpacesTrail(t *testing.T) {
+	ts := startServer(t, serverOptions{baseYAML: adminConfig})
+	for _, c := range []struct {
+		path, create, move string
+		status             int
+	}{
+		{"/v1/stacks/mv", `{"space":"prod"}`, `{"space":"dev"}`, 201},
+		{"/v1/spaces/mvspace", `{"parent":"prod"}`, `{"parent":"dev"}`, 201},
+	} {
+		if code := ts.call(t, apiRequest{method: "PUT", path: c.path, bearer: rootAdminSecret, body: c.create}); code != c.status {
+			t.Fatalf("create %s: %d", c.path, code)
+		}
+		if code := ts.call(t, apiRequest{method: "PUT", path: c.path, bearer: rootAdminSecret, body: c.move}); code != 200 {
+			t.Fatalf("move %s: %d", c.path, code)
+		}
+	}
+	count := func(space, action, id string) int {
+		n := 0
+		for _, e := range auditEvents(t, ts, space, 200) {
+			if e.Action == action && strings.Contains(e.Detail, id) {
+				n++
+			}
+		}
+		return n
+	}
+	for _, c := range []struct{ space, action, id string }{
+		{"prod", "stack.put", "stack mv "}, {"dev", "stack.put", "stack mv "},
+		{"prod", "space.put", "space mvspace "}, {"dev", "space.put", "space mvspace "},
+	} {
+		want := 2 // created in prod, then moved out of it
+		if c.space == "dev" {
+			want = 1 // moved in
+		}
+		if got := count(c.space, c.action, c.id); got != want {
+			t.Errorf("%s's trail holds %d %s events of %s, want %d", c.space, got, c.action, c.id, want)
+		}
+	}
+}
