@@ -220,6 +220,8 @@ type runsHarness struct {
 	store  *runs.Memory
 	flaky  *flakyStore
 	events *eventLog
+	// live is the catalog in force, which a test may replace.
+	live *catalog.Live
 }
 
 // harnessOptions vary the worker plane of a runsHarness.
@@ -228,6 +230,11 @@ type harnessOptions struct {
 	recordWhileSigning bool
 	// wrapSigner, when set, wraps every signing key's crypto.Signer.
 	wrapSigner func(crypto.Signer) crypto.Signer
+	// checkVersions makes the trail record an event with a Version only while the stored run
+	// is unchanged, as the server's trail does.
+	checkVersions bool
+	// versionless makes the planes' store give no Version, as a Redis Cluster's does.
+	versionless bool
 }
 
 // wrappedKeys is a key source whose signing keys sign through wrap.
@@ -286,12 +293,19 @@ func newRunsHarnessWith(t *testing.T, opts harnessOptions) *runsHarness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &runsHarness{store: runs.NewMemory(nil), events: &eventLog{}}
+	h := &runsHarness{store: runs.NewMemory(nil), events: &eventLog{}, live: live}
 	h.flaky = &flakyStore{Store: h.store}
+	var store runs.Store = h.flaky
+	if opts.versionless {
+		store = versionlessStore{Store: h.flaky}
+	}
+	if opts.checkVersions {
+		h.events.holder = h.store
+	}
 	rt := api.NewRouter()
-	api.NewControl(api.ControlConfig{Store: h.flaky, Catalog: live, RunTTL: cfg.Runs.TTL,
+	api.NewControl(api.ControlConfig{Store: store, Catalog: live, RunTTL: cfg.Runs.TTL,
 		Logger: log, Events: h.events}).Mount(rt)
-	api.NewWorker(api.WorkerConfig{Store: h.flaky, Issuer: iss, Logger: log, Events: h.events,
+	api.NewWorker(api.WorkerConfig{Store: store, Issuer: iss, Logger: log, Events: h.events,
 		Catalog: live, Exchangers: map[string]exchange.Exchanger{"aws": fakeExchanger{}},
 		RecordWhileSigning: opts.recordWhileSigning}).Mount(rt)
 	srv := httptest.NewServer(rt)

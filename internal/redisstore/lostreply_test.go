@@ -148,89 +148,64 @@ func TestCatalogCommitWhoseReplyIsLost(t *testing.T) {
 }
 
 // TestAuditAppendWhoseReplyIsLost: Redis appends a batch and the connection drops before its
-// reply, and another replica appends meanwhile; the client sends the batch again, which must
-// not land a second time onto the other replica's event: each event is in the chain once.
+// reply; the client sends the batch again, which lands once: when another replica appended
+// meanwhile (recognised by the store's landed key), and when the landed key is gone, which a
+// volatile-* maxmemory policy may evict (recognised by the chain's tail being the batch's own).
 func TestAuditAppendWhoseReplyIsLost(t *testing.T) {
-	srv := redistest.Start(t)
-	prefix := uniquePrefix()
-	ctx := context.Background()
-	other := open(t, srv, prefix, suiteTimeout).Audit()
-	if _, err := other.Append(ctx, audit.Event{ID: "warm", Action: "test"}, []string{"root"}); err != nil { // loads the script
-		t.Fatal(err)
-	}
-	addr := hookProxy(t, srv.Addr(), []byte(`"id":"mine"`), func() {
-		if _, err := other.Append(ctx, audit.Event{ID: "other", Action: "test"}, []string{"root"}); err != nil {
-			t.Error(err)
-		}
-	})
-	c, err := redisstore.Open(redisstore.Options{URL: "redis://" + addr + "/0", Timeout: suiteTimeout, Prefix: prefix})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	mine := c.Audit()
-	if _, err := mine.Append(ctx, audit.Event{ID: "known", Action: "test"}, []string{"root"}); err != nil { // learns the tail
-		t.Fatal(err)
-	}
-	if _, err := mine.Append(ctx, audit.Event{ID: "mine", Action: "test"}, []string{"root"}); err != nil {
-		t.Fatalf("Append whose reply was lost: %v", err)
-	}
-	events, _, err := other.List(ctx, "root", "", 100)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ids []string
-	for _, e := range events {
-		ids = append(ids, e.ID)
-	}
-	if want := []string{"warm", "known", "mine", "other"}; !slices.Equal(ids, want) {
-		t.Fatalf("chain holds %v, want %v", ids, want)
-	}
-}
-
-// TestAuditAppendWhoseReplyIsLostLandedKeyEvicted: the landed key expires, so a volatile-*
-// maxmemory policy may evict it; a batch sent again after a lost reply, with no other replica
-// appending, is still recognised by the tail being its own last hash, and lands once.
-func TestAuditAppendWhoseReplyIsLostLandedKeyEvicted(t *testing.T) {
-	srv := redistest.Start(t)
-	prefix := uniquePrefix()
-	ctx := context.Background()
-	direct := open(t, srv, prefix, suiteTimeout)
-	other := direct.Audit()
-	if _, err := other.Append(ctx, audit.Event{ID: "warm", Action: "test"}, []string{"root"}); err != nil {
-		t.Fatal(err)
-	}
-	addr := hookProxy(t, srv.Addr(), []byte(`"id":"mine"`), func() {
-		keys, err := direct.Redis().Keys(ctx, prefix+"audit:landed:*").Result()
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		if len(keys) > 0 {
-			direct.Redis().Del(ctx, keys...) // evicted: it is a volatile key
-		}
-	})
-	c, err := redisstore.Open(redisstore.Options{URL: "redis://" + addr + "/0", Timeout: suiteTimeout, Prefix: prefix})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	mine := c.Audit()
-	if _, err := mine.Append(ctx, audit.Event{ID: "known", Action: "test"}, []string{"root"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := mine.Append(ctx, audit.Event{ID: "mine", Action: "test"}, []string{"root"}); err != nil {
-		t.Fatalf("Append whose reply was lost: %v", err)
-	}
-	events, _, err := other.List(ctx, "root", "", 100)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ids []string
-	for _, e := range events {
-		ids = append(ids, e.ID)
-	}
-	if want := []string{"warm", "known", "mine"}; !slices.Equal(ids, want) {
-		t.Fatalf("chain holds %v, want %v", ids, want)
+	for _, tc := range []struct {
+		name string
+		// meanwhile runs while the reply is lost, with a client of the same Redis.
+		meanwhile func(ctx context.Context, direct *redisstore.Client, prefix string) error
+		want      []string
+	}{
+		{"another replica appends", func(ctx context.Context, direct *redisstore.Client, _ string) error {
+			_, err := direct.Audit().Append(ctx, audit.Event{ID: "other", Action: "test"}, []string{"root"})
+			return err
+		}, []string{"warm", "known", "mine", "other"}},
+		{"the landed key is evicted", func(ctx context.Context, direct *redisstore.Client, prefix string) error {
+			keys, err := direct.Redis().Keys(ctx, prefix+"audit:landed:*").Result()
+			if err == nil && len(keys) > 0 {
+				err = direct.Redis().Del(ctx, keys...).Err()
+			}
+			return err
+		}, []string{"warm", "known", "mine"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := redistest.Start(t)
+			prefix := uniquePrefix()
+			ctx := context.Background()
+			direct := open(t, srv, prefix, suiteTimeout)
+			if _, err := direct.Audit().Append(ctx, audit.Event{ID: "warm", Action: "test"}, []string{"root"}); err != nil { // loads the script
+				t.Fatal(err)
+			}
+			addr := hookProxy(t, srv.Addr(), []byte(`"id":"mine"`), func() {
+				if err := tc.meanwhile(ctx, direct, prefix); err != nil {
+					t.Error(err)
+				}
+			})
+			c, err := redisstore.Open(redisstore.Options{URL: "redis://" + addr + "/0", Timeout: suiteTimeout, Prefix: prefix})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			mine := c.Audit()
+			if _, err := mine.Append(ctx, audit.Event{ID: "known", Action: "test"}, []string{"root"}); err != nil { // learns the tail
+				t.Fatal(err)
+			}
+			if _, err := mine.Append(ctx, audit.Event{ID: "mine", Action: "test"}, []string{"root"}); err != nil {
+				t.Fatalf("Append whose reply was lost: %v", err)
+			}
+			events, _, err := direct.Audit().List(ctx, "root", "", 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, e := range events {
+				ids = append(ids, e.ID)
+			}
+			if !slices.Equal(ids, tc.want) {
+				t.Fatalf("chain holds %v, want %v", ids, tc.want)
+			}
+		})
 	}
 }
