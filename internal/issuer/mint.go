@@ -154,12 +154,14 @@ func (i *Issuer) Prepare(req Request) (Draft, error) {
 		return Draft{}, fmt.Errorf("issuer: %w", err)
 	}
 	run.Scope = scope // the claims, `sub` and session tags below read only the derived scope
-	if !now.Before(run.ExpiresAt) {
-		return Draft{}, ErrRunExpired
-	}
 	exp := now.Add(i.cfg.TTL)
 	if run.ExpiresAt.Before(exp) {
 		exp = run.ExpiresAt.UTC().Truncate(time.Second)
+	}
+	// exp counts in whole seconds: a run ending within the current second would get a token
+	// that expires as it is issued, which every relying party refuses.
+	if !exp.After(now) {
+		return Draft{}, ErrRunExpired
 	}
 	sub, ok := i.cfg.Spaces.Subject(claims.Subject{
 		SpaceID: run.Space, CallerType: claims.CallerTypeStack, CallerID: run.Stack, Run: run,
