@@ -51,12 +51,12 @@ func TestDecideTwoChains(t *testing.T) {
 	}, {
 		name: "each chain rotates on its own schedule",
 		p:    twoChains, now: 796,
-		set:  []keys.Meta{meta("e2", hours{created: 696, activates: 720}), rsMeta("r", hours{created: 100, activates: 100})},
+		set:  []keys.Meta{meta("e2", hours{created: 696 - rh, activates: 720}), rsMeta("r", hours{created: 100, activates: 100})},
 		want: keys.Decision{Alg: keys.RS256, Generate: true, Activates: h(820 + rh), Retire: "r", Retires: h(820 + rh)},
 	}, {
 		name: "an expired key of one chain is dropped, never the other chain's signer",
 		p:    twoChains, now: 744,
-		set:  []keys.Meta{rsMeta("r", hours{retires: 10}), meta("e", hours{retires: 720}), meta("e2", hours{created: 696, activates: 720})},
+		set:  []keys.Meta{rsMeta("r", hours{retires: 10}), meta("e", hours{retires: 720}), meta("e2", hours{created: 696 - rh, activates: 720})},
 		want: keys.Decision{Alg: keys.ES256, Drop: []string{"e"}},
 	}, {
 		name: "a key of an algorithm no longer kept stops signing now",
@@ -82,7 +82,7 @@ func TestDecideTwoChains(t *testing.T) {
 func TestSigningPerAlgorithm(t *testing.T) {
 	set := []keys.Meta{
 		meta("e", hours{retires: 720}),
-		meta("e2", hours{created: 696, activates: 720}),
+		meta("e2", hours{created: 696 - rh, activates: 720}),
 		rsMeta("r", hours{activates: 5}),
 	}
 	for alg, want := range map[string]string{keys.ES256: "e", keys.RS256: "r"} {

@@ -34,6 +34,12 @@ type Config struct {
 	// replicas deciding the same rotation, only the one whose save won is told. It runs before
 	// the change is published and must not block for long.
 	OnChange func(ctx context.Context, c Change)
+	// TokenTTL is how long a token signed by a key stays valid. A key retired by a rotation
+	// leaves the JWKS Retain after its successor was saved Lead ago (see Published); a replica
+	// that published the successor late (it missed refreshes) signs with the old key meanwhile,
+	// but never so late that its tokens outlive the old key's place in the JWKS. Zero holds
+	// the successor back for Prepublish from its publication here, however late.
+	TokenTTL time.Duration
 }
 
 // Change is one saved change of the key set.
@@ -95,6 +101,7 @@ type Manager struct {
 	log      *slog.Logger
 	generate GenerateFunc
 	onChange func(ctx context.Context, c Change)
+	tokenTTL time.Duration
 
 	sem      chan struct{} // serializes Refresh and Rotate
 	snapshot atomic.Pointer[Snapshot]
@@ -119,6 +126,7 @@ func NewManager(cfg Config) (*Manager, error) {
 		log:      cfg.Logger,
 		generate: cfg.Generate,
 		onChange: cfg.OnChange,
+		tokenTTL: cfg.TokenTTL,
 		sem:      make(chan struct{}, 1),
 	}
 	if m.now == nil {
@@ -375,7 +383,7 @@ func (m *Manager) signing(now time.Time, metas []Meta, alg string) (Meta, bool) 
 			return false
 		}
 		t, ok := m.publishedSince[k.KID]
-		heldHere := ok && !t.IsZero() && now.Before(t.Add(m.policy.Prepublish))
+		heldHere := ok && !t.IsZero() && now.Before(t.Add(m.policy.Prepublish)) && m.mayHold(k, now)
 		return heldHere || now.Before(k.Created.Add(m.policy.Lead()))
 	})
 	if len(ripe) == 0 {
@@ -388,6 +396,13 @@ func (m *Manager) signing(now time.Time, metas []Meta, alg string) (Meta, bool) 
 			"kid", held.KID, "published_since", m.publishedSince[held.KID], "signing_kid", sm.KID)
 	}
 	return sm, ok
+}
+
+// mayHold reports whether k may still be held back at now for having been published here late:
+// the key it replaces, which signs meanwhile, leaves the JWKS Retain after k was saved Lead ago,
+// and a token signed now must expire before that.
+func (m *Manager) mayHold(k Meta, now time.Time) bool {
+	return m.tokenTTL <= 0 || now.Before(k.Created.Add(m.policy.Lead()+m.policy.Retain-m.tokenTTL))
 }
 
 func (m *Manager) lock(ctx context.Context) error {

@@ -27,13 +27,13 @@ func TestRevoke(t *testing.T) {
 	}, {
 		name: "a pending successor: dropped, the signer retires now, a new key signs now",
 		now:  710,
-		set:  []keys.Meta{meta("a", hours{retires: 720}), meta("b", hours{created: 696, activates: 720})},
+		set:  []keys.Meta{meta("a", hours{retires: 720}), meta("b", hours{created: 696 - rh, activates: 720})},
 		kid:  "b",
 		want: keys.Decision{Alg: keys.ES256, Generate: true, Activates: h(710), Retire: "a", Retires: h(710), Drop: []string{"b"}},
 	}, {
 		name: "a retired key: dropped, the signer retires now",
 		now:  730,
-		set:  []keys.Meta{meta("a", hours{retires: 720}), meta("b", hours{created: 696, activates: 720})},
+		set:  []keys.Meta{meta("a", hours{retires: 720}), meta("b", hours{created: 696 - rh, activates: 720})},
 		kid:  "a",
 		want: keys.Decision{Alg: keys.ES256, Generate: true, Activates: h(730), Retire: "b", Retires: h(730), Drop: []string{"a"}},
 	}, {

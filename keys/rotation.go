@@ -133,9 +133,37 @@ func activeAt(now time.Time, m Meta) bool {
 	return !m.Activates.After(now) && (m.Retires.IsZero() || now.Before(m.Retires))
 }
 
-// expiredAt reports that m stopped signing at least retain ago.
-func expiredAt(now time.Time, m Meta, retain time.Duration) bool {
-	return !m.Retires.IsZero() && !now.Before(m.Retires.Add(retain))
+// expiredAt reports that m, a key of set, stopped signing at least p.Retain ago on every replica
+// (see signsUntil).
+func expiredAt(now time.Time, m Meta, set []Meta, p Policy) bool {
+	return !m.Retires.IsZero() && !now.Before(signsUntil(m, set, p).Add(p.Retain))
+}
+
+// signsUntil is the last instant a retired key m of set may sign on a replica under p: its
+// Retires, or, when later, its successor's creation plus p.Lead(). A replica signs with a new
+// key only once it was saved Lead ago under the replica's own policy, whatever its Activates
+// says (see Manager.signing), so a rotation started with a shorter prepublish than the
+// servers' keeps the old key signing past its Retires; its tokens must keep verifying for
+// Retain after that.
+func signsUntil(m Meta, set []Meta, p Policy) time.Time {
+	until := m.Retires
+	alg, _ := NormalizeAlg(m.Alg)
+	var next Meta
+	found := false
+	for _, n := range set {
+		if a, _ := NormalizeAlg(n.Alg); a != alg || compareMeta(n, m) <= 0 {
+			continue
+		}
+		if !found || compareMeta(n, next) < 0 {
+			next, found = n, true
+		}
+	}
+	if found && !immediate(next) {
+		if held := next.Created.Add(p.Lead()); held.After(until) {
+			until = held
+		}
+	}
+	return until
 }
 
 // chain returns the keys of set whose algorithm is alg (an empty Alg counts as RS256).
@@ -195,7 +223,7 @@ func signingOf(now time.Time, set []Meta) (Meta, bool) {
 func Published(now time.Time, set []Meta, p Policy) []Meta {
 	out := make([]Meta, 0, len(set))
 	for _, m := range set {
-		if !expiredAt(now, m, p.Retain) {
+		if !expiredAt(now, m, set, p) {
 			out = append(out, m)
 		}
 	}
@@ -229,7 +257,7 @@ func Decide(now time.Time, set []Meta, p Policy) Decision {
 		a, _ := NormalizeAlg(m.Alg)
 		switch {
 		case slices.Contains(algs, a):
-		case expiredAt(now, m, p.Retain):
+		case expiredAt(now, m, set, p):
 			d.Drop = append(d.Drop, m.KID)
 		case m.Retires.IsZero() && d.Retire == "":
 			d.Alg, d.Retire, d.Retires = a, m.KID, now
@@ -266,6 +294,15 @@ func decideChain(now time.Time, c keyChain, p Policy) Decision {
 		return Decision{Generate: true, Activates: now.Add(p.Lead())}
 	}
 	d, kept := drops(now, set, p)
+	// A key followed by another yet never retired (the replacement of a key revoked while its
+	// successor was pending) retires when that successor starts, so that it is dropped in turn.
+	slices.SortFunc(kept, compareMeta)
+	for i := 0; i+1 < len(kept); i++ {
+		if kept[i].Retires.IsZero() {
+			d.Retire, d.Retires = kept[i].KID, kept[i+1].Activates
+			return d
+		}
+	}
 	last, ok := latest(kept)
 	if ok && !now.Before(last.Activates.Add(p.Period-p.Lead())) {
 		activates := now.Add(p.Lead())
@@ -310,7 +347,7 @@ func drops(now time.Time, set []Meta, p Policy) (Decision, []Meta) {
 	signing, _ := signingOf(now, set)
 	kept := make([]Meta, 0, len(set))
 	for _, m := range set {
-		if expiredAt(now, m, p.Retain) && m.KID != signing.KID {
+		if expiredAt(now, m, set, p) && m.KID != signing.KID {
 			d.Drop = append(d.Drop, m.KID)
 			continue
 		}
@@ -376,7 +413,7 @@ func States(now time.Time, set []Meta, p Policy) []State {
 		switch {
 		case m.KID == signing.KID:
 			out[i] = StateSigning
-		case expiredAt(now, m, p.Retain):
+		case expiredAt(now, m, set, p):
 			out[i] = StateExpired
 		case m.Activates.After(now):
 			out[i] = StatePending

@@ -90,7 +90,7 @@ func TestPolicyValidate(t *testing.T) {
 
 func TestSigning(t *testing.T) {
 	a := meta("a", hours{retires: 720})
-	b := meta("b", hours{created: 696, activates: 720})
+	b := meta("b", hours{created: 696 - rh, activates: 720})
 	tests := []struct {
 		name string
 		now  float64
@@ -117,9 +117,9 @@ func TestSigning(t *testing.T) {
 
 func TestPublished(t *testing.T) {
 	set := []keys.Meta{
-		meta("b", hours{created: 696, activates: 720, retires: 1440}),
+		meta("b", hours{created: 696 - rh, activates: 720, retires: 1440}),
 		meta("a", hours{retires: 720}),
-		meta("c", hours{created: 1416, activates: 1440}),
+		meta("c", hours{created: 1416 - rh, activates: 1440}),
 	}
 	tests := []struct {
 		now  float64
@@ -168,7 +168,7 @@ func TestDecide(t *testing.T) {
 	}, {
 		name: "successor pending: nothing to do",
 		now:  700,
-		set:  []keys.Meta{meta("a", hours{retires: 720}), meta("b", hours{created: 696, activates: 720})},
+		set:  []keys.Meta{meta("a", hours{retires: 720}), meta("b", hours{created: 696 - rh, activates: 720})},
 	}, {
 		name: "late (outage): successor still prepublished",
 		now:  1000,
@@ -177,16 +177,16 @@ func TestDecide(t *testing.T) {
 	}, {
 		name: "retained key not yet expired",
 		now:  743,
-		set:  []keys.Meta{meta("a", hours{retires: 720}), meta("b", hours{created: 696, activates: 720})},
+		set:  []keys.Meta{meta("a", hours{retires: 720}), meta("b", hours{created: 696 - rh, activates: 720})},
 	}, {
 		name: "expired key dropped",
 		now:  744,
-		set:  []keys.Meta{meta("a", hours{retires: 720}), meta("b", hours{created: 696, activates: 720})},
+		set:  []keys.Meta{meta("a", hours{retires: 720}), meta("b", hours{created: 696 - rh, activates: 720})},
 		want: keys.Decision{Drop: []string{"a"}},
 	}, {
 		name: "drop and rotate together",
 		now:  2000,
-		set:  []keys.Meta{meta("a", hours{retires: 720}), meta("b", hours{created: 696, activates: 720})},
+		set:  []keys.Meta{meta("a", hours{retires: 720}), meta("b", hours{created: 696 - rh, activates: 720})},
 		want: keys.Decision{Generate: true, Activates: h(2024 + rh), Retire: "b", Retires: h(2024 + rh), Drop: []string{"a"}},
 	}, {
 		name: "the signing key is never dropped",
@@ -226,12 +226,12 @@ func TestForceRotate(t *testing.T) {
 	}, {
 		name:    "successor pending",
 		now:     700,
-		set:     []keys.Meta{meta("a", hours{retires: 720}), meta("b", hours{created: 696, activates: 720})},
+		set:     []keys.Meta{meta("a", hours{retires: 720}), meta("b", hours{created: 696 - rh, activates: 720})},
 		wantErr: keys.ErrRotationPending,
 	}, {
 		name: "after the successor took over, drops expired keys",
 		now:  800,
-		set:  []keys.Meta{meta("a", hours{retires: 720}), meta("b", hours{created: 696, activates: 720})},
+		set:  []keys.Meta{meta("a", hours{retires: 720}), meta("b", hours{created: 696 - rh, activates: 720})},
 		want: keys.Decision{Generate: true, Activates: h(824 + rh), Retire: "b", Retires: h(824 + rh), Drop: []string{"a"}},
 	}}
 	for _, tt := range tests {
@@ -264,7 +264,7 @@ func fakeSignerKey(t *testing.T, m keys.Meta) keys.Key {
 
 func TestApply(t *testing.T) {
 	a := fakeSignerKey(t, meta("a", hours{retires: 720}))
-	b := fakeSignerKey(t, meta("b", hours{created: 696, activates: 720}))
+	b := fakeSignerKey(t, meta("b", hours{created: 696 - rh, activates: 720}))
 	set := keys.Set{Generation: 7, Keys: []keys.Key{a, b}}
 	n := fakeSignerKey(t, meta("n", hours{created: 1416, activates: 1416}))
 	d := keys.Decision{Generate: true, Activates: h(1440), Retire: "b", Retires: h(1440), Drop: []string{"a"}}
@@ -273,8 +273,8 @@ func TestApply(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []keys.Meta{
-		meta("b", hours{created: 696, activates: 720, retires: 1440}),
-		meta("n", hours{created: 1416, activates: 1440}),
+		meta("b", hours{created: 696 - rh, activates: 720, retires: 1440}),
+		meta("n", hours{created: 1416 - rh, activates: 1440}),
 	}
 	if next.Generation != 8 || len(next.Keys) != len(want) {
 		t.Fatalf("Apply = generation %d, %v", next.Generation, kids(next))
@@ -305,8 +305,8 @@ func TestApply(t *testing.T) {
 func TestStates(t *testing.T) {
 	set := []keys.Meta{
 		meta("a", hours{retires: 720}),
-		meta("b", hours{created: 696, activates: 720, retires: 1440}),
-		meta("c", hours{created: 1416, activates: 1440}),
+		meta("b", hours{created: 696 - rh, activates: 720, retires: 1440}),
+		meta("c", hours{created: 1416 - rh, activates: 1440}),
 	}
 	tests := []struct {
 		now  float64
