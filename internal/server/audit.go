@@ -121,10 +121,16 @@ func (s *Server) newCheckpointer(now func() time.Time) (*audit.Checkpointer, err
 	cp := s.cfg.Audit.Checkpoint
 	return audit.NewCheckpointer(audit.CheckpointConfig{
 		Store: s.state.audit, Issuer: s.cfg.Issuer, Space: config.RootSpace,
-		Every: int64(cp.Every), Interval: cp.Interval, MaxAge: max(s.cfg.Keys.Rotation.Retain/2, cp.Interval),
+		Every: int64(cp.Every), Interval: cp.Interval, MaxAge: checkpointMaxAge(s.cfg),
 		Now: now, Logger: s.log, Sign: s.signCheckpoint,
 	})
 }
+
+// checkpointMaxAge is the age at which a checkpoint is due even on a quiet chain: half of
+// keys.rotation.retain, whatever audit.checkpoint.interval says, so that the latest checkpoint
+// is always signed by a key the JWKS still publishes (a key signs at most until it retires and
+// stays published retain after).
+func checkpointMaxAge(c *config.Config) time.Duration { return c.Keys.Rotation.Retain / 2 }
 
 // signCheckpoint signs a checkpoint with the key that signs tokens now.
 func (s *Server) signCheckpoint(_ context.Context, payload []byte) (string, error) {

@@ -205,3 +205,18 @@ func TestAuditOfASpaceCreatedAgain(t *testing.T) {
 		})
 	}
 }
+
+// A checkpoint is due on a quiet chain at half of keys.rotation.retain, even when
+// audit.checkpoint.interval is longer: otherwise the latest checkpoint could be signed by a key
+// already gone from the JWKS, and anchor nothing.
+func TestCheckpointMaxAgeWithinRetain(t *testing.T) {
+	for _, interval := range []string{"1m", "12h", "48h"} {
+		cfg, err := config.Parse("t.yaml", []byte("issuer: https://broker.example.com\naudit:\n  checkpoint: {interval: "+interval+"}\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, retain := checkpointMaxAge(cfg), cfg.Keys.Rotation.Retain; got > retain/2 || got <= 0 {
+			t.Errorf("interval %s: checkpoints due after %s on a quiet chain, want at most half of retain %s", interval, got, retain)
+		}
+	}
+}
