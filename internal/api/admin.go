@@ -288,8 +288,8 @@ type objectChange struct {
 	res catalog.Result
 	// after is the object as the change left it; nil for a deletion.
 	after any
-	// left is the space the object was moved out of, if it moved.
-	left string
+	// also lists further spaces the event is filed under (see Event.Also).
+	also []string
 }
 
 // changeEvent describes ch, applied by p, for the audit trail: the object, and whether it was
@@ -312,7 +312,7 @@ func changeEvent(p access.Principal, ch objectChange) Event {
 	default:
 		detail = fmt.Sprintf("replaced with version %d; changed: %s", ch.res.Version, strings.Join(changedFields(ch.res.Before, ch.after), ", "))
 	}
-	e := Event{Actor: "api_key:" + p.KeyID, Action: ch.action, Run: ch.where, Left: ch.left, Detail: ch.ref.String() + " " + detail}
+	e := Event{Actor: "api_key:" + p.KeyID, Action: ch.action, Run: ch.where, Also: ch.also, Detail: ch.ref.String() + " " + detail}
 	if ch.ref.Kind == catalog.KindIntegration {
 		e.Integration = ch.ref.ID
 	}

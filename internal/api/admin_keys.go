@@ -129,7 +129,7 @@ func (h *apiKeyHandler) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e := Event{Actor: "api_key:" + p.KeyID, Action: "api_key.create", Run: runs.Run{Space: b.Bindings[0].Space},
-		Detail: fmt.Sprintf("created API key %q with %d binding(s)", b.ID, len(b.Bindings))}
+		Also: boundSpaces(b.Bindings), Detail: fmt.Sprintf("created API key %q with %d binding(s)", b.ID, len(b.Bindings))}
 	if err := h.admin.record(r.Context(), e); err != nil {
 		h.admin.fail(w, r, err)
 		return
@@ -176,10 +176,21 @@ func (h *apiKeyHandler) delete(w http.ResponseWriter, r *http.Request) {
 		h.admin.fail(w, r, err)
 		return
 	}
-	e := changeEvent(p, objectChange{ref: catalog.Ref{Kind: catalog.KindAPIKey, ID: id}, action: "api_key.delete", where: runs.Run{Space: key.Bindings[0].Space}, res: res})
+	e := changeEvent(p, objectChange{ref: catalog.Ref{Kind: catalog.KindAPIKey, ID: id}, action: "api_key.delete",
+		where: runs.Run{Space: key.Bindings[0].Space}, also: boundSpaces(key.Bindings), res: res})
 	if err := h.admin.record(r.Context(), e); err != nil {
 		h.admin.fail(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// boundSpaces lists the spaces of bindings: an API key's events are filed under each, as the key
+// gains or loses rights in each.
+func boundSpaces(bindings []config.Binding) []string {
+	out := make([]string, 0, len(bindings))
+	for _, b := range bindings {
+		out = append(out, b.Space)
+	}
+	return out
 }

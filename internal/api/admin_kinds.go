@@ -263,7 +263,7 @@ func (h *kindHandler) put(w http.ResponseWriter, r *http.Request) {
 	if h.spec.spaceRef != nil && res.Before != nil {
 		_, was := h.spec.spaceRef(res.Before)
 		if _, is := h.spec.spaceRef(obj); was != is {
-			change.left = was // a move: the old space's listing shows it too
+			change.also = []string{was} // a move: the old space's listing shows it too
 		}
 	}
 	if err := h.admin.record(r.Context(), changeEvent(p, change)); err != nil {

@@ -17,10 +17,10 @@ type Event struct {
 	// Space is the space an event that names no run belongs to (a refused request on a space
 	// or stack, or an unauthenticated one, filed under root); Run.Space wins when set.
 	Space string
-	// Left is the space an object was moved out of (a stack's or integration's old space, a
-	// space's old parent): the event is filed there too, so that the space's listing shows what
-	// left it.
-	Left string
+	// Also lists further spaces the event is filed under, with their ancestors: the space an
+	// object was moved out of (a stack's or integration's old space, a space's old parent), every
+	// space an API key is bound on; so each of those spaces' listings shows the change.
+	Also []string
 	// Outcome is "success" (the default when empty), "denied" or "error".
 	Outcome string
 	Detail  string

@@ -53,11 +53,13 @@ func (a *auditRecorder) Record(ctx context.Context, e api.Event) error {
 	if paths == nil { // no configured space: file it under root, so it is never out of sight
 		paths = []string{config.RootSpace}
 	}
-	if e.Left != "" && e.Left != space {
+	if len(e.Also) > 0 {
 		paths = slices.Clone(paths) // the catalog's own
-		for _, p := range cat.SpacePath(e.Left) {
-			if !slices.Contains(paths, p) {
-				paths = append(paths, p)
+		for _, also := range e.Also {
+			for _, p := range cat.SpacePath(also) {
+				if !slices.Contains(paths, p) {
+					paths = append(paths, p)
+				}
 			}
 		}
 	}

@@ -46,3 +46,33 @@ func TestMoveIsInTheOldSpacesTrail(t *testing.T) {
 		}
 	}
 }
+
+// An API key created (and deleted) with bindings on several spaces gains (loses) rights in each
+// of them: its events are filed under every bound space, so an auditor of any of them sees that
+// a key able to act there appeared or went.
+func TestAPIKeyEventsFiledUnderEveryBoundSpace(t *testing.T) {
+	ts := startServer(t, serverOptions{baseYAML: adminConfig})
+	body := `{"id":"multi","bindings":[{"role":"orchestrator","space":"prod"},{"role":"orchestrator","space":"dev"}]}`
+	if code := ts.call(t, apiRequest{method: "POST", path: "/v1/api-keys", bearer: rootAdminSecret, body: body}); code != 201 {
+		t.Fatalf("create: %d", code)
+	}
+	if code := ts.call(t, apiRequest{method: "DELETE", path: "/v1/api-keys/multi", bearer: rootAdminSecret}); code != 204 {
+		t.Fatalf("delete: %d", code)
+	}
+	seen := map[string]map[string]bool{}
+	for _, sp := range []string{"prod", "dev"} {
+		seen[sp] = map[string]bool{}
+		for _, e := range auditEvents(t, ts, sp, 100) {
+			if e.Action == "api_key.create" || e.Action == "api_key.delete" {
+				seen[sp][e.Action] = true
+			}
+		}
+	}
+	for _, sp := range []string{"prod", "dev"} {
+		for _, a := range []string{"api_key.create", "api_key.delete"} {
+			if !seen[sp][a] {
+				t.Errorf("space %s, bound by key multi, lists no %s event", sp, a)
+			}
+		}
+	}
+}
