@@ -65,6 +65,11 @@ type Manager struct {
 	// moved to another space; Unix milliseconds): a file stack that takes that id again counts
 	// as created then, so the runs of the stack that left stay ended (see Meta.Created).
 	ended map[string]int64
+	// spacesGone maps a space id to when this replica last saw that space leave the catalog
+	// (Unix milliseconds): a file space that takes the id again counts as created then, so that
+	// it does not list the audit events of the space that had the id before. Kept for good: the
+	// events are.
+	spacesGone map[string]int64
 	// api is the decoded store at the revision of the catalog in force.
 	api Versioned
 	// decoded caches the last load's objects, so a refresh decodes only what changed; it is
@@ -212,9 +217,18 @@ func (m *Manager) Reload(ctx context.Context, file Objects) (*Catalog, error) {
 }
 
 // fileCreated is Input.FileCreated of file: each of its stacks whose id left its place before
-// counts as created when it left. The caller holds m.mu.
+// counts as created when it left, and each of its spaces whose id left the catalog before, when
+// it left. The caller holds m.mu.
 func (m *Manager) fileCreated(file Objects) map[Ref]int64 {
 	var created map[Ref]int64
+	for _, sp := range file.Spaces {
+		if t, ok := m.spacesGone[sp.ID]; ok {
+			if created == nil {
+				created = map[Ref]int64{}
+			}
+			created[Ref{Kind: KindSpace, ID: sp.ID}] = t
+		}
+	}
 	now := m.now().UnixMilli()
 	for _, st := range file.Stacks {
 		if t, ok := m.ended[st.ID]; ok && (m.runTTL <= 0 || now-t <= m.runTTL.Milliseconds()) {
@@ -236,12 +250,20 @@ func (m *Manager) put(c *Catalog) {
 		maps.DeleteFunc(m.ended, func(_ string, t int64) bool { return now-t > m.runTTL.Milliseconds() })
 	}
 	if old := m.live.Load(); old != nil {
+		for id := range old.spaces {
+			if _, ok := c.spaces[id]; !ok {
+				if m.spacesGone == nil {
+					m.spacesGone = map[string]int64{}
+				}
+				m.spacesGone[id] = now + 1 // after every event of the old space, in the same millisecond too
+			}
+		}
 		for id, st := range old.stacks {
 			if space, ok := c.StackSpace(id); !ok || space != st.Space {
 				if m.ended == nil {
 					m.ended = map[string]int64{}
 				}
-				m.ended[id] = now
+				m.ended[id] = now + 1 // after every run of the old stack, in the same millisecond too
 			}
 		}
 	}

@@ -1,8 +1,13 @@
 package server
 
 import (
+	"context"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/brokerhq/broker/internal/config"
 )
 
 // Moving an object out of a space changes that space's subtree (a stack leaves and its runs
@@ -73,6 +78,34 @@ func TestAPIKeyEventsFiledUnderEveryBoundSpace(t *testing.T) {
 			if !seen[sp][a] {
 				t.Errorf("space %s, bound by key multi, lists no %s event", sp, a)
 			}
+		}
+	}
+}
+
+// A space of the file removed by one reload and given again, under another parent, by a later
+// reload does not list the events of the space that had the id before, as a space deleted and
+// created again through the API does not.
+func TestFileSpaceRemovedThenGivenAgainListsNoOldEvents(t *testing.T) {
+	ctx := context.Background()
+	ts := startServer(t, serverOptions{})
+	base := *ts.srv.cfg
+	reload := func(spaces []config.Space, stacks []config.Stack) {
+		t.Helper()
+		next := base
+		next.Spaces = append(slices.Clone(base.Spaces), spaces...)
+		next.Stacks = append(slices.Clone(base.Stacks), stacks...)
+		if err := ts.srv.Reload(ctx, &next, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reload([]config.Space{{ID: "secret-proj", Parent: "prod"}}, []config.Stack{{ID: "secret-db", Space: "secret-proj"}})
+	old := ts.createRun(t, "secret-db", "TRACKED")
+	reload(nil, nil)
+	time.Sleep(5 * time.Millisecond)
+	reload([]config.Space{{ID: "secret-proj", Parent: "dev"}}, nil)
+	for _, e := range auditEvents(t, ts, "secret-proj", 100) {
+		if e.Run == old.Run.ID || e.Stack == "secret-db" {
+			t.Errorf("the space given again by the file (now under dev) lists an event of the old one under prod: %s %s run=%s", e.Action, e.Space, e.Run)
 		}
 	}
 }
