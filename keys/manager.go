@@ -34,12 +34,30 @@ type Config struct {
 	// replicas deciding the same rotation, only the one whose save won is told. It runs before
 	// the change is published and must not block for long.
 	OnChange func(ctx context.Context, c Change)
+	// OnLoad, when set, is told of every key-set change a refresh put in force that this
+	// Manager did not save: another replica's rotation, or `broker keys rotate|revoke`. It must
+	// not block for long.
+	OnLoad func(ctx context.Context, l Loaded)
 	// TokenTTL is how long a token signed by a key stays valid. A key retired by a rotation
 	// leaves the JWKS Retain after its successor was saved Lead ago (see Published); a replica
 	// that published the successor late (it missed refreshes) signs with the old key meanwhile,
 	// but never so late that its tokens outlive the old key's place in the JWKS. Zero holds
 	// the successor back for Prepublish from its publication here, however late.
 	TokenTTL time.Duration
+}
+
+// Loaded is a key-set change a Manager put in force without having saved it.
+type Loaded struct {
+	// From is the generation in force before; Generation the one loaded.
+	From, Generation int64
+	// Published are the keys new in the set.
+	Published []Meta
+	// Retired are the keys whose retirement was set or moved.
+	Retired []Meta
+	// Revoked are the keys that left the set before they expired.
+	Revoked []string
+	// Dropped are the expired keys that left the set.
+	Dropped []string
 }
 
 // Change is one saved change of the key set.
@@ -101,7 +119,11 @@ type Manager struct {
 	log      *slog.Logger
 	generate GenerateFunc
 	onChange func(ctx context.Context, c Change)
+	onLoad   func(ctx context.Context, l Loaded)
 	tokenTTL time.Duration
+	// inForce is the set of the last snapshot, the one a refresh compares what it loads with.
+	// Guarded by sem.
+	inForce Set
 
 	sem      chan struct{} // serializes Refresh and Rotate
 	snapshot atomic.Pointer[Snapshot]
@@ -127,6 +149,7 @@ func NewManager(cfg Config) (*Manager, error) {
 		generate: cfg.Generate,
 		onChange: cfg.OnChange,
 		tokenTTL: cfg.TokenTTL,
+		onLoad:   cfg.OnLoad,
 		sem:      make(chan struct{}, 1),
 	}
 	if m.now == nil {
@@ -159,6 +182,7 @@ func (m *Manager) Refresh(ctx context.Context) (changed bool, err error) {
 		return false, fmt.Errorf("keys: load key set: %w", err)
 	}
 	now := m.now()
+	m.noteLoaded(ctx, set, now)
 	// Each Decision changes one chain; a chain needs at most a drop and then a rotation, an
 	// unmaintained key a retirement and then a drop, so this bound is never reached.
 	for range 2*(len(set.Keys)+len(m.policy.Algorithms())) + 1 {
@@ -171,6 +195,7 @@ func (m *Manager) Refresh(ctx context.Context) (changed bool, err error) {
 			m.log.DebugContext(ctx, "keys: another replica updated the key set first", "generation", set.Generation+1)
 			set, err = m.backend.Load(ctx)
 			if err == nil {
+				m.noteLoaded(ctx, set, now)
 				break
 			}
 		}
@@ -195,6 +220,7 @@ func (m *Manager) Rotate(ctx context.Context) error {
 		return fmt.Errorf("keys: load key set: %w", err)
 	}
 	now := m.now()
+	m.noteLoaded(ctx, set, now)
 	var pending error
 	rotated := false
 	for _, alg := range m.policy.Algorithms() {
@@ -276,6 +302,7 @@ func (m *Manager) save(ctx context.Context, set Set, d Decision, now time.Time) 
 		attrs = append(attrs, "dropped_kids", d.Drop)
 	}
 	m.log.InfoContext(ctx, "keys: key set updated", attrs...)
+	m.inForce = next // told through onChange, not onLoad
 	if m.onChange != nil {
 		c := Change{Generation: next.Generation, RetiredKID: d.Retire, Retires: d.Retires, Dropped: d.Drop}
 		if d.Generate {
@@ -284,6 +311,38 @@ func (m *Manager) save(ctx context.Context, set Set, d Decision, now time.Time) 
 		m.onChange(ctx, c)
 	}
 	return next, nil
+}
+
+// noteLoaded tells onLoad of set, loaded at now, when it is another generation than the one in
+// force (none before the first snapshot), and makes it the one in force.
+func (m *Manager) noteLoaded(ctx context.Context, set Set, now time.Time) {
+	prev := m.inForce
+	m.inForce = set
+	if m.onLoad == nil || m.snapshot.Load() == nil || set.Generation == prev.Generation {
+		return
+	}
+	l := Loaded{From: prev.Generation, Generation: set.Generation}
+	before := prev.Metas()
+	for _, k := range set.Keys {
+		old, ok := prev.Find(k.KID)
+		switch {
+		case !ok:
+			l.Published = append(l.Published, k.Meta)
+		case !old.Retires.Equal(k.Retires):
+			l.Retired = append(l.Retired, k.Meta)
+		}
+	}
+	for _, k := range prev.Keys {
+		if _, ok := set.Find(k.KID); ok {
+			continue
+		}
+		if expiredAt(now, k.Meta, before, m.policy) {
+			l.Dropped = append(l.Dropped, k.KID)
+		} else {
+			l.Revoked = append(l.Revoked, k.KID)
+		}
+	}
+	m.onLoad(ctx, l)
 }
 
 // publish computes the snapshot of set at now and stores it.

@@ -133,3 +133,38 @@ func TestRevokeDuringPendingRotationRetiresTheReplacement(t *testing.T) {
 		}
 	}
 }
+
+// A change a replica puts in force without having saved it is told to OnLoad, once, with what
+// it changed: another replica's rotation (a key published, the signing one retired), an
+// operator's revocation (a key gone before it expired). The replica whose save it was is told
+// through OnChange only.
+func TestOnLoadTellsChangesSavedElsewhere(t *testing.T) {
+	clk := fakeclock.New(t0)
+	b := keys.NewMemory()
+	var loadedA, loadedB []keys.Loaded
+	a := newManager(t, keys.Config{Backend: b, Policy: policy, Now: clk.Now, OnLoad: func(_ context.Context, l keys.Loaded) { loadedA = append(loadedA, l) }})
+	bm := newManager(t, keys.Config{Backend: b, Policy: policy, Now: clk.Now, OnLoad: func(_ context.Context, l keys.Loaded) { loadedB = append(loadedB, l) }})
+	refresh(t, a)
+	refresh(t, bm)
+	first := a.Snapshot().Signing.KID
+	clk.Set(h(100))
+	if err := a.Rotate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	refresh(t, bm)
+	refresh(t, bm) // nothing new: told once
+	if len(loadedA) != 0 {
+		t.Errorf("the replica that saved the rotation was told of it on load: %+v", loadedA)
+	}
+	if len(loadedB) != 1 || len(loadedB[0].Published) != 1 || len(loadedB[0].Retired) != 1 || loadedB[0].Retired[0].KID != first {
+		t.Fatalf("the other replica was told %+v, want the new key published and %s retired, once", loadedB, first)
+	}
+	rev, err := keys.RevokeKey(context.Background(), keys.RevokeConfig{Backend: b, KID: first, Now: clk.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refresh(t, a)
+	if len(loadedA) != 1 || !slices.Equal(loadedA[0].Revoked, []string{rev.KID}) || len(loadedA[0].Dropped) != 0 {
+		t.Fatalf("after the revocation the replica was told %+v, want %s revoked", loadedA, rev.KID)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -113,6 +114,39 @@ func (a *auditRecorder) recordKeys(ctx context.Context, c keys.Change) {
 	}, []string{config.RootSpace})
 	if err != nil && a.log != nil {
 		a.log.Error("audit: could not record a key-set change", "generation", c.Generation, "err", err)
+	}
+}
+
+// recordLoadedKeys records a key-set change this replica put in force without having saved it:
+// another replica's rotation, or `broker keys rotate|revoke`, which reach the trail only so.
+// Each replica records what it loads (with several replicas on one store, one event each), and
+// names itself by its host name.
+func (a *auditRecorder) recordLoadedKeys(ctx context.Context, l keys.Loaded) {
+	var detail []string
+	for _, k := range l.Published {
+		detail = append(detail, fmt.Sprintf("key %s (%s) published, signs from %s", k.KID, k.Alg, k.Activates.UTC().Format(time.RFC3339)))
+	}
+	for _, k := range l.Retired {
+		detail = append(detail, fmt.Sprintf("key %s stops signing at %s", k.KID, k.Retires.UTC().Format(time.RFC3339)))
+	}
+	if len(l.Revoked) > 0 {
+		detail = append(detail, "revoked (removed before they expired): "+strings.Join(l.Revoked, ", "))
+	}
+	if len(l.Dropped) > 0 {
+		detail = append(detail, "expired keys removed: "+strings.Join(l.Dropped, ", "))
+	}
+	action := "keys.load"
+	if len(l.Revoked) > 0 {
+		action = "keys.revoke"
+	}
+	host, _ := os.Hostname()
+	_, err := a.store.Append(ctx, audit.Event{
+		ID: ulid.Make().String(), Time: a.now().UTC().Format(time.RFC3339Nano),
+		Actor: "system:keys", Action: action, Space: config.RootSpace, Outcome: audit.Success,
+		Detail: fmt.Sprintf("generation %d (after %d), saved elsewhere, in force on %s: %s", l.Generation, l.From, host, strings.Join(detail, "; ")),
+	}, []string{config.RootSpace})
+	if err != nil && a.log != nil {
+		a.log.Error("audit: could not record a key-set change loaded", "generation", l.Generation, "err", err)
 	}
 }
 

@@ -130,6 +130,7 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 		Now:      opts.Now,
 		Logger:   opts.Logger,
 		OnChange: events.recordKeys,
+		OnLoad:   events.recordLoadedKeys,
 		TokenTTL: cfg.Tokens.TTL,
 	})
 	if err != nil {
