@@ -20,6 +20,12 @@ func fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	var apiErr *apierror.Error
 	switch {
 	case errors.As(err, &apiErr):
+	case r.Context().Err() != nil:
+		// The client went away while the request waited (on the store, an upstream): nobody
+		// receives the answer, and it is no fault of the server's, so neither an error line
+		// nor a 5xx.
+		log.DebugContext(r.Context(), "request abandoned by its client", "path", r.URL.Path, "err", err)
+		apiErr = apierror.New(apierror.CodeClientClosed, "The client closed the request before its answer.")
 	case errors.Is(err, access.ErrUnauthenticated):
 		apiErr = apierror.New(apierror.CodeUnauthenticated, "A valid API key is required: send it as Authorization: Bearer <secret>.")
 	case errors.Is(err, access.ErrForbidden):

@@ -7,7 +7,8 @@ import (
 	"net/http"
 )
 
-// Codes of the contract (section 3), plus method_not_allowed and internal as extensions.
+// Codes of the contract (section 3), plus method_not_allowed, client_closed and internal as
+// extensions.
 const (
 	CodeInvalidRequest   = "invalid_request"
 	CodeUnauthenticated  = "unauthenticated"
@@ -21,7 +22,14 @@ const (
 	CodeUpstream         = "upstream_error"
 	CodeUnavailable      = "unavailable"
 	CodeInternal         = "internal"
+	// CodeClientClosed answers a request whose client went away before its answer: nobody
+	// receives it; it is there for the access log and the metrics.
+	CodeClientClosed = "client_closed"
 )
+
+// StatusClientClosed is the status of CodeClientClosed, as proxies (nginx) log a request whose
+// client closed the connection first.
+const StatusClientClosed = 499
 
 var statusOf = map[string]int{
 	CodeInvalidRequest:   http.StatusBadRequest,
@@ -36,6 +44,7 @@ var statusOf = map[string]int{
 	CodeUpstream:         http.StatusBadGateway,
 	CodeUnavailable:      http.StatusServiceUnavailable,
 	CodeInternal:         http.StatusInternalServerError,
+	CodeClientClosed:     StatusClientClosed,
 }
 
 // Error is an error meant for the API caller: a code and one human sentence. Its message must
