@@ -104,8 +104,17 @@ func (c *Control) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	attempt := Event{Actor: "api_key:" + p.KeyID, Action: "run.create", Run: runs.Run{Space: space, Stack: req.Stack}}
+	refuse := func(err error) {
+		if hidden := hiddenStack(cat, p, space, req.Stack, err); hidden != nil {
+			attempt.Outcome, attempt.Detail = "denied", err.Error()
+			recordRefusal(r.Context(), c.cfg.Events, c.cfg.Logger, attempt) // filed where the key cannot read
+			fail(w, r, c.cfg.Logger, hidden)
+			return
+		}
+		c.refuse(w, r, attempt, err)
+	}
 	if err := cat.Access().Allowed(p, config.ActionRunCreate, space); err != nil {
-		c.refuse(w, r, attempt, hideSpace(cat, p, space, req.Stack, err))
+		refuse(err)
 		return
 	}
 	runType, err := runs.ParseType(req.RunType)
@@ -126,7 +135,7 @@ func (c *Control) create(w http.ResponseWriter, r *http.Request) {
 	// A run started in its write phase holds write scope at once: that start needs run:update too.
 	start := runs.NewRun{Space: space, Stack: req.Stack, Type: runType, Phase: phase}
 	if err := cat.Access().AllowedToStart(p, start); err != nil {
-		c.refuse(w, r, attempt, hideSpace(cat, p, space, req.Stack, err))
+		refuse(err)
 		return
 	}
 	start.Now, start.TTL = c.cfg.Now(), c.cfg.RunTTL
@@ -259,12 +268,13 @@ func (c *Control) move(w http.ResponseWriter, r *http.Request, m moveRequest) {
 	writeJSON(w, http.StatusOK, runResponse{Run: run})
 }
 
-// hideSpace is err, a refusal to start a run of stack in space, as the caller may see it: a key
-// with no binding covering space (which GET answers like a stack that does not exist) is not
-// told which space the stack lives in.
-func hideSpace(cat *catalog.Catalog, p access.Principal, space, stack string, err error) error {
+// hiddenStack is the answer to err, a refusal to start a run of stack in space, for a key with
+// no binding covering space, which GET answers like a stack that does not exist: the very answer
+// to a stack that does not exist, so that the key can neither locate the stack nor tell that it
+// exists. It is nil for any other key or error, whose refusal is answered as it is.
+func hiddenStack(cat *catalog.Catalog, p access.Principal, space, stack string, err error) error {
 	if !errors.Is(err, access.ErrForbidden) || cat.Access().Covers(p, space) {
-		return err
+		return nil
 	}
-	return fmt.Errorf("%w: API key %q may not start runs of stack %q", access.ErrForbidden, p.KeyID, stack)
+	return apierror.New(apierror.CodeNotFound, "No stack with id %q.", stack)
 }

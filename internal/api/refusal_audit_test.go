@@ -22,8 +22,9 @@ func TestControlRefusalsAudited(t *testing.T) {
 		action, actor, space       string
 		run                        string
 	}{
-		{"start without run:create", "POST", "/v1/runs", secretDev, map[string]string{"stack": "vpc-prod", "runType": "TRACKED"},
-			403, "run.create", "api_key:dev", "prod", ""},
+		// A stack in a space the key has no binding on is answered as if it did not exist.
+		{"start in a space the key has no binding on", "POST", "/v1/runs", secretDev, map[string]string{"stack": "vpc-prod", "runType": "TRACKED"},
+			404, "run.create", "api_key:dev", "prod", ""},
 		{"start in APPLYING without run:update", "POST", "/v1/runs", secretCreate,
 			map[string]string{"stack": "vpc-prod", "runType": "TRACKED", "phase": "APPLYING"}, 403, "run.create", "api_key:create", "prod", ""},
 		{"read a run of another space", "GET", "/v1/runs/" + run.Run.ID, secretDev, nil, 403, "run.read", "api_key:dev", "prod", run.Run.ID},

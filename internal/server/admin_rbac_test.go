@@ -251,8 +251,11 @@ func TestRefusalsDoNotLocateHiddenObjects(t *testing.T) {
 			}
 		}
 	}
-	if code, msg := answer("POST", "/v1/runs", hereSecret, `{"stack":"app-dev","runType":"TRACKED"}`); code != 403 || strings.Contains(msg, `"dev"`) {
-		t.Errorf("POST /v1/runs for app-dev: %d %q; want 403 without naming \"dev\"", code, msg)
+	// Nor can it tell that the stack exists: the answer is a missing stack's.
+	code, msg := answer("POST", "/v1/runs", hereSecret, `{"stack":"app-dev","runType":"TRACKED"}`)
+	missingCode, missingMsg := answer("POST", "/v1/runs", hereSecret, `{"stack":"no-such-stack","runType":"TRACKED"}`)
+	if code != 404 || code != missingCode || msg != strings.ReplaceAll(missingMsg, "no-such-stack", "app-dev") {
+		t.Errorf("POST /v1/runs for app-dev: %d %q; for a stack that does not exist: %d %q; want the same 404", code, msg, missingCode, missingMsg)
 	}
 	if code := ts.call(t, apiRequest{method: "PUT", path: "/v1/integrations/ib", bearer: rootAdminSecret,
 		body: `{"space":"team-b","aws":{"roleArn":"arn:aws:iam::123456789012:role/ib"}}`}); code != 201 {

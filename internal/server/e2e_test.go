@@ -280,8 +280,9 @@ func TestRBAC(t *testing.T) {
 		{"run token is not an api key", "POST", "/v1/runs", prodRun.RunToken, map[string]string{"stack": "vpc-prod", "runType": "TRACKED"}, 401},
 		{"binding on prod covers prod", "POST", "/v1/runs", adminSecret, map[string]string{"stack": "vpc-prod", "runType": "TRACKED"}, 201},
 		{"binding on prod covers child team-a", "POST", "/v1/runs", adminSecret, map[string]string{"stack": "app-a", "runType": "TRACKED"}, 201},
-		{"binding on prod does not cover dev", "POST", "/v1/runs", adminSecret, map[string]string{"stack": "app-dev", "runType": "TRACKED"}, 403},
-		{"binding on dev does not cover prod", "POST", "/v1/runs", limitedSecret, map[string]string{"stack": "vpc-prod", "runType": "TRACKED"}, 403},
+		// A stack outside every binding of the key is answered like one that does not exist.
+		{"binding on prod does not cover dev", "POST", "/v1/runs", adminSecret, map[string]string{"stack": "app-dev", "runType": "TRACKED"}, 404},
+		{"binding on dev does not cover prod", "POST", "/v1/runs", limitedSecret, map[string]string{"stack": "vpc-prod", "runType": "TRACKED"}, 404},
 		{"role without run:create", "POST", "/v1/runs", auditorSecret, map[string]string{"stack": "vpc-prod", "runType": "TRACKED"}, 403},
 		{"auditor on root reads a prod run", "GET", "/v1/runs/" + prodRun.Run.ID, auditorSecret, nil, 200},
 		{"auditor cannot move a run", "POST", "/v1/runs/" + prodRun.Run.ID + "/phase", auditorSecret, map[string]string{"phase": "PLANNING"}, 403},

@@ -10,7 +10,7 @@ import (
 )
 
 // TestRefusalsInTheTrail: control-plane 401s and 403s are denied events in the trail, a 403
-// under the space it was refused in and a 401 under root with no actor and nothing of the
+// (or the 404 of a stack hidden from the key) under the space it was refused in and a 401 under root with no actor and nothing of the
 // credential. Only 401s the failed-auth guard let through are recorded: once an address is
 // cooling off its 429s add nothing, so bad keys cannot flood the trail.
 func TestRefusalsInTheTrail(t *testing.T) {
@@ -18,8 +18,8 @@ func TestRefusalsInTheTrail(t *testing.T) {
 	if code := ts.call(t, apiRequest{method: "GET", path: "/v1/audit?space=prod", bearer: adminSecret}); code != 403 {
 		t.Fatalf("audit listing without audit:read: %d, want 403", code)
 	}
-	if code := ts.call(t, apiRequest{method: "POST", path: "/v1/runs", bearer: adminSecret, body: map[string]string{"stack": "app-dev", "runType": "TASK"}}); code != 403 {
-		t.Fatalf("run in a space the key has no binding on: %d, want 403", code)
+	if code := ts.call(t, apiRequest{method: "POST", path: "/v1/runs", bearer: adminSecret, body: map[string]string{"stack": "app-dev", "runType": "TASK"}}); code != 404 {
+		t.Fatalf("run in a space the key has no binding on: %d, want 404 (the stack is hidden from the key)", code)
 	}
 	const presented = "brk_not-a-real-key-0123456789"
 	var statuses []int
