@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"path"
 	"strings"
 
 	"github.com/brokerhq/broker/internal/apierror"
@@ -49,5 +50,21 @@ func (rt *Router) HandleFunc(pattern string, h http.HandlerFunc) { rt.Handle(pat
 // Mux exposes the underlying mux for handlers that mount themselves on a plain *http.ServeMux.
 func (rt *Router) Mux() *http.ServeMux { return rt.mux }
 
-// ServeHTTP implements http.Handler.
-func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) { rt.mux.ServeHTTP(w, r) }
+// ServeHTTP implements http.Handler. A path that is not clean (//, /./, /../), which ServeMux
+// would redirect with an HTML body, and a request whose path does not start with / (CONNECT),
+// which it would answer in plain text, get the enveloped 404: no route of the API has such a
+// path, and a client is better told so than sent elsewhere.
+func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if p := r.URL.Path; !strings.HasPrefix(p, "/") || !clean(p) {
+		apierror.Write(w, apierror.New(apierror.CodeNotFound, "No such endpoint: %s.", p))
+		return
+	}
+	rt.mux.ServeHTTP(w, r)
+}
+
+// clean reports that p, which starts with /, has no empty, "." or ".." segment (a trailing slash
+// aside), the paths ServeMux serves without a redirect.
+func clean(p string) bool {
+	cleaned := path.Clean(p)
+	return cleaned == p || cleaned+"/" == p
+}
