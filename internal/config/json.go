@@ -7,8 +7,6 @@ import (
 	"reflect"
 	"strings"
 	"time"
-
-	"gopkg.in/yaml.v3"
 )
 
 // The API's bodies carry the same fields as the file, named in camelCase: role_arn becomes
@@ -55,10 +53,9 @@ func DecodeJSON(data []byte, dst any) error {
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return Errors{{Msg: "the body must be a JSON object"}}
 	}
-	var doc yaml.Node
-	// JSON is YAML's flow syntax; the node tree keeps every key, duplicates included, so the
-	// file's decoder can judge them.
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	// The node tree keeps every key, duplicates included, so the file's decoder can judge them.
+	root, err := jsonNode(data)
+	if err != nil {
 		return Errors{{Msg: "not valid JSON"}}
 	}
 	v := reflect.ValueOf(dst)
@@ -66,10 +63,6 @@ func DecodeJSON(data []byte, dst any) error {
 		return fmt.Errorf("config.DecodeJSON: dst must point to a struct, got %T", dst)
 	}
 	d := &decoder{lines: map[string]int{}, bad: map[string]bool{}, keyName: CamelKey}
-	root := &doc
-	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
-		root = root.Content[0]
-	}
 	d.decode(root, "", v.Elem())
 	for _, e := range d.errs {
 		e.Line = 0 // a JSON body is one line as far as a client is concerned

@@ -74,3 +74,27 @@ func TestEncodeJSONRoundTrip(t *testing.T) {
 		t.Errorf("round trip gave %+v, want %+v", back, in)
 	}
 }
+
+// Bodies are read as JSON reads them, whatever escapes a client's encoder writes: \/ (which
+// many encoders write for every '/'), a surrogate pair, a raw DEL, a raw U+0085 kept as it is.
+func TestDecodeJSONTakesEveryJSONEscape(t *testing.T) {
+	for _, tc := range []struct{ body, want string }{
+		{`{"id":"x","space":"prod","aws":{"roleArn":"arn:aws:iam::123456789012:role\/platform"}}`, "arn:aws:iam::123456789012:role/platform"},
+		{`{"id":"x","space":"prod","aws":{"roleArn":"arn:aws:iam::123456789012:role/p\ud83d\ude00"}}`, "arn:aws:iam::123456789012:role/p\U0001F600"},
+		{"{\"id\":\"x\",\"space\":\"prod\",\"aws\":{\"roleArn\":\"a\x7fb\"}}", "a\x7fb"},
+		{"{\"id\":\"x\",\"space\":\"prod\",\"aws\":{\"roleArn\":\"a\u0085b\"}}", "a\u0085b"},
+	} {
+		var in Integration
+		if err := DecodeJSON([]byte(tc.body), &in); err != nil {
+			t.Errorf("DecodeJSON(%s): %v", tc.body, err)
+			continue
+		}
+		if in.AWS == nil || in.AWS.RoleARN != tc.want {
+			t.Errorf("DecodeJSON(%s): roleArn %+v, want %q", tc.body, in.AWS, tc.want)
+		}
+	}
+	var in Integration
+	if err := DecodeJSON([]byte(`{"id":"x","id":"y"}`), &in); err == nil || !strings.Contains(err.Error(), "id") {
+		t.Errorf("a duplicate key: %v, want it refused", err)
+	}
+}
