@@ -36,6 +36,12 @@ func (c *Control) listAudit(w http.ResponseWriter, r *http.Request) {
 	if space == "" {
 		space = config.RootSpace
 	}
+	if !config.IDPattern.MatchString(space) {
+		// No space has such an id, and a refusal would carry it, whatever its size, into the
+		// trail.
+		fail(w, r, c.cfg.Logger, apierror.New(apierror.CodeInvalidRequest, "Parameter \"space\" must be a space id (%s).", config.IDPattern))
+		return
+	}
 	cat := c.cfg.Catalog.Load()
 	if err := cat.Access().Allowed(p, config.ActionAuditRead, space); err != nil {
 		// An unknown space is refused as a space the key may not read, so that the answer

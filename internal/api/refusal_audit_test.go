@@ -98,3 +98,18 @@ func TestWorkerAndMoveRefusalsAudited(t *testing.T) {
 		t.Errorf("events %+v, want one run.phase denied saying PLANNING to INITIALIZING", events)
 	}
 }
+
+// A listing asked for a space parameter that is no space id is a 400 that records nothing: a
+// refusal would carry the parameter, whatever its size, into the trail.
+func TestAuditListingOfNoSpaceIDRecordsNothing(t *testing.T) {
+	h := newRunsHarness(t)
+	junk := strings.Repeat("X", 20000)
+	before := len(h.events.all())
+	code, env := h.call(t, request{method: "GET", path: "/v1/audit?space=" + junk, bearer: secretCreateUpdate})
+	if code != http.StatusBadRequest || strings.Contains(env.Error.Message, junk) {
+		t.Errorf("GET /v1/audit with a 20,000-byte space: %d %.80q, want 400 not repeating it", code, env.Error.Message)
+	}
+	if events := h.events.all()[before:]; len(events) != 0 {
+		t.Errorf("the listing recorded %d events, first %.120q", len(events), events[0].Space)
+	}
+}
