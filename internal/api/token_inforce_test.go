@@ -146,3 +146,25 @@ func (g *gatedSigner) wrap(s crypto.Signer) crypto.Signer {
 		return nil
 	}}
 }
+
+// A run that only moved on to its next phase while its token was signed is still live: the
+// token of the old phase is withheld, and one of the new phase is minted and handed out (200,
+// write scope once APPLYING), on a store with versions and on one without.
+func TestTokenOfARunMovedOnWhileSigningIsMintedAgain(t *testing.T) {
+	for _, opts := range []harnessOptions{{checkVersions: true}, {versionless: true}} {
+		g := newGatedSigner()
+		opts.wrapSigner = g.wrap
+		h := newRunsHarnessWith(t, opts)
+		run := h.start(t, runs.Tracked, runs.Planning)
+		code, scope := tokenWhileSigning(t, h, run, g, func() {
+			if code, env := h.call(t, request{path: "/v1/runs/" + run.Run.ID + "/phase", bearer: secretCreateUpdate,
+				body: map[string]string{"phase": "APPLYING"}}); code != http.StatusOK {
+				t.Fatalf("phase: %d %s", code, env.Error.Message)
+			}
+		})
+		if code != http.StatusOK || scope != "write" {
+			t.Errorf("versionless %v: POST /v1/token of a run moved PLANNING->APPLYING while its token was signed: %d (scope %q), want 200 with write scope",
+				opts.versionless, code, scope)
+		}
+	}
+}

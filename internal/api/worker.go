@@ -242,24 +242,17 @@ func (wk *Worker) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tok, err := wk.issue(r, run, req.Audience, version)
-	for tries := 1; errors.Is(err, runs.ErrChanged) && tries < maxIssueTries; tries++ {
-		// The run read is stale: the token minted from it is not in the trail and is dropped.
-		// Read the run as it is now, and mint again on the same condition.
+	for tries := 1; changed(err) && tries < maxIssueTries; tries++ {
+		// The run read is stale: the token minted from it is not handed out. Read the run as
+		// it is now, and mint again on the same condition.
 		if run, version, err = wk.authenticateRun(r, "token.issue"); err != nil {
 			fail(w, r, wk.cfg.Logger, err)
 			return
 		}
 		tok, err = wk.issue(r, run, req.Audience, version)
 	}
-	if errors.Is(err, runs.ErrChanged) {
+	if changed(err) {
 		err = wk.changedAnswer(r)
-	}
-	if err == nil {
-		// A stack deleted or moved, or (without a version) a run finished, while the token was
-		// signed: its event is in the trail, the token is not handed out.
-		if err = wk.stillLive(r, run, version); err != nil {
-			wk.withheld(r, issueEvent(run, tok.Claims, runs.Version{}), err)
-		}
 	}
 	if err != nil {
 		fail(w, r, wk.cfg.Logger, err)
@@ -269,12 +262,17 @@ func (wk *Worker) token(w http.ResponseWriter, r *http.Request) {
 	writeTokenAnswer(w, tok)
 }
 
+// changed reports that err says the run changed while a token was minted from it: the token is
+// not handed out, and another may be minted from the run as it is now.
+func changed(err error) bool { return errors.Is(err, runs.ErrChanged) || errors.Is(err, errRunChanged) }
+
 // maxIssueTries bounds the tokens one request mints while its run keeps changing under it.
 const maxIssueTries = 3
 
 // issue mints a token of run for audience and records its event, with version as the event's
-// condition (zero for none). A token whose event is not recorded is not returned: the error is
-// runs.ErrChanged when the condition failed, the answer to send otherwise.
+// condition (zero for none), then checks the run again (stillLive). A token whose event is not
+// recorded, or whose run is no longer live as read, is not returned: the error is
+// runs.ErrChanged or errRunChanged when the run changed, the answer to send otherwise.
 func (wk *Worker) issue(r *http.Request, run runs.Run, audience string, version runs.Version) (issuer.Token, error) {
 	d, err := wk.cfg.Issuer.Prepare(issuer.Request{Run: run, Audience: audience})
 	if err != nil {
@@ -302,6 +300,12 @@ func (wk *Worker) issue(r *http.Request, run runs.Run, audience string, version 
 	case signErr != nil:
 		return issuer.Token{}, mintError(signErr)
 	case recErr == nil:
+		// A stack deleted or moved, or (without a version) a run finished or moved on, while
+		// the token was signed: its event is in the trail, but it is withheld.
+		if err := wk.stillLive(r, run, version); err != nil {
+			wk.withheld(r, e, err)
+			return issuer.Token{}, err
+		}
 		return tok, nil
 	case !version.IsZero() && errors.Is(recErr, runs.ErrChanged):
 		return issuer.Token{}, runs.ErrChanged
