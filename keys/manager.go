@@ -313,6 +313,10 @@ func (m *Manager) save(ctx context.Context, set Set, d Decision, now time.Time) 
 	return next, nil
 }
 
+// revokeTolerance is how much earlier than this replica's clock says another replica may have
+// dropped an expired key without that counting as a revocation.
+const revokeTolerance = time.Minute
+
 // noteLoaded tells onLoad of set, loaded at now, when it is another generation than the one in
 // force (none before the first snapshot), and makes it the one in force.
 func (m *Manager) noteLoaded(ctx context.Context, set Set, now time.Time) {
@@ -336,7 +340,9 @@ func (m *Manager) noteLoaded(ctx context.Context, set Set, now time.Time) {
 		if _, ok := set.Find(k.KID); ok {
 			continue
 		}
-		if expiredAt(now, k.Meta, before, m.policy) {
+		// A key that was due to expire about now (another replica's clock may be ahead, or its
+		// policy shorter) was dropped; one that had more time left was revoked.
+		if expiredAt(now.Add(revokeTolerance), k.Meta, before, m.policy) {
 			l.Dropped = append(l.Dropped, k.KID)
 		} else {
 			l.Revoked = append(l.Revoked, k.KID)

@@ -317,7 +317,9 @@ func decideChain(now time.Time, c keyChain, p Policy) Decision {
 
 // ForceRotate starts a rotation of the chain of p.Alg at now regardless of the period: a new key
 // that signs from now+Lead (so that every replica has published it for Prepublish by then), the
-// chain's latest key retiring then, and the chain's expired keys dropped. An empty chain gets its first key as Decide gives it. It fails with
+// chain's latest key retiring then. An empty chain gets its first key as Decide gives it. It
+// drops nothing: it runs outside the servers (`broker keys rotate`), whose own policy and clock
+// say when a key may leave (see signsUntil); their Decide drops expired keys. It fails with
 // ErrRotationPending when a key of the chain has not started signing.
 func ForceRotate(now time.Time, set []Meta, p Policy) (Decision, error) {
 	alg, _ := NormalizeAlg(p.Alg)
@@ -327,9 +329,8 @@ func ForceRotate(now time.Time, set []Meta, p Policy) (Decision, error) {
 		d.Alg = alg
 		return d, nil
 	}
-	d, kept := drops(now, ch, p)
-	d.Alg = alg
-	last, _ := latest(kept)
+	d := Decision{Alg: alg}
+	last, _ := latest(ch)
 	if last.Activates.After(now) {
 		return Decision{}, fmt.Errorf("%w: key %s starts signing at %s", ErrRotationPending,
 			last.KID, last.Activates.UTC().Format(time.RFC3339))
