@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // The API's bodies carry the same fields as the file, named in camelCase: role_arn becomes
@@ -46,7 +47,7 @@ func CamelPath(path string) string {
 // object, unknown keys are refused, and durations are Go duration strings. Every problem is
 // returned at once, each naming its field path.
 func DecodeJSON(data []byte, dst any) error {
-	if !json.Valid(data) {
+	if !json.Valid(data) || !utf8.Valid(data) { // encoding/json would replace invalid UTF-8
 		return Errors{{Msg: "not valid JSON"}}
 	}
 	trimmed := bytes.TrimSpace(data)

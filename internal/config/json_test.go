@@ -97,4 +97,8 @@ func TestDecodeJSONTakesEveryJSONEscape(t *testing.T) {
 	if err := DecodeJSON([]byte(`{"id":"x","id":"y"}`), &in); err == nil || !strings.Contains(err.Error(), "id") {
 		t.Errorf("a duplicate key: %v, want it refused", err)
 	}
+	// A body that is not UTF-8 is not JSON: refused, never stored with its bytes replaced.
+	if err := DecodeJSON([]byte("{\"id\":\"x\",\"space\":\"prod\",\"aws\":{\"roleArn\":\"a\xffb\"}}"), &in); err == nil {
+		t.Errorf("a body with an invalid UTF-8 byte was taken: roleArn %+v", in.AWS)
+	}
 }
