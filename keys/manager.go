@@ -35,8 +35,8 @@ type Config struct {
 	// the change is published and must not block for long.
 	OnChange func(ctx context.Context, c Change)
 	// OnLoad, when set, is told of every key-set change a refresh put in force that this
-	// Manager did not save: another replica's rotation, or `broker keys rotate|revoke`. It must
-	// not block for long.
+	// Manager did not save: another replica's rotation, or `broker keys rotate|revoke`, once
+	// the change is in force. It must not block for long.
 	OnLoad func(ctx context.Context, l Loaded)
 	// TokenTTL is how long a token signed by a key stays valid. A key retired by a rotation
 	// leaves the JWKS Retain after its successor was saved Lead ago (see Published); a replica
@@ -121,9 +121,10 @@ type Manager struct {
 	onChange func(ctx context.Context, c Change)
 	onLoad   func(ctx context.Context, l Loaded)
 	tokenTTL time.Duration
-	// inForce is the set of the last snapshot, the one a refresh compares what it loads with.
-	// Guarded by sem.
+	// inForce is the set of the last snapshot, the one a refresh compares what it loads with;
+	// loaded holds the changes found so, to tell onLoad once they are in force. Guarded by sem.
 	inForce Set
+	loaded  []Loaded
 
 	sem      chan struct{} // serializes Refresh and Rotate
 	snapshot atomic.Pointer[Snapshot]
@@ -177,6 +178,7 @@ func (m *Manager) Refresh(ctx context.Context) (changed bool, err error) {
 		return false, err
 	}
 	defer m.unlock()
+	defer m.tellLoaded(ctx) // once what was loaded is in force
 	set, err := m.backend.Load(ctx)
 	if err != nil {
 		return false, fmt.Errorf("keys: load key set: %w", err)
@@ -215,6 +217,7 @@ func (m *Manager) Rotate(ctx context.Context) error {
 		return err
 	}
 	defer m.unlock()
+	defer m.tellLoaded(ctx)
 	set, err := m.backend.Load(ctx)
 	if err != nil {
 		return fmt.Errorf("keys: load key set: %w", err)
@@ -317,7 +320,7 @@ func (m *Manager) save(ctx context.Context, set Set, d Decision, now time.Time) 
 // dropped an expired key without that counting as a revocation.
 const revokeTolerance = time.Minute
 
-// noteLoaded tells onLoad of set, loaded at now, when it is another generation than the one in
+// noteLoaded notes for onLoad set, loaded at now, when it is another generation than the one in
 // force (none before the first snapshot), and makes it the one in force.
 func (m *Manager) noteLoaded(ctx context.Context, set Set, now time.Time) {
 	prev := m.inForce
@@ -348,7 +351,16 @@ func (m *Manager) noteLoaded(ctx context.Context, set Set, now time.Time) {
 			l.Revoked = append(l.Revoked, k.KID)
 		}
 	}
-	m.onLoad(ctx, l)
+	m.loaded = append(m.loaded, l)
+}
+
+// tellLoaded tells onLoad of the changes noteLoaded found, once they are in force: telling (an
+// audit event on the store) must not delay putting a revocation in force.
+func (m *Manager) tellLoaded(ctx context.Context) {
+	for _, l := range m.loaded {
+		m.onLoad(ctx, l)
+	}
+	m.loaded = nil
 }
 
 // publish computes the snapshot of set at now and stores it.
