@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/exchange"
@@ -112,8 +113,9 @@ func (t *target) awsStatement() (AWSStatement, error) {
 		actions = append(actions, "sts:TagSession")
 	}
 	return AWSStatement{
-		Effect:    "Allow",
-		Principal: map[string]string{"Federated": fmt.Sprintf("arn:aws:iam::%s:oidc-provider/%s", account[4], hp)},
+		Effect: "Allow",
+		// The OIDC provider lives in the role's partition (aws, aws-us-gov, aws-cn).
+		Principal: map[string]string{"Federated": fmt.Sprintf("arn:%s:iam::%s:oidc-provider/%s", account[1], account[4], hp)},
 		Action:    actions,
 		Condition: cond,
 	}, nil
@@ -141,6 +143,16 @@ type GCPProvider struct {
 
 // gcpMaxSubject is Google's limit on a mapped google.subject, in bytes.
 const gcpMaxSubject = 127
+
+// azureMaxSubject is Entra's limit on a federated credential's subject, in characters.
+const azureMaxSubject = 600
+
+// mintedLen is the length of a sub rendered for trust (each run id a "*") once minted, each run
+// id a 26-character ULID.
+func mintedLen(sub string) int { return len(sub) + (runIDLen-1)*strings.Count(sub, "*") }
+
+// runIDLen is the length of a run id (a ULID).
+const runIDLen = 26
 
 // GCPBinding grants a stack at a scope roles/iam.workloadIdentityUser on a service account.
 type GCPBinding struct {
@@ -192,6 +204,10 @@ type azureCredential struct {
 	Description string   `json:"description"`
 }
 
+// ErrSubjectTooLong: Entra refuses a federated credential whose subject is over 600 characters;
+// shorten the space's subject_template or the ids it names.
+var ErrSubjectTooLong = errors.New("Entra refuses federated credential subjects over 600 characters; shorten the space's subject_template (or the space path and ids it names)")
+
 // ErrExactSubject: Entra matches subjects exactly, so a template holding {runId} cannot be trusted.
 var ErrExactSubject = errors.New("Entra federated credentials match the subject exactly, and this space's subject_template contains {runId}; use a template without it")
 
@@ -201,6 +217,10 @@ func (t *target) azure() (any, error) {
 	}
 	out := make([]azureCredential, 0, len(t.subjects))
 	for i, sub := range t.subjects {
+		if n := utf8.RuneCountInString(sub); n > azureMaxSubject {
+			return nil, fmt.Errorf("%w: a subject of stack %s in space %s is %d characters (%s)",
+				ErrSubjectTooLong, t.stack.ID, t.stack.Space, n, sub)
+		}
 		name := fmt.Sprintf("broker-%s-%s", t.stack.ID, t.req.Scope)
 		if len(t.subjects) > 1 {
 			name = fmt.Sprintf("%s-%d", name, i+1)

@@ -176,7 +176,7 @@ func (r *resolver) gcp(t *target) (any, error) {
 		// Google refuses a google.subject over 127 bytes; long space and stack ids can make the
 		// sub longer, and then the run id (26 characters, unique) stands in for it.
 		for _, sub := range o.subjects {
-			if len(sub) > gcpMaxSubject {
+			if mintedLen(sub) > gcpMaxSubject {
 				shared.subject = "assertion.runId"
 			}
 		}
