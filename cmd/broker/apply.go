@@ -50,7 +50,22 @@ func runApply(ctx context.Context, e env, args []string) error {
 	}
 	a := &applier{client: client, dryRun: *dryRun}
 	var failed []string
+	// An object refused for a conflict with one applied later (an attachment taking a scope
+	// another still holds) goes again once the pass is done.
+	var again []applyObject
 	for _, o := range objects {
+		line, res := a.apply(ctx, o)
+		if res == resultFailed && a.conflict && !a.dryRun {
+			again = append(again, o)
+			continue
+		}
+		fmt.Fprintln(e.stdout, line)
+		a.counts[res]++
+		if res == resultFailed {
+			failed = append(failed, o.ref)
+		}
+	}
+	for _, o := range again {
 		line, res := a.apply(ctx, o)
 		fmt.Fprintln(e.stdout, line)
 		a.counts[res]++
@@ -111,11 +126,16 @@ type applier struct {
 	// dryRun: read only, and say what would be done.
 	dryRun bool
 	counts [resultFailed + 1]int
+	// conflict tells that the last apply failed with 409 conflict.
+	conflict bool
 }
 
 // apply applies one object and returns its output line and result.
 func (a *applier) apply(ctx context.Context, o applyObject) (string, applyResult) {
+	var ae *apiError
+	a.conflict = false
 	fail := func(err error) (string, applyResult) {
+		a.conflict = errors.As(err, &ae) && ae.Status == http.StatusConflict
 		return fmt.Sprintf("%s failed: %s", o.ref, oneLine(err.Error())), resultFailed
 	}
 	want, err := canonical(o.desired)
