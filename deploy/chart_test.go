@@ -34,7 +34,7 @@ func TestChartDefaults(t *testing.T) {
 		t.Fatalf("render: %v", err)
 	}
 	r := decodeAll(t, files)
-	want := []string{"ConfigMap", "Deployment", "NetworkPolicy", "PodDisruptionBudget", "Secret", "Service", "ServiceAccount"}
+	want := []string{"ConfigMap", "Deployment", "NetworkPolicy", "PodDisruptionBudget", "Secret", "Service", "Service", "ServiceAccount"}
 	if !slices.Equal(r.kinds, want) {
 		t.Fatalf("rendered %v, want %v", r.kinds, want)
 	}

@@ -26,8 +26,10 @@ const chartDir = "helm/broker"
 
 // rendered are the objects of one rendering of the chart, decoded strictly into their API types.
 type rendered struct {
-	deployment     *appsv1.Deployment
-	service        *corev1.Service
+	deployment *appsv1.Deployment
+	service    *corev1.Service
+	// publicService is the Service of discovery and the JWKS, which selects pods not ready too.
+	publicService  *corev1.Service
 	configMap      *corev1.ConfigMap
 	secret         *corev1.Secret
 	serviceAccount *corev1.ServiceAccount
@@ -104,7 +106,11 @@ func decodeAll(t *testing.T, files map[string]string) rendered {
 			case *appsv1.Deployment:
 				r.deployment = o
 			case *corev1.Service:
-				r.service = o
+				if strings.HasSuffix(o.Name, "-public") {
+					r.publicService = o
+				} else {
+					r.service = o
+				}
 			case *corev1.ConfigMap:
 				r.configMap = o
 			case *corev1.Secret:

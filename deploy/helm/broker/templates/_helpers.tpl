@@ -88,3 +88,21 @@ runAsNonRoot: true
 capabilities:
   drop: [ALL]
 {{- end -}}
+
+
+{{/* broker.drainSeconds is config.http.shutdown_timeout (broker's drain on SIGTERM; 30s when
+unset) in whole seconds, for the pod's grace period. */}}
+{{- define "broker.drainSeconds" -}}
+{{- $d := "30s" -}}
+{{- with .Values.config }}{{ with .http }}{{ with .shutdown_timeout }}{{ $d = toString . }}{{ end }}{{ end }}{{ end -}}
+{{- if regexMatch "^[0-9]+s$" $d -}}
+{{- trimSuffix "s" $d | atoi -}}
+{{- else if regexMatch "^[0-9]+m$" $d -}}
+{{- mul (trimSuffix "m" $d | atoi) 60 -}}
+{{- else if regexMatch "^[0-9]+m[0-9]+s$" $d -}}
+{{- $parts := regexSplit "m" (trimSuffix "s" $d) -1 -}}
+{{- add (mul (index $parts 0 | atoi) 60) (index $parts 1 | atoi) -}}
+{{- else -}}
+{{- fail (printf "config.http.shutdown_timeout %q: write it in whole seconds or minutes (45s, 2m, 1m30s) so that the chart can give the pod a longer grace period" $d) -}}
+{{- end -}}
+{{- end -}}
