@@ -18,8 +18,13 @@ func hs256(t *testing.T, iss string, c map[string]any) string {
 	t.Helper()
 	c["iss"] = iss
 	c["iat"], c["exp"] = time.Now().Unix(), time.Now().Add(10*time.Minute).Unix()
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.HS256, Key: []byte(strings.Repeat("k", 32))},
-		(&jose.SignerOptions{}).WithType("JWT"))
+	return signWith(t, jose.SigningKey{Algorithm: jose.HS256, Key: []byte(strings.Repeat("k", 32))}, c)
+}
+
+// signWith signs claims as a compact JWT with key, with no kid in the header.
+func signWith(t *testing.T, key jose.SigningKey, c map[string]any) string {
+	t.Helper()
+	signer, err := jose.NewSigner(key, (&jose.SignerOptions{}).WithType("JWT"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,21 +43,6 @@ func startKidlessIssuer(t *testing.T) *kidlessIssuer {
 	return ri
 }
 
-func (ri *kidlessIssuer) signNoKid(t *testing.T, c map[string]any) string {
-	t.Helper()
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: ri.key}, (&jose.SignerOptions{}).WithType("JWT"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	payload, _ := json.Marshal(c)
-	obj, err := signer.Sign(payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, _ := obj.CompactSerialize()
-	return out
-}
-
 func TestSTSRefusesTokenWithoutKid(t *testing.T) {
 	ri := startKidlessIssuer(t)
 	emu := New(Config{Providers: []Provider{{Name: testProvider, Issuer: ri.url}}})
@@ -65,7 +50,7 @@ func TestSTSRefusesTokenWithoutKid(t *testing.T) {
 	c := claims("read")
 	now := time.Now()
 	c["iss"], c["iat"], c["exp"] = ri.url, now.Unix(), now.Add(10*time.Minute).Unix()
-	tok := ri.signNoKid(t, c)
+	tok := signWith(t, jose.SigningKey{Algorithm: jose.RS256, Key: ri.key}, c)
 	resp, err := http.PostForm(srv.URL+"/v1/token", stsForm(tok))
 	if err != nil {
 		t.Fatal(err)
