@@ -83,11 +83,8 @@ func (x *Exchanger) assumeRole(ctx context.Context, c *call) (result, error) {
 
 // succeeded checks STS's answer holds credentials and logs the call, timed from c.start.
 func (x *Exchanger) succeeded(ctx context.Context, c *call, creds *ststypes.Credentials, user *ststypes.AssumedRoleUser) (result, error) {
-	if creds == nil || awssdk.ToString(creds.AccessKeyId) == "" || awssdk.ToString(creds.SecretAccessKey) == "" {
-		err := exchange.Upstream(exchange.AWS, exchange.UpstreamAnswer{
-			Status: 200, Message: "STS at " + c.endpoint + " answered without credentials"})
-		x.logCall(ctx, c, slog.String(exchange.FieldErr, err.Error()))
-		return result{}, err
+	if creds == nil {
+		creds = &ststypes.Credentials{}
 	}
 	r := result{
 		accessKeyID:     awssdk.ToString(creds.AccessKeyId),
@@ -95,10 +92,14 @@ func (x *Exchanger) succeeded(ctx context.Context, c *call, creds *ststypes.Cred
 		sessionToken:    awssdk.ToString(creds.SessionToken),
 		expiration:      awssdk.ToTime(creds.Expiration),
 	}
-	// Temporary credentials work only with their session token, until their expiration.
+	// Temporary credentials work only with all three parts, until their expiration.
 	if err := exchange.Usable(exchange.Answer{
 		Provider: exchange.AWS, From: "STS at " + c.endpoint, ExpiresAt: r.expiration, Now: time.Now(),
-		Fields: []exchange.Field{{Name: "SessionToken", Value: r.sessionToken}},
+		Fields: []exchange.Field{
+			{Name: "AccessKeyId", Value: r.accessKeyID},
+			{Name: "SecretAccessKey", Value: r.secretAccessKey},
+			{Name: "SessionToken", Value: r.sessionToken},
+		},
 	}); err != nil {
 		x.logCall(ctx, c, slog.String(exchange.FieldErr, err.Error()))
 		return result{}, err
