@@ -34,7 +34,10 @@ type ClientOptions struct {
 
 // NewHTTPClient returns a client for upstream calls: it retries with backoff only answers that
 // Retryable accepts (throttling, 5xx; never a network error, never a 4xx refusal), honours
-// Retry-After up to 5s, stops when the request's context ends, and caps response bodies.
+// Retry-After up to 5s, stops when the request's context ends, and caps response bodies. It
+// follows no redirect: the upstreams never redirect the calls that carry a broker token, and
+// following one would re-send that token to another origin, possibly in clear text; the
+// redirect itself is the answer, an error to the caller.
 func NewHTTPClient(opts ClientOptions) *http.Client {
 	if opts.Base == nil {
 		opts.Base = http.DefaultTransport.(*http.Transport).Clone()
@@ -48,7 +51,10 @@ func NewHTTPClient(opts ClientOptions) *http.Client {
 	if opts.Retryable == nil {
 		opts.Retryable = ThrottledOr5xx
 	}
-	return &http.Client{Transport: &retryTransport{opts: opts}}
+	return &http.Client{
+		Transport:     &retryTransport{opts: opts},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 }
 
 // ThrottledOr5xx is the default retry rule: 429 Too Many Requests or any 5xx.

@@ -13,6 +13,9 @@ type Fault struct {
 	Status      int
 	ContentType string
 	Body        string
+	// Location, when set, is sent as the answer's Location header: with a 3xx Status, a
+	// redirect.
+	Location string
 	// Hang holds the request without answering until the client gives up.
 	Hang bool
 }
@@ -64,6 +67,9 @@ func (f *Faults) Wrap(next http.Handler) http.Handler {
 		default:
 			if fault.ContentType != "" {
 				w.Header().Set("Content-Type", fault.ContentType)
+			}
+			if fault.Location != "" {
+				w.Header().Set("Location", fault.Location)
 			}
 			w.WriteHeader(fault.Status)
 			_, _ = w.Write([]byte(strings.ReplaceAll(fault.Body, Placeholder, f.token())))

@@ -7,8 +7,10 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,6 +50,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("retries throttling", func(t *testing.T) { testRetriesThrottling(t, h) })
 	t.Run("gives up on a lasting 5xx", func(t *testing.T) { testLastingServerError(t, h) })
 	t.Run("never retries a 4xx and passes its message on", func(t *testing.T) { testRefusal(t, h) })
+	t.Run("never follows a redirect", func(t *testing.T) { testRedirect(t, h) })
 	t.Run("caller cancellation", func(t *testing.T) { testCancel(t, h) })
 	t.Run("integration timeout", func(t *testing.T) { testTimeout(t, h) })
 	t.Run("concurrent calls", func(t *testing.T) { testConcurrent(t, h) })
@@ -243,6 +246,32 @@ func testRefusal(t *testing.T, h Harness) {
 	f.wantCalls(1)
 	f.wantOutcomes(exchange.Denied)
 	f.checkNoSecrets(err)
+}
+
+// testRedirect: the upstreams never redirect the call that trades a broker token, so a
+// redirect is an error answer. Following it would re-send the broker token (or the request
+// signed for that endpoint) to another origin, possibly in clear text.
+func testRedirect(t *testing.T, h Harness) {
+	f := start(t, h)
+	var elsewhere atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		elsewhere.Add(1)
+		w.WriteHeader(http.StatusTeapot)
+	}))
+	t.Cleanup(other.Close)
+	for _, status := range []int{http.StatusTemporaryRedirect, http.StatusPermanentRedirect, http.StatusFound} {
+		f.faults.queue(Fault{Status: status, Location: other.URL + "/elsewhere"})
+		if _, err := f.exchange(context.Background()); err == nil {
+			t.Errorf("an upstream answering %d was taken as a success", status)
+		} else {
+			t.Logf("%d: %v", status, err)
+			f.checkNoSecrets(err)
+		}
+	}
+	if n := elsewhere.Load(); n != 0 {
+		t.Errorf("the exchanger followed the redirect: %d request(s) reached another origin", n)
+	}
+	f.wantCalls(3)
 }
 
 func testCancel(t *testing.T, h Harness) {

@@ -23,7 +23,8 @@ import (
 // bounds every call and remembers the last answer, and the error is rebuilt from that answer.
 
 // boundTransport bounds each upstream call (its retries included) by timeout, reads the body
-// in full so that the bound can be released, and tells rec what happened.
+// in full so that the bound can be released, tells rec what happened, and keeps any redirect
+// from being followed.
 type boundTransport struct {
 	base    http.RoundTripper
 	timeout time.Duration
@@ -58,6 +59,10 @@ func (t *boundTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	t.rec.answered(answer{step: step, status: resp.StatusCode, body: body})
+	// Without a Location an http.Client hands a 3xx back instead of following it. The oauth2
+	// library makes its own clients on this transport, so the rule that no redirect is
+	// followed (exchange.NewHTTPClient) is kept here, for every call of the exchange.
+	resp.Header.Del("Location")
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	resp.ContentLength = int64(len(body))
 	return resp, nil

@@ -53,8 +53,9 @@ func New(opts Options) *Exchanger {
 	if hc == nil {
 		hc = exchange.NewHTTPClient(exchange.ClientOptions{})
 	}
-	// Work on a copy: vaultapi.NewClient fills in a nil Transport in place, and redirects are
-	// left to the Vault client, which follows at most one and refuses an https→http downgrade.
+	// Work on a copy: vaultapi.NewClient fills in a nil Transport in place. No redirect is
+	// followed, by net/http here or by the Vault client (DisableRedirects below): a login goes
+	// to the configured address only, never re-sent elsewhere with its broker token.
 	own := *hc
 	if own.Transport == nil {
 		own.Transport = http.DefaultTransport
@@ -140,10 +141,11 @@ func (e *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchang
 func (e *Exchanger) client(vc *config.Vault, timeout time.Duration) (*vaultapi.Client, error) {
 	hc := *e.http // NewClient keeps the pointer; a copy per login keeps logins independent
 	client, err := vaultapi.NewClient(&vaultapi.Config{
-		Address:    vc.Address,
-		HttpClient: &hc,
-		MaxRetries: 0, // the shared transport retries
-		Timeout:    timeout,
+		Address:          vc.Address,
+		HttpClient:       &hc,
+		MaxRetries:       0, // the shared transport retries
+		Timeout:          timeout,
+		DisableRedirects: true,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("vault client for %s: %w", vc.Address, err)
