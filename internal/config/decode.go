@@ -115,18 +115,24 @@ func (d *decoder) fail(n *yaml.Node, path, value, format string, args ...any) {
 	})
 }
 
-// typeError records a value of the wrong type and marks its path as bad. Under audit.sinks the
-// value is not quoted: a single value there is often a webhook's URL written where its mapping
-// belongs, whose path or query may be its credential, and the error reaches the log and, on a
-// refused reload, the audit trail.
+// typeError records a value of the wrong type and marks its path as bad. A single value where
+// a mapping or a list belongs is not quoted: it is most often a credential written in place of
+// its block (a Redis URL with its password for store.redis, a webhook URL for a sink, a key for
+// keys.redis), and the error reaches the log and, on a refused reload, the audit trail.
 func (d *decoder) typeError(n *yaml.Node, path, want string) {
 	d.bad[path] = true
 	value, got := scalarValue(n), describe(n)
-	if n.Kind == yaml.ScalarNode && within(path, "audit.sinks") {
+	if n.Kind == yaml.ScalarNode && (want == wantMapping || want == wantList) {
 		value, got = "", "a single value (not shown: it may hold a credential)"
 	}
 	d.fail(d.at(n, path), path, value, "expected %s, got %s", want, got)
 }
+
+// What typeError names as expected where the node must be a block.
+const (
+	wantMapping = "a mapping"
+	wantList    = "a list"
+)
 
 // at returns a node positioned on the line of path's key when one was recorded (a block mapping
 // value starts on the line after its key), else n.
@@ -198,7 +204,7 @@ func (d *decoder) decode(n *yaml.Node, path string, v reflect.Value) {
 			return
 		}
 		if n.Kind != yaml.MappingNode {
-			d.typeError(n, path, "a mapping")
+			d.typeError(n, path, wantMapping)
 			return
 		}
 		p := reflect.New(v.Type().Elem())
@@ -206,7 +212,7 @@ func (d *decoder) decode(n *yaml.Node, path string, v reflect.Value) {
 		v.Set(p)
 	case reflect.Struct:
 		if n.Kind != yaml.MappingNode {
-			d.typeError(n, path, "a mapping")
+			d.typeError(n, path, wantMapping)
 			return
 		}
 		d.mapping(n, path, v)
@@ -237,7 +243,7 @@ func (d *decoder) duration(n *yaml.Node, path string, v reflect.Value) {
 
 func (d *decoder) slice(n *yaml.Node, path string, v reflect.Value) {
 	if n.Kind != yaml.SequenceNode {
-		d.typeError(n, path, "a list")
+		d.typeError(n, path, wantList)
 		return
 	}
 	out := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))

@@ -24,8 +24,9 @@ func (v *validator) checkKeysRedis() {
 		return
 	}
 	if r.EncryptionKeyEnv != "" && !envNamePattern.MatchString(r.EncryptionKeyEnv) {
-		v.add("keys.redis.encryption_key_env", r.EncryptionKeyEnv, "%q is not an environment variable name (want %s)",
-			r.EncryptionKeyEnv, envNamePattern)
+		// Not quoted: a value that is no variable name is most often the key itself.
+		v.add("keys.redis.encryption_key_env", "", "is not an environment variable name (want %s; the value is "+
+			"not shown, as it may be the key itself)", envNamePattern)
 	}
 }
 
