@@ -1,7 +1,10 @@
 package config
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"reflect"
 	"regexp"
@@ -32,16 +35,12 @@ func Load(path string) (*Config, error) {
 // Parse decodes a configuration from data, applies defaults and validates it. source names the
 // data in messages and becomes Config.Source. On a problem it returns Errors listing every one.
 func Parse(source string, data []byte) (*Config, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, Errors{syntaxError(source, err)}
+	root, err := readDocument(source, data)
+	if err != nil {
+		return nil, err
 	}
 	d := &decoder{source: source, lines: map[string]int{}, bad: map[string]bool{}}
 	cfg := &Config{Source: source}
-	root := &doc
-	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
-		root = root.Content[0]
-	}
 	if root.Kind != 0 && root.Kind != yaml.DocumentNode {
 		d.decode(root, "", reflect.ValueOf(cfg).Elem())
 	}
@@ -81,6 +80,31 @@ func bounded(errs Errors) Errors {
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // syntaxError turns a YAML parser error into a FieldError, keeping its line.
+// readDocument parses data as one YAML document and returns its root node (of Kind 0 when the
+// document is empty). A second document is refused, not ignored: what it holds would
+// otherwise never be read or checked.
+func readDocument(source string, data []byte) (*yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
+		return nil, Errors{syntaxError(source, err)}
+	}
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case errors.Is(err, io.EOF):
+	case err != nil:
+		return nil, Errors{syntaxError(source, err)}
+	case len(next.Content) > 0 && !(next.Content[0].Kind == yaml.ScalarNode && next.Content[0].Tag == "!!null"):
+		return nil, Errors{&FieldError{Source: source, Line: next.Line,
+			Msg: "a second YAML document starts here; the file must hold exactly one"}}
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
+		root = root.Content[0]
+	}
+	return root, nil
+}
+
 func syntaxError(source string, err error) *FieldError {
 	msg := err.Error()
 	fe := &FieldError{Source: source}

@@ -18,15 +18,11 @@ func DecodeYAML(source string, data []byte, dst any) error {
 	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
 		return fmt.Errorf("config.DecodeYAML: dst must point to a struct, got %T", dst)
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return Errors{syntaxError(source, err)}
+	root, err := readDocument(source, data)
+	if err != nil {
+		return err
 	}
 	d := &decoder{source: source, lines: map[string]int{}, bad: map[string]bool{}}
-	root := &doc
-	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
-		root = root.Content[0]
-	}
 	if root.Kind != 0 && root.Kind != yaml.DocumentNode {
 		d.decode(root, "", v.Elem())
 	}
