@@ -243,8 +243,17 @@ func (v *validator) checkKeys() {
 	default:
 		v.add("keys.backend", k.Backend, "unknown backend %q (want memory, file, redis or vault-transit)", k.Backend)
 	}
+	// A backend's own block beside another backend is refused, not ignored: without keys.backend
+	// the default is memory, so a file that names only a directory or a Transit key would sign
+	// with an ephemeral key its author believes is kept.
 	if k.Redis != nil && k.Backend != BackendRedis {
 		v.add("keys.redis", "", "applies to keys.backend redis only, not %q", k.Backend)
+	}
+	if k.Dir != "" && k.Backend != BackendFile {
+		v.add("keys.dir", k.Dir, "applies to keys.backend file only, not %q", k.Backend)
+	}
+	if k.VaultTransit != nil && k.Backend != BackendVaultTransit {
+		v.add("keys.vault_transit", "", "applies to keys.backend vault-transit only, not %q", k.Backend)
 	}
 	if k.Algorithm != "RS256" && k.Algorithm != "ES256" {
 		v.add("keys.algorithm", k.Algorithm, "unknown algorithm %q (want RS256 or ES256)", k.Algorithm)

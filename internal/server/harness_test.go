@@ -180,6 +180,9 @@ func startServer(t testing.TB, opts serverOptions) *testServer {
 	if opts.baseYAML != "" {
 		base = opts.baseYAML
 	}
+	if opts.keyBackend != "file" {
+		base = strings.Replace(base, "  dir: KEYDIR\n", "", 1) // keys.dir is the file backend's only
+	}
 	yaml := strings.NewReplacer(
 		"ISSUER", issuer, "ALG", opts.alg, "BACKEND", opts.keyBackend, "KEYDIR", opts.keyDir, "PERIOD", rot.period, "PREPUB", rot.prepublish,
 		"RETAIN", rot.retain, "TOKENTTL", rot.tokenTTL,
