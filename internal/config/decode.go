@@ -245,7 +245,8 @@ func (d *decoder) decode(n *yaml.Node, path string, v reflect.Value) {
 	}
 }
 
-// duration parses a Go duration string such as "1h" or "15m"; negative durations are refused.
+// duration parses a Go duration string such as "1h" or "15m"; negative and zero durations are
+// refused.
 func (d *decoder) duration(n *yaml.Node, path string, v reflect.Value) {
 	if n.Kind != yaml.ScalarNode || (n.Tag != "!!str" && n.Tag != "!!int") {
 		d.typeError(n, path, `a duration such as "1h" or "15m"`)
@@ -260,6 +261,13 @@ func (d *decoder) duration(n *yaml.Node, path string, v reflect.Value) {
 	if dur < 0 {
 		d.bad[path] = true
 		d.fail(d.at(n, path), path, n.Value, "duration %q must not be negative", n.Value)
+		return
+	}
+	if dur == 0 {
+		// Every duration's zero is its default (ApplyDefaults), so a zero written out would be
+		// neither refused nor honoured: "tokens.ttl: 0s" would give tokens of the default hour.
+		d.bad[path] = true
+		d.fail(d.at(n, path), path, n.Value, "duration %q must be greater than zero (leave the key out for the default)", n.Value)
 		return
 	}
 	v.SetInt(int64(dur))
