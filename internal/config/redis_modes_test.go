@@ -17,14 +17,17 @@ func TestRedisModes(t *testing.T) {
 		`{sentinel: {master: m, addrs: ["sentinel-0.internal:26379"], db: 2, password_file: /run/s}, tls: true, password_file: /run/p, username: broker}`,
 		`{cluster: {addrs: ["127.0.0.1:7000", "127.0.0.1:7001"]}}`,
 		`{cluster: {addrs: ["redis-0.internal:6379"]}, tls: true, username: broker, password_file: /run/p}`,
+		// Beside url, username and password_file stand in for the URL's own.
+		`{url: "rediss://redis.example.com:6379/0", username: broker, password_file: /run/p}`,
+		`{url: "rediss://broker@redis.example.com:6379/0", password_file: /run/p}`,
 	} {
 		t.Run(ok, func(t *testing.T) {
 			cfg, err := Parse("t.yaml", []byte(src(ok)))
 			if err != nil {
 				t.Fatalf("Parse() = %v, want it accepted", err)
 			}
-			if r := cfg.Store.Redis; r.Sentinel == nil && r.Cluster == nil {
-				t.Errorf("decoded %+v: neither sentinel nor cluster", r)
+			if r := cfg.Store.Redis; r.URL == "" && r.Sentinel == nil && r.Cluster == nil {
+				t.Errorf("decoded %+v: no url, sentinel or cluster", r)
 			}
 		})
 	}
@@ -54,10 +57,10 @@ func TestRedisModes(t *testing.T) {
 			`store.redis.cluster.addrs[1]: plain redis to "redis-1.internal"`,
 		}},
 		{`{cluster: {}}`, []string{"store.redis.cluster.addrs: required"}},
-		{`{url: "redis://:s3cret-pw@127.0.0.1:6379", username: u, password_file: /p, tls: true}`, []string{
-			"store.redis.username: applies to sentinel and cluster; with url, put the user and password in the URL",
-			"store.redis.password_file: applies to sentinel and cluster",
-			"store.redis.tls: applies to sentinel and cluster",
+		{`{url: "redis://broker:s3cret-pw@127.0.0.1:6379", username: u, password_file: /p, tls: true}`, []string{
+			"store.redis.username: the url names a user too; give it in one place only",
+			"store.redis.password_file: the url holds a password too; give it in one place only",
+			"store.redis.tls: applies to sentinel and cluster; with url, use rediss:// for TLS",
 		}},
 		{`{cluster: {addrs: ["127.0.0.1:7000"], password: s3cret-pw}}`, []string{"store.redis.cluster.password"}},
 	} {

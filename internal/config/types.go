@@ -62,9 +62,11 @@ type Redis struct {
 	Sentinel *RedisSentinel `yaml:"sentinel"`
 	// Cluster names nodes of a Redis Cluster.
 	Cluster *RedisCluster `yaml:"cluster"`
-	// Username, PasswordFile and TLS log in to the data servers of a Sentinel or Cluster setup
-	// (the URL holds its own): the ACL user (empty: default), a file holding the password (a
-	// final newline is ignored) and TLS to every server and Sentinel, required off loopback.
+	// Username, PasswordFile and TLS log in to the data servers: the ACL user (empty: default),
+	// a file holding the password (a final newline is ignored) and, for Sentinel or Cluster,
+	// TLS to every server and Sentinel, required off loopback. With URL, Username and
+	// PasswordFile stand in for the URL's own user and password (so that no password need be
+	// written into the file), and TLS is the URL's scheme, rediss://.
 	Username     string `yaml:"username"`
 	PasswordFile string `yaml:"password_file"`
 	TLS          bool   `yaml:"tls"`

@@ -32,15 +32,7 @@ func (v *validator) checkStore() {
 	}
 	if r.URL != "" {
 		v.checkRedisURL(r.URL)
-		for _, f := range []struct {
-			path string
-			set  bool
-		}{{"username", r.Username != ""}, {"password_file", r.PasswordFile != ""}, {"tls", r.TLS}} {
-			if f.set {
-				v.add("store.redis."+f.path, "", "applies to sentinel and cluster; with url, put the user and password in "+
-					"the URL and use rediss:// for TLS")
-			}
-		}
+		v.checkRedisURLLogin(r)
 	}
 	if s := r.Sentinel; s != nil {
 		if s.Master == "" {
@@ -99,6 +91,25 @@ func (v *validator) checkRedisAddrs(a redisAddrs) {
 }
 
 // checkRedisURL checks store.redis.url, the one-server form.
+// checkRedisURLLogin checks username and password_file beside url: either may stand in for
+// the URL's own, so that no password need be written into the file, but not both at once.
+// TLS is the URL's scheme, rediss://.
+func (v *validator) checkRedisURLLogin(r *Redis) {
+	if r.TLS {
+		v.add("store.redis.tls", "", "applies to sentinel and cluster; with url, use rediss:// for TLS")
+	}
+	u, err := url.Parse(r.URL)
+	if err != nil || u.User == nil {
+		return
+	}
+	if _, set := u.User.Password(); set && r.PasswordFile != "" {
+		v.add("store.redis.password_file", "", "the url holds a password too; give it in one place only")
+	}
+	if u.User.Username() != "" && r.Username != "" {
+		v.add("store.redis.username", r.Username, "the url names a user too; give it in one place only")
+	}
+}
+
 func (v *validator) checkRedisURL(raw string) {
 	u, err := url.Parse(raw)
 	if err != nil {

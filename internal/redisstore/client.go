@@ -40,6 +40,9 @@ type Options struct {
 	// query are overridden by Timeout, and a pipeline pool size by the one pool every client
 	// uses.
 	URL string
+	// URLAuth, when its Username or Password is set, logs in to the server of URL in place of
+	// the URL's own user or password. Its TLS is unused: the URL's scheme decides.
+	URLAuth Auth
 	// Sentinel finds the primary through Redis Sentinel and follows it after a failover.
 	Sentinel *Sentinel
 	// Cluster spreads the keys over a Redis Cluster.
@@ -143,7 +146,7 @@ func Open(opts Options) (*Client, error) {
 		c.rdb, c.cluster = rdb, true
 		c.runs = nil
 	default:
-		rdb, err := openURL(opts.URL, timeout, c.poll)
+		rdb, err := openURL(opts.URL, opts.URLAuth, timeout, c.poll)
 		if err != nil {
 			return nil, err
 		}

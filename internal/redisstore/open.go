@@ -32,7 +32,7 @@ func noMaintNotifications() *maintnotifications.Config {
 
 // openURL returns a client of the one server url names, every call bounded by timeout, whose
 // connections poll for replies as poll decides.
-func openURL(raw string, timeout time.Duration, poll *replyPoll) (*redis.Client, error) {
+func openURL(raw string, auth Auth, timeout time.Duration, poll *replyPoll) (*redis.Client, error) {
 	ro, err := redis.ParseURL(raw)
 	if err != nil {
 		// url.Error quotes the whole URL, password included: keep only its cause.
@@ -41,6 +41,12 @@ func openURL(raw string, timeout time.Duration, poll *replyPoll) (*redis.Client,
 			err = uerr.Err
 		}
 		return nil, fmt.Errorf("redisstore: invalid redis URL: %w", err)
+	}
+	if auth.Username != "" {
+		ro.Username = auth.Username
+	}
+	if auth.Password != "" {
+		ro.Password = auth.Password
 	}
 	ro.DialTimeout = timeout
 	ro.ReadTimeout = timeout

@@ -119,16 +119,16 @@ func openVaultTransit(ctx context.Context, cfg *config.Config, client *redisstor
 // names (which, like the key encryption key, must be mode 0600 and owned by broker's user).
 // Errors name the files, never their content.
 func redisOptions(r *config.Redis) (redisstore.Options, error) {
-	if r.Sentinel == nil && r.Cluster == nil {
-		return redisstore.Options{URL: r.URL}, nil
-	}
 	auth := redisstore.Auth{Username: r.Username}
-	if r.TLS {
-		auth.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
-	}
 	var err error
 	if auth.Password, err = readPassword("store.redis.password_file", r.PasswordFile); err != nil {
 		return redisstore.Options{}, err
+	}
+	if r.Sentinel == nil && r.Cluster == nil {
+		return redisstore.Options{URL: r.URL, URLAuth: auth}, nil
+	}
+	if r.TLS {
+		auth.TLS = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
 	if c := r.Cluster; c != nil {
 		return redisstore.Options{Cluster: &redisstore.Cluster{Addrs: c.Addrs, Auth: auth}}, nil

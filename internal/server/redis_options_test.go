@@ -8,18 +8,24 @@ import (
 	"testing"
 
 	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/redisstore"
 )
 
-// TestRedisOptions checks how store.redis becomes the client's options: a URL passes as is; for
-// Sentinel and Cluster the password files are read without their final newline, TLS is turned
+// TestRedisOptions checks how store.redis becomes the client's options: a URL passes as is,
+// with the user and password file beside it as its login; for Sentinel and Cluster the
+// password files are read without their final newline, TLS is turned
 // on by tls: true, and a password file that is unsafe, missing or empty is refused without its
 // content in the error.
 func TestRedisOptions(t *testing.T) {
 	pw := writeSecretFile(t, "s3cret-pw\n")
 	spw := writeSecretFile(t, "sentinel-pw")
 	got, err := redisOptions(&config.Redis{URL: "redis://127.0.0.1:6379/0"})
-	if err != nil || got.URL != "redis://127.0.0.1:6379/0" || got.Sentinel != nil || got.Cluster != nil {
+	if err != nil || got.URL != "redis://127.0.0.1:6379/0" || got.Sentinel != nil || got.Cluster != nil || got.URLAuth != (redisstore.Auth{}) {
 		t.Errorf("url: %+v, %v", got, err)
+	}
+	got, err = redisOptions(&config.Redis{URL: "rediss://redis.example.com:6379/0", Username: "broker", PasswordFile: pw})
+	if err != nil || got.URLAuth.Username != "broker" || got.URLAuth.Password != "s3cret-pw" || got.URLAuth.TLS != nil {
+		t.Errorf("url with username and password_file: %+v, %v", got, err)
 	}
 
 	got, err = redisOptions(&config.Redis{

@@ -267,7 +267,8 @@ func (s *Server) logTail() string {
 	return proc.Tail(filepath.Join(s.dir, s.logName), logTail, s.logName)
 }
 
-// ping reports whether a Redis server at addr answers PING with PONG.
+// ping reports whether a Redis server at addr answers PING with PONG, or with NOAUTH when it
+// was started with a password.
 func ping(addr string) bool {
 	conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
 	if err != nil {
@@ -281,5 +282,5 @@ func ping(addr string) bool {
 		return false
 	}
 	line, err := bufio.NewReader(conn).ReadString('\n')
-	return err == nil && strings.HasPrefix(line, "+PONG")
+	return err == nil && (strings.HasPrefix(line, "+PONG") || strings.HasPrefix(line, "-NOAUTH"))
 }
