@@ -105,25 +105,6 @@ func NewManager(ctx context.Context, cfg ManagerConfig) (*Manager, error) {
 	return m, nil
 }
 
-// buildFileFirst is Build where the file wins: an API object declared in the file too, which
-// validation at commit prevents except when another replica committed it before it had this
-// replica's file, is left out, and logged. The catalog in force must follow the store: a
-// replica that kept its last one would keep, for instance, API keys deleted elsewhere.
-func (m *Manager) buildFileFirst(in Input) (*Catalog, error) {
-	c, err := Build(in)
-	var coll *CollisionError
-	if !errors.As(err, &coll) {
-		return c, err
-	}
-	api := in.API
-	for _, r := range coll.Refs {
-		api.Objects = api.Objects.without(r)
-		m.log.Error("catalog: an object created through the API is also declared in the configuration file; the file's is in force", "kind", r.Kind, "id", r.ID)
-	}
-	in.API = api
-	return Build(in)
-}
-
 // Live is the catalog in force.
 func (m *Manager) Live() *Live { return m.live }
 
@@ -161,7 +142,7 @@ func (m *Manager) Refresh(ctx context.Context) error {
 	if snap.Revision <= m.live.Load().Revision() {
 		return nil // a change of this replica got there first
 	}
-	c, err := m.buildFileFirst(Input{File: m.file, API: api, Revision: snap.Revision, FileCreated: m.fileCreated(m.file)})
+	c, err := m.buildFitting(Input{File: m.file, API: api, Revision: snap.Revision, FileCreated: m.fileCreated(m.file)})
 	if err != nil {
 		return fmt.Errorf("catalog revision %d: %w", snap.Revision, err)
 	}
@@ -197,20 +178,34 @@ func (m *Manager) Run(ctx context.Context, poll time.Duration) {
 
 // Reload replaces the file's objects, checked against the store's newest objects once this
 // replica's changes in progress are in. When they do not fit (invalid, or colliding with the
-// API's objects) it returns the error and the catalog in force stays.
+// API's objects) it returns the error and the catalog in force stays. Whether the store's
+// objects fit the old file does not matter: a reload is how a replica whose file fell behind
+// another's catches up.
 func (m *Manager) Reload(ctx context.Context, file Objects) (*Catalog, error) {
 	m.changing.Lock()
 	defer m.changing.Unlock()
-	if err := m.Refresh(ctx); err != nil {
-		return nil, err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	cur := m.live.Load()
-	c, err := Build(Input{File: file, API: m.api, Revision: cur.Revision(), FileCreated: m.fileCreated(file)})
+	m.refreshing.Lock()
+	defer m.refreshing.Unlock()
+	snap, err := m.store.Load(ctx)
 	if err != nil {
 		return nil, err
 	}
+	api, cache, err := decodeRecords(snap, m.decoded)
+	if err != nil {
+		return nil, err
+	}
+	m.decoded = cache
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	rev := snap.Revision
+	if cur := m.live.Load().Revision(); rev <= cur {
+		api, rev = m.api, cur // the catalog in force is as new
+	}
+	c, err := Build(Input{File: file, API: api, Revision: rev, FileCreated: m.fileCreated(file)})
+	if err != nil {
+		return nil, err
+	}
+	m.api = api
 	m.file = file
 	m.put(c)
 	return c, nil

@@ -399,3 +399,56 @@ func TestVersionsGrowAcrossADeletion(t *testing.T) {
 		t.Error("a deleted stack is in force")
 	}
 }
+
+// TestReplicaWithAnOlderFile: replica a has reloaded a file with a new space, b has not yet,
+// and an API stack (with an attachment) is created in that space through a. b's catalog still
+// follows the store: the stack and what refers to it are left out on b, and an API key deleted
+// on a is gone on b at its next refresh, not kept until a restart. Reloading b with a's file
+// then brings the stack in.
+func TestReplicaWithAnOlderFile(t *testing.T) {
+	ctx := context.Background()
+	store := catalog.NewMemory()
+	a, b := newManager(t, store), newManager(t, store)
+	key := catalog.Ref{Kind: catalog.KindAPIKey, ID: "api-key"}
+	if _, err := a.Apply(ctx, catalog.Mutation{Ref: key, Object: config.APIKey{ID: "api-key", SecretSHA256: hashHex("k"),
+		Bindings: []config.Binding{{Role: "admin", Space: "prod"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	newer := file()
+	newer.Spaces = append(newer.Spaces, config.Space{ID: "extra", Parent: "prod", Inherit: true})
+	if _, err := a.Reload(ctx, newer); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Apply(ctx, stackPut(config.Stack{ID: "in-extra", Space: "extra"})); err != nil {
+		t.Fatal(err)
+	}
+	attach := catalog.Ref{Kind: catalog.KindAttachment, ID: catalog.AttachmentID("in-extra", "aws-root")}
+	if _, err := a.Apply(ctx, catalog.Mutation{Ref: attach, Object: config.Attachment{Stack: "in-extra", Integration: "aws-root", Read: true}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Apply(ctx, catalog.Mutation{Ref: key}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Refresh(ctx); err != nil {
+		t.Fatalf("Refresh on the replica with the older file: %v", err)
+	}
+	c := b.Live().Load()
+	if c.Revision() != a.Live().Load().Revision() {
+		t.Errorf("b is at revision %d, a at %d", c.Revision(), a.Live().Load().Revision())
+	}
+	if _, ok := c.Meta(key); ok {
+		t.Error("an API key deleted on a is still in force on b")
+	}
+	if _, ok := c.Stack("in-extra"); ok {
+		t.Error("b holds a stack in a space its file does not declare")
+	}
+	if len(c.Attachments("in-extra")) != 0 {
+		t.Error("b holds the attachment of a stack it left out")
+	}
+	if _, err := b.Reload(ctx, newer); err != nil {
+		t.Fatalf("reloading b with a's file: %v", err)
+	}
+	if space, _ := b.Live().Load().StackSpace("in-extra"); space != "extra" {
+		t.Errorf("after b's reload, stack in-extra is in %q, want extra", space)
+	}
+}

@@ -1,0 +1,99 @@
+package catalog
+
+import (
+	"errors"
+	"strconv"
+
+	"github.com/brokerhq/broker/internal/config"
+)
+
+// buildFileFirst is Build where the file wins: an API object declared in the file too, which
+// validation at commit prevents except when another replica committed it before it had this
+// replica's file, is left out, and logged.
+func (m *Manager) buildFileFirst(in Input) (*Catalog, error) {
+	c, err := Build(in)
+	var coll *CollisionError
+	if !errors.As(err, &coll) {
+		return c, err
+	}
+	api := in.API
+	for _, r := range coll.Refs {
+		api.Objects = api.Objects.without(r)
+		m.log.Error("catalog: an object created through the API is also declared in the configuration file; the file's is in force", "kind", r.Kind, "id", r.ID)
+	}
+	in.API = api
+	return Build(in)
+}
+
+// buildFitting is buildFileFirst that also leaves out, and logs, each API object that does
+// not fit the file: say a stack in a space that only another replica's newer file declares,
+// committed there. The catalog in force must follow the store whatever the file: a replica
+// that kept its last catalog would keep, for instance, API keys deleted elsewhere, until a
+// restart. Leaving an object out only ever takes access away: what refers to it is left out
+// in turn. A problem of the file's own objects is returned.
+func (m *Manager) buildFitting(in Input) (*Catalog, error) {
+	c, err := m.buildFileFirst(in)
+	for range in.API.Len() {
+		var errs config.Errors
+		if !errors.As(err, &errs) {
+			break
+		}
+		unfit := apiObjectsOf(errs, in.File, in.API.Objects)
+		if len(unfit) == 0 {
+			break
+		}
+		api := in.API
+		for r, problem := range unfit {
+			api.Objects = api.Objects.without(r)
+			m.log.Error("catalog: an object created through the API does not fit this replica's configuration file; "+
+				"it is left out here until the files agree", "kind", r.Kind, "id", r.ID, "problem", problem)
+		}
+		in.API = api
+		c, err = m.buildFileFirst(in)
+	}
+	return c, err
+}
+
+// apiObjectsOf maps the problems of the merged objects (the file's first) to the API objects
+// they are found on, each with its first problem.
+func apiObjectsOf(errs config.Errors, file, api Objects) map[Ref]string {
+	out := map[Ref]string{}
+	for _, fe := range errs {
+		m := pathIndexRE.FindStringSubmatch(fe.Path)
+		if m == nil {
+			continue
+		}
+		i, err := strconv.Atoi(m[2])
+		if err != nil {
+			continue
+		}
+		var ref Ref
+		switch m[1] {
+		case "spaces":
+			ref = refAt(api.Spaces, i-len(file.Spaces), func(s config.Space) Ref { return Ref{KindSpace, s.ID} })
+		case "stacks":
+			ref = refAt(api.Stacks, i-len(file.Stacks), func(s config.Stack) Ref { return Ref{KindStack, s.ID} })
+		case "integrations":
+			ref = refAt(api.Integrations, i-len(file.Integrations), func(s config.Integration) Ref { return Ref{KindIntegration, s.ID} })
+		case "attachments":
+			ref = refAt(api.Attachments, i-len(file.Attachments), func(a config.Attachment) Ref {
+				return Ref{KindAttachment, AttachmentID(a.Stack, a.Integration)}
+			})
+		case "roles":
+			ref = refAt(api.Roles, i-len(file.Roles), func(r config.Role) Ref { return Ref{KindRole, r.ID} })
+		case "api_keys":
+			ref = refAt(api.APIKeys, i-len(file.APIKeys), func(k config.APIKey) Ref { return Ref{KindAPIKey, k.ID} })
+		}
+		if _, seen := out[ref]; ref.ID != "" && !seen {
+			out[ref] = fe.Path + ": " + fe.Msg
+		}
+	}
+	return out
+}
+
+func refAt[T any](s []T, i int, ref func(T) Ref) Ref {
+	if i < 0 || i >= len(s) {
+		return Ref{}
+	}
+	return ref(s[i])
+}
