@@ -180,12 +180,24 @@ func (m *Manager) Run(ctx context.Context, poll time.Duration) {
 // replica's changes in progress are in. When they do not fit (invalid, or colliding with the
 // API's objects) it returns the error and the catalog in force stays. Whether the store's
 // objects fit the old file does not matter: a reload is how a replica whose file fell behind
-// another's catches up.
+// another's catches up. The file's stacks and spaces that leave their place are recorded in
+// the store (see leftFile) before the new file is in force.
 func (m *Manager) Reload(ctx context.Context, file Objects) (*Catalog, error) {
 	m.changing.Lock()
 	defer m.changing.Unlock()
 	m.refreshing.Lock()
 	defer m.refreshing.Unlock()
+	for range maxAttempts {
+		c, err := m.reload(ctx, file)
+		if !errors.Is(err, ErrStale) {
+			return c, err
+		}
+	}
+	return nil, fmt.Errorf("catalog: too many concurrent changes to reload the file; %w", ErrStale)
+}
+
+// reload is one attempt of Reload; ErrStale when another replica committed first.
+func (m *Manager) reload(ctx context.Context, file Objects) (*Catalog, error) {
 	snap, err := m.store.Load(ctx)
 	if err != nil {
 		return nil, err
@@ -201,11 +213,22 @@ func (m *Manager) Reload(ctx context.Context, file Objects) (*Catalog, error) {
 	if cur := m.live.Load().Revision(); rev <= cur {
 		api, rev = m.api, cur // the catalog in force is as new
 	}
-	c, err := Build(Input{File: file, API: api, Revision: rev, FileCreated: m.fileCreated(file)})
+	in := Input{File: file, API: api, Revision: rev, FileCreated: m.fileCreated(file)}
+	c, err := Build(in)
 	if err != nil {
 		return nil, err
 	}
-	m.api = api
+	if changes := leftFile(m.live.Load(), c, api, m.now().UnixMilli()); len(changes) > 0 {
+		newRev, err := m.store.Commit(ctx, rev, changes)
+		if err != nil {
+			return nil, fmt.Errorf("catalog: recording the file's objects that leave: %w", err)
+		}
+		in.API, in.Revision = api.withTombstones(changes), newRev
+		if c, err = Build(in); err != nil {
+			return nil, err
+		}
+	}
+	m.api = in.API
 	m.file = file
 	m.put(c)
 	return c, nil

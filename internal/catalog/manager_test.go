@@ -249,21 +249,21 @@ func TestStackPlacedAgainStartsAgain(t *testing.T) {
 	if got := created("vpc"); !got.IsZero() {
 		t.Errorf("a stack in the file since start-up: created %v, want zero", got)
 	}
-	// Counted from the millisecond after it left: a run started in the same millisecond, before
-	// it left, is the old stack's.
+	// Leaving the file is recorded in the store as a deletion is, and counted the same way:
+	// from SettleTime after it left, since other replicas may still serve the old file's stack.
 	removed := step("remove from the file", reload())
 	step("restore in the file", reload(inProd))
-	want("removed from the file and restored", removed.Add(time.Millisecond))
-	moved := step("move in the file", reload(inEU))
-	step("move back in the file", reload(inProd))
-	want("moved in the file and back", moved.Add(time.Millisecond))
+	want("removed from the file and restored", removed.Add(catalog.SettleTime))
+	step("move in the file", reload(inEU))
+	back = step("move back in the file", reload(inProd))
+	want("moved in the file and back", back.Add(catalog.SettleTime))
 }
 
-// TestStackLeavingForgottenAfterTheRunTTL: once the longest run has expired since a file stack
-// left the file, its leaving is forgotten: a file stack taking its id then has no creation time.
-// A stack deleted through the API is not forgotten: its tombstone keeps when it left, which no
-// run outlives anyway.
-func TestStackLeavingForgottenAfterTheRunTTL(t *testing.T) {
+// TestStackLeavingKeptAfterTheRunTTL: a stack that left the file, like one deleted through the
+// API, has its leaving kept by the store's tombstone: a stack declared later under its id
+// counts as created SettleTime after it left, also once the longest run has expired (when no
+// run can come back anyway).
+func TestStackLeavingKeptAfterTheRunTTL(t *testing.T) {
 	ctx := context.Background()
 	deleted := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	ref := catalog.Ref{Kind: catalog.KindStack, ID: "gone"}
@@ -274,8 +274,8 @@ func TestStackLeavingForgottenAfterTheRunTTL(t *testing.T) {
 		after time.Duration
 		want  time.Time
 	}{
-		{"removed from the file", 9 * time.Minute, deleted.Add(time.Millisecond)},
-		{"removed from the file", 11 * time.Minute, time.Time{}},
+		{"removed from the file", 9 * time.Minute, deleted.Add(catalog.SettleTime)},
+		{"removed from the file", 11 * time.Minute, deleted.Add(catalog.SettleTime)},
 		{"deleted through the API", 9 * time.Minute, deleted.Add(catalog.SettleTime)},
 		{"deleted through the API", 11 * time.Minute, deleted.Add(catalog.SettleTime)},
 	} {
@@ -451,4 +451,56 @@ func TestReplicaWithAnOlderFile(t *testing.T) {
 	if space, _ := b.Live().Load().StackSpace("in-extra"); space != "extra" {
 		t.Errorf("after b's reload, stack in-extra is in %q, want extra", space)
 	}
+}
+
+// TestFileLeavingSurvivesARestart: a file stack and a file space that leave with a reload are
+// recorded in the store, so that a replica started afterwards with a file declaring them again,
+// and a replica that never saw them leave, count them as created when they left (plus
+// SettleTime): the old stack's runs stay ended and the old space's audit events stay out of the
+// new space's listing, across restarts and replicas, not only on the replica that reloaded.
+func TestFileLeavingSurvivesARestart(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	store := catalog.NewMemory()
+	with := file()
+	with.Spaces = append(with.Spaces, config.Space{ID: "team", Parent: "prod"})
+	with.Stacks = append(with.Stacks, config.Stack{ID: "app", Space: "team"})
+	a, err := catalog.NewManager(ctx, catalog.ManagerConfig{Store: store, File: with, Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := catalog.NewManager(ctx, catalog.ManagerConfig{Store: store, File: with, Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(time.Minute)
+	left := now
+	if _, err := a.Reload(ctx, file()); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(time.Minute)
+	wantCreated := left.Add(catalog.SettleTime)
+	check := func(who string, m *catalog.Manager) {
+		t.Helper()
+		c := m.Live().Load()
+		for _, r := range []catalog.Ref{{Kind: catalog.KindStack, ID: "app"}, {Kind: catalog.KindSpace, ID: "team"}} {
+			if meta, ok := c.Meta(r); !ok || !meta.Created.Equal(wantCreated) {
+				t.Errorf("%s: %s created %v (in force: %v), want %v", who, r, meta.Created, ok, wantCreated)
+			}
+		}
+	}
+	if err := b.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check("a replica that never saw them leave", b)
+	restarted, err := catalog.NewManager(ctx, catalog.ManagerConfig{Store: store, File: with, Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("a replica started on a file declaring them again", restarted)
+	if _, err := a.Reload(ctx, with); err != nil {
+		t.Fatal(err)
+	}
+	check("the replica that reloaded, declaring them again", a)
 }
