@@ -129,6 +129,9 @@ type decoder struct {
 	// keyName turns a field's YAML key into the key expected in the document; nil keeps it
 	// (JSON bodies of the API use camelCase, see DecodeJSON).
 	keyName func(string) string
+	// jsonTypes holds a string field to a JSON string (DecodeJSON): a JSON number or boolean
+	// where a string belongs is a type error, not its text, as a YAML file's unquoted 123 is.
+	jsonTypes bool
 }
 
 var durationType = reflect.TypeOf(time.Duration(0))
@@ -201,7 +204,7 @@ func (d *decoder) decode(n *yaml.Node, path string, v reflect.Value) {
 	}
 	switch v.Kind() {
 	case reflect.String:
-		if n.Kind != yaml.ScalarNode {
+		if n.Kind != yaml.ScalarNode || (d.jsonTypes && n.Tag != "!!str") {
 			d.typeError(n, path, "a string")
 			return
 		}

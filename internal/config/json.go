@@ -63,7 +63,7 @@ func DecodeJSON(data []byte, dst any) error {
 	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
 		return fmt.Errorf("config.DecodeJSON: dst must point to a struct, got %T", dst)
 	}
-	d := &decoder{lines: map[string]int{}, bad: map[string]bool{}, keyName: CamelKey}
+	d := &decoder{lines: map[string]int{}, bad: map[string]bool{}, keyName: CamelKey, jsonTypes: true}
 	d.decode(root, "", v.Elem())
 	for _, e := range d.errs {
 		e.Line = 0 // a JSON body is one line as far as a client is concerned

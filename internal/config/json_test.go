@@ -29,6 +29,10 @@ func TestDecodeJSONRefuses(t *testing.T) {
 		{"nested unknown", `{"labels":["a"],"x":{}}`, `x: unknown key`},
 		{"wrong type", `{"inherit":"yes"}`, `inherit: expected true or false`},
 		{"bad duration", `{"duration":"soon"}`, `invalid duration "soon"`},
+		// A JSON number or boolean is not a string: not "5", as a YAML file's unquoted 5 would be.
+		{"number for a string", `{"parent":5}`, `parent: expected a string, got "5"`},
+		{"boolean for a string", `{"subjectTemplate":true}`, `subjectTemplate: expected a string, got "true"`},
+		{"number in a list of strings", `{"labels":["a",123]}`, `labels[1]: expected a string, got "123"`},
 		{"not json", `{parent: root}`, `not valid JSON`},
 		{"not an object", `["a"]`, `must be a JSON object`},
 	}
