@@ -39,6 +39,9 @@ type kindSpec struct {
 	grants func(obj any) []string
 	// cascade names the objects deleted along with this one.
 	cascade func(c *catalog.Catalog, id string) []catalog.Ref
+	// inUse refuses a deletion while the object is in use in a way validation cannot see,
+	// since the use goes with the object: a *catalog.ChangeError of catalog.ErrConflict.
+	inUse func(c *catalog.Catalog, id string) error
 }
 
 // decodeWithID decodes a body of type T whose id, when given, must be the path's.
@@ -123,6 +126,7 @@ var objectKinds = []kindSpec{
 		filter: func(c *catalog.Catalog, r *http.Request, o any) bool {
 			return inSubtree(c, r, o.(config.Integration).Space)
 		},
+		inUse: autoattached,
 	},
 	{
 		kind: catalog.KindRole, path: "/v1/roles", plural: "roles", singular: "role",
@@ -307,6 +311,16 @@ func (h *kindHandler) delete(w http.ResponseWriter, r *http.Request) {
 		h.admin.fail(w, r, err)
 		return
 	}
+	if h.spec.inUse != nil {
+		// Checked against the catalog the deletion is validated against, at every attempt.
+		authorized := authorize
+		authorize = func(c *catalog.Catalog) error {
+			if err := authorized(c); err != nil {
+				return err
+			}
+			return h.spec.inUse(c, id)
+		}
+	}
 	mu := catalog.Mutation{Ref: h.ref(id), IfMatch: version, Authorize: authorize}
 	if h.spec.cascade != nil {
 		mu.Cascade = func(c *catalog.Catalog) []catalog.Ref { return h.spec.cascade(c, id) }
@@ -387,4 +401,19 @@ func fieldsOf(obj any) map[string]string {
 		}
 	}
 	return out
+}
+
+// autoattached refuses to delete integration id while its autoattach rules attach it to a
+// stack. A direct attachment refers to the integration and validation refuses the deletion;
+// an automatic one would silently go with it, taking the stack's credentials mid-run.
+func autoattached(c *catalog.Catalog, id string) error {
+	for _, st := range c.Objects().Stacks {
+		for _, a := range c.Attachments(st.ID) {
+			if a.Integration == id && a.Source != config.SourceDirect {
+				return &catalog.ChangeError{Kind: catalog.ErrConflict, Messages: []string{fmt.Sprintf(
+					"integration %q is attached to stack %q (%s); remove its autoattach rules first", id, st.ID, a.Source)}}
+			}
+		}
+	}
+	return nil
 }

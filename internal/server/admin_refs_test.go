@@ -3,7 +3,8 @@ package server
 import "testing"
 
 // TestAdminReferencesAndInUse: a reference to a missing object is 404; deleting an object in
-// use, or a change breaking one-read-one-write for a stack, is 409 naming the other object.
+// use (an integration attached directly or by its autoattach rules), or a change breaking
+// one-read-one-write for a stack, is 409 naming the other object.
 func TestAdminReferencesAndInUse(t *testing.T) {
 	ts := startServer(t, serverOptions{baseYAML: adminConfig})
 	aws := func(space, role string) string {
@@ -42,6 +43,10 @@ func TestAdminReferencesAndInUse(t *testing.T) {
 		`{"stack":"dns","integration":"aws-w","provider":"aws","read":false,"write":true,"source":"direct","managedBy":"api","version":1}`,
 		`{"stack":"dns","integration":"aws-w2","provider":"aws","read":true,"write":false,"source":"autoattach:net"}`)
 	ts.admin(t, "PUT", "/v1/stacks/dns/attachments/aws-w2", `{"write":true}`).expect(t, "a second direct write attachment", 409, `stack "dns"`)
+	// An integration attached by its autoattach rules is in use as much as a direct one.
+	ts.admin(t, "DELETE", "/v1/integrations/aws-w2", "").expect(t, "delete an integration attached by autoattach", 409,
+		`integration "aws-w2" is attached to stack "dns" (autoattach:net); remove its autoattach rules first`)
+	ts.admin(t, "GET", "/v1/stacks/dns/attachments", "").expect(t, "attachments after the refusal", 200, `"integration":"aws-w2"`)
 
 	// Deleting the stack takes its attachment along; then the rest can go.
 	ts.admin(t, "DELETE", "/v1/stacks/dns", "").expect(t, "delete the stack", 204)
