@@ -124,10 +124,15 @@ func adminSpace(space string) string {
 	return space
 }
 
-// requireAdmin returns nil when p holds space:admin in every space of spaces.
+// requireAdmin returns nil when p holds space:admin in every space of spaces. A refusal names
+// the space only when p holds a binding covering it.
 func requireAdmin(c *catalog.Catalog, p access.Principal, spaces ...string) error {
 	for _, s := range spaces {
 		if err := c.Access().Allowed(p, config.ActionSpaceAdmin, s); err != nil {
+			if !c.Access().Covers(p, s) {
+				// Not named: the key cannot see that space (an API key's other binding, say).
+				return fmt.Errorf("%w: API key %q may not %s in a space it holds no binding on", access.ErrForbidden, p.KeyID, config.ActionSpaceAdmin)
+			}
 			return err
 		}
 	}

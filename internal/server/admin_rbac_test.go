@@ -218,7 +218,7 @@ func TestAdminNoEscalation(t *testing.T) {
 // TestRefusalsDoNotLocateHiddenObjects: GET and DELETE answer an object the key may not read
 // like one that does not exist. A PUT of such an object's id is refused (403, as the contract
 // maps a missing action), but without naming the space it lives in, and so is a run of such a
-// stack; an attachment to an
+// stack, and the deletion of an API key also bound where the key cannot see; an attachment to an
 // integration the key may not read, and that the stack could not use, is answered as one to an
 // integration that does not exist.
 func TestRefusalsDoNotLocateHiddenObjects(t *testing.T) {
@@ -249,6 +249,20 @@ func TestRefusalsDoNotLocateHiddenObjects(t *testing.T) {
 			if e.Outcome == "denied" && strings.Contains(e.Detail, tc.hidden) {
 				t.Errorf("team-a's trail locates %s: %+v", tc.path, e)
 			}
+		}
+	}
+	// A key bound on team-a and on dev: "here" sees it by its team-a binding, and may not
+	// delete it, without learning where else it is bound.
+	if code := ts.call(t, apiRequest{method: "POST", path: "/v1/api-keys", bearer: rootAdminSecret,
+		body: `{"id":"two-homes","bindings":[{"role":"orchestrator","space":"team-a"},{"role":"orchestrator","space":"dev"}]}`}); code != 201 {
+		t.Fatalf("POST /v1/api-keys two-homes: %d", code)
+	}
+	if code, msg := answer("DELETE", "/v1/api-keys/two-homes", hereSecret, ""); code != 403 || strings.Contains(msg, `"dev"`) {
+		t.Errorf("DELETE /v1/api-keys/two-homes: %d %q; want 403 without naming \"dev\"", code, msg)
+	}
+	for _, e := range auditEvents(t, ts, "team-a", 100) {
+		if e.Outcome == "denied" && strings.Contains(e.Detail, `"dev"`) {
+			t.Errorf("team-a's trail names the key's hidden binding space: %+v", e)
 		}
 	}
 	// Nor can it tell that the stack exists: the answer is a missing stack's.
