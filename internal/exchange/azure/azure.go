@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -110,7 +109,7 @@ func (x *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchang
 	}
 	// A credential per exchange: its in-memory cache dies with it, so no run ever receives
 	// an access token obtained with another run's assertion.
-	origin, transport, err := splitAuthority(authority, x.client)
+	origin, transport, err := splitAuthority(authority, az.TenantID, x.client)
 	if err != nil {
 		return exchange.Credentials{}, fmt.Errorf("azure: integration %q: %w", in.ID, err)
 	}
@@ -122,7 +121,8 @@ func (x *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchang
 				Retry:     policy.RetryOptions{MaxRetries: -1},
 				Telemetry: policy.TelemetryOptions{ApplicationID: "broker"},
 			},
-			DisableInstanceDiscovery: !microsoftAuthority(authority),
+			// The authority is the one configured; its metadata is answered by the transport.
+			DisableInstanceDiscovery: true,
 		})
 	if err != nil {
 		return exchange.Credentials{}, fmt.Errorf("azure: integration %q, authority_host %q: %w", in.ID, authority, err)
@@ -217,28 +217,6 @@ func (m *minted) failure() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.err
-}
-
-// microsoftAuthorities are the hosts of the clouds azcore knows. MSAL validates those itself
-// and asks them, not login.microsoftonline.com, for instance discovery.
-var microsoftAuthorities = func() map[string]bool {
-	hosts := map[string]bool{}
-	for _, c := range []cloud.Configuration{cloud.AzurePublic, cloud.AzureGovernment, cloud.AzureChina} {
-		if u, err := url.Parse(c.ActiveDirectoryAuthorityHost); err == nil {
-			hosts[strings.ToLower(u.Host)] = true
-		}
-	}
-	return hosts
-}()
-
-// microsoftAuthority reports whether authority is one of Microsoft's own authority hosts with
-// no path prefix, where instance discovery is safe to leave on.
-func microsoftAuthority(authority string) bool {
-	u, err := url.Parse(authority)
-	if err != nil {
-		return false
-	}
-	return u.Scheme == "https" && microsoftAuthorities[strings.ToLower(u.Host)] && strings.Trim(u.Path, "/") == ""
 }
 
 // tokenExpiry reads a JWT's exp claim without verifying anything (the token is our own).

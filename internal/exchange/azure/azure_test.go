@@ -109,50 +109,42 @@ func TestExchangeWithoutSubscriptionAndCustomAudience(t *testing.T) {
 	}
 }
 
-func TestExchangeFetchesTenantMetadataFromTheAuthority(t *testing.T) {
-	f := newFixture(t, nil)
-	req, _ := f.request(t, f.integration("az-read", readClient), readSubject)
-	if _, err := f.x.Exchange(context.Background(), req); err != nil {
-		t.Fatal(err)
-	}
-	var paths []string
-	for _, c := range f.emu.Calls() {
-		paths = append(paths, c.Path)
-	}
-	want := []string{"/" + tenantID + "/v2.0/.well-known/openid-configuration", "/" + tenantID + "/oauth2/v2.0/token"}
-	if !slices.Equal(paths, want) {
-		t.Fatalf("calls %v, want %v (no instance discovery for a private authority)", paths, want)
-	}
-}
-
-// With the default authority the SDK also asks for instance discovery. A transport that sends
-// login.microsoftonline.com to the emulator (and refuses any other host) shows every call.
-func TestExchangeDefaultAuthorityDoesInstanceDiscovery(t *testing.T) {
-	f := newFixture(t, nil)
-	f.emu.SetHost("https://login.microsoftonline.com")
-	base := redirect{from: "login.microsoftonline.com", to: f.srv.Listener.Addr().String(), base: f.srv.Client().Transport}
-	x := New(Options{HTTPClient: f.httpClient(base)})
-	in := f.integration("az-read", readClient)
-	in.Azure.AuthorityHost = ""
-	req, _ := f.request(t, in, readSubject)
-	if _, err := x.Exchange(context.Background(), req); err != nil {
-		t.Fatal(err)
-	}
-	var paths []string
-	for _, c := range f.emu.Calls() {
-		paths = append(paths, c.Path)
-		if c.Outcome != "ok" {
-			t.Errorf("call %+v", c)
+// TestExchangeCallsOnlyTheTokenEndpoint: an exchange sends one request, the token request at
+// <authority_host>/<tenant>/oauth2/v2.0/token, with a private authority and with the default
+// one (a transport sends login.microsoftonline.com to the emulator and refuses any other host):
+// no instance discovery, and the tenant's OpenID configuration is not fetched, so that nothing
+// served at the authority can point the assertion elsewhere.
+func TestExchangeCallsOnlyTheTokenEndpoint(t *testing.T) {
+	want := []string{"/" + tenantID + "/oauth2/v2.0/token"}
+	check := func(t *testing.T, f *fixture, x *Exchanger, authority string) {
+		t.Helper()
+		in := f.integration("az-read", readClient)
+		in.Azure.AuthorityHost = authority
+		req, _ := f.request(t, in, readSubject)
+		if _, err := x.Exchange(context.Background(), req); err != nil {
+			t.Fatal(err)
+		}
+		var paths []string
+		for _, c := range f.emu.Calls() {
+			paths = append(paths, c.Path)
+			if c.Outcome != "ok" {
+				t.Errorf("call %+v", c)
+			}
+		}
+		if !slices.Equal(paths, want) {
+			t.Fatalf("calls %v, want %v", paths, want)
 		}
 	}
-	want := []string{
-		"/common/discovery/instance",
-		"/" + tenantID + "/v2.0/.well-known/openid-configuration",
-		"/" + tenantID + "/oauth2/v2.0/token",
-	}
-	if !slices.Equal(paths, want) {
-		t.Fatalf("calls %v, want %v", paths, want)
-	}
+	t.Run("private authority", func(t *testing.T) {
+		f := newFixture(t, nil)
+		check(t, f, f.x, f.srv.URL+"/")
+	})
+	t.Run("default authority", func(t *testing.T) {
+		f := newFixture(t, nil)
+		f.emu.SetHost("https://login.microsoftonline.com")
+		base := redirect{from: "login.microsoftonline.com", to: f.srv.Listener.Addr().String(), base: f.srv.Client().Transport}
+		check(t, f, New(Options{HTTPClient: f.httpClient(base)}), "")
+	})
 }
 
 func TestExchangeRefusal(t *testing.T) {

@@ -3,15 +3,15 @@
 // assertion callback mints a fresh broker token (audience api://AzureADTokenExchange unless the
 // integration sets one) on every token request.
 //
-// What the SDK does on the wire, per exchange: GET <authority>/<tenant>/v2.0/.well-known/
-// openid-configuration, then POST the token_endpoint it names (<authority>/<tenant>/oauth2/
-// v2.0/token) with grant_type=client_credentials, client_assertion_type=urn:ietf:params:oauth:
-// client-assertion-type:jwt-bearer, the assertion, and scope "<scope> openid offline_access
-// profile". With one of Microsoft's public authority hosts it first asks that host's
-// /common/discovery/instance. With any other host (a private endpoint, a test emulator) MSAL
-// would send instance discovery to login.microsoftonline.com, which knows nothing of that host
-// and refuses it, so the exchanger disables instance discovery there: the configured
-// authority_host is trusted as the operator wrote it.
+// What goes on the wire, per exchange: one POST to <authority_host>/<tenant>/oauth2/v2.0/token
+// with grant_type=client_credentials, client_assertion_type=urn:ietf:params:oauth:client-
+// assertion-type:jwt-bearer, the assertion, and scope "<scope> openid offline_access profile".
+// MSAL would first ask the authority for the tenant's OpenID configuration and post to the
+// token_endpoint it names (and, for Microsoft's hosts, ask for instance discovery); the
+// exchanger's transport answers that document itself, naming the endpoint above, and refuses
+// any other host, so that a document served at a private endpoint or proxy (which relays
+// Entra's, naming login.microsoftonline.com) never sends the assertion past the configured
+// authority_host. A path prefix on authority_host is kept on the request.
 //
 // The SDK insists on https for the authority host ("cannot use an authority host without
 // https"); an http authority_host is refused before any request is made. Retries are left to
