@@ -42,6 +42,10 @@ func decodeBody(r *http.Request, dst any, optional bodyRule) error {
 		}
 		return apierror.New(apierror.CodeInvalidRequest, "A JSON request body is required.")
 	}
+	if bytes.TrimSpace(data)[0] != '{' {
+		// encoding/json decodes null into a struct as nothing at all: refused like [] or "x".
+		return apierror.New(apierror.CodeInvalidRequest, "The request body is not valid JSON for this endpoint: it must be a JSON object.")
+	}
 	if fd, ok := dst.(fastDecoder); ok && fd.decodeFast(data) {
 		return nil
 	}

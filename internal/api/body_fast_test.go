@@ -68,3 +68,17 @@ func fmtErr(err error) string {
 	}
 	return err.Error()
 }
+
+// TestBodyMustBeAnObject: a body that is JSON but not an object is refused, null included,
+// which encoding/json alone would decode into a struct as nothing.
+func TestBodyMustBeAnObject(t *testing.T) {
+	for _, body := range []string{`null`, ` null `, `[]`, `"a"`, `5`, `true`, `[{}]`} {
+		for _, rule := range []bodyRule{bodyOptional, bodyRequired} {
+			r := &http.Request{Body: io.NopCloser(strings.NewReader(body))}
+			var dst plainTokenRequest
+			if err := decodeBody(r, &dst, rule); !strings.HasSuffix(fmtErr(err), "it must be a JSON object.") {
+				t.Errorf("body %q: %v, want it refused as not an object", body, err)
+			}
+		}
+	}
+}
