@@ -72,7 +72,7 @@ func TestExitCodes(t *testing.T) {
 		code int
 		msg  string // stderr must hold this
 	}{
-		{"no command", nil, nil, 2, "usage"},
+		{"no command", nil, nil, 2, "missing command"},
 		{"unknown command", nil, []string{"fly"}, 2, "unknown command"},
 		{"unknown flag", nil, []string{"token", "--nope"}, 2, "flag provided but not defined"},
 		{"bad format", []string{"BROKER_URL=http://127.0.0.1:1", "BROKER_RUN_TOKEN=x"}, []string{"token", "--format", "xml"}, 2, "--format"},
@@ -83,6 +83,17 @@ func TestExitCodes(t *testing.T) {
 		{"keys bad alg", nil, []string{"keys", "generate", "--dir", dir, "--alg", "HS256"}, 2, "HS256"},
 		{"keys unknown sub", nil, []string{"keys", "burn", "--dir", dir}, 2, "unknown subcommand"},
 		{"version", nil, []string{"version"}, 0, ""},
+		// The provider may come before, between or after the flags.
+		{"credentials, flags before the provider", []string{"BROKER_URL=http://127.0.0.1:1", "BROKER_RUN_TOKEN=x"},
+			[]string{"credentials", "--format", "json", "aws"}, 1, "cannot reach broker"},
+		{"credentials, the provider between flags", []string{"BROKER_URL=http://127.0.0.1:1", "BROKER_RUN_TOKEN=x"},
+			[]string{"credentials", "--integration", "i", "gcp", "--format", "json"}, 1, "cannot reach broker"},
+		{"credentials without a provider", nil, []string{"credentials", "--format", "json"}, 2, "missing provider"},
+		{"credentials with two providers", nil, []string{"credentials", "aws", "--format", "json", "gcp"}, 2, `unexpected argument "gcp"`},
+		{"credentials, unknown provider after flags", nil, []string{"credentials", "--format", "json", "ibm"}, 2, `unknown provider "ibm"`},
+		{"trust, flags before the provider", []string{"BROKER_CONFIG=", "BROKER_URL="},
+			[]string{"trust", "--stack", "s", "--scope", "read", "aws"}, 2, "--config FILE is required"},
+		{"trust without a provider", nil, []string{"trust", "--stack", "s", "--scope", "read"}, 2, "missing provider"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -93,7 +104,7 @@ func TestExitCodes(t *testing.T) {
 			if !strings.Contains(r.stderr, tc.msg) {
 				t.Errorf("stderr %q does not mention %q", r.stderr, tc.msg)
 			}
-			if tc.code != 0 && tc.name != "no command" && strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 {
+			if tc.code != 0 && strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 {
 				t.Errorf("error is not one line: %q", r.stderr)
 			}
 		})

@@ -32,24 +32,19 @@ type credentialProcess struct {
 const credentialsSynopsis = "broker credentials aws|gcp|azure|vault [--integration ID] [--format env|json|credential-process]"
 
 func runCredentials(ctx context.Context, e env, args []string) error {
-	// The provider comes first (broker credentials aws --format env); flags may follow it.
-	help := len(args) > 0 && isHelp(args[0])
-	if !help && (len(args) == 0 || strings.HasPrefix(args[0], "-")) {
-		return usagef("missing provider: %s", credentialsSynopsis)
-	}
-	provider := ""
-	if !help {
-		provider, args = args[0], args[1:]
-	}
-	if !help && !providers.Known(provider) {
-		return usagef("unknown provider %q: want %s", provider, providers.NameList())
-	}
 	fs := newFlags("credentials", e)
 	setSynopsis(fs, credentialsSynopsis)
 	integration := fs.String("integration", "", "integration id (default: the one attached to the run's stack for its current scope)")
 	format := fs.String("format", "env", "output: env (export lines), json, or credential-process (aws only)")
-	if err := parseFlags(fs, args, 0); err != nil {
+	if len(args) > 0 && args[0] == "help" {
+		args[0] = "-h"
+	}
+	provider, err := parseProvider(fs, args, credentialsSynopsis)
+	if err != nil {
 		return err
+	}
+	if !providers.Known(provider) {
+		return usagef("unknown provider %q: want %s", provider, providers.NameList())
 	}
 	switch *format {
 	case "env", "json":

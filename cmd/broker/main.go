@@ -74,11 +74,12 @@ func main() {
 
 // run executes one command line and returns the exit code.
 func run(ctx context.Context, e env, args []string) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
+		fmt.Fprintln(e.stderr, "broker: missing command; run broker help for the list of commands")
+		return exitUsage
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(e.stderr, usage())
-		if len(args) == 0 {
-			return exitUsage
-		}
 		return exitOK
 	}
 	for _, c := range commands() {
@@ -151,6 +152,29 @@ func parseFlags(fs *flag.FlagSet, args []string, maxArgs int) error {
 		return usagef("unexpected argument %q", fs.Arg(maxArgs))
 	}
 	return nil
+}
+
+// parseProvider parses args, whose one positional argument is the provider, written before,
+// between or after the flags (broker credentials aws --format json, or --format json aws).
+func parseProvider(fs *flag.FlagSet, args []string, synopsis string) (string, error) {
+	var positional []string
+	for {
+		if err := parseFlags(fs, args, len(args)); err != nil {
+			return "", err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	switch len(positional) {
+	case 0:
+		return "", usagef("missing provider: %s", synopsis)
+	case 1:
+		return positional[0], nil
+	}
+	return "", usagef("unexpected argument %q", positional[1])
 }
 
 // oneLine folds a multi-line error into one line for stderr.

@@ -15,14 +15,6 @@ import (
 const trustSynopsis = "broker trust aws|gcp|azure|vault [--config FILE] --stack ID --scope read|write [--integration ID] [--aws-principal ARN]"
 
 func runTrust(ctx context.Context, e env, args []string) error {
-	help := len(args) > 0 && isHelp(args[0])
-	if !help && (len(args) == 0 || args[0] == "" || args[0][0] == '-') {
-		return usagef("missing provider: %s", trustSynopsis)
-	}
-	provider := ""
-	if !help {
-		provider, args = args[0], args[1:]
-	}
 	fs := newFlags("trust", e)
 	setSynopsis(fs, trustSynopsis)
 	path := fs.String("config", "", "configuration file (default $BROKER_CONFIG, else read the live broker at BROKER_URL with BROKER_API_KEY)")
@@ -30,11 +22,15 @@ func runTrust(ctx context.Context, e env, args []string) error {
 	scope := fs.String("scope", "", "read or write (required)")
 	integration := fs.String("integration", "", "integration id (default: the one attached for the scope)")
 	principal := fs.String("aws-principal", "", "broker's own AWS principal ARN (aws assume-role integrations)")
-	if err := parseFlags(fs, args, 0); err != nil {
+	if len(args) > 0 && args[0] == "help" {
+		args[0] = "-h"
+	}
+	provider, err := parseProvider(fs, args, trustSynopsis)
+	if err != nil {
 		return err
 	}
 	switch {
-	case !help && !providers.Known(provider):
+	case !providers.Known(provider):
 		return usagef("unknown provider %q: want %s", provider, providers.NameList())
 	case *stack == "":
 		return usagef("--stack is required")
@@ -45,7 +41,6 @@ func runTrust(ctx context.Context, e env, args []string) error {
 		*path = e.getenv("BROKER_CONFIG")
 	}
 	var cfg *config.Config
-	var err error
 	if *path != "" {
 		cfg, err = config.Load(*path)
 	} else {
