@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/brokerhq/broker/internal/emulator/oidctrust"
 )
@@ -21,6 +22,12 @@ const TagsClaim = "https://aws.amazon.com/tags"
 var Algorithms = []string{"RS256", "RS384", "RS512", "ES256", "ES384", "ES512"}
 
 const notAuthorizedWebIdentity = "Not authorized to perform sts:AssumeRoleWithWebIdentity"
+
+// maxTokenAge is how long after its iat STS still takes a web identity token, whatever its exp:
+// older ones get ExpiredTokenException "Token too old: <age in seconds>". STS does not publish
+// the bound; it refuses tokens 1.8 and 5 days old, and a day is the longest a Kubernetes
+// projected token lives before its kubelet replaces it.
+const maxTokenAge = 24 * time.Hour
 
 // assumeRoleWithWebIdentity validates in STS's order: parameters, role, token (provider,
 // signature, audience, expiry), trust condition on sub, session tags, then the role's maximum
@@ -45,6 +52,8 @@ func (e *Emulator) assumeRoleWithWebIdentity(r *http.Request, p url.Values, call
 		Issuer:     role.Trust.Issuer,
 		Audiences:  role.Trust.Audiences,
 		Algorithms: Algorithms,
+		StrictExp:  true,
+		MaxAge:     maxTokenAge,
 	})
 	if err != nil {
 		return nil, e.tokenError(role, refusedToken{raw: token, claims: claims, err: err})
@@ -117,6 +126,11 @@ func (e *Emulator) tokenError(role *role, t refusedToken) *apiError {
 		return invalidToken("The web identity token's signature could not be verified with the provider's keys")
 	case errors.Is(t.err, oidctrust.ErrAlgorithm):
 		return invalidToken("The web identity token is signed with an unsupported algorithm; supported: " + strings.Join(Algorithms, ", "))
+	case errors.Is(t.err, oidctrust.ErrTooOld):
+		if iat, ok := t.claims["iat"].(float64); ok {
+			return &apiError{status: http.StatusBadRequest, code: "ExpiredTokenException",
+				message: fmt.Sprintf("Token too old: %d", e.now().Unix()-int64(iat))}
+		}
 	case errors.Is(t.err, oidctrust.ErrExpired):
 		now := e.now().Unix()
 		if exp, ok := t.claims["exp"].(float64); ok && now >= int64(exp) {

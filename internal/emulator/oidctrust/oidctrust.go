@@ -26,6 +26,7 @@ var (
 	ErrAudience  = errors.New("token audience is not allowed")
 	ErrExpired   = errors.New("token is expired or not yet valid")
 	ErrLifetime  = errors.New("token lives longer than the service allows")
+	ErrTooOld    = errors.New("token was issued too long ago")
 )
 
 // Policy is what one trust relationship accepts.
@@ -51,6 +52,12 @@ type Policy struct {
 	// MaxLifetime, when set, refuses a token whose exp is not less than MaxLifetime after its
 	// iat (Google STS: 48 hours).
 	MaxLifetime time.Duration
+	// StrictExp takes no skew on exp: the token is refused from its exp on (AWS STS: "current
+	// date/time must be before the expiration date/time").
+	StrictExp bool
+	// MaxAge, when set, refuses a token issued (iat) more than MaxAge ago, whatever its exp
+	// (AWS STS: "Token too old"), as ErrTooOld.
+	MaxAge time.Duration
 }
 
 // ParseError is a token that does not parse as a JWS signed with an allowed algorithm.
@@ -216,7 +223,11 @@ func (v *Verifier) checkTimes(c Claims, p Policy) error {
 	if !ok {
 		return fmt.Errorf("%w: no exp claim", ErrMalformed)
 	}
-	if now.After(time.Unix(int64(exp), 0).Add(skew)) {
+	expired := now.After(time.Unix(int64(exp), 0).Add(skew))
+	if p.StrictExp {
+		expired = !now.Before(time.Unix(int64(exp), 0))
+	}
+	if expired {
 		return fmt.Errorf("%w: expired at %s", ErrExpired, time.Unix(int64(exp), 0).UTC().Format(time.RFC3339))
 	}
 	if nbf, ok := c["nbf"].(float64); ok && now.Add(skew).Before(time.Unix(int64(nbf), 0)) {
@@ -228,6 +239,9 @@ func (v *Verifier) checkTimes(c Claims, p Policy) error {
 	}
 	if hasIat && now.Add(skew).Before(time.Unix(int64(iat), 0)) {
 		return fmt.Errorf("%w: issued in the future", ErrExpired)
+	}
+	if hasIat && p.MaxAge > 0 && now.Sub(time.Unix(int64(iat), 0)) > p.MaxAge {
+		return fmt.Errorf("%w: issued %d s ago, the most is %s", ErrTooOld, int64(now.Sub(time.Unix(int64(iat), 0)).Seconds()), p.MaxAge)
 	}
 	if hasIat && p.MaxLifetime > 0 && time.Duration(exp-iat)*time.Second >= p.MaxLifetime {
 		return fmt.Errorf("%w: exp is %s after iat, the most is less than %s", ErrLifetime,
