@@ -1,6 +1,7 @@
 package awsemu
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -26,6 +27,7 @@ type signed struct {
 	afterSign  func(*http.Request) // tampering
 	unsigned   bool
 	serviceFor string
+	region     string // of the credential scope; "" means DefaultRegion
 }
 
 func (f *fixture) send(t *testing.T, s signed) (int, []byte) {
@@ -57,7 +59,7 @@ func (f *fixture) send(t *testing.T, s signed) (int, []byte) {
 	if !s.unsigned {
 		sum := sha256.Sum256([]byte(body))
 		creds := awssdk.Credentials{AccessKeyID: s.akid, SecretAccessKey: s.secret, SessionToken: s.token}
-		if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), s.serviceFor, "eu-west-1", s.at); err != nil {
+		if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), s.serviceFor, cmp.Or(s.region, DefaultRegion), s.at); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -216,3 +218,24 @@ type stringReadCloser struct{ *strings.Reader }
 func (stringReadCloser) Close() error { return nil }
 
 func readCloser(s string) stringReadCloser { return stringReadCloser{strings.NewReader(s)} }
+
+// TestSignedForAnotherRegion: a request signed for a region other than the endpoint's is
+// refused, 403 SignatureDoesNotMatch, as STS refuses it ("Credential should be scoped to a
+// valid region"): an assume-role integration whose region does not match its sts_endpoint
+// fails here as it would against AWS.
+func TestSignedForAnotherRegion(t *testing.T) {
+	f := newFixture(t)
+	for _, region := range []string{"eu-west-1", "zz-nowhere-9"} {
+		status, body := f.send(t, signed{params: assumeParams(externalID), region: region})
+		if status != http.StatusForbidden {
+			t.Fatalf("signed for %s: status %d, want 403: %s", region, status, body)
+		}
+		want := "Credential should be scoped to a valid region, not '" + region + "'."
+		if e := decodeError(t, body); e.Error.Code != "SignatureDoesNotMatch" || !strings.Contains(e.Error.Message, want) {
+			t.Errorf("signed for %s: %s %q, want SignatureDoesNotMatch %q", region, e.Error.Code, e.Error.Message, want)
+		}
+	}
+	if status, body := f.send(t, signed{params: assumeParams(externalID), region: DefaultRegion}); status != http.StatusOK {
+		t.Errorf("signed for %s: status %d: %s", DefaultRegion, status, body)
+	}
+}

@@ -21,7 +21,7 @@ import (
 // without retries so every error comes back as answered.
 func stsClient(url string, creds awssdk.CredentialsProvider) *sts.Client {
 	return sts.New(sts.Options{
-		Region:           "eu-west-1",
+		Region:           DefaultRegion,
 		BaseEndpoint:     awssdk.String(url),
 		Credentials:      creds,
 		RetryMaxAttempts: 1,

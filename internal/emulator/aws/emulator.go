@@ -67,7 +67,14 @@ type Config struct {
 	Now func() time.Time
 	// AccessKeys maps the access key ids of SigV4 callers to their secret keys.
 	AccessKeys map[string]string
+	// Region is the region of the STS endpoint the emulator stands for; empty means
+	// DefaultRegion, the global endpoint's. A signed request must be scoped to it, as STS
+	// requires of every endpoint.
+	Region string
 }
+
+// DefaultRegion is the region of the global STS endpoint, sts.amazonaws.com.
+const DefaultRegion = "us-east-1"
 
 // Call is one request the emulator answered, for tests to inspect.
 type Call struct {
@@ -107,6 +114,7 @@ type Emulator struct {
 	verifier *oidctrust.Verifier
 	now      func() time.Time
 	keys     map[string]string
+	region   string
 
 	sessions sessions
 	calls    calllog.Log[Call]
@@ -130,6 +138,10 @@ func New(cfg Config) *Emulator {
 		verifier: cfg.Verifier,
 		now:      cfg.Now,
 		keys:     maps.Clone(cfg.AccessKeys),
+		region:   cfg.Region,
+	}
+	if e.region == "" {
+		e.region = DefaultRegion
 	}
 	if e.now == nil {
 		e.now = time.Now

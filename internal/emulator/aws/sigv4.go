@@ -64,6 +64,10 @@ func (e *Emulator) verifySigV4(r *http.Request, body []byte, secretOf func(akid 
 		return "", &apiError{status: http.StatusForbidden, code: "SignatureDoesNotMatch",
 			message: fmt.Sprintf("Credential should be scoped to correct service: '%s'.", sigV4Service)}
 	}
+	if auth.region != e.region {
+		return "", &apiError{status: http.StatusForbidden, code: "SignatureDoesNotMatch",
+			message: fmt.Sprintf("Credential should be scoped to a valid region, not '%s'. ", auth.region)}
+	}
 	secret, aerr := secretOf(auth.accessKey)
 	if aerr != nil {
 		return "", aerr

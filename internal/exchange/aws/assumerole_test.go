@@ -24,10 +24,13 @@ const (
 	assumeWrite  = "arn:aws:iam::" + account + ":role/vpc-assume-write"
 )
 
-// assumeEnv is an emulator whose roles trust broker's access key with per-scope ExternalIds.
+// assumeEnv is an emulator whose roles trust broker's access key with per-scope ExternalIds. It
+// stands for eu-central-1's regional endpoint, the region assumeIntegration names: requests are
+// signed for the integration's region.
 func assumeEnv(t *testing.T) (*awsemu.Emulator, string) {
 	t.Helper()
 	emu := awsemu.New(awsemu.Config{
+		Region:     assumeRegion,
 		AccessKeys: map[string]string{brokerKey: brokerSecret},
 		Roles: []awsemu.Role{
 			{ARN: assumeRead, Trust: awsemu.Trust{Principals: []string{brokerKey},
@@ -46,8 +49,11 @@ func assumeEnv(t *testing.T) (*awsemu.Emulator, string) {
 
 func assumeIntegration(id, roleARN, endpoint string) config.Integration {
 	return config.Integration{ID: id, Space: "root",
-		AWS: &config.AWS{Mode: config.AWSModeAssumeRole, RoleARN: roleARN, STSEndpoint: endpoint, Region: "eu-central-1"}}
+		AWS: &config.AWS{Mode: config.AWSModeAssumeRole, RoleARN: roleARN, STSEndpoint: endpoint, Region: assumeRegion}}
 }
+
+// assumeRegion is the region of assumeEnv's endpoint and assumeIntegration's.
+const assumeRegion = "eu-central-1"
 
 // noTokens fails the test if an assume-role exchange mints a broker token.
 type noTokens struct{ t *testing.T }
