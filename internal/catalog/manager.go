@@ -398,6 +398,11 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 	if mu.IfMatch == AnyVersion && before == nil {
 		return plan{}, refusal(ErrPrecondition, "%s %q does not exist", mu.Ref.Kind, mu.Ref.ID)
 	}
+	if mu.IfMatch > 0 && before == nil {
+		// If-Match is false for an object that does not exist, whatever version its id's
+		// tombstone keeps.
+		return plan{}, refusal(ErrPrecondition, "%s %q does not exist", mu.Ref.Kind, mu.Ref.ID)
+	}
 	if mu.IfMatch > 0 && mu.IfMatch != version {
 		return plan{}, refusal(ErrPrecondition,
 			"%s %q is at version %d, not %d", mu.Ref.Kind, mu.Ref.ID, version, mu.IfMatch)

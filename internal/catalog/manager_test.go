@@ -375,6 +375,12 @@ func TestVersionsGrowAcrossADeletion(t *testing.T) {
 	if _, err := a.Apply(ctx, catalog.Mutation{Ref: ref}); err != nil {
 		t.Fatal(err)
 	}
+	// The id's tombstone keeps version 2, yet no object is there for an If-Match to match.
+	for _, v := range []int64{1, 2} {
+		if _, err := put(b, v); !errors.Is(err, catalog.ErrPrecondition) {
+			t.Errorf("If-Match %d on a deleted object: %v, want ErrPrecondition", v, err)
+		}
+	}
 	res, err := put(b, 0)
 	if err != nil || !res.Created || res.Version != 3 {
 		t.Fatalf("created again: %+v, %v; want created at version 3", res, err)

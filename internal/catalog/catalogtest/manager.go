@@ -161,7 +161,7 @@ func createReplace(t *testing.T, newReplicas Replicas) {
 		t.Errorf("a refused PUT changed the space: %+v, version %d", s, versionOf(m, team))
 	}
 	// If-Match on an object that does not exist matches no version.
-	refused(t, m, putOf(t, config.Space{ID: "other", Parent: "prod"}, 1), refusal{catalog.ErrPrecondition, "", "at version 0, not 1"})
+	refused(t, m, putOf(t, config.Space{ID: "other", Parent: "prod"}, 1), refusal{catalog.ErrPrecondition, "", `space "other" does not exist`})
 	if _, ok := m.Live().Load().Space("other"); ok {
 		t.Error("a PUT refused for its If-Match created the object")
 	}
@@ -185,8 +185,10 @@ func deleteObject(t *testing.T, newReplicas Replicas) {
 	refused(t, m, deleteOf(catalog.KindStack, "dns", 0), refusal{catalog.ErrNotFound, "", `stack "dns" does not exist`})
 	refused(t, m, deleteOf(catalog.KindStack, "vpc", 0), refusal{catalog.ErrManagedByConfig, "", `stack "vpc" belongs to the configuration file`})
 	// A re-created object goes on from the version it was deleted at (2, deleted at 3), so an
-	// If-Match naming the old object never matches the new one.
-	refused(t, m, putOf(t, config.Stack{ID: "dns", Space: "prod"}, 1), refusal{catalog.ErrPrecondition, "", "at version 3, not 1"})
+	// If-Match naming the old object never matches the new one; and while there is none, no
+	// If-Match matches, not even the deletion's version.
+	refused(t, m, putOf(t, config.Stack{ID: "dns", Space: "prod"}, 1), refusal{catalog.ErrPrecondition, "", `stack "dns" does not exist`})
+	refused(t, m, putOf(t, config.Stack{ID: "dns", Space: "prod"}, 3), refusal{catalog.ErrPrecondition, "", `stack "dns" does not exist`})
 	if res := apply(t, m, putOf(t, config.Stack{ID: "dns", Space: "prod"}, 0)); !res.Created || res.Version != 4 {
 		t.Errorf("re-create = %+v, want created at version 4", res)
 	}
