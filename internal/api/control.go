@@ -178,6 +178,13 @@ func (c *Control) get(w http.ResponseWriter, r *http.Request) {
 		c.refuse(w, r, Event{Actor: "api_key:" + p.KeyID, Action: "run.read", Run: run}, err)
 		return
 	}
+	if run.Phase != runs.Finished && !withItsStack(c.cfg.Catalog.Load(), run) {
+		// It ended when its stack was deleted or moved (no token or credentials for it since):
+		// shown as finished, which POST /finish then stores.
+		if ended, err := run.MoveTo(runs.Finished); err == nil {
+			run = ended
+		}
+	}
 	writeJSON(w, http.StatusOK, runResponse{Run: run})
 }
 

@@ -3,8 +3,8 @@ package server
 import "testing"
 
 // TestStackRunsEndWithTheirStack: a run belongs to its stack in the space it was started in.
-// Deleting the stack ends its runs; re-creating the stack in another space, or moving it
-// there, does not bring them back into that space's credentials.
+// Deleting the stack ends its runs, and GET shows them finished; re-creating the stack in
+// another space, or moving it there, does not bring them back into that space's credentials.
 func TestStackRunsEndWithTheirStack(t *testing.T) {
 	ts := startServer(t, serverOptions{baseYAML: adminConfig})
 	mintCode := func(token string) int {
@@ -22,6 +22,8 @@ func TestStackRunsEndWithTheirStack(t *testing.T) {
 	if code := mintCode(old.RunToken); code != 401 {
 		t.Fatalf("mint after delete: %d", code)
 	}
+	// The control plane sees the run ended, as it is: finished, read.
+	ts.admin(t, "GET", "/v1/runs/"+old.Run.ID, "").expect(t, "the run of a deleted stack", 200, `"phase":"FINISHED","scope":"read"`)
 	ts.admin(t, "PUT", "/v1/stacks/phoenix", `{"space":"team-a"}`).expect(t, "re-create in another space", 201)
 	if code := mintCode(old.RunToken); code != 401 {
 		t.Errorf("a run of a deleted stack revives when the stack is re-created in another space: %d", code)
