@@ -54,9 +54,16 @@ func (rt *Router) Mux() *http.ServeMux { return rt.mux }
 // would redirect with an HTML body, and a request whose path does not start with / (CONNECT),
 // which it would answer in plain text, get the enveloped 404: no route of the API has such a
 // path, and a client is better told so than sent elsewhere.
+//
+// A body declared longer than MaxBodyBytes gets the 413 on every route, also on one that reads
+// no body, as the API's rule for bodies says.
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if p := r.URL.Path; !strings.HasPrefix(p, "/") || !clean(p) {
 		apierror.Write(w, apierror.New(apierror.CodeNotFound, "No such endpoint: %s.", p))
+		return
+	}
+	if r.ContentLength > MaxBodyBytes {
+		apierror.Write(w, tooLarge())
 		return
 	}
 	rt.mux.ServeHTTP(w, r)

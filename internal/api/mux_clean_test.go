@@ -54,3 +54,38 @@ func TestRouterAnswersUncleanPathsInTheEnvelope(t *testing.T) {
 		}
 	}
 }
+
+// TestRouterRefusesLargeBodiesOnEveryRoute: a body declared longer than MaxBodyBytes is a 413 in
+// the envelope on every route, a route that reads no body (GET, DELETE) included; a body of
+// MaxBodyBytes reaches its route.
+func TestRouterRefusesLargeBodiesOnEveryRoute(t *testing.T) {
+	rt := NewRouter()
+	rt.HandleFunc("GET /v1/runs/{id}", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(299) })
+	rt.HandleFunc("DELETE /v1/stacks/{id}", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(299) })
+	for _, tc := range []struct {
+		method, path string
+		length       int64
+		want         int
+	}{
+		{"GET", "/v1/runs/x", MaxBodyBytes + 1, http.StatusRequestEntityTooLarge},
+		{"DELETE", "/v1/stacks/x", 70 << 10, http.StatusRequestEntityTooLarge},
+		{"GET", "/v1/nowhere", MaxBodyBytes + 1, http.StatusRequestEntityTooLarge},
+		{"DELETE", "/v1/stacks/x", MaxBodyBytes, 299},
+		{"GET", "/v1/runs/x", 0, 299},
+	} {
+		req := httptest.NewRequest(tc.method, "http://broker"+tc.path, nil)
+		req.ContentLength = tc.length
+		rec := httptest.NewRecorder()
+		rt.ServeHTTP(rec, req)
+		if rec.Code != tc.want {
+			t.Errorf("%s %s with a body of %d bytes: %d, want %d", tc.method, tc.path, tc.length, rec.Code, tc.want)
+			continue
+		}
+		if tc.want == http.StatusRequestEntityTooLarge {
+			var env struct{ Error struct{ Code string } }
+			if err := json.Unmarshal(rec.Body.Bytes(), &env); err != nil || env.Error.Code != "too_large" {
+				t.Errorf("%s %s: body %q, want the too_large envelope", tc.method, tc.path, rec.Body)
+			}
+		}
+	}
+}
