@@ -220,9 +220,10 @@ func decodeObject(body []byte, dst any) error {
 	return err
 }
 
-// objectJSON renders obj with the API's names plus its id, managedBy and version.
+// objectJSON renders obj with the API's names, every field of its body (empty ones too), plus
+// its id, managedBy and version.
 func objectJSON(obj any, meta catalog.Meta) ([]byte, error) {
-	body, err := config.EncodeJSON(obj)
+	body, err := config.EncodeJSONFields(obj)
 	if err != nil {
 		return nil, err
 	}

@@ -82,6 +82,27 @@ func EncodeJSON(v any) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// EncodeJSONFields is EncodeJSON for an API answer: the object's own fields that are empty
+// strings or empty lists are written too ("" and []), so that the answer names every field of
+// its body. Nil pointers (a provider block the object does not use) and zero durations (the
+// default) stay out, as do empty fields of nested objects.
+func EncodeJSONFields(v any) ([]byte, error) {
+	rv := reflect.ValueOf(v)
+	for rv.Kind() == reflect.Pointer && !rv.IsNil() {
+		rv = rv.Elem()
+	}
+	if rv.Kind() != reflect.Struct {
+		return EncodeJSON(v)
+	}
+	var b bytes.Buffer
+	if err := encodeFields(&b, rv, func(fv reflect.Value) bool {
+		return fv.Kind() != reflect.String && fv.Kind() != reflect.Slice && omitEmpty(fv)
+	}); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
 func encodeValue(b *bytes.Buffer, v reflect.Value) error {
 	if v.Type() == durationType {
 		return writeJSONString(b, time.Duration(v.Int()).String())
@@ -122,6 +143,11 @@ func encodeValue(b *bytes.Buffer, v reflect.Value) error {
 }
 
 func encodeStruct(b *bytes.Buffer, v reflect.Value) error {
+	return encodeFields(b, v, omitEmpty)
+}
+
+// encodeFields writes struct v, leaving out the fields omit names.
+func encodeFields(b *bytes.Buffer, v reflect.Value, omit func(reflect.Value) bool) error {
 	t := v.Type()
 	b.WriteByte('{')
 	first := true
@@ -131,7 +157,7 @@ func encodeStruct(b *bytes.Buffer, v reflect.Value) error {
 			continue
 		}
 		fv := v.Field(i)
-		if omitEmpty(fv) {
+		if omit(fv) {
 			continue
 		}
 		if !first {

@@ -106,3 +106,23 @@ func TestDecodeJSONTakesEveryJSONEscape(t *testing.T) {
 		t.Errorf("a body with an invalid UTF-8 byte was taken: roleArn %+v", in.AWS)
 	}
 }
+
+// TestEncodeJSONFields: an API answer names every field of the object's body, empty strings
+// and lists too, but not a provider block the object does not use nor a default duration, and
+// nested objects keep EncodeJSON's rule.
+func TestEncodeJSONFields(t *testing.T) {
+	for _, tc := range []struct {
+		obj  any
+		want string
+	}{
+		{Stack{ID: "s", Space: "p"}, `{"id":"s","space":"p","labels":[]}`},
+		{&Space{ID: "x", Parent: "root"}, `{"id":"x","parent":"root","inherit":false,"subjectTemplate":"","labels":[]}`},
+		{Integration{ID: "i", Space: "p", AWS: &AWS{RoleARN: "arn"}},
+			`{"id":"i","space":"p","aws":{"roleArn":"arn","sessionTags":false},"audience":"","autoattach":[]}`},
+	} {
+		got, err := EncodeJSONFields(tc.obj)
+		if err != nil || string(got) != tc.want {
+			t.Errorf("EncodeJSONFields(%+v) = %s, %v; want %s", tc.obj, got, err, tc.want)
+		}
+	}
+}

@@ -25,7 +25,9 @@ func TestAdminReferencesAndInUse(t *testing.T) {
 	// An unknown action is invalid, not an action the caller lacks.
 	ts.admin(t, "PUT", "/v1/roles/r", `{"actions":["run:read","run:fly"]}`).expect(t, "role with an unknown action", 400, "actions[1]", `unknown action "run:fly"`)
 
-	ts.admin(t, "PUT", "/v1/spaces/team", `{"parent":"prod","inherit":true}`).expect(t, "space", 201)
+	// An answer names every field of the body, the empty ones too.
+	ts.admin(t, "PUT", "/v1/spaces/team", `{"parent":"prod","inherit":true}`).expect(t, "space", 201,
+		`{"space":{"id":"team","parent":"prod","inherit":true,"subjectTemplate":"","labels":[],"managedBy":"api","version":1}}`)
 	ts.admin(t, "PUT", "/v1/stacks/dns", `{"space":"team","labels":["net"]}`).expect(t, "stack", 201)
 	ts.admin(t, "PUT", "/v1/integrations/aws-w", aws("team", "w")).expect(t, "integration", 201)
 	ts.admin(t, "PUT", "/v1/stacks/dns/attachments/aws-w", `{"write":true}`).expect(t, "attachment", 201, `"provider":"aws"`, `"source":"direct"`)
