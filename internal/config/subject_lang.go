@@ -1,6 +1,9 @@
 package config
 
-import "strings"
+import (
+	"strings"
+	"sync"
+)
 
 // This file models the set of `sub` strings a subject template can render, as a small
 // nondeterministic automaton, so that two such sets (or a trust pattern and a set) can be
@@ -221,12 +224,94 @@ func witness(seen map[int]step, k int) string {
 }
 
 // templatesOverlap returns a sub that both templates can render, or that one renders and the
-// other's trust pattern (its {runId} as "*") matches; ok is false when there is none.
+// other's trust pattern (its {runId} as "*") matches; ok is false when there is none. Every
+// validation of a catalog asks it of every pair of distinct templates, so pairs whose literal
+// ends already tell them apart are settled without the automata, and the answers for the rest
+// are remembered.
 func templatesOverlap(a, b []TemplatePart) (example string, ok bool) {
+	if !edgesAgree(a, b) {
+		return "", false
+	}
+	key := templateText(a) + "\x00" + templateText(b)
+	if r, ok := overlaps.get(key); ok {
+		return r.example, r.ok
+	}
+	example, ok = automataOverlap(a, b)
+	overlaps.put(key, overlapResult{example, ok})
+	return example, ok
+}
+
+// automataOverlap is templatesOverlap worked out on the templates' automata.
+func automataOverlap(a, b []TemplatePart) (example string, ok bool) {
 	if w, ok := common(templateNFA(a, langOptions{pattern: true}), templateNFA(b, langOptions{})); ok {
 		return w, true
 	}
 	return common(templateNFA(a, langOptions{}), templateNFA(b, langOptions{pattern: true}))
+}
+
+// edgesAgree reports whether a and b could give one sub as far as their literal ends tell: every
+// sub a template renders, and every text its pattern matches, starts with the template's leading
+// literal text and ends with its trailing one, so of two templates one's must be a prefix (a
+// suffix) of the other's.
+func edgesAgree(a, b []TemplatePart) bool {
+	la, lb := edgeLiteral(a, 0), edgeLiteral(b, 0)
+	ta, tb := edgeLiteral(a, len(a)-1), edgeLiteral(b, len(b)-1)
+	return (strings.HasPrefix(la, lb) || strings.HasPrefix(lb, la)) &&
+		(strings.HasSuffix(ta, tb) || strings.HasSuffix(tb, ta))
+}
+
+// edgeLiteral is the literal text of parts[i], "" when it is a placeholder or out of range.
+func edgeLiteral(parts []TemplatePart, i int) string {
+	if i < 0 || i >= len(parts) || parts[i].Placeholder != "" {
+		return ""
+	}
+	return parts[i].Literal
+}
+
+// templateText is the template parts were split from.
+func templateText(parts []TemplatePart) string {
+	var b strings.Builder
+	for _, p := range parts {
+		if p.Placeholder != "" {
+			b.WriteString("{" + p.Placeholder + "}")
+		} else {
+			b.WriteString(p.Literal)
+		}
+	}
+	return b.String()
+}
+
+// overlapResult is one remembered answer of templatesOverlap.
+type overlapResult struct {
+	example string
+	ok      bool
+}
+
+// overlapMemo remembers templatesOverlap's answers, up to maxOverlapMemo of them (then it starts
+// afresh), for every validation in the process.
+type overlapMemo struct {
+	mu sync.Mutex
+	m  map[string]overlapResult
+}
+
+const maxOverlapMemo = 1 << 16
+
+var overlaps overlapMemo
+
+func (o *overlapMemo) get(key string) (overlapResult, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	r, ok := o.m[key]
+	return r, ok
+}
+
+func (o *overlapMemo) put(key string, r overlapResult) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.m == nil || len(o.m) >= maxOverlapMemo {
+		o.m = make(map[string]overlapResult)
+	}
+	o.m[key] = r
 }
 
 // SubjectOwner is the caller and scope a set of subjects is meant for: SubjectsMatchOther looks for

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"regexp"
 	"slices"
@@ -206,5 +207,64 @@ func TestValueExcept(t *testing.T) {
 		if _, got := common(n, lit); got != want {
 			t.Errorf("value other than net: %q accepted = %v, want %v", s, got, want)
 		}
+	}
+}
+
+// TestTemplatesOverlapShortcutsAgree: templatesOverlap, which settles pairs by their literal ends
+// and remembers its answers, answers every pair as the automata do, asked once or twice.
+func TestTemplatesOverlapShortcutsAgree(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 9))
+	names := []string{"callerId", "scope", "spaceId", "runId", "runType", "spacePath"}
+	lits := []string{"", "a", ":", "a:", ":a", "x:", ":z1z", ":z2z", "space:"}
+	gen := func() []TemplatePart {
+		var ps []TemplatePart
+		for i := range 2 + rng.IntN(3) {
+			if l := lits[rng.IntN(len(lits))]; l != "" {
+				ps = append(ps, TemplatePart{Literal: l})
+			}
+			ps = append(ps, TemplatePart{Placeholder: names[(i+rng.IntN(2))%len(names)]})
+		}
+		if l := lits[rng.IntN(len(lits))]; l != "" {
+			ps = append(ps, TemplatePart{Literal: l})
+		}
+		return ps
+	}
+	pruned := 0
+	for range 600 {
+		a, b := gen(), gen()
+		_, want := automataOverlap(a, b)
+		if !edgesAgree(a, b) {
+			pruned++
+		}
+		for range 2 {
+			if _, got := templatesOverlap(a, b); got != want {
+				t.Fatalf("templatesOverlap(%q, %q) = %v, the automata say %v", templateText(a), templateText(b), got, want)
+			}
+		}
+	}
+	if pruned < 100 {
+		t.Fatalf("only %d pairs settled by their literal ends; the test proves little", pruned)
+	}
+}
+
+// BenchmarkTemplateOverlaps400 validates the subject templates of 400 spaces, each with its own
+// template differing from the others only in a literal suffix, as one tenant's admin could
+// create them: one op is one catalog validation's template check.
+func BenchmarkTemplateOverlaps400(b *testing.B) {
+	c := &Config{Spaces: []Space{{ID: "root"}, {ID: "leaf", Parent: "root"}}}
+	for i := range 400 {
+		c.Spaces = append(c.Spaces, Space{ID: fmt.Sprintf("s%d", i), Parent: "leaf",
+			SubjectTemplate: fmt.Sprintf("{spacePath}:{callerId}:{runType}:{runPhase}:{runId}:{scope}:z%dz", i)})
+	}
+	v := &validator{c: c, spaces: map[string]int{}}
+	for i, s := range c.Spaces {
+		v.spaces[s.ID] = i
+	}
+	for b.Loop() {
+		v.errs = nil
+		v.checkTemplateOverlaps()
+	}
+	if len(v.errs) != 0 {
+		b.Fatalf("problems: %v", v.errs)
 	}
 }
