@@ -72,7 +72,9 @@ func Build(in Input) (*Catalog, error) {
 		apiKeys:      make(map[string]*config.APIKey, len(objs.APIKeys)),
 	}
 	in.File.each(func(r Ref) {
-		m := Meta{ManagedBy: ManagedByConfig, Version: 1}
+		// The version the id's records in the store reached: its changes on reloads, and what
+		// the API did with the id before (see fileChanges).
+		m := Meta{ManagedBy: ManagedByConfig, Version: fileVersion(in.API, r)}
 		// The file's object holds the id only after the API's object with it was deleted, and
 		// only once every replica can have seen the deletion: SettleTime after it.
 		ms := in.FileCreated[r]

@@ -1,45 +1,76 @@
 package catalog
 
 import (
+	"bytes"
 	"cmp"
 	"maps"
 	"slices"
+
+	"github.com/brokerhq/broker/internal/config"
 )
 
-// leftFile returns the tombstones that record in the store, for every replica and for good,
-// the file's stacks that leave their place (removed, or moved to another space) and the file's
-// spaces that leave, when next replaces old. A replica's own memory of such a leave (see
-// Manager.ended) is lost with a restart and never reaches the other replicas, yet it is what
-// keeps the runs of a stack that left ended when its id comes back, and the audit events of a
-// space that left out of the listing of a new space under its id: the tombstone's time counts
-// as the id's creation wherever the file declares it again (see Build). A tombstone already
-// newer than the object's creation was written by another replica for the same leave.
-func leftFile(old, next *Catalog, api Versioned, now int64) []Change {
+// fileChanges returns the records that keep in the store, for every replica and for good, what
+// a reload from oldFile to newFile (catalogs old and next) changes of the file's objects:
+//
+//   - A tombstone for each file stack that leaves its place (removed, or moved to another
+//     space) and each file space that leaves. A replica's own memory of such a leave (see
+//     Manager.ended) is lost with a restart and never reaches the other replicas, yet it is
+//     what keeps the runs of a stack that left ended when its id comes back, and the audit
+//     events of a space that left out of the listing of a new space under its id: the
+//     tombstone's time counts as the id's creation wherever the file declares it again (see
+//     Build). Every replica that reloads records the leaves it sees, also one another replica
+//     recorded before: the later tombstone also ends the runs started meanwhile on a replica
+//     that still had the old file (and, for a moved stack, those started in its new place
+//     before the last replica's reload), which is the restrictive reading.
+//   - A version record for each file object whose body changes and that stays: a tombstone
+//     record that keeps the id's leaving time (Created) and raises its Version, so that the
+//     object's version, shown as its ETag, grows with each change on every replica and across
+//     restarts (see Build).
+func fileChanges(old, next *Catalog, oldFile, newFile Objects, api Versioned, now int64) []Change {
 	var out []Change
-	add := func(r Ref) {
-		m := old.meta[r]
-		if m.ManagedBy != ManagedByConfig {
+	left := map[Ref]bool{}
+	// An id the store holds an API object under (committed by a replica whose file lacked it)
+	// is that object's: a record written for the file's would delete it.
+	apiHolds := func(r Ref) bool { return api.Objects.find(r) != nil }
+	leave := func(r Ref) {
+		if old.meta[r].ManagedBy != ManagedByConfig || apiHolds(r) {
 			return
 		}
-		if d, ok := api.Deleted[r]; ok && !m.Created.IsZero() && d >= m.Created.UnixMilli() {
-			return
-		}
-		out = append(out, Change{Record: Record{Ref: r, Version: api.Versions[r] + 1, Created: now, Body: []byte{}}})
+		left[r] = true
+		out = append(out, Change{Record: Record{Ref: r, Version: fileVersion(api, r) + 1, Created: now, Body: []byte{}}})
 	}
 	for id, st := range old.stacks {
 		if space, ok := next.StackSpace(id); !ok || space != st.Space {
-			add(Ref{Kind: KindStack, ID: id})
+			leave(Ref{Kind: KindStack, ID: id})
 		}
 	}
 	for id := range old.spaces {
 		if _, ok := next.spaces[id]; !ok {
-			add(Ref{Kind: KindSpace, ID: id})
+			leave(Ref{Kind: KindSpace, ID: id})
 		}
 	}
+	newFile.each(func(r Ref) {
+		before := oldFile.find(r)
+		if before == nil || left[r] || apiHolds(r) {
+			return
+		}
+		a, errA := config.EncodeJSON(before)
+		b, errB := config.EncodeJSON(newFile.find(r))
+		if errA == nil && errB == nil && bytes.Equal(a, b) {
+			return
+		}
+		out = append(out, Change{Record: Record{Ref: r, Version: fileVersion(api, r) + 1, Created: api.Deleted[r], Body: []byte{}}})
+	})
 	slices.SortFunc(out, func(a, b Change) int {
 		return cmp.Or(cmp.Compare(a.Ref.Kind, b.Ref.Kind), cmp.Compare(a.Ref.ID, b.Ref.ID))
 	})
 	return out
+}
+
+// fileVersion is the version of the file's object r: the version its id's records in the store
+// reached (a leaving, a change, an API object deleted before), at least 1.
+func fileVersion(api Versioned, r Ref) int64 {
+	return max(1, api.Versions[r])
 }
 
 // withTombstones returns v with the tombstones of changes recorded, v itself unchanged.
@@ -52,7 +83,10 @@ func (v Versioned) withTombstones(changes []Change) Versioned {
 		v.Deleted = map[Ref]int64{}
 	}
 	for _, ch := range changes {
-		v.Versions[ch.Ref], v.Deleted[ch.Ref] = ch.Version, ch.Created
+		v.Versions[ch.Ref] = ch.Version
+		if ch.Created > 0 { // as decodeRecords reads a tombstone
+			v.Deleted[ch.Ref] = ch.Created
+		}
 	}
 	return v
 }

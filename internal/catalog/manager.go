@@ -181,7 +181,8 @@ func (m *Manager) Run(ctx context.Context, poll time.Duration) {
 // API's objects) it returns the error and the catalog in force stays. Whether the store's
 // objects fit the old file does not matter: a reload is how a replica whose file fell behind
 // another's catches up. The file's stacks and spaces that leave their place are recorded in
-// the store (see leftFile) before the new file is in force.
+// the store (see fileChanges) before the new file is in force, and so is each change of a file
+// object, whose version grows.
 func (m *Manager) Reload(ctx context.Context, file Objects) (*Catalog, error) {
 	m.changing.Lock()
 	defer m.changing.Unlock()
@@ -218,7 +219,7 @@ func (m *Manager) reload(ctx context.Context, file Objects) (*Catalog, error) {
 	if err != nil {
 		return nil, err
 	}
-	if changes := leftFile(m.live.Load(), c, api, m.now().UnixMilli()); len(changes) > 0 {
+	if changes := fileChanges(m.live.Load(), c, m.file, file, api, m.now().UnixMilli()); len(changes) > 0 {
 		newRev, err := m.store.Commit(ctx, rev, changes)
 		if err != nil {
 			return nil, fmt.Errorf("catalog: recording the file's objects that leave: %w", err)

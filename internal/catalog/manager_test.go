@@ -510,3 +510,80 @@ func TestFileLeavingSurvivesARestart(t *testing.T) {
 	}
 	check("the replica that reloaded, declaring them again", a)
 }
+
+// TestFileObjectVersionGrowsOnReload: a file object whose body a reload changes gets a new
+// version (its ETag), on the replica that reloaded, on the others once they refresh, and on a
+// replica started later; an object the reload leaves as it was keeps its version.
+func TestFileObjectVersionGrowsOnReload(t *testing.T) {
+	ctx := context.Background()
+	store := catalog.NewMemory()
+	a, b := newManager(t, store), newManager(t, store)
+	vpc := catalog.Ref{Kind: catalog.KindStack, ID: "vpc"}
+	role := catalog.Ref{Kind: catalog.KindRole, ID: "admin"}
+	version := func(m *catalog.Manager, r catalog.Ref) int64 {
+		t.Helper()
+		meta, ok := m.Live().Load().Meta(r)
+		if !ok {
+			t.Fatalf("%s is not in force", r)
+		}
+		return meta.Version
+	}
+	if v := version(a, vpc); v != 1 {
+		t.Fatalf("vpc at start: version %d, want 1", v)
+	}
+	changed := file()
+	changed.Stacks[0].Labels = []string{"changed"}
+	if _, err := a.Reload(ctx, changed); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Reload(ctx, changed); err != nil { // the same file again changes nothing
+		t.Fatal(err)
+	}
+	if err := b.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	later := newManager(t, store)
+	for name, m := range map[string]*catalog.Manager{"the replica that reloaded": a, "another replica": b, "a replica started later": later} {
+		if v := version(m, vpc); v != 2 {
+			t.Errorf("%s: vpc changed by a reload is at version %d, want 2", name, v)
+		}
+		if v := version(m, role); v != 1 {
+			t.Errorf("%s: a role the reload left as it was is at version %d, want 1", name, v)
+		}
+	}
+	if meta, _ := a.Live().Load().Meta(vpc); !meta.Created.IsZero() {
+		t.Errorf("a change in place moved vpc's creation to %v: its runs would end", meta.Created)
+	}
+}
+
+// TestReloadLeavesTheAPIObjectOfItsID: a file stack whose id another replica (whose file lacked
+// it) used for an API stack leaves the file: the reload records nothing over the API's stack,
+// which stays in force on every replica.
+func TestReloadLeavesTheAPIObjectOfItsID(t *testing.T) {
+	ctx := context.Background()
+	store := catalog.NewMemory()
+	withX := file()
+	withX.Stacks = append(withX.Stacks, config.Stack{ID: "x", Space: "prod-eu"})
+	a, err := catalog.NewManager(ctx, catalog.ManagerConfig{Store: store, File: withX})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newManager(t, store)
+	if _, err := b.Apply(ctx, stackPut(config.Stack{ID: "x", Space: "prod"})); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Reload(ctx, file()); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for name, m := range map[string]*catalog.Manager{"a": a, "b": b} {
+		if sp, ok := m.Live().Load().StackSpace("x"); !ok || sp != "prod" {
+			t.Errorf("%s: the API's stack x after a's reload: in force %v, space %q", name, ok, sp)
+		}
+	}
+}
