@@ -30,15 +30,23 @@ func (m *Manager) buildFileFirst(in Input) (*Catalog, error) {
 // committed there. The catalog in force must follow the store whatever the file: a replica
 // that kept its last catalog would keep, for instance, API keys deleted elsewhere, until a
 // restart. Leaving an object out only ever takes access away: what refers to it is left out
-// in turn. A problem of the file's own objects is returned.
-func (m *Manager) buildFitting(in Input) (*Catalog, error) {
+// in turn. When a problem names none of the API's objects (a file integration's autoattach
+// rule meeting an API attachment, say), the API's objects added or changed since prev, the
+// store's objects of the catalog in force, are left out instead: the others fitted then, and
+// deletions still take effect. A problem that remains is returned.
+func (m *Manager) buildFitting(in Input, prev Versioned) (*Catalog, error) {
 	c, err := m.buildFileFirst(in)
-	for range in.API.Len() {
+	heldBack := false
+	for range in.API.Len() + 1 {
 		var errs config.Errors
 		if !errors.As(err, &errs) {
 			break
 		}
 		unfit := apiObjectsOf(errs, in.File, in.API.Objects)
+		if len(unfit) == 0 && !heldBack {
+			heldBack = true
+			unfit = newSince(in.API, prev, errs)
+		}
 		if len(unfit) == 0 {
 			break
 		}
@@ -52,6 +60,22 @@ func (m *Manager) buildFitting(in Input) (*Catalog, error) {
 		c, err = m.buildFileFirst(in)
 	}
 	return c, err
+}
+
+// newSince returns the objects of api that prev does not hold at the same version, each with
+// the first of problems.
+func newSince(api, prev Versioned, problems config.Errors) map[Ref]string {
+	out := map[Ref]string{}
+	why := "the catalog does not fit with it"
+	if len(problems) > 0 {
+		why = problems[0].Path + ": " + problems[0].Msg
+	}
+	api.each(func(r Ref) {
+		if v, ok := prev.Versions[r]; !ok || v != api.Versions[r] || prev.find(r) == nil {
+			out[r] = why
+		}
+	})
+	return out
 }
 
 // apiObjectsOf maps the problems of the merged objects (the file's first) to the API objects

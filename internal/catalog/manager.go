@@ -142,7 +142,7 @@ func (m *Manager) Refresh(ctx context.Context) error {
 	if snap.Revision <= m.live.Load().Revision() {
 		return nil // a change of this replica got there first
 	}
-	c, err := m.buildFitting(Input{File: m.file, API: api, Revision: snap.Revision, FileCreated: m.fileCreated(m.file)})
+	c, err := m.buildFitting(Input{File: m.file, API: api, Revision: snap.Revision, FileCreated: m.fileCreated(m.file)}, m.api)
 	if err != nil {
 		return fmt.Errorf("catalog revision %d: %w", snap.Revision, err)
 	}

@@ -587,3 +587,50 @@ func TestReloadLeavesTheAPIObjectOfItsID(t *testing.T) {
 		}
 	}
 }
+
+// TestReplicaFollowsTheStoreWhenItsFileObjectMisfits: an API attachment committed by a replica
+// whose file lacks an autoattach rule breaks one-write-per-provider against that rule in
+// another replica's file: the problem is found on the file's integration, not on an API
+// object. That replica leaves out the API objects added since its catalog in force, so that a
+// key deleted meanwhile still stops working there.
+func TestReplicaFollowsTheStoreWhenItsFileObjectMisfits(t *testing.T) {
+	ctx := context.Background()
+	store := catalog.NewMemory()
+	a := newManager(t, store)
+	newer := file()
+	newer.Stacks[0].Labels = []string{"team"}
+	newer.Integrations = append(newer.Integrations, withAuto(awsIn("aws-auto", "root"), config.Autoattach{Label: "team", Write: true}))
+	b, err := catalog.NewManager(ctx, catalog.ManagerConfig{Store: store, File: newer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := catalog.Ref{Kind: catalog.KindAPIKey, ID: "api-key"}
+	if _, err := a.Apply(ctx, catalog.Mutation{Ref: key, Object: config.APIKey{ID: "api-key", SecretSHA256: hashHex("k"),
+		Bindings: []config.Binding{{Role: "admin", Space: "prod"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	in := catalog.Ref{Kind: catalog.KindIntegration, ID: "aws-api"}
+	if _, err := a.Apply(ctx, catalog.Mutation{Ref: in, Object: awsIn("aws-api", "prod")}); err != nil {
+		t.Fatal(err)
+	}
+	att := catalog.Ref{Kind: catalog.KindAttachment, ID: catalog.AttachmentID("vpc", "aws-api")}
+	if _, err := a.Apply(ctx, catalog.Mutation{Ref: att, Object: config.Attachment{Stack: "vpc", Integration: "aws-api", Write: true}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Apply(ctx, catalog.Mutation{Ref: key}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Refresh(ctx); err != nil {
+		t.Fatalf("b's Refresh: %v", err)
+	}
+	c := b.Live().Load()
+	if _, ok := c.APIKey("api-key"); ok || c.Revision() != a.Live().Load().Revision() {
+		t.Errorf("b at revision %d (a at %d) holds the API key deleted on a: %v", c.Revision(), a.Live().Load().Revision(), ok)
+	}
+	if got := c.Attachments("vpc"); len(got) != 2 || got[1].Integration != "aws-auto" {
+		t.Errorf("vpc's attachments on b: %+v, want the file's two (aws-root read, aws-auto write)", got)
+	}
+}
