@@ -11,31 +11,35 @@ import (
 // validation at commit prevents except when another replica committed it before it had this
 // replica's file, is left out, and logged.
 func (m *Manager) buildFileFirst(in Input) (*Catalog, error) {
-	c, err := Build(in)
+	return Build(m.withoutCollisions(in))
+}
+
+// withoutCollisions returns in without the API objects the file declares too, each logged.
+func (m *Manager) withoutCollisions(in Input) Input {
 	var coll *CollisionError
-	if !errors.As(err, &coll) {
-		return c, err
+	if err := collisions(in.File, in.API.Objects); !errors.As(err, &coll) {
+		return in
 	}
-	api := in.API
 	for _, r := range coll.Refs {
-		api.Objects = api.Objects.without(r)
+		in.API.Objects = in.API.Objects.without(r)
 		m.log.Error("catalog: an object created through the API is also declared in the configuration file; the file's is in force", "kind", r.Kind, "id", r.ID)
 	}
-	in.API = api
-	return Build(in)
+	return in
 }
 
 // buildFitting is buildFileFirst that also leaves out, and logs, each API object that does
 // not fit the file: say a stack in a space that only another replica's newer file declares,
 // committed there. The catalog in force must follow the store whatever the file: a replica
 // that kept its last catalog would keep, for instance, API keys deleted elsewhere, until a
-// restart. Leaving an object out only ever takes access away: what refers to it is left out
-// in turn. When a problem names none of the API's objects (a file integration's autoattach
-// rule meeting an API attachment, say), the API's objects added or changed since prev, the
-// store's objects of the catalog in force, are left out instead: the others fitted then, and
-// deletions still take effect. A problem that remains is returned.
-func (m *Manager) buildFitting(in Input, prev Versioned) (*Catalog, error) {
-	c, err := m.buildFileFirst(in)
+// restart, and one that refused to start would be down. Leaving an object out only ever takes
+// access away: what refers to it is left out in turn. When a problem names none of the API's
+// objects (a file integration's autoattach rule meeting an API attachment, say), the API's
+// objects that prev, the API objects of the catalog in force, does not hold at their version
+// are left out instead: the others fitted then, and deletions still take effect. It returns
+// the API objects it kept, and a problem that remains.
+func (m *Manager) buildFitting(in Input, prev Versioned) (*Catalog, Versioned, error) {
+	in = m.withoutCollisions(in)
+	c, err := Build(in)
 	heldBack := false
 	for range in.API.Len() + 1 {
 		var errs config.Errors
@@ -50,16 +54,14 @@ func (m *Manager) buildFitting(in Input, prev Versioned) (*Catalog, error) {
 		if len(unfit) == 0 {
 			break
 		}
-		api := in.API
 		for r, problem := range unfit {
-			api.Objects = api.Objects.without(r)
+			in.API.Objects = in.API.Objects.without(r)
 			m.log.Error("catalog: an object created through the API does not fit this replica's configuration file; "+
 				"it is left out here until the files agree", "kind", r.Kind, "id", r.ID, "problem", problem)
 		}
-		in.API = api
-		c, err = m.buildFileFirst(in)
+		c, err = Build(in)
 	}
-	return c, err
+	return c, in.API, err
 }
 
 // newSince returns the objects of api that prev does not hold at the same version, each with

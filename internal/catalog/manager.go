@@ -72,6 +72,9 @@ type Manager struct {
 	spacesGone map[string]int64
 	// api is the decoded store at the revision of the catalog in force.
 	api Versioned
+	// inForce is the part of api the catalog in force holds: all of it, but for objects that
+	// did not fit this replica's file (see buildFitting).
+	inForce Versioned
 	// decoded caches the last load's objects, so a refresh decodes only what changed; it is
 	// used under refreshing.
 	decoded map[Ref]decoded
@@ -96,11 +99,11 @@ func NewManager(ctx context.Context, cfg ManagerConfig) (*Manager, error) {
 		return nil, err
 	}
 	m.decoded = cache
-	c, err := m.buildFileFirst(Input{File: m.file, API: api, Revision: snap.Revision})
+	c, inForce, err := m.buildFitting(Input{File: m.file, API: api, Revision: snap.Revision}, Versioned{})
 	if err != nil {
 		return nil, fmt.Errorf("the configuration file and the objects created through the API do not fit together: %w", err)
 	}
-	m.api = api
+	m.api, m.inForce = api, inForce
 	m.live.Store(c)
 	return m, nil
 }
@@ -142,11 +145,11 @@ func (m *Manager) Refresh(ctx context.Context) error {
 	if snap.Revision <= m.live.Load().Revision() {
 		return nil // a change of this replica got there first
 	}
-	c, err := m.buildFitting(Input{File: m.file, API: api, Revision: snap.Revision, FileCreated: m.fileCreated(m.file)}, m.api)
+	c, inForce, err := m.buildFitting(Input{File: m.file, API: api, Revision: snap.Revision, FileCreated: m.fileCreated(m.file)}, m.inForce)
 	if err != nil {
 		return fmt.Errorf("catalog revision %d: %w", snap.Revision, err)
 	}
-	m.api = api
+	m.api, m.inForce = api, inForce
 	m.put(c)
 	return nil
 }
@@ -229,7 +232,7 @@ func (m *Manager) reload(ctx context.Context, file Objects) (*Catalog, error) {
 			return nil, err
 		}
 	}
-	m.api = in.API
+	m.api, m.inForce = in.API, in.API
 	m.file = file
 	m.put(c)
 	return c, nil
@@ -372,7 +375,7 @@ func (m *Manager) install(p plan, newRev int64) {
 	if newRev <= m.live.Load().Revision() || newRev != p.rev+1 {
 		return
 	}
-	m.api = p.next
+	m.api, m.inForce = p.next, p.next
 	m.put(p.res.Catalog)
 }
 

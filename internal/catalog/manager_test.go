@@ -634,3 +634,109 @@ func TestReplicaFollowsTheStoreWhenItsFileObjectMisfits(t *testing.T) {
 		t.Errorf("vpc's attachments on b: %+v, want the file's two (aws-root read, aws-auto write)", got)
 	}
 }
+
+// TestFittingLeavesOutTheRightObjectAfterACollision: with an API object colliding with the
+// file ahead of one that does not fit, the one left out for not fitting is that one, not its
+// neighbour (the problems' indexes are those of the list without the collision).
+func TestFittingLeavesOutTheRightObjectAfterACollision(t *testing.T) {
+	ctx := context.Background()
+	store := catalog.NewMemory()
+	fa := file()
+	fa.Spaces = append(fa.Spaces, config.Space{ID: "extra", Parent: "prod"})
+	a, err := catalog.NewManager(ctx, catalog.ManagerConfig{Store: store, File: fa})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fb := file()
+	fb.Stacks = append(fb.Stacks, config.Stack{ID: "a-coll", Space: "prod"})
+	b, err := catalog.NewManager(ctx, catalog.ManagerConfig{Store: store, File: fb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range []config.Stack{{ID: "a-coll", Space: "prod"}, {ID: "b-ok", Space: "prod"}, {ID: "c-bad", Space: "extra"}} {
+		if _, err := a.Apply(ctx, stackPut(st)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c := b.Live().Load()
+	if c.Revision() != a.Live().Load().Revision() {
+		t.Fatalf("b at revision %d, a at %d", c.Revision(), a.Live().Load().Revision())
+	}
+	if _, ok := c.Stack("b-ok"); !ok {
+		t.Error("b left out API stack b-ok, which fits b's file (stack c-bad is the one in a space b does not know)")
+	}
+	if _, ok := c.Stack("c-bad"); ok {
+		t.Error("b holds c-bad")
+	}
+}
+
+// TestReplicaStartsWithAnOlderFile: a replica (re)started with a file behind the one another
+// replica committed API objects under starts, leaving out the objects that do not fit, rather
+// than not starting at all.
+func TestReplicaStartsWithAnOlderFile(t *testing.T) {
+	ctx := context.Background()
+	store := catalog.NewMemory()
+	newer := file()
+	newer.Spaces = append(newer.Spaces, config.Space{ID: "extra", Parent: "prod", Inherit: true})
+	a, err := catalog.NewManager(ctx, catalog.ManagerConfig{Store: store, File: newer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Apply(ctx, stackPut(config.Stack{ID: "in-extra", Space: "extra"})); err != nil {
+		t.Fatal(err)
+	}
+	b, err := catalog.NewManager(ctx, catalog.ManagerConfig{Store: store, File: file()})
+	if err != nil {
+		t.Fatalf("a replica started with the older file: %v", err)
+	}
+	if _, ok := b.Live().Load().Stack("in-extra"); ok {
+		t.Error("b holds a stack in a space its file does not declare")
+	}
+}
+
+// TestFittingHoldsBackOnEveryRefresh: API objects held back because the misfit is found on a
+// file object stay held back at the next refreshes: a key deleted on another replica after the
+// held-back attachment stops working here too.
+func TestFittingHoldsBackOnEveryRefresh(t *testing.T) {
+	ctx := context.Background()
+	store := catalog.NewMemory()
+	a := newManager(t, store)
+	newer := file()
+	newer.Stacks[0].Labels = []string{"team"}
+	newer.Integrations = append(newer.Integrations, withAuto(awsIn("aws-auto", "root"), config.Autoattach{Label: "team", Write: true}))
+	b, err := catalog.NewManager(ctx, catalog.ManagerConfig{Store: store, File: newer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := catalog.Ref{Kind: catalog.KindAPIKey, ID: "api-key"}
+	if _, err := a.Apply(ctx, catalog.Mutation{Ref: key, Object: config.APIKey{ID: "api-key", SecretSHA256: hashHex("k"),
+		Bindings: []config.Binding{{Role: "admin", Space: "prod"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	in := catalog.Ref{Kind: catalog.KindIntegration, ID: "aws-api"}
+	if _, err := a.Apply(ctx, catalog.Mutation{Ref: in, Object: awsIn("aws-api", "prod")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	att := catalog.Ref{Kind: catalog.KindAttachment, ID: catalog.AttachmentID("vpc", "aws-api")}
+	if _, err := a.Apply(ctx, catalog.Mutation{Ref: att, Object: config.Attachment{Stack: "vpc", Integration: "aws-api", Write: true}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Refresh(ctx); err != nil {
+		t.Logf("first refresh after the attachment: %v", err)
+	}
+	if _, err := a.Apply(ctx, catalog.Mutation{Ref: key}); err != nil { // the key is deleted
+		t.Fatal(err)
+	}
+	err = b.Refresh(ctx)
+	c := b.Live().Load()
+	if _, ok := c.APIKey("api-key"); ok || c.Revision() != a.Live().Load().Revision() {
+		t.Errorf("b's second Refresh = %v; b at revision %d (a at %d) still holds the API key deleted on a: %v",
+			err, c.Revision(), a.Live().Load().Revision(), ok)
+	}
+}
