@@ -1,6 +1,8 @@
 package api
 
 import (
+	"bytes"
+	"io"
 	"net/http"
 	"path"
 	"strings"
@@ -55,8 +57,9 @@ func (rt *Router) Mux() *http.ServeMux { return rt.mux }
 // which it would answer in plain text, get the enveloped 404: no route of the API has such a
 // path, and a client is better told so than sent elsewhere.
 //
-// A body declared longer than MaxBodyBytes gets the 413 on every route, also on one that reads
-// no body, as the API's rule for bodies says.
+// A body longer than MaxBodyBytes gets the 413 on every route, also on one that reads no body,
+// as the API's rule for bodies says: one declared so at once, one of unknown length (chunked)
+// once that much of it is read, here, before its route.
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if p := r.URL.Path; !strings.HasPrefix(p, "/") || !clean(p) {
 		apierror.Write(w, apierror.New(apierror.CodeNotFound, "No such endpoint: %s.", p))
@@ -65,6 +68,18 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.ContentLength > MaxBodyBytes {
 		apierror.Write(w, tooLarge())
 		return
+	}
+	if r.ContentLength < 0 {
+		body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+		switch {
+		case err != nil:
+			apierror.Write(w, apierror.New(apierror.CodeInvalidRequest, "The request body could not be read."))
+			return
+		case len(body) > MaxBodyBytes:
+			apierror.Write(w, tooLarge())
+			return
+		}
+		r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
 	}
 	rt.mux.ServeHTTP(w, r)
 }

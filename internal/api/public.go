@@ -125,8 +125,8 @@ type answer struct {
 // ServeHTTP answers GET and HEAD of the public documents and passes every other request on.
 func (p *Front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	pr := p.routes[r.URL.Path]
-	if pr == nil || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
-		p.next.ServeHTTP(w, r)
+	if pr == nil || (r.Method != http.MethodGet && r.Method != http.MethodHead) || r.ContentLength != 0 {
+		p.next.ServeHTTP(w, r) // a body, which no document reads, gets the API's rules for bodies
 		return
 	}
 	a := answer{route: pr, id: requestID(r), start: time.Now()}
