@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"syscall"
+	"time"
 
 	"github.com/brokerhq/broker/internal/audit"
 )
@@ -90,9 +91,23 @@ func (f *File) Deliver(ctx context.Context, events []audit.Event) error {
 	case err := <-done:
 		return err
 	case <-ctx.Done():
-		return fmt.Errorf("the write to the file has not returned: %w", ctx.Err())
 	}
+	if errors.Is(ctx.Err(), context.Canceled) {
+		// A stop, not the deadline: the write under way is most often about to return, and one
+		// reported as failed is appended again after a restart, a duplicate line.
+		t := time.NewTimer(stopGrace)
+		defer t.Stop()
+		select {
+		case err := <-done:
+			return err
+		case <-t.C:
+		}
+	}
+	return fmt.Errorf("the write to the file has not returned: %w", ctx.Err())
 }
+
+// stopGrace is how long a delivery stopped mid-write still waits for the write to return.
+const stopGrace = time.Second
 
 // write appends data to the file as one synced write, after cutting a torn last line.
 func (f *File) write(data []byte) error {

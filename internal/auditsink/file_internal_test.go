@@ -58,3 +58,53 @@ func TestFileDeliveryKeepsItsDeadline(t *testing.T) {
 		t.Fatalf("file %q, want the hung write's event first", data)
 	}
 }
+
+// A delivery stopped (its context canceled) while its write is under way waits a moment for the
+// write and reports how it went: a write that succeeds is not reported as failed, which would
+// append its events again after a restart. A write still hung past the grace is a failure.
+func TestFileDeliveryStoppedMidWrite(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	f, err := NewFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	opened := make(chan struct{}, 4)
+	f.open = func(p string) (*os.File, error) {
+		opened <- struct{}{}
+		<-release
+		return openAppend(p)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- f.Deliver(ctx, []audit.Event{{ID: "1"}}) }()
+	<-opened
+	cancel()
+	time.Sleep(50 * time.Millisecond)
+	close(release)
+	if err := <-errc; err != nil {
+		t.Fatalf("a delivery stopped mid-write, whose write then succeeded: %v", err)
+	}
+
+	hung := make(chan struct{})
+	f.open = func(p string) (*os.File, error) {
+		opened <- struct{}{}
+		<-hung
+		return openAppend(p)
+	}
+	t.Cleanup(func() {
+		close(hung)
+		f.busy <- struct{}{} // the hung write has returned, before the directory goes
+	})
+	ctx, cancel = context.WithCancel(context.Background())
+	go func() { errc <- f.Deliver(ctx, []audit.Event{{ID: "2"}}) }()
+	<-opened
+	start := time.Now()
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Fatalf("a delivery stopped while its write hangs: %v, want a canceled error", err)
+	}
+	if took := time.Since(start); took < stopGrace/2 || took > 5*time.Second {
+		t.Errorf("a delivery stopped while its write hangs returned after %s, want about %s", took, stopGrace)
+	}
+}
