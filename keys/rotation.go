@@ -412,7 +412,7 @@ func States(now time.Time, set []Meta, p Policy) []State {
 	for i, m := range set {
 		signing, _ := Signing(now, set, m.Alg)
 		switch {
-		case m.KID == signing.KID:
+		case m.KID == signing.KID && !m.Activates.After(now):
 			out[i] = StateSigning
 		case expiredAt(now, m, set, p):
 			out[i] = StateExpired

@@ -318,6 +318,13 @@ func TestStates(t *testing.T) {
 		{730, []keys.State{keys.StateRetired, keys.StateSigning, keys.StatePending}},
 		{1450, []keys.State{keys.StateExpired, keys.StateRetired, keys.StateSigning}},
 	}
+	// A chain none of whose keys has started (an ES256 key added beside an RS256 set) has no
+	// signing key yet: its key is pending, whatever Signing falls back on.
+	first := meta("first", hours{created: 700, activates: 724})
+	rsa := keys.Meta{KID: "rsa", Alg: keys.RS256, Created: h(0), Activates: h(0)}
+	if got := keys.States(h(710), []keys.Meta{rsa, first}, policy); got[0] != keys.StateSigning || got[1] != keys.StatePending {
+		t.Errorf("States(710h) of an RS256 key and an ES256 key activating at 724h = %v, want [signing pending]", got)
+	}
 	for _, tt := range tests {
 		got := keys.States(h(tt.now), set, policy)
 		if len(got) != len(set) {
