@@ -104,7 +104,14 @@ func runKeys(ctx context.Context, e env, args []string) error {
 		policy = server.KeyPolicy(cfg)
 		c.backend, c.where = b, keySetName(cfg)
 	}
-	policy.Alg = norm
+	switch {
+	case *cfgPath == "":
+		policy.Alg = norm
+	case c.algSet && norm != policy.Alg:
+		// The servers sign with keys.algorithm: a first key of another algorithm would sign
+		// until one of theirs is published for prepublish.
+		return usagef("--alg %s is not keys.algorithm %s of %s; with --config the algorithm comes from the file", norm, policy.Alg, *cfgPath)
+	}
 	if err := policy.Validate(); err != nil {
 		return usagef("%v", err)
 	}

@@ -117,7 +117,8 @@ func jwksHas(t *testing.T, url, kid string) bool {
 	return false
 }
 
-// TestKeysConfigFileBackend: with --config the key directory and the policy come from the file.
+// TestKeysConfigFileBackend: with --config the key directory, the policy and the algorithm
+// come from the file.
 func TestKeysConfigFileBackend(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "broker.yaml")
@@ -140,6 +141,18 @@ keys:
 	}
 	_, lead = rotateOutput(t, "--dir", plain, "--prepublish", "1h")
 	checkLead(t, lead, time.Hour)
+
+	// The first key is of keys.algorithm, the one the servers sign with; another --alg is a
+	// usage error.
+	es := filepath.Join(dir, "es.yaml")
+	os.WriteFile(es, []byte(fmt.Sprintf("issuer: http://127.0.0.1:8080\nkeys: {backend: file, dir: %s, algorithm: ES256}\n",
+		filepath.Join(dir, "es-keys"))), 0o600)
+	if r := broker(t, nil, "keys", "generate", "--config", es, "--alg", "RS256"); r.code != 2 || !strings.Contains(r.stderr, "keys.algorithm ES256") {
+		t.Errorf("generate --config with another --alg: exit %d, stderr %q; want a usage error naming keys.algorithm", r.code, r.stderr)
+	}
+	if r := broker(t, nil, "keys", "generate", "--config", es); r.code != 0 || !strings.Contains(r.stdout, "generated ES256 key") {
+		t.Errorf("generate --config of an ES256 configuration: %+v; want an ES256 key", r)
+	}
 }
 
 func TestKeysConfigRefusals(t *testing.T) {
