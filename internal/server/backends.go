@@ -42,6 +42,7 @@ func openBackends(ctx context.Context, cfg *config.Config, opts Options) (*backe
 	policy := ratelimit.Policy{AuthFailures: cfg.Limits.AuthFailures, Window: cfg.Limits.Window, Cooloff: cfg.Limits.Cooloff}
 	var client *redisstore.Client
 	if cfg.Store != nil && cfg.Store.Redis != nil {
+		redisstore.SetLogger(opts.Logger)
 		var err error
 		opts, err := redisOptions(cfg.Store.Redis)
 		if err != nil {
