@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -81,6 +82,9 @@ func runBench(ctx context.Context, e env, args []string) error {
 		cfg.Binary = bin
 	}
 	report, err := loadgen.Run(ctx, cfg)
+	if errors.Is(err, loadgen.ErrUnknownFigure) {
+		return usagef("--only: %v", err)
+	}
 	if err != nil {
 		return err
 	}

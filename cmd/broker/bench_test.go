@@ -69,6 +69,7 @@ func TestBenchUsageErrors(t *testing.T) {
 		{"zero duration", nil, []string{"--duration", "0s"}, "--duration"},
 		{"no clients", nil, []string{"--clients", "0"}, "--clients"},
 		{"extra argument", nil, []string{"now"}, "unexpected argument"},
+		{"unknown figure", []string{"BROKER_API_KEY=k"}, []string{"--target", "http://127.0.0.1:1", "--stack", "s", "--only", "nope"}, `no figure "nope"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

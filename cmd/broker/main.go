@@ -41,7 +41,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "run the server", runServe},
-		{"keys", "manage a key set (a directory, or the backend of --config): generate, list, rotate", runKeys},
+		{"keys", "manage a key set (a directory, or the backend of --config): generate, list, rotate, revoke", runKeys},
 		{"token", "print an ID token for the current run (worker side)", runToken},
 		{"credentials", "exchange the run's token for cloud or Vault credentials (worker side)", runCredentials},
 		{"trust", "print the trust configuration a cloud or Vault needs for a stack and scope", runTrust},

@@ -175,6 +175,9 @@ func (s *suite) block(ctx context.Context, step func(context.Context) error, ids
 	}
 }
 
+// ErrUnknownFigure is the error of a Config.Only id that names no figure of the plan.
+var ErrUnknownFigure = errors.New("loadgen: no figure")
+
 // checkOnly refuses a Config.Only id that is not a figure of the plan.
 func (s *suite) checkOnly() error {
 	for _, id := range s.cfg.Only {
@@ -183,7 +186,7 @@ func (s *suite) checkOnly() error {
 			for i, f := range s.report.Figures {
 				ids[i] = f.ID
 			}
-			return fmt.Errorf("loadgen: no figure %q; the figures are %s", id, strings.Join(ids, ", "))
+			return fmt.Errorf("%w %q; the figures are %s", ErrUnknownFigure, id, strings.Join(ids, ", "))
 		}
 	}
 	return nil

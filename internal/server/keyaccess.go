@@ -36,7 +36,7 @@ func OpenKeyBackend(ctx context.Context, cfg *config.Config) (b keys.Backend, cl
 	case config.BackendRedis, config.BackendVaultTransit:
 		if cfg.Store == nil || cfg.Store.Redis == nil {
 			if cfg.Keys.Backend == config.BackendVaultTransit {
-				return nil, nil, fmt.Errorf("keys.backend vault-transit without store.redis keeps the key set's schedule inside each broker process: nothing outside it can rotate it")
+				return nil, nil, fmt.Errorf("keys.backend vault-transit without store.redis keeps the key set's schedule inside each broker process, out of reach of broker keys")
 			}
 			return nil, nil, fmt.Errorf("keys.backend redis needs store.redis")
 		}
