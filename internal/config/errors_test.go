@@ -225,6 +225,9 @@ func TestParseErrors(t *testing.T) {
 			"api_keys[0].bindings[0].space", "prdo", `"prdo"`, `space "prdo" does not exist`, 0},
 		{"no bindings", iss + roles + "api_keys:\n  - id: k\n    secret_sha256: " + sha + "\n",
 			"api_keys[0].bindings", "- id: k", "", "at least one binding", 0},
+		{"two keys with one secret", iss + roles + "api_keys:\n  - {id: k, secret_sha256: " + sha + ", bindings: [{role: r, space: root}]}\n" +
+			"  - {id: k2, secret_sha256: " + sha + ", bindings: [{role: r, space: root}]}\n",
+			"api_keys[1].secret_sha256", "id: k2", "", "same secret as api_keys[0]", 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
