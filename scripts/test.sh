@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README and CI run it. On a fresh machine it first installs what
 # the tests use: Go (Debian's, which then fetches the toolchain go.mod names from the module
-# proxy), redis-server, curl and jq from Debian's packages, and a Vault built from source
+# proxy), redis-server, redis-sentinel, nginx, curl and jq from Debian's packages, and a Vault built from source
 # (scripts/build-vault.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,14 +14,18 @@ command -v redis-sentinel >/dev/null 2>&1 || need_apt+=(redis-sentinel)
 # The README's Terraform walkthrough, which a test runs as written, uses curl and jq.
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 command -v jq >/dev/null 2>&1 || need_apt+=(jq)
+# broker bench's public-document figures measure against nginx serving the same bytes.
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_apt+=(nginx)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "test.sh: installing ${need_apt[*]} with apt-get" >&2
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
-  # Debian's redis-server package starts a system service; the tests start their own.
-  $SUDO systemctl disable --now redis-server redis-sentinel >/dev/null 2>&1 || true
+  # Debian's redis-server and nginx packages start system services; the tests start their own.
+  $SUDO systemctl disable --now redis-server redis-sentinel nginx >/dev/null 2>&1 || true
+  $SUDO /usr/sbin/nginx -s quit >/dev/null 2>&1 || true
 fi
+case ":$PATH:" in *:/usr/sbin:*) ;; *) export PATH=$PATH:/usr/sbin ;; esac
 command -v go >/dev/null 2>&1 || export PATH=/usr/local/go/bin:$PATH
 export GOTOOLCHAIN=${GOTOOLCHAIN:-auto}
 
