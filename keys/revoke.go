@@ -30,10 +30,33 @@ func Revoke(now time.Time, set []Meta, kid string) (Decision, error) {
 	}
 	alg, _ := NormalizeAlg(target.Alg)
 	d := Decision{Alg: alg, Generate: true, Activates: now, Drop: []string{kid}}
-	if cur, ok := signingOf(now, chain(set, alg)); ok && cur.KID != kid {
+	c := chain(set, alg)
+	cur, ok := signingOf(now, c)
+	switch {
+	case ok && cur.KID != kid:
 		d.Retire, d.Retires = cur.KID, now
+	case ok:
+		// The revoked key signs by its metadata, but replicas whose lead is longer than the
+		// rotation's may still hold it back and sign with the key before it, which its
+		// metadata retired already: that key, not compromised, is retired again now, so that
+		// it stays published for retain after the last token it may have signed.
+		if prev, found := predecessor(c, cur); found && !prev.Retires.IsZero() && prev.Retires.Before(now) {
+			d.Retire, d.Retires = prev.KID, now
+		}
 	}
 	return d, nil
+}
+
+// predecessor returns the key of chain that signed before m: the latest that starts no later.
+func predecessor(chain []Meta, m Meta) (Meta, bool) {
+	var out Meta
+	found := false
+	for _, k := range chain {
+		if k.KID != m.KID && compareMeta(k, m) < 0 && (!found || compareMeta(k, out) > 0) {
+			out, found = k, true
+		}
+	}
+	return out, found
 }
 
 // immediate reports that m was made to sign at its creation: a chain's first key, or the
@@ -57,7 +80,9 @@ type Revoked struct {
 	KID string
 	// Alg and NewKID name the replacement, which signs from Now.
 	Alg, NewKID string
-	// Retired is the key that signed until Now and is now retired; empty when that was KID.
+	// Retired is the key that may have signed until Now and is retired at Now: the one signing
+	// by the metadata or, when that was KID, the key before it, which replicas still holding
+	// KID back signed with; empty for none.
 	Retired string
 }
 
