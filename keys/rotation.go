@@ -136,7 +136,18 @@ func activeAt(now time.Time, m Meta) bool {
 // expiredAt reports that m, a key of set, stopped signing at least p.Retain ago on every replica
 // (see signsUntil).
 func expiredAt(now time.Time, m Meta, set []Meta, p Policy) bool {
-	return !m.Retires.IsZero() && !now.Before(signsUntil(m, set, p).Add(p.Retain))
+	if m.Retires.IsZero() || now.Before(signsUntil(m, set, p).Add(p.Retain)) {
+		return false
+	}
+	// A key stays while a key before it in its chain stays: that key's time in the JWKS may be
+	// counted from this one's creation (signsUntil), which dropping this one would forget.
+	alg, _ := NormalizeAlg(m.Alg)
+	for _, o := range set {
+		if a, _ := NormalizeAlg(o.Alg); a == alg && compareMeta(o, m) < 0 && !expiredAt(now, o, set, p) {
+			return false
+		}
+	}
+	return true
 }
 
 // signsUntil is the last instant a retired key m of set may sign on a replica under p: its
