@@ -33,14 +33,14 @@ func TestRevokingAHeldBackSuccessorKeepsTheKeyThatSigned(t *testing.T) {
 		}
 		return st[0].KID
 	}
-	var k1, k2 string
+	var k2 string
 	lastSign := map[string]time.Time{}
 	step := keys.RefreshInterval(servers.Prepublish)
 	for at := h(100); at.Before(h(200)); at = at.Add(step) {
 		clk.Set(at)
 		switch {
 		case at.Equal(h(100)):
-			k1 = rotate()
+			rotate()
 		case at.Equal(h(125)): // k1 signs by the CLI's clock (124h1m): the operator rotates again
 			k2 = rotate()
 		case at.Equal(h(150)): // k2 (pending on the servers) is found leaked: revoke it
@@ -49,18 +49,7 @@ func TestRevokingAHeldBackSuccessorKeepsTheKeyThatSigned(t *testing.T) {
 			}
 		}
 		refresh(t, m)
-		s := m.Snapshot()
-		lastSign[s.Signing.KID] = at
-		pub := snapKIDs(s.Published)
-		for kid, signedAt := range lastSign {
-			if kid == k2 {
-				continue
-			}
-			if at.Before(signedAt.Add(ttl)) && !slices.Contains(pub, kid) {
-				t.Fatalf("key %s (k1=%v) signed a token at %s (valid until %s) but is out of the JWKS at %s",
-					kid, kid == k1, signedAt.Sub(t0), signedAt.Add(ttl).Sub(t0), at.Sub(t0))
-			}
-		}
+		signedKeysStayPublished(t, m, keptCheck{at: at, ttl: ttl, revoked: k2, lastSign: lastSign})
 	}
 }
 
@@ -94,17 +83,35 @@ func TestRevokingAHeldBackKeyKeepsTheKeyThatSigned(t *testing.T) {
 			}
 		}
 		refresh(t, m)
-		s := m.Snapshot()
-		lastSign[s.Signing.KID] = at
-		pub := snapKIDs(s.Published)
-		for kid, signedAt := range lastSign {
-			if kid == k1 {
-				t.Fatalf("revoked-to-be key signed at %s", at.Sub(t0))
-			}
-			if at.Before(signedAt.Add(ttl)) && !slices.Contains(pub, kid) {
-				t.Fatalf("key %s signed a token at %s (valid until %s) but is out of the JWKS at %s (published: %v)",
-					kid, signedAt.Sub(t0), signedAt.Add(ttl).Sub(t0), at.Sub(t0), pub)
-			}
+		signedKeysStayPublished(t, m, keptCheck{at: at, ttl: ttl, revoked: k1, lastSign: lastSign})
+	}
+}
+
+// keptCheck is one check of signedKeysStayPublished.
+type keptCheck struct {
+	at  time.Time
+	ttl time.Duration
+	// revoked names the revoked key (empty before the revocation): it must never sign, and may
+	// leave the JWKS.
+	revoked string
+	// lastSign maps each key to the last time it signed, across checks.
+	lastSign map[string]time.Time
+}
+
+// signedKeysStayPublished records the key m signs with at c.at, and fails when a key that
+// signed a token still valid at c.at is out of m's JWKS, or when the revoked key signs.
+func signedKeysStayPublished(t *testing.T, m *keys.Manager, c keptCheck) {
+	t.Helper()
+	s := m.Snapshot()
+	if c.revoked != "" && s.Signing.KID == c.revoked {
+		t.Fatalf("the revoked key %s signed at %s", c.revoked, c.at.Sub(t0))
+	}
+	c.lastSign[s.Signing.KID] = c.at
+	pub := snapKIDs(s.Published)
+	for kid, signedAt := range c.lastSign {
+		if kid != c.revoked && c.at.Before(signedAt.Add(c.ttl)) && !slices.Contains(pub, kid) {
+			t.Fatalf("key %s signed a token at %s (valid until %s) but is out of the JWKS at %s (published: %v)",
+				kid, signedAt.Sub(t0), signedAt.Add(c.ttl).Sub(t0), c.at.Sub(t0), pub)
 		}
 	}
 }
