@@ -15,18 +15,7 @@ import (
 // at its deadline, the next delivery waits for the hung write within its own deadline instead of
 // writing beside it, and once the file system answers, deliveries go on.
 func TestFileDeliveryKeepsItsDeadline(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "audit.jsonl")
-	f, err := NewFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	release := make(chan struct{})
-	opened := make(chan struct{}, 4)
-	f.open = func(p string) (*os.File, error) {
-		opened <- struct{}{}
-		<-release
-		return openAppend(p)
-	}
+	f, path, opened, release := heldFile(t)
 	deliver := func(id string, deadline time.Duration) (time.Duration, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), deadline)
 		defer cancel()
@@ -63,18 +52,7 @@ func TestFileDeliveryKeepsItsDeadline(t *testing.T) {
 // write and reports how it went: a write that succeeds is not reported as failed, which would
 // append its events again after a restart. A write still hung past the grace is a failure.
 func TestFileDeliveryStoppedMidWrite(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "audit.jsonl")
-	f, err := NewFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	release := make(chan struct{})
-	opened := make(chan struct{}, 4)
-	f.open = func(p string) (*os.File, error) {
-		opened <- struct{}{}
-		<-release
-		return openAppend(p)
-	}
+	f, _, opened, release := heldFile(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() { errc <- f.Deliver(ctx, []audit.Event{{ID: "1"}}) }()
@@ -107,4 +85,23 @@ func TestFileDeliveryStoppedMidWrite(t *testing.T) {
 	if took := time.Since(start); took < stopGrace/2 || took > 5*time.Second {
 		t.Errorf("a delivery stopped while its write hangs returned after %s, want about %s", took, stopGrace)
 	}
+}
+
+// heldFile returns a File sink in a temporary directory, with path, whose writes each signal
+// opened as they start and then wait for release to be closed: a file system that hangs.
+func heldFile(t *testing.T) (f *File, path string, opened chan struct{}, release chan struct{}) {
+	t.Helper()
+	path = filepath.Join(t.TempDir(), "audit.jsonl")
+	f, err := NewFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	release = make(chan struct{})
+	opened = make(chan struct{}, 4)
+	f.open = func(p string) (*os.File, error) {
+		opened <- struct{}{}
+		<-release
+		return openAppend(p)
+	}
+	return f, path, opened, release
 }
