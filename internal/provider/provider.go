@@ -18,6 +18,10 @@ const (
 	VaultAudience = "vault"
 )
 
+// AWSRegion is the region of AWS STS's global endpoint, sts.amazonaws.com, and so the region an
+// AWS integration that names none signs its calls for.
+const AWSRegion = "us-east-1"
+
 // AzureAlgorithm is the only token signing algorithm Entra ID accepts in a federated client
 // assertion (it refuses others with AADSTS700027).
 const AzureAlgorithm = "RS256"

@@ -13,6 +13,7 @@ import (
 
 	"github.com/brokerhq/broker/internal/emulator/calllog"
 	"github.com/brokerhq/broker/internal/emulator/oidctrust"
+	"github.com/brokerhq/broker/internal/provider"
 )
 
 // APIVersion is the only STS API version the emulator speaks.
@@ -74,7 +75,7 @@ type Config struct {
 }
 
 // DefaultRegion is the region of the global STS endpoint, sts.amazonaws.com.
-const DefaultRegion = "us-east-1"
+const DefaultRegion = provider.AWSRegion
 
 // Call is one request the emulator answered, for tests to inspect.
 type Call struct {

@@ -20,7 +20,7 @@ import (
 )
 
 // DefaultRegion is the STS region used when an integration names none.
-const DefaultRegion = "us-east-1"
+const DefaultRegion = provider.AWSRegion
 
 // Options configures an Exchanger.
 type Options struct {
