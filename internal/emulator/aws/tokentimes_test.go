@@ -45,3 +45,13 @@ func TestTokenTimes(t *testing.T) {
 		})
 	}
 }
+
+// TestFarFutureNotBefore: a token not valid before a date beyond any clock's reach (nbf 1e19,
+// past what an int64 count of seconds holds) is not valid now.
+func TestFarFutureNotBefore(t *testing.T) {
+	f := newFixture(t)
+	status, body := f.post(t, webIdentity(f.token(t, map[string]any{"nbf": 1e19})))
+	if status == http.StatusOK {
+		t.Errorf("a token with nbf 1e19 got credentials: %d %.200s", status, body)
+	}
+}

@@ -80,4 +80,11 @@ func TestSTSRefusesTokenLivingOver48h(t *testing.T) {
 	if status, body := f.postSTS(t, stsForm(f.iss.Sign(t, oidctest.Token{Claims: claims("read"), ExpiresIn: 47 * time.Hour}))); status != http.StatusOK {
 		t.Errorf("STS emulator refused a subject token living 47h: %d %v", status, body)
 	}
+	// A lifetime too long for a time.Duration (about 317 years) is over 48h all the same.
+	now := time.Now().Unix()
+	c := claims("read")
+	c["iat"], c["nbf"], c["exp"] = now, now, now+10_000_000_000
+	if status, _ := f.postSTS(t, stsForm(f.iss.Sign(t, oidctest.Token{Claims: c}))); status == http.StatusOK {
+		t.Errorf("STS emulator accepted a subject token whose exp is 1e10 s after iat: status %d", status)
+	}
 }

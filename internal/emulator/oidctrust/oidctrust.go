@@ -219,35 +219,55 @@ func (v *Verifier) checkTimes(c Claims, p Policy) error {
 	if skew == 0 {
 		skew = 5 * time.Minute
 	}
-	exp, ok := c["exp"].(float64)
+	expNum, ok := c["exp"].(float64)
 	if !ok {
 		return fmt.Errorf("%w: no exp claim", ErrMalformed)
 	}
-	expired := now.After(time.Unix(int64(exp), 0).Add(skew))
+	exp := dateOf(expNum)
+	expired := now.After(exp.Add(skew))
 	if p.StrictExp {
-		expired = !now.Before(time.Unix(int64(exp), 0))
+		expired = !now.Before(exp)
 	}
 	if expired {
-		return fmt.Errorf("%w: expired at %s", ErrExpired, time.Unix(int64(exp), 0).UTC().Format(time.RFC3339))
+		return fmt.Errorf("%w: expired at %s", ErrExpired, exp.UTC().Format(time.RFC3339))
 	}
-	if nbf, ok := c["nbf"].(float64); ok && now.Add(skew).Before(time.Unix(int64(nbf), 0)) {
-		return fmt.Errorf("%w: not valid before %s", ErrExpired, time.Unix(int64(nbf), 0).UTC().Format(time.RFC3339))
+	if nbfNum, ok := c["nbf"].(float64); ok && now.Add(skew).Before(dateOf(nbfNum)) {
+		return fmt.Errorf("%w: not valid before %s", ErrExpired, dateOf(nbfNum).UTC().Format(time.RFC3339))
 	}
-	iat, hasIat := c["iat"].(float64)
+	iatNum, hasIat := c["iat"].(float64)
 	if !hasIat && p.RequireIat {
 		return fmt.Errorf("%w: no iat claim", ErrMalformed)
 	}
-	if hasIat && now.Add(skew).Before(time.Unix(int64(iat), 0)) {
+	if !hasIat {
+		return nil
+	}
+	iat := dateOf(iatNum)
+	if now.Add(skew).Before(iat) {
 		return fmt.Errorf("%w: issued in the future", ErrExpired)
 	}
-	if hasIat && p.MaxAge > 0 && now.Sub(time.Unix(int64(iat), 0)) > p.MaxAge {
-		return fmt.Errorf("%w: issued %d s ago, the most is %s", ErrTooOld, int64(now.Sub(time.Unix(int64(iat), 0)).Seconds()), p.MaxAge)
+	if p.MaxAge > 0 && now.Sub(iat) > p.MaxAge {
+		return fmt.Errorf("%w: issued %d s ago, the most is %s", ErrTooOld, int64(now.Sub(iat).Seconds()), p.MaxAge)
 	}
-	if hasIat && p.MaxLifetime > 0 && time.Duration(exp-iat)*time.Second >= p.MaxLifetime {
-		return fmt.Errorf("%w: exp is %s after iat, the most is less than %s", ErrLifetime,
-			time.Duration(exp-iat)*time.Second, p.MaxLifetime)
+	if p.MaxLifetime > 0 && expNum-iatNum >= p.MaxLifetime.Seconds() {
+		return fmt.Errorf("%w: exp is %.0f s after iat, the most is less than %s", ErrLifetime, expNum-iatNum, p.MaxLifetime)
 	}
 	return nil
+}
+
+// lastNumericDate is 9999-12-31T23:59:59Z, the last second a time.Time formats as RFC 3339.
+const lastNumericDate = 253402300799
+
+// dateOf is the time a NumericDate names, held within the years 0001 and 9999 so that a
+// date far in the future stays in the future (and one far in the past in the past) instead of
+// wrapping around an int64 conversion.
+func dateOf(seconds float64) time.Time {
+	switch {
+	case seconds > lastNumericDate:
+		seconds = lastNumericDate
+	case seconds < -62135596800: // 0001-01-01T00:00:00Z
+		seconds = -62135596800
+	}
+	return time.Unix(int64(seconds), 0)
 }
 
 // checkIssuerURL requires https, except for loopback issuers so broker can be tried locally.

@@ -116,3 +116,43 @@ func TestSignedBy(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifyFarFutureDates: a token not valid before a date far in the future, or issued then,
+// is refused as not yet valid however far that date lies, also past what an int64 count of
+// seconds holds.
+func TestVerifyFarFutureDates(t *testing.T) {
+	iss := oidctest.Start(t)
+	v := &oidctrust.Verifier{}
+	policy := oidctrust.Policy{Issuer: iss.URL, Audiences: []string{"sts.amazonaws.com"}, Algorithms: []string{"RS256"}}
+	for _, tc := range []struct {
+		name  string
+		claim string
+		value float64
+	}{
+		{"nbf 1e19", "nbf", 1e19},
+		{"iat 1e19", "iat", 1e19},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tok := iss.Sign(t, oidctest.Token{Claims: map[string]any{"sub": "s", "aud": "sts.amazonaws.com", tc.claim: tc.value}})
+			_, err := v.Verify(context.Background(), tok, policy)
+			if !errors.Is(err, oidctrust.ErrExpired) {
+				t.Errorf("%s = %g (far in the future): Verify = %v, want ErrExpired (not yet valid)", tc.claim, tc.value, err)
+			}
+		})
+	}
+}
+
+// TestVerifyLifetimeBeyondDuration: MaxLifetime refuses a lifetime longer than a time.Duration
+// holds (1e10 s).
+func TestVerifyLifetimeBeyondDuration(t *testing.T) {
+	iss := oidctest.Start(t)
+	v := &oidctrust.Verifier{}
+	policy := oidctrust.Policy{Issuer: iss.URL, Audiences: []string{"a"}, Algorithms: []string{"RS256"},
+		RequireIat: true, MaxLifetime: 48 * time.Hour}
+	iat := float64(1_700_000_000)
+	tok := iss.Sign(t, oidctest.Token{Claims: map[string]any{"sub": "s", "aud": "a", "iat": iat, "nbf": iat, "exp": iat + 1e10}})
+	_, err := v.Verify(context.Background(), tok, policy)
+	if !errors.Is(err, oidctrust.ErrLifetime) {
+		t.Errorf("exp 1e10 s after iat: Verify = %v, want ErrLifetime", err)
+	}
+}
