@@ -154,6 +154,14 @@ func mintedLen(sub string) int { return len(sub) + (runIDLen-1)*strings.Count(su
 // runIDLen is the length of a run id (a ULID).
 const runIDLen = 26
 
+// gcpBindingAttribute is the attribute a service account's binding names, and gcpBindingValue
+// its mapping: the space, the stack and the scope, so that a stack id given again in another
+// space sharing the provider never matches a binding left for the first.
+const (
+	gcpBindingAttribute = "attribute.space_stack_scope"
+	gcpBindingValue     = `assertion.spaceId + "/" + assertion.callerId + "@" + assertion.scope`
+)
+
 // GCPBinding grants a stack at a scope roles/iam.workloadIdentityUser on a service account.
 type GCPBinding struct {
 	ServiceAccount string `json:"serviceAccount"`
@@ -179,11 +187,11 @@ func (t *target) gcp(shared gcpShared) (any, error) {
 		Provider: GCPProvider{
 			Name: g.WorkloadIdentityProvider, IssuerURI: t.cfg.Issuer, AllowedAudiences: shared.audiences,
 			AttributeMapping: map[string]string{
-				"google.subject":        shared.subject,
-				"attribute.space":       "assertion.spaceId",
-				"attribute.stack":       "assertion.callerId",
-				"attribute.scope":       "assertion.scope",
-				"attribute.stack_scope": `assertion.callerId + "@" + assertion.scope`,
+				"google.subject":    shared.subject,
+				"attribute.space":   "assertion.spaceId",
+				"attribute.stack":   "assertion.callerId",
+				"attribute.scope":   "assertion.scope",
+				gcpBindingAttribute: gcpBindingValue,
 			},
 			AttributeCondition: condition,
 			Spaces:             shared.spaces,
@@ -191,7 +199,7 @@ func (t *target) gcp(shared gcpShared) (any, error) {
 		Binding: GCPBinding{
 			ServiceAccount: g.ServiceAccount,
 			Role:           "roles/iam.workloadIdentityUser",
-			Member:         fmt.Sprintf("principalSet://iam.googleapis.com/%s/attribute.stack_scope/%s@%s", pool, t.stack.ID, t.req.Scope),
+			Member:         fmt.Sprintf("principalSet://iam.googleapis.com/%s/%s/%s/%s@%s", pool, gcpBindingAttribute, t.stack.Space, t.stack.ID, t.req.Scope),
 		},
 	}, nil
 }

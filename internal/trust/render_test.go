@@ -3,6 +3,7 @@ package trust
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -74,7 +75,7 @@ func TestGCPTrust(t *testing.T) {
 	for _, want := range []string{
 		`"issuerUri":"https://broker.example.com"`,
 		`"google.subject":"assertion.sub"`,
-		`"member":"principalSet://iam.googleapis.com/projects/123456/locations/global/workloadIdentityPools/broker/attribute.stack_scope/vpc-prod@read"`,
+		`"member":"principalSet://iam.googleapis.com/projects/123456/locations/global/workloadIdentityPools/broker/attribute.space_stack_scope/prod/vpc-prod@read"`,
 		`"serviceAccount":"terraform@my-project.iam.gserviceaccount.com"`,
 	} {
 		if !strings.Contains(got, want) {
@@ -245,5 +246,61 @@ attachments:
 				}
 			}
 		})
+	}
+}
+
+// gcpSharedAcrossSpaces is gcp-shared in root, used by stack vpc-prod (space prod, write) and by a stack of
+// space dev (read); the stack named vpc-prod lives in space vpcSpace.
+func gcpSharedAcrossSpaces(t *testing.T, vpcSpace string) *config.Config {
+	t.Helper()
+	cfg, err := config.Parse("t.yaml", []byte(`issuer: https://broker.example.com
+spaces:
+  - {id: root}
+  - {id: prod, parent: root, inherit: true}
+  - {id: dev, parent: root, inherit: true}
+stacks:
+  - {id: vpc-prod, space: `+vpcSpace+`}
+  - {id: app-dev, space: dev}
+integrations:
+  - id: gcp-shared
+    space: root
+    gcp: {workload_identity_provider: projects/1/locations/global/workloadIdentityPools/pool/providers/broker, service_account: prod-writer@p.iam.gserviceaccount.com}
+  - {id: aws-w, space: root, aws: {role_arn: "arn:aws:iam::123456789012:role/prod-write"}}
+attachments:
+  - {stack: vpc-prod, integration: gcp-shared, write: true}
+  - {stack: vpc-prod, integration: aws-w, write: true}
+  - {stack: app-dev, integration: gcp-shared, read: true}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// TestGCPBindingNamesTheSpace: the service-account binding names the stack's space. The
+// provider's condition admits every space sharing the provider, so a binding naming only the
+// stack would admit a stack given the same id in another of those spaces (once the first is
+// deleted and its binding left behind), as AWS's policy, whose sub names the space, does not.
+func TestGCPBindingNamesTheSpace(t *testing.T) {
+	req := Request{Provider: "gcp", Stack: "vpc-prod", Scope: runs.Write}
+	prodDoc, err := Render(gcpSharedAcrossSpaces(t, "prod"), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	devDoc, err := Render(gcpSharedAcrossSpaces(t, "dev"), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prod, dev := prodDoc.(GCPTrust), devDoc.(GCPTrust)
+	t.Logf("prod condition: %s", prod.Provider.AttributeCondition)
+	if !slices.Contains(prod.Provider.Spaces, "dev") {
+		t.Fatalf("condition does not admit dev: %v", prod.Provider.Spaces)
+	}
+	awsReq := Request{Provider: "aws", Stack: "vpc-prod", Scope: runs.Write}
+	if render(t, gcpSharedAcrossSpaces(t, "prod"), awsReq) == render(t, gcpSharedAcrossSpaces(t, "dev"), awsReq) {
+		t.Fatalf("AWS does not pin the space either")
+	}
+	if prod.Binding.Member == dev.Binding.Member {
+		t.Errorf("the binding printed for stack vpc-prod of space prod (%s) also admits a stack vpc-prod of space dev, which the printed condition admits too; AWS's policy for the two differs (its sub names the space)", prod.Binding.Member)
 	}
 }
