@@ -3,6 +3,7 @@ package emulator
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	awsemu "github.com/brokerhq/broker/internal/emulator/aws"
 	azureemu "github.com/brokerhq/broker/internal/emulator/azure"
 	gcpemu "github.com/brokerhq/broker/internal/emulator/gcp"
+	"github.com/brokerhq/broker/internal/emulator/oidctrust"
 	vaultemu "github.com/brokerhq/broker/internal/emulator/vault"
 	"github.com/brokerhq/broker/internal/exchange"
 	"github.com/brokerhq/broker/internal/runs"
@@ -20,11 +22,10 @@ import (
 // Paths under which Set's handlers serve each emulator; broker integrations point their endpoint
 // overrides at them.
 const (
-	AWSPath            = "/aws/sts"
-	GCPSTSPath         = "/gcp/sts"
-	GCPIAMPath         = "/gcp/iamcredentials"
-	AzurePath          = "/azure"
-	workloadIdentityRE = "/providers/"
+	AWSPath    = "/aws/sts"
+	GCPSTSPath = "/gcp/sts"
+	GCPIAMPath = "/gcp/iamcredentials"
+	AzurePath  = "/azure"
 )
 
 // Set is the emulators of one broker configuration.
@@ -138,66 +139,49 @@ func (s *Set) awsRoles(cfg *config.Config, ats []attachment) []awsemu.Role {
 	return roles
 }
 
-// gcpTrust configures a provider for each workload identity provider the attachments name,
-// admitting what `broker trust gcp` prints for it (its audiences, and its attribute condition:
-// tokens of stacks in the spaces of the attachments exchanging through it), and grants each
-// attachment's subjects on its service account. A provider that cannot be printed is left out
-// with a note.
+// gcpTrust configures each workload identity provider the attachments name, and binds each
+// attachment on its service account, as `broker trust gcp` prints them: the provider's
+// audiences, attribute mapping and condition (tokens of stacks in the spaces of the
+// attachments exchanging through it), and the attachment's principal set. An attachment whose
+// trust cannot be printed is left out with a note.
 func (s *Set) gcpTrust(cfg *config.Config, ats []attachment) gcpemu.Config {
 	var out gcpemu.Config
 	providers := map[string]bool{}
 	accounts := map[string]int{}
 	for _, at := range ats {
 		g := at.integration.GCP
-		pool, _, _ := strings.Cut(g.WorkloadIdentityProvider, workloadIdentityRE)
-		if _, seen := providers[g.WorkloadIdentityProvider]; !seen {
-			p, err := emulatedProvider(cfg, at)
-			providers[g.WorkloadIdentityProvider] = err == nil
-			if err != nil {
-				s.Notes = append(s.Notes, fmt.Sprintf("integration %s: provider %s is not emulated: %v", at.integration.ID, g.WorkloadIdentityProvider, err))
-			} else {
-				out.Providers = append(out.Providers, p)
-			}
-		}
-		if !providers[g.WorkloadIdentityProvider] {
+		doc, err := trust.Render(cfg, trust.Request{Provider: exchange.GCP, Stack: at.stack, Scope: at.scope, Integration: at.integration.ID})
+		if err != nil {
+			s.Notes = append(s.Notes, fmt.Sprintf("integration %s: stack %s at %s is not emulated: %v", at.integration.ID, at.stack, at.scope, err))
 			continue
 		}
-		i, ok := accounts[g.ServiceAccount]
+		printed := doc.(trust.GCPTrust)
+		if !providers[g.WorkloadIdentityProvider] {
+			providers[g.WorkloadIdentityProvider] = true
+			out.Providers = append(out.Providers, emulatedProvider(cfg, printed.Provider))
+		}
+		i, ok := accounts[printed.Binding.ServiceAccount]
 		if !ok {
 			i = len(out.ServiceAccounts)
-			accounts[g.ServiceAccount] = i
-			out.ServiceAccounts = append(out.ServiceAccounts, gcpemu.ServiceAccount{Email: g.ServiceAccount})
+			accounts[printed.Binding.ServiceAccount] = i
+			out.ServiceAccounts = append(out.ServiceAccounts, gcpemu.ServiceAccount{Email: printed.Binding.ServiceAccount})
 		}
-		for _, sub := range at.subjects {
-			if strings.Contains(sub, "*") {
-				s.Notes = append(s.Notes, fmt.Sprintf("integration %s: subjects holding the run id cannot be bound one by one", at.integration.ID))
-				continue
-			}
-			member := "principal://iam.googleapis.com/" + pool + "/subject/" + sub
-			out.ServiceAccounts[i].Members = appendNew(out.ServiceAccounts[i].Members, member)
-		}
+		out.ServiceAccounts[i].Members = appendNew(out.ServiceAccounts[i].Members, printed.Binding.Member)
 	}
 	return out
 }
 
-// emulatedProvider is the provider at's integration exchanges through, as `broker trust gcp`
-// prints it for at.
-func emulatedProvider(cfg *config.Config, at attachment) (gcpemu.Provider, error) {
-	doc, err := trust.Render(cfg, trust.Request{Provider: exchange.GCP, Stack: at.stack, Scope: at.scope, Integration: at.integration.ID})
-	if err != nil {
-		return gcpemu.Provider{}, err
-	}
-	printed := doc.(trust.GCPTrust).Provider
+// emulatedProvider is the provider printed, its CEL condition read as `broker trust gcp`
+// writes it: tokens of stacks in printed.Spaces.
+func emulatedProvider(cfg *config.Config, printed trust.GCPProvider) gcpemu.Provider {
 	spaces := slices.Clone(printed.Spaces)
 	return gcpemu.Provider{
 		Name: printed.Name, Issuer: cfg.Issuer, AllowedAudiences: slices.Clone(printed.AllowedAudiences),
-		AttributeMapping: map[string]string{
-			"google.subject": "assertion.sub", "attribute.space": "assertion.spaceId", "attribute.caller_type": "assertion.callerType",
+		AttributeMapping: maps.Clone(printed.AttributeMapping),
+		AttributeCondition: func(assertion oidctrust.Claims, _ map[string]string) bool {
+			return assertion.String("callerType") == "stack" && slices.Contains(spaces, assertion.String("spaceId"))
 		},
-		AttributeCondition: func(attrs map[string]string) bool {
-			return attrs["attribute.caller_type"] == "stack" && slices.Contains(spaces, attrs["attribute.space"])
-		},
-	}, nil
+	}
 }
 
 func (s *Set) azureApps(cfg *config.Config, ats []attachment) []azureemu.App {

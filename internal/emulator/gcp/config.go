@@ -22,12 +22,14 @@ type Provider struct {
 	// "//iam.googleapis.com/"+Name and "https://iam.googleapis.com/"+Name.
 	AllowedAudiences []string
 	// AttributeMapping maps Google attributes (google.subject, google.display_name,
-	// attribute.<name>) to expressions. Only the simple form assertion.<claim> is supported.
-	// google.subject is required; nil means {"google.subject": "assertion.sub"}.
+	// attribute.<name>) to expressions: assertion.<claim>, or a concatenation with " + " of
+	// such claims and double-quoted string literals. google.subject is required; nil means
+	// {"google.subject": "assertion.sub"}.
 	AttributeMapping map[string]string
-	// AttributeCondition, when set, must accept the mapped attributes or the exchange is
-	// refused. It stands in for Google's CEL attribute condition.
-	AttributeCondition func(attrs map[string]string) bool
+	// AttributeCondition, when set, must accept the token's verified claims (CEL's assertion)
+	// and the mapped attributes or the exchange is refused. It stands in for Google's CEL
+	// attribute condition.
+	AttributeCondition func(assertion oidctrust.Claims, attrs map[string]string) bool
 }
 
 // ServiceAccount is a service account and the federated principals granted
@@ -63,9 +65,8 @@ const (
 )
 
 var (
-	providerName   = regexp.MustCompile(`^projects/[^/]+/locations/global/workloadIdentityPools/[^/]+/providers/[^/]+$`)
-	attributeKey   = regexp.MustCompile(`^(google\.subject|google\.display_name|attribute\.[a-z0-9_]+)$`)
-	assertionClaim = regexp.MustCompile(`^assertion\.([A-Za-z_][A-Za-z0-9_]*)$`)
+	providerName = regexp.MustCompile(`^projects/[^/]+/locations/global/workloadIdentityPools/[^/]+/providers/[^/]+$`)
+	attributeKey = regexp.MustCompile(`^(google\.subject|google\.display_name|attribute\.[a-z0-9_]+)$`)
 )
 
 // Validate reports every problem with c; New panics on an invalid Config.
@@ -92,8 +93,8 @@ func (c Config) Validate() error {
 			if !attributeKey.MatchString(k) {
 				errs = append(errs, fmt.Errorf("%s: attribute %q is not google.subject, google.display_name or attribute.<name>", at, k))
 			}
-			if !assertionClaim.MatchString(v) {
-				errs = append(errs, fmt.Errorf("%s: mapping %s=%q: only assertion.<claim> is supported", at, k, v))
+			if _, err := parseMapping(v); err != nil {
+				errs = append(errs, fmt.Errorf("%s: mapping %s: %w", at, k, err))
 			}
 		}
 	}
@@ -125,25 +126,23 @@ func (p Provider) audiences() []string {
 	return []string{fullNameSlash + p.Name, fullNameHTTPS + p.Name}
 }
 
-// mapAttributes applies the provider's mapping to verified claims. A claim that is absent
-// leaves its attribute unset; a non-string claim is rendered as JSON scalars are.
-func (p Provider) mapAttributes(claims oidctrust.Claims) map[string]string {
+// mapAttributes applies the provider's mapping to verified claims (see evaluate).
+func (p Provider) mapAttributes(claims oidctrust.Claims) (map[string]string, error) {
 	attrs := map[string]string{}
 	for k, expr := range p.mapping() {
-		m := assertionClaim.FindStringSubmatch(expr)
-		if m == nil {
+		terms, err := parseMapping(expr)
+		if err != nil {
 			continue // Validate refuses this
 		}
-		switch v := claims[m[1]].(type) {
-		case string:
+		v, ok, err := evaluate(terms, claims)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", k, err)
+		}
+		if ok {
 			attrs[k] = v
-		case bool:
-			attrs[k] = fmt.Sprint(v)
-		case float64:
-			attrs[k] = fmt.Sprint(v)
 		}
 	}
-	return attrs
+	return attrs, nil
 }
 
 // principals returns the identifiers a federated identity matches in IAM bindings.

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/brokerhq/broker/internal/emulator/oidctrust"
 	"github.com/brokerhq/broker/internal/testutil/oidctest"
 )
 
@@ -55,7 +56,7 @@ func newFixture(t *testing.T) *fixture {
 			AttributeMapping: map[string]string{
 				"google.subject": "assertion.sub", "attribute.scope": "assertion.scope", "attribute.stack": "assertion.callerId",
 			},
-			AttributeCondition: func(attrs map[string]string) bool { return attrs["attribute.stack"] != "blocked" },
+			AttributeCondition: func(_ oidctrust.Claims, attrs map[string]string) bool { return attrs["attribute.stack"] != "blocked" },
 		}},
 		ServiceAccounts: []ServiceAccount{
 			{Email: readerSA, Members: []string{"principalSet://iam.googleapis.com/" + testPool + "/attribute.scope/read"}},

@@ -123,7 +123,11 @@ func (e *Emulator) serveSTS(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusBadRequest, "invalid_grant", e.describe(err, req.SubjectToken))
 		return
 	}
-	attrs := p.mapAttributes(claims)
+	attrs, err := p.mapAttributes(claims)
+	if err != nil {
+		fail(http.StatusBadRequest, "invalid_request", "The attribute mapping could not be evaluated against the incoming assertion: "+err.Error()+".")
+		return
+	}
 	subject := attrs["google.subject"]
 	call.Subject = subject
 	switch {
@@ -136,7 +140,7 @@ func (e *Emulator) serveSTS(w http.ResponseWriter, r *http.Request) {
 			"Either modify your attribute mapping or the incoming assertion to produce a mapped attribute that is less than %d bytes.",
 			maxSubjectBytes, maxSubjectBytes))
 		return
-	case p.AttributeCondition != nil && !p.AttributeCondition(attrs):
+	case p.AttributeCondition != nil && !p.AttributeCondition(claims, attrs):
 		fail(http.StatusBadRequest, "unauthorized_client", msgConditionRejected)
 		return
 	}

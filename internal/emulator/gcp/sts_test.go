@@ -201,7 +201,7 @@ func TestConfigValidate(t *testing.T) {
 		{"no subject mapping", Config{Providers: []Provider{{Name: testProvider, Issuer: "https://i",
 			AttributeMapping: map[string]string{"attribute.a": "assertion.a"}}}}, "must map google.subject"},
 		{"CEL mapping", Config{Providers: []Provider{{Name: testProvider, Issuer: "https://i",
-			AttributeMapping: map[string]string{"google.subject": "assertion.sub.split(':')[0]"}}}}, "only assertion.<claim>"},
+			AttributeMapping: map[string]string{"google.subject": "assertion.sub.split(':')[0]"}}}}, "is not assertion.<claim>, or a concatenation"},
 		{"bad attribute", Config{Providers: []Provider{{Name: testProvider, Issuer: "https://i",
 			AttributeMapping: map[string]string{"google.subject": "assertion.sub", "repo": "assertion.repo"}}}}, `attribute "repo"`},
 		{"bad member", Config{ServiceAccounts: []ServiceAccount{{Email: readerSA, Members: []string{"user:a@b"}}}}, "not a principal"},
