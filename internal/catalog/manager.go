@@ -70,6 +70,8 @@ type Manager struct {
 	// it does not list the audit events of the space that had the id before. Kept for good: the
 	// events are.
 	spacesGone map[string]int64
+	// head is the store's state the catalog in force was built from.
+	head Head
 	// api is the decoded store at the revision of the catalog in force.
 	api Versioned
 	// inForce is the part of api the catalog in force holds: all of it, but for objects that
@@ -103,7 +105,7 @@ func NewManager(ctx context.Context, cfg ManagerConfig) (*Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the configuration file and the objects created through the API do not fit together: %w", err)
 	}
-	m.api, m.inForce = api, inForce
+	m.api, m.inForce, m.head = api, inForce, snap.Head()
 	m.live.Store(c)
 	return m, nil
 }
@@ -118,17 +120,22 @@ func (m *Manager) File() Objects {
 	return m.file
 }
 
-// Refresh reloads the store when its revision differs from the catalog's. A store whose
-// objects no longer fit the file (which validation at commit time prevents) keeps the old
-// catalog and returns the error.
+// Refresh reloads the store when its state differs from the one the catalog in force was
+// built from: a newer revision, or a store that went back (it lost commits: wiped, or failed
+// over to a replica that had not received them), whose objects are then in force as they are
+// now. A store whose objects no longer fit the file (which validation at commit time prevents)
+// keeps the old catalog and returns the error.
 func (m *Manager) Refresh(ctx context.Context) error {
 	m.refreshing.Lock()
 	defer m.refreshing.Unlock()
-	rev, err := m.store.Revision(ctx)
+	head, err := m.store.Head(ctx)
 	if err != nil {
 		return err
 	}
-	if rev == m.live.Load().Revision() {
+	m.mu.Lock()
+	current := head == m.head
+	m.mu.Unlock()
+	if current {
 		return nil
 	}
 	snap, err := m.store.Load(ctx)
@@ -142,14 +149,27 @@ func (m *Manager) Refresh(ctx context.Context) error {
 	m.decoded = cache
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if snap.Revision <= m.live.Load().Revision() {
-		return nil // a change of this replica got there first
+	if snap.Head() == m.head {
+		return nil
+	}
+	if snap.Revision <= m.head.Revision {
+		// A change of this replica got in since the load, or the store went back: it did when
+		// it is still at the state loaded.
+		now, err := m.store.Head(ctx)
+		if err != nil {
+			return err
+		}
+		if now != snap.Head() {
+			return nil // the next refresh reads the store as it is then
+		}
+		m.log.Warn("catalog: the store went back to an older state, which lost changes; its objects as they are now are in force",
+			"revision", snap.Revision, "was", m.head.Revision)
 	}
 	c, inForce, err := m.buildFitting(Input{File: m.file, API: api, Revision: snap.Revision, FileCreated: m.fileCreated(m.file)}, m.inForce)
 	if err != nil {
 		return fmt.Errorf("catalog revision %d: %w", snap.Revision, err)
 	}
-	m.api, m.inForce = api, inForce
+	m.api, m.inForce, m.head = api, inForce, snap.Head()
 	m.put(c)
 	return nil
 }
@@ -179,8 +199,8 @@ func (m *Manager) Run(ctx context.Context, poll time.Duration) {
 	}
 }
 
-// Reload replaces the file's objects, checked against the store's newest objects once this
-// replica's changes in progress are in. When they do not fit (invalid, or colliding with the
+// Reload replaces the file's objects, checked against the store's objects as they are once
+// this replica's changes in progress are in. When they do not fit (invalid, or colliding with the
 // API's objects) it returns the error and the catalog in force stays. Whether the store's
 // objects fit the old file does not matter: a reload is how a replica whose file fell behind
 // another's catches up. The file's stacks and spaces that leave their place are recorded in
@@ -213,26 +233,24 @@ func (m *Manager) reload(ctx context.Context, file Objects) (*Catalog, error) {
 	m.decoded = cache
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	rev := snap.Revision
-	if cur := m.live.Load().Revision(); rev <= cur {
-		api, rev = m.api, cur // the catalog in force is as new
-	}
-	in := Input{File: file, API: api, Revision: rev, FileCreated: m.fileCreated(file)}
+	// No change of this replica is in progress, so the store is as new as the catalog in
+	// force, or it went back (see Refresh) and is in force as it is.
+	head := snap.Head()
+	in := Input{File: file, API: api, Revision: head.Revision, FileCreated: m.fileCreated(file)}
 	c, err := Build(in)
 	if err != nil {
 		return nil, err
 	}
 	if changes := fileChanges(m.live.Load(), c, m.file, file, api, m.now().UnixMilli()); len(changes) > 0 {
-		newRev, err := m.store.Commit(ctx, rev, changes)
-		if err != nil {
+		if head, err = m.store.Commit(ctx, head, changes); err != nil {
 			return nil, fmt.Errorf("catalog: recording the file's objects that leave: %w", err)
 		}
-		in.API, in.Revision = api.withTombstones(changes), newRev
+		in.API, in.Revision = api.withTombstones(changes), head.Revision
 		if c, err = Build(in); err != nil {
 			return nil, err
 		}
 	}
-	m.api, m.inForce = in.API, in.API
+	m.api, m.inForce, m.head = in.API, in.API, head
 	m.file = file
 	m.put(c)
 	return c, nil
@@ -343,7 +361,7 @@ func (m *Manager) Apply(ctx context.Context, mu Mutation) (Result, error) {
 		if err != nil {
 			return Result{}, err
 		}
-		newRev, err := m.store.Commit(ctx, p.rev, p.changes)
+		newHead, err := m.store.Commit(ctx, p.at, p.changes)
 		if errors.Is(err, ErrStale) {
 			if err := m.Refresh(ctx); err != nil {
 				return Result{}, err
@@ -353,7 +371,7 @@ func (m *Manager) Apply(ctx context.Context, mu Mutation) (Result, error) {
 		if err != nil {
 			return Result{}, err
 		}
-		m.install(p, newRev)
+		m.install(p, newHead)
 		return p.res, nil
 	}
 	return Result{}, refusal(ErrConflict, "too many concurrent changes; try again")
@@ -363,19 +381,20 @@ func (m *Manager) Apply(ctx context.Context, mu Mutation) (Result, error) {
 type plan struct {
 	res     Result
 	changes []Change
-	// rev is the revision the changes apply to; next is the store's objects after them.
-	rev  int64
+	// at is the store's state the changes apply to; next is the store's objects after them.
+	at   Head
 	next Versioned
 }
 
-// install puts a committed plan in force, unless a newer catalog already is.
-func (m *Manager) install(p plan, newRev int64) {
+// install puts a committed plan in force, unless the catalog in force is no longer the one it
+// was built on (a refresh put this commit, or a newer state, in force first).
+func (m *Manager) install(p plan, committed Head) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if newRev <= m.live.Load().Revision() || newRev != p.rev+1 {
+	if m.head != p.at || committed.Revision != p.at.Revision+1 {
 		return
 	}
-	m.api, m.inForce = p.next, p.next
+	m.api, m.inForce, m.head = p.next, p.next, committed
 	m.put(p.res.Catalog)
 }
 
@@ -385,7 +404,7 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 		return plan{}, err
 	}
 	m.mu.Lock()
-	cur, file, fileCreated, api := m.live.Load(), m.file, m.fileCreated(m.file), m.api
+	cur, file, fileCreated, api, at := m.live.Load(), m.file, m.fileCreated(m.file), m.api, m.head
 	m.mu.Unlock()
 
 	if mu.Authorize != nil {
@@ -462,7 +481,7 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 		changes = append(changes, Change{Record: Record{Ref: mu.Ref, Version: res.Version, Created: created, Body: body}})
 		self = fmt.Sprintf("%s[%d]", listName[mu.Ref.Kind], file.count(mu.Ref.Kind)+next.Objects.index(mu.Ref))
 	}
-	c, err := m.buildFileFirst(Input{File: file, API: next, Revision: cur.Revision() + 1, FileCreated: fileCreated})
+	c, err := m.buildFileFirst(Input{File: file, API: next, Revision: at.Revision + 1, FileCreated: fileCreated})
 	if err != nil {
 		var errs config.Errors
 		var coll *CollisionError
@@ -475,7 +494,7 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 		return plan{}, err
 	}
 	res.Catalog = c
-	return plan{res: res, changes: changes, rev: cur.Revision(), next: next}, nil
+	return plan{res: res, changes: changes, at: at, next: next}, nil
 }
 
 // movedStack reports that after replaces before as a stack in another space: the stack counts

@@ -130,13 +130,13 @@ type heldCommits struct {
 	entered, release chan struct{}
 }
 
-func (h *heldCommits) Commit(ctx context.Context, rev int64, changes []catalog.Change) (int64, error) {
+func (h *heldCommits) Commit(ctx context.Context, at catalog.Head, changes []catalog.Change) (catalog.Head, error) {
 	if h.entered != nil {
 		close(h.entered)
 		h.entered = nil
 		<-h.release
 	}
-	return h.Store.Commit(ctx, rev, changes)
+	return h.Store.Commit(ctx, at, changes)
 }
 
 // TestReloadDuringAChange: a file reloaded while a change of this replica is being committed

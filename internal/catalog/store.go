@@ -2,7 +2,10 @@ package catalog
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 )
@@ -31,7 +34,23 @@ type Record struct {
 type Snapshot struct {
 	// Revision grows by one with each commit; 0 is an empty store.
 	Revision int64
-	Records  []Record
+	// Commit is the id of the commit that made Revision (see Head).
+	Commit  string
+	Records []Record
+}
+
+// Head returns the state the snapshot was read at.
+func (s Snapshot) Head() Head { return Head{Revision: s.Revision, Commit: s.Commit} }
+
+// Head names one state of the store: its revision, and the commit that made it. A store that
+// lost commits (wiped, or a failover to a replica that had not received them) goes back to an
+// older revision, and can reach a revision it had before through other commits: the commit's
+// id tells those states apart, so a replica never takes a different state for its own.
+type Head struct {
+	// Revision grows by one with each commit; 0 is an empty store.
+	Revision int64
+	// Commit is a unique id of the commit that made Revision; "" for an empty store.
+	Commit string
 }
 
 // Change is one write of a commit: Body set stores the record, Body nil deletes Ref. A record
@@ -46,13 +65,14 @@ type Change struct {
 type Store interface {
 	// Load returns every record and the revision they were read at, as one consistent read.
 	Load(ctx context.Context) (Snapshot, error)
-	// Revision returns the current revision; replicas poll it to notice changes.
-	Revision(ctx context.Context) (int64, error)
-	// Commit applies changes if the revision is still rev and returns the new revision (rev+1).
-	// When another commit came first it fails with ErrStale and changes nothing.
-	Commit(ctx context.Context, rev int64, changes []Change) (int64, error)
+	// Head returns the current state; replicas poll it to notice changes.
+	Head(ctx context.Context) (Head, error)
+	// Commit applies changes if the store is still at the state at, and returns the new state
+	// (revision at.Revision+1, and the commit's id). When the store is at another state
+	// (another commit came first, or it went back) it fails with ErrStale and changes nothing.
+	Commit(ctx context.Context, at Head, changes []Change) (Head, error)
 	// Notify returns a channel that receives, best effort, after any replica's commit. It is
-	// closed when ctx ends. A replica must still poll Revision: a notice can be lost.
+	// closed when ctx ends. A replica must still poll Head: a notice can be lost.
 	Notify(ctx context.Context) <-chan struct{}
 }
 
@@ -60,6 +80,7 @@ type Store interface {
 type Memory struct {
 	mu      sync.Mutex
 	rev     int64
+	commit  string
 	records map[Ref]Record
 	waiters []chan struct{}
 }
@@ -73,7 +94,7 @@ var _ Store = (*Memory)(nil)
 func (m *Memory) Load(context.Context) (Snapshot, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	snap := Snapshot{Revision: m.rev, Records: make([]Record, 0, len(m.records))}
+	snap := Snapshot{Revision: m.rev, Commit: m.commit, Records: make([]Record, 0, len(m.records))}
 	for _, r := range m.records {
 		r.Body = slices.Clone(r.Body)
 		snap.Records = append(snap.Records, r)
@@ -82,19 +103,23 @@ func (m *Memory) Load(context.Context) (Snapshot, error) {
 	return snap, nil
 }
 
-// Revision implements Store.
-func (m *Memory) Revision(context.Context) (int64, error) {
+// Head implements Store.
+func (m *Memory) Head(context.Context) (Head, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.rev, nil
+	return Head{Revision: m.rev, Commit: m.commit}, nil
 }
 
 // Commit implements Store.
-func (m *Memory) Commit(_ context.Context, rev int64, changes []Change) (int64, error) {
+func (m *Memory) Commit(_ context.Context, at Head, changes []Change) (Head, error) {
+	id, err := NewCommitID()
+	if err != nil {
+		return Head{}, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if rev != m.rev {
-		return 0, ErrStale
+	if at != (Head{Revision: m.rev, Commit: m.commit}) {
+		return Head{}, ErrStale
 	}
 	for _, c := range changes {
 		if c.Body == nil {
@@ -105,13 +130,23 @@ func (m *Memory) Commit(_ context.Context, rev int64, changes []Change) (int64, 
 		m.records[c.Ref] = c.Record
 	}
 	m.rev++
+	m.commit = id
 	for _, w := range m.waiters {
 		select {
 		case w <- struct{}{}:
 		default:
 		}
 	}
-	return m.rev, nil
+	return Head{Revision: m.rev, Commit: m.commit}, nil
+}
+
+// NewCommitID returns a new random commit id: 32 hex digits.
+func NewCommitID() (string, error) {
+	var id [16]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return "", fmt.Errorf("catalog: commit id: %w", err)
+	}
+	return hex.EncodeToString(id[:]), nil
 }
 
 // Notify implements Store.

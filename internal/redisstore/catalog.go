@@ -2,8 +2,6 @@ package redisstore
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -19,18 +17,20 @@ import (
 // revision) and "{catalog}:commit" (the id of the last commit, which recognises a commit sent
 // again after its reply was lost). Commits publish on "<prefix>catalog" after they apply.
 
-// commitCatalogScript applies a commit if the revision is still the expected one, and records
-// the commit's id beside the revision: a revision one past the expected one with that id is
-// this very commit sent again (its reply was lost), already applied.
+// commitCatalogScript applies a commit if the store is still at the expected state (revision
+// and last commit id), and records the commit's id beside the revision: a revision one past
+// the expected one with that id is this very commit sent again (its reply was lost), already
+// applied.
 // KEYS: objects hash, revision key, last commit id key. ARGV: expected revision, channel,
-// commit id, then triples of (field, "put" or "del", value). Returns the new revision, or -1
-// when the revision moved.
+// commit id, expected last commit id, then triples of (field, "put" or "del", value). Returns
+// the new revision, or -1 when the store is at another state.
 var commitCatalogScript = redis.NewScript(`
 local rev = tonumber(redis.call('GET', KEYS[2]) or '0')
-if rev == tonumber(ARGV[1]) + 1 and redis.call('GET', KEYS[3]) == ARGV[3] then return rev end
-if rev ~= tonumber(ARGV[1]) then return -1 end
+local last = redis.call('GET', KEYS[3]) or ''
+if rev == tonumber(ARGV[1]) + 1 and last == ARGV[3] then return rev end
+if rev ~= tonumber(ARGV[1]) or last ~= ARGV[4] then return -1 end
 redis.call('SET', KEYS[3], ARGV[3])
-for i = 4, #ARGV, 3 do
+for i = 5, #ARGV, 3 do
   if ARGV[i+1] == 'put' then
     redis.call('HSET', KEYS[1], ARGV[i], ARGV[i+2])
   else
@@ -42,10 +42,11 @@ redis.call('PUBLISH', ARGV[2], new)
 return new
 `)
 
-// loadCatalogScript reads the revision and every object in one atomic step.
-// KEYS: objects hash, revision key. Returns {revision, field, value, field, value, ...}.
+// loadCatalogScript reads the revision, the last commit's id and every object in one atomic
+// step. KEYS: objects hash, revision key, last commit id key. Returns {revision, commit id,
+// field, value, field, value, ...}.
 var loadCatalogScript = redis.NewScript(`
-local out = {redis.call('GET', KEYS[2]) or '0'}
+local out = {redis.call('GET', KEYS[2]) or '0', redis.call('GET', KEYS[3]) or ''}
 local all = redis.call('HGETALL', KEYS[1])
 for i = 1, #all do out[#out+1] = all[i] end
 return out
@@ -75,15 +76,15 @@ func (s *catalogStore) Load(ctx context.Context) (catalog.Snapshot, error) {
 	if err != nil {
 		return catalog.Snapshot{}, s.fail(ctx, "load catalog", err)
 	}
-	if len(res) == 0 || len(res)%2 != 1 {
+	if len(res) < 2 || len(res)%2 != 0 {
 		return catalog.Snapshot{}, fmt.Errorf("redisstore: load catalog: malformed reply")
 	}
 	rev, err := strconv.ParseInt(res[0], 10, 64)
 	if err != nil {
 		return catalog.Snapshot{}, fmt.Errorf("redisstore: catalog revision %q is not a number", res[0])
 	}
-	snap := catalog.Snapshot{Revision: rev, Records: make([]catalog.Record, 0, len(res)/2)}
-	for i := 1; i+1 < len(res); i += 2 {
+	snap := catalog.Snapshot{Revision: rev, Commit: res[1], Records: make([]catalog.Record, 0, len(res)/2-1)}
+	for i := 2; i+1 < len(res); i += 2 {
 		r, err := parseRecord(res[i], res[i+1])
 		if err != nil {
 			return catalog.Snapshot{}, err
@@ -106,28 +107,33 @@ func parseRecord(field, value string) (catalog.Record, error) {
 	return catalog.Record{Ref: catalog.Ref{Kind: catalog.Kind(kind), ID: id}, Version: v, Created: c, Body: []byte(body)}, nil
 }
 
-// Revision implements catalog.Store.
-func (s *catalogStore) Revision(ctx context.Context) (int64, error) {
+// Head implements catalog.Store.
+func (s *catalogStore) Head(ctx context.Context) (catalog.Head, error) {
 	cctx, cancel := s.c.bound(ctx)
 	defer cancel()
-	rev, err := s.c.rdb.Get(cctx, s.keys()[1]).Int64()
-	if errors.Is(err, redis.Nil) {
-		return 0, nil
-	}
+	keys := s.keys()
+	vals, err := s.c.rdb.MGet(cctx, keys[1], keys[2]).Result()
 	if err != nil {
-		return 0, s.fail(ctx, "catalog revision", err)
+		return catalog.Head{}, s.fail(ctx, "catalog revision", err)
 	}
-	return rev, nil
+	var head catalog.Head
+	if rev, ok := vals[0].(string); ok {
+		if head.Revision, err = strconv.ParseInt(rev, 10, 64); err != nil {
+			return catalog.Head{}, fmt.Errorf("redisstore: catalog revision %q is not a number", rev)
+		}
+	}
+	head.Commit, _ = vals[1].(string)
+	return head, nil
 }
 
 // Commit implements catalog.Store.
-func (s *catalogStore) Commit(ctx context.Context, rev int64, changes []catalog.Change) (int64, error) {
-	var id [16]byte
-	if _, err := rand.Read(id[:]); err != nil {
-		return 0, fmt.Errorf("redisstore: commit id: %w", err)
+func (s *catalogStore) Commit(ctx context.Context, at catalog.Head, changes []catalog.Change) (catalog.Head, error) {
+	id, err := catalog.NewCommitID()
+	if err != nil {
+		return catalog.Head{}, err
 	}
-	args := make([]any, 0, 3+3*len(changes))
-	args = append(args, rev, s.channel(), hex.EncodeToString(id[:]))
+	args := make([]any, 0, 4+3*len(changes))
+	args = append(args, at.Revision, s.channel(), id, at.Commit)
 	for _, ch := range changes {
 		field := string(ch.Ref.Kind) + "/" + ch.Ref.ID
 		if ch.Body == nil {
@@ -140,12 +146,12 @@ func (s *catalogStore) Commit(ctx context.Context, rev int64, changes []catalog.
 	defer cancel()
 	n, err := commitCatalogScript.Run(cctx, s.c.rdb, s.keys(), args...).Int64()
 	if err != nil {
-		return 0, s.fail(ctx, "commit catalog", err)
+		return catalog.Head{}, s.fail(ctx, "commit catalog", err)
 	}
 	if n < 0 {
-		return 0, catalog.ErrStale
+		return catalog.Head{}, catalog.ErrStale
 	}
-	return n, nil
+	return catalog.Head{Revision: n, Commit: id}, nil
 }
 
 // Notify implements catalog.Store with Redis pub/sub. A dropped subscription loses notices;

@@ -24,7 +24,7 @@ func TestCatalogAcrossReplicas(t *testing.T) {
 	a := open(t, srv, prefix, suiteTimeout).Catalog()
 	b := open(t, srv, prefix, suiteTimeout).Catalog()
 	rec := catalog.Record{Ref: catalog.Ref{Kind: catalog.KindStack, ID: "s"}, Version: 1, Body: []byte(`{"id":"s","note":"a:b"}`)}
-	if _, err := a.Commit(ctx, 0, []catalog.Change{{Record: rec}}); err != nil {
+	if _, err := a.Commit(ctx, catalog.Head{}, []catalog.Change{{Record: rec}}); err != nil {
 		t.Fatal(err)
 	}
 	snap, err := b.Load(ctx)

@@ -127,7 +127,8 @@ func TestCatalogCommitWhoseReplyIsLost(t *testing.T) {
 	rec := func(id string, v int64) catalog.Change {
 		return catalog.Change{Record: catalog.Record{Ref: catalog.Ref{Kind: catalog.KindStack, ID: id}, Version: v, Body: []byte(`{"id":"` + id + `"}`)}}
 	}
-	if _, err := direct.Commit(context.Background(), 0, []catalog.Change{rec("warm", 1)}); err != nil { // loads the script
+	first, err := direct.Commit(context.Background(), catalog.Head{}, []catalog.Change{rec("warm", 1)}) // loads the script
+	if err != nil {
 		t.Fatal(err)
 	}
 	addr := dropProxy(t, srv.Addr(), []byte(prefix+"{catalog}:objects"))
@@ -136,13 +137,13 @@ func TestCatalogCommitWhoseReplyIsLost(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	n, err := c.Catalog().Commit(context.Background(), 1, []catalog.Change{rec("s1", 1)})
-	rev, _ := direct.Revision(context.Background())
-	if err != nil || n != 2 || rev != 2 {
-		t.Errorf("Commit answered %d, %v; the store is at revision %d, want 2 and 2", n, err, rev)
+	n, err := c.Catalog().Commit(context.Background(), first, []catalog.Change{rec("s1", 1)})
+	now, _ := direct.Head(context.Background())
+	if err != nil || n.Revision != 2 || now != n {
+		t.Errorf("Commit answered %+v, %v; the store is at %+v, want both at revision 2 of that commit", n, err, now)
 	}
 	// Another commit at the old revision is still refused: only the same commit is recognised.
-	if _, err := direct.Commit(context.Background(), 1, []catalog.Change{rec("s2", 1)}); !errors.Is(err, catalog.ErrStale) {
+	if _, err := direct.Commit(context.Background(), first, []catalog.Change{rec("s2", 1)}); !errors.Is(err, catalog.ErrStale) {
 		t.Errorf("a different commit at the old revision: %v, want ErrStale", err)
 	}
 }

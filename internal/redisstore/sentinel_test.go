@@ -65,12 +65,12 @@ func TestSentinelCatalogNoticesAfterFailover(t *testing.T) {
 	notices := listener.Notify(ctx)
 	time.Sleep(100 * time.Millisecond) // let the subscription reach the primary
 	commit := func() error {
-		rev, err := writer.Revision(ctx)
+		head, err := writer.Head(ctx)
 		if err != nil {
 			return err
 		}
-		rec := catalog.Record{Ref: catalog.Ref{Kind: catalog.KindStack, ID: "s"}, Version: rev + 1, Body: []byte(`{"id":"s"}`)}
-		_, err = writer.Commit(ctx, rev, []catalog.Change{{Record: rec}})
+		rec := catalog.Record{Ref: catalog.Ref{Kind: catalog.KindStack, ID: "s"}, Version: head.Revision + 1, Body: []byte(`{"id":"s"}`)}
+		_, err = writer.Commit(ctx, head, []catalog.Change{{Record: rec}})
 		return err
 	}
 	if err := commit(); err != nil {

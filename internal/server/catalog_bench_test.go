@@ -35,11 +35,11 @@ func growCatalog(tb testing.TB, ts *testServer, spaces, stacks int) time.Duratio
 		add(config.Stack{ID: fmt.Sprintf("bench-st%d", i), Space: fmt.Sprintf("bench-s%d", i%max(spaces, 1))})
 	}
 	store := ts.srv.state.catalog
-	rev, err := store.Revision(ctx)
+	head, err := store.Head(ctx)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if _, err := store.Commit(ctx, rev, changes); err != nil {
+	if _, err := store.Commit(ctx, head, changes); err != nil {
 		tb.Fatal(err)
 	}
 	start := time.Now()

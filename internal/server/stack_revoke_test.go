@@ -115,18 +115,18 @@ func TestEndedStackRunsStayEndedWhenTheStackComesBack(t *testing.T) {
 	}
 }
 
-// laggingStore is a catalog store whose replica, while frozen holds a revision, believes the
-// store is still at that revision and hears no notices: a replica that has not caught up yet.
+// laggingStore is a catalog store whose replica, while frozen holds a state, believes the
+// store is still at that state and hears no notices: a replica that has not caught up yet.
 type laggingStore struct {
 	catalog.Store
-	frozen *atomic.Int64
+	frozen *atomic.Pointer[catalog.Head]
 }
 
-func (s laggingStore) Revision(ctx context.Context) (int64, error) {
-	if f := s.frozen.Load(); f >= 0 {
-		return f, nil
+func (s laggingStore) Head(ctx context.Context) (catalog.Head, error) {
+	if f := s.frozen.Load(); f != nil {
+		return *f, nil
 	}
-	return s.Store.Revision(ctx)
+	return s.Store.Head(ctx)
 }
 
 func (s laggingStore) Notify(ctx context.Context) <-chan struct{} {
@@ -159,8 +159,7 @@ func TestDeletedStackRunsStayEndedOnALaterReplica(t *testing.T) {
 			clock := func(ahead time.Duration) func() time.Time {
 				return func() time.Time { return time.Now().Add(time.Duration(offset.Load()) + ahead) }
 			}
-			frozen := &atomic.Int64{}
-			frozen.Store(-1)
+			frozen := &atomic.Pointer[catalog.Head]{}
 			a := startServer(t, serverOptions{redisURL: rs.URL(), keyBackend: "redis", now: clock(0)})
 			b := startServer(t, serverOptions{redisURL: rs.URL(), keyBackend: "redis", now: clock(tc.bAhead), issuer: a.URL,
 				catalogStore: func(s catalog.Store) catalog.Store { return laggingStore{s, frozen} }})
@@ -174,14 +173,18 @@ func TestDeletedStackRunsStayEndedOnALaterReplica(t *testing.T) {
 			if !tc.lagging {
 				old = b.createRun(t, "api-stack", "TRACKED")
 			}
-			frozen.Store(b.srv.catalog.Live().Load().Revision())
+			head, err := a.srv.state.catalog.Head(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			frozen.Store(&head)
 			if _, err := a.srv.catalog.Apply(ctx, catalog.Mutation{Ref: stack}); err != nil {
 				t.Fatal(err)
 			}
 			if tc.lagging {
 				old = b.createRun(t, "api-stack", "TRACKED")
 			}
-			frozen.Store(-1)
+			frozen.Store(nil)
 			if err := b.srv.catalog.Refresh(ctx); err != nil {
 				t.Fatal(err)
 			}

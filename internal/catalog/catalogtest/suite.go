@@ -58,8 +58,8 @@ func empty(t *testing.T, s catalog.Store) {
 	if err != nil || snap.Revision != 0 || len(snap.Records) != 0 {
 		t.Fatalf("Load = %+v, %v; want revision 0 and no records", snap, err)
 	}
-	if rev, err := s.Revision(ctx(t)); err != nil || rev != 0 {
-		t.Fatalf("Revision = %d, %v; want 0", rev, err)
+	if head, err := s.Head(ctx(t)); err != nil || head != (catalog.Head{}) {
+		t.Fatalf("Head = %+v, %v; want revision 0 and no commit", head, err)
 	}
 }
 
@@ -69,7 +69,7 @@ func tombstone(t *testing.T, s catalog.Store) {
 	c := ctx(t)
 	r := ref(catalog.KindSpace, "gone")
 	gone := catalog.Change{Record: catalog.Record{Ref: r, Version: 3, Created: 1_767_225_600_123, Body: []byte{}}}
-	if _, err := s.Commit(c, 0, []catalog.Change{gone}); err != nil {
+	if _, err := s.Commit(c, catalog.Head{}, []catalog.Change{gone}); err != nil {
 		t.Fatal(err)
 	}
 	snap, err := s.Load(c)
@@ -86,20 +86,23 @@ func tombstone(t *testing.T, s catalog.Store) {
 
 func commitThenLoad(t *testing.T, s catalog.Store) {
 	c := ctx(t)
-	rev, err := s.Commit(c, 0, []catalog.Change{
+	head, err := s.Commit(c, catalog.Head{}, []catalog.Change{
 		put(ref(catalog.KindStack, "b"), 1, `{"id":"b"}`),
 		put(ref(catalog.KindSpace, "a"), 4, `{"id":"a"}`),
 		put(ref(catalog.KindAttachment, "b/x"), 2, `{"stack":"b","integration":"x"}`),
 	})
-	if err != nil || rev != 1 {
-		t.Fatalf("Commit = %d, %v; want revision 1", rev, err)
+	if err != nil || head.Revision != 1 || head.Commit == "" {
+		t.Fatalf("Commit = %+v, %v; want revision 1 and the commit's id", head, err)
 	}
 	snap, err := s.Load(c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if snap.Revision != 1 || len(snap.Records) != 3 {
-		t.Fatalf("Load = %+v", snap)
+	if snap.Head() != head || len(snap.Records) != 3 {
+		t.Fatalf("Load = %+v, want the records at %+v", snap, head)
+	}
+	if now, err := s.Head(c); err != nil || now != head {
+		t.Fatalf("Head = %+v, %v; want %+v", now, err, head)
 	}
 	// Records come in dependency order: spaces before stacks before attachments.
 	want := []string{"space a 4 {\"id\":\"a\"}", "stack b 1 {\"id\":\"b\"}", "attachment b/x 2 {\"stack\":\"b\",\"integration\":\"x\"}"}
@@ -112,12 +115,18 @@ func commitThenLoad(t *testing.T, s catalog.Store) {
 
 func staleCommit(t *testing.T, s catalog.Store) {
 	c := ctx(t)
-	if _, err := s.Commit(c, 0, []catalog.Change{put(ref(catalog.KindRole, "r"), 1, `{}`)}); err != nil {
+	if _, err := s.Commit(c, catalog.Head{}, []catalog.Change{put(ref(catalog.KindRole, "r"), 1, `{}`)}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := s.Commit(c, 0, []catalog.Change{put(ref(catalog.KindRole, "q"), 1, `{}`)})
+	_, err := s.Commit(c, catalog.Head{}, []catalog.Change{put(ref(catalog.KindRole, "q"), 1, `{}`)})
 	if !errors.Is(err, catalog.ErrStale) {
 		t.Fatalf("Commit at an old revision = %v, want ErrStale", err)
+	}
+	// The revision alone is not the state: a commit at revision 1 made by another commit (as
+	// a store that went back and moved on again holds) is stale too.
+	_, err = s.Commit(c, catalog.Head{Revision: 1, Commit: "0123456789abcdef0123456789abcdef"}, []catalog.Change{put(ref(catalog.KindRole, "q"), 1, `{}`)})
+	if !errors.Is(err, catalog.ErrStale) {
+		t.Fatalf("Commit at revision 1 of another commit = %v, want ErrStale", err)
 	}
 	snap, _ := s.Load(c)
 	if snap.Revision != 1 || len(snap.Records) != 1 {
@@ -127,12 +136,12 @@ func staleCommit(t *testing.T, s catalog.Store) {
 
 func deleteRemoves(t *testing.T, s catalog.Store) {
 	c := ctx(t)
-	rev, err := s.Commit(c, 0, []catalog.Change{put(ref(catalog.KindRole, "r"), 1, `{}`), put(ref(catalog.KindRole, "q"), 1, `{}`)})
+	head, err := s.Commit(c, catalog.Head{}, []catalog.Change{put(ref(catalog.KindRole, "r"), 1, `{}`), put(ref(catalog.KindRole, "q"), 1, `{}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rev, err = s.Commit(c, rev, []catalog.Change{del(catalog.KindRole, "r")}); err != nil || rev != 2 {
-		t.Fatalf("delete commit = %d, %v", rev, err)
+	if head, err = s.Commit(c, head, []catalog.Change{del(catalog.KindRole, "r")}); err != nil || head.Revision != 2 {
+		t.Fatalf("delete commit = %+v, %v", head, err)
 	}
 	snap, _ := s.Load(c)
 	if len(snap.Records) != 1 || snap.Records[0].Ref.ID != "q" {
@@ -148,7 +157,7 @@ func oneWinner(t *testing.T, s catalog.Store) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := s.Commit(c, 0, []catalog.Change{put(ref(catalog.KindStack, "s"), 1, fmt.Sprintf(`{"n":%d}`, i))})
+			_, err := s.Commit(c, catalog.Head{}, []catalog.Change{put(ref(catalog.KindStack, "s"), 1, fmt.Sprintf(`{"n":%d}`, i))})
 			switch {
 			case err == nil:
 				wins.Add(1)
@@ -180,7 +189,7 @@ func noLostUpdate(t *testing.T, s catalog.Store) {
 				for _, r := range snap.Records {
 					v = r.Version
 				}
-				_, err = s.Commit(c, snap.Revision, []catalog.Change{put(ref(catalog.KindStack, "s"), v+1, `{}`)})
+				_, err = s.Commit(c, snap.Head(), []catalog.Change{put(ref(catalog.KindStack, "s"), v+1, `{}`)})
 				if err == nil {
 					return
 				}
@@ -204,10 +213,10 @@ func notify(t *testing.T, s catalog.Store) {
 	ch := s.Notify(c)
 	// A subscription may take a moment to be in place; commit until a notice arrives.
 	deadline := time.After(10 * time.Second)
-	rev := int64(0)
+	var head catalog.Head
 	for {
 		var err error
-		if rev, err = s.Commit(c, rev, []catalog.Change{put(ref(catalog.KindRole, "r"), rev+1, `{}`)}); err != nil {
+		if head, err = s.Commit(c, head, []catalog.Change{put(ref(catalog.KindRole, "r"), head.Revision+1, `{}`)}); err != nil {
 			t.Fatal(err)
 		}
 		select {
