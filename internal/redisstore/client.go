@@ -216,7 +216,9 @@ func (c *Client) fail(ctx context.Context, op string, err error) error {
 	return fmt.Errorf("redisstore: %s: %w", op, err)
 }
 
-// transientReplies are the prefixes of server replies that mean "not now" rather than "no".
+// transientReplies are the prefixes of server replies that mean the server cannot serve broker
+// now (until it has memory again, or its operators fix broker's credentials), rather than "no" to
+// one request.
 var transientReplies = []string{
 	"LOADING",     // the server is loading its data set
 	"BUSY",        // a script or function runs too long
@@ -226,6 +228,10 @@ var transientReplies = []string{
 	"CLUSTERDOWN", // the cluster is down
 	"MISCONF",     // the server refuses writes because it cannot persist
 	"NOREPLICAS",  // min-replicas-to-write is not met, as right after a failover
+	"OOM",         // maxmemory is reached and the server refuses writes
+	"NOAUTH",      // the server asks for a password it was not given (set since broker connected)
+	"WRONGPASS",   // the server no longer takes broker's user or password
+	"NOPERM",      // the server's ACL no longer lets broker's user run the command or key
 	"max number of clients reached",
 }
 

@@ -48,6 +48,10 @@ func TestUnavailable(t *testing.T) {
 		{reply("MISCONF Redis is configured to save RDB snapshots, but it's unable to persist"), true},
 		{reply("NOREPLICAS Not enough good replicas to write."), true},
 		{reply("ERR max number of clients reached"), true},
+		{reply("OOM command not allowed when used memory > 'maxmemory'."), true},
+		{reply("NOAUTH Authentication required."), true},
+		{reply("WRONGPASS invalid username-password pair or user is disabled."), true},
+		{reply("NOPERM User broker has no permissions to run the 'evalsha' command"), true},
 		{redisstore.ErrUnavailable, true},
 	} {
 		if got := redisstore.Unavailable(c.err); got != c.want {
