@@ -314,7 +314,7 @@ func changeEvent(p access.Principal, ch objectChange) Event {
 			detail += "; with it " + strings.Join(names, ", ")
 		}
 	case ch.res.Created:
-		detail = "created at version 1"
+		detail = fmt.Sprintf("created at version %d", ch.res.Version)
 	default:
 		detail = fmt.Sprintf("replaced with version %d; changed: %s", ch.res.Version, strings.Join(changedFields(ch.res.Before, ch.after), ", "))
 	}

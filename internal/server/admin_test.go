@@ -193,7 +193,7 @@ func TestAdminChangesAreAudited(t *testing.T) {
 		{"role.put", "root", "", "", "role reader created at version 1"},
 		{"api_key.create", "team", "", "", `created API key "reader-key" with 1 binding(s)`},
 		{"attachment.delete", "team", "dns", "aws-w", "attachment dns/aws-w deleted"},
-		{"attachment.put", "team", "dns", "aws-w", "attachment dns/aws-w created at version 1"},
+		{"attachment.put", "team", "dns", "aws-w", "attachment dns/aws-w created at version 3"},
 		{"stack.delete", "team", "dns", "", "stack dns deleted; with it attachment dns/aws-w"},
 		{"integration.delete", "team", "", "aws-w", "integration aws-w deleted"},
 		{"api_key.delete", "team", "", "", "api_key reader-key deleted"},
