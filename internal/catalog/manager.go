@@ -473,8 +473,19 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 		next.Objects = next.Objects.with(mu.Object)
 		res.Version = version + 1
 		created, ok := next.Created[mu.Ref]
-		if before == nil || !ok || movedStack(before, mu.Object) {
+		switch {
+		case before == nil || !ok:
 			created = now
+			if gone, ok := api.Deleted[mu.Ref]; ok {
+				// An id that comes back holds it only once every replica, its clock up to a
+				// second ahead, is done with the object deleted: what they did with it in the
+				// meantime (a run started, an event recorded) stays the old object's.
+				created = max(now, gone+SettleTime.Milliseconds())
+			}
+		case movedStack(before, mu.Object):
+			// Likewise, runs other replicas start in the old place are not the moved stack's,
+			// also when it comes back there.
+			created = now + SettleTime.Milliseconds()
 		}
 		next.Versions[mu.Ref], next.Created[mu.Ref] = res.Version, created
 		delete(next.Deleted, mu.Ref)

@@ -189,7 +189,7 @@ func TestReloadDuringAChange(t *testing.T) {
 
 // TestStackPlacedAgainStartsAgain: a stack's runs belong to its place (see Meta.Created), so a
 // stack that comes back to a place counts as created when it left it: moved away and back
-// through the API (created when moved back, a time the store keeps for every replica), or
+// through the API (SettleTime after it moved back, a time the store keeps for every replica), or
 // declared in the file after it was deleted through the API, removed from the file by one
 // reload or moved in it (created when this replica saw it leave). A file stack that stays
 // where it is keeps its time across reloads, and one that never left has none.
@@ -235,7 +235,9 @@ func TestStackPlacedAgainStartsAgain(t *testing.T) {
 	want("replaced in place", at)
 	step("move away", put("prod-eu"))
 	back := step("move back", put("prod"))
-	want("moved away and back", back)
+	// From SettleTime after the move: runs other replicas start in the old place until then
+	// are not the moved stack's.
+	want("moved away and back", back.Add(catalog.SettleTime))
 	deleted := step("delete", func() error {
 		_, err := m.Apply(ctx, catalog.Mutation{Ref: catalog.Ref{Kind: catalog.KindStack, ID: "moving"}})
 		return err

@@ -50,10 +50,11 @@ type Meta struct {
 	// Version grows by one with each change of the object; a file object has version 1.
 	Version int64
 	// Created is when the object was created. A stack's runs belong to it in its place: a
-	// stack moved to another space counts as created anew, and so does a file stack that enters
-	// the file (or moves in it) on a reload. A file object whose id was deleted through the API
-	// counts as created SettleTime after that deletion, on every replica and after restarts;
-	// other file objects in force since start-up have zero.
+	// stack moved to another space through the API counts as created SettleTime after the move,
+	// and a file stack that enters the file (or moves in it) on a reload when it did. An object
+	// whose id was deleted through the API, created again through the API or in the file, counts
+	// as created SettleTime after that deletion, on every replica and after restarts; other file
+	// objects in force since start-up have zero.
 	Created time.Time
 }
 
