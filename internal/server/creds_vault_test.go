@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/brokerhq/broker/internal/runs"
 	"github.com/brokerhq/broker/internal/testutil/vaulttest"
@@ -137,5 +138,50 @@ attachments:
 		if code != 200 || got.Env["VAULT_TOKEN"] == "" {
 			t.Errorf("%s: credentials %d %s, want a Vault token from the one role", phase, code, env.Error.Message)
 		}
+	}
+}
+
+// TestVaultTokenEndsAtTheDuration: the role `broker trust vault` prints, in a real Vault,
+// hands out a VAULT_TOKEN that no renewal keeps past the integration's duration, also once
+// its run finished: the role's token_max_ttl is its token_ttl.
+func TestVaultTokenEndsAtTheDuration(t *testing.T) {
+	v := vaulttest.Start(t)
+	const duration = 4 * time.Second
+	ts := startServer(t, serverOptions{extraYAML: fmt.Sprintf(`
+integrations:
+  - {id: vault-write, space: prod, vault: {address: %[1]q, mount: jwt, role: vpc-write}, audience: vault, duration: 4s}
+attachments:
+  - {stack: vpc-prod, integration: vault-write, write: true}
+`, v.Addr())})
+	v.EnableJWT(t, vaulttest.JWTConfig{Mount: "jwt", DiscoveryURL: ts.URL, BoundIssuer: ts.URL})
+	role := trustRole(t, ts, "vpc-prod", runs.Write)
+	v.WriteRole(t, "jwt", "vpc-write", role)
+
+	run := ts.createRun(t, "vpc-prod", "TRACKED")
+	if code := ts.setPhase(t, run.Run.ID, "APPLYING"); code != 200 {
+		t.Fatal(code)
+	}
+	issued := time.Now()
+	creds, code, env := ts.credentials(t, run.RunToken, "vault", "")
+	if code != 200 {
+		t.Fatalf("credentials: %d %s", code, env.Error.Message)
+	}
+	ts.call(t, apiRequest{method: "POST", path: "/v1/runs/" + run.Run.ID + "/finish", bearer: adminSecret})
+
+	c, err := v.Client().Clone()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetToken(creds.Env["VAULT_TOKEN"])
+	time.Sleep(2 * time.Second)
+	renewed, err := c.Auth().Token().RenewSelf(int(duration.Seconds()))
+	if err != nil {
+		return // refused: it cannot be kept either
+	}
+	ttl := time.Duration(renewed.Auth.LeaseDuration) * time.Second
+	expires := time.Now().Add(ttl)
+	if limit := issued.Add(duration + time.Second); expires.After(limit) {
+		t.Errorf("after its run finished, a renewal made the VAULT_TOKEN expire %v after issue (lease %v); the integration's duration is %v",
+			expires.Sub(issued).Round(time.Second), ttl, duration)
 	}
 }

@@ -257,6 +257,9 @@ type VaultRole struct {
 	TokenPolicies []string `json:"token_policies"`
 	// TokenTTL is the Vault token's lifetime, as a Go duration.
 	TokenTTL string `json:"token_ttl"`
+	// TokenMaxTTL is the most the token can live however it is renewed: TokenTTL, so that no
+	// worker keeps it past the integration's duration (or its run's end) by renewing it.
+	TokenMaxTTL string `json:"token_max_ttl"`
 }
 
 // vault is the role for t's one attachment (stack and scope): single-valued bound claims.
@@ -272,5 +275,6 @@ func (t *target) vault() VaultRole {
 		},
 		TokenPolicies: []string{t.integration.Vault.Role},
 		TokenTTL:      ttl,
+		TokenMaxTTL:   ttl,
 	}
 }

@@ -58,7 +58,7 @@ func mergeVaultRoles(docs []VaultRole) (VaultRole, error) {
 	combos := map[string]bool{}
 	for _, d := range docs {
 		if !slices.Equal(d.BoundAudiences, first.BoundAudiences) || d.UserClaim != first.UserClaim ||
-			!slices.Equal(d.TokenPolicies, first.TokenPolicies) || d.TokenTTL != first.TokenTTL {
+			!slices.Equal(d.TokenPolicies, first.TokenPolicies) || d.TokenTTL != first.TokenTTL || d.TokenMaxTTL != first.TokenMaxTTL {
 			return VaultRole{}, fmt.Errorf("its attachments need different audiences, policies or TTLs: give them Vault roles of their own")
 		}
 		var combo []string
