@@ -76,22 +76,30 @@ func runGCPExecutable(ctx context.Context, e env, audience string) error {
 }
 
 // printGCPExecutable prints the executable-sourced credential response, resp when callErr is
-// nil, else Google's failure shape for callErr, and writes it to the output file when the
-// library names one.
+// nil, else Google's failure shape for callErr.
 //
-// Exit status on failure: run by a Google library ($GOOGLE_EXTERNAL_ACCOUNT_AUDIENCE set), a
-// failure exits 0, since Google's Go library discards the output of an executable that exits
-// non-zero and reports only its exit code, while every Google library reports the code and
-// message of a "success": false response; the reason also goes to stderr. Run by anyone else, a
-// failure exits 1 (2 for a usage error) as every broker command does.
+// When the library names an output file, broker writes there a response the library never
+// reuses (notCached, or the failure): a run's token is worth only as much as the run's phase
+// when it was asked for, so a token cached for its whole lifetime would carry a plan's read
+// scope into the apply, or a finished run's write scope into the next run sharing the
+// configuration. The library then runs broker each time; no token stays on disk.
+//
+// Run by a Google library ($GOOGLE_EXTERNAL_ACCOUNT_AUDIENCE set), a failure exits 0 and
+// writes nothing to stderr: Google's Go library discards the output of an executable that
+// exits non-zero and reports only its exit code, its Python library reads stderr and stdout
+// together as one JSON document, and every Google library reports the code and message of a
+// "success": false response. Run by anyone else, a failure exits 1 (2 for a usage error) with
+// its line on stderr, as every broker command does.
 func printGCPExecutable(e env, callErr error, resp gcpExecutableResponse) error {
 	if callErr != nil {
 		resp = gcpFailure(callErr)
 	}
 	if path := strings.TrimSpace(e.getenv(envGoogleOutputFile)); path != "" {
-		// A failure is written too: it replaces a cached token, so no stale token stays on
-		// disk, and the library never reuses a cached failure.
-		if err := writeGCPResponse(path, resp); err != nil && callErr == nil {
+		cached := notCached
+		if callErr != nil {
+			cached = resp
+		}
+		if err := writeGCPResponse(path, cached); err != nil && callErr == nil {
 			callErr = err
 			resp = gcpFailure(err)
 		}
@@ -100,10 +108,16 @@ func printGCPExecutable(e env, callErr error, resp gcpExecutableResponse) error 
 		return err
 	}
 	if callErr != nil && strings.TrimSpace(e.getenv(envGoogleAudience)) != "" {
-		fmt.Fprintf(e.stderr, "broker token: %s\n", resp.Message)
 		return nil
 	}
 	return callErr
+}
+
+// notCached is what broker writes to the library's output file on success: a failure, which
+// Google's libraries never reuse, so that they run broker again for the next token.
+var notCached = gcpExecutableResponse{
+	Version: 1, Code: "not_cached",
+	Message: "broker does not cache run tokens: a token's scope follows the run's phase when it is asked for",
 }
 
 // gcpFailure is Google's failure shape for callErr: the broker's error code when the broker
@@ -121,7 +135,7 @@ func gcpFailure(callErr error) gcpExecutableResponse {
 }
 
 // writeGCPResponse replaces path with resp atomically (a private temporary file in the same
-// directory, renamed over it), readable by its owner only since it may hold a token.
+// directory, renamed over it), readable by its owner only.
 func writeGCPResponse(path string, resp gcpExecutableResponse) error {
 	data, err := json.Marshal(resp)
 	if err != nil {
