@@ -91,3 +91,15 @@ func TestBrokerURLWithAPassword(t *testing.T) {
 		})
 	}
 }
+
+// TestBrokerURLWithAQueryOrFragment: a BROKER_URL with a query or a fragment is not a base URL
+// the CLI can append /v1/... to; it is a usage error (exit 2) naming BROKER_URL, and no call
+// is made.
+func TestBrokerURLWithAQueryOrFragment(t *testing.T) {
+	for _, u := range []string{"http://127.0.0.1:1/?tenant=a", "http://127.0.0.1:1/broker?", "http://127.0.0.1:1#x", "http://127.0.0.1:1/#"} {
+		r := broker(t, []string{"BROKER_URL=" + u, "BROKER_RUN_TOKEN=x"}, "token")
+		if r.code != 2 || !strings.Contains(r.stderr, "BROKER_URL must be a base URL") {
+			t.Errorf("BROKER_URL=%s: exit %d, stderr %q; want 2 and the rule", u, r.code, strings.TrimSpace(r.stderr))
+		}
+	}
+}

@@ -82,6 +82,9 @@ func checkBrokerURL(base string) error {
 		return usagef("BROKER_URL must not carry a user name or password: broker authenticates with the run token or the API key")
 	case u.Scheme == "http" && !config.IsLoopbackHost(u.Hostname()):
 		return usagef("BROKER_URL must use https:// to reach %q: plain http is allowed only on a loopback host, so that no token or key crosses the network in clear", u.Hostname())
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(base, "#"):
+		// The CLI appends /v1/... to the URL's path; after a query or a fragment it would not.
+		return usagef("BROKER_URL must be a base URL (scheme, host, optional port and path) with no query or fragment")
 	}
 	return nil
 }
