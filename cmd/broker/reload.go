@@ -11,25 +11,40 @@ import (
 	"github.com/brokerhq/broker/internal/server"
 )
 
-// reloadOnHangup re-reads the configuration file at path on every SIGHUP until ctx ends and
-// hands it to srv.Reload, which refuses an invalid file as a whole. With the embedded default
-// there is no file to re-read, and a SIGHUP is only logged.
-func reloadOnHangup(ctx context.Context, srv *server.Server, path string, log *slog.Logger) {
+// hangups catches SIGHUP for the rest of the process's life: from the start of broker serve,
+// before the server exists, to its exit, after its drain. A SIGHUP's default action ends the
+// process, and `systemctl reload` sends one at any time; one that arrives before reloads are
+// handled waits in the channel, and one after they stopped (the drain) is dropped.
+func hangups() (ch <-chan os.Signal, stop func()) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
+	return hup, func() { signal.Stop(hup) }
+}
+
+// hangupReload is what a SIGHUP reloads: Server, from the configuration file at Path ("" for
+// the embedded default), logging to Log.
+type hangupReload struct {
+	Server *server.Server
+	Path   string
+	Log    *slog.Logger
+}
+
+// run re-reads the file on every SIGHUP from hup until ctx ends, and hands it to
+// Server.Reload, which refuses an invalid file as a whole. With the embedded default there is
+// no file to re-read, and a SIGHUP is only logged.
+func (h hangupReload) run(ctx context.Context, hup <-chan os.Signal) {
 	go func() {
-		defer signal.Stop(hup)
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-hup:
-				if path == "" {
-					log.Warn("SIGHUP: running on the embedded default, there is no configuration file to re-read")
+				if h.Path == "" {
+					h.Log.Warn("SIGHUP: running on the embedded default, there is no configuration file to re-read")
 					continue
 				}
-				cfg, err := config.Load(path)
-				_ = srv.Reload(ctx, cfg, err)
+				cfg, err := config.Load(h.Path)
+				_ = h.Server.Reload(ctx, cfg, err)
 			}
 		}
 	}()

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -232,4 +233,61 @@ func reloadEvents(t *testing.T, base, secret string) []map[string]any {
 	}
 	t.Fatal("audit paging never ends")
 	return nil
+}
+
+// TestSIGHUPNeverEndsServe: a SIGHUP (`systemctl reload`) never ends broker serve: not while it
+// starts, before its server exists (the reload waits for it), and not while it drains after a
+// SIGTERM with a request in flight.
+func TestSIGHUPNeverEndsServe(t *testing.T) {
+	start := func(t *testing.T) (brokerProcess, string) {
+		t.Helper()
+		addr := freeAddr(t)
+		cfg := filepath.Join(t.TempDir(), "broker.yaml")
+		if err := os.WriteFile(cfg, []byte(fmt.Sprintf("issuer: http://%s\nlisten: %s\nkeys: {backend: memory}\nspaces: [{id: root}]\n", addr, addr)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return startBroker(t, nil, "serve", "--config", cfg), addr
+	}
+	alive := func(t *testing.T, p brokerProcess, when string) {
+		t.Helper()
+		select {
+		case err := <-p.done:
+			t.Fatalf("broker serve ended on a SIGHUP sent %s: %v\n%s", when, err, p.stderr.String())
+		case <-time.After(time.Second):
+		}
+	}
+	t.Run("while starting", func(t *testing.T) {
+		p, addr := start(t)
+		for !strings.Contains(p.stderr.String(), "starting with configuration file") {
+			select {
+			case err := <-p.done:
+				t.Fatalf("broker serve ended: %v\n%s", err, p.stderr.String())
+			case <-time.After(time.Millisecond):
+			}
+		}
+		if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		alive(t, p, "while it starts")
+		waitListening(t, addr, p.stderr)
+	})
+	t.Run("while draining", func(t *testing.T) {
+		p, addr := start(t)
+		waitListening(t, addr, p.stderr)
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "POST /v1/runs HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n{\"st", addr)
+		time.Sleep(200 * time.Millisecond)
+		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(300 * time.Millisecond)
+		if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		alive(t, p, "while it drains a request")
+	})
 }

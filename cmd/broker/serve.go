@@ -33,6 +33,8 @@ func loadConfig(e env, path string) (*config.Config, string, error) {
 }
 
 func runServe(ctx context.Context, e env, args []string) error {
+	hup, stopHangups := hangups()
+	defer stopHangups()
 	fs := newFlags("serve", e)
 	path := fs.String("config", "", "configuration file (default $BROKER_CONFIG, else the embedded default)")
 	logFormat := fs.String("log-format", "", "log format: text or json (default: json unless stderr is a terminal)")
@@ -84,7 +86,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if adminSecret != "" {
 		file = ""
 	}
-	reloadOnHangup(ctx, srv, file, log)
+	hangupReload{Server: srv, Path: file, Log: log}.run(ctx, hup)
 	serveErr := srv.ListenAndServe(ctx)
 	if err := srv.Close(); err != nil {
 		log.Warn("closing the state store", "err", err)
