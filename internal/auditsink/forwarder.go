@@ -60,8 +60,10 @@ type Config struct {
 
 // Forwarder delivers the chain to every Target, one worker each (see the package doc).
 type Forwarder struct {
-	workers []*worker
-	log     *slog.Logger
+	workers   []*worker
+	log       *slog.Logger
+	drain     chan struct{}
+	drainOnce sync.Once
 }
 
 // New checks cfg and returns a Forwarder; it delivers nothing until Start.
@@ -80,7 +82,7 @@ func New(cfg Config) (*Forwarder, error) {
 		return nil, fmt.Errorf("auditsink: holder id: %w", err)
 	}
 	holder := hex.EncodeToString(id[:])
-	f := &Forwarder{log: cfg.Logger}
+	f := &Forwarder{log: cfg.Logger, drain: make(chan struct{})}
 	seen := map[string]bool{}
 	for _, t := range cfg.Targets {
 		if t.Name == "" || t.Sink == nil || seen[t.Name] {
@@ -99,7 +101,7 @@ func New(cfg Config) (*Forwarder, error) {
 		f.workers = append(f.workers, &worker{
 			Target: t, chain: cfg.Chain, cursors: cfg.Cursors, holder: holder, poll: cfg.Poll,
 			leaseTTL: 3*cfg.Poll + 2*t.Timeout, log: cfg.Logger.With("sink", t.Name),
-			wake: make(chan struct{}, 1),
+			wake: make(chan struct{}, 1), drain: f.drain, drained: make(chan struct{}),
 		})
 	}
 	return f, nil
@@ -121,6 +123,22 @@ func (f *Forwarder) Start(ctx context.Context) (stop func()) {
 		cancel()
 		wg.Wait()
 	})
+}
+
+// Drain lets every running worker deliver what the chain holds past its cursor, and returns
+// when each has (or found it cannot: a failed delivery, another replica's lease) or when ctx
+// ends. A server calls it once no request appends to the chain any more, before stop, so that
+// a graceful stop delivers every event it recorded; what is left is delivered from the cursor
+// at the next start.
+func (f *Forwarder) Drain(ctx context.Context) {
+	f.drainOnce.Do(func() { close(f.drain) })
+	for _, w := range f.workers {
+		select {
+		case <-w.drained:
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // Notify wakes every worker: the chain grew. It never blocks.

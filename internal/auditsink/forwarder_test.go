@@ -303,3 +303,44 @@ func TestWatchKeepsCheckedAppends(t *testing.T) {
 		t.Fatalf("a store that cannot check: %v, want ErrChanged", err)
 	}
 }
+
+// TestDrainDeliversTheChainBeforeStop: Drain returns once the sink has every event the chain
+// held, however long the poll (an hour here), and stop after it interrupts nothing; with a
+// sink that keeps failing, Drain gives up at the first failure instead of waiting out its
+// context.
+func TestDrainDeliversTheChainBeforeStop(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		failures int
+	}{{"a working sink", 0}, {"a failing sink", 1 << 30}} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := audit.NewMemory()
+			rec := &recorder{failures: tc.failures}
+			f, err := auditsink.New(auditsink.Config{
+				Chain: m, Cursors: audit.NewMemoryCursors(nil), Poll: time.Hour,
+				Targets: []auditsink.Target{{Name: "s", Sink: rec.as("a"), MaxBatch: 3, MaxBackoff: time.Hour}},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			stop := f.Start(context.Background())
+			defer stop()
+			appendN(t, m, 0, 10) // not watched: no worker hears of them before Drain
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			start := time.Now()
+			f.Drain(ctx)
+			if ctx.Err() != nil {
+				t.Fatalf("Drain waited out its context (%v)", time.Since(start))
+			}
+			stop()
+			want := 10
+			if tc.failures > 0 {
+				want = 0
+			}
+			if got := len(rec.all()); got != want {
+				t.Errorf("the sink got %d events by Drain's return, want %d", got, want)
+			}
+		})
+	}
+}

@@ -27,6 +27,9 @@ type worker struct {
 	leaseTTL time.Duration
 	log      *slog.Logger
 	wake     chan struct{}
+	// drain is closed by Forwarder.Drain; the worker closes drained once, after it, it finds
+	// nothing more to deliver (or cannot deliver it).
+	drain, drained chan struct{}
 
 	pending, held, maxHeld atomic.Int64
 	// warnedAhead: the cursor was found past the chain's end, and logged.
@@ -36,24 +39,47 @@ type worker struct {
 }
 
 // run steps until ctx ends: at once after a delivery, after a backoff after a failure, and
-// on a wake or the poll timer when there is nothing to do.
+// on a wake or the poll timer when there is nothing to do. Once drain is closed, the first
+// step that delivers nothing (caught up, another replica's lease, or a failure) closes
+// drained.
 func (w *worker) run(ctx context.Context) {
 	defer w.release()
 	failures := 0
+	drain := w.drain
 	for ctx.Err() == nil {
 		busy, err := w.step(ctx)
+		if !busy && closed(drain) {
+			if err != nil {
+				w.log.Warn("audit sink: could not deliver the rest of the chain before stopping; delivery resumes from its cursor", "err", err)
+			}
+			close(w.drained)
+			drain = nil // drained: wait as usual from now on
+		}
 		switch {
 		case err != nil && ctx.Err() == nil:
 			failures++
 			wait := backoff(failures, w.MaxBackoff)
 			w.log.Warn("audit sink: delivery failed; retrying from its cursor", "attempt", failures, "retry_in", wait.String(), "err", err)
-			sleep(ctx, wait, nil)
+			sleep(ctx, wait, nil, drain)
 		case busy:
 			failures = 0
 		default:
 			failures = 0
-			sleep(ctx, w.poll, w.wake)
+			sleep(ctx, w.poll, w.wake, drain)
 		}
+	}
+}
+
+// closed reports whether ch is closed; a nil ch is not.
+func closed(ch <-chan struct{}) bool {
+	if ch == nil {
+		return false
+	}
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -152,13 +178,14 @@ func backoff(n int, limit time.Duration) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-// sleep waits for d, ctx's end or a signal on wake (nil: none).
-func sleep(ctx context.Context, d time.Duration, wake <-chan struct{}) {
+// sleep waits for d, ctx's end, a signal on wake or drain's close (nil: none).
+func sleep(ctx context.Context, d time.Duration, wake, drain <-chan struct{}) {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
 	case <-t.C:
 	case <-wake:
+	case <-drain:
 	}
 }

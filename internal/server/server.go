@@ -263,6 +263,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if err := errors.Join(srv.Shutdown(sctx), <-fastDone); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	// No request records an event any more: the sinks get the rest of the chain, within what
+	// is left of the timeout (with the memory store, what they miss now is lost).
+	s.sinks.Drain(sctx)
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

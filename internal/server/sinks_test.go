@@ -2,12 +2,17 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/brokerhq/broker/internal/audit"
 	"github.com/brokerhq/broker/internal/config"
@@ -142,5 +147,40 @@ func TestAuditWebhookSecretFileChecks(t *testing.T) {
 				t.Errorf("the error shows the secret: %v", err)
 			}
 		})
+	}
+}
+
+// TestGracefulStopDeliversTheChainToSinks: a replica told to stop delivers to its sinks the
+// events recorded before, also those a slow receiver had not been sent yet; with the memory
+// store they would otherwise be lost with the process.
+func TestGracefulStopDeliversTheChainToSinks(t *testing.T) {
+	var mu sync.Mutex
+	got := map[string]bool{}
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct{ Events []audit.Event }
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		mu.Lock()
+		for _, e := range body.Events {
+			got[e.ID] = true
+		}
+		mu.Unlock()
+		time.Sleep(300 * time.Millisecond) // slow: events queue up behind each delivery
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer recv.Close()
+	ts := startServer(t, serverOptions{extraYAML: fmt.Sprintf("audit:\n  sinks:\n    - name: siem\n      webhook: {url: %q}\n", recv.URL)})
+	run := ts.createRun(t, "vpc-prod", "TRACKED")
+	for range 3 {
+		if _, code := ts.mint(t, run.RunToken, ""); code != 200 {
+			t.Fatalf("mint: %d", code)
+		}
+	}
+	ts.stop()
+	mu.Lock()
+	defer mu.Unlock()
+	for _, e := range ts.chain(t) {
+		if !got[e.ID] {
+			t.Errorf("stopped without delivering event %s (%s) to the sink", e.ID, e.Action)
+		}
 	}
 }
