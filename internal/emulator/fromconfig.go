@@ -134,7 +134,8 @@ func (s *Set) awsRoles(cfg *config.Config, ats []attachment) []awsemu.Role {
 			s.Notes = append(s.Notes, fmt.Sprintf("role %s is not emulated: its trust policy is not one for broker's web identities", a.RoleARN))
 			continue
 		}
-		roles = append(roles, awsemu.Role{ARN: a.RoleARN, Trust: awsemu.Trust{Issuer: cfg.Issuer, Audiences: []string{wi.Audience}, Subjects: wi.Subjects}})
+		roles = append(roles, awsemu.Role{ARN: a.RoleARN, Trust: awsemu.Trust{Issuer: cfg.Issuer, Audiences: []string{wi.Audience}, Subjects: wi.Subjects,
+			TagSession: slices.Contains(policy.Statement[0].Action, "sts:TagSession")}})
 	}
 	return roles
 }

@@ -26,6 +26,9 @@ func TestFromConfigTrustsExactlyTheAttachments(t *testing.T) {
 	roles := map[string][]string{}
 	for _, r := range set.awsConfig.Roles {
 		roles[r.ARN] = append(r.Trust.Subjects, r.Trust.Issuer, strings.Join(r.Trust.Audiences, ","))
+		if r.Trust.TagSession {
+			t.Errorf("role %s allows sts:TagSession, which its printed trust policy does not (no session_tags)", r.ARN)
+		}
 	}
 	read := roles["arn:aws:iam::123456789012:role/broker-read"]
 	write := roles["arn:aws:iam::123456789012:role/broker-write"]

@@ -91,7 +91,7 @@ attachments:
 		{ARN: "arn:aws:iam::123456789012:role/vpc-read", Trust: awsemu.Trust{Issuer: ts.URL, Audiences: []string{"sts.amazonaws.com"},
 			Subject: "space:prod:stack:vpc-prod:run_type:*:scope:read"}},
 		{ARN: "arn:aws:iam::123456789012:role/vpc-write", Trust: awsemu.Trust{Issuer: ts.URL, Audiences: []string{"sts.amazonaws.com"},
-			Subject: "space:prod:stack:vpc-prod:run_type:*:scope:write"}},
+			Subject: "space:prod:stack:vpc-prod:run_type:*:scope:write", TagSession: true}},
 	}})
 	late.set(sts)
 

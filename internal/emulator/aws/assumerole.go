@@ -36,6 +36,9 @@ func (e *Emulator) assumeRole(r *http.Request, body []byte, p url.Values, call *
 		(role.Trust.ExternalID != "" && call.ExternalID != role.Trust.ExternalID) {
 		return nil, accessDenied("User: " + akid + " is not authorized to perform: sts:AssumeRole on resource: " + call.RoleARN)
 	}
+	if len(tags) > 0 && !role.Trust.TagSession {
+		return nil, accessDenied("User: " + akid + " is not authorized to perform: sts:TagSession on resource: " + call.RoleARN)
+	}
 	if err := checkMaxDuration(role, call.DurationSeconds); err != nil {
 		return nil, err
 	}

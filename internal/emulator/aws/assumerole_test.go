@@ -102,6 +102,15 @@ func TestAssumeRole(t *testing.T) {
 			status: http.StatusOK,
 		},
 		{
+			name: "session tags on a role whose trust policy does not allow sts:TagSession",
+			req: signed{params: func() url.Values {
+				p := withTags(assumeParams(externalID), "stack", "vpc")
+				p.Set("RoleArn", untagged)
+				return p
+			}()},
+			status: http.StatusForbidden, code: "AccessDenied", message: "is not authorized to perform: sts:TagSession",
+		},
+		{
 			name:   "wrong external id",
 			req:    signed{params: assumeParams("broker.example:8443@aws-prod@vpc@write")},
 			status: http.StatusForbidden, code: "AccessDenied", message: denied,

@@ -56,6 +56,9 @@ type Trust struct {
 	ExternalID string
 	// Principals are the access key ids allowed to AssumeRole; empty means none.
 	Principals []string
+	// TagSession is the trust policy allowing sts:TagSession: without it, a web identity
+	// token carrying session tags, or an AssumeRole with Tags, is refused (AccessDenied).
+	TagSession bool
 }
 
 // Config configures an Emulator.

@@ -23,10 +23,12 @@ const (
 	otherRole    = "arn:aws:iam::" + account + ":role/other-provider"
 	badIDPRole   = "arn:aws:iam::" + account + ":role/unreachable-provider"
 	assumeTarget = "arn:aws:iam::" + account + ":role/path/broker-assume"
-	readSubject  = "space:root:stack:vpc:run_type:TRACKED:scope:read"
-	accessKey    = "AKIAEXAMPLEBROKER01"
-	secretKey    = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-	externalID   = "broker.example:8443@aws-prod@vpc@read"
+	// untagged is assumeTarget's twin whose trust policy does not allow sts:TagSession.
+	untagged    = "arn:aws:iam::" + account + ":role/path/broker-untagged"
+	readSubject = "space:root:stack:vpc:run_type:TRACKED:scope:read"
+	accessKey   = "AKIAEXAMPLEBROKER01"
+	secretKey   = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+	externalID  = "broker.example:8443@aws-prod@vpc@read"
 )
 
 // fixture is an emulator with a test issuer trusted by its roles.
@@ -49,12 +51,13 @@ func newFixture(t *testing.T) *fixture {
 	f.badIDP = bad.URL
 	f.emu = New(Config{
 		Roles: []Role{
-			{ARN: readRole, Trust: Trust{Issuer: f.iss.URL, Audiences: []string{"sts.amazonaws.com"}, Subject: readSubject}},
+			{ARN: readRole, Trust: Trust{Issuer: f.iss.URL, Audiences: []string{"sts.amazonaws.com"}, Subject: readSubject, TagSession: true}},
 			{ARN: wildRole, Trust: Trust{Issuer: f.iss.URL, Audiences: []string{"sts.amazonaws.com", "custom-aud"},
 				Subject: "space:root:stack:*:run_type:TRACKED:scope:read"}, MaxSessionDuration: 4 * time.Hour},
 			{ARN: otherRole, Trust: Trust{Issuer: f.other.URL, Audiences: []string{"sts.amazonaws.com"}}},
 			{ARN: badIDPRole, Trust: Trust{Issuer: f.badIDP, Audiences: []string{"sts.amazonaws.com"}}},
-			{ARN: assumeTarget, Trust: Trust{ExternalID: externalID, Principals: []string{accessKey}}},
+			{ARN: assumeTarget, Trust: Trust{ExternalID: externalID, Principals: []string{accessKey}, TagSession: true}},
+			{ARN: untagged, Trust: Trust{ExternalID: externalID, Principals: []string{accessKey}}},
 		},
 		AccessKeys: map[string]string{accessKey: secretKey, "AKIAUNTRUSTED0000001": "another-secret-key-value-0000000000000000"},
 	})

@@ -72,6 +72,9 @@ func (e *Emulator) assumeRoleWithWebIdentity(r *http.Request, p url.Values, call
 		if err != nil {
 			return nil, invalidToken("Invalid session tags: " + err.Error())
 		}
+		if !role.Trust.TagSession {
+			return nil, accessDenied(notAuthorizedWebIdentity)
+		}
 		call.SessionTags, call.TransitiveTagKeys = tags, transitive
 	}
 	if err := checkMaxDuration(role, call.DurationSeconds); err != nil {

@@ -244,6 +244,17 @@ func TestAssumeRoleWithWebIdentity(t *testing.T) {
 			},
 		},
 		{
+			name: "session tags on a role whose trust policy does not allow sts:TagSession",
+			params: func(t *testing.T) url.Values {
+				p := webIdentity(f.token(t, map[string]any{TagsClaim: tags}))
+				p.Set("RoleArn", wildRole)
+				return p
+			},
+			status:  http.StatusForbidden,
+			code:    "AccessDenied",
+			message: "Not authorized to perform sts:AssumeRoleWithWebIdentity",
+		},
+		{
 			name: "malformed session tags",
 			params: func(t *testing.T) url.Values {
 				bad := map[string]any{"principal_tags": map[string]any{"stack": []any{"vpc", "db"}}}

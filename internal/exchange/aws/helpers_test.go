@@ -92,7 +92,7 @@ func newEnv(t *testing.T) *env {
 		{ARN: readARN, Trust: awsemu.Trust{Issuer: iss.URL, Audiences: aud, Subject: subject(runs.Read)}},
 		{ARN: writeARN, Trust: awsemu.Trust{Issuer: iss.URL, Audiences: aud, Subject: subject(runs.Write)}},
 		{ARN: longARN, MaxSessionDuration: 4 * time.Hour,
-			Trust: awsemu.Trust{Issuer: iss.URL, Audiences: []string{"custom-aud"}, Subject: "space:root:stack:*"}},
+			Trust: awsemu.Trust{Issuer: iss.URL, Audiences: []string{"custom-aud"}, Subject: "space:root:stack:*", TagSession: true}},
 	}})
 	srv := httptest.NewServer(emu)
 	t.Cleanup(srv.Close)
