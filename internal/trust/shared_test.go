@@ -153,3 +153,28 @@ func TestGCPSharedProvider(t *testing.T) {
 		t.Errorf("a custom audience on one integration must list every integration's audience:\n%s", got)
 	}
 }
+
+// TestVaultRoleNamesIgnoreCase: Vault keeps JWT role names in lower case, so integrations
+// naming "deploy" and "Deploy" on one Vault and mount log in to one role: broker never prints
+// two different documents for it (each would replace the other when installed), and here,
+// where they differ in their policies, refuses both.
+func TestVaultRoleNamesIgnoreCase(t *testing.T) {
+	cfg, err := config.Parse("t.yaml", []byte(`issuer: https://broker.example.com
+spaces: [{id: root}, {id: prod, parent: root, inherit: true}]
+stacks: [{id: s1, space: prod}, {id: s2, space: prod}]
+integrations:
+  - {id: v-write, space: prod, vault: {address: "https://vault.example.com", mount: jwt, role: deploy}}
+  - {id: v-read, space: prod, vault: {address: "https://vault.example.com", mount: jwt, role: Deploy}}
+attachments:
+  - {stack: s1, integration: v-write, write: true}
+  - {stack: s2, integration: v-read, read: true}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, req := range []Request{{Provider: "vault", Stack: "s1", Scope: runs.Write}, {Provider: "vault", Stack: "s2", Scope: runs.Read}} {
+		if doc, err := Render(cfg, req); err == nil {
+			t.Errorf("%s: printed %+v for a role another integration shares under another case", req.Stack, doc)
+		}
+	}
+}

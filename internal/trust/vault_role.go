@@ -18,7 +18,8 @@ var ErrRoleTooBroad = errors.New("one role's bound_claims would accept stacks or
 // role's name. Roles of the same name on two servers or in two namespaces are two roles.
 type VaultRoleKey struct{ Address, Namespace, Mount, Role string }
 
-// VaultRoleKeyOf is the role integration in logs in to.
+// VaultRoleKeyOf is the role integration in logs in to. Vault's JWT auth keeps role names in
+// lower case ("Deploy" and "deploy" are one role), and so does the key.
 func VaultRoleKeyOf(in config.Integration) VaultRoleKey {
 	mount := strings.Trim(in.Vault.Mount, "/")
 	if mount == "" {
@@ -28,7 +29,7 @@ func VaultRoleKeyOf(in config.Integration) VaultRoleKey {
 		Address:   strings.TrimRight(in.Vault.Address, "/"),
 		Namespace: strings.Trim(in.Vault.Namespace, "/"),
 		Mount:     mount,
-		Role:      in.Vault.Role,
+		Role:      strings.ToLower(in.Vault.Role),
 	}
 }
 
