@@ -207,7 +207,17 @@ func (s *Set) azureApps(cfg *config.Config, ats []attachment) []azureemu.App {
 			})
 		}
 	}
-	return apps
+	// Entra holds at most trust.AzureMaxCredentials per application, and refuses the next: an
+	// application that would need more is not emulated at all, as `broker trust azure` prints
+	// none of its credentials.
+	return slices.DeleteFunc(apps, func(app azureemu.App) bool {
+		if len(app.Federated) <= trust.AzureMaxCredentials {
+			return false
+		}
+		s.Notes = append(s.Notes, fmt.Sprintf("Entra application %s is not emulated: its attachments need %d federated credentials, and Entra holds %d",
+			app.ClientID, len(app.Federated), trust.AzureMaxCredentials))
+		return true
+	})
 }
 
 func appendNew(list []string, items ...string) []string {

@@ -216,3 +216,35 @@ attachments:
 		}
 	}
 }
+
+// TestFromConfigAzureApplicationHoldsTwenty: an Entra application whose attachments need more
+// than Entra's 20 federated credentials (three stacks at read and write: 21) is not emulated,
+// and a note says so: no exchange through it succeeds here that the real cloud cannot be set
+// up to allow.
+func TestFromConfigAzureApplicationHoldsTwenty(t *testing.T) {
+	cfg, err := config.Parse("t.yaml", []byte(`issuer: https://broker.example.com
+spaces: [{id: root}, {id: prod, parent: root, inherit: true}]
+stacks:
+  - {id: s1, space: prod, labels: [platform]}
+  - {id: s2, space: prod, labels: [platform]}
+  - {id: s3, space: prod, labels: [platform]}
+integrations:
+  - id: az
+    space: prod
+    azure: {tenant_id: 00000000-0000-0000-0000-000000000001, client_id: 00000000-0000-0000-0000-000000000002}
+    autoattach: [{label: platform, read: true, write: true}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := FromConfig(cfg, "https://127.0.0.1:8082")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if apps := set.azureConfig.Apps; len(apps) != 0 {
+		t.Errorf("emulated Entra applications %+v, want none", apps)
+	}
+	if !slices.ContainsFunc(set.Notes, func(n string) bool { return strings.Contains(n, "need 21 federated credentials") }) {
+		t.Errorf("notes %q name no application over the limit", set.Notes)
+	}
+}

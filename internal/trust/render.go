@@ -31,7 +31,7 @@ func Render(cfg *config.Config, req Request) (any, error) {
 	case exchange.GCP:
 		return r.gcp(t)
 	case exchange.Azure:
-		return t.azure()
+		return r.azure(t)
 	case exchange.Vault:
 		return r.vaultRole(t)
 	}
@@ -210,6 +210,38 @@ type azureCredential struct {
 	Subject     string   `json:"subject"`
 	Audiences   []string `json:"audiences"`
 	Description string   `json:"description"`
+}
+
+// AzureMaxCredentials is how many federated identity credentials Entra holds per application.
+const AzureMaxCredentials = 20
+
+// ErrTooManyCredentials: the attachments exchanging through one Entra application need more
+// federated identity credentials than Entra holds for it.
+var ErrTooManyCredentials = errors.New("Entra holds at most 20 federated identity credentials per application; give some of these stacks or scopes an application (client_id) of their own")
+
+// azure is t's federated credentials, once the attachments exchanging through t's application
+// (its tenant and client id) are found to fit in it together: Entra refuses a credential past
+// AzureMaxCredentials, which would lock the stack that needs it out.
+func (r *resolver) azure(t *target) (any, error) {
+	app := t.integration.Azure
+	all, err := r.sharing(t, func(in config.Integration) bool {
+		return strings.EqualFold(in.Azure.TenantID, app.TenantID) && strings.EqualFold(in.Azure.ClientID, app.ClientID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	subjects := map[string]bool{}
+	var users []string
+	for _, o := range all {
+		for _, sub := range o.subjects {
+			subjects[sub] = true
+		}
+		users = append(users, fmt.Sprintf("%s (%s)", o.stack.ID, o.req.Scope))
+	}
+	if len(subjects) > AzureMaxCredentials {
+		return nil, fmt.Errorf("%w: application %s would need %d, for %s", ErrTooManyCredentials, app.ClientID, len(subjects), strings.Join(users, ", "))
+	}
+	return t.azure()
 }
 
 // ErrSubjectTooLong: Entra refuses a federated credential whose subject is over 600 characters;

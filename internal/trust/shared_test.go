@@ -3,6 +3,7 @@ package trust
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -175,6 +176,43 @@ attachments:
 	for _, req := range []Request{{Provider: "vault", Stack: "s1", Scope: runs.Write}, {Provider: "vault", Stack: "s2", Scope: runs.Read}} {
 		if doc, err := Render(cfg, req); err == nil {
 			t.Errorf("%s: printed %+v for a role another integration shares under another case", req.Stack, doc)
+		}
+	}
+}
+
+// TestAzureApplicationHoldsTwenty: Entra holds at most 20 federated identity credentials per
+// application. One integration attached for read and write to two stacks needs 14 (seven run
+// types and scopes each) and is printed; to three stacks it needs 21, and every stack's is
+// refused, naming the limit, rather than printing credentials the last stack cannot get.
+func TestAzureApplicationHoldsTwenty(t *testing.T) {
+	for _, tc := range []struct {
+		stacks int
+		fits   bool
+	}{{2, true}, {3, false}} {
+		yaml := "issuer: https://broker.example.com\nspaces: [{id: root}, {id: prod, parent: root, inherit: true}]\nstacks:\n"
+		for i := 1; i <= tc.stacks; i++ {
+			yaml += fmt.Sprintf("  - {id: s%d, space: prod, labels: [platform]}\n", i)
+		}
+		yaml += `integrations:
+  - id: az
+    space: prod
+    azure: {tenant_id: 00000000-0000-0000-0000-000000000001, client_id: 00000000-0000-0000-0000-000000000002}
+    autoattach: [{label: platform, read: true, write: true}]
+`
+		cfg, err := config.Parse("t.yaml", []byte(yaml))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 1; i <= tc.stacks; i++ {
+			for _, scope := range []runs.Scope{runs.Read, runs.Write} {
+				_, err := Render(cfg, Request{Provider: "azure", Stack: fmt.Sprintf("s%d", i), Scope: scope})
+				if tc.fits && err != nil {
+					t.Errorf("%d stacks, s%d %s: %v", tc.stacks, i, scope, err)
+				}
+				if !tc.fits && !errors.Is(err, ErrTooManyCredentials) {
+					t.Errorf("%d stacks, s%d %s: err = %v, want ErrTooManyCredentials", tc.stacks, i, scope, err)
+				}
+			}
 		}
 	}
 }
