@@ -68,6 +68,10 @@ func runTrust(ctx context.Context, e env, args []string) error {
 	if err := enc.Encode(doc); err != nil {
 		return err
 	}
+	if policy, ok := doc.(trust.AWSPolicy); ok && policy.Chars() > trust.AWSPolicyQuotaChars {
+		fmt.Fprintf(e.stderr, "note: this trust policy is %d characters; IAM takes %d unless the account's quota is raised (to at most %d)\n",
+			policy.Chars(), trust.AWSPolicyQuotaChars, trust.AWSPolicyMaxChars)
+	}
 	if provider == providers.Vault {
 		// stdout stays the role's JSON alone, so it can be piped into the line printed here.
 		line, err := trust.VaultWriteCommand(cfg, req)

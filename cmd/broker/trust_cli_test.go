@@ -124,3 +124,23 @@ attachments:
 		}
 	}
 }
+
+// TestTrustAWSNotesIAMQuota: a trust policy over IAM's default quota (2,048 characters) is
+// printed with a note on stderr saying so; stdout stays the policy alone.
+func TestTrustAWSNotesIAMQuota(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("issuer: https://broker.example.com\nlisten: 127.0.0.1:0\nspaces: [{id: root}, {id: prod, parent: root, inherit: true}]\nstacks:\n")
+	for i := 1; i <= 12; i++ {
+		fmt.Fprintf(&b, "  - {id: stack-%02d, space: prod, labels: [platform]}\n", i)
+	}
+	b.WriteString("integrations:\n  - {id: aws-w, space: prod, aws: {role_arn: \"arn:aws:iam::123456789012:role/platform-write\"}, autoattach: [{label: platform, write: true}]}\n")
+	path := filepath.Join(t.TempDir(), "broker.yaml")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := broker(t, []string{"BROKER_CONFIG=", "BROKER_URL="}, "trust", "aws", "--config", path, "--stack", "stack-01", "--scope", "write")
+	var policy map[string]any
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &policy) != nil || !strings.Contains(r.stderr, "IAM takes 2048 unless the account's quota is raised") {
+		t.Errorf("exit %d, stderr %q, stdout a policy: %v", r.code, r.stderr, policy != nil)
+	}
+}

@@ -1,13 +1,16 @@
 package trust
 
 import (
+	"bytes"
 	"cmp"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"reflect"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/exchange"
@@ -87,7 +90,32 @@ func (r *resolver) awsPolicy(t *target) (any, error) {
 		}
 		policy.Statement = mergeAWSStatement(policy.Statement, st, o.issuerHostPath()+":sub")
 	}
+	if n := policy.Chars(); n > AWSPolicyMaxChars {
+		return nil, fmt.Errorf("%w: role %s's would be %d characters, for the %d stack(s) and scope(s) that share it", ErrPolicyTooLarge, role, n, len(all))
+	}
 	return policy, nil
+}
+
+// IAM's limits on a role's trust policy, in characters not counting white space: its default
+// quota, and the most a quota increase gives.
+const (
+	AWSPolicyQuotaChars = 2048
+	AWSPolicyMaxChars   = 4096
+)
+
+// ErrPolicyTooLarge: the stacks and scopes sharing an AWS role need a trust policy longer than
+// IAM takes even with a raised quota.
+var ErrPolicyTooLarge = errors.New("IAM takes a role trust policy of at most 4,096 characters (2,048 unless the quota is raised); give some of the stacks sharing this role a role of their own")
+
+// Chars is the policy's length as IAM counts it: its JSON without white space.
+func (p AWSPolicy) Chars() int {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(p); err != nil {
+		return 0
+	}
+	return utf8.RuneCount(bytes.Join(bytes.Fields(buf.Bytes()), nil))
 }
 
 // mergeAWSStatement adds st to statements: into the statement that differs from it only in the

@@ -216,3 +216,50 @@ func TestAzureApplicationHoldsTwenty(t *testing.T) {
 		}
 	}
 }
+
+// sharedWriteRole is a configuration whose n stacks share one AWS role for write.
+func sharedWriteRole(t *testing.T, n int) *config.Config {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("issuer: https://broker.example.com\nspaces: [{id: root}, {id: prod, parent: root, inherit: true}]\nstacks:\n")
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "  - {id: stack-%02d, space: prod, labels: [platform]}\n", i)
+	}
+	b.WriteString(`integrations:
+  - id: aws-w
+    space: prod
+    aws: {role_arn: "arn:aws:iam::123456789012:role/platform-write"}
+    autoattach: [{label: platform, write: true}]
+`)
+	cfg, err := config.Parse("t.yaml", []byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// TestAWSPolicyWithinIAMLimit: IAM takes a role trust policy of at most 2,048 characters
+// without white space, 4,096 with a raised quota. A role shared by enough stacks to need more
+// than 4,096 is refused for every one of them, naming the limit; below it the policy is
+// printed, and Chars measures it as IAM does.
+func TestAWSPolicyWithinIAMLimit(t *testing.T) {
+	for _, tc := range []struct {
+		stacks   int
+		min, max int // Chars bounds; 0, 0: refused
+	}{{5, 1, AWSPolicyQuotaChars}, {12, AWSPolicyQuotaChars + 1, AWSPolicyMaxChars}, {30, 0, 0}} {
+		doc, err := Render(sharedWriteRole(t, tc.stacks), Request{Provider: "aws", Stack: "stack-01", Scope: runs.Write})
+		if tc.max == 0 {
+			if !errors.Is(err, ErrPolicyTooLarge) {
+				t.Errorf("%d stacks: err = %v, want ErrPolicyTooLarge", tc.stacks, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%d stacks: %v", tc.stacks, err)
+		}
+		compact, _ := json.Marshal(doc)
+		if n := doc.(AWSPolicy).Chars(); n < tc.min || n > tc.max || n != len(compact) {
+			t.Errorf("%d stacks: Chars = %d (compact JSON %d), want within %d..%d", tc.stacks, n, len(compact), tc.min, tc.max)
+		}
+	}
+}
