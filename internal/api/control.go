@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -28,6 +29,9 @@ type ControlConfig struct {
 	Guard *Guard
 	// Audit is the trail GET /v1/audit lists.
 	Audit audit.Store
+	// Current, when set, returns nil when Catalog is current with its store (see
+	// catalog.Manager.Current); an API key is taken only then.
+	Current func(context.Context) error
 }
 
 // Control is the control plane: runs started, read, moved and finished with an API key.
@@ -74,6 +78,12 @@ func (c *Control) authenticate(r *http.Request) (access.Principal, error) {
 	secret, err := access.BearerToken(r.Header)
 	if err != nil {
 		return access.Principal{}, c.cfg.Guard.Failed(r, err)
+	}
+	if c.cfg.Current != nil {
+		// A key deleted through another replica may still be in a catalog not read lately.
+		if err := c.cfg.Current(r.Context()); err != nil {
+			return access.Principal{}, err
+		}
 	}
 	p, err := c.cfg.Catalog.Load().Access().Authenticate(secret)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/brokerhq/broker/internal/access"
 	"github.com/brokerhq/broker/internal/apierror"
 	"github.com/brokerhq/broker/internal/audit"
+	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/ratelimit"
 	"github.com/brokerhq/broker/internal/runs"
 	"github.com/brokerhq/broker/keys"
@@ -38,7 +39,7 @@ func fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 		log.Error("signing key service unavailable", "path", r.URL.Path, "err", err)
 		apiErr = apierror.New(apierror.CodeUnavailable, "The signing key service is unreachable; try again shortly.")
 	case errors.Is(err, runs.ErrUnavailable), errors.Is(err, ratelimit.ErrUnavailable),
-		errors.Is(err, audit.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		errors.Is(err, audit.ErrUnavailable), errors.Is(err, catalog.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		log.ErrorContext(r.Context(), "store unavailable", "path", r.URL.Path, "err", err)
 		apiErr = apierror.New(apierror.CodeUnavailable, "The state store is unreachable; try again shortly.")
 	default:

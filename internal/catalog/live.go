@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"sync/atomic"
+	"time"
 
 	"github.com/brokerhq/broker/internal/claims"
 )
@@ -10,6 +11,37 @@ import (
 // throughout; a change builds a new Catalog and Stores it, so readers never see half a change.
 type Live struct {
 	cur atomic.Pointer[Catalog]
+	// confirmed is when the catalog in force was last found current with its store, on the
+	// process's monotonic clock (see sinceStart); 0 for a catalog no store backs.
+	confirmed atomic.Int64
+}
+
+// MaxStale is how long a replica that cannot read its store keeps taking API keys from the
+// catalog it holds: a key deleted on another replica stops working on every replica within it,
+// also on one cut off from the store, which answers 503 after it.
+const MaxStale = time.Second
+
+// processStart anchors sinceStart.
+var processStart = time.Now()
+
+// sinceStart is the time since the process started, on the monotonic clock: a replica's
+// staleness is its own connectivity, whatever clock its catalog stamps objects with.
+func sinceStart() int64 { return int64(time.Since(processStart)) + 1 }
+
+// Confirm records that the catalog in force is current with its store now.
+func (l *Live) Confirm() { l.confirmed.Store(sinceStart()) }
+
+// Stale returns how long ago the catalog in force was last found current with its store, when
+// that is longer than max; 0 when it is not, and for a catalog no store backs.
+func (l *Live) Stale(max time.Duration) time.Duration {
+	c := l.confirmed.Load()
+	if c == 0 {
+		return 0
+	}
+	if age := time.Duration(sinceStart() - c); age > max {
+		return age
+	}
+	return 0
 }
 
 // NewLive returns a Live holding c.

@@ -80,6 +80,8 @@ type Manager struct {
 	// decoded caches the last load's objects, so a refresh decodes only what changed; it is
 	// used under refreshing.
 	decoded map[Ref]decoded
+	// fresh is the read Current makes.
+	fresh freshness
 }
 
 // NewManager loads the store and builds the first catalog. It fails when the store cannot be
@@ -107,6 +109,7 @@ func NewManager(ctx context.Context, cfg ManagerConfig) (*Manager, error) {
 	}
 	m.api, m.inForce, m.head = api, inForce, snap.Head()
 	m.live.Store(c)
+	m.live.Confirm()
 	return m, nil
 }
 
@@ -136,6 +139,7 @@ func (m *Manager) Refresh(ctx context.Context) error {
 	current := head == m.head
 	m.mu.Unlock()
 	if current {
+		m.live.Confirm()
 		return nil
 	}
 	snap, err := m.store.Load(ctx)
@@ -150,6 +154,7 @@ func (m *Manager) Refresh(ctx context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if snap.Head() == m.head {
+		m.live.Confirm()
 		return nil
 	}
 	if snap.Revision <= m.head.Revision {
@@ -171,6 +176,7 @@ func (m *Manager) Refresh(ctx context.Context) error {
 	}
 	m.api, m.inForce, m.head = api, inForce, snap.Head()
 	m.put(c)
+	m.live.Confirm()
 	return nil
 }
 
@@ -253,6 +259,7 @@ func (m *Manager) reload(ctx context.Context, file Objects) (*Catalog, error) {
 	m.api, m.inForce, m.head = in.API, in.API, head
 	m.file = file
 	m.put(c)
+	m.live.Confirm()
 	return c, nil
 }
 
@@ -396,6 +403,7 @@ func (m *Manager) install(p plan, committed Head) {
 	}
 	m.api, m.inForce, m.head = p.next, p.next, committed
 	m.put(p.res.Catalog)
+	m.live.Confirm()
 }
 
 // prepare validates mu against the catalog in force (refreshed first) and returns the plan.

@@ -179,7 +179,7 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 	}
 	guard := &api.Guard{Limiter: s.state.limiter, Logger: s.log, TrustedProxies: proxies, StoreTimeout: cfg.Limits.StoreTimeout}
 	control := api.NewControl(api.ControlConfig{
-		Store: s.state.runs, Catalog: live, RunTTL: cfg.Runs.TTL, Now: opts.Now, Logger: s.log,
+		Store: s.state.runs, Catalog: live, Current: s.catalog.Current, RunTTL: cfg.Runs.TTL, Now: opts.Now, Logger: s.log,
 		Guard: guard, Events: events, Audit: s.state.audit,
 	})
 	control.Mount(rt)

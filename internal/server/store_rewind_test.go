@@ -2,9 +2,11 @@ package server
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/testutil/redistest"
 )
 
@@ -69,5 +71,37 @@ func TestCatalogFollowsAStoreThatLostACommit(t *testing.T) {
 	for name, r := range map[string]*testServer{"A": a, "B": b} {
 		within(t, start, "the deleted key fails on "+name, func() bool { return r.keyWorks(t, secret) == 401 })
 		within(t, start, "the lost stack is gone on "+name, func() bool { return r.admin(t, "GET", "/v1/stacks/lost", "").code == 404 })
+	}
+}
+
+// TestReplicaCutOffFromTheStoreRefusesKeys: a replica that cannot reach Redis cannot hear of an
+// API key deleted through another; within a second of its last read of the catalog it answers
+// the key's calls 503 (as it does any call that needs the store) rather than serve them from a
+// catalog that may still hold the key.
+func TestReplicaCutOffFromTheStoreRefusesKeys(t *testing.T) {
+	redis := redistest.Start(t)
+	proxy := startCutProxy(t, redis.Addr())
+	opts := serverOptions{redisURL: redis.URL(), keyBackend: "redis", baseYAML: adminConfig,
+		extraYAML: "\nlimits: {auth_failures: 1000, window: 1m, cooloff: 1m, store_timeout: 300ms}\n"}
+	a := startServer(t, opts)
+	opts.issuer, opts.redisURL = a.URL, "redis://"+strings.TrimPrefix(proxy.URL(), "http://")+"/0"
+	b := startServer(t, opts)
+	secret := a.newKey(t, "revoked")
+	within(t, time.Now(), "the key works on B", func() bool { return b.keyWorks(t, secret) == 200 })
+
+	proxy.Cut()
+	a.admin(t, "DELETE", "/v1/api-keys/revoked", "").expect(t, "delete the key on A", 204)
+	deadline := time.Now().Add(catalog.MaxStale + time.Second)
+	for _, path := range []string{"/v1/stacks", "/v1/spaces", "/v1/runs/01HZX3K9Q8W7E6R5T4Y3U2I1O0"} {
+		for {
+			code := b.call(t, apiRequest{method: "GET", path: path, bearer: secret})
+			if code == 503 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("GET %s on B, cut off from the store, with a key deleted on A: %d, want 503", path, code)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
 }
