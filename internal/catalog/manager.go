@@ -125,9 +125,11 @@ func (m *Manager) File() Objects {
 
 // Refresh reloads the store when its state differs from the one the catalog in force was
 // built from: a newer revision, or a store that went back (it lost commits: wiped, or failed
-// over to a replica that had not received them), whose objects are then in force as they are
-// now. A store whose objects no longer fit the file (which validation at commit time prevents)
-// keeps the old catalog and returns the error.
+// over to a replica that had not received them). The changes such a store lost that this
+// replica had in force are written back first (see lostChanges), so that a deletion, an API
+// key's above all, is not undone; the store is then in force as it is. A store whose objects
+// no longer fit the file (which validation at commit time prevents) keeps the old catalog and
+// returns the error.
 func (m *Manager) Refresh(ctx context.Context) error {
 	m.refreshing.Lock()
 	defer m.refreshing.Unlock()
@@ -156,6 +158,13 @@ func (m *Manager) Refresh(ctx context.Context) error {
 	if snap.Head() == m.head {
 		m.live.Confirm()
 		return nil
+	}
+	snap, api, err = m.writeBack(ctx, snap, api)
+	if errors.Is(err, ErrStale) {
+		return nil // the store moved: the next refresh reads it again
+	}
+	if err != nil {
+		return err
 	}
 	if snap.Revision <= m.head.Revision {
 		// A change of this replica got in since the load, or the store went back: it did when
@@ -240,7 +249,10 @@ func (m *Manager) reload(ctx context.Context, file Objects) (*Catalog, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	// No change of this replica is in progress, so the store is as new as the catalog in
-	// force, or it went back (see Refresh) and is in force as it is.
+	// force, or it went back (see Refresh): what it lost is written back first.
+	if snap, api, err = m.writeBack(ctx, snap, api); err != nil {
+		return nil, err
+	}
 	head := snap.Head()
 	in := Input{File: file, API: api, Revision: head.Revision, FileCreated: m.fileCreated(file)}
 	c, err := Build(in)

@@ -6,14 +6,16 @@ import (
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
+
 	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/testutil/redistest"
 )
 
 // TestCatalogFollowsAWipedStore: Redis loses its data (restarted empty, or flushed). The
-// replicas rebuild their catalog from the store as it is, so administration goes on, and an
-// API key created before the loss stops working on every replica: nothing lost from the store
-// stays in force in a replica's memory.
+// replicas write back what they had in force, so the objects created through the API survive
+// as answered, and administration goes on: an API key created before the loss can be deleted,
+// and stops working on every replica.
 func TestCatalogFollowsAWipedStore(t *testing.T) {
 	redis := redistest.Start(t)
 	rs := startReplicas(t, 2, serverOptions{redisURL: redis.URL(), keyBackend: "redis", baseYAML: adminConfig, extraYAML: manyFailures})
@@ -24,11 +26,15 @@ func TestCatalogFollowsAWipedStore(t *testing.T) {
 	if err := redis.Client().FlushAll(context.Background()).Err(); err != nil {
 		t.Fatal(err)
 	}
+	within(t, time.Now(), "the key is back in the store", func() bool {
+		keys, err := redis.Client().HGetAll(context.Background(), "broker:{catalog}:objects").Result()
+		return err == nil && keys["api_key/leaky"] != ""
+	})
+	a.admin(t, "DELETE", "/v1/api-keys/leaky", "").expect(t, "delete the key after the loss", 204)
 	start := time.Now()
 	for name, r := range map[string]*testServer{"A": a, "B": b} {
-		within(t, start, "the key lost with the store fails on "+name, func() bool { return r.keyWorks(t, secret) == 401 })
+		within(t, start, "the deleted key fails on "+name, func() bool { return r.keyWorks(t, secret) == 401 })
 	}
-	a.admin(t, "DELETE", "/v1/api-keys/leaky", "").expect(t, "delete the key the store lost", 404)
 	a.admin(t, "PUT", "/v1/stacks/s2", `{"space":"prod"}`).expect(t, "create a stack after the loss", 201)
 	within(t, time.Now(), "B has the new stack", func() bool {
 		return b.admin(t, "GET", "/v1/stacks/s2", "").code == 200
@@ -39,39 +45,27 @@ func TestCatalogFollowsAWipedStore(t *testing.T) {
 // primary's last catalog commit (replication is asynchronous; here the catalog's keys are
 // restored as they were one commit earlier). Another commit then takes the lost one's
 // revision. The replicas that had seen the lost commit tell the two apart by the commit's id:
-// an API key deleted by the new commit stops working on them within the second.
+// an API key deleted by the new commit stops working on them within the second, and the lost
+// commit's stack, which they had in force, is written back for every replica.
 func TestCatalogFollowsAStoreThatLostACommit(t *testing.T) {
 	redis := redistest.Start(t)
 	opts := serverOptions{redisURL: redis.URL(), keyBackend: "redis", baseYAML: adminConfig, extraYAML: manyFailures}
 	rs := startReplicas(t, 2, opts)
 	a, b := rs[0], rs[1]
-	rc, ctx := redis.Client(), context.Background()
 
 	secret := a.newKey(t, "doomed")
-	keys := []string{"broker:{catalog}:objects", "broker:{catalog}:rev", "broker:{catalog}:commit"}
-	dumps := map[string]string{}
-	for _, k := range keys {
-		d, err := rc.Dump(ctx, k).Result()
-		if err != nil {
-			t.Fatalf("dump %s: %v", k, err)
-		}
-		dumps[k] = d
-	}
+	goBack := catalogAsNow(t, redis.Client())
 	a.admin(t, "PUT", "/v1/stacks/lost", `{"space":"prod"}`).expect(t, "the commit the failover loses", 201)
 	within(t, time.Now(), "B has the stack", func() bool { return b.admin(t, "GET", "/v1/stacks/lost", "").code == 200 })
-	for _, k := range keys {
-		if err := rc.RestoreReplace(ctx, k, 0, dumps[k]).Err(); err != nil {
-			t.Fatalf("restore %s: %v", k, err)
-		}
-	}
+	goBack()
 	// A replica that never saw the lost commit makes the next one.
 	c := startServer(t, func() serverOptions { o := opts; o.issuer = a.URL; return o }())
 	c.admin(t, "DELETE", "/v1/api-keys/doomed", "").expect(t, "delete the key on C", 204)
 	start := time.Now()
 	for name, r := range map[string]*testServer{"A": a, "B": b} {
 		within(t, start, "the deleted key fails on "+name, func() bool { return r.keyWorks(t, secret) == 401 })
-		within(t, start, "the lost stack is gone on "+name, func() bool { return r.admin(t, "GET", "/v1/stacks/lost", "").code == 404 })
 	}
+	within(t, start, "the lost stack is back on C", func() bool { return c.admin(t, "GET", "/v1/stacks/lost", "").code == 200 })
 }
 
 // TestReplicaCutOffFromTheStoreRefusesKeys: a replica that cannot reach Redis cannot hear of an
@@ -102,6 +96,67 @@ func TestReplicaCutOffFromTheStoreRefusesKeys(t *testing.T) {
 				t.Fatalf("GET %s on B, cut off from the store, with a key deleted on A: %d, want 503", path, code)
 			}
 			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
+
+// catalogAsNow copies the catalog's keys in Redis and returns a function that puts them back
+// as they are now: what a failover to a replica that received no later write does.
+func catalogAsNow(t *testing.T, rc *goredis.Client) (goBack func()) {
+	t.Helper()
+	ctx := context.Background()
+	keys := []string{"broker:{catalog}:objects", "broker:{catalog}:rev", "broker:{catalog}:commit"}
+	dumps := map[string]string{}
+	for _, k := range keys {
+		d, err := rc.Dump(ctx, k).Result()
+		if err != nil {
+			t.Fatalf("dump %s: %v", k, err)
+		}
+		dumps[k] = d
+	}
+	return func() {
+		t.Helper()
+		for _, k := range keys {
+			if err := rc.RestoreReplace(ctx, k, 0, dumps[k]).Err(); err != nil {
+				t.Fatalf("restore %s: %v", k, err)
+			}
+		}
+	}
+}
+
+// TestDeletionsTheStoreLostStay: an API key and a stack (with a run at write) deleted through
+// a replica, then lost by the store (it goes back to before the deletions), stay deleted: the
+// replica writes the deletions back, so also a replica started afterwards refuses the key and
+// the ended run.
+func TestDeletionsTheStoreLostStay(t *testing.T) {
+	redis := redistest.Start(t)
+	opts := serverOptions{redisURL: redis.URL(), keyBackend: "redis", baseYAML: adminConfig, extraYAML: manyFailures}
+	a := startServer(t, opts)
+	secret := a.newKey(t, "revoked")
+	a.admin(t, "PUT", "/v1/stacks/gone", `{"space":"prod"}`).expect(t, "create the stack", 201)
+	run := a.createRun(t, "gone", "TRACKED")
+	for _, phase := range []string{"PLANNING", "APPLYING"} {
+		if code := a.setPhase(t, run.Run.ID, phase); code != 200 {
+			t.Fatalf("%s: %d", phase, code)
+		}
+	}
+	goBack := catalogAsNow(t, redis.Client())
+	a.admin(t, "DELETE", "/v1/api-keys/revoked", "").expect(t, "delete the key", 204)
+	a.admin(t, "DELETE", "/v1/stacks/gone", "").expect(t, "delete the stack", 204)
+	goBack()
+	within(t, time.Now(), "the deletions are back in the store", func() bool {
+		objects, err := redis.Client().HGetAll(context.Background(), "broker:{catalog}:objects").Result()
+		// A tombstone is "<version>:<when deleted>:", with no body.
+		return err == nil && strings.HasSuffix(objects["api_key/revoked"], ":") && strings.HasSuffix(objects["stack/gone"], ":")
+	})
+	opts.issuer = a.URL
+	c := startServer(t, opts)
+	for name, r := range map[string]*testServer{"A": a, "C": c} {
+		if code := r.keyWorks(t, secret); code != 401 {
+			t.Errorf("%s: the deleted key: %d, want 401", name, code)
+		}
+		if _, code := r.mint(t, run.RunToken, ""); code != 401 {
+			t.Errorf("%s: the run its stack's deletion ended mints: %d, want 401", name, code)
 		}
 	}
 }
