@@ -96,8 +96,9 @@ func TestEndedRunsStayEndedAcrossClockSkew(t *testing.T) {
 }
 
 // TestSpaceComingBackListsNoOldEvents: a space deleted and created again through the API in
-// the same millisecond does not list the old space's events, and the event of its creation
-// names the version it goes on from.
+// the same millisecond does not list the old space's events (nor, for 2 seconds, any event
+// another replica may still record in it), and the event of its creation names the version
+// it goes on from.
 func TestSpaceComingBackListsNoOldEvents(t *testing.T) {
 	clock := fakeclock.New(time.Date(2031, 5, 6, 7, 8, 9, 0, time.UTC))
 	ts := startServer(t, serverOptions{baseYAML: adminConfig, now: clock.Now, quiet: true})
