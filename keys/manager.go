@@ -38,6 +38,11 @@ type Config struct {
 	// Manager did not save: another replica's rotation, or `broker keys rotate|revoke`, once
 	// the change is in force. It must not block for long.
 	OnLoad func(ctx context.Context, l Loaded)
+	// WriteBack says the backend's store can lose saved sets (Redis: wiped, or failed over to
+	// a replica that had not received the last saves). A set loaded older than the one in
+	// force is then the store having gone back, and the Manager saves the set in force over
+	// it (see writeBack) instead of taking it.
+	WriteBack bool
 	// TokenTTL is how long a token signed by a key stays valid. A key retired by a rotation
 	// leaves the JWKS Retain after its successor was saved Lead ago (see Published); a replica
 	// that published the successor late (it missed refreshes) signs with the old key meanwhile,
@@ -124,7 +129,9 @@ type Manager struct {
 	// inForce is the set of the last snapshot, the one a refresh compares what it loads with;
 	// loaded holds the changes found so, to tell onLoad once they are in force. Guarded by sem.
 	inForce Set
-	loaded  []Loaded
+	// writeBack is Config.WriteBack.
+	writeBack bool
+	loaded    []Loaded
 
 	sem      chan struct{} // serializes Refresh and Rotate
 	snapshot atomic.Pointer[Snapshot]
@@ -143,15 +150,16 @@ func NewManager(cfg Config) (*Manager, error) {
 	}
 	cfg.Policy.Alg, _ = NormalizeAlg(cfg.Policy.Alg)
 	m := &Manager{
-		backend:  cfg.Backend,
-		policy:   cfg.Policy,
-		now:      cfg.Now,
-		log:      cfg.Logger,
-		generate: cfg.Generate,
-		onChange: cfg.OnChange,
-		tokenTTL: cfg.TokenTTL,
-		onLoad:   cfg.OnLoad,
-		sem:      make(chan struct{}, 1),
+		backend:   cfg.Backend,
+		policy:    cfg.Policy,
+		now:       cfg.Now,
+		log:       cfg.Logger,
+		generate:  cfg.Generate,
+		onChange:  cfg.OnChange,
+		tokenTTL:  cfg.TokenTTL,
+		onLoad:    cfg.OnLoad,
+		sem:       make(chan struct{}, 1),
+		writeBack: cfg.WriteBack,
 	}
 	if m.now == nil {
 		m.now = time.Now
@@ -182,6 +190,11 @@ func (m *Manager) Refresh(ctx context.Context) (changed bool, err error) {
 	set, err := m.backend.Load(ctx)
 	if err != nil {
 		return false, fmt.Errorf("keys: load key set: %w", err)
+	}
+	if m.writeBack && set.Generation < m.inForce.Generation {
+		if set, err = m.writeBackSet(ctx, set); err != nil {
+			return false, fmt.Errorf("keys: write back the key set: %w", err)
+		}
 	}
 	now := m.now()
 	m.noteLoaded(ctx, set, now)
@@ -558,4 +571,24 @@ func StartRotation(ctx context.Context, cfg RotationConfig) ([]Started, error) {
 		return nil, fmt.Errorf("keys: save key set: %w", err)
 	}
 	return started, nil
+}
+
+// writeBackSet saves the set in force over stored, an older set the store went back to (it
+// lost saves): the keys this replica publishes and signs with stay, rather than a key made now
+// signing at once and keys whose tokens are still valid leaving the JWKS; a revocation the
+// store lost stays too. When another replica saved first (it wrote back too, or decided a
+// change), its set is loaded.
+func (m *Manager) writeBackSet(ctx context.Context, stored Set) (Set, error) {
+	m.log.WarnContext(ctx, "keys: the store went back to an older key set (it lost saves); writing back the set in force",
+		"stored_generation", stored.Generation, "generation_in_force", m.inForce.Generation)
+	next := m.inForce
+	next.Generation = stored.Generation + 1
+	err := m.backend.Save(ctx, next)
+	if errors.Is(err, ErrConflict) {
+		return m.backend.Load(ctx)
+	}
+	if err != nil {
+		return stored, err
+	}
+	return next, nil
 }

@@ -29,7 +29,9 @@ type backends struct {
 	catalog catalog.Store
 	// redis is the client of store.redis, nil when the state is in memory.
 	redis *redisstore.Client
-	close func() error
+	// keysInRedis: the key set (or Transit's key metadata) is in Redis, which can lose saves.
+	keysInRedis bool
+	close       func() error
 	// sweep drops expired runs from a run store that does not expire them itself; nil when
 	// the store does.
 	sweep func() int
@@ -73,7 +75,7 @@ func openBackends(ctx context.Context, cfg *config.Config, opts Options) (*backe
 			_ = b.close()
 			return nil, err
 		}
-		b.keys = client.Keys(kek)
+		b.keys, b.keysInRedis = client.Keys(kek), true
 	case config.BackendVaultTransit:
 		vt, err := openVaultTransit(ctx, cfg, client, opts)
 		if err != nil {
@@ -82,6 +84,7 @@ func openBackends(ctx context.Context, cfg *config.Config, opts Options) (*backe
 		}
 		closeStore := b.close
 		b.keys, b.close = vt, func() error { return errors.Join(vt.Close(), closeStore()) }
+		b.keysInRedis = client != nil
 	default:
 		_ = b.close()
 		return nil, fmt.Errorf("keys.backend %q is not supported by this build (use memory, file, redis or vault-transit)", cfg.Keys.Backend)

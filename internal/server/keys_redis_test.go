@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
+
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/redisstore"
 	"github.com/brokerhq/broker/internal/testutil/redistest"
@@ -206,5 +208,50 @@ func storeClearKeySet(t *testing.T, redis *redistest.Server) {
 	}
 	if err := redis.Client().Set(context.Background(), redisstore.DefaultPrefix+"keyset", data, 0).Err(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestRedisKeySetLostIsWrittenBack: Redis loses the key set (restarted empty, or a failover
+// that lost the last save). The replicas hold it, and write it back: the JWKS keeps the key
+// whose tokens are still valid, and tokens go on being signed by it, not by a key made at once
+// (which relying parties that fetched the JWKS before would not know).
+func TestRedisKeySetLostIsWrittenBack(t *testing.T) {
+	redis := redistest.Start(t)
+	rs := startReplicas(t, 2, serverOptions{redisURL: redis.URL(), keyBackend: "redis", keyRefresh: 50 * time.Millisecond})
+	kids := func(ts *testServer) []string {
+		var set jose.JSONWebKeySet
+		if err := json.Unmarshal(get(t, ts.URL+"/.well-known/jwks", "").body, &set); err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, k := range set.Keys {
+			out = append(out, k.KeyID)
+		}
+		return out
+	}
+	before := kids(rs[0])
+	if len(before) == 0 {
+		t.Fatal("no key published")
+	}
+	if err := redis.Client().FlushAll(context.Background()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	within(t, time.Now(), "the key set is back in Redis", func() bool {
+		n, err := redis.Client().Exists(context.Background(), "broker:keyset").Result()
+		return err == nil && n == 1
+	})
+	time.Sleep(200 * time.Millisecond) // a few refreshes of both replicas
+	for i, ts := range rs {
+		if got := kids(ts); !slices.Equal(got, before) {
+			t.Errorf("replica %d publishes %v after the loss, want %v", i, got, before)
+		}
+		run := ts.createRun(t, "vpc-prod", "TRACKED")
+		tok, code := ts.mint(t, run.RunToken, "")
+		if code != 200 {
+			t.Fatalf("replica %d: mint %d", i, code)
+		}
+		if kid, _ := jwtHeader(t, tok.Token)["kid"].(string); !slices.Contains(before, kid) {
+			t.Errorf("replica %d signs with %s after the loss, not a key published before (%v)", i, kid, before)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -203,5 +204,29 @@ func TestVaultTransitNeedsToken(t *testing.T) {
 	_, err = New(context.Background(), cfg, Options{Logger: slog.New(slog.DiscardHandler)})
 	if err == nil || !strings.Contains(err.Error(), "VAULT_TOKEN is not set") || !strings.Contains(err.Error(), "transit/keys/broker-oidc") {
 		t.Fatalf("New without VAULT_TOKEN = %v, want a refusal naming VAULT_TOKEN and the keys it needs", err)
+	}
+}
+
+// TestVaultTransitMetadataLostIsWrittenBack: Redis loses the key set's metadata while Transit
+// keeps every version. The replica writes the set it holds back: the JWKS stays Transit's
+// versions it published, and no version made now signs at once.
+func TestVaultTransitMetadataLostIsWrittenBack(t *testing.T) {
+	v, root := startTransitVault(t)
+	rs := redistest.Start(t)
+	ts := startServer(t, serverOptions{
+		alg: "ES256", redisURL: rs.URL(), keyBackend: "vault-transit", keysYAML: transitYAML(v.Addr()), keyRefresh: 50 * time.Millisecond,
+	})
+	before := checkJWKSIsTransit(t, ts, root)
+	if err := rs.Client().FlushAll(context.Background()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	within(t, time.Now(), "the metadata is back in Redis", func() bool {
+		n, err := rs.Client().Exists(context.Background(), "broker:{transit}:keyset").Result()
+		return err == nil && n == 1
+	})
+	time.Sleep(200 * time.Millisecond)
+	after := checkJWKSIsTransit(t, ts, root)
+	if !slices.Equal(slices.Sorted(maps.Keys(after)), slices.Sorted(maps.Keys(before))) {
+		t.Errorf("JWKS after the loss %v, want %v", slices.Sorted(maps.Keys(after)), slices.Sorted(maps.Keys(before)))
 	}
 }

@@ -125,13 +125,14 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 	events := &auditRecorder{store: s.sinks.Watch(s.anchor), catalog: live, now: opts.Now, log: s.log, runs: s.state.runs}
 	s.events = events
 	s.keys, err = keys.NewManager(keys.Config{
-		Backend:  s.state.keys,
-		Policy:   KeyPolicy(cfg),
-		Now:      opts.Now,
-		Logger:   opts.Logger,
-		OnChange: events.recordKeys,
-		OnLoad:   events.recordLoadedKeys,
-		TokenTTL: cfg.Tokens.TTL,
+		Backend:   s.state.keys,
+		Policy:    KeyPolicy(cfg),
+		Now:       opts.Now,
+		Logger:    opts.Logger,
+		OnChange:  events.recordKeys,
+		OnLoad:    events.recordLoadedKeys,
+		TokenTTL:  cfg.Tokens.TTL,
+		WriteBack: s.state.keysInRedis,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("key manager: %w", err)
