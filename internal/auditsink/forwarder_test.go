@@ -344,3 +344,63 @@ func TestDrainDeliversTheChainBeforeStop(t *testing.T) {
 		})
 	}
 }
+
+// shrinking is a chain whose Head reports count events until it is told otherwise: a store
+// that went back.
+type shrinking struct {
+	*audit.Memory
+	mu    sync.Mutex
+	count int64
+}
+
+func (s *shrinking) Head(ctx context.Context) (audit.Head, error) {
+	h, err := s.Memory.Head(ctx)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.count >= 0 {
+		h.Count = min(h.Count, s.count)
+	}
+	return h, err
+}
+
+// TestChainGoingBackIsLogged: a worker that finds the chain shorter than it was logs an error
+// saying the store lost events.
+func TestChainGoingBackIsLogged(t *testing.T) {
+	var logs strings.Builder
+	var logMu sync.Mutex
+	m := audit.NewMemory()
+	chain := &shrinking{Memory: m, count: -1}
+	rec := &recorder{}
+	f, err := auditsink.New(auditsink.Config{
+		Chain: chain, Cursors: audit.NewMemoryCursors(nil), Poll: 5 * time.Millisecond,
+		Logger:  slog.New(slog.NewTextHandler(lockedWriter{&logMu, &logs}, nil)),
+		Targets: []auditsink.Target{{Name: "s", Sink: rec.as("a")}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, m, 0, 5)
+	stop := f.Start(context.Background())
+	defer stop()
+	eventually(t, "the chain delivered", func() bool { return len(rec.all()) == 5 })
+	chain.mu.Lock()
+	chain.count = 2
+	chain.mu.Unlock()
+	eventually(t, "the error logged", func() bool {
+		logMu.Lock()
+		defer logMu.Unlock()
+		return strings.Contains(logs.String(), "the audit chain went back")
+	})
+}
+
+// lockedWriter serialises writes to w.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *strings.Builder
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}

@@ -34,6 +34,8 @@ type worker struct {
 	pending, held, maxHeld atomic.Int64
 	// warnedAhead: the cursor was found past the chain's end, and logged.
 	warnedAhead bool
+	// seen is the longest chain a step read.
+	seen int64
 	// leader: the last claim found this replica holding the sink's lease.
 	leader atomic.Bool
 }
@@ -101,6 +103,12 @@ func (w *worker) step(ctx context.Context) (bool, error) {
 		return false, fmt.Errorf("read chain head: %w", err)
 	}
 	w.pending.Store(max(0, head.Count-pos))
+	if head.Count < w.seen {
+		w.log.Error("audit sink: the audit chain went back: the store holds fewer events than it did (it lost some: wiped, "+
+			"or failed over to a replica that had not received them); the events past its end are lost, and new events take their positions",
+			"events", head.Count, "was", w.seen)
+	}
+	w.seen = head.Count
 	if pos > head.Count && !w.warnedAhead {
 		w.warnedAhead = true
 		w.log.Error("audit sink: its cursor lies past the end of the chain (the chain was reset but not its sink cursors); "+
