@@ -59,21 +59,29 @@ func crossingApply(t *testing.T, m *Manager, mu Mutation) Result {
 	return res
 }
 
+// crossingPair returns a memory store, a clock and two replicas on them, once replica a
+// applied first and b heard of it.
+func crossingPair(t *testing.T, first Mutation) (*Memory, *crossingClock, *Manager, *Manager) {
+	t.Helper()
+	store := NewMemory()
+	clock := &crossingClock{}
+	clock.ms.Store(1_000_000)
+	a := crossingManager(t, store, clock)
+	b := crossingManager(t, store, clock)
+	crossingApply(t, a, first)
+	if err := b.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return store, clock, a, b
+}
+
 // TestWriteBackLeavesNothingDangling: replica A deletes an empty space p; the store fails over
 // and loses the deletion; replica B, which had not yet heard of it, creates a stack in p
 // (answered 201). A does not write the deletion back, since the stack now stands in p: B's
 // stack stays in force, and changes through the API go on, on both replicas.
 func TestWriteBackLeavesNothingDangling(t *testing.T) {
 	ctx := context.Background()
-	store := NewMemory()
-	clock := &crossingClock{}
-	clock.ms.Store(1_000_000)
-	a := crossingManager(t, store, clock)
-	b := crossingManager(t, store, clock)
-	crossingApply(t, a, Mutation{Ref: Ref{KindSpace, "p"}, Object: config.Space{ID: "p", Parent: "prod"}})
-	if err := b.Refresh(ctx); err != nil {
-		t.Fatal(err)
-	}
+	store, clock, a, b := crossingPair(t, Mutation{Ref: Ref{KindSpace, "p"}, Object: config.Space{ID: "p", Parent: "prod"}})
 	goBack := crossingSave(store)
 	clock.ms.Add(10_000)
 	crossingApply(t, a, Mutation{Ref: Ref{KindSpace, "p"}})
@@ -105,15 +113,7 @@ func TestWriteBackLeavesNothingDangling(t *testing.T) {
 // stack created again is: the runs the deletion ended stay ended on every replica.
 func TestWriteBackKeepsACrossedDeletion(t *testing.T) {
 	ctx := context.Background()
-	store := NewMemory()
-	clock := &crossingClock{}
-	clock.ms.Store(1_000_000)
-	a := crossingManager(t, store, clock)
-	b := crossingManager(t, store, clock)
-	crossingApply(t, a, Mutation{Ref: Ref{KindStack, "s"}, Object: config.Stack{ID: "s", Space: "prod"}})
-	if err := b.Refresh(ctx); err != nil {
-		t.Fatal(err)
-	}
+	store, clock, a, b := crossingPair(t, Mutation{Ref: Ref{KindStack, "s"}, Object: config.Stack{ID: "s", Space: "prod"}})
 	runCreated := time.UnixMilli(clock.ms.Load() + 5_000) // a run of s, later ended by the deletion
 	goBack := crossingSave(store)
 	clock.ms.Add(10_000)

@@ -67,14 +67,7 @@ attachments:
 				"spaceId": tc.space, "callerType": "stack", "callerId": tc.stack, "scope": tc.scope,
 				"runType": "TRACKED", "runPhase": "PLANNING", "runId": "01HZX3K9Q8W7E6R5T4Y3U2I1O0",
 			}})
-			status, body := post(t, srv.URL+GCPSTSPath+"/v1/token", "", url.Values{
-				"grant_type":           {"urn:ietf:params:oauth:grant-type:token-exchange"},
-				"audience":             {aud},
-				"scope":                {"https://www.googleapis.com/auth/cloud-platform"},
-				"requested_token_type": {"urn:ietf:params:oauth:token-type:access_token"},
-				"subject_token_type":   {"urn:ietf:params:oauth:token-type:jwt"},
-				"subject_token":        {jwt},
-			}.Encode())
+			status, body := post(t, srv.URL+GCPSTSPath+"/v1/token", "", stsForm(aud, jwt).Encode())
 			if status != tc.sts {
 				t.Fatalf("STS answered %d %s, want %d", status, body, tc.sts)
 			}
@@ -115,4 +108,16 @@ func post(t *testing.T, target, bearer, body string) (int, []byte) {
 	defer resp.Body.Close()
 	answer, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, answer
+}
+
+// stsForm is the token exchange Google's libraries post for jwt, a token of audience aud.
+func stsForm(aud, jwt string) url.Values {
+	return url.Values{
+		"grant_type":           {"urn:ietf:params:oauth:grant-type:token-exchange"},
+		"audience":             {aud},
+		"scope":                {"https://www.googleapis.com/auth/cloud-platform"},
+		"requested_token_type": {"urn:ietf:params:oauth:token-type:access_token"},
+		"subject_token_type":   {"urn:ietf:params:oauth:token-type:jwt"},
+		"subject_token":        {jwt},
+	}
 }

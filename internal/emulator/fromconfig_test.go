@@ -3,7 +3,6 @@ package emulator
 import (
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -188,14 +187,7 @@ attachments:
 			"sub": "space:" + space + ":stack:" + stack + ":run_type:TRACKED:scope:read", "aud": aud,
 			"spaceId": space, "callerType": "stack", "callerId": stack, "scope": "read",
 		}})
-		resp, err := http.PostForm(srv.URL+GCPSTSPath+"/v1/token", url.Values{
-			"grant_type":           {"urn:ietf:params:oauth:grant-type:token-exchange"},
-			"audience":             {aud},
-			"scope":                {"https://www.googleapis.com/auth/cloud-platform"},
-			"requested_token_type": {"urn:ietf:params:oauth:token-type:access_token"},
-			"subject_token_type":   {"urn:ietf:params:oauth:token-type:jwt"},
-			"subject_token":        {jwt},
-		})
+		resp, err := http.PostForm(srv.URL+GCPSTSPath+"/v1/token", stsForm(aud, jwt))
 		if err != nil {
 			t.Fatal(err)
 		}
