@@ -129,3 +129,21 @@ func at[T any](s []T, i int, name func(T) string) string {
 	}
 	return name(s[i])
 }
+
+// inUse words the refusal of deleting r that other objects still refer to: each message
+// `API key "kb": space "bnd" does not exist` (what the catalog would hold without r) becomes
+// `space "bnd" is still in use: API key "kb" refers to it`.
+func inUse(ce *ChangeError, r Ref) {
+	if ce.Kind != ErrConflict {
+		return
+	}
+	name := strings.ReplaceAll(string(r.Kind), "api_key", "API key")
+	for i, msg := range ce.Messages {
+		if m := referrerRE.FindStringSubmatch(msg); m != nil {
+			ce.Messages[i] = fmt.Sprintf("%s %q is still in use: %s refers to it", name, r.ID, m[1])
+		}
+	}
+}
+
+// referrerRE matches the name describeAt puts before a problem.
+var referrerRE = regexp.MustCompile(`^((?:space|stack|integration|role|API key) "[^"]+"|attachment of "[^"]+" to stack "[^"]+"): `)

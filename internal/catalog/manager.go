@@ -518,7 +518,11 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 		var coll *CollisionError
 		switch {
 		case errors.As(err, &errs):
-			return plan{}, classify(errs, merged(file, next.Objects), self)
+			ce := classify(errs, merged(file, next.Objects), self)
+			if mu.Object == nil {
+				inUse(ce, mu.Ref)
+			}
+			return plan{}, ce
 		case errors.As(err, &coll):
 			return plan{}, refusal(ErrConflict, "%s", coll.Error())
 		}

@@ -219,3 +219,15 @@ func TestAdminChangesAreAudited(t *testing.T) {
 		t.Error("the logs hold the new key's secret or its hash")
 	}
 }
+
+// TestDeletingWhatIsInUse: a deletion other objects still refer to is 409, naming what refers
+// to the object: the stack in a space, the API key bound on it.
+func TestDeletingWhatIsInUse(t *testing.T) {
+	ts := startServer(t, serverOptions{baseYAML: adminConfig})
+	ts.admin(t, "PUT", "/v1/spaces/bnd", `{"parent":"prod"}`).expect(t, "create the space", 201)
+	ts.admin(t, "POST", "/v1/api-keys", `{"id":"kb","bindings":[{"role":"orchestrator","space":"bnd"}]}`).expect(t, "a key bound on it", 201)
+	ts.admin(t, "DELETE", "/v1/spaces/bnd", "").expect(t, "delete the space", 409, `space "bnd" is still in use: API key "kb" refers to it`)
+	ts.admin(t, "DELETE", "/v1/api-keys/kb", "").expect(t, "delete the key", 204)
+	ts.admin(t, "PUT", "/v1/stacks/in-bnd", `{"space":"bnd"}`).expect(t, "a stack in it", 201)
+	ts.admin(t, "DELETE", "/v1/spaces/bnd", "").expect(t, "delete the space", 409, `space "bnd" is still in use: stack "in-bnd" refers to it`)
+}
