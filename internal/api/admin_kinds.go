@@ -330,7 +330,14 @@ func (h *kindHandler) delete(w http.ResponseWriter, r *http.Request) {
 		h.admin.fail(w, r, err)
 		return
 	}
-	if err := h.admin.record(r.Context(), changeEvent(p, objectChange{ref: h.ref(id), action: string(h.spec.kind) + ".delete", where: h.spec.where(old), res: res})); err != nil {
+	change := objectChange{ref: h.ref(id), action: string(h.spec.kind) + ".delete", where: h.spec.where(old), res: res}
+	if h.spec.spaceRef != nil {
+		// The deleted object's own space may be gone with it (a space deleted): the space it
+		// was in lists the event too.
+		_, in := h.spec.spaceRef(old)
+		change.also = []string{in}
+	}
+	if err := h.admin.record(r.Context(), changeEvent(p, change)); err != nil {
 		h.admin.fail(w, r, err)
 		return
 	}

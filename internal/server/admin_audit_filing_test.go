@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/brokerhq/broker/internal/audit"
 	"github.com/brokerhq/broker/internal/config"
 )
 
@@ -107,5 +108,33 @@ func TestFileSpaceRemovedThenGivenAgainListsNoOldEvents(t *testing.T) {
 		if e.Run == old.Run.ID || e.Stack == "secret-db" {
 			t.Errorf("the space given again by the file (now under dev) lists an event of the old one under prod: %s %s run=%s", e.Action, e.Space, e.Run)
 		}
+	}
+}
+
+// TestDeletedSpaceIsInItsParentsTrail: a space's listing holds its subtree's events, so an
+// admin bound on prod who creates and deletes a child space sees both events in prod's
+// listing, though the child is gone.
+func TestDeletedSpaceIsInItsParentsTrail(t *testing.T) {
+	ts := startServer(t, serverOptions{baseYAML: adminConfig})
+	if code := ts.call(t, apiRequest{method: "PUT", path: "/v1/spaces/gone", bearer: parentSecret, body: `{"parent":"prod"}`}); code != 201 {
+		t.Fatalf("create: %d", code)
+	}
+	if code := ts.call(t, apiRequest{method: "DELETE", path: "/v1/spaces/gone", bearer: parentSecret}); code != 204 {
+		t.Fatalf("delete: %d", code)
+	}
+	var ans struct {
+		Events []audit.Event `json:"events"`
+	}
+	if code := ts.call(t, apiRequest{method: "GET", path: "/v1/audit?space=prod&limit=1000", bearer: parentSecret, out: &ans}); code != 200 {
+		t.Fatalf("listing: %d", code)
+	}
+	seen := map[string]bool{}
+	for _, e := range ans.Events {
+		if e.Space == "gone" {
+			seen[e.Action] = true
+		}
+	}
+	if !seen["space.put"] || !seen["space.delete"] {
+		t.Errorf("prod's trail, listed by prod's admin, holds these events of its child space gone: %v; want space.put and space.delete", seen)
 	}
 }
