@@ -32,6 +32,8 @@ type ControlConfig struct {
 	// Current, when set, returns nil when Catalog is current with its store (see
 	// catalog.Manager.Current); an API key is taken only then.
 	Current func(context.Context) error
+	// Finished, when set, is told of every run this replica finishes (see runs.FinishWatch).
+	Finished *runs.FinishWatch
 }
 
 // Control is the control plane: runs started, read, moved and finished with an API key.
@@ -286,6 +288,9 @@ func (c *Control) move(w http.ResponseWriter, r *http.Request, m moveRequest) {
 		recordRefusal(r.Context(), c.cfg.Events, c.cfg.Logger, event)
 		fail(w, r, c.cfg.Logger, err)
 		return
+	}
+	if m.to == runs.Finished && c.cfg.Finished != nil {
+		c.cfg.Finished.Note(run.ID)
 	}
 	writeJSON(w, http.StatusOK, runResponse{Run: run})
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/brokerhq/broker/internal/exchange"
 	"github.com/brokerhq/broker/internal/fastpath"
 	"github.com/brokerhq/broker/internal/issuer"
+	"github.com/brokerhq/broker/internal/runs"
 	"github.com/brokerhq/broker/keys"
 )
 
@@ -62,6 +63,8 @@ type Server struct {
 	events  *auditRecorder
 	// sinks forwards the audit chain to audit.sinks.
 	sinks *auditsink.Forwarder
+	// finished watches the runs this replica finished, when the store can go back (Redis).
+	finished *runs.FinishWatch
 	// sweepEvery is how often expired runs are dropped from an in-memory run store.
 	sweepEvery time.Duration
 	// tlsCert is the serving certificate of tls.cert_file and tls.key_file, re-read by Reload;
@@ -97,6 +100,9 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 		return nil, err
 	}
 	s.state = state
+	if state.redis != nil {
+		s.finished = runs.NewFinishWatch(state.runs, s.log, opts.Now)
+	}
 	srv, err := s.build(ctx, opts)
 	if err != nil {
 		_ = state.close()
@@ -180,7 +186,7 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 	}
 	guard := &api.Guard{Limiter: s.state.limiter, Logger: s.log, TrustedProxies: proxies, StoreTimeout: cfg.Limits.StoreTimeout}
 	control := api.NewControl(api.ControlConfig{
-		Store: s.state.runs, Catalog: live, Current: s.catalog.Current, RunTTL: cfg.Runs.TTL, Now: opts.Now, Logger: s.log,
+		Store: s.state.runs, Catalog: live, Current: s.catalog.Current, Finished: s.finished, RunTTL: cfg.Runs.TTL, Now: opts.Now, Logger: s.log,
 		Guard: guard, Events: events, Audit: s.state.audit,
 	})
 	control.Mount(rt)
@@ -243,6 +249,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	go s.keys.Run(bg, s.keyRefresh)
 	go s.anchor.Run(bg)
 	go s.catalog.Run(bg, catalog.DefaultPoll)
+	if s.finished != nil {
+		go s.finished.Run(bg, finishCheck)
+	}
 	s.startSweeping(bg)
 
 	errc := make(chan error, 1)
@@ -275,6 +284,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 // Close releases the replica's connections to shared state. Call it after Serve returns.
 func (s *Server) Close() error { return s.state.close() }
+
+// finishCheck is how often a replica checks that the runs it finished stay finished.
+const finishCheck = time.Second
 
 // ListenAndServe listens on the configured address and serves until ctx ends.
 func (s *Server) ListenAndServe(ctx context.Context) error {

@@ -160,3 +160,52 @@ func TestDeletionsTheStoreLostStay(t *testing.T) {
 		}
 	}
 }
+
+// TestFinishTheStoreLostStays: a run finished through a replica, then put back as it was by
+// the store (a failover to a replica that had not received the finish), is finished again by
+// that replica at its next check: its token, at write, gets 401 again, and the run reads
+// FINISHED.
+func TestFinishTheStoreLostStays(t *testing.T) {
+	redis := redistest.Start(t)
+	a := startServer(t, serverOptions{redisURL: redis.URL(), keyBackend: "redis", baseYAML: adminConfig, extraYAML: manyFailures})
+	run := a.createRun(t, "vpc-prod", "TRACKED")
+	for _, phase := range []string{"PLANNING", "APPLYING"} {
+		if code := a.setPhase(t, run.Run.ID, phase); code != 200 {
+			t.Fatalf("%s: %d", phase, code)
+		}
+	}
+	rc, ctx := redis.Client(), context.Background()
+	keys, err := rc.Keys(ctx, "broker:run*").Result()
+	if err != nil || len(keys) < 2 {
+		t.Fatalf("the run's keys: %v, %v", keys, err)
+	}
+	dumps := map[string]string{}
+	for _, k := range keys {
+		if dumps[k], err = rc.Dump(ctx, k).Result(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if code := a.call(t, apiRequest{method: "POST", path: "/v1/runs/" + run.Run.ID + "/finish", bearer: adminSecret}); code != 200 {
+		t.Fatalf("finish: %d", code)
+	}
+	for k, d := range dumps {
+		if err := rc.RestoreReplace(ctx, k, 0, d).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(finishCheck + time.Second)
+	for {
+		var got runAnswer
+		code := a.call(t, apiRequest{method: "GET", path: "/v1/runs/" + run.Run.ID, bearer: adminSecret, out: &got})
+		if code == 200 && got.Run.Phase == "FINISHED" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the run reads %d %s %v after the store lost its finish, want FINISHED", code, got.Run.Phase, finishCheck+time.Second)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, code := a.mint(t, run.RunToken, ""); code != 401 {
+		t.Errorf("the finished run's token: %d, want 401", code)
+	}
+}

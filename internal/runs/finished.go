@@ -1,0 +1,98 @@
+package runs
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// FinishWatchFor is how long a FinishWatch watches a run after its finish: longer than a Redis
+// failover takes to be decided and carried out (Sentinel's down-after-milliseconds is 30 s by
+// default, and the failover a few seconds more), so a finish the failover lost is found after
+// it. Each check reads every run finished in that long, one read each.
+const FinishWatchFor = 2 * time.Minute
+
+// FinishWatch remembers the runs this replica finished, for FinishWatchFor, and finishes again
+// each one its store holds unfinished: a store that went back (a failover to a replica that had
+// not received the finish) would otherwise hand out a finished run's tokens, at write too.
+// A run the store no longer has (expired, or lost with the store) needs nothing.
+type FinishWatch struct {
+	store Store
+	log   *slog.Logger
+	now   func() time.Time
+
+	mu    sync.Mutex
+	watch map[string]time.Time // run id → end of its watch
+}
+
+// NewFinishWatch returns a FinishWatch over store; now is the clock (time.Now when nil).
+func NewFinishWatch(store Store, log *slog.Logger, now func() time.Time) *FinishWatch {
+	if now == nil {
+		now = time.Now
+	}
+	return &FinishWatch{store: store, log: log, now: now, watch: map[string]time.Time{}}
+}
+
+// Note records that this replica finished the run id.
+func (f *FinishWatch) Note(id string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.watch[id] = f.now().Add(FinishWatchFor)
+}
+
+// Check reads every watched run and finishes again each one the store holds unfinished.
+func (f *FinishWatch) Check(ctx context.Context) {
+	f.mu.Lock()
+	now, ids := f.now(), make([]string, 0, len(f.watch))
+	for id, until := range f.watch {
+		if now.After(until) {
+			delete(f.watch, id)
+			continue
+		}
+		ids = append(ids, id)
+	}
+	f.mu.Unlock()
+	for _, id := range ids {
+		run, err := f.store.Get(ctx, id)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			f.forget(id)
+			continue
+		case err != nil || run.Phase == Finished:
+			continue // unreachable now: the next check reads it again
+		}
+		f.log.WarnContext(ctx, "runs: the store holds unfinished a run this replica finished (it went back); finishing it again",
+			"run", id, "phase", string(run.Phase))
+		_, err = f.store.Update(ctx, id, func(cur Run) (Run, error) {
+			if cur.Phase == Finished {
+				return cur, nil
+			}
+			return cur.MoveTo(Finished)
+		})
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			f.log.WarnContext(ctx, "runs: could not finish the run again; trying at the next check", "run", id, "err", err)
+		}
+	}
+}
+
+// Run checks every interval until ctx ends.
+func (f *FinishWatch) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			f.Check(ctx)
+		}
+	}
+}
+
+func (f *FinishWatch) forget(id string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.watch, id)
+}
