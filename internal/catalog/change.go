@@ -95,32 +95,38 @@ func classify(errs config.Errors, merged *config.Config, self string) *ChangeErr
 
 // describeAt names the object a problem was found on: `stack "vpc": space "x" does not exist`.
 func describeAt(merged *config.Config, fe *config.FieldError) string {
+	if name := referrer(merged, fe); name != "" {
+		return name + ": " + fe.Msg
+	}
+	return fe.Msg
+}
+
+// referrer names the object of merged a problem was found on (`stack "vpc"`), "" when its path
+// names none.
+func referrer(merged *config.Config, fe *config.FieldError) string {
 	m := pathIndexRE.FindStringSubmatch(fe.Path)
 	if m == nil {
-		return fe.Msg
+		return ""
 	}
 	i, _ := strconv.Atoi(m[2])
-	var name string
+	named := func(kind Kind, id string) string { return fmt.Sprintf("%s %q", kindNoun[kind], id) }
 	switch m[1] {
 	case "spaces":
-		name = at(merged.Spaces, i, func(s config.Space) string { return `space "` + s.ID + `"` })
+		return at(merged.Spaces, i, func(s config.Space) string { return named(KindSpace, s.ID) })
 	case "stacks":
-		name = at(merged.Stacks, i, func(s config.Stack) string { return `stack "` + s.ID + `"` })
+		return at(merged.Stacks, i, func(s config.Stack) string { return named(KindStack, s.ID) })
 	case "integrations":
-		name = at(merged.Integrations, i, func(s config.Integration) string { return `integration "` + s.ID + `"` })
+		return at(merged.Integrations, i, func(s config.Integration) string { return named(KindIntegration, s.ID) })
 	case "attachments":
-		name = at(merged.Attachments, i, func(a config.Attachment) string {
+		return at(merged.Attachments, i, func(a config.Attachment) string {
 			return fmt.Sprintf("attachment of %q to stack %q", a.Integration, a.Stack)
 		})
 	case "roles":
-		name = at(merged.Roles, i, func(r config.Role) string { return `role "` + r.ID + `"` })
+		return at(merged.Roles, i, func(r config.Role) string { return named(KindRole, r.ID) })
 	case "api_keys":
-		name = at(merged.APIKeys, i, func(k config.APIKey) string { return `API key "` + k.ID + `"` })
+		return at(merged.APIKeys, i, func(k config.APIKey) string { return named(KindAPIKey, k.ID) })
 	}
-	if name == "" {
-		return fe.Msg
-	}
-	return name + ": " + fe.Msg
+	return ""
 }
 
 func at[T any](s []T, i int, name func(T) string) string {
@@ -130,20 +136,17 @@ func at[T any](s []T, i int, name func(T) string) string {
 	return name(s[i])
 }
 
-// inUse words the refusal of deleting r that other objects still refer to: each message
-// `API key "kb": space "bnd" does not exist` (what the catalog would hold without r) becomes
+// inUse is the refusal of deleting r that other objects of merged (the catalog without r)
+// still refer to, errs being what validating it found: each problem found on an object reads
 // `space "bnd" is still in use: API key "kb" refers to it`.
-func inUse(ce *ChangeError, r Ref) {
-	if ce.Kind != ErrConflict {
-		return
-	}
-	name := strings.ReplaceAll(string(r.Kind), "api_key", "API key")
-	for i, msg := range ce.Messages {
-		if m := referrerRE.FindStringSubmatch(msg); m != nil {
-			ce.Messages[i] = fmt.Sprintf("%s %q is still in use: %s refers to it", name, r.ID, m[1])
+func inUse(errs config.Errors, merged *config.Config, r Ref) *ChangeError {
+	out := &ChangeError{Kind: ErrConflict}
+	for _, fe := range errs {
+		msg := describeAt(merged, fe)
+		if name := referrer(merged, fe); name != "" {
+			msg = fmt.Sprintf("%s %q is still in use: %s refers to it", kindNoun[r.Kind], r.ID, name)
 		}
+		out.Messages = append(out.Messages, msg)
 	}
+	return out
 }
-
-// referrerRE matches the name describeAt puts before a problem.
-var referrerRE = regexp.MustCompile(`^((?:space|stack|integration|role|API key) "[^"]+"|attachment of "[^"]+" to stack "[^"]+"): `)

@@ -7,6 +7,12 @@ import (
 	"github.com/brokerhq/broker/internal/config"
 )
 
+// kindNoun is how messages name each kind.
+var kindNoun = map[Kind]string{
+	KindSpace: "space", KindStack: "stack", KindIntegration: "integration",
+	KindAttachment: "attachment", KindRole: "role", KindAPIKey: "API key",
+}
+
 // listName is the file's name of each kind's list, as validation paths spell it.
 var listName = map[Kind]string{
 	KindSpace: "spaces", KindStack: "stacks", KindIntegration: "integrations",

@@ -518,11 +518,10 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 		var coll *CollisionError
 		switch {
 		case errors.As(err, &errs):
-			ce := classify(errs, merged(file, next.Objects), self)
 			if mu.Object == nil {
-				inUse(ce, mu.Ref)
+				return plan{}, inUse(errs, merged(file, next.Objects), mu.Ref)
 			}
-			return plan{}, ce
+			return plan{}, classify(errs, merged(file, next.Objects), self)
 		case errors.As(err, &coll):
 			return plan{}, refusal(ErrConflict, "%s", coll.Error())
 		}
