@@ -55,7 +55,7 @@ func TestDecideTwoChains(t *testing.T) {
 		want: keys.Decision{Alg: keys.RS256, Generate: true, Activates: h(820 + rh), Retire: "r", Retires: h(820 + rh)},
 	}, {
 		name: "an expired key of one chain is dropped, never the other chain's signer",
-		p:    twoChains, now: 744,
+		p:    twoChains, now: 744 + lh,
 		set:  []keys.Meta{rsMeta("r", hours{retires: 10}), meta("e", hours{retires: 720}), meta("e2", hours{created: 696 - rh, activates: 720})},
 		want: keys.Decision{Alg: keys.ES256, Drop: []string{"e"}},
 	}, {
@@ -65,7 +65,7 @@ func TestDecideTwoChains(t *testing.T) {
 		want: keys.Decision{Alg: keys.RS256, Retire: "r", Retires: h(300)},
 	}, {
 		name: "and is dropped once expired",
-		p:    policy, now: 324,
+		p:    policy, now: 324 + lh,
 		set:  []keys.Meta{meta("e", hours{}), rsMeta("r", hours{created: 100, activates: 100, retires: 300})},
 		want: keys.Decision{Drop: []string{"r"}},
 	}}

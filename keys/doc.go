@@ -6,7 +6,8 @@
 // A key's KID is the RFC 7638 JWK thumbprint of its public key (see Thumbprint). The schedule
 // (Decide, ForceRotate) saves a new key Policy.Lead before it signs: two RefreshIntervals for
 // every replica to publish it, then Prepublish; a Manager also signs with a key only once it has
-// published it itself for Prepublish. A key stays published Retain after it stops signing;
+// published it itself for Prepublish. A key stays published Retain after it stops signing, plus
+// Policy.Linger for the replicas that put the hand-over in force late or whose clocks differ;
 // replicas sharing a Backend agree on every change because Backend.Save is a compare-and-swap on
 // the set's Generation.
 package keys

@@ -74,15 +74,15 @@ func TestManagerRefreshLifecycle(t *testing.T) {
 		published int
 		newSigner bool
 	}{
-		{0, true, 1, true},         // bootstrap
-		{1, false, 1, false},       // nothing happens
-		{696, true, 2, false},      // successor prepublished, signs at 720h1m
-		{700, false, 2, false},     // waiting
-		{720, false, 2, false},     // still waiting: saved 24h1m before it signs
-		{720 + rh, true, 2, true},  // successor signs
-		{744, false, 2, false},     // predecessor retained
-		{744 + rh, true, 1, false}, // predecessor expires
-		{745, false, 1, false},     // steady
+		{0, true, 1, true},              // bootstrap
+		{1, false, 1, false},            // nothing happens
+		{696, true, 2, false},           // successor prepublished, signs at 720h1m
+		{700, false, 2, false},          // waiting
+		{720, false, 2, false},          // still waiting: saved 24h1m before it signs
+		{720 + rh, true, 2, true},       // successor signs
+		{744 + rh, false, 2, false},     // predecessor retained, and lingering
+		{744 + rh + lh, true, 1, false}, // predecessor expires
+		{745, false, 1, false},          // steady
 	}
 	var lastSigner string
 	for _, s := range steps {

@@ -47,6 +47,17 @@ func RefreshInterval(prepublish time.Duration) time.Duration {
 // set, however slow the store), then Prepublish during which every replica's JWKS holds it.
 func (p Policy) Lead() time.Duration { return 2*RefreshInterval(p.Prepublish) + p.Prepublish }
 
+// MaxClockSkew is how far apart the replicas' clocks may be: as much as a token's nbf is
+// backdated for the relying parties' clocks.
+const MaxClockSkew = time.Minute
+
+// Linger is how long after the schedule's last instant for a key to sign (signsUntil) a replica
+// may still sign with it: its snapshot is put in force at a refresh, so it may be up to two
+// refresh intervals old (one to reach the next refresh, one for that refresh to finish), and its
+// clock may be MaxClockSkew behind. A retired key stays published Linger plus Retain after that
+// instant, so the last token any replica signed with it verifies until it expires.
+func (p Policy) Linger() time.Duration { return 2*RefreshInterval(p.Prepublish) + MaxClockSkew }
+
 // Algorithms returns the algorithms whose chains p maintains: Alg (normalized) first, then Also
 // without repeats.
 func (p Policy) Algorithms() []string {
@@ -134,9 +145,9 @@ func activeAt(now time.Time, m Meta) bool {
 }
 
 // expiredAt reports that m, a key of set, stopped signing at least p.Retain ago on every replica
-// (see signsUntil).
+// (see signsUntil and Policy.Linger).
 func expiredAt(now time.Time, m Meta, set []Meta, p Policy) bool {
-	if m.Retires.IsZero() || now.Before(signsUntil(m, set, p).Add(p.Retain)) {
+	if m.Retires.IsZero() || now.Before(signsUntil(m, set, p).Add(p.Linger()+p.Retain)) {
 		return false
 	}
 	// A key stays while a key before it in its chain stays: that key's time in the JWKS may be
@@ -230,7 +241,8 @@ func signingOf(now time.Time, set []Meta) (Meta, bool) {
 }
 
 // Published returns the keys to publish at now, ordered by Activates: every key of set except
-// those expired, that is whose Retires is set and at least p.Retain before now.
+// those expired, that is whose Retires is set and at least p.Linger plus p.Retain before now
+// (later when the successor was saved late, see signsUntil).
 func Published(now time.Time, set []Meta, p Policy) []Meta {
 	out := make([]Meta, 0, len(set))
 	for _, m := range set {

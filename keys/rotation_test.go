@@ -44,6 +44,9 @@ var policy = keys.Policy{Period: 720 * time.Hour, Prepublish: 24 * time.Hour, Re
 // signs 24h+rh after it is saved.
 const rh = 1.0 / 60
 
+// lh is policy's Linger in hours: two refresh intervals and MaxClockSkew, two minutes.
+const lh = 2.0 / 60
+
 func TestRefreshInterval(t *testing.T) {
 	tests := []struct {
 		prepublish, want time.Duration
@@ -127,8 +130,9 @@ func TestPublished(t *testing.T) {
 	}{
 		{0, []string{"a", "b", "c"}},
 		{743.9, []string{"a", "b", "c"}},
-		{744, []string{"b", "c"}}, // a retired at 720, retained 24h
-		{1464, []string{"c"}},
+		{744, []string{"a", "b", "c"}}, // a retired at 720, retained 24h and lingering
+		{744 + lh, []string{"b", "c"}}, // then gone
+		{1464 + lh, []string{"c"}},
 	}
 	for _, tt := range tests {
 		if got := metaKIDs(keys.Published(h(tt.now), set, policy)); !slices.Equal(got, tt.want) {
@@ -180,7 +184,7 @@ func TestDecide(t *testing.T) {
 		set:  []keys.Meta{meta("a", hours{retires: 720}), meta("b", hours{created: 696 - rh, activates: 720})},
 	}, {
 		name: "expired key dropped",
-		now:  744,
+		now:  744 + lh,
 		set:  []keys.Meta{meta("a", hours{retires: 720}), meta("b", hours{created: 696 - rh, activates: 720})},
 		want: keys.Decision{Drop: []string{"a"}},
 	}, {

@@ -122,15 +122,16 @@ func checkInvariants(t *testing.T, p keys.Policy, obs []observation) {
 		if want := metas[kid].Retires; !want.IsZero() && r.Before(want) {
 			t.Errorf("key %s stopped signing at %s, before its retirement %s", kid, r, want)
 		}
-		gone := false
+		// It stays at least Retain and leaves within the replicas' Linger after that.
+		gone, leaves := false, r.Add(p.Linger()+p.Retain)
 		for _, o := range obs {
 			switch published := slices.Contains(o.published, kid); {
 			case o.at.Before(r):
 			case o.at.Before(r.Add(p.Retain)) && !published:
 				t.Errorf("%s: key %s stopped signing at %s and is no longer published", o.at, kid, r)
-			case !o.at.Before(r.Add(p.Retain)) && published:
+			case !o.at.Before(leaves) && published:
 				t.Errorf("%s: key %s stopped signing at %s and is still published", o.at, kid, r)
-			case !o.at.Before(r.Add(p.Retain)) && !gone:
+			case !o.at.Before(leaves) && !gone:
 				gone = true
 				if slices.Contains(o.stored, kid) {
 					t.Errorf("%s: expired key %s is still stored", o.at, kid)

@@ -13,6 +13,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/brokerhq/broker/internal/testutil/fakeclock"
+	"github.com/brokerhq/broker/keys"
 )
 
 // TestRotationNeverStrandsAToken runs a replica on an injected clock through four rotation
@@ -20,7 +21,8 @@ import (
 //   - a token minted at t verifies against the JWKS fetched at t - prepublish (the next key was
 //     already published then);
 //   - it still verifies against the JWKS fetched when the token expires (retain >= ttl);
-//   - a key that stopped signing leaves the JWKS retain after, and not before.
+//   - a key that stopped signing leaves the JWKS retain (and the replicas' linger) after, and not
+//     before.
 //
 // With ES256 configured, tokens for Entra ID's audience are RS256 (the only algorithm Entra
 // accepts) and others ES256, and both key chains keep these properties.
@@ -42,8 +44,9 @@ func rotationNeverStrands(t *testing.T, alg string, audiences map[string]string)
 		retain     = 3 * time.Minute
 		tokenTTL   = time.Minute
 		step       = 10 * time.Second
-		total      = 4*period + retain
 	)
+	linger := keys.Policy{Prepublish: prepublish}.Linger()
+	total := 4*period + retain + linger
 	clock := fakeclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	start := clock.Now()
 	ts := startServer(t, serverOptions{alg: alg, now: clock.Now, rotation: &rotationOptions{"10m", "2m", "3m", "1m"}})
@@ -123,12 +126,13 @@ func rotationNeverStrands(t *testing.T, alg string, audiences map[string]string)
 				t.Errorf("key %s published only %v before it signed", kid, lead)
 			}
 		}
-		// A key that stopped signing during the test leaves the JWKS retain later, not sooner.
-		if last.Add(retain + 2*step).Before(start.Add(total)) {
+		// A key that stopped signing during the test leaves the JWKS retain (and the replicas'
+		// linger) later, not sooner.
+		if stays := retain + linger; last.Add(stays + 2*step).Before(start.Add(total)) {
 			gone := lastPublished[kid].Sub(last)
-			if gone < retain-step || gone > retain+step {
-				t.Errorf("key %s: last signed +%v, last published +%v (%v later), want about retain %v",
-					kid, last.Sub(start), lastPublished[kid].Sub(start), gone, retain)
+			if gone < stays-step || gone > stays+step {
+				t.Errorf("key %s: last signed +%v, last published +%v (%v later), want about retain and linger %v",
+					kid, last.Sub(start), lastPublished[kid].Sub(start), gone, stays)
 			}
 			retiredChecked++
 		}

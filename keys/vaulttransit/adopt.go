@@ -56,7 +56,7 @@ func (b *Backend) adopt(ctx context.Context) error {
 
 // chainOf returns the keys of the versions info lists of alg's Transit key (named by nameFor),
 // each signing from activates until its successor does, those whose successor started more
-// than Retain before now left out (the latest always kept). The schedule is a function of
+// than Retain (and the replicas' Linger) before now left out (the latest always kept). The schedule is a function of
 // Transit's creation times alone, so every restart computes the same one.
 func (b *Backend) chainOf(alg string, info *keyInfo, now time.Time) []keys.Key {
 	name := b.nameFor(alg)
@@ -65,7 +65,8 @@ func (b *Backend) chainOf(alg string, info *keyInfo, now time.Time) []keys.Key {
 		k := keys.Key{Meta: keys.Meta{Alg: alg, Created: v.created, Activates: b.activates(info, i)}}
 		if i+1 < len(info.versions) {
 			k.Retires = b.activates(info, i+1)
-			if !now.Before(k.Retires.Add(b.cfg.Retain)) {
+			linger := keys.Policy{Prepublish: b.cfg.Prepublish}.Linger()
+			if !now.Before(k.Retires.Add(linger + b.cfg.Retain)) {
 				continue
 			}
 		}

@@ -86,12 +86,16 @@ func TestAdoptTransitVersions(t *testing.T) {
 			t.Fatalf("second adoption differs at key %d: %+v, first %+v", i, again.Keys[i].Meta, set.Keys[i].Meta)
 		}
 	}
-	// With retain 0 only the latest version is kept: nothing else can sign, so it signs at once.
-	short := load(t, backend(0))
+	// With retain 0, once the replicas' linger has passed, only the latest version is kept:
+	// nothing else can sign, so it signs at once.
+	lingered := at.Add(keys.Policy{Prepublish: prepublish}.Linger())
+	short := load(t, newBackend(t, v, token, vaulttransit.Config{
+		Key: name, Alg: keys.ES256, Adopt: true, Prepublish: prepublish, Now: func() time.Time { return lingered },
+	}))
 	if len(short.Keys) != 1 || short.Keys[0].KID != set.Keys[2].KID {
 		t.Fatalf("with retain 0 adopted %v, want only the latest version", short.Metas())
 	}
-	if signing, _ := keys.Signing(at, short.Metas(), keys.ES256); signing.KID != set.Keys[2].KID {
+	if signing, _ := keys.Signing(lingered, short.Metas(), keys.ES256); signing.KID != set.Keys[2].KID {
 		t.Fatalf("with retain 0 the adopted set signs with %s, want the latest version", signing.KID)
 	}
 	if plain := newBackend(t, v, token, vaulttransit.Config{Key: name, Alg: keys.ES256}); len(load(t, plain).Keys) != 0 {
