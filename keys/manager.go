@@ -181,12 +181,27 @@ func (m *Manager) Snapshot() *Snapshot { return m.snapshot.Load() }
 // or dropping expired keys as Decide says) and updates the snapshot. When another replica saved
 // first (ErrConflict) it takes that replica's set as it is: the rotation happened there. changed
 // reports that the snapshot's Version changed.
+//
+// When the store cannot be read or written, the set in force is published again at Now before
+// the error is returned: the schedule's hand-overs are functions of the clock, so a retired key
+// stops signing, and an expired one leaves the JWKS, on time without the store.
 func (m *Manager) Refresh(ctx context.Context) (changed bool, err error) {
 	if err := m.lock(ctx); err != nil {
 		return false, err
 	}
 	defer m.unlock()
 	defer m.tellLoaded(ctx) // once what was loaded is in force
+	changed, err = m.refresh(ctx)
+	if err != nil && m.snapshot.Load() != nil {
+		if c, perr := m.publish(m.inForce, m.now()); perr == nil {
+			changed = c
+		}
+	}
+	return changed, err
+}
+
+// refresh is Refresh under the lock.
+func (m *Manager) refresh(ctx context.Context) (changed bool, err error) {
 	set, err := m.backend.Load(ctx)
 	if err != nil {
 		return false, fmt.Errorf("keys: load key set: %w", err)
