@@ -32,9 +32,10 @@ type PublisherConfig struct {
 	Issuer string
 	// Keys supplies the published keys.
 	Keys KeySource
-	// MaxAge is the Cache-Control max-age of both documents; it must be shorter than the
-	// rotation's prepublish period so no relying party caches a JWKS that lacks the next key
-	// when that key starts signing.
+	// MaxAge is the Cache-Control max-age of both documents, in whole seconds; it must be
+	// shorter than the rotation's prepublish period so no relying party caches a JWKS that lacks
+	// the next key when that key starts signing. Under a second, the documents are served with
+	// no-cache.
 	MaxAge time.Duration
 }
 
@@ -98,13 +99,11 @@ func NewPublisher(cfg PublisherConfig) (*Publisher, error) {
 	if err != nil {
 		return nil, fmt.Errorf("issuer url: %w", err)
 	}
-	if cfg.MaxAge <= 0 {
-		cfg.MaxAge = time.Minute
+	cc := "public, max-age=" + strconv.Itoa(int(cfg.MaxAge/time.Second))
+	if cfg.MaxAge < time.Second {
+		cc = "no-cache"
 	}
-	return &Publisher{
-		cfg: cfg, prefix: strings.TrimSuffix(u.Path, "/"),
-		cacheControl: []string{"public, max-age=" + strconv.Itoa(int(cfg.MaxAge/time.Second))},
-	}, nil
+	return &Publisher{cfg: cfg, prefix: strings.TrimSuffix(u.Path, "/"), cacheControl: []string{cc}}, nil
 }
 
 // DocumentHandler answers one GET or HEAD of a public document and returns the status it

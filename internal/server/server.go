@@ -205,10 +205,12 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 	return s, nil
 }
 
-// jwksMaxAge is the Cache-Control max-age of discovery and JWKS: well under the prepublish
-// period, so a cached JWKS always already holds the next key before it signs.
+// jwksMaxAge is the Cache-Control max-age of discovery and JWKS: a quarter of the prepublish
+// period in whole seconds, at most ten minutes, so a cached JWKS always already holds the next
+// key before it signs. Under a second (prepublish under 4s) it is zero: the documents are not
+// to be cached.
 func jwksMaxAge(prepublish time.Duration) time.Duration {
-	return max(time.Second, min(prepublish/4, 10*time.Minute))
+	return min(prepublish/4, 10*time.Minute).Truncate(time.Second)
 }
 
 // Handler is the replica's whole HTTP surface.
