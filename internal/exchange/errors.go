@@ -77,11 +77,10 @@ type UpstreamAnswer struct {
 	Message string
 }
 
-// Upstream builds the *UpstreamError of provider from answer: its code scrubbed of anything
-// shaped like a JWT, its message scrubbed of every secret given and of anything shaped like a
-// JWT, both capped in length.
+// Upstream builds the *UpstreamError of provider from answer: its code and message scrubbed of
+// every secret given and of anything shaped like a JWT, both capped in length.
 func Upstream(provider string, answer UpstreamAnswer, secrets ...string) *UpstreamError {
-	return &UpstreamError{Provider: provider, Status: answer.Status, Code: Scrub(answer.Code), Message: Scrub(answer.Message, secrets...)}
+	return &UpstreamError{Provider: provider, Status: answer.Status, Code: Scrub(answer.Code, secrets...), Message: Scrub(answer.Message, secrets...)}
 }
 
 // jwtShape matches a compact JWS: three base64url segments, the first two starting like JSON.

@@ -68,7 +68,8 @@ func errorOf(body []byte) stsAnswer {
 //   - no usable answer (timeout, network): *exchange.UpstreamError with status 0 and a generic
 //     message naming the endpoint host.
 //
-// secrets (the web identity token) are scrubbed from everything passed on or logged.
+// secrets (the web identity token, broker's own credentials) are scrubbed from everything passed
+// on or logged.
 func (x *Exchanger) failed(ctx, callCtx context.Context, c *call, err error, secrets ...string) error {
 	status := 0
 	var withStatus interface{ HTTPStatusCode() int }

@@ -60,8 +60,9 @@ func (x *Exchanger) assumeRole(ctx context.Context, c *call) (result, error) {
 	defer cancel()
 	c.start = time.Now()
 	base, err := x.base.get(callCtx)
+	var own awssdk.Credentials
 	if err == nil {
-		_, err = base.Retrieve(callCtx)
+		own, err = base.Retrieve(callCtx)
 	}
 	if err != nil {
 		return result{}, x.baseFailed(ctx, callCtx, c, err)
@@ -73,7 +74,8 @@ func (x *Exchanger) assumeRole(ctx context.Context, c *call) (result, error) {
 		DurationSeconds: c.duration,
 	})
 	if err != nil {
-		return result{}, x.failed(ctx, callCtx, c, err)
+		// STS, or a proxy before it, may echo the signed request: broker's own credentials.
+		return result{}, x.failed(ctx, callCtx, c, err, own.SecretAccessKey, own.SessionToken)
 	}
 	if out == nil {
 		out = &sts.AssumeRoleOutput{}
