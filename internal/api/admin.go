@@ -57,17 +57,36 @@ func (a *Admin) Mount(rt *Router) {
 		h := &kindHandler{admin: a, spec: k}
 		rt.HandleFunc("GET "+k.path, h.list)
 		rt.HandleFunc("GET "+k.path+"/{id}", h.get)
-		rt.HandleFunc("PUT "+k.path+"/{id}", h.put)
-		rt.HandleFunc("DELETE "+k.path+"/{id}", h.delete)
+		rt.HandleFunc("PUT "+k.path+"/{id}", a.pathIDs(h.put))
+		rt.HandleFunc("DELETE "+k.path+"/{id}", a.pathIDs(h.delete))
 	}
 	at := &attachHandler{admin: a}
 	rt.HandleFunc("GET /v1/stacks/{id}/attachments", at.list)
-	rt.HandleFunc("PUT /v1/stacks/{id}/attachments/{integration}", at.put)
-	rt.HandleFunc("DELETE /v1/stacks/{id}/attachments/{integration}", at.delete)
+	rt.HandleFunc("PUT /v1/stacks/{id}/attachments/{integration}", a.pathIDs(at.put))
+	rt.HandleFunc("DELETE /v1/stacks/{id}/attachments/{integration}", a.pathIDs(at.delete))
 	keys := &apiKeyHandler{admin: a}
 	rt.HandleFunc("GET /v1/api-keys", keys.list)
 	rt.HandleFunc("POST /v1/api-keys", keys.create)
-	rt.HandleFunc("DELETE /v1/api-keys/{id}", keys.delete)
+	rt.HandleFunc("DELETE /v1/api-keys/{id}", a.pathIDs(keys.delete))
+}
+
+// pathIDs answers 400 for a change whose path names an id ({id}, {integration}) that breaks
+// config.IDPattern, before anything is authorized or recorded: no such object can exist, and a
+// refusal would carry the path, whatever its size, into the audit trail.
+func (a *Admin) pathIDs(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		for _, name := range []string{"id", "integration"} {
+			if v := r.PathValue(name); v != "" && !config.IDPattern.MatchString(v) {
+				if len(v) > 64 {
+					v = v[:64] + "…"
+				}
+				a.fail(w, r, apierror.New(apierror.CodeInvalidRequest, "The request is not valid: %s.", fieldProblem(name,
+					fmt.Sprintf("id %q must match %s (lower case letters, digits and '-', at most 63)", v, config.IDPattern))))
+				return
+			}
+		}
+		next(w, r)
+	}
 }
 
 // fail answers err in the envelope, mapping catalog refusals to their status.
