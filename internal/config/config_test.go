@@ -248,11 +248,15 @@ func TestKeyBackendFollowsStore(t *testing.T) {
 	}
 }
 
+// TestAzureAuthorityMustBeHTTPS: an http authority, however its scheme is written, is refused at
+// load (Microsoft's identity client refuses it at every exchange).
 func TestAzureAuthorityMustBeHTTPS(t *testing.T) {
-	yaml := "issuer: https://broker.example.com\nintegrations:\n  - {id: az, space: root, azure: {tenant_id: t, client_id: c, authority_host: \"http://login.example.com\"}}\n"
-	_, err := Parse("a.yaml", []byte(yaml))
-	if err == nil || !strings.Contains(err.Error(), "integrations[0].azure.authority_host") || !strings.Contains(err.Error(), "https") {
-		t.Errorf("http authority_host: %v", err)
+	for _, host := range []string{"http://login.example.com", "HTTP://127.0.0.1:8443", "Http://localhost:8443/"} {
+		yaml := "issuer: https://broker.example.com\nintegrations:\n  - {id: az, space: root, azure: {tenant_id: t, client_id: c, authority_host: \"" + host + "\"}}\n"
+		_, err := Parse("a.yaml", []byte(yaml))
+		if err == nil || !strings.Contains(err.Error(), "integrations[0].azure.authority_host") || !strings.Contains(err.Error(), "https") {
+			t.Errorf("authority_host %q: %v", host, err)
+		}
 	}
 }
 

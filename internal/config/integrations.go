@@ -1,6 +1,7 @@
 package config
 
 import (
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -108,7 +109,8 @@ func (v *validator) checkAzure(base string, a *Azure) {
 	}
 	v.required(base+".client_id", a.ClientID)
 	v.optionalURL(base+".authority_host", a.AuthorityHost)
-	if strings.HasPrefix(a.AuthorityHost, "http://") {
+	// The scheme is case-insensitive: HTTP:// is http.
+	if u, err := url.Parse(a.AuthorityHost); err == nil && u.Scheme == "http" {
 		v.add(base+".authority_host", a.AuthorityHost, "must be https: Microsoft's identity client refuses any other authority")
 	}
 }
