@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/brokerhq/broker/internal/apierror"
@@ -20,20 +21,44 @@ type credentialsRequest struct {
 }
 
 // runTokens mints broker ID tokens for one run, one per upstream call, each with the audience
-// the exchange asks for.
+// the exchange asks for, and keeps what it minted so that the credentials' event names the
+// tokens handed to the worker.
 type runTokens struct {
 	issuer  *issuer.Issuer
 	run     runs.Run
 	metrics *Metrics
+
+	mu     sync.Mutex
+	minted []issuer.Token
 }
 
-func (t runTokens) Token(ctx context.Context, req exchange.TokenRequest) (string, error) {
+func (t *runTokens) Token(ctx context.Context, req exchange.TokenRequest) (string, error) {
 	tok, err := t.issuer.Mint(ctx, issuer.Request{Run: t.run, Audience: req.Audience, AWSSessionTags: req.AWSSessionTags, Algorithm: req.Algorithm})
 	if err != nil {
 		return "", err
 	}
 	t.metrics.tokenIssued(tok.Claims.Scope)
+	t.mu.Lock()
+	t.minted = append(t.minted, tok)
+	t.mu.Unlock()
 	return tok.JWT, nil
+}
+
+// handedOut names, as "; token aud=<aud> jti=<jti>" each, the tokens minted that creds passes to
+// the worker (Azure's ARM_OIDC_TOKEN): the trail names every token handed out, never the token.
+func (t *runTokens) handedOut(creds exchange.Credentials) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var b strings.Builder
+	for _, tok := range t.minted {
+		for _, v := range creds.Env {
+			if v == tok.JWT {
+				b.WriteString("; token aud=" + tok.Claims.Audience + " jti=" + tok.Claims.ID)
+				break
+			}
+		}
+	}
+	return b.String()
 }
 
 func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
@@ -75,7 +100,8 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel = context.WithTimeout(ctx, wk.cfg.AnswerWithin-min(wk.cfg.AnswerWithin/10, time.Second))
 		defer cancel()
 	}
-	creds, err := ex.Exchange(ctx, exchange.Request{Run: run, Integration: in, Tokens: runTokens{issuer: wk.cfg.Issuer, run: run, metrics: wk.cfg.Metrics}})
+	tokens := &runTokens{issuer: wk.cfg.Issuer, run: run, metrics: wk.cfg.Metrics}
+	creds, err := ex.Exchange(ctx, exchange.Request{Run: run, Integration: in, Tokens: tokens})
 	event := Event{Actor: "run:" + run.ID, Action: "credentials.issue", Run: run, Integration: in.ID}
 	if err != nil {
 		event.Outcome, event.Detail = "error", err.Error()
@@ -86,7 +112,7 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, wk.cfg.Logger, exchangeError(req.Provider, err))
 		return
 	}
-	event.Detail = req.Provider + " credentials until " + creds.ExpiresAt.UTC().Format(time.RFC3339)
+	event.Detail = req.Provider + " credentials until " + creds.ExpiresAt.UTC().Format(time.RFC3339) + tokens.handedOut(creds)
 	if err := wk.stillInForce(r, exchanged{run: run, version: version, integration: in.ID, req: req}); err != nil {
 		wk.withheld(r, event, err)
 		fail(w, r, wk.cfg.Logger, err)

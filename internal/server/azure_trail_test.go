@@ -1,0 +1,58 @@
+package server
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	azureemu "github.com/brokerhq/broker/internal/emulator/azure"
+	"github.com/brokerhq/broker/internal/runs"
+	"github.com/brokerhq/broker/internal/trust"
+)
+
+// TestAzureOIDCTokenInTrail: the Azure answer hands the worker ARM_OIDC_TOKEN, a broker ID
+// token; its credentials.issue event names that token's audience and jti, never the token.
+func TestAzureOIDCTokenInTrail(t *testing.T) {
+	emu, late := startTLSEmulator(t)
+	const tenant = "00000000-0000-0000-0000-00000000000a"
+	ts := startServer(t, serverOptions{upstream: emu.Client().Transport, extraYAML: fmt.Sprintf(`
+integrations:
+  - {id: az-read, space: prod, azure: {tenant_id: %[2]s, client_id: read-app, authority_host: %[1]q}}
+attachments:
+  - {stack: vpc-prod, integration: az-read, read: true}
+`, emu.URL, tenant)})
+	doc, err := trust.Render(ts.srv.cfg, trust.Request{Provider: "azure", Stack: "vpc-prod", Scope: runs.Read})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fcs []struct {
+		Issuer, Subject string
+		Audiences       []string
+	}
+	remarshal(t, doc, &fcs)
+	var fed []azureemu.FederatedCredential
+	for _, c := range fcs {
+		fed = append(fed, azureemu.FederatedCredential{Issuer: c.Issuer, Subject: c.Subject, Audiences: c.Audiences})
+	}
+	late.set(azureemu.New(azureemu.Config{Host: emu.URL, Apps: []azureemu.App{{TenantID: tenant, ClientID: "read-app", Federated: fed}}}))
+	run := ts.createRun(t, "vpc-prod", "TRACKED")
+	ans, code, env := ts.credentials(t, run.RunToken, "azure", "")
+	if code != 200 {
+		t.Fatalf("%d %+v", code, env)
+	}
+	jti, _ := decodePayload(t, ans.Env["ARM_OIDC_TOKEN"])["jti"].(string)
+	if jti == "" {
+		t.Fatal("no jti")
+	}
+	var details []string
+	for _, e := range auditEvents(t, ts, "prod", 100) {
+		details = append(details, e.Action+": "+e.Detail)
+		if e.Action == "credentials.issue" && strings.Contains(e.Detail, "aud=api://AzureADTokenExchange jti="+jti) {
+			if strings.Contains(e.Detail, ans.Env["ARM_OIDC_TOKEN"]) {
+				t.Errorf("the event holds the token: %s", e.Detail)
+			}
+			return
+		}
+	}
+	t.Errorf("ARM_OIDC_TOKEN (jti %s) was handed to the worker, but no credentials.issue event names it; trail:\n%s", jti, strings.Join(details, "\n"))
+}
