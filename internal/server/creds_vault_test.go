@@ -146,10 +146,10 @@ attachments:
 // its run finished: the role's token_max_ttl is its token_ttl.
 func TestVaultTokenEndsAtTheDuration(t *testing.T) {
 	v := vaulttest.Start(t)
-	const duration = 4 * time.Second
+	const duration = 40 * time.Second // over exchange.MinValidity, which a token must have left
 	ts := startServer(t, serverOptions{extraYAML: fmt.Sprintf(`
 integrations:
-  - {id: vault-write, space: prod, vault: {address: %[1]q, mount: jwt, role: vpc-write}, audience: vault, duration: 4s}
+  - {id: vault-write, space: prod, vault: {address: %[1]q, mount: jwt, role: vpc-write}, audience: vault, duration: 40s}
 attachments:
   - {stack: vpc-prod, integration: vault-write, write: true}
 `, v.Addr())})

@@ -1,6 +1,7 @@
 package vault
 
 import (
+	"math"
 	"net/http"
 	"time"
 
@@ -26,6 +27,10 @@ type Detail struct {
 	ExpiresAt time.Time `json:"expiresAt,omitzero"`
 }
 
+// maxLeaseSeconds is the longest lease a time.Duration holds: a longer one is no expiry broker
+// can state.
+const maxLeaseSeconds = math.MaxInt64 / int64(time.Second)
+
 // credentials builds the exchange result from a login answer. start is the moment the login
 // was sent, so that ExpiresAt never lies later than Vault's own expiry.
 func credentials(vc *config.Vault, secret *vaultapi.Secret, start time.Time) (exchange.Credentials, error) {
@@ -35,13 +40,24 @@ func credentials(vc *config.Vault, secret *vaultapi.Secret, start time.Time) (ex
 			exchange.UpstreamAnswer{Status: http.StatusOK, Message: "login answer holds no client token"})
 	}
 	auth := secret.Auth
-	if auth.LeaseDuration < 0 {
+	switch {
+	case auth.LeaseDuration < 0:
 		return exchange.Credentials{}, exchange.Upstream(exchange.Vault,
 			exchange.UpstreamAnswer{Status: http.StatusOK, Message: "login answer has a negative lease duration"})
+	case int64(auth.LeaseDuration) > maxLeaseSeconds:
+		return exchange.Credentials{}, exchange.Upstream(exchange.Vault,
+			exchange.UpstreamAnswer{Status: http.StatusOK, Message: "login answer has a lease duration beyond any date"})
 	}
 	var expires time.Time
 	if auth.LeaseDuration > 0 {
 		expires = start.Add(time.Duration(auth.LeaseDuration) * time.Second).UTC().Truncate(time.Second)
+		// A token that expires within exchange.MinValidity is of no use to the run.
+		if err := exchange.Usable(exchange.Answer{
+			Provider: exchange.Vault, From: "Vault at " + vc.Address, ExpiresAt: expires, Now: time.Now(),
+			Fields: []exchange.Field{{Name: "client_token", Value: auth.ClientToken}},
+		}); err != nil {
+			return exchange.Credentials{}, err
+		}
 	}
 	policies := auth.Policies
 	if policies == nil {
