@@ -143,7 +143,7 @@ func (x *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchang
 		x.log.LogAttrs(ctx, slog.LevelDebug, "azure exchange failed", slog.String(exchange.FieldIntegration, in.ID),
 			slog.String(exchange.FieldRun, req.Run.ID), slog.Int(exchange.FieldUpstreamStatus, uerr.Status),
 			slog.String(exchange.FieldUpstreamCode, uerr.Code), slog.String(exchange.FieldErr, uerr.Detail()),
-			slog.String("cause", exchange.Scrub(err.Error(), assertions.list()...)))
+			slog.String("cause", causeText(err, assertions.list())))
 		return exchange.Credentials{}, uerr
 	}
 

@@ -47,6 +47,17 @@ func upstreamError(ctx context.Context, err error, call entraCall, secrets []str
 		Message: fmt.Sprintf("Entra ID at %s %s", call.authority, failureReason(err.Error()))})
 }
 
+// causeText is err's text for the debug log, scrubbed of secrets. Microsoft's client quotes a 200
+// answer it could not decode after "raw message was:", access token included: that part is
+// withheld.
+func causeText(err error, secrets []string) string {
+	s := err.Error()
+	if i := strings.Index(s, "raw message was"); i >= 0 {
+		s = s[:i] + "(the answer withheld)"
+	}
+	return exchange.Scrub(s, secrets...)
+}
+
 // failureReason names the likely cause of an unanswered call. azidentity keeps only the text
 // of the underlying error, so this reads the text.
 func failureReason(msg string) string {
