@@ -224,15 +224,21 @@ func readBody(r *http.Request) ([]byte, error) {
 	return data, nil
 }
 
+// maxListed bounds the problems one answer names; past it, it says how many more there are.
+const maxListed = 10
+
 // decodeObject decodes body into dst with the file's field rules in camelCase; problems are
-// 400 naming the field.
+// 400 naming the field (the first maxListed of them).
 func decodeObject(body []byte, dst any) error {
 	err := config.DecodeJSON(body, dst)
 	var errs config.Errors
 	if errors.As(err, &errs) {
-		msgs := make([]string, len(errs))
-		for i, fe := range errs {
-			msgs[i] = fieldProblem(fe.Path, fe.Msg)
+		msgs := make([]string, 0, min(len(errs), maxListed+1))
+		for _, fe := range errs[:min(len(errs), maxListed)] {
+			msgs = append(msgs, fieldProblem(fe.Path, fe.Msg))
+		}
+		if rest := len(errs) - maxListed; rest > 0 {
+			msgs = append(msgs, fmt.Sprintf("and %d more", rest))
 		}
 		return apierror.New(apierror.CodeInvalidRequest, "The request body is not valid: %s.", strings.Join(msgs, "; "))
 	}
