@@ -148,10 +148,16 @@ func (p *Publisher) Routes() map[string]Document {
 	return routes
 }
 
+// Mux is where Mount registers routes: an *http.ServeMux, or a router that also answers the
+// other methods of a registered path with 405.
+type Mux interface {
+	Handle(pattern string, h http.Handler)
+}
+
 // Mount registers the discovery and JWKS routes (Routes) on mux, for GET (and so HEAD).
-func (p *Publisher) Mount(mux *http.ServeMux) {
+func (p *Publisher) Mount(mux Mux) {
 	for path, d := range p.Routes() {
-		mux.HandleFunc("GET "+path, func(w http.ResponseWriter, r *http.Request) { d.Serve(w, r) })
+		mux.Handle("GET "+path, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { d.Serve(w, r) }))
 	}
 }
 

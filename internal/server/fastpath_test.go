@@ -159,7 +159,7 @@ func TestFastPathLeavesOtherRequestsToNetHTTP(t *testing.T) {
 		{"GET", "/healthz", false, 200, false},
 		{"GET", issuer.JWKSPath + "?x=1", false, 200, false},
 		{"GET", issuer.JWKSPath + "/", false, 404, false},
-		{"POST", issuer.JWKSPath, false, 404, false},
+		{"POST", issuer.JWKSPath, false, 405, false},
 		{"GET", "/nope", false, 404, false},
 	}
 	for _, tc := range tests {
