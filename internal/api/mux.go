@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 
@@ -57,12 +58,20 @@ func (rt *Router) Mux() *http.ServeMux { return rt.mux }
 // which it would answer in plain text, get the enveloped 404: no route of the API has such a
 // path, and a client is better told so than sent elsewhere.
 //
+// A query string that does not parse (a bad %-escape, a ';') is 400: the routes read it with
+// url.Values, which would drop the bad parameter, and a listing would then answer as if none
+// had been named.
+//
 // A body longer than MaxBodyBytes gets the 413 on every route, also on one that reads no body,
 // as the API's rule for bodies says: one declared so at once, one of unknown length (chunked)
 // once that much of it is read, here, before its route.
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if p := r.URL.Path; !strings.HasPrefix(p, "/") || !clean(p) {
 		apierror.Write(w, apierror.New(apierror.CodeNotFound, "No such endpoint: %s.", p))
+		return
+	}
+	if q := r.URL.RawQuery; q != "" && !validQuery(q) {
+		apierror.Write(w, apierror.New(apierror.CodeInvalidRequest, "The query string is not valid: use & between parameters and %%XX escapes only."))
 		return
 	}
 	if r.ContentLength > MaxBodyBytes {
@@ -82,6 +91,12 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
 	}
 	rt.mux.ServeHTTP(w, r)
+}
+
+// validQuery reports that the query string q parses as url.Values.
+func validQuery(q string) bool {
+	_, err := url.ParseQuery(q)
+	return err == nil
 }
 
 // clean reports that p, which starts with /, has no empty, "." or ".." segment (a trailing slash
