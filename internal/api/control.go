@@ -186,8 +186,18 @@ func (c *Control) authorizedRun(r *http.Request, action string) (access.Principa
 	if err != nil {
 		return p, run, err
 	}
-	return p, run, c.cfg.Catalog.Load().Access().Allowed(p, action, run.Space)
+	acc := c.cfg.Catalog.Load().Access()
+	if !acc.Covers(p, run.Space) {
+		return p, run, errHiddenRun
+	}
+	return p, run, acc.Allowed(p, action, run.Space)
 }
+
+// errHiddenRun: the run is in a space none of the key's bindings covers. It is answered like a
+// run that does not exist, so that a run id (it shows in the clouds' logs) tells a key with no
+// business there neither that the run exists nor its space; the refusal is recorded in the run's
+// space.
+var errHiddenRun = fmt.Errorf("%w: the API key has no binding covering its space", runs.ErrNotFound)
 
 func (c *Control) get(w http.ResponseWriter, r *http.Request) {
 	p, run, err := c.authorizedRun(r, config.ActionRunRead)

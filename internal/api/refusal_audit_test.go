@@ -8,7 +8,8 @@ import (
 	"github.com/brokerhq/broker/internal/runs"
 )
 
-// TestControlRefusalsAudited: every 401 and 403 of the control plane is a denied event. A 403
+// TestControlRefusalsAudited: every 401 and 403 of the control plane, and the 404 of a run in a
+// space the key has no binding covering, is a denied event. A 403
 // names the key, the action tried and the space (and run); a 401 names no actor, is filed under
 // root and repeats nothing of the credential presented.
 func TestControlRefusalsAudited(t *testing.T) {
@@ -27,7 +28,8 @@ func TestControlRefusalsAudited(t *testing.T) {
 			404, "run.create", "api_key:dev", "prod", ""},
 		{"start in APPLYING without run:update", "POST", "/v1/runs", secretCreate,
 			map[string]string{"stack": "vpc-prod", "runType": "TRACKED", "phase": "APPLYING"}, 403, "run.create", "api_key:create", "prod", ""},
-		{"read a run of another space", "GET", "/v1/runs/" + run.Run.ID, secretDev, nil, 403, "run.read", "api_key:dev", "prod", run.Run.ID},
+		// So is a run in such a space; the refusal is filed in the run's space.
+		{"read a run of another space", "GET", "/v1/runs/" + run.Run.ID, secretDev, nil, 404, "run.read", "api_key:dev", "prod", run.Run.ID},
 		{"move without run:update", "POST", "/v1/runs/" + run.Run.ID + "/phase", secretCreate, map[string]string{"phase": "APPLYING"},
 			403, "run.phase", "api_key:create", "prod", run.Run.ID},
 		{"finish without run:update", "POST", "/v1/runs/" + run.Run.ID + "/finish", secretCreate, nil,

@@ -12,7 +12,8 @@ import (
 // unknownActor is the actor of a request whose API key could not be authenticated.
 const unknownActor = "unknown"
 
-// refuse answers err in the envelope and, when err is a 401 or a 403, records the refusal of
+// refuse answers err in the envelope and, when err is a 401, a 403 or a run hidden from the key
+// (answered 404), records the refusal of
 // attempt (its Action, and the Actor and Run or Space as far as they are known) as denied.
 //
 // A 401 names no key: its actor is unknownActor, it is filed under root, and its detail is the
@@ -26,7 +27,7 @@ func (c *Control) refuse(w http.ResponseWriter, r *http.Request, attempt Event, 
 	case errors.Is(err, access.ErrUnauthenticated):
 		attempt.Actor, attempt.Run, attempt.Space = unknownActor, runs.Run{}, config.RootSpace
 		attempt.Detail = err.Error() + " (from " + c.cfg.Guard.Client(r) + ")"
-	case errors.Is(err, access.ErrForbidden):
+	case errors.Is(err, access.ErrForbidden), errors.Is(err, errHiddenRun):
 		attempt.Detail = err.Error()
 	default:
 		fail(w, r, c.cfg.Logger, err)

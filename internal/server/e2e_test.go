@@ -286,8 +286,10 @@ func TestRBAC(t *testing.T) {
 		{"role without run:create", "POST", "/v1/runs", auditorSecret, map[string]string{"stack": "vpc-prod", "runType": "TRACKED"}, 403},
 		{"auditor on root reads a prod run", "GET", "/v1/runs/" + prodRun.Run.ID, auditorSecret, nil, 200},
 		{"auditor cannot move a run", "POST", "/v1/runs/" + prodRun.Run.ID + "/phase", auditorSecret, map[string]string{"phase": "PLANNING"}, 403},
-		{"dev key cannot read a prod run", "GET", "/v1/runs/" + prodRun.Run.ID, limitedSecret, nil, 403},
-		{"dev key cannot finish a prod run", "POST", "/v1/runs/" + prodRun.Run.ID + "/finish", limitedSecret, nil, 403},
+		// So is a run in a space outside every binding of the key.
+		{"dev key cannot read a prod run", "GET", "/v1/runs/" + prodRun.Run.ID, limitedSecret, nil, 404},
+		{"dev key cannot move a prod run", "POST", "/v1/runs/" + prodRun.Run.ID + "/phase", limitedSecret, map[string]string{"phase": "PLANNING"}, 404},
+		{"dev key cannot finish a prod run", "POST", "/v1/runs/" + prodRun.Run.ID + "/finish", limitedSecret, nil, 404},
 		{"malformed authorization", "GET", "/v1/runs/" + prodRun.Run.ID, "", nil, 401},
 	}
 	for _, tc := range cases {
