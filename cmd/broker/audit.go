@@ -8,11 +8,12 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/brokerhq/broker/internal/audit"
 )
 
-const auditUsage = "usage: broker audit verify [--space ID] [--jwks FILE] [--state FILE] (with BROKER_URL and BROKER_API_KEY)"
+const auditUsage = "usage: broker audit verify [--space ID] [--jwks FILE] [--state FILE] [--checkpoint-every N] [--checkpoint-interval D] (with BROKER_URL and BROKER_API_KEY)"
 
 // runAudit verifies the audit trail as the API serves it: every event's prev must be the hash
 // of the event before it (RFC 8785 canonical JSON, SHA-256), and every checkpoint must be
@@ -31,6 +32,8 @@ func runAudit(ctx context.Context, e env, args []string) error {
 	space := fs.String("space", "root", "verify the events of this space's subtree; only root holds the whole chain and its checkpoints")
 	jwksFile := fs.String("jwks", "", "verify checkpoints with the JWKS in this file instead of the one the broker's discovery names")
 	stateFile := fs.String("state", "", "check the trail against what the last verification saved in this file, then save this one's (finds removed events)")
+	every := fs.Int64("checkpoint-every", audit.DefaultCheckpointEvery, "the servers' audit.checkpoint.every, held to when no checkpoint that verifies names it")
+	interval := fs.Duration("checkpoint-interval", audit.DefaultCheckpointInterval, "the servers' audit.checkpoint.interval, held to when no checkpoint that verifies names it")
 	if err := parseFlags(fs, args[1:], 0); err != nil {
 		return err
 	}
@@ -41,6 +44,7 @@ func runAudit(ctx context.Context, e env, args []string) error {
 	if *space != "root" && (*stateFile != "" || *jwksFile != "") {
 		return usagef("--state and --jwks verify checkpoints, which only the whole chain (--space root) holds")
 	}
+	listed := time.Now() // before the listing: its events are no newer
 	events, err := c.fetchTrail(ctx, *space)
 	if err != nil {
 		return err
@@ -58,6 +62,10 @@ func runAudit(ctx context.Context, e env, args []string) error {
 	if cfg.State, err = readState(*stateFile); err != nil {
 		return err
 	}
+	if *every < 1 || *interval <= 0 {
+		return usagef("--checkpoint-every and --checkpoint-interval must be positive")
+	}
+	cfg.Every, cfg.Interval, cfg.Now = *every, *interval, listed
 	r, err := audit.VerifyAnchored(events, cfg)
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/go-jose/go-jose/v4"
 )
@@ -21,6 +22,10 @@ var (
 	// ErrForged: a checkpoint event whose JWS is malformed, of another type or issuer, or whose
 	// signature does not verify with the published key it names.
 	ErrForged = errors.New("audit checkpoint forged")
+	// ErrUnanchored: more events follow the latest checkpoint that verifies, or older ones, than
+	// the replicas' checkpoint schedule leaves unanchored: checkpoints were removed or their
+	// signatures replaced (or the replicas could not write any).
+	ErrUnanchored = errors.New("audit trail not anchored")
 )
 
 // errUnpublished: a checkpoint names a key the JWKS does not hold.
@@ -37,7 +42,25 @@ type AnchorConfig struct {
 	Keys *jose.JSONWebKeySet
 	// State, when set, is what the verifier kept from an earlier verification.
 	State *State
+	// Now is when the trail was listed; time.Now() when zero.
+	Now time.Time
+	// Every and Interval are the checkpoint schedule to hold the trail to when no checkpoint
+	// verifies, or the one that does predates the schedule in the claim (the defaults when zero).
+	Every    int64
+	Interval time.Duration
 }
+
+// The schedule a verifier assumes when neither AnchorConfig nor a checkpoint names one: the
+// replicas' defaults.
+const (
+	DefaultCheckpointEvery    = 1000
+	DefaultCheckpointInterval = time.Minute
+)
+
+// anchorSlack is what the bounds on unanchored events allow beyond the schedule: the
+// checkpointer looks at the chain every quarter interval, and signing and appending take time
+// during which events go on being appended, on clocks that may differ.
+const anchorSlack = time.Minute
 
 // State is what a verifier keeps outside the store from one verification to the next: the trail
 // must still begin with the events it saw then. It is what detects the removal of the latest
@@ -85,8 +108,11 @@ type Report struct {
 
 // VerifyAnchored checks a whole trail, oldest first from the chain's first event: every link
 // (ErrBroken), every checkpoint event's signature against cfg.Keys (ErrForged) and that the
-// events it covers are still there (ErrTruncated) and unchanged (ErrRewritten), and, with
-// cfg.State, that the trail still begins with what was last verified.
+// events it covers are still there (ErrTruncated) and unchanged (ErrRewritten), that no more
+// events follow the latest checkpoint that verifies, and none older, than the checkpoint
+// schedule allows (ErrUnanchored: a store writer who cannot sign removed the checkpoints
+// covering an event it rewrote, or replaced their signatures), and, with cfg.State, that the
+// trail still begins with what was last verified.
 func VerifyAnchored(events []Event, cfg AnchorConfig) (Report, error) {
 	r := Report{Events: int64(len(events))}
 	if len(events) > 0 && events[0].Prev != "" {
@@ -130,11 +156,53 @@ func VerifyAnchored(events []Event, cfg AnchorConfig) (Report, error) {
 			r.Unanchored++
 		}
 	}
+	if err := checkCadence(events, r, cfg); err != nil {
+		return r, err
+	}
 	if err := checkState(events, cfg); err != nil {
 		return r, err
 	}
 	r.State = nextState(events, cfg, r.Latest)
 	return r, nil
+}
+
+// checkCadence checks the events r leaves unanchored against the checkpoint schedule (the latest
+// verified checkpoint's, else cfg's): at most twice Every of them, and none older than Interval
+// and a quarter, plus anchorSlack, before cfg.Now. A running replica anchors overdue events
+// within a quarter interval, also after a restart, so older unanchored events mean checkpoints
+// that were there are gone, or no longer verify.
+func checkCadence(events []Event, r Report, cfg AnchorConfig) error {
+	every, interval := cfg.Every, cfg.Interval
+	if every <= 0 {
+		every = DefaultCheckpointEvery
+	}
+	if interval <= 0 {
+		interval = DefaultCheckpointInterval
+	}
+	if r.Latest != nil && r.Latest.Claim.Every > 0 && r.Latest.Claim.Interval > 0 {
+		every, interval = r.Latest.Claim.Every, time.Duration(r.Latest.Claim.Interval)*time.Second
+	}
+	now := cfg.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	if r.Unanchored > 2*every {
+		return fmt.Errorf("%w: %d events follow the latest checkpoint that verifies, but checkpoints follow every %d events: checkpoints were removed, or their signatures replaced",
+			ErrUnanchored, r.Unanchored, every)
+	}
+	oldest := now.Add(-(interval + interval/4 + anchorSlack))
+	for i, e := range events[r.Anchored:] {
+		if e.Action == CheckpointAction {
+			continue
+		}
+		at, err := time.Parse(time.RFC3339Nano, e.Time)
+		if err == nil && !at.Before(oldest) {
+			continue
+		}
+		return fmt.Errorf("%w: event %s (#%d) of %s is covered by no checkpoint that verifies, but checkpoints follow an event within %s: checkpoints were removed, or their signatures replaced",
+			ErrUnanchored, e.ID, r.Anchored+int64(i)+1, e.Time, interval)
+	}
+	return nil
 }
 
 // verifyCheckpoint verifies a checkpoint's JWS with the key of cfg.Keys it names and returns

@@ -41,6 +41,12 @@ type Checkpoint struct {
 	Tail string `json:"tail"`
 	// Time is when it was signed (RFC 3339), the same as its event's time.
 	Time string `json:"time"`
+	// Every and Interval (seconds) are the schedule the signing replica keeps: the next
+	// checkpoint follows at most about Every events, and Interval after an event. A verifier
+	// takes them as the bound on what may follow the latest checkpoint unanchored. Zero in
+	// checkpoints of older versions.
+	Every    int64 `json:"every,omitempty"`
+	Interval int64 `json:"interval,omitempty"`
 }
 
 // SignFunc signs a Checkpoint's JSON as a compact JWS with typ CheckpointType and the kid of a
@@ -182,7 +188,8 @@ func (c *Checkpointer) Check(ctx context.Context) (bool, error) {
 	if !c.due(head, now) {
 		return false, nil
 	}
-	claim := Checkpoint{Issuer: c.cfg.Issuer, Count: head.Count, Tail: head.Tail, Time: now.UTC().Format(time.RFC3339Nano)}
+	claim := Checkpoint{Issuer: c.cfg.Issuer, Count: head.Count, Tail: head.Tail, Time: now.UTC().Format(time.RFC3339Nano),
+		Every: c.cfg.Every, Interval: int64(max(c.cfg.Interval/time.Second, 1))}
 	payload, err := json.Marshal(claim)
 	if err != nil {
 		return false, err

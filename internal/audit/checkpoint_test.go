@@ -115,7 +115,7 @@ func TestCheckpointDue(t *testing.T) {
 			e.Space != "root" || e.Outcome != audit.Success || e.Time != clk.now.Format(time.RFC3339Nano) {
 			t.Fatalf("%s: checkpoint event %+v at %d", st.name, e, h.CheckpointAt)
 		}
-		want := audit.Checkpoint{Issuer: "https://broker.test", Count: before.Count, Tail: before.Tail, Time: e.Time}
+		want := audit.Checkpoint{Issuer: "https://broker.test", Count: before.Count, Tail: before.Tail, Time: e.Time, Every: 5, Interval: 60}
 		if c := claimOf(t, e); c != want {
 			t.Fatalf("%s: claim %+v, want %+v", st.name, c, want)
 		}

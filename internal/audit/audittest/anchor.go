@@ -56,12 +56,15 @@ type trail struct {
 	cp     *audit.Checkpointer
 	signer signer
 	events []audit.Event
+	// listed is when verify says the trail was listed: a minute after its events, within the
+	// checkpointer's hour, unless a test moves it.
+	listed time.Time
 }
 
 func newTrail(t *testing.T, newStore AnchorFactory) *trail {
 	ctx := context.Background()
 	store, tamper := newStore(t)
-	tr := &trail{store: store, tamper: tamper, signer: newSigner(t)}
+	tr := &trail{store: store, tamper: tamper, signer: newSigner(t), listed: time.Date(2026, 1, 1, 0, 1, 0, 0, time.UTC)}
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var err error
 	tr.cp, err = audit.NewCheckpointer(audit.CheckpointConfig{
@@ -132,7 +135,7 @@ func (tr *trail) replace(t *testing.T, events []audit.Event) {
 }
 
 func (tr *trail) verify(t *testing.T, state *audit.State) (audit.Report, error) {
-	return audit.VerifyAnchored(tr.list(t), audit.AnchorConfig{Issuer: anchorIssuer, Keys: tr.signer.jwks, State: state})
+	return audit.VerifyAnchored(tr.list(t), audit.AnchorConfig{Issuer: anchorIssuer, Keys: tr.signer.jwks, State: state, Now: tr.listed})
 }
 
 // withCheckpoint returns events with the checkpoint at position at given the JWS jws.
@@ -275,6 +278,59 @@ func TestAnchoring(t *testing.T, newStore AnchorFactory) {
 		}
 		if len(r.Unverifiable) != 1 || r.Unverifiable[0].At != 11 || r.Anchored != 5 || r.Latest == nil || r.Latest.At != 5 || r.Unanchored != 8 {
 			t.Errorf("report %+v; want #12 unverifiable and the first 5 events anchored by #6", r)
+		}
+		// Past the checkpoint schedule, a replica would have anchored those events again.
+		tr.listed = tr.listed.Add(2 * time.Hour)
+		if _, err := tr.verify(t, nil); !errors.Is(err, audit.ErrUnanchored) {
+			t.Errorf("two hours later: %v, want ErrUnanchored", err)
+		}
+	})
+
+	// A store writer who cannot sign rewrites an anchored event and recomputes the links, then
+	// removes every checkpoint covering it, or replaces their signatures with its own: once the
+	// schedule says a checkpoint must cover the event, the trail is not anchored.
+	t.Run("an anchored event rewritten, its checkpoints removed or re-signed", func(t *testing.T) {
+		for _, how := range []string{"removed", "re-signed"} {
+			t.Run(how, func(t *testing.T) {
+				tr := newTrail(t, newStore)
+				var forged []audit.Event
+				for i, e := range tr.events {
+					if e.Action == audit.CheckpointAction && how == "removed" {
+						continue
+					}
+					if i == 3 {
+						e.Detail = "scope write"
+					}
+					forged = append(forged, e)
+				}
+				tr.replace(t, forged)
+				if how == "re-signed" {
+					mine := newSigner(t)
+					forged = tr.list(t)
+					for i, e := range forged {
+						if e.Action == audit.CheckpointAction {
+							claim := fmt.Sprintf(`{"iss":%q,"count":%d,"tail":%q,"time":%q,"every":5,"interval":3600}`, anchorIssuer, i, e.Prev, e.Time)
+							forged[i].Detail, _ = mine.sign(audit.CheckpointType, []byte(claim))
+						}
+					}
+					tr.replace(t, forged)
+				}
+				if _, err := tr.verify(t, nil); err != nil {
+					t.Errorf("within the schedule the tampering cannot show yet, got %v", err)
+				}
+				tr.listed = tr.listed.Add(2 * time.Hour)
+				if _, err := tr.verify(t, nil); !errors.Is(err, audit.ErrUnanchored) {
+					t.Errorf("two hours later: %v, want ErrUnanchored", err)
+				}
+			})
+		}
+	})
+
+	t.Run("more events unanchored than the schedule allows", func(t *testing.T) {
+		tr := newTrail(t, newStore)
+		tr.append(t, 8) // 11 after the last checkpoint, which says every 5
+		if _, err := tr.verify(t, nil); !errors.Is(err, audit.ErrUnanchored) {
+			t.Errorf("11 events after a checkpoint of every 5: %v, want ErrUnanchored", err)
 		}
 	})
 }
