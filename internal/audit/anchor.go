@@ -116,7 +116,8 @@ type Report struct {
 func VerifyAnchored(events []Event, cfg AnchorConfig) (Report, error) {
 	r := Report{Events: int64(len(events))}
 	if len(events) > 0 && events[0].Prev != "" {
-		return r, fmt.Errorf("%w: the first event %s has prev %q: the start of the chain is missing", ErrBroken, events[0].ID, events[0].Prev)
+		return r, fmt.Errorf("%w: the first event %s has prev %q: the start of the chain is missing (without store.redis a replica keeps only the latest audit.memory.retain events)",
+			ErrBroken, events[0].ID, events[0].Prev)
 	}
 	if err := Verify(events); err != nil {
 		return r, err
