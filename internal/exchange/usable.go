@@ -28,10 +28,18 @@ type Answer struct {
 	ExpiresAt time.Time
 	// Now is the instant of the check.
 	Now time.Time
+	// Asked is the lifetime broker asked for (the integration's duration); zero when it asked
+	// for none.
+	Asked time.Duration
 }
 
+// LifetimeSlack is how much later than the lifetime asked for credentials may expire: the
+// upstream's clock may be ahead of broker's, as far as the clouds themselves tolerate.
+const LifetimeSlack = 5 * time.Minute
+
 // Usable refuses a 2xx answer that holds no usable credentials: one of a.Fields empty, no
-// expiry, or an expiry less than MinValidity after a.Now. The error is an *UpstreamError with
+// expiry, an expiry less than MinValidity after a.Now, or one more than LifetimeSlack past the
+// lifetime asked for (credentials that outlive what the integration allows are not handed on). The error is an *UpstreamError with
 // the answer's status (200), so the API answers 502 upstream_error and the exchange counts as
 // failed, not denied; it names the missing field or the expiry, never a value.
 func Usable(a Answer) error {
@@ -46,6 +54,9 @@ func Usable(a Answer) error {
 	case a.ExpiresAt.Before(a.Now.Add(MinValidity)):
 		return a.refuse("credentials that expire at " + a.ExpiresAt.UTC().Format(time.RFC3339) +
 			", less than " + MinValidity.String() + " from now")
+	case a.Asked > 0 && a.ExpiresAt.After(a.Now.Add(a.Asked+LifetimeSlack)):
+		return a.refuse("credentials that expire at " + a.ExpiresAt.UTC().Format(time.RFC3339) +
+			", later than the " + a.Asked.String() + " asked for")
 	}
 	return nil
 }

@@ -95,8 +95,12 @@ func (x *Exchanger) succeeded(ctx context.Context, c *call, creds *ststypes.Cred
 		expiration:      awssdk.ToTime(creds.Expiration),
 	}
 	// Temporary credentials work only with all three parts, until their expiration.
+	var asked time.Duration
+	if c.duration != nil {
+		asked = time.Duration(*c.duration) * time.Second
+	}
 	if err := exchange.Usable(exchange.Answer{
-		Provider: exchange.AWS, From: "STS at " + c.endpoint, ExpiresAt: r.expiration, Now: time.Now(),
+		Provider: exchange.AWS, From: "STS at " + c.endpoint, ExpiresAt: r.expiration, Now: time.Now(), Asked: asked,
 		Fields: []exchange.Field{
 			{Name: "AccessKeyId", Value: r.accessKeyID},
 			{Name: "SecretAccessKey", Value: r.secretAccessKey},

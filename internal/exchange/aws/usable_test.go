@@ -62,3 +62,28 @@ func TestRefusesUnusableSTSCredentials(t *testing.T) {
 		})
 	}
 }
+
+// TestRefusesCredentialsOutlivingDuration: credentials that expire more than
+// exchange.LifetimeSlack after the integration's duration are refused; within it they pass.
+func TestRefusesCredentialsOutlivingDuration(t *testing.T) {
+	iss := oidctest.Start(t)
+	for _, tc := range []struct {
+		expires time.Duration
+		ok      bool
+	}{{15 * time.Minute, true}, {19 * time.Minute, true}, {21 * time.Minute, false}, {12 * time.Hour, false}} {
+		at := time.Now().Add(tc.expires).UTC().Format(time.RFC3339)
+		endpoint := fakeSTS(t, `<Credentials><AccessKeyId>ASIAEXAMPLE000000001</AccessKeyId><SecretAccessKey>secretsecretsecret</SecretAccessKey><SessionToken>tok</SessionToken><Expiration>`+at+`</Expiration></Credentials>`)
+		x := New(Options{Issuer: issuerURL, HTTPClient: fastClient()})
+		in := config.Integration{ID: "aws-read", Space: "root", Duration: 15 * time.Minute,
+			AWS: &config.AWS{Mode: config.AWSModeWebIdentity, RoleARN: readARN, STSEndpoint: endpoint}}
+		_, err := x.Exchange(context.Background(), exchange.Request{Run: run(runs.Read), Integration: in,
+			Tokens: &tokenSource{t: t, iss: iss, sub: subject(runs.Read)}})
+		var ue *exchange.UpstreamError
+		switch {
+		case tc.ok && err != nil:
+			t.Errorf("credentials expiring in %s of 15m asked: %v, want them handed on", tc.expires, err)
+		case !tc.ok && (!errors.As(err, &ue) || !strings.Contains(ue.Message, "later than the 15m0s asked for")):
+			t.Errorf("credentials expiring in %s of 15m asked: %v, want an upstream error naming the lifetime", tc.expires, err)
+		}
+	}
+}

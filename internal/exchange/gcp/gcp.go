@@ -141,7 +141,7 @@ func (x *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchang
 		return exchange.Credentials{}, err
 	}
 	if err := exchange.Usable(exchange.Answer{
-		Provider: exchange.GCP, From: "IAM Credentials generateAccessToken", ExpiresAt: tok.Expiry, Now: time.Now(),
+		Provider: exchange.GCP, From: "IAM Credentials generateAccessToken", ExpiresAt: tok.Expiry, Now: time.Now(), Asked: in.Duration,
 		Fields: []exchange.Field{{Name: "accessToken", Value: tok.AccessToken}},
 	}); err != nil {
 		x.log.LogAttrs(ctx, slog.LevelDebug, "gcp exchange failed", append(attrs, slog.String(exchange.FieldErr, err.Error()))...)
