@@ -58,14 +58,31 @@ redis.call('SET', KEYS[3], ARGV[4], 'EX', 3600)
 return {1}
 `)
 
-// listEventsScript returns the events of a space's index from position ARGV[1] to ARGV[2], and
-// the index's length. KEYS: the space's index, the event list.
+// listEventsScript returns the index's length, how many of the positions of a space's index from
+// ARGV[1] to ARGV[2] it covered, and their events. It reads the events of consecutive positions
+// with one LRANGE, and reads at most ARGV[3] such runs: a read in the list costs time in
+// proportion to its distance from the list's nearer end, and Redis serves nothing else while a
+// script runs, so one call is bounded whatever the trail's length and the space's sparseness.
+// KEYS: the space's index, the event list.
 var listEventsScript = redis.NewScript(`
 local idx = redis.call('LRANGE', KEYS[1], ARGV[1], ARGV[2])
-local out = {redis.call('LLEN', KEYS[1])}
-for _, i in ipairs(idx) do table.insert(out, redis.call('LINDEX', KEYS[2], i)) end
+local out = {redis.call('LLEN', KEYS[1]), 0}
+local i, runs = 1, 0
+while i <= #idx and runs < tonumber(ARGV[3]) do
+  local first = tonumber(idx[i])
+  local j = i
+  while j < #idx and tonumber(idx[j + 1]) == tonumber(idx[j]) + 1 do j = j + 1 end
+  for _, e in ipairs(redis.call('LRANGE', KEYS[2], first, first + j - i)) do table.insert(out, e) end
+  runs = runs + 1
+  i = j + 1
+end
+out[2] = i - 1
 return out
 `)
+
+// maxRunsPerCall bounds the reads of one listEventsScript call; a page takes as many calls as it
+// needs, and other clients' commands run between them.
+const maxRunsPerCall = 32
 
 // headScript returns the chain's length, its tail, and the position and JSON of the last event
 // of the checkpoint index (-1 and "" when none). KEYS: event list, tail hash, checkpoint index.
@@ -376,20 +393,39 @@ func (s *auditStore) List(ctx context.Context, space, cursor string, limit int) 
 	}
 	cctx, cancel := s.c.bound(ctx)
 	defer cancel()
-	res, err := listEventsScript.Run(cctx, s.c.rdb,
-		[]string{s.spaceKey(space), s.eventsKey()}, from, from+int64(limit)-1).Slice()
-	if err != nil {
-		return nil, "", s.fail(ctx, err)
-	}
-	total, _ := res[0].(int64)
-	out := make([]audit.Event, 0, len(res)-1)
-	for _, v := range res[1:] {
-		str, _ := v.(string)
-		var e audit.Event
-		if err := json.Unmarshal([]byte(str), &e); err != nil {
-			return nil, "", fmt.Errorf("redisstore: stored audit event is not JSON: %w", err)
+	var (
+		out   []audit.Event
+		total int64
+		at    = from
+	)
+	for at < from+int64(limit) {
+		res, err := listEventsScript.Run(cctx, s.c.rdb,
+			[]string{s.spaceKey(space), s.eventsKey()}, at, from+int64(limit)-1, maxRunsPerCall).Slice()
+		if err != nil {
+			return nil, "", s.fail(ctx, err)
 		}
-		out = append(out, e)
+		total, _ = res[0].(int64)
+		covered, _ := res[1].(int64)
+		if int64(len(res)-2) != covered {
+			// Positions past the event list's end: the store was changed by hand.
+			return nil, "", fmt.Errorf("redisstore: the audit index of space %q names %d events from position %d, the event list holds %d of them",
+				space, covered, at, len(res)-2)
+		}
+		for _, v := range res[2:] {
+			str, _ := v.(string)
+			var e audit.Event
+			if err := json.Unmarshal([]byte(str), &e); err != nil {
+				return nil, "", fmt.Errorf("redisstore: stored audit event is not JSON: %w", err)
+			}
+			out = append(out, e)
+		}
+		if covered == 0 {
+			break // the index ends here
+		}
+		at += covered
+	}
+	if out == nil {
+		out = []audit.Event{}
 	}
 	next := ""
 	if end := from + int64(len(out)); end < total {
