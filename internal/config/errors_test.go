@@ -77,6 +77,8 @@ func TestParseErrors(t *testing.T) {
 		{"duration without unit", iss + "runs:\n  ttl: 3600\n", "runs.ttl", "ttl", `"3600"`, "invalid duration", 0},
 		{"negative duration", iss + "runs:\n  ttl: -1h\n", "runs.ttl", "ttl", `"-1h"`, "must not be negative", 0},
 		{"zero duration", iss + "tokens:\n  ttl: 0s\n", "tokens.ttl", "ttl", `"0s"`, "must be greater than zero (leave the key out", 0},
+		{"token lifetime under a second", iss + "tokens:\n  ttl: 500ms\n", "tokens.ttl", "ttl", `"500ms"`, "must be a whole number of seconds", 0},
+		{"token lifetime of a second and a half", iss + "tokens:\n  ttl: 1500ms\n", "tokens.ttl", "ttl", `"1.5s"`, "must be a whole number of seconds", 0},
 		{"zero duration without unit", iss + "keys:\n  rotation: {prepublish: 0}\n", "keys.rotation.prepublish", "prepublish", `"0"`, "must be greater than zero", 0},
 		{"zero integration timeout", iss + "integrations:\n  - {id: a, space: root, timeout: 0ms, vault: {address: \"https://v.example.com\", role: r}}\n", "integrations[0].timeout", "timeout", `"0ms"`, "must be greater than zero", 0},
 		{"duplicate key", iss + "listen: 127.0.0.1:1\nlisten: 127.0.0.1:2\n", "listen", "127.0.0.1:2", "", "duplicate key (first at line 2)", 0},

@@ -277,7 +277,9 @@ func (v *validator) checkKeys() {
 
 // checkDurations checks token, run and server durations.
 func (v *validator) checkDurations() {
-	v.positive("tokens.ttl", v.c.Tokens.TTL)
+	if v.positive("tokens.ttl", v.c.Tokens.TTL); v.c.Tokens.TTL%time.Second != 0 {
+		v.add("tokens.ttl", v.c.Tokens.TTL.String(), "%q must be a whole number of seconds: a token's exp counts seconds", v.c.Tokens.TTL.String())
+	}
 	v.positive("runs.ttl", v.c.Runs.TTL)
 	h := v.c.HTTP
 	v.positive("http.read_header_timeout", h.ReadHeaderTimeout)

@@ -154,7 +154,8 @@ func (i *Issuer) Prepare(req Request) (Draft, error) {
 		return Draft{}, fmt.Errorf("issuer: %w", err)
 	}
 	run.Scope = scope // the claims, `sub` and session tags below read only the derived scope
-	exp := now.Add(i.cfg.TTL)
+	// exp is a count of seconds, and so is the expiresAt the caller is told.
+	exp := now.Add(i.cfg.TTL).Truncate(time.Second)
 	if run.ExpiresAt.Before(exp) {
 		exp = run.ExpiresAt.UTC().Truncate(time.Second)
 	}
