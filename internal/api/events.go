@@ -41,9 +41,26 @@ type nopRecorder struct{}
 func (nopRecorder) Record(context.Context, Event) error { return nil }
 
 // recordRefusal records a refused request; the refusal stands whether or not it is recorded.
+// A RefusalLimit may leave it out (its actor's refusals are over the limit).
 func recordRefusal(ctx context.Context, r Recorder, log *slog.Logger, e Event) {
+	if l, ok := r.(refusalAdmitter); ok {
+		note, admit := l.admitRefusal(e.Actor)
+		if !admit {
+			return
+		}
+		e.Detail += note
+	}
 	if err := r.Record(ctx, e); err != nil {
 		log.WarnContext(ctx, "audit: could not record a refusal", "action", e.Action, "run", e.Run.ID, "err", err)
+	}
+}
+
+// recordCorrection records an event that corrects one already in the trail: a run recorded but
+// not stored, a move recorded but not applied, a token or credentials recorded but withheld. A
+// RefusalLimit never leaves one out, or the trail would say what did not happen.
+func recordCorrection(ctx context.Context, r Recorder, log *slog.Logger, e Event) {
+	if err := r.Record(ctx, e); err != nil {
+		log.WarnContext(ctx, "audit: could not record a correction", "action", e.Action, "run", e.Run.ID, "err", err)
 	}
 }
 

@@ -185,14 +185,15 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 	guard := &api.Guard{Limiter: s.state.limiter, Logger: s.log, TrustedProxies: proxies, StoreTimeout: cfg.Limits.StoreTimeout}
+	limited := &api.RefusalLimit{Recorder: events, PerActor: refusalsPerActor, Window: time.Minute, Now: opts.Now, Logger: s.log}
 	control := api.NewControl(api.ControlConfig{
 		Store: s.state.runs, Catalog: live, Current: s.catalog.Current, Finished: s.finished, RunTTL: cfg.Runs.TTL, Now: opts.Now, Logger: s.log,
-		Guard: guard, Events: events, Audit: s.state.audit,
+		Guard: guard, Events: limited, Audit: s.state.audit,
 	})
 	control.Mount(rt)
-	api.NewAdmin(api.AdminConfig{Catalog: s.catalog, Auth: control, Events: events, Logger: s.log}).Mount(rt)
+	api.NewAdmin(api.AdminConfig{Catalog: s.catalog, Auth: control, Events: limited, Logger: s.log}).Mount(rt)
 	api.NewWorker(api.WorkerConfig{
-		Store: s.state.runs, Issuer: iss, Now: opts.Now, Logger: s.log, Guard: guard, Events: events,
+		Store: s.state.runs, Issuer: iss, Now: opts.Now, Logger: s.log, Guard: guard, Events: limited,
 		Catalog: live, Exchangers: s.newExchangers(opts.UpstreamTransport, exchange.NewMetrics(reg)),
 		Metrics: metrics, AnswerWithin: cfg.HTTP.WriteTimeout,
 		// On Redis a token's audit event is a round trip, made while the token is signed.
@@ -204,6 +205,10 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 	s.handler, s.fast = front, front
 	return s, nil
 }
+
+// refusalsPerActor is how many refusals of one API key or run a replica records per minute
+// (see api.RefusalLimit).
+const refusalsPerActor = 60
 
 // jwksMaxAge is the Cache-Control max-age of discovery and JWKS: a quarter of the prepublish
 // period in whole seconds, at most ten minutes, so a cached JWKS always already holds the next

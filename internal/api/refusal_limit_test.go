@@ -1,0 +1,178 @@
+package api_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/brokerhq/broker/internal/api"
+	"github.com/brokerhq/broker/internal/catalog"
+	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/exchange"
+	"github.com/brokerhq/broker/internal/issuer"
+	"github.com/brokerhq/broker/internal/runs"
+	"github.com/brokerhq/broker/keys"
+)
+
+// limitedHarness is newRunsHarnessWith, with the planes' events going through an
+// api.RefusalLimit of 60 per minute as in the server.
+func limitedHarness(t *testing.T, opts harnessOptions) *runsHarness {
+	t.Helper()
+	yaml := strings.NewReplacer(
+		"SHA_CREATE_UPDATE", sha256Hex(secretCreateUpdate), "SHA_CREATE", sha256Hex(secretCreate),
+		"SHA_UPDATE", sha256Hex(secretUpdate), "SHA_SPLIT", sha256Hex(secretSplit), "SHA_DEV", sha256Hex(secretDev),
+	).Replace(runsHarnessConfig)
+	cfg, err := config.Parse("harness.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	mgr, err := keys.NewManager(keys.Config{Backend: keys.NewMemory(), Logger: log, Policy: keys.Policy{
+		Period: cfg.Keys.Rotation.Period, Prepublish: cfg.Keys.Rotation.Prepublish,
+		Retain: cfg.Keys.Rotation.Retain, Alg: cfg.Keys.Algorithm,
+	}})
+	if err != nil {
+		t.Fatalf("keys: %v", err)
+	}
+	if _, err := mgr.Refresh(context.Background()); err != nil {
+		t.Fatalf("keys: %v", err)
+	}
+	cat, err := catalog.Build(catalog.Input{File: catalog.FileObjects(cfg)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := catalog.NewLive(cat)
+	var src issuer.KeySource = mgr
+	if opts.wrapSigner != nil {
+		src = wrappedKeys{src: mgr, wrap: opts.wrapSigner}
+	}
+	iss, err := issuer.New(issuer.Config{Issuer: cfg.Issuer, Keys: src, TTL: cfg.Tokens.TTL,
+		DefaultAudience: cfg.Tokens.DefaultAudience, Spaces: live})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &runsHarness{store: runs.NewMemory(nil), events: &eventLog{}, live: live}
+	h.flaky = &flakyStore{Store: h.store}
+	var store runs.Store = h.flaky
+	if opts.versionless {
+		store = versionlessStore{Store: h.flaky}
+	}
+	if opts.checkVersions {
+		h.events.holder = h.store
+	}
+	limited := &api.RefusalLimit{Recorder: h.events, PerActor: 60, Window: time.Minute, Logger: log}
+	rt := api.NewRouter()
+	api.NewControl(api.ControlConfig{Store: store, Catalog: live, RunTTL: cfg.Runs.TTL,
+		Logger: log, Events: limited}).Mount(rt)
+	api.NewWorker(api.WorkerConfig{Store: store, Issuer: iss, Logger: log, Events: limited,
+		Catalog: live, Exchangers: map[string]exchange.Exchanger{"aws": fakeExchanger{}},
+		RecordWhileSigning: opts.recordWhileSigning}).Mount(rt)
+	srv := newLimitTestServer(t, rt)
+	h.url = srv
+	return h
+}
+
+// exhaustRefusals makes the create-update key refused 60 times (a phase move backwards, 409,
+// recorded as denied).
+func exhaustRefusals(t *testing.T, h *runsHarness) {
+	t.Helper()
+	run := h.start(t, runs.Tracked, runs.Planning)
+	for range 60 {
+		if code, _ := h.call(t, request{path: "/v1/runs/" + run.Run.ID + "/phase", bearer: secretCreateUpdate,
+			body: map[string]string{"phase": "INITIALIZING"}}); code != http.StatusConflict {
+			t.Fatalf("backwards move: %d, want 409", code)
+		}
+	}
+}
+
+// TestRefusalLimitKeepsNotStored: a run.create event is recorded before the run is stored; when
+// the store then fails, the follow-up "not stored" is recorded also after the key's 60 refusals
+// in the minute, so the trail never says a run was created that never was.
+func TestRefusalLimitKeepsNotStored(t *testing.T) {
+	h := limitedHarness(t, harnessOptions{})
+	exhaustRefusals(t, h)
+	h.flaky.set(errors.New("store down"), nil, nil)
+	if code, _ := h.call(t, request{path: "/v1/runs", bearer: secretCreateUpdate,
+		body: map[string]string{"stack": "vpc-prod", "runType": "TRACKED"}}); code < 500 {
+		t.Fatalf("create with the store failing: %d, want 5xx", code)
+	}
+	if n := len(h.eventsOf("run.create", "error")); n != 1 {
+		t.Errorf("run.create error follow-ups in the trail: %d, want 1 (the trail holds a run.create success for a run never stored: %d successes)",
+			n, len(h.eventsOf("run.create", "success")))
+	}
+}
+
+// TestRefusalLimitKeepsNotApplied: a phase move is recorded before it is applied; when the store
+// then refuses it, the follow-up "not applied" is recorded also past 60 refusals of the key in
+// the minute, so the trail never says the run moved to APPLYING when it did not.
+func TestRefusalLimitKeepsNotApplied(t *testing.T) {
+	h := limitedHarness(t, harnessOptions{})
+	run := h.start(t, runs.Tracked, runs.Planning)
+	exhaustRefusals(t, h)
+	h.flaky.set(nil, errors.New("store down"), nil)
+	if code, _ := h.call(t, request{path: "/v1/runs/" + run.Run.ID + "/phase", bearer: secretCreateUpdate,
+		body: map[string]string{"phase": "APPLYING"}}); code < 500 {
+		t.Fatalf("move with the store failing: %d, want 5xx", code)
+	}
+	var applied, notApplied int
+	for _, e := range h.events.all() {
+		if e.Action == "run.phase" && e.Run.ID == run.Run.ID && strings.Contains(e.Detail, "APPLYING") {
+			if e.Outcome == "error" {
+				notApplied++
+			} else {
+				applied++
+			}
+		}
+	}
+	if applied != 1 || notApplied != 1 {
+		t.Errorf("trail of the failed move PLANNING -> APPLYING: %d success, %d 'not applied' follow-ups; want 1 and 1", applied, notApplied)
+	}
+}
+
+// TestRefusalLimitKeepsNotHandedOut: a token recorded as issued and then withheld (its stack
+// deleted while it was signed) is followed by "not handed out", also for a worker that first made
+// 60 denied credential requests (the write integration in a read phase).
+func TestRefusalLimitKeepsNotHandedOut(t *testing.T) {
+	g := newGatedSigner()
+	h := limitedHarness(t, harnessOptions{wrapSigner: g.wrap, checkVersions: true})
+	run := h.start(t, runs.Tracked, runs.Planning)
+	for range 60 {
+		if code, _ := h.call(t, request{path: "/v1/credentials", bearer: run.RunToken,
+			body: map[string]string{"provider": "aws", "integration": "aws-write"}}); code < 400 {
+			t.Fatalf("write integration in PLANNING: %d, want a refusal", code)
+		}
+	}
+	if n := len(h.eventsOf("credentials.issue", "denied")); n != 60 {
+		t.Fatalf("denied credential requests recorded: %d, want 60", n)
+	}
+	code, _ := tokenWhileSigning(t, h, run, g, func() {
+		cur := h.live.Load().Objects()
+		cur.Stacks = slices.DeleteFunc(cur.Stacks, func(s config.Stack) bool { return s.ID == "vpc-prod" })
+		cur.Attachments = nil
+		next, err := catalog.Build(catalog.Input{File: cur})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.live.Store(next)
+	})
+	if code != http.StatusUnauthorized {
+		t.Fatalf("token: %d, want 401", code)
+	}
+	events := h.events.all()
+	last := events[len(events)-1]
+	if last.Action != "token.issue" || last.Outcome != "denied" || !strings.Contains(last.Detail, "not handed out") {
+		t.Errorf("the trail ends with %s %q %q: the token is recorded as issued, its 'not handed out' follow-up dropped", last.Action, last.Outcome, last.Detail)
+	}
+}
+
+func newLimitTestServer(t *testing.T, h http.Handler) string {
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
