@@ -135,12 +135,19 @@ func literalProblems(lit string) []string {
 	return problems
 }
 
+// MaxSubjectTemplates is how many distinct subject templates a catalog may hold.
+const MaxSubjectTemplates = 100
+
 // checkTemplateOverlaps reports every pair of spaces whose different templates could give two
 // stacks, or the two scopes of one stack, one `sub`: a sub both can render, or one that either
 // renders and the other's trust pattern ({runId} as "*") matches. The rules above settle spaces
 // that share one template (stack ids are unique across spaces); templates that differ must not
 // meet at all. A template "space:prod:stack:vpc-{callerId}:..." in space dev would otherwise
 // give its stack "prod" the sub of stack vpc-prod under the default template.
+//
+// Every pair is compared at every validation (each change through the API, on every replica), so
+// a catalog holds at most MaxSubjectTemplates distinct templates: past it, the pairs' cost grows
+// to seconds per change.
 func (v *validator) checkTemplateOverlaps() {
 	type seenTemplate struct {
 		text  string
@@ -156,6 +163,11 @@ func (v *validator) checkTemplateOverlaps() {
 		parts, problems := SplitSubjectTemplate(t)
 		if len(problems) > 0 || slices.ContainsFunc(seen, func(o seenTemplate) bool { return o.text == t }) {
 			continue
+		}
+		if len(seen) == MaxSubjectTemplates {
+			v.add(joinIndex("spaces", i)+".subject_template", s.SubjectTemplate,
+				"at most %d distinct subject templates (the default counts as one): share a template between spaces", MaxSubjectTemplates)
+			return
 		}
 		for _, o := range seen {
 			if example, overlap := templatesOverlap(o.parts, parts); overlap {

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"regexp"
 	"slices"
@@ -244,27 +243,5 @@ func TestTemplatesOverlapShortcutsAgree(t *testing.T) {
 	}
 	if pruned < 100 {
 		t.Fatalf("only %d pairs settled by their literal ends; the test proves little", pruned)
-	}
-}
-
-// BenchmarkTemplateOverlaps400 validates the subject templates of 400 spaces, each with its own
-// template differing from the others only in a literal suffix, as one tenant's admin could
-// create them: one op is one catalog validation's template check.
-func BenchmarkTemplateOverlaps400(b *testing.B) {
-	c := &Config{Spaces: []Space{{ID: "root"}, {ID: "leaf", Parent: "root"}}}
-	for i := range 400 {
-		c.Spaces = append(c.Spaces, Space{ID: fmt.Sprintf("s%d", i), Parent: "leaf",
-			SubjectTemplate: fmt.Sprintf("{spacePath}:{callerId}:{runType}:{runPhase}:{runId}:{scope}:z%dz", i)})
-	}
-	v := &validator{c: c, spaces: map[string]int{}}
-	for i, s := range c.Spaces {
-		v.spaces[s.ID] = i
-	}
-	for b.Loop() {
-		v.errs = nil
-		v.checkTemplateOverlaps()
-	}
-	if len(v.errs) != 0 {
-		b.Fatalf("problems: %v", v.errs)
 	}
 }
