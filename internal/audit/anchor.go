@@ -168,10 +168,11 @@ func VerifyAnchored(events []Event, cfg AnchorConfig) (Report, error) {
 }
 
 // checkCadence checks the events r leaves unanchored against the checkpoint schedule (the latest
-// verified checkpoint's, else cfg's): at most twice Every of them, and none older than Interval
-// and a quarter, plus anchorSlack, before cfg.Now. A running replica anchors overdue events
-// within a quarter interval, also after a restart, so older unanchored events mean checkpoints
-// that were there are gone, or no longer verify.
+// verified checkpoint's, else cfg's): at most twice Every of them older than anchorSlack, and
+// none older than Interval and a quarter, plus anchorSlack, before cfg.Now. A running replica
+// anchors overdue events within a quarter interval, and at once when it starts (also when its
+// schedule changed), so older unanchored events mean checkpoints that were there are gone, or no
+// longer verify.
 func checkCadence(events []Event, r Report, cfg AnchorConfig) error {
 	every, interval := cfg.Every, cfg.Interval
 	if every <= 0 {
@@ -187,9 +188,18 @@ func checkCadence(events []Event, r Report, cfg AnchorConfig) error {
 	if now.IsZero() {
 		now = time.Now()
 	}
-	if r.Unanchored > 2*every {
-		return fmt.Errorf("%w: %d events follow the latest checkpoint that verifies, but checkpoints follow every %d events: checkpoints were removed, or their signatures replaced",
-			ErrUnanchored, r.Unanchored, every)
+	// Events of the last anchorSlack are not counted: a burst appends them while a checkpoint is
+	// being signed.
+	settled := now.Add(-anchorSlack)
+	var old int64
+	for _, e := range events[r.Anchored:] {
+		if at, err := time.Parse(time.RFC3339Nano, e.Time); e.Action != CheckpointAction && (err != nil || at.Before(settled)) {
+			old++
+		}
+	}
+	if old > 2*every {
+		return fmt.Errorf("%w: %d events older than %s follow the latest checkpoint that verifies, but checkpoints follow every %d events: checkpoints were removed, or their signatures replaced",
+			ErrUnanchored, old, anchorSlack, every)
 	}
 	oldest := now.Add(-(interval + interval/4 + anchorSlack))
 	for i, e := range events[r.Anchored:] {

@@ -87,6 +87,10 @@ type Checkpointer struct {
 	count     atomic.Int64
 	wake      chan struct{}
 	mu        sync.Mutex // serializes Check
+	// overdue, set by Run at its start, makes the next check write a checkpoint: the chain's
+	// latest checkpoint signs another schedule than this replica's, which a verifier would hold
+	// the events after it to. Guarded by mu.
+	overdue bool
 }
 
 // minTick bounds how often Run looks at the chain's head on its timer.
@@ -162,18 +166,38 @@ func (c *Checkpointer) Run(ctx context.Context) {
 	}
 	ticker := time.NewTicker(max(tick/4, minTick))
 	defer ticker.Stop()
+	c.noteStart(ctx)
 	for {
+		if _, err := c.Check(ctx); err != nil && ctx.Err() == nil {
+			c.cfg.Logger.WarnContext(ctx, "audit: could not write a checkpoint; retrying at the next check", "err", err)
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-ticker.C:
 		case <-c.wake:
 		}
-		if _, err := c.Check(ctx); err != nil && ctx.Err() == nil {
-			c.cfg.Logger.WarnContext(ctx, "audit: could not write a checkpoint; retrying at the next check", "err", err)
-		}
 	}
 }
+
+// noteStart marks a checkpoint overdue when the chain's latest checkpoint, as Run finds it at its
+// start, signs another schedule than this one's. (Run's first check, at once, anchors the events
+// after a checkpoint that is older than Interval; a chain that never had one is anchored
+// Interval after the start, as its events' age is not known here.)
+func (c *Checkpointer) noteStart(ctx context.Context) {
+	head, err := c.cfg.Store.Head(ctx)
+	if err != nil || head.Checkpoint == nil {
+		return
+	}
+	claim, err := decodeClaim(head.Checkpoint.Detail)
+	overdue := err != nil || claim.Every != c.cfg.Every || claim.Interval != c.intervalSeconds()
+	c.mu.Lock()
+	c.overdue = overdue
+	c.mu.Unlock()
+}
+
+// intervalSeconds is the Interval a checkpoint signs.
+func (c *Checkpointer) intervalSeconds() int64 { return int64(max(c.cfg.Interval/time.Second, 1)) }
 
 // Check appends a checkpoint if one is due, and reports whether it did. Of several replicas
 // finding the same one due, only the first to append it does (Store.AppendCheckpoint).
@@ -189,7 +213,7 @@ func (c *Checkpointer) Check(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	claim := Checkpoint{Issuer: c.cfg.Issuer, Count: head.Count, Tail: head.Tail, Time: now.UTC().Format(time.RFC3339Nano),
-		Every: c.cfg.Every, Interval: int64(max(c.cfg.Interval/time.Second, 1))}
+		Every: c.cfg.Every, Interval: c.intervalSeconds()}
 	payload, err := json.Marshal(claim)
 	if err != nil {
 		return false, err
@@ -206,7 +230,10 @@ func (c *Checkpointer) Check(ctx context.Context) (bool, error) {
 		ID: ulid.Make().String(), Time: claim.Time, Actor: CheckpointActor, Action: CheckpointAction,
 		Space: c.cfg.Space, Outcome: Success, Detail: jws,
 	}, []string{c.cfg.Space}, after)
-	return wrote, err // not wrote: another replica's checkpoint came first
+	if wrote {
+		c.overdue = false
+	}
+	return wrote, err // not wrote: another replica's checkpoint came first; the next check looks again
 }
 
 // due reports whether head needs a checkpoint at now. Before this chain's first checkpoint the
@@ -214,6 +241,9 @@ func (c *Checkpointer) Check(ctx context.Context) (bool, error) {
 func (c *Checkpointer) due(head Head, now time.Time) bool {
 	if head.Count == 0 {
 		return false
+	}
+	if c.overdue {
+		return true
 	}
 	since, last := head.Count, c.started
 	if head.Checkpoint != nil {
