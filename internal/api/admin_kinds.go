@@ -42,6 +42,26 @@ type kindSpec struct {
 	// inUse refuses a deletion while the object is in use in a way validation cannot see,
 	// since the use goes with the object: a *catalog.ChangeError of catalog.ErrConflict.
 	inUse func(c *catalog.Catalog, id string) error
+	// check refuses a PUT of obj as id against c for a reason of the API's own (nil: none).
+	check func(c *catalog.Catalog, id string, obj any) error
+}
+
+// newTemplateFits refuses a space whose subject template would be one more than
+// config.MaxSubjectTemplates distinct ones: every validation compares every pair, on every
+// replica, at each change.
+func newTemplateFits(c *catalog.Catalog, id string, obj any) error {
+	t := config.EffectiveSubjectTemplate(obj.(config.Space).SubjectTemplate)
+	others := map[string]bool{}
+	for _, s := range c.Objects().Spaces {
+		if s.ID != id {
+			others[config.EffectiveSubjectTemplate(s.SubjectTemplate)] = true
+		}
+	}
+	if others[t] || len(others) < config.MaxSubjectTemplates {
+		return nil
+	}
+	return apierror.New(apierror.CodeInvalidRequest, "The request is not valid: %s.", fieldProblem("subjectTemplate",
+		fmt.Sprintf("the spaces hold %d distinct subject templates already, the most the API adds (the default counts as one): use one of theirs", len(others))))
 }
 
 // decodeWithID decodes a body of type T whose id, when given, must be the path's.
@@ -85,6 +105,7 @@ var objectKinds = []kindSpec{
 		spaceRef: func(o any) (string, string) { return "parent", o.(config.Space).Parent },
 		where:    func(o any) runs.Run { return runs.Run{Space: o.(config.Space).ID} },
 		filter:   func(*catalog.Catalog, *http.Request, any) bool { return true },
+		check:    newTemplateFits,
 	},
 	{
 		kind: catalog.KindStack, path: "/v1/stacks", plural: "stacks", singular: "stack",
@@ -236,6 +257,12 @@ func (h *kindHandler) put(w http.ResponseWriter, r *http.Request) {
 	if h.spec.spaceRef != nil {
 		field, space := h.spec.spaceRef(obj)
 		if err := missingSpace(c, field, space); err != nil {
+			h.admin.fail(w, r, err)
+			return
+		}
+	}
+	if h.spec.check != nil {
+		if err := h.spec.check(c, id, obj); err != nil {
 			h.admin.fail(w, r, err)
 			return
 		}

@@ -135,7 +135,8 @@ func literalProblems(lit string) []string {
 	return problems
 }
 
-// MaxSubjectTemplates is how many distinct subject templates a catalog may hold.
+// MaxSubjectTemplates is how many distinct subject templates the API lets the spaces hold (the
+// file, which the operators write, may hold more).
 const MaxSubjectTemplates = 100
 
 // checkTemplateOverlaps reports every pair of spaces whose different templates could give two
@@ -146,7 +147,7 @@ const MaxSubjectTemplates = 100
 // give its stack "prod" the sub of stack vpc-prod under the default template.
 //
 // Every pair is compared at every validation (each change through the API, on every replica), so
-// a catalog holds at most MaxSubjectTemplates distinct templates: past it, the pairs' cost grows
+// the API adds no template past MaxSubjectTemplates distinct ones: past it, the pairs' cost grows
 // to seconds per change.
 func (v *validator) checkTemplateOverlaps() {
 	type seenTemplate struct {
@@ -163,11 +164,6 @@ func (v *validator) checkTemplateOverlaps() {
 		parts, problems := SplitSubjectTemplate(t)
 		if len(problems) > 0 || slices.ContainsFunc(seen, func(o seenTemplate) bool { return o.text == t }) {
 			continue
-		}
-		if len(seen) == MaxSubjectTemplates {
-			v.add(joinIndex("spaces", i)+".subject_template", s.SubjectTemplate,
-				"at most %d distinct subject templates (the default counts as one): share a template between spaces", MaxSubjectTemplates)
-			return
 		}
 		for _, o := range seen {
 			if example, overlap := templatesOverlap(o.parts, parts); overlap {

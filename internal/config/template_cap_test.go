@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 )
 
@@ -20,23 +19,6 @@ func templateSpaces(n int) *validator {
 		v.spaces[s.ID] = i
 	}
 	return v
-}
-
-// TestSubjectTemplatesCapped: a catalog holds at most MaxSubjectTemplates distinct templates (the
-// default, used by root and leaf, counts as one); one more is refused naming its space, and its
-// pairs are not compared.
-func TestSubjectTemplatesCapped(t *testing.T) {
-	v := templateSpaces(MaxSubjectTemplates - 1)
-	v.checkTemplateOverlaps()
-	if len(v.errs) != 0 {
-		t.Fatalf("%d distinct templates: %v", MaxSubjectTemplates, v.errs[0])
-	}
-	v = templateSpaces(MaxSubjectTemplates + 300)
-	v.checkTemplateOverlaps()
-	want := fmt.Sprintf("spaces[%d].subject_template", MaxSubjectTemplates+1)
-	if len(v.errs) != 1 || v.errs[0].Path != want || !strings.Contains(v.errs[0].Msg, "at most 100 distinct subject templates") {
-		t.Errorf("%d distinct templates: %v, want one problem at %s", MaxSubjectTemplates+301, v.errs, want)
-	}
 }
 
 // BenchmarkTemplateOverlapsAtCap is one catalog validation's template check at the cap, its answers
