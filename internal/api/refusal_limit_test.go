@@ -1,81 +1,23 @@
 package api_test
 
 import (
-	"context"
 	"errors"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/brokerhq/broker/internal/api"
 	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/config"
-	"github.com/brokerhq/broker/internal/exchange"
-	"github.com/brokerhq/broker/internal/issuer"
 	"github.com/brokerhq/broker/internal/runs"
-	"github.com/brokerhq/broker/keys"
 )
 
 // limitedHarness is newRunsHarnessWith, with the planes' events going through an
 // api.RefusalLimit of 60 per minute as in the server.
 func limitedHarness(t *testing.T, opts harnessOptions) *runsHarness {
 	t.Helper()
-	yaml := strings.NewReplacer(
-		"SHA_CREATE_UPDATE", sha256Hex(secretCreateUpdate), "SHA_CREATE", sha256Hex(secretCreate),
-		"SHA_UPDATE", sha256Hex(secretUpdate), "SHA_SPLIT", sha256Hex(secretSplit), "SHA_DEV", sha256Hex(secretDev),
-	).Replace(runsHarnessConfig)
-	cfg, err := config.Parse("harness.yaml", []byte(yaml))
-	if err != nil {
-		t.Fatalf("config: %v", err)
-	}
-	log := slog.New(slog.DiscardHandler)
-	mgr, err := keys.NewManager(keys.Config{Backend: keys.NewMemory(), Logger: log, Policy: keys.Policy{
-		Period: cfg.Keys.Rotation.Period, Prepublish: cfg.Keys.Rotation.Prepublish,
-		Retain: cfg.Keys.Rotation.Retain, Alg: cfg.Keys.Algorithm,
-	}})
-	if err != nil {
-		t.Fatalf("keys: %v", err)
-	}
-	if _, err := mgr.Refresh(context.Background()); err != nil {
-		t.Fatalf("keys: %v", err)
-	}
-	cat, err := catalog.Build(catalog.Input{File: catalog.FileObjects(cfg)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	live := catalog.NewLive(cat)
-	var src issuer.KeySource = mgr
-	if opts.wrapSigner != nil {
-		src = wrappedKeys{src: mgr, wrap: opts.wrapSigner}
-	}
-	iss, err := issuer.New(issuer.Config{Issuer: cfg.Issuer, Keys: src, TTL: cfg.Tokens.TTL,
-		DefaultAudience: cfg.Tokens.DefaultAudience, Spaces: live})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &runsHarness{store: runs.NewMemory(nil), events: &eventLog{}, live: live}
-	h.flaky = &flakyStore{Store: h.store}
-	var store runs.Store = h.flaky
-	if opts.versionless {
-		store = versionlessStore{Store: h.flaky}
-	}
-	if opts.checkVersions {
-		h.events.holder = h.store
-	}
-	limited := &api.RefusalLimit{Recorder: h.events, PerActor: 60, Window: time.Minute, Logger: log}
-	rt := api.NewRouter()
-	api.NewControl(api.ControlConfig{Store: store, Catalog: live, RunTTL: cfg.Runs.TTL,
-		Logger: log, Events: limited}).Mount(rt)
-	api.NewWorker(api.WorkerConfig{Store: store, Issuer: iss, Logger: log, Events: limited,
-		Catalog: live, Exchangers: map[string]exchange.Exchanger{"aws": fakeExchanger{}},
-		RecordWhileSigning: opts.recordWhileSigning}).Mount(rt)
-	srv := newLimitTestServer(t, rt)
-	h.url = srv
-	return h
+	opts.refusalsPerMinute = 60
+	return newRunsHarnessWith(t, opts)
 }
 
 // exhaustRefusals makes the create-update key refused 60 times (a phase move backwards, 409,
@@ -169,10 +111,4 @@ func TestRefusalLimitKeepsNotHandedOut(t *testing.T) {
 	if last.Action != "token.issue" || last.Outcome != "denied" || !strings.Contains(last.Detail, "not handed out") {
 		t.Errorf("the trail ends with %s %q %q: the token is recorded as issued, its 'not handed out' follow-up dropped", last.Action, last.Outcome, last.Detail)
 	}
-}
-
-func newLimitTestServer(t *testing.T, h http.Handler) string {
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return srv.URL
 }

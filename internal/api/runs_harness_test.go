@@ -235,6 +235,9 @@ type harnessOptions struct {
 	checkVersions bool
 	// versionless makes the planes' store give no Version, as a Redis Cluster's does.
 	versionless bool
+	// refusalsPerMinute, when positive, sends the planes' events through an api.RefusalLimit
+	// of that many refusals per actor a minute, as the server does.
+	refusalsPerMinute int
 }
 
 // wrappedKeys is a key source whose signing keys sign through wrap.
@@ -302,10 +305,14 @@ func newRunsHarnessWith(t *testing.T, opts harnessOptions) *runsHarness {
 	if opts.checkVersions {
 		h.events.holder = h.store
 	}
+	var events api.Recorder = h.events
+	if opts.refusalsPerMinute > 0 {
+		events = &api.RefusalLimit{Recorder: h.events, PerActor: opts.refusalsPerMinute, Window: time.Minute, Logger: log}
+	}
 	rt := api.NewRouter()
 	api.NewControl(api.ControlConfig{Store: store, Catalog: live, RunTTL: cfg.Runs.TTL,
-		Logger: log, Events: h.events}).Mount(rt)
-	api.NewWorker(api.WorkerConfig{Store: store, Issuer: iss, Logger: log, Events: h.events,
+		Logger: log, Events: events}).Mount(rt)
+	api.NewWorker(api.WorkerConfig{Store: store, Issuer: iss, Logger: log, Events: events,
 		Catalog: live, Exchangers: map[string]exchange.Exchanger{"aws": fakeExchanger{}},
 		RecordWhileSigning: opts.recordWhileSigning}).Mount(rt)
 	srv := httptest.NewServer(rt)
