@@ -3,12 +3,9 @@ package api_test
 import (
 	"errors"
 	"net/http"
-	"slices"
 	"strings"
 	"testing"
 
-	"github.com/brokerhq/broker/internal/catalog"
-	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/runs"
 )
 
@@ -94,14 +91,7 @@ func TestRefusalLimitKeepsNotHandedOut(t *testing.T) {
 		t.Fatalf("denied credential requests recorded: %d, want 60", n)
 	}
 	code, _ := tokenWhileSigning(t, h, run, g, func() {
-		cur := h.live.Load().Objects()
-		cur.Stacks = slices.DeleteFunc(cur.Stacks, func(s config.Stack) bool { return s.ID == "vpc-prod" })
-		cur.Attachments = nil
-		next, err := catalog.Build(catalog.Input{File: cur})
-		if err != nil {
-			t.Fatal(err)
-		}
-		h.live.Store(next)
+		h.dropStack(t, "vpc-prod")
 	})
 	if code != http.StatusUnauthorized {
 		t.Fatalf("token: %d, want 401", code)

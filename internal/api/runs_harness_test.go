@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -319,6 +320,20 @@ func newRunsHarnessWith(t *testing.T, opts harnessOptions) *runsHarness {
 	t.Cleanup(srv.Close)
 	h.url = srv.URL
 	return h
+}
+
+// dropStack puts in force a catalog without stack id and without any attachment, as a deletion of
+// the stack through the API would.
+func (h *runsHarness) dropStack(t *testing.T, id string) {
+	t.Helper()
+	cur := h.live.Load().Objects()
+	cur.Stacks = slices.DeleteFunc(cur.Stacks, func(s config.Stack) bool { return s.ID == id })
+	cur.Attachments = nil
+	next, err := catalog.Build(catalog.Input{File: cur})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.live.Store(next)
 }
 
 func sha256Hex(s string) string {

@@ -6,15 +6,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/brokerhq/broker/internal/catalog"
-	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/runs"
 )
 
@@ -54,14 +51,7 @@ func TestTokenWithheldWhenStackDeletedWhileSigning(t *testing.T) {
 	h := newRunsHarnessWith(t, harnessOptions{wrapSigner: g.wrap, checkVersions: true})
 	run := h.start(t, runs.Tracked, runs.Applying)
 	code, scope := tokenWhileSigning(t, h, run, g, func() {
-		cur := h.live.Load().Objects()
-		cur.Stacks = slices.DeleteFunc(cur.Stacks, func(s config.Stack) bool { return s.ID == "vpc-prod" })
-		cur.Attachments = nil
-		next, err := catalog.Build(catalog.Input{File: cur})
-		if err != nil {
-			t.Fatal(err)
-		}
-		h.live.Store(next)
+		h.dropStack(t, "vpc-prod")
 		if code, _ := h.call(t, request{path: "/v1/token", bearer: run.RunToken, body: map[string]string{}}); code != http.StatusUnauthorized {
 			t.Fatalf("a token asked after the deletion: %d, want 401", code)
 		}
