@@ -5,9 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	azureemu "github.com/brokerhq/broker/internal/emulator/azure"
-	"github.com/brokerhq/broker/internal/runs"
-	"github.com/brokerhq/broker/internal/trust"
+	"github.com/brokerhq/broker/internal/emulator"
 )
 
 // TestAzureOIDCTokenInTrail: the Azure answer hands the worker ARM_OIDC_TOKEN, a broker ID
@@ -21,20 +19,11 @@ integrations:
 attachments:
   - {stack: vpc-prod, integration: az-read, read: true}
 `, emu.URL, tenant)})
-	doc, err := trust.Render(ts.srv.cfg, trust.Request{Provider: "azure", Stack: "vpc-prod", Scope: runs.Read})
+	set, err := emulator.FromConfig(ts.srv.cfg, emu.URL) // Entra trusts what the attachments say
 	if err != nil {
 		t.Fatal(err)
 	}
-	var fcs []struct {
-		Issuer, Subject string
-		Audiences       []string
-	}
-	remarshal(t, doc, &fcs)
-	var fed []azureemu.FederatedCredential
-	for _, c := range fcs {
-		fed = append(fed, azureemu.FederatedCredential{Issuer: c.Issuer, Subject: c.Subject, Audiences: c.Audiences})
-	}
-	late.set(azureemu.New(azureemu.Config{Host: emu.URL, Apps: []azureemu.App{{TenantID: tenant, ClientID: "read-app", Federated: fed}}}))
+	late.set(set.TLSHandler())
 	run := ts.createRun(t, "vpc-prod", "TRACKED")
 	ans, code, env := ts.credentials(t, run.RunToken, "azure", "")
 	if code != 200 {
