@@ -42,26 +42,34 @@ type kindSpec struct {
 	// inUse refuses a deletion while the object is in use in a way validation cannot see,
 	// since the use goes with the object: a *catalog.ChangeError of catalog.ErrConflict.
 	inUse func(c *catalog.Catalog, id string) error
-	// check refuses a PUT of obj as id against c for a reason of the API's own (nil: none).
+	// check refuses a PUT of obj as id against c, once it is authorized, for a reason of the
+	// API's own (nil: none).
 	check func(c *catalog.Catalog, id string, obj any) error
 }
 
-// newTemplateFits refuses a space whose subject template would be one more than
-// config.MaxSubjectTemplates distinct ones: every validation compares every pair, on every
-// replica, at each change.
+// newTemplateFits refuses a space whose subject template would make the spaces hold more
+// distinct templates than config.MaxSubjectTemplates, and more than they hold now: every
+// validation compares every pair, on every replica, at each change. A space keeping its own
+// template is never refused, however many there are.
 func newTemplateFits(c *catalog.Catalog, id string, obj any) error {
 	t := config.EffectiveSubjectTemplate(obj.(config.Space).SubjectTemplate)
-	others := map[string]bool{}
+	now, others := map[string]bool{}, map[string]bool{}
 	for _, s := range c.Objects().Spaces {
+		st := config.EffectiveSubjectTemplate(s.SubjectTemplate)
+		now[st] = true
 		if s.ID != id {
-			others[config.EffectiveSubjectTemplate(s.SubjectTemplate)] = true
+			others[st] = true
 		}
 	}
-	if others[t] || len(others) < config.MaxSubjectTemplates {
+	after := len(others)
+	if !others[t] {
+		after++
+	}
+	if after <= config.MaxSubjectTemplates || after <= len(now) {
 		return nil
 	}
 	return apierror.New(apierror.CodeInvalidRequest, "The request is not valid: %s.", fieldProblem("subjectTemplate",
-		fmt.Sprintf("the spaces hold %d distinct subject templates already, the most the API adds (the default counts as one): use one of theirs", len(others))))
+		fmt.Sprintf("the spaces hold %d distinct subject templates already, the most the API adds (the default counts as one): use one of theirs", len(now))))
 }
 
 // decodeWithID decodes a body of type T whose id, when given, must be the path's.
@@ -261,12 +269,6 @@ func (h *kindHandler) put(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if h.spec.check != nil {
-		if err := h.spec.check(c, id, obj); err != nil {
-			h.admin.fail(w, r, err)
-			return
-		}
-	}
 	var grants []string
 	if h.spec.grants != nil {
 		grants = h.spec.grants(obj)
@@ -279,7 +281,12 @@ func (h *kindHandler) put(w http.ResponseWriter, r *http.Request) {
 				need.hidden = fmt.Sprintf("%s %q", h.spec.kind, id)
 			}
 		}
-		return h.admin.authorizeChange(r, c, p, need)
+		if err := h.admin.authorizeChange(r, c, p, need); err != nil || h.spec.check == nil {
+			return err
+		}
+		// Checked once authorized (a refusal tells nothing of objects the key may not read),
+		// on the catalog the change is committed against.
+		return h.spec.check(c, id, obj)
 	}
 	if err := authorize(c); err != nil {
 		h.admin.fail(w, r, err)

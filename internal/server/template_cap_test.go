@@ -14,25 +14,9 @@ import (
 // template with a new one, is taken: every change compares every pair of templates.
 func TestAPIAddsNoTemplatePastTheCap(t *testing.T) {
 	ts := startServer(t, serverOptions{baseYAML: adminConfig, quiet: true})
-	refused := -1
-	for i := 0; i <= config.MaxSubjectTemplates && refused < 0; i++ {
-		body := fmt.Sprintf(`{"parent":"root","subjectTemplate":"{spacePath}:{callerId}:t%d:{scope}"}`, i)
-		if a := ts.admin(t, "PUT", fmt.Sprintf("/v1/spaces/t%d", i), body); a.code == 400 {
-			refused = i
-		} else if a.code != 201 {
-			t.Fatalf("space t%d: %d %s", i, a.code, a.body)
-		}
-	}
-	var list struct {
-		Spaces []struct{ SubjectTemplate string } `json:"spaces"`
-	}
-	ts.call(t, apiRequest{method: "GET", path: "/v1/spaces", bearer: rootAdminSecret, out: &list})
-	distinct := map[string]bool{}
-	for _, sp := range list.Spaces {
-		distinct[config.EffectiveSubjectTemplate(sp.SubjectTemplate)] = true
-	}
-	if refused < 0 || len(distinct) != config.MaxSubjectTemplates {
-		t.Fatalf("refused at space t%d with %d distinct templates, want a refusal at %d", refused, len(distinct), config.MaxSubjectTemplates)
+	refused := fillTemplates(t, ts)
+	if d := distinctTemplates(t, ts); d != config.MaxSubjectTemplates {
+		t.Fatalf("refused at space t%d with %d distinct templates, want a refusal at %d", refused, d, config.MaxSubjectTemplates)
 	}
 	for _, c := range []struct {
 		path, template string
