@@ -169,7 +169,7 @@ func (c *Control) create(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := c.cfg.Store.Create(r.Context(), run, runs.HashToken(token)); err != nil {
 		event.Outcome, event.Detail = "error", "not stored: "+err.Error()
-		recordCorrection(r.Context(), c.cfg.Events, c.cfg.Logger, event)
+		recordAlways(r.Context(), c.cfg.Events, c.cfg.Logger, event)
 		fail(w, r, c.cfg.Logger, err)
 		return
 	}
@@ -295,7 +295,7 @@ func (c *Control) move(w http.ResponseWriter, r *http.Request, m moveRequest) {
 	})
 	if err != nil {
 		event.Outcome, event.Detail = "error", event.Detail+" not applied: "+err.Error()
-		recordCorrection(r.Context(), c.cfg.Events, c.cfg.Logger, event)
+		recordAlways(r.Context(), c.cfg.Events, c.cfg.Logger, event)
 		fail(w, r, c.cfg.Logger, err)
 		return
 	}

@@ -189,7 +189,7 @@ func (wk *Worker) stillLive(r *http.Request, run runs.Run, version runs.Version)
 func (wk *Worker) withheld(r *http.Request, issued Event, why error) {
 	e := issued
 	e.Outcome, e.Detail, e.Version = "denied", issued.Detail+" not handed out: "+why.Error(), runs.Version{}
-	recordCorrection(r.Context(), wk.cfg.Events, wk.cfg.Logger, e)
+	recordAlways(r.Context(), wk.cfg.Events, wk.cfg.Logger, e)
 }
 
 // resolveError maps attachment resolution errors to the contract's codes.

@@ -41,9 +41,10 @@ type nopRecorder struct{}
 func (nopRecorder) Record(context.Context, Event) error { return nil }
 
 // recordRefusal records a refused request; the refusal stands whether or not it is recorded.
-// A RefusalLimit may leave it out (its actor's refusals are over the limit).
+// A RefusalLimit may leave out a denied one (its actor's refusals are over the limit); an error
+// (an upstream's refusal of credentials, say) is always recorded.
 func recordRefusal(ctx context.Context, r Recorder, log *slog.Logger, e Event) {
-	if l, ok := r.(refusalAdmitter); ok {
+	if l, ok := r.(refusalAdmitter); ok && e.Outcome == "denied" {
 		note, admit := l.admitRefusal(e.Actor)
 		if !admit {
 			return
@@ -55,10 +56,11 @@ func recordRefusal(ctx context.Context, r Recorder, log *slog.Logger, e Event) {
 	}
 }
 
-// recordCorrection records an event that corrects one already in the trail: a run recorded but
-// not stored, a move recorded but not applied, a token or credentials recorded but withheld. A
-// RefusalLimit never leaves one out, or the trail would say what did not happen.
-func recordCorrection(ctx context.Context, r Recorder, log *slog.Logger, e Event) {
+// recordAlways records an event a RefusalLimit never leaves out: one that corrects an event
+// already in the trail (a run recorded but not stored, a move recorded but not applied, a token
+// or credentials recorded but withheld), or the refusal of a run record found inconsistent, the
+// trail's only trace of an edited store.
+func recordAlways(ctx context.Context, r Recorder, log *slog.Logger, e Event) {
 	if err := r.Record(ctx, e); err != nil {
 		log.WarnContext(ctx, "audit: could not record a correction", "action", e.Action, "run", e.Run.ID, "err", err)
 	}

@@ -1,11 +1,13 @@
 package api_test
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/brokerhq/broker/internal/exchange"
 	"github.com/brokerhq/broker/internal/runs"
 )
 
@@ -100,5 +102,66 @@ func TestRefusalLimitKeepsNotHandedOut(t *testing.T) {
 	last := events[len(events)-1]
 	if last.Action != "token.issue" || last.Outcome != "denied" || !strings.Contains(last.Detail, "not handed out") {
 		t.Errorf("the trail ends with %s %q %q: the token is recorded as issued, its 'not handed out' follow-up dropped", last.Action, last.Outcome, last.Detail)
+	}
+}
+
+// cloudRefuses presents a broker ID token to the "cloud", which refuses it.
+type cloudRefuses struct{}
+
+func (cloudRefuses) Exchange(ctx context.Context, req exchange.Request) (exchange.Credentials, error) {
+	if _, err := req.Tokens.Token(ctx, exchange.TokenRequest{Audience: "sts.amazonaws.com"}); err != nil {
+		return exchange.Credentials{}, err
+	}
+	return exchange.Credentials{}, &exchange.UpstreamError{Provider: "aws", Status: 403, Code: "AccessDenied", Message: "Not authorized to perform sts:AssumeRoleWithWebIdentity"}
+}
+
+// TestRefusalLimitKeepsUpstreamErrors: an exchange the cloud refused (it was shown a broker
+// token) is an error event, recorded also after the run's 60 denied requests in the minute.
+func TestRefusalLimitKeepsUpstreamErrors(t *testing.T) {
+	h := limitedHarness(t, harnessOptions{aws: cloudRefuses{}})
+	run := h.start(t, runs.Tracked, runs.Planning)
+	for range 60 {
+		if code, _ := h.call(t, request{path: "/v1/credentials", bearer: run.RunToken,
+			body: map[string]string{"provider": "aws", "integration": "aws-write"}}); code < 400 || code == http.StatusBadGateway {
+			t.Fatalf("write integration in PLANNING: %d, want a refusal", code)
+		}
+	}
+	if code, _ := h.rawCall(t, "/v1/credentials", run.RunToken, map[string]string{"provider": "aws"}); code != http.StatusBadGateway {
+		t.Fatalf("the cloud's refusal: %d, want 502", code)
+	}
+	if n := len(h.eventsOf("credentials.issue", "error")); n != 1 {
+		t.Errorf("credentials.issue events with outcome error (the cloud refused a broker token it was shown): %d, want 1", n)
+	}
+}
+
+// TestRefusalLimitKeepsInconsistentRecord: the refusal of a run record edited into an
+// inconsistent state (a read phase stored as write), the trail's only trace of an edited store,
+// is recorded also after the run's 60 denied requests in the minute.
+func TestRefusalLimitKeepsInconsistentRecord(t *testing.T) {
+	h := limitedHarness(t, harnessOptions{})
+	run := h.start(t, runs.Tracked, runs.Planning)
+	for range 60 {
+		if code, _ := h.call(t, request{path: "/v1/credentials", bearer: run.RunToken,
+			body: map[string]string{"provider": "aws", "integration": "aws-write"}}); code < 400 {
+			t.Fatalf("write integration in PLANNING: %d, want a refusal", code)
+		}
+	}
+	if _, err := h.store.Update(context.Background(), run.Run.ID, func(r runs.Run) (runs.Run, error) {
+		r.Scope = runs.Write // PLANNING stored as write: edited by hand
+		return r, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := h.call(t, request{path: "/v1/token", bearer: run.RunToken, body: map[string]string{}}); code != http.StatusForbidden {
+		t.Fatalf("token for the edited record: %d, want 403", code)
+	}
+	var found bool
+	for _, e := range h.events.all() {
+		if e.Run.ID == run.Run.ID && e.Outcome == "denied" && strings.Contains(e.Detail, "inconsistent") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("the refusal of the hand-edited run record is not in the trail")
 	}
 }

@@ -239,6 +239,8 @@ type harnessOptions struct {
 	// refusalsPerMinute, when positive, sends the planes' events through an api.RefusalLimit
 	// of that many refusals per actor a minute, as the server does.
 	refusalsPerMinute int
+	// aws, when set, is the worker's exchanger for provider aws (fakeExchanger by default).
+	aws exchange.Exchanger
 }
 
 // wrappedKeys is a key source whose signing keys sign through wrap.
@@ -306,6 +308,10 @@ func newRunsHarnessWith(t *testing.T, opts harnessOptions) *runsHarness {
 	if opts.checkVersions {
 		h.events.holder = h.store
 	}
+	var aws exchange.Exchanger = fakeExchanger{}
+	if opts.aws != nil {
+		aws = opts.aws
+	}
 	var events api.Recorder = h.events
 	if opts.refusalsPerMinute > 0 {
 		events = &api.RefusalLimit{Recorder: h.events, PerActor: opts.refusalsPerMinute, Window: time.Minute, Logger: log}
@@ -314,7 +320,7 @@ func newRunsHarnessWith(t *testing.T, opts harnessOptions) *runsHarness {
 	api.NewControl(api.ControlConfig{Store: store, Catalog: live, RunTTL: cfg.Runs.TTL,
 		Logger: log, Events: events}).Mount(rt)
 	api.NewWorker(api.WorkerConfig{Store: store, Issuer: iss, Logger: log, Events: events,
-		Catalog: live, Exchangers: map[string]exchange.Exchanger{"aws": fakeExchanger{}},
+		Catalog: live, Exchangers: map[string]exchange.Exchanger{"aws": aws},
 		RecordWhileSigning: opts.recordWhileSigning}).Mount(rt)
 	srv := httptest.NewServer(rt)
 	t.Cleanup(srv.Close)

@@ -91,7 +91,7 @@ func (wk *Worker) authenticateRun(r *http.Request, action string) (runs.Run, run
 	}
 	if _, err := run.EffectiveScope(); err != nil {
 		wk.cfg.Logger.ErrorContext(r.Context(), "refused a run whose stored record is inconsistent", "run", run.ID, "err", err)
-		recordRefusal(r.Context(), wk.cfg.Events, wk.cfg.Logger, Event{Actor: "run:" + run.ID, Action: action, Run: run,
+		recordAlways(r.Context(), wk.cfg.Events, wk.cfg.Logger, Event{Actor: "run:" + run.ID, Action: action, Run: run,
 			Outcome: "denied", Detail: "refused: " + err.Error()})
 		return runs.Run{}, runs.Version{}, errCorruptRun
 	}
