@@ -87,10 +87,6 @@ type Checkpointer struct {
 	count     atomic.Int64
 	wake      chan struct{}
 	mu        sync.Mutex // serializes Check
-	// overdue, set by Run at its start, makes the next check write a checkpoint: the chain's
-	// latest checkpoint signs another schedule than this replica's, which a verifier would hold
-	// the events after it to. Guarded by mu.
-	overdue bool
 }
 
 // minTick bounds how often Run looks at the chain's head on its timer.
@@ -157,16 +153,16 @@ func (c *Checkpointer) AppendCheckpoint(ctx context.Context, e Event, spaces []s
 	return c.cfg.Store.AppendCheckpoint(ctx, e, spaces, after)
 }
 
-// Run checks whether a checkpoint is due, on a timer and whenever appends wake it, until ctx
-// ends. Failures are logged and retried at the next check.
+// Run checks whether a checkpoint is due at once, then on a timer (a quarter of the interval, at
+// most 15s, as another replica's checkpoint may sign a shorter one) and whenever appends wake it,
+// until ctx ends. Failures are logged and retried at the next check.
 func (c *Checkpointer) Run(ctx context.Context) {
-	tick := c.cfg.Interval
+	tick := min(c.cfg.Interval, time.Minute)
 	if c.cfg.MaxAge > 0 {
 		tick = min(tick, c.cfg.MaxAge)
 	}
 	ticker := time.NewTicker(max(tick/4, minTick))
 	defer ticker.Stop()
-	c.noteStart(ctx)
 	for {
 		if _, err := c.Check(ctx); err != nil && ctx.Err() == nil {
 			c.cfg.Logger.WarnContext(ctx, "audit: could not write a checkpoint; retrying at the next check", "err", err)
@@ -178,22 +174,6 @@ func (c *Checkpointer) Run(ctx context.Context) {
 		case <-c.wake:
 		}
 	}
-}
-
-// noteStart marks a checkpoint overdue when the chain's latest checkpoint, as Run finds it at its
-// start, signs another schedule than this one's. (Run's first check, at once, anchors the events
-// after a checkpoint that is older than Interval; a chain that never had one is anchored
-// Interval after the start, as its events' age is not known here.)
-func (c *Checkpointer) noteStart(ctx context.Context) {
-	head, err := c.cfg.Store.Head(ctx)
-	if err != nil || head.Checkpoint == nil {
-		return
-	}
-	claim, err := decodeClaim(head.Checkpoint.Detail)
-	overdue := err != nil || claim.Every != c.cfg.Every || claim.Interval != c.intervalSeconds()
-	c.mu.Lock()
-	c.overdue = overdue
-	c.mu.Unlock()
 }
 
 // intervalSeconds is the Interval a checkpoint signs.
@@ -230,9 +210,6 @@ func (c *Checkpointer) Check(ctx context.Context) (bool, error) {
 		ID: ulid.Make().String(), Time: claim.Time, Actor: CheckpointActor, Action: CheckpointAction,
 		Space: c.cfg.Space, Outcome: Success, Detail: jws,
 	}, []string{c.cfg.Space}, after)
-	if wrote {
-		c.overdue = false
-	}
 	return wrote, err // not wrote: another replica's checkpoint came first; the next check looks again
 }
 
@@ -242,26 +219,34 @@ func (c *Checkpointer) due(head Head, now time.Time) bool {
 	if head.Count == 0 {
 		return false
 	}
-	if c.overdue {
-		return true
-	}
 	since, last := head.Count, c.started
+	every, interval := c.cfg.Every, c.cfg.Interval
 	if head.Checkpoint != nil {
 		// Events not covered: those after the count the last checkpoint signed (events appended
 		// while it was being signed stand before it in the chain but are not covered by it),
 		// less the checkpoint itself.
 		covered := head.CheckpointAt
-		if claim, err := decodeClaim(head.Checkpoint.Detail); err == nil && claim.Count <= head.CheckpointAt {
+		claim, err := decodeClaim(head.Checkpoint.Detail)
+		if err == nil && claim.Count <= head.CheckpointAt {
 			covered = claim.Count
+		}
+		// A verifier holds the events after the latest checkpoint to the schedule it signs,
+		// which another replica (or this one before a change of configuration) may have
+		// signed: keep to the stricter of the two.
+		if err == nil && claim.Every > 0 {
+			every = min(every, claim.Every)
+		}
+		if err == nil && claim.Interval > 0 {
+			interval = min(interval, time.Duration(claim.Interval)*time.Second)
 		}
 		since = head.Count - covered - 1
 		last, _ = time.Parse(time.RFC3339Nano, head.Checkpoint.Time) // unreadable: zero, so due
 	}
 	age := now.Sub(last)
 	switch {
-	case since >= c.cfg.Every:
+	case since >= every:
 		return true
-	case since > 0 && age >= c.cfg.Interval:
+	case since > 0 && age >= interval:
 		return true
 	default:
 		return head.Checkpoint != nil && c.cfg.MaxAge > 0 && age >= c.cfg.MaxAge

@@ -8,11 +8,11 @@ import (
 	"github.com/brokerhq/broker/internal/audit"
 )
 
-// TestCheckpointAtStart: Run writes a checkpoint as it starts when the latest checkpoint signs
-// another schedule, or is older than the interval with events after it, so a verifier never
-// finds old events unanchored after a restart or a change of schedule; with the chain anchored
-// under its own schedule, recently, or never anchored (its events' age unknown), it writes none
-// (its MaxAge aside).
+// TestCheckpointAtStart: Run checks as it starts, holding the chain to the stricter of its own
+// schedule and the one the latest checkpoint signs (which a verifier holds the events after it
+// to): it writes a checkpoint at once when that checkpoint is older than the interval with events
+// after it, or when more events follow it than the stricter every; with the chain anchored
+// recently, or never anchored (its events' age unknown), it writes none (its MaxAge aside).
 func TestCheckpointAtStart(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -23,7 +23,8 @@ func TestCheckpointAtStart(t *testing.T) {
 		want  bool
 	}{
 		{"events and no checkpoint", 0, 3, 0, false},
-		{"a checkpoint of another schedule", 3, 0, 0, true},
+		{"a checkpoint of a stricter schedule, as many events after it", 3, 3, 0, true},
+		{"a checkpoint of another schedule", 3, 0, 0, false},
 		{"a checkpoint of this schedule, events after it", 5, 2, 0, false},
 		{"a checkpoint of this schedule, events after it, an hour ago", 5, 2, time.Hour, true},
 		{"a checkpoint of this schedule, older than MaxAge", 5, 0, time.Hour, true},
