@@ -391,16 +391,17 @@ func (s *auditStore) List(ctx context.Context, space, cursor string, limit int) 
 	if limit <= 0 {
 		return []audit.Event{}, cursor, nil
 	}
-	cctx, cancel := s.c.bound(ctx)
-	defer cancel()
 	var (
 		out   []audit.Event
 		total int64
 		at    = from
 	)
 	for at < from+int64(limit) {
+		// Each call is one round trip to Redis, bounded as every other is.
+		cctx, cancel := s.c.bound(ctx)
 		res, err := listEventsScript.Run(cctx, s.c.rdb,
 			[]string{s.spaceKey(space), s.eventsKey()}, at, from+int64(limit)-1, maxRunsPerCall).Slice()
+		cancel()
 		if err != nil {
 			return nil, "", s.fail(ctx, err)
 		}
