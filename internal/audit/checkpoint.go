@@ -232,12 +232,17 @@ func (c *Checkpointer) due(head Head, now time.Time) bool {
 		}
 		// A verifier holds the events after the latest checkpoint to the schedule it signs,
 		// which another replica (or this one before a change of configuration) may have
-		// signed: keep to the stricter of the two.
-		if err == nil && claim.Every > 0 {
-			every = min(every, claim.Every)
-		}
-		if err == nil && claim.Interval > 0 {
-			interval = min(interval, time.Duration(claim.Interval)*time.Second)
+		// signed, or to its defaults when the checkpoint signs none (an older version's): keep
+		// to the stricter of that and this replica's own.
+		if err == nil {
+			claimEvery, claimInterval := claim.Every, time.Duration(claim.Interval)*time.Second
+			if claimEvery <= 0 {
+				claimEvery = DefaultCheckpointEvery
+			}
+			if claim.Interval <= 0 || claimInterval <= 0 {
+				claimInterval = DefaultCheckpointInterval
+			}
+			every, interval = min(every, claimEvery), min(interval, claimInterval)
 		}
 		since = head.Count - covered - 1
 		last, _ = time.Parse(time.RFC3339Nano, head.Checkpoint.Time) // unreadable: zero, so due
