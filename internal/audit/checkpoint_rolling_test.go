@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,93 +15,101 @@ import (
 	"github.com/brokerhq/broker/keys"
 )
 
-// rollClock is a clock several checkpointers share, safe for concurrent use.
-type rollClock struct {
-	mu  sync.Mutex
-	now time.Time
+// rollTrail is a memory chain that checkpointers of several schedules share, as replicas of a
+// rolling change or an upgrade do, on one clock, signing with one published key.
+type rollTrail struct {
+	t     *testing.T
+	m     *audit.Memory
+	clk   *clock
+	jwks  *jose.JSONWebKeySet
+	sign  audit.SignFunc
+	added int
 }
 
-func (c *rollClock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *rollClock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
+func newRollTrail(t *testing.T) *rollTrail {
+	t.Helper()
+	k, err := keys.Generate(keys.ES256, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &rollTrail{
+		t: t, m: audit.NewMemory(), clk: &clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)},
+		jwks: &jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: k.Signer.Public(), KeyID: k.KID, Algorithm: keys.ES256, Use: "sig"}}},
+		sign: func(_ context.Context, p []byte) (string, error) {
+			return issuer.SignCompact(k, audit.CheckpointType, p)
+		},
+	}
+}
+
+// replica is a checkpointer of the trail with interval (every 1000), signing through sign.
+func (r *rollTrail) replica(interval time.Duration, sign audit.SignFunc) *audit.Checkpointer {
+	r.t.Helper()
+	cp, err := audit.NewCheckpointer(audit.CheckpointConfig{Store: r.m, Sign: sign, Issuer: "https://broker.test",
+		Space: "root", Every: 1000, Interval: interval, Now: r.clk.Now})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return cp
+}
+
+// add appends n events through cp.
+func (r *rollTrail) add(cp *audit.Checkpointer, n int) {
+	r.t.Helper()
+	for range n {
+		r.added++
+		e := audit.Event{ID: fmt.Sprint("ev", r.added), Time: r.clk.Now().UTC().Format(time.RFC3339Nano), Actor: "run:r",
+			Action: "token.issue", Space: "prod", Outcome: audit.Success}
+		if _, err := cp.Append(context.Background(), e, []string{"prod", "root"}); err != nil {
+			r.t.Fatal(err)
+		}
+	}
+}
+
+// check makes cp check, and fails the test unless it wrote a checkpoint when want says so.
+func (r *rollTrail) check(cp *audit.Checkpointer, want bool, what string) {
+	r.t.Helper()
+	if wrote, err := cp.Check(context.Background()); err != nil || want && !wrote {
+		r.t.Fatalf("%s: checkpoint written %v, %v", what, wrote, err)
+	}
+}
+
+// anchored fails the test when verify, now, finds the untouched trail not anchored.
+func (r *rollTrail) anchored(what string) {
+	r.t.Helper()
+	all, _, err := r.m.List(context.Background(), "root", "", 1000)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	_, err = audit.VerifyAnchored(all, audit.AnchorConfig{Issuer: "https://broker.test", Keys: r.jwks, Now: r.clk.Now()})
+	if errors.Is(err, audit.ErrUnanchored) {
+		r.t.Errorf("untouched trail, %s: verify says %v", what, err)
+	} else if err != nil {
+		r.t.Fatalf("verify: %v", err)
+	}
+}
 
 // TestRollingIntervalChange: in a rolling change of audit.checkpoint.interval (1m to 10m), the old
 // replica writes a checkpoint of its schedule after the new one started, then terminates. The new
 // replica keeps to the stricter schedule the latest checkpoint signs, so `broker audit verify` of
 // the untouched trail 3 minutes later finds it anchored.
 func TestRollingIntervalChange(t *testing.T) {
-	ctx := context.Background()
-	k, err := keys.Generate(keys.ES256, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	jwks := &jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: k.Signer.Public(), KeyID: k.KID, Algorithm: keys.ES256, Use: "sig"}}}
-	sign := func(_ context.Context, p []byte) (string, error) {
-		return issuer.SignCompact(k, audit.CheckpointType, p)
-	}
-	clk := &rollClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	m := audit.NewMemory()
-	newCP := func(interval time.Duration) *audit.Checkpointer {
-		cp, err := audit.NewCheckpointer(audit.CheckpointConfig{Store: m, Sign: sign, Issuer: "https://broker.test",
-			Space: "root", Every: 1000, Interval: interval, Now: clk.Now})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return cp
-	}
-	n := 0
-	add := func(cp *audit.Checkpointer, count int) {
-		for range count {
-			n++
-			e := audit.Event{ID: fmt.Sprint("ev", n), Time: clk.Now().UTC().Format(time.RFC3339Nano), Actor: "run:r",
-				Action: "token.issue", Space: "prod", Outcome: audit.Success}
-			if _, err := cp.Append(ctx, e, []string{"prod", "root"}); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	old := newCP(time.Minute)
-	add(old, 3)
-	clk.Advance(time.Minute)
-	if wrote, err := old.Check(ctx); !wrote || err != nil {
-		t.Fatalf("old replica's first checkpoint: %v %v", wrote, err)
-	}
-	add(old, 2)
-
-	nu := newCP(10 * time.Minute) // the new replica starts
-
-	// Old replica still serving for a minute: an event, and its due checkpoint (old schedule).
-	add(old, 1)
-	clk.Advance(time.Minute)
-	if wrote, err := old.Check(ctx); !wrote || err != nil {
-		t.Fatalf("old replica's checkpoint after the new one's start: %v %v", wrote, err)
-	}
-	// The old replica terminates. Only the new one runs, checking every quarter interval.
-	add(nu, 1)
+	r := newRollTrail(t)
+	old := r.replica(time.Minute, r.sign)
+	r.add(old, 3)
+	r.clk.Advance(time.Minute)
+	r.check(old, true, "the old replica's first checkpoint")
+	r.add(old, 2)
+	nu := r.replica(10*time.Minute, r.sign) // the new replica starts
+	r.add(old, 1)
+	r.clk.Advance(time.Minute)
+	r.check(old, true, "the old replica's checkpoint after the new one's start")
+	// The old replica terminates; the new one checks as Run does (90 s steps, coarser than it).
+	r.add(nu, 1)
 	for range 2 {
-		clk.Advance(90 * time.Second)
-		if _, err := nu.Check(ctx); err != nil {
-			t.Fatal(err)
-		}
+		r.clk.Advance(90 * time.Second)
+		r.check(nu, false, "the new replica")
 	}
-	var all []audit.Event
-	cursor := ""
-	for {
-		page, next, err := m.List(ctx, "root", cursor, 100)
-		if err != nil {
-			t.Fatal(err)
-		}
-		all = append(all, page...)
-		if next == "" {
-			break
-		}
-		cursor = next
-	}
-	_, err = audit.VerifyAnchored(all, audit.AnchorConfig{Issuer: "https://broker.test", Keys: jwks, Now: clk.Now()})
-	if errors.Is(err, audit.ErrUnanchored) {
-		t.Errorf("untouched trail, 3m after the old replica left, with the new replica running: verify says %v", err)
-	} else if err != nil {
-		t.Fatalf("verify: %v", err)
-	}
+	r.anchored("3m after the old replica left, with the new replica running")
 }
 
 // TestUpgradeFromScheduleLessCheckpoint: the latest checkpoint was written by an older version
@@ -111,77 +118,26 @@ func TestRollingIntervalChange(t *testing.T) {
 // until its own checkpoint signs its schedule, so verify of the untouched trail 3 minutes later
 // finds it anchored.
 func TestUpgradeFromScheduleLessCheckpoint(t *testing.T) {
-	ctx := context.Background()
-	k, err := keys.Generate(keys.ES256, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	jwks := &jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: k.Signer.Public(), KeyID: k.KID, Algorithm: keys.ES256, Use: "sig"}}}
-	sign := func(_ context.Context, p []byte) (string, error) {
-		return issuer.SignCompact(k, audit.CheckpointType, p)
-	}
-	// The older version signed no schedule.
-	oldSign := func(ctx context.Context, p []byte) (string, error) {
-		var m map[string]any
-		if err := json.Unmarshal(p, &m); err != nil {
+	r := newRollTrail(t)
+	older := func(ctx context.Context, p []byte) (string, error) { // signs no schedule
+		var claim map[string]any
+		if err := json.Unmarshal(p, &claim); err != nil {
 			return "", err
 		}
-		delete(m, "every")
-		delete(m, "interval")
-		q, _ := json.Marshal(m)
-		return sign(ctx, q)
+		delete(claim, "every")
+		delete(claim, "interval")
+		q, _ := json.Marshal(claim)
+		return r.sign(ctx, q)
 	}
-	clk := &rollClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	m := audit.NewMemory()
-	n := 0
-	add := func(cp *audit.Checkpointer, count int) {
-		for range count {
-			n++
-			e := audit.Event{ID: fmt.Sprint("ev", n), Time: clk.Now().UTC().Format(time.RFC3339Nano), Actor: "run:r",
-				Action: "token.issue", Space: "prod", Outcome: audit.Success}
-			if _, err := cp.Append(ctx, e, []string{"prod", "root"}); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	old, err := audit.NewCheckpointer(audit.CheckpointConfig{Store: m, Sign: oldSign, Issuer: "https://broker.test",
-		Space: "root", Every: 1000, Interval: time.Minute, Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	add(old, 3)
-	clk.Advance(time.Minute)
-	if wrote, err := old.Check(ctx); !wrote || err != nil {
-		t.Fatalf("old version's checkpoint: %v %v", wrote, err)
-	}
-	// Upgrade: the new version's replica starts with interval 10m and checks as Run does (at
-	// once, then every 15 s at most; 90 s steps here are coarser than that, never finer).
-	nu, err := audit.NewCheckpointer(audit.CheckpointConfig{Store: m, Sign: sign, Issuer: "https://broker.test",
-		Space: "root", Every: 1000, Interval: 10 * time.Minute, Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { defer close(done); nu.Run(runCtx) }()
-	time.Sleep(200 * time.Millisecond) // Run's check at its start (its ticker is at least 250ms)
-	cancel()
-	<-done
-	add(nu, 1)
+	old := r.replica(time.Minute, older)
+	r.add(old, 3)
+	r.clk.Advance(time.Minute)
+	r.check(old, true, "the old version's checkpoint")
+	nu := r.replica(10*time.Minute, r.sign) // the upgrade
+	r.add(nu, 1)
 	for range 2 {
-		clk.Advance(90 * time.Second)
-		if _, err := nu.Check(ctx); err != nil {
-			t.Fatal(err)
-		}
+		r.clk.Advance(90 * time.Second)
+		r.check(nu, false, "the new version's replica")
 	}
-	all, _, err := m.List(ctx, "root", "", 1000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = audit.VerifyAnchored(all, audit.AnchorConfig{Issuer: "https://broker.test", Keys: jwks, Now: clk.Now()})
-	if errors.Is(err, audit.ErrUnanchored) {
-		t.Errorf("untouched trail, 3m after upgrading from a version whose checkpoints sign no schedule: verify says %v", err)
-	} else if err != nil {
-		t.Fatalf("verify: %v", err)
-	}
+	r.anchored("3m after upgrading from a version whose checkpoints sign no schedule")
 }
