@@ -88,7 +88,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	}
 	s := &Server{cfg: cfg, log: opts.Logger, sweepEvery: opts.SweepInterval}
 	if cfg.TLS != nil {
-		cert, err := newServingCert(cfg.TLS.CertFile, cfg.TLS.KeyFile)
+		cert, err := newServingCert(cfg.TLS.CertFile, cfg.TLS.KeyFile, opts.Now)
 		if err != nil {
 			return nil, fmt.Errorf("tls: %w", err)
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"sync/atomic"
+	"time"
 
 	"github.com/brokerhq/broker/keys"
 )
@@ -36,20 +37,24 @@ func loadTLSCertificate(certFile, keyFile string) (tls.Certificate, error) {
 // already established keep the session they negotiated.
 type servingCert struct {
 	certFile, keyFile string
-	cur               atomic.Pointer[tls.Certificate]
+	// now is the clock a certificate's validity is judged by.
+	now func() time.Time
+	cur atomic.Pointer[tls.Certificate]
 }
 
-// newServingCert loads the pair of certFile and keyFile (see loadTLSCertificate).
-func newServingCert(certFile, keyFile string) (*servingCert, error) {
-	c := &servingCert{certFile: certFile, keyFile: keyFile}
+// newServingCert loads the pair of certFile and keyFile (see loadTLSCertificate and reload).
+func newServingCert(certFile, keyFile string, now func() time.Time) (*servingCert, error) {
+	c := &servingCert{certFile: certFile, keyFile: keyFile, now: now}
 	if err := c.reload(); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
-// reload re-reads the pair under the rules of loadTLSCertificate. A pair that fails them is
-// refused and the certificate in force stays.
+// reload re-reads the pair under the rules of loadTLSCertificate, and refuses a certificate that
+// has expired or is not yet valid (with keys.MaxClockSkew of tolerance): every client would
+// refuse it, so presenting it would only trade a working certificate for an outage. A pair that
+// fails is refused and the certificate in force stays.
 func (c *servingCert) reload() error {
 	cert, err := loadTLSCertificate(c.certFile, c.keyFile)
 	if err != nil {
@@ -58,7 +63,22 @@ func (c *servingCert) reload() error {
 	if cert.Leaf == nil {
 		return errors.New("tls.cert_file: the certificate could not be parsed")
 	}
+	if err := checkValidity(cert.Leaf.NotBefore, cert.Leaf.NotAfter, c.now()); err != nil {
+		return fmt.Errorf("tls.cert_file %s: %w", c.certFile, err)
+	}
 	c.cur.Store(&cert)
+	return nil
+}
+
+// checkValidity says whether a certificate valid from notBefore to notAfter may be presented at
+// now, allowing keys.MaxClockSkew between broker's clock and its issuer's or its clients'.
+func checkValidity(notBefore, notAfter, now time.Time) error {
+	switch {
+	case now.After(notAfter.Add(keys.MaxClockSkew)):
+		return fmt.Errorf("the certificate expired at %s", notAfter.UTC().Format(time.RFC3339))
+	case now.Add(keys.MaxClockSkew).Before(notBefore):
+		return fmt.Errorf("the certificate is not valid before %s", notBefore.UTC().Format(time.RFC3339))
+	}
 	return nil
 }
 

@@ -29,12 +29,18 @@ type servingPair struct {
 
 func newServingPair(t *testing.T, serial int64) servingPair {
 	t.Helper()
+	return newServingPairValid(t, serial, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+}
+
+// newServingPairValid is newServingPair valid from notBefore to notAfter.
+func newServingPairValid(t *testing.T, serial int64, notBefore, notAfter time.Time) servingPair {
+	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: "broker test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		NotBefore: notBefore, NotAfter: notAfter,
 		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, KeyUsage: x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
@@ -73,8 +79,8 @@ func (p servingPair) install(t *testing.T, certFile, keyFile string, keyMode os.
 // TestTLSCertificateReload: a reload (what SIGHUP runs) makes new handshakes present the
 // re-read certificate while a keep-alive connection opened before it keeps working on its
 // session; a new pair that fails the start-up rules (a key that does not match the
-// certificate, a key file others may read) is refused, logged and audited, and the
-// certificate in force stays.
+// certificate, a key file others may read, a certificate expired or not yet valid) is refused,
+// logged and audited, and the certificate in force stays.
 func TestTLSCertificateReload(t *testing.T) {
 	first, second := newServingPair(t, 1), newServingPair(t, 2)
 	certFile, keyFile, _ := writeServingCert(t)
@@ -156,6 +162,12 @@ func TestTLSCertificateReload(t *testing.T) {
 			servingPair{certPEM: third.certPEM, keyPEM: second.keyPEM}.install(t, certFile, keyFile, 0o600)
 		}, "private key does not match public key"},
 		{"a key file others may read", func() { third.install(t, certFile, keyFile, 0o644) }, "has mode 0644"},
+		{"an expired certificate", func() {
+			newServingPairValid(t, 4, time.Now().Add(-48*time.Hour), time.Now().Add(-2*time.Minute)).install(t, certFile, keyFile, 0o600)
+		}, "the certificate expired at"},
+		{"a certificate not yet valid", func() {
+			newServingPairValid(t, 5, time.Now().Add(2*time.Minute), time.Now().Add(48*time.Hour)).install(t, certFile, keyFile, 0o600)
+		}, "the certificate is not valid before"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.install()
@@ -191,10 +203,44 @@ func TestTLSCertificateReload(t *testing.T) {
 			refused++
 		}
 	}
-	if reloaded != 1 || refused != 2 {
-		t.Errorf("tls config.reload events: %d success, %d denied; want 1 and 2:\n%v", reloaded, refused, events)
+	if reloaded != 1 || refused != 4 {
+		t.Errorf("tls config.reload events: %d success, %d denied; want 1 and 4:\n%v", reloaded, refused, events)
 	}
 	if l := logs.String(); !strings.Contains(l, "tls certificate reloaded") || !strings.Contains(l, "tls certificate reload refused") || strings.Contains(l, "PRIVATE KEY") {
 		t.Errorf("the reloads are not logged as expected (or the key is):\n%s", l)
+	}
+}
+
+// TestTLSCertificateOutsideValidityRefusedAtStart: a replica does not start presenting a
+// certificate its clock finds expired or not yet valid (beyond a minute of skew), and the error
+// names the file and the date.
+func TestTLSCertificateOutsideValidityRefusedAtStart(t *testing.T) {
+	pair := newServingPair(t, 1) // valid from an hour ago to an hour ahead
+	for _, tc := range []struct {
+		name string
+		now  time.Time
+		want string // empty: New succeeds
+	}{
+		{"within its validity", time.Now(), ""},
+		{"within a minute of skew after it expired", pair.cert.NotAfter.Add(50 * time.Second), ""},
+		{"after it expired", pair.cert.NotAfter.Add(2 * time.Minute), "the certificate expired at " + pair.cert.NotAfter.UTC().Format(time.RFC3339)},
+		{"before it is valid", pair.cert.NotBefore.Add(-2 * time.Minute), "the certificate is not valid before " + pair.cert.NotBefore.UTC().Format(time.RFC3339)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			certFile, keyFile, _ := writeServingCert(t)
+			pair.install(t, certFile, keyFile, 0o600)
+			now := tc.now
+			srv, err := New(context.Background(), tlsConfig(t, "127.0.0.1:8443", certFile, keyFile),
+				Options{Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return now }})
+			if err == nil {
+				_ = srv.Close()
+			}
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("New: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), certFile)):
+				t.Fatalf("New = %v, want a refusal naming %s and saying %q", err, certFile, tc.want)
+			}
+		})
 	}
 }
