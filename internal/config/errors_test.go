@@ -388,3 +388,35 @@ func TestValidateInCode(t *testing.T) {
 		}
 	}
 }
+
+// TestURLErrorsNeverQuoteAPassword: a URL whose password holds '/' or '#' (as generated and
+// base64 passwords do) does not parse; its refusal names the key but never repeats the password,
+// since the error goes to stderr and, on a reload, into the log and the audit trail.
+func TestURLErrorsNeverQuoteAPassword(t *testing.T) {
+	const secret = "S3cretPw"
+	fileKeys := "keys: {backend: file, dir: /tmp/k}\n"
+	for _, tc := range []struct{ name, yaml, key string }{
+		{"vault address, '/' in password", withIntegration("    vault: {address: \"https://ci:" + secret + "/x@vault.example.com\", role: r}\n"), "vault.address"},
+		{"vault address, '#' in password", withIntegration("    vault: {address: \"https://ci:ab#" + secret + "@vault.example.com\", role: r}\n"), "vault.address"},
+		{"sts_endpoint, '/' in password", withIntegration("    aws: {role_arn: \"arn:aws:iam::123456789012:role/x\", sts_endpoint: \"https://ci:" + secret + "/y@sts.example.com\"}\n"), "aws.sts_endpoint"},
+		{"keys.vault_transit.address, '/' in password", iss + "keys: {backend: vault-transit, vault_transit: {address: 'https://t:" + secret + "/a@vault:8200', mount: transit, key: k}}\n", "keys.vault_transit.address"},
+		{"store.redis.url, '/' in password", iss + "store: {redis: {url: 'rediss://default:" + secret + "/abc@redis.example.com:6379/0'}}\n" + fileKeys, "store.redis.url"},
+		{"issuer with a password", "issuer: https://ci:" + secret + "@broker.example.com\n", "issuer"},
+		{"issuer, '/' in password", "issuer: https://ci:" + secret + "/x@broker.example.com\n", "issuer"},
+		{"sentinel address written as a URL", iss + "store: {redis: {tls: true, sentinel: {master: m, addrs: ['rediss://:" + secret + "@10.0.0.1:26379']}}}\n" + fileKeys, "store.redis.sentinel.addrs[0]"},
+		{"cluster address with a login", iss + "store: {redis: {tls: true, cluster: {addrs: ['u:" + secret + "@10.0.0.1:6379']}}}\n" + fileKeys, "store.redis.cluster.addrs[0]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("t.yaml", []byte(tc.yaml))
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if strings.Contains(err.Error(), secret) {
+				t.Errorf("the error repeats the password: %s", err)
+			}
+			if !strings.Contains(err.Error(), tc.key) {
+				t.Errorf("the error does not name %s: %s", tc.key, err)
+			}
+		})
+	}
+}

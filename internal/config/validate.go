@@ -104,21 +104,24 @@ func (v *validator) checkIssuer() {
 		return
 	}
 	u, err := url.Parse(iss)
+	shown := redactURL(iss) // errors go to logs and the audit trail: never a password
 	switch {
+	case err != nil && shown != iss:
+		v.add("issuer", shown, "%q is not a URL", shown) // the parser's words may quote a secret
 	case err != nil:
 		v.add("issuer", iss, "%q is not a URL: %v", iss, unwrapURLError(err))
 	case u.Scheme == "" || u.Host == "" || u.Opaque != "":
-		v.add("issuer", iss, "%q must be an absolute URL such as https://broker.example.com", iss)
+		v.add("issuer", shown, "%q must be an absolute URL such as https://broker.example.com", shown)
 	case u.Scheme != "https" && u.Scheme != "http":
-		v.add("issuer", iss, "%q must use https", iss)
+		v.add("issuer", shown, "%q must use https", shown)
 	case u.User != nil:
-		v.add("issuer", iss, "%q must not contain user information", iss)
+		v.add("issuer", shown, "%q must not contain user information", shown)
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(iss, "#"):
-		v.add("issuer", iss, "%q must not have a query or fragment", iss)
+		v.add("issuer", shown, "%q must not have a query or fragment", shown)
 	case u.Scheme == "http" && !isLoopback(u.Hostname()):
-		v.add("issuer", iss, "%q must use https (plain http is allowed only on a loopback host)", iss)
+		v.add("issuer", shown, "%q must use https (plain http is allowed only on a loopback host)", shown)
 	case strings.HasSuffix(iss, "/"):
-		v.add("issuer", iss, "%q must not end with a slash", iss)
+		v.add("issuer", shown, "%q must not end with a slash", shown)
 	}
 }
 
@@ -135,22 +138,20 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// redactURL is raw with whatever precedes an '@' in its authority replaced by "REDACTED", so
-// that an error quoting it never repeats a password; other strings are returned as they are.
+// redactURL is raw with whatever lies between its scheme and its last '@' replaced by
+// "REDACTED" (all of it up to that '@' when there is no scheme), so that an error quoting it
+// never repeats a password, even one holding '/', '?' or '#' that keeps the URL from parsing;
+// a string without '@' is returned as it is.
 func redactURL(raw string) string {
-	scheme, rest, ok := strings.Cut(raw, "://")
-	if !ok {
-		return raw
-	}
-	end := strings.IndexAny(rest, "/?#")
-	if end < 0 {
-		end = len(rest)
-	}
-	at := strings.LastIndex(rest[:end], "@")
+	at := strings.LastIndex(raw, "@")
 	if at < 0 {
 		return raw
 	}
-	return scheme + "://REDACTED" + rest[at:]
+	scheme, _, ok := strings.Cut(raw[:at], "://")
+	if !ok {
+		return "REDACTED" + raw[at:]
+	}
+	return scheme + "://REDACTED" + raw[at:]
 }
 
 func unwrapURLError(err error) error {

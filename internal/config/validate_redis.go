@@ -69,6 +69,11 @@ func (v *validator) checkRedisAddrs(a redisAddrs) {
 	seen := map[string]bool{}
 	for i, addr := range addrs {
 		at := path + "[" + strconv.Itoa(i) + "]"
+		if shown := redactURL(addr); shown != addr {
+			// A URL with a login: never quote it, nor the parser's words on it.
+			v.add(at, shown, "%q must be host:port, without a user or password (give the password in password_file)", shown)
+			continue
+		}
 		host, port, err := net.SplitHostPort(addr)
 		if err != nil {
 			v.add(at, addr, "%q is not host:port: %v", addr, unwrapAddrError(err))
@@ -112,8 +117,12 @@ func (v *validator) checkRedisURLLogin(r *Redis) {
 
 func (v *validator) checkRedisURL(raw string) {
 	u, err := url.Parse(raw)
-	if err != nil {
-		// Do not echo the URL: it may hold a password.
+	switch {
+	case err != nil && redactURL(raw) != raw:
+		// Neither the URL nor the parser's words on it: they may quote its password.
+		v.add("store.redis.url", "", "not a valid URL (not shown: it holds a login)")
+		return
+	case err != nil:
 		v.add("store.redis.url", "", "not a valid URL: %v", unwrapURLError(err))
 		return
 	}
