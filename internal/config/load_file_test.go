@@ -1,0 +1,76 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestLoadRefusesUnsafeFiles: Load reads only a regular file (a FIFO would block a reload, and
+// every reload after it) that others may not write, of at most MaxFileBytes; each refusal says
+// why. A symlink to a good file, as Kubernetes mounts a ConfigMap, loads, and so does a file a
+// umask of 002 made group-writable.
+func TestLoadRefusesUnsafeFiles(t *testing.T) {
+	const good = "issuer: https://broker.example.com\n"
+	write := func(t *testing.T, body string, mode os.FileMode) string {
+		t.Helper()
+		path := filepath.Join(t.TempDir(), "broker.yaml")
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(path, mode); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	for _, tc := range []struct {
+		name string
+		path func(t *testing.T) string
+		want string // empty: loads
+	}{
+		{"mode 0644", func(t *testing.T) string { return write(t, good, 0o644) }, ""},
+		{"mode 0400", func(t *testing.T) string { return write(t, good, 0o400) }, ""},
+		{"a symlink to a file of mode 0644", func(t *testing.T) string {
+			link := filepath.Join(t.TempDir(), "broker.yaml")
+			if err := os.Symlink(write(t, good, 0o644), link); err != nil {
+				t.Fatal(err)
+			}
+			return link
+		}, ""},
+		{"mode 0664", func(t *testing.T) string { return write(t, good, 0o664) }, ""},
+		{"mode 0666", func(t *testing.T) string { return write(t, good, 0o666) }, "has mode 0666: anyone may write it"},
+		{"mode 0602", func(t *testing.T) string { return write(t, good, 0o602) }, "has mode 0602"},
+		{"larger than MaxFileBytes", func(t *testing.T) string {
+			return write(t, good+"#"+strings.Repeat("x", MaxFileBytes)+"\n", 0o644)
+		}, "more than the 8388608 a configuration file may have"},
+		{"a directory", func(t *testing.T) string { return t.TempDir() }, "is not a regular file"},
+		{"a FIFO", func(t *testing.T) string {
+			path := filepath.Join(t.TempDir(), "broker.yaml")
+			if err := syscall.Mkfifo(path, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return path
+		}, "is not a regular file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := tc.path(t)
+			done := make(chan error, 1)
+			go func() { _, err := Load(path); done <- err }()
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(30 * time.Second):
+				t.Fatal("Load has not returned after 30s")
+			}
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("Load: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("Load = %v, want an error saying %q", err, tc.want)
+			}
+		})
+	}
+}
