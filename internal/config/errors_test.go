@@ -73,6 +73,10 @@ func TestParseErrors(t *testing.T) {
 		{"string for list", iss + "roles:\n  - id: r\n    actions: run:read\n", "roles[0].actions", "actions", "", "expected a list, got a single value (not shown", 0},
 		{"list for document", "- issuer: https://b.example.com\n", "", "issuer", "", "expected a mapping, got a list", 0},
 		{"scalar for struct", iss + "tokens: 1h\n", "tokens", "tokens", "", "expected a mapping, got a single value (not shown", 0},
+		// An empty block is a block with nothing in it, not an absent key: the commented-out
+		// keys are asked for instead of serving plain HTTP or keeping runs in one replica.
+		{"empty tls block", iss + "tls:\n  # cert_file: /etc/broker/tls.crt\n  # key_file: /etc/broker/tls.key\n", "tls.cert_file", "tls:", "", "required when tls is set", 2},
+		{"empty store.redis block", iss + "store:\n  redis:\n    # url: rediss://redis.internal:6379/0\n", "store.redis.url", "redis:", "", "required when store.redis is set", 2},
 		{"bad duration", iss + "tokens:\n  ttl: abc\n", "tokens.ttl", "ttl", `"abc"`, "invalid duration", 0},
 		{"duration without unit", iss + "runs:\n  ttl: 3600\n", "runs.ttl", "ttl", `"3600"`, "invalid duration", 0},
 		{"negative duration", iss + "runs:\n  ttl: -1h\n", "runs.ttl", "ttl", `"-1h"`, "must not be negative", 0},
@@ -335,7 +339,7 @@ func TestParseValid(t *testing.T) {
 		{"http ::1", "issuer: http://[::1]:8080/broker\n", func(c *Config) bool { return c.Tokens.DefaultAudience == "[::1]:8080" }},
 		{"issuer with path", "issuer: https://example.com/oidc\n", nil},
 		{"all placeholders", iss + "spaces:\n  - id: root\n    subject_template: \"{spaceId}:{spacePath}:{callerType}/{callerId}/{runId}/{runType}/{runPhase}/{scope}\"\n", nil},
-		{"null values are zero", iss + "tls:\nstore:\nspaces:\n", func(c *Config) bool { return c.TLS == nil && c.Store == nil }},
+		{"null values are zero", iss + "store:\nspaces:\n", func(c *Config) bool { return c.Store.Redis == nil && len(c.Spaces) == 1 }},
 		{"vault mount default", withIntegration("    vault: {address: \"https://v:8200\", role: r}\n"), func(c *Config) bool {
 			return c.Integrations[0].Vault.Mount == "jwt" && c.Integrations[0].Timeout == 10*time.Second
 		}},
