@@ -32,8 +32,10 @@ type Detail struct {
 const maxLeaseSeconds = math.MaxInt64 / int64(time.Second)
 
 // credentials builds the exchange result from a login answer. start is the moment the login
-// was sent, so that ExpiresAt never lies later than Vault's own expiry.
-func credentials(vc *config.Vault, secret *vaultapi.Secret, start time.Time) (exchange.Credentials, error) {
+// was sent, so that ExpiresAt never lies later than Vault's own expiry. asked is the
+// integration's duration: when set, a token living longer (the role's token_ttl decides, and
+// `broker trust vault` prints it from duration), or not expiring at all, is refused.
+func credentials(vc *config.Vault, asked time.Duration, secret *vaultapi.Secret, start time.Time) (exchange.Credentials, error) {
 	// Vault answered 2xx here, but not with a usable login: pass that on as its answer.
 	if secret == nil || secret.Auth == nil || secret.Auth.ClientToken == "" {
 		return exchange.Credentials{}, exchange.Upstream(exchange.Vault,
@@ -48,12 +50,15 @@ func credentials(vc *config.Vault, secret *vaultapi.Secret, start time.Time) (ex
 		return exchange.Credentials{}, exchange.Upstream(exchange.Vault,
 			exchange.UpstreamAnswer{Status: http.StatusOK, Message: "login answer has a lease duration beyond any date"})
 	}
-	var expires time.Time
+	var expires time.Time // zero: the token does not expire
 	if auth.LeaseDuration > 0 {
 		expires = start.Add(time.Duration(auth.LeaseDuration) * time.Second).UTC().Truncate(time.Second)
-		// A token that expires within exchange.MinValidity is of no use to the run.
+	}
+	// A token that expires within exchange.MinValidity is of no use to the run; one that
+	// outlives the duration asked for is not handed on.
+	if auth.LeaseDuration > 0 || asked > 0 {
 		if err := exchange.Usable(exchange.Answer{
-			Provider: exchange.Vault, From: "Vault at " + vc.Address, ExpiresAt: expires, Now: time.Now(),
+			Provider: exchange.Vault, From: "Vault at " + vc.Address, ExpiresAt: expires, Now: time.Now(), Asked: asked,
 			Fields: []exchange.Field{{Name: "client_token", Value: auth.ClientToken}},
 		}); err != nil {
 			return exchange.Credentials{}, err

@@ -122,7 +122,7 @@ func (e *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchang
 			slog.Duration(exchange.FieldDuration, time.Since(start)))
 		return exchange.Credentials{}, up
 	}
-	creds, err := credentials(vc, secret, start)
+	creds, err := credentials(vc, in.Duration, secret, start)
 	if err != nil {
 		e.log.LogAttrs(ctx, slog.LevelDebug, "vault login answer unusable",
 			slog.String(exchange.FieldIntegration, in.ID), slog.String("mount", mount), slog.String("role", vc.Role),
