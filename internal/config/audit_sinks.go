@@ -20,7 +20,7 @@ type AuditSink struct {
 	File    *FileSink    `yaml:"file"`
 	// MaxBatch is the most events one delivery carries, and so the most events of this sink
 	// held in memory at once.
-	MaxBatch int `yaml:"max_batch"`
+	MaxBatch int `yaml:"max_batch" zero:"default"`
 	// MaxBackoff caps the wait between two attempts of a failing delivery.
 	MaxBackoff time.Duration `yaml:"max_backoff"`
 }

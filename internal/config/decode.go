@@ -364,7 +364,20 @@ func (d *decoder) mapping(n *yaml.Node, path string, v reflect.Value) {
 		}
 		d.lines[p] = k.Line
 		d.decode(val, p, v.Field(idx))
+		d.refuseWrittenZero(val, p, v.Type().Field(idx), v.Field(idx))
 	}
+}
+
+// refuseWrittenZero refuses a count of 0 written out for a field tagged `zero:"default"`: its 0
+// stands for the default (ApplyDefaults), so a written 0 would be neither refused nor honoured,
+// as with durations.
+func (d *decoder) refuseWrittenZero(n *yaml.Node, path string, f reflect.StructField, v reflect.Value) {
+	if f.Tag.Get("zero") != "default" || v.Kind() != reflect.Int || v.Int() != 0 || d.bad[path] ||
+		n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		return
+	}
+	d.bad[path] = true
+	d.fail(d.at(n, path), path, n.Value, "%s must be at least 1 (leave the key out for the default)", n.Value)
 }
 
 // yamlKey is the YAML key of a struct field, and false for an unexported or skipped field.

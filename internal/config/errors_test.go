@@ -73,6 +73,11 @@ func TestParseErrors(t *testing.T) {
 		{"string for list", iss + "roles:\n  - id: r\n    actions: run:read\n", "roles[0].actions", "actions", "", "expected a list, got a single value (not shown", 0},
 		{"list for document", "- issuer: https://b.example.com\n", "", "issuer", "", "expected a mapping, got a list", 0},
 		{"scalar for struct", iss + "tokens: 1h\n", "tokens", "tokens", "", "expected a mapping, got a single value (not shown", 0},
+		// A count whose 0 stands for its default is refused when 0 is written out, as durations are.
+		{"audit.memory.retain 0", iss + "audit: {memory: {retain: 0}}\n", "audit.memory.retain", "retain", "", "0 must be at least 1 (leave the key out for the default)", 0},
+		{"audit.checkpoint.every 0", iss + "audit: {checkpoint: {every: 0}}\n", "audit.checkpoint.every", "every", "", "must be at least 1", 0},
+		{"audit sink max_batch 0", iss + "audit: {sinks: [{file: {path: /var/log/a.jsonl}, max_batch: 0}]}\n", "audit.sinks[0].max_batch", "max_batch", "", "must be at least 1", 0},
+		{"limits.auth_failures 0", iss + "limits: {auth_failures: 0}\n", "limits.auth_failures", "auth_failures", "", "must be at least 1", 0},
 		// An empty block is a block with nothing in it, not an absent key: the commented-out
 		// keys are asked for instead of serving plain HTTP or keeping runs in one replica.
 		{"empty tls block", iss + "tls:\n  # cert_file: /etc/broker/tls.crt\n  # key_file: /etc/broker/tls.key\n", "tls.cert_file", "tls:", "", "required when tls is set", 2},

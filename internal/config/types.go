@@ -182,7 +182,7 @@ type HTTP struct {
 // API keys within Window from one client address, or with one credential prefix, further
 // failures get 429 for Cooloff. A valid credential always passes.
 type Limits struct {
-	AuthFailures int           `yaml:"auth_failures"`
+	AuthFailures int           `yaml:"auth_failures" zero:"default"`
 	Window       time.Duration `yaml:"window"`
 	Cooloff      time.Duration `yaml:"cooloff"`
 	// StoreTimeout bounds each call to the shared store, so an unreachable store answers 503
@@ -204,13 +204,13 @@ type Audit struct {
 type AuditMemory struct {
 	// Retain is how many of the latest events are kept; older ones are dropped (they remain
 	// in the sinks that received them).
-	Retain int `yaml:"retain"`
+	Retain int `yaml:"retain" zero:"default"`
 }
 
 // Checkpoint is the anchoring schedule: a signed checkpoint follows at most Every events, and
 // at most Interval after an event.
 type Checkpoint struct {
-	Every    int           `yaml:"every"`
+	Every    int           `yaml:"every" zero:"default"`
 	Interval time.Duration `yaml:"interval"`
 }
 
