@@ -26,6 +26,9 @@ func hangups() (ch <-chan os.Signal, stop func()) {
 type hangupReload struct {
 	Server *server.Server
 	Path   string
+	// Listen is serve's --listen, which overrides the file's listen on every reload as at
+	// start-up ("" without the flag), so that a reload compares like with like.
+	Listen string
 	Log    *slog.Logger
 }
 
@@ -44,6 +47,9 @@ func (h hangupReload) run(ctx context.Context, hup <-chan os.Signal) {
 					continue
 				}
 				cfg, err := config.Load(h.Path)
+				if err == nil && h.Listen != "" {
+					cfg.Listen = h.Listen
+				}
 				_ = h.Server.Reload(ctx, cfg, err)
 			}
 		}

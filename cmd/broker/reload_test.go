@@ -291,3 +291,46 @@ func TestSIGHUPNeverEndsServe(t *testing.T) {
 		alive(t, p, "while it drains a request")
 	})
 }
+
+// TestReloadUnderListenFlagChangesNothing: under `broker serve --config F --listen ADDR`, a
+// SIGHUP with F unchanged reports no setting "not applied until a restart": --listen overrides
+// the re-read file's listen as it did the file at start-up.
+func TestReloadUnderListenFlagChangesNothing(t *testing.T) {
+	dir := t.TempDir()
+	fileAddr, addr := freeAddr(t), freeAddr(t)
+	const secret = "listen-secret"
+	sum := sha256.Sum256([]byte(secret))
+	path := filepath.Join(dir, "broker.yaml")
+	text := strings.NewReplacer("ADDR", fileAddr, "KEYDIR", filepath.Join(dir, "keys"), "SHA", hex.EncodeToString(sum[:]),
+		"STACKS", "{id: s1, space: prod}").Replace(reloadFile)
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(brokerBin, "serve", "--config", path, "--listen", addr, "--log-format", "json")
+	stderr := newSyncBuffer()
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	url := "http://" + addr
+	waitReady(t, url)
+	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		events := reloadEvents(t, url, secret)
+		if len(events) > 0 {
+			detail, _ := events[0]["detail"].(string)
+			if strings.Contains(detail, "not applied until a restart") {
+				t.Errorf("a reload of an unchanged file reports: %s", detail)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no config.reload event:\n%s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

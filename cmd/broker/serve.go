@@ -86,7 +86,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if adminSecret != "" {
 		file = ""
 	}
-	hangupReload{Server: srv, Path: file, Log: log}.run(ctx, hup)
+	hangupReload{Server: srv, Path: file, Listen: *listen, Log: log}.run(ctx, hup)
 	serveErr := srv.ListenAndServe(ctx)
 	if err := srv.Close(); err != nil {
 		log.Warn("closing the state store", "err", err)
