@@ -410,3 +410,43 @@ func TestUsageErrorIsOneLine(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want 2 and one line", r.code, r.stderr)
 	}
 }
+
+// TestShutdownPastTimeoutExitsZero: a client that sent a request head and part of its body,
+// then hangs, is still in flight at SIGTERM. broker serve stops within about
+// http.shutdown_timeout, logs that it cut the connection, and exits 0: the stop was asked for
+// (systemd marks a unit whose process exits 1 on stop as failed).
+func TestShutdownPastTimeoutExitsZero(t *testing.T) {
+	addr := freeAddr(t)
+	cfg := filepath.Join(t.TempDir(), "broker.yaml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("issuer: http://%s\nlisten: %s\nkeys: {backend: memory}\nspaces: [{id: root}]\nhttp: {shutdown_timeout: 1s}\n", addr, addr)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := startBroker(t, nil, "serve", "--config", cfg)
+	waitListening(t, addr, p.stderr)
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /v1/runs HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n{\"st", addr)
+	time.Sleep(300 * time.Millisecond)
+	began := time.Now()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.done:
+		took := time.Since(began)
+		if took > 5*time.Second {
+			t.Errorf("stop took %v with shutdown_timeout 1s", took)
+		}
+		if err != nil {
+			t.Errorf("broker serve after SIGTERM with a hung client: %v (after %v)\n%s", err, took.Round(time.Millisecond), p.stderr.String())
+		}
+		if !strings.Contains(p.stderr.String(), "http.shutdown_timeout passed with requests still in flight") {
+			t.Errorf("the cut connection is not logged:\n%s", p.stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("broker serve did not stop")
+	}
+}

@@ -278,7 +278,17 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		fastDone <- nil
 	}
 	if err := errors.Join(srv.Shutdown(sctx), <-fastDone); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("shutdown: %w", err)
+		}
+		// A stop that was asked for still ends well when a client hangs past the timeout:
+		// its connection is cut, and said so.
+		s.log.Warn("shutting down: http.shutdown_timeout passed with requests still in flight; closing their connections",
+			"timeout", h.ShutdownTimeout.String())
+		_ = srv.Close()
+		if fast != nil {
+			_ = fast.Close()
+		}
 	}
 	// No request records an event any more: the sinks get the rest of the chain, within what
 	// is left of the timeout (with the memory store, what they miss now is lost).
