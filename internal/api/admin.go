@@ -22,6 +22,19 @@ import (
 // authenticator checks the API key of a control-plane request.
 type authenticator interface {
 	authenticate(r *http.Request) (access.Principal, error)
+	// recordUnauthenticated records an attempt refused with access.ErrUnauthenticated.
+	recordUnauthenticated(r *http.Request, attempt Event, err error)
+}
+
+// authenticate authenticates r's API key. A refusal for want of a valid key (not one for an
+// address cooling off) is audited like the control plane's: every administration route is a
+// control-plane route.
+func (a *Admin) authenticate(r *http.Request) (access.Principal, error) {
+	p, err := a.cfg.Auth.authenticate(r)
+	if errors.Is(err, access.ErrUnauthenticated) {
+		a.cfg.Auth.recordUnauthenticated(r, Event{Action: r.Method + " " + r.URL.EscapedPath()}, err)
+	}
+	return p, err
 }
 
 // AdminConfig configures the administration endpoints (contract section 8).
@@ -160,7 +173,7 @@ func requireAdmin(c *catalog.Catalog, p access.Principal, spaces ...string) erro
 
 // readObject authenticates r and decodes its JSON body into dst with the file's field rules.
 func (a *Admin) readObject(r *http.Request, dst any) (access.Principal, error) {
-	p, err := a.cfg.Auth.authenticate(r)
+	p, err := a.authenticate(r)
 	if err != nil {
 		return p, err
 	}
@@ -173,7 +186,7 @@ func (a *Admin) readObject(r *http.Request, dst any) (access.Principal, error) {
 
 // changeOf authenticates r and reads the version its If-Match names (0 when none).
 func (a *Admin) changeOf(r *http.Request) (access.Principal, int64, error) {
-	p, err := a.cfg.Auth.authenticate(r)
+	p, err := a.authenticate(r)
 	if err != nil {
 		return p, 0, err
 	}

@@ -27,7 +27,7 @@ type attachmentBody struct {
 
 // stackFor authenticates r and finds the stack of its path, visible to the key.
 func (h *attachHandler) stackFor(w http.ResponseWriter, r *http.Request) (*catalog.Catalog, config.Stack, bool) {
-	p, err := h.admin.cfg.Auth.authenticate(r)
+	p, err := h.admin.authenticate(r)
 	if err != nil {
 		h.admin.fail(w, r, err)
 		return nil, config.Stack{}, false
@@ -76,7 +76,7 @@ func (h *attachHandler) put(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *attachHandler) delete(w http.ResponseWriter, r *http.Request) {
-	p, err := h.admin.cfg.Auth.authenticate(r)
+	p, err := h.admin.authenticate(r)
 	if err != nil {
 		h.admin.fail(w, r, err)
 		return

@@ -40,7 +40,7 @@ func administered(c *catalog.Catalog, p access.Principal, bindings []config.Bind
 }
 
 func (h *apiKeyHandler) list(w http.ResponseWriter, r *http.Request) {
-	p, err := h.admin.cfg.Auth.authenticate(r)
+	p, err := h.admin.authenticate(r)
 	if err != nil {
 		h.admin.fail(w, r, err)
 		return

@@ -187,7 +187,7 @@ func (h *kindHandler) readable(c *catalog.Catalog, p access.Principal, obj any) 
 }
 
 func (h *kindHandler) list(w http.ResponseWriter, r *http.Request) {
-	p, err := h.admin.cfg.Auth.authenticate(r)
+	p, err := h.admin.authenticate(r)
 	if err != nil {
 		h.admin.fail(w, r, err)
 		return
@@ -217,7 +217,7 @@ func (h *kindHandler) list(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *kindHandler) get(w http.ResponseWriter, r *http.Request) {
-	p, err := h.admin.cfg.Auth.authenticate(r)
+	p, err := h.admin.authenticate(r)
 	if err != nil {
 		h.admin.fail(w, r, err)
 		return
@@ -240,7 +240,7 @@ func (h *kindHandler) get(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *kindHandler) put(w http.ResponseWriter, r *http.Request) {
-	p, err := h.admin.cfg.Auth.authenticate(r)
+	p, err := h.admin.authenticate(r)
 	if err != nil {
 		h.admin.fail(w, r, err)
 		return

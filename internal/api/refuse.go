@@ -25,8 +25,9 @@ const unknownActor = "unknown"
 func (c *Control) refuse(w http.ResponseWriter, r *http.Request, attempt Event, err error) {
 	switch {
 	case errors.Is(err, access.ErrUnauthenticated):
-		attempt.Actor, attempt.Run, attempt.Space = unknownActor, runs.Run{}, config.RootSpace
-		attempt.Detail = err.Error() + " (from " + c.cfg.Guard.Client(r) + ")"
+		c.recordUnauthenticated(r, attempt, err)
+		fail(w, r, c.cfg.Logger, err)
+		return
 	case errors.Is(err, access.ErrForbidden), errors.Is(err, errHiddenRun):
 		attempt.Detail = err.Error()
 	default:
@@ -36,4 +37,14 @@ func (c *Control) refuse(w http.ResponseWriter, r *http.Request, attempt Event, 
 	attempt.Outcome = "denied"
 	recordRefusal(r.Context(), c.cfg.Events, c.cfg.Logger, attempt)
 	fail(w, r, c.cfg.Logger, err)
+}
+
+// recordUnauthenticated records attempt, refused with err (access.ErrUnauthenticated), as a
+// denied event of no known actor filed under root and naming the client's address: which key
+// was presented is unknown, and a guess names nothing of it.
+func (c *Control) recordUnauthenticated(r *http.Request, attempt Event, err error) {
+	attempt.Actor, attempt.Run, attempt.Space = unknownActor, runs.Run{}, config.RootSpace
+	attempt.Detail = err.Error() + " (from " + c.cfg.Guard.Client(r) + ")"
+	attempt.Outcome = "denied"
+	recordRefusal(r.Context(), c.cfg.Events, c.cfg.Logger, attempt)
 }

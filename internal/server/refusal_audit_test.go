@@ -85,3 +85,47 @@ func TestRefusalOfAnOddPathInTheTrail(t *testing.T) {
 		})
 	}
 }
+
+// TestAdminRefusalsOfUnknownKeysInTheTrail: the administration routes are control-plane routes,
+// so a 401 on any of them (a deleted key, a guess) is a denied event under root with no actor,
+// naming the method and path and nothing of the credential, as on the run routes.
+func TestAdminRefusalsOfUnknownKeysInTheTrail(t *testing.T) {
+	ts := startServer(t, serverOptions{baseYAML: adminConfig})
+	const presented = "brk_deleted-or-guessed-0123456789"
+	routes := []struct{ method, path, body string }{
+		{"POST", "/v1/api-keys", `{"id":"again","bindings":[{"role":"admin","space":"team-a"}]}`},
+		{"DELETE", "/v1/api-keys/here", ""},
+		{"GET", "/v1/api-keys", ""},
+		{"PUT", "/v1/stacks/app-a", `{"space":"team-a"}`},
+		{"PUT", "/v1/stacks/app-a/attachments/x", `{"read":true}`},
+		{"GET", "/v1/spaces", ""},
+		{"GET", "/v1/spaces/team-a", ""},
+		{"DELETE", "/v1/roles/admin", ""},
+	}
+	for _, r := range routes {
+		if code := ts.call(t, apiRequest{method: r.method, path: r.path, bearer: presented, body: r.body}); code != 401 {
+			t.Fatalf("%s %s with an unknown key: %d, want 401", r.method, r.path, code)
+		}
+	}
+	events, _, err := ts.srv.state.audit.List(context.Background(), "root", "", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range events {
+		if e.Outcome != "denied" || e.Actor != "unknown" {
+			continue
+		}
+		got = append(got, e.Action)
+		if !strings.Contains(e.Detail, "unknown API key") || strings.Contains(e.Detail, "deleted-or-guessed") || strings.Contains(e.Detail, "brk_") {
+			t.Errorf("401 event %+v does not say why, or repeats the credential", e)
+		}
+	}
+	var want []string
+	for _, r := range routes {
+		want = append(want, r.method+" "+r.path)
+	}
+	if strings.Join(got, ", ") != strings.Join(want, ", ") {
+		t.Errorf("denied events by unknown:\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+}
