@@ -70,3 +70,35 @@ func TestCurrent(t *testing.T) {
 		t.Errorf("read again just now: Current = %v after %d reads, want nil after 2", err, store.heads.Load())
 	}
 }
+
+// slowStore is a Store whose Head answers delay late, as a reply that left the store before a
+// change elsewhere and spent its time on the way.
+type slowStore struct {
+	catalog.Store
+	delay time.Duration
+}
+
+func (s *slowStore) Head(ctx context.Context) (catalog.Head, error) {
+	h, err := s.Store.Head(ctx)
+	time.Sleep(s.delay)
+	return h, err
+}
+
+// TestConfirmedWhenAsked: a refresh confirms the catalog as of when it asked the store, not when
+// the answer came: after a Head that took 300 ms the catalog is already 300 ms old, so a key
+// deleted elsewhere stops working within MaxStale of its deletion however slow the replies.
+func TestConfirmedWhenAsked(t *testing.T) {
+	ctx := context.Background()
+	store := &slowStore{Store: catalog.NewMemory()}
+	m, err := catalog.NewManager(ctx, catalog.ManagerConfig{Store: store, File: file()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.delay = 300 * time.Millisecond
+	if err := m.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if age := m.Live().Stale(200 * time.Millisecond); age < 300*time.Millisecond {
+		t.Errorf("right after a refresh whose Head took 300ms the catalog counts as %v old, want at least 300ms", age)
+	}
+}

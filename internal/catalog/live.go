@@ -28,8 +28,25 @@ var processStart = time.Now()
 // staleness is its own connectivity, whatever clock its catalog stamps objects with.
 func sinceStart() int64 { return int64(time.Since(processStart)) + 1 }
 
-// Confirm records that the catalog in force is current with its store now.
-func (l *Live) Confirm() { l.confirmed.Store(sinceStart()) }
+// Reading is the moment a read of the store was sent, on the process's monotonic clock.
+type Reading int64
+
+// StartReading returns the moment a read of the store is sent now: what Confirm takes once the
+// read has found the catalog in force current.
+func StartReading() Reading { return Reading(sinceStart()) }
+
+// Confirm records that the catalog in force was current with its store when the read sent at
+// at asked: a reply that left the store before a change elsewhere cannot stretch how long a
+// replica takes a deleted key by its own latency. An earlier read confirmed late never moves
+// the confirmation back.
+func (l *Live) Confirm(at Reading) {
+	for {
+		c := l.confirmed.Load()
+		if c >= int64(at) || l.confirmed.CompareAndSwap(c, int64(at)) {
+			return
+		}
+	}
+}
 
 // Stale returns how long ago the catalog in force was last found current with its store, when
 // that is longer than max; 0 when it is not, and for a catalog no store backs.

@@ -14,7 +14,7 @@ func TestLiveStale(t *testing.T) {
 	if age := l.Stale(0); age != 0 {
 		t.Errorf("never confirmed: Stale = %v, want 0", age)
 	}
-	l.Confirm()
+	l.Confirm(catalog.StartReading())
 	if age := l.Stale(time.Hour); age != 0 {
 		t.Errorf("just confirmed: Stale(1h) = %v, want 0", age)
 	}

@@ -94,6 +94,7 @@ func NewManager(ctx context.Context, cfg ManagerConfig) (*Manager, error) {
 		cfg.Now = time.Now
 	}
 	m := &Manager{store: cfg.Store, log: cfg.Logger, now: cfg.Now, file: cfg.File, live: &Live{}, runTTL: cfg.RunTTL}
+	asked := StartReading()
 	snap, err := m.store.Load(ctx)
 	if err != nil {
 		return nil, err
@@ -109,7 +110,7 @@ func NewManager(ctx context.Context, cfg ManagerConfig) (*Manager, error) {
 	}
 	m.api, m.inForce, m.head = api, inForce, snap.Head()
 	m.live.Store(c)
-	m.live.Confirm()
+	m.live.Confirm(asked)
 	return m, nil
 }
 
@@ -133,6 +134,7 @@ func (m *Manager) File() Objects {
 func (m *Manager) Refresh(ctx context.Context) error {
 	m.refreshing.Lock()
 	defer m.refreshing.Unlock()
+	asked := StartReading()
 	head, err := m.store.Head(ctx)
 	if err != nil {
 		return err
@@ -141,7 +143,7 @@ func (m *Manager) Refresh(ctx context.Context) error {
 	current := head == m.head
 	m.mu.Unlock()
 	if current {
-		m.live.Confirm()
+		m.live.Confirm(asked)
 		return nil
 	}
 	snap, err := m.store.Load(ctx)
@@ -156,7 +158,7 @@ func (m *Manager) Refresh(ctx context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if snap.Head() == m.head {
-		m.live.Confirm()
+		m.live.Confirm(asked)
 		return nil
 	}
 	snap, api, err = m.writeBack(ctx, snap, api)
@@ -185,7 +187,7 @@ func (m *Manager) Refresh(ctx context.Context) error {
 	}
 	m.api, m.inForce, m.head = api, inForce, snap.Head()
 	m.put(c)
-	m.live.Confirm()
+	m.live.Confirm(asked)
 	return nil
 }
 
@@ -237,6 +239,7 @@ func (m *Manager) Reload(ctx context.Context, file Objects) (*Catalog, error) {
 
 // reload is one attempt of Reload; ErrStale when another replica committed first.
 func (m *Manager) reload(ctx context.Context, file Objects) (*Catalog, error) {
+	asked := StartReading()
 	snap, err := m.store.Load(ctx)
 	if err != nil {
 		return nil, err
@@ -271,7 +274,7 @@ func (m *Manager) reload(ctx context.Context, file Objects) (*Catalog, error) {
 	m.api, m.inForce, m.head = in.API, in.API, head
 	m.file = file
 	m.put(c)
-	m.live.Confirm()
+	m.live.Confirm(asked)
 	return c, nil
 }
 
@@ -380,6 +383,7 @@ func (m *Manager) Apply(ctx context.Context, mu Mutation) (Result, error) {
 		if err != nil {
 			return Result{}, err
 		}
+		asked := StartReading()
 		newHead, err := m.store.Commit(ctx, p.at, p.changes)
 		if errors.Is(err, ErrStale) {
 			if err := m.Refresh(ctx); err != nil {
@@ -390,7 +394,7 @@ func (m *Manager) Apply(ctx context.Context, mu Mutation) (Result, error) {
 		if err != nil {
 			return Result{}, err
 		}
-		m.install(p, newHead)
+		m.install(p, newHead, asked)
 		return p.res, nil
 	}
 	return Result{}, refusal(ErrConflict, "too many concurrent changes; try again")
@@ -406,8 +410,9 @@ type plan struct {
 }
 
 // install puts a committed plan in force, unless the catalog in force is no longer the one it
-// was built on (a refresh put this commit, or a newer state, in force first).
-func (m *Manager) install(p plan, committed Head) {
+// was built on (a refresh put this commit, or a newer state, in force first). asked is when the
+// commit was sent: the store was at the plan's state then.
+func (m *Manager) install(p plan, committed Head, asked Reading) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.head != p.at || committed.Revision != p.at.Revision+1 {
@@ -415,7 +420,7 @@ func (m *Manager) install(p plan, committed Head) {
 	}
 	m.api, m.inForce, m.head = p.next, p.next, committed
 	m.put(p.res.Catalog)
-	m.live.Confirm()
+	m.live.Confirm(asked)
 }
 
 // prepare validates mu against the catalog in force (refreshed first) and returns the plan.

@@ -165,3 +165,54 @@ func TestAdminAcrossReplicas(t *testing.T) {
 	a.admin(t, "DELETE", "/v1/api-keys/temp2", "").expect(t, "delete key on A", 204)
 	within(t, start, "a key deleted on A gets 401 on a deaf replica", func() bool { return deaf.keyWorks(t, secret) == 401 })
 }
+
+// slowHeadStore is a catalog store whose Head replies reach the replica delay after the store
+// answered them (a slow link, each reply well within limits.store_timeout), and whose change
+// notices are lost, so that its replica follows by polling alone.
+type slowHeadStore struct {
+	catalog.Store
+	delay time.Duration
+}
+
+func (s slowHeadStore) Head(ctx context.Context) (catalog.Head, error) {
+	h, err := s.Store.Head(ctx)
+	time.Sleep(s.delay)
+	return h, err
+}
+
+func (s slowHeadStore) Notify(ctx context.Context) <-chan struct{} {
+	return deafStore{s.Store}.Notify(ctx)
+}
+
+// TestDeletedKeyOnASlowReplica: a replica whose store replies take 900 ms accepts a key deleted
+// on another for no longer than catalog.MaxStale after the deletion: a reply that left the
+// store before the deletion counts from when it was asked, not from when it came. (Requests
+// after that wait for a fresh read and get 401; what is measured is the last 200's arrival.)
+func TestDeletedKeyOnASlowReplica(t *testing.T) {
+	redis := redistest.Start(t)
+	opts := serverOptions{redisURL: redis.URL(), keyBackend: "redis", baseYAML: adminConfig, extraYAML: manyFailures}
+	a := startServer(t, opts)
+	opts.issuer = a.URL
+	opts.catalogStore = func(s catalog.Store) catalog.Store { return slowHeadStore{Store: s, delay: 900 * time.Millisecond} }
+	b := startServer(t, opts)
+	const slack = 150 * time.Millisecond // answering a request, after its key was checked
+	for round := range 3 {
+		id := "slow" + string(rune('a'+round))
+		secret := a.newKey(t, id)
+		waitUntil(t, 10*time.Second, func() bool { return b.keyWorks(t, secret) == 200 })
+		time.Sleep(time.Duration(round) * 300 * time.Millisecond) // vary the phase against B's polls
+		start := time.Now()
+		a.admin(t, "DELETE", "/v1/api-keys/"+id, "").expect(t, "delete key on A", 204)
+		var lastAccepted time.Duration
+		for b.keyWorks(t, secret) == 200 {
+			lastAccepted = time.Since(start)
+			if lastAccepted > 5*time.Second {
+				break
+			}
+		}
+		t.Logf("round %d: B last accepted the deleted key %v after the deletion", round, lastAccepted.Round(time.Millisecond))
+		if lastAccepted > catalog.MaxStale+slack {
+			t.Errorf("round %d: B accepted the key deleted on A %v after the deletion, want within %v", round, lastAccepted.Round(time.Millisecond), catalog.MaxStale)
+		}
+	}
+}
