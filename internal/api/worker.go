@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -31,7 +32,12 @@ type WorkerConfig struct {
 	Guard *Guard
 	// Catalog is the catalog in force: a run's stack must be in it, and its attachments say
 	// which integration serves a run. Exchangers perform the exchange per provider.
-	Catalog    *catalog.Live
+	Catalog *catalog.Live
+	// Current, when set, confirms the catalog in force is current with its store
+	// (catalog.Manager.Current) before a run's stack and attachments are read from it, so that
+	// a stack deleted, or an attachment removed, through another replica stops serving runs
+	// here within catalog.MaxStale, also on a replica cut off from the store (503 after it).
+	Current    func(context.Context) error
 	Exchangers map[string]exchange.Exchanger
 	// Metrics counts the tokens issued; nil counts nothing.
 	Metrics *Metrics
@@ -117,7 +123,11 @@ func (wk *Worker) lookupRun(r *http.Request) (runs.Run, runs.Version, error) {
 		return runs.Run{}, runs.Version{}, errRunToken
 	case err != nil:
 		return runs.Run{}, runs.Version{}, err
-	case !wk.live(run):
+	}
+	if err := wk.current(r); err != nil {
+		return runs.Run{}, runs.Version{}, err
+	}
+	if !wk.live(run) {
 		return runs.Run{}, runs.Version{}, errRunToken
 	}
 	return run, v, nil
@@ -135,6 +145,14 @@ func (wk *Worker) changedAnswer(r *http.Request) error {
 		return err
 	}
 	return errRunChanged
+}
+
+// current confirms the catalog in force is current with its store (WorkerConfig.Current).
+func (wk *Worker) current(r *http.Request) error {
+	if wk.cfg.Current == nil {
+		return nil
+	}
+	return wk.cfg.Current(r.Context())
 }
 
 // live reports whether run may still act: not finished, not expired, and its stack still in
@@ -224,6 +242,11 @@ type tokenResponse struct {
 // has it (cachedRun); if the stored run changed meanwhile, the token's audit event does not
 // land, that token is dropped, and the run is read again and a token minted from it.
 func (wk *Worker) token(w http.ResponseWriter, r *http.Request) {
+	// The cached run's stack is checked against the catalog too: it must be current.
+	if err := wk.current(r); err != nil {
+		fail(w, r, wk.cfg.Logger, err)
+		return
+	}
 	run, version, cached := wk.cachedRun(r)
 	if !cached {
 		var err error

@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -215,4 +217,85 @@ func TestDeletedKeyOnASlowReplica(t *testing.T) {
 			t.Errorf("round %d: B accepted the key deleted on A %v after the deletion, want within %v", round, lastAccepted.Round(time.Millisecond), catalog.MaxStale)
 		}
 	}
+}
+
+// TestDeletedStackRunsEndOnASlowReplica: the worker plane holds the same bound as API keys: on
+// a replica whose store replies take 900 ms, the run of a stack deleted on another replica gets
+// no token later than catalog.MaxStale after the deletion.
+func TestDeletedStackRunsEndOnASlowReplica(t *testing.T) {
+	redis := redistest.Start(t)
+	opts := serverOptions{redisURL: redis.URL(), keyBackend: "redis", baseYAML: adminConfig, extraYAML: manyFailures}
+	a := startServer(t, opts)
+	opts.issuer = a.URL
+	opts.catalogStore = func(s catalog.Store) catalog.Store { return slowHeadStore{Store: s, delay: 900 * time.Millisecond} }
+	b := startServer(t, opts)
+	const slack = 150 * time.Millisecond // answering a request, after its run was checked
+	for round := range 3 {
+		id := "slow" + string(rune('a'+round))
+		a.admin(t, "PUT", "/v1/stacks/"+id, `{"space":"prod"}`).expect(t, "create stack on A", 201)
+		var run runAnswer
+		waitUntil(t, 10*time.Second, func() bool {
+			return b.call(t, apiRequest{method: "POST", path: "/v1/runs", bearer: rootAdminSecret,
+				body: map[string]string{"stack": id, "runType": "TRACKED"}, out: &run}) == 201
+		})
+		time.Sleep(time.Duration(round) * 300 * time.Millisecond) // vary the phase against B's polls
+		start := time.Now()
+		a.admin(t, "DELETE", "/v1/stacks/"+id, "").expect(t, "delete stack on A", 204)
+		var lastMinted time.Duration
+		for {
+			if _, code := b.mint(t, run.RunToken, "aud"); code != 200 {
+				break
+			}
+			if lastMinted = time.Since(start); lastMinted > 5*time.Second {
+				break
+			}
+		}
+		t.Logf("round %d: B last minted for the deleted stack's run %v after the deletion", round, lastMinted.Round(time.Millisecond))
+		if lastMinted > catalog.MaxStale+slack {
+			t.Errorf("round %d: B minted for a run of the stack deleted on A %v after the deletion, want within %v", round, lastMinted.Round(time.Millisecond), catalog.MaxStale)
+		}
+	}
+}
+
+// loadFailsStore is a catalog store whose full Load fails while failing is set (a catalog too
+// large to read within limits.store_timeout over a slow link), while Head, the runs and the
+// audit trail still answer.
+type loadFailsStore struct {
+	catalog.Store
+	failing *atomic.Bool
+}
+
+func (s loadFailsStore) Load(ctx context.Context) (catalog.Snapshot, error) {
+	if s.failing.Load() {
+		return catalog.Snapshot{}, fmt.Errorf("%w: load timed out", catalog.ErrUnavailable)
+	}
+	return s.Store.Load(ctx)
+}
+
+// TestWorkerPlaneFailsClosedOnAStaleCatalog: a replica that cannot read the catalog stops
+// serving runs from the one it holds after catalog.MaxStale, as it stops taking API keys: the
+// run of a stack deleted elsewhere gets 503, never a token, until the catalog is read again.
+func TestWorkerPlaneFailsClosedOnAStaleCatalog(t *testing.T) {
+	redis := redistest.Start(t)
+	opts := serverOptions{redisURL: redis.URL(), keyBackend: "redis", baseYAML: adminConfig, extraYAML: manyFailures}
+	a := startServer(t, opts)
+	failing := &atomic.Bool{}
+	opts.issuer = a.URL
+	opts.catalogStore = func(s catalog.Store) catalog.Store { return loadFailsStore{Store: s, failing: failing} }
+	b := startServer(t, opts)
+	a.admin(t, "PUT", "/v1/stacks/doomed", `{"space":"prod"}`).expect(t, "create stack on A", 201)
+	var run runAnswer
+	waitUntil(t, 5*time.Second, func() bool {
+		return b.call(t, apiRequest{method: "POST", path: "/v1/runs", bearer: rootAdminSecret,
+			body: map[string]string{"stack": "doomed", "runType": "TRACKED"}, out: &run}) == 201
+	})
+	failing.Store(true)
+	start := time.Now()
+	a.admin(t, "DELETE", "/v1/stacks/doomed", "").expect(t, "delete stack on A", 204)
+	time.Sleep(catalog.MaxStale + 500*time.Millisecond - time.Since(start))
+	if _, code := b.mint(t, run.RunToken, "aud"); code != 503 {
+		t.Errorf("past MaxStale with the catalog unreadable, the deleted stack's run token gets %d, want 503", code)
+	}
+	failing.Store(false)
+	waitUntil(t, 5*time.Second, func() bool { _, code := b.mint(t, run.RunToken, "aud"); return code == 401 })
 }

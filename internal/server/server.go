@@ -194,7 +194,7 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 	api.NewAdmin(api.AdminConfig{Catalog: s.catalog, Auth: control, Events: limited, Logger: s.log}).Mount(rt)
 	api.NewWorker(api.WorkerConfig{
 		Store: s.state.runs, Issuer: iss, Now: opts.Now, Logger: s.log, Guard: guard, Events: limited,
-		Catalog: live, Exchangers: s.newExchangers(opts.UpstreamTransport, exchange.NewMetrics(reg)),
+		Catalog: live, Current: s.catalog.Current, Exchangers: s.newExchangers(opts.UpstreamTransport, exchange.NewMetrics(reg)),
 		Metrics: metrics, AnswerWithin: cfg.HTTP.WriteTimeout,
 		// On Redis a token's audit event is a round trip, made while the token is signed.
 		RecordWhileSigning: s.state.redis != nil,
