@@ -3,6 +3,7 @@ package deploy
 import (
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/brokerhq/broker/configcheck"
 	"github.com/brokerhq/broker/keys"
@@ -277,26 +279,9 @@ func onWritableVolume(c corev1.Container, p string) bool {
 	return false
 }
 
-// TestChartVariations renders the chart with the ServiceMonitor on, with an existing Secret,
-// with API keys and trusted proxies, and with values the chart or broker must refuse.
+// TestChartVariations renders the chart with an existing Secret, with API keys and trusted
+// proxies, and with values the chart or broker must refuse.
 func TestChartVariations(t *testing.T) {
-	t.Run("service monitor", func(t *testing.T) {
-		files, err := renderChart(t, map[string]any{"secrets": map[string]any{"kek": testKEK}, "serviceMonitor": map[string]any{"enabled": true}})
-		if err != nil {
-			t.Fatalf("render: %v", err)
-		}
-		r := decodeAll(t, files)
-		sm := r.serviceMonitor
-		if sm == nil {
-			t.Fatal("serviceMonitor.enabled rendered no ServiceMonitor")
-		}
-		if !labels.SelectorFromSet(sm.Spec.Selector.MatchLabels).Matches(labels.Set(r.service.Labels)) {
-			t.Error("the ServiceMonitor does not select the Service")
-		}
-		if len(sm.Spec.Endpoints) != 1 || sm.Spec.Endpoints[0].Port != r.service.Spec.Ports[0].Name || sm.Spec.Endpoints[0].Path != "/metrics" {
-			t.Errorf("ServiceMonitor endpoints %+v, want /metrics on the Service's http port", sm.Spec.Endpoints)
-		}
-	})
 	t.Run("existing secret with api keys", func(t *testing.T) {
 		files, err := renderChart(t, map[string]any{"existingSecret": "broker-prod"})
 		if err != nil {
@@ -391,4 +376,171 @@ func metav1LabelSelector(s *metav1.LabelSelector) (labels.Selector, error) {
 		return nil, errors.New("empty label selector")
 	}
 	return metav1.LabelSelectorAsSelector(s)
+}
+
+// With serviceMonitor.enabled, the ServiceMonitor selects exactly one of the chart's Services,
+// both of which select every broker pod: otherwise Prometheus scrapes each pod once per Service
+// and every sum() over broker's counters counts each event twice. It is the public Service when
+// rendered (it keeps the pods that are not ready, so a Redis outage's metrics are scraped), the
+// main one otherwise, and it scrapes /metrics on that Service's http port.
+func TestChartServiceMonitorScrapesEachPodOnce(t *testing.T) {
+	for _, public := range []bool{true, false} {
+		t.Run(fmt.Sprintf("publicService.enabled %v", public), func(t *testing.T) {
+			files, err := renderChart(t, map[string]any{
+				"secrets":        map[string]any{"kek": testKEK},
+				"serviceMonitor": map[string]any{"enabled": true},
+				"publicService":  map[string]any{"enabled": public},
+			})
+			if err != nil {
+				t.Fatalf("render: %v", err)
+			}
+			r := decodeAll(t, files)
+			sm := r.serviceMonitor
+			if sm == nil {
+				t.Fatal("serviceMonitor.enabled rendered no ServiceMonitor")
+			}
+			sel, err := metav1LabelSelector(&sm.Spec.Selector)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var selected []*corev1.Service
+			for _, s := range []*corev1.Service{r.service, r.publicService} {
+				if s != nil && sel.Matches(labels.Set(s.Labels)) {
+					selected = append(selected, s)
+				}
+			}
+			want := r.service
+			if public {
+				want = r.publicService
+			}
+			if len(selected) != 1 || selected[0] != want {
+				var names []string
+				for _, s := range selected {
+					names = append(names, s.Name)
+				}
+				t.Fatalf("the ServiceMonitor selects Services %v, want only %s: each pod is scraped once per Service selected", names, want.Name)
+			}
+			if len(sm.Spec.Endpoints) != 1 || sm.Spec.Endpoints[0].Port != want.Spec.Ports[0].Name || sm.Spec.Endpoints[0].Path != "/metrics" {
+				t.Errorf("ServiceMonitor endpoints %+v, want /metrics on the Service's http port", sm.Spec.Endpoints)
+			}
+		})
+	}
+}
+
+// The chart sets broker.yaml's keys itself (the redis backend under the Secret's KEK, from the
+// chart's keys.algorithm and keys.rotation), so it refuses config.keys as it refuses
+// config.store, config.api_keys, config.issuer and config.listen, naming the values to use,
+// rather than replacing the operator's setting (an ES256 algorithm, a file backend) in silence.
+func TestChartConfigKeysRefused(t *testing.T) {
+	for _, keys := range []map[string]any{{"algorithm": "ES256"}, {"backend": "file", "dir": "/var/lib/broker/keys"}} {
+		_, err := renderChart(t, map[string]any{
+			"secrets": map[string]any{"kek": testKEK},
+			"config":  map[string]any{"keys": keys},
+		})
+		if err == nil || !strings.Contains(err.Error(), "config.keys is set by the chart") || !strings.Contains(err.Error(), "keys.algorithm") {
+			t.Errorf("config.keys %v: render = %v, want a refusal pointing to the chart's keys.algorithm", keys, err)
+		}
+	}
+	// The chart's own values still choose the algorithm.
+	files, err := renderChart(t, map[string]any{"secrets": map[string]any{"kek": testKEK}, "keys": map[string]any{"algorithm": "ES256"}})
+	if err != nil {
+		t.Fatalf("render: %v", err)
+	}
+	r := decodeAll(t, files)
+	if sum := checkAssembledConfig(t, r, r.secret.Data); sum.KeyBackend != "redis" {
+		t.Errorf("key backend %q", sum.KeyBackend)
+	}
+	var cfg struct {
+		Keys struct{ Algorithm string }
+	}
+	if err := sigsyaml.Unmarshal([]byte(r.configMap.Data["broker.yaml"]), &cfg); err != nil || cfg.Keys.Algorithm != "ES256" {
+		t.Errorf("keys.algorithm ES256 rendered as %q (%v)", cfg.Keys.Algorithm, err)
+	}
+}
+
+// The NetworkPolicy lets broker reach the Redis it is configured for: the port of redis.url
+// (6379 when it names none), or networkPolicy.redisPort when set (an existingSecret's Redis,
+// whose URL the chart does not see). Otherwise broker cannot load its catalog and every pod
+// crash-loops.
+func TestChartNetworkPolicyRedisPort(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		vals map[string]any
+		want int
+	}{
+		{"defaults", map[string]any{}, 6379},
+		{"url with port", map[string]any{"redis": map[string]any{"url": "rediss://:pw@redis.prod:6380/1"}}, 6380},
+		{"url without port", map[string]any{"redis": map[string]any{"url": "rediss://redis.prod/1"}}, 6379},
+		{"ipv6 url", map[string]any{"redis": map[string]any{"url": "rediss://[fd00::7]:6390/0"}}, 6390},
+		{"redisPort", map[string]any{"existingSecret": "broker-prod", "networkPolicy": map[string]any{"redisPort": 6380}}, 6380},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.vals["secrets"] = map[string]any{"kek": testKEK}
+			files, err := renderChart(t, tc.vals)
+			if err != nil {
+				t.Fatalf("render: %v", err)
+			}
+			np := decodeAll(t, files).networkPolicy
+			var ports []int
+			for _, e := range np.Spec.Egress {
+				for _, p := range e.Ports {
+					if p.Port != nil && p.Port.IntValue() != 53 && p.Port.IntValue() != 443 {
+						ports = append(ports, p.Port.IntValue())
+					}
+				}
+			}
+			if !slices.Equal(ports, []int{tc.want}) {
+				t.Errorf("the NetworkPolicy opens ports %v besides DNS and HTTPS, want Redis's %d only", ports, tc.want)
+			}
+		})
+	}
+}
+
+// extraEnv reaches broker's container and serviceAccount.annotations the pods' ServiceAccount:
+// the sources of broker's own AWS credentials for assume-role (the SDK's default chain: AWS_*
+// variables, IRSA's role-arn annotation) and a proxy or CA bundle (HTTPS_PROXY, SSL_CERT_FILE).
+// Without them, neither is set.
+func TestChartExtraEnvAndServiceAccountAnnotations(t *testing.T) {
+	files, err := renderChart(t, map[string]any{"secrets": map[string]any{"kek": testKEK}})
+	if err != nil {
+		t.Fatalf("render: %v", err)
+	}
+	r := decodeAll(t, files)
+	if env := r.deployment.Spec.Template.Spec.Containers[0].Env; len(env) != 0 {
+		t.Errorf("broker's environment by default: %v", env)
+	}
+	if a := r.serviceAccount.Annotations; len(a) != 0 {
+		t.Errorf("the ServiceAccount's annotations by default: %v", a)
+	}
+
+	const role = "arn:aws:iam::123456789012:role/broker"
+	files, err = renderChart(t, map[string]any{
+		"secrets":        map[string]any{"kek": testKEK},
+		"serviceAccount": map[string]any{"annotations": map[string]any{"eks.amazonaws.com/role-arn": role}},
+		"extraEnv": []any{
+			map[string]any{"name": "HTTPS_PROXY", "value": "http://proxy.infra:3128"},
+			map[string]any{"name": "AWS_ACCESS_KEY_ID", "valueFrom": map[string]any{"secretKeyRef": map[string]any{"name": "broker-aws", "key": "id"}}},
+		},
+		"config": map[string]any{
+			"spaces":       []any{map[string]any{"id": "root"}},
+			"integrations": []any{map[string]any{"id": "aws-ar", "space": "root", "aws": map[string]any{"mode": "assume-role", "role_arn": "arn:aws:iam::123456789012:role/target"}}},
+		},
+	})
+	if err != nil {
+		t.Fatalf("render: %v", err)
+	}
+	r = decodeAll(t, files)
+	checkDeployment(t, r)
+	checkAssembledConfig(t, r, r.secret.Data)
+	env := r.deployment.Spec.Template.Spec.Containers[0].Env
+	if len(env) != 2 || env[0].Name != "HTTPS_PROXY" || env[0].Value != "http://proxy.infra:3128" ||
+		env[1].Name != "AWS_ACCESS_KEY_ID" || env[1].ValueFrom == nil || env[1].ValueFrom.SecretKeyRef == nil || env[1].ValueFrom.SecretKeyRef.Name != "broker-aws" {
+		t.Errorf("broker's environment %+v, want extraEnv's", env)
+	}
+	if got := r.serviceAccount.Annotations["eks.amazonaws.com/role-arn"]; got != role {
+		t.Errorf("the ServiceAccount's role-arn annotation %q, want %q", got, role)
+	}
+	if r.deployment.Spec.Template.Spec.ServiceAccountName != r.serviceAccount.Name {
+		t.Error("the pods run under another service account than the annotated one")
+	}
 }

@@ -1,11 +1,14 @@
 package deploy
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
@@ -105,5 +108,37 @@ func TestSystemdPrivateFileHandover(t *testing.T) {
 	}
 	if strings.Contains(strings.ReplaceAll(string(unit), "\n# ", " "), "hands the directory's content to the service's user at every start") && !chowns {
 		t.Error("the unit promises a chown of /var/lib/private/broker at every start; systemd skips it once the top directory is owned by the dynamic uid")
+	}
+}
+
+// The chart's defaults install on every Kubernetes its Chart.yaml kubeVersion accepts (what
+// helm install checks): the preStop sleep of preStopSleepSeconds (PodLifecycleSleepAction) is
+// on by default only from 1.30, and before it the API server drops the field and refuses the
+// Deployment ("must specify a handler type"). So a version the chart accepts that renders it
+// is 1.30 or later.
+func TestChartKubeVersionCoversPreStopSleep(t *testing.T) {
+	ch, err := loader.Load(chartDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := 0
+	for minor := 20; minor <= 36; minor++ {
+		kube := fmt.Sprintf("1.%d.0", minor)
+		if !chartutil.IsCompatibleRange(ch.Metadata.KubeVersion, "v"+kube) {
+			continue
+		}
+		accepted++
+		files, err := renderChartAt(t, kube, map[string]any{"secrets": map[string]any{"kek": testKEK}})
+		if err != nil {
+			t.Fatalf("render on Kubernetes %s: %v", kube, err)
+		}
+		r := decodeAll(t, files)
+		if lc := r.deployment.Spec.Template.Spec.Containers[0].Lifecycle; lc != nil && lc.PreStop != nil && lc.PreStop.Sleep != nil && minor < 30 {
+			t.Errorf("Chart.yaml kubeVersion %q accepts Kubernetes %s, but the default Deployment has a preStop sleep, which needs 1.30: helm install of the defaults fails there",
+				ch.Metadata.KubeVersion, kube)
+		}
+	}
+	if accepted == 0 {
+		t.Errorf("Chart.yaml kubeVersion %q accepts no Kubernetes from 1.20 to 1.36", ch.Metadata.KubeVersion)
 	}
 }

@@ -13,7 +13,7 @@ import (
 // Kubernetes of Chart.yaml's kubeVersion and a current one: no error and no warning (Helm's
 // informational notes, such as a missing icon, are allowed).
 func TestChartLint(t *testing.T) {
-	for _, kube := range []string{"1.25.0", "1.34.0"} {
+	for _, kube := range []string{"1.30.0", "1.34.0"} {
 		v := &chartutil.KubeVersion{Version: "v" + kube, Major: "1", Minor: kube[2:4]}
 		l := lint.AllWithKubeVersion(chartDir, map[string]any{"secrets": map[string]any{"kek": testKEK}}, "broker", v)
 		for _, m := range l.Messages {

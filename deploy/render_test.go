@@ -56,6 +56,21 @@ var kindTypes = map[string]func() any{
 // over values.yaml, and returns the rendered files by template name.
 func renderChart(t *testing.T, vals map[string]any) (map[string]string, error) {
 	t.Helper()
+	return renderChartWith(t, chartutil.DefaultCapabilities, vals)
+}
+
+// renderChartAt renders the chart as renderChart does, against a cluster of Kubernetes kube
+// ("1.30.0").
+func renderChartAt(t *testing.T, kube string, vals map[string]any) (map[string]string, error) {
+	t.Helper()
+	caps := chartutil.DefaultCapabilities.Copy()
+	caps.KubeVersion = chartutil.KubeVersion{Version: "v" + kube, Major: "1", Minor: strings.Split(kube, ".")[1]}
+	return renderChartWith(t, caps, vals)
+}
+
+// renderChartWith renders the chart as renderChart does, against the cluster of caps.
+func renderChartWith(t *testing.T, caps *chartutil.Capabilities, vals map[string]any) (map[string]string, error) {
+	t.Helper()
 	ch, err := loader.Load(chartDir)
 	if err != nil {
 		t.Fatalf("load chart: %v", err)
@@ -64,7 +79,7 @@ func renderChart(t *testing.T, vals map[string]any) (map[string]string, error) {
 		t.Fatalf("chart metadata: %v", err)
 	}
 	opts := chartutil.ReleaseOptions{Name: "broker", Namespace: "broker", Revision: 1, IsInstall: true}
-	rv, err := chartutil.ToRenderValues(ch, vals, opts, chartutil.DefaultCapabilities)
+	rv, err := chartutil.ToRenderValues(ch, vals, opts, caps)
 	if err != nil {
 		t.Fatalf("values: %v", err)
 	}

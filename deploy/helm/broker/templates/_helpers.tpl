@@ -37,6 +37,9 @@ settings the chart decides laid over it.
 {{- fail (printf "config.%s is set by the chart (see values.yaml), not under config" $k) -}}
 {{- end -}}
 {{- end -}}
+{{- if hasKey $cfg "keys" -}}
+{{- fail "config.keys is set by the chart (backend redis, the KEK of the Secret): set the algorithm and the rotation with the chart's keys.algorithm and keys.rotation values (see values.yaml), not under config" -}}
+{{- end -}}
 {{- with .Values.auditWebhook.url -}}
 {{- $audit := deepCopy (get $cfg "audit" | default dict) -}}
 {{- $_ := set $audit "sinks" (append (get $audit "sinks" | default list) (include "broker.auditWebhookSink" $ | fromYaml)) -}}
