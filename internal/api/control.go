@@ -145,7 +145,7 @@ func (c *Control) create(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	// A run started in its write phase holds write scope at once: that start needs run:update too.
-	start := runs.NewRun{Space: space, Stack: req.Stack, Type: runType, Phase: phase}
+	start := runs.NewRun{Space: space, Stack: req.Stack, Type: runType, Phase: phase, CreatedBy: p.KeyID}
 	if err := cat.Access().AllowedToStart(p, start); err != nil {
 		refuse(err)
 		return
@@ -205,8 +205,9 @@ func (c *Control) get(w http.ResponseWriter, r *http.Request) {
 		c.refuse(w, r, Event{Actor: "api_key:" + p.KeyID, Action: "run.read", Run: run}, err)
 		return
 	}
-	if run.Phase != runs.Finished && !withItsStack(c.cfg.Catalog.Load(), run) {
-		// It ended when its stack was deleted or moved (no token or credentials for it since):
+	if run.Phase != runs.Finished && !inForce(c.cfg.Catalog.Load(), run) {
+		// It ended when its stack was deleted or moved, or its key deleted (no token or
+		// credentials for it since):
 		// shown as finished, which POST /finish then stores.
 		if ended, err := run.MoveTo(runs.Finished); err == nil {
 			run = ended
@@ -235,9 +236,9 @@ func (c *Control) phase(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, c.cfg.Logger, apierror.New(apierror.CodeInvalidRequest, "Field \"phase\" must be a phase name such as PLANNING or APPLYING."))
 		return
 	}
-	if to != runs.Finished && run.Phase != runs.Finished && !withItsStack(c.cfg.Catalog.Load(), run) {
+	if to != runs.Finished && run.Phase != runs.Finished && !inForce(c.cfg.Catalog.Load(), run) {
 		// Its token no longer works, and moving it on would not make it work again.
-		err := apierror.New(apierror.CodeConflict, "Run %s ended when its stack %q was deleted or moved; it can only be finished.", run.ID, run.Stack)
+		err := apierror.New(apierror.CodeConflict, "Run %s ended when its stack %q was deleted or moved, or the API key that started it was deleted; it can only be finished.", run.ID, run.Stack)
 		recordRefusal(r.Context(), c.cfg.Events, c.cfg.Logger, Event{Actor: "api_key:" + p.KeyID, Action: "run.phase", Run: run, Outcome: "denied", Detail: err.Error()})
 		fail(w, r, c.cfg.Logger, err)
 		return

@@ -155,8 +155,8 @@ func (wk *Worker) current(r *http.Request) error {
 	return wk.cfg.Current(r.Context())
 }
 
-// live reports whether run may still act: not finished, not expired, and its stack still in
-// the space it started in. A run belongs to its stack in the space it started in: a deleted
+// live reports whether run may still act: not finished, not expired, the API key that started
+// it not deleted, and its stack still in the space it started in. A run belongs to its stack in the space it started in: a deleted
 // stack's runs end with it, on every replica as soon as its catalog has the change, and so do
 // the runs of a stack moved to another space, whose credentials are not theirs. A stack
 // created again under the same id does not revive the old stack's runs.
@@ -164,7 +164,28 @@ func (wk *Worker) live(run runs.Run) bool {
 	if run.Phase == runs.Finished || !wk.cfg.Now().Before(run.ExpiresAt) {
 		return false
 	}
-	return withItsStack(wk.cfg.Catalog.Load(), run)
+	return inForce(wk.cfg.Catalog.Load(), run)
+}
+
+// inForce reports whether run still stands in cat: its stack is the one it started on
+// (withItsStack) and the API key that started it is the one in cat (withItsKey).
+func inForce(cat *catalog.Catalog, run runs.Run) bool {
+	return withItsStack(cat, run) && withItsKey(cat, run)
+}
+
+// withItsKey reports whether the API key that started run is still in cat, and is not a key
+// created again under its id since (see catalog.Meta.Created): a deleted key, whose secret may
+// have leaked, takes the runs it started with it, write phases included. A run that names no
+// key (started before runs recorded it) passes.
+func withItsKey(cat *catalog.Catalog, run runs.Run) bool {
+	if run.CreatedBy == "" {
+		return true
+	}
+	if _, ok := cat.APIKey(run.CreatedBy); !ok {
+		return false
+	}
+	m, _ := cat.Meta(catalog.Ref{Kind: catalog.KindAPIKey, ID: run.CreatedBy})
+	return !run.CreatedAt.Before(m.Created)
 }
 
 // withItsStack reports whether run's stack is still the one it started on: in the space the run

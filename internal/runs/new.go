@@ -36,6 +36,8 @@ type NewRun struct {
 	TTL time.Duration
 	// Entropy is the source of the id's randomness and of the token; nil means crypto/rand.
 	Entropy io.Reader
+	// CreatedBy is the id of the API key starting the run (Run.CreatedBy).
+	CreatedBy string
 }
 
 // New starts a run: it validates cfg and returns the run together with its run token, the
@@ -87,6 +89,7 @@ func New(cfg NewRun) (Run, string, error) {
 		Scope:     ScopeOf(cfg.Type, phase),
 		CreatedAt: now,
 		ExpiresAt: now.Add(cfg.TTL),
+		CreatedBy: cfg.CreatedBy,
 	}
 	return run, TokenPrefix + base64.RawURLEncoding.EncodeToString(secret), nil
 }

@@ -50,6 +50,9 @@ type Run struct {
 	Scope     Scope     `json:"scope"`
 	CreatedAt time.Time `json:"createdAt"`
 	ExpiresAt time.Time `json:"expiresAt"`
+	// CreatedBy is the id of the API key that started the run: the run ends when that key
+	// does (deleted, or removed from the file). Empty for runs started before it was recorded.
+	CreatedBy string `json:"createdBy,omitempty"`
 }
 
 // TokenHash is the SHA-256 of a run token; the token itself is never stored.

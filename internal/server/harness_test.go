@@ -357,6 +357,7 @@ type runBody struct {
 	Scope     string    `json:"scope"`
 	CreatedAt time.Time `json:"createdAt"`
 	ExpiresAt time.Time `json:"expiresAt"`
+	CreatedBy string    `json:"createdBy"`
 }
 
 type runAnswer struct {
