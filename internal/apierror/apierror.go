@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"unicode/utf8"
 )
 
 // Codes of the contract (section 3), plus method_not_allowed, client_closed and internal as
@@ -67,9 +68,28 @@ func (e *Error) Status() int {
 	return http.StatusInternalServerError
 }
 
-// New returns an *Error with a formatted message.
+// MaxMessage bounds a message in bytes: one that quotes what a caller sent (a name of any
+// length) is cut there, so that an answer stays small whatever the request.
+const MaxMessage = 2048
+
+// cutMarker ends a message cut at MaxMessage.
+const cutMarker = " [... cut]"
+
+// New returns an *Error with a formatted message, cut to MaxMessage bytes.
 func New(code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+	return &Error{Code: code, Message: bound(fmt.Sprintf(format, args...))}
+}
+
+// bound cuts msg to at most MaxMessage bytes, on a rune boundary, saying so.
+func bound(msg string) string {
+	if len(msg) <= MaxMessage {
+		return msg
+	}
+	cut := MaxMessage - len(cutMarker)
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return msg[:cut] + cutMarker
 }
 
 type envelope struct {
@@ -95,5 +115,5 @@ func Write(w http.ResponseWriter, err error) {
 		h.Set("Retry-After", fmt.Sprint(e.RetryAfter))
 	}
 	w.WriteHeader(e.Status())
-	_ = json.NewEncoder(w).Encode(envelope{Error: body{Code: e.Code, Message: e.Message}})
+	_ = json.NewEncoder(w).Encode(envelope{Error: body{Code: e.Code, Message: bound(e.Message)}})
 }
