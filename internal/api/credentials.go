@@ -76,12 +76,18 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, wk.cfg.Logger, apierror.New(apierror.CodeInvalidRequest, "Field \"provider\" is required: %s.", provider.NameList()))
 		return
 	}
-	in, err := wk.cfg.Catalog.Load().Resolve(run, req.Provider, req.Integration)
-	if errors.Is(err, exchange.ErrNotAttachedForScope) {
+	cat := wk.cfg.Catalog.Load()
+	in, err := cat.Resolve(run, req.Provider, req.Integration)
+	if errors.Is(err, exchange.ErrNotAttachedForScope) || errors.Is(err, exchange.ErrWrongProvider) {
 		// The run named an existing integration it may not use (another stack's, or the write
 		// one in a read phase): a refusal worth a trail entry.
 		recordRefusal(r.Context(), wk.cfg.Events, wk.cfg.Logger, Event{Actor: "run:" + run.ID, Action: "credentials.issue",
 			Run: run, Integration: req.Integration, Outcome: "denied", Detail: err.Error()})
+		if !cat.Attached(run.Stack, req.Integration) {
+			// Not its stack's at all: answered as one that does not exist, so that a run
+			// cannot tell which integrations other spaces hold, nor their providers.
+			err = exchange.UnknownIntegration(req.Integration)
+		}
 	}
 	if err != nil {
 		fail(w, r, wk.cfg.Logger, resolveError(err))

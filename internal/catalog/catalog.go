@@ -262,6 +262,11 @@ func (c *Catalog) Subject(s claims.Subject) (string, bool) { return c.subjects.S
 // Access is the authorizer of this catalog's API keys and roles.
 func (c *Catalog) Access() *access.Authorizer { return c.authz }
 
+// Attached reports whether integration is attached to stack, for either scope.
+func (c *Catalog) Attached(stack, integration string) bool {
+	return c.attachments.Attached(stack, integration)
+}
+
 // Resolve picks the integration of provider serving run at its scope (see
 // exchange.Attachments.Resolve). A run whose stack is gone resolves to nothing.
 func (c *Catalog) Resolve(run runs.Run, provider, integration string) (config.Integration, error) {

@@ -66,6 +66,19 @@ func NewAttachments(integrations []config.Integration, attached []config.Effecti
 	return a
 }
 
+// Attached reports whether integration is attached to stack, for either scope.
+func (a *Attachments) Attached(stack, integration string) bool {
+	in, ok := a.integrations[integration]
+	if !ok {
+		return false
+	}
+	return a.slots[slot{stack, in.Provider(), runs.Read}] == integration ||
+		a.slots[slot{stack, in.Provider(), runs.Write}] == integration
+}
+
+// UnknownIntegration is the error for an integration that does not exist (ErrUnknownIntegration).
+func UnknownIntegration(id string) error { return fmt.Errorf("%w %q", ErrUnknownIntegration, id) }
+
 // NewAttachmentsOf indexes a configuration's integrations and the attachments in force.
 func NewAttachmentsOf(cfg *config.Config) *Attachments {
 	return NewAttachments(cfg.Integrations, cfg.EffectiveAttachments())
@@ -115,7 +128,7 @@ func (a *Attachments) ResolveScope(at StackScope, name, integration string) (con
 	}
 	switch {
 	case !ok:
-		return config.Integration{}, fmt.Errorf("%w %q", ErrUnknownIntegration, integration)
+		return config.Integration{}, UnknownIntegration(integration)
 	case in.Provider() != name:
 		return config.Integration{}, fmt.Errorf("%w: %s is a %s integration, not %s", ErrWrongProvider, integration, in.Provider(), name)
 	case attached != integration:
