@@ -20,7 +20,7 @@ const MaxResponseBytes = 1 << 20
 var errTooLarge = fmt.Errorf("vaulttransit: Vault answer larger than %d bytes", MaxResponseBytes)
 
 // newClient builds the Vault API client of cfg: its address, token and namespace (and no other
-// namespace, token or header from the environment), no retries (each call is bounded by
+// address, namespace, token, header or rate limit from the environment), no retries (each call is bounded by
 // cfg.Timeout and the caller retries), and answer bodies capped.
 func newClient(cfg Config) (*vaultapi.Client, error) {
 	vcfg := vaultapi.DefaultConfig() // TLS settings (VAULT_CACERT, ...) from the environment
@@ -28,6 +28,12 @@ func newClient(cfg Config) (*vaultapi.Client, error) {
 		return nil, fmt.Errorf("vaulttransit: Vault client configuration: %w", vcfg.Error)
 	}
 	vcfg.Address = cfg.Address
+	// Only the address configured: no Vault Agent (VAULT_AGENT_ADDR, which the client would
+	// prefer), no SRV lookup, and no redirect, each of which would send the token elsewhere.
+	vcfg.AgentAddress = ""
+	vcfg.SRVLookup = false
+	vcfg.DisableRedirects = true
+	vcfg.Limiter = nil
 	vcfg.MaxRetries = 0
 	vcfg.Timeout = cfg.Timeout
 	base := vcfg.HttpClient.Transport

@@ -140,3 +140,44 @@ func TestNamespaceOnEveryRequest(t *testing.T) {
 		}
 	}
 }
+
+// TestOnlyTheConfiguredAddress: keys.vault_transit.address is the one Vault broker talks to
+// (the one config holds to https off loopback): a VAULT_AGENT_ADDR in broker's environment, set
+// for any Vault Agent sidecar, does not take the Transit calls, and the Vault token, elsewhere.
+func TestOnlyTheConfiguredAddress(t *testing.T) {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	configured := &fakeVault{t: t, key: key, namespaces: map[string][]string{}}
+	srv := httptest.NewServer(configured)
+	t.Cleanup(srv.Close)
+
+	var mu sync.Mutex
+	var stolen []string
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		stolen = append(stolen, r.Method+" "+r.URL.Path+" X-Vault-Token="+r.Header.Get("X-Vault-Token"))
+		mu.Unlock()
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = w.Write([]byte(`{"errors":["permission denied"]}`))
+	}))
+	t.Cleanup(other.Close)
+	t.Setenv("VAULT_AGENT_ADDR", other.URL)
+
+	b, err := vaulttransit.New(context.Background(), vaulttransit.Config{
+		Address: srv.URL, Mount: "transit", Key: "k", Alg: keys.ES256, Token: "s.the-vault-token",
+	})
+	if err == nil {
+		t.Cleanup(func() { _ = b.Close() })
+		if _, gerr := b.Generate(context.Background(), keys.ES256, time.Now()); gerr != nil {
+			t.Logf("Generate: %v", gerr)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(stolen) > 0 {
+		t.Errorf("with VAULT_AGENT_ADDR=%s in the environment the backend configured for %s sent %d request(s) to the agent address instead, token included: %v (New err: %v)",
+			other.URL, srv.URL, len(stolen), stolen, err)
+	}
+	if err != nil {
+		t.Errorf("New against the configured Vault failed: %v", err)
+	}
+}
