@@ -217,6 +217,16 @@ func (b *Backend) Save(ctx context.Context, next keys.Set) error {
 	return b.meta.Save(ctx, recs)
 }
 
+// forget drops the cached public keys of the Transit key name.
+func (b *Backend) forget(name string) {
+	b.pubs.Range(func(k, _ any) bool {
+		if k.(ref).name == name {
+			b.pubs.Delete(k)
+		}
+		return true
+	})
+}
+
 // public returns the public key of a Transit version, reading the Transit key on a cache miss.
 func (b *Backend) public(ctx context.Context, r ref) (crypto.PublicKey, error) {
 	if pub, ok := b.pubs.Load(r); ok {

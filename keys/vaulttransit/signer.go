@@ -3,10 +3,13 @@ package vaulttransit
 import (
 	"context"
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
 	"io"
+	"math/big"
 	"strconv"
 	"strings"
 
@@ -83,7 +86,39 @@ func (s *signer) sign(ctx context.Context, digest []byte, marshaling string) ([]
 	if marshaling == "jws" && s.alg == keys.ES256 {
 		enc = jwsOrStdBase64
 	}
-	return s.decode(text, enc)
+	sig, err := s.decode(text, enc)
+	if err != nil {
+		return nil, err
+	}
+	if !s.verifies(digest, sig, marshaling) {
+		// The Transit key answering is not the one published under this version (deleted and
+		// created again under its name): a token it signed would verify against nothing.
+		// Forget the cached public keys, so that the next load checks the key's KID again.
+		s.b.forget(s.ref.name)
+		return nil, fmt.Errorf("%w: vault-transit: the signature of Transit key %s version %d does not verify with the public key "+
+			"broker publishes for it (was the Transit key replaced?)", keys.ErrUnavailable, s.ref.name, s.ref.version)
+	}
+	return sig, nil
+}
+
+// verifies reports whether sig, as marshaling encodes it, is the signer's public key's
+// signature of digest.
+func (s *signer) verifies(digest, sig []byte, marshaling string) bool {
+	switch pub := s.pub.(type) {
+	case *rsa.PublicKey:
+		return rsa.VerifyPKCS1v15(pub, crypto.SHA256, digest, sig) == nil
+	case *ecdsa.PublicKey:
+		if marshaling != "jws" {
+			return ecdsa.VerifyASN1(pub, digest, sig)
+		}
+		size := (pub.Curve.Params().BitSize + 7) / 8
+		if len(sig) != 2*size {
+			return false
+		}
+		r, ss := new(big.Int).SetBytes(sig[:size]), new(big.Int).SetBytes(sig[size:])
+		return ecdsa.Verify(pub, digest, r, ss)
+	}
+	return false
 }
 
 // sigEncoding is how Transit encoded a signature's bytes.
