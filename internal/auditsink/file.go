@@ -48,9 +48,13 @@ func NewFile(path string) (*File, error) {
 }
 
 // openAppend opens path for appending without ever blocking on it (O_NONBLOCK, which regular
-// files ignore) and refuses what is not a regular file.
+// files ignore) and refuses what is not a regular file, a symbolic link included (O_NOFOLLOW):
+// the sink cuts a torn last line before it appends, which must only ever be its own.
 func openAppend(path string) (*os.File, error) {
-	fh, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND|syscall.O_NONBLOCK, 0o600)
+	fh, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND|syscall.O_NONBLOCK|syscall.O_NOFOLLOW, 0o600)
+	if errors.Is(err, syscall.ELOOP) {
+		return nil, fmt.Errorf("%s is a symbolic link: %w", path, ErrNotRegular)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -60,3 +60,40 @@ func TestFileRefusesWhatIsNotARegularFile(t *testing.T) {
 		t.Fatal("Deliver to a FIFO did not return")
 	}
 }
+
+// TestFileRefusesSymlink: a file sink writes only to the file its path names, never through a
+// symbolic link, at start or when the path becomes one later: the torn-line repair it makes
+// before appending would cut the last line of a file broker never wrote.
+func TestFileRefusesSymlink(t *testing.T) {
+	dir := t.TempDir()
+	victim := filepath.Join(dir, "victim.conf")
+	const orig = "first line\nlast line without newline"
+	if err := os.WriteFile(victim, []byte(orig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	linked := filepath.Join(dir, "linked.jsonl")
+	if err := os.Symlink(victim, linked); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := auditsink.NewFile(linked); !errors.Is(err, auditsink.ErrNotRegular) {
+		t.Errorf("NewFile on a symbolic link = %v, want ErrNotRegular", err)
+	}
+
+	later := filepath.Join(dir, "audit.jsonl")
+	f, err := auditsink.NewFile(later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(later); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(victim, later); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Deliver(context.Background(), []audit.Event{{ID: "1"}}); !errors.Is(err, auditsink.ErrNotRegular) {
+		t.Errorf("Deliver once the path is a symbolic link = %v, want ErrNotRegular", err)
+	}
+	if data, _ := os.ReadFile(victim); string(data) != orig {
+		t.Errorf("the file the link names changed: %q, was %q", data, orig)
+	}
+}
