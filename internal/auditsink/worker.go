@@ -129,6 +129,19 @@ func (w *worker) step(ctx context.Context) (bool, error) {
 	if first > pos {
 		w.log.Error("audit sink: events were dropped from the in-memory chain before this sink received them",
 			"lost", first-pos, "from", pos)
+		// They cannot arrive any more: the cursor moves past them, so that a loss is reported
+		// once, and pending counts only what can still be delivered.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), saveTimeout)
+		ok, err := w.cursors.Advance(sctx, w.Name, w.holder, first)
+		cancel()
+		if err != nil {
+			return false, fmt.Errorf("save cursor past the lost events: %w", err)
+		}
+		if !ok {
+			w.leader.Store(false)
+			return false, nil
+		}
+		w.pending.Store(max(0, head.Count-first))
 	}
 	dctx, cancel := context.WithTimeout(ctx, w.Timeout)
 	err = w.Sink.Deliver(dctx, events)

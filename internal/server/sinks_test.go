@@ -184,3 +184,49 @@ func TestGracefulStopDeliversTheChainToSinks(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditSinkPastMemoryRetain: on the memory store, a sink down for longer than
+// audit.memory.retain events loses what the store dropped: its pending count is never more
+// than what the store still holds, each loss is logged once (the lost counts logged add up to
+// the events it never received), and once it is back the events still held arrive.
+func TestAuditSinkPastMemoryRetain(t *testing.T) {
+	recv := newReceiver(t, []byte(sinkSecret)) // down
+	yaml := strings.Replace(webhookSinkYAML(recv.URL(), writeSecretFile(t, sinkSecret), ""), "audit:\n", "audit:\n  memory: {retain: 8}\n", 1)
+	ts := startServer(t, serverOptions{extraYAML: yaml})
+	run := ts.createRun(t, "vpc-prod", "TRACKED")
+	for range 40 {
+		ts.mint(t, run.RunToken, "aud")
+	}
+	held, _, err := ts.srv.state.audit.(audit.Reader).Range(context.Background(), 0, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond) // retries meet the store's drop
+	if pending := pendingMetric(t, ts, "siem"); pending > int64(len(held)) {
+		t.Errorf("pending metric %d, but only %d events are held and can still reach the sink", pending, len(held))
+	}
+
+	recv.up(recvOK)
+	waitFor(t, "pending 0", func() bool { return pendingMetric(t, ts, "siem") == 0 })
+	got, _ := recv.received()
+	head, err := ts.srv.state.audit.(interface {
+		Head(context.Context) (audit.Head, error)
+	}).Head(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logged int64
+	for _, line := range strings.Split(ts.Logs.String(), "\n") {
+		if !strings.Contains(line, "dropped from the in-memory chain") {
+			continue
+		}
+		var rec struct{ Lost int64 }
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		logged += rec.Lost
+	}
+	if lost := head.Count - int64(len(got)); lost <= 0 || logged != lost {
+		t.Errorf("the sink received %d of %d events; the log names %d lost, want %d (each loss once)", len(got), head.Count, logged, lost)
+	}
+}
