@@ -48,7 +48,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Transport, when set, carries the calls to Vault instead of the Vault client's own.
 	Transport http.RoundTripper
-	// Now is the clock of Adopt; time.Now when nil.
+	// Now is the clock of Adopt, and of Load leaving out a retired key whose version is gone;
+	// time.Now when nil.
 	Now func() time.Time
 }
 
@@ -175,6 +176,14 @@ func (b *Backend) Load(ctx context.Context) (keys.Set, error) {
 	set := keys.Set{Generation: recs.Generation, Keys: make([]keys.Key, 0, len(recs.Keys))}
 	for _, r := range recs.Keys {
 		k, err := b.key(ctx, r)
+		if errors.Is(err, errNoVersion) && !r.Retires.IsZero() && !r.Retires.After(b.cfg.Now()) {
+			// A retired key whose Transit version was trimmed or hidden (min_decryption_version)
+			// while it was still published: it signs no more, and its public key is gone, so it
+			// is left out of the JWKS rather than keeping every replica from starting.
+			b.log.Warn("vault-transit: a retired key's Transit version is no longer in Vault; it leaves the JWKS before its retain ends",
+				"kid", r.KID, "transit_key", r.TransitKey, "version", r.TransitVersion)
+			continue
+		}
 		if err != nil {
 			return keys.Set{}, err
 		}
@@ -182,6 +191,10 @@ func (b *Backend) Load(ctx context.Context) (keys.Set, error) {
 	}
 	return set, nil
 }
+
+// errNoVersion: the Transit key does not list the version a record names (trimmed, or hidden
+// by min_decryption_version).
+var errNoVersion = errors.New("no such Transit key version")
 
 // key returns the key of a record, checking that its Transit version has its KID.
 func (b *Backend) key(ctx context.Context, r Record) (keys.Key, error) {
@@ -244,7 +257,7 @@ func (b *Backend) public(ctx context.Context, r ref) (crypto.PublicKey, error) {
 	}
 	pub, ok := b.pubs.Load(r)
 	if !ok {
-		return nil, fmt.Errorf("vaulttransit: Transit key %s/keys/%s has no version %d", b.cfg.Mount, r.name, r.version)
+		return nil, fmt.Errorf("vaulttransit: Transit key %s/keys/%s has no version %d: %w", b.cfg.Mount, r.name, r.version, errNoVersion)
 	}
 	return pub, nil
 }
