@@ -17,9 +17,13 @@ type Pinger interface {
 
 // HealthConfig configures the health endpoints.
 type HealthConfig struct {
-	Store  Pinger
-	Keys   issuer.KeySource
-	Logger *slog.Logger
+	Store Pinger
+	// KeyService, when set, is the service that makes every signature (Vault's Transit
+	// engine), pinged like the store: without it the replica holds its keys' public halves and
+	// cannot sign.
+	KeyService Pinger
+	Keys       issuer.KeySource
+	Logger     *slog.Logger
 	// Timeout bounds the readiness probe's store ping.
 	Timeout time.Duration
 	// KeysStaleAfter is how long the key set may go without a successful refresh before the
@@ -30,7 +34,8 @@ type HealthConfig struct {
 	Now func() time.Time
 }
 
-// Health serves /healthz (the process is alive) and /readyz (store reachable, a key active).
+// Health serves /healthz (the process is alive) and /readyz (store and key service reachable, a
+// key active).
 type Health struct {
 	cfg HealthConfig
 }
@@ -64,6 +69,13 @@ func (h *Health) ready(w http.ResponseWriter, r *http.Request) {
 		h.cfg.Logger.WarnContext(ctx, "readiness: store unreachable", "err", err)
 		apierror.Write(w, apierror.New(apierror.CodeUnavailable, "The state store is unreachable."))
 		return
+	}
+	if h.cfg.KeyService != nil {
+		if err := h.cfg.KeyService.Ping(ctx); err != nil {
+			h.cfg.Logger.WarnContext(ctx, "readiness: signing key service unreachable", "err", err)
+			apierror.Write(w, apierror.New(apierror.CodeUnavailable, "The signing key service is unreachable."))
+			return
+		}
 	}
 	snap := h.cfg.Keys.Snapshot()
 	if snap == nil || snap.Signing.Signer == nil {

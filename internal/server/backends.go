@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/brokerhq/broker/internal/api"
 	"github.com/brokerhq/broker/internal/audit"
 	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/config"
@@ -22,11 +23,14 @@ import (
 // through Redis (and optionally a key directory) by several. With the redis key backend the
 // key encryption key comes from the file or environment variable keys.redis names.
 type backends struct {
-	runs    runs.Store
-	keys    keys.Backend
-	limiter ratelimit.Limiter
-	audit   audit.Store
-	catalog catalog.Store
+	runs runs.Store
+	keys keys.Backend
+	// keyService is the service that signs (Vault's Transit engine), nil when broker holds the
+	// private keys itself.
+	keyService api.Pinger
+	limiter    ratelimit.Limiter
+	audit      audit.Store
+	catalog    catalog.Store
 	// redis is the client of store.redis, nil when the state is in memory.
 	redis *redisstore.Client
 	// keysInRedis: the key set (or Transit's key metadata) is in Redis, which can lose saves.
@@ -83,7 +87,7 @@ func openBackends(ctx context.Context, cfg *config.Config, opts Options) (*backe
 			return nil, err
 		}
 		closeStore := b.close
-		b.keys, b.close = vt, func() error { return errors.Join(vt.Close(), closeStore()) }
+		b.keys, b.keyService, b.close = vt, vt, func() error { return errors.Join(vt.Close(), closeStore()) }
 		b.keysInRedis = client != nil
 	default:
 		_ = b.close()

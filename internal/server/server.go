@@ -178,7 +178,7 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 	rt := api.NewRouter()
 	pub.Mount(rt) // the router answers other methods 405 with Allow
 	// Three refreshes missed in a row: a slow store is not enough, an unreachable one is.
-	api.NewHealth(api.HealthConfig{Store: s.state.runs, Keys: s.keys, Logger: s.log, KeysStaleAfter: 3*s.keyRefresh + 10*time.Second, Now: opts.Now}).Mount(rt)
+	api.NewHealth(api.HealthConfig{Store: s.state.runs, KeyService: s.state.keyService, Keys: s.keys, Logger: s.log, KeysStaleAfter: 3*s.keyRefresh + 10*time.Second, Now: opts.Now}).Mount(rt)
 	rt.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	proxies, err := cfg.HTTP.TrustedProxyPrefixes()
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -152,4 +153,32 @@ func TestVaultTransitOutage(t *testing.T) {
 		t.Fatalf("mint after Vault came back: %d", code)
 	}
 	ts.verify(t, tok.Token, "broker.test", nil)
+}
+
+// TestReadyzFollowsTheTransitService: with keys held by Vault, /readyz fails as soon as Vault
+// does not answer (the replica can sign nothing, though it still holds the public keys and its
+// key set loads), so that a load balancer stops sending workers to it, and is ready again once
+// Vault answers.
+func TestReadyzFollowsTheTransitService(t *testing.T) {
+	v, _ := startTransitVault(t)
+	u, err := url.Parse(v.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := startCutProxy(t, u.Host)
+	ts := startServer(t, serverOptions{
+		keyBackend: "vault-transit", keysYAML: transitYAML(proxy.URL()),
+		extraYAML: "limits: {store_timeout: 1s}\n",
+	})
+	if r := get(t, ts.URL+"/readyz", ""); r.status != 200 {
+		t.Fatalf("readyz with Vault up: %d %s", r.status, r.body)
+	}
+	proxy.Cut()
+	if r := get(t, ts.URL+"/readyz", ""); r.status != 503 || !strings.Contains(string(r.body), "signing key service is unreachable") {
+		t.Errorf("readyz with Vault cut off: %d %s, want 503 naming the signing key service", r.status, r.body)
+	}
+	proxy.Restore()
+	if r := get(t, ts.URL+"/readyz", ""); r.status != 200 {
+		t.Errorf("readyz with Vault back: %d %s", r.status, r.body)
+	}
 }

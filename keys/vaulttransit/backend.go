@@ -192,6 +192,21 @@ func (b *Backend) Load(ctx context.Context) (keys.Set, error) {
 	return set, nil
 }
 
+// Ping reports whether Vault answers for the Transit key of the configured algorithm with the
+// backend's token, within the backend's timeout: what a replica needs to sign. Readiness calls
+// it, since a replica that holds the keys' public halves keeps loading its key set while Vault
+// is away, and cannot sign.
+func (b *Backend) Ping(ctx context.Context) error {
+	info, err := b.readKey(ctx, b.nameFor(b.cfg.Alg))
+	if err != nil {
+		return err
+	}
+	if info == nil {
+		return fmt.Errorf("%w: vault-transit: Transit key %s/keys/%s does not exist", keys.ErrUnavailable, b.cfg.Mount, b.nameFor(b.cfg.Alg))
+	}
+	return nil
+}
+
 // errNoVersion: the Transit key does not list the version a record names (trimmed, or hidden
 // by min_decryption_version).
 var errNoVersion = errors.New("no such Transit key version")
