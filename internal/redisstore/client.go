@@ -155,11 +155,19 @@ func Open(opts Options) (*Client, error) {
 	return c, nil
 }
 
-// Ping checks that Redis answers. Its error wraps ErrUnavailable when Redis cannot be reached.
+// Ping checks that Redis answers: in a cluster, every primary, since each holds some of
+// broker's keys (a PING alone goes to one node). Its error wraps ErrUnavailable when Redis
+// cannot be reached.
 func (c *Client) Ping(ctx context.Context) error {
 	cctx, cancel := c.bound(ctx)
 	defer cancel()
-	if err := c.rdb.Ping(cctx).Err(); err != nil {
+	var err error
+	if cc, ok := c.rdb.(*redis.ClusterClient); ok {
+		err = cc.ForEachMaster(cctx, func(ctx context.Context, node *redis.Client) error { return node.Ping(ctx).Err() })
+	} else {
+		err = c.rdb.Ping(cctx).Err()
+	}
+	if err != nil {
 		return c.fail(ctx, "ping", err)
 	}
 	return nil

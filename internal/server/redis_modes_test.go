@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -99,6 +100,27 @@ func TestClusterReplicas(t *testing.T) {
 	for name, r := range map[string]*testServer{"A": a, "B": b} {
 		if _, code := r.mint(t, run.RunToken, "aud"); code != 401 {
 			t.Errorf("mint on %s after finish: status %d, want 401", name, code)
+		}
+	}
+}
+
+// TestReadyzOnClusterNeedsEveryPrimary: on a Redis Cluster each primary holds some of broker's
+// keys, so /readyz pings every primary, not one node: with the primary of the runs' slot dead,
+// run calls answer 503 and so does every readiness probe.
+func TestReadyzOnClusterNeedsEveryPrimary(t *testing.T) {
+	c := redistest.StartCluster(t, 3)
+	ts := startServer(t, serverOptions{keyBackend: "redis", extraYAML: clusterYAML(c) + "limits: {store_timeout: 500ms}\n"})
+	if r := get(t, ts.URL+"/readyz", ""); r.status != 200 {
+		t.Fatalf("readyz with every node up: %d %s", r.status, r.body)
+	}
+	slot, err := c.Client().ClusterKeySlot(context.Background(), "{runs}").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Nodes[int(slot)*len(c.Nodes)/16384].Kill()
+	for i := range 10 {
+		if r := get(t, ts.URL+"/readyz", ""); r.status != 503 {
+			t.Fatalf("readiness probe %d with the primary of {runs} dead: %d %s, want 503", i, r.status, r.body)
 		}
 	}
 }
