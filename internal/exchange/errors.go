@@ -18,8 +18,9 @@ type UpstreamError struct {
 	// Message is the upstream's message, scrubbed.
 	Message string
 	// Throttled marks an answer that says "slow down", or "try again", although its status is
-	// a 4xx (STS answers throttling, and its failure to reach broker's JWKS, with 400): a
-	// passing failure, not a refusal of the caller.
+	// a 4xx (STS answers throttling, and AWS STS, Google STS and Entra ID their failure to
+	// reach broker's discovery document or JWKS, with 400): a passing failure, not a refusal of
+	// the caller.
 	Throttled bool
 }
 

@@ -95,5 +95,13 @@ func fromResponse(resp *http.Response, secrets []string) *exchange.UpstreamError
 	if msg == "" {
 		msg = body.Error
 	}
-	return exchange.Upstream(exchange.Azure, exchange.UpstreamAnswer{Status: resp.StatusCode, Code: code, Message: msg}, secrets...)
+	up := exchange.Upstream(exchange.Azure, exchange.UpstreamAnswer{Status: resp.StatusCode, Code: code, Message: msg}, secrets...)
+	// Entra could not fetch broker's discovery document or JWKS: an outage on broker's side,
+	// not a refusal of the caller.
+	up.Throttled = code == issuerUnreachable
+	return up
 }
+
+// issuerUnreachable is Entra's code for a failed fetch of the assertion issuer's discovery
+// document or JWKS.
+const issuerUnreachable = "AADSTS50166"
