@@ -164,7 +164,7 @@ func (c *Control) create(w http.ResponseWriter, r *http.Request) {
 	// The event goes first: a run is stored only once its creation is in the trail.
 	event := Event{Actor: "api_key:" + p.KeyID, Action: "run.create", Run: run}
 	if err := c.cfg.Events.Record(r.Context(), event); err != nil {
-		fail(w, r, c.cfg.Logger, notRecorded(r.Context(), c.cfg.Logger, event, err))
+		fail(w, r, c.cfg.Logger, notRecorded(r.Context(), c.cfg.Events, c.cfg.Logger, event, err))
 		return
 	}
 	if err := c.cfg.Store.Create(r.Context(), run, runs.HashToken(token)); err != nil {
@@ -285,7 +285,7 @@ func (c *Control) move(w http.ResponseWriter, r *http.Request, m moveRequest) {
 	}
 	event := Event{Actor: actor, Action: action, Run: next, Detail: string(from) + " -> " + string(m.to)}
 	if err := c.cfg.Events.Record(r.Context(), event); err != nil {
-		fail(w, r, c.cfg.Logger, notRecorded(r.Context(), c.cfg.Logger, event, err))
+		fail(w, r, c.cfg.Logger, notRecorded(r.Context(), c.cfg.Events, c.cfg.Logger, event, err))
 		return
 	}
 	run, err := c.cfg.Store.Update(r.Context(), m.run.ID, func(cur runs.Run) (runs.Run, error) {

@@ -133,7 +133,7 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		fail(w, r, wk.cfg.Logger, notRecorded(r.Context(), wk.cfg.Logger, event, err)) // credentials not in the trail are not handed out
+		fail(w, r, wk.cfg.Logger, notRecorded(r.Context(), wk.cfg.Events, wk.cfg.Logger, event, err)) // credentials not in the trail are not handed out
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{

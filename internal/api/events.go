@@ -2,9 +2,12 @@ package api
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"strings"
 
 	"github.com/brokerhq/broker/internal/apierror"
+	"github.com/brokerhq/broker/internal/audit"
 	"github.com/brokerhq/broker/internal/runs"
 )
 
@@ -67,8 +70,21 @@ func recordAlways(ctx context.Context, r Recorder, log *slog.Logger, e Event) {
 }
 
 // notRecorded is the answer when an event that must be in the trail could not be recorded: 503,
-// since whatever it records was not handed out or not changed. The cause is logged here.
-func notRecorded(ctx context.Context, log *slog.Logger, e Event, err error) error {
+// since whatever it records was not handed out or not changed. The cause is logged here. A
+// store that did not answer in time may still apply the event later (Redis frozen, then back),
+// so a correction saying it was not done follows it, recorded in the background without
+// delaying the answer: the trail never shows as done what the caller was refused.
+func notRecorded(ctx context.Context, rec Recorder, log *slog.Logger, e Event, err error) error {
 	log.ErrorContext(ctx, "audit: could not record an event; refusing the request", "action", e.Action, "run", e.Run.ID, "err", err)
-	return apierror.New(apierror.CodeUnavailable, "The audit trail is unreachable, so nothing was done; try again shortly.")
+	if !errors.Is(err, audit.ErrUnavailable) && !errors.Is(err, context.DeadlineExceeded) {
+		return errUnrecorded // refused outright: nothing can land later
+	}
+	c := e
+	c.Outcome, c.Version = audit.Failed, runs.Version{}
+	c.Detail = strings.TrimSpace(e.Detail + " not done: the audit store did not confirm this event in time, so nothing was handed out or changed")
+	go recordAlways(context.WithoutCancel(ctx), rec, log, c)
+	return errUnrecorded
 }
+
+// errUnrecorded answers a request whose event the audit trail did not take.
+var errUnrecorded = apierror.New(apierror.CodeUnavailable, "The audit trail is unreachable, so nothing was done; try again shortly.")

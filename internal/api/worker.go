@@ -354,7 +354,7 @@ func (wk *Worker) issue(r *http.Request, run runs.Run, audience string, version 
 	case !version.IsZero() && errors.Is(recErr, runs.ErrChanged):
 		return issuer.Token{}, runs.ErrChanged
 	default:
-		return issuer.Token{}, notRecorded(r.Context(), wk.cfg.Logger, Event{Action: "token.issue", Run: run}, recErr) // a token not in the trail is not handed out
+		return issuer.Token{}, notRecorded(r.Context(), wk.cfg.Events, wk.cfg.Logger, e, recErr) // a token not in the trail is not handed out
 	}
 }
 
