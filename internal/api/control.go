@@ -151,10 +151,13 @@ func (c *Control) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	start.Now, start.TTL = c.cfg.Now(), c.cfg.RunTTL
-	if m, ok := cat.Meta(catalog.Ref{Kind: catalog.KindStack, ID: req.Stack}); ok && start.Now.Before(m.Created) {
-		// A stack placed again moments after an earlier one with its id left counts as placed a
-		// little later (catalog.SettleTime); a run of it starts then, or it would be born ended.
-		start.Now = m.Created
+	for _, ref := range []catalog.Ref{{Kind: catalog.KindStack, ID: req.Stack}, {Kind: catalog.KindAPIKey, ID: p.KeyID}} {
+		if m, ok := cat.Meta(ref); ok && start.Now.Before(m.Created) {
+			// A stack or key placed again moments after an earlier one with its id left counts
+			// as placed a little later (catalog.SettleTime), and another replica's clock may be
+			// ahead of this one's; a run of it starts then, or it would be born ended.
+			start.Now = m.Created
+		}
 	}
 	run, token, err := runs.New(start)
 	if err != nil {

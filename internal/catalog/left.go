@@ -49,6 +49,13 @@ func fileChanges(old, next *Catalog, oldFile, newFile Objects, api Versioned, no
 			leave(Ref{Kind: KindSpace, ID: id})
 		}
 	}
+	// A key that leaves takes its runs with it; declared again, it counts as created after the
+	// leave, so that those runs stay ended (the API's runs check their key's creation).
+	for id := range old.apiKeys {
+		if _, ok := next.apiKeys[id]; !ok {
+			leave(Ref{Kind: KindAPIKey, ID: id})
+		}
+	}
 	newFile.each(func(r Ref) {
 		before := oldFile.find(r)
 		if before == nil || left[r] || apiHolds(r) {
