@@ -32,9 +32,21 @@ type authenticator interface {
 func (a *Admin) authenticate(r *http.Request) (access.Principal, error) {
 	p, err := a.cfg.Auth.authenticate(r)
 	if errors.Is(err, access.ErrUnauthenticated) {
-		a.cfg.Auth.recordUnauthenticated(r, Event{Action: r.Method + " " + r.URL.EscapedPath()}, err)
+		a.cfg.Auth.recordUnauthenticated(r, Event{Action: r.Method + " " + clipPath(r.URL.EscapedPath())}, err)
 	}
 	return p, err
+}
+
+// maxRecordedPath bounds the path an event of an unauthenticated request names: anyone may send
+// one, and nothing has checked its ids yet.
+const maxRecordedPath = 128
+
+// clipPath is path cut to maxRecordedPath bytes, saying so.
+func clipPath(path string) string {
+	if len(path) <= maxRecordedPath {
+		return path
+	}
+	return path[:maxRecordedPath] + "..."
 }
 
 // AdminConfig configures the administration endpoints (contract section 8).

@@ -129,3 +129,31 @@ func TestAdminRefusalsOfUnknownKeysInTheTrail(t *testing.T) {
 		t.Errorf("denied events by unknown:\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
 }
+
+// TestAdminRefusalOfALongPathIsBounded: the 401 event of an administration route names the
+// path the caller sent, which nothing has checked yet: it is cut, so that anyone's request
+// cannot put a 60 KB event into the trail (and every sink).
+func TestAdminRefusalOfALongPathIsBounded(t *testing.T) {
+	ts := startServer(t, serverOptions{baseYAML: adminConfig})
+	long := strings.Repeat("a", 60000)
+	if code := ts.call(t, apiRequest{method: "GET", path: "/v1/spaces/" + long, bearer: "brk_guessed-0123456789"}); code != 401 {
+		t.Fatalf("GET of a long space id with an unknown key: %d, want 401", code)
+	}
+	events, _, err := ts.srv.state.audit.List(context.Background(), "root", "", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, e := range events {
+		if e.Actor != "unknown" {
+			continue
+		}
+		found = true
+		if n := len(e.Action) + len(e.Detail); n > 1024 || !strings.HasPrefix(e.Action, "GET /v1/spaces/aaaa") || !strings.HasSuffix(e.Action, "...") {
+			t.Errorf("the refusal's event is %d bytes, action %.60q...: want the path cut", n, e.Action)
+		}
+	}
+	if !found {
+		t.Error("the refusal is not in the trail")
+	}
+}
