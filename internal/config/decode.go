@@ -236,11 +236,11 @@ func (d *decoder) decode(n *yaml.Node, path string, v reflect.Value) {
 		n = n.Alias
 	}
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
-		// An empty block (a key whose sub-keys are all commented out) is the block with nothing
-		// in it, so that its required keys are asked for: read as absent, `tls:` would serve
-		// plain HTTP and `store: {redis: }` keep runs and keys in one replica's memory. Any other
-		// empty value leaves the zero value.
-		if v.Kind() == reflect.Pointer && v.Type().Elem().Kind() == reflect.Struct {
+		// An empty block of the file (a key whose sub-keys are all commented out) is the block
+		// with nothing in it, so that its required keys are asked for: read as absent, `tls:`
+		// would serve plain HTTP and `store: {redis: }` keep runs and keys in one replica's
+		// memory. JSON's null (the API's bodies) and any other empty value leave the zero value.
+		if !d.jsonTypes && v.Kind() == reflect.Pointer && v.Type().Elem().Kind() == reflect.Struct {
 			v.Set(reflect.New(v.Type().Elem()))
 		}
 		return

@@ -126,3 +126,17 @@ func TestEncodeJSONFields(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeJSONNullIsAbsent: in an API body, JSON's null for a block (a client's pointer field
+// without omitempty) is the block left out, unlike an empty block of the file: an integration
+// naming the providers it does not use as null has one provider.
+func TestDecodeJSONNullIsAbsent(t *testing.T) {
+	var in Integration
+	body := `{"space":"prod","aws":{"roleArn":"arn:aws:iam::123456789012:role/x"},"gcp":null,"azure":null,"vault":null}`
+	if err := DecodeJSON([]byte(body), &in); err != nil {
+		t.Fatal(err)
+	}
+	if in.AWS == nil || in.GCP != nil || in.Azure != nil || in.Vault != nil {
+		t.Errorf("decoded providers aws %v gcp %v azure %v vault %v; want aws alone", in.AWS, in.GCP, in.Azure, in.Vault)
+	}
+}
