@@ -36,6 +36,15 @@ func newClient(cfg Config) (*vaultapi.Client, error) {
 	vcfg.Limiter = nil
 	vcfg.MaxRetries = 0
 	vcfg.Timeout = cfg.Timeout
+	// Of the environment, only the CA and client certificate settings: no VAULT_SKIP_VERIFY,
+	// and no VAULT_PROXY_ADDR or VAULT_HTTP_PROXY (the standard HTTPS_PROXY still applies, as to
+	// every outbound call).
+	if tr, ok := vcfg.HttpClient.Transport.(*http.Transport); ok {
+		tr.Proxy = http.ProxyFromEnvironment
+		if tr.TLSClientConfig != nil {
+			tr.TLSClientConfig.InsecureSkipVerify = false
+		}
+	}
 	base := vcfg.HttpClient.Transport
 	if cfg.Transport != nil {
 		base = cfg.Transport
