@@ -178,7 +178,7 @@ var durationType = reflect.TypeOf(time.Duration(0))
 
 func (d *decoder) fail(n *yaml.Node, path, value, format string, args ...any) {
 	d.errs = append(d.errs, &FieldError{
-		Source: d.source, Line: n.Line, Path: path, Value: value, Msg: fmt.Sprintf(format, args...),
+		Source: d.source, Line: n.Line, Path: path, Value: redactLogins(value), Msg: redactLogins(fmt.Sprintf(format, args...)),
 	})
 }
 

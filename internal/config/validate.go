@@ -92,8 +92,8 @@ func (v *validator) add(path, value, format string, args ...any) {
 		Source: v.c.Source,
 		Line:   v.c.lineFor(path),
 		Path:   path,
-		Value:  value,
-		Msg:    fmt.Sprintf(format, args...),
+		Value:  redactLogins(value),
+		Msg:    redactLogins(fmt.Sprintf(format, args...)),
 	})
 }
 
@@ -152,6 +152,26 @@ func redactURL(raw string) string {
 		return "REDACTED" + raw[at:]
 	}
 	return scheme + "://REDACTED" + raw[at:]
+}
+
+// loginInText matches a login written into a URL or an address: what lies between a scheme's
+// "://" (or the start of a word) and the last '@' of the word, when it holds a ':' or follows
+// a scheme.
+var loginInText = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^\s"']*@|[^\s"'/:@]+:[^\s"']*@`)
+
+// redactLogins replaces every login (user and password) written into a URL or address in s by
+// "REDACTED", wherever a message quotes one: a value of the wrong type, an address that is not
+// host:port, any validator's words.
+func redactLogins(s string) string {
+	if !strings.Contains(s, "@") {
+		return s
+	}
+	return loginInText.ReplaceAllStringFunc(s, func(m string) string {
+		if scheme, _, ok := strings.Cut(m, "://"); ok {
+			return scheme + "://REDACTED@"
+		}
+		return "REDACTED@"
+	})
 }
 
 func unwrapURLError(err error) error {
