@@ -372,6 +372,9 @@ func (d *decoder) mapping(n *yaml.Node, path string, v reflect.Value) {
 // stands for the default (ApplyDefaults), so a written 0 would be neither refused nor honoured,
 // as with durations.
 func (d *decoder) refuseWrittenZero(n *yaml.Node, path string, f reflect.StructField, v reflect.Value) {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias // a 0 written through an alias is written too
+	}
 	if f.Tag.Get("zero") != "default" || v.Kind() != reflect.Int || v.Int() != 0 || d.bad[path] ||
 		n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
 		return

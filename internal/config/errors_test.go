@@ -466,3 +466,14 @@ func TestNoErrorQuotesALogin(t *testing.T) {
 		})
 	}
 }
+
+// TestWrittenZeroThroughAlias: a count of 0 reached through a YAML alias is written out too, and
+// refused like one written in place.
+func TestWrittenZeroThroughAlias(t *testing.T) {
+	y := iss + "store: {redis: {sentinel: {master: m, addrs: ['127.0.0.1:1'], db: &z 0}}}\n" +
+		"limits: {auth_failures: *z}\nkeys: {backend: file, dir: /tmp/k}\n"
+	_, err := Parse("t.yaml", []byte(y))
+	if err == nil || !strings.Contains(err.Error(), "limits.auth_failures") || !strings.Contains(err.Error(), "must be at least 1") {
+		t.Errorf("Parse = %v, want limits.auth_failures refused as at least 1", err)
+	}
+}
