@@ -472,6 +472,8 @@ func TestChartNetworkPolicyRedisPort(t *testing.T) {
 		{"url with port", map[string]any{"redis": map[string]any{"url": "rediss://:pw@redis.prod:6380/1"}}, 6380},
 		{"url without port", map[string]any{"redis": map[string]any{"url": "rediss://redis.prod/1"}}, 6379},
 		{"ipv6 url", map[string]any{"redis": map[string]any{"url": "rediss://[fd00::7]:6390/0"}}, 6390},
+		// A password holding '/' (base64) or '@': never parsed as a URL, whose error would quote it.
+		{"password with '/' and '@'", map[string]any{"redis": map[string]any{"url": "rediss://:S3cret/x@y@redis.prod:6380/0"}}, 6380},
 		{"redisPort", map[string]any{"existingSecret": "broker-prod", "networkPolicy": map[string]any{"redisPort": 6380}}, 6380},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
