@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/brokerhq/broker/internal/apierror"
 	"github.com/brokerhq/broker/internal/audit"
@@ -82,8 +83,44 @@ func notRecorded(ctx context.Context, rec Recorder, log *slog.Logger, e Event, e
 	c := e
 	c.Outcome, c.Version = audit.Failed, runs.Version{}
 	c.Detail = strings.TrimSpace(e.Detail + " not done: the audit store did not confirm this event in time, so nothing was handed out or changed")
-	go recordAlways(context.WithoutCancel(ctx), rec, log, c)
+	select {
+	case pendingCorrections <- struct{}{}:
+		go func() {
+			defer func() { <-pendingCorrections }()
+			recordEventually(context.WithoutCancel(ctx), rec, log, c)
+		}()
+	default:
+		log.WarnContext(ctx, "audit: too many corrections pending; this one is not recorded", "action", c.Action, "run", c.Run.ID)
+	}
 	return errUnrecorded
+}
+
+// pendingCorrections bounds the corrections being retried at once, so that a long outage under
+// load does not pile up goroutines.
+var pendingCorrections = make(chan struct{}, 1024)
+
+// correctionRetries bounds how long recordEventually keeps trying: past it, the store that lost
+// the correction is down for good, and so most likely is the event it corrects.
+const correctionRetries = time.Minute
+
+// recordEventually records a correction, trying again (backing off up to two seconds) while the
+// store does not confirm it, for at most correctionRetries: the event it corrects may land when
+// the store comes back, and must not stand alone then. A correction confirmed late may stand
+// twice, which says the same.
+func recordEventually(ctx context.Context, rec Recorder, log *slog.Logger, e Event) {
+	wait, deadline := 100*time.Millisecond, time.Now().Add(correctionRetries)
+	for {
+		err := rec.Record(ctx, e)
+		if err == nil {
+			return
+		}
+		if time.Now().Add(wait).After(deadline) {
+			log.WarnContext(ctx, "audit: could not record a correction", "action", e.Action, "run", e.Run.ID, "err", err)
+			return
+		}
+		time.Sleep(wait)
+		wait = min(2*wait, 2*time.Second)
+	}
 }
 
 // errUnrecorded answers a request whose event the audit trail did not take.

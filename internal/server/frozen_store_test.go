@@ -129,6 +129,13 @@ func TestFrozenRedisLeavesNoTokenUncorrected(t *testing.T) {
 		}
 	}
 	if phantom > 0 {
-		t.Errorf("%d token.issue success events for tokens never handed out (answered 503) and never corrected; e.g. %s", phantom, example)
+		var corrections []string
+		for _, line := range strings.Split(ts.Logs.String(), "\n") {
+			if strings.Contains(line, "correction") {
+				corrections = append(corrections, line)
+			}
+		}
+		t.Errorf("%d token.issue success events for tokens never handed out (answered 503) and never corrected; e.g. %s\ncorrections logged:\n%s",
+			phantom, example, strings.Join(corrections, "\n"))
 	}
 }
