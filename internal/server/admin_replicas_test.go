@@ -186,17 +186,24 @@ func (s slowHeadStore) Notify(ctx context.Context) <-chan struct{} {
 	return deafStore{s.Store}.Notify(ctx)
 }
 
+// slowReplica starts replica a on a fresh Redis, and replica b beside it whose catalog store
+// answers Head 900 ms late and loses its change notices (slowHeadStore).
+func slowReplica(t *testing.T) (a, b *testServer) {
+	t.Helper()
+	redis := redistest.Start(t)
+	opts := serverOptions{redisURL: redis.URL(), keyBackend: "redis", baseYAML: adminConfig, extraYAML: manyFailures}
+	a = startServer(t, opts)
+	opts.issuer = a.URL
+	opts.catalogStore = func(s catalog.Store) catalog.Store { return slowHeadStore{Store: s, delay: 900 * time.Millisecond} }
+	return a, startServer(t, opts)
+}
+
 // TestDeletedKeyOnASlowReplica: a replica whose store replies take 900 ms accepts a key deleted
 // on another for no longer than catalog.MaxStale after the deletion: a reply that left the
 // store before the deletion counts from when it was asked, not from when it came. (Requests
 // after that wait for a fresh read and get 401; what is measured is the last 200's arrival.)
 func TestDeletedKeyOnASlowReplica(t *testing.T) {
-	redis := redistest.Start(t)
-	opts := serverOptions{redisURL: redis.URL(), keyBackend: "redis", baseYAML: adminConfig, extraYAML: manyFailures}
-	a := startServer(t, opts)
-	opts.issuer = a.URL
-	opts.catalogStore = func(s catalog.Store) catalog.Store { return slowHeadStore{Store: s, delay: 900 * time.Millisecond} }
-	b := startServer(t, opts)
+	a, b := slowReplica(t)
 	const slack = 150 * time.Millisecond // answering a request, after its key was checked
 	for round := range 3 {
 		id := "slow" + string(rune('a'+round))
@@ -223,12 +230,7 @@ func TestDeletedKeyOnASlowReplica(t *testing.T) {
 // a replica whose store replies take 900 ms, the run of a stack deleted on another replica gets
 // no token later than catalog.MaxStale after the deletion.
 func TestDeletedStackRunsEndOnASlowReplica(t *testing.T) {
-	redis := redistest.Start(t)
-	opts := serverOptions{redisURL: redis.URL(), keyBackend: "redis", baseYAML: adminConfig, extraYAML: manyFailures}
-	a := startServer(t, opts)
-	opts.issuer = a.URL
-	opts.catalogStore = func(s catalog.Store) catalog.Store { return slowHeadStore{Store: s, delay: 900 * time.Millisecond} }
-	b := startServer(t, opts)
+	a, b := slowReplica(t)
 	const slack = 150 * time.Millisecond // answering a request, after its run was checked
 	for round := range 3 {
 		id := "slow" + string(rune('a'+round))

@@ -25,18 +25,7 @@ func TestDeletedKeyEndsItsRuns(t *testing.T) {
 func testDeletedKeyEndsItsRuns(t *testing.T, opts serverOptions) {
 	opts.baseYAML, opts.extraYAML = adminConfig, manyFailures
 	ts := startServer(t, opts)
-	newKey := func() string {
-		t.Helper()
-		var key struct {
-			Secret string `json:"secret"`
-		}
-		if code := ts.call(t, apiRequest{method: "POST", path: "/v1/api-keys", bearer: rootAdminSecret,
-			body: `{"id":"orch","bindings":[{"role":"orchestrator","space":"prod"}]}`, out: &key}); code != 201 {
-			t.Fatalf("create key: %d", code)
-		}
-		return key.Secret
-	}
-	secret := newKey()
+	secret := newOrchestratorKey(t, ts)
 	var leaked runAnswer
 	if code := ts.call(t, apiRequest{method: "POST", path: "/v1/runs", bearer: secret,
 		body: `{"stack":"vpc-prod","runType":"TRACKED","phase":"APPLYING"}`, out: &leaked}); code != 201 {
@@ -70,7 +59,7 @@ func testDeletedKeyEndsItsRuns(t *testing.T, opts serverOptions) {
 		t.Errorf("mint for a run another key started: %d, want 200", code)
 	}
 
-	newKey() // the id again, with a new secret
+	newOrchestratorKey(t, ts) // the id again, with a new secret
 	if _, code := ts.mint(t, leaked.RunToken, ""); code != 401 {
 		t.Errorf("mint for a run of a deleted key once its id is created again: %d, want 401", code)
 	}
@@ -84,22 +73,11 @@ func testDeletedKeyEndsItsRuns(t *testing.T, opts serverOptions) {
 // starts then too, live, not born ended.
 func TestRecreatedKeyStartsLiveRuns(t *testing.T) {
 	ts := startServer(t, serverOptions{baseYAML: adminConfig, extraYAML: manyFailures})
-	newKey := func() string {
-		t.Helper()
-		var key struct {
-			Secret string `json:"secret"`
-		}
-		if code := ts.call(t, apiRequest{method: "POST", path: "/v1/api-keys", bearer: rootAdminSecret,
-			body: `{"id":"orch","bindings":[{"role":"orchestrator","space":"prod"}]}`, out: &key}); code != 201 {
-			t.Fatalf("create key: %d", code)
-		}
-		return key.Secret
-	}
-	newKey()
+	newOrchestratorKey(t, ts)
 	if code := ts.call(t, apiRequest{method: "DELETE", path: "/v1/api-keys/orch", bearer: rootAdminSecret}); code != 204 {
 		t.Fatalf("delete key: %d", code)
 	}
-	secret := newKey()
+	secret := newOrchestratorKey(t, ts)
 	var run runAnswer
 	if code := ts.call(t, apiRequest{method: "POST", path: "/v1/runs", bearer: secret,
 		body: `{"stack":"vpc-prod","runType":"TRACKED"}`, out: &run}); code != 201 {
@@ -171,4 +149,18 @@ func TestNewKeyRunOnSkewedReplica(t *testing.T) {
 	if _, code := b.mint(t, run.RunToken, ""); code != 200 {
 		t.Errorf("mint for the run the new key just started on the skewed replica (201): %d, want 200", code)
 	}
+}
+
+// newOrchestratorKey creates API key "orch", bound to role orchestrator on space prod, through
+// the API, and returns its secret.
+func newOrchestratorKey(t *testing.T, ts *testServer) string {
+	t.Helper()
+	var key struct {
+		Secret string `json:"secret"`
+	}
+	if code := ts.call(t, apiRequest{method: "POST", path: "/v1/api-keys", bearer: rootAdminSecret,
+		body: `{"id":"orch","bindings":[{"role":"orchestrator","space":"prod"}]}`, out: &key}); code != 201 {
+		t.Fatalf("create key: %d", code)
+	}
+	return key.Secret
 }
