@@ -404,7 +404,9 @@ func TestValidateInCode(t *testing.T) {
 
 // TestURLErrorsNeverQuoteAPassword: a URL whose password holds '/' or '#' (as generated and
 // base64 passwords do) does not parse; its refusal names the key but never repeats the password,
-// since the error goes to stderr and, on a reload, into the log and the audit trail.
+// since the error goes to stderr and, on a reload, into the log and the audit trail. Nor does
+// any other refusal of a value holding a login, whichever check makes it (every message and
+// quoted value goes through redactLogins).
 func TestURLErrorsNeverQuoteAPassword(t *testing.T) {
 	const secret = "S3cretPw"
 	fileKeys := "keys: {backend: file, dir: /tmp/k}\n"
@@ -418,6 +420,20 @@ func TestURLErrorsNeverQuoteAPassword(t *testing.T) {
 		{"issuer, '/' in password", "issuer: https://ci:" + secret + "/x@broker.example.com\n", "issuer"},
 		{"sentinel address written as a URL", iss + "store: {redis: {tls: true, sentinel: {master: m, addrs: ['rediss://:" + secret + "@10.0.0.1:26379']}}}\n" + fileKeys, "store.redis.sentinel.addrs[0]"},
 		{"cluster address with a login", iss + "store: {redis: {tls: true, cluster: {addrs: ['u:" + secret + "@10.0.0.1:6379']}}}\n" + fileKeys, "store.redis.cluster.addrs[0]"},
+		// A login anywhere else: where an integer, a bool or a duration belongs, as the listen
+		// address, a trusted proxy, in a list (no key asserted).
+		{"redis url as the sentinel db", iss + "store: {redis: {sentinel: {master: m, addrs: ['127.0.0.1:26379'], db: 'rediss://:" + secret + "@h:6379'}}}\n" + fileKeys, ""},
+		{"redis url as password_file", iss + "store: {redis: {url: 'rediss://:" + secret + "@h:6379/0', password_file: 'rediss://:" + secret + "@h'}}\n" + fileKeys, ""},
+		{"vault address where a block belongs", iss + "keys: {backend: vault-transit, vault_transit: 'https://t:" + secret + "@vault:8200'}\n", ""},
+		{"webhook url, '/' in password", iss + "audit: {sinks: [{webhook: {url: 'https://u:" + secret + "/x@siem.example.com/h'}}]}\n", ""},
+		{"authority_host http with login", withIntegration("    azure: {tenant_id: t.example.com, client_id: c, authority_host: 'http://u:" + secret + "@login.example.com'}\n"), ""},
+		{"listen with a login", iss + "listen: 'u:" + secret + "@0.0.0.0:8080'\n", ""},
+		{"trusted proxy written as URL", iss + "http: {trusted_proxies: ['http://u:" + secret + "@10.0.0.1']}\n", ""},
+		{"sts_endpoint in a list", withIntegration("    aws: {role_arn: 'arn:aws:iam::123456789012:role/x', sts_endpoint: ['https://u:" + secret + "@sts.example.com']}\n"), ""},
+		{"redis url with an unknown scheme", iss + "store: {redis: {url: 'http://:" + secret + "@h:6379/0'}}\n" + fileKeys, ""},
+		{"redis url, bad port", iss + "store: {redis: {url: 'rediss://:" + secret + "@h:99999/0'}}\n" + fileKeys, ""},
+		{"redis url as the tls flag (a bool)", iss + "store: {redis: {tls: 'rediss://:" + secret + "@h:6379', sentinel: {master: m, addrs: ['127.0.0.1:26379']}}}\n" + fileKeys, ""},
+		{"webhook url as its timeout (a duration)", iss + "audit: {sinks: [{webhook: {url: 'https://siem.example.com/h', timeout: 'https://u:" + secret + "@siem.example.com'}}]}\n", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("t.yaml", []byte(tc.yaml))
@@ -427,41 +443,8 @@ func TestURLErrorsNeverQuoteAPassword(t *testing.T) {
 			if strings.Contains(err.Error(), secret) {
 				t.Errorf("the error repeats the password: %s", err)
 			}
-			if !strings.Contains(err.Error(), tc.key) {
+			if tc.key != "" && !strings.Contains(err.Error(), tc.key) {
 				t.Errorf("the error does not name %s: %s", tc.key, err)
-			}
-		})
-	}
-}
-
-// TestNoErrorQuotesALogin: a URL with a login written anywhere (where an integer, a bool or a
-// duration belongs, as the listen address, a trusted proxy, in a list) is refused without its
-// password in the error, whichever check refuses it: every message and quoted value goes
-// through redactLogins.
-func TestNoErrorQuotesALogin(t *testing.T) {
-	const secret = "S3cretPw"
-	fileKeys := "keys: {backend: file, dir: /tmp/k}\n"
-	for _, tc := range []struct{ name, yaml string }{
-		{"redis url as the sentinel db", iss + "store: {redis: {sentinel: {master: m, addrs: ['127.0.0.1:26379'], db: 'rediss://:" + secret + "@h:6379'}}}\n" + fileKeys},
-		{"redis url as password_file", iss + "store: {redis: {url: 'rediss://:" + secret + "@h:6379/0', password_file: 'rediss://:" + secret + "@h'}}\n" + fileKeys},
-		{"vault address where a block belongs", iss + "keys: {backend: vault-transit, vault_transit: 'https://t:" + secret + "@vault:8200'}\n"},
-		{"webhook url, '/' in password", iss + "audit: {sinks: [{webhook: {url: 'https://u:" + secret + "/x@siem.example.com/h'}}]}\n"},
-		{"authority_host http with login", withIntegration("    azure: {tenant_id: t.example.com, client_id: c, authority_host: 'http://u:" + secret + "@login.example.com'}\n")},
-		{"listen with a login", iss + "listen: 'u:" + secret + "@0.0.0.0:8080'\n"},
-		{"trusted proxy written as URL", iss + "http: {trusted_proxies: ['http://u:" + secret + "@10.0.0.1']}\n"},
-		{"sts_endpoint in a list", withIntegration("    aws: {role_arn: 'arn:aws:iam::123456789012:role/x', sts_endpoint: ['https://u:" + secret + "@sts.example.com']}\n")},
-		{"redis url with an unknown scheme", iss + "store: {redis: {url: 'http://:" + secret + "@h:6379/0'}}\n" + fileKeys},
-		{"redis url, bad port", iss + "store: {redis: {url: 'rediss://:" + secret + "@h:99999/0'}}\n" + fileKeys},
-		{"redis url as the tls flag (a bool)", iss + "store: {redis: {tls: 'rediss://:" + secret + "@h:6379', sentinel: {master: m, addrs: ['127.0.0.1:26379']}}}\n" + fileKeys},
-		{"webhook url as its timeout (a duration)", iss + "audit: {sinks: [{webhook: {url: 'https://siem.example.com/h', timeout: 'https://u:" + secret + "@siem.example.com'}}]}\n"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse("t.yaml", []byte(tc.yaml))
-			if err == nil {
-				t.Fatal("accepted")
-			}
-			if strings.Contains(err.Error(), secret) {
-				t.Errorf("the error repeats the password: %s", err)
 			}
 		})
 	}
