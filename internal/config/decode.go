@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -39,8 +40,9 @@ func Load(path string) (*Config, error) {
 const MaxFileBytes = 8 << 20
 
 // readFile reads the configuration file at path. It must be a regular file (a FIFO or a device
-// would block a reload, and every reload after it) that others may not write (whoever can write
-// it can grant themselves every role), and at most MaxFileBytes long. Group write is allowed:
+// would block a reload, and every reload after it) that others may not write, nor replace in its
+// directory (whoever can write it can grant themselves every role), and at most MaxFileBytes
+// long. Group write is allowed:
 // it is what a umask of 002 gives a checked-out file, and how a team of operators shares one.
 func readFile(path string) ([]byte, error) {
 	// O_NONBLOCK: opening a FIFO does not wait for a writer; it is refused below.
@@ -61,6 +63,12 @@ func readFile(path string) ([]byte, error) {
 			"role and API key; chmod o-w %s", path, perm, path)
 	case info.Size() > MaxFileBytes:
 		return nil, fmt.Errorf("%s is %d bytes, more than the %d a configuration file may have", path, info.Size(), MaxFileBytes)
+	}
+	// Whoever may write its directory may replace the file (unless the directory is sticky,
+	// as /tmp is: then only the file's owner may).
+	if dir, err := os.Stat(filepath.Dir(path)); err == nil && dir.Mode().Perm()&0o002 != 0 && dir.Mode()&os.ModeSticky == 0 {
+		return nil, fmt.Errorf("%s lies in %s, of mode %04o: anyone may replace it there, and whoever does decides every "+
+			"role and API key; chmod o-w %s", path, filepath.Dir(path), dir.Mode().Perm(), filepath.Dir(path))
 	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
 	if err != nil {

@@ -10,8 +10,8 @@ import (
 )
 
 // TestLoadRefusesUnsafeFiles: Load reads only a regular file (a FIFO would block a reload, and
-// every reload after it) that others may not write, of at most MaxFileBytes; each refusal says
-// why. A symlink to a good file, as Kubernetes mounts a ConfigMap, loads, and so does a file a
+// every reload after it) that others may not write, nor replace in a directory they may write
+// that is not sticky, of at most MaxFileBytes; each refusal says why. A symlink to a good file, as Kubernetes mounts a ConfigMap, loads, and so does a file a
 // umask of 002 made group-writable.
 func TestLoadRefusesUnsafeFiles(t *testing.T) {
 	const good = "issuer: https://broker.example.com\n"
@@ -46,6 +46,20 @@ func TestLoadRefusesUnsafeFiles(t *testing.T) {
 		{"larger than MaxFileBytes", func(t *testing.T) string {
 			return write(t, good+"#"+strings.Repeat("x", MaxFileBytes)+"\n", 0o644)
 		}, "more than the 8388608 a configuration file may have"},
+		{"in a directory anyone may write", func(t *testing.T) string {
+			path := write(t, good, 0o644)
+			if err := os.Chmod(filepath.Dir(path), 0o777); err != nil {
+				t.Fatal(err)
+			}
+			return path
+		}, "anyone may replace it there"},
+		{"in a sticky directory anyone may write", func(t *testing.T) string {
+			path := write(t, good, 0o644)
+			if err := os.Chmod(filepath.Dir(path), 0o777|os.ModeSticky); err != nil {
+				t.Fatal(err)
+			}
+			return path
+		}, ""},
 		{"a directory", func(t *testing.T) string { return t.TempDir() }, "is not a regular file"},
 		{"a FIFO", func(t *testing.T) string {
 			path := filepath.Join(t.TempDir(), "broker.yaml")
