@@ -131,14 +131,11 @@ func (w *worker) step(ctx context.Context) (bool, error) {
 			"lost", first-pos, "from", pos)
 		// They cannot arrive any more: the cursor moves past them, so that a loss is reported
 		// once, and pending counts only what can still be delivered.
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), saveTimeout)
-		ok, err := w.cursors.Advance(sctx, w.Name, w.holder, first)
-		cancel()
+		ok, err := w.advance(ctx, first)
 		if err != nil {
 			return false, fmt.Errorf("save cursor past the lost events: %w", err)
 		}
 		if !ok {
-			w.leader.Store(false)
 			return false, nil
 		}
 		w.pending.Store(max(0, head.Count-first))
@@ -152,19 +149,28 @@ func (w *worker) step(ctx context.Context) (bool, error) {
 	next := first + int64(len(events))
 	// The batch is delivered: save the cursor even if the worker is being stopped, so that
 	// a restart does not deliver it again.
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), saveTimeout)
-	ok, err := w.cursors.Advance(sctx, w.Name, w.holder, next)
-	cancel()
+	ok, err := w.advance(ctx, next)
 	if err != nil {
 		return false, fmt.Errorf("save cursor (the batch will be delivered again): %w", err)
 	}
 	if !ok {
-		w.leader.Store(false)
 		w.log.Info("audit sink: lease lost to another replica; it delivers from the saved cursor")
 		return false, nil
 	}
 	w.pending.Store(max(0, head.Count-next))
 	return true, nil
+}
+
+// advance saves the sink's cursor at pos, within saveTimeout even if ctx is done. It reports
+// false, and the worker no longer leads, when another replica holds the lease now.
+func (w *worker) advance(ctx context.Context, pos int64) (bool, error) {
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), saveTimeout)
+	defer cancel()
+	ok, err := w.cursors.Advance(sctx, w.Name, w.holder, pos)
+	if err == nil && !ok {
+		w.leader.Store(false)
+	}
+	return ok, err
 }
 
 // hold records that the worker holds n events now.
