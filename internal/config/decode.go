@@ -40,10 +40,10 @@ func Load(path string) (*Config, error) {
 const MaxFileBytes = 8 << 20
 
 // readFile reads the configuration file at path. It must be a regular file (a FIFO or a device
-// would block a reload, and every reload after it) that others may not write, nor replace in its
-// directory (whoever can write it can grant themselves every role), and at most MaxFileBytes
-// long. Group write is allowed:
-// it is what a umask of 002 gives a checked-out file, and how a team of operators shares one.
+// would block a reload, and every reload after it) of at most MaxFileBytes, that others may not
+// write nor replace in its directory: whoever can do either grants themselves every role. Group
+// write is allowed: it is what a umask of 002 gives a checked-out file, and how a team of
+// operators shares one.
 func readFile(path string) ([]byte, error) {
 	// O_NONBLOCK: opening a FIFO does not wait for a writer; it is refused below.
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
