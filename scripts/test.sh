@@ -33,12 +33,13 @@ BROKER_VAULT_BIN=$(scripts/build-vault.sh)
 export BROKER_VAULT_BIN
 export BROKER_REQUIRE_VAULT=1 BROKER_REQUIRE_REDIS=1
 
-echo "test.sh: go vet" >&2
+echo "test.sh: go vet (at ${SECONDS}s)" >&2
 go vet ./...
-echo "test.sh: go test -race" >&2
+echo "test.sh: go test -race (at ${SECONDS}s)" >&2
 go test -race -count=1 -timeout 30m ./...
 # The deployment files' tests live in their own module (Helm, Kubernetes and compose libraries
 # stay out of broker's): they render the chart, parse the compose file, the Dockerfile and the
 # systemd unit, and validate every configuration with broker's own rules.
-echo "test.sh: deploy/ (go vet, go test -race)" >&2
+echo "test.sh: deploy/ (go vet, go test -race) (at ${SECONDS}s)" >&2
 (cd deploy && go vet ./... && go test -race -count=1 -timeout 10m ./...)
+echo "test.sh: done in ${SECONDS}s" >&2
