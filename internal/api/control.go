@@ -172,6 +172,11 @@ func (c *Control) create(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := c.cfg.Store.Create(r.Context(), run, runs.HashToken(token)); err != nil {
 		event.Outcome, event.Detail = "error", "not stored: "+err.Error()
+		if errors.Is(err, runs.ErrUnavailable) {
+			// A store that did not answer may still apply the write later: the run may then
+			// exist, but its run token was never handed out, so nobody can use it.
+			event.Detail = "not confirmed stored, and its run token was not handed out: " + err.Error()
+		}
 		recordAlways(r.Context(), c.cfg.Events, c.cfg.Logger, event)
 		fail(w, r, c.cfg.Logger, err)
 		return

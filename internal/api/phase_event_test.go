@@ -120,3 +120,19 @@ func TestUnexpectedStoreErrorIsEnveloped(t *testing.T) {
 		t.Errorf("run.create error events %+v, want one saying the run was not stored", errs)
 	}
 }
+
+// TestUnconfirmedStartIsNotCalledUnstored: a start whose store write was not confirmed (the
+// store unreachable or slow) may still land; its correction says so, and that the run token
+// never left, rather than claiming the run was not stored.
+func TestUnconfirmedStartIsNotCalledUnstored(t *testing.T) {
+	h := newRunsHarness(t)
+	h.flaky.set(fmt.Errorf("%w: i/o timeout", runs.ErrUnavailable), nil, nil)
+	body := map[string]string{"stack": "vpc-prod", "runType": "TRACKED"}
+	if code, env := h.call(t, request{path: "/v1/runs", bearer: secretCreateUpdate, body: body}); code != http.StatusServiceUnavailable {
+		t.Errorf("start on an unreachable store: %d %q, want 503", code, env.Error.Message)
+	}
+	errs := h.eventsOf("run.create", "error")
+	if len(errs) != 1 || strings.Contains(errs[0].Detail, "not stored") || !strings.Contains(errs[0].Detail, "not confirmed stored, and its run token was not handed out") {
+		t.Errorf("run.create error events %+v, want one saying the run was not confirmed stored and its token not handed out", errs)
+	}
+}
