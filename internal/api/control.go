@@ -159,6 +159,9 @@ func (c *Control) create(w http.ResponseWriter, r *http.Request) {
 			start.Now = m.Created
 		}
 	}
+	if placed := cat.SpacePlaced(space); start.Now.Before(placed) {
+		start.Now = placed // likewise for a space moved moments ago (see withItsStack)
+	}
 	run, token, err := runs.New(start)
 	if err != nil {
 		fail(w, r, c.cfg.Logger, err)

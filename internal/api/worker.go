@@ -190,13 +190,16 @@ func withItsKey(cat *catalog.Catalog, run runs.Run) bool {
 
 // withItsStack reports whether run's stack is still the one it started on: in the space the run
 // started in, and not placed there again since (a stack deleted and created again, moved away
-// and back, or entering the file on a reload counts as created then; see catalog.Meta.Created).
+// and back, or entering the file on a reload counts as created then; see catalog.Meta.Created),
+// and that space still where it was in the tree (a space moved to another parent, or below an
+// ancestor that moved, takes its stacks' runs with it: the keys that started them no longer
+// reach them, and those of the new place never allowed them).
 func withItsStack(cat *catalog.Catalog, run runs.Run) bool {
 	if space, ok := cat.StackSpace(run.Stack); !ok || space != run.Space {
 		return false
 	}
 	m, _ := cat.Meta(catalog.Ref{Kind: catalog.KindStack, ID: run.Stack})
-	return !run.CreatedAt.Before(m.Created)
+	return !run.CreatedAt.Before(m.Created) && !run.CreatedAt.Before(cat.SpacePlaced(run.Space))
 }
 
 // cachedRun returns the run r's token names as the store last read it (runs.Cache), when it

@@ -32,8 +32,11 @@ type Catalog struct {
 	objects *config.Config // the file's objects, then the API's
 	meta    map[Ref]Meta
 
-	spaces       map[string]*config.Space
-	paths        map[string][]string
+	spaces map[string]*config.Space
+	paths  map[string][]string
+	// placed maps a space to the latest Meta.Created of it and its ancestors: when it last
+	// took its place in the tree.
+	placed       map[string]time.Time
 	children     map[string][]string
 	stacks       map[string]*config.Stack
 	integrations map[string]*config.Integration
@@ -102,8 +105,10 @@ func Build(in Input) (*Catalog, error) {
 		}
 	}
 	c.paths = make(map[string][]string, len(objs.Spaces))
+	c.placed = make(map[string]time.Time, len(objs.Spaces))
 	for id := range c.spaces {
 		c.pathOf(id)
+		c.placedAt(id)
 	}
 	for i := range objs.Stacks {
 		c.stacks[objs.Stacks[i].ID] = &objs.Stacks[i]
@@ -150,6 +155,22 @@ func (c *Catalog) pathOf(id string) []string {
 	return p
 }
 
+// placedAt computes (once) when space id last took its place in the tree: the latest Created
+// of it and its ancestors, so a space moved (or an ancestor moved) counts as placed then.
+func (c *Catalog) placedAt(id string) time.Time {
+	if t, ok := c.placed[id]; ok {
+		return t
+	}
+	t := c.meta[Ref{Kind: KindSpace, ID: id}].Created
+	if s := c.spaces[id]; s.Parent != "" {
+		if p := c.placedAt(s.Parent); p.After(t) {
+			t = p
+		}
+	}
+	c.placed[id] = t
+	return t
+}
+
 // collisions reports every object both sources declare.
 func collisions(file, api Objects) error {
 	if api.Len() == 0 {
@@ -190,6 +211,12 @@ func (c *Catalog) Space(id string) (config.Space, bool) {
 // SpacePath returns the space ids from root down to space, or nil for an unknown space. The
 // slice is shared: do not modify it.
 func (c *Catalog) SpacePath(space string) []string { return c.paths[space] }
+
+// SpacePlaced returns when space last took its place in the tree: it, or one of its
+// ancestors, was created or moved to another parent then (see Meta.Created). A run in the space
+// started before then belongs to its old place. Zero for an unknown space or one in place since
+// start-up.
+func (c *Catalog) SpacePlaced(space string) time.Time { return c.placed[space] }
 
 // Within reports whether space is ancestor or lies in its subtree.
 func (c *Catalog) Within(space, ancestor string) bool {

@@ -13,12 +13,12 @@ import (
 // a reload from oldFile to newFile (catalogs old and next) changes of the file's objects:
 //
 //   - A tombstone for each file stack that leaves its place (removed, or moved to another
-//     space) and each file space that leaves. A replica's own memory of such a leave (see
-//     Manager.ended) is lost with a restart and never reaches the other replicas, yet it is
-//     what keeps the runs of a stack that left ended when its id comes back, and the audit
-//     events of a space that left out of the listing of a new space under its id: the
-//     tombstone's time counts as the id's creation wherever the file declares it again (see
-//     Build). Every replica that reloads records the leaves it sees, also one another replica
+//     space) and each file space that leaves its place (removed, or moved to another parent).
+//     A replica's own memory of such a leave (see Manager.ended) is lost with a restart and
+//     never reaches the other replicas, yet it is what keeps the runs of a stack (or of a
+//     space's stacks) that left ended when its id comes back, and the audit events of a space
+//     that left out of the listing of a new space under its id: the tombstone's time counts
+//     as the id's creation wherever the file declares it again (see Build). Every replica that reloads records the leaves it sees, also one another replica
 //     recorded before: the later tombstone also ends the runs started meanwhile on a replica
 //     that still had the old file (and, for a moved stack, those started in its new place
 //     before the last replica's reload), which is the restrictive reading.
@@ -44,8 +44,8 @@ func fileChanges(old, next *Catalog, oldFile, newFile Objects, api Versioned, no
 			leave(Ref{Kind: KindStack, ID: id})
 		}
 	}
-	for id := range old.spaces {
-		if _, ok := next.spaces[id]; !ok {
+	for id, sp := range old.spaces {
+		if s, ok := next.spaces[id]; !ok || s.Parent != sp.Parent {
 			leave(Ref{Kind: KindSpace, ID: id})
 		}
 	}

@@ -507,9 +507,9 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 				// meantime (a run started, an event recorded) stays the old object's.
 				created = max(now, gone+SettleTime.Milliseconds())
 			}
-		case movedStack(before, mu.Object):
-			// Likewise, runs other replicas start in the old place are not the moved stack's,
-			// also when it comes back there.
+		case moved(before, mu.Object):
+			// Likewise, runs other replicas start in the old place are not the moved stack's
+			// (or the moved space's), also when it comes back there.
 			created = now + SettleTime.Milliseconds()
 		}
 		next.Versions[mu.Ref], next.Created[mu.Ref] = res.Version, created
@@ -536,10 +536,17 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 	return plan{res: res, changes: changes, at: at, next: next}, nil
 }
 
-// movedStack reports that after replaces before as a stack in another space: the stack counts
-// as created anew, and its runs, which belong to its old place, stay ended (see Meta.Created).
-func movedStack(before, after any) bool {
-	b, ok1 := before.(config.Stack)
-	a, ok2 := after.(config.Stack)
-	return ok1 && ok2 && a.Space != b.Space
+// moved reports that after replaces before in another place: a stack in another space, or a
+// space under another parent. The object counts as created anew, and the runs in its old place
+// stay ended (see Meta.Created).
+func moved(before, after any) bool {
+	switch b := before.(type) {
+	case config.Stack:
+		a, ok := after.(config.Stack)
+		return ok && a.Space != b.Space
+	case config.Space:
+		a, ok := after.(config.Space)
+		return ok && a.Parent != b.Parent
+	}
+	return false
 }

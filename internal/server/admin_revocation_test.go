@@ -1,6 +1,10 @@
 package server
 
-import "testing"
+import (
+	"context"
+	"slices"
+	"testing"
+)
 
 // TestStackRunsEndWithTheirStack: a run belongs to its stack in the space it was started in.
 // Deleting the stack ends its runs, and GET shows them finished; re-creating the stack in
@@ -43,5 +47,55 @@ func TestStackRunsEndWithTheirStack(t *testing.T) {
 	// New runs of the moved stack are in its new space.
 	if code := ts.call(t, apiRequest{method: "POST", path: "/v1/runs", bearer: rootAdminSecret, body: map[string]string{"stack": "mover", "runType": "TRACKED"}}); code != 201 {
 		t.Errorf("a run of the moved stack: %d", code)
+	}
+}
+
+// TestMovedSpaceEndsItsRuns: a space moved to another parent takes its stacks' runs with it, as
+// a stack moved to another space does: the key that started them no longer reaches them, and
+// the new place's keys never allowed them. A run at write gets no more tokens after the move.
+func TestMovedSpaceEndsItsRuns(t *testing.T) {
+	ts := startServer(t, serverOptions{baseYAML: adminConfig, extraYAML: manyFailures})
+	ts.admin(t, "PUT", "/v1/spaces/sa", `{"parent":"team-a","inherit":true}`).expect(t, "create sa", 201)
+	ts.admin(t, "PUT", "/v1/spaces/sb", `{"parent":"sa","inherit":true}`).expect(t, "create sb", 201)
+	ts.admin(t, "PUT", "/v1/stacks/st-sb", `{"space":"sb"}`).expect(t, "create st-sb", 201)
+	run := ts.createRun(t, "st-sb", "TRACKED")
+	for _, phase := range []string{"PLANNING", "APPLYING"} {
+		if code := ts.setPhase(t, run.Run.ID, phase); code != 200 {
+			t.Fatalf("%s: %d", phase, code)
+		}
+	}
+	if _, code := ts.mint(t, run.RunToken, ""); code != 200 {
+		t.Fatalf("mint before the move: %d", code)
+	}
+	// sa moves from prod's subtree to dev's, sb (and its stack) with it.
+	ts.admin(t, "PUT", "/v1/spaces/sa", `{"parent":"dev","inherit":true}`).expect(t, "move sa under dev", 200)
+	if _, code := ts.mint(t, run.RunToken, ""); code != 401 {
+		t.Errorf("a run in a space whose ancestor moved from prod to dev mints: %d, want 401", code)
+	}
+	// A run started after the move, in the new place, works.
+	if code := ts.call(t, apiRequest{method: "POST", path: "/v1/runs", bearer: rootAdminSecret, body: map[string]string{"stack": "st-sb", "runType": "TRACKED"}}); code != 201 {
+		t.Errorf("a run of the moved space's stack: %d", code)
+	}
+}
+
+// TestSpaceMovedInTheFileEndsItsRuns: likewise for a file space given another parent on a reload.
+func TestSpaceMovedInTheFileEndsItsRuns(t *testing.T) {
+	ts := startServer(t, serverOptions{})
+	run := ts.createRun(t, "app-a", "TRACKED")
+	if _, code := ts.mint(t, run.RunToken, ""); code != 200 {
+		t.Fatalf("mint before the move: %d", code)
+	}
+	next := *ts.srv.cfg
+	next.Spaces = slices.Clone(next.Spaces)
+	for i := range next.Spaces {
+		if next.Spaces[i].ID == "team-a" {
+			next.Spaces[i].Parent = "root"
+		}
+	}
+	if err := ts.srv.Reload(context.Background(), &next, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, code := ts.mint(t, run.RunToken, ""); code != 401 {
+		t.Errorf("a run in team-a, moved in the file from prod to root, mints: %d, want 401", code)
 	}
 }
