@@ -51,11 +51,9 @@ func decodeRecords(snap Snapshot, cache map[Ref]decoded) (Versioned, map[Ref]dec
 	v := Versioned{Versions: make(map[Ref]int64, len(snap.Records)), Created: make(map[Ref]int64, len(snap.Records)), Deleted: map[Ref]int64{}}
 	next := make(map[Ref]decoded, len(snap.Records))
 	for _, r := range snap.Records {
-		if len(r.Body) == 0 { // a tombstone: its version, and when the object was deleted
-			v.Versions[r.Ref] = r.Version
-			if r.Created > 0 {
-				v.Deleted[r.Ref] = r.Created
-			}
+		if _, tombstone := readTombstone(r.Body); tombstone {
+			// its version, when the object was deleted, and where from
+			v.noteTombstone(r.Ref, r.Version, r.Created, r.Body)
 			continue
 		}
 		if d, ok := cache[r.Ref]; ok && d.body == string(r.Body) {

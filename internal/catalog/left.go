@@ -37,7 +37,7 @@ func fileChanges(old, next *Catalog, oldFile, newFile Objects, api Versioned, no
 			return
 		}
 		left[r] = true
-		out = append(out, Change{Record: Record{Ref: r, Version: fileVersion(api, r) + 1, Created: now, Body: []byte{}}})
+		out = append(out, Change{Record: Record{Ref: r, Version: fileVersion(api, r) + 1, Created: now, Body: tombstoneBody(placeOf(oldFile.find(r)))}})
 	}
 	for id, st := range old.stacks {
 		if space, ok := next.StackSpace(id); !ok || space != st.Space {
@@ -82,7 +82,7 @@ func fileVersion(api Versioned, r Ref) int64 {
 
 // withTombstones returns v with the tombstones of changes recorded, v itself unchanged.
 func (v Versioned) withTombstones(changes []Change) Versioned {
-	v.Versions, v.Deleted = maps.Clone(v.Versions), maps.Clone(v.Deleted)
+	v.Versions, v.Deleted, v.From = maps.Clone(v.Versions), maps.Clone(v.Deleted), maps.Clone(v.From)
 	if v.Versions == nil {
 		v.Versions = map[Ref]int64{}
 	}
@@ -90,10 +90,7 @@ func (v Versioned) withTombstones(changes []Change) Versioned {
 		v.Deleted = map[Ref]int64{}
 	}
 	for _, ch := range changes {
-		v.Versions[ch.Ref] = ch.Version
-		if ch.Created > 0 { // as decodeRecords reads a tombstone
-			v.Deleted[ch.Ref] = ch.Created
-		}
+		v.noteTombstone(ch.Ref, ch.Version, ch.Created, ch.Body) // as decodeRecords reads it
 	}
 	return v
 }

@@ -32,7 +32,7 @@ func lostChanges(have, now Versioned) ([]Change, error) {
 			}
 			continue
 		}
-		rec := Record{Ref: r, Version: v, Body: []byte{}, Created: have.Deleted[r]}
+		rec := Record{Ref: r, Version: v, Body: tombstoneBody(have.From[r]), Created: have.Deleted[r]}
 		if obj := have.find(r); obj != nil {
 			var err error
 			if rec, err = record(r, v, obj, have.Created[r]); err != nil {

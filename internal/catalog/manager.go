@@ -456,7 +456,7 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 			"%s %q is at version %d, not %d", mu.Ref.Kind, mu.Ref.ID, version, mu.IfMatch)
 	}
 	res := Result{Before: before, Created: before == nil}
-	next := Versioned{Objects: api.Objects, Versions: maps.Clone(api.Versions), Created: maps.Clone(api.Created), Deleted: maps.Clone(api.Deleted)}
+	next := Versioned{Objects: api.Objects, Versions: maps.Clone(api.Versions), Created: maps.Clone(api.Created), Deleted: maps.Clone(api.Deleted), From: maps.Clone(api.From)}
 	if next.Versions == nil {
 		next.Versions = map[Ref]int64{}
 	}
@@ -482,15 +482,21 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 			}
 		}
 		for _, r := range dels {
-			// A tombstone keeps the id's version, so an object created again goes on from it.
-			gone := next.Versions[r] + 1
+			// A tombstone keeps the id's version, so an object created again goes on from it,
+			// and the place the object left (see comesBack).
+			gone, body := next.Versions[r]+1, tombstoneBody(placeOf(api.find(r)))
 			next.Objects = next.Objects.without(r)
-			next.Versions[r], next.Deleted[r] = gone, now
+			next.noteTombstone(r, gone, now, body)
 			delete(next.Created, r)
-			changes = append(changes, Change{Record: Record{Ref: r, Version: gone, Created: now, Body: []byte{}}})
+			changes = append(changes, Change{Record: Record{Ref: r, Version: gone, Created: now, Body: body}})
 		}
 		res.Deleted = dels
 	} else {
+		if before == nil {
+			if err := comesBack(api, mu.Ref, mu.Object); err != nil {
+				return plan{}, err
+			}
+		}
 		body, err := config.EncodeJSON(mu.Object)
 		if err != nil {
 			return plan{}, err
@@ -514,6 +520,7 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 		}
 		next.Versions[mu.Ref], next.Created[mu.Ref] = res.Version, created
 		delete(next.Deleted, mu.Ref)
+		delete(next.From, mu.Ref)
 		changes = append(changes, Change{Record: Record{Ref: mu.Ref, Version: res.Version, Created: created, Body: body}})
 		self = fmt.Sprintf("%s[%d]", listName[mu.Ref.Kind], file.count(mu.Ref.Kind)+next.Objects.index(mu.Ref))
 	}

@@ -113,6 +113,9 @@ type Versioned struct {
 	// Deleted maps the reference of an object deleted through the API (a tombstone) to when it
 	// was deleted (Unix milliseconds), when known.
 	Deleted map[Ref]int64
+	// From maps the reference of a deleted stack or space to the place it left (the stack's
+	// space, the space's parent), when its tombstone knows.
+	From map[Ref]string
 }
 
 // merged is the file's objects followed by the API's, as one configuration to validate.

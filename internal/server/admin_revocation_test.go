@@ -3,12 +3,14 @@ package server
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 )
 
 // TestStackRunsEndWithTheirStack: a run belongs to its stack in the space it was started in.
-// Deleting the stack ends its runs, and GET shows them finished; re-creating the stack in
-// another space, or moving it there, does not bring them back into that space's credentials.
+// Deleting the stack ends its runs, and GET shows them finished; re-creating the stack (only in
+// its old space: elsewhere its id is refused), or moving it to another space, does not bring
+// them back.
 func TestStackRunsEndWithTheirStack(t *testing.T) {
 	ts := startServer(t, serverOptions{baseYAML: adminConfig})
 	mintCode := func(token string) int {
@@ -28,9 +30,10 @@ func TestStackRunsEndWithTheirStack(t *testing.T) {
 	}
 	// The control plane sees the run ended, as it is: finished, read.
 	ts.admin(t, "GET", "/v1/runs/"+old.Run.ID, "").expect(t, "the run of a deleted stack", 200, `"phase":"FINISHED","scope":"read"`)
-	ts.admin(t, "PUT", "/v1/stacks/phoenix", `{"space":"team-a"}`).expect(t, "re-create in another space", 201)
+	ts.admin(t, "PUT", "/v1/stacks/phoenix", `{"space":"team-a"}`).expect(t, "re-create in another space", 409, `comes back only there`)
+	ts.admin(t, "PUT", "/v1/stacks/phoenix", `{"space":"prod"}`).expect(t, "re-create in its space", 201)
 	if code := mintCode(old.RunToken); code != 401 {
-		t.Errorf("a run of a deleted stack revives when the stack is re-created in another space: %d", code)
+		t.Errorf("a run of a deleted stack revives when the stack is re-created: %d", code)
 	}
 	if code := ts.call(t, apiRequest{method: "POST", path: "/v1/runs/" + old.Run.ID + "/phase", bearer: adminSecret, body: map[string]string{"phase": "APPLYING"}}); code == 200 {
 		if code := mintCode(old.RunToken); code != 401 {
@@ -48,6 +51,37 @@ func TestStackRunsEndWithTheirStack(t *testing.T) {
 	if code := ts.call(t, apiRequest{method: "POST", path: "/v1/runs", bearer: rootAdminSecret, body: map[string]string{"stack": "mover", "runType": "TRACKED"}}); code != 201 {
 		t.Errorf("a run of the moved stack: %d", code)
 	}
+}
+
+// TestRetiredIDsComeBackOnlyInTheirPlace: the cloud trust policies written for a stack name its
+// id (an AWS ExternalId names no space, and a subject template need not), and those of a space's
+// stacks its id. An id that a deleted stack or space held is refused anywhere but the place it
+// left (409), also to an administrator who may create there, so team-b's admin cannot take up
+// the id of a stack or space retired from prod and with it prod's access; in the old place it
+// comes back.
+func TestRetiredIDsComeBackOnlyInTheirPlace(t *testing.T) {
+	ts := startServer(t, serverOptions{baseYAML: adminConfig, extraYAML: manyFailures})
+	call := func(secret, method, path, body string, want int, says string) {
+		t.Helper()
+		var out envelope
+		code := ts.call(t, apiRequest{method: method, path: path, bearer: secret, body: body, out: &out})
+		if code != want || !strings.Contains(out.Error.Message, says) {
+			t.Errorf("%s %s: %d %q, want %d saying %q", method, path, code, out.Error.Message, want, says)
+		}
+	}
+	call(parentSecret, "PUT", "/v1/spaces/payments", `{"parent":"prod"}`, 201, "")
+	call(parentSecret, "PUT", "/v1/stacks/api", `{"space":"payments"}`, 201, "")
+	call(parentSecret, "PUT", "/v1/stacks/web", `{"space":"prod"}`, 201, "")
+	call(parentSecret, "DELETE", "/v1/stacks/api", "", 204, "")
+	call(parentSecret, "DELETE", "/v1/stacks/web", "", 204, "")
+	call(parentSecret, "DELETE", "/v1/spaces/payments", "", 204, "")
+
+	call(siblingSecret, "PUT", "/v1/spaces/payments", `{"parent":"team-b"}`, 409, `space deleted from parent "prod"`)
+	call(siblingSecret, "PUT", "/v1/stacks/web", `{"space":"team-b"}`, 409, `stack deleted from space "prod"`)
+	call(rootAdminSecret, "PUT", "/v1/stacks/web", `{"space":"team-b"}`, 409, `comes back only there`)
+	call(parentSecret, "PUT", "/v1/spaces/payments", `{"parent":"prod"}`, 201, "")
+	call(parentSecret, "PUT", "/v1/stacks/api", `{"space":"payments"}`, 201, "")
+	call(parentSecret, "PUT", "/v1/stacks/web", `{"space":"prod"}`, 201, "")
 }
 
 // TestMovedSpaceEndsItsRuns: a space moved to another parent takes its stacks' runs with it, as

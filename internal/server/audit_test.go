@@ -150,20 +150,20 @@ func TestAuditOneChainAcrossReplicas(t *testing.T) {
 	}
 }
 
-// TestAuditOfASpaceCreatedAgain: a space deleted and created again under the same id, here
-// under another parent, does not list the events of the space that had the id before; the
-// old space's parent still does.
+// TestAuditOfASpaceCreatedAgain: a space deleted and created again under the same id (through
+// the API only under its old parent, in the file under another) does not list the events of
+// the space that had the id before; the old space's parent still does.
 func TestAuditOfASpaceCreatedAgain(t *testing.T) {
 	ctx := context.Background()
 	space := catalog.Ref{Kind: catalog.KindSpace, ID: "secret-proj"}
 	stack := catalog.Ref{Kind: catalog.KindStack, ID: "secret-db"}
 	for _, tc := range []struct {
 		name string
-		// again gives the id to a space under dev.
+		// again gives the id to a new space.
 		again func(t *testing.T, ts *testServer)
 	}{
 		{"through the API", func(t *testing.T, ts *testServer) {
-			if _, err := ts.srv.catalog.Apply(ctx, catalog.Mutation{Ref: space, Object: config.Space{ID: "secret-proj", Parent: "dev"}}); err != nil {
+			if _, err := ts.srv.catalog.Apply(ctx, catalog.Mutation{Ref: space, Object: config.Space{ID: "secret-proj", Parent: "prod"}}); err != nil {
 				t.Fatal(err)
 			}
 		}},

@@ -146,8 +146,8 @@ func TestDeletionsTheStoreLostStay(t *testing.T) {
 	goBack()
 	within(t, time.Now(), "the deletions are back in the store", func() bool {
 		objects, err := redis.Client().HGetAll(context.Background(), "broker:{catalog}:objects").Result()
-		// A tombstone is "<version>:<when deleted>:", with no body.
-		return err == nil && strings.HasSuffix(objects["api_key/revoked"], ":") && strings.HasSuffix(objects["stack/gone"], ":")
+		// A tombstone is "<version>:<when deleted>:", with no body but the place a stack left.
+		return err == nil && strings.HasSuffix(objects["api_key/revoked"], ":") && strings.HasSuffix(objects["stack/gone"], ":from:prod")
 	})
 	opts.issuer = a.URL
 	c := startServer(t, opts)

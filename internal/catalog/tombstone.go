@@ -1,0 +1,92 @@
+package catalog
+
+import (
+	"bytes"
+
+	"github.com/brokerhq/broker/internal/config"
+)
+
+// tombstoneFrom starts the body of a tombstone that knows the place its object left: the
+// stack's space, or the space's parent. An object's body is JSON and starts with "{"; an empty
+// body is a tombstone that does not know.
+const tombstoneFrom = "from:"
+
+// tombstoneBody is the body of a tombstone of an object that left place ("" when it has none).
+func tombstoneBody(place string) []byte {
+	if place == "" {
+		return []byte{}
+	}
+	return []byte(tombstoneFrom + place)
+}
+
+// readTombstone reports whether body is a tombstone's, and the place it names ("" if none).
+func readTombstone(body []byte) (place string, tombstone bool) {
+	if len(body) == 0 {
+		return "", true
+	}
+	if rest, ok := bytes.CutPrefix(body, []byte(tombstoneFrom)); ok {
+		return string(rest), true
+	}
+	return "", false
+}
+
+// placeOf is where obj sits in the tree: a stack's space, a space's parent; "" for the other
+// kinds, whose ids name nothing a cloud trusts.
+func placeOf(obj any) string {
+	switch o := obj.(type) {
+	case config.Stack:
+		return o.Space
+	case config.Space:
+		return o.Parent
+	}
+	return ""
+}
+
+// noteTombstone records in v a tombstone of r read from the store.
+func (v *Versioned) noteTombstone(r Ref, version, deleted int64, body []byte) {
+	v.Versions[r] = version
+	if deleted > 0 {
+		v.Deleted[r] = deleted
+	}
+	place, _ := readTombstone(body)
+	if place == "" {
+		delete(v.From, r)
+		return
+	}
+	if v.From == nil {
+		v.From = map[Ref]string{}
+	}
+	v.From[r] = place
+}
+
+// comesBack refuses obj, created through the API under the id of a deleted stack or space,
+// anywhere but the place that object left. The cloud trust policies written for a stack name
+// its id (an AWS ExternalId names no space at all, and a subject template need not), and
+// those written for a space's stacks name the space's id: given again elsewhere, the id would
+// take the old object's access to the clouds to a place whose administrators never had it. A
+// tombstone that does not know its place (recorded before tombstones kept it) lets the id come
+// back only through the configuration file.
+func comesBack(api Versioned, r Ref, obj any) error {
+	if r.Kind != KindStack && r.Kind != KindSpace {
+		return nil
+	}
+	if _, gone := api.Versions[r]; !gone {
+		return nil
+	}
+	noun, where := kindNoun[r.Kind], "space"
+	if r.Kind == KindSpace {
+		where = "parent"
+	}
+	old, ok := api.From[r]
+	switch {
+	case !ok:
+		return refusal(ErrConflict,
+			"%s id %q belonged to a %s that was deleted; the cloud trust policies written for it would admit this one, so choose another id (or declare it in the configuration file)",
+			noun, r.ID, noun)
+	case old != placeOf(obj):
+		return refusal(ErrConflict,
+			"%s id %q belonged to a %s deleted from %s %q; the cloud trust policies written for it would admit this one, so the id comes back only there: choose another id",
+			noun, r.ID, noun, where, old)
+	}
+	return nil
+}
