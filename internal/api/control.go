@@ -150,17 +150,11 @@ func (c *Control) create(w http.ResponseWriter, r *http.Request) {
 		refuse(err)
 		return
 	}
-	start.Now, start.TTL = c.cfg.Now(), c.cfg.RunTTL
-	for _, ref := range []catalog.Ref{{Kind: catalog.KindStack, ID: req.Stack}, {Kind: catalog.KindAPIKey, ID: p.KeyID}} {
-		if m, ok := cat.Meta(ref); ok && start.Now.Before(m.Created) {
-			// A stack or key placed again moments after an earlier one with its id left counts
-			// as placed a little later (catalog.SettleTime), and another replica's clock may be
-			// ahead of this one's; a run of it starts then, or it would be born ended.
-			start.Now = m.Created
-		}
-	}
-	if placed := cat.SpacePlaced(space); start.Now.Before(placed) {
-		start.Now = placed // likewise for a space moved moments ago (see withItsStack)
+	start.TTL = c.cfg.RunTTL
+	if start.Now, err = startTime(cat, c.cfg.Now(), start); err != nil {
+		c.cfg.Logger.WarnContext(r.Context(), "run start refused: its stack, space or key counts as placed ahead of this replica's clock", "stack", req.Stack, "err", err)
+		fail(w, r, c.cfg.Logger, errPlacedAhead)
+		return
 	}
 	run, token, err := runs.New(start)
 	if err != nil {
@@ -185,6 +179,36 @@ func (c *Control) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, runResponse{Run: run, RunToken: token})
+}
+
+// maxAhead bounds how far ahead of this replica's clock a run may start: an object placed
+// again counts as placed catalog.SettleTime later, and another replica's clock may be ahead of
+// this one's by a second.
+const maxAhead = catalog.SettleTime + time.Second
+
+// errPlacedAhead answers a start that startTime refused.
+var errPlacedAhead = apierror.New(apierror.CodeUnavailable, "The stack, its space or the API key was changed moments ago on a replica whose clock is ahead of this one's; try again shortly.")
+
+// startTime is when a run of start begins, now on this replica's clock: later when its stack,
+// a space above it or its key counts as placed later (an object placed again moments after an
+// earlier one with its id left counts as placed catalog.SettleTime later, and another replica's
+// clock may be ahead of this one's), or the run would be born ended. Past maxAhead it is an
+// error: a clock that ran far ahead when the object was placed would otherwise date the run,
+// and its expiry, into the future, past runs.ttl and past a deletion of the stack.
+func startTime(cat *catalog.Catalog, now time.Time, start runs.NewRun) (time.Time, error) {
+	at := now
+	for _, ref := range []catalog.Ref{{Kind: catalog.KindStack, ID: start.Stack}, {Kind: catalog.KindAPIKey, ID: start.CreatedBy}} {
+		if m, ok := cat.Meta(ref); ok && at.Before(m.Created) {
+			at = m.Created
+		}
+	}
+	if placed := cat.SpacePlaced(start.Space); at.Before(placed) {
+		at = placed
+	}
+	if at.Sub(now) > maxAhead {
+		return now, fmt.Errorf("placed at %s, %s ahead of this replica's clock", at.Format(time.RFC3339Nano), at.Sub(now))
+	}
+	return at, nil
 }
 
 // authorizedRun authenticates r, loads the run named in its path and checks action on its space.

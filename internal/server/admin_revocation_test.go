@@ -5,6 +5,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/brokerhq/broker/internal/testutil/fakeclock"
 )
 
 // TestStackRunsEndWithTheirStack: a run belongs to its stack in the space it was started in.
@@ -131,5 +134,28 @@ func TestSpaceMovedInTheFileEndsItsRuns(t *testing.T) {
 	}
 	if _, code := ts.mint(t, run.RunToken, ""); code != 401 {
 		t.Errorf("a run in team-a, moved in the file from prod to root, mints: %d, want 401", code)
+	}
+}
+
+// TestRunStartIsNeverFarAhead: a stack placed while the replica's clock ran a month ahead, the
+// clock corrected since, gets no run dated a month ahead (which would outlive runs.ttl by the
+// month, and outlast a deletion and re-creation of its stack): the start is refused (503) until
+// the clock reaches the stack's placing, and a run started then lives runs.ttl.
+func TestRunStartIsNeverFarAhead(t *testing.T) {
+	start := time.Date(2031, 5, 6, 7, 8, 9, 0, time.UTC)
+	clock := fakeclock.New(start)
+	ts := startServer(t, serverOptions{baseYAML: adminConfig, now: clock.Now})
+	clock.Advance(30 * 24 * time.Hour)
+	ts.admin(t, "PUT", "/v1/stacks/ahead", `{"space":"prod"}`).expect(t, "create the stack with the clock ahead", 201)
+	clock.Set(start.Add(time.Minute))
+	body := map[string]string{"stack": "ahead", "runType": "TRACKED"}
+	var env envelope
+	if code := ts.call(t, apiRequest{method: "POST", path: "/v1/runs", bearer: adminSecret, body: body, out: &env}); code != 503 || !strings.Contains(env.Error.Message, "clock is ahead") {
+		t.Errorf("a run of a stack placed a month ahead: %d %q, want 503", code, env.Error.Message)
+	}
+	clock.Set(start.Add(30*24*time.Hour + time.Second))
+	run := ts.createRun(t, "ahead", "TRACKED")
+	if life := run.Run.ExpiresAt.Sub(clock.Now()); life > 3*time.Hour {
+		t.Errorf("a run started once the clock caught up expires %s from now, want at most runs.ttl (3h)", life)
 	}
 }
