@@ -41,40 +41,6 @@ func (v *validator) checkSpaces() {
 	v.checkCycles()
 }
 
-// checkCycles reports each parent cycle once, at the first space of the cycle in file order.
-func (v *validator) checkCycles() {
-	c := v.c
-	reported := map[string]bool{}
-	for i, s := range c.Spaces {
-		if j, ok := v.spaces[s.ID]; !ok || j != i || reported[s.ID] {
-			continue
-		}
-		chain := []string{s.ID}
-		pos := map[string]int{s.ID: 0}
-		for cur := s; cur.Parent != ""; {
-			j, ok := v.spaces[cur.Parent]
-			if !ok {
-				break
-			}
-			next := c.Spaces[j]
-			if k, loop := pos[next.ID]; loop {
-				cycle := append(chain[k:], next.ID)
-				if k == 0 {
-					for _, id := range cycle {
-						reported[id] = true
-					}
-					v.add(joinIndex("spaces", i)+".parent", s.Parent,
-						"parent cycle: %s", strings.Join(cycle, " -> "))
-				}
-				break
-			}
-			pos[next.ID] = len(chain)
-			chain = append(chain, next.ID)
-			cur = next
-		}
-	}
-}
-
 // TemplatePart is a piece of a subject template: literal text, or a placeholder name (without
 // braces) when Placeholder is set.
 type TemplatePart struct {
