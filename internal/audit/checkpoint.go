@@ -39,7 +39,8 @@ type Checkpoint struct {
 	Count int64 `json:"count"`
 	// Tail is the hash of event Count-1 ("" when Count is 0).
 	Tail string `json:"tail"`
-	// Time is when it was signed (RFC 3339), the same as its event's time.
+	// Time is when it was signed (RFC 3339), the same as its event's time, by the signing
+	// replica's clock: it may precede the previous checkpoint's after a clock steps back.
 	Time string `json:"time"`
 	// Every and Interval (seconds) are the schedule the signing replica keeps: the next
 	// checkpoint follows at most about Every events, and Interval after an event. A verifier
@@ -87,6 +88,11 @@ type Checkpointer struct {
 	count     atomic.Int64
 	wake      chan struct{}
 	mu        sync.Mutex // serializes Check
+	// seenID and seenAt (guarded by mu) are the latest checkpoint this Checkpointer found at the
+	// head and when, by its clock (monotonic with time.Now), it first did: that checkpoint is at
+	// least that old, whatever the time it carries.
+	seenID string
+	seenAt time.Time
 }
 
 // minTick bounds how often Run looks at the chain's head on its timer.
@@ -206,15 +212,22 @@ func (c *Checkpointer) Check(ctx context.Context) (bool, error) {
 	if head.Checkpoint != nil {
 		after = head.CheckpointAt
 	}
-	_, wrote, err := c.cfg.Store.AppendCheckpoint(ctx, Event{
+	e := Event{
 		ID: ulid.Make().String(), Time: claim.Time, Actor: CheckpointActor, Action: CheckpointAction,
 		Space: c.cfg.Space, Outcome: Success, Detail: jws,
-	}, []string{c.cfg.Space}, after)
+	}
+	_, wrote, err := c.cfg.Store.AppendCheckpoint(ctx, e, []string{c.cfg.Space}, after)
+	if wrote {
+		c.seenID, c.seenAt = e.ID, now
+	}
 	return wrote, err // not wrote: another replica's checkpoint came first; the next check looks again
 }
 
 // due reports whether head needs a checkpoint at now. Before this chain's first checkpoint the
-// age counts from this Checkpointer's start.
+// age counts from this Checkpointer's start. A checkpoint is as old as its time says, and at
+// least as old as this Checkpointer has known it. When the clock reads before the last
+// checkpoint's time (it stepped back, or the checkpoint was dated by a clock ahead), the events
+// after it are of an age that cannot be told: a checkpoint is due for them at once.
 func (c *Checkpointer) due(head Head, now time.Time) bool {
 	if head.Count == 0 {
 		return false
@@ -248,10 +261,18 @@ func (c *Checkpointer) due(head Head, now time.Time) bool {
 		last, _ = time.Parse(time.RFC3339Nano, head.Checkpoint.Time) // unreadable: zero, so due
 	}
 	age := now.Sub(last)
+	if head.Checkpoint != nil {
+		// Known since this Checkpointer first found it, or since now when its clock reads before
+		// then (a clock without a monotonic reading that stepped back).
+		if head.Checkpoint.ID != c.seenID || c.seenAt.IsZero() || now.Before(c.seenAt) {
+			c.seenID, c.seenAt = head.Checkpoint.ID, now
+		}
+		age = max(age, now.Sub(c.seenAt))
+	}
 	switch {
 	case since >= every:
 		return true
-	case since > 0 && age >= interval:
+	case since > 0 && (age >= interval || now.Before(last)):
 		return true
 	default:
 		return head.Checkpoint != nil && c.cfg.MaxAge > 0 && age >= c.cfg.MaxAge
