@@ -120,7 +120,8 @@ type Decision struct {
 	// empty for none.
 	Retire  string
 	Retires time.Time
-	// Drop lists the KIDs of expired keys to remove from the set.
+	// Drop lists the KIDs of the keys to remove from the set: expired keys, and keys a replica
+	// whose clock was ahead saved, which never signed (see misdated).
 	Drop []string
 }
 
@@ -263,10 +264,13 @@ func Published(now time.Time, set []Meta, p Policy) []Meta {
 //     N.Activates = max(now+Lead, L.Activates+Period) and L.Retires = N.Activates, so that N is
 //     in every replica's JWKS at least Prepublish before it signs, even after an outage (when
 //     Lead is not less than Period, each key signs for Lead instead of Period);
-//   - expired keys are dropped (never the one signing at now).
+//   - expired keys are dropped (never the one signing at now);
+//   - keys saved on a clock ahead (see misdated) are dropped and the schedule decides again
+//     from now: when L.Retires lies past horizon, L retires at max(now+Lead, L.Activates+Period).
 //
-// Keys of an algorithm p does not maintain stop signing at now and are dropped once expired.
-// The result is Empty when nothing changes.
+// Keys of an algorithm p does not maintain stop signing at now (also those whose retirement a
+// clock ahead put off) and are dropped once expired, or at once when misdated. The result is
+// Empty when nothing changes.
 func Decide(now time.Time, set []Meta, p Policy) Decision {
 	algs := p.Algorithms()
 	for _, alg := range algs {
@@ -280,9 +284,9 @@ func Decide(now time.Time, set []Meta, p Policy) Decision {
 		a, _ := NormalizeAlg(m.Alg)
 		switch {
 		case slices.Contains(algs, a):
-		case expiredAt(now, m, set, p):
+		case expiredAt(now, m, set, p) || slices.Contains(misdated(now, chain(set, a), p), m.KID):
 			d.Drop = append(d.Drop, m.KID)
-		case m.Retires.IsZero() && d.Retire == "":
+		case d.Retire == "" && (m.Retires.IsZero() || m.Retires.After(horizon(now, m, p))):
 			d.Alg, d.Retire, d.Retires = a, m.KID, now
 		}
 	}
@@ -317,6 +321,10 @@ func decideChain(now time.Time, c keyChain, p Policy) Decision {
 		return Decision{Generate: true, Activates: now.Add(p.Lead())}
 	}
 	d, kept := drops(now, set, p)
+	if wrong := misdated(now, kept, p); len(wrong) > 0 {
+		d.Drop = append(d.Drop, wrong...)
+		kept = slices.DeleteFunc(kept, func(m Meta) bool { return slices.Contains(wrong, m.KID) })
+	}
 	// A key followed by another yet never retired (the replacement of a key revoked while its
 	// successor was pending) retires when that successor starts, so that it is dropped in turn.
 	slices.SortFunc(kept, compareMeta)
@@ -327,15 +335,54 @@ func decideChain(now time.Time, c keyChain, p Policy) Decision {
 		}
 	}
 	last, ok := latest(kept)
-	if ok && !now.Before(last.Activates.Add(p.Period-p.Lead())) {
-		activates := now.Add(p.Lead())
-		if due := last.Activates.Add(p.Period); due.After(activates) {
-			activates = due
-		}
+	if !ok {
+		return d
+	}
+	activates := now.Add(p.Lead())
+	if due := last.Activates.Add(p.Period); due.After(activates) {
+		activates = due
+	}
+	switch {
+	case !now.Before(last.Activates.Add(p.Period - p.Lead())):
 		d.Generate, d.Activates = true, activates
+		d.Retire, d.Retires = last.KID, activates
+	case last.Retires.After(horizon(now, last, p)):
+		// A retirement past the horizon without a successor comes back to the schedule.
 		d.Retire, d.Retires = last.KID, activates
 	}
 	return d
+}
+
+// horizon is the latest instant a rotation decided at now may date the retirement of m, and
+// the activation of m's successor: max(now+Lead, m.Activates+Period), plus MaxClockSkew for a
+// replica whose clock is ahead of now.
+func horizon(now time.Time, m Meta, p Policy) time.Time {
+	h := now.Add(p.Lead())
+	if due := m.Activates.Add(p.Period); due.After(h) {
+		h = due
+	}
+	return h.Add(MaxClockSkew)
+}
+
+// misdated returns the KIDs of the keys of chain (one algorithm's keys) saved by a replica
+// whose clock was ahead of now by more than MaxClockSkew (created after now plus MaxClockSkew)
+// that put off the schedule (signing after the horizon of the key that signs at now): a clock
+// jump forward would otherwise postpone the rotation by the jump. They have not signed by now.
+// None when no key of chain has started signing at now: this replica's clock may be the one
+// behind.
+func misdated(now time.Time, chain []Meta, p Policy) []string {
+	cur, ok := signingOf(now, chain)
+	if !ok || cur.Activates.After(now) {
+		return nil
+	}
+	hz := horizon(now, cur, p)
+	var out []string
+	for _, m := range chain {
+		if m.Created.After(now.Add(MaxClockSkew)) && m.Activates.After(hz) {
+			out = append(out, m.KID)
+		}
+	}
+	return out
 }
 
 // ForceRotate starts a rotation of the chain of p.Alg at now regardless of the period: a new key
