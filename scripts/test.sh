@@ -33,13 +33,16 @@ BROKER_VAULT_BIN=$(scripts/build-vault.sh)
 export BROKER_VAULT_BIN
 export BROKER_REQUIRE_VAULT=1 BROKER_REQUIRE_REDIS=1
 
+# vet takes the same build flags as the tests (-race): its compiled packages are then the ones
+# the tests link, not a second build of every dependency. No file is built only with or
+# without the race detector, so vet reads the same sources either way.
 echo "test.sh: go vet (at ${SECONDS}s)" >&2
-go vet ./...
+go vet -race ./...
 echo "test.sh: go test -race (at ${SECONDS}s)" >&2
 go test -race -count=1 -timeout 30m ./...
 # The deployment files' tests live in their own module (Helm, Kubernetes and compose libraries
 # stay out of broker's): they render the chart, parse the compose file, the Dockerfile and the
 # systemd unit, and validate every configuration with broker's own rules.
 echo "test.sh: deploy/ (go vet, go test -race) (at ${SECONDS}s)" >&2
-(cd deploy && go vet ./... && go test -race -count=1 -timeout 10m ./...)
+(cd deploy && go vet -race ./... && go test -race -count=1 -timeout 10m ./...)
 echo "test.sh: done in ${SECONDS}s" >&2
