@@ -263,3 +263,28 @@ func TestAWSPolicyWithinIAMLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestVaultRoleOfOneServerSpelledTwoWays: two integrations logging in to one role on one Vault
+// server, its address spelled differently (host or scheme in capitals, the default port written
+// out), share the role: the role printed for one stack accepts the other's, so pasting it locks
+// neither out.
+func TestVaultRoleOfOneServerSpelledTwoWays(t *testing.T) {
+	for _, b := range []string{"https://VAULT.example.com", "https://vault.example.com:443", "HTTPS://vault.example.com/"} {
+		cfg, err := config.Parse("t.yaml", []byte(`issuer: https://broker.example.com
+spaces: [{id: root}, {id: platform, parent: root, inherit: true}]
+stacks: [{id: a, space: platform}, {id: b, space: platform}]
+integrations:
+  - {id: vault-a, space: root, audience: vault, vault: {address: "https://vault.example.com", role: terraform}}
+  - {id: vault-b, space: root, audience: vault, vault: {address: "`+b+`", role: terraform}}
+attachments:
+  - {stack: a, integration: vault-a, write: true}
+  - {stack: b, integration: vault-b, write: true}
+`))
+		if err != nil {
+			t.Fatalf("address %q: %v", b, err)
+		}
+		if got := render(t, cfg, Request{Provider: "vault", Stack: "a", Scope: runs.Write}); !strings.Contains(got, `"b"`) {
+			t.Errorf("address %q: the role printed for stack a drops stack b, which logs in to the same role:\n%s", b, got)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -19,14 +20,15 @@ var ErrRoleTooBroad = errors.New("one role's bound_claims would accept stacks or
 type VaultRoleKey struct{ Address, Namespace, Mount, Role string }
 
 // VaultRoleKeyOf is the role integration in logs in to. Vault's JWT auth keeps role names in
-// lower case ("Deploy" and "deploy" are one role), and so does the key.
+// lower case ("Deploy" and "deploy" are one role), and so does the key; one server spelled two
+// ways (scheme or host in capitals, the scheme's default port written out) is one server.
 func VaultRoleKeyOf(in config.Integration) VaultRoleKey {
 	mount := strings.Trim(in.Vault.Mount, "/")
 	if mount == "" {
 		mount = config.DefaultVaultMount
 	}
 	return VaultRoleKey{
-		Address:   strings.TrimRight(in.Vault.Address, "/"),
+		Address:   serverOf(in.Vault.Address),
 		Namespace: strings.Trim(in.Vault.Namespace, "/"),
 		Mount:     mount,
 		Role:      strings.ToLower(in.Vault.Role),
@@ -89,4 +91,21 @@ func mergeVaultRoles(docs []VaultRole) (VaultRole, error) {
 		}
 	}
 	return out, nil
+}
+
+// serverOf is address as one server's name: scheme and host in lower case, without the
+// scheme's default port or a trailing slash. An address that does not parse stays as written.
+func serverOf(address string) string {
+	u, err := url.Parse(strings.TrimRight(address, "/"))
+	if err != nil || u.Host == "" {
+		return strings.TrimRight(address, "/")
+	}
+	u.Scheme, u.Host = strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+	if port := u.Port(); (u.Scheme == "https" && port == "443") || (u.Scheme == "http" && port == "80") {
+		u.Host = u.Hostname()
+		if strings.Contains(u.Host, ":") {
+			u.Host = "[" + u.Host + "]"
+		}
+	}
+	return u.String()
 }
