@@ -127,32 +127,37 @@ func bounded(errs Errors) Errors {
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
-// syntaxError turns a YAML parser error into a FieldError, keeping its line.
 // readDocument parses data as one YAML document and returns its root node (of Kind 0 when the
-// document is empty). A second document is refused, not ignored: what it holds would
-// otherwise never be read or checked.
+// document is empty). Every later document up to the end of data must be empty: one that is
+// not is refused, naming its line, not ignored, since what it holds would never be read or
+// checked.
 func readDocument(source string, data []byte) (*yaml.Node, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
 		return nil, Errors{syntaxError(source, err)}
 	}
-	var next yaml.Node
-	switch err := dec.Decode(&next); {
-	case errors.Is(err, io.EOF):
-	case err != nil:
-		return nil, Errors{syntaxError(source, err)}
-	case len(next.Content) > 0 && !(next.Content[0].Kind == yaml.ScalarNode && next.Content[0].Tag == "!!null"):
-		return nil, Errors{&FieldError{Source: source, Line: next.Line,
-			Msg: "a second YAML document starts here; the file must hold exactly one"}}
+	for n := 2; ; n++ {
+		var next yaml.Node
+		switch err := dec.Decode(&next); {
+		case errors.Is(err, io.EOF) && doc.Kind == yaml.DocumentNode && len(doc.Content) > 0:
+			return doc.Content[0], nil
+		case errors.Is(err, io.EOF):
+			return &doc, nil
+		case err != nil:
+			return nil, Errors{syntaxError(source, err)}
+		case len(next.Content) > 0 && !(next.Content[0].Kind == yaml.ScalarNode && next.Content[0].Tag == "!!null"):
+			which := "a second YAML document"
+			if n > 2 {
+				which = fmt.Sprintf("YAML document number %d", n)
+			}
+			return nil, Errors{&FieldError{Source: source, Line: next.Line,
+				Msg: which + " starts here; the file must hold exactly one"}}
+		}
 	}
-	root := &doc
-	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
-		root = root.Content[0]
-	}
-	return root, nil
 }
 
+// syntaxError turns a YAML parser error into a FieldError, keeping its line.
 func syntaxError(source string, err error) *FieldError {
 	msg := err.Error()
 	fe := &FieldError{Source: source}
