@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -19,6 +20,14 @@ import (
 
 // maxNodes bounds the nodes one decode visits, so that aliases cannot blow it up.
 const maxNodes = 1_000_000
+
+// Aliases may add to a document at most aliasFactor times its own nodes, or aliasFloor nodes
+// when that is more (and maxNodes in all): a small file cannot make its reader decode, and
+// validate, a million nodes. A list of labels shared by every stack stays well inside.
+const (
+	aliasFactor = 10
+	aliasFloor  = 100_000
+)
 
 // maxProblems bounds the problems Parse lists; past it one more says how many were left out,
 // so that an error (logged, and audited on a reload) stays small whatever the file.
@@ -87,7 +96,7 @@ func Parse(source string, data []byte) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &decoder{source: source, lines: map[string]int{}, bad: map[string]bool{}}
+	d := newFileDecoder(source, root)
 	cfg := &Config{Source: source}
 	if root.Kind != 0 && root.Kind != yaml.DocumentNode {
 		d.decode(root, "", reflect.ValueOf(cfg).Elem())
@@ -96,9 +105,8 @@ func Parse(source string, data []byte) (*Config, error) {
 	cfg.ApplyDefaults()
 
 	errs := d.errs
-	if d.nodes > maxNodes {
-		errs.sortByLine()
-		return nil, bounded(errs) // what was read is cut short: validating it says nothing more
+	if d.tooLarge != nil {
+		return nil, d.problems(errs) // what was read is cut short: validating it says nothing more
 	}
 	if err := cfg.Validate(); err != nil {
 		for _, fe := range err.(Errors) {
@@ -108,21 +116,43 @@ func Parse(source string, data []byte) (*Config, error) {
 		}
 	}
 	if len(errs) > 0 {
-		errs.sortByLine()
-		return nil, bounded(errs)
+		return nil, d.problems(errs)
 	}
 	return cfg, nil
 }
 
-// bounded is errs cut to maxProblems, then one problem counting those left out.
-func bounded(errs Errors) Errors {
-	if len(errs) <= maxProblems {
-		return errs
+// newFileDecoder is the decoder of the document root for Parse: it records at most maxProblems
+// problems, and decodes at most the nodes aliases may add to root's own (aliasFactor).
+func newFileDecoder(source string, root *yaml.Node) *decoder {
+	own := countNodes(root)
+	return &decoder{source: source, lines: map[string]int{}, bad: map[string]bool{}, limit: maxProblems,
+		budget: min(maxNodes, own+max(aliasFloor, aliasFactor*own))}
+}
+
+// countNodes counts the nodes of the tree under n, an alias as one node (what it stands for is
+// not counted again).
+func countNodes(n *yaml.Node) int {
+	count := 1
+	for _, c := range n.Content {
+		count += countNodes(c)
 	}
-	rest := len(errs) - maxProblems
-	out := append(errs[:maxProblems:maxProblems], &FieldError{Source: errs[0].Source,
-		Msg: fmt.Sprintf("and %d more problems not listed", rest)})
-	return out
+	return count
+}
+
+// problems is errs sorted by line and cut to maxProblems, the document's being too large first
+// when it is, then one problem counting those left out, here and by the decoder (fail).
+func (d *decoder) problems(errs Errors) Errors {
+	errs.sortByLine()
+	if i := slices.Index(errs, d.tooLarge); i > 0 {
+		copy(errs[1:i+1], errs[:i])
+		errs[0] = d.tooLarge
+	}
+	n := min(len(errs), maxProblems)
+	rest := d.dropped + len(errs) - n
+	if errs = errs[:n:n]; rest > 0 {
+		errs = append(errs, &FieldError{Source: d.source, Msg: fmt.Sprintf("and %d more problems not listed", rest)})
+	}
+	return errs
 }
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
@@ -179,6 +209,11 @@ type decoder struct {
 	// them are noise and are dropped.
 	bad   map[string]bool
 	nodes int
+	// budget, when not 0, bounds nodes below maxNodes; tooLarge is the problem of passing either.
+	budget   int
+	tooLarge *FieldError
+	// limit bounds the problems recorded in errs (0: no bound); past it, dropped counts them.
+	limit, dropped int
 	// keyName turns a field's YAML key into the key expected in the document; nil keeps it
 	// (JSON bodies of the API use camelCase, see DecodeJSON).
 	keyName func(string) string
@@ -189,10 +224,13 @@ type decoder struct {
 
 var durationType = reflect.TypeOf(time.Duration(0))
 
+// fail records a problem at path, or only counts it once limit problems are recorded.
 func (d *decoder) fail(n *yaml.Node, path, value, format string, args ...any) {
-	d.errs = append(d.errs, &FieldError{
-		Source: d.source, Line: n.Line, Path: path, Value: redactLogins(value), Msg: redactLogins(fmt.Sprintf(format, args...)),
-	})
+	if d.limit > 0 && len(d.errs) >= d.limit {
+		d.dropped++
+		return
+	}
+	d.errs = append(d.errs, newFieldError(d.source, n.Line, cutText(path, maxShownPath), value, format, args...))
 }
 
 // typeError records a value of the wrong type and marks its path as bad. A single value where
@@ -223,21 +261,26 @@ func (d *decoder) at(n *yaml.Node, path string) *yaml.Node {
 	return n
 }
 
+// isBad reports whether path or one of its parents could not be decoded. It looks up path
+// and each parent, so that its cost is the depth of path whatever the number of bad paths.
 func (d *decoder) isBad(path string) bool {
-	for p := range d.bad {
-		if within(path, p) {
+	for p := path; ; p = parentPath(p) {
+		if d.bad[p] {
 			return true
 		}
+		if p == "" {
+			return false
+		}
 	}
-	return false
 }
 
 // decode stores n into v (a settable value), reporting problems under path.
 func (d *decoder) decode(n *yaml.Node, path string, v reflect.Value) {
 	d.nodes++
-	if d.nodes > maxNodes {
-		if d.nodes == maxNodes+1 {
-			d.fail(n, path, "", "document too large (too many nodes or aliases)")
+	if d.nodes > maxNodes || d.budget > 0 && d.nodes > d.budget {
+		if d.tooLarge == nil { // recorded past limit too: it says why the rest was not read
+			d.tooLarge = newFieldError(d.source, n.Line, path, "", "document too large (too many nodes or aliases)")
+			d.errs = append(d.errs, d.tooLarge)
 		}
 		return
 	}
@@ -436,15 +479,18 @@ func scalarValue(n *yaml.Node) string {
 	return ""
 }
 
-// describe names what a node holds, for "expected X, got Y" messages.
-func describe(n *yaml.Node) string {
+// described is what describe names, already cut: cutArgs leaves it whole.
+type described string
+
+// describe names what a node holds, for "expected X, got Y" messages, a long value cut.
+func describe(n *yaml.Node) described {
 	switch n.Kind {
 	case yaml.MappingNode:
 		return "a mapping"
 	case yaml.SequenceNode:
 		return "a list"
 	case yaml.ScalarNode:
-		return strconv.Quote(n.Value)
+		return described(fmt.Sprintf("%q", cutString(n.Value)))
 	case yaml.AliasNode:
 		return "a dangling alias"
 	default:

@@ -128,15 +128,3 @@ func joinKey(path, key string) string {
 func joinIndex(path string, i int) string {
 	return path + "[" + strconv.Itoa(i) + "]"
 }
-
-// within reports whether path is base or lies below it.
-func within(path, base string) bool {
-	if base == "" {
-		return true
-	}
-	if !strings.HasPrefix(path, base) {
-		return false
-	}
-	rest := path[len(base):]
-	return rest == "" || rest[0] == '.' || rest[0] == '['
-}

@@ -88,13 +88,7 @@ func (v *validator) checkObjects() {
 
 // add records a problem at path with the offending value.
 func (v *validator) add(path, value, format string, args ...any) {
-	v.errs = append(v.errs, &FieldError{
-		Source: v.c.Source,
-		Line:   v.c.lineFor(path),
-		Path:   path,
-		Value:  redactLogins(value),
-		Msg:    redactLogins(fmt.Sprintf(format, args...)),
-	})
+	v.errs = append(v.errs, newFieldError(v.c.Source, v.c.lineFor(path), path, value, format, args...))
 }
 
 func (v *validator) checkIssuer() {
