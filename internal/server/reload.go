@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/brokerhq/broker/internal/api"
 	"github.com/brokerhq/broker/internal/audit"
@@ -37,7 +38,7 @@ func (s *Server) reloadCertificate(ctx context.Context) error {
 	}
 	if err := s.tlsCert.reload(); err != nil {
 		err = fmt.Errorf("tls certificate reload refused, the certificate in force stays: %w", err)
-		s.log.Error("tls certificate reload refused", "err", err)
+		s.log.Error("tls certificate reload refused", "err", cutDetail(err.Error()))
 		s.recordReload(ctx, audit.Denied, err.Error())
 		return err
 	}
@@ -60,7 +61,7 @@ func (s *Server) reloadCatalog(ctx context.Context, cfg *config.Config, loadErr 
 	}
 	if err != nil {
 		err = fmt.Errorf("configuration reload refused, the running configuration stays: %w", err)
-		s.log.Error("config reload refused", "err", err)
+		s.log.Error("config reload refused", "err", cutDetail(err.Error()))
 		s.recordReload(ctx, audit.Denied, err.Error())
 		return err
 	}
@@ -79,8 +80,29 @@ func (s *Server) reloadCatalog(ctx context.Context, cfg *config.Config, loadErr 
 	return nil
 }
 
+// maxReloadDetail bounds the detail of a config.reload event and the error a refused reload
+// logs: however many problems a file has and however long their values, the event stored,
+// chained and sent to every sink stays small.
+const maxReloadDetail = 16 << 10
+
+// cutDetail is detail, or its first bytes followed by how long it was, in maxReloadDetail bytes
+// at most.
+func cutDetail(detail string) string {
+	if len(detail) <= maxReloadDetail {
+		return detail
+	}
+	note := fmt.Sprintf("... (cut: %d bytes in all)", len(detail))
+	keep := maxReloadDetail - len(note)
+	for keep > 0 && !utf8.RuneStart(detail[keep]) {
+		keep-- // a UTF-8 character is kept whole or not at all
+	}
+	return detail[:keep] + note
+}
+
+// recordReload audits a config.reload with detail cut to maxReloadDetail.
 func (s *Server) recordReload(ctx context.Context, outcome, detail string) {
-	e := api.Event{Actor: "system:config", Action: "config.reload", Space: config.RootSpace, Outcome: outcome, Detail: detail}
+	e := api.Event{Actor: "system:config", Action: "config.reload", Space: config.RootSpace, Outcome: outcome,
+		Detail: cutDetail(detail)}
 	if err := s.events.Record(ctx, e); err != nil {
 		s.log.Error("audit: could not record a configuration reload", "err", err)
 	}
