@@ -55,7 +55,7 @@ func runTrust(ctx context.Context, e env, args []string) error {
 	req := trust.Request{
 		Provider: provider, Stack: *stack, Scope: runs.Scope(*scope), Integration: *integration, AWSPrincipal: *principal,
 	}
-	doc, err := trust.Render(cfg, req)
+	doc, leftOut, err := trust.RenderNotes(cfg, req)
 	if errors.Is(err, trust.ErrNeedsPrincipal) {
 		return usagef("%s", err)
 	}
@@ -67,6 +67,9 @@ func runTrust(ctx context.Context, e env, args []string) error {
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(doc); err != nil {
 		return err
+	}
+	for _, n := range leftOut {
+		fmt.Fprintf(e.stderr, "note: left out, as another subtree's: %s; installing this removes it from the %s trust\n", n, provider)
 	}
 	if policy, ok := doc.(trust.AWSPolicy); ok && policy.Chars() > trust.AWSPolicyQuotaChars {
 		fmt.Fprintf(e.stderr, "note: this trust policy is %d characters; IAM takes %d unless the account's quota is raised (to at most %d)\n",

@@ -17,25 +17,39 @@ import (
 // provider, Vault role) that every attachment using it needs, whichever of them req names:
 // pasting it for one stack then never locks another out.
 func Render(cfg *config.Config, req Request) (any, error) {
+	doc, _, err := RenderNotes(cfg, req)
+	return doc, err
+}
+
+// RenderNotes is Render, with a note for each attachment that reaches the cloud through the
+// same object (role, provider) but is left out of the document: its stack could not attach the
+// printed integration itself, so an administrator of its space alone cannot write itself into
+// this trust. Pasting the document leaves such attachments out of the object's trust.
+func RenderNotes(cfg *config.Config, req Request) (doc any, leftOut []string, err error) {
 	r, err := newResolver(cfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	t, err := r.resolve(req)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	switch req.Provider {
 	case exchange.AWS:
-		return r.awsPolicy(t)
+		doc, err = r.awsPolicy(t)
 	case exchange.GCP:
-		return r.gcp(t)
+		doc, err = r.gcp(t)
 	case exchange.Azure:
-		return r.azure(t)
+		doc, err = r.azure(t)
 	case exchange.Vault:
-		return r.vaultRole(t)
+		doc, err = r.vaultRole(t)
+	default:
+		return nil, nil, fmt.Errorf("unknown provider %q", req.Provider)
 	}
-	return nil, fmt.Errorf("unknown provider %q", req.Provider)
+	if err != nil {
+		return nil, nil, err
+	}
+	return doc, r.leftOut, nil
 }
 
 // AWSPolicy is an IAM role trust policy, as `broker trust aws` prints it.

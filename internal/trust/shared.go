@@ -21,7 +21,10 @@ import (
 // sharing returns the target of every (stack, scope) whose attachment reaches the cloud through
 // the same cloud-side object as t (one AWS role, one GCP workload identity provider, one Vault
 // role), as same tells of an integration of t's provider. Installing that object for one of them
-// replaces it for the others, so what is printed for t must serve them all. t is among them, and
+// replaces it for the others, so what is printed for t must serve them all, as far as mayShare
+// lets it. Any other is left out, with a note (r.leftOut): an administrator of a space t's
+// integration does not serve could otherwise name t's role in an integration of its own and
+// have its stacks printed into the role's trust, or make that trust unprintable. t is among them, and
 // they come ordered by stack, scope and integration whichever of them t is, so each prints the
 // same, as a configuration file and a live broker holding the same objects do. A
 // stack that shares the object but cannot be rendered (its subjects could match another stack's)
@@ -35,8 +38,14 @@ func (r *resolver) sharing(t *target, same func(config.Integration) bool) ([]*ta
 		if !ok || in.Provider() != t.req.Provider || !same(in) {
 			continue
 		}
+		st, _ := r.cfg.Stack(at.Stack)
 		for _, scope := range []runs.Scope{runs.Read, runs.Write} {
 			if (scope == runs.Read && !at.Read) || (scope == runs.Write && !at.Write) {
+				continue
+			}
+			if !r.mayShare(t, in, st) {
+				r.leftOut = append(r.leftOut, fmt.Sprintf("stack %s (%s) through integration %s of space %s, which may not use integration %s of space %s",
+					at.Stack, scope, in.ID, in.Space, t.integration.ID, t.integration.Space))
 				continue
 			}
 			req := Request{Provider: t.req.Provider, Stack: at.Stack, Scope: scope, Integration: in.ID, AWSPrincipal: t.req.AWSPrincipal}
@@ -67,6 +76,16 @@ func (r *resolver) sharing(t *target, same func(config.Integration) bool) ([]*ta
 			strings.Compare(x.integration.ID, y.integration.ID))
 	})
 	return out, nil
+}
+
+// mayShare reports whether the attachment of in to st may be printed into t's trust: in is t's
+// integration, or st could attach t's integration itself, or t's stack could attach in (so
+// whoever administers in's space administers t's stack's too). Either way nobody gains through
+// the shared object what they could not reach with an attachment of their own.
+func (r *resolver) mayShare(t *target, in config.Integration, st config.Stack) bool {
+	return in.ID == t.integration.ID ||
+		slices.Contains(r.cfg.UsableSpaces(st.Space), t.integration.Space) ||
+		slices.Contains(r.cfg.UsableSpaces(t.stack.Space), in.Space)
 }
 
 // awsExternalIDKey is the condition key of an assume-role statement's ExternalId.

@@ -12,7 +12,7 @@ import (
 	"github.com/brokerhq/broker/internal/runs"
 )
 
-// sharedConfig has stacks a and b in space team and c in space ops. The AWS role "shared" is
+// sharedConfig has stacks a and b in space team and c in space ops, under team. The AWS role "shared" is
 // attached to a for read (integration aws-a), to b for write (aws-b), and to c for read
 // through an integration with its own audience (aws-c); the GCP provider "pool/providers/p"
 // serves a (read, write) and c (read) through two integrations.
@@ -22,7 +22,7 @@ func sharedConfig(t *testing.T) *config.Config {
 spaces:
   - {id: root}
   - {id: team, parent: root, inherit: true}
-  - {id: ops, parent: root, inherit: true}
+  - {id: ops, parent: team, inherit: true}
 stacks: [{id: a, space: team}, {id: b, space: team}, {id: c, space: ops}]
 integrations:
   - {id: aws-a, space: team, aws: {role_arn: "arn:aws:iam::123456789012:role/shared"}}
@@ -285,6 +285,61 @@ attachments:
 		}
 		if got := render(t, cfg, Request{Provider: "vault", Stack: "a", Scope: runs.Write}); !strings.Contains(got, `"b"`) {
 			t.Errorf("address %q: the role printed for stack a drops stack b, which logs in to the same role:\n%s", b, got)
+		}
+	}
+}
+
+// TestSharedObjectLeavesOutOtherSubtrees: an integration of a space that may not use the
+// printed one, and whose own space the printed stack may not use either (another subtree's
+// administrator), naming the same AWS role or Vault role is left out of what is printed, with a
+// note: it can neither write its stack into the role's trust nor make that trust unprintable.
+func TestSharedObjectLeavesOutOtherSubtrees(t *testing.T) {
+	cfg := sharedConfig(t)
+	cfg.Spaces = append(cfg.Spaces, config.Space{ID: "base", Parent: "root", Inherit: true})
+	cfg.Stacks = append(cfg.Stacks, config.Stack{ID: "evil", Space: "base"})
+	cfg.Integrations = append(cfg.Integrations,
+		config.Integration{ID: "aws-evil", Space: "base", AWS: &config.AWS{RoleARN: "arn:aws:iam::123456789012:role/shared"}},
+		config.Integration{ID: "vault-team", Space: "team", Vault: &config.Vault{Address: "https://vault.example.com", Role: "deploy"}},
+		config.Integration{ID: "vault-evil", Space: "base", Vault: &config.Vault{Address: "https://vault.example.com", Role: "deploy"}})
+	cfg.Attachments = append(cfg.Attachments,
+		config.Attachment{Stack: "evil", Integration: "aws-evil", Write: true},
+		config.Attachment{Stack: "a", Integration: "vault-team", Read: true},
+		config.Attachment{Stack: "evil", Integration: "vault-evil", Read: true, Write: true})
+	cfg.ApplyObjectDefaults()
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		req      Request
+		admits   []string
+		excludes []string
+		note     string
+	}{
+		{Request{Provider: "aws", Stack: "a", Scope: runs.Read}, []string{"stack:a:", "stack:b:", "stack:c:"}, []string{"stack:evil"},
+			"stack evil (write) through integration aws-evil of space base"},
+		{Request{Provider: "aws", Stack: "evil", Scope: runs.Write}, []string{"stack:evil"}, []string{"stack:a:", "stack:b:", "stack:c:"},
+			"stack a (read) through integration aws-a of space team"},
+		{Request{Provider: "vault", Stack: "a", Scope: runs.Read}, []string{`"a"`}, []string{`"evil"`},
+			"stack evil (read) through integration vault-evil of space base"},
+	} {
+		doc, notes, err := RenderNotes(cfg, tc.req)
+		if err != nil {
+			t.Errorf("%s for %s: %v", tc.req.Provider, tc.req.Stack, err)
+			continue
+		}
+		out, _ := json.Marshal(doc)
+		for _, w := range tc.admits {
+			if !strings.Contains(string(out), w) {
+				t.Errorf("%s for %s: %s missing from %s", tc.req.Provider, tc.req.Stack, w, out)
+			}
+		}
+		for _, w := range tc.excludes {
+			if strings.Contains(string(out), w) {
+				t.Errorf("%s for %s admits %s of another subtree: %s", tc.req.Provider, tc.req.Stack, w, out)
+			}
+		}
+		if !slices.ContainsFunc(notes, func(n string) bool { return strings.HasPrefix(n, tc.note) }) {
+			t.Errorf("%s for %s: notes %q, want one starting %q", tc.req.Provider, tc.req.Stack, notes, tc.note)
 		}
 	}
 }

@@ -38,6 +38,9 @@ type resolver struct {
 	atts      *exchange.Attachments
 	spaces    *claims.Spaces
 	templates []string
+	// leftOut describes each attachment that shares the cloud-side object of what is printed
+	// but is left out of it (see sharing).
+	leftOut []string
 }
 
 func newResolver(cfg *config.Config) (*resolver, error) {
