@@ -539,6 +539,9 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 		}
 		return plan{}, err
 	}
+	if err := deepest(c, mu); err != nil {
+		return plan{}, err
+	}
 	res.Catalog = c
 	return plan{res: res, changes: changes, at: at, next: next}, nil
 }
