@@ -23,7 +23,7 @@ func newFieldError(source string, line int, path, value, format string, args ...
 	return &FieldError{
 		Source: source,
 		Line:   line,
-		Path:   path,
+		Path:   cutText(redactLogins(path), maxShownPath), // a URL written as a key by mistake
 		Value:  cutText(redactLogins(value), maxShown),
 		Msg:    redactLogins(fmt.Sprintf(format, cutArgs(args)...)),
 	}

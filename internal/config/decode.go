@@ -230,7 +230,7 @@ func (d *decoder) fail(n *yaml.Node, path, value, format string, args ...any) {
 		d.dropped++
 		return
 	}
-	d.errs = append(d.errs, newFieldError(d.source, n.Line, cutText(path, maxShownPath), value, format, args...))
+	d.errs = append(d.errs, newFieldError(d.source, n.Line, path, value, format, args...))
 }
 
 // typeError records a value of the wrong type and marks its path as bad. A single value where
@@ -490,7 +490,7 @@ func describe(n *yaml.Node) described {
 	case yaml.SequenceNode:
 		return "a list"
 	case yaml.ScalarNode:
-		return described(fmt.Sprintf("%q", cutString(n.Value)))
+		return described(fmt.Sprintf("%q", cutString(redactLogins(n.Value)))) // redacted before the cut drops the '@
 	case yaml.AliasNode:
 		return "a dangling alias"
 	default:

@@ -145,13 +145,17 @@ func TestLongValuesCutInProblems(t *testing.T) {
 	}
 }
 
-// TestCutValueKeepsLoginRedacted: a login is redacted from a value before it is cut, so that a
-// cut through a password cannot leave part of it without the '@' that marks it.
+// TestCutValueKeepsLoginRedacted: a login is redacted from a value before it is cut (also where
+// a message describes a value of the wrong type), so that a cut through a password cannot leave
+// part of it without the '@' that marks it; and from a key path (a URL written as a key).
 func TestCutValueKeepsLoginRedacted(t *testing.T) {
 	secret := strings.Repeat("s3cr3t", 40)
+	const iss = "issuer: https://broker.example.com\n"
 	for name, src := range map[string]string{
 		"label":       aliasedStacks(0, 1, "https://user:"+secret+"@host.example.com/x"),
-		"wrong type":  aliasedStacks(0, 1, "a") + "    inherit: https://ops:" + secret + "@host\n",
+		"wrong type":  iss + "spaces:\n  - id: x\n    parent: root\n    inherit: https://ops:" + secret + "@host\n",
+		"duration":    iss + "tokens:\n  ttl: https://ops:" + secret + "@host\n",
+		"key":         iss + "store:\n  redis:\n    \"redis://:" + secret + "@redis.example.com:6379\": 1\n",
 		"multi-byte":  aliasedStacks(0, 1, strings.Repeat("é", 200)),
 		"short value": aliasedStacks(0, 1, "Bad_Label"),
 	} {
