@@ -95,6 +95,12 @@ type Checkpointer struct {
 	seenAt time.Time
 }
 
+// aheadSkew is how far ahead of this replica's clock the last checkpoint may be dated by another
+// replica's: further ahead, one of the clocks stepped, and the events after it are of an age
+// that cannot be told, so a checkpoint is due for them at once. Within it, the replicas' clocks
+// merely disagree, and the checkpoint follows on the interval as usual.
+const aheadSkew = time.Minute
+
 // minTick bounds how often Run looks at the chain's head on its timer.
 const minTick = 250 * time.Millisecond
 
@@ -225,9 +231,10 @@ func (c *Checkpointer) Check(ctx context.Context) (bool, error) {
 
 // due reports whether head needs a checkpoint at now. Before this chain's first checkpoint the
 // age counts from this Checkpointer's start. A checkpoint is as old as its time says, and at
-// least as old as this Checkpointer has known it. When the clock reads before the last
-// checkpoint's time (it stepped back, or the checkpoint was dated by a clock ahead), the events
-// after it are of an age that cannot be told: a checkpoint is due for them at once.
+// least as old as this Checkpointer has known it. When the clock reads more than aheadSkew
+// before the last checkpoint's time (it stepped back, or the checkpoint was dated by a clock
+// ahead), the events after it are of an age that cannot be told: a checkpoint is due for them at
+// once.
 func (c *Checkpointer) due(head Head, now time.Time) bool {
 	if head.Count == 0 {
 		return false
@@ -272,7 +279,7 @@ func (c *Checkpointer) due(head Head, now time.Time) bool {
 	switch {
 	case since >= every:
 		return true
-	case since > 0 && (age >= interval || now.Before(last)):
+	case since > 0 && (age >= interval || last.Sub(now) > aheadSkew):
 		return true
 	default:
 		return head.Checkpoint != nil && c.cfg.MaxAge > 0 && age >= c.cfg.MaxAge

@@ -100,3 +100,32 @@ func TestCheckpointAfterTheClockStepsBackVerifies(t *testing.T) {
 		t.Fatalf("the latest checkpoint is dated %s, want before the first (%s): the clock stepped back", rep.Latest.Claim.Time, first.Format(time.RFC3339Nano))
 	}
 }
+
+// TestNoExtraCheckpointForAReplicaSlightlyBehind: two replicas share one chain, b's clock 200 ms
+// behind a's (within aheadSkew). a writes a checkpoint and an event follows on b moments later:
+// nothing is due yet (1 event of every=5, the interval not passed), so b writes none.
+func TestNoExtraCheckpointForAReplicaSlightlyBehind(t *testing.T) {
+	ctx := context.Background()
+	m := audit.NewMemory()
+	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	ca := &clock{now: t0}
+	cb := &clock{now: t0.Add(-200 * time.Millisecond)}
+	a := newCheckpointer(t, m, &fakeSign{}, ca)
+	b := newCheckpointer(t, m, &fakeSign{}, cb)
+	appendN(t, a, 1)
+	ca.Advance(time.Minute)
+	cb.Advance(time.Minute)
+	if wrote, err := a.Check(ctx); !wrote || err != nil {
+		t.Fatalf("a's checkpoint: %v %v", wrote, err)
+	}
+	ca.Advance(50 * time.Millisecond)
+	cb.Advance(50 * time.Millisecond)
+	appendN(t, b, 1)
+	wrote, err := b.Check(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wrote {
+		t.Errorf("b (clock 200ms behind a) wrote a checkpoint 50ms after a's, for 1 event (every=5, interval=1m): an extra checkpoint in normal operation")
+	}
+}
