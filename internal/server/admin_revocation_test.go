@@ -159,3 +159,36 @@ func TestRunStartIsNeverFarAhead(t *testing.T) {
 		t.Errorf("a run started once the clock caught up expires %s from now, want at most runs.ttl (3h)", life)
 	}
 }
+
+// TestMovedSpaceListsItsEventsFromItsMove: a space moved to another parent lists its events from
+// its move on, so that the auditors of its new place do not read what happened under its old
+// one; those events stay in the listing of the ancestors it had, and a space changed without a
+// move keeps its whole history.
+func TestMovedSpaceListsItsEventsFromItsMove(t *testing.T) {
+	ts := startServer(t, serverOptions{baseYAML: adminConfig, extraYAML: manyFailures})
+	lists := func(space, run string) bool {
+		t.Helper()
+		for _, e := range auditEvents(t, ts, space, 100) {
+			if e.Run == run {
+				return true
+			}
+		}
+		return false
+	}
+	for _, id := range []string{"moving", "staying"} {
+		ts.admin(t, "PUT", "/v1/spaces/"+id, `{"parent":"team-a","inherit":true}`).expect(t, "create "+id, 201)
+		ts.admin(t, "PUT", "/v1/stacks/"+id+"-stack", `{"space":"`+id+`"}`).expect(t, "create its stack", 201)
+	}
+	moving, staying := ts.createRun(t, "moving-stack", "TRACKED"), ts.createRun(t, "staying-stack", "TRACKED")
+	ts.admin(t, "PUT", "/v1/spaces/moving", `{"parent":"dev","inherit":true}`).expect(t, "move under dev", 200)
+	ts.admin(t, "PUT", "/v1/spaces/staying", `{"parent":"team-a","inherit":true,"labels":["x"]}`).expect(t, "relabel", 200)
+	if lists("moving", moving.Run.ID) {
+		t.Error("the moved space lists an event from before its move")
+	}
+	if !lists("team-a", moving.Run.ID) {
+		t.Error("the moved space's old parent no longer lists the event recorded under it")
+	}
+	if !lists("staying", staying.Run.ID) {
+		t.Error("a space changed without a move lost its history")
+	}
+}
