@@ -84,8 +84,9 @@ func (h *attachHandler) delete(w http.ResponseWriter, r *http.Request) {
 	h.apply(w, r, p, config.Attachment{Stack: r.PathValue("id"), Integration: r.PathValue("integration")})
 }
 
-// apply puts an attachment (PUT) or deletes it (DELETE) after
-// checking space:admin on the stack's space.
+// apply puts an attachment (PUT) or deletes it (DELETE) after checking space:admin on the
+// stack's space, and for an attachment for write run:create and run:update there too: it
+// directs the stack's write-scope tokens. Deleting takes access away and needs neither.
 func (h *attachHandler) apply(w http.ResponseWriter, r *http.Request, p access.Principal, at config.Attachment) {
 	version, err := ifMatch(r)
 	if err != nil {
@@ -111,7 +112,11 @@ func (h *attachHandler) apply(w http.ResponseWriter, r *http.Request, p access.P
 		if cur, ok := c.Stack(at.Stack); ok {
 			space = cur.Space
 		}
-		return h.admin.authorizeChange(r, c, p, changeRights{admin: []string{space}})
+		need := changeRights{admin: []string{space}}
+		if at.Write && r.Method == http.MethodPut {
+			need.write = []string{space}
+		}
+		return h.admin.authorizeChange(r, c, p, need)
 	}
 	if err := authorize(c); err != nil {
 		h.admin.fail(w, r, err)

@@ -45,6 +45,9 @@ type kindSpec struct {
 	// check refuses a PUT of obj as id against c, once it is authorized, for a reason of the
 	// API's own (nil: none).
 	check func(c *catalog.Catalog, id string, obj any) error
+	// writes lists the spaces where putting obj as id over old (nil when none) directs stacks'
+	// write-scope tokens, checked against c (nil: the kind directs none).
+	writes func(c *catalog.Catalog, id string, obj, old any) []string
 }
 
 // newTemplateFits refuses a space whose subject template would make the spaces hold more
@@ -155,7 +158,8 @@ var objectKinds = []kindSpec{
 		filter: func(c *catalog.Catalog, r *http.Request, o any) bool {
 			return inSubtree(c, r, o.(config.Integration).Space)
 		},
-		inUse: autoattached,
+		inUse:  autoattached,
+		writes: integrationWriteSpaces,
 	},
 	{
 		kind: catalog.KindRole, path: "/v1/roles", plural: "roles", singular: "role",
@@ -275,11 +279,17 @@ func (h *kindHandler) put(w http.ResponseWriter, r *http.Request) {
 	}
 	authorize := func(c *catalog.Catalog) error {
 		need := changeRights{admin: h.spec.admin(obj), grants: grants}
-		if old, ok := h.spec.get(c, id); ok {
+		old, ok := h.spec.get(c, id)
+		if ok {
 			need.admin = append(need.admin, h.spec.admin(old)...)
 			if !h.readable(c, p, old) {
 				need.hidden = fmt.Sprintf("%s %q", h.spec.kind, id)
 			}
+		} else {
+			old = nil
+		}
+		if h.spec.writes != nil {
+			need.write = h.spec.writes(c, id, obj, old)
 		}
 		if err := h.admin.authorizeChange(r, c, p, need); err != nil || h.spec.check == nil {
 			return err
@@ -390,14 +400,21 @@ type changeRights struct {
 	// does not exist): a refusal names only it, not the spaces it lives in, in the answer and in
 	// the audit trail the key may read.
 	hidden string
+	// write lists the spaces where the change directs stacks' write-scope tokens: the key needs
+	// there the rights such a token stands for (writeTokenActions).
+	write []string
 }
 
 // authorizeChange checks, against c, that p has every right need lists: space:admin on each of
-// need.admin, and at root every action of need.grants. A refusal is audited.
+// need.admin, at root every action of need.grants, and writeTokenActions on each of
+// need.write. A refusal is audited.
 func (a *Admin) authorizeChange(r *http.Request, c *catalog.Catalog, p access.Principal, need changeRights) error {
 	err := requireAdmin(c, p, need.admin...)
 	if err == nil && len(need.grants) > 0 && !c.Access().Holds(p, config.RootSpace, knownActions(need.grants)) {
 		err = apierror.New(apierror.CodeForbidden, "API key %q may not grant actions it does not hold itself.", p.KeyID)
+	}
+	if err == nil {
+		err = requireWriteRights(c, p, need.write)
 	}
 	if err != nil && need.hidden != "" {
 		err = apierror.New(apierror.CodeForbidden, "API key %q may not change %s.", p.KeyID, need.hidden)
