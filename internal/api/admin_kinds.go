@@ -117,6 +117,7 @@ var objectKinds = []kindSpec{
 		where:    func(o any) runs.Run { return runs.Run{Space: o.(config.Space).ID} },
 		filter:   func(*catalog.Catalog, *http.Request, any) bool { return true },
 		check:    newTemplateFits,
+		writes:   spaceMoveWriteSpaces,
 	},
 	{
 		kind: catalog.KindStack, path: "/v1/stacks", plural: "stacks", singular: "stack",
@@ -134,6 +135,7 @@ var objectKinds = []kindSpec{
 			l := r.URL.Query().Get("label")
 			return inSubtree(c, r, s.Space) && (l == "" || slices.Contains(s.Labels, l))
 		},
+		writes: stackMoveWriteSpaces,
 		cascade: func(c *catalog.Catalog, id string) []catalog.Ref {
 			var out []catalog.Ref
 			for _, a := range c.Attachments(id) {

@@ -12,8 +12,9 @@ import (
 
 // writeTokenActions are the rights a stack's write-scope token stands for: a key that points
 // such tokens somewhere (an attachment for write, an autoattach rule for write, a change to an
-// integration attached for write) must hold both on the space, or space:admin alone would
-// collect the tokens of runs it may neither start nor move.
+// integration attached for write, a move of a stack holding a write attachment) must hold both
+// on the space, or space:admin alone would collect the tokens of runs it may neither start nor
+// move.
 var writeTokenActions = []string{config.ActionRunCreate, config.ActionRunUpdate}
 
 // requireWriteRights returns nil when p holds every action of writeTokenActions in each space
@@ -67,4 +68,36 @@ func attachedForWrite(c *catalog.Catalog, id string) bool {
 		}
 	}
 	return false
+}
+
+// stackMoveWriteSpaces lists the space where putting obj as stack id over old moves a direct
+// write attachment: the new space, when the stack moves there holding one. A write attachment
+// made where the key holds the run rights must not be carried to where it does not.
+func stackMoveWriteSpaces(c *catalog.Catalog, id string, obj, old any) []string {
+	if old == nil || old.(config.Stack).Space == obj.(config.Stack).Space || !directWrite(c, id) {
+		return nil
+	}
+	return []string{adminSpace(obj.(config.Stack).Space)}
+}
+
+// spaceMoveWriteSpaces lists the space where putting obj as space id over old moves direct
+// write attachments: the new parent, when a stack in the space's subtree holds one.
+func spaceMoveWriteSpaces(c *catalog.Catalog, id string, obj, old any) []string {
+	if old == nil || old.(config.Space).Parent == obj.(config.Space).Parent {
+		return nil
+	}
+	for _, st := range c.Objects().Stacks {
+		if c.Within(st.Space, id) && directWrite(c, st.ID) {
+			return []string{adminSpace(obj.(config.Space).Parent)}
+		}
+	}
+	return nil
+}
+
+// directWrite reports whether stack has an attachment for write of its own (not autoattach,
+// whose rule needed the run rights where it attaches) in c.
+func directWrite(c *catalog.Catalog, stack string) bool {
+	return slices.ContainsFunc(c.Attachments(stack), func(a config.EffectiveAttachment) bool {
+		return a.Write && a.Source == config.SourceDirect
+	})
 }

@@ -189,3 +189,102 @@ func TestSpaceAdminCannotHarvestWriteTokens(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteAttachmentNotCarriedByAStackMove: a key holding space:admin on team-a and
+// run:create+run:update only on a child space (wt2-sub) cannot direct the write-scope tokens of
+// a stack in team-a by a detour: it moves the stack into wt2-sub, attaches its own integration
+// for write there (it holds the run rights there), and moving the stack back, with its write
+// attachment, into team-a, where it lacks them, is refused.
+func TestWriteAttachmentNotCarriedByAStackMove(t *testing.T) {
+	ts := startServer(t, serverOptions{baseYAML: adminConfig})
+	for _, f := range []struct{ path, body string }{
+		{"/v1/spaces/wt2-sub", `{"parent":"team-a","inherit":true}`},
+		{"/v1/stacks/wt2-victim", `{"space":"team-a"}`},
+		{"/v1/roles/wt2-adm", `{"actions":["space:admin"]}`},
+		{"/v1/roles/wt2-run", `{"actions":["run:create","run:update"]}`},
+	} {
+		if a := ts.admin(t, "PUT", f.path, f.body); a.code != 200 && a.code != 201 {
+			t.Fatalf("fixture PUT %s: %d %s", f.path, a.code, a.body)
+		}
+	}
+	var created struct {
+		Secret string `json:"secret"`
+	}
+	if code := ts.call(t, apiRequest{method: "POST", path: "/v1/api-keys", bearer: rootAdminSecret,
+		body: `{"id":"wt2-key","bindings":[{"role":"wt2-adm","space":"team-a"},{"role":"wt2-run","space":"wt2-sub"}]}`, out: &created}); code != 201 {
+		t.Fatalf("create key: %d", code)
+	}
+	k := created.Secret
+	do := func(method, path, body string) int {
+		t.Helper()
+		return ts.call(t, apiRequest{method: method, path: path, bearer: k, body: body})
+	}
+	// Sanity: the key may not attach for write in team-a directly.
+	if code := do("PUT", "/v1/integrations/wt2-evil", `{"space":"team-a","vault":{"address":"https://evil.example.com","role":"deploy"}}`); code != 201 {
+		t.Fatalf("integration used for nothing: %d", code)
+	}
+	if code := do("PUT", "/v1/stacks/wt2-victim/attachments/wt2-evil", `{"write":true}`); code != 403 {
+		t.Fatalf("direct write attachment in team-a: %d, want 403", code)
+	}
+	// The detour.
+	if code := do("PUT", "/v1/stacks/wt2-victim", `{"space":"wt2-sub"}`); code != 200 {
+		t.Fatalf("move victim into wt2-sub: %d", code)
+	}
+	if code := do("PUT", "/v1/stacks/wt2-victim/attachments/wt2-evil", `{"write":true}`); code != 201 && code != 200 {
+		t.Fatalf("write attachment in wt2-sub: %d", code)
+	}
+	back := do("PUT", "/v1/stacks/wt2-victim", `{"space":"team-a"}`)
+	a := ts.admin(t, "GET", "/v1/stacks/wt2-victim/attachments", "")
+	t.Logf("move back: %d; victim's attachments now: %s", back, a.body)
+	if back != 403 {
+		t.Errorf("a key without run:create/run:update on team-a directed a team-a stack's write-scope tokens to its own integration (moved back with status %d): %s", back, a.body)
+	}
+}
+
+// TestWriteAttachmentNotCarriedByASpaceMove: nor by the same detour with a space: the key
+// (space:admin on team-a, run rights only on wt3-sub) moves the victim's space under wt3-sub,
+// attaches its integration for write to the victim stack there, and moves the space back.
+func TestWriteAttachmentNotCarriedByASpaceMove(t *testing.T) {
+	ts := startServer(t, serverOptions{baseYAML: adminConfig})
+	for _, f := range []struct{ path, body string }{
+		{"/v1/spaces/wt3-sub", `{"parent":"team-a","inherit":true}`},
+		{"/v1/spaces/wt3-victim", `{"parent":"team-a","inherit":true}`},
+		{"/v1/stacks/wt3-victim-stack", `{"space":"wt3-victim"}`},
+		{"/v1/roles/wt3-adm", `{"actions":["space:admin"]}`},
+		{"/v1/roles/wt3-run", `{"actions":["run:create","run:update"]}`},
+	} {
+		if a := ts.admin(t, "PUT", f.path, f.body); a.code != 200 && a.code != 201 {
+			t.Fatalf("fixture PUT %s: %d %s", f.path, a.code, a.body)
+		}
+	}
+	var created struct {
+		Secret string `json:"secret"`
+	}
+	if code := ts.call(t, apiRequest{method: "POST", path: "/v1/api-keys", bearer: rootAdminSecret,
+		body: `{"id":"wt3-key","bindings":[{"role":"wt3-adm","space":"team-a"},{"role":"wt3-run","space":"wt3-sub"}]}`, out: &created}); code != 201 {
+		t.Fatalf("create key: %d", code)
+	}
+	k := created.Secret
+	do := func(method, path, body string) int {
+		t.Helper()
+		return ts.call(t, apiRequest{method: method, path: path, bearer: k, body: body})
+	}
+	if code := do("PUT", "/v1/integrations/wt3-evil", `{"space":"team-a","vault":{"address":"https://evil.example.com","role":"deploy"}}`); code != 201 {
+		t.Fatalf("integration used for nothing: %d", code)
+	}
+	if code := do("PUT", "/v1/stacks/wt3-victim-stack/attachments/wt3-evil", `{"write":true}`); code != 403 {
+		t.Fatalf("direct write attachment in wt3-victim: %d, want 403", code)
+	}
+	if code := do("PUT", "/v1/spaces/wt3-victim", `{"parent":"wt3-sub","inherit":true}`); code != 200 {
+		t.Fatalf("move wt3-victim under wt3-sub: %d", code)
+	}
+	if code := do("PUT", "/v1/stacks/wt3-victim-stack/attachments/wt3-evil", `{"write":true}`); code != 201 && code != 200 {
+		t.Fatalf("write attachment under wt3-sub: %d", code)
+	}
+	back := do("PUT", "/v1/spaces/wt3-victim", `{"parent":"team-a","inherit":true}`)
+	a := ts.admin(t, "GET", "/v1/stacks/wt3-victim-stack/attachments", "")
+	t.Logf("move back: %d; attachments: %s", back, a.body)
+	if back != 403 {
+		t.Errorf("a key without run rights on wt3-victim left its integration attached for write to wt3-victim-stack (space moved back with %d): %s", back, a.body)
+	}
+}
