@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/brokerhq/broker/internal/config"
 	"reflect"
 	"sync"
 )
@@ -25,7 +26,7 @@ type keyError struct {
 }
 
 func (e *keyError) Error() string {
-	name := e.name
+	name := config.RedactLogins(e.name) // a URL written as a key, redacted before the cut
 	if len(name) > maxQuotedName {
 		name = name[:maxQuotedName] + "..."
 	}

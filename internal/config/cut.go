@@ -23,9 +23,9 @@ func newFieldError(source string, line int, path, value, format string, args ...
 	return &FieldError{
 		Source: source,
 		Line:   line,
-		Path:   cutText(redactLogins(path), maxShownPath), // a URL written as a key by mistake
-		Value:  cutText(redactLogins(value), maxShown),
-		Msg:    redactLogins(fmt.Sprintf(format, cutArgs(args)...)),
+		Path:   cutText(RedactLogins(path), maxShownPath), // a URL written as a key by mistake
+		Value:  cutText(RedactLogins(value), maxShown),
+		Msg:    RedactLogins(fmt.Sprintf(format, cutArgs(args)...)),
 	}
 }
 
@@ -37,7 +37,7 @@ func cutArgs(args []any) []any {
 			if out == nil {
 				out = slices.Clone(args)
 			}
-			out[i] = cutString(redactLogins(s))
+			out[i] = cutString(RedactLogins(s))
 		}
 	}
 	if out == nil {

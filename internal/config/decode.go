@@ -490,7 +490,7 @@ func describe(n *yaml.Node) described {
 	case yaml.SequenceNode:
 		return "a list"
 	case yaml.ScalarNode:
-		return described(fmt.Sprintf("%q", cutString(redactLogins(n.Value)))) // redacted before the cut drops the '@
+		return described(fmt.Sprintf("%q", cutString(RedactLogins(n.Value)))) // redacted before the cut drops the '@
 	case yaml.AliasNode:
 		return "a dangling alias"
 	default:

@@ -406,7 +406,7 @@ func TestValidateInCode(t *testing.T) {
 // base64 passwords do) does not parse; its refusal names the key but never repeats the password,
 // since the error goes to stderr and, on a reload, into the log and the audit trail. Nor does
 // any other refusal of a value holding a login, whichever check makes it (every message and
-// quoted value goes through redactLogins).
+// quoted value goes through RedactLogins).
 func TestURLErrorsNeverQuoteAPassword(t *testing.T) {
 	const secret = "S3cretPw"
 	fileKeys := "keys: {backend: file, dir: /tmp/k}\n"

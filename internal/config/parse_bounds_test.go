@@ -152,12 +152,15 @@ func TestCutValueKeepsLoginRedacted(t *testing.T) {
 	secret := strings.Repeat("s3cr3t", 40)
 	const iss = "issuer: https://broker.example.com\n"
 	for name, src := range map[string]string{
-		"label":       aliasedStacks(0, 1, "https://user:"+secret+"@host.example.com/x"),
-		"wrong type":  iss + "spaces:\n  - id: x\n    parent: root\n    inherit: https://ops:" + secret + "@host\n",
-		"duration":    iss + "tokens:\n  ttl: https://ops:" + secret + "@host\n",
-		"key":         iss + "store:\n  redis:\n    \"redis://:" + secret + "@redis.example.com:6379\": 1\n",
-		"multi-byte":  aliasedStacks(0, 1, strings.Repeat("é", 200)),
-		"short value": aliasedStacks(0, 1, "Bad_Label"),
+		"label":        aliasedStacks(0, 1, "https://user:"+secret+"@host.example.com/x"),
+		"wrong type":   iss + "spaces:\n  - id: x\n    parent: root\n    inherit: https://ops:" + secret + "@host\n",
+		"duration":     iss + "tokens:\n  ttl: https://ops:" + secret + "@host\n",
+		"key":          iss + "store:\n  redis:\n    \"redis://:" + secret + "@redis.example.com:6379\": 1\n",
+		"quote":        iss + "tokens:\n  ttl: \"https://ops:Zq9'" + secret + "@host\"\n",
+		"double quote": iss + "tokens:\n  ttl: 'https://ops:Zq9\"" + secret + "@host'\n",
+		"space":        iss + "tokens:\n  ttl: \"https://ops:Zq9 " + secret + "@host\"\n",
+		"multi-byte":   aliasedStacks(0, 1, strings.Repeat("é", 200)),
+		"short value":  aliasedStacks(0, 1, "Bad_Label"),
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Parse("s.yaml", []byte(src))

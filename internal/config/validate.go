@@ -152,15 +152,16 @@ func redactURL(raw string) string {
 	return scheme + "://REDACTED" + raw[at:]
 }
 
-// loginInText matches a login written into a URL or an address: what lies between a scheme's
-// "://" (or the start of a word) and the last '@' of the word, when it holds a ':' or follows
-// a scheme.
-var loginInText = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^\s"']*@|[^\s"'/:@]+:[^\s"']*@`)
+// loginInText matches a login written into a URL or an address: after a scheme's "://", all
+// up to the last '@' of the line, whatever it holds (a password may hold quotes or a space); or,
+// without a scheme, a word holding a ':' up to the last '@' before a space.
+var loginInText = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^\n]*@|[^\s"'/:@]+:\S*@`)
 
-// redactLogins replaces every login (user and password) written into a URL or address in s by
+// RedactLogins replaces every login (user and password) written into a URL or address in s by
 // "REDACTED", wherever a message quotes one: a value of the wrong type, an address that is not
-// host:port, any validator's words.
-func redactLogins(s string) string {
+// host:port, any validator's words, a key the API does not know. It may take more than the
+// login, never less.
+func RedactLogins(s string) string {
 	if !strings.Contains(s, "@") {
 		return s
 	}
