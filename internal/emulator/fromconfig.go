@@ -119,7 +119,8 @@ func (s *Set) awsRoles(cfg *config.Config, ats []attachment) []awsemu.Role {
 			continue
 		}
 		seen[a.RoleARN] = true
-		doc, err := trust.Render(cfg, trust.Request{Provider: exchange.AWS, Stack: at.stack, Scope: at.scope, Integration: at.integration.ID})
+		doc, leftOut, err := trust.RenderNotes(cfg, trust.Request{Provider: exchange.AWS, Stack: at.stack, Scope: at.scope, Integration: at.integration.ID})
+		s.noteLeftOut("role "+a.RoleARN, leftOut)
 		if err != nil {
 			s.Notes = append(s.Notes, fmt.Sprintf("integration %s: role %s is not emulated: %v", at.integration.ID, a.RoleARN, err))
 			continue
@@ -151,7 +152,10 @@ func (s *Set) gcpTrust(cfg *config.Config, ats []attachment) gcpemu.Config {
 	accounts := map[string]int{}
 	for _, at := range ats {
 		g := at.integration.GCP
-		doc, err := trust.Render(cfg, trust.Request{Provider: exchange.GCP, Stack: at.stack, Scope: at.scope, Integration: at.integration.ID})
+		doc, leftOut, err := trust.RenderNotes(cfg, trust.Request{Provider: exchange.GCP, Stack: at.stack, Scope: at.scope, Integration: at.integration.ID})
+		if !providers[g.WorkloadIdentityProvider] {
+			s.noteLeftOut("provider "+g.WorkloadIdentityProvider, leftOut)
+		}
 		if err != nil {
 			s.Notes = append(s.Notes, fmt.Sprintf("integration %s: stack %s at %s is not emulated: %v", at.integration.ID, at.stack, at.scope, err))
 			continue
@@ -264,4 +268,15 @@ func mount(mux *http.ServeMux, prefix string, h http.Handler) {
 	})
 	mux.Handle(prefix, strip)
 	mux.Handle(prefix+"/", strip)
+}
+
+// noteLeftOut notes each attachment left out of the trust of the cloud-side object what (an
+// AWS role, a GCP provider, a Vault role), as `broker trust` does on stderr: the emulator trusts
+// what broker trust prints, so such an attachment is not emulated.
+func (s *Set) noteLeftOut(what string, leftOut []string) {
+	for _, l := range leftOut {
+		if n := what + " is not emulated for " + l; !slices.Contains(s.Notes, n) {
+			s.Notes = append(s.Notes, n)
+		}
+	}
 }

@@ -44,7 +44,8 @@ func (s *Set) vaultTrust(cfg *config.Config, ats []attachment) vaultemu.Config {
 			continue
 		}
 		served[[2]string{key.Mount, key.Role}] = key
-		doc, err := trust.Render(cfg, trust.Request{Provider: exchange.Vault, Stack: at.stack, Scope: at.scope, Integration: at.integration.ID})
+		doc, leftOut, err := trust.RenderNotes(cfg, trust.Request{Provider: exchange.Vault, Stack: at.stack, Scope: at.scope, Integration: at.integration.ID})
+		s.noteLeftOut(fmt.Sprintf("Vault role %q on mount %s", key.Role, key.Mount), leftOut)
 		if err != nil {
 			s.Notes = append(s.Notes, fmt.Sprintf("integration %s: Vault role %q on mount %s is not emulated: %v", at.integration.ID, key.Role, key.Mount, err))
 			continue
