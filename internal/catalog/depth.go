@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/brokerhq/broker/internal/config"
 )
@@ -34,4 +35,17 @@ func height(c *Catalog, space string, most int) int {
 		h = max(h, 1+height(c, child, most-1))
 	}
 	return h
+}
+
+// movedTooDeep refuses a reload giving catalog c, from old (the catalog in force), that places
+// a space deeper than config.MaxSpaceDepth: one new, or whose path changed (a file space moved
+// with the API spaces under it). Spaces already that deep, unmoved, pass, as in deepest.
+func movedTooDeep(old, c *Catalog) error {
+	for id, path := range c.paths {
+		if len(path) > config.MaxSpaceDepth && (old == nil || !slices.Equal(old.paths[id], path)) {
+			return fmt.Errorf("catalog: space %q would be %d levels deep; spaces nest at most %d deep (root is 1)",
+				id, len(path), config.MaxSpaceDepth)
+		}
+	}
+	return nil
 }

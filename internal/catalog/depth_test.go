@@ -70,3 +70,38 @@ func TestStoreWithADeepTreeStillTakesChanges(t *testing.T) {
 		t.Errorf("moving t1 (with t2, t3) under s28, 32 deep in all: %v", err)
 	}
 }
+
+// TestReloadMovingAFileSpaceTooDeepIsRefused: a reload that moves a file space, with the API
+// spaces under it, past config.MaxSpaceDepth is refused, although the file alone is 22 deep, and
+// the catalog in force stays.
+func TestReloadMovingAFileSpaceTooDeepIsRefused(t *testing.T) {
+	ctx := context.Background()
+	base := file()
+	parent := "root"
+	for i := 1; i <= 20; i++ {
+		base.Spaces = append(base.Spaces, config.Space{ID: fmt.Sprintf("f%d", i), Parent: parent})
+		parent = fmt.Sprintf("f%d", i)
+	}
+	first := base
+	first.Spaces = append(append([]config.Space{}, base.Spaces...), config.Space{ID: "fa", Parent: "root"})
+	m, err := catalog.NewManager(ctx, catalog.ManagerConfig{Store: catalog.NewMemory(), File: first})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent = "fa"
+	for i := 1; i <= 12; i++ {
+		sp := config.Space{ID: fmt.Sprintf("a%d", i), Parent: parent}
+		if _, err := m.Apply(ctx, catalog.Mutation{Ref: catalog.Ref{Kind: catalog.KindSpace, ID: sp.ID}, Object: sp}); err != nil {
+			t.Fatalf("a%d: %v", i, err)
+		}
+		parent = sp.ID
+	}
+	second := base
+	second.Spaces = append(append([]config.Space{}, base.Spaces...), config.Space{ID: "fa", Parent: "f20"})
+	if _, err := m.Reload(ctx, second); err == nil || !strings.Contains(err.Error(), "levels deep") {
+		t.Errorf("a reload moving fa, with the API spaces under it, 34 deep: %v, want a refusal naming the depth", err)
+	}
+	if p := m.Live().Load().SpacePath("a12"); len(p) != 14 {
+		t.Errorf("after the refused reload a12's path is %v, want the one in force (14 deep)", p)
+	}
+}

@@ -262,6 +262,9 @@ func (m *Manager) reload(ctx context.Context, file Objects) (*Catalog, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := movedTooDeep(m.live.Load(), c); err != nil {
+		return nil, err
+	}
 	if changes := fileChanges(m.live.Load(), c, m.file, file, api, m.now().UnixMilli()); len(changes) > 0 {
 		if head, err = m.store.Commit(ctx, head, changes); err != nil {
 			return nil, fmt.Errorf("catalog: recording the file's objects that leave: %w", err)
