@@ -45,7 +45,7 @@ func TestGenerateAccessToken(t *testing.T) {
 		{name: "no credential", email: readerSA, body: body("60s"), status: 401, message: "missing required authentication credential"},
 		{name: "unknown federated token", email: readerSA, bearer: "gcpemu.sts.bogus", body: body("60s"), status: 401, message: "invalid authentication credentials"},
 		{name: "federated token of another emulator", email: readerSA, bearer: foreign, body: body("60s"), status: 401, message: "invalid authentication credentials"},
-		{name: "tampered federated token", email: readerSA, bearer: read[:len(read)-2] + "AA", body: body("60s"), status: 401, message: "invalid authentication credentials"},
+		{name: "tampered federated token", email: readerSA, bearer: tampered(read), body: body("60s"), status: 401, message: "invalid authentication credentials"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -166,4 +166,16 @@ func TestRouting(t *testing.T) {
 			t.Errorf("%s %s: %d %v", tt.method, tt.path, status, out)
 		}
 	}
+}
+
+// tampered is token with one character ten from its end changed to another, so that it always
+// differs in bits the token's signature covers (replacing its last characters with fixed ones
+// left it unchanged when it already ended so).
+func tampered(token string) string {
+	i := len(token) - 10
+	c := byte('A')
+	if token[i] == 'A' {
+		c = 'B'
+	}
+	return token[:i] + string(c) + token[i+1:]
 }
