@@ -98,7 +98,7 @@ func (s sealer) open(kind tokenKind, token string, v any) error {
 	if !ok {
 		return errBadToken
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(body)
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(body) // one spelling per token, as an opaque token has
 	if err != nil || len(raw) < s.aead.NonceSize() {
 		return errBadToken
 	}
