@@ -63,7 +63,7 @@ func TestStoreWithADeepTreeStillTakesChanges(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := m.Apply(ctx, catalog.Mutation{Ref: catalog.Ref{Kind: catalog.KindSpace, ID: "t1"}, Object: config.Space{ID: "t1", Parent: "s30"}}); err == nil || !strings.Contains(err.Error(), "would reach 34 levels deep") {
+	if _, err := m.Apply(ctx, catalog.Mutation{Ref: catalog.Ref{Kind: catalog.KindSpace, ID: "t1"}, Object: config.Space{ID: "t1", Parent: "s30"}}); err == nil || !strings.Contains(err.Error(), `space "t3" would be 34 levels deep`) {
 		t.Errorf("moving t1 (with t2, t3) under s30: %v, want a refusal: 34 levels deep", err)
 	}
 	if _, err := m.Apply(ctx, catalog.Mutation{Ref: catalog.Ref{Kind: catalog.KindSpace, ID: "t1"}, Object: config.Space{ID: "t1", Parent: "s28"}}); err != nil {

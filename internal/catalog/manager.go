@@ -542,7 +542,7 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 		}
 		return plan{}, err
 	}
-	if err := deepest(c, mu); err != nil {
+	if err := movedTooDeep(cur, c); err != nil {
 		return plan{}, err
 	}
 	res.Catalog = c
