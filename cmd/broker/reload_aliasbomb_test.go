@@ -1,11 +1,6 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -18,33 +13,10 @@ import (
 // at a time. The bounds are generous: checking each of the file's problems against each of its
 // bad paths takes minutes.
 func TestReloadAfterAliasBomb(t *testing.T) {
-	dir := t.TempDir()
-	addr := freeAddr(t)
-	const secret = "reload-secret"
-	sum := sha256.Sum256([]byte(secret))
-	path := filepath.Join(dir, "broker.yaml")
-	write := func(text string) {
-		t.Helper()
-		text = strings.NewReplacer("ADDR", addr, "KEYDIR", filepath.Join(dir, "keys"), "SHA", hex.EncodeToString(sum[:])).Replace(text)
-		tmp := path + ".tmp"
-		if err := os.WriteFile(tmp, []byte(text), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Rename(tmp, path); err != nil {
-			t.Fatal(err)
-		}
-	}
-	valid := func(stacks string) string { return strings.Replace(reloadFile, "STACKS", stacks, 1) }
-	write(valid("{id: s1, space: prod}"))
-	cmd := exec.Command(brokerBin, "serve", "--config", path, "--log-format", "json")
-	stderr := newSyncBuffer()
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	d := &daemon{url: "http://" + addr}
-	waitReady(t, d.url)
+	srv := startReloadServer(t, "{id: s1, space: prod}")
+	cmd, stderr, d := srv.cmd, srv.stderr, srv.d
+	write := func(text string) { srv.write(t, text) }
+	valid := reloadStacks
 
 	labels := strings.TrimSuffix(strings.Repeat("{},", 300), ",")
 	bomb := strings.Replace(reloadFile, "spaces: [{id: root}, {id: prod, parent: root}]",
@@ -68,7 +40,7 @@ func TestReloadAfterAliasBomb(t *testing.T) {
 		t.Fatal(err)
 	}
 	newRun := func(stack string) int {
-		return d.post(t, request{path: "/v1/runs", bearer: secret, body: `{"stack":"` + stack + `","runType":"TRACKED"}`})
+		return d.post(t, request{path: "/v1/runs", bearer: reloadSecret, body: `{"stack":"` + stack + `","runType":"TRACKED"}`})
 	}
 	for start := time.Now(); newRun("s2") != 201; time.Sleep(50 * time.Millisecond) {
 		if time.Since(start) > 30*time.Second {

@@ -30,39 +30,61 @@ roles: [{id: ops, actions: [run:create, run:read, run:update, audit:read]}]
 api_keys: [{id: ops, secret_sha256: SHA, bindings: [{role: ops, space: root}]}]
 `
 
+// reloadSecret is the API key secret of reloadFile.
+const reloadSecret = "reload-secret"
+
+// reloadServer is broker serve on a configuration file the test rewrites and signals.
+type reloadServer struct {
+	path   string
+	fill   *strings.Replacer
+	cmd    *exec.Cmd
+	stderr *syncBuffer
+	d      *daemon
+}
+
+// reloadStacks is reloadFile with stacks as its list of stacks.
+func reloadStacks(stacks string) string { return strings.Replace(reloadFile, "STACKS", stacks, 1) }
+
+// startReloadServer starts broker serve on reloadStacks(stacks), ready.
+func startReloadServer(t *testing.T, stacks string) *reloadServer {
+	t.Helper()
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	sum := sha256.Sum256([]byte(reloadSecret))
+	s := &reloadServer{path: filepath.Join(dir, "broker.yaml"), stderr: newSyncBuffer(), d: &daemon{url: "http://" + addr},
+		fill: strings.NewReplacer("ADDR", addr, "KEYDIR", filepath.Join(dir, "keys"), "SHA", hex.EncodeToString(sum[:]))}
+	s.write(t, reloadStacks(stacks))
+	s.cmd = exec.Command(brokerBin, "serve", "--config", s.path, "--log-format", "json")
+	s.cmd.Stderr = s.stderr
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.cmd.Process.Kill(); _ = s.cmd.Wait() })
+	waitReady(t, s.d.url)
+	return s
+}
+
+// write replaces the file by text, its ADDR, KEYDIR and SHA filled in. It is written aside and
+// renamed, as an editor or a deployment would, so a reload never reads half a file.
+func (s *reloadServer) write(t *testing.T, text string) {
+	t.Helper()
+	tmp := s.path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(s.fill.Replace(text)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, s.path); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestReloadOnSIGHUP runs broker serve with a file and a steady load of token requests. A
 // valid edit (a new stack) applied with SIGHUP is in force without one request failing; an
 // invalid edit is refused whole, the old catalog stays, and the refusal is logged and audited.
 func TestReloadOnSIGHUP(t *testing.T) {
-	dir := t.TempDir()
-	addr := freeAddr(t)
-	const secret = "reload-secret"
-	sum := sha256.Sum256([]byte(secret))
-	path := filepath.Join(dir, "broker.yaml")
-	write := func(stacks string) {
-		t.Helper()
-		text := strings.NewReplacer("ADDR", addr, "KEYDIR", filepath.Join(dir, "keys"), "SHA", hex.EncodeToString(sum[:]),
-			"STACKS", stacks).Replace(reloadFile)
-		// Written aside and renamed, as an editor or a deployment would, so a reload never reads
-		// half a file.
-		tmp := path + ".tmp"
-		if err := os.WriteFile(tmp, []byte(text), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Rename(tmp, path); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("{id: s1, space: prod}")
-	cmd := exec.Command(brokerBin, "serve", "--config", path, "--log-format", "json")
-	stderr := newSyncBuffer()
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	d := &daemon{url: "http://" + addr}
-	waitReady(t, d.url)
+	srv := startReloadServer(t, "{id: s1, space: prod}")
+	const secret = reloadSecret
+	cmd, stderr, d := srv.cmd, srv.stderr, srv.d
+	write := func(stacks string) { srv.write(t, reloadStacks(stacks)) }
 
 	newRun := func(stack string) (string, int) {
 		var created struct{ RunToken string }
