@@ -51,6 +51,14 @@ func decodeRecords(snap Snapshot, cache map[Ref]decoded) (Versioned, map[Ref]dec
 	v := Versioned{Versions: make(map[Ref]int64, len(snap.Records)), Created: make(map[Ref]int64, len(snap.Records)), Deleted: map[Ref]int64{}}
 	next := make(map[Ref]decoded, len(snap.Records))
 	for _, r := range snap.Records {
+		if r.Ref == seenRef {
+			seen, err := decodeSeen(r.Body)
+			if err != nil {
+				return Versioned{}, nil, err
+			}
+			v.seen, v.seenVersion = &seen, r.Version
+			continue
+		}
 		if _, tombstone := readTombstone(r.Body); tombstone {
 			// its version, when the object was deleted, and where from
 			v.noteTombstone(r.Ref, r.Version, r.Created, r.Body)

@@ -10,7 +10,8 @@ import (
 )
 
 // fileChanges returns the records that keep in the store, for every replica and for good, what
-// a reload from oldFile to newFile (catalogs old and next) changes of the file's objects:
+// a reload from oldFile to newFile (next is the catalog built on newFile) changes of the file's
+// objects:
 //
 //   - A tombstone for each file stack that leaves its place (removed, or moved to another
 //     space) and each file space that leaves its place (removed, or moved to another parent).
@@ -18,44 +19,19 @@ import (
 //     never reaches the other replicas, yet it is what keeps the runs of a stack (or of a
 //     space's stacks) that left ended when its id comes back, and the audit events of a space
 //     that left out of the listing of a new space under its id: the tombstone's time counts
-//     as the id's creation wherever the file declares it again (see Build). Every replica that reloads records the leaves it sees, also one another replica
-//     recorded before: the later tombstone also ends the runs started meanwhile on a replica
+//     as the id's creation wherever the file declares it again (see Build). Every replica
+//     that reloads records the leaves it sees, also one another replica recorded before: the later tombstone also ends the runs started meanwhile on a replica
 //     that still had the old file (and, for a moved stack, those started in its new place
 //     before the last replica's reload), which is the restrictive reading.
 //   - A version record for each file object whose body changes and that stays: a tombstone
 //     record that keeps the id's leaving time (Created) and raises its Version, so that the
 //     object's version, shown as its ETag, grows with each change on every replica and across
 //     restarts (see Build).
-func fileChanges(old, next *Catalog, oldFile, newFile Objects, api Versioned, now int64) []Change {
-	var out []Change
-	left := map[Ref]bool{}
-	// An id the store holds an API object under (committed by a replica whose file lacked it)
-	// is that object's: a record written for the file's would delete it.
+//
+// The record of the file as seen (see fileSeen) is seenChange's.
+func fileChanges(next *Catalog, oldFile, newFile Objects, api Versioned, now int64) []Change {
+	out, left := leaves(seenOf(oldFile), next, api, now)
 	apiHolds := func(r Ref) bool { return api.Objects.find(r) != nil }
-	leave := func(r Ref) {
-		if old.meta[r].ManagedBy != ManagedByConfig || apiHolds(r) {
-			return
-		}
-		left[r] = true
-		out = append(out, Change{Record: Record{Ref: r, Version: fileVersion(api, r) + 1, Created: now, Body: tombstoneBody(placeOf(oldFile.find(r)))}})
-	}
-	for id, st := range old.stacks {
-		if space, ok := next.StackSpace(id); !ok || space != st.Space {
-			leave(Ref{Kind: KindStack, ID: id})
-		}
-	}
-	for id, sp := range old.spaces {
-		if s, ok := next.spaces[id]; !ok || s.Parent != sp.Parent {
-			leave(Ref{Kind: KindSpace, ID: id})
-		}
-	}
-	// A key that leaves takes its runs with it; declared again, it counts as created after the
-	// leave, so that those runs stay ended (the API's runs check their key's creation).
-	for id := range old.apiKeys {
-		if _, ok := next.apiKeys[id]; !ok {
-			leave(Ref{Kind: KindAPIKey, ID: id})
-		}
-	}
 	newFile.each(func(r Ref) {
 		before := oldFile.find(r)
 		if before == nil || left[r] || apiHolds(r) {
@@ -90,6 +66,12 @@ func (v Versioned) withTombstones(changes []Change) Versioned {
 		v.Deleted = map[Ref]int64{}
 	}
 	for _, ch := range changes {
+		if ch.Ref == seenRef {
+			if seen, err := decodeSeen(ch.Body); err == nil {
+				v.seen, v.seenVersion = &seen, ch.Version
+			}
+			continue
+		}
 		v.noteTombstone(ch.Ref, ch.Version, ch.Created, ch.Body) // as decodeRecords reads it
 	}
 	return v

@@ -84,8 +84,11 @@ type Manager struct {
 	fresh freshness
 }
 
-// NewManager loads the store and builds the first catalog. It fails when the store cannot be
-// read or the file's and the store's objects together are invalid or collide.
+// NewManager loads the store and builds the first catalog. It records in the store, as a
+// reload does, the file's stacks and spaces that left their place and its API keys that left
+// since the store last saw the file (see fileSeen), and the file as it sees it now. It fails
+// when the store cannot be read or written, or the file's and the store's objects together are
+// invalid or collide.
 func NewManager(ctx context.Context, cfg ManagerConfig) (*Manager, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -94,24 +97,45 @@ func NewManager(ctx context.Context, cfg ManagerConfig) (*Manager, error) {
 		cfg.Now = time.Now
 	}
 	m := &Manager{store: cfg.Store, log: cfg.Logger, now: cfg.Now, file: cfg.File, live: &Live{}, runTTL: cfg.RunTTL}
-	asked := StartReading()
-	snap, err := m.store.Load(ctx)
-	if err != nil {
-		return nil, err
+	for range maxAttempts {
+		asked := StartReading()
+		snap, err := m.store.Load(ctx)
+		if err != nil {
+			return nil, err
+		}
+		api, cache, err := decodeRecords(snap, m.decoded)
+		if err != nil {
+			return nil, err
+		}
+		m.decoded = cache
+		c, inForce, err := m.buildFitting(Input{File: m.file, API: api, Revision: snap.Revision}, Versioned{})
+		if err != nil {
+			return nil, fmt.Errorf("the configuration file and the objects created through the API do not fit together: %w", err)
+		}
+		changes := startChanges(c, m.file, api, m.now().UnixMilli())
+		if len(changes) == 0 {
+			m.api, m.inForce, m.head = api, inForce, snap.Head()
+			m.live.Store(c)
+			m.live.Confirm(asked)
+			return m, nil
+		}
+		// Recorded, the leaves are in the store the next attempt loads.
+		if _, err := m.store.Commit(ctx, snap.Head(), changes); err != nil && !errors.Is(err, ErrStale) {
+			return nil, fmt.Errorf("catalog: recording what left the configuration file while no replica ran on it: %w", err)
+		}
 	}
-	api, cache, err := decodeRecords(snap, nil)
-	if err != nil {
-		return nil, err
+	return nil, fmt.Errorf("catalog: too many concurrent changes to start; %w", ErrStale)
+}
+
+// startChanges returns the records a replica starting on file writes to the store, c being the
+// catalog built on it: the tombstones of what left the file as the store last saw it (see
+// fileSeen), and the record of file as seen.
+func startChanges(c *Catalog, file Objects, api Versioned, now int64) []Change {
+	var out []Change
+	if api.seen != nil {
+		out, _ = leaves(*api.seen, c, api, now)
 	}
-	m.decoded = cache
-	c, inForce, err := m.buildFitting(Input{File: m.file, API: api, Revision: snap.Revision}, Versioned{})
-	if err != nil {
-		return nil, fmt.Errorf("the configuration file and the objects created through the API do not fit together: %w", err)
-	}
-	m.api, m.inForce, m.head = api, inForce, snap.Head()
-	m.live.Store(c)
-	m.live.Confirm(asked)
-	return m, nil
+	return append(out, seenChange(api, file)...)
 }
 
 // Live is the catalog in force.
@@ -265,7 +289,8 @@ func (m *Manager) reload(ctx context.Context, file Objects) (*Catalog, error) {
 	if err := movedTooDeep(m.live.Load(), c); err != nil {
 		return nil, err
 	}
-	if changes := fileChanges(m.live.Load(), c, m.file, file, api, m.now().UnixMilli()); len(changes) > 0 {
+	changes := append(fileChanges(c, m.file, file, api, m.now().UnixMilli()), seenChange(api, file)...)
+	if len(changes) > 0 {
 		if head, err = m.store.Commit(ctx, head, changes); err != nil {
 			return nil, fmt.Errorf("catalog: recording the file's objects that leave: %w", err)
 		}
@@ -459,7 +484,7 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 			"%s %q is at version %d, not %d", mu.Ref.Kind, mu.Ref.ID, version, mu.IfMatch)
 	}
 	res := Result{Before: before, Created: before == nil}
-	next := Versioned{Objects: api.Objects, Versions: maps.Clone(api.Versions), Created: maps.Clone(api.Created), Deleted: maps.Clone(api.Deleted), From: maps.Clone(api.From)}
+	next := Versioned{Objects: api.Objects, Versions: maps.Clone(api.Versions), Created: maps.Clone(api.Created), Deleted: maps.Clone(api.Deleted), From: maps.Clone(api.From), seen: api.seen, seenVersion: api.seenVersion}
 	if next.Versions == nil {
 		next.Versions = map[Ref]int64{}
 	}

@@ -144,8 +144,9 @@ func (h *heldCommits) Commit(ctx context.Context, at catalog.Head, changes []cat
 // the old file, never replaces the reloaded one.
 func TestReloadDuringAChange(t *testing.T) {
 	ctx := context.Background()
-	held := &heldCommits{Store: catalog.NewMemory(), entered: make(chan struct{}), release: make(chan struct{})}
-	m := newManager(t, held)
+	held := &heldCommits{Store: catalog.NewMemory()}
+	m := newManager(t, held) // its start records the file in the store: not held
+	held.entered, held.release = make(chan struct{}), make(chan struct{})
 	entered := held.entered
 	applied := make(chan error, 1)
 	go func() {
@@ -560,7 +561,8 @@ func TestFileObjectVersionGrowsOnReload(t *testing.T) {
 
 // TestReloadLeavesTheAPIObjectOfItsID: a file stack whose id another replica (whose file lacked
 // it) used for an API stack leaves the file: the reload records nothing over the API's stack,
-// which stays in force on every replica.
+// which stays in force on every replica. (b, started on a file without x, recorded x's leave
+// from prod-eu: the API's stack x may take the id only there.)
 func TestReloadLeavesTheAPIObjectOfItsID(t *testing.T) {
 	ctx := context.Background()
 	store := catalog.NewMemory()
@@ -571,7 +573,7 @@ func TestReloadLeavesTheAPIObjectOfItsID(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := newManager(t, store)
-	if _, err := b.Apply(ctx, stackPut(config.Stack{ID: "x", Space: "prod"})); err != nil {
+	if _, err := b.Apply(ctx, stackPut(config.Stack{ID: "x", Space: "prod-eu", Labels: []string{"api"}})); err != nil {
 		t.Fatal(err)
 	}
 	if err := a.Refresh(ctx); err != nil {
@@ -584,8 +586,8 @@ func TestReloadLeavesTheAPIObjectOfItsID(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, m := range map[string]*catalog.Manager{"a": a, "b": b} {
-		if sp, ok := m.Live().Load().StackSpace("x"); !ok || sp != "prod" {
-			t.Errorf("%s: the API's stack x after a's reload: in force %v, space %q", name, ok, sp)
+		if st, ok := m.Live().Load().Stack("x"); !ok || len(st.Labels) != 1 {
+			t.Errorf("%s: the API's stack x after a's reload: in force %v, %+v", name, ok, st)
 		}
 	}
 }

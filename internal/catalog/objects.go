@@ -116,6 +116,10 @@ type Versioned struct {
 	// From maps the reference of a deleted stack or space to the place it left (the stack's
 	// space, the space's parent), when its tombstone knows.
 	From map[Ref]string
+	// seen is the store's record of the configuration file as a replica last started or
+	// reloaded on it (nil when none did since the record was introduced), at seenVersion.
+	seen        *fileSeen
+	seenVersion int64
 }
 
 // merged is the file's objects followed by the API's, as one configuration to validate.

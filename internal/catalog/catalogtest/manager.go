@@ -25,8 +25,9 @@ type Replicas func(t *testing.T, n int) []catalog.Store
 const converge = time.Second
 
 // RunManager runs the contract of catalog.Manager over stores from newReplicas: creating,
-// replacing with and without If-Match, deleting, in-use refusals, replicas converging (with
-// and without change notices) and concurrent conditional changes of one object.
+// replacing with and without If-Match, deleting, in-use refusals, restarts (on the same file and
+// on a changed one), replicas converging (with and without change notices) and concurrent
+// conditional changes of one object.
 func RunManager(t *testing.T, newReplicas Replicas) {
 	cases := []struct {
 		name string
@@ -37,6 +38,7 @@ func RunManager(t *testing.T, newReplicas Replicas) {
 		{"Refusals", refusals},
 		{"InUse", inUse},
 		{"SurvivesRestart", survivesRestart},
+		{"RestartOnAChangedFile", restartOnAChangedFile},
 		{"ReplicaAppliesOnNewest", replicaAppliesOnNewest},
 		{"ConvergesOnNotice", convergesOnNotice},
 		{"ConvergesWithoutNotices", convergesWithoutNotices},

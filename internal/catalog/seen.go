@@ -1,0 +1,107 @@
+package catalog
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+)
+
+// seenRef names the store's record of the configuration file as a replica last started or
+// reloaded on it (see fileSeen). It is no catalog object: Versioned keeps it apart from the
+// objects, their versions and tombstones.
+var seenRef = Ref{Kind: "file", ID: "places"}
+
+// fileSeen is where the configuration file put its stacks and spaces, and which API keys it
+// declared, as the last replica to start or reload on a file saw them. A replica that starts
+// compares its file with it and records, as a reload does (see fileChanges), each file stack
+// or space that left its place and each file API key that left, while no replica ran on the
+// file: without it a stack dropped or moved between a stop and a start would keep its runs
+// when it comes back, and its id could be taken elsewhere through the API.
+type fileSeen struct {
+	// Stacks maps a file stack's id to its space.
+	Stacks map[string]string `json:"stacks"`
+	// Spaces maps a file space's id to its parent ("" for a root).
+	Spaces map[string]string `json:"spaces"`
+	// APIKeys lists the file's API key ids, sorted.
+	APIKeys []string `json:"apiKeys"`
+}
+
+// seenOf is file as fileSeen records it.
+func seenOf(file Objects) fileSeen {
+	s := fileSeen{Stacks: make(map[string]string, len(file.Stacks)), Spaces: make(map[string]string, len(file.Spaces)), APIKeys: make([]string, 0, len(file.APIKeys))}
+	for _, st := range file.Stacks {
+		s.Stacks[st.ID] = st.Space
+	}
+	for _, sp := range file.Spaces {
+		s.Spaces[sp.ID] = sp.Parent
+	}
+	for _, k := range file.APIKeys {
+		s.APIKeys = append(s.APIKeys, k.ID)
+	}
+	slices.Sort(s.APIKeys)
+	return s
+}
+
+// equal reports whether s and o record the same file.
+func (s fileSeen) equal(o fileSeen) bool {
+	return maps.Equal(s.Stacks, o.Stacks) && maps.Equal(s.Spaces, o.Spaces) && slices.Equal(s.APIKeys, o.APIKeys)
+}
+
+// decodeSeen reads the body of the seenRef record.
+func decodeSeen(body []byte) (fileSeen, error) {
+	var s fileSeen
+	if err := json.Unmarshal(body, &s); err != nil {
+		return fileSeen{}, fmt.Errorf("catalog: stored %s: %w", seenRef, err)
+	}
+	slices.Sort(s.APIKeys)
+	return s, nil
+}
+
+// seenChange is the change that records file as seen, or none when the store records it so
+// already.
+func seenChange(api Versioned, file Objects) []Change {
+	next := seenOf(file)
+	if api.seen != nil && api.seen.equal(next) {
+		return nil
+	}
+	body, err := json.Marshal(next)
+	if err != nil {
+		panic(err) // maps of strings and a slice of strings always encode
+	}
+	return []Change{{Record: Record{Ref: seenRef, Version: api.seenVersion + 1, Body: body}}}
+}
+
+// leaves returns the tombstones that record what left of seen, the file's stacks, spaces and
+// API keys as they were, in next, the catalog built on the file that follows: each stack that
+// is gone or in another space, each space that is gone or under another parent, each API key
+// that is gone. An id the store holds an API object under (committed by a replica whose file
+// lacked it) is that object's: a tombstone written for the file's would delete it. It also
+// returns the references it recorded.
+func leaves(seen fileSeen, next *Catalog, api Versioned, now int64) ([]Change, map[Ref]bool) {
+	var out []Change
+	left := map[Ref]bool{}
+	leave := func(r Ref, place string) {
+		if api.Objects.find(r) != nil {
+			return
+		}
+		left[r] = true
+		out = append(out, Change{Record: Record{Ref: r, Version: fileVersion(api, r) + 1, Created: now, Body: tombstoneBody(place)}})
+	}
+	for id, space := range seen.Stacks {
+		if s, ok := next.StackSpace(id); !ok || s != space {
+			leave(Ref{Kind: KindStack, ID: id}, space)
+		}
+	}
+	for id, parent := range seen.Spaces {
+		if s, ok := next.spaces[id]; !ok || s.Parent != parent {
+			leave(Ref{Kind: KindSpace, ID: id}, parent)
+		}
+	}
+	for _, id := range seen.APIKeys {
+		if _, ok := next.apiKeys[id]; !ok {
+			leave(Ref{Kind: KindAPIKey, ID: id}, "")
+		}
+	}
+	return out, left
+}
