@@ -51,20 +51,6 @@ type Config struct {
 	TokenTTL time.Duration
 }
 
-// Loaded is a key-set change a Manager put in force without having saved it.
-type Loaded struct {
-	// From is the generation in force before; Generation the one loaded.
-	From, Generation int64
-	// Published are the keys new in the set.
-	Published []Meta
-	// Retired are the keys whose retirement was set or moved.
-	Retired []Meta
-	// Revoked are the keys that left the set before they expired.
-	Revoked []string
-	// Dropped are the expired keys that left the set.
-	Dropped []string
-}
-
 // Change is one saved change of the key set.
 type Change struct {
 	// Generation is the new set's generation.
@@ -77,6 +63,10 @@ type Change struct {
 	Retires    time.Time
 	// Dropped are the expired keys removed from the set.
 	Dropped []string
+	// DroppedAhead are the keys dated ahead (saved by a replica whose clock ran ahead, see
+	// datedAhead) removed from the set, the schedule decided again from now (see Decide): no
+	// replica whose clock is right signed with them.
+	DroppedAhead []string
 }
 
 // Snapshot is the key material in force at the last Refresh: the key to sign with and the keys to
@@ -329,66 +319,26 @@ func (m *Manager) save(ctx context.Context, set Set, d Decision, now time.Time) 
 	if d.Retire != "" {
 		attrs = append(attrs, "retire_kid", d.Retire, "retires", d.Retires)
 	}
-	if len(d.Drop) > 0 {
-		attrs = append(attrs, "dropped_kids", d.Drop)
+	if d.Start != "" {
+		attrs = append(attrs, "start_kid", d.Start, "starts", d.Starts)
+	}
+	c := Change{Generation: next.Generation, RetiredKID: d.Retire, Retires: d.Retires}
+	c.Dropped, c.DroppedAhead = dropReasons(now, set.Metas(), d.Drop, m.policy)
+	if len(c.Dropped) > 0 {
+		attrs = append(attrs, "dropped_kids", c.Dropped)
+	}
+	if len(c.DroppedAhead) > 0 {
+		attrs = append(attrs, "dropped_ahead_kids", c.DroppedAhead)
 	}
 	m.log.InfoContext(ctx, "keys: key set updated", attrs...)
 	m.inForce = next // told through onChange, not onLoad
 	if m.onChange != nil {
-		c := Change{Generation: next.Generation, RetiredKID: d.Retire, Retires: d.Retires, Dropped: d.Drop}
 		if d.Generate {
 			c.NewKID, c.NewAlg, c.Activates = newKey.KID, newKey.Alg, d.Activates
 		}
 		m.onChange(ctx, c)
 	}
 	return next, nil
-}
-
-// revokeTolerance is how much earlier than this replica's clock says another replica may have
-// dropped an expired key without that counting as a revocation.
-const revokeTolerance = time.Minute
-
-// noteLoaded notes for onLoad set, loaded at now, when it is another generation than the one in
-// force (none before the first snapshot), and makes it the one in force.
-func (m *Manager) noteLoaded(ctx context.Context, set Set, now time.Time) {
-	prev := m.inForce
-	m.inForce = set
-	if m.onLoad == nil || m.snapshot.Load() == nil || set.Generation == prev.Generation {
-		return
-	}
-	l := Loaded{From: prev.Generation, Generation: set.Generation}
-	before := prev.Metas()
-	for _, k := range set.Keys {
-		old, ok := prev.Find(k.KID)
-		switch {
-		case !ok:
-			l.Published = append(l.Published, k.Meta)
-		case !old.Retires.Equal(k.Retires):
-			l.Retired = append(l.Retired, k.Meta)
-		}
-	}
-	for _, k := range prev.Keys {
-		if _, ok := set.Find(k.KID); ok {
-			continue
-		}
-		// A key that was due to expire about now (another replica's clock may be ahead, or its
-		// policy shorter) was dropped; one that had more time left was revoked.
-		if expiredAt(now.Add(revokeTolerance), k.Meta, before, m.policy) {
-			l.Dropped = append(l.Dropped, k.KID)
-		} else {
-			l.Revoked = append(l.Revoked, k.KID)
-		}
-	}
-	m.loaded = append(m.loaded, l)
-}
-
-// tellLoaded tells onLoad of the changes noteLoaded found, once they are in force: telling (an
-// audit event on the store) must not delay putting a revocation in force.
-func (m *Manager) tellLoaded(ctx context.Context) {
-	for _, l := range m.loaded {
-		m.onLoad(ctx, l)
-	}
-	m.loaded = nil
 }
 
 // publish computes the snapshot of set at now and stores it.
@@ -520,73 +470,6 @@ func (m *Manager) lock(ctx context.Context) error {
 }
 
 func (m *Manager) unlock() { <-m.sem }
-
-// RotationConfig is what StartRotation works on.
-type RotationConfig struct {
-	// Backend holds the key set; its Generate creates the new keys.
-	Backend Backend
-	// Policy is the schedule of the replicas that serve the set (its Alg is not used).
-	Policy Policy
-	// Algs are the chains to rotate; every algorithm the set holds when empty, so a rotation
-	// keeps the set's algorithms.
-	Algs []string
-	// Now is the instant of the rotation.
-	Now time.Time
-}
-
-// Started is a rotation StartRotation saved in one chain.
-type Started struct {
-	// Alg and KID name the new key, which signs from Activates.
-	Alg, KID  string
-	Activates time.Time
-	// Retired is the key that stops signing at Activates; empty for none.
-	Retired string
-}
-
-// StartRotation rotates each chain of cfg.Algs at cfg.Now (see ForceRotate: the new key signs
-// Lead after it is saved) and saves the result in one change, outside any Manager: it is how an
-// operator rotates the key set of running replicas, which pick the change up at their next
-// refresh. It fails with ErrRotationPending when a chain's new key is not signing yet, and with
-// ErrConflict when a replica changed the set meanwhile; a set with no key is left to the
-// replicas to bootstrap (ErrNoSigningKey).
-func StartRotation(ctx context.Context, cfg RotationConfig) ([]Started, error) {
-	set, err := cfg.Backend.Load(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("keys: load key set: %w", err)
-	}
-	if len(set.Keys) == 0 {
-		return nil, fmt.Errorf("%w: the key set is empty", ErrNoSigningKey)
-	}
-	algs := cfg.Algs
-	if len(algs) == 0 {
-		for _, k := range set.Keys {
-			if a, _ := NormalizeAlg(k.Alg); !slices.Contains(algs, a) {
-				algs = append(algs, a)
-			}
-		}
-	}
-	next := set
-	var started []Started
-	for _, alg := range algs {
-		d, err := ForceRotate(cfg.Now, next.Metas(), cfg.Policy.withAlg(alg))
-		if err != nil {
-			return nil, fmt.Errorf("%s chain: %w", alg, err)
-		}
-		key, err := cfg.Backend.Generate(ctx, d.Alg, cfg.Now)
-		if err != nil {
-			return nil, err
-		}
-		if next, err = Apply(next, d, key); err != nil {
-			return nil, err
-		}
-		started = append(started, Started{Alg: key.Alg, KID: key.KID, Activates: d.Activates, Retired: d.Retire})
-	}
-	next.Generation = set.Generation + 1
-	if err := cfg.Backend.Save(ctx, next); err != nil {
-		return nil, fmt.Errorf("keys: save key set: %w", err)
-	}
-	return started, nil
-}
 
 // writeBackSet saves the set in force over stored, an older set the store went back to (it
 // lost saves): the keys this replica publishes and signs with stay, rather than a key made now

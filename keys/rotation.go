@@ -8,102 +8,6 @@ import (
 	"time"
 )
 
-// Policy is the key schedule. A key signs for Period; its successor is saved Lead before it takes
-// over, so that it has been in every replica's JWKS for Prepublish by then; a key that stopped
-// signing stays published for Retain, which should be at least the lifetime of the tokens it
-// signed.
-type Policy struct {
-	// Period is how long each key signs.
-	Period time.Duration
-	// Prepublish is how long a new key is published (on every replica) before it signs. It must be
-	// less than Period.
-	Prepublish time.Duration
-	// Retain is how long a key stays published after it stops signing.
-	Retain time.Duration
-	// Alg is the configured algorithm: RS256 (also when empty) or ES256.
-	Alg string
-	// Also lists further algorithms to keep a key chain of, for relying parties that accept no
-	// other (Entra ID accepts RS256 only). Each algorithm's chain rotates on its own by the same
-	// schedule; a key of an algorithm in neither Alg nor Also is retired and then dropped.
-	Also []string
-}
-
-// Refresh intervals: RefreshInterval keeps to these bounds.
-const (
-	minRefreshInterval = 250 * time.Millisecond
-	maxRefreshInterval = 30 * time.Second
-)
-
-// RefreshInterval is how often every replica re-reads the key set under a policy whose
-// prepublish period is prepublish: a sixteenth of it, at least 250ms and at most 30s. A saved
-// change is therefore in every replica's JWKS within one interval plus the time one refresh
-// takes, which is why a new key signs only Lead after it is saved.
-func RefreshInterval(prepublish time.Duration) time.Duration {
-	return min(max(prepublish/16, minRefreshInterval), maxRefreshInterval)
-}
-
-// Lead is how long after it is saved a new key starts signing: two refresh intervals for every
-// replica to pick it up (one to reach the next refresh, one more for that refresh to load the
-// set, however slow the store), then Prepublish during which every replica's JWKS holds it.
-func (p Policy) Lead() time.Duration { return 2*RefreshInterval(p.Prepublish) + p.Prepublish }
-
-// MaxClockSkew is how far apart the replicas' clocks may be: as much as a token's nbf is
-// backdated for the relying parties' clocks.
-const MaxClockSkew = time.Minute
-
-// Linger is how long after the schedule's last instant for a key to sign (signsUntil) a replica
-// may still sign with it: its snapshot is put in force at a refresh, so it may be up to two
-// refresh intervals old (one to reach the next refresh, one for that refresh to finish), and its
-// clock may be MaxClockSkew behind. A retired key stays published Linger plus Retain after that
-// instant, so the last token any replica signed with it verifies until it expires.
-func (p Policy) Linger() time.Duration { return 2*RefreshInterval(p.Prepublish) + MaxClockSkew }
-
-// Algorithms returns the algorithms whose chains p maintains: Alg (normalized) first, then Also
-// without repeats.
-func (p Policy) Algorithms() []string {
-	first, _ := NormalizeAlg(p.Alg)
-	out := []string{first}
-	for _, a := range p.Also {
-		if n, err := NormalizeAlg(a); err == nil && !slices.Contains(out, n) {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
-// withAlg returns p maintaining alg as its configured algorithm.
-func (p Policy) withAlg(alg string) Policy {
-	p.Alg = alg
-	return p
-}
-
-// DefaultPolicy is the schedule of the reference configuration: 720h, 24h, 24h, RS256.
-func DefaultPolicy() Policy {
-	return Policy{Period: 720 * time.Hour, Prepublish: 24 * time.Hour, Retain: 24 * time.Hour, Alg: RS256}
-}
-
-// ErrInvalidPolicy is returned by Policy.Validate.
-var ErrInvalidPolicy = errors.New("keys: invalid rotation policy")
-
-// Validate checks that Period is positive, Prepublish and Retain are not negative, Prepublish is
-// less than Period (or every new key would at once need a successor) and Alg is supported.
-func (p Policy) Validate() error {
-	switch {
-	case p.Period <= 0:
-		return fmt.Errorf("%w: period %s must be positive", ErrInvalidPolicy, p.Period)
-	case p.Prepublish < 0 || p.Retain < 0:
-		return fmt.Errorf("%w: prepublish %s and retain %s must not be negative", ErrInvalidPolicy, p.Prepublish, p.Retain)
-	case p.Prepublish >= p.Period:
-		return fmt.Errorf("%w: prepublish %s must be less than period %s", ErrInvalidPolicy, p.Prepublish, p.Period)
-	}
-	for _, a := range append([]string{p.Alg}, p.Also...) {
-		if _, err := NormalizeAlg(a); err != nil {
-			return fmt.Errorf("%w: %w", ErrInvalidPolicy, err)
-		}
-	}
-	return nil
-}
-
 // ErrRotationPending is returned by ForceRotate when a key that has not started signing yet is
 // already in the set.
 var ErrRotationPending = errors.New("keys: a rotation is already pending")
@@ -120,13 +24,20 @@ type Decision struct {
 	// empty for none.
 	Retire  string
 	Retires time.Time
+	// Start is the KID of the key whose Activates becomes Starts; empty for none. When every
+	// key of the chain is dated ahead (see aheadChain), the key the replicas sign with starts
+	// signing at now by the schedule, and keeps signing until the new key takes over.
+	Start  string
+	Starts time.Time
 	// Drop lists the KIDs of the keys to remove from the set: expired keys, and keys a replica
-	// whose clock was ahead saved, which never signed (see misdated).
+	// whose clock was ahead saved, which never signed (see misdated and decideAhead).
 	Drop []string
 }
 
 // Empty reports that the set needs no change.
-func (d Decision) Empty() bool { return !d.Generate && d.Retire == "" && len(d.Drop) == 0 }
+func (d Decision) Empty() bool {
+	return !d.Generate && d.Retire == "" && d.Start == "" && len(d.Drop) == 0
+}
 
 // compareMeta orders keys by Activates, then Created, then KID, so that every replica breaks ties
 // the same way.
@@ -266,7 +177,9 @@ func Published(now time.Time, set []Meta, p Policy) []Meta {
 //     Lead is not less than Period, each key signs for Lead instead of Period);
 //   - expired keys are dropped (never the one signing at now);
 //   - keys saved on a clock ahead (see misdated) are dropped and the schedule decides again
-//     from now: when L.Retires lies past horizon, L retires at max(now+Lead, L.Activates+Period).
+//     from now: when L.Retires lies past horizon, L retires at max(now+Lead, L.Activates+Period);
+//   - when every key of the chain is dated ahead (see aheadChain), the schedule is decided from
+//     now as for a first key that has to be published before it signs (see decideAhead).
 //
 // Keys of an algorithm p does not maintain stop signing at now (also those whose retirement a
 // clock ahead put off) and are dropped once expired, or at once when misdated. The result is
@@ -293,9 +206,40 @@ func Decide(now time.Time, set []Meta, p Policy) Decision {
 	return d
 }
 
-// fresh reports that no key of set was created before now, so none can have been published.
+// fresh reports that no key of set was created before now, so none can have been published. A
+// key dated ahead (see datedAhead) was saved by a replica whose clock ran ahead, and may have
+// been published since.
 func fresh(now time.Time, set []Meta) bool {
-	return !slices.ContainsFunc(set, func(m Meta) bool { return m.Created.Before(now) })
+	return !slices.ContainsFunc(set, func(m Meta) bool { return m.Created.Before(now) || datedAhead(now, m) })
+}
+
+// datedAhead reports that m was created more than MaxClockSkew after now: saved by a replica
+// whose clock ran ahead of now by more than the replicas' clocks may differ.
+func datedAhead(now time.Time, m Meta) bool { return m.Created.After(now.Add(MaxClockSkew)) }
+
+// aheadChain reports that every key of chain (one algorithm's keys, at least one) is dated
+// ahead and none has started signing at now: the replica that saved them ran ahead long enough
+// to drop the keys dated right, and their dates are not a schedule to keep.
+func aheadChain(now time.Time, chain []Meta) bool {
+	return len(chain) > 0 && !slices.ContainsFunc(chain, func(m Meta) bool {
+		return !datedAhead(now, m) || !m.Activates.After(now)
+	})
+}
+
+// decideAhead decides the schedule of an aheadChain from now. The key the replicas sign with
+// (see Signing: the earliest) signs from now and retires at now+Lead, when a new key takes over,
+// so that the new key is in every replica's JWKS for Prepublish before it signs, as a first key
+// of a set already published is; the chain's other keys never signed and are dropped.
+func decideAhead(now time.Time, chain []Meta, p Policy) Decision {
+	cur, _ := signingOf(now, chain)
+	activates := now.Add(p.Lead())
+	d := Decision{Generate: true, Activates: activates, Retire: cur.KID, Retires: activates, Start: cur.KID, Starts: now}
+	for _, m := range chain {
+		if m.KID != cur.KID {
+			d.Drop = append(d.Drop, m.KID)
+		}
+	}
+	return d
 }
 
 // keyChain is the keys of one algorithm, as a key set at some time holds them.
@@ -319,6 +263,8 @@ func decideChain(now time.Time, c keyChain, p Policy) Decision {
 		return Decision{Generate: true, Activates: now}
 	case len(set) == 0:
 		return Decision{Generate: true, Activates: now.Add(p.Lead())}
+	case aheadChain(now, set):
+		return decideAhead(now, set, p)
 	}
 	d, kept := drops(now, set, p)
 	if wrong := misdated(now, kept, p); len(wrong) > 0 {
@@ -369,7 +315,7 @@ func horizon(now time.Time, m Meta, p Policy) time.Time {
 // that put off the schedule (signing after the horizon of the key that signs at now): a clock
 // jump forward would otherwise postpone the rotation by the jump. They have not signed by now.
 // None when no key of chain has started signing at now: this replica's clock may be the one
-// behind.
+// behind (within MaxClockSkew), or every key is dated ahead (see aheadChain).
 func misdated(now time.Time, chain []Meta, p Policy) []string {
 	cur, ok := signingOf(now, chain)
 	if !ok || cur.Activates.After(now) {
@@ -428,11 +374,11 @@ func drops(now time.Time, set []Meta, p Policy) (Decision, []Meta) {
 }
 
 // Apply returns the set that results from d: Generation+1, the keys of d.Drop removed, the
-// Retires of d.Retire set, and, when d.Generate, newKey added with Activates = d.Activates.
-// set is not modified.
+// Retires of d.Retire and the Activates of d.Start set, and, when d.Generate, newKey added with
+// Activates = d.Activates. set is not modified.
 func Apply(set Set, d Decision, newKey Key) (Set, error) {
 	next := Set{Generation: set.Generation + 1, Keys: make([]Key, 0, len(set.Keys)+1)}
-	retired := false
+	retired, started := false, false
 	for _, k := range set.Keys {
 		if slices.Contains(d.Drop, k.KID) {
 			continue
@@ -441,10 +387,17 @@ func Apply(set Set, d Decision, newKey Key) (Set, error) {
 			k.Retires = d.Retires
 			retired = true
 		}
+		if d.Start != "" && k.KID == d.Start {
+			k.Activates = d.Starts
+			started = true
+		}
 		next.Keys = append(next.Keys, k)
 	}
 	if d.Retire != "" && !retired {
 		return Set{}, fmt.Errorf("%w: key %s to retire is not in the set", ErrInvalidSet, d.Retire)
+	}
+	if d.Start != "" && !started {
+		return Set{}, fmt.Errorf("%w: key %s to start is not in the set", ErrInvalidSet, d.Start)
 	}
 	if d.Generate {
 		if newKey.Signer == nil {

@@ -94,6 +94,11 @@ func (a *auditRecorder) Record(ctx context.Context, e api.Event) error {
 	return err
 }
 
+// droppedAhead introduces, in a key-set event, the keys removed because a replica whose clock ran
+// ahead saved them: neither expired nor revoked, they never signed on a replica whose clock is
+// right.
+const droppedAhead = "keys saved on a clock running ahead dropped (not revoked: no replica with a right clock signed with them): "
+
 // recordKeys records a key-set change saved by this replica (keys.Manager's OnChange). The
 // change is already saved, so a failure to record it is logged rather than undone.
 func (a *auditRecorder) recordKeys(ctx context.Context, c keys.Change) {
@@ -106,6 +111,9 @@ func (a *auditRecorder) recordKeys(ctx context.Context, c keys.Change) {
 	}
 	if len(c.Dropped) > 0 {
 		detail = append(detail, "expired keys removed: "+strings.Join(c.Dropped, ", "))
+	}
+	if len(c.DroppedAhead) > 0 {
+		detail = append(detail, droppedAhead+strings.Join(c.DroppedAhead, ", "))
 	}
 	_, err := a.store.Append(ctx, audit.Event{
 		ID: ulid.Make().String(), Time: a.now().UTC().Format(time.RFC3339Nano),
@@ -134,6 +142,9 @@ func (a *auditRecorder) recordLoadedKeys(ctx context.Context, l keys.Loaded) {
 	}
 	if len(l.Dropped) > 0 {
 		detail = append(detail, "expired keys removed: "+strings.Join(l.Dropped, ", "))
+	}
+	if len(l.DroppedAhead) > 0 {
+		detail = append(detail, droppedAhead+strings.Join(l.DroppedAhead, ", "))
 	}
 	action := "keys.load"
 	if len(l.Revoked) > 0 {
