@@ -75,7 +75,7 @@ integrations:
   - {id: aws-read, space: demo, aws: {role_arn: "arn:aws:iam::000000000000:role/read", sts_endpoint: "http://%[1]s/aws/sts", region: us-east-1}}
   - {id: aws-write, space: demo, aws: {role_arn: "arn:aws:iam::000000000000:role/write", sts_endpoint: "http://%[1]s/aws/sts"}}
   - {id: gcp, space: root, gcp: {workload_identity_provider: projects/1/locations/global/workloadIdentityPools/p/providers/b, service_account: sa@p.iam.gserviceaccount.com, sts_endpoint: "http://%[1]s/gcp/sts", iam_credentials_endpoint: "http://%[1]s/gcp/iamcredentials"}}
-  - {id: azure, space: demo, azure: {tenant_id: t1, client_id: c1, authority_host: "https://%[2]s/azure"}}
+  - {id: azure, space: demo, azure: {tenant_id: 00000000-0000-0000-0000-0000000000c0, client_id: 00000000-0000-0000-0000-0000000000c1, authority_host: "https://%[2]s/azure"}}
 attachments:
   - {stack: s1, integration: aws-read, read: true}
   - {stack: s1, integration: aws-write, write: true}
@@ -118,7 +118,7 @@ api_keys: [{id: k, secret_sha256: %[4]s, bindings: [{role: orch, space: root}]}]
 		t.Fatalf("credentials gcp: %+v", gcp)
 	}
 	az := broker(t, env, "credentials", "azure")
-	if az.code != 0 || !strings.Contains(az.stdout, "export ARM_CLIENT_ID='c1'") || !strings.Contains(az.stdout, "export ARM_USE_OIDC='true'") {
+	if az.code != 0 || !strings.Contains(az.stdout, "export ARM_CLIENT_ID='00000000-0000-0000-0000-0000000000c1'") || !strings.Contains(az.stdout, "export ARM_USE_OIDC='true'") {
 		t.Fatalf("credentials azure (through the emulator's TLS, trusted via SSL_CERT_FILE): %+v", az)
 	}
 	if r := broker(t, env, "credentials", "vault"); r.code != 1 || !strings.Contains(r.stderr, "404") {

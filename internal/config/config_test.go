@@ -252,7 +252,7 @@ func TestKeyBackendFollowsStore(t *testing.T) {
 // load (Microsoft's identity client refuses it at every exchange).
 func TestAzureAuthorityMustBeHTTPS(t *testing.T) {
 	for _, host := range []string{"http://login.example.com", "HTTP://127.0.0.1:8443", "Http://localhost:8443/"} {
-		yaml := "issuer: https://broker.example.com\nintegrations:\n  - {id: az, space: root, azure: {tenant_id: t, client_id: c, authority_host: \"" + host + "\"}}\n"
+		yaml := "issuer: https://broker.example.com\nintegrations:\n  - {id: az, space: root, azure: {tenant_id: 00000000-0000-0000-0000-000000000001, client_id: 00000000-0000-0000-0000-000000000002, authority_host: \"" + host + "\"}}\n"
 		_, err := Parse("a.yaml", []byte(yaml))
 		if err == nil || !strings.Contains(err.Error(), "integrations[0].azure.authority_host") || !strings.Contains(err.Error(), "https") {
 			t.Errorf("authority_host %q: %v", host, err)

@@ -29,6 +29,9 @@ func (v *validator) checkIntegrations() {
 		v.checkRef(base+".space", refKind{name: "space", ids: v.spaces}, in.Space)
 		v.notNegative(base+".duration", in.Duration)
 		v.notNegative(base+".timeout", in.Timeout)
+		if v.fileRules {
+			v.checkFormats(base, in)
+		}
 
 		switch ps := in.providers(); len(ps) {
 		case 0:

@@ -50,7 +50,7 @@ func TestUpstreamEndpointsUseHTTPS(t *testing.T) {
 			})
 		}
 	}
-	if _, err := Parse("t.yaml", []byte(withIntegration("    azure: {tenant_id: t, client_id: c, authority_host: \"http://login.example.com\"}\n"))); err == nil ||
+	if _, err := Parse("t.yaml", []byte(withIntegration("    azure: {tenant_id: 00000000-0000-0000-0000-000000000001, client_id: 00000000-0000-0000-0000-000000000002, authority_host: \"http://login.example.com\"}\n"))); err == nil ||
 		!strings.Contains(err.Error(), "integrations[0].azure.authority_host") {
 		t.Errorf("azure authority_host over http: %v", err)
 	}

@@ -25,10 +25,11 @@ type validator struct {
 	slots map[attachSlot]slotUse
 	// usableCache memoises usable per space; templateCache the problems of each template.
 	usableCache, templateCache map[string][]string
-	// depthLimit reports spaces deeper than MaxSpaceDepth: Validate does, for the file;
-	// ValidateObjects does not, so that a store holding a deeper tree (written before the
-	// limit) still takes changes, and the API checks only the spaces a change places.
-	depthLimit bool
+	// fileRules adds the rules Validate holds the file to and ValidateObjects leaves to the
+	// API's check of each change, so that a store holding objects written before a rule existed
+	// still takes changes: spaces deeper than MaxSpaceDepth (the API checks only the spaces a
+	// change places) and the formats of cloud identifiers (see CheckIntegrationFormats).
+	fileRules bool
 }
 
 // usable is Config.UsableSpaces over the validator's index, memoised.
@@ -47,7 +48,7 @@ func (v *validator) usable(space string) []string {
 // Validate checks the whole configuration (after defaults) and returns Errors listing every
 // problem, or nil. Problems carry the line of their key when the Config came from Parse or Load.
 func (c *Config) Validate() error {
-	v := &validator{c: c, depthLimit: true}
+	v := &validator{c: c, fileRules: true}
 	v.checkIssuer()
 	v.checkListen()
 	v.checkTLS()

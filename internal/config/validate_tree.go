@@ -7,7 +7,7 @@ import "strings"
 const MaxSpaceDepth = 32
 
 // checkCycles reports each parent cycle once, at the first space of the cycle in file order,
-// and (with depthLimit) each space that lies deeper than MaxSpaceDepth where it first does (its
+// and (with fileRules) each space that lies deeper than MaxSpaceDepth where it first does (its
 // branch's deeper spaces are not reported again). It walks each space's chain of parents once: a walk stops at
 // a space an earlier walk settled.
 func (v *validator) checkCycles() {
@@ -54,7 +54,7 @@ func (v *validator) checkCycles() {
 			}
 			base++
 			depth[id] = base
-			if base == MaxSpaceDepth+1 && v.depthLimit {
+			if base == MaxSpaceDepth+1 && v.fileRules {
 				v.add(joinIndex("spaces", chain[k])+".parent", c.Spaces[chain[k]].Parent,
 					"space %q would be %d levels deep; spaces nest at most %d deep (root is 1)", id, base, MaxSpaceDepth)
 			}

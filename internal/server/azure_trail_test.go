@@ -15,7 +15,7 @@ func TestAzureOIDCTokenInTrail(t *testing.T) {
 	const tenant = "00000000-0000-0000-0000-00000000000a"
 	ts := startServer(t, serverOptions{upstream: emu.Client().Transport, extraYAML: fmt.Sprintf(`
 integrations:
-  - {id: az-read, space: prod, azure: {tenant_id: %[2]s, client_id: read-app, authority_host: %[1]q}}
+  - {id: az-read, space: prod, azure: {tenant_id: %[2]s, client_id: 00000000-0000-0000-0000-0000000000a1, authority_host: %[1]q}}
 attachments:
   - {stack: vpc-prod, integration: az-read, read: true}
 `, emu.URL, tenant)})

@@ -26,8 +26,8 @@ func TestAzidentityWithABrokerToken(t *testing.T) {
 	const tenant = "00000000-0000-0000-0000-00000000000a"
 	ts := startServer(t, serverOptions{upstream: emu.Client().Transport, extraYAML: fmt.Sprintf(`
 integrations:
-  - {id: az-read, space: prod, azure: {tenant_id: %[2]s, client_id: read-app, authority_host: %[1]q}}
-  - {id: az-write, space: prod, azure: {tenant_id: %[2]s, client_id: write-app, authority_host: %[1]q}}
+  - {id: az-read, space: prod, azure: {tenant_id: %[2]s, client_id: 00000000-0000-0000-0000-0000000000a1, authority_host: %[1]q}}
+  - {id: az-write, space: prod, azure: {tenant_id: %[2]s, client_id: 00000000-0000-0000-0000-0000000000a2, authority_host: %[1]q}}
 attachments:
   - {stack: vpc-prod, integration: az-read, read: true}
   - {stack: vpc-prod, integration: az-write, write: true}
@@ -51,9 +51,9 @@ attachments:
 		client string
 		refuse string // the AADSTS code expected, "" for a token
 	}{
-		{"write token for the write app", write.Env["ARM_OIDC_TOKEN"], "write-app", ""},
-		{"read token for the read app", read.Env["ARM_OIDC_TOKEN"], "read-app", ""},
-		{"read token for the write app", read.Env["ARM_OIDC_TOKEN"], "write-app", "AADSTS70021"},
+		{"write token for the write app", write.Env["ARM_OIDC_TOKEN"], "00000000-0000-0000-0000-0000000000a2", ""},
+		{"read token for the read app", read.Env["ARM_OIDC_TOKEN"], "00000000-0000-0000-0000-0000000000a1", ""},
+		{"read token for the write app", read.Env["ARM_OIDC_TOKEN"], "00000000-0000-0000-0000-0000000000a2", "AADSTS70021"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

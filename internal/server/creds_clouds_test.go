@@ -208,8 +208,8 @@ func azureCredentials(t *testing.T, alg string) {
 	const tenant = "00000000-0000-0000-0000-00000000000a"
 	ts := startServer(t, serverOptions{alg: alg, upstream: emu.Client().Transport, extraYAML: fmt.Sprintf(`
 integrations:
-  - {id: az-read, space: prod, azure: {tenant_id: %[2]s, client_id: read-app, subscription_id: sub-1, authority_host: %[1]q}}
-  - {id: az-write, space: prod, azure: {tenant_id: %[2]s, client_id: write-app, authority_host: %[1]q}}
+  - {id: az-read, space: prod, azure: {tenant_id: %[2]s, client_id: 00000000-0000-0000-0000-0000000000a1, subscription_id: 00000000-0000-0000-0000-0000000000b1, authority_host: %[1]q}}
+  - {id: az-write, space: prod, azure: {tenant_id: %[2]s, client_id: 00000000-0000-0000-0000-0000000000a2, authority_host: %[1]q}}
 attachments:
   - {stack: vpc-prod, integration: az-read, read: true}
   - {stack: vpc-prod, integration: az-write, write: true}
@@ -233,19 +233,19 @@ attachments:
 		return out
 	}
 	entra := azureemu.New(azureemu.Config{Host: emu.URL, Apps: []azureemu.App{
-		{TenantID: tenant, ClientID: "read-app", Federated: federated(runs.Read)},
-		{TenantID: tenant, ClientID: "write-app", Federated: federated(runs.Write)},
+		{TenantID: tenant, ClientID: "00000000-0000-0000-0000-0000000000a1", Federated: federated(runs.Read)},
+		{TenantID: tenant, ClientID: "00000000-0000-0000-0000-0000000000a2", Federated: federated(runs.Write)},
 	}})
 	late.set(entra)
 
 	read, write, runToken := readThenWrite(t, ts, "azure")
-	want := map[string]string{"ARM_TENANT_ID": tenant, "ARM_CLIENT_ID": "read-app", "ARM_USE_OIDC": "true", "ARM_SUBSCRIPTION_ID": "sub-1"}
+	want := map[string]string{"ARM_TENANT_ID": tenant, "ARM_CLIENT_ID": "00000000-0000-0000-0000-0000000000a1", "ARM_USE_OIDC": "true", "ARM_SUBSCRIPTION_ID": "00000000-0000-0000-0000-0000000000b1"}
 	for name, v := range want {
 		if read.Env[name] != v {
 			t.Errorf("read %s = %q, want %q", name, read.Env[name], v)
 		}
 	}
-	if write.Env["ARM_CLIENT_ID"] != "write-app" || write.Env["ARM_SUBSCRIPTION_ID"] != "" {
+	if write.Env["ARM_CLIENT_ID"] != "00000000-0000-0000-0000-0000000000a2" || write.Env["ARM_SUBSCRIPTION_ID"] != "" {
 		t.Errorf("write env %v", write.Env)
 	}
 	for _, ans := range []credentialsAnswer{read, write} {
@@ -267,7 +267,7 @@ attachments:
 			tokenCalls = append(tokenCalls, c)
 		}
 	}
-	if len(tokenCalls) != 2 || tokenCalls[0].ClientID != "read-app" || tokenCalls[1].ClientID != "write-app" || tokenCalls[1].Outcome != "ok" {
+	if len(tokenCalls) != 2 || tokenCalls[0].ClientID != "00000000-0000-0000-0000-0000000000a1" || tokenCalls[1].ClientID != "00000000-0000-0000-0000-0000000000a2" || tokenCalls[1].Outcome != "ok" {
 		t.Errorf("Entra token calls %+v", tokenCalls)
 	}
 	refusedUpstream(t, ts, "azure", "AADSTS70021")

@@ -36,7 +36,7 @@ func TestIssuerUnreachableIsAnErrorForEveryCloud(t *testing.T) {
 integrations:
   - {id: aws-read, space: prod, aws: {role_arn: "arn:aws:iam::123456789012:role/vpc-read", sts_endpoint: %[1]q}}
   - {id: gcp-read, space: prod, gcp: {workload_identity_provider: %[2]s/providers/broker, service_account: read@p.iam.gserviceaccount.com, sts_endpoint: %[1]q, iam_credentials_endpoint: %[1]q}}
-  - {id: az-read, space: prod, azure: {tenant_id: %[3]s, client_id: read-app, authority_host: %[1]q}}
+  - {id: az-read, space: prod, azure: {tenant_id: %[3]s, client_id: 00000000-0000-0000-0000-0000000000a1, authority_host: %[1]q}}
 attachments:
   - {stack: vpc-prod, integration: aws-read, read: true}
   - {stack: vpc-prod, integration: gcp-read, read: true}
@@ -55,7 +55,7 @@ attachments:
 			{Email: "read@p.iam.gserviceaccount.com", Members: []string{"principalSet://iam.googleapis.com/" + pool + "/attribute.scope/read"}},
 		},
 	})
-	entra := azureemu.New(azureemu.Config{Host: emu.URL, Apps: []azureemu.App{{TenantID: tenant, ClientID: "read-app",
+	entra := azureemu.New(azureemu.Config{Host: emu.URL, Apps: []azureemu.App{{TenantID: tenant, ClientID: "00000000-0000-0000-0000-0000000000a1",
 		Federated: []azureemu.FederatedCredential{{Issuer: issuer, Subject: "space:prod:stack:vpc-prod:run_type:TRACKED:scope:read", Audiences: []string{"api://AzureADTokenExchange"}}}}}})
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", google)
