@@ -98,15 +98,11 @@ func checkJWKSIsTransit(t *testing.T, ts *testServer, root *vaultapi.Client) map
 // set metadata in a real Redis: tokens of both algorithms verify with go-oidc through discovery,
 // the JWKS is Transit's public keys, and after full rotations of both chains (a fake clock
 // drives the schedule) no private key is in any file under the test's directories, any Redis
-// value, Redis's snapshot or any log line. The Transit keys are pre-created exportable so the
-// test can export their private keys and search for their bytes; broker never exports.
+// value, Redis's snapshot or any log line. The Transit keys are made exportable once broker has
+// signed its last token (broker signs with no exportable key), so that the test can export their
+// private keys and search for their bytes; broker never exports.
 func TestVaultTransitEndToEnd(t *testing.T) {
 	v, root := startTransitVault(t)
-	for name, typ := range map[string]string{transitKey: "ecdsa-p256", transitKey + "-rs256": "rsa-2048"} {
-		if _, err := root.Logical().Write("transit/keys/"+name, map[string]any{"type": typ, "exportable": true}); err != nil {
-			t.Fatal(err)
-		}
-	}
 	rs := redistest.Start(t)
 	clock := fakeclock.New(time.Now().UTC())
 	ts := startServer(t, serverOptions{
@@ -150,6 +146,11 @@ func TestVaultTransitEndToEnd(t *testing.T) {
 		t.Fatalf("tokens were signed by %d keys, want at least 3 per chain", len(seen))
 	}
 
+	for _, name := range []string{transitKey, transitKey + "-rs256"} {
+		if _, err := root.Logical().Write("transit/keys/"+name+"/config", map[string]any{"exportable": true}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	secrets := exportedSecrets(t, root, "transit", transitKey, transitKey+"-rs256")
 	// The search finds what it looks for: a control file holding one encoding of a key.
 	control := filepath.Join(t.TempDir(), "control")

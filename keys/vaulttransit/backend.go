@@ -61,6 +61,11 @@ type Backend struct {
 	log  *slog.Logger
 	// pubs caches the public key of every Transit version read, by ref.
 	pubs sync.Map
+	// mu guards settings, what was last read of each Transit key's settings, by name.
+	mu       sync.Mutex
+	settings map[string]settings
+	// recheck lets one signature at a time read a Transit key's settings again (see usable).
+	recheck chan struct{}
 	// stop ends the token renewal; done is closed when it has ended.
 	stop context.CancelFunc
 	done chan struct{}
@@ -106,7 +111,8 @@ func New(ctx context.Context, cfg Config) (*Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Backend{cfg: cfg, vc: vc, meta: cfg.Meta, log: cfg.Logger, stop: func() {}, done: make(chan struct{})}
+	b := &Backend{cfg: cfg, vc: vc, meta: cfg.Meta, log: cfg.Logger, stop: func() {}, done: make(chan struct{}),
+		recheck: make(chan struct{}, 1)}
 	tok, err := b.lookupSelf(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("vaulttransit: check the Vault token from %s: %w", EnvToken, err)
@@ -167,7 +173,8 @@ func (b *Backend) Generate(ctx context.Context, alg string, now time.Time) (keys
 }
 
 // Load implements keys.Backend: the stored metadata, each key with a Signer of its Transit
-// version. Public keys are read from Vault once and cached.
+// version. Public keys are read from Vault once and cached. It fails (ErrExportable) when a
+// key's Transit key, as last read, can leave Vault.
 func (b *Backend) Load(ctx context.Context) (keys.Set, error) {
 	recs, err := b.meta.Load(ctx)
 	if err != nil {
@@ -193,9 +200,9 @@ func (b *Backend) Load(ctx context.Context) (keys.Set, error) {
 }
 
 // Ping reports whether Vault answers for the Transit key of the configured algorithm with the
-// backend's token, within the backend's timeout: what a replica needs to sign. Readiness calls
-// it, since a replica that holds the keys' public halves keeps loading its key set while Vault
-// is away, and cannot sign.
+// backend's token, within the backend's timeout, and the key cannot leave Vault (ErrExportable):
+// what a replica needs to sign. Readiness calls it, since a replica that holds the keys' public
+// halves keeps loading its key set while Vault is away, and cannot sign.
 func (b *Backend) Ping(ctx context.Context) error {
 	info, err := b.readKey(ctx, b.nameFor(b.cfg.Alg))
 	if err != nil {
@@ -216,6 +223,9 @@ func (b *Backend) key(ctx context.Context, r Record) (keys.Key, error) {
 	rf := ref{r.TransitKey, r.TransitVersion}
 	pub, err := b.public(ctx, rf)
 	if err != nil {
+		return keys.Key{}, err
+	}
+	if _, err := b.known(rf.name); err != nil {
 		return keys.Key{}, err
 	}
 	if kid, err := keys.Thumbprint(pub); err != nil || kid != r.KID {

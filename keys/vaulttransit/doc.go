@@ -14,6 +14,12 @@
 // marshaling_algorithm=jws (asn1 for crypto.Signer.Sign). The Signer is a keys.ContextSigner,
 // so a signature is bounded by the request that asks for it as well as by Config.Timeout.
 //
+// A Transit key whose private halves can leave Vault (exportable=true or
+// allow_plaintext_backup=true, which Vault cannot turn off) is refused (ErrExportable) wherever
+// broker reads it: adoption, Load, Generate and Ping fail, naming the key; and a Signer reads its
+// key's settings again when they were read RecheckInterval ago or more, refusing to sign once
+// either is on.
+//
 // # Key set
 //
 // The key set's metadata (kid, alg, schedule, Transit key name and version; never private

@@ -7,6 +7,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -54,10 +55,17 @@ func (s *signer) SignJWS(ctx context.Context, digest []byte) ([]byte, error) {
 }
 
 // sign asks Vault to sign digest with the signer's version; marshaling (asn1 or jws) applies to
-// ECDSA signatures.
+// ECDSA signatures. It refuses (keys.ErrUnavailable and ErrExportable) while the Transit key's
+// settings, read again every RecheckInterval, let its private halves leave Vault.
 func (s *signer) sign(ctx context.Context, digest []byte, marshaling string) ([]byte, error) {
 	if len(digest) != sha256.Size {
 		return nil, fmt.Errorf("vaulttransit: digest of %d bytes, want a SHA-256 digest", len(digest))
+	}
+	if err := s.b.usable(ctx, s.ref.name); errors.Is(err, ErrExportable) {
+		return nil, fmt.Errorf("%w: vault-transit: refused to sign with Transit key %s version %d: %w",
+			keys.ErrUnavailable, s.ref.name, s.ref.version, err)
+	} else if err != nil {
+		return nil, err
 	}
 	body := map[string]any{
 		"input":       base64.StdEncoding.EncodeToString(digest),

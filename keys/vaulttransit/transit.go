@@ -31,6 +31,8 @@ type keyInfo struct {
 	typ      string
 	latest   int
 	versions []version // ascending
+	// exportable and plaintextBackup are the settings of the same names (see ErrExportable).
+	exportable, plaintextBackup bool
 }
 
 // version is one Transit key version.
@@ -42,7 +44,8 @@ type version struct {
 
 func (b *Backend) keyPath(name string) string { return b.cfg.Mount + "/keys/" + name }
 
-// readKey reads a Transit key; nil when it does not exist.
+// readKey reads a Transit key; nil when it does not exist. It notes the key's settings (see
+// usable) and fails with ErrExportable when they let its private halves leave Vault.
 func (b *Backend) readKey(ctx context.Context, name string) (*keyInfo, error) {
 	var sec *vaultapi.Secret
 	err := b.call(ctx, "read Transit key "+name, func(ctx context.Context) (err error) {
@@ -55,12 +58,19 @@ func (b *Backend) readKey(ctx context.Context, name string) (*keyInfo, error) {
 	if sec == nil || sec.Data == nil {
 		return nil, nil
 	}
-	return parseKeyInfo(name, sec.Data)
+	info, err := parseKeyInfo(name, sec.Data)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.note(name, info); err != nil {
+		return nil, err
+	}
+	return info, nil
 }
 
 // parseKeyInfo parses the data of a Transit key read.
 func parseKeyInfo(name string, data map[string]any) (*keyInfo, error) {
-	info := &keyInfo{}
+	info := &keyInfo{exportable: setting(data, "exportable"), plaintextBackup: setting(data, "allow_plaintext_backup")}
 	info.typ, _ = data["type"].(string)
 	latest, err := number(data["latest_version"])
 	if err != nil {
@@ -88,6 +98,18 @@ func parseKeyInfo(name string, data map[string]any) (*keyInfo, error) {
 	}
 	slices.SortFunc(info.versions, func(a, b version) int { return a.version - b.version })
 	return info, nil
+}
+
+// setting reports whether the boolean setting key of a Transit key read is on: true, or present
+// with any value but false (an answer broker cannot read does not pass for a key that stays in
+// Vault).
+func setting(data map[string]any, key string) bool {
+	v, ok := data[key]
+	if !ok {
+		return false
+	}
+	on, isBool := v.(bool)
+	return on || !isBool
 }
 
 // parsePublic parses a PEM public key of an RSA or P-256 Transit key.
@@ -160,6 +182,9 @@ func (b *Backend) newVersion(ctx context.Context, name, alg string) (int, error)
 	if sec != nil && sec.Data != nil {
 		// Vault answers with the key as rotated, under the key's lock: latest_version is ours.
 		if rotated, err := parseKeyInfo(name, sec.Data); err == nil && rotated.latest > info.latest {
+			if err := b.note(name, rotated); err != nil {
+				return 0, err
+			}
 			for _, v := range rotated.versions {
 				b.pubs.Store(ref{name, v.version}, v.pub)
 			}
