@@ -83,15 +83,17 @@ func (b *Backend) chainOf(alg string, info *keyInfo, now time.Time) []keys.Key {
 	return out
 }
 
-// activates is when version i of info signs: its creation plus Prepublish, as when broker
-// rotated it (published from its creation); for the latest of several, Prepublish plus Retain
-// later still. Transit does not tell a version broker published from one rotated in Vault
-// behind broker's back, which no JWKS served: held so, such a version first adopted within
-// Prepublish plus Retain of its creation (while its predecessor is still published by the
-// first rule) is published for Prepublish before it signs, however often broker restarts.
+// activates is when version i of info signs: for the first version listed, its creation plus
+// Prepublish, as when broker created it (published from its creation); for every later one,
+// Prepublish plus Retain later still. Transit does not tell a version broker published from one
+// rotated in Vault behind broker's back (or made by a rotation that was never saved), which no
+// JWKS served; and such a version is not always the latest, since broker's own next rotation
+// follows it. Held so, every later version first adopted within Prepublish plus Retain of its
+// creation (while the version before it is still published by the same rule) is published for
+// Prepublish before it signs, however often broker restarts.
 func (b *Backend) activates(info *keyInfo, i int) time.Time {
 	t := info.versions[i].created.Add(b.cfg.Prepublish)
-	if i > 0 && i == len(info.versions)-1 {
+	if i > 0 {
 		t = t.Add(b.cfg.Prepublish + b.cfg.Retain)
 	}
 	return t

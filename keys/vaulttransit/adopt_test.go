@@ -13,10 +13,10 @@ import (
 
 // A restart with the metadata in memory keeps the keys relying parties trust: with Adopt and an
 // empty set, the versions Transit holds become the set, the same on every start, the older ones
-// published until Retain after their successor took over. The latest version may have been
-// rotated in Vault behind broker's back, so that no JWKS served it: it signs Prepublish plus
-// Retain later than its creation plus Prepublish, its predecessor signing meanwhile, in the
-// schedule and in a Manager's snapshot.
+// published until Retain after their successor took over. Any version after the first may have
+// been rotated in Vault behind broker's back, so that no JWKS served it: each signs Prepublish
+// plus Retain later than its creation plus Prepublish, the one before it signing meanwhile, in
+// the schedule and in a Manager's snapshot.
 func TestAdoptTransitVersions(t *testing.T) {
 	v, token := startVault(t)
 	name := uniqueKey()
@@ -45,7 +45,7 @@ func TestAdoptTransitVersions(t *testing.T) {
 	for i, k := range set.Keys {
 		keystest.SignAndVerify(t, keys.ES256, k.Signer, k.Public())
 		want := k.Created.Add(prepublish)
-		if i == 2 {
+		if i > 0 {
 			want = k.Created.Add(2*prepublish + retain)
 		}
 		if !k.Activates.Equal(want) {
@@ -58,7 +58,10 @@ func TestAdoptTransitVersions(t *testing.T) {
 	for _, c := range []struct {
 		at   time.Time
 		want int
-	}{{at, 1}, {set.Keys[2].Activates.Add(-time.Millisecond), 1}, {set.Keys[2].Activates, 2}} {
+	}{
+		{at, 0}, {set.Keys[1].Activates.Add(-time.Millisecond), 0}, {set.Keys[1].Activates, 1},
+		{set.Keys[2].Activates.Add(-time.Millisecond), 1}, {set.Keys[2].Activates, 2},
+	} {
 		if signing, _ := keys.Signing(c.at, set.Metas(), keys.ES256); signing.KID != set.Keys[c.want].KID {
 			t.Errorf("adopted set signs at %s with %s, want version %d %s", c.at, signing.KID, c.want+1, set.Keys[c.want].KID)
 		}
@@ -75,9 +78,9 @@ func TestAdoptTransitVersions(t *testing.T) {
 		t.Fatal(err)
 	}
 	snap := m.Snapshot()
-	if snap.Signing.KID != set.Keys[1].KID || len(snap.Published) != 3 {
-		t.Fatalf("restarted manager signs with %s publishing %d keys, want version 2 %s with all 3 published",
-			snap.Signing.KID, len(snap.Published), set.Keys[1].KID)
+	if snap.Signing.KID != set.Keys[0].KID || len(snap.Published) != 3 {
+		t.Fatalf("restarted manager signs with %s publishing %d keys, want version 1 %s with all 3 published",
+			snap.Signing.KID, len(snap.Published), set.Keys[0].KID)
 	}
 
 	again := load(t, backend(retain))

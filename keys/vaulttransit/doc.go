@@ -35,9 +35,10 @@
 // at its Transit creation time and signing from then plus Prepublish (so it was published at
 // least that long), retiring when its successor starts; versions whose successor started more
 // than Retain ago are left out. Transit does not tell a version broker published from one
-// rotated in Vault behind broker's back, which no JWKS served; so the latest of several versions
-// signs Prepublish plus Retain later than that, its predecessor signing until then. The
-// schedule depends on Transit's creation times alone, so every restart computes the same one.
+// rotated in Vault behind broker's back, which no JWKS served, and broker's own next rotation
+// may follow such a version; so every version after the first one listed signs Prepublish plus
+// Retain later than that, the one before it signing until then. The schedule depends on
+// Transit's creation times alone, so every restart computes the same one.
 //
 // # Failures
 //
