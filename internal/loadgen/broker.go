@@ -3,7 +3,9 @@ package loadgen
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -57,6 +59,60 @@ func (b Broker) TokenRequest(runToken string) HTTPRequest {
 		Body:   []byte(`{"audience":"sts.amazonaws.com"}`),
 		Check:  expectToken,
 	}
+}
+
+// TokenAlg creates a run of b.Stack, asks for one token with it and returns the alg of the
+// token's JWS header: the algorithm the server signs its tokens with, which its discovery
+// document does not tell (a server publishes the keys of every algorithm it keeps, such as an
+// RS256 key for Azure beside its ES256 key).
+func (b Broker) TokenAlg(ctx context.Context) (string, error) {
+	runToken, err := b.NewRun(ctx)
+	if err != nil {
+		return "", err
+	}
+	tr := b.TokenRequest(runToken)
+	req, err := http.NewRequestWithContext(ctx, tr.Method, tr.URL, bytes.NewReader(tr.Body))
+	if err != nil {
+		return "", fmt.Errorf("ask for a token: %w", err)
+	}
+	req.Header = tr.Header.Clone()
+	status, raw, err := do(req)
+	if err != nil {
+		return "", fmt.Errorf("ask for a token: %w", err)
+	}
+	if status != http.StatusOK {
+		return "", fmt.Errorf("ask for a token on stack %q: status %d", b.Stack, status)
+	}
+	var ans struct {
+		Token string `json:"token"`
+	}
+	if err := json.Unmarshal(raw, &ans); err != nil || ans.Token == "" {
+		return "", fmt.Errorf("ask for a token: no token in the answer of %d bytes", len(raw))
+	}
+	return jwsAlg(ans.Token)
+}
+
+// jwsAlg returns the alg of the protected header of a compact JWS. Its errors never quote the
+// token.
+func jwsAlg(token string) (string, error) {
+	if strings.Count(token, ".") != 2 {
+		return "", errors.New("the token is not a compact JWS (three dot-separated parts)")
+	}
+	head, _, _ := strings.Cut(token, ".")
+	raw, err := base64.RawURLEncoding.DecodeString(head)
+	if err != nil {
+		return "", fmt.Errorf("the token's header is not base64url: %w", err)
+	}
+	var h struct {
+		Alg string `json:"alg"`
+	}
+	if err := json.Unmarshal(raw, &h); err != nil {
+		return "", fmt.Errorf("the token's header is not a JSON object: %w", err)
+	}
+	if h.Alg == "" {
+		return "", errors.New("the token's header names no alg")
+	}
+	return h.Alg, nil
 }
 
 // PublicDocs are the server's public documents as it serves them.

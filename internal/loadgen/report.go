@@ -117,6 +117,16 @@ func (f *Figure) Judge() {
 	}
 }
 
+// Unjudged marks a measured figure as information only, not held to its target, for reason:
+// its status is info and its detail ends with "not judged: " and the reason.
+func (f *Figure) Unjudged(reason string) {
+	f.Status = StatusInfo
+	if f.Detail != "" {
+		f.Detail += "; "
+	}
+	f.Detail += "not judged: " + reason
+}
+
 // Skip marks the figure not measured, for reason.
 func (f *Figure) Skip(reason string) {
 	f.Status, f.Detail = StatusSkipped, reason

@@ -122,7 +122,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		s.signers[alg] = signer
 	}
 	if cfg.Target.URL != "" {
-		s.runTarget(ctx)
+		s.runTarget(ctx, placeOf(cfg.Target.URL))
 	} else {
 		s.runChildren(ctx)
 	}
