@@ -37,7 +37,7 @@ func runBench(ctx context.Context, e env, args []string) error {
 	jsonPath := fs.String("json", "", "also write the report as JSON to this file")
 	noFail := fs.Bool("no-fail", false, "report figures below their target without failing")
 	only := fs.String("only", "", "measure only these figures (comma-separated ids, as in --json) and what they need; the others are reported as skipped (servers the program starts only)")
-	soak := fs.Duration("soak", 0, "run the memory figure's load this long (e.g. 10m) and judge the slope of the server's memory")
+	soak := fs.Duration("soak", 0, fmt.Sprintf("run the memory figure's load this long (e.g. 10m) and report the slope of the server's memory, judged for a soak of at least %s", loadgen.MinSoak))
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}

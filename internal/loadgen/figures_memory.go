@@ -69,9 +69,37 @@ func (s *suite) memoryFigures(ctx context.Context) error {
 	peak.Detail = fmt.Sprintf("%d tokens in %s, %d samples, last %.1f MiB, %d of %d idle connections open at the end (%d reopened after the server's idle timeout)",
 		counted.Count, counted.Elapsed.Round(time.Millisecond), len(samples), float64(last.Bytes)/mib, idle.Open(), IdleConnections, reopened)
 	if s.cfg.Soak > 0 {
-		half := SecondHalf(samples)
-		slope.Value = RSSSlope(half) * 60 / mib
-		slope.Detail = fmt.Sprintf("least-squares slope of %d samples over the last %s of a %s soak", len(half), (last.At - half[0].At).Round(time.Second), total)
+		fillSoakSlope(slope, samples, s.cfg.Soak)
 	}
 	return nil
+}
+
+// Bounds of a soak whose slope is judged: the target is a flat memory over a 10-minute soak,
+// and a slope drawn through a few samples says nothing of a leak.
+const (
+	// MinSoak is the shortest soak whose slope is judged.
+	MinSoak = 10 * time.Minute
+	// MinSoakSamples is the fewest samples the soak's second half must hold to be judged.
+	MinSoakSamples = 30
+)
+
+// fillSoakSlope fills f with the least-squares slope, in MiB per minute, of the second half of
+// samples, taken during a soak of soak. The slope is judged only when the soak lasted at least
+// MinSoak (the shorter of soak and the samples' span) and its second half holds at least
+// MinSoakSamples samples; otherwise f is reported as not judged, with the reason.
+func fillSoakSlope(f *Figure, samples []RSSSample, soak time.Duration) {
+	if len(samples) == 0 {
+		f.Unjudged("no memory samples")
+		return
+	}
+	half := SecondHalf(samples)
+	last := samples[len(samples)-1]
+	f.Value = RSSSlope(half) * 60 / mib
+	f.Detail = fmt.Sprintf("least-squares slope of %d samples over the last %s of a %s soak", len(half), (last.At - half[0].At).Round(time.Second), soak)
+	switch lasted := min(soak, last.At-samples[0].At); {
+	case lasted < MinSoak:
+		f.Unjudged(fmt.Sprintf("the soak lasted %s, and the slope is judged only over a soak of at least %s (--soak %s)", lasted.Round(time.Second), MinSoak, MinSoak))
+	case len(half) < MinSoakSamples:
+		f.Unjudged(fmt.Sprintf("the soak's second half holds %d samples, and the slope is judged only on %d or more", len(half), MinSoakSamples))
+	}
 }
