@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -48,10 +49,21 @@ func (s fileSeen) equal(o fileSeen) bool {
 	return maps.Equal(s.Stacks, o.Stacks) && maps.Equal(s.Spaces, o.Spaces) && slices.Equal(s.APIKeys, o.APIKeys)
 }
 
-// decodeSeen reads the body of the seenRef record.
+// The seenRef record's body is its JSON after tombstoneFrom: a replica that predates the record
+// reads it as the tombstone of an object of a kind it never looks up, and so goes on taking the
+// store's changes during a rolling upgrade, where a body it could not read would stop it.
+func encodeSeen(s fileSeen) []byte {
+	body, err := json.Marshal(s)
+	if err != nil {
+		panic(err) // maps of strings and a slice of strings always encode
+	}
+	return append([]byte(tombstoneFrom), body...)
+}
+
+// decodeSeen reads the body of the seenRef record (see encodeSeen).
 func decodeSeen(body []byte) (fileSeen, error) {
 	var s fileSeen
-	if err := json.Unmarshal(body, &s); err != nil {
+	if err := json.Unmarshal(bytes.TrimPrefix(body, []byte(tombstoneFrom)), &s); err != nil {
 		return fileSeen{}, fmt.Errorf("catalog: stored %s: %w", seenRef, err)
 	}
 	slices.Sort(s.APIKeys)
@@ -65,11 +77,7 @@ func seenChange(api Versioned, file Objects) []Change {
 	if api.seen != nil && api.seen.equal(next) {
 		return nil
 	}
-	body, err := json.Marshal(next)
-	if err != nil {
-		panic(err) // maps of strings and a slice of strings always encode
-	}
-	return []Change{{Record: Record{Ref: seenRef, Version: api.seenVersion + 1, Body: body}}}
+	return []Change{{Record: Record{Ref: seenRef, Version: api.seenVersion + 1, Body: encodeSeen(next)}}}
 }
 
 // leaves returns the tombstones that record what left of seen, the file's stacks, spaces and
