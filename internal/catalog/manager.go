@@ -99,15 +99,10 @@ func NewManager(ctx context.Context, cfg ManagerConfig) (*Manager, error) {
 	m := &Manager{store: cfg.Store, log: cfg.Logger, now: cfg.Now, file: cfg.File, live: &Live{}, runTTL: cfg.RunTTL}
 	for range maxAttempts {
 		asked := StartReading()
-		snap, err := m.store.Load(ctx)
+		snap, api, err := m.load(ctx)
 		if err != nil {
 			return nil, err
 		}
-		api, cache, err := decodeRecords(snap, m.decoded)
-		if err != nil {
-			return nil, err
-		}
-		m.decoded = cache
 		c, inForce, err := m.buildFitting(Input{File: m.file, API: api, Revision: snap.Revision}, Versioned{})
 		if err != nil {
 			return nil, fmt.Errorf("the configuration file and the objects created through the API do not fit together: %w", err)
@@ -136,6 +131,21 @@ func startChanges(c *Catalog, file Objects, api Versioned, now int64) []Change {
 		out, _ = leaves(*api.seen, c, api, now)
 	}
 	return append(out, seenChange(api, file)...)
+}
+
+// load reads the store and decodes it, reusing the objects of the last load (see decoded). The
+// caller holds m.refreshing, or is NewManager.
+func (m *Manager) load(ctx context.Context) (Snapshot, Versioned, error) {
+	snap, err := m.store.Load(ctx)
+	if err != nil {
+		return Snapshot{}, Versioned{}, err
+	}
+	api, cache, err := decodeRecords(snap, m.decoded)
+	if err != nil {
+		return Snapshot{}, Versioned{}, err
+	}
+	m.decoded = cache
+	return snap, api, nil
 }
 
 // Live is the catalog in force.
@@ -170,15 +180,10 @@ func (m *Manager) Refresh(ctx context.Context) error {
 		m.live.Confirm(asked)
 		return nil
 	}
-	snap, err := m.store.Load(ctx)
+	snap, api, err := m.load(ctx)
 	if err != nil {
 		return err
 	}
-	api, cache, err := decodeRecords(snap, m.decoded)
-	if err != nil {
-		return err
-	}
-	m.decoded = cache
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if snap.Head() == m.head {
@@ -264,15 +269,10 @@ func (m *Manager) Reload(ctx context.Context, file Objects) (*Catalog, error) {
 // reload is one attempt of Reload; ErrStale when another replica committed first.
 func (m *Manager) reload(ctx context.Context, file Objects) (*Catalog, error) {
 	asked := StartReading()
-	snap, err := m.store.Load(ctx)
+	snap, api, err := m.load(ctx)
 	if err != nil {
 		return nil, err
 	}
-	api, cache, err := decodeRecords(snap, m.decoded)
-	if err != nil {
-		return nil, err
-	}
-	m.decoded = cache
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	// No change of this replica is in progress, so the store is as new as the catalog in
