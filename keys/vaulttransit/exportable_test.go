@@ -4,8 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"github.com/brokerhq/broker/internal/testutil/fakeclock"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -60,7 +60,7 @@ func preCreated(t *testing.T, v *vaulttest.Server, token, setting string) {
 func setWhileSigning(t *testing.T, v *vaulttest.Server, token, setting string) {
 	ctx := context.Background()
 	name := uniqueKey()
-	clock := &testClock{at: time.Now()}
+	clock := fakeclock.New(time.Now())
 	meta := vaulttransit.NewMemoryMeta()
 	b := newBackend(t, v, token, vaulttransit.Config{Key: name, Alg: keys.ES256, Meta: meta, Now: clock.Now})
 	k, err := b.Generate(ctx, keys.ES256, clock.Now())
@@ -120,22 +120,4 @@ func latestVersion(t *testing.T, v *vaulttest.Server, name string) int {
 		t.Fatal(err)
 	}
 	return int(n)
-}
-
-// testClock is a clock that moves only when told.
-type testClock struct {
-	mu sync.Mutex
-	at time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.at
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.at = c.at.Add(d)
 }
