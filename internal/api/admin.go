@@ -114,7 +114,8 @@ func (a *Admin) pathIDs(next http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// fail answers err in the envelope, mapping catalog refusals to their status.
+// fail answers err in the envelope, mapping catalog refusals to their status. A refusal's
+// withheld detail goes to the log only.
 func (a *Admin) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var ce *catalog.ChangeError
 	if errors.As(err, &ce) {
@@ -126,6 +127,11 @@ func (a *Admin) fail(w http.ResponseWriter, r *http.Request, err error) {
 			code = apierror.CodeConflict
 		case errors.Is(err, catalog.ErrPrecondition):
 			code = apierror.CodePrecondition
+		}
+		if len(ce.Withheld) > 0 {
+			// What the answer leaves out (another space's template, say) is for the operators.
+			a.cfg.Logger.InfoContext(r.Context(), "change refused; the answer withholds details of other objects",
+				"path", r.URL.Path, "detail", strings.Join(ce.Withheld, "; "))
 		}
 		err = apierror.New(code, "%s.", capitalize(fieldProblem(ce.Field, strings.Join(ce.Messages, "; "))))
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -25,14 +26,19 @@ var (
 )
 
 // ChangeError is a refused change: which rule, the field of the changed object at fault (in
-// the API's camelCase, empty when the whole object is), and one message per problem.
+// the API's camelCase, empty when the whole object is), and one message per problem. Messages
+// quote nothing of objects the caller may not read; what they leave out is in Withheld.
 type ChangeError struct {
 	Kind     error
 	Field    string
 	Messages []string
+	// Withheld is each problem Messages tells only in part, in full: a subject template
+	// overlapping another space's, quoting that space's template and an example sub. It is for
+	// the server log, never for the caller.
+	Withheld []string
 }
 
-// Error joins the problems.
+// Error joins the problems as Messages tell them (never Withheld).
 func (e *ChangeError) Error() string {
 	msg := strings.Join(e.Messages, "; ")
 	if e.Field != "" {
@@ -54,10 +60,28 @@ var pathIndexRE = regexp.MustCompile(`^([a-z_]+)\[(\d+)\]\.?(.*)$`)
 // the changed object's path prefix in the merged lists ("stacks[12]"), empty for a deletion.
 // Problems of the changed object itself are invalid (or not found, for a reference); problems
 // it causes elsewhere are conflicts naming the object affected.
+//
+// A subject template overlapping another space's is told without quoting the other space (its
+// id, its template, an example sub), since the caller may hold no binding on it: whichever of
+// the two spaces validation found it on, a change of a space answers it as a problem of its
+// own subject template. The full problem goes to Withheld.
 func classify(errs config.Errors, merged *config.Config, self string) *ChangeError {
 	var own, others []*config.FieldError
+	inSelf := func(path string) bool {
+		return self != "" && (path == self || strings.HasPrefix(path, self+".") || strings.HasPrefix(path, self+"["))
+	}
+	selfSpace := strings.HasPrefix(self, listName[KindSpace]+"[")
+	// pathOf is where a problem of own lies in the changed object: an overlap found on the
+	// other space of the pair (the later one in the list) lies in this one's template, whose
+	// change made it all the same.
+	pathOf := func(fe *config.FieldError) string {
+		if inSelf(fe.Path) {
+			return fe.Path
+		}
+		return self + ".subject_template"
+	}
 	for _, fe := range errs {
-		if self != "" && (fe.Path == self || strings.HasPrefix(fe.Path, self+".") || strings.HasPrefix(fe.Path, self+"[")) {
+		if inSelf(fe.Path) || selfSpace && config.IsTemplateOverlap(fe) {
 			own = append(own, fe)
 		} else {
 			others = append(others, fe)
@@ -74,23 +98,37 @@ func classify(errs config.Errors, merged *config.Config, self string) *ChangeErr
 		if fe.Missing {
 			kind = ErrNotFound
 		}
-		field := config.CamelPath(strings.TrimPrefix(strings.TrimPrefix(fe.Path, self), "."))
+		path := pathOf(fe)
+		field := config.CamelPath(strings.TrimPrefix(strings.TrimPrefix(path, self), "."))
 		out := &ChangeError{Kind: kind, Field: field}
 		for _, o := range own {
-			if o.Path == fe.Path {
-				out.Messages = append(out.Messages, o.Msg)
+			if pathOf(o) == path {
+				out.tell(merged, o, o.Msg)
 			}
 		}
 		return out
 	}
 	out := &ChangeError{Kind: ErrConflict}
 	for _, fe := range others {
-		out.Messages = append(out.Messages, describeAt(merged, fe))
+		out.tell(merged, fe, describeAt(merged, fe))
 	}
 	if len(out.Messages) == 0 {
 		out.Messages = []string{"the change was refused"}
 	}
 	return out
+}
+
+// tell adds the problem fe of merged to e's messages as msg, or, when fe quotes another space
+// (a template overlap), as config.TemplateOverlapMessage (once) with fe in full in Withheld.
+func (e *ChangeError) tell(merged *config.Config, fe *config.FieldError, msg string) {
+	if !config.IsTemplateOverlap(fe) {
+		e.Messages = append(e.Messages, msg)
+		return
+	}
+	e.Withheld = append(e.Withheld, describeAt(merged, fe))
+	if !slices.Contains(e.Messages, config.TemplateOverlapMessage) {
+		e.Messages = append(e.Messages, config.TemplateOverlapMessage)
+	}
 }
 
 // describeAt names the object a problem was found on: `stack "vpc": space "x" does not exist`.

@@ -168,10 +168,27 @@ func (v *validator) checkTemplateOverlaps() {
 		for _, o := range seen {
 			if example, overlap := templatesOverlap(o.parts, parts); overlap {
 				v.add(joinIndex("spaces", i)+".subject_template", s.SubjectTemplate,
-					"template %q can give a sub that template %q of spaces[%d] also gives, or that its run id wildcard matches (e.g. %q); make the literal text of one differ from the other's, for example by a prefix of its own",
+					overlapLead+": template %q can give a sub that template %q of spaces[%d] also gives, or that its run id wildcard matches (e.g. %q); make the literal text of one differ from the other's, for example by a prefix of its own",
 					t, o.text, o.index, example)
 			}
 		}
 		seen = append(seen, seenTemplate{t, i, parts})
 	}
+}
+
+// overlapLead starts the message of every problem checkTemplateOverlaps reports. The rest of
+// the message quotes both templates, the other space's place in the list and an example sub:
+// detail for the operators who read the file's errors and the server log.
+const overlapLead = "overlaps another space's subject template"
+
+// TemplateOverlapMessage tells of a template-overlap problem without quoting the other space:
+// neither its id, nor its template, nor an example sub (made from both templates). An API
+// refusal says this to the caller, who may hold no binding on the other space.
+const TemplateOverlapMessage = "the subject template overlaps another space's: the two can give one sub, or one can give a sub the other's run id wildcard matches; " +
+	"make its literal text differ from every other space's template, for example by a prefix of its own"
+
+// IsTemplateOverlap reports whether fe is a problem checkTemplateOverlaps reports, whose message
+// quotes another space's template, its place in the list and an example sub.
+func IsTemplateOverlap(fe *FieldError) bool {
+	return strings.HasSuffix(fe.Path, ".subject_template") && strings.HasPrefix(fe.Msg, overlapLead+": ")
 }
