@@ -16,7 +16,8 @@ import (
 //     or lower: another replica changed it without hearing of the deletion the store lost. Its
 //     change stays, but the object counts as created SettleTime after the deletion, as an
 //     object created again after it does, so that the deletion still ends what it ended (a
-//     stack's runs).
+//     stack's runs);
+//   - the record of the file as seen (see fileSeen), when the store holds an older one or none.
 func lostChanges(have, now Versioned) ([]Change, error) {
 	var recs []Record
 	for r, v := range have.Versions {
@@ -40,6 +41,11 @@ func lostChanges(have, now Versioned) ([]Change, error) {
 			}
 		}
 		recs = append(recs, rec)
+	}
+	// The record of the file as seen, lost, would have the next start record again what left
+	// the file before it (ending the runs of a stack moved then, once more).
+	if have.seen != nil && have.seenVersion > now.seenVersion {
+		recs = append(recs, Record{Ref: seenRef, Version: have.seenVersion, Body: encodeSeen(*have.seen)})
 	}
 	SortRecords(recs)
 	out := make([]Change, len(recs))
