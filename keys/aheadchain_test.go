@@ -10,78 +10,6 @@ import (
 	"github.com/brokerhq/broker/keys"
 )
 
-// TestManagerRedecidesAChainEveryKeyOfWhichIsDatedAhead: a replica whose clock ran a year ahead
-// long enough to save a successor and then drop the correctly dated key leaves a chain whose
-// every key is dated a year ahead. Once its clock is right again, the replicas sign with that
-// key only until a key made then, published for Prepublish on every replica, takes over Lead
-// later; the key dated ahead stays published for Retain after it stops signing.
-func TestManagerRedecidesAChainEveryKeyOfWhichIsDatedAhead(t *testing.T) {
-	ctx := context.Background()
-	b := keys.NewMemory()
-	rightClk, aheadClk := fakeclock.New(t0), fakeclock.New(t0)
-	right := newManager(t, keys.Config{Backend: b, Policy: policy, Now: rightClk.Now, TokenTTL: time.Hour})
-	ahead := newManager(t, keys.Config{Backend: b, Policy: policy, Now: aheadClk.Now, TokenTTL: time.Hour})
-	refresh(t, right)
-	refresh(t, ahead)
-	first := right.Snapshot().Signing.KID
-
-	aheadClk.Set(h(year))
-	refresh(t, ahead) // a successor dated a year ahead
-	aheadClk.Set(h(year + 100))
-	refresh(t, ahead) // the first key expired by this clock: dropped
-	set, err := b.Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(set.Keys) != 1 || set.Keys[0].KID == first {
-		t.Fatalf("after the clock ahead, the set is %v, want only the successor dated ahead", metaKIDs(set.Metas()))
-	}
-	dated := set.Keys[0].KID
-
-	aheadClk.Set(h(2)) // corrected
-	rightClk.Set(h(2))
-	refresh(t, right)
-	refresh(t, ahead)
-	for name, m := range map[string]*keys.Manager{"right": right, "ahead": ahead} {
-		if got := m.Snapshot().Signing.KID; got != dated {
-			t.Errorf("%s: at t0+2h signs with %s, want %s, the only key published so far", name, got, dated)
-		}
-	}
-
-	// Lead (24h and two refresh intervals) after t0+2h, and an hour more.
-	for _, at := range []float64{14, 27} {
-		rightClk.Set(h(at))
-		aheadClk.Set(h(at))
-		refresh(t, right)
-		refresh(t, ahead)
-	}
-	for name, m := range map[string]*keys.Manager{"right": right, "ahead": ahead} {
-		snap := m.Snapshot()
-		next := snap.Signing
-		if next.KID == dated {
-			t.Fatalf("%s: at t0+27h the key dated ahead (signs from %s) still signs, want a key made at t0+2h",
-				name, next.Activates.Sub(t0))
-		}
-		if !next.Created.Equal(h(2)) || next.Activates.Sub(next.Created) < policy.Lead() {
-			t.Errorf("%s: signing key created %s, signs from %s: want created at t0+2h, signing Lead later",
-				name, next.Created.Sub(t0), next.Activates.Sub(t0))
-		}
-		if !slices.Contains(snapKIDs(snap.Published), dated) {
-			t.Errorf("%s: at t0+27h the key dated ahead left the JWKS %v within retain", name, snapKIDs(snap.Published))
-		}
-	}
-
-	// Past Linger and Retain after the hand-over, the key dated ahead leaves the set.
-	rightClk.Set(h(60))
-	refresh(t, right)
-	if set, err = b.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := set.Find(dated); ok {
-		t.Errorf("at t0+60h the key dated ahead, which stopped signing at t0+26h, is still in the set %v", metaKIDs(set.Metas()))
-	}
-}
-
 // TestLoadingADropOfAKeyDatedAheadIsNoRevocation: the replica whose clock was ahead, once
 // corrected, loads the set from which a replica with the right clock dropped the successor it
 // had saved dated a year ahead: that key never signed, and OnLoad does not call it revoked.
@@ -122,5 +50,33 @@ func TestLoadingADropOfAKeyDatedAheadIsNoRevocation(t *testing.T) {
 		if slices.Contains(l.Revoked, dated) {
 			t.Errorf("OnLoad %+v calls %s, saved on a clock a year ahead and dropped unsigned, revoked", l, dated)
 		}
+	}
+}
+
+// TestReplicaFarBehindLeavesTheKeySetAlone: a replica whose clock is days behind (a VM restored
+// from a snapshot, a bad NTP source) sees every key dated ahead, and cannot tell that from keys
+// saved on a clock ahead: it leaves the set alone, so that the replicas whose clocks are right
+// go on signing with a key every JWKS serves and keep publishing the one they signed with.
+func TestReplicaFarBehindLeavesTheKeySetAlone(t *testing.T) {
+	b := keys.NewMemory()
+	rightClk, behindClk := fakeclock.New(t0), fakeclock.New(h(-100))
+	right := newManager(t, keys.Config{Backend: b, Policy: policy, Now: rightClk.Now, TokenTTL: time.Hour})
+	refresh(t, right) // first key, signing from t0
+	rightClk.Set(h(48))
+	refresh(t, right)
+	before := right.Snapshot()
+	signed := before.Signing.KID
+
+	behind := newManager(t, keys.Config{Backend: b, Policy: policy, Now: behindClk.Now, TokenTTL: time.Hour})
+	refresh(t, behind) // its clock at t0-100h
+
+	rightClk.Set(h(48).Add(30 * time.Second)) // the right replica's next refresh
+	refresh(t, right)
+	after := right.Snapshot()
+	if k := after.Signing; k.KID != signed && !slices.Contains(snapKIDs(before.Published), k.KID) {
+		t.Errorf("right replica now signs with %s, which its JWKS never served (published before: %v)", k.KID, snapKIDs(before.Published))
+	}
+	if !slices.Contains(snapKIDs(after.Published), signed) {
+		t.Errorf("right replica dropped %s from its JWKS, the key it signed with 30s earlier (tokens live 1h)", signed)
 	}
 }

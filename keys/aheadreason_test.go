@@ -2,34 +2,12 @@ package keys_test
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"testing"
 
 	"github.com/brokerhq/broker/internal/testutil/fakeclock"
 	"github.com/brokerhq/broker/keys"
 )
-
-func TestApplyStartsAKey(t *testing.T) {
-	b := fakeSignerKey(t, meta("b", hours{created: year, activates: year + 24 + rh}))
-	set := keys.Set{Generation: 3, Keys: []keys.Key{b}}
-	n := fakeSignerKey(t, meta("n", hours{created: 2, activates: 2}))
-	d := keys.Decision{Generate: true, Activates: h(26 + rh), Retire: "b", Retires: h(26 + rh), Start: "b", Starts: h(2)}
-	next, err := keys.Apply(set, d, n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, _ := next.Find("b")
-	if !got.Activates.Equal(h(2)) || !got.Retires.Equal(h(26+rh)) || !got.Created.Equal(h(year)) {
-		t.Errorf("Apply: b = %+v, want signing from t0+2h to t0+26h+rh, created as it was", got.Meta)
-	}
-	if !set.Keys[0].Activates.Equal(h(year + 24 + rh)) {
-		t.Error("Apply modified its input")
-	}
-	if _, err := keys.Apply(set, keys.Decision{Start: "zz", Starts: h(2)}, keys.Key{}); !errors.Is(err, keys.ErrInvalidSet) {
-		t.Errorf("Apply starting an unknown key = %v, want ErrInvalidSet", err)
-	}
-}
 
 // An algorithm added to a set whose every key was saved on a clock far ahead (so published, though
 // created after now) gets a key published Lead before it signs, not one that signs at once.

@@ -319,9 +319,6 @@ func (m *Manager) save(ctx context.Context, set Set, d Decision, now time.Time) 
 	if d.Retire != "" {
 		attrs = append(attrs, "retire_kid", d.Retire, "retires", d.Retires)
 	}
-	if d.Start != "" {
-		attrs = append(attrs, "start_kid", d.Start, "starts", d.Starts)
-	}
 	c := Change{Generation: next.Generation, RetiredKID: d.Retire, Retires: d.Retires}
 	c.Dropped, c.DroppedAhead = dropReasons(now, set.Metas(), d.Drop, m.policy)
 	if len(c.Dropped) > 0 {

@@ -24,20 +24,13 @@ type Decision struct {
 	// empty for none.
 	Retire  string
 	Retires time.Time
-	// Start is the KID of the key whose Activates becomes Starts; empty for none. When every
-	// key of the chain is dated ahead (see aheadChain), the key the replicas sign with starts
-	// signing at now by the schedule, and keeps signing until the new key takes over.
-	Start  string
-	Starts time.Time
 	// Drop lists the KIDs of the keys to remove from the set: expired keys, and keys a replica
-	// whose clock was ahead saved, which never signed (see misdated and decideAhead).
+	// whose clock was ahead saved, which never signed (see misdated).
 	Drop []string
 }
 
 // Empty reports that the set needs no change.
-func (d Decision) Empty() bool {
-	return !d.Generate && d.Retire == "" && d.Start == "" && len(d.Drop) == 0
-}
+func (d Decision) Empty() bool { return !d.Generate && d.Retire == "" && len(d.Drop) == 0 }
 
 // compareMeta orders keys by Activates, then Created, then KID, so that every replica breaks ties
 // the same way.
@@ -177,9 +170,10 @@ func Published(now time.Time, set []Meta, p Policy) []Meta {
 //     Lead is not less than Period, each key signs for Lead instead of Period);
 //   - expired keys are dropped (never the one signing at now);
 //   - keys saved on a clock ahead (see misdated) are dropped and the schedule decides again
-//     from now: when L.Retires lies past horizon, L retires at max(now+Lead, L.Activates+Period);
-//   - when every key of the chain is dated ahead (see aheadChain), the schedule is decided from
-//     now as for a first key that has to be published before it signs (see decideAhead).
+//     from now: when L.Retires lies past horizon, L retires at max(now+Lead, L.Activates+Period).
+//     When no key of a chain signs at now (every one dated ahead) nothing is judged: this
+//     replica's clock may be the one behind, and rewriting the chain from it would have the
+//     replicas whose clocks are right sign with a key no JWKS has served.
 //
 // Keys of an algorithm p does not maintain stop signing at now (also those whose retirement a
 // clock ahead put off) and are dropped once expired, or at once when misdated. The result is
@@ -217,31 +211,6 @@ func fresh(now time.Time, set []Meta) bool {
 // whose clock ran ahead of now by more than the replicas' clocks may differ.
 func datedAhead(now time.Time, m Meta) bool { return m.Created.After(now.Add(MaxClockSkew)) }
 
-// aheadChain reports that every key of chain (one algorithm's keys, at least one) is dated
-// ahead and none has started signing at now: the replica that saved them ran ahead long enough
-// to drop the keys dated right, and their dates are not a schedule to keep.
-func aheadChain(now time.Time, chain []Meta) bool {
-	return len(chain) > 0 && !slices.ContainsFunc(chain, func(m Meta) bool {
-		return !datedAhead(now, m) || !m.Activates.After(now)
-	})
-}
-
-// decideAhead decides the schedule of an aheadChain from now. The key the replicas sign with
-// (see Signing: the earliest) signs from now and retires at now+Lead, when a new key takes over,
-// so that the new key is in every replica's JWKS for Prepublish before it signs, as a first key
-// of a set already published is; the chain's other keys never signed and are dropped.
-func decideAhead(now time.Time, chain []Meta, p Policy) Decision {
-	cur, _ := signingOf(now, chain)
-	activates := now.Add(p.Lead())
-	d := Decision{Generate: true, Activates: activates, Retire: cur.KID, Retires: activates, Start: cur.KID, Starts: now}
-	for _, m := range chain {
-		if m.KID != cur.KID {
-			d.Drop = append(d.Drop, m.KID)
-		}
-	}
-	return d
-}
-
 // keyChain is the keys of one algorithm, as a key set at some time holds them.
 type keyChain struct {
 	// Keys are the chain's keys.
@@ -263,8 +232,6 @@ func decideChain(now time.Time, c keyChain, p Policy) Decision {
 		return Decision{Generate: true, Activates: now}
 	case len(set) == 0:
 		return Decision{Generate: true, Activates: now.Add(p.Lead())}
-	case aheadChain(now, set):
-		return decideAhead(now, set, p)
 	}
 	d, kept := drops(now, set, p)
 	if wrong := misdated(now, kept, p); len(wrong) > 0 {
@@ -315,7 +282,7 @@ func horizon(now time.Time, m Meta, p Policy) time.Time {
 // that put off the schedule (signing after the horizon of the key that signs at now): a clock
 // jump forward would otherwise postpone the rotation by the jump. They have not signed by now.
 // None when no key of chain has started signing at now: this replica's clock may be the one
-// behind (within MaxClockSkew), or every key is dated ahead (see aheadChain).
+// behind.
 func misdated(now time.Time, chain []Meta, p Policy) []string {
 	cur, ok := signingOf(now, chain)
 	if !ok || cur.Activates.After(now) {
@@ -374,11 +341,11 @@ func drops(now time.Time, set []Meta, p Policy) (Decision, []Meta) {
 }
 
 // Apply returns the set that results from d: Generation+1, the keys of d.Drop removed, the
-// Retires of d.Retire and the Activates of d.Start set, and, when d.Generate, newKey added with
-// Activates = d.Activates. set is not modified.
+// Retires of d.Retire set, and, when d.Generate, newKey added with Activates = d.Activates.
+// set is not modified.
 func Apply(set Set, d Decision, newKey Key) (Set, error) {
 	next := Set{Generation: set.Generation + 1, Keys: make([]Key, 0, len(set.Keys)+1)}
-	retired, started := false, false
+	retired := false
 	for _, k := range set.Keys {
 		if slices.Contains(d.Drop, k.KID) {
 			continue
@@ -387,17 +354,10 @@ func Apply(set Set, d Decision, newKey Key) (Set, error) {
 			k.Retires = d.Retires
 			retired = true
 		}
-		if d.Start != "" && k.KID == d.Start {
-			k.Activates = d.Starts
-			started = true
-		}
 		next.Keys = append(next.Keys, k)
 	}
 	if d.Retire != "" && !retired {
 		return Set{}, fmt.Errorf("%w: key %s to retire is not in the set", ErrInvalidSet, d.Retire)
-	}
-	if d.Start != "" && !started {
-		return Set{}, fmt.Errorf("%w: key %s to start is not in the set", ErrInvalidSet, d.Start)
 	}
 	if d.Generate {
 		if newKey.Signer == nil {

@@ -255,7 +255,7 @@ func TestForceRotate(t *testing.T) {
 
 func sameDecision(a, b keys.Decision) bool {
 	return a.Generate == b.Generate && a.Activates.Equal(b.Activates) && a.Retire == b.Retire &&
-		a.Retires.Equal(b.Retires) && a.Start == b.Start && a.Starts.Equal(b.Starts) && slices.Equal(a.Drop, b.Drop)
+		a.Retires.Equal(b.Retires) && slices.Equal(a.Drop, b.Drop)
 }
 
 // fakeSignerKey is a key with a real signer but chosen metadata (Apply does not look at keys).
