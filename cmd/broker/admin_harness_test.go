@@ -58,7 +58,7 @@ func liveFile(extra string) string {
 type liveBroker struct {
 	url    string
 	mu     sync.Mutex
-	writes []string // "PUT /v1/spaces/prod If-Match=\"1\""
+	writes []string // "PUT /v1/spaces/prod If-Match=\"1\"", "PUT /v1/stacks/s If-Match= If-None-Match=*"
 }
 
 // startLive serves the configuration text in-process.
@@ -76,7 +76,11 @@ func startLive(t *testing.T, file string) *liveBroker {
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet {
 			b.mu.Lock()
-			b.writes = append(b.writes, fmt.Sprintf("%s %s If-Match=%s", r.Method, r.URL.Path, r.Header.Get("If-Match")))
+			w := fmt.Sprintf("%s %s If-Match=%s", r.Method, r.URL.Path, r.Header.Get("If-Match"))
+			if none := r.Header.Get("If-None-Match"); none != "" {
+				w += " If-None-Match=" + none
+			}
+			b.writes = append(b.writes, w)
 			b.mu.Unlock()
 		}
 		srv.Handler().ServeHTTP(w, r)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/brokerhq/broker/internal/catalog"
 	"io"
 	"net/http"
 	"strconv"
@@ -50,7 +51,8 @@ type adminRequest struct {
 	path string
 	// body is what is sent: nil sends none, a []byte is sent as is, anything else JSON-encoded.
 	body any
-	// ifMatch, when above 0, is the version sent as If-Match.
+	// ifMatch, when above 0, is the version sent as If-Match; catalog.NoVersion sends
+	// If-None-Match: * (create only).
 	ifMatch int64
 }
 
@@ -75,7 +77,10 @@ func (c *adminClient) call(ctx context.Context, req adminRequest) (reply, error)
 	if rd != nil {
 		hreq.Header.Set("Content-Type", "application/json")
 	}
-	if req.ifMatch > 0 {
+	switch {
+	case req.ifMatch == catalog.NoVersion:
+		hreq.Header.Set("If-None-Match", "*")
+	case req.ifMatch > 0:
 		hreq.Header.Set("If-Match", strconv.Quote(strconv.FormatInt(req.ifMatch, 10)))
 	}
 	hreq.Header.Set("Authorization", "Bearer "+c.apiKey)

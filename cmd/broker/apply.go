@@ -27,7 +27,8 @@ const (
 
 // runApply makes the broker hold the spaces, stacks, integrations, attachments and roles of a
 // file: for each object, in dependency order, it reads the broker's, leaves it when it is
-// equal, and otherwise PUTs the file's with If-Match of the version it read. It prints one
+// equal, and otherwise PUTs the file's with If-Match of the version it read (If-None-Match: *
+// when it found none, so that an object created meanwhile is not replaced). It prints one
 // line per object; an object that fails does not stop the others, and the command then exits 1.
 func runApply(ctx context.Context, e env, args []string) error {
 	fs := newFlags("apply", e)
@@ -147,7 +148,8 @@ func (a *applier) apply(ctx context.Context, o applyObject) (string, applyResult
 		return fail(err)
 	}
 	res := resultCreated
-	var ifMatch int64
+	// Created only while absent: an object another admin creates meanwhile is not replaced.
+	ifMatch := catalog.NoVersion
 	if cur != nil {
 		ifMatch = cur.Version
 		switch {

@@ -72,8 +72,8 @@ func TestApplyTwiceChangesNothingTheSecondTime(t *testing.T) {
 		t.Fatalf("first apply made %d changing requests, want one PUT per object (%d): %v", n, len(applyRefs), b.writesSince(0))
 	}
 	for _, w := range b.writesSince(0) {
-		if !strings.HasPrefix(w, "PUT ") || !strings.HasSuffix(w, "If-Match=") {
-			t.Errorf("creating request %q: want a PUT without If-Match", w)
+		if !strings.HasPrefix(w, "PUT ") || !strings.HasSuffix(w, "If-Match= If-None-Match=*") {
+			t.Errorf("creating request %q: want a PUT with If-None-Match: * (create only), without If-Match", w)
 		}
 	}
 
@@ -205,7 +205,7 @@ func TestApplyLeavesObjectsOfTheFileAlone(t *testing.T) {
 	if r.stderr != "broker apply: 1 of 2 objects failed: space/base\n" {
 		t.Errorf("stderr %q", r.stderr)
 	}
-	if w := b.writesSince(before); !slices.Equal(w, []string{"PUT /v1/stacks/s2 If-Match="}) {
+	if w := b.writesSince(before); !slices.Equal(w, []string{"PUT /v1/stacks/s2 If-Match= If-None-Match=*"}) {
 		t.Errorf("changing requests %v: want only the stack's", w)
 	}
 }

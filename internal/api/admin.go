@@ -214,9 +214,19 @@ func (a *Admin) changeOf(r *http.Request) (access.Principal, int64, error) {
 
 // ifMatch reads the If-Match header: 0 when absent, catalog.AnyVersion for "*", else the
 // version it names, as ETag gives it ("3"; a bare 3 is taken too). A weak tag never matches
-// (If-Match compares strongly): 412. Anything else, lists included, is 400.
+// (If-Match compares strongly): 412. If-None-Match: * (alone) is catalog.NoVersion. Anything
+// else, lists included, is 400.
 func ifMatch(r *http.Request) (int64, error) {
 	h := strings.TrimSpace(r.Header.Get("If-Match"))
+	if _, set := r.Header["If-None-Match"]; set {
+		switch none := strings.TrimSpace(r.Header.Get("If-None-Match")); {
+		case h != "":
+			return 0, apierror.New(apierror.CodeInvalidRequest, "Send If-Match or If-None-Match, not both.")
+		case none != "*":
+			return 0, apierror.New(apierror.CodeInvalidRequest, "If-None-Match on a change must be *: it then applies only while the object does not exist.")
+		}
+		return catalog.NoVersion, nil
+	}
 	switch {
 	case h == "":
 		return 0, nil

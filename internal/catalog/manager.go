@@ -26,6 +26,10 @@ const SettleTime = 2 * time.Second
 // AnyVersion as Mutation.IfMatch asks only that the object exist (If-Match: *).
 const AnyVersion int64 = -1
 
+// NoVersion as Mutation.IfMatch asks that the object not exist (If-None-Match: *): a put that
+// creates and never replaces, so that two admins creating one id cannot overwrite each other.
+const NoVersion int64 = -2
+
 // maxAttempts bounds how often a change is retried when other replicas commit first.
 const maxAttempts = 50
 
@@ -368,7 +372,7 @@ type Mutation struct {
 	// deletes the object.
 	Object any
 	// IfMatch, when not zero, is the version the object must have now; AnyVersion asks only
-	// that it exist.
+	// that it exist, NoVersion that it not exist.
 	IfMatch int64
 	// Cascade lists further objects to delete in the same commit (a stack's attachments).
 	Cascade func(c *Catalog) []Ref
@@ -473,6 +477,9 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 	version := api.Versions[mu.Ref]
 	if mu.IfMatch == AnyVersion && before == nil {
 		return plan{}, refusal(ErrPrecondition, "%s %q does not exist", mu.Ref.Kind, mu.Ref.ID)
+	}
+	if mu.IfMatch == NoVersion && before != nil {
+		return plan{}, refusal(ErrPrecondition, "%s %q exists (version %d)", mu.Ref.Kind, mu.Ref.ID, version)
 	}
 	if mu.IfMatch > 0 && before == nil {
 		// If-Match is false for an object that does not exist, whatever version its id's
