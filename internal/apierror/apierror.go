@@ -114,6 +114,10 @@ func Write(w http.ResponseWriter, err error) {
 	if e.RetryAfter > 0 {
 		h.Set("Retry-After", fmt.Sprint(e.RetryAfter))
 	}
+	if e.Code == CodeUnauthenticated {
+		// A 401 names the scheme it takes: every credential (API key, run token) is a bearer.
+		h.Set("WWW-Authenticate", "Bearer")
+	}
 	w.WriteHeader(e.Status())
 	_ = json.NewEncoder(w).Encode(envelope{Error: body{Code: e.Code, Message: bound(e.Message)}})
 }
