@@ -119,11 +119,28 @@ func NewManager(ctx context.Context, cfg ManagerConfig) (*Manager, error) {
 			return m, nil
 		}
 		// Recorded, the leaves are in the store the next attempt loads.
-		if _, err := m.store.Commit(ctx, snap.Head(), changes); err != nil && !errors.Is(err, ErrStale) {
+		_, err = m.store.Commit(ctx, snap.Head(), changes)
+		if err != nil && !errors.Is(err, ErrStale) {
 			return nil, fmt.Errorf("catalog: recording what left the configuration file while no replica ran on it: %w", err)
+		}
+		if left := leftRefs(changes); err == nil && len(left) > 0 {
+			m.log.Warn("catalog: the configuration file changed while no replica ran on it; recorded what left it, as a reload would (their runs end)",
+				"left", left)
 		}
 	}
 	return nil, fmt.Errorf("catalog: too many concurrent changes to start; %w", ErrStale)
+}
+
+// leftRefs names the objects whose leaving changes record ("stack api"), leaving out the record
+// of the file as seen.
+func leftRefs(changes []Change) []string {
+	var out []string
+	for _, ch := range changes {
+		if ch.Ref != seenRef {
+			out = append(out, ch.Ref.String())
+		}
+	}
+	return out
 }
 
 // startChanges returns the records a replica starting on file writes to the store, c being the

@@ -1,9 +1,12 @@
 package catalog_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,7 +88,7 @@ func TestStartRecordsWhatLeftTheFile(t *testing.T) {
 
 // TestStartRecordsWhereADroppedStackWas: the id of a file stack dropped while no replica ran
 // comes back through the API only in the space it left, since the trust policies written for
-// it name the id.
+// it name the id; the start logs what it recorded.
 func TestStartRecordsWhereADroppedStackWas(t *testing.T) {
 	ctx := context.Background()
 	store := catalog.NewMemory()
@@ -94,7 +97,14 @@ func TestStartRecordsWhereADroppedStackWas(t *testing.T) {
 	if _, err := catalog.NewManager(ctx, catalog.ManagerConfig{Store: store, File: withAPI}); err != nil {
 		t.Fatal(err)
 	}
-	m := newManager(t, store) // restarted on a file without the stack
+	var logs bytes.Buffer
+	m, err := catalog.NewManager(ctx, catalog.ManagerConfig{Store: store, File: file(), Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil { // restarted on a file without the stack
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), "stack api") {
+		t.Errorf("the start recorded the stack's leave without a word in the log: %q", logs.String())
+	}
 	if _, err := m.Apply(ctx, stackPut(config.Stack{ID: "api", Space: "prod"})); !errors.Is(err, catalog.ErrConflict) {
 		t.Fatalf("the dropped stack's id created through the API in another space: %v, want a conflict", err)
 	}
