@@ -61,11 +61,11 @@ type Backend struct {
 	log  *slog.Logger
 	// pubs caches the public key of every Transit version read, by ref.
 	pubs sync.Map
-	// mu guards settings, what was last read of each Transit key's settings, by name.
+	// mu guards settings, what was last read of each Transit key's settings, and flights, the
+	// reads of them in progress (see usable), both by Transit key name.
 	mu       sync.Mutex
 	settings map[string]settings
-	// recheck lets one signature at a time read a Transit key's settings again (see usable).
-	recheck chan struct{}
+	flights  map[string]*flight
 	// stop ends the token renewal; done is closed when it has ended.
 	stop context.CancelFunc
 	done chan struct{}
@@ -111,8 +111,7 @@ func New(ctx context.Context, cfg Config) (*Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Backend{cfg: cfg, vc: vc, meta: cfg.Meta, log: cfg.Logger, stop: func() {}, done: make(chan struct{}),
-		recheck: make(chan struct{}, 1)}
+	b := &Backend{cfg: cfg, vc: vc, meta: cfg.Meta, log: cfg.Logger, stop: func() {}, done: make(chan struct{})}
 	tok, err := b.lookupSelf(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("vaulttransit: check the Vault token from %s: %w", EnvToken, err)
@@ -174,7 +173,10 @@ func (b *Backend) Generate(ctx context.Context, alg string, now time.Time) (keys
 
 // Load implements keys.Backend: the stored metadata, each key with a Signer of its Transit
 // version. Public keys are read from Vault once and cached. It fails (ErrExportable) when a
-// key's Transit key, as last read, can leave Vault.
+// key's Transit key, as last read, can leave Vault and is one of the configured key names (see
+// nameFor); the keys of such a Transit key that is not configured are left out (a revocation,
+// logged with their KIDs): an operator who configured a new key name gets a set the keys manager
+// starts a key in at once.
 func (b *Backend) Load(ctx context.Context) (keys.Set, error) {
 	recs, err := b.meta.Load(ctx)
 	if err != nil {
@@ -191,12 +193,26 @@ func (b *Backend) Load(ctx context.Context) (keys.Set, error) {
 				"kid", r.KID, "transit_key", r.TransitKey, "version", r.TransitVersion)
 			continue
 		}
+		if errors.Is(err, ErrExportable) && !b.configured(r.TransitKey) {
+			// A key of a Transit key that can leave Vault and that broker was configured away
+			// from (a new key name, as ErrExportable advises): it is revoked, leaving the set and
+			// the JWKS, so that the keys manager starts the chain again on the configured key.
+			b.log.Warn("vault-transit: a key of an exportable Transit key that is no longer configured leaves the key set (revoked)",
+				"kid", r.KID, "transit_key", r.TransitKey, "version", r.TransitVersion)
+			continue
+		}
 		if err != nil {
 			return keys.Set{}, err
 		}
 		set.Keys = append(set.Keys, k)
 	}
 	return set, nil
+}
+
+// configured reports whether name is the Transit key of one of the algorithm chains broker is
+// configured with (see nameFor).
+func (b *Backend) configured(name string) bool {
+	return name == b.nameFor(keys.RS256) || name == b.nameFor(keys.ES256)
 }
 
 // Ping reports whether Vault answers for the Transit key of the configured algorithm with the

@@ -18,7 +18,9 @@
 // allow_plaintext_backup=true, which Vault cannot turn off) is refused (ErrExportable) wherever
 // broker reads it: adoption, Load, Generate and Ping fail, naming the key; and a Signer reads its
 // key's settings again when they were read RecheckInterval ago or more, refusing to sign once
-// either is on.
+// either is on. The remedy is a new key name (Config.Key): Load then leaves the stored keys of
+// the exportable Transit key, no longer configured, out of the set, which the keys manager takes
+// as their revocation: a key of the new name signs at once, and the old versions leave the JWKS.
 //
 // # Key set
 //

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/brokerhq/broker/keys"
 )
 
 // ErrExportable is the error of a Transit key whose private halves can leave Vault: created or
@@ -74,22 +76,63 @@ func (b *Backend) known(name string) (fresh bool, err error) {
 	return age >= 0 && age < RecheckInterval, s.err
 }
 
+// flight is one read of a Transit key's settings in progress, shared by every signature that
+// needs them meanwhile; err is its answer (a refusal or a failure to read), set before done is
+// closed.
+type flight struct {
+	done chan struct{}
+	err  error
+}
+
 // usable returns nil when the Transit key name may sign: its settings, read again from Vault
-// unless read less than RecheckInterval ago, keep its private halves inside Vault. One read at a
-// time: the signatures waiting meanwhile take its answer.
+// unless read less than RecheckInterval ago, keep its private halves inside Vault. One read of a
+// key's settings at a time: every signature that needs them meanwhile waits for that read and
+// takes its answer, a failure included, waiting no longer than its ctx and Config.Timeout
+// allow. A failed read is not remembered: the next signature reads again.
 func (b *Backend) usable(ctx context.Context, name string) error {
 	if fresh, err := b.known(name); fresh {
 		return err
 	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("vaulttransit: check the settings of Transit key %s: %w", name, err)
+	}
+	f := b.recheck(ctx, name)
+	timer := time.NewTimer(b.cfg.Timeout)
+	defer timer.Stop()
 	select {
-	case b.recheck <- struct{}{}:
+	case <-f.done:
+		return f.err
 	case <-ctx.Done():
 		return fmt.Errorf("vaulttransit: check the settings of Transit key %s: %w", name, ctx.Err())
+	case <-timer.C:
+		return fmt.Errorf("%w: vault-transit: check the settings of Transit key %s: no answer from Vault within %s",
+			keys.ErrUnavailable, name, b.cfg.Timeout)
 	}
-	defer func() { <-b.recheck }()
-	if fresh, err := b.known(name); fresh {
-		return err
+}
+
+// recheck returns the read of the settings of the Transit key name in progress, starting one
+// when there is none. The read is bounded by Config.Timeout alone, not by the ctx of the
+// signature that started it (whose end must not fail the others waiting), and keeps ctx's
+// values.
+func (b *Backend) recheck(ctx context.Context, name string) *flight {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if f, ok := b.flights[name]; ok {
+		return f
 	}
-	_, err := b.readKey(ctx, name) // notes the settings
-	return err
+	if b.flights == nil {
+		b.flights = map[string]*flight{}
+	}
+	f := &flight{done: make(chan struct{})}
+	b.flights[name] = f
+	rctx := context.WithoutCancel(ctx)
+	go func() {
+		_, err := b.readKey(rctx, name) // notes the settings
+		b.mu.Lock()
+		delete(b.flights, name)
+		b.mu.Unlock()
+		f.err = err
+		close(f.done)
+	}()
+	return f
 }
