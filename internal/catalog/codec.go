@@ -52,10 +52,16 @@ func decodeRecords(snap Snapshot, cache map[Ref]decoded) (Versioned, map[Ref]dec
 	next := make(map[Ref]decoded, len(snap.Records))
 	for _, r := range snap.Records {
 		if r.Ref == seenRef {
-			seen, err := decodeSeen(r.Body)
-			if err != nil {
-				return Versioned{}, nil, err
+			d, ok := cache[r.Ref]
+			if !ok || d.body != string(r.Body) {
+				seen, err := decodeSeen(r.Body)
+				if err != nil {
+					return Versioned{}, nil, err
+				}
+				d = decoded{body: string(r.Body), obj: seen}
 			}
+			next[r.Ref] = d
+			seen := d.obj.(fileSeen)
 			v.seen, v.seenVersion = &seen, r.Version
 			continue
 		}
