@@ -62,7 +62,7 @@ func decodeRecords(snap Snapshot, cache map[Ref]decoded) (Versioned, map[Ref]dec
 			}
 			next[r.Ref] = d
 			seen := d.obj.(fileSeen)
-			v.seen, v.seenVersion = &seen, r.Version
+			v.seen, v.seenVersion, v.seenAt = &seen, r.Version, r.Created
 			continue
 		}
 		if _, tombstone := readTombstone(r.Body); tombstone {

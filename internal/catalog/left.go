@@ -68,7 +68,7 @@ func (v Versioned) withTombstones(changes []Change) Versioned {
 	for _, ch := range changes {
 		if ch.Ref == seenRef {
 			if seen, err := decodeSeen(ch.Body); err == nil {
-				v.seen, v.seenVersion = &seen, ch.Version
+				v.seen, v.seenVersion, v.seenAt = &seen, ch.Version, ch.Created
 			}
 			continue
 		}

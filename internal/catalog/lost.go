@@ -45,7 +45,7 @@ func lostChanges(have, now Versioned) ([]Change, error) {
 	// The record of the file as seen, lost, would have the next start record again what left
 	// the file before it (ending the runs of a stack moved then, once more).
 	if have.seen != nil && have.seenVersion > now.seenVersion {
-		recs = append(recs, Record{Ref: seenRef, Version: have.seenVersion, Body: encodeSeen(*have.seen)})
+		recs = append(recs, Record{Ref: seenRef, Version: have.seenVersion, Created: have.seenAt, Body: encodeSeen(*have.seen)})
 	}
 	SortRecords(recs)
 	out := make([]Change, len(recs))

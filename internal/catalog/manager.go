@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -111,7 +112,7 @@ func NewManager(ctx context.Context, cfg ManagerConfig) (*Manager, error) {
 		if err != nil {
 			return nil, fmt.Errorf("the configuration file and the objects created through the API do not fit together: %w", err)
 		}
-		changes := startChanges(c, m.file, api, m.now().UnixMilli())
+		changes := m.startChanges(c, api)
 		if len(changes) == 0 {
 			m.api, m.inForce, m.head = api, inForce, snap.Head()
 			m.live.Store(c)
@@ -143,15 +144,23 @@ func leftRefs(changes []Change) []string {
 	return out
 }
 
-// startChanges returns the records a replica starting on file writes to the store, c being the
-// catalog built on it: the tombstones of what left the file as the store last saw it (see
-// fileSeen), and the record of file as seen.
-func startChanges(c *Catalog, file Objects, api Versioned, now int64) []Change {
+// startChanges returns the records this replica, starting on its file, writes to the store, c
+// being the catalog built on it and api the store: the tombstones of what left the file as the
+// store last saw it (see fileSeen), and the record of the file as seen. A leave some replica
+// recorded since the record was written is not recorded again: a replica of a release that
+// keeps no such record (during a rolling upgrade) records the leaves of its reloads, and its
+// stack's runs started since in the new place would end.
+func (m *Manager) startChanges(c *Catalog, api Versioned) []Change {
+	now := m.now().UnixMilli()
 	var out []Change
 	if api.seen != nil {
 		out, _ = leaves(*api.seen, c, api, now)
+		out = slices.DeleteFunc(out, func(ch Change) bool {
+			gone, ok := api.Deleted[ch.Ref]
+			return ok && api.seenAt > 0 && gone >= api.seenAt
+		})
 	}
-	return append(out, seenChange(api, file)...)
+	return append(out, seenChange(api, m.file, now)...)
 }
 
 // load reads the store and decodes it, reusing the objects of the last load (see decoded). The
@@ -310,7 +319,8 @@ func (m *Manager) reload(ctx context.Context, file Objects) (*Catalog, error) {
 	if err := movedTooDeep(m.live.Load(), c); err != nil {
 		return nil, err
 	}
-	changes := append(fileChanges(c, m.file, file, api, m.now().UnixMilli()), seenChange(api, file)...)
+	now := m.now().UnixMilli()
+	changes := append(fileChanges(c, m.file, file, api, now), seenChange(api, file, now)...)
 	if len(changes) > 0 {
 		if head, err = m.store.Commit(ctx, head, changes); err != nil {
 			return nil, fmt.Errorf("catalog: recording the file's objects that leave: %w", err)
@@ -508,7 +518,7 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 			"%s %q is at version %d, not %d", mu.Ref.Kind, mu.Ref.ID, version, mu.IfMatch)
 	}
 	res := Result{Before: before, Created: before == nil}
-	next := Versioned{Objects: api.Objects, Versions: maps.Clone(api.Versions), Created: maps.Clone(api.Created), Deleted: maps.Clone(api.Deleted), From: maps.Clone(api.From), seen: api.seen, seenVersion: api.seenVersion}
+	next := Versioned{Objects: api.Objects, Versions: maps.Clone(api.Versions), Created: maps.Clone(api.Created), Deleted: maps.Clone(api.Deleted), From: maps.Clone(api.From), seen: api.seen, seenVersion: api.seenVersion, seenAt: api.seenAt}
 	if next.Versions == nil {
 		next.Versions = map[Ref]int64{}
 	}

@@ -117,9 +117,10 @@ type Versioned struct {
 	// space, the space's parent), when its tombstone knows.
 	From map[Ref]string
 	// seen is the store's record of the configuration file as a replica last started or
-	// reloaded on it (nil when none did since the record was introduced), at seenVersion.
-	seen        *fileSeen
-	seenVersion int64
+	// reloaded on it (nil when none did since the record was introduced), at seenVersion,
+	// written at seenAt (Unix milliseconds; 0 when the record does not say).
+	seen                *fileSeen
+	seenVersion, seenAt int64
 }
 
 // merged is the file's objects followed by the API's, as one configuration to validate.

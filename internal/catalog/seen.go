@@ -70,14 +70,14 @@ func decodeSeen(body []byte) (fileSeen, error) {
 	return s, nil
 }
 
-// seenChange is the change that records file as seen, or none when the store records it so
-// already.
-func seenChange(api Versioned, file Objects) []Change {
+// seenChange is the change that records file as seen at now, or none when the store records it
+// so already.
+func seenChange(api Versioned, file Objects, now int64) []Change {
 	next := seenOf(file)
 	if api.seen != nil && api.seen.equal(next) {
 		return nil
 	}
-	return []Change{{Record: Record{Ref: seenRef, Version: api.seenVersion + 1, Body: encodeSeen(next)}}}
+	return []Change{{Record: Record{Ref: seenRef, Version: api.seenVersion + 1, Created: now, Body: encodeSeen(next)}}}
 }
 
 // leaves returns the tombstones that record what left of seen, the file's stacks, spaces and
