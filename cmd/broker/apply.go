@@ -169,6 +169,11 @@ func (a *applier) apply(ctx context.Context, o applyObject) (string, applyResult
 	if err != nil {
 		return fail(err)
 	}
+	if ifMatch == catalog.NoVersion && r.status != http.StatusCreated {
+		// Only a broker that ignores If-None-Match (a release before it) answers so: it
+		// replaced an object another admin created since this command read none.
+		return fail(errors.New("the broker replaced an object created since it was read, ignoring If-None-Match: * (it is older than this command): read it and apply again"))
+	}
 	res = resultChanged
 	if r.status == http.StatusCreated {
 		res = resultCreated

@@ -2,6 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -288,5 +292,35 @@ func TestParentsFirst(t *testing.T) {
 				t.Errorf("order %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestApplyTellsACreateAnOlderBrokerMadeAReplace: a broker of a release that ignores
+// If-None-Match replaces an object another admin created after apply read none; apply, which
+// asked to create only, reports the object as failed instead of created.
+func TestApplyTellsACreateAnOlderBrokerMadeAReplace(t *testing.T) {
+	b := startLive(t, liveFile(""))
+	target, err := url.Parse(b.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	older := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut && r.URL.Path == "/v1/stacks/s1" {
+			// Another admin creates the stack first, and this broker drops the header.
+			req, _ := http.NewRequest(http.MethodPut, b.url+r.URL.Path, strings.NewReader(`{"space":"base","labels":["theirs"]}`))
+			req.Header.Set("Authorization", "Bearer "+liveAdmin)
+			if resp, err := http.DefaultClient.Do(req); err == nil {
+				_ = resp.Body.Close()
+			}
+			r.Header.Del("If-None-Match")
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(older.Close)
+	r := runCLI(map[string]string{"BROKER_URL": older.URL, "BROKER_API_KEY": liveAdmin},
+		"apply", "-f", writeFile(t, "f.yaml", "stacks:\n  - {id: s1, space: base}\n"))
+	if r.code != 1 || !strings.Contains(r.stdout, "stack/s1 failed: ") || !strings.Contains(r.stdout, "If-None-Match") {
+		t.Errorf("apply through a broker that replaced what another admin created: %+v", r)
 	}
 }
