@@ -2,10 +2,12 @@ package catalog
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"maps"
-	"slices"
+	"strings"
 )
 
 // seenRef names the store's record of the configuration file as a replica last started or
@@ -24,13 +26,13 @@ type fileSeen struct {
 	Stacks map[string]string `json:"stacks"`
 	// Spaces maps a file space's id to its parent ("" for a root).
 	Spaces map[string]string `json:"spaces"`
-	// APIKeys lists the file's API key ids, sorted.
-	APIKeys []string `json:"apiKeys"`
+	// APIKeys maps a file API key's id to its secret's print (see keyPrint).
+	APIKeys map[string]string `json:"apiKeys"`
 }
 
 // seenOf is file as fileSeen records it.
 func seenOf(file Objects) fileSeen {
-	s := fileSeen{Stacks: make(map[string]string, len(file.Stacks)), Spaces: make(map[string]string, len(file.Spaces)), APIKeys: make([]string, 0, len(file.APIKeys))}
+	s := fileSeen{Stacks: make(map[string]string, len(file.Stacks)), Spaces: make(map[string]string, len(file.Spaces)), APIKeys: make(map[string]string, len(file.APIKeys))}
 	for _, st := range file.Stacks {
 		s.Stacks[st.ID] = st.Space
 	}
@@ -38,15 +40,14 @@ func seenOf(file Objects) fileSeen {
 		s.Spaces[sp.ID] = sp.Parent
 	}
 	for _, k := range file.APIKeys {
-		s.APIKeys = append(s.APIKeys, k.ID)
+		s.APIKeys[k.ID] = keyPrint(k.SecretSHA256)
 	}
-	slices.Sort(s.APIKeys)
 	return s
 }
 
 // equal reports whether s and o record the same file.
 func (s fileSeen) equal(o fileSeen) bool {
-	return maps.Equal(s.Stacks, o.Stacks) && maps.Equal(s.Spaces, o.Spaces) && slices.Equal(s.APIKeys, o.APIKeys)
+	return maps.Equal(s.Stacks, o.Stacks) && maps.Equal(s.Spaces, o.Spaces) && maps.Equal(s.APIKeys, o.APIKeys)
 }
 
 // The seenRef record's body is its JSON after tombstoneFrom: a replica that predates the record
@@ -66,7 +67,6 @@ func decodeSeen(body []byte) (fileSeen, error) {
 	if err := json.Unmarshal(bytes.TrimPrefix(body, []byte(tombstoneFrom)), &s); err != nil {
 		return fileSeen{}, fmt.Errorf("catalog: stored %s: %w", seenRef, err)
 	}
-	slices.Sort(s.APIKeys)
 	return s, nil
 }
 
@@ -83,7 +83,8 @@ func seenChange(api Versioned, file Objects, now int64) []Change {
 // leaves returns the tombstones that record what left of seen, the file's stacks, spaces and
 // API keys as they were, in next, the catalog built on the file that follows: each stack that
 // is gone or in another space, each space that is gone or under another parent, each API key
-// that is gone. An id the store holds an API object under (committed by a replica whose file
+// that is gone or has another secret (a secret replaced, leaked perhaps, takes the runs its
+// key started with it, as a deleted key does). An id the store holds an API object under (committed by a replica whose file
 // lacked it) is that object's: a tombstone written for the file's would delete it. It also
 // returns the references it recorded.
 func leaves(seen fileSeen, next *Catalog, api Versioned, now int64) ([]Change, map[Ref]bool) {
@@ -106,10 +107,17 @@ func leaves(seen fileSeen, next *Catalog, api Versioned, now int64) ([]Change, m
 			leave(Ref{Kind: KindSpace, ID: id}, parent)
 		}
 	}
-	for _, id := range seen.APIKeys {
-		if _, ok := next.apiKeys[id]; !ok {
+	for id, want := range seen.APIKeys {
+		if k, ok := next.apiKeys[id]; !ok || keyPrint(k.SecretSHA256) != want {
 			leave(Ref{Kind: KindAPIKey, ID: id}, "")
 		}
 	}
 	return out, left
+}
+
+// keyPrint is what the record keeps of a file API key's secret: a digest of its SHA-256, enough
+// to tell a secret replaced under the key's id, without the store holding what the file holds.
+func keyPrint(secretSHA256 string) string {
+	sum := sha256.Sum256([]byte("broker file key " + strings.ToLower(secretSHA256)))
+	return hex.EncodeToString(sum[:8])
 }

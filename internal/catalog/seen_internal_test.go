@@ -9,7 +9,7 @@ import (
 // predates it, as a tombstone (which it skips) rather than an object of an unknown kind (which
 // would stop its refreshes during a rolling upgrade); this replica reads it back whole.
 func TestSeenRecordReadsAsATombstone(t *testing.T) {
-	seen := fileSeen{Stacks: map[string]string{"api": "prod"}, Spaces: map[string]string{"prod": "root"}, APIKeys: []string{"ops"}}
+	seen := fileSeen{Stacks: map[string]string{"api": "prod"}, Spaces: map[string]string{"prod": "root"}, APIKeys: map[string]string{"ops": keyPrint("ab")}}
 	body := encodeSeen(seen)
 	if _, tombstone := readTombstone(body); !tombstone {
 		t.Errorf("the record's body %q does not read as a tombstone", body)
@@ -24,7 +24,7 @@ func TestSeenRecordReadsAsATombstone(t *testing.T) {
 // takes it from the last load's cache instead of decoding it again (a file of 10,000 stacks
 // makes it hundreds of kilobytes, and every commit makes every replica refresh).
 func TestSeenRecordDecodedOnce(t *testing.T) {
-	seen := fileSeen{Stacks: map[string]string{"api": "prod"}, Spaces: map[string]string{}, APIKeys: []string{}}
+	seen := fileSeen{Stacks: map[string]string{"api": "prod"}, Spaces: map[string]string{}, APIKeys: map[string]string{}}
 	snap := Snapshot{Revision: 1, Records: []Record{{Ref: seenRef, Version: 1, Body: encodeSeen(seen)}}}
 	first, cache, err := decodeRecords(snap, nil)
 	if err != nil {

@@ -16,7 +16,7 @@ import (
 
 // TestStartRecordsWhatLeftTheFile: a replica started on a file changed while no replica ran
 // on it records what left the file as a reload would: the runs of a stack put back or moved
-// (and of a space's stacks, and of an API key) stay ended, and a dropped stack's id comes back
+// (and of a space's stacks, and of an API key dropped or given another secret) stay ended, and a dropped stack's id comes back
 // through the API only where it was.
 func TestStartRecordsWhatLeftTheFile(t *testing.T) {
 	t0 := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
@@ -33,6 +33,11 @@ func TestStartRecordsWhatLeftTheFile(t *testing.T) {
 		}
 	}
 	noKeys := func(o catalog.Objects) catalog.Objects { o.APIKeys = nil; return o }
+	newSecret := func(o catalog.Objects) catalog.Objects {
+		o.APIKeys = slices.Clone(o.APIKeys)
+		o.APIKeys[0].SecretSHA256 = hashHex("ops-secret-replaced")
+		return o
+	}
 	same := func(o catalog.Objects) catalog.Objects { return o }
 	stack := catalog.Ref{Kind: catalog.KindStack, ID: "api"}
 	for _, tc := range []struct {
@@ -53,6 +58,9 @@ func TestStartRecordsWhatLeftTheFile(t *testing.T) {
 			placedAt: t0.Add(time.Hour + catalog.SettleTime)},
 		{name: "a space moved", ref: catalog.Ref{Kind: catalog.KindSpace, ID: "team"},
 			files:    []func(catalog.Objects) catalog.Objects{withSpace("team", "prod"), withSpace("team", "prod-eu")},
+			placedAt: t0.Add(time.Hour + catalog.SettleTime)},
+		{name: "an API key's secret replaced", ref: catalog.Ref{Kind: catalog.KindAPIKey, ID: "ops"},
+			files:    []func(catalog.Objects) catalog.Objects{same, newSecret},
 			placedAt: t0.Add(time.Hour + catalog.SettleTime)},
 		{name: "an API key dropped and put back", ref: catalog.Ref{Kind: catalog.KindAPIKey, ID: "ops"},
 			files:    []func(catalog.Objects) catalog.Objects{same, noKeys, same},
@@ -127,5 +135,26 @@ func TestReloadKeepsTheFileAsSeen(t *testing.T) {
 	restarted := newManager(t, store) // on a file without the stack the reload added
 	if _, err := restarted.Apply(ctx, stackPut(config.Stack{ID: "api", Space: "prod"})); !errors.Is(err, catalog.ErrConflict) {
 		t.Fatalf("the id of a stack added by a reload and dropped by a restart, created elsewhere: %v, want a conflict", err)
+	}
+}
+
+// TestReloadOfAKeysSecretEndsItsRuns: a reload that gives a file API key another secret (the old
+// one leaked, say) counts the key as created then, so that the runs the old secret started end,
+// as those of a deleted key do.
+func TestReloadOfAKeysSecretEndsItsRuns(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	m, err := catalog.NewManager(ctx, catalog.ManagerConfig{Store: catalog.NewMemory(), File: file(), Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotated := file()
+	rotated.APIKeys[0].SecretSHA256 = hashHex("ops-secret-replaced")
+	if _, err := m.Reload(ctx, rotated); err != nil {
+		t.Fatal(err)
+	}
+	meta, _ := m.Live().Load().Meta(catalog.Ref{Kind: catalog.KindAPIKey, ID: "ops"})
+	if want := now.Add(catalog.SettleTime); !meta.Created.Equal(want) {
+		t.Errorf("key ops, its secret replaced by a reload, counts as created at %v, want %v: the runs of the old secret go on", meta.Created, want)
 	}
 }
