@@ -198,7 +198,7 @@ func TestAuditVerifyFindsTampering(t *testing.T) {
 
 func TestAuditVerifyUsage(t *testing.T) {
 	env := []string{"BROKER_URL=http://127.0.0.1:1", "BROKER_API_KEY=x"}
-	for _, args := range [][]string{{"audit", "verify", "--space", "prod", "--state", "f"}, {"audit", "list"}} {
+	for _, args := range [][]string{{"audit", "verify", "--space", "prod", "--state", "f"}, {"audit", "verify", "--space", "prod"}, {"audit", "list"}} {
 		if r := broker(t, env, args...); r.code != 2 {
 			t.Errorf("%v: %+v, want usage error", args, r)
 		}
