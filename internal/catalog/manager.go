@@ -147,7 +147,8 @@ func leftRefs(changes []Change) []string {
 // startChanges returns the records this replica, starting on its file, writes to the store, c
 // being the catalog built on it and api the store: the tombstones of what left the file as the
 // store last saw it (see fileSeen), and the record of the file as seen. A leave some replica
-// recorded since the record was written is not recorded again: a replica of a release that
+// recorded after the record was written (a tombstone strictly newer: one written with the record
+// is in it already) is not recorded again: a replica of a release that
 // keeps no such record (during a rolling upgrade) records the leaves of its reloads, and its
 // stack's runs started since in the new place would end.
 func (m *Manager) startChanges(c *Catalog, api Versioned) []Change {
@@ -157,7 +158,7 @@ func (m *Manager) startChanges(c *Catalog, api Versioned) []Change {
 		out, _ = leaves(*api.seen, c, api, now)
 		out = slices.DeleteFunc(out, func(ch Change) bool {
 			gone, ok := api.Deleted[ch.Ref]
-			return ok && api.seenAt > 0 && gone >= api.seenAt
+			return ok && api.seenAt > 0 && gone > api.seenAt
 		})
 	}
 	return append(out, seenChange(api, m.file, now)...)
