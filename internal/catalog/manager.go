@@ -321,7 +321,12 @@ func (m *Manager) reload(ctx context.Context, file Objects) (*Catalog, error) {
 		return nil, err
 	}
 	now := m.now().UnixMilli()
-	changes := append(fileChanges(c, m.file, file, api, now), seenChange(api, file, now)...)
+	changes := fileChanges(c, m.file, file, api, now)
+	if len(changes) > 0 {
+		changes = append(changes, seenRecord(api, file, now))
+	} else {
+		changes = seenChange(api, file, now)
+	}
 	if len(changes) > 0 {
 		if head, err = m.store.Commit(ctx, head, changes); err != nil {
 			return nil, fmt.Errorf("catalog: recording the file's objects that leave: %w", err)

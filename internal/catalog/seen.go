@@ -73,11 +73,18 @@ func decodeSeen(body []byte) (fileSeen, error) {
 // seenChange is the change that records file as seen at now, or none when the store records it
 // so already.
 func seenChange(api Versioned, file Objects, now int64) []Change {
-	next := seenOf(file)
-	if api.seen != nil && api.seen.equal(next) {
+	if api.seen != nil && api.seen.equal(seenOf(file)) {
 		return nil
 	}
-	return []Change{{Record: Record{Ref: seenRef, Version: api.seenVersion + 1, Created: now, Body: encodeSeen(next)}}}
+	return []Change{seenRecord(api, file, now)}
+}
+
+// seenRecord is the change that records file as seen at now. A commit of tombstones for what
+// left the file writes it too, unchanged or not, so that every tombstone this release writes
+// is as old as the record or older: only those of a release that keeps no record are newer
+// (see Manager.startChanges).
+func seenRecord(api Versioned, file Objects, now int64) Change {
+	return Change{Record: Record{Ref: seenRef, Version: api.seenVersion + 1, Created: now, Body: encodeSeen(seenOf(file))}}
 }
 
 // leaves returns the tombstones that record what left of seen, the file's stacks, spaces and
