@@ -84,6 +84,12 @@ func Build(in Input) (*Catalog, error) {
 		if d, ok := in.API.Deleted[r]; ok {
 			ms = max(ms, d+SettleTime.Milliseconds())
 		}
+		// An API object the store holds under the id (another replica's file lacks it; this
+		// file's object is in force here until the files agree) was created after whatever left
+		// the id before: the runs that leave ended stay ended here too.
+		if c, ok := in.API.Created[r]; ok {
+			ms = max(ms, c)
+		}
 		if ms > 0 {
 			m.Created = time.UnixMilli(ms).UTC()
 		}
