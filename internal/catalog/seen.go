@@ -16,10 +16,10 @@ import (
 var seenRef = Ref{Kind: "file", ID: "places"}
 
 // fileSeen is where the configuration file put its stacks and spaces, and which API keys it
-// declared, as the last replica to start or reload on a file saw them. A replica that starts
+// declared with which secrets, as the last replica to start or reload on a file saw them. A replica that starts
 // compares its file with it and records, as a reload does (see fileChanges), each file stack
-// or space that left its place and each file API key that left, while no replica ran on the
-// file: without it a stack dropped or moved between a stop and a start would keep its runs
+// or space that left its place and each file API key that left or changed its secret, while no
+// replica ran on the file: without it a stack dropped or moved between a stop and a start would keep its runs
 // when it comes back, and its id could be taken elsewhere through the API.
 type fileSeen struct {
 	// Stacks maps a file stack's id to its space.
@@ -50,13 +50,13 @@ func (s fileSeen) equal(o fileSeen) bool {
 	return maps.Equal(s.Stacks, o.Stacks) && maps.Equal(s.Spaces, o.Spaces) && maps.Equal(s.APIKeys, o.APIKeys)
 }
 
-// The seenRef record's body is its JSON after tombstoneFrom: a replica that predates the record
+// encodeSeen is the seenRef record's body: s's JSON after tombstoneFrom. A replica that predates the record
 // reads it as the tombstone of an object of a kind it never looks up, and so goes on taking the
 // store's changes during a rolling upgrade, where a body it could not read would stop it.
 func encodeSeen(s fileSeen) []byte {
 	body, err := json.Marshal(s)
 	if err != nil {
-		panic(err) // maps of strings and a slice of strings always encode
+		panic(err) // maps of strings always encode
 	}
 	return append([]byte(tombstoneFrom), body...)
 }
