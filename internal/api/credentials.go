@@ -171,18 +171,22 @@ func (wk *Worker) stillInForce(r *http.Request, x exchanged) error {
 }
 
 // stillLive checks, once a token is signed or credentials exchanged for run (read at version),
-// that the run may still have them: it is live (its stack was not deleted or moved meanwhile).
-// Without a Version to check at recording, it also reads the run again: it must not have
-// finished or moved to another phase. The error is the answer.
+// that the run may still have them: it is live (its stack was not deleted or moved meanwhile)
+// in a catalog confirmed within catalog.MaxStale, since an exchange can outlast that bound
+// and a replica cut off from the catalog meanwhile must not hand out what a deletion elsewhere
+// withdrew. Without a Version to check at recording, it also reads the run again: it must not
+// have finished or moved to another phase. The error is the answer.
 func (wk *Worker) stillLive(r *http.Request, run runs.Run, version runs.Version) error {
 	if version.IsZero() {
-		now, _, err := wk.lookupRun(r)
+		now, _, err := wk.lookupRun(r) // confirms the catalog too
 		if err != nil {
 			return err
 		}
 		if now.Phase != run.Phase {
 			return errRunChanged
 		}
+	} else if err := wk.current(r); err != nil {
+		return err
 	}
 	if !wk.live(run) {
 		return errRunToken

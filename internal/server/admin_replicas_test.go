@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/brokerhq/broker/internal/catalog"
+	awsemu "github.com/brokerhq/broker/internal/emulator/aws"
 	"github.com/brokerhq/broker/internal/testutil/redistest"
 )
 
@@ -300,4 +303,75 @@ func TestWorkerPlaneFailsClosedOnAStaleCatalog(t *testing.T) {
 	}
 	failing.Store(false)
 	waitUntil(t, 5*time.Second, func() bool { _, code := b.mint(t, run.RunToken, "aud"); return code == 401 })
+}
+
+// TestCredentialsExchangeOutlastingAStaleCatalogAreWithheld: replica B cannot read the catalog
+// (loadFailsStore, the failure model of TestWorkerPlaneFailsClosedOnAStaleCatalog) while its
+// runs and audit trail still answer. A credentials exchange B started before the stack was
+// deleted on A ends well past catalog.MaxStale after the deletion: B must not hand the
+// credentials out from a catalog it has not confirmed for that long.
+func TestCredentialsExchangeOutlastingAStaleCatalogAreWithheld(t *testing.T) {
+	redis := redistest.Start(t)
+	emu, late := startEmulator(t)
+	extra := manyFailures + fmt.Sprintf(`
+integrations:
+  - {id: aws-read, space: prod, aws: {role_arn: "arn:aws:iam::123456789012:role/doomed-read", sts_endpoint: %[1]q}}
+`, emu.URL)
+	opts := serverOptions{redisURL: redis.URL(), keyBackend: "redis", baseYAML: adminConfig, extraYAML: extra}
+	a := startServer(t, opts)
+	failing := &atomic.Bool{}
+	opts.issuer = a.URL
+	opts.catalogStore = func(s catalog.Store) catalog.Store { return loadFailsStore{Store: s, failing: failing} }
+	b := startServer(t, opts)
+
+	sts := awsemu.New(awsemu.Config{Roles: []awsemu.Role{
+		{ARN: "arn:aws:iam::123456789012:role/doomed-read", Trust: awsemu.Trust{Issuer: a.URL, Audiences: []string{"sts.amazonaws.com"},
+			Subject: "space:prod:stack:doomed:run_type:*:scope:read"}},
+	}})
+	entered, gate := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	late.set(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		once.Do(func() { close(entered) })
+		<-gate
+		sts.ServeHTTP(w, r)
+	}))
+
+	a.admin(t, "PUT", "/v1/stacks/doomed", `{"space":"prod"}`).expect(t, "create stack on A", 201)
+	a.admin(t, "PUT", "/v1/stacks/doomed/attachments/aws-read", `{"read":true}`).expect(t, "attach on A", 201)
+	var run runAnswer
+	waitUntil(t, 5*time.Second, func() bool {
+		return b.call(t, apiRequest{method: "POST", path: "/v1/runs", bearer: rootAdminSecret,
+			body: map[string]string{"stack": "doomed", "runType": "TRACKED"}, out: &run}) == 201
+	})
+	waitUntil(t, 5*time.Second, func() bool {
+		return b.srv.catalog.Live().Load().Attached("doomed", "aws-read")
+	})
+
+	type result struct {
+		ans  credentialsAnswer
+		code int
+		env  envelope
+	}
+	done := make(chan result, 1)
+	go func() {
+		ans, code, env := b.credentials(t, run.RunToken, "aws", "")
+		done <- result{ans, code, env}
+	}()
+	<-entered
+	failing.Store(true)
+	deleted := time.Now()
+	a.admin(t, "DELETE", "/v1/stacks/doomed", "").expect(t, "delete stack on A", 204)
+	time.Sleep(catalog.MaxStale + 1500*time.Millisecond)
+	// Meanwhile B refuses a token for the run: its catalog is stale past MaxStale.
+	if _, code := b.mint(t, run.RunToken, "aud"); code != 503 {
+		t.Errorf("token on B with its catalog stale: %d, want 503", code)
+	}
+	close(gate)
+	res := <-done
+	t.Logf("credentials answered %v after the stack's deletion on A: %d", time.Since(deleted).Round(time.Millisecond), res.code)
+	if res.code != 503 || res.ans.Env["AWS_ACCESS_KEY_ID"] != "" {
+		t.Errorf("B answered credentials of a stack deleted on A %v earlier, from a catalog unconfirmed past MaxStale (%v): %d (credentials: %v), want 503",
+			time.Since(deleted).Round(100*time.Millisecond), catalog.MaxStale, res.code, res.ans.Env["AWS_ACCESS_KEY_ID"] != "")
+	}
+	failing.Store(false)
 }
