@@ -4,14 +4,20 @@ import (
 	"context"
 	"crypto"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"log/slog"
 	"maps"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -229,5 +235,79 @@ func TestVaultTransitMetadataLostIsWrittenBack(t *testing.T) {
 	after := checkJWKSIsTransit(t, ts, root)
 	if !slices.Equal(slices.Sorted(maps.Keys(after)), slices.Sorted(maps.Keys(before))) {
 		t.Errorf("JWKS after the loss %v, want %v", slices.Sorted(maps.Keys(after)), slices.Sorted(maps.Keys(before)))
+	}
+}
+
+// TestTransitTokenEchoedByAProxyStaysOut: broker's own Vault token (VAULT_TOKEN) goes with every
+// Transit call. When what answers at keys.vault_transit.address is not Vault's JSON (a proxy's
+// error page that quotes the request, as broker itself assumes of STS and of an integration's
+// Vault, whose answers it scrubs), the Vault client keeps the raw body as the error, and broker
+// must not pass it on: neither its log nor the audit event of the failed credentials exchange
+// holds the token.
+func TestTransitTokenEchoedByAProxyStaysOut(t *testing.T) {
+	v, _ := startTransitVault(t)
+	token := os.Getenv("VAULT_TOKEN")
+	target, _ := url.Parse(v.Addr())
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	var echo atomic.Bool
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if echo.Load() {
+			w.Header().Set("Content-Type", "text/plain")
+			w.WriteHeader(http.StatusBadGateway)
+			fmt.Fprintf(w, "502 Bad Gateway: upstream unavailable for %s %s (X-Vault-Token: %s)\n", r.Method, r.URL.Path, r.Header.Get("X-Vault-Token"))
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(front.Close)
+
+	extra := `
+integrations:
+  - {id: vault-x, space: prod, vault: {address: "http://127.0.0.1:1", role: r}}
+attachments:
+  - {stack: vpc-prod, integration: vault-x, read: true, write: true}
+`
+	ts := startServer(t, serverOptions{alg: "ES256", keyBackend: "vault-transit", keysYAML: transitYAML(front.URL), extraYAML: extra})
+	run := ts.createRun(t, "vpc-prod", "TRACKED")
+	if _, code := ts.mint(t, run.RunToken, ""); code != 200 {
+		t.Fatalf("token before the echo: %d", code)
+	}
+	echo.Store(true)
+	_, code := ts.mint(t, run.RunToken, "")
+	_, ccode, env := ts.credentials(t, run.RunToken, "vault", "vault-x")
+	t.Logf("token: %d; credentials: %d %s", code, ccode, env.Error.Message)
+
+	var page struct {
+		Events []map[string]any `json:"events"`
+	}
+	if c := ts.call(t, apiRequest{method: "GET", path: "/v1/audit?space=root&limit=1000", bearer: auditorSecret, out: &page}); c != 200 {
+		t.Fatalf("audit: %d", c)
+	}
+	if code != 503 || ccode != 503 {
+		t.Fatalf("with the proxy's page in Vault's stead: token %d, credentials %d, want 503 and 503", code, ccode)
+	}
+	var told bool
+	for _, e := range page.Events {
+		d, _ := e["detail"].(string)
+		told = told || e["action"] == "credentials.issue" && e["outcome"] == "error" && strings.Contains(d, "Vault answered 502")
+	}
+	if !told {
+		t.Errorf("no credentials.issue error event tells of Vault's 502: %v", page.Events)
+	}
+	raw, _ := json.Marshal(page.Events)
+	if strings.Contains(string(raw), token) {
+		for _, e := range page.Events {
+			if d, _ := e["detail"].(string); strings.Contains(d, token) {
+				t.Errorf("audit event %v %v holds broker's Vault token: detail = %s", e["action"], e["outcome"], d)
+			}
+		}
+	}
+	if logs := ts.Logs.String(); strings.Contains(logs, token) {
+		for _, line := range strings.Split(logs, "\n") {
+			if strings.Contains(line, token) {
+				t.Errorf("server log holds broker's Vault token: %s", line)
+				break
+			}
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	vaultapi "github.com/hashicorp/vault/api"
@@ -104,6 +105,21 @@ func (b *Backend) call(ctx context.Context, op string, fn func(ctx context.Conte
 	return b.callWithin(ctx, op, b.cfg.Timeout, fn)
 }
 
+// vaultSays is what an error answer said, fit for the log and the audit trail: Vault's own
+// messages with this backend's token blanked out, and nothing of an answer that is not Vault's
+// JSON, since whatever answers at the address in Vault's stead (a proxy's error page) may quote
+// the request, token header included.
+func (b *Backend) vaultSays(re *vaultapi.ResponseError) string {
+	if re.RawError {
+		return "an answer that is not Vault's (not quoted)"
+	}
+	msg := strings.Join(re.Errors, "; ")
+	if token := b.vc.Token(); len(token) >= 8 {
+		msg = strings.ReplaceAll(msg, token, "[redacted]")
+	}
+	return msg
+}
+
 // callWithin is call bounded by timeout instead of the configured one.
 func (b *Backend) callWithin(ctx context.Context, op string, timeout time.Duration, fn func(ctx context.Context) error) error {
 	cctx, cancel := context.WithTimeout(ctx, timeout)
@@ -117,7 +133,7 @@ func (b *Backend) callWithin(ctx context.Context, op string, timeout time.Durati
 	}
 	var re *vaultapi.ResponseError
 	if errors.As(err, &re) {
-		return fmt.Errorf("%w: vault-transit: %s: Vault answered %d: %v", keys.ErrUnavailable, op, re.StatusCode, re.Errors)
+		return fmt.Errorf("%w: vault-transit: %s: Vault answered %d: %s", keys.ErrUnavailable, op, re.StatusCode, b.vaultSays(re))
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("%w: vault-transit: %s: no answer from Vault within %s", keys.ErrUnavailable, op, timeout)
