@@ -87,10 +87,24 @@ func Upstream(provider string, answer UpstreamAnswer, secrets ...string) *Upstre
 // jwtShape matches a compact JWS: three base64url segments, the first two starting like JSON.
 var jwtShape = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`)
 
+// secretValue matches a value given under a name that says it is a secret (SecretAccessKey,
+// SessionToken, client_secret, X-Vault-Token, password, credentials...) in JSON, a header, a
+// query or an INI line, when the value is long enough to be one: group 1 is the name and what
+// separates it from the value, group 2 the value. Short values ("token: expired") are words.
+var secretValue = regexp.MustCompile(`(?i)([\w-]*(?:secret|token|password|passwd|credential)[\w-]*"?\s*[:=]\s*"?)([A-Za-z0-9+/=_.~%-]{16,})`)
+
+// secretElement matches the same in XML (<SecretAccessKey>...</SecretAccessKey>).
+var secretElement = regexp.MustCompile(`(?i)(<[\w:-]*(?:secret|token|password|credential)[\w:-]*>)([^<]{16,})(</)`)
+
+// vaultToken matches Vault's service, batch and recovery tokens wherever they are.
+var vaultToken = regexp.MustCompile(`\bhv[sbr]\.[A-Za-z0-9_-]{20,}`)
+
 // maxMessage caps an upstream message passed to callers.
 const maxMessage = 1000
 
-// Scrub removes secrets and JWT-shaped strings from s and caps its length.
+// Scrub removes from s the secrets given, JWT-shaped strings, Vault tokens and the values of
+// fields named as secrets (an SDK's error may quote a credentials file or a process's output),
+// and caps its length.
 func Scrub(s string, secrets ...string) string {
 	for _, secret := range secrets {
 		if len(secret) >= 8 {
@@ -98,6 +112,9 @@ func Scrub(s string, secrets ...string) string {
 		}
 	}
 	s = jwtShape.ReplaceAllString(s, "[redacted-jwt]")
+	s = vaultToken.ReplaceAllString(s, "[redacted]")
+	s = secretValue.ReplaceAllString(s, "${1}[redacted]")
+	s = secretElement.ReplaceAllString(s, "${1}[redacted]${3}")
 	s = strings.Join(strings.Fields(s), " ")
 	if len(s) > maxMessage {
 		s = s[:maxMessage] + "…"

@@ -95,6 +95,19 @@ func TestScrub(t *testing.T) {
 		{"bad secret hunter2hunter2 here", "hunter2hunter2", "bad secret [redacted] here"},
 		{"multi\nline   message", "", "multi line message"},
 		{"short ab", "ab", "short ab"}, // too short to be a secret worth matching
+		// Values under names that say they are secrets, as an SDK's error quotes a process's
+		// output or a credentials file, and Vault tokens wherever they are.
+		{`parse failed: {"AccessKeyId": "AKIAEXAMPLE", "SecretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCY+EXAMPLEKEY", "SessionToken": "FwoGZXIvYXdzEXAMPLE0123456789"}`, "",
+			`parse failed: {"AccessKeyId": "AKIAEXAMPLE", "SecretAccessKey": "[redacted]", "SessionToken": "[redacted]"}`},
+		{"aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCY+EXAMPLEKEY", "", "aws_secret_access_key=[redacted]"},
+		{"client_secret=abcdefghijklmnop0123&scope=x", "", "client_secret=[redacted]&scope=x"},
+		{"X-Vault-Token: hvs.CAESIENzUQY5abcdefghijklmnop", "", "X-Vault-Token: [redacted]"},
+		{"login with hvb.AAAAAQJabcdefghijklmnopqrstuv failed", "", "login with [redacted] failed"},
+		{"<Credentials><SessionToken>IQoJb3JpZ2luX2VjEXAMPLE</SessionToken></Credentials>", "", "<Credentials><SessionToken>[redacted]</SessionToken></Credentials>"},
+		// Words after such names, and names with short values, stay.
+		{"error validating token: invalid subject (sub) claim", "", "error validating token: invalid subject (sub) claim"},
+		{"token_url: https://sts.googleapis.com/v1/token", "", "token_url: https://sts.googleapis.com/v1/token"},
+		{"The security token included in the request is invalid", "", "The security token included in the request is invalid"},
 	}
 	for _, tc := range cases {
 		if got := Scrub(tc.in, tc.secret); got != tc.want {
