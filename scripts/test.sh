@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README and CI run it. On a fresh machine it first installs what
 # the tests use: Go (Debian's, which then fetches the toolchain go.mod names from the module
-# proxy), redis-server, redis-sentinel, nginx, curl and jq from Debian's packages, and a Vault built from source
+# proxy), redis-server, redis-sentinel, nginx, curl, jq and the aws CLI from Debian's packages, and a Vault built from source
 # (scripts/build-vault.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +14,8 @@ command -v redis-sentinel >/dev/null 2>&1 || need_apt+=(redis-sentinel)
 # The README's Terraform walkthrough, which a test runs as written, uses curl and jq.
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 command -v jq >/dev/null 2>&1 || need_apt+=(jq)
+# The emulators are tested with the aws CLI as users configure it.
+command -v aws >/dev/null 2>&1 || need_apt+=(awscli)
 # broker bench's public-document figures measure against nginx serving the same bytes.
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_apt+=(nginx)
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -32,6 +34,14 @@ export GOTOOLCHAIN=${GOTOOLCHAIN:-auto}
 BROKER_VAULT_BIN=$(scripts/build-vault.sh)
 export BROKER_VAULT_BIN
 export BROKER_REQUIRE_VAULT=1 BROKER_REQUIRE_REDIS=1
+# What this script installs, a test needing it may not skip for want of it.
+export BROKER_REQUIRE_TOOLS=aws,bash,curl,jq
+# No registry this machine reaches carries terraform, its hashicorp/aws provider or the
+# Google Cloud CLI: the tests that run them skip without them, and say so here too.
+command -v terraform >/dev/null 2>&1 && [ -d /opt/tf-plugins/registry.terraform.io/hashicorp/aws ] ||
+  echo "test.sh: SKIPPING the terraform tests (TestTerraformInFiveMinutes, TestTerraformCallerIdentity): no terraform with the hashicorp/aws provider under /opt/tf-plugins" >&2
+[ -x /usr/lib/google-cloud-sdk/platform/bundledpythonunix/bin/python3 ] ||
+  echo "test.sh: SKIPPING the Google Cloud CLI's auth library test of gcp-executable: no Google Cloud CLI" >&2
 
 # vet takes the same build flags as the tests (-race): its compiled packages are then the ones
 # the tests link, not a second build of every dependency. No file is built only with or

@@ -133,11 +133,11 @@ func sessionARN(role, runID string) string {
 // asks the emulator who it is and is told the session of the run's read role; credentials the
 // emulator never issued get STS's InvalidClientTokenId.
 func TestAWSCLICallerIdentity(t *testing.T) {
-	aws, err := exec.LookPath("aws")
-	if err != nil {
-		t.Skip("SKIPPED: the aws CLI is not installed")
-	}
+	aws := lookTool(t, "aws")
 	if out, err := exec.Command(aws, "--version").CombinedOutput(); err != nil {
+		if toolRequired(os.Getenv(requireToolsEnv), "aws") {
+			t.Fatalf("the aws CLI does not run (%v): %s", err, out)
+		}
 		t.Skipf("SKIPPED: the aws CLI does not run (%v): %s", err, out)
 	}
 	s := startAWSStack(t)

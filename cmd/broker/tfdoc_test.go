@@ -2,7 +2,6 @@ package main
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -51,9 +50,7 @@ var (
 func TestTerraformInFiveMinutes(t *testing.T) {
 	tf := lookTerraform(t)
 	for _, tool := range []string{"bash", "curl", "jq"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("SKIPPED: %s is not installed", tool)
-		}
+		lookTool(t, tool)
 	}
 	blocks := readmeBlocks(t)
 	for _, name := range []string{"tf5:run", "tf5:aws-config", "tf5:main.tf", "tf5:plan", "tf5:plan-output", "tf5:apply", "tf5:apply-output"} {
