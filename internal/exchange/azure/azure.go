@@ -148,7 +148,7 @@ func (x *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchang
 	}
 
 	if err := exchange.Usable(exchange.Answer{
-		Provider: exchange.Azure, From: "Entra ID at " + authority, ExpiresAt: tk.ExpiresOn, Now: time.Now(),
+		Provider: exchange.Azure, From: "Entra ID at " + authority, ExpiresAt: tk.ExpiresOn, Now: time.Now(), Asked: in.Duration,
 		Fields: []exchange.Field{{Name: "access_token", Value: tk.Token}},
 	}); err != nil {
 		x.log.LogAttrs(ctx, slog.LevelDebug, "azure exchange failed", slog.String(exchange.FieldIntegration, in.ID),

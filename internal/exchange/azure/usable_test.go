@@ -47,3 +47,44 @@ func TestRefusesExpiredEntraToken(t *testing.T) {
 		t.Errorf("error %v, want an upstream error (status 200) about the expiry", err)
 	}
 }
+
+// Entra ID sets a token's lifetime (its token lifetime policy); with the integration's
+// duration set, a token living more than exchange.LifetimeSlack past it is refused, as AWS's,
+// Google's and Vault's are, and one within it handed out.
+func TestEntraTokenOutlivingTheDurationIsRefused(t *testing.T) {
+	cases := []struct {
+		name      string
+		duration  time.Duration
+		expiresIn int
+		ok        bool
+	}{
+		{"no duration, an hour", 0, 3600, true},
+		{"5m asked, an hour", 5 * time.Minute, 3600, false},
+		{"1h asked, 90 minutes", time.Hour, 5400, false},
+		{"1h asked, an hour", time.Hour, 3600, true},
+		{"15m asked, 10 minutes", 15 * time.Minute, 600, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, editTokenAnswer(func(b map[string]any) { b["expires_in"] = tc.expiresIn; b["ext_expires_in"] = tc.expiresIn }))
+			in := f.integration("az-read", readClient)
+			in.Duration = tc.duration
+			req, _ := f.request(t, in, readSubject)
+			creds, err := f.x.Exchange(context.Background(), req)
+			if tc.ok {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				detail, _ := creds.Detail.(Detail)
+				if d := time.Until(detail.ExpiresAt); d < time.Duration(tc.expiresIn-60)*time.Second || d > time.Duration(tc.expiresIn)*time.Second {
+					t.Errorf("the access token expires in %v, want about %ds", d, tc.expiresIn)
+				}
+				return
+			}
+			var ue *exchange.UpstreamError
+			if !errors.As(err, &ue) || ue.Status != 200 || !strings.Contains(err.Error(), "later than the "+tc.duration.String()+" asked for") {
+				t.Errorf("exchange: %v (credentials until %v), want an upstream error (status 200) naming the %v asked for", err, creds.ExpiresAt, tc.duration)
+			}
+		})
+	}
+}
