@@ -14,6 +14,11 @@ import (
 
 const trustSynopsis = "broker trust aws|gcp|azure|vault [--config FILE] --stack ID --scope read|write [--integration ID] [--aws-principal ARN]"
 
+// principalPlaceholder stands for broker's own AWS principal in an assume-role trust policy
+// printed without --aws-principal. IAM refuses it as a principal, so the policy cannot be
+// installed until it is replaced.
+const principalPlaceholder = "REPLACE-WITH-BROKERS-OWN-AWS-PRINCIPAL-ARN"
+
 func runTrust(ctx context.Context, e env, args []string) error {
 	fs := newFlags("trust", e)
 	setSynopsis(fs, trustSynopsis)
@@ -56,8 +61,10 @@ func runTrust(ctx context.Context, e env, args []string) error {
 		Provider: provider, Stack: *stack, Scope: runs.Scope(*scope), Integration: *integration, AWSPrincipal: *principal,
 	}
 	doc, leftOut, err := trust.RenderNotes(cfg, req)
-	if errors.Is(err, trust.ErrNeedsPrincipal) {
-		return usagef("%s", err)
+	placeholder := errors.Is(err, trust.ErrNeedsPrincipal) && req.AWSPrincipal == ""
+	if placeholder {
+		req.AWSPrincipal = principalPlaceholder
+		doc, leftOut, err = trust.RenderNotes(cfg, req)
 	}
 	if err != nil {
 		return err
@@ -67,6 +74,9 @@ func runTrust(ctx context.Context, e env, args []string) error {
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(doc); err != nil {
 		return err
+	}
+	if placeholder {
+		fmt.Fprintf(e.stderr, "note: the Principal %s stands for broker's own AWS principal (the role or user of the AWS credentials broker runs with): replace it, or pass --aws-principal ARN\n", principalPlaceholder)
 	}
 	for _, n := range leftOut {
 		fmt.Fprintf(e.stderr, "note: left out, as another subtree's: %s; installing this removes it from the %s trust\n", n, provider)

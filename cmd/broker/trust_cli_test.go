@@ -98,8 +98,9 @@ func TestTrustVaultPrintsTheWriteCommand(t *testing.T) {
 	}
 }
 
-// TestTrustUsageErrors: an unknown provider, and an assume-role integration without
-// --aws-principal, are usage errors: exit 2 and one line.
+// TestTrustUsageErrors: an unknown provider is a usage error: exit 2 and one line. An
+// assume-role integration without --aws-principal, as the contract's command line has it,
+// prints its policy with a placeholder IAM refuses as a principal, and a note saying so.
 func TestTrustUsageErrors(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "broker.yaml")
 	data := `issuer: https://broker.example.com
@@ -114,14 +115,39 @@ attachments:
 	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	r := broker(t, nil, "trust", "bogus", "--config", path, "--stack", "s1", "--scope", "read")
+	if r.code != 2 || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+		t.Errorf("unknown provider: exit %d, stderr %q; want 2 and one line", r.code, r.stderr)
+	}
+
 	for _, args := range [][]string{
-		{"trust", "bogus", "--config", path, "--stack", "s1", "--scope", "read"},
 		{"trust", "aws", "--config", path, "--stack", "s1", "--scope", "read"},
+		{"trust", "aws", "--config", path, "--stack", "s1", "--scope", "read", "--integration", "a"},
 	} {
-		r := broker(t, nil, args...)
-		if r.code != 2 || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
-			t.Errorf("%v: exit %d, stderr %q; want 2 and one line", args[1:2], r.code, r.stderr)
+		r := broker(t, []string{"BROKER_CONFIG=", "BROKER_URL=", "BROKER_API_KEY="}, args...)
+		var policy struct {
+			Statement []struct {
+				Principal map[string]string
+				Action    []string
+				Condition map[string]map[string][]string
+			}
 		}
+		if r.code != 0 || json.Unmarshal([]byte(r.stdout), &policy) != nil || len(policy.Statement) != 1 {
+			t.Fatalf("%v: exit %d, stderr %q, stdout %q; want 0 and the policy", args, r.code, r.stderr, r.stdout)
+		}
+		st := policy.Statement[0]
+		if st.Principal["AWS"] != principalPlaceholder || fmt.Sprint(st.Action) != "[sts:AssumeRole]" ||
+			fmt.Sprint(st.Condition["StringEquals"]["sts:ExternalId"]) != "[broker.example.com@a@s1@read]" {
+			t.Errorf("%v: statement %+v, want the placeholder principal and the read ExternalId", args, st)
+		}
+		if !strings.Contains(r.stderr, "replace it, or pass --aws-principal ARN") {
+			t.Errorf("%v: stderr %q, want the note on the placeholder", args, r.stderr)
+		}
+	}
+	r = broker(t, []string{"BROKER_CONFIG=", "BROKER_URL=", "BROKER_API_KEY="}, "trust", "aws", "--config", path, "--stack", "s1", "--scope", "read",
+		"--aws-principal", "arn:aws:iam::111122223333:role/broker")
+	if r.code != 0 || strings.Contains(r.stdout, principalPlaceholder) || !strings.Contains(r.stdout, "arn:aws:iam::111122223333:role/broker") || r.stderr != "" {
+		t.Errorf("with --aws-principal: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 }
 
