@@ -48,6 +48,9 @@ type kindSpec struct {
 	// writes lists the spaces where putting obj as id over old (nil when none) directs stacks'
 	// write-scope tokens, checked against c (nil: the kind directs none).
 	writes func(c *catalog.Catalog, id string, obj, old any) []string
+	// move is the move putting obj over old (nil when none) makes, which may not widen the
+	// key's own reach (nil: the kind has no place to move).
+	move func(obj, old any) reachMove
 }
 
 // newTemplateFits refuses a space whose subject template would make the spaces hold more
@@ -118,6 +121,7 @@ var objectKinds = []kindSpec{
 		filter:   func(*catalog.Catalog, *http.Request, any) bool { return true },
 		check:    newTemplateFits,
 		writes:   spaceMoveWriteSpaces,
+		move:     spaceMove,
 	},
 	{
 		kind: catalog.KindStack, path: "/v1/stacks", plural: "stacks", singular: "stack",
@@ -136,6 +140,7 @@ var objectKinds = []kindSpec{
 			return inSubtree(c, r, s.Space) && (l == "" || slices.Contains(s.Labels, l))
 		},
 		writes: stackMoveWriteSpaces,
+		move:   stackMove,
 		cascade: func(c *catalog.Catalog, id string) []catalog.Ref {
 			var out []catalog.Ref
 			for _, a := range c.Attachments(id) {
@@ -293,6 +298,9 @@ func (h *kindHandler) put(w http.ResponseWriter, r *http.Request) {
 		if h.spec.writes != nil {
 			need.write = h.spec.writes(c, id, obj, old)
 		}
+		if h.spec.move != nil {
+			need.move = h.spec.move(obj, old)
+		}
 		if err := h.admin.authorizeChange(r, c, p, need); err != nil || h.spec.check == nil {
 			return err
 		}
@@ -405,11 +413,14 @@ type changeRights struct {
 	// write lists the spaces where the change directs stacks' write-scope tokens: the key needs
 	// there the rights such a token stands for (writeTokenActions).
 	write []string
+	// move is the move the change makes: the key must hold, where the object is now, every
+	// action it holds where the object goes.
+	move reachMove
 }
 
 // authorizeChange checks, against c, that p has every right need lists: space:admin on each of
 // need.admin, at root every action of need.grants, and writeTokenActions on each of
-// need.write. A refusal is audited.
+// need.write, and that need.move does not widen p's own reach. A refusal is audited.
 func (a *Admin) authorizeChange(r *http.Request, c *catalog.Catalog, p access.Principal, need changeRights) error {
 	err := requireAdmin(c, p, need.admin...)
 	if err == nil && len(need.grants) > 0 && !c.Access().Holds(p, config.RootSpace, knownActions(need.grants)) {
@@ -417,6 +428,9 @@ func (a *Admin) authorizeChange(r *http.Request, c *catalog.Catalog, p access.Pr
 	}
 	if err == nil {
 		err = requireWriteRights(c, p, need.write)
+	}
+	if err == nil {
+		err = requireNoWiderReach(c, p, need.move)
 	}
 	if err != nil && need.hidden != "" {
 		err = apierror.New(apierror.CodeForbidden, "API key %q may not change %s.", p.KeyID, need.hidden)

@@ -192,9 +192,10 @@ func TestSpaceAdminCannotHarvestWriteTokens(t *testing.T) {
 
 // TestWriteAttachmentNotCarriedByAStackMove: a key holding space:admin on team-a and
 // run:create+run:update only on a child space (wt2-sub) cannot direct the write-scope tokens of
-// a stack in team-a by a detour: it moves the stack into wt2-sub, attaches its own integration
-// for write there (it holds the run rights there), and moving the stack back, with its write
-// attachment, into team-a, where it lacks them, is refused.
+// a stack in team-a by a detour: it may not move the stack into wt2-sub itself; once another
+// key has, it attaches its own integration for write there (it holds the run rights there), and
+// moving the stack back, with its write attachment, into team-a, where it lacks them, is
+// refused.
 func TestWriteAttachmentNotCarriedByAStackMove(t *testing.T) {
 	ts := startServer(t, serverOptions{baseYAML: adminConfig})
 	for _, f := range []struct{ path, body string }{
@@ -226,9 +227,13 @@ func TestWriteAttachmentNotCarriedByAStackMove(t *testing.T) {
 	if code := do("PUT", "/v1/stacks/wt2-victim/attachments/wt2-evil", `{"write":true}`); code != 403 {
 		t.Fatalf("direct write attachment in team-a: %d, want 403", code)
 	}
-	// The detour.
-	if code := do("PUT", "/v1/stacks/wt2-victim", `{"space":"wt2-sub"}`); code != 200 {
-		t.Fatalf("move victim into wt2-sub: %d", code)
+	// The detour. The key may not make its first step (a move never widens the mover's reach:
+	// TestMoveNeverWidensTheMoversReach); a key holding the rights on both places makes it.
+	if code := do("PUT", "/v1/stacks/wt2-victim", `{"space":"wt2-sub"}`); code != 403 {
+		t.Fatalf("move victim into wt2-sub by the key: %d, want 403", code)
+	}
+	if a := ts.admin(t, "PUT", "/v1/stacks/wt2-victim", `{"space":"wt2-sub"}`); a.code != 200 {
+		t.Fatalf("move victim into wt2-sub: %d %s", a.code, a.body)
 	}
 	if code := do("PUT", "/v1/stacks/wt2-victim/attachments/wt2-evil", `{"write":true}`); code != 201 && code != 200 {
 		t.Fatalf("write attachment in wt2-sub: %d", code)
@@ -242,8 +247,9 @@ func TestWriteAttachmentNotCarriedByAStackMove(t *testing.T) {
 }
 
 // TestWriteAttachmentNotCarriedByASpaceMove: nor by the same detour with a space: the key
-// (space:admin on team-a, run rights only on wt3-sub) moves the victim's space under wt3-sub,
-// attaches its integration for write to the victim stack there, and moves the space back.
+// (space:admin on team-a, run rights only on wt3-sub) may not move the victim's space under
+// wt3-sub itself; once another key has, it attaches its integration for write to the victim
+// stack there, and moving the space back is refused.
 func TestWriteAttachmentNotCarriedByASpaceMove(t *testing.T) {
 	ts := startServer(t, serverOptions{baseYAML: adminConfig})
 	for _, f := range []struct{ path, body string }{
@@ -275,8 +281,11 @@ func TestWriteAttachmentNotCarriedByASpaceMove(t *testing.T) {
 	if code := do("PUT", "/v1/stacks/wt3-victim-stack/attachments/wt3-evil", `{"write":true}`); code != 403 {
 		t.Fatalf("direct write attachment in wt3-victim: %d, want 403", code)
 	}
-	if code := do("PUT", "/v1/spaces/wt3-victim", `{"parent":"wt3-sub","inherit":true}`); code != 200 {
-		t.Fatalf("move wt3-victim under wt3-sub: %d", code)
+	if code := do("PUT", "/v1/spaces/wt3-victim", `{"parent":"wt3-sub","inherit":true}`); code != 403 {
+		t.Fatalf("move wt3-victim under wt3-sub by the key: %d, want 403", code)
+	}
+	if a := ts.admin(t, "PUT", "/v1/spaces/wt3-victim", `{"parent":"wt3-sub","inherit":true}`); a.code != 200 {
+		t.Fatalf("move wt3-victim under wt3-sub: %d %s", a.code, a.body)
 	}
 	if code := do("PUT", "/v1/stacks/wt3-victim-stack/attachments/wt3-evil", `{"write":true}`); code != 201 && code != 200 {
 		t.Fatalf("write attachment under wt3-sub: %d", code)
