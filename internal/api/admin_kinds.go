@@ -48,8 +48,9 @@ type kindSpec struct {
 	// writes lists the spaces where putting obj as id over old (nil when none) directs stacks'
 	// write-scope tokens, checked against c (nil: the kind directs none).
 	writes func(c *catalog.Catalog, id string, obj, old any) []string
-	// move is the move putting obj over old (nil when none) makes, which may not widen the
-	// key's own reach (nil: the kind has no place to move).
+	// move is the move putting obj over old (nil when none) makes, which may give no key an
+	// action on the object the key making it lacks where the object is (nil: the kind has no
+	// place to move).
 	move func(obj, old any) reachMove
 }
 
@@ -120,7 +121,7 @@ var objectKinds = []kindSpec{
 		where:    func(o any) runs.Run { return runs.Run{Space: o.(config.Space).ID} },
 		filter:   func(*catalog.Catalog, *http.Request, any) bool { return true },
 		check:    newTemplateFits,
-		writes:   spaceMoveWriteSpaces,
+		writes:   spaceWriteSpaces,
 		move:     spaceMove,
 	},
 	{
@@ -139,7 +140,7 @@ var objectKinds = []kindSpec{
 			l := r.URL.Query().Get("label")
 			return inSubtree(c, r, s.Space) && (l == "" || slices.Contains(s.Labels, l))
 		},
-		writes: stackMoveWriteSpaces,
+		writes: stackWriteSpaces,
 		move:   stackMove,
 		cascade: func(c *catalog.Catalog, id string) []catalog.Ref {
 			var out []catalog.Ref
@@ -414,13 +415,14 @@ type changeRights struct {
 	// there the rights such a token stands for (writeTokenActions).
 	write []string
 	// move is the move the change makes: the key must hold, where the object is now, every
-	// action it holds where the object goes.
+	// action the move gives any key (one it holds where the object goes, not where it is).
 	move reachMove
 }
 
 // authorizeChange checks, against c, that p has every right need lists: space:admin on each of
 // need.admin, at root every action of need.grants, and writeTokenActions on each of
-// need.write, and that need.move does not widen p's own reach. A refusal is audited.
+// need.write, and that need.move gives no key an action p lacks where the object is now. A
+// refusal is audited.
 func (a *Admin) authorizeChange(r *http.Request, c *catalog.Catalog, p access.Principal, need changeRights) error {
 	err := requireAdmin(c, p, need.admin...)
 	if err == nil && len(need.grants) > 0 && !c.Access().Holds(p, config.RootSpace, knownActions(need.grants)) {
@@ -430,7 +432,7 @@ func (a *Admin) authorizeChange(r *http.Request, c *catalog.Catalog, p access.Pr
 		err = requireWriteRights(c, p, need.write)
 	}
 	if err == nil {
-		err = requireNoWiderReach(c, p, need.move)
+		err = requireMoveGivesNothing(c, p, need.move)
 	}
 	if err != nil && need.hidden != "" {
 		err = apierror.New(apierror.CodeForbidden, "API key %q may not change %s.", p.KeyID, need.hidden)

@@ -13,8 +13,8 @@ import (
 // writeTokenActions are the rights a stack's write-scope token stands for: a key that points
 // such tokens somewhere (an attachment for write, an autoattach rule for write, a change to an
 // integration attached for write, a move of a stack or space holding a write attachment, direct
-// or automatic) must hold both
-// on the space, or space:admin alone would collect the tokens of runs it may neither start nor
+// or automatic, or any PUT of a stack or space attaching a stack for write) must hold both on
+// the space, or space:admin alone would collect the tokens of runs it may neither start nor
 // move.
 var writeTokenActions = []string{config.ActionRunCreate, config.ActionRunUpdate}
 
@@ -71,25 +71,41 @@ func attachedForWrite(c *catalog.Catalog, id string) bool {
 	return false
 }
 
-// stackMoveWriteSpaces lists the space where putting obj as stack id over old moves a write
-// attachment: the new space, when the stack holds one (direct or made by an autoattach rule)
-// before the move or would after it. A write attachment made where the key holds the run
-// rights must not be carried to where it does not, nor a stack brought under a rule attaching
-// it for write there.
-func stackMoveWriteSpaces(c *catalog.Catalog, id string, obj, old any) []string {
-	if old == nil || old.(config.Stack).Space == obj.(config.Stack).Space ||
-		!movesWriteAttachment(c, obj, map[string]bool{id: true}) {
+// stackWriteSpaces lists the space where putting obj as stack id over old (nil when none)
+// directs write-scope tokens: the stack's new space, when the PUT attaches the stack for write
+// (directly or by an autoattach rule) to an integration it was not attached to for write (a
+// stack created or labelled under a rule for write, or moved under one), or when it moves the
+// stack holding an attachment for write before or after. A write attachment made where the key
+// holds the run rights must not be carried to where it does not, nor a stack brought under a
+// rule attaching it for write there, in one step or several.
+func stackWriteSpaces(c *catalog.Catalog, id string, obj, old any) []string {
+	s := obj.(config.Stack)
+	moved := old != nil && old.(config.Stack).Space != s.Space
+	if old != nil && !moved && slices.Equal(old.(config.Stack).Labels, s.Labels) {
+		return nil // in the same space with the same labels, its attachments stay as they are
+	}
+	w := writeChangeOf(c, obj, map[string]bool{id: true})
+	if len(w.made) == 0 && !(moved && w.held) {
 		return nil
 	}
-	return []string{adminSpace(obj.(config.Stack).Space)}
+	return []string{adminSpace(s.Space)}
 }
 
-// spaceMoveWriteSpaces lists the space where putting obj as space id over old moves write
-// attachments: the new parent, when a stack in the space's subtree holds one (direct or made
-// by an autoattach rule) before the move or would after it.
-func spaceMoveWriteSpaces(c *catalog.Catalog, id string, obj, old any) []string {
-	if old == nil || old.(config.Space).Parent == obj.(config.Space).Parent {
-		return nil
+// spaceWriteSpaces lists the spaces where putting obj as space id over old (nil when none)
+// directs write-scope tokens. A move directs those of the stacks of the space's subtree to the
+// new parent, when one of them holds an attachment for write (directly or by an autoattach
+// rule) before or after the move: the key needs the run rights there, which its reach over the
+// stacks after the move includes. Any other PUT (an inherit flip, say) lists the space of each
+// stack it attaches for write to an integration the stack was not attached to for write.
+func spaceWriteSpaces(c *catalog.Catalog, id string, obj, old any) []string {
+	s := obj.(config.Space)
+	moved := false
+	if old != nil {
+		o := old.(config.Space)
+		moved = o.Parent != s.Parent
+		if !moved && o.Inherit == s.Inherit {
+			return nil // the integrations its stacks may use stay the same
+		}
 	}
 	stacks := map[string]bool{}
 	for _, st := range c.Objects().Stacks {
@@ -97,28 +113,70 @@ func spaceMoveWriteSpaces(c *catalog.Catalog, id string, obj, old any) []string 
 			stacks[st.ID] = true
 		}
 	}
-	if !movesWriteAttachment(c, obj, stacks) {
-		return nil
+	w := writeChangeOf(c, obj, stacks)
+	switch {
+	case !moved:
+		return w.made
+	case w.held:
+		return []string{adminSpace(s.Parent)}
 	}
-	return []string{adminSpace(obj.(config.Space).Parent)}
+	return nil
 }
 
-// movesWriteAttachment reports whether a stack of stacks holds an attachment for write, direct
-// or made by an autoattach rule, in c as it stands or once obj (a space or a stack) takes the
-// place of the object with its id. A move changes no stack's membership of the moved subtree,
-// so stacks names the same stacks before and after.
-func movesWriteAttachment(c *catalog.Catalog, obj any, stacks map[string]bool) bool {
+// writeChange is what putting a space or a stack does to the attachments for write of some
+// stacks.
+type writeChange struct {
+	// held reports whether one of the stacks holds an attachment for write, direct or made by
+	// an autoattach rule, before the change or after it.
+	held bool
+	// made lists, sorted, the spaces (after the change) of the stacks that hold after the
+	// change an attachment for write to an integration they were not attached to for write.
+	made []string
+}
+
+// writeChangeOf compares the attachments for write of stacks in c and once obj (a space or a
+// stack) takes the place of the object with its id. A space or stack PUT changes no stack's
+// membership of the subtree it changes, so stacks names the same stacks before and after. The
+// attachments in force are computed once for the whole catalog after the change (c holds them
+// before), and not at all when no autoattach rule attaches for write: a space or stack PUT then
+// leaves every stack's attachments for write as they are.
+func writeChangeOf(c *catalog.Catalog, obj any, stacks map[string]bool) writeChange {
+	var w writeChange
+	if len(stacks) == 0 {
+		return w
+	}
+	before := map[config.Attachment]bool{}
 	for st := range stacks {
-		if slices.ContainsFunc(c.Attachments(st), func(a config.EffectiveAttachment) bool { return a.Write }) {
-			return true
+		for _, a := range c.Attachments(st) {
+			if a.Write {
+				before[config.Attachment{Stack: st, Integration: a.Integration}] = true
+				w.held = true
+			}
 		}
 	}
-	if len(stacks) == 0 {
-		return false
+	if !slices.ContainsFunc(c.Objects().Integrations, func(in config.Integration) bool {
+		return slices.ContainsFunc(in.Autoattach, func(r config.Autoattach) bool { return r.Write })
+	}) {
+		return w
 	}
-	return slices.ContainsFunc(changedObjects(c, obj).EffectiveAttachments(), func(a config.EffectiveAttachment) bool {
-		return a.Write && stacks[a.Stack]
-	})
+	after := changedObjects(c, obj)
+	spaceOf := make(map[string]string, len(stacks))
+	for _, st := range after.Stacks {
+		if stacks[st.ID] {
+			spaceOf[st.ID] = st.Space
+		}
+	}
+	for _, a := range after.EffectiveAttachments() {
+		if !a.Write || !stacks[a.Stack] {
+			continue
+		}
+		w.held = true
+		if s := adminSpace(spaceOf[a.Stack]); !before[config.Attachment{Stack: a.Stack, Integration: a.Integration}] && !slices.Contains(w.made, s) {
+			w.made = append(w.made, s)
+		}
+	}
+	slices.Sort(w.made)
+	return w
 }
 
 // changedObjects returns the spaces, stacks, integrations and attachments of c with obj (a
@@ -174,30 +232,41 @@ func stackMove(obj, old any) reachMove {
 	return reachMove{from: adminSpace(old.(config.Stack).Space), to: adminSpace(s.Space)}
 }
 
-// requireNoWiderReach returns nil when m does not widen p's own reach: p holds in m.from every
-// action it holds in m.to. Otherwise a key could move an object under a space where it holds
-// more (run rights, say) and act on it there, or hand those rights to another key bound on the
-// object, which keeps them when the object is moved back. A refusal names the actions p lacks
-// and the space where it lacks them, when p may read that space.
-func requireNoWiderReach(c *catalog.Catalog, p access.Principal, m reachMove) error {
+// requireMoveGivesNothing returns nil when m gives no API key an action on the moved object
+// that p does not hold where the object is now. The move gives a key (p or any other, from the
+// file or the API) each action it holds in m.to but not in m.from (bindings cover subtrees), and
+// p must hold every action given in m.from. Otherwise a key could move an object under a space
+// where it, or a key it made or found bound there, holds more (run rights, say): then act on
+// the object, or bind another key with those rights on it that keeps them once the object is
+// moved back. A key bound over both places, or on the moved space's own subtree, gains nothing.
+// A refusal names the actions, never the keys they would be given to, and the spaces only when
+// p may read both.
+func requireMoveGivesNothing(c *catalog.Catalog, p access.Principal, m reachMove) error {
 	if m.to == "" {
 		return nil
 	}
-	var missing []string
+	az, keys := c.Access(), c.Objects().APIKeys
+	var given []string
 	for _, act := range config.Actions {
-		if c.Access().Allowed(p, act, m.to) == nil && c.Access().Allowed(p, act, m.from) != nil {
-			missing = append(missing, act)
+		if az.Allowed(p, act, m.from) == nil {
+			continue // p holds it where the object is: it may give it
+		}
+		if slices.ContainsFunc(keys, func(k config.APIKey) bool {
+			kp := access.Principal{KeyID: k.ID}
+			return az.Allowed(kp, act, m.to) == nil && az.Allowed(kp, act, m.from) != nil
+		}) {
+			given = append(given, act)
 		}
 	}
-	if len(missing) == 0 {
+	if len(given) == 0 {
 		return nil
 	}
-	if !c.Access().Covers(p, m.from) || !c.Access().Covers(p, m.to) {
+	if !az.Covers(p, m.from) || !az.Covers(p, m.to) {
 		return apierror.New(apierror.CodeForbidden,
-			"API key %q may not make a move that widens its own reach: it lacks %s where the object is now.",
-			p.KeyID, strings.Join(missing, ", "))
+			"API key %q may not make this move: it would give keys bound where the object goes %s on it, which API key %q does not hold where it is now.",
+			p.KeyID, strings.Join(given, ", "), p.KeyID)
 	}
 	return apierror.New(apierror.CodeForbidden,
-		"API key %q may not make a move that widens its own reach: it holds %s in space %q but not in space %q, where the object is now.",
-		p.KeyID, strings.Join(missing, ", "), m.to, m.from)
+		"API key %q may not make this move: it would give keys bound where the object goes (space %q) %s on it, which API key %q does not hold where it is now (space %q).",
+		p.KeyID, m.to, strings.Join(given, ", "), p.KeyID, m.from)
 }
