@@ -212,6 +212,9 @@ type reachMove struct {
 	// to is the space whose bindings reach it after the move (bindings cover subtrees): a
 	// moved space's new parent, or a moved stack's new space.
 	to string
+	// carries reports whether the object takes bindings along: a space does, those on it and
+	// on its subtree.
+	carries bool
 }
 
 // spaceMove is the move putting obj as space over old (nil when none) makes.
@@ -220,7 +223,7 @@ func spaceMove(obj, old any) reachMove {
 	if old == nil || adminSpace(old.(config.Space).Parent) == adminSpace(s.Parent) {
 		return reachMove{}
 	}
-	return reachMove{from: s.ID, to: adminSpace(s.Parent)}
+	return reachMove{from: s.ID, to: adminSpace(s.Parent), carries: true}
 }
 
 // stackMove is the move putting obj as stack over old (nil when none) makes.
@@ -259,7 +262,7 @@ func requireMoveGivesNothing(c *catalog.Catalog, p access.Principal, m reachMove
 		}
 	}
 	if len(given) == 0 {
-		return nil
+		return requireNothingCarried(c, p, m)
 	}
 	if !az.Covers(p, m.from) || !az.Covers(p, m.to) {
 		return apierror.New(apierror.CodeForbidden,
@@ -269,4 +272,47 @@ func requireMoveGivesNothing(c *catalog.Catalog, p access.Principal, m reachMove
 	return apierror.New(apierror.CodeForbidden,
 		"API key %q may not make this move: it would give keys bound where the object goes (space %q) %s on it, which API key %q does not hold where it is now (space %q).",
 		p.KeyID, m.to, strings.Join(given, ", "), p.KeyID, m.from)
+}
+
+// requireNothingCarried returns nil when the bindings m carries (those on a moved space and its
+// subtree) hold no action that p does not hold where the space goes. Otherwise a key could bind
+// another key with its rights on a space where it holds them, move the space under a place
+// where it holds fewer, and act there through that key: attach the new place's integrations
+// for write to a stack of the space, say, or label one under the new place's rule for write.
+// A refusal names the actions, never the keys that hold them.
+func requireNothingCarried(c *catalog.Catalog, p access.Principal, m reachMove) error {
+	if !m.carries {
+		return nil
+	}
+	az, o := c.Access(), c.Objects()
+	held := map[string]bool{}
+	for _, k := range o.APIKeys {
+		for _, b := range k.Bindings {
+			if !c.Within(b.Space, m.from) {
+				continue
+			}
+			if i := slices.IndexFunc(o.Roles, func(r config.Role) bool { return r.ID == b.Role }); i >= 0 {
+				for _, act := range o.Roles[i].Actions {
+					held[act] = true
+				}
+			}
+		}
+	}
+	var carried []string
+	for _, act := range config.Actions {
+		if held[act] && az.Allowed(p, act, m.to) != nil {
+			carried = append(carried, act)
+		}
+	}
+	if len(carried) == 0 {
+		return nil
+	}
+	if !az.Covers(p, m.to) {
+		return apierror.New(apierror.CodeForbidden,
+			"API key %q may not make this move: keys bound on the space or below it hold %s, which API key %q does not hold where the space goes.",
+			p.KeyID, strings.Join(carried, ", "), p.KeyID)
+	}
+	return apierror.New(apierror.CodeForbidden,
+		"API key %q may not make this move: keys bound on the space or below it hold %s, which API key %q does not hold where the space goes (space %q).",
+		p.KeyID, strings.Join(carried, ", "), p.KeyID, m.to)
 }

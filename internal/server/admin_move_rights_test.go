@@ -482,3 +482,39 @@ func TestLegitimateMovesStillWork(t *testing.T) {
 		})
 	})
 }
+
+// TestMoveCarriesNoBindingBeyondTheMover: a space takes the bindings on it and below it along.
+// mv-key (space:admin on team-a and team-b, the run rights only on mv-sub) binds a helper with
+// space:admin and the run rights on an island under mv-sub, where it holds both; moving the
+// island under team-b, where mv-key holds space:admin alone, would leave the helper there with
+// the run rights: attaching team-b's integrations for write to a stack of the island, or
+// labelling one under team-b's rule for write, which mv-key may not do in team-b. The move is
+// refused; the same island with no key bound on it moves.
+func TestMoveCarriesNoBindingBeyondTheMover(t *testing.T) {
+	ts := startMoveServerOn(t, quietTeamsConfig, mvBAuto)
+	k := keyBound(t, ts, "mv-key", `[{"role":"mv-adm","space":"team-a"},{"role":"mv-adm","space":"team-b"},{"role":"mv-run","space":"mv-sub"}]`)
+	for _, path := range []string{"/v1/spaces/mv-island", "/v1/spaces/mv-empty"} {
+		if code, _, msg := putAs(t, ts, k, path, `{"parent":"mv-sub","inherit":true}`); code != 201 {
+			t.Fatalf("PUT %s: %d %q", path, code, msg)
+		}
+	}
+	if code, _, msg := putAs(t, ts, k, "/v1/stacks/mv-island-stack", `{"space":"mv-island"}`); code != 201 {
+		t.Fatalf("stack on the island: %d %q", code, msg)
+	}
+	if code := ts.call(t, apiRequest{method: "POST", path: "/v1/api-keys", bearer: k,
+		body: `{"id":"mv-island-key","bindings":[{"role":"mv-adm","space":"mv-island"},{"role":"mv-run","space":"mv-island"}]}`}); code != 201 {
+		t.Fatalf("mv-key binds a key on its island: %d", code)
+	}
+
+	code, apiCode, msg := putAs(t, ts, k, "/v1/spaces/mv-island", `{"parent":"team-b","inherit":true}`)
+	if code != 403 || apiCode != "forbidden" || !strings.Contains(msg, "keys bound on the space or below it hold run:create, run:update") ||
+		strings.Contains(msg, "mv-island-key") {
+		t.Errorf("move of mv-island, a key with the run rights bound on it, under team-b: %d %q %q, want 403 forbidden naming the actions, not the key", code, apiCode, msg)
+	}
+	if parent := fieldOf(t, ts, "/v1/spaces/mv-island", "space", "parent"); parent != `"mv-sub"` {
+		t.Errorf("mv-island's parent after the refusal: %q, want mv-sub", parent)
+	}
+	if code, _, msg := putAs(t, ts, k, "/v1/spaces/mv-empty", `{"parent":"team-b","inherit":true}`); code != 200 {
+		t.Errorf("move of mv-empty, no key bound on it, under team-b: %d %q, want 200", code, msg)
+	}
+}
