@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -328,13 +326,7 @@ integrations:
 		{ARN: "arn:aws:iam::123456789012:role/doomed-read", Trust: awsemu.Trust{Issuer: a.URL, Audiences: []string{"sts.amazonaws.com"},
 			Subject: "space:prod:stack:doomed:run_type:*:scope:read"}},
 	}})
-	entered, gate := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	late.set(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		once.Do(func() { close(entered) })
-		<-gate
-		sts.ServeHTTP(w, r)
-	}))
+	entered, gate := holdUpstream(late, sts)
 
 	a.admin(t, "PUT", "/v1/stacks/doomed", `{"space":"prod"}`).expect(t, "create stack on A", 201)
 	a.admin(t, "PUT", "/v1/stacks/doomed/attachments/aws-read", `{"read":true}`).expect(t, "attach on A", 201)
@@ -347,16 +339,7 @@ integrations:
 		return b.srv.catalog.Live().Load().Attached("doomed", "aws-read")
 	})
 
-	type result struct {
-		ans  credentialsAnswer
-		code int
-		env  envelope
-	}
-	done := make(chan result, 1)
-	go func() {
-		ans, code, env := b.credentials(t, run.RunToken, "aws", "")
-		done <- result{ans, code, env}
-	}()
+	done := credentialsLater(t, b, run.RunToken, "aws")
 	<-entered
 	failing.Store(true)
 	deleted := time.Now()

@@ -53,13 +53,7 @@ attachments:
 					{ARN: "arn:aws:iam::123456789012:role/vpc-write", Trust: awsemu.Trust{Issuer: ts.URL, Audiences: []string{"sts.amazonaws.com"},
 						Subject: "space:prod:stack:vpc-prod:run_type:*:scope:write"}},
 				}})
-				entered, gate := make(chan struct{}), make(chan struct{})
-				var once sync.Once
-				late.set(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					once.Do(func() { close(entered) })
-					<-gate // the exchange is in flight until the test has changed the run
-					sts.ServeHTTP(w, r)
-				}))
+				entered, gate := holdUpstream(late, sts) // the exchange is in flight until the test has changed the run
 				run := ts.createRun(t, "vpc-prod", "TRACKED")
 				for _, p := range []string{"PLANNING", "APPLYING"} {
 					if code := ts.setPhase(t, run.Run.ID, p); code != 200 {
@@ -69,16 +63,7 @@ attachments:
 						break
 					}
 				}
-				type result struct {
-					ans  credentialsAnswer
-					code int
-					env  envelope
-				}
-				done := make(chan result, 1)
-				go func() {
-					ans, code, env := ts.credentials(t, run.RunToken, "aws", "")
-					done <- result{ans, code, env}
-				}()
+				done := credentialsLater(t, ts, run.RunToken, "aws")
 				<-entered
 				if code := c.change(t, ts, run.Run.ID); code != 200 {
 					t.Fatalf("changing the run during the exchange: %d", code)
@@ -132,4 +117,35 @@ attachments:
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("answered after %v, past the write timeout", d)
 	}
+}
+
+// holdUpstream makes late answer as upstream, each call held until the test closes gate;
+// entered is closed when the first call arrives.
+func holdUpstream(late *lateHandler, upstream http.Handler) (entered, gate chan struct{}) {
+	entered, gate = make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	late.set(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		once.Do(func() { close(entered) })
+		<-gate
+		upstream.ServeHTTP(w, r)
+	}))
+	return entered, gate
+}
+
+// credentialsResult is what ts.credentials answered.
+type credentialsResult struct {
+	ans  credentialsAnswer
+	code int
+	env  envelope
+}
+
+// credentialsLater asks ts for the credentials of provider for the run of token in the
+// background, and hands its answer over on the channel it returns.
+func credentialsLater(t *testing.T, ts *testServer, token, provider string) <-chan credentialsResult {
+	done := make(chan credentialsResult, 1)
+	go func() {
+		ans, code, env := ts.credentials(t, token, provider, "")
+		done <- credentialsResult{ans, code, env}
+	}()
+	return done
 }

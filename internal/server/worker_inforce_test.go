@@ -1,8 +1,6 @@
 package server
 
 import (
-	"net/http"
-	"sync"
 	"testing"
 
 	awsemu "github.com/brokerhq/broker/internal/emulator/aws"
@@ -32,24 +30,9 @@ func TestAttachmentSwappedDuringTheExchangeHandsNothingOut(t *testing.T) {
 		{ARN: "arn:aws:iam::123456789012:role/swap-new", Trust: awsemu.Trust{Issuer: ts.URL, Audiences: []string{"sts.amazonaws.com"},
 			Subject: "space:prod:stack:swapx:run_type:*:scope:read"}},
 	}})
-	entered, gate := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	late.set(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		once.Do(func() { close(entered) })
-		<-gate
-		sts.ServeHTTP(w, r)
-	}))
+	entered, gate := holdUpstream(late, sts)
 	run := ts.createRun(t, "swapx", "TRACKED")
-	type result struct {
-		ans  credentialsAnswer
-		code int
-		env  envelope
-	}
-	done := make(chan result, 1)
-	go func() {
-		ans, code, env := ts.credentials(t, run.RunToken, "aws", "")
-		done <- result{ans, code, env}
-	}()
+	done := credentialsLater(t, ts, run.RunToken, "aws")
 	<-entered
 	ts.admin(t, "DELETE", "/v1/stacks/swapx/attachments/swap-old", "").expect(t, "detach swap-old", 204)
 	ts.admin(t, "PUT", "/v1/stacks/swapx/attachments/swap-new", `{"read":true}`).expect(t, "attach swap-new", 201)
