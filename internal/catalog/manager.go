@@ -585,6 +585,9 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 			// Likewise, runs other replicas start in the old place are not the moved stack's
 			// (or the moved space's), also when it comes back there.
 			created = now + SettleTime.Milliseconds()
+			if sp, ok := mu.Object.(config.Space); ok {
+				changes = append(changes, forgetPlaces(cur, &next, sp.ID)...)
+			}
 		}
 		next.Versions[mu.Ref], next.Created[mu.Ref] = res.Version, created
 		delete(next.Deleted, mu.Ref)

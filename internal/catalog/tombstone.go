@@ -2,6 +2,9 @@ package catalog
 
 import (
 	"bytes"
+	"cmp"
+	"maps"
+	"slices"
 
 	"github.com/brokerhq/broker/internal/config"
 )
@@ -89,4 +92,25 @@ func comesBack(api Versioned, r Ref, obj any) error {
 			noun, r.ID, noun, where, old)
 	}
 	return nil
+}
+
+// forgetPlaces turns the tombstones in next whose place is space id or a space of its subtree
+// (in cur, before id moves) into tombstones that do not know their place, and returns their
+// changes. The place a tombstone keeps is a space id: once that space has moved, the same id
+// names another line of administration, whose keys may hold the run rights the deleted
+// object's administrators never gave them; so its deleted ids come back only through the
+// configuration file, as those of a tombstone that never knew its place.
+func forgetPlaces(cur *Catalog, next *Versioned, id string) []Change {
+	var out []Change
+	for _, r := range slices.SortedFunc(maps.Keys(next.From), func(a, b Ref) int {
+		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.ID, b.ID))
+	}) {
+		if place := next.From[r]; place != id && !cur.Within(place, id) {
+			continue
+		}
+		version, deleted, body := next.Versions[r]+1, next.Deleted[r], tombstoneBody("")
+		next.noteTombstone(r, version, deleted, body)
+		out = append(out, Change{Record: Record{Ref: r, Version: version, Created: deleted, Body: body}})
+	}
+	return out
 }

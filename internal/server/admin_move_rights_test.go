@@ -518,3 +518,29 @@ func TestMoveCarriesNoBindingBeyondTheMover(t *testing.T) {
 		t.Errorf("move of mv-empty, no key bound on it, under team-b: %d %q, want 200", code, msg)
 	}
 }
+
+// TestDeletedIDsOfAMovedSpaceComeBackOnlyThroughTheFile: a deleted stack's id comes back
+// through the API only in the space it left, and a tombstone names that space by its id. Once
+// the space has moved (here under mv-sub, where mv-key holds the run rights, by the root
+// admin: an empty space, a move giving nothing), that id names another line of
+// administration: mv-key re-creating the stack there would have its runs admitted by the old
+// stack's cloud trust. The move makes the space's tombstones forget their place, so the id
+// comes back only through the configuration file, for every key.
+func TestDeletedIDsOfAMovedSpaceComeBackOnlyThroughTheFile(t *testing.T) {
+	ts := startMoveServerOn(t, quietTeamsConfig)
+	k := keyBound(t, ts, "mv-key", `[{"role":"mv-adm","space":"team-a"},{"role":"mv-adm","space":"team-b"},{"role":"mv-run","space":"mv-sub"}]`)
+	ts.admin(t, "DELETE", "/v1/stacks/mv-victim-stack", "").expect(t, "delete the victim's stack", 204)
+	ts.admin(t, "PUT", "/v1/spaces/mv-victim", `{"parent":"mv-sub","inherit":true}`).expect(t, "root moves the empty space under mv-sub", 200)
+
+	code, apiCode, msg := putAs(t, ts, k, "/v1/stacks/mv-victim-stack", `{"space":"mv-victim"}`)
+	if code != 409 || apiCode != "conflict" || !strings.Contains(msg, "declare it in the configuration file") {
+		t.Errorf("mv-key re-creating the deleted stack's id in its moved space: %d %q %q, want 409 conflict", code, apiCode, msg)
+	}
+	if a := ts.admin(t, "PUT", "/v1/stacks/mv-victim-stack", `{"space":"mv-victim"}`); a.code != 409 {
+		t.Errorf("root re-creating it there: %d %s, want 409", a.code, a.body)
+	}
+	if code := ts.call(t, apiRequest{method: "POST", path: "/v1/runs", bearer: k,
+		body: map[string]string{"stack": "mv-victim-stack", "runType": "TRACKED", "phase": "APPLYING"}}); code == 201 {
+		t.Errorf("mv-key started an APPLYING run of the deleted stack's id: %d", code)
+	}
+}
