@@ -182,25 +182,8 @@ func writeChangeOf(c *catalog.Catalog, obj any, stacks map[string]bool) writeCha
 // changedObjects returns the spaces, stacks, integrations and attachments of c with obj (a
 // space or a stack) in place of the object with its id, or added when c has none.
 func changedObjects(c *catalog.Catalog, obj any) *config.Config {
-	o := c.Objects()
-	after := &config.Config{Spaces: o.Spaces, Stacks: o.Stacks, Integrations: o.Integrations, Attachments: o.Attachments}
-	switch v := obj.(type) {
-	case config.Space:
-		after.Spaces = replaced(o.Spaces, v, func(s config.Space) bool { return s.ID == v.ID })
-	case config.Stack:
-		after.Stacks = replaced(o.Stacks, v, func(s config.Stack) bool { return s.ID == v.ID })
-	}
-	return after
-}
-
-// replaced returns a copy of s with x in place of the first element same matches, or appended.
-func replaced[T any](s []T, x T, same func(T) bool) []T {
-	out := slices.Clone(s)
-	if i := slices.IndexFunc(out, same); i >= 0 {
-		out[i] = x
-		return out
-	}
-	return append(out, x)
+	o := c.Objects().With(obj)
+	return &config.Config{Spaces: o.Spaces, Stacks: o.Stacks, Integrations: o.Integrations, Attachments: o.Attachments}
 }
 
 // reachMove is a move of an object out of the reach of one space's bindings into another's.

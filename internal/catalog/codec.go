@@ -132,9 +132,10 @@ func (o Objects) appended(obj any) Objects {
 	return o
 }
 
-// with returns o with obj added, or replacing the object of the same kind and id. The slices
-// of o are not modified.
-func (o Objects) with(obj any) Objects {
+// With returns o with obj added, or replacing the object of the same kind and id (an
+// attachment's id is its stack and integration). The slices of o are not modified; an obj of
+// no catalog kind leaves o as it is.
+func (o Objects) With(obj any) Objects {
 	switch x := obj.(type) {
 	case config.Space:
 		o.Spaces = upsert(o.Spaces, x, func(s config.Space) bool { return s.ID == x.ID })

@@ -569,7 +569,7 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 		if err != nil {
 			return plan{}, err
 		}
-		next.Objects = next.Objects.with(mu.Object)
+		next.Objects = next.Objects.With(mu.Object)
 		res.Version = version + 1
 		created, ok := next.Created[mu.Ref]
 		switch {
