@@ -338,14 +338,42 @@ func writeRaw(w http.ResponseWriter, status int, body []byte) {
 	_, _ = w.Write(body)
 }
 
-// record writes the audit event of an applied change. The change is already in force, so a
-// failure is logged and answered with 503: the event is missing and the caller should know.
-func (a *Admin) record(ctx context.Context, e Event) error {
-	if err := a.cfg.Events.Record(ctx, e); err != nil {
-		a.cfg.Logger.ErrorContext(ctx, "audit: could not record an administration change", "action", e.Action, "err", err)
+// changeRecord is the audit event of a change asked through the API, recorded before the
+// change is committed: no change is in force without its event. When the trail cannot be
+// written, the change is refused (503) and not applied. A change recorded and then not
+// committed is followed by an event of the same action with outcome "error" saying so.
+type changeRecord struct {
+	admin *Admin
+	// event builds the change's event from the catalog's result of it.
+	event func(res catalog.Result) Event
+}
+
+// Before records the change's event; an error refuses the change.
+func (c changeRecord) Before(ctx context.Context, res catalog.Result) error {
+	e := c.event(res)
+	e.Index = res.Catalog
+	if err := c.admin.cfg.Events.Record(ctx, e); err != nil {
+		c.admin.cfg.Logger.ErrorContext(ctx, "audit: could not record an administration change; it is not applied", "action", e.Action, "err", err)
 		return err
 	}
 	return nil
+}
+
+// NotCommitted records that the change Before recorded was not committed: another change
+// came first (and the change is validated and recorded again), or the store failed before it
+// answered (the catalog then shows whether the commit landed).
+func (c changeRecord) NotCommitted(ctx context.Context, res catalog.Result, err error) {
+	e := c.event(res)
+	e.Index = res.Catalog
+	e.Outcome = "error"
+	if errors.Is(err, catalog.ErrStale) {
+		e.Detail = "not applied, another change was committed first: " + e.Detail
+	} else {
+		e.Detail = "not confirmed, the catalog store failed before it answered: " + e.Detail
+	}
+	if rerr := c.admin.cfg.Events.Record(ctx, e); rerr != nil {
+		c.admin.cfg.Logger.ErrorContext(ctx, "audit: could not record that an administration change was not committed", "action", e.Action, "err", rerr)
+	}
 }
 
 // objectChange is a change to one object, applied, as its audit event describes it.

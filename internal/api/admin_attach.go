@@ -128,20 +128,19 @@ func (h *attachHandler) apply(w http.ResponseWriter, r *http.Request, p access.P
 	if !deleting {
 		mu.Object = at
 	}
-	res, err := h.admin.cfg.Catalog.Apply(r.Context(), mu)
-	if err != nil {
-		h.admin.fail(w, r, err)
-		return
-	}
 	where := runs.Run{Space: st.Space, Stack: st.ID}
 	var after any
 	action := "attachment.delete"
 	if !deleting {
 		after, action = at, "attachment.put"
 	}
-	e := changeEvent(p, objectChange{ref: ref, action: action, where: where, res: res, after: after})
-	e.Integration = at.Integration
-	if err := h.admin.record(r.Context(), e); err != nil {
+	mu.Log = changeRecord{admin: h.admin, event: func(res catalog.Result) Event {
+		e := changeEvent(p, objectChange{ref: ref, action: action, where: where, res: res, after: after})
+		e.Integration = at.Integration
+		return e
+	}}
+	res, err := h.admin.cfg.Catalog.Apply(r.Context(), mu)
+	if err != nil {
 		h.admin.fail(w, r, err)
 		return
 	}

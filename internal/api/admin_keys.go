@@ -123,14 +123,13 @@ func (h *apiKeyHandler) create(w http.ResponseWriter, r *http.Request) {
 		}
 		return h.authorizeBindings(r, c, p, b.Bindings)
 	}
-	res, err := h.admin.cfg.Catalog.Apply(r.Context(), catalog.Mutation{Ref: ref, Object: key, Authorize: authorize})
-	if err != nil {
-		h.admin.fail(w, r, err)
-		return
+	event := func(catalog.Result) Event {
+		return Event{Actor: "api_key:" + p.KeyID, Action: "api_key.create", Run: runs.Run{Space: b.Bindings[0].Space},
+			Also: boundSpaces(b.Bindings), Detail: fmt.Sprintf("created API key %q with %d binding(s)", b.ID, len(b.Bindings))}
 	}
-	e := Event{Actor: "api_key:" + p.KeyID, Action: "api_key.create", Run: runs.Run{Space: b.Bindings[0].Space},
-		Also: boundSpaces(b.Bindings), Detail: fmt.Sprintf("created API key %q with %d binding(s)", b.ID, len(b.Bindings))}
-	if err := h.admin.record(r.Context(), e); err != nil {
+	res, err := h.admin.cfg.Catalog.Apply(r.Context(), catalog.Mutation{Ref: ref, Object: key, Authorize: authorize,
+		Log: changeRecord{admin: h.admin, event: event}})
+	if err != nil {
 		h.admin.fail(w, r, err)
 		return
 	}
@@ -171,14 +170,13 @@ func (h *apiKeyHandler) delete(w http.ResponseWriter, r *http.Request) {
 		h.admin.fail(w, r, err)
 		return
 	}
-	res, err := h.admin.cfg.Catalog.Apply(r.Context(), catalog.Mutation{Ref: catalog.Ref{Kind: catalog.KindAPIKey, ID: id}, IfMatch: version, Authorize: authorize})
-	if err != nil {
-		h.admin.fail(w, r, err)
-		return
+	event := func(res catalog.Result) Event {
+		return changeEvent(p, objectChange{ref: catalog.Ref{Kind: catalog.KindAPIKey, ID: id}, action: "api_key.delete",
+			where: runs.Run{Space: key.Bindings[0].Space}, also: boundSpaces(key.Bindings), res: res})
 	}
-	e := changeEvent(p, objectChange{ref: catalog.Ref{Kind: catalog.KindAPIKey, ID: id}, action: "api_key.delete",
-		where: runs.Run{Space: key.Bindings[0].Space}, also: boundSpaces(key.Bindings), res: res})
-	if err := h.admin.record(r.Context(), e); err != nil {
+	mu := catalog.Mutation{Ref: catalog.Ref{Kind: catalog.KindAPIKey, ID: id}, IfMatch: version, Authorize: authorize,
+		Log: changeRecord{admin: h.admin, event: event}}
+	if _, err := h.admin.cfg.Catalog.Apply(r.Context(), mu); err != nil {
 		h.admin.fail(w, r, err)
 		return
 	}

@@ -313,19 +313,19 @@ func (h *kindHandler) put(w http.ResponseWriter, r *http.Request) {
 		h.admin.fail(w, r, err)
 		return
 	}
-	res, err := h.admin.cfg.Catalog.Apply(r.Context(), catalog.Mutation{Ref: h.ref(id), Object: obj, IfMatch: version, Authorize: authorize})
-	if err != nil {
-		h.admin.fail(w, r, err)
-		return
-	}
-	change := objectChange{ref: h.ref(id), action: string(h.spec.kind) + ".put", where: h.spec.where(obj), res: res, after: obj}
-	if h.spec.spaceRef != nil && res.Before != nil {
-		_, was := h.spec.spaceRef(res.Before)
-		if _, is := h.spec.spaceRef(obj); was != is {
-			change.also = []string{was} // a move: the old space's listing shows it too
+	event := func(res catalog.Result) Event {
+		change := objectChange{ref: h.ref(id), action: string(h.spec.kind) + ".put", where: h.spec.where(obj), res: res, after: obj}
+		if h.spec.spaceRef != nil && res.Before != nil {
+			_, was := h.spec.spaceRef(res.Before)
+			if _, is := h.spec.spaceRef(obj); was != is {
+				change.also = []string{was} // a move: the old space's listing shows it too
+			}
 		}
+		return changeEvent(p, change)
 	}
-	if err := h.admin.record(r.Context(), changeEvent(p, change)); err != nil {
+	res, err := h.admin.cfg.Catalog.Apply(r.Context(), catalog.Mutation{Ref: h.ref(id), Object: obj, IfMatch: version, Authorize: authorize,
+		Log: changeRecord{admin: h.admin, event: event}})
+	if err != nil {
 		h.admin.fail(w, r, err)
 		return
 	}
@@ -380,19 +380,17 @@ func (h *kindHandler) delete(w http.ResponseWriter, r *http.Request) {
 	if h.spec.cascade != nil {
 		mu.Cascade = func(c *catalog.Catalog) []catalog.Ref { return h.spec.cascade(c, id) }
 	}
-	res, err := h.admin.cfg.Catalog.Apply(r.Context(), mu)
-	if err != nil {
-		h.admin.fail(w, r, err)
-		return
-	}
-	change := objectChange{ref: h.ref(id), action: string(h.spec.kind) + ".delete", where: h.spec.where(old), res: res}
-	if h.spec.spaceRef != nil {
-		// The deleted object's own space may be gone with it (a space deleted): the space it
-		// was in lists the event too.
-		_, in := h.spec.spaceRef(old)
-		change.also = []string{in}
-	}
-	if err := h.admin.record(r.Context(), changeEvent(p, change)); err != nil {
+	mu.Log = changeRecord{admin: h.admin, event: func(res catalog.Result) Event {
+		change := objectChange{ref: h.ref(id), action: string(h.spec.kind) + ".delete", where: h.spec.where(old), res: res}
+		if h.spec.spaceRef != nil {
+			// The deleted object's own space may be gone with it (a space deleted): the space
+			// it was in lists the event too.
+			_, in := h.spec.spaceRef(old)
+			change.also = []string{in}
+		}
+		return changeEvent(p, change)
+	}}
+	if _, err := h.admin.cfg.Catalog.Apply(r.Context(), mu); err != nil {
 		h.admin.fail(w, r, err)
 		return
 	}

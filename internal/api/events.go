@@ -9,6 +9,7 @@ import (
 
 	"github.com/brokerhq/broker/internal/apierror"
 	"github.com/brokerhq/broker/internal/audit"
+	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/runs"
 )
 
@@ -28,6 +29,10 @@ type Event struct {
 	// Outcome is "success" (the default when empty), "denied" or "error".
 	Outcome string
 	Detail  string
+	// Index, when set, is the catalog whose space paths the event is filed under, in place of
+	// the catalog in force: an administration change's event is recorded before the change is
+	// committed, and filed as the catalog after the change places its spaces.
+	Index *catalog.Catalog
 	// Version, when set, is Run as the request read it from a cache: the event is recorded only
 	// if the stored run is still that record, and otherwise Record fails with runs.ErrChanged
 	// and records nothing.

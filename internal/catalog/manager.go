@@ -413,6 +413,9 @@ type Mutation struct {
 	// (refreshed from the store), so a permission that another replica's change just took away
 	// is not used; its error is returned as it is.
 	Authorize func(c *Catalog) error
+	// Log, when set, records each attempt's change before it is committed, and an attempt
+	// recorded but not committed (see ChangeLog).
+	Log ChangeLog
 }
 
 // Result is an applied change.
@@ -448,8 +451,16 @@ func (m *Manager) Apply(ctx context.Context, mu Mutation) (Result, error) {
 		if err != nil {
 			return Result{}, err
 		}
+		if mu.Log != nil {
+			if err := mu.Log.Before(ctx, p.res); err != nil {
+				return Result{}, err
+			}
+		}
 		asked := StartReading()
 		newHead, err := m.store.Commit(ctx, p.at, p.changes)
+		if err != nil && mu.Log != nil {
+			mu.Log.NotCommitted(context.WithoutCancel(ctx), p.res, err)
+		}
 		if errors.Is(err, ErrStale) {
 			if err := m.Refresh(ctx); err != nil {
 				return Result{}, err

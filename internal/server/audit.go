@@ -49,7 +49,10 @@ func (a *auditRecorder) Record(ctx context.Context, e api.Event) error {
 	if space == "" {
 		space = e.Space
 	}
-	cat := a.catalog.Load()
+	cat := e.Index
+	if cat == nil {
+		cat = a.catalog.Load()
+	}
 	paths := cat.SpacePath(space)
 	if paths == nil { // no configured space: file it under root, so it is never out of sight
 		paths = []string{config.RootSpace}
