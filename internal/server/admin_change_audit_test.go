@@ -112,4 +112,3 @@ func TestAdminChangeNotCommittedIsRecorded(t *testing.T) {
 		})
 	}
 }
-
