@@ -45,6 +45,7 @@
 //	90002   invalid_tenant / invalid_request 400  unknown tenant (metadata / token endpoint)
 //	50049   invalid_instance 400                  instance discovery for another host or path
 //	900144  invalid_request 400                   a required form parameter is missing
+//	9000411 invalid_request 400                  a form parameter is given more than once
 //	70003   unsupported_grant_type 400            grant_type is not client_credentials
 //	700016  unauthorized_client 400               client_id is not an application of the tenant
 //	70011   invalid_scope 400                     scope is not a single <resource>/.default

@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -58,6 +60,9 @@ func (e *Emulator) token(w http.ResponseWriter, r *http.Request) {
 // filling c in as it goes. It returns nil when a token may be issued.
 func (e *Emulator) checkRequest(r *http.Request, tenant string, c *Call) *refusal {
 	f := r.PostForm
+	if ref := duplicatedParam(f); ref != nil {
+		return ref
+	}
 	for _, p := range []string{"grant_type", "client_id", "scope"} {
 		if f.Get(p) == "" {
 			return missing(p)
@@ -100,8 +105,25 @@ func missing(param string) *refusal {
 	return refuse(http.StatusBadRequest, "invalid_request", 900144, "The request body must contain the following parameter: '%s'.", param)
 }
 
+// duplicatedParam refuses a form that gives any parameter more than once, whatever its name
+// and whether or not the values agree: Entra answers AADSTS9000411 before any other check.
+// When several parameters repeat, the first by name is reported.
+func duplicatedParam(f url.Values) *refusal {
+	var dups []string
+	for name, values := range f {
+		if len(values) > 1 {
+			dups = append(dups, name)
+		}
+	}
+	if len(dups) == 0 {
+		return nil
+	}
+	return refuse(http.StatusBadRequest, "invalid_request", 9000411,
+		"The request is not properly formatted. The parameter '%s' is duplicated.", slices.Min(dups))
+}
+
 // resourceScope returns the single <resource>/.default scope of a client-credentials request,
-// the OIDC scopes MSAL adds dropped.
+// the OIDC scopes MSAL adds dropped. The resource must be non-empty.
 func resourceScope(scope string) (string, *refusal) {
 	var resources []string
 	for _, s := range strings.Fields(scope) {
@@ -121,6 +143,11 @@ func resourceScope(scope string) (string, *refusal) {
 		return resources[0], refuse(http.StatusBadRequest, "invalid_scope", 70011,
 			"The provided value for the input parameter 'scope' is not valid. The scope '%s' is not valid. Client credential flows "+
 				"must have a scope value with /.default suffixed to the resource identifier (application ID URI).", resources[0])
+	case strings.TrimSuffix(resources[0], "/.default") == "":
+		// The resource before /.default becomes the token's aud; an empty one names no resource.
+		return resources[0], refuse(http.StatusBadRequest, "invalid_scope", 70011,
+			"The provided value for the input parameter 'scope' is not valid. The scope '%s' is not valid. "+
+				"The scope must name a resource identifier (application ID URI) before /.default.", resources[0])
 	}
 	return resources[0], nil
 }
