@@ -14,6 +14,8 @@ const (
 	msgPermissionDenied   = "Permission 'iam.serviceAccounts.getAccessToken' denied on resource (or it may not exist)."
 	msgInsufficientScopes = "Request had insufficient authentication scopes."
 	msgInvalidArgument    = "Request contains an invalid argument."
+	msgInvalidJSON        = "Invalid JSON payload received."
+	msgUnexpectedToken    = "Unexpected token."
 	msgInvalidAudience    = `Invalid value for "audience". This value should be the full resource name of the Identity Provider. ` +
 		"See https://cloud.google.com/iam/docs/reference/sts/rest/v1/TopLevel/token for the list of possible formats."
 	msgInvalidTarget = `The target service indicated by the "audience" parameters is invalid. This might either be because ` +

@@ -2,7 +2,9 @@ package gcpemu
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -62,8 +64,8 @@ func (e *Emulator) serveIAM(w http.ResponseWriter, r *http.Request) {
 	var body generateAccessTokenRequest
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&body); err != nil {
-		fail(http.StatusBadRequest, "Invalid JSON payload received. "+jsonProblem(err))
+	if err := decodeWhole(dec, &body); err != nil {
+		fail(http.StatusBadRequest, msgInvalidJSON+" "+jsonProblem(err))
 		return
 	}
 	call.Scopes = body.Scope
@@ -141,8 +143,26 @@ func parseLifetime(s string) (time.Duration, error) {
 	return d, nil
 }
 
+// errTrailingJSON reports a request body holding more than one JSON value.
+var errTrailingJSON = errors.New("more follows the JSON value")
+
+// decodeWhole decodes the one JSON value a request body must be into v: Google's front end
+// parses the whole body, so anything but whitespace after that value is errTrailingJSON.
+func decodeWhole(dec *json.Decoder, v any) error {
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return errTrailingJSON
+	}
+	return nil
+}
+
 // jsonProblem words a JSON decoding error without echoing the payload.
 func jsonProblem(err error) string {
+	if errors.Is(err, errTrailingJSON) {
+		return msgUnexpectedToken
+	}
 	msg := err.Error()
 	if name, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
 		return "Unknown name " + name + ": Cannot find field."

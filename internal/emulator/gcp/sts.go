@@ -47,7 +47,7 @@ func parseSTSRequest(r *http.Request) (stsRequest, error) {
 	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mediaType == "application/json" {
 		var body map[string]any
-		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+		if err := decodeWhole(json.NewDecoder(r.Body), &body); err != nil {
 			return stsRequest{}, fmt.Errorf("invalid JSON payload: %w", err)
 		}
 		get := func(snake, camel string) string {
@@ -82,7 +82,11 @@ func (e *Emulator) serveSTS(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, status, code, description)
 	}
 	req, err := parseSTSRequest(r)
-	if err != nil {
+	switch {
+	case errors.Is(err, errTrailingJSON):
+		fail(http.StatusBadRequest, "invalid_request", msgInvalidJSON+" "+msgUnexpectedToken)
+		return
+	case err != nil:
 		fail(http.StatusBadRequest, "invalid_request", "Invalid request payload.")
 		return
 	}
