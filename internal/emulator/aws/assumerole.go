@@ -6,8 +6,9 @@ import (
 	"slices"
 )
 
-// assumeRole authenticates the SigV4 caller, validates parameters, then applies the role's trust
-// policy (trusted principal, exact ExternalId) and its maximum session duration.
+// assumeRole authenticates the SigV4 caller, validates parameters, session policy and session
+// tags, then applies the role's trust policy (trusted principal, exact ExternalId) and its
+// maximum session duration.
 func (e *Emulator) assumeRole(r *http.Request, body []byte, p url.Values, call *Call) (*assumeRoleResponse, *apiError) {
 	akid, aerr := e.authenticate(r, body)
 	if aerr != nil {
@@ -23,6 +24,9 @@ func (e *Emulator) assumeRole(r *http.Request, body []byte, p url.Values, call *
 	call.DurationSeconds = v.duration(p)
 	v.str(p, strParam{Name: "Policy", Field: "policy", MinLen: 1, MaxLen: 2048})
 	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if err := checkSessionPolicy(p); err != nil {
 		return nil, err
 	}
 	tags, aerr := parseQueryTags(p)

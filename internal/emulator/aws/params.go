@@ -1,7 +1,10 @@
 package awsemu
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -140,6 +143,20 @@ func checkTag(key, value string) error {
 	return nil
 }
 
+// tagKeySet holds session tag keys as STS compares them, ignoring case.
+type tagKeySet map[string]struct{}
+
+// add records key and reports whether it is new: false when the set already holds a key equal
+// to it but for case.
+func (s tagKeySet) add(key string) bool {
+	folded := strings.ToLower(key)
+	if _, dup := s[folded]; dup {
+		return false
+	}
+	s[folded] = struct{}{}
+	return true
+}
+
 // parseAWSTags reads the https://aws.amazon.com/tags claim: principal_tags is an object of
 // tag key to a list of exactly one string, transitive_tag_keys an optional list of keys among
 // them.
@@ -156,7 +173,7 @@ func parseAWSTags(raw any) (map[string]string, []string, error) {
 		return nil, nil, fmt.Errorf("%d tags exceed the limit of %d", len(principal), maxSessionTags)
 	}
 	tags := make(map[string]string, len(principal))
-	seen := make(map[string]bool, len(principal))
+	seen := make(tagKeySet, len(principal))
 	for k, v := range principal {
 		list, ok := v.([]any)
 		if !ok || len(list) != 1 {
@@ -169,10 +186,9 @@ func parseAWSTags(raw any) (map[string]string, []string, error) {
 		if err := checkTag(k, s); err != nil {
 			return nil, nil, err
 		}
-		if seen[strings.ToLower(k)] {
+		if !seen.add(k) {
 			return nil, nil, fmt.Errorf("tag %q is duplicated (keys are case-insensitive)", k)
 		}
-		seen[strings.ToLower(k)] = true
 		tags[k] = s
 	}
 	var transitive []string
@@ -198,6 +214,7 @@ func parseAWSTags(raw any) (map[string]string, []string, error) {
 // parseQueryTags reads AssumeRole's Tags.member.N.Key / Tags.member.N.Value parameters.
 func parseQueryTags(p url.Values) (map[string]string, *apiError) {
 	tags := map[string]string{}
+	seen := tagKeySet{}
 	for n := 1; ; n++ {
 		prefix := "Tags.member." + strconv.Itoa(n) + "."
 		key, hasKey := p[prefix+"Key"]
@@ -211,12 +228,80 @@ func parseQueryTags(p url.Values) (map[string]string, *apiError) {
 		if err := checkTag(key[0], value); err != nil {
 			return nil, validationError("1 validation error detected: " + err.Error())
 		}
+		if !seen.add(key[0]) {
+			return nil, &apiError{status: http.StatusBadRequest, code: "InvalidParameterValue",
+				message: "Duplicate tag keys found. Please note that Tag keys are case insensitive."}
+		}
 		tags[key[0]] = value
 	}
 	if len(tags) == 0 {
 		return nil, nil
 	}
 	return tags, nil
+}
+
+// Session policy faults, each answered 400 MalformedPolicyDocument with STS's message for it.
+var (
+	// errPolicyNotJSON: the policy is not exactly one JSON object.
+	errPolicyNotJSON = errors.New("the policy is not in the valid JSON format")
+	// errPolicySyntax: the policy is a JSON object but not a policy document.
+	errPolicySyntax = errors.New("syntax errors in policy")
+)
+
+// checkSessionPolicy checks the optional Policy parameter of p as STS does before using it: it
+// must be exactly one JSON object holding a Statement that is an object or a non-empty list of
+// objects, else 400 MalformedPolicyDocument.
+func checkSessionPolicy(p url.Values) *apiError {
+	if _, ok := p["Policy"]; !ok {
+		return nil
+	}
+	err := parsePolicyDocument(p.Get("Policy"))
+	switch {
+	case errors.Is(err, errPolicyNotJSON):
+		return malformedPolicy("The policy is not in the valid JSON format.")
+	case err != nil:
+		return malformedPolicy("Syntax errors in policy.")
+	}
+	return nil
+}
+
+func malformedPolicy(msg string) *apiError {
+	return &apiError{status: http.StatusBadRequest, code: "MalformedPolicyDocument", message: msg}
+}
+
+// parsePolicyDocument reads doc as exactly one JSON object (only whitespace may follow it),
+// else errPolicyNotJSON, whose Statement member is an object or a non-empty list of objects,
+// else errPolicySyntax.
+func parsePolicyDocument(doc string) error {
+	var top map[string]json.RawMessage
+	dec := json.NewDecoder(strings.NewReader(doc))
+	if err := dec.Decode(&top); err != nil {
+		return fmt.Errorf("%w: %w", errPolicyNotJSON, err)
+	}
+	if top == nil {
+		return fmt.Errorf("%w: null is not an object", errPolicyNotJSON)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return fmt.Errorf("%w: more follows the JSON object", errPolicyNotJSON)
+	}
+	stmt, ok := top["Statement"]
+	if !ok {
+		return fmt.Errorf("%w: no Statement", errPolicySyntax)
+	}
+	var one map[string]json.RawMessage
+	if json.Unmarshal(stmt, &one) == nil && one != nil {
+		return nil
+	}
+	var list []map[string]json.RawMessage
+	if json.Unmarshal(stmt, &list) != nil || len(list) == 0 {
+		return fmt.Errorf("%w: Statement is neither an object nor a non-empty list", errPolicySyntax)
+	}
+	for _, st := range list {
+		if st == nil {
+			return fmt.Errorf("%w: a Statement element is null", errPolicySyntax)
+		}
+	}
+	return nil
 }
 
 // matchesSubject applies the trust's conditions on sub: with no condition at all any sub

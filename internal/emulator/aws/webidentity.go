@@ -29,9 +29,9 @@ const notAuthorizedWebIdentity = "Not authorized to perform sts:AssumeRoleWithWe
 // projected token lives before its kubelet replaces it.
 const maxTokenAge = 24 * time.Hour
 
-// assumeRoleWithWebIdentity validates in STS's order: parameters, role, token (provider,
-// signature, audience, expiry), trust condition on sub, session tags, then the role's maximum
-// session duration.
+// assumeRoleWithWebIdentity validates in STS's order: parameters, session policy, role, token
+// (provider, signature, audience, expiry), trust condition on sub, session tags, then the role's
+// maximum session duration.
 func (e *Emulator) assumeRoleWithWebIdentity(r *http.Request, p url.Values, call *Call) (*webIdentityResponse, *apiError) {
 	var v validation
 	call.RoleARN = v.str(p, strParam{Name: "RoleArn", Field: "roleArn", Required: true, MinLen: 20, MaxLen: 2048})
@@ -41,6 +41,9 @@ func (e *Emulator) assumeRoleWithWebIdentity(r *http.Request, p url.Values, call
 	v.str(p, strParam{Name: "Policy", Field: "policy", MinLen: 1, MaxLen: 2048})
 	v.str(p, strParam{Name: "ProviderId", Field: "providerId", MinLen: 4, MaxLen: 2048})
 	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if err := checkSessionPolicy(p); err != nil {
 		return nil, err
 	}
 
