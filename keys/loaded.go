@@ -22,6 +22,9 @@ type Loaded struct {
 	// datedAhead) that left the set without a revocation: the schedule was decided again from
 	// now (see Decide), and no replica whose clock is right signed with them.
 	DroppedAhead []string
+	// InForce is the set in force when the change is told: once the change's event is recorded,
+	// the trail accounts for it (see Config.Recorded).
+	InForce SetMeta
 }
 
 // revokeTolerance is how much earlier than this replica's clock says another replica may have
@@ -29,26 +32,38 @@ type Loaded struct {
 const revokeTolerance = time.Minute
 
 // noteLoaded notes for onLoad set, loaded at now, when it is another generation than the one in
-// force (none before the first snapshot), and makes it the one in force.
-func (m *Manager) noteLoaded(ctx context.Context, set Set, now time.Time) {
-	prev := m.inForce
+// force, and makes it the one in force. Before the first snapshot no set is in force: the first
+// set loaded is compared with the one the audit trail last recorded (Config.Recorded), when
+// known, so a change made while no replica ran (`broker keys revoke` with every replica
+// stopped) reaches the trail too.
+func (m *Manager) noteLoaded(set Set, now time.Time) {
+	prev, known := m.inForce.Meta(), m.snapshot.Load() != nil
+	if !known && m.recorded != nil {
+		prev, known = *m.recorded, true
+	}
+	m.recorded = nil // the first set loaded is compared with it, and only that one
 	m.inForce = set
-	if m.onLoad == nil || m.snapshot.Load() == nil || set.Generation == prev.Generation {
+	if m.onLoad == nil || !known || set.Generation == prev.Generation {
 		return
 	}
+	m.loaded = append(m.loaded, compareLoaded(prev, set.Meta(), now, m.policy))
+}
+
+// compareLoaded is the change from prev, the set in force (or last recorded), to set, loaded at
+// now, under p.
+func compareLoaded(prev, set SetMeta, now time.Time, p Policy) Loaded {
 	l := Loaded{From: prev.Generation, Generation: set.Generation}
-	before := prev.Metas()
 	for _, k := range set.Keys {
-		old, ok := prev.Find(k.KID)
+		old, ok := prev.find(k.KID)
 		switch {
 		case !ok:
-			l.Published = append(l.Published, k.Meta)
+			l.Published = append(l.Published, k)
 		case !old.Retires.Equal(k.Retires):
-			l.Retired = append(l.Retired, k.Meta)
+			l.Retired = append(l.Retired, k)
 		}
 	}
 	for _, k := range prev.Keys {
-		if _, ok := set.Find(k.KID); ok {
+		if _, ok := set.find(k.KID); ok {
 			continue
 		}
 		// A key that was due to expire about now (another replica's clock may be ahead, or its
@@ -56,23 +71,25 @@ func (m *Manager) noteLoaded(ctx context.Context, set Set, now time.Time) {
 		// again, unless a key of its algorithm signing from its creation came with it, as the
 		// replacement of a revoked key does; any other key that had more time left was revoked.
 		switch {
-		case expiredAt(now.Add(revokeTolerance), k.Meta, before, m.policy):
+		case expiredAt(now.Add(revokeTolerance), k, prev.Keys, p):
 			l.Dropped = append(l.Dropped, k.KID)
-		case datedAhead(now, k.Meta) && !slices.ContainsFunc(l.Published, func(n Meta) bool {
-			return immediate(n) && sameAlg(n, k.Meta)
+		case datedAhead(now, k) && !slices.ContainsFunc(l.Published, func(n Meta) bool {
+			return immediate(n) && sameAlg(n, k)
 		}):
 			l.DroppedAhead = append(l.DroppedAhead, k.KID)
 		default:
 			l.Revoked = append(l.Revoked, k.KID)
 		}
 	}
-	m.loaded = append(m.loaded, l)
+	return l
 }
 
 // tellLoaded tells onLoad of the changes noteLoaded found, once they are in force: telling (an
 // audit event on the store) must not delay putting a revocation in force.
 func (m *Manager) tellLoaded(ctx context.Context) {
+	inForce := m.inForce.Meta()
 	for _, l := range m.loaded {
+		l.InForce = inForce
 		m.onLoad(ctx, l)
 	}
 	m.loaded = nil

@@ -49,6 +49,11 @@ type Config struct {
 	// but never so late that its tokens outlive the old key's place in the JWKS. Zero holds
 	// the successor back for Prepublish from its publication here, however late.
 	TokenTTL time.Duration
+	// Recorded, when set, is the key set the audit trail last recorded (kept beside the trail,
+	// see Loaded.InForce and Change.InForce). The first set loaded, when another generation, is
+	// compared with it and told to OnLoad like a set another replica saved: a change made while
+	// no replica ran. Nil when none is known: the first set loaded is then told of to no one.
+	Recorded *SetMeta
 }
 
 // Change is one saved change of the key set.
@@ -67,6 +72,9 @@ type Change struct {
 	// datedAhead) removed from the set, the schedule decided again from now (see Decide): no
 	// replica whose clock is right signed with them.
 	DroppedAhead []string
+	// InForce is the set saved: once the change's event is recorded, the trail accounts for it
+	// (see Config.Recorded).
+	InForce SetMeta
 }
 
 // Snapshot is the key material in force at the last Refresh: the key to sign with and the keys to
@@ -122,6 +130,8 @@ type Manager struct {
 	// writeBack is Config.WriteBack.
 	writeBack bool
 	loaded    []Loaded
+	// recorded is Config.Recorded until the first set is loaded. Guarded by sem.
+	recorded *SetMeta
 
 	sem      chan struct{} // serializes Refresh and Rotate
 	snapshot atomic.Pointer[Snapshot]
@@ -150,6 +160,7 @@ func NewManager(cfg Config) (*Manager, error) {
 		onLoad:    cfg.OnLoad,
 		sem:       make(chan struct{}, 1),
 		writeBack: cfg.WriteBack,
+		recorded:  cfg.Recorded,
 	}
 	if m.now == nil {
 		m.now = time.Now
@@ -166,6 +177,16 @@ func NewManager(cfg Config) (*Manager, error) {
 // Snapshot returns the keys in force at the last successful Refresh or Rotate; nil before the
 // first one.
 func (m *Manager) Snapshot() *Snapshot { return m.snapshot.Load() }
+
+// InForce returns the key set in force, without key material: the one the last Refresh or Rotate
+// loaded or saved (Generation 0 and no keys before the first).
+func (m *Manager) InForce(ctx context.Context) (SetMeta, error) {
+	if err := m.lock(ctx); err != nil {
+		return SetMeta{}, err
+	}
+	defer m.unlock()
+	return m.inForce.Meta(), nil
+}
 
 // Refresh loads the key set, applies the policy at Now (generating a key, scheduling a retirement
 // or dropping expired keys as Decide says) and updates the snapshot. When another replica saved
@@ -202,7 +223,7 @@ func (m *Manager) refresh(ctx context.Context) (changed bool, err error) {
 		}
 	}
 	now := m.now()
-	m.noteLoaded(ctx, set, now)
+	m.noteLoaded(set, now)
 	// Each Decision changes one chain; a chain needs at most a drop and then a rotation, an
 	// unmaintained key a retirement and then a drop, so this bound is never reached.
 	for range 2*(len(set.Keys)+len(m.policy.Algorithms())) + 1 {
@@ -215,7 +236,7 @@ func (m *Manager) refresh(ctx context.Context) (changed bool, err error) {
 			m.log.DebugContext(ctx, "keys: another replica updated the key set first", "generation", set.Generation+1)
 			set, err = m.backend.Load(ctx)
 			if err == nil {
-				m.noteLoaded(ctx, set, now)
+				m.noteLoaded(set, now)
 				break
 			}
 		}
@@ -241,7 +262,7 @@ func (m *Manager) Rotate(ctx context.Context) error {
 		return fmt.Errorf("keys: load key set: %w", err)
 	}
 	now := m.now()
-	m.noteLoaded(ctx, set, now)
+	m.noteLoaded(set, now)
 	var pending error
 	rotated := false
 	for _, alg := range m.policy.Algorithms() {
@@ -319,7 +340,7 @@ func (m *Manager) save(ctx context.Context, set Set, d Decision, now time.Time) 
 	if d.Retire != "" {
 		attrs = append(attrs, "retire_kid", d.Retire, "retires", d.Retires)
 	}
-	c := Change{Generation: next.Generation, RetiredKID: d.Retire, Retires: d.Retires}
+	c := Change{Generation: next.Generation, RetiredKID: d.Retire, Retires: d.Retires, InForce: next.Meta()}
 	c.Dropped, c.DroppedAhead = dropReasons(now, set.Metas(), d.Drop, m.policy)
 	if len(c.Dropped) > 0 {
 		attrs = append(attrs, "dropped_kids", c.Dropped)

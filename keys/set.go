@@ -77,3 +77,22 @@ func validKID(kid string) error {
 	}
 	return nil
 }
+
+// SetMeta is a key set without key material: its generation and its keys' metadata. It is what
+// the audit trail records of a set, and what a loaded set is compared with (see Config.Recorded).
+type SetMeta struct {
+	Generation int64  `json:"generation"`
+	Keys       []Meta `json:"keys"`
+}
+
+// Meta returns s without key material.
+func (s Set) Meta() SetMeta { return SetMeta{Generation: s.Generation, Keys: s.Metas()} }
+
+// find returns the metadata of the key of s with the given KID.
+func (s SetMeta) find(kid string) (Meta, bool) {
+	i := slices.IndexFunc(s.Keys, func(k Meta) bool { return k.KID == kid })
+	if i < 0 {
+		return Meta{}, false
+	}
+	return s.Keys[i], true
+}

@@ -28,6 +28,9 @@
 //	<prefix>audit:landed:<id>     the last hash of a replica's last appended audit batch, so a
 //	                              batch sent again after a lost reply lands once; expires after
 //	                              an hour
+//	<prefix>audit:keyset          JSON of the key set the audit trail last recorded
+//	                              (Client.AuditKeySet): its generation, every key's kid, alg and
+//	                              schedule; no key material
 //	<prefix>{catalog}:objects, <prefix>{catalog}:rev, <prefix>{catalog}:commit
 //	                              the catalog (see Client.Catalog)
 //
@@ -41,7 +44,7 @@
 //	<prefix>{runs}:run:<id>, <prefix>{runs}:runtoken:<sha256 hex>
 //	                              a run and its token key are written together and a token
 //	                              key leads to its run inside one script
-//	<prefix>{audit}:audit:events, ...:tail, ...:space:<id>
+//	<prefix>{audit}:audit:events, ...:tail, ...:space:<id>, ...:keyset
 //	                              every append extends the list, the tail and indexes at once
 //	<prefix>authfail:{<key>}, <prefix>authblock:{<key>}
 //	                              one slot per limiter key, so counts spread over the nodes

@@ -34,6 +34,9 @@ type auditRecorder struct {
 	// runs, when it is a runs.Holder (the store in this process), checks an event's Version;
 	// otherwise store must be an audit.CheckedStore that does.
 	runs runs.Store
+	// keySet keeps the key set the trail last recorded, saved after each keys.* event; nil
+	// keeps none.
+	keySet audit.KeySetStore
 }
 
 // Record implements api.Recorder.
@@ -123,9 +126,11 @@ func (a *auditRecorder) recordKeys(ctx context.Context, c keys.Change) {
 		Actor: "system:keys", Action: "keys.rotate", Space: config.RootSpace, Outcome: audit.Success,
 		Detail: fmt.Sprintf("generation %d: %s", c.Generation, strings.Join(detail, "; ")),
 	}, []string{config.RootSpace})
-	if err != nil && a.log != nil {
-		a.log.Error("audit: could not record a key-set change", "generation", c.Generation, "err", err)
+	if err != nil {
+		a.logError("audit: could not record a key-set change", "generation", c.Generation, "err", err)
+		return
 	}
+	a.saveKeySet(ctx, c.InForce)
 }
 
 // recordLoadedKeys records a key-set change this replica put in force without having saved it:
@@ -159,9 +164,11 @@ func (a *auditRecorder) recordLoadedKeys(ctx context.Context, l keys.Loaded) {
 		Actor: "system:keys", Action: action, Space: config.RootSpace, Outcome: audit.Success,
 		Detail: fmt.Sprintf("generation %d (after %d), saved elsewhere, in force on %s: %s", l.Generation, l.From, host, strings.Join(detail, "; ")),
 	}, []string{config.RootSpace})
-	if err != nil && a.log != nil {
-		a.log.Error("audit: could not record a key-set change loaded", "generation", l.Generation, "err", err)
+	if err != nil {
+		a.logError("audit: could not record a key-set change loaded", "generation", l.Generation, "err", err)
+		return
 	}
+	a.saveKeySet(ctx, l.InForce)
 }
 
 // newCheckpointer anchors the replica's audit store: checkpoints signed with the current

@@ -30,7 +30,9 @@ type backends struct {
 	keyService api.Pinger
 	limiter    ratelimit.Limiter
 	audit      audit.Store
-	catalog    catalog.Store
+	// auditKeySet keeps, beside audit, the key set the trail last recorded.
+	auditKeySet audit.KeySetStore
+	catalog     catalog.Store
 	// redis is the client of store.redis, nil when the state is in memory.
 	redis *redisstore.Client
 	// keysInRedis: the key set (or Transit's key metadata) is in Redis, which can lose saves.
@@ -60,10 +62,12 @@ func openBackends(ctx context.Context, cfg *config.Config, opts Options) (*backe
 			return nil, fmt.Errorf("store.redis: %w", err)
 		}
 		b.runs, b.limiter, b.audit, b.catalog, b.close = client.Runs(), client.Limiter(policy), client.Audit(), client.Catalog(), client.Close
+		b.auditKeySet = client.AuditKeySet()
 		b.redis = client
 	} else {
 		mem := runs.NewMemory(now)
 		b.runs, b.limiter, b.audit, b.catalog, b.sweep = mem, ratelimit.NewMemory(policy, now), audit.NewMemoryRetaining(cfg.Audit.Memory.Retain), catalog.NewMemory(), mem.Sweep
+		b.auditKeySet = &audit.MemoryKeySet{}
 	}
 	switch cfg.Keys.Backend {
 	case config.BackendFile:

@@ -128,8 +128,9 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 	if s.sinks, err = newAuditSinks(cfg, s.state.audit, s.log); err != nil {
 		return nil, err
 	}
-	events := &auditRecorder{store: s.sinks.Watch(s.anchor), catalog: live, now: opts.Now, log: s.log, runs: s.state.runs}
+	events := &auditRecorder{store: s.sinks.Watch(s.anchor), catalog: live, now: opts.Now, log: s.log, runs: s.state.runs, keySet: s.state.auditKeySet}
 	s.events = events
+	recorded, known := events.loadKeySet(ctx)
 	s.keys, err = keys.NewManager(keys.Config{
 		Backend:   s.state.keys,
 		Policy:    KeyPolicy(cfg),
@@ -139,12 +140,18 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 		OnLoad:    events.recordLoadedKeys,
 		TokenTTL:  cfg.Tokens.TTL,
 		WriteBack: s.state.keysInRedis,
+		Recorded:  recorded,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("key manager: %w", err)
 	}
 	if _, err := s.keys.Refresh(ctx); err != nil {
 		return nil, fmt.Errorf("load signing keys: %w", err)
+	}
+	if known && recorded == nil {
+		// No record yet (first start, or a store from before it was kept): the trail starts
+		// accounting for the set in force now. With a record, the events write it.
+		events.saveInForce(ctx, s.keys)
 	}
 	maxAge := jwksMaxAge(cfg.Keys.Rotation.Prepublish)
 	s.keyRefresh = keys.RefreshInterval(cfg.Keys.Rotation.Prepublish)

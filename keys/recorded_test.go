@@ -1,0 +1,65 @@
+package keys_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/brokerhq/broker/internal/testutil/fakeclock"
+	"github.com/brokerhq/broker/keys"
+)
+
+// A key revoked while no replica ran: the replica started next compares the set it loads first
+// with the set the audit trail last recorded (Config.Recorded) and tells OnLoad of the
+// revocation; without a record, it tells of nothing.
+func TestFirstLoadComparedWithRecorded(t *testing.T) {
+	ctx := context.Background()
+	clk := fakeclock.New(t0)
+	b := keys.NewMemory()
+	var saved []keys.Change
+	first := newManager(t, keys.Config{Backend: b, Policy: policy, Now: clk.Now,
+		OnChange: func(_ context.Context, c keys.Change) { saved = append(saved, c) }})
+	refresh(t, first)
+	if len(saved) != 1 {
+		t.Fatalf("first start saved %d changes, want 1", len(saved))
+	}
+	recorded := saved[0].InForce
+	inForce, err := first.InForce(ctx)
+	if err != nil || inForce.Generation != recorded.Generation || len(inForce.Keys) != len(recorded.Keys) {
+		t.Fatalf("InForce = %+v, %v; the change saved told %+v", inForce, err, recorded)
+	}
+	clk.Advance(policy.Prepublish)
+	rev, err := keys.RevokeKey(ctx, keys.RevokeConfig{Backend: b, KID: first.Snapshot().Signing.KID, Now: clk.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct {
+		name     string
+		recorded *keys.SetMeta
+		want     int
+	}{
+		{"record of the set before", &recorded, 1},
+		{"no record", nil, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var loaded []keys.Loaded
+			m := newManager(t, keys.Config{Backend: b, Policy: policy, Now: clk.Now, Recorded: tc.recorded,
+				OnLoad: func(_ context.Context, l keys.Loaded) { loaded = append(loaded, l) }})
+			refresh(t, m)
+			refresh(t, m) // compared once: the first load only
+			if len(loaded) != tc.want {
+				t.Fatalf("OnLoad told %+v, want %d changes", loaded, tc.want)
+			}
+			if tc.want == 0 {
+				return
+			}
+			l := loaded[0]
+			if len(l.Revoked) != 1 || l.Revoked[0] != rev.KID || l.From != recorded.Generation || l.Generation != recorded.Generation+1 {
+				t.Errorf("OnLoad told %+v, want %s revoked from generation %d to the next", l, rev.KID, recorded.Generation)
+			}
+			if l.InForce.Generation != m.Snapshot().Generation {
+				t.Errorf("Loaded.InForce is generation %d, the set in force %d", l.InForce.Generation, m.Snapshot().Generation)
+			}
+		})
+	}
+}
