@@ -259,7 +259,7 @@ func readBody(r *http.Request) ([]byte, error) {
 		}
 		return nil, apierror.New(apierror.CodeInvalidRequest, "The request body could not be read.")
 	}
-	if len(bytes.TrimSpace(data)) == 0 {
+	if isBlankJSON(data) {
 		return nil, apierror.New(apierror.CodeInvalidRequest, "A JSON request body is required.")
 	}
 	return data, nil

@@ -36,13 +36,13 @@ func decodeBody(r *http.Request, dst any, optional bodyRule) error {
 		return apierror.New(apierror.CodeInvalidRequest, "The request body could not be read.")
 	}
 	data := buf.Bytes()
-	if len(bytes.TrimSpace(data)) == 0 {
+	if isBlankJSON(data) {
 		if optional == bodyOptional {
 			return nil
 		}
 		return apierror.New(apierror.CodeInvalidRequest, "A JSON request body is required.")
 	}
-	if bytes.TrimSpace(data)[0] != '{' {
+	if trimJSONSpace(data)[0] != '{' {
 		// encoding/json decodes null into a struct as nothing at all: refused like [] or "x".
 		return apierror.New(apierror.CodeInvalidRequest, "The request body is not valid JSON for this endpoint: it must be a JSON object.")
 	}
@@ -54,7 +54,7 @@ func decodeBody(r *http.Request, dst any, optional bodyRule) error {
 	if err := dec.Decode(dst); err != nil {
 		return apierror.New(apierror.CodeInvalidRequest, "The request body is not valid JSON for this endpoint: %s.", describeJSONError(err))
 	}
-	if len(bytes.TrimSpace(data[dec.InputOffset():])) > 0 { // dec.More() misses a stray '}' or ']'
+	if !isBlankJSON(data[dec.InputOffset():]) { // dec.More() misses a stray '}' or ']'
 		return apierror.New(apierror.CodeInvalidRequest, "The request body holds more than one JSON value.")
 	}
 	if err := checkKeys(data, reflect.TypeOf(dst)); err != nil {
@@ -62,6 +62,22 @@ func decodeBody(r *http.Request, dst any, optional bodyRule) error {
 	}
 	return nil
 }
+
+// isBlankJSON reports whether data is empty or only JSON white space (space, tab, CR, LF), the
+// one form of "no body". Other Unicode white space (U+00A0, U+0085, U+2028...) is not JSON white
+// space: a body of it is malformed JSON, not an absent body.
+func isBlankJSON(data []byte) bool {
+	return len(trimJSONSpace(data)) == 0
+}
+
+// trimJSONSpace returns data without its leading and trailing JSON white space (space, tab, CR,
+// LF) and nothing else.
+func trimJSONSpace(data []byte) []byte {
+	return bytes.Trim(data, jsonSpace)
+}
+
+// jsonSpace is the white space of RFC 8259 section 2.
+const jsonSpace = " \t\r\n"
 
 // fastDecoder is a request type that can decode the common, compact form of its body without
 // encoding/json. decodeFast fills the receiver and returns true only when data is a body that
