@@ -31,5 +31,33 @@ func parseInterleaved(fs *flag.FlagSet, args []string, maxArgs int) ([]string, e
 	if len(positional) > maxArgs {
 		return nil, usagef("unexpected argument %q", positional[maxArgs])
 	}
+	if err := refuseEmptyValues(fs); err != nil {
+		return nil, err
+	}
 	return positional, nil
+}
+
+// refuseEmptyValues makes a flag given with an empty value (--config "", -f=) a usage error.
+// Only leaving a flag out asks for its default (--config: $BROKER_CONFIG, else the embedded
+// demo configuration); an empty value, as from a variable that expanded to nothing, is told
+// apart from that (fs.Visit sees only the flags given) and never taken for it.
+func refuseEmptyValues(fs *flag.FlagSet) error {
+	var empty *flag.Flag
+	fs.Visit(func(f *flag.Flag) {
+		if empty == nil && f.Value.String() == "" {
+			empty = f
+		}
+	})
+	if empty == nil {
+		return nil
+	}
+	return usagef("%s was given an empty value: give it one, or leave the flag out for its default", flagName(empty.Name))
+}
+
+// flagName is how messages write the flag called name: -f for one letter, --config otherwise.
+func flagName(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
 }

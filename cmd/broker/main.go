@@ -135,8 +135,9 @@ func isHelp(arg string) bool {
 	return false
 }
 
-// parseFlags parses args and refuses positional arguments beyond maxArgs. Asked for help, it
-// prints fs's usage and returns flag.ErrHelp (exit 0).
+// parseFlags parses args and refuses positional arguments beyond maxArgs and flags given an
+// empty value (refuseEmptyValues). Asked for help, it prints fs's usage and returns
+// flag.ErrHelp (exit 0).
 func parseFlags(fs *flag.FlagSet, args []string, maxArgs int) error {
 	out := fs.Output()
 	fs.SetOutput(io.Discard)
@@ -151,7 +152,7 @@ func parseFlags(fs *flag.FlagSet, args []string, maxArgs int) error {
 	if fs.NArg() > maxArgs {
 		return usagef("unexpected argument %q", fs.Arg(maxArgs))
 	}
-	return nil
+	return refuseEmptyValues(fs)
 }
 
 // parseProvider parses args, whose one positional argument is the provider, written before,
