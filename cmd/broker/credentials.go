@@ -67,6 +67,9 @@ func runCredentials(ctx context.Context, e env, args []string) error {
 	if err := json.Unmarshal(raw, &ans); err != nil {
 		return fmt.Errorf("broker's answer is not the expected JSON: %w", err)
 	}
+	if err := ans.check(provider, *format); err != nil {
+		return err
+	}
 	switch *format {
 	case "json":
 		_, err = fmt.Fprintln(e.stdout, string(raw))
@@ -88,6 +91,24 @@ func runCredentials(ctx context.Context, e env, args []string) error {
 		}
 	}
 	return err
+}
+
+// check refuses an answer that lacks what the credentials command prints in format: each
+// environment variable a run always receives from provider's exchange (AWS_ACCESS_KEY_ID...
+// for aws), with a value, in every format; and the expiry where format prints it
+// (credential-process). The message names what is missing and never echoes the answer, which
+// holds secrets.
+func (a credentialsAnswer) check(provider, format string) error {
+	facts, _ := providers.Lookup(provider)
+	for _, name := range facts.Env {
+		if a.Env[name] == "" {
+			return fmt.Errorf("%w: its env holds no %s", errIncompleteAnswer, name)
+		}
+	}
+	if format == "credential-process" && a.ExpiresAt.IsZero() {
+		return fmt.Errorf("%w: it holds no expiresAt", errIncompleteAnswer)
+	}
+	return nil
 }
 
 // shellQuote quotes s for POSIX shells: single quotes, with embedded ones closed and escaped.

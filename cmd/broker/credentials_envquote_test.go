@@ -15,7 +15,7 @@ func TestEnvFormatSurvivesQuotes(t *testing.T) {
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"provider":"vault","integration":"v","scope":"read","expiresAt":"2030-01-01T00:00:00Z",` +
-			`"env":{"VAULT_TOKEN":"a'b; echo INJECTED; x='y"}}`))
+			`"env":{"VAULT_ADDR":"http://127.0.0.1:8200","VAULT_TOKEN":"a'b; echo INJECTED; x='y"}}`))
 	}))
 	defer ts.Close()
 	res := runCLI(map[string]string{"BROKER_URL": ts.URL, "BROKER_RUN_TOKEN": "brk_run_x"}, "credentials", "vault", "--format", "env")

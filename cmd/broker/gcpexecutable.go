@@ -70,6 +70,9 @@ func runGCPExecutable(ctx context.Context, e env, audience string) error {
 	if err := client.post(ctx, "/v1/token", map[string]string{"audience": audience}, &ans); err != nil {
 		return printGCPExecutable(e, err, gcpExecutableResponse{})
 	}
+	if err := ans.check("gcp-executable"); err != nil {
+		return printGCPExecutable(e, err, gcpExecutableResponse{})
+	}
 	return printGCPExecutable(e, nil, gcpExecutableResponse{
 		Version: 1, Success: true, TokenType: tokenType, IDToken: ans.Token, ExpirationTime: ans.ExpiresAt.Unix(),
 	})

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -10,6 +11,22 @@ import (
 type tokenAnswer struct {
 	Token     string    `json:"token"`
 	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+// errIncompleteAnswer is a broker answer of success that lacks what the command prints: an
+// operational error (exit 1), never an empty line or value printed as if it were the answer.
+var errIncompleteAnswer = errors.New("the broker's answer is incomplete")
+
+// check refuses an answer that lacks what the token command prints in format: the token
+// always, and its expiry too where format prints it (json, gcp-executable).
+func (a tokenAnswer) check(format string) error {
+	if a.Token == "" {
+		return fmt.Errorf("%w: it holds no token", errIncompleteAnswer)
+	}
+	if format != "raw" && a.ExpiresAt.IsZero() {
+		return fmt.Errorf("%w: it holds no expiresAt", errIncompleteAnswer)
+	}
+	return nil
 }
 
 func runToken(ctx context.Context, e env, args []string) error {
@@ -34,6 +51,9 @@ func runToken(ctx context.Context, e env, args []string) error {
 	var ans tokenAnswer
 	err = client.post(ctx, "/v1/token", map[string]string{"audience": *audience}, &ans)
 	if err != nil {
+		return err
+	}
+	if err := ans.check(*format); err != nil {
 		return err
 	}
 	if *format == "raw" {
