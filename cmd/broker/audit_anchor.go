@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -101,7 +102,38 @@ func readState(path string) (*audit.State, error) {
 	if err := json.Unmarshal(raw, &s); err != nil || s.Issuer == "" {
 		return nil, fmt.Errorf("--state %s is not a state this command saved", path)
 	}
+	if err := checkStateShape(s); err != nil {
+		return nil, fmt.Errorf("--state %s is not a state this command saved: %w", path, err)
+	}
 	return &s, nil
+}
+
+// checkStateShape holds a state to what writeState saves: a count of zero or more, and a tail
+// that is the hex SHA-256 (64 lowercase hex characters) of the last event when the count is
+// above zero, and empty when it is zero.
+func checkStateShape(s audit.State) error {
+	switch {
+	case s.Count < 0:
+		return fmt.Errorf("its count is %d, below zero", s.Count)
+	case s.Count == 0 && s.Tail != "":
+		return errors.New("its count is 0 but it names a tail hash")
+	case s.Count > 0 && !isHashHex(s.Tail):
+		return fmt.Errorf("its tail is not 64 lowercase hex characters (a SHA-256) for its %d events", s.Count)
+	}
+	return nil
+}
+
+// isHashHex reports whether s is a SHA-256 in lowercase hex, as audit.Hash writes it.
+func isHashHex(s string) bool {
+	if len(s) != 2*sha256.Size {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // writeState replaces the state file atomically (mode 0600).
