@@ -1,12 +1,9 @@
 package catalog
 
 import (
-	"bytes"
 	"cmp"
 	"maps"
 	"slices"
-
-	"github.com/brokerhq/broker/internal/config"
 )
 
 // fileChanges returns the records that keep in the store, for every replica and for good, what
@@ -26,26 +23,32 @@ import (
 //   - A version record for each file object whose body changes and that stays: a tombstone
 //     record that keeps the id's leaving time (Created) and raises its Version, so that the
 //     object's version, shown as its ETag, grows with each change on every replica and across
-//     restarts (see Build).
+//     restarts (see Build, versionRaises).
 //
 // The record of the file as seen (see fileSeen) is seenChange's.
 func fileChanges(next *Catalog, oldFile, newFile Objects, api Versioned, now int64) []Change {
-	out, left := leaves(seenOf(oldFile), next, api, now)
-	apiHolds := func(r Ref) bool { return api.Objects.find(r) != nil }
-	newFile.each(func(r Ref) {
-		before := oldFile.find(r)
-		if before == nil || left[r] || apiHolds(r) {
-			return
-		}
-		a, errA := config.EncodeJSON(before)
-		b, errB := config.EncodeJSON(newFile.find(r))
-		if errA == nil && errB == nil && bytes.Equal(a, b) {
+	seen := seenOf(oldFile)
+	out, left := leaves(seen, next, api, now)
+	out = append(out, versionRaises(seen, newFile, left, api)...)
+	slices.SortFunc(out, func(a, b Change) int {
+		return cmp.Or(cmp.Compare(a.Ref.Kind, b.Ref.Kind), cmp.Compare(a.Ref.ID, b.Ref.ID))
+	})
+	return out
+}
+
+// versionRaises returns the version record of each object of file that changed since seen (see
+// fileSeen.changed) and stays: not one that left (its tombstone, recorded, raises its version
+// already) nor one whose id the store holds an API object under (that object's version is the
+// id's). The record keeps the id's leaving time (Created) and raises its Version (see
+// fileVersion). A reload (fileChanges) and a start (Manager.startChanges) both record these.
+func versionRaises(seen fileSeen, file Objects, left map[Ref]bool, api Versioned) []Change {
+	digests := seenOf(file).Digests
+	var out []Change
+	file.each(func(r Ref) {
+		if left[r] || !seen.changed(r, digests[r.String()]) || api.Objects.find(r) != nil {
 			return
 		}
 		out = append(out, Change{Record: Record{Ref: r, Version: fileVersion(api, r) + 1, Created: api.Deleted[r], Body: []byte{}}})
-	})
-	slices.SortFunc(out, func(a, b Change) int {
-		return cmp.Or(cmp.Compare(a.Ref.Kind, b.Ref.Kind), cmp.Compare(a.Ref.ID, b.Ref.ID))
 	})
 	return out
 }

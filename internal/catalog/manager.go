@@ -146,20 +146,24 @@ func leftRefs(changes []Change) []string {
 
 // startChanges returns the records this replica, starting on its file, writes to the store, c
 // being the catalog built on it and api the store: the tombstones of what left the file as the
-// store last saw it (see fileSeen), and the record of the file as seen. A leave some replica
-// recorded after the record was written (a tombstone strictly newer: one written with the record
-// is in it already) is not recorded again: a replica of a release that
-// keeps no such record (during a rolling upgrade) records the leaves of its reloads, and its
-// stack's runs started since in the new place would end.
+// store last saw it (see fileSeen), a version raise for each file object that changed since (see
+// versionRaises), as a reload records them, and the record of the file as seen. A leave some
+// replica recorded after the record was written (a tombstone strictly newer: one written with
+// the record is in it already) is not recorded again: a replica of a release that keeps no such
+// record (during a rolling upgrade) records the leaves of its reloads, and its stack's runs
+// started since in the new place would end. A record without digests (written by a release
+// that kept none) shows no object as changed.
 func (m *Manager) startChanges(c *Catalog, api Versioned) []Change {
 	now := m.now().UnixMilli()
 	var out []Change
 	if api.seen != nil {
-		out, _ = leaves(*api.seen, c, api, now)
+		var left map[Ref]bool
+		out, left = leaves(*api.seen, c, api, now)
 		out = slices.DeleteFunc(out, func(ch Change) bool {
 			gone, ok := api.Deleted[ch.Ref]
 			return ok && api.seenAt > 0 && gone > api.seenAt
 		})
+		out = append(out, versionRaises(*api.seen, m.file, left, api)...)
 	}
 	return append(out, seenChange(api, m.file, now)...)
 }

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"maps"
 	"strings"
+
+	"github.com/brokerhq/broker/internal/config"
 )
 
 // seenRef names the store's record of the configuration file as a replica last started or
@@ -15,12 +17,14 @@ import (
 // objects, their versions and tombstones.
 var seenRef = Ref{Kind: "file", ID: "places"}
 
-// fileSeen is where the configuration file put its stacks and spaces, and which API keys it
-// declared with which secrets, as the last replica to start or reload on a file saw them. A replica that starts
-// compares its file with it and records, as a reload does (see fileChanges), each file stack
-// or space that left its place and each file API key that left or changed its secret, while no
-// replica ran on the file: without it a stack dropped or moved between a stop and a start would keep its runs
-// when it comes back, and its id could be taken elsewhere through the API.
+// fileSeen is where the configuration file put its stacks and spaces, which API keys it
+// declared with which secrets, and a digest of each of its objects, as the last replica to start
+// or reload on a file saw them. A replica that starts compares its file with it and records, as a
+// reload does (see fileChanges), each file stack or space that left its place, each file API key
+// that left or changed its secret, and a version raise for each file object that changed, while
+// no replica ran on the file: without it a stack dropped or moved between a stop and a start would
+// keep its runs when it comes back, its id could be taken elsewhere through the API, and an
+// object edited meanwhile would keep its version (its ETag) on the new content.
 type fileSeen struct {
 	// Stacks maps a file stack's id to its space.
 	Stacks map[string]string `json:"stacks"`
@@ -28,26 +32,68 @@ type fileSeen struct {
 	Spaces map[string]string `json:"spaces"`
 	// APIKeys maps a file API key's id to its secret's print (see keyPrint).
 	APIKeys map[string]string `json:"apiKeys"`
+	// Digests maps a file object's reference (Ref.String: "stack api") to its digest (see
+	// objectDigest). A record written before digests were kept has none: nothing is compared
+	// then, and the next record written has them. A replica of that older release reads a record
+	// with digests, ignoring the field (encoding/json skips unknown fields), and writes its
+	// records without them, which only makes the next start compare nothing.
+	Digests map[string]string `json:"digests,omitempty"`
 }
 
 // seenOf is file as fileSeen records it.
 func seenOf(file Objects) fileSeen {
-	s := fileSeen{Stacks: make(map[string]string, len(file.Stacks)), Spaces: make(map[string]string, len(file.Spaces)), APIKeys: make(map[string]string, len(file.APIKeys))}
+	s := fileSeen{Stacks: make(map[string]string, len(file.Stacks)), Spaces: make(map[string]string, len(file.Spaces)), APIKeys: make(map[string]string, len(file.APIKeys)), Digests: make(map[string]string, file.Len())}
+	digest := func(r Ref, obj any) { s.Digests[r.String()] = objectDigest(obj) }
 	for _, st := range file.Stacks {
 		s.Stacks[st.ID] = st.Space
+		digest(Ref{KindStack, st.ID}, st)
 	}
 	for _, sp := range file.Spaces {
 		s.Spaces[sp.ID] = sp.Parent
+		digest(Ref{KindSpace, sp.ID}, sp)
 	}
 	for _, k := range file.APIKeys {
 		s.APIKeys[k.ID] = keyPrint(k.SecretSHA256)
+		digest(Ref{KindAPIKey, k.ID}, k)
+	}
+	for _, in := range file.Integrations {
+		digest(Ref{KindIntegration, in.ID}, in)
+	}
+	for _, a := range file.Attachments {
+		digest(Ref{KindAttachment, AttachmentID(a.Stack, a.Integration)}, a)
+	}
+	for _, r := range file.Roles {
+		digest(Ref{KindRole, r.ID}, r)
 	}
 	return s
 }
 
 // equal reports whether s and o record the same file.
 func (s fileSeen) equal(o fileSeen) bool {
-	return maps.Equal(s.Stacks, o.Stacks) && maps.Equal(s.Spaces, o.Spaces) && maps.Equal(s.APIKeys, o.APIKeys)
+	return maps.Equal(s.Stacks, o.Stacks) && maps.Equal(s.Spaces, o.Spaces) && maps.Equal(s.APIKeys, o.APIKeys) &&
+		maps.Equal(s.Digests, o.Digests)
+}
+
+// changed reports whether the file object r, whose digest in the file that follows s is now,
+// changed since s: false when s keeps no digest of r (r entered the file since, or s was
+// written before digests were kept), true when either digest is "" (an object that could not be
+// encoded counts as changed, as fileChanges always counted it).
+func (s fileSeen) changed(r Ref, now string) bool {
+	was, ok := s.Digests[r.String()]
+	return ok && (was == "" || now == "" || was != now)
+}
+
+// objectDigest is what the record of the file as seen keeps of a file object: the first 16
+// bytes of the SHA-256 of its encoding as the store encodes objects (config.EncodeJSON), in hex,
+// or "" when it cannot be encoded. Two encodings that differ get one digest with a chance of
+// 2^-128; the store does not hold what the file holds (an API key's secret's SHA-256 among it).
+func objectDigest(obj any) string {
+	body, err := config.EncodeJSON(obj)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(append([]byte("broker file object "), body...))
+	return hex.EncodeToString(sum[:16])
 }
 
 // encodeSeen is the seenRef record's body: s's JSON after tombstoneFrom. A replica that predates the record

@@ -1,0 +1,43 @@
+package server
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/brokerhq/broker/internal/testutil/redistest"
+)
+
+// TestFileObjectEditedWhileDownGetsANewVersion: contract §8, "Every object has a version (an
+// integer that grows with each change) returned as ETag". A file object edited while no replica
+// ran (store.redis) is at a higher version after the restart, as after a SIGHUP; a second
+// replica started on the same file shows it at that version too, and an object left as it was
+// keeps its version.
+func TestFileObjectEditedWhileDownGetsANewVersion(t *testing.T) {
+	redis := redistest.Start(t)
+	// file declares stack edited with labels and role role-edited with actions.
+	file := func(labels, actions string) string {
+		return strings.NewReplacer(
+			"stacks:\n", "stacks:\n  - {id: edited, space: prod, labels: ["+labels+"]}\n  - {id: kept, space: prod}\n",
+			"roles:\n", "roles:\n  - {id: role-edited, actions: ["+actions+"]}\n",
+		).Replace(adminConfig)
+	}
+	opts := serverOptions{redisURL: redis.URL(), keyBackend: "redis", baseYAML: file("", "run:read")}
+	a := startServer(t, opts)
+	a.admin(t, "GET", "/v1/stacks/edited", "").expect(t, "edited stack before", 200, `"version":1`)
+	a.admin(t, "GET", "/v1/roles", "").expect(t, "edited role before", 200, `{"id":"role-edited","actions":["run:read"],"managedBy":"config","version":1}`)
+	a.stop()
+
+	opts.baseYAML = file("l", "run:read, run:create")
+	b := startServer(t, opts)
+	c := startServer(t, opts)
+	for name, ts := range map[string]*testServer{"first": b, "second": c} {
+		got := ts.admin(t, "GET", "/v1/stacks/edited", "")
+		got.expect(t, name+" replica: edited stack after the restart", 200, `"labels":["l"]`, `"version":2`)
+		if got.etag != `"2"` {
+			t.Errorf("%s replica: the edited stack's ETag is %s, want \"2\"", name, got.etag)
+		}
+		ts.admin(t, "GET", "/v1/roles", "").expect(t, name+" replica: edited role after the restart", 200,
+			`{"id":"role-edited","actions":["run:read","run:create"],"managedBy":"config","version":2}`)
+		ts.admin(t, "GET", "/v1/stacks/kept", "").expect(t, name+" replica: stack left as it was", 200, `"version":1`)
+	}
+}
