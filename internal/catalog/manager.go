@@ -124,24 +124,27 @@ func NewManager(ctx context.Context, cfg ManagerConfig) (*Manager, error) {
 		if err != nil && !errors.Is(err, ErrStale) {
 			return nil, fmt.Errorf("catalog: recording what left the configuration file while no replica ran on it: %w", err)
 		}
-		if left := leftRefs(changes); err == nil && len(left) > 0 {
-			m.log.Warn("catalog: the configuration file changed while no replica ran on it; recorded what left it, as a reload would (their runs end)",
-				"left", left)
+		if left, changed := startRefs(changes); err == nil && len(left)+len(changed) > 0 {
+			m.log.Warn("catalog: the configuration file changed while no replica ran on it; recorded what left it (their runs end) and gave what changed a new version, as a reload would",
+				"left", left, "changed", changed)
 		}
 	}
 	return nil, fmt.Errorf("catalog: too many concurrent changes to start; %w", ErrStale)
 }
 
-// leftRefs names the objects whose leaving changes record ("stack api"), leaving out the record
-// of the file as seen.
-func leftRefs(changes []Change) []string {
-	var out []string
+// startRefs names the objects ("stack api") whose leaving changes record (tombstones), and
+// those whose new version they record, leaving out the record of the file as seen.
+func startRefs(changes []Change) (left, changed []string) {
 	for _, ch := range changes {
-		if ch.Ref != seenRef {
-			out = append(out, ch.Ref.String())
+		switch _, tombstone := readTombstone(ch.Body); {
+		case ch.Ref == seenRef:
+		case tombstone:
+			left = append(left, ch.Ref.String())
+		default:
+			changed = append(changed, ch.Ref.String())
 		}
 	}
-	return out
+	return left, changed
 }
 
 // startChanges returns the records this replica, starting on its file, writes to the store, c
