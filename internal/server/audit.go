@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/oklog/ulid/v2"
@@ -37,6 +38,10 @@ type auditRecorder struct {
 	// keySet keeps the key set the trail last recorded, saved after each keys.* event; nil
 	// keeps none.
 	keySet audit.KeySetStore
+
+	// keyMu guards keyWaiting: the key-set events not yet in the trail, oldest first.
+	keyMu      sync.Mutex
+	keyWaiting []keyEvent
 }
 
 // Record implements api.Recorder.
@@ -106,7 +111,8 @@ func (a *auditRecorder) Record(ctx context.Context, e api.Event) error {
 const droppedAhead = "keys saved on a clock running ahead dropped (not revoked: no replica with a right clock signed with them): "
 
 // recordKeys records a key-set change saved by this replica (keys.Manager's OnChange). The
-// change is already saved, so a failure to record it is logged rather than undone.
+// change is already saved, so a failure to record it is logged and tried again (see
+// recordKeyEvent) rather than undone.
 func (a *auditRecorder) recordKeys(ctx context.Context, c keys.Change) {
 	var detail []string
 	if c.NewKID != "" {
@@ -121,16 +127,11 @@ func (a *auditRecorder) recordKeys(ctx context.Context, c keys.Change) {
 	if len(c.DroppedAhead) > 0 {
 		detail = append(detail, droppedAhead+strings.Join(c.DroppedAhead, ", "))
 	}
-	_, err := a.store.Append(ctx, audit.Event{
+	a.recordKeyEvent(ctx, audit.Event{
 		ID: ulid.Make().String(), Time: a.now().UTC().Format(time.RFC3339Nano),
 		Actor: "system:keys", Action: "keys.rotate", Space: config.RootSpace, Outcome: audit.Success,
 		Detail: fmt.Sprintf("generation %d: %s", c.Generation, strings.Join(detail, "; ")),
-	}, []string{config.RootSpace})
-	if err != nil {
-		a.logError("audit: could not record a key-set change", "generation", c.Generation, "err", err)
-		return
-	}
-	a.saveKeySet(ctx, c.InForce)
+	}, c.InForce)
 }
 
 // recordLoadedKeys records a key-set change this replica put in force without having saved it:
@@ -159,16 +160,11 @@ func (a *auditRecorder) recordLoadedKeys(ctx context.Context, l keys.Loaded) {
 		action = "keys.revoke"
 	}
 	host, _ := os.Hostname()
-	_, err := a.store.Append(ctx, audit.Event{
+	a.recordKeyEvent(ctx, audit.Event{
 		ID: ulid.Make().String(), Time: a.now().UTC().Format(time.RFC3339Nano),
 		Actor: "system:keys", Action: action, Space: config.RootSpace, Outcome: audit.Success,
 		Detail: fmt.Sprintf("generation %d (after %d), saved elsewhere, in force on %s: %s", l.Generation, l.From, host, strings.Join(detail, "; ")),
-	}, []string{config.RootSpace})
-	if err != nil {
-		a.logError("audit: could not record a key-set change loaded", "generation", l.Generation, "err", err)
-		return
-	}
-	a.saveKeySet(ctx, l.InForce)
+	}, l.InForce)
 }
 
 // newCheckpointer anchors the replica's audit store: checkpoints signed with the current

@@ -261,6 +261,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	stopSinks := s.sinks.Start(bg)
 	defer stopSinks()
 	go s.keys.Run(bg, s.keyRefresh)
+	go s.events.retryKeyEvents(bg, s.keyRefresh)
 	go s.anchor.Run(bg)
 	go s.catalog.Run(bg, catalog.DefaultPoll)
 	if s.finished != nil {
