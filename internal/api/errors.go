@@ -36,7 +36,7 @@ func fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	case errors.Is(err, runs.ErrTransition):
 		apiErr = apierror.New(apierror.CodeConflict, "%s.", capitalize(err.Error()))
 	case errors.Is(err, keys.ErrUnavailable):
-		log.Error("signing key service unavailable", "path", r.URL.Path, "err", err)
+		log.ErrorContext(r.Context(), "signing key service unavailable", "path", r.URL.Path, "err", err)
 		apiErr = apierror.New(apierror.CodeUnavailable, "The signing key service is unreachable; try again shortly.")
 	case errors.Is(err, runs.ErrUnavailable), errors.Is(err, ratelimit.ErrUnavailable),
 		errors.Is(err, audit.ErrUnavailable), errors.Is(err, catalog.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):

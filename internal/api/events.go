@@ -54,7 +54,7 @@ func (nopRecorder) Record(context.Context, Event) error { return nil }
 // (an upstream's refusal of credentials, say) is always recorded.
 func recordRefusal(ctx context.Context, r Recorder, log *slog.Logger, e Event) {
 	if l, ok := r.(refusalAdmitter); ok && e.Outcome == "denied" {
-		note, admit := l.admitRefusal(e.Actor)
+		note, admit := l.admitRefusal(ctx, e.Actor)
 		if !admit {
 			return
 		}

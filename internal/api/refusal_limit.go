@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -39,12 +40,12 @@ const maxActors = 10_000
 
 // refusalAdmitter is what recordRefusal asks before recording a refusal.
 type refusalAdmitter interface {
-	admitRefusal(actor string) (note string, ok bool)
+	admitRefusal(ctx context.Context, actor string) (note string, ok bool)
 }
 
 // admitRefusal reports whether a refusal of actor is to be recorded, and a note for its detail
-// when earlier ones were not.
-func (l *RefusalLimit) admitRefusal(actor string) (string, bool) {
+// when earlier ones were not. ctx is the refused request's, for its log line.
+func (l *RefusalLimit) admitRefusal(ctx context.Context, actor string) (string, bool) {
 	if actor == unknownActor || actor == "" {
 		return "", true
 	}
@@ -71,7 +72,7 @@ func (l *RefusalLimit) admitRefusal(actor string) (string, bool) {
 	}
 	if c.recorded >= l.PerActor {
 		if c.not++; c.not == 1 {
-			l.logger().Warn("audit: refusals of this actor are no longer recorded until the window ends",
+			l.logger().WarnContext(ctx, "audit: refusals of this actor are no longer recorded until the window ends",
 				"actor", actor, "recorded", c.recorded, "window", l.Window)
 		}
 		return "", false
