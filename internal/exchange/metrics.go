@@ -22,7 +22,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"provider", "outcome"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "broker_exchange_duration_seconds",
-			Help:    "Duration of credential exchanges (the upstream calls, retries included) by provider.",
+			Help:    "Duration of the upstream calls of credential exchanges (retries included, broker's own token signing excluded) by provider.",
 			Buckets: prometheus.ExponentialBuckets(0.005, 2, 14),
 		}, []string{"provider"}),
 	}

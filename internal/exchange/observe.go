@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 )
 
@@ -61,6 +62,11 @@ const (
 // or another error's text scrubbed of JWT-shaped strings, never a token or a credential.
 func (o *Observed) Exchange(ctx context.Context, req Request) (Credentials, error) {
 	start := o.cfg.Now()
+	var tokens *timedTokens
+	if req.Tokens != nil {
+		tokens = &timedTokens{next: req.Tokens, now: o.cfg.Now}
+		req.Tokens = tokens
+	}
 	creds, err := o.next.Exchange(ctx, req)
 	elapsed := o.cfg.Now().Sub(start)
 	if err == nil && !creds.ExpiresAt.IsZero() && !creds.ExpiresAt.After(start.Add(elapsed)) {
@@ -74,7 +80,9 @@ func (o *Observed) Exchange(ctx context.Context, req Request) (Credentials, erro
 		c.Inc()
 	}
 	if o.metrics.duration != nil {
-		o.metrics.duration.Observe(elapsed.Seconds())
+		if upstream, called := tokens.upstream(elapsed, err); called {
+			o.metrics.duration.Observe(upstream.Seconds())
+		}
 	}
 	attrs := []slog.Attr{
 		slog.String(FieldProvider, o.cfg.Provider),
@@ -102,3 +110,37 @@ func (o *Observed) Exchange(ctx context.Context, req Request) (Credentials, erro
 
 // Unwrap returns the wrapped exchanger.
 func (o *Observed) Unwrap() Exchanger { return o.next }
+
+// timedTokens is an exchange's TokenSource timed: the time broker spends signing its own tokens
+// (a Vault Transit round trip with keys held by Vault) is not the upstream call's.
+type timedTokens struct {
+	next TokenSource
+	now  func() time.Time
+	// spent is the nanoseconds spent in next; failed tells that next failed.
+	spent  atomic.Int64
+	failed atomic.Bool
+}
+
+// Token implements TokenSource.
+func (t *timedTokens) Token(ctx context.Context, req TokenRequest) (string, error) {
+	start := t.now()
+	tok, err := t.next.Token(ctx, req)
+	t.spent.Add(int64(t.now().Sub(start)))
+	if err != nil {
+		t.failed.Store(true)
+	}
+	return tok, err
+}
+
+// upstream is the part of an exchange that took elapsed and ended with err spent on upstream
+// calls: all of it but the signing of broker's own tokens. called is false for an exchange that
+// failed because a token could not be signed: it made no upstream call to time.
+func (t *timedTokens) upstream(elapsed time.Duration, err error) (d time.Duration, called bool) {
+	if t == nil {
+		return elapsed, true
+	}
+	if err != nil && t.failed.Load() {
+		return 0, false
+	}
+	return max(elapsed-time.Duration(t.spent.Load()), 0), true
+}
