@@ -136,6 +136,14 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, wk.cfg.Logger, notRecorded(r.Context(), wk.cfg.Events, wk.cfg.Logger, event, err)) // credentials not in the trail are not handed out
 		return
 	}
+	// A change put in force while the event was recorded (a stack or key deleted, an
+	// attachment removed, a space moved, or without a version the run finished) is not in the
+	// event's condition, which is the run record alone: the credentials are withheld.
+	if err := wk.stillInForce(r, exchanged{run: run, version: version, integration: in.ID, req: req}); err != nil {
+		wk.withheld(r, event, err)
+		fail(w, r, wk.cfg.Logger, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"provider":    req.Provider,
 		"integration": in.ID,

@@ -1,0 +1,123 @@
+package api_test
+
+import (
+	"net/http"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/brokerhq/broker/internal/api"
+	"github.com/brokerhq/broker/internal/catalog"
+	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/runs"
+)
+
+// swapCatalog puts in force the catalog edit makes of the one in force, as an admin change's
+// install does on its 2xx.
+func swapCatalog(t *testing.T, h *runsHarness, edit func(*catalog.Objects)) {
+	t.Helper()
+	cur := h.live.Load().Objects()
+	edit(&cur)
+	next, err := catalog.Build(catalog.Input{File: cur})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.live.Store(next)
+}
+
+// waitClosed fails t unless ch closes within 10 s.
+func waitClosed(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(10 * time.Second):
+		t.Fatal(what)
+	}
+}
+
+// Credentials requests see the attachments in force when they are answered: write credentials
+// whose event was being recorded when a change ending them was put in force (a token asked then
+// gets 401, or credentials asked then are refused) are withheld. On the old code the check ran
+// only before the event was recorded, and the credentials were handed out.
+func TestCredentialsWithheldForChangeWhileRecorded(t *testing.T) {
+	tests := []struct {
+		name string
+		opts harnessOptions
+		// change puts the change in force and checks that a request made now is refused.
+		change func(t *testing.T, h *runsHarness, run started)
+	}{
+		{name: "stack deleted", opts: harnessOptions{checkVersions: true},
+			change: func(t *testing.T, h *runsHarness, run started) {
+				h.dropStack(t, "vpc-prod")
+				if code, _ := h.call(t, request{path: "/v1/token", bearer: run.RunToken, body: map[string]string{}}); code != http.StatusUnauthorized {
+					t.Fatalf("a token asked after the deletion: %d, want 401", code)
+				}
+			}},
+		{name: "write attachment removed", opts: harnessOptions{checkVersions: true},
+			change: func(t *testing.T, h *runsHarness, run started) {
+				swapCatalog(t, h, func(o *catalog.Objects) {
+					o.Attachments = slices.DeleteFunc(o.Attachments, func(a config.Attachment) bool { return a.Integration == "aws-write" })
+				})
+				if code, _ := h.call(t, request{path: "/v1/credentials", bearer: run.RunToken, body: map[string]string{"provider": "aws"}}); code == http.StatusOK {
+					t.Fatal("credentials asked after the removal: 200")
+				}
+			}},
+		{name: "starting key deleted", opts: harnessOptions{checkVersions: true},
+			change: func(t *testing.T, h *runsHarness, run started) {
+				swapCatalog(t, h, func(o *catalog.Objects) {
+					o.APIKeys = slices.DeleteFunc(o.APIKeys, func(k config.APIKey) bool { return k.ID == "create-update" })
+				})
+				if code, _ := h.call(t, request{path: "/v1/token", bearer: run.RunToken, body: map[string]string{}}); code != http.StatusUnauthorized {
+					t.Fatalf("a token asked after the key's deletion: %d, want 401", code)
+				}
+			}},
+		{name: "finished, store without versions", opts: harnessOptions{versionless: true},
+			change: func(t *testing.T, h *runsHarness, run started) {
+				if code, env := h.call(t, request{path: "/v1/runs/" + run.Run.ID + "/finish", bearer: secretCreateUpdate}); code != http.StatusOK {
+					t.Fatalf("finish: %d %s", code, env.Error.Message)
+				}
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newRunsHarnessWith(t, tt.opts)
+			run := h.start(t, runs.Tracked, runs.Applying)
+			entered, release := make(chan struct{}), make(chan struct{})
+			var once sync.Once
+			h.events.mu.Lock()
+			h.events.before = func(e api.Event) error {
+				if e.Action == "credentials.issue" && e.Outcome == "" {
+					once.Do(func() { close(entered); <-release })
+				}
+				return nil
+			}
+			h.events.mu.Unlock()
+			type answer struct {
+				Scope string            `json:"scope"`
+				Env   map[string]string `json:"env"`
+			}
+			var ans answer
+			done := make(chan int, 1)
+			go func() {
+				code, _ := h.call(t, request{path: "/v1/credentials", bearer: run.RunToken, body: map[string]string{"provider": "aws"}, out: &ans})
+				done <- code
+			}()
+			waitClosed(t, entered, "the credentials event was never recorded")
+			tt.change(t, h, run)
+			close(release)
+			if code := <-done; code == http.StatusOK {
+				t.Errorf("POST /v1/credentials answered 200 (scope %q, env %v) after the change was in force", ans.Scope, ans.Env)
+			}
+			withheld := 0
+			for _, e := range h.events.all() {
+				if e.Action == "credentials.issue" && e.Outcome == "denied" {
+					withheld++
+				}
+			}
+			if withheld != 1 {
+				t.Errorf("%d credentials.issue events saying they were withheld, want 1", withheld)
+			}
+		})
+	}
+}
