@@ -327,6 +327,14 @@ func (c *Control) move(w http.ResponseWriter, r *http.Request, m moveRequest) {
 		if cur.Phase != from {
 			return runs.Run{}, fmt.Errorf("%w: the run moved from %s to %s meanwhile; read it and retry", runs.ErrTransition, from, cur.Phase)
 		}
+		if m.to != runs.Finished {
+			// The key's rights are those in force when the move is stored: a key deleted, or
+			// its role narrowed, since the request was authorized moves no run on (toward
+			// write). Finishing only takes rights away.
+			if err := c.cfg.Catalog.Load().Access().Allowed(m.principal, config.ActionRunUpdate, cur.Space); err != nil {
+				return runs.Run{}, err
+			}
+		}
 		return cur.MoveTo(m.to)
 	})
 	if err != nil {
