@@ -330,6 +330,9 @@ func (h *kindHandler) put(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	meta, _ := res.Catalog.Meta(h.ref(id))
+	if stored, ok := h.spec.get(res.Catalog, id); ok {
+		obj = stored // as GET shows this version: with the defaults the catalog gave it
+	}
 	item, err := objectJSON(obj, meta)
 	if err != nil {
 		h.admin.fail(w, r, err)
