@@ -73,11 +73,8 @@ func readFile(path string) ([]byte, error) {
 	case info.Size() > MaxFileBytes:
 		return nil, fmt.Errorf("%s is %d bytes, more than the %d a configuration file may have", path, info.Size(), MaxFileBytes)
 	}
-	// Whoever may write its directory may replace the file (unless the directory is sticky,
-	// as /tmp is: then only the file's owner may).
-	if dir, err := os.Stat(filepath.Dir(path)); err == nil && dir.Mode().Perm()&0o002 != 0 && dir.Mode()&os.ModeSticky == 0 {
-		return nil, fmt.Errorf("%s lies in %s, of mode %04o: anyone may replace it there, and whoever does decides every "+
-			"role and API key; chmod o-w %s", path, filepath.Dir(path), dir.Mode().Perm(), filepath.Dir(path))
+	if err := checkReplaceable(path); err != nil {
+		return nil, err
 	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
 	if err != nil {
@@ -87,6 +84,40 @@ func readFile(path string) ([]byte, error) {
 		return nil, fmt.Errorf("%s grew past the %d bytes a configuration file may have while it was read", path, MaxFileBytes)
 	}
 	return data, nil
+}
+
+// maxLinkHops bounds the symbolic links checkReplaceable follows, as the kernel bounds them.
+const maxLinkHops = 40
+
+// checkReplaceable refuses path when anyone may replace what it reads: whoever may write the
+// directory of the path, or of any symbolic link on the way to the file or of the file itself,
+// may put another there (unless the directory is sticky, as /tmp is: then only the owner may).
+func checkReplaceable(path string) error {
+	p := path
+	for range maxLinkHops {
+		dir := filepath.Dir(p)
+		if fi, err := os.Stat(dir); err == nil && fi.Mode().Perm()&0o002 != 0 && fi.Mode()&os.ModeSticky == 0 {
+			where := path
+			if p != path {
+				where = fmt.Sprintf("%s (through the link to %s)", path, p)
+			}
+			return fmt.Errorf("%s lies in %s, of mode %04o: anyone may replace it there, and whoever does decides every "+
+				"role and API key; chmod o-w %s", where, dir, fi.Mode().Perm(), dir)
+		}
+		fi, err := os.Lstat(p)
+		if err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			return nil // the file itself, opened already
+		}
+		target, err := os.Readlink(p)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(dir, target)
+		}
+		p = target
+	}
+	return fmt.Errorf("%s: more than %d symbolic links on the way to the file", path, maxLinkHops)
 }
 
 // Parse decodes a configuration from data, applies defaults and validates it. source names the

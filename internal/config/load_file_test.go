@@ -11,8 +11,9 @@ import (
 
 // TestLoadRefusesUnsafeFiles: Load reads only a regular file (a FIFO would block a reload, and
 // every reload after it) that others may not write, nor replace in a directory they may write
-// that is not sticky, of at most MaxFileBytes; each refusal says why. A symlink to a good file, as Kubernetes mounts a ConfigMap, loads, and so does a file a
-// umask of 002 made group-writable.
+// that is not sticky (the directory of the path, and of every symlink on the way to the file,
+// and of the file), of at most MaxFileBytes; each refusal says why. A symlink to a good file, as
+// Kubernetes mounts a ConfigMap, loads, and so does a file a umask of 002 made group-writable.
 func TestLoadRefusesUnsafeFiles(t *testing.T) {
 	const good = "issuer: https://broker.example.com\n"
 	write := func(t *testing.T, body string, mode os.FileMode) string {
@@ -59,6 +60,49 @@ func TestLoadRefusesUnsafeFiles(t *testing.T) {
 				t.Fatal(err)
 			}
 			return path
+		}, ""},
+		{"a symlink to a file in a directory anyone may write", func(t *testing.T) string {
+			target := write(t, good, 0o644)
+			if err := os.Chmod(filepath.Dir(target), 0o777); err != nil {
+				t.Fatal(err)
+			}
+			link := filepath.Join(t.TempDir(), "broker.yaml")
+			if err := os.Symlink(target, link); err != nil {
+				t.Fatal(err)
+			}
+			return link
+		}, "(through the link to "},
+		{"a chain through a link in a directory anyone may write", func(t *testing.T) string {
+			open := t.TempDir()
+			if err := os.Chmod(open, 0o777); err != nil {
+				t.Fatal(err)
+			}
+			middle := filepath.Join(open, "broker.yaml")
+			if err := os.Symlink(write(t, good, 0o644), middle); err != nil {
+				t.Fatal(err)
+			}
+			link := filepath.Join(t.TempDir(), "broker.yaml")
+			if err := os.Symlink(middle, link); err != nil {
+				t.Fatal(err)
+			}
+			return link
+		}, "anyone may replace it there"},
+		{"a ConfigMap's relative links", func(t *testing.T) string {
+			mount := t.TempDir()
+			version := filepath.Join(mount, "..2026_12_04_10_00_00.1")
+			if err := os.Mkdir(version, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(version, "broker.yaml"), []byte(good), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink("..2026_12_04_10_00_00.1", filepath.Join(mount, "..data")); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink("..data/broker.yaml", filepath.Join(mount, "broker.yaml")); err != nil {
+				t.Fatal(err)
+			}
+			return filepath.Join(mount, "broker.yaml")
 		}, ""},
 		{"a directory", func(t *testing.T) string { return t.TempDir() }, "is not a regular file"},
 		{"a FIFO", func(t *testing.T) string {
