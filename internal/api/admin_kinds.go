@@ -34,6 +34,9 @@ type kindSpec struct {
 	where func(obj any) runs.Run
 	// filter keeps the objects a listing's query asks for.
 	filter func(c *catalog.Catalog, r *http.Request, obj any) bool
+	// query names the parameters a listing takes; any other is refused, so that a misspelt
+	// filter is not answered with everything.
+	query []string
 	// grants lists the actions an object would hand out at root (a role's), which the caller
 	// must hold itself.
 	grants func(obj any) []string
@@ -110,6 +113,7 @@ func inSubtree(c *catalog.Catalog, r *http.Request, home string) bool {
 var objectKinds = []kindSpec{
 	{
 		kind: catalog.KindSpace, path: "/v1/spaces", plural: "spaces", singular: "space",
+		query: []string{"space"},
 		decode: func(id string, b []byte) (any, error) {
 			return decodeWithID(id, b, func(s *config.Space) *string { return &s.ID })
 		},
@@ -126,6 +130,7 @@ var objectKinds = []kindSpec{
 	},
 	{
 		kind: catalog.KindStack, path: "/v1/stacks", plural: "stacks", singular: "stack",
+		query: []string{"space", "label"},
 		decode: func(id string, b []byte) (any, error) {
 			return decodeWithID(id, b, func(s *config.Stack) *string { return &s.ID })
 		},
@@ -154,6 +159,7 @@ var objectKinds = []kindSpec{
 	},
 	{
 		kind: catalog.KindIntegration, path: "/v1/integrations", plural: "integrations", singular: "integration",
+		query: []string{"space"},
 		decode: func(id string, b []byte) (any, error) {
 			return decodeWithID(id, b, func(s *config.Integration) *string { return &s.ID })
 		},
@@ -171,6 +177,7 @@ var objectKinds = []kindSpec{
 	},
 	{
 		kind: catalog.KindRole, path: "/v1/roles", plural: "roles", singular: "role",
+		query: []string{},
 		decode: func(id string, b []byte) (any, error) {
 			return decodeWithID(id, b, func(s *config.Role) *string { return &s.ID })
 		},
@@ -201,6 +208,10 @@ func (h *kindHandler) readable(c *catalog.Catalog, p access.Principal, obj any) 
 func (h *kindHandler) list(w http.ResponseWriter, r *http.Request) {
 	p, err := h.admin.authenticate(r)
 	if err != nil {
+		h.admin.fail(w, r, err)
+		return
+	}
+	if err := onlyParams(r, h.spec.query...); err != nil {
 		h.admin.fail(w, r, err)
 		return
 	}

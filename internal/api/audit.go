@@ -31,6 +31,10 @@ func (c *Control) listAudit(w http.ResponseWriter, r *http.Request) {
 		c.refuse(w, r, Event{Action: "audit.read"}, err)
 		return
 	}
+	if err := onlyParams(r, "space", "after", "limit"); err != nil {
+		fail(w, r, c.cfg.Logger, err)
+		return
+	}
 	q := r.URL.Query()
 	space := q.Get("space")
 	if space == "" {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -160,4 +161,34 @@ func setJSONHeaders(w http.ResponseWriter, status int) {
 	h["Content-Type"] = jsonContentType
 	h["Cache-Control"] = noStore
 	w.WriteHeader(status)
+}
+
+// onlyParams refuses a query parameter of r not in names, and one given twice: a listing that
+// ignored a misspelt parameter (?cursor= for ?after=) would answer its first page again, and a
+// pager following it would never end.
+func onlyParams(r *http.Request, names ...string) error {
+	for k, v := range r.URL.Query() {
+		switch {
+		case !slices.Contains(names, k):
+			taken := "no parameters"
+			if len(names) > 0 {
+				taken = "only " + strings.Join(names, ", ")
+			}
+			return apierror.New(apierror.CodeInvalidRequest, "Unknown query parameter %q: %s %s takes %s.", clipParam(k), r.Method, clipPath(r.URL.Path), taken)
+		case len(v) > 1:
+			return apierror.New(apierror.CodeInvalidRequest, "Query parameter %q is given %d times; give it once.", clipParam(k), len(v))
+		}
+	}
+	return nil
+}
+
+// maxParamShown bounds a query parameter's name quoted in an answer.
+const maxParamShown = 64
+
+// clipParam is name cut to maxParamShown bytes, saying so.
+func clipParam(name string) string {
+	if len(name) <= maxParamShown {
+		return name
+	}
+	return strings.ToValidUTF8(name[:maxParamShown], "") + "..."
 }
