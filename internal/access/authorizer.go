@@ -21,6 +21,11 @@ var (
 type Principal struct {
 	// KeyID is the id of the API key, safe to log and to record as an audit actor.
 	KeyID string
+	// secret is the SHA-256 of the secret Authenticate was given. A key holds its rights only
+	// while it still has that secret: a request authenticated before its key was deleted and
+	// created again under the same id (a secret replaced) gets none of the new key's. Zero for a
+	// Principal made from a key id alone, which names whatever key has that id.
+	secret [sha256.Size]byte
 }
 
 // Authorizer authenticates API keys and checks their role bindings. It is immutable after
@@ -35,6 +40,7 @@ type Authorizer struct {
 // apiKey is one key with its bindings resolved.
 type apiKey struct {
 	id       string
+	hash     [sha256.Size]byte
 	bindings []binding
 }
 
@@ -75,10 +81,9 @@ func Build(in Input) *Authorizer {
 			key.bindings = append(key.bindings, binding{space: b.Space, actions: roles[b.Role]})
 		}
 		a.byID[k.ID] = key
-		var hash [sha256.Size]byte
 		if raw, err := hex.DecodeString(k.SecretSHA256); err == nil && len(raw) == sha256.Size {
-			copy(hash[:], raw)
-			a.byHash[hash] = key
+			copy(key.hash[:], raw)
+			a.byHash[key.hash] = key
 		}
 	}
 	return a
@@ -95,14 +100,36 @@ func (a *Authorizer) Authenticate(secret string) (Principal, error) {
 	if !ok {
 		return Principal{}, fmt.Errorf("%w: unknown API key", ErrUnauthenticated)
 	}
-	return Principal{KeyID: key.id}, nil
+	return Principal{KeyID: key.id, secret: key.hash}, nil
+}
+
+// key is p's key, while it still has the secret p was authenticated with.
+func (a *Authorizer) key(p Principal) (*apiKey, bool) {
+	key, ok := a.byID[p.KeyID]
+	if !ok || (p.secret != [sha256.Size]byte{} && key.hash != p.secret) {
+		return nil, false
+	}
+	return key, true
+}
+
+// Current returns an error wrapping ErrUnauthenticated when p's secret no longer names its key:
+// the key was deleted, or created again with another secret, since p was authenticated.
+func (a *Authorizer) Current(p Principal) error {
+	if _, ok := a.key(p); !ok && p.secret != [sha256.Size]byte{} {
+		return fmt.Errorf("%w: API key %q was deleted or its secret replaced since the request was authenticated", ErrUnauthenticated, p.KeyID)
+	}
+	return nil
 }
 
 // Allowed returns nil when p may perform action in space: one of its bindings is on space or
 // an ancestor of it, and the bound role holds action. Otherwise it returns an error wrapping
-// ErrForbidden that names the key, the action and the space.
+// ErrForbidden that names the key, the action and the space, or ErrUnauthenticated when p's
+// secret no longer names its key (deleted, or created again with another secret, since).
 func (a *Authorizer) Allowed(p Principal, action, space string) error {
-	key, ok := a.byID[p.KeyID]
+	if err := a.Current(p); err != nil {
+		return err
+	}
+	key, ok := a.key(p)
 	if ok && action != "" {
 		for _, s := range a.paths[space] {
 			for _, b := range key.bindings {
@@ -118,7 +145,7 @@ func (a *Authorizer) Allowed(p Principal, action, space string) error {
 // Covers reports whether one of p's bindings is on space or an ancestor of it, whatever its
 // role: such a key may read the space's objects.
 func (a *Authorizer) Covers(p Principal, space string) bool {
-	key, ok := a.byID[p.KeyID]
+	key, ok := a.key(p)
 	if !ok {
 		return false
 	}

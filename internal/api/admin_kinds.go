@@ -436,6 +436,9 @@ type changeRights struct {
 // need.write, and that need.move gives no key an action p lacks where the object is now. A
 // refusal is audited.
 func (a *Admin) authorizeChange(r *http.Request, c *catalog.Catalog, p access.Principal, need changeRights) error {
+	if err := c.Access().Current(p); err != nil {
+		return err // the key was deleted or its secret replaced meanwhile: 401
+	}
 	err := requireAdmin(c, p, need.admin...)
 	if err == nil && len(need.grants) > 0 && !c.Access().Holds(p, config.RootSpace, knownActions(need.grants)) {
 		err = apierror.New(apierror.CodeForbidden, "API key %q may not grant actions it does not hold itself.", p.KeyID)

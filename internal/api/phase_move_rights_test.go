@@ -21,7 +21,7 @@ func TestPhaseMoveRefusedForKeyChangedMeanwhile(t *testing.T) {
 		edit func(*catalog.Objects)
 		want int
 	}{
-		{name: "key deleted", want: http.StatusForbidden, edit: func(o *catalog.Objects) {
+		{name: "key deleted", want: http.StatusUnauthorized, edit: func(o *catalog.Objects) {
 			o.APIKeys = slices.DeleteFunc(o.APIKeys, func(k config.APIKey) bool { return k.ID == "update" })
 		}},
 		{name: "role narrowed", want: http.StatusForbidden, edit: func(o *catalog.Objects) {
