@@ -178,6 +178,19 @@ func (c *Control) create(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, c.cfg.Logger, err)
 		return
 	}
+	// The key's rights are those in force when the run is stored: a key deleted, its secret
+	// replaced or its role narrowed while the start was recorded and stored gets no run token,
+	// and a run whose token was never handed out is of no use to anyone.
+	now := c.cfg.Catalog.Load()
+	if err := now.Access().AllowedToStart(p, start); err != nil || !inForce(now, run) {
+		if err == nil {
+			err = apierror.New(apierror.CodeConflict, "Stack %q or its space was deleted or moved while the run was started; no run token was handed out. Ask again.", run.Stack)
+		}
+		event.Outcome, event.Detail = "denied", "run token not handed out: "+err.Error()
+		recordAlways(r.Context(), c.cfg.Events, c.cfg.Logger, event)
+		fail(w, r, c.cfg.Logger, err)
+		return
+	}
 	writeJSON(w, http.StatusCreated, runResponse{Run: run, RunToken: token})
 }
 

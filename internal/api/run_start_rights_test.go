@@ -1,0 +1,75 @@
+package api_test
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/brokerhq/broker/internal/api"
+	"github.com/brokerhq/broker/internal/catalog"
+	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/runs"
+)
+
+// A run started in APPLYING (write scope at once: it takes run:create and run:update), whose
+// start was authorized before the key's role lost run:update and stored after the narrowing was
+// in force, gets no run token: 403, and a denied run.create event saying so. On the old code it
+// answered 201, and its token minted write-scope tokens.
+func TestRunStartWithheldForRoleNarrowedMeanwhile(t *testing.T) {
+	h := newRunsHarnessWith(t, harnessOptions{checkVersions: true})
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	h.events.mu.Lock()
+	h.events.before = func(e api.Event) error {
+		if e.Action == "run.create" && e.Outcome == "" {
+			once.Do(func() { close(entered); <-release })
+		}
+		return nil
+	}
+	h.events.mu.Unlock()
+	type res struct {
+		code int
+		ans  started
+	}
+	done := make(chan res, 1)
+	go func() {
+		var ans started
+		body := map[string]string{"stack": "vpc-prod", "runType": string(runs.Tracked), "phase": "APPLYING"}
+		code, _ := h.call(t, request{path: "/v1/runs", bearer: secretCreateUpdate, body: body, out: &ans})
+		done <- res{code, ans}
+	}()
+	waitClosed(t, entered, "the start never reached the trail")
+	// The admin narrows the role: in force on this replica (as a 200 PUT /v1/roles leaves it).
+	swapCatalog(t, h, func(o *catalog.Objects) {
+		for i, r := range o.Roles {
+			if r.ID == "orchestrator" {
+				o.Roles[i].Actions = []string{config.ActionRunCreate, config.ActionRunRead}
+			}
+		}
+	})
+	// A start asked now is refused.
+	if code, _ := h.call(t, request{path: "/v1/runs", bearer: secretCreateUpdate,
+		body: map[string]string{"stack": "vpc-prod", "runType": "TRACKED", "phase": "APPLYING"}}); code != http.StatusForbidden {
+		t.Fatalf("a start asked after the narrowing: %d, want 403", code)
+	}
+	close(release)
+	r := <-done
+	if r.code != http.StatusForbidden || r.ans.RunToken != "" {
+		var tok struct {
+			Token string `json:"token"`
+		}
+		code, _ := h.call(t, request{path: "/v1/token", bearer: r.ans.RunToken, body: map[string]string{}, out: &tok})
+		t.Errorf("the start authorized before the narrowing answered %d after it (run in %s), want 403; its token: %d scope %q",
+			r.code, r.ans.Run.Phase, code, scopeOf(tok.Token))
+	}
+	withheld := 0
+	for _, e := range h.events.all() {
+		if e.Action == "run.create" && e.Outcome == "denied" && strings.Contains(e.Detail, "run token not handed out") {
+			withheld++
+		}
+	}
+	if withheld != 1 {
+		t.Errorf("%d run.create events saying the run token was not handed out, want 1", withheld)
+	}
+}
