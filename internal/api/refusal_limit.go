@@ -27,6 +27,15 @@ type RefusalLimit struct {
 
 	mu     sync.Mutex
 	actors map[string]*refusals
+	// order holds the windows opened, oldest first: a window that ended, or that its actor
+	// replaced, is dropped from the front as new ones open, so each refusal costs O(1).
+	order []opened
+}
+
+// opened is one actor's window, as entered in order.
+type opened struct {
+	actor string
+	c     *refusals
 }
 
 // refusals counts one actor's refusals in its current window.
@@ -35,7 +44,9 @@ type refusals struct {
 	recorded, not int
 }
 
-// maxActors bounds the actors RefusalLimit tracks; past it, those whose window ended are forgotten.
+// maxActors bounds the actors RefusalLimit tracks. Past it the oldest window is forgotten even
+// though it has not ended: its actor's refusals are counted afresh, which records a few more of
+// them rather than let the tracking grow without bound.
 const maxActors = 10_000
 
 // refusalAdmitter is what recordRefusal asks before recording a refusal.
@@ -64,11 +75,10 @@ func (l *RefusalLimit) admitRefusal(ctx context.Context, actor string) (string, 
 		if c != nil && c.not > 0 {
 			note = fmt.Sprintf(" (%d further refusals of %s in the %s before were not recorded)", c.not, actor, l.Window)
 		}
-		if c == nil && len(l.actors) >= maxActors {
-			l.forget(now)
-		}
+		l.forget(now)
 		c = &refusals{start: now}
 		l.actors[actor] = c
+		l.order = append(l.order, opened{actor: actor, c: c})
 	}
 	if c.recorded >= l.PerActor {
 		if c.not++; c.not == 1 {
@@ -81,11 +91,22 @@ func (l *RefusalLimit) admitRefusal(ctx context.Context, actor string) (string, 
 	return note, true
 }
 
-// forget drops the actors whose window ended at now. The caller holds mu.
+// forget drops, from the front of order, the windows that ended at now or that their actor
+// replaced, and the oldest ones while maxActors are tracked. The caller holds mu.
 func (l *RefusalLimit) forget(now time.Time) {
-	for a, c := range l.actors {
-		if now.Sub(c.start) >= l.Window {
-			delete(l.actors, a)
+	for len(l.order) > 0 {
+		o := l.order[0]
+		switch cur := l.actors[o.actor]; {
+		case cur != o.c: // replaced by a later window, or already forgotten
+		case now.Sub(o.c.start) >= l.Window || len(l.actors) >= maxActors:
+			delete(l.actors, o.actor)
+		default:
+			return
+		}
+		l.order[0] = opened{}
+		l.order = l.order[1:]
+		if len(l.order) == 0 {
+			l.order = nil // let the emptied array go
 		}
 	}
 }
