@@ -291,12 +291,17 @@ func (m *Manager) Run(ctx context.Context, poll time.Duration) {
 // the store (see fileChanges) before the new file is in force, and so is each change of a file
 // object, whose version grows.
 func (m *Manager) Reload(ctx context.Context, file Objects) (*Catalog, error) {
+	return m.reloadWith(ctx, file, nil)
+}
+
+// reloadWith is Reload recording through log (nil: none) before the reload is in force.
+func (m *Manager) reloadWith(ctx context.Context, file Objects, log ReloadLog) (*Catalog, error) {
 	m.changing.Lock()
 	defer m.changing.Unlock()
 	m.refreshing.Lock()
 	defer m.refreshing.Unlock()
 	for range maxAttempts {
-		c, err := m.reload(ctx, file)
+		c, err := m.reload(ctx, file, log)
 		if !errors.Is(err, ErrStale) {
 			return c, err
 		}
@@ -305,7 +310,7 @@ func (m *Manager) Reload(ctx context.Context, file Objects) (*Catalog, error) {
 }
 
 // reload is one attempt of Reload; ErrStale when another replica committed first.
-func (m *Manager) reload(ctx context.Context, file Objects) (*Catalog, error) {
+func (m *Manager) reload(ctx context.Context, file Objects, log ReloadLog) (*Catalog, error) {
 	asked := StartReading()
 	snap, api, err := m.load(ctx)
 	if err != nil {
@@ -327,6 +332,11 @@ func (m *Manager) reload(ctx context.Context, file Objects) (*Catalog, error) {
 	if err := movedTooDeep(m.live.Load(), c); err != nil {
 		return nil, err
 	}
+	if log != nil {
+		if err := log.Before(ctx, c); err != nil {
+			return nil, err
+		}
+	}
 	now := m.now().UnixMilli()
 	changes := fileChanges(c, m.file, file, api, now)
 	if len(changes) > 0 {
@@ -336,6 +346,9 @@ func (m *Manager) reload(ctx context.Context, file Objects) (*Catalog, error) {
 	}
 	if len(changes) > 0 {
 		if head, err = m.store.Commit(ctx, head, changes); err != nil {
+			if log != nil {
+				log.NotCommitted(ctx, err)
+			}
 			return nil, fmt.Errorf("catalog: recording the file's objects that leave: %w", err)
 		}
 		in.API, in.Revision = api.withTombstones(changes), head.Revision

@@ -51,33 +51,60 @@ func (s *Server) reloadCertificate(ctx context.Context) error {
 }
 
 // reloadCatalog puts the objects of the re-read file in force, or refuses the file whole.
+// The reload's config.reload event is recorded before the objects are in force: a trail that
+// cannot be written refuses the reload, as it refuses a change asked through the API.
 func (s *Server) reloadCatalog(ctx context.Context, cfg *config.Config, loadErr error) error {
 	err := loadErr
-	before := s.catalog.File()
-	var after catalog.Objects
 	if err == nil {
-		after = catalog.FileObjects(cfg)
-		_, err = s.catalog.Reload(ctx, after)
+		before, after := s.catalog.File(), catalog.FileObjects(cfg)
+		detail := "configuration file objects reloaded"
+		if diff := catalog.FileDiff(before, after); len(diff) > 0 {
+			detail += ": " + strings.Join(diff, ", ")
+		} else {
+			detail += ": none changed"
+		}
+		changed := startupOnly(s.cfg, cfg)
+		if len(changed) > 0 {
+			detail += "; not applied until a restart: " + strings.Join(changed, ", ")
+		}
+		if _, err = s.catalog.ReloadLogged(ctx, after, reloadRecord{s: s, detail: detail}); err == nil {
+			if len(changed) > 0 {
+				s.log.Warn("config reload: settings read only at start-up changed; restart to apply them", "keys", changed)
+			}
+			s.log.Info("config reloaded", "source", cfg.Source)
+			return nil
+		}
 	}
-	if err != nil {
-		err = fmt.Errorf("configuration reload refused, the running configuration stays: %w", err)
-		s.log.Error("config reload refused", "err", cutDetail(err.Error()))
-		s.recordReload(ctx, audit.Denied, err.Error())
-		return err
+	err = fmt.Errorf("configuration reload refused, the running configuration stays: %w", err)
+	s.log.Error("config reload refused", "err", cutDetail(err.Error()))
+	s.recordReload(ctx, audit.Denied, err.Error())
+	return err
+}
+
+// reloadRecord is the catalog.ReloadLog of a reload: its config.reload event.
+type reloadRecord struct {
+	s      *Server
+	detail string
+}
+
+// Before implements catalog.ReloadLog: the success event, before the reload is in force.
+func (r reloadRecord) Before(ctx context.Context, _ *catalog.Catalog) error {
+	e := api.Event{Actor: "system:config", Action: "config.reload", Space: config.RootSpace, Outcome: audit.Success,
+		Detail: cutDetail(r.detail)}
+	if err := r.s.events.Record(ctx, e); err != nil {
+		return fmt.Errorf("its audit event could not be recorded: %w", err)
 	}
-	detail := "configuration file objects reloaded"
-	if diff := catalog.FileDiff(before, after); len(diff) > 0 {
-		detail += ": " + strings.Join(diff, ", ")
-	} else {
-		detail += ": none changed"
-	}
-	if changed := startupOnly(s.cfg, cfg); len(changed) > 0 {
-		detail += "; not applied until a restart: " + strings.Join(changed, ", ")
-		s.log.Warn("config reload: settings read only at start-up changed; restart to apply them", "keys", changed)
-	}
-	s.log.Info("config reloaded", "source", cfg.Source)
-	s.recordReload(ctx, audit.Success, detail)
 	return nil
+}
+
+// NotCommitted implements catalog.ReloadLog: the event recorded in Before is followed by an
+// error event saying the reload was not applied.
+func (r reloadRecord) NotCommitted(ctx context.Context, err error) {
+	why := "not confirmed, the catalog store failed before it answered: "
+	if errors.Is(err, catalog.ErrStale) {
+		why = "not applied, another change was committed first (the reload is checked and recorded again): "
+	}
+	r.s.recordReload(ctx, audit.Failed, why+err.Error())
 }
 
 // maxReloadDetail bounds the detail of a config.reload event and the error a refused reload
