@@ -625,13 +625,17 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 		delete(next.From, mu.Ref)
 		changes = append(changes, Change{Record: Record{Ref: mu.Ref, Version: res.Version, Created: created, Body: body}})
 		self = fmt.Sprintf("%s[%d]", listName[mu.Ref.Kind], file.count(mu.Ref.Kind)+next.Objects.index(mu.Ref))
-		// The formats of an integration's cloud identifiers are checked on the integration a
-		// change puts, not on those stored before the rules (see config.CheckIntegrationFormats).
+		// The formats of an integration's cloud identifiers, and the bounds on labels, are
+		// checked on the object a change puts, not on those stored before the rules (see
+		// config.CheckIntegrationFormats and config.CheckLabelLimits).
+		var errs config.Errors
 		if in, ok := mu.Object.(config.Integration); ok {
-			var errs config.Errors
 			if err := config.CheckIntegrationFormats(in, self); errors.As(err, &errs) {
 				return plan{}, classify(errs, merged(file, next.Objects), self)
 			}
+		}
+		if err := config.CheckLabelLimits(mu.Object, self); errors.As(err, &errs) {
+			return plan{}, classify(errs, merged(file, next.Objects), self)
 		}
 	}
 	c, err := m.buildFileFirst(Input{File: file, API: next, Revision: at.Revision + 1, FileCreated: fileCreated})

@@ -28,7 +28,8 @@ type validator struct {
 	// fileRules adds the rules Validate holds the file to and ValidateObjects leaves to the
 	// API's check of each change, so that a store holding objects written before a rule existed
 	// still takes changes: spaces deeper than MaxSpaceDepth (the API checks only the spaces a
-	// change places) and the formats of cloud identifiers (see CheckIntegrationFormats).
+	// change places), the formats of cloud identifiers (see CheckIntegrationFormats) and the
+	// bounds on labels (see CheckLabelLimits).
 	fileRules bool
 }
 
