@@ -128,13 +128,18 @@ func (h *attachHandler) apply(w http.ResponseWriter, r *http.Request, p access.P
 	if !deleting {
 		mu.Object = at
 	}
-	where := runs.Run{Space: st.Space, Stack: st.ID}
 	var after any
 	action := "attachment.delete"
 	if !deleting {
 		after, action = at, "attachment.put"
 	}
 	mu.Log = changeRecord{admin: h.admin, event: func(res catalog.Result) Event {
+		// Filed where the stack is in the catalog the change is committed on, not where this
+		// request first found it: another replica may have moved it meanwhile.
+		where := runs.Run{Space: st.Space, Stack: st.ID}
+		if cur, ok := res.Catalog.Stack(at.Stack); ok {
+			where.Space = cur.Space
+		}
 		e := changeEvent(p, objectChange{ref: ref, action: action, where: where, res: res, after: after})
 		e.Integration = at.Integration
 		return e

@@ -123,9 +123,14 @@ func (h *apiKeyHandler) create(w http.ResponseWriter, r *http.Request) {
 		}
 		return h.authorizeBindings(r, c, p, b.Bindings)
 	}
-	event := func(catalog.Result) Event {
-		return Event{Actor: "api_key:" + p.KeyID, Action: "api_key.create", Run: runs.Run{Space: b.Bindings[0].Space},
-			Also: boundSpaces(b.Bindings), Detail: fmt.Sprintf("created API key %q with %d binding(s)", b.ID, len(b.Bindings))}
+	event := func(res catalog.Result) Event {
+		// Filed under the spaces the key is bound on in the catalog it is committed on.
+		bindings := b.Bindings
+		if k, ok := res.Catalog.APIKey(b.ID); ok {
+			bindings = k.Bindings
+		}
+		return Event{Actor: "api_key:" + p.KeyID, Action: "api_key.create", Run: runs.Run{Space: bindings[0].Space},
+			Also: boundSpaces(bindings), Detail: fmt.Sprintf("created API key %q with %d binding(s)", b.ID, len(bindings))}
 	}
 	res, err := h.admin.cfg.Catalog.Apply(r.Context(), catalog.Mutation{Ref: ref, Object: key, Authorize: authorize,
 		Log: changeRecord{admin: h.admin, event: event}})
@@ -171,8 +176,15 @@ func (h *apiKeyHandler) delete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	event := func(res catalog.Result) Event {
+		// Filed under the spaces the key deleted was bound on in the catalog the deletion is
+		// committed on (res.Before), not the key this request first found: another replica may
+		// have deleted it and created another under its id meanwhile.
+		gone := key
+		if k, ok := res.Before.(config.APIKey); ok {
+			gone = k
+		}
 		return changeEvent(p, objectChange{ref: catalog.Ref{Kind: catalog.KindAPIKey, ID: id}, action: "api_key.delete",
-			where: runs.Run{Space: key.Bindings[0].Space}, also: boundSpaces(key.Bindings), res: res})
+			where: runs.Run{Space: gone.Bindings[0].Space}, also: boundSpaces(gone.Bindings), res: res})
 	}
 	mu := catalog.Mutation{Ref: catalog.Ref{Kind: catalog.KindAPIKey, ID: id}, IfMatch: version, Authorize: authorize,
 		Log: changeRecord{admin: h.admin, event: event}}

@@ -395,11 +395,17 @@ func (h *kindHandler) delete(w http.ResponseWriter, r *http.Request) {
 		mu.Cascade = func(c *catalog.Catalog) []catalog.Ref { return h.spec.cascade(c, id) }
 	}
 	mu.Log = changeRecord{admin: h.admin, event: func(res catalog.Result) Event {
-		change := objectChange{ref: h.ref(id), action: string(h.spec.kind) + ".delete", where: h.spec.where(old), res: res}
+		// Filed where the object was in the catalog the deletion is committed on (res.Before),
+		// not where this request first found it: another replica may have moved it meanwhile.
+		was := res.Before
+		if was == nil {
+			was = old // never: a deletion is planned only for an object that exists
+		}
+		change := objectChange{ref: h.ref(id), action: string(h.spec.kind) + ".delete", where: h.spec.where(was), res: res}
 		if h.spec.spaceRef != nil {
 			// The deleted object's own space may be gone with it (a space deleted): the space
 			// it was in lists the event too.
-			_, in := h.spec.spaceRef(old)
+			_, in := h.spec.spaceRef(was)
 			change.also = []string{in}
 		}
 		return changeEvent(p, change)
