@@ -42,7 +42,9 @@ func (f *FinishWatch) Note(id string) {
 	f.watch[id] = f.now().Add(FinishWatchFor)
 }
 
-// Check reads every watched run and finishes again each one the store holds unfinished.
+// Check reads every watched run and finishes again each one the store holds unfinished. A store
+// that cannot be reached ends the check at its first read, rather than make each of the watched
+// runs wait out the store's timeout in turn.
 func (f *FinishWatch) Check(ctx context.Context) {
 	f.mu.Lock()
 	now, ids := f.now(), make([]string, 0, len(f.watch))
@@ -60,8 +62,10 @@ func (f *FinishWatch) Check(ctx context.Context) {
 		case errors.Is(err, ErrNotFound):
 			f.forget(id)
 			continue
+		case errors.Is(err, ErrUnavailable) || ctx.Err() != nil:
+			return // the store is unreachable: the next check reads every run again
 		case err != nil || run.Phase == Finished:
-			continue // unreachable now: the next check reads it again
+			continue // unreadable now: the next check reads it again
 		}
 		f.log.WarnContext(ctx, "runs: the store holds unfinished a run this replica finished (it went back); finishing it again",
 			"run", id, "phase", string(run.Phase))
