@@ -90,34 +90,68 @@ func readFile(path string) ([]byte, error) {
 const maxLinkHops = 40
 
 // checkReplaceable refuses path when anyone may replace what it reads: whoever may write the
-// directory of the path, or of any symbolic link on the way to the file or of the file itself,
-// may put another there (unless the directory is sticky, as /tmp is: then only the owner may).
+// directory of a symbolic link on the way to the file (a link to a directory, or to the file)
+// may put another link there, and whoever may write the file's own directory another file
+// (unless the directory is sticky, as /tmp is: then only the owner may). The path is walked
+// one name at a time as the kernel does: a link's relative target, ".." included, starts from
+// the directory the link really lies in.
 func checkReplaceable(path string) error {
-	p := path
-	for range maxLinkHops {
-		dir := filepath.Dir(p)
-		if fi, err := os.Stat(dir); err == nil && fi.Mode().Perm()&0o002 != 0 && fi.Mode()&os.ModeSticky == 0 {
-			where := path
-			if p != path {
-				where = fmt.Sprintf("%s (through the link to %s)", path, p)
-			}
-			return fmt.Errorf("%s lies in %s, of mode %04o: anyone may replace it there, and whoever does decides every "+
-				"role and API key; chmod o-w %s", where, dir, fi.Mode().Perm(), dir)
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	walked := "/" // the part walked, with no link left in it
+	todo := strings.Split(abs, "/")
+	for hops := 0; len(todo) > 0; {
+		name := todo[0]
+		todo = todo[1:]
+		switch name {
+		case "", ".":
+			continue
+		case "..":
+			walked = filepath.Dir(walked)
+			continue
 		}
-		fi, err := os.Lstat(p)
-		if err != nil || fi.Mode()&os.ModeSymlink == 0 {
-			return nil // the file itself, opened already
-		}
-		target, err := os.Readlink(p)
+		next := filepath.Join(walked, name)
+		fi, err := os.Lstat(next)
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
-		if !filepath.IsAbs(target) {
-			target = filepath.Join(dir, target)
+		if fi.Mode()&os.ModeSymlink == 0 {
+			walked = next
+			continue
 		}
-		p = target
+		if err := replaceableIn(walked, fmt.Sprintf("%s (through the link %s)", path, next)); err != nil {
+			return err
+		}
+		if hops++; hops > maxLinkHops {
+			return fmt.Errorf("%s: more than %d symbolic links on the way to the file", path, maxLinkHops)
+		}
+		target, err := os.Readlink(next)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		if filepath.IsAbs(target) {
+			walked = "/"
+		}
+		todo = append(strings.Split(target, "/"), todo...)
 	}
-	return fmt.Errorf("%s: more than %d symbolic links on the way to the file", path, maxLinkHops)
+	what := path
+	if walked != abs {
+		what = fmt.Sprintf("%s (through the link to %s)", path, walked)
+	}
+	return replaceableIn(filepath.Dir(walked), what)
+}
+
+// replaceableIn refuses what, which lies in dir (a directory with no link in its path), when
+// dir is one anyone may write and not sticky.
+func replaceableIn(dir, what string) error {
+	fi, err := os.Stat(dir)
+	if err != nil || fi.Mode().Perm()&0o002 == 0 || fi.Mode()&os.ModeSticky != 0 {
+		return nil
+	}
+	return fmt.Errorf("%s lies in %s, of mode %04o: anyone may replace it there, and whoever does decides every "+
+		"role and API key; chmod o-w %s", what, dir, fi.Mode().Perm(), dir)
 }
 
 // Parse decodes a configuration from data, applies defaults and validates it. source names the

@@ -87,6 +87,50 @@ func TestLoadRefusesUnsafeFiles(t *testing.T) {
 			}
 			return link
 		}, "anyone may replace it there"},
+		{"a relative link with .. reached through a linked directory", func(t *testing.T) string {
+			// The kernel starts .. from the directory the link really lies in (x/y), so the
+			// file read is x/ww/broker.yaml, where anyone may replace it.
+			base := t.TempDir()
+			for dir, mode := range map[string]os.FileMode{"x/y": 0o755, "x/ww": 0o777} {
+				if err := os.MkdirAll(filepath.Join(base, dir), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Chmod(filepath.Join(base, dir), mode); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := os.WriteFile(filepath.Join(base, "x/ww/broker.yaml"), []byte(good), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(filepath.Join(base, "x/y"), filepath.Join(base, "d")); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink("../ww/broker.yaml", filepath.Join(base, "x/y/link.yaml")); err != nil {
+				t.Fatal(err)
+			}
+			return filepath.Join(base, "d", "link.yaml")
+		}, "anyone may replace it there"},
+		{"a directory link in a directory anyone may write", func(t *testing.T) string {
+			safe := filepath.Dir(write(t, good, 0o644))
+			open := t.TempDir()
+			if err := os.Chmod(open, 0o777); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(safe, filepath.Join(open, "dirlink")); err != nil {
+				t.Fatal(err)
+			}
+			return filepath.Join(open, "dirlink", "broker.yaml")
+		}, "(through the link "},
+		{"a loop of links", func(t *testing.T) string {
+			dir := t.TempDir()
+			if err := os.Symlink("b.yaml", filepath.Join(dir, "a.yaml")); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink("a.yaml", filepath.Join(dir, "b.yaml")); err != nil {
+				t.Fatal(err)
+			}
+			return filepath.Join(dir, "a.yaml")
+		}, "too many levels of symbolic links"},
 		{"a ConfigMap's relative links", func(t *testing.T) string {
 			mount := t.TempDir()
 			version := filepath.Join(mount, "..2026_12_04_10_00_00.1")
