@@ -46,6 +46,10 @@ func (h *attachHandler) list(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if err := onlyParams(r); err != nil {
+		h.admin.fail(w, r, err)
+		return
+	}
 	var items [][]byte
 	for _, a := range c.Attachments(st.ID) {
 		in, _ := c.Integration(a.Integration)

@@ -41,6 +41,9 @@ func administered(c *catalog.Catalog, p access.Principal, bindings []config.Bind
 
 func (h *apiKeyHandler) list(w http.ResponseWriter, r *http.Request) {
 	p, err := h.admin.authenticate(r)
+	if err == nil {
+		err = onlyParams(r)
+	}
 	if err != nil {
 		h.admin.fail(w, r, err)
 		return

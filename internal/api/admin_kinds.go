@@ -123,7 +123,7 @@ var objectKinds = []kindSpec{
 		admin:    func(o any) []string { return []string{adminSpace(o.(config.Space).Parent)} },
 		spaceRef: func(o any) (string, string) { return "parent", o.(config.Space).Parent },
 		where:    func(o any) runs.Run { return runs.Run{Space: o.(config.Space).ID} },
-		filter:   func(*catalog.Catalog, *http.Request, any) bool { return true },
+		filter:   func(c *catalog.Catalog, r *http.Request, o any) bool { return inSubtree(c, r, o.(config.Space).ID) },
 		check:    newTemplateFits,
 		writes:   spaceWriteSpaces,
 		move:     spaceMove,

@@ -1,10 +1,14 @@
 package server
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // A listing refuses a query parameter it does not take, and one given twice, naming it: on the
 // old code GET /v1/audit?cursor=X (the parameter is after) answered the first page again, so a
-// pager following it never ended, and GET /v1/stacks?labels=X listed every stack.
+// pager following it never ended, GET /v1/stacks?labels=X listed every stack, and GET
+// /v1/spaces?space=X listed every space.
 func TestListingsRefuseUnknownParameters(t *testing.T) {
 	ts := startServer(t, serverOptions{baseYAML: adminConfig})
 	for _, tc := range []struct {
@@ -20,7 +24,16 @@ func TestListingsRefuseUnknownParameters(t *testing.T) {
 		{"/v1/integrations?label=net", 400, []string{`"label"`}},
 		{"/v1/roles?space=root", 400, []string{"takes no parameters"}},
 		{"/v1/roles", 200, nil},
+		{"/v1/api-keys?space=prod", 400, []string{"takes no parameters"}},
+		{"/v1/stacks/vpc-prod/attachments?integration=x", 400, []string{"takes no parameters"}},
+		{"/v1/spaces?spaces=prod", 400, []string{"only space"}},
 	} {
 		ts.admin(t, "GET", tc.path, "").expect(t, "GET "+tc.path, tc.code, tc.holds...)
+	}
+	// A space lists its subtree, as the stacks and integrations of a space do.
+	a := ts.admin(t, "GET", "/v1/spaces?space=team-b", "")
+	a.expect(t, "GET /v1/spaces?space=team-b", 200, `"id":"team-b"`)
+	if strings.Contains(a.body, `"id":"root"`) || strings.Contains(a.body, `"id":"team-a"`) {
+		t.Errorf("GET /v1/spaces?space=team-b lists spaces outside team-b's subtree: %s", a.body)
 	}
 }
