@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/brokerhq/broker/internal/audit"
 )
@@ -19,7 +18,8 @@ const auditUsage = "usage: broker audit verify [--space ID] [--jwks FILE] [--sta
 // of the event before it (RFC 8785 canonical JSON, SHA-256), and every checkpoint must be
 // signed by a key of the issuer's JWKS over the events it covers, which must still be there
 // unchanged. With --state it also checks that the trail still begins with what it verified the
-// time before, and saves what it verified now.
+// time before, and saves what it verified now. It verifies the pages as they come, keeping of
+// the trail only what later checks need (audit.VerifyListed).
 func runAudit(ctx context.Context, e env, args []string) error {
 	if len(args) > 0 && isHelp(args[0]) {
 		args = append([]string{"verify"}, args...) // broker audit -h: verify's help
@@ -46,23 +46,24 @@ func runAudit(ctx context.Context, e env, args []string) error {
 		// be checked, and a command that checked nothing must not pass.
 		return usagef("only the whole chain can be verified (--space root, with a key holding audit:read on root): a space's events link to other spaces' events")
 	}
-	listed := time.Now() // before the listing: its events are no newer
-	events, err := c.fetchTrail(ctx, *space)
-	if err != nil {
-		return err
-	}
 	cfg, err := anchorConfig(ctx, c.http, c.baseURL, *jwksFile)
+	if err == nil {
+		cfg.State, err = readState(*stateFile)
+	}
+	if err == nil && (*every < 1 || *interval <= 0) {
+		err = usagef("--checkpoint-every and --checkpoint-interval must be positive")
+	}
+	list := func(add func([]audit.Event)) error { return c.listTrail(ctx, *space, add) }
 	if err != nil {
+		// The trail is listed all the same: its errors (a broker that cannot be reached, a key
+		// without audit:read) come before these.
+		if lerr := list(func([]audit.Event) {}); lerr != nil {
+			return lerr
+		}
 		return err
 	}
-	if cfg.State, err = readState(*stateFile); err != nil {
-		return err
-	}
-	if *every < 1 || *interval <= 0 {
-		return usagef("--checkpoint-every and --checkpoint-interval must be positive")
-	}
-	cfg.Every, cfg.Interval, cfg.Now = *every, *interval, listed
-	r, err := audit.VerifyAnchored(events, cfg)
+	cfg.Every, cfg.Interval = *every, *interval // cfg.Now zero: each listing is checked as of when it begins
+	r, err := audit.VerifyListed(list, cfg)
 	if err != nil {
 		return err
 	}
@@ -76,9 +77,9 @@ func runAudit(ctx context.Context, e env, args []string) error {
 	return nil
 }
 
-// fetchTrail pages through GET /v1/audit for space, with the client's API key.
-func (c *adminClient) fetchTrail(ctx context.Context, space string) ([]audit.Event, error) {
-	var events []audit.Event
+// listTrail pages through GET /v1/audit for space, with the client's API key, handing each page
+// to add as it comes: a page is let go once add returns.
+func (c *adminClient) listTrail(ctx context.Context, space string, add func([]audit.Event)) error {
 	after := ""
 	for {
 		q := url.Values{"space": {space}, "limit": {"1000"}}
@@ -90,11 +91,11 @@ func (c *adminClient) fetchTrail(ctx context.Context, space string) ([]audit.Eve
 			Next   string        `json:"next"`
 		}
 		if err := getJSON(ctx, c.http, jsonRequest{url: c.baseURL + "/v1/audit?" + q.Encode(), bearer: c.apiKey}, &page); err != nil {
-			return nil, err
+			return err
 		}
-		events = append(events, page.Events...)
+		add(page.Events)
 		if page.Next == "" {
-			return events, nil
+			return nil
 		}
 		after = page.Next
 	}

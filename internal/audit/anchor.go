@@ -42,7 +42,8 @@ type AnchorConfig struct {
 	Keys *jose.JSONWebKeySet
 	// State, when set, is what the verifier kept from an earlier verification.
 	State *State
-	// Now is when the trail was listed; time.Now() when zero.
+	// Now is when the trail was listed; time.Now() when zero (VerifyListed: when each listing
+	// begins).
 	Now time.Time
 	// Every and Interval are the checkpoint schedule to hold the trail to when no checkpoint
 	// verifies, or the one that does predates the schedule in the claim (the defaults when zero).
@@ -112,108 +113,12 @@ type Report struct {
 // events follow the latest checkpoint that verifies, and none older, than the checkpoint
 // schedule allows (ErrUnanchored: a store writer who cannot sign removed the checkpoints
 // covering an event it rewrote, or replaced their signatures), and, with cfg.State, that the
-// trail still begins with what was last verified.
+// trail still begins with what was last verified. VerifyListed checks a trail as it is listed.
 func VerifyAnchored(events []Event, cfg AnchorConfig) (Report, error) {
-	r := Report{Events: int64(len(events))}
-	if len(events) > 0 && events[0].Prev != "" {
-		return r, fmt.Errorf("%w: the first event %s has prev %q: the start of the chain is missing (without store.redis a replica keeps only the latest audit.memory.retain events)",
-			ErrBroken, events[0].ID, events[0].Prev)
+	if cfg.Now.IsZero() {
+		cfg.Now = time.Now()
 	}
-	if err := Verify(events); err != nil {
-		return r, err
-	}
-	for i, e := range events {
-		if e.Action != CheckpointAction {
-			continue
-		}
-		a := Anchor{Event: e, At: int64(i)}
-		var err error
-		a.KID, a.Claim, err = verifyCheckpoint(e.Detail, cfg)
-		if errors.Is(err, errUnpublished) {
-			r.Unverifiable = append(r.Unverifiable, a)
-			continue
-		}
-		if err != nil {
-			return r, fmt.Errorf("%w: checkpoint %s (#%d): %w", ErrForged, e.ID, i+1, err)
-		}
-		if a.Claim.Time != e.Time {
-			return r, fmt.Errorf("%w: checkpoint %s (#%d) was signed at %s but its event says %s", ErrRewritten, e.ID, i+1, a.Claim.Time, e.Time)
-		}
-		if a.Claim.Count > int64(i) {
-			return r, fmt.Errorf("%w: checkpoint %s (#%d) signed the chain's first %d events, but only %d precede it", ErrTruncated, e.ID, i+1, a.Claim.Count, i)
-		}
-		if err := coversPrefix(events, a.Claim.Count, a.Claim.Tail); err != nil {
-			return r, fmt.Errorf("%w: checkpoint %s (#%d) signed the chain's first %d events ending in hash %s, but the trail's first %d events end in %s",
-				ErrRewritten, e.ID, i+1, a.Claim.Count, a.Claim.Tail, a.Claim.Count, err.Error())
-		}
-		r.Verified++
-		if r.Latest == nil || a.Claim.Count >= r.Anchored {
-			latest := a
-			r.Latest, r.Anchored = &latest, a.Claim.Count
-		}
-	}
-	for _, e := range events[r.Anchored:] {
-		if e.Action != CheckpointAction {
-			r.Unanchored++
-		}
-	}
-	if err := checkCadence(events, r, cfg); err != nil {
-		return r, err
-	}
-	if err := checkState(events, cfg); err != nil {
-		return r, err
-	}
-	r.State = nextState(events, cfg, r.Latest)
-	return r, nil
-}
-
-// checkCadence checks the events r leaves unanchored against the checkpoint schedule (the latest
-// verified checkpoint's, else cfg's): at most twice Every of them older than anchorSlack, and
-// none older than Interval and a quarter, plus anchorSlack, before cfg.Now. A running replica
-// anchors overdue events within a quarter interval, and at once when it starts (also when its
-// schedule changed), so older unanchored events mean checkpoints that were there are gone, or no
-// longer verify.
-func checkCadence(events []Event, r Report, cfg AnchorConfig) error {
-	every, interval := cfg.Every, cfg.Interval
-	if every <= 0 {
-		every = DefaultCheckpointEvery
-	}
-	if interval <= 0 {
-		interval = DefaultCheckpointInterval
-	}
-	if r.Latest != nil && r.Latest.Claim.Every > 0 && r.Latest.Claim.Interval > 0 {
-		every, interval = r.Latest.Claim.Every, time.Duration(r.Latest.Claim.Interval)*time.Second
-	}
-	now := cfg.Now
-	if now.IsZero() {
-		now = time.Now()
-	}
-	// Events of the last anchorSlack are not counted: a burst appends them while a checkpoint is
-	// being signed.
-	settled := now.Add(-anchorSlack)
-	var old int64
-	for _, e := range events[r.Anchored:] {
-		if at, err := time.Parse(time.RFC3339Nano, e.Time); e.Action != CheckpointAction && (err != nil || at.Before(settled)) {
-			old++
-		}
-	}
-	if old > 2*every {
-		return fmt.Errorf("%w: %d events older than %s follow the latest checkpoint that verifies, but checkpoints follow every %d events: checkpoints were removed, or their signatures replaced",
-			ErrUnanchored, old, anchorSlack, every)
-	}
-	oldest := now.Add(-(interval + interval/4 + anchorSlack))
-	for i, e := range events[r.Anchored:] {
-		if e.Action == CheckpointAction {
-			continue
-		}
-		at, err := time.Parse(time.RFC3339Nano, e.Time)
-		if err == nil && !at.Before(oldest) {
-			continue
-		}
-		return fmt.Errorf("%w: event %s (#%d) of %s is covered by no checkpoint that verifies, but checkpoints follow an event within %s: checkpoints were removed, or their signatures replaced",
-			ErrUnanchored, e.ID, r.Anchored+int64(i)+1, e.Time, interval)
-	}
-	return nil
+	return VerifyListed(func(add func([]Event)) error { add(events); return nil }, cfg)
 }
 
 // verifyCheckpoint verifies a checkpoint's JWS with the key of cfg.Keys it names and returns
@@ -263,76 +168,6 @@ func verifyCheckpoint(jws string, cfg AnchorConfig) (string, Checkpoint, error) 
 		return h.KeyID, claim, fmt.Errorf("negative count %d", claim.Count)
 	}
 	return h.KeyID, claim, nil
-}
-
-// coversPrefix checks that events' first count events end in the hash tail, and returns the
-// hash they end in otherwise.
-func coversPrefix(events []Event, count int64, tail string) error {
-	got := ""
-	if count > 0 {
-		var err error
-		if got, err = Hash(events[count-1]); err != nil {
-			return err
-		}
-	}
-	if got != tail {
-		if got == "" {
-			return errors.New(`"" (no event)`)
-		}
-		return errors.New(got)
-	}
-	return nil
-}
-
-// checkState checks events against what cfg.State saw: its latest checkpoint's events and its
-// whole trail must still lead the trail.
-func checkState(events []Event, cfg AnchorConfig) error {
-	s := cfg.State
-	if s == nil {
-		return nil
-	}
-	if s.Issuer != cfg.Issuer {
-		return fmt.Errorf("the state is of issuer %q, not %q", s.Issuer, cfg.Issuer)
-	}
-	n := int64(len(events))
-	if s.Checkpoint != "" {
-		claim, err := decodeClaim(s.Checkpoint)
-		if err != nil {
-			return fmt.Errorf("the state's checkpoint: %w", err)
-		}
-		if claim.Count > n {
-			return fmt.Errorf("%w: a checkpoint verified earlier signed the chain's first %d events, but the trail holds %d", ErrTruncated, claim.Count, n)
-		}
-		if err := coversPrefix(events, claim.Count, claim.Tail); err != nil {
-			return fmt.Errorf("%w: a checkpoint verified earlier signed the chain's first %d events ending in hash %s, but they now end in %s",
-				ErrRewritten, claim.Count, claim.Tail, err.Error())
-		}
-	}
-	if s.Count > n {
-		return fmt.Errorf("%w: the trail held %d events when last verified, it now holds %d", ErrTruncated, s.Count, n)
-	}
-	if err := coversPrefix(events, s.Count, s.Tail); err != nil {
-		return fmt.Errorf("%w: the trail's first %d events ended in hash %s when last verified, they now end in %s", ErrRewritten, s.Count, s.Tail, err.Error())
-	}
-	return nil
-}
-
-// nextState is the state after verifying events: the whole trail, and the latest checkpoint
-// verified now or earlier.
-func nextState(events []Event, cfg AnchorConfig, latest *Anchor) State {
-	s := State{Issuer: cfg.Issuer, Count: int64(len(events))}
-	if len(events) > 0 {
-		s.Tail, _ = Hash(events[len(events)-1]) // hashed by Verify already
-	}
-	if cfg.State != nil {
-		s.Checkpoint = cfg.State.Checkpoint
-	}
-	if latest != nil {
-		if old, err := decodeClaim(s.Checkpoint); s.Checkpoint == "" || err != nil || old.Count <= latest.Claim.Count {
-			s.Checkpoint = latest.Event.Detail
-		}
-	}
-	return s
 }
 
 // decodeClaim reads a checkpoint's claim without verifying it: for a checkpoint kept in the
