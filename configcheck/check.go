@@ -46,6 +46,25 @@ func Check(source string, data []byte) (Summary, error) {
 	if err != nil {
 		return Summary{}, fmt.Errorf("configcheck: %w", err)
 	}
+	return summarize(cfg), nil
+}
+
+// CheckFile reads, decodes and validates the configuration file at path exactly as `broker
+// serve --config path` loads it, with the rules on the file itself as well as on its content:
+// it must be a regular file of at most config.MaxFileBytes that others may not write, lying in
+// a directory (and reached through links in directories) that others may not write unless the
+// directory is sticky. It returns the error `broker serve` prints for a file it refuses, or
+// what the valid configuration says.
+func CheckFile(path string) (Summary, error) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		return Summary{}, fmt.Errorf("configcheck: %w", err)
+	}
+	return summarize(cfg), nil
+}
+
+// summarize is what the valid configuration cfg says about how it is run.
+func summarize(cfg *config.Config) Summary {
 	s := Summary{
 		Issuer: cfg.Issuer, Listen: cfg.Listen, KeyBackend: cfg.Keys.Backend,
 		SharedStore:    cfg.Store != nil && cfg.Store.Redis != nil,
@@ -70,5 +89,5 @@ func Check(source string, data []byte) (Summary, error) {
 		}
 		s.AuditSinks = append(s.AuditSinks, a)
 	}
-	return s, nil
+	return s
 }

@@ -200,9 +200,10 @@ func checkAround(t *testing.T, r rendered) {
 }
 
 // checkAssembledConfig runs the init container on the rendered ConfigMap and secretData, checks
-// broker accepts the configuration broker's container is pointed at, and that every private
-// file it names is one the init container made in the form broker requires (mode 0600, owned by
-// the running user, checked by broker's own keys.ReadPrivateFile).
+// broker accepts the configuration broker's container is pointed at as broker serve loads it
+// (configcheck.CheckFile: the file, the directory it lies in, its content), and that every
+// private file it names is one the init container made in the form broker requires (mode 0600,
+// owned by the running user, checked by broker's own keys.ReadPrivateFile).
 func checkAssembledConfig(t *testing.T, r rendered, secretData map[string][]byte) configcheck.Summary {
 	t.Helper()
 	pod := r.deployment.Spec.Template.Spec
@@ -223,12 +224,10 @@ func checkAssembledConfig(t *testing.T, r rendered, secretData map[string][]byte
 	if !onRunVolume(configPath) {
 		t.Fatalf("--config %s is on no volume of the broker container", configPath)
 	}
-	data, err := os.ReadFile(hostPath(configPath))
+	// As broker serve loads it: the rules on the file and its directory too.
+	sum, err := configcheck.CheckFile(hostPath(configPath))
 	if err != nil {
-		t.Fatalf("the assembled configuration: %v", err)
-	}
-	sum, err := configcheck.Check(filepath.Base(configPath), data)
-	if err != nil {
+		data, _ := os.ReadFile(hostPath(configPath))
 		t.Fatalf("broker refuses the configuration the chart assembles: %v\n%s", err, data)
 	}
 	if !sum.SharedStore || sum.KeyBackend != "redis" {

@@ -146,9 +146,10 @@ func decodeAll(t *testing.T, files map[string]string) rendered {
 }
 
 // runInit runs the init container's script with /bin/sh, its mounts moved under a temporary
-// directory and filled with the ConfigMap's and the Secret's data, and returns the directory
-// the script filled (the broker container's view of the run volume) and the mapping of
-// container paths to it.
+// directory and filled with the ConfigMap's and the Secret's data, an emptyDir volume's root
+// given the mode the kubelet leaves it with (emptyDirMode), and returns the directory the
+// script filled (the broker container's view of the run volume) and the mapping of container
+// paths to it.
 func runInit(t *testing.T, pod corev1.PodSpec, cm *corev1.ConfigMap, secret map[string][]byte) (runDir string, hostPath func(string) string) {
 	t.Helper()
 	if len(pod.InitContainers) != 1 {
@@ -173,6 +174,10 @@ func runInit(t *testing.T, pod corev1.PodSpec, cm *corev1.ConfigMap, secret map[
 			for k, v := range secret {
 				// What a Secret volume holds once fsGroup is set: root's files, group-readable.
 				writeFile(t, filepath.Join(dir, k), v, os.FileMode(*vol.Secret.DefaultMode))
+			}
+		case vol.EmptyDir != nil:
+			if err := os.Chmod(dir, emptyDirMode(vol.EmptyDir, pod.SecurityContext)); err != nil {
+				t.Fatal(err)
 			}
 		}
 	}
@@ -200,6 +205,21 @@ func runInit(t *testing.T, pod corev1.PodSpec, cm *corev1.ConfigMap, secret map[
 		t.Fatalf("init script: %v\n%s", err, out.String())
 	}
 	return hostPath(findEnv(t, init, "RUN_DIR")), hostPath
+}
+
+// emptyDirMode is the mode of an emptyDir volume's root as the kubelet leaves it (pkg/volume/
+// emptydir and volume_linux.go): on the node's disk a directory of mode 0777; with medium Memory
+// a tmpfs mounted without a mode option, whose root has the kernel's default mode 1777 (sticky);
+// with the pod's fsGroup set, the kubelet adds the setgid bit and keeps the others.
+func emptyDirMode(v *corev1.EmptyDirVolumeSource, psc *corev1.PodSecurityContext) os.FileMode {
+	mode := os.FileMode(0o777)
+	if v.Medium == corev1.StorageMediumMemory {
+		mode |= os.ModeSticky
+	}
+	if psc != nil && psc.FSGroup != nil {
+		mode |= os.ModeSetgid
+	}
+	return mode
 }
 
 func findEnv(t *testing.T, c corev1.Container, name string) string {

@@ -27,6 +27,14 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- define "broker.runDir" -}}/run/broker{{- end -}}
 
 {{/*
+broker.configDir holds the assembled broker.yaml: a directory of the run volume that only
+broker's user may write (mode 0700). broker refuses a configuration file in a directory others
+may write unless it is sticky; the run volume's root is 0777, sticky or not depending on its
+medium (the kernel's default mode of a tmpfs root is 1777, a node's disk gives 0777).
+*/}}
+{{- define "broker.configDir" -}}{{ include "broker.runDir" . }}/config{{- end -}}
+
+{{/*
 broker.config is broker.yaml without its secrets (the ConfigMap): the values' config with the
 settings the chart decides laid over it.
 */}}
