@@ -95,16 +95,22 @@ func stackWriteSpaces(c *catalog.Catalog, id string, obj, old any) []string {
 // directs write-scope tokens. A move directs those of the stacks of the space's subtree to the
 // new parent, when one of them holds an attachment for write (directly or by an autoattach
 // rule) before or after the move: the key needs the run rights there, which its reach over the
-// stacks after the move includes. Any other PUT (an inherit flip, say) lists the space of each
-// stack it attaches for write to an integration the stack was not attached to for write.
+// stacks after the move includes. A new subject template directs them too, when a stack of the
+// subtree holds an attachment for write: the trust policies installed in the clouds name the
+// subs the old template made, and the new one decides which tokens carry those subs (a
+// template putting the literal "write" where the scope was makes a pull request's read token
+// match a write role's pattern); the key needs the run rights on the space. Any other PUT (an
+// inherit flip, say) lists the space of each stack it attaches for write to an integration the
+// stack was not attached to for write.
 func spaceWriteSpaces(c *catalog.Catalog, id string, obj, old any) []string {
 	s := obj.(config.Space)
-	moved := false
+	moved, retemplated := false, false
 	if old != nil {
 		o := old.(config.Space)
 		moved = o.Parent != s.Parent
-		if !moved && o.Inherit == s.Inherit {
-			return nil // the integrations its stacks may use stay the same
+		retemplated = o.SubjectTemplate != s.SubjectTemplate
+		if !moved && !retemplated && o.Inherit == s.Inherit {
+			return nil // the integrations its stacks may use, and their subs, stay the same
 		}
 	}
 	stacks := map[string]bool{}
@@ -115,12 +121,14 @@ func spaceWriteSpaces(c *catalog.Catalog, id string, obj, old any) []string {
 	}
 	w := writeChangeOf(c, obj, stacks)
 	switch {
-	case !moved:
-		return w.made
-	case w.held:
+	case moved && w.held:
 		return []string{adminSpace(s.Parent)}
+	case moved:
+		return nil
+	case retemplated && w.held && !slices.Contains(w.made, id):
+		return append(slices.Clone(w.made), id)
 	}
-	return nil
+	return w.made
 }
 
 // writeChange is what putting a space or a stack does to the attachments for write of some

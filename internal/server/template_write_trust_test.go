@@ -1,0 +1,104 @@
+package server
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/brokerhq/broker/internal/emulator"
+)
+
+// A new subject template on a space whose stacks hold an attachment for write directs
+// write-scope tokens: the trust policies installed in the clouds name the subs the old template
+// made. A key holding only space:admin is refused (403), and a pull request's read-scope token
+// stays refused by the write role; a key with the run rights there may change it. On the old
+// code the space:admin key's change was 200, and a PROPOSED run's token, its sub now
+// "repo:v:run:read:write", assumed the write role through the installed pattern
+// "repo:v:run:*:write".
+func TestTemplateChangeOverWriteAttachmentsTakesRunRights(t *testing.T) {
+	const leafSecret = "leaf-space-admin-secret"
+	const prSecret = "pr-orchestrator-secret"
+	emu, late := startEmulator(t)
+	cfg := strings.NewReplacer(
+		"roles:\n", "roles:\n  - {id: sa, actions: [space:admin]}\n  - {id: pr, actions: [run:create, run:read]}\n",
+		"api_keys:\n", "api_keys:\n"+
+			"  - {id: leaf, secret_sha256: "+sha256Hex(leafSecret)+", bindings: [{role: sa, space: team-a}]}\n"+
+			"  - {id: pr, secret_sha256: "+sha256Hex(prSecret)+", bindings: [{role: pr, space: team-a}]}\n",
+	).Replace(adminConfig)
+	ts := startServer(t, serverOptions{baseYAML: cfg, extraYAML: fmt.Sprintf(`
+integrations:
+  - {id: deploy, space: prod, aws: {role_arn: "arn:aws:iam::123456789012:role/deploy-write", sts_endpoint: %q}}
+`, emu.URL)})
+
+	// The organisation (root admin, run rights) sets up space c with its own template, a stack
+	// in it, and attaches the stack for write.
+	ts.admin(t, "PUT", "/v1/spaces/c", `{"parent":"team-a","inherit":true,"subjectTemplate":"repo:{callerId}:run:{runId}:{scope}"}`).expect(t, "space c", 201)
+	ts.admin(t, "PUT", "/v1/stacks/v", `{"space":"c"}`).expect(t, "stack v", 201)
+	ts.admin(t, "PUT", "/v1/stacks/v/attachments/deploy", `{"write":true}`).expect(t, "attach v for write", 201)
+
+	// The cloud admin installs what `broker trust aws --stack v --scope write` prints now.
+	live := *ts.srv.cfg
+	o := ts.srv.catalog.Live().Load().Objects()
+	live.Spaces, live.Stacks, live.Integrations, live.Attachments = o.Spaces, o.Stacks, o.Integrations, o.Attachments
+	set, err := emulator.FromConfig(&live, "https://127.0.0.1:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	late.set(set.AWS)
+
+	assume := func(token string) (int, string) {
+		form := url.Values{"Action": {"AssumeRoleWithWebIdentity"}, "Version": {"2011-06-15"},
+			"RoleArn": {"arn:aws:iam::123456789012:role/deploy-write"}, "RoleSessionName": {"pr"}, "WebIdentityToken": {token}}
+		resp, err := http.Post(emu.URL, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	prRun := func() string {
+		var ans runAnswer
+		if code := ts.call(t, apiRequest{method: "POST", path: "/v1/runs", bearer: prSecret,
+			body: map[string]string{"stack": "v", "runType": "PROPOSED"}, out: &ans}); code != 201 {
+			t.Fatalf("PROPOSED run: %d", code)
+		}
+		return ans.RunToken
+	}
+
+	// Before: a pull request's token is refused by the write role.
+	tok, code := ts.mint(t, prRun(), "sts.amazonaws.com")
+	if code != 200 {
+		t.Fatalf("mint: %d", code)
+	}
+	if code, _ := assume(tok.Token); code == 200 {
+		t.Fatal("setup: a PROPOSED run already assumes the write role")
+	}
+
+	// The space:admin-only key rewrites c's template: refused.
+	var refusal envelope
+	code = ts.call(t, apiRequest{method: "PUT", path: "/v1/spaces/c", bearer: leafSecret,
+		body: `{"parent":"team-a","inherit":true,"subjectTemplate":"repo:{callerId}:run:{scope}:write"}`, out: &refusal})
+	if code != 403 || !strings.Contains(refusal.Error.Message, "may not direct write-scope tokens") {
+		t.Fatalf("a space:admin-only key changing the template of a space attached for write: %d %q, want 403", code, refusal.Error.Message)
+	}
+	tok, code = ts.mint(t, prRun(), "sts.amazonaws.com")
+	if code != 200 {
+		t.Fatalf("mint after: %d", code)
+	}
+	if code, body := assume(tok.Token); code == 200 {
+		t.Errorf("a PROPOSED run's read-scope token assumed the write role deploy-write (%s)", firstLine(body))
+	}
+	// The root admin, holding the run rights, may.
+	ts.admin(t, "PUT", "/v1/spaces/c", `{"parent":"team-a","inherit":true,"subjectTemplate":"repo:{callerId}:run:{runId}:{scope}:v2"}`).expect(t, "template by a key with the run rights", 200)
+}
+
+func firstLine(s string) string {
+	if i := strings.Index(s, "<Credentials>"); i >= 0 {
+		return s[i:min(len(s), i+120)]
+	}
+	return s[:min(len(s), 200)]
+}
