@@ -443,7 +443,10 @@ type changeRights struct {
 // refusal is audited.
 func (a *Admin) authorizeChange(r *http.Request, c *catalog.Catalog, p access.Principal, need changeRights) error {
 	if err := c.Access().Current(p); err != nil {
-		return err // the key was deleted or its secret replaced meanwhile: 401
+		// The key was deleted or its secret replaced meanwhile: 401, recorded as every
+		// control-plane 401 is.
+		a.cfg.Auth.recordUnauthenticated(r, Event{Action: r.Method + " " + clipPath(r.URL.EscapedPath())}, err)
+		return err
 	}
 	err := requireAdmin(c, p, need.admin...)
 	if err == nil && len(need.grants) > 0 && !c.Access().Holds(p, config.RootSpace, knownActions(need.grants)) {

@@ -133,3 +133,47 @@ func TestOldAdminSecretCreatesNoKeyAfterReplacement(t *testing.T) {
 		t.Errorf("the replaced secret's key creation after DELETE 204: %d %.80s..., want 401", code, raw)
 	}
 }
+
+// Control-plane 401s are audit events, on the administration routes too: a replaced admin
+// secret's requests, sent before the replacement and refused with 401 once their bodies arrive,
+// are each recorded as a denied event. On the old code neither was in the trail.
+func TestReplacedSecretAdminRefusalsRecorded(t *testing.T) {
+	ts := startServer(t, serverOptions{baseYAML: adminConfig})
+	var created struct {
+		Secret string `json:"secret"`
+	}
+	if code := ts.call(t, apiRequest{method: "POST", path: "/v1/api-keys", bearer: rootAdminSecret,
+		body: `{"id":"boss","bindings":[{"role":"admin","space":"prod"}]}`, out: &created}); code != 201 {
+		t.Fatalf("create boss: %d", code)
+	}
+	oldSecret := created.Secret
+	sendKey := heldRequest(t, ts, "POST", "/v1/api-keys", oldSecret, `{"id":"backdoor","bindings":[{"role":"admin","space":"prod"}]}`)
+	sendStack := heldRequest(t, ts, "PUT", "/v1/stacks/backdoor-stack", oldSecret, `{"space":"prod"}`)
+	ts.admin(t, "DELETE", "/v1/api-keys/boss", "").expect(t, "delete boss", 204)
+	if code := ts.call(t, apiRequest{method: "POST", path: "/v1/api-keys", bearer: rootAdminSecret,
+		body: `{"id":"boss","bindings":[{"role":"admin","space":"prod"}]}`}); code != 201 {
+		t.Fatalf("re-create boss: %d", code)
+	}
+	denied := func() int {
+		var trail struct {
+			Events []struct{ Action, Outcome, Actor, Detail string } `json:"events"`
+		}
+		ts.call(t, apiRequest{method: "GET", path: "/v1/audit?limit=1000", bearer: rootAdminSecret, out: &trail})
+		n := 0
+		for _, e := range trail.Events {
+			if e.Outcome == "denied" {
+				n++
+			}
+		}
+		return n
+	}
+	before := denied()
+	codeKey, _ := sendKey()
+	codeStack, _ := sendStack()
+	if codeKey != 401 || codeStack != 401 {
+		t.Fatalf("refusals: %d %d, want 401 401", codeKey, codeStack)
+	}
+	if after := denied(); after != before+2 {
+		t.Errorf("two admin requests of the replaced secret refused with 401 (POST /v1/api-keys, PUT /v1/stacks): %d denied events before, %d after: neither is in the trail", before, after)
+	}
+}
