@@ -92,13 +92,15 @@ func (l *RefusalLimit) admitRefusal(ctx context.Context, actor string) (string, 
 }
 
 // forget drops, from the front of order, the windows that ended at now or that their actor
-// replaced, and the oldest ones while maxActors are tracked. The caller holds mu.
+// replaced, and the oldest ones while maxActors are tracked. An ended window that left
+// refusals out stays (until maxActors are tracked): its actor's next recorded refusal says how
+// many. The caller holds mu.
 func (l *RefusalLimit) forget(now time.Time) {
 	for len(l.order) > 0 {
 		o := l.order[0]
 		switch cur := l.actors[o.actor]; {
 		case cur != o.c: // replaced by a later window, or already forgotten
-		case now.Sub(o.c.start) >= l.Window || len(l.actors) >= maxActors:
+		case len(l.actors) >= maxActors || (now.Sub(o.c.start) >= l.Window && o.c.not == 0):
 			delete(l.actors, o.actor)
 		default:
 			return

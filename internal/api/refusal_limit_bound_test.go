@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 )
@@ -35,7 +36,61 @@ func TestRefusalLimitTracksBoundedActors(t *testing.T) {
 	if _, ok := l.admitRefusal(ctx, "run:new"); !ok {
 		t.Fatal("a new actor's refusal in the next window was not admitted")
 	}
-	if len(l.actors) != 1 || len(l.order) != 1 {
-		t.Errorf("after the window ended: tracking %d actors in %d windows, want 1 and 1", len(l.actors), len(l.order))
+	// The last actor's ended window left a refusal out: it stays for its note; every other
+	// ended window is forgotten.
+	if len(l.actors) != 2 || len(l.order) != 2 {
+		t.Errorf("after the window ended: tracking %d actors in %d windows, want 2 and 2", len(l.actors), len(l.order))
+	}
+}
+
+// One actor refused once a window for many windows leaves the tracking at its size: a window
+// it replaced is dropped from order as the next opens.
+func TestRefusalLimitOrderStaysSmall(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	l := &RefusalLimit{PerActor: 2, Window: time.Minute, Now: func() time.Time { return now }, Logger: slog.New(slog.DiscardHandler)}
+	ctx := context.Background()
+	for range 1000 {
+		l.admitRefusal(ctx, "api_key:a")
+		now = now.Add(time.Minute)
+	}
+	if len(l.actors) != 1 || len(l.order) > 2 {
+		t.Errorf("one actor over 1,000 windows: tracking %d actors in %d windows, want 1 in at most 2", len(l.actors), len(l.order))
+	}
+}
+
+// A window an actor replaced, still at the front of order, is dropped without touching the
+// actor's current window: the actor keeps its count, and its refusals past PerActor stay out.
+func TestRefusalLimitReplacedWindowKeepsTheCurrent(t *testing.T) {
+	start := time.Unix(1_700_000_000, 0)
+	now := start.Add(120 * time.Second)
+	l := &RefusalLimit{PerActor: 2, Window: time.Minute, Now: func() time.Time { return now }, Logger: slog.New(slog.DiscardHandler)}
+	// a's first window ended and was replaced by one in which a was refused twice; the first
+	// is still at the front of order (another actor's window stood before it when a replaced
+	// it).
+	ended, current := &refusals{start: start}, &refusals{start: start.Add(100 * time.Second), recorded: 2}
+	l.actors = map[string]*refusals{"api_key:a": current}
+	l.order = []opened{{actor: "api_key:a", c: ended}, {actor: "api_key:a", c: current}}
+	ctx := context.Background()
+	l.admitRefusal(ctx, "run:b") // forgets what ended, from the front
+	if _, ok := l.admitRefusal(ctx, "api_key:a"); ok {
+		t.Error("a's third refusal in its window was admitted: its current window was forgotten with the replaced one")
+	}
+}
+
+// An actor whose window ended with refusals left out keeps that count while other actors are
+// refused, so its next recorded refusal says how many were not recorded. On the first version
+// of the bound, any other actor's refusal dropped the ended window and its count.
+func TestRefusalLimitNoteSurvivesOtherActors(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	l := &RefusalLimit{PerActor: 60, Window: time.Minute, Now: func() time.Time { return now }, Logger: slog.New(slog.DiscardHandler)}
+	ctx := context.Background()
+	for range 60 + 500 {
+		l.admitRefusal(ctx, "api_key:leaked")
+	}
+	now = now.Add(61 * time.Second)
+	l.admitRefusal(ctx, "run:someone-else")
+	note, ok := l.admitRefusal(ctx, "api_key:leaked")
+	if !ok || !strings.Contains(note, "500 further refusals of api_key:leaked") {
+		t.Errorf("the key's next recorded refusal: note %q, admitted %v; want it admitted, saying 500 were not recorded", note, ok)
 	}
 }
