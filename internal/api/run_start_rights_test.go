@@ -73,3 +73,37 @@ func TestRunStartWithheldForRoleNarrowedMeanwhile(t *testing.T) {
 		t.Errorf("%d run.create events saying the run token was not handed out, want 1", withheld)
 	}
 }
+
+// A run start whose stack was deleted while the start was recorded and stored gets no run token:
+// 409, and the run, stored without one, is of no use. On a version of the re-check without the
+// stack's, it answered 201.
+func TestRunStartWithheldForStackDeletedMeanwhile(t *testing.T) {
+	h := newRunsHarnessWith(t, harnessOptions{checkVersions: true})
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	h.events.mu.Lock()
+	h.events.before = func(e api.Event) error {
+		if e.Action == "run.create" && e.Outcome == "" {
+			once.Do(func() { close(entered); <-release })
+		}
+		return nil
+	}
+	h.events.mu.Unlock()
+	type res struct {
+		code int
+		ans  started
+	}
+	done := make(chan res, 1)
+	go func() {
+		var ans started
+		code, _ := h.call(t, request{path: "/v1/runs", bearer: secretCreateUpdate,
+			body: map[string]string{"stack": "vpc-prod", "runType": string(runs.Tracked)}, out: &ans})
+		done <- res{code, ans}
+	}()
+	waitClosed(t, entered, "the start never reached the trail")
+	h.dropStack(t, "vpc-prod")
+	close(release)
+	if r := <-done; r.code != http.StatusConflict || r.ans.RunToken != "" {
+		t.Errorf("a start whose stack was deleted meanwhile: %d (run token handed out: %v), want 409 and none", r.code, r.ans.RunToken != "")
+	}
+}
