@@ -26,6 +26,22 @@ func swapCatalog(t *testing.T, h *runsHarness, edit func(*catalog.Objects)) {
 	h.live.Store(next)
 }
 
+// holdEvent makes the first successful event of action wait, while it is being recorded, until
+// release is closed; entered is closed once it waits.
+func holdEvent(h *runsHarness, action string) (entered, release chan struct{}) {
+	entered, release = make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	h.events.mu.Lock()
+	defer h.events.mu.Unlock()
+	h.events.before = func(e api.Event) error {
+		if e.Action == action && e.Outcome == "" {
+			once.Do(func() { close(entered); <-release })
+		}
+		return nil
+	}
+	return entered, release
+}
+
 // waitClosed fails t unless ch closes within 10 s.
 func waitClosed(t *testing.T, ch <-chan struct{}, what string) {
 	t.Helper()
@@ -83,16 +99,7 @@ func TestCredentialsWithheldForChangeWhileRecorded(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newRunsHarnessWith(t, tt.opts)
 			run := h.start(t, runs.Tracked, runs.Applying)
-			entered, release := make(chan struct{}), make(chan struct{})
-			var once sync.Once
-			h.events.mu.Lock()
-			h.events.before = func(e api.Event) error {
-				if e.Action == "credentials.issue" && e.Outcome == "" {
-					once.Do(func() { close(entered); <-release })
-				}
-				return nil
-			}
-			h.events.mu.Unlock()
+			entered, release := holdEvent(h, "credentials.issue")
 			type answer struct {
 				Scope string            `json:"scope"`
 				Env   map[string]string `json:"env"`

@@ -3,10 +3,8 @@ package api_test
 import (
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/brokerhq/broker/internal/api"
 	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/runs"
@@ -18,16 +16,7 @@ import (
 // answered 201, and its token minted write-scope tokens.
 func TestRunStartWithheldForRoleNarrowedMeanwhile(t *testing.T) {
 	h := newRunsHarnessWith(t, harnessOptions{checkVersions: true})
-	entered, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	h.events.mu.Lock()
-	h.events.before = func(e api.Event) error {
-		if e.Action == "run.create" && e.Outcome == "" {
-			once.Do(func() { close(entered); <-release })
-		}
-		return nil
-	}
-	h.events.mu.Unlock()
+	entered, release := holdEvent(h, "run.create")
 	type res struct {
 		code int
 		ans  started
@@ -79,16 +68,7 @@ func TestRunStartWithheldForRoleNarrowedMeanwhile(t *testing.T) {
 // stack's, it answered 201.
 func TestRunStartWithheldForStackDeletedMeanwhile(t *testing.T) {
 	h := newRunsHarnessWith(t, harnessOptions{checkVersions: true})
-	entered, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	h.events.mu.Lock()
-	h.events.before = func(e api.Event) error {
-		if e.Action == "run.create" && e.Outcome == "" {
-			once.Do(func() { close(entered); <-release })
-		}
-		return nil
-	}
-	h.events.mu.Unlock()
+	entered, release := holdEvent(h, "run.create")
 	type res struct {
 		code int
 		ans  started

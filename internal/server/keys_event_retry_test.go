@@ -2,8 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,19 +9,6 @@ import (
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/keys"
 )
-
-// downTrail is an audit store whose appends fail while down is set.
-type downTrail struct {
-	audit.Store
-	down atomic.Bool
-}
-
-func (d *downTrail) Append(ctx context.Context, e audit.Event, spaces []string) (audit.Event, error) {
-	if d.down.Load() {
-		return audit.Event{}, errors.New("trail unreachable")
-	}
-	return d.Store.Append(ctx, e, spaces)
-}
 
 // A key-set event that cannot be appended is not lost: it is appended, in order, before the next
 // key-set event, or by the retry loop when no other comes, and the record of the set the trail
@@ -75,7 +60,7 @@ func TestKeySetEventRetried(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			trail := &downTrail{Store: audit.NewMemory()}
+			trail := &downMemory{Memory: audit.NewMemory()}
 			record := &audit.MemoryKeySet{}
 			if err := record.SaveKeySet(ctx, set(1, "k1", "k2")); err != nil {
 				t.Fatal(err)
