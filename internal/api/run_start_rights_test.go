@@ -10,25 +10,35 @@ import (
 	"github.com/brokerhq/broker/internal/runs"
 )
 
+// startResult is the answer to a run start.
+type startResult struct {
+	code int
+	ans  started
+}
+
+// startHeld starts a run of body with the key that may create and update runs, its run.create
+// event held until release is closed, and returns once the event is held; the answer arrives
+// on done.
+func startHeld(t *testing.T, h *runsHarness, body map[string]string) (done <-chan startResult, release chan struct{}) {
+	t.Helper()
+	entered, release := holdEvent(h, "run.create")
+	answers := make(chan startResult, 1)
+	go func() {
+		var ans started
+		code, _ := h.call(t, request{path: "/v1/runs", bearer: secretCreateUpdate, body: body, out: &ans})
+		answers <- startResult{code, ans}
+	}()
+	waitClosed(t, entered, "the start never reached the trail")
+	return answers, release
+}
+
 // A run started in APPLYING (write scope at once: it takes run:create and run:update), whose
 // start was authorized before the key's role lost run:update and stored after the narrowing was
 // in force, gets no run token: 403, and a denied run.create event saying so. On the old code it
 // answered 201, and its token minted write-scope tokens.
 func TestRunStartWithheldForRoleNarrowedMeanwhile(t *testing.T) {
 	h := newRunsHarnessWith(t, harnessOptions{checkVersions: true})
-	entered, release := holdEvent(h, "run.create")
-	type res struct {
-		code int
-		ans  started
-	}
-	done := make(chan res, 1)
-	go func() {
-		var ans started
-		body := map[string]string{"stack": "vpc-prod", "runType": string(runs.Tracked), "phase": "APPLYING"}
-		code, _ := h.call(t, request{path: "/v1/runs", bearer: secretCreateUpdate, body: body, out: &ans})
-		done <- res{code, ans}
-	}()
-	waitClosed(t, entered, "the start never reached the trail")
+	done, release := startHeld(t, h, map[string]string{"stack": "vpc-prod", "runType": string(runs.Tracked), "phase": "APPLYING"})
 	// The admin narrows the role: in force on this replica (as a 200 PUT /v1/roles leaves it).
 	swapCatalog(t, h, func(o *catalog.Objects) {
 		for i, r := range o.Roles {
@@ -68,19 +78,7 @@ func TestRunStartWithheldForRoleNarrowedMeanwhile(t *testing.T) {
 // stack's, it answered 201.
 func TestRunStartWithheldForStackDeletedMeanwhile(t *testing.T) {
 	h := newRunsHarnessWith(t, harnessOptions{checkVersions: true})
-	entered, release := holdEvent(h, "run.create")
-	type res struct {
-		code int
-		ans  started
-	}
-	done := make(chan res, 1)
-	go func() {
-		var ans started
-		code, _ := h.call(t, request{path: "/v1/runs", bearer: secretCreateUpdate,
-			body: map[string]string{"stack": "vpc-prod", "runType": string(runs.Tracked)}, out: &ans})
-		done <- res{code, ans}
-	}()
-	waitClosed(t, entered, "the start never reached the trail")
+	done, release := startHeld(t, h, map[string]string{"stack": "vpc-prod", "runType": string(runs.Tracked)})
 	h.dropStack(t, "vpc-prod")
 	close(release)
 	if r := <-done; r.code != http.StatusConflict || r.ans.RunToken != "" {

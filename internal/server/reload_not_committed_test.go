@@ -4,10 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/brokerhq/broker/internal/audit"
 	"github.com/brokerhq/broker/internal/catalog"
@@ -19,29 +16,7 @@ import (
 // recorded again) or the store failing before it answered (any other error).
 func TestReloadNotCommittedDetail(t *testing.T) {
 	ctx := context.Background()
-	base := strings.NewReplacer("ISSUER", "http://127.0.0.1:1", "ALG", "ES256", "BACKEND", "memory",
-		"PERIOD", "720h", "PREPUB", "1h", "RETAIN", "1h", "TOKENTTL", "15m",
-		"SHA_LIMITED", sha256Hex(limitedSecret), "SHA_AUDITOR", sha256Hex(auditorSecret),
-		"  dir: KEYDIR\n", "").Replace(adminConfig)
-	cfg, err := config.Parse("test.yaml", []byte(base))
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := Options{Logger: slog.New(slog.DiscardHandler), Now: time.Now}
-	state, err := openBackends(ctx, cfg, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mem, ok := state.audit.(*audit.Memory)
-	if !ok {
-		t.Fatalf("the memory store's trail is a %T", state.audit)
-	}
-	s := &Server{cfg: cfg, log: opts.Logger, state: state, sweepEvery: DefaultSweepInterval}
-	srv, err := s.build(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	srv, _, trail := unservedServer(t)
 
 	cases := []struct {
 		name string
@@ -59,7 +34,7 @@ func TestReloadNotCommittedDetail(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			reloadRecord{s: srv, detail: "configuration file objects reloaded"}.NotCommitted(ctx, tc.err)
-			events, _, err := mem.List(ctx, config.RootSpace, "", 1000)
+			events, _, err := trail.List(ctx, config.RootSpace, "", 1000)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -27,14 +27,11 @@ func (d *downMemory) Append(ctx context.Context, e audit.Event, spaces []string)
 	return d.Memory.Append(ctx, e, spaces)
 }
 
-// A reload's config.reload event is recorded before the file's objects are in force, as an API
-// change's is: with the trail refusing appends, a SIGHUP reload that adds an admin key is refused
-// and the key stays out; once the trail is back the same reload goes into force with its event.
-// On the old code the reload was put in force first and its event, which failed, only logged:
-// a key with space:admin in force with no trace in the trail.
-func TestReloadRecordedBeforeInForce(t *testing.T) {
-	ctx := context.Background()
-	base := strings.NewReplacer("ISSUER", "http://127.0.0.1:1", "ALG", "ES256", "BACKEND", "memory",
+// unservedServer builds, without serving it, a server of adminConfig on the memory store whose
+// trail is a downMemory, and returns it with its configuration's text and its trail.
+func unservedServer(t *testing.T) (srv *Server, base string, trail *downMemory) {
+	t.Helper()
+	base = strings.NewReplacer("ISSUER", "http://127.0.0.1:1", "ALG", "ES256", "BACKEND", "memory",
 		"PERIOD", "720h", "PREPUB", "1h", "RETAIN", "1h", "TOKENTTL", "15m",
 		"SHA_LIMITED", sha256Hex(limitedSecret), "SHA_AUDITOR", sha256Hex(auditorSecret),
 		"  dir: KEYDIR\n", "").Replace(adminConfig)
@@ -42,6 +39,7 @@ func TestReloadRecordedBeforeInForce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ctx := context.Background()
 	opts := Options{Logger: slog.New(slog.DiscardHandler), Now: time.Now}
 	state, err := openBackends(ctx, cfg, opts)
 	if err != nil {
@@ -51,14 +49,24 @@ func TestReloadRecordedBeforeInForce(t *testing.T) {
 	if !ok {
 		t.Fatalf("the memory store's trail is a %T", state.audit)
 	}
-	trail := &downMemory{Memory: mem}
+	trail = &downMemory{Memory: mem}
 	state.audit = trail
 	s := &Server{cfg: cfg, log: opts.Logger, state: state, sweepEvery: DefaultSweepInterval}
-	srv, err := s.build(ctx, opts)
-	if err != nil {
+	if srv, err = s.build(ctx, opts); err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Close()
+	t.Cleanup(func() { _ = srv.Close() })
+	return srv, base, trail
+}
+
+// A reload's config.reload event is recorded before the file's objects are in force, as an API
+// change's is: with the trail refusing appends, a SIGHUP reload that adds an admin key is refused
+// and the key stays out; once the trail is back the same reload goes into force with its event.
+// On the old code the reload was put in force first and its event, which failed, only logged:
+// a key with space:admin in force with no trace in the trail.
+func TestReloadRecordedBeforeInForce(t *testing.T) {
+	ctx := context.Background()
+	srv, base, trail := unservedServer(t)
 
 	withKey := strings.Replace(base, "api_keys:\n", "api_keys:\n  - {id: planted, secret_sha256: "+sha256Hex("planted-secret")+", bindings: [{role: admin, space: root}]}\n", 1)
 	next, err := config.Parse("test.yaml", []byte(withKey))
