@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -64,6 +65,9 @@ func runAudit(ctx context.Context, e env, args []string) error {
 	}
 	cfg.Every, cfg.Interval = *every, *interval // cfg.Now zero: each listing is checked as of when it begins
 	r, err := audit.VerifyListed(list, cfg)
+	if errors.Is(err, audit.ErrUnanchored) {
+		return unpublishedNote(err, r)
+	}
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/go-jose/go-jose/v4"
 
@@ -37,6 +39,11 @@ func anchorConfig(ctx context.Context, client *http.Client, base, jwksFile strin
 		}
 		if err := json.Unmarshal(raw, &set); err != nil {
 			return audit.AnchorConfig{}, fmt.Errorf("--jwks %s is not a JWKS: %w", jwksFile, err)
+		}
+		var members map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &members); err != nil || members["keys"] == nil {
+			// {} or another JSON object is no key set, though it decodes as an empty one.
+			return audit.AnchorConfig{}, fmt.Errorf("--jwks %s is not a JWKS: it has no \"keys\" member", jwksFile)
 		}
 	} else if err := getJSON(ctx, client, jsonRequest{url: disc.JWKSURI}, &set); err != nil {
 		return audit.AnchorConfig{}, fmt.Errorf("JWKS at %s (or pass --jwks FILE): %w", disc.JWKSURI, err)
@@ -158,4 +165,28 @@ func writeState(path string, s audit.State) error {
 		return fmt.Errorf("--state: %w", err)
 	}
 	return nil
+}
+
+// unpublishedNote adds to err, a failure of the checkpoint schedule, the checkpoints past the
+// latest that verifies whose keys the JWKS does not publish: a JWKS other than the broker's
+// (or an old copy) makes every checkpoint unverifiable, and the failure then says so rather
+// than only blame removed or replaced checkpoints. It still fails: a forged checkpoint, too,
+// names a key the JWKS does not hold.
+func unpublishedNote(err error, r audit.Report) error {
+	var kids []string
+	n := 0
+	for _, a := range r.Unverifiable {
+		if r.Latest != nil && a.At < r.Latest.At {
+			continue
+		}
+		n++
+		if !slices.Contains(kids, a.KID) {
+			kids = append(kids, a.KID)
+		}
+	}
+	if n == 0 {
+		return err
+	}
+	return fmt.Errorf("%w; %d checkpoints past it are signed by keys the JWKS does not publish (%s): verified against the JWKS of the broker that signed them they may hold, otherwise they are forged",
+		err, n, strings.Join(kids, ", "))
 }
