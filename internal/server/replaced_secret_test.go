@@ -55,14 +55,8 @@ func heldRequest(t *testing.T, ts *testServer, method, path, bearer, body string
 // was served with them: a run in APPLYING and write-scope tokens.
 func TestOldSecretGetsNothingOfItsReplacement(t *testing.T) {
 	ts := startServer(t, serverOptions{baseYAML: adminConfig})
-	var created struct {
-		Secret string `json:"secret"`
-	}
-	if code := ts.call(t, apiRequest{method: "POST", path: "/v1/api-keys", bearer: rootAdminSecret,
-		body: `{"id":"rot","bindings":[{"role":"orchestrator","space":"prod"}]}`, out: &created}); code != 201 {
-		t.Fatalf("create rot: %d", code)
-	}
-	oldSecret := created.Secret
+	const bindings = `[{"role":"orchestrator","space":"prod"}]`
+	oldSecret := createKey(t, ts, "rot", bindings)
 	send := heldRequest(t, ts, "POST", "/v1/runs", oldSecret, `{"stack":"vpc-prod","runType":"TRACKED","phase":"APPLYING"}`)
 
 	// The secret leaked: the admin replaces it.
@@ -70,11 +64,7 @@ func TestOldSecretGetsNothingOfItsReplacement(t *testing.T) {
 	if code := ts.call(t, apiRequest{method: "POST", path: "/v1/runs", bearer: oldSecret, body: map[string]string{"stack": "vpc-prod", "runType": "TRACKED"}}); code != 401 {
 		t.Fatalf("old secret after the deletion: %d, want 401", code)
 	}
-	created.Secret = ""
-	if code := ts.call(t, apiRequest{method: "POST", path: "/v1/api-keys", bearer: rootAdminSecret,
-		body: `{"id":"rot","bindings":[{"role":"orchestrator","space":"prod"}]}`, out: &created}); code != 201 {
-		t.Fatalf("re-create rot: %d", code)
-	}
+	createKey(t, ts, "rot", bindings)
 
 	code, raw := send()
 	if code != 401 {
@@ -115,20 +105,10 @@ func scopeClaim(jwt string) string {
 // survived the replacement.
 func TestOldAdminSecretCreatesNoKeyAfterReplacement(t *testing.T) {
 	ts := startServer(t, serverOptions{baseYAML: adminConfig})
-	var created struct {
-		Secret string `json:"secret"`
-	}
-	if code := ts.call(t, apiRequest{method: "POST", path: "/v1/api-keys", bearer: rootAdminSecret,
-		body: `{"id":"boss","bindings":[{"role":"admin","space":"prod"}]}`, out: &created}); code != 201 {
-		t.Fatalf("create boss: %d", code)
-	}
-	oldSecret := created.Secret
+	const bindings = `[{"role":"admin","space":"prod"}]`
+	oldSecret := createKey(t, ts, "boss", bindings)
 	send := heldRequest(t, ts, "POST", "/v1/api-keys", oldSecret, `{"id":"backdoor","bindings":[{"role":"admin","space":"prod"}]}`)
-	ts.admin(t, "DELETE", "/v1/api-keys/boss", "").expect(t, "delete boss", 204)
-	if code := ts.call(t, apiRequest{method: "POST", path: "/v1/api-keys", bearer: rootAdminSecret,
-		body: `{"id":"boss","bindings":[{"role":"admin","space":"prod"}]}`}); code != 201 {
-		t.Fatalf("re-create boss: %d", code)
-	}
+	replaceKey(t, ts, "boss", bindings)
 	if code, raw := send(); code != 401 {
 		t.Errorf("the replaced secret's key creation after DELETE 204: %d %.80s..., want 401", code, raw)
 	}
@@ -139,21 +119,11 @@ func TestOldAdminSecretCreatesNoKeyAfterReplacement(t *testing.T) {
 // are each recorded as a denied event. On the old code neither was in the trail.
 func TestReplacedSecretAdminRefusalsRecorded(t *testing.T) {
 	ts := startServer(t, serverOptions{baseYAML: adminConfig})
-	var created struct {
-		Secret string `json:"secret"`
-	}
-	if code := ts.call(t, apiRequest{method: "POST", path: "/v1/api-keys", bearer: rootAdminSecret,
-		body: `{"id":"boss","bindings":[{"role":"admin","space":"prod"}]}`, out: &created}); code != 201 {
-		t.Fatalf("create boss: %d", code)
-	}
-	oldSecret := created.Secret
+	const bindings = `[{"role":"admin","space":"prod"}]`
+	oldSecret := createKey(t, ts, "boss", bindings)
 	sendKey := heldRequest(t, ts, "POST", "/v1/api-keys", oldSecret, `{"id":"backdoor","bindings":[{"role":"admin","space":"prod"}]}`)
 	sendStack := heldRequest(t, ts, "PUT", "/v1/stacks/backdoor-stack", oldSecret, `{"space":"prod"}`)
-	ts.admin(t, "DELETE", "/v1/api-keys/boss", "").expect(t, "delete boss", 204)
-	if code := ts.call(t, apiRequest{method: "POST", path: "/v1/api-keys", bearer: rootAdminSecret,
-		body: `{"id":"boss","bindings":[{"role":"admin","space":"prod"}]}`}); code != 201 {
-		t.Fatalf("re-create boss: %d", code)
-	}
+	replaceKey(t, ts, "boss", bindings)
 	denied := func() int {
 		var trail struct {
 			Events []struct{ Action, Outcome, Actor, Detail string } `json:"events"`
@@ -176,4 +146,25 @@ func TestReplacedSecretAdminRefusalsRecorded(t *testing.T) {
 	if after := denied(); after != before+2 {
 		t.Errorf("two admin requests of the replaced secret refused with 401 (POST /v1/api-keys, PUT /v1/stacks): %d denied events before, %d after: neither is in the trail", before, after)
 	}
+}
+
+// createKey creates API key id with bindings (JSON) through the root admin key and returns its
+// secret.
+func createKey(t *testing.T, ts *testServer, id, bindings string) string {
+	t.Helper()
+	var created struct {
+		Secret string `json:"secret"`
+	}
+	if code := ts.call(t, apiRequest{method: "POST", path: "/v1/api-keys", bearer: rootAdminSecret,
+		body: `{"id":"` + id + `","bindings":` + bindings + `}`, out: &created}); code != 201 || created.Secret == "" {
+		t.Fatalf("create key %s: %d", id, code)
+	}
+	return created.Secret
+}
+
+// replaceKey replaces the secret of API key id as the API says: DELETE, then POST with the same id.
+func replaceKey(t *testing.T, ts *testServer, id, bindings string) {
+	t.Helper()
+	ts.admin(t, "DELETE", "/v1/api-keys/"+id, "").expect(t, "delete "+id, 204)
+	createKey(t, ts, id, bindings)
 }
