@@ -22,7 +22,7 @@ const (
 // (unless --no-fail) or could not be measured.
 func runBench(ctx context.Context, e env, args []string) error {
 	fs := newFlags("bench", e)
-	setSynopsis(fs, "broker bench [--duration D|--quick] [--json FILE] [--no-fail] [--soak D] [--target URL --stack ID]\n\n"+
+	setSynopsis(fs, "broker bench [--duration D|--quick] [--clients N] [--only IDS] [--json FILE] [--no-fail] [--soak D] [--target URL --stack ID]\n\n"+
 		"Measures the token path (RS256 and ES256, memory and Redis stores) against the raw signing rate of\n"+
 		"this machine, the JWKS and discovery against nginx serving the same bytes, latency at 64 clients and\n"+
 		"in an open loop at half the saturated rate (beside raw signing alone on the same schedule), the\n"+

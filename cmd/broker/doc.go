@@ -10,7 +10,7 @@
 //	broker delete KIND ID
 //	broker api-keys create --id ID --bind ROLE@SPACE [--bind ROLE@SPACE...]
 //	broker audit verify [--space ID] [--jwks FILE] [--state FILE] [--checkpoint-every N] [--checkpoint-interval D]
-//	broker bench [--duration D|--quick] [--json FILE] [--no-fail] [--soak D] [--target URL --stack ID]
+//	broker bench [--duration D|--quick] [--clients N] [--only IDS] [--json FILE] [--no-fail] [--soak D] [--target URL --stack ID]
 //	broker emulator [--config FILE] [--listen ADDR] [--tls-listen ADDR] [--state-dir DIR] [--cert-file FILE] [--issuer URL]
 //	broker version
 //

@@ -21,6 +21,7 @@ const keysUsage = `usage:
   broker keys list     (--dir DIR | --config FILE) [--retain 24h]
   broker keys rotate   (--dir DIR | --config FILE) [--alg RS256|ES256] [--prepublish 24h]
   broker keys revoke   (--dir DIR | --config FILE) --kid KID
+  (with --dir, the rotation policy: [--period 720h] [--prepublish 24h] [--retain 24h])
 
 --config takes the key backend (file, redis, or vault-transit with store.redis) and the
 rotation policy from broker's configuration file, as the servers read them. A rotated key is published at once and signs

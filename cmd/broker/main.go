@@ -51,7 +51,7 @@ func commands() []command {
 		{"api-keys", "create an API key on a live broker and print its secret once (BROKER_URL, BROKER_API_KEY)", runAPIKeys},
 		{"audit", "verify the tamper-evident audit chain (control plane: BROKER_URL, BROKER_API_KEY)", runAudit},
 		{"bench", "measure the performance targets against references taken in the same run (starts its own servers, or --target)", runBench},
-		{"emulator", "serve strict AWS, Google and Entra emulators trusting this broker, to try it without a cloud", runEmulator},
+		{"emulator", "serve strict AWS, Google, Entra and Vault emulators trusting this broker, to try it without a cloud", runEmulator},
 		{"version", "print the version", runVersion},
 	}
 }
@@ -79,6 +79,14 @@ func run(ctx context.Context, e env, args []string) int {
 		return exitUsage
 	}
 	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		if args[0] == "help" && len(args) > 2 {
+			fmt.Fprintf(e.stderr, "broker help: unexpected argument %q\n", args[2])
+			return exitUsage
+		}
+		if args[0] == "help" && len(args) == 2 {
+			// broker help CMD is CMD's own help, as broker CMD --help.
+			return run(ctx, e, []string{args[1], "--help"})
+		}
 		fmt.Fprint(e.stderr, usage())
 		return exitOK
 	}
