@@ -47,6 +47,9 @@ type ManagerConfig struct {
 	// RunTTL is the longest a run lives: how long a stack's leaving its place matters (see
 	// Manager.ended); zero remembers it for good.
 	RunTTL time.Duration
+	// StartLog records the changes of a file that changed while no replica ran on it before
+	// they are committed; nil records none.
+	StartLog StartLog
 }
 
 // Manager keeps a Live catalog current with its store and file, and applies changes made
@@ -112,19 +115,28 @@ func NewManager(ctx context.Context, cfg ManagerConfig) (*Manager, error) {
 		if err != nil {
 			return nil, fmt.Errorf("the configuration file and the objects created through the API do not fit together: %w", err)
 		}
-		changes := m.startChanges(c, api)
+		changes, left, changed := m.startChanges(c, api)
 		if len(changes) == 0 {
 			m.api, m.inForce, m.head = api, inForce, snap.Head()
 			m.live.Store(c)
 			m.live.Confirm(asked)
 			return m, nil
 		}
+		logged := cfg.StartLog != nil && len(left)+len(changed) > 0
+		if logged {
+			if err := cfg.StartLog.Before(ctx, StartChange{Catalog: c, Left: left, Changed: changed}); err != nil {
+				return nil, fmt.Errorf("catalog: the configuration file changed while no replica ran on it, and the change could not be recorded: %w", err)
+			}
+		}
 		// Recorded, the leaves are in the store the next attempt loads.
 		_, err = m.store.Commit(ctx, snap.Head(), changes)
+		if err != nil && logged {
+			cfg.StartLog.NotCommitted(ctx, err)
+		}
 		if err != nil && !errors.Is(err, ErrStale) {
 			return nil, fmt.Errorf("catalog: recording what left the configuration file while no replica ran on it: %w", err)
 		}
-		if left, changed := startRefs(changes); err == nil && len(left)+len(changed) > 0 {
+		if err == nil && len(left)+len(changed) > 0 {
 			m.log.Warn("catalog: the configuration file changed while no replica ran on it; recorded what left it (their runs end) and gave what changed a new version, as a reload would",
 				"left", left, "changed", changed)
 		}
@@ -132,43 +144,35 @@ func NewManager(ctx context.Context, cfg ManagerConfig) (*Manager, error) {
 	return nil, fmt.Errorf("catalog: too many concurrent changes to start; %w", ErrStale)
 }
 
-// startRefs names the objects ("stack api") whose leaving changes record (tombstones), and
-// those whose new version they record, leaving out the record of the file as seen.
-func startRefs(changes []Change) (left, changed []string) {
-	for _, ch := range changes {
-		switch _, tombstone := readTombstone(ch.Body); {
-		case ch.Ref == seenRef:
-		case tombstone:
-			left = append(left, ch.Ref.String())
-		default:
-			changed = append(changed, ch.Ref.String())
-		}
-	}
-	return left, changed
-}
-
 // startChanges returns the records this replica, starting on its file, writes to the store, c
 // being the catalog built on it and api the store: the tombstones of what left the file as the
 // store last saw it (see fileSeen), a version raise for each file object that changed since (see
-// versionRaises), as a reload records them, and the record of the file as seen. A leave some
-// replica recorded after the record was written (a tombstone strictly newer: one written with
-// the record is in it already) is not recorded again: a replica of a release that keeps no such
-// record (during a rolling upgrade) records the leaves of its reloads, and its stack's runs
+// versionRaises), as a reload records them, and the record of the file as seen. It also names
+// ("kind id") the objects whose leaving it records and those whose version it raises. A leave
+// some replica recorded after the record was written (a tombstone strictly newer: one written
+// with the record is in it already) is not recorded again: a replica of a release that keeps no
+// such record (during a rolling upgrade) records the leaves of its reloads, and its stack's runs
 // started since in the new place would end. A record without digests (written by a release
 // that kept none) shows no object as changed.
-func (m *Manager) startChanges(c *Catalog, api Versioned) []Change {
+func (m *Manager) startChanges(c *Catalog, api Versioned) (out []Change, left, changed []string) {
 	now := m.now().UnixMilli()
-	var out []Change
 	if api.seen != nil {
-		var left map[Ref]bool
-		out, left = leaves(*api.seen, c, api, now)
+		var gone map[Ref]bool
+		out, gone = leaves(*api.seen, c, api, now)
 		out = slices.DeleteFunc(out, func(ch Change) bool {
-			gone, ok := api.Deleted[ch.Ref]
-			return ok && api.seenAt > 0 && gone > api.seenAt
+			at, ok := api.Deleted[ch.Ref]
+			return ok && api.seenAt > 0 && at > api.seenAt
 		})
-		out = append(out, versionRaises(*api.seen, m.file, left, api)...)
+		for _, ch := range out {
+			left = append(left, ch.Ref.String())
+		}
+		raises := versionRaises(*api.seen, m.file, gone, api)
+		for _, ch := range raises {
+			changed = append(changed, ch.Ref.String())
+		}
+		out = append(out, raises...)
 	}
-	return append(out, seenChange(api, m.file, now)...)
+	return append(out, seenChange(api, m.file, now)...), left, changed
 }
 
 // load reads the store and decodes it, reusing the objects of the last load (see decoded). The

@@ -18,3 +18,28 @@ type ReloadLog interface {
 func (m *Manager) ReloadLogged(ctx context.Context, file Objects, log ReloadLog) (*Catalog, error) {
 	return m.reloadWith(ctx, file, log)
 }
+
+// StartChange is what a replica starting on a file that changed while no replica ran on it
+// records in the store.
+type StartChange struct {
+	// Catalog is the catalog the replica starts with.
+	Catalog *Catalog
+	// Left names the objects ("kind id") that left the file, or their place in it: their runs
+	// end.
+	Left []string
+	// Changed names the file's objects ("kind id") edited since, whose version rises.
+	Changed []string
+}
+
+// StartLog records, before they are committed, the changes a replica starting on a file that
+// changed while no replica ran makes, as ReloadLog does a reload's: no such change is in force
+// without its record.
+type StartLog interface {
+	// Before records the changes about to be committed. An error fails the start: nothing is
+	// committed.
+	Before(ctx context.Context, ch StartChange) error
+	// NotCommitted records that the changes Before recorded were not committed after all: with
+	// ErrStale another replica committed first (the start checks, records and commits again
+	// what is still to change); with any other error the store failed and the start fails.
+	NotCommitted(ctx context.Context, err error)
+}

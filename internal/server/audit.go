@@ -26,7 +26,8 @@ import (
 type auditRecorder struct {
 	// store is the audit chain events are appended to.
 	store audit.Store
-	// catalog gives each space's path from root, for indexing.
+	// catalog gives each space's path from root, for indexing; nil (before the catalog exists)
+	// files events that name no catalog under root.
 	catalog *catalog.Live
 	// now is the clock that times each event.
 	now func() time.Time
@@ -58,14 +59,17 @@ func (a *auditRecorder) Record(ctx context.Context, e api.Event) error {
 		space = e.Space
 	}
 	cat := e.Index
-	if cat == nil {
+	if cat == nil && a.catalog != nil {
 		cat = a.catalog.Load()
 	}
-	paths := cat.SpacePath(space)
+	var paths []string
+	if cat != nil {
+		paths = cat.SpacePath(space)
+	}
 	if paths == nil { // no configured space: file it under root, so it is never out of sight
 		paths = []string{config.RootSpace}
 	}
-	if len(e.Also) > 0 {
+	if len(e.Also) > 0 && cat != nil {
 		paths = slices.Clone(paths) // the catalog's own
 		for _, also := range e.Also {
 			for _, p := range cat.SpacePath(also) {

@@ -40,4 +40,17 @@ func TestFileObjectEditedWhileDownGetsANewVersion(t *testing.T) {
 			`{"id":"role-edited","actions":["run:read","run:create"],"managedBy":"config","version":2}`)
 		ts.admin(t, "GET", "/v1/stacks/kept", "").expect(t, name+" replica: stack left as it was", 200, `"version":1`)
 	}
+	// Contract §8: every change is an audit event. The edit reached the store at the first
+	// restart, with one config.reload event naming what changed; the second replica, on the
+	// file already recorded, adds none.
+	var starts []string
+	for _, e := range auditEvents(t, c, "root", 100) {
+		if e.Action == "config.reload" {
+			starts = append(starts, e.Outcome+": "+e.Detail)
+		}
+	}
+	want := "success: configuration file changed while no replica ran on it, applied at start-up; changed (new version): stack edited, role role-edited"
+	if len(starts) != 1 || starts[0] != want {
+		t.Errorf("config.reload events after the restarts: %q, want [%q]", starts, want)
+	}
 }

@@ -107,6 +107,42 @@ func (r reloadRecord) NotCommitted(ctx context.Context, err error) {
 	r.s.recordReload(ctx, audit.Failed, why+err.Error())
 }
 
+// startRecord is the catalog.StartLog of a start on a file that changed while no replica ran
+// on it: a config.reload event, as a SIGHUP reload of the same file would record.
+type startRecord struct{ s *Server }
+
+// Before implements catalog.StartLog: the success event, before the changes are committed.
+func (r startRecord) Before(ctx context.Context, ch catalog.StartChange) error {
+	var parts []string
+	if len(ch.Left) > 0 {
+		parts = append(parts, "left the file or their place in it (their runs end): "+strings.Join(ch.Left, ", "))
+	}
+	if len(ch.Changed) > 0 {
+		parts = append(parts, "changed (new version): "+strings.Join(ch.Changed, ", "))
+	}
+	e := api.Event{Actor: "system:config", Action: "config.reload", Space: config.RootSpace, Outcome: audit.Success,
+		Detail: cutDetail("configuration file changed while no replica ran on it, applied at start-up; " + strings.Join(parts, "; ")),
+		Index:  ch.Catalog}
+	if err := r.s.events.Record(ctx, e); err != nil {
+		return fmt.Errorf("its audit event could not be recorded: %w", err)
+	}
+	return nil
+}
+
+// NotCommitted implements catalog.StartLog: the event recorded in Before is followed by one
+// saying the changes were not applied.
+func (r startRecord) NotCommitted(ctx context.Context, err error) {
+	why := "configuration file changes at start-up not confirmed, the catalog store failed before it answered: "
+	if errors.Is(err, catalog.ErrStale) {
+		why = "configuration file changes at start-up not applied by this replica, another change was committed first (checked again): "
+	}
+	e := api.Event{Actor: "system:config", Action: "config.reload", Space: config.RootSpace, Outcome: audit.Failed,
+		Detail: cutDetail(why + err.Error())}
+	if rerr := r.s.events.Record(ctx, e); rerr != nil {
+		r.s.log.Error("audit: could not record a configuration change at start-up", "err", rerr)
+	}
+}
+
 // maxReloadDetail bounds the detail of a config.reload event and the error a refused reload
 // logs: however many problems a file has and however long their values, the event stored,
 // chained and sent to every sink stays small.

@@ -115,21 +115,25 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 	cfg := s.cfg
 	var err error
-	s.catalog, err = catalog.NewManager(ctx, catalog.ManagerConfig{
-		Store: s.state.catalog, File: catalog.FileObjects(cfg), Logger: s.log, Now: opts.Now, RunTTL: cfg.Runs.TTL,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("catalog: %w", err)
-	}
-	live := s.catalog.Live()
 	if s.anchor, err = s.newCheckpointer(opts.Now); err != nil {
 		return nil, err
 	}
 	if s.sinks, err = newAuditSinks(cfg, s.state.audit, s.log); err != nil {
 		return nil, err
 	}
-	events := &auditRecorder{store: s.sinks.Watch(s.anchor), catalog: live, now: opts.Now, log: s.log, runs: s.state.runs, keySet: s.state.auditKeySet}
+	// The recorder files events by the catalog in force, which exists once the manager does;
+	// until then (the start's own record) events name the catalog they are filed by.
+	events := &auditRecorder{store: s.sinks.Watch(s.anchor), now: opts.Now, log: s.log, runs: s.state.runs, keySet: s.state.auditKeySet}
 	s.events = events
+	s.catalog, err = catalog.NewManager(ctx, catalog.ManagerConfig{
+		Store: s.state.catalog, File: catalog.FileObjects(cfg), Logger: s.log, Now: opts.Now, RunTTL: cfg.Runs.TTL,
+		StartLog: startRecord{s: s},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("catalog: %w", err)
+	}
+	live := s.catalog.Live()
+	events.catalog = live
 	recorded, known := events.loadKeySet(ctx)
 	s.keys, err = keys.NewManager(keys.Config{
 		Backend:   s.state.keys,
