@@ -103,3 +103,24 @@ func TestBrokerURLWithAQueryOrFragment(t *testing.T) {
 		}
 	}
 }
+
+// TestLoopbackBrokerURLSkipsTheProxy: plain http is allowed to a loopback host in any spelling
+// the URL check accepts (LOCALHOST, 127.0.0.2, [::1]) because no network lies on the path; with
+// HTTP_PROXY set, as on many CI runners, the token must not go through the proxy in clear.
+// Go's own proxy rule exempts only the lowercase "localhost" and loopback IPs.
+func TestLoopbackBrokerURLSkipsTheProxy(t *testing.T) {
+	proxy := &proxyLog{}
+	ps := httptest.NewServer(proxy)
+	defer ps.Close()
+	const secret = "brk_run_secret-must-not-reach-the-proxy"
+	for _, host := range []string{"LOCALHOST", "LocalHost", "localhost", "127.0.0.2", "[::1]"} {
+		r := broker(t, []string{"BROKER_URL=http://" + host + ":9", "HTTP_PROXY=" + ps.URL, "http_proxy=" + ps.URL,
+			"NO_PROXY=", "no_proxy=", "BROKER_RUN_TOKEN=" + secret}, "token")
+		if r.code != exitError {
+			t.Errorf("%s: exit %d, want 1 (nothing listens there); stderr %q", host, r.code, r.stderr)
+		}
+	}
+	if got := proxy.requests(); len(got) != 0 {
+		t.Errorf("the proxy was sent %q, want nothing: a loopback broker is reached directly", got)
+	}
+}

@@ -39,11 +39,24 @@ func newWorkerClient(e env) (*workerClient, error) {
 const callTimeout = 60 * time.Second
 
 // brokerHTTP is the HTTP client of the CLI's calls to the broker: the default transport, which
-// trusts the system pool (SSL_CERT_FILE works) and honours proxy variables, within callTimeout.
-// It follows no redirect: the broker's API never answers one, and following it would send the
-// run token or API key wherever it points, plain http included.
+// trusts the system pool (SSL_CERT_FILE works) and honours proxy variables except for a
+// loopback host (see proxyExceptLoopback), within callTimeout. It follows no redirect: the
+// broker's API never answers one, and following it would send the run token or API key
+// wherever it points, plain http included.
 func brokerHTTP() *http.Client {
-	return &http.Client{Timeout: callTimeout, CheckRedirect: refuseRedirect}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.Proxy = proxyExceptLoopback
+	return &http.Client{Transport: t, Timeout: callTimeout, CheckRedirect: refuseRedirect}
+}
+
+// proxyExceptLoopback is the proxy the environment names for r, and none for a loopback host
+// in any spelling checkBrokerURL accepts (LOCALHOST too): plain http is allowed there only
+// because no network lies on the path, and a proxy would see the token or key in clear.
+func proxyExceptLoopback(r *http.Request) (*url.URL, error) {
+	if config.IsLoopbackHost(r.URL.Hostname()) {
+		return nil, nil
+	}
+	return http.ProxyFromEnvironment(r)
 }
 
 // errRedirect is why the CLI did not follow a redirect.
