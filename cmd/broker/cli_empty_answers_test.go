@@ -35,7 +35,17 @@ func TestWorkerCommandsRefuseIncompleteAnswers(t *testing.T) {
 		{"token: empty object", `{}`, []string{"token"}, "holds no token"},
 		{"token: empty token", `{"token":"","expiresAt":"2030-01-01T00:00:00Z"}`, []string{"token"}, "holds no token"},
 		{"token json: no token", `{"expiresAt":"2030-01-01T00:00:00Z"}`, []string{"token", "--format", "json"}, "holds no token"},
-		{"token json: no expiry", `{"token":"` + secretValue + `"}`, []string{"token", "--format", "json"}, "holds no expiresAt"},
+		{"token json: no expiry", `{"token":"eyJh.` + secretValue + `.sig"}`, []string{"token", "--format", "json"}, "holds no expiresAt"},
+		// A token printed raw goes into $(broker token) or a CI environment file: a line break
+		// or anything but a compact JWT would change what the script writes.
+		{"token raw: a line break", `{"token":"eyJh.` + secretValue + `.sig\nEVIL=1"}`, []string{"token"}, "not a compact JWT"},
+		{"token raw: two parts", `{"token":"eyJh.` + secretValue + `"}`, []string{"token"}, "not a compact JWT"},
+		{"token raw: a space", `{"token":"eyJh.` + secretValue + ` .sig"}`, []string{"token"}, "not a compact JWT"},
+		{"token raw: an empty part", `{"token":"eyJh..` + secretValue + `"}`, []string{"token"}, "not a compact JWT"},
+		// --format env is eval'd: a variable name is printed unquoted after export.
+		{"credentials env: a name that runs a command", `{"provider":"aws","env":{` + awsEnv + `,"X=1; touch /tmp/pwned; Y":"z"}}`, []string{"credentials", "aws"}, "not a shell identifier"},
+		{"credentials env: a name starting with a digit", `{"provider":"aws","env":{` + awsEnv + `,"1X":"z"}}`, []string{"credentials", "aws"}, "not a shell identifier"},
+		{"credentials env: an empty name", `{"provider":"aws","env":{` + awsEnv + `,"":"z"}}`, []string{"credentials", "aws"}, "not a shell identifier"},
 		{"token gcp-executable: no token", `{}`, []string{"token", "--format", "gcp-executable"}, "holds no token"},
 		{"credentials env: no env", `{"provider":"aws","expiresAt":"2030-01-01T00:00:00Z"}`, []string{"credentials", "aws"}, "holds no AWS_ACCESS_KEY_ID"},
 		{"credentials env: empty env", `{"provider":"vault","env":{}}`, []string{"credentials", "vault"}, "holds no VAULT_ADDR"},

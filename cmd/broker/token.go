@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -17,16 +18,44 @@ type tokenAnswer struct {
 // operational error (exit 1), never an empty line or value printed as if it were the answer.
 var errIncompleteAnswer = errors.New("the broker's answer is incomplete")
 
+// errMalformedAnswer is a broker answer of success holding what a broker never sends, such as a
+// token that is no compact JWT: an operational error (exit 1), never printed, since a script
+// writes the output where a stray line or character changes what it means.
+var errMalformedAnswer = errors.New("the broker's answer is malformed")
+
 // check refuses an answer that lacks what the token command prints in format: the token
 // always, and its expiry too where format prints it (json, gcp-executable).
 func (a tokenAnswer) check(format string) error {
 	if a.Token == "" {
 		return fmt.Errorf("%w: it holds no token", errIncompleteAnswer)
 	}
+	if !compactJWT(a.Token) {
+		return fmt.Errorf("%w: its token is not a compact JWT (three base64url parts)", errMalformedAnswer)
+	}
 	if format != "raw" && a.ExpiresAt.IsZero() {
 		return fmt.Errorf("%w: it holds no expiresAt", errIncompleteAnswer)
 	}
 	return nil
+}
+
+// compactJWT reports whether tok has the shape of a compact JWS: three non-empty parts of
+// base64url characters separated by dots, nothing else (no space, no newline).
+func compactJWT(tok string) bool {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return false
+	}
+	for _, p := range parts {
+		if p == "" {
+			return false
+		}
+		for _, r := range p {
+			if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func runToken(ctx context.Context, e env, args []string) error {
