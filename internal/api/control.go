@@ -81,17 +81,25 @@ func (c *Control) authenticate(r *http.Request) (access.Principal, error) {
 	if err != nil {
 		return access.Principal{}, c.cfg.Guard.Failed(r, err)
 	}
-	if c.cfg.Current != nil {
-		// A key deleted through another replica may still be in a catalog not read lately.
-		if err := c.cfg.Current(r.Context()); err != nil {
-			return access.Principal{}, err
-		}
+	// A key deleted through another replica may still be in a catalog not read lately.
+	if err := c.current(r); err != nil {
+		return access.Principal{}, err
 	}
 	p, err := c.cfg.Catalog.Load().Access().Authenticate(secret)
 	if err != nil {
 		err = c.cfg.Guard.Failed(r, err)
 	}
 	return p, err
+}
+
+// current confirms the catalog in force is current with its store (ControlConfig.Current):
+// found so within catalog.MaxStale, or read again now. Its error (catalog.ErrUnavailable) is
+// the answer.
+func (c *Control) current(r *http.Request) error {
+	if c.cfg.Current == nil {
+		return nil
+	}
+	return c.cfg.Current(r.Context())
 }
 
 func (c *Control) create(w http.ResponseWriter, r *http.Request) {
@@ -180,9 +188,16 @@ func (c *Control) create(w http.ResponseWriter, r *http.Request) {
 	}
 	// The key's rights are those in force when the run is stored: a key deleted, its secret
 	// replaced or its role narrowed while the start was recorded and stored gets no run token,
-	// and a run whose token was never handed out is of no use to anyone.
+	// and a run whose token was never handed out is of no use to anyone. Those rights are read
+	// in a catalog confirmed current within catalog.MaxStale: a replica cut off from the
+	// catalog's store meanwhile (on a Redis Cluster, its node may be out of reach while the
+	// runs' is not) hands out no token on rights another replica has withdrawn.
+	err = c.current(r)
 	now := c.cfg.Catalog.Load()
-	if err := now.Access().AllowedToStart(p, start); err != nil || !inForce(now, run) {
+	if err == nil {
+		err = now.Access().AllowedToStart(p, start)
+	}
+	if err != nil || !inForce(now, run) {
 		if err == nil {
 			err = apierror.New(apierror.CodeConflict, "Stack %q or its space was deleted or moved while the run was started; no run token was handed out. Ask again.", run.Stack)
 		}
@@ -343,7 +358,14 @@ func (c *Control) move(w http.ResponseWriter, r *http.Request, m moveRequest) {
 		if m.to != runs.Finished {
 			// The key's rights are those in force when the move is stored: a key deleted, or
 			// its role narrowed, since the request was authorized moves no run on (toward
-			// write). Finishing only takes rights away.
+			// write). Finishing only takes rights away. They are read in a catalog confirmed
+			// current within catalog.MaxStale, as at authentication: a replica cut off from
+			// the catalog's store moves no run on rights another replica has withdrawn. Current
+			// reads the store only when the confirmation authentication renewed has aged past
+			// catalog.MaxStale since, so fn stays quick but for that case.
+			if err := c.current(r); err != nil {
+				return runs.Run{}, err
+			}
 			if err := c.cfg.Catalog.Load().Access().Allowed(m.principal, config.ActionRunUpdate, cur.Space); err != nil {
 				return runs.Run{}, err
 			}
