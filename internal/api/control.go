@@ -332,7 +332,8 @@ type moveRequest struct {
 // recorded first, and only then is the change stored, as a compare-and-swap that applies it only
 // to the run still in the phase the event names. A failed record stores nothing (503). A store
 // that then fails, or a run that moved meanwhile (409), leaves an event for a change that did
-// not happen; it is followed by an "error" event saying so, on a best-effort basis.
+// not happen, or (a store that did not answer) that is not known to have happened; it is
+// followed by an "error" event saying which (notMovedDetail), on a best-effort basis.
 func (c *Control) move(w http.ResponseWriter, r *http.Request, m moveRequest) {
 	actor, action, from := "api_key:"+m.principal.KeyID, "run.phase", m.run.Phase
 	if m.to == runs.Finished {
@@ -373,7 +374,7 @@ func (c *Control) move(w http.ResponseWriter, r *http.Request, m moveRequest) {
 		return cur.MoveTo(m.to)
 	})
 	if err != nil {
-		event.Outcome, event.Detail = "error", event.Detail+" not applied: "+err.Error()
+		event.Outcome, event.Detail = "error", event.Detail+" "+notMovedDetail(err)
 		recordAlways(r.Context(), c.cfg.Events, c.cfg.Logger, event)
 		fail(w, r, c.cfg.Logger, err)
 		return
@@ -382,6 +383,17 @@ func (c *Control) move(w http.ResponseWriter, r *http.Request, m moveRequest) {
 		c.cfg.Finished.Note(run.ID)
 	}
 	writeJSON(w, http.StatusOK, runResponse{Run: run})
+}
+
+// notMovedDetail words a phase move whose compare-and-swap failed with err, as its "error"
+// event says it: a store that did not answer (runs.ErrUnavailable) may still have applied it,
+// its reply lost (in a failover, say), so the move is "not confirmed stored", as a run start is
+// in that case; any other failure left the run as it was: "not applied".
+func notMovedDetail(err error) string {
+	if errors.Is(err, runs.ErrUnavailable) {
+		return "not confirmed stored: " + err.Error()
+	}
+	return "not applied: " + err.Error()
 }
 
 // hiddenStack is the answer to err, a refusal to start a run of stack in space, for a key with

@@ -66,7 +66,8 @@ func TestPhaseChangeNeedsItsEvent(t *testing.T) {
 }
 
 // TestPhaseChangeNotStored: when the store fails after the move is recorded, the trail says
-// the move was not applied, and the stored phase is unchanged.
+// the move was not confirmed stored (a store that did not answer may have applied it), and here,
+// where it failed before applying, the stored phase is unchanged.
 func TestPhaseChangeNotStored(t *testing.T) {
 	h := newRunsHarness(t)
 	run := h.start(t, runs.Tracked, runs.Planning)
@@ -78,8 +79,8 @@ func TestPhaseChangeNotStored(t *testing.T) {
 		t.Errorf("stored phase %s, want PLANNING", p)
 	}
 	errs := h.eventsOf("run.phase", "error")
-	if len(errs) != 1 || !strings.Contains(errs[0].Detail, "PLANNING -> APPLYING not applied") {
-		t.Errorf("error events %+v, want one saying the move was not applied", errs)
+	if len(errs) != 1 || !strings.Contains(errs[0].Detail, "PLANNING -> APPLYING not confirmed stored") {
+		t.Errorf("error events %+v, want one saying the move was not confirmed stored", errs)
 	}
 }
 
