@@ -139,6 +139,22 @@ func literalProblems(lit string) []string {
 // file, which the operators write, may hold more).
 const MaxSubjectTemplates = 100
 
+// SubtreeTemplateShare is how many distinct subject templates, the default left out, the API
+// lets the subtree of a space depth levels below root hold: half its parent's share, root's
+// being MaxSubjectTemplates, and at least one. A key holding space:admin on one space alone so
+// never spends more than half of any ancestor's share, and leaves the rest of the catalog's cap
+// to the other subtrees.
+func SubtreeTemplateShare(depth int) int {
+	share := MaxSubjectTemplates
+	for range depth {
+		if share <= 1 {
+			return 1
+		}
+		share /= 2
+	}
+	return max(share, 1)
+}
+
 // checkTemplateOverlaps reports every pair of spaces whose different templates could give two
 // stacks, or the two scopes of one stack, one `sub`: a sub both can render, or one that either
 // renders and the other's trust pattern ({runId} as "*") matches. The rules above settle spaces
