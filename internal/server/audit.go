@@ -40,6 +40,11 @@ type auditRecorder struct {
 	// keeps none.
 	keySet audit.KeySetStore
 
+	// chain reads the chain store appends to, to look for a key-set event whose append failed
+	// before sending it again (an append that failed may still land); nil, for a store whose
+	// failed appends never land, sends it again unchecked.
+	chain audit.Reader
+
 	// keyMu guards keyWaiting: the key-set events not yet in the trail, oldest first.
 	keyMu      sync.Mutex
 	keyWaiting []keyEvent
@@ -132,8 +137,7 @@ func (a *auditRecorder) recordKeys(ctx context.Context, c keys.Change) {
 		detail = append(detail, droppedAhead+strings.Join(c.DroppedAhead, ", "))
 	}
 	a.recordKeyEvent(ctx, audit.Event{
-		ID: ulid.Make().String(), Time: a.now().UTC().Format(time.RFC3339Nano),
-		Actor: "system:keys", Action: "keys.rotate", Space: config.RootSpace, Outcome: audit.Success,
+		ID: ulid.Make().String(), Actor: "system:keys", Action: "keys.rotate", Space: config.RootSpace, Outcome: audit.Success,
 		Detail: fmt.Sprintf("generation %d: %s", c.Generation, strings.Join(detail, "; ")),
 	}, c.InForce)
 }
@@ -165,8 +169,7 @@ func (a *auditRecorder) recordLoadedKeys(ctx context.Context, l keys.Loaded) {
 	}
 	host, _ := os.Hostname()
 	a.recordKeyEvent(ctx, audit.Event{
-		ID: ulid.Make().String(), Time: a.now().UTC().Format(time.RFC3339Nano),
-		Actor: "system:keys", Action: action, Space: config.RootSpace, Outcome: audit.Success,
+		ID: ulid.Make().String(), Actor: "system:keys", Action: action, Space: config.RootSpace, Outcome: audit.Success,
 		Detail: fmt.Sprintf("generation %d (after %d), saved elsewhere, in force on %s: %s", l.Generation, l.From, host, strings.Join(detail, "; ")),
 	}, l.InForce)
 }

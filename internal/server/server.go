@@ -124,6 +124,7 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 	// The recorder files events by the catalog in force, which exists once the manager does;
 	// until then (the start's own record) events name the catalog they are filed by.
 	events := &auditRecorder{store: s.sinks.Watch(s.anchor), now: opts.Now, log: s.log, runs: s.state.runs, keySet: s.state.auditKeySet}
+	events.chain, _ = s.state.audit.(audit.Reader)
 	s.events = events
 	s.catalog, err = catalog.NewManager(ctx, catalog.ManagerConfig{
 		Store: s.state.catalog, File: catalog.FileObjects(cfg), Logger: s.log, Now: opts.Now, RunTTL: cfg.Runs.TTL,
