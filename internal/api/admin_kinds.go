@@ -59,11 +59,13 @@ type kindSpec struct {
 }
 
 // newTemplateFits refuses a space whose subject template would make the spaces hold more
-// distinct templates than they hold now and either more than config.MaxSubjectTemplates, or,
-// in the subtree of the space or of an ancestor below root, more non-default ones than that
-// subtree's config.SubtreeTemplateShare and than it holds now: every validation compares every
-// pair, on every replica, at each change, and no one subtree may spend the whole cap. A space
-// keeping its own template, or taking one another space holds, is never refused.
+// distinct templates than both config.MaxSubjectTemplates and they hold now, or would make the
+// subtree of the space or of an ancestor below root hold more non-default ones than both that
+// subtree's config.SubtreeTemplateShare and it holds now: every validation compares every pair,
+// on every replica, at each change, and no one subtree may spend the whole cap. A template
+// another space holds still counts in the shares of the subtrees that take it (a copy keeps it
+// alive when its holder changes), and a space moved counts its subtree's templates in its new
+// ancestors' shares. A space keeping its template and its place is never refused.
 func newTemplateFits(c *catalog.Catalog, id string, obj any) error {
 	space := obj.(config.Space)
 	spaces := c.Objects().Spaces
@@ -80,10 +82,7 @@ func newTemplateFits(c *catalog.Catalog, id string, obj any) error {
 	if !others[t] {
 		after++
 	}
-	if after <= len(now) {
-		return nil
-	}
-	if after > config.MaxSubjectTemplates {
+	if after > len(now) && after > config.MaxSubjectTemplates {
 		return apierror.New(apierror.CodeInvalidRequest, "The request is not valid: %s.", fieldProblem("subjectTemplate",
 			fmt.Sprintf("the spaces hold %d distinct subject templates already, the most the API adds (the default counts as one): use one of theirs", len(now))))
 	}
