@@ -43,9 +43,12 @@ func TestWorkerCommandsRefuseIncompleteAnswers(t *testing.T) {
 		{"token raw: a space", `{"token":"eyJh.` + secretValue + ` .sig"}`, []string{"token"}, "not a compact JWT"},
 		{"token raw: an empty part", `{"token":"eyJh..` + secretValue + `"}`, []string{"token"}, "not a compact JWT"},
 		// --format env is eval'd: a variable name is printed unquoted after export.
-		{"credentials env: a name that runs a command", `{"provider":"aws","env":{` + awsEnv + `,"X=1; touch /tmp/pwned; Y":"z"}}`, []string{"credentials", "aws"}, "not a shell identifier"},
-		{"credentials env: a name starting with a digit", `{"provider":"aws","env":{` + awsEnv + `,"1X":"z"}}`, []string{"credentials", "aws"}, "not a shell identifier"},
-		{"credentials env: an empty name", `{"provider":"aws","env":{` + awsEnv + `,"":"z"}}`, []string{"credentials", "aws"}, "not a shell identifier"},
+		// Only the provider's own variables: PATH or BASH_ENV would take over the shell too.
+		{"credentials env: a name that runs a command", `{"provider":"aws","env":{` + awsEnv + `,"X=1; touch /tmp/pwned; Y":"z"}}`, []string{"credentials", "aws"}, "none of aws's"},
+		{"credentials env: PATH", `{"provider":"aws","env":{` + awsEnv + `,"PATH":"/tmp/evil"}}`, []string{"credentials", "aws"}, "none of aws's"},
+		{"credentials env: BASH_ENV", `{"provider":"aws","env":{` + awsEnv + `,"BASH_ENV":"/tmp/evil"}}`, []string{"credentials", "aws"}, "none of aws's"},
+		{"credentials env: another provider's variable", `{"provider":"vault","env":{"VAULT_ADDR":"http://127.0.0.1:8200","VAULT_TOKEN":"` + secretValue + `","AWS_REGION":"x"}}`, []string{"credentials", "vault", "--format", "json"}, "none of vault's"},
+		{"credentials env: an empty name", `{"provider":"aws","env":{` + awsEnv + `,"":"z"}}`, []string{"credentials", "aws"}, "none of aws's"},
 		{"token gcp-executable: no token", `{}`, []string{"token", "--format", "gcp-executable"}, "holds no token"},
 		{"credentials env: no env", `{"provider":"aws","expiresAt":"2030-01-01T00:00:00Z"}`, []string{"credentials", "aws"}, "holds no AWS_ACCESS_KEY_ID"},
 		{"credentials env: empty env", `{"provider":"vault","env":{}}`, []string{"credentials", "vault"}, "holds no VAULT_ADDR"},

@@ -99,14 +99,15 @@ func runCredentials(ctx context.Context, e env, args []string) error {
 // (credential-process). The message names what is missing and never echoes the answer, which
 // holds secrets.
 func (a credentialsAnswer) check(provider, format string) error {
+	facts, _ := providers.Lookup(provider)
 	for name := range a.Env {
-		if !shellName(name) {
+		if !facts.MaySet(name) {
 			// The name is not echoed: the answer is not what a broker sends, and its env
-			// holds secrets.
-			return fmt.Errorf("%w: its env names a variable that is not a shell identifier", errMalformedAnswer)
+			// holds secrets. A shell identifier is not enough: PATH, LD_PRELOAD or BASH_ENV
+			// would take over the shell that evals the output.
+			return fmt.Errorf("%w: its env names a variable that is none of %s's", errMalformedAnswer, provider)
 		}
 	}
-	facts, _ := providers.Lookup(provider)
 	for _, name := range facts.Env {
 		if a.Env[name] == "" {
 			return fmt.Errorf("%w: its env holds no %s", errIncompleteAnswer, name)
@@ -116,21 +117,6 @@ func (a credentialsAnswer) check(provider, format string) error {
 		return fmt.Errorf("%w: it holds no expiresAt", errIncompleteAnswer)
 	}
 	return nil
-}
-
-// shellName reports whether name is a POSIX shell variable name (a letter or underscore, then
-// letters, digits and underscores): only such a name is printed after export, where a script
-// evals the output.
-func shellName(name string) bool {
-	for i, r := range name {
-		switch {
-		case r == '_', r >= 'A' && r <= 'Z', r >= 'a' && r <= 'z':
-		case r >= '0' && r <= '9' && i > 0:
-		default:
-			return false
-		}
-	}
-	return name != ""
 }
 
 // shellQuote quotes s for POSIX shells: single quotes, with embedded ones closed and escaped.

@@ -1,6 +1,9 @@
 package provider
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Provider names, as in POST /v1/credentials and an integration's configuration block.
 const (
@@ -63,6 +66,12 @@ type Facts struct {
 	OptionalEnv []string
 	// Secrets are the environment variables whose values are secrets (credentials, tokens).
 	Secrets []string
+}
+
+// MaySet reports whether name is one of the environment variables an exchange of f sets,
+// always (Env) or when configured (OptionalEnv): the only names a run receives from it.
+func (f Facts) MaySet(name string) bool {
+	return slices.Contains(f.Env, name) || slices.Contains(f.OptionalEnv, name)
 }
 
 // table holds every provider, in the order names are listed to users.

@@ -163,6 +163,11 @@ func (f *fixture) checkCredentials(creds exchange.Credentials) {
 			f.t.Errorf("env %s is missing: %v", name, creds.Env)
 		}
 	}
+	for name := range creds.Env {
+		if !facts.MaySet(name) {
+			f.t.Errorf("env %s is none of the provider's variables (provider.Facts Env and OptionalEnv)", name)
+		}
+	}
 	if creds.ExpiresAt.IsZero() && f.h.Provider != provider.Vault {
 		f.t.Error("credentials without an expiry")
 	}
