@@ -386,11 +386,12 @@ func (c *Control) move(w http.ResponseWriter, r *http.Request, m moveRequest) {
 }
 
 // notMovedDetail words a phase move whose compare-and-swap failed with err, as its "error"
-// event says it: a store that did not answer (runs.ErrUnavailable) may still have applied it,
-// its reply lost (in a failover, say), so the move is "not confirmed stored", as a run start is
-// in that case; any other failure left the run as it was: "not applied".
+// event says it: a store that did not answer (runs.ErrUnavailable), or a call cut off by the
+// request's context (its client gone, or a deadline) while the store ran it, may still have
+// applied it with the reply lost, so the move is "not confirmed stored", as a run start is in
+// that case; any other failure left the run as it was: "not applied".
 func notMovedDetail(err error) string {
-	if errors.Is(err, runs.ErrUnavailable) {
+	if errors.Is(err, runs.ErrUnavailable) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return "not confirmed stored: " + err.Error()
 	}
 	return "not applied: " + err.Error()

@@ -68,8 +68,11 @@ func recordRefusal(ctx context.Context, r Recorder, log *slog.Logger, e Event) {
 // recordAlways records an event a RefusalLimit never leaves out: one that corrects an event
 // already in the trail (a run recorded but not stored, a move recorded but not applied, a token
 // or credentials recorded but withheld), or the refusal of a run record found inconsistent, the
-// trail's only trace of an edited store.
+// trail's only trace of an edited store. It is recorded even when the request's client has
+// gone (ctx canceled): the event it corrects is in the trail whether or not anyone reads the
+// answer. The store's own timeout still bounds it.
 func recordAlways(ctx context.Context, r Recorder, log *slog.Logger, e Event) {
+	ctx = context.WithoutCancel(ctx)
 	if err := r.Record(ctx, e); err != nil {
 		log.WarnContext(ctx, "audit: could not record a correction", "action", e.Action, "run", e.Run.ID, "err", err)
 	}
