@@ -7,14 +7,9 @@ import (
 	"github.com/brokerhq/broker/internal/config"
 )
 
-// buildFileFirst is Build where the file wins: an API object declared in the file too, which
-// validation at commit prevents except when another replica committed it before it had this
-// replica's file, is left out, and logged.
-func (m *Manager) buildFileFirst(in Input) (*Catalog, error) {
-	return Build(m.withoutCollisions(in))
-}
-
-// withoutCollisions returns in without the API objects the file declares too, each logged.
+// withoutCollisions returns in without the API objects the file declares too, each logged:
+// the file wins. Validation at commit prevents such an object, except when another replica
+// committed it before it had this replica's file.
 func (m *Manager) withoutCollisions(in Input) Input {
 	var coll *CollisionError
 	if err := collisions(in.File, in.API.Objects); !errors.As(err, &coll) {
@@ -27,9 +22,10 @@ func (m *Manager) withoutCollisions(in Input) Input {
 	return in
 }
 
-// buildFitting is buildFileFirst that also leaves out, and logs, each API object that does
-// not fit the file: say a stack in a space that only another replica's newer file declares,
-// committed there. The catalog in force must follow the store whatever the file: a replica
+// buildFitting is Build where the file wins (see withoutCollisions) that also leaves out, and
+// logs, each API object that does not fit the file: say a stack in a space that only another
+// replica's newer file declares, committed there, or an object stored before a rule that
+// refuses it. The catalog in force must follow the store whatever the file: a replica
 // that kept its last catalog would keep, for instance, API keys deleted elsewhere, until a
 // restart, and one that refused to start would be down. Leaving an object out only ever takes
 // access away: what refers to it is left out in turn. When a problem names none of the API's
@@ -38,7 +34,15 @@ func (m *Manager) withoutCollisions(in Input) Input {
 // are left out instead: the others fitted then, and deletions still take effect. It returns
 // the API objects it kept, and a problem that remains.
 func (m *Manager) buildFitting(in Input, prev Versioned) (*Catalog, Versioned, error) {
-	in = m.withoutCollisions(in)
+	return leaveOut(m.withoutCollisions(in), prev, func(r Ref, problem string) {
+		m.log.Error("catalog: an object created through the API does not fit this replica's configuration file or rules; "+
+			"it is left out here until the files agree or it is replaced through the API", "kind", r.Kind, "id", r.ID, "problem", problem)
+	})
+}
+
+// leaveOut is buildFitting's rule on in, whose file and API objects do not collide; it calls
+// left with each API object it leaves out and its problem.
+func leaveOut(in Input, prev Versioned, left func(r Ref, problem string)) (*Catalog, Versioned, error) {
 	c, err := Build(in)
 	heldBack := false
 	for range in.API.Len() + 1 {
@@ -56,8 +60,7 @@ func (m *Manager) buildFitting(in Input, prev Versioned) (*Catalog, Versioned, e
 		}
 		for r, problem := range unfit {
 			in.API.Objects = in.API.Objects.without(r)
-			m.log.Error("catalog: an object created through the API does not fit this replica's configuration file; "+
-				"it is left out here until the files agree", "kind", r.Kind, "id", r.ID, "problem", problem)
+			left(r, problem)
 		}
 		c, err = Build(in)
 	}

@@ -504,9 +504,10 @@ func (m *Manager) Apply(ctx context.Context, mu Mutation) (Result, error) {
 type plan struct {
 	res     Result
 	changes []Change
-	// at is the store's state the changes apply to; next is the store's objects after them.
-	at   Head
-	next Versioned
+	// at is the store's state the changes apply to; next is the store's objects after them,
+	// and inForce the part of next the catalog after them holds (see Manager.inForce).
+	at            Head
+	next, inForce Versioned
 }
 
 // install puts a committed plan in force, unless the catalog in force is no longer the one it
@@ -518,18 +519,20 @@ func (m *Manager) install(p plan, committed Head, asked Reading) {
 	if m.head != p.at || committed.Revision != p.at.Revision+1 {
 		return
 	}
-	m.api, m.inForce, m.head = p.next, p.next, committed
+	m.api, m.inForce, m.head = p.next, p.inForce, committed
 	m.put(p.res.Catalog)
 	m.live.Confirm(asked)
 }
 
 // prepare validates mu against the catalog in force (refreshed first) and returns the plan.
+// The stored objects the catalog in force leaves out take no part (see inForceOnly), but for
+// the one mu replaces or deletes.
 func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 	if err := m.Refresh(ctx); err != nil {
 		return plan{}, err
 	}
 	m.mu.Lock()
-	cur, file, fileCreated, api, at := m.live.Load(), m.file, m.fileCreated(m.file), m.api, m.head
+	cur, file, fileCreated, api, inForce, at := m.live.Load(), m.file, m.fileCreated(m.file), m.api, m.inForce, m.head
 	m.mu.Unlock()
 
 	if mu.Authorize != nil {
@@ -547,6 +550,10 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 		return plan{}, refusal(ErrPrecondition, "%s %q does not exist", mu.Ref.Kind, mu.Ref.ID)
 	}
 	if mu.IfMatch == NoVersion && before != nil {
+		if inForce.find(mu.Ref) == nil {
+			return plan{}, refusal(ErrPrecondition, "%s %q exists in the store (version %d), left out of the catalog in force (see the broker's log); a put without If-None-Match replaces it",
+				mu.Ref.Kind, mu.Ref.ID, version)
+		}
 		return plan{}, refusal(ErrPrecondition, "%s %q exists (version %d)", mu.Ref.Kind, mu.Ref.ID, version)
 	}
 	if mu.IfMatch > 0 && before == nil {
@@ -628,40 +635,50 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 		delete(next.Deleted, mu.Ref)
 		delete(next.From, mu.Ref)
 		changes = append(changes, Change{Record: Record{Ref: mu.Ref, Version: res.Version, Created: created, Body: body}})
-		self = fmt.Sprintf("%s[%d]", listName[mu.Ref.Kind], file.count(mu.Ref.Kind)+next.Objects.index(mu.Ref))
+	}
+	after := m.withoutCollisions(Input{File: file, API: next, Revision: at.Revision + 1, FileCreated: fileCreated})
+	checked := after
+	checked.API.Objects = inForceOnly(after.API.Objects, api, inForce, mu.Ref)
+	all := merged(file, checked.API.Objects)
+	if mu.Object != nil {
+		self = fmt.Sprintf("%s[%d]", listName[mu.Ref.Kind], file.count(mu.Ref.Kind)+checked.API.Objects.index(mu.Ref))
 		// The formats of an integration's cloud identifiers, and the bounds on labels, are
 		// checked on the object a change puts, not on those stored before the rules (see
 		// config.CheckIntegrationFormats and config.CheckLabelLimits).
 		var errs config.Errors
 		if in, ok := mu.Object.(config.Integration); ok {
 			if err := config.CheckIntegrationFormats(in, self); errors.As(err, &errs) {
-				return plan{}, classify(errs, merged(file, next.Objects), self)
+				return plan{}, classify(errs, all, self)
 			}
 		}
 		if err := config.CheckLabelLimits(mu.Object, self); errors.As(err, &errs) {
-			return plan{}, classify(errs, merged(file, next.Objects), self)
+			return plan{}, classify(errs, all, self)
 		}
 	}
-	c, err := m.buildFileFirst(Input{File: file, API: next, Revision: at.Revision + 1, FileCreated: fileCreated})
+	c, err := Build(checked)
 	if err != nil {
 		var errs config.Errors
 		var coll *CollisionError
 		switch {
 		case errors.As(err, &errs):
 			if mu.Object == nil {
-				return plan{}, inUse(errs, merged(file, next.Objects), mu.Ref)
+				return plan{}, inUse(errs, all, mu.Ref)
 			}
-			return plan{}, classify(errs, merged(file, next.Objects), self)
+			return plan{}, classify(errs, all, self)
 		case errors.As(err, &coll):
 			return plan{}, refusal(ErrConflict, "%s", coll.Error())
 		}
+		return plan{}, err
+	}
+	c, kept, err := settled(after, checked, c)
+	if err != nil {
 		return plan{}, err
 	}
 	if err := movedTooDeep(cur, c); err != nil {
 		return plan{}, err
 	}
 	res.Catalog = c
-	return plan{res: res, changes: changes, at: at, next: next}, nil
+	return plan{res: res, changes: changes, at: at, next: next, inForce: kept}, nil
 }
 
 // moved reports that after replaces before in another place: a stack in another space, or a

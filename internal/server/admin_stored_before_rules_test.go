@@ -1,0 +1,59 @@
+package server
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/brokerhq/broker/internal/catalog"
+	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/redisstore"
+	"github.com/brokerhq/broker/internal/testutil/redistest"
+)
+
+// TestAdminBesideObjectsStoredBeforeRules: Redis holds what an older build accepted and
+// today's rules refuse (a GCP integration lasting 13h, a Vault mount that climbs). They are
+// not in force (GET and DELETE answer 404), yet every other change goes through (deleting a
+// leaked API key above all), and a PUT of a valid object under their id replaces them, at the
+// stored version, after which DELETE removes it.
+func TestAdminBesideObjectsStoredBeforeRules(t *testing.T) {
+	redis := redistest.Start(t)
+	client, err := redisstore.Open(redisstore.Options{URL: redis.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = client.Close() }()
+	gcp := &config.GCP{WorkloadIdentityProvider: "projects/1/locations/global/workloadIdentityPools/p/providers/q", ServiceAccount: "a@b.iam.gserviceaccount.com"}
+	var changes []catalog.Change
+	for _, obj := range []any{
+		config.Integration{ID: "g1", Space: "prod", Duration: 13 * time.Hour, GCP: gcp},
+		config.Integration{ID: "v1", Space: "prod", Vault: &config.Vault{Address: "https://vault.example.com", Mount: "../x", Role: "r"}},
+		config.APIKey{ID: "leaked", SecretSHA256: sha256Hex("leaked-secret"), Bindings: []config.Binding{{Role: "admin", Space: "prod"}}},
+	} {
+		ref, err := catalog.RefOf(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := config.EncodeJSON(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		changes = append(changes, catalog.Change{Record: catalog.Record{Ref: ref, Version: 1, Created: 1, Body: body}})
+	}
+	if _, err := client.Catalog().Commit(context.Background(), catalog.Head{}, changes); err != nil {
+		t.Fatal(err)
+	}
+	ts := startServer(t, serverOptions{redisURL: redis.URL(), keyBackend: "redis", baseYAML: adminConfig})
+
+	ts.admin(t, "GET", "/v1/integrations/g1", "").expect(t, "GET a left-out integration", 404)
+	ts.admin(t, "DELETE", "/v1/api-keys/leaked", "").expect(t, "delete the leaked API key", 204)
+	ts.admin(t, "PUT", "/v1/roles/reader", `{"actions":["run:read"]}`).expect(t, "create an unrelated role", 201)
+	ts.ifMatch(`"1"`).admin(t, "PUT", "/v1/integrations/g1",
+		`{"space":"prod","duration":"1h","gcp":{"workloadIdentityProvider":"`+gcp.WorkloadIdentityProvider+`","serviceAccount":"`+gcp.ServiceAccount+`"}}`).
+		expect(t, "replace the left-out g1 at its stored version", 200, `"version":2`)
+	ts.admin(t, "GET", "/v1/integrations/g1", "").expect(t, "GET g1 replaced", 200, `"duration":"1h0m0s"`)
+	ts.admin(t, "DELETE", "/v1/integrations/v1", "").expect(t, "DELETE the left-out v1", 404)
+	ts.admin(t, "PUT", "/v1/integrations/v1", `{"space":"prod","vault":{"address":"https://vault.example.com","mount":"x","role":"r"}}`).
+		expect(t, "replace the left-out v1", 200, `"version":2`)
+	ts.admin(t, "DELETE", "/v1/integrations/v1", "").expect(t, "DELETE v1 replaced", 204)
+}
