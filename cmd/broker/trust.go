@@ -92,6 +92,13 @@ func runTrust(ctx context.Context, e env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(e.stderr, "install it by piping this output into: %s\n", line)
+		mount, err := trust.VaultAuthConfigCommand(cfg, req)
+		if err != nil {
+			return err
+		}
+		// Without bound_issuer Vault checks no iss: a token of another issuer whose key the
+		// JWKS holds would log in.
+		fmt.Fprintf(e.stderr, "the JWT auth mount must check the issuer; configure it with (this replaces its whole configuration: add any other setting it needs to the line): %s\n", mount)
 	}
 	return nil
 }

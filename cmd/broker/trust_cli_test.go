@@ -67,6 +67,11 @@ func TestTrustVaultPrintsTheWriteCommand(t *testing.T) {
 	if !json.Valid([]byte(r.stdout)) {
 		t.Fatalf("stdout is not JSON alone, so it cannot be piped into vault write: %q", r.stdout)
 	}
+	// Vault checks iss only against the mount's bound_issuer: the mount's line names it.
+	const mount = "vault write auth/ci-jwt/config oidc_discovery_url=https://broker.example.com bound_issuer=https://broker.example.com"
+	if !strings.Contains(r.stderr, ": "+mount+"\n") {
+		t.Errorf("no line configuring the mount with bound_issuer: stderr %q", r.stderr)
+	}
 
 	v := vaulttest.Start(t)
 	client := v.Client()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -35,6 +36,95 @@ func VaultRoleKeyOf(in config.Integration) VaultRoleKey {
 	}
 }
 
+// VaultRole is the Vault JWT auth role `broker trust vault` prints: what Render returns for
+// the Vault provider. `vault write auth/<mount>/role/<role>` updates a role in place and keeps
+// every field its input leaves out, so the role sets each field that could widen what its
+// tokens get or how long they live, or which JWT logs in, to broker's own value: installed over
+// a role an earlier setup or a hand edit left, it keeps none of that role's settings. Setting a
+// field also clears its deprecated twin (token_period clears period, token_bound_cidrs
+// bound_cidrs, and so on). token_no_default_policy is left as it is: a new role's tokens carry
+// Vault's default policy, which lets a Vault client (Terraform's provider) look up and renew
+// its own token.
+type VaultRole struct {
+	// RoleType is always "jwt".
+	RoleType string `json:"role_type"`
+	// BoundAudiences holds the audience of the integration's tokens.
+	BoundAudiences []string `json:"bound_audiences"`
+	// BoundSubject is empty: the bound claims, not the sub, say who may log in.
+	BoundSubject string `json:"bound_subject"`
+	// UserClaim is the claim Vault names the user by.
+	UserClaim string `json:"user_claim"`
+	// UserClaimJSONPointer is false: UserClaim is a claim's name, not a JSON pointer.
+	UserClaimJSONPointer bool `json:"user_claim_json_pointer"`
+	// BoundClaimsType is "string": bound claims match exactly, never as globs.
+	BoundClaimsType string `json:"bound_claims_type"`
+	// BoundClaims must match the token's claims exactly: the stack's space, caller and scope;
+	// a claim whose value is a list accepts any of its values (see vaultRole).
+	BoundClaims map[string]any `json:"bound_claims"`
+	// ClaimMappings is empty: no claim becomes token metadata a templated policy could read.
+	ClaimMappings map[string]string `json:"claim_mappings"`
+	// GroupsClaim is empty: no claim names identity groups, whose policies the token would get.
+	GroupsClaim string `json:"groups_claim"`
+	// ClockSkewLeeway is Vault's default, 60 seconds: a JWT is accepted at most that long past
+	// its exp (or before its nbf or iat).
+	ClockSkewLeeway int `json:"clock_skew_leeway"`
+	// ExpirationLeeway is -1, none: it only stands in for a missing exp (Vault's 0 means 150
+	// seconds), which broker's tokens always carry.
+	ExpirationLeeway int `json:"expiration_leeway"`
+	// NotBeforeLeeway is -1, none: it only stands in for a missing nbf and iat.
+	NotBeforeLeeway int `json:"not_before_leeway"`
+	// TokenPolicies are the policies the Vault token gets (Vault adds its default policy).
+	TokenPolicies []string `json:"token_policies"`
+	// TokenType is "service": a renewable token that can make child tokens, as Terraform's
+	// Vault provider does; "default" would be whatever the mount is tuned to.
+	TokenType string `json:"token_type"`
+	// TokenTTL is the Vault token's lifetime, as a Go duration.
+	TokenTTL string `json:"token_ttl"`
+	// TokenMaxTTL is the most the token can live however it is renewed: TokenTTL, so that no
+	// worker keeps it past the integration's duration (or its run's end) by renewing it.
+	TokenMaxTTL string `json:"token_max_ttl"`
+	// TokenExplicitMaxTTL is TokenTTL too. TokenMaxTTL alone bounds renewals only as long as
+	// the role stays as printed; the explicit maximum is fixed into each token when it is
+	// issued, holds for a periodic token too, and no later change of the role or the mount
+	// lengthens it.
+	TokenExplicitMaxTTL string `json:"token_explicit_max_ttl"`
+	// TokenPeriod is "0s": a periodic token renews without end, whatever TokenMaxTTL says.
+	TokenPeriod string `json:"token_period"`
+	// TokenNumUses is 0: the token is not limited to a number of uses.
+	TokenNumUses int `json:"token_num_uses"`
+	// TokenBoundCIDRs is empty: the token is usable from any address, as broker's workers are.
+	TokenBoundCIDRs []string `json:"token_bound_cidrs"`
+}
+
+// vault is the role for t's one attachment (stack and scope): single-valued bound claims.
+// Maps and lists are empty, never nil, so each is written out and replaces what the role held.
+func (t *target) vault() VaultRole {
+	ttl := "1h"
+	if t.integration.Duration > 0 {
+		ttl = t.integration.Duration.String()
+	}
+	return VaultRole{
+		RoleType:        "jwt",
+		BoundAudiences:  []string{t.integration.TokenAudience()},
+		UserClaim:       "sub",
+		BoundClaimsType: "string",
+		BoundClaims: map[string]any{
+			"spaceId": t.stack.Space, "callerType": "stack", "callerId": t.stack.ID, "scope": string(t.req.Scope),
+		},
+		ClaimMappings:       map[string]string{},
+		ClockSkewLeeway:     60,
+		ExpirationLeeway:    -1,
+		NotBeforeLeeway:     -1,
+		TokenPolicies:       []string{t.integration.Vault.Role},
+		TokenType:           "service",
+		TokenTTL:            ttl,
+		TokenMaxTTL:         ttl,
+		TokenExplicitMaxTTL: ttl,
+		TokenPeriod:         "0s",
+		TokenBoundCIDRs:     []string{},
+	}
+}
+
 // vaultRole is the one Vault role t's integration logs in to, as every attachment using it
 // needs it: installing the role for one attachment replaces it for the others, so the role
 // printed for any of them accepts each (stack, scope) attached to it, and nothing else. Claims
@@ -60,8 +150,7 @@ func mergeVaultRoles(docs []VaultRole) (VaultRole, error) {
 	claims := map[string][]string{}
 	combos := map[string]bool{}
 	for _, d := range docs {
-		if !slices.Equal(d.BoundAudiences, first.BoundAudiences) || d.UserClaim != first.UserClaim ||
-			!slices.Equal(d.TokenPolicies, first.TokenPolicies) || d.TokenTTL != first.TokenTTL || d.TokenMaxTTL != first.TokenMaxTTL {
+		if !reflect.DeepEqual(withoutClaims(d), withoutClaims(first)) {
 			return VaultRole{}, fmt.Errorf("its attachments need different audiences, policies or TTLs: give them Vault roles of their own")
 		}
 		var combo []string
@@ -91,6 +180,12 @@ func mergeVaultRoles(docs []VaultRole) (VaultRole, error) {
 		}
 	}
 	return out, nil
+}
+
+// withoutClaims is d with no bound claims: what every attachment sharing one role must agree on.
+func withoutClaims(d VaultRole) VaultRole {
+	d.BoundClaims = nil
+	return d
 }
 
 // serverOf is address as one server's name: scheme and host in lower case, without the
