@@ -287,13 +287,18 @@ func (m *Manager) Run(ctx context.Context, poll time.Duration) {
 	}
 }
 
-// Reload replaces the file's objects, checked against the store's objects as they are once
-// this replica's changes in progress are in. When they do not fit (invalid, or colliding with the
-// API's objects) it returns the error and the catalog in force stays. Whether the store's
-// objects fit the old file does not matter: a reload is how a replica whose file fell behind
-// another's catches up. The file's stacks and spaces that leave their place are recorded in
-// the store (see fileChanges) before the new file is in force, and so is each change of a file
-// object, whose version grows.
+// Reload replaces the file's objects, checked against the API objects in force in the store as
+// it is once this replica's changes in progress are in: not against the stored objects the
+// catalog in force leaves out (see buildFitting; stored before a rule that refuses them, say),
+// so that those never hold back a reload, one that removes a leaked API key above all. When the
+// file does not fit the objects in force (invalid, or colliding with them) it returns the error
+// and the catalog in force stays. The catalog put in force is then the one a replica loading
+// the store on the new file builds: a left-out object that fits the new file comes back, and a
+// reload after which one would push out an object in force is refused (see settled). Whether
+// the store's objects fit the old file does not matter: a reload is how a replica whose file
+// fell behind another's catches up. The file's stacks and spaces that leave their place are
+// recorded in the store (see fileChanges) before the new file is in force, and so is each
+// change of a file object, whose version grows.
 func (m *Manager) Reload(ctx context.Context, file Objects) (*Catalog, error) {
 	return m.reloadWith(ctx, file, nil)
 }
@@ -329,7 +334,18 @@ func (m *Manager) reload(ctx context.Context, file Objects, log ReloadLog) (*Cat
 	}
 	head := snap.Head()
 	in := Input{File: file, API: api, Revision: head.Revision, FileCreated: m.fileCreated(file)}
-	c, err := Build(in)
+	// The new file is checked against the API objects in force: the stored ones the catalog
+	// in force leaves out (see inForceOnly) neither refuse it nor collide with it.
+	checked := in
+	checked.API.Objects = inForceOnly(api.Objects, m.api, m.inForce, Ref{})
+	c, err := Build(checked)
+	if err != nil {
+		return nil, err
+	}
+	// Those fitting, the file wins over a left-out object of its id, and the catalog in force is
+	// the one a replica loading the store builds (see settled).
+	after := m.withoutCollisions(in)
+	c, inForce, err := settled(after, checked, c)
 	if err != nil {
 		return nil, err
 	}
@@ -355,12 +371,19 @@ func (m *Manager) reload(ctx context.Context, file Objects, log ReloadLog) (*Cat
 			}
 			return nil, fmt.Errorf("catalog: recording the file's objects that leave: %w", err)
 		}
-		in.API, in.Revision = api.withTombstones(changes), head.Revision
-		if c, err = Build(in); err != nil {
+		checkedObjs, afterObjs := checked.API.Objects, after.API.Objects
+		api = api.withTombstones(changes)
+		checked.API, after.API = api, api
+		checked.API.Objects, after.API.Objects = checkedObjs, afterObjs
+		checked.Revision, after.Revision = head.Revision, head.Revision
+		if c, err = Build(checked); err != nil {
+			return nil, err
+		}
+		if c, inForce, err = settled(after, checked, c); err != nil {
 			return nil, err
 		}
 	}
-	m.api, m.inForce, m.head = in.API, in.API, head
+	m.api, m.inForce, m.head = api, inForce, head
 	m.file = file
 	m.put(c)
 	m.live.Confirm(asked)
