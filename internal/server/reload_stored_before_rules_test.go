@@ -5,11 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/config"
-	"github.com/brokerhq/broker/internal/redisstore"
 	"github.com/brokerhq/broker/internal/testutil/redistest"
 )
 
@@ -21,31 +18,7 @@ import (
 func TestReloadBesideObjectsStoredBeforeRules(t *testing.T) {
 	ctx := context.Background()
 	redis := redistest.Start(t)
-	client, err := redisstore.Open(redisstore.Options{URL: redis.URL()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = client.Close() }()
-	gcp := &config.GCP{WorkloadIdentityProvider: "projects/1/locations/global/workloadIdentityPools/p/providers/q", ServiceAccount: "a@b.iam.gserviceaccount.com"}
-	var changes []catalog.Change
-	for _, obj := range []any{
-		config.Integration{ID: "g1", Space: "prod", Duration: 13 * time.Hour, GCP: gcp},
-		config.Integration{ID: "v1", Space: "prod", Vault: &config.Vault{Address: "https://vault.example.com", Mount: "../x", Role: "r"}},
-		config.APIKey{ID: "stored", SecretSHA256: sha256Hex("stored-secret"), Bindings: []config.Binding{{Role: "admin", Space: "prod"}}},
-	} {
-		ref, err := catalog.RefOf(obj)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, err := config.EncodeJSON(obj)
-		if err != nil {
-			t.Fatal(err)
-		}
-		changes = append(changes, catalog.Change{Record: catalog.Record{Ref: ref, Version: 1, Created: 1, Body: body}})
-	}
-	if _, err := client.Catalog().Commit(ctx, catalog.Head{}, changes); err != nil {
-		t.Fatal(err)
-	}
+	plantStoredBeforeRules(t, redis.URL(), "stored")
 	ts := startServer(t, serverOptions{redisURL: redis.URL(), keyBackend: "redis", baseYAML: adminConfig})
 	sibling := apiRequest{method: "GET", path: "/v1/spaces/team-b", bearer: siblingSecret}
 	if code := ts.call(t, sibling); code != 200 {

@@ -90,19 +90,7 @@ func TestCopiedTemplatesCountInTheShare(t *testing.T) {
 			break
 		}
 	}
-	var list struct {
-		Spaces []struct{ ID, Parent, SubjectTemplate string } `json:"spaces"`
-	}
-	ts.call(t, apiRequest{method: "GET", path: "/v1/spaces?space=team-a", bearer: rootAdminSecret, out: &list})
-	held := map[string]bool{}
-	for _, s := range list.Spaces {
-		if st := config.EffectiveSubjectTemplate(s.SubjectTemplate); st != config.DefaultSubjectTemplate {
-			held[st] = true
-		}
-	}
-	if share := config.SubtreeTemplateShare(2); len(held) > share {
-		t.Errorf("team-a's subtree holds %d distinct templates through the API, its share is %d", len(held), share)
-	}
+	checkTeamAWithinShare(t, ts)
 	if refusedAt >= 0 {
 		t.Errorf("the catalog reached its cap through the leaf admin's copies: the root admin could not replace its own space's template (round %d)", refusedAt)
 	}
@@ -136,6 +124,18 @@ func TestMovedSpacesCountInTheShare(t *testing.T) {
 			break
 		}
 	}
+	checkTeamAWithinShare(t, ts)
+	var env envelope
+	if code := ts.call(t, apiRequest{method: "PUT", path: "/v1/spaces/b-new", bearer: siblingSecret,
+		body: `{"parent":"team-b","subjectTemplate":"{spacePath}:{callerId}:b-new:{scope}"}`, out: &env}); code != 201 {
+		t.Errorf("team-b's admin adding its first template under team-b: %d %s, want 201", code, env.Error.Message)
+	}
+}
+
+// checkTeamAWithinShare fails when team-a's subtree holds more distinct non-default templates
+// than the share of a space two levels below root.
+func checkTeamAWithinShare(t *testing.T, ts *testServer) {
+	t.Helper()
 	var list struct {
 		Spaces []struct{ SubjectTemplate string } `json:"spaces"`
 	}
@@ -148,10 +148,5 @@ func TestMovedSpacesCountInTheShare(t *testing.T) {
 	}
 	if share := config.SubtreeTemplateShare(2); len(held) > share {
 		t.Errorf("team-a's subtree holds %d distinct templates through the API, its share is %d", len(held), share)
-	}
-	var env envelope
-	if code := ts.call(t, apiRequest{method: "PUT", path: "/v1/spaces/b-new", bearer: siblingSecret,
-		body: `{"parent":"team-b","subjectTemplate":"{spacePath}:{callerId}:b-new:{scope}"}`, out: &env}); code != 201 {
-		t.Errorf("team-b's admin adding its first template under team-b: %d %s, want 201", code, env.Error.Message)
 	}
 }
