@@ -69,6 +69,13 @@ func openBackends(ctx context.Context, cfg *config.Config, opts Options) (*backe
 		b.runs, b.limiter, b.audit, b.catalog, b.sweep = mem, ratelimit.NewMemory(policy, now), audit.NewMemoryRetaining(cfg.Audit.Memory.Retain), catalog.NewMemory(), mem.Sweep
 		b.auditKeySet = &audit.MemoryKeySet{}
 	}
+	if client != nil {
+		// A Redis that may evict keys without an expiry refuses the start (see CheckEvictionPolicy).
+		if err := client.CheckEvictionPolicy(ctx, opts.Logger); err != nil {
+			_ = b.close()
+			return nil, fmt.Errorf("store.redis: %w", err)
+		}
+	}
 	switch cfg.Keys.Backend {
 	case config.BackendFile:
 		b.keys = keys.NewFile(cfg.Keys.Dir)

@@ -1,0 +1,100 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/redisstore"
+	"github.com/brokerhq/broker/internal/testutil/redistest"
+)
+
+// TestStartRefusesEvictingRedis: a replica does not start on a Redis with maxmemory and an
+// allkeys-* policy, which may silently evict the audit chain, the catalog and the key set; it
+// starts with a warning on a volatile-* policy or when INFO is refused, and without one on
+// noeviction or without maxmemory.
+func TestStartRefusesEvictingRedis(t *testing.T) {
+	redis := redistest.Start(t)
+	rc, ctx := redis.Client(), context.Background()
+	if err := rc.Do(ctx, "ACL", "SETUSER", "noinfo", "on", ">secret", "~*", "&*", "+@all", "-info").Err(); err != nil {
+		t.Fatalf("ACL SETUSER: %v", err)
+	}
+	const (
+		evictWarning   = "volatile-* maxmemory-policy"
+		uncheckWarning = "could not check the eviction policy"
+	)
+	tests := []struct {
+		name, maxmemory, policy string
+		// user logs in as the ACL user that may not run INFO.
+		user bool
+		// wantErr lists substrings of New's error; none means New succeeds.
+		wantErr []string
+		// wantLog is a substring of the one warning logged; empty means neither warning is.
+		wantLog string
+	}{
+		{"allkeys-lru with maxmemory", "100mb", "allkeys-lru", false,
+			[]string{"store.redis", "maxmemory-policy allkeys-lru", "maxmemory-policy noeviction", "volatile-"}, ""},
+		{"allkeys-lru without maxmemory", "0", "allkeys-lru", false, nil, ""},
+		{"volatile-lru with maxmemory", "100mb", "volatile-lru", false, nil, evictWarning},
+		{"noeviction with maxmemory", "100mb", "noeviction", false, nil, ""},
+		{"INFO refused", "100mb", "allkeys-lru", true, nil, uncheckWarning},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := rc.ConfigSet(ctx, "maxmemory-policy", tt.policy).Err(); err != nil {
+				t.Fatal(err)
+			}
+			if err := rc.ConfigSet(ctx, "maxmemory", tt.maxmemory).Err(); err != nil {
+				t.Fatal(err)
+			}
+			url := redis.URL()
+			if tt.user {
+				url = "redis://noinfo:secret@" + redis.Addr() + "/0"
+			}
+			logs := &logBuffer{}
+			srv, err := newServerOnRedis(t, url, logs)
+			if srv != nil {
+				_ = srv.Close()
+			}
+			if len(tt.wantErr) == 0 && err != nil {
+				t.Fatalf("New = %v, want a started replica", err)
+			}
+			if len(tt.wantErr) > 0 {
+				t.Logf("New: %v", err)
+				if !errors.Is(err, redisstore.ErrEvictsAnyKey) {
+					t.Fatalf("New = %v, want ErrEvictsAnyKey", err)
+				}
+				for _, w := range tt.wantErr {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("error %q does not mention %q", err, w)
+					}
+				}
+			}
+			for _, w := range []string{evictWarning, uncheckWarning} {
+				want := 0
+				if w == tt.wantLog {
+					want = 1
+				}
+				if n := strings.Count(logs.String(), w); n != want {
+					t.Errorf("warning %q logged %d times, want %d; logs:\n%s", w, n, want, logs)
+				}
+			}
+		})
+	}
+}
+
+// newServerOnRedis builds a replica whose store and key set are in the Redis at url, logging
+// to logs.
+func newServerOnRedis(t *testing.T, url string, logs *logBuffer) (*Server, error) {
+	t.Helper()
+	yaml := "issuer: http://127.0.0.1:1\nlisten: 127.0.0.1:0\nstore: {redis: {url: \"" + url + "\"}}\n" +
+		"keys: {backend: redis, algorithm: ES256, redis: {encryption_key_file: " + writeSecretFile(t, testKEK) + "}}\n"
+	cfg, err := config.Parse("test.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	return New(context.Background(), cfg, Options{Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+}
