@@ -115,16 +115,16 @@ func NewManager(ctx context.Context, cfg ManagerConfig) (*Manager, error) {
 		if err != nil {
 			return nil, fmt.Errorf("the configuration file and the objects created through the API do not fit together: %w", err)
 		}
-		changes, left, changed := m.startChanges(c, api)
+		changes, left, changed, added := m.startChanges(c, api)
 		if len(changes) == 0 {
 			m.api, m.inForce, m.head = api, inForce, snap.Head()
 			m.live.Store(c)
 			m.live.Confirm(asked)
 			return m, nil
 		}
-		logged := cfg.StartLog != nil && len(left)+len(changed) > 0
+		logged := cfg.StartLog != nil && len(left)+len(changed)+len(added) > 0
 		if logged {
-			if err := cfg.StartLog.Before(ctx, StartChange{Catalog: c, Left: left, Changed: changed}); err != nil {
+			if err := cfg.StartLog.Before(ctx, StartChange{Catalog: c, Left: left, Changed: changed, Added: added}); err != nil {
 				return nil, fmt.Errorf("catalog: the configuration file changed while no replica ran on it, and the change could not be recorded: %w", err)
 			}
 		}
@@ -136,9 +136,9 @@ func NewManager(ctx context.Context, cfg ManagerConfig) (*Manager, error) {
 		if err != nil && !errors.Is(err, ErrStale) {
 			return nil, fmt.Errorf("catalog: recording what left the configuration file while no replica ran on it: %w", err)
 		}
-		if err == nil && len(left)+len(changed) > 0 {
+		if err == nil && len(left)+len(changed)+len(added) > 0 {
 			m.log.Warn("catalog: the configuration file changed while no replica ran on it; recorded what left it (their runs end) and gave what changed a new version, as a reload would",
-				"left", left, "changed", changed)
+				"left", left, "changed", changed, "added", added)
 		}
 	}
 	return nil, fmt.Errorf("catalog: too many concurrent changes to start; %w", ErrStale)
@@ -148,13 +148,15 @@ func NewManager(ctx context.Context, cfg ManagerConfig) (*Manager, error) {
 // being the catalog built on it and api the store: the tombstones of what left the file as the
 // store last saw it (see fileSeen), a version raise for each file object that changed since (see
 // versionRaises), as a reload records them, and the record of the file as seen. It also names
-// ("kind id") the objects whose leaving it records and those whose version it raises. A leave
+// ("kind id") the objects whose leaving it records, those whose version it raises, and those
+// that entered the file since the record (see addedSince), which only the record's change
+// records. A leave
 // some replica recorded after the record was written (a tombstone strictly newer: one written
 // with the record is in it already) is not recorded again: a replica of a release that keeps no
 // such record (during a rolling upgrade) records the leaves of its reloads, and its stack's runs
 // started since in the new place would end. A record without digests (written by a release
 // that kept none) shows no object as changed.
-func (m *Manager) startChanges(c *Catalog, api Versioned) (out []Change, left, changed []string) {
+func (m *Manager) startChanges(c *Catalog, api Versioned) (out []Change, left, changed, added []string) {
 	now := m.now().UnixMilli()
 	if api.seen != nil {
 		var gone map[Ref]bool
@@ -171,8 +173,35 @@ func (m *Manager) startChanges(c *Catalog, api Versioned) (out []Change, left, c
 			changed = append(changed, ch.Ref.String())
 		}
 		out = append(out, raises...)
+		added = addedSince(*api.seen, m.file)
 	}
-	return append(out, seenChange(api, m.file, now)...), left, changed
+	return append(out, seenChange(api, m.file, now)...), left, changed, added
+}
+
+// addedSince names ("kind id") the objects of file that seen does not hold: by their digests,
+// or, in a record written before digests were kept, by the stacks, spaces and API keys it
+// lists (other kinds cannot be told then).
+func addedSince(seen fileSeen, file Objects) []string {
+	var out []string
+	file.each(func(r Ref) {
+		var known bool
+		switch {
+		case len(seen.Digests) > 0:
+			_, known = seen.Digests[r.String()]
+		case r.Kind == KindStack:
+			_, known = seen.Stacks[r.ID]
+		case r.Kind == KindSpace:
+			_, known = seen.Spaces[r.ID]
+		case r.Kind == KindAPIKey:
+			_, known = seen.APIKeys[r.ID]
+		default:
+			known = true
+		}
+		if !known {
+			out = append(out, r.String())
+		}
+	})
+	return out
 }
 
 // load reads the store and decodes it, reusing the objects of the last load (see decoded). The

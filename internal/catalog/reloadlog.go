@@ -29,6 +29,9 @@ type StartChange struct {
 	Left []string
 	// Changed names the file's objects ("kind id") edited since, whose version rises.
 	Changed []string
+	// Added names the file's objects ("kind id") that entered it since: an API key among them
+	// is in force from this start.
+	Added []string
 }
 
 // StartLog records, before they are committed, the changes a replica starting on a file that

@@ -76,7 +76,7 @@ func TestStartLogRecordsBeforeCommit(t *testing.T) {
 	edited.Stacks[0].Labels = []string{"l"}
 	edited.Roles = slices.Clone(edited.Roles)
 	edited.Roles[0].Actions = append(slices.Clone(edited.Roles[0].Actions), config.ActionRunRead)
-	edited.APIKeys = nil
+	edited.APIKeys = []config.APIKey{{ID: "added", SecretSHA256: hashHex("added-secret"), Bindings: []config.Binding{{Role: "admin", Space: "root"}}}}
 
 	down := errors.New("trail down")
 	failing := &recordingStartLog{t: t, store: store, failBefore: down}
@@ -104,6 +104,9 @@ func TestStartLogRecordsBeforeCommit(t *testing.T) {
 	}
 	if !slices.Contains(ch.Changed, "stack vpc") || !slices.Contains(ch.Changed, "role "+file().Roles[0].ID) {
 		t.Errorf("changed = %q, want the edited stack and role", ch.Changed)
+	}
+	if !slices.Equal(ch.Added, []string{"api_key added"}) {
+		t.Errorf("added = %q, want the API key that entered the file", ch.Added)
 	}
 	if ch.Catalog == nil {
 		t.Error("no catalog to file the record by")

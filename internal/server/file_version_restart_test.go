@@ -54,3 +54,35 @@ func TestFileObjectEditedWhileDownGetsANewVersion(t *testing.T) {
 		t.Errorf("config.reload events after the restarts: %q, want [%q]", starts, want)
 	}
 }
+
+// TestKeyAddedWhileDownIsAudited: a root admin API key added to the file while no replica ran
+// is in force once a replica starts on it, and that start's config.reload event names it, as a
+// SIGHUP reload of the same file would. On the old code the start recorded only what left or
+// changed, so the key was in force with no event naming it.
+func TestKeyAddedWhileDownIsAudited(t *testing.T) {
+	redis := redistest.Start(t)
+	opts := serverOptions{redisURL: redis.URL(), keyBackend: "redis", baseYAML: adminConfig}
+	a := startServer(t, opts)
+	a.admin(t, "GET", "/v1/spaces", "").expect(t, "first start", 200)
+	a.stop()
+
+	opts.baseYAML = strings.Replace(adminConfig, "api_keys:\n",
+		"api_keys:\n  - {id: backdoor, secret_sha256: "+sha256Hex("backdoor-secret")+", bindings: [{role: admin, space: root}]}\n", 1)
+	b := startServer(t, opts)
+	if code := b.call(t, apiRequest{method: "GET", path: "/v1/api-keys", bearer: "backdoor-secret"}); code != 200 {
+		t.Fatalf("backdoor key not in force: %d", code)
+	}
+	var found []string
+	for _, e := range auditEvents(t, b, "root", 100) {
+		if e.Action == "config.reload" {
+			found = append(found, e.Outcome+": "+e.Detail)
+		}
+	}
+	named := false
+	for _, d := range found {
+		named = named || strings.Contains(d, "backdoor")
+	}
+	if !named {
+		t.Errorf("a root admin key added to the file while no replica ran is in force with no config.reload event naming it; config.reload events: %q", found)
+	}
+}

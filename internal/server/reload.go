@@ -120,6 +120,9 @@ func (r startRecord) Before(ctx context.Context, ch catalog.StartChange) error {
 	if len(ch.Changed) > 0 {
 		parts = append(parts, "changed (new version): "+strings.Join(ch.Changed, ", "))
 	}
+	if len(ch.Added) > 0 {
+		parts = append(parts, "added: "+strings.Join(ch.Added, ", "))
+	}
 	e := api.Event{Actor: "system:config", Action: "config.reload", Space: config.RootSpace, Outcome: audit.Success,
 		Detail: cutDetail("configuration file changed while no replica ran on it, applied at start-up; " + strings.Join(parts, "; ")),
 		Index:  ch.Catalog}
