@@ -127,7 +127,7 @@ func (h *attachHandler) apply(w http.ResponseWriter, r *http.Request, p access.P
 		return
 	}
 	ref := catalog.Ref{Kind: catalog.KindAttachment, ID: catalog.AttachmentID(at.Stack, at.Integration)}
-	mu := catalog.Mutation{Ref: ref, IfMatch: version, Authorize: authorize}
+	mu := catalog.Mutation{Ref: ref, IfMatch: version, Authorize: authorize, AuthorizeLeftOut: h.admin.repairLeftOut(r, p)}
 	deleting := r.Method == http.MethodDelete
 	if !deleting {
 		mu.Object = at

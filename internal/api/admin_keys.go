@@ -136,7 +136,7 @@ func (h *apiKeyHandler) create(w http.ResponseWriter, r *http.Request) {
 			Also: boundSpaces(bindings), Detail: fmt.Sprintf("created API key %q with %d binding(s)", b.ID, len(bindings))}
 	}
 	res, err := h.admin.cfg.Catalog.Apply(r.Context(), catalog.Mutation{Ref: ref, Object: key, Authorize: authorize,
-		Log: changeRecord{admin: h.admin, event: event}})
+		AuthorizeLeftOut: h.admin.repairLeftOut(r, p), Log: changeRecord{admin: h.admin, event: event}})
 	if err != nil {
 		h.admin.fail(w, r, err)
 		return
@@ -190,7 +190,7 @@ func (h *apiKeyHandler) delete(w http.ResponseWriter, r *http.Request) {
 			where: runs.Run{Space: gone.Bindings[0].Space}, also: boundSpaces(gone.Bindings), res: res})
 	}
 	mu := catalog.Mutation{Ref: catalog.Ref{Kind: catalog.KindAPIKey, ID: id}, IfMatch: version, Authorize: authorize,
-		Log: changeRecord{admin: h.admin, event: event}}
+		AuthorizeLeftOut: h.admin.repairLeftOut(r, p), Log: changeRecord{admin: h.admin, event: event}}
 	if _, err := h.admin.cfg.Catalog.Apply(r.Context(), mu); err != nil {
 		h.admin.fail(w, r, err)
 		return

@@ -418,7 +418,7 @@ func (h *kindHandler) put(w http.ResponseWriter, r *http.Request) {
 		return changeEvent(p, change)
 	}
 	res, err := h.admin.cfg.Catalog.Apply(r.Context(), catalog.Mutation{Ref: h.ref(id), Object: obj, IfMatch: version, Authorize: authorize,
-		Log: changeRecord{admin: h.admin, event: event}})
+		AuthorizeLeftOut: h.admin.repairLeftOut(r, p), Log: changeRecord{admin: h.admin, event: event}})
 	if err != nil {
 		h.admin.fail(w, r, err)
 		return
@@ -473,7 +473,7 @@ func (h *kindHandler) delete(w http.ResponseWriter, r *http.Request) {
 			return h.spec.inUse(c, id)
 		}
 	}
-	mu := catalog.Mutation{Ref: h.ref(id), IfMatch: version, Authorize: authorize}
+	mu := catalog.Mutation{Ref: h.ref(id), IfMatch: version, Authorize: authorize, AuthorizeLeftOut: h.admin.repairLeftOut(r, p)}
 	if h.spec.cascade != nil {
 		mu.Cascade = func(c *catalog.Catalog) []catalog.Ref { return h.spec.cascade(c, id) }
 	}
@@ -553,6 +553,18 @@ func (a *Admin) authorizeChange(r *http.Request, c *catalog.Catalog, p access.Pr
 			Action: r.Method + " " + r.URL.EscapedPath(), Run: runs.Run{Space: where}, Outcome: "denied", Detail: err.Error()})
 	}
 	return err
+}
+
+// repairLeftOut is a change's catalog.Mutation.AuthorizeLeftOut: a stored object left out of
+// force can be replaced through the API only by a key with space:admin on root, and a change
+// by any other key that would bring a left-out object back into force is refused (409). A
+// left-out object is in no catalog the other checks read, so they would authorize its
+// replacement as a creation, by whoever administers the space the new object names, and
+// could not see what it brings back (another team's stacks, a write attachment).
+func (a *Admin) repairLeftOut(r *http.Request, p access.Principal) func(c *catalog.Catalog) error {
+	return func(c *catalog.Catalog) error {
+		return a.authorizeChange(r, c, p, changeRights{admin: []string{config.RootSpace}})
+	}
 }
 
 // knownActions keeps the actions a role can hold: an unknown one grants nothing, and

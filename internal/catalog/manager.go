@@ -489,6 +489,14 @@ type Mutation struct {
 	// (refreshed from the store), so a permission that another replica's change just took away
 	// is not used; its error is returned as it is.
 	Authorize func(c *Catalog) error
+	// AuthorizeLeftOut, when set, is asked with the same catalog before the change replaces or
+	// deletes a stored object the catalog in force leaves out (see inForceOnly), and before it
+	// brings a left-out object back into force (see broughtBack). Replacing one, its error is
+	// returned as it is; bringing one back, an error refuses the change with ErrConflict. The
+	// API sets it so that only a key with space:admin on the root space repairs a store: an
+	// object left out takes no part in any other authorization, so its space's admin is not
+	// asked, and an object it brings back (a write attachment, a stack) is not either.
+	AuthorizeLeftOut func(c *Catalog) error
 	// Log, when set, records each attempt's change before it is committed, and an attempt
 	// recorded but not committed (see ChangeLog).
 	Log ChangeLog
@@ -598,6 +606,12 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 	}
 	before := api.find(mu.Ref)
 	version := api.Versions[mu.Ref]
+	if before != nil && inForce.find(mu.Ref) == nil && mu.AuthorizeLeftOut != nil {
+		// Asked before any precondition, which would tell the stored version.
+		if err := mu.AuthorizeLeftOut(cur); err != nil {
+			return plan{}, err
+		}
+	}
 	if mu.IfMatch == AnyVersion && before == nil {
 		return plan{}, refusal(ErrPrecondition, "%s %q does not exist", mu.Ref.Kind, mu.Ref.ID)
 	}
@@ -725,6 +739,11 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 	c, kept, err := settled(after, checked, c)
 	if err != nil {
 		return plan{}, err
+	}
+	if back := broughtBack(kept, checked.API); len(back) > 0 && mu.AuthorizeLeftOut != nil {
+		if err := mu.AuthorizeLeftOut(cur); err != nil {
+			return plan{}, backRefused(back)
+		}
 	}
 	if err := movedTooDeep(cur, c); err != nil {
 		return plan{}, err
