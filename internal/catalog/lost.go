@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/brokerhq/broker/internal/config"
 )
@@ -107,9 +108,11 @@ func (m *Manager) trial(snap Snapshot, changes []Change) (*Catalog, error) {
 }
 
 // writeBack commits the changes the store lost (see lostChanges and fitting) on top of snap,
-// the store as read, and returns the store as it is then, decoded. When nothing was lost it
-// returns snap and api as they are. ErrStale: the store moved since snap; the next refresh
-// reads it again. The caller holds m.mu.
+// the store as read, and returns the store as it is then, decoded. It records them through
+// m.writeBackLog before it commits them; when that fails it commits nothing and returns the
+// error, and the catalog in force stays. When nothing was lost it returns snap and api as they
+// are. ErrStale: the store moved since snap; the next refresh reads it again. The caller holds
+// m.mu.
 func (m *Manager) writeBack(ctx context.Context, snap Snapshot, api Versioned) (Snapshot, Versioned, error) {
 	lost, err := lostChanges(m.api, api)
 	if err != nil || len(lost) == 0 {
@@ -117,6 +120,13 @@ func (m *Manager) writeBack(ctx context.Context, snap Snapshot, api Versioned) (
 	}
 	if lost = m.fitting(snap, lost); len(lost) == 0 {
 		return snap, api, nil
+	}
+	// Recorded first, as a change asked through the API is: none is in force again without
+	// its record.
+	if m.writeBackLog != nil {
+		if err := m.writeBackLog.Before(ctx, writtenBack(snap, m.head, lost)); err != nil {
+			return Snapshot{}, Versioned{}, fmt.Errorf("catalog: the store went back and lost changes this replica had in force; they could not be recorded, so none is written back: %w", err)
+		}
 	}
 	m.log.Warn("catalog: the store went back and lost changes this replica had in force; writing them back",
 		"changes", len(lost), "revision", snap.Revision, "was", m.head.Revision)
@@ -132,4 +142,19 @@ func (m *Manager) writeBack(ctx context.Context, snap Snapshot, api Versioned) (
 	}
 	m.decoded = cache
 	return snap, api, nil
+}
+
+// writtenBack describes lost, written back on snap by a replica whose catalog in force was
+// built from had, for a WriteBackLog: each object's change, a tombstone as a deletion, leaving
+// out the record of the file as seen.
+func writtenBack(snap Snapshot, had Head, lost []Change) WriteBack {
+	wb := WriteBack{Revision: snap.Revision, Had: had.Revision}
+	for _, ch := range lost {
+		if ch.Ref == seenRef {
+			continue
+		}
+		_, deleted := readTombstone(ch.Body)
+		wb.Changes = append(wb.Changes, WrittenBack{Ref: ch.Ref, Deleted: deleted, Version: ch.Version})
+	}
+	return wb
 }

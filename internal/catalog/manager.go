@@ -50,6 +50,9 @@ type ManagerConfig struct {
 	// StartLog records the changes of a file that changed while no replica ran on it before
 	// they are committed; nil records none.
 	StartLog StartLog
+	// WriteBackLog records the changes a store that went back lost, which this replica writes
+	// back, before they are committed; nil records none.
+	WriteBackLog WriteBackLog
 }
 
 // Manager keeps a Live catalog current with its store and file, and applies changes made
@@ -60,6 +63,8 @@ type Manager struct {
 	log    *slog.Logger
 	now    func() time.Time
 	runTTL time.Duration
+	// writeBackLog records what writeBack writes back before it commits it; nil records none.
+	writeBackLog WriteBackLog
 
 	// refreshing makes concurrent Refresh calls wait for one load instead of each loading.
 	refreshing sync.Mutex
@@ -104,7 +109,8 @@ func NewManager(ctx context.Context, cfg ManagerConfig) (*Manager, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	m := &Manager{store: cfg.Store, log: cfg.Logger, now: cfg.Now, file: cfg.File, live: &Live{}, runTTL: cfg.RunTTL}
+	m := &Manager{store: cfg.Store, log: cfg.Logger, now: cfg.Now, file: cfg.File, live: &Live{}, runTTL: cfg.RunTTL,
+		writeBackLog: cfg.WriteBackLog}
 	for range maxAttempts {
 		asked := StartReading()
 		snap, api, err := m.load(ctx)

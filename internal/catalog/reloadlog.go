@@ -46,3 +46,33 @@ type StartLog interface {
 	// what is still to change); with any other error the store failed and the start fails.
 	NotCommitted(ctx context.Context, err error)
 }
+
+// WrittenBack is one change the store lost that a replica writes back (see lostChanges).
+type WrittenBack struct {
+	// Ref names the object.
+	Ref Ref
+	// Deleted is true when the change is a deletion (a tombstone), false when it is a put.
+	Deleted bool
+	// Version is the object's version the change writes.
+	Version int64
+}
+
+// WriteBack is what a replica writes back to a store that went back (wiped, or failed over to
+// a replica that had not received the last writes) and lost changes it had in force.
+type WriteBack struct {
+	// Changes are the objects' changes written back, in the order they are committed. The
+	// store's record of the file as seen, which is no object, is not among them.
+	Changes []WrittenBack
+	// Revision is the store's revision as read, which went back.
+	Revision int64
+	// Had is the revision of the catalog this replica had in force.
+	Had int64
+}
+
+// WriteBackLog records, before they are committed, the changes a replica writes back to a store
+// that lost them, as ReloadLog does a reload's: no change is in force again without its record.
+type WriteBackLog interface {
+	// Before records the changes about to be written back. An error writes nothing back: the
+	// catalog in force stays, and the next refresh tries again.
+	Before(ctx context.Context, wb WriteBack) error
+}

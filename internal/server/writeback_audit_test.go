@@ -1,0 +1,135 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/brokerhq/broker/internal/audit"
+	"github.com/brokerhq/broker/internal/testutil/redistest"
+)
+
+// catalogKeys returns a function that puts the catalog's keys in rdb back as they are now (a
+// failover to a replica that received no later write), leaving every other key as it is.
+func catalogKeys(t *testing.T, rdb *redis.Client) func() {
+	t.Helper()
+	ctx := context.Background()
+	keys, err := rdb.Keys(ctx, "*{catalog}:*").Result()
+	if err != nil || len(keys) == 0 {
+		t.Fatalf("catalog keys: %q, %v", keys, err)
+	}
+	saved := map[string]string{}
+	for _, k := range keys {
+		if saved[k], err = rdb.Dump(ctx, k).Result(); err != nil {
+			t.Fatalf("DUMP %s: %v", k, err)
+		}
+	}
+	return func() {
+		now, err := rdb.Keys(ctx, "*{catalog}:*").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// At once, as a failover is: a replica refreshing meanwhile sees no state in between.
+		_, err = rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			for _, k := range now {
+				if _, ok := saved[k]; !ok {
+					p.Del(ctx, k)
+				}
+			}
+			for k, v := range saved {
+				p.RestoreReplace(ctx, k, 0, v)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("putting the catalog keys back: %v", err)
+		}
+	}
+}
+
+// storeHoldsRole reports whether the catalog's objects in rdb hold role id.
+func storeHoldsRole(t *testing.T, rdb *redis.Client, id string) bool {
+	t.Helper()
+	ctx := context.Background()
+	keys, err := rdb.Keys(ctx, "*{catalog}:objects").Result()
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("catalog objects key: %q, %v", keys, err)
+	}
+	v, err := rdb.HGet(ctx, keys[0], "role/"+id).Result()
+	if errors.Is(err, redis.Nil) {
+		return false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.SplitN(v, ":", 3) // version:created:body; a tombstone's body is no JSON object
+	return len(parts) == 3 && strings.HasPrefix(parts[2], "{")
+}
+
+// writeBackEvents lists the events of system:writeback in the root listing as "action: detail".
+func writeBackEvents(t *testing.T, ts *testServer) []string {
+	t.Helper()
+	var out []string
+	for _, e := range auditEvents(t, ts, "root", 500) {
+		if e.Actor == "system:writeback" && e.Outcome == audit.Success {
+			out = append(out, e.Action+": "+e.Detail)
+		}
+	}
+	return out
+}
+
+// TestWriteBackIsAudited: security T4, no administration change is in force without its
+// event. The catalog store goes back to a state from before a role's creation and another's
+// deletion, both answered and recorded; the replica that had them in force writes them back,
+// and the trail holds, besides the admin's events, a role.put and a role.delete by
+// system:writeback saying so, so that what is in force again has an event of its writing.
+func TestWriteBackIsAudited(t *testing.T) {
+	redis := redistest.Start(t)
+	ts := startServer(t, serverOptions{redisURL: redis.URL(), keyBackend: "redis", baseYAML: adminConfig})
+	if got := ts.admin(t, "PUT", "/v1/roles/gone-role", `{"actions":["run:read"]}`); got.code != http.StatusCreated {
+		t.Fatalf("PUT gone-role: %d %s", got.code, got.body)
+	}
+	goBack := catalogKeys(t, redis.Client())
+	if got := ts.admin(t, "PUT", "/v1/roles/lost-role", `{"actions":["run:read"]}`); got.code != http.StatusCreated {
+		t.Fatalf("PUT lost-role: %d %s", got.code, got.body)
+	}
+	if got := ts.admin(t, "DELETE", "/v1/roles/gone-role", ""); got.code != http.StatusNoContent && got.code != http.StatusOK {
+		t.Fatalf("DELETE gone-role: %d %s", got.code, got.body)
+	}
+	goBack() // the store loses the creation and the deletion; the audit trail keeps its events
+
+	want := []string{
+		"role.delete: role gone-role written back at version 2",
+		"role.put: role lost-role written back at version 1",
+	}
+	var got []string
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if got = writeBackEvents(t, ts); len(got) >= len(want) && storeHoldsRole(t, redis.Client(), "lost-role") {
+			break
+		}
+	}
+	for _, w := range want {
+		found := false
+		for _, g := range got {
+			found = found || strings.HasPrefix(g, w+": the store lost this change")
+		}
+		if !found {
+			t.Errorf("no event %q by system:writeback; its events: %q", w, got)
+		}
+	}
+	if role := ts.admin(t, "GET", "/v1/roles/lost-role", ""); role.code != http.StatusOK {
+		t.Errorf("GET lost-role after the write-back: %d %s", role.code, role.body)
+	}
+	if role := ts.admin(t, "GET", "/v1/roles/gone-role", ""); role.code != http.StatusNotFound {
+		t.Errorf("GET gone-role after the write-back: %d %s", role.code, role.body)
+	}
+	fresh := startServer(t, serverOptions{redisURL: redis.URL(), keyBackend: "redis", baseYAML: adminConfig})
+	if role := fresh.admin(t, "GET", "/v1/roles/lost-role", ""); role.code != http.StatusOK {
+		t.Errorf("a replica started after the write-back: GET lost-role %d %s", role.code, role.body)
+	}
+}
