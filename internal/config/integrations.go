@@ -63,6 +63,13 @@ func (v *validator) checkIntegrations() {
 		}
 		if in.Vault != nil {
 			v.checkVault(base+".vault", in.Vault)
+			// The role broker prints sets the token's TTLs to the duration, and Vault reads them
+			// in whole seconds: under a second is 0 there, which gives the mount's default
+			// lifetime (32 days unless tuned) instead of a short one. Less than MinValidity
+			// would be refused at every exchange.
+			if d := in.Duration; d != 0 && (d < provider.MinValidity || d%time.Second != 0) {
+				v.add(base+".duration", d.String(), "%q is outside what a Vault token needs: whole seconds, at least %s", d.String(), provider.MinValidity)
+			}
 		}
 	}
 }

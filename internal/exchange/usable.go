@@ -3,11 +3,13 @@ package exchange
 import (
 	"net/http"
 	"time"
+
+	"github.com/brokerhq/broker/internal/provider"
 )
 
 // MinValidity is how long credentials must still be valid when the upstream hands them over:
 // less is not worth handing to a worker, which could not even start a call with them.
-const MinValidity = 30 * time.Second
+const MinValidity = provider.MinValidity
 
 // Field is one part of an upstream's answer that must not be empty, by its name in that answer.
 type Field struct {

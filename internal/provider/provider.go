@@ -3,6 +3,7 @@ package provider
 import (
 	"slices"
 	"strings"
+	"time"
 )
 
 // Provider names, as in POST /v1/credentials and an integration's configuration block.
@@ -28,6 +29,11 @@ const AWSRegion = "us-east-1"
 // AzureAlgorithm is the only token signing algorithm Entra ID accepts in a federated client
 // assertion (it refuses others with AADSTS700027).
 const AzureAlgorithm = "RS256"
+
+// MinValidity is how long credentials must still be valid when a provider hands them over:
+// less is not worth handing to a worker, which could not even start a call with them. An
+// integration's duration may not ask for less.
+const MinValidity = 30 * time.Second
 
 // Environment variables a run receives from an exchange (contract section 3).
 const (

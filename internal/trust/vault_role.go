@@ -7,7 +7,9 @@ import (
 	"net/url"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/brokerhq/broker/internal/config"
 )
@@ -99,10 +101,7 @@ type VaultRole struct {
 // vault is the role for t's one attachment (stack and scope): single-valued bound claims.
 // Maps and lists are empty, never nil, so each is written out and replaces what the role held.
 func (t *target) vault() VaultRole {
-	ttl := "1h"
-	if t.integration.Duration > 0 {
-		ttl = t.integration.Duration.String()
-	}
+	ttl := vaultSeconds(t.integration.Duration)
 	return VaultRole{
 		RoleType:        "jwt",
 		BoundAudiences:  []string{t.integration.TokenAudience()},
@@ -203,4 +202,13 @@ func serverOf(address string) string {
 		}
 	}
 	return u.String()
+}
+
+// vaultSeconds is d as a Vault TTL: whole seconds, rounded up, since Vault reads a TTL in whole
+// seconds and takes 0 for the mount's default lifetime; "1h" when d is not set.
+func vaultSeconds(d time.Duration) string {
+	if d <= 0 {
+		return "1h"
+	}
+	return strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10) + "s"
 }

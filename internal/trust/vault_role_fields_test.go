@@ -3,6 +3,7 @@ package trust
 import (
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/runs"
@@ -78,6 +79,25 @@ func setVaultNamespace(cfg *config.Config, ns string) {
 	for i := range cfg.Integrations {
 		if v := cfg.Integrations[i].Vault; v != nil {
 			v.Namespace = ns
+		}
+	}
+}
+
+// TestVaultSecondsNeverZero: Vault reads a role's TTLs in whole seconds and takes 0 for the
+// mount's default lifetime (32 days unless tuned), so a duration is printed rounded up.
+func TestVaultSecondsNeverZero(t *testing.T) {
+	for _, tc := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{0, "1h"},
+		{500 * time.Millisecond, "1s"},
+		{40 * time.Second, "40s"},
+		{40*time.Second + time.Millisecond, "41s"},
+		{15 * time.Minute, "900s"},
+	} {
+		if got := vaultSeconds(tc.d); got != tc.want {
+			t.Errorf("vaultSeconds(%v) = %q, want %q", tc.d, got, tc.want)
 		}
 	}
 }
