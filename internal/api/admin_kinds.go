@@ -556,14 +556,18 @@ func (a *Admin) authorizeChange(r *http.Request, c *catalog.Catalog, p access.Pr
 }
 
 // repairLeftOut is a change's catalog.Mutation.AuthorizeLeftOut: a stored object left out of
-// force can be replaced through the API only by a key with space:admin on root, and a change
-// by any other key that would bring a left-out object back into force is refused (409). A
-// left-out object is in no catalog the other checks read, so they would authorize its
+// force can be replaced through the API only by a key holding every action on root, and a
+// change by any other key that would bring a left-out object back into force is refused
+// (409). A left-out object is in no catalog the other checks read, so they would authorize its
 // replacement as a creation, by whoever administers the space the new object names, and
-// could not see what it brings back (another team's stacks, a write attachment).
+// could not see what it brings back: another team's stacks, a write attachment (whose
+// tokens only a key with writeTokenActions may direct), a role or an API key (whose actions
+// only a key holding them may grant). Only a key that holds everything anywhere can bring
+// back whatever the store holds.
 func (a *Admin) repairLeftOut(r *http.Request, p access.Principal) func(c *catalog.Catalog) error {
 	return func(c *catalog.Catalog) error {
-		return a.authorizeChange(r, c, p, changeRights{admin: []string{config.RootSpace}})
+		return a.authorizeChange(r, c, p, changeRights{
+			admin: []string{config.RootSpace}, grants: config.Actions, write: []string{config.RootSpace}})
 	}
 }
 

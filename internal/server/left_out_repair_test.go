@@ -13,13 +13,18 @@ import (
 )
 
 // spaceAdminSecret is the secret of sa-a, a key holding space:admin and run:read on team-a but
-// neither run:create nor run:update, which attaching for write takes.
-const spaceAdminSecret = "sa-team-a-secret"
+// neither run:create nor run:update, which attaching for write takes; rootSpaceAdminSecret
+// is sa-root's, the same role on root.
+const (
+	spaceAdminSecret     = "sa-team-a-secret"
+	rootSpaceAdminSecret = "sa-root-secret"
+)
 
-// leftOutConfig is adminConfig with the key sa-a.
+// leftOutConfig is adminConfig with the keys sa-a and sa-root.
 var leftOutConfig = strings.NewReplacer(
 	"roles:\n", "roles:\n  - {id: sa, actions: [space:admin, run:read]}\n",
-	"api_keys:\n", "api_keys:\n  - {id: sa-a, secret_sha256: "+sha256Hex(spaceAdminSecret)+", bindings: [{role: sa, space: team-a}]}\n",
+	"api_keys:\n", "api_keys:\n  - {id: sa-a, secret_sha256: "+sha256Hex(spaceAdminSecret)+", bindings: [{role: sa, space: team-a}]}\n"+
+		"  - {id: sa-root, secret_sha256: "+sha256Hex(rootSpaceAdminSecret)+", bindings: [{role: sa, space: root}]}\n",
 ).Replace(adminConfig)
 
 // Objects an older build stored that the catalog in force leaves out.
@@ -56,7 +61,7 @@ func gcpBody(space, sts string) string {
 }
 
 // TestLeftOutRepairTakesRootAdmin: a stored object left out of force can be replaced through
-// the API only by a key with space:admin on root, and a change by any other key that would
+// the API only by a key holding every action on root, and a change by any other key that would
 // bring a left-out object back into force is refused (409). The other checks do not see a
 // left-out object, so they would take its replacement for a creation: a sibling team's admin
 // would claim team-b's line and its write subject, and a key without run rights would bring a
@@ -85,6 +90,12 @@ func TestLeftOutRepairTakesRootAdmin(t *testing.T) {
 		{name: "space:admin without run rights over its left-out integration attached for write", stored: teamALongGCPWrite,
 			secret: spaceAdminSecret, path: "/v1/integrations/g-a", body: gcpBody("team-a", "https://sts.attacker.example"), status: 403,
 			after: map[string]int{"/v1/integrations/g-a": 404}, attached: new(false)},
+		{name: "space:admin on root without run rights over a left-out integration attached for write", stored: teamALongGCPWrite,
+			secret: rootSpaceAdminSecret, path: "/v1/integrations/g-a", body: gcpBody("team-a", "https://sts.attacker.example"), status: 403,
+			after: map[string]int{"/v1/integrations/g-a": 404}, attached: new(false)},
+		{name: "space:admin on root without run rights creating the space a left-out stack is in", stored: ghostStack,
+			secret: rootSpaceAdminSecret, path: "/v1/spaces/ghost", body: `{"parent":"team-a"}`, status: 409,
+			after: map[string]int{"/v1/spaces/ghost": 404, "/v1/stacks/ghost-web": 404}},
 		{name: "team-a's admin creating the space a left-out stack is in", stored: ghostStack,
 			secret: hereSecret, path: "/v1/spaces/ghost", body: `{"parent":"team-a"}`, status: 409,
 			after: map[string]int{"/v1/spaces/ghost": 404, "/v1/stacks/ghost-web": 404}},
