@@ -122,15 +122,19 @@ func (m *Manager) writeBack(ctx context.Context, snap Snapshot, api Versioned) (
 		return snap, api, nil
 	}
 	// Recorded first, as a change asked through the API is: none is in force again without
-	// its record.
+	// its record, and a record whose commit fails is followed by one saying so.
+	wb := writtenBack(snap, m.head, lost)
 	if m.writeBackLog != nil {
-		if err := m.writeBackLog.Before(ctx, writtenBack(snap, m.head, lost)); err != nil {
+		if err := m.writeBackLog.Before(ctx, wb); err != nil {
 			return Snapshot{}, Versioned{}, fmt.Errorf("catalog: the store went back and lost changes this replica had in force; they could not be recorded, so none is written back: %w", err)
 		}
 	}
 	m.log.Warn("catalog: the store went back and lost changes this replica had in force; writing them back",
 		"changes", len(lost), "revision", snap.Revision, "was", m.head.Revision)
 	if _, err := m.store.Commit(ctx, snap.Head(), lost); err != nil {
+		if m.writeBackLog != nil {
+			m.writeBackLog.NotCommitted(context.WithoutCancel(ctx), wb, err)
+		}
 		return Snapshot{}, Versioned{}, err
 	}
 	if snap, err = m.store.Load(ctx); err != nil {

@@ -75,4 +75,8 @@ type WriteBackLog interface {
 	// Before records the changes about to be written back. An error writes nothing back: the
 	// catalog in force stays, and the next refresh tries again.
 	Before(ctx context.Context, wb WriteBack) error
+	// NotCommitted records that the changes Before recorded were not written back after all:
+	// with ErrStale another change was committed first (the next refresh compares the store
+	// with the catalog in force again); with any other error the store failed.
+	NotCommitted(ctx context.Context, wb WriteBack, err error)
 }

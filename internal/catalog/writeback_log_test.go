@@ -15,7 +15,12 @@ type recordingWriteBackLog struct {
 	t          *testing.T
 	store      Store
 	failBefore error
-	before     []WriteBack
+	// during, when set, runs in Before, after the store was read (another replica's change).
+	during func()
+	before []WriteBack
+	// notCommitted keeps what NotCommitted was given.
+	notCommitted    []WriteBack
+	notCommittedErr []error
 	// heldAtBefore says, for each call of Before, whether the store held role lost-role then.
 	heldAtBefore []bool
 }
@@ -31,7 +36,15 @@ func (l *recordingWriteBackLog) Before(ctx context.Context, wb WriteBack) error 
 	})
 	l.before = append(l.before, wb)
 	l.heldAtBefore = append(l.heldAtBefore, held)
+	if l.during != nil {
+		l.during()
+	}
 	return l.failBefore
+}
+
+func (l *recordingWriteBackLog) NotCommitted(_ context.Context, wb WriteBack, err error) {
+	l.notCommitted = append(l.notCommitted, wb)
+	l.notCommittedErr = append(l.notCommittedErr, err)
 }
 
 // storeHolds reports whether s holds object r alive.
@@ -124,4 +137,66 @@ func sameWrittenBack(got, want []WrittenBack) bool {
 		}
 	}
 	return true
+}
+
+// TestWriteBackNotCommittedIsRecorded: a write-back recorded and then not committed, because
+// another replica committed while it was being recorded, is followed by NotCommitted with
+// ErrStale and the same changes, so the trail does not keep a success event for a change the
+// store does not hold. Without a failed commit NotCommitted is not called.
+func TestWriteBackNotCommittedIsRecorded(t *testing.T) {
+	ctx := context.Background()
+	store := NewMemory()
+	clock := &crossingClock{}
+	clock.ms.Store(1_000_000)
+	log := &recordingWriteBackLog{t: t, store: store}
+	m, err := NewManager(ctx, ManagerConfig{Store: store, File: crossingFile(), Now: clock.now, WriteBackLog: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	goBack := crossingSave(store)
+	clock.ms.Add(10_000)
+	lostRole := Ref{Kind: KindRole, ID: "lost-role"}
+	crossingApply(t, m, Mutation{Ref: lostRole, Object: config.Role{ID: "lost-role", Actions: []string{config.ActionRunRead}}})
+	goBack()
+
+	other := Ref{Kind: KindRole, ID: "other"}
+	log.during = func() {
+		log.during = nil
+		head, err := store.Head(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := config.EncodeJSON(config.Role{ID: "other", Actions: []string{config.ActionRunRead}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.Commit(ctx, head, []Change{{Record: Record{Ref: other, Version: 1, Created: 1, Body: body}}}); err != nil {
+			t.Fatalf("the other replica's commit: %v", err)
+		}
+	}
+	if err := m.Refresh(ctx); err != nil {
+		t.Fatalf("refresh whose write-back went stale: %v, want nil (the next refresh reads the store again)", err)
+	}
+	if len(log.before) != 1 || len(log.notCommitted) != 1 {
+		t.Fatalf("Before called %d times and NotCommitted %d, want once each", len(log.before), len(log.notCommitted))
+	}
+	if !errors.Is(log.notCommittedErr[0], ErrStale) {
+		t.Errorf("NotCommitted with %v, want ErrStale", log.notCommittedErr[0])
+	}
+	if !sameWrittenBack(log.notCommitted[0].Changes, log.before[0].Changes) {
+		t.Errorf("NotCommitted names %+v, Before recorded %+v", log.notCommitted[0].Changes, log.before[0].Changes)
+	}
+	if storeHolds(t, store, lostRole) {
+		t.Error("the stale write-back committed")
+	}
+
+	if err := m.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(log.before) != 2 || len(log.notCommitted) != 1 {
+		t.Errorf("after a write-back that committed: Before %d times, NotCommitted %d, want 2 and 1", len(log.before), len(log.notCommitted))
+	}
+	if !storeHolds(t, store, lostRole) || !storeHolds(t, store, other) {
+		t.Error("the next refresh did not write lost-role back beside the other replica's role")
+	}
 }

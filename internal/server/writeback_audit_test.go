@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -11,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/brokerhq/broker/internal/audit"
+	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/testutil/redistest"
 )
 
@@ -131,5 +134,63 @@ func TestWriteBackIsAudited(t *testing.T) {
 	fresh := startServer(t, serverOptions{redisURL: redis.URL(), keyBackend: "redis", baseYAML: adminConfig})
 	if role := fresh.admin(t, "GET", "/v1/roles/lost-role", ""); role.code != http.StatusOK {
 		t.Errorf("a replica started after the write-back: GET lost-role %d %s", role.code, role.body)
+	}
+}
+
+// failingAppend is a memory trail whose appends numbered in fail (from 1) fail.
+type failingAppend struct {
+	*audit.Memory
+	fail  map[int]bool
+	calls int
+}
+
+func (f *failingAppend) Append(ctx context.Context, e audit.Event, spaces []string) (audit.Event, error) {
+	f.calls++
+	if f.fail[f.calls] {
+		return audit.Event{}, errors.New("trail hiccup")
+	}
+	return f.Memory.Append(ctx, e, spaces)
+}
+
+// TestWriteBackNotWrittenBackIsAudited: security T4, the trail holds no success event of a
+// write-back without a later one saying when it was not made. A write-back of a lost deletion
+// and a lost put whose second event cannot be recorded is refused (nothing is committed), and
+// the first change's success event is followed by an error event saying it was not written
+// back; a write-back recorded whose commit then goes stale is followed by one error event per
+// change saying another change was committed first.
+func TestWriteBackNotWrittenBackIsAudited(t *testing.T) {
+	ctx := context.Background()
+	trail := &failingAppend{Memory: audit.NewMemory(), fail: map[int]bool{2: true}}
+	rec := writeBackRecord{s: &Server{log: slog.New(slog.DiscardHandler), events: &auditRecorder{store: trail, now: time.Now}}}
+	wb := catalog.WriteBack{Revision: 3, Had: 5, Changes: []catalog.WrittenBack{
+		{Ref: catalog.Ref{Kind: catalog.KindAPIKey, ID: "leaked"}, Deleted: true, Version: 2},
+		{Ref: catalog.Ref{Kind: catalog.KindRole, ID: "r"}, Version: 1},
+	}}
+	if err := rec.Before(ctx, wb); err == nil {
+		t.Fatal("Before succeeded although the second event could not be recorded")
+	}
+	rec.NotCommitted(ctx, wb, fmt.Errorf("commit: %w", catalog.ErrStale))
+
+	events, _, err := trail.List(ctx, "root", "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range events {
+		got = append(got, e.Action+" "+e.Outcome+": "+e.Detail)
+	}
+	want := []string{
+		"api_key.delete success: api_key leaked written back at version 2",
+		"api_key.delete error: api_key leaked at version 2 not written back, the event of another change",
+		"api_key.delete error: api_key leaked at version 2 not written back, another change was committed first",
+		"role.put error: role r at version 1 not written back, another change was committed first",
+	}
+	if len(got) != len(want) {
+		t.Fatalf("events %q, want %d beginning %q", got, len(want), want)
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("event %d: %q, want it to begin %q", i, got[i], want[i])
+		}
 	}
 }

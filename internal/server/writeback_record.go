@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/brokerhq/broker/internal/api"
@@ -17,13 +18,15 @@ const writeBackActor = "system:writeback"
 // writeBackRecord is the catalog.WriteBackLog of a replica: one event per change it writes back
 // to a store that went back, filed under root, recorded before the change is committed again.
 // A record that fails leaves the change unwritten; the next refresh records it again, so a
-// change may have more than one such event, never none.
+// change may have more than one such event, never none. An event recorded for a change that
+// was not written back after all (a later event of the same write-back could not be recorded,
+// or the commit failed) is followed by an error event saying so.
 type writeBackRecord struct{ s *Server }
 
 // Before implements catalog.WriteBackLog: a success event per change, named as the admin API
 // names the change (see writeBackAction).
 func (r writeBackRecord) Before(ctx context.Context, wb catalog.WriteBack) error {
-	for _, ch := range wb.Changes {
+	for i, ch := range wb.Changes {
 		e := api.Event{Actor: writeBackActor, Action: writeBackAction(ch), Space: config.RootSpace, Outcome: audit.Success,
 			Detail: fmt.Sprintf("%s written back at version %d: the store lost this change (revision %d, this replica had %d)",
 				ch.Ref, ch.Version, wb.Revision, wb.Had)}
@@ -31,10 +34,41 @@ func (r writeBackRecord) Before(ctx context.Context, wb catalog.WriteBack) error
 			e.Integration = ch.Ref.ID
 		}
 		if err := r.s.events.Record(ctx, e); err != nil {
-			return fmt.Errorf("the audit event of %s could not be recorded: %w", ch.Ref, err)
+			err = fmt.Errorf("the audit event of %s could not be recorded: %w", ch.Ref, err)
+			recorded := wb
+			recorded.Changes = wb.Changes[:i]
+			r.notWrittenBack(ctx, recorded, "not written back, the event of another change of the same write-back could not be recorded (the next refresh tries again): "+err.Error())
+			return err
 		}
 	}
 	return nil
+}
+
+// NotCommitted implements catalog.WriteBackLog: each event recorded in Before is followed by an
+// error event saying its change was not written back.
+func (r writeBackRecord) NotCommitted(ctx context.Context, wb catalog.WriteBack, err error) {
+	why := "not confirmed written back, the catalog store failed before it answered: "
+	if errors.Is(err, catalog.ErrStale) {
+		why = "not written back, another change was committed first (the next refresh compares the store again): "
+	}
+	r.notWrittenBack(ctx, wb, why+err.Error())
+}
+
+// notWrittenBack records an error event for each change of wb saying why it was not written
+// back; one that cannot be recorded is logged.
+func (r writeBackRecord) notWrittenBack(ctx context.Context, wb catalog.WriteBack, why string) {
+	ctx = context.WithoutCancel(ctx)
+	for _, ch := range wb.Changes {
+		e := api.Event{Actor: writeBackActor, Action: writeBackAction(ch), Space: config.RootSpace, Outcome: audit.Failed,
+			Detail: cutDetail(fmt.Sprintf("%s at version %d %s", ch.Ref, ch.Version, why))}
+		if ch.Ref.Kind == catalog.KindIntegration {
+			e.Integration = ch.Ref.ID
+		}
+		if err := r.s.events.Record(ctx, e); err != nil {
+			r.s.log.WarnContext(ctx, "catalog: the event saying a change was not written back could not be recorded",
+				"object", ch.Ref.String(), "err", err)
+		}
+	}
 }
 
 // writeBackAction is the action the admin API records for ch: "<kind>.put" or "<kind>.delete"
