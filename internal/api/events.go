@@ -81,11 +81,13 @@ func recordAlways(ctx context.Context, r Recorder, log *slog.Logger, e Event) {
 // notRecorded is the answer when an event that must be in the trail could not be recorded: 503,
 // since whatever it records was not handed out or not changed. The cause is logged here. A
 // store that did not answer in time may still apply the event later (Redis frozen, then back),
-// so a correction saying it was not done follows it, recorded in the background without
-// delaying the answer: the trail never shows as done what the caller was refused.
+// and so may one whose caller left while its append waited behind another request's round
+// trip (the appends of a Redis trail are sent together), so a correction saying it was not
+// done follows it, recorded in the background without delaying the answer: the trail never
+// shows as done what the caller was refused.
 func notRecorded(ctx context.Context, rec Recorder, log *slog.Logger, e Event, err error) error {
 	log.ErrorContext(ctx, "audit: could not record an event; refusing the request", "action", e.Action, "run", e.Run.ID, "err", err)
-	if !errors.Is(err, audit.ErrUnavailable) && !errors.Is(err, context.DeadlineExceeded) {
+	if !errors.Is(err, audit.ErrUnavailable) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 		return errUnrecorded // refused outright: nothing can land later
 	}
 	c := e
