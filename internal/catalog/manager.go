@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -121,16 +122,17 @@ func NewManager(ctx context.Context, cfg ManagerConfig) (*Manager, error) {
 		if err != nil {
 			return nil, fmt.Errorf("the configuration file and the objects created through the API do not fit together: %w", err)
 		}
-		changes, left, changed, added := m.startChanges(c, api)
+		changes, names := m.startChanges(c, api)
 		if len(changes) == 0 {
 			m.api, m.inForce, m.head = api, inForce, snap.Head()
 			m.live.Store(c)
 			m.live.Confirm(asked)
 			return m, nil
 		}
-		logged := cfg.StartLog != nil && len(left)+len(changed)+len(added) > 0
+		logged := cfg.StartLog != nil && names.any()
 		if logged {
-			if err := cfg.StartLog.Before(ctx, StartChange{Catalog: c, Left: left, Changed: changed, Added: added}); err != nil {
+			names.Catalog = c
+			if err := cfg.StartLog.Before(ctx, names); err != nil {
 				return nil, fmt.Errorf("catalog: the configuration file changed while no replica ran on it, and the change could not be recorded: %w", err)
 			}
 		}
@@ -142,9 +144,9 @@ func NewManager(ctx context.Context, cfg ManagerConfig) (*Manager, error) {
 		if err != nil && !errors.Is(err, ErrStale) {
 			return nil, fmt.Errorf("catalog: recording what left the configuration file while no replica ran on it: %w", err)
 		}
-		if err == nil && len(left)+len(changed)+len(added) > 0 {
+		if err == nil && names.any() {
 			m.log.Warn("catalog: the configuration file changed while no replica ran on it; recorded what left it (their runs end) and gave what changed a new version, as a reload would",
-				"left", left, "changed", changed, "added", added)
+				"left", names.Left, "changed", names.Changed, "added", names.Added, "removed", names.Removed)
 		}
 	}
 	return nil, fmt.Errorf("catalog: too many concurrent changes to start; %w", ErrStale)
@@ -154,15 +156,15 @@ func NewManager(ctx context.Context, cfg ManagerConfig) (*Manager, error) {
 // being the catalog built on it and api the store: the tombstones of what left the file as the
 // store last saw it (see fileSeen), a version raise for each file object that changed since (see
 // versionRaises), as a reload records them, and the record of the file as seen. It also names
-// ("kind id") the objects whose leaving it records, those whose version it raises, and those
-// that entered the file since the record (see addedSince), which only the record's change
-// records. A leave
+// ("kind id") the objects whose leaving it records, those whose version it raises, those
+// that entered the file since the record (see addedSince) and those of other kinds that left
+// it (see removedSince), which only the record's change records. A leave
 // some replica recorded after the record was written (a tombstone strictly newer: one written
 // with the record is in it already) is not recorded again: a replica of a release that keeps no
 // such record (during a rolling upgrade) records the leaves of its reloads, and its stack's runs
 // started since in the new place would end. A record without digests (written by a release
 // that kept none) shows no object as changed.
-func (m *Manager) startChanges(c *Catalog, api Versioned) (out []Change, left, changed, added []string) {
+func (m *Manager) startChanges(c *Catalog, api Versioned) (out []Change, names StartChange) {
 	now := m.now().UnixMilli()
 	if api.seen != nil {
 		var gone map[Ref]bool
@@ -172,16 +174,39 @@ func (m *Manager) startChanges(c *Catalog, api Versioned) (out []Change, left, c
 			return ok && api.seenAt > 0 && at > api.seenAt
 		})
 		for _, ch := range out {
-			left = append(left, ch.Ref.String())
+			names.Left = append(names.Left, ch.Ref.String())
 		}
 		raises := versionRaises(*api.seen, m.file, gone, api)
 		for _, ch := range raises {
-			changed = append(changed, ch.Ref.String())
+			names.Changed = append(names.Changed, ch.Ref.String())
 		}
 		out = append(out, raises...)
-		added = addedSince(*api.seen, m.file)
+		names.Added = addedSince(*api.seen, m.file)
+		names.Removed = removedSince(*api.seen, m.file)
 	}
-	return append(out, seenChange(api, m.file, now)...), left, changed, added
+	return append(out, seenChange(api, m.file, now)...), names
+}
+
+// removedSince names ("kind id", sorted) the objects seen's digests hold that file no longer
+// does, of the kinds whose leaving leaves no tombstone (integrations, attachments, roles):
+// stacks, spaces and API keys that left are named by leaves. A record written before digests
+// were kept names none.
+func removedSince(seen fileSeen, file Objects) []string {
+	present := map[string]bool{}
+	file.each(func(r Ref) { present[r.String()] = true })
+	var out []string
+	for name := range seen.Digests {
+		kind, _, _ := strings.Cut(name, " ")
+		switch Kind(kind) {
+		case KindStack, KindSpace, KindAPIKey:
+			continue
+		}
+		if !present[name] {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // addedSince names ("kind id") the objects of file that seen does not hold: by their digests,

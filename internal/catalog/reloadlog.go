@@ -32,6 +32,15 @@ type StartChange struct {
 	// Added names the file's objects ("kind id") that entered it since: an API key among them
 	// is in force from this start.
 	Added []string
+	// Removed names the file's objects ("kind id") of the kinds that leave no tombstone
+	// (integrations, attachments, roles) that left it since: what they gave is gone from this
+	// start.
+	Removed []string
+}
+
+// any reports whether ch names any object.
+func (ch StartChange) any() bool {
+	return len(ch.Left)+len(ch.Changed)+len(ch.Added)+len(ch.Removed) > 0
 }
 
 // StartLog records, before they are committed, the changes a replica starting on a file that

@@ -141,3 +141,36 @@ func TestStartLogNotCommitted(t *testing.T) {
 		t.Errorf("recorded %d, not committed %v; want one record and one ErrStale", len(log.before), log.notCommitted)
 	}
 }
+
+// TestStartLogNamesRemovedObjects: a start on a file from which an attachment, an integration
+// and a role were removed while no replica ran records them as removed before the store holds
+// the new file's record, also when that is the file's only change.
+func TestStartLogNamesRemovedObjects(t *testing.T) {
+	ctx := context.Background()
+	store := catalog.NewMemory()
+	start := file()
+	start.Roles = append(slices.Clone(start.Roles), config.Role{ID: "reader", Actions: []string{config.ActionRunRead}})
+	if _, err := catalog.NewManager(ctx, catalog.ManagerConfig{Store: store, File: start}); err != nil {
+		t.Fatal(err)
+	}
+	edited := file()
+	edited.Attachments, edited.Integrations = nil, nil
+	before, _ := store.Head(ctx)
+	log := &recordingStartLog{t: t, store: store}
+	if _, err := catalog.NewManager(ctx, catalog.ManagerConfig{Store: store, File: edited, StartLog: log}); err != nil {
+		t.Fatal(err)
+	}
+	if len(log.before) != 1 {
+		t.Fatalf("the start recorded %d times, want once", len(log.before))
+	}
+	if log.headAtBefore[0] != before.Revision {
+		t.Errorf("recorded at revision %d, want %d: the store held the change before its record", log.headAtBefore[0], before.Revision)
+	}
+	want := []string{"attachment vpc/aws-root", "integration aws-root", "role reader"}
+	if got := log.before[0].Removed; !slices.Equal(got, want) {
+		t.Errorf("removed = %q, want %q", got, want)
+	}
+	if ch := log.before[0]; len(ch.Left)+len(ch.Changed)+len(ch.Added) != 0 {
+		t.Errorf("left %q, changed %q, added %q: want only removals", ch.Left, ch.Changed, ch.Added)
+	}
+}

@@ -123,6 +123,9 @@ func (r startRecord) Before(ctx context.Context, ch catalog.StartChange) error {
 	if len(ch.Added) > 0 {
 		parts = append(parts, "added: "+strings.Join(ch.Added, ", "))
 	}
+	if len(ch.Removed) > 0 {
+		parts = append(parts, "removed: "+strings.Join(ch.Removed, ", "))
+	}
 	e := api.Event{Actor: "system:config", Action: "config.reload", Space: config.RootSpace, Outcome: audit.Success,
 		Detail: cutDetail("configuration file changed while no replica ran on it, applied at start-up; " + strings.Join(parts, "; ")),
 		Index:  ch.Catalog}
