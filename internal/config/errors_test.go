@@ -188,6 +188,8 @@ func TestParseErrors(t *testing.T) {
 			"integrations[0].duration", "duration", `"10s"`, "whole seconds, at least 30s", 0},
 		{"vault duration with a fraction of a second", withIntegration("    vault: {address: https://v, role: r}\n    duration: 40500ms\n"),
 			"integrations[0].duration", "duration", `"40.5s"`, "whole seconds, at least 30s", 0},
+		{"aws role in a partition without a known region", withIntegration("    aws: {role_arn: \"arn:aws-iso:iam::123456789012:role/x\"}\n"),
+			"integrations[0].aws.region", "role_arn", `"arn:aws-iso:iam::123456789012:role/x"`, "required: the partition", 0},
 		{"aws role_arn missing", withIntegration("    aws:\n      mode: assume-role\n"), "integrations[0].aws.role_arn", "aws:", "", "required", 0},
 		{"aws role_arn malformed", withIntegration("    aws:\n      role_arn: arn:aws:iam::1234:role/x\n"),
 			"integrations[0].aws.role_arn", "role_arn", `"arn:aws:iam::1234:role/x"`, "not an IAM role ARN", 0},

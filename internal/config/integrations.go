@@ -97,6 +97,9 @@ func (v *validator) checkAWS(base string, a *AWS) {
 			"%q is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)", a.RoleARN)
 	}
 	v.optionalURL(base+".sts_endpoint", a.STSEndpoint)
+	if a.Region == "" && roleARNRE.MatchString(a.RoleARN) && provider.AWSDefaultRegion(a.RoleARN, a.STSEndpoint) == "" {
+		v.add(base+".region", a.RoleARN, "required: the partition of %q has no STS endpoint this build knows the region of", a.RoleARN)
+	}
 }
 
 func (v *validator) checkGCP(base string, g *GCP) {

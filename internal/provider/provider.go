@@ -1,6 +1,8 @@
 package provider
 
 import (
+	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -23,8 +25,36 @@ const (
 )
 
 // AWSRegion is the region of AWS STS's global endpoint, sts.amazonaws.com, and so the region an
-// AWS integration that names none signs its calls for.
+// AWS integration of the commercial partition that names none signs its calls for.
 const AWSRegion = "us-east-1"
+
+// awsPartitionRegions maps an AWS partition (an ARN's second field) to the region an
+// integration of that partition that names none signs its calls for: the region of the
+// partition's STS endpoint that needs no region in its name. A role in another partition
+// must name its region.
+var awsPartitionRegions = map[string]string{"aws": AWSRegion, "aws-us-gov": "us-gov-west-1", "aws-cn": "cn-north-1"}
+
+// awsSTSHostRE is a regional STS endpoint's host: sts.<region>.amazonaws.com (.com.cn in
+// China), also sts-fips.
+var awsSTSHostRE = regexp.MustCompile(`^sts(-fips)?\.([a-z]{2}(-[a-z]+)+-[0-9]+)\.amazonaws\.com(\.cn)?$`)
+
+// AWSDefaultRegion is the region an AWS integration that names none signs its STS calls for:
+// the region in its STS endpoint's host when that is a regional AWS endpoint, otherwise that
+// of its role's partition (roleARN's second field); "" when neither tells (a partition without
+// an STS endpoint free of a region, or a malformed ARN). A region that is not the endpoint's
+// is refused by STS (SignatureDoesNotMatch).
+func AWSDefaultRegion(roleARN, stsEndpoint string) string {
+	if u, err := url.Parse(stsEndpoint); err == nil && stsEndpoint != "" {
+		if m := awsSTSHostRE.FindStringSubmatch(u.Hostname()); m != nil {
+			return m[2]
+		}
+	}
+	parts := strings.SplitN(roleARN, ":", 3)
+	if len(parts) < 3 || parts[0] != "arn" {
+		return ""
+	}
+	return awsPartitionRegions[parts[1]]
+}
 
 // AzureAlgorithm is the only token signing algorithm Entra ID accepts in a federated client
 // assertion (it refuses others with AADSTS700027).

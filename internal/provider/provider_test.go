@@ -71,3 +71,26 @@ func TestNames(t *testing.T) {
 		}
 	}
 }
+
+// TestAWSDefaultRegion: an AWS integration without a region signs for the region STS's endpoint
+// expects: the one in a regional endpoint's host, else its role's partition's; none for a
+// partition this build knows no region-free endpoint of.
+func TestAWSDefaultRegion(t *testing.T) {
+	for _, tc := range []struct{ arn, endpoint, want string }{
+		{"arn:aws:iam::123456789012:role/r", "", "us-east-1"},
+		{"arn:aws-us-gov:iam::123456789012:role/r", "", "us-gov-west-1"},
+		{"arn:aws-cn:iam::123456789012:role/r", "", "cn-north-1"},
+		{"arn:aws-iso:iam::123456789012:role/r", "", ""},
+		{"arn:aws:iam::123456789012:role/r", "https://sts.eu-west-1.amazonaws.com", "eu-west-1"},
+		{"arn:aws-us-gov:iam::123456789012:role/r", "https://sts-fips.us-gov-east-1.amazonaws.com/", "us-gov-east-1"},
+		{"arn:aws-cn:iam::123456789012:role/r", "https://sts.cn-northwest-1.amazonaws.com.cn", "cn-northwest-1"},
+		{"arn:aws:iam::123456789012:role/r", "https://sts.amazonaws.com", "us-east-1"},
+		{"arn:aws:iam::123456789012:role/r", "http://127.0.0.1:8080/sts/", "us-east-1"},
+		{"arn:aws:iam::123456789012:role/r", "https://sts.eu-west-1.amazonaws.com.evil.example", "us-east-1"},
+		{"not-an-arn", "", ""},
+	} {
+		if got := AWSDefaultRegion(tc.arn, tc.endpoint); got != tc.want {
+			t.Errorf("AWSDefaultRegion(%q, %q) = %q, want %q", tc.arn, tc.endpoint, got, tc.want)
+		}
+	}
+}

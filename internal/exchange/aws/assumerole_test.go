@@ -187,3 +187,31 @@ func TestAssumeRoleRefusesInconsistentRun(t *testing.T) {
 		t.Errorf("STS was called for an inconsistent run: %+v", calls)
 	}
 }
+
+// TestAssumeRoleSignsForThePartitionsRegion: an assume-role integration of a GovCloud role that
+// names no region signs its call for us-gov-west-1, the region of GovCloud's STS endpoint,
+// which takes no request scoped to another region.
+func TestAssumeRoleSignsForThePartitionsRegion(t *testing.T) {
+	const govRole = "arn:aws-us-gov:iam::" + account + ":role/vpc-assume-gov"
+	emu := awsemu.New(awsemu.Config{
+		Region:     "us-gov-west-1",
+		AccessKeys: map[string]string{brokerKey: brokerSecret},
+		Roles: []awsemu.Role{{ARN: govRole, Trust: awsemu.Trust{Principals: []string{brokerKey},
+			ExternalID: "broker.example:8443@aws-gov@vpc@write"}}},
+	})
+	mux := http.NewServeMux()
+	mux.Handle("/sts/", http.StripPrefix("/sts", emu))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	x := New(Options{Issuer: issuerURL, HTTPClient: fastClient(),
+		BaseCredentials: credentials.NewStaticCredentialsProvider(brokerKey, brokerSecret, "")})
+	in := config.Integration{ID: "aws-gov", Space: "root",
+		AWS: &config.AWS{Mode: config.AWSModeAssumeRole, RoleARN: govRole, STSEndpoint: srv.URL + "/sts/"}}
+	creds, err := x.Exchange(context.Background(), exchange.Request{Run: run(runs.Write), Integration: in, Tokens: noTokens{t}})
+	if err != nil {
+		t.Fatalf("a GovCloud role without a region: %v", err)
+	}
+	if d := creds.Detail.(Detail); d.RoleARN != govRole {
+		t.Errorf("detail %+v", d)
+	}
+}

@@ -19,7 +19,8 @@ import (
 	"github.com/brokerhq/broker/internal/runs"
 )
 
-// DefaultRegion is the STS region used when an integration names none.
+// DefaultRegion is the STS region used when an integration names none and neither its STS
+// endpoint nor its role's partition tells another (see provider.AWSDefaultRegion).
 const DefaultRegion = provider.AWSRegion
 
 // Options configures an Exchanger.
@@ -124,6 +125,9 @@ type call struct {
 func (x *Exchanger) newCall(req exchange.Request) *call {
 	a := req.Integration.AWS
 	c := &call{in: req.Integration, aws: a, run: req.Run, region: a.Region, session: SessionName(req.Run.ID)}
+	if c.region == "" {
+		c.region = provider.AWSDefaultRegion(a.RoleARN, a.STSEndpoint)
+	}
 	if c.region == "" {
 		c.region = DefaultRegion
 	}
