@@ -158,6 +158,17 @@ type GCPProvider struct {
 // gcpMaxSubject is Google's limit on a mapped google.subject, in bytes.
 const gcpMaxSubject = 127
 
+// Google's limits on a workload identity pool provider: how many allowed audiences it takes,
+// and how long its attribute condition may be, in characters.
+const (
+	gcpMaxAudiences = 10
+	gcpMaxCondition = 4096
+)
+
+// ErrProviderTooLarge: the attachments sharing a Google workload identity pool provider need
+// more allowed audiences, or a longer attribute condition, than Google takes.
+var ErrProviderTooLarge = errors.New("a Google workload identity pool provider takes at most 10 allowed audiences and an attribute condition of at most 4,096 characters; give some of the integrations sharing this provider a provider of their own, or fewer audiences")
+
 // azureMaxSubject is Entra's limit on a federated credential's subject, in characters.
 const azureMaxSubject = 600
 
@@ -196,6 +207,12 @@ func (t *target) gcp(shared gcpShared) (any, error) {
 			quoted[i] = fmt.Sprintf("%q", s)
 		}
 		condition = fmt.Sprintf(`assertion.callerType == "stack" && assertion.spaceId in [%s]`, strings.Join(quoted, ", "))
+	}
+	if n := len(shared.audiences); n > gcpMaxAudiences {
+		return nil, fmt.Errorf("%w: provider %s would allow %d audiences", ErrProviderTooLarge, g.WorkloadIdentityProvider, n)
+	}
+	if n := utf8.RuneCountInString(condition); n > gcpMaxCondition {
+		return nil, fmt.Errorf("%w: provider %s's condition would be %d characters, for %d spaces", ErrProviderTooLarge, g.WorkloadIdentityProvider, n, len(shared.spaces))
 	}
 	return GCPTrust{
 		Provider: GCPProvider{

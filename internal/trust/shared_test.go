@@ -343,3 +343,64 @@ func TestSharedObjectLeavesOutOtherSubtrees(t *testing.T) {
 		}
 	}
 }
+
+// sharedGCPProvider is a configuration of n spaces under root, each with a stack attached for
+// write to an integration of root of its own, all sharing one workload identity provider, each
+// integration's audience its own when audiences is set.
+func sharedGCPProvider(t *testing.T, n int, audiences bool) *config.Config {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("issuer: https://broker.example.com\nspaces:\n  - {id: root}\n")
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "  - {id: team-space-number-%03d, parent: root, inherit: true}\n", i)
+	}
+	b.WriteString("stacks:\n")
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "  - {id: s-%03d, space: team-space-number-%03d}\n", i, i)
+	}
+	b.WriteString("integrations:\n")
+	for i := 1; i <= n; i++ {
+		aud := ""
+		if audiences {
+			aud = fmt.Sprintf(", audience: aud-%03d", i)
+		}
+		fmt.Fprintf(&b, "  - {id: g-%03d, space: root%s, gcp: {workload_identity_provider: projects/1/locations/global/workloadIdentityPools/pool/providers/broker, service_account: w%03d@p.iam.gserviceaccount.com}}\n", i, aud, i)
+	}
+	b.WriteString("attachments:\n")
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "  - {stack: s-%03d, integration: g-%03d, write: true}\n", i, i)
+	}
+	cfg, err := config.Parse("t.yaml", []byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// TestGCPProviderWithinGoogleLimits: Google takes a workload identity pool provider with at most
+// 10 allowed audiences and an attribute condition of at most 4,096 characters. A provider
+// shared by more is refused for every stack, naming the limit, rather than printed for an
+// install that fails for everyone sharing it; within them it is printed.
+func TestGCPProviderWithinGoogleLimits(t *testing.T) {
+	req := Request{Provider: "gcp", Stack: "s-001", Scope: runs.Write}
+	for _, tc := range []struct {
+		spaces    int
+		audiences bool
+		refused   bool
+	}{{10, true, false}, {11, true, true}, {100, false, false}, {200, false, true}} {
+		doc, err := Render(sharedGCPProvider(t, tc.spaces, tc.audiences), req)
+		if tc.refused {
+			if !errors.Is(err, ErrProviderTooLarge) {
+				t.Errorf("%d spaces (audiences %v): err = %v, want ErrProviderTooLarge", tc.spaces, tc.audiences, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%d spaces (audiences %v): %v", tc.spaces, tc.audiences, err)
+		}
+		p := doc.(GCPTrust).Provider
+		if len(p.AllowedAudiences) > gcpMaxAudiences || len(p.AttributeCondition) > gcpMaxCondition {
+			t.Errorf("%d spaces: %d audiences, condition of %d characters", tc.spaces, len(p.AllowedAudiences), len(p.AttributeCondition))
+		}
+	}
+}
