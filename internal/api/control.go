@@ -389,8 +389,14 @@ func (c *Control) move(w http.ResponseWriter, r *http.Request, m moveRequest) {
 // event says it: a store that did not answer (runs.ErrUnavailable), or a call cut off by the
 // request's context (its client gone, or a deadline) while the store ran it, may still have
 // applied it with the reply lost, so the move is "not confirmed stored", as a run start is in
-// that case; any other failure left the run as it was: "not applied".
+// that case; any other failure left the run as it was: "not applied". A catalog that could
+// not be confirmed current (catalog.ErrUnavailable, also when its read was cut off by the
+// request's context) refused the move in its own re-check, before anything was sent to store
+// it: "not applied".
 func notMovedDetail(err error) string {
+	if errors.Is(err, catalog.ErrUnavailable) {
+		return "not applied: " + err.Error()
+	}
 	if errors.Is(err, runs.ErrUnavailable) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return "not confirmed stored: " + err.Error()
 	}

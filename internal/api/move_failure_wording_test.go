@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -34,6 +35,9 @@ func TestPhaseMoveFailureWording(t *testing.T) {
 			want: "not confirmed stored", notWant: "not applied", wantFrom: "PLANNING -> FINISHED"},
 		{name: "catalog store did not answer the re-check", path: "/phase", body: map[string]string{"phase": "APPLYING"}, action: "run.phase",
 			err: fmt.Errorf("%w: the catalog could not be read", catalog.ErrUnavailable), code: http.StatusServiceUnavailable,
+			want: "not applied", notWant: "not confirmed", wantFrom: "PLANNING -> APPLYING"},
+		{name: "catalog re-check cut off by the client leaving", path: "/phase", body: map[string]string{"phase": "APPLYING"}, action: "run.phase",
+			err: fmt.Errorf("%w: %w", catalog.ErrUnavailable, context.Canceled), code: http.StatusServiceUnavailable,
 			want: "not applied", notWant: "not confirmed", wantFrom: "PLANNING -> APPLYING"},
 		{name: "run moved meanwhile", path: "/phase", body: map[string]string{"phase": "APPLYING"}, action: "run.phase",
 			err: fmt.Errorf("%w: the run moved from PLANNING to FINISHED meanwhile", runs.ErrTransition), code: http.StatusConflict,
