@@ -1,13 +1,10 @@
 package server
 
 import (
-	"context"
 	"testing"
 	"time"
 
-	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/config"
-	"github.com/brokerhq/broker/internal/redisstore"
 	"github.com/brokerhq/broker/internal/testutil/redistest"
 )
 
@@ -42,29 +39,10 @@ var storedGCP = &config.GCP{WorkloadIdentityProvider: "projects/1/locations/glob
 // beside a valid API key keyID (secret keyID+"-secret", admin on prod). It returns g1's GCP.
 func plantStoredBeforeRules(t *testing.T, url, keyID string) *config.GCP {
 	t.Helper()
-	client, err := redisstore.Open(redisstore.Options{URL: url})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = client.Close() }()
-	var changes []catalog.Change
-	for _, obj := range []any{
+	plantStored(t, url, []any{
 		config.Integration{ID: "g1", Space: "prod", Duration: 13 * time.Hour, GCP: storedGCP},
 		config.Integration{ID: "v1", Space: "prod", Vault: &config.Vault{Address: "https://vault.example.com", Mount: "../x", Role: "r"}},
 		config.APIKey{ID: keyID, SecretSHA256: sha256Hex(keyID + "-secret"), Bindings: []config.Binding{{Role: "admin", Space: "prod"}}},
-	} {
-		ref, err := catalog.RefOf(obj)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, err := config.EncodeJSON(obj)
-		if err != nil {
-			t.Fatal(err)
-		}
-		changes = append(changes, catalog.Change{Record: catalog.Record{Ref: ref, Version: 1, Created: 1, Body: body}})
-	}
-	if _, err := client.Catalog().Commit(context.Background(), catalog.Head{}, changes); err != nil {
-		t.Fatal(err)
-	}
+	})
 	return storedGCP
 }
