@@ -190,6 +190,8 @@ func TestParseErrors(t *testing.T) {
 			"integrations[0].duration", "duration", `"40.5s"`, "whole seconds, at least 30s", 0},
 		{"aws role in a partition without a known region", withIntegration("    aws: {role_arn: \"arn:aws-iso:iam::123456789012:role/x\"}\n"),
 			"integrations[0].aws.region", "role_arn", `"arn:aws-iso:iam::123456789012:role/x"`, "required: the partition", 0},
+		{"aws assume-role with an IPv6 issuer", "issuer: https://[2001:db8::1]:8443\nspaces:\n  - id: root\nintegrations:\n  - id: it\n    space: root\n    aws: {mode: assume-role, role_arn: \"arn:aws:iam::123456789012:role/x\"}\n",
+			"integrations[0].aws.mode", "mode", `"[2001:db8::1]:8443"`, "assume-role needs an issuer named by a host name", 0},
 		{"aws role_arn missing", withIntegration("    aws:\n      mode: assume-role\n"), "integrations[0].aws.role_arn", "aws:", "", "required", 0},
 		{"aws role_arn malformed", withIntegration("    aws:\n      role_arn: arn:aws:iam::1234:role/x\n"),
 			"integrations[0].aws.role_arn", "role_arn", `"arn:aws:iam::1234:role/x"`, "not an IAM role ARN", 0},

@@ -97,6 +97,11 @@ func (v *validator) checkAWS(base string, a *AWS) {
 			"%q is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)", a.RoleARN)
 	}
 	v.optionalURL(base+".sts_endpoint", a.STSEndpoint)
+	// An assume-role call's ExternalId begins with the issuer's host, and STS takes an
+	// ExternalId of [\w+=,.@:/-] only: an IPv6 literal's brackets would fail every exchange.
+	if a.Mode == AWSModeAssumeRole && strings.ContainsAny(IssuerHost(v.c.Issuer), "[]") {
+		v.add(base+".mode", a.Mode, "assume-role needs an issuer named by a host name or an IPv4 address: its host begins the ExternalId, where STS takes no %q", IssuerHost(v.c.Issuer))
+	}
 	if a.Region == "" && roleARNRE.MatchString(a.RoleARN) && provider.AWSDefaultRegion(a.RoleARN, a.STSEndpoint) == "" {
 		v.add(base+".region", a.RoleARN, "required: the partition of %q has no STS endpoint this build knows the region of", a.RoleARN)
 	}
@@ -147,4 +152,14 @@ func (v *validator) checkVault(base string, vt *Vault) {
 	if ns := strings.Trim(vt.Namespace, "/"); vt.Namespace != "" && !transitMountPattern.MatchString(ns) {
 		v.add(base+".namespace", vt.Namespace, "%q is not a namespace path (letters, digits, '_', '.', '-', separated by '/')", vt.Namespace)
 	}
+}
+
+// IssuerHost is the host (with its port, if any) of the issuer URL issuer, as an assume-role
+// ExternalId begins with it; "" when issuer is not a URL.
+func IssuerHost(issuer string) string {
+	u, err := url.Parse(issuer)
+	if err != nil {
+		return ""
+	}
+	return u.Host
 }

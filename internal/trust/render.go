@@ -99,7 +99,7 @@ func (t *target) awsStatement() (AWSStatement, error) {
 		if t.req.AWSPrincipal == "" {
 			return AWSStatement{}, ErrNeedsPrincipal
 		}
-		externalID := aws.ExternalID(aws.IssuerHost(t.cfg.Issuer), t.integration.ID,
+		externalID := aws.ExternalID(config.IssuerHost(t.cfg.Issuer), t.integration.ID,
 			exchange.StackScope{Stack: t.stack.ID, Scope: t.req.Scope})
 		return AWSStatement{
 			Effect: "Allow", Principal: map[string]string{"AWS": t.req.AWSPrincipal}, Action: []string{"sts:AssumeRole"},

@@ -59,7 +59,7 @@ func New(opts Options) *Exchanger {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Exchanger{
-		issuerHost: IssuerHost(opts.Issuer),
+		issuerHost: config.IssuerHost(opts.Issuer),
 		http:       replayingClient{client},
 		log:        log,
 		base:       newBaseCredentials(opts.BaseCredentials),
@@ -203,16 +203,6 @@ func SessionName(runID string) string {
 		s = s[:64]
 	}
 	return s
-}
-
-// IssuerHost is the host (with its port, if any) of the issuer URL issuer, as ExternalID names
-// it; "" when issuer is not a URL.
-func IssuerHost(issuer string) string {
-	u, err := url.Parse(issuer)
-	if err != nil {
-		return ""
-	}
-	return u.Host
 }
 
 // ExternalID is the ExternalId of an assume-role exchange through integration for a run of
