@@ -509,8 +509,9 @@ type changeRights struct {
 	// hold there itself; empty when the object hands out none.
 	grants []string
 	// hidden, when set, names an object the key may not read (GET answers it like one that
-	// does not exist): a refusal names only it, not the spaces it lives in, in the answer and in
-	// the audit trail the key may read.
+	// does not exist, as it does an object left out of force): a refusal names only it, not
+	// the spaces it lives in or the right it lacks, in the answer and in the audit trail the
+	// key may read.
 	hidden string
 	// write lists the spaces where the change directs stacks' write-scope tokens: the key needs
 	// there the rights such a token stands for (writeTokenActions).
@@ -567,7 +568,8 @@ func (a *Admin) authorizeChange(r *http.Request, c *catalog.Catalog, p access.Pr
 func (a *Admin) repairLeftOut(r *http.Request, p access.Principal) func(c *catalog.Catalog) error {
 	return func(c *catalog.Catalog) error {
 		return a.authorizeChange(r, c, p, changeRights{
-			admin: []string{config.RootSpace}, grants: config.Actions, write: []string{config.RootSpace}})
+			admin: []string{config.RootSpace}, grants: config.Actions, write: []string{config.RootSpace},
+			hidden: "an object left out of force, or bring one back, which takes every action on root"})
 	}
 }
 

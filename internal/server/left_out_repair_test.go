@@ -176,3 +176,27 @@ func plantStored(t *testing.T, url string, objs []any) {
 		t.Fatal(err)
 	}
 }
+
+// TestLeftOutRepairRefusalSaysWhy: a root key lacking one action (here audit:read) may not
+// replace a left-out object, and the refusal says that this takes every action on root rather
+// than naming a grant the request does not make.
+func TestLeftOutRepairRefusalSaysWhy(t *testing.T) {
+	const opsSecret = "ops-root-secret"
+	cfg := strings.NewReplacer(
+		"roles:\n", "roles:\n  - {id: ops, actions: [space:admin, run:create, run:read, run:update]}\n",
+		"api_keys:\n", "api_keys:\n  - {id: ops-root, secret_sha256: "+sha256Hex(opsSecret)+", bindings: [{role: ops, space: root}]}\n",
+	).Replace(adminConfig)
+	redis := redistest.Start(t)
+	plantStored(t, redis.URL(), teamALongGCPWrite)
+	ts := startServer(t, serverOptions{redisURL: redis.URL(), keyBackend: "redis", baseYAML: cfg})
+	var env envelope
+	if code := ts.call(t, apiRequest{method: "PUT", path: "/v1/integrations/g-a", bearer: opsSecret, body: gcpBody("team-a", ""), out: &env}); code != 403 {
+		t.Fatalf("PUT of the left-out g-a by a root key without audit:read = %d, want 403", code)
+	}
+	if msg := env.Error.Message; !strings.Contains(msg, "left out of force") || !strings.Contains(msg, "every action on root") || strings.Contains(msg, "grant") {
+		t.Errorf("refusal %q, want it to say that replacing an object left out of force takes every action on root", msg)
+	}
+	if code := ts.call(t, apiRequest{method: "PUT", path: "/v1/integrations/g-new", bearer: opsSecret, body: gcpBody("team-a", "")}); code != 201 {
+		t.Errorf("PUT of a new integration by the same key = %d, want 201", code)
+	}
+}
