@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"strings"
 	"time"
@@ -87,7 +86,7 @@ func recordAlways(ctx context.Context, r Recorder, log *slog.Logger, e Event) {
 // shows as done what the caller was refused.
 func notRecorded(ctx context.Context, rec Recorder, log *slog.Logger, e Event, err error) error {
 	log.ErrorContext(ctx, "audit: could not record an event; refusing the request", "action", e.Action, "run", e.Run.ID, "err", err)
-	if !errors.Is(err, audit.ErrUnavailable) && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+	if !audit.MayLandLater(err) {
 		return errUnrecorded // refused outright: nothing can land later
 	}
 	c := e

@@ -61,6 +61,15 @@ var (
 	ErrUnavailable = errors.New("audit store unavailable")
 )
 
+// MayLandLater reports whether an append that failed with err may still be applied later: the
+// store did not answer in time (ErrUnavailable, a deadline; Redis frozen, then back), or its
+// caller left while the append waited behind another caller's round trip (context.Canceled:
+// a Redis trail sends queued appends together). An append refused with any other error never
+// lands, so an event that failed so needs no correction.
+func MayLandLater(err error) bool {
+	return errors.Is(err, ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+}
+
 // ParseCursor reads a cursor: a position in the chain (memory) or in a space's index (Redis).
 func ParseCursor(c string) (int64, error) {
 	if c == "" {

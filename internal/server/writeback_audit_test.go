@@ -137,60 +137,92 @@ func TestWriteBackIsAudited(t *testing.T) {
 	}
 }
 
-// failingAppend is a memory trail whose appends numbered in fail (from 1) fail.
+// failingAppend is a memory trail whose appends numbered in fail (from 1) fail with err, having
+// been appended all the same when land is set (a store that answered too late).
 type failingAppend struct {
 	*audit.Memory
 	fail  map[int]bool
+	err   error
+	land  bool
 	calls int
 }
 
 func (f *failingAppend) Append(ctx context.Context, e audit.Event, spaces []string) (audit.Event, error) {
 	f.calls++
 	if f.fail[f.calls] {
-		return audit.Event{}, errors.New("trail hiccup")
+		if f.land {
+			if _, err := f.Memory.Append(ctx, e, spaces); err != nil {
+				return audit.Event{}, err
+			}
+		}
+		return audit.Event{}, f.err
 	}
 	return f.Memory.Append(ctx, e, spaces)
 }
 
 // TestWriteBackNotWrittenBackIsAudited: security T4, the trail holds no success event of a
 // write-back without a later one saying when it was not made. A write-back of a lost deletion
-// and a lost put whose second event cannot be recorded is refused (nothing is committed), and
-// the first change's success event is followed by an error event saying it was not written
-// back; a write-back recorded whose commit then goes stale is followed by one error event per
-// change saying another change was committed first.
+// and a lost put whose second event cannot be recorded is refused (nothing is committed): the
+// first change's success event is followed by an error event saying it was not written back,
+// and so is the second's when its append may still land (the store did not answer in time).
+// A write-back recorded whose commit then goes stale is followed by one error event per change
+// saying another change was committed first.
 func TestWriteBackNotWrittenBackIsAudited(t *testing.T) {
-	ctx := context.Background()
-	trail := &failingAppend{Memory: audit.NewMemory(), fail: map[int]bool{2: true}}
-	rec := writeBackRecord{s: &Server{log: slog.New(slog.DiscardHandler), events: &auditRecorder{store: trail, now: time.Now}}}
 	wb := catalog.WriteBack{Revision: 3, Had: 5, Changes: []catalog.WrittenBack{
 		{Ref: catalog.Ref{Kind: catalog.KindAPIKey, ID: "leaked"}, Deleted: true, Version: 2},
 		{Ref: catalog.Ref{Kind: catalog.KindRole, ID: "r"}, Version: 1},
 	}}
-	if err := rec.Before(ctx, wb); err == nil {
-		t.Fatal("Before succeeded although the second event could not be recorded")
-	}
-	rec.NotCommitted(ctx, wb, fmt.Errorf("commit: %w", catalog.ErrStale))
-
-	events, _, err := trail.List(ctx, "root", "", 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, e := range events {
-		got = append(got, e.Action+" "+e.Outcome+": "+e.Detail)
-	}
-	want := []string{
-		"api_key.delete success: api_key leaked written back at version 2",
-		"api_key.delete error: api_key leaked at version 2 not written back, the event of another change",
-		"api_key.delete error: api_key leaked at version 2 not written back, another change was committed first",
-		"role.put error: role r at version 1 not written back, another change was committed first",
-	}
-	if len(got) != len(want) {
-		t.Fatalf("events %q, want %d beginning %q", got, len(want), want)
-	}
-	for i := range want {
-		if !strings.HasPrefix(got[i], want[i]) {
-			t.Errorf("event %d: %q, want it to begin %q", i, got[i], want[i])
-		}
+	const (
+		keyDone     = "api_key.delete success: api_key leaked written back at version 2"
+		roleDone    = "role.put success: role r written back at version 1"
+		keyPartial  = "api_key.delete error: api_key leaked at version 2 not written back, an event of the same write-back"
+		rolePartial = "role.put error: role r at version 1 not written back, an event of the same write-back"
+		keyStale    = "api_key.delete error: api_key leaked at version 2 not written back, another change was committed first"
+		roleStale   = "role.put error: role r at version 1 not written back, another change was committed first"
+	)
+	for _, tc := range []struct {
+		name  string
+		trail *failingAppend
+		// stale, when set, has Before succeed and the commit go stale.
+		stale bool
+		want  []string
+	}{
+		{name: "second event refused outright", trail: &failingAppend{fail: map[int]bool{2: true}, err: errors.New("event too large")},
+			want: []string{keyDone, keyPartial}},
+		{name: "second event unconfirmed, landing later", trail: &failingAppend{fail: map[int]bool{2: true}, err: fmt.Errorf("append: %w", audit.ErrUnavailable), land: true},
+			want: []string{keyDone, roleDone, keyPartial, rolePartial}},
+		{name: "commit gone stale", trail: &failingAppend{}, stale: true,
+			want: []string{keyDone, roleDone, keyStale, roleStale}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			tc.trail.Memory = audit.NewMemory()
+			rec := writeBackRecord{s: &Server{log: slog.New(slog.DiscardHandler), events: &auditRecorder{store: tc.trail, now: time.Now}}}
+			err := rec.Before(ctx, wb)
+			if tc.stale {
+				if err != nil {
+					t.Fatal(err)
+				}
+				rec.NotCommitted(ctx, wb, fmt.Errorf("commit: %w", catalog.ErrStale))
+			} else if err == nil {
+				t.Fatal("Before succeeded although the second event could not be recorded")
+			}
+			events, _, err := tc.trail.List(ctx, "root", "", 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, e := range events {
+				got = append(got, e.Action+" "+e.Outcome+": "+e.Detail)
+			}
+			if len(got) != len(tc.want) {
+				t.Fatalf("events %q, want %d beginning %q", got, len(tc.want), tc.want)
+			}
+			for i := range tc.want {
+				if !strings.HasPrefix(got[i], tc.want[i]) {
+					t.Errorf("event %d: %q, want it to begin %q", i, got[i], tc.want[i])
+				}
+			}
+		})
 	}
 }

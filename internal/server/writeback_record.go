@@ -34,10 +34,13 @@ func (r writeBackRecord) Before(ctx context.Context, wb catalog.WriteBack) error
 			e.Integration = ch.Ref.ID
 		}
 		if err := r.s.events.Record(ctx, e); err != nil {
-			err = fmt.Errorf("the audit event of %s could not be recorded: %w", ch.Ref, err)
 			recorded := wb
 			recorded.Changes = wb.Changes[:i]
-			r.notWrittenBack(ctx, recorded, "not written back, the event of another change of the same write-back could not be recorded (the next refresh tries again): "+err.Error())
+			if audit.MayLandLater(err) {
+				recorded.Changes = wb.Changes[:i+1] // this one's event may land too
+			}
+			err = fmt.Errorf("the audit event of %s could not be recorded: %w", ch.Ref, err)
+			r.notWrittenBack(ctx, recorded, "not written back, an event of the same write-back could not be recorded (the next refresh tries again): "+err.Error())
 			return err
 		}
 	}
