@@ -4,13 +4,14 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/brokerhq/broker/internal/provider"
 )
 
 var (
-	// An AWS region code as the SDK's partitions define it: a partition prefix of two to four
-	// letters, words, and a number (us-east-1, us-gov-west-1, cn-north-1, us-isob-east-1,
-	// eusc-de-east-1). It names the STS host, scopes every signature and is the run's AWS_REGION.
-	awsRegionRE = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-[0-9]+$`)
+	// An AWS region code: it names the STS host, scopes every signature and is the run's
+	// AWS_REGION.
+	awsRegionRE = provider.AWSRegionRE
 	// A GUID, as Entra writes application (client), tenant and subscription ids.
 	guidRE = regexp.MustCompile(`^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$`)
 	// A domain name of two labels or more (contoso.onmicrosoft.com): each label letters, digits

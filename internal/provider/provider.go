@@ -34,9 +34,19 @@ const AWSRegion = "us-east-1"
 // must name its region.
 var awsPartitionRegions = map[string]string{"aws": AWSRegion, "aws-us-gov": "us-gov-west-1", "aws-cn": "cn-north-1"}
 
-// awsSTSHostRE is a regional STS endpoint's host: sts.<region>.amazonaws.com (.com.cn in
-// China), also sts-fips.
-var awsSTSHostRE = regexp.MustCompile(`^sts(-fips)?\.([a-z]{2}(-[a-z]+)+-[0-9]+)\.amazonaws\.com(\.cn)?$`)
+// awsRegion is an AWS region code as the SDK's partitions define it: a partition prefix of two
+// to four letters, words, and a number (us-east-1, us-gov-west-1, cn-north-1, us-isob-east-1,
+// eusc-de-east-1).
+const awsRegion = `[a-z]{2,4}(?:-[a-z]+)+-[0-9]+`
+
+// AWSRegionRE matches an AWS region code (see awsRegion).
+var AWSRegionRE = regexp.MustCompile(`^` + awsRegion + `$`)
+
+// awsSTSHostRE is a regional STS endpoint's host, lower case and without a trailing dot:
+// sts.<region>.amazonaws.com (.com.cn in China), sts-fips.<region>.amazonaws.com, the
+// dual-stack sts.<region>.api.aws, and an interface VPC endpoint's
+// <endpoint id>.sts.<region>.vpce.amazonaws.com. The region is its one group.
+var awsSTSHostRE = regexp.MustCompile(`^(?:sts|sts-fips|[a-z0-9-]+\.sts)\.(` + awsRegion + `)\.(?:amazonaws\.com(?:\.cn)?|api\.aws|vpce\.amazonaws\.com(?:\.cn)?)$`)
 
 // AWSDefaultRegion is the region an AWS integration that names none signs its STS calls for:
 // the region in its STS endpoint's host when that is a regional AWS endpoint, otherwise that
@@ -45,8 +55,9 @@ var awsSTSHostRE = regexp.MustCompile(`^sts(-fips)?\.([a-z]{2}(-[a-z]+)+-[0-9]+)
 // is refused by STS (SignatureDoesNotMatch).
 func AWSDefaultRegion(roleARN, stsEndpoint string) string {
 	if u, err := url.Parse(stsEndpoint); err == nil && stsEndpoint != "" {
-		if m := awsSTSHostRE.FindStringSubmatch(u.Hostname()); m != nil {
-			return m[2]
+		host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+		if m := awsSTSHostRE.FindStringSubmatch(host); m != nil {
+			return m[1]
 		}
 	}
 	parts := strings.SplitN(roleARN, ":", 3)

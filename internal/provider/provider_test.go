@@ -87,6 +87,11 @@ func TestAWSDefaultRegion(t *testing.T) {
 		{"arn:aws:iam::123456789012:role/r", "https://sts.amazonaws.com", "us-east-1"},
 		{"arn:aws:iam::123456789012:role/r", "http://127.0.0.1:8080/sts/", "us-east-1"},
 		{"arn:aws:iam::123456789012:role/r", "https://sts.eu-west-1.amazonaws.com.evil.example", "us-east-1"},
+		{"arn:aws:iam::123456789012:role/r", "https://vpce-0123456789abcdef0-abcdefgh.sts.eu-west-1.vpce.amazonaws.com", "eu-west-1"},
+		{"arn:aws:iam::123456789012:role/r", "https://sts.eu-west-1.api.aws", "eu-west-1"},
+		{"arn:aws:iam::123456789012:role/r", "https://STS.EU-WEST-1.AMAZONAWS.COM", "eu-west-1"},
+		{"arn:aws:iam::123456789012:role/r", "https://sts.eu-west-1.amazonaws.com.:443/", "eu-west-1"},
+		{"arn:aws-iso-b:iam::123456789012:role/r", "https://sts.us-isob-east-1.sc2s.sgov.gov", ""},
 		{"not-an-arn", "", ""},
 	} {
 		if got := AWSDefaultRegion(tc.arn, tc.endpoint); got != tc.want {
