@@ -78,11 +78,19 @@ func attachedForWrite(c *catalog.Catalog, id string) bool {
 // stack holding an attachment for write before or after. A write attachment made where the key
 // holds the run rights must not be carried to where it does not, nor a stack brought under a
 // rule attaching it for write there, in one step or several.
+//
+// A move into a space of another subject template directs them too, whatever the stack holds
+// now: the trust policies installed in the clouds name the subs the old template made for it,
+// and outlive the write attachment they were printed for (dropped, it takes only space:admin),
+// so the key needs the run rights where the stack is and where it goes.
 func stackWriteSpaces(c *catalog.Catalog, id string, obj, old any) []string {
 	s := obj.(config.Stack)
 	moved := old != nil && old.(config.Stack).Space != s.Space
 	if old != nil && !moved && slices.Equal(old.(config.Stack).Labels, s.Labels) {
 		return nil // in the same space with the same labels, its attachments stay as they are
+	}
+	if moved && templateOf(c, old.(config.Stack).Space) != templateOf(c, s.Space) {
+		return []string{adminSpace(old.(config.Stack).Space), adminSpace(s.Space)}
 	}
 	w := writeChangeOf(c, obj, map[string]bool{id: true})
 	if len(w.made) == 0 && !(moved && w.held) {
@@ -91,25 +99,40 @@ func stackWriteSpaces(c *catalog.Catalog, id string, obj, old any) []string {
 	return []string{adminSpace(s.Space)}
 }
 
+// templateOf is the subject template space uses in c: its own, or the default.
+func templateOf(c *catalog.Catalog, space string) string {
+	sp, _ := c.Space(space)
+	return config.EffectiveSubjectTemplate(sp.SubjectTemplate)
+}
+
 // spaceWriteSpaces lists the spaces where putting obj as space id over old (nil when none)
 // directs write-scope tokens. A move directs those of the stacks of the space's subtree to the
 // new parent, when one of them holds an attachment for write (directly or by an autoattach
 // rule) before or after the move: the key needs the run rights there, which its reach over the
-// stacks after the move includes. A new subject template directs them too, when a stack of the
-// subtree holds an attachment for write: the trust policies installed in the clouds name the
-// subs the old template made, and the new one decides which tokens carry those subs (a
-// template putting the literal "write" where the scope was makes a pull request's read token
-// match a write role's pattern); the key needs the run rights on the space. Any other PUT (an
-// inherit flip, say) lists the space of each stack it attaches for write to an integration the
-// stack was not attached to for write.
+// stacks after the move includes. A new subject template directs them too, whatever the
+// space's stacks hold now: the trust policies installed in the clouds name the subs the old
+// template made, and outlive the write attachments they were printed for (dropped, they take
+// only space:admin); the new template decides which tokens carry those subs (a template
+// putting the literal "write" where the scope was makes a pull request's read token match a
+// write role's pattern). The key needs the run rights on the space, or, for a new space with
+// a template of its own, on its parent. Any other PUT (an inherit flip, say) lists the space
+// of each stack it attaches for write to an integration the stack was not attached to for
+// write.
 func spaceWriteSpaces(c *catalog.Catalog, id string, obj, old any) []string {
 	s := obj.(config.Space)
-	moved, retemplated := false, false
-	if old != nil {
+	var retemplated []string // where the key needs the run rights for the template
+	moved := false
+	if old == nil {
+		if s.SubjectTemplate != "" {
+			retemplated = []string{adminSpace(s.Parent)}
+		}
+	} else {
 		o := old.(config.Space)
 		moved = o.Parent != s.Parent
-		retemplated = o.SubjectTemplate != s.SubjectTemplate
-		if !moved && !retemplated && o.Inherit == s.Inherit {
+		if config.EffectiveSubjectTemplate(o.SubjectTemplate) != config.EffectiveSubjectTemplate(s.SubjectTemplate) {
+			retemplated = []string{id}
+		}
+		if !moved && retemplated == nil && o.Inherit == s.Inherit {
 			return nil // the integrations its stacks may use, and their subs, stay the same
 		}
 	}
@@ -122,13 +145,11 @@ func spaceWriteSpaces(c *catalog.Catalog, id string, obj, old any) []string {
 	w := writeChangeOf(c, obj, stacks)
 	switch {
 	case moved && w.held:
-		return []string{adminSpace(s.Parent)}
+		return append(retemplated, adminSpace(s.Parent))
 	case moved:
-		return nil
-	case retemplated && w.held && !slices.Contains(w.made, id):
-		return append(slices.Clone(w.made), id)
+		return retemplated
 	}
-	return w.made
+	return append(retemplated, w.made...)
 }
 
 // writeChange is what putting a space or a stack does to the attachments for write of some

@@ -18,9 +18,20 @@ import (
 // code the space:admin key's change was 200, and a PROPOSED run's token, its sub now
 // "repo:v:run:read:write", assumed the write role through the installed pattern
 // "repo:v:run:*:write".
-func TestTemplateChangeOverWriteAttachmentsTakesRunRights(t *testing.T) {
-	const leafSecret = "leaf-space-admin-secret"
-	const prSecret = "pr-orchestrator-secret"
+// The keys of templateTrustSetup: leaf holds space:admin on team-a, pr run:create and run:read.
+const (
+	leafSecret = "leaf-space-admin-secret"
+	prSecret   = "pr-orchestrator-secret"
+)
+
+// templateTrustSetup starts a server where the organisation (root admin, run rights) has set up
+// space c under team-a with the template "repo:{callerId}:run:{runId}:{scope}", its stack v
+// attached for write to the AWS integration deploy, and installed in the STS emulator what
+// `broker trust aws --stack v --scope write` printed then (the pattern "repo:v:run:*:write").
+// It returns the server, a call of AssumeRoleWithWebIdentity on deploy-write with a token
+// (status and body), and a start of a PROPOSED run of v by pr (its run token).
+func templateTrustSetup(t *testing.T) (*testServer, func(token string) (int, string), func() string) {
+	t.Helper()
 	emu, late := startEmulator(t)
 	cfg := strings.NewReplacer(
 		"roles:\n", "roles:\n  - {id: sa, actions: [space:admin]}\n  - {id: pr, actions: [run:create, run:read]}\n",
@@ -68,6 +79,11 @@ integrations:
 		}
 		return ans.RunToken
 	}
+	return ts, assume, prRun
+}
+
+func TestTemplateChangeOverWriteAttachmentsTakesRunRights(t *testing.T) {
+	ts, assume, prRun := templateTrustSetup(t)
 
 	// Before: a pull request's token is refused by the write role.
 	tok, code := ts.mint(t, prRun(), "sts.amazonaws.com")
@@ -101,4 +117,48 @@ func firstLine(s string) string {
 		return s[i:min(len(s), i+120)]
 	}
 	return s[:min(len(s), 200)]
+}
+
+// TestTemplateChangeTakesRunRightsWithoutWriteAttachments: the trust policies installed in the
+// clouds outlive the write attachment they were printed for, so a key holding only
+// space:admin may not change which tokens carry a stack's subs by first dropping that
+// attachment: neither rewrite the template of the stack's space once it is attached for read
+// only, nor move the stack into a space of another template, nor create a space with a
+// template of its own. A pull request's token stays refused by the write role. On the old code
+// each step was 200 or 201, and a PROPOSED run got deploy-write's credentials.
+func TestTemplateChangeTakesRunRightsWithoutWriteAttachments(t *testing.T) {
+	ts, assume, prRun := templateTrustSetup(t)
+	leaf := func(method, path, body string) int {
+		return ts.call(t, apiRequest{method: method, path: path, bearer: leafSecret, body: body})
+	}
+	if code := leaf("PUT", "/v1/stacks/v/attachments/deploy", `{"read":true}`); code != 200 {
+		t.Fatalf("leaf narrowing v's attachment to read: %d, want 200", code)
+	}
+	for _, step := range []struct {
+		what, method, path, body string
+	}{
+		{"rewriting c's template", "PUT", "/v1/spaces/c", `{"parent":"team-a","inherit":true,"subjectTemplate":"repo:{callerId}:run:{scope}:write"}`},
+		{"removing c's template", "PUT", "/v1/spaces/c", `{"parent":"team-a","inherit":true}`},
+		{"creating a space with a template of its own", "PUT", "/v1/spaces/c2", `{"parent":"team-a","inherit":true,"subjectTemplate":"repo:{callerId}:run:{scope}:write:c2"}`},
+	} {
+		if code := leaf(step.method, step.path, step.body); code != 403 {
+			t.Errorf("leaf %s: %d, want 403", step.what, code)
+		}
+	}
+	if code := leaf("PUT", "/v1/spaces/d", `{"parent":"team-a","inherit":true}`); code != 201 {
+		t.Fatalf("leaf creating a space with the default template: %d, want 201", code)
+	}
+	if code := leaf("PUT", "/v1/stacks/v", `{"space":"d"}`); code != 403 {
+		t.Errorf("leaf moving v into a space of another template: %d, want 403", code)
+	}
+	tok, code := ts.mint(t, prRun(), "sts.amazonaws.com")
+	if code != 200 {
+		t.Fatalf("mint: %d", code)
+	}
+	if code, body := assume(tok.Token); code == 200 {
+		t.Errorf("a PROPOSED run's read-scope token assumed the write role deploy-write (%s)", firstLine(body))
+	}
+	// The root admin, holding the run rights, may do each.
+	ts.admin(t, "PUT", "/v1/spaces/c2", `{"parent":"team-a","inherit":true,"subjectTemplate":"repo:{callerId}:run:{runId}:{scope}:c2"}`).expect(t, "a space with a template, by a key with the run rights", 201)
+	ts.admin(t, "PUT", "/v1/stacks/v", `{"space":"d"}`).expect(t, "a move into another template, by a key with the run rights", 200)
 }
