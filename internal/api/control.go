@@ -347,35 +347,49 @@ func (c *Control) move(w http.ResponseWriter, r *http.Request, m moveRequest) {
 		fail(w, r, c.cfg.Logger, err)
 		return
 	}
-	event := Event{Actor: actor, Action: action, Run: next, Detail: string(from) + " -> " + string(m.to)}
-	if err := c.cfg.Events.Record(r.Context(), event); err != nil {
-		fail(w, r, c.cfg.Logger, notRecorded(r.Context(), c.cfg.Events, c.cfg.Logger, event, err))
-		return
-	}
-	run, err := c.cfg.Store.Update(r.Context(), m.run.ID, func(cur runs.Run) (runs.Run, error) {
-		if cur.Phase != from {
-			return runs.Run{}, fmt.Errorf("%w: the run moved from %s to %s meanwhile; read it and retry", runs.ErrTransition, from, cur.Phase)
+	var run runs.Run
+	for attempt := 1; ; attempt++ {
+		event := Event{Actor: actor, Action: action, Run: next, Detail: string(from) + " -> " + string(m.to)}
+		if err := c.cfg.Events.Record(r.Context(), event); err != nil {
+			fail(w, r, c.cfg.Logger, notRecorded(r.Context(), c.cfg.Events, c.cfg.Logger, event, err))
+			return
 		}
-		if m.to != runs.Finished {
-			// The key's rights are those in force when the move is stored: a key deleted, or
-			// its role narrowed, since the request was authorized moves no run on (toward
-			// write). Finishing only takes rights away. They are read in a catalog confirmed
-			// current within catalog.MaxStale, as at authentication: a replica cut off from
-			// the catalog's store moves no run on rights another replica has withdrawn. Current
-			// reads the store only when the confirmation authentication renewed has aged past
-			// catalog.MaxStale since, so fn stays quick but for that case.
-			if err := c.current(r); err != nil {
-				return runs.Run{}, err
+		run, err = c.cfg.Store.Update(r.Context(), m.run.ID, func(cur runs.Run) (runs.Run, error) {
+			if cur.Phase != from {
+				return runs.Run{}, movedMeanwhile{from: from, now: cur}
 			}
-			if err := c.cfg.Catalog.Load().Access().Allowed(m.principal, config.ActionRunUpdate, cur.Space); err != nil {
-				return runs.Run{}, err
+			if m.to != runs.Finished {
+				// The key's rights are those in force when the move is stored: a key deleted, or
+				// its role narrowed, since the request was authorized moves no run on (toward
+				// write). Finishing only takes rights away. They are read in a catalog confirmed
+				// current within catalog.MaxStale, as at authentication: a replica cut off from
+				// the catalog's store moves no run on rights another replica has withdrawn.
+				// Current reads the store only when the confirmation authentication renewed has
+				// aged past catalog.MaxStale since, so fn stays quick but for that case.
+				if err := c.current(r); err != nil {
+					return runs.Run{}, err
+				}
+				if err := c.cfg.Catalog.Load().Access().Allowed(m.principal, config.ActionRunUpdate, cur.Space); err != nil {
+					return runs.Run{}, err
+				}
 			}
+			return cur.MoveTo(m.to)
+		})
+		if err == nil {
+			break
 		}
-		return cur.MoveTo(m.to)
-	})
-	if err != nil {
 		event.Outcome, event.Detail = "error", event.Detail+" "+notMovedDetail(err)
 		recordAlways(r.Context(), c.cfg.Events, c.cfg.Logger, event)
+		// A finish is valid from every unfinished phase: one raced by a move (toward write, say)
+		// finishes the run from where the move left it, under an event of its own, rather than
+		// leave it in a phase whose tokens the caller meant to end.
+		var moved movedMeanwhile
+		if m.to == runs.Finished && attempt < finishAttempts && errors.As(err, &moved) && moved.now.Phase != runs.Finished {
+			if again, err := moved.now.MoveTo(runs.Finished); err == nil {
+				from, next = moved.now.Phase, again
+				continue
+			}
+		}
 		fail(w, r, c.cfg.Logger, err)
 		return
 	}
@@ -384,6 +398,23 @@ func (c *Control) move(w http.ResponseWriter, r *http.Request, m moveRequest) {
 	}
 	writeJSON(w, http.StatusOK, runResponse{Run: run})
 }
+
+// finishAttempts bounds how many times a finish raced by other moves is tried again from the
+// phase the run moved to.
+const finishAttempts = 3
+
+// movedMeanwhile is the error of a phase move whose run moved from the phase its event names
+// before the move was stored: a runs.ErrTransition (409), holding the run as it is now.
+type movedMeanwhile struct {
+	from runs.Phase
+	now  runs.Run
+}
+
+func (e movedMeanwhile) Error() string {
+	return fmt.Sprintf("%v: the run moved from %s to %s meanwhile; read it and retry", runs.ErrTransition, e.from, e.now.Phase)
+}
+
+func (e movedMeanwhile) Unwrap() error { return runs.ErrTransition }
 
 // notMovedDetail words a phase move whose compare-and-swap failed with err, as its "error"
 // event says it: a store that did not answer (runs.ErrUnavailable), or a call cut off by the

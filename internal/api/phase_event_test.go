@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -85,25 +86,55 @@ func TestPhaseChangeNotStored(t *testing.T) {
 }
 
 // TestPhaseChangeRacedByAnother: a run that another writer moved between the load and the
-// store is not moved again from a phase the recorded event does not name (409), so every stored
-// change is the one its event says.
+// store is not moved again from a phase the recorded event does not name, so every stored
+// change is the one its event says. A move toward another phase is refused (409). A finish,
+// valid from every unfinished phase, is recorded again from where the other writer left the
+// run and stored (200): a finish raced by a move to APPLYING leaves no run in a write phase
+// whose tokens its caller meant to end. One raced by another finish is refused (409).
 func TestPhaseChangeRacedByAnother(t *testing.T) {
-	h := newRunsHarness(t)
-	run := h.start(t, runs.Tracked, runs.Planning)
-	h.flaky.set(nil, nil, func(id string) {
-		h.flaky.set(nil, nil, nil) // once
-		if _, err := h.store.Update(context.Background(), id, func(r runs.Run) (runs.Run, error) { return r.MoveTo(runs.Applying) }); err != nil {
-			t.Errorf("the other writer's move: %v", err)
-		}
-	})
-	if code, env := h.call(t, request{path: "/v1/runs/" + run.Run.ID + "/finish", bearer: secretCreateUpdate}); code != http.StatusConflict {
-		t.Errorf("finish raced by a move to APPLYING: %d %s, want 409", code, env.Error.Message)
-	}
-	if p := h.storedPhase(t, run.Run.ID); p != runs.Applying {
-		t.Errorf("stored phase %s, want the other writer's APPLYING", p)
-	}
-	if errs := h.eventsOf("run.finish", "error"); len(errs) != 1 || !strings.Contains(errs[0].Detail, "PLANNING -> FINISHED not applied") {
-		t.Errorf("run.finish error events %+v, want one saying PLANNING -> FINISHED was not applied", errs)
+	for _, tc := range []struct {
+		name, path string
+		body       any
+		other      runs.Phase
+		code       int
+		stored     runs.Phase
+		action     string
+		errDetail  string
+		successes  []string
+	}{
+		{name: "finish raced by a move to APPLYING", path: "/finish", other: runs.Applying, code: http.StatusOK, stored: runs.Finished,
+			action: "run.finish", errDetail: "PLANNING -> FINISHED not applied", successes: []string{"PLANNING -> FINISHED", "APPLYING -> FINISHED"}},
+		{name: "finish raced by another finish", path: "/finish", other: runs.Finished, code: http.StatusConflict, stored: runs.Finished,
+			action: "run.finish", errDetail: "PLANNING -> FINISHED not applied", successes: []string{"PLANNING -> FINISHED"}},
+		{name: "move raced by a finish", path: "/phase", body: map[string]string{"phase": "APPLYING"}, other: runs.Finished, code: http.StatusConflict, stored: runs.Finished,
+			action: "run.phase", errDetail: "PLANNING -> APPLYING not applied", successes: []string{"PLANNING -> APPLYING"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newRunsHarness(t)
+			run := h.start(t, runs.Tracked, runs.Planning)
+			h.flaky.set(nil, nil, func(id string) {
+				h.flaky.set(nil, nil, nil) // once
+				if _, err := h.store.Update(context.Background(), id, func(r runs.Run) (runs.Run, error) { return r.MoveTo(tc.other) }); err != nil {
+					t.Errorf("the other writer's move: %v", err)
+				}
+			})
+			if code, env := h.call(t, request{path: "/v1/runs/" + run.Run.ID + tc.path, bearer: secretCreateUpdate, body: tc.body}); code != tc.code {
+				t.Errorf("answer %d %s, want %d", code, env.Error.Message, tc.code)
+			}
+			if p := h.storedPhase(t, run.Run.ID); p != tc.stored {
+				t.Errorf("stored phase %s, want %s", p, tc.stored)
+			}
+			if errs := h.eventsOf(tc.action, "error"); len(errs) != 1 || !strings.Contains(errs[0].Detail, tc.errDetail) {
+				t.Errorf("%s error events %+v, want one saying %s", tc.action, errs, tc.errDetail)
+			}
+			var got []string
+			for _, e := range h.eventsOf(tc.action, "success") {
+				got = append(got, e.Detail)
+			}
+			if !slices.Equal(got, tc.successes) {
+				t.Errorf("%s success events %q, want %q", tc.action, got, tc.successes)
+			}
+		})
 	}
 }
 
