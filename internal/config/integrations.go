@@ -53,9 +53,10 @@ func (v *validator) checkIntegrations() {
 		if in.GCP != nil {
 			v.checkGCP(base+".gcp", in.GCP)
 			// generateAccessToken takes a lifetime in whole seconds, at most 12h (over 1h only
-			// where the organisation allows it); a longer one would be refused at every exchange.
-			if d := in.Duration; d != 0 && (d > 12*time.Hour || d%time.Second != 0) {
-				v.add(base+".duration", d.String(), "%q is outside what Google grants: whole seconds up to 12h", d.String())
+			// where the organisation allows it); a longer one would be refused at every exchange,
+			// and so would one shorter than MinValidity, by broker.
+			if d := in.Duration; d != 0 && (d < provider.MinValidity || d > 12*time.Hour || d%time.Second != 0) {
+				v.add(base+".duration", d.String(), "%q is outside what Google grants: whole seconds from %s up to 12h", d.String(), provider.MinValidity)
 			}
 		}
 		if in.Azure != nil {
