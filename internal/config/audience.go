@@ -11,12 +11,13 @@ import (
 const MaxAudienceLength = 256
 
 // uriMarks are the characters besides ASCII letters and digits that RFC 3986 lets a URI hold:
-// the rest of unreserved, reserved, and '%'.
-const uriMarks = "-._~:/?#[]@!$&'()*+,;=%"
+// the rest of unreserved, reserved, and '%'. '@' comes before ':', so that the list, quoted in
+// an error, is not taken for a login in a URL and redacted (RedactLogins).
+const uriMarks = "@-._~!$&'()*+,;=%:/?#[]"
 
 // CheckAudience returns nil when aud may be a token's aud claim: 1 to MaxAudienceLength
 // characters, each a printable ASCII character a URI may hold (letters, digits and
-// -._~:/?#[]@!$&'()*+,;=%). Anything else (spaces, controls, bidi overrides, any non-ASCII)
+// @-._~!$&'()*+,;=%:/?#[]). Anything else (spaces, controls, bidi overrides, any non-ASCII)
 // would travel into signed tokens, upstream requests and the audit trail. The error completes
 // a sentence that starts with the audience's name.
 func CheckAudience(aud string) error {

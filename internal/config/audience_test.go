@@ -68,3 +68,21 @@ func TestParseRefusesBadAudiences(t *testing.T) {
 		t.Errorf("a valid integration audience: %v", err)
 	}
 }
+
+// TestAudienceErrorSurvivesRedaction: the list of allowed characters an audience error quotes
+// is not taken for a login in a URL, which every field error redacts, so a refusal names all
+// of them.
+func TestAudienceErrorSurvivesRedaction(t *testing.T) {
+	err := CheckAudience("x\x00y")
+	if err == nil {
+		t.Fatal("a NUL accepted")
+	}
+	if got := RedactLogins(err.Error()); got != err.Error() || strings.Contains(got, "REDACTED") {
+		t.Errorf("redacted to %q", got)
+	}
+	for _, c := range "@-._~!$&'()*+,;=%:/?#[]" {
+		if !strings.ContainsRune(err.Error(), c) {
+			t.Errorf("the error %q does not name %q", err, c)
+		}
+	}
+}
