@@ -52,6 +52,9 @@ type kindSpec struct {
 	// writes lists the spaces where putting obj as id over old (nil when none) directs stacks'
 	// write-scope tokens, checked against c (nil: the kind directs none).
 	writes func(c *catalog.Catalog, id string, obj, old any) []string
+	// deleteWrites lists the spaces where deleting old (the object as c holds it) decides
+	// which tokens carry subs that trust policies name (nil: the kind's deletion decides none).
+	deleteWrites func(old any) []string
 	// move is the move putting obj over old (nil when none) makes, which may give no key an
 	// action on the object the key making it lacks where the object is (nil: the kind has no
 	// place to move).
@@ -200,16 +203,17 @@ var objectKinds = []kindSpec{
 		decode: func(id string, b []byte) (any, error) {
 			return decodeWithID(id, b, func(s *config.Space) *string { return &s.ID })
 		},
-		all:      func(c *catalog.Catalog) []any { return listOf(c.Objects().Spaces) },
-		get:      func(c *catalog.Catalog, id string) (any, bool) { o, ok := c.Space(id); return o, ok },
-		home:     func(o any) string { return o.(config.Space).ID },
-		admin:    func(o any) []string { return []string{adminSpace(o.(config.Space).Parent)} },
-		spaceRef: func(o any) (string, string) { return "parent", o.(config.Space).Parent },
-		where:    func(o any) runs.Run { return runs.Run{Space: o.(config.Space).ID} },
-		filter:   func(c *catalog.Catalog, r *http.Request, o any) bool { return inSubtree(c, r, o.(config.Space).ID) },
-		check:    newTemplateFits,
-		writes:   spaceWriteSpaces,
-		move:     spaceMove,
+		all:          func(c *catalog.Catalog) []any { return listOf(c.Objects().Spaces) },
+		get:          func(c *catalog.Catalog, id string) (any, bool) { o, ok := c.Space(id); return o, ok },
+		home:         func(o any) string { return o.(config.Space).ID },
+		admin:        func(o any) []string { return []string{adminSpace(o.(config.Space).Parent)} },
+		spaceRef:     func(o any) (string, string) { return "parent", o.(config.Space).Parent },
+		where:        func(o any) runs.Run { return runs.Run{Space: o.(config.Space).ID} },
+		filter:       func(c *catalog.Catalog, r *http.Request, o any) bool { return inSubtree(c, r, o.(config.Space).ID) },
+		check:        newTemplateFits,
+		writes:       spaceWriteSpaces,
+		deleteWrites: spaceDeleteWriteSpaces,
+		move:         spaceMove,
 	},
 	{
 		kind: catalog.KindStack, path: "/v1/stacks", plural: "stacks", singular: "stack",
@@ -457,7 +461,11 @@ func (h *kindHandler) delete(w http.ResponseWriter, r *http.Request) {
 		if !ok {
 			return nil // gone meanwhile: the change answers not found
 		}
-		return h.admin.authorizeChange(r, c, p, changeRights{admin: h.spec.admin(cur)})
+		need := changeRights{admin: h.spec.admin(cur)}
+		if h.spec.deleteWrites != nil {
+			need.write = h.spec.deleteWrites(cur)
+		}
+		return h.admin.authorizeChange(r, c, p, need)
 	}
 	if err := authorize(c); err != nil {
 		h.admin.fail(w, r, err)

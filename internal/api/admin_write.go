@@ -152,6 +152,17 @@ func spaceWriteSpaces(c *catalog.Catalog, id string, obj, old any) []string {
 	return append(retemplated, w.made...)
 }
 
+// spaceDeleteWriteSpaces lists the space itself when deleting old, a space with a subject
+// template of its own, needs the run rights there: its template leaves the catalog, and with it
+// the check that no other space's template makes the subs the trust policies installed for it
+// name, which outlive it (a space of another team could then take its stacks' write subs).
+func spaceDeleteWriteSpaces(old any) []string {
+	if s := old.(config.Space); s.SubjectTemplate != "" {
+		return []string{s.ID}
+	}
+	return nil
+}
+
 // writeChange is what putting a space or a stack does to the attachments for write of some
 // stacks.
 type writeChange struct {

@@ -162,3 +162,24 @@ func TestTemplateChangeTakesRunRightsWithoutWriteAttachments(t *testing.T) {
 	ts.admin(t, "PUT", "/v1/spaces/c2", `{"parent":"team-a","inherit":true,"subjectTemplate":"repo:{callerId}:run:{runId}:{scope}:c2"}`).expect(t, "a space with a template, by a key with the run rights", 201)
 	ts.admin(t, "PUT", "/v1/stacks/v", `{"space":"d"}`).expect(t, "a move into another template, by a key with the run rights", 200)
 }
+
+// TestTemplateSpaceDeleteTakesRunRights: deleting a space with a template of its own takes the
+// run rights there. Its template leaves the catalog, and with it the check that keeps other
+// spaces' templates from making the subs of the trust policies installed for it: a space of
+// another team could then take its stacks' write subs. A key holding only space:admin may
+// still empty the space, but not delete it; a key with the run rights may.
+func TestTemplateSpaceDeleteTakesRunRights(t *testing.T) {
+	ts, _, _ := templateTrustSetup(t)
+	leaf := func(method, path string) int {
+		return ts.call(t, apiRequest{method: method, path: path, bearer: leafSecret})
+	}
+	for _, path := range []string{"/v1/stacks/v/attachments/deploy", "/v1/stacks/v"} {
+		if code := leaf("DELETE", path); code != 204 {
+			t.Fatalf("leaf DELETE %s: %d, want 204", path, code)
+		}
+	}
+	if code := leaf("DELETE", "/v1/spaces/c"); code != 403 {
+		t.Errorf("leaf deleting space c and its template: %d, want 403", code)
+	}
+	ts.admin(t, "DELETE", "/v1/spaces/c", "").expect(t, "space c, by a key with the run rights", 204)
+}
