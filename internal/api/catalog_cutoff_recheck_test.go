@@ -67,14 +67,7 @@ type cutOffHarness struct {
 func newCutOffHarness(t *testing.T) *cutOffHarness {
 	t.Helper()
 	ctx := context.Background()
-	yaml := strings.NewReplacer(
-		"SHA_CREATE_UPDATE", sha256Hex(secretCreateUpdate), "SHA_CREATE", sha256Hex(secretCreate),
-		"SHA_UPDATE", sha256Hex(secretUpdate), "SHA_SPLIT", sha256Hex(secretSplit), "SHA_DEV", sha256Hex(secretDev),
-	).Replace(runsHarnessConfig)
-	cfg, err := config.Parse("harness.yaml", []byte(yaml))
-	if err != nil {
-		t.Fatalf("config: %v", err)
-	}
+	cfg := harnessConfig(t)
 	log := slog.New(slog.DiscardHandler)
 	shared := catalog.NewMemory()
 	other, err := catalog.NewManager(ctx, catalog.ManagerConfig{Store: shared, File: catalog.FileObjects(cfg), Logger: log})

@@ -259,12 +259,8 @@ func (w wrappedKeys) Snapshot() *keys.Snapshot {
 	return &snap
 }
 
-func newRunsHarness(t *testing.T) *runsHarness {
-	t.Helper()
-	return newRunsHarnessWith(t, harnessOptions{})
-}
-
-func newRunsHarnessWith(t *testing.T, opts harnessOptions) *runsHarness {
+// harnessConfig is runsHarnessConfig with the harness keys' secrets, parsed.
+func harnessConfig(t *testing.T) *config.Config {
 	t.Helper()
 	yaml := strings.NewReplacer(
 		"SHA_CREATE_UPDATE", sha256Hex(secretCreateUpdate), "SHA_CREATE", sha256Hex(secretCreate),
@@ -274,6 +270,17 @@ func newRunsHarnessWith(t *testing.T, opts harnessOptions) *runsHarness {
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
+	return cfg
+}
+
+func newRunsHarness(t *testing.T) *runsHarness {
+	t.Helper()
+	return newRunsHarnessWith(t, harnessOptions{})
+}
+
+func newRunsHarnessWith(t *testing.T, opts harnessOptions) *runsHarness {
+	t.Helper()
+	cfg := harnessConfig(t)
 	log := slog.New(slog.DiscardHandler)
 	mgr, err := keys.NewManager(keys.Config{Backend: keys.NewMemory(), Logger: log, Policy: keys.Policy{
 		Period: cfg.Keys.Rotation.Period, Prepublish: cfg.Keys.Rotation.Prepublish,
