@@ -150,11 +150,11 @@ func (m *Manager) writeBack(ctx context.Context, snap Snapshot, api Versioned) (
 
 // writtenBack describes lost, written back on snap by a replica whose catalog in force was
 // built from had, for a WriteBackLog: each object's change, a tombstone as a deletion, leaving
-// out the record of the file as seen.
+// out the record of the file as seen and the records of subject templates (see heldTemplates).
 func writtenBack(snap Snapshot, had Head, lost []Change) WriteBack {
 	wb := WriteBack{Revision: snap.Revision, Had: had.Revision}
 	for _, ch := range lost {
-		if ch.Ref == seenRef {
+		if ch.Ref == seenRef || ch.Ref.Kind == kindTemplate {
 			continue
 		}
 		_, deleted := readTombstone(ch.Body)

@@ -184,6 +184,9 @@ func (m *Manager) startChanges(c *Catalog, api Versioned) (out []Change, names S
 		names.Added = addedSince(*api.seen, m.file)
 		names.Removed = removedSince(*api.seen, m.file)
 	}
+	// The templates the file brings are recorded (see heldTemplates); those that left it while
+	// no replica ran were recorded when they were in force, unless that was before the records.
+	out = append(out, templateRecords(api, now, c)...)
 	return append(out, seenChange(api, m.file, now)...), names
 }
 
@@ -419,6 +422,8 @@ func (m *Manager) reload(ctx context.Context, file Objects, log ReloadLog) (*Cat
 	}
 	now := m.now().UnixMilli()
 	changes := fileChanges(c, m.file, file, api, now)
+	// The templates that leave with the old file, and those the new one brings, are recorded.
+	changes = append(changes, templateRecords(api, now, m.live.Load(), c)...)
 	if len(changes) > 0 {
 		changes = append(changes, seenRecord(api, file, now))
 	} else {
@@ -778,6 +783,16 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 	}
 	if err := movedTooDeep(cur, c); err != nil {
 		return plan{}, err
+	}
+	if mu.Ref.Kind == KindSpace {
+		if err := checkHeldTemplate(heldOrInForce(heldTemplates(api), cur), before, mu.Object); err != nil {
+			return plan{}, err
+		}
+		// The templates that leave with this change, and those it brings, are recorded with it.
+		for _, ch := range templateRecords(next, now, cur, c) {
+			next.noteTombstone(ch.Ref, ch.Version, ch.Created, ch.Body)
+			changes = append(changes, ch)
+		}
 	}
 	res.Catalog = c
 	return plan{res: res, changes: changes, at: at, next: next, inForce: kept}, nil

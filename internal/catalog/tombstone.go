@@ -105,6 +105,9 @@ func forgetPlaces(cur *Catalog, next *Versioned, id string) []Change {
 	for _, r := range slices.SortedFunc(maps.Keys(next.From), func(a, b Ref) int {
 		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.ID, b.ID))
 	}) {
+		if r.Kind != KindStack && r.Kind != KindSpace {
+			continue // a template's record keeps no place
+		}
 		if place := next.From[r]; place != id && !cur.Within(place, id) {
 			continue
 		}

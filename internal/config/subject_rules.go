@@ -203,6 +203,27 @@ const overlapLead = "overlaps another space's subject template"
 const TemplateOverlapMessage = "the subject template overlaps another space's: the two can give one sub, or one can give a sub the other's run id wildcard matches; " +
 	"make its literal text differ from every other space's template, for example by a prefix of its own"
 
+// SubjectTemplatesOverlap reports whether the subject templates a and b ("" for the default)
+// differ and can give one sub, or one can give a sub the other's trust pattern ({runId} as "*")
+// matches: the test checkTemplateOverlaps applies to the templates of two spaces. A template that
+// does not split is left to validation, which reports it, and overlaps nothing here.
+func SubjectTemplatesOverlap(a, b string) bool {
+	a, b = EffectiveSubjectTemplate(a), EffectiveSubjectTemplate(b)
+	if a == b {
+		return false
+	}
+	pa, problems := SplitSubjectTemplate(a)
+	if len(problems) > 0 {
+		return false
+	}
+	pb, problems := SplitSubjectTemplate(b)
+	if len(problems) > 0 {
+		return false
+	}
+	_, ok := templatesOverlap(pa, pb)
+	return ok
+}
+
 // IsTemplateOverlap reports whether fe is a problem checkTemplateOverlaps reports, whose message
 // quotes another space's template, its place in the list and an example sub.
 func IsTemplateOverlap(fe *FieldError) bool {

@@ -183,3 +183,29 @@ func TestTemplateSpaceDeleteTakesRunRights(t *testing.T) {
 	}
 	ts.admin(t, "DELETE", "/v1/spaces/c", "").expect(t, "space c, by a key with the run rights", 204)
 }
+
+// TestHeldTemplateTakesNoWriteSubs: a template that left the catalog (its space took another,
+// by a key holding the run rights there) still names the subs of the trust policies installed
+// for it. Another team's admin, holding every right on team-b only, may not give a space of
+// its own a template whose stack s renders "repo:v:run:s:write", which the pattern installed
+// for v (repo:v:run:*:write) matches: 400, and the refusal quotes neither template. On the old
+// code the space was created (201), and a write run of s would have assumed deploy-write. The
+// same template as the one that left, which names its stacks' own ids, is given.
+func TestHeldTemplateTakesNoWriteSubs(t *testing.T) {
+	ts, _, _ := templateTrustSetup(t)
+	ts.admin(t, "PUT", "/v1/spaces/c", `{"parent":"team-a","inherit":true,"subjectTemplate":"repo:{callerId}:run:{runId}:{scope}:v2"}`).expect(t, "c's new template, by a key with the run rights", 200)
+
+	var refusal envelope
+	code := ts.call(t, apiRequest{method: "PUT", path: "/v1/spaces/e", bearer: siblingSecret,
+		body: `{"parent":"team-b","inherit":true,"subjectTemplate":"repo:v:run:{callerId}:{scope}"}`, out: &refusal})
+	if code != 400 || refusal.Error.Code != "invalid_request" || !strings.Contains(refusal.Error.Message, "one a space holds or held") {
+		t.Fatalf("team-b's admin giving a space a template that overlaps c's old one: %d %q, want 400", code, refusal.Error.Message)
+	}
+	if strings.Contains(refusal.Error.Message, "repo:{callerId}:run:{runId}:{scope}") {
+		t.Errorf("the refusal quotes the template c held: %q", refusal.Error.Message)
+	}
+	if code := ts.call(t, apiRequest{method: "PUT", path: "/v1/spaces/e", bearer: siblingSecret,
+		body: `{"parent":"team-b","inherit":true,"subjectTemplate":"repo:{callerId}:run:{runId}:{scope}"}`}); code != 201 {
+		t.Errorf("team-b's admin giving a space c's old template itself: %d, want 201", code)
+	}
+}

@@ -1,0 +1,133 @@
+package catalog_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/brokerhq/broker/internal/catalog"
+	"github.com/brokerhq/broker/internal/config"
+)
+
+// The templates of the held-template tests: old is the template the trust policies were printed
+// for (the pattern "repo:v:run:*:write" for stack v's write scope), newer the one its space takes
+// next, and taker another team's template whose stack s renders "repo:v:run:s:write", which
+// that pattern matches.
+const (
+	heldOld   = "repo:{callerId}:run:{runId}:{scope}"
+	heldNewer = "repo:{callerId}:run:{runId}:{scope}:v2"
+	heldTaker = "repo:v:run:{callerId}:{scope}"
+)
+
+func spacePut(s config.Space) catalog.Mutation {
+	return catalog.Mutation{Ref: catalog.Ref{Kind: catalog.KindSpace, ID: s.ID}, Object: s}
+}
+
+func spaceDelete(id string) catalog.Mutation {
+	return catalog.Mutation{Ref: catalog.Ref{Kind: catalog.KindSpace, ID: id}}
+}
+
+// TestHeldTemplateRefusesOverlap: once a space's template leaves the catalog (the space takes
+// another, or is deleted, or the file drops it), no space may be given through the API a
+// different template that overlaps it: the trust policies printed for it may still be installed,
+// and a stack of the new template would take their subs. On the old code each last change was
+// committed. The same template may come back; the file may set any.
+func TestHeldTemplateRefusesOverlap(t *testing.T) {
+	ctx := context.Background()
+	withFileSpace := file()
+	withFileSpace.Spaces = append(slices.Clone(withFileSpace.Spaces), config.Space{ID: "f", Parent: "prod", SubjectTemplate: heldOld})
+	for _, tc := range []struct {
+		name string
+		// retire takes heldOld out of the catalog.
+		retire func(t *testing.T, m *catalog.Manager)
+		file   catalog.Objects
+	}{
+		{"the space takes another template", func(t *testing.T, m *catalog.Manager) {
+			mustApply(t, m, spacePut(config.Space{ID: "a", Parent: "prod", SubjectTemplate: heldNewer}))
+		}, file()},
+		{"the space goes back to the default", func(t *testing.T, m *catalog.Manager) {
+			mustApply(t, m, spacePut(config.Space{ID: "a", Parent: "prod"}))
+		}, file()},
+		{"the space is deleted", func(t *testing.T, m *catalog.Manager) {
+			mustApply(t, m, spaceDelete("a"))
+		}, file()},
+		{"the file drops the space", func(t *testing.T, m *catalog.Manager) {
+			if _, err := m.Reload(ctx, file()); err != nil {
+				t.Fatal(err)
+			}
+		}, withFileSpace},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			store := catalog.NewMemory()
+			m, err := catalog.NewManager(ctx, catalog.ManagerConfig{Store: store, File: tc.file})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(tc.file.Spaces) == len(file().Spaces) {
+				mustApply(t, m, spacePut(config.Space{ID: "a", Parent: "prod", SubjectTemplate: heldOld}))
+			}
+			tc.retire(t, m)
+
+			// Another replica, started on the store afterwards, refuses as this one does.
+			other, err := catalog.NewManager(ctx, catalog.ManagerConfig{Store: store, File: file()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name, r := range map[string]*catalog.Manager{"this replica": m, "another replica": other} {
+				_, err := r.Apply(ctx, spacePut(config.Space{ID: "b", Parent: "prod", SubjectTemplate: heldTaker}))
+				var ce *catalog.ChangeError
+				if !errors.As(err, &ce) || !errors.Is(err, catalog.ErrInvalid) || ce.Field != "subjectTemplate" ||
+					!slices.Equal(ce.Messages, []string{catalog.HeldTemplateMessage}) {
+					t.Fatalf("%s: a space taking a template that overlaps one held before: %v, want refused as invalid", name, err)
+				}
+				if strings.Contains(ce.Error(), heldOld) || !strings.Contains(strings.Join(ce.Withheld, ";"), heldOld) {
+					t.Errorf("%s: the refusal quotes the template held (%q), or the withheld detail does not (%q)", name, ce.Error(), ce.Withheld)
+				}
+			}
+			// The same template comes back, in another space too.
+			mustApply(t, other, spacePut(config.Space{ID: "c", Parent: "prod", SubjectTemplate: heldOld}))
+			// A template that overlaps none is given.
+			mustApply(t, m, spacePut(config.Space{ID: "d", Parent: "prod", SubjectTemplate: "team-d:{callerId}:{scope}"}))
+		})
+	}
+}
+
+// TestHeldTemplateKeepsWhatWasGiven: a space keeping its template is never refused, nor is any
+// change of a space that keeps it, whatever the store records.
+func TestHeldTemplateKeepsWhatWasGiven(t *testing.T) {
+	ctx := context.Background()
+	m := newManager(t, catalog.NewMemory())
+	mustApply(t, m, spacePut(config.Space{ID: "a", Parent: "prod", SubjectTemplate: heldOld}))
+	mustApply(t, m, spacePut(config.Space{ID: "a", Parent: "prod", SubjectTemplate: heldOld, Inherit: true}))
+	mustApply(t, m, spacePut(config.Space{ID: "a", Parent: "prod-eu", SubjectTemplate: heldOld, Inherit: true}))
+	if _, err := m.Apply(ctx, spacePut(config.Space{ID: "a", Parent: "prod-eu", SubjectTemplate: heldTaker})); !errors.Is(err, catalog.ErrInvalid) {
+		t.Fatalf("a space taking a template that overlaps its own: %v, want refused", err)
+	}
+}
+
+// TestHeldTemplatesBounded: past catalog.MaxHeldTemplates recorded templates, the API gives only
+// a template recorded already.
+func TestHeldTemplatesBounded(t *testing.T) {
+	ctx := context.Background()
+	m := newManager(t, catalog.NewMemory())
+	tpl := func(i int) string { return fmt.Sprintf("t%04d:{callerId}:{scope}", i) }
+	// The default template, in force, is recorded with the first change.
+	for i := range catalog.MaxHeldTemplates - 1 {
+		mustApply(t, m, spacePut(config.Space{ID: "a", Parent: "prod", SubjectTemplate: tpl(i)}))
+	}
+	_, err := m.Apply(ctx, spacePut(config.Space{ID: "a", Parent: "prod", SubjectTemplate: tpl(catalog.MaxHeldTemplates)}))
+	if !errors.Is(err, catalog.ErrInvalid) || !strings.Contains(err.Error(), "the most it keeps") {
+		t.Fatalf("a template past the bound: %v, want refused", err)
+	}
+	mustApply(t, m, spacePut(config.Space{ID: "a", Parent: "prod", SubjectTemplate: tpl(3)}))
+}
+
+func mustApply(t *testing.T, m *catalog.Manager, mu catalog.Mutation) {
+	t.Helper()
+	if _, err := m.Apply(context.Background(), mu); err != nil {
+		t.Fatalf("%s: %v", mu.Ref, err)
+	}
+}
