@@ -785,7 +785,7 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 		return plan{}, err
 	}
 	if mu.Ref.Kind == KindSpace {
-		if err := checkHeldTemplate(heldOrInForce(heldTemplates(api), cur), before, mu.Object); err != nil {
+		if err := checkHeldTemplate(heldOrInForce(heldTemplates(api), cur), c.SpacePath(mu.Ref.ID), before, mu.Object); err != nil {
 			return plan{}, err
 		}
 		// The templates that leave with this change, and those it brings, are recorded with it.

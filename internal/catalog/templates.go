@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/brokerhq/broker/internal/config"
 )
@@ -32,8 +33,23 @@ const kindTemplate Kind = "subject_template"
 
 // MaxHeldTemplates bounds the subject templates the store records (see heldTemplates). Past
 // it, the API gives a space only a template recorded already: each template given is compared
-// with every recorded one.
+// with every recorded one. Each subtree has its share of it (see HeldTemplateShare).
 const MaxHeldTemplates = 1000
+
+// HeldTemplateShare is how many of the recorded subject templates the spaces of the subtree of
+// a space depth levels below root may have brought: half its parent's share, root's being
+// MaxHeldTemplates, and at least one. A record outlives the template, so a team cycling
+// through templates on its own spaces spends only its subtree's share, never the others'.
+func HeldTemplateShare(depth int) int {
+	share := MaxHeldTemplates
+	for range depth {
+		if share <= 1 {
+			return 1
+		}
+		share /= 2
+	}
+	return max(share, 1)
+}
 
 // HeldTemplateMessage tells of a template refused for overlapping one a space held, without
 // quoting it: the caller may hold no binding on that space.
@@ -47,19 +63,45 @@ func templateRef(t string) Ref {
 	return Ref{Kind: kindTemplate, ID: hex.EncodeToString(sum[:16])}
 }
 
-// heldTemplates returns the subject templates v's records keep.
-func heldTemplates(v Versioned) map[string]bool {
-	out := map[string]bool{}
-	for r, t := range v.From {
+// heldTemplate is what the store's record of a subject template keeps: the template, and the
+// path (root first) of the space that held it when it was first recorded, whose subtrees'
+// shares it counts in (see HeldTemplateShare).
+type heldTemplate struct {
+	Template string
+	Path     []string
+}
+
+// encode is the text the record keeps after tombstoneFrom: the template, a line feed (which no
+// template holds), and the path's ids joined by '/' (which no id holds).
+func (h heldTemplate) encode() string {
+	return h.Template + "\n" + strings.Join(h.Path, "/")
+}
+
+// decodeHeld reads a record's text (see heldTemplate.encode). A text without a line feed is a
+// template alone, counted at root only.
+func decodeHeld(text string) heldTemplate {
+	t, path, ok := strings.Cut(text, "\n")
+	if !ok || path == "" {
+		return heldTemplate{Template: t}
+	}
+	return heldTemplate{Template: t, Path: strings.Split(path, "/")}
+}
+
+// heldTemplates maps each subject template v's records keep to the path it was recorded at.
+func heldTemplates(v Versioned) map[string][]string {
+	out := map[string][]string{}
+	for r, text := range v.From {
 		if r.Kind == kindTemplate {
-			out[t] = true
+			h := decodeHeld(text)
+			out[h.Template] = h.Path
 		}
 	}
 	return out
 }
 
 // templateRecords returns the records of the effective subject templates the spaces of cats
-// hold that v does not record yet, at now (Unix milliseconds), sorted.
+// hold that v does not record yet, at now (Unix milliseconds), sorted, each with the path of
+// the first space of cats holding it.
 func templateRecords(v Versioned, now int64, cats ...*Catalog) []Change {
 	held := heldTemplates(v)
 	var out []Change
@@ -69,23 +111,26 @@ func templateRecords(v Versioned, now int64, cats ...*Catalog) []Change {
 		}
 		for _, s := range c.Objects().Spaces {
 			t := config.EffectiveSubjectTemplate(s.SubjectTemplate)
-			if held[t] {
+			if _, ok := held[t]; ok {
 				continue
 			}
-			held[t] = true
+			h := heldTemplate{Template: t, Path: c.SpacePath(s.ID)}
+			held[t] = h.Path
 			r := templateRef(t)
-			out = append(out, Change{Record: Record{Ref: r, Version: v.Versions[r] + 1, Created: now, Body: tombstoneBody(t)}})
+			out = append(out, Change{Record: Record{Ref: r, Version: v.Versions[r] + 1, Created: now, Body: tombstoneBody(h.encode())}})
 		}
 	}
 	slices.SortFunc(out, func(a, b Change) int { return cmp.Compare(a.Ref.ID, b.Ref.ID) })
 	return out
 }
 
-// checkHeldTemplate refuses obj, put through the API over before (nil when none), when it is a
-// space given a template it did not hold that overlaps a template of held (see
-// config.SubjectTemplatesOverlap), or, held counting MaxHeldTemplates or more, one held does not
-// hold. Templates that are the same never overlap. The template overlapped goes to Withheld.
-func checkHeldTemplate(held map[string]bool, before, obj any) error {
+// checkHeldTemplate refuses obj, put through the API over before (nil when none) to stand at
+// path (root first), when it is a space given a template it did not hold that overlaps a
+// template of held (see config.SubjectTemplateOverlapsAny), or that held does not hold while held
+// counts MaxHeldTemplates, or the subtree of a space of path HeldTemplateShare, templates
+// recorded there. Templates that are the same never overlap. The template overlapped goes to
+// Withheld.
+func checkHeldTemplate(held map[string][]string, path []string, before, obj any) error {
 	s, ok := obj.(config.Space)
 	if !ok {
 		return nil
@@ -94,29 +139,47 @@ func checkHeldTemplate(held map[string]bool, before, obj any) error {
 	if b, ok := before.(config.Space); ok && config.EffectiveSubjectTemplate(b.SubjectTemplate) == t {
 		return nil
 	}
-	if held[t] {
+	if _, ok := held[t]; ok {
 		return nil
 	}
 	if len(held) >= MaxHeldTemplates {
 		return &ChangeError{Kind: ErrInvalid, Field: "subjectTemplate", Messages: []string{fmt.Sprintf(
 			"the store records %d subject templates that spaces hold or held, the most it keeps: use one of them, or set this one in the configuration file", len(held))}}
 	}
-	for _, h := range slices.Sorted(maps.Keys(held)) {
-		if config.SubjectTemplatesOverlap(h, t) {
-			return &ChangeError{Kind: ErrInvalid, Field: "subjectTemplate", Messages: []string{HeldTemplateMessage},
-				Withheld: []string{fmt.Sprintf("space %q: template %q overlaps %q, which a space holds or held", s.ID, t, h)}}
+	for depth, a := range path {
+		if depth == 0 {
+			continue // root's share is the whole, counted above
 		}
+		n := 0
+		for _, p := range held {
+			if slices.Contains(p, a) {
+				n++
+			}
+		}
+		if share := HeldTemplateShare(depth); n >= share {
+			return &ChangeError{Kind: ErrInvalid, Field: "subjectTemplate", Messages: []string{fmt.Sprintf(
+				"the subtree of space %q has brought %d subject templates, which the store keeps for good, its share of the %d it keeps (half its parent's): use one that a space holds or held, or set this one in the configuration file",
+				a, n, MaxHeldTemplates)}}
+		}
+	}
+	if h, ok := config.SubjectTemplateOverlapsAny(t, slices.Sorted(maps.Keys(held))); ok {
+		return &ChangeError{Kind: ErrInvalid, Field: "subjectTemplate", Messages: []string{HeldTemplateMessage},
+			Withheld: []string{fmt.Sprintf("space %q: template %q overlaps %q, which a space holds or held", s.ID, t, h)}}
 	}
 	return nil
 }
 
-// heldOrInForce is held with the effective templates of the spaces of c added.
-func heldOrInForce(held map[string]bool, c *Catalog) map[string]bool {
+// heldOrInForce is held with the effective templates of the spaces of c it lacks added, each
+// at its space's path.
+func heldOrInForce(held map[string][]string, c *Catalog) map[string][]string {
 	if c == nil {
 		return held
 	}
 	for _, s := range c.Objects().Spaces {
-		held[config.EffectiveSubjectTemplate(s.SubjectTemplate)] = true
+		t := config.EffectiveSubjectTemplate(s.SubjectTemplate)
+		if _, ok := held[t]; !ok {
+			held[t] = c.SpacePath(s.ID)
+		}
 	}
 	return held
 }

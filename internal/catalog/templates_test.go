@@ -108,21 +108,43 @@ func TestHeldTemplateKeepsWhatWasGiven(t *testing.T) {
 	}
 }
 
-// TestHeldTemplatesBounded: past catalog.MaxHeldTemplates recorded templates, the API gives only
-// a template recorded already.
+// TestHeldTemplatesBounded: the records of held templates outlive them, so each subtree may
+// bring only its share of catalog.MaxHeldTemplates (half its parent's), and past the whole the
+// API gives only a template recorded already. A team cycling templates on its own space spends
+// its share, and another subtree still gets new ones.
 func TestHeldTemplatesBounded(t *testing.T) {
 	ctx := context.Background()
 	m := newManager(t, catalog.NewMemory())
+	n := 0
 	tpl := func(i int) string { return fmt.Sprintf("t%04d:{callerId}:{scope}", i) }
-	// The default template, in force, is recorded with the first change.
-	for i := range catalog.MaxHeldTemplates - 1 {
-		mustApply(t, m, spacePut(config.Space{ID: "a", Parent: "prod", SubjectTemplate: tpl(i)}))
+	// fill gives space id (under parent) new templates until one is refused, and returns how
+	// many it was given and the refusal.
+	fill := func(id, parent string) (int, error) {
+		for given := 0; ; given++ {
+			n++
+			if _, err := m.Apply(ctx, spacePut(config.Space{ID: id, Parent: parent, SubjectTemplate: tpl(n)})); err != nil {
+				return given, err
+			}
+		}
 	}
-	_, err := m.Apply(ctx, spacePut(config.Space{ID: "a", Parent: "prod", SubjectTemplate: tpl(catalog.MaxHeldTemplates)}))
-	if !errors.Is(err, catalog.ErrInvalid) || !strings.Contains(err.Error(), "the most it keeps") {
-		t.Fatalf("a template past the bound: %v, want refused", err)
+	// a, under prod, is two levels below root.
+	given, err := fill("a", "prod")
+	if want := catalog.HeldTemplateShare(2); given != want || !errors.Is(err, catalog.ErrInvalid) || !strings.Contains(err.Error(), `the subtree of space "a" has brought 250`) {
+		t.Fatalf("space a was given %d templates, then %v; want %d, then refused for its subtree's share", given, err, want)
 	}
-	mustApply(t, m, spacePut(config.Space{ID: "a", Parent: "prod", SubjectTemplate: tpl(3)}))
+	// Another subtree is not held back by a's: r1 directly under root brings its own share.
+	mustApply(t, m, spacePut(config.Space{ID: "r1", Parent: "root"}))
+	if given, err = fill("r1", "root"); given != catalog.HeldTemplateShare(1) || !strings.Contains(err.Error(), `the subtree of space "r1"`) {
+		t.Fatalf("space r1 was given %d templates, then %v; want %d", given, err, catalog.HeldTemplateShare(1))
+	}
+	// The default template, recorded with the first change, and 750 more: r2 reaches the whole.
+	mustApply(t, m, spacePut(config.Space{ID: "r2", Parent: "root"}))
+	given, err = fill("r2", "root")
+	if want := catalog.MaxHeldTemplates - 1 - 250 - 500; given != want || !strings.Contains(err.Error(), "the most it keeps") {
+		t.Fatalf("space r2 was given %d templates, then %v; want %d, then refused for the whole", given, err, want)
+	}
+	// A template recorded already is given anywhere.
+	mustApply(t, m, spacePut(config.Space{ID: "r3", Parent: "root", SubjectTemplate: tpl(3)}))
 }
 
 func mustApply(t *testing.T, m *catalog.Manager, mu catalog.Mutation) {

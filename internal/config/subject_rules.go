@@ -203,25 +203,32 @@ const overlapLead = "overlaps another space's subject template"
 const TemplateOverlapMessage = "the subject template overlaps another space's: the two can give one sub, or one can give a sub the other's run id wildcard matches; " +
 	"make its literal text differ from every other space's template, for example by a prefix of its own"
 
-// SubjectTemplatesOverlap reports whether the subject templates a and b ("" for the default)
-// differ and can give one sub, or one can give a sub the other's trust pattern ({runId} as "*")
-// matches: the test checkTemplateOverlaps applies to the templates of two spaces. A template that
-// does not split is left to validation, which reports it, and overlaps nothing here.
-func SubjectTemplatesOverlap(a, b string) bool {
-	a, b = EffectiveSubjectTemplate(a), EffectiveSubjectTemplate(b)
-	if a == b {
-		return false
-	}
-	pa, problems := SplitSubjectTemplate(a)
+// SubjectTemplateOverlapsAny returns the first template of others ("" for the default) that
+// differs from t and can give a sub t also gives, or one either's trust pattern ({runId} as
+// "*") matches in the other's subs: the test checkTemplateOverlaps applies to the templates of
+// two spaces. ok is false when there is none. A template of others that breaks today's rules
+// but parses is compared all the same; one that does not parse, like a t that breaks the rules
+// (which validation reports), overlaps nothing here.
+func SubjectTemplateOverlapsAny(t string, others []string) (overlapped string, ok bool) {
+	t = EffectiveSubjectTemplate(t)
+	pt, problems := SplitSubjectTemplate(t)
 	if len(problems) > 0 {
-		return false
+		return "", false
 	}
-	pb, problems := SplitSubjectTemplate(b)
-	if len(problems) > 0 {
-		return false
+	for _, o := range others {
+		o = EffectiveSubjectTemplate(o)
+		if o == t {
+			continue
+		}
+		po, problems := splitTemplateParts(o)
+		if len(problems) > 0 {
+			continue
+		}
+		if _, ok := templatesOverlap(po, pt); ok {
+			return o, true
+		}
 	}
-	_, ok := templatesOverlap(pa, pb)
-	return ok
+	return "", false
 }
 
 // IsTemplateOverlap reports whether fe is a problem checkTemplateOverlaps reports, whose message

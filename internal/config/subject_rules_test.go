@@ -245,3 +245,29 @@ func TestTemplatesOverlapShortcutsAgree(t *testing.T) {
 		t.Fatalf("only %d pairs settled by their literal ends; the test proves little", pruned)
 	}
 }
+
+// TestSubjectTemplateOverlapsAny: the first other template that differs and overlaps is
+// returned; the same template (or the default, written out or empty) never overlaps; an other
+// that breaks today's rules but parses is compared; an other that does not parse is skipped.
+func TestSubjectTemplateOverlapsAny(t *testing.T) {
+	const held = "repo:{callerId}:run:{runId}:{scope}"
+	for _, tc := range []struct {
+		name   string
+		t      string
+		others []string
+		want   string
+	}{
+		{"the same template", held, []string{held}, ""},
+		{"the default, written out", DefaultSubjectTemplate, []string{""}, ""},
+		{"a sub the held pattern matches", "repo:v:run:{callerId}:{scope}", []string{"x:{callerId}:{scope}", held}, held},
+		{"literal text apart", "team-d:{callerId}:{scope}", []string{held, ""}, ""},
+		{"an other without {scope}", "a:{callerId}:{scope}", []string{"a:{callerId}:write"}, "a:{callerId}:write"},
+		{"an other that does not parse", "a:{callerId}:{scope}", []string{"a:{callerId:{scope}"}, ""},
+		{"a template breaking the rules", "a:{callerId}", []string{"a:{callerId}:{scope}"}, ""},
+	} {
+		got, ok := SubjectTemplateOverlapsAny(tc.t, tc.others)
+		if got != tc.want || ok != (tc.want != "") {
+			t.Errorf("%s: got %q %v, want %q", tc.name, got, ok, tc.want)
+		}
+	}
+}

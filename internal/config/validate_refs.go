@@ -53,6 +53,16 @@ type TemplatePart struct {
 // rules of subject_rules.go. It is the one grammar of subject_template; config validation
 // reports its problems and package claims renders its parts.
 func SplitSubjectTemplate(t string) (parts []TemplatePart, problems []string) {
+	parts, problems = splitTemplateParts(t)
+	if len(problems) == 0 {
+		problems = ruleProblems(t, parts)
+	}
+	return parts, problems
+}
+
+// splitTemplateParts is SplitSubjectTemplate without the rules: it lists only unknown
+// placeholders and unbalanced braces.
+func splitTemplateParts(t string) (parts []TemplatePart, problems []string) {
 	lit := 0 // start of the pending literal
 	flush := func(end int) {
 		if end > lit {
@@ -81,9 +91,6 @@ func SplitSubjectTemplate(t string) (parts []TemplatePart, problems []string) {
 		}
 	}
 	flush(len(t))
-	if len(problems) == 0 {
-		problems = ruleProblems(t, parts)
-	}
 	return parts, problems
 }
 
