@@ -23,6 +23,9 @@ type Input struct {
 	// FileCreated maps a file object to when it took its place in this replica's file (Unix
 	// milliseconds; see Meta.Created); objects in force since start-up are absent.
 	FileCreated map[Ref]int64
+	// Issuer is the issuer URL, which some rules on objects read ("" checks none of them; see
+	// ManagerConfig.Issuer).
+	Issuer string
 }
 
 // Catalog is one validated, immutable snapshot of every object, indexed for the lookups a
@@ -57,7 +60,7 @@ func Build(in Input) (*Catalog, error) {
 	if err := collisions(in.File, in.API.Objects); err != nil {
 		return nil, err
 	}
-	objs := merged(in.File, in.API.Objects)
+	objs := merged(in.File, in.API.Objects, in.Issuer)
 	objs.ApplyObjectDefaults()
 	if err := objs.ValidateObjects(); err != nil {
 		return nil, err

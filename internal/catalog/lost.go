@@ -104,7 +104,7 @@ func (m *Manager) trial(snap Snapshot, changes []Change) (*Catalog, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Build(Input{File: m.file, API: api, Revision: snap.Revision})
+	return Build(Input{File: m.file, API: api, Revision: snap.Revision, Issuer: m.issuer})
 }
 
 // writeBack commits the changes the store lost (see lostChanges and fitting) on top of snap,

@@ -54,6 +54,9 @@ type ManagerConfig struct {
 	// WriteBackLog records the changes a store that went back lost, which this replica writes
 	// back, before they are committed; nil records none.
 	WriteBackLog WriteBackLog
+	// Issuer is the issuer URL broker's tokens carry, which some rules on objects read (an
+	// assume-role integration's ExternalId begins with its host); "" checks none of them.
+	Issuer string
 }
 
 // Manager keeps a Live catalog current with its store and file, and applies changes made
@@ -66,6 +69,8 @@ type Manager struct {
 	runTTL time.Duration
 	// writeBackLog records what writeBack writes back before it commits it; nil records none.
 	writeBackLog WriteBackLog
+	// issuer is ManagerConfig.Issuer, set on every Input.
+	issuer string
 
 	// refreshing makes concurrent Refresh calls wait for one load instead of each loading.
 	refreshing sync.Mutex
@@ -111,14 +116,14 @@ func NewManager(ctx context.Context, cfg ManagerConfig) (*Manager, error) {
 		cfg.Now = time.Now
 	}
 	m := &Manager{store: cfg.Store, log: cfg.Logger, now: cfg.Now, file: cfg.File, live: &Live{}, runTTL: cfg.RunTTL,
-		writeBackLog: cfg.WriteBackLog}
+		writeBackLog: cfg.WriteBackLog, issuer: cfg.Issuer}
 	for range maxAttempts {
 		asked := StartReading()
 		snap, api, err := m.load(ctx)
 		if err != nil {
 			return nil, err
 		}
-		c, inForce, err := m.buildFitting(Input{File: m.file, API: api, Revision: snap.Revision}, Versioned{})
+		c, inForce, err := m.buildFitting(Input{File: m.file, API: api, Revision: snap.Revision, Issuer: m.issuer}, Versioned{})
 		if err != nil {
 			return nil, fmt.Errorf("the configuration file and the objects created through the API do not fit together: %w", err)
 		}
@@ -315,7 +320,7 @@ func (m *Manager) Refresh(ctx context.Context) error {
 		m.log.Warn("catalog: the store went back to an older state, which lost changes; its objects as they are now are in force",
 			"revision", snap.Revision, "was", m.head.Revision)
 	}
-	c, inForce, err := m.buildFitting(Input{File: m.file, API: api, Revision: snap.Revision, FileCreated: m.fileCreated(m.file)}, m.inForce)
+	c, inForce, err := m.buildFitting(Input{File: m.file, API: api, Revision: snap.Revision, FileCreated: m.fileCreated(m.file), Issuer: m.issuer}, m.inForce)
 	if err != nil {
 		return fmt.Errorf("catalog revision %d: %w", snap.Revision, err)
 	}
@@ -396,7 +401,7 @@ func (m *Manager) reload(ctx context.Context, file Objects, log ReloadLog) (*Cat
 		return nil, err
 	}
 	head := snap.Head()
-	in := Input{File: file, API: api, Revision: head.Revision, FileCreated: m.fileCreated(file)}
+	in := Input{File: file, API: api, Revision: head.Revision, FileCreated: m.fileCreated(file), Issuer: m.issuer}
 	// The new file is checked against the API objects in force: the stored ones the catalog
 	// in force leaves out (see inForceOnly) neither refuse it nor collide with it.
 	checked := in
@@ -738,10 +743,10 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 		delete(next.From, mu.Ref)
 		changes = append(changes, Change{Record: Record{Ref: mu.Ref, Version: res.Version, Created: created, Body: body}})
 	}
-	after := m.withoutCollisions(Input{File: file, API: next, Revision: at.Revision + 1, FileCreated: fileCreated})
+	after := m.withoutCollisions(Input{File: file, API: next, Revision: at.Revision + 1, FileCreated: fileCreated, Issuer: m.issuer})
 	checked := after
 	checked.API.Objects = inForceOnly(after.API.Objects, api, inForce, mu.Ref)
-	all := merged(file, checked.API.Objects)
+	all := merged(file, checked.API.Objects, m.issuer)
 	if mu.Object != nil {
 		self = fmt.Sprintf("%s[%d]", listName[mu.Ref.Kind], file.count(mu.Ref.Kind)+checked.API.Objects.index(mu.Ref))
 		// The formats of an integration's cloud identifiers, and the bounds on labels, are

@@ -124,9 +124,11 @@ type Versioned struct {
 	seenVersion, seenAt int64
 }
 
-// merged is the file's objects followed by the API's, as one configuration to validate.
-func merged(file, api Objects) *config.Config {
+// merged is the file's objects followed by the API's, as one configuration to validate, under
+// issuer.
+func merged(file, api Objects, issuer string) *config.Config {
 	return &config.Config{
+		Issuer:       issuer,
 		Spaces:       concat(file.Spaces, api.Spaces),
 		Stacks:       concat(file.Stacks, api.Stacks),
 		Integrations: concat(file.Integrations, api.Integrations),
