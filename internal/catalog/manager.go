@@ -428,6 +428,10 @@ func (m *Manager) reload(ctx context.Context, file Objects, log ReloadLog) (*Cat
 	now := m.now().UnixMilli()
 	changes := fileChanges(c, m.file, file, api, now)
 	// The templates that leave with the old file, and those the new one brings, are recorded.
+	if over := fileOverlaps(heldOrInForce(heldTemplates(api), m.live.Load()), file); len(over) > 0 {
+		m.log.Warn("catalog: the configuration file gives spaces subject templates that overlap ones spaces held; the trust policies written for those admit these spaces' stacks, and the API gives these templates to no other space",
+			"overlaps", over)
+	}
 	changes = append(changes, templateRecords(api, now, m.live.Load(), c)...)
 	if len(changes) > 0 {
 		changes = append(changes, seenRecord(api, file, now))

@@ -125,11 +125,12 @@ func templateRecords(v Versioned, now int64, cats ...*Catalog) []Change {
 }
 
 // checkHeldTemplate refuses obj, put through the API over before (nil when none) to stand at
-// path (root first), when it is a space given a template it did not hold that overlaps a
+// path (root first), when it is a space given a template it did not hold that overlaps another
 // template of held (see config.SubjectTemplateOverlapsAny), or that held does not hold while held
 // counts MaxHeldTemplates, or the subtree of a space of path HeldTemplateShare, templates
-// recorded there. Templates that are the same never overlap. The template overlapped goes to
-// Withheld.
+// recorded there. A template held already is compared too: the file may set templates that
+// overlap held ones, and a copy of such a template would take the subs the other's trust
+// policies name to another space. The template overlapped goes to Withheld.
 func checkHeldTemplate(held map[string][]string, path []string, before, obj any) error {
 	s, ok := obj.(config.Space)
 	if !ok {
@@ -138,6 +139,10 @@ func checkHeldTemplate(held map[string][]string, path []string, before, obj any)
 	t := config.EffectiveSubjectTemplate(s.SubjectTemplate)
 	if b, ok := before.(config.Space); ok && config.EffectiveSubjectTemplate(b.SubjectTemplate) == t {
 		return nil
+	}
+	if h, ok := config.SubjectTemplateOverlapsAny(t, slices.Sorted(maps.Keys(held))); ok {
+		return &ChangeError{Kind: ErrInvalid, Field: "subjectTemplate", Messages: []string{HeldTemplateMessage},
+			Withheld: []string{fmt.Sprintf("space %q: template %q overlaps %q, which a space holds or held", s.ID, t, h)}}
 	}
 	if _, ok := held[t]; ok {
 		return nil
@@ -162,10 +167,6 @@ func checkHeldTemplate(held map[string][]string, path []string, before, obj any)
 				a, n, MaxHeldTemplates)}}
 		}
 	}
-	if h, ok := config.SubjectTemplateOverlapsAny(t, slices.Sorted(maps.Keys(held))); ok {
-		return &ChangeError{Kind: ErrInvalid, Field: "subjectTemplate", Messages: []string{HeldTemplateMessage},
-			Withheld: []string{fmt.Sprintf("space %q: template %q overlaps %q, which a space holds or held", s.ID, t, h)}}
-	}
 	return nil
 }
 
@@ -182,4 +183,22 @@ func heldOrInForce(held map[string][]string, c *Catalog) map[string][]string {
 		}
 	}
 	return held
+}
+
+// fileOverlaps describes each space of file given a template held does not hold that overlaps
+// one it holds: the file may set any template, but the trust policies written for the held one
+// admit the subs of that space's stacks, which the operators are told of.
+func fileOverlaps(held map[string][]string, file Objects) []string {
+	var out []string
+	keys := slices.Sorted(maps.Keys(held))
+	for _, s := range file.Spaces {
+		t := config.EffectiveSubjectTemplate(s.SubjectTemplate)
+		if _, ok := held[t]; ok {
+			continue
+		}
+		if h, ok := config.SubjectTemplateOverlapsAny(t, keys); ok {
+			out = append(out, fmt.Sprintf("space %q: template %q overlaps %q", s.ID, t, h))
+		}
+	}
+	return out
 }

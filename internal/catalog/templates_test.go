@@ -1,9 +1,11 @@
 package catalog_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -151,5 +153,37 @@ func mustApply(t *testing.T, m *catalog.Manager, mu catalog.Mutation) {
 	t.Helper()
 	if _, err := m.Apply(context.Background(), mu); err != nil {
 		t.Fatalf("%s: %v", mu.Ref, err)
+	}
+}
+
+// TestHeldTemplateCopyOfAFileOverlapIsRefused: the file may give a space a template that
+// overlaps a held one; the API may not copy it to another space, in force or after the file
+// drops it: the copy would take the subs the held template's trust policies name to a space the
+// operators never chose. On the old code, a template held already was given without a check. The
+// reload that brings the file's template warns the operators.
+func TestHeldTemplateCopyOfAFileOverlapIsRefused(t *testing.T) {
+	ctx := context.Background()
+	var logged bytes.Buffer
+	m, err := catalog.NewManager(ctx, catalog.ManagerConfig{Store: catalog.NewMemory(), File: file(), Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustApply(t, m, spacePut(config.Space{ID: "a", Parent: "prod", SubjectTemplate: heldOld}))
+	mustApply(t, m, spacePut(config.Space{ID: "a", Parent: "prod", SubjectTemplate: heldNewer}))
+	withF := file()
+	withF.Spaces = append(slices.Clone(withF.Spaces), config.Space{ID: "f", Parent: "prod", SubjectTemplate: heldTaker})
+	if _, err := m.Reload(ctx, withF); err != nil {
+		t.Fatalf("the file giving f a template that overlaps a held one: %v", err)
+	}
+	if want := `space \"f\": template \"` + heldTaker + `\" overlaps \"` + heldOld; !strings.Contains(logged.String(), want) {
+		t.Errorf("the reload's log does not tell of f's overlap (%s) in:\n%s", want, logged.String())
+	}
+	for _, f := range []catalog.Objects{withF, file()} {
+		if _, err := m.Reload(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Apply(ctx, spacePut(config.Space{ID: "b", Parent: "prod", SubjectTemplate: heldTaker})); !errors.Is(err, catalog.ErrInvalid) {
+			t.Errorf("the API copying f's template (file holding f: %v): %v, want refused", len(f.Spaces) > len(file().Spaces), err)
+		}
 	}
 }
