@@ -650,6 +650,11 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 			"%s %q belongs to the configuration file and can only change there", mu.Ref.Kind, mu.Ref.ID)
 	}
 	before := api.find(mu.Ref)
+	if before == nil && mu.Object != nil && api.seen != nil && api.seen.declares(mu.Ref) {
+		return plan{}, refusal(ErrConflict,
+			"%s %q is declared in the configuration file another replica started or reloaded on last; it can be created through the API only once no replica's file declares it",
+			mu.Ref.Kind, mu.Ref.ID)
+	}
 	version := api.Versions[mu.Ref]
 	if before != nil && inForce.find(mu.Ref) == nil && mu.AuthorizeLeftOut != nil {
 		// Asked before any precondition, which would tell the stored version.

@@ -334,6 +334,11 @@ func TestCollisionFromAnotherReplica(t *testing.T) {
 	if _, err := a.Reload(ctx, withX); err != nil {
 		t.Fatal(err)
 	}
+	// b reloads on its own file after a did: the store's record of the file as seen no longer
+	// names x, so b's API may create it (a rollout that went back and forth).
+	if _, err := b.Reload(ctx, file()); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := b.Apply(ctx, stackPut(config.Stack{ID: "x", Space: "prod-eu"})); err != nil {
 		t.Fatal(err)
 	}
@@ -667,6 +672,11 @@ func TestFittingLeavesOutTheRightObjectAfterACollision(t *testing.T) {
 	fb.Stacks = append(fb.Stacks, config.Stack{ID: "a-coll", Space: "prod"})
 	b, err := catalog.NewManager(ctx, catalog.ManagerConfig{Store: store, File: fb})
 	if err != nil {
+		t.Fatal(err)
+	}
+	// a restarts on its file after b started: the store's record of the file as seen no longer
+	// names a-coll, so a's API may create it.
+	if a, err = catalog.NewManager(ctx, catalog.ManagerConfig{Store: store, File: fa}); err != nil {
 		t.Fatal(err)
 	}
 	for _, st := range []config.Stack{{ID: "a-coll", Space: "prod"}, {ID: "b-ok", Space: "prod"}, {ID: "c-bad", Space: "extra"}} {

@@ -68,6 +68,26 @@ func seenOf(file Objects) fileSeen {
 	return s
 }
 
+// declares reports whether the file s records holds the object r. An id created through the
+// API while another replica's file declares it would be one object on this replica and another
+// there: a stack id, which the trust policies written for the file's stack name, would take
+// them to the API's stack, and the other replica's file would no longer load with the store.
+func (s fileSeen) declares(r Ref) bool {
+	if _, ok := s.Digests[r.String()]; ok {
+		return true
+	}
+	var ok bool
+	switch r.Kind {
+	case KindStack:
+		_, ok = s.Stacks[r.ID]
+	case KindSpace:
+		_, ok = s.Spaces[r.ID]
+	case KindAPIKey:
+		_, ok = s.APIKeys[r.ID]
+	}
+	return ok
+}
+
 // equal reports whether s and o record the same file.
 func (s fileSeen) equal(o fileSeen) bool {
 	return maps.Equal(s.Stacks, o.Stacks) && maps.Equal(s.Spaces, o.Spaces) && maps.Equal(s.APIKeys, o.APIKeys) &&
