@@ -107,7 +107,7 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 		defer cancel()
 	}
 	tokens := &runTokens{issuer: wk.cfg.Issuer, run: run, metrics: wk.cfg.Metrics}
-	creds, err := ex.Exchange(ctx, exchange.Request{Run: run, Integration: in, Tokens: tokens})
+	creds, err := ex.Exchange(ctx, exchange.Request{Run: run, Integration: in, Tokens: tokens, Now: wk.cfg.Now()})
 	event := Event{Actor: "run:" + run.ID, Action: "credentials.issue", Run: run, Integration: in.ID}
 	if err != nil {
 		event.Outcome, event.Detail = "error", err.Error()

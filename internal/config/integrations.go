@@ -46,7 +46,7 @@ func (v *validator) checkIntegrations() {
 			v.checkAWS(base+".aws", in.AWS)
 			// STS takes DurationSeconds from 900 to 43200; outside that broker would either be
 			// refused at every exchange or, under a second, send none and get STS's hour.
-			if d := in.Duration; d != 0 && (d < 15*time.Minute || d > 12*time.Hour || d%time.Second != 0) {
+			if d := in.Duration; d != 0 && (d < provider.AWSMinSession || d > provider.AWSMaxSession || d%time.Second != 0) {
 				v.add(base+".duration", d.String(), "%q is outside what STS grants: whole seconds from 15m to 12h", d.String())
 			}
 		}

@@ -54,6 +54,32 @@ type Request struct {
 	Run         runs.Run
 	Integration config.Integration
 	Tokens      TokenSource
+	// Now is when the exchange starts, on the clock the run's times are on; zero means
+	// time.Now().
+	Now time.Time
+}
+
+// Lifetime is how long the credentials of an exchange that asks the upstream for a lifetime
+// (AWS STS, Google's generateAccessToken) are asked to last: the integration's duration, or
+// fallback (the upstream's own default) when it sets none, but no longer than the run has left,
+// in whole seconds rounded up, and never under floor (the shortest the upstream grants, or one
+// that still leaves MinValidity when they arrive). Credentials outliving their run would keep
+// its access, write included, after the run has ended.
+func Lifetime(req Request, fallback, floor time.Duration) time.Duration {
+	want := req.Integration.Duration
+	if want <= 0 {
+		want = fallback
+	}
+	if !req.Run.ExpiresAt.IsZero() {
+		now := req.Now
+		if now.IsZero() {
+			now = time.Now()
+		}
+		if left := req.Run.ExpiresAt.Sub(now); left < want {
+			want = (left + time.Second - 1).Truncate(time.Second)
+		}
+	}
+	return max(want, floor)
 }
 
 // Credentials are what an exchange yields.

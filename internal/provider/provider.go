@@ -76,6 +76,20 @@ const AzureAlgorithm = "RS256"
 // integration's duration may not ask for less.
 const MinValidity = 30 * time.Second
 
+// Lifetimes the upstreams grant credentials for, where broker asks for one.
+const (
+	// AWSMinSession and AWSMaxSession bound the DurationSeconds STS grants.
+	AWSMinSession = 15 * time.Minute
+	AWSMaxSession = 12 * time.Hour
+	// AWSDefaultSession is STS's session lifetime when a call names none.
+	AWSDefaultSession = time.Hour
+	// GCPDefaultLifetime is generateAccessToken's lifetime when a call names none.
+	GCPDefaultLifetime = time.Hour
+	// GCPMinLifetime is the shortest lifetime broker asks Google for: one that still leaves
+	// MinValidity when the token arrives.
+	GCPMinLifetime = 2 * MinValidity
+)
+
 // Environment variables a run receives from an exchange (contract section 3).
 const (
 	EnvAWSAccessKeyID     = "AWS_ACCESS_KEY_ID"

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/brokerhq/broker/internal/provider"
 )
 
 // Parameter patterns and limits from the STS API reference.
@@ -21,9 +23,9 @@ var (
 )
 
 const (
-	minDurationSeconds = 900
-	maxDurationSeconds = 43200
-	defaultDuration    = 3600
+	minDurationSeconds = int(provider.AWSMinSession / time.Second)
+	maxDurationSeconds = int(provider.AWSMaxSession / time.Second)
+	defaultDuration    = int(provider.AWSDefaultSession / time.Second)
 	maxSessionTags     = 50
 )
 

@@ -137,10 +137,9 @@ func (x *Exchanger) newCall(req exchange.Request) *call {
 			c.endpoint = u.Host
 		}
 	}
-	if secs := req.Integration.Duration / time.Second; secs > 0 {
-		n := int32(min(secs, math.MaxInt32))
-		c.duration = &n
-	}
+	secs := exchange.Lifetime(req, provider.AWSDefaultSession, provider.AWSMinSession) / time.Second
+	n := int32(min(secs, math.MaxInt32))
+	c.duration = &n
 	return c
 }
 

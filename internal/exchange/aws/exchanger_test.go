@@ -95,7 +95,9 @@ func TestWebIdentityOptions(t *testing.T) {
 	in.Duration = 2 * time.Hour
 	tokens := e.tokens(t, runs.Read)
 
-	creds, err := x.Exchange(context.Background(), exchange.Request{Run: run(runs.Read), Integration: in, Tokens: tokens})
+	long := run(runs.Read)
+	long.ExpiresAt = long.CreatedAt.Add(3 * time.Hour)
+	creds, err := x.Exchange(context.Background(), exchange.Request{Run: long, Integration: in, Tokens: tokens})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -345,5 +347,39 @@ func TestEndpointPostedAsGiven(t *testing.T) {
 	}
 	if u, _ := url.Parse(in.AWS.STSEndpoint); len(e.emu.Calls()) != 1 || u.Path != "/sts/" {
 		t.Errorf("calls = %+v", e.emu.Calls())
+	}
+}
+
+// TestSessionEndsWithItsRun: the session asked of STS lasts no longer than the run has left
+// (whole seconds, rounded up), and never under STS's 15 minutes; without a run end it lasts the
+// integration's duration, or STS's hour. On the old code a run 20 minutes from its end got 2h of
+// write credentials, which kept its access after it ended.
+func TestSessionEndsWithItsRun(t *testing.T) {
+	e := newEnv(t)
+	x := New(Options{HTTPClient: fastClient()})
+	now := time.Now()
+	for _, tc := range []struct {
+		name     string
+		duration time.Duration
+		left     time.Duration
+		want     int
+	}{
+		{"the run ends first", 2 * time.Hour, 20*time.Minute + 500*time.Millisecond, 1201},
+		{"the run ends within STS's least", 2 * time.Hour, 5 * time.Minute, 900},
+		{"the integration's duration ends first", 30 * time.Minute, 2 * time.Hour, 1800},
+		{"STS's hour ends first", 0, 2 * time.Hour, 3600},
+		{"the run ends before STS's hour", 0, 40 * time.Minute, 2400},
+	} {
+		in := e.integration("aws-w", writeARN)
+		in.Duration = tc.duration
+		r := run(runs.Write)
+		r.ExpiresAt = now.Add(tc.left)
+		calls := len(e.emu.Calls())
+		if _, err := x.Exchange(context.Background(), exchange.Request{Run: r, Integration: in, Tokens: e.tokens(t, runs.Write), Now: now}); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if got := e.emu.Calls()[calls].DurationSeconds; got != tc.want {
+			t.Errorf("%s: DurationSeconds %d, want %d", tc.name, got, tc.want)
+		}
 	}
 }

@@ -121,9 +121,8 @@ func (x *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchang
 		Scopes:                         scopes,
 		SubjectTokenSupplier:           &supplier{tokens: req.Tokens, audience: tokenAudience, rec: rec},
 	}
-	if in.Duration > 0 {
-		cfg.ServiceAccountImpersonationLifetimeSeconds = int(math.Ceil(in.Duration.Seconds()))
-	}
+	lifetime := exchange.Lifetime(req, provider.GCPDefaultLifetime, provider.GCPMinLifetime)
+	cfg.ServiceAccountImpersonationLifetimeSeconds = int(math.Ceil(lifetime.Seconds()))
 	started := time.Now()
 	attrs := []slog.Attr{
 		slog.String(exchange.FieldIntegration, in.ID), slog.String(exchange.FieldRun, req.Run.ID),
@@ -141,7 +140,7 @@ func (x *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchang
 		return exchange.Credentials{}, err
 	}
 	if err := exchange.Usable(exchange.Answer{
-		Provider: exchange.GCP, From: "IAM Credentials generateAccessToken", ExpiresAt: tok.Expiry, Now: time.Now(), Asked: in.Duration,
+		Provider: exchange.GCP, From: "IAM Credentials generateAccessToken", ExpiresAt: tok.Expiry, Now: time.Now(), Asked: lifetime,
 		Fields: []exchange.Field{{Name: "accessToken", Value: tok.AccessToken}},
 	}); err != nil {
 		x.log.LogAttrs(ctx, slog.LevelDebug, "gcp exchange failed", append(attrs, slog.String(exchange.FieldErr, err.Error()))...)

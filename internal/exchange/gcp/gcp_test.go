@@ -13,6 +13,7 @@ import (
 	"github.com/brokerhq/broker/internal/config"
 	gcpemu "github.com/brokerhq/broker/internal/emulator/gcp"
 	"github.com/brokerhq/broker/internal/exchange"
+	"github.com/brokerhq/broker/internal/provider"
 )
 
 func TestReadAndWriteUseTheirServiceAccounts(t *testing.T) {
@@ -310,5 +311,40 @@ func TestExplainScrubsEchoedTokens(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), federated) || strings.Contains(err.Error(), jwt) || !strings.Contains(err.Error(), "[redacted]") {
 		t.Errorf("not scrubbed: %s", err)
+	}
+}
+
+// TestLifetimeEndsWithItsRun: the access token asked of generateAccessToken lasts no longer
+// than the run has left (whole seconds, rounded up), and never under GCPMinLifetime; without a
+// run end it lasts the integration's duration, or Google's hour. On the old code a run 10
+// minutes from its end got an hour.
+func TestLifetimeEndsWithItsRun(t *testing.T) {
+	f := newFixture(t)
+	now := time.Now()
+	for _, tc := range []struct {
+		name     string
+		duration time.Duration
+		left     time.Duration
+		want     time.Duration
+	}{
+		{"the run ends first", 0, 10*time.Minute + 1, 601 * time.Second},
+		{"the run all but ended", 0, 10 * time.Second, provider.GCPMinLifetime},
+		{"the integration's duration ends first", 15 * time.Minute, time.Hour, 15 * time.Minute},
+		{"Google's hour ends first", 0, 0, time.Hour},
+	} {
+		in := f.integration(readerSA)
+		in.Duration = tc.duration
+		req, _ := f.request(t, "read", in)
+		req.Now = now
+		if tc.left > 0 {
+			req.Run.ExpiresAt = now.Add(tc.left)
+		}
+		calls := len(f.emu.Calls())
+		if _, err := f.x.Exchange(context.Background(), req); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if got := f.emu.Calls()[calls+1].Lifetime; got != tc.want {
+			t.Errorf("%s: lifetime %s, want %s", tc.name, got, tc.want)
+		}
 	}
 }
