@@ -191,6 +191,7 @@ func (m *Manager) startChanges(c *Catalog, api Versioned) (out []Change, names S
 	}
 	// The templates the file brings are recorded (see heldTemplates); those that left it while
 	// no replica ran were recorded when they were in force, unless that was before the records.
+	warnFileOverlaps(m.log, heldTemplates(api), m.file)
 	out = append(out, templateRecords(api, now, c)...)
 	return append(out, seenChange(api, m.file, now)...), names
 }
@@ -428,10 +429,7 @@ func (m *Manager) reload(ctx context.Context, file Objects, log ReloadLog) (*Cat
 	now := m.now().UnixMilli()
 	changes := fileChanges(c, m.file, file, api, now)
 	// The templates that leave with the old file, and those the new one brings, are recorded.
-	if over := fileOverlaps(heldOrInForce(heldTemplates(api), m.live.Load()), file); len(over) > 0 {
-		m.log.Warn("catalog: the configuration file gives spaces subject templates that overlap ones spaces held; the trust policies written for those admit these spaces' stacks, and the API gives these templates to no other space",
-			"overlaps", over)
-	}
+	warnFileOverlaps(m.log, heldOrInForce(heldTemplates(api), m.live.Load()), file)
 	changes = append(changes, templateRecords(api, now, m.live.Load(), c)...)
 	if len(changes) > 0 {
 		changes = append(changes, seenRecord(api, file, now))
@@ -443,7 +441,7 @@ func (m *Manager) reload(ctx context.Context, file Objects, log ReloadLog) (*Cat
 			if log != nil {
 				log.NotCommitted(ctx, err)
 			}
-			return nil, fmt.Errorf("catalog: recording the file's objects that leave: %w", err)
+			return nil, fmt.Errorf("catalog: recording the file's objects that leave, and its subject templates: %w", err)
 		}
 		checkedObjs, afterObjs := checked.API.Objects, after.API.Objects
 		api = api.withTombstones(changes)
@@ -650,10 +648,10 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 			"%s %q belongs to the configuration file and can only change there", mu.Ref.Kind, mu.Ref.ID)
 	}
 	before := api.find(mu.Ref)
-	if before == nil && mu.Object != nil && api.seen != nil && api.seen.declares(mu.Ref) {
-		return plan{}, refusal(ErrConflict,
-			"%s %q is declared in the configuration file another replica started or reloaded on last; it can be created through the API only once no replica's file declares it",
-			mu.Ref.Kind, mu.Ref.ID)
+	if before == nil && mu.Object != nil {
+		if err := api.declaredInSeen(mu.Ref); err != nil {
+			return plan{}, err
+		}
 	}
 	version := api.Versions[mu.Ref]
 	if before != nil && inForce.find(mu.Ref) == nil && mu.AuthorizeLeftOut != nil {
@@ -798,16 +796,11 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 	if err := movedTooDeep(cur, c); err != nil {
 		return plan{}, err
 	}
-	if mu.Ref.Kind == KindSpace {
-		if err := checkHeldTemplate(heldOrInForce(heldTemplates(api), cur), c.SpacePath(mu.Ref.ID), before, mu.Object); err != nil {
-			return plan{}, err
-		}
-		// The templates that leave with this change, and those it brings, are recorded with it.
-		for _, ch := range templateRecords(next, now, cur, c) {
-			next.noteTombstone(ch.Ref, ch.Version, ch.Created, ch.Body)
-			changes = append(changes, ch)
-		}
+	recs, err := spaceTemplates{api: api, before: cur, after: c, ref: mu.Ref, was: before, obj: mu.Object}.records(&next, now)
+	if err != nil {
+		return plan{}, err
 	}
+	changes = append(changes, recs...)
 	res.Catalog = c
 	return plan{res: res, changes: changes, at: at, next: next, inForce: kept}, nil
 }

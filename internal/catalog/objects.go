@@ -115,7 +115,7 @@ type Versioned struct {
 	Deleted map[Ref]int64
 	// From maps the reference of a deleted stack or space to the place it left (the stack's
 	// space, the space's parent), when its tombstone knows, and the reference of a subject
-	// template's record to the template (see heldTemplates).
+	// template's record to the template and the path it was recorded at (see heldTemplate).
 	From map[Ref]string
 	// seen is the store's record of the configuration file as a replica last started or
 	// reloaded on it (nil when none did since the record was introduced), at seenVersion,

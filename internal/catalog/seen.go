@@ -88,6 +88,17 @@ func (s fileSeen) declares(r Ref) bool {
 	return ok
 }
 
+// declaredInSeen refuses creating r through the API while the file the store's record of the
+// file as seen holds declares it (see fileSeen.declares).
+func (v Versioned) declaredInSeen(r Ref) error {
+	if v.seen == nil || !v.seen.declares(r) {
+		return nil
+	}
+	return refusal(ErrConflict,
+		"%s %q is declared in the configuration file the last replica to start or reload read; it can be created through the API only once no replica's file declares it (a reload of a replica on the current file then frees it)",
+		r.Kind, r.ID)
+}
+
 // equal reports whether s and o record the same file.
 func (s fileSeen) equal(o fileSeen) bool {
 	return maps.Equal(s.Stacks, o.Stacks) && maps.Equal(s.Spaces, o.Spaces) && maps.Equal(s.APIKeys, o.APIKeys) &&

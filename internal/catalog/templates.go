@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"strings"
@@ -31,25 +32,17 @@ import (
 // a kind it never looks up, and keeps taking the store's changes during a rolling upgrade.
 const kindTemplate Kind = "subject_template"
 
-// MaxHeldTemplates bounds the subject templates the store records (see heldTemplates). Past
-// it, the API gives a space only a template recorded already: each template given is compared
-// with every recorded one. Each subtree has its share of it (see HeldTemplateShare).
+// MaxHeldTemplates bounds the subject templates, the default left out, the store records (see
+// heldTemplates). Past it, the API gives a space only a template recorded already: each template
+// given is compared with every recorded one. Each subtree has its share of it (see
+// HeldTemplateShare).
 const MaxHeldTemplates = 1000
 
 // HeldTemplateShare is how many of the recorded subject templates the spaces of the subtree of
 // a space depth levels below root may have brought: half its parent's share, root's being
 // MaxHeldTemplates, and at least one. A record outlives the template, so a team cycling
 // through templates on its own spaces spends only its subtree's share, never the others'.
-func HeldTemplateShare(depth int) int {
-	share := MaxHeldTemplates
-	for range depth {
-		if share <= 1 {
-			return 1
-		}
-		share /= 2
-	}
-	return max(share, 1)
-}
+func HeldTemplateShare(depth int) int { return config.HalvedShare(MaxHeldTemplates, depth) }
 
 // HeldTemplateMessage tells of a template refused for overlapping one a space held, without
 // quoting it: the caller may hold no binding on that space.
@@ -147,17 +140,21 @@ func checkHeldTemplate(held map[string][]string, path []string, before, obj any)
 	if _, ok := held[t]; ok {
 		return nil
 	}
-	if len(held) >= MaxHeldTemplates {
+	counted := len(held)
+	if _, ok := held[config.DefaultSubjectTemplate]; ok {
+		counted--
+	}
+	if counted >= MaxHeldTemplates {
 		return &ChangeError{Kind: ErrInvalid, Field: "subjectTemplate", Messages: []string{fmt.Sprintf(
-			"the store records %d subject templates that spaces hold or held, the most it keeps: use one of them, or set this one in the configuration file", len(held))}}
+			"the store records %d subject templates that spaces hold or held, the most it keeps: use one of them, or set this one in the configuration file", counted)}}
 	}
 	for depth, a := range path {
 		if depth == 0 {
 			continue // root's share is the whole, counted above
 		}
 		n := 0
-		for _, p := range held {
-			if slices.Contains(p, a) {
+		for h, p := range held {
+			if h != config.DefaultSubjectTemplate && slices.Contains(p, a) {
 				n++
 			}
 		}
@@ -201,4 +198,41 @@ func fileOverlaps(held map[string][]string, file Objects) []string {
 		}
 	}
 	return out
+}
+
+// warnFileOverlaps tells the operators of each space of file given a template held does not hold
+// that overlaps one it holds (see fileOverlaps).
+func warnFileOverlaps(log *slog.Logger, held map[string][]string, file Objects) {
+	if over := fileOverlaps(held, file); len(over) > 0 {
+		log.Warn("catalog: the configuration file gives spaces subject templates that overlap ones spaces held; the trust policies written for those admit these spaces' stacks, and the API gives these templates to no other space",
+			"overlaps", over)
+	}
+}
+
+// spaceTemplates is one change through the API, as the records of held templates see it: the
+// store's objects before it, the catalogs in force before and after it, and the object it puts
+// over the one it replaces (nil for a deletion, or for none).
+type spaceTemplates struct {
+	api           Versioned
+	before, after *Catalog
+	ref           Ref
+	was, obj      any
+}
+
+// records refuses the change when it gives a space a template it may not take (see
+// checkHeldTemplate), and otherwise returns the records of the templates in force before or
+// after it that the store lacks (those that leave with it, and those it brings), noted in next,
+// at now (Unix milliseconds). A change of another kind than a space changes no template.
+func (st spaceTemplates) records(next *Versioned, now int64) ([]Change, error) {
+	if st.ref.Kind != KindSpace {
+		return nil, nil
+	}
+	if err := checkHeldTemplate(heldOrInForce(heldTemplates(st.api), st.before), st.after.SpacePath(st.ref.ID), st.was, st.obj); err != nil {
+		return nil, err
+	}
+	recs := templateRecords(*next, now, st.before, st.after)
+	for _, ch := range recs {
+		next.noteTombstone(ch.Ref, ch.Version, ch.Created, ch.Body)
+	}
+	return recs, nil
 }

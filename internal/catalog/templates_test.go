@@ -139,10 +139,10 @@ func TestHeldTemplatesBounded(t *testing.T) {
 	if given, err = fill("r1", "root"); given != catalog.HeldTemplateShare(1) || !strings.Contains(err.Error(), `the subtree of space "r1"`) {
 		t.Fatalf("space r1 was given %d templates, then %v; want %d", given, err, catalog.HeldTemplateShare(1))
 	}
-	// The default template, recorded with the first change, and 750 more: r2 reaches the whole.
+	// 750 recorded (the default, recorded with the first change, left out): r2 reaches the whole.
 	mustApply(t, m, spacePut(config.Space{ID: "r2", Parent: "root"}))
 	given, err = fill("r2", "root")
-	if want := catalog.MaxHeldTemplates - 1 - 250 - 500; given != want || !strings.Contains(err.Error(), "the most it keeps") {
+	if want := catalog.MaxHeldTemplates - 250 - 500; given != want || !strings.Contains(err.Error(), "the most it keeps") {
 		t.Fatalf("space r2 was given %d templates, then %v; want %d, then refused for the whole", given, err, want)
 	}
 	// A template recorded already is given anywhere.
@@ -177,6 +177,18 @@ func TestHeldTemplateCopyOfAFileOverlapIsRefused(t *testing.T) {
 	}
 	if want := `space \"f\": template \"` + heldTaker + `\" overlaps \"` + heldOld; !strings.Contains(logged.String(), want) {
 		t.Errorf("the reload's log does not tell of f's overlap (%s) in:\n%s", want, logged.String())
+	}
+	// A replica that starts on that file, rather than reloading onto it, warns too.
+	store := catalog.NewMemory()
+	first := newManager(t, store)
+	mustApply(t, first, spacePut(config.Space{ID: "a", Parent: "prod", SubjectTemplate: heldOld}))
+	mustApply(t, first, spacePut(config.Space{ID: "a", Parent: "prod", SubjectTemplate: heldNewer}))
+	var started bytes.Buffer
+	if _, err := catalog.NewManager(ctx, catalog.ManagerConfig{Store: store, File: withF, Logger: slog.New(slog.NewTextHandler(&started, nil))}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(started.String(), `space \"f\": template`) {
+		t.Errorf("the start's log does not tell of f's overlap:\n%s", started.String())
 	}
 	for _, f := range []catalog.Objects{withF, file()} {
 		if _, err := m.Reload(ctx, f); err != nil {

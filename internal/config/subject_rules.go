@@ -144,8 +144,12 @@ const MaxSubjectTemplates = 100
 // being MaxSubjectTemplates, and at least one. A key holding space:admin on one space alone so
 // never spends more than half of any ancestor's share, and leaves the rest of the catalog's cap
 // to the other subtrees.
-func SubtreeTemplateShare(depth int) int {
-	share := MaxSubjectTemplates
+func SubtreeTemplateShare(depth int) int { return HalvedShare(MaxSubjectTemplates, depth) }
+
+// HalvedShare is the share of whole that the subtree of a space depth levels below root gets:
+// whole at root, half its parent's share below, and at least one.
+func HalvedShare(whole, depth int) int {
+	share := whole
 	for range depth {
 		if share <= 1 {
 			return 1
