@@ -27,8 +27,8 @@ import (
 // a deleted stack's id does not come back elsewhere (see comesBack).
 
 // kindTemplate is the kind of the store's records of subject templates. It is no catalog
-// object's kind: a record is a tombstone (see tombstoneBody) whose place is the template's text,
-// so a replica of a release that predates the records reads it as the tombstone of an object of
+// object's kind: a record is a tombstone (see tombstoneBody) whose place is the template's text
+// and path (see heldTemplate.encode), so a replica of a release that predates the records reads it as the tombstone of an object of
 // a kind it never looks up, and keeps taking the store's changes during a rolling upgrade.
 const kindTemplate Kind = "subject_template"
 
@@ -41,7 +41,8 @@ const MaxHeldTemplates = 1000
 // HeldTemplateShare is how many of the recorded subject templates the spaces of the subtree of
 // a space depth levels below root may have brought: half its parent's share, root's being
 // MaxHeldTemplates, and at least one. A record outlives the template, so a team cycling
-// through templates on its own spaces spends only its subtree's share, never the others'.
+// through templates on its own spaces spends at most half of any ancestor's share, and leaves
+// the rest to the other subtrees.
 func HeldTemplateShare(depth int) int { return config.HalvedShare(MaxHeldTemplates, depth) }
 
 // HeldTemplateMessage tells of a template refused for overlapping one a space held, without
