@@ -241,6 +241,8 @@ type harnessOptions struct {
 	refusalsPerMinute int
 	// aws, when set, is the worker's exchanger for provider aws (fakeExchanger by default).
 	aws exchange.Exchanger
+	// workerNow, when set, is the worker's clock (api.WorkerConfig.Now).
+	workerNow func() time.Time
 }
 
 // wrappedKeys is a key source whose signing keys sign through wrap.
@@ -328,7 +330,7 @@ func newRunsHarnessWith(t *testing.T, opts harnessOptions) *runsHarness {
 		Logger: log, Events: events}).Mount(rt)
 	api.NewWorker(api.WorkerConfig{Store: store, Issuer: iss, Logger: log, Events: events,
 		Catalog: live, Exchangers: map[string]exchange.Exchanger{"aws": aws},
-		RecordWhileSigning: opts.recordWhileSigning}).Mount(rt)
+		RecordWhileSigning: opts.recordWhileSigning, Now: opts.workerNow}).Mount(rt)
 	srv := httptest.NewServer(rt)
 	t.Cleanup(srv.Close)
 	h.url = srv.URL

@@ -61,25 +61,24 @@ type Request struct {
 
 // Lifetime is how long the credentials of an exchange that asks the upstream for a lifetime
 // (AWS STS, Google's generateAccessToken) are asked to last: the integration's duration, or
-// fallback (the upstream's own default) when it sets none, but no longer than the run has left,
-// in whole seconds rounded up, and never under floor (the shortest the upstream grants, or one
-// that still leaves MinValidity when they arrive). Credentials outliving their run would keep
-// its access, write included, after the run has ended.
+// fallback (the upstream's own default) when it sets none, but no longer than the run has left
+// (in whole seconds rounded up, or floor when that is less: the shortest the upstream grants, or
+// one that still leaves MinValidity when they arrive). Credentials outliving their run would
+// keep its access, write included, after the run has ended; none outlive the duration.
 func Lifetime(req Request, fallback, floor time.Duration) time.Duration {
 	want := req.Integration.Duration
 	if want <= 0 {
 		want = fallback
 	}
-	if !req.Run.ExpiresAt.IsZero() {
-		now := req.Now
-		if now.IsZero() {
-			now = time.Now()
-		}
-		if left := req.Run.ExpiresAt.Sub(now); left < want {
-			want = (left + time.Second - 1).Truncate(time.Second)
-		}
+	if req.Run.ExpiresAt.IsZero() {
+		return want
 	}
-	return max(want, floor)
+	now := req.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	left := (req.Run.ExpiresAt.Sub(now) + time.Second - 1).Truncate(time.Second)
+	return min(want, max(left, floor))
 }
 
 // Credentials are what an exchange yields.

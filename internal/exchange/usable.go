@@ -30,8 +30,8 @@ type Answer struct {
 	ExpiresAt time.Time
 	// Now is the instant of the check.
 	Now time.Time
-	// Asked is the lifetime broker asked for (the integration's duration); zero when it asked
-	// for none.
+	// Asked is the lifetime broker asked for (see Lifetime, or the integration's duration);
+	// zero when it asked for none.
 	Asked time.Duration
 }
 

@@ -11,8 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/brokerhq/broker/internal/provider"
 )
 
 // Parameter patterns and limits from the STS API reference.
@@ -22,10 +20,12 @@ var (
 	tagPattern         = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
 )
 
+// STS's own limits, kept apart from package provider's so that the emulator checks what broker
+// sends against STS, not against broker's own table.
 const (
-	minDurationSeconds = int(provider.AWSMinSession / time.Second)
-	maxDurationSeconds = int(provider.AWSMaxSession / time.Second)
-	defaultDuration    = int(provider.AWSDefaultSession / time.Second)
+	minDurationSeconds = 900
+	maxDurationSeconds = 43200
+	defaultDuration    = 3600
 	maxSessionTags     = 50
 )
 

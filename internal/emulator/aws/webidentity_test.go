@@ -199,6 +199,28 @@ func TestAssumeRoleWithWebIdentity(t *testing.T) {
 			message: "Value '600' at 'durationSeconds' failed to satisfy constraint",
 		},
 		{
+			name: "duration one second below STS's least",
+			params: func(t *testing.T) url.Values {
+				p := webIdentity(f.token(t, nil))
+				p.Set("DurationSeconds", "899")
+				return p
+			},
+			status:  http.StatusBadRequest,
+			code:    "ValidationError",
+			message: "Value '899' at 'durationSeconds' failed to satisfy constraint",
+		},
+		{
+			name: "duration one second past STS's most",
+			params: func(t *testing.T) url.Values {
+				p := webIdentity(f.token(t, nil))
+				p.Set("DurationSeconds", "43201")
+				return p
+			},
+			status:  http.StatusBadRequest,
+			code:    "ValidationError",
+			message: "Value '43201' at 'durationSeconds' failed to satisfy constraint",
+		},
+		{
 			name: "session name with spaces",
 			params: func(t *testing.T) url.Values {
 				p := webIdentity(f.token(t, nil))

@@ -330,7 +330,10 @@ func TestLifetimeEndsWithItsRun(t *testing.T) {
 		{"the run ends first", 0, 10*time.Minute + 1, 601 * time.Second},
 		{"the run all but ended", 0, 10 * time.Second, provider.GCPMinLifetime},
 		{"the integration's duration ends first", 15 * time.Minute, time.Hour, 15 * time.Minute},
-		{"Google's hour ends first", 0, 0, time.Hour},
+		{"no run end: Google's hour", 0, 0, time.Hour},
+		{"Google's hour ends first", 0, 2 * time.Hour, time.Hour},
+		{"a duration under the floor stays", 45 * time.Second, 2 * time.Hour, 45 * time.Second},
+		{"a duration under the floor, the run ending first", 45 * time.Second, 10 * time.Second, 45 * time.Second},
 	} {
 		in := f.integration(readerSA)
 		in.Duration = tc.duration
