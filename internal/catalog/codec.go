@@ -76,24 +76,7 @@ func decodeRecords(snap Snapshot, cache map[Ref]decoded) (Versioned, map[Ref]dec
 			v.Versions[r.Ref], v.Created[r.Ref] = r.Version, r.Created
 			continue
 		}
-		var obj any
-		var err error
-		switch r.Ref.Kind {
-		case KindSpace:
-			obj, err = decodeAs[config.Space](r.Body)
-		case KindStack:
-			obj, err = decodeAs[config.Stack](r.Body)
-		case KindIntegration:
-			obj, err = decodeAs[config.Integration](r.Body)
-		case KindAttachment:
-			obj, err = decodeAs[config.Attachment](r.Body)
-		case KindRole:
-			obj, err = decodeAs[config.Role](r.Body)
-		case KindAPIKey:
-			obj, err = decodeAs[config.APIKey](r.Body)
-		default:
-			err = fmt.Errorf("unknown kind %q", r.Ref.Kind)
-		}
+		obj, err := decodeObject(r.Ref.Kind, r.Body)
 		if err != nil {
 			return Versioned{}, nil, fmt.Errorf("catalog: stored %s: %w", r.Ref, err)
 		}
@@ -105,6 +88,25 @@ func decodeRecords(snap Snapshot, cache map[Ref]decoded) (Versioned, map[Ref]dec
 		v.Versions[r.Ref], v.Created[r.Ref] = r.Version, r.Created
 	}
 	return v, next, nil
+}
+
+// decodeObject decodes the body of a stored object of kind.
+func decodeObject(kind Kind, body []byte) (any, error) {
+	switch kind {
+	case KindSpace:
+		return decodeAs[config.Space](body)
+	case KindStack:
+		return decodeAs[config.Stack](body)
+	case KindIntegration:
+		return decodeAs[config.Integration](body)
+	case KindAttachment:
+		return decodeAs[config.Attachment](body)
+	case KindRole:
+		return decodeAs[config.Role](body)
+	case KindAPIKey:
+		return decodeAs[config.APIKey](body)
+	}
+	return nil, fmt.Errorf("unknown kind %q", kind)
 }
 
 func decodeAs[T any](body []byte) (T, error) {

@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/brokerhq/broker/internal/config"
 )
@@ -123,7 +124,7 @@ func (m *Manager) writeBack(ctx context.Context, snap Snapshot, api Versioned) (
 	}
 	// Recorded first, as a change asked through the API is: none is in force again without
 	// its record, and a record whose commit fails is followed by one saying so.
-	wb := writtenBack(snap, m.head, lost)
+	wb := writtenBack(snap, m.head, lost, m.live.Load())
 	if m.writeBackLog != nil {
 		if err := m.writeBackLog.Before(ctx, wb); err != nil {
 			return Snapshot{}, Versioned{}, fmt.Errorf("catalog: the store went back and lost changes this replica had in force; they could not be recorded, so none is written back: %w", err)
@@ -148,17 +149,74 @@ func (m *Manager) writeBack(ctx context.Context, snap Snapshot, api Versioned) (
 	return snap, api, nil
 }
 
-// writtenBack describes lost, written back on snap by a replica whose catalog in force was
-// built from had, for a WriteBackLog: each object's change, a tombstone as a deletion, leaving
-// out the record of the file as seen and the records of subject templates (see heldTemplates).
-func writtenBack(snap Snapshot, had Head, lost []Change) WriteBack {
+// writtenBack describes lost, written back on snap by a replica whose catalog in force, in,
+// was built from had, for a WriteBackLog: each object's change, a tombstone as a deletion,
+// filed where the admin API files it (see filedAt), leaving out the record of the file as seen
+// and the records of subject templates (see heldTemplates).
+func writtenBack(snap Snapshot, had Head, lost []Change, in *Catalog) WriteBack {
 	wb := WriteBack{Revision: snap.Revision, Had: had.Revision}
 	for _, ch := range lost {
 		if ch.Ref == seenRef || ch.Ref.Kind == kindTemplate {
 			continue
 		}
 		_, deleted := readTombstone(ch.Body)
-		wb.Changes = append(wb.Changes, WrittenBack{Ref: ch.Ref, Deleted: deleted, Version: ch.Version})
+		w := WrittenBack{Ref: ch.Ref, Deleted: deleted, Version: ch.Version}
+		w.Space, w.Stack = filedAt(ch, in)
+		wb.Changes = append(wb.Changes, w)
 	}
 	return wb
+}
+
+// filedAt is where the event of the change ch, written back, is filed: where the admin API
+// files the change of that object, so that the auditors of its space see it. A space's own id;
+// a stack's space (with the stack); an integration's space; an attachment's stack's space in in
+// (with the stack); an API key's first binding's space. A deleted stack's space, or a deleted
+// space's parent (the space itself is gone from the catalog that files the event), comes from
+// its tombstone. Root when none is known: a role, or the deletion of an integration or an API
+// key, whose tombstone keeps no place.
+func filedAt(ch Change, in *Catalog) (space, stack string) {
+	space = config.RootSpace
+	stackSpace := func(id string) {
+		if in == nil {
+			return
+		}
+		if s, ok := in.StackSpace(id); ok {
+			space = s
+		}
+	}
+	if place, deleted := readTombstone(ch.Body); deleted {
+		switch ch.Ref.Kind {
+		case KindStack, KindSpace:
+			if ch.Ref.Kind == KindStack {
+				stack = ch.Ref.ID
+			}
+			if place != "" {
+				space = place
+			}
+		case KindAttachment:
+			stack, _, _ = strings.Cut(ch.Ref.ID, "/")
+			stackSpace(stack)
+		}
+		return space, stack
+	}
+	obj, err := decodeObject(ch.Ref.Kind, ch.Body)
+	if err != nil {
+		return space, ""
+	}
+	switch o := obj.(type) {
+	case config.Space:
+		space = o.ID
+	case config.Stack:
+		space, stack = o.Space, o.ID
+	case config.Integration:
+		space = o.Space
+	case config.Attachment:
+		stack = o.Stack
+		stackSpace(o.Stack)
+	case config.APIKey:
+		if len(o.Bindings) > 0 {
+			space = o.Bindings[0].Space
+		}
+	}
+	return space, stack
 }

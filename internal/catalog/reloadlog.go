@@ -64,6 +64,9 @@ type WrittenBack struct {
 	Deleted bool
 	// Version is the object's version the change writes.
 	Version int64
+	// Space and Stack are where the change's event is filed (see filedAt): Space is never
+	// empty, Stack is set for a stack's or an attachment's change.
+	Space, Stack string
 }
 
 // WriteBack is what a replica writes back to a store that went back (wiped, or failed over to

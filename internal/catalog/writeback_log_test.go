@@ -114,7 +114,7 @@ func TestWriteBackRecordsBeforeCommit(t *testing.T) {
 		t.Error("the store held role lost-role again before its write-back was recorded")
 	}
 	wb := log.before[1]
-	want := []WrittenBack{{Ref: gone, Deleted: true, Version: 2}, {Ref: lostRole, Version: 1}}
+	want := []WrittenBack{{Ref: gone, Deleted: true, Version: 2, Space: config.RootSpace}, {Ref: lostRole, Version: 1, Space: config.RootSpace}}
 	if !sameWrittenBack(wb.Changes, want) {
 		t.Errorf("recorded changes %+v, want %+v", wb.Changes, want)
 	}

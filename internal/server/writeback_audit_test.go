@@ -226,3 +226,31 @@ func TestWriteBackNotWrittenBackIsAudited(t *testing.T) {
 		})
 	}
 }
+
+// TestWriteBackIsFiledUnderItsSpace: the event of a change written back is filed where the
+// admin API files that object's changes, so the auditors of its space see it: a stack created
+// in team-a that the store lost is written back with an event in team-a's listing, naming the
+// stack. On the old code it was filed under root only, out of team-a's auditors' sight.
+func TestWriteBackIsFiledUnderItsSpace(t *testing.T) {
+	redis := redistest.Start(t)
+	ts := startServer(t, serverOptions{redisURL: redis.URL(), keyBackend: "redis", baseYAML: adminConfig})
+	goBack := catalogKeys(t, redis.Client())
+	ts.admin(t, "PUT", "/v1/stacks/lost-stack", `{"space":"team-a"}`).expect(t, "stack lost-stack", http.StatusCreated)
+	goBack()
+
+	var found *audit.Event
+	for deadline := time.Now().Add(15 * time.Second); found == nil && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		for _, e := range auditEvents(t, ts, "team-a", 500) {
+			if e.Actor == "system:writeback" && e.Action == "stack.put" {
+				found = &e
+				break
+			}
+		}
+	}
+	if found == nil {
+		t.Fatalf("no stack.put by system:writeback in team-a's listing; root's write-back events: %q", writeBackEvents(t, ts))
+	}
+	if found.Space != "team-a" || found.Stack != "lost-stack" {
+		t.Errorf("the write-back event is filed under space %q, stack %q; want team-a, lost-stack", found.Space, found.Stack)
+	}
+}

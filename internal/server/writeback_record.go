@@ -9,6 +9,7 @@ import (
 	"github.com/brokerhq/broker/internal/audit"
 	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/runs"
 )
 
 // writeBackActor is the actor of the events of changes the catalog writes back to a store that
@@ -16,7 +17,8 @@ import (
 const writeBackActor = "system:writeback"
 
 // writeBackRecord is the catalog.WriteBackLog of a replica: one event per change it writes back
-// to a store that went back, filed under root, recorded before the change is committed again.
+// to a store that went back, filed where the admin API files that object's changes (see
+// catalog.WrittenBack), recorded before the change is committed again.
 // A record that fails leaves the change unwritten; the next refresh records it again, so a
 // change may have more than one such event, never none. An event recorded for a change that
 // was not written back after all (a later event of the same write-back could not be recorded,
@@ -27,7 +29,7 @@ type writeBackRecord struct{ s *Server }
 // names the change (see writeBackAction).
 func (r writeBackRecord) Before(ctx context.Context, wb catalog.WriteBack) error {
 	for i, ch := range wb.Changes {
-		e := api.Event{Actor: writeBackActor, Action: writeBackAction(ch), Space: config.RootSpace, Outcome: audit.Success,
+		e := api.Event{Actor: writeBackActor, Action: writeBackAction(ch), Run: filedAt(ch), Outcome: audit.Success,
 			Detail: fmt.Sprintf("%s written back at version %d: the store lost this change (revision %d, this replica had %d)",
 				ch.Ref, ch.Version, wb.Revision, wb.Had)}
 		if ch.Ref.Kind == catalog.KindIntegration {
@@ -62,7 +64,7 @@ func (r writeBackRecord) NotCommitted(ctx context.Context, wb catalog.WriteBack,
 func (r writeBackRecord) notWrittenBack(ctx context.Context, wb catalog.WriteBack, why string) {
 	ctx = context.WithoutCancel(ctx)
 	for _, ch := range wb.Changes {
-		e := api.Event{Actor: writeBackActor, Action: writeBackAction(ch), Space: config.RootSpace, Outcome: audit.Failed,
+		e := api.Event{Actor: writeBackActor, Action: writeBackAction(ch), Run: filedAt(ch), Outcome: audit.Failed,
 			Detail: cutDetail(fmt.Sprintf("%s at version %d %s", ch.Ref, ch.Version, why))}
 		if ch.Ref.Kind == catalog.KindIntegration {
 			e.Integration = ch.Ref.ID
@@ -72,6 +74,15 @@ func (r writeBackRecord) notWrittenBack(ctx context.Context, wb catalog.WriteBac
 				"object", ch.Ref.String(), "err", err)
 		}
 	}
+}
+
+// filedAt is where the event of ch is filed: its space (root when it names none) and stack.
+func filedAt(ch catalog.WrittenBack) runs.Run {
+	space := ch.Space
+	if space == "" {
+		space = config.RootSpace
+	}
+	return runs.Run{Space: space, Stack: ch.Stack}
 }
 
 // writeBackAction is the action the admin API records for ch: "<kind>.put" or "<kind>.delete"
