@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/brokerhq/broker/internal/config"
@@ -161,7 +162,7 @@ func writtenBack(snap Snapshot, had Head, lost []Change, in *Catalog) WriteBack 
 		}
 		_, deleted := readTombstone(ch.Body)
 		w := WrittenBack{Ref: ch.Ref, Deleted: deleted, Version: ch.Version}
-		w.Space, w.Stack = filedAt(ch, in)
+		w.Space, w.Stack, w.Also = filedAt(ch, in)
 		wb.Changes = append(wb.Changes, w)
 	}
 	return wb
@@ -170,11 +171,12 @@ func writtenBack(snap Snapshot, had Head, lost []Change, in *Catalog) WriteBack 
 // filedAt is where the event of the change ch, written back, is filed: where the admin API
 // files the change of that object, so that the auditors of its space see it. A space's own id;
 // a stack's space (with the stack); an integration's space; an attachment's stack's space in in
-// (with the stack); an API key's first binding's space. A deleted stack's space, or a deleted
+// (with the stack); an API key's first binding's space (its other bindings' in also). A
+// deleted stack's space, or a deleted
 // space's parent (the space itself is gone from the catalog that files the event), comes from
 // its tombstone. Root when none is known: a role, or the deletion of an integration or an API
 // key, whose tombstone keeps no place.
-func filedAt(ch Change, in *Catalog) (space, stack string) {
+func filedAt(ch Change, in *Catalog) (space, stack string, also []string) {
 	space = config.RootSpace
 	stackSpace := func(id string) {
 		if in == nil {
@@ -197,11 +199,11 @@ func filedAt(ch Change, in *Catalog) (space, stack string) {
 			stack, _, _ = strings.Cut(ch.Ref.ID, "/")
 			stackSpace(stack)
 		}
-		return space, stack
+		return space, stack, nil
 	}
 	obj, err := decodeObject(ch.Ref.Kind, ch.Body)
 	if err != nil {
-		return space, ""
+		return space, "", nil
 	}
 	switch o := obj.(type) {
 	case config.Space:
@@ -214,9 +216,13 @@ func filedAt(ch Change, in *Catalog) (space, stack string) {
 		stack = o.Stack
 		stackSpace(o.Stack)
 	case config.APIKey:
-		if len(o.Bindings) > 0 {
-			space = o.Bindings[0].Space
+		for i, b := range o.Bindings {
+			if i == 0 {
+				space = b.Space
+			} else if !slices.Contains(also, b.Space) && b.Space != space {
+				also = append(also, b.Space)
+			}
 		}
 	}
-	return space, stack
+	return space, stack, also
 }

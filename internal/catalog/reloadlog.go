@@ -67,6 +67,8 @@ type WrittenBack struct {
 	// Space and Stack are where the change's event is filed (see filedAt): Space is never
 	// empty, Stack is set for a stack's or an attachment's change.
 	Space, Stack string
+	// Also lists further spaces the event is filed under: an API key's other bindings' spaces.
+	Also []string
 }
 
 // WriteBack is what a replica writes back to a store that went back (wiped, or failed over to

@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/brokerhq/broker/internal/config"
@@ -50,11 +51,15 @@ func TestWriteBackFiledWhereTheAPIFilesIt(t *testing.T) {
 		{"a deleted API key", gone(KindAPIKey, "k", ""), config.RootSpace, ""},
 		{"a deleted stack whose tombstone keeps no place", gone(KindStack, "old", ""), config.RootSpace, "old"},
 	} {
-		if space, stack := filedAt(tc.ch, in); space != tc.space || stack != tc.stack {
+		if space, stack, _ := filedAt(tc.ch, in); space != tc.space || stack != tc.stack {
 			t.Errorf("%s: filed at %q (stack %q), want %q (stack %q)", tc.name, space, stack, tc.space, tc.stack)
 		}
 	}
-	if space, _ := filedAt(put(config.Attachment{Stack: "vpc", Integration: "aws-root"}), nil); space != config.RootSpace {
+	key := put(config.APIKey{ID: "k", Bindings: []config.Binding{{Role: "admin", Space: "prod-eu"}, {Role: "admin", Space: "prod"}, {Role: "x", Space: "prod-eu"}}})
+	if _, _, also := filedAt(key, in); !slices.Equal(also, []string{"prod"}) {
+		t.Errorf("an API key bound on prod-eu and prod: also filed under %q, want [prod]", also)
+	}
+	if space, _, _ := filedAt(put(config.Attachment{Stack: "vpc", Integration: "aws-root"}), nil); space != config.RootSpace {
 		t.Errorf("an attachment with no catalog to place its stack: filed at %q, want root", space)
 	}
 }

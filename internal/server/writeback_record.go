@@ -29,7 +29,7 @@ type writeBackRecord struct{ s *Server }
 // names the change (see writeBackAction).
 func (r writeBackRecord) Before(ctx context.Context, wb catalog.WriteBack) error {
 	for i, ch := range wb.Changes {
-		e := api.Event{Actor: writeBackActor, Action: writeBackAction(ch), Run: filedAt(ch), Outcome: audit.Success,
+		e := api.Event{Actor: writeBackActor, Action: writeBackAction(ch), Run: filedAt(ch), Also: ch.Also, Outcome: audit.Success,
 			Detail: fmt.Sprintf("%s written back at version %d: the store lost this change (revision %d, this replica had %d)",
 				ch.Ref, ch.Version, wb.Revision, wb.Had)}
 		if ch.Ref.Kind == catalog.KindIntegration {
@@ -64,7 +64,7 @@ func (r writeBackRecord) NotCommitted(ctx context.Context, wb catalog.WriteBack,
 func (r writeBackRecord) notWrittenBack(ctx context.Context, wb catalog.WriteBack, why string) {
 	ctx = context.WithoutCancel(ctx)
 	for _, ch := range wb.Changes {
-		e := api.Event{Actor: writeBackActor, Action: writeBackAction(ch), Run: filedAt(ch), Outcome: audit.Failed,
+		e := api.Event{Actor: writeBackActor, Action: writeBackAction(ch), Run: filedAt(ch), Also: ch.Also, Outcome: audit.Failed,
 			Detail: cutDetail(fmt.Sprintf("%s at version %d %s", ch.Ref, ch.Version, why))}
 		if ch.Ref.Kind == catalog.KindIntegration {
 			e.Integration = ch.Ref.ID
