@@ -3,8 +3,6 @@ package catalog
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/brokerhq/broker/internal/config"
 )
@@ -125,7 +123,13 @@ func (m *Manager) writeBack(ctx context.Context, snap Snapshot, api Versioned) (
 	}
 	// Recorded first, as a change asked through the API is: none is in force again without
 	// its record, and a record whose commit fails is followed by one saying so.
-	wb := writtenBack(snap, m.head, lost, m.live.Load())
+	// The events are filed as the catalog after the write-back places the objects (as the
+	// admin API files a change's event by the catalog after it).
+	after, err := m.trial(snap, lost)
+	if err != nil {
+		after = m.live.Load()
+	}
+	wb := writtenBack(snap, m.head, lost, after)
 	if m.writeBackLog != nil {
 		if err := m.writeBackLog.Before(ctx, wb); err != nil {
 			return Snapshot{}, Versioned{}, fmt.Errorf("catalog: the store went back and lost changes this replica had in force; they could not be recorded, so none is written back: %w", err)
@@ -148,81 +152,4 @@ func (m *Manager) writeBack(ctx context.Context, snap Snapshot, api Versioned) (
 	}
 	m.decoded = cache
 	return snap, api, nil
-}
-
-// writtenBack describes lost, written back on snap by a replica whose catalog in force, in,
-// was built from had, for a WriteBackLog: each object's change, a tombstone as a deletion,
-// filed where the admin API files it (see filedAt), leaving out the record of the file as seen
-// and the records of subject templates (see heldTemplates).
-func writtenBack(snap Snapshot, had Head, lost []Change, in *Catalog) WriteBack {
-	wb := WriteBack{Revision: snap.Revision, Had: had.Revision}
-	for _, ch := range lost {
-		if ch.Ref == seenRef || ch.Ref.Kind == kindTemplate {
-			continue
-		}
-		_, deleted := readTombstone(ch.Body)
-		w := WrittenBack{Ref: ch.Ref, Deleted: deleted, Version: ch.Version}
-		w.Space, w.Stack, w.Also = filedAt(ch, in)
-		wb.Changes = append(wb.Changes, w)
-	}
-	return wb
-}
-
-// filedAt is where the event of the change ch, written back, is filed: where the admin API
-// files the change of that object, so that the auditors of its space see it. A space's own id;
-// a stack's space (with the stack); an integration's space; an attachment's stack's space in in
-// (with the stack); an API key's first binding's space (its other bindings' in also). A
-// deleted stack's space, or a deleted
-// space's parent (the space itself is gone from the catalog that files the event), comes from
-// its tombstone. Root when none is known: a role, or the deletion of an integration or an API
-// key, whose tombstone keeps no place.
-func filedAt(ch Change, in *Catalog) (space, stack string, also []string) {
-	space = config.RootSpace
-	stackSpace := func(id string) {
-		if in == nil {
-			return
-		}
-		if s, ok := in.StackSpace(id); ok {
-			space = s
-		}
-	}
-	if place, deleted := readTombstone(ch.Body); deleted {
-		switch ch.Ref.Kind {
-		case KindStack, KindSpace:
-			if ch.Ref.Kind == KindStack {
-				stack = ch.Ref.ID
-			}
-			if place != "" {
-				space = place
-			}
-		case KindAttachment:
-			stack, _, _ = strings.Cut(ch.Ref.ID, "/")
-			stackSpace(stack)
-		}
-		return space, stack, nil
-	}
-	obj, err := decodeObject(ch.Ref.Kind, ch.Body)
-	if err != nil {
-		return space, "", nil
-	}
-	switch o := obj.(type) {
-	case config.Space:
-		space = o.ID
-	case config.Stack:
-		space, stack = o.Space, o.ID
-	case config.Integration:
-		space = o.Space
-	case config.Attachment:
-		stack = o.Stack
-		stackSpace(o.Stack)
-	case config.APIKey:
-		for i, b := range o.Bindings {
-			if i == 0 {
-				space = b.Space
-			} else if !slices.Contains(also, b.Space) && b.Space != space {
-				also = append(also, b.Space)
-			}
-		}
-	}
-	return space, stack, also
 }

@@ -64,10 +64,12 @@ type WrittenBack struct {
 	Deleted bool
 	// Version is the object's version the change writes.
 	Version int64
-	// Space and Stack are where the change's event is filed (see filedAt): Space is never
-	// empty, Stack is set for a stack's or an attachment's change.
-	Space, Stack string
-	// Also lists further spaces the event is filed under: an API key's other bindings' spaces.
+	// Space, Stack and Integration are where the change's event is filed (see filedAt): Space
+	// is never empty, Stack is set for a stack's or an attachment's change, Integration for an
+	// integration's or an attachment's.
+	Space, Stack, Integration string
+	// Also lists further spaces the event is filed under: an API key's other bindings' spaces,
+	// the place a move leaves, a deleted space's parent.
 	Also []string
 }
 
@@ -81,6 +83,9 @@ type WriteBack struct {
 	Revision int64
 	// Had is the revision of the catalog this replica had in force.
 	Had int64
+	// Index is the catalog once the changes are written back, which places the spaces the
+	// events are filed under (see api.Event.Index); nil files them by the catalog in force.
+	Index *Catalog
 }
 
 // WriteBackLog records, before they are committed, the changes a replica writes back to a store

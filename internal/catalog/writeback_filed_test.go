@@ -8,13 +8,15 @@ import (
 )
 
 // TestWriteBackFiledWhereTheAPIFilesIt: the event of a change written back is filed where the
-// admin API files that object's changes, so that the auditors of its space see it: a space's
-// own id, a stack's space, an integration's space, an attachment's stack's space, an API key's
-// first binding's space; a deleted stack's space and a deleted space's parent from their
-// tombstones; root for a role, and for a deletion whose tombstone keeps no place. On the old
-// code every such event was filed under root.
+// admin API files that change's event, so that the auditors of its space see it, and those of
+// no other: a space under its own id, a stack or an integration under its space (and the space
+// a move leaves), an attachment under its stack's space, an API key under every bound space; a
+// deletion where the store still holds the object, else where its tombstone says (a deleted
+// space under its own id and its parent); root for a role, and for a deletion whose tombstone
+// keeps no place. On the old code every such event was filed under root.
 func TestWriteBackFiledWhereTheAPIFilesIt(t *testing.T) {
 	f := crossingFile()
+	f.Spaces = append(f.Spaces, config.Space{ID: "prod-eu", Parent: "prod"})
 	f.Stacks = []config.Stack{{ID: "vpc", Space: "prod"}}
 	in, err := Build(Input{File: f})
 	if err != nil {
@@ -34,32 +36,37 @@ func TestWriteBackFiledWhereTheAPIFilesIt(t *testing.T) {
 	gone := func(kind Kind, id, place string) Change {
 		return Change{Record: Record{Ref: Ref{kind, id}, Version: 2, Body: tombstoneBody(place)}}
 	}
+	integ := config.Integration{ID: "i", Space: "prod", AWS: &config.AWS{RoleARN: "arn:aws:iam::123456789012:role/i"}}
+	key := config.APIKey{ID: "k", Bindings: []config.Binding{{Role: "admin", Space: "prod-eu"}, {Role: "admin", Space: "prod"}, {Role: "x", Space: "prod-eu"}}}
 	for _, tc := range []struct {
-		name         string
-		ch           Change
-		space, stack string
+		name   string
+		ch     Change
+		before any
+		want   eventPlace
 	}{
-		{"a space", put(config.Space{ID: "team", Parent: "prod"}), "team", ""},
-		{"a stack", put(config.Stack{ID: "s", Space: "prod-eu"}), "prod-eu", "s"},
-		{"an integration", put(config.Integration{ID: "i", Space: "prod", AWS: &config.AWS{RoleARN: "arn:aws:iam::123456789012:role/i"}}), "prod", ""},
-		{"an attachment", put(config.Attachment{Stack: "vpc", Integration: "aws-root", Read: true}), "prod", "vpc"},
-		{"an API key", put(config.APIKey{ID: "k", Bindings: []config.Binding{{Role: "admin", Space: "prod-eu"}, {Role: "admin", Space: "prod"}}}), "prod-eu", ""},
-		{"a role", put(config.Role{ID: "r", Actions: []string{config.ActionRunRead}}), config.RootSpace, ""},
-		{"a deleted stack", gone(KindStack, "s", "prod-eu"), "prod-eu", "s"},
-		{"a deleted space", gone(KindSpace, "team", "prod"), "prod", ""},
-		{"a deleted attachment", gone(KindAttachment, AttachmentID("vpc", "aws-root"), ""), "prod", "vpc"},
-		{"a deleted API key", gone(KindAPIKey, "k", ""), config.RootSpace, ""},
-		{"a deleted stack whose tombstone keeps no place", gone(KindStack, "old", ""), config.RootSpace, "old"},
+		{"a space", put(config.Space{ID: "team", Parent: "prod"}), nil, eventPlace{Space: "team"}},
+		{"a space moved", put(config.Space{ID: "team", Parent: "prod-eu"}), config.Space{ID: "team", Parent: "prod"}, eventPlace{Space: "team", Also: []string{"prod"}}},
+		{"a stack", put(config.Stack{ID: "s", Space: "prod-eu"}), nil, eventPlace{Space: "prod-eu", Stack: "s"}},
+		{"a stack moved", put(config.Stack{ID: "s", Space: "prod-eu"}), config.Stack{ID: "s", Space: "prod"}, eventPlace{Space: "prod-eu", Stack: "s", Also: []string{"prod"}}},
+		{"an integration", put(integ), nil, eventPlace{Space: "prod", Integration: "i"}},
+		{"an attachment", put(config.Attachment{Stack: "vpc", Integration: "aws-root", Read: true}), nil, eventPlace{Space: "prod", Stack: "vpc", Integration: "aws-root"}},
+		{"an API key", put(key), nil, eventPlace{Space: "prod-eu", Also: []string{"prod"}}},
+		{"a role", put(config.Role{ID: "r", Actions: []string{config.ActionRunRead}}), nil, eventPlace{Space: config.RootSpace}},
+		{"a deleted stack", gone(KindStack, "s", "prod-eu"), nil, eventPlace{Space: "prod-eu", Stack: "s"}},
+		{"a deleted space", gone(KindSpace, "team", "prod"), nil, eventPlace{Space: "team", Also: []string{"prod"}}},
+		{"a deleted attachment", gone(KindAttachment, AttachmentID("vpc", "aws-root"), ""), nil, eventPlace{Space: "prod", Stack: "vpc", Integration: "aws-root"}},
+		{"a deleted integration", gone(KindIntegration, "i", ""), nil, eventPlace{Space: config.RootSpace, Integration: "i"}},
+		{"a deleted integration the store still holds", gone(KindIntegration, "i", ""), integ, eventPlace{Space: "prod", Integration: "i"}},
+		{"a deleted API key the store still holds", gone(KindAPIKey, "k", ""), key, eventPlace{Space: "prod-eu", Also: []string{"prod"}}},
+		{"a deleted API key", gone(KindAPIKey, "k", ""), nil, eventPlace{Space: config.RootSpace}},
+		{"a deleted stack whose tombstone keeps no place", gone(KindStack, "old", ""), nil, eventPlace{Space: config.RootSpace, Stack: "old"}},
 	} {
-		if space, stack, _ := filedAt(tc.ch, in); space != tc.space || stack != tc.stack {
-			t.Errorf("%s: filed at %q (stack %q), want %q (stack %q)", tc.name, space, stack, tc.space, tc.stack)
+		got := filedAt(tc.ch, tc.before, in)
+		if got.Space != tc.want.Space || got.Stack != tc.want.Stack || got.Integration != tc.want.Integration || !slices.Equal(got.Also, tc.want.Also) {
+			t.Errorf("%s: filed at %+v, want %+v", tc.name, got, tc.want)
 		}
 	}
-	key := put(config.APIKey{ID: "k", Bindings: []config.Binding{{Role: "admin", Space: "prod-eu"}, {Role: "admin", Space: "prod"}, {Role: "x", Space: "prod-eu"}}})
-	if _, _, also := filedAt(key, in); !slices.Equal(also, []string{"prod"}) {
-		t.Errorf("an API key bound on prod-eu and prod: also filed under %q, want [prod]", also)
-	}
-	if space, _, _ := filedAt(put(config.Attachment{Stack: "vpc", Integration: "aws-root"}), nil); space != config.RootSpace {
-		t.Errorf("an attachment with no catalog to place its stack: filed at %q, want root", space)
+	if got := filedAt(put(config.Attachment{Stack: "vpc", Integration: "aws-root"}), nil, nil); got.Space != config.RootSpace {
+		t.Errorf("an attachment with no catalog to place its stack: filed at %+v, want root", got)
 	}
 }

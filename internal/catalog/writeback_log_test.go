@@ -118,6 +118,13 @@ func TestWriteBackRecordsBeforeCommit(t *testing.T) {
 	if !sameWrittenBack(wb.Changes, want) {
 		t.Errorf("recorded changes %+v, want %+v", wb.Changes, want)
 	}
+	// The events are filed by the catalog once the changes are written back, as the admin API
+	// files a change's event by the catalog after it.
+	if wb.Index == nil {
+		t.Error("the write-back names no catalog to file its events by")
+	} else if _, ok := wb.Index.Role("lost-role"); !ok {
+		t.Error("the catalog the write-back files its events by lacks role lost-role, which it writes back")
+	}
 	if wb.Revision != saved.Revision || wb.Had != had {
 		t.Errorf("recorded revision %d (this replica had %d), want %d (had %d)", wb.Revision, wb.Had, saved.Revision, had)
 	}

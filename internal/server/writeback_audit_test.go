@@ -175,8 +175,8 @@ func TestWriteBackNotWrittenBackIsAudited(t *testing.T) {
 	const (
 		keyDone     = "api_key.delete success: api_key leaked written back at version 2"
 		roleDone    = "role.put success: role r written back at version 1"
-		keyPartial  = "api_key.delete error: api_key leaked at version 2 not written back, an event of the same write-back"
-		rolePartial = "role.put error: role r at version 1 not written back, an event of the same write-back"
+		keyPartial  = "api_key.delete error: api_key leaked at version 2 not written back, another event of the same write-back"
+		rolePartial = "role.put error: role r at version 1 not written back, another event of the same write-back"
 		keyStale    = "api_key.delete error: api_key leaked at version 2 not written back, another change was committed first"
 		roleStale   = "role.put error: role r at version 1 not written back, another change was committed first"
 	)
@@ -223,6 +223,15 @@ func TestWriteBackNotWrittenBackIsAudited(t *testing.T) {
 					t.Errorf("event %d: %q, want it to begin %q", i, got[i], tc.want[i])
 				}
 			}
+			// Each change's event is filed under its own object's space: it names no other
+			// object, which that space's auditors may not read of.
+			for _, e := range events {
+				for _, ch := range wb.Changes {
+					if other := ch.Ref.String(); !strings.HasPrefix(e.Detail, other) && strings.Contains(e.Detail, other) {
+						t.Errorf("event %q names another change's object %q", e.Detail, other)
+					}
+				}
+			}
 		})
 	}
 }
@@ -252,5 +261,10 @@ func TestWriteBackIsFiledUnderItsSpace(t *testing.T) {
 	}
 	if found.Space != "team-a" || found.Stack != "lost-stack" {
 		t.Errorf("the write-back event is filed under space %q, stack %q; want team-a, lost-stack", found.Space, found.Stack)
+	}
+	for _, e := range auditEvents(t, ts, "team-b", 500) {
+		if e.Actor == "system:writeback" {
+			t.Errorf("team-b's listing shows the write-back of team-a's stack: %s %s", e.Action, e.Detail)
+		}
 	}
 }

@@ -29,21 +29,19 @@ type writeBackRecord struct{ s *Server }
 // names the change (see writeBackAction).
 func (r writeBackRecord) Before(ctx context.Context, wb catalog.WriteBack) error {
 	for i, ch := range wb.Changes {
-		e := api.Event{Actor: writeBackActor, Action: writeBackAction(ch), Run: filedAt(ch), Also: ch.Also, Outcome: audit.Success,
-			Detail: fmt.Sprintf("%s written back at version %d: the store lost this change (revision %d, this replica had %d)",
-				ch.Ref, ch.Version, wb.Revision, wb.Had)}
-		if ch.Ref.Kind == catalog.KindIntegration {
-			e.Integration = ch.Ref.ID
-		}
+		e := writeBackEvent(wb, ch, audit.Success, fmt.Sprintf("%s written back at version %d: the store lost this change (revision %d, this replica had %d)",
+			ch.Ref, ch.Version, wb.Revision, wb.Had))
 		if err := r.s.events.Record(ctx, e); err != nil {
 			recorded := wb
 			recorded.Changes = wb.Changes[:i]
 			if audit.MayLandLater(err) {
 				recorded.Changes = wb.Changes[:i+1] // this one's event may land too
 			}
-			err = fmt.Errorf("the audit event of %s could not be recorded: %w", ch.Ref, err)
-			r.notWrittenBack(ctx, recorded, "not written back, an event of the same write-back could not be recorded (the next refresh tries again): "+err.Error())
-			return err
+			// Each change's event is filed under its own space: it names no other object,
+			// whose space's auditors alone may read of it. The log names the one that failed.
+			r.s.log.WarnContext(ctx, "catalog: an event of a write-back could not be recorded; nothing is written back", "object", ch.Ref.String(), "err", err)
+			r.notWrittenBack(ctx, recorded, "not written back, another event of the same write-back could not be recorded (the next refresh tries again)")
+			return fmt.Errorf("the audit event of %s could not be recorded: %w", ch.Ref, err)
 		}
 	}
 	return nil
@@ -64,11 +62,7 @@ func (r writeBackRecord) NotCommitted(ctx context.Context, wb catalog.WriteBack,
 func (r writeBackRecord) notWrittenBack(ctx context.Context, wb catalog.WriteBack, why string) {
 	ctx = context.WithoutCancel(ctx)
 	for _, ch := range wb.Changes {
-		e := api.Event{Actor: writeBackActor, Action: writeBackAction(ch), Run: filedAt(ch), Also: ch.Also, Outcome: audit.Failed,
-			Detail: cutDetail(fmt.Sprintf("%s at version %d %s", ch.Ref, ch.Version, why))}
-		if ch.Ref.Kind == catalog.KindIntegration {
-			e.Integration = ch.Ref.ID
-		}
+		e := writeBackEvent(wb, ch, audit.Failed, cutDetail(fmt.Sprintf("%s at version %d %s", ch.Ref, ch.Version, why)))
 		if err := r.s.events.Record(ctx, e); err != nil {
 			r.s.log.WarnContext(ctx, "catalog: the event saying a change was not written back could not be recorded",
 				"object", ch.Ref.String(), "err", err)
@@ -76,13 +70,15 @@ func (r writeBackRecord) notWrittenBack(ctx context.Context, wb catalog.WriteBac
 	}
 }
 
-// filedAt is where the event of ch is filed: its space (root when it names none) and stack.
-func filedAt(ch catalog.WrittenBack) runs.Run {
+// writeBackEvent is the event of ch, a change of wb, with outcome and detail: filed where the
+// catalog places it (root when it names no space), by the catalog once wb is written back.
+func writeBackEvent(wb catalog.WriteBack, ch catalog.WrittenBack, outcome, detail string) api.Event {
 	space := ch.Space
 	if space == "" {
 		space = config.RootSpace
 	}
-	return runs.Run{Space: space, Stack: ch.Stack}
+	return api.Event{Actor: writeBackActor, Action: writeBackAction(ch), Run: runs.Run{Space: space, Stack: ch.Stack},
+		Integration: ch.Integration, Also: ch.Also, Index: wb.Index, Outcome: outcome, Detail: detail}
 }
 
 // writeBackAction is the action the admin API records for ch: "<kind>.put" or "<kind>.delete"
