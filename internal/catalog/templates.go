@@ -147,7 +147,7 @@ func checkHeldTemplate(held map[string][]string, path []string, before, obj any)
 	}
 	if counted >= MaxHeldTemplates {
 		return &ChangeError{Kind: ErrInvalid, Field: "subjectTemplate", Messages: []string{fmt.Sprintf(
-			"the store records %d subject templates that spaces hold or held, the most it keeps: use one of them, or set this one in the configuration file", counted)}}
+			"the store records %d subject templates that spaces hold or held, the most it keeps: use one of them, or set this one in the configuration file", MaxHeldTemplates)}}
 	}
 	for depth, a := range path {
 		if depth == 0 {
@@ -160,9 +160,12 @@ func checkHeldTemplate(held map[string][]string, path []string, before, obj any)
 			}
 		}
 		if share := HeldTemplateShare(depth); n >= share {
+			// The ancestor and its count are told to the log only: the caller may hold no
+			// binding on that ancestor, whose count tells of other teams' spaces.
 			return &ChangeError{Kind: ErrInvalid, Field: "subjectTemplate", Messages: []string{fmt.Sprintf(
-				"the subtree of space %q has brought %d subject templates, which the store keeps for good, its share of the %d it keeps (half its parent's): use one that a space holds or held, or set this one in the configuration file",
-				a, n, MaxHeldTemplates)}}
+				"a subtree this space lies in has brought its share of the subject templates the store keeps for good (each subtree's share is half its parent's, root's being %d): use one that a space holds or held, or set this one in the configuration file",
+				MaxHeldTemplates)},
+				Withheld: []string{fmt.Sprintf("space %q: the subtree of space %q has brought %d subject templates, its share of %d", s.ID, a, n, share)}}
 		}
 	}
 	return nil

@@ -3,6 +3,7 @@ package catalog
 import (
 	"bytes"
 	"cmp"
+	"fmt"
 	"maps"
 	"slices"
 
@@ -87,9 +88,11 @@ func comesBack(api Versioned, r Ref, obj any) error {
 			"%s id %q belonged to a %s that was deleted; the cloud trust policies written for it would admit this one, so choose another id (or declare it in the configuration file)",
 			noun, r.ID, noun)
 	case old != placeOf(obj):
-		return refusal(ErrConflict,
-			"%s id %q belonged to a %s deleted from %s %q; the cloud trust policies written for it would admit this one, so the id comes back only there: choose another id",
-			noun, r.ID, noun, where, old)
+		// The place is told to the log only: the caller may hold no binding on it.
+		return &ChangeError{Kind: ErrConflict, Messages: []string{fmt.Sprintf(
+			"%s id %q belonged to a %s deleted from another %s; the cloud trust policies written for it would admit this one, so the id comes back only where it was: choose another id",
+			noun, r.ID, noun, where)},
+			Withheld: []string{fmt.Sprintf("%s %q was deleted from %s %q", noun, r.ID, where, old)}}
 	}
 	return nil
 }

@@ -33,7 +33,7 @@ func TestStackRunsEndWithTheirStack(t *testing.T) {
 	}
 	// The control plane sees the run ended, as it is: finished, read.
 	ts.admin(t, "GET", "/v1/runs/"+old.Run.ID, "").expect(t, "the run of a deleted stack", 200, `"phase":"FINISHED","scope":"read"`)
-	ts.admin(t, "PUT", "/v1/stacks/phoenix", `{"space":"team-a"}`).expect(t, "re-create in another space", 409, `comes back only there`)
+	ts.admin(t, "PUT", "/v1/stacks/phoenix", `{"space":"team-a"}`).expect(t, "re-create in another space", 409, `comes back only where it was`)
 	ts.admin(t, "PUT", "/v1/stacks/phoenix", `{"space":"prod"}`).expect(t, "re-create in its space", 201)
 	if code := mintCode(old.RunToken); code != 401 {
 		t.Errorf("a run of a deleted stack revives when the stack is re-created: %d", code)
@@ -79,9 +79,15 @@ func TestRetiredIDsComeBackOnlyInTheirPlace(t *testing.T) {
 	call(parentSecret, "DELETE", "/v1/stacks/web", "", 204, "")
 	call(parentSecret, "DELETE", "/v1/spaces/payments", "", 204, "")
 
-	call(siblingSecret, "PUT", "/v1/spaces/payments", `{"parent":"team-b"}`, 409, `space deleted from parent "prod"`)
-	call(siblingSecret, "PUT", "/v1/stacks/web", `{"space":"team-b"}`, 409, `stack deleted from space "prod"`)
-	call(rootAdminSecret, "PUT", "/v1/stacks/web", `{"space":"team-b"}`, 409, `comes back only there`)
+	// The refusal names no place: the caller may hold no binding on the one the id left.
+	call(siblingSecret, "PUT", "/v1/spaces/payments", `{"parent":"team-b"}`, 409, `space deleted from another parent`)
+	call(siblingSecret, "PUT", "/v1/stacks/web", `{"space":"team-b"}`, 409, `stack deleted from another space`)
+	call(rootAdminSecret, "PUT", "/v1/stacks/web", `{"space":"team-b"}`, 409, `comes back only where it was`)
+	var out envelope
+	ts.call(t, apiRequest{method: "PUT", path: "/v1/stacks/web", bearer: siblingSecret, body: `{"space":"team-b"}`, out: &out})
+	if strings.Contains(out.Error.Message, `"prod"`) {
+		t.Errorf("the refusal names the place the id left: %q", out.Error.Message)
+	}
 	call(parentSecret, "PUT", "/v1/spaces/payments", `{"parent":"prod"}`, 201, "")
 	call(parentSecret, "PUT", "/v1/stacks/api", `{"space":"payments"}`, 201, "")
 	call(parentSecret, "PUT", "/v1/stacks/web", `{"space":"prod"}`, 201, "")
