@@ -474,7 +474,11 @@ func (d *decoder) mapping(n *yaml.Node, path string, v reflect.Value) {
 		}
 		p := joinKey(path, k.Value)
 		if first, dup := seen[k.Value]; dup {
-			d.fail(k, p, k.Value, "duplicate key (first at line %d)", first)
+			if d.jsonTypes { // a JSON body's nodes carry no lines
+				d.fail(k, p, k.Value, "duplicate key")
+			} else {
+				d.fail(k, p, k.Value, "duplicate key (first at line %d)", first)
+			}
 			continue
 		}
 		seen[k.Value] = k.Line

@@ -49,6 +49,10 @@ func TestDecodeJSONRefuses(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("DecodeJSON(%s) = %v, want an error containing %q", tc.body, err, tc.want)
 			}
+			// A JSON body's keys carry no lines: no message points at one.
+			if err != nil && strings.Contains(err.Error(), "line") {
+				t.Errorf("DecodeJSON(%s) = %v, naming a line of a JSON body", tc.body, err)
+			}
 		})
 	}
 }
