@@ -54,9 +54,9 @@ func (v *validator) checkIntegrations() {
 			v.checkGCP(base+".gcp", in.GCP)
 			// generateAccessToken takes a lifetime in whole seconds, at most 12h (over 1h only
 			// where the organisation allows it); a longer one would be refused at every exchange,
-			// and so would one shorter than MinValidity, by broker.
-			if d := in.Duration; d != 0 && (d < provider.MinValidity || d > 12*time.Hour || d%time.Second != 0) {
-				v.add(base+".duration", d.String(), "%q is outside what Google grants: whole seconds from %s up to 12h", d.String(), provider.MinValidity)
+			// and so would one that leaves less than MinValidity when the token arrives, by broker.
+			if d := in.Duration; d != 0 && (d < provider.MinLifetime || d > 12*time.Hour || d%time.Second != 0) {
+				v.add(base+".duration", d.String(), "%q is outside what Google grants: whole seconds from %ds up to 12h", d.String(), int(provider.MinLifetime.Seconds()))
 			}
 		}
 		if in.Azure != nil {
@@ -66,10 +66,10 @@ func (v *validator) checkIntegrations() {
 			v.checkVault(base+".vault", in.Vault)
 			// The role broker prints sets the token's TTLs to the duration, and Vault reads them
 			// in whole seconds: under a second is 0 there, which gives the mount's default
-			// lifetime (32 days unless tuned) instead of a short one. Less than MinValidity
-			// would be refused at every exchange.
-			if d := in.Duration; d != 0 && (d < provider.MinValidity || d%time.Second != 0) {
-				v.add(base+".duration", d.String(), "%q is outside what a Vault token needs: whole seconds, at least %s", d.String(), provider.MinValidity)
+			// lifetime (32 days unless tuned) instead of a short one. One that leaves less than
+			// MinValidity when the token arrives would be refused at every exchange.
+			if d := in.Duration; d != 0 && (d < provider.MinLifetime || d%time.Second != 0) {
+				v.add(base+".duration", d.String(), "%q is outside what a Vault token needs: whole seconds, at least %ds", d.String(), int(provider.MinLifetime.Seconds()))
 			}
 		}
 	}

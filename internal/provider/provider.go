@@ -85,9 +85,10 @@ const (
 	AWSDefaultSession = time.Hour
 	// GCPDefaultLifetime is generateAccessToken's lifetime when a call names none.
 	GCPDefaultLifetime = time.Hour
-	// GCPMinLifetime is the shortest lifetime broker asks Google for: one that still leaves
-	// MinValidity when the token arrives.
-	GCPMinLifetime = 2 * MinValidity
+	// MinLifetime is the shortest lifetime broker asks of an upstream that takes one (Google,
+	// Vault through the role `broker trust vault` prints), and the least `duration` it accepts
+	// for them: one that still leaves MinValidity when the credentials arrive.
+	MinLifetime = 2 * MinValidity
 )
 
 // Environment variables a run receives from an exchange (contract section 3).

@@ -146,10 +146,10 @@ attachments:
 // its run finished: the role's token_max_ttl is its token_ttl.
 func TestVaultTokenEndsAtTheDuration(t *testing.T) {
 	v := vaulttest.Start(t)
-	const duration = 40 * time.Second // over exchange.MinValidity, which a token must have left
+	const duration = time.Minute // provider.MinLifetime, the least a Vault duration may be
 	ts := startServer(t, serverOptions{extraYAML: fmt.Sprintf(`
 integrations:
-  - {id: vault-write, space: prod, vault: {address: %[1]q, mount: jwt, role: vpc-write}, audience: vault, duration: 40s}
+  - {id: vault-write, space: prod, vault: {address: %[1]q, mount: jwt, role: vpc-write}, audience: vault, duration: 60s}
 attachments:
   - {stack: vpc-prod, integration: vault-write, write: true}
 `, v.Addr())})

@@ -121,7 +121,7 @@ func (x *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchang
 		Scopes:                         scopes,
 		SubjectTokenSupplier:           &supplier{tokens: req.Tokens, audience: tokenAudience, rec: rec},
 	}
-	lifetime := exchange.Lifetime(req, provider.GCPDefaultLifetime, provider.GCPMinLifetime)
+	lifetime := exchange.Lifetime(req, provider.GCPDefaultLifetime, provider.MinLifetime)
 	cfg.ServiceAccountImpersonationLifetimeSeconds = int(math.Ceil(lifetime.Seconds()))
 	started := time.Now()
 	attrs := []slog.Attr{

@@ -315,7 +315,7 @@ func TestExplainScrubsEchoedTokens(t *testing.T) {
 }
 
 // TestLifetimeEndsWithItsRun: the access token asked of generateAccessToken lasts no longer
-// than the run has left (whole seconds, rounded up), and never under GCPMinLifetime; without a
+// than the run has left (whole seconds, rounded up), and never under MinLifetime; without a
 // run end it lasts the integration's duration, or Google's hour. On the old code a run 10
 // minutes from its end got an hour.
 func TestLifetimeEndsWithItsRun(t *testing.T) {
@@ -328,12 +328,12 @@ func TestLifetimeEndsWithItsRun(t *testing.T) {
 		want     time.Duration
 	}{
 		{"the run ends first", 0, 10*time.Minute + 1, 601 * time.Second},
-		{"the run all but ended", 0, 10 * time.Second, provider.GCPMinLifetime},
+		{"the run all but ended", 0, 10 * time.Second, provider.MinLifetime},
 		{"the integration's duration ends first", 15 * time.Minute, time.Hour, 15 * time.Minute},
 		{"no run end: Google's hour", 0, 0, time.Hour},
 		{"Google's hour ends first", 0, 2 * time.Hour, time.Hour},
-		{"a duration under the floor stays", 45 * time.Second, 2 * time.Hour, 45 * time.Second},
-		{"a duration under the floor, the run ending first", 45 * time.Second, 10 * time.Second, 45 * time.Second},
+		{"a duration at the floor stays", provider.MinLifetime, 2 * time.Hour, provider.MinLifetime},
+		{"the run ending first, the floor", 90 * time.Second, 10 * time.Second, provider.MinLifetime},
 	} {
 		in := f.integration(readerSA)
 		in.Duration = tc.duration
