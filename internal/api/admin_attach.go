@@ -120,6 +120,9 @@ func (h *attachHandler) apply(w http.ResponseWriter, r *http.Request, p access.P
 		if at.Write && r.Method == http.MethodPut {
 			need.write = []string{space}
 		}
+		if in, ok := c.Integration(at.Integration); ok && at.Read && r.Method == http.MethodPut {
+			need.readIntoWrite = readIntoWriteSpaces(c, in)
+		}
 		return h.admin.authorizeChange(r, c, p, need)
 	}
 	if err := authorize(c); err != nil {

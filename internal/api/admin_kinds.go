@@ -52,6 +52,9 @@ type kindSpec struct {
 	// writes lists the spaces where putting obj as id over old (nil when none) directs stacks'
 	// write-scope tokens, checked against c (nil: the kind directs none).
 	writes func(c *catalog.Catalog, id string, obj, old any) []string
+	// readIntoWrite lists the spaces of stacks attached for write to a cloud identity putting
+	// obj as id over old lets read-scope tokens reach (nil: the kind lets none).
+	readIntoWrite func(c *catalog.Catalog, id string, obj, old any) []string
 	// deleteWrites lists the spaces where deleting old (the object as c holds it) decides
 	// which tokens carry subs that trust policies name (nil: the kind's deletion decides none).
 	deleteWrites func(old any) []string
@@ -259,8 +262,9 @@ var objectKinds = []kindSpec{
 		filter: func(c *catalog.Catalog, r *http.Request, o any) bool {
 			return inSubtree(c, r, o.(config.Integration).Space)
 		},
-		inUse:  autoattached,
-		writes: integrationWriteSpaces,
+		inUse:         autoattached,
+		writes:        integrationWriteSpaces,
+		readIntoWrite: integrationReadIntoWrite,
 	},
 	{
 		kind: catalog.KindRole, path: "/v1/roles", plural: "roles", singular: "role",
@@ -397,6 +401,9 @@ func (h *kindHandler) put(w http.ResponseWriter, r *http.Request) {
 		if h.spec.writes != nil {
 			need.write = h.spec.writes(c, id, obj, old)
 		}
+		if h.spec.readIntoWrite != nil {
+			need.readIntoWrite = h.spec.readIntoWrite(c, id, obj, old)
+		}
 		if h.spec.move != nil {
 			need.move = h.spec.move(obj, old)
 		}
@@ -524,6 +531,10 @@ type changeRights struct {
 	// write lists the spaces where the change directs stacks' write-scope tokens: the key needs
 	// there the rights such a token stands for (writeTokenActions).
 	write []string
+	// readIntoWrite lists the spaces of stacks attached for write to a cloud identity the change
+	// lets read-scope tokens reach (see readIntoWriteSpaces): the key needs writeTokenActions
+	// there too, and a refusal names none of them.
+	readIntoWrite []string
 	// move is the move the change makes: the key must hold, where the object is now, every
 	// action the move gives any key (one it holds where the object goes, not where it is).
 	move reachMove
@@ -546,6 +557,9 @@ func (a *Admin) authorizeChange(r *http.Request, c *catalog.Catalog, p access.Pr
 	}
 	if err == nil {
 		err = requireWriteRights(c, p, need.write)
+	}
+	if err == nil {
+		err = requireReadIntoWriteRights(c, p, need.readIntoWrite)
 	}
 	if err == nil {
 		err = requireMoveGivesNothing(c, p, need.move)

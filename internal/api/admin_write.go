@@ -8,6 +8,7 @@ import (
 	"github.com/brokerhq/broker/internal/apierror"
 	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/trust"
 )
 
 // writeTokenActions are the rights a stack's write-scope token stands for: a key that points
@@ -17,6 +18,22 @@ import (
 // the space, or space:admin alone would collect the tokens of runs it may neither start nor
 // move.
 var writeTokenActions = []string{config.ActionRunCreate, config.ActionRunUpdate}
+
+// requireReadIntoWriteRights returns nil when p holds every action of writeTokenActions in each
+// space of spaces (see readIntoWriteSpaces). A refusal names none of them: they are where other
+// stacks are attached for write, which the key may hold no binding on.
+func requireReadIntoWriteRights(c *catalog.Catalog, p access.Principal, spaces []string) error {
+	for _, s := range spaces {
+		for _, act := range writeTokenActions {
+			if c.Access().Allowed(p, act, s) != nil {
+				return apierror.New(apierror.CodeForbidden,
+					"API key %q may not let read-scope tokens reach a cloud identity that stacks are attached to for write (an AWS role, a GCP service account, an Azure application, a Vault role) without %s where those stacks are.",
+					p.KeyID, strings.Join(writeTokenActions, " and "))
+			}
+		}
+	}
+	return nil
+}
 
 // requireWriteRights returns nil when p holds every action of writeTokenActions in each space
 // of spaces; a refusal names the space and the actions p lacks there.
@@ -35,6 +52,69 @@ func requireWriteRights(c *catalog.Catalog, p access.Principal, spaces []string)
 		}
 	}
 	return nil
+}
+
+// readIntoWriteSpaces lists the spaces of the stacks attached for write (directly or by an
+// autoattach rule), in c, to an integration granting the cloud identity in grants (see
+// trust.GrantedIdentity), in taking the place of the integration with its id. A read-scope
+// pair of in, whose trust `broker trust` prints with theirs, lets read tokens (a pull
+// request's among them) take the identity that write runs take: the key that makes one needs
+// the run rights where those stacks are, as it would to direct their write tokens.
+func readIntoWriteSpaces(c *catalog.Catalog, in config.Integration) []string {
+	identity := trust.GrantedIdentity(in)
+	if identity == "" {
+		return nil
+	}
+	var spaces []string
+	for _, st := range c.Objects().Stacks {
+		for _, a := range c.Attachments(st.ID) {
+			if !a.Write {
+				continue
+			}
+			other, ok := c.Integration(a.Integration)
+			if a.Integration == in.ID {
+				other, ok = in, true
+			}
+			if ok && trust.GrantedIdentity(other) == identity && !slices.Contains(spaces, adminSpace(st.Space)) {
+				spaces = append(spaces, adminSpace(st.Space))
+			}
+		}
+	}
+	return spaces
+}
+
+// integrationReadIntoWrite lists the spaces readIntoWriteSpaces names when putting obj as
+// integration id over old (nil when none) lets read-scope tokens reach a new identity: it
+// names another identity while attached for read or holding an autoattach rule for read, or it
+// adds an autoattach rule for read.
+func integrationReadIntoWrite(c *catalog.Catalog, id string, obj, old any) []string {
+	in := obj.(config.Integration)
+	readRule := func(r config.Autoattach) bool { return r.Read }
+	var was config.Integration
+	if old != nil {
+		was = old.(config.Integration)
+	}
+	renamed := old == nil || trust.GrantedIdentity(was) != trust.GrantedIdentity(in)
+	readsNow := slices.ContainsFunc(in.Autoattach, readRule) || attachedForRead(c, id)
+	addsRule := slices.ContainsFunc(in.Autoattach, func(r config.Autoattach) bool {
+		return r.Read && !slices.ContainsFunc(was.Autoattach, func(w config.Autoattach) bool { return w.Read && w.Label == r.Label })
+	})
+	if !(renamed && readsNow) && !addsRule {
+		return nil
+	}
+	return readIntoWriteSpaces(c, in)
+}
+
+// attachedForRead reports whether any stack has integration id attached for read in c.
+func attachedForRead(c *catalog.Catalog, id string) bool {
+	for _, st := range c.Objects().Stacks {
+		for _, a := range c.Attachments(st.ID) {
+			if a.Integration == id && a.Read {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // integrationWriteSpaces lists the spaces where putting obj as integration id over old (nil

@@ -131,9 +131,13 @@ func TestTemplateChangeTakesRunRightsWithoutWriteAttachments(t *testing.T) {
 	leaf := func(method, path, body string) int {
 		return ts.call(t, apiRequest{method: method, path: path, bearer: leafSecret, body: body})
 	}
-	if code := leaf("PUT", "/v1/stacks/v/attachments/deploy", `{"read":true}`); code != 200 {
-		t.Fatalf("leaf narrowing v's attachment to read: %d, want 200", code)
+	// Narrowing v's attachment of deploy-write to read lets read tokens reach that role, which
+	// takes the run rights (TestReadAttachmentOfAWriteRoleTakesRunRights): the organisation
+	// narrows it, and the steps below are the space:admin key's.
+	if code := leaf("PUT", "/v1/stacks/v/attachments/deploy", `{"read":true}`); code != 403 {
+		t.Errorf("leaf narrowing v's attachment of the write role to read: %d, want 403", code)
 	}
+	ts.admin(t, "PUT", "/v1/stacks/v/attachments/deploy", `{"read":true}`).expect(t, "the organisation narrowing v's attachment to read", 200)
 	for _, step := range []struct {
 		what, method, path, body string
 	}{
@@ -208,4 +212,49 @@ func TestHeldTemplateTakesNoWriteSubs(t *testing.T) {
 		body: `{"parent":"team-b","inherit":true,"subjectTemplate":"repo:{callerId}:run:{runId}:{scope}"}`}); code != 201 {
 		t.Errorf("team-b's admin giving a space c's old template itself: %d, want 201", code)
 	}
+}
+
+// TestReadAttachmentOfAWriteRoleTakesRunRights: a cloud role's trust, as `broker trust` prints
+// it, lists every pair whose integration names that role, so a read attachment of an
+// integration naming a role that stacks are attached to for write lets read tokens (a pull
+// request's among them) into that role once the printed trust is installed again. A key
+// holding only space:admin is refused (403, naming no space): attaching for read an integration
+// of its own naming deploy-write, the integration deploy itself, or giving such an integration
+// an autoattach rule for read. On the old code each was 201, and after the cloud admin
+// re-installed what `broker trust aws --stack v --scope write` printed, a PROPOSED run of v got
+// deploy-write's credentials. The organisation's key, holding the run rights, may.
+func TestReadAttachmentOfAWriteRoleTakesRunRights(t *testing.T) {
+	ts, _, _ := templateTrustSetup(t)
+	leaf := func(method, path, body string) (int, string) {
+		var out envelope
+		code := ts.call(t, apiRequest{method: method, path: path, bearer: leafSecret, body: body, out: &out})
+		return code, out.Error.Message
+	}
+	if code, msg := leaf("PUT", "/v1/integrations/evil", `{"space":"c","aws":{"roleArn":"arn:aws:iam::123456789012:role/deploy-write"}}`); code != 201 {
+		t.Fatalf("leaf creating an integration naming deploy-write, attached nowhere: %d %s", code, msg)
+	}
+	if code := ts.call(t, apiRequest{method: "PUT", path: "/v1/stacks/w", bearer: rootAdminSecret, body: `{"space":"c"}`}); code != 201 {
+		t.Fatalf("stack w: %d", code)
+	}
+	for _, step := range []struct{ what, path, body string }{
+		{"attaching its integration naming deploy-write for read to v", "/v1/stacks/v/attachments/evil", `{"read":true}`},
+		{"attaching deploy itself for read to another stack", "/v1/stacks/w/attachments/deploy", `{"read":true}`},
+		{"giving its integration naming deploy-write an autoattach rule for read", "/v1/integrations/evil", `{"space":"c","aws":{"roleArn":"arn:aws:iam::123456789012:role/deploy-write"},"autoattach":[{"label":"x","read":true}]}`},
+	} {
+		code, msg := leaf("PUT", step.path, step.body)
+		if code != 403 || !strings.Contains(msg, "may not let read-scope tokens reach a cloud identity") {
+			t.Errorf("leaf %s: %d %q, want 403", step.what, code, msg)
+		}
+		if strings.Contains(msg, `"prod"`) || strings.Contains(msg, `"c"`) {
+			t.Errorf("leaf %s: the refusal names a space: %q", step.what, msg)
+		}
+	}
+	// An integration naming another role may be attached for read as before.
+	if code, msg := leaf("PUT", "/v1/integrations/reader", `{"space":"c","aws":{"roleArn":"arn:aws:iam::123456789012:role/reader"}}`); code != 201 {
+		t.Fatalf("leaf creating an integration naming another role: %d %s", code, msg)
+	}
+	if code, msg := leaf("PUT", "/v1/stacks/v/attachments/reader", `{"read":true}`); code != 201 {
+		t.Errorf("leaf attaching for read an integration of a role no stack writes with: %d %s", code, msg)
+	}
+	ts.admin(t, "PUT", "/v1/stacks/w/attachments/deploy", `{"read":true}`).expect(t, "the organisation attaching deploy for read", 201)
 }

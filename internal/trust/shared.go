@@ -88,6 +88,25 @@ func (r *resolver) mayShare(t *target, in config.Integration, st config.Stack) b
 		slices.Contains(r.cfg.UsableSpaces(t.stack.Space), in.Space)
 }
 
+// GrantedIdentity names the cloud identity whose credentials an exchange of in hands out: an AWS
+// role, a GCP service account, an Azure application, a Vault role ("" for an integration of no
+// provider). Two integrations of one identity share its trust: a read-scope pair of one,
+// printed into it, lets read tokens take what the other's write pairs take.
+func GrantedIdentity(in config.Integration) string {
+	switch {
+	case in.AWS != nil:
+		return "aws " + in.AWS.RoleARN
+	case in.GCP != nil:
+		return "gcp " + strings.ToLower(in.GCP.ServiceAccount)
+	case in.Azure != nil:
+		return "azure " + strings.ToLower(in.Azure.TenantID) + "/" + strings.ToLower(in.Azure.ClientID)
+	case in.Vault != nil:
+		k := VaultRoleKeyOf(in)
+		return fmt.Sprintf("vault %s|%s|%s|%s", k.Address, k.Namespace, k.Mount, k.Role)
+	}
+	return ""
+}
+
 // awsExternalIDKey is the condition key of an assume-role statement's ExternalId.
 const awsExternalIDKey = "sts:ExternalId"
 
