@@ -120,9 +120,6 @@ func (h *attachHandler) apply(w http.ResponseWriter, r *http.Request, p access.P
 		if at.Write && r.Method == http.MethodPut {
 			need.write = []string{space}
 		}
-		if in, ok := c.Integration(at.Integration); ok && at.Read && r.Method == http.MethodPut {
-			need.readIntoWrite = readIntoWriteSpaces(c, in)
-		}
 		return h.admin.authorizeChange(r, c, p, need)
 	}
 	if err := authorize(c); err != nil {
@@ -130,7 +127,8 @@ func (h *attachHandler) apply(w http.ResponseWriter, r *http.Request, p access.P
 		return
 	}
 	ref := catalog.Ref{Kind: catalog.KindAttachment, ID: catalog.AttachmentID(at.Stack, at.Integration)}
-	mu := catalog.Mutation{Ref: ref, IfMatch: version, Authorize: authorize, AuthorizeLeftOut: h.admin.repairLeftOut(r, p)}
+	mu := catalog.Mutation{Ref: ref, IfMatch: version, Authorize: authorize, AuthorizeLeftOut: h.admin.repairLeftOut(r, p),
+		AuthorizeResult: h.admin.readIntoWriteResult(r, p)}
 	deleting := r.Method == http.MethodDelete
 	if !deleting {
 		mu.Object = at

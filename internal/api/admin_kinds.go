@@ -52,9 +52,6 @@ type kindSpec struct {
 	// writes lists the spaces where putting obj as id over old (nil when none) directs stacks'
 	// write-scope tokens, checked against c (nil: the kind directs none).
 	writes func(c *catalog.Catalog, id string, obj, old any) []string
-	// readIntoWrite lists the spaces of stacks attached for write to a cloud identity putting
-	// obj as id over old lets read-scope tokens reach (nil: the kind lets none).
-	readIntoWrite func(c *catalog.Catalog, id string, obj, old any) []string
 	// deleteWrites lists the spaces where deleting old (the object as c holds it) decides
 	// which tokens carry subs that trust policies name (nil: the kind's deletion decides none).
 	deleteWrites func(old any) []string
@@ -262,9 +259,8 @@ var objectKinds = []kindSpec{
 		filter: func(c *catalog.Catalog, r *http.Request, o any) bool {
 			return inSubtree(c, r, o.(config.Integration).Space)
 		},
-		inUse:         autoattached,
-		writes:        integrationWriteSpaces,
-		readIntoWrite: integrationReadIntoWrite,
+		inUse:  autoattached,
+		writes: integrationWriteSpaces,
 	},
 	{
 		kind: catalog.KindRole, path: "/v1/roles", plural: "roles", singular: "role",
@@ -401,9 +397,6 @@ func (h *kindHandler) put(w http.ResponseWriter, r *http.Request) {
 		if h.spec.writes != nil {
 			need.write = h.spec.writes(c, id, obj, old)
 		}
-		if h.spec.readIntoWrite != nil {
-			need.readIntoWrite = h.spec.readIntoWrite(c, id, obj, old)
-		}
 		if h.spec.move != nil {
 			need.move = h.spec.move(obj, old)
 		}
@@ -429,7 +422,7 @@ func (h *kindHandler) put(w http.ResponseWriter, r *http.Request) {
 		return changeEvent(p, change)
 	}
 	res, err := h.admin.cfg.Catalog.Apply(r.Context(), catalog.Mutation{Ref: h.ref(id), Object: obj, IfMatch: version, Authorize: authorize,
-		AuthorizeLeftOut: h.admin.repairLeftOut(r, p), Log: changeRecord{admin: h.admin, event: event}})
+		AuthorizeLeftOut: h.admin.repairLeftOut(r, p), AuthorizeResult: h.admin.readIntoWriteResult(r, p), Log: changeRecord{admin: h.admin, event: event}})
 	if err != nil {
 		h.admin.fail(w, r, err)
 		return
@@ -532,8 +525,8 @@ type changeRights struct {
 	// there the rights such a token stands for (writeTokenActions).
 	write []string
 	// readIntoWrite lists the spaces of stacks attached for write to a cloud identity the change
-	// lets read-scope tokens reach (see readIntoWriteSpaces): the key needs writeTokenActions
-	// there too, and a refusal names none of them.
+	// lets read-scope tokens reach (see newReadIntoWriteSpaces): the key needs
+	// writeTokenActions there too, and a refusal names none of them.
 	readIntoWrite []string
 	// move is the move the change makes: the key must hold, where the object is now, every
 	// action the move gives any key (one it holds where the object goes, not where it is).

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"net/http"
 	"slices"
 	"strings"
 
@@ -54,67 +55,92 @@ func requireWriteRights(c *catalog.Catalog, p access.Principal, spaces []string)
 	return nil
 }
 
-// readIntoWriteSpaces lists the spaces of the stacks attached for write (directly or by an
-// autoattach rule), in c, to an integration granting the cloud identity in grants (see
-// trust.GrantedIdentity), in taking the place of the integration with its id. A read-scope
-// pair of in, whose trust `broker trust` prints with theirs, lets read tokens (a pull
-// request's among them) take the identity that write runs take: the key that makes one needs
-// the run rights where those stacks are, as it would to direct their write tokens.
-func readIntoWriteSpaces(c *catalog.Catalog, in config.Integration) []string {
-	identity := trust.GrantedIdentity(in)
-	if identity == "" {
-		return nil
+// identities returns the cloud identity (see trust.GrantedIdentity) of an integration of c by
+// its id, each worked out once.
+func identities(c *catalog.Catalog) func(id string) string {
+	identity := map[string]string{}
+	return func(id string) string {
+		if got, ok := identity[id]; ok {
+			return got
+		}
+		in, _ := c.Integration(id)
+		identity[id] = trust.GrantedIdentity(in)
+		return identity[id]
 	}
-	var spaces []string
+}
+
+// writersIn maps each cloud identity that stacks of c are attached to for write (directly or
+// by an autoattach rule) to the spaces of those stacks, added to into.
+func writersIn(c *catalog.Catalog, into map[string][]string) map[string][]string {
+	identityOf := identities(c)
 	for _, st := range c.Objects().Stacks {
 		for _, a := range c.Attachments(st.ID) {
-			if !a.Write {
-				continue
-			}
-			other, ok := c.Integration(a.Integration)
-			if a.Integration == in.ID {
-				other, ok = in, true
-			}
-			if ok && trust.GrantedIdentity(other) == identity && !slices.Contains(spaces, adminSpace(st.Space)) {
-				spaces = append(spaces, adminSpace(st.Space))
+			if id := identityOf(a.Integration); a.Write && id != "" && !slices.Contains(into[id], adminSpace(st.Space)) {
+				into[id] = append(into[id], adminSpace(st.Space))
 			}
 		}
 	}
+	return into
+}
+
+// readIntoWrite is where c lets read-scope tokens reach a cloud identity of writers (see
+// writersIn): each (stack, integration) attached for read, directly or by an autoattach rule,
+// whose integration grants such an identity, mapped to the spaces of the stacks attached for
+// write to it. `broker trust` prints that identity's
+// trust for all of them, so each such pair lets read tokens (a pull request's among them) take
+// what write runs take.
+func readIntoWrite(c *catalog.Catalog, writers map[string][]string) map[string][]string {
+	stacks := c.Objects().Stacks
+	out := map[string][]string{}
+	if len(writers) == 0 {
+		return out
+	}
+	identityOf := identities(c)
+	for _, st := range stacks {
+		for _, a := range c.Attachments(st.ID) {
+			if spaces, ok := writers[identityOf(a.Integration)]; ok && a.Read {
+				out[st.ID+"/"+a.Integration+" "+identityOf(a.Integration)] = spaces
+			}
+		}
+	}
+	return out
+}
+
+// newReadIntoWriteSpaces lists the spaces of the stacks attached for write to each cloud
+// identity, attached for write before or after, that after lets read-scope tokens reach
+// through a pair before did not (see readIntoWrite): whatever the change put, an attachment, an autoattach rule, a label, a
+// move, an inherit flip or an integration's new identity.
+func newReadIntoWriteSpaces(before, after *catalog.Catalog) []string {
+	had := readIntoWrite(before, writersIn(before, map[string][]string{}))
+	// An identity written with before or after: narrowing a stack's write attachment to read
+	// lets its read tokens reach the identity its write runs took.
+	writers := writersIn(after, writersIn(before, map[string][]string{}))
+	var spaces []string
+	for pair, writers := range readIntoWrite(after, writers) {
+		if _, ok := had[pair]; ok {
+			continue
+		}
+		for _, s := range writers {
+			if !slices.Contains(spaces, s) {
+				spaces = append(spaces, s)
+			}
+		}
+	}
+	slices.Sort(spaces)
 	return spaces
 }
 
-// integrationReadIntoWrite lists the spaces readIntoWriteSpaces names when putting obj as
-// integration id over old (nil when none) lets read-scope tokens reach a new identity: it
-// names another identity while attached for read or holding an autoattach rule for read, or it
-// adds an autoattach rule for read.
-func integrationReadIntoWrite(c *catalog.Catalog, id string, obj, old any) []string {
-	in := obj.(config.Integration)
-	readRule := func(r config.Autoattach) bool { return r.Read }
-	var was config.Integration
-	if old != nil {
-		was = old.(config.Integration)
-	}
-	renamed := old == nil || trust.GrantedIdentity(was) != trust.GrantedIdentity(in)
-	readsNow := slices.ContainsFunc(in.Autoattach, readRule) || attachedForRead(c, id)
-	addsRule := slices.ContainsFunc(in.Autoattach, func(r config.Autoattach) bool {
-		return r.Read && !slices.ContainsFunc(was.Autoattach, func(w config.Autoattach) bool { return w.Read && w.Label == r.Label })
-	})
-	if !(renamed && readsNow) && !addsRule {
-		return nil
-	}
-	return readIntoWriteSpaces(c, in)
-}
-
-// attachedForRead reports whether any stack has integration id attached for read in c.
-func attachedForRead(c *catalog.Catalog, id string) bool {
-	for _, st := range c.Objects().Stacks {
-		for _, a := range c.Attachments(st.ID) {
-			if a.Integration == id && a.Read {
-				return true
-			}
+// readIntoWriteResult is a change's catalog.Mutation.AuthorizeResult: a change that lets
+// read-scope tokens reach a cloud identity that stacks are attached to for write (see
+// newReadIntoWriteSpaces) takes writeTokenActions where those stacks are.
+func (a *Admin) readIntoWriteResult(r *http.Request, p access.Principal) func(before, after *catalog.Catalog) error {
+	return func(before, after *catalog.Catalog) error {
+		spaces := newReadIntoWriteSpaces(before, after)
+		if len(spaces) == 0 {
+			return nil
 		}
+		return a.authorizeChange(r, before, p, changeRights{readIntoWrite: spaces})
 	}
-	return false
 }
 
 // integrationWriteSpaces lists the spaces where putting obj as integration id over old (nil

@@ -540,6 +540,11 @@ type Mutation struct {
 	// object left out takes no part in any other authorization, so its space's admin is not
 	// asked, and an object it brings back (a write attachment, a stack) is not either.
 	AuthorizeLeftOut func(c *Catalog) error
+	// AuthorizeResult, when set, is asked with the catalog the change is validated against and
+	// the catalog the change makes, once that is built: a rule on what the change brings about,
+	// whichever object it puts (a stack brought under an autoattach rule, say). Its error is
+	// returned as it is.
+	AuthorizeResult func(before, after *Catalog) error
 	// Log, when set, records each attempt's change before it is committed, and an attempt
 	// recorded but not committed (see ChangeLog).
 	Log ChangeLog
@@ -795,6 +800,11 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 	}
 	if err := movedTooDeep(cur, c); err != nil {
 		return plan{}, err
+	}
+	if mu.AuthorizeResult != nil {
+		if err := mu.AuthorizeResult(cur, c); err != nil {
+			return plan{}, err
+		}
 	}
 	recs, err := spaceTemplates{api: api, before: cur, after: c, ref: mu.Ref, was: before, obj: mu.Object}.records(&next, now)
 	if err != nil {

@@ -219,10 +219,11 @@ func TestHeldTemplateTakesNoWriteSubs(t *testing.T) {
 // integration naming a role that stacks are attached to for write lets read tokens (a pull
 // request's among them) into that role once the printed trust is installed again. A key
 // holding only space:admin is refused (403, naming no space): attaching for read an integration
-// of its own naming deploy-write, the integration deploy itself, or giving such an integration
-// an autoattach rule for read. On the old code each was 201, and after the cloud admin
-// re-installed what `broker trust aws --stack v --scope write` printed, a PROPOSED run of v got
-// deploy-write's credentials. The organisation's key, holding the run rights, may.
+// of its own naming deploy-write, or the integration deploy itself, or labelling a stack so that
+// such an integration's autoattach rule attaches it for read. On the old code each was 2xx, and
+// after the cloud admin re-installed what `broker trust aws --stack v --scope write` printed, a
+// PROPOSED run of v got deploy-write's credentials. The organisation's key, holding the run
+// rights, may.
 func TestReadAttachmentOfAWriteRoleTakesRunRights(t *testing.T) {
 	ts, _, _ := templateTrustSetup(t)
 	leaf := func(method, path, body string) (int, string) {
@@ -236,10 +237,15 @@ func TestReadAttachmentOfAWriteRoleTakesRunRights(t *testing.T) {
 	if code := ts.call(t, apiRequest{method: "PUT", path: "/v1/stacks/w", bearer: rootAdminSecret, body: `{"space":"c"}`}); code != 201 {
 		t.Fatalf("stack w: %d", code)
 	}
+	// An autoattach rule for read attaches nothing yet: the stacks it would bring are checked.
+	if code, msg := leaf("PUT", "/v1/integrations/evil", `{"space":"c","aws":{"roleArn":"arn:aws:iam::123456789012:role/deploy-write"},"autoattach":[{"label":"x","read":true}]}`); code != 200 {
+		t.Fatalf("leaf giving its integration an autoattach rule for read, matching no stack: %d %s", code, msg)
+	}
 	for _, step := range []struct{ what, path, body string }{
 		{"attaching its integration naming deploy-write for read to v", "/v1/stacks/v/attachments/evil", `{"read":true}`},
 		{"attaching deploy itself for read to another stack", "/v1/stacks/w/attachments/deploy", `{"read":true}`},
-		{"giving its integration naming deploy-write an autoattach rule for read", "/v1/integrations/evil", `{"space":"c","aws":{"roleArn":"arn:aws:iam::123456789012:role/deploy-write"},"autoattach":[{"label":"x","read":true}]}`},
+		{"labelling a stack under its integration's autoattach rule for read", "/v1/stacks/w", `{"space":"c","labels":["x"]}`},
+		{"creating a stack under that rule", "/v1/stacks/w2", `{"space":"c","labels":["x"]}`},
 	} {
 		code, msg := leaf("PUT", step.path, step.body)
 		if code != 403 || !strings.Contains(msg, "may not let read-scope tokens reach a cloud identity") {
@@ -257,4 +263,33 @@ func TestReadAttachmentOfAWriteRoleTakesRunRights(t *testing.T) {
 		t.Errorf("leaf attaching for read an integration of a role no stack writes with: %d %s", code, msg)
 	}
 	ts.admin(t, "PUT", "/v1/stacks/w/attachments/deploy", `{"read":true}`).expect(t, "the organisation attaching deploy for read", 201)
+}
+
+// TestStackBroughtUnderAReadRuleOfAWriteRoleTakesRunRights: whichever change brings a read pair
+// to a cloud identity that stacks are attached to for write takes the run rights where they
+// are, not only an attachment or an integration PUT. A space:admin key gives its integration
+// naming deploy-write an autoattach rule for read while nothing writes with that role, the
+// organisation attaches v for write again, and the key then labels or creates a stack under the
+// rule: 403. On the old code the label and the create were 2xx, and once the printed write
+// trust was installed again a PROPOSED run of the labelled stack assumed deploy-write.
+func TestStackBroughtUnderAReadRuleOfAWriteRoleTakesRunRights(t *testing.T) {
+	ts, _, _ := templateTrustSetup(t)
+	leaf := func(method, path, body string) int {
+		return ts.call(t, apiRequest{method: method, path: path, bearer: leafSecret, body: body})
+	}
+	ts.admin(t, "PUT", "/v1/stacks/w", `{"space":"c"}`).expect(t, "stack w", 201)
+	if code := leaf("DELETE", "/v1/stacks/v/attachments/deploy", ""); code != 204 {
+		t.Fatalf("leaf dropping v's write attachment: %d", code)
+	}
+	if code := leaf("PUT", "/v1/integrations/evil", `{"space":"c","aws":{"roleArn":"arn:aws:iam::123456789012:role/deploy-write"},"autoattach":[{"label":"x","read":true}]}`); code != 201 {
+		t.Fatalf("leaf creating an integration with a read rule while nothing writes with its role: %d", code)
+	}
+	ts.admin(t, "PUT", "/v1/stacks/v/attachments/deploy", `{"write":true}`).expect(t, "the organisation attaching v for write again", 201)
+	if code := leaf("PUT", "/v1/stacks/w", `{"space":"c","labels":["x"]}`); code != 403 {
+		t.Errorf("leaf labelling w under the read rule of deploy-write's integration: %d, want 403", code)
+	}
+	if code := leaf("PUT", "/v1/stacks/u", `{"space":"c","labels":["x"]}`); code != 403 {
+		t.Errorf("leaf creating a stack under that rule: %d, want 403", code)
+	}
+	ts.admin(t, "PUT", "/v1/stacks/w", `{"space":"c","labels":["x"]}`).expect(t, "the organisation labelling w", 200)
 }
