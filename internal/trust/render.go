@@ -254,10 +254,8 @@ var ErrTooManyCredentials = errors.New("Entra holds at most 20 federated identit
 // (its tenant and client id) are found to fit in it together: Entra refuses a credential past
 // AzureMaxCredentials, which would lock the stack that needs it out.
 func (r *resolver) azure(t *target) (any, error) {
-	app := t.integration.Azure
-	all, err := r.sharing(t, func(in config.Integration) bool {
-		return strings.EqualFold(in.Azure.TenantID, app.TenantID) && strings.EqualFold(in.Azure.ClientID, app.ClientID)
-	})
+	app := GrantedIdentity(t.integration)
+	all, err := r.sharing(t, func(in config.Integration) bool { return GrantedIdentity(in) == app })
 	if err != nil {
 		return nil, err
 	}
@@ -270,7 +268,7 @@ func (r *resolver) azure(t *target) (any, error) {
 		users = append(users, fmt.Sprintf("%s (%s)", o.stack.ID, o.req.Scope))
 	}
 	if len(subjects) > AzureMaxCredentials {
-		return nil, fmt.Errorf("%w: application %s would need %d, for %s", ErrTooManyCredentials, app.ClientID, len(subjects), strings.Join(users, ", "))
+		return nil, fmt.Errorf("%w: application %s would need %d, for %s", ErrTooManyCredentials, t.integration.Azure.ClientID, len(subjects), strings.Join(users, ", "))
 	}
 	return t.azure()
 }

@@ -91,20 +91,35 @@ func (r *resolver) mayShare(t *target, in config.Integration, st config.Stack) b
 // GrantedIdentity names the cloud identity whose credentials an exchange of in hands out: an AWS
 // role, a GCP service account, an Azure application, a Vault role ("" for an integration of no
 // provider). Two integrations of one identity share its trust: a read-scope pair of one,
-// printed into it, lets read tokens take what the other's write pairs take.
+// printed into it, lets read tokens take what the other's write pairs take. Spellings the cloud
+// takes for one identity name it once: an AWS role by its partition, account and name, the
+// name in any case and without its path (IAM role names are unique in an account whatever
+// their case and path); an Azure application by its client id alone (unique across Entra ID,
+// whichever way the tenant is named).
 func GrantedIdentity(in config.Integration) string {
 	switch {
 	case in.AWS != nil:
-		return "aws " + in.AWS.RoleARN
+		return "aws " + awsRoleKey(in.AWS.RoleARN)
 	case in.GCP != nil:
 		return "gcp " + strings.ToLower(in.GCP.ServiceAccount)
 	case in.Azure != nil:
-		return "azure " + strings.ToLower(in.Azure.TenantID) + "/" + strings.ToLower(in.Azure.ClientID)
+		return "azure " + strings.ToLower(in.Azure.ClientID)
 	case in.Vault != nil:
 		k := VaultRoleKeyOf(in)
 		return fmt.Sprintf("vault %s|%s|%s|%s", k.Address, k.Namespace, k.Mount, k.Role)
 	}
 	return ""
+}
+
+// awsRoleKey is the role ARN arn as GrantedIdentity keys it: "partition:account:name", the name
+// lower-cased and without its path; arn lower-cased when it is no role ARN.
+func awsRoleKey(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || !strings.HasPrefix(parts[5], "role/") {
+		return strings.ToLower(arn)
+	}
+	name := parts[5][strings.LastIndex(parts[5], "/")+1:]
+	return parts[1] + ":" + parts[4] + ":" + strings.ToLower(name)
 }
 
 // awsExternalIDKey is the condition key of an assume-role statement's ExternalId.
@@ -115,8 +130,8 @@ const awsExternalIDKey = "sts:ExternalId"
 // ExternalIds of all the (stack, scope) pairs of that kind. Each listed value names exactly one
 // pair, so the policy admits the attached pairs and no other.
 func (r *resolver) awsPolicy(t *target) (any, error) {
-	role := t.integration.AWS.RoleARN
-	all, err := r.sharing(t, func(in config.Integration) bool { return in.AWS.RoleARN == role })
+	role := GrantedIdentity(t.integration)
+	all, err := r.sharing(t, func(in config.Integration) bool { return GrantedIdentity(in) == role })
 	if err != nil {
 		return nil, err
 	}
