@@ -86,9 +86,8 @@ func writersIn(c *catalog.Catalog, into map[string][]string) map[string][]string
 // readIntoWrite is where c lets read-scope tokens reach a cloud identity of writers (see
 // writersIn): each (stack, integration) attached for read, directly or by an autoattach rule,
 // whose integration grants such an identity, mapped to the spaces of the stacks attached for
-// write to it. `broker trust` prints that identity's
-// trust for all of them, so each such pair lets read tokens (a pull request's among them) take
-// what write runs take.
+// write to it. `broker trust` prints that identity's trust for all of them, so each such pair
+// lets read tokens (a pull request's among them) take what write runs take.
 func readIntoWrite(c *catalog.Catalog, writers map[string][]string) map[string][]string {
 	stacks := c.Objects().Stacks
 	out := map[string][]string{}
@@ -108,8 +107,8 @@ func readIntoWrite(c *catalog.Catalog, writers map[string][]string) map[string][
 
 // newReadIntoWriteSpaces lists the spaces of the stacks attached for write to each cloud
 // identity, attached for write before or after, that after lets read-scope tokens reach
-// through a pair before did not (see readIntoWrite): whatever the change put, an attachment, an autoattach rule, a label, a
-// move, an inherit flip or an integration's new identity.
+// through a pair before did not (see readIntoWrite), whatever the change put: an attachment,
+// an autoattach rule, a label, a move, an inherit flip or an integration's new identity.
 func newReadIntoWriteSpaces(before, after *catalog.Catalog) []string {
 	had := readIntoWrite(before, writersIn(before, map[string][]string{}))
 	// An identity written with before or after: narrowing a stack's write attachment to read
