@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/brokerhq/broker/internal/config"
 	providers "github.com/brokerhq/broker/internal/provider"
@@ -80,6 +81,10 @@ func runTrust(ctx context.Context, e env, args []string) error {
 	}
 	for _, n := range leftOut {
 		fmt.Fprintf(e.stderr, "note: left out, as another subtree's: %s; installing this removes it from the %s trust\n", n, provider)
+	}
+	if reads, err := trust.ReadBesideWrite(cfg, req); err == nil && len(reads) > 0 {
+		fmt.Fprintf(e.stderr, "note: stacks are attached to this cloud identity for write, and these for read: %s; read-scope tokens, a pull request's among them, take what write runs take\n",
+			strings.Join(reads, ", "))
 	}
 	if policy, ok := doc.(trust.AWSPolicy); ok && policy.Chars() > trust.AWSPolicyQuotaChars {
 		fmt.Fprintf(e.stderr, "note: this trust policy is %d characters; IAM takes %d unless the account's quota is raised (to at most %d)\n",

@@ -175,3 +175,36 @@ func TestTrustAWSNotesIAMQuota(t *testing.T) {
 		t.Errorf("exit %d, stderr %q, stdout a policy: %v", r.code, r.stderr, policy != nil)
 	}
 }
+
+// TestTrustNotesReadBesideWrite: when read attachments share the cloud identity that stacks are
+// attached to for write, what broker trust prints admits both, so it says so on stderr, naming
+// the read pairs: a pull request's token takes what write runs take. A role read only is
+// printed without the note.
+func TestTrustNotesReadBesideWrite(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "broker.yaml")
+	data := `issuer: https://broker.example.com
+listen: 127.0.0.1:0
+spaces: [{id: root}]
+stacks: [{id: v, space: root}, {id: w, space: root}, {id: x, space: root}]
+integrations:
+  - {id: deploy, space: root, aws: {role_arn: "arn:aws:iam::123456789012:role/deploy-write"}}
+  - {id: reader, space: root, aws: {role_arn: "arn:aws:iam::123456789012:role/Deploy-Write"}}
+  - {id: other, space: root, aws: {role_arn: "arn:aws:iam::123456789012:role/plan"}}
+attachments:
+  - {stack: v, integration: deploy, write: true}
+  - {stack: w, integration: reader, read: true}
+  - {stack: x, integration: other, read: true}
+`
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"BROKER_CONFIG=", "BROKER_URL=", "BROKER_API_KEY="}
+	r := broker(t, env, "trust", "aws", "--config", path, "--stack", "v", "--scope", "write")
+	if r.code != 0 || !strings.Contains(r.stderr, "w (read) through reader") || !strings.Contains(r.stderr, "a pull request's among them") {
+		t.Errorf("the write role read through another spelling: exit %d, stderr %q; want the note naming w", r.code, r.stderr)
+	}
+	r = broker(t, env, "trust", "aws", "--config", path, "--stack", "x", "--scope", "read")
+	if r.code != 0 || r.stderr != "" {
+		t.Errorf("a role read only: exit %d, stderr %q; want no note", r.code, r.stderr)
+	}
+}
