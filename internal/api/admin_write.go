@@ -21,7 +21,7 @@ import (
 var writeTokenActions = []string{config.ActionRunCreate, config.ActionRunUpdate}
 
 // requireReadIntoWriteRights returns nil when p holds every action of writeTokenActions in each
-// space of spaces (see readIntoWriteSpaces). A refusal names none of them: they are where other
+// space of spaces (see newReadIntoWriteSpaces). A refusal names none of them: they are where other
 // stacks are attached for write, which the key may hold no binding on.
 func requireReadIntoWriteRights(c *catalog.Catalog, p access.Principal, spaces []string) error {
 	for _, s := range spaces {
