@@ -25,12 +25,10 @@ var writeTokenActions = []string{config.ActionRunCreate, config.ActionRunUpdate}
 // stacks are attached for write, which the key may hold no binding on.
 func requireReadIntoWriteRights(c *catalog.Catalog, p access.Principal, spaces []string) error {
 	for _, s := range spaces {
-		for _, act := range writeTokenActions {
-			if c.Access().Allowed(p, act, s) != nil {
-				return apierror.New(apierror.CodeForbidden,
-					"API key %q may not let read-scope tokens reach a cloud identity that stacks are attached to for write (an AWS role, a GCP service account, an Azure application, a Vault role) without %s where those stacks are.",
-					p.KeyID, strings.Join(writeTokenActions, " and "))
-			}
+		if len(missingWriteRights(c, p, s)) > 0 {
+			return apierror.New(apierror.CodeForbidden,
+				"API key %q may not let read-scope tokens reach a cloud identity that stacks are attached to for write (an AWS role, a GCP service account, an Azure application, a Vault role) without %s where those stacks are.",
+				p.KeyID, strings.Join(writeTokenActions, " and "))
 		}
 	}
 	return nil
@@ -40,19 +38,24 @@ func requireReadIntoWriteRights(c *catalog.Catalog, p access.Principal, spaces [
 // of spaces; a refusal names the space and the actions p lacks there.
 func requireWriteRights(c *catalog.Catalog, p access.Principal, spaces []string) error {
 	for _, s := range spaces {
-		var missing []string
-		for _, act := range writeTokenActions {
-			if c.Access().Allowed(p, act, s) != nil {
-				missing = append(missing, act)
-			}
-		}
-		if len(missing) > 0 {
+		if missing := missingWriteRights(c, p, s); len(missing) > 0 {
 			return apierror.New(apierror.CodeForbidden,
 				"API key %q may not direct write-scope tokens of stacks in space %q without %s there.",
 				p.KeyID, s, strings.Join(missing, " and "))
 		}
 	}
 	return nil
+}
+
+// missingWriteRights lists the actions of writeTokenActions p does not hold in space.
+func missingWriteRights(c *catalog.Catalog, p access.Principal, space string) []string {
+	var missing []string
+	for _, act := range writeTokenActions {
+		if c.Access().Allowed(p, act, space) != nil {
+			missing = append(missing, act)
+		}
+	}
+	return missing
 }
 
 // identities returns the cloud identity (see trust.GrantedIdentity) of an integration of c by
