@@ -382,14 +382,12 @@ type objectChange struct {
 	ref catalog.Ref
 	// action names the change in the trail ("stack.put", "api_key.delete").
 	action string
-	// where is the space (and stack) the event is filed under.
-	where runs.Run
+	// place is where the event is filed (see catalog.ChangePlace).
+	place catalog.EventPlace
 	// res is the catalog's result of the change.
 	res catalog.Result
 	// after is the object as the change left it; nil for a deletion.
 	after any
-	// also lists further spaces the event is filed under (see Event.Also).
-	also []string
 }
 
 // changeEvent describes ch, applied by p, for the audit trail: the object, and whether it was
@@ -412,11 +410,8 @@ func changeEvent(p access.Principal, ch objectChange) Event {
 	default:
 		detail = fmt.Sprintf("replaced with version %d; changed: %s", ch.res.Version, strings.Join(changedFields(ch.res.Before, ch.after), ", "))
 	}
-	e := Event{Actor: "api_key:" + p.KeyID, Action: ch.action, Run: ch.where, Also: ch.also, Detail: ch.ref.String() + " " + detail}
-	if ch.ref.Kind == catalog.KindIntegration {
-		e.Integration = ch.ref.ID
-	}
-	return e
+	return Event{Actor: "api_key:" + p.KeyID, Action: ch.action, Run: runs.Run{Space: ch.place.Space, Stack: ch.place.Stack},
+		Integration: ch.place.Integration, Also: ch.place.Also, Detail: ch.ref.String() + " " + detail}
 }
 
 // changedFields names the top-level fields (API names) whose values differ.

@@ -9,7 +9,6 @@ import (
 	"github.com/brokerhq/broker/internal/apierror"
 	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/config"
-	"github.com/brokerhq/broker/internal/runs"
 )
 
 // attachHandler serves a stack's attachments.
@@ -141,13 +140,7 @@ func (h *attachHandler) apply(w http.ResponseWriter, r *http.Request, p access.P
 	mu.Log = changeRecord{admin: h.admin, event: func(res catalog.Result) Event {
 		// Filed where the stack is in the catalog the change is committed on, not where this
 		// request first found it: another replica may have moved it meanwhile.
-		where := runs.Run{Space: st.Space, Stack: st.ID}
-		if cur, ok := res.Catalog.Stack(at.Stack); ok {
-			where.Space = cur.Space
-		}
-		e := changeEvent(p, objectChange{ref: ref, action: action, where: where, res: res, after: after})
-		e.Integration = at.Integration
-		return e
+		return changeEvent(p, objectChange{ref: ref, action: action, place: catalog.ChangePlace(nil, at, res.Catalog), res: res, after: after})
 	}}
 	res, err := h.admin.cfg.Catalog.Apply(r.Context(), mu)
 	if err != nil {

@@ -128,12 +128,13 @@ func (h *apiKeyHandler) create(w http.ResponseWriter, r *http.Request) {
 	}
 	event := func(res catalog.Result) Event {
 		// Filed under the spaces the key is bound on in the catalog it is committed on.
-		bindings := b.Bindings
+		created := key
 		if k, ok := res.Catalog.APIKey(b.ID); ok {
-			bindings = k.Bindings
+			created = k
 		}
-		return Event{Actor: "api_key:" + p.KeyID, Action: "api_key.create", Run: runs.Run{Space: bindings[0].Space},
-			Also: boundSpaces(bindings), Detail: fmt.Sprintf("created API key %q with %d binding(s)", b.ID, len(bindings))}
+		place := catalog.ChangePlace(nil, created, res.Catalog)
+		return Event{Actor: "api_key:" + p.KeyID, Action: "api_key.create", Run: runs.Run{Space: place.Space},
+			Also: place.Also, Detail: fmt.Sprintf("created API key %q with %d binding(s)", b.ID, len(created.Bindings))}
 	}
 	res, err := h.admin.cfg.Catalog.Apply(r.Context(), catalog.Mutation{Ref: ref, Object: key, Authorize: authorize,
 		AuthorizeLeftOut: h.admin.repairLeftOut(r, p), Log: changeRecord{admin: h.admin, event: event}})
@@ -187,7 +188,7 @@ func (h *apiKeyHandler) delete(w http.ResponseWriter, r *http.Request) {
 			gone = k
 		}
 		return changeEvent(p, objectChange{ref: catalog.Ref{Kind: catalog.KindAPIKey, ID: id}, action: "api_key.delete",
-			where: runs.Run{Space: gone.Bindings[0].Space}, also: boundSpaces(gone.Bindings), res: res})
+			place: catalog.ChangePlace(gone, nil, res.Catalog), res: res})
 	}
 	mu := catalog.Mutation{Ref: catalog.Ref{Kind: catalog.KindAPIKey, ID: id}, IfMatch: version, Authorize: authorize,
 		AuthorizeLeftOut: h.admin.repairLeftOut(r, p), Log: changeRecord{admin: h.admin, event: event}}
@@ -196,14 +197,4 @@ func (h *apiKeyHandler) delete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
-}
-
-// boundSpaces lists the spaces of bindings: an API key's events are filed under each, as the key
-// gains or loses rights in each.
-func boundSpaces(bindings []config.Binding) []string {
-	out := make([]string, 0, len(bindings))
-	for _, b := range bindings {
-		out = append(out, b.Space)
-	}
-	return out
 }

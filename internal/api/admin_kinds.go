@@ -30,8 +30,6 @@ type kindSpec struct {
 	admin func(obj any) []string
 	// spaceRef names the body's field referring to a space, and that space; nil for roles.
 	spaceRef func(obj any) (field, space string)
-	// where is the space (and stack) an audit event of the object is filed under.
-	where func(obj any) runs.Run
 	// filter keeps the objects a listing's query asks for.
 	filter func(c *catalog.Catalog, r *http.Request, obj any) bool
 	// query names the parameters a listing takes; any other is refused, so that a misspelt
@@ -100,7 +98,6 @@ var objectKinds = []kindSpec{
 		home:         func(o any) string { return o.(config.Space).ID },
 		admin:        func(o any) []string { return []string{adminSpace(o.(config.Space).Parent)} },
 		spaceRef:     func(o any) (string, string) { return "parent", o.(config.Space).Parent },
-		where:        func(o any) runs.Run { return runs.Run{Space: o.(config.Space).ID} },
 		filter:       func(c *catalog.Catalog, r *http.Request, o any) bool { return inSubtree(c, r, o.(config.Space).ID) },
 		check:        newTemplateFits,
 		writes:       spaceWriteSpaces,
@@ -118,7 +115,6 @@ var objectKinds = []kindSpec{
 		home:     func(o any) string { return o.(config.Stack).Space },
 		admin:    func(o any) []string { return []string{adminSpace(o.(config.Stack).Space)} },
 		spaceRef: func(o any) (string, string) { return "space", o.(config.Stack).Space },
-		where:    func(o any) runs.Run { s := o.(config.Stack); return runs.Run{Space: s.Space, Stack: s.ID} },
 		filter: func(c *catalog.Catalog, r *http.Request, o any) bool {
 			s := o.(config.Stack)
 			l := r.URL.Query().Get("label")
@@ -147,7 +143,6 @@ var objectKinds = []kindSpec{
 		home:     func(o any) string { return o.(config.Integration).Space },
 		admin:    func(o any) []string { return []string{adminSpace(o.(config.Integration).Space)} },
 		spaceRef: func(o any) (string, string) { return "space", o.(config.Integration).Space },
-		where:    func(o any) runs.Run { return runs.Run{Space: o.(config.Integration).Space} },
 		filter: func(c *catalog.Catalog, r *http.Request, o any) bool {
 			return inSubtree(c, r, o.(config.Integration).Space)
 		},
@@ -164,7 +159,6 @@ var objectKinds = []kindSpec{
 		get:    func(c *catalog.Catalog, id string) (any, bool) { o, ok := c.Role(id); return o, ok },
 		home:   func(any) string { return config.RootSpace },
 		admin:  func(any) []string { return []string{config.RootSpace} },
-		where:  func(any) runs.Run { return runs.Run{Space: config.RootSpace} },
 		filter: func(*catalog.Catalog, *http.Request, any) bool { return true },
 		grants: func(o any) []string { return o.(config.Role).Actions },
 	},
@@ -304,14 +298,9 @@ func (h *kindHandler) put(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	event := func(res catalog.Result) Event {
-		change := objectChange{ref: h.ref(id), action: string(h.spec.kind) + ".put", where: h.spec.where(obj), res: res, after: obj}
-		if h.spec.spaceRef != nil && res.Before != nil {
-			_, was := h.spec.spaceRef(res.Before)
-			if _, is := h.spec.spaceRef(obj); was != is {
-				change.also = []string{was} // a move: the old space's listing shows it too
-			}
-		}
-		return changeEvent(p, change)
+		// A move is filed where the object was too.
+		return changeEvent(p, objectChange{ref: h.ref(id), action: string(h.spec.kind) + ".put",
+			place: catalog.ChangePlace(res.Before, obj, res.Catalog), res: res, after: obj})
 	}
 	res, err := h.admin.cfg.Catalog.Apply(r.Context(), catalog.Mutation{Ref: h.ref(id), Object: obj, IfMatch: version, Authorize: authorize,
 		AuthorizeLeftOut: h.admin.repairLeftOut(r, p), AuthorizeResult: h.admin.readIntoWriteResult(r, p), Log: changeRecord{admin: h.admin, event: event}})
@@ -384,14 +373,10 @@ func (h *kindHandler) delete(w http.ResponseWriter, r *http.Request) {
 		if was == nil {
 			was = old // never: a deletion is planned only for an object that exists
 		}
-		change := objectChange{ref: h.ref(id), action: string(h.spec.kind) + ".delete", where: h.spec.where(was), res: res}
-		if h.spec.spaceRef != nil {
-			// The deleted object's own space may be gone with it (a space deleted): the space
-			// it was in lists the event too.
-			_, in := h.spec.spaceRef(was)
-			change.also = []string{in}
-		}
-		return changeEvent(p, change)
+		// The deleted object's own space may be gone with it (a space deleted): the space it
+		// was in lists the event too.
+		return changeEvent(p, objectChange{ref: h.ref(id), action: string(h.spec.kind) + ".delete",
+			place: catalog.ChangePlace(was, nil, res.Catalog), res: res})
 	}}
 	if _, err := h.admin.cfg.Catalog.Apply(r.Context(), mu); err != nil {
 		h.admin.fail(w, r, err)

@@ -1,7 +1,6 @@
 package catalog
 
 import (
-	"slices"
 	"strings"
 
 	"github.com/brokerhq/broker/internal/config"
@@ -36,93 +35,30 @@ func writtenBack(snap Snapshot, had Head, lost []Change, after *Catalog) WriteBa
 	return wb
 }
 
-// eventPlace is where the event of an object's change is filed: its space (never empty), stack
-// and integration, and further spaces whose listings show it.
-type eventPlace struct {
-	Space, Stack, Integration string
-	Also                      []string
-}
-
-// also adds space to p.Also, unless p is filed there already.
-func (p *eventPlace) also(space string) {
-	if space != "" && space != p.Space && !slices.Contains(p.Also, space) {
-		p.Also = append(p.Also, space)
-	}
-}
-
-// homeOf is where the admin API files a change of obj, c placing its spaces: a space under its
-// own id; a stack or an integration under its space; an attachment under its stack's space in
-// c; an API key under every space it is bound on; anything else (a role) under root.
-func homeOf(obj any, c *Catalog) eventPlace {
-	p := eventPlace{Space: config.RootSpace}
-	switch o := obj.(type) {
-	case config.Space:
-		p.Space = o.ID
-	case config.Stack:
-		p.Space, p.Stack = o.Space, o.ID
-	case config.Integration:
-		p.Space, p.Integration = o.Space, o.ID
-	case config.Attachment:
-		p.Stack, p.Integration = o.Stack, o.Integration
-		if s, ok := stackSpaceIn(c, o.Stack); ok {
-			p.Space = s
-		}
-	case config.APIKey:
-		for i, b := range o.Bindings {
-			if i == 0 {
-				p.Space = b.Space
-			}
-			p.also(b.Space)
-		}
-	}
-	if p.Space == "" {
-		p.Space = config.RootSpace
-	}
-	return p
-}
-
-// leftPlace is the place a change of obj may move it out of: a space's parent, a stack's or an
-// integration's space ("" for the other kinds).
-func leftPlace(obj any) string {
-	switch o := obj.(type) {
-	case config.Space:
-		return o.Parent
-	case config.Stack:
-		return o.Space
-	case config.Integration:
-		return o.Space
-	}
-	return ""
-}
-
 // filedAt is where the event of the change ch, written back, is filed, so that the auditors who
 // see the admin API's event of that change see it too. before is the object as the store holds
 // it now (nil when it holds none), and after the catalog once the changes are written back:
-//   - a put where its object is (see homeOf), and also where before was, when it moves it;
-//   - a deletion where before is, when the store still holds it; else a stack's under the space
-//     its tombstone keeps, a space's under its own id and its parent, an attachment's under its
+//   - a put, or a deletion of an object the store still holds, as the admin API files it (see
+//     ChangePlace);
+//   - a deletion of an object the store no longer holds: a stack's under the space its
+//     tombstone keeps, a space's under its own id and its parent, an attachment's under its
 //     stack's space; root when none is known (the tombstone of an integration or an API key
 //     keeps no place).
-func filedAt(ch Change, before any, after *Catalog) eventPlace {
+func filedAt(ch Change, before any, after *Catalog) EventPlace {
 	place, deleted := readTombstone(ch.Body)
 	if !deleted {
 		obj, err := decodeObject(ch.Ref.Kind, ch.Body)
 		if err != nil {
-			return eventPlace{Space: config.RootSpace}
+			return EventPlace{Space: config.RootSpace}
 		}
-		p := homeOf(obj, after)
-		if before != nil && leftPlace(before) != leftPlace(obj) {
-			p.also(leftPlace(before))
-		}
-		return p
+		return ChangePlace(before, obj, after)
 	}
-	var p eventPlace
+	var p EventPlace
 	switch {
 	case before != nil:
-		p = homeOf(before, after)
-		p.also(leftPlace(before))
+		p = ChangePlace(before, nil, after)
 	default:
-		p = eventPlace{Space: config.RootSpace}
+		p = EventPlace{Space: config.RootSpace}
 		switch ch.Ref.Kind {
 		case KindStack:
 			p.Stack = ch.Ref.ID

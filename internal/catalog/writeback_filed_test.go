@@ -42,24 +42,24 @@ func TestWriteBackFiledWhereTheAPIFilesIt(t *testing.T) {
 		name   string
 		ch     Change
 		before any
-		want   eventPlace
+		want   EventPlace
 	}{
-		{"a space", put(config.Space{ID: "team", Parent: "prod"}), nil, eventPlace{Space: "team"}},
-		{"a space moved", put(config.Space{ID: "team", Parent: "prod-eu"}), config.Space{ID: "team", Parent: "prod"}, eventPlace{Space: "team", Also: []string{"prod"}}},
-		{"a stack", put(config.Stack{ID: "s", Space: "prod-eu"}), nil, eventPlace{Space: "prod-eu", Stack: "s"}},
-		{"a stack moved", put(config.Stack{ID: "s", Space: "prod-eu"}), config.Stack{ID: "s", Space: "prod"}, eventPlace{Space: "prod-eu", Stack: "s", Also: []string{"prod"}}},
-		{"an integration", put(integ), nil, eventPlace{Space: "prod", Integration: "i"}},
-		{"an attachment", put(config.Attachment{Stack: "vpc", Integration: "aws-root", Read: true}), nil, eventPlace{Space: "prod", Stack: "vpc", Integration: "aws-root"}},
-		{"an API key", put(key), nil, eventPlace{Space: "prod-eu", Also: []string{"prod"}}},
-		{"a role", put(config.Role{ID: "r", Actions: []string{config.ActionRunRead}}), nil, eventPlace{Space: config.RootSpace}},
-		{"a deleted stack", gone(KindStack, "s", "prod-eu"), nil, eventPlace{Space: "prod-eu", Stack: "s"}},
-		{"a deleted space", gone(KindSpace, "team", "prod"), nil, eventPlace{Space: "team", Also: []string{"prod"}}},
-		{"a deleted attachment", gone(KindAttachment, AttachmentID("vpc", "aws-root"), ""), nil, eventPlace{Space: "prod", Stack: "vpc", Integration: "aws-root"}},
-		{"a deleted integration", gone(KindIntegration, "i", ""), nil, eventPlace{Space: config.RootSpace, Integration: "i"}},
-		{"a deleted integration the store still holds", gone(KindIntegration, "i", ""), integ, eventPlace{Space: "prod", Integration: "i"}},
-		{"a deleted API key the store still holds", gone(KindAPIKey, "k", ""), key, eventPlace{Space: "prod-eu", Also: []string{"prod"}}},
-		{"a deleted API key", gone(KindAPIKey, "k", ""), nil, eventPlace{Space: config.RootSpace}},
-		{"a deleted stack whose tombstone keeps no place", gone(KindStack, "old", ""), nil, eventPlace{Space: config.RootSpace, Stack: "old"}},
+		{"a space", put(config.Space{ID: "team", Parent: "prod"}), nil, EventPlace{Space: "team"}},
+		{"a space moved", put(config.Space{ID: "team", Parent: "prod-eu"}), config.Space{ID: "team", Parent: "prod"}, EventPlace{Space: "team", Also: []string{"prod"}}},
+		{"a stack", put(config.Stack{ID: "s", Space: "prod-eu"}), nil, EventPlace{Space: "prod-eu", Stack: "s"}},
+		{"a stack moved", put(config.Stack{ID: "s", Space: "prod-eu"}), config.Stack{ID: "s", Space: "prod"}, EventPlace{Space: "prod-eu", Stack: "s", Also: []string{"prod"}}},
+		{"an integration", put(integ), nil, EventPlace{Space: "prod", Integration: "i"}},
+		{"an attachment", put(config.Attachment{Stack: "vpc", Integration: "aws-root", Read: true}), nil, EventPlace{Space: "prod", Stack: "vpc", Integration: "aws-root"}},
+		{"an API key", put(key), nil, EventPlace{Space: "prod-eu", Also: []string{"prod"}}},
+		{"a role", put(config.Role{ID: "r", Actions: []string{config.ActionRunRead}}), nil, EventPlace{Space: config.RootSpace}},
+		{"a deleted stack", gone(KindStack, "s", "prod-eu"), nil, EventPlace{Space: "prod-eu", Stack: "s"}},
+		{"a deleted space", gone(KindSpace, "team", "prod"), nil, EventPlace{Space: "team", Also: []string{"prod"}}},
+		{"a deleted attachment", gone(KindAttachment, AttachmentID("vpc", "aws-root"), ""), nil, EventPlace{Space: "prod", Stack: "vpc", Integration: "aws-root"}},
+		{"a deleted integration", gone(KindIntegration, "i", ""), nil, EventPlace{Space: config.RootSpace, Integration: "i"}},
+		{"a deleted integration the store still holds", gone(KindIntegration, "i", ""), integ, EventPlace{Space: "prod", Integration: "i"}},
+		{"a deleted API key the store still holds", gone(KindAPIKey, "k", ""), key, EventPlace{Space: "prod-eu", Also: []string{"prod"}}},
+		{"a deleted API key", gone(KindAPIKey, "k", ""), nil, EventPlace{Space: config.RootSpace}},
+		{"a deleted stack whose tombstone keeps no place", gone(KindStack, "old", ""), nil, EventPlace{Space: config.RootSpace, Stack: "old"}},
 	} {
 		got := filedAt(tc.ch, tc.before, in)
 		if got.Space != tc.want.Space || got.Stack != tc.want.Stack || got.Integration != tc.want.Integration || !slices.Equal(got.Also, tc.want.Also) {
