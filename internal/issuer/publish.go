@@ -18,6 +18,7 @@ import (
 
 	"github.com/brokerhq/broker/internal/apierror"
 	"github.com/brokerhq/broker/internal/claims"
+	"github.com/brokerhq/broker/keys"
 )
 
 // Well-known paths, relative to the issuer URL's path.
@@ -204,6 +205,16 @@ func (p *Publisher) wire(pick func(*documents) *document) WireHandler {
 	}
 }
 
+// KeySet is the JWKS of snap: its published keys' public halves, each with its kid, algorithm
+// and use.
+func KeySet(snap *keys.Snapshot) *jose.JSONWebKeySet {
+	set := &jose.JSONWebKeySet{Keys: make([]jose.JSONWebKey, 0, len(snap.Published))}
+	for _, k := range snap.Published {
+		set.Keys = append(set.Keys, jose.JSONWebKey{Key: k.Signer.Public(), KeyID: k.KID, Algorithm: k.Alg, Use: "sig"})
+	}
+	return set
+}
+
 // current returns the documents for the current key snapshot, rendering them when it changed.
 func (p *Publisher) current() (*documents, error) {
 	snap := p.cfg.Keys.Snapshot()
@@ -213,10 +224,9 @@ func (p *Publisher) current() (*documents, error) {
 	if d := p.cached.Load(); d != nil && d.version == snap.Version {
 		return d, nil
 	}
-	set := jose.JSONWebKeySet{Keys: make([]jose.JSONWebKey, 0, len(snap.Published))}
+	set := KeySet(snap)
 	var algs []string
 	for _, k := range snap.Published {
-		set.Keys = append(set.Keys, jose.JSONWebKey{Key: k.Signer.Public(), KeyID: k.KID, Algorithm: k.Alg, Use: "sig"})
 		if !slices.Contains(algs, k.Alg) {
 			algs = append(algs, k.Alg)
 		}
