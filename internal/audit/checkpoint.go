@@ -75,6 +75,10 @@ type CheckpointConfig struct {
 	Now func() time.Time
 	// Logger receives failed checkpoints; slog.Default() when nil.
 	Logger *slog.Logger
+	// Keys returns the issuer's JWKS: at its first checkpoint, a Checkpointer trusts the chain
+	// up to the latest checkpoint in the store only if that checkpoint verifies with them (see
+	// startTrust). Nil: it checks the chain from its first event.
+	Keys PublishedKeys
 }
 
 // Checkpointer is a Store that anchors the chain it wraps: its Run loop appends a signed
@@ -93,6 +97,9 @@ type Checkpointer struct {
 	// least that old, whatever the time it carries.
 	seenID string
 	seenAt time.Time
+	// trusted (guarded by mu) is the prefix of the chain this Checkpointer signed or checked
+	// last, nil before its first checkpoint (see guard).
+	trusted *prefix
 }
 
 // aheadSkew is how far ahead of this replica's clock the last checkpoint may be dated by another
@@ -176,7 +183,12 @@ func (c *Checkpointer) Run(ctx context.Context) {
 	ticker := time.NewTicker(max(tick/4, minTick))
 	defer ticker.Stop()
 	for {
-		if _, err := c.Check(ctx); err != nil && ctx.Err() == nil {
+		switch _, err := c.Check(ctx); {
+		case err == nil || ctx.Err() != nil:
+		case errors.Is(err, ErrNotExtended):
+			c.cfg.Logger.ErrorContext(ctx, "audit: not signing checkpoints: the chain was changed in the store, or the store lost events; verify the trail (broker audit verify), and restart this replica to sign over the chain as it stands",
+				"err", err)
+		default:
 			c.cfg.Logger.WarnContext(ctx, "audit: could not write a checkpoint; retrying at the next check", "err", err)
 		}
 		select {
@@ -203,6 +215,9 @@ func (c *Checkpointer) Check(ctx context.Context) (bool, error) {
 	}
 	if !c.due(head, now) {
 		return false, nil
+	}
+	if err := c.guard(ctx, head); err != nil {
+		return false, err
 	}
 	claim := Checkpoint{Issuer: c.cfg.Issuer, Count: head.Count, Tail: head.Tail, Time: now.UTC().Format(time.RFC3339Nano),
 		Every: c.cfg.Every, Interval: c.intervalSeconds()}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
 	"github.com/oklog/ulid/v2"
 
 	"github.com/brokerhq/broker/internal/api"
@@ -182,8 +183,16 @@ func (s *Server) newCheckpointer(now func() time.Time) (*audit.Checkpointer, err
 	return audit.NewCheckpointer(audit.CheckpointConfig{
 		Store: s.state.audit, Issuer: s.cfg.Issuer, Space: config.RootSpace,
 		Every: int64(cp.Every), Interval: cp.Interval, MaxAge: checkpointMaxAge(s.cfg),
-		Now: now, Logger: s.log, Sign: s.signCheckpoint,
+		Now: now, Logger: s.log, Sign: s.signCheckpoint, Keys: s.publishedKeys,
 	})
+}
+
+// publishedKeys is the JWKS the issuer publishes now (an empty set before the keys load).
+func (s *Server) publishedKeys() *jose.JSONWebKeySet {
+	if snap := s.keys.Snapshot(); snap != nil {
+		return issuer.KeySet(snap)
+	}
+	return &jose.JSONWebKeySet{}
 }
 
 // checkpointMaxAge is the age at which a checkpoint is due even on a quiet chain: half of

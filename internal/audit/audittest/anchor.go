@@ -67,13 +67,7 @@ func newTrail(t *testing.T, newStore AnchorFactory) *trail {
 	tr := &trail{store: store, tamper: tamper, signer: newSigner(t), listed: time.Date(2026, 1, 1, 0, 1, 0, 0, time.UTC)}
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var err error
-	tr.cp, err = audit.NewCheckpointer(audit.CheckpointConfig{
-		Store: store, Issuer: anchorIssuer, Space: "root", Every: 5, Interval: time.Hour,
-		Now: func() time.Time { now = now.Add(time.Second); return now },
-		Sign: func(_ context.Context, payload []byte) (string, error) {
-			return tr.signer.sign(audit.CheckpointType, payload)
-		},
-	})
+	tr.cp, err = tr.checkpointer(func() time.Time { now = now.Add(time.Second); return now }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,6 +83,17 @@ func newTrail(t *testing.T, newStore AnchorFactory) *trail {
 		t.Fatalf("trail of %d events; want 15 with checkpoints at 5 and 11", len(tr.events))
 	}
 	return tr
+}
+
+// checkpointer returns a Checkpointer of the trail's store on the clock now, signing with the
+// trail's key, trusting a checkpoint in the store when it verifies with keys (nil: none).
+func (tr *trail) checkpointer(now func() time.Time, keys audit.PublishedKeys) (*audit.Checkpointer, error) {
+	return audit.NewCheckpointer(audit.CheckpointConfig{
+		Store: tr.store, Issuer: anchorIssuer, Space: "root", Every: 5, Interval: time.Hour, Now: now, Keys: keys,
+		Sign: func(_ context.Context, payload []byte) (string, error) {
+			return tr.signer.sign(audit.CheckpointType, payload)
+		},
+	})
 }
 
 // append appends n events through the Checkpointer.
@@ -336,6 +341,76 @@ func TestAnchoring(t *testing.T, newStore AnchorFactory) {
 		tr.listed = tr.listed.Add(time.Minute)
 		if _, err := tr.verify(t, nil); !errors.Is(err, audit.ErrUnanchored) {
 			t.Errorf("11 events older than a minute after a checkpoint of every 5: %v, want ErrUnanchored", err)
+		}
+	})
+
+	// A store writer who cannot sign removes an anchored event and the checkpoints covering
+	// it, and recomputes the links: a replica's checkpointer, running on or restarted, must
+	// not sign a checkpoint over that chain, which would anchor the forgery.
+	t.Run("no checkpoint signed over a changed chain", func(t *testing.T) {
+		for _, restarted := range []bool{false, true} {
+			t.Run(map[bool]string{false: "running", true: "restarted"}[restarted], func(t *testing.T) {
+				tr := newTrail(t, newStore)
+				var forged []audit.Event
+				for i, e := range tr.events {
+					if i == 2 || e.Action == audit.CheckpointAction && (!restarted || i < 11) {
+						continue // the restarted replica finds the latest checkpoint, which verifies
+					}
+					forged = append(forged, e)
+				}
+				tr.replace(t, forged)
+				if restarted {
+					now := tr.listed
+					cp, err := tr.checkpointer(func() time.Time { now = now.Add(time.Second); return now },
+						func() *jose.JSONWebKeySet { return tr.signer.jwks })
+					if err != nil {
+						t.Fatal(err)
+					}
+					tr.cp = cp
+				}
+				tr.append(t, 5)
+				wrote, err := tr.cp.Check(context.Background())
+				if wrote || !errors.Is(err, audit.ErrNotExtended) {
+					t.Fatalf("checkpoint over the changed chain: written %v, %v; want none, ErrNotExtended", wrote, err)
+				}
+				for _, e := range tr.list(t)[len(forged):] {
+					if e.Action == audit.CheckpointAction {
+						t.Fatalf("a checkpoint was appended over the changed chain")
+					}
+				}
+			})
+		}
+	})
+
+	// The same checks let the checkpointers of an intact chain sign: one restarted trusts the
+	// latest checkpoint, and one whose key set no longer verifies it checks the whole chain.
+	t.Run("checkpoints go on over an intact chain", func(t *testing.T) {
+		for _, name := range []string{"running", "restarted", "restarted, key unverified"} {
+			t.Run(name, func(t *testing.T) {
+				tr := newTrail(t, newStore)
+				var keys audit.PublishedKeys
+				switch name {
+				case "restarted":
+					keys = func() *jose.JSONWebKeySet { return tr.signer.jwks }
+				case "restarted, key unverified":
+					keys = func() *jose.JSONWebKeySet { return &jose.JSONWebKeySet{} }
+				}
+				if keys != nil {
+					now := tr.listed
+					cp, err := tr.checkpointer(func() time.Time { now = now.Add(time.Second); return now }, keys)
+					if err != nil {
+						t.Fatal(err)
+					}
+					tr.cp = cp
+				}
+				tr.append(t, 5)
+				if wrote, err := tr.cp.Check(context.Background()); !wrote || err != nil {
+					t.Fatalf("checkpoint over the intact chain: written %v, %v", wrote, err)
+				}
+				if _, err := tr.verify(t, nil); err != nil {
+					t.Errorf("verify: %v", err)
+				}
+			})
 		}
 	})
 }

@@ -1,0 +1,116 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/go-jose/go-jose/v4"
+)
+
+// ErrNotExtended: the chain in the store no longer extends the prefix a Checkpointer last
+// anchored or checked, so it signs no checkpoint over it. Someone who can write the store
+// but not sign removed, changed or reordered events and rewrote the links after them; or the
+// store lost events it had acknowledged (a Redis failover to a replica that had not received
+// them).
+var ErrNotExtended = errors.New("the audit chain in the store no longer extends the one this replica last anchored")
+
+// guardPage is how many events a Checkpointer lists at once while it checks the chain.
+const guardPage = 1000
+
+// prefix is a leading part of the chain: its first count events, the last of which hashes to
+// tail ("" when count is 0).
+type prefix struct {
+	count int64
+	tail  string
+}
+
+// retaining is a Store that drops its oldest events (Memory): oldest is the position of the
+// oldest one it still holds. Its events never leave the process, so those it dropped need no
+// checking.
+type retaining interface {
+	oldest() int64
+}
+
+// guard checks, before a checkpoint over head is signed, that the chain still extends the
+// prefix this Checkpointer trusts (see startTrust): the events from the prefix's end to head,
+// listed under cfg.Space, link up from its tail, and the last one hashes to head.Tail. Once
+// they do, it trusts head. A checkpoint signed over a chain that fails the check would anchor
+// whatever a store writer made of it; refused, the events stay unanchored and a verifier says
+// so. The caller holds c.mu.
+func (c *Checkpointer) guard(ctx context.Context, head Head) error {
+	if c.trusted == nil {
+		start, err := c.startTrust(head)
+		if err != nil {
+			return err
+		}
+		c.trusted = &start
+	}
+	if err := c.extends(ctx, *c.trusted, head); err != nil {
+		return err
+	}
+	c.trusted = &prefix{count: head.Count, tail: head.Tail}
+	return nil
+}
+
+// extends checks that the events at positions from.count to head.Count-1 link up from
+// from.tail and end in head.Tail, failing with ErrNotExtended when they do not (the positions
+// named, no content), or with the store's error when it cannot list them.
+func (c *Checkpointer) extends(ctx context.Context, from prefix, head Head) error {
+	if head.Count < from.count {
+		return fmt.Errorf("%w: it holds %d events, %d of them were checked before", ErrNotExtended, head.Count, from.count)
+	}
+	pos, prev, linked := from.count, from.tail, true
+	if r, ok := c.cfg.Store.(retaining); ok && r.oldest() > pos {
+		pos, linked = r.oldest(), false // the events before it were dropped, never changed
+	}
+	for pos < head.Count {
+		page, _, err := c.cfg.Store.List(ctx, c.cfg.Space, strconv.FormatInt(pos, 10), int(min(head.Count-pos, guardPage)))
+		if err != nil {
+			return fmt.Errorf("audit: list the chain from position %d to check it: %w", pos, err)
+		}
+		if len(page) == 0 {
+			return fmt.Errorf("%w: events %d to %d are missing", ErrNotExtended, pos, head.Count-1)
+		}
+		for i := range page {
+			if linked && page[i].Prev != prev {
+				return fmt.Errorf("%w: the event at position %d does not follow the one before it", ErrNotExtended, pos)
+			}
+			h, err := Hash(page[i])
+			if err != nil {
+				return fmt.Errorf("%w: the event at position %d cannot be hashed: %w", ErrNotExtended, pos, err)
+			}
+			prev, linked = h, true
+			pos++
+		}
+	}
+	if prev != head.Tail {
+		return fmt.Errorf("%w: its last event, at position %d, is not the chain's tail", ErrNotExtended, head.Count-1)
+	}
+	return nil
+}
+
+// startTrust is the prefix a Checkpointer trusts before it has checked any: the one the
+// latest checkpoint in the store covers, when its signature verifies with the keys cfg.Keys
+// returns; otherwise none, and the chain is checked from its first event. A checkpoint that
+// verifies but covers more events than precede it in the chain fails with ErrNotExtended:
+// events it covers were removed.
+func (c *Checkpointer) startTrust(head Head) (prefix, error) {
+	if head.Checkpoint == nil || c.cfg.Keys == nil {
+		return prefix{}, nil
+	}
+	_, claim, err := verifyCheckpoint(head.Checkpoint.Detail, AnchorConfig{Issuer: c.cfg.Issuer, Keys: c.cfg.Keys()})
+	if err != nil {
+		c.cfg.Logger.Warn("audit: the latest checkpoint in the store does not verify: checking the whole chain before signing one",
+			"checkpoint_position", head.CheckpointAt, "err", err)
+		return prefix{}, nil
+	}
+	if claim.Count > head.CheckpointAt || claim.Count > 0 && claim.Tail == "" {
+		return prefix{}, fmt.Errorf("%w: the latest checkpoint, at position %d, covers %d events", ErrNotExtended, head.CheckpointAt, claim.Count)
+	}
+	return prefix{count: claim.Count, tail: claim.Tail}, nil
+}
+
+// PublishedKeys returns the issuer's JWKS as it publishes it now.
+type PublishedKeys func() *jose.JSONWebKeySet
