@@ -3,7 +3,11 @@ package main
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"io"
+	"strconv"
+
+	"github.com/brokerhq/broker/internal/config"
 )
 
 // parseInterleaved parses args whose positional arguments may come before, between or after
@@ -29,7 +33,7 @@ func parseInterleaved(fs *flag.FlagSet, args []string, maxArgs int) ([]string, e
 		args = fs.Args()[1:]
 	}
 	if len(positional) > maxArgs {
-		return nil, usagef("unexpected argument %q", positional[maxArgs])
+		return nil, usagef("unexpected argument %s", shownArg(positional[maxArgs]))
 	}
 	if err := refuseEmptyValues(fs); err != nil {
 		return nil, err
@@ -60,4 +64,15 @@ func flagName(name string) string {
 		return "-" + name
 	}
 	return "--" + name
+}
+
+// shownArg quotes a positional argument for an error message when it looks like a name (a
+// provider, a kind, an id: see config.IDPattern), and otherwise says only how long it is:
+// anything else may be a secret pasted in the wrong place (an API key or run token, a JWT, a
+// cloud key), which CI logs would keep.
+func shownArg(arg string) string {
+	if config.IDPattern.MatchString(arg) {
+		return strconv.Quote(arg)
+	}
+	return fmt.Sprintf("of %d characters (not repeated: it may be a secret)", len(arg))
 }

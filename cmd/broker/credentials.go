@@ -44,7 +44,7 @@ func runCredentials(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	if !providers.Known(provider) {
-		return usagef("unknown provider %q: want %s", provider, providers.NameList())
+		return usagef("unknown provider %s: want %s", shownArg(provider), providers.NameList())
 	}
 	switch *format {
 	case "env", "json":

@@ -23,14 +23,14 @@ func runDelete(ctx context.Context, e env, args []string) error {
 	}
 	k, ok := kindNamed(pos[0])
 	if !ok {
-		return usagef("unknown kind %q; %s", pos[0], deleteUsage)
+		return usagef("unknown kind %s; %s", shownArg(pos[0]), deleteUsage)
 	}
 	id := pos[1]
 	path := k.path + "/" + url.PathEscape(id)
 	if k.name == kindAttachment.name {
 		stack, integration, ok := strings.Cut(id, "/")
 		if !ok || stack == "" || integration == "" || strings.Contains(integration, "/") {
-			return usagef("an attachment is named STACK/INTEGRATION, not %q", id)
+			return usagef("an attachment is named STACK/INTEGRATION, not %s", shownArg(id))
 		}
 		path = kindStack.path + "/" + url.PathEscape(stack) + "/attachments/" + url.PathEscape(integration)
 	}

@@ -28,7 +28,7 @@ func runGet(ctx context.Context, e env, args []string) error {
 	}
 	k, ok := kindNamed(pos[0])
 	if !ok {
-		return usagef("unknown kind %q; %s", pos[0], getUsage)
+		return usagef("unknown kind %s; %s", shownArg(pos[0]), getUsage)
 	}
 	id := ""
 	if len(pos) == 2 {

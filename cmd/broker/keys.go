@@ -65,7 +65,7 @@ func runKeys(ctx context.Context, e env, args []string) error {
 		fs.PrintDefaults()
 		return flag.ErrHelp
 	default:
-		return usagef("unknown subcommand %q: want generate, list, rotate or revoke", sub)
+		return usagef("unknown subcommand %s: want generate, list, rotate or revoke", shownArg(sub))
 	}
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err

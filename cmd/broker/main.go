@@ -108,7 +108,7 @@ func run(ctx context.Context, e env, args []string) int {
 			return exitError
 		}
 	}
-	fmt.Fprintf(e.stderr, "broker: unknown command %q (run broker --help)\n", args[0])
+	fmt.Fprintf(e.stderr, "broker: unknown command %s (run broker --help)\n", shownArg(args[0]))
 	return exitUsage
 }
 
@@ -158,7 +158,7 @@ func parseFlags(fs *flag.FlagSet, args []string, maxArgs int) error {
 		return usagef("%v", err)
 	}
 	if fs.NArg() > maxArgs {
-		return usagef("unexpected argument %q", fs.Arg(maxArgs))
+		return usagef("unexpected argument %s", shownArg(fs.Arg(maxArgs)))
 	}
 	return refuseEmptyValues(fs)
 }
@@ -183,7 +183,7 @@ func parseProvider(fs *flag.FlagSet, args []string, synopsis string) (string, er
 	case 1:
 		return positional[0], nil
 	}
-	return "", usagef("unexpected argument %q", positional[1])
+	return "", usagef("unexpected argument %s", shownArg(positional[1]))
 }
 
 // oneLine folds a multi-line error into one line for stderr.

@@ -37,7 +37,7 @@ func runTrust(ctx context.Context, e env, args []string) error {
 	}
 	switch {
 	case !providers.Known(provider):
-		return usagef("unknown provider %q: want %s", provider, providers.NameList())
+		return usagef("unknown provider %s: want %s", shownArg(provider), providers.NameList())
 	case *stack == "":
 		return usagef("--stack is required")
 	case *scope != "read" && *scope != "write":

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+// TestStrayArgumentsNotRepeated: a secret pasted as a positional argument (a run token, an
+// API key, a cloud key) is not repeated on stderr, which CI logs keep; a name still is, so a
+// typo shows.
+func TestStrayArgumentsNotRepeated(t *testing.T) {
+	const runToken = "brk_run_Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MDEyMzQ1Njc4OTA"
+	const awsSecret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+	worker := map[string]string{"BROKER_URL": "http://127.0.0.1:1", "BROKER_RUN_TOKEN": "brk_run_x"}
+	admin := map[string]string{"BROKER_URL": "http://127.0.0.1:1", "BROKER_API_KEY": "brk_x"}
+	cases := []struct {
+		name   string
+		vars   map[string]string
+		args   []string
+		secret string
+	}{
+		{"token", worker, []string{"token", runToken}, runToken},
+		{"credentials, a provider", worker, []string{"credentials", runToken}, runToken},
+		{"credentials, a second argument", worker, []string{"credentials", "aws", awsSecret}, awsSecret},
+		{"trust", admin, []string{"trust", "brk_abcdefghijklmnop", "--stack", "s", "--scope", "read"}, "brk_abcdefghijklmnop"},
+		{"apply", admin, []string{"apply", "-f", "x.yaml", "brk_abcdefghijklmnop"}, "brk_abcdefghijklmnop"},
+		{"get", admin, []string{"get", awsSecret}, awsSecret},
+		{"delete", admin, []string{"delete", "attachments", awsSecret}, awsSecret},
+		{"keys", nil, []string{"keys", runToken}, runToken},
+		{"a command", nil, []string{runToken}, runToken},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := run(context.Background(), env{stdout: &out, stderr: &errb, getenv: func(k string) string { return tc.vars[k] }}, tc.args)
+			if code != exitUsage {
+				t.Fatalf("broker %q: exit %d, want 2; stderr %q", tc.name, code, errb.String())
+			}
+			if got := out.String() + errb.String(); strings.Contains(got, tc.secret) || strings.Contains(got, tc.secret[:12]) {
+				t.Errorf("the argument is repeated: %q", got)
+			} else if !strings.Contains(got, "not repeated") {
+				t.Errorf("the message does not say the argument is withheld: %q", got)
+			}
+		})
+	}
+	var out, errb bytes.Buffer
+	run(context.Background(), env{stdout: &out, stderr: &errb, getenv: func(k string) string { return worker[k] }}, []string{"credentials", "awz"})
+	if !strings.Contains(errb.String(), `"awz"`) {
+		t.Errorf("a mistyped provider is not named: %q", errb.String())
+	}
+}
