@@ -110,7 +110,7 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 	creds, err := ex.Exchange(ctx, exchange.Request{Run: run, Integration: in, Tokens: tokens, Now: wk.cfg.Now()})
 	event := Event{Actor: "run:" + run.ID, Action: "credentials.issue", Run: run, Integration: in.ID}
 	if err != nil {
-		event.Outcome, event.Detail = "error", err.Error()
+		event.Outcome, event.Detail = "error", exchange.Scrub(err.Error())
 		recordRefusal(r.Context(), wk.cfg.Events, wk.cfg.Logger, event)
 		if ctx.Err() != nil && r.Context().Err() == nil {
 			err = &exchange.UpstreamError{Provider: req.Provider, Message: "no answer before the server's write timeout"}

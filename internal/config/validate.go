@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -173,6 +174,20 @@ func RedactLogins(s string) string {
 		}
 		return "REDACTED@"
 	})
+}
+
+// ErrURLWithheld stands for an error about a URL that would quote it (see WithoutURL).
+var ErrURLWithheld = errors.New("a URL is not valid (not repeated: it may hold a login)")
+
+// WithoutURL returns err, or ErrURLWithheld when err is or wraps a *url.Error, whose text
+// quotes the URL and the part of it that failed, a password among them: a client library
+// reading a proxy or server URL from the environment (VAULT_PROXY_ADDR) fails so.
+func WithoutURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ErrURLWithheld
+	}
+	return err
 }
 
 func unwrapURLError(err error) error {

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+
+	"github.com/brokerhq/broker/internal/config"
 )
 
 // UpstreamError is a refusal by the cloud or Vault. The API answers it with 502 upstream_error
@@ -102,15 +104,16 @@ var vaultToken = regexp.MustCompile(`\bhv[sbr]\.[A-Za-z0-9_-]{20,}`)
 // maxMessage caps an upstream message passed to callers.
 const maxMessage = 1000
 
-// Scrub removes from s the secrets given, JWT-shaped strings, Vault tokens and the values of
-// fields named as secrets (an SDK's error may quote a credentials file or a process's output),
-// and caps its length.
+// Scrub removes from s the secrets given, logins written into URLs, JWT-shaped strings, Vault
+// tokens and the values of fields named as secrets (an SDK's error may quote a credentials file
+// or a process's output), and caps its length.
 func Scrub(s string, secrets ...string) string {
 	for _, secret := range secrets {
 		if len(secret) >= 8 {
 			s = strings.ReplaceAll(s, secret, "[redacted]")
 		}
 	}
+	s = config.RedactLogins(s)
 	s = jwtShape.ReplaceAllString(s, "[redacted-jwt]")
 	s = vaultToken.ReplaceAllString(s, "[redacted]")
 	s = secretValue.ReplaceAllString(s, "${1}[redacted]")

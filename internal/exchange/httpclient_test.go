@@ -104,6 +104,8 @@ func TestScrub(t *testing.T) {
 		{"X-Vault-Token: hvs.CAESIENzUQY5abcdefghijklmnop", "", "X-Vault-Token: [redacted]"},
 		{"login with hvb.AAAAAQJabcdefghijklmnopqrstuv failed", "", "login with [redacted] failed"},
 		{"<Credentials><SessionToken>IQoJb3JpZ2luX2VjEXAMPLE</SessionToken></Credentials>", "", "<Credentials><SessionToken>[redacted]</SessionToken></Credentials>"},
+		// A login in a URL, as a proxy's or a server's address quoted by a client library.
+		{"proxyconnect tcp: dial http://ci:Pr0xyPassw0rd@proxy.example.com:3128 failed", "", "proxyconnect tcp: dial http://REDACTED@proxy.example.com:3128 failed"},
 		// Words after such names, and names with short values, stay.
 		{"error validating token: invalid subject (sub) claim", "", "error validating token: invalid subject (sub) claim"},
 		{"token_url: https://sts.googleapis.com/v1/token", "", "token_url: https://sts.googleapis.com/v1/token"},

@@ -11,6 +11,7 @@ import (
 
 	vaultapi "github.com/hashicorp/vault/api"
 
+	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/keys"
 )
 
@@ -26,7 +27,7 @@ var errTooLarge = fmt.Errorf("vaulttransit: Vault answer larger than %d bytes", 
 func newClient(cfg Config) (*vaultapi.Client, error) {
 	vcfg := vaultapi.DefaultConfig() // TLS settings (VAULT_CACERT, ...) from the environment
 	if vcfg.Error != nil {
-		return nil, fmt.Errorf("vaulttransit: Vault client configuration: %w", vcfg.Error)
+		return nil, fmt.Errorf("vaulttransit: Vault client configuration from the environment (VAULT_*): %w", config.WithoutURL(vcfg.Error))
 	}
 	vcfg.Address = cfg.Address
 	// Only the address configured: no Vault Agent (VAULT_AGENT_ADDR, which the client would

@@ -5,12 +5,15 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/keys"
 	"github.com/brokerhq/broker/keys/vaulttransit"
 )
@@ -74,5 +77,21 @@ func TestSkipVerifyNotFromEnvironment(t *testing.T) {
 	if err == nil {
 		_ = b.Close()
 		t.Errorf("with VAULT_SKIP_VERIFY=true the backend accepted %s, whose certificate no trusted CA signed, and sent it the Vault token", srv.URL)
+	}
+}
+
+// TestProxyURLWithheld: a VAULT_PROXY_ADDR the Vault client cannot parse stops the backend
+// with an error that does not quote it, password included (it reaches stderr and the logs).
+func TestProxyURLWithheld(t *testing.T) {
+	t.Setenv("VAULT_PROXY_ADDR", "http://ci:Pr0xyPassw0rd%zz@proxy.example.com:3128")
+	b, err := vaulttransit.New(context.Background(), vaulttransit.Config{
+		Address: "http://127.0.0.1:1", Mount: "transit", Key: "k", Alg: keys.ES256, Token: "s.the-vault-token",
+	})
+	if err == nil {
+		_ = b.Close()
+		t.Fatal("a proxy URL that does not parse is accepted")
+	}
+	if strings.Contains(err.Error(), "Pr0xy") || strings.Contains(err.Error(), "%zz") || !errors.Is(err, config.ErrURLWithheld) {
+		t.Errorf("error %q: want config.ErrURLWithheld, the URL not quoted", err)
 	}
 }

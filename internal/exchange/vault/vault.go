@@ -148,7 +148,7 @@ func (e *Exchanger) client(vc *config.Vault, timeout time.Duration) (*vaultapi.C
 		DisableRedirects: true,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("vault client for %s: %w", vc.Address, err)
+		return nil, fmt.Errorf("vault client for %s (VAULT_* variables of the environment count too): %w", vc.Address, config.WithoutURL(err))
 	}
 	client.ClearToken()
 	// Start from no headers but the one Vault requires of API clients (its SSRF guard).
