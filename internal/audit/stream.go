@@ -425,8 +425,10 @@ type cadence struct {
 	from     int64
 	every    int64
 	interval time.Duration
-	// oldest is when an unanchored event must not precede.
-	oldest time.Time
+	// oldest is when an unanchored event must not precede, and newest when it must not follow:
+	// an event dated further ahead than the schedule allows behind counts as undated, or a
+	// store writer could date a rewrite out of the schedule's reach.
+	oldest, newest time.Time
 	// unanchored counts the events from from on that are not checkpoints; old those of them
 	// before settled or undated.
 	unanchored, old int64
@@ -453,7 +455,8 @@ func newCadence(from int64, anchor *Anchor, cfg AnchorConfig) cadence {
 	if anchor != nil && anchor.Claim.Every > 0 && anchor.Claim.Interval > 0 {
 		every, interval = anchor.Claim.Every, time.Duration(anchor.Claim.Interval)*time.Second
 	}
-	return cadence{from: from, every: every, interval: interval, oldest: cfg.Now.Add(-(interval + interval/4 + anchorSlack))}
+	allowed := interval + interval/4 + anchorSlack
+	return cadence{from: from, every: every, interval: interval, oldest: cfg.Now.Add(-allowed), newest: cfg.Now.Add(allowed)}
 }
 
 // add counts the event s at position at.
@@ -462,10 +465,11 @@ func (c *cadence) add(s *seen, at int64, settled time.Time) {
 		return
 	}
 	c.unanchored++
-	if !s.dated || s.at.Before(settled) {
+	dated := s.dated && !s.at.After(c.newest)
+	if !dated || s.at.Before(settled) {
 		c.old++
 	}
-	if c.first == nil && (!s.dated || s.at.Before(c.oldest)) {
+	if c.first == nil && (!dated || s.at.Before(c.oldest)) {
 		c.first = &overdue{id: s.id, time: s.time, at: at}
 	}
 }

@@ -82,9 +82,12 @@ func refCheckCadence(events []Event, r Report, cfg AnchorConfig) error {
 	// Events of the last anchorSlack are not counted: a burst appends them while a checkpoint is
 	// being signed.
 	settled := now.Add(-anchorSlack)
+	allowed := interval + interval/4 + anchorSlack
+	// An event dated further ahead than the schedule allows behind is undated.
+	newest := now.Add(allowed)
 	var old int64
 	for _, e := range events[r.Anchored:] {
-		if at, err := time.Parse(time.RFC3339Nano, e.Time); e.Action != CheckpointAction && (err != nil || at.Before(settled)) {
+		if at, err := time.Parse(time.RFC3339Nano, e.Time); e.Action != CheckpointAction && (err != nil || at.After(newest) || at.Before(settled)) {
 			old++
 		}
 	}
@@ -92,13 +95,13 @@ func refCheckCadence(events []Event, r Report, cfg AnchorConfig) error {
 		return fmt.Errorf("%w: %d events older than %s follow the latest checkpoint that verifies, but checkpoints follow every %d events: checkpoints were removed, or their signatures replaced",
 			ErrUnanchored, old, anchorSlack, every)
 	}
-	oldest := now.Add(-(interval + interval/4 + anchorSlack))
+	oldest := now.Add(-allowed)
 	for i, e := range events[r.Anchored:] {
 		if e.Action == CheckpointAction {
 			continue
 		}
 		at, err := time.Parse(time.RFC3339Nano, e.Time)
-		if err == nil && !at.Before(oldest) {
+		if err == nil && !at.Before(oldest) && !at.After(newest) {
 			continue
 		}
 		return fmt.Errorf("%w: event %s (#%d) of %s is covered by no checkpoint that verifies, but checkpoints follow an event within %s: checkpoints were removed, or their signatures replaced",

@@ -344,6 +344,28 @@ func TestAnchoring(t *testing.T, newStore AnchorFactory) {
 		}
 	})
 
+	// Events dated ahead of the listing: a replica's clock may run a little ahead, but one
+	// dated further ahead than the schedule allows behind is taken as undated, or a store
+	// writer could date the events after a removed checkpoint out of the schedule's reach.
+	t.Run("unanchored events dated ahead", func(t *testing.T) {
+		for _, tc := range []struct {
+			ahead time.Duration
+			want  error
+		}{{time.Minute, nil}, {24 * time.Hour, audit.ErrUnanchored}} {
+			t.Run(tc.ahead.String(), func(t *testing.T) {
+				tr := newTrail(t, newStore)
+				forged := append([]audit.Event(nil), tr.events...)
+				for i := 12; i < len(forged); i++ {
+					forged[i].Time = tr.listed.Add(tc.ahead).Format(time.RFC3339Nano)
+				}
+				tr.replace(t, forged)
+				if _, err := tr.verify(t, nil); !errors.Is(err, tc.want) {
+					t.Errorf("3 unanchored events dated %s ahead: %v, want %v", tc.ahead, err, tc.want)
+				}
+			})
+		}
+	})
+
 	// A store writer who cannot sign removes an anchored event and the checkpoints covering
 	// it, and recomputes the links: a replica's checkpointer, running on or restarted, must
 	// not sign a checkpoint over that chain, which would anchor the forgery.
