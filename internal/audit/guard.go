@@ -26,20 +26,23 @@ type prefix struct {
 	tail  string
 }
 
-// retaining is a Store that drops its oldest events (Memory): oldest is the position of the
-// oldest one it still holds. Its events never leave the process, so those it dropped need no
-// checking.
-type retaining interface {
-	oldest() int64
+// processLocal is a Store held in the replica's own memory (Memory): whoever can change its
+// events can read the signing keys beside them, so a Checkpointer does not check it (and its
+// oldest events are dropped, which a check would take for removed).
+type processLocal interface {
+	processLocal()
 }
 
-// guard checks, before a checkpoint over head is signed, that the chain still extends the
-// prefix this Checkpointer trusts (see startTrust): the events from the prefix's end to head,
-// listed under cfg.Space, link up from its tail, and the last one hashes to head.Tail. Once
-// they do, it trusts head. A checkpoint signed over a chain that fails the check would anchor
+// guard checks, before a checkpoint over head is signed, that the chain of a store others may
+// write (Redis) still extends the prefix this Checkpointer trusts (see startTrust): the events
+// from the prefix's end to head, listed under cfg.Space, link up from its tail, and the last
+// one hashes to head.Tail. Once they do, it trusts head. A checkpoint signed over a chain that fails the check would anchor
 // whatever a store writer made of it; refused, the events stay unanchored and a verifier says
 // so. The caller holds c.mu.
 func (c *Checkpointer) guard(ctx context.Context, head Head) error {
+	if _, ok := c.cfg.Store.(processLocal); ok {
+		return nil
+	}
 	if c.trusted == nil {
 		start, err := c.startTrust(head)
 		if err != nil {
@@ -61,10 +64,7 @@ func (c *Checkpointer) extends(ctx context.Context, from prefix, head Head) erro
 	if head.Count < from.count {
 		return fmt.Errorf("%w: it holds %d events, %d of them were checked before", ErrNotExtended, head.Count, from.count)
 	}
-	pos, prev, linked := from.count, from.tail, true
-	if r, ok := c.cfg.Store.(retaining); ok && r.oldest() > pos {
-		pos, linked = r.oldest(), false // the events before it were dropped, never changed
-	}
+	pos, prev := from.count, from.tail
 	for pos < head.Count {
 		page, _, err := c.cfg.Store.List(ctx, c.cfg.Space, strconv.FormatInt(pos, 10), int(min(head.Count-pos, guardPage)))
 		if err != nil {
@@ -74,14 +74,14 @@ func (c *Checkpointer) extends(ctx context.Context, from prefix, head Head) erro
 			return fmt.Errorf("%w: events %d to %d are missing", ErrNotExtended, pos, head.Count-1)
 		}
 		for i := range page {
-			if linked && page[i].Prev != prev {
+			if page[i].Prev != prev {
 				return fmt.Errorf("%w: the event at position %d does not follow the one before it", ErrNotExtended, pos)
 			}
 			h, err := Hash(page[i])
 			if err != nil {
 				return fmt.Errorf("%w: the event at position %d cannot be hashed: %w", ErrNotExtended, pos, err)
 			}
-			prev, linked = h, true
+			prev = h
 			pos++
 		}
 	}

@@ -9,8 +9,8 @@ import (
 )
 
 // TestGuardMemoryRetention: a replica's memory store drops its oldest events, those the last
-// checkpoint covered among them; its checkpointer goes on signing over the events it still
-// holds.
+// checkpoint covered among them; its checkpointer, which does not check a store held in its own
+// process, goes on signing over the events it still holds.
 func TestGuardMemoryRetention(t *testing.T) {
 	ctx := context.Background()
 	m := audit.NewMemoryRetaining(4)

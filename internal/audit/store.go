@@ -201,12 +201,8 @@ func (m *Memory) Head(context.Context) (Head, error) {
 	return h, nil
 }
 
-// oldest implements retaining: the position of the oldest event m still holds.
-func (m *Memory) oldest() int64 {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return int64(m.log.dropped)
-}
+// processLocal marks m as held in the replica's own memory (see Checkpointer.guard).
+func (*Memory) processLocal() {}
 
 // List implements Store.
 func (m *Memory) List(_ context.Context, space, cursor string, limit int) ([]Event, string, error) {
