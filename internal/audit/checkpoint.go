@@ -97,9 +97,11 @@ type Checkpointer struct {
 	// least that old, whatever the time it carries.
 	seenID string
 	seenAt time.Time
-	// trusted (guarded by mu) is the prefix of the chain this Checkpointer signed or checked
-	// last, nil before its first checkpoint (see guard).
-	trusted *prefix
+	// trusted (guarded by mu) is the prefix of the chain this Checkpointer signed, checked or
+	// found anchored last, nil before its first check (see follow), and followed the id of the
+	// latest checkpoint it took that from.
+	trusted  *prefix
+	followed string
 }
 
 // aheadSkew is how far ahead of this replica's clock the last checkpoint may be dated by another
@@ -174,7 +176,8 @@ func (c *Checkpointer) AppendCheckpoint(ctx context.Context, e Event, spaces []s
 
 // Run checks whether a checkpoint is due at once, then on a timer (a quarter of the interval, at
 // most 15s, as another replica's checkpoint may sign a shorter one) and whenever appends wake it,
-// until ctx ends. Failures are logged and retried at the next check.
+// until ctx ends. Failures are logged and retried at the next check; a chain it will not sign
+// over (ErrNotExtended) is logged once a minute, or when the refusal changes.
 func (c *Checkpointer) Run(ctx context.Context) {
 	tick := min(c.cfg.Interval, time.Minute)
 	if c.cfg.MaxAge > 0 {
@@ -182,12 +185,17 @@ func (c *Checkpointer) Run(ctx context.Context) {
 	}
 	ticker := time.NewTicker(max(tick/4, minTick))
 	defer ticker.Stop()
+	var refused string // the last refusal logged, and when: once a minute, or when it changes
+	var refusedAt time.Time
 	for {
 		switch _, err := c.Check(ctx); {
 		case err == nil || ctx.Err() != nil:
 		case errors.Is(err, ErrNotExtended):
-			c.cfg.Logger.ErrorContext(ctx, "audit: not signing checkpoints: the chain was changed in the store, or the store lost events; verify the trail (broker audit verify), and restart this replica to sign over the chain as it stands",
-				"err", err)
+			if now := c.cfg.Now(); err.Error() != refused || now.Sub(refusedAt) >= time.Minute || now.Before(refusedAt) {
+				refused, refusedAt = err.Error(), now
+				c.cfg.Logger.ErrorContext(ctx, "audit: not signing checkpoints: the chain was changed in the store, or the store lost events; verify the trail (broker audit verify), and restart this replica to sign over the chain as it stands",
+					"err", err)
+			}
 		default:
 			c.cfg.Logger.WarnContext(ctx, "audit: could not write a checkpoint; retrying at the next check", "err", err)
 		}
@@ -211,6 +219,9 @@ func (c *Checkpointer) Check(ctx context.Context) (bool, error) {
 	now := c.cfg.Now()
 	head, err := c.cfg.Store.Head(ctx)
 	if err != nil {
+		return false, err
+	}
+	if err := c.follow(head); err != nil {
 		return false, err
 	}
 	if !c.due(head, now) {

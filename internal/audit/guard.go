@@ -33,13 +33,13 @@ type processLocal interface {
 	processLocal()
 }
 
-// guard checks, before a checkpoint over head is signed, that the chain of a store others may
-// write (Redis) still extends the prefix this Checkpointer trusts (see startTrust): the events
-// from the prefix's end to head, listed under cfg.Space, link up from its tail, and the last
-// one hashes to head.Tail. Once they do, it trusts head. A checkpoint signed over a chain that fails the check would anchor
-// whatever a store writer made of it; refused, the events stay unanchored and a verifier says
-// so. The caller holds c.mu.
-func (c *Checkpointer) guard(ctx context.Context, head Head) error {
+// follow keeps the prefix this Checkpointer trusts current with head, at every check whether
+// or not a checkpoint is due, for a store others may write (Redis): on the first check the one
+// startTrust finds; later, the one the latest checkpoint in the store covers, once it verifies
+// with the keys cfg.Keys returns and covers more (another replica's: it checked the chain up to
+// there before signing). A replica that signs rarely so knows what its peers anchored, and
+// finds a rewrite of it. The caller holds c.mu.
+func (c *Checkpointer) follow(head Head) error {
 	if _, ok := c.cfg.Store.(processLocal); ok {
 		return nil
 	}
@@ -48,7 +48,43 @@ func (c *Checkpointer) guard(ctx context.Context, head Head) error {
 		if err != nil {
 			return err
 		}
-		c.trusted = &start
+		c.trusted, c.followed = &start, checkpointID(head)
+		return nil
+	}
+	if head.Checkpoint == nil || head.Checkpoint.ID == c.followed || c.cfg.Keys == nil {
+		return nil
+	}
+	_, claim, err := verifyCheckpoint(head.Checkpoint.Detail, AnchorConfig{Issuer: c.cfg.Issuer, Keys: c.cfg.Keys()})
+	if err != nil {
+		return nil // forged, or by a key gone: it anchors nothing, and verify reports it
+	}
+	if claim.Count > head.CheckpointAt || claim.Count > 0 && claim.Tail == "" {
+		return fmt.Errorf("%w: the latest checkpoint, at position %d, covers %d events", ErrNotExtended, head.CheckpointAt, claim.Count)
+	}
+	c.followed = head.Checkpoint.ID
+	if claim.Count > c.trusted.count {
+		c.trusted = &prefix{count: claim.Count, tail: claim.Tail}
+	}
+	return nil
+}
+
+// checkpointID is the id of head's latest checkpoint, "" when none.
+func checkpointID(head Head) string {
+	if head.Checkpoint == nil {
+		return ""
+	}
+	return head.Checkpoint.ID
+}
+
+// guard checks, before a checkpoint over head is signed, that the chain of a store others may
+// write (Redis) still extends the prefix this Checkpointer trusts (see follow): the events from
+// the prefix's end to head, listed under cfg.Space, link up from its tail, and the last one
+// hashes to head.Tail. Once they do, it trusts head. A checkpoint signed over a chain that fails
+// the check would anchor whatever a store writer made of it; refused, the events stay
+// unanchored and a verifier says so. The caller holds c.mu, and called follow with head.
+func (c *Checkpointer) guard(ctx context.Context, head Head) error {
+	if _, ok := c.cfg.Store.(processLocal); ok {
+		return nil
 	}
 	if err := c.extends(ctx, *c.trusted, head); err != nil {
 		return err

@@ -2,6 +2,9 @@ package audit_test
 
 import (
 	"context"
+	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,4 +25,86 @@ func TestGuardMemoryRetention(t *testing.T) {
 			t.Fatalf("round %d: checkpoint written %v, %v; want one", round, wrote, err)
 		}
 	}
+}
+
+// TestRefusalLoggedOnceAMinute: a checkpointer that will not sign over a changed chain says so
+// at its first check, then once a minute, not at every check (appends wake it several times a
+// second under load).
+func TestRefusalLoggedOnceAMinute(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	m := audit.NewMemory()
+	store := sharedMemory{m}
+	clk := &syncClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	var logs syncBuffer
+	cp, err := audit.NewCheckpointer(audit.CheckpointConfig{
+		Store: store, Sign: (&fakeSign{}).sign, Issuer: "https://broker.test", Space: "root",
+		Every: 4, Interval: time.Minute, Now: clk.Now, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, cp, 4)
+	if wrote, err := cp.Check(ctx); !wrote || err != nil {
+		t.Fatalf("first checkpoint: %v, %v", wrote, err)
+	}
+	held, _, _ := m.List(ctx, "root", "", 100)
+	held = held[1:] // the first event removed, the links left as they were
+	audit.MemoryTamperer{M: m}.Replace(t, held)
+	done := make(chan struct{})
+	go func() { defer close(done); cp.Run(ctx) }()
+	for range 40 { // each wakes Run
+		appendN(t, cp, 1)
+		time.Sleep(2 * time.Millisecond)
+	}
+	if n := strings.Count(logs.String(), "not signing checkpoints"); n != 1 {
+		t.Errorf("%d refusals logged within the same minute, want 1:\n%s", n, logs.String())
+	}
+	clk.Advance(time.Minute)
+	deadline := time.Now().Add(10 * time.Second)
+	for strings.Count(logs.String(), "not signing checkpoints") < 2 && time.Now().Before(deadline) {
+		appendN(t, cp, 1)
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := strings.Count(logs.String(), "not signing checkpoints"); n != 2 {
+		t.Errorf("%d refusals logged after a minute, want 2", n)
+	}
+	cancel()
+	<-done
+}
+
+// syncClock is a clock safe for Run's goroutine and the test's.
+type syncClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *syncClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *syncClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// syncBuffer is a log destination safe for concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

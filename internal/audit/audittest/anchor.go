@@ -404,6 +404,43 @@ func TestAnchoring(t *testing.T, newStore AnchorFactory) {
 		}
 	})
 
+	// A replica that signs rarely (its peers sign first) follows what they anchor: a store
+	// writer who removes an event only a peer's newest checkpoint covers, with that checkpoint,
+	// and recomputes the links, gets no checkpoint from it either.
+	t.Run("no checkpoint signed over a rewrite a peer anchored", func(t *testing.T) {
+		tr := newTrail(t, newStore)
+		now := tr.listed
+		peer, err := tr.checkpointer(func() time.Time { now = now.Add(time.Second); return now },
+			func() *jose.JSONWebKeySet { return tr.signer.jwks })
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		if wrote, err := peer.Check(ctx); wrote || err != nil {
+			t.Fatalf("the peer's first check: written %v, %v; want nothing due", wrote, err)
+		}
+		tr.append(t, 5)
+		if wrote, err := tr.cp.Check(ctx); !wrote || err != nil {
+			t.Fatalf("checkpoint over 20 events: written %v, %v", wrote, err)
+		}
+		if wrote, err := peer.Check(ctx); wrote || err != nil {
+			t.Fatalf("the peer's check after it: written %v, %v; want nothing due", wrote, err)
+		}
+		all := tr.list(t)
+		var forged []audit.Event
+		for i, e := range all {
+			if i != 16 && i != 20 { // an event only the newest checkpoint covers, and that checkpoint
+				forged = append(forged, e)
+			}
+		}
+		tr.replace(t, forged)
+		tr.cp = peer
+		tr.append(t, 5)
+		if wrote, err := peer.Check(ctx); wrote || !errors.Is(err, audit.ErrNotExtended) {
+			t.Fatalf("the peer's checkpoint over the changed chain: written %v, %v; want none, ErrNotExtended", wrote, err)
+		}
+	})
+
 	// The same checks let the checkpointers of an intact chain sign: one restarted trusts the
 	// latest checkpoint, and one whose key set no longer verifies it checks the whole chain.
 	t.Run("checkpoints go on over an intact chain", func(t *testing.T) {
