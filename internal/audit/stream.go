@@ -425,9 +425,9 @@ type cadence struct {
 	from     int64
 	every    int64
 	interval time.Duration
-	// oldest is when an unanchored event must not precede, and newest when it must not follow:
-	// an event dated further ahead than the schedule allows behind counts as undated, or a
-	// store writer could date a rewrite out of the schedule's reach.
+	// oldest is when an unanchored event must not precede, and newest when it must not follow
+	// (see aheadAllowance): an event dated further ahead counts as undated, or a store writer
+	// could date a rewrite out of the schedule's reach.
 	oldest, newest time.Time
 	// unanchored counts the events from from on that are not checkpoints; old those of them
 	// before settled or undated.
@@ -441,6 +441,11 @@ type overdue struct {
 	id, time string
 	at       int64
 }
+
+// aheadAllowance is how far past the schedule's bound ahead of the listing's start an
+// unanchored event may be dated and still count as dated: replicas' clocks may run ahead of the
+// verifier's, and a long listing reaches events appended after it began.
+const aheadAllowance = time.Hour
 
 // newCadence is the schedule of the events from position from on, anchored by anchor (nil
 // when no checkpoint verifies), before any of them is added.
@@ -456,7 +461,7 @@ func newCadence(from int64, anchor *Anchor, cfg AnchorConfig) cadence {
 		every, interval = anchor.Claim.Every, time.Duration(anchor.Claim.Interval)*time.Second
 	}
 	allowed := interval + interval/4 + anchorSlack
-	return cadence{from: from, every: every, interval: interval, oldest: cfg.Now.Add(-allowed), newest: cfg.Now.Add(allowed)}
+	return cadence{from: from, every: every, interval: interval, oldest: cfg.Now.Add(-allowed), newest: cfg.Now.Add(allowed + aheadAllowance)}
 }
 
 // add counts the event s at position at.

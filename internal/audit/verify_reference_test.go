@@ -84,7 +84,7 @@ func refCheckCadence(events []Event, r Report, cfg AnchorConfig) error {
 	settled := now.Add(-anchorSlack)
 	allowed := interval + interval/4 + anchorSlack
 	// An event dated further ahead than the schedule allows behind is undated.
-	newest := now.Add(allowed)
+	newest := now.Add(allowed + aheadAllowance)
 	var old int64
 	for _, e := range events[r.Anchored:] {
 		if at, err := time.Parse(time.RFC3339Nano, e.Time); e.Action != CheckpointAction && (err != nil || at.After(newest) || at.Before(settled)) {
