@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-
-	"github.com/brokerhq/broker/internal/config"
 )
 
 // UpstreamError is a refusal by the cloud or Vault. The API answers it with 502 upstream_error
@@ -98,6 +96,11 @@ var secretValue = regexp.MustCompile(`(?i)([\w-]*(?:secret|token|password|passwd
 // secretElement matches the same in XML (<SecretAccessKey>...</SecretAccessKey>).
 var secretElement = regexp.MustCompile(`(?i)(<[\w:-]*(?:secret|token|password|credential)[\w:-]*>)([^<]{16,})(</)`)
 
+// urlLogin matches the login of a URL (scheme://user:password@) as URL parsers read it: all
+// after the scheme up to the last '@' before the path, so that an '@' in a path (a service
+// account's email) stays.
+var urlLogin = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^/\s]*@`)
+
 // vaultToken matches Vault's service, batch and recovery tokens wherever they are.
 var vaultToken = regexp.MustCompile(`\bhv[sbr]\.[A-Za-z0-9_-]{20,}`)
 
@@ -113,7 +116,7 @@ func Scrub(s string, secrets ...string) string {
 			s = strings.ReplaceAll(s, secret, "[redacted]")
 		}
 	}
-	s = config.RedactLogins(s)
+	s = urlLogin.ReplaceAllString(s, "${1}REDACTED@")
 	s = jwtShape.ReplaceAllString(s, "[redacted-jwt]")
 	s = vaultToken.ReplaceAllString(s, "[redacted]")
 	s = secretValue.ReplaceAllString(s, "${1}[redacted]")

@@ -106,6 +106,11 @@ func TestScrub(t *testing.T) {
 		{"<Credentials><SessionToken>IQoJb3JpZ2luX2VjEXAMPLE</SessionToken></Credentials>", "", "<Credentials><SessionToken>[redacted]</SessionToken></Credentials>"},
 		// A login in a URL, as a proxy's or a server's address quoted by a client library.
 		{"proxyconnect tcp: dial http://ci:Pr0xyPassw0rd@proxy.example.com:3128 failed", "", "proxyconnect tcp: dial http://REDACTED@proxy.example.com:3128 failed"},
+		{"proxy http://ci:p@ss@proxy.example.com:3128/x failed", "", "proxy http://REDACTED@proxy.example.com:3128/x failed"},
+		// An '@' in a path, or an account's email, is no login.
+		{`Post "https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/deployer@proj.iam.gserviceaccount.com:generateAccessToken": EOF`, "",
+			`Post "https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/deployer@proj.iam.gserviceaccount.com:generateAccessToken": EOF`},
+		{"member serviceAccount:deployer@proj.iam.gserviceaccount.com lacks the role", "", "member serviceAccount:deployer@proj.iam.gserviceaccount.com lacks the role"},
 		// Words after such names, and names with short values, stay.
 		{"error validating token: invalid subject (sub) claim", "", "error validating token: invalid subject (sub) claim"},
 		{"token_url: https://sts.googleapis.com/v1/token", "", "token_url: https://sts.googleapis.com/v1/token"},
