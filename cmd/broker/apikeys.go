@@ -55,7 +55,7 @@ func runAPIKeys(ctx context.Context, e env, args []string) error {
 	case len(binds) == 0:
 		return usagef("at least one --bind ROLE@SPACE is required")
 	case *output != "text" && *output != "json":
-		return usagef("-o must be text or json, not %q", *output)
+		return usagef("-o must be text or json, not %s", shownArg(*output))
 	}
 	client, err := newAdminClient(e)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/brokerhq/broker/internal/config"
 )
@@ -66,13 +67,43 @@ func flagName(name string) string {
 	return "--" + name
 }
 
-// shownArg quotes a positional argument for an error message when it looks like a name (a
-// provider, a kind, an id: see config.IDPattern), and otherwise says only how long it is:
-// anything else may be a secret pasted in the wrong place (an API key or run token, a JWT, a
-// cloud key), which CI logs would keep.
+// maxShownArg is the longest argument an error message repeats: names are short, and a longer
+// string that passes for one (40 hexadecimal digits) may be a token.
+const maxShownArg = 24
+
+// nameLike reports whether arg looks like a name (a provider, a kind, an id: see
+// config.IDPattern) short enough to repeat in an error message.
+func nameLike(arg string) bool {
+	return len(arg) <= maxShownArg && config.IDPattern.MatchString(arg)
+}
+
+// shownArg quotes an argument for an error message when it looks like a name (nameLike), and
+// otherwise says only how long it is: anything else may be a secret pasted in the wrong place
+// (an API key or run token, a JWT, a cloud key), which CI logs would keep.
 func shownArg(arg string) string {
-	if config.IDPattern.MatchString(arg) {
+	if nameLike(arg) {
 		return strconv.Quote(arg)
 	}
 	return fmt.Sprintf("of %d characters (not repeated: it may be a secret)", len(arg))
+}
+
+// withheldArgs returns msg, a flag parser's error about args, with every argument, and every
+// value given as --flag=value, that does not look like a name (see nameLike) taken out: the
+// parser quotes a flag it does not know and a value it cannot read. One of fewer than 8
+// characters stays.
+func withheldArgs(msg string, args []string) string {
+	for _, a := range args {
+		parts := []string{a}
+		if _, v, ok := strings.Cut(a, "="); ok {
+			parts = append(parts, v)
+		}
+		for _, p := range parts {
+			if len(p) < 8 || nameLike(strings.TrimLeft(p, "-")) {
+				continue
+			}
+			withheld := fmt.Sprintf("(an argument of %d characters, not repeated: it may be a secret)", len(p))
+			msg = strings.ReplaceAll(strings.ReplaceAll(msg, strconv.Quote(p), withheld), p, withheld)
+		}
+	}
+	return msg
 }

@@ -30,6 +30,12 @@ func TestStrayArgumentsNotRepeated(t *testing.T) {
 		{"delete", admin, []string{"delete", "attachments", awsSecret}, awsSecret},
 		{"keys", nil, []string{"keys", runToken}, runToken},
 		{"a command", nil, []string{runToken}, runToken},
+		{"help", nil, []string{"help", "token", runToken}, runToken},
+		{"a flag's value", worker, []string{"token", "--format", runToken}, runToken},
+		{"a flag's value after =", admin, []string{"get", "stacks", "-o=" + awsSecret}, awsSecret},
+		{"a flag it does not know", worker, []string{"token", "-" + runToken}, runToken},
+		{"a value of the wrong type", admin, []string{"audit", "verify", "--checkpoint-interval", awsSecret}, awsSecret},
+		{"40 hexadecimal digits", worker, []string{"token", "0123456789abcdef0123456789abcdef01234567"}, "0123456789abcdef0123456789abcdef01234567"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -53,7 +53,7 @@ func runCredentials(ctx context.Context, e env, args []string) error {
 			return usagef("--format credential-process is for aws only")
 		}
 	default:
-		return usagef("--format must be env, json or credential-process, not %q", *format)
+		return usagef("--format must be env, json or credential-process, not %s", shownArg(*format))
 	}
 	client, err := newWorkerClient(e)
 	if err != nil {

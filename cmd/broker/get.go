@@ -35,7 +35,7 @@ func runGet(ctx context.Context, e env, args []string) error {
 		id = pos[1]
 	}
 	if *output != "table" && *output != "json" {
-		return usagef("-o must be table or json, not %q", *output)
+		return usagef("-o must be table or json, not %s", shownArg(*output))
 	}
 	if k.name == kindAttachment.name && id == "" {
 		return usagef("attachments are listed per stack: broker get attachments STACK")

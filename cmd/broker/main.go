@@ -80,7 +80,7 @@ func run(ctx context.Context, e env, args []string) int {
 	}
 	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		if args[0] == "help" && len(args) > 2 {
-			fmt.Fprintf(e.stderr, "broker help: unexpected argument %q\n", args[2])
+			fmt.Fprintf(e.stderr, "broker help: unexpected argument %s\n", shownArg(args[2]))
 			return exitUsage
 		}
 		if args[0] == "help" && len(args) == 2 {
@@ -155,7 +155,7 @@ func parseFlags(fs *flag.FlagSet, args []string, maxArgs int) error {
 			fs.Usage()
 			return err
 		}
-		return usagef("%v", err)
+		return usagef("%s", withheldArgs(err.Error(), args))
 	}
 	if fs.NArg() > maxArgs {
 		return usagef("unexpected argument %s", shownArg(fs.Arg(maxArgs)))

@@ -111,7 +111,7 @@ func logFormatFor(stderr io.Writer, flag string) (string, error) {
 	case "text", "json":
 		return flag, nil
 	}
-	return "", usagef("--log-format must be text or json, not %q", flag)
+	return "", usagef("--log-format must be text or json, not %s", shownArg(flag))
 }
 
 // logHandler is the server's log handler on w in format "text", else JSON (slog's, writing

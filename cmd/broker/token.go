@@ -68,7 +68,7 @@ func runToken(ctx context.Context, e env, args []string) error {
 	switch *format {
 	case "raw", "json", "gcp-executable":
 	default:
-		return usagef("--format must be raw, json or gcp-executable, not %q", *format)
+		return usagef("--format must be raw, json or gcp-executable, not %s", shownArg(*format))
 	}
 	if *format == "gcp-executable" {
 		return runGCPExecutable(ctx, e, *audience)
