@@ -140,7 +140,11 @@ func (h *attachHandler) apply(w http.ResponseWriter, r *http.Request, p access.P
 	mu.Log = changeRecord{admin: h.admin, event: func(res catalog.Result) Event {
 		// Filed where the stack is in the catalog the change is committed on, not where this
 		// request first found it: another replica may have moved it meanwhile.
-		return changeEvent(p, objectChange{ref: ref, action: action, place: catalog.ChangePlace(nil, at, res.Catalog), res: res, after: after})
+		place := catalog.ChangePlace(nil, at, res.Catalog)
+		if _, ok := res.Catalog.Stack(at.Stack); !ok {
+			place.Space = st.Space // not there (a reload took it meanwhile): where this request found it
+		}
+		return changeEvent(p, objectChange{ref: ref, action: action, place: place, res: res, after: after})
 	}}
 	res, err := h.admin.cfg.Catalog.Apply(r.Context(), mu)
 	if err != nil {
