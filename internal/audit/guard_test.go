@@ -2,6 +2,7 @@ package audit_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync"
@@ -107,4 +108,35 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestGuardPages: the check walks a stretch of the chain longer than a page of its listing,
+// signing over it when intact and finding a broken link in its middle.
+func TestGuardPages(t *testing.T) {
+	ctx := context.Background()
+	m := audit.NewMemory()
+	clk := &clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	cp, err := audit.NewCheckpointer(audit.CheckpointConfig{
+		Store: sharedMemory{m}, Sign: (&fakeSign{}).sign, Issuer: "https://broker.test", Space: "root",
+		Every: 250, Interval: time.Hour, Now: clk.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := range 2 { // the second walks 251 events
+		appendN(t, cp, 250)
+		if wrote, err := cp.Check(ctx); !wrote || err != nil {
+			t.Fatalf("round %d over 250 events: checkpoint written %v, %v", round, wrote, err)
+		}
+	}
+	// 250 more, and the 150th of them changed in the store: the walk from the last checkpoint
+	// finds the link after it broken, two pages on.
+	appendN(t, cp, 250)
+	held, _, _ := m.List(ctx, "root", "", 1000)
+	held[652].Detail = "scope write"
+	audit.MemoryTamperer{M: m}.Replace(t, held)
+	wrote, err := cp.Check(ctx)
+	if wrote || !errors.Is(err, audit.ErrNotExtended) || !strings.Contains(err.Error(), "position 653") {
+		t.Errorf("over the changed chain: checkpoint written %v, %v; want none, ErrNotExtended at position 653", wrote, err)
+	}
 }
