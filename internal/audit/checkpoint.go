@@ -102,6 +102,9 @@ type Checkpointer struct {
 	// latest checkpoint it took that from.
 	trusted  *prefix
 	followed string
+	// refused (guarded by mu) is the ErrNotExtended this Checkpointer refused with: it signs no
+	// checkpoint again, and checks nothing again, until it is restarted.
+	refused error
 }
 
 // aheadSkew is how far ahead of this replica's clock the last checkpoint may be dated by another
@@ -193,7 +196,7 @@ func (c *Checkpointer) Run(ctx context.Context) {
 		case errors.Is(err, ErrNotExtended):
 			if now := c.cfg.Now(); err.Error() != refused || now.Sub(refusedAt) >= time.Minute || now.Before(refusedAt) {
 				refused, refusedAt = err.Error(), now
-				c.cfg.Logger.ErrorContext(ctx, "audit: not signing checkpoints: the chain was changed in the store, or the store lost events; verify the trail (broker audit verify), and restart this replica to sign over the chain as it stands",
+				c.cfg.Logger.ErrorContext(ctx, "audit: not signing checkpoints: the chain was changed in the store, or the store lost events; verify the trail (broker audit verify); once the cause is known, a restart makes this replica sign over the chain as it stands, unless the latest checkpoint itself covers more events than precede it",
 					"err", err)
 			}
 		default:
@@ -206,6 +209,14 @@ func (c *Checkpointer) Run(ctx context.Context) {
 		case <-c.wake:
 		}
 	}
+}
+
+// refuse returns err, kept as c.refused when it is ErrNotExtended. The caller holds c.mu.
+func (c *Checkpointer) refuse(err error) error {
+	if errors.Is(err, ErrNotExtended) {
+		c.refused = err
+	}
+	return err
 }
 
 // intervalSeconds is the Interval a checkpoint signs.
@@ -221,14 +232,17 @@ func (c *Checkpointer) Check(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if err := c.follow(head); err != nil {
-		return false, err
+	if c.refused != nil {
+		return false, c.refused
+	}
+	if err := c.follow(ctx, head); err != nil {
+		return false, c.refuse(err)
 	}
 	if !c.due(head, now) {
 		return false, nil
 	}
 	if err := c.guard(ctx, head); err != nil {
-		return false, err
+		return false, c.refuse(err)
 	}
 	claim := Checkpoint{Issuer: c.cfg.Issuer, Count: head.Count, Tail: head.Tail, Time: now.UTC().Format(time.RFC3339Nano),
 		Every: c.cfg.Every, Interval: c.intervalSeconds()}

@@ -40,10 +40,11 @@ type processLocal interface {
 // follow keeps the prefix this Checkpointer trusts current with head, at every check whether
 // or not a checkpoint is due, for a store others may write (Redis): on the first check the one
 // startTrust finds; later, the one the latest checkpoint in the store covers, once it verifies
-// with the keys cfg.Keys returns and covers more (another replica's: it checked the chain up to
-// there before signing). A replica that signs rarely so knows what its peers anchored, and
-// finds a rewrite of it. The caller holds c.mu.
-func (c *Checkpointer) follow(head Head) error {
+// with the keys cfg.Keys returns, covers more, and the chain up to it still extends the prefix
+// trusted (another replica's checkpoint: this one checks each event once, whoever signs). A
+// replica that signs rarely so knows what its peers anchored, and finds a rewrite of it. The
+// caller holds c.mu.
+func (c *Checkpointer) follow(ctx context.Context, head Head) error {
 	if _, ok := c.cfg.Store.(processLocal); ok {
 		return nil
 	}
@@ -65,10 +66,15 @@ func (c *Checkpointer) follow(head Head) error {
 	if claim.Count > head.CheckpointAt || claim.Count > 0 && claim.Tail == "" {
 		return fmt.Errorf("%w: the latest checkpoint, at position %d, covers %d events", ErrNotExtended, head.CheckpointAt, claim.Count)
 	}
-	c.followed = head.Checkpoint.ID
 	if claim.Count > c.trusted.count {
+		// Only over a chain that extends what this replica trusts: a peer that started after a
+		// rewrite (see startTrust) signs over it, and following it would anchor it here too.
+		if err := c.extends(ctx, *c.trusted, Head{Count: claim.Count, Tail: claim.Tail}); err != nil {
+			return err
+		}
 		c.trusted = &prefix{count: claim.Count, tail: claim.Tail}
 	}
+	c.followed = head.Checkpoint.ID
 	return nil
 }
 
@@ -139,6 +145,10 @@ func (c *Checkpointer) extends(ctx context.Context, from prefix, head Head) erro
 // events it covers were removed.
 func (c *Checkpointer) startTrust(head Head) (prefix, error) {
 	if head.Checkpoint == nil || c.cfg.Keys == nil {
+		if head.Checkpoint == nil && head.Count > 2*c.cfg.Every {
+			c.cfg.Logger.Warn("audit: the chain holds no checkpoint, though it is longer than the checkpoint schedule allows: checkpoints may have been removed; this replica anchors the chain as it finds it",
+				"events", head.Count)
+		}
 		return prefix{}, nil
 	}
 	_, claim, err := verifyCheckpoint(head.Checkpoint.Detail, AnchorConfig{Issuer: c.cfg.Issuer, Keys: c.cfg.Keys()})

@@ -442,6 +442,93 @@ func TestAnchoring(t *testing.T, newStore AnchorFactory) {
 		}
 	})
 
+	// A replica that refused a rewrite does not take it from a peer started after it, which
+	// found no checkpoint and anchored the chain as it stood.
+	t.Run("a refused rewrite not taken from a peer", func(t *testing.T) {
+		tr := newTrail(t, newStore)
+		keys := func() *jose.JSONWebKeySet { return tr.signer.jwks }
+		newPeer := func() *audit.Checkpointer {
+			now := tr.listed
+			cp, err := tr.checkpointer(func() time.Time { now = now.Add(time.Second); return now }, keys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return cp
+		}
+		ctx := context.Background()
+		a := newPeer()
+		if wrote, err := a.Check(ctx); wrote || err != nil {
+			t.Fatalf("the replica's first check: written %v, %v; want nothing due", wrote, err)
+		}
+		var forged []audit.Event
+		for i, e := range tr.events {
+			if e.Action == audit.CheckpointAction {
+				continue
+			}
+			if i == 2 {
+				e.Detail = "scope write"
+			}
+			forged = append(forged, e)
+		}
+		tr.replace(t, forged)
+		tr.cp = a
+		tr.append(t, 5)
+		if wrote, err := a.Check(ctx); wrote || !errors.Is(err, audit.ErrNotExtended) {
+			t.Fatalf("over the rewrite: written %v, %v; want none, ErrNotExtended", wrote, err)
+		}
+		if wrote, err := newPeer().Check(ctx); !wrote || err != nil {
+			t.Fatalf("the peer started after it: written %v, %v; want the documented checkpoint", wrote, err)
+		}
+		tr.append(t, 5)
+		if wrote, err := a.Check(ctx); wrote || !errors.Is(err, audit.ErrNotExtended) {
+			t.Fatalf("after the peer's checkpoint: written %v, %v; want none, ErrNotExtended", wrote, err)
+		}
+	})
+
+	// Nor does a replica take it from a peer that started after the writer removed the
+	// replica's own newest checkpoint and rewrote an event only that checkpoint covered.
+	t.Run("a rewrite of what it anchored not taken from a peer", func(t *testing.T) {
+		tr := newTrail(t, newStore)
+		keys := func() *jose.JSONWebKeySet { return tr.signer.jwks }
+		newPeer := func() *audit.Checkpointer {
+			now := tr.listed
+			cp, err := tr.checkpointer(func() time.Time { now = now.Add(time.Second); return now }, keys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return cp
+		}
+		ctx := context.Background()
+		a := newPeer()
+		tr.cp = a
+		tr.append(t, 5)
+		if wrote, err := a.Check(ctx); !wrote || err != nil {
+			t.Fatalf("the replica's checkpoint over 20 events: written %v, %v", wrote, err)
+		}
+		var forged []audit.Event
+		for i, e := range tr.list(t) {
+			if i == 20 {
+				continue // its checkpoint
+			}
+			if i == 16 {
+				e.Detail = "scope write"
+			}
+			forged = append(forged, e)
+		}
+		tr.replace(t, forged)
+		b := newPeer()
+		tr.cp = b
+		tr.append(t, 6)
+		if wrote, err := b.Check(ctx); !wrote || err != nil {
+			t.Fatalf("the peer started after it: written %v, %v; want the documented checkpoint", wrote, err)
+		}
+		tr.cp = a
+		tr.append(t, 5)
+		if wrote, err := a.Check(ctx); wrote || !errors.Is(err, audit.ErrNotExtended) {
+			t.Fatalf("after the peer's checkpoint: written %v, %v; want none, ErrNotExtended", wrote, err)
+		}
+	})
+
 	// The same checks let the checkpointers of an intact chain sign: one restarted trusts the
 	// latest checkpoint, and one whose key set no longer verifies it checks the whole chain.
 	t.Run("checkpoints go on over an intact chain", func(t *testing.T) {
