@@ -493,6 +493,12 @@ func (s *auditStore) AppendCheckpoint(ctx context.Context, e audit.Event, spaces
 		case ok == 1:
 			return e, true, nil
 		case ok == 2:
+			// Another checkpoint came first, unless the head still shows the one expected: then
+			// the index names a checkpoint the head cannot read (a position past the chain's
+			// end, changed in the store), and every later attempt would end here unnoticed.
+			if now, err := s.Head(ctx); err == nil && checkpointPosition(now) == after {
+				return audit.Event{}, false, errors.New("redisstore: the audit checkpoint index names a position the event list does not hold (changed in the store): no checkpoint can be appended")
+			}
 			return audit.Event{}, false, nil
 		case len(res) < 2:
 			return audit.Event{}, false, errors.New("redisstore: audit checkpoint: unexpected script reply")
@@ -500,6 +506,14 @@ func (s *auditStore) AppendCheckpoint(ctx context.Context, e audit.Event, spaces
 		tail, _ = res[1].(string) // events landed meanwhile: chain onto the last
 	}
 	return audit.Event{}, false, fmt.Errorf("%w: audit checkpoint: %d concurrent retries", audit.ErrUnavailable, maxAppendTries)
+}
+
+// checkpointPosition is the position of h's last checkpoint, -1 when none.
+func checkpointPosition(h audit.Head) int64 {
+	if h.Checkpoint == nil {
+		return -1
+	}
+	return h.CheckpointAt
 }
 
 func (s *auditStore) fail(ctx context.Context, err error) error {
