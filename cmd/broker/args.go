@@ -25,7 +25,7 @@ func parseInterleaved(fs *flag.FlagSet, args []string, maxArgs int) ([]string, e
 				fs.Usage()
 				return nil, err
 			}
-			return nil, usagef("%v", err)
+			return nil, usagef("%s", withheldArgs(err.Error(), args))
 		}
 		if fs.NArg() == 0 {
 			break

@@ -34,6 +34,7 @@ func TestStrayArgumentsNotRepeated(t *testing.T) {
 		{"a flag's value", worker, []string{"token", "--format", runToken}, runToken},
 		{"a flag's value after =", admin, []string{"get", "stacks", "-o=" + awsSecret}, awsSecret},
 		{"a flag it does not know", worker, []string{"token", "-" + runToken}, runToken},
+		{"a flag get does not know", admin, []string{"get", "stacks", "-" + runToken}, runToken},
 		{"a value of the wrong type", admin, []string{"audit", "verify", "--checkpoint-interval", awsSecret}, awsSecret},
 		{"40 hexadecimal digits", worker, []string{"token", "0123456789abcdef0123456789abcdef01234567"}, "0123456789abcdef0123456789abcdef01234567"},
 	}
