@@ -75,9 +75,10 @@ type CheckpointConfig struct {
 	Now func() time.Time
 	// Logger receives failed checkpoints; slog.Default() when nil.
 	Logger *slog.Logger
-	// Keys returns the issuer's JWKS: at its first checkpoint, a Checkpointer trusts the chain
-	// up to the latest checkpoint in the store only if that checkpoint verifies with them (see
-	// startTrust). Nil: it checks the chain from its first event.
+	// Keys returns the issuer's JWKS: at its first check, a Checkpointer trusts the chain up
+	// to the latest checkpoint in the store only if that checkpoint verifies with them (see
+	// startTrust), and at each later check it follows a newer one only if it does (see
+	// follow). Nil: it checks the chain from its first event, and follows none.
 	Keys PublishedKeys
 }
 
@@ -180,7 +181,7 @@ func (c *Checkpointer) AppendCheckpoint(ctx context.Context, e Event, spaces []s
 // Run checks whether a checkpoint is due at once, then on a timer (a quarter of the interval, at
 // most 15s, as another replica's checkpoint may sign a shorter one) and whenever appends wake it,
 // until ctx ends. Failures are logged and retried at the next check; a chain it will not sign
-// over (ErrNotExtended) is logged once a minute, or when the refusal changes.
+// over (ErrNotExtended, which stays until restart) is logged once a minute.
 func (c *Checkpointer) Run(ctx context.Context) {
 	tick := min(c.cfg.Interval, time.Minute)
 	if c.cfg.MaxAge > 0 {
@@ -188,7 +189,7 @@ func (c *Checkpointer) Run(ctx context.Context) {
 	}
 	ticker := time.NewTicker(max(tick/4, minTick))
 	defer ticker.Stop()
-	var refused string // the last refusal logged, and when: once a minute, or when it changes
+	var refused string // the last refusal logged, and when: once a minute
 	var refusedAt time.Time
 	for {
 		switch _, err := c.Check(ctx); {
@@ -196,7 +197,7 @@ func (c *Checkpointer) Run(ctx context.Context) {
 		case errors.Is(err, ErrNotExtended):
 			if now := c.cfg.Now(); err.Error() != refused || now.Sub(refusedAt) >= time.Minute || now.Before(refusedAt) {
 				refused, refusedAt = err.Error(), now
-				c.cfg.Logger.ErrorContext(ctx, "audit: not signing checkpoints: the chain was changed in the store, or the store lost events; verify the trail (broker audit verify); once the cause is known, a restart makes this replica sign over the chain as it stands, unless the latest checkpoint itself covers more events than precede it",
+				c.cfg.Logger.ErrorContext(ctx, "audit: not signing checkpoints: the chain was changed in the store, or the store lost events; verify the trail (broker audit verify); once the cause is known, a restart makes this replica sign over the chain as it stands, unless the chain no longer extends the latest checkpoint in the store, which it then trusts",
 					"err", err)
 			}
 		default:

@@ -99,7 +99,7 @@ type keptStretch struct {
 // verifier checks one listing of a trail event by event (VerifyAnchored's checks, in its order).
 type verifier struct {
 	cfg AnchorConfig
-	// settled is when events must precede to count against the schedule (checkCadence).
+	// settled is when events must precede to count against the schedule (see cadence).
 	settled time.Time
 	// n is how many events were added.
 	n int64
