@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/brokerhq/broker/internal/audit"
+	"github.com/brokerhq/broker/internal/testutil/fakeclock"
 )
 
 // TestGuardMemoryRetention: a replica's memory store drops its oldest events, those the last
@@ -36,7 +37,7 @@ func TestRefusalLoggedOnceAMinute(t *testing.T) {
 	defer cancel()
 	m := audit.NewMemory()
 	store := sharedMemory{m}
-	clk := &syncClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clk := fakeclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	var logs syncBuffer
 	cp, err := audit.NewCheckpointer(audit.CheckpointConfig{
 		Store: store, Sign: (&fakeSign{}).sign, Issuer: "https://broker.test", Space: "root",
@@ -72,24 +73,6 @@ func TestRefusalLoggedOnceAMinute(t *testing.T) {
 	}
 	cancel()
 	<-done
-}
-
-// syncClock is a clock safe for Run's goroutine and the test's.
-type syncClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *syncClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *syncClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }
 
 // syncBuffer is a log destination safe for concurrent writes.

@@ -96,6 +96,18 @@ func (tr *trail) checkpointer(now func() time.Time, keys audit.PublishedKeys) (*
 	})
 }
 
+// peer returns another replica's Checkpointer of the trail's store, started at the listing's
+// time and trusting the checkpoints its key set verifies.
+func (tr *trail) peer(t *testing.T) *audit.Checkpointer {
+	now := tr.listed
+	cp, err := tr.checkpointer(func() time.Time { now = now.Add(time.Second); return now },
+		func() *jose.JSONWebKeySet { return tr.signer.jwks })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cp
+}
+
 // append appends n events through the Checkpointer.
 func (tr *trail) append(t *testing.T, n int) {
 	for i := 0; i < n; i++ {
@@ -383,13 +395,7 @@ func TestAnchoring(t *testing.T, newStore AnchorFactory) {
 				}
 				tr.replace(t, forged)
 				if restarted {
-					now := tr.listed
-					cp, err := tr.checkpointer(func() time.Time { now = now.Add(time.Second); return now },
-						func() *jose.JSONWebKeySet { return tr.signer.jwks })
-					if err != nil {
-						t.Fatal(err)
-					}
-					tr.cp = cp
+					tr.cp = tr.peer(t)
 				}
 				tr.append(t, 5)
 				wrote, err := tr.cp.Check(context.Background())
@@ -410,12 +416,7 @@ func TestAnchoring(t *testing.T, newStore AnchorFactory) {
 	// and recomputes the links, gets no checkpoint from it either.
 	t.Run("no checkpoint signed over a rewrite a peer anchored", func(t *testing.T) {
 		tr := newTrail(t, newStore)
-		now := tr.listed
-		peer, err := tr.checkpointer(func() time.Time { now = now.Add(time.Second); return now },
-			func() *jose.JSONWebKeySet { return tr.signer.jwks })
-		if err != nil {
-			t.Fatal(err)
-		}
+		peer := tr.peer(t)
 		ctx := context.Background()
 		if wrote, err := peer.Check(ctx); wrote || err != nil {
 			t.Fatalf("the peer's first check: written %v, %v; want nothing due", wrote, err)
@@ -446,17 +447,8 @@ func TestAnchoring(t *testing.T, newStore AnchorFactory) {
 	// found no checkpoint and anchored the chain as it stood.
 	t.Run("a refused rewrite not taken from a peer", func(t *testing.T) {
 		tr := newTrail(t, newStore)
-		keys := func() *jose.JSONWebKeySet { return tr.signer.jwks }
-		newPeer := func() *audit.Checkpointer {
-			now := tr.listed
-			cp, err := tr.checkpointer(func() time.Time { now = now.Add(time.Second); return now }, keys)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return cp
-		}
 		ctx := context.Background()
-		a := newPeer()
+		a := tr.peer(t)
 		if wrote, err := a.Check(ctx); wrote || err != nil {
 			t.Fatalf("the replica's first check: written %v, %v; want nothing due", wrote, err)
 		}
@@ -476,7 +468,7 @@ func TestAnchoring(t *testing.T, newStore AnchorFactory) {
 		if wrote, err := a.Check(ctx); wrote || !errors.Is(err, audit.ErrNotExtended) {
 			t.Fatalf("over the rewrite: written %v, %v; want none, ErrNotExtended", wrote, err)
 		}
-		if wrote, err := newPeer().Check(ctx); !wrote || err != nil {
+		if wrote, err := tr.peer(t).Check(ctx); !wrote || err != nil {
 			t.Fatalf("the peer started after it: written %v, %v; want the documented checkpoint", wrote, err)
 		}
 		tr.append(t, 5)
@@ -489,17 +481,8 @@ func TestAnchoring(t *testing.T, newStore AnchorFactory) {
 	// replica's own newest checkpoint and rewrote an event only that checkpoint covered.
 	t.Run("a rewrite of what it anchored not taken from a peer", func(t *testing.T) {
 		tr := newTrail(t, newStore)
-		keys := func() *jose.JSONWebKeySet { return tr.signer.jwks }
-		newPeer := func() *audit.Checkpointer {
-			now := tr.listed
-			cp, err := tr.checkpointer(func() time.Time { now = now.Add(time.Second); return now }, keys)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return cp
-		}
 		ctx := context.Background()
-		a := newPeer()
+		a := tr.peer(t)
 		tr.cp = a
 		tr.append(t, 5)
 		if wrote, err := a.Check(ctx); !wrote || err != nil {
@@ -516,7 +499,7 @@ func TestAnchoring(t *testing.T, newStore AnchorFactory) {
 			forged = append(forged, e)
 		}
 		tr.replace(t, forged)
-		b := newPeer()
+		b := tr.peer(t)
 		tr.cp = b
 		tr.append(t, 6)
 		if wrote, err := b.Check(ctx); !wrote || err != nil {
