@@ -45,9 +45,6 @@ type processLocal interface {
 // replica that signs rarely so knows what its peers anchored, and finds a rewrite of it. The
 // caller holds c.mu.
 func (c *Checkpointer) follow(ctx context.Context, head Head) error {
-	if _, ok := c.cfg.Store.(processLocal); ok {
-		return nil
-	}
 	if c.trusted == nil {
 		start, err := c.startTrust(head)
 		if err != nil {
@@ -56,17 +53,14 @@ func (c *Checkpointer) follow(ctx context.Context, head Head) error {
 		c.trusted, c.followed = &start, checkpointID(head)
 		return nil
 	}
-	if head.Checkpoint == nil || head.Checkpoint.ID == c.followed || c.cfg.Keys == nil {
+	if head.Checkpoint == nil || head.Checkpoint.ID == c.followed {
 		return nil
 	}
-	_, claim, err := verifyCheckpoint(head.Checkpoint.Detail, AnchorConfig{Issuer: c.cfg.Issuer, Keys: c.cfg.Keys()})
+	claim, err := c.latestClaim(head) // nil when it does not verify: it anchors nothing
 	if err != nil {
-		return nil // forged, or by a key gone: it anchors nothing, and verify reports it
+		return err
 	}
-	if claim.Count > head.CheckpointAt || claim.Count > 0 && claim.Tail == "" {
-		return fmt.Errorf("%w: the latest checkpoint, at position %d, covers %d events", ErrNotExtended, head.CheckpointAt, claim.Count)
-	}
-	if claim.Count > c.trusted.count {
+	if claim != nil && claim.Count > c.trusted.count {
 		// Only over a chain that extends what this replica trusts: a peer that started after a
 		// rewrite (see startTrust) signs over it, and following it would anchor it here too.
 		if err := c.extends(ctx, *c.trusted, Head{Count: claim.Count, Tail: claim.Tail}); err != nil {
@@ -93,9 +87,6 @@ func checkpointID(head Head) string {
 // the check would anchor whatever a store writer made of it; refused, the events stay
 // unanchored and a verifier says so. The caller holds c.mu, and called follow with head.
 func (c *Checkpointer) guard(ctx context.Context, head Head) error {
-	if _, ok := c.cfg.Store.(processLocal); ok {
-		return nil
-	}
 	if err := c.extends(ctx, *c.trusted, head); err != nil {
 		return err
 	}
@@ -139,28 +130,38 @@ func (c *Checkpointer) extends(ctx context.Context, from prefix, head Head) erro
 }
 
 // startTrust is the prefix a Checkpointer trusts before it has checked any: the one the
-// latest checkpoint in the store covers, when its signature verifies with the keys cfg.Keys
-// returns; otherwise none, and the chain is checked from its first event. A checkpoint that
+// latest checkpoint in the store covers, when it verifies (see latestClaim); otherwise none, and
+// the chain is checked from its first event.
+func (c *Checkpointer) startTrust(head Head) (prefix, error) {
+	if head.Checkpoint == nil && head.Count > 2*c.cfg.Every {
+		c.cfg.Logger.Warn("audit: the chain holds no checkpoint, though it is longer than the checkpoint schedule allows: checkpoints may have been removed; this replica anchors the chain as it finds it",
+			"events", head.Count)
+	}
+	claim, err := c.latestClaim(head)
+	if err != nil || claim == nil {
+		return prefix{}, err
+	}
+	return prefix{count: claim.Count, tail: claim.Tail}, nil
+}
+
+// latestClaim is the claim of head's latest checkpoint when it verifies with the keys cfg.Keys
+// returns; nil when there is none, cfg.Keys is nil, or it does not verify (logged). One that
 // verifies but covers more events than precede it in the chain fails with ErrNotExtended:
 // events it covers were removed.
-func (c *Checkpointer) startTrust(head Head) (prefix, error) {
+func (c *Checkpointer) latestClaim(head Head) (*Checkpoint, error) {
 	if head.Checkpoint == nil || c.cfg.Keys == nil {
-		if head.Checkpoint == nil && head.Count > 2*c.cfg.Every {
-			c.cfg.Logger.Warn("audit: the chain holds no checkpoint, though it is longer than the checkpoint schedule allows: checkpoints may have been removed; this replica anchors the chain as it finds it",
-				"events", head.Count)
-		}
-		return prefix{}, nil
+		return nil, nil
 	}
 	_, claim, err := verifyCheckpoint(head.Checkpoint.Detail, AnchorConfig{Issuer: c.cfg.Issuer, Keys: c.cfg.Keys()})
 	if err != nil {
-		c.cfg.Logger.Warn("audit: the latest checkpoint in the store does not verify: checking the whole chain before signing one",
+		c.cfg.Logger.Warn("audit: the latest checkpoint in the store does not verify: it anchors nothing",
 			"checkpoint_position", head.CheckpointAt, "err", err)
-		return prefix{}, nil
+		return nil, nil
 	}
 	if claim.Count > head.CheckpointAt || claim.Count > 0 && claim.Tail == "" {
-		return prefix{}, fmt.Errorf("%w: the latest checkpoint, at position %d, covers %d events", ErrNotExtended, head.CheckpointAt, claim.Count)
+		return nil, fmt.Errorf("%w: the latest checkpoint, at position %d, covers %d events", ErrNotExtended, head.CheckpointAt, claim.Count)
 	}
-	return prefix{count: claim.Count, tail: claim.Tail}, nil
+	return &claim, nil
 }
 
 // PublishedKeys returns the issuer's JWKS as it publishes it now.
