@@ -1,7 +1,6 @@
 package keys_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/brokerhq/broker/internal/testutil/fakeclock"
+	"github.com/brokerhq/broker/internal/testutil/syncbuf"
 	"github.com/brokerhq/broker/keys"
 	"github.com/brokerhq/broker/keys/keystest"
 )
@@ -325,24 +325,6 @@ func TestManagerRotate(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the logger and the test to share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func TestManagerRunSurvivesErrorsAndPanics(t *testing.T) {
 	mem := keys.NewMemory()
 	calls := make(chan int64, 100)
@@ -358,7 +340,7 @@ func TestManagerRunSurvivesErrorsAndPanics(t *testing.T) {
 		}
 		return mem.Load(ctx)
 	}
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	m := newManager(t, keys.Config{Backend: b, Policy: policy, Now: fakeclock.New(t0).Now,
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	ctx, cancel := context.WithCancel(context.Background())

@@ -17,6 +17,7 @@ import (
 
 	"github.com/brokerhq/broker/internal/audit"
 	"github.com/brokerhq/broker/internal/testutil/redistest"
+	"github.com/brokerhq/broker/internal/testutil/syncbuf"
 )
 
 // auditServer is a `broker serve` keeping its trail in a Redis the test can write behind its
@@ -48,7 +49,7 @@ roles: [{id: ops, actions: [run:create, audit:read]}]
 api_keys: [{id: k, secret_sha256: %s, bindings: [{role: ops, space: root}]}]
 `, addr, addr, rs.URL(), filepath.Join(dir, "keys"), hex.EncodeToString(sum[:]))), 0o600)
 	cmd := exec.Command(brokerBin, "serve", "--config", cfg)
-	cmd.Stderr = newSyncBuffer()
+	cmd.Stderr = &syncbuf.Buffer{}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

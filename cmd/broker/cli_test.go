@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/brokerhq/broker/internal/testutil/syncbuf"
 )
 
 // brokerBin is the binary built once for these tests.
@@ -181,25 +183,8 @@ func freeAddr(t *testing.T) string {
 type daemon struct {
 	cmd    *exec.Cmd
 	url    string
-	stderr *syncBuffer
+	stderr *syncbuf.Buffer
 	done   chan error
-}
-
-type syncBuffer struct {
-	mu  chan struct{}
-	buf bytes.Buffer
-}
-
-func newSyncBuffer() *syncBuffer { return &syncBuffer{mu: make(chan struct{}, 1)} }
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu <- struct{}{}
-	defer func() { <-b.mu }()
-	return b.buf.Write(p)
-}
-func (b *syncBuffer) String() string {
-	b.mu <- struct{}{}
-	defer func() { <-b.mu }()
-	return b.buf.String()
 }
 
 func startDaemon(t *testing.T, args ...string) *daemon {
@@ -207,7 +192,7 @@ func startDaemon(t *testing.T, args ...string) *daemon {
 	addr := freeAddr(t)
 	cmd := exec.Command(brokerBin, append([]string{"serve", "--listen", addr}, args...)...)
 	cmd.Env = append(os.Environ(), "BROKER_CONFIG=")
-	d := &daemon{cmd: cmd, url: "http://" + addr, stderr: newSyncBuffer(), done: make(chan error, 1)}
+	d := &daemon{cmd: cmd, url: "http://" + addr, stderr: &syncbuf.Buffer{}, done: make(chan error, 1)}
 	cmd.Stderr = d.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/brokerhq/broker/internal/testutil/syncbuf"
 )
 
 var vaultTokenLine = regexp.MustCompile(`export VAULT_TOKEN='(hvs\.[A-Za-z0-9_-]+)'`)
@@ -81,7 +83,7 @@ func TestWalkthroughOnTheEmbeddedDefault(t *testing.T) {
 type embeddedDefault struct {
 	brokerAddr, emuAddr, tlsAddr string
 	broker                       *daemon
-	emuLogs                      *syncBuffer
+	emuLogs                      *syncbuf.Buffer
 }
 
 // startEmbeddedDefault starts both servers on the embedded default with adminSecret as the

@@ -12,13 +12,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/brokerhq/broker/internal/testutil/syncbuf"
 )
 
 // brokerProcess is the broker binary running in the background: its command, its stderr, and
 // done, which receives Wait's result once it has exited. It is killed when the test ends.
 type brokerProcess struct {
 	cmd    *exec.Cmd
-	stderr *syncBuffer
+	stderr *syncbuf.Buffer
 	done   <-chan error
 }
 
@@ -27,7 +29,7 @@ func startBroker(t *testing.T, env []string, args ...string) brokerProcess {
 	t.Helper()
 	cmd := exec.Command(brokerBin, args...)
 	cmd.Env = append(os.Environ(), env...)
-	stderr := newSyncBuffer()
+	stderr := &syncbuf.Buffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -39,7 +41,7 @@ func startBroker(t *testing.T, env []string, args ...string) brokerProcess {
 }
 
 // startProcess runs the broker binary in the background until the test ends.
-func startProcess(t *testing.T, env []string, args ...string) *syncBuffer {
+func startProcess(t *testing.T, env []string, args ...string) *syncbuf.Buffer {
 	t.Helper()
 	p := startBroker(t, env, args...)
 	// Cleanups run last registered first: kill here too, then wait for the exit.
@@ -47,7 +49,7 @@ func startProcess(t *testing.T, env []string, args ...string) *syncBuffer {
 	return p.stderr
 }
 
-func waitListening(t *testing.T, addr string, logs *syncBuffer) {
+func waitListening(t *testing.T, addr string, logs *syncbuf.Buffer) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/brokerhq/broker/internal/testutil/redistest"
+	"github.com/brokerhq/broker/internal/testutil/syncbuf"
 	"github.com/brokerhq/broker/keys"
 )
 
@@ -76,7 +77,7 @@ roles: [{id: orch, actions: [run:create, run:read]}]
 api_keys: [{id: k, secret_sha256: %s, bindings: [{role: orch, space: root}]}]
 `, addr, addr, redis.URL(), kek, hex.EncodeToString(sum[:]))), 0o600)
 	cmd := exec.Command(brokerBin, "serve", "--config", cfg)
-	cmd.Stderr = newSyncBuffer()
+	cmd.Stderr = &syncbuf.Buffer{}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/brokerhq/broker/internal/testutil/syncbuf"
 )
 
 // reloadFile is the configuration of TestReloadOnSIGHUP; STACKS is replaced by the stacks.
@@ -38,7 +40,7 @@ type reloadServer struct {
 	path   string
 	fill   *strings.Replacer
 	cmd    *exec.Cmd
-	stderr *syncBuffer
+	stderr *syncbuf.Buffer
 	d      *daemon
 }
 
@@ -51,7 +53,7 @@ func startReloadServer(t *testing.T, stacks string) *reloadServer {
 	dir := t.TempDir()
 	addr := freeAddr(t)
 	sum := sha256.Sum256([]byte(reloadSecret))
-	s := &reloadServer{path: filepath.Join(dir, "broker.yaml"), stderr: newSyncBuffer(), d: &daemon{url: "http://" + addr},
+	s := &reloadServer{path: filepath.Join(dir, "broker.yaml"), stderr: &syncbuf.Buffer{}, d: &daemon{url: "http://" + addr},
 		fill: strings.NewReplacer("ADDR", addr, "KEYDIR", filepath.Join(dir, "keys"), "SHA", hex.EncodeToString(sum[:]))}
 	s.write(t, reloadStacks(stacks))
 	s.cmd = exec.Command(brokerBin, "serve", "--config", s.path, "--log-format", "json")
@@ -329,7 +331,7 @@ func TestReloadUnderListenFlagChangesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(brokerBin, "serve", "--config", path, "--listen", addr, "--log-format", "json")
-	stderr := newSyncBuffer()
+	stderr := &syncbuf.Buffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/brokerhq/broker/internal/testutil/redistest"
+	"github.com/brokerhq/broker/internal/testutil/syncbuf"
 )
 
 // TestReplicaSurvivesSIGKILL kills a replica with SIGKILL and starts it again on the same Redis:
@@ -38,7 +39,7 @@ api_keys: [{id: k, secret_sha256: %s, bindings: [{role: orch, space: root}]}]
 
 	start := func() *exec.Cmd {
 		cmd := exec.Command(brokerBin, "serve", "--config", cfg)
-		cmd.Stderr = newSyncBuffer()
+		cmd.Stderr = &syncbuf.Buffer{}
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/brokerhq/broker/internal/testutil/syncbuf"
 )
 
 // logRecord parses one JSON log line, failing the test on anything else.
@@ -115,7 +117,7 @@ func TestServeStartupErrorFollowsItsLog(t *testing.T) {
 // only once its Write returns.
 type slowStderr struct {
 	delay time.Duration
-	buf   *syncBuffer
+	buf   *syncbuf.Buffer
 }
 
 func (s slowStderr) Write(p []byte) (int, error) {
@@ -127,7 +129,7 @@ func (s slowStderr) Write(p []byte) (int, error) {
 // by the time the command returns, its last log line, "stopped", has been written.
 func TestServeReturnsAfterItsLastLine(t *testing.T) {
 	addr := freeAddr(t)
-	buf := newSyncBuffer()
+	buf := &syncbuf.Buffer{}
 	stderr := slowStderr{delay: 50 * time.Millisecond, buf: buf}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -5,12 +5,12 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/brokerhq/broker/internal/audit"
 	"github.com/brokerhq/broker/internal/testutil/fakeclock"
+	"github.com/brokerhq/broker/internal/testutil/syncbuf"
 )
 
 // TestGuardMemoryRetention: a replica's memory store drops its oldest events, those the last
@@ -38,7 +38,7 @@ func TestRefusalLoggedOnceAMinute(t *testing.T) {
 	m := audit.NewMemory()
 	store := sharedMemory{m}
 	clk := fakeclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	cp, err := audit.NewCheckpointer(audit.CheckpointConfig{
 		Store: store, Sign: (&fakeSign{}).sign, Issuer: "https://broker.test", Space: "root",
 		Every: 4, Interval: time.Minute, Now: clk.Now, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
@@ -73,24 +73,6 @@ func TestRefusalLoggedOnceAMinute(t *testing.T) {
 	}
 	cancel()
 	<-done
-}
-
-// syncBuffer is a log destination safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestGuardPages: the check walks a stretch of the chain longer than a page of its listing,

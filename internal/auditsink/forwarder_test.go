@@ -14,6 +14,7 @@ import (
 	"github.com/brokerhq/broker/internal/audit"
 	"github.com/brokerhq/broker/internal/auditsink"
 	"github.com/brokerhq/broker/internal/runs"
+	"github.com/brokerhq/broker/internal/testutil/syncbuf"
 )
 
 // recorder is a Sink that fails its first failures deliveries and records the others.
@@ -189,7 +190,7 @@ func TestForwarderReportsACursorPastTheChain(t *testing.T) {
 	}
 	_ = cursors.Release(ctx, "s", "old")
 	appendN(t, m, 0, 3)
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	f, err := auditsink.New(auditsink.Config{
 		Chain: m, Cursors: cursors, Poll: 10 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
 		Targets: []auditsink.Target{{Name: "s", Sink: (&recorder{}).as("a")}},
@@ -203,23 +204,6 @@ func TestForwarderReportsACursorPastTheChain(t *testing.T) {
 	if n := strings.Count(logs.String(), "past the end"); n != 1 {
 		t.Errorf("logged %d times, want once", n)
 	}
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // hangsOnce is a Sink whose first delivery hangs until its context ends.

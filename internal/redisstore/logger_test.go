@@ -1,40 +1,21 @@
 package redisstore_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/brokerhq/broker/internal/redisstore"
+	"github.com/brokerhq/broker/internal/testutil/syncbuf"
 )
-
-// lockedBuffer is a bytes.Buffer safe for the client's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestClientMessagesReachTheLogger: what the Redis client itself reports, such as a pool that
 // cannot dial, goes to the logger SetLogger names, as JSON lines of its log.
 func TestClientMessagesReachTheLogger(t *testing.T) {
-	var buf lockedBuffer
+	var buf syncbuf.Buffer
 	redisstore.SetLogger(slog.New(slog.NewJSONHandler(&buf, nil)))
 	t.Cleanup(func() { redisstore.SetLogger(slog.New(slog.DiscardHandler)) })
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

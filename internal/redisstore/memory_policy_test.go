@@ -12,6 +12,7 @@ import (
 
 	"github.com/brokerhq/broker/internal/redisstore"
 	"github.com/brokerhq/broker/internal/testutil/redistest"
+	"github.com/brokerhq/broker/internal/testutil/syncbuf"
 )
 
 // setMemory sets maxmemory and maxmemory-policy on the server rc talks to.
@@ -28,7 +29,7 @@ func setMemory(t *testing.T, rc *redis.Client, maxmemory, policy string) {
 
 // checkPolicy runs CheckEvictionPolicy on c and returns what it logged and its error.
 func checkPolicy(c *redisstore.Client) (string, error) {
-	var buf lockedBuffer
+	var buf syncbuf.Buffer
 	err := c.CheckEvictionPolicy(context.Background(), slog.New(slog.NewJSONHandler(&buf, nil)))
 	return buf.String(), err
 }

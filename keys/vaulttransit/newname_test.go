@@ -1,7 +1,6 @@
 package vaulttransit_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/x509"
@@ -11,11 +10,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/brokerhq/broker/internal/testutil/fakeclock"
+	"github.com/brokerhq/broker/internal/testutil/syncbuf"
 	"github.com/brokerhq/broker/internal/testutil/vaulttest"
 	"github.com/brokerhq/broker/keys"
 	"github.com/brokerhq/broker/keys/vaulttransit"
@@ -46,7 +45,7 @@ func TestNewKeyNameAfterExportableKeySigns(t *testing.T) {
 	}
 	makeExportable(t, v, old)
 
-	logs := &lockedBuffer{}
+	logs := &syncbuf.Buffer{}
 	name := uniqueKey()
 	b2 := newBackend(t, v, token, vaulttransit.Config{Key: name, Alg: keys.ES256, Meta: meta,
 		Logger: slog.New(slog.NewTextHandler(logs, nil))})
@@ -85,7 +84,7 @@ func TestExportableKeyLeftBehindIsRevoked(t *testing.T) {
 	b1 := newBackend(t, v, token, vaulttransit.Config{Key: old, Alg: keys.ES256, Meta: meta, Now: clock.Now})
 	refresh(t, newManager(t, keys.Config{Backend: b1, Policy: newNamePolicy, Now: clock.Now}))
 
-	logs := &lockedBuffer{}
+	logs := &syncbuf.Buffer{}
 	name := uniqueKey()
 	b2 := newBackend(t, v, token, vaulttransit.Config{Key: name, Alg: keys.ES256, Meta: meta, Now: clock.Now,
 		Logger: slog.New(slog.NewTextHandler(logs, nil))})
@@ -180,22 +179,4 @@ func transitKIDs(t *testing.T, v *vaulttest.Server, name string) []string {
 		out = append(out, kid)
 	}
 	return out
-}
-
-// lockedBuffer is a bytes.Buffer safe for concurrent use, for a test's logs.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
