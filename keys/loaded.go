@@ -42,6 +42,7 @@ func (m *Manager) noteLoaded(set Set, now time.Time) {
 		prev, known = *m.recorded, true
 	}
 	m.recorded = nil // the first set loaded is compared with it, and only that one
+	m.noteDeparted(prev.Keys, set)
 	m.inForce = set
 	if m.onLoad == nil || !known || set.Generation == prev.Generation {
 		return

@@ -127,6 +127,9 @@ type Manager struct {
 	// inForce is the set of the last snapshot, the one a refresh compares what it loads with;
 	// loaded holds the changes found so, to tell onLoad once they are in force. Guarded by sem.
 	inForce Set
+	// departed holds the KIDs that left a set in force here (or the set the audit trail last
+	// recorded): a stored set that brings one back is not taken (see load). Guarded by sem.
+	departed map[string]struct{}
 	// writeBack is Config.WriteBack.
 	writeBack bool
 	loaded    []Loaded
@@ -213,14 +216,9 @@ func (m *Manager) Refresh(ctx context.Context) (changed bool, err error) {
 
 // refresh is Refresh under the lock.
 func (m *Manager) refresh(ctx context.Context) (changed bool, err error) {
-	set, err := m.backend.Load(ctx)
+	set, err := m.load(ctx)
 	if err != nil {
-		return false, fmt.Errorf("keys: load key set: %w", err)
-	}
-	if m.writeBack && set.Generation < m.inForce.Generation {
-		if set, err = m.writeBackSet(ctx, set); err != nil {
-			return false, fmt.Errorf("keys: write back the key set: %w", err)
-		}
+		return false, err
 	}
 	now := m.now()
 	m.noteLoaded(set, now)
@@ -234,7 +232,7 @@ func (m *Manager) refresh(ctx context.Context) (changed bool, err error) {
 		set, err = m.save(ctx, set, d, now)
 		if errors.Is(err, ErrConflict) {
 			m.log.DebugContext(ctx, "keys: another replica updated the key set first", "generation", set.Generation+1)
-			set, err = m.backend.Load(ctx)
+			set, err = m.load(ctx)
 			if err == nil {
 				m.noteLoaded(set, now)
 				break
@@ -257,9 +255,9 @@ func (m *Manager) Rotate(ctx context.Context) error {
 	}
 	defer m.unlock()
 	defer m.tellLoaded(ctx)
-	set, err := m.backend.Load(ctx)
+	set, err := m.load(ctx)
 	if err != nil {
-		return fmt.Errorf("keys: load key set: %w", err)
+		return err
 	}
 	now := m.now()
 	m.noteLoaded(set, now)
@@ -349,6 +347,7 @@ func (m *Manager) save(ctx context.Context, set Set, d Decision, now time.Time) 
 		attrs = append(attrs, "dropped_ahead_kids", c.DroppedAhead)
 	}
 	m.log.InfoContext(ctx, "keys: key set updated", attrs...)
+	m.noteDeparted(m.inForce.Metas(), next)
 	m.inForce = next // told through onChange, not onLoad
 	if m.onChange != nil {
 		if d.Generate {
@@ -488,23 +487,3 @@ func (m *Manager) lock(ctx context.Context) error {
 }
 
 func (m *Manager) unlock() { <-m.sem }
-
-// writeBackSet saves the set in force over stored, an older set the store went back to (it
-// lost saves): the keys this replica publishes and signs with stay, rather than a key made now
-// signing at once and keys whose tokens are still valid leaving the JWKS; a revocation the
-// store lost stays too. When another replica saved first (it wrote back too, or decided a
-// change), its set is loaded.
-func (m *Manager) writeBackSet(ctx context.Context, stored Set) (Set, error) {
-	m.log.WarnContext(ctx, "keys: the store went back to an older key set (it lost saves); writing back the set in force",
-		"stored_generation", stored.Generation, "generation_in_force", m.inForce.Generation)
-	next := m.inForce
-	next.Generation = stored.Generation + 1
-	err := m.backend.Save(ctx, next)
-	if errors.Is(err, ErrConflict) {
-		return m.backend.Load(ctx)
-	}
-	if err != nil {
-		return stored, err
-	}
-	return next, nil
-}

@@ -1,0 +1,181 @@
+package keys_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/brokerhq/broker/internal/testutil/fakeclock"
+	"github.com/brokerhq/broker/keys"
+)
+
+// revokedStaysOut checks that m neither signs with kid nor publishes it, and that the store
+// does not hold it.
+func revokedStaysOut(t *testing.T, who string, m *keys.Manager, store keys.Backend, kid string) {
+	t.Helper()
+	snap := m.Snapshot()
+	if snap.Signing.KID == kid || slices.ContainsFunc(snap.Signers, func(k keys.Key) bool { return k.KID == kid }) {
+		t.Errorf("%s signs with the revoked key %s", who, kid)
+	}
+	if slices.Contains(snapKIDs(snap.Published), kid) {
+		t.Errorf("%s publishes the revoked key %s: %v", who, kid, snapKIDs(snap.Published))
+	}
+	stored, err := store.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := stored.Find(kid); ok {
+		t.Errorf("after %s's refresh the store holds the revoked key %s again (generation %d)", who, kid, stored.Generation)
+	}
+}
+
+// TestRevokedKeyStaysOutWhenTheStoreLosesTheRevocation: the store fails over and loses the
+// save of a revocation; another replica, which never took the revocation, then saves a change of
+// the old set under the revocation's own generation. A Manager that took the revocation does not
+// take that set (its generation is not older than the one in force, but it brings the revoked
+// key back): it writes the set in force back, and the other replica takes that.
+func TestRevokedKeyStaysOutWhenTheStoreLosesTheRevocation(t *testing.T) {
+	ctx := context.Background()
+	clk := fakeclock.New(t0)
+	store := &wipeable{Backend: keys.NewMemory()}
+	a := newManager(t, keys.Config{Backend: store, Policy: policy, Now: clk.Now, WriteBack: true})
+	b := newManager(t, keys.Config{Backend: store, Policy: policy, Now: clk.Now, WriteBack: true})
+	refresh(t, a)
+	refresh(t, b)
+	before, err := store.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaked := a.Snapshot().Signing.KID
+
+	clk.Set(h(1))
+	if _, err := keys.RevokeKey(ctx, keys.RevokeConfig{Backend: store, KID: leaked, Now: clk.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	refresh(t, a)
+	revokedStaysOut(t, "the replica that took the revocation", a, store, leaked)
+
+	// The failover: the new primary holds the set from before the revocation.
+	store.wipe()
+	if err := store.Save(ctx, before); err != nil {
+		t.Fatal(err)
+	}
+	// b, which still holds the leaked key, starts a rotation: it saves the old set, with the
+	// leaked key and a new one, under the generation the revocation had.
+	clk.Set(h(2))
+	if err := b.Rotate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := store.Load(ctx); got.Generation != 2 {
+		t.Fatalf("the other replica saved generation %d, want 2 (the revocation's)", got.Generation)
+	}
+
+	refresh(t, a)
+	revokedStaysOut(t, "the replica that took the revocation", a, store, leaked)
+	refresh(t, b)
+	revokedStaysOut(t, "the other replica", b, store, leaked)
+}
+
+// TestRevokedKeyStaysOutWhenASaveConflicts: a Manager whose save conflicts loads the set saved
+// first; when that set brings back a key that left the set in force here (an older replica wrote
+// its set back over the one the store lost), it writes the set in force back rather than take it.
+func TestRevokedKeyStaysOutWhenASaveConflicts(t *testing.T) {
+	ctx := context.Background()
+	clk := fakeclock.New(t0)
+	store := &wipeable{Backend: keys.NewMemory()}
+	var older keys.Set // the set an older replica writes back first, once armed
+	raced := &fakeBackend{
+		load: store.Load,
+		save: func(ctx context.Context, s keys.Set) error {
+			if got, _ := store.Load(ctx); got.Generation == 0 && older.Generation > 0 {
+				if err := store.Save(ctx, older); err != nil {
+					return err
+				}
+				return keys.ErrConflict
+			}
+			return store.Save(ctx, s)
+		},
+	}
+	a := newManager(t, keys.Config{Backend: raced, Policy: policy, Now: clk.Now, WriteBack: true})
+	refresh(t, a)
+	before, err := store.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaked := a.Snapshot().Signing.KID
+	clk.Set(h(1))
+	if _, err := keys.RevokeKey(ctx, keys.RevokeConfig{Backend: store, KID: leaked, Now: clk.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	refresh(t, a)
+
+	// The store loses everything; a's write-back conflicts with the older replica's set, saved
+	// first under the same generation, which holds the leaked key.
+	store.wipe()
+	older = before
+	if _, err := a.Refresh(ctx); err != nil && !errors.Is(err, keys.ErrConflict) {
+		t.Fatalf("Refresh: %v", err)
+	}
+	revokedStaysOut(t, "the replica that took the revocation", a, store, leaked)
+}
+
+// TestWithoutWriteBackABroughtBackKeyIsRefused: without WriteBack, a Manager does not take a
+// stored set that brings back a key revoked since it was in force: Refresh fails with
+// ErrWentBack and the set in force stays. A key that comes back expired is no such key: the set
+// is taken, and the policy drops the key again.
+func TestWithoutWriteBackABroughtBackKeyIsRefused(t *testing.T) {
+	ctx := context.Background()
+	t.Run("revoked", func(t *testing.T) {
+		clk := fakeclock.New(t0)
+		store := &wipeable{Backend: keys.NewMemory()}
+		m := newManager(t, keys.Config{Backend: store, Policy: policy, Now: clk.Now})
+		refresh(t, m)
+		before, _ := store.Load(ctx)
+		leaked := m.Snapshot().Signing.KID
+		clk.Set(h(1))
+		if _, err := keys.RevokeKey(ctx, keys.RevokeConfig{Backend: store, KID: leaked, Now: clk.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		refresh(t, m)
+		store.wipe()
+		if err := store.Save(ctx, before); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Refresh(ctx); !errors.Is(err, keys.ErrWentBack) {
+			t.Fatalf("Refresh over a set bringing back the revoked key = %v, want ErrWentBack", err)
+		}
+		snap := m.Snapshot()
+		if snap.Signing.KID == leaked || slices.Contains(snapKIDs(snap.Published), leaked) {
+			t.Errorf("signing %s, publishing %v: the revoked key %s is back", snap.Signing.KID, snapKIDs(snap.Published), leaked)
+		}
+	})
+	t.Run("expired", func(t *testing.T) {
+		clk := fakeclock.New(t0)
+		store := &wipeable{Backend: keys.NewMemory()}
+		m := newManager(t, keys.Config{Backend: store, Policy: policy, Now: clk.Now})
+		refresh(t, m)
+		first := m.Snapshot().Signing.KID
+		clk.Set(h(700)) // the next key is made, the first retires at 720h
+		refresh(t, m)
+		old, _ := store.Load(ctx)
+		for _, at := range []float64{721, 800} {
+			clk.Set(h(at))
+			refresh(t, m)
+		}
+		if slices.Contains(snapKIDs(m.Snapshot().Published), first) {
+			t.Fatalf("the first key %s is still published at 800h", first)
+		}
+		store.wipe()
+		old.Generation = 1 // the first save of an empty store
+		if err := store.Save(ctx, old); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Refresh(ctx); err != nil {
+			t.Fatalf("Refresh over a set holding only an expired key that left: %v", err)
+		}
+		if slices.Contains(snapKIDs(m.Snapshot().Published), first) {
+			t.Errorf("the expired key %s is published again", first)
+		}
+	})
+}

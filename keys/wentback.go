@@ -1,0 +1,97 @@
+package keys
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ErrWentBack is returned by Refresh and Rotate, without WriteBack, when the stored key set
+// brings back a key that left the set in force (see Manager.load): the set in force stays.
+var ErrWentBack = errors.New("keys: the stored key set went back")
+
+// maxWriteBacks bounds how often one load saves the set in force back over a stored set that
+// went back, while other replicas keep saving first.
+const maxWriteBacks = 3
+
+// noteDeparted records the keys of prev that next leaves out: revoked, or dropped once expired.
+// Guarded by sem.
+func (m *Manager) noteDeparted(prev []Meta, next Set) {
+	for _, k := range prev {
+		if _, ok := next.Find(k.KID); !ok {
+			if m.departed == nil {
+				m.departed = map[string]struct{}{}
+			}
+			m.departed[k.KID] = struct{}{}
+		}
+	}
+}
+
+// broughtBack lists the keys of set, loaded at now, that left a set in force here and are not
+// expired in set: a revoked key the store holds again because it lost the revocation's save and
+// a replica that never took the revocation saved its set under the same or a later generation.
+// An expired key neither signs nor is published, and the policy drops it again.
+func (m *Manager) broughtBack(set Set, now time.Time) []string {
+	var back []string
+	metas := set.Metas()
+	for _, k := range metas {
+		if _, ok := m.departed[k.KID]; ok && !expiredAt(now, k, metas, m.policy) {
+			back = append(back, k.KID)
+		}
+	}
+	return back
+}
+
+// load loads the key set. A set that goes back on the set in force is not taken: one that
+// brings back a key that left it (see broughtBack) and, with WriteBack, one of an older
+// generation. With WriteBack the set in force is saved over it (see writeBackSet); without,
+// load fails with ErrWentBack.
+func (m *Manager) load(ctx context.Context) (Set, error) {
+	set, err := m.backend.Load(ctx)
+	if err != nil {
+		return Set{}, fmt.Errorf("keys: load key set: %w", err)
+	}
+	for i := 0; ; i++ {
+		if err != nil {
+			return Set{}, err
+		}
+		back := m.broughtBack(set, m.now())
+		older := m.writeBack && set.Generation < m.inForce.Generation
+		switch {
+		case len(back) == 0 && !older:
+			return set, nil
+		case !m.writeBack:
+			m.log.ErrorContext(ctx, "keys: the stored key set brings back keys that left the set in force (revoked, or the store went back); keeping the set in force",
+				"kids", back, "stored_generation", set.Generation, "generation_in_force", m.inForce.Generation)
+			return Set{}, fmt.Errorf("%w: it holds %s, which left the set in force here", ErrWentBack, strings.Join(back, ", "))
+		case i == maxWriteBacks:
+			return Set{}, fmt.Errorf("keys: write back the key set: %w", ErrConflict)
+		}
+		set, err = m.writeBackSet(ctx, set, back)
+	}
+}
+
+// writeBackSet saves the set in force over stored, a set the store went back to (it lost
+// saves, see load): the keys this replica publishes and signs with stay, rather than a key made
+// now signing at once and keys whose tokens are still valid leaving the JWKS; a revocation the
+// store lost stays too. When another replica saved first (it wrote back too, or decided a
+// change), its set is returned, for load to check again.
+func (m *Manager) writeBackSet(ctx context.Context, stored Set, back []string) (Set, error) {
+	m.log.WarnContext(ctx, "keys: the store went back to an older key set (it lost saves); writing back the set in force",
+		"stored_generation", stored.Generation, "generation_in_force", m.inForce.Generation, "brought_back_kids", back)
+	next := m.inForce.Clone()
+	next.Generation = stored.Generation + 1
+	err := m.backend.Save(ctx, next)
+	if errors.Is(err, ErrConflict) {
+		if stored, err = m.backend.Load(ctx); err != nil {
+			return stored, fmt.Errorf("keys: load key set: %w", err)
+		}
+		return stored, nil
+	}
+	if err != nil {
+		return stored, fmt.Errorf("keys: write back the key set: %w", err)
+	}
+	return next, nil
+}
