@@ -157,10 +157,15 @@ func TestManagerAlgorithmChange(t *testing.T) {
 	m = newManager(t, keys.Config{Backend: b, Policy: twoChains, Now: clk.Now})
 	refresh(t, m)
 	snap := m.Snapshot()
-	es, ok := snap.SigningFor(keys.ES256)
-	if !ok || !es.Activates.Equal(h(124+rh)) || snap.Signing.KID != rs.KID || len(snap.Published) != 2 {
-		t.Fatalf("at the change: signing %s (want %s), ES256 key %s activating %s (want +124h1m), published %v",
-			snap.Signing.KID, rs.KID, es.KID, es.Activates, snapKIDs(snap.Published))
+	var es keys.Key
+	for _, k := range snap.Published {
+		if k.Alg == keys.ES256 {
+			es = k
+		}
+	}
+	if _, signs := snap.SigningFor(keys.ES256); signs || !es.Activates.Equal(h(124+rh)) || snap.Signing.KID != rs.KID || len(snap.Published) != 2 {
+		t.Fatalf("at the change: signing %s (want %s), ES256 key %s activating %s (want +124h1m, not signing yet: %v), published %v",
+			snap.Signing.KID, rs.KID, es.KID, es.Activates, signs, snapKIDs(snap.Published))
 	}
 	clk.Set(h(124 + rh))
 	if !refresh(t, m) {
@@ -168,5 +173,36 @@ func TestManagerAlgorithmChange(t *testing.T) {
 	}
 	if got := m.Snapshot().Signing; got.KID != es.KID {
 		t.Fatalf("after prepublish: signing %s, want the ES256 key %s", got.KID, es.KID)
+	}
+}
+
+// TestAddedChainSignsOnlyWhenDue: a chain added to a set already published (an RS256 chain
+// beside ES256, for the audiences that take only RS256) is prepublished, and its key does not
+// sign for those audiences before it is due: a relying party holding the JWKS fetched before the
+// key appeared would refuse its tokens.
+func TestAddedChainSignsOnlyWhenDue(t *testing.T) {
+	clk := fakeclock.New(t0)
+	b := keys.NewMemory()
+	refresh(t, newManager(t, keys.Config{Backend: b, Policy: policy, Now: clk.Now}))
+	clk.Set(h(100))
+	m := newManager(t, keys.Config{Backend: b, Policy: twoChains, Now: clk.Now})
+	refresh(t, m)
+	snap := m.Snapshot()
+	var rs keys.Key
+	for _, k := range snap.Published {
+		if k.Alg == keys.RS256 {
+			rs = k
+		}
+	}
+	if rs.KID == "" || !rs.Activates.Equal(h(124+rh)) {
+		t.Fatalf("published %v: want the new RS256 key, due at 124h1m", snapKIDs(snap.Published))
+	}
+	if k, ok := snap.SigningFor(keys.RS256); ok {
+		t.Errorf("at 100h the RS256 key %s signs, due at %s", k.KID, k.Activates)
+	}
+	clk.Set(h(124 + rh))
+	refresh(t, m)
+	if k, ok := m.Snapshot().SigningFor(keys.RS256); !ok || k.KID != rs.KID {
+		t.Errorf("once due: SigningFor(RS256) = %s, %v; want %s", k.KID, ok, rs.KID)
 	}
 }

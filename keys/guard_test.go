@@ -85,13 +85,13 @@ func TestManagerSignsOnlyWhatItPublishedForPrepublish(t *testing.T) {
 	}
 }
 
-// TestManagerGuardKeepsTheChainsOnlyKey: a chain whose only key this replica published less than
-// prepublish ago still signs with it (nothing else can sign with its algorithm), while the other
-// chain is untouched.
+// TestManagerGuardKeepsTheChainsOnlyKey: a chain whose only key is due but this replica
+// published less than prepublish ago still signs with it (nothing else can sign with its
+// algorithm, and other replicas published it for Lead), while the other chain is untouched.
 func TestManagerGuardKeepsTheChainsOnlyKey(t *testing.T) {
 	e := keystest.NewKey(t, keys.ES256, t0)
-	r := keystest.NewKey(t, keys.RS256, h(100))
-	r.Activates = h(124 + rh)
+	r := keystest.NewKey(t, keys.RS256, h(70))
+	r.Activates = h(94 + rh)
 	esOnly := keys.Set{Generation: 1, Keys: []keys.Key{e}}
 	both := keys.Set{Generation: 2, Keys: []keys.Key{e, r}}
 	// The replica's own attempt to add the RS256 chain loses to another replica's, which it

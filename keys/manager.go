@@ -84,7 +84,9 @@ type Snapshot struct {
 	// only key is still prepublished and another chain's key has started signing (the algorithm
 	// was just changed), which then signs until it takes over.
 	Signing Key
-	// Signers holds the signing key of each algorithm of the policy, in the policy's order.
+	// Signers holds the signing key of each algorithm of the policy, in the policy's order: of
+	// the chains other than Signing's, only keys that are due (an added chain's first key is
+	// prepublished, and until then no key signs with its algorithm).
 	Signers []Key
 	// Published are the keys of the JWKS, ordered by Activates.
 	Published []Key
@@ -386,6 +388,12 @@ func (m *Manager) publish(set Set, now time.Time) (bool, error) {
 	if i := slices.IndexFunc(signers, func(k Key) bool { return !k.Activates.After(now) }); signing.Activates.After(now) && i > 0 {
 		signing = signers[i]
 	}
+	// Another chain's key that is not due signs for no audience: relying parties that take only
+	// its algorithm may hold a JWKS fetched before it appeared. Keys made to sign at their
+	// creation (see immediate) are due at once.
+	signers = slices.DeleteFunc(signers, func(k Key) bool {
+		return k.KID != signing.KID && k.Activates.After(now) && !immediate(k.Meta)
+	})
 	snap := &Snapshot{
 		Signing:    signing,
 		Signers:    signers,

@@ -420,9 +420,14 @@ func checkAudience(aud string) error {
 
 // mintError maps issuer errors to API errors.
 func mintError(err error) error {
+	var notDue *issuer.AlgNotDueError
 	switch {
 	case errors.Is(err, issuer.ErrRunExpired):
 		return errRunToken
+	case errors.As(err, &notDue) && !notDue.Due.IsZero():
+		return apierror.New(apierror.CodeUnavailable,
+			"The audience accepts only %s, and the %s key added to the key set signs from %s, once every relying party can have fetched it (keys.rotation.prepublish); try again then.",
+			notDue.Alg, notDue.Alg, notDue.Due.UTC().Format(time.RFC3339))
 	case errors.Is(err, issuer.ErrNoSigningKey):
 		return apierror.New(apierror.CodeUnavailable, "No signing key is active yet; try again shortly.")
 	case errors.Is(err, runs.ErrCorrupt):

@@ -234,7 +234,7 @@ func (i *Issuer) currentSigner(alg string) (*cachedSigner, error) {
 	if alg != "" && alg != key.Alg {
 		var ok bool
 		if key, ok = snap.SigningFor(alg); !ok {
-			return nil, fmt.Errorf("%w: the audience accepts only %s", ErrNoSigningKey, alg)
+			return nil, &AlgNotDueError{Alg: alg, Due: firstDue(snap, alg)}
 		}
 	}
 	cache := i.signers.Load()
@@ -259,4 +259,33 @@ func newJTI() (string, error) {
 		return "", fmt.Errorf("jti: %w", err)
 	}
 	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
+// AlgNotDueError is Mint's error, wrapping ErrNoSigningKey, for an audience that accepts only
+// Alg when no key of Alg signs: none is kept, or the one kept was added to a published key set
+// and is prepublished until Due (zero when no key of Alg is published).
+type AlgNotDueError struct {
+	Alg string
+	Due time.Time
+}
+
+func (e *AlgNotDueError) Error() string {
+	if e.Due.IsZero() {
+		return fmt.Sprintf("%v: the audience accepts only %s, and no %s key is kept", ErrNoSigningKey, e.Alg, e.Alg)
+	}
+	return fmt.Sprintf("%v: the audience accepts only %s, whose key signs from %s", ErrNoSigningKey, e.Alg, e.Due.UTC().Format(time.RFC3339))
+}
+
+// Unwrap makes errors.Is(err, ErrNoSigningKey) hold.
+func (e *AlgNotDueError) Unwrap() error { return ErrNoSigningKey }
+
+// firstDue returns the earliest Activates of the keys of alg snap publishes; zero for none.
+func firstDue(snap *keys.Snapshot, alg string) time.Time {
+	var due time.Time
+	for _, k := range snap.Published {
+		if k.Alg == alg && (due.IsZero() || k.Activates.Before(due)) {
+			due = k.Activates
+		}
+	}
+	return due
 }
