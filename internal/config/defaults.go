@@ -32,6 +32,10 @@ const (
 	DefaultAuditMemoryRetain  = 10_000
 )
 
+// MaxRetainPeriods bounds keys.rotation.retain in rotation periods: each period's key stays
+// published for retain after it retires, so a period short beside retain fills the JWKS.
+const MaxRetainPeriods = 16
+
 // ApplyDefaults fills every zero field that has a default, and adds the root space when no space
 // has the id root (appended last, so the indexes of declared spaces are unchanged). Load and
 // Parse call it; call it yourself on a Config built in code before Validate.

@@ -132,6 +132,8 @@ func TestParseErrors(t *testing.T) {
 		{"unknown algorithm", iss + "keys:\n  algorithm: HS256\n", "keys.algorithm", "algorithm", `"HS256"`, "want RS256 or ES256", 0},
 		{"prepublish not under period", iss + "keys:\n  rotation:\n    period: 24h\n    prepublish: 24h\n",
 			"keys.rotation.prepublish", "prepublish", "24h0m0s", "must be shorter than the rotation period", 0},
+		{"retain of many periods", iss + "keys:\n  rotation:\n    period: 2s\n    prepublish: 1s\n    retain: 1h\n",
+			"keys.rotation.retain", "retain", "1h0m0s", "more than 16 rotation periods", 0},
 		{"retain under token ttl", iss + "keys:\n  rotation:\n    retain: 30m\ntokens:\n  ttl: 1h\n",
 			"keys.rotation.retain", "retain", "30m0s", "at least tokens.ttl", 0},
 

@@ -305,6 +305,11 @@ func (v *validator) checkKeys() {
 			"prepublish %s must be shorter than the rotation period %s, or the next key would be published before the current one starts signing",
 			r.Prepublish, r.Period)
 	}
+	if r.Period > 0 && r.Retain > MaxRetainPeriods*r.Period {
+		v.add("keys.rotation.retain", r.Retain.String(),
+			"retain %s is more than %d rotation periods of %s: the JWKS would publish that many retired keys of each algorithm; lengthen the period",
+			r.Retain, MaxRetainPeriods, r.Period)
+	}
 	if r.Retain > 0 && v.c.Tokens.TTL > 0 && r.Retain < v.c.Tokens.TTL {
 		v.add("keys.rotation.retain", r.Retain.String(),
 			"retain %s must be at least tokens.ttl %s, or a relying party could meet a token signed by a key no longer published",
