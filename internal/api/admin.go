@@ -202,48 +202,93 @@ func (a *Admin) readObject(r *http.Request, dst any) (access.Principal, error) {
 	return p, decodeObject(body, dst)
 }
 
-// changeOf authenticates r and reads the version its If-Match names (0 when none).
-func (a *Admin) changeOf(r *http.Request) (access.Principal, int64, error) {
+// changeOf authenticates r and reads its preconditions (see ifMatch).
+func (a *Admin) changeOf(r *http.Request) (access.Principal, preconditions, error) {
 	p, err := a.authenticate(r)
 	if err != nil {
-		return p, 0, err
+		return p, preconditions{}, err
 	}
-	version, err := ifMatch(r)
-	return p, version, err
+	pre, err := ifMatch(r)
+	return p, pre, err
 }
 
-// ifMatch reads the If-Match header: 0 when absent, catalog.AnyVersion for "*", else the
-// version it names, as ETag gives it ("3"; a bare 3 is taken too). A weak tag never matches
-// (If-Match compares strongly): 412. If-None-Match: * (alone) is catalog.NoVersion. Anything
-// else, lists included, is 400.
-func ifMatch(r *http.Request) (int64, error) {
+// preconditions are a change's If-Match or If-None-Match as catalog.Mutation takes them.
+type preconditions struct {
+	// ifMatch is Mutation.IfMatch, oneOf Mutation.IfMatchOneOf.
+	ifMatch int64
+	oneOf   []int64
+}
+
+// on returns mu with p.
+func (p preconditions) on(mu catalog.Mutation) catalog.Mutation {
+	mu.IfMatch, mu.IfMatchOneOf = p.ifMatch, p.oneOf
+	return mu
+}
+
+// ifMatch reads the If-Match header: nothing when absent, catalog.AnyVersion for "*", else the
+// versions its entity tags name, as ETag gives them ("3"; a bare 3 is taken too). A weak tag
+// never matches (If-Match compares strongly), nor a quoted tag that is not a version: a header
+// of only such tags is catalog.NeverVersion (412 once the change is checked). If-None-Match: *
+// (alone) is catalog.NoVersion. Anything else is 400.
+func ifMatch(r *http.Request) (preconditions, error) {
 	h := strings.TrimSpace(r.Header.Get("If-Match"))
 	if _, set := r.Header["If-None-Match"]; set {
 		switch none := strings.TrimSpace(r.Header.Get("If-None-Match")); {
 		case h != "":
-			return 0, apierror.New(apierror.CodeInvalidRequest, "Send If-Match or If-None-Match, not both.")
+			return preconditions{}, apierror.New(apierror.CodeInvalidRequest, "Send If-Match or If-None-Match, not both.")
 		case none != "*":
-			return 0, apierror.New(apierror.CodeInvalidRequest, "If-None-Match on a change must be *: it then applies only while the object does not exist.")
+			return preconditions{}, apierror.New(apierror.CodeInvalidRequest, "If-None-Match on a change must be *: it then applies only while the object does not exist.")
 		}
-		return catalog.NoVersion, nil
+		return preconditions{ifMatch: catalog.NoVersion}, nil
 	}
 	switch {
 	case h == "":
-		return 0, nil
+		return preconditions{}, nil
 	case h == "*":
-		return catalog.AnyVersion, nil
-	case strings.HasPrefix(h, "W/"):
-		return 0, apierror.New(apierror.CodePrecondition, "If-Match %s is a weak entity tag, which never matches: send the ETag as it was given.", h)
+		return preconditions{ifMatch: catalog.AnyVersion}, nil
 	}
-	digits := h
-	if len(h) >= 2 && h[0] == '"' && h[len(h)-1] == '"' {
-		digits = h[1 : len(h)-1]
+	var versions []int64
+	for tag := range strings.SplitSeq(h, ",") {
+		v, ok, err := entityTagVersion(strings.TrimSpace(tag))
+		if err != nil {
+			return preconditions{}, err
+		}
+		if ok && !slices.Contains(versions, v) {
+			versions = append(versions, v)
+		}
 	}
-	v, err := strconv.ParseInt(digits, 10, 64)
-	if err != nil || v < 1 || digits != strconv.FormatInt(v, 10) {
-		return 0, apierror.New(apierror.CodeInvalidRequest, "If-Match must be one object version as its ETag gives it, such as \"3\", or *.")
+	switch len(versions) {
+	case 0:
+		return preconditions{ifMatch: catalog.NeverVersion}, nil
+	case 1:
+		return preconditions{ifMatch: versions[0]}, nil
 	}
-	return v, nil
+	return preconditions{oneOf: versions}, nil
+}
+
+// entityTagVersion returns the version an If-Match entity tag names: ok is false for a weak
+// tag, or a quoted one that is not a version's ETag; a tag that is neither quoted nor a bare
+// version is an error.
+func entityTagVersion(tag string) (v int64, ok bool, err error) {
+	bad := apierror.New(apierror.CodeInvalidRequest, "If-Match must be object versions as their ETag gives them, such as \"3\", or *.")
+	weak := strings.HasPrefix(tag, "W/")
+	digits := strings.TrimPrefix(tag, "W/")
+	quoted := len(digits) >= 2 && digits[0] == '"' && digits[len(digits)-1] == '"'
+	if quoted {
+		digits = digits[1 : len(digits)-1]
+	}
+	if strings.ContainsAny(digits, "\"*") || (weak && !quoted) {
+		return 0, false, bad
+	}
+	v, perr := strconv.ParseInt(digits, 10, 64)
+	isVersion := perr == nil && v >= 1 && digits == strconv.FormatInt(v, 10)
+	switch {
+	case !quoted && !isVersion:
+		return 0, false, bad
+	case weak || !isVersion:
+		return 0, false, nil
+	}
+	return v, true, nil
 }
 
 // readBody reads a JSON request body within the cap.

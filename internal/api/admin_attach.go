@@ -91,7 +91,7 @@ func (h *attachHandler) delete(w http.ResponseWriter, r *http.Request) {
 // stack's space, and for an attachment for write run:create and run:update there too: it
 // directs the stack's write-scope tokens. Deleting takes access away and needs neither.
 func (h *attachHandler) apply(w http.ResponseWriter, r *http.Request, p access.Principal, at config.Attachment) {
-	version, err := ifMatch(r)
+	pre, err := ifMatch(r)
 	if err != nil {
 		h.admin.fail(w, r, err)
 		return
@@ -126,8 +126,8 @@ func (h *attachHandler) apply(w http.ResponseWriter, r *http.Request, p access.P
 		return
 	}
 	ref := catalog.Ref{Kind: catalog.KindAttachment, ID: catalog.AttachmentID(at.Stack, at.Integration)}
-	mu := catalog.Mutation{Ref: ref, IfMatch: version, Authorize: authorize, AuthorizeLeftOut: h.admin.repairLeftOut(r, p),
-		AuthorizeResult: h.admin.readIntoWriteResult(r, p)}
+	mu := pre.on(catalog.Mutation{Ref: ref, Authorize: authorize, AuthorizeLeftOut: h.admin.repairLeftOut(r, p),
+		AuthorizeResult: h.admin.readIntoWriteResult(r, p)})
 	deleting := r.Method == http.MethodDelete
 	if !deleting {
 		mu.Object = at

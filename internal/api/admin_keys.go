@@ -152,7 +152,7 @@ func (h *apiKeyHandler) create(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *apiKeyHandler) delete(w http.ResponseWriter, r *http.Request) {
-	p, version, err := h.admin.changeOf(r)
+	p, pre, err := h.admin.changeOf(r)
 	if err != nil {
 		h.admin.fail(w, r, err)
 		return
@@ -190,8 +190,8 @@ func (h *apiKeyHandler) delete(w http.ResponseWriter, r *http.Request) {
 		return changeEvent(p, objectChange{ref: catalog.Ref{Kind: catalog.KindAPIKey, ID: id}, action: "api_key.delete",
 			place: catalog.ChangePlace(gone, nil, res.Catalog), res: res})
 	}
-	mu := catalog.Mutation{Ref: catalog.Ref{Kind: catalog.KindAPIKey, ID: id}, IfMatch: version, Authorize: authorize,
-		AuthorizeLeftOut: h.admin.repairLeftOut(r, p), Log: changeRecord{admin: h.admin, event: event}}
+	mu := pre.on(catalog.Mutation{Ref: catalog.Ref{Kind: catalog.KindAPIKey, ID: id}, Authorize: authorize,
+		AuthorizeLeftOut: h.admin.repairLeftOut(r, p), Log: changeRecord{admin: h.admin, event: event}})
 	if _, err := h.admin.cfg.Catalog.Apply(r.Context(), mu); err != nil {
 		h.admin.fail(w, r, err)
 		return

@@ -252,7 +252,7 @@ func (h *kindHandler) put(w http.ResponseWriter, r *http.Request) {
 		h.admin.fail(w, r, err)
 		return
 	}
-	version, err := ifMatch(r)
+	pre, err := ifMatch(r)
 	if err != nil {
 		h.admin.fail(w, r, err)
 		return
@@ -302,8 +302,8 @@ func (h *kindHandler) put(w http.ResponseWriter, r *http.Request) {
 		return changeEvent(p, objectChange{ref: h.ref(id), action: string(h.spec.kind) + ".put",
 			place: catalog.ChangePlace(res.Before, obj, res.Catalog), res: res, after: obj})
 	}
-	res, err := h.admin.cfg.Catalog.Apply(r.Context(), catalog.Mutation{Ref: h.ref(id), Object: obj, IfMatch: version, Authorize: authorize,
-		AuthorizeLeftOut: h.admin.repairLeftOut(r, p), AuthorizeResult: h.admin.readIntoWriteResult(r, p), Log: changeRecord{admin: h.admin, event: event}})
+	res, err := h.admin.cfg.Catalog.Apply(r.Context(), pre.on(catalog.Mutation{Ref: h.ref(id), Object: obj, Authorize: authorize,
+		AuthorizeLeftOut: h.admin.repairLeftOut(r, p), AuthorizeResult: h.admin.readIntoWriteResult(r, p), Log: changeRecord{admin: h.admin, event: event}}))
 	if err != nil {
 		h.admin.fail(w, r, err)
 		return
@@ -325,7 +325,7 @@ func (h *kindHandler) put(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *kindHandler) delete(w http.ResponseWriter, r *http.Request) {
-	p, version, err := h.admin.changeOf(r)
+	p, pre, err := h.admin.changeOf(r)
 	if err != nil {
 		h.admin.fail(w, r, err)
 		return
@@ -362,7 +362,7 @@ func (h *kindHandler) delete(w http.ResponseWriter, r *http.Request) {
 			return h.spec.inUse(c, id)
 		}
 	}
-	mu := catalog.Mutation{Ref: h.ref(id), IfMatch: version, Authorize: authorize, AuthorizeLeftOut: h.admin.repairLeftOut(r, p)}
+	mu := pre.on(catalog.Mutation{Ref: h.ref(id), Authorize: authorize, AuthorizeLeftOut: h.admin.repairLeftOut(r, p)})
 	if h.spec.cascade != nil {
 		mu.Cascade = func(c *catalog.Catalog) []catalog.Ref { return h.spec.cascade(c, id) }
 	}

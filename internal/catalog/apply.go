@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 
 	"github.com/brokerhq/broker/internal/config"
 )
@@ -17,8 +18,11 @@ type Mutation struct {
 	// deletes the object.
 	Object any
 	// IfMatch, when not zero, is the version the object must have now; AnyVersion asks only
-	// that it exist, NoVersion that it not exist.
+	// that it exist, NoVersion that it not exist, NeverVersion fails always.
 	IfMatch int64
+	// IfMatchOneOf, when not empty, lists the versions one of which the object must have now
+	// (an If-Match listing several); IfMatch is then zero.
+	IfMatchOneOf []int64
 	// Cascade lists further objects to delete in the same commit (a stack's attachments).
 	Cascade func(c *Catalog) []Ref
 	// Authorize, when set, is asked again with the catalog the change is validated against
@@ -167,6 +171,15 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 				mu.Ref.Kind, mu.Ref.ID, version)
 		}
 		return plan{}, refusal(ErrPrecondition, "%s %q exists (version %d)", mu.Ref.Kind, mu.Ref.ID, version)
+	}
+	if mu.IfMatch == NeverVersion {
+		return plan{}, refusal(ErrPrecondition, "If-Match names no version of %s %q (a weak entity tag, or one that is not a version's ETag)", mu.Ref.Kind, mu.Ref.ID)
+	}
+	if len(mu.IfMatchOneOf) > 0 && (before == nil || !slices.Contains(mu.IfMatchOneOf, version)) {
+		if before == nil {
+			return plan{}, refusal(ErrPrecondition, "%s %q does not exist", mu.Ref.Kind, mu.Ref.ID)
+		}
+		return plan{}, refusal(ErrPrecondition, "%s %q is at version %d, none of those If-Match names", mu.Ref.Kind, mu.Ref.ID, version)
 	}
 	if mu.IfMatch > 0 && before == nil {
 		// If-Match is false for an object that does not exist, whatever version its id's

@@ -28,6 +28,10 @@ const AnyVersion int64 = -1
 // creates and never replaces, so that two admins creating one id cannot overwrite each other.
 const NoVersion int64 = -2
 
+// NeverVersion is Mutation.IfMatch for an If-Match that names no version (only weak entity
+// tags, or tags broker never gives): it matches no object, existing or not.
+const NeverVersion int64 = -3
+
 // maxAttempts bounds how often a change is retried when other replicas commit first.
 const maxAttempts = 50
 

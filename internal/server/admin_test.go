@@ -103,16 +103,25 @@ func TestAdminVersionsAndIfMatch(t *testing.T) {
 	ts.ifMatch(`"1"`).admin(t, "PUT", "/v1/stacks/new", `{"space":"prod"}`).expect(t, "create with If-Match", 412)
 	ts.admin(t, "GET", "/v1/stacks/new", "").expect(t, "after a refused create", 404)
 	ts.ifMatch("three").admin(t, "PUT", "/v1/stacks/web", `{"space":"prod"}`).expect(t, "a malformed If-Match", 400, "If-Match")
-	for _, odd := range []string{`"3`, `"+3"`, `"003"`, `"3", "4"`} {
+	for _, odd := range []string{`"3`, `W/3`, `"3", *`, `"3",, three`} {
 		ts.ifMatch(odd).admin(t, "PUT", "/v1/stacks/web", `{"space":"prod"}`).expect(t, "If-Match "+odd, 400, "If-Match")
 	}
-	ts.ifMatch(`W/"3"`).admin(t, "PUT", "/v1/stacks/web", `{"space":"prod"}`).expect(t, "a weak If-Match", 412, "weak")
+	// Entity tags that are no version's ETag match nothing, as a weak one does not (If-Match
+	// compares strongly); a list matches when one of its versions does.
+	for _, never := range []string{`"+3"`, `"003"`, `"abc"`, `W/"3"`, `W/"3", "x"`} {
+		ts.ifMatch(never).admin(t, "PUT", "/v1/stacks/web", `{"space":"prod"}`).expect(t, "If-Match "+never, 412, "names no version")
+	}
+	ts.ifMatch(`"1", "2"`).admin(t, "PUT", "/v1/stacks/web", `{"space":"prod"}`).expect(t, "a list of old versions", 412, "version 3, none of those")
+	ts.ifMatch(`"1", "2"`).admin(t, "PUT", "/v1/stacks/not-there", `{"space":"prod"}`).expect(t, "a list on a stack that does not exist", 412, "does not exist")
 	ts.ifMatch(`*`).admin(t, "PUT", "/v1/stacks/other", `{"space":"prod"}`).expect(t, "If-Match * on a stack that does not exist", 412)
 	ts.admin(t, "GET", "/v1/stacks/other", "").expect(t, "after a refused If-Match *", 404)
 	ts.ifMatch(`*`).admin(t, "PUT", "/v1/stacks/web", `{"space":"prod"}`).expect(t, "If-Match * on a stack that exists", 200, `"version":4`)
 	ts.ifMatch(`"4"`).admin(t, "PUT", "/v1/stacks/web", `{"space":"prod"}`).expect(t, "replace at the current version", 200, `"version":5`)
-	ts.ifMatch(`"2"`).admin(t, "DELETE", "/v1/stacks/web", "").expect(t, "delete at an old version", 412, "version 5, not 2")
-	ts.ifMatch(`"5"`).admin(t, "DELETE", "/v1/stacks/web", "").expect(t, "delete at the current version", 204)
+	ts.ifMatch(`W/"5", "1", "5"`).admin(t, "PUT", "/v1/stacks/web", `{"space":"prod"}`).expect(t, "a list naming the current version", 200, `"version":6`)
+	ts.ifMatch(`"2"`).admin(t, "DELETE", "/v1/stacks/web", "").expect(t, "delete at an old version", 412, "version 6, not 2")
+	ts.ifMatch(`"abc"`).admin(t, "DELETE", "/v1/stacks/web", "").expect(t, "delete with a tag that is no version", 412, "names no version")
+	ts.ifMatch(`"6"`).admin(t, "DELETE", "/v1/stacks/web", "").expect(t, "delete at the current version", 204)
+	ts.ifMatch(`"6"`).admin(t, "DELETE", "/v1/stacks/web", "").expect(t, "delete with If-Match of a stack that does not exist", 404)
 	ts.admin(t, "GET", "/v1/stacks/web", "").expect(t, "after delete", 404)
 	ts.admin(t, "DELETE", "/v1/stacks/web", "").expect(t, "delete again", 404)
 
