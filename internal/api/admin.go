@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/brokerhq/broker/internal/access"
 	"github.com/brokerhq/broker/internal/apierror"
@@ -436,13 +437,17 @@ type objectChange struct {
 }
 
 // changeEvent describes ch, applied by p, for the audit trail: the object, and whether it was
-// created, deleted or which fields changed, never a secret. An integration's event (and an
-// attachment's) names the integration in its own field too.
+// created (with its fields), deleted (with the fields it had) or which fields changed (from what
+// to what), so the trail tells who granted what; never a secret (no object of the API holds
+// one). An integration's event (and an attachment's) names the integration in its own field too.
 func changeEvent(p access.Principal, ch objectChange) Event {
 	var detail string
 	switch {
 	case ch.after == nil:
 		detail = "deleted"
+		if was := objectValue(ch.res.Before); was != "" {
+			detail += ", was " + was
+		}
 		if len(ch.res.Deleted) > 1 {
 			names := make([]string, 0, len(ch.res.Deleted)-1)
 			for _, r := range ch.res.Deleted[1:] {
@@ -451,7 +456,7 @@ func changeEvent(p access.Principal, ch objectChange) Event {
 			detail += "; with it " + strings.Join(names, ", ")
 		}
 	case ch.res.Created:
-		detail = fmt.Sprintf("created at version %d", ch.res.Version)
+		detail = fmt.Sprintf("created at version %d: %s", ch.res.Version, objectValue(ch.after))
 	default:
 		detail = fmt.Sprintf("replaced with version %d; changed: %s", ch.res.Version, strings.Join(changedFields(ch.res.Before, ch.after), ", "))
 	}
@@ -459,23 +464,75 @@ func changeEvent(p access.Principal, ch objectChange) Event {
 		Integration: ch.place.Integration, Also: ch.place.Also, Detail: ch.ref.String() + " " + detail}
 }
 
-// changedFields names the top-level fields (API names) whose values differ.
+// maxValueBytes bounds each value a change's detail quotes, and maxObjectBytes a whole object:
+// a role of many actions or a stack of many labels does not make an event of any size.
+const (
+	maxValueBytes  = 256
+	maxObjectBytes = 1024
+)
+
+// auditable is obj as a change's detail may show it: an API key without the hash of its secret.
+func auditable(obj any) any {
+	if k, ok := obj.(config.APIKey); ok {
+		k.SecretSHA256 = ""
+		return k
+	}
+	return obj
+}
+
+// objectValue is obj's fields (see auditable) as the API's JSON, cut at maxObjectBytes; empty
+// for nil.
+func objectValue(obj any) string {
+	if obj == nil {
+		return ""
+	}
+	body, err := config.EncodeJSON(auditable(obj))
+	if err != nil {
+		return ""
+	}
+	return cut(string(body), maxObjectBytes)
+}
+
+// cut returns s, or its first n bytes (whole runes) followed by "…" when longer.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+// changedFields names the top-level fields (API names) whose values differ, each with its value
+// before and after as JSON ("write false → true"; "none" for a field one side lacks).
 func changedFields(before, after any) []string {
-	fb, fa := fieldsOf(before), fieldsOf(after)
-	var out []string
+	fb, fa := fieldsOf(auditable(before)), fieldsOf(auditable(after))
+	var names []string
 	for k, v := range fa {
-		if fb[k] != v {
-			out = append(out, k)
+		if was, ok := fb[k]; !ok || was != v {
+			names = append(names, k)
 		}
 	}
 	for k := range fb {
 		if _, ok := fa[k]; !ok {
-			out = append(out, k)
+			names = append(names, k)
 		}
 	}
-	slices.Sort(out)
-	if len(out) == 0 {
+	slices.Sort(names)
+	if len(names) == 0 {
 		return []string{"nothing"}
+	}
+	out := make([]string, len(names))
+	for i, k := range names {
+		was, now := "none", "none"
+		if v, ok := fb[k]; ok {
+			was = cut(v, maxValueBytes)
+		}
+		if v, ok := fa[k]; ok {
+			now = cut(v, maxValueBytes)
+		}
+		out[i] = k + " " + was + " → " + now
 	}
 	return out
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/brokerhq/broker/internal/access"
 	"github.com/brokerhq/broker/internal/apierror"
@@ -134,7 +135,7 @@ func (h *apiKeyHandler) create(w http.ResponseWriter, r *http.Request) {
 		}
 		place := catalog.ChangePlace(nil, created, res.Catalog)
 		return Event{Actor: "api_key:" + p.KeyID, Action: "api_key.create", Run: runs.Run{Space: place.Space},
-			Also: place.Also, Detail: fmt.Sprintf("created API key %q with %d binding(s)", b.ID, len(created.Bindings))}
+			Also: place.Also, Detail: fmt.Sprintf("created API key %q with %d binding(s): %s", b.ID, len(created.Bindings), cut(bindingsValue(created.Bindings), maxObjectBytes))}
 	}
 	res, err := h.admin.cfg.Catalog.Apply(r.Context(), catalog.Mutation{Ref: ref, Object: key, Authorize: authorize,
 		AuthorizeLeftOut: h.admin.repairLeftOut(r, p), Log: changeRecord{admin: h.admin, event: event}})
@@ -197,4 +198,13 @@ func (h *apiKeyHandler) delete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// bindingsValue lists bindings as "role on space", comma-separated.
+func bindingsValue(bindings []config.Binding) string {
+	out := make([]string, len(bindings))
+	for i, b := range bindings {
+		out[i] = b.Role + " on " + b.Space
+	}
+	return strings.Join(out, ", ")
 }

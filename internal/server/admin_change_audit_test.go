@@ -88,13 +88,13 @@ func TestAdminChangeNotCommittedIsRecorded(t *testing.T) {
 		want   []string
 	}{
 		{"another change first", catalog.ErrStale, http.StatusCreated, []string{
-			"success: role r created at version 1",
-			"error: not applied, another change was committed first: role r created at version 1",
-			"success: role r created at version 1",
+			"success: role r created at version 1: {\"id\":\"r\",\"actions\":[\"run:read\"]}",
+			"error: not applied, another change was committed first: role r created at version 1: {\"id\":\"r\",\"actions\":[\"run:read\"]}",
+			"success: role r created at version 1: {\"id\":\"r\",\"actions\":[\"run:read\"]}",
 		}},
 		{"store failed", errors.Join(catalog.ErrUnavailable, errors.New("connection reset")), http.StatusServiceUnavailable, []string{
-			"success: role r created at version 1",
-			"error: not confirmed, the catalog store failed before it answered: role r created at version 1",
+			"success: role r created at version 1: {\"id\":\"r\",\"actions\":[\"run:read\"]}",
+			"error: not confirmed, the catalog store failed before it answered: role r created at version 1: {\"id\":\"r\",\"actions\":[\"run:read\"]}",
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -186,6 +186,7 @@ func TestAdminChangesAreAudited(t *testing.T) {
 	}
 	ts.admin(t, "DELETE", "/v1/stacks/dns/attachments/aws-w", "").expect(t, "delete attachment", 204)
 	ts.admin(t, "PUT", "/v1/stacks/dns/attachments/aws-w", `{"write":true}`).expect(t, "attachment again", 201)
+	ts.admin(t, "PUT", "/v1/stacks/dns/attachments/aws-w", `{"read":true}`).expect(t, "attachment narrowed to read", 200)
 	ts.admin(t, "DELETE", "/v1/stacks/dns", "").expect(t, "delete stack", 204)
 	ts.admin(t, "DELETE", "/v1/integrations/aws-w", "").expect(t, "delete integration", 204)
 	ts.admin(t, "DELETE", "/v1/api-keys/reader-key", "").expect(t, "delete key", 204)
@@ -193,21 +194,24 @@ func TestAdminChangesAreAudited(t *testing.T) {
 	ts.admin(t, "DELETE", "/v1/spaces/team", "").expect(t, "delete space", 204)
 
 	type want struct{ action, space, stack, integration, detail string }
+	// Each detail names the values, so the trail tells who granted what.
+	role := `{"role":"reader","space":"team"}`
 	wants := []want{
-		{"space.put", "team", "", "", "space team created at version 1"},
-		{"stack.put", "team", "dns", "", "stack dns created at version 1"},
-		{"stack.put", "team", "dns", "", "stack dns replaced with version 2; changed: labels"},
-		{"integration.put", "team", "", "aws-w", "integration aws-w created at version 1"},
-		{"attachment.put", "team", "dns", "aws-w", "attachment dns/aws-w created at version 1"},
-		{"role.put", "root", "", "", "role reader created at version 1"},
-		{"api_key.create", "team", "", "", `created API key "reader-key" with 1 binding(s)`},
-		{"attachment.delete", "team", "dns", "aws-w", "attachment dns/aws-w deleted"},
-		{"attachment.put", "team", "dns", "aws-w", "attachment dns/aws-w created at version 3"},
-		{"stack.delete", "team", "dns", "", "stack dns deleted; with it attachment dns/aws-w"},
-		{"integration.delete", "team", "", "aws-w", "integration aws-w deleted"},
-		{"api_key.delete", "team", "", "", "api_key reader-key deleted"},
-		{"role.delete", "root", "", "", "role reader deleted"},
-		{"space.delete", "team", "", "", "space team deleted"},
+		{"space.put", "team", "", "", `space team created at version 1: {"id":"team","parent":"prod","inherit":true}`},
+		{"stack.put", "team", "dns", "", `stack dns created at version 1: {"id":"dns","space":"team"}`},
+		{"stack.put", "team", "dns", "", `stack dns replaced with version 2; changed: labels none → ["net"]`},
+		{"integration.put", "team", "", "aws-w", `integration aws-w created at version 1: {"id":"aws-w","space":"team","aws":{"mode":"web-identity","roleArn":"arn:aws:iam::123456789012:role/w","sessionTags":false}}`},
+		{"attachment.put", "team", "dns", "aws-w", `attachment dns/aws-w created at version 1: {"stack":"dns","integration":"aws-w","read":false,"write":true}`},
+		{"role.put", "root", "", "", `role reader created at version 1: {"id":"reader","actions":["run:read"]}`},
+		{"api_key.create", "team", "", "", `created API key "reader-key" with 1 binding(s): reader on team`},
+		{"attachment.delete", "team", "dns", "aws-w", `attachment dns/aws-w deleted, was {"stack":"dns","integration":"aws-w","read":false,"write":true}`},
+		{"attachment.put", "team", "dns", "aws-w", `attachment dns/aws-w created at version 3: {"stack":"dns","integration":"aws-w","read":false,"write":true}`},
+		{"attachment.put", "team", "dns", "aws-w", `attachment dns/aws-w replaced with version 4; changed: read false → true, write true → false`},
+		{"stack.delete", "team", "dns", "", `stack dns deleted, was {"id":"dns","space":"team","labels":["net"]}; with it attachment dns/aws-w`},
+		{"integration.delete", "team", "", "aws-w", `integration aws-w deleted, was {"id":"aws-w","space":"team","aws":{"mode":"web-identity","roleArn":"arn:aws:iam::123456789012:role/w","sessionTags":false}}`},
+		{"api_key.delete", "team", "", "", `api_key reader-key deleted, was {"id":"reader-key","bindings":[` + role + `]}`},
+		{"role.delete", "root", "", "", `role reader deleted, was {"id":"reader","actions":["run:read"]}`},
+		{"space.delete", "team", "", "", `space team deleted, was {"id":"team","parent":"prod","inherit":true}`},
 	}
 	var got []want
 	for _, e := range auditEvents(t, ts, "root", 100) {

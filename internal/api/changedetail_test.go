@@ -1,0 +1,37 @@
+package api
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/brokerhq/broker/internal/config"
+)
+
+// TestChangeDetailValues: a change's detail quotes each changed field's values, cut at
+// maxValueBytes on a rune boundary, and never an API key's secret hash.
+func TestChangeDetailValues(t *testing.T) {
+	many := make([]string, 100)
+	for i := range many {
+		many[i] = "label-é"
+	}
+	got := changedFields(config.Stack{ID: "s", Space: "a"}, config.Stack{ID: "s", Space: "b", Labels: many})
+	if len(got) != 2 || got[1] != `space "a" → "b"` || !strings.HasPrefix(got[0], `labels none → ["label-é",`) || !strings.HasSuffix(got[0], "…") {
+		t.Fatalf("changedFields = %q", got)
+	}
+	if n := len(strings.TrimSuffix(strings.TrimPrefix(got[0], "labels none → "), "…")); n > maxValueBytes || n < maxValueBytes-2 {
+		t.Errorf("labels value of %d bytes, want %d less at most a rune's other bytes", n, maxValueBytes)
+	}
+	if !strings.Contains(strings.TrimSuffix(got[0], "…"), "é") || strings.ContainsRune(got[0], '\uFFFD') {
+		t.Errorf("value cut inside a rune: %q", got[0])
+	}
+	key := config.APIKey{ID: "k", SecretSHA256: "0123abcd", Bindings: []config.Binding{{Role: "r", Space: "root"}}}
+	if v := objectValue(key); strings.Contains(v, "0123abcd") || !strings.Contains(v, `"role":"r"`) {
+		t.Errorf("objectValue(API key) = %s", v)
+	}
+	if got := changedFields(key, config.APIKey{ID: "k", SecretSHA256: "fedc9876", Bindings: key.Bindings}); len(got) != 1 || got[0] != "nothing" {
+		t.Errorf("changedFields of a new secret only = %q, want nothing (the hash is never shown)", got)
+	}
+	if got := changedFields(config.Role{ID: "r", Actions: []string{"run:read"}}, config.Role{ID: "r", Actions: []string{"run:read"}}); len(got) != 1 || got[0] != "nothing" {
+		t.Errorf("changedFields of equal roles = %q", got)
+	}
+}
