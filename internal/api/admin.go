@@ -460,8 +460,33 @@ func changeEvent(p access.Principal, ch objectChange) Event {
 	default:
 		detail = fmt.Sprintf("replaced with version %d; changed: %s", ch.res.Version, strings.Join(changedFields(ch.res.Before, ch.after), ", "))
 	}
+	if ends := runsEnded(ch); ends != "" {
+		detail += "; " + ends
+	}
 	return Event{Actor: "api_key:" + p.KeyID, Action: ch.action, Run: runs.Run{Space: ch.place.Space, Stack: ch.place.Stack},
 		Integration: ch.place.Integration, Also: ch.place.Also, Detail: ch.ref.String() + " " + detail}
+}
+
+// runsEnded says which unfinished runs ch ends, empty for none: a stack's when it is deleted or
+// moved, the stacks' in and below a space moved to another parent, and the runs an API key
+// started when it is deleted. Their run tokens get 401 from then on; no run has an event of its
+// own for it.
+func runsEnded(ch objectChange) string {
+	switch before := ch.res.Before.(type) {
+	case config.Stack:
+		if after, ok := ch.after.(config.Stack); !ok || after.Space != before.Space {
+			return "the stack's unfinished runs end"
+		}
+	case config.Space:
+		if after, ok := ch.after.(config.Space); ok && after.Parent != before.Parent {
+			return "the unfinished runs of the stacks in and below it end"
+		}
+	case config.APIKey:
+		if ch.after == nil {
+			return "the unfinished runs it started end"
+		}
+	}
+	return ""
 }
 
 // maxValueBytes bounds each value a change's detail quotes, and maxObjectBytes a whole object:

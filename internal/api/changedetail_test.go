@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/config"
 )
 
@@ -33,5 +34,30 @@ func TestChangeDetailValues(t *testing.T) {
 	}
 	if got := changedFields(config.Role{ID: "r", Actions: []string{"run:read"}}, config.Role{ID: "r", Actions: []string{"run:read"}}); len(got) != 1 || got[0] != "nothing" {
 		t.Errorf("changedFields of equal roles = %q", got)
+	}
+}
+
+// TestRunsEndedByAChange: the changes that end runs say so in their detail, the others do not.
+func TestRunsEndedByAChange(t *testing.T) {
+	st := config.Stack{ID: "s", Space: "a"}
+	sp := config.Space{ID: "x", Parent: "root"}
+	tests := []struct {
+		name          string
+		before, after any
+		want          string
+	}{
+		{"stack deleted", st, nil, "the stack's unfinished runs end"},
+		{"stack moved", st, config.Stack{ID: "s", Space: "b"}, "the stack's unfinished runs end"},
+		{"stack relabelled", st, config.Stack{ID: "s", Space: "a", Labels: []string{"l"}}, ""},
+		{"space moved", sp, config.Space{ID: "x", Parent: "other"}, "the unfinished runs of the stacks in and below it end"},
+		{"space renamed template", sp, config.Space{ID: "x", Parent: "root", SubjectTemplate: "t"}, ""},
+		{"API key deleted", config.APIKey{ID: "k"}, nil, "the unfinished runs it started end"},
+		{"role deleted", config.Role{ID: "r"}, nil, ""},
+	}
+	for _, tt := range tests {
+		ch := objectChange{res: catalog.Result{Before: tt.before}, after: tt.after}
+		if got := runsEnded(ch); got != tt.want {
+			t.Errorf("%s: runsEnded = %q, want %q", tt.name, got, tt.want)
+		}
 	}
 }

@@ -207,9 +207,9 @@ func TestAdminChangesAreAudited(t *testing.T) {
 		{"attachment.delete", "team", "dns", "aws-w", `attachment dns/aws-w deleted, was {"stack":"dns","integration":"aws-w","read":false,"write":true}`},
 		{"attachment.put", "team", "dns", "aws-w", `attachment dns/aws-w created at version 3: {"stack":"dns","integration":"aws-w","read":false,"write":true}`},
 		{"attachment.put", "team", "dns", "aws-w", `attachment dns/aws-w replaced with version 4; changed: read false → true, write true → false`},
-		{"stack.delete", "team", "dns", "", `stack dns deleted, was {"id":"dns","space":"team","labels":["net"]}; with it attachment dns/aws-w`},
+		{"stack.delete", "team", "dns", "", `stack dns deleted, was {"id":"dns","space":"team","labels":["net"]}; with it attachment dns/aws-w; the stack's unfinished runs end`},
 		{"integration.delete", "team", "", "aws-w", `integration aws-w deleted, was {"id":"aws-w","space":"team","aws":{"mode":"web-identity","roleArn":"arn:aws:iam::123456789012:role/w","sessionTags":false}}`},
-		{"api_key.delete", "team", "", "", `api_key reader-key deleted, was {"id":"reader-key","bindings":[` + role + `]}`},
+		{"api_key.delete", "team", "", "", `api_key reader-key deleted, was {"id":"reader-key","bindings":[` + role + `]}; the unfinished runs it started end`},
 		{"role.delete", "root", "", "", `role reader deleted, was {"id":"reader","actions":["run:read"]}`},
 		{"space.delete", "team", "", "", `space team deleted, was {"id":"team","parent":"prod","inherit":true}`},
 	}
