@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"math"
 	"sync"
 	"time"
 )
@@ -107,4 +108,16 @@ func (c *MemoryCursors) Advance(_ context.Context, sink, holder string, pos int6
 	}
 	c.cursors[sink] = max(c.cursors[sink], pos)
 	return true, nil
+}
+
+// Floor returns the lowest cursor of sinks (0 for a sink without one): the first event one of
+// them has not received, for Memory.HoldFor; math.MaxInt64 when sinks is empty.
+func (c *MemoryCursors) Floor(sinks []string) int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	floor := int64(math.MaxInt64)
+	for _, s := range sinks {
+		floor = min(floor, c.cursors[s])
+	}
+	return floor
 }

@@ -108,6 +108,30 @@ type Memory struct {
 	// its position (-1 for none).
 	checkpoint   []byte
 	checkpointAt int
+	// floor, when set (see HoldFor), is the position of the first event a reader of the whole
+	// chain (an audit sink) still needs; backlog bounds how many events are kept for it.
+	floor   func() int64
+	backlog int
+}
+
+// HoldFor makes m keep, beyond its retention, the events from floor() on (the first event an
+// audit sink has not received), up to backlog events in all (at most 2^30): a sink that is down
+// for longer than the retention still receives every event once it is back, within the
+// backlog. floor is called with m's lock held; it must not call m.
+func (m *Memory) HoldFor(floor func() int64, backlog int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.floor, m.backlog = floor, min(max(backlog, 1), maxMemoryRetain)
+}
+
+// keep is how many of the latest events m keeps now: its retention, or more while a reader
+// of the whole chain has not read them (see HoldFor). The caller holds mu.
+func (m *Memory) keep() int {
+	if m.floor == nil {
+		return m.retain
+	}
+	waiting := int64(m.log.end()) - m.floor()
+	return max(m.retain, int(min(waiting, int64(m.backlog))))
 }
 
 // NewMemory returns an empty memory Store keeping the last MemoryRetain events.
@@ -156,21 +180,23 @@ func (m *Memory) appendLocked(e Event, spaces []string) (Event, error) {
 		m.bySpace[s] = append(m.bySpace[s], int32(m.log.len()-1))
 	}
 	m.tail = h
-	if m.log.len() > m.retain+m.slack() { // trim in batches, so appends stay amortized O(1)
-		m.trim()
+	if n := m.log.len(); n > m.retain+slack(m.retain) { // trim in batches, so appends stay amortized O(1)
+		if keep := m.keep(); n > keep+slack(keep) {
+			m.trim(keep)
+		}
 	}
 	return e, nil
 }
 
-// slack is how many events past its retention the store holds before it trims: a sixteenth of
-// it, at least one. A trim moves every retained event's offset and index entries, so it costs
+// slack is how many events past keeping keep the store holds before it trims: a sixteenth of
+// them, at least one. A trim moves every kept event's offset and index entries, so it costs
 // about sixteen moves per event appended since the last one.
-func (m *Memory) slack() int { return max(m.retain/16, 1) }
+func slack(keep int) int { return max(keep/16, 1) }
 
-// trim drops all but the last retain events and their index entries, moving what is left in
+// trim drops all but the last keep events and their index entries, moving what is left in
 // place. The caller holds mu.
-func (m *Memory) trim() {
-	cut := m.log.len() - m.retain
+func (m *Memory) trim(keep int) {
+	cut := m.log.len() - keep
 	m.log.dropFront(cut)
 	for space, idx := range m.bySpace {
 		i := sort.Search(len(idx), func(i int) bool { return int(idx[i]) >= cut })

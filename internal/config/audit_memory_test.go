@@ -36,3 +36,27 @@ func TestAuditMemoryRetain(t *testing.T) {
 		})
 	}
 }
+
+func TestAuditMemorySinkBacklog(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		want       int
+		wantErr    string
+	}{
+		{"default", "", DefaultAuditSinkBacklog, ""},
+		{"set", "audit: {memory: {sink_backlog: 500}}\n", 500, ""},
+		{"negative", "audit: {memory: {sink_backlog: -5}}\n", 0, "audit.memory.sink_backlog"},
+		{"too many", "audit: {memory: {sink_backlog: 2000000000}}\n", 0, "audit.memory.sink_backlog"},
+	}
+	for _, tc := range tests {
+		cfg, err := Parse("a.yaml", []byte("issuer: https://broker.example.com\n"+tc.yaml))
+		switch {
+		case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+			t.Errorf("%s: error %v, want one naming %s", tc.name, err, tc.wantErr)
+		case tc.wantErr == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.wantErr == "" && cfg.Audit.Memory.SinkBacklog != tc.want:
+			t.Errorf("%s: audit.memory.sink_backlog = %d, want %d", tc.name, cfg.Audit.Memory.SinkBacklog, tc.want)
+		}
+	}
+}

@@ -32,6 +32,13 @@ const (
 	DefaultAuditMemoryRetain  = 10_000
 )
 
+// DefaultAuditSinkBacklog is audit.memory.sink_backlog's default: about 15 MiB of token events
+// kept for a sink that is down, 17 minutes of 100 tokens a second.
+const DefaultAuditSinkBacklog = 100_000
+
+// MaxAuditMemoryEvents bounds audit.memory.retain and audit.memory.sink_backlog.
+const MaxAuditMemoryEvents = 1 << 30
+
 // MaxRetainPeriods bounds keys.rotation.retain in rotation periods: each period's key stays
 // published for retain after it retires, so a period short beside retain fills the JWKS.
 const MaxRetainPeriods = 16
@@ -57,6 +64,9 @@ func (c *Config) ApplyDefaults() {
 	setDuration(&c.Audit.Checkpoint.Interval, DefaultCheckpointInterval)
 	if c.Audit.Memory.Retain == 0 {
 		c.Audit.Memory.Retain = DefaultAuditMemoryRetain
+	}
+	if c.Audit.Memory.SinkBacklog == 0 {
+		c.Audit.Memory.SinkBacklog = DefaultAuditSinkBacklog
 	}
 	c.applyAuditSinkDefaults()
 	setString(&c.Keys.Algorithm, DefaultAlgorithm)

@@ -205,6 +205,9 @@ type AuditMemory struct {
 	// Retain is how many of the latest events are kept; older ones are dropped (they remain
 	// in the sinks that received them).
 	Retain int `yaml:"retain" zero:"default"`
+	// SinkBacklog is how many events are kept, beyond Retain, for the audit sinks that have not
+	// received them (a sink that is down); past it the oldest go, and each sink logs its loss.
+	SinkBacklog int `yaml:"sink_backlog" zero:"default"`
 }
 
 // Checkpoint is the anchoring schedule: a signed checkpoint follows at most Every events, and

@@ -343,8 +343,11 @@ func (v *validator) checkDurations() {
 	if cp.Interval < MinCheckpointInterval {
 		v.add("audit.checkpoint.interval", cp.Interval.String(), "must be at least %s, got %s", MinCheckpointInterval, cp.Interval)
 	}
-	if r := v.c.Audit.Memory.Retain; r < 1 {
-		v.add("audit.memory.retain", fmt.Sprint(r), "must be at least 1")
+	if r := v.c.Audit.Memory.Retain; r < 1 || r > MaxAuditMemoryEvents {
+		v.add("audit.memory.retain", fmt.Sprint(r), "must be 1 to %d", MaxAuditMemoryEvents)
+	}
+	if b := v.c.Audit.Memory.SinkBacklog; b < 1 || b > MaxAuditMemoryEvents {
+		v.add("audit.memory.sink_backlog", fmt.Sprint(b), "must be 1 to %d", MaxAuditMemoryEvents)
 	}
 }
 

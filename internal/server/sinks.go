@@ -17,15 +17,18 @@ const minWebhookSecret = 16
 
 // newAuditSinks builds the forwarder of audit.sinks on the replica's audit store: the sinks'
 // cursors and leases live in that store when it keeps them (Redis), so delivery resumes where
-// it stopped after a restart and one replica at a time delivers to a sink; in memory otherwise.
+// it stopped after a restart and one replica at a time delivers to a sink; in memory otherwise,
+// where the memory store then holds what the sinks still need (see audit.Memory.HoldFor).
 func newAuditSinks(cfg *config.Config, store audit.Store, log *slog.Logger) (*auditsink.Forwarder, error) {
 	chain, _ := store.(auditsink.Chain)
 	if chain == nil && len(cfg.Audit.Sinks) > 0 {
 		return nil, errors.New("audit.sinks: this audit store cannot be read by position")
 	}
 	cursors, ok := store.(audit.Cursors)
+	var held *audit.MemoryCursors
 	if !ok {
-		cursors = audit.NewMemoryCursors(nil)
+		held = audit.NewMemoryCursors(nil)
+		cursors = held
 	}
 	targets := make([]auditsink.Target, 0, len(cfg.Audit.Sinks))
 	for i, sc := range cfg.Audit.Sinks {
@@ -49,6 +52,15 @@ func newAuditSinks(cfg *config.Config, store audit.Store, log *slog.Logger) (*au
 			return nil, fmt.Errorf("%s: needs exactly one of webhook and file", path)
 		}
 		targets = append(targets, t)
+	}
+	if mem, ok := store.(*audit.Memory); ok && held != nil && len(targets) > 0 {
+		// The memory store keeps, beyond its retention, what a sink that is down has not yet
+		// received, within audit.memory.sink_backlog.
+		names := make([]string, len(targets))
+		for i, t := range targets {
+			names[i] = t.Name
+		}
+		mem.HoldFor(func() int64 { return held.Floor(names) }, cfg.Audit.Memory.SinkBacklog)
 	}
 	return auditsink.New(auditsink.Config{Chain: chain, Cursors: cursors, Targets: targets, Logger: log})
 }

@@ -186,12 +186,45 @@ func TestGracefulStopDeliversTheChainToSinks(t *testing.T) {
 }
 
 // TestAuditSinkPastMemoryRetain: on the memory store, a sink down for longer than
-// audit.memory.retain events loses what the store dropped: its pending count is never more
-// than what the store still holds, each loss is logged once (the lost counts logged add up to
-// the events it never received), and once it is back the events still held arrive.
+// audit.memory.retain events still receives every one once it is back, within
+// audit.memory.sink_backlog, and nothing is logged lost.
 func TestAuditSinkPastMemoryRetain(t *testing.T) {
 	recv := newReceiver(t, []byte(sinkSecret)) // down
 	yaml := strings.Replace(webhookSinkYAML(recv.URL(), writeSecretFile(t, sinkSecret), ""), "audit:\n", "audit:\n  memory: {retain: 8}\n", 1)
+	ts := startServer(t, serverOptions{extraYAML: yaml})
+	run := ts.createRun(t, "vpc-prod", "TRACKED")
+	for range 40 {
+		ts.mint(t, run.RunToken, "aud")
+	}
+	time.Sleep(300 * time.Millisecond) // retries meet the store's trims
+	recv.up(recvOK)
+	waitFor(t, "pending 0", func() bool { return pendingMetric(t, ts, "siem") == 0 })
+	got, _ := recv.received()
+	ids := map[string]bool{}
+	for _, e := range got {
+		ids[e.ID] = true
+	}
+	head, err := ts.srv.state.audit.(interface {
+		Head(context.Context) (audit.Head, error)
+	}).Head(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(len(ids)) != head.Count || head.Count < 41 {
+		t.Errorf("the sink received %d distinct events of the %d in the chain", len(ids), head.Count)
+	}
+	if strings.Contains(ts.Logs.String(), "dropped from the in-memory chain") {
+		t.Error("a loss was logged within the sink backlog")
+	}
+}
+
+// TestAuditSinkPastMemoryBacklog: on the memory store, a sink down for longer than
+// audit.memory.sink_backlog events loses what the store dropped: its pending count is never
+// more than what the store still holds, each loss is logged once (the lost counts logged add up
+// to the events it never received), and once it is back the events still held arrive.
+func TestAuditSinkPastMemoryBacklog(t *testing.T) {
+	recv := newReceiver(t, []byte(sinkSecret)) // down
+	yaml := strings.Replace(webhookSinkYAML(recv.URL(), writeSecretFile(t, sinkSecret), ""), "audit:\n", "audit:\n  memory: {retain: 8, sink_backlog: 12}\n", 1)
 	ts := startServer(t, serverOptions{extraYAML: yaml})
 	run := ts.createRun(t, "vpc-prod", "TRACKED")
 	for range 40 {
