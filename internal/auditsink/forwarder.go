@@ -141,9 +141,12 @@ func (f *Forwarder) Drain(ctx context.Context) {
 	}
 }
 
-// Notify wakes every worker: the chain grew. It never blocks.
+// Notify wakes every worker: the chain grew by one event, which each counts as pending at once
+// (a delivery in progress, or hung until its timeout, does not freeze the count). It never
+// blocks.
 func (f *Forwarder) Notify() {
 	for _, w := range f.workers {
+		w.pending.Add(1)
 		select {
 		case w.wake <- struct{}{}:
 		default:

@@ -242,6 +242,31 @@ func TestForwarderTimesOutAHangingDelivery(t *testing.T) {
 	eventually(t, "the chain after the hung delivery", func() bool { return reflect.DeepEqual(sink.all(), want) })
 }
 
+// While a delivery hangs, the events appended on this replica count as pending at once: the
+// metric does not freeze at what the worker last saw.
+func TestPendingGrowsWhileADeliveryHangs(t *testing.T) {
+	m := audit.NewMemory()
+	sink := &hangsOnce{}
+	f, err := auditsink.New(auditsink.Config{
+		Chain: m, Cursors: audit.NewMemoryCursors(nil), Poll: 10 * time.Millisecond,
+		Targets: []auditsink.Target{{Name: "s", Sink: sink, Timeout: time.Hour, MaxBatch: 100, MaxBackoff: 20 * time.Millisecond}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := f.Watch(m)
+	appendN(t, store, 0, 2)
+	ctx, cancel := context.WithCancel(context.Background())
+	stop := f.Start(ctx)
+	defer stop()
+	defer cancel()
+	eventually(t, "the delivery hanging", func() bool { return f.Stats()[0].Held == 2 })
+	appendN(t, store, 2, 10)
+	if got := f.Stats()[0].Pending; got != 12 {
+		t.Errorf("pending %d while the first delivery hangs, want 12 (2 held, 10 appended since)", got)
+	}
+}
+
 // checkingStore is an audit.CheckedStore over a memory chain that takes every Version whose
 // digest is "current" and refuses the others.
 type checkingStore struct{ *audit.Memory }

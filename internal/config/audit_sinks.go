@@ -49,6 +49,8 @@ const (
 	DefaultAuditSinkMaxBackoff = 30 * time.Second
 	MinAuditSinkMaxBackoff     = 10 * time.Millisecond
 	DefaultWebhookTimeout      = 10 * time.Second
+	// MaxWebhookTimeout bounds a webhook request: a hung one holds the sink's delivery that long.
+	MaxWebhookTimeout = 5 * time.Minute
 )
 
 // Kinds of audit sink, the prefix of a derived sink name.
@@ -147,6 +149,8 @@ func (v *validator) checkWebhookSink(path string, w *WebhookSink) {
 	}
 	if w.Timeout <= 0 {
 		v.add(path+".timeout", w.Timeout.String(), "must be greater than zero, got %s", w.Timeout)
+	} else if w.Timeout > MaxWebhookTimeout {
+		v.add(path+".timeout", w.Timeout.String(), "must be at most %s (a hung request holds the sink's delivery that long), got %s", MaxWebhookTimeout, w.Timeout)
 	}
 }
 

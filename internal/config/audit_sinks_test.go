@@ -24,6 +24,8 @@ func TestAuditSinkErrors(t *testing.T) {
 		{"not a URL", sinks("    - webhook: {url: \"siem\"}\n"), "audit.sinks[0].webhook.url", "4", "must be an absolute http or https URL"},
 		{"negative timeout", sinks("    - webhook: {url: \"https://s.example.com\", timeout: -1s}\n"),
 			"audit.sinks[0].webhook.timeout", "4", "must not be negative"},
+		{"long timeout", sinks("    - webhook: {url: \"https://s.example.com\", timeout: 1h}\n"),
+			"audit.sinks[0].webhook.timeout", "4", "must be at most 5m0s"},
 		{"missing path", sinks("    - file: {}\n"), "audit.sinks[0].file.path", "4", "required"},
 		{"relative path", sinks("    - file: {path: audit.jsonl}\n"), "audit.sinks[0].file.path", "4", `"audit.jsonl" must be an absolute path`},
 		{"bad name", sinks("    - name: SIEM\n      file: {path: /a}\n"), "audit.sinks[0].name", "4", `name "SIEM" must match`},
