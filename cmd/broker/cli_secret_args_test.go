@@ -37,6 +37,11 @@ func TestStrayArgumentsNotRepeated(t *testing.T) {
 		{"a flag get does not know", admin, []string{"get", "stacks", "-" + runToken}, runToken},
 		{"a value of the wrong type", admin, []string{"audit", "verify", "--checkpoint-interval", awsSecret}, awsSecret},
 		{"40 hexadecimal digits", worker, []string{"token", "0123456789abcdef0123456789abcdef01234567"}, "0123456789abcdef0123456789abcdef01234567"},
+		{"32 hexadecimal digits", worker, []string{"token", "0123456789abcdef0123456789abcdef"}, "0123456789abcdef0123456789abcdef"},
+		{"get, a third argument", admin, []string{"get", "stacks", "vpc", awsSecret}, awsSecret},
+		{"a value of the wrong type after =", admin, []string{"audit", "verify", "--checkpoint-interval=" + awsSecret}, awsSecret},
+		{"a short value of the wrong type", admin, []string{"audit", "verify", "--checkpoint-interval", "Pa55w0rd!x"}, "Pa55w0rd!x"},
+		{"a value with backslashes", admin, []string{"audit", "verify", "--checkpoint-interval", `wJalrXUtnFEMI\K7MDENG\bPxRfiCY`}, `wJalrXUtnFEMI\K7MDENG\bPxRfiCY`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -45,7 +50,7 @@ func TestStrayArgumentsNotRepeated(t *testing.T) {
 			if code != exitUsage {
 				t.Fatalf("broker %q: exit %d, want 2; stderr %q", tc.name, code, errb.String())
 			}
-			if got := out.String() + errb.String(); strings.Contains(got, tc.secret) || strings.Contains(got, tc.secret[:12]) {
+			if got := out.String() + errb.String(); strings.Contains(got, tc.secret) || strings.Contains(got, tc.secret[:min(12, len(tc.secret))]) {
 				t.Errorf("the argument is repeated: %q", got)
 			} else if !strings.Contains(got, "not repeated") {
 				t.Errorf("the message does not say the argument is withheld: %q", got)

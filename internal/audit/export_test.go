@@ -30,3 +30,12 @@ func (mt MemoryTamperer) Replace(t *testing.T, events []Event) {
 		m.tail = h
 	}
 }
+
+// PointCheckpointAt points m's checkpoint index at the event at position at, as a store writer
+// could.
+func (mt MemoryTamperer) PointCheckpointAt(at int) {
+	m := mt.M
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.checkpoint, m.checkpointAt = append([]byte(nil), m.log.at(m.log.dropped+at)...), at
+}

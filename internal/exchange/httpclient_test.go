@@ -107,6 +107,8 @@ func TestScrub(t *testing.T) {
 		// A login in a URL, as a proxy's or a server's address quoted by a client library.
 		{"proxyconnect tcp: dial http://ci:Pr0xyPassw0rd@proxy.example.com:3128 failed", "", "proxyconnect tcp: dial http://REDACTED@proxy.example.com:3128 failed"},
 		{"proxy http://ci:p@ss@proxy.example.com:3128/x failed", "", "proxy http://REDACTED@proxy.example.com:3128/x failed"},
+		{"socks connect tcp socks5://ci:Pr0xyPassw0rd@proxy.example.com:1080: refused", "", "socks connect tcp socks5://REDACTED@proxy.example.com:1080: refused"},
+		{"dial redis://default:Pr0xyPassw0rd@cache:6379 failed", "", "dial redis://REDACTED@cache:6379 failed"},
 		// An '@' in a path, or an account's email, is no login.
 		{`Post "https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/deployer@proj.iam.gserviceaccount.com:generateAccessToken": EOF`, "",
 			`Post "https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/deployer@proj.iam.gserviceaccount.com:generateAccessToken": EOF`},

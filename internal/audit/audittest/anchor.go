@@ -364,7 +364,7 @@ func TestAnchoring(t *testing.T, newStore AnchorFactory) {
 		for _, tc := range []struct {
 			ahead time.Duration
 			want  error
-		}{{time.Minute, nil}, {time.Hour, nil}, {24 * time.Hour, audit.ErrUnanchored}} {
+		}{{time.Minute, nil}, {time.Hour, nil}, {3 * time.Hour, audit.ErrUnanchored}, {24 * time.Hour, audit.ErrUnanchored}} {
 			t.Run(tc.ahead.String(), func(t *testing.T) {
 				tr := newTrail(t, newStore)
 				forged := append([]audit.Event(nil), tr.events...)
