@@ -179,3 +179,42 @@ func TestWithoutWriteBackABroughtBackKeyIsRefused(t *testing.T) {
 		}
 	})
 }
+
+// countingSaves is a Backend that counts its saves.
+type countingSaves struct {
+	*wipeable
+	saves int
+}
+
+func (c *countingSaves) Save(ctx context.Context, s keys.Set) error {
+	c.saves++
+	return c.wipeable.Save(ctx, s)
+}
+
+// TestWriteBackOverAMuchOlderSetSavesOnce: a store that went back many generations (wiped, with
+// generation 20 in force) gets the set in force back in one save, and the refresh goes on.
+func TestWriteBackOverAMuchOlderSetSavesOnce(t *testing.T) {
+	ctx := context.Background()
+	clk := fakeclock.New(t0)
+	store := &countingSaves{wipeable: &wipeable{Backend: keys.NewMemory()}}
+	m := newManager(t, keys.Config{Backend: store, Policy: policy, Now: clk.Now, WriteBack: true})
+	refresh(t, m)
+	set, _ := store.Load(ctx)
+	for set.Generation < 20 {
+		set.Generation++
+		if err := store.Save(ctx, set); err != nil {
+			t.Fatal(err)
+		}
+	}
+	refresh(t, m)
+	signing := m.Snapshot().Signing.KID
+	store.wipe()
+	store.saves = 0
+	if _, err := m.Refresh(ctx); err != nil {
+		t.Fatalf("Refresh over a wiped store: %v", err)
+	}
+	stored, _ := store.Load(ctx)
+	if store.saves != 1 || stored.Generation != 1 || m.Snapshot().Signing.KID != signing {
+		t.Errorf("%d saves, stored generation %d, signing %s; want one save of generation 1 and %s signing", store.saves, stored.Generation, m.Snapshot().Signing.KID, signing)
+	}
+}

@@ -63,13 +63,16 @@ func (m *Manager) load(ctx context.Context) (Set, error) {
 		case len(back) == 0 && !older:
 			return set, nil
 		case !m.writeBack:
-			m.log.ErrorContext(ctx, "keys: the stored key set brings back keys that left the set in force (revoked, or the store went back); keeping the set in force",
-				"kids", back, "stored_generation", set.Generation, "generation_in_force", m.inForce.Generation)
-			return Set{}, fmt.Errorf("%w: it holds %s, which left the set in force here", ErrWentBack, strings.Join(back, ", "))
+			// Refresh's caller logs the error; the set in force stays.
+			return Set{}, fmt.Errorf("%w: it holds %s, which left the set in force here (revoked, or the store went back); keeping the set in force",
+				ErrWentBack, strings.Join(back, ", "))
 		case i == maxWriteBacks:
 			return Set{}, fmt.Errorf("keys: write back the key set: %w", ErrConflict)
 		}
-		set, err = m.writeBackSet(ctx, set, back)
+		var saved bool
+		if set, saved, err = m.writeBackSet(ctx, set, back); saved {
+			return set, nil // the set in force, saved: not to be checked against itself
+		}
 	}
 }
 
@@ -77,8 +80,8 @@ func (m *Manager) load(ctx context.Context) (Set, error) {
 // saves, see load): the keys this replica publishes and signs with stay, rather than a key made
 // now signing at once and keys whose tokens are still valid leaving the JWKS; a revocation the
 // store lost stays too. When another replica saved first (it wrote back too, or decided a
-// change), its set is returned, for load to check again.
-func (m *Manager) writeBackSet(ctx context.Context, stored Set, back []string) (Set, error) {
+// change), its set is returned, for load to check again; saved reports that next was saved.
+func (m *Manager) writeBackSet(ctx context.Context, stored Set, back []string) (_ Set, saved bool, _ error) {
 	m.log.WarnContext(ctx, "keys: the store went back to an older key set (it lost saves); writing back the set in force",
 		"stored_generation", stored.Generation, "generation_in_force", m.inForce.Generation, "brought_back_kids", back)
 	next := m.inForce.Clone()
@@ -86,12 +89,12 @@ func (m *Manager) writeBackSet(ctx context.Context, stored Set, back []string) (
 	err := m.backend.Save(ctx, next)
 	if errors.Is(err, ErrConflict) {
 		if stored, err = m.backend.Load(ctx); err != nil {
-			return stored, fmt.Errorf("keys: load key set: %w", err)
+			return stored, false, fmt.Errorf("keys: load key set: %w", err)
 		}
-		return stored, nil
+		return stored, false, nil
 	}
 	if err != nil {
-		return stored, fmt.Errorf("keys: write back the key set: %w", err)
+		return stored, false, fmt.Errorf("keys: write back the key set: %w", err)
 	}
-	return next, nil
+	return next, true, nil
 }
