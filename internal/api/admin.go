@@ -442,10 +442,11 @@ type objectChange struct {
 // one). An integration's event (and an attachment's) names the integration in its own field too.
 func changeEvent(p access.Principal, ch objectChange) Event {
 	var detail string
+	shown := valuesShown(ch.place, ch.res.Before, ch.after)
 	switch {
 	case ch.after == nil:
 		detail = "deleted"
-		if was := objectValue(ch.res.Before); was != "" {
+		if was := objectValue(ch.res.Before); was != "" && shown {
 			detail += ", was " + was
 		}
 		if len(ch.res.Deleted) > 1 {
@@ -455,10 +456,12 @@ func changeEvent(p access.Principal, ch objectChange) Event {
 			}
 			detail += "; with it " + strings.Join(names, ", ")
 		}
-	case ch.res.Created:
+	case ch.res.Created && shown:
 		detail = fmt.Sprintf("created at version %d: %s", ch.res.Version, objectValue(ch.after))
+	case ch.res.Created:
+		detail = fmt.Sprintf("created at version %d", ch.res.Version)
 	default:
-		detail = fmt.Sprintf("replaced with version %d; changed: %s", ch.res.Version, strings.Join(changedFields(ch.res.Before, ch.after), ", "))
+		detail = fmt.Sprintf("replaced with version %d; changed: %s", ch.res.Version, strings.Join(changedFields(ch.res.Before, ch.after, shown), ", "))
 	}
 	if ends := runsEnded(ch); ends != "" {
 		detail += "; " + ends
@@ -487,6 +490,20 @@ func runsEnded(ch objectChange) string {
 		}
 	}
 	return ""
+}
+
+// valuesShown reports whether the detail of a change of before into after (nil for a creation,
+// a deletion), filed at place, may quote the object's values: only when every space whose
+// auditors list the event may read them. That is so when it is filed under one space, or when it
+// deletes a space, filed also under the parent that holds it. A move (filed where the object went
+// and where it was) and an API key bound on several spaces name only fields and counts: the
+// auditors of one space would read the other's ids and values.
+func valuesShown(place catalog.EventPlace, before, after any) bool {
+	if len(place.Also) == 0 {
+		return true
+	}
+	sp, ok := before.(config.Space)
+	return after == nil && ok && len(place.Also) == 1 && place.Also[0] == sp.Parent
 }
 
 // maxValueBytes bounds each value a change's detail quotes, and maxObjectBytes a whole object:
@@ -529,9 +546,10 @@ func cut(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// changedFields names the top-level fields (API names) whose values differ, each with its value
-// before and after as JSON ("write false → true"; "none" for a field one side lacks).
-func changedFields(before, after any) []string {
+// changedFields names the top-level fields (API names) whose values differ, each, when values
+// are shown, with its value before and after as JSON ("write false → true"; "none" for a field
+// one side lacks).
+func changedFields(before, after any, values bool) []string {
 	fb, fa := fieldsOf(auditable(before)), fieldsOf(auditable(after))
 	var names []string
 	for k, v := range fa {
@@ -547,6 +565,9 @@ func changedFields(before, after any) []string {
 	slices.Sort(names)
 	if len(names) == 0 {
 		return []string{"nothing"}
+	}
+	if !values {
+		return names
 	}
 	out := make([]string, len(names))
 	for i, k := range names {

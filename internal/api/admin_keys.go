@@ -135,7 +135,7 @@ func (h *apiKeyHandler) create(w http.ResponseWriter, r *http.Request) {
 		}
 		place := catalog.ChangePlace(nil, created, res.Catalog)
 		return Event{Actor: "api_key:" + p.KeyID, Action: "api_key.create", Run: runs.Run{Space: place.Space},
-			Also: place.Also, Detail: fmt.Sprintf("created API key %q with %d binding(s): %s", b.ID, len(created.Bindings), cut(bindingsValue(created.Bindings), maxObjectBytes))}
+			Also: place.Also, Detail: keyCreated(b.ID, created.Bindings, valuesShown(place, nil, created))}
 	}
 	res, err := h.admin.cfg.Catalog.Apply(r.Context(), catalog.Mutation{Ref: ref, Object: key, Authorize: authorize,
 		AuthorizeLeftOut: h.admin.repairLeftOut(r, p), Log: changeRecord{admin: h.admin, event: event}})
@@ -198,6 +198,15 @@ func (h *apiKeyHandler) delete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// keyCreated is the detail of an API key's creation: its bindings when shown (see valuesShown),
+// else how many.
+func keyCreated(id string, bindings []config.Binding, shown bool) string {
+	if !shown {
+		return fmt.Sprintf("created API key %q with %d binding(s)", id, len(bindings))
+	}
+	return fmt.Sprintf("created API key %q with %d binding(s): %s", id, len(bindings), cut(bindingsValue(bindings), maxObjectBytes))
 }
 
 // bindingsValue lists bindings as "role on space", comma-separated.

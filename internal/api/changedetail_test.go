@@ -15,7 +15,7 @@ func TestChangeDetailValues(t *testing.T) {
 	for i := range many {
 		many[i] = "label-é"
 	}
-	got := changedFields(config.Stack{ID: "s", Space: "a"}, config.Stack{ID: "s", Space: "b", Labels: many})
+	got := changedFields(config.Stack{ID: "s", Space: "a"}, config.Stack{ID: "s", Space: "b", Labels: many}, true)
 	if len(got) != 2 || got[1] != `space "a" → "b"` || !strings.HasPrefix(got[0], `labels none → ["label-é",`) || !strings.HasSuffix(got[0], "…") {
 		t.Fatalf("changedFields = %q", got)
 	}
@@ -29,10 +29,10 @@ func TestChangeDetailValues(t *testing.T) {
 	if v := objectValue(key); strings.Contains(v, "0123abcd") || !strings.Contains(v, `"role":"r"`) {
 		t.Errorf("objectValue(API key) = %s", v)
 	}
-	if got := changedFields(key, config.APIKey{ID: "k", SecretSHA256: "fedc9876", Bindings: key.Bindings}); len(got) != 1 || got[0] != "nothing" {
+	if got := changedFields(key, config.APIKey{ID: "k", SecretSHA256: "fedc9876", Bindings: key.Bindings}, true); len(got) != 1 || got[0] != "nothing" {
 		t.Errorf("changedFields of a new secret only = %q, want nothing (the hash is never shown)", got)
 	}
-	if got := changedFields(config.Role{ID: "r", Actions: []string{"run:read"}}, config.Role{ID: "r", Actions: []string{"run:read"}}); len(got) != 1 || got[0] != "nothing" {
+	if got := changedFields(config.Role{ID: "r", Actions: []string{"run:read"}}, config.Role{ID: "r", Actions: []string{"run:read"}}, true); len(got) != 1 || got[0] != "nothing" {
 		t.Errorf("changedFields of equal roles = %q", got)
 	}
 }
@@ -59,5 +59,31 @@ func TestRunsEndedByAChange(t *testing.T) {
 		if got := runsEnded(ch); got != tt.want {
 			t.Errorf("%s: runsEnded = %q, want %q", tt.name, got, tt.want)
 		}
+	}
+}
+
+// TestValuesShownOnlyWhereEveryListingMayReadThem: values are quoted only for an event filed
+// under one space, or a space's deletion filed also under its parent; a move, or an API key bound
+// on several spaces, names fields and counts only.
+func TestValuesShownOnlyWhereEveryListingMayReadThem(t *testing.T) {
+	tests := []struct {
+		name          string
+		place         catalog.EventPlace
+		before, after any
+		want          bool
+	}{
+		{"one space", catalog.EventPlace{Space: "a"}, config.Stack{ID: "s", Space: "a"}, config.Stack{ID: "s", Space: "a"}, true},
+		{"a stack moved", catalog.EventPlace{Space: "b", Also: []string{"a"}}, config.Stack{ID: "s", Space: "a"}, config.Stack{ID: "s", Space: "b"}, false},
+		{"a key on two spaces", catalog.EventPlace{Space: "a", Also: []string{"b"}}, nil, config.APIKey{ID: "k"}, false},
+		{"a space deleted, filed under its parent too", catalog.EventPlace{Space: "x", Also: []string{"p"}}, config.Space{ID: "x", Parent: "p"}, nil, true},
+		{"a space moved", catalog.EventPlace{Space: "x", Also: []string{"p"}}, config.Space{ID: "x", Parent: "p"}, config.Space{ID: "x", Parent: "q"}, false},
+	}
+	for _, tt := range tests {
+		if got := valuesShown(tt.place, tt.before, tt.after); got != tt.want {
+			t.Errorf("%s: valuesShown = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	if got := changedFields(config.Stack{ID: "s", Space: "a"}, config.Stack{ID: "s", Space: "b"}, false); len(got) != 1 || got[0] != "space" {
+		t.Errorf("changedFields without values = %q, want [space]", got)
 	}
 }
