@@ -226,15 +226,20 @@ func (p preconditions) on(mu catalog.Mutation) catalog.Mutation {
 	return mu
 }
 
-// ifMatch reads the If-Match header: nothing when absent, catalog.AnyVersion for "*", else the
-// versions its entity tags name, as ETag gives them ("3"; a bare 3 is taken too). A weak tag
-// never matches (If-Match compares strongly), nor a quoted tag that is not a version: a header
-// of only such tags is catalog.NeverVersion (412 once the change is checked). If-None-Match: *
-// (alone) is catalog.NoVersion. Anything else is 400.
+// ifMatch reads the If-Match header (its lines joined, as one list): nothing when absent,
+// catalog.AnyVersion for "*", else the versions its entity tags name, as ETag gives them ("3"; a
+// bare 3 is taken too). A weak tag never matches (If-Match compares strongly), nor a quoted tag
+// that is not a version: a header of only such tags is catalog.NeverVersion (412 once the change
+// is checked). If-None-Match: * (alone) is catalog.NoVersion. Anything else, an empty header
+// included, is 400.
 func ifMatch(r *http.Request) (preconditions, error) {
-	h := strings.TrimSpace(r.Header.Get("If-Match"))
-	if _, set := r.Header["If-None-Match"]; set {
-		switch none := strings.TrimSpace(r.Header.Get("If-None-Match")); {
+	lines, set := r.Header["If-Match"]
+	h := strings.TrimSpace(strings.Join(lines, ","))
+	if set && h == "" {
+		return preconditions{}, apierror.New(apierror.CodeInvalidRequest, "If-Match is empty: send the object's ETag, such as \"3\", or *.")
+	}
+	if noneLines, set := r.Header["If-None-Match"]; set {
+		switch none := strings.TrimSpace(strings.Join(noneLines, ",")); {
 		case h != "":
 			return preconditions{}, apierror.New(apierror.CodeInvalidRequest, "Send If-Match or If-None-Match, not both.")
 		case none != "*":
@@ -249,22 +254,51 @@ func ifMatch(r *http.Request) (preconditions, error) {
 		return preconditions{ifMatch: catalog.AnyVersion}, nil
 	}
 	var versions []int64
-	for tag := range strings.SplitSeq(h, ",") {
-		v, ok, err := entityTagVersion(strings.TrimSpace(tag))
+	named := false
+	for _, tag := range listItems(h) {
+		v, ok, err := entityTagVersion(tag)
 		if err != nil {
 			return preconditions{}, err
 		}
+		named = true
 		if ok && !slices.Contains(versions, v) {
 			versions = append(versions, v)
 		}
 	}
-	switch len(versions) {
-	case 0:
+	switch {
+	case !named:
+		return preconditions{}, apierror.New(apierror.CodeInvalidRequest, "If-Match is empty: send the object's ETag, such as \"3\", or *.")
+	case len(versions) == 0:
 		return preconditions{ifMatch: catalog.NeverVersion}, nil
-	case 1:
+	case len(versions) == 1:
 		return preconditions{ifMatch: versions[0]}, nil
 	}
 	return preconditions{oneOf: versions}, nil
+}
+
+// listItems splits an HTTP list at its commas outside quoted strings, trimmed, leaving out the
+// empty items a list may hold.
+func listItems(h string) []string {
+	var items []string
+	add := func(item string) {
+		if item = strings.TrimSpace(item); item != "" {
+			items = append(items, item)
+		}
+	}
+	start, quoted := 0, false
+	for i := 0; i < len(h); i++ {
+		switch h[i] {
+		case '"':
+			quoted = !quoted
+		case ',':
+			if !quoted {
+				add(h[start:i])
+				start = i + 1
+			}
+		}
+	}
+	add(h[start:])
+	return items
 }
 
 // entityTagVersion returns the version an If-Match entity tag names: ok is false for a weak

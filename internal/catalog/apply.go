@@ -162,6 +162,11 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 			return plan{}, err
 		}
 	}
+	if mu.Object == nil && before == nil {
+		// A deletion of what does not exist is not found, whatever its preconditions: without
+		// them it would be, and they apply only to a request that could otherwise succeed.
+		return plan{}, refusal(ErrNotFound, "%s %q does not exist", mu.Ref.Kind, mu.Ref.ID)
+	}
 	if mu.IfMatch == AnyVersion && before == nil {
 		return plan{}, refusal(ErrPrecondition, "%s %q does not exist", mu.Ref.Kind, mu.Ref.ID)
 	}
@@ -205,9 +210,6 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 	var changes []Change
 	self := ""
 	if mu.Object == nil {
-		if before == nil {
-			return plan{}, refusal(ErrNotFound, "%s %q does not exist", mu.Ref.Kind, mu.Ref.ID)
-		}
 		dels := []Ref{mu.Ref}
 		if mu.Cascade != nil {
 			for _, r := range mu.Cascade(cur) {

@@ -244,3 +244,46 @@ func TestDeletingWhatIsInUse(t *testing.T) {
 	ts.admin(t, "PUT", "/v1/stacks/in-bnd", `{"space":"bnd"}`).expect(t, "a stack in it", 201)
 	ts.admin(t, "DELETE", "/v1/spaces/bnd", "").expect(t, "delete the space", 409, `space "bnd" is still in use: stack "in-bnd" refers to it`)
 }
+
+// TestIfMatchHeaderLines: If-Match sent on several lines is one list, an empty one is refused
+// (it would otherwise drop the condition), list items may be empty or quote commas, and a
+// deletion of what does not exist is 404 whatever If-Match says.
+func TestIfMatchHeaderLines(t *testing.T) {
+	ts := startServer(t, serverOptions{baseYAML: adminConfig})
+	ts.admin(t, "PUT", "/v1/roles/r", `{"actions":["run:read"]}`).expect(t, "role", 201)
+	send := func(method, path, body string, lines ...string) adminAnswer {
+		t.Helper()
+		req, err := http.NewRequest(method, ts.URL+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+rootAdminSecret)
+		req.Header.Set("Content-Type", "application/json")
+		for _, l := range lines {
+			req.Header.Add("If-Match", l)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		ans := adminAnswer{code: resp.StatusCode, body: string(raw)}
+		if resp.StatusCode >= 400 {
+			assertEnvelope(t, resp.StatusCode, raw)
+			_ = json.Unmarshal(raw, &ans.err)
+		}
+		return ans
+	}
+	role := `{"actions":["run:read","audit:read"]}`
+	send("PUT", "/v1/roles/r", role, `"7"`, `"8"`).expect(t, "two lines, neither the version", 412, "none of those")
+	send("PUT", "/v1/roles/r", role, `""`, `"7"`).expect(t, "an empty tag and a version on two lines", 412, "at version 1, not 7")
+	send("PUT", "/v1/roles/r", role, "").expect(t, "an empty If-Match", 400, "If-Match is empty")
+	send("PUT", "/v1/roles/r", role, " , ").expect(t, "a list of empty items", 400, "If-Match is empty")
+	send("PUT", "/v1/roles/r", role, `"a,b"`).expect(t, "a tag quoting a comma", 412, "names no version")
+	send("PUT", "/v1/roles/r", role, `"7", ,"9"`).expect(t, "a list with an empty item", 412, "none of those")
+	send("PUT", "/v1/roles/r", role, `"7"`, `"1"`).expect(t, "the version on the second line", 200, `"version":2`)
+	ts.admin(t, "PUT", "/v1/stacks/s1", `{"space":"team-a"}`).expect(t, "stack", 201)
+	send("DELETE", "/v1/stacks/s1/attachments/none", "", `"1"`).expect(t, "delete a missing attachment with If-Match", 404)
+	send("DELETE", "/v1/roles/gone", "", `"1"`).expect(t, "delete a missing role with If-Match", 404)
+}
