@@ -305,7 +305,7 @@ func (v *validator) checkKeys() {
 			"prepublish %s must be shorter than the rotation period %s, or the next key would be published before the current one starts signing",
 			r.Prepublish, r.Period)
 	}
-	if r.Period > 0 && r.Retain > MaxRetainPeriods*r.Period {
+	if r.Period > 0 && r.Retain/MaxRetainPeriods > r.Period { // not Period*16, which may overflow
 		v.add("keys.rotation.retain", r.Retain.String(),
 			"retain %s is more than %d rotation periods of %s: the JWKS would publish that many retired keys of each algorithm; lengthen the period",
 			r.Retain, MaxRetainPeriods, r.Period)
