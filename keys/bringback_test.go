@@ -120,16 +120,17 @@ func TestRevokedKeyStaysOutWhenASaveConflicts(t *testing.T) {
 	revokedStaysOut(t, "the replica that took the revocation", a, store, leaked)
 }
 
-// TestWithoutWriteBackABroughtBackKeyIsRefused: without WriteBack, a Manager does not take a
-// stored set that brings back a key revoked since it was in force: Refresh fails with
-// ErrWentBack and the set in force stays. A key that comes back expired is no such key: the set
-// is taken, and the policy drops the key again.
-func TestWithoutWriteBackABroughtBackKeyIsRefused(t *testing.T) {
+// TestWithoutWriteBackABroughtBackKeyIsWrittenOver: without WriteBack too (a key directory), a
+// Manager does not take a stored set that brings back a key revoked since it was in force: it
+// saves the set in force over it, and a later revocation of another key then takes effect. A
+// key that comes back expired is no such key: the set is taken, and the policy drops the key
+// again.
+func TestWithoutWriteBackABroughtBackKeyIsWrittenOver(t *testing.T) {
 	ctx := context.Background()
 	t.Run("revoked", func(t *testing.T) {
 		clk := fakeclock.New(t0)
 		store := &wipeable{Backend: keys.NewMemory()}
-		m := newManager(t, keys.Config{Backend: store, Policy: policy, Now: clk.Now})
+		m := newManager(t, keys.Config{Backend: store, Policy: twoChains, Now: clk.Now})
 		refresh(t, m)
 		before, _ := store.Load(ctx)
 		leaked := m.Snapshot().Signing.KID
@@ -138,17 +139,23 @@ func TestWithoutWriteBackABroughtBackKeyIsRefused(t *testing.T) {
 			t.Fatal(err)
 		}
 		refresh(t, m)
-		store.wipe()
+		store.wipe() // a backup from before the revocation put back
+		before.Generation = 1
 		if err := store.Save(ctx, before); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := m.Refresh(ctx); !errors.Is(err, keys.ErrWentBack) {
-			t.Fatalf("Refresh over a set bringing back the revoked key = %v, want ErrWentBack", err)
+		refresh(t, m)
+		revokedStaysOut(t, "the replica", m, store, leaked)
+
+		// A later revocation, of the RS256 key, takes effect on the set written back.
+		rs, _ := m.Snapshot().SigningFor(keys.RS256)
+		clk.Set(h(2))
+		if _, err := keys.RevokeKey(ctx, keys.RevokeConfig{Backend: store, KID: rs.KID, Now: clk.Now()}); err != nil {
+			t.Fatal(err)
 		}
-		snap := m.Snapshot()
-		if snap.Signing.KID == leaked || slices.Contains(snapKIDs(snap.Published), leaked) {
-			t.Errorf("signing %s, publishing %v: the revoked key %s is back", snap.Signing.KID, snapKIDs(snap.Published), leaked)
-		}
+		refresh(t, m)
+		revokedStaysOut(t, "the replica, after the second revocation", m, store, rs.KID)
+		revokedStaysOut(t, "the replica, after the second revocation", m, store, leaked)
 	})
 	t.Run("expired", func(t *testing.T) {
 		clk := fakeclock.New(t0)

@@ -4,13 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
-
-// ErrWentBack is returned by Refresh and Rotate, without WriteBack, when the stored key set
-// brings back a key that left the set in force (see Manager.load): the set in force stays.
-var ErrWentBack = errors.New("keys: the stored key set went back")
 
 // maxWriteBacks bounds how often one load saves the set in force back over a stored set that
 // went back, while other replicas keep saving first.
@@ -44,10 +39,11 @@ func (m *Manager) broughtBack(set Set, now time.Time) []string {
 	return back
 }
 
-// load loads the key set. A set that goes back on the set in force is not taken: one that
-// brings back a key that left it (see broughtBack) and, with WriteBack, one of an older
-// generation. With WriteBack the set in force is saved over it (see writeBackSet); without,
-// load fails with ErrWentBack.
+// load loads the key set. A set that goes back on the set in force is not taken: the set in
+// force is saved over it (see writeBackSet). Such a set brings back a key that left the set in
+// force (see broughtBack), with or without WriteBack: a revoked key never comes back while the
+// replica runs, and a later change (another revocation) is made on the set saved. With
+// WriteBack, a set of an older generation goes back too (the store lost saves).
 func (m *Manager) load(ctx context.Context) (Set, error) {
 	set, err := m.backend.Load(ctx)
 	if err != nil {
@@ -62,10 +58,6 @@ func (m *Manager) load(ctx context.Context) (Set, error) {
 		switch {
 		case len(back) == 0 && !older:
 			return set, nil
-		case !m.writeBack:
-			// Refresh's caller logs the error; the set in force stays.
-			return Set{}, fmt.Errorf("%w: it holds %s, which left the set in force here (revoked, or the store went back); keeping the set in force",
-				ErrWentBack, strings.Join(back, ", "))
 		case i == maxWriteBacks:
 			return Set{}, fmt.Errorf("keys: write back the key set: %w", ErrConflict)
 		}
@@ -82,8 +74,13 @@ func (m *Manager) load(ctx context.Context) (Set, error) {
 // store lost stays too. When another replica saved first (it wrote back too, or decided a
 // change), its set is returned, for load to check again; saved reports that next was saved.
 func (m *Manager) writeBackSet(ctx context.Context, stored Set, back []string) (_ Set, saved bool, _ error) {
-	m.log.WarnContext(ctx, "keys: the store went back to an older key set (it lost saves); writing back the set in force",
-		"stored_generation", stored.Generation, "generation_in_force", m.inForce.Generation, "brought_back_kids", back)
+	if len(back) > 0 {
+		m.log.WarnContext(ctx, "keys: the stored key set brings back keys that left the set in force (revoked, or the store went back); writing back the set in force",
+			"kids", back, "stored_generation", stored.Generation, "generation_in_force", m.inForce.Generation)
+	} else {
+		m.log.WarnContext(ctx, "keys: the store went back to an older key set (it lost saves); writing back the set in force",
+			"stored_generation", stored.Generation, "generation_in_force", m.inForce.Generation)
+	}
 	next := m.inForce.Clone()
 	next.Generation = stored.Generation + 1
 	err := m.backend.Save(ctx, next)
