@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"syscall"
 )
 
 // ErrInsecurePermissions is wrapped by the errors about a key file or key directory that someone
@@ -23,7 +24,9 @@ const maxPrivateFileSize = 1 << 20
 // swapped in between check and read is still checked. Errors name the file and its mode or owner,
 // never its content.
 func ReadPrivateFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	// Non-blocking, so that opening a FIFO returns (and is then refused) rather than waiting for
+	// a writer; a regular file reads as it would otherwise.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}
