@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -412,4 +413,62 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// gatedChain is a memory chain whose Head, once armed, reads the head and then waits for gate
+// (after saying so on entered): a worker caught between reading the chain's head and a later
+// append.
+type gatedChain struct {
+	*audit.Memory
+	armed         atomic.Bool
+	entered, gate chan struct{}
+}
+
+func (g *gatedChain) Head(ctx context.Context) (audit.Head, error) {
+	h, err := g.Memory.Head(ctx)
+	if g.armed.CompareAndSwap(true, false) {
+		g.entered <- struct{}{}
+		<-g.gate
+	}
+	return h, err
+}
+
+// TestDrainDeliversAnEventAppendedDuringAStep: an event appended while a worker's step had
+// already read the chain's head, and Drain called before that step ends, is still delivered
+// before Drain returns: a step that began before Drain does not count as the drain's last.
+func TestDrainDeliversAnEventAppendedDuringAStep(t *testing.T) {
+	m := audit.NewMemory()
+	chain := &gatedChain{Memory: m, entered: make(chan struct{}), gate: make(chan struct{})}
+	rec := &recorder{}
+	f, err := auditsink.New(auditsink.Config{
+		Chain: chain, Cursors: audit.NewMemoryCursors(nil), Poll: time.Hour,
+		Targets: []auditsink.Target{{Name: "s", Sink: rec.as("a"), MaxBatch: 10, MaxBackoff: time.Hour}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := f.Watch(m)
+	stop := f.Start(context.Background())
+	defer stop()
+	appendN(t, store, 0, 3)
+	eventually(t, "the first three events", func() bool { return len(rec.all()) == 3 })
+	chain.armed.Store(true)
+	f.Notify() // a step starts and reads the head: three events
+	<-chain.entered
+	appendN(t, m, 3, 1) // the fourth, appended behind the worker's back
+	drained := make(chan struct{})
+	go func() {
+		f.Drain(context.Background())
+		close(drained)
+	}()
+	time.Sleep(50 * time.Millisecond) // Drain has closed its channel by now
+	close(chain.gate)
+	select {
+	case <-drained:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Drain did not return")
+	}
+	if got := len(rec.all()); got != 4 {
+		t.Errorf("after Drain the sink holds %d events, want 4", got)
+	}
 }

@@ -42,15 +42,18 @@ type worker struct {
 
 // run steps until ctx ends: at once after a delivery, after a backoff after a failure, and
 // on a wake or the poll timer when there is nothing to do. Once drain is closed, the first
-// step that delivers nothing (caught up, another replica's lease, or a failure) closes
-// drained.
+// step begun after it that delivers nothing (caught up, another replica's lease, or a failure)
+// closes drained.
 func (w *worker) run(ctx context.Context) {
 	defer w.release()
 	failures := 0
 	drain := w.drain
 	for ctx.Err() == nil {
+		// Only a step that began once drain was closed may end the drain: one that began
+		// before may have read the chain's head before the last events were appended.
+		draining := closed(drain)
 		busy, err := w.step(ctx)
-		if !busy && closed(drain) {
+		if !busy && draining {
 			if err != nil {
 				w.log.Warn("audit sink: could not deliver the rest of the chain before stopping; delivery resumes from its cursor", "err", err)
 			}
