@@ -84,10 +84,17 @@ func DefaultPolicy() Policy {
 // ErrInvalidPolicy is returned by Policy.Validate.
 var ErrInvalidPolicy = errors.New("keys: invalid rotation policy")
 
-// Validate checks that Period is positive, Prepublish and Retain are not negative, Prepublish is
-// less than Period (or every new key would at once need a successor) and Alg is supported.
+// MaxPolicyDuration bounds a policy's period, prepublish and retain (ten years): the schedule
+// adds them up, with its slack, and a sum past the largest time.Duration would wrap around.
+const MaxPolicyDuration = 10 * 365 * 24 * time.Hour
+
+// Validate checks that Period is positive and Prepublish and Retain are not negative, each at
+// most MaxPolicyDuration, Prepublish is less than Period (or every new key would at once need a
+// successor) and Alg is supported.
 func (p Policy) Validate() error {
 	switch {
+	case p.Period > MaxPolicyDuration || p.Prepublish > MaxPolicyDuration || p.Retain > MaxPolicyDuration:
+		return fmt.Errorf("%w: period %s, prepublish %s and retain %s must each be at most %s", ErrInvalidPolicy, p.Period, p.Prepublish, p.Retain, MaxPolicyDuration)
 	case p.Period <= 0:
 		return fmt.Errorf("%w: period %s must be positive", ErrInvalidPolicy, p.Period)
 	case p.Prepublish < 0 || p.Retain < 0:

@@ -82,6 +82,9 @@ func TestPolicyValidate(t *testing.T) {
 		{"negative retain", keys.Policy{Period: time.Hour, Retain: -1}, false},
 		{"prepublish equals period", keys.Policy{Period: time.Hour, Prepublish: time.Hour}, false},
 		{"bad alg", keys.Policy{Period: time.Hour, Alg: "HS256"}, false},
+		{"ten years", keys.Policy{Period: keys.MaxPolicyDuration, Prepublish: time.Hour, Retain: keys.MaxPolicyDuration}, true},
+		{"period past ten years", keys.Policy{Period: keys.MaxPolicyDuration + 1}, false},
+		{"retain past ten years, whose sums would wrap", keys.Policy{Period: time.Hour, Retain: keys.MaxPolicyDuration + 1}, false},
 	}
 	for _, tt := range tests {
 		err := tt.p.Validate()

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/brokerhq/broker/keys"
 )
 
 // IDPattern is the rule every id of a space, stack, integration, role and API key follows.
@@ -300,12 +302,20 @@ func (v *validator) checkKeys() {
 	v.positive("keys.rotation.period", r.Period)
 	v.positive("keys.rotation.prepublish", r.Prepublish)
 	v.positive("keys.rotation.retain", r.Retain)
+	for _, d := range []struct {
+		key string
+		d   time.Duration
+	}{{"keys.rotation.period", r.Period}, {"keys.rotation.prepublish", r.Prepublish}, {"keys.rotation.retain", r.Retain}} {
+		if d.d > keys.MaxPolicyDuration {
+			v.add(d.key, d.d.String(), "must be at most %s (ten years): the schedule adds these durations up", keys.MaxPolicyDuration)
+		}
+	}
 	if r.Period > 0 && r.Prepublish >= r.Period {
 		v.add("keys.rotation.prepublish", r.Prepublish.String(),
 			"prepublish %s must be shorter than the rotation period %s, or the next key would be published before the current one starts signing",
 			r.Prepublish, r.Period)
 	}
-	if r.Period > 0 && r.Retain/MaxRetainPeriods > r.Period { // not Period*16, which may overflow
+	if r.Period > 0 && r.Period <= keys.MaxPolicyDuration && r.Retain > MaxRetainPeriods*r.Period {
 		v.add("keys.rotation.retain", r.Retain.String(),
 			"retain %s is more than %d rotation periods of %s: the JWKS would publish that many retired keys of each algorithm; lengthen the period",
 			r.Retain, MaxRetainPeriods, r.Period)
