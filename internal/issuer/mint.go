@@ -279,11 +279,13 @@ func (e *AlgNotDueError) Error() string {
 // Unwrap makes errors.Is(err, ErrNoSigningKey) hold.
 func (e *AlgNotDueError) Unwrap() error { return ErrNoSigningKey }
 
-// firstDue returns the earliest Activates of the keys of alg snap publishes; zero for none.
+// firstDue returns the earliest Activates still ahead of the snapshot's time among the keys of
+// alg snap publishes; zero for none (a chain no longer kept leaves its keys published, their
+// activations past, until they expire).
 func firstDue(snap *keys.Snapshot, alg string) time.Time {
 	var due time.Time
 	for _, k := range snap.Published {
-		if k.Alg == alg && (due.IsZero() || k.Activates.Before(due)) {
+		if k.Alg == alg && k.Activates.After(snap.At) && (due.IsZero() || k.Activates.Before(due)) {
 			due = k.Activates
 		}
 	}
