@@ -85,8 +85,9 @@ func ParseCursor(c string) (int64, error) {
 // MemoryRetain is how many events NewMemory keeps.
 const MemoryRetain = 10_000
 
-// maxMemoryRetain bounds a Memory's retention, so that positions within it fit an index entry.
-const maxMemoryRetain = 1 << 30
+// MaxMemoryEvents bounds a Memory's retention and its backlog for sinks (see HoldFor), so that
+// positions within it fit an index entry.
+const MaxMemoryEvents = 1 << 30
 
 // Memory is a Store for one replica. It keeps the last events only (its retention): past it,
 // the oldest are dropped, so a long-running replica's memory stays bounded, and the events it
@@ -121,7 +122,7 @@ type Memory struct {
 func (m *Memory) HoldFor(floor func() int64, backlog int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.floor, m.backlog = floor, min(max(backlog, 1), maxMemoryRetain)
+	m.floor, m.backlog = floor, min(max(backlog, 1), MaxMemoryEvents)
 }
 
 // keep is how many of the latest events m keeps now: its retention, or more while a reader
@@ -141,7 +142,7 @@ func NewMemory() *Memory { return NewMemoryRetaining(MemoryRetain) }
 // most 2^30). It may hold up to a sixteenth more (at least one) between two trims, which keep
 // appends amortized O(1).
 func NewMemoryRetaining(n int) *Memory {
-	return &Memory{bySpace: map[string][]int32{}, retain: min(max(n, 1), maxMemoryRetain), checkpointAt: -1}
+	return &Memory{bySpace: map[string][]int32{}, retain: min(max(n, 1), MaxMemoryEvents), checkpointAt: -1}
 }
 
 // Append implements Store.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/brokerhq/broker/internal/audit"
 )
 
 const issuerLine = "issuer: https://broker.example.com\n"
@@ -22,22 +24,22 @@ func TestRetainOfExactly16PeriodsAccepted(t *testing.T) {
 	}
 }
 
-// TestAuditMemoryRetainUpperBound: audit.memory.retain is at most MaxAuditMemoryEvents
+// TestAuditMemoryRetainUpperBound: audit.memory.retain is at most audit.MaxMemoryEvents
 // (2^30): one more is refused, the bound itself taken.
 func TestAuditMemoryRetainUpperBound(t *testing.T) {
 	at := func(n int) string { return fmt.Sprintf(issuerLine+"audit: {memory: {retain: %d}}\n", n) }
-	if _, err := Parse("a.yaml", []byte(at(MaxAuditMemoryEvents+1))); err == nil || !strings.Contains(err.Error(), "audit.memory.retain") {
+	if _, err := Parse("a.yaml", []byte(at(audit.MaxMemoryEvents+1))); err == nil || !strings.Contains(err.Error(), "audit.memory.retain") {
 		t.Errorf("retain 2^30+1: %v, want audit.memory.retain refused", err)
 	}
-	if cfg, err := Parse("a.yaml", []byte(at(MaxAuditMemoryEvents))); err != nil || cfg.Audit.Memory.Retain != MaxAuditMemoryEvents {
+	if cfg, err := Parse("a.yaml", []byte(at(audit.MaxMemoryEvents))); err != nil || cfg.Audit.Memory.Retain != audit.MaxMemoryEvents {
 		t.Errorf("retain 2^30: %v", err)
 	}
 }
 
 // TestSinkBacklogUpperBoundIsInclusive: audit.memory.sink_backlog may be exactly 2^30.
 func TestSinkBacklogUpperBoundIsInclusive(t *testing.T) {
-	src := fmt.Sprintf(issuerLine+"audit: {memory: {sink_backlog: %d}}\n", MaxAuditMemoryEvents)
-	if cfg, err := Parse("a.yaml", []byte(src)); err != nil || cfg.Audit.Memory.SinkBacklog != MaxAuditMemoryEvents {
+	src := fmt.Sprintf(issuerLine+"audit: {memory: {sink_backlog: %d}}\n", audit.MaxMemoryEvents)
+	if cfg, err := Parse("a.yaml", []byte(src)); err != nil || cfg.Audit.Memory.SinkBacklog != audit.MaxMemoryEvents {
 		t.Errorf("sink_backlog 2^30: %v", err)
 	}
 }

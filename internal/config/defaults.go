@@ -36,9 +36,6 @@ const (
 // kept for a sink that is down, 17 minutes of 100 tokens a second.
 const DefaultAuditSinkBacklog = 100_000
 
-// MaxAuditMemoryEvents bounds audit.memory.retain and audit.memory.sink_backlog.
-const MaxAuditMemoryEvents = 1 << 30
-
 // MaxRetainPeriods bounds keys.rotation.retain in rotation periods: each period's key stays
 // published for retain after it retires, so a period short beside retain fills the JWKS.
 const MaxRetainPeriods = 16

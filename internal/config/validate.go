@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/brokerhq/broker/internal/audit"
 	"github.com/brokerhq/broker/keys"
 )
 
@@ -353,11 +354,11 @@ func (v *validator) checkDurations() {
 	if cp.Interval < MinCheckpointInterval {
 		v.add("audit.checkpoint.interval", cp.Interval.String(), "must be at least %s, got %s", MinCheckpointInterval, cp.Interval)
 	}
-	if r := v.c.Audit.Memory.Retain; r < 1 || r > MaxAuditMemoryEvents {
-		v.add("audit.memory.retain", fmt.Sprint(r), "must be 1 to %d", MaxAuditMemoryEvents)
+	if r := v.c.Audit.Memory.Retain; r < 1 || r > audit.MaxMemoryEvents {
+		v.add("audit.memory.retain", fmt.Sprint(r), "must be 1 to %d", audit.MaxMemoryEvents)
 	}
-	if b := v.c.Audit.Memory.SinkBacklog; b < 1 || b > MaxAuditMemoryEvents {
-		v.add("audit.memory.sink_backlog", fmt.Sprint(b), "must be 1 to %d", MaxAuditMemoryEvents)
+	if b := v.c.Audit.Memory.SinkBacklog; b < 1 || b > audit.MaxMemoryEvents {
+		v.add("audit.memory.sink_backlog", fmt.Sprint(b), "must be 1 to %d", audit.MaxMemoryEvents)
 	}
 }
 
