@@ -48,6 +48,35 @@ func newTestCheckpointer(t *testing.T, st audit.Store, f *fakeSign, every int64)
 	return cp
 }
 
+// signedReplicas returns a Memory shared by checkpointers that sign with one ES256 key, five
+// events apart, and a maker of such checkpointers: with the key's JWKS as their published keys
+// when published is set (they verify the store's checkpoints at start and follow them), without
+// keys otherwise.
+func signedReplicas(t *testing.T) (*audit.Memory, func(published bool) *audit.Checkpointer) {
+	t.Helper()
+	k, err := keys.Generate(keys.ES256, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwks := &jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: k.Signer.Public(), KeyID: k.KID, Algorithm: keys.ES256, Use: "sig"}}}
+	sign := func(_ context.Context, p []byte) (string, error) {
+		return issuer.SignCompact(k, audit.CheckpointType, p)
+	}
+	m := audit.NewMemory()
+	return m, func(published bool) *audit.Checkpointer {
+		var keys audit.PublishedKeys
+		if published {
+			keys = func() *jose.JSONWebKeySet { return jwks }
+		}
+		cp, err := audit.NewCheckpointer(audit.CheckpointConfig{Store: sharedMemory{m}, Sign: sign, Issuer: "https://broker.test", Space: "root",
+			Every: 5, Interval: time.Hour, Now: (&clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}).Now, Keys: keys})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cp
+	}
+}
+
 // TestRefusalStaysWhenTheChainIsPutBack: a refusal to sign over a changed chain lasts until
 // restart, even once a store writer puts the chain back as it was.
 func TestRefusalStaysWhenTheChainIsPutBack(t *testing.T) {
@@ -140,24 +169,8 @@ func TestTailNotTheLastEventsHashIsRefused(t *testing.T) {
 // index points at before the position the checkpoint covers (a copy put in place of an event).
 func TestCheckpointIndexMovedBackIsRefused(t *testing.T) {
 	ctx := context.Background()
-	k, err := keys.Generate(keys.ES256, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	jwks := &jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: k.Signer.Public(), KeyID: k.KID, Algorithm: keys.ES256, Use: "sig"}}}
-	sign := func(_ context.Context, p []byte) (string, error) {
-		return issuer.SignCompact(k, audit.CheckpointType, p)
-	}
-	m := audit.NewMemory()
-	mk := func(keys audit.PublishedKeys) *audit.Checkpointer {
-		cp, err := audit.NewCheckpointer(audit.CheckpointConfig{Store: sharedMemory{m}, Sign: sign, Issuer: "https://broker.test", Space: "root",
-			Every: 5, Interval: time.Hour, Now: (&clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}).Now, Keys: keys})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return cp
-	}
-	a := mk(nil)
+	m, mk := signedReplicas(t)
+	a := mk(false)
 	appendN(t, a, 5)
 	if wrote, err := a.Check(ctx); !wrote || err != nil {
 		t.Fatal(wrote, err)
@@ -168,7 +181,7 @@ func TestCheckpointIndexMovedBackIsRefused(t *testing.T) {
 	forged[2] = held[5] // event 2 replaced by a copy of the checkpoint, the index pointed at it
 	audit.MemoryTamperer{M: m}.Replace(t, forged)
 	audit.MemoryTamperer{M: m}.PointCheckpointAt(2)
-	b := mk(func() *jose.JSONWebKeySet { return jwks })
+	b := mk(true)
 	appendN(t, b, 5)
 	if wrote, err := b.Check(ctx); wrote || !errors.Is(err, audit.ErrNotExtended) {
 		t.Errorf("checkpoint at 2 covering 5: %v, %v", wrote, err)
@@ -180,22 +193,9 @@ func TestCheckpointIndexMovedBackIsRefused(t *testing.T) {
 // signed when intact.
 func TestUnverifiedLatestCheckpointNotTrusted(t *testing.T) {
 	ctx := context.Background()
-	k, _ := keys.Generate(keys.ES256, time.Now())
+	m, mk := signedReplicas(t)
 	other, _ := keys.Generate(keys.ES256, time.Now())
-	jwks := &jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: k.Signer.Public(), KeyID: k.KID, Algorithm: keys.ES256, Use: "sig"}}}
-	sign := func(_ context.Context, p []byte) (string, error) {
-		return issuer.SignCompact(k, audit.CheckpointType, p)
-	}
-	m := audit.NewMemory()
-	mk := func(keys audit.PublishedKeys) *audit.Checkpointer {
-		cp, err := audit.NewCheckpointer(audit.CheckpointConfig{Store: sharedMemory{m}, Sign: sign, Issuer: "https://broker.test", Space: "root",
-			Every: 5, Interval: time.Hour, Now: (&clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}).Now, Keys: keys})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return cp
-	}
-	a := mk(nil)
+	a := mk(false)
 	appendN(t, a, 5)
 	if wrote, err := a.Check(ctx); !wrote || err != nil {
 		t.Fatal(wrote, err)
@@ -209,7 +209,7 @@ func TestUnverifiedLatestCheckpointNotTrusted(t *testing.T) {
 		prev, _ = audit.Hash(held[i])
 	}
 	audit.MemoryTamperer{M: m}.Replace(t, held)
-	b := mk(func() *jose.JSONWebKeySet { return jwks })
+	b := mk(true)
 	appendN(t, b, 5)
 	if wrote, err := b.Check(ctx); !wrote || err != nil {
 		t.Errorf("unverified latest checkpoint, intact chain: %v, %v", wrote, err)
@@ -220,22 +220,8 @@ func TestUnverifiedLatestCheckpointNotTrusted(t *testing.T) {
 // a rewrite keeps refusing once the chain is put back.
 func TestRefusalStaysAfterFollowingAPeer(t *testing.T) {
 	ctx := context.Background()
-	k, _ := keys.Generate(keys.ES256, time.Now())
-	jwks := &jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: k.Signer.Public(), KeyID: k.KID, Algorithm: keys.ES256, Use: "sig"}}}
-	sign := func(_ context.Context, p []byte) (string, error) {
-		return issuer.SignCompact(k, audit.CheckpointType, p)
-	}
-	m := audit.NewMemory()
-	mk := func() *audit.Checkpointer {
-		cp, err := audit.NewCheckpointer(audit.CheckpointConfig{Store: sharedMemory{m}, Sign: sign, Issuer: "https://broker.test", Space: "root",
-			Every: 5, Interval: time.Hour, Now: (&clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}).Now,
-			Keys: func() *jose.JSONWebKeySet { return jwks }})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return cp
-	}
-	a := mk()
+	m, mk := signedReplicas(t)
+	a := mk(true)
 	appendN(t, a, 5)
 	if wrote, err := a.Check(ctx); !wrote || err != nil {
 		t.Fatal(wrote, err)
@@ -254,7 +240,7 @@ func TestRefusalStaysAfterFollowingAPeer(t *testing.T) {
 		prev, _ = audit.Hash(forged[i])
 	}
 	audit.MemoryTamperer{M: m}.Replace(t, forged)
-	b := mk()
+	b := mk(true)
 	appendN(t, b, 5)
 	if wrote, err := b.Check(ctx); !wrote || err != nil {
 		t.Fatal("peer", wrote, err)
