@@ -23,17 +23,8 @@ func TestRotateWritesOverASetThatBringsBackARevokedKey(t *testing.T) {
 		store := &wipeable{Backend: keys.NewMemory()}
 		m := newManager(t, keys.Config{Backend: store, Policy: policy, Now: clk.Now, WriteBack: writeBack})
 		refresh(t, m)
-		before, _ := store.Load(ctx)
-		leaked := m.Snapshot().Signing.KID
-		clk.Set(h(1))
-		if _, err := keys.RevokeKey(ctx, keys.RevokeConfig{Backend: store, KID: leaked, Now: clk.Now()}); err != nil {
-			t.Fatal(err)
-		}
-		refresh(t, m)
-		store.wipe()
-		if err := store.Save(ctx, before); err != nil {
-			t.Fatal(err)
-		}
+		leaked, before := revokeSigning(t, clk, store, m)
+		putBack(t, store, before)
 		clk.Set(h(2))
 		if err := m.Rotate(ctx); err != nil {
 			t.Errorf("WriteBack %v: Rotate over a set bringing back the revoked key = %v", writeBack, err)
@@ -73,13 +64,7 @@ func TestRefreshConflictLoadsThroughTheCheck(t *testing.T) {
 	}
 	m := newManager(t, keys.Config{Backend: raced, Policy: policy, Now: clk.Now})
 	refresh(t, m)
-	before, _ := store.Load(ctx)
-	leaked := m.Snapshot().Signing.KID
-	clk.Set(h(1))
-	if _, err := keys.RevokeKey(ctx, keys.RevokeConfig{Backend: store, KID: leaked, Now: clk.Now()}); err != nil {
-		t.Fatal(err)
-	}
-	refresh(t, m)
+	leaked, before := revokeSigning(t, clk, store, m)
 	older = before
 	clk.Set(h(700)) // the next key is due to be made: the refresh saves, and loses
 	if _, err := m.Refresh(ctx); err != nil {
@@ -198,18 +183,10 @@ func TestKeyRevokedWhileNoReplicaRanStaysOut(t *testing.T) {
 		t.Fatalf("first start saved %d changes, want 1", len(saved))
 	}
 	recorded := saved[0].InForce
-	before, _ := store.Load(ctx)
-	leaked := first.Snapshot().Signing.KID
-	clk.Set(h(1))
-	if _, err := keys.RevokeKey(ctx, keys.RevokeConfig{Backend: store, KID: leaked, Now: clk.Now()}); err != nil {
-		t.Fatal(err)
-	}
+	leaked, before := revokeSigning(t, clk, store, first)
 	m := newManager(t, keys.Config{Backend: store, Policy: policy, Now: clk.Now, Recorded: &recorded})
 	refresh(t, m) // its first load: the revocation, compared with the record
-	store.wipe()
-	if err := store.Save(ctx, before); err != nil {
-		t.Fatal(err)
-	}
+	putBack(t, store, before)
 	if _, err := m.Refresh(ctx); err != nil {
 		t.Errorf("Refresh over a set bringing back the key revoked while no replica ran = %v", err)
 	}

@@ -10,6 +10,36 @@ import (
 	"github.com/brokerhq/broker/keys"
 )
 
+// revokeSigning revokes the key m signs with, at 1h on store (as `broker keys revoke` does), and
+// lets m take the revocation. It returns that key and the stored set from before, for a test to
+// put back as a store that lost the revocation would hold it.
+func revokeSigning(t *testing.T, clk *fakeclock.Clock, store keys.Backend, m *keys.Manager) (string, keys.Set) {
+	t.Helper()
+	ctx := context.Background()
+	before, err := store.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaked := m.Snapshot().Signing.KID
+	clk.Set(h(1))
+	if _, err := keys.RevokeKey(ctx, keys.RevokeConfig{Backend: store, KID: leaked, Now: clk.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	refresh(t, m)
+	return leaked, before
+}
+
+// putBack makes set, as generation 1, the only content of store: a failover to a replica that
+// lost the later saves, or a backup put back.
+func putBack(t *testing.T, store *wipeable, set keys.Set) {
+	t.Helper()
+	store.wipe()
+	set.Generation = 1
+	if err := store.Save(context.Background(), set); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // revokedStaysOut checks that m neither signs with kid nor publishes it, and that the store
 // does not hold it.
 func revokedStaysOut(t *testing.T, who string, m *keys.Manager, store keys.Backend, kid string) {
@@ -43,24 +73,11 @@ func TestRevokedKeyStaysOutWhenTheStoreLosesTheRevocation(t *testing.T) {
 	b := newManager(t, keys.Config{Backend: store, Policy: policy, Now: clk.Now, WriteBack: true})
 	refresh(t, a)
 	refresh(t, b)
-	before, err := store.Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaked := a.Snapshot().Signing.KID
-
-	clk.Set(h(1))
-	if _, err := keys.RevokeKey(ctx, keys.RevokeConfig{Backend: store, KID: leaked, Now: clk.Now()}); err != nil {
-		t.Fatal(err)
-	}
-	refresh(t, a)
+	leaked, before := revokeSigning(t, clk, store, a)
 	revokedStaysOut(t, "the replica that took the revocation", a, store, leaked)
 
 	// The failover: the new primary holds the set from before the revocation.
-	store.wipe()
-	if err := store.Save(ctx, before); err != nil {
-		t.Fatal(err)
-	}
+	putBack(t, store, before)
 	// b, which still holds the leaked key, starts a rotation: it saves the old set, with the
 	// leaked key and a new one, under the generation the revocation had.
 	clk.Set(h(2))
@@ -99,16 +116,7 @@ func TestRevokedKeyStaysOutWhenASaveConflicts(t *testing.T) {
 	}
 	a := newManager(t, keys.Config{Backend: raced, Policy: policy, Now: clk.Now, WriteBack: true})
 	refresh(t, a)
-	before, err := store.Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaked := a.Snapshot().Signing.KID
-	clk.Set(h(1))
-	if _, err := keys.RevokeKey(ctx, keys.RevokeConfig{Backend: store, KID: leaked, Now: clk.Now()}); err != nil {
-		t.Fatal(err)
-	}
-	refresh(t, a)
+	leaked, before := revokeSigning(t, clk, store, a)
 
 	// The store loses everything; a's write-back conflicts with the older replica's set, saved
 	// first under the same generation, which holds the leaked key.
@@ -132,18 +140,8 @@ func TestWithoutWriteBackABroughtBackKeyIsWrittenOver(t *testing.T) {
 		store := &wipeable{Backend: keys.NewMemory()}
 		m := newManager(t, keys.Config{Backend: store, Policy: twoChains, Now: clk.Now})
 		refresh(t, m)
-		before, _ := store.Load(ctx)
-		leaked := m.Snapshot().Signing.KID
-		clk.Set(h(1))
-		if _, err := keys.RevokeKey(ctx, keys.RevokeConfig{Backend: store, KID: leaked, Now: clk.Now()}); err != nil {
-			t.Fatal(err)
-		}
-		refresh(t, m)
-		store.wipe() // a backup from before the revocation put back
-		before.Generation = 1
-		if err := store.Save(ctx, before); err != nil {
-			t.Fatal(err)
-		}
+		leaked, before := revokeSigning(t, clk, store, m)
+		putBack(t, store, before) // a backup from before the revocation put back
 		refresh(t, m)
 		revokedStaysOut(t, "the replica", m, store, leaked)
 
