@@ -271,3 +271,27 @@ func fileEvents(t testing.TB, path string) []audit.Event {
 	}
 	return out
 }
+
+// receivedOfChain returns how many distinct events recv received and how many the server's
+// audit chain holds.
+func receivedOfChain(t *testing.T, ts *testServer, recv *receiver) (got, count int64) {
+	t.Helper()
+	events, _ := recv.received()
+	ids := map[string]bool{}
+	for _, e := range events {
+		ids[e.ID] = true
+	}
+	return int64(len(ids)), chainHead(t, ts).Count
+}
+
+// chainHead returns the head of the server's audit chain.
+func chainHead(t *testing.T, ts *testServer) audit.Head {
+	t.Helper()
+	head, err := ts.srv.state.audit.(interface {
+		Head(context.Context) (audit.Head, error)
+	}).Head(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return head
+}

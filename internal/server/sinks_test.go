@@ -199,19 +199,8 @@ func TestAuditSinkPastMemoryRetain(t *testing.T) {
 	time.Sleep(300 * time.Millisecond) // retries meet the store's trims
 	recv.up(recvOK)
 	waitFor(t, "pending 0", func() bool { return pendingMetric(t, ts, "siem") == 0 })
-	got, _ := recv.received()
-	ids := map[string]bool{}
-	for _, e := range got {
-		ids[e.ID] = true
-	}
-	head, err := ts.srv.state.audit.(interface {
-		Head(context.Context) (audit.Head, error)
-	}).Head(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if int64(len(ids)) != head.Count || head.Count < 41 {
-		t.Errorf("the sink received %d distinct events of the %d in the chain", len(ids), head.Count)
+	if got, count := receivedOfChain(t, ts, recv); got != count || count < 41 {
+		t.Errorf("the sink received %d distinct events of the %d in the chain", got, count)
 	}
 	if strings.Contains(ts.Logs.String(), "dropped from the in-memory chain") {
 		t.Error("a loss was logged within the sink backlog")
@@ -242,12 +231,7 @@ func TestAuditSinkPastMemoryBacklog(t *testing.T) {
 	recv.up(recvOK)
 	waitFor(t, "pending 0", func() bool { return pendingMetric(t, ts, "siem") == 0 })
 	got, _ := recv.received()
-	head, err := ts.srv.state.audit.(interface {
-		Head(context.Context) (audit.Head, error)
-	}).Head(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	head := chainHead(t, ts)
 	var logged int64
 	for _, line := range strings.Split(ts.Logs.String(), "\n") {
 		if !strings.Contains(line, "dropped from the in-memory chain") {
