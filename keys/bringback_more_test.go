@@ -107,34 +107,19 @@ func TestAKeyThisReplicaDroppedIsNotTakenBack(t *testing.T) {
 	}
 }
 
-// failingSave is a Backend whose saves fail with errSave once armed.
-type failingSave struct {
-	*wipeable
-	fail  bool
-	saves int
-}
-
 var errSave = errors.New("the store refuses writes")
-
-func (f *failingSave) Save(ctx context.Context, s keys.Set) error {
-	if f.fail {
-		f.saves++
-		return errSave
-	}
-	return f.wipeable.Save(ctx, s)
-}
 
 // TestWriteBackFailureIsReturned: when the write-back's save fails (not a conflict), load stops
 // at once and Refresh returns that failure, after one save; the set in force stays.
 func TestWriteBackFailureIsReturned(t *testing.T) {
 	ctx := context.Background()
 	clk := fakeclock.New(t0)
-	store := &failingSave{wipeable: &wipeable{Backend: keys.NewMemory()}}
+	store := &countingSaves{wipeable: &wipeable{Backend: keys.NewMemory()}}
 	m := newManager(t, keys.Config{Backend: store, Policy: policy, Now: clk.Now, WriteBack: true})
 	refresh(t, m)
 	signing := m.Snapshot().Signing.KID
 	store.wipe()
-	store.fail = true
+	store.saves, store.fail = 0, errSave
 	_, err := m.Refresh(ctx)
 	if !errors.Is(err, errSave) || store.saves != 1 {
 		t.Errorf("Refresh whose write-back fails = %v after %d saves; want the save's error after one", err, store.saves)

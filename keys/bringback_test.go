@@ -185,14 +185,18 @@ func TestWithoutWriteBackABroughtBackKeyIsWrittenOver(t *testing.T) {
 	})
 }
 
-// countingSaves is a Backend that counts its saves.
+// countingSaves is a Backend that counts its saves, and fails them with fail when set.
 type countingSaves struct {
 	*wipeable
 	saves int
+	fail  error
 }
 
 func (c *countingSaves) Save(ctx context.Context, s keys.Set) error {
 	c.saves++
+	if c.fail != nil {
+		return c.fail
+	}
 	return c.wipeable.Save(ctx, s)
 }
 
