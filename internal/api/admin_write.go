@@ -58,51 +58,55 @@ func missingWriteRights(c *catalog.Catalog, p access.Principal, space string) []
 	return missing
 }
 
-// identities returns the cloud identity (see trust.GrantedIdentity) of an integration of c by
-// its id, each worked out once.
-func identities(c *catalog.Catalog) func(id string) string {
-	identity := map[string]string{}
-	return func(id string) string {
-		if got, ok := identity[id]; ok {
-			return got
-		}
-		in, _ := c.Integration(id)
-		identity[id] = trust.GrantedIdentity(in)
-		return identity[id]
-	}
+// catalogPairs are the attachments of a catalog sorted by the cloud identity their integration
+// grants (see trust.PairsByIdentity).
+type catalogPairs struct {
+	c          *catalog.Catalog
+	byIdentity map[string]trust.IdentityPairs
 }
 
-// writersIn maps each cloud identity that stacks of c are attached to for write (directly or
-// by an autoattach rule) to the spaces of those stacks, added to into.
-func writersIn(c *catalog.Catalog, into map[string][]string) map[string][]string {
-	identityOf := identities(c)
-	for _, st := range c.Objects().Stacks {
-		for _, a := range c.Attachments(st.ID) {
-			if id := identityOf(a.Integration); a.Write && id != "" && !slices.Contains(into[id], adminSpace(st.Space)) {
-				into[id] = append(into[id], adminSpace(st.Space))
+// pairsOf is catalogPairs of every attachment c holds, direct or by an autoattach rule.
+func pairsOf(c *catalog.Catalog) catalogPairs {
+	all := func(yield func(*config.EffectiveAttachment) bool) {
+		for _, st := range c.Objects().Stacks {
+			for at := range trust.Each(c.Attachments(st.ID)) {
+				if !yield(at) {
+					return
+				}
+			}
+		}
+	}
+	return catalogPairs{c: c, byIdentity: trust.PairsByIdentity(all, c.Integration)}
+}
+
+// writersIn maps each cloud identity that stacks are attached to for write (directly or by an
+// autoattach rule) to the spaces of those stacks, added to into.
+func (cp catalogPairs) writersIn(into map[string][]string) map[string][]string {
+	for id, p := range cp.byIdentity {
+		for _, at := range p.Write {
+			space, _ := cp.c.StackSpace(at.Stack)
+			if s := adminSpace(space); !slices.Contains(into[id], s) {
+				into[id] = append(into[id], s)
 			}
 		}
 	}
 	return into
 }
 
-// readIntoWrite is where c lets read-scope tokens reach a cloud identity of writers (see
-// writersIn): each (stack, integration) attached for read, directly or by an autoattach rule,
-// whose integration grants such an identity, mapped to the spaces of the stacks attached for
-// write to it. `broker trust` prints that identity's trust for all of them, so each such pair
-// lets read tokens (a pull request's among them) take what write runs take.
-func readIntoWrite(c *catalog.Catalog, writers map[string][]string) map[string][]string {
-	stacks := c.Objects().Stacks
+// readIntoWrite is where read-scope tokens reach a cloud identity of writers (see writersIn):
+// each (stack, integration) attached for read, directly or by an autoattach rule, whose
+// integration grants such an identity, mapped to the spaces of the stacks attached for write to
+// it. `broker trust` prints that identity's trust for all of them, so each such pair lets read
+// tokens (a pull request's among them) take what write runs take.
+func (cp catalogPairs) readIntoWrite(writers map[string][]string) map[string][]string {
 	out := map[string][]string{}
-	if len(writers) == 0 {
-		return out
-	}
-	identityOf := identities(c)
-	for _, st := range stacks {
-		for _, a := range c.Attachments(st.ID) {
-			if spaces, ok := writers[identityOf(a.Integration)]; ok && a.Read {
-				out[st.ID+"/"+a.Integration+" "+identityOf(a.Integration)] = spaces
-			}
+	for id, p := range cp.byIdentity {
+		spaces, ok := writers[id]
+		if !ok {
+			continue
+		}
+		for _, at := range p.Read {
+			out[at.Stack+"/"+at.Integration+" "+id] = spaces
 		}
 	}
 	return out
@@ -113,12 +117,13 @@ func readIntoWrite(c *catalog.Catalog, writers map[string][]string) map[string][
 // through a pair before did not (see readIntoWrite), whatever the change put: an attachment,
 // an autoattach rule, a label, a move, an inherit flip or an integration's new identity.
 func newReadIntoWriteSpaces(before, after *catalog.Catalog) []string {
-	had := readIntoWrite(before, writersIn(before, map[string][]string{}))
+	pb, pa := pairsOf(before), pairsOf(after)
+	had := pb.readIntoWrite(pb.writersIn(map[string][]string{}))
 	// An identity written with before or after: narrowing a stack's write attachment to read
 	// lets its read tokens reach the identity its write runs took.
-	writers := writersIn(after, writersIn(before, map[string][]string{}))
+	writers := pa.writersIn(pb.writersIn(map[string][]string{}))
 	var spaces []string
-	for pair, writers := range readIntoWrite(after, writers) {
+	for pair, writers := range pa.readIntoWrite(writers) {
 		if _, ok := had[pair]; ok {
 			continue
 		}

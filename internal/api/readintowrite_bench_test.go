@@ -33,7 +33,7 @@ func BenchmarkReadIntoWrite10kStacks(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if len(readIntoWrite(c, writersIn(c, map[string][]string{}))) != 10000 {
+	if cp := pairsOf(c); len(cp.readIntoWrite(cp.writersIn(map[string][]string{}))) != 10000 {
 		b.Fatal("every read pair should reach the written identity")
 	}
 	b.ResetTimer()
