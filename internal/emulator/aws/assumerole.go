@@ -22,7 +22,7 @@ func (e *Emulator) assumeRole(r *http.Request, body []byte, p url.Values, call *
 	call.ExternalID = v.str(p, strParam{Name: "ExternalId", Field: "externalId", MinLen: 2, MaxLen: 1224, Pattern: externalIDPattern})
 	call.SourceIdentity = v.str(p, strParam{Name: "SourceIdentity", Field: "sourceIdentity", MinLen: 2, MaxLen: 64, Pattern: sessionNamePattern})
 	call.DurationSeconds = v.duration(p)
-	v.str(p, strParam{Name: "Policy", Field: "policy", MinLen: 1, MaxLen: 2048})
+	v.str(p, strParam{Name: "Policy", Field: "policy", MinLen: 1, MaxLen: 2048, Pattern: policyPattern})
 	if err := v.err(); err != nil {
 		return nil, err
 	}
@@ -34,6 +34,9 @@ func (e *Emulator) assumeRole(r *http.Request, body []byte, p url.Values, call *
 		return nil, aerr
 	}
 	call.SessionTags = tags
+	if call.TransitiveTagKeys, aerr = parseQueryTransitive(p, tags); aerr != nil {
+		return nil, aerr
+	}
 
 	role, ok := e.roles[call.RoleARN]
 	if !ok || !slices.Contains(role.Trust.Principals, akid) ||

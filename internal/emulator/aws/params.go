@@ -18,6 +18,9 @@ var (
 	sessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]*$`)
 	externalIDPattern  = regexp.MustCompile(`^[\w+=,.@:/-]*$`)
 	tagPattern         = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
+	// policyPattern is the session policy's character set: tab, line feed, carriage return and
+	// U+0020 to U+00FF.
+	policyPattern = regexp.MustCompile(`^[\x{0009}\x{000A}\x{000D}\x{0020}-\x{00FF}]+$`)
 )
 
 // STS's own limits, kept apart from package provider's so that the emulator checks what broker
@@ -240,6 +243,34 @@ func parseQueryTags(p url.Values) (map[string]string, *apiError) {
 		return nil, nil
 	}
 	return tags, nil
+}
+
+// parseQueryTransitive reads AssumeRole's TransitiveTagKeys.member.N parameters: at most
+// maxSessionTags keys (checked first, with the other parameters' lengths), each a key of tags
+// (case-insensitively, as tag keys compare).
+func parseQueryTransitive(p url.Values, tags map[string]string) ([]string, *apiError) {
+	var keys []string
+	for n := 1; ; n++ {
+		key, ok := p["TransitiveTagKeys.member."+strconv.Itoa(n)]
+		if !ok {
+			break
+		}
+		keys = append(keys, key[0])
+	}
+	if len(keys) > maxSessionTags {
+		return nil, validationError(fmt.Sprintf("1 validation error detected: Value at 'transitiveTagKeys' failed to satisfy constraint: Member must have length less than or equal to %d", maxSessionTags))
+	}
+	for _, key := range keys {
+		tagged := false
+		for t := range tags {
+			tagged = tagged || strings.EqualFold(t, key)
+		}
+		if !tagged {
+			return nil, &apiError{status: http.StatusBadRequest, code: "InvalidParameterValue",
+				message: "The specified transitive tag key must be included in the requested tags."}
+		}
+	}
+	return keys, nil
 }
 
 // Session policy faults, each answered 400 MalformedPolicyDocument with STS's message for it.

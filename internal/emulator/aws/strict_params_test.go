@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -168,5 +170,85 @@ func TestStrictParamsThroughSDK(t *testing.T) {
 	assertAPIError(t, err, http.StatusBadRequest, "InvalidParameterValue")
 	if !strings.Contains(err.Error(), msgDuplicateTags) {
 		t.Errorf("error %v, want %q", err, msgDuplicateTags)
+	}
+}
+
+// TestSessionPolicyCharacterSet: a session policy holds tab, line feed, carriage return and
+// U+0020 to U+00FF only; any other character is 400 ValidationError, on both actions.
+func TestSessionPolicyCharacterSet(t *testing.T) {
+	f := newFixture(t)
+	policy := func(sid string) string {
+		return "{\"Version\":\"2012-10-17\",\t\r\n" + `"Statement":[{"Sid":"` + sid + `","Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`
+	}
+	for _, tc := range []struct {
+		name, policy string
+		ok           bool
+	}{
+		{name: "Latin-1, tab, carriage return and line feed", policy: policy("caf\u00e9"), ok: true},
+		{name: "the euro sign", policy: policy("euro\u20ac")},
+		{name: "a control character", policy: policy("bell\u0007")},
+	} {
+		for _, action := range []string{"AssumeRoleWithWebIdentity", "AssumeRole"} {
+			t.Run(tc.name+" "+action, func(t *testing.T) {
+				var status int
+				var body []byte
+				if action == "AssumeRole" {
+					params := assumeParams(externalID)
+					params.Set("Policy", tc.policy)
+					status, body = f.send(t, signed{params: params})
+				} else {
+					params := webIdentity(f.token(t, nil))
+					params.Set("Policy", tc.policy)
+					status, body = f.post(t, params)
+				}
+				if tc.ok {
+					if status != http.StatusOK {
+						t.Fatalf("status %d, want 200: %s", status, body)
+					}
+					return
+				}
+				if e := decodeError(t, body); status != http.StatusBadRequest || e.Error.Code != "ValidationError" ||
+					!strings.Contains(e.Error.Message, "at 'policy' failed to satisfy constraint: Member must satisfy regular expression pattern") {
+					t.Errorf("status %d, error %+v; want 400 ValidationError on the policy's pattern", status, e.Error)
+				}
+			})
+		}
+	}
+}
+
+// TestAssumeRoleTransitiveTagKeys: AssumeRole's transitive tag keys are recorded when each
+// names a session tag (case-insensitively); a key naming none is 400 InvalidParameterValue, and
+// more than 50 keys are 400 ValidationError before that.
+func TestAssumeRoleTransitiveTagKeys(t *testing.T) {
+	f := newFixture(t)
+	for _, tc := range []struct {
+		name string
+		keys []string
+		code string
+	}{
+		{name: "a tag's key", keys: []string{"stack"}},
+		{name: "a tag's key in another case", keys: []string{"VPC"}},
+		{name: "a key naming no tag", keys: []string{"stack", "team"}, code: "InvalidParameterValue"},
+		{name: "51 keys", keys: slices.Repeat([]string{"stack"}, 51), code: "ValidationError"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			params := withTags(assumeParams(externalID), "stack", "vpc", "vpc", "prod")
+			for i, k := range tc.keys {
+				params.Set("TransitiveTagKeys.member."+strconv.Itoa(i+1), k)
+			}
+			status, body := f.send(t, signed{params: params})
+			if tc.code == "" {
+				if status != http.StatusOK {
+					t.Fatalf("status %d, want 200: %s", status, body)
+				}
+				if got := lastCall(t, f.emu).TransitiveTagKeys; !slices.Equal(got, tc.keys) {
+					t.Errorf("transitive keys %v, want %v", got, tc.keys)
+				}
+				return
+			}
+			if e := decodeError(t, body); status != http.StatusBadRequest || e.Error.Code != tc.code {
+				t.Errorf("status %d, error %+v; want 400 %s", status, e.Error, tc.code)
+			}
+		})
 	}
 }

@@ -38,7 +38,7 @@ func (e *Emulator) assumeRoleWithWebIdentity(r *http.Request, p url.Values, call
 	call.SessionName = v.str(p, strParam{Name: "RoleSessionName", Field: "roleSessionName", Required: true, MinLen: 2, MaxLen: 64, Pattern: sessionNamePattern})
 	token := v.secret(p, strParam{Name: "WebIdentityToken", Field: "webIdentityToken", Required: true, MinLen: 4, MaxLen: 20000})
 	call.DurationSeconds = v.duration(p)
-	v.str(p, strParam{Name: "Policy", Field: "policy", MinLen: 1, MaxLen: 2048})
+	v.str(p, strParam{Name: "Policy", Field: "policy", MinLen: 1, MaxLen: 2048, Pattern: policyPattern})
 	v.str(p, strParam{Name: "ProviderId", Field: "providerId", MinLen: 4, MaxLen: 2048})
 	if err := v.err(); err != nil {
 		return nil, err
