@@ -71,7 +71,8 @@ func (p pinned) Do(req *http.Request) (*http.Response, error) {
 	return p.next.Do(req)
 }
 
-// prefixed sends requests for host with prefix prepended to their path.
+// prefixed sends requests for host with prefix prepended to their path, whatever the path: a
+// path that already starts with the prefix (a prefix spelled as the tenant) still gets it.
 type prefixed struct {
 	next policy.Transporter
 	host string
@@ -80,7 +81,7 @@ type prefixed struct {
 }
 
 func (p prefixed) Do(req *http.Request) (*http.Response, error) {
-	if req.URL.Host == p.host && !strings.HasPrefix(req.URL.EscapedPath(), p.prefix+"/") {
+	if req.URL.Host == p.host {
 		r := req.Clone(req.Context())
 		// Path and RawPath together, so that the prefix's escapes are sent once, as written.
 		r.URL.Path, r.URL.RawPath = p.path+req.URL.Path, p.prefix+req.URL.EscapedPath()

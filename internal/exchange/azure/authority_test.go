@@ -14,33 +14,40 @@ import (
 // configuration names login.microsoftonline.com), gets the token request under that prefix,
 // although MSAL itself would read the prefix as the tenant, and nothing else: the assertion
 // never goes to the host Entra's own documents name.
+//
+// A prefix spelled as the tenant is a prefix all the same: the request goes to
+// <prefix>/<tenant>/oauth2/v2.0/token (on the old code it lost the prefix).
 func TestAuthorityWithPathPrefix(t *testing.T) {
-	var seen []string
-	f := newFixture(t, func(emu http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			seen = append(seen, r.Method+" "+r.URL.Path)
-			rest, ok := strings.CutPrefix(r.URL.Path, "/login/entra")
-			if !ok {
-				http.NotFound(w, r)
-				return
+	for _, prefix := range []string{"/login/entra", "/" + tenantID} {
+		t.Run(prefix, func(t *testing.T) {
+			var seen []string
+			f := newFixture(t, func(emu http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					seen = append(seen, r.Method+" "+r.URL.Path)
+					rest, ok := strings.CutPrefix(r.URL.Path, prefix)
+					if !ok {
+						http.NotFound(w, r)
+						return
+					}
+					r2 := r.Clone(r.Context())
+					r2.URL.Path = rest
+					emu.ServeHTTP(w, r2)
+				})
+			})
+			f.emu.SetHost("https://login.microsoftonline.com")
+			in := f.integration("az-read", readClient)
+			in.Azure.AuthorityHost = f.srv.URL + prefix + "/"
+			req, _ := f.request(t, in, readSubject)
+			if _, err := f.x.Exchange(context.Background(), req); err != nil {
+				t.Fatalf("exchange through a prefixed authority: %v (requests %v)", err, seen)
 			}
-			r2 := r.Clone(r.Context())
-			r2.URL.Path = rest
-			emu.ServeHTTP(w, r2)
+			if want := []string{"POST " + prefix + "/" + tenantID + "/oauth2/v2.0/token"}; !slices.Equal(seen, want) {
+				t.Errorf("requests through the authority: %v, want %v", seen, want)
+			}
+			if calls := f.tokenCalls(); len(calls) != 1 || calls[0].Outcome != "ok" {
+				t.Errorf("token calls %+v", calls)
+			}
 		})
-	})
-	f.emu.SetHost("https://login.microsoftonline.com")
-	in := f.integration("az-read", readClient)
-	in.Azure.AuthorityHost = f.srv.URL + "/login/entra/"
-	req, _ := f.request(t, in, readSubject)
-	if _, err := f.x.Exchange(context.Background(), req); err != nil {
-		t.Fatalf("exchange through a prefixed authority: %v (requests %v)", err, seen)
-	}
-	if want := []string{"POST /login/entra/" + tenantID + "/oauth2/v2.0/token"}; !slices.Equal(seen, want) {
-		t.Errorf("requests through the authority: %v, want %v", seen, want)
-	}
-	if calls := f.tokenCalls(); len(calls) != 1 || calls[0].Outcome != "ok" {
-		t.Errorf("token calls %+v", calls)
 	}
 }
 
