@@ -83,10 +83,15 @@ func (e *Emulator) verifySigV4(r *http.Request, body []byte, secretOf func(akid 
 				auth.date + "' != '" + amzDate[:8] + "'"}
 	}
 	now := e.now().UTC()
-	if signedAt.Before(now.Add(-maxClockSkew)) || signedAt.After(now.Add(maxClockSkew)) {
+	switch {
+	case signedAt.Before(now.Add(-maxClockSkew)):
 		return "", &apiError{status: http.StatusForbidden, code: "SignatureDoesNotMatch",
 			message: fmt.Sprintf("Signature expired: %s is now earlier than %s (%s - 15 min.)",
 				amzDate, now.Add(-maxClockSkew).Format(amzDateFormat), now.Format(amzDateFormat))}
+	case signedAt.After(now.Add(maxClockSkew)):
+		return "", &apiError{status: http.StatusForbidden, code: "SignatureDoesNotMatch",
+			message: fmt.Sprintf("Signature not yet current: %s is still later than %s (%s + 15 min.)",
+				amzDate, now.Add(maxClockSkew).Format(amzDateFormat), now.Format(amzDateFormat))}
 	}
 	scope := strings.Join([]string{auth.date, auth.region, auth.service, sigV4Terminator}, "/")
 	canonical := canonicalRequest(r, body, auth.signedHeaders)

@@ -209,7 +209,7 @@ func TestSigV4Refusals(t *testing.T) {
 		}, 403, "SignatureDoesNotMatch", "Signature expired"},
 		{"signed 20 minutes ahead", func() (int, []byte) {
 			return f.send(t, signed{params: assumeParams(externalID), at: time.Now().Add(20 * time.Minute)})
-		}, 403, "SignatureDoesNotMatch", ""},
+		}, 403, "SignatureDoesNotMatch", "Signature not yet current"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			status, body := tc.send()
