@@ -21,6 +21,9 @@ var (
 	// policyPattern is the session policy's character set: tab, line feed, carriage return and
 	// U+0020 to U+00FF.
 	policyPattern = regexp.MustCompile(`^[\x{0009}\x{000A}\x{000D}\x{0020}-\x{00FF}]+$`)
+	// arnPattern is an ARN's character set: tab, line feed, carriage return, printable ASCII,
+	// U+0085 and the rest of Unicode but surrogates, U+FFFE and U+FFFF.
+	arnPattern = regexp.MustCompile(`^[\x{0009}\x{000A}\x{000D}\x{0020}-\x{007E}\x{0085}\x{00A0}-\x{D7FF}\x{E000}-\x{FFFD}\x{10000}-\x{10FFFF}]+$`)
 )
 
 // STS's own limits, kept apart from package provider's so that the emulator checks what broker

@@ -252,3 +252,38 @@ func TestAssumeRoleTransitiveTagKeys(t *testing.T) {
 		})
 	}
 }
+
+// TestRoleARNCharacterSet: a RoleArn holding a control character is 400 ValidationError on both
+// actions, before any role is looked up; a well-formed ARN of no
+// role is 403 AccessDenied.
+func TestRoleARNCharacterSet(t *testing.T) {
+	f := newFixture(t)
+	const unknown = "arn:aws:iam::123456789012:role/nobody"
+	for _, tc := range []struct {
+		name, arn string
+		status    int
+		code      string
+	}{
+		{name: "a control character", arn: unknown + "\x01", status: http.StatusBadRequest, code: "ValidationError"},
+		{name: "a role that does not exist", arn: unknown, status: http.StatusForbidden, code: "AccessDenied"},
+	} {
+		for _, action := range []string{"AssumeRoleWithWebIdentity", "AssumeRole"} {
+			t.Run(tc.name+" "+action, func(t *testing.T) {
+				var status int
+				var body []byte
+				if action == "AssumeRole" {
+					params := assumeParams(externalID)
+					params.Set("RoleArn", tc.arn)
+					status, body = f.send(t, signed{params: params})
+				} else {
+					params := webIdentity(f.token(t, nil))
+					params.Set("RoleArn", tc.arn)
+					status, body = f.post(t, params)
+				}
+				if e := decodeError(t, body); status != tc.status || e.Error.Code != tc.code {
+					t.Errorf("status %d, error %+v; want %d %s", status, e.Error, tc.status, tc.code)
+				}
+			})
+		}
+	}
+}

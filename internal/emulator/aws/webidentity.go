@@ -34,7 +34,7 @@ const maxTokenAge = 24 * time.Hour
 // maximum session duration.
 func (e *Emulator) assumeRoleWithWebIdentity(r *http.Request, p url.Values, call *Call) (*webIdentityResponse, *apiError) {
 	var v validation
-	call.RoleARN = v.str(p, strParam{Name: "RoleArn", Field: "roleArn", Required: true, MinLen: 20, MaxLen: 2048})
+	call.RoleARN = v.str(p, strParam{Name: "RoleArn", Field: "roleArn", Required: true, MinLen: 20, MaxLen: 2048, Pattern: arnPattern})
 	call.SessionName = v.str(p, strParam{Name: "RoleSessionName", Field: "roleSessionName", Required: true, MinLen: 2, MaxLen: 64, Pattern: sessionNamePattern})
 	token := v.secret(p, strParam{Name: "WebIdentityToken", Field: "webIdentityToken", Required: true, MinLen: 4, MaxLen: 20000})
 	call.DurationSeconds = v.duration(p)
