@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf16"
 )
 
 // Parameter patterns and limits from the STS API reference.
@@ -72,10 +73,10 @@ func (v *validation) str(p url.Values, sp strParam) string {
 		return ""
 	}
 	value := p.Get(sp.Name)
-	switch {
-	case len(value) < sp.MinLen:
+	switch n := length(value); {
+	case n < sp.MinLen:
 		v.fail(&value, sp.Field, fmt.Sprintf("Member must have length greater than or equal to %d", sp.MinLen))
-	case len(value) > sp.MaxLen:
+	case n > sp.MaxLen:
 		v.fail(&value, sp.Field, fmt.Sprintf("Member must have length less than or equal to %d", sp.MaxLen))
 	case sp.Pattern != nil && !sp.Pattern.MatchString(value):
 		v.fail(&value, sp.Field, "Member must satisfy regular expression pattern: "+strings.Trim(sp.Pattern.String(), "^$"))
@@ -140,12 +141,27 @@ func checkMaxDuration(r *role, seconds int) *apiError {
 	return nil
 }
 
+// length is the length of s as STS measures its strings: in UTF-16 code units, so that a
+// character outside ASCII counts once (twice beyond U+FFFF), not by its UTF-8 bytes.
+func length(s string) int {
+	n := 0
+	for _, r := range s {
+		n += max(utf16.RuneLen(r), 1)
+	}
+	return n
+}
+
+// validTagKey reports whether key is a session tag key: 1 to 128 characters of the tag pattern.
+func validTagKey(key string) bool {
+	return length(key) >= 1 && length(key) <= 128 && tagPattern.MatchString(key)
+}
+
 // checkTag validates one session tag key and value.
 func checkTag(key, value string) error {
-	if len(key) < 1 || len(key) > 128 || !tagPattern.MatchString(key) {
+	if !validTagKey(key) {
 		return fmt.Errorf("tag key %q is not valid", key)
 	}
-	if len(value) > 256 || !tagPattern.MatchString(value) {
+	if length(value) > 256 || !tagPattern.MatchString(value) {
 		return fmt.Errorf("value of tag %q is not valid", key)
 	}
 	return nil
@@ -249,8 +265,8 @@ func parseQueryTags(p url.Values) (map[string]string, *apiError) {
 }
 
 // parseQueryTransitive reads AssumeRole's TransitiveTagKeys.member.N parameters: at most
-// maxSessionTags keys (checked first, with the other parameters' lengths), each a key of tags
-// (case-insensitively, as tag keys compare).
+// maxSessionTags keys, each a valid tag key (both 400 ValidationError), then each a key of tags
+// (case-insensitively, as tag keys compare; else 400 InvalidParameterValue).
 func parseQueryTransitive(p url.Values, tags map[string]string) ([]string, *apiError) {
 	var keys []string
 	for n := 1; ; n++ {
@@ -262,6 +278,12 @@ func parseQueryTransitive(p url.Values, tags map[string]string) ([]string, *apiE
 	}
 	if len(keys) > maxSessionTags {
 		return nil, validationError(fmt.Sprintf("1 validation error detected: Value at 'transitiveTagKeys' failed to satisfy constraint: Member must have length less than or equal to %d", maxSessionTags))
+	}
+	for i, key := range keys {
+		if !validTagKey(key) {
+			return nil, validationError(fmt.Sprintf("1 validation error detected: Value '%s' at 'transitiveTagKeys.%d.member' failed to satisfy constraint: Member must satisfy regular expression pattern: %s and have length between 1 and 128",
+				key, i+1, strings.Trim(tagPattern.String(), "^$")))
+		}
 	}
 	for _, key := range keys {
 		tagged := false

@@ -13,7 +13,7 @@ import (
 	"github.com/brokerhq/broker/internal/testutil/oidctest"
 )
 
-// paddedPolicy is a valid session policy padded with trailing whitespace to n bytes.
+// paddedPolicy is a valid session policy padded with trailing whitespace to n characters.
 func paddedPolicy(n int) string {
 	p := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`
 	return p + strings.Repeat(" ", n-len(p))
@@ -53,8 +53,8 @@ func TestWebIdentityBounds(t *testing.T) {
 			"at 'roleSessionName' failed to satisfy constraint: Member must have length less than or equal to 64"},
 		{"session name with a slash", set("RoleSessionName", "run/1"), http.StatusBadRequest, "ValidationError",
 			"at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern"},
-		{"policy of 2048 bytes", set("Policy", paddedPolicy(2048)), http.StatusOK, "", ""},
-		{"policy of 2049 bytes", set("Policy", paddedPolicy(2049)), http.StatusBadRequest, "ValidationError",
+		{"policy of 2048 characters", set("Policy", paddedPolicy(2048)), http.StatusOK, "", ""},
+		{"policy of 2049 characters", set("Policy", paddedPolicy(2049)), http.StatusBadRequest, "ValidationError",
 			"at 'policy' failed to satisfy constraint: Member must have length less than or equal to 2048"},
 		{"50 session tags", tags(numberedTags(50)), http.StatusOK, "", ""},
 		{"51 session tags", tags(numberedTags(51)), http.StatusBadRequest, "InvalidIdentityToken", "Invalid session tags"},

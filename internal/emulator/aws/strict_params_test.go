@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -177,8 +178,9 @@ func TestStrictParamsThroughSDK(t *testing.T) {
 // U+0020 to U+00FF only; any other character is 400 ValidationError, on both actions.
 func TestSessionPolicyCharacterSet(t *testing.T) {
 	f := newFixture(t)
-	policy := func(sid string) string {
-		return "{\"Version\":\"2012-10-17\",\t\r\n" + `"Statement":[{"Sid":"` + sid + `","Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`
+	policy := func(team string) string {
+		return "{\"Version\":\"2012-10-17\",\t\r\n" + `"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*",` +
+			`"Condition":{"StringEquals":{"aws:PrincipalTag/team":"` + team + `"}}}]}`
 	}
 	for _, tc := range []struct {
 		name, policy string
@@ -229,6 +231,8 @@ func TestAssumeRoleTransitiveTagKeys(t *testing.T) {
 		{name: "a tag's key", keys: []string{"stack"}},
 		{name: "a tag's key in another case", keys: []string{"VPC"}},
 		{name: "a key naming no tag", keys: []string{"stack", "team"}, code: "InvalidParameterValue"},
+		{name: "an empty key", keys: []string{"stack", ""}, code: "ValidationError"},
+		{name: "a key outside the tag pattern", keys: []string{"st#ck"}, code: "ValidationError"},
 		{name: "51 keys", keys: slices.Repeat([]string{"stack"}, 51), code: "ValidationError"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -285,5 +289,40 @@ func TestRoleARNCharacterSet(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestLengthsInCharacters: STS's length limits count characters, not UTF-8 bytes: a policy of
+// 2,048 characters holding Latin-1 letters and a tag value of 256 of them are taken, one
+// character more is 400 ValidationError.
+func TestLengthsInCharacters(t *testing.T) {
+	f := newFixture(t)
+	policy := func(n int) string {
+		head := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/team":"`
+		tail := `"}}}]}`
+		return head + strings.Repeat("\u00e9", n-len(head)-len(tail)) + tail
+	}
+	for _, tc := range []struct {
+		name   string
+		params url.Values
+		ok     bool
+	}{
+		{name: "a policy of 2,048 characters", params: func() url.Values { p := assumeParams(externalID); p.Set("Policy", policy(2048)); return p }(), ok: true},
+		{name: "a policy of 2,049 characters", params: func() url.Values { p := assumeParams(externalID); p.Set("Policy", policy(2049)); return p }()},
+		{name: "a tag value of 256 characters", params: withTags(assumeParams(externalID), "team", strings.Repeat("\u00e9", 256)), ok: true},
+		{name: "a tag value of 257 characters", params: withTags(assumeParams(externalID), "team", strings.Repeat("\u00e9", 257))},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body := f.send(t, signed{params: tc.params})
+			if tc.ok {
+				if status != http.StatusOK {
+					t.Fatalf("status %d, want 200: %.300s", status, body)
+				}
+				return
+			}
+			if e := decodeError(t, body); status != http.StatusBadRequest || e.Error.Code != "ValidationError" {
+				t.Errorf("status %d, error %+v; want 400 ValidationError", status, e.Error)
+			}
+		})
 	}
 }
