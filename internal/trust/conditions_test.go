@@ -264,7 +264,10 @@ attachments:
 		t.Fatalf("%d statements, want 2: %+v", len(policy.Statement), policy)
 	}
 	for _, st := range policy.Statement {
-		wi, _ := st.WebIdentity(cfg.Issuer)
+		wi, ok := st.WebIdentity(cfg.Issuer)
+		if !ok || len(wi.Subjects) == 0 {
+			t.Fatalf("statement with actions %v: no web identity subjects (%v)", st.Action, ok)
+		}
 		tags := slices.Contains(st.Action, "sts:TagSession")
 		for _, sub := range wi.Subjects {
 			if tags != strings.Contains(sub, ":stack:a:") {
@@ -422,9 +425,12 @@ attachments:
   - {stack: a, integration: v-write, write: true}
 `)
 	for _, scope := range []runs.Scope{runs.Read, runs.Write} {
-		if doc, err := Render(cfg, Request{Provider: "vault", Stack: "a", Scope: scope}); err == nil {
+		doc, err := Render(cfg, Request{Provider: "vault", Stack: "a", Scope: scope})
+		if err == nil {
 			out, _ := json.Marshal(doc)
 			t.Errorf("%s: printed one role for two TTLs: %s", scope, out)
+		} else if !strings.Contains(err.Error(), "different audiences, policies or TTLs") {
+			t.Errorf("%s: %v, want the refusal naming the sharers' differing TTLs", scope, err)
 		}
 	}
 }
