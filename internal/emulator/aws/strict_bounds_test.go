@@ -19,6 +19,21 @@ func paddedPolicy(n int) string {
 	return p + strings.Repeat(" ", n-len(p))
 }
 
+// expectAnswer checks an answer: its status, and when code is set its error code, with a
+// message containing message.
+func expectAnswer(t *testing.T, status int, body []byte, wantStatus int, code, message string) {
+	t.Helper()
+	if status != wantStatus {
+		t.Fatalf("status %d, want %d: %.300s", status, wantStatus, body)
+	}
+	if code == "" {
+		return
+	}
+	if e := decodeError(t, body); e.Error.Code != code || !strings.Contains(e.Error.Message, message) {
+		t.Errorf("error %s %q, want %s containing %q", e.Error.Code, e.Error.Message, code, message)
+	}
+}
+
 // numberedTags is an https://aws.amazon.com/tags claim of n principal tags t1..tn.
 func numberedTags(n int) map[string]any {
 	principal := map[string]any{}
@@ -65,15 +80,7 @@ func TestWebIdentityBounds(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			status, body := f.post(t, tc.params)
-			if status != tc.status {
-				t.Fatalf("status %d, want %d: %s", status, tc.status, body)
-			}
-			if tc.code == "" {
-				return
-			}
-			if e := decodeError(t, body); e.Error.Code != tc.code || !strings.Contains(e.Error.Message, tc.message) {
-				t.Errorf("error %s %q, want %s containing %q", e.Error.Code, e.Error.Message, tc.code, tc.message)
-			}
+			expectAnswer(t, status, body, tc.status, tc.code, tc.message)
 		})
 	}
 }
@@ -213,15 +220,7 @@ func TestSigV4Refusals(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			status, body := tc.send()
-			if status != tc.status {
-				t.Fatalf("status %d, want %d: %s", status, tc.status, body)
-			}
-			if tc.code == "" {
-				return
-			}
-			if e := decodeError(t, body); e.Error.Code != tc.code || !strings.Contains(e.Error.Message, tc.message) {
-				t.Errorf("error %s %q, want %s containing %q", e.Error.Code, e.Error.Message, tc.code, tc.message)
-			}
+			expectAnswer(t, status, body, tc.status, tc.code, tc.message)
 		})
 	}
 }

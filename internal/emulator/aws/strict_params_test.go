@@ -192,17 +192,7 @@ func TestSessionPolicyCharacterSet(t *testing.T) {
 	} {
 		for _, action := range []string{"AssumeRoleWithWebIdentity", "AssumeRole"} {
 			t.Run(tc.name+" "+action, func(t *testing.T) {
-				var status int
-				var body []byte
-				if action == "AssumeRole" {
-					params := assumeParams(externalID)
-					params.Set("Policy", tc.policy)
-					status, body = f.send(t, signed{params: params})
-				} else {
-					params := webIdentity(f.token(t, nil))
-					params.Set("Policy", tc.policy)
-					status, body = f.post(t, params)
-				}
+				status, body := f.sendWith(t, action, "Policy", tc.policy)
 				if tc.ok {
 					if status != http.StatusOK {
 						t.Fatalf("status %d, want 200: %s", status, body)
@@ -273,17 +263,7 @@ func TestRoleARNCharacterSet(t *testing.T) {
 	} {
 		for _, action := range []string{"AssumeRoleWithWebIdentity", "AssumeRole"} {
 			t.Run(tc.name+" "+action, func(t *testing.T) {
-				var status int
-				var body []byte
-				if action == "AssumeRole" {
-					params := assumeParams(externalID)
-					params.Set("RoleArn", tc.arn)
-					status, body = f.send(t, signed{params: params})
-				} else {
-					params := webIdentity(f.token(t, nil))
-					params.Set("RoleArn", tc.arn)
-					status, body = f.post(t, params)
-				}
+				status, body := f.sendWith(t, action, "RoleArn", tc.arn)
 				if e := decodeError(t, body); status != tc.status || e.Error.Code != tc.code {
 					t.Errorf("status %d, error %+v; want %d %s", status, e.Error, tc.status, tc.code)
 				}
@@ -325,4 +305,18 @@ func TestLengthsInCharacters(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sendWith sends action (AssumeRole, signed, or AssumeRoleWithWebIdentity with a good token)
+// with its usual parameters and param set to value.
+func (f *fixture) sendWith(t *testing.T, action, param, value string) (int, []byte) {
+	t.Helper()
+	if action == "AssumeRole" {
+		params := assumeParams(externalID)
+		params.Set(param, value)
+		return f.send(t, signed{params: params})
+	}
+	params := webIdentity(f.token(t, nil))
+	params.Set(param, value)
+	return f.post(t, params)
 }
