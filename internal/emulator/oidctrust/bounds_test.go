@@ -2,16 +2,10 @@ package oidctrust_test
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"encoding/json"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
-
-	"github.com/go-jose/go-jose/v4"
 
 	"github.com/brokerhq/broker/internal/emulator/oidctrust"
 	"github.com/brokerhq/broker/internal/testutil/oidctest"
@@ -75,87 +69,30 @@ func TestTimeBoundaries(t *testing.T) {
 	}
 }
 
-// fakeIssuer is an issuer whose discovery document can answer another status or name another
-// issuer, publishing one RSA key under kid "k1".
-type fakeIssuer struct {
-	url       string
-	key       *rsa.PrivateKey
-	discovery int    // status of the discovery answer (0: 200)
-	names     string // issuer the discovery document names ("": its own URL)
-}
-
-func startFakeIssuer(t *testing.T, discovery int, names string) *fakeIssuer {
-	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pi := &fakeIssuer{key: key, discovery: discovery, names: names}
-	mux := http.NewServeMux()
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	pi.url = srv.URL
-	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
-		issuer := pi.names
-		if issuer == "" {
-			issuer = pi.url
-		}
-		w.Header().Set("Content-Type", "application/json")
-		if pi.discovery != 0 {
-			w.WriteHeader(pi.discovery)
-		}
-		_ = json.NewEncoder(w).Encode(map[string]any{"issuer": issuer, "jwks_uri": pi.url + "/jwks"})
-	})
-	mux.HandleFunc("GET /jwks", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: key.Public(), KeyID: "k1", Algorithm: "RS256", Use: "sig"}}})
-	})
-	return pi
-}
-
-// sign signs a good token for the issuer with its published key, naming kid in the header.
-func (pi *fakeIssuer) sign(t *testing.T, kid string) string {
-	t.Helper()
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: pi.key, KeyID: kid}},
-		(&jose.SignerOptions{}).WithType("JWT"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	payload, _ := json.Marshal(map[string]any{"iss": pi.url, "sub": "s", "aud": "a",
-		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(10 * time.Minute).Unix()})
-	obj, err := signer.Sign(payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := obj.CompactSerialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 // TestKeysAndDiscovery: the kid names the one key tried; a discovery document is used only
 // from a 200 answer and only when it names the token's issuer, exactly as the token does.
 func TestKeysAndDiscovery(t *testing.T) {
 	v := &oidctrust.Verifier{}
-	good := startFakeIssuer(t, 0, "")
-	notFound := startFakeIssuer(t, http.StatusNotFound, "")
-	impostor := startFakeIssuer(t, 0, "https://issuer.example")
+	good := oidctest.Start(t)
+	notFound := oidctest.Start(t)
+	notFound.DiscoveryStatus = http.StatusNotFound
+	impostor := oidctest.Start(t)
+	impostor.DiscoveryIssuer = "https://issuer.example"
 	for _, tc := range []struct {
 		name string
-		iss  *fakeIssuer
-		kid  string
-		want error // nil: accepted
+		iss  *oidctest.Issuer
+		kid  string // "": the signing key's own
+		want error  // nil: accepted
 	}{
-		{"kid of the published key", good, "k1", nil},
-		{"kid naming no published key, signed by one", good, "k2", oidctrust.ErrSignature},
-		{"discovery answers 404 with a good document", notFound, "k1", oidctrust.ErrDiscovery},
-		{"discovery names another issuer", impostor, "k1", oidctrust.ErrDiscovery},
+		{"kid of the published key", good, "", nil},
+		{"kid naming no published key, signed by one", good, "rsa-2", oidctrust.ErrSignature},
+		{"discovery answers 404 with a good document", notFound, "", oidctrust.ErrDiscovery},
+		{"discovery names another issuer", impostor, "", oidctrust.ErrDiscovery},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			policy := oidctrust.Policy{Issuer: tc.iss.url, Audiences: []string{"a"}, Algorithms: []string{"RS256"}}
-			_, err := v.Verify(context.Background(), tc.iss.sign(t, tc.kid), policy)
+			policy := oidctrust.Policy{Issuer: tc.iss.URL, Audiences: []string{"a"}, Algorithms: []string{"RS256"}}
+			token := tc.iss.Sign(t, oidctest.Token{Claims: map[string]any{"sub": "s", "aud": "a"}, KeyID: tc.kid})
+			_, err := v.Verify(context.Background(), token, policy)
 			if tc.want == nil {
 				if err != nil {
 					t.Fatalf("refused: %v", err)

@@ -21,6 +21,12 @@ import (
 type Issuer struct {
 	// URL is the issuer (and discovery base) URL.
 	URL string
+	// DiscoveryStatus, when set, is the status the discovery document is answered with (its
+	// body unchanged); set it before the first request.
+	DiscoveryStatus int
+	// DiscoveryIssuer, when set, is the issuer the discovery document names instead of URL;
+	// set it before the first request.
+	DiscoveryIssuer string
 
 	mu        sync.Mutex
 	published []jose.JSONWebKey
@@ -54,8 +60,16 @@ func Start(t testing.TB) *Issuer {
 	t.Cleanup(srv.Close)
 	iss.URL = srv.URL
 	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, map[string]any{
-			"issuer": iss.URL, "jwks_uri": iss.URL + "/jwks",
+		named := iss.URL
+		if iss.DiscoveryIssuer != "" {
+			named = iss.DiscoveryIssuer
+		}
+		w.Header().Set("Content-Type", "application/json")
+		if iss.DiscoveryStatus != 0 {
+			w.WriteHeader(iss.DiscoveryStatus)
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{
+			"issuer": named, "jwks_uri": iss.URL + "/jwks",
 			"response_types_supported": []string{"id_token"}, "subject_types_supported": []string{"public"},
 			"id_token_signing_alg_values_supported": []string{"RS256", "ES256"},
 		})
@@ -83,6 +97,8 @@ type Token struct {
 	Rogue bool
 	// ExpiresIn overrides the default 10m lifetime (negative: already expired).
 	ExpiresIn time.Duration
+	// KeyID, when set, is the kid the header names instead of the signing key's own.
+	KeyID string
 }
 
 // Sign returns a compact JWT.
@@ -113,6 +129,9 @@ func (i *Issuer) Sign(t testing.TB, tok Token) string {
 		key = i.rogue
 	case tok.Alg == "ES256":
 		key, kid, alg = i.ecKey, "ec-1", jose.ES256
+	}
+	if tok.KeyID != "" {
+		kid = tok.KeyID
 	}
 	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: jose.JSONWebKey{Key: key, KeyID: kid}},
 		(&jose.SignerOptions{}).WithType("JWT"))
