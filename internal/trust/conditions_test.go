@@ -59,14 +59,15 @@ func TestGCPProviderMappingAndCondition(t *testing.T) {
 	}
 }
 
-// TestGoogleSubjectBoundary: a sub of exactly 127 bytes once minted (each "*" a 26-byte run
-// id) is mapped to google.subject; one of 128 is not, the run id stands in.
+// TestGoogleSubjectBoundary: the bound on google.subject counts the run id a minted sub
+// carries, not the "*" the trust subjects hold in its place: a sub of exactly 127 bytes once
+// minted is mapped to google.subject; one of 128 or more is not, the run id stands in.
 func TestGoogleSubjectBoundary(t *testing.T) {
 	space := strings.Repeat("s", 30)
 	for _, tc := range []struct {
 		minted int
 		want   string
-	}{{127, "assertion.sub"}, {128, "assertion.runId"}} {
+	}{{127, "assertion.sub"}, {128, "assertion.runId"}, {146, "assertion.runId"}} {
 		// "space:" + space + ":stack:" + stack + ":run:" + <26> + ":scope:write" is 56 + ids.
 		stack := strings.Repeat("k", tc.minted-56-len(space))
 		cfg := parseConfig(t, fmt.Sprintf(`issuer: https://broker.example.com
@@ -123,8 +124,8 @@ attachments:
 	return parseConfig(t, b.String()), stack
 }
 
-// TestAzureSubjectBoundary: Entra takes a federated credential subject of 600 characters
-// and refuses 601.
+// TestAzureSubjectBoundary: Entra takes a federated credential subject of 600 characters;
+// one of 601 is refused with an error naming the stack, not printed.
 func TestAzureSubjectBoundary(t *testing.T) {
 	for _, tc := range []struct {
 		stackLen, subLen int
@@ -136,7 +137,8 @@ func TestAzureSubjectBoundary(t *testing.T) {
 			t.Fatalf("setup: subjects %v (%v), want one of %d characters", subs, err, tc.subLen)
 		}
 		_, err = Render(cfg, Request{Provider: "azure", Stack: stack, Scope: runs.Write})
-		if tc.refused != errors.Is(err, ErrSubjectTooLong) || (!tc.refused && err != nil) {
+		if tc.refused != errors.Is(err, ErrSubjectTooLong) || (!tc.refused && err != nil) ||
+			(tc.refused && !strings.Contains(err.Error(), "stack "+stack)) {
 			t.Errorf("subject of %d characters: err = %v, want refused %v", tc.subLen, err, tc.refused)
 		}
 	}
