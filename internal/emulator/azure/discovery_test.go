@@ -62,15 +62,18 @@ func TestInstanceDiscovery(t *testing.T) {
 		t.Errorf("aliases %v", aliases)
 	}
 
-	q.Set("authorization_endpoint", "https://login.other.test/"+tenantID+"/oauth2/v2.0/authorize")
-	rec, body = f.get(t, "/common/discovery/instance?"+q.Encode())
-	if rec.Code != 400 {
-		t.Fatalf("other instance: status %d", rec.Code)
+	// Another host, and this host at http, are instances it does not know.
+	for _, endpoint := range []string{"https://login.other.test/", "http://login.example.test/"} {
+		q.Set("authorization_endpoint", endpoint+tenantID+"/oauth2/v2.0/authorize")
+		rec, body = f.get(t, "/common/discovery/instance?"+q.Encode())
+		if rec.Code != 400 {
+			t.Fatalf("instance %s: status %d", endpoint, rec.Code)
+		}
+		checkRefusal(t, body, wantRefusal{oauthErr: "invalid_instance", code: 50049, inMessage: "Unknown or invalid instance."})
 	}
-	checkRefusal(t, body, wantRefusal{oauthErr: "invalid_instance", code: 50049, inMessage: "Unknown or invalid instance."})
 
 	calls := f.emu.Calls()
-	if len(calls) != 2 || calls[0].Tenant != tenantID || calls[0].Outcome != "ok" || calls[1].Outcome != "AADSTS50049" {
+	if len(calls) != 3 || calls[0].Tenant != tenantID || calls[0].Outcome != "ok" || calls[1].Outcome != "AADSTS50049" || calls[2].Outcome != "AADSTS50049" {
 		t.Errorf("calls %+v", calls)
 	}
 }

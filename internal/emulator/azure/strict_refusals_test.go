@@ -103,14 +103,3 @@ func TestAssertionAlgorithm(t *testing.T) {
 		})
 	}
 }
-
-// TestInstanceDiscoveryHTTPS: instance discovery knows the emulator only at https.
-func TestInstanceDiscoveryHTTPS(t *testing.T) {
-	f := newFixture(t)
-	q := url.Values{"api-version": {"1.1"}, "authorization_endpoint": {"http://login.example.test/" + tenantID + "/oauth2/v2.0/authorize"}}
-	rec, body := f.get(t, "/common/discovery/instance?"+q.Encode())
-	if rec.Code != 400 {
-		t.Fatalf("http authorization endpoint: status %d: %v", rec.Code, body)
-	}
-	checkRefusal(t, body, wantRefusal{oauthErr: "invalid_instance", code: 50049, inMessage: "Unknown or invalid instance."})
-}
