@@ -64,9 +64,10 @@ func (f *File) Dir() string { return f.dir }
 
 // fileSet is the JSON form of a metadata file.
 type fileSet struct {
-	Format     int    `json:"format"`
-	Generation int64  `json:"generation"`
-	Keys       []Meta `json:"keys"`
+	Format     int          `json:"format"`
+	Generation int64        `json:"generation"`
+	Keys       []Meta       `json:"keys"`
+	Revoked    []Revocation `json:"revoked,omitempty"`
 }
 
 func metaName(gen int64) string { return fmt.Sprintf("%s%012d%s", metaPrefix, gen, metaSuffix) }
@@ -120,31 +121,36 @@ func highest(gens []int64) int64 {
 }
 
 // readMeta reads and checks the metadata file of generation gen.
-func (f *File) readMeta(gen int64) ([]Meta, error) {
+func (f *File) readMeta(gen int64) (fileSet, error) {
 	path := f.metaPath(gen)
 	data, err := ReadPrivateFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("keys: read key set metadata: %w", err)
+		return fileSet{}, fmt.Errorf("keys: read key set metadata: %w", err)
 	}
 	var fsSet fileSet
 	if err := json.Unmarshal(data, &fsSet); err != nil {
-		return nil, fmt.Errorf("keys: %s: corrupted key set metadata: %w", path, err)
+		return fileSet{}, fmt.Errorf("keys: %s: corrupted key set metadata: %w", path, err)
 	}
 	if fsSet.Format != fileFormat {
-		return nil, fmt.Errorf("keys: %s: corrupted key set metadata: format %d, want %d", path, fsSet.Format, fileFormat)
+		return fileSet{}, fmt.Errorf("keys: %s: corrupted key set metadata: format %d, want %d", path, fsSet.Format, fileFormat)
 	}
 	if fsSet.Generation != gen {
-		return nil, fmt.Errorf("keys: %s: corrupted key set metadata: generation %d in the file", path, fsSet.Generation)
+		return fileSet{}, fmt.Errorf("keys: %s: corrupted key set metadata: generation %d in the file", path, fsSet.Generation)
 	}
 	for i, m := range fsSet.Keys {
 		if err := validKID(m.KID); err != nil {
-			return nil, fmt.Errorf("keys: %s: corrupted key set metadata: key %d: %w", path, i, err)
+			return fileSet{}, fmt.Errorf("keys: %s: corrupted key set metadata: key %d: %w", path, i, err)
 		}
 		if _, err := NormalizeAlg(m.Alg); err != nil || m.Alg == "" {
-			return nil, fmt.Errorf("keys: %s: corrupted key set metadata: key %s: alg %q", path, m.KID, m.Alg)
+			return fileSet{}, fmt.Errorf("keys: %s: corrupted key set metadata: key %s: alg %q", path, m.KID, m.Alg)
 		}
 	}
-	return fsSet.Keys, nil
+	for _, r := range fsSet.Revoked {
+		if err := validKID(r.KID); err != nil {
+			return fileSet{}, fmt.Errorf("keys: %s: corrupted key set metadata: revocation: %w", path, err)
+		}
+	}
+	return fsSet, nil
 }
 
 // Generate creates a key in process (see GenerateLocal); Save writes its private key to the
@@ -183,12 +189,12 @@ func (f *File) load() (set Set, stale bool, err error) {
 	if f.afterPick != nil {
 		f.afterPick()
 	}
-	metas, err := f.readMeta(top)
+	stored, err := f.readMeta(top)
 	if err != nil {
 		return Set{}, errors.Is(err, fs.ErrNotExist), err
 	}
-	set = Set{Generation: top, Keys: make([]Key, 0, len(metas))}
-	for _, m := range metas {
+	set = Set{Generation: top, Keys: make([]Key, 0, len(stored.Keys)), Revoked: stored.Revoked}
+	for _, m := range stored.Keys {
 		signer, err := f.readPEM(m)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {

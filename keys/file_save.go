@@ -89,7 +89,7 @@ func (f *File) writePEMs(set Set) ([]string, error) {
 
 // publish writes the metadata of set and links it into place as its generation.
 func (f *File) publish(set Set) error {
-	data, err := json.MarshalIndent(fileSet{Format: fileFormat, Generation: set.Generation, Keys: set.Metas()}, "", "  ")
+	data, err := json.MarshalIndent(fileSet{Format: fileFormat, Generation: set.Generation, Keys: set.Metas(), Revoked: set.Revoked}, "", "  ")
 	if err != nil {
 		return fmt.Errorf("keys: encode key set metadata: %w", err)
 	}
@@ -150,11 +150,11 @@ func (f *File) writeTemp(data []byte) (string, error) {
 func (f *File) referenced(gens []int64) (map[string]bool, bool) {
 	kids := map[string]bool{}
 	for _, g := range gens {
-		metas, err := f.readMeta(g)
+		stored, err := f.readMeta(g)
 		if err != nil {
 			return nil, false
 		}
-		for _, m := range metas {
+		for _, m := range stored.Keys {
 			kids[m.KID] = true
 		}
 	}

@@ -38,6 +38,16 @@ type Key struct {
 type Set struct {
 	Generation int64
 	Keys       []Key
+	// Revoked lists the latest keys revoked from the set (see RevokeKey), at most
+	// maxRevocations of them; none of them is in Keys. A replica that never saw a revocation
+	// so learns of it from the set, and does not save the key back (see Manager.load).
+	Revoked []Revocation
+}
+
+// Revocation records that a key was revoked from the set: it never comes back.
+type Revocation struct {
+	KID string    `json:"kid"`
+	At  time.Time `json:"at"`
 }
 
 // Backend persists a key set and creates its keys. A key comes into being inside the backend that

@@ -88,7 +88,8 @@ type Revoked struct {
 
 // RevokeKey applies Revoke to the backend's set in one save, outside any Manager: it is how an
 // operator removes a lost or leaked key from running replicas, which pick the change up at their
-// next refresh. It fails with ErrUnknownKey for a KID not in the set, and with ErrConflict when a
+// next refresh. The set saved records the revocation (Set.Revoked), so that a replica that holds
+// the key in force never saves it back over the set (see Manager.load). It fails with ErrUnknownKey for a KID not in the set, and with ErrConflict when a
 // replica changed the set meanwhile (try again).
 func RevokeKey(ctx context.Context, cfg RevokeConfig) (Revoked, error) {
 	set, err := cfg.Backend.Load(ctx)
@@ -107,6 +108,7 @@ func RevokeKey(ctx context.Context, cfg RevokeConfig) (Revoked, error) {
 	if err != nil {
 		return Revoked{}, err
 	}
+	next.Revoked = withRevocations(next.Revoked, Revocation{KID: cfg.KID, At: cfg.Now})
 	if err := cfg.Backend.Save(ctx, next); err != nil {
 		return Revoked{}, fmt.Errorf("keys: save key set: %w", err)
 	}

@@ -344,7 +344,7 @@ func drops(now time.Time, set []Meta, p Policy) (Decision, []Meta) {
 // Retires of d.Retire set, and, when d.Generate, newKey added with Activates = d.Activates.
 // set is not modified.
 func Apply(set Set, d Decision, newKey Key) (Set, error) {
-	next := Set{Generation: set.Generation + 1, Keys: make([]Key, 0, len(set.Keys)+1)}
+	next := Set{Generation: set.Generation + 1, Keys: make([]Key, 0, len(set.Keys)+1), Revoked: slices.Clone(set.Revoked)}
 	retired := false
 	for _, k := range set.Keys {
 		if slices.Contains(d.Drop, k.KID) {

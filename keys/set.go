@@ -15,7 +15,8 @@ const maxKIDLen = 128
 
 // Validate checks that s can be saved: Generation at least 1, and every key with a KID made of
 // base64url characters (it becomes a file name and a JWT header value), unique in the set, a
-// supported Alg matching its Signer, and Created and Activates set.
+// supported Alg matching its Signer, and Created and Activates set; at most maxRevocations
+// revocations, none of a key in the set.
 func (s Set) Validate() error {
 	if s.Generation < 1 {
 		return fmt.Errorf("%w: generation %d, want at least 1", ErrInvalidSet, s.Generation)
@@ -39,6 +40,17 @@ func (s Set) Validate() error {
 			return fmt.Errorf("%w: key %s: created and activates must be set", ErrInvalidSet, k.KID)
 		}
 	}
+	if len(s.Revoked) > maxRevocations {
+		return fmt.Errorf("%w: %d revocations, at most %d are kept", ErrInvalidSet, len(s.Revoked), maxRevocations)
+	}
+	for _, r := range s.Revoked {
+		if err := validKID(r.KID); err != nil {
+			return fmt.Errorf("%w: revocation: %w", ErrInvalidSet, err)
+		}
+		if seen[r.KID] {
+			return fmt.Errorf("%w: key %s is revoked, and in the set", ErrInvalidSet, r.KID)
+		}
+	}
 	return nil
 }
 
@@ -60,10 +72,41 @@ func (s Set) Find(kid string) (Key, bool) {
 	return s.Keys[i], true
 }
 
-// Clone returns a copy of s whose Keys slice can be changed without affecting s. Signers are
-// shared: they are never mutated.
+// Clone returns a copy of s whose Keys and Revoked slices can be changed without affecting s.
+// Signers are shared: they are never mutated.
 func (s Set) Clone() Set {
-	return Set{Generation: s.Generation, Keys: slices.Clone(s.Keys)}
+	return Set{Generation: s.Generation, Keys: slices.Clone(s.Keys), Revoked: slices.Clone(s.Revoked)}
+}
+
+// maxRevocations bounds Set.Revoked: revocations are rare, and one matters only until every
+// replica has loaded a set without the key.
+const maxRevocations = 16
+
+// withRevocations returns revoked with the revocations of more whose keys it does not name yet,
+// the latest maxRevocations of them, oldest first.
+func withRevocations(revoked []Revocation, more ...Revocation) []Revocation {
+	out := slices.Clone(revoked)
+	for _, r := range more {
+		if !slices.ContainsFunc(out, func(o Revocation) bool { return o.KID == r.KID }) {
+			out = append(out, r)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Revocation) int { return a.At.Compare(b.At) })
+	if len(out) > maxRevocations {
+		out = out[len(out)-maxRevocations:]
+	}
+	return out
+}
+
+// revokes lists the keys of in that s records as revoked.
+func (s Set) revokes(in Set) []string {
+	var out []string
+	for _, r := range s.Revoked {
+		if _, ok := in.Find(r.KID); ok {
+			out = append(out, r.KID)
+		}
+	}
+	return out
 }
 
 func validKID(kid string) error {

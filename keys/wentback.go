@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -44,6 +45,11 @@ func (m *Manager) broughtBack(set Set, now time.Time) []string {
 // force (see broughtBack), with or without WriteBack: a revoked key never comes back while the
 // replica runs, and a later change (another revocation) is made on the set saved. With
 // WriteBack, a set of an older generation goes back too (the store lost saves).
+//
+// A revocation wins over a write-back: a set that records as revoked a key in force here (it
+// was revoked on a store that went back, before this replica wrote back) is taken, whatever its
+// generation, and keys that only the set in force held leave it with the revoked one. When it
+// also brings keys back, it is saved without them.
 func (m *Manager) load(ctx context.Context) (Set, error) {
 	set, err := m.backend.Load(ctx)
 	if err != nil {
@@ -54,8 +60,13 @@ func (m *Manager) load(ctx context.Context) (Set, error) {
 			return Set{}, err
 		}
 		back := m.broughtBack(set, m.now())
-		older := m.writeBack && set.Generation < m.inForce.Generation
+		revoked := set.revokes(m.inForce)
+		older := m.writeBack && set.Generation < m.inForce.Generation && len(revoked) == 0
 		switch {
+		case len(back) == 0 && len(revoked) > 0:
+			m.log.WarnContext(ctx, "keys: the stored key set revokes keys in force here (revoked on a store that went back); taking it",
+				"kids", revoked, "stored_generation", set.Generation, "generation_in_force", m.inForce.Generation)
+			return set, nil
 		case len(back) == 0 && !older:
 			return set, nil
 		case i == maxWriteBacks:
@@ -68,20 +79,31 @@ func (m *Manager) load(ctx context.Context) (Set, error) {
 	}
 }
 
-// writeBackSet saves the set in force over stored, a set the store went back to (it lost
-// saves, see load): the keys this replica publishes and signs with stay, rather than a key made
-// now signing at once and keys whose tokens are still valid leaving the JWKS; a revocation the
-// store lost stays too. When another replica saved first (it wrote back too, or decided a
-// change), its set is returned, for load to check again; saved reports that next was saved.
+// writeBackSet saves over stored, a set the store went back to (it lost saves, see load), the
+// set in force: the keys this replica publishes and signs with stay, rather than a key made now
+// signing at once and keys whose tokens are still valid leaving the JWKS; a revocation the
+// store lost stays too. When stored records the revocation of keys in force here, what is saved
+// is stored without the keys back lists instead. The revocations of both sets are kept. When
+// another replica saved first (it wrote back too, or decided a change), its set is returned,
+// for load to check again; saved reports that next was saved.
 func (m *Manager) writeBackSet(ctx context.Context, stored Set, back []string) (_ Set, saved bool, _ error) {
-	if len(back) > 0 {
+	next := m.inForce.Clone()
+	if revoked := stored.revokes(m.inForce); len(revoked) > 0 {
+		m.log.WarnContext(ctx, "keys: the stored key set revokes keys in force here and brings back keys that left it; saving it without them",
+			"revoked", revoked, "kids", back, "stored_generation", stored.Generation, "generation_in_force", m.inForce.Generation)
+		next = stored.Clone()
+		next.Keys = slices.DeleteFunc(next.Keys, func(k Key) bool { return slices.Contains(back, k.KID) })
+	} else if len(back) > 0 {
 		m.log.WarnContext(ctx, "keys: the stored key set brings back keys that left the set in force (revoked, or the store went back); writing back the set in force",
 			"kids", back, "stored_generation", stored.Generation, "generation_in_force", m.inForce.Generation)
 	} else {
 		m.log.WarnContext(ctx, "keys: the store went back to an older key set (it lost saves); writing back the set in force",
 			"stored_generation", stored.Generation, "generation_in_force", m.inForce.Generation)
 	}
-	next := m.inForce.Clone()
+	next.Revoked = withRevocations(m.inForce.Revoked, stored.Revoked...)
+	next.Keys = slices.DeleteFunc(next.Keys, func(k Key) bool {
+		return slices.ContainsFunc(next.Revoked, func(r Revocation) bool { return r.KID == k.KID })
+	})
 	next.Generation = stored.Generation + 1
 	err := m.backend.Save(ctx, next)
 	if errors.Is(err, ErrConflict) {

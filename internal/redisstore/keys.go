@@ -82,9 +82,10 @@ type sealedKeySet struct {
 
 // storedKeySet is the sealed plaintext: the key set with its private keys.
 type storedKeySet struct {
-	Format     int         `json:"format"`
-	Generation int64       `json:"generation"`
-	Keys       []storedKey `json:"keys"`
+	Format     int               `json:"format"`
+	Generation int64             `json:"generation"`
+	Keys       []storedKey       `json:"keys"`
+	Revoked    []keys.Revocation `json:"revoked,omitempty"`
 }
 
 // storedKey is one key: its metadata and its private key as PKCS#8 DER (base64 in JSON).
@@ -168,7 +169,7 @@ func (b *keyBackend) Save(ctx context.Context, next keys.Set) error {
 
 // seal returns the stored JSON of set.
 func (b *keyBackend) seal(set keys.Set) ([]byte, error) {
-	stored := storedKeySet{Format: keySetFormat, Generation: set.Generation, Keys: make([]storedKey, len(set.Keys))}
+	stored := storedKeySet{Format: keySetFormat, Generation: set.Generation, Keys: make([]storedKey, len(set.Keys)), Revoked: set.Revoked}
 	defer func() {
 		for _, k := range stored.Keys {
 			clear(k.PKCS8)
@@ -251,7 +252,7 @@ func decodeKeySet(data []byte) (keys.Set, error) {
 	if stored.Format != keySetFormat {
 		return keys.Set{}, fmt.Errorf("%w: format %d, want %d", ErrKeySetCorrupted, stored.Format, keySetFormat)
 	}
-	set := keys.Set{Generation: stored.Generation, Keys: make([]keys.Key, len(stored.Keys))}
+	set := keys.Set{Generation: stored.Generation, Keys: make([]keys.Key, len(stored.Keys)), Revoked: stored.Revoked}
 	for i, k := range stored.Keys {
 		signer, err := parseSigner(k)
 		if err != nil {

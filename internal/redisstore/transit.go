@@ -39,6 +39,7 @@ type storedTransitMeta struct {
 	Format     int                   `json:"format"`
 	Generation int64                 `json:"generation"`
 	Keys       []vaulttransit.Record `json:"keys"`
+	Revoked    []keys.Revocation     `json:"revoked,omitempty"`
 }
 
 // transitMeta is the vaulttransit.MetaStore view of a Client.
@@ -68,12 +69,12 @@ func (m transitMeta) Load(ctx context.Context) (vaulttransit.Records, error) {
 	if err := json.Unmarshal(data, &stored); err != nil || stored.Format != transitMetaFormat || stored.Generation < 1 {
 		return vaulttransit.Records{}, fmt.Errorf("%w: %s is not a vault-transit key set of format %d", ErrKeySetCorrupted, m.key(), transitMetaFormat)
 	}
-	return vaulttransit.Records{Generation: stored.Generation, Keys: stored.Keys}, nil
+	return vaulttransit.Records{Generation: stored.Generation, Keys: stored.Keys, Revoked: stored.Revoked}, nil
 }
 
 // Save implements vaulttransit.MetaStore.
 func (m transitMeta) Save(ctx context.Context, next vaulttransit.Records) error {
-	data, err := json.Marshal(storedTransitMeta{Format: transitMetaFormat, Generation: next.Generation, Keys: next.Keys})
+	data, err := json.Marshal(storedTransitMeta{Format: transitMetaFormat, Generation: next.Generation, Keys: next.Keys, Revoked: next.Revoked})
 	if err != nil {
 		return fmt.Errorf("redisstore: encode vault-transit key set: %w", err)
 	}

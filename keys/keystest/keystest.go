@@ -81,6 +81,54 @@ func TestBackend(t *testing.T, newBackend func(t *testing.T) keys.Backend) {
 	t.Run("DroppedKeysDisappear", func(t *testing.T) { testDrop(t, newBackend(t)) })
 	t.Run("InvalidSetRejected", func(t *testing.T) { testInvalid(t, newBackend(t)) })
 	t.Run("TwoAlgorithmChains", func(t *testing.T) { testTwoChains(t, newBackend(t)) })
+	t.Run("RevocationsKept", func(t *testing.T) { testRevocations(t, newBackend(t)) })
+}
+
+// testRevocations checks that a set's revocations are saved and loaded with it, carried by a
+// rotation, and that a set naming a key both in force and revoked is refused.
+func testRevocations(t *testing.T, b keys.Backend) {
+	ctx := context.Background()
+	k := gen(t, b, keys.ES256, epoch)
+	save(t, b, keys.Set{Generation: 1, Keys: []keys.Key{k}})
+	r, err := keys.RevokeKey(ctx, keys.RevokeConfig{Backend: b, KID: k.KID, Now: epoch.Add(time.Minute)})
+	if err != nil {
+		t.Fatalf("RevokeKey: %v", err)
+	}
+	want := []keys.Revocation{{KID: k.KID, At: epoch.Add(time.Minute)}}
+	set := load(t, b)
+	if !sameRevocations(set.Revoked, want) {
+		t.Fatalf("after RevokeKey, Load revocations = %+v, want %+v", set.Revoked, want)
+	}
+	if _, held := set.Find(k.KID); held || len(set.Keys) != 1 || set.Keys[0].KID != r.NewKID {
+		t.Fatalf("after RevokeKey, the set holds %v; want only the replacement %s", set.Metas(), r.NewKID)
+	}
+	next, err := keys.Apply(set, keys.Decision{Alg: keys.ES256, Generate: true, Activates: epoch.Add(time.Hour)}, gen(t, b, keys.ES256, epoch.Add(2*time.Minute)))
+	if err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	save(t, b, next)
+	if got := load(t, b).Revoked; !sameRevocations(got, want) {
+		t.Fatalf("after a rotation, Load revocations = %+v, want %+v", got, want)
+	}
+	back := next.Clone()
+	back.Generation++
+	back.Keys = append(back.Keys, k)
+	if err := b.Save(ctx, back); !errors.Is(err, keys.ErrInvalidSet) {
+		t.Fatalf("Save of a set holding its revoked key = %v, want ErrInvalidSet", err)
+	}
+}
+
+// sameRevocations reports whether a and b record the same revocations (times as instants).
+func sameRevocations(a, b []keys.Revocation) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].KID != b[i].KID || !a[i].At.Equal(b[i].At) {
+			return false
+		}
+	}
+	return true
 }
 
 // gen creates a key of alg inside b, failing t on error: the suite's keys come from the backend

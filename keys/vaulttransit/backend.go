@@ -182,7 +182,7 @@ func (b *Backend) Load(ctx context.Context) (keys.Set, error) {
 	if err != nil {
 		return keys.Set{}, fmt.Errorf("vaulttransit: load key set metadata: %w", err)
 	}
-	set := keys.Set{Generation: recs.Generation, Keys: make([]keys.Key, 0, len(recs.Keys))}
+	set := keys.Set{Generation: recs.Generation, Keys: make([]keys.Key, 0, len(recs.Keys)), Revoked: recs.Revoked}
 	for _, r := range recs.Keys {
 		k, err := b.key(ctx, r)
 		if errors.Is(err, errNoVersion) && !r.Retires.IsZero() && !r.Retires.After(b.cfg.Now()) {
@@ -260,7 +260,7 @@ func (b *Backend) Save(ctx context.Context, next keys.Set) error {
 	if err := next.Validate(); err != nil {
 		return err
 	}
-	recs := Records{Generation: next.Generation, Keys: make([]Record, len(next.Keys))}
+	recs := Records{Generation: next.Generation, Keys: make([]Record, len(next.Keys)), Revoked: next.Revoked}
 	for i, k := range next.Keys {
 		s, ok := k.Signer.(*signer)
 		if !ok || s.b != b {

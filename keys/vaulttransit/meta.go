@@ -18,10 +18,11 @@ type Record struct {
 	TransitVersion int    `json:"transit_version"`
 }
 
-// Records is the stored key set: its generation and its keys.
+// Records is the stored key set: its generation, its keys and its latest revocations.
 type Records struct {
 	Generation int64
 	Keys       []Record
+	Revoked    []keys.Revocation
 }
 
 // MetaStore keeps the key set's Records.
@@ -51,7 +52,7 @@ func (m *MemoryMeta) Load(ctx context.Context) (Records, error) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return Records{Generation: m.recs.Generation, Keys: slices.Clone(m.recs.Keys)}, nil
+	return Records{Generation: m.recs.Generation, Keys: slices.Clone(m.recs.Keys), Revoked: slices.Clone(m.recs.Revoked)}, nil
 }
 
 // Save implements MetaStore.
@@ -64,6 +65,6 @@ func (m *MemoryMeta) Save(ctx context.Context, next Records) error {
 	if m.recs.Generation != next.Generation-1 {
 		return fmt.Errorf("%w: stored generation %d, saving %d", keys.ErrConflict, m.recs.Generation, next.Generation)
 	}
-	m.recs = Records{Generation: next.Generation, Keys: slices.Clone(next.Keys)}
+	m.recs = Records{Generation: next.Generation, Keys: slices.Clone(next.Keys), Revoked: slices.Clone(next.Revoked)}
 	return nil
 }
