@@ -140,3 +140,32 @@ func TestARevocationOnAStoreThatWentBackWithAKeyRevokedHere(t *testing.T) {
 		t.Errorf("the store records revocations of %v; want %v, oldest first", revoked, want)
 	}
 }
+
+// TestARecordedRevocationKeepsOutAKeyThisReplicaNeverHeld: a replica started after a revocation
+// never held the revoked key, but the set it holds records the revocation; when the store goes
+// back to a set from before it (a backup put back), the replica does not take the key back,
+// with or without WriteBack: it saves its own set over that one.
+func TestARecordedRevocationKeepsOutAKeyThisReplicaNeverHeld(t *testing.T) {
+	ctx := context.Background()
+	for _, writeBack := range []bool{false, true} {
+		clk := fakeclock.New(t0)
+		store := &wipeable{Backend: keys.NewMemory()}
+		first := newManager(t, keys.Config{Backend: store, Policy: policy, Now: clk.Now})
+		refresh(t, first)
+		old, err := store.Load(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		leaked := first.Snapshot().Signing.KID
+		clk.Set(h(1))
+		if _, err := keys.RevokeKey(ctx, keys.RevokeConfig{Backend: store, KID: leaked, Now: clk.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		later := newManager(t, keys.Config{Backend: store, Policy: policy, Now: clk.Now, WriteBack: writeBack})
+		refresh(t, later)
+		putBack(t, store, old)
+		clk.Set(h(2))
+		refresh(t, later)
+		revokedStaysOut(t, "a replica started after the revocation", later, store, leaked)
+	}
+}

@@ -25,15 +25,19 @@ func (m *Manager) noteDeparted(prev []Meta, next Set) {
 	}
 }
 
-// broughtBack lists the keys of set, loaded at now, that left a set in force here and are not
-// expired in set: a revoked key the store holds again because it lost the revocation's save and
-// a replica that never took the revocation saved its set under the same or a later generation.
-// An expired key neither signs nor is published, and the policy drops it again.
+// broughtBack lists the keys of set, loaded at now, that left a set in force here, or that the
+// set in force records as revoked, and are not expired in set: a revoked key the store holds
+// again because it lost the revocation's save (a failover, a backup put back) and a replica that
+// never took the revocation saved its set under the same or a later generation. A replica
+// started after the revocation never held the key, and knows it from the record. An expired key
+// neither signs nor is published, and the policy drops it again.
 func (m *Manager) broughtBack(set Set, now time.Time) []string {
 	var back []string
 	metas := set.Metas()
 	for _, k := range metas {
-		if _, ok := m.departed[k.KID]; ok && !expiredAt(now, k, metas, m.policy) {
+		_, left := m.departed[k.KID]
+		revoked := slices.ContainsFunc(m.inForce.Revoked, func(r Revocation) bool { return r.KID == k.KID })
+		if (left || revoked) && !expiredAt(now, k, metas, m.policy) {
 			back = append(back, k.KID)
 		}
 	}
