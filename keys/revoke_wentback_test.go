@@ -9,6 +9,17 @@ import (
 	"github.com/brokerhq/broker/keys"
 )
 
+// writeBackReplica starts a Manager with WriteBack on a store that can go back, at t0, with its
+// first key in force.
+func writeBackReplica(t *testing.T) (*fakeclock.Clock, *wipeable, *keys.Manager) {
+	t.Helper()
+	clk := fakeclock.New(t0)
+	store := &wipeable{Backend: keys.NewMemory()}
+	m := newManager(t, keys.Config{Backend: store, Policy: policy, Now: clk.Now, WriteBack: true})
+	refresh(t, m)
+	return clk, store, m
+}
+
 // TestARevocationOnAStoreThatWentBackIsNotWrittenOver: the store fails over and loses saves, and
 // an operator revokes a leaked key on the set it went back to before a running replica with
 // WriteBack loads it. That set is older than the one in force, but it records the revocation:
@@ -16,14 +27,8 @@ import (
 // is published, nor comes back into the store, and the revocation's replacement signs.
 func TestARevocationOnAStoreThatWentBackIsNotWrittenOver(t *testing.T) {
 	ctx := context.Background()
-	clk := fakeclock.New(t0)
-	store := &wipeable{Backend: keys.NewMemory()}
-	m := newManager(t, keys.Config{Backend: store, Policy: policy, Now: clk.Now, WriteBack: true})
-	refresh(t, m)
-	old, err := store.Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	clk, store, m := writeBackReplica(t)
+	old := mustLoad(t, store)
 	leaked := m.Snapshot().Signing.KID
 	clk.Set(h(700))
 	refresh(t, m) // the next key is made
@@ -54,14 +59,8 @@ func TestARevocationOnAStoreThatWentBackIsNotWrittenOver(t *testing.T) {
 // set back as usual, the revocation recorded in it.
 func TestARevocationOfAKeyNotInForceKeepsTheWriteBack(t *testing.T) {
 	ctx := context.Background()
-	clk := fakeclock.New(t0)
-	store := &wipeable{Backend: keys.NewMemory()}
-	m := newManager(t, keys.Config{Backend: store, Policy: policy, Now: clk.Now, WriteBack: true})
-	refresh(t, m)
-	old, err := store.Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	clk, store, m := writeBackReplica(t)
+	old := mustLoad(t, store)
 	first := m.Snapshot().Signing.KID
 	clk.Set(h(1))
 	if _, err := keys.RevokeKey(ctx, keys.RevokeConfig{Backend: store, KID: first, Now: clk.Now()}); err != nil {
@@ -76,10 +75,7 @@ func TestARevocationOfAKeyNotInForceKeepsTheWriteBack(t *testing.T) {
 	}
 	clk.Set(h(701))
 	refresh(t, m)
-	stored, err := store.Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	stored := mustLoad(t, store)
 	for _, k := range m.Snapshot().Published {
 		if _, ok := stored.Find(k.KID); !ok {
 			t.Errorf("the replica publishes %s, which the store does not hold (%v): its set was not written back", k.KID, snapKIDs(stored.Keys))
@@ -97,17 +93,11 @@ func TestARevocationOfAKeyNotInForceKeepsTheWriteBack(t *testing.T) {
 // the key it revoked, both revocations recorded, and signs with the replacement made on it.
 func TestARevocationOnAStoreThatWentBackWithAKeyRevokedHere(t *testing.T) {
 	ctx := context.Background()
-	clk := fakeclock.New(t0)
-	store := &wipeable{Backend: keys.NewMemory()}
-	m := newManager(t, keys.Config{Backend: store, Policy: policy, Now: clk.Now, WriteBack: true})
-	refresh(t, m)
+	clk, store, m := writeBackReplica(t)
 	first := m.Snapshot().Signing.KID
 	clk.Set(h(700))
 	refresh(t, m) // the next key is made, pending
-	old, err := store.Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	old := mustLoad(t, store)
 	pending := old.Keys[len(old.Keys)-1].KID
 	clk.Set(h(701))
 	if _, err := keys.RevokeKey(ctx, keys.RevokeConfig{Backend: store, KID: pending, Now: clk.Now()}); err != nil {
@@ -128,10 +118,7 @@ func TestARevocationOnAStoreThatWentBackWithAKeyRevokedHere(t *testing.T) {
 	if got := m.Snapshot().Signing.KID; got != rev.NewKID {
 		t.Errorf("the replica signs with %s, want the replacement %s made on the store", got, rev.NewKID)
 	}
-	stored, err := store.Load(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	stored := mustLoad(t, store)
 	var revoked []string
 	for _, r := range stored.Revoked {
 		revoked = append(revoked, r.KID)
@@ -152,10 +139,7 @@ func TestARecordedRevocationKeepsOutAKeyThisReplicaNeverHeld(t *testing.T) {
 		store := &wipeable{Backend: keys.NewMemory()}
 		first := newManager(t, keys.Config{Backend: store, Policy: policy, Now: clk.Now})
 		refresh(t, first)
-		old, err := store.Load(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		old := mustLoad(t, store)
 		leaked := first.Snapshot().Signing.KID
 		clk.Set(h(1))
 		if _, err := keys.RevokeKey(ctx, keys.RevokeConfig{Backend: store, KID: leaked, Now: clk.Now()}); err != nil {
