@@ -80,6 +80,9 @@ type CheckpointConfig struct {
 	// startTrust), and at each later check it follows a newer one only if it does (see
 	// follow). Nil: it checks the chain from its first event, and follows none.
 	Keys PublishedKeys
+	// Appended, when set, is called after each checkpoint this Checkpointer appends, as a
+	// watcher of the store's appends (the audit sinks) is told of events.
+	Appended func()
 }
 
 // Checkpointer is a Store that anchors the chain it wraps: its Run loop appends a signed
@@ -274,6 +277,9 @@ func (c *Checkpointer) Check(ctx context.Context) (bool, error) {
 	_, wrote, err := c.cfg.Store.AppendCheckpoint(ctx, e, []string{c.cfg.Space}, after)
 	if wrote {
 		c.seenID, c.seenAt = e.ID, now
+		if c.cfg.Appended != nil {
+			c.cfg.Appended()
+		}
 	}
 	return wrote, err // not wrote: another replica's checkpoint came first; the next check looks again
 }

@@ -236,3 +236,40 @@ func TestCheckpointerContract(t *testing.T) {
 		return newCheckpointer(t, m, &fakeSign{}, clk), newCheckpointer(t, m, &fakeSign{}, clk)
 	})
 }
+
+// TestCheckpointAppendedIsToldOfEachCheckpointWritten: Appended is called once for each
+// checkpoint a Checkpointer appends, and not when none is due or another replica's came first.
+func TestCheckpointAppendedIsToldOfEachCheckpointWritten(t *testing.T) {
+	ctx := context.Background()
+	m := audit.NewMemory()
+	clk := &clock{now: time.Now()}
+	var told int
+	newTelling := func(s *fakeSign) *audit.Checkpointer {
+		cp, err := audit.NewCheckpointer(audit.CheckpointConfig{
+			Store: m, Sign: s.sign, Issuer: "https://broker.test", Space: "root",
+			Every: 5, Interval: time.Minute, Now: clk.Now, Appended: func() { told++ },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cp
+	}
+	b := newTelling(&fakeSign{})
+	a := newTelling(&fakeSign{before: func() { _, _ = b.Check(ctx) }})
+	for i, step := range []struct {
+		appends   int
+		check     *audit.Checkpointer
+		wantWrote bool
+		wantTold  int
+	}{
+		{appends: 4, check: b, wantWrote: false, wantTold: 0}, // none due
+		{appends: 1, check: b, wantWrote: true, wantTold: 1},
+		{appends: 5, check: a, wantWrote: false, wantTold: 2}, // b's came first, told by b
+	} {
+		appendN(t, m, step.appends)
+		wrote, err := step.check.Check(ctx)
+		if err != nil || wrote != step.wantWrote || told != step.wantTold {
+			t.Errorf("step %d: wrote %v (%v), told %d times; want wrote %v, told %d", i, wrote, err, told, step.wantWrote, step.wantTold)
+		}
+	}
+}

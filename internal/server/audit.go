@@ -184,6 +184,12 @@ func (s *Server) newCheckpointer(now func() time.Time) (*audit.Checkpointer, err
 		Store: s.state.audit, Issuer: s.cfg.Issuer, Space: config.RootSpace,
 		Every: int64(cp.Every), Interval: cp.Interval, MaxAge: checkpointMaxAge(s.cfg),
 		Now: now, Logger: s.log, Sign: s.signCheckpoint, Keys: s.publishedKeys,
+		// The sinks count a checkpoint as pending, and deliver it, as they do a request's event.
+		Appended: func() {
+			if s.sinks != nil {
+				s.sinks.Notify()
+			}
+		},
 	})
 }
 
