@@ -32,6 +32,9 @@ func TestBearerToken(t *testing.T) {
 		{"tab separator", []string{"Bearer\txyzzy"}, "", "Bearer scheme"},
 		{"trailing tab", []string{"Bearer xyzzy\t"}, "", "exactly one"},
 		{"control character", []string{"Bearer xy\x00zzy"}, "", "exactly one"},
+		{"DEL inside", []string{"Bearer abc\x7fdef"}, "", "exactly one"},
+		{"DEL alone", []string{"Bearer \x7f"}, "", "exactly one"},
+		{"DEL at the end", []string{"Bearer abcdef\x7f"}, "", "exactly one"},
 		{"token only", []string{"xyzzy"}, "", "Bearer scheme"},
 	}
 	for _, tt := range tests {

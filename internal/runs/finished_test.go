@@ -11,8 +11,8 @@ import (
 )
 
 // TestFinishWatch: a run this replica finished that the store then holds unfinished (it went
-// back) is finished again at the next check; one watched past FinishWatchFor, or gone from the
-// store, is left alone.
+// back, 45 s later, as a failover takes) is finished again at the next check; one watched past
+// FinishWatchFor, or gone from the store, is left alone.
 func TestFinishWatch(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2031, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -54,6 +54,9 @@ func TestFinishWatch(t *testing.T) {
 	w.Note(late.ID)
 	now = now.Add(runs.FinishWatchFor + time.Second)
 	w.Note(watched.ID)
+	// The store goes back with a Sentinel failover: 30 s before the primary is judged down, and
+	// the election; the watch outlasts it.
+	now = now.Add(45 * time.Second)
 	for _, r := range []runs.Run{watched, late} {
 		setPhase(r.ID, runs.Applying) // the store went back
 	}

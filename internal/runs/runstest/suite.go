@@ -54,6 +54,8 @@ func TestStoreWith(t *testing.T, newStore Factory, opts Options) {
 		{"CreateGetRoundTrip", testRoundTrip},
 		{"GetByToken", testGetByToken},
 		{"DuplicateID", testDuplicateID},
+		{"TokenHeldByALiveRun", testTokenHeld},
+		{"UpdateKeepsTheID", testUpdateKeepsID},
 		{"Unknown", testUnknown},
 		{"UpdatePersists", testUpdatePersists},
 		{"UpdateErrorLeavesRunUnchanged", testUpdateError},
@@ -129,6 +131,46 @@ func testDuplicateID(t *testing.T, e *env) {
 	}
 	if _, err := e.store.GetByToken(e.ctx, runs.HashToken(dupToken)); !errors.Is(err, runs.ErrNotFound) {
 		t.Errorf("GetByToken(refused token) error = %v, want ErrNotFound", err)
+	}
+}
+
+// testTokenHeld: a run token names one run only. A run created under the hash a live run's
+// token has is refused with ErrExists, and the token keeps naming the first run (never another
+// run, of another space, in a write phase).
+func testTokenHeld(t *testing.T, e *env) {
+	first, token := e.create(t, runs.Proposed, longTTL)
+	second, _, err := runs.New(runs.NewRun{
+		Space: "prod", Stack: "vpc-prod", Type: runs.Tracked, Phase: runs.Applying, Now: e.now(), TTL: longTTL,
+	})
+	if err != nil {
+		t.Fatalf("runs.New: %v", err)
+	}
+	if err := e.store.Create(e.ctx, second, runs.HashToken(token)); !errors.Is(err, runs.ErrExists) {
+		t.Errorf("Create under a token a live run holds: %v, want ErrExists", err)
+	}
+	got, err := e.store.GetByToken(e.ctx, runs.HashToken(token))
+	if err != nil {
+		t.Fatalf("GetByToken: %v", err)
+	}
+	assertSameRun(t, got, first)
+}
+
+// testUpdateKeepsID: Update cannot change a run's id, whatever fn returns: the run stays
+// reachable under its id and its token, with the id it had.
+func testUpdateKeepsID(t *testing.T, e *env) {
+	run, token := e.create(t, runs.Tracked, longTTL)
+	got, err := e.store.Update(e.ctx, run.ID, func(r runs.Run) (runs.Run, error) {
+		r.ID = "01OTHERRUNID0000000000000"
+		return r, nil
+	})
+	if err != nil || got.ID != run.ID {
+		t.Errorf("Update returned id %q, %v; want %s kept", got.ID, err, run.ID)
+	}
+	if stored, err := e.store.Get(e.ctx, run.ID); err != nil || stored.ID != run.ID {
+		t.Errorf("Get after Update = id %q, %v; want %s kept", stored.ID, err, run.ID)
+	}
+	if byToken, err := e.store.GetByToken(e.ctx, runs.HashToken(token)); err != nil || byToken.ID != run.ID {
+		t.Errorf("GetByToken after Update = id %q, %v; want %s kept", byToken.ID, err, run.ID)
 	}
 }
 
@@ -262,7 +304,7 @@ func testExpiry(t *testing.T, e *env) {
 		if _, err := e.store.GetByToken(e.ctx, runs.HashToken(token)); err != nil {
 			t.Fatalf("GetByToken 1ms before expiry: %v", err)
 		}
-		e.clock.Set(run.ExpiresAt.Add(time.Millisecond))
+		e.clock.Set(run.ExpiresAt) // a run is served strictly before its ExpiresAt
 	}
 	assertGone(t, e, run.ID, token)
 	if _, err := e.store.Update(e.ctx, run.ID, moveTo(runs.Planning)); !errors.Is(err, runs.ErrNotFound) {
