@@ -164,7 +164,7 @@ func TestPhaseMoveRefusedWhenCutOffFromCatalog(t *testing.T) {
 // 201 with a write-scope run token.
 func TestRunStartWithheldWhenCutOffFromCatalog(t *testing.T) {
 	h := newCutOffHarness(t)
-	entered, release := holdEvent(h.runsHarness, "run.create")
+	entered, release := holdEvent(t, h.runsHarness, "run.create")
 	done := make(chan startResult, 1)
 	go func() {
 		var ans started
@@ -174,7 +174,7 @@ func TestRunStartWithheldWhenCutOffFromCatalog(t *testing.T) {
 	}()
 	waitClosed(t, entered, "the start never reached the trail")
 	h.deleteOpsAndCutOff(t)
-	close(release)
+	release()
 	if r := <-done; r.code != http.StatusServiceUnavailable || r.ans.RunToken != "" {
 		t.Errorf("the start authorized before the deletion answered %d once cut off past MaxStale (run token handed out: %v), want 503 and none",
 			r.code, r.ans.RunToken != "")

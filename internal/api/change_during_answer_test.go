@@ -27,15 +27,18 @@ func swapCatalog(t *testing.T, h *runsHarness, edit func(*catalog.Objects)) {
 }
 
 // holdEvent makes the first successful event of action wait, while it is being recorded, until
-// release is closed; entered is closed once it waits.
-func holdEvent(h *runsHarness, action string) (entered, release chan struct{}) {
-	entered, release = make(chan struct{}), make(chan struct{})
+// release is called; entered is closed once it waits. The event is released when t ends too, so
+// that a test failing before it calls release does not hang on the held request.
+func holdEvent(t *testing.T, h *runsHarness, action string) (entered chan struct{}, release func()) {
+	entered, held := make(chan struct{}), make(chan struct{})
+	release = sync.OnceFunc(func() { close(held) })
+	t.Cleanup(release)
 	var once sync.Once
 	h.events.mu.Lock()
 	defer h.events.mu.Unlock()
 	h.events.before = func(e api.Event) error {
 		if e.Action == action && e.Outcome == "" {
-			once.Do(func() { close(entered); <-release })
+			once.Do(func() { close(entered); <-held })
 		}
 		return nil
 	}
@@ -99,7 +102,7 @@ func TestCredentialsWithheldForChangeWhileRecorded(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newRunsHarnessWith(t, tt.opts)
 			run := h.start(t, runs.Tracked, runs.Applying)
-			entered, release := holdEvent(h, "credentials.issue")
+			entered, release := holdEvent(t, h, "credentials.issue")
 			type answer struct {
 				Scope string            `json:"scope"`
 				Env   map[string]string `json:"env"`
@@ -112,7 +115,7 @@ func TestCredentialsWithheldForChangeWhileRecorded(t *testing.T) {
 			}()
 			waitClosed(t, entered, "the credentials event was never recorded")
 			tt.change(t, h, run)
-			close(release)
+			release()
 			if code := <-done; code == http.StatusOK {
 				t.Errorf("POST /v1/credentials answered 200 (scope %q, env %v) after the change was in force", ans.Scope, ans.Env)
 			}

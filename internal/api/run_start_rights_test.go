@@ -17,11 +17,11 @@ type startResult struct {
 }
 
 // startHeld starts a run of body with the key that may create and update runs, its run.create
-// event held until release is closed, and returns once the event is held; the answer arrives
+// event held until release is called, and returns once the event is held; the answer arrives
 // on done.
-func startHeld(t *testing.T, h *runsHarness, body map[string]string) (done <-chan startResult, release chan struct{}) {
+func startHeld(t *testing.T, h *runsHarness, body map[string]string) (done <-chan startResult, release func()) {
 	t.Helper()
-	entered, release := holdEvent(h, "run.create")
+	entered, release := holdEvent(t, h, "run.create")
 	answers := make(chan startResult, 1)
 	go func() {
 		var ans started
@@ -52,7 +52,7 @@ func TestRunStartWithheldForRoleNarrowedMeanwhile(t *testing.T) {
 		body: map[string]string{"stack": "vpc-prod", "runType": "TRACKED", "phase": "APPLYING"}}); code != http.StatusForbidden {
 		t.Fatalf("a start asked after the narrowing: %d, want 403", code)
 	}
-	close(release)
+	release()
 	r := <-done
 	if r.code != http.StatusForbidden || r.ans.RunToken != "" {
 		var tok struct {
@@ -80,7 +80,7 @@ func TestRunStartWithheldForStackDeletedMeanwhile(t *testing.T) {
 	h := newRunsHarnessWith(t, harnessOptions{checkVersions: true})
 	done, release := startHeld(t, h, map[string]string{"stack": "vpc-prod", "runType": string(runs.Tracked)})
 	h.dropStack(t, "vpc-prod")
-	close(release)
+	release()
 	if r := <-done; r.code != http.StatusConflict || r.ans.RunToken != "" {
 		t.Errorf("a start whose stack was deleted meanwhile: %d (run token handed out: %v), want 409 and none", r.code, r.ans.RunToken != "")
 	}
