@@ -60,6 +60,11 @@ func waitClosed(t *testing.T, ch <-chan struct{}, what string) {
 // gets 401, or credentials asked then are refused) are withheld. On the old code the check ran
 // only before the event was recorded, and the credentials were handed out.
 func TestCredentialsWithheldForChangeWhileRecorded(t *testing.T) {
+	finishRun := func(t *testing.T, h *runsHarness, run started) {
+		if code, env := h.call(t, request{path: "/v1/runs/" + run.Run.ID + "/finish", bearer: secretCreateUpdate}); code != http.StatusOK {
+			t.Fatalf("finish: %d %s", code, env.Error.Message)
+		}
+	}
 	tests := []struct {
 		name string
 		opts harnessOptions
@@ -91,12 +96,10 @@ func TestCredentialsWithheldForChangeWhileRecorded(t *testing.T) {
 					t.Fatalf("a token asked after the key's deletion: %d, want 401", code)
 				}
 			}},
+		{name: "finished", opts: harnessOptions{checkVersions: true},
+			change: finishRun},
 		{name: "finished, store without versions", opts: harnessOptions{versionless: true},
-			change: func(t *testing.T, h *runsHarness, run started) {
-				if code, env := h.call(t, request{path: "/v1/runs/" + run.Run.ID + "/finish", bearer: secretCreateUpdate}); code != http.StatusOK {
-					t.Fatalf("finish: %d %s", code, env.Error.Message)
-				}
-			}},
+			change: finishRun},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

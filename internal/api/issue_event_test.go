@@ -18,6 +18,12 @@ func (h *runsHarness) rawCall(t *testing.T, path, bearer string, body any) (int,
 	if err != nil {
 		t.Fatal(err)
 	}
+	return h.rawSend(t, path, bearer, data)
+}
+
+// rawSend POSTs data, as it is, to path with bearer and returns the status and the raw body.
+func (h *runsHarness) rawSend(t *testing.T, path, bearer string, data []byte) (int, []byte) {
+	t.Helper()
 	req, err := http.NewRequest("POST", h.url+path, bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)

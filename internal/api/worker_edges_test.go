@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -153,27 +152,14 @@ func TestTokenForARunThatKeepsChanging(t *testing.T) {
 	}
 }
 
-// rawPost sends body as it is, with a bearer, and returns the status and the error envelope's code.
-func rawPost(t *testing.T, url, bearer, body string) (int, string) {
+// sendRaw POSTs body, as it is, to path with bearer, and returns the status and the error
+// envelope's code.
+func sendRaw(t *testing.T, h *runsHarness, path, bearer, body string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest("POST", url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+bearer)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	code, raw := h.rawSend(t, path, bearer, []byte(body))
 	var env apiError
 	_ = json.Unmarshal(raw, &env)
-	return resp.StatusCode, env.Error.Code
+	return code, env.Error.Code
 }
 
 // TestBadInputIs400: a body that is not a whole JSON object, or a phase that is no phase
@@ -182,13 +168,13 @@ func TestBadInputIs400(t *testing.T) {
 	h := newRunsHarness(t)
 	run := h.start(t, runs.Tracked, runs.Planning)
 	for _, body := range []string{"{", "{ ", "{}}"} {
-		if code, ec := rawPost(t, h.url+"/v1/token", run.RunToken, body); code != http.StatusBadRequest || ec != "invalid_request" {
+		if code, ec := sendRaw(t, h, "/v1/token", run.RunToken, body); code != http.StatusBadRequest || ec != "invalid_request" {
 			t.Errorf("POST /v1/token with body %q: %d %q, want 400 invalid_request", body, code, ec)
 		}
 	}
 	for _, phase := range []string{"BOGUS", "applying", ""} {
 		body := `{"phase":"` + phase + `"}`
-		if code, ec := rawPost(t, h.url+"/v1/runs/"+run.Run.ID+"/phase", secretCreateUpdate, body); code != http.StatusBadRequest || ec != "invalid_request" {
+		if code, ec := sendRaw(t, h, "/v1/runs/"+run.Run.ID+"/phase", secretCreateUpdate, body); code != http.StatusBadRequest || ec != "invalid_request" {
 			t.Errorf("POST /v1/runs/{id}/phase with %s: %d %q, want 400 invalid_request", body, code, ec)
 		}
 	}
@@ -209,38 +195,5 @@ func TestCredentialsBadProviderIs400(t *testing.T) {
 		if code != http.StatusBadRequest || env.Error.Code != "invalid_request" {
 			t.Errorf("credentials %v: %d %q, want 400 invalid_request", body, code, env.Error.Code)
 		}
-	}
-}
-
-// TestCredentialsWithheldForRunFinishedWhileRecorded: write credentials whose event is
-// being recorded when the run is finished are withheld: the event is recorded only while the
-// run is still the one read, so the request gets 401 (its run token no longer works), and no
-// credentials.issue event says they were handed out.
-func TestCredentialsWithheldForRunFinishedWhileRecorded(t *testing.T) {
-	h := newRunsHarnessWith(t, harnessOptions{checkVersions: true})
-	run := h.start(t, runs.Tracked, runs.Applying)
-	entered, release := holdEvent(t, h, "credentials.issue")
-	type answer struct {
-		Scope string            `json:"scope"`
-		Env   map[string]string `json:"env"`
-	}
-	var ans answer
-	done := make(chan int, 1)
-	go func() {
-		code, _ := h.call(t, request{path: "/v1/credentials", bearer: run.RunToken, body: map[string]string{"provider": "aws"}, out: &ans})
-		done <- code
-	}()
-	waitClosed(t, entered, "the credentials event was never recorded")
-	code, env := h.call(t, request{path: "/v1/runs/" + run.Run.ID + "/finish", bearer: secretCreateUpdate})
-	release()
-	got := <-done
-	if code != http.StatusOK {
-		t.Fatalf("finish: %d %s", code, env.Error.Message)
-	}
-	if got != http.StatusUnauthorized {
-		t.Errorf("POST /v1/credentials whose run finished while its event was recorded: %d (scope %q, env %v), want 401", got, ans.Scope, ans.Env)
-	}
-	if n := len(h.eventsOf("credentials.issue", "success")); n != 0 {
-		t.Errorf("%d credentials.issue events say credentials were handed out, want 0", n)
 	}
 }

@@ -33,22 +33,7 @@ func TestLeaveOutRight(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			var changes []catalog.Change
-			for _, obj := range []any{tc.good, tc.bad} {
-				ref, err := catalog.RefOf(obj)
-				if err != nil {
-					t.Fatal(err)
-				}
-				body, err := config.EncodeJSON(obj)
-				if err != nil {
-					t.Fatal(err)
-				}
-				changes = append(changes, catalog.Change{Record: catalog.Record{Ref: ref, Version: 1, Created: 1, Body: body}})
-			}
-			store := catalog.NewMemory()
-			if _, err := store.Commit(context.Background(), catalog.Head{}, changes); err != nil {
-				t.Fatal(err)
-			}
+			store := storeOf(t, tc.good, tc.bad)
 			m, err := catalog.NewManager(context.Background(), catalog.ManagerConfig{Store: store, File: file()})
 			if err != nil {
 				t.Fatalf("NewManager beside an unfit stored object: %v", err)

@@ -34,6 +34,12 @@ func storedBeforeRules(t *testing.T, extra ...any) catalog.Store {
 		config.Integration{ID: "v1", Space: "prod", Vault: &config.Vault{Address: "http://127.0.0.1:8200", Mount: "../x", Role: "r"}},
 		config.APIKey{ID: "leaked", SecretSHA256: hashHex("leaked-secret"), Bindings: []config.Binding{{Role: "admin", Space: "prod"}}},
 	}, extra...)
+	return storeOf(t, objs...)
+}
+
+// storeOf returns a memory store holding objs, each at version 1, committed as one change.
+func storeOf(t *testing.T, objs ...any) catalog.Store {
+	t.Helper()
 	var changes []catalog.Change
 	for _, obj := range objs {
 		ref, err := catalog.RefOf(obj)
