@@ -151,3 +151,18 @@ func TestIfMatchMalformed(t *testing.T) {
 		}
 	}
 }
+
+// TestEachNewReadPairCounts: a cloud identity that one stack already reaches with read tokens
+// beside a writer is not open to every other stack: each new read pair to it asks the run rights
+// where the writers are.
+func TestEachNewReadPairCounts(t *testing.T) {
+	o := writeRightsObjects()
+	o.Stacks = []config.Stack{{ID: "writer", Space: "team"}, {ID: "reader", Space: "team"}, {ID: "second", Space: "prod"}}
+	o.Integrations = []config.Integration{writeRightsAWS("w", "team", "shared"), writeRightsAWS("r", "team", "shared"), writeRightsAWS("r2", "prod", "shared")}
+	o.Attachments = []config.Attachment{{Stack: "writer", Integration: "w", Write: true}, {Stack: "reader", Integration: "r", Read: true}}
+	before := writeRightsCatalog(t, o)
+	o.Attachments = append(slices.Clone(o.Attachments), config.Attachment{Stack: "second", Integration: "r2", Read: true})
+	if got := newReadIntoWriteSpaces(before, writeRightsCatalog(t, o)); !slices.Equal(got, []string{"team"}) {
+		t.Errorf("a second stack attached for read to the writer's identity asks run rights in %v, want [team]", got)
+	}
+}
