@@ -12,6 +12,7 @@ import (
 
 	"github.com/brokerhq/broker/internal/access"
 	"github.com/brokerhq/broker/internal/catalog"
+	"github.com/brokerhq/broker/internal/catalog/catalogtest"
 	"github.com/brokerhq/broker/internal/config"
 )
 
@@ -159,21 +160,7 @@ func TestAttachBodyNamingAnotherStack(t *testing.T) {
 func TestAttachLeftOutTakesRootAdmin(t *testing.T) {
 	ctx := context.Background()
 	store := catalog.NewMemory()
-	var changes []catalog.Change
-	for _, obj := range []any{config.Stack{ID: "app", Space: "team-a"}, config.Attachment{Stack: "app", Integration: "aws-p"}} {
-		ref, err := catalog.RefOf(obj)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, err := config.EncodeJSON(obj)
-		if err != nil {
-			t.Fatal(err)
-		}
-		changes = append(changes, catalog.Change{Record: catalog.Record{Ref: ref, Version: 1, Created: 1, Body: body}})
-	}
-	if _, err := store.Commit(ctx, catalog.Head{}, changes); err != nil {
-		t.Fatal(err)
-	}
+	catalogtest.Seed(t, store, config.Stack{ID: "app", Space: "team-a"}, config.Attachment{Stack: "app", Integration: "aws-p"})
 	m, err := catalog.NewManager(ctx, catalog.ManagerConfig{Store: store, File: attachFile()})
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/brokerhq/broker/internal/catalog"
+	"github.com/brokerhq/broker/internal/catalog/catalogtest"
 	"github.com/brokerhq/broker/internal/config"
 )
 
@@ -40,22 +41,8 @@ func storedBeforeRules(t *testing.T, extra ...any) catalog.Store {
 // storeOf returns a memory store holding objs, each at version 1, committed as one change.
 func storeOf(t *testing.T, objs ...any) catalog.Store {
 	t.Helper()
-	var changes []catalog.Change
-	for _, obj := range objs {
-		ref, err := catalog.RefOf(obj)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, err := config.EncodeJSON(obj)
-		if err != nil {
-			t.Fatal(err)
-		}
-		changes = append(changes, catalog.Change{Record: catalog.Record{Ref: ref, Version: 1, Created: 1, Body: body}})
-	}
 	store := catalog.NewMemory()
-	if _, err := store.Commit(context.Background(), catalog.Head{}, changes); err != nil {
-		t.Fatal(err)
-	}
+	catalogtest.Seed(t, store, objs...)
 	return store
 }
 

@@ -1,12 +1,11 @@
 package server
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/brokerhq/broker/internal/catalog"
+	"github.com/brokerhq/broker/internal/catalog/catalogtest"
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/redisstore"
 	"github.com/brokerhq/broker/internal/testutil/redistest"
@@ -160,21 +159,7 @@ func plantStored(t *testing.T, url string, objs []any) {
 		t.Fatal(err)
 	}
 	defer func() { _ = client.Close() }()
-	var changes []catalog.Change
-	for _, obj := range objs {
-		ref, err := catalog.RefOf(obj)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, err := config.EncodeJSON(obj)
-		if err != nil {
-			t.Fatal(err)
-		}
-		changes = append(changes, catalog.Change{Record: catalog.Record{Ref: ref, Version: 1, Created: 1, Body: body}})
-	}
-	if _, err := client.Catalog().Commit(context.Background(), catalog.Head{}, changes); err != nil {
-		t.Fatal(err)
-	}
+	catalogtest.Seed(t, client.Catalog(), objs...)
 }
 
 // TestLeftOutRepairRefusalSaysWhy: a root key lacking one action (here audit:read) may not
