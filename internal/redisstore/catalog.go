@@ -42,16 +42,6 @@ redis.call('PUBLISH', ARGV[2], new)
 return new
 `)
 
-// loadCatalogScript reads the revision, the last commit's id and every object in one atomic
-// step. KEYS: objects hash, revision key, last commit id key. Returns {revision, commit id,
-// field, value, field, value, ...}.
-var loadCatalogScript = redis.NewScript(`
-local out = {redis.call('GET', KEYS[2]) or '0', redis.call('GET', KEYS[3]) or ''}
-local all = redis.call('HGETALL', KEYS[1])
-for i = 1, #all do out[#out+1] = all[i] end
-return out
-`)
-
 // catalogStore is the catalog.Store view of a Client.
 type catalogStore struct {
 	c *Client
@@ -68,24 +58,30 @@ func (s *catalogStore) keys() []string {
 
 func (s *catalogStore) channel() string { return s.c.key("catalog", "") }
 
-// Load implements catalog.Store.
+// Load implements catalog.Store. The revision, the last commit's id and every object are read
+// in one MULTI/EXEC transaction: one consistent read that Redis answers from the hash itself,
+// where a script would first copy the whole hash into a table.
 func (s *catalogStore) Load(ctx context.Context) (catalog.Snapshot, error) {
 	cctx, cancel := s.c.bound(ctx)
 	defer cancel()
-	res, err := loadCatalogScript.Run(cctx, s.c.rdb, s.keys()).StringSlice()
-	if err != nil {
+	keys := s.keys()
+	var head *redis.SliceCmd
+	var objects *redis.MapStringStringCmd
+	if _, err := s.c.rdb.TxPipelined(cctx, func(p redis.Pipeliner) error {
+		head = p.MGet(cctx, keys[1], keys[2])
+		objects = p.HGetAll(cctx, keys[0])
+		return nil
+	}); err != nil {
 		return catalog.Snapshot{}, s.fail(ctx, "load catalog", err)
 	}
-	if len(res) < 2 || len(res)%2 != 0 {
-		return catalog.Snapshot{}, fmt.Errorf("redisstore: load catalog: malformed reply")
-	}
-	rev, err := strconv.ParseInt(res[0], 10, 64)
+	at, err := parseHead(head.Val())
 	if err != nil {
-		return catalog.Snapshot{}, fmt.Errorf("redisstore: catalog revision %q is not a number", res[0])
+		return catalog.Snapshot{}, err
 	}
-	snap := catalog.Snapshot{Revision: rev, Commit: res[1], Records: make([]catalog.Record, 0, len(res)/2-1)}
-	for i := 2; i+1 < len(res); i += 2 {
-		r, err := parseRecord(res[i], res[i+1])
+	all := objects.Val()
+	snap := catalog.Snapshot{Revision: at.Revision, Commit: at.Commit, Records: make([]catalog.Record, 0, len(all))}
+	for field, value := range all {
+		r, err := parseRecord(field, value)
 		if err != nil {
 			return catalog.Snapshot{}, err
 		}
@@ -93,6 +89,24 @@ func (s *catalogStore) Load(ctx context.Context) (catalog.Snapshot, error) {
 	}
 	catalog.SortRecords(snap.Records)
 	return snap, nil
+}
+
+// parseHead reads the revision and the last commit's id from an MGET of their keys; a missing
+// revision is an empty store's 0.
+func parseHead(vals []any) (catalog.Head, error) {
+	if len(vals) != 2 {
+		return catalog.Head{}, fmt.Errorf("redisstore: catalog revision: malformed reply")
+	}
+	var head catalog.Head
+	if rev, ok := vals[0].(string); ok {
+		n, err := strconv.ParseInt(rev, 10, 64)
+		if err != nil {
+			return catalog.Head{}, fmt.Errorf("redisstore: catalog revision %q is not a number", rev)
+		}
+		head.Revision = n
+	}
+	head.Commit, _ = vals[1].(string)
+	return head, nil
 }
 
 func parseRecord(field, value string) (catalog.Record, error) {
@@ -116,14 +130,7 @@ func (s *catalogStore) Head(ctx context.Context) (catalog.Head, error) {
 	if err != nil {
 		return catalog.Head{}, s.fail(ctx, "catalog revision", err)
 	}
-	var head catalog.Head
-	if rev, ok := vals[0].(string); ok {
-		if head.Revision, err = strconv.ParseInt(rev, 10, 64); err != nil {
-			return catalog.Head{}, fmt.Errorf("redisstore: catalog revision %q is not a number", rev)
-		}
-	}
-	head.Commit, _ = vals[1].(string)
-	return head, nil
+	return parseHead(vals)
 }
 
 // Commit implements catalog.Store.
