@@ -35,6 +35,8 @@ type backends struct {
 	catalog     catalog.Store
 	// redis is the client of store.redis, nil when the state is in memory.
 	redis *redisstore.Client
+	// eviction checks Redis's eviction policy again while the replica runs; nil without Redis.
+	eviction *redisstore.EvictionWatch
 	// keysInRedis: the key set (or Transit's key metadata) is in Redis, which can lose saves.
 	keysInRedis bool
 	close       func() error
@@ -75,6 +77,7 @@ func openBackends(ctx context.Context, cfg *config.Config, opts Options) (*backe
 			_ = b.close()
 			return nil, fmt.Errorf("store.redis: %w", err)
 		}
+		b.eviction = client.WatchEviction(ctx, opts.Logger)
 	}
 	switch cfg.Keys.Backend {
 	case config.BackendFile:

@@ -142,6 +142,8 @@ type serverOptions struct {
 	quiet bool
 	// sweepInterval, when set, replaces DefaultSweepInterval.
 	sweepInterval time.Duration
+	// evictionRecheck, when set, replaces redisstore.EvictionRecheck.
+	evictionRecheck time.Duration
 	// keyRefresh, when set, replaces the key manager's refresh interval.
 	keyRefresh time.Duration
 	// wrapFast, when set, wraps the handler of the fast path (to count its answers).
@@ -210,7 +212,8 @@ func startServer(t testing.TB, opts serverOptions) *testServer {
 		logOut = io.Discard
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	serverOpts := Options{Logger: slog.New(slog.NewJSONHandler(logOut, nil)), Now: opts.now, UpstreamTransport: opts.upstream, SweepInterval: opts.sweepInterval, KeyRefresh: opts.keyRefresh}
+	serverOpts := Options{Logger: slog.New(slog.NewJSONHandler(logOut, nil)), Now: opts.now, UpstreamTransport: opts.upstream, SweepInterval: opts.sweepInterval, KeyRefresh: opts.keyRefresh,
+		EvictionRecheck: opts.evictionRecheck}
 	var srv *Server
 	if opts.catalogStore == nil {
 		srv, err = New(ctx, cfg, serverOpts)
@@ -249,7 +252,7 @@ func newWrappingCatalog(ctx context.Context, cfg *config.Config, opts Options, w
 	if opts.SweepInterval <= 0 {
 		opts.SweepInterval = DefaultSweepInterval
 	}
-	s := &Server{cfg: cfg, log: opts.Logger, state: state, sweepEvery: opts.SweepInterval}
+	s := &Server{cfg: cfg, log: opts.Logger, state: state, sweepEvery: opts.SweepInterval, evictionEvery: opts.EvictionRecheck}
 	srv, err := s.build(ctx, opts)
 	if err != nil {
 		_ = state.close()

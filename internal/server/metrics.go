@@ -24,6 +24,17 @@ func (s *Server) registerMetrics(reg prometheus.Registerer, now func() time.Time
 	if s.state.redis != nil {
 		s.state.redis.Redis().AddHook(redisErrorHook{redisErrors})
 	}
+	if w := s.state.eviction; w != nil {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "broker_redis_evicts_any_key",
+			Help: "1 when the last check found maxmemory set with an allkeys-* maxmemory-policy on a Redis primary, which may evict the audit chain, the catalog and the key set; 0 otherwise.",
+		}, func() float64 {
+			if w.Unsafe() {
+				return 1
+			}
+			return 0
+		}))
+	}
 	reg.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "broker_signing_key_age_seconds",

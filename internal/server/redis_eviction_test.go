@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/redisstore"
@@ -97,4 +98,36 @@ func newServerOnRedis(t *testing.T, url string, logs *logBuffer) (*Server, error
 		t.Fatalf("config: %v", err)
 	}
 	return New(context.Background(), cfg, Options{Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+}
+
+// TestRunningReplicaNoticesEvictingRedis: a Redis set to an allkeys-* policy after the replica
+// started (a CONFIG SET, or a failover to a server configured otherwise) is noticed at the next
+// check: broker_redis_evicts_any_key turns 1 and an error is logged once; back on noeviction the
+// gauge is 0 again. The replica keeps serving throughout.
+func TestRunningReplicaNoticesEvictingRedis(t *testing.T) {
+	redis := redistest.Start(t)
+	rc, ctx := redis.Client(), context.Background()
+	ts := startServer(t, serverOptions{redisURL: redis.URL(), keyBackend: "redis", evictionRecheck: 20 * time.Millisecond})
+	gauge := func() float64 { return value(t, scrape(t, ts), "broker_redis_evicts_any_key") }
+	if g := gauge(); g != 0 {
+		t.Fatalf("broker_redis_evicts_any_key = %v on a Redis without maxmemory", g)
+	}
+	for _, kv := range [][2]string{{"maxmemory-policy", "allkeys-lru"}, {"maxmemory", "100mb"}} {
+		if err := rc.ConfigSet(ctx, kv[0], kv[1]).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "broker_redis_evicts_any_key to turn 1", func() bool { return gauge() == 1 })
+	time.Sleep(100 * time.Millisecond) // several more checks of the unchanged policy
+	if n := strings.Count(ts.Logs.String(), `"level":"ERROR","msg":"redis: maxmemory is now set with an allkeys-*`); n != 1 {
+		t.Errorf("the unsafe policy was logged %d times, want once; logs:\n%s", n, ts.Logs)
+	}
+	run := ts.createRun(t, "vpc-prod", "TRACKED")
+	if _, code := ts.mint(t, run.RunToken, ""); code != 200 {
+		t.Errorf("mint on a replica whose Redis may evict: %d, want 200", code)
+	}
+	if err := rc.ConfigSet(ctx, "maxmemory-policy", "noeviction").Err(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "broker_redis_evicts_any_key to turn 0", func() bool { return gauge() == 0 })
 }

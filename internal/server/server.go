@@ -37,6 +37,9 @@ type Options struct {
 	// SweepInterval is how often expired runs are dropped from the in-memory run store; zero
 	// means DefaultSweepInterval.
 	SweepInterval time.Duration
+	// EvictionRecheck is how often a replica on Redis checks Redis's eviction policy again;
+	// zero means redisstore.EvictionRecheck.
+	EvictionRecheck time.Duration
 	// KeyRefresh is how often the key manager re-reads the key set; zero means
 	// keys.RefreshInterval of keys.rotation.prepublish, which every writer of the key set counts
 	// on (tests set a longer one to stand for a replica that picks changes up late).
@@ -67,6 +70,9 @@ type Server struct {
 	finished *runs.FinishWatch
 	// sweepEvery is how often expired runs are dropped from an in-memory run store.
 	sweepEvery time.Duration
+	// evictionEvery is how often the eviction policy of store.redis is checked again; zero
+	// means redisstore.EvictionRecheck.
+	evictionEvery time.Duration
 	// tlsCert is the serving certificate of tls.cert_file and tls.key_file, re-read by Reload;
 	// nil without tls.
 	tlsCert *servingCert
@@ -86,7 +92,7 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	if opts.SweepInterval <= 0 {
 		opts.SweepInterval = DefaultSweepInterval
 	}
-	s := &Server{cfg: cfg, log: opts.Logger, sweepEvery: opts.SweepInterval}
+	s := &Server{cfg: cfg, log: opts.Logger, sweepEvery: opts.SweepInterval, evictionEvery: opts.EvictionRecheck}
 	if cfg.TLS != nil {
 		cert, err := newServingCert(cfg.TLS.CertFile, cfg.TLS.KeyFile, opts.Now)
 		if err != nil {
@@ -273,6 +279,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		go s.finished.Run(bg, finishCheck)
 	}
 	s.startSweeping(bg)
+	s.startEvictionWatch(bg)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

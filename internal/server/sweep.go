@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"time"
+
+	"github.com/brokerhq/broker/internal/redisstore"
 )
 
 // DefaultSweepInterval is how often a replica with the in-memory run store drops expired runs.
@@ -35,5 +37,22 @@ func (s *Server) startSweeping(ctx context.Context) {
 	go func() {
 		defer ticker.Stop()
 		sweepRuns(ctx, ticker.C, s.state.sweep, s.log)
+	}()
+}
+
+// startEvictionWatch checks the eviction policy of store.redis on a ticker of the replica's
+// interval until ctx ends; nothing without Redis.
+func (s *Server) startEvictionWatch(ctx context.Context) {
+	if s.state.eviction == nil {
+		return
+	}
+	every := s.evictionEvery
+	if every <= 0 {
+		every = redisstore.EvictionRecheck
+	}
+	ticker := time.NewTicker(every)
+	go func() {
+		defer ticker.Stop()
+		s.state.eviction.Run(ctx, ticker.C)
 	}()
 }
