@@ -84,13 +84,20 @@ func (c *conn) serve() {
 				bound, c.headBy = headBounded, by
 			}
 		}
-		if !c.state.CompareAndSwap(stateIdle, stateActive) {
+		// A new connection is busy from its first byte. A kept-alive one stays idle until its
+		// next head is whole, as net/http counts it: Shutdown closes it midway through a head
+		// instead of waiting out the head timeout, and that request was never whole.
+		first := waitBoundsHead
+		if first && !c.state.CompareAndSwap(stateIdle, stateActive) {
 			return
 		}
 		head, ours, err := c.readHead(br, bound)
 		if err != nil {
 			// A head cut short by the client's end goes to net/http, which answers it 400.
 			handOff = errors.Is(err, io.EOF)
+			return
+		}
+		if !first && !c.state.CompareAndSwap(stateIdle, stateActive) {
 			return
 		}
 		if !ours || !parse(head, &req) {

@@ -341,6 +341,31 @@ func TestShutdownClosesBusyConnectionsWhenItsContextEnds(t *testing.T) {
 	}
 }
 
+// TestShutdownClosesAConnectionMidwayThroughALaterHead: a kept-alive connection that has sent
+// part of its next request's head is idle, as net/http counts it: Shutdown closes it at once
+// instead of waiting for the head timeout, which would come out of the shutdown's time for
+// draining the audit sinks. The request was never whole, so nothing answered is lost.
+func TestShutdownClosesAConnectionMidwayThroughALaterHead(t *testing.T) {
+	hs := start(t, Config{ReadHeaderTimeout: 3 * time.Second, IdleTimeout: 10 * time.Second})
+	cl := hs.dial(t)
+	cl.send(get)
+	cl.read("GET")
+	cl.send("GET /doc HTTP/1.1\r\nHo")
+	time.Sleep(50 * time.Millisecond) // the fast path reads the partial head
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := hs.fast.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("Shutdown took %v with a half-sent head on a kept-alive connection, want it closed at once", took)
+	}
+	if !cl.closed(5 * time.Second) {
+		t.Error("the connection with a half-sent head is still open after Shutdown")
+	}
+}
+
 func TestHandedOffConnectionsAreNetHTTPs(t *testing.T) {
 	hs := start(t, Config{})
 	var wg sync.WaitGroup
