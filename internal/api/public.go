@@ -85,8 +85,16 @@ func (p *Front) count(pr *publicRoute, status int, elapsed time.Duration) {
 // Answer answers a request the fast path read (see fastpath.Handler) with what ServeHTTP would:
 // the document's wire answer with its X-Request-Id (the caller's when well formed, as
 // requestID), counted in the same metrics. A path without a wire form, and documents that
-// cannot be served now, go to net/http.
-func (p *Front) Answer(dst []byte, req *fastpath.Request) ([]byte, bool) {
+// cannot be served now, go to net/http. So does a request whose answer panics: ServeHTTP then
+// answers it, with the contract's 500 if it panics again.
+func (p *Front) Answer(dst []byte, req *fastpath.Request) (out []byte, ok bool) {
+	given := len(dst)
+	defer func() {
+		if v := recover(); v != nil {
+			p.log.Error("fast path: panic answering a public document; net/http answers it", "path", string(req.Path), "panic", v)
+			out, ok = dst[:given], false
+		}
+	}()
 	pr := p.routes[string(req.Path)]
 	if pr == nil || pr.wire == nil {
 		return dst, false

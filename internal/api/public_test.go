@@ -115,6 +115,33 @@ func TestPublicFastPathRecoversPanic(t *testing.T) {
 	}
 }
 
+// TestPublicFastPathAnswerPanicGoesToNetHTTP: a document whose wire answer panics is declined
+// on the fast path, so net/http serves the request and ServeHTTP answers the contract's 500
+// (logged and counted) instead of the connection closing without an answer.
+func TestPublicFastPathAnswerPanicGoesToNetHTTP(t *testing.T) {
+	h := Public(PublicConfig{
+		Routes: map[string]issuer.Document{"/jwks": {
+			Serve: func(http.ResponseWriter, *http.Request) int { panic("boom") },
+			Wire:  func(string) (issuer.WireAnswer, bool) { panic("boom") },
+		}},
+		Next: http.NotFoundHandler(), Logger: slog.New(slog.DiscardHandler), Metrics: NewMetrics(prometheus.NewRegistry()),
+	})
+	dst := []byte("kept")
+	var out []byte
+	var ok bool
+	func() {
+		defer func() {
+			if v := recover(); v != nil {
+				t.Fatalf("Answer panicked: %v", v)
+			}
+		}()
+		out, ok = h.Answer(dst, &fastpath.Request{Path: []byte("/jwks")})
+	}()
+	if ok || string(out) != "kept" {
+		t.Errorf("Answer = %q, %v; want the buffer as given and false", out, ok)
+	}
+}
+
 func TestPublicAnswerOnTheFastPath(t *testing.T) {
 	wire := func(ifNoneMatch string) (issuer.WireAnswer, bool) {
 		switch ifNoneMatch {
