@@ -46,7 +46,11 @@ var dateHeader = regexp.MustCompile("Date: [^\r]*\r\n")
 
 // exchange sends raw on a new connection to addr, closes its writing side and returns every
 // byte the server wrote until it closed, Date lines blanked.
-func exchange(t *testing.T, addr string, raw []byte) string {
+func exchange(t *testing.T, addr string, raw []byte) string { return exchangeIn(t, addr, raw, 0) }
+
+// exchangeIn is exchange sending raw in writes of chunk bytes a millisecond apart, so that the
+// server reads them apart (0 is one write).
+func exchangeIn(t *testing.T, addr string, raw []byte, chunk int) string {
 	t.Helper()
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -54,8 +58,17 @@ func exchange(t *testing.T, addr string, raw []byte) string {
 	}
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := c.Write(raw); err != nil {
-		t.Fatal(err)
+	if chunk <= 0 {
+		chunk = max(len(raw), 1)
+	}
+	for rest := raw; len(rest) > 0; {
+		n := min(chunk, len(rest))
+		if _, err := c.Write(rest[:n]); err != nil {
+			break // the server closed after an answer; what it wrote is still read below
+		}
+		if rest = rest[n:]; len(rest) > 0 {
+			time.Sleep(time.Millisecond)
+		}
 	}
 	_ = c.(*net.TCPConn).CloseWrite()
 	out, err := io.ReadAll(c)
@@ -69,56 +82,82 @@ func exchange(t *testing.T, addr string, raw []byte) string {
 	return dateHeader.ReplaceAllString(string(out), "Date: *\r\n")
 }
 
-// FuzzFastPathAnswersAsNetHTTP sends the same bytes to net/http alone and to net/http behind
-// the fast path, and expects the same bytes back: every request the fast path answers, it
-// answers as net/http does, and every other one reaches net/http intact.
-func FuzzFastPathAnswersAsNetHTTP(f *testing.F) {
-	for _, seed := range []string{
-		"GET /doc HTTP/1.1\r\nHost: h\r\n\r\n",
-		"HEAD /doc HTTP/1.1\r\nHost: h\r\n\r\nGET /doc HTTP/1.1\r\nHost: h\r\n\r\n",
-		"GET /doc HTTP/1.1\r\nHost: h\r\n\r\nPOST /doc HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nhiGET /doc HTTP/1.1\r\nHost: h\r\n\r\n",
-		"GET /doc HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabcGET /doc HTTP/1.1\r\nHost: h\r\n\r\n",
-		"GET /doc HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
-		"GET /doc HTTP/1.1\r\nHost: h\r\n\r\nGET /doc HTTP/1.1\r\nHo",
-		"GET /doc HTTP/1.1\nHost: h\n\n",
-		"GET /doc HTTP/1.1\r\nHost: h\r\n\n",
-		"GET /doc HTTP/1.0\r\n\r\n",
-		"GET /doc HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
-		"GET /doc HTTP/1.1\r\nHost: h\r\nX: a\r\n b\r\n\r\n",
-		"GET /doc?q HTTP/1.1\r\nHost: h\r\n\r\n",
-		"GET /do%63 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
-		"\r\nGET /doc HTTP/1.1\r\nHost: h\r\n\r\n",
-		"BREW /doc HTCPCP/1.0\r\n\r\n",
-	} {
-		f.Add([]byte(seed))
-	}
+// differentialSeeds are request streams of each kind the fast path answers or hands over.
+var differentialSeeds = []string{
+	"GET /doc HTTP/1.1\r\nHost: h\r\n\r\n",
+	"HEAD /doc HTTP/1.1\r\nHost: h\r\n\r\nGET /doc HTTP/1.1\r\nHost: h\r\n\r\n",
+	"GET /doc HTTP/1.1\r\nHost: h\r\n\r\nPOST /doc HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nhiGET /doc HTTP/1.1\r\nHost: h\r\n\r\n",
+	"GET /doc HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabcGET /doc HTTP/1.1\r\nHost: h\r\n\r\n",
+	"GET /doc HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+	"GET /doc HTTP/1.1\r\nHost: h\r\n\r\nGET /doc HTTP/1.1\r\nHo",
+	"GET /doc HTTP/1.1\nHost: h\n\n",
+	"GET /doc HTTP/1.1\r\nHost: h\r\n\n",
+	"GET /doc HTTP/1.0\r\n\r\n",
+	"GET /doc HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+	"GET /doc HTTP/1.1\r\nHost: h\r\nX: a\r\n b\r\n\r\n",
+	"GET /doc?q HTTP/1.1\r\nHost: h\r\n\r\n",
+	"GET /do%63 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+	"\r\nGET /doc HTTP/1.1\r\nHost: h\r\n\r\n",
+	"BREW /doc HTCPCP/1.0\r\n\r\n",
+}
+
+// differentialServers starts net/http alone and net/http behind the fast path, both serving
+// docHandler (the fast path docFast), and returns their addresses.
+func differentialServers(tb testing.TB) (plain, fronted string) {
+	tb.Helper()
 	timeouts := func(cfg *http.Server) {
 		cfg.ReadHeaderTimeout, cfg.IdleTimeout = 5*time.Second, 5*time.Second
 	}
 	plainLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		f.Fatal(err)
+		tb.Fatal(err)
 	}
-	plain := &http.Server{Handler: http.HandlerFunc(docHandler)}
-	timeouts(plain)
-	go func() { _ = plain.Serve(plainLn) }()
-	f.Cleanup(func() { _ = plain.Close() })
+	alone := &http.Server{Handler: http.HandlerFunc(docHandler)}
+	timeouts(alone)
+	go func() { _ = alone.Serve(plainLn) }()
+	tb.Cleanup(func() { _ = alone.Close() })
 	inner, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		f.Fatal(err)
+		tb.Fatal(err)
 	}
-	fronted := &http.Server{Handler: http.HandlerFunc(docHandler)}
-	timeouts(fronted)
+	behind := &http.Server{Handler: http.HandlerFunc(docHandler)}
+	timeouts(behind)
 	fast := Listen(inner, Config{Handler: docFast{}, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 5 * time.Second})
-	go func() { _ = fronted.Serve(fast) }()
-	f.Cleanup(func() { _ = fronted.Close() })
+	go func() { _ = behind.Serve(fast) }()
+	tb.Cleanup(func() { _ = behind.Close() })
+	return plainLn.Addr().String(), inner.Addr().String()
+}
 
+// TestSplitWritesAnswerAsNetHTTP: request streams that arrive in small pieces, so that heads
+// and pipelined requests are split across reads (and across the fast path's hand-over), get
+// the bytes net/http alone answers to the same pieces.
+func TestSplitWritesAnswerAsNetHTTP(t *testing.T) {
+	plain, fronted := differentialServers(t)
+	for _, seed := range differentialSeeds {
+		for _, chunk := range []int{1, 7, 31} {
+			raw := []byte(seed)
+			want := exchangeIn(t, plain, raw, chunk)
+			if got := exchangeIn(t, fronted, raw, chunk); got != want {
+				t.Errorf("for %q in writes of %d bytes\nbehind the fast path: %q\nnet/http alone:       %q", raw, chunk, got, want)
+			}
+		}
+	}
+}
+
+// FuzzFastPathAnswersAsNetHTTP sends the same bytes to net/http alone and to net/http behind
+// the fast path, and expects the same bytes back: every request the fast path answers, it
+// answers as net/http does, and every other one reaches net/http intact.
+func FuzzFastPathAnswersAsNetHTTP(f *testing.F) {
+	for _, seed := range differentialSeeds {
+		f.Add([]byte(seed))
+	}
+	plain, fronted := differentialServers(f)
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		if len(raw) > 4096 {
 			return
 		}
-		want := exchange(t, plainLn.Addr().String(), raw)
-		got := exchange(t, inner.Addr().String(), raw)
+		want := exchange(t, plain, raw)
+		got := exchange(t, fronted, raw)
 		if got != want {
 			t.Fatalf("for %q\nbehind the fast path: %q\nnet/http alone:       %q", raw, got, want)
 		}
