@@ -82,7 +82,8 @@ func runAudit(ctx context.Context, e env, args []string) error {
 }
 
 // listTrail pages through GET /v1/audit for space, with the client's API key, handing each page
-// to add as it comes: a page is let go once add returns.
+// to add as it comes: a page is let go once add returns. Each event is read exactly as listed
+// (audit.ParseEvent).
 func (c *adminClient) listTrail(ctx context.Context, space string, add func([]audit.Event)) error {
 	after := ""
 	for {
@@ -91,13 +92,24 @@ func (c *adminClient) listTrail(ctx context.Context, space string, add func([]au
 			q.Set("after", after)
 		}
 		var page struct {
-			Events []audit.Event `json:"events"`
-			Next   string        `json:"next"`
+			Events *[]json.RawMessage `json:"events"`
+			Next   string             `json:"next"`
 		}
 		if err := getJSON(ctx, c.http, jsonRequest{url: c.baseURL + "/v1/audit?" + q.Encode(), bearer: c.apiKey}, &page); err != nil {
 			return err
 		}
-		add(page.Events)
+		if page.Events == nil {
+			page.Events = &[]json.RawMessage{}
+		}
+		events := make([]audit.Event, len(*page.Events))
+		for i, raw := range *page.Events {
+			e, err := audit.ParseEvent(raw)
+			if err != nil {
+				return fmt.Errorf("the audit listing is not as broker lists events, so it cannot be verified: %w", err)
+			}
+			events[i] = e
+		}
+		add(events)
 		if page.Next == "" {
 			return nil
 		}

@@ -33,6 +33,8 @@ type trailServer struct {
 	at     string
 	// lastPage, when set, runs before the last page of a listing is served.
 	lastPage func()
+	// mangle, when set, rewrites each page's JSON before it is served.
+	mangle func([]byte) []byte
 
 	mu   sync.Mutex
 	next int    // position of the page the listing asks for next
@@ -90,7 +92,11 @@ func (s *trailServer) serve(w http.ResponseWriter, r *http.Request) {
 		} else if s.lastPage != nil {
 			s.lastPage()
 		}
-		json.NewEncoder(w).Encode(map[string]any{"events": page, "next": next})
+		body, _ := json.Marshal(map[string]any{"events": page, "next": next})
+		if s.mangle != nil {
+			body = s.mangle(body)
+		}
+		w.Write(body)
 	default:
 		http.NotFound(w, r)
 	}

@@ -49,13 +49,28 @@ func Canonical(e Event) ([]byte, error) {
 	return appendCanonical(make([]byte, 0, 512), &e)
 }
 
-// fieldsOf is e's fields, sorted by name as the canonical form has them.
-func fieldsOf(e *Event) [11]struct{ name, value string } {
-	return [...]struct{ name, value string }{
-		{"action", e.Action}, {"actor", e.Actor}, {"detail", e.Detail}, {"id", e.ID},
-		{"integration", e.Integration}, {"outcome", e.Outcome}, {"prev", e.Prev}, {"run", e.Run},
-		{"space", e.Space}, {"stack", e.Stack}, {"time", e.Time},
+// eventFields is e's fields by their JSON names, sorted by name as the canonical form has them.
+func eventFields(e *Event) [11]struct {
+	name string
+	p    *string
+} {
+	return [...]struct {
+		name string
+		p    *string
+	}{
+		{"action", &e.Action}, {"actor", &e.Actor}, {"detail", &e.Detail}, {"id", &e.ID},
+		{"integration", &e.Integration}, {"outcome", &e.Outcome}, {"prev", &e.Prev}, {"run", &e.Run},
+		{"space", &e.Space}, {"stack", &e.Stack}, {"time", &e.Time},
 	}
+}
+
+// fieldsOf is e's fields with their values, sorted by name as the canonical form has them.
+func fieldsOf(e *Event) [11]struct{ name, value string } {
+	var out [11]struct{ name, value string }
+	for i, f := range eventFields(e) {
+		out[i].name, out[i].value = f.name, *f.p
+	}
+	return out
 }
 
 // CheckCanonical reports why e has no canonical form (a field that is not valid UTF-8), or
