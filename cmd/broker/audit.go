@@ -83,7 +83,9 @@ func runAudit(ctx context.Context, e env, args []string) error {
 
 // listTrail pages through GET /v1/audit for space, with the client's API key, handing each page
 // to add as it comes: a page is let go once add returns. Each event is read exactly as listed
-// (audit.ParseEvent).
+// (audit.ParseEvent), and a listing that does not move on (a page without its events, a page
+// that names a next page but holds no event, or the same next page twice) is an error rather
+// than a loop.
 func (c *adminClient) listTrail(ctx context.Context, space string, add func([]audit.Event)) error {
 	after := ""
 	for {
@@ -99,7 +101,7 @@ func (c *adminClient) listTrail(ctx context.Context, space string, add func([]au
 			return err
 		}
 		if page.Events == nil {
-			page.Events = &[]json.RawMessage{}
+			return errors.New("the audit listing has no events member: it is not a broker's")
 		}
 		events := make([]audit.Event, len(*page.Events))
 		for i, raw := range *page.Events {
@@ -110,8 +112,11 @@ func (c *adminClient) listTrail(ctx context.Context, space string, add func([]au
 			events[i] = e
 		}
 		add(events)
-		if page.Next == "" {
+		switch {
+		case page.Next == "":
 			return nil
+		case len(events) == 0 || page.Next == after:
+			return errors.New("the audit listing does not move on: a page names a next page but holds no new events")
 		}
 		after = page.Next
 	}
