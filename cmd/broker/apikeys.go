@@ -77,9 +77,12 @@ func runAPIKeys(ctx context.Context, e env, args []string) error {
 		_, err = e.stdout.Write(r.body)
 		return err
 	}
+	// The key exists now and its secret is in this answer only: an answer this build cannot
+	// read in full (a newer broker's fields) still shows it, with the key as it was asked for.
 	key, _, err := decodeServed[servedAPIKey](ans.APIKey)
 	if err != nil {
-		return err
+		fmt.Fprintf(e.stderr, "broker: the answer describes the key in a form this build does not read (%v); showing it as asked for\n", err)
+		key = servedAPIKey{ID: *id, Bindings: binds}
 	}
 	_, err = fmt.Fprintf(e.stdout, "api-key/%s created, bound to %s\nsecret (shown once; the broker keeps only its hash): %s\n",
 		key.ID, bindings(key.Bindings), ans.Secret)
