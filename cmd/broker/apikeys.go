@@ -52,6 +52,8 @@ func runAPIKeys(ctx context.Context, e env, args []string) error {
 	switch {
 	case *id == "":
 		return usagef("--id is required; %s", apiKeysUsage)
+	case !config.IDPattern.MatchString(*id):
+		return checkID("--id", *id)
 	case len(binds) == 0:
 		return usagef("at least one --bind ROLE@SPACE is required")
 	case *output != "text" && *output != "json":

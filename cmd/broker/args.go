@@ -87,6 +87,16 @@ func shownArg(arg string) string {
 	return fmt.Sprintf("of %d characters (not repeated: it may be a secret)", len(arg))
 }
 
+// checkID refuses, before any request, an argument that names an object and is not an id
+// (config.IDPattern). It is not repeated, since it may be a secret pasted in the wrong place,
+// which the answer's error and the server's request log would otherwise repeat.
+func checkID(what, id string) error {
+	if config.IDPattern.MatchString(id) {
+		return nil
+	}
+	return usagef("%s %s is not an id (lower case letters, digits and '-', at most 63 characters)", what, shownArg(id))
+}
+
 // withheldArgs returns msg, a flag parser's error about args, with every argument, and every
 // value given as --flag=value, that does not look like a name (see nameLike) taken out: the
 // parser quotes a flag it does not know and a value it cannot read. One of fewer than 8

@@ -9,10 +9,12 @@ import (
 
 // TestStrayArgumentsNotRepeated: a secret pasted as a positional argument (a run token, an
 // API key, a cloud key) is not repeated on stderr, which CI logs keep; a name still is, so a
-// typo shows.
+// typo shows. One given where an object's id goes is refused before any request, so neither
+// the broker's answer nor its request log repeats it.
 func TestStrayArgumentsNotRepeated(t *testing.T) {
 	const runToken = "brk_run_Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MDEyMzQ1Njc4OTA"
 	const awsSecret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+	const apiKey = "brk_k_kIIHv0VhZ2lJ3mTq8sXyWbNcRdEfGa"
 	worker := map[string]string{"BROKER_URL": "http://127.0.0.1:1", "BROKER_RUN_TOKEN": "brk_run_x"}
 	admin := map[string]string{"BROKER_URL": "http://127.0.0.1:1", "BROKER_API_KEY": "brk_x"}
 	cases := []struct {
@@ -39,6 +41,14 @@ func TestStrayArgumentsNotRepeated(t *testing.T) {
 		{"40 hexadecimal digits", worker, []string{"token", "0123456789abcdef0123456789abcdef01234567"}, "0123456789abcdef0123456789abcdef01234567"},
 		{"32 hexadecimal digits", worker, []string{"token", "0123456789abcdef0123456789abcdef"}, "0123456789abcdef0123456789abcdef"},
 		{"get, a third argument", admin, []string{"get", "stacks", "vpc", awsSecret}, awsSecret},
+		{"get, an id", admin, []string{"get", "stacks", apiKey}, apiKey},
+		{"get, an API key's id", admin, []string{"get", "api-keys", apiKey}, apiKey},
+		{"get, an attachment's stack", admin, []string{"get", "attachments", apiKey}, apiKey},
+		{"delete, an id", admin, []string{"delete", "stacks", apiKey}, apiKey},
+		{"delete, an attachment's stack", admin, []string{"delete", "attachments", apiKey + "/aws"}, apiKey},
+		{"delete, an attachment's integration", admin, []string{"delete", "attachments", "vpc/" + apiKey}, apiKey},
+		{"api-keys create --id", admin, []string{"api-keys", "create", "--id", apiKey, "--bind", "orchestrator@prod"}, apiKey},
+		{"trust --stack", admin, []string{"trust", "aws", "--stack", apiKey, "--scope", "read"}, apiKey},
 		{"a value of the wrong type after =", admin, []string{"audit", "verify", "--checkpoint-interval=" + awsSecret}, awsSecret},
 		{"a short value of the wrong type", admin, []string{"audit", "verify", "--checkpoint-interval", "Pa55w0rd!x"}, "Pa55w0rd!x"},
 		{"a value with backslashes", admin, []string{"audit", "verify", "--checkpoint-interval", `wJalrXUtnFEMI\K7MDENG\bPxRfiCY`}, `wJalrXUtnFEMI\K7MDENG\bPxRfiCY`},

@@ -32,7 +32,15 @@ func runDelete(ctx context.Context, e env, args []string) error {
 		if !ok || stack == "" || integration == "" || strings.Contains(integration, "/") {
 			return usagef("an attachment is named STACK/INTEGRATION, not %s", shownArg(id))
 		}
+		if err := checkID("the stack", stack); err != nil {
+			return err
+		}
+		if err := checkID("the integration", integration); err != nil {
+			return err
+		}
 		path = kindStack.path + "/" + url.PathEscape(stack) + "/attachments/" + url.PathEscape(integration)
+	} else if err := checkID("the id", id); err != nil {
+		return err
 	}
 	client, err := newAdminClient(e)
 	if err != nil {

@@ -40,6 +40,11 @@ func runGet(ctx context.Context, e env, args []string) error {
 	if k.name == kindAttachment.name && id == "" {
 		return usagef("attachments are listed per stack: broker get attachments STACK")
 	}
+	if id != "" {
+		if err := checkID("the id", id); err != nil {
+			return err
+		}
+	}
 	client, err := newAdminClient(e)
 	if err != nil {
 		return err

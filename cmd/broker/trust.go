@@ -40,6 +40,8 @@ func runTrust(ctx context.Context, e env, args []string) error {
 		return usagef("unknown provider %s: want %s", shownArg(provider), providers.NameList())
 	case *stack == "":
 		return usagef("--stack is required")
+	case !config.IDPattern.MatchString(*stack):
+		return checkID("--stack", *stack)
 	case *scope != "read" && *scope != "write":
 		return usagef("--scope must be read or write")
 	}
