@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 
 	"github.com/brokerhq/broker/internal/catalog"
@@ -84,7 +83,7 @@ func runApply(ctx context.Context, e env, args []string) error {
 // readApplyFile reads and plans path; it refuses a file that holds anything but the five
 // object lists, or none of them.
 func readApplyFile(path string) ([]applyObject, error) {
-	data, err := os.ReadFile(path)
+	data, err := readInput(path, config.MaxFileBytes)
 	if err != nil {
 		return nil, err
 	}

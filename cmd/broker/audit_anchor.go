@@ -33,7 +33,7 @@ func anchorConfig(ctx context.Context, client *http.Client, base, jwksFile strin
 	}
 	var set jose.JSONWebKeySet
 	if jwksFile != "" {
-		raw, err := os.ReadFile(jwksFile)
+		raw, err := readInput(jwksFile, maxSmallFileBytes)
 		if err != nil {
 			return audit.AnchorConfig{}, fmt.Errorf("--jwks: %w", err)
 		}
@@ -98,7 +98,7 @@ func readState(path string) (*audit.State, error) {
 	if path == "" {
 		return nil, nil
 	}
-	raw, err := os.ReadFile(path)
+	raw, err := readInput(path, maxSmallFileBytes)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
