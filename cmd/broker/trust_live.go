@@ -11,12 +11,8 @@ import (
 )
 
 // liveConfig builds, from a running broker, what broker trust needs to render a stack's trust
-// configuration: the issuer its discovery names, every space (their subject templates decide
-// the subjects and whether they could collide), every stack, every integration (with its
-// autoattach rules) and every stack's direct attachments (a role or provider shared with other
-// stacks is printed for all of them). It is checked with the file's rules.
-// The API key must see every space, which only a binding on root gives: a partial tree could
-// hide the template that makes a subject collide.
+// configuration: the issuer its discovery names and the broker's objects (liveObjects). It is
+// checked with the file's rules.
 func liveConfig(ctx context.Context, e env, stack string) (*config.Config, error) {
 	c, err := newAdminClient(e)
 	if err != nil {
@@ -31,28 +27,49 @@ func liveConfig(ctx context.Context, e env, stack string) (*config.Config, error
 	if disc.Issuer == "" {
 		return nil, errors.New("the broker's discovery names no issuer")
 	}
-	cfg := &config.Config{Issuer: disc.Issuer, Source: c.baseURL}
+	cfg, err := liveObjects(ctx, c)
+	if errors.Is(err, errPartialTree) {
+		return nil, errors.New("BROKER_API_KEY does not see every space; broker trust needs a key bound on root (any role) to check that no other space's subjects collide")
+	}
+	if err != nil {
+		return nil, err
+	}
+	cfg.Issuer = disc.Issuer
+	if _, ok := cfg.Stack(stack); !ok {
+		return nil, fmt.Errorf("no stack %q on the broker (that this API key may see)", stack)
+	}
+	cfg.ApplyObjectDefaults()
+	if err := cfg.ValidateObjects(); err != nil {
+		return nil, fmt.Errorf("the broker's objects do not pass the configuration rules: %w", err)
+	}
+	return cfg, nil
+}
+
+// errPartialTree is liveObjects' error for an API key that does not see the root space.
+var errPartialTree = errors.New("the API key does not see every space")
+
+// liveObjects reads from a running broker every space (their subject templates decide the
+// subjects and whether they could collide), every stack, every integration (with its
+// autoattach rules) and every stack's direct attachments, with c's API key, which must see
+// every space: only a binding on root gives that, and a partial tree could hide the object a
+// rule is about (errPartialTree). Roles are not read.
+func liveObjects(ctx context.Context, c *adminClient) (*config.Config, error) {
+	cfg := &config.Config{Source: c.baseURL}
+	var err error
 	if cfg.Spaces, err = listServed[config.Space](ctx, c, kindSpace.path, kindSpace.list); err != nil {
 		return nil, err
 	}
 	if _, ok := cfg.Space(config.RootSpace); !ok {
-		return nil, errors.New("BROKER_API_KEY does not see every space; broker trust needs a key bound on root (any role) to check that no other space's subjects collide")
+		return nil, errPartialTree
 	}
 	if cfg.Stacks, err = listServed[config.Stack](ctx, c, kindStack.path, kindStack.list); err != nil {
 		return nil, err
-	}
-	if _, ok := cfg.Stack(stack); !ok {
-		return nil, fmt.Errorf("no stack %q on the broker (that this API key may see)", stack)
 	}
 	if cfg.Integrations, err = listServed[config.Integration](ctx, c, kindIntegration.path, kindIntegration.list); err != nil {
 		return nil, err
 	}
 	if cfg.Attachments, err = liveDirectAttachments(ctx, c, cfg.Stacks); err != nil {
 		return nil, err
-	}
-	cfg.ApplyObjectDefaults()
-	if err := cfg.ValidateObjects(); err != nil {
-		return nil, fmt.Errorf("the broker's objects do not pass the configuration rules: %w", err)
 	}
 	return cfg, nil
 }
