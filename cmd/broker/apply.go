@@ -44,7 +44,7 @@ func runApply(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	objects, err := readApplyFile(*file)
+	f, objects, err := readApplyFile(*file)
 	if err != nil {
 		return err
 	}
@@ -73,6 +73,24 @@ func runApply(ctx context.Context, e env, args []string) error {
 			failed = append(failed, o.ref)
 		}
 	}
+	if a.dryRun {
+		// A dry run also checks the file against the broker's other objects, as the broker
+		// would check each change.
+		check, err := checkAgainstLive(ctx, client, f)
+		if err != nil {
+			return fmt.Errorf("dry run: reading the broker's objects to check the file against them: %w", err)
+		}
+		if check.skipped != "" {
+			fmt.Fprintf(e.stdout, "dry run: the file was not checked against the broker's other objects: %s\n", check.skipped)
+		}
+		for _, p := range check.problems {
+			fmt.Fprintf(e.stdout, "%s (the broker would refuse it)\n", p)
+		}
+		if n := len(check.problems); n > 0 {
+			fmt.Fprintln(e.stdout, a.summary())
+			return fmt.Errorf("dry run: the file breaks %d of the configuration rules against the broker's objects", n)
+		}
+	}
 	fmt.Fprintln(e.stdout, a.summary())
 	if len(failed) > 0 {
 		return fmt.Errorf("%d of %d objects failed: %s", len(failed), len(objects), strings.Join(failed, ", "))
@@ -82,23 +100,23 @@ func runApply(ctx context.Context, e env, args []string) error {
 
 // readApplyFile reads and plans path; it refuses a file that holds anything but the five
 // object lists, or none of them.
-func readApplyFile(path string) ([]applyObject, error) {
+func readApplyFile(path string) (applyFile, []applyObject, error) {
 	data, err := readInput(path, config.MaxFileBytes)
 	if err != nil {
-		return nil, err
+		return applyFile{}, nil, err
 	}
 	var f applyFile
 	if err := config.DecodeYAML(path, data, &f); err != nil {
-		return nil, explainTopLevel(err)
+		return applyFile{}, nil, explainTopLevel(err)
 	}
 	objects, err := planApply(f, path)
 	if err != nil {
-		return nil, err
+		return applyFile{}, nil, err
 	}
 	if len(objects) == 0 {
-		return nil, fmt.Errorf("%s holds no spaces, stacks, integrations, attachments or roles to apply", path)
+		return applyFile{}, nil, fmt.Errorf("%s holds no spaces, stacks, integrations, attachments or roles to apply", path)
 	}
-	return objects, nil
+	return f, objects, nil
 }
 
 // explainTopLevel adds to an unknown top-level key why broker apply does not take it.
