@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -191,5 +192,26 @@ func TestKeysListMissingDirectory(t *testing.T) {
 	r := broker(t, nil, "keys", "list", "--dir", dir)
 	if r.code != 1 || !strings.Contains(r.stderr, dir) || r.stdout != "" {
 		t.Errorf("exit %d, stdout %q, stderr %q; want 1 naming the directory", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestKeysConfigRedisDownIsOneLine: with the store's Redis unreachable, broker keys fails with
+// one line on stderr saying so, without the Redis client's own log lines before it.
+func TestKeysConfigRedisDownIsOneLine(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	dir := t.TempDir()
+	kek := filepath.Join(dir, "kek")
+	os.WriteFile(kek, []byte("dGVzdC1rZXktZW5jcnlwdGlvbi1rZXktMzItYnl0ZXM=\n"), 0o600)
+	cfg := filepath.Join(dir, "broker.yaml")
+	os.WriteFile(cfg, []byte("issuer: http://127.0.0.1:8080\nstore: {redis: {url: \"redis://"+addr+"/0\"}}\n"+
+		"keys: {backend: redis, redis: {encryption_key_file: "+kek+"}}\n"), 0o600)
+	r := broker(t, nil, "keys", "list", "--config", cfg)
+	if r.code != 1 || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "redis unavailable") {
+		t.Errorf("exit %d, stderr %q; want exit 1 and one line saying Redis is unavailable", r.code, r.stderr)
 	}
 }

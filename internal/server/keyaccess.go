@@ -27,8 +27,9 @@ func KeyPolicy(cfg *config.Config) keys.Policy {
 // OpenKeyBackend opens the key set of cfg as a replica opens it, for a tool that changes the
 // key set of running replicas (`broker keys`): the key directory of the file backend, the store's
 // Redis with the key encryption key keys.redis names, or Vault Transit with its key set metadata
-// in the store's Redis. close releases the connections. The memory backend, and vault-transit
-// without store.redis, keep the key set inside each broker process and cannot be reached.
+// in the store's Redis. close releases the connections. It silences the Redis client's log,
+// which is process-wide. The memory backend, and vault-transit without store.redis, keep the
+// key set inside each broker process and cannot be reached.
 func OpenKeyBackend(ctx context.Context, cfg *config.Config) (b keys.Backend, close func() error, err error) {
 	switch cfg.Keys.Backend {
 	case config.BackendFile:
@@ -45,6 +46,9 @@ func OpenKeyBackend(ctx context.Context, cfg *config.Config) (b keys.Backend, cl
 			return nil, nil, fmt.Errorf("store.redis: %w", err)
 		}
 		ro.Timeout = cfg.Limits.StoreTimeout
+		// A tool reports a failure in one line of its own: the Redis client's log lines
+		// (each failed dial) would come before it.
+		redisstore.SetLogger(slog.New(slog.DiscardHandler))
 		client, err := redisstore.Open(ro)
 		if err != nil {
 			return nil, nil, fmt.Errorf("store.redis: %w", err)
