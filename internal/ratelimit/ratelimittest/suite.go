@@ -13,8 +13,8 @@ type Factory func(t *testing.T, p ratelimit.Policy) ratelimit.Limiter
 
 // TestLimiter checks the behaviour every Limiter shares: failures under the threshold do not
 // block, reaching it blocks for about the cooling-off period, keys are independent, failures
-// while blocked count towards a fresh block, and the block ends. It runs on the real clock
-// with sub-second periods, so it suits shared stores.
+// while blocked count towards a fresh block, the block ends, and a count ends with its window.
+// It runs on the real clock with periods of at most two seconds, so it suits shared stores.
 func TestLimiter(t *testing.T, newLimiter Factory) {
 	ctx := context.Background()
 	policy := ratelimit.Policy{AuthFailures: 3, Window: 10 * time.Second, Cooloff: 700 * time.Millisecond}
@@ -68,6 +68,8 @@ func TestLimiter(t *testing.T, newLimiter Factory) {
 		}
 	})
 
+	t.Run("window ends", func(t *testing.T) { testWindowEnds(t, newLimiter) })
+
 	t.Run("disabled", func(t *testing.T) {
 		l := newLimiter(t, ratelimit.Policy{Window: time.Second, Cooloff: time.Second})
 		for range 10 {
@@ -116,5 +118,37 @@ func testPair(t *testing.T, newLimiter Factory, policy ratelimit.Policy) {
 	}
 	if wait, _ := l.Failed(ctx, "cred:two"); wait <= 0 {
 		t.Errorf("cred:two after three failures of its own: wait %v, want blocked", wait)
+	}
+}
+
+// testWindowEnds is TestLimiter's case "window ends": failures count within Window only.
+// Failures spread over more than the window never block, and once a window is over,
+// AuthFailures fresh failures are needed to block.
+func testWindowEnds(t *testing.T, newLimiter Factory) {
+	ctx := context.Background()
+	policy := ratelimit.Policy{AuthFailures: 3, Window: time.Second, Cooloff: 2 * time.Second}
+	l := newLimiter(t, policy)
+	fail := func(what string) time.Duration {
+		t.Helper()
+		wait, err := l.Failed(ctx, "ip:10.0.2.1")
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		return wait
+	}
+	for i := range 2 {
+		if wait := fail("first window"); wait != 0 {
+			t.Fatalf("failure %d of the first window: wait %v, want 0", i+1, wait)
+		}
+	}
+	time.Sleep(policy.Window + 300*time.Millisecond) // the first window is over
+	// A fresh count: the third failure of this window reaches the threshold.
+	for i := range 3 {
+		if wait := fail("second window"); wait != 0 {
+			t.Fatalf("failure %d after the window ended: wait %v, want 0 (the count starts over)", i+1, wait)
+		}
+	}
+	if wait := fail("blocked"); wait <= 0 || wait > policy.Cooloff {
+		t.Errorf("after three failures within one window: wait %v, want a block (0, %v]", wait, policy.Cooloff)
 	}
 }
