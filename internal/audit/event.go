@@ -49,28 +49,24 @@ func Canonical(e Event) ([]byte, error) {
 	return appendCanonical(make([]byte, 0, 512), &e)
 }
 
-// eventFields is e's fields by their JSON names, sorted by name as the canonical form has them.
-func eventFields(e *Event) [11]struct {
-	name string
-	p    *string
-} {
-	return [...]struct {
-		name string
-		p    *string
-	}{
-		{"action", &e.Action}, {"actor", &e.Actor}, {"detail", &e.Detail}, {"id", &e.ID},
-		{"integration", &e.Integration}, {"outcome", &e.Outcome}, {"prev", &e.Prev}, {"run", &e.Run},
-		{"space", &e.Space}, {"stack", &e.Stack}, {"time", &e.Time},
-	}
-}
+// eventFieldNames are Event's JSON member names, sorted as the canonical form has them;
+// fieldsOf and eventFields give the fields in this order.
+var eventFieldNames = [11]string{"action", "actor", "detail", "id", "integration", "outcome", "prev", "run", "space", "stack", "time"}
 
-// fieldsOf is e's fields with their values, sorted by name as the canonical form has them.
+// fieldsOf is e's fields with their values, in the order of eventFieldNames. It takes only the
+// values, so that hashing an event leaves it on the stack.
 func fieldsOf(e *Event) [11]struct{ name, value string } {
+	values := [11]string{e.Action, e.Actor, e.Detail, e.ID, e.Integration, e.Outcome, e.Prev, e.Run, e.Space, e.Stack, e.Time}
 	var out [11]struct{ name, value string }
-	for i, f := range eventFields(e) {
-		out[i].name, out[i].value = f.name, *f.p
+	for i, v := range values {
+		out[i].name, out[i].value = eventFieldNames[i], v
 	}
 	return out
+}
+
+// eventFields is e's fields by their names, in the order of eventFieldNames, to be set.
+func eventFields(e *Event) [11]*string {
+	return [11]*string{&e.Action, &e.Actor, &e.Detail, &e.ID, &e.Integration, &e.Outcome, &e.Prev, &e.Run, &e.Space, &e.Stack, &e.Time}
 }
 
 // CheckCanonical reports why e has no canonical form (a field that is not valid UTF-8), or

@@ -16,7 +16,7 @@ import (
 func ParseEvent(raw []byte) (Event, error) {
 	var e Event
 	fields := eventFields(&e)
-	var seen [len(fields)]bool
+	var seen [len(eventFieldNames)]bool
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return Event{}, errors.New("an event is not a JSON object")
@@ -40,7 +40,7 @@ func ParseEvent(raw []byte) (Event, error) {
 		if err != nil || !ok {
 			return Event{}, fmt.Errorf("an event's member %q is not a string", name)
 		}
-		*fields[i].p = value
+		*fields[i] = value
 	}
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
 		return Event{}, errors.New("an event is not valid JSON")
@@ -50,16 +50,16 @@ func ParseEvent(raw []byte) (Event, error) {
 	}
 	for i, ok := range seen {
 		if !ok {
-			return Event{}, fmt.Errorf("event %q has no member %q", e.ID, fields[i].name)
+			return Event{}, fmt.Errorf("event %q has no member %q", e.ID, eventFieldNames[i])
 		}
 	}
 	return e, nil
 }
 
-// fieldIndex is the position of the member name in eventFields, or -1.
+// fieldIndex is the position of the member name in eventFieldNames, or -1.
 func fieldIndex(name string) int {
-	for i, f := range eventFields(&Event{}) {
-		if f.name == name {
+	for i, n := range eventFieldNames {
+		if n == name {
 			return i
 		}
 	}
