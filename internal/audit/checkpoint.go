@@ -190,11 +190,7 @@ func (c *Checkpointer) AppendCheckpoint(ctx context.Context, e Event, spaces []s
 // until ctx ends. Failures are logged and retried at the next check; a chain it will not sign
 // over (ErrNotExtended, which stays until restart) is logged once a minute.
 func (c *Checkpointer) Run(ctx context.Context) {
-	tick := min(c.cfg.Interval, time.Minute)
-	if c.cfg.MaxAge > 0 {
-		tick = min(tick, c.cfg.MaxAge)
-	}
-	ticker := time.NewTicker(max(tick/4, minTick))
+	ticker := time.NewTicker(runTick(c.cfg.Interval, c.cfg.MaxAge))
 	defer ticker.Stop()
 	var refused string // the last refusal logged, and when: once a minute
 	var refusedAt time.Time
@@ -217,6 +213,17 @@ func (c *Checkpointer) Run(ctx context.Context) {
 		case <-c.wake:
 		}
 	}
+}
+
+// runTick is how often Run looks at the chain on its timer: a quarter of the interval, or of
+// maxAge when that is set and shorter, at most 15 s (another replica's checkpoint may sign a
+// shorter interval) and at least minTick.
+func runTick(interval, maxAge time.Duration) time.Duration {
+	tick := min(interval, time.Minute)
+	if maxAge > 0 {
+		tick = min(tick, maxAge)
+	}
+	return max(tick/4, minTick)
 }
 
 // refuse returns err, kept as c.refused when it is ErrNotExtended. The caller holds c.mu.

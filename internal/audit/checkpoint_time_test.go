@@ -71,3 +71,25 @@ func TestVerifyAnchoredRefusesACheckpointMovedInTime(t *testing.T) {
 		t.Errorf("checkpoint event moved 48 h back: %v, want ErrRewritten", err)
 	}
 }
+
+// TestRunTick: Run looks at the chain every quarter of the interval, or of MaxAge when that is
+// shorter, never less often than every 15 s however long the interval, and never more often
+// than minTick.
+func TestRunTick(t *testing.T) {
+	for _, tc := range []struct {
+		interval, maxAge, want time.Duration
+	}{
+		{4 * time.Second, 0, time.Second},
+		{time.Minute, 0, 15 * time.Second},
+		{time.Hour, 0, 15 * time.Second},
+		{time.Hour, 4 * time.Second, time.Second},
+		{time.Hour, 2 * time.Hour, 15 * time.Second},
+		{4 * time.Second, time.Minute, time.Second},
+		{time.Second, 0, minTick},
+		{time.Hour, 100 * time.Millisecond, minTick},
+	} {
+		if got := runTick(tc.interval, tc.maxAge); got != tc.want {
+			t.Errorf("runTick(%v, %v) = %v, want %v", tc.interval, tc.maxAge, got, tc.want)
+		}
+	}
+}
