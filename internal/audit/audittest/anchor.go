@@ -284,6 +284,10 @@ func TestAnchoring(t *testing.T, newStore AnchorFactory) {
 		}
 	})
 
+	t.Run("forged checkpoints of the published key", func(t *testing.T) { testForgedByThePublishedKey(t, newStore) })
+
+	t.Run("unanchored events at the schedule's age bound", func(t *testing.T) { testScheduleAgeBound(t, newStore) })
+
 	t.Run("checkpoint by a key no longer published", func(t *testing.T) {
 		tr := newTrail(t, newStore)
 		claim := fmt.Sprintf(`{"iss":%q,"count":11,"tail":%q,"time":%q}`, anchorIssuer, tr.events[11].Prev, tr.events[11].Time)
@@ -364,7 +368,7 @@ func TestAnchoring(t *testing.T, newStore AnchorFactory) {
 		for _, tc := range []struct {
 			ahead time.Duration
 			want  error
-		}{{time.Minute, nil}, {time.Hour, nil}, {3 * time.Hour, audit.ErrUnanchored}, {24 * time.Hour, audit.ErrUnanchored}} {
+		}{{time.Minute, nil}, {time.Hour, nil}, {2 * time.Hour, nil}, {3 * time.Hour, audit.ErrUnanchored}, {24 * time.Hour, audit.ErrUnanchored}} {
 			t.Run(tc.ahead.String(), func(t *testing.T) {
 				tr := newTrail(t, newStore)
 				forged := append([]audit.Event(nil), tr.events...)
@@ -543,4 +547,73 @@ func TestAnchoring(t *testing.T, newStore AnchorFactory) {
 			})
 		}
 	})
+}
+
+// testForgedByThePublishedKey checks more checkpoints that must not verify: a JWS naming no kid
+// (signed by the published key: a verifier must not take it for a checkpoint of a retired key),
+// a claim of a negative count (signed by the published key), and any checkpoint when the
+// published key is for encryption or for another algorithm.
+func testForgedByThePublishedKey(t *testing.T, newStore AnchorFactory) {
+	t.Run("no kid", func(t *testing.T) {
+		tr := newTrail(t, newStore)
+		claim := fmt.Sprintf(`{"iss":%q,"count":11,"tail":%q,"time":%q,"every":5,"interval":3600}`, anchorIssuer, tr.events[11].Prev, tr.events[11].Time)
+		kidless := tr.signer
+		kidless.key.KID = ""
+		jws, err := kidless.sign(audit.CheckpointType, []byte(claim))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr.replace(t, withCheckpoint(tr.events, 11, jws))
+		if r, err := tr.verify(t, nil); !errors.Is(err, audit.ErrForged) {
+			t.Errorf("a checkpoint naming no kid: %v (unverifiable %d), want ErrForged", err, len(r.Unverifiable))
+		}
+	})
+	t.Run("negative count", func(t *testing.T) {
+		tr := newTrail(t, newStore)
+		claim := fmt.Sprintf(`{"iss":%q,"count":-1,"tail":"","time":%q,"every":5,"interval":3600}`, anchorIssuer, tr.events[11].Time)
+		jws, err := tr.signer.sign(audit.CheckpointType, []byte(claim))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr.replace(t, withCheckpoint(tr.events, 11, jws))
+		if _, err := tr.verify(t, nil); !errors.Is(err, audit.ErrForged) {
+			t.Errorf("a checkpoint of count -1: %v, want ErrForged", err)
+		}
+	})
+	for name, edit := range map[string]func(*jose.JSONWebKey){
+		"key published for encryption":        func(k *jose.JSONWebKey) { k.Use = "enc" },
+		"key published for another algorithm": func(k *jose.JSONWebKey) { k.Algorithm = "ES384" },
+	} {
+		t.Run(name, func(t *testing.T) {
+			tr := newTrail(t, newStore)
+			k := tr.signer.jwks.Keys[0]
+			edit(&k)
+			_, err := audit.VerifyAnchored(tr.list(t), audit.AnchorConfig{Issuer: anchorIssuer,
+				Keys: &jose.JSONWebKeySet{Keys: []jose.JSONWebKey{k}}, Now: tr.listed})
+			if !errors.Is(err, audit.ErrForged) {
+				t.Errorf("%s: %v, want ErrForged", name, err)
+			}
+		})
+	}
+}
+
+// testScheduleAgeBound checks the bound VerifyAnchored holds unanchored events to: an event
+// after the latest checkpoint may be as old as the interval and a quarter plus a minute (a
+// replica looks every quarter interval) without ErrUnanchored, and no older.
+func testScheduleAgeBound(t *testing.T, newStore AnchorFactory) {
+	// The trail's checkpoints sign interval 1h: its 3 unanchored events (of 00:00:00) may be
+	// 1h16m old. 1h11m is within; 1h20m is not.
+	for _, tc := range []struct {
+		age  time.Duration
+		want bool // anchored
+	}{{71 * time.Minute, true}, {80 * time.Minute, false}} {
+		t.Run(tc.age.String(), func(t *testing.T) {
+			tr := newTrail(t, newStore)
+			tr.listed = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(tc.age)
+			_, err := tr.verify(t, nil)
+			if (err == nil) != tc.want {
+				t.Errorf("3 unanchored events %s old after a checkpoint of interval 1h: %v, want anchored %v", tc.age, err, tc.want)
+			}
+		})
+	}
 }

@@ -137,4 +137,27 @@ func TestFeed(t *testing.T, newFeed FeedFactory) {
 	if advance(f.B, "b", 7) || cursor(f.A) != 5 {
 		t.Fatal("the holder of an expired lease advanced the cursor")
 	}
+	t.Run("a lapsed lease advances nothing", func(t *testing.T) { testLapsedLease(t, newFeed) })
+}
+
+// testLapsedLease checks: once a holder's lease has lapsed, that holder cannot advance the
+// cursor even though no other replica has claimed the lease since (it may be stalled, and a
+// replica about to take over must find the cursor where the last live holder left it).
+func testLapsedLease(t *testing.T, newFeed FeedFactory) {
+	ctx := context.Background()
+	f := newFeed(t)
+	const sink = "lapsed-lease-sink"
+	if ok, err := f.A.Claim(ctx, sink, "a", 100*time.Millisecond); err != nil || !ok {
+		t.Fatalf("Claim = %v, %v", ok, err)
+	}
+	if ok, err := f.A.Advance(ctx, sink, "a", 2); err != nil || !ok {
+		t.Fatalf("Advance under the lease = %v, %v", ok, err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if ok, err := f.A.Advance(ctx, sink, "a", 4); err != nil || ok {
+		t.Errorf("Advance after the lease lapsed = %v, %v; want refused", ok, err)
+	}
+	if n, err := f.B.Cursor(ctx, sink); err != nil || n != 2 {
+		t.Errorf("cursor after a lapsed holder's advance = %d, %v; want 2", n, err)
+	}
 }

@@ -39,4 +39,23 @@ func TestKeySet(t *testing.T, newKeySet KeySetFactory) {
 			t.Fatalf("a caller's change to a loaded set reached the store: %+v", again)
 		}
 	}
+	testSaveCopies(t, newKeySet)
+}
+
+// testSaveCopies checks: a set saved is kept as it was when saved; a caller's later change
+// to the slice it passed does not reach the store.
+func testSaveCopies(t *testing.T, newKeySet KeySetFactory) {
+	ctx := context.Background()
+	a, b := newKeySet(t)
+	at := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	want := keys.SetMeta{Generation: 7, Keys: []keys.Meta{{KID: "k1", Alg: keys.ES256, Created: at, Activates: at}}}
+	saved := want
+	saved.Keys = append([]keys.Meta(nil), want.Keys...)
+	if err := a.SaveKeySet(ctx, saved); err != nil {
+		t.Fatal(err)
+	}
+	saved.Keys[0].KID = "changed by the caller after saving"
+	if got, found, err := b.LoadKeySet(ctx); err != nil || !found || !reflect.DeepEqual(got, want) {
+		t.Fatalf("LoadKeySet after the caller changed the set it saved = %+v, %v, %v; want %+v", got, found, err, want)
+	}
 }

@@ -101,6 +101,7 @@ func TestStore(t *testing.T, newStores Factory) {
 		t.Error("a non-numeric cursor was accepted")
 	}
 	testNoCanonicalFormFailsAlone(t, a, b)
+	testListLimit(t, a)
 }
 
 // testNoCanonicalFormFailsAlone appends events that have no canonical form (a field that is not
@@ -239,5 +240,32 @@ func testCheckpointRace(t *testing.T, a, b audit.Store) {
 	h, _ := b.Head(ctx)
 	if h.Count != int64(len(all)) || all[h.CheckpointAt].ID != h.Checkpoint.ID {
 		t.Errorf("head %+v after %d events", h, len(all))
+	}
+}
+
+// testListLimit checks: a listing is bounded by its limit; a limit of 0 or below lists no
+// events and fails nothing (never a panic).
+func testListLimit(t *testing.T, s audit.Store) {
+	ctx := context.Background()
+	for i := range 3 {
+		if _, err := s.Append(ctx, audit.Event{ID: "limit-" + string(rune('a'+i)), Space: "prod"}, []string{"prod", "root"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, limit := range []int{0, -1, -100} {
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					t.Errorf("List with limit %d panicked: %v", limit, p)
+				}
+			}()
+			events, _, err := s.List(ctx, "root", "", limit)
+			if err != nil || len(events) != 0 {
+				t.Errorf("List with limit %d = %d events, %v; want none, no error", limit, len(events), err)
+			}
+		}()
+	}
+	if events, _, err := s.List(ctx, "root", "", 2); err != nil || len(events) != 2 {
+		t.Errorf("List with limit 2 = %d events, %v; want 2", len(events), err)
 	}
 }
