@@ -119,17 +119,7 @@ func TestRollingIntervalChange(t *testing.T) {
 // finds it anchored.
 func TestUpgradeFromScheduleLessCheckpoint(t *testing.T) {
 	r := newRollTrail(t)
-	older := func(ctx context.Context, p []byte) (string, error) { // signs no schedule
-		var claim map[string]any
-		if err := json.Unmarshal(p, &claim); err != nil {
-			return "", err
-		}
-		delete(claim, "every")
-		delete(claim, "interval")
-		q, _ := json.Marshal(claim)
-		return r.sign(ctx, q)
-	}
-	old := r.replica(time.Minute, older)
+	old := r.replica(time.Minute, r.signScheduleLess)
 	r.add(old, 3)
 	r.clk.Advance(time.Minute)
 	r.check(old, true, "the old version's checkpoint")
@@ -140,4 +130,20 @@ func TestUpgradeFromScheduleLessCheckpoint(t *testing.T) {
 		r.check(nu, false, "the new version's replica")
 	}
 	r.anchored("3m after upgrading from a version whose checkpoints sign no schedule")
+}
+
+// signScheduleLess signs as a release before checkpoints signed their schedule did: the claim
+// without every and interval.
+func (r *rollTrail) signScheduleLess(ctx context.Context, p []byte) (string, error) {
+	var claim map[string]any
+	if err := json.Unmarshal(p, &claim); err != nil {
+		return "", err
+	}
+	delete(claim, "every")
+	delete(claim, "interval")
+	q, err := json.Marshal(claim)
+	if err != nil {
+		return "", err
+	}
+	return r.sign(ctx, q)
 }

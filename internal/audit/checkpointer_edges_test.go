@@ -2,7 +2,6 @@ package audit_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -171,17 +170,7 @@ func TestUnreadableCheckpointTimeIsDue(t *testing.T) {
 // DefaultCheckpointInterval fallback.
 func TestScheduleLessCheckpointIsNotAlwaysDue(t *testing.T) {
 	r := newRollTrail(t)
-	older := func(ctx context.Context, p []byte) (string, error) {
-		var claim map[string]any
-		if err := json.Unmarshal(p, &claim); err != nil {
-			return "", err
-		}
-		delete(claim, "every")
-		delete(claim, "interval")
-		q, _ := json.Marshal(claim)
-		return r.sign(ctx, q)
-	}
-	old := r.replica(time.Minute, older)
+	old := r.replica(time.Minute, r.signScheduleLess)
 	r.add(old, 3)
 	r.clk.Advance(time.Minute)
 	r.check(old, true, "the old version's checkpoint")
