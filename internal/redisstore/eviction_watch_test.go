@@ -86,3 +86,21 @@ func TestEvictionWatchKeepsItsAnswerWhenRedisIsDown(t *testing.T) {
 		t.Errorf("a check that could not reach Redis logged %q", buf.String())
 	}
 }
+
+// TestEvictionWatchOnACluster: on a Cluster the watch asks every primary, so one primary set to
+// an allkeys-* policy after the start makes it Unsafe.
+func TestEvictionWatchOnACluster(t *testing.T) {
+	c := cluster(t)
+	var buf syncbuf.Buffer
+	w := openCluster(t, c, uniquePrefix()).WatchEviction(context.Background(), slog.New(slog.NewJSONHandler(&buf, nil)))
+	w.Check(context.Background())
+	if w.Unsafe() || buf.String() != "" {
+		t.Fatalf("default policies: Unsafe() = %v, logged %q", w.Unsafe(), buf.String())
+	}
+	last := c.Nodes[len(c.Nodes)-1]
+	setMemory(t, last.Client(), "100mb", "allkeys-lru")
+	w.Check(context.Background())
+	if !w.Unsafe() || !strings.Contains(buf.String(), `"level":"ERROR"`) {
+		t.Errorf("allkeys-lru on %s: Unsafe() = %v, logged %q", last.Addr(), w.Unsafe(), buf.String())
+	}
+}
