@@ -82,6 +82,7 @@ func TestBackend(t *testing.T, newBackend func(t *testing.T) keys.Backend) {
 	t.Run("InvalidSetRejected", func(t *testing.T) { testInvalid(t, newBackend(t)) })
 	t.Run("TwoAlgorithmChains", func(t *testing.T) { testTwoChains(t, newBackend(t)) })
 	t.Run("RevocationsKept", func(t *testing.T) { testRevocations(t, newBackend(t)) })
+	t.Run("SetsNotShared", func(t *testing.T) { testNotShared(t, newBackend(t)) })
 }
 
 // testRevocations checks that a set's revocations are saved and loaded with it, carried by a
@@ -209,6 +210,20 @@ func checkSet(t *testing.T, got keys.Set, wantGen int64, want ...keys.Key) {
 		}
 		SignAndVerify(t, w.Alg, g.Signer, w.Signer.Public())
 	}
+}
+
+// testNotShared checks that a backend keeps what was saved: a caller's change to the set it
+// saved, or to a set Load returned, does not reach the store (a Manager edits loaded sets).
+func testNotShared(t *testing.T, b keys.Backend) {
+	k := gen(t, b, keys.ES256, epoch)
+	want := k
+	saved := keys.Set{Generation: 1, Keys: []keys.Key{k}}
+	save(t, b, saved)
+	saved.Keys[0].Retires = epoch.Add(5 * time.Hour)
+	loaded := load(t, b)
+	checkSet(t, loaded, 1, want)
+	loaded.Keys[0].Activates = epoch.Add(9 * time.Hour)
+	checkSet(t, load(t, b), 1, want)
 }
 
 func testSaveAndLoad(t *testing.T, b keys.Backend) {
