@@ -52,12 +52,13 @@ func runAPIKeys(ctx context.Context, e env, args []string) error {
 	switch {
 	case *id == "":
 		return usagef("--id is required; %s", apiKeysUsage)
-	case !config.IDPattern.MatchString(*id):
-		return checkID("--id", *id)
 	case len(binds) == 0:
 		return usagef("at least one --bind ROLE@SPACE is required")
 	case *output != "text" && *output != "json":
 		return usagef("-o must be text or json, not %s", shownArg(*output))
+	}
+	if err := checkID("--id", *id); err != nil {
+		return err
 	}
 	client, err := newAdminClient(e)
 	if err != nil {

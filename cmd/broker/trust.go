@@ -40,10 +40,11 @@ func runTrust(ctx context.Context, e env, args []string) error {
 		return usagef("unknown provider %s: want %s", shownArg(provider), providers.NameList())
 	case *stack == "":
 		return usagef("--stack is required")
-	case !config.IDPattern.MatchString(*stack):
-		return checkID("--stack", *stack)
 	case *scope != "read" && *scope != "write":
 		return usagef("--scope must be read or write")
+	}
+	if err := checkID("--stack", *stack); err != nil {
+		return err
 	}
 	if *path == "" {
 		*path = e.getenv("BROKER_CONFIG")
