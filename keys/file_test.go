@@ -194,6 +194,21 @@ func TestFileLoadErrors(t *testing.T) {
 		corrupt: writeFile(metaFile, `{"format":1,"generation":1,"keys":[{"kid":"../x","alg":"ES256"}]}`),
 		want:    []string{metaFile, "base64url"},
 	}, {
+		name:    "key of an unknown alg",
+		corrupt: writeFile(metaFile, `{"format":1,"generation":1,"keys":[{"kid":"`+es.KID+`","alg":"HS256"}]}`),
+		want:    []string{metaFile, es.KID, `alg "HS256"`},
+	}, {
+		// An empty alg would otherwise read as the default algorithm: a hand edit must not
+		// decide which chain a key belongs to.
+		name:    "key without an alg",
+		corrupt: writeFile(metaFile, `{"format":1,"generation":1,"keys":[{"kid":"`+es.KID+`","alg":""}]}`),
+		want:    []string{metaFile, es.KID, `alg ""`},
+	}, {
+		name: "revocation of a kid escaping the directory",
+		corrupt: writeFile(metaFile, `{"format":1,"generation":1,"keys":[],`+
+			`"revoked":[{"kid":"../y","at":"2026-01-01T00:00:00Z"}]}`),
+		want: []string{metaFile, "revocation", "base64url"},
+	}, {
 		name:    "missing PEM",
 		corrupt: func(t *testing.T, dir string) { _ = os.Remove(filepath.Join(dir, es.KID+".pem")) },
 		want:    []string{es.KID + ".pem", "missing private key"},
