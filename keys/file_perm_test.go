@@ -92,6 +92,36 @@ func TestFileSaveRefusesInsecureDirectory(t *testing.T) {
 	}
 }
 
+// TestFileKeyDirectoryNotADirectory checks that Load and Save name a key directory path that
+// is a file, or that lies under a file, instead of reading or writing through it.
+func TestFileKeyDirectoryNotADirectory(t *testing.T) {
+	es := keystest.NewKey(t, keys.ES256, t0)
+	file := filepath.Join(t.TempDir(), "keys")
+	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		dir  string
+		want string // how Load's error starts
+	}{
+		{"a file", file, "keys: key directory " + file + " is not a directory"},
+		{"under a file", filepath.Join(file, "sub"), "keys: key directory: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := keys.NewFile(tt.dir)
+			if _, err := b.Load(context.Background()); err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+				t.Errorf("Load = %v, want an error starting %q", err, tt.want)
+			}
+			err := b.Save(context.Background(), keys.Set{Generation: 1, Keys: []keys.Key{es}})
+			if err == nil || !strings.Contains(err.Error(), "not a directory") {
+				t.Errorf("Save = %v, want an error saying the path is not a directory", err)
+			}
+		})
+	}
+}
+
 // TestFileAcceptsStricterModes checks that the rule refuses access by others, not a private
 // file or directory that is stricter than the modes Save creates.
 func TestFileAcceptsStricterModes(t *testing.T) {
