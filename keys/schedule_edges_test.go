@@ -314,3 +314,54 @@ func TestPublishedSinceCountsFromServing(t *testing.T) {
 		t.Errorf("a signs with %s %s after deciding to publish it; want %s until it was served for prepublish", got, p.Prepublish+30*time.Second, old)
 	}
 }
+
+// TestFailedPublishDoesNotCountAsPublished: a key first seen in a set that cannot be put in
+// force (no key of the configured algorithm, and the replacement cannot be saved) was served in
+// no JWKS, so its prepublish counts from when a snapshot holding it is served, not from the
+// failed attempt.
+func TestFailedPublishDoesNotCountAsPublished(t *testing.T) {
+	ctx := context.Background()
+	mem := keys.NewMemory()
+	store := &failingSaves{Backend: mem}
+	clk := fakeclock.New(t0)
+	rsPolicy := policy
+	rsPolicy.Alg = keys.RS256
+	rsPolicy.Also = []string{keys.ES256}
+	m := newManager(t, keys.Config{Backend: store, Policy: rsPolicy, Now: clk.Now})
+	refresh(t, m)
+	first, _ := mem.Load(ctx)
+	i := slices.IndexFunc(first.Keys, func(k keys.Key) bool { return k.Alg == keys.ES256 })
+	if i < 0 {
+		t.Fatalf("setup: the first set holds %v; want an ES256 key", kids(first))
+	}
+	es1 := first.Keys[i]
+	// A successor of es1 created long enough ago that only its publication here holds it back,
+	// signing from 110h: es1 stays published past the end of the test.
+	es2 := fakeSignerKey(t, meta("es2", hours{created: 10, activates: 110}))
+	if err := mem.Save(ctx, keys.Set{Generation: first.Generation + 1, Keys: []keys.Key{es1, es2}}); err != nil {
+		t.Fatal(err)
+	}
+	store.broken = true
+	clk.Set(h(100))
+	if _, err := m.Refresh(ctx); err == nil {
+		t.Fatal("setup: Refresh of a set without an RS256 key, saves failing, succeeded")
+	}
+	if pub := snapKIDs(m.Snapshot().Published); slices.Contains(pub, es2.KID) {
+		t.Fatalf("setup: the failed refresh published %v", pub)
+	}
+	store.broken = false // the next Refresh generates an RS256 key
+	clk.Set(h(100 + 24 + rh))
+	refresh(t, m)
+	snap := m.Snapshot()
+	if pub := snapKIDs(snap.Published); !slices.Contains(pub, es2.KID) || !slices.Contains(pub, es1.KID) {
+		t.Fatalf("setup: after the store is mended the Manager publishes %v; want %s and %s", pub, es1.KID, es2.KID)
+	}
+	j := slices.IndexFunc(snap.Signers, func(k keys.Key) bool { return k.Alg == keys.ES256 })
+	switch {
+	case j < 0:
+		t.Errorf("no ES256 signer; want %s", es1.KID)
+	case snap.Signers[j].KID != es1.KID:
+		t.Errorf("ES256 signs with %s, first served just now; want %s until %s was served here for prepublish",
+			snap.Signers[j].KID, es1.KID, es2.KID)
+	}
+}
