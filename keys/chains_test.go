@@ -206,3 +206,24 @@ func TestAddedChainSignsOnlyWhenDue(t *testing.T) {
 		t.Errorf("once due: SigningFor(RS256) = %s, %v; want %s", k.KID, ok, rs.KID)
 	}
 }
+
+// TestDefaultSignerIsAmongSigners: the key that signs by default also signs for its algorithm,
+// even when it is not due (a set whose only chain is of another algorithm, switched to a new
+// one: nothing else can sign).
+func TestDefaultSignerIsAmongSigners(t *testing.T) {
+	clk := fakeclock.New(t0)
+	b := keys.NewMemory()
+	refresh(t, newManager(t, keys.Config{Backend: b, Policy: policy, Now: clk.Now}))
+	clk.Set(h(100))
+	rsOnly := policy
+	rsOnly.Alg = keys.RS256
+	m := newManager(t, keys.Config{Backend: b, Policy: rsOnly, Now: clk.Now})
+	refresh(t, m)
+	snap := m.Snapshot()
+	if snap.Signing.Alg != keys.RS256 || !snap.Signing.Activates.After(clk.Now()) {
+		t.Fatalf("setup: signing %s (%s, due %s); want the new RS256 key, not yet due", snap.Signing.KID, snap.Signing.Alg, snap.Signing.Activates)
+	}
+	if k, ok := snap.SigningFor(keys.RS256); !ok || k.KID != snap.Signing.KID {
+		t.Errorf("SigningFor(RS256) = %s, %v; want the default signer %s (signers %v)", k.KID, ok, snap.Signing.KID, snapKIDs(snap.Signers))
+	}
+}
