@@ -70,13 +70,15 @@ func MayLandLater(err error) bool {
 	return errors.Is(err, ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
 }
 
-// ParseCursor reads a cursor: a position in the chain (memory) or in a space's index (Redis).
+// ParseCursor reads a cursor: a position in the chain (memory) or in a space's index (Redis),
+// written as the stores write it (decimal digits, no sign, no leading zero), so that one position
+// has one cursor.
 func ParseCursor(c string) (int64, error) {
 	if c == "" {
 		return 0, nil
 	}
 	n, err := strconv.ParseInt(c, 10, 64)
-	if err != nil || n < 0 {
+	if err != nil || n < 0 || strconv.FormatInt(n, 10) != c {
 		return 0, ErrBadCursor
 	}
 	return n, nil
