@@ -29,7 +29,7 @@ func (e *env) now() time.Time {
 func (e *env) create(t *testing.T, typ runs.Type, ttl time.Duration) (runs.Run, string) {
 	t.Helper()
 	run, token, err := runs.New(runs.NewRun{
-		Space: "prod", Stack: "vpc-prod", Type: typ, Now: e.now(), TTL: ttl,
+		Space: "prod", Stack: "vpc-prod", Type: typ, Now: e.now(), TTL: ttl, CreatedBy: "ak_orchestrator",
 	})
 	if err != nil {
 		t.Fatalf("runs.New: %v", err)
@@ -50,7 +50,7 @@ func assertSameRun(t *testing.T, got, want runs.Run) {
 	t.Helper()
 	if got.ID != want.ID || got.Space != want.Space || got.Stack != want.Stack ||
 		got.RunType != want.RunType || got.Phase != want.Phase || got.Scope != want.Scope ||
-		!got.CreatedAt.Equal(want.CreatedAt) || !got.ExpiresAt.Equal(want.ExpiresAt) {
+		!got.CreatedAt.Equal(want.CreatedAt) || !got.ExpiresAt.Equal(want.ExpiresAt) || got.CreatedBy != want.CreatedBy {
 		t.Errorf("run mismatch:\n got %+v\nwant %+v", got, want)
 	}
 }

@@ -65,6 +65,7 @@ func TestStoreWith(t *testing.T, newStore Factory, opts Options) {
 		{"ConcurrentUpdatesNotLost", testConcurrentUpdates},
 		{"Ping", testPing},
 		{"Versions", testVersions},
+		{"CancelledContextWritesNothing", testCancelledWrites},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -413,6 +414,11 @@ func testVersions(t *testing.T, e *env) {
 		if err := holder.WhileUnchanged(first, func() error { ran++; return nil }); err != nil || ran != 1 {
 			t.Errorf("WhileUnchanged on the run as read: %v, ran %d times", err, ran)
 		}
+		// What fn does under the Version (an audit append) fails the caller when it fails.
+		failed := errors.New("append failed")
+		if err := holder.WhileUnchanged(first, func() error { ran++; return failed }); !errors.Is(err, failed) || ran != 2 {
+			t.Errorf("WhileUnchanged with fn failing: %v, ran %d times; want fn's error", err, ran)
+		}
 	}
 	var err error
 	if run, err = e.store.Update(e.ctx, run.ID, moveTo(runs.Planning)); err != nil {
@@ -423,14 +429,44 @@ func testVersions(t *testing.T, e *env) {
 		t.Errorf("the Version did not change with the run: %+v", moved)
 	}
 	if holds {
-		if err := holder.WhileUnchanged(first, func() error { ran++; return nil }); !errors.Is(err, runs.ErrChanged) || ran != 1 {
+		if err := holder.WhileUnchanged(first, func() error { ran++; return nil }); !errors.Is(err, runs.ErrChanged) || ran != 2 {
 			t.Errorf("WhileUnchanged on a run changed since: %v, ran %d times; want ErrChanged and nothing run", err, ran)
 		}
 		if _, err := e.store.Update(e.ctx, run.ID, moveTo(runs.Finished)); err != nil {
 			t.Fatalf("Update to FINISHED: %v", err)
 		}
-		if err := holder.WhileUnchanged(moved, func() error { ran++; return nil }); !errors.Is(err, runs.ErrChanged) || ran != 1 {
+		if err := holder.WhileUnchanged(moved, func() error { ran++; return nil }); !errors.Is(err, runs.ErrChanged) || ran != 2 {
 			t.Errorf("WhileUnchanged on a finished run: %v, ran %d times; want ErrChanged and nothing run", err, ran)
 		}
 	}
+}
+
+// testCancelledWrites checks that Create and Update on a cancelled context fail with the
+// context's error and change nothing: a request its client abandoned neither starts nor moves a
+// run.
+func testCancelledWrites(t *testing.T, e *env) {
+	existing, _ := e.create(t, runs.Tracked, longTTL)
+	cancelled, cancel := context.WithCancel(e.ctx)
+	cancel()
+	fresh, token, err := runs.New(runs.NewRun{Space: "prod", Stack: "vpc-prod", Type: runs.Task, Now: e.now(), TTL: longTTL})
+	if err != nil {
+		t.Fatalf("runs.New: %v", err)
+	}
+	if err := e.store.Create(cancelled, fresh, runs.HashToken(token)); !errors.Is(err, context.Canceled) {
+		t.Errorf("Create on a cancelled context = %v, want context.Canceled", err)
+	}
+	assertGone(t, e, fresh.ID, token)
+	called := false
+	_, err = e.store.Update(cancelled, existing.ID, func(r runs.Run) (runs.Run, error) {
+		called = true
+		return r.MoveTo(runs.Planning)
+	})
+	if !errors.Is(err, context.Canceled) || called {
+		t.Errorf("Update on a cancelled context = %v (fn called: %v), want context.Canceled, fn not called", err, called)
+	}
+	got, err := e.store.Get(e.ctx, existing.ID)
+	if err != nil {
+		t.Fatalf("Get: %v", err)
+	}
+	assertSameRun(t, got, existing)
 }
