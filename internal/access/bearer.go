@@ -8,7 +8,8 @@ import (
 
 // BearerToken returns the token of the request's single `Authorization: Bearer <token>`
 // header. The scheme is matched case-insensitively; it must be followed by exactly one space
-// and one non-empty token without whitespace or control characters. Anything else returns an
+// and one non-empty token of visible ASCII characters (no whitespace, control character or
+// anything beyond ASCII, which no key or run token holds). Anything else returns an
 // error wrapping ErrUnauthenticated whose message never repeats the header's value.
 func BearerToken(h http.Header) (string, error) {
 	values := h.Values("Authorization")
@@ -27,7 +28,7 @@ func BearerToken(h http.Header) (string, error) {
 		return "", fmt.Errorf("%w: the Authorization header has no bearer token", ErrUnauthenticated)
 	}
 	for _, r := range token {
-		if r <= ' ' || r == 0x7f {
+		if r <= ' ' || r >= 0x7f {
 			return "", fmt.Errorf("%w: the Authorization header must hold exactly one bearer token", ErrUnauthenticated)
 		}
 	}

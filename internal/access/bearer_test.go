@@ -35,6 +35,10 @@ func TestBearerToken(t *testing.T) {
 		{"DEL inside", []string{"Bearer abc\x7fdef"}, "", "exactly one"},
 		{"DEL alone", []string{"Bearer \x7f"}, "", "exactly one"},
 		{"DEL at the end", []string{"Bearer abcdef\x7f"}, "", "exactly one"},
+		{"no-break space inside", []string{"Bearer abc\u00a0def"}, "", "exactly one"},
+		{"next-line character at the end", []string{"Bearer abcdef\u0085"}, "", "exactly one"},
+		{"invalid UTF-8", []string{"Bearer abc\xffdef"}, "", "exactly one"},
+		{"visible ASCII edges", []string{"Bearer !~"}, "!~", ""},
 		{"token only", []string{"xyzzy"}, "", "Bearer scheme"},
 	}
 	for _, tt := range tests {
