@@ -271,6 +271,20 @@ func fakeSignerKey(t *testing.T, m keys.Meta) keys.Key {
 	return k
 }
 
+// storedKey is a key a backend takes: a real signer, its thumbprint as the kid, and the times of
+// at (its kid is ignored).
+func storedKey(t *testing.T, at keys.Meta) keys.Key {
+	t.Helper()
+	k, err := keys.Generate(at.Alg, at.Created)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kid := k.KID
+	k.Meta = at
+	k.KID = kid
+	return k
+}
+
 func TestApply(t *testing.T) {
 	a := fakeSignerKey(t, meta("a", hours{retires: 720}))
 	b := fakeSignerKey(t, meta("b", hours{created: 696 - rh, activates: 720}))

@@ -168,7 +168,7 @@ func TestRotateSkipsOnlyThePendingChain(t *testing.T) {
 func TestRetiredExpiredSigningKeyIsStillPublished(t *testing.T) {
 	ctx := context.Background()
 	store := keys.NewMemory()
-	k := fakeSignerKey(t, meta("k1", hours{retires: 10}))
+	k := storedKey(t, meta("k1", hours{retires: 10}))
 	if err := store.Save(ctx, keys.Set{Generation: 1, Keys: []keys.Key{k}}); err != nil {
 		t.Fatal(err)
 	}
@@ -176,8 +176,8 @@ func TestRetiredExpiredSigningKeyIsStillPublished(t *testing.T) {
 	m := newManager(t, keys.Config{Backend: store, Policy: policy, Now: clk.Now})
 	refresh(t, m)
 	snap := m.Snapshot()
-	if snap.Signing.KID != "k1" || !slices.Contains(snapKIDs(snap.Published), "k1") {
-		t.Errorf("signing %s, published %v; want k1 signing and published", snap.Signing.KID, snapKIDs(snap.Published))
+	if snap.Signing.KID != k.KID || !slices.Contains(snapKIDs(snap.Published), k.KID) {
+		t.Errorf("signing %s, published %v; want %s signing and published", snap.Signing.KID, snapKIDs(snap.Published), k.KID)
 	}
 }
 
@@ -212,7 +212,7 @@ func TestNoSigningKeyOfTheConfiguredAlg(t *testing.T) {
 	if m.Snapshot().Signing.Alg != keys.RS256 {
 		t.Fatalf("setup: signs with %s", m.Snapshot().Signing.Alg)
 	}
-	es := fakeSignerKey(t, meta("es1", hours{created: 1, activates: 1}))
+	es := storedKey(t, meta("es1", hours{created: 1, activates: 1}))
 	cur, _ := mem.Load(ctx)
 	if err := mem.Save(ctx, keys.Set{Generation: cur.Generation + 1, Keys: []keys.Key{es}}); err != nil {
 		t.Fatal(err)
@@ -337,7 +337,7 @@ func TestFailedPublishDoesNotCountAsPublished(t *testing.T) {
 	es1 := first.Keys[i]
 	// A successor of es1 created long enough ago that only its publication here holds it back,
 	// signing from 110h: es1 stays published past the end of the test.
-	es2 := fakeSignerKey(t, meta("es2", hours{created: 10, activates: 110}))
+	es2 := storedKey(t, meta("es2", hours{created: 10, activates: 110}))
 	if err := mem.Save(ctx, keys.Set{Generation: first.Generation + 1, Keys: []keys.Key{es1, es2}}); err != nil {
 		t.Fatal(err)
 	}

@@ -36,6 +36,9 @@ func (s Set) Validate() error {
 		if err := checkAlg(k.Alg, k.Signer); err != nil {
 			return fmt.Errorf("%w: key %s: %w", ErrInvalidSet, k.KID, err)
 		}
+		if kid, err := Thumbprint(k.Signer.Public()); err != nil || kid != k.KID {
+			return fmt.Errorf("%w: key %s: the kid is not its public key's thumbprint", ErrInvalidSet, k.KID)
+		}
 		if k.Created.IsZero() || k.Activates.IsZero() {
 			return fmt.Errorf("%w: key %s: created and activates must be set", ErrInvalidSet, k.KID)
 		}

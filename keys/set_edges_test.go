@@ -17,7 +17,8 @@ import (
 
 // TestSetValidate pins every clause of Set.Validate, each case one step from valid.
 func TestSetValidate(t *testing.T) {
-	k := fakeSignerKey(t, meta("k-1_A", hours{}))
+	k := storedKey(t, meta("", hours{}))
+	other := storedKey(t, meta("", hours{}))
 	withKID := func(kid string) keys.Key { c := k; c.KID = kid; return c }
 	noCreated := k
 	noCreated.Created = time.Time{}
@@ -35,9 +36,9 @@ func TestSetValidate(t *testing.T) {
 		set  keys.Set
 		ok   bool
 	}{
-		{"valid, kid with - and _", keys.Set{Generation: 1, Keys: []keys.Key{k}}, true},
+		{"valid", keys.Set{Generation: 1, Keys: []keys.Key{k}}, true},
 		{"generation 1, no keys", keys.Set{Generation: 1}, true},
-		{"kid of 128 characters", keys.Set{Generation: 1, Keys: []keys.Key{withKID(strings.Repeat("a", 128))}}, true},
+		{"kid of another key", keys.Set{Generation: 1, Keys: []keys.Key{withKID(other.KID)}}, false},
 		{"kid of 129 characters", keys.Set{Generation: 1, Keys: []keys.Key{withKID(strings.Repeat("a", 129))}}, false},
 		{"empty kid", keys.Set{Generation: 1, Keys: []keys.Key{withKID("")}}, false},
 		{"kid with a slash", keys.Set{Generation: 1, Keys: []keys.Key{withKID("../x")}}, false},
@@ -48,6 +49,8 @@ func TestSetValidate(t *testing.T) {
 		{"17 revocations", keys.Set{Generation: 1, Keys: []keys.Key{k}, Revoked: revs(17)}, false},
 		{"revocation with an invalid kid", keys.Set{Generation: 1, Revoked: []keys.Revocation{{KID: "a/b", At: h(0)}}}, false},
 		{"revocation with an empty kid", keys.Set{Generation: 1, Revoked: []keys.Revocation{{KID: "", At: h(0)}}}, false},
+		{"revocation, kid with - and _ of 128 characters", keys.Set{Generation: 1, Revoked: []keys.Revocation{{KID: "k-1_A" + strings.Repeat("a", 123), At: h(0)}}}, true},
+		{"revocation, kid of 129 characters", keys.Set{Generation: 1, Revoked: []keys.Revocation{{KID: strings.Repeat("a", 129), At: h(0)}}}, false},
 		{"revoked key in the set", keys.Set{Generation: 1, Keys: []keys.Key{k}, Revoked: []keys.Revocation{{KID: k.KID, At: h(1)}}}, false},
 	}
 	for _, tt := range tests {

@@ -307,11 +307,15 @@ func testInvalid(t *testing.T, b keys.Backend) {
 	wrongAlg.Alg = keys.RS256
 	noSigner := k
 	noSigner.Signer = nil
+	// A kid that is not the key's thumbprint: stored, it would make every later Load fail.
+	otherKID := k
+	otherKID.KID = NewKey(t, keys.ES256, epoch).KID
 	for name, set := range map[string]keys.Set{
-		"generation 0":  {Generation: 0, Keys: []keys.Key{k}},
-		"duplicate kid": {Generation: 1, Keys: []keys.Key{k, k}},
-		"no signer":     {Generation: 1, Keys: []keys.Key{noSigner}},
-		"wrong alg":     {Generation: 1, Keys: []keys.Key{wrongAlg}},
+		"generation 0":       {Generation: 0, Keys: []keys.Key{k}},
+		"duplicate kid":      {Generation: 1, Keys: []keys.Key{k, k}},
+		"no signer":          {Generation: 1, Keys: []keys.Key{noSigner}},
+		"wrong alg":          {Generation: 1, Keys: []keys.Key{wrongAlg}},
+		"kid of another key": {Generation: 1, Keys: []keys.Key{otherKID}},
 	} {
 		err := b.Save(context.Background(), set)
 		if !errors.Is(err, keys.ErrInvalidSet) {
