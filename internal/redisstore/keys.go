@@ -43,6 +43,7 @@ const (
 	saveConflict = 0
 	saveDone     = 1
 	saveOtherKey = 2
+	saveNotASet  = 3
 )
 
 // saveKeySetScript is the compare-and-swap of Save: it replaces the key set only if the stored
@@ -50,7 +51,8 @@ const (
 // encrypted under the same key.
 // KEYS: the key set key. ARGV: the expected generation, the new set's JSON, its format, its key id.
 // Returns saveDone when saved, saveConflict on another generation, saveOtherKey for a set
-// encrypted under another key, and minus the stored format for a set of another format.
+// encrypted under another key, saveNotASet for a value that is not a key set, and minus the
+// stored format for a set of another format.
 var saveKeySetScript = redis.NewScript(`
 local gen = 0
 local cur = redis.call('GET', KEYS[1])
@@ -58,7 +60,7 @@ if cur then
   local ok, set = pcall(cjson.decode, cur)
   if not ok or type(set) ~= 'table' or type(set.generation) ~= 'number'
      or type(set.format) ~= 'number' or set.format < 1 then
-    return redis.error_reply('ERR stored key set is corrupted')
+    return 3
   end
   if set.format ~= tonumber(ARGV[3]) then return -set.format end
   if set.kek_id ~= ARGV[4] then return 2 end
@@ -160,6 +162,8 @@ func (b *keyBackend) Save(ctx context.Context, next keys.Set) error {
 		return fmt.Errorf("%w: stored generation is not %d", keys.ErrConflict, next.Generation-1)
 	case saved == saveOtherKey:
 		return fmt.Errorf("%w (%s): refusing to overwrite it", ErrKeySetOtherKey, b.key())
+	case saved == saveNotASet:
+		return fmt.Errorf("%w: %s holds no key set: refusing to overwrite it", ErrKeySetCorrupted, b.key())
 	case saved == -clearKeySetFormat:
 		return b.inClear()
 	default:
