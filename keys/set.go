@@ -14,8 +14,9 @@ var ErrInvalidSet = errors.New("keys: invalid key set")
 const maxKIDLen = 128
 
 // Validate checks that s can be saved: Generation at least 1, and every key with a KID made of
-// base64url characters (it becomes a file name and a JWT header value), unique in the set, a
-// supported Alg matching its Signer, and Created and Activates set; at most maxRevocations
+// base64url characters (it becomes a file name and a JWT header value), unique in the set, that
+// is its public key's thumbprint (every stored backend checks it again on Load), a supported Alg
+// matching its Signer, and Created and Activates set; at most maxRevocations
 // revocations, none of a key in the set.
 func (s Set) Validate() error {
 	if s.Generation < 1 {
