@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/brokerhq/broker/internal/config"
 )
@@ -208,5 +209,50 @@ func TestWriteBackNotCommittedIsRecorded(t *testing.T) {
 	}
 	if !storeHolds(t, store, lostRole) || !storeHolds(t, store, other) {
 		t.Error("the next refresh did not write lost-role back beside the other replica's role")
+	}
+}
+
+// TestCurrentRefusesWhileAWriteBackWentStale: a read past MaxStale that found the store moved
+// while it wrote lost changes back confirms nothing, so Current answers ErrUnavailable (a key
+// another replica deleted is not taken on a catalog not found current), and nil once the next
+// read writes them back.
+func TestCurrentRefusesWhileAWriteBackWentStale(t *testing.T) {
+	ctx := context.Background()
+	store := NewMemory()
+	clock := &crossingClock{}
+	clock.ms.Store(1_000_000)
+	log := &recordingWriteBackLog{t: t, store: store}
+	m, err := NewManager(ctx, ManagerConfig{Store: store, File: crossingFile(), Now: clock.now, WriteBackLog: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	goBack := crossingSave(store)
+	clock.ms.Add(10_000)
+	crossingApply(t, m, Mutation{Ref: Ref{Kind: KindRole, ID: "lost-role"}, Object: config.Role{ID: "lost-role", Actions: []string{config.ActionRunRead}}})
+	goBack()
+	log.during = func() {
+		log.during = nil
+		head, err := store.Head(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := config.EncodeJSON(config.Role{ID: "other", Actions: []string{config.ActionRunRead}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		other := Ref{Kind: KindRole, ID: "other"}
+		if _, err := store.Commit(ctx, head, []Change{{Record: Record{Ref: other, Version: 1, Created: 1, Body: body}}}); err != nil {
+			t.Fatalf("the other replica's commit: %v", err)
+		}
+	}
+	time.Sleep(MaxStale + 50*time.Millisecond)
+	if err := m.Current(ctx); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("Current after a read whose write-back went stale = %v, want ErrUnavailable", err)
+	}
+	if len(log.notCommitted) != 1 {
+		t.Fatalf("setup: NotCommitted called %d times, want once (the write-back went stale)", len(log.notCommitted))
+	}
+	if err := m.Current(ctx); err != nil {
+		t.Errorf("Current once the lost change is written back = %v, want nil", err)
 	}
 }
