@@ -346,13 +346,20 @@ func (s *auditStore) settle() bool {
 }
 
 // refuseChanged fails the batch's events numbered in nums (from 1) with runs.ErrChanged and
-// keeps the others, reporting whether any are left to send again.
+// keeps the others, reporting whether any are left to send again. A reply naming none of the
+// batch's events fails the whole batch: sending it again would get the same reply for ever.
 func (s *auditStore) refuseChanged(nums []any) bool {
 	refused := make([]bool, len(s.batch))
+	named := 0
 	for _, n := range nums {
-		if i, ok := n.(int64); ok && i >= 1 && int(i) <= len(s.batch) {
+		if i, ok := n.(int64); ok && i >= 1 && int(i) <= len(s.batch) && !refused[i-1] {
 			refused[i-1] = true
+			named++
 		}
+	}
+	if named == 0 {
+		s.answer(errors.New("redisstore: audit append: unexpected script reply: no changed run named"))
+		return false
 	}
 	kept := s.batch[:0]
 	for i, p := range s.batch {
