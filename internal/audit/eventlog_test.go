@@ -46,7 +46,7 @@ func TestMemoryAcrossChunks(t *testing.T) {
 		t.Error(err)
 	}
 	var listed []Event
-	for cursor := ""; ; {
+	for cursor, pages := "", 1; ; pages++ {
 		page, next, err := m.List(t.Context(), "third", cursor, 7)
 		if err != nil {
 			t.Fatal(err)
@@ -54,6 +54,9 @@ func TestMemoryAcrossChunks(t *testing.T) {
 		listed = append(listed, page...)
 		if next == "" {
 			break
+		}
+		if pages > total {
+			t.Fatalf("paging does not end: %d pages of %d events", pages, len(listed))
 		}
 		cursor = next
 	}

@@ -224,7 +224,7 @@ func testCheckpointRace(t *testing.T, a, b audit.Store) {
 		}
 	}
 	var all []audit.Event
-	for cursor := ""; ; {
+	for cursor, pages := "", 1; ; pages++ {
 		page, next, err := b.List(ctx, "root", cursor, 100)
 		if err != nil {
 			t.Fatal(err)
@@ -232,6 +232,9 @@ func testCheckpointRace(t *testing.T, a, b audit.Store) {
 		all = append(all, page...)
 		if cursor = next; next == "" {
 			break
+		}
+		if pages > 10 {
+			t.Fatalf("paging does not end: %d pages of %d events", pages, len(all))
 		}
 	}
 	if err := audit.Verify(all); err != nil {
