@@ -11,13 +11,18 @@ import (
 	"time"
 )
 
-// The states of a fast-path connection: waiting for a request, reading or answering one, and
-// closed by Shutdown.
+// The states of a fast-path connection: waiting for a later request, reading or answering one,
+// closed by Shutdown, and accepted with no byte read yet.
 const (
 	stateIdle int32 = iota
 	stateActive
 	stateClosed
+	stateNew
 )
+
+// newIdleAfter is how long a connection with no byte read yet counts as busy for Shutdown, as
+// net/http counts its new connections: a request in flight as the stop begins is answered.
+const newIdleAfter = 5 * time.Second
 
 // bufferSize is a connection's read buffer: a request head that does not fit in it goes to
 // net/http, which reads heads up to http.Server's MaxHeaderBytes.
@@ -37,6 +42,8 @@ type conn struct {
 	net.Conn
 	l     *Listener
 	state atomic.Int32
+	// accepted is when the connection was accepted (see newIdleAfter).
+	accepted time.Time
 	// headBy is the deadline the fast path set on the current request's head, zero when it set
 	// none; a head handed to net/http keeps it.
 	headBy time.Time
@@ -84,11 +91,12 @@ func (c *conn) serve() {
 				bound, c.headBy = headBounded, by
 			}
 		}
-		// A new connection is busy from its first byte. A kept-alive one stays idle until its
-		// next head is whole, as net/http counts it: Shutdown closes it midway through a head
-		// instead of waiting out the head timeout, and that request was never whole.
+		// A new connection is busy from its acceptance (for newIdleAfter while it sends nothing)
+		// and from its first byte. A kept-alive one stays idle until its next head is whole, as
+		// net/http counts it: Shutdown closes it midway through a head instead of waiting out
+		// the head timeout, and that request was never whole.
 		first := waitBoundsHead
-		if first && !c.state.CompareAndSwap(stateIdle, stateActive) {
+		if first && !c.state.CompareAndSwap(stateNew, stateActive) {
 			return
 		}
 		head, ours, err := c.readHead(br, bound)

@@ -99,7 +99,8 @@ func (l *Listener) acceptLoop() {
 			return
 		}
 		backoff = 0
-		c := &conn{Conn: nc, l: l}
+		c := &conn{Conn: nc, l: l, accepted: time.Now()}
+		c.state.Store(stateNew)
 		if !l.track(c) {
 			_ = nc.Close()
 			continue
@@ -195,12 +196,14 @@ func (l *Listener) Shutdown(ctx context.Context) error {
 	}
 }
 
-// closeIdle closes the idle connections and returns how many connections remain.
+// closeIdle closes the idle connections, and those new for longer than newIdleAfter, and returns
+// how many connections remain.
 func (l *Listener) closeIdle() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for c := range l.conns {
-		if c.state.CompareAndSwap(stateIdle, stateClosed) {
+		if c.state.CompareAndSwap(stateIdle, stateClosed) ||
+			time.Since(c.accepted) > newIdleAfter && c.state.CompareAndSwap(stateNew, stateClosed) {
 			_ = c.Close()
 			delete(l.conns, c)
 		}
