@@ -11,11 +11,13 @@ import (
 )
 
 // TestWorkerAnswerChecks pins which broker answers broker token and broker credentials refuse (exit
-// 1, nothing printed as if it were the answer) and which they accept. Guards against: token.go:35
-// format != "raw" -> format == "json" (gcp-executable without expiresAt printed as success) Guards
-// against: gcpexecutable.go:73 ans.check("gcp-executable") -> ans.check("raw") Guards against:
-// token.go:45 len(parts) != 3 -> len(parts) < 3 (a four-part token printed) Guards against:
-// credentials.go:67 json.Unmarshal error ignored (an expiresAt that is no time printed)
+// 1, nothing printed as if it were the answer) and which they accept.
+// Guards against: token.go:35 format != "raw" -> format == "json" (gcp-executable without expiresAt
+// printed as success)
+// Guards against: gcpexecutable.go:73 ans.check("gcp-executable") -> ans.check("raw")
+// Guards against: token.go:45 len(parts) != 3 -> len(parts) < 3 (a four-part token printed)
+// Guards against: credentials.go:67 json.Unmarshal error ignored (an expiresAt that is no time
+// printed)
 func TestWorkerAnswerChecks(t *testing.T) {
 	const awsEnv = `"env":{"AWS_ACCESS_KEY_ID":"AKIA","AWS_SECRET_ACCESS_KEY":"k","AWS_SESSION_TOKEN":"t"}`
 	cases := []struct {
@@ -44,8 +46,9 @@ func TestWorkerAnswerChecks(t *testing.T) {
 }
 
 // TestGCPExecutableExpirationIsTheTokensExpiry pins expiration_time of the executable response to
-// the token's own expiresAt (Unix seconds), nothing later. Guards against: gcpexecutable.go:77
-// ExpirationTime: ans.ExpiresAt.Unix() -> ans.ExpiresAt.Unix()+3600
+// the token's own expiresAt (Unix seconds), nothing later.
+// Guards against: gcpexecutable.go:77 ExpirationTime: ans.ExpiresAt.Unix() ->
+// ans.ExpiresAt.Unix()+3600
 func TestGCPExecutableExpirationIsTheTokensExpiry(t *testing.T) {
 	exp := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	url := answering(t, `{"token":"eyJ.x.y","expiresAt":"`+exp.Format(time.RFC3339)+`"}`)
@@ -59,8 +62,8 @@ func TestGCPExecutableExpirationIsTheTokensExpiry(t *testing.T) {
 	}
 }
 
-// TestCredentialProcessIsForAWSOnly pins --format credential-process to aws: for any
-// other provider it is a usage error (exit 2) before anything is asked of the broker.
+// TestCredentialProcessIsForAWSOnly pins --format credential-process to aws: for any other provider
+// it is a usage error (exit 2) before anything is asked of the broker.
 // Guards against: credentials.go:52 provider != providers.AWS check dropped
 func TestCredentialProcessIsForAWSOnly(t *testing.T) {
 	asked := false
@@ -80,8 +83,8 @@ func TestCredentialProcessIsForAWSOnly(t *testing.T) {
 	}
 }
 
-// TestCredentialsJSONIsTheBrokersAnswer pins --format json to the broker's answer as it
-// came, the provider's own object included (not a re-encoding of the fields the CLI reads).
+// TestCredentialsJSONIsTheBrokersAnswer pins --format json to the broker's answer as it came, the
+// provider's own object included (not a re-encoding of the fields the CLI reads).
 // Guards against: credentials.go:75 Fprintln(string(raw)) -> json.NewEncoder(...).Encode(ans)
 func TestCredentialsJSONIsTheBrokersAnswer(t *testing.T) {
 	answer := `{"provider":"aws","integration":"i","scope":"read","expiresAt":"2030-01-01T00:00:00Z","env":{"AWS_ACCESS_KEY_ID":"AKIA","AWS_SECRET_ACCESS_KEY":"k","AWS_SESSION_TOKEN":"t"},"aws":{"roleArn":"arn:aws:iam::123456789012:role/x"}}`
@@ -91,8 +94,8 @@ func TestCredentialsJSONIsTheBrokersAnswer(t *testing.T) {
 	}
 }
 
-// TestCredentialsEnvLinesAreSorted pins --format env to one export line per variable in
-// name order, so that the output is the same every time.
+// TestCredentialsEnvLinesAreSorted pins --format env to one export line per variable in name order,
+// so that the output is the same every time.
 // Guards against: credentials.go:86 slices.Sort(names) dropped
 func TestCredentialsEnvLinesAreSorted(t *testing.T) {
 	answer := `{"provider":"aws","env":{"AWS_SESSION_TOKEN":"t","AWS_REGION":"r","AWS_ACCESS_KEY_ID":"AKIA","AWS_DEFAULT_REGION":"d","AWS_SECRET_ACCESS_KEY":"k"}}`
@@ -106,9 +109,9 @@ func TestCredentialsEnvLinesAreSorted(t *testing.T) {
 	}
 }
 
-// TestWorkerClientRequest pins what broker token sends: POST /v1/token (one slash, also
-// when BROKER_URL ends with "/"), with the run token of BROKER_RUN_TOKEN trimmed of the
-// surrounding white space a file or secret store leaves (a trailing newline).
+// TestWorkerClientRequest pins what broker token sends: POST /v1/token (one slash, also when
+// BROKER_URL ends with "/"), with the run token of BROKER_RUN_TOKEN trimmed of the surrounding
+// white space a file or secret store leaves (a trailing newline).
 // Guards against: client.go:72 strings.TrimSpace(secret) dropped
 // Guards against: client.go:71 strings.TrimSuffix(base, "/") dropped
 func TestWorkerClientRequest(t *testing.T) {
@@ -137,8 +140,8 @@ func TestWorkerClientRequest(t *testing.T) {
 	}
 }
 
-// TestWorkerAnswerIsBounded pins the cap on what the CLI reads of an answer
-// (maxResponseBytes): a larger answer is an error, never read whole nor printed.
+// TestWorkerAnswerIsBounded pins the cap on what the CLI reads of an answer (maxResponseBytes): a
+// larger answer is an error, never read whole nor printed.
 // Guards against: client.go:133 io.LimitReader(resp.Body, maxResponseBytes) dropped
 func TestWorkerAnswerIsBounded(t *testing.T) {
 	big := `{"token":"eyJ.` + strings.Repeat("x", maxResponseBytes) + `.y"}`
@@ -148,8 +151,8 @@ func TestWorkerAnswerIsBounded(t *testing.T) {
 	}
 }
 
-// TestBrokerHTTPIsBounded pins the CLI's HTTP client: every call is bounded by
-// callTimeout (a broker that never answers cannot hang a run) and follows no redirect.
+// TestBrokerHTTPIsBounded pins the CLI's HTTP client: every call is bounded by callTimeout (a
+// broker that never answers cannot hang a run) and follows no redirect.
 // Guards against: client.go:49 Timeout: callTimeout dropped
 func TestBrokerHTTPIsBounded(t *testing.T) {
 	c := brokerHTTP()
@@ -163,9 +166,10 @@ func TestBrokerHTTPIsBounded(t *testing.T) {
 
 // TestWorkerRequestBodies pins what broker token and broker credentials ask the broker: the path,
 // and the body naming the provider, the --integration and the --audience given (empty when left
-// out, for the broker's default). Guards against: credentials.go:63 "integration": *integration ->
-// "" (the integration asked for is dropped) Guards against: token.go:81 "audience": *audience
-// dropped
+// out, for the broker's default).
+// Guards against: credentials.go:63 "integration": *integration -> "" (the integration asked for is
+// dropped)
+// Guards against: token.go:81 "audience": *audience dropped
 func TestWorkerRequestBodies(t *testing.T) {
 	var gotPath string
 	var gotBody map[string]string

@@ -8,8 +8,9 @@ import (
 )
 
 // TestCoversSubtree pins that Covers holds for a binding's own space and its whole subtree
-// (ancestors of the asked space count), and for nothing outside it. Guards against:
-// internal/access/authorizer.go:154 Covers checks only the exact space, not its ancestors
+// (ancestors of the asked space count), and for nothing outside it.
+// Guards against: internal/access/authorizer.go:154 Covers checks only the exact space, not its
+// ancestors
 func TestCoversSubtree(t *testing.T) {
 	a := newAuthorizer(t)
 	tests := []struct {
@@ -32,9 +33,9 @@ func TestCoversSubtree(t *testing.T) {
 	}
 }
 
-// TestHoldsEveryAction pins that Holds is true only when the key holds every one of the
-// actions in the space: one missing action anywhere in the list (not only the first) is enough
-// to refuse, so a key cannot grant another key an action it lacks.
+// TestHoldsEveryAction pins that Holds is true only when the key holds every one of the actions in
+// the space: one missing action anywhere in the list (not only the first) is enough to refuse, so a
+// key cannot grant another key an action it lacks.
 // Guards against: internal/access/authorizer.go:169 Holds checks only the first action
 func TestHoldsEveryAction(t *testing.T) {
 	a := newAuthorizer(t)

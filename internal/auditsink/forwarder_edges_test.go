@@ -18,9 +18,9 @@ import (
 	"github.com/brokerhq/broker/internal/testutil/syncbuf"
 )
 
-// TestNewRefusesBadTargets pins that New refuses a config missing its Chain or Cursors, a
-// target without a Name or Sink, and two targets sharing a Name (they would share one cursor
-// and one lease under the same holder, so both workers would deliver at once).
+// TestNewRefusesBadTargets pins that New refuses a config missing its Chain or Cursors, a target
+// without a Name or Sink, and two targets sharing a Name (they would share one cursor and one lease
+// under the same holder, so both workers would deliver at once).
 // Guards against: forwarder.go:88 drop `|| seen[t.Name]`
 // Guards against: forwarder.go:88 drop `t.Sink == nil ||`
 // Guards against: forwarder.go:71 drop `|| cfg.Cursors == nil`
@@ -50,8 +50,8 @@ func TestNewRefusesBadTargets(t *testing.T) {
 	}
 }
 
-// TestFailedCheckedAppendIsNotPending pins that an AppendChecked the store refuses does not
-// count as a pending event (the metric would report an event that does not exist).
+// TestFailedCheckedAppendIsNotPending pins that an AppendChecked the store refuses does not count
+// as a pending event (the metric would report an event that does not exist).
 // Guards against: forwarder.go:186 `err == nil` -> `true` (Notify after a failed AppendChecked)
 func TestFailedCheckedAppendIsNotPending(t *testing.T) {
 	m := audit.NewMemory()
@@ -101,9 +101,9 @@ func (p *strictCursors) Advance(ctx context.Context, sink, holder string, pos in
 	return p.MemoryCursors.Advance(ctx, sink, holder, pos)
 }
 
-// TestLeaseOutlastsADelivery pins that the lease a worker claims lasts longer than one
-// delivery may take plus a poll, so another replica cannot take over mid-delivery and deliver
-// the same events at the same time.
+// TestLeaseOutlastsADelivery pins that the lease a worker claims lasts longer than one delivery may
+// take plus a poll, so another replica cannot take over mid-delivery and deliver the same events at
+// the same time.
 // Guards against: forwarder.go:103 leaseTTL `3*cfg.Poll + 2*t.Timeout` -> `3*cfg.Poll`
 func TestLeaseOutlastsADelivery(t *testing.T) {
 	cur := &strictCursors{MemoryCursors: audit.NewMemoryCursors(nil)}
@@ -125,8 +125,8 @@ func TestLeaseOutlastsADelivery(t *testing.T) {
 	}
 }
 
-// TestStopReleasesTheLease pins that stopping a forwarder gives up its sinks' leases at
-// once, so another replica takes over without waiting out the TTL (seconds of undelivered audit).
+// TestStopReleasesTheLease pins that stopping a forwarder gives up its sinks' leases at once, so
+// another replica takes over without waiting out the TTL (seconds of undelivered audit).
 // Guards against: worker.go:48 drop `defer w.release()`
 func TestStopReleasesTheLease(t *testing.T) {
 	cursors := audit.NewMemoryCursors(nil)
@@ -156,9 +156,9 @@ func (s *ctxSink) Deliver(ctx context.Context, _ []audit.Event) error {
 	return nil
 }
 
-// TestCursorSavedWhenStoppedAfterDelivery pins that a batch delivered while the forwarder
-// stops still has its cursor saved (with a context the stop does not cancel), so a restart does
-// not deliver it again.
+// TestCursorSavedWhenStoppedAfterDelivery pins that a batch delivered while the forwarder stops
+// still has its cursor saved (with a context the stop does not cancel), so a restart does not
+// deliver it again.
 // Guards against: worker.go:170 `context.WithoutCancel(ctx)` -> `ctx`
 func TestCursorSavedWhenStoppedAfterDelivery(t *testing.T) {
 	m := audit.NewMemory()
@@ -182,8 +182,8 @@ func TestCursorSavedWhenStoppedAfterDelivery(t *testing.T) {
 	}
 }
 
-// TestNoDeliveryAfterLosingTheLease pins that a worker that finds, while skipping events
-// the store dropped, that another replica holds the lease now delivers nothing.
+// TestNoDeliveryAfterLosingTheLease pins that a worker that finds, while skipping events the store
+// dropped, that another replica holds the lease now delivers nothing.
 // Guards against: worker.go:141 `!ok` -> `false` (deliver after the lease was lost)
 func TestNoDeliveryAfterLosingTheLease(t *testing.T) {
 	m := audit.NewMemoryRetaining(4)
@@ -203,8 +203,8 @@ func TestNoDeliveryAfterLosingTheLease(t *testing.T) {
 	}
 }
 
-// TestOnlyTheHolderLeads pins that Stats reports Leader only for the replica holding the
-// sink's lease.
+// TestOnlyTheHolderLeads pins that Stats reports Leader only for the replica holding the sink's
+// lease.
 // Guards against: worker.go:99 `w.leader.Store(holds)` -> `w.leader.Store(true)`
 func TestOnlyTheHolderLeads(t *testing.T) {
 	cur := &strictCursors{MemoryCursors: audit.NewMemoryCursors(nil)}
@@ -231,9 +231,10 @@ func TestOnlyTheHolderLeads(t *testing.T) {
 
 // TestDroppedEventsReportedOnceAndRestDeliveredOnce pins that when the store dropped events before
 // the sink got them, the loss is logged once as an error, and the events the store still holds
-// reach the sink each exactly once, in order (no batch delivered twice). Guards against:
-// worker.go:152 `first + int64(len(events))` -> `pos + int64(len(events))` (duplicate batch) Guards
-// against: worker.go:132 `first > pos` -> never true (silent loss)
+// reach the sink each exactly once, in order (no batch delivered twice).
+// Guards against: worker.go:152 `first + int64(len(events))` -> `pos + int64(len(events))`
+// (duplicate batch)
+// Guards against: worker.go:132 `first > pos` -> never true (silent loss)
 func TestDroppedEventsReportedOnceAndRestDeliveredOnce(t *testing.T) {
 	m := audit.NewMemoryRetaining(8)
 	appendN(t, m, 0, 50)
@@ -286,9 +287,9 @@ func (s *scripted) Deliver(_ context.Context, events []audit.Event) error {
 	return nil
 }
 
-// TestBackoffRestartsAfterASuccess pins that a delivery that succeeds resets the count of
-// failures: a failure right after it (the next batch) is attempt 1 again and backs off from the
-// shortest wait, not from where the previous outage left it.
+// TestBackoffRestartsAfterASuccess pins that a delivery that succeeds resets the count of failures:
+// a failure right after it (the next batch) is attempt 1 again and backs off from the shortest
+// wait, not from where the previous outage left it.
 // Guards against: worker.go:70 `failures = 0` (after a delivery) dropped
 func TestBackoffRestartsAfterASuccess(t *testing.T) {
 	m := audit.NewMemory()
@@ -322,9 +323,9 @@ func (s *failing) Deliver(context.Context, []audit.Event) error {
 	return errors.New("receiver down")
 }
 
-// TestAppendsDoNotCutTheBackoffShort pins that a failing sink is retried only after its
-// backoff even while events keep being appended: appends wake an idle worker, not one backing
-// off, so a busy server does not hammer a receiver that is down.
+// TestAppendsDoNotCutTheBackoffShort pins that a failing sink is retried only after its backoff
+// even while events keep being appended: appends wake an idle worker, not one backing off, so a
+// busy server does not hammer a receiver that is down.
 // Guards against: worker.go:68 `sleep(ctx, wait, nil, drain)` -> `sleep(ctx, wait, w.wake, drain)`
 func TestAppendsDoNotCutTheBackoffShort(t *testing.T) {
 	m := audit.NewMemory()
@@ -351,10 +352,10 @@ func TestAppendsDoNotCutTheBackoffShort(t *testing.T) {
 	}
 }
 
-// TestCaughtUpSinkLogsNoErrors pins that a sink caught up with a chain that neither grows
-// nor shrinks logs no error at all: neither "the chain went back" (same length is not shorter)
-// nor "cursor past the end" (a cursor at the end is not past it). Such false alarms page
-// operators about audit loss that did not happen.
+// TestCaughtUpSinkLogsNoErrors pins that a sink caught up with a chain that neither grows nor
+// shrinks logs no error at all: neither "the chain went back" (same length is not shorter) nor
+// "cursor past the end" (a cursor at the end is not past it). Such false alarms page operators
+// about audit loss that did not happen.
 // Guards against: worker.go:109 `head.Count < w.seen` -> `<=`
 // Guards against: worker.go:115 `pos > head.Count` -> `>=`
 func TestCaughtUpSinkLogsNoErrors(t *testing.T) {

@@ -13,9 +13,10 @@ import (
 
 // TestMovedSpaceForgetsDeletedIDsOfItsWholeSubtree: once a space moves, a stack deleted from a
 // space below it (not only from the moved space itself) comes back only through the configuration
-// file, never through the API, not even in the place it left. Guards against: tombstone.go:114
-// forgetPlaces `place != id && !cur.Within(place, id)` -> `place != id` Guards against:
-// apply.go:258 forgetPlaces call on a space move dropped
+// file, never through the API, not even in the place it left.
+// Guards against: tombstone.go:114 forgetPlaces `place != id && !cur.Within(place, id)` -> `place
+// != id`
+// Guards against: apply.go:258 forgetPlaces call on a space move dropped
 func TestMovedSpaceForgetsDeletedIDsOfItsWholeSubtree(t *testing.T) {
 	ctx := context.Background()
 	m := newManager(t, catalog.NewMemory())
@@ -52,10 +53,10 @@ func TestMovedSpaceForgetsDeletedIDsOfItsWholeSubtree(t *testing.T) {
 	}
 }
 
-// TestChangeBreakingAnotherObjectIsAConflict: a change valid in itself that breaks
-// another object (a space no longer inheriting, so a stack below loses the integration it is
-// attached to) is refused as a conflict (409) naming the object it breaks, not as an invalid
-// body (400), and changes nothing.
+// TestChangeBreakingAnotherObjectIsAConflict: a change valid in itself that breaks another object
+// (a space no longer inheriting, so a stack below loses the integration it is attached to) is
+// refused as a conflict (409) naming the object it breaks, not as an invalid body (400), and
+// changes nothing.
 // Guards against: change.go:111 classify `out := &ChangeError{Kind: ErrConflict}` -> ErrInvalid
 func TestChangeBreakingAnotherObjectIsAConflict(t *testing.T) {
 	ctx := context.Background()
@@ -91,9 +92,9 @@ func TestChangeBreakingAnotherObjectIsAConflict(t *testing.T) {
 	}
 }
 
-// TestConfirmNeverMovesBack: a read sent earlier but confirmed after a later one does not
-// move the catalog's confirmation back, so a slow reply cannot make a current replica look
-// stale (and answer 503).
+// TestConfirmNeverMovesBack: a read sent earlier but confirmed after a later one does not move the
+// catalog's confirmation back, so a slow reply cannot make a current replica look stale (and answer
+// 503).
 // Guards against: live.go:45 Confirm `c >= int64(at) || CompareAndSwap` -> `CompareAndSwap`
 func TestConfirmNeverMovesBack(t *testing.T) {
 	for catalog.StartReading() < catalog.Reading(200*time.Millisecond) {

@@ -8,9 +8,10 @@ import (
 
 // TestTemplateRendersRunScopeAndCaller pins that {scope} renders the run's own scope and
 // {callerType} the subject's own caller type: a read (PROPOSED) run's sub must say read, or a write
-// trust policy would admit it. Guards against: internal/claims/subject.go:32 `"scope"` placeholder
-// returning a fixed "write" Guards against: internal/claims/subject.go:27 `"callerType"`
-// placeholder returning a fixed "stack"
+// trust policy would admit it.
+// Guards against: internal/claims/subject.go:32 `"scope"` placeholder returning a fixed "write"
+// Guards against: internal/claims/subject.go:27 `"callerType"` placeholder returning a fixed
+// "stack"
 func TestTemplateRendersRunScopeAndCaller(t *testing.T) {
 	for _, tc := range []struct {
 		name, template string

@@ -12,8 +12,8 @@ import (
 	"time"
 )
 
-// TestResponseBodyCapBoundary: an upstream body of exactly MaxResponseBytes is read in
-// full; one byte more is ErrResponseTooLarge.
+// TestResponseBodyCapBoundary: an upstream body of exactly MaxResponseBytes is read in full; one
+// byte more is ErrResponseTooLarge.
 // Guards against: internal/exchange/httpclient.go:127 `len(data) > MaxResponseBytes` -> `>=`
 func TestResponseBodyCapBoundary(t *testing.T) {
 	for _, tc := range []struct {
@@ -42,8 +42,8 @@ func TestResponseBodyCapBoundary(t *testing.T) {
 
 // TestLongRetryAfterIgnored: a Retry-After longer than 5s is not waited out (the exchange would sit
 // idle until its timeout, here 10 s, and fail); the client backs off on its own schedule instead
-// and the retry succeeds. Guards against: internal/exchange/httpclient.go:104 drop `s <= 5` from
-// the Retry-After bound
+// and the retry succeeds.
+// Guards against: internal/exchange/httpclient.go:104 drop `s <= 5` from the Retry-After bound
 func TestLongRetryAfterIgnored(t *testing.T) {
 	var hits atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {

@@ -9,8 +9,9 @@ import (
 )
 
 // TestBareLFBlankLineIsHandedOverAtOnce: a head whose blank line is a bare LF goes to net/http as
-// soon as it arrives, not after the client gives up or the head timeout. Guards against:
-// request.go:31 headEnd without the bare-LF blank line case (the fast path waits for more)
+// soon as it arrives, not after the client gives up or the head timeout.
+// Guards against: request.go:31 headEnd without the bare-LF blank line case (the fast path waits
+// for more)
 func TestBareLFBlankLineIsHandedOverAtOnce(t *testing.T) {
 	hs := start(t, Config{ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 10 * time.Second})
 	cl := hs.dial(t)
@@ -22,10 +23,11 @@ func TestBareLFBlankLineIsHandedOverAtOnce(t *testing.T) {
 }
 
 // TestLaterHeadIsBoundedByReadHeaderTimeout: on a kept-alive connection, a request head that stops
-// midway is closed after ReadHeaderTimeout, not left open until IdleTimeout. Guards against:
-// conn.go:83 `if waitBoundsHead` -> `if true` (later head bounded by the idle deadline) Guards
-// against: conn.go:164 `if bound == headUnbounded` -> `if false` (readHead never bounds a later
-// head)
+// midway is closed after ReadHeaderTimeout, not left open until IdleTimeout.
+// Guards against: conn.go:83 `if waitBoundsHead` -> `if true` (later head bounded by the idle
+// deadline)
+// Guards against: conn.go:164 `if bound == headUnbounded` -> `if false` (readHead never bounds a
+// later head)
 func TestLaterHeadIsBoundedByReadHeaderTimeout(t *testing.T) {
 	hs := start(t, Config{ReadHeaderTimeout: 100 * time.Millisecond, IdleTimeout: 20 * time.Second})
 	cl := hs.dial(t)
@@ -48,8 +50,8 @@ func (b bigAnswer) Answer(dst []byte, req *Request) ([]byte, bool) {
 	return append(dst, b.body...), true
 }
 
-// TestWriteTimeoutFreesAConnectionThatDoesNotRead: a client that never reads its answer
-// does not hold a fast-path connection (and its goroutine and buffer) past WriteTimeout.
+// TestWriteTimeoutFreesAConnectionThatDoesNotRead: a client that never reads its answer does not
+// hold a fast-path connection (and its goroutine and buffer) past WriteTimeout.
 // Guards against: conn.go:179 write ignoring Config.WriteTimeout (Write blocks forever)
 func TestWriteTimeoutFreesAConnectionThatDoesNotRead(t *testing.T) {
 	inner, err := net.Listen("tcp", "127.0.0.1:0")
@@ -80,9 +82,10 @@ func TestWriteTimeoutFreesAConnectionThatDoesNotRead(t *testing.T) {
 }
 
 // TestHandedConnCapsOnlyTheFirstReadDeadline: net/http's first read deadline on a handed connection
-// is capped at the fast path's head bound (even "no deadline"), later ones are not. Guards against:
-// conn.go:216 `t.IsZero() ||` dropped (a zero first deadline lifts the head bound) Guards against:
-// conn.go:219 headBy never cleared (every later net/http deadline capped at the old bound)
+// is capped at the fast path's head bound (even "no deadline"), later ones are not.
+// Guards against: conn.go:216 `t.IsZero() ||` dropped (a zero first deadline lifts the head bound)
+// Guards against: conn.go:219 headBy never cleared (every later net/http deadline capped at the old
+// bound)
 func TestHandedConnCapsOnlyTheFirstReadDeadline(t *testing.T) {
 	hb := time.Now().Add(time.Second)
 	tests := []struct {

@@ -4,9 +4,9 @@ import (
 	"testing"
 )
 
-// TestParseFramingEdges pins which heads parse takes and which it leaves to net/http:
-// origin-form targets only, CRLF on every header line, no DEL in values, and header names that
-// merely begin with a name the fast path knows ("Hostname", "Expect-CT") are ordinary headers.
+// TestParseFramingEdges pins which heads parse takes and which it leaves to net/http: origin-form
+// targets only, CRLF on every header line, no DEL in values, and header names that merely begin
+// with a name the fast path knows ("Hostname", "Expect-CT") are ordinary headers.
 // Guards against: request.go:120 validPath without the leading-'/' check
 // Guards against: request.go:112 cutLine accepting a bare LF inside the head
 // Guards against: request.go:129 validValue letting DEL (0x7f) through
@@ -45,9 +45,10 @@ func TestParseFramingEdges(t *testing.T) {
 }
 
 // TestUnusualHeadsAnswerAsNetHTTP: heads with a DEL in a value, a header name that starts with
-// "Host", or a bare-LF blank line get net/http's exact answer behind the fast path. Guards against:
-// request.go:129 validValue letting DEL (0x7f) through (fast path answers 200, net/http 400) Guards
-// against: request.go:170 equalFold len(b) < len(lower) (connection dropped on a panic)
+// "Host", or a bare-LF blank line get net/http's exact answer behind the fast path.
+// Guards against: request.go:129 validValue letting DEL (0x7f) through (fast path answers 200,
+// net/http 400)
+// Guards against: request.go:170 equalFold len(b) < len(lower) (connection dropped on a panic)
 func TestUnusualHeadsAnswerAsNetHTTP(t *testing.T) {
 	plain, fronted := differentialServers(t)
 	for _, raw := range []string{

@@ -10,8 +10,9 @@ import (
 )
 
 // TestShutdownWaitsForANewConnectionsFirstHead: a new connection that has sent part of its first
-// request is busy; Shutdown lets it finish and answers it, as net/http would. Guards against:
-// conn.go:90 `first := waitBoundsHead` -> `first := false` (Shutdown cuts the request)
+// request is busy; Shutdown lets it finish and answers it, as net/http would.
+// Guards against: conn.go:90 `first := waitBoundsHead` -> `first := false` (Shutdown cuts the
+// request)
 func TestShutdownWaitsForANewConnectionsFirstHead(t *testing.T) {
 	hs := start(t, Config{})
 	cl := hs.dial(t)
@@ -76,8 +77,8 @@ func waitTracked(t *testing.T, l *Listener, n int) {
 	}
 }
 
-// TestConnectionsAcceptedAfterShutdownAreClosed: once Shutdown has begun, a connection the
-// inner listener still accepts is closed unanswered.
+// TestConnectionsAcceptedAfterShutdownAreClosed: once Shutdown has begun, a connection the inner
+// listener still accepts is closed unanswered.
 // Guards against: listener.go:103 acceptLoop ignoring track's false (the connection is served)
 // Guards against: listener.go:156 track not refusing while shutting down
 func TestConnectionsAcceptedAfterShutdownAreClosed(t *testing.T) {
@@ -100,8 +101,8 @@ func TestConnectionsAcceptedAfterShutdownAreClosed(t *testing.T) {
 	}
 }
 
-// TestHandOffAfterCloseClosesTheConnection: a connection that must go to net/http after
-// the listener was closed is closed, not left hanging with a blocked goroutine.
+// TestHandOffAfterCloseClosesTheConnection: a connection that must go to net/http after the
+// listener was closed is closed, not left hanging with a blocked goroutine.
 // Guards against: listener.go:147 give without the `<-l.closed` case (blocks forever)
 func TestHandOffAfterCloseClosesTheConnection(t *testing.T) {
 	inner, err := net.Listen("tcp", "127.0.0.1:0")
@@ -162,8 +163,8 @@ func (f *flakyListener) Accept() (net.Conn, error) {
 	return f.Listener.Accept()
 }
 
-// TestTemporaryAcceptErrorIsRetried: a temporary accept error (too many open files) does
-// not stop the listener; the next connection is still served.
+// TestTemporaryAcceptErrorIsRetried: a temporary accept error (too many open files) does not stop
+// the listener; the next connection is still served.
 // Guards against: listener.go:92 treating a temporary accept error as final
 func TestTemporaryAcceptErrorIsRetried(t *testing.T) {
 	inner, err := net.Listen("tcp", "127.0.0.1:0")

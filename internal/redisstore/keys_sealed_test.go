@@ -76,13 +76,14 @@ func pkcs8Of(t *testing.T, k keys.Key) []byte {
 // under the key encryption key is still refused (ErrKeySetCorrupted, no key material quoted) when
 // its content is not a valid key set: a private key swapped in under another key's KID, a key both
 // in force and revoked, a duplicate KID, an inner format other than 2, an inner generation other
-// than the sealed one, or a private key that does not parse. Guards against:
-// internal/redisstore/keys.go:291 KID/thumbprint comparison dropped in parseSigner Guards against:
-// internal/redisstore/keys.go:263 set.Validate() dropped in decodeKeySet Guards against:
-// internal/redisstore/keys.go:252 inner format check dropped in decodeKeySet Guards against:
-// internal/redisstore/keys.go:227 inner/sealed generation comparison dropped in unseal Guards
-// against: internal/redisstore/keys.go:274 parse error of the private key quoting its bytes (%x of
-// k.PKCS8)
+// than the sealed one, or a private key that does not parse.
+// Guards against: internal/redisstore/keys.go:291 KID/thumbprint comparison dropped in parseSigner
+// Guards against: internal/redisstore/keys.go:263 set.Validate() dropped in decodeKeySet
+// Guards against: internal/redisstore/keys.go:252 inner format check dropped in decodeKeySet
+// Guards against: internal/redisstore/keys.go:227 inner/sealed generation comparison dropped in
+// unseal
+// Guards against: internal/redisstore/keys.go:274 parse error of the private key quoting its bytes
+// (%x of k.PKCS8)
 func TestKeysRefuseAuthenticSetFailingChecks(t *testing.T) {
 	ctx := context.Background()
 	srv := redistest.Start(t)
@@ -129,10 +130,10 @@ func TestKeysRefuseAuthenticSetFailingChecks(t *testing.T) {
 	}
 }
 
-// TestKeysSaveOverMalformedSetRefused pins that Save over a stored value that is not a key set
-// (not JSON, or a format that is not a positive number) is refused as ErrKeySetCorrupted, not
-// reported as a lost compare-and-swap (ErrConflict, which a Manager retries) nor as an outage,
-// and leaves the stored value alone.
+// TestKeysSaveOverMalformedSetRefused pins that Save over a stored value that is not a key set (not
+// JSON, or a format that is not a positive number) is refused as ErrKeySetCorrupted, not reported
+// as a lost compare-and-swap (ErrConflict, which a Manager retries) nor as an outage, and leaves
+// the stored value alone.
 // Guards against: internal/redisstore/keys.go:60 `or set.format < 1` dropped from saveKeySetScript
 func TestKeysSaveOverMalformedSetRefused(t *testing.T) {
 	ctx := context.Background()
@@ -154,10 +155,11 @@ func TestKeysSaveOverMalformedSetRefused(t *testing.T) {
 // TestKeyEncryptionKeyIDStableAndOpaque pins the key encryption key's ID: the documented derivation
 // (hex of the first 8 bytes of SHA-256 of the fixed label and the key), so that key sets written by
 // earlier brokers keep loading after an upgrade, and an ID that holds no bytes of the key (it is
-// stored in Redis in clear and quoted in errors). Guards against:
-// internal/redisstore/keys_kek.go:52 ID made of the key's first bytes (hex of secret[:8]) Guards
-// against: internal/redisstore/keys_kek.go:50 label dropped from the ID hash (IDs change across
-// versions)
+// stored in Redis in clear and quoted in errors).
+// Guards against: internal/redisstore/keys_kek.go:52 ID made of the key's first bytes (hex of
+// secret[:8])
+// Guards against: internal/redisstore/keys_kek.go:50 label dropped from the ID hash (IDs change
+// across versions)
 func TestKeyEncryptionKeyIDStableAndOpaque(t *testing.T) {
 	secret := bytes.Repeat([]byte{0xA5}, redisstore.KeyEncryptionKeySize)
 	kek, err := redisstore.NewKeyEncryptionKey(secret)

@@ -10,8 +10,8 @@ import (
 	"github.com/brokerhq/broker/internal/runs"
 )
 
-// TestAWSRoleARNWithoutAccountIsAnError pins that a role ARN too short to name an account
-// makes Render return an error, never panic (a 500 in the live broker's trust endpoint).
+// TestAWSRoleARNWithoutAccountIsAnError pins that a role ARN too short to name an account makes
+// Render return an error, never panic (a 500 in the live broker's trust endpoint).
 // Guards against: internal/trust/render.go:112 `len(account) < 5` -> `< 4`
 func TestAWSRoleARNWithoutAccountIsAnError(t *testing.T) {
 	for _, arn := range []string{"arn:aws:iam:123456789012", "arn:aws:iam", "deploy"} {
@@ -37,9 +37,10 @@ func TestAWSRoleARNWithoutAccountIsAnError(t *testing.T) {
 // TestWebIdentityNeedsAudience pins that WebIdentity reads a statement as a web-identity grant only
 // when it has an aud condition: a statement without one admits tokens of any audience, which the
 // emulator must not treat as broker's trust. A statement that does not allow
-// sts:AssumeRoleWithWebIdentity is no web-identity grant. Guards against:
-// internal/trust/render.go:88 `aud != "" && len(subs) > 0` -> `len(subs) > 0` Guards against:
-// internal/trust/render.go:80 dropping the `sts:AssumeRoleWithWebIdentity` action check
+// sts:AssumeRoleWithWebIdentity is no web-identity grant.
+// Guards against: internal/trust/render.go:88 `aud != "" && len(subs) > 0` -> `len(subs) > 0`
+// Guards against: internal/trust/render.go:80 dropping the `sts:AssumeRoleWithWebIdentity` action
+// check
 func TestWebIdentityNeedsAudience(t *testing.T) {
 	const issuer = "https://broker.example.com"
 	st := func(cond map[string]map[string]any) AWSStatement {
@@ -72,10 +73,10 @@ func TestWebIdentityNeedsAudience(t *testing.T) {
 	}
 }
 
-// TestAWSPolicyCharsCountsCharactersAsWritten pins that the IAM size check counts each
-// character of the policy once, as IAM does: a '&', '<' or '>' (which subject templates may
-// hold in literal text) is one character, not the six of a JSON \u0026 escape, and a non-ASCII
-// character is one character, not its UTF-8 bytes; otherwise a policy that fits is refused.
+// TestAWSPolicyCharsCountsCharactersAsWritten pins that the IAM size check counts each character of
+// the policy once, as IAM does: a '&', '<' or '>' (which subject templates may hold in literal
+// text) is one character, not the six of a JSON \u0026 escape, and a non-ASCII character is one
+// character, not its UTF-8 bytes; otherwise a policy that fits is refused.
 // Guards against: internal/trust/shared.go:167 `enc.SetEscapeHTML(false)` -> `SetEscapeHTML(true)`
 // Guards against: internal/trust/shared.go:171 `utf8.RuneCount(...)` -> `len(...)`
 func TestAWSPolicyCharsCountsCharactersAsWritten(t *testing.T) {
@@ -95,9 +96,9 @@ func TestAWSPolicyCharsCountsCharactersAsWritten(t *testing.T) {
 	}
 }
 
-// TestAzureCredentialNamesUniqueForTwoSubjects pins that a stack and scope whose template
-// renders exactly two subjects gets two federated credentials with distinct names: Entra keys a
-// credential by its name, so two of one name would leave one subject (and its runs) untrusted.
+// TestAzureCredentialNamesUniqueForTwoSubjects pins that a stack and scope whose template renders
+// exactly two subjects gets two federated credentials with distinct names: Entra keys a credential
+// by its name, so two of one name would leave one subject (and its runs) untrusted.
 // Guards against: internal/trust/render.go:294 `len(t.subjects) > 1` -> `> 2`
 func TestAzureCredentialNamesUniqueForTwoSubjects(t *testing.T) {
 	cfg := parseConfig(t, `issuer: https://broker.example.com
@@ -148,8 +149,8 @@ attachments:
 ` + atts.String()
 }
 
-// TestAzureTwentyCredentialsFit pins Entra's limit exactly: an application shared by
-// attachments needing 20 federated credentials prints; 21 are refused with ErrTooManyCredentials.
+// TestAzureTwentyCredentialsFit pins Entra's limit exactly: an application shared by attachments
+// needing 20 federated credentials prints; 21 are refused with ErrTooManyCredentials.
 // Guards against: internal/trust/render.go:270 `len(subjects) > AzureMaxCredentials` -> `>=`
 func TestAzureTwentyCredentialsFit(t *testing.T) {
 	for _, tc := range []struct {
@@ -170,13 +171,16 @@ func TestAzureTwentyCredentialsFit(t *testing.T) {
 // TestGrantedIdentitySpellings pins that spellings a cloud reads as one identity name one identity
 // (so the read-beside-write warning and the shared trust cannot be split by spelling): a GCP
 // service account email in any case; one Vault server written with its scheme's default port (http
-// :80, https :443, IPv6 hosts included); one namespace with or without slashes. Guards against:
-// internal/trust/shared.go:104 `strings.ToLower(in.GCP.ServiceAccount)` -> `in.GCP.ServiceAccount`
+// :80, https :443, IPv6 hosts included); one namespace with or without slashes.
+// Guards against: internal/trust/shared.go:104 `strings.ToLower(in.GCP.ServiceAccount)` ->
+// `in.GCP.ServiceAccount`
 // Guards against: internal/trust/vault_role.go:198 dropping `|| (u.Scheme == "http" && port ==
-// "80")` Guards against: internal/trust/vault_role.go:201 `u.Host = "[" + u.Host + "]"` -> `u.Host
-// = u.Host` Guards against: internal/trust/vault_role.go:35 `strings.Trim(in.Vault.Namespace, "/")`
-// -> `in.Vault.Namespace` Guards against: internal/trust/vault_role.go:30 dropping the default
-// mount for an empty one
+// "80")`
+// Guards against: internal/trust/vault_role.go:201 `u.Host = "[" + u.Host + "]"` -> `u.Host =
+// u.Host`
+// Guards against: internal/trust/vault_role.go:35 `strings.Trim(in.Vault.Namespace, "/")` ->
+// `in.Vault.Namespace`
+// Guards against: internal/trust/vault_role.go:30 dropping the default mount for an empty one
 func TestGrantedIdentitySpellings(t *testing.T) {
 	gcp := func(sa string) config.Integration { return config.Integration{GCP: &config.GCP{ServiceAccount: sa}} }
 	vault := func(addr, ns string) config.Integration {
@@ -212,8 +216,9 @@ func TestGrantedIdentitySpellings(t *testing.T) {
 // TestSharedTrustIgnoresAttachmentOrder pins that the trust printed for an object shared by several
 // stacks does not depend on the order attachments are listed in (a configuration file and a live
 // broker listing the same attachments otherwise print different documents, and an operator diffing
-// them sees a change that is none). Guards against: internal/trust/shared.go:74 sort of the sharing
-// targets removed (comparator always 0)
+// them sees a change that is none).
+// Guards against: internal/trust/shared.go:74 sort of the sharing targets removed (comparator
+// always 0)
 func TestSharedTrustIgnoresAttachmentOrder(t *testing.T) {
 	const head = `issuer: https://broker.example.com
 spaces: [{id: root}]
@@ -235,9 +240,9 @@ attachments:
 	}
 }
 
-// TestLeftOutNotesNameOnlyAttachedScopes pins that the notes on attachments left out of a
-// shared object's trust name only the scopes the left-out stack is attached for: a stack
-// attached for write alone is never reported as a read sharer.
+// TestLeftOutNotesNameOnlyAttachedScopes pins that the notes on attachments left out of a shared
+// object's trust name only the scopes the left-out stack is attached for: a stack attached for
+// write alone is never reported as a read sharer.
 // Guards against: internal/trust/shared.go:43 dropping `(scope == runs.Read && !at.Read) ||`
 func TestLeftOutNotesNameOnlyAttachedScopes(t *testing.T) {
 	cfg := sharedConfig(t)

@@ -9,8 +9,8 @@ import (
 	"time"
 )
 
-// TestDurationSecondsUpperBoundInclusive pins STS's DurationSeconds range 900..43200 at
-// its top: 43200 passes parameter validation, 43201 fails it.
+// TestDurationSecondsUpperBoundInclusive pins STS's DurationSeconds range 900..43200 at its top:
+// 43200 passes parameter validation, 43201 fails it.
 // Guards against: internal/emulator/aws/params.go:116 "n > maxDurationSeconds" -> ">="
 func TestDurationSecondsUpperBoundInclusive(t *testing.T) {
 	for _, tc := range []struct {
@@ -25,8 +25,8 @@ func TestDurationSecondsUpperBoundInclusive(t *testing.T) {
 	}
 }
 
-// TestHostMustBeSigned pins that a SigV4 request whose SignedHeaders leave out host is
-// refused 400 IncompleteSignature, however well the rest is signed.
+// TestHostMustBeSigned pins that a SigV4 request whose SignedHeaders leave out host is refused 400
+// IncompleteSignature, however well the rest is signed.
 // Guards against: internal/emulator/aws/sigv4.go:136 dropping the signed-host check
 func TestHostMustBeSigned(t *testing.T) {
 	f := newFixture(t)
@@ -40,8 +40,8 @@ func TestHostMustBeSigned(t *testing.T) {
 	}
 }
 
-// TestCredentialScopeTerminator pins that a Credential whose scope does not end in
-// aws4_request is refused as IncompleteSignature.
+// TestCredentialScopeTerminator pins that a Credential whose scope does not end in aws4_request is
+// refused as IncompleteSignature.
 // Guards against: internal/emulator/aws/sigv4.go:132 dropping "cred[4] != sigV4Terminator"
 func TestCredentialScopeTerminator(t *testing.T) {
 	for _, term := range []string{"aws4_request", "aws4_requesx", "aws5_request"} {
@@ -56,8 +56,7 @@ func TestCredentialScopeTerminator(t *testing.T) {
 	}
 }
 
-// TestTagKeyLength pins the session tag key length bound: 128 characters pass, 129 do
-// not.
+// TestTagKeyLength pins the session tag key length bound: 128 characters pass, 129 do not.
 // Guards against: internal/emulator/aws/params.go:156 "length(key) <= 128" -> "<= 129"
 func TestTagKeyLength(t *testing.T) {
 	if err := checkTag(strings.Repeat("k", 128), "v"); err != nil {
@@ -71,8 +70,8 @@ func TestTagKeyLength(t *testing.T) {
 	}
 }
 
-// TestFiftyTransitiveKeysTaken pins that AssumeRole takes up to 50 transitive tag keys
-// (50 pass, 51 are a ValidationError).
+// TestFiftyTransitiveKeysTaken pins that AssumeRole takes up to 50 transitive tag keys (50 pass, 51
+// are a ValidationError).
 // Guards against: internal/emulator/aws/params.go:279 "len(keys) > maxSessionTags" -> ">="
 func TestFiftyTransitiveKeysTaken(t *testing.T) {
 	for _, n := range []int{50, 51} {
@@ -91,8 +90,9 @@ func TestFiftyTransitiveKeysTaken(t *testing.T) {
 }
 
 // TestSessionExpiresAtItsExpiration pins that issued credentials stop working at their Expiration
-// instant itself (403 ExpiredToken), and work the nanosecond before. Guards against:
-// internal/emulator/aws/sessions.go:56 "!now.Before(s.expires)" -> "now.After(s.expires)"
+// instant itself (403 ExpiredToken), and work the nanosecond before.
+// Guards against: internal/emulator/aws/sessions.go:56 "!now.Before(s.expires)" ->
+// "now.After(s.expires)"
 func TestSessionExpiresAtItsExpiration(t *testing.T) {
 	var ss sessions
 	now := time.Unix(1_700_000_000, 0)

@@ -11,8 +11,9 @@ import (
 )
 
 // TestHTTPIssuerOnlyOnLoopback pins that a plain-http issuer is taken only on a loopback host: an
-// http issuer on any other IP address is refused as ErrIssuer before discovery. Guards against:
-// internal/emulator/oidctrust/oidctrust.go:283 "ip != nil && ip.IsLoopback()" -> "ip != nil"
+// http issuer on any other IP address is refused as ErrIssuer before discovery.
+// Guards against: internal/emulator/oidctrust/oidctrust.go:283 "ip != nil && ip.IsLoopback()" ->
+// "ip != nil"
 func TestHTTPIssuerOnlyOnLoopback(t *testing.T) {
 	iss := oidctest.Start(t)
 	// Any fetch fails at once without touching the network, so that a verifier which let the

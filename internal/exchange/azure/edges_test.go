@@ -15,8 +15,9 @@ import (
 
 // TestFederatedTokenIsRS256: both tokens an Azure exchange mints, the assertion sent to Entra and
 // the AZURE_FEDERATED_TOKEN handed to the run (which the run presents to Entra itself), are asked
-// for with Entra's only algorithm, RS256. Guards against: internal/exchange/azure/azure.go:158
-// AZURE_FEDERATED_TOKEN minted without Algorithm
+// for with Entra's only algorithm, RS256.
+// Guards against: internal/exchange/azure/azure.go:158 AZURE_FEDERATED_TOKEN minted without
+// Algorithm
 func TestFederatedTokenIsRS256(t *testing.T) {
 	f := newFixture(t, nil)
 	req, ts := f.request(t, f.integration("az-read", readClient), readSubject)
@@ -34,8 +35,9 @@ func TestFederatedTokenIsRS256(t *testing.T) {
 
 // TestUndecodableAnswerWithheldFromLog: a 200 answer the client cannot decode is quoted by
 // Microsoft's client after "raw message was"; that part never reaches the debug log, even when the
-// access token in it is not shaped like anything Scrub recognises. Guards against:
-// internal/exchange/azure/errors.go:56 causeText no longer cuts at "raw message was"
+// access token in it is not shaped like anything Scrub recognises.
+// Guards against: internal/exchange/azure/errors.go:56 causeText no longer cuts at "raw message
+// was"
 func TestUndecodableAnswerWithheldFromLog(t *testing.T) {
 	const secret = "opaque*access*token*SECRET*0123456789"
 	f := newFixture(t, func(next http.Handler) http.Handler {
@@ -66,8 +68,9 @@ func TestUndecodableAnswerWithheldFromLog(t *testing.T) {
 
 // TestIssuerUnreachableIsNotARefusal: Entra's AADSTS50166 (it could not fetch broker's discovery
 // document or JWKS) is an outage on broker's side: the exchange fails as an error (502, counted
-// "error"), never as a refusal of the caller ("denied"), while other 400s are. Guards against:
-// internal/exchange/azure/errors.go:101 drop `up.Throttled = code == issuerUnreachable`
+// "error"), never as a refusal of the caller ("denied"), while other 400s are.
+// Guards against: internal/exchange/azure/errors.go:101 drop `up.Throttled = code ==
+// issuerUnreachable`
 func TestIssuerUnreachableIsNotARefusal(t *testing.T) {
 	for _, tc := range []struct {
 		name       string

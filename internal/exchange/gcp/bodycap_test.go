@@ -18,8 +18,9 @@ import (
 // TestBodyCappedWhateverTheClient: the exchanger caps every upstream body at
 // exchange.MaxResponseBytes itself, even on a caller's client whose transport does not (only its
 // Transport is used): an STS answer over the cap fails as an upstream error saying so, rather than
-// being read in full and quoted. Guards against: internal/exchange/gcp/upstream.go:51 drop the
-// `len(body) > exchange.MaxResponseBytes` check
+// being read in full and quoted.
+// Guards against: internal/exchange/gcp/upstream.go:51 drop the `len(body) >
+// exchange.MaxResponseBytes` check
 func TestBodyCappedWhateverTheClient(t *testing.T) {
 	iss := oidctest.Start(t)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
