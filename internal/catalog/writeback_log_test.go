@@ -150,6 +150,27 @@ func sameWrittenBack(got, want []WrittenBack) bool {
 	return true
 }
 
+// otherReplicaCommits is a WriteBackLog.during that, once, commits role "other" to store as
+// another replica would.
+func otherReplicaCommits(t *testing.T, log *recordingWriteBackLog, store Store) func() {
+	return func() {
+		log.during = nil
+		ctx := context.Background()
+		head, err := store.Head(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := config.EncodeJSON(config.Role{ID: "other", Actions: []string{config.ActionRunRead}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		other := Ref{Kind: KindRole, ID: "other"}
+		if _, err := store.Commit(ctx, head, []Change{{Record: Record{Ref: other, Version: 1, Created: 1, Body: body}}}); err != nil {
+			t.Fatalf("the other replica's commit: %v", err)
+		}
+	}
+}
+
 // TestWriteBackNotCommittedIsRecorded: a write-back recorded and then not committed, because
 // another replica committed while it was being recorded, is followed by NotCommitted with
 // ErrStale and the same changes, so the trail does not keep a success event for a change the
@@ -171,20 +192,7 @@ func TestWriteBackNotCommittedIsRecorded(t *testing.T) {
 	goBack()
 
 	other := Ref{Kind: KindRole, ID: "other"}
-	log.during = func() {
-		log.during = nil
-		head, err := store.Head(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, err := config.EncodeJSON(config.Role{ID: "other", Actions: []string{config.ActionRunRead}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := store.Commit(ctx, head, []Change{{Record: Record{Ref: other, Version: 1, Created: 1, Body: body}}}); err != nil {
-			t.Fatalf("the other replica's commit: %v", err)
-		}
-	}
+	log.during = otherReplicaCommits(t, log, store)
 	if err := m.Refresh(ctx); err != nil {
 		t.Fatalf("refresh whose write-back went stale: %v, want nil (the next refresh reads the store again)", err)
 	}
@@ -230,21 +238,7 @@ func TestCurrentRefusesWhileAWriteBackWentStale(t *testing.T) {
 	clock.ms.Add(10_000)
 	crossingApply(t, m, Mutation{Ref: Ref{Kind: KindRole, ID: "lost-role"}, Object: config.Role{ID: "lost-role", Actions: []string{config.ActionRunRead}}})
 	goBack()
-	log.during = func() {
-		log.during = nil
-		head, err := store.Head(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, err := config.EncodeJSON(config.Role{ID: "other", Actions: []string{config.ActionRunRead}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		other := Ref{Kind: KindRole, ID: "other"}
-		if _, err := store.Commit(ctx, head, []Change{{Record: Record{Ref: other, Version: 1, Created: 1, Body: body}}}); err != nil {
-			t.Fatalf("the other replica's commit: %v", err)
-		}
-	}
+	log.during = otherReplicaCommits(t, log, store)
 	time.Sleep(MaxStale + 50*time.Millisecond)
 	if err := m.Current(ctx); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("Current after a read whose write-back went stale = %v, want ErrUnavailable", err)
