@@ -20,14 +20,7 @@ import (
 func TestMovedSpaceForgetsDeletedIDsOfItsWholeSubtree(t *testing.T) {
 	ctx := context.Background()
 	m := newManager(t, catalog.NewMemory())
-	put := func(obj any) error {
-		ref, err := catalog.RefOf(obj)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = m.Apply(ctx, catalog.Mutation{Ref: ref, Object: obj})
-		return err
-	}
+	put := func(obj any) error { return putObject(t, m, obj) }
 	for _, obj := range []any{
 		config.Space{ID: "team", Parent: "prod"},
 		config.Space{ID: "team-eu", Parent: "team"},
@@ -53,22 +46,25 @@ func TestMovedSpaceForgetsDeletedIDsOfItsWholeSubtree(t *testing.T) {
 	}
 }
 
+// putObject applies obj as a put through the API.
+func putObject(t *testing.T, m *catalog.Manager, obj any) error {
+	t.Helper()
+	ref, err := catalog.RefOf(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = m.Apply(context.Background(), catalog.Mutation{Ref: ref, Object: obj})
+	return err
+}
+
 // TestChangeBreakingAnotherObjectIsAConflict: a change valid in itself that breaks another object
 // (a space no longer inheriting, so a stack below loses the integration it is attached to) is
 // refused as a conflict (409) naming the object it breaks, not as an invalid body (400), and
 // changes nothing.
 // Guards against: change.go:111 classify `out := &ChangeError{Kind: ErrConflict}` -> ErrInvalid
 func TestChangeBreakingAnotherObjectIsAConflict(t *testing.T) {
-	ctx := context.Background()
 	m := newManager(t, catalog.NewMemory())
-	put := func(obj any) error {
-		ref, err := catalog.RefOf(obj)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = m.Apply(ctx, catalog.Mutation{Ref: ref, Object: obj})
-		return err
-	}
+	put := func(obj any) error { return putObject(t, m, obj) }
 	for _, obj := range []any{
 		config.Space{ID: "team", Parent: "prod", Inherit: true},
 		config.Stack{ID: "app", Space: "team"},
