@@ -194,13 +194,10 @@ func (f *failingSaves) Save(ctx context.Context, s keys.Set) error {
 	return f.Backend.Save(ctx, s)
 }
 
-// TestNoSigningKeyOfTheConfiguredAlg: when the set loaded holds no key of the policy's Alg
-// (another replica, configured for another algorithm, dropped that chain) but one of an Also
-// algorithm and the new key cannot
-// be saved, the Manager does not switch to signing with another algorithm: the refresh fails with
-// ErrNoSigningKey semantics and the snapshot in force stays.
-func TestNoSigningKeyOfTheConfiguredAlg(t *testing.T) {
-	ctx := context.Background()
+// rsBesideES is a Manager at t0, refreshed once, of an RS256 chain beside an ES256 one, on a
+// memory store behind failingSaves.
+func rsBesideES(t *testing.T) (*keys.Manager, *keys.Memory, *failingSaves, *fakeclock.Clock) {
+	t.Helper()
 	mem := keys.NewMemory()
 	store := &failingSaves{Backend: mem}
 	clk := fakeclock.New(t0)
@@ -209,6 +206,17 @@ func TestNoSigningKeyOfTheConfiguredAlg(t *testing.T) {
 	rsPolicy.Also = []string{keys.ES256}
 	m := newManager(t, keys.Config{Backend: store, Policy: rsPolicy, Now: clk.Now})
 	refresh(t, m)
+	return m, mem, store, clk
+}
+
+// TestNoSigningKeyOfTheConfiguredAlg: when the set loaded holds no key of the policy's Alg
+// (another replica, configured for another algorithm, dropped that chain) but one of an Also
+// algorithm and the new key cannot
+// be saved, the Manager does not switch to signing with another algorithm: the refresh fails with
+// ErrNoSigningKey semantics and the snapshot in force stays.
+func TestNoSigningKeyOfTheConfiguredAlg(t *testing.T) {
+	ctx := context.Background()
+	m, mem, store, clk := rsBesideES(t)
 	if m.Snapshot().Signing.Alg != keys.RS256 {
 		t.Fatalf("setup: signs with %s", m.Snapshot().Signing.Alg)
 	}
@@ -321,14 +329,7 @@ func TestPublishedSinceCountsFromServing(t *testing.T) {
 // failed attempt.
 func TestFailedPublishDoesNotCountAsPublished(t *testing.T) {
 	ctx := context.Background()
-	mem := keys.NewMemory()
-	store := &failingSaves{Backend: mem}
-	clk := fakeclock.New(t0)
-	rsPolicy := policy
-	rsPolicy.Alg = keys.RS256
-	rsPolicy.Also = []string{keys.ES256}
-	m := newManager(t, keys.Config{Backend: store, Policy: rsPolicy, Now: clk.Now})
-	refresh(t, m)
+	m, mem, store, clk := rsBesideES(t)
 	first, _ := mem.Load(ctx)
 	i := slices.IndexFunc(first.Keys, func(k keys.Key) bool { return k.Alg == keys.ES256 })
 	if i < 0 {
