@@ -150,6 +150,28 @@ func sameWrittenBack(got, want []WrittenBack) bool {
 	return true
 }
 
+// lostToAStaleWriteBack is a Manager whose store went back and lost its role lost-role, with a
+// log on which another replica commits role "other" while the first write-back is recorded, so
+// that write-back goes stale. It returns the Manager, its store, the log and lost-role's Ref.
+func lostToAStaleWriteBack(t *testing.T) (*Manager, *Memory, *recordingWriteBackLog, Ref) {
+	t.Helper()
+	store := NewMemory()
+	clock := &crossingClock{}
+	clock.ms.Store(1_000_000)
+	log := &recordingWriteBackLog{t: t, store: store}
+	m, err := NewManager(context.Background(), ManagerConfig{Store: store, File: crossingFile(), Now: clock.now, WriteBackLog: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	goBack := crossingSave(store)
+	clock.ms.Add(10_000)
+	lostRole := Ref{Kind: KindRole, ID: "lost-role"}
+	crossingApply(t, m, Mutation{Ref: lostRole, Object: config.Role{ID: "lost-role", Actions: []string{config.ActionRunRead}}})
+	goBack()
+	log.during = otherReplicaCommits(t, log, store)
+	return m, store, log, lostRole
+}
+
 // otherReplicaCommits is a WriteBackLog.during that, once, commits role "other" to store as
 // another replica would.
 func otherReplicaCommits(t *testing.T, log *recordingWriteBackLog, store Store) func() {
@@ -177,22 +199,8 @@ func otherReplicaCommits(t *testing.T, log *recordingWriteBackLog, store Store) 
 // store does not hold. Without a failed commit NotCommitted is not called.
 func TestWriteBackNotCommittedIsRecorded(t *testing.T) {
 	ctx := context.Background()
-	store := NewMemory()
-	clock := &crossingClock{}
-	clock.ms.Store(1_000_000)
-	log := &recordingWriteBackLog{t: t, store: store}
-	m, err := NewManager(ctx, ManagerConfig{Store: store, File: crossingFile(), Now: clock.now, WriteBackLog: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	goBack := crossingSave(store)
-	clock.ms.Add(10_000)
-	lostRole := Ref{Kind: KindRole, ID: "lost-role"}
-	crossingApply(t, m, Mutation{Ref: lostRole, Object: config.Role{ID: "lost-role", Actions: []string{config.ActionRunRead}}})
-	goBack()
-
+	m, store, log, lostRole := lostToAStaleWriteBack(t)
 	other := Ref{Kind: KindRole, ID: "other"}
-	log.during = otherReplicaCommits(t, log, store)
 	if err := m.Refresh(ctx); err != nil {
 		t.Fatalf("refresh whose write-back went stale: %v, want nil (the next refresh reads the store again)", err)
 	}
@@ -226,19 +234,7 @@ func TestWriteBackNotCommittedIsRecorded(t *testing.T) {
 // read writes them back.
 func TestCurrentRefusesWhileAWriteBackWentStale(t *testing.T) {
 	ctx := context.Background()
-	store := NewMemory()
-	clock := &crossingClock{}
-	clock.ms.Store(1_000_000)
-	log := &recordingWriteBackLog{t: t, store: store}
-	m, err := NewManager(ctx, ManagerConfig{Store: store, File: crossingFile(), Now: clock.now, WriteBackLog: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	goBack := crossingSave(store)
-	clock.ms.Add(10_000)
-	crossingApply(t, m, Mutation{Ref: Ref{Kind: KindRole, ID: "lost-role"}, Object: config.Role{ID: "lost-role", Actions: []string{config.ActionRunRead}}})
-	goBack()
-	log.during = otherReplicaCommits(t, log, store)
+	m, _, log, _ := lostToAStaleWriteBack(t)
 	time.Sleep(MaxStale + 50*time.Millisecond)
 	if err := m.Current(ctx); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("Current after a read whose write-back went stale = %v, want ErrUnavailable", err)
