@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -120,17 +121,36 @@ func (c *conn) serve() {
 			return
 		}
 		_, _ = br.Discard(len(head))
+		// An answer written once the stop began is the connection's last, and says so as
+		// net/http's does. One that began before it leaves the connection idle, for Shutdown.
+		closing := c.l.shutting.Load()
+		if closing {
+			out = sayClose(out)
+		}
 		err = c.write(out)
 		if cap(out) <= maxPooledAnswer {
 			*bp = out[:0]
 			answers.Put(bp)
 		}
-		if err != nil || c.l.shutting.Load() {
+		if err != nil || closing {
 			return
 		}
 		c.state.Store(stateIdle)
 		wait, waitBoundsHead, begin = cfg.idleTimeout(), false, 4
 	}
+}
+
+// connectionClose is the header line net/http adds, last, to an answer after which it closes
+// the connection.
+const connectionClose = "Connection: close\r\n"
+
+// sayClose adds connectionClose to the answer out, after its last header line.
+func sayClose(out []byte) []byte {
+	i := bytes.Index(out, []byte("\r\n\r\n"))
+	if i < 0 {
+		return out
+	}
+	return slices.Insert(out, i+2, []byte(connectionClose)...)
 }
 
 // readDeadline sets the read deadline d from now (none when d is zero) and returns it; false

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -185,5 +187,99 @@ func TestTemporaryAcceptErrorIsRetried(t *testing.T) {
 	b := make([]byte, 15)
 	if _, err := io.ReadFull(c, b); err != nil || string(b) != "HTTP/1.1 200 OK" {
 		t.Fatalf("read %q, %v; want an answer after a temporary accept error", b, err)
+	}
+}
+
+// gate holds every request at its handler until released, and says when one got there.
+type gate struct {
+	entered chan struct{}
+	release chan struct{}
+}
+
+func newGate() *gate { return &gate{entered: make(chan struct{}, 1), release: make(chan struct{})} }
+
+// wait holds the request until the gate is released.
+func (g *gate) wait() {
+	g.entered <- struct{}{}
+	<-g.release
+}
+
+// gatedFast is docFast behind a gate.
+type gatedFast struct{ *gate }
+
+func (g gatedFast) Answer(dst []byte, req *Request) ([]byte, bool) {
+	if string(req.Path) != "/doc" {
+		return dst, false
+	}
+	g.wait()
+	return docFast{}.Answer(dst, req)
+}
+
+// TestAnswerInFlightAtShutdownSaysTheConnectionCloses: an answer written after the stop began
+// says "Connection: close" before the connection closes, byte for byte as net/http says it, so
+// that a client knows not to send another request on it.
+// Guards against: conn.go answering in flight during Shutdown without "Connection: close"
+func TestAnswerInFlightAtShutdownSaysTheConnectionCloses(t *testing.T) {
+	answers := map[string]string{}
+	for _, side := range []string{"net/http alone", "behind the fast path"} {
+		g := newGate()
+		inner, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			g.wait()
+			docHandler(w, r)
+		})}
+		shutting := make(chan struct{})
+		srv.RegisterOnShutdown(func() { close(shutting) }) // called once Shutdown has begun
+		var fast *Listener
+		ln := inner
+		if side == "behind the fast path" {
+			fast = Listen(inner, Config{Handler: gatedFast{g}})
+			ln = fast
+		}
+		go func() { _ = srv.Serve(ln) }()
+		c, err := net.Dial("tcp", inner.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		if _, err := io.WriteString(c, "GET /doc HTTP/1.1\r\nHost: h\r\n\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		<-g.entered
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		done := make(chan error, 2)
+		go func() { done <- srv.Shutdown(ctx) }()
+		<-shutting
+		if fast != nil {
+			go func() { done <- fast.Shutdown(ctx) }()
+			for !fast.shutting.Load() {
+				time.Sleep(time.Millisecond)
+			}
+		} else {
+			done <- nil
+		}
+		close(g.release)
+		out, err := io.ReadAll(c)
+		if err != nil {
+			t.Fatalf("%s: read: %v", side, err)
+		}
+		for range 2 {
+			if err := <-done; err != nil {
+				t.Fatalf("%s: Shutdown: %v", side, err)
+			}
+		}
+		cancel()
+		_ = c.Close()
+		answers[side] = dateHeader.ReplaceAllString(string(out), "Date: *\r\n")
+	}
+	want := answers["net/http alone"]
+	if !strings.Contains(want, "\r\nConnection: close\r\n") {
+		t.Fatalf("net/http alone answered %q, without the header this test expects", want)
+	}
+	if got := answers["behind the fast path"]; got != want {
+		t.Errorf("behind the fast path: %q\nnet/http alone:       %q", got, want)
 	}
 }
