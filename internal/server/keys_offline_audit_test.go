@@ -120,3 +120,64 @@ func keyEvents(t *testing.T, ts *testServer) []audit.Event {
 	}
 	return out
 }
+
+// TestStartThatCannotReadTheKeySetRecordKeepsIt: a replica that starts while the record of the
+// key set the trail last recorded cannot be read logs it and leaves the record as it is,
+// instead of replacing it with the set in force. A key-set change made while no replica ran is
+// then recorded by the first start that reads the record again, not lost.
+// Guards against: server.go saving the set in force when loadKeySet failed (`known &&` dropped)
+func TestStartThatCannotReadTheKeySetRecordKeepsIt(t *testing.T) {
+	ctx := context.Background()
+	redis := redistest.Start(t)
+	opts := serverOptions{redisURL: redis.URL(), keyBackend: "file", keyDir: t.TempDir(), keyRefresh: 50 * time.Millisecond}
+	ts := startServer(t, opts)
+	backend, closeBackend, err := OpenKeyBackend(ctx, ts.srv.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeBackend()
+	set, err := backend.Load(ctx)
+	if err != nil || len(set.Keys) == 0 {
+		t.Fatalf("load: %v (%d keys)", err, len(set.Keys))
+	}
+	before := keyEvents(t, ts)
+	rdb := redis.Client()
+	recordKey := ts.srv.state.redis.Prefix() + "audit:keyset"
+	record, err := rdb.Get(ctx, recordKey).Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.stop()
+
+	_, kids := revoke(t, backend, KeyPolicy(ts.srv.cfg), set)
+	if err := rdb.Set(ctx, recordKey, "not a record", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	unreadable := startServer(t, opts)
+	if !strings.Contains(unreadable.Logs.String(), "could not read the key set the trail last recorded") {
+		t.Error("the start that could not read the record did not log it")
+	}
+	unreadable.stop()
+	if got, err := rdb.Get(ctx, recordKey).Result(); err != nil || got != "not a record" {
+		t.Fatalf("the start that could not read the record replaced it with %q (%v)", got, err)
+	}
+
+	if err := rdb.Set(ctx, recordKey, record, 0).Err(); err != nil { // readable again
+		t.Fatal(err)
+	}
+	ts3 := startServer(t, opts)
+	var added []audit.Event
+	for _, e := range keyEvents(t, ts3)[len(before):] {
+		if e.Action == "keys.revoke" {
+			added = append(added, e)
+		}
+	}
+	if len(added) != 1 {
+		t.Fatalf("the trail holds %d keys.revoke events of the change made while no replica ran, want 1: %+v", len(added), added)
+	}
+	for _, kid := range kids {
+		if !strings.Contains(added[0].Detail, kid) {
+			t.Errorf("the keys.revoke event does not name key %s: %s", kid, added[0].Detail)
+		}
+	}
+}
