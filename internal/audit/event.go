@@ -130,15 +130,17 @@ func appendJCSString(b []byte, s string) []byte {
 var ErrBroken = errors.New("audit chain broken")
 
 // Verify checks that each event's Prev is the hash of the one before it, for a contiguous run of
-// the chain (the first event's Prev is not checked: it points before the run).
+// the chain (the first event's Prev is not checked: it points before the run), and that every
+// event, the last too, has a hash.
 func Verify(events []Event) error {
-	for i := 1; i < len(events); i++ {
-		want, err := Hash(events[i-1])
-		if err != nil {
-			return err
+	want := ""
+	for i, e := range events {
+		if i > 0 && e.Prev != want {
+			return fmt.Errorf("%w at event %s (index %d): prev %q, want %q", ErrBroken, e.ID, i, e.Prev, want)
 		}
-		if events[i].Prev != want {
-			return fmt.Errorf("%w at event %s (index %d): prev %q, want %q", ErrBroken, events[i].ID, i, events[i].Prev, want)
+		var err error
+		if want, err = Hash(e); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -350,6 +350,13 @@ func (v *verifier) coversPrefix(count int64, tail string) error {
 func (v *verifier) finish() (Report, []stretch, error) {
 	r := v.r
 	r.Events = v.n
+	if v.broken == nil && v.n > 0 {
+		// The events before the last were hashed to check the link after them; the last has
+		// no link after it, and is held to having a hash all the same.
+		if last := &v.recent[(v.n-1)%v.size]; last.hashErr != nil {
+			v.broken = last.hashErr
+		}
+	}
 	switch {
 	case v.broken != nil:
 		return Report{Events: v.n}, nil, v.broken
@@ -405,8 +412,8 @@ func (v *verifier) checkState() error {
 // verified now or earlier.
 func (v *verifier) nextState(latest *Anchor) State {
 	s := State{Issuer: v.cfg.Issuer, Count: v.n}
-	if last, ok := v.lookup(v.n - 1); ok && last.hashErr == nil {
-		s.Tail = last.hexHash()
+	if last, ok := v.lookup(v.n - 1); ok {
+		s.Tail = last.hexHash() // finish refused a trail whose last event has no hash
 	}
 	if v.cfg.State != nil {
 		s.Checkpoint = v.cfg.State.Checkpoint

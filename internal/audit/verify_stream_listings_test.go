@@ -113,3 +113,28 @@ func TestVerifyListedHoldsTheOldestEventKept(t *testing.T) {
 		})
 	}
 }
+
+// TestTrailEndingInAnUnhashableEventIsRefused: an event with no canonical form (a field that is
+// not valid UTF-8, which no store appends) fails verification wherever it is, the last event
+// of the trail too, and whether or not the trail is checked against a State: the first
+// verification refuses it, rather than the next one blaming a rewrite that never happened.
+// Guards against: the last event's hash never computed (Verify and VerifyListed check only
+// events that another follows)
+func TestTrailEndingInAnUnhashableEventIsRefused(t *testing.T) {
+	for _, kept := range []int{3, 0} {
+		c := newChainMaker(t)
+		c.tokens(3)
+		events := append(c.snapshot(), Event{ID: "bad", Time: c.at, Action: "token.issue", Detail: "\xff", Prev: c.hashes[2]})
+		cfg := AnchorConfig{Issuer: makerIssuer, Keys: c.m.keys, Now: c.m.now}
+		if kept > 0 {
+			cfg.State = &State{Issuer: makerIssuer, Count: int64(kept), Tail: c.hashes[kept-1]}
+		}
+		const want = `event "bad": field detail is not valid UTF-8`
+		if _, err := VerifyAnchored(events, cfg); err == nil || err.Error() != want {
+			t.Errorf("with a state of %d events: VerifyAnchored = %v, want %q", kept, err, want)
+		}
+		if err := Verify(events); err == nil || err.Error() != want {
+			t.Errorf("Verify = %v, want %q", err, want)
+		}
+	}
+}
