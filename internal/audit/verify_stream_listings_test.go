@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"testing"
@@ -114,12 +115,12 @@ func TestVerifyListedHoldsTheOldestEventKept(t *testing.T) {
 	}
 }
 
-// TestTrailEndingInAnUnhashableEventIsRefused: an event with no canonical form (a field that is
-// not valid UTF-8, which no store appends) fails verification wherever it is, the last event
-// of the trail too, and whether or not the trail is checked against a State: the first
-// verification refuses it, rather than the next one blaming a rewrite that never happened.
-// Guards against: the last event's hash never computed (Verify and VerifyListed check only
-// events that another follows)
+// TestTrailEndingInAnUnhashableEventIsRefused: an event with no canonical form (a field that is not
+// valid UTF-8, which no store appends) fails verification wherever it is, the last event of the
+// trail too, and whether or not the trail is checked against a State: the first verification
+// refuses it, rather than the next one blaming a rewrite that never happened.
+// Guards against: the last event's hash never computed (Verify and VerifyListed check only events
+// that another follows)
 func TestTrailEndingInAnUnhashableEventIsRefused(t *testing.T) {
 	for _, kept := range []int{3, 0} {
 		c := newChainMaker(t)
@@ -136,5 +137,41 @@ func TestTrailEndingInAnUnhashableEventIsRefused(t *testing.T) {
 		if err := Verify(events); err == nil || err.Error() != want {
 			t.Errorf("Verify = %v, want %q", err, want)
 		}
+	}
+}
+
+// TestTruncationBelowTheStatesCheckpointIsTruncated: a trail cut to any length shorter than what
+// the verifier's State saw fails with ErrTruncated (not ErrRewritten, not success), including the
+// cut that leaves exactly one event fewer than the state's checkpoint covers.
+// Guards against: stream.go checkState `claim.Count > v.n` -> `claim.Count > v.n+1`
+func TestTruncationBelowTheStatesCheckpointIsTruncated(t *testing.T) {
+	c := newChainMaker(t)
+	c.tokens(10)
+	c.checkpoint(10) // at position 10, covers events 0 to 9
+	c.tokens(2)      // 13 events in all
+	full := c.snapshot()
+	cfg := AnchorConfig{Issuer: makerIssuer, Keys: c.m.keys, Now: c.m.now}
+	r, err := VerifyAnchored(full, cfg)
+	if err != nil {
+		t.Fatalf("intact trail: %v", err)
+	}
+	if r.State.Count != 13 || r.State.Checkpoint == "" {
+		t.Fatalf("state = %+v, want 13 events and the checkpoint", r.State)
+	}
+	for _, keep := range []int{0, 1, 5, 9, 10, 11, 12} {
+		t.Run(fmt.Sprint("keep ", keep), func(t *testing.T) {
+			state := r.State
+			cfg := cfg
+			cfg.State = &state
+			_, err := VerifyAnchored(full[:keep], cfg)
+			if !errors.Is(err, ErrTruncated) {
+				t.Errorf("trail cut to %d of 13 events: %v, want ErrTruncated", keep, err)
+			}
+		})
+	}
+	state := r.State
+	cfg.State = &state
+	if _, err := VerifyAnchored(full, cfg); err != nil {
+		t.Errorf("the same trail again with its state: %v", err)
 	}
 }
