@@ -170,13 +170,7 @@ func TestTailNotTheLastEventsHashIsRefused(t *testing.T) {
 func TestCheckpointIndexMovedBackIsRefused(t *testing.T) {
 	ctx := context.Background()
 	m, mk := signedReplicas(t)
-	a := mk(false)
-	appendN(t, a, 5)
-	if wrote, err := a.Check(ctx); !wrote || err != nil {
-		t.Fatal(wrote, err)
-	}
-	appendN(t, a, 3)
-	held, _, _ := m.List(ctx, "root", "", 100)
+	held := checkpointedTrail(t, m, mk, 3)
 	forged := append([]audit.Event(nil), held...)
 	forged[2] = held[5] // event 2 replaced by a copy of the checkpoint, the index pointed at it
 	audit.MemoryTamperer{M: m}.Replace(t, forged)
@@ -195,24 +189,47 @@ func TestUnverifiedLatestCheckpointNotTrusted(t *testing.T) {
 	ctx := context.Background()
 	m, mk := signedReplicas(t)
 	other, _ := keys.Generate(keys.ES256, time.Now())
-	a := mk(false)
-	appendN(t, a, 5)
-	if wrote, err := a.Check(ctx); !wrote || err != nil {
-		t.Fatal(wrote, err)
-	}
-	appendN(t, a, 2)
-	held, _, _ := m.List(ctx, "root", "", 100)
+	held := checkpointedTrail(t, m, mk, 2)
 	held[5].Detail, _ = issuer.SignCompact(other, audit.CheckpointType, []byte(`{"iss":"https://broker.test","count":5,"tail":"x","time":"2026-01-01T00:00:00Z"}`))
-	prev := ""
-	for i := range held {
-		held[i].Prev = prev
-		prev, _ = audit.Hash(held[i])
-	}
+	relink(t, held)
 	audit.MemoryTamperer{M: m}.Replace(t, held)
 	b := mk(true)
 	appendN(t, b, 5)
 	if wrote, err := b.Check(ctx); !wrote || err != nil {
 		t.Errorf("unverified latest checkpoint, intact chain: %v, %v", wrote, err)
+	}
+}
+
+// checkpointedTrail has a replica of signedReplicas without published keys append five events,
+// sign them with its checkpoint (the sixth event) and append more, and returns the events m
+// then holds.
+func checkpointedTrail(t *testing.T, m *audit.Memory, mk func(published bool) *audit.Checkpointer, more int) []audit.Event {
+	t.Helper()
+	ctx := context.Background()
+	a := mk(false)
+	appendN(t, a, 5)
+	if wrote, err := a.Check(ctx); !wrote || err != nil {
+		t.Fatal(wrote, err)
+	}
+	appendN(t, a, more)
+	held, _, err := m.List(ctx, "root", "", 100)
+	if err != nil || len(held) != 6+more {
+		t.Fatalf("listed %d events, %v; want %d", len(held), err, 6+more)
+	}
+	return held
+}
+
+// relink sets each event's Prev to the hash of the one before it, as a store writer who cannot
+// sign can after changing or removing events.
+func relink(t *testing.T, events []audit.Event) {
+	t.Helper()
+	prev := ""
+	for i := range events {
+		events[i].Prev = prev
+		var err error
+		if prev, err = audit.Hash(events[i]); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

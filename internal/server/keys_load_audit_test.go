@@ -16,15 +16,7 @@ import (
 func TestExternalKeyRevocationRecorded(t *testing.T) {
 	ctx := context.Background()
 	ts := startServer(t, serverOptions{keyBackend: "file", keyRefresh: 50 * time.Millisecond})
-	backend, closeBackend, err := OpenKeyBackend(ctx, ts.srv.cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeBackend()
-	set, err := backend.Load(ctx)
-	if err != nil || len(set.Keys) == 0 {
-		t.Fatalf("load: %v (%d keys)", err, len(set.Keys))
-	}
+	backend, set := openKeyBackend(t, ts)
 	before := 0
 	for _, e := range auditEvents(t, ts, "root", 100) {
 		if strings.HasPrefix(e.Action, "keys.") {
@@ -54,4 +46,20 @@ func TestExternalKeyRevocationRecorded(t *testing.T) {
 	if len(revoked) != 1 || revoked[0].Actor != "system:keys" {
 		t.Errorf("key %s was revoked and %s signs now on this replica; the trail holds %v, want one keys.revoke event naming both (%d keys.* events before)", rev.KID, rev.NewKID, revoked, before)
 	}
+}
+
+// openKeyBackend opens the key backend ts's configuration names, as `broker keys` does beside a
+// running broker, until the test ends, and returns it with the key set it holds now.
+func openKeyBackend(t *testing.T, ts *testServer) (keys.Backend, keys.Set) {
+	t.Helper()
+	backend, closeBackend, err := OpenKeyBackend(context.Background(), ts.srv.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = closeBackend() })
+	set, err := backend.Load(context.Background())
+	if err != nil || len(set.Keys) == 0 {
+		t.Fatalf("load: %v (%d keys)", err, len(set.Keys))
+	}
+	return backend, set
 }

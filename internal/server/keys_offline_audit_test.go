@@ -46,15 +46,7 @@ func TestKeyChangeWhileNoReplicaRunsRecorded(t *testing.T) {
 			redis := redistest.Start(t)
 			opts := serverOptions{redisURL: redis.URL(), keyBackend: "file", keyDir: t.TempDir(), keyRefresh: 50 * time.Millisecond}
 			ts := startServer(t, opts)
-			backend, closeBackend, err := OpenKeyBackend(ctx, ts.srv.cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer closeBackend()
-			set, err := backend.Load(ctx)
-			if err != nil || len(set.Keys) == 0 {
-				t.Fatalf("load: %v (%d keys)", err, len(set.Keys))
-			}
+			backend, set := openKeyBackend(t, ts)
 			before := keyEvents(t, ts)
 			client := ts.srv.state.redis
 			recordKey := client.Prefix() + "audit:keyset"
@@ -131,15 +123,7 @@ func TestStartThatCannotReadTheKeySetRecordKeepsIt(t *testing.T) {
 	redis := redistest.Start(t)
 	opts := serverOptions{redisURL: redis.URL(), keyBackend: "file", keyDir: t.TempDir(), keyRefresh: 50 * time.Millisecond}
 	ts := startServer(t, opts)
-	backend, closeBackend, err := OpenKeyBackend(ctx, ts.srv.cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeBackend()
-	set, err := backend.Load(ctx)
-	if err != nil || len(set.Keys) == 0 {
-		t.Fatalf("load: %v (%d keys)", err, len(set.Keys))
-	}
+	backend, set := openKeyBackend(t, ts)
 	before := keyEvents(t, ts)
 	rdb := redis.Client()
 	recordKey := ts.srv.state.redis.Prefix() + "audit:keyset"
