@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/brokerhq/broker/internal/testutil/proc"
+	"github.com/brokerhq/broker/internal/testutil/tooltest"
 )
 
 // Through the compose nginx, a store outage does not become a full outage: with Redis down both
@@ -81,13 +82,11 @@ type composeStack struct {
 	nginxPort   int
 }
 
-// startComposeStack starts the stack; the test is skipped without nginx or redis-server.
+// startComposeStack starts the stack; the test is skipped without nginx or redis-server (see
+// tooltest.Look).
 func startComposeStack(t *testing.T) *composeStack {
 	t.Helper()
-	ngx, err := exec.LookPath("nginx")
-	if err != nil {
-		t.Skip("no nginx")
-	}
+	ngx := tooltest.Look(t, "nginx")
 	st := &composeStack{redis: startRedis(t)}
 	bin := buildBroker(t)
 	dir := t.TempDir()
@@ -251,10 +250,7 @@ type redisServer struct {
 // without redis-server.
 func startRedis(t *testing.T) *redisServer {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("no redis-server")
-	}
+	bin := tooltest.Look(t, "redis-server")
 	port, err := proc.FreePort()
 	if err != nil {
 		t.Fatal(err)

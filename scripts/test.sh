@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README and CI run it. On a fresh machine it first installs what
 # the tests use: Go (Debian's, which then fetches the toolchain go.mod names from the module
-# proxy), redis-server, redis-sentinel, nginx, curl, jq and the aws CLI from Debian's packages, and a Vault built from source
+# proxy), redis-server, redis-sentinel, nginx, curl, jq, the aws CLI and systemd-analyze from Debian's packages, and a Vault built from source
 # (scripts/build-vault.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +18,8 @@ command -v jq >/dev/null 2>&1 || need_apt+=(jq)
 command -v aws >/dev/null 2>&1 || need_apt+=(awscli)
 # broker bench's public-document figures measure against nginx serving the same bytes.
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_apt+=(nginx)
+# The deployment tests rate the systemd unit with systemd-analyze (verify, security).
+command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "test.sh: installing ${need_apt[*]} with apt-get" >&2
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
@@ -35,7 +37,7 @@ BROKER_VAULT_BIN=$(scripts/build-vault.sh)
 export BROKER_VAULT_BIN
 export BROKER_REQUIRE_VAULT=1 BROKER_REQUIRE_REDIS=1
 # What this script installs, a test needing it may not skip for want of it.
-export BROKER_REQUIRE_TOOLS=aws,bash,curl,jq
+export BROKER_REQUIRE_TOOLS=aws,bash,curl,jq,nginx,redis-server,systemd-analyze
 # No registry this machine reaches carries terraform, its hashicorp/aws provider or the
 # Google Cloud CLI: the tests that run them skip without them, and say so here too.
 command -v terraform >/dev/null 2>&1 && [ -d /opt/tf-plugins/registry.terraform.io/hashicorp/aws ] ||

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/brokerhq/broker/internal/testutil/tooltest"
 )
 
 // awsStack is `broker emulator` and `broker serve` on a configuration whose stack s1 reads
@@ -133,9 +135,9 @@ func sessionARN(role, runID string) string {
 // asks the emulator who it is and is told the session of the run's read role; credentials the
 // emulator never issued get STS's InvalidClientTokenId.
 func TestAWSCLICallerIdentity(t *testing.T) {
-	aws := lookTool(t, "aws")
+	aws := tooltest.Look(t, "aws")
 	if out, err := exec.Command(aws, "--version").CombinedOutput(); err != nil {
-		if toolRequired(os.Getenv(requireToolsEnv), "aws") {
+		if tooltest.Required("aws") {
 			t.Fatalf("the aws CLI does not run (%v): %s", err, out)
 		}
 		t.Skipf("SKIPPED: the aws CLI does not run (%v): %s", err, out)

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/brokerhq/broker/internal/testutil/tooltest"
 )
 
 // readmeBlocks returns the fenced code blocks of README.md that follow a `<!-- NAME -->` marker
@@ -50,7 +52,7 @@ var (
 func TestTerraformInFiveMinutes(t *testing.T) {
 	tf := lookTerraform(t)
 	for _, tool := range []string{"bash", "curl", "jq"} {
-		lookTool(t, tool)
+		tooltest.Look(t, tool)
 	}
 	blocks := readmeBlocks(t)
 	for _, name := range []string{"tf5:run", "tf5:aws-config", "tf5:main.tf", "tf5:plan", "tf5:plan-output", "tf5:apply", "tf5:apply-output"} {
