@@ -50,8 +50,9 @@ func TestChartAuditWebhook(t *testing.T) {
 				"secrets":      map[string]any{"kek": testKEK, "auditWebhookSecret": testWebhookSecret},
 				"auditWebhook": map[string]any{"url": url, "name": "siem"},
 				"config":       map[string]any{"audit": userAudit},
-				// Where the file sink writes: broker's root filesystem is read-only.
-				"extraVolumes":      []any{map[string]any{"name": "audit", "emptyDir": map[string]any{"sizeLimit": "1Gi"}}},
+				// Where the file sink writes, as values.yaml shows it: a claim every replica shares and
+				// that outlives them (broker's root filesystem is read-only).
+				"extraVolumes":      []any{map[string]any{"name": "audit", "persistentVolumeClaim": map[string]any{"claimName": "broker-audit"}}},
 				"extraVolumeMounts": []any{map[string]any{"name": "audit", "mountPath": "/var/log/broker"}},
 			},
 			want: []configcheck.AuditSink{fileSink, webhook},
