@@ -36,11 +36,13 @@ func TestEventLoopAllocatesNothingPerRequest(t *testing.T) {
 	for _, r := range runs {
 		var res Result
 		allocs := testing.AllocsPerRun(1, func() { res = r.run() })
-		if res.Errors != 0 || res.Count < 500 {
+		// At least 100 answers, however busy the machine: at most 5 allocations in all (those of
+		// starting a run), or one per 100 requests, then show that requests do not allocate.
+		if res.Errors != 0 || res.Count < 100 {
 			t.Fatalf("%s: %d answers, %d errors (first %v)", r.name, res.Count, res.Errors, res.FirstErr)
 		}
-		if per := allocs / float64(res.Count); per > 0.01 {
-			t.Errorf("%s: %.0f allocations for %d requests, %.3f per request", r.name, allocs, res.Count, per)
+		if allocs > max(5, float64(res.Count)/100) {
+			t.Errorf("%s: %.0f allocations for %d requests, %.3f per request", r.name, allocs, res.Count, allocs/float64(res.Count))
 		} else {
 			t.Logf("%s: %.0f allocations for %d requests", r.name, allocs, res.Count)
 		}

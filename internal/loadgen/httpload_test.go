@@ -245,17 +245,20 @@ func TestHTTPLoadRedialsConnectionsTheServerClosed(t *testing.T) {
 		}
 		l := mk(4, HTTPRequest{Method: http.MethodGet, URL: url}, time.Second)
 		for round := range 3 {
+			before := conns.Load()
 			res := l.Closed(context.Background(), 30*time.Millisecond)
 			if res.Errors != 0 || res.Count == 0 {
 				t.Fatalf("round %d: %d answers, %d errors (first %v)", round, res.Count, res.Errors, res.FirstErr)
+			}
+			// Each client that sent in this round dialled once: a busy machine may leave one
+			// idle for the whole round, never make one dial per request.
+			if n := conns.Load() - before; n < 1 || n > 4 {
+				t.Errorf("round %d: %d connections for 4 clients, each closed after the round before", round, n)
 			}
 			closeAll() // the server's idle timeout, between runs
 			if round == 1 {
 				time.Sleep(20 * time.Millisecond) // and once with the close already arrived
 			}
-		}
-		if got := conns.Load(); got != 12 {
-			t.Errorf("%d connections for 3 rounds of 4 clients, each closed after its round", got)
 		}
 	})
 }
