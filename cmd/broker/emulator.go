@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -29,6 +30,12 @@ func runEmulator(ctx context.Context, e env, args []string) error {
 	stateDir := fs.String("state-dir", "", "private directory keeping the TLS certificate and key across restarts (default $XDG_STATE_HOME/broker/emulator, else ~/.local/state/broker/emulator)")
 	issuer := fs.String("issuer", "", "trust tokens of this issuer instead of the configuration's (e.g. http://ADDR of broker serve --listen ADDR)")
 	if err := parseFlags(fs, args, 0); err != nil {
+		return err
+	}
+	if err := checkLoopbackListen("--listen", *listen); err != nil {
+		return err
+	}
+	if err := checkLoopbackListen("--tls-listen", *tlsListen); err != nil {
 		return err
 	}
 	cfg, _, err := loadConfig(e, *path)
@@ -147,6 +154,19 @@ func emulatorState(e env, dir string) (emulator.StateDir, error) {
 		return emulator.StateDir{}, usagef("--state-dir: %v", err)
 	}
 	return emulator.StateDir{Dir: abs}, nil
+}
+
+// checkLoopbackListen refuses an emulator address flag whose host is not loopback, every
+// interface (an empty host, 0.0.0.0, ::) included.
+func checkLoopbackListen(flag, addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return usagef("%s %q: want HOST:PORT", flag, addr)
+	}
+	if ip, err := netip.ParseAddr(host); host != "localhost" && (err != nil || !ip.IsLoopback()) {
+		return usagef("%s %q: the emulators listen on loopback only (127.0.0.1, ::1 or localhost): they hand out credentials for any token of the broker they trust, and their certificate names only loopback", flag, addr)
+	}
+	return nil
 }
 
 // checkIssuerFlag requires --issuer to be an http(s) URL with a host and nothing after a path.
