@@ -21,7 +21,7 @@ func TestEveryCommandPrintsItsHelp(t *testing.T) {
 			t.Errorf("command %q has no help case in this table", c.name)
 			continue
 		}
-		for _, args := range [][]string{{c.name, "-h"}, {c.name, "--help"}, {"help", c.name}} {
+		for _, args := range [][]string{{c.name, "-h"}, {c.name, "--help"}, {"help", c.name}, {c.name, "help"}} {
 			t.Run(strings.Join(args, " "), func(t *testing.T) {
 				r := broker(t, []string{"BROKER_URL=", "BROKER_API_KEY=", "BROKER_RUN_TOKEN=", "BROKER_CONFIG="}, args...)
 				if r.code != 0 {

@@ -90,6 +90,10 @@ func run(ctx context.Context, e env, args []string) int {
 		fmt.Fprint(e.stderr, usage())
 		return exitOK
 	}
+	if len(args) == 2 && args[1] == "help" {
+		// broker CMD help is CMD's own help too: no command takes "help" as an argument.
+		args = []string{args[0], "--help"}
+	}
 	for _, c := range commands() {
 		if c.name != args[0] {
 			continue
