@@ -78,3 +78,30 @@ func TestEmulatorEntraMetadataNamesItsHTTPSAddress(t *testing.T) {
 		t.Errorf("token_endpoint %q, want it under %s", meta.TokenEndpoint, want)
 	}
 }
+
+// TestEmulatorListensOnLoopbackOnly: the emulators hand out credentials to anyone who shows a
+// token of the broker they trust, and their certificate names only loopback: an address that is
+// not loopback (every interface included) is a usage error naming the flag, before anything is
+// served or written.
+// Guards against: emulator.go listening wherever --listen and --tls-listen say
+func TestEmulatorListensOnLoopbackOnly(t *testing.T) {
+	for _, tc := range []struct{ flag, addr string }{
+		{"--listen", "0.0.0.0:0"},
+		{"--listen", ":0"},
+		{"--listen", "[::]:0"},
+		{"--listen", "192.0.2.1:0"},
+		{"--listen", "example.com:0"},
+		{"--tls-listen", "0.0.0.0:0"},
+		{"--tls-listen", "[::]:0"},
+	} {
+		r := runCLI(map[string]string{}, "emulator", "--state-dir", t.TempDir(), tc.flag, tc.addr)
+		if r.code != exitUsage || !strings.Contains(r.stderr, tc.flag) || !strings.Contains(r.stderr, "loopback") {
+			t.Errorf("emulator %s %s: %+v; want exit %d naming the flag and loopback", tc.flag, tc.addr, r, exitUsage)
+		}
+	}
+	for _, addr := range []string{"127.0.0.1:0", "[::1]:0", "localhost:0", "127.0.0.2:0"} {
+		if err := checkLoopbackListen("--listen", addr); err != nil {
+			t.Errorf("--listen %s refused: %v", addr, err)
+		}
+	}
+}
