@@ -1,13 +1,11 @@
 package deploy
 
 import (
-	"os"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
-	"github.com/moby/buildkit/frontend/dockerfile/parser"
 )
 
 // TestDockerfileRuntimeImage pins the final stage's runtime: a distroless base without a shell (no
@@ -19,19 +17,7 @@ import (
 // Guards against: deploy/Dockerfile:22 CMD --config /etc/broker/broker.yaml -> another path
 // Guards against: deploy/Dockerfile:21 ENTRYPOINT without --log-format json
 func TestDockerfileRuntimeImage(t *testing.T) {
-	f, err := os.Open("Dockerfile")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = f.Close() }()
-	res, err := parser.Parse(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stages, _, err := instructions.Parse(res.AST, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	stages := dockerfileStages(t)
 	final := stages[len(stages)-1]
 	_, tag, _ := strings.Cut(final.BaseName, ":")
 	if strings.Contains(tag, "debug") {

@@ -16,25 +16,7 @@ import (
 // command (so needs no shell), copies only the binary, runs as a non-root user and starts
 // broker serve.
 func TestDockerfile(t *testing.T) {
-	f, err := os.Open("Dockerfile")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = f.Close() }()
-	res, err := parser.Parse(f)
-	if err != nil {
-		t.Fatalf("parse: %v", err)
-	}
-	for _, w := range res.Warnings {
-		t.Errorf("Dockerfile warning: %s", w.Short)
-	}
-	stages, _, err := instructions.Parse(res.AST, nil)
-	if err != nil {
-		t.Fatalf("instructions: %v", err)
-	}
-	if len(stages) < 2 {
-		t.Fatalf("%d stages, want a build stage and a run stage", len(stages))
-	}
+	stages := dockerfileStages(t)
 	build, final := stages[0], stages[len(stages)-1]
 
 	env := map[string]string{}
@@ -103,4 +85,30 @@ func TestDockerfile(t *testing.T) {
 	if !slices.Contains(exposed, "8080") {
 		t.Errorf("EXPOSE %v, want 8080 (the chart's and compose's port)", exposed)
 	}
+}
+
+// dockerfileStages parses the Dockerfile with BuildKit's own parser, fails t on any warning, and
+// returns its stages: at least a build stage and a run stage.
+func dockerfileStages(t *testing.T) []instructions.Stage {
+	t.Helper()
+	f, err := os.Open("Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = f.Close() }()
+	res, err := parser.Parse(f)
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	for _, w := range res.Warnings {
+		t.Errorf("Dockerfile warning: %s", w.Short)
+	}
+	stages, _, err := instructions.Parse(res.AST, nil)
+	if err != nil {
+		t.Fatalf("instructions: %v", err)
+	}
+	if len(stages) < 2 {
+		t.Fatalf("%d stages, want a build stage and a run stage", len(stages))
+	}
+	return stages
 }
