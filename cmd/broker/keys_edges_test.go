@@ -16,14 +16,7 @@ import (
 // Guards against: keys.go:116 `if err := policy.Validate(); err != nil { return usagef(...) }`
 // dropped
 func TestKeysRefusesAnInvalidRotationPolicy(t *testing.T) {
-	dir := t.TempDir()
-	if r := broker(t, nil, "keys", "generate", "--dir", dir, "--alg", "ES256"); r.code != 0 {
-		t.Fatalf("generate: %+v", r)
-	}
-	set, err := keys.NewFile(dir).Load(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, set := generatedKeyDir(t, "ES256")
 	for _, flags := range [][]string{
 		{"--prepublish", "-1h"},
 		{"--retain", "-1h"},
@@ -49,14 +42,7 @@ func TestKeysRefusesAnInvalidRotationPolicy(t *testing.T) {
 func TestKeysRevokeReplacementSignsNow(t *testing.T) {
 	for _, alg := range []string{"ES256", "RS256"} {
 		t.Run(alg, func(t *testing.T) {
-			dir := t.TempDir()
-			if r := broker(t, nil, "keys", "generate", "--dir", dir, "--alg", alg); r.code != 0 {
-				t.Fatalf("generate: %+v", r)
-			}
-			set, err := keys.NewFile(dir).Load(context.Background())
-			if err != nil || len(set.Keys) != 1 {
-				t.Fatalf("Load = %d keys, %v", len(set.Keys), err)
-			}
+			dir, set := generatedKeyDir(t, alg)
 			leaked := set.Keys[0].KID
 			before := time.Now()
 			r := broker(t, nil, "keys", "revoke", "--dir", dir, "--kid", leaked)

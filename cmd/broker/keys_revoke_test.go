@@ -13,14 +13,7 @@ import (
 // new key of its algorithm in its place, signing at once; an unknown kid and a missing --kid are
 // refused without touching the set.
 func TestKeysRevoke(t *testing.T) {
-	dir := t.TempDir()
-	if r := broker(t, nil, "keys", "generate", "--dir", dir, "--alg", "ES256"); r.code != 0 {
-		t.Fatalf("generate: %+v", r)
-	}
-	set, err := keys.NewFile(dir).Load(context.Background())
-	if err != nil || len(set.Keys) != 1 {
-		t.Fatalf("Load = %d keys, %v", len(set.Keys), err)
-	}
+	dir, set := generatedKeyDir(t, "ES256")
 	leaked := set.Keys[0].KID
 
 	for _, tc := range []struct {
@@ -63,4 +56,19 @@ func TestKeysRevoke(t *testing.T) {
 	if s, ok := keys.Signing(after.Keys[0].Created, after.Metas(), keys.ES256); !ok || s.KID != after.Keys[0].KID {
 		t.Fatalf("the replacement does not sign from its creation: %+v", s)
 	}
+}
+
+// generatedKeyDir runs `broker keys generate` of one alg key into a new directory and returns
+// the directory and the set it holds.
+func generatedKeyDir(t *testing.T, alg string) (string, keys.Set) {
+	t.Helper()
+	dir := t.TempDir()
+	if r := broker(t, nil, "keys", "generate", "--dir", dir, "--alg", alg); r.code != 0 {
+		t.Fatalf("generate: %+v", r)
+	}
+	set, err := keys.NewFile(dir).Load(context.Background())
+	if err != nil || len(set.Keys) != 1 {
+		t.Fatalf("Load = %d keys, %v", len(set.Keys), err)
+	}
+	return dir, set
 }
