@@ -71,8 +71,18 @@ func newAdminEnv(t *testing.T, file catalog.Objects, events Recorder) *adminEnv 
 // put sends PUT path with the JSON body as the API key whose secret is key.
 func (e *adminEnv) put(key, path, body string) *httptest.ResponseRecorder {
 	r := httptest.NewRequest(http.MethodPut, path, strings.NewReader(body))
-	r.Header.Set("Authorization", "Bearer "+key)
 	r.Header.Set("Content-Type", "application/json")
+	return e.serve(key, r)
+}
+
+// del sends DELETE path as the API key whose secret is key.
+func (e *adminEnv) del(key, path string) *httptest.ResponseRecorder {
+	return e.serve(key, httptest.NewRequest(http.MethodDelete, path, nil))
+}
+
+// serve answers r sent as the API key whose secret is key.
+func (e *adminEnv) serve(key string, r *http.Request) *httptest.ResponseRecorder {
+	r.Header.Set("Authorization", "Bearer "+key)
 	w := httptest.NewRecorder()
 	e.rt.ServeHTTP(w, r)
 	return w
@@ -140,5 +150,34 @@ func TestBodyOfExactly64KiBIsAccepted(t *testing.T) {
 	over := body + " "
 	if w := e.put("boss", "/v1/stacks/app2", over); w.Code != http.StatusRequestEntityTooLarge || envelopeCode(w) != "too_large" {
 		t.Errorf("PUT with a body of %d bytes: %d %s, want 413 too_large", len(over), w.Code, w.Body)
+	}
+}
+
+// TestDeletedStackTakesItsAttachmentsAlong: deleting a stack deletes its direct attachments in
+// the same change, rather than being refused as still in use, and a stack created later under
+// the same id starts with none: it never inherits the write attachment its predecessor was
+// given.
+// Guards against: admin_kinds.go the stack's cascade left off its deletion (409 in use)
+func TestDeletedStackTakesItsAttachmentsAlong(t *testing.T) {
+	e := newAdminEnv(t, adminTestFile(), &keptEvents{})
+	for _, step := range []struct{ path, body string }{
+		{"/v1/stacks/app", `{"space":"team-a"}`},
+		{"/v1/stacks/app/attachments/aws-p", `{"read":true,"write":true}`},
+	} {
+		if w := e.put("boss", step.path, step.body); w.Code != http.StatusCreated {
+			t.Fatalf("PUT %s: %d %s", step.path, w.Code, w.Body)
+		}
+	}
+	if w := e.del("boss", "/v1/stacks/app"); w.Code != http.StatusNoContent && w.Code != http.StatusOK {
+		t.Fatalf("DELETE the stack: %d %s", w.Code, w.Body)
+	}
+	if w := e.put("boss", "/v1/stacks/app", `{"space":"team-a"}`); w.Code != http.StatusCreated {
+		t.Fatalf("creating the stack again: %d %s", w.Code, w.Body)
+	}
+	if e.m.Live().Load().Attached("app", "aws-p") {
+		t.Error("the stack created again holds the attachment of the stack deleted before it")
+	}
+	if w := e.serve("boss", httptest.NewRequest(http.MethodGet, "/v1/stacks/app/attachments", nil)); w.Code != http.StatusOK || strings.Contains(w.Body.String(), "aws-p") {
+		t.Errorf("attachments of the stack created again: %d %s, want none", w.Code, w.Body)
 	}
 }
