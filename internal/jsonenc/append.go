@@ -83,9 +83,11 @@ func IntField(b []byte, name string, n int64) []byte {
 }
 
 // TimeField appends the member name: t as encoding/json writes a time.Time (RFC 3339 with
-// nanoseconds, quoted). A year outside 0-9999 has no such form: ok is false, like Marshal's error.
+// nanoseconds, quoted). A year outside 0-9999, or a zone offset of 24 hours or more, has no such
+// form: ok is false, like Marshal's error.
 func TimeField(b []byte, name string, t time.Time) (_ []byte, ok bool) {
-	if y := t.Year(); y < 0 || y > 9999 {
+	_, offset := t.Zone()
+	if y := t.Year(); y < 0 || y > 9999 || offset <= -24*3600 || offset >= 24*3600 {
 		return b, false
 	}
 	b = append(Field(b, name), '"')
