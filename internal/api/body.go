@@ -139,8 +139,13 @@ func describeJSONError(err error) string {
 
 // writeJSON sends v with the given status.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	setJSONHeaders(w, status)
-	_ = json.NewEncoder(w).Encode(v)
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Nothing was sent yet: the client gets the 500 envelope, never an empty success.
+		apierror.Write(w, fmt.Errorf("encode the answer: %w", err))
+		return
+	}
+	writeJSONBytes(w, status, append(b, '\n'))
 }
 
 // writeJSONBytes sends body, a JSON document already encoded (ending in a newline, as writeJSON

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/brokerhq/broker/internal/apierror"
 )
@@ -73,6 +74,23 @@ func TestWriteJSONNoStore(t *testing.T) {
 		if got := rec.Header().Get("Content-Type"); got != "application/json" {
 			t.Errorf("%s: Content-Type %q, want application/json", name, got)
 		}
+	}
+}
+
+// TestWriteJSONOfWhatCannotBeEncoded: a value encoding/json refuses (a time whose year has no RFC
+// 3339 form, as a token's expiry on a broken clock would have) gets the 500 envelope, not a 200
+// whose body is empty or cut short: a client must not take an empty answer for a success.
+// Guards against: writeJSON sending its status before it knows the value encodes
+func TestWriteJSONOfWhatCannotBeEncoded(t *testing.T) {
+	rec := httptest.NewRecorder()
+	writeJSON(rec, http.StatusOK, tokenResponse{Token: "x", ExpiresAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)})
+	if rec.Code != http.StatusInternalServerError || !strings.Contains(rec.Body.String(), `"internal"`) {
+		t.Errorf("an unencodable answer: %d %q, want the 500 envelope", rec.Code, rec.Body)
+	}
+	rec = httptest.NewRecorder()
+	writeJSON(rec, http.StatusCreated, map[string]string{"a": "<b>"})
+	if rec.Code != http.StatusCreated || rec.Body.String() != "{\"a\":\"\\u003cb\\u003e\"}\n" {
+		t.Errorf("writeJSON: %d %q, want 201 and encoding/json's Encoder bytes", rec.Code, rec.Body)
 	}
 }
 
