@@ -55,13 +55,13 @@ func assertSameRun(t *testing.T, got, want runs.Run) {
 	}
 }
 
-// assertGone fails unless both lookups report ErrNotFound.
+// assertGone fails unless both lookups report ErrNotFound, the token's first.
 func assertGone(t *testing.T, e *env, id, token string) {
 	t.Helper()
-	if _, err := e.store.Get(e.ctx, id); !errors.Is(err, runs.ErrNotFound) {
-		t.Errorf("Get(%s) error = %v, want ErrNotFound", id, err)
-	}
 	if _, err := e.store.GetByToken(e.ctx, runs.HashToken(token)); !errors.Is(err, runs.ErrNotFound) {
 		t.Errorf("GetByToken error = %v, want ErrNotFound", err)
+	}
+	if _, err := e.store.Get(e.ctx, id); !errors.Is(err, runs.ErrNotFound) {
+		t.Errorf("Get(%s) error = %v, want ErrNotFound", id, err)
 	}
 }

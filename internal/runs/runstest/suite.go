@@ -280,14 +280,16 @@ func testExpiry(t *testing.T, e *env) {
 	}
 
 	if e.opts.RealTime {
+		// The wait watches the token, never the id: a run's token must lapse at its expiry
+		// even when nothing reads the run by id first.
 		deadline := time.Now().Add(ttl + expiryWait)
 		for {
-			_, err := e.store.Get(e.ctx, run.ID)
+			_, err := e.store.GetByToken(e.ctx, runs.HashToken(token))
 			if errors.Is(err, runs.ErrNotFound) {
 				break
 			}
 			if err != nil {
-				t.Fatalf("Get while waiting for expiry: %v", err)
+				t.Fatalf("GetByToken while waiting for expiry: %v", err)
 			}
 			if time.Now().After(deadline) {
 				t.Fatalf("run still served %s after its expiry", expiryWait)
@@ -299,13 +301,18 @@ func testExpiry(t *testing.T, e *env) {
 		}
 	} else {
 		e.clock.Set(run.ExpiresAt.Add(-time.Millisecond))
-		if _, err := e.store.Get(e.ctx, run.ID); err != nil {
-			t.Fatalf("Get 1ms before expiry: %v", err)
-		}
 		if _, err := e.store.GetByToken(e.ctx, runs.HashToken(token)); err != nil {
 			t.Fatalf("GetByToken 1ms before expiry: %v", err)
 		}
+		if _, err := e.store.Get(e.ctx, run.ID); err != nil {
+			t.Fatalf("Get 1ms before expiry: %v", err)
+		}
 		e.clock.Set(run.ExpiresAt) // a run is served strictly before its ExpiresAt
+		// The token is looked up before the id: reading the run by id may drop it, which
+		// would hide a token lookup that skips the expiry check.
+		if got, err := e.store.GetByToken(e.ctx, runs.HashToken(token)); !errors.Is(err, runs.ErrNotFound) {
+			t.Errorf("GetByToken at expiry, before any read by id = %+v, %v; want ErrNotFound", got, err)
+		}
 	}
 	assertGone(t, e, run.ID, token)
 	if _, err := e.store.Update(e.ctx, run.ID, moveTo(runs.Planning)); !errors.Is(err, runs.ErrNotFound) {
