@@ -52,3 +52,36 @@ func TestSupportedClaims(t *testing.T) {
 		}
 	}
 }
+
+// TestSpacesFromRefusesBadTemplate pins that a space whose `sub` template breaks the
+// grammar makes SpacesFrom fail, naming the space, rather than leave the space with a template
+// that renders an empty `sub`.
+// Guards against: the ParseTemplate error ignored, spaces.go:SpacesFrom
+func TestSpacesFromRefusesBadTemplate(t *testing.T) {
+	spaces := []config.Space{{ID: "root"}, {ID: "prod", Parent: "root", SubjectTemplate: "fixed"}}
+	paths := map[string][]string{"root": {"root"}, "prod": {"root", "prod"}}
+	s, err := SpacesFrom(spaces, paths)
+	if err == nil {
+		sub, _ := s.Subject(Subject{SpaceID: "prod", CallerType: CallerTypeStack, CallerID: "vpc", Run: runs.Run{Scope: runs.Read}})
+		t.Fatalf("SpacesFrom accepted a template without {callerId}; prod renders sub %q", sub)
+	}
+}
+
+// TestNewSpacesRendersPathFromRoot pins that NewSpaces gives each space its whole path from
+// root, so {spacePath} names every ancestor.
+// Guards against: NewSpaces giving each space a path of itself alone, spaces.go:NewSpaces
+func TestNewSpacesRendersPathFromRoot(t *testing.T) {
+	cfg := &config.Config{Spaces: []config.Space{
+		{ID: "root"},
+		{ID: "infra", Parent: "root"},
+		{ID: "prod", Parent: "infra", SubjectTemplate: "{spacePath}:{callerId}:{scope}"},
+	}}
+	s, err := NewSpaces(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, ok := s.Subject(Subject{SpaceID: "prod", CallerType: CallerTypeStack, CallerID: "vpc", Run: runs.Run{Scope: runs.Write}})
+	if want := "root/infra/prod:vpc:write"; !ok || got != want {
+		t.Errorf("Subject = %q, %v; want %q", got, ok, want)
+	}
+}
