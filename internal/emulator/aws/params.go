@@ -248,6 +248,10 @@ func parseQueryTags(p url.Values) (map[string]string, *apiError) {
 		if n > maxSessionTags {
 			return nil, validationError(fmt.Sprintf("1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to %d", maxSessionTags))
 		}
+		// A tag's Value is required: it may be empty, but a Key without one is refused.
+		if _, hasValue := p[prefix+"Value"]; !hasValue {
+			return nil, validationError(fmt.Sprintf("1 validation error detected: Value null at 'tags.%d.member.value' failed to satisfy constraint: Member must not be null", n))
+		}
 		value := p.Get(prefix + "Value")
 		if err := checkTag(key[0], value); err != nil {
 			return nil, validationError("1 validation error detected: " + err.Error())
