@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/brokerhq/broker/internal/emulator/oidctrust"
@@ -46,15 +47,18 @@ func parseMapping(expr string) ([]term, error) {
 }
 
 // evaluate applies terms to claims. A single claim that is absent gives no value (ok false, no
-// error), and one that is a boolean or a number gives its JSON text; a concatenation needs
-// every claim it names to be a string.
+// error), and one that is a boolean or a number gives its JSON text (a number in decimals,
+// without an exponent); a concatenation needs every claim it names to be a string.
 func evaluate(terms []term, claims oidctrust.Claims) (value string, ok bool, err error) {
 	if len(terms) == 1 {
 		switch v := claims[terms[0].claim].(type) {
 		case string:
 			return v, true, nil
-		case bool, float64:
-			return fmt.Sprint(v), true, nil
+		case bool:
+			return strconv.FormatBool(v), true, nil
+		case float64:
+			// A number gives its decimal text, never an exponent: 1234567, not 1.234567e+06.
+			return strconv.FormatFloat(v, 'f', -1, 64), true, nil
 		}
 		return "", false, nil
 	}

@@ -49,3 +49,25 @@ func TestMappingExpressions(t *testing.T) {
 		})
 	}
 }
+
+// TestNumberClaimMapsToItsDigits: a mapping of a single claim holding a number gives
+// the number's JSON text, so that a whole number of seven or more digits (a numeric project or
+// run id) maps to its digits, not to Go's exponent notation ("1.234567e+06"), and a binding on
+// principalSet://.../attribute.<name>/1234567 can match it.
+func TestNumberClaimMapsToItsDigits(t *testing.T) {
+	claims := oidctrust.Claims{"big": 1234567.0, "million": 1e6, "small": 42.0}
+	for _, tc := range []struct{ expr, want string }{
+		{"assertion.small", "42"},
+		{"assertion.big", "1234567"},
+		{"assertion.million", "1000000"},
+	} {
+		terms, err := parseMapping(tc.expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok, err := evaluate(terms, claims)
+		if err != nil || !ok || got != tc.want {
+			t.Errorf("evaluate(%s) = %q, %v, %v; want %q", tc.expr, got, ok, err, tc.want)
+		}
+	}
+}
