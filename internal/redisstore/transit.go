@@ -17,15 +17,16 @@ const transitMetaFormat = 1
 
 // saveTransitMetaScript is the compare-and-swap of TransitMeta's Save: it replaces the value only
 // if its generation (0 when there is none) is the expected one.
-// KEYS: the metadata key. ARGV: the expected generation, the new JSON. Returns 1 when saved, 0 on
-// another generation.
+// KEYS: the metadata key. ARGV: the expected generation, the new JSON. Returns saveDone when
+// saved, saveConflict on another generation, and saveNotASet, writing nothing, when the stored
+// value is not a key set.
 var saveTransitMetaScript = redis.NewScript(`
 local gen = 0
 local cur = redis.call('GET', KEYS[1])
 if cur then
   local ok, set = pcall(cjson.decode, cur)
   if not ok or type(set) ~= 'table' or type(set.generation) ~= 'number' then
-    return redis.error_reply('ERR stored vault-transit key set is corrupted')
+    return 3
   end
   gen = set.generation
 end
@@ -84,8 +85,12 @@ func (m transitMeta) Save(ctx context.Context, next vaulttransit.Records) error 
 	if err != nil {
 		return m.c.fail(ctx, "save vault-transit key set", err)
 	}
-	if saved != 1 {
+	switch saved {
+	case saveDone:
+		return nil
+	case saveNotASet:
+		return fmt.Errorf("%w: %s is not a vault-transit key set: refusing to overwrite it", ErrKeySetCorrupted, m.key())
+	default:
 		return fmt.Errorf("%w: stored generation is not %d", keys.ErrConflict, next.Generation-1)
 	}
-	return nil
 }
