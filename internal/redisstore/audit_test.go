@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/brokerhq/broker/internal/audit"
 	"github.com/brokerhq/broker/internal/audit/audittest"
@@ -82,4 +83,26 @@ func TestAuditFeedContract(t *testing.T) {
 		a, b := open(), open() // two replicas on one Redis
 		return audittest.Feed{Store: a, Reader: a.(audit.Reader), A: a.(audit.Cursors), B: b.(audit.Cursors)}
 	})
+}
+
+// TestLandedKeyExpires pins that the key recording a store's last appended batch (kept
+// only so that a batch sent again after a lost reply lands once) expires within an hour, so
+// that the stores of restarted replicas do not leave one key each behind for ever.
+// Guards against: landed key SET without EX 3600 (audit.go:appendBatchScript)
+func TestLandedKeyExpires(t *testing.T) {
+	ctx := context.Background()
+	srv := redistest.Start(t)
+	prefix := uniquePrefix()
+	store := open(t, srv, prefix, suiteTimeout).Audit()
+	if _, err := store.Append(ctx, audit.Event{ID: "probe-1", Action: "probe"}, nil); err != nil {
+		t.Fatalf("Append: %v", err)
+	}
+	rdb := srv.Client()
+	landed, err := rdb.Keys(ctx, prefix+"audit:landed:*").Result()
+	if err != nil || len(landed) != 1 {
+		t.Fatalf("landed keys = %v, %v; want one", landed, err)
+	}
+	if d, err := rdb.TTL(ctx, landed[0]).Result(); err != nil || d <= 0 || d > time.Hour {
+		t.Errorf("TTL of %s = %v, %v; want (0, 1h]", landed[0], d, err)
+	}
 }

@@ -8,9 +8,8 @@ import (
 	"net"
 	"testing"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/brokerhq/broker/internal/redisstore"
+	"github.com/redis/go-redis/v9"
 )
 
 // reply is a server error reply, as go-redis reports them.
@@ -56,6 +55,25 @@ func TestUnavailable(t *testing.T) {
 	} {
 		if got := redisstore.Unavailable(c.err); got != c.want {
 			t.Errorf("Unavailable(%v) = %v, want %v", c.err, got, c.want)
+		}
+	}
+}
+
+// TestUnavailableClusterAndReplicaReplies pins that the transient replies of a replica
+// that lost its primary and of a Cluster that moves a slot or is down count as unavailability
+// (a 503 the caller may retry), not as a refusal of the request.
+// Guards against: "TRYAGAIN" dropped from transientReplies (client.go:Unavailable)
+// Guards against: "MASTERDOWN" dropped from transientReplies (client.go:Unavailable)
+// Guards against: "CLUSTERDOWN" dropped from transientReplies (client.go:Unavailable)
+func TestUnavailableClusterAndReplicaReplies(t *testing.T) {
+	for _, r := range []reply{
+		"MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+		"TRYAGAIN Multiple keys request during rehashing of slot",
+		"CLUSTERDOWN The cluster is down",
+		"CLUSTERDOWN Hash slot not served",
+	} {
+		if !redisstore.Unavailable(r) {
+			t.Errorf("Unavailable(%q) = false, want true", string(r))
 		}
 	}
 }

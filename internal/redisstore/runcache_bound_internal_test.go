@@ -27,3 +27,34 @@ func TestRunCacheBounded(t *testing.T) {
 		t.Errorf("cache holds %d runs after re-put, want at most %d", n, maxCachedRuns)
 	}
 }
+
+// TestRunCacheRefusesExpiredAndFinished pins that the run cache offers no run past its
+// expiry or finished, even while it still holds the entry: a token minted from the cache must
+// not outlive its run because no lookup has dropped the entry yet.
+// Guards against: expiry check dropped from runCache.get (runcache.go:get)
+// Guards against: finished check dropped from runCache.get (runcache.go:get)
+func TestRunCacheRefusesExpiredAndFinished(t *testing.T) {
+	c := &runCache{m: map[runs.TokenHash]cachedRun{}}
+	live := runs.Run{ID: "live", Phase: runs.Applying, ExpiresAt: time.Now().Add(time.Hour)}
+	for _, tc := range []struct {
+		name string
+		run  runs.Run
+		want bool
+	}{
+		{"live", live, true},
+		{"expired", runs.Run{ID: "old", Phase: runs.Applying, ExpiresAt: time.Now().Add(-time.Millisecond)}, false},
+		{"finished", runs.Run{ID: "done", Phase: runs.Finished, ExpiresAt: time.Now().Add(time.Hour)}, false},
+	} {
+		var tok runs.TokenHash
+		copy(tok[:], tc.name)
+		c.put(tok, tc.run, "{}")
+		got, v, ok := c.get(tok)
+		if ok != tc.want {
+			t.Errorf("%s: get ok = %v, want %v", tc.name, ok, tc.want)
+			continue
+		}
+		if ok && (got.ID != tc.run.ID || v.ID != tc.run.ID || v.Token != tok || v.Digest != recordDigest("{}")) {
+			t.Errorf("%s: get = %+v, %+v; want the run put with its version", tc.name, got, v)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -158,5 +159,64 @@ func TestClusterVersionIsZero(t *testing.T) {
 	}
 	if _, _, ok := store.(runs.Cache).Cached(hash); ok {
 		t.Error("Cached serves a run on a Cluster")
+	}
+}
+
+// TestRefusedTokenLeavesTheCache pins that once a lookup by token refuses the run its
+// token key names (here: a run holding another token's hash), the client's run cache no longer
+// offers the run it read for that token earlier.
+// Guards against: cache drop skipped when getByToken refuses the record (runs.go:getByToken)
+func TestRefusedTokenLeavesTheCache(t *testing.T) {
+	ctx := context.Background()
+	srv := redistest.Start(t)
+	prefix := uniquePrefix()
+	store := open(t, srv, prefix, suiteTimeout).Runs()
+	runA, tokenA := createRun(t, store, time.Hour)
+	runB, _ := createRun(t, store, time.Hour)
+	hashA := runs.HashToken(tokenA)
+	if got, err := store.GetByToken(ctx, hashA); err != nil || got.ID != runA.ID {
+		t.Fatalf("GetByToken = %s, %v; want run A", got.ID, err)
+	}
+	cache := store.(runs.Cache)
+	if _, _, ok := cache.Cached(hashA); !ok {
+		t.Fatal("run A not cached after its lookup")
+	}
+	key := prefix + "runtoken:" + hex.EncodeToString(hashA[:])
+	if err := srv.Client().Set(ctx, key, runB.ID, time.Hour).Err(); err != nil {
+		t.Fatalf("SET %s: %v", key, err)
+	}
+	if _, err := store.GetByToken(ctx, hashA); !errors.Is(err, runs.ErrNotFound) {
+		t.Fatalf("GetByToken of token A naming run B: %v; want ErrNotFound", err)
+	}
+	if got, _, ok := cache.Cached(hashA); ok {
+		t.Errorf("Cached after the lookup refused token A = %s; want none", got.ID)
+	}
+}
+
+// TestStoredRunWithoutID pins that a stored run record without an id (changed by hand)
+// is a corrupted record, never served by token as a run with an empty id.
+// Guards against: rec.ID == "" check dropped (runs.go:decodeRun)
+func TestStoredRunWithoutID(t *testing.T) {
+	ctx := context.Background()
+	srv := redistest.Start(t)
+	prefix := uniquePrefix()
+	store := open(t, srv, prefix, suiteTimeout).Runs()
+	hash := runs.HashToken("probe-token-without-id")
+	hexHash := hex.EncodeToString(hash[:])
+	rdb := srv.Client()
+	record := fmt.Sprintf(`{"space":"prod","stack":"vpc-prod","runType":"tracked","phase":"APPLYING","expiresAt":%q,"tokenHash":%q}`,
+		time.Now().Add(time.Hour).UTC().Format(time.RFC3339Nano), hexHash)
+	if err := rdb.Set(ctx, prefix+"run:x", record, time.Hour).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.Set(ctx, prefix+"runtoken:"+hexHash, "x", time.Hour).Err(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := store.GetByToken(ctx, hash)
+	if err == nil {
+		t.Fatalf("GetByToken of a record without id = %+v, nil; want an error", got)
+	}
+	if errors.Is(err, runs.ErrUnavailable) {
+		t.Errorf("GetByToken of a record without id = %v; want a corrupted record, not unavailability", err)
 	}
 }
