@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"crypto/tls"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/brokerhq/broker/internal/config"
 )
 
 // Busy-polling for a reply. A round trip to a Redis on the same host or network answers in
@@ -87,13 +90,17 @@ func (p *replyPoll) miss() {
 
 // dialerFor returns the dialer of a client with tlsConfig and timeout: go-redis's own, whose
 // connections poll for replies while p wants it; nil (go-redis's own, unwrapped) when the client
-// talks TLS, since a TLS client does not poll.
+// talks TLS, since a TLS client does not poll. A client without TLS dials loopback hosts and
+// Unix sockets only (see plainTextAllowed).
 func (p *replyPoll) dialerFor(tlsConfig *tls.Config, timeout time.Duration) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	if tlsConfig != nil {
 		return nil
 	}
 	dial := redis.NewDialer(&redis.Options{DialTimeout: timeout})
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if err := plainTextAllowed(network, addr); err != nil {
+			return nil, err
+		}
 		conn, err := dial(ctx, network, addr)
 		if err != nil {
 			return nil, err
@@ -180,4 +187,21 @@ func (c *pollConn) Read(b []byte) (int, error) {
 		return 0, io.EOF
 	}
 	return n, nil
+}
+
+// plainTextAllowed refuses a plain-text connection off the host. The configuration allows
+// Redis without TLS on loopback addresses only, but the addresses a client dials are not all
+// in it: a Sentinel names the primary and a cluster node names the others, and either may
+// name a host elsewhere, where the password and every run record would cross the network in
+// clear and anyone on the path could write the store. Such a dial fails as ErrUnavailable
+// (the store cannot be reached safely) naming the address, before any packet is sent.
+func plainTextAllowed(network, addr string) error {
+	if network == "unix" {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil || !config.IsLoopbackHost(host) {
+		return fmt.Errorf("%w: refusing plain-text redis to %q: off a loopback host redis needs TLS", ErrUnavailable, addr)
+	}
+	return nil
 }
