@@ -24,12 +24,15 @@ import (
 //     record that keeps the id's leaving time (Created) and raises its Version, so that the
 //     object's version, shown as its ETag, grows with each change on every replica and across
 //     restarts (see Build, versionRaises).
+//   - A record forgetting the place of each tombstone at or under a file space that moves, so
+//     that its deleted ids come back only through the file (see forgetFileMoves).
 //
 // The record of the file as seen (see fileSeen) is seenChange's.
 func fileChanges(next *Catalog, oldFile, newFile Objects, api Versioned, now int64) []Change {
 	seen := seenOf(oldFile)
 	out, left := leaves(seen, next, api, now)
 	out = append(out, versionRaises(seen, newFile, left, api)...)
+	out = append(out, forgetFileMoves(seen, next, api, left)...)
 	slices.SortFunc(out, func(a, b Change) int {
 		return cmp.Or(cmp.Compare(a.Ref.Kind, b.Ref.Kind), cmp.Compare(a.Ref.ID, b.Ref.ID))
 	})

@@ -34,6 +34,9 @@ func (m *Manager) startChanges(c *Catalog, api Versioned) (out []Change, names S
 			names.Changed = append(names.Changed, ch.Ref.String())
 		}
 		out = append(out, raises...)
+		// Not filtered as the leaves are: a tombstone an API deletion recorded after the
+		// record of the file as seen was written is forgotten too.
+		out = append(out, forgetFileMoves(*api.seen, c, api, gone)...)
 		names.Added = addedSince(*api.seen, m.file)
 		names.Removed = removedSince(*api.seen, m.file)
 	}

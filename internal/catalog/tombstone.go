@@ -114,9 +114,75 @@ func forgetPlaces(cur *Catalog, next *Versioned, id string) []Change {
 		if place := next.From[r]; place != id && !cur.Within(place, id) {
 			continue
 		}
-		version, deleted, body := next.Versions[r]+1, next.Deleted[r], tombstoneBody("")
-		next.noteTombstone(r, version, deleted, body)
-		out = append(out, Change{Record: Record{Ref: r, Version: version, Created: deleted, Body: body}})
+		ch := forgetting(*next, r)
+		next.noteTombstone(r, ch.Version, ch.Created, ch.Body)
+		out = append(out, ch)
 	}
 	return out
+}
+
+// forgetting is the change that turns the tombstone of r in v into one that does not know its
+// place: its next version, deleted when it was, with an empty body.
+func forgetting(v Versioned, r Ref) Change {
+	return Change{Record: Record{Ref: r, Version: v.Versions[r] + 1, Created: v.Deleted[r], Body: tombstoneBody("")}}
+}
+
+// forgetFileMoves is forgetPlaces for the moves the configuration file makes: the changes that
+// turn each tombstone of api whose place lies, in the tree as seen records it (with api's own
+// spaces in it), at or under a file space that next puts under another parent, into one that
+// does not know its place. A reload and a start (see fileChanges, Manager.startChanges) record
+// them, so that a space the file moves lets its deleted ids back only through the file, as a
+// move through the API does. It leaves out the ids next holds (a live object's id is its own)
+// and those in skip (a tombstone recorded in the same commit).
+func forgetFileMoves(seen fileSeen, next *Catalog, api Versioned, skip map[Ref]bool) []Change {
+	moved := map[string]bool{}
+	for id, parent := range seen.Spaces {
+		if s, ok := next.spaces[id]; ok && s.Parent != parent {
+			moved[id] = true
+		}
+	}
+	if len(moved) == 0 {
+		return nil
+	}
+	parents := maps.Clone(seen.Spaces)
+	for _, sp := range api.Objects.Spaces {
+		parents[sp.ID] = sp.Parent
+	}
+	// under reports whether space is a moved space or below one; a parent cycle (a record the
+	// file never made) ends the walk after as many steps as there are spaces.
+	under := func(space string) bool {
+		for range len(parents) + 1 {
+			if moved[space] {
+				return true
+			}
+			parent, ok := parents[space]
+			if !ok || parent == "" {
+				return false
+			}
+			space = parent
+		}
+		return false
+	}
+	var out []Change
+	for _, r := range slices.SortedFunc(maps.Keys(api.From), func(a, b Ref) int {
+		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.ID, b.ID))
+	}) {
+		if (r.Kind != KindStack && r.Kind != KindSpace) || skip[r] || next.holds(r) || !under(api.From[r]) {
+			continue
+		}
+		out = append(out, forgetting(api, r))
+	}
+	return out
+}
+
+// holds reports whether c has the stack or space r.
+func (c *Catalog) holds(r Ref) bool {
+	var ok bool
+	switch r.Kind {
+	case KindStack:
+		_, ok = c.stacks[r.ID]
+	case KindSpace:
+		_, ok = c.spaces[r.ID]
+	}
+	return ok
 }
