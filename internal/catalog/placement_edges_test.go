@@ -185,3 +185,111 @@ func TestMaxStaleWithinTheRevocationBound(t *testing.T) {
 		t.Fatalf("MaxStale = %v: a deleted key would keep working past one second on a replica cut off from the store", catalog.MaxStale)
 	}
 }
+
+// TestSpacePlacedFollowsAMovedAncestor: a space counts as placed when it or any ancestor
+// last took its place, the latest of those: once an ancestor moves, every space below it
+// counts as placed with that move (so runs started under the old place stay ended), while a
+// space created after the move keeps its own, later, time.
+// Guards against: catalog.go:placedAt `p.After(t)` -> `t.After(p)`
+func TestSpacePlacedFollowsAMovedAncestor(t *testing.T) {
+	ctx := context.Background()
+	now := time.UnixMilli(1_800_000_000_000).UTC()
+	m, err := catalog.NewManager(ctx, catalog.ManagerConfig{Store: catalog.NewMemory(), File: file(),
+		Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, obj := range []any{config.Space{ID: "team", Parent: "prod"}, config.Space{ID: "team-x", Parent: "team"}} {
+		if err := putObject(t, m, obj); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now = now.Add(time.Minute)
+	if err := putObject(t, m, config.Space{ID: "team", Parent: "root"}); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(time.Minute)
+	if err := putObject(t, m, config.Space{ID: "team-late", Parent: "team"}); err != nil {
+		t.Fatal(err)
+	}
+	c := m.Live().Load()
+	moved := c.SpacePlaced("team")
+	if want := now.Add(-time.Minute).Add(catalog.SettleTime); !moved.Equal(want) {
+		t.Fatalf("SpacePlaced(team) = %v, want the move's time plus the settle time %v", moved, want)
+	}
+	if got := c.SpacePlaced("team-x"); !got.Equal(moved) {
+		t.Errorf("SpacePlaced(team-x) = %v, want its moved parent's %v", got, moved)
+	}
+	if got := c.SpacePlaced("team-late"); !got.Equal(now) {
+		t.Errorf("SpacePlaced(team-late) = %v, want its own creation %v", got, now)
+	}
+}
+
+// TestFileObjectCountsCreatedAfterTheAPIObjectOfItsID: a file stack whose id the store also
+// holds an API stack under (committed by a replica whose file lacks it, and left out here) counts
+// as created when that API stack was, so runs that ended when the id left before stay ended.
+// Guards against: catalog.go:Build file meta ignoring `in.API.Created[r]`
+func TestFileObjectCountsCreatedAfterTheAPIObjectOfItsID(t *testing.T) {
+	created := time.UnixMilli(1_800_000_000_000).UTC()
+	vpc := catalog.Ref{Kind: catalog.KindStack, ID: "vpc"}
+	c, err := catalog.Build(catalog.Input{File: file(), API: catalog.Versioned{
+		Versions: map[catalog.Ref]int64{vpc: 3}, Created: map[catalog.Ref]int64{vpc: created.UnixMilli()}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta, ok := c.Meta(vpc)
+	if !ok || meta.ManagedBy != catalog.ManagedByConfig || !meta.Created.Equal(created) {
+		t.Errorf("Meta(stack vpc) = %+v, %v; want the file's, created %v", meta, ok, created)
+	}
+}
+
+// TestWithinCountsTheSpaceItself: a space lies within itself and within each ancestor, not
+// within a descendant, a sibling or an unknown space; an unknown space lies within nothing.
+// Guards against: catalog.go:Within excluding the space itself
+func TestWithinCountsTheSpaceItself(t *testing.T) {
+	c, err := catalog.Build(catalog.Input{File: file()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		space, ancestor string
+		want            bool
+	}{
+		{"prod", "prod", true},
+		{"prod-eu", "prod", true},
+		{"prod-eu", "root", true},
+		{"prod", "prod-eu", false},
+		{"prod", "nope", false},
+		{"nope", "nope", false},
+		{"nope", "root", false},
+	} {
+		if got := c.Within(tc.space, tc.ancestor); got != tc.want {
+			t.Errorf("Within(%q, %q) = %v, want %v", tc.space, tc.ancestor, got, tc.want)
+		}
+	}
+}
+
+// TestDeletedSpaceComesBackOnlyUnderItsParent: a space deleted through the API may be
+// created again through the API under the parent it left, never under another parent, where its
+// id would take the trust policies written for its old stacks to another line of administration.
+// Guards against: tombstone.go:comesBack checking stacks only
+// Guards against: tombstone.go:placeOf giving no place for a space
+func TestDeletedSpaceComesBackOnlyUnderItsParent(t *testing.T) {
+	ctx := context.Background()
+	m := newManager(t, catalog.NewMemory())
+	for _, id := range []string{"gone", "gone-2"} {
+		if err := putObject(t, m, config.Space{ID: id, Parent: "prod"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Apply(ctx, catalog.Mutation{Ref: catalog.Ref{Kind: catalog.KindSpace, ID: id}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := putObject(t, m, config.Space{ID: "gone", Parent: "root"})
+	if !errors.Is(err, catalog.ErrConflict) {
+		t.Errorf("space given again under another parent = %v, want a conflict", err)
+	}
+	if err := putObject(t, m, config.Space{ID: "gone-2", Parent: "prod"}); err != nil {
+		t.Errorf("space given again under the parent it left = %v, want it created", err)
+	}
+}

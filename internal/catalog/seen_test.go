@@ -14,10 +14,10 @@ import (
 	"github.com/brokerhq/broker/internal/config"
 )
 
-// TestStartRecordsWhatLeftTheFile: a replica started on a file changed while no replica ran
-// on it records what left the file as a reload would: the runs of a stack put back or moved
-// (and of a space's stacks, and of an API key dropped or given another secret) stay ended, and a dropped stack's id comes back
-// through the API only where it was.
+// TestStartRecordsWhatLeftTheFile: a replica started on a file changed while no replica ran on it
+// records what left the file as a reload would: the runs of a stack put back or moved (and of a
+// space's stacks, and of an API key dropped or given another secret) stay ended, and a dropped
+// stack's id comes back through the API only where it was.
 func TestStartRecordsWhatLeftTheFile(t *testing.T) {
 	t0 := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
 	withStack := func(id, space string) func(catalog.Objects) catalog.Objects {
@@ -156,5 +156,25 @@ func TestReloadOfAKeysSecretEndsItsRuns(t *testing.T) {
 	meta, _ := m.Live().Load().Meta(catalog.Ref{Kind: catalog.KindAPIKey, ID: "ops"})
 	if want := now.Add(catalog.SettleTime); !meta.Created.Equal(want) {
 		t.Errorf("key ops, its secret replaced by a reload, counts as created at %v, want %v: the runs of the old secret go on", meta.Created, want)
+	}
+}
+
+// TestAPIRefusesAnIntegrationIDAnotherFileDeclares: an integration id that the file the last
+// replica started on declares cannot be created through another replica's API, whose older file
+// lacks it: the two replicas would hold two objects under one id.
+// Guards against: seen.go:declares ignoring the record's digests (kinds other than stacks, spaces,
+// keys)
+func TestAPIRefusesAnIntegrationIDAnotherFileDeclares(t *testing.T) {
+	ctx := context.Background()
+	store := catalog.NewMemory()
+	older := newManager(t, store)
+	newer := file()
+	newer.Integrations = append(newer.Integrations, awsIn("aws-extra", "root"))
+	if _, err := catalog.NewManager(ctx, catalog.ManagerConfig{Store: store, File: newer}); err != nil {
+		t.Fatal(err)
+	}
+	err := putObject(t, older, awsIn("aws-extra", "prod"))
+	if !errors.Is(err, catalog.ErrConflict) {
+		t.Fatalf("integration the newer file declares, created through the older replica = %v, want a conflict", err)
 	}
 }
