@@ -329,3 +329,71 @@ func TestTenantRuleForEveryObject(t *testing.T) {
 		}
 	}
 }
+
+// TestEdgeShapes pins refusals at the shape of values that earlier tests left unheld: an
+// upstream https URL with no host, a GCP scope ending in an empty fragment, a Vault role holding
+// a '/', an encryption_key_env that starts with a digit, and an audit sink batch one past its
+// bound (the bound itself accepted).
+// Guards against: drop `u.Host == ""` from validate.go:checkURL
+// Guards against: drop the `?#` ContainsAny test from formats.go:isScopeURL
+// Guards against: let '/' into vaultRoleRE in integrations.go:checkVault
+// Guards against: let a leading digit into envNamePattern in validate_keys.go:checkKeysRedis
+// Guards against: max_batch bound off by one in audit_sinks.go:checkAuditSinks
+func TestEdgeShapes(t *testing.T) {
+	vault := func(body string) string {
+		return "integrations:\n  - id: v\n    space: root\n    vault: {" + body + "}\n"
+	}
+	gcp := func(scope string) string {
+		return "integrations:\n  - id: g\n    space: root\n    gcp:\n" +
+			"      workload_identity_provider: projects/1/locations/global/workloadIdentityPools/p/providers/q\n" +
+			"      service_account: sa@proj.iam.gserviceaccount.com\n" +
+			"      scopes: [\"" + scope + "\"]\n"
+	}
+	keysEnv := func(name string) string {
+		return "store: {redis: {url: \"redis://127.0.0.1:6379/0\"}}\n" +
+			"keys: {backend: redis, redis: {encryption_key_env: \"" + name + "\"}}\n"
+	}
+	sink := func(batch string) string {
+		return "audit: {sinks: [{file: {path: /var/log/broker/audit.jsonl}, max_batch: " + batch + "}]}\n"
+	}
+	checkEdges(t, []edgeCase{
+		{"vault address without a host", vault(`address: "https:///vault", role: dev`), "integrations[0].vault.address"},
+		{"vault address with a host", vault(`address: "https://vault.example.com", role: dev`), ""},
+		{"vault role holding a slash", vault(`address: "https://vault.example.com", role: "dev/admin"`), "integrations[0].vault.role"},
+		{"gcp scope ending in an empty fragment", gcp("https://www.googleapis.com/auth/cloud-platform#"), "integrations[0].gcp.scopes[0]"},
+		{"gcp scope", gcp("https://www.googleapis.com/auth/cloud-platform"), ""},
+		{"key variable starting with a digit", keysEnv("1BROKER_KEY"), "keys.redis.encryption_key_env"},
+		{"key variable", keysEnv("BROKER_KEY"), ""},
+		{"sink batch past the bound", sink("1001"), "audit.sinks[0].max_batch"},
+		{"sink batch at the bound", sink("1000"), ""},
+	})
+}
+
+// TestAWSModeDefaultsToWebIdentity pins that an AWS integration without a mode exchanges
+// the run's own token (web-identity), never broker's own AWS credentials (assume-role).
+// Guards against: default AWS mode changed in defaults.go:ApplyObjectDefaults
+func TestAWSModeDefaultsToWebIdentity(t *testing.T) {
+	c, err := Parse("probe.yaml", []byte(edgeIssuer+
+		"integrations:\n  - id: a\n    space: root\n    aws: {role_arn: \"arn:aws:iam::123456789012:role/r\"}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Integrations[0].AWS.Mode; got != AWSModeWebIdentity {
+		t.Fatalf("aws.mode left out = %q, want %q", got, AWSModeWebIdentity)
+	}
+}
+
+// TestFormatsAreAFileRule pins that the formats of cloud identifiers are held to the file
+// only: ValidateObjects (the API's check of stored and merged objects) accepts an integration
+// written before a format rule existed, so that it leaves every other change possible.
+// Guards against: checkFormats run without fileRules in integrations.go:checkIntegrations
+func TestFormatsAreAFileRule(t *testing.T) {
+	c := &Config{Spaces: []Space{{ID: RootSpace}}, Integrations: []Integration{{ID: "a", Space: RootSpace,
+		AWS: &AWS{Mode: AWSModeWebIdentity, RoleARN: "arn:aws:iam::123456789012:role/r", Region: "EU-WEST-1"}}}}
+	if err := c.ValidateObjects(); err != nil {
+		t.Fatalf("ValidateObjects refuses a stored region of an old form: %v", err)
+	}
+	if err := CheckIntegrationFormats(c.Integrations[0], "integrations[0]"); problemAt(err, "integrations[0].aws.region") == nil {
+		t.Fatalf("CheckIntegrationFormats: want a problem at integrations[0].aws.region, got %v", err)
+	}
+}

@@ -80,3 +80,51 @@ func TestInheritCycleEnds(t *testing.T) {
 		t.Fatal("validation of an inheriting parent cycle does not end")
 	}
 }
+
+// TestAttachmentToMissingObject pins that an attachment naming a stack or integration that
+// does not exist gets exactly one problem, the missing reference, and is checked no further: it
+// never crashes when there is no stack at all, nor borrows another object's space.
+// Guards against: `!okStack || !okInt` turned into `&&` in validate_refs.go:checkAttachments
+func TestAttachmentToMissingObject(t *testing.T) {
+	const it = "integrations:\n  - id: it\n    space: root\n    aws: {role_arn: \"arn:aws:iam::123456789012:role/r\"}\n"
+	const dev = "spaces:\n  - id: dev\n    parent: root\n"
+	for _, c := range []struct{ name, yaml, path string }{
+		{"no stack at all", it + "attachments:\n  - {stack: ghost, integration: it, read: true}\n", "attachments[0].stack"},
+		{"another stack, in a space that cannot use the integration", dev + it +
+			"stacks:\n  - {id: s1, space: dev}\nattachments:\n  - {stack: ghost, integration: it, read: true}\n", "attachments[0].stack"},
+		{"missing integration", dev + it +
+			"stacks:\n  - {id: s1, space: dev}\nattachments:\n  - {stack: s1, integration: ghost, read: true}\n", "attachments[0].integration"},
+	} {
+		err := parseText(edgeIssuer + c.yaml)
+		var es Errors
+		if !errors.As(err, &es) || len(es) != 1 || es[0].Path != c.path || !es[0].Missing {
+			t.Errorf("%s: want only a missing reference at %s, got %v", c.name, c.path, err)
+		}
+	}
+}
+
+// TestOneIntegrationHoldsItsOwnSlot pins that an integration meeting a stack twice (a direct
+// attachment and an autoattach rule, or two of its rules on two labels of the stack) is no
+// conflict: the one-read-one-write rule is about two integrations of a provider.
+// Guards against: conflict on any taken slot, same integration or not, in
+// validate_autoattach.go:checkAutoattach
+func TestOneIntegrationHoldsItsOwnSlot(t *testing.T) {
+	const base = "stacks:\n  - {id: s1, space: root, labels: [team, dns]}\n" +
+		"integrations:\n  - id: it\n    space: root\n    aws: {role_arn: \"arn:aws:iam::123456789012:role/r\"}\n" +
+		"    autoattach:\n      - {label: team, read: true, write: true}\n"
+	checkEdges(t, []edgeCase{
+		{"direct and automatic", base + "attachments:\n  - {stack: s1, integration: it, read: true, write: true}\n", ""},
+		{"two labels of one stack", base + "      - {label: dns, read: true}\n", ""},
+	})
+}
+
+// TestDuplicateSpaceReportedOnce pins that a space repeating an earlier id gets the
+// duplicate problem only, not the problems of its other fields.
+// Guards against: skip of duplicates removed in validate_refs.go:checkSpaces
+func TestDuplicateSpaceReportedOnce(t *testing.T) {
+	err := parseText(edgeIssuer + "spaces:\n  - id: a\n    parent: root\n  - id: a\n")
+	var es Errors
+	if !errors.As(err, &es) || len(es) != 1 || es[0].Path != "spaces[1].id" {
+		t.Fatalf("want only the duplicate id at spaces[1].id, got %v", err)
+	}
+}

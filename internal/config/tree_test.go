@@ -3,8 +3,10 @@ package config
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // chainOf is root and n-1 spaces each under the one before: n levels deep.
@@ -59,5 +61,39 @@ func TestSpaceTree(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSpaceLookupsOnUncheckedObjects pins the space lookups on objects no validation has
+// passed (the API runs them on stored objects): a space that does not reach root has no path,
+// a parent cycle ends the walk with no path instead of looping, and of two spaces with one id
+// the first is the one used.
+// Guards against: root check dropped in refs.go:SpacePath
+// Guards against: cycle check dropped in refs.go:SpacePath
+// Guards against: last duplicate wins in refs.go:spaceIndex
+func TestSpaceLookupsOnUncheckedObjects(t *testing.T) {
+	orphan := &Config{Spaces: []Space{{ID: RootSpace}, {ID: "orphan"}, {ID: "kid", Parent: "orphan"}}}
+	if p := orphan.SpacePath("kid"); p != nil {
+		t.Errorf("SpacePath of a space under a parentless non-root space = %v, want nil", p)
+	}
+	if orphan.IsWithin("kid", "orphan") {
+		t.Error("IsWithin holds for a space that does not reach root")
+	}
+
+	cycle := &Config{Spaces: []Space{{ID: RootSpace}, {ID: "a", Parent: "b"}, {ID: "b", Parent: "a"}}}
+	done := make(chan []string, 1)
+	go func() { done <- cycle.SpacePath("a") }()
+	select {
+	case p := <-done:
+		if p != nil {
+			t.Errorf("SpacePath in a parent cycle = %v, want nil", p)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("SpacePath in a parent cycle does not return")
+	}
+
+	dup := &Config{Spaces: []Space{{ID: RootSpace}, {ID: "a", Parent: RootSpace}, {ID: "a", Parent: RootSpace, Inherit: true}}}
+	if got := dup.UsableSpaces("a"); !slices.Equal(got, []string{"a"}) {
+		t.Errorf("UsableSpaces with a repeated id = %v, want [a] (the first space a)", got)
 	}
 }
