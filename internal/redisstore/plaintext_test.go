@@ -60,3 +60,40 @@ func TestPlainTextRedisStaysOnTheHost(t *testing.T) {
 		})
 	}
 }
+
+// TestPlainTextSentinelPrimaryStaysOnTheHost: a Sentinel on loopback, the only address the
+// configuration holds, that names its primary at an address off loopback (0.0.0.0 here, which
+// reaches this host's primary) gets no plain-text connection to it: the store is unavailable,
+// naming the address. The same primary named at 127.0.0.1 is used.
+func TestPlainTextSentinelPrimaryStaysOnTheHost(t *testing.T) {
+	primary := redistest.Start(t)
+	for _, tc := range []struct {
+		host string
+		want error
+	}{
+		{"127.0.0.1", nil},
+		{"0.0.0.0", redisstore.ErrUnavailable},
+	} {
+		t.Run(tc.host, func(t *testing.T) {
+			sentinel := redistest.StartLoneSentinel(t, primary, tc.host)
+			c, err := redisstore.Open(redisstore.Options{
+				Sentinel: &redisstore.Sentinel{Master: redistest.MasterName, Addrs: []string{sentinel.Addr()}},
+				Timeout:  2 * time.Second, Prefix: uniquePrefix(),
+			})
+			if err != nil {
+				t.Fatalf("Open: %v", err)
+			}
+			defer c.Close()
+			err = c.Ping(context.Background())
+			if tc.want == nil {
+				if err != nil {
+					t.Fatalf("Ping of the primary the Sentinel names at %s: %v", tc.host, err)
+				}
+				return
+			}
+			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.host) {
+				t.Fatalf("Ping of the primary the Sentinel names at %s: %v; want %v naming the address", tc.host, err, tc.want)
+			}
+		})
+	}
+}

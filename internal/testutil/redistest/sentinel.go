@@ -1,6 +1,7 @@
 package redistest
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -35,6 +36,8 @@ const (
 // MasterName, every process on a free loopback port of its own.
 type Sentinel struct {
 	t testing.TB
+	// host is the primary's host in the Sentinels' configuration ("" for 127.0.0.1).
+	host string
 	// Primary is the server the Sentinels first monitor; Replica replicates it.
 	Primary, Replica *Server
 	// Sentinels are the redis-sentinel processes.
@@ -89,6 +92,16 @@ func StartSentinel(t testing.TB) *Sentinel {
 	return st
 }
 
+// StartLoneSentinel starts one Sentinel, on a free loopback port, that monitors primary under
+// MasterName and names it at host and primary's port: 0.0.0.0, say, which reaches this host yet
+// is no loopback address, as a primary off the host would be named. It waits for nothing (the
+// Sentinel names the primary as soon as it answers) and stops when the test ends.
+func StartLoneSentinel(t testing.TB, primary *Server, host string) *Server {
+	t.Helper()
+	st := &Sentinel{t: t, host: host, Primary: primary}
+	return st.startSentinel(lookPath(t, "redis-sentinel"))
+}
+
 // Addrs returns the Sentinels' host:port addresses.
 func (st *Sentinel) Addrs() []string {
 	out := make([]string, len(st.Sentinels))
@@ -127,7 +140,7 @@ func (st *Sentinel) startSentinel(bin string) *Server {
 			"daemonize no",
 			"dir " + s.dir,
 			"logfile " + filepath.Join(s.dir, s.logName),
-			fmt.Sprintf("sentinel monitor %s 127.0.0.1 %d %d", MasterName, st.Primary.port, sentinelQuorum),
+			fmt.Sprintf("sentinel monitor %s %s %d %d", MasterName, cmp.Or(st.host, "127.0.0.1"), st.Primary.port, sentinelQuorum),
 			fmt.Sprintf("sentinel down-after-milliseconds %s %d", MasterName, sentinelDownAfter.Milliseconds()),
 			fmt.Sprintf("sentinel failover-timeout %s %d", MasterName, sentinelFailoverTimeout.Milliseconds()),
 			"sentinel parallel-syncs " + MasterName + " 1",
