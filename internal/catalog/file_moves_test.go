@@ -10,68 +10,61 @@ import (
 	"github.com/brokerhq/broker/internal/config"
 )
 
-// TestFileMovedSpaceForgetsDeletedIDs: a stack deleted through the API from a space that the
-// configuration file then moves under another parent (on a reload) comes back only through the
-// file, never through the API, as it does after a move made through the API: the space's id now
-// names another line of administration, whose keys never had the deleted stack's access.
-func TestFileMovedSpaceForgetsDeletedIDs(t *testing.T) {
-	ctx := context.Background()
+// teamsFile is file() with spaces team-a and team-b under root, x under team-a and y under
+// team-b.
+func teamsFile() catalog.Objects {
 	f := file()
 	f.Spaces = append(f.Spaces,
 		config.Space{ID: "team-a", Parent: "root"}, config.Space{ID: "team-b", Parent: "root"},
-		config.Space{ID: "x", Parent: "team-a"})
-	m, err := catalog.NewManager(ctx, catalog.ManagerConfig{Store: catalog.NewMemory(), File: f})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := putObject(t, m, config.Stack{ID: "old", Space: "x"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.Apply(ctx, catalog.Mutation{Ref: catalog.Ref{Kind: catalog.KindStack, ID: "old"}}); err != nil {
-		t.Fatal(err)
-	}
-	moved := f
-	moved.Spaces = append([]config.Space(nil), f.Spaces...)
-	moved.Spaces[len(moved.Spaces)-1].Parent = "team-b"
-	if _, err := m.Reload(ctx, moved); err != nil {
-		t.Fatal(err)
-	}
-	err = putObject(t, m, config.Stack{ID: "old", Space: "x"})
-	if !errors.Is(err, catalog.ErrConflict) {
-		t.Fatalf("stack %q given again through the API in a space the file moved = %v, want a conflict", "old", err)
-	}
+		config.Space{ID: "x", Parent: "team-a"}, config.Space{ID: "y", Parent: "team-b"})
+	return f
 }
 
-// TestFileMovedSpaceWhileStoppedForgetsDeletedIDs: the same holds when the file moved the space
-// while no replica ran on it: a replica starting on the moved file lets the deleted stack's id come
-// back only through the file.
-func TestFileMovedSpaceWhileStoppedForgetsDeletedIDs(t *testing.T) {
+// movedIn is f with space id under parent.
+func movedIn(f catalog.Objects, id, parent string) catalog.Objects {
+	f.Spaces = slices.Clone(f.Spaces)
+	for i := range f.Spaces {
+		if f.Spaces[i].ID == id {
+			f.Spaces[i].Parent = parent
+		}
+	}
+	return f
+}
+
+// TestFileMovedSpaceForgetsDeletedIDs: a stack deleted through the API from a space that the
+// configuration file then moves under another parent, on a reload or while no replica ran on
+// the store, comes back only through the file, never through the API, as it does after a move
+// made through the API: the space's id now names another line of administration, whose keys
+// never had the deleted stack's access.
+func TestFileMovedSpaceForgetsDeletedIDs(t *testing.T) {
 	ctx := context.Background()
-	store := catalog.NewMemory()
-	f := file()
-	f.Spaces = append(f.Spaces,
-		config.Space{ID: "team-a", Parent: "root"}, config.Space{ID: "team-b", Parent: "root"},
-		config.Space{ID: "x", Parent: "team-a"})
-	m, err := catalog.NewManager(ctx, catalog.ManagerConfig{Store: store, File: f})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := putObject(t, m, config.Stack{ID: "old", Space: "x"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.Apply(ctx, catalog.Mutation{Ref: catalog.Ref{Kind: catalog.KindStack, ID: "old"}}); err != nil {
-		t.Fatal(err)
-	}
-	moved := f
-	moved.Spaces = append([]config.Space(nil), f.Spaces...)
-	moved.Spaces[len(moved.Spaces)-1].Parent = "team-b"
-	started, err := catalog.NewManager(ctx, catalog.ManagerConfig{Store: store, File: moved})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = putObject(t, started, config.Stack{ID: "old", Space: "x"})
-	if !errors.Is(err, catalog.ErrConflict) {
-		t.Fatalf("stack %q given again through the API in a space the file moved while stopped = %v, want a conflict", "old", err)
+	for _, how := range []string{"reload", "restart"} {
+		t.Run(how, func(t *testing.T) {
+			store := catalog.NewMemory()
+			m, err := catalog.NewManager(ctx, catalog.ManagerConfig{Store: store, File: teamsFile()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := putObject(t, m, config.Stack{ID: "old", Space: "x"}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := m.Apply(ctx, catalog.Mutation{Ref: catalog.Ref{Kind: catalog.KindStack, ID: "old"}}); err != nil {
+				t.Fatal(err)
+			}
+			moved := movedIn(teamsFile(), "x", "team-b")
+			if how == "reload" {
+				_, err = m.Reload(ctx, moved)
+			} else {
+				m, err = catalog.NewManager(ctx, catalog.ManagerConfig{Store: store, File: moved})
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = putObject(t, m, config.Stack{ID: "old", Space: "x"})
+			if !errors.Is(err, catalog.ErrConflict) {
+				t.Fatalf("stack %q given again through the API in a space the file moved = %v, want a conflict", "old", err)
+			}
+		})
 	}
 }
 
@@ -81,10 +74,7 @@ func TestFileMovedSpaceWhileStoppedForgetsDeletedIDs(t *testing.T) {
 // again where it was, and a second reload on the same file records nothing more.
 func TestFileMovedAncestorForgetsOnlyItsSubtree(t *testing.T) {
 	ctx := context.Background()
-	f := file()
-	f.Spaces = append(f.Spaces,
-		config.Space{ID: "team-a", Parent: "root"}, config.Space{ID: "team-b", Parent: "root"},
-		config.Space{ID: "x", Parent: "team-a"}, config.Space{ID: "y", Parent: "team-b"})
+	f := teamsFile()
 	store := catalog.NewMemory()
 	m, err := catalog.NewManager(ctx, catalog.ManagerConfig{Store: store, File: f})
 	if err != nil {
@@ -111,13 +101,7 @@ func TestFileMovedAncestorForgetsOnlyItsSubtree(t *testing.T) {
 			t.Fatalf("delete %s: %v", ref, err)
 		}
 	}
-	moved := f
-	moved.Spaces = slices.Clone(f.Spaces)
-	for i := range moved.Spaces {
-		if moved.Spaces[i].ID == "team-a" {
-			moved.Spaces[i].Parent = "team-b"
-		}
-	}
+	moved := movedIn(f, "team-a", "team-b")
 	if _, err := m.Reload(ctx, moved); err != nil {
 		t.Fatal(err)
 	}

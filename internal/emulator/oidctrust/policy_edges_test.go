@@ -65,21 +65,7 @@ func startShaped(t *testing.T, docs shapedDocs) *shapedIssuer {
 // sign signs claims exactly as given (no defaults) with RS256; kid "" puts no kid in the header.
 func (p *shapedIssuer) sign(t *testing.T, kid string, claims map[string]any) string {
 	t.Helper()
-	jwk := jose.JSONWebKey{Key: p.key, KeyID: kid}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jwk}, (&jose.SignerOptions{}).WithType("JWT"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	payload, _ := json.Marshal(claims)
-	obj, err := signer.Sign(payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := obj.CompactSerialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return oidctest.SignCompact(t, oidctest.SigningKey{Key: p.key, Alg: jose.RS256, KeyID: kid}, claims)
 }
 
 // claimsOf are good claims for iss, audience "a", valid for ten minutes, with edit applied

@@ -133,12 +133,30 @@ func (i *Issuer) Sign(t testing.TB, tok Token) string {
 	if tok.KeyID != "" {
 		kid = tok.KeyID
 	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: jose.JSONWebKey{Key: key, KeyID: kid}},
+	return SignCompact(t, SigningKey{Key: key, KeyID: kid, Alg: alg}, claims)
+}
+
+// SigningKey is a key SignCompact signs with.
+type SigningKey struct {
+	// Key signs; Alg is its algorithm (jose.RS256 for an RSA key, jose.ES256 for P-256).
+	Key crypto.Signer
+	Alg jose.SignatureAlgorithm
+	// KeyID is the header's kid; "" puts no kid in the header.
+	KeyID string
+}
+
+// SignCompact signs claims exactly as given (no defaults) as a compact JWT of type JWT.
+func SignCompact(t testing.TB, k SigningKey, claims map[string]any) string {
+	t.Helper()
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: k.Alg, Key: jose.JSONWebKey{Key: k.Key, KeyID: k.KeyID}},
 		(&jose.SignerOptions{}).WithType("JWT"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	payload, _ := json.Marshal(claims)
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		t.Fatal(err)
+	}
 	obj, err := signer.Sign(payload)
 	if err != nil {
 		t.Fatal(err)
