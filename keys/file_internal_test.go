@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -162,5 +163,141 @@ func TestParseMetaName(t *testing.T) {
 	}
 	if got := metaName(42); got != "keyset-000000000042.json" {
 		t.Errorf("metaName(42) = %q", got)
+	}
+}
+
+// Load starts over when the metadata file of the generation it picked was removed meanwhile by
+// a concurrent Save's cleanup (two newer generations saved), and returns the newest set.
+// Guards against: readMeta's ErrNotExist not counted as stale, file.go:load
+func TestFileLoadRetriesWhenPickedMetadataWasCleanedUp(t *testing.T) {
+	dir := t.TempDir()
+	k := genKey(t)
+	saveSet(t, NewFile(dir), 1, k)
+	saveSet(t, NewFile(dir), 2, k)
+	reader := NewFile(dir)
+	picks := 0
+	reader.afterPick = func() {
+		if picks++; picks == 1 {
+			saveSet(t, NewFile(dir), 3, k)
+			saveSet(t, NewFile(dir), 4, k) // its cleanup removes generation 2's metadata
+		}
+	}
+	set, err := reader.Load(context.Background())
+	if err != nil || set.Generation != 4 {
+		t.Fatalf("Load = generation %d, %v; want generation 4", set.Generation, err)
+	}
+	if picks != 2 {
+		t.Errorf("Load read %d generations, want 2", picks)
+	}
+}
+
+// Load gives up after a bounded number of attempts while writers keep removing the generation
+// it picked: it fails with the missing-file error instead of retrying without end.
+// Guards against: attempt bound dropped, file.go:File.Load
+func TestFileLoadGivesUpAfterBoundedAttempts(t *testing.T) {
+	dir := t.TempDir()
+	k := genKey(t)
+	saveSet(t, NewFile(dir), 1, k)
+	reader := NewFile(dir)
+	gen, picks := int64(1), 0
+	reader.afterPick = func() {
+		picks++
+		if picks > 3*loadAttempts {
+			return // a mutant retrying without end gets through here
+		}
+		gen += 2
+		saveSet(t, NewFile(dir), gen-1, k)
+		saveSet(t, NewFile(dir), gen, k) // removes the generation picked
+	}
+	_, err := reader.Load(context.Background())
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("Load = %v, want the missing metadata error", err)
+	}
+	if picks != loadAttempts {
+		t.Errorf("Load read %d generations, want %d", picks, loadAttempts)
+	}
+}
+
+// A metadata file naming the algorithm of a key wrongly (ES256 for an RSA key whose thumbprint
+// is its KID) is refused on Load: the key would otherwise be published and used under an
+// algorithm its type cannot sign.
+// Guards against: checkAlg skipped, file.go:readPEM
+func TestFileLoadRefusesKeyOfAnotherAlgThanItsMetadata(t *testing.T) {
+	dir := t.TempDir()
+	rsaKey, err := Generate(RS256, epoch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := NewFile(dir)
+	saveSet(t, f, 1, rsaKey)
+	path := f.metaPath(1)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(data), `"alg": "RS256"`, `"alg": "ES256"`, 1)
+	if edited == string(data) {
+		t.Fatalf("metadata has no RS256 alg to edit: %s", data)
+	}
+	if err := os.WriteFile(path, []byte(edited), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if set, err := f.Load(context.Background()); !errors.Is(err, ErrUnsupportedAlg) {
+		t.Fatalf("Load = %d keys, %v; want an error wrapping ErrUnsupportedAlg", len(set.Keys), err)
+	}
+}
+
+// A PEM file whose block is not labelled PRIVATE KEY (here EC PRIVATE KEY around PKCS#8 bytes)
+// is refused: key files are PKCS#8 PEM only.
+// Guards against: PEM block type not checked, file.go:readPEM
+func TestFileLoadRefusesMislabelledPEM(t *testing.T) {
+	dir := t.TempDir()
+	k := genKey(t)
+	f := NewFile(dir)
+	saveSet(t, f, 1, k)
+	path := f.pemPath(k.KID)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	relabelled := strings.ReplaceAll(string(data), " PRIVATE KEY-----", " EC PRIVATE KEY-----")
+	if err := os.WriteFile(path, []byte(relabelled), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.Load(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "not a PKCS#8 PEM") {
+		t.Fatalf("Load = %v, want a not-PKCS#8-PEM error", err)
+	}
+}
+
+// An entry named like a metadata file that is not a regular file (a directory) is not a
+// generation: Load reads the set below it and Save compares and swaps against that set.
+// Guards against: IsRegular dropped from the listing, file.go:generations
+func TestFileIgnoresNonRegularGenerationEntries(t *testing.T) {
+	dir := t.TempDir()
+	k := genKey(t)
+	f := NewFile(dir)
+	saveSet(t, f, 1, k)
+	if err := os.Mkdir(filepath.Join(dir, metaName(9)), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	set, err := f.Load(context.Background())
+	if err != nil || set.Generation != 1 {
+		t.Fatalf("Load = generation %d, %v; want generation 1", set.Generation, err)
+	}
+	saveSet(t, f, 2, k)
+}
+
+// A KID is made of base64url characters only (letters, digits, '-' and '_'): it becomes a file
+// name and a JWT header value, so '.', '/', '+', '=' and the like are refused.
+// Guards against: '.' allowed, set.go:validKID
+func TestValidKIDIsBase64URLOnly(t *testing.T) {
+	for _, kid := range []string{"a.b", "..", "a/b", "a+b", "a=", "a b", "ä"} {
+		if err := validKID(kid); err == nil {
+			t.Errorf("validKID(%q) = nil, want an error", kid)
+		}
+	}
+	if err := validKID("aZ09-_"); err != nil {
+		t.Errorf("validKID(aZ09-_) = %v, want nil", err)
 	}
 }

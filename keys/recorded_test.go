@@ -2,6 +2,7 @@ package keys_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/brokerhq/broker/internal/testutil/fakeclock"
@@ -61,5 +62,44 @@ func TestFirstLoadComparedWithRecorded(t *testing.T) {
 				t.Errorf("Loaded.InForce is generation %d, the set in force %d", l.InForce.Generation, m.Snapshot().Generation)
 			}
 		})
+	}
+}
+
+// The set the audit trail last recorded is compared with the first set loaded only, even when
+// that first Refresh fails before anything is published (its save fails): the next Refresh does
+// not tell OnLoad of the same change a second time.
+// Guards against: recorded not cleared after the first load, loaded.go:Manager.noteLoaded
+func TestRecordedComparedOnceEvenWhenFirstRefreshFails(t *testing.T) {
+	ctx := context.Background()
+	clk := fakeclock.New(t0)
+	b := keys.NewMemory()
+	var saved []keys.Change
+	first := newManager(t, keys.Config{Backend: b, Policy: policy, Now: clk.Now,
+		OnChange: func(_ context.Context, c keys.Change) { saved = append(saved, c) }})
+	refresh(t, first)
+	recorded := saved[0].InForce
+	clk.Advance(policy.Prepublish)
+	if _, err := keys.RevokeKey(ctx, keys.RevokeConfig{Backend: b, KID: first.Snapshot().Signing.KID, Now: clk.Now()}); err != nil {
+		t.Fatal(err)
+	}
+
+	saves := 0
+	failing := &fakeBackend{load: b.Load, save: func(ctx context.Context, s keys.Set) error {
+		if saves++; saves == 1 {
+			return errors.New("store refused the write")
+		}
+		return b.Save(ctx, s)
+	}}
+	withRSA := policy
+	withRSA.Also = []string{keys.RS256} // the new chain makes the first Refresh save
+	var loaded []keys.Loaded
+	m := newManager(t, keys.Config{Backend: failing, Policy: withRSA, Now: clk.Now, Recorded: &recorded,
+		OnLoad: func(_ context.Context, l keys.Loaded) { loaded = append(loaded, l) }})
+	if _, err := m.Refresh(ctx); err == nil {
+		t.Fatal("first Refresh succeeded, want the save error")
+	}
+	refresh(t, m)
+	if len(loaded) != 1 {
+		t.Fatalf("OnLoad told %d changes %+v, want the revocation once", len(loaded), loaded)
 	}
 }
