@@ -13,9 +13,9 @@ import (
 
 // TestLeaseRefused: a login whose token expires within exchange.MinValidity, or whose lease is
 // beyond any date a time.Duration holds (it would wrap around to a near expiry), is an upstream
-// error naming the lease, never credentials; a long lease and no lease at all are taken. With
-// the integration's duration set, a token outliving it by more than exchange.LifetimeSlack, or
-// not expiring at all, is refused too.
+// error naming the lease, never credentials, and so is a token that does not expire (lease 0),
+// with or without a duration; a long lease is taken. With the integration's duration set, a
+// token outliving it by more than exchange.LifetimeSlack is refused too.
 func TestLeaseRefused(t *testing.T) {
 	for _, tc := range []struct {
 		lease    int64
@@ -28,7 +28,7 @@ func TestLeaseRefused(t *testing.T) {
 		{maxLeaseSeconds + 1, 0, "beyond any date"},
 		{3600, 0, ""},
 		{maxLeaseSeconds, 0, ""},
-		{0, 0, ""},
+		{0, 0, "credentials without an expiry"},
 		{900, 15 * time.Minute, ""},
 		{900 + 300, 15 * time.Minute, ""},
 		{900 + 300 + 30, 15 * time.Minute, "later than the 15m0s asked for"},

@@ -17,13 +17,14 @@ type Detail struct {
 	ClientToken string `json:"clientToken"`
 	// Accessor names the token without granting its use (for revocation and lookups).
 	Accessor string `json:"accessor"`
-	// LeaseDuration is the token's TTL in seconds at login; 0 means it does not expire.
+	// LeaseDuration is the token's TTL in seconds at login, never 0: a token that does not
+	// expire is refused.
 	LeaseDuration int `json:"leaseDuration"`
 	// Renewable tells whether the token may be renewed.
 	Renewable bool `json:"renewable"`
 	// Policies are the token's policies, as Vault reports them at login.
 	Policies []string `json:"policies"`
-	// ExpiresAt is the login time plus LeaseDuration; absent when the token does not expire.
+	// ExpiresAt is the login time plus LeaseDuration.
 	ExpiresAt time.Time `json:"expiresAt,omitzero"`
 }
 
@@ -34,7 +35,8 @@ const maxLeaseSeconds = math.MaxInt64 / int64(time.Second)
 // credentials builds the exchange result from a login answer. start is the moment the login
 // was sent, so that ExpiresAt never lies later than Vault's own expiry. asked is the
 // integration's duration: when set, a token living longer (the role's token_ttl decides, and
-// `broker trust vault` prints it from duration), or not expiring at all, is refused.
+// `broker trust vault` prints it from duration) is refused. A token that does not expire is
+// refused always.
 func credentials(vc *config.Vault, asked time.Duration, secret *vaultapi.Secret, start time.Time) (exchange.Credentials, error) {
 	// Vault answered 2xx here, but not with a usable login: pass that on as its answer.
 	if secret == nil || secret.Auth == nil || secret.Auth.ClientToken == "" {
@@ -54,15 +56,14 @@ func credentials(vc *config.Vault, asked time.Duration, secret *vaultapi.Secret,
 	if auth.LeaseDuration > 0 {
 		expires = start.Add(time.Duration(auth.LeaseDuration) * time.Second).UTC().Truncate(time.Second)
 	}
-	// A token that expires within exchange.MinValidity is of no use to the run; one that
-	// outlives the duration asked for is not handed on.
-	if auth.LeaseDuration > 0 || asked > 0 {
-		if err := exchange.Usable(exchange.Answer{
-			Provider: exchange.Vault, From: "Vault at " + vc.Address, ExpiresAt: expires, Now: time.Now(), Asked: asked,
-			Fields: []exchange.Field{{Name: "client_token", Value: auth.ClientToken}},
-		}); err != nil {
-			return exchange.Credentials{}, err
-		}
+	// A token that does not expire (lease 0, as a root token's) is never a run's, whatever the
+	// integration's duration; one that expires within exchange.MinValidity is of no use to the
+	// run; one that outlives the duration asked for is not handed on.
+	if err := exchange.Usable(exchange.Answer{
+		Provider: exchange.Vault, From: "Vault at " + vc.Address, ExpiresAt: expires, Now: time.Now(), Asked: asked,
+		Fields: []exchange.Field{{Name: "client_token", Value: auth.ClientToken}},
+	}); err != nil {
+		return exchange.Credentials{}, err
 	}
 	policies := auth.Policies
 	if policies == nil {
