@@ -70,8 +70,8 @@ func (o *Observed) Exchange(ctx context.Context, req Request) (Credentials, erro
 	creds, err := o.next.Exchange(ctx, req)
 	elapsed := o.cfg.Now().Sub(start)
 	if err == nil && !creds.ExpiresAt.IsZero() && !creds.ExpiresAt.After(start.Add(elapsed)) {
-		// Whatever a provider checked, credentials already expired are never handed out. (A
-		// zero ExpiresAt is a Vault token that does not expire.)
+		// Whatever a provider checked, credentials already expired are never handed out. (Each
+		// provider refuses credentials without an expiry itself, through Usable.)
 		creds, err = Credentials{}, Upstream(o.cfg.Provider, UpstreamAnswer{Status: http.StatusOK,
 			Message: "answered credentials that expired at " + creds.ExpiresAt.UTC().Format(time.RFC3339)})
 	}

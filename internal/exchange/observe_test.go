@@ -163,7 +163,7 @@ func sample(t *testing.T, reg *prometheus.Registry, name string, values ...strin
 
 // Whatever a provider checked, Observed never hands out credentials already expired: they fail
 // as an unusable upstream answer (an error, not a refusal) that names no secret. Credentials
-// without an expiry (a Vault token that does not expire) and valid ones pass.
+// without an expiry (which the providers refuse themselves) and valid ones pass.
 func TestObservedRefusesExpiredCredentials(t *testing.T) {
 	now := time.Date(2026, 12, 3, 6, 0, 0, 0, time.UTC)
 	secret := map[string]string{"TOKEN": "s3cret-credential"}
