@@ -87,3 +87,24 @@ func TestRefusesCredentialsOutlivingDuration(t *testing.T) {
 		}
 	}
 }
+
+// TestOversizedSTSAnswerNamed pins that an STS answer larger than the 1 MiB cap is not
+// read past the cap and is reported as an unanswered call (status 0) saying the response was
+// too large, not as a generic network error.
+// Guards against: "response too large" case dropped in errors.go:networkReason
+func TestOversizedSTSAnswerNamed(t *testing.T) {
+	e := newEnv(t)
+	big := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/xml")
+		_, _ = w.Write([]byte(strings.Repeat("x", exchange.MaxResponseBytes+1)))
+	}))
+	t.Cleanup(big.Close)
+	in := e.integration("aws-read", readARN)
+	in.AWS.STSEndpoint = big.URL
+	x := New(Options{Issuer: issuerURL, HTTPClient: fastClient()})
+	_, err := x.Exchange(context.Background(), exchange.Request{Run: run(runs.Read), Integration: in, Tokens: e.tokens(t, runs.Read)})
+	up := upstream(t, err)
+	if up.Status != 0 || !strings.Contains(up.Message, "response too large") {
+		t.Errorf("error %+v, want status 0 saying the response was too large", up)
+	}
+}
