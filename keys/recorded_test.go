@@ -9,11 +9,10 @@ import (
 	"github.com/brokerhq/broker/keys"
 )
 
-// A key revoked while no replica ran: the replica started next compares the set it loads first
-// with the set the audit trail last recorded (Config.Recorded) and tells OnLoad of the
-// revocation; without a record, it tells of nothing.
-func TestFirstLoadComparedWithRecorded(t *testing.T) {
-	ctx := context.Background()
+// firstStart starts a manager on an empty memory backend at t0 and returns its clock, backend
+// and manager, and the set in force its first Refresh saved (as the audit trail records it).
+func firstStart(t *testing.T) (*fakeclock.Clock, *keys.Memory, *keys.Manager, keys.SetMeta) {
+	t.Helper()
 	clk := fakeclock.New(t0)
 	b := keys.NewMemory()
 	var saved []keys.Change
@@ -23,7 +22,15 @@ func TestFirstLoadComparedWithRecorded(t *testing.T) {
 	if len(saved) != 1 {
 		t.Fatalf("first start saved %d changes, want 1", len(saved))
 	}
-	recorded := saved[0].InForce
+	return clk, b, first, saved[0].InForce
+}
+
+// A key revoked while no replica ran: the replica started next compares the set it loads first
+// with the set the audit trail last recorded (Config.Recorded) and tells OnLoad of the
+// revocation; without a record, it tells of nothing.
+func TestFirstLoadComparedWithRecorded(t *testing.T) {
+	ctx := context.Background()
+	clk, b, first, recorded := firstStart(t)
 	inForce, err := first.InForce(ctx)
 	if err != nil || inForce.Generation != recorded.Generation || len(inForce.Keys) != len(recorded.Keys) {
 		t.Fatalf("InForce = %+v, %v; the change saved told %+v", inForce, err, recorded)
@@ -71,13 +78,7 @@ func TestFirstLoadComparedWithRecorded(t *testing.T) {
 // Guards against: recorded not cleared after the first load, loaded.go:Manager.noteLoaded
 func TestRecordedComparedOnceEvenWhenFirstRefreshFails(t *testing.T) {
 	ctx := context.Background()
-	clk := fakeclock.New(t0)
-	b := keys.NewMemory()
-	var saved []keys.Change
-	first := newManager(t, keys.Config{Backend: b, Policy: policy, Now: clk.Now,
-		OnChange: func(_ context.Context, c keys.Change) { saved = append(saved, c) }})
-	refresh(t, first)
-	recorded := saved[0].InForce
+	clk, b, first, recorded := firstStart(t)
 	clk.Advance(policy.Prepublish)
 	if _, err := keys.RevokeKey(ctx, keys.RevokeConfig{Backend: b, KID: first.Snapshot().Signing.KID, Now: clk.Now()}); err != nil {
 		t.Fatal(err)
