@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,12 +34,16 @@ func holdEvent(t *testing.T, h *runsHarness, action string) (entered chan struct
 	entered, held := make(chan struct{}), make(chan struct{})
 	release = sync.OnceFunc(func() { close(held) })
 	t.Cleanup(release)
-	var once sync.Once
+	// Only the first such event waits: a later one (another request the test makes while the
+	// first is held) passes at once, so that a test whose second request is wrongly let through
+	// fails rather than waits on the held one.
+	var first atomic.Bool
 	h.events.mu.Lock()
 	defer h.events.mu.Unlock()
 	h.events.before = func(e api.Event) error {
-		if e.Action == action && e.Outcome == "" {
-			once.Do(func() { close(entered); <-held })
+		if e.Action == action && e.Outcome == "" && first.CompareAndSwap(false, true) {
+			close(entered)
+			<-held
 		}
 		return nil
 	}
