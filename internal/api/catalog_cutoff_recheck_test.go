@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -130,21 +129,20 @@ func TestPhaseMoveRefusedWhenCutOffFromCatalog(t *testing.T) {
 	if code, env := h.call(t, request{path: "/v1/runs", bearer: secretOps, body: body, out: &run}); code != http.StatusCreated {
 		t.Fatalf("start: %d %s", code, env.Error.Message)
 	}
-	entered, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	h.flaky.set(nil, nil, func(string) { once.Do(func() { close(entered); <-release }) })
+	g := newGate(t)
+	h.flaky.set(nil, nil, func(string) { g.hold() })
 	done := make(chan int, 1)
 	go func() {
 		code, _ := h.call(t, request{path: "/v1/runs/" + run.Run.ID + "/phase", bearer: secretOps, body: map[string]string{"phase": "APPLYING"}})
 		done <- code
 	}()
-	waitClosed(t, entered, "the move never reached the store")
+	waitClosed(t, g.entered, "the move never reached the store")
 	h.deleteOpsAndCutOff(t)
 	// A move asked now is refused at authentication.
 	if code, _ := h.call(t, request{path: "/v1/runs/" + run.Run.ID + "/phase", bearer: secretOps, body: map[string]string{"phase": "APPLYING"}}); code != http.StatusServiceUnavailable {
 		t.Fatalf("a move asked once cut off: %d, want 503", code)
 	}
-	close(release)
+	g.release()
 	if code := <-done; code != http.StatusServiceUnavailable {
 		t.Errorf("the move authorized before the deletion answered %d once cut off past MaxStale, want 503", code)
 	}

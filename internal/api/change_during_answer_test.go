@@ -27,27 +27,47 @@ func swapCatalog(t *testing.T, h *runsHarness, edit func(*catalog.Objects)) {
 	h.live.Store(next)
 }
 
+// gate makes the first call of hold wait until release, closing entered as it starts to wait.
+// Later calls pass at once, so that a test whose other requests reach the same hook while the
+// first is held fails rather than waits on it; and t's end releases it, so that a test failing
+// before it calls release does not hang on the held request.
+type gate struct {
+	entered chan struct{}
+	release func()
+	held    chan struct{}
+	first   atomic.Bool
+}
+
+// newGate returns a closed gate released when t ends (make it once the server it holds a
+// request of is started, so that the release comes before the server's shutdown).
+func newGate(t *testing.T) *gate {
+	g := &gate{entered: make(chan struct{}), held: make(chan struct{})}
+	g.release = sync.OnceFunc(func() { close(g.held) })
+	t.Cleanup(g.release)
+	return g
+}
+
+// hold waits for release on the gate's first call; later calls return at once.
+func (g *gate) hold() {
+	if g.first.CompareAndSwap(false, true) {
+		close(g.entered)
+		<-g.held
+	}
+}
+
 // holdEvent makes the first successful event of action wait, while it is being recorded, until
-// release is called; entered is closed once it waits. The event is released when t ends too, so
-// that a test failing before it calls release does not hang on the held request.
+// release is called; entered is closed once it waits (see gate).
 func holdEvent(t *testing.T, h *runsHarness, action string) (entered chan struct{}, release func()) {
-	entered, held := make(chan struct{}), make(chan struct{})
-	release = sync.OnceFunc(func() { close(held) })
-	t.Cleanup(release)
-	// Only the first such event waits: a later one (another request the test makes while the
-	// first is held) passes at once, so that a test whose second request is wrongly let through
-	// fails rather than waits on the held one.
-	var first atomic.Bool
+	g := newGate(t)
 	h.events.mu.Lock()
 	defer h.events.mu.Unlock()
 	h.events.before = func(e api.Event) error {
-		if e.Action == action && e.Outcome == "" && first.CompareAndSwap(false, true) {
-			close(entered)
-			<-held
+		if e.Action == action && e.Outcome == "" {
+			g.hold()
 		}
 		return nil
 	}
-	return entered, release
+	return g.entered, g.release
 }
 
 // waitClosed fails t unless ch closes within 10 s.

@@ -3,7 +3,6 @@ package api_test
 import (
 	"net/http"
 	"slices"
-	"sync"
 	"testing"
 
 	"github.com/brokerhq/broker/internal/catalog"
@@ -36,17 +35,16 @@ func TestPhaseMoveRefusedForKeyChangedMeanwhile(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newRunsHarnessWith(t, harnessOptions{checkVersions: true})
 			run := h.start(t, runs.Tracked, runs.Planning)
-			entered, release := make(chan struct{}), make(chan struct{})
-			var once sync.Once
-			h.flaky.set(nil, nil, func(string) { once.Do(func() { close(entered); <-release }) })
+			g := newGate(t)
+			h.flaky.set(nil, nil, func(string) { g.hold() })
 			done := make(chan int, 1)
 			go func() {
 				code, _ := h.call(t, request{path: "/v1/runs/" + run.Run.ID + "/phase", bearer: secretUpdate, body: map[string]string{"phase": "APPLYING"}})
 				done <- code
 			}()
-			waitClosed(t, entered, "the move never reached the store")
+			waitClosed(t, g.entered, "the move never reached the store")
 			swapCatalog(t, h, tt.edit)
-			close(release)
+			g.release()
 			if code := <-done; code != tt.want {
 				t.Errorf("the move asked before the change answered %d after it, want %d", code, tt.want)
 			}

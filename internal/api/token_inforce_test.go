@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -115,10 +114,9 @@ func scopeOf(jwt string) string {
 }
 
 // gatedSigner wraps signers so that, once armed, the first signature closes signing and waits
-// until release is closed.
+// until release is closed; later signatures pass at once (as a gate's calls do).
 type gatedSigner struct {
-	once             sync.Once
-	armed            atomic.Bool
+	first, armed     atomic.Bool
 	signing, release chan struct{}
 }
 
@@ -130,8 +128,9 @@ func (g *gatedSigner) arm() { g.armed.Store(true) }
 
 func (g *gatedSigner) wrap(s crypto.Signer) crypto.Signer {
 	return stepSigner{Signer: s, step: func() error {
-		if g.armed.Load() {
-			g.once.Do(func() { close(g.signing); <-g.release })
+		if g.armed.Load() && g.first.CompareAndSwap(false, true) {
+			close(g.signing)
+			<-g.release
 		}
 		return nil
 	}}
