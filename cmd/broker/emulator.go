@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -163,7 +162,7 @@ func checkLoopbackListen(flag, addr string) error {
 	if err != nil {
 		return usagef("%s %q: want HOST:PORT", flag, addr)
 	}
-	if ip, err := netip.ParseAddr(host); host != "localhost" && (err != nil || !ip.IsLoopback()) {
+	if !config.IsLoopbackHost(host) {
 		return usagef("%s %q: the emulators listen on loopback only (127.0.0.1, ::1 or localhost): they hand out credentials for any token of the broker they trust, and their certificate names only loopback", flag, addr)
 	}
 	return nil
