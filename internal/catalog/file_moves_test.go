@@ -130,3 +130,152 @@ func TestFileMovedAncestorForgetsOnlyItsSubtree(t *testing.T) {
 		}
 	}
 }
+
+// TestDeletedSpaceKeepsItsStacksInTheMovedSubtree: a stack deleted from a space that was
+// itself deleted later still lies, for a move, where that space lay. When a space above it
+// moves (through the configuration file, or through the API), the stack's id no longer comes
+// back through the API, also once the configuration file declares the deleted space again:
+// that space's id now names another line of administration. A stack deleted likewise outside
+// the moved subtree still comes back where it was.
+func TestDeletedSpaceKeepsItsStacksInTheMovedSubtree(t *testing.T) {
+	ctx := context.Background()
+	for _, how := range []string{"file", "api"} {
+		t.Run(how, func(t *testing.T) {
+			m, err := catalog.NewManager(ctx, catalog.ManagerConfig{Store: catalog.NewMemory(), File: teamsFile()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			above := "team-a"
+			if how == "api" {
+				above = "api-team"
+				if err := putObject(t, m, config.Space{ID: above, Parent: "root"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			gone := []any{config.Space{ID: "gone", Parent: above}, config.Stack{ID: "deep", Space: "gone"},
+				config.Space{ID: "kept", Parent: "y"}, config.Stack{ID: "kept-deep", Space: "kept"}}
+			for _, obj := range gone {
+				if err := putObject(t, m, obj); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, obj := range slices.Backward(gone) {
+				ref, _ := catalog.RefOf(obj)
+				if _, err := m.Apply(ctx, catalog.Mutation{Ref: ref}); err != nil {
+					t.Fatalf("delete %s: %v", ref, err)
+				}
+			}
+			if how == "api" {
+				err = putObject(t, m, config.Space{ID: above, Parent: "team-b"})
+			} else {
+				_, err = m.Reload(ctx, movedIn(teamsFile(), above, "team-b"))
+			}
+			if err != nil {
+				t.Fatalf("move %s: %v", above, err)
+			}
+			declared := movedIn(teamsFile(), "team-a", "team-b")
+			declared.Spaces = append(declared.Spaces, config.Space{ID: "gone", Parent: "x"}, config.Space{ID: "kept", Parent: "y"})
+			if _, err := m.Reload(ctx, declared); err != nil {
+				t.Fatalf("declare the deleted space in the file: %v", err)
+			}
+			err = putObject(t, m, config.Stack{ID: "deep", Space: "gone"})
+			if !errors.Is(err, catalog.ErrConflict) {
+				t.Errorf("stack deleted from a deleted space under the moved %s, given again through the API = %v, want a conflict", above, err)
+			}
+			if err := putObject(t, m, config.Stack{ID: "kept-deep", Space: "kept"}); err != nil {
+				t.Errorf("stack deleted from a deleted space outside the moved subtree, given again where it was: %v", err)
+			}
+		})
+	}
+}
+
+// TestFileSpaceLeftOutForgetsDeletedIDs: a space the configuration file leaves out (on a
+// reload, or while no replica ran on the store) leaves its place as a moved one does. Declared
+// again, even where it stood, it is a new space: a stack deleted from it through the API
+// before comes back only through the file.
+func TestFileSpaceLeftOutForgetsDeletedIDs(t *testing.T) {
+	ctx := context.Background()
+	with := teamsFile()
+	with.Spaces = append(with.Spaces, config.Space{ID: "z", Parent: "team-a"})
+	for _, how := range []string{"reload", "restart"} {
+		t.Run(how, func(t *testing.T) {
+			store := catalog.NewMemory()
+			m, err := catalog.NewManager(ctx, catalog.ManagerConfig{Store: store, File: with})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := putObject(t, m, config.Stack{ID: "old", Space: "z"}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := m.Apply(ctx, catalog.Mutation{Ref: catalog.Ref{Kind: catalog.KindStack, ID: "old"}}); err != nil {
+				t.Fatal(err)
+			}
+			if how == "reload" {
+				_, err = m.Reload(ctx, teamsFile())
+			} else {
+				_, err = catalog.NewManager(ctx, catalog.ManagerConfig{Store: store, File: teamsFile()})
+			}
+			if err != nil {
+				t.Fatalf("leave z out: %v", err)
+			}
+			if m, err = catalog.NewManager(ctx, catalog.ManagerConfig{Store: store, File: with}); err != nil {
+				t.Fatalf("declare z again: %v", err)
+			}
+			err = putObject(t, m, config.Stack{ID: "old", Space: "z"})
+			if !errors.Is(err, catalog.ErrConflict) {
+				t.Fatalf("stack deleted from a space the file left out, given again through the API once the space is back = %v, want a conflict", err)
+			}
+		})
+	}
+}
+
+// TestMoveForgetsPlacesUnderASpaceOfUnknownPlace: a stack deleted from a space whose own
+// tombstone does not know its place (one recorded before tombstones kept it) may have lain
+// under any space, so any move the file makes forgets the stack's place: it comes back only
+// through the file, even once that space is declared again.
+func TestMoveForgetsPlacesUnderASpaceOfUnknownPlace(t *testing.T) {
+	ctx := context.Background()
+	store := catalog.NewMemory()
+	m, err := catalog.NewManager(ctx, catalog.ManagerConfig{Store: store, File: teamsFile()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := []any{config.Space{ID: "legacy", Parent: "team-a"}, config.Stack{ID: "old", Space: "legacy"}}
+	for _, obj := range gone {
+		if err := putObject(t, m, obj); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, obj := range slices.Backward(gone) {
+		ref, _ := catalog.RefOf(obj)
+		if _, err := m.Apply(ctx, catalog.Mutation{Ref: ref}); err != nil {
+			t.Fatalf("delete %s: %v", ref, err)
+		}
+	}
+	snap, err := store.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	legacy := catalog.Ref{Kind: catalog.KindSpace, ID: "legacy"}
+	i := slices.IndexFunc(snap.Records, func(r catalog.Record) bool { return r.Ref == legacy })
+	if i < 0 {
+		t.Fatal("no tombstone of space legacy in the store")
+	}
+	old := snap.Records[i]
+	old.Version, old.Body = old.Version+1, []byte{}
+	if _, err := store.Commit(ctx, snap.Head(), []catalog.Change{{Record: old}}); err != nil {
+		t.Fatal(err)
+	}
+	declared := movedIn(teamsFile(), "y", "team-a")
+	if _, err := m.Reload(ctx, declared); err != nil {
+		t.Fatalf("move y: %v", err)
+	}
+	declared.Spaces = append(declared.Spaces, config.Space{ID: "legacy", Parent: "team-a"})
+	if _, err := m.Reload(ctx, declared); err != nil {
+		t.Fatalf("declare legacy in the file: %v", err)
+	}
+	err = putObject(t, m, config.Stack{ID: "old", Space: "legacy"})
+	if !errors.Is(err, catalog.ErrConflict) {
+		t.Fatalf("stack deleted from a space of unknown place, given again through the API after a move = %v, want a conflict", err)
+	}
+}

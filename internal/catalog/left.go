@@ -24,8 +24,8 @@ import (
 //     record that keeps the id's leaving time (Created) and raises its Version, so that the
 //     object's version, shown as its ETag, grows with each change on every replica and across
 //     restarts (see Build, versionRaises).
-//   - A record forgetting the place of each tombstone at or under a file space that moves, so
-//     that its deleted ids come back only through the file (see forgetFileMoves).
+//   - A record forgetting the place of each tombstone at or under a file space that moves or
+//     leaves, so that its deleted ids come back only through the file (see forgetFileMoves).
 //
 // The record of the file as seen (see fileSeen) is seenChange's.
 func fileChanges(next *Catalog, oldFile, newFile Objects, api Versioned, now int64) []Change {

@@ -98,12 +98,17 @@ func comesBack(api Versioned, r Ref, obj any) error {
 }
 
 // forgetPlaces turns the tombstones in next whose place is space id or a space of its subtree
-// (in cur, before id moves) into tombstones that do not know their place, and returns their
+// (in cur before id moves, with the spaces deleted from it: see placesTree) into tombstones that do not know their place, and returns their
 // changes. The place a tombstone keeps is a space id: once that space has moved, the same id
 // names another line of administration, whose keys may hold the run rights the deleted
 // object's administrators never gave them; so its deleted ids come back only through the
 // configuration file, as those of a tombstone that never knew its place.
 func forgetPlaces(cur *Catalog, next *Versioned, id string) []Change {
+	live := make(map[string]string, len(cur.spaces))
+	for sid, sp := range cur.spaces {
+		live[sid] = sp.Parent
+	}
+	parents, moved := placesTree(live, next.From), map[string]bool{id: true}
 	var out []Change
 	for _, r := range slices.SortedFunc(maps.Keys(next.From), func(a, b Ref) int {
 		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.ID, b.ID))
@@ -111,7 +116,7 @@ func forgetPlaces(cur *Catalog, next *Versioned, id string) []Change {
 		if r.Kind != KindStack && r.Kind != KindSpace {
 			continue // a template's record keeps no place
 		}
-		if place := next.From[r]; place != id && !cur.Within(place, id) {
+		if !lyingUnder(parents, moved, next.From[r]) {
 			continue
 		}
 		ch := forgetting(*next, r)
@@ -129,50 +134,78 @@ func forgetting(v Versioned, r Ref) Change {
 
 // forgetFileMoves is forgetPlaces for the moves the configuration file makes: the changes that
 // turn each tombstone of api whose place lies, in the tree as seen records it (with api's own
-// spaces in it), at or under a file space that next puts under another parent, into one that
-// does not know its place. A reload and a start (see fileChanges, Manager.startChanges) record
-// them, so that a space the file moves lets its deleted ids back only through the file, as a
-// move through the API does. It leaves out the ids next holds (a live object's id is its own)
-// and those in skip (a tombstone recorded in the same commit).
+// spaces in it, and the spaces deleted from it: see placesTree), at or under a file space that
+// next puts under another parent or leaves out, into one that does not know its place. A
+// reload and a start (see fileChanges, Manager.startChanges) record them, so that a space the
+// file moves lets its deleted ids back only through the file, as a move through the API does.
+// It leaves out the ids next holds (a live object's id is its own) and those in skip (a
+// tombstone recorded in the same commit).
 func forgetFileMoves(seen fileSeen, next *Catalog, api Versioned, skip map[Ref]bool) []Change {
 	moved := map[string]bool{}
 	for id, parent := range seen.Spaces {
-		if s, ok := next.spaces[id]; ok && s.Parent != parent {
+		// A space gone from the file leaves its place as one moved does: declared again, it is
+		// a new space (see fileChanges), wherever it stands.
+		if s, ok := next.spaces[id]; !ok || s.Parent != parent {
 			moved[id] = true
 		}
 	}
 	if len(moved) == 0 {
 		return nil
 	}
-	parents := maps.Clone(seen.Spaces)
+	live := maps.Clone(seen.Spaces)
+	if live == nil {
+		live = map[string]string{}
+	}
 	for _, sp := range api.Objects.Spaces {
-		parents[sp.ID] = sp.Parent
+		live[sp.ID] = sp.Parent
 	}
-	// under reports whether space is a moved space or below one; a parent cycle (a record the
-	// file never made) ends the walk after as many steps as there are spaces.
-	under := func(space string) bool {
-		for range len(parents) + 1 {
-			if moved[space] {
-				return true
-			}
-			parent, ok := parents[space]
-			if !ok || parent == "" {
-				return false
-			}
-			space = parent
-		}
-		return false
-	}
+	parents := placesTree(live, api.From)
 	var out []Change
 	for _, r := range slices.SortedFunc(maps.Keys(api.From), func(a, b Ref) int {
 		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.ID, b.ID))
 	}) {
-		if (r.Kind != KindStack && r.Kind != KindSpace) || skip[r] || next.holds(r) || !under(api.From[r]) {
+		if (r.Kind != KindStack && r.Kind != KindSpace) || skip[r] || next.holds(r) || !lyingUnder(parents, moved, api.From[r]) {
 			continue
 		}
 		out = append(out, forgetting(api, r))
 	}
 	return out
+}
+
+// placesTree is the tree in which a tombstone's place is looked up: live maps each space that
+// exists to its parent, and each space deleted from a known place (in from) is added under
+// that place. A stack deleted from a space that was deleted after it lies where that space
+// lay, so a move above that place forgets the stack's place too: were the space declared
+// again, the stack's id would otherwise come back in it through the API.
+func placesTree(live map[string]string, from map[Ref]string) map[string]string {
+	for r, place := range from {
+		if _, ok := live[r.ID]; r.Kind == KindSpace && !ok {
+			live[r.ID] = place
+		}
+	}
+	return live
+}
+
+// lyingUnder reports whether space is one of moved or lies below one in the tree parents (see
+// placesTree). A space whose place is not known (deleted before tombstones kept it, or gone
+// from the configuration file) counts as below: the ids deleted from it may lie anywhere, so
+// they come back only through the configuration file. A parent cycle (a record the file never
+// made) ends the walk after as many steps as there are spaces.
+func lyingUnder(parents map[string]string, moved map[string]bool, space string) bool {
+	for range len(parents) + 1 {
+		if moved[space] {
+			return true
+		}
+		parent, ok := parents[space]
+		switch {
+		case !ok:
+			return true
+		case parent == "":
+			return false
+		}
+		space = parent
+	}
+	return false
 }
 
 // holds reports whether c has the stack or space r.
