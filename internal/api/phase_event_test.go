@@ -168,3 +168,35 @@ func TestUnconfirmedStartIsNotCalledUnstored(t *testing.T) {
 		t.Errorf("run.create error events %+v, want one saying the run was not confirmed stored and its token not handed out", errs)
 	}
 }
+
+// TestFinishRacedTwiceStillFinishes: a finish raced by a move at each of its first two tries
+// (INITIALIZING to PLANNING, then to APPLYING) finishes the run from where the moves left it,
+// under an event of each try, rather than leaving the run in the write phase.
+func TestFinishRacedTwiceStillFinishes(t *testing.T) {
+	h := newRunsHarness(t)
+	run := h.start(t, runs.Tracked, runs.Initializing)
+	races := []runs.Phase{runs.Planning, runs.Applying}
+	h.flaky.set(nil, nil, func(id string) {
+		if len(races) == 0 {
+			return
+		}
+		to := races[0]
+		races = races[1:]
+		if _, err := h.store.Update(context.Background(), id, func(r runs.Run) (runs.Run, error) { return r.MoveTo(to) }); err != nil {
+			t.Errorf("the other writer's move to %s: %v", to, err)
+		}
+	})
+	if code, env := h.call(t, request{path: "/v1/runs/" + run.Run.ID + "/finish", bearer: secretCreateUpdate}); code != http.StatusOK {
+		t.Fatalf("finish raced twice: %d %s, want 200", code, env.Error.Message)
+	}
+	if p := h.storedPhase(t, run.Run.ID); p != runs.Finished {
+		t.Errorf("stored phase %s, want FINISHED", p)
+	}
+	var got []string
+	for _, e := range h.eventsOf("run.finish", "success") {
+		got = append(got, e.Detail)
+	}
+	if want := []string{"INITIALIZING -> FINISHED", "PLANNING -> FINISHED", "APPLYING -> FINISHED"}; !slices.Equal(got, want) {
+		t.Errorf("run.finish success events %q, want %q", got, want)
+	}
+}

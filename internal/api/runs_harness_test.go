@@ -243,6 +243,9 @@ type harnessOptions struct {
 	aws exchange.Exchanger
 	// workerNow, when set, is the worker's clock (api.WorkerConfig.Now).
 	workerNow func() time.Time
+	// current, when set, confirms the catalog for both planes (api.WorkerConfig.Current,
+	// api.ControlConfig.Current).
+	current func(context.Context) error
 }
 
 // wrappedKeys is a key source whose signing keys sign through wrap.
@@ -327,10 +330,10 @@ func newRunsHarnessWith(t *testing.T, opts harnessOptions) *runsHarness {
 	}
 	rt := api.NewRouter()
 	api.NewControl(api.ControlConfig{Store: store, Catalog: live, RunTTL: cfg.Runs.TTL,
-		Logger: log, Events: events}).Mount(rt)
+		Logger: log, Events: events, Current: opts.current}).Mount(rt)
 	api.NewWorker(api.WorkerConfig{Store: store, Issuer: iss, Logger: log, Events: events,
 		Catalog: live, Exchangers: map[string]exchange.Exchanger{"aws": aws},
-		RecordWhileSigning: opts.recordWhileSigning, Now: opts.workerNow}).Mount(rt)
+		RecordWhileSigning: opts.recordWhileSigning, Now: opts.workerNow, Current: opts.current}).Mount(rt)
 	srv := httptest.NewServer(rt)
 	t.Cleanup(srv.Close)
 	h.url = srv.URL
