@@ -31,6 +31,25 @@ func movedIn(f catalog.Objects, id, parent string) catalog.Objects {
 	return f
 }
 
+// createThenDelete creates objs through m's API in order, then deletes them in reverse order.
+func createThenDelete(t *testing.T, m *catalog.Manager, objs []any) {
+	t.Helper()
+	for _, obj := range objs {
+		if err := putObject(t, m, obj); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, obj := range slices.Backward(objs) {
+		ref, err := catalog.RefOf(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Apply(context.Background(), catalog.Mutation{Ref: ref}); err != nil {
+			t.Fatalf("delete %s: %v", ref, err)
+		}
+	}
+}
+
 // TestFileMovedSpaceForgetsDeletedIDs: a stack deleted through the API from a space that the
 // configuration file then moves under another parent, on a reload or while no replica ran on
 // the store, comes back only through the file, never through the API, as it does after a move
@@ -87,20 +106,7 @@ func TestFileMovedAncestorForgetsOnlyItsSubtree(t *testing.T) {
 		config.Space{ID: "y-sub", Parent: "y"},
 		config.Stack{ID: "in-y", Space: "y"},
 	}
-	for _, obj := range deleted {
-		if err := putObject(t, m, obj); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, obj := range slices.Backward(deleted) {
-		ref, err := catalog.RefOf(obj)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := m.Apply(ctx, catalog.Mutation{Ref: ref}); err != nil {
-			t.Fatalf("delete %s: %v", ref, err)
-		}
-	}
+	createThenDelete(t, m, deleted)
 	moved := movedIn(f, "team-a", "team-b")
 	if _, err := m.Reload(ctx, moved); err != nil {
 		t.Fatal(err)
@@ -154,17 +160,7 @@ func TestDeletedSpaceKeepsItsStacksInTheMovedSubtree(t *testing.T) {
 			}
 			gone := []any{config.Space{ID: "gone", Parent: above}, config.Stack{ID: "deep", Space: "gone"},
 				config.Space{ID: "kept", Parent: "y"}, config.Stack{ID: "kept-deep", Space: "kept"}}
-			for _, obj := range gone {
-				if err := putObject(t, m, obj); err != nil {
-					t.Fatal(err)
-				}
-			}
-			for _, obj := range slices.Backward(gone) {
-				ref, _ := catalog.RefOf(obj)
-				if _, err := m.Apply(ctx, catalog.Mutation{Ref: ref}); err != nil {
-					t.Fatalf("delete %s: %v", ref, err)
-				}
-			}
+			createThenDelete(t, m, gone)
 			if how == "api" {
 				err = putObject(t, m, config.Space{ID: above, Parent: "team-b"})
 			} else {
@@ -241,17 +237,7 @@ func TestMoveForgetsPlacesUnderASpaceOfUnknownPlace(t *testing.T) {
 		t.Fatal(err)
 	}
 	gone := []any{config.Space{ID: "legacy", Parent: "team-a"}, config.Stack{ID: "old", Space: "legacy"}}
-	for _, obj := range gone {
-		if err := putObject(t, m, obj); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, obj := range slices.Backward(gone) {
-		ref, _ := catalog.RefOf(obj)
-		if _, err := m.Apply(ctx, catalog.Mutation{Ref: ref}); err != nil {
-			t.Fatalf("delete %s: %v", ref, err)
-		}
-	}
+	createThenDelete(t, m, gone)
 	snap, err := store.Load(ctx)
 	if err != nil {
 		t.Fatal(err)
