@@ -10,12 +10,15 @@ import (
 const deniedToken = "2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n"
 
 // denied answers a request Vault refuses before its handler: 403 "permission denied" without a
-// token (in X-Vault-Token, or else as the Authorization header's bearer), with "invalid token" beside it for a token that is unknown or expired (Vault does not
-// tell them apart). It returns the token when it is alive, and answers nothing then.
+// token (in X-Vault-Token, or else as the Authorization header's bearer), with "invalid token"
+// beside it for a token that is unknown or expired (Vault does not tell them apart). It returns the token when it is alive, and answers nothing then.
 func (e *Emulator) denied(w http.ResponseWriter, r *http.Request) (string, issued, bool) {
 	token := r.Header.Get("X-Vault-Token")
 	if token == "" {
-		token, _ = strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		// Only a bearer counts: a bare token, "bearer" in lower case or Basic is no token.
+		if v, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+			token = strings.TrimSpace(v)
+		}
 	}
 	if token == "" {
 		writeErrors(w, http.StatusForbidden, "permission denied")
