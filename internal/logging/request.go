@@ -79,7 +79,8 @@ var linePool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b 
 
 // LogRequest implements RequestLogger.
 func (h *JSONHandler) LogRequest(r Request) bool {
-	if y := r.Time.Year(); y < 0 || y >= 10000 ||
+	// A zero time is one slog's JSON handler leaves out of the line: slog's Handle writes it.
+	if y := r.Time.Year(); r.Time.IsZero() || y < 0 || y >= 10000 ||
 		!plain(r.Method) || !plain(r.Path) || !plain(r.Route) || !plain(r.Remote) || !plain(r.RequestID) {
 		return false
 	}
