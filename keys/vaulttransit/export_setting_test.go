@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -65,5 +66,38 @@ func TestUnreadableExportSettingIsRefused(t *testing.T) {
 				t.Errorf("Ping with %s=\"true\" (a string) = %v, want ErrExportable naming the setting", setting, err)
 			}
 		})
+	}
+}
+
+// TestNonRenewableTokenIsNeverRenewed: a token Vault says is not renewable is used as it is:
+// the backend never asks Vault to renew it (each refusal would only warn in the log), even
+// once half its TTL has passed.
+func TestNonRenewableTokenIsNeverRenewed(t *testing.T) {
+	var renewals atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/v1/auth/token/lookup-self":
+			_ = json.NewEncoder(w).Encode(map[string]any{"data": map[string]any{"renewable": false, "ttl": 2, "creation_ttl": 2}})
+		case "/v1/auth/token/renew-self":
+			renewals.Add(1)
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"errors":["lease is not renewable"]}`))
+		default:
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write([]byte(`{"errors":[]}`))
+		}
+	}))
+	defer srv.Close()
+	b, err := vaulttransit.New(context.Background(), vaulttransit.Config{
+		Address: srv.URL, Mount: "transit", Key: "k", Alg: keys.ES256, Token: "t",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	time.Sleep(1500 * time.Millisecond) // past half the TTL, when a renewable one is renewed
+	if n := renewals.Load(); n != 0 {
+		t.Errorf("%d renewals of a token that is not renewable, want none", n)
 	}
 }
