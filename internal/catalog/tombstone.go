@@ -98,11 +98,12 @@ func comesBack(api Versioned, r Ref, obj any) error {
 }
 
 // forgetPlaces turns the tombstones in next whose place is space id or a space of its subtree
-// (in cur before id moves, with the spaces deleted from it: see placesTree) into tombstones that do not know their place, and returns their
-// changes. The place a tombstone keeps is a space id: once that space has moved, the same id
-// names another line of administration, whose keys may hold the run rights the deleted
-// object's administrators never gave them; so its deleted ids come back only through the
-// configuration file, as those of a tombstone that never knew its place.
+// (in cur before id moves, with the spaces deleted from it: see placesTree) into tombstones
+// that do not know their place, and returns their changes. The place a tombstone keeps is a
+// space id: once that space has moved, the same id names another line of administration,
+// whose keys may hold the run rights the deleted object's administrators never gave them; so
+// its deleted ids come back only through the configuration file, as those of a tombstone that
+// never knew its place.
 func forgetPlaces(cur *Catalog, next *Versioned, id string) []Change {
 	live := make(map[string]string, len(cur.spaces))
 	for sid, sp := range cur.spaces {
@@ -172,9 +173,9 @@ func forgetFileMoves(seen fileSeen, next *Catalog, api Versioned, skip map[Ref]b
 	return out
 }
 
-// placesTree is the tree in which a tombstone's place is looked up: live maps each space that
-// exists to its parent, and each space deleted from a known place (in from) is added under
-// that place. A stack deleted from a space that was deleted after it lies where that space
+// placesTree is the tree in which a tombstone's place is looked up: live, which maps each space
+// that exists to its parent, with each space deleted from a known place (in from) added to it
+// under that place. A stack deleted from a space that was deleted after it lies where that space
 // lay, so a move above that place forgets the stack's place too: were the space declared
 // again, the stack's id would otherwise come back in it through the API.
 func placesTree(live map[string]string, from map[Ref]string) map[string]string {
@@ -187,9 +188,9 @@ func placesTree(live map[string]string, from map[Ref]string) map[string]string {
 }
 
 // lyingUnder reports whether space is one of moved or lies below one in the tree parents (see
-// placesTree). A space whose place is not known (deleted before tombstones kept it, or gone
-// from the configuration file) counts as below: the ids deleted from it may lie anywhere, so
-// they come back only through the configuration file. A parent cycle (a record the file never
+// placesTree). A space whose place is not known (deleted before tombstones kept places) counts
+// as below: the ids deleted from it may lie anywhere, so they come back only through the
+// configuration file. A parent cycle (a record the file never
 // made) ends the walk after as many steps as there are spaces.
 func lyingUnder(parents map[string]string, moved map[string]bool, space string) bool {
 	for range len(parents) + 1 {
