@@ -147,7 +147,8 @@ attachments:
 // TestGCPProviderAdmitsStacksOnly pins that an emulated GCP provider's condition admits
 // tokens whose callerType is stack alone: a token of the attached stack's space and name but
 // another caller type is refused 400 at STS.
-// Guards against: dropping the callerType check from the provider's condition, fromconfig.go:emulatedProvider
+// Guards against: fromconfig.go:emulatedProvider dropping the callerType check from the
+// provider's condition
 func TestGCPProviderAdmitsStacksOnly(t *testing.T) {
 	iss := oidctest.Start(t)
 	set := fromYAML(t, `issuer: `+iss.URL+`

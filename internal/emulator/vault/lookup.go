@@ -11,7 +11,8 @@ const deniedToken = "2 errors occurred:\n\t* permission denied\n\t* invalid toke
 
 // denied answers a request Vault refuses before its handler: 403 "permission denied" without a
 // token (in X-Vault-Token, or else as the Authorization header's bearer), with "invalid token"
-// beside it for a token that is unknown or expired (Vault does not tell them apart). It returns the token when it is alive, and answers nothing then.
+// beside it for a token that is unknown or expired (Vault does not tell them apart). It
+// returns the token when it is alive, and answers nothing then.
 func (e *Emulator) denied(w http.ResponseWriter, r *http.Request) (string, issued, bool) {
 	token := r.Header.Get("X-Vault-Token")
 	if token == "" {
