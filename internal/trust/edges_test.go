@@ -242,31 +242,41 @@ attachments:
 
 // TestLeftOutNotesNameOnlyAttachedScopes pins that the notes on attachments left out of a shared
 // object's trust name only the scopes the left-out stack is attached for: a stack attached for
-// write alone is never reported as a read sharer.
+// write alone is never reported as a read sharer, nor one attached for read alone as a write
+// sharer.
 // Guards against: internal/trust/shared.go:43 dropping `(scope == runs.Read && !at.Read) ||`
+// Guards against: shared.go:sharing dropping the write-scope skip
 func TestLeftOutNotesNameOnlyAttachedScopes(t *testing.T) {
-	cfg := sharedConfig(t)
-	cfg.Spaces = append(cfg.Spaces, config.Space{ID: "base", Parent: "root", Inherit: true})
-	cfg.Stacks = append(cfg.Stacks, config.Stack{ID: "evil", Space: "base"})
-	cfg.Integrations = append(cfg.Integrations,
-		config.Integration{ID: "aws-evil", Space: "base", AWS: &config.AWS{RoleARN: "arn:aws:iam::123456789012:role/shared"}})
-	cfg.Attachments = append(cfg.Attachments, config.Attachment{Stack: "evil", Integration: "aws-evil", Write: true})
-	cfg.ApplyObjectDefaults()
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	_, notes, err := RenderNotes(cfg, Request{Provider: "aws", Stack: "a", Scope: runs.Read})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var evil []string
-	for _, n := range notes {
-		if strings.HasPrefix(n, "stack evil ") {
-			evil = append(evil, n)
+	for _, tc := range []struct {
+		attached config.Attachment
+		want     string
+	}{
+		{config.Attachment{Stack: "evil", Integration: "aws-evil", Write: true}, "stack evil (write) through integration aws-evil"},
+		{config.Attachment{Stack: "evil", Integration: "aws-evil", Read: true}, "stack evil (read) through integration aws-evil"},
+	} {
+		cfg := sharedConfig(t)
+		cfg.Spaces = append(cfg.Spaces, config.Space{ID: "base", Parent: "root", Inherit: true})
+		cfg.Stacks = append(cfg.Stacks, config.Stack{ID: "evil", Space: "base"})
+		cfg.Integrations = append(cfg.Integrations,
+			config.Integration{ID: "aws-evil", Space: "base", AWS: &config.AWS{RoleARN: "arn:aws:iam::123456789012:role/shared"}})
+		cfg.Attachments = append(cfg.Attachments, tc.attached)
+		cfg.ApplyObjectDefaults()
+		if err := cfg.Validate(); err != nil {
+			t.Fatal(err)
 		}
-	}
-	if len(evil) != 1 || !strings.HasPrefix(evil[0], "stack evil (write) through integration aws-evil") {
-		t.Errorf("notes on stack evil (attached for write only): %q", evil)
+		_, notes, err := RenderNotes(cfg, Request{Provider: "aws", Stack: "a", Scope: runs.Read})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var evil []string
+		for _, n := range notes {
+			if strings.HasPrefix(n, "stack evil ") {
+				evil = append(evil, n)
+			}
+		}
+		if len(evil) != 1 || !strings.HasPrefix(evil[0], tc.want) {
+			t.Errorf("notes on stack evil (read %v, write %v): %q, want one beginning %q", tc.attached.Read, tc.attached.Write, evil, tc.want)
+		}
 	}
 }
 
