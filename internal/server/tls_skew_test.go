@@ -1,12 +1,9 @@
 package server
 
 import (
-	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"testing"
@@ -57,21 +54,7 @@ func TestTLSHeadBoundedByReadHeaderTimeout(t *testing.T) {
 	cfg := tlsConfig(t, ln.Addr().String(), certFile, keyFile)
 	cfg.HTTP.ReadHeaderTimeout = 300 * time.Millisecond
 	cfg.HTTP.ReadTimeout = 30 * time.Second
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := New(ctx, cfg, Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		cancel()
-		t.Fatalf("New: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	defer func() {
-		cancel()
-		<-done
-		_ = srv.Close()
-	}()
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
+	pool := serveTLS(t, cfg, ln, cert)
 	c, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", ln.Addr().String(), &tls.Config{RootCAs: pool})
 	if err != nil {
 		t.Fatal(err)

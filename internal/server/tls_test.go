@@ -57,6 +57,27 @@ func writeServingCert(t *testing.T) (certFile, keyFile string, cert *x509.Certif
 	return certFile, keyFile, cert
 }
 
+// serveTLS serves cfg on ln until the test ends, and returns a pool that trusts cert.
+func serveTLS(t *testing.T, cfg *config.Config, ln net.Listener, cert *x509.Certificate) *x509.CertPool {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := New(ctx, cfg, Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		cancel()
+		t.Fatalf("New: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		_ = srv.Close()
+	})
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return pool
+}
+
 // tlsConfig is a configuration serving on addr with tls.cert_file and tls.key_file.
 func tlsConfig(t *testing.T, addr, certFile, keyFile string) *config.Config {
 	t.Helper()

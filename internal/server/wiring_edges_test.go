@@ -3,10 +3,8 @@ package server
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -88,21 +86,7 @@ func TestTLSRefusesVersionsBelow12(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := New(ctx, tlsConfig(t, ln.Addr().String(), certFile, keyFile), Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		cancel()
-		t.Fatalf("New: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	defer func() {
-		cancel()
-		<-done
-		_ = srv.Close()
-	}()
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
+	pool := serveTLS(t, tlsConfig(t, ln.Addr().String(), certFile, keyFile), ln, cert)
 	for _, tc := range []struct {
 		name     string
 		min, max uint16
