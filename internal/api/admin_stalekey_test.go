@@ -17,15 +17,7 @@ import (
 // Guards against: admin_kinds.go:authorizeChange drops the Current (key still valid) check
 func TestChangeByAKeyDeletedMeanwhile(t *testing.T) {
 	ctx := context.Background()
-	store := catalog.NewMemory()
-	newManager := func() *catalog.Manager {
-		m, err := catalog.NewManager(ctx, catalog.ManagerConfig{Store: store, File: attachFile()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return m
-	}
-	a, b := newManager(), newManager()
+	a, b := twoAttachReplicas(t)
 	keyRef := catalog.Ref{Kind: catalog.KindAPIKey, ID: "gone"}
 	for _, mu := range []catalog.Mutation{
 		{Ref: catalog.Ref{Kind: catalog.KindStack, ID: "app"}, Object: config.Stack{ID: "app", Space: "team-a"}},

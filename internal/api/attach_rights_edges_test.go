@@ -91,20 +91,26 @@ func attachPut(admin *Admin, stack, integration, body string) *httptest.Response
 	return w
 }
 
-// TestAttachAuthorizedWhereTheStackIsNow: an attachment is authorized against the catalog
-// the change is committed on: a replica that has not yet heard that another moved the stack out
-// of the key's reach refuses, rather than attach by the stack's old place.
-func TestAttachAuthorizedWhereTheStackIsNow(t *testing.T) {
-	ctx := context.Background()
+// twoAttachReplicas returns the catalogs of two replicas sharing one store, on attachFile.
+func twoAttachReplicas(t *testing.T) (a, b *catalog.Manager) {
+	t.Helper()
 	store := catalog.NewMemory()
-	newManager := func() *catalog.Manager {
-		m, err := catalog.NewManager(ctx, catalog.ManagerConfig{Store: store, File: attachFile()})
+	replica := func() *catalog.Manager {
+		m, err := catalog.NewManager(context.Background(), catalog.ManagerConfig{Store: store, File: attachFile()})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return m
 	}
-	a, b := newManager(), newManager()
+	return replica(), replica()
+}
+
+// TestAttachAuthorizedWhereTheStackIsNow: an attachment is authorized against the catalog
+// the change is committed on: a replica that has not yet heard that another moved the stack out
+// of the key's reach refuses, rather than attach by the stack's old place.
+func TestAttachAuthorizedWhereTheStackIsNow(t *testing.T) {
+	ctx := context.Background()
+	a, b := twoAttachReplicas(t)
 	stack := catalog.Ref{Kind: catalog.KindStack, ID: "app"}
 	if _, err := a.Apply(ctx, catalog.Mutation{Ref: stack, Object: config.Stack{ID: "app", Space: "team-a"}}); err != nil {
 		t.Fatal(err)
