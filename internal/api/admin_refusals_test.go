@@ -23,6 +23,20 @@ type adminCase struct {
 	absent, holds string
 }
 
+// check reports how w, the answer to c, differs from what c wants.
+func (c adminCase) check(t *testing.T, w *httptest.ResponseRecorder) {
+	t.Helper()
+	if w.Code != c.status || envelopeCode(w) != c.code {
+		t.Errorf("%s %s: %d %q %s, want %d %q", c.method, c.path, w.Code, envelopeCode(w), w.Body, c.status, c.code)
+	}
+	if c.absent != "" && strings.Contains(w.Body.String(), c.absent) {
+		t.Errorf("%s %s answers %s, which names %q", c.method, c.path, w.Body, c.absent)
+	}
+	if !strings.Contains(w.Body.String(), c.holds) {
+		t.Errorf("%s %s answers %s, want it to hold %s", c.method, c.path, w.Body, c.holds)
+	}
+}
+
 // refusalsEnv is an adminEnv over adminTestFile with stacks app (team-a) and bee (team-b), an
 // integration aws-b in team-b that bee is attached to for write, a stack app2 in team-a, a key
 // two bound on team-a and team-b, an autoattached integration aws-l in team-a attached to stack
@@ -130,15 +144,7 @@ func TestAdminRefusals(t *testing.T) {
 				r.Header[k] = v
 			}
 			w := e.serve(tc.key, r)
-			if w.Code != tc.status || envelopeCode(w) != tc.code {
-				t.Errorf("%s %s: %d %q %s, want %d %q", tc.method, tc.path, w.Code, envelopeCode(w), w.Body, tc.status, tc.code)
-			}
-			if tc.absent != "" && strings.Contains(w.Body.String(), tc.absent) {
-				t.Errorf("%s %s answers %s, which names %q", tc.method, tc.path, w.Body, tc.absent)
-			}
-			if !strings.Contains(w.Body.String(), tc.holds) {
-				t.Errorf("%s %s answers %s, want it to hold %s", tc.method, tc.path, w.Body, tc.holds)
-			}
+			tc.check(t, w)
 		})
 	}
 }
@@ -190,15 +196,7 @@ func TestAdminPutRights(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			w := e.serve(tc.key, httptest.NewRequest(tc.method, tc.path, strings.NewReader(tc.body)))
-			if w.Code != tc.status || envelopeCode(w) != tc.code {
-				t.Errorf("%s %s: %d %q %s, want %d %q", tc.method, tc.path, w.Code, envelopeCode(w), w.Body, tc.status, tc.code)
-			}
-			if tc.absent != "" && strings.Contains(w.Body.String(), tc.absent) {
-				t.Errorf("%s %s answers %s, which names %q", tc.method, tc.path, w.Body, tc.absent)
-			}
-			if !strings.Contains(w.Body.String(), tc.holds) {
-				t.Errorf("%s %s answers %s, want it to hold %s", tc.method, tc.path, w.Body, tc.holds)
-			}
+			tc.check(t, w)
 		})
 	}
 }
