@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-jose/go-jose/v4"
-
 	"github.com/brokerhq/broker/internal/audit"
 	"github.com/brokerhq/broker/internal/issuer"
 	"github.com/brokerhq/broker/keys"
@@ -54,26 +52,13 @@ func newTestCheckpointer(t *testing.T, st audit.Store, f *fakeSign, every int64)
 // keys otherwise.
 func signedReplicas(t *testing.T) (*audit.Memory, func(published bool) *audit.Checkpointer) {
 	t.Helper()
-	k, err := keys.Generate(keys.ES256, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	jwks := &jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: k.Signer.Public(), KeyID: k.KID, Algorithm: keys.ES256, Use: "sig"}}}
-	sign := func(_ context.Context, p []byte) (string, error) {
-		return issuer.SignCompact(k, audit.CheckpointType, p)
-	}
+	s := newCheckpointSigner(t)
 	m := audit.NewMemory()
 	return m, func(published bool) *audit.Checkpointer {
-		var keys audit.PublishedKeys
 		if published {
-			keys = func() *jose.JSONWebKeySet { return jwks }
+			return s.replica(t, sharedMemory{m}, s.published)
 		}
-		cp, err := audit.NewCheckpointer(audit.CheckpointConfig{Store: sharedMemory{m}, Sign: sign, Issuer: "https://broker.test", Space: "root",
-			Every: 5, Interval: time.Hour, Now: (&clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}).Now, Keys: keys})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return cp
+		return s.replica(t, sharedMemory{m}, nil)
 	}
 }
 

@@ -32,6 +32,7 @@ func newCheckpointSigner(t *testing.T) *checkpointSigner {
 	return &checkpointSigner{key: k, jwks: &jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: k.Signer.Public(), KeyID: k.KID, Algorithm: keys.ES256, Use: "sig"}}}}
 }
 
+// sign signs payload as a checkpoint with s's key, or fails while s is down.
 func (s *checkpointSigner) sign(_ context.Context, payload []byte) (string, error) {
 	if s.down.Load() {
 		return "", errors.New("signer down")
@@ -39,18 +40,27 @@ func (s *checkpointSigner) sign(_ context.Context, payload []byte) (string, erro
 	return issuer.SignCompact(s.key, audit.CheckpointType, payload)
 }
 
-// signingReplica is a Checkpointer of st (a store others may write, so it checks the chain),
-// signing with s every five events, trusting the checkpoints s's JWKS verifies, on a clock
-// that stands still.
-func signingReplica(t *testing.T, st audit.Store, s *checkpointSigner) *audit.Checkpointer {
+// published is the JWKS that publishes s's key.
+func (s *checkpointSigner) published() *jose.JSONWebKeySet { return s.jwks }
+
+// replica is a Checkpointer of st signing with s every five events, on a clock that stands
+// still, trusting the checkpoints that keys verify (none when keys is nil).
+func (s *checkpointSigner) replica(t *testing.T, st audit.Store, keys audit.PublishedKeys) *audit.Checkpointer {
 	t.Helper()
 	clk := &clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	cp, err := audit.NewCheckpointer(audit.CheckpointConfig{Store: st, Sign: s.sign, Issuer: "https://broker.test", Space: "root",
-		Every: 5, Interval: time.Hour, Now: clk.Now, Keys: func() *jose.JSONWebKeySet { return s.jwks }})
+		Every: 5, Interval: time.Hour, Now: clk.Now, Keys: keys})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return cp
+}
+
+// signingReplica is s's replica of st (a store others may write, so it checks the chain),
+// trusting the checkpoints s's JWKS verifies.
+func signingReplica(t *testing.T, st audit.Store, s *checkpointSigner) *audit.Checkpointer {
+	t.Helper()
+	return s.replica(t, st, s.published)
 }
 
 // TestPeerCheckpointBehindWhatWasCheckedIsNoRefusal pins that a replica does not refuse when the
