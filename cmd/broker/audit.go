@@ -84,10 +84,13 @@ func runAudit(ctx context.Context, e env, args []string) error {
 // listTrail pages through GET /v1/audit for space, with the client's API key, handing each page
 // to add as it comes: a page is let go once add returns. Each event is read exactly as listed
 // (audit.ParseEvent), and a listing that does not move on (a page without its events, a page
-// that names a next page but holds no event, or the same next page twice) is an error rather
+// that names a next page but holds no event, or a next page named before) is an error rather
 // than a loop.
 func (c *adminClient) listTrail(ctx context.Context, space string, add func([]audit.Event)) error {
 	after := ""
+	// seen holds every next page named so far: pages whose cursors come round again (a, b, a,
+	// ...) do not move on either, though no page names its own cursor.
+	seen := map[string]bool{}
 	for {
 		q := url.Values{"space": {space}, "limit": {"1000"}}
 		if after != "" {
@@ -115,9 +118,10 @@ func (c *adminClient) listTrail(ctx context.Context, space string, add func([]au
 		switch {
 		case page.Next == "":
 			return nil
-		case len(events) == 0 || page.Next == after:
+		case len(events) == 0 || seen[page.Next]:
 			return errors.New("the audit listing does not move on: a page names a next page but holds no new events")
 		}
+		seen[page.Next] = true
 		after = page.Next
 	}
 }
