@@ -97,6 +97,14 @@ func checkID(what, id string) error {
 	return usagef("%s %s is not an id (lower case letters, digits and '-', at most 63 characters)", what, shownArg(id))
 }
 
+// checkOptionalID is checkID for an argument that may be left out ("").
+func checkOptionalID(what, id string) error {
+	if id == "" {
+		return nil
+	}
+	return checkID(what, id)
+}
+
 // withheldArgs returns msg, a flag parser's error about args, with every argument, and every
 // value given as --flag=value, that does not look like a name (see nameLike) taken out: the
 // parser quotes a flag it does not know and a value it cannot read. One of fewer than 8

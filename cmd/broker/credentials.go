@@ -55,10 +55,8 @@ func runCredentials(ctx context.Context, e env, args []string) error {
 	default:
 		return usagef("--format must be env, json or credential-process, not %s", shownArg(*format))
 	}
-	if *integration != "" {
-		if err := checkID("--integration", *integration); err != nil {
-			return err
-		}
+	if err := checkOptionalID("--integration", *integration); err != nil {
+		return err
 	}
 	client, err := newWorkerClient(e)
 	if err != nil {

@@ -46,10 +46,8 @@ func runTrust(ctx context.Context, e env, args []string) error {
 	if err := checkID("--stack", *stack); err != nil {
 		return err
 	}
-	if *integration != "" {
-		if err := checkID("--integration", *integration); err != nil {
-			return err
-		}
+	if err := checkOptionalID("--integration", *integration); err != nil {
+		return err
 	}
 	if *path == "" {
 		*path = e.getenv("BROKER_CONFIG")
