@@ -176,7 +176,7 @@ func (p *Publisher) serve(pick func(*documents) *document) DocumentHandler {
 		h := w.Header()
 		h["Cache-Control"] = p.cacheControl
 		h["Etag"] = d.etagValue
-		if inm, ok := r.Header["If-None-Match"]; ok && len(inm) > 0 && etagMatches(inm[0], d.etag) {
+		if anyETagMatches(r.Header["If-None-Match"], d.etag) {
 			w.WriteHeader(http.StatusNotModified)
 			return http.StatusNotModified
 		}
@@ -251,6 +251,17 @@ func (p *Publisher) current() (*documents, error) {
 	d := &documents{version: snap.Version, discovery: newDocument(disc, cc), jwks: newDocument(jwks, cc)}
 	p.cached.Store(d)
 	return d, nil
+}
+
+// anyETagMatches applies etagMatches to each If-None-Match line: lines of one header form one
+// list, as if joined by commas.
+func anyETagMatches(lines []string, etag string) bool {
+	for _, line := range lines {
+		if etagMatches(line, etag) {
+			return true
+		}
+	}
+	return false
 }
 
 // etagMatches implements If-None-Match's weak comparison over a list of tags.
