@@ -102,10 +102,11 @@ type body struct {
 }
 
 // Write sends err in the envelope. An error that is not (and does not wrap) an *Error becomes a
-// generic 500 whose message reveals nothing; callers log the details themselves.
+// generic 500 whose message reveals nothing, as does a nil *Error; callers log the details
+// themselves.
 func Write(w http.ResponseWriter, err error) {
 	var e *Error
-	if !errors.As(err, &e) {
+	if !errors.As(err, &e) || e == nil {
 		e = &Error{Code: CodeInternal, Message: "Internal error; the server log has the details."}
 	}
 	h := w.Header()

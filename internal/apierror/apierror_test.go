@@ -80,6 +80,17 @@ func TestWriteHidesInternalErrors(t *testing.T) {
 	}
 }
 
+// TestWriteTypedNil pins that a nil *Error passed as an error is answered as the generic 500,
+// not a panic that drops the connection.
+func TestWriteTypedNil(t *testing.T) {
+	var e *Error
+	rec := httptest.NewRecorder()
+	Write(rec, e)
+	if code, _ := decodeEnvelope(t, rec); rec.Code != 500 || code != CodeInternal {
+		t.Errorf("status %d code %q, want 500 internal", rec.Code, code)
+	}
+}
+
 // TestWriteHeaders pins the headers of an error answer: JSON, no-store, Retry-After only when
 // RetryAfter is positive, and WWW-Authenticate: Bearer on (only) a 401.
 // Guards against: apierror.go:114 RetryAfter > 0 -> >= 0 (Retry-After: 0 on every error)
