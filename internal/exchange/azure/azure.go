@@ -173,6 +173,15 @@ func (x *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchang
 	if exp, ok := tokenExpiry(oidcToken); ok && exp.Before(expires) {
 		expires = exp
 	}
+	if now := time.Now(); expires.Before(now.Add(exchange.MinValidity)) {
+		// ARM_OIDC_TOKEN expires with its run: a run this close to its end gets nothing it
+		// could still start a call with.
+		err := exchange.Upstream(exchange.Azure, exchange.UpstreamAnswer{Message: EnvOIDCToken + " expires with its run at " +
+			expires.Format(time.RFC3339) + ", less than " + exchange.MinValidity.String() + " from now"})
+		x.log.LogAttrs(ctx, slog.LevelDebug, "azure exchange failed", slog.String(exchange.FieldIntegration, in.ID),
+			slog.String(exchange.FieldRun, req.Run.ID), slog.String(exchange.FieldErr, err.Error()))
+		return exchange.Credentials{}, err
+	}
 	x.log.LogAttrs(ctx, slog.LevelDebug, "azure exchange", slog.String(exchange.FieldIntegration, in.ID),
 		slog.String(exchange.FieldRun, req.Run.ID), slog.String("tenant", az.TenantID),
 		slog.String("client", az.ClientID), slog.Time("expires_at", expires))

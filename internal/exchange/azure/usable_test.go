@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/brokerhq/broker/internal/exchange"
+	"github.com/brokerhq/broker/internal/testutil/oidctest"
 )
 
 // editTokenAnswer rewrites the JSON of a successful token-endpoint answer with edit.
@@ -86,5 +87,43 @@ func TestEntraTokenOutlivingTheDurationIsRefused(t *testing.T) {
 				t.Errorf("exchange: %v (credentials until %v), want an upstream error (status 200) naming the %v asked for", err, creds.ExpiresAt, tc.duration)
 			}
 		})
+	}
+}
+
+// shortTokens mints assertions that expire after life, as broker's issuer does for a run that
+// ends that soon (a token's exp is capped at its run's expiry).
+type shortTokens struct {
+	src  *tokenSource
+	life time.Duration
+}
+
+func (s shortTokens) Token(_ context.Context, req exchange.TokenRequest) (string, error) {
+	return s.src.iss.Sign(s.src.t, oidctest.Token{ExpiresIn: s.life,
+		Claims: map[string]any{"sub": s.src.subject, "aud": req.Audience}}), nil
+}
+
+// TestRunEndingSoonGetsNoCredentials pins that Azure credentials are never handed over with
+// less than exchange.MinValidity left: they are only as good as ARM_OIDC_TOKEN, which expires
+// with its run, so a run that ends sooner gets a failed exchange naming that expiry (and no
+// token), while one with a little more left gets credentials that expire with it.
+func TestRunEndingSoonGetsNoCredentials(t *testing.T) {
+	f := newFixture(t, nil)
+	req, src := f.request(t, f.integration("az-read", readClient), readSubject)
+	req.Tokens = shortTokens{src: src, life: 10 * time.Second}
+	creds, err := f.x.Exchange(context.Background(), req)
+	var up *exchange.UpstreamError
+	if !errors.As(err, &up) {
+		t.Fatalf("Exchange = %v expiring at %s, %v; want an upstream error", creds.Env != nil, creds.ExpiresAt, err)
+	}
+	if !strings.Contains(up.Detail(), EnvOIDCToken+" expires with its run") || strings.Contains(up.Detail(), "eyJ") || up.Denied() {
+		t.Errorf("error %q (denied %v), want one naming %s's expiry, no token, not a refusal", up.Detail(), up.Denied(), EnvOIDCToken)
+	}
+	req.Tokens = shortTokens{src: src, life: 2 * time.Minute}
+	creds, err = f.x.Exchange(context.Background(), req)
+	if err != nil {
+		t.Fatalf("a run with two minutes left: %v", err)
+	}
+	if left := time.Until(creds.ExpiresAt); left > 2*time.Minute+5*time.Second || left < exchange.MinValidity {
+		t.Errorf("credentials expire in %s, want with the run in about 2m", left)
 	}
 }
