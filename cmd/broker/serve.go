@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
+	"strconv"
 
 	"golang.org/x/term"
 
@@ -149,6 +151,9 @@ func applyListen(cfg *config.Config, flag listenFlag) error {
 	}
 	cfg.Listen = listen
 	if embeddedDefault {
+		if _, port, err := net.SplitHostPort(listen); err == nil && isPortZero(port) {
+			return usagef("--listen %q: on the embedded default the issuer follows --listen, and an issuer on port 0 names no server: give a port", listen)
+		}
 		cfg.Issuer = "http://" + listen
 		cfg.Tokens.DefaultAudience = listen
 	}
@@ -160,4 +165,11 @@ func applyListen(cfg *config.Config, flag listenFlag) error {
 		return usagef("--listen %q: %s%s", listen, oneLine(err.Error()), hint)
 	}
 	return nil
+}
+
+// isPortZero reports whether port is a decimal port number of zero ("0", "00"), which asks the
+// system for any free port.
+func isPortZero(port string) bool {
+	n, err := strconv.Atoi(port)
+	return err == nil && n == 0
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net"
 	"strings"
 	"testing"
@@ -88,5 +89,31 @@ func TestServeReadsBrokerConfig(t *testing.T) {
 	}
 	if secret != "" || cfg.Issuer != "https://broker.example.com" {
 		t.Errorf("loadConfig with BROKER_CONFIG: issuer %q, secret given %v, err %v; want the file's issuer and no secret", cfg.Issuer, secret != "", err)
+	}
+}
+
+// TestListenPortZeroOnTheEmbeddedDefault pins that the embedded default refuses a --listen on
+// port 0, as a usage error naming the address: its issuer follows --listen, and an issuer on
+// port 0 names no server relying parties could reach. A configuration file, whose issuer is its
+// own, may listen on port 0.
+func TestListenPortZeroOnTheEmbeddedDefault(t *testing.T) {
+	for _, addr := range []string{"127.0.0.1:0", "[::1]:00", "localhost:0"} {
+		def, _, err := config.Default()
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = applyListen(def, listenFlag{Addr: addr, EmbeddedDefault: true})
+		var u usageError
+		if !errors.As(err, &u) || !strings.Contains(err.Error(), addr) || !strings.Contains(err.Error(), "port 0") {
+			t.Errorf("--listen %s on the embedded default: %v; want a usage error naming it and port 0", addr, err)
+		}
+	}
+	file, _, err := config.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := file.Issuer
+	if err := applyListen(file, listenFlag{Addr: "127.0.0.1:0"}); err != nil || file.Issuer != issuer || file.Listen != "127.0.0.1:0" {
+		t.Errorf("--listen 127.0.0.1:0 on a file: %v, issuer %q, listen %q; want it taken, the issuer kept", err, file.Issuer, file.Listen)
 	}
 }

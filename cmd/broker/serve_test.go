@@ -21,8 +21,8 @@ func TestServeListenIsValidated(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{"embedded default on all interfaces", []string{"BROKER_CONFIG="}, []string{"serve", "--listen", "0.0.0.0:0"},
-			[]string{`--listen "0.0.0.0:0"`, `issuer: "http://0.0.0.0:0" must use https`, "loopback"}},
+		{"embedded default on all interfaces", []string{"BROKER_CONFIG="}, []string{"serve", "--listen", "0.0.0.0:8080"},
+			[]string{`--listen "0.0.0.0:8080"`, `issuer: "http://0.0.0.0:8080" must use https`, "loopback"}},
 		{"embedded default on a public address", []string{"BROKER_CONFIG="}, []string{"serve", "--listen", "192.0.2.1:8080"},
 			[]string{`"http://192.0.2.1:8080" must use https`}},
 		{"file, listen not host:port", nil, []string{"serve", "--config", path, "--listen", "8080"},
