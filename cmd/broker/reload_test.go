@@ -282,13 +282,7 @@ func TestSIGHUPNeverEndsServe(t *testing.T) {
 	}
 	t.Run("while starting", func(t *testing.T) {
 		p, addr := start(t)
-		for !strings.Contains(p.stderr.String(), "starting with configuration file") {
-			select {
-			case err := <-p.done:
-				t.Fatalf("broker serve ended: %v\n%s", err, p.stderr.String())
-			case <-time.After(time.Millisecond):
-			}
-		}
+		waitForStderr(t, p, "starting with configuration file")
 		if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 			t.Fatal(err)
 		}
