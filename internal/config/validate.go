@@ -143,7 +143,7 @@ func isLoopback(host string) bool {
 }
 
 // redactURL is raw with whatever lies between its scheme and its last '@' replaced by
-// "REDACTED" (all of it up to that '@' when there is no scheme), so that an error quoting it
+// "REDACTED" (all of it up to that '@' when it starts with no scheme), so that an error quoting it
 // never repeats a password, even one holding '/', '?' or '#' that keeps the URL from parsing;
 // a string without '@' is returned as it is.
 func redactURL(raw string) string {
@@ -152,11 +152,16 @@ func redactURL(raw string) string {
 		return raw
 	}
 	scheme, _, ok := strings.Cut(raw[:at], "://")
-	if !ok {
+	if !ok || !schemeName.MatchString(scheme) {
 		return "REDACTED" + raw[at:]
 	}
 	return scheme + "://REDACTED" + raw[at:]
 }
+
+// schemeName matches a URL scheme's name: a letter, then letters, digits, '+', '.' or '-'. What
+// comes before a "://" is kept in a redacted login only when it is one, since a password may
+// hold "://" too.
+var schemeName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*$`)
 
 // loginInText matches a login written into a URL or an address: after a scheme's "://", all
 // up to the last '@' of the line, whatever it holds (a password may hold quotes or a space); or,
@@ -172,7 +177,7 @@ func RedactLogins(s string) string {
 		return s
 	}
 	return loginInText.ReplaceAllStringFunc(s, func(m string) string {
-		if scheme, _, ok := strings.Cut(m, "://"); ok {
+		if scheme, _, ok := strings.Cut(m, "://"); ok && schemeName.MatchString(scheme) {
 			return scheme + "://REDACTED@"
 		}
 		return "REDACTED@"

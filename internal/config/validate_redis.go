@@ -95,7 +95,6 @@ func (v *validator) checkRedisAddrs(a redisAddrs) {
 	}
 }
 
-// checkRedisURL checks store.redis.url, the one-server form.
 // checkRedisURLLogin checks username and password_file beside url: either may stand in for
 // the URL's own, so that no password need be written into the file, but not both at once.
 // TLS is the URL's scheme, rediss://.
@@ -115,9 +114,15 @@ func (v *validator) checkRedisURLLogin(r *Redis) {
 	}
 }
 
+// checkRedisURL checks store.redis.url, the one-server form. A URL whose '@' the parser did
+// not take as the end of a login (a password holding '/', '?' or '#' moves the rest of it into
+// the host, path, query or fragment) is refused without quoting any part of it.
 func (v *validator) checkRedisURL(raw string) {
 	u, err := url.Parse(raw)
 	switch {
+	case err == nil && strings.Contains(raw, "@") && atOutsideLogin(u):
+		v.add("store.redis.url", "", "an '@' lies outside the login (the URL is not shown): percent-encode a '/', '?' or '#' in the password, or give it in password_file")
+		return
 	case err != nil && redactURL(raw) != raw:
 		// Neither the URL nor the parser's words on it: they may quote its password.
 		v.add("store.redis.url", "", "not a valid URL (not shown: it holds a login)")
@@ -150,4 +155,10 @@ func (v *validator) checkRedisURL(raw string) {
 			v.add("store.redis.url", db, "database %q is not a number", db)
 		}
 	}
+}
+
+// atOutsideLogin reports whether an '@' of a parsed URL lies outside its login: the parser took
+// the login (or part of it) for the host, path, query or fragment.
+func atOutsideLogin(u *url.URL) bool {
+	return u.User == nil || strings.ContainsAny(u.Host+u.Path+u.RawQuery+u.Fragment, "@")
 }
