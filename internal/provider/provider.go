@@ -83,6 +83,10 @@ const (
 	AWSMaxSession = 12 * time.Hour
 	// AWSDefaultSession is STS's session lifetime when a call names none.
 	AWSDefaultSession = time.Hour
+	// AzureMinToken and AzureMaxToken bound the access-token lifetimes Entra ID grants (a token
+	// lifetime policy sets from 10 minutes to a day; the default is 60 to 90 minutes).
+	AzureMinToken = 10 * time.Minute
+	AzureMaxToken = 24 * time.Hour
 	// GCPDefaultLifetime is generateAccessToken's lifetime when a call names none.
 	GCPDefaultLifetime = time.Hour
 	// MinLifetime is the shortest lifetime broker asks of an upstream that takes one (Google,

@@ -1,0 +1,25 @@
+package config
+
+import "testing"
+
+// TestAzureDurationUsable pins that an Azure integration's duration, the longest lifetime
+// broker hands Entra's token on for, lies within what Entra ID grants (whole seconds from 10m to
+// a day): a shorter one would have broker refuse every exchange's answer, a longer one caps
+// nothing, so Validate refuses both as it does for AWS, Google and Vault.
+func TestAzureDurationUsable(t *testing.T) {
+	azure := func(d string) string {
+		return "integrations:\n  - id: az\n    space: root\n    duration: " + d + "\n    azure: {tenant_id: " +
+			"\"00000000-0000-0000-0000-000000000001\", client_id: \"00000000-0000-0000-0000-000000000002\"}\n"
+	}
+	const path = "integrations[0].duration"
+	checkEdges(t, []edgeCase{
+		{"azure duration of a second", azure("1s"), path},
+		{"azure duration of half a second", azure("500ms"), path},
+		{"azure duration of five minutes", azure("5m"), path},
+		{"azure duration of ten minutes and a half second", azure("10m0.5s"), path},
+		{"azure duration of two days", azure("48h"), path},
+		{"azure duration of ten minutes", azure("10m"), ""},
+		{"azure duration of an hour", azure("1h"), ""},
+		{"azure duration of a day", azure("24h"), ""},
+	})
+}
