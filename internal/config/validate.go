@@ -338,7 +338,13 @@ func (v *validator) checkDurations() {
 	if v.positive("tokens.ttl", v.c.Tokens.TTL); v.c.Tokens.TTL%time.Second != 0 {
 		v.add("tokens.ttl", v.c.Tokens.TTL.String(), "%q must be a whole number of seconds: a token's exp counts seconds", v.c.Tokens.TTL.String())
 	}
-	v.positive("runs.ttl", v.c.Runs.TTL)
+	// A run's token expires with it and its exp counts seconds; a run shorter than a minute
+	// could not get credentials worth handing out (each leaves at least MinValidity).
+	if ttl := v.c.Runs.TTL; ttl <= 0 {
+		v.positive("runs.ttl", ttl)
+	} else if ttl < time.Minute || ttl%time.Second != 0 {
+		v.add("runs.ttl", ttl.String(), "%q must be whole seconds, at least 1m: a run's token expires with it, and its exp counts seconds", ttl.String())
+	}
 	h := v.c.HTTP
 	v.positive("http.read_header_timeout", h.ReadHeaderTimeout)
 	v.positive("http.read_timeout", h.ReadTimeout)

@@ -23,3 +23,18 @@ func TestAzureDurationUsable(t *testing.T) {
 		{"azure duration of a day", azure("24h"), ""},
 	})
 }
+
+// TestRunTTLWholeSecondsFromAMinute pins runs.ttl's rule: whole seconds, at least a minute (a
+// run's token expires with it and its exp counts seconds; a shorter run could get no credentials
+// worth handing out), and greater than zero.
+func TestRunTTLWholeSecondsFromAMinute(t *testing.T) {
+	const path = "runs.ttl"
+	checkEdges(t, []edgeCase{
+		{"a millisecond", "runs: {ttl: 1ms}\n", path},
+		{"half a minute", "runs: {ttl: 30s}\n", path},
+		{"a minute and a half second", "runs: {ttl: 1m0.5s}\n", path},
+		{"zero", "runs: {ttl: 0s}\n", path},
+		{"a minute", "runs: {ttl: 1m}\n", ""},
+		{"a day", "runs: {ttl: 24h}\n", ""},
+	})
+}
