@@ -3,7 +3,11 @@ package keys
 import (
 	"context"
 	"crypto"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"log/slog"
 	"time"
 )
 
@@ -27,10 +31,27 @@ type Meta struct {
 	Retires time.Time `json:"retires,omitzero"`
 }
 
-// Key is a signing key: a crypto.Signer plus its metadata.
+// Key is a signing key: a crypto.Signer plus its metadata. Printed with any fmt verb or logged
+// through slog it shows its id and algorithm only, and in JSON its Meta only: never its Signer,
+// which may hold the private key.
 type Key struct {
 	Meta
 	Signer crypto.Signer
+}
+
+// String names the key by its id and algorithm.
+func (k Key) String() string { return "key " + k.KID + " (" + k.Alg + ")" }
+
+// Format prints String whatever the verb, so that no verb (%v, %+v, %#v, %d, ...) of a Key, or
+// of a Set or Snapshot holding one, prints its Signer.
+func (k Key) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, k.String()) }
+
+// MarshalJSON encodes the key's Meta alone.
+func (k Key) MarshalJSON() ([]byte, error) { return json.Marshal(k.Meta) }
+
+// LogValue logs the key's id and algorithm only.
+func (k Key) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("kid", k.KID), slog.String("alg", k.Alg))
 }
 
 // Set is the whole key set of one backend at one generation. Generation grows by one with every
