@@ -112,15 +112,19 @@ type Verifier struct {
 	Skew time.Duration
 }
 
-// parse reads token as p takes it: a compact JWS, or either serialization with
-// p.JSONSerialization, signed with an algorithm of p.Algorithms.
+// parse reads token as p takes it: a compact JWS in its exact text (see checkCompact), or
+// either serialization with p.JSONSerialization, signed with an algorithm of p.Algorithms.
 func parse(token string, p Policy) (*jose.JSONWebSignature, error) {
 	algs := make([]jose.SignatureAlgorithm, 0, len(p.Algorithms))
 	for _, a := range p.Algorithms {
 		algs = append(algs, jose.SignatureAlgorithm(a))
 	}
 	read := jose.ParseSignedCompact
-	if p.JSONSerialization {
+	if !p.JSONSerialization {
+		if err := checkCompact(token); err != nil {
+			return nil, err
+		}
+	} else {
 		//lint:ignore SA1019 Vault's verifier parses with ParseSigned, and so does its emulator.
 		read = jose.ParseSigned
 	}
