@@ -24,8 +24,10 @@ func (hangingTokens) Token(ctx context.Context, _ exchange.TokenRequest) (string
 
 // TestHangingTokenSourceIsBounded pins that a whole exchange is bounded by twice the
 // integration's timeout even when minting the subject token hangs: the exchange ends with a
-// token-source error, not an upstream one, and never waits for the caller to give up.
+// token-source error, not an upstream one, soon after twice the timeout, and never waits for the
+// caller to give up.
 // Guards against: overall 2*timeout bound dropped (context.WithCancel) in gcp.go:Exchange
+// Guards against: overall bound widened (20*timeout) in gcp.go:Exchange
 func TestHangingTokenSourceIsBounded(t *testing.T) {
 	f := newFixture(t)
 	in := f.integration(readerSA)
@@ -39,6 +41,9 @@ func TestHangingTokenSourceIsBounded(t *testing.T) {
 	took := time.Since(started)
 	if err == nil || ctx.Err() != nil {
 		t.Fatalf("error %v after %s: the exchange waited for the caller", err, took)
+	}
+	if took > 10*in.Timeout {
+		t.Errorf("the exchange ended after %s, want soon after twice the timeout of %s", took, in.Timeout)
 	}
 	var up *exchange.UpstreamError
 	if errors.As(err, &up) {
