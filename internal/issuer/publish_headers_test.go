@@ -10,10 +10,10 @@ import (
 	"github.com/brokerhq/broker/keys"
 )
 
-// TestIfNoneMatchFirstLine pins that an ETag named in the first of two If-None-Match lines
-// answers 304.
+// TestIfNoneMatchLines pins that If-None-Match lines form one list, as if joined by commas: an
+// ETag named in the first or only in a later line answers 304, and 200 when no line names it.
 // Guards against: last line read instead of the first in publish.go:serve
-func TestIfNoneMatchFirstLine(t *testing.T) {
+func TestIfNoneMatchLines(t *testing.T) {
 	es, _, _ := publishKeys(t)
 	pub, err := NewPublisher(PublisherConfig{Issuer: "https://broker.example.com", Keys: snapKeys{&keys.Snapshot{Version: "v1", Signing: es, Signers: []keys.Key{es}, Published: []keys.Key{es}}}, MaxAge: time.Minute})
 	if err != nil {
@@ -21,32 +21,20 @@ func TestIfNoneMatchFirstLine(t *testing.T) {
 	}
 	d := pub.Routes()[JWKSPath]
 	etag := serveDoc(t, d, docRequest(http.MethodGet, JWKSPath, "")).Header().Get("Etag")
-	req := docRequest(http.MethodGet, JWKSPath, etag)
-	req.Header.Add("If-None-Match", `"other"`)
-	if rec := serveDoc(t, d, req); rec.Code != http.StatusNotModified {
-		t.Errorf("status %d, want 304", rec.Code)
-	}
-}
-
-// TestIfNoneMatchLaterLine pins that If-None-Match lines form one list: an ETag named only in
-// the second of two lines answers 304 as it does in one comma-separated line.
-func TestIfNoneMatchLaterLine(t *testing.T) {
-	es, _, _ := publishKeys(t)
-	pub, err := NewPublisher(PublisherConfig{Issuer: "https://broker.example.com", Keys: snapKeys{&keys.Snapshot{Version: "v1", Signing: es, Signers: []keys.Key{es}, Published: []keys.Key{es}}}, MaxAge: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := pub.Routes()[JWKSPath]
-	etag := serveDoc(t, d, docRequest(http.MethodGet, JWKSPath, "")).Header().Get("Etag")
-	req := docRequest(http.MethodGet, JWKSPath, `"other"`)
-	req.Header.Add("If-None-Match", etag)
-	if rec := serveDoc(t, d, req); rec.Code != http.StatusNotModified {
-		t.Errorf("status %d, want 304", rec.Code)
-	}
-	req = docRequest(http.MethodGet, JWKSPath, `"other"`)
-	req.Header.Add("If-None-Match", `"another"`)
-	if rec := serveDoc(t, d, req); rec.Code != http.StatusOK {
-		t.Errorf("status %d with no line naming the ETag, want 200", rec.Code)
+	for _, tc := range []struct {
+		name  string
+		lines [2]string
+		want  int
+	}{
+		{"first line", [2]string{etag, `"other"`}, http.StatusNotModified},
+		{"second line", [2]string{`"other"`, etag}, http.StatusNotModified},
+		{"no line", [2]string{`"other"`, `"another"`}, http.StatusOK},
+	} {
+		req := docRequest(http.MethodGet, JWKSPath, tc.lines[0])
+		req.Header.Add("If-None-Match", tc.lines[1])
+		if rec := serveDoc(t, d, req); rec.Code != tc.want {
+			t.Errorf("%s: status %d, want %d", tc.name, rec.Code, tc.want)
+		}
 	}
 }
 
