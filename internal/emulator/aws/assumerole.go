@@ -7,8 +7,8 @@ import (
 )
 
 // assumeRole authenticates the SigV4 caller, validates parameters, session policy and session
-// tags, then applies the role's trust policy (trusted principal, exact ExternalId) and its
-// maximum session duration.
+// tags, then applies the role's trust policy (trusted principal, exact ExternalId, the
+// permission to tag the session or set its source identity) and its maximum session duration.
 func (e *Emulator) assumeRole(r *http.Request, body []byte, p url.Values, call *Call) (*assumeRoleResponse, *apiError) {
 	akid, aerr := e.authenticate(r, body)
 	if aerr != nil {
@@ -45,6 +45,9 @@ func (e *Emulator) assumeRole(r *http.Request, body []byte, p url.Values, call *
 	}
 	if len(tags) > 0 && !role.Trust.TagSession {
 		return nil, accessDenied("User: " + akid + " is not authorized to perform: sts:TagSession on resource: " + call.RoleARN)
+	}
+	if call.SourceIdentity != "" && !role.Trust.SetSourceIdentity {
+		return nil, accessDenied("User: " + akid + " is not authorized to perform: sts:SetSourceIdentity on resource: " + call.RoleARN)
 	}
 	if err := checkMaxDuration(role, call.DurationSeconds); err != nil {
 		return nil, err

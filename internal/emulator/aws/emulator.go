@@ -59,6 +59,10 @@ type Trust struct {
 	// TagSession is the trust policy allowing sts:TagSession: without it, a web identity
 	// token carrying session tags, or an AssumeRole with Tags, is refused (AccessDenied).
 	TagSession bool
+	// SetSourceIdentity is the trust policy allowing sts:SetSourceIdentity: without it, an
+	// AssumeRole with SourceIdentity, or a web identity token carrying SourceIdentityClaim, is
+	// refused (AccessDenied).
+	SetSourceIdentity bool
 }
 
 // Config configures an Emulator.

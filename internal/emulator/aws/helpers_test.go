@@ -56,7 +56,7 @@ func newFixture(t *testing.T) *fixture {
 				Subject: "space:root:stack:*:run_type:TRACKED:scope:read"}, MaxSessionDuration: 4 * time.Hour},
 			{ARN: otherRole, Trust: Trust{Issuer: f.other.URL, Audiences: []string{"sts.amazonaws.com"}}},
 			{ARN: badIDPRole, Trust: Trust{Issuer: f.badIDP, Audiences: []string{"sts.amazonaws.com"}}},
-			{ARN: assumeTarget, Trust: Trust{ExternalID: externalID, Principals: []string{accessKey}, TagSession: true}},
+			{ARN: assumeTarget, Trust: Trust{ExternalID: externalID, Principals: []string{accessKey}, TagSession: true, SetSourceIdentity: true}},
 			{ARN: untagged, Trust: Trust{ExternalID: externalID, Principals: []string{accessKey}}},
 		},
 		AccessKeys: map[string]string{accessKey: secretKey, "AKIAUNTRUSTED0000001": "another-secret-key-value-0000000000000000"},

@@ -18,6 +18,9 @@ import (
 // TagsClaim is the claim AWS turns into session tags.
 const TagsClaim = "https://aws.amazon.com/tags"
 
+// SourceIdentityClaim is the claim AWS takes as the session's source identity.
+const SourceIdentityClaim = "https://aws.amazon.com/source_identity"
+
 // Algorithms are the token signature algorithms IAM OIDC providers accept.
 var Algorithms = []string{"RS256", "RS384", "RS512", "ES256", "ES384", "ES512"}
 
@@ -79,6 +82,9 @@ func (e *Emulator) assumeRoleWithWebIdentity(r *http.Request, p url.Values, call
 			return nil, accessDenied(notAuthorizedWebIdentity)
 		}
 		call.SessionTags, call.TransitiveTagKeys = tags, transitive
+	}
+	if _, present := claims[SourceIdentityClaim]; present && !role.Trust.SetSourceIdentity {
+		return nil, accessDenied(notAuthorizedWebIdentity)
 	}
 	if err := checkMaxDuration(role, call.DurationSeconds); err != nil {
 		return nil, err
