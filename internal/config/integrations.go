@@ -61,11 +61,12 @@ func (v *validator) checkIntegrations() {
 		}
 		if in.Azure != nil {
 			v.checkAzure(base+".azure", in.Azure)
-			// Entra ID takes no lifetime: duration only caps the one it grants, from 10m to a day,
-			// and broker refuses a token living more than LifetimeSlack past it. A shorter cap
-			// would refuse every exchange; a longer one caps nothing.
-			if d := in.Duration; d != 0 && (d < provider.AzureMinToken || d > provider.AzureMaxToken || d%time.Second != 0) {
-				v.add(base+".duration", d.String(), "%q is outside what Entra ID grants: whole seconds from 10m to 24h", d.String())
+			// Entra ID takes no lifetime: duration only caps the one it grants, at least 10m, and
+			// broker refuses a token living more than LifetimeSlack past the cap, so a cap under
+			// their difference would refuse every exchange.
+			if floor := provider.AzureMinToken - provider.LifetimeSlack; in.Duration != 0 && in.Duration < floor {
+				v.add(base+".duration", in.Duration.String(), "%q would refuse every token Entra ID grants (at least %s, and broker allows %s past the duration): at least %s",
+					in.Duration.String(), provider.AzureMinToken, provider.LifetimeSlack, floor)
 			}
 		}
 		if in.Vault != nil {

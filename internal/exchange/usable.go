@@ -37,7 +37,7 @@ type Answer struct {
 
 // LifetimeSlack is how much later than the lifetime asked for credentials may expire: the
 // upstream's clock may be ahead of broker's, as far as the clouds themselves tolerate.
-const LifetimeSlack = 5 * time.Minute
+const LifetimeSlack = provider.LifetimeSlack
 
 // Usable refuses a 2xx answer that holds no usable credentials: one of a.Fields empty, no
 // expiry, an expiry less than MinValidity after a.Now, or one more than LifetimeSlack past the

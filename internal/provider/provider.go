@@ -83,10 +83,13 @@ const (
 	AWSMaxSession = 12 * time.Hour
 	// AWSDefaultSession is STS's session lifetime when a call names none.
 	AWSDefaultSession = time.Hour
-	// AzureMinToken and AzureMaxToken bound the access-token lifetimes Entra ID grants (a token
-	// lifetime policy sets from 10 minutes to a day; the default is 60 to 90 minutes).
+	// AzureMinToken is the shortest access-token lifetime Entra ID grants (a token lifetime
+	// policy sets from 10 minutes to a day; the default is 60 to 90 minutes).
 	AzureMinToken = 10 * time.Minute
-	AzureMaxToken = 24 * time.Hour
+	// LifetimeSlack is how much later than the lifetime asked for (an integration's duration)
+	// broker lets credentials expire: the upstream's clock may be ahead of broker's, as far as
+	// the clouds themselves tolerate.
+	LifetimeSlack = 5 * time.Minute
 	// GCPDefaultLifetime is generateAccessToken's lifetime when a call names none.
 	GCPDefaultLifetime = time.Hour
 	// MinLifetime is the shortest lifetime broker asks of an upstream that takes one (Google,
