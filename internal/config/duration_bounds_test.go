@@ -22,17 +22,16 @@ func TestAzureDurationUsable(t *testing.T) {
 	})
 }
 
-// TestRunTTLWholeSecondsFromAMinute pins runs.ttl's rule: whole seconds, at least a minute (a
-// run's token expires with it and its exp counts seconds; a shorter run could get no credentials
-// worth handing out), and greater than zero.
-func TestRunTTLWholeSecondsFromAMinute(t *testing.T) {
+// TestRunTTLFromASecond pins runs.ttl's rule: at least a second (a run's token expires with it
+// and its exp counts seconds), and so greater than zero.
+func TestRunTTLFromASecond(t *testing.T) {
 	const path = "runs.ttl"
 	checkEdges(t, []edgeCase{
 		{"a millisecond", "runs: {ttl: 1ms}\n", path},
-		{"half a minute", "runs: {ttl: 30s}\n", path},
-		{"a minute and a half second", "runs: {ttl: 1m0.5s}\n", path},
+		{"just under a second", "runs: {ttl: 999ms}\n", path},
 		{"zero", "runs: {ttl: 0s}\n", path},
-		{"a minute", "runs: {ttl: 1m}\n", ""},
+		{"a second", "runs: {ttl: 1s}\n", ""},
+		{"a minute and a half second", "runs: {ttl: 1m0.5s}\n", ""},
 		{"a day", "runs: {ttl: 24h}\n", ""},
 	})
 }

@@ -338,12 +338,12 @@ func (v *validator) checkDurations() {
 	if v.positive("tokens.ttl", v.c.Tokens.TTL); v.c.Tokens.TTL%time.Second != 0 {
 		v.add("tokens.ttl", v.c.Tokens.TTL.String(), "%q must be a whole number of seconds: a token's exp counts seconds", v.c.Tokens.TTL.String())
 	}
-	// A run's token expires with it and its exp counts seconds; a run shorter than a minute
-	// could not get credentials worth handing out (each leaves at least MinValidity).
+	// A run's token expires with it and its exp counts seconds: a run of under a second would
+	// end before its first token could name an expiry after its start.
 	if ttl := v.c.Runs.TTL; ttl <= 0 {
 		v.positive("runs.ttl", ttl)
-	} else if ttl < time.Minute || ttl%time.Second != 0 {
-		v.add("runs.ttl", ttl.String(), "%q must be whole seconds, at least 1m: a run's token expires with it, and its exp counts seconds", ttl.String())
+	} else if ttl < time.Second {
+		v.add("runs.ttl", ttl.String(), "%q must be at least 1s: a run's token expires with it, and its exp counts seconds", ttl.String())
 	}
 	h := v.c.HTTP
 	v.positive("http.read_header_timeout", h.ReadHeaderTimeout)
