@@ -174,9 +174,9 @@ func (x *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchang
 		expires = exp
 	}
 	if now := time.Now(); expires.Before(now.Add(exchange.MinValidity)) {
-		// ARM_OIDC_TOKEN expires with its run: a run this close to its end gets nothing it
-		// could still start a call with.
-		err := exchange.Upstream(exchange.Azure, exchange.UpstreamAnswer{Message: EnvOIDCToken + " expires with its run at " +
+		// ARM_OIDC_TOKEN lives no longer than its run nor tokens.ttl: a run this close to its
+		// end gets nothing it could still start a call with.
+		err := exchange.Upstream(exchange.Azure, exchange.UpstreamAnswer{Message: EnvOIDCToken + " (which lives no longer than its run nor tokens.ttl) expires at " +
 			expires.Format(time.RFC3339) + ", less than " + exchange.MinValidity.String() + " from now"})
 		x.log.LogAttrs(ctx, slog.LevelDebug, "azure exchange failed", slog.String(exchange.FieldIntegration, in.ID),
 			slog.String(exchange.FieldRun, req.Run.ID), slog.String(exchange.FieldErr, err.Error()))

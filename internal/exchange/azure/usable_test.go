@@ -103,9 +103,10 @@ func (s shortTokens) Token(_ context.Context, req exchange.TokenRequest) (string
 }
 
 // TestRunEndingSoonGetsNoCredentials pins that Azure credentials are never handed over with
-// less than exchange.MinValidity left: they are only as good as ARM_OIDC_TOKEN, which expires
-// with its run, so a run that ends sooner gets a failed exchange naming that expiry (and no
-// token), while one with a little more left gets credentials that expire with it.
+// less than exchange.MinValidity left: they are only as good as ARM_OIDC_TOKEN, which lives no
+// longer than its run nor tokens.ttl, so a run that ends sooner gets a failed exchange naming
+// that expiry (and no token), while one with a little more left gets credentials that expire
+// with it.
 func TestRunEndingSoonGetsNoCredentials(t *testing.T) {
 	f := newFixture(t, nil)
 	req, src := f.request(t, f.integration("az-read", readClient), readSubject)
@@ -115,7 +116,7 @@ func TestRunEndingSoonGetsNoCredentials(t *testing.T) {
 	if !errors.As(err, &up) {
 		t.Fatalf("Exchange = %v expiring at %s, %v; want an upstream error", creds.Env != nil, creds.ExpiresAt, err)
 	}
-	if !strings.Contains(up.Detail(), EnvOIDCToken+" expires with its run") || strings.Contains(up.Detail(), "eyJ") || up.Denied() {
+	if !strings.Contains(up.Detail(), EnvOIDCToken+" (which lives no longer than its run nor tokens.ttl) expires at") || strings.Contains(up.Detail(), "eyJ") || up.Denied() {
 		t.Errorf("error %q (denied %v), want one naming %s's expiry, no token, not a refusal", up.Detail(), up.Denied(), EnvOIDCToken)
 	}
 	req.Tokens = shortTokens{src: src, life: 2 * time.Minute}
