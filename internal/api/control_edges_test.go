@@ -31,6 +31,33 @@ func (b *blockedLimiter) Failed(context.Context, string) (time.Duration, error) 
 	return time.Minute, nil
 }
 
+// blockedPost is a POST from a client the failed-login guard blocks.
+type blockedPost struct {
+	url, auth, body string
+}
+
+// expectBlocked sends p and fails the test unless the answer is 429 with Retry-After.
+func expectBlocked(t *testing.T, p blockedPost) {
+	t.Helper()
+	req, err := http.NewRequest("POST", p.url, strings.NewReader(p.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if p.auth != "" {
+		req.Header.Set("Authorization", p.auth)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("POST %s with Authorization %q from a blocked client: %d (Retry-After %q), want 429 with Retry-After",
+			p.url, p.auth, resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+}
+
 // TestControlCountsMalformedCredentials: every failed authentication on the control plane
 // counts against its client, a missing or malformed Authorization header as much as an unknown
 // API key: a blocked client gets 429 with Retry-After for each, and the limiter is told of each.
@@ -44,22 +71,7 @@ func TestControlCountsMalformedCredentials(t *testing.T) {
 	srv := httptest.NewServer(rt)
 	t.Cleanup(srv.Close)
 	for _, auth := range []string{"", "Basic dXNlcjpwYXNz", "Bearer", "Bearer a b", "Bearer unknown-key"} {
-		req, err := http.NewRequest("POST", srv.URL+"/v1/runs", strings.NewReader(`{"stack":"vpc-prod","runType":"TRACKED"}`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		if auth != "" {
-			req.Header.Set("Authorization", auth)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
-			t.Errorf("Authorization %q from a blocked client: %d (Retry-After %q), want 429 with Retry-After", auth, resp.StatusCode, resp.Header.Get("Retry-After"))
-		}
+		expectBlocked(t, blockedPost{url: srv.URL + "/v1/runs", auth: auth, body: `{"stack":"vpc-prod","runType":"TRACKED"}`})
 	}
 	lim.mu.Lock()
 	defer lim.mu.Unlock()

@@ -313,20 +313,7 @@ func TestWorkerCountsBadRunTokens(t *testing.T) {
 	srv := httptest.NewServer(rt)
 	t.Cleanup(srv.Close)
 	for _, path := range []string{"/v1/token", "/v1/credentials"} {
-		req, err := http.NewRequest("POST", srv.URL+path, strings.NewReader(`{"provider":"aws"}`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+runs.TokenPrefix+"no-such-run-token-at-all")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
-			t.Errorf("POST %s with an unknown run token from a blocked client: %d (Retry-After %q), want 429 with Retry-After", path, resp.StatusCode, resp.Header.Get("Retry-After"))
-		}
+		expectBlocked(t, blockedPost{url: srv.URL + path, auth: "Bearer " + runs.TokenPrefix + "no-such-run-token-at-all", body: `{"provider":"aws"}`})
 	}
 	lim.mu.Lock()
 	defer lim.mu.Unlock()
