@@ -35,3 +35,23 @@ func TestRunTTLFromASecond(t *testing.T) {
 		{"a day", "runs: {ttl: 24h}\n", ""},
 	})
 }
+
+// TestAzureNeedsTokenAndRunLifetimes pins that with an Azure integration, tokens.ttl and runs.ttl
+// are each at least a minute: the ARM_OIDC_TOKEN an Azure exchange hands over is minted then, lives
+// neither past tokens.ttl nor past its run, and must still have 30s left when it arrives, so a
+// shorter lifetime would have every Azure exchange refused. Without an Azure integration the
+// same lifetimes are taken.
+func TestAzureNeedsTokenAndRunLifetimes(t *testing.T) {
+	const azure = "integrations:\n  - id: az\n    space: root\n    azure: {tenant_id: " +
+		"\"00000000-0000-0000-0000-000000000001\", client_id: \"00000000-0000-0000-0000-000000000002\"}\n"
+	const vault = "integrations:\n  - id: v\n    space: root\n    vault: {address: \"https://vault.example.com\", role: r}\n"
+	checkEdges(t, []edgeCase{
+		{"tokens.ttl of 30s with azure", "tokens: {ttl: 30s}\n" + azure, "tokens.ttl"},
+		{"tokens.ttl of 59s with azure", "tokens: {ttl: 59s}\n" + azure, "tokens.ttl"},
+		{"tokens.ttl of a minute with azure", "tokens: {ttl: 1m}\n" + azure, ""},
+		{"runs.ttl of 10s with azure", "runs: {ttl: 10s}\n" + azure, "runs.ttl"},
+		{"runs.ttl of a minute with azure", "runs: {ttl: 1m}\n" + azure, ""},
+		{"tokens.ttl of 30s without azure", "tokens: {ttl: 30s}\n" + vault, ""},
+		{"runs.ttl of 10s without azure", "runs: {ttl: 10s}\n" + vault, ""},
+	})
+}

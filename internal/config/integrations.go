@@ -24,6 +24,7 @@ var (
 )
 
 func (v *validator) checkIntegrations() {
+	azureSeen := false
 	for i, in := range v.c.Integrations {
 		base := joinIndex("integrations", i)
 		v.checkRef(base+".space", refKind{name: "space", ids: v.spaces}, in.Space)
@@ -68,6 +69,10 @@ func (v *validator) checkIntegrations() {
 				v.add(base+".duration", in.Duration.String(), "%q would refuse every token Entra ID grants (at least %s, and broker allows %s past the duration): at least %s",
 					in.Duration.String(), provider.AzureMinToken, provider.LifetimeSlack, floor)
 			}
+			if !azureSeen {
+				azureSeen = true
+				v.checkAzureTokenLifetimes(in.ID)
+			}
 		}
 		if in.Vault != nil {
 			v.checkVault(base+".vault", in.Vault)
@@ -78,6 +83,22 @@ func (v *validator) checkIntegrations() {
 			if d := in.Duration; d != 0 && (d < provider.MinLifetime || d%time.Second != 0) {
 				v.add(base+".duration", d.String(), "%q is outside what a Vault token needs: whole seconds, at least %ds", d.String(), int(provider.MinLifetime.Seconds()))
 			}
+		}
+	}
+}
+
+// checkAzureTokenLifetimes checks that an Azure exchange can ever succeed: the ARM_OIDC_TOKEN it
+// hands over is minted then, lives tokens.ttl and never past its run, and must still have
+// MinValidity left, so either lifetime under MinLifetime would have every Azure exchange refused.
+// id names the first Azure integration, which the problems name.
+func (v *validator) checkAzureTokenLifetimes(id string) {
+	for _, d := range []struct {
+		path string
+		ttl  time.Duration
+	}{{"tokens.ttl", v.c.Tokens.TTL}, {"runs.ttl", v.c.Runs.TTL}} {
+		if d.ttl > 0 && d.ttl < provider.MinLifetime {
+			v.add(d.path, d.ttl.String(), "%q is too short for Azure integration %q: the ARM_OIDC_TOKEN it hands over lives %s at most and must still have %s left when it arrives; at least %s",
+				d.ttl.String(), id, d.path, provider.MinValidity, provider.MinLifetime)
 		}
 	}
 }
