@@ -34,9 +34,12 @@ type hangupReload struct {
 
 // run re-reads the file on every SIGHUP from hup until ctx ends, and hands it to
 // Server.Reload, which refuses an invalid file as a whole. With the embedded default there is
-// no file to re-read, and a SIGHUP is only logged.
-func (h hangupReload) run(ctx context.Context, hup <-chan os.Signal) {
+// no file to re-read, and a SIGHUP is only logged. The returned channel closes once the loop has
+// stopped, so that no reload is under way when the server closes.
+func (h hangupReload) run(ctx context.Context, hup <-chan os.Signal) <-chan struct{} {
+	done := make(chan struct{})
 	go func() {
+		defer close(done)
 		for {
 			select {
 			case <-ctx.Done():
@@ -54,4 +57,5 @@ func (h hangupReload) run(ctx context.Context, hup <-chan os.Signal) {
 			}
 		}
 	}()
+	return done
 }

@@ -88,8 +88,13 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if adminSecret != "" {
 		file = ""
 	}
-	hangupReload{Server: srv, Path: file, Listen: *listen, Log: log}.run(ctx, hup)
+	// Reloads stop when serve does, however it ends (its context, or a listener that failed),
+	// and before the server closes.
+	reloadCtx, stopReloads := context.WithCancel(ctx)
+	reloads := hangupReload{Server: srv, Path: file, Listen: *listen, Log: log}.run(reloadCtx, hup)
 	serveErr := srv.ListenAndServe(ctx)
+	stopReloads()
+	<-reloads
 	if err := srv.Close(); err != nil {
 		log.Warn("closing the state store", "err", err)
 	}

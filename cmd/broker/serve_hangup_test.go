@@ -1,14 +1,18 @@
 package main
 
 import (
+	"context"
+	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/testutil/syncbuf"
 )
 
 // waitForStderr waits up to 10 s for want to appear in the stderr of p, failing the test if p
@@ -127,5 +131,30 @@ func TestSIGHUPBeforeItIsReadWaits(t *testing.T) {
 		}
 	case <-time.After(2 * time.Second):
 		t.Error("a SIGHUP sent before the channel was read was dropped")
+	}
+}
+
+// TestServeStopsItsReloadLoop pins that broker serve's SIGHUP loop ends with serve, also when
+// serve ends on its own (here a listen address already taken) while its caller's context lives
+// on: no reload goroutine outlives the call, and so none can reload a closed server.
+func TestServeStopsItsReloadLoop(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb syncbuf.Buffer
+	code := run(ctx, env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }},
+		[]string{"serve", "--listen", taken.Addr().String()})
+	if code == 0 {
+		t.Fatalf("serve on a taken address exited 0:\n%s", errb.String())
+	}
+	buf := make([]byte, 1<<20)
+	for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+		if strings.Contains(g, "hangupReload") {
+			t.Errorf("a reload loop outlived serve (its context still live):\n%s", g)
+		}
 	}
 }
