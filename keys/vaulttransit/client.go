@@ -37,7 +37,10 @@ func newClient(cfg Config) (*vaultapi.Client, error) {
 	vcfg.DisableRedirects = true
 	vcfg.Limiter = nil
 	vcfg.MaxRetries = 0
-	vcfg.Timeout = cfg.Timeout
+	// No client-wide timeout (VAULT_CLIENT_TIMEOUT included): each call carries its own bound,
+	// Timeout or, for one that makes Vault create a key, MinKeyTimeout, and the client's would
+	// cut the longer one short.
+	vcfg.Timeout = 0
 	// Of the environment, only the CA and client certificate settings: no VAULT_SKIP_VERIFY,
 	// and no VAULT_PROXY_ADDR or VAULT_HTTP_PROXY (the standard HTTPS_PROXY still applies, as to
 	// every outbound call).
