@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	mathrand "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -220,14 +221,21 @@ func childEnv(home string) []string {
 }
 
 // freePortPair returns a loopback port P such that P and P+1 were both free a moment ago: a
-// dev server listens on P and puts its cluster listener on P+1.
+// dev server listens on P and puts its cluster listener on P+1. It looks below the kernel's
+// range of ephemeral ports first, where no client connection (nor its TIME-WAIT, which a busy
+// test run leaves by the thousand) holds a port, and then among the ports the kernel hands out.
 func freePortPair() (int, error) {
-	for range 20 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
+	low := ephemeralLow()
+	for i := range 40 {
+		port := 0 // the kernel's choice
+		if i < 20 && low > 10001 {
+			port = 10000 + mathrand.IntN(low-10001)
 		}
-		port := l.Addr().(*net.TCPAddr).Port
+		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err != nil {
+			continue
+		}
+		port = l.Addr().(*net.TCPAddr).Port
 		l2, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port+1))
 		if err == nil {
 			_ = l2.Close()
@@ -238,6 +246,23 @@ func freePortPair() (int, error) {
 		}
 	}
 	return 0, errors.New("no free pair of adjacent loopback ports")
+}
+
+// ephemeralLow is the first port of the kernel's ephemeral range, 0 where it cannot be read.
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0
+	}
+	low, err := strconv.Atoi(f[0])
+	if err != nil {
+		return 0
+	}
+	return low
 }
 
 // randomToken returns a fresh root token id.
