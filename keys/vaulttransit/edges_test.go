@@ -61,22 +61,12 @@ func TestLoadFailsWhenInForceKeyVersionGone(t *testing.T) {
 // name
 func TestExportableKeyOfOtherConfiguredChainFailsLoad(t *testing.T) {
 	ctx := context.Background()
-	v, token := startVault(t)
-	name := uniqueKey()
-	meta := vaulttransit.NewMemoryMeta()
-	a := newBackend(t, v, token, vaulttransit.Config{Key: name, Alg: keys.RS256, Meta: meta})
-	es, err := a.Generate(ctx, keys.ES256, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Save(ctx, keys.Set{Generation: 1, Keys: []keys.Key{es}}); err != nil {
-		t.Fatal(err)
-	}
-	makeExportable(t, v, name+"-es256")
-	b := newBackend(t, v, token, vaulttransit.Config{Key: name, Alg: keys.RS256, Meta: meta})
+	c := newOtherChain(t)
+	makeExportable(t, c.vault, c.name+"-es256")
+	b := newBackend(t, c.vault, c.token, vaulttransit.Config{Key: c.name, Alg: keys.RS256, Meta: c.meta})
 	set, err := b.Load(ctx)
 	if !errors.Is(err, vaulttransit.ErrExportable) {
-		t.Fatalf("Load = %v, %v; want ErrExportable for configured Transit key %s-es256", set.Metas(), err, name)
+		t.Fatalf("Load = %v, %v; want ErrExportable for configured Transit key %s-es256", set.Metas(), err, c.name)
 	}
 }
 
@@ -134,22 +124,13 @@ func TestGenerateRefusesExistingKeyOfWrongType(t *testing.T) {
 // Guards against: keys/vaulttransit/exportable.go:76 `age >= 0 &&` dropped from known()
 func TestClockStepBackRechecksSettings(t *testing.T) {
 	ctx := context.Background()
-	v, token := startVault(t)
-	name := uniqueKey()
-	clock := fakeclock.New(time.Now())
-	b := newBackend(t, v, token, vaulttransit.Config{Key: name, Alg: keys.ES256, Now: clock.Now})
-	k, err := b.Generate(ctx, keys.ES256, clock.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	digest := sha256.Sum256([]byte("header.payload"))
-	signer := k.Signer.(keys.ContextSigner)
-	if _, err := signer.SignJWS(ctx, digest[:]); err != nil {
+	k := newClockedKey(t)
+	if _, err := k.signer.SignJWS(ctx, k.digest); err != nil {
 		t.Fatalf("SignJWS: %v", err)
 	}
-	makeExportable(t, v, name)
-	clock.Advance(-time.Hour)
-	sig, err := signer.SignJWS(ctx, digest[:])
+	makeExportable(t, k.vault, k.name)
+	k.clock.Advance(-time.Hour)
+	sig, err := k.signer.SignJWS(ctx, k.digest)
 	if !errors.Is(err, vaulttransit.ErrExportable) || len(sig) != 0 {
 		t.Fatalf("SignJWS after the key was made exportable and the clock stepped back = %d bytes, %v; want ErrExportable", len(sig), err)
 	}

@@ -2,12 +2,15 @@ package vaulttransit_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/brokerhq/broker/internal/testutil/fakeclock"
 	"github.com/brokerhq/broker/internal/testutil/vaulttest"
+	"github.com/brokerhq/broker/keys"
 	"github.com/brokerhq/broker/keys/vaulttransit"
 )
 
@@ -50,4 +53,58 @@ func newBackend(t testing.TB, v *vaulttest.Server, token string, cfg vaulttransi
 	}
 	t.Cleanup(func() { _ = b.Close() })
 	return b
+}
+
+// clockedKey is an ES256 Transit key of its own, made by a backend whose clock is clock, with
+// the signer Generate returned and a digest to sign.
+type clockedKey struct {
+	vault  *vaulttest.Server
+	name   string
+	clock  *fakeclock.Clock
+	b      *vaulttransit.Backend
+	signer keys.ContextSigner
+	digest []byte
+}
+
+// newClockedKey starts a Vault and generates a clockedKey on it.
+func newClockedKey(t *testing.T) clockedKey {
+	t.Helper()
+	v, token := startVault(t)
+	k := clockedKey{vault: v, name: uniqueKey(), clock: fakeclock.New(time.Now())}
+	k.b = newBackend(t, v, token, vaulttransit.Config{Key: k.name, Alg: keys.ES256, Now: k.clock.Now})
+	key, err := k.b.Generate(context.Background(), keys.ES256, k.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.signer = key.Signer.(keys.ContextSigner)
+	d := sha256.Sum256([]byte("header.payload"))
+	k.digest = d[:]
+	return k
+}
+
+// otherChain is a stored key set holding one ES256 key, saved by a backend configured for RS256
+// (the second algorithm chain), on a Vault of its own; another replica reads it with meta.
+type otherChain struct {
+	vault *vaulttest.Server
+	token string
+	name  string
+	meta  vaulttransit.MetaStore
+	key   keys.Key
+}
+
+// newOtherChain starts a Vault and saves an otherChain on it.
+func newOtherChain(t *testing.T) otherChain {
+	t.Helper()
+	ctx := context.Background()
+	v, token := startVault(t)
+	c := otherChain{vault: v, token: token, name: uniqueKey(), meta: vaulttransit.NewMemoryMeta()}
+	a := newBackend(t, v, token, vaulttransit.Config{Key: c.name, Alg: keys.RS256, Meta: c.meta})
+	var err error
+	if c.key, err = a.Generate(ctx, keys.ES256, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Save(ctx, keys.Set{Generation: 1, Keys: []keys.Key{c.key}}); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

@@ -21,24 +21,15 @@ import (
 // Guards against: usable returning nil instead of the fresh refusal in exportable.go:usable
 func TestRefusalSeenIsHonouredAtOnce(t *testing.T) {
 	ctx := context.Background()
-	v, token := startVault(t)
-	name := uniqueKey()
-	clock := fakeclock.New(time.Now())
-	b := newBackend(t, v, token, vaulttransit.Config{Key: name, Alg: keys.ES256, Now: clock.Now})
-	k, err := b.Generate(ctx, keys.ES256, clock.Now())
-	if err != nil {
+	k := newClockedKey(t)
+	if _, err := k.signer.SignJWS(ctx, k.digest); err != nil {
 		t.Fatal(err)
 	}
-	signer := k.Signer.(keys.ContextSigner)
-	digest := sha256.Sum256([]byte("header.payload"))
-	if _, err := signer.SignJWS(ctx, digest[:]); err != nil {
-		t.Fatal(err)
-	}
-	makeExportable(t, v, name)
-	if err := b.Ping(ctx); !errors.Is(err, vaulttransit.ErrExportable) {
+	makeExportable(t, k.vault, k.name)
+	if err := k.b.Ping(ctx); !errors.Is(err, vaulttransit.ErrExportable) {
 		t.Fatalf("Ping of the exportable Transit key = %v, want ErrExportable", err)
 	}
-	if sig, err := signer.SignJWS(ctx, digest[:]); !errors.Is(err, vaulttransit.ErrExportable) || len(sig) != 0 {
+	if sig, err := k.signer.SignJWS(ctx, k.digest); !errors.Is(err, vaulttransit.ErrExportable) || len(sig) != 0 {
 		t.Fatalf("SignJWS right after the backend read the key as exportable = %d bytes, %v; want ErrExportable", len(sig), err)
 	}
 }
@@ -109,19 +100,10 @@ func TestRecheckOutlivesFirstCaller(t *testing.T) {
 // Guards against: RecheckInterval raised (30s to 30m) in exportable.go
 func TestExportableStopsSigningWithin30s(t *testing.T) {
 	ctx := context.Background()
-	v, token := startVault(t)
-	name := uniqueKey()
-	clock := fakeclock.New(time.Now())
-	b := newBackend(t, v, token, vaulttransit.Config{Key: name, Alg: keys.ES256, Now: clock.Now})
-	k, err := b.Generate(ctx, keys.ES256, clock.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer := k.Signer.(keys.ContextSigner)
-	digest := sha256.Sum256([]byte("header.payload"))
-	makeExportable(t, v, name)
-	clock.Advance(30 * time.Second)
-	if sig, err := signer.SignJWS(ctx, digest[:]); !errors.Is(err, vaulttransit.ErrExportable) || len(sig) != 0 {
+	k := newClockedKey(t)
+	makeExportable(t, k.vault, k.name)
+	k.clock.Advance(30 * time.Second)
+	if sig, err := k.signer.SignJWS(ctx, k.digest); !errors.Is(err, vaulttransit.ErrExportable) || len(sig) != 0 {
 		t.Fatalf("SignJWS 30s after the settings were read, the key exportable since = %d bytes, %v; want ErrExportable", len(sig), err)
 	}
 }

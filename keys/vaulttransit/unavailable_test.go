@@ -53,25 +53,15 @@ func TestCallerContextEndIsNotVaultOutage(t *testing.T) {
 // backend.go:key
 func TestLoadedKeyOfOtherChainSigns(t *testing.T) {
 	ctx := context.Background()
-	v, token := startVault(t)
-	name := uniqueKey()
-	meta := vaulttransit.NewMemoryMeta()
-	a := newBackend(t, v, token, vaulttransit.Config{Key: name, Alg: keys.RS256, Meta: meta})
-	es, err := a.Generate(ctx, keys.ES256, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Save(ctx, keys.Set{Generation: 1, Keys: []keys.Key{es}}); err != nil {
-		t.Fatal(err)
-	}
-	b := newBackend(t, v, token, vaulttransit.Config{Key: name, Alg: keys.RS256, Meta: meta})
+	c := newOtherChain(t)
+	b := newBackend(t, c.vault, c.token, vaulttransit.Config{Key: c.name, Alg: keys.RS256, Meta: c.meta})
 	set, err := b.Load(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, ok := set.Find(es.KID)
+	k, ok := set.Find(c.key.KID)
 	if !ok {
-		t.Fatalf("loaded set lacks the ES256 key %s", es.KID)
+		t.Fatalf("loaded set lacks the ES256 key %s", c.key.KID)
 	}
 	digest := sha256.Sum256([]byte("header.payload"))
 	sig, err := k.Signer.(keys.ContextSigner).SignJWS(ctx, digest[:])
