@@ -2,7 +2,6 @@ package fastpath
 
 import (
 	"bufio"
-	"context"
 	"io"
 	"net"
 	"net/http"
@@ -23,10 +22,7 @@ func TestLaterRequestInFlightAtShutdownIsAnswered(t *testing.T) {
 	cl.read("GET")
 	cl.send("GET /slow HTTP/1.1\r\nHost: h\r\n\r\n")
 	<-hs.h.entered
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- hs.fast.Shutdown(ctx) }()
+	done := shutdownInBackground(t, hs, 5*time.Second)
 	time.Sleep(3 * shutdownPoll)
 	close(hs.h.slow)
 	resp, err := http.ReadResponse(cl.br, &http.Request{Method: "GET"})
@@ -51,13 +47,7 @@ func TestNoAnswerAfterTheClosingAnswer(t *testing.T) {
 	cl := hs.dial(t)
 	cl.send("GET /slow HTTP/1.1\r\nHost: h\r\n\r\n" + get)
 	<-hs.h.entered
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- hs.fast.Shutdown(ctx) }()
-	for !hs.fast.shutting.Load() {
-		time.Sleep(time.Millisecond)
-	}
+	done := shutdownInBackground(t, hs, 5*time.Second)
 	close(hs.h.slow)
 	resp, err := http.ReadResponse(cl.br, &http.Request{Method: "GET"})
 	if err != nil {

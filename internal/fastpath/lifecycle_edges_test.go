@@ -1,7 +1,6 @@
 package fastpath
 
 import (
-	"context"
 	"errors"
 	"io"
 	"net"
@@ -25,13 +24,7 @@ func TestShutdownAnswersTheFirstRequestOfAnOldConnection(t *testing.T) {
 	hs.fast.mu.Unlock()
 	cl.send("GET /slow HTTP/1.1\r\nHost: h\r\n\r\n")
 	<-hs.h.entered
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- hs.fast.Shutdown(ctx) }()
-	for !hs.fast.shutting.Load() {
-		time.Sleep(time.Millisecond)
-	}
+	done := shutdownInBackground(t, hs, 5*time.Second)
 	time.Sleep(5 * shutdownPoll) // Shutdown has looked for idle connections
 	close(hs.h.slow)
 	if path, status, _ := cl.read("GET"); path != "fast" || status != 200 {

@@ -20,10 +20,7 @@ func TestShutdownWaitsForANewConnectionsFirstHead(t *testing.T) {
 	cl := hs.dial(t)
 	cl.send("GET /doc HTTP/1.1\r\n")
 	waitTracked(t, hs.fast, 1)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- hs.fast.Shutdown(ctx) }()
+	done := shutdownInBackground(t, hs, 5*time.Second)
 	time.Sleep(50 * time.Millisecond)
 	cl.send("Host: h\r\n\r\n")
 	if path, status, _ := cl.read("GET"); path != "fast" || status != 200 {
@@ -43,13 +40,7 @@ func TestShutdownAnswersARequestOnANewConnection(t *testing.T) {
 	cl := hs.dial(t)
 	silent := hs.dial(t)
 	waitTracked(t, hs.fast, 2)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*newIdleAfter)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- hs.fast.Shutdown(ctx) }()
-	for !hs.fast.shutting.Load() {
-		time.Sleep(time.Millisecond)
-	}
+	done := shutdownInBackground(t, hs, 3*newIdleAfter)
 	time.Sleep(5 * shutdownPoll) // Shutdown has looked for idle connections
 	cl.send(get)
 	if path, status, _ := cl.read("GET"); path != "fast" || status != 200 {
@@ -282,4 +273,18 @@ func TestAnswerInFlightAtShutdownSaysTheConnectionCloses(t *testing.T) {
 	if got := answers["behind the fast path"]; got != want {
 		t.Errorf("behind the fast path: %q\nnet/http alone:       %q", got, want)
 	}
+}
+
+// shutdownInBackground starts hs.fast.Shutdown with within to finish, and returns once it has
+// begun (the listener is shutting), with the channel its result arrives on.
+func shutdownInBackground(t *testing.T, hs *harness, within time.Duration) <-chan error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), within)
+	t.Cleanup(cancel)
+	done := make(chan error, 1)
+	go func() { done <- hs.fast.Shutdown(ctx) }()
+	for !hs.fast.shutting.Load() {
+		time.Sleep(time.Millisecond)
+	}
+	return done
 }
