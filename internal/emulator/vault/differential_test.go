@@ -142,6 +142,61 @@ func TestSameAnswersAsVault(t *testing.T) {
 			}
 		})
 	}
+
+	// A live token, each side's own from the same login, holds only the read of lookup-self: its
+	// policies (default and demo, which grants nothing here) cover no other operation or path.
+	realToken, emuToken := liveClientToken(t, real.Addr(), good), liveClientToken(t, emu.URL, good)
+	for _, tt := range []struct {
+		name string
+		rq   rawRequest
+	}{
+		{"lookup-self of a live token", rawRequest{method: http.MethodGet, path: "/v1/auth/token/lookup-self"}},
+		{"lookup-self of a live token by POST", rawRequest{path: "/v1/auth/token/lookup-self"}},
+		{"lookup-self of a live token by PUT", rawRequest{method: http.MethodPut, path: "/v1/auth/token/lookup-self"}},
+		{"lookup-self of a live token by DELETE", rawRequest{method: http.MethodDelete, path: "/v1/auth/token/lookup-self"}},
+		{"lookup-self of a live token by OPTIONS", rawRequest{method: http.MethodOptions, path: "/v1/auth/token/lookup-self"}},
+		{"lookup-self by PATCH without a content type", rawRequest{method: http.MethodPatch, path: "/v1/auth/token/lookup-self"}},
+		{"lookup-self by PATCH of JSON", rawRequest{method: http.MethodPatch, path: "/v1/auth/token/lookup-self",
+			header: map[string]string{"Content-Type": "application/json"}}},
+		{"lookup-self by PATCH of a merge patch", rawRequest{method: http.MethodPatch, path: "/v1/auth/token/lookup-self",
+			header: map[string]string{"Content-Type": "application/merge-patch+json"}, body: "{}"}},
+		{"a route the emulator does not serve, with a live token", rawRequest{method: http.MethodGet, path: "/v1/sys/mounts"}},
+		{"a secret, with a live token", rawRequest{method: http.MethodGet, path: "/v1/secret/data/x"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			withToken := func(token string) rawRequest {
+				rq := tt.rq
+				rq.header = map[string]string{"X-Vault-Token": token}
+				for k, v := range tt.rq.header {
+					rq.header[k] = v
+				}
+				return rq
+			}
+			if want, got := send(t, real.Addr(), withToken(realToken)), send(t, emu.URL, withToken(emuToken)); got != want {
+				t.Errorf("emulator answered %+v, Vault %+v", got, want)
+			}
+		})
+	}
+}
+
+// liveClientToken logs in at base with the login body good and returns the client token.
+func liveClientToken(t *testing.T, base, good string) string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, base+"/v1/auth/jwt/login", strings.NewReader(good))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Auth struct {
+			ClientToken string `json:"client_token"`
+		} `json:"auth"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.Auth.ClientToken == "" {
+		t.Fatalf("login at %s: %d, %v", base, resp.StatusCode, err)
+	}
+	return out.Auth.ClientToken
 }
 
 // answer is what a login answer says, less its random tokens and ids.

@@ -10,13 +10,16 @@
 //     either serialization, role and jwt take a JSON number (its text) or a boolean ("1", "0")
 //     for a string, role names are case-insensitive, and other parameters are ignored with a
 //     warning.
-//   - GET (or POST, PUT) /v1/auth/token/lookup-self with X-Vault-Token (or an Authorization
-//     bearer): the token must be one this emulator issued and still be alive; the answer is
-//     Vault's {"data":{...}} document.
+//   - GET /v1/auth/token/lookup-self with X-Vault-Token (or an Authorization bearer): the token
+//     must be one this emulator issued and still be alive; the answer is Vault's {"data":{...}}
+//     document.
 //
-// Any other route, a login at a mount that is not enabled among them, is refused as Vault
-// refuses a caller without a policy for it: 403 "permission denied", with "invalid token" beside
-// it when the request carries a token Vault does not know.
+// Any other route, a login at a mount that is not enabled among them, and lookup-self by another
+// method (which asks for another capability than the default policy's read) are refused as Vault
+// refuses a caller without a policy for them: 403 "permission denied", in Vault's one-error form
+// for a live token, and with "invalid token" beside it when the request carries a token Vault
+// does not know. As in Vault, a PATCH is first refused unless its body is a JSON merge patch (400
+// or 415).
 //
 // Refusals use Vault's shape {"errors":["..."]} with Vault's statuses and messages (400 for a
 // login Vault refuses, 403 "permission denied" and "invalid token" for a token it does not

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"mime"
 	"net/http"
 	"slices"
 	"strings"
@@ -113,6 +114,9 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeErrors(w, http.StatusNotFound)
 		return
 	}
+	if r.Method == http.MethodPatch && !patchContentType(w, r) {
+		return
+	}
 	if path == "auth/token/lookup-self" {
 		e.lookupSelf(w, r)
 		return
@@ -125,8 +129,24 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// A route the emulator does not serve is one its tokens have no policy for.
 	if _, _, refused := e.denied(w, r); !refused {
-		writeErrors(w, http.StatusForbidden, "permission denied")
+		writeErrors(w, http.StatusForbidden, deniedPolicy)
 	}
+}
+
+// patchContentType answers a PATCH whose body is not a JSON merge patch as Vault does before it
+// looks at the token or the path (400 for a Content-Type that does not parse, 415 for another
+// type), and reports whether the request may go on.
+func patchContentType(w http.ResponseWriter, r *http.Request) bool {
+	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil {
+		writeErrors(w, http.StatusBadRequest, err.Error())
+		return false
+	}
+	if mediaType != "application/merge-patch+json" {
+		writeErrors(w, http.StatusUnsupportedMediaType, "PATCH requires Content-Type of application/merge-patch+json, provided "+mediaType)
+		return false
+	}
+	return true
 }
 
 // writeErrors answers Vault's error document.

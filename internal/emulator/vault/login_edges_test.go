@@ -59,8 +59,8 @@ func TestRoleWithoutTTLGetsTheDefault(t *testing.T) {
 }
 
 // TestLiveTokenStillDeniedElsewhere pins that a live token on any path the emulator does
-// not serve is answered 403 {"errors":["permission denied"]}, as Vault answers a token whose
-// policies do not cover the path; never an empty 200.
+// not serve is answered 403 with Vault's one-error "permission denied", as Vault answers a token
+// whose policies do not cover the path; never an empty 200.
 // Guards against: internal/emulator/vault/emulator.go:127 "!refused" -> "refused"
 func TestLiveTokenStillDeniedElsewhere(t *testing.T) {
 	f := newFixture(t)
@@ -77,8 +77,8 @@ func TestLiveTokenStillDeniedElsewhere(t *testing.T) {
 			t.Fatal(err)
 		}
 		status, body := decode(t, resp)
-		if status != http.StatusForbidden || !slices.Equal(body["errors"].([]any), []any{"permission denied"}) {
-			t.Errorf("GET %s with a live token: %d %v, want 403 permission denied", path, status, body)
+		if status != http.StatusForbidden || !slices.Equal(body["errors"].([]any), []any{deniedPolicy}) {
+			t.Errorf("GET %s with a live token: %d %v, want 403 %q", path, status, body, deniedPolicy)
 		}
 	}
 }

@@ -9,6 +9,10 @@ import (
 // deniedToken is Vault's error for a token it does not know (a multierror, as Vault words it).
 const deniedToken = "2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n"
 
+// deniedPolicy is Vault's refusal of a live token whose policies do not cover the operation on
+// the path: the emulator's tokens hold the default policy's read of lookup-self and nothing else.
+const deniedPolicy = "1 error occurred:\n\t* permission denied\n\n"
+
 // denied answers a request Vault refuses before its handler: 403 "permission denied" without a
 // token (in X-Vault-Token, or else as the Authorization header's bearer), with "invalid token"
 // beside it for a token that is unknown or expired (Vault does not tell them apart). It
@@ -40,15 +44,16 @@ func (e *Emulator) denied(w http.ResponseWriter, r *http.Request) (string, issue
 	return token, tok, false
 }
 
-// lookupSelf serves GET (or POST, PUT) /v1/auth/token/lookup-self: the calling token's
-// properties, or the refusal of denied.
+// lookupSelf serves GET /v1/auth/token/lookup-self: the calling token's properties, or the
+// refusal of denied; another method is refused as outside the token's policies.
 func (e *Emulator) lookupSelf(w http.ResponseWriter, r *http.Request) {
 	token, tok, refused := e.denied(w, r)
 	if refused {
 		return
 	}
-	if r.Method != http.MethodGet && r.Method != http.MethodPost && r.Method != http.MethodPut {
-		writeErrors(w, http.StatusMethodNotAllowed, "unsupported operation")
+	if r.Method != http.MethodGet {
+		// Any other method asks for another capability than read (update for POST and PUT).
+		writeErrors(w, http.StatusForbidden, deniedPolicy)
 		return
 	}
 	now := e.now()

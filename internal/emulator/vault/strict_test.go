@@ -110,21 +110,24 @@ func TestTokensAreDistinctAndOutliveLaterLogins(t *testing.T) {
 
 // TestOnlyTheServedRoutes pins that login is served at /v1/auth/<mount>/login alone and
 // lookup-self at /v1/auth/token/lookup-self alone: the same names elsewhere are refused 403
-// "permission denied", even with a live token.
+// "permission denied", and with a live token Vault's one-error form of it.
 // Guards against: dropping the "auth/" prefix requirement for login, emulator.go:ServeHTTP
 // Guards against: serving lookup-self at any path ending in lookup-self, emulator.go:ServeHTTP
 func TestOnlyTheServedRoutes(t *testing.T) {
 	f := newFixture(t)
 	token := liveToken(t, f)
 	good, _ := json.Marshal(map[string]any{"role": "demo", "jwt": f.iss.Sign(t, oidctest.Token{Claims: runClaims(nil)})})
-	for _, rq := range []vaultRequest{
-		{path: "/v1/jwt/login", body: string(good)},
-		{method: http.MethodGet, path: "/v1/sys/lookup-self", header: map[string]string{"X-Vault-Token": token}},
-		{method: http.MethodGet, path: "/v1/auth/jwt/lookup-self", header: map[string]string{"X-Vault-Token": token}},
+	for _, tc := range []struct {
+		rq   vaultRequest
+		want string
+	}{
+		{vaultRequest{path: "/v1/jwt/login", body: string(good)}, "permission denied"},
+		{vaultRequest{method: http.MethodGet, path: "/v1/sys/lookup-self", header: map[string]string{"X-Vault-Token": token}}, deniedPolicy},
+		{vaultRequest{method: http.MethodGet, path: "/v1/auth/jwt/lookup-self", header: map[string]string{"X-Vault-Token": token}}, deniedPolicy},
 	} {
-		status, body := sendVault(t, f.srv.URL, rq)
-		if status != http.StatusForbidden || !errorsAre(body, "permission denied") {
-			t.Errorf("%s %s: %d %v, want 403 permission denied", rq.method, rq.path, status, body)
+		status, body := sendVault(t, f.srv.URL, tc.rq)
+		if status != http.StatusForbidden || !errorsAre(body, tc.want) {
+			t.Errorf("%s %s: %d %v, want 403 %q", tc.rq.method, tc.rq.path, status, body, tc.want)
 		}
 	}
 }
@@ -233,16 +236,20 @@ func TestLookupSelfTTLCountsDown(t *testing.T) {
 	}
 }
 
-// TestLookupSelfRefusesOtherMethods pins that lookup-self with a live token by a method
-// other than GET, POST or PUT is refused 405, as Vault refuses it.
+// TestLookupSelfRefusesOtherMethods pins that lookup-self with a live token by any method but
+// GET is refused 403 with Vault's one-error "permission denied": the default policy grants the
+// read of lookup-self alone, and POST and PUT ask for update.
 // Guards against: dropping lookup-self's method check, lookup.go:lookupSelf
+// Guards against: POST or PUT taken as a read, lookup.go:lookupSelf
 func TestLookupSelfRefusesOtherMethods(t *testing.T) {
 	f := newFixture(t)
 	token := liveToken(t, f)
-	status, body := sendVault(t, f.srv.URL, vaultRequest{method: http.MethodDelete, path: "/v1/auth/token/lookup-self",
-		header: map[string]string{"X-Vault-Token": token}})
-	if status != http.StatusMethodNotAllowed || body["data"] != nil {
-		t.Errorf("DELETE lookup-self with a live token: %d %v, want 405", status, body)
+	for _, method := range []string{http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodOptions} {
+		status, body := sendVault(t, f.srv.URL, vaultRequest{method: method, path: "/v1/auth/token/lookup-self",
+			header: map[string]string{"X-Vault-Token": token}})
+		if status != http.StatusForbidden || !errorsAre(body, deniedPolicy) {
+			t.Errorf("%s lookup-self with a live token: %d %v, want 403 %q", method, status, body, deniedPolicy)
+		}
 	}
 }
 
