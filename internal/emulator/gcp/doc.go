@@ -8,6 +8,10 @@
 // issuer; federated and access tokens are opaque, sealed with a per-Emulator key, so the
 // Emulator keeps no token table and a restart invalidates every token it issued.
 //
+// Both take their request bodies as Google's front end does: the token exchange form-encoded or
+// as JSON, generateAccessToken as JSON; a JSON body naming a field its request does not have, or
+// giving a string field another type, is refused with 400 before the request is read.
+//
 // Deviations from Google, all on the strict side or for simplicity: attribute mapping supports
 // only assertion.<claim>; the attribute condition is a Go func; delegation chains are refused;
 // unauthorized_client (attribute condition) is answered with 400, as RFC 6749 section 5.2 has

@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -50,6 +51,9 @@ func parseSTSRequest(r *http.Request) (stsRequest, error) {
 		if err := decodeWhole(json.NewDecoder(r.Body), &body); err != nil {
 			return stsRequest{}, fmt.Errorf("invalid JSON payload: %w", err)
 		}
+		if err := checkSTSFields(body); err != nil {
+			return stsRequest{}, err
+		}
 		get := func(snake, camel string) string {
 			if s, ok := body[snake].(string); ok {
 				return s
@@ -74,6 +78,41 @@ func parseSTSRequest(r *http.Request) (stsRequest, error) {
 	}, nil
 }
 
+// stsFields are the fields of an ExchangeTokenRequest, each under its JSON name and its proto
+// name, the two spellings Google's front end takes; all are strings.
+var stsFields = []string{
+	"grantType", "grant_type", "audience", "scope", "requestedTokenType", "requested_token_type",
+	"subjectToken", "subject_token", "subjectTokenType", "subject_token_type",
+	"actorToken", "actor_token", "actorTokenType", "actor_token_type", "options",
+}
+
+// jsonFieldError is a JSON body's field Google's front end refuses before STS reads the request.
+type jsonFieldError struct{ problem string }
+
+func (e *jsonFieldError) Error() string { return e.problem }
+
+// checkSTSFields refuses a JSON ExchangeTokenRequest naming a field the request does not have
+// or giving a field a value that is not a string (null is an absent field). The refusal names
+// the field and never echoes its value.
+func checkSTSFields(body map[string]any) error {
+	names := make([]string, 0, len(body))
+	for name := range body {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if !slices.Contains(stsFields, name) {
+			return &jsonFieldError{"Unknown name " + strconv.Quote(name) + ": Cannot find field."}
+		}
+		switch body[name].(type) {
+		case string, nil:
+		default:
+			return &jsonFieldError{"Invalid value at " + strconv.Quote(name) + " (TYPE_STRING)."}
+		}
+	}
+	return nil
+}
+
 func (e *Emulator) serveSTS(w http.ResponseWriter, r *http.Request) {
 	call := Call{Endpoint: EndpointSTS}
 	fail := func(status int, code, description string) {
@@ -82,7 +121,11 @@ func (e *Emulator) serveSTS(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, status, code, description)
 	}
 	req, err := parseSTSRequest(r)
+	var field *jsonFieldError
 	switch {
+	case errors.As(err, &field):
+		fail(http.StatusBadRequest, "invalid_request", msgInvalidJSON+" "+field.problem)
+		return
 	case errors.Is(err, errTrailingJSON):
 		fail(http.StatusBadRequest, "invalid_request", msgInvalidJSON+" "+msgUnexpectedToken)
 		return
