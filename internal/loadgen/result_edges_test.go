@@ -3,6 +3,7 @@ package loadgen
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -93,9 +94,23 @@ func TestBlockKeepsTheFiguresItMeasured(t *testing.T) {
 type cancelOnWrite struct {
 	once   sync.Once
 	cancel context.CancelFunc
+	mu     sync.Mutex
+	text   strings.Builder // every progress line
 }
 
-func (c *cancelOnWrite) Write(p []byte) (int, error) { c.once.Do(c.cancel); return len(p), nil }
+func (c *cancelOnWrite) Write(p []byte) (int, error) {
+	c.once.Do(c.cancel)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.text.Write(p)
+}
+
+// String is every progress line written so far.
+func (c *cancelOnWrite) String() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.text.String()
+}
 
 // TestRunMarksFiguresCutByItsContextAsErrors pins that a figure a cancelled run never measured is
 // reported as an error, never judged on its zero value (an open-loop p99 of 0 ms or an RSS of 0 MiB

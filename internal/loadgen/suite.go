@@ -126,7 +126,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	} else {
 		s.runChildren(ctx)
 	}
-	s.finishReferences()
+	s.finishReferences(ctx)
 	for i := range s.report.Figures {
 		f := &s.report.Figures[i]
 		if f.Status == "" && ctx.Err() != nil {
