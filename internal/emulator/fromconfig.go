@@ -233,13 +233,13 @@ func appendNew(list []string, items ...string) []string {
 	return list
 }
 
-// HTTPHandler serves AWS STS at AWSPath, Google STS and IAM Credentials at GCPSTSPath and
-// GCPIAMPath, and Vault at VaultPath.
+// HTTPHandler serves AWS STS at AWSPath, Google STS at GCPSTSPath and IAM Credentials at
+// GCPIAMPath (each alone, as Google's two hosts do), and Vault at VaultPath.
 func (s *Set) HTTPHandler() http.Handler {
 	mux := http.NewServeMux()
 	mount(mux, AWSPath, s.AWS)
-	mount(mux, GCPSTSPath, s.GCP)
-	mount(mux, GCPIAMPath, s.GCP)
+	mount(mux, GCPSTSPath, s.GCP.Only(gcpemu.EndpointSTS))
+	mount(mux, GCPIAMPath, s.GCP.Only(gcpemu.EndpointIAM))
 	mount(mux, VaultPath, s.Vault)
 	return mux
 }

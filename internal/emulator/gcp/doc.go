@@ -3,7 +3,8 @@
 // generateAccessToken (POST /v1/projects/-/serviceAccounts/<email>:generateAccessToken).
 //
 // One Emulator serves both paths from one http.Handler; mount it once, or under two servers
-// (one as sts_endpoint, one as iam_credentials_endpoint). To serve it under a path prefix, wrap
+// (one as sts_endpoint, one as iam_credentials_endpoint), each with Only its own endpoint, as
+// Google's two hosts serve one each. To serve it under a path prefix, wrap
 // it in http.StripPrefix. Subject tokens are validated by oidctrust against the provider's
 // issuer; federated and access tokens are opaque, sealed with a per-Emulator key, so the
 // Emulator keeps no token table and a restart invalidates every token it issued.

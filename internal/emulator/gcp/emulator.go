@@ -79,14 +79,32 @@ func New(cfg Config) *Emulator {
 
 // ServeHTTP routes POST /v1/token and POST /v1/projects/-/serviceAccounts/<id>:generateAccessToken.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	path := r.URL.Path
-	var endpoint string
+	e.serve(w, r, "")
+}
+
+// Only serves endpoint (EndpointSTS or EndpointIAM) alone, as Google's host of that service
+// does: the other one's path is answered 404, so that an integration naming the wrong host for
+// either fails here as it would at Google.
+func (e *Emulator) Only(endpoint string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { e.serve(w, r, endpoint) })
+}
+
+// endpointOf is the endpoint path names, "" for none.
+func endpointOf(path string) string {
 	switch {
 	case path == "/v1/token":
-		endpoint = EndpointSTS
+		return EndpointSTS
 	case strings.HasPrefix(path, "/v1/projects/") && strings.HasSuffix(path, ":generateAccessToken"):
-		endpoint = EndpointIAM
-	default:
+		return EndpointIAM
+	}
+	return ""
+}
+
+// serve answers r, serving only the endpoint only names unless only is "".
+func (e *Emulator) serve(w http.ResponseWriter, r *http.Request, only string) {
+	path := r.URL.Path
+	endpoint := endpointOf(path)
+	if endpoint == "" || (only != "" && endpoint != only) {
 		writeRPCError(w, http.StatusNotFound, "The requested URL "+path+" was not found on this server.")
 		return
 	}
