@@ -60,6 +60,27 @@ func TestMoveCarriesBindingsOfTheWholeSubtree(t *testing.T) {
 	}
 }
 
+// TestMoveJudgedWhereTheSpaceGoes: what a move carries is weighed against the mover's rights
+// where the space goes, not where it is: a mover holding run:update over the space now (through
+// an inherited binding) but not at the destination may not carry a key's run:update there.
+// Guards against: requireNothingCarried asking Allowed at m.from instead of m.to
+// (admin_write.go)
+func TestMoveJudgedWhereTheSpaceGoes(t *testing.T) {
+	o := writeRightsObjects()
+	o.Spaces = append(slices.Clone(o.Spaces), config.Space{ID: "mover", Parent: "team", Inherit: true},
+		config.Space{ID: "sub", Parent: "mover", Inherit: true}, config.Space{ID: "dest", Parent: "prod", Inherit: true})
+	o.APIKeys = append(slices.Clone(o.APIKeys), config.APIKey{ID: "helper", SecretSHA256: strings.Repeat("b", 64),
+		Bindings: []config.Binding{{Role: "admin-run", Space: "sub"}}})
+	c := writeRightsCatalog(t, o)
+	full := access.Principal{KeyID: "full"}
+	if err := c.Access().Allowed(full, config.ActionRunUpdate, "mover"); err != nil {
+		t.Fatalf("the mover lacks run:update where the space is now: %v", err)
+	}
+	if err := requireNothingCarried(c, full, reachMove{from: "mover", to: "dest", carries: true}); err == nil {
+		t.Error("moving mover under dest, carrying run:update on sub that the mover holds at mover but not at dest: allowed, want refused")
+	}
+}
+
 // fixedKeyAuth authenticates every request as one API key.
 type fixedKeyAuth struct{ key string }
 
