@@ -121,3 +121,14 @@ func stsForm(aud, jwt string) url.Values {
 		"subject_token":        {jwt},
 	}
 }
+
+// postSTS posts form to the token exchange at url and returns the answer's status.
+func postSTS(t *testing.T, url string, form url.Values) int {
+	t.Helper()
+	resp, err := http.PostForm(url, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}

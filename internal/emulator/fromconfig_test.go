@@ -1,7 +1,6 @@
 package emulator
 
 import (
-	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -187,12 +186,7 @@ attachments:
 			"sub": "space:" + space + ":stack:" + stack + ":run_type:TRACKED:scope:read", "aud": aud,
 			"spaceId": space, "callerType": "stack", "callerId": stack, "scope": "read",
 		}})
-		resp, err := http.PostForm(srv.URL+GCPSTSPath+"/v1/token", stsForm(aud, jwt))
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
+		return postSTS(t, srv.URL+GCPSTSPath+"/v1/token", stsForm(aud, jwt))
 	}
 	for _, tc := range []struct {
 		provider, space, stack string

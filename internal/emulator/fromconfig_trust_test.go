@@ -170,13 +170,8 @@ attachments:
 			"sub": "space:root:stack:a:run_type:TRACKED:scope:read", "aud": aud,
 			"spaceId": "root", "callerType": tc.callerType, "callerId": "a", "scope": "read",
 		}})
-		resp, err := http.PostForm(srv.URL+GCPSTSPath+"/v1/token", stsForm(aud, jwt))
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != tc.want {
-			t.Errorf("callerType %s: %d, want %d", tc.callerType, resp.StatusCode, tc.want)
+		if got := postSTS(t, srv.URL+GCPSTSPath+"/v1/token", stsForm(aud, jwt)); got != tc.want {
+			t.Errorf("callerType %s: %d, want %d", tc.callerType, got, tc.want)
 		}
 	}
 }

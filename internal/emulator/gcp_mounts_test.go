@@ -33,21 +33,11 @@ attachments:
 		"sub": "space:root:stack:a:run_type:TRACKED:scope:read", "aud": aud,
 		"spaceId": "root", "callerType": "stack", "callerId": "a", "scope": "read",
 	}})
-	resp, err := http.PostForm(srv.URL+GCPSTSPath+"/v1/token", stsForm(aud, jwt))
-	if err != nil {
-		t.Fatal(err)
+	if got := postSTS(t, srv.URL+GCPSTSPath+"/v1/token", stsForm(aud, jwt)); got != http.StatusOK {
+		t.Fatalf("STS at %s: %d, want 200", GCPSTSPath, got)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("STS at %s: %d, want 200", GCPSTSPath, resp.StatusCode)
-	}
-	resp, err = http.PostForm(srv.URL+GCPIAMPath+"/v1/token", stsForm(aud, jwt))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNotFound {
-		t.Errorf("STS token exchange under %s: %d, want 404", GCPIAMPath, resp.StatusCode)
+	if got := postSTS(t, srv.URL+GCPIAMPath+"/v1/token", stsForm(aud, jwt)); got != http.StatusNotFound {
+		t.Errorf("STS token exchange under %s: %d, want 404", GCPIAMPath, got)
 	}
 	req, err := http.NewRequest(http.MethodPost, srv.URL+GCPSTSPath+"/v1/projects/-/serviceAccounts/s@p.iam.gserviceaccount.com:generateAccessToken",
 		strings.NewReader(`{"scope":["https://www.googleapis.com/auth/cloud-platform"]}`))
@@ -56,7 +46,7 @@ attachments:
 	}
 	req.Header.Set("Authorization", "Bearer not-a-token")
 	req.Header.Set("Content-Type", "application/json")
-	resp, err = http.DefaultClient.Do(req)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -187,13 +187,8 @@ attachments:
 			"sub": "space:root:stack:a:run_type:TRACKED:scope:read", "aud": tc.aud,
 			"spaceId": "root", "callerType": "stack", "callerId": "a", "scope": "read",
 		}})
-		resp, err := http.PostForm(srv.URL+GCPSTSPath+"/v1/token", stsForm("//iam.googleapis.com/"+provider, jwt))
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != tc.want {
-			t.Errorf("token for %s: %d, want %d", tc.aud, resp.StatusCode, tc.want)
+		if got := postSTS(t, srv.URL+GCPSTSPath+"/v1/token", stsForm("//iam.googleapis.com/"+provider, jwt)); got != tc.want {
+			t.Errorf("token for %s: %d, want %d", tc.aud, got, tc.want)
 		}
 	}
 }
