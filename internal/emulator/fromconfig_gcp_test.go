@@ -132,3 +132,12 @@ func postSTS(t *testing.T, url string, form url.Values) int {
 	resp.Body.Close()
 	return resp.StatusCode
 }
+
+// readRunClaims are the claims of a read run of stack a in space root, its caller of
+// callerType, for aud.
+func readRunClaims(aud, callerType string) map[string]any {
+	return map[string]any{
+		"sub": "space:root:stack:a:run_type:TRACKED:scope:read", "aud": aud,
+		"spaceId": "root", "callerType": callerType, "callerId": "a", "scope": "read",
+	}
+}

@@ -166,10 +166,7 @@ attachments:
 		callerType string
 		want       int
 	}{{"stack", http.StatusOK}, {"user", http.StatusBadRequest}} {
-		jwt := iss.Sign(t, oidctest.Token{Claims: map[string]any{
-			"sub": "space:root:stack:a:run_type:TRACKED:scope:read", "aud": aud,
-			"spaceId": "root", "callerType": tc.callerType, "callerId": "a", "scope": "read",
-		}})
+		jwt := iss.Sign(t, oidctest.Token{Claims: readRunClaims(aud, tc.callerType)})
 		if got := postSTS(t, srv.URL+GCPSTSPath+"/v1/token", stsForm(aud, jwt)); got != tc.want {
 			t.Errorf("callerType %s: %d, want %d", tc.callerType, got, tc.want)
 		}

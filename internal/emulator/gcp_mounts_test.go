@@ -29,10 +29,7 @@ attachments:
 	srv := httptest.NewServer(set.HTTPHandler())
 	t.Cleanup(srv.Close)
 	aud := "//iam.googleapis.com/" + provider
-	jwt := iss.Sign(t, oidctest.Token{Claims: map[string]any{
-		"sub": "space:root:stack:a:run_type:TRACKED:scope:read", "aud": aud,
-		"spaceId": "root", "callerType": "stack", "callerId": "a", "scope": "read",
-	}})
+	jwt := iss.Sign(t, oidctest.Token{Claims: readRunClaims(aud, "stack")})
 	if got := postSTS(t, srv.URL+GCPSTSPath+"/v1/token", stsForm(aud, jwt)); got != http.StatusOK {
 		t.Fatalf("STS at %s: %d, want 200", GCPSTSPath, got)
 	}

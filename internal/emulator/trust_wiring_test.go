@@ -183,10 +183,7 @@ attachments:
 		aud  string
 		want int
 	}{{"my-gcp-aud", http.StatusOK}, {"//iam.googleapis.com/" + provider, http.StatusBadRequest}} {
-		jwt := iss.Sign(t, oidctest.Token{Claims: map[string]any{
-			"sub": "space:root:stack:a:run_type:TRACKED:scope:read", "aud": tc.aud,
-			"spaceId": "root", "callerType": "stack", "callerId": "a", "scope": "read",
-		}})
+		jwt := iss.Sign(t, oidctest.Token{Claims: readRunClaims(tc.aud, "stack")})
 		if got := postSTS(t, srv.URL+GCPSTSPath+"/v1/token", stsForm("//iam.googleapis.com/"+provider, jwt)); got != tc.want {
 			t.Errorf("token for %s: %d, want %d", tc.aud, got, tc.want)
 		}
