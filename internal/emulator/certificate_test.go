@@ -14,6 +14,18 @@ import (
 // Guards against: KeyUsageDigitalSignature dropped, tls.go:SelfSigned
 // Guards against: NotBefore: now.Add(-time.Hour) -> now, tls.go:SelfSigned
 func TestSelfSignedKeyUsageAndSkew(t *testing.T) {
+	leaf := selfSignedLeaf(t)
+	if leaf.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
+		t.Errorf("key usage %b lacks digitalSignature", leaf.KeyUsage)
+	}
+	if lag := stateNow.Sub(leaf.NotBefore); lag < 5*time.Minute {
+		t.Errorf("NotBefore %v is only %v before the certificate was made", leaf.NotBefore, lag)
+	}
+}
+
+// selfSignedLeaf is the leaf certificate SelfSigned makes at stateNow.
+func selfSignedLeaf(t *testing.T) *x509.Certificate {
+	t.Helper()
 	cert, _, err := SelfSigned(stateNow)
 	if err != nil {
 		t.Fatal(err)
@@ -22,10 +34,5 @@ func TestSelfSignedKeyUsageAndSkew(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if leaf.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
-		t.Errorf("key usage %b lacks digitalSignature", leaf.KeyUsage)
-	}
-	if lag := stateNow.Sub(leaf.NotBefore); lag < 5*time.Minute {
-		t.Errorf("NotBefore %v is only %v before the certificate was made", leaf.NotBefore, lag)
-	}
+	return leaf
 }

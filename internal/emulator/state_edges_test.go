@@ -153,14 +153,7 @@ func TestStateRenewsUnusableCertificates(t *testing.T) {
 // Guards against: an extra DNS name, tls.go:SelfSigned
 // Guards against: ExtKeyUsageServerAuth -> ExtKeyUsageAny, tls.go:SelfSigned
 func TestSelfSignedServesLoopbackOnly(t *testing.T) {
-	cert, _, err := SelfSigned(stateNow)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, err := x509.ParseCertificate(cert.Certificate[0])
-	if err != nil {
-		t.Fatal(err)
-	}
+	leaf := selfSignedLeaf(t)
 	roots := x509.NewCertPool()
 	roots.AddCert(leaf)
 	verify := func(name string, usage x509.ExtKeyUsage) error {
