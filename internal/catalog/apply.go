@@ -277,6 +277,11 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 			if err := config.CheckIntegrationFormats(in, self); errors.As(err, &errs) {
 				return plan{}, classify(errs, all, self)
 			}
+			// Likewise the lifetimes broker runs with, which the file's integrations are checked
+			// against at the start.
+			if err := config.CheckIntegrationLifetimes(in, self, config.Lifetimes{Token: m.tokenTTL, Run: m.runTTL}); errors.As(err, &errs) {
+				return plan{}, classify(errs, all, self)
+			}
 		}
 		if err := config.CheckLabelLimits(mu.Object, self); errors.As(err, &errs) {
 			return plan{}, classify(errs, all, self)

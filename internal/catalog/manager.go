@@ -48,6 +48,9 @@ type ManagerConfig struct {
 	// RunTTL is the longest a run lives: how long a stack's leaving its place matters (see
 	// Manager.ended); zero remembers it for good.
 	RunTTL time.Duration
+	// TokenTTL is how long broker's tokens live. With RunTTL, it is checked against each
+	// integration a change puts (see config.CheckIntegrationLifetimes); a zero one is not checked.
+	TokenTTL time.Duration
 	// StartLog records the changes of a file that changed while no replica ran on it before
 	// they are committed; nil records none.
 	StartLog StartLog
@@ -67,6 +70,8 @@ type Manager struct {
 	log    *slog.Logger
 	now    func() time.Time
 	runTTL time.Duration
+	// tokenTTL is ManagerConfig.TokenTTL.
+	tokenTTL time.Duration
 	// writeBackLog records what writeBack writes back before it commits it; nil records none.
 	writeBackLog WriteBackLog
 	// issuer is ManagerConfig.Issuer, set on every Input.
@@ -115,7 +120,7 @@ func NewManager(ctx context.Context, cfg ManagerConfig) (*Manager, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	m := &Manager{store: cfg.Store, log: cfg.Logger, now: cfg.Now, file: cfg.File, live: &Live{}, runTTL: cfg.RunTTL,
+	m := &Manager{store: cfg.Store, log: cfg.Logger, now: cfg.Now, file: cfg.File, live: &Live{}, runTTL: cfg.RunTTL, tokenTTL: cfg.TokenTTL,
 		writeBackLog: cfg.WriteBackLog, issuer: cfg.Issuer}
 	for range maxAttempts {
 		asked := StartReading()

@@ -87,20 +87,57 @@ func (v *validator) checkIntegrations() {
 	}
 }
 
-// checkAzureTokenLifetimes checks that an Azure exchange can ever succeed: the ARM_OIDC_TOKEN it
-// hands over is minted then, lives tokens.ttl and never past its run, and must still have
-// MinValidity left, so either lifetime under MinLifetime would have every Azure exchange refused.
-// id names the first Azure integration, which the problems name.
+// checkAzureTokenLifetimes checks that an Azure exchange can ever succeed under the file's
+// tokens.ttl and runs.ttl (see shortForAzure). id names the first Azure integration, which the
+// problems name.
 func (v *validator) checkAzureTokenLifetimes(id string) {
-	for _, d := range []struct {
-		path string
-		ttl  time.Duration
-	}{{"tokens.ttl", v.c.Tokens.TTL}, {"runs.ttl", v.c.Runs.TTL}} {
+	for _, d := range shortForAzure(Lifetimes{Token: v.c.Tokens.TTL, Run: v.c.Runs.TTL}) {
+		v.add(d.key, d.ttl.String(), "%q is too short for Azure integration %q: the ARM_OIDC_TOKEN it hands over lives %s at most and must still have %s left when it arrives; at least %s",
+			d.ttl.String(), id, d.key, provider.MinValidity, provider.MinLifetime)
+	}
+}
+
+// Lifetimes are the lifetimes broker runs with that an integration may depend on: tokens.ttl
+// and runs.ttl.
+type Lifetimes struct {
+	Token, Run time.Duration
+}
+
+// lifetimeKey is one of Lifetimes with its configuration key.
+type lifetimeKey struct {
+	key string
+	ttl time.Duration
+}
+
+// shortForAzure returns the lifetimes of l that would refuse every Azure exchange: the
+// ARM_OIDC_TOKEN an exchange hands over is minted then, lives tokens.ttl and never past its
+// run, and must still have MinValidity left when it arrives, so either lifetime under
+// MinLifetime is too short. A zero lifetime is not set, and not checked here.
+func shortForAzure(l Lifetimes) []lifetimeKey {
+	var out []lifetimeKey
+	for _, d := range []lifetimeKey{{"tokens.ttl", l.Token}, {"runs.ttl", l.Run}} {
 		if d.ttl > 0 && d.ttl < provider.MinLifetime {
-			v.add(d.path, d.ttl.String(), "%q is too short for Azure integration %q: the ARM_OIDC_TOKEN it hands over lives %s at most and must still have %s left when it arrives; at least %s",
-				d.ttl.String(), id, d.path, provider.MinValidity, provider.MinLifetime)
+			out = append(out, d)
 		}
 	}
+	return out
+}
+
+// CheckIntegrationLifetimes reports, with paths under base (as "integrations[3]"), the problems
+// the lifetimes broker runs with make for in: under a tokens.ttl or runs.ttl too short for it
+// (see shortForAzure), an Azure integration would have every exchange refused. Validate checks
+// the file's integrations, naming tokens.ttl and runs.ttl; the API checks each integration a
+// change puts, naming the integration, since the lifetimes are not the API's to change.
+func CheckIntegrationLifetimes(in Integration, base string, l Lifetimes) error {
+	if in.Azure == nil {
+		return nil
+	}
+	v := &validator{c: &Config{}}
+	for _, d := range shortForAzure(l) {
+		v.add(base+".azure", "", "an Azure integration needs %s of at least %s, and broker runs with %s: the ARM_OIDC_TOKEN it hands over lives %s at most and must still have %s left when it arrives",
+			d.key, provider.MinLifetime, d.ttl, d.key, provider.MinValidity)
+	}
+	return v.errs.orNil()
 }
 
 func (v *validator) required(path, value string) bool {

@@ -134,7 +134,7 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 	s.events = events
 	s.catalog, err = catalog.NewManager(ctx, catalog.ManagerConfig{
 		Store: s.state.catalog, File: catalog.FileObjects(cfg), Logger: s.log, Now: opts.Now, RunTTL: cfg.Runs.TTL,
-		StartLog: startRecord{s: s}, WriteBackLog: writeBackRecord{s: s}, Issuer: cfg.Issuer,
+		TokenTTL: cfg.Tokens.TTL, StartLog: startRecord{s: s}, WriteBackLog: writeBackRecord{s: s}, Issuer: cfg.Issuer,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("catalog: %w", err)
