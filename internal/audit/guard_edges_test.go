@@ -3,6 +3,7 @@ package audit_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -15,37 +16,40 @@ import (
 )
 
 // TestGuardRefusesAShorterChainWithTheTrustedTail: A store that now holds fewer events than the
-// replica checked, its tail left at the hash the replica trusted (a writer removed the last events
-// and kept the tail key), is refused with ErrNotExtended before anything is signed: a checkpoint
-// over it would claim the first events end in a hash they do not. Guards against: extends without
-// its head.Count < from.count check.
+// replica checked, even one fewer, its tail left at the hash the replica trusted (a writer removed
+// the last events and kept the tail key), is refused with ErrNotExtended before anything is
+// signed: a checkpoint over it would claim the first events end in a hash they do not.
+// Guards against: extends without its head.Count < from.count check, or comparing with
+// from.count-1.
 func TestGuardRefusesAShorterChainWithTheTrustedTail(t *testing.T) {
-	ctx := context.Background()
-	m := audit.NewMemory()
-	z := &flakyStore{Store: m}
-	f := &fakeSign{}
-	cp := newTestCheckpointer(t, z, f, 5)
-	for round := range 2 { // the replica checks and trusts the first 11 events
-		appendN(t, cp, 5)
-		if wrote, err := cp.Check(ctx); !wrote || err != nil {
-			t.Fatalf("round %d: checkpoint written %v, %v", round, wrote, err)
-		}
-	}
-	all, _, _ := m.List(ctx, "root", "", 100)
-	trustedTail, err := audit.Hash(all[10]) // the last event the second checkpoint covers
-	if err != nil {
-		t.Fatal(err)
-	}
-	z.head = func(h audit.Head) audit.Head { // 8 events, no checkpoint, the trusted tail
-		return audit.Head{Count: 8, Tail: trustedTail}
-	}
-	signed := f.calls.Load()
-	wrote, err := cp.Check(ctx)
-	if wrote || !errors.Is(err, audit.ErrNotExtended) {
-		t.Errorf("over a chain of 8 events after 11 were checked: written %v, %v; want none, ErrNotExtended", wrote, err)
-	}
-	if n := f.calls.Load() - signed; n != 0 {
-		t.Errorf("%d checkpoints signed over the shorter chain", n)
+	for _, count := range []int64{10, 8} { // one event short, three short
+		t.Run(fmt.Sprint(count), func(t *testing.T) {
+			ctx := context.Background()
+			m := audit.NewMemory()
+			z := &flakyStore{Store: m}
+			f := &fakeSign{}
+			cp := newTestCheckpointer(t, z, f, 5)
+			for round := range 2 { // the replica checks and trusts the first 11 events
+				appendN(t, cp, 5)
+				if wrote, err := cp.Check(ctx); !wrote || err != nil {
+					t.Fatalf("round %d: checkpoint written %v, %v", round, wrote, err)
+				}
+			}
+			all, _, _ := m.List(ctx, "root", "", 100)
+			trustedTail, err := audit.Hash(all[10]) // the last event the second checkpoint covers
+			if err != nil {
+				t.Fatal(err)
+			}
+			z.head = func(audit.Head) audit.Head { return audit.Head{Count: count, Tail: trustedTail} }
+			signed := f.calls.Load()
+			wrote, err := cp.Check(ctx)
+			if wrote || !errors.Is(err, audit.ErrNotExtended) {
+				t.Errorf("over a chain of %d events after 11 were checked: written %v, %v; want none, ErrNotExtended", count, wrote, err)
+			}
+			if n := f.calls.Load() - signed; n != 0 {
+				t.Errorf("%d checkpoints signed over the shorter chain", n)
+			}
+		})
 	}
 }
 

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -113,17 +111,7 @@ func TestAssumeRole(t *testing.T) {
 // TestAssumeRoleDefaultChain leaves BaseCredentials nil: the SDK default chain is loaded on use,
 // here from the environment.
 func TestAssumeRoleDefaultChain(t *testing.T) {
-	dir := t.TempDir()
-	t.Setenv("AWS_ACCESS_KEY_ID", brokerKey)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", brokerSecret)
-	t.Setenv("AWS_SESSION_TOKEN", "")
-	t.Setenv("AWS_PROFILE", "")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	if err := os.WriteFile(filepath.Join(dir, "config"), nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	brokerKeysInEnvironment(t)
 	emu, endpoint := assumeEnv(t)
 	x := New(Options{Issuer: issuerURL, HTTPClient: fastClient()})
 	if _, err := x.Exchange(context.Background(), exchange.Request{Run: run(runs.Read),

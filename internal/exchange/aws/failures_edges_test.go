@@ -10,8 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -259,17 +257,7 @@ func TestOwnCredentialsRetrievedOnce(t *testing.T) {
 // credentials broker signs with.
 // Guards against: sts.go:default chain's provider not kept (loaded again on every exchange)
 func TestDefaultChainLoadedOnce(t *testing.T) {
-	dir := t.TempDir()
-	t.Setenv("AWS_ACCESS_KEY_ID", brokerKey)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", brokerSecret)
-	t.Setenv("AWS_SESSION_TOKEN", "")
-	t.Setenv("AWS_PROFILE", "")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	if err := os.WriteFile(filepath.Join(dir, "config"), nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	brokerKeysInEnvironment(t)
 	emu, endpoint := assumeEnv(t)
 	x := New(Options{Issuer: issuerURL, HTTPClient: fastClient()})
 	req := exchange.Request{Run: run(runs.Read), Integration: assumeIntegration("aws-assume-read", assumeRead, endpoint), Tokens: noTokens{t}}

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -165,4 +167,21 @@ func outcomes(e *awsemu.Emulator) []string {
 		out = append(out, c.Outcome)
 	}
 	return out
+}
+
+// brokerKeysInEnvironment leaves the SDK's default chain only broker's own keys to find, in the
+// environment: no session token, profile, config or credentials file, or instance metadata.
+func brokerKeysInEnvironment(t *testing.T) {
+	t.Helper()
+	dir := t.TempDir()
+	t.Setenv("AWS_ACCESS_KEY_ID", brokerKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", brokerSecret)
+	t.Setenv("AWS_SESSION_TOKEN", "")
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	if err := os.WriteFile(filepath.Join(dir, "config"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
