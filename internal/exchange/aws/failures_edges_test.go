@@ -70,11 +70,7 @@ func TestUntrustedSTSCertificateNamed(t *testing.T) {
 	e := newEnv(t)
 	srv := httptest.NewTLSServer(e.emu)
 	t.Cleanup(srv.Close)
-	in := e.integration("aws-vpc-read", readARN)
-	in.AWS.STSEndpoint = srv.URL
-	_, err := New(Options{HTTPClient: fastClient()}).Exchange(context.Background(),
-		exchange.Request{Run: run(runs.Read), Integration: in, Tokens: e.tokens(t, runs.Read)})
-	up := upstream(t, err)
+	up := readExchangeFailure(t, e, srv.URL)
 	host := strings.TrimPrefix(srv.URL, "https://")
 	if up.Status != 0 || up.Message != "STS at "+host+" could not be reached: TLS certificate not trusted" {
 		t.Errorf("error = %+v", up)
@@ -93,11 +89,7 @@ func TestUnreadableSTSAnswer(t *testing.T) {
 		_, _ = w.Write([]byte(`<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult><Credentials><Expiration>not a time</Expiration>`))
 	}))
 	t.Cleanup(srv.Close)
-	in := e.integration("aws-vpc-read", readARN)
-	in.AWS.STSEndpoint = srv.URL
-	_, err := New(Options{HTTPClient: fastClient()}).Exchange(context.Background(),
-		exchange.Request{Run: run(runs.Read), Integration: in, Tokens: e.tokens(t, runs.Read)})
-	up := upstream(t, err)
+	up := readExchangeFailure(t, e, srv.URL)
 	host := strings.TrimPrefix(srv.URL, "http://")
 	if up.Status != http.StatusOK || up.Message != "STS at "+host+" answered with a response that could not be read" {
 		t.Errorf("error = %+v", up)
@@ -317,4 +309,15 @@ func TestRequestBodyCap(t *testing.T) {
 			t.Errorf("%d bytes: bodies sent %v, GetBody set %v", tc.size, rt.bodies, req.GetBody != nil)
 		}
 	}
+}
+
+// readExchangeFailure runs a read run's web-identity exchange against the STS at endpoint and
+// returns its upstream error.
+func readExchangeFailure(t *testing.T, e *env, endpoint string) *exchange.UpstreamError {
+	t.Helper()
+	in := e.integration("aws-vpc-read", readARN)
+	in.AWS.STSEndpoint = endpoint
+	_, err := New(Options{HTTPClient: fastClient()}).Exchange(context.Background(),
+		exchange.Request{Run: run(runs.Read), Integration: in, Tokens: e.tokens(t, runs.Read)})
+	return upstream(t, err)
 }
