@@ -16,11 +16,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
-// scriptedCursors wraps MemoryCursors: it counts Claims, and fails Claim or Cursor while told to.
+// scriptedCursors wraps MemoryCursors: it counts Claims, fails Claim or Cursor while told to,
+// and fails the next failAdvance Advances.
 type scriptedCursors struct {
 	*audit.MemoryCursors
 	claims                atomic.Int64
 	failClaim, failCursor atomic.Bool
+	failAdvance           atomic.Int64
 }
 
 func (c *scriptedCursors) Claim(ctx context.Context, sink, holder string, ttl time.Duration) (bool, error) {
@@ -36,6 +38,13 @@ func (c *scriptedCursors) Cursor(ctx context.Context, sink string) (int64, error
 		return 0, errors.New("store down")
 	}
 	return c.MemoryCursors.Cursor(ctx, sink)
+}
+
+func (c *scriptedCursors) Advance(ctx context.Context, sink, holder string, pos int64) (bool, error) {
+	if c.failAdvance.Add(-1) >= 0 {
+		return false, errors.New("store down")
+	}
+	return c.MemoryCursors.Advance(ctx, sink, holder, pos)
 }
 
 // refusingStore is an audit store whose appends all fail.
@@ -281,5 +290,37 @@ func TestChainReadErrorsAreReported(t *testing.T) {
 				t.Errorf("a failing chain read was not reported:\n%s", s)
 			}
 		})
+	}
+}
+
+// TestFailedCursorSaveIsRetriedAndReported: when the cursor cannot be saved after a delivery, the
+// worker warns and tries again after its backoff, not after the poll: the batch is delivered
+// again (a sink gets each event at least once), and then the cursor moves past it.
+// Guards against: worker.go swallowing the error of saving the cursor after a delivery (no
+// warning, and the worker waits a whole poll).
+func TestFailedCursorSaveIsRetriedAndReported(t *testing.T) {
+	ctx := context.Background()
+	m := audit.NewMemory()
+	appendN(t, m, 0, 2)
+	cur := &scriptedCursors{MemoryCursors: audit.NewMemoryCursors(nil)}
+	cur.failAdvance.Store(1)
+	rec := &recorder{}
+	var logs syncbuf.Buffer
+	f, err := auditsink.New(auditsink.Config{Chain: m, Cursors: cur, Poll: time.Hour,
+		Logger:  slog.New(slog.NewTextHandler(&logs, nil)),
+		Targets: []auditsink.Target{{Name: "s", Sink: rec.as("a"), MaxBackoff: 5 * time.Millisecond}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := f.Start(ctx)
+	defer stop()
+	eventually(t, "the batch delivered again", func() bool { return len(rec.all()) == 4 })
+	eventually(t, "the cursor past the batch", func() bool {
+		pos, err := cur.MemoryCursors.Cursor(ctx, "s")
+		return err == nil && pos == 2
+	})
+	stop()
+	if !strings.Contains(logs.String(), "save cursor") {
+		t.Errorf("no warning of the cursor not saved:\n%s", logs.String())
 	}
 }
