@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -146,6 +147,14 @@ func TestExchangeLoginRequest(t *testing.T) {
 			wantPath:     "/vault/v1/auth/jwt/login",
 			wantAudience: "vault",
 		},
+		{
+			// Without a role the body leaves it out, and Vault logs in to the method's
+			// default_role.
+			name:         "no role",
+			mod:          func(in *config.Integration) { in.Vault.Role = "" },
+			wantPath:     "/v1/auth/jwt/login",
+			wantAudience: "vault",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -169,8 +178,12 @@ func TestExchangeLoginRequest(t *testing.T) {
 			if got.Method != http.MethodPost || got.Path != tt.wantPath {
 				t.Errorf("request = %s %s, want POST %s", got.Method, got.Path, tt.wantPath)
 			}
-			if len(got.Body) != 2 || got.Body["role"] != "read" || got.Body["jwt"] != testJWT {
-				t.Errorf("body = %v, want exactly role=read and the jwt", got.Body)
+			wantBody := map[string]any{"jwt": testJWT}
+			if in.Vault.Role != "" {
+				wantBody["role"] = in.Vault.Role
+			}
+			if !maps.Equal(got.Body, wantBody) {
+				t.Errorf("body = %v, want exactly %v", got.Body, wantBody)
 			}
 			if ns := got.Header.Get("X-Vault-Namespace"); ns != tt.wantNS {
 				t.Errorf("X-Vault-Namespace = %q, want %q", ns, tt.wantNS)
