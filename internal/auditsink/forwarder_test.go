@@ -15,7 +15,6 @@ import (
 	"github.com/brokerhq/broker/internal/audit"
 	"github.com/brokerhq/broker/internal/auditsink"
 	"github.com/brokerhq/broker/internal/runs"
-	"github.com/brokerhq/broker/internal/testutil/syncbuf"
 )
 
 // recorder is a Sink that fails its first failures deliveries and records the others.
@@ -175,35 +174,6 @@ func TestForwarderOneReplicaAtATime(t *testing.T) {
 	}
 	if rec.by[0] != "a" || rec.by[len(rec.by)-1] != "b" || switched != 1 {
 		t.Errorf("deliveries by %v: want a, then b once a stopped", rec.by)
-	}
-}
-
-// A cursor past the end of the chain (a chain reset without its sink cursors) is reported, not
-// silently waited on.
-func TestForwarderReportsACursorPastTheChain(t *testing.T) {
-	ctx := context.Background()
-	m, cursors := audit.NewMemory(), audit.NewMemoryCursors(nil)
-	if ok, _ := cursors.Claim(ctx, "s", "old", time.Minute); !ok {
-		t.Fatal("claim")
-	}
-	if ok, _ := cursors.Advance(ctx, "s", "old", 100); !ok {
-		t.Fatal("advance")
-	}
-	_ = cursors.Release(ctx, "s", "old")
-	appendN(t, m, 0, 3)
-	var logs syncbuf.Buffer
-	f, err := auditsink.New(auditsink.Config{
-		Chain: m, Cursors: cursors, Poll: 10 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
-		Targets: []auditsink.Target{{Name: "s", Sink: (&recorder{}).as("a")}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stop := f.Start(ctx)
-	defer stop()
-	eventually(t, "the error", func() bool { return strings.Contains(logs.String(), "cursor lies past the end of the chain") })
-	if n := strings.Count(logs.String(), "past the end"); n != 1 {
-		t.Errorf("logged %d times, want once", n)
 	}
 }
 

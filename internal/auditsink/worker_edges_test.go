@@ -166,8 +166,9 @@ func TestClaimErrorIsNotLeadership(t *testing.T) {
 	}
 }
 
-// TestCursorAheadOfTheChain pins that a cursor past the chain's end counts no pending
-// events (never a negative count) and is logged once however many steps find it.
+// TestCursorAheadOfTheChain: a cursor past the chain's end (a chain reset without its sink
+// cursors) is reported, not silently waited on, once however many steps find it, and counts no
+// pending events (never a negative count).
 // Guards against: worker.go:pending without max(0, ...)
 // Guards against: worker.go:drop `!w.warnedAhead` (logged at every step)
 func TestCursorAheadOfTheChain(t *testing.T) {
@@ -195,8 +196,8 @@ func TestCursorAheadOfTheChain(t *testing.T) {
 	if got := f.Stats()[0].Pending; got != 0 {
 		t.Errorf("pending %d with the cursor past the chain, want 0", got)
 	}
-	if n := strings.Count(logs.String(), "past the end"); n != 1 {
-		t.Errorf("logged %d times, want once", n)
+	if n := strings.Count(logs.String(), "cursor lies past the end of the chain"); n != 1 {
+		t.Errorf("the cursor past the chain reported %d times, want once", n)
 	}
 }
 
