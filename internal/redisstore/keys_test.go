@@ -343,6 +343,23 @@ func TestKeysWithoutKeyEncryptionKey(t *testing.T) {
 	}
 }
 
+// withPaddingBit returns the base64 text b64 of 32 bytes with a padding bit of its last data
+// character set: it decodes to the same bytes only when decoding is not strict.
+func withPaddingBit(t *testing.T, b64 string) string {
+	t.Helper()
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	b := []byte(b64)
+	last := len(b) - 2 // 32 bytes end in one '=': the character before it has 2 padding bits
+	b[last] = alphabet[strings.IndexByte(alphabet, b[last])|1]
+	if string(b) == b64 {
+		t.Fatal("test set-up: the padding bit was already set")
+	}
+	return string(b)
+}
+
+// TestParseKeyEncryptionKey pins the one text form of a key encryption key: standard, padded,
+// strict base64 of 32 bytes, surrounding space allowed; every other form is refused without
+// quoting the key.
 func TestParseKeyEncryptionKey(t *testing.T) {
 	secret := bytes.Repeat([]byte{0xA5}, 32)
 	good := base64.StdEncoding.EncodeToString(secret)
@@ -364,6 +381,7 @@ func TestParseKeyEncryptionKey(t *testing.T) {
 		{"raw bytes", string(secret), false},
 		{"unpadded", base64.RawStdEncoding.EncodeToString(secret), false},
 		{"url alphabet", strings.NewReplacer("+", "-", "/", "_").Replace(base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0xFB}, 32))), false},
+		{"a padding bit set", withPaddingBit(t, good), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
