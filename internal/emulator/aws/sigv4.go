@@ -39,8 +39,10 @@ type sigV4Auth struct {
 // configured long-term AccessKeys and returns the access key id that signed it.
 func (e *Emulator) authenticate(r *http.Request, body []byte) (string, *apiError) {
 	return e.verifySigV4(r, body, func(akid string) (string, *apiError) {
+		// Long-term keys have no session token: a token beside one (a stale
+		// AWS_SESSION_TOKEN left with static keys) belongs to no session of that key.
 		secret, ok := e.keys[akid]
-		if !ok {
+		if !ok || r.Header.Get("X-Amz-Security-Token") != "" {
 			return "", invalidClientTokenID()
 		}
 		return secret, nil

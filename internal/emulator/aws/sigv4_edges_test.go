@@ -160,3 +160,14 @@ func TestHeaderSpacesCollapsed(t *testing.T) {
 	status, answer := readResponse(t, resp)
 	expectAnswer(t, status, answer, http.StatusOK, "", "")
 }
+
+// TestLongTermKeyRefusesSessionToken: a request signed with long-term access keys that
+// also carries an X-Amz-Security-Token is refused 403 InvalidClientTokenId, as STS refuses a
+// session token that does not belong to the signing key.
+func TestLongTermKeyRefusesSessionToken(t *testing.T) {
+	f := newFixture(t)
+	status, body := f.send(t, signed{params: assumeParams(externalID),
+		token: "FwoGZXIvYXdzEnotissued"})
+	expectAnswer(t, status, body, http.StatusForbidden, "InvalidClientTokenId",
+		"The security token included in the request is invalid")
+}
