@@ -242,6 +242,11 @@ func parseQueryTags(p url.Values) (map[string]string, *apiError) {
 	for n := 1; ; n++ {
 		prefix := "Tags.member." + strconv.Itoa(n) + "."
 		key, hasKey := p[prefix+"Key"]
+		_, hasValue := p[prefix+"Value"]
+		if !hasKey && hasValue {
+			// A tag is a Key and a Value: a Value alone is a tag whose Key is null.
+			return nil, validationError(fmt.Sprintf("1 validation error detected: Value null at 'tags.%d.member.key' failed to satisfy constraint: Member must not be null", n))
+		}
 		if !hasKey {
 			break
 		}
@@ -249,7 +254,7 @@ func parseQueryTags(p url.Values) (map[string]string, *apiError) {
 			return nil, validationError(fmt.Sprintf("1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to %d", maxSessionTags))
 		}
 		// A tag's Value is required: it may be empty, but a Key without one is refused.
-		if _, hasValue := p[prefix+"Value"]; !hasValue {
+		if !hasValue {
 			return nil, validationError(fmt.Sprintf("1 validation error detected: Value null at 'tags.%d.member.value' failed to satisfy constraint: Member must not be null", n))
 		}
 		value := p.Get(prefix + "Value")

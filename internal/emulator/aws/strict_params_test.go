@@ -320,3 +320,14 @@ func (f *fixture) sendWith(t *testing.T, action, param, value string) (int, []by
 	params.Set(param, value)
 	return f.post(t, params)
 }
+
+// TestQueryTagValueNeedsKey: an AssumeRole tag given a Value but no Key is refused 400
+// ValidationError naming the null key, not silently dropped.
+func TestQueryTagValueNeedsKey(t *testing.T) {
+	f := newFixture(t)
+	p := assumeParams(externalID)
+	p.Set("Tags.member.1.Value", "v")
+	status, body := f.send(t, signed{params: p})
+	expectAnswer(t, status, body, http.StatusBadRequest, "ValidationError",
+		"Value null at 'tags.1.member.key' failed to satisfy constraint: Member must not be null")
+}
