@@ -99,7 +99,8 @@ type Call struct {
 	Issuer   string
 	Subject  string
 	Audience string
-	// ExternalID and SourceIdentity are AssumeRole's parameters.
+	// ExternalID is AssumeRole's parameter; SourceIdentity is AssumeRole's parameter or a web
+	// identity token's SourceIdentityClaim.
 	ExternalID     string
 	SourceIdentity string
 	// AccessKey is the access key id that signed an AssumeRole or GetCallerIdentity request.

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/brokerhq/broker/internal/emulator/oidctrust"
 )
@@ -83,8 +84,17 @@ func (e *Emulator) assumeRoleWithWebIdentity(r *http.Request, p url.Values, call
 		}
 		call.SessionTags, call.TransitiveTagKeys = tags, transitive
 	}
-	if _, present := claims[SourceIdentityClaim]; present && !role.Trust.SetSourceIdentity {
-		return nil, accessDenied(notAuthorizedWebIdentity)
+	if raw, present := claims[SourceIdentityClaim]; present {
+		// The claim is the session's source identity, held to the rule of AssumeRole's
+		// SourceIdentity parameter: 2 to 64 characters of [\w+=,.@-].
+		id, ok := raw.(string)
+		if !ok || utf8.RuneCountInString(id) < 2 || utf8.RuneCountInString(id) > 64 || !sessionNamePattern.MatchString(id) {
+			return nil, invalidToken("Invalid source identity: the " + SourceIdentityClaim + " claim must be 2 to 64 characters of letters, digits and _+=,.@-")
+		}
+		if !role.Trust.SetSourceIdentity {
+			return nil, accessDenied(notAuthorizedWebIdentity)
+		}
+		call.SourceIdentity = id
 	}
 	if err := checkMaxDuration(role, call.DurationSeconds); err != nil {
 		return nil, err
@@ -99,6 +109,7 @@ func (e *Emulator) assumeRoleWithWebIdentity(r *http.Request, p url.Values, call
 			AssumedRoleUser:             user,
 			Provider:                    call.Issuer,
 			Audience:                    call.Audience,
+			SourceIdentity:              call.SourceIdentity,
 		},
 	}, nil
 }

@@ -101,6 +101,7 @@ type webIdentityResult struct {
 	AssumedRoleUser             assumedRoleUser `xml:"AssumedRoleUser"`
 	Provider                    string          `xml:"Provider"`
 	Audience                    string          `xml:"Audience"`
+	SourceIdentity              string          `xml:"SourceIdentity,omitempty"`
 }
 
 func (r *webIdentityResponse) setRequestID(id string) { r.Metadata.RequestID = id }
