@@ -1,0 +1,105 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"sync"
+	"testing"
+
+	"github.com/brokerhq/broker/internal/runs"
+)
+
+// TestFinishRacedEveryTimeTriesThreeTimes checks that a finish whose run another writer
+// moves before every store attempt is tried exactly three times, each under its own run.finish
+// event followed by an "error" event, and is then answered 409.
+// Guards against: control.go:move tries again while attempt <= finishAttempts (four tries)
+// Guards against: control.go:finishAttempts lowered to 2
+func TestFinishRacedEveryTimeTriesThreeTimes(t *testing.T) {
+	h := newRunsHarness(t)
+	run := h.start(t, runs.Tracked, runs.Planning)
+	var mu sync.Mutex
+	moves := 0
+	h.flaky.set(nil, nil, func(id string) {
+		mu.Lock()
+		defer mu.Unlock()
+		moves++
+		_, err := h.store.Update(context.Background(), id, func(r runs.Run) (runs.Run, error) {
+			p := runs.Applying
+			if r.Phase == runs.Applying {
+				p = runs.Planning
+			}
+			r.Phase, r.Scope = p, runs.ScopeOf(r.RunType, p)
+			return r, nil
+		})
+		if err != nil {
+			t.Errorf("the other writer's move: %v", err)
+		}
+	})
+	path := "/v1/runs/" + run.Run.ID + "/finish"
+	code, env := h.call(t, request{path: path, bearer: secretCreateUpdate})
+	if code != http.StatusConflict {
+		t.Fatalf("finish raced at every attempt: %d %s, want 409", code, env.Error.Message)
+	}
+	tried, failed := h.eventsOf("run.finish", "success"), h.eventsOf("run.finish", "error")
+	if len(tried) != 3 || len(failed) != 3 {
+		t.Errorf("run.finish events: %d success, %d error; want 3 and 3", len(tried), len(failed))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if moves != 3 {
+		t.Errorf("store attempts: %d, want 3", moves)
+	}
+}
+
+// TestFinishRefusesAMalformedBody checks that POST /v1/runs/{id}/finish with a body that
+// is not JSON is answered 400 and leaves the run in its phase.
+// Guards against: control.go:finish ignores decodeBody's error
+func TestFinishRefusesAMalformedBody(t *testing.T) {
+	h := newRunsHarness(t)
+	run := h.start(t, runs.Tracked, runs.Planning)
+	req, err := http.NewRequest("POST", h.url+"/v1/runs/"+run.Run.ID+"/finish",
+		bytes.NewReader([]byte(`{not json`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+secretCreateUpdate)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("finish with a malformed body: %d, want 400", resp.StatusCode)
+	}
+	if p := h.storedPhase(t, run.Run.ID); p != runs.Planning {
+		t.Errorf("stored phase %s, want PLANNING", p)
+	}
+}
+
+// TestRacedPhaseMoveIsNotTriedAgain checks that a phase move (not a finish) whose run
+// another writer moved before it was stored is answered 409 and not applied from the phase the
+// run moved to: only a finish is tried again.
+// Guards against: control.go:move retries any raced move, not only a finish
+func TestRacedPhaseMoveIsNotTriedAgain(t *testing.T) {
+	h := newRunsHarness(t)
+	run := h.start(t, runs.Tracked, runs.Initializing)
+	h.flaky.set(nil, nil, func(id string) {
+		h.flaky.set(nil, nil, nil) // once
+		_, err := h.store.Update(context.Background(), id, func(r runs.Run) (runs.Run, error) {
+			return r.MoveTo(runs.Planning)
+		})
+		if err != nil {
+			t.Errorf("the other writer's move: %v", err)
+		}
+	})
+	path := "/v1/runs/" + run.Run.ID + "/phase"
+	body := map[string]string{"phase": "APPLYING"}
+	if code, _ := h.call(t, request{path: path, bearer: secretCreateUpdate, body: body}); code !=
+		http.StatusConflict {
+		t.Errorf("phase move raced by another writer: %d, want 409", code)
+	}
+	if p := h.storedPhase(t, run.Run.ID); p != runs.Planning {
+		t.Errorf("stored phase %s, want PLANNING (the other writer's)", p)
+	}
+}
