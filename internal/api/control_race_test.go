@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 
@@ -101,5 +102,61 @@ func TestRacedPhaseMoveIsNotTriedAgain(t *testing.T) {
 	}
 	if p := h.storedPhase(t, run.Run.ID); p != runs.Planning {
 		t.Errorf("stored phase %s, want PLANNING (the other writer's)", p)
+	}
+}
+
+// TestPhaseMoveOfAnEndedRunIsRecordedDenied: a run whose stack was deleted has ended; a move of
+// it to another phase is answered 409 saying it can only be finished, is recorded in the trail
+// as a denied run.phase naming the run, and leaves the stored phase as it was.
+// Guards against: control.go:phase answers the refusal without recording it
+func TestPhaseMoveOfAnEndedRunIsRecordedDenied(t *testing.T) {
+	h := newRunsHarness(t)
+	run := h.start(t, runs.Tracked, runs.Planning)
+	h.dropStack(t, "vpc-prod")
+	path := "/v1/runs/" + run.Run.ID + "/phase"
+	body := map[string]string{"phase": "APPLYING"}
+	code, env := h.call(t, request{path: path, bearer: secretCreateUpdate, body: body})
+	if code != http.StatusConflict || !strings.Contains(env.Error.Message, "can only be finished") {
+		t.Fatalf("moving an ended run on: %d %q, want 409 saying it can only be finished",
+			code, env.Error.Message)
+	}
+	denied := h.eventsOf("run.phase", "denied")
+	if len(denied) != 1 || denied[0].Run.ID != run.Run.ID ||
+		!strings.Contains(denied[0].Detail, "can only be finished") {
+		t.Errorf("denied run.phase events %+v, want one for run %s saying why", denied, run.Run.ID)
+	}
+	if p := h.storedPhase(t, run.Run.ID); p != runs.Planning {
+		t.Errorf("stored phase %s, want PLANNING", p)
+	}
+}
+
+// TestFinishedRunIsWatched: a run finished through the control plane is handed to the
+// FinishWatch, so that a store which goes back to before the finish (a failover to a replica
+// that had not received it) has the run finished again at the watch's next check; a run this
+// replica did not finish is left as the store holds it.
+// Guards against: control.go:move does not tell the FinishWatch of a finish
+func TestFinishedRunIsWatched(t *testing.T) {
+	h := newRunsHarnessWith(t, harnessOptions{watchFinishes: true})
+	finished := h.start(t, runs.Tracked, runs.Planning)
+	other := h.start(t, runs.Tracked, runs.Planning)
+	path := "/v1/runs/" + finished.Run.ID + "/finish"
+	code, env := h.call(t, request{path: path, bearer: secretCreateUpdate})
+	if code != http.StatusOK {
+		t.Fatalf("finish: %d %s", code, env.Error.Message)
+	}
+	// The store goes back: the run is in its phase before the finish again.
+	ctx := context.Background()
+	if _, err := h.store.Update(ctx, finished.Run.ID, func(r runs.Run) (runs.Run, error) {
+		r.Phase, r.Scope = runs.Planning, runs.ScopeOf(r.RunType, runs.Planning)
+		return r, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h.finished.Check(ctx)
+	if p := h.storedPhase(t, finished.Run.ID); p != runs.Finished {
+		t.Errorf("the finished run, after the store went back and a check: %s, want FINISHED", p)
+	}
+	if p := h.storedPhase(t, other.Run.ID); p != runs.Planning {
+		t.Errorf("a run never finished, after a check: %s, want PLANNING", p)
 	}
 }

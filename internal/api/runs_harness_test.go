@@ -223,6 +223,8 @@ type runsHarness struct {
 	events *eventLog
 	// live is the catalog in force, which a test may replace.
 	live *catalog.Live
+	// finished is the control plane's FinishWatch, set by harnessOptions.watchFinishes.
+	finished *runs.FinishWatch
 }
 
 // harnessOptions vary the worker plane of a runsHarness.
@@ -246,6 +248,9 @@ type harnessOptions struct {
 	// current, when set, confirms the catalog for both planes (api.WorkerConfig.Current,
 	// api.ControlConfig.Current).
 	current func(context.Context) error
+	// watchFinishes gives the control plane a runs.FinishWatch over the harness's store
+	// (api.ControlConfig.Finished), kept in runsHarness.finished.
+	watchFinishes bool
 }
 
 // wrappedKeys is a key source whose signing keys sign through wrap.
@@ -328,9 +333,12 @@ func newRunsHarnessWith(t *testing.T, opts harnessOptions) *runsHarness {
 	if opts.refusalsPerMinute > 0 {
 		events = &api.RefusalLimit{Recorder: h.events, PerActor: opts.refusalsPerMinute, Window: time.Minute, Logger: log}
 	}
+	if opts.watchFinishes {
+		h.finished = runs.NewFinishWatch(h.store, log, nil)
+	}
 	rt := api.NewRouter()
 	api.NewControl(api.ControlConfig{Store: store, Catalog: live, RunTTL: cfg.Runs.TTL,
-		Logger: log, Events: events, Current: opts.current}).Mount(rt)
+		Logger: log, Events: events, Current: opts.current, Finished: h.finished}).Mount(rt)
 	api.NewWorker(api.WorkerConfig{Store: store, Issuer: iss, Logger: log, Events: events,
 		Catalog: live, Exchangers: map[string]exchange.Exchanger{"aws": aws},
 		RecordWhileSigning: opts.recordWhileSigning, Now: opts.workerNow, Current: opts.current}).Mount(rt)
