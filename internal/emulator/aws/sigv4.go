@@ -100,7 +100,8 @@ func (e *Emulator) verifySigV4(r *http.Request, body []byte, secretOf func(akid 
 	stringToSign := strings.Join([]string{sigV4Algorithm, amzDate, scope, hexSHA256([]byte(canonical))}, "\n")
 	key := auth.signingKey(secret)
 	want := hex.EncodeToString(hmacSHA256(key, []byte(stringToSign)))
-	if !hmac.Equal([]byte(want), []byte(strings.ToLower(auth.signature))) {
+	// The signature is lower-case hex and compared as sent: upper-case digits do not match.
+	if !hmac.Equal([]byte(want), []byte(auth.signature)) {
 		return "", &apiError{status: http.StatusForbidden, code: "SignatureDoesNotMatch", message: signatureMismatch}
 	}
 	return auth.accessKey, nil

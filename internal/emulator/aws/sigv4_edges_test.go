@@ -171,3 +171,18 @@ func TestLongTermKeyRefusesSessionToken(t *testing.T) {
 	expectAnswer(t, status, body, http.StatusForbidden, "InvalidClientTokenId",
 		"The security token included in the request is invalid")
 }
+
+// TestSignatureIsLowerCaseHex: the signature is compared as sent, so a signature right but for
+// its hex digits in upper case does not match (403 SignatureDoesNotMatch), as STS answers it.
+func TestSignatureIsLowerCaseHex(t *testing.T) {
+	f := newFixture(t)
+	upper := func(r *http.Request) {
+		auth := r.Header.Get("Authorization")
+		i := strings.LastIndex(auth, "Signature=") + len("Signature=")
+		r.Header.Set("Authorization", auth[:i]+strings.ToUpper(auth[i:]))
+	}
+	status, body := f.send(t, signed{params: assumeParams(externalID), afterSign: upper})
+	expectAnswer(t, status, body, http.StatusForbidden, "SignatureDoesNotMatch", "")
+	status, body = f.send(t, signed{params: assumeParams(externalID)})
+	expectAnswer(t, status, body, http.StatusOK, "", "")
+}
