@@ -391,3 +391,43 @@ func (c *countingCursors) Claim(ctx context.Context, sink, holder string, ttl ti
 	c.claims.Add(1)
 	return c.MemoryCursors.Claim(ctx, sink, holder, ttl)
 }
+
+// claimsFailing are cursors whose lease claims fail at the given claim numbers (from 1).
+type claimsFailing struct {
+	*audit.MemoryCursors
+	n    atomic.Int64
+	fail map[int64]bool
+}
+
+func (c *claimsFailing) Claim(ctx context.Context, sink, holder string, ttl time.Duration) (bool, error) {
+	if c.fail[c.n.Add(1)] {
+		return false, errors.New("store down")
+	}
+	return c.MemoryCursors.Claim(ctx, sink, holder, ttl)
+}
+
+// TestBackoffRestartsAfterAnIdleStep pins that a step that finds nothing to deliver also resets
+// the count of failures: after two failed claims, a step that succeeds with the chain caught up,
+// and another failure, that failure is attempt 1 again, not 3.
+// Guards against: worker.go `failures = 0` (after an idle step) dropped
+func TestBackoffRestartsAfterAnIdleStep(t *testing.T) {
+	var logs syncbuf.Buffer
+	cur := &claimsFailing{MemoryCursors: audit.NewMemoryCursors(nil), fail: map[int64]bool{1: true, 2: true, 4: true}}
+	f, err := auditsink.New(auditsink.Config{Chain: audit.NewMemory(), Cursors: cur, Poll: time.Millisecond,
+		Logger:  slog.New(slog.NewTextHandler(&logs, nil)),
+		Targets: []auditsink.Target{{Name: "s", Sink: &failing{}, MaxBackoff: time.Millisecond}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := f.Start(context.Background())
+	defer stop()
+	eventually(t, "six claims", func() bool { return cur.n.Load() >= 6 })
+	stop()
+	var attempts []string
+	for _, m := range regexp.MustCompile(`delivery failed.* attempt=(\d+)`).FindAllStringSubmatch(logs.String(), -1) {
+		attempts = append(attempts, m[1])
+	}
+	if got := strings.Join(attempts, ","); got != "1,2,1" {
+		t.Errorf("failed attempts logged as %s, want 1,2,1 (the count restarts after an idle step)", got)
+	}
+}
