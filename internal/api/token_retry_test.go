@@ -46,19 +46,26 @@ func TestTokenMintsAtMostThreeTimesForAChangingRun(t *testing.T) {
 	}
 }
 
+// signerDownHarness is a runs harness recording each token's event while it is signed, whose
+// signer fails every signature as a key service that is down does.
+func signerDownHarness(t *testing.T) *runsHarness {
+	t.Helper()
+	down := fmt.Errorf("%w: the key service is down", keys.ErrUnavailable)
+	return newRunsHarnessWith(t, harnessOptions{
+		recordWhileSigning: true,
+		wrapSigner: func(s crypto.Signer) crypto.Signer {
+			return stepSigner{Signer: s, step: func() error { return down }}
+		},
+	})
+}
+
 // TestNotHandedOutEventIsUnconditional checks that, when a token's event was recorded
 // while it was signed and the signature then failed, the follow-up "error" event saying the
 // token was not handed out carries no Version: it is recorded whatever the stored run became,
 // while the token's own event carries the Version of the run read.
 // Guards against: worker.go:notHandedOut keeps the issued event's Version
 func TestNotHandedOutEventIsUnconditional(t *testing.T) {
-	down := fmt.Errorf("%w: the key service is down", keys.ErrUnavailable)
-	h := newRunsHarnessWith(t, harnessOptions{
-		recordWhileSigning: true,
-		wrapSigner: func(s crypto.Signer) crypto.Signer {
-			return stepSigner{Signer: s, step: func() error { return down }}
-		},
-	})
+	h := signerDownHarness(t)
 	run := h.start(t, runs.Tracked, runs.Planning)
 	code, raw := h.rawCall(t, "/v1/token", run.RunToken, map[string]string{})
 	if code == http.StatusOK {
@@ -83,13 +90,7 @@ func TestNotHandedOutEventIsUnconditional(t *testing.T) {
 // Guards against: worker.go:issue follows a failed signature up even when its event was not
 // recorded
 func TestNoFollowUpForATokenEventNeverRecorded(t *testing.T) {
-	down := fmt.Errorf("%w: the key service is down", keys.ErrUnavailable)
-	h := newRunsHarnessWith(t, harnessOptions{
-		recordWhileSigning: true,
-		wrapSigner: func(s crypto.Signer) crypto.Signer {
-			return stepSigner{Signer: s, step: func() error { return down }}
-		},
-	})
+	h := signerDownHarness(t)
 	run := h.start(t, runs.Tracked, runs.Planning)
 	h.events.mu.Lock()
 	h.events.before = func(e api.Event) error {
