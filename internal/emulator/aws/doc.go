@@ -4,10 +4,12 @@
 //   - AssumeRoleWithWebIdentity, unsigned as AWS accepts it: the role must exist, the token must
 //     come from the OIDC provider registered for the role (issuer, client-ID list), verify against
 //     the provider's JWKS with an allowed algorithm, be unexpired, and its sub must satisfy the
-//     role's trust condition. The https://aws.amazon.com/tags claim becomes session tags.
-//   - AssumeRole, signed with Signature Version 4: the signature is verified for real against the
-//     configured access keys, the caller must be a trusted principal of the role and present the
-//     role's ExternalId exactly.
+//     role's trust condition. The https://aws.amazon.com/tags claim becomes session tags, and
+//     the https://aws.amazon.com/source_identity claim the session's source identity.
+//   - AssumeRole, signed with Signature Version 4: the signature (lower-case hex, compared as
+//     sent) is verified for real against the configured access keys, which carry no session
+//     token; the caller must be a trusted principal of the role and present the role's
+//     ExternalId exactly.
 //   - GetCallerIdentity, signed with Signature Version 4 by temporary credentials the emulator
 //     issued (with their session token): it names the assumed-role session they belong to;
 //     unknown credentials get InvalidClientTokenId and expired ones ExpiredToken.
