@@ -84,14 +84,8 @@ func TestReloadWritesBackWhatTheStoreLost(t *testing.T) {
 func TestWriteBackAfterReloadNamesTheReloadedRevision(t *testing.T) {
 	ctx := context.Background()
 	store := NewMemory()
-	clock := &crossingClock{}
-	clock.ms.Store(1_000_000)
 	log := &recordingWriteBackLog{t: t, store: store}
-	m, err := NewManager(ctx, ManagerConfig{Store: store, File: crossingFile(), Now: clock.now,
-		WriteBackLog: log})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, clock := loggedManager(t, store, log)
 	goBack := crossingSave(store)
 	clock.ms.Add(10_000)
 	crossingApply(t, m, Mutation{Ref: Ref{Kind: KindRole, ID: "lost-role"},
@@ -211,14 +205,8 @@ func TestWriteBackKeepsChangesThatFitTogether(t *testing.T) {
 func TestNothingToWriteBackRecordsNothing(t *testing.T) {
 	ctx := context.Background()
 	store := NewMemory()
-	clock := &crossingClock{}
-	clock.ms.Store(1_000_000)
 	log := &recordingWriteBackLog{t: t, store: store}
-	a, err := NewManager(ctx, ManagerConfig{Store: store, File: crossingFile(), Now: clock.now,
-		WriteBackLog: log})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, clock := loggedManager(t, store, log)
 	b := crossingManager(t, store, clock)
 	space := Ref{Kind: KindSpace, ID: "p"}
 	crossingApply(t, a, Mutation{Ref: space, Object: config.Space{ID: "p", Parent: "prod"}})

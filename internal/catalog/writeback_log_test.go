@@ -69,14 +69,9 @@ func storeHolds(t *testing.T, s Store, r Ref) bool {
 func TestWriteBackRecordsBeforeCommit(t *testing.T) {
 	ctx := context.Background()
 	store := NewMemory()
-	clock := &crossingClock{}
-	clock.ms.Store(1_000_000)
 	down := errors.New("trail down")
 	log := &recordingWriteBackLog{t: t, store: store, failBefore: down}
-	m, err := NewManager(ctx, ManagerConfig{Store: store, File: crossingFile(), Now: clock.now, WriteBackLog: log})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, clock := loggedManager(t, store, log)
 	lostRole, gone := Ref{Kind: KindRole, ID: "lost-role"}, Ref{Kind: KindRole, ID: "gone"}
 	crossingApply(t, m, Mutation{Ref: gone, Object: config.Role{ID: "gone", Actions: []string{config.ActionRunRead}}})
 	goBack := crossingSave(store)
@@ -150,19 +145,28 @@ func sameWrittenBack(got, want []WrittenBack) bool {
 	return true
 }
 
+// loggedManager is a Manager of crossingFile on store, its clock a crossingClock at 1,000,000 ms,
+// whose write-backs are recorded on log.
+func loggedManager(t *testing.T, store *Memory, log *recordingWriteBackLog) (*Manager, *crossingClock) {
+	t.Helper()
+	clock := &crossingClock{}
+	clock.ms.Store(1_000_000)
+	m, err := NewManager(context.Background(), ManagerConfig{Store: store, File: crossingFile(),
+		Now: clock.now, WriteBackLog: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, clock
+}
+
 // lostToAStaleWriteBack is a Manager whose store went back and lost its role lost-role, with a
 // log on which another replica commits role "other" while the first write-back is recorded, so
 // that write-back goes stale. It returns the Manager, its store, the log and lost-role's Ref.
 func lostToAStaleWriteBack(t *testing.T) (*Manager, *Memory, *recordingWriteBackLog, Ref) {
 	t.Helper()
 	store := NewMemory()
-	clock := &crossingClock{}
-	clock.ms.Store(1_000_000)
 	log := &recordingWriteBackLog{t: t, store: store}
-	m, err := NewManager(context.Background(), ManagerConfig{Store: store, File: crossingFile(), Now: clock.now, WriteBackLog: log})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, clock := loggedManager(t, store, log)
 	goBack := crossingSave(store)
 	clock.ms.Add(10_000)
 	lostRole := Ref{Kind: KindRole, ID: "lost-role"}
