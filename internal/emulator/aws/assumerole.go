@@ -20,7 +20,7 @@ func (e *Emulator) assumeRole(r *http.Request, body []byte, p url.Values, call *
 	call.RoleARN = v.str(p, strParam{Name: "RoleArn", Field: "roleArn", Required: true, MinLen: 20, MaxLen: 2048, Pattern: arnPattern})
 	call.SessionName = v.str(p, strParam{Name: "RoleSessionName", Field: "roleSessionName", Required: true, MinLen: 2, MaxLen: 64, Pattern: sessionNamePattern})
 	call.ExternalID = v.str(p, strParam{Name: "ExternalId", Field: "externalId", MinLen: 2, MaxLen: 1224, Pattern: externalIDPattern})
-	call.SourceIdentity = v.str(p, strParam{Name: "SourceIdentity", Field: "sourceIdentity", MinLen: 2, MaxLen: 64, Pattern: sessionNamePattern})
+	call.SourceIdentity = v.str(p, sourceIdentityParam)
 	call.DurationSeconds = v.duration(p)
 	v.str(p, strParam{Name: "Policy", Field: "policy", MinLen: 1, MaxLen: 2048, Pattern: policyPattern})
 	if err := v.err(); err != nil {

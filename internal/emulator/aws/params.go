@@ -64,6 +64,16 @@ type strParam struct {
 	Pattern        *regexp.Regexp // nil for any value
 }
 
+// sourceIdentityParam is AssumeRole's SourceIdentity, whose rule a web identity token's
+// SourceIdentityClaim is held to as well.
+var sourceIdentityParam = strParam{Name: "SourceIdentity", Field: "sourceIdentity", MinLen: 2, MaxLen: 64, Pattern: sessionNamePattern}
+
+// fits reports whether value meets sp's length and pattern.
+func (sp strParam) fits(value string) bool {
+	n := length(value)
+	return n >= sp.MinLen && n <= sp.MaxLen && (sp.Pattern == nil || sp.Pattern.MatchString(value))
+}
+
 // str checks the string parameter sp of p: present when required, its length and its pattern.
 func (v *validation) str(p url.Values, sp strParam) string {
 	if _, ok := p[sp.Name]; !ok {

@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/brokerhq/broker/internal/emulator/oidctrust"
 )
@@ -88,7 +87,7 @@ func (e *Emulator) assumeRoleWithWebIdentity(r *http.Request, p url.Values, call
 		// The claim is the session's source identity, held to the rule of AssumeRole's
 		// SourceIdentity parameter: 2 to 64 characters of [\w+=,.@-].
 		id, ok := raw.(string)
-		if !ok || utf8.RuneCountInString(id) < 2 || utf8.RuneCountInString(id) > 64 || !sessionNamePattern.MatchString(id) {
+		if !ok || !sourceIdentityParam.fits(id) {
 			return nil, invalidToken("Invalid source identity: the " + SourceIdentityClaim + " claim must be 2 to 64 characters of letters, digits and _+=,.@-")
 		}
 		if !role.Trust.SetSourceIdentity {
