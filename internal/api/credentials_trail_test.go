@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -142,5 +143,43 @@ func TestUnknownIntegrationMessageIsASentence(t *testing.T) {
 	msg := []rune(env.Error.Message)
 	if len(msg) == 0 || !unicode.IsUpper(msg[0]) || msg[len(msg)-1] != '.' {
 		t.Errorf("message %q, want a sentence: capital first, full stop last", env.Error.Message)
+	}
+}
+
+// zonedExchanger hands out credentials whose expiry is expires, in whatever zone it carries.
+type zonedExchanger struct{ expires time.Time }
+
+// Exchange answers credentials expiring at z.expires.
+func (z zonedExchanger) Exchange(context.Context, exchange.Request) (exchange.Credentials, error) {
+	return exchange.Credentials{ExpiresAt: z.expires,
+		Env: map[string]string{"AWS_ACCESS_KEY_ID": "AKIAZONED"}}, nil
+}
+
+// TestCredentialsExpiryAnsweredInUTC checks that the credentials' expiry is answered and
+// recorded in UTC, as every other time broker answers, whatever zone the exchange reported it
+// in.
+// Guards against: credentials.go:credentials answers creds.ExpiresAt without UTC()
+// Guards against: credentials.go:credentials records the expiry without UTC()
+func TestCredentialsExpiryAnsweredInUTC(t *testing.T) {
+	expires := time.Now().Add(time.Hour).Truncate(time.Second).In(time.FixedZone("UTC+5", 5*3600))
+	h := newRunsHarnessWith(t, harnessOptions{aws: zonedExchanger{expires: expires}})
+	run := h.start(t, runs.Tracked, runs.Planning)
+	code, body := h.rawCall(t, "/v1/credentials", run.RunToken, map[string]string{"provider": "aws"})
+	if code != http.StatusOK {
+		t.Fatalf("credentials: %d %s", code, body)
+	}
+	var got struct {
+		ExpiresAt string `json:"expiresAt"`
+	}
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatalf("credentials answer %s: %v", body, err)
+	}
+	want := expires.UTC().Format(time.RFC3339)
+	if got.ExpiresAt != want {
+		t.Errorf("expiresAt %q, want %q (UTC)", got.ExpiresAt, want)
+	}
+	events := h.eventsOf("credentials.issue", "success")
+	if len(events) != 1 || !strings.Contains(events[0].Detail, " until "+want) {
+		t.Errorf("credentials.issue events %+v, want one whose detail says until %s", events, want)
 	}
 }
