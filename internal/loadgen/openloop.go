@@ -24,12 +24,14 @@ func Offset(i int64, rate float64) time.Duration {
 	return time.Duration(float64(i) * float64(time.Second) / rate)
 }
 
-// ScheduleLen is how many requests a schedule at rate per second holds in d.
+// ScheduleLen is how many requests a schedule at rate per second holds in d: the whole part of
+// rate × d. It multiplies by d's nanoseconds, which a float64 holds exactly, and divides once,
+// so that a product such as 100/s × 0.29 s is 29, not the 28.999… of rate × d.Seconds().
 func ScheduleLen(rate float64, d time.Duration) int64 {
 	if rate <= 0 || d <= 0 {
 		return 0
 	}
-	return int64(rate * d.Seconds())
+	return int64(rate * float64(d) / float64(time.Second))
 }
 
 // RunOpenLoop sends requests on a fixed schedule and measures each latency from the time the

@@ -27,6 +27,8 @@ func TestOffsetDoesNotDrift(t *testing.T) {
 	}
 }
 
+// TestScheduleLen requires a schedule at rate per second over d to hold the whole part of
+// rate × d requests, counted without the rounding error of a product of seconds.
 func TestScheduleLen(t *testing.T) {
 	cases := []struct {
 		rate float64
@@ -36,6 +38,10 @@ func TestScheduleLen(t *testing.T) {
 		{500, 5 * time.Second, 2500},
 		{250.5, 2 * time.Second, 501},
 		{10, 50 * time.Millisecond, 0},
+		// rate × seconds in floating point is 28.999…, 28.999… and 56.999… for these.
+		{100, 290 * time.Millisecond, 29},
+		{200, 145 * time.Millisecond, 29},
+		{200, 285 * time.Millisecond, 57},
 		{0, time.Second, 0},
 		{-1, time.Second, 0},
 		{100, 0, 0},
