@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -61,10 +63,8 @@ func (e *Emulator) serveIAM(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	var body generateAccessTokenRequest
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := decodeWhole(dec, &body); err != nil {
+	body, err := decodeIAMRequest(r.Body)
+	if err != nil {
 		fail(http.StatusBadRequest, msgInvalidJSON+" "+jsonProblem(err))
 		return
 	}
@@ -158,14 +158,49 @@ func decodeWhole(dec *json.Decoder, v any) error {
 	return nil
 }
 
+// iamFields are the fields of a GenerateAccessTokenRequest. Each one's JSON name is its proto
+// name, and Google's front end takes a field only under one of those, spelled exactly: "Scope"
+// is an unknown field, not scope.
+var iamFields = []string{"delegates", "lifetime", "scope"}
+
+// decodeIAMRequest decodes the one JSON object a generateAccessToken body must be, refusing a
+// field not named exactly as in iamFields (encoding/json alone matches names in any case).
+func decodeIAMRequest(body io.Reader) (generateAccessTokenRequest, error) {
+	var fields map[string]json.RawMessage
+	if err := decodeWhole(json.NewDecoder(body), &fields); err != nil {
+		return generateAccessTokenRequest{}, err
+	}
+	for _, name := range slices.Sorted(maps.Keys(fields)) {
+		if !slices.Contains(iamFields, name) {
+			return generateAccessTokenRequest{}, unknownField(name)
+		}
+	}
+	var req generateAccessTokenRequest
+	for name, into := range map[string]any{
+		"delegates": &req.Delegates, "lifetime": &req.Lifetime, "scope": &req.Scope,
+	} {
+		if raw, ok := fields[name]; ok {
+			if err := json.Unmarshal(raw, into); err != nil {
+				return generateAccessTokenRequest{}, err
+			}
+		}
+	}
+	return req, nil
+}
+
+// unknownField is the front end's refusal of a JSON field the request does not have.
+func unknownField(name string) *jsonFieldError {
+	return &jsonFieldError{"Unknown name " + strconv.Quote(name) + ": Cannot find field."}
+}
+
 // jsonProblem words a JSON decoding error without echoing the payload.
 func jsonProblem(err error) string {
-	if errors.Is(err, errTrailingJSON) {
+	var field *jsonFieldError
+	switch {
+	case errors.Is(err, errTrailingJSON):
 		return msgUnexpectedToken
-	}
-	msg := err.Error()
-	if name, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
-		return "Unknown name " + name + ": Cannot find field."
+	case errors.As(err, &field):
+		return field.problem
 	}
 	return "The body is not a GenerateAccessTokenRequest."
 }

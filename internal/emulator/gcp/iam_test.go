@@ -41,6 +41,11 @@ func TestGenerateAccessToken(t *testing.T) {
 		{name: "lifetime with ten fractional digits", email: readerSA, bearer: read, body: body("600.0000000001s"), status: 400, message: msgInvalidArgument},
 		{name: "no scope", email: readerSA, bearer: read, body: map[string]any{"lifetime": "60s"}, status: 400, message: msgInvalidArgument},
 		{name: "unknown field", email: readerSA, bearer: read, body: map[string]any{"scope": []string{cloudScope}, "ttl": 5}, status: 400, message: `Unknown name "ttl"`},
+		// A field is named exactly: in another case it is an unknown field, not the field.
+		{name: "scope in another case", email: readerSA, bearer: read, body: map[string]any{"Scope": []string{cloudScope}}, status: 400, message: `Unknown name "Scope"`},
+		{name: "lifetime in another case", email: readerSA, bearer: read, body: map[string]any{"scope": []string{cloudScope}, "LIFETIME": "60s"}, status: 400, message: `Unknown name "LIFETIME"`},
+		{name: "scope of another type", email: readerSA, bearer: read, body: map[string]any{"scope": cloudScope}, status: 400, message: "not a GenerateAccessTokenRequest"},
+		{name: "not an object", email: readerSA, bearer: read, body: []string{cloudScope}, status: 400, message: "not a GenerateAccessTokenRequest"},
 		{name: "delegates", email: readerSA, bearer: read, body: map[string]any{"scope": []string{cloudScope}, "delegates": []string{"projects/-/serviceAccounts/" + writerSA}}, status: 400, message: msgInvalidArgument},
 		{name: "no credential", email: readerSA, body: body("60s"), status: 401, message: "missing required authentication credential"},
 		{name: "unknown federated token", email: readerSA, bearer: "gcpemu.sts.bogus", body: body("60s"), status: 401, message: "invalid authentication credentials"},

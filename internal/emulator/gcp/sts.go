@@ -102,7 +102,7 @@ func checkSTSFields(body map[string]any) error {
 	slices.Sort(names)
 	for _, name := range names {
 		if !slices.Contains(stsFields, name) {
-			return &jsonFieldError{"Unknown name " + strconv.Quote(name) + ": Cannot find field."}
+			return unknownField(name)
 		}
 		switch body[name].(type) {
 		case string, nil:
