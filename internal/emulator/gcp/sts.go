@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"mime"
 	"net/http"
 	"slices"
@@ -91,9 +92,9 @@ type jsonFieldError struct{ problem string }
 
 func (e *jsonFieldError) Error() string { return e.problem }
 
-// checkSTSFields refuses a JSON ExchangeTokenRequest naming a field the request does not have
-// or giving a field a value that is not a string (null is an absent field). The refusal names
-// the field and never echoes its value.
+// checkSTSFields refuses a JSON ExchangeTokenRequest naming a field the request does not have,
+// giving a field a value that is not a string (null is an absent field), or giving one field
+// under both its proto and its JSON name. The refusal names the field and never echoes its value.
 func checkSTSFields(body map[string]any) error {
 	names := make([]string, 0, len(body))
 	for name := range body {
@@ -110,7 +111,21 @@ func checkSTSFields(body map[string]any) error {
 			return &jsonFieldError{"Invalid value at " + strconv.Quote(name) + " (TYPE_STRING)."}
 		}
 	}
+	for _, proto := range slices.Sorted(maps.Keys(stsJSONNames)) {
+		if camel := stsJSONNames[proto]; body[proto] != nil && body[camel] != nil {
+			return &jsonFieldError{"Field " + strconv.Quote(proto) + " is given twice, also as " +
+				strconv.Quote(camel) + "."}
+		}
+	}
 	return nil
+}
+
+// stsJSONNames are the JSON names of the ExchangeTokenRequest fields whose proto name differs.
+// One field given under both names is refused: the request would say two things of it.
+var stsJSONNames = map[string]string{
+	"grant_type": "grantType", "requested_token_type": "requestedTokenType",
+	"subject_token": "subjectToken", "subject_token_type": "subjectTokenType",
+	"actor_token": "actorToken", "actor_token_type": "actorTokenType",
 }
 
 func (e *Emulator) serveSTS(w http.ResponseWriter, r *http.Request) {

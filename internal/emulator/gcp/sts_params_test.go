@@ -118,6 +118,9 @@ func TestSTSJSONFields(t *testing.T) {
 		{"a field in another case", with(snake, "Audience", "x"), `Unknown name "Audience"`},
 		{"a number for a string", with(snake, "scope", 5), `"scope"`},
 		{"an object for a string", with(snake, "options", map[string]any{"userProject": "p"}), `"options"`},
+		{"a field under both names", with(snake, "grantType", snake["grant_type"]), `"grant_type" is given twice`},
+		{"a token under both names, one null", with(with(snake, "subjectToken", nil), "actor_token", nil), ""},
+		{"an actor token type under both names", with(with(snake, "actor_token_type", ""), "actorTokenType", ""), `"actor_token_type" is given twice`},
 	} {
 		raw, err := json.Marshal(tc.body)
 		if err != nil {
