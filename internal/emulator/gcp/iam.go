@@ -176,16 +176,40 @@ func decodeIAMRequest(body io.Reader) (generateAccessTokenRequest, error) {
 		}
 	}
 	var req generateAccessTokenRequest
-	for name, into := range map[string]any{
-		"delegates": &req.Delegates, "lifetime": &req.Lifetime, "scope": &req.Scope,
-	} {
-		if raw, ok := fields[name]; ok {
-			if err := json.Unmarshal(raw, into); err != nil {
-				return generateAccessTokenRequest{}, err
-			}
+	var err error
+	if req.Delegates, err = stringList("delegates", fields["delegates"]); err != nil {
+		return generateAccessTokenRequest{}, err
+	}
+	if req.Scope, err = stringList("scope", fields["scope"]); err != nil {
+		return generateAccessTokenRequest{}, err
+	}
+	if raw, ok := fields["lifetime"]; ok {
+		if err := json.Unmarshal(raw, &req.Lifetime); err != nil {
+			return generateAccessTokenRequest{}, err
 		}
 	}
 	return req, nil
+}
+
+// stringList decodes the repeated string field name from raw (absent when raw is nil). null
+// for the whole field is the field absent, but an element of a list cannot be null.
+func stringList(name string, raw json.RawMessage) ([]string, error) {
+	if raw == nil {
+		return nil, nil
+	}
+	var items []*string
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(items))
+	for i, item := range items {
+		if item == nil {
+			return nil, &jsonFieldError{fmt.Sprintf("Invalid value at '%s[%d]' (TYPE_STRING), null.",
+				name, i)}
+		}
+		out = append(out, *item)
+	}
+	return out, nil
 }
 
 // unknownField is the front end's refusal of a JSON field the request does not have.

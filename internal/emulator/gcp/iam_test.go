@@ -46,6 +46,10 @@ func TestGenerateAccessToken(t *testing.T) {
 		{name: "lifetime in another case", email: readerSA, bearer: read, body: map[string]any{"scope": []string{cloudScope}, "LIFETIME": "60s"}, status: 400, message: `Unknown name "LIFETIME"`},
 		{name: "scope of another type", email: readerSA, bearer: read, body: map[string]any{"scope": cloudScope}, status: 400, message: "not a GenerateAccessTokenRequest"},
 		{name: "not an object", email: readerSA, bearer: read, body: []string{cloudScope}, status: 400, message: "not a GenerateAccessTokenRequest"},
+		// A list's element cannot be null; the whole field null is the field absent.
+		{name: "a null scope", email: readerSA, bearer: read, body: map[string]any{"scope": []any{cloudScope, nil}}, status: 400, message: `Invalid value at 'scope[1]'`},
+		{name: "a null delegate", email: readerSA, bearer: read, body: map[string]any{"scope": []string{cloudScope}, "delegates": []any{nil}}, status: 400, message: `Invalid value at 'delegates[0]'`},
+		{name: "delegates null", email: readerSA, bearer: read, body: map[string]any{"scope": []string{cloudScope}, "delegates": nil}, status: 200, lifetime: time.Hour},
 		{name: "delegates", email: readerSA, bearer: read, body: map[string]any{"scope": []string{cloudScope}, "delegates": []string{"projects/-/serviceAccounts/" + writerSA}}, status: 400, message: msgInvalidArgument},
 		{name: "no credential", email: readerSA, body: body("60s"), status: 401, message: "missing required authentication credential"},
 		{name: "unknown federated token", email: readerSA, bearer: "gcpemu.sts.bogus", body: body("60s"), status: 401, message: "invalid authentication credentials"},
