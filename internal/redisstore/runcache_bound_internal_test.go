@@ -14,9 +14,7 @@ func TestRunCacheBounded(t *testing.T) {
 	c := &runCache{m: map[runs.TokenHash]cachedRun{}}
 	run := runs.Run{ID: "r", ExpiresAt: time.Now().Add(time.Hour)}
 	for i := 0; i < maxCachedRuns+10; i++ {
-		var tok runs.TokenHash
-		tok[0], tok[1], tok[2] = byte(i), byte(i>>8), byte(i>>16)
-		c.put(tok, run, "data")
+		c.put(nthToken(i), run, "data")
 	}
 	if n := len(c.m); n != maxCachedRuns {
 		t.Errorf("cache holds %d runs, want %d", n, maxCachedRuns)
@@ -55,6 +53,38 @@ func TestRunCacheRefusesExpiredAndFinished(t *testing.T) {
 		}
 		if ok && (got.ID != tc.run.ID || v.ID != tc.run.ID || v.Token != tok || v.Digest != recordDigest("{}")) {
 			t.Errorf("%s: get = %+v, %+v; want the run put with its version", tc.name, got, v)
+		}
+	}
+}
+
+// nthToken is the i-th of distinct token hashes.
+func nthToken(i int) runs.TokenHash {
+	var tok runs.TokenHash
+	tok[0], tok[1], tok[2] = byte(i), byte(i>>8), byte(i>>16)
+	return tok
+}
+
+// TestRunCacheFullReplaceKeepsOthers: in a full run cache, reading again a run whose
+// token is already cached replaces its entry in place and evicts no other entry.
+// Guards against: runcache.go:put evicts an entry even when the token is already cached
+func TestRunCacheFullReplaceKeepsOthers(t *testing.T) {
+	c := &runCache{m: map[runs.TokenHash]cachedRun{}}
+	run := runs.Run{ID: "r", Phase: runs.Applying, ExpiresAt: time.Now().Add(time.Hour)}
+	for i := range maxCachedRuns {
+		c.put(nthToken(i), run, "old")
+	}
+	for i := range maxCachedRuns {
+		c.put(nthToken(i), run, "new")
+		if n := len(c.m); n != maxCachedRuns {
+			t.Fatalf("after re-reading cached run %d the cache holds %d runs, want %d",
+				i, n, maxCachedRuns)
+		}
+	}
+	for i := range maxCachedRuns {
+		_, v, ok := c.get(nthToken(i))
+		if !ok || v.Digest != recordDigest("new") {
+			t.Fatalf("cached run %d = %+v, %v; want it kept with the digest of its new read",
+				i, v, ok)
 		}
 	}
 }
