@@ -79,12 +79,12 @@ func parseSTSRequest(r *http.Request) (stsRequest, error) {
 	}, nil
 }
 
-// stsFields are the fields of an ExchangeTokenRequest, each under its JSON name and its proto
-// name, the two spellings Google's front end takes; all are strings.
+// stsFields are the seven fields of an ExchangeTokenRequest, each under its JSON name and its
+// proto name, the two spellings Google's front end takes; all are strings. The request has no
+// actor token: RFC 8693's actor_token and actor_token_type are unknown fields in JSON.
 var stsFields = []string{
 	"grantType", "grant_type", "audience", "scope", "requestedTokenType", "requested_token_type",
-	"subjectToken", "subject_token", "subjectTokenType", "subject_token_type",
-	"actorToken", "actor_token", "actorTokenType", "actor_token_type", "options",
+	"subjectToken", "subject_token", "subjectTokenType", "subject_token_type", "options",
 }
 
 // jsonFieldError is a JSON body's field Google's front end refuses before STS reads the request.
@@ -125,7 +125,6 @@ func checkSTSFields(body map[string]any) error {
 var stsJSONNames = map[string]string{
 	"grant_type": "grantType", "requested_token_type": "requestedTokenType",
 	"subject_token": "subjectToken", "subject_token_type": "subjectTokenType",
-	"actor_token": "actorToken", "actor_token_type": "actorTokenType",
 }
 
 func (e *Emulator) serveSTS(w http.ResponseWriter, r *http.Request) {

@@ -80,10 +80,11 @@ func TestSTSFormPayload(t *testing.T) {
 
 // TestSTSJSONFields pins how a JSON exchange request's fields are read, as Google's front end
 // reads them before STS does: a field ExchangeTokenRequest does not have (its fields are
-// grantType, audience, scope, requestedTokenType, subjectToken, subjectTokenType, actorToken,
-// actorTokenType and options, each also under its snake_case name) is refused 400
-// invalid_request naming it, and so is a field whose value is not a string, without echoing the
-// value; a null field is an absent one, and the camelCase names are taken.
+// grantType, audience, scope, requestedTokenType, subjectToken, subjectTokenType and options,
+// each also under its snake_case name; an actor token is not one of them) is refused 400
+// invalid_request naming it, even when null, and so is a field whose value is not a string,
+// without echoing the value, or one field given under both names; a null field is an absent
+// one, and the camelCase names are taken.
 // Guards against: unknown JSON fields ignored in sts.go:parseSTSRequest
 func TestSTSJSONFields(t *testing.T) {
 	f := newFixture(t)
@@ -112,15 +113,17 @@ func TestSTSJSONFields(t *testing.T) {
 	}{
 		{"the snake_case names", snake, ""},
 		{"the camelCase names", camel, ""},
-		{"options and an actor token type, empty", with(with(snake, "options", ""), "actorTokenType", ""), ""},
-		{"a null field", with(snake, "actor_token", nil), ""},
+		{"options, empty", with(snake, "options", ""), ""},
+		{"a null field", with(snake, "options", nil), ""},
+		{"an actor token type", with(snake, "actorTokenType", ""), `Unknown name "actorTokenType"`},
+		{"an actor token, null", with(snake, "actor_token", nil), `Unknown name "actor_token"`},
 		{"a field the request does not have", with(snake, "lifetime", "86400s"), `Unknown name "lifetime"`},
 		{"a field in another case", with(snake, "Audience", "x"), `Unknown name "Audience"`},
 		{"a number for a string", with(snake, "scope", 5), `"scope"`},
 		{"an object for a string", with(snake, "options", map[string]any{"userProject": "p"}), `"options"`},
 		{"a field under both names", with(snake, "grantType", snake["grant_type"]), `"grant_type" is given twice`},
-		{"a token under both names, one null", with(with(snake, "subjectToken", nil), "actor_token", nil), ""},
-		{"an actor token type under both names", with(with(snake, "actor_token_type", ""), "actorTokenType", ""), `"actor_token_type" is given twice`},
+		{"a token under both names, one null", with(snake, "subjectToken", nil), ""},
+		{"a token type under both names", with(snake, "subjectTokenType", snake["subject_token_type"]), `"subject_token_type" is given twice`},
 	} {
 		raw, err := json.Marshal(tc.body)
 		if err != nil {
