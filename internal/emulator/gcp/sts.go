@@ -245,8 +245,8 @@ func (e *Emulator) describe(err error, token string) string {
 	case errors.Is(err, oidctrust.ErrLifetime):
 		return fmt.Sprintf("The ID Token's lifetime is too long: exp must be less than %s after iat.", maxSubjectTokenLifetime)
 	case errors.Is(err, oidctrust.ErrExpired):
-		exp, _ := claims["exp"].(float64)
-		if exp != 0 && !e.now().Before(time.Unix(int64(exp), 0)) {
+		exp, hasExp := claims["exp"].(float64)
+		if hasExp && !e.now().Before(time.Unix(int64(exp), 0)) {
 			iat, _ := claims["iat"].(float64)
 			return fmt.Sprintf("ID Token issued at %d is stale to sign-in.", int64(iat))
 		}

@@ -300,3 +300,16 @@ func TestAccessTokenKeepsItsSubjectAndScopes(t *testing.T) {
 		t.Errorf("call records scopes %v, want [%s]", call.Scopes, cloudScope)
 	}
 }
+
+// TestSTSTokenExpiredAtTheEpochIsStale checks that a subject token whose exp is 0 (the
+// epoch, long past) is described as stale: an exp of 0 is a time, not an absent claim.
+// Guards against: sts.go:describe reading an exp of 0 as no exp ("not yet valid")
+func TestSTSTokenExpiredAtTheEpochIsStale(t *testing.T) {
+	f, _ := stillFixture(t)
+	tok := signedSubject(t, f, map[string]any{"iat": -60, "exp": 0})
+	status, body := f.postSTS(t, stsForm(tok))
+	desc, _ := body["error_description"].(string)
+	if status != http.StatusBadRequest || desc != "ID Token issued at -60 is stale to sign-in." {
+		t.Fatalf("%d %v, want 400 invalid_grant naming a stale token issued at -60", status, body)
+	}
+}
