@@ -186,9 +186,11 @@ func TestExchangeUnreachable(t *testing.T) {
 	}
 }
 
-// TestExchangeIgnoresBrokerVaultEnv: broker's own VAULT_* variables must not leak into logins.
+// TestExchangeIgnoresBrokerVaultEnv: broker's own VAULT_* variables must not leak into logins,
+// and VAULT_WRAP_TTL does not ask Vault to wrap the login's answer (which would hold no token).
 func TestExchangeIgnoresBrokerVaultEnv(t *testing.T) {
 	other := newFakeVault(t, loginOK)
+	t.Setenv("VAULT_WRAP_TTL", "5m")
 	t.Setenv("VAULT_TOKEN", "hvs.brokers-own-token")
 	t.Setenv("VAULT_NAMESPACE", "brokers-namespace")
 	t.Setenv("VAULT_HEADERS", `{"X-Leak":"yes"}`)
@@ -206,7 +208,7 @@ func TestExchangeIgnoresBrokerVaultEnv(t *testing.T) {
 	if len(reqs) != 1 {
 		t.Fatalf("fake saw %d requests, want 1", len(reqs))
 	}
-	for _, h := range []string{"X-Vault-Token", "X-Vault-Namespace", "X-Leak"} {
+	for _, h := range []string{"X-Vault-Token", "X-Vault-Namespace", "X-Leak", "X-Vault-Wrap-TTL"} {
 		if v := reqs[0].Header.Values(h); len(v) != 0 {
 			t.Errorf("login carried %s: %q", h, v)
 		}

@@ -135,9 +135,10 @@ func (e *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchang
 	return creds, nil
 }
 
-// client builds a Vault API client for one login. It carries no token and no headers from
-// broker's own environment: vaultapi.NewClient reads VAULT_TOKEN, VAULT_NAMESPACE and
-// VAULT_HEADERS, and all three are cleared here.
+// client builds a Vault API client for one login. It carries no token, no headers and no
+// response wrapping from broker's own environment: vaultapi.NewClient reads VAULT_TOKEN,
+// VAULT_NAMESPACE and VAULT_HEADERS, and its requests follow VAULT_WRAP_TTL; all four are
+// cleared here (a wrapped login answer holds no token).
 func (e *Exchanger) client(vc *config.Vault, timeout time.Duration) (*vaultapi.Client, error) {
 	hc := *e.http // NewClient keeps the pointer; a copy per login keeps logins independent
 	client, err := vaultapi.NewClient(&vaultapi.Config{
@@ -151,6 +152,7 @@ func (e *Exchanger) client(vc *config.Vault, timeout time.Duration) (*vaultapi.C
 		return nil, fmt.Errorf("vault client for %s (VAULT_* variables of the environment count too): %w", vc.Address, config.WithoutURL(err))
 	}
 	client.ClearToken()
+	client.SetWrappingLookupFunc(noWrapping)
 	// Start from no headers but the one Vault requires of API clients (its SSRF guard).
 	client.SetHeaders(http.Header{vaultapi.RequestHeaderName: []string{"true"}})
 	if vc.Namespace != "" {
@@ -159,6 +161,9 @@ func (e *Exchanger) client(vc *config.Vault, timeout time.Duration) (*vaultapi.C
 	// Vault treats PUT and POST alike; the contract and Vault's login docs name POST.
 	return client.WithRequestCallbacks(func(r *vaultapi.Request) { r.Method = http.MethodPost }), nil
 }
+
+// noWrapping is a wrapping lookup function that never asks Vault to wrap an answer.
+func noWrapping(operation, path string) string { return "" }
 
 // loginOutcome is how a login to Vault ended, as foreignAnswer reads it.
 type loginOutcome struct {
