@@ -22,8 +22,8 @@ const MaxResponseBytes = 1 << 20
 var errTooLarge = fmt.Errorf("vaulttransit: Vault answer larger than %d bytes", MaxResponseBytes)
 
 // newClient builds the Vault API client of cfg: its address, token and namespace (and no other
-// address, namespace, token, header or rate limit from the environment), no retries (each call is bounded by
-// cfg.Timeout and the caller retries), and answer bodies capped.
+// address, namespace, token, header, response wrapping or rate limit from the environment), no
+// retries (each call is bounded by cfg.Timeout and the caller retries), and answer bodies capped.
 func newClient(cfg Config) (*vaultapi.Client, error) {
 	vcfg := vaultapi.DefaultConfig() // TLS settings (VAULT_CACERT, ...) from the environment
 	if vcfg.Error != nil {
@@ -65,6 +65,8 @@ func newClient(cfg Config) (*vaultapi.Client, error) {
 		vc.SetNamespace(cfg.Namespace)
 	}
 	vc.SetToken(cfg.Token)
+	// No response wrapping (VAULT_WRAP_TTL): a wrapped answer holds no key and no signature.
+	vc.SetWrappingLookupFunc(func(operation, path string) string { return "" })
 	return vc, nil
 }
 

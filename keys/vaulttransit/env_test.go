@@ -15,6 +15,7 @@ import (
 
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/keys"
+	"github.com/brokerhq/broker/keys/keystest"
 	"github.com/brokerhq/broker/keys/vaulttransit"
 )
 
@@ -93,5 +94,21 @@ func TestProxyURLWithheld(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "Pr0xy") || strings.Contains(err.Error(), "%zz") || !errors.Is(err, config.ErrURLWithheld) {
 		t.Errorf("error %q: want config.ErrURLWithheld, the URL not quoted", err)
+	}
+}
+
+// TestNoWrappingFromEnvironment: VAULT_WRAP_TTL, set in broker's environment for the vault
+// CLI, does not make Vault wrap the backend's answers (a wrapped answer holds no key): with it
+// set, a key is created, rotated and signs as without it.
+func TestNoWrappingFromEnvironment(t *testing.T) {
+	v, token := startVault(t)
+	t.Setenv("VAULT_WRAP_TTL", "5m")
+	b := newBackend(t, v, token, vaulttransit.Config{Alg: keys.ES256})
+	for range 2 {
+		k, err := b.Generate(context.Background(), keys.ES256, time.Now())
+		if err != nil {
+			t.Fatalf("Generate with VAULT_WRAP_TTL=5m in the environment: %v", err)
+		}
+		keystest.SignAndVerify(t, keys.ES256, k.Signer, k.Public())
 	}
 }
