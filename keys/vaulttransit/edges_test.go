@@ -15,42 +15,80 @@ import (
 	"time"
 
 	"github.com/brokerhq/broker/internal/testutil/fakeclock"
+	"github.com/brokerhq/broker/internal/testutil/vaulttest"
 	"github.com/brokerhq/broker/keys"
 	"github.com/brokerhq/broker/keys/vaulttransit"
 )
+
+// goneFirst is a saved set of two ES256 keys of a fresh Transit key whose first version Vault
+// no longer gives (min_decryption_version raised past it). The first key signs until an hour
+// after now, when the second activates.
+type goneFirst struct {
+	vault  *vaulttest.Server
+	token  string
+	name   string
+	meta   *vaulttransit.MemoryMeta
+	k1, k2 keys.Key
+	now    time.Time
+}
+
+// firstVersionGone saves the set of goneFirst and then takes its first version out of Vault.
+func firstVersionGone(t *testing.T) goneFirst {
+	t.Helper()
+	ctx := context.Background()
+	g := goneFirst{name: uniqueKey(), meta: vaulttransit.NewMemoryMeta(), now: time.Now()}
+	g.vault, g.token = startVault(t)
+	a := newBackend(t, g.vault, g.token,
+		vaulttransit.Config{Key: g.name, Alg: keys.ES256, Meta: g.meta})
+	var err error
+	if g.k1, err = a.Generate(ctx, keys.ES256, g.now.Add(-2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if g.k2, err = a.Generate(ctx, keys.ES256, g.now); err != nil {
+		t.Fatal(err)
+	}
+	g.k2.Activates = g.now.Add(time.Hour)
+	g.k1.Retires = g.k2.Activates // k1 signs for another hour
+	if err := a.Save(ctx, keys.Set{Generation: 1, Keys: []keys.Key{g.k1, g.k2}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.vault.Client().Logical().Write(mount+"/keys/"+g.name+"/config",
+		map[string]any{"min_decryption_version": 2, "min_encryption_version": 2}); err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
 
 // TestLoadFailsWhenInForceKeyVersionGone pins that Load refuses (rather than silently dropping) a
 // key that has not retired yet whose Transit version Vault no longer gives (min_decryption_version
 // raised past it): only keys already retired may leave the set so.
 // Guards against: keys/vaulttransit/backend.go:188 `!r.Retires.After(b.cfg.Now())` dropped
 func TestLoadFailsWhenInForceKeyVersionGone(t *testing.T) {
-	ctx := context.Background()
-	v, token := startVault(t)
-	name := uniqueKey()
-	meta := vaulttransit.NewMemoryMeta()
-	a := newBackend(t, v, token, vaulttransit.Config{Key: name, Alg: keys.ES256, Meta: meta})
-	now := time.Now()
-	k1, err := a.Generate(ctx, keys.ES256, now.Add(-2*time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	k2, err := a.Generate(ctx, keys.ES256, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k2.Activates = now.Add(time.Hour)
-	k1.Retires = k2.Activates // k1 signs for another hour
-	if err := a.Save(ctx, keys.Set{Generation: 1, Keys: []keys.Key{k1, k2}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := v.Client().Logical().Write(mount+"/keys/"+name+"/config",
-		map[string]any{"min_decryption_version": 2, "min_encryption_version": 2}); err != nil {
-		t.Fatal(err)
-	}
-	b := newBackend(t, v, token, vaulttransit.Config{Key: name, Alg: keys.ES256, Meta: meta})
-	set, err := b.Load(ctx)
+	g := firstVersionGone(t)
+	b := newBackend(t, g.vault, g.token,
+		vaulttransit.Config{Key: g.name, Alg: keys.ES256, Meta: g.meta})
+	set, err := b.Load(context.Background())
 	if err == nil {
-		t.Fatalf("Load = %v, nil; want an error: the signing key %s's Transit version is gone", set.Metas(), k1.KID)
+		t.Fatalf("Load = %v, nil; want an error: the signing key %s's Transit version is gone",
+			set.Metas(), g.k1.KID)
+	}
+}
+
+// TestLoadRetiredByBackendClock: whether a key whose Transit version is gone has retired
+// (and so leaves the set instead of failing Load) is judged by the backend's clock
+// (Config.Now), not the machine's.
+// Guards against: backend.go:time.Now() instead of b.cfg.Now() in Load's retired-key check
+func TestLoadRetiredByBackendClock(t *testing.T) {
+	g := firstVersionGone(t)
+	later := func() time.Time { return g.now.Add(2 * time.Hour) }
+	b := newBackend(t, g.vault, g.token,
+		vaulttransit.Config{Key: g.name, Alg: keys.ES256, Meta: g.meta, Now: later})
+	set, err := b.Load(context.Background())
+	if err != nil {
+		t.Fatalf("Load with the backend's clock past %s's retirement: %v", g.k1.KID, err)
+	}
+	if _, ok := set.Find(g.k1.KID); ok || len(set.Keys) != 1 {
+		t.Fatalf("Load = %v; want only %s", set.Metas(), g.k2.KID)
 	}
 }
 

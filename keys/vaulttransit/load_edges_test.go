@@ -142,46 +142,6 @@ func TestMemoryMetaSaveCopiesRevoked(t *testing.T) {
 	}
 }
 
-// TestLoadRetiredByBackendClock: whether a key whose Transit version is gone has retired
-// (and so leaves the set instead of failing Load) is judged by the backend's clock
-// (Config.Now), not the machine's.
-// Guards against: backend.go:time.Now() instead of b.cfg.Now() in Load's retired-key check
-func TestLoadRetiredByBackendClock(t *testing.T) {
-	ctx := context.Background()
-	v, token := startVault(t)
-	name := uniqueKey()
-	meta := vaulttransit.NewMemoryMeta()
-	a := newBackend(t, v, token, vaulttransit.Config{Key: name, Alg: keys.ES256, Meta: meta})
-	now := time.Now()
-	k1, err := a.Generate(ctx, keys.ES256, now.Add(-2*time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	k2, err := a.Generate(ctx, keys.ES256, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k2.Activates = now.Add(time.Hour)
-	k1.Retires = k2.Activates
-	if err := a.Save(ctx, keys.Set{Generation: 1, Keys: []keys.Key{k1, k2}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := v.Client().Logical().Write(mount+"/keys/"+name+"/config",
-		map[string]any{"min_decryption_version": 2, "min_encryption_version": 2}); err != nil {
-		t.Fatal(err)
-	}
-	later := func() time.Time { return now.Add(2 * time.Hour) }
-	b := newBackend(t, v, token, vaulttransit.Config{Key: name, Alg: keys.ES256, Meta: meta,
-		Now: later})
-	set, err := b.Load(ctx)
-	if err != nil {
-		t.Fatalf("Load with the backend's clock past %s's retirement: %v", k1.KID, err)
-	}
-	if _, ok := set.Find(k1.KID); ok || len(set.Keys) != 1 {
-		t.Fatalf("Load = %v; want only %s", set.Metas(), k2.KID)
-	}
-}
-
 // TestSaveRefusesForeignSigner: Save refuses (ErrInvalidSet) a key whose signer is not a
 // vault-transit one at all (a key held in process memory), rather than panicking.
 // Guards against: backend.go:`!ok ||` dropped from Save's signer check

@@ -59,8 +59,12 @@ func TestSignRefusesOtherDigests(t *testing.T) {
 }
 
 // sigEdit rewrites the signature bytes of every answer to a sign call (Vault's own
-// signature, decoded from base64url) with edit, and carries every call to Vault.
-type sigEdit struct{ edit func(sig []byte) []byte }
+// signature, decoded from base64url) with edit, when set, and encodes them again in encoding
+// (base64url, unpadded, when nil); it carries every call to Vault.
+type sigEdit struct {
+	edit     func(sig []byte) []byte
+	encoding *base64.Encoding
+}
 
 func (p sigEdit) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp, err := http.DefaultTransport.RoundTrip(r)
@@ -83,7 +87,14 @@ func (p sigEdit) RoundTrip(r *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	data["signature"] = text[:i+1] + base64.RawURLEncoding.EncodeToString(p.edit(sig))
+	if p.edit != nil {
+		sig = p.edit(sig)
+	}
+	enc := p.encoding
+	if enc == nil {
+		enc = base64.RawURLEncoding
+	}
+	data["signature"] = text[:i+1] + enc.EncodeToString(sig)
 	if body, err = json.Marshal(answer); err != nil {
 		return nil, err
 	}

@@ -11,34 +11,29 @@ import (
 	"github.com/brokerhq/broker/internal/testutil/oidctest"
 )
 
-// TestGrantTypeIsCaseSensitive checks that grant_type must be exactly
-// client_credentials: the same word in another case is an unsupported grant type (400
-// unsupported_grant_type 70003) and no token is issued.
+// TestFormValueRefused checks form values Entra refuses, each with no token issued: the
+// grant_type client_credentials in another case is an unsupported grant type (400
+// unsupported_grant_type 70003), and a client-credentials scope must end in "/.default", so a
+// resource that merely ends in ".default" with no slash before it is 400 invalid_scope 70011.
 // Guards against: token.go:grant_type compared with strings.EqualFold
-func TestGrantTypeIsCaseSensitive(t *testing.T) {
-	f := newFixture(t)
-	form := goodForm(f.assertion(t, oidctest.Token{}))
-	form.Set("grant_type", "Client_Credentials")
-	rec, body := f.post(t, tenantID, form)
-	if rec.Code != http.StatusBadRequest {
-		t.Fatalf("status %d, want 400: %v", rec.Code, body)
-	}
-	checkRefusal(t, body, wantRefusal{oauthErr: "unsupported_grant_type", code: 70003})
-}
-
-// TestScopeNeedsSlashBeforeDefault checks that a client-credentials scope must end in
-// "/.default": a resource that merely ends in ".default" with no slash before it is refused
-// (400 invalid_scope 70011).
 // Guards against: token.go:resourceScope suffix "/.default" shortened to ".default"
-func TestScopeNeedsSlashBeforeDefault(t *testing.T) {
+func TestFormValueRefused(t *testing.T) {
 	f := newFixture(t)
-	form := goodForm(f.assertion(t, oidctest.Token{}))
-	form.Set("scope", "https://management.azure.com.default")
-	rec, body := f.post(t, tenantID, form)
-	if rec.Code != http.StatusBadRequest {
-		t.Fatalf("status %d, want 400: %v", rec.Code, body)
+	for _, c := range []struct {
+		field, value string
+		want         wantRefusal
+	}{
+		{"grant_type", "Client_Credentials", wantRefusal{oauthErr: "unsupported_grant_type", code: 70003}},
+		{"scope", "https://management.azure.com.default", wantRefusal{oauthErr: "invalid_scope", code: 70011}},
+	} {
+		form := goodForm(f.assertion(t, oidctest.Token{}))
+		form.Set(c.field, c.value)
+		rec, body := f.post(t, tenantID, form)
+		if rec.Code != http.StatusBadRequest {
+			t.Fatalf("%s=%s: status %d, want 400: %v", c.field, c.value, rec.Code, body)
+		}
+		checkRefusal(t, body, c.want)
 	}
-	checkRefusal(t, body, wantRefusal{oauthErr: "invalid_scope", code: 70011})
 }
 
 // TestEmptyParameterIsMissing checks that a required parameter sent with an empty value
