@@ -73,7 +73,9 @@ func (e *Emulator) authenticate(r *http.Request, m Mount, roleName, jwt string) 
 	if roleName == "" {
 		return Role{}, badRequest("missing role")
 	}
-	i := slices.IndexFunc(m.Roles, func(r Role) bool { return strings.EqualFold(r.Name, roleName) }) // Vault's role names are case-insensitive
+	// Vault lower-cases role names: "XS" is role xs, but "xſ" (long s) is not, though it folds alike.
+	lower := strings.ToLower(roleName)
+	i := slices.IndexFunc(m.Roles, func(r Role) bool { return strings.ToLower(r.Name) == lower })
 	if i < 0 {
 		return Role{}, badRequest("role %q could not be found", roleName)
 	}
@@ -97,12 +99,20 @@ func (e *Emulator) authenticate(r *http.Request, m Mount, roleName, jwt string) 
 		}
 		return Role{}, badRequest("error validating token: %s", tokenProblem(err))
 	}
+	if problem := registeredAsVaultReads(jwt, claims, m.BoundIssuer); problem != "" {
+		return Role{}, badRequest("error validating token: %s", problem)
+	}
 	user, present := claims[role.UserClaim]
 	if !present || user == nil {
 		return Role{}, badRequest("claim %q not found in token", role.UserClaim)
 	}
-	if _, ok := user.(string); !ok {
+	name, ok := user.(string)
+	if !ok {
 		return Role{}, badRequest("claim %q could not be converted to string", role.UserClaim)
+	}
+	if name == "" {
+		// Vault takes the login and then fails to make the entity alias of an empty name.
+		return Role{}, &refusal{status: http.StatusInternalServerError, message: "missing name in alias"}
 	}
 	names := make([]string, 0, len(role.BoundClaims))
 	for name := range role.BoundClaims {

@@ -1,0 +1,53 @@
+package vaultemu
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/brokerhq/broker/internal/testutil/oidctest"
+	"github.com/brokerhq/broker/internal/testutil/vaulttest"
+)
+
+// TestLoginNoLenientThanVault sends logins that a real Vault dev server refuses to it
+// and to the emulator configured alike: the emulator, the stricter of the two by design, must
+// refuse each one too, with Vault's status and message. Vault lower-cases a role name (so "xſ"
+// is not "xs", though the two fold alike), decodes the registered claims into a struct whose
+// keys match case-insensitively under Unicode folding (so "Sub", "EXP", "JTI" of the wrong type
+// and an "iſs" naming another issuer are refused), and creates no alias for an empty user.
+func TestLoginNoLenientThanVault(t *testing.T) {
+	real := vaulttest.Start(t)
+	iss := oidctest.Start(t)
+	real.EnableJWT(t, vaulttest.JWTConfig{Mount: "jwt", DiscoveryURL: iss.URL,
+		BoundIssuer: iss.URL})
+	real.WriteRole(t, "jwt", "xs", map[string]any{"bound_audiences": []string{"vault"},
+		"user_claim": "sub", "token_policies": []string{"demo"}, "token_ttl": "30m"})
+	emu := httptest.NewServer(New(Config{Mounts: []Mount{{Path: "jwt", BoundIssuer: iss.URL,
+		Roles: []Role{{Name: "xs", BoundAudiences: []string{"vault"}, UserClaim: "sub",
+			Policies: []string{"demo"}, TTL: 30 * time.Minute}}}}}))
+	defer emu.Close()
+	sign := func(extra map[string]any) string {
+		return iss.Sign(t, oidctest.Token{Claims: runClaims(extra)})
+	}
+	for _, tc := range []struct {
+		name string
+		body map[string]any
+	}{
+		{"control: accepted", map[string]any{"role": "xs", "jwt": sign(nil)}},
+		{"role name with long s", map[string]any{"role": "x\u017f", "jwt": sign(nil)}},
+		{"Sub a number", map[string]any{"role": "xs", "jwt": sign(map[string]any{"Sub": 5})}},
+		{"EXP a string", map[string]any{"role": "xs", "jwt": sign(map[string]any{"EXP": "soon"})}},
+		{"JTI a number", map[string]any{"role": "xs", "jwt": sign(map[string]any{"JTI": 5})}},
+		{"iss with long s", map[string]any{"role": "xs",
+			"jwt": sign(map[string]any{"i\u017fs": "https://elsewhere.example"})}},
+		{"sub empty", map[string]any{"role": "xs", "jwt": sign(map[string]any{"sub": ""})}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want, got := post(t, real.Addr(), tc.body), post(t, emu.URL, tc.body)
+			if want.Status != http.StatusOK && got != want {
+				t.Errorf("emulator answered %+v, Vault refused %+v", got, want)
+			}
+		})
+	}
+}
