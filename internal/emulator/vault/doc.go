@@ -8,8 +8,10 @@
 //     claim with one of its allowed values (exact match). The answer is Vault's
 //     {"auth":{...}} document with a random client token. As in Vault, the JWT may be a JWS in
 //     either serialization, role and jwt take a JSON number (its text) or a boolean ("1", "0")
-//     for a string, role names are case-insensitive, and other parameters are ignored with a
-//     warning.
+//     for a string, role names are lower-cased (so case-insensitive, but without Unicode
+//     folding), the registered claims are read as go-jose's jwt.Claims reads them (a key in
+//     another case, such as "Sub" or "EXP", stands for the claim), an empty user claim is
+//     Vault's 500 "missing name in alias", and other parameters are ignored with a warning.
 //   - GET /v1/auth/token/lookup-self with X-Vault-Token (or an Authorization bearer): the token
 //     must be one this emulator issued and still be alive; the answer is Vault's {"data":{...}}
 //     document.
@@ -25,5 +27,7 @@
 // login Vault refuses, 403 "permission denied" and "invalid token" for a token it does not
 // know); a test holds them against a real Vault dev server. Where they differ, the emulator is
 // the stricter: it refuses a token whose exp is null, which Vault 1.21.0 accepts, and
-// it words a non-string iss as an untrusted issuer. Tokens grant nothing beyond lookup-self.
+// it words a non-string iss as an untrusted issuer, and it refuses a key in another case that
+// gives a registered claim other than iss a value its exact key does not (Vault checks that
+// value). Tokens grant nothing beyond lookup-self.
 package vaultemu
