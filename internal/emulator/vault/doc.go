@@ -23,11 +23,11 @@
 // does not know. As in Vault, a PATCH is first refused unless its body is a JSON merge patch (400
 // or 415).
 //
-// Refusals use Vault's shape {"errors":["..."]} with Vault's statuses and messages (400 for a
-// login Vault refuses, 403 "permission denied" and "invalid token" for a token it does not
-// know); a test holds them against a real Vault dev server. Where they differ, the emulator is
-// the stricter: it refuses a token whose exp is null, which Vault 1.21.0 accepts, and
-// it words a non-string iss as an untrusted issuer, and it refuses a key in another case that
-// gives a registered claim other than iss a value its exact key does not (Vault checks that
-// value). Tokens grant nothing beyond lookup-self.
+// Refusals use Vault's shape {"errors":["..."]} with Vault's statuses and messages (400 for a login
+// Vault refuses, 403 "permission denied" and "invalid token" for a token it does not know); a test
+// holds them against a real Vault dev server. Where they differ, the emulator is the stricter: it
+// refuses a token without exp or whose exp is null (Vault 1.21.0 takes both), words a non-string
+// iss as an untrusted issuer, and refuses a key in another case that gives a registered claim
+// other than iss a value its exact key does not (Vault checks that value). Tokens grant nothing
+// beyond lookup-self.
 package vaultemu

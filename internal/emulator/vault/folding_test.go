@@ -51,3 +51,37 @@ func TestLoginNoLenientThanVault(t *testing.T) {
 		})
 	}
 }
+
+// TestStricterThanVaultOnExp pins where the emulator is stricter than Vault on purpose: a
+// token without exp, or whose exp is null, is refused 400 as one without an expiration time,
+// though Vault 1.21.0 takes both. broker never issues a token without exp, and a trust policy
+// tested against the emulator must not come to rely on one.
+func TestStricterThanVaultOnExp(t *testing.T) {
+	real := vaulttest.Start(t)
+	iss := oidctest.Start(t)
+	real.EnableJWT(t, vaulttest.JWTConfig{Mount: "jwt", DiscoveryURL: iss.URL,
+		BoundIssuer: iss.URL})
+	real.WriteRole(t, "jwt", "xs", map[string]any{"bound_audiences": []string{"vault"},
+		"user_claim": "sub", "token_policies": []string{"demo"}, "token_ttl": "30m"})
+	emu := httptest.NewServer(New(Config{Mounts: []Mount{{Path: "jwt", BoundIssuer: iss.URL,
+		Roles: []Role{{Name: "xs", BoundAudiences: []string{"vault"}, UserClaim: "sub",
+			Policies: []string{"demo"}, TTL: 30 * time.Minute}}}}}))
+	defer emu.Close()
+	nullExp := runClaims(nil)
+	nullExp["exp"] = nil // kept as null: Sign fills in only absent claims
+	for name, tok := range map[string]oidctest.Token{
+		"no exp":   {Claims: runClaims(nil), Omit: []string{"exp"}},
+		"exp null": {Claims: nullExp},
+	} {
+		body := map[string]any{"role": "xs", "jwt": iss.Sign(t, tok)}
+		vault, got := post(t, real.Addr(), body), post(t, emu.URL, body)
+		if vault.Status != http.StatusOK {
+			t.Errorf("%s: Vault answered %+v; it took such a token when this test was written",
+				name, vault)
+		}
+		want := `["error validating token: no expiration time (exp) claim in token"]`
+		if got.Status != http.StatusBadRequest || got.Errors != want {
+			t.Errorf("%s: emulator answered %+v, want 400 %s", name, got, want)
+		}
+	}
+}

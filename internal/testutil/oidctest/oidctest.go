@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -99,6 +100,8 @@ type Token struct {
 	ExpiresIn time.Duration
 	// KeyID, when set, is the kid the header names instead of the signing key's own.
 	KeyID string
+	// Omit names default claims (iss, iat, nbf, exp) left out instead of filled in.
+	Omit []string
 }
 
 // Sign returns a compact JWT.
@@ -118,7 +121,7 @@ func (i *Issuer) Sign(t testing.TB, tok Token) string {
 		defaults["nbf"] = defaults["iat"]
 	}
 	for k, v := range defaults {
-		if _, ok := claims[k]; !ok {
+		if _, ok := claims[k]; !ok && !slices.Contains(tok.Omit, k) {
 			claims[k] = v
 		}
 	}
