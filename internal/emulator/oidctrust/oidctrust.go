@@ -104,7 +104,8 @@ func (c Claims) Audiences() []string {
 // Verifier checks tokens. It fetches discovery and JWKS on every verification (no cache), so a
 // key that left the JWKS is refused at once.
 type Verifier struct {
-	// HTTP fetches discovery and JWKS; nil means http.DefaultClient.
+	// HTTP fetches discovery and JWKS; nil means a client like http.DefaultClient. Either way
+	// a redirect to plain http on a host other than loopback is refused.
 	HTTP *http.Client
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -280,14 +281,22 @@ func checkIssuerURL(iss string) error {
 	if err != nil || u.Host == "" {
 		return fmt.Errorf("%w: %q is not a URL", ErrIssuer, iss)
 	}
+	if !private(u) {
+		return fmt.Errorf("%w: %q is not https", ErrIssuer, iss)
+	}
+	return nil
+}
+
+// private reports whether a document fetched from u reaches the verifier unseen and unchanged
+// on the way: u is https, or plain http on a loopback host. The issuer, its jwks_uri and every
+// redirect on the way to either must be.
+func private(u *url.URL) bool {
 	if u.Scheme == "https" {
-		return nil
+		return true
 	}
 	host := u.Hostname()
-	if ip := net.ParseIP(host); u.Scheme == "http" && (host == "localhost" || (ip != nil && ip.IsLoopback())) {
-		return nil
-	}
-	return fmt.Errorf("%w: %q is not https", ErrIssuer, iss)
+	ip := net.ParseIP(host)
+	return u.Scheme == "http" && (host == "localhost" || (ip != nil && ip.IsLoopback()))
 }
 
 const maxDocument = 1 << 20
@@ -306,6 +315,9 @@ func (v *Verifier) fetchKeys(ctx context.Context, iss string) (*jose.JSONWebKeyS
 	if disc.JWKSURI == "" {
 		return nil, fmt.Errorf("%w: discovery has no jwks_uri", ErrDiscovery)
 	}
+	if u, err := url.Parse(disc.JWKSURI); err != nil || u.Host == "" || !private(u) {
+		return nil, fmt.Errorf("%w: jwks_uri %q is not https", ErrDiscovery, disc.JWKSURI)
+	}
 	var set jose.JSONWebKeySet
 	if err := v.getJSON(ctx, disc.JWKSURI, &set); err != nil {
 		return nil, err
@@ -314,9 +326,22 @@ func (v *Verifier) fetchKeys(ctx context.Context, iss string) (*jose.JSONWebKeyS
 }
 
 func (v *Verifier) getJSON(ctx context.Context, u string, out any) error {
-	client := v.HTTP
-	if client == nil {
-		client = http.DefaultClient
+	client := http.Client{}
+	if v.HTTP != nil {
+		client = *v.HTTP
+	}
+	follow := client.CheckRedirect
+	client.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if !private(req.URL) {
+			return fmt.Errorf("redirected to %s, which is not https", req.URL.Redacted())
+		}
+		if follow != nil {
+			return follow(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
