@@ -17,16 +17,7 @@ import (
 // keys match case-insensitively under Unicode folding (so "Sub", "EXP", "JTI" of the wrong type
 // and an "iſs" naming another issuer are refused), and creates no alias for an empty user.
 func TestLoginNoLenientThanVault(t *testing.T) {
-	real := vaulttest.Start(t)
-	iss := oidctest.Start(t)
-	real.EnableJWT(t, vaulttest.JWTConfig{Mount: "jwt", DiscoveryURL: iss.URL,
-		BoundIssuer: iss.URL})
-	real.WriteRole(t, "jwt", "xs", map[string]any{"bound_audiences": []string{"vault"},
-		"user_claim": "sub", "token_policies": []string{"demo"}, "token_ttl": "30m"})
-	emu := httptest.NewServer(New(Config{Mounts: []Mount{{Path: "jwt", BoundIssuer: iss.URL,
-		Roles: []Role{{Name: "xs", BoundAudiences: []string{"vault"}, UserClaim: "sub",
-			Policies: []string{"demo"}, TTL: 30 * time.Minute}}}}}))
-	defer emu.Close()
+	real, emu, iss := twinsWithRoleXS(t)
 	sign := func(extra map[string]any) string {
 		return iss.Sign(t, oidctest.Token{Claims: runClaims(extra)})
 	}
@@ -57,16 +48,7 @@ func TestLoginNoLenientThanVault(t *testing.T) {
 // though Vault 1.21.0 takes both. broker never issues a token without exp, and a trust policy
 // tested against the emulator must not come to rely on one.
 func TestStricterThanVaultOnExp(t *testing.T) {
-	real := vaulttest.Start(t)
-	iss := oidctest.Start(t)
-	real.EnableJWT(t, vaulttest.JWTConfig{Mount: "jwt", DiscoveryURL: iss.URL,
-		BoundIssuer: iss.URL})
-	real.WriteRole(t, "jwt", "xs", map[string]any{"bound_audiences": []string{"vault"},
-		"user_claim": "sub", "token_policies": []string{"demo"}, "token_ttl": "30m"})
-	emu := httptest.NewServer(New(Config{Mounts: []Mount{{Path: "jwt", BoundIssuer: iss.URL,
-		Roles: []Role{{Name: "xs", BoundAudiences: []string{"vault"}, UserClaim: "sub",
-			Policies: []string{"demo"}, TTL: 30 * time.Minute}}}}}))
-	defer emu.Close()
+	real, emu, iss := twinsWithRoleXS(t)
 	nullExp := runClaims(nil)
 	nullExp["exp"] = nil // kept as null: Sign fills in only absent claims
 	for name, tok := range map[string]oidctest.Token{
@@ -84,4 +66,23 @@ func TestStricterThanVaultOnExp(t *testing.T) {
 			t.Errorf("%s: emulator answered %+v, want 400 %s", name, got, want)
 		}
 	}
+}
+
+// twinsWithRoleXS starts a real Vault dev server and the emulator, each with the JWT auth
+// method at jwt trusting a new test issuer and one role xs (audience vault, user claim sub),
+// stopped when t ends. It returns both and the issuer.
+func twinsWithRoleXS(t *testing.T) (real *vaulttest.Server, emu *httptest.Server,
+	iss *oidctest.Issuer) {
+	t.Helper()
+	real = vaulttest.Start(t)
+	iss = oidctest.Start(t)
+	real.EnableJWT(t, vaulttest.JWTConfig{Mount: "jwt", DiscoveryURL: iss.URL,
+		BoundIssuer: iss.URL})
+	real.WriteRole(t, "jwt", "xs", map[string]any{"bound_audiences": []string{"vault"},
+		"user_claim": "sub", "token_policies": []string{"demo"}, "token_ttl": "30m"})
+	emu = httptest.NewServer(New(Config{Mounts: []Mount{{Path: "jwt", BoundIssuer: iss.URL,
+		Roles: []Role{{Name: "xs", BoundAudiences: []string{"vault"}, UserClaim: "sub",
+			Policies: []string{"demo"}, TTL: 30 * time.Minute}}}}}))
+	t.Cleanup(emu.Close)
+	return real, emu, iss
 }
