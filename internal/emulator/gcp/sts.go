@@ -55,17 +55,18 @@ func parseSTSRequest(r *http.Request) (stsRequest, error) {
 		if err := checkSTSFields(body); err != nil {
 			return stsRequest{}, err
 		}
-		get := func(snake, camel string) string {
-			if s, ok := body[snake].(string); ok {
+		// A field is given under at most one of its names (checkSTSFields).
+		get := func(proto string) string {
+			if s, ok := body[proto].(string); ok {
 				return s
 			}
-			s, _ := body[camel].(string)
+			s, _ := body[stsFieldNames[proto]].(string)
 			return s
 		}
 		return stsRequest{
-			GrantType: get("grant_type", "grantType"), Audience: get("audience", "audience"),
-			Scope: get("scope", "scope"), RequestedTokenType: get("requested_token_type", "requestedTokenType"),
-			SubjectToken: get("subject_token", "subjectToken"), SubjectTokenType: get("subject_token_type", "subjectTokenType"),
+			GrantType: get("grant_type"), Audience: get("audience"), Scope: get("scope"),
+			RequestedTokenType: get("requested_token_type"), SubjectToken: get("subject_token"),
+			SubjectTokenType: get("subject_token_type"),
 		}, nil
 	}
 	if err := r.ParseForm(); err != nil {
@@ -79,12 +80,19 @@ func parseSTSRequest(r *http.Request) (stsRequest, error) {
 	}, nil
 }
 
-// stsFields are the seven fields of an ExchangeTokenRequest, each under its JSON name and its
-// proto name, the two spellings Google's front end takes; all are strings. The request has no
-// actor token: RFC 8693's actor_token and actor_token_type are unknown fields in JSON.
-var stsFields = []string{
-	"grantType", "grant_type", "audience", "scope", "requestedTokenType", "requested_token_type",
-	"subjectToken", "subject_token", "subjectTokenType", "subject_token_type", "options",
+// stsFieldNames are the seven fields of an ExchangeTokenRequest, each proto name to its JSON
+// name, the two spellings Google's front end takes; all are strings. The request has no actor
+// token: RFC 8693's actor_token and actor_token_type are unknown fields in JSON.
+var stsFieldNames = map[string]string{
+	"grant_type": "grantType", "audience": "audience", "scope": "scope",
+	"requested_token_type": "requestedTokenType", "subject_token": "subjectToken",
+	"subject_token_type": "subjectTokenType", "options": "options",
+}
+
+// isSTSField reports whether name is a field of an ExchangeTokenRequest under either spelling.
+func isSTSField(name string) bool {
+	_, proto := stsFieldNames[name]
+	return proto || slices.Contains(slices.Collect(maps.Values(stsFieldNames)), name)
 }
 
 // jsonFieldError is a JSON body's field Google's front end refuses before STS reads the request.
@@ -102,7 +110,7 @@ func checkSTSFields(body map[string]any) error {
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		if !slices.Contains(stsFields, name) {
+		if !isSTSField(name) {
 			return unknownField(name)
 		}
 		switch body[name].(type) {
@@ -111,20 +119,14 @@ func checkSTSFields(body map[string]any) error {
 			return &jsonFieldError{"Invalid value at " + strconv.Quote(name) + " (TYPE_STRING)."}
 		}
 	}
-	for _, proto := range slices.Sorted(maps.Keys(stsJSONNames)) {
-		if camel := stsJSONNames[proto]; body[proto] != nil && body[camel] != nil {
+	for _, proto := range slices.Sorted(maps.Keys(stsFieldNames)) {
+		camel := stsFieldNames[proto]
+		if camel != proto && body[proto] != nil && body[camel] != nil {
 			return &jsonFieldError{"Field " + strconv.Quote(proto) + " is given twice, also as " +
 				strconv.Quote(camel) + "."}
 		}
 	}
 	return nil
-}
-
-// stsJSONNames are the JSON names of the ExchangeTokenRequest fields whose proto name differs.
-// One field given under both names is refused: the request would say two things of it.
-var stsJSONNames = map[string]string{
-	"grant_type": "grantType", "requested_token_type": "requestedTokenType",
-	"subject_token": "subjectToken", "subject_token_type": "subjectTokenType",
 }
 
 func (e *Emulator) serveSTS(w http.ResponseWriter, r *http.Request) {
