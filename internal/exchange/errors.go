@@ -91,7 +91,9 @@ var jwtShape = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Z
 // SessionToken, client_secret, X-Vault-Token, password, credentials...) in JSON, a header, a
 // query or an INI line, when the value is long enough to be one: group 1 is the name and what
 // separates it from the value, group 2 the value. Short values ("token: expired") are words.
-var secretValue = regexp.MustCompile(`(?i)([\w-]*(?:secret|token|password|passwd|credential)[\w-]*"?\s*[:=]\s*"?)([A-Za-z0-9+/=_.~%-]{16,})`)
+// The name and the value may each be quoted with " or ', and each quote escaped any number of
+// times (JSON quoted again by an error that formats a process's output with %q reads \").
+var secretValue = regexp.MustCompile(`(?i)([\w-]*(?:secret|token|password|passwd|credential)[\w-]*\\*["']?\s*[:=]\s*\\*["']?)([A-Za-z0-9+/=_.~%-]{16,})`)
 
 // secretElement matches the same in XML (<SecretAccessKey>...</SecretAccessKey>).
 var secretElement = regexp.MustCompile(`(?i)(<[\w:-]*(?:secret|token|password|credential)[\w:-]*>)([^<]{16,})(</)`)

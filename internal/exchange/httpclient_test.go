@@ -99,6 +99,13 @@ func TestScrub(t *testing.T) {
 		// output or a credentials file, and Vault tokens wherever they are.
 		{`parse failed: {"AccessKeyId": "AKIAEXAMPLE", "SecretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCY+EXAMPLEKEY", "SessionToken": "FwoGZXIvYXdzEXAMPLE0123456789"}`, "",
 			`parse failed: {"AccessKeyId": "AKIAEXAMPLE", "SecretAccessKey": "[redacted]", "SessionToken": "[redacted]"}`},
+		// The same JSON quoted once more (an error formatting a process's output with %q), or
+		// written with single quotes (a dictionary printed by a script).
+		{`output "{\"SessionToken\": \"FwoGZXIvYXdzEXAMPLE0123456789\"}" is not valid`, "",
+			`output "{\"SessionToken\": \"[redacted]\"}" is not valid`},
+		{`output "{\\\"SessionToken\\\":\\\"FwoGZXIvYXdzEXAMPLE0123456789\\\"}"`, "",
+			`output "{\\\"SessionToken\\\":\\\"[redacted]\\\"}"`},
+		{`{'SecretAccessKey': 'wJalrXUtnFEMI/K7MDENG/bPxRfiCY+EXAMPLEKEY'}`, "", `{'SecretAccessKey': '[redacted]'}`},
 		{"aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCY+EXAMPLEKEY", "", "aws_secret_access_key=[redacted]"},
 		{"client_secret=abcdefghijklmnop0123&scope=x", "", "client_secret=[redacted]&scope=x"},
 		{"X-Vault-Token: hvs.CAESIENzUQY5abcdefghijklmnop", "", "X-Vault-Token: [redacted]"},
