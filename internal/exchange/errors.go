@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // UpstreamError is a refusal by the cloud or Vault. The API answers it with 502 upstream_error
@@ -106,7 +107,8 @@ var urlLogin = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^/\s]*@`)
 // vaultToken matches Vault's service, batch and recovery tokens wherever they are.
 var vaultToken = regexp.MustCompile(`\bhv[sbr]\.[A-Za-z0-9_-]{20,}`)
 
-// maxMessage caps an upstream message passed to callers.
+// maxMessage caps an upstream message passed to callers, in bytes; the cap falls on the start
+// of a character, so a capped message stays valid UTF-8.
 const maxMessage = 1000
 
 // Scrub removes from s the secrets given, logins written into URLs, JWT-shaped strings, Vault
@@ -125,7 +127,11 @@ func Scrub(s string, secrets ...string) string {
 	s = secretElement.ReplaceAllString(s, "${1}[redacted]${3}")
 	s = strings.Join(strings.Fields(s), " ")
 	if len(s) > maxMessage {
-		s = s[:maxMessage] + "…"
+		cut := maxMessage
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
 	}
 	return s
 }

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestRetryOnlyThrottlingAnd5xx(t *testing.T) {
@@ -132,6 +133,11 @@ func TestScrub(t *testing.T) {
 	}
 	if got := Scrub(strings.Repeat("a", 5000)); len(got) > maxMessage+4 {
 		t.Errorf("not capped: %d", len(got))
+	}
+	// The cap falls on the start of a character, so the capped message stays valid UTF-8.
+	long := strings.Repeat("a", maxMessage-1) + strings.Repeat("é", 10)
+	if got := Scrub(long); !utf8.ValidString(got) || got != strings.Repeat("a", maxMessage-1)+"…" {
+		t.Errorf("Scrub of %d bytes ends %q, want the a's and an ellipsis", len(long), got[len(got)-8:])
 	}
 	e := Upstream("aws", UpstreamAnswer{Status: 403, Code: "AccessDenied", Message: "denied for " + jwt}, jwt)
 	if strings.Contains(e.Error(), jwt) || !strings.Contains(e.Error(), "aws answered 403 AccessDenied: denied for") {
