@@ -99,7 +99,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 }
 
-// delay is exponential backoff with jitter, or the server's Retry-After when shorter than 5s.
+// delay is exponential backoff with jitter, or the server's Retry-After when it is 0 to 5 seconds.
 func (t *retryTransport) delay(attempt int, resp *http.Response) time.Duration {
 	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s >= 0 && s <= 5 {
 		return time.Duration(s) * time.Second
