@@ -16,17 +16,37 @@ import (
 	"github.com/brokerhq/broker/internal/testutil/oidctest"
 )
 
+// uncappedCall is one exchange of exchangeWithin: the endpoint of both STS and IAM
+// Credentials, the tokens (the test issuer's when nil) and the integration's timeout.
+type uncappedCall struct {
+	endpoint string
+	tokens   exchange.TokenSource
+	timeout  time.Duration
+}
+
+// roomyTimeout is the integration timeout of a test that does not wait for it: room for a
+// megabyte's answer under -race on a loaded machine.
+const roomyTimeout = 10 * time.Second
+
 // exchangeUncapped runs one exchange for a read run against endpoint (both STS and IAM
 // Credentials) on a client whose transport neither retries nor caps, with the given tokens
-// (the test issuer's when nil).
+// (the test issuer's when nil) and a timeout no answer of these tests comes near.
 func exchangeUncapped(t *testing.T, endpoint string, tokens exchange.TokenSource) error {
 	t.Helper()
+	return exchangeWithin(t, uncappedCall{endpoint: endpoint, tokens: tokens, timeout: roomyTimeout})
+}
+
+// exchangeWithin is exchangeUncapped with the call's own timeout.
+func exchangeWithin(t *testing.T, c uncappedCall) error {
+	t.Helper()
 	srvClient := &http.Client{Transport: http.DefaultTransport}
+	tokens := c.tokens
 	if tokens == nil {
 		tokens = &fakeTokens{t: t, iss: oidctest.Start(t), scope: "read"}
 	}
-	in := config.Integration{ID: "gcp-read", Timeout: 300 * time.Millisecond, GCP: &config.GCP{
-		WorkloadIdentityProvider: testProvider, ServiceAccount: readerSA, STSEndpoint: endpoint, IAMCredentialsEndpoint: endpoint}}
+	in := config.Integration{ID: "gcp-read", Timeout: c.timeout, GCP: &config.GCP{
+		WorkloadIdentityProvider: testProvider, ServiceAccount: readerSA, STSEndpoint: c.endpoint,
+		IAMCredentialsEndpoint: c.endpoint}}
 	_, err := New(Options{HTTPClient: srvClient}).Exchange(context.Background(), exchange.Request{
 		Run: runs.Run{ID: "01JRUN", Space: "root", Stack: "vpc", Scope: runs.Read}, Integration: in, Tokens: tokens})
 	return err
@@ -63,7 +83,7 @@ func TestAnswerBodyNotReadInTime(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() { close(release) })
-	up := upstreamOf(t, exchangeUncapped(t, srv.URL, nil))
+	up := upstreamOf(t, exchangeWithin(t, uncappedCall{endpoint: srv.URL, timeout: 300 * time.Millisecond}))
 	if up.Status != http.StatusOK || up.Message != "STS token exchange: answer not read within 300ms" {
 		t.Errorf("error %+v", up)
 	}
