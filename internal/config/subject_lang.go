@@ -124,12 +124,16 @@ type langOptions struct {
 }
 
 // templateNFA returns the automaton of the subs parts can render. An unknown placeholder may
-// render as anything.
+// render as anything. In a trust pattern the literal text is written as it stands, so a "*" or
+// "?" in it (which a stored template older than the rule refusing them may hold) is the
+// pattern's wildcard there.
 func templateNFA(parts []TemplatePart, o langOptions) *nfa {
 	n := newNFA(128)
 	for _, p := range parts {
 		v, known := placeholderChars[p.Placeholder]
 		switch {
+		case p.Placeholder == "" && o.pattern:
+			n.patternText(p.Literal)
 		case p.Placeholder == "":
 			n.literal(p.Literal)
 		case !known || (o.pattern && p.Placeholder == "runId"):
@@ -145,12 +149,18 @@ func templateNFA(parts []TemplatePart, o langOptions) *nfa {
 	return n
 }
 
-// patternNFA returns the automaton of the texts an AWS StringLike pattern matches: "*" any
-// text, "?" any one character.
+// patternNFA returns the automaton of the texts an AWS StringLike pattern matches.
 func patternNFA(pattern string) *nfa {
 	n := newNFA(len(pattern) + 8)
-	for i := 0; i < len(pattern); i++ {
-		switch pattern[i] {
+	n.patternText(pattern)
+	return n
+}
+
+// patternText appends what the StringLike text s matches: "*" any text, "?" any one character,
+// every other character itself.
+func (n *nfa) patternText(s string) {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
 		case '*':
 			n.wildcard()
 		case '?':
@@ -158,10 +168,9 @@ func patternNFA(pattern string) *nfa {
 			n.edge(n.cur, anyChar, t)
 			n.cur = t
 		default:
-			n.literal(pattern[i : i+1])
+			n.literal(s[i : i+1])
 		}
 	}
-	return n
 }
 
 // step is how a pair of states was first reached: from pair prev, reading c (-1: no input).
@@ -251,13 +260,28 @@ func automataOverlap(a, b []TemplatePart) (example string, ok bool) {
 
 // edgesAgree reports whether a and b could give one sub as far as their literal ends tell: every
 // sub a template renders, and every text its pattern matches, starts with the template's leading
-// literal text and ends with its trailing one, so of two templates one's must be a prefix (a
-// suffix) of the other's.
+// literal text up to its first wildcard character and ends with its trailing one after its
+// last, so of two templates one's must be a prefix (a suffix) of the other's.
 func edgesAgree(a, b []TemplatePart) bool {
-	la, lb := edgeLiteral(a, 0), edgeLiteral(b, 0)
-	ta, tb := edgeLiteral(a, len(a)-1), edgeLiteral(b, len(b)-1)
+	la, lb := leadingFixed(edgeLiteral(a, 0)), leadingFixed(edgeLiteral(b, 0))
+	ta, tb := trailingFixed(edgeLiteral(a, len(a)-1)), trailingFixed(edgeLiteral(b, len(b)-1))
 	return (strings.HasPrefix(la, lb) || strings.HasPrefix(lb, la)) &&
 		(strings.HasSuffix(ta, tb) || strings.HasSuffix(tb, ta))
+}
+
+// leadingFixed is s up to its first "*" or "?": what every text s matches as a pattern starts
+// with.
+func leadingFixed(s string) string {
+	if i := strings.IndexAny(s, "*?"); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// trailingFixed is s after its last "*" or "?": what every text s matches as a pattern ends
+// with.
+func trailingFixed(s string) string {
+	return s[strings.LastIndexAny(s, "*?")+1:]
 }
 
 // edgeLiteral is the literal text of parts[i], "" when it is a placeholder or out of range.

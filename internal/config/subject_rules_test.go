@@ -214,7 +214,7 @@ func TestValueExcept(t *testing.T) {
 func TestTemplatesOverlapShortcutsAgree(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 9))
 	names := []string{"callerId", "scope", "spaceId", "runId", "runType", "spacePath"}
-	lits := []string{"", "a", ":", "a:", ":a", "x:", ":z1z", ":z2z", "space:"}
+	lits := []string{"", "a", ":", "a:", ":a", "x:", ":z1z", ":z2z", "space:", "a*", "*:", "?:"}
 	gen := func() []TemplatePart {
 		var ps []TemplatePart
 		for i := range 2 + rng.IntN(3) {
@@ -264,6 +264,12 @@ func TestSubjectTemplateOverlapsAny(t *testing.T) {
 		{"an other without {scope}", "a:{callerId}:{scope}", []string{"a:{callerId}:write"}, "a:{callerId}:write"},
 		{"an other that does not parse", "a:{callerId}:{scope}", []string{"a:{callerId:{scope}"}, ""},
 		{"a template breaking the rules", "a:{callerId}", []string{"a:{callerId}:{scope}"}, ""},
+		// A stored template older than the rule refusing "*" and "?" in literal text has them
+		// written into its trust pattern, where they are the StringLike wildcards: its pattern
+		// "x*s1:write" matches "xz:evil-s1:write", the sub of stack evil-s1 here.
+		{"an other's '*', leading", "xz:{callerId}:{scope}", []string{"x*{callerId}:{scope}"}, "x*{callerId}:{scope}"},
+		{"an other's '?'", "xz:{callerId}:{scope}", []string{"x?:{callerId}:{scope}"}, "x?:{callerId}:{scope}"},
+		{"an other's '*', trailing", "a:{callerId}:{scope}:x", []string{"a:{callerId}:{scope}*"}, "a:{callerId}:{scope}*"},
 	} {
 		got, ok := SubjectTemplateOverlapsAny(tc.t, tc.others)
 		if got != tc.want || ok != (tc.want != "") {
