@@ -86,3 +86,21 @@ func TestAudienceErrorSurvivesRedaction(t *testing.T) {
 		}
 	}
 }
+
+// TestLongAudienceQuotedInASCII: a refused audience is quoted in its problem's message with
+// every non-ASCII character escaped (the %+q the message asks for), however long it is: a long
+// one is cut, and its quote still escapes.
+func TestLongAudienceQuotedInASCII(t *testing.T) {
+	for _, n := range []int{10, 200, 300} {
+		aud := "\u00e9\u0430" + strings.Repeat("a", n)
+		doc := edgeIssuer + "integrations:\n  - id: it\n    space: root\n" +
+			"    vault: {address: \"https://v:8200\", role: r}\n    audience: \"" + aud + "\"\n"
+		fe := problemAt(parseText(doc), "integrations[0].audience")
+		if fe == nil {
+			t.Fatalf("audience of %d bytes accepted", len(aud))
+		}
+		if !strings.Contains(fe.Msg, `"\u00e9\u0430aaa`) {
+			t.Errorf("audience of %d bytes: message does not quote it in ASCII: %s", len(aud), fe.Msg)
+		}
+	}
+}

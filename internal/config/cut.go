@@ -50,12 +50,16 @@ func cutArgs(args []any) []any {
 // how long it was.
 type cutString string
 
-// Format writes the first maxShown bytes of s (quoted for %q), then, when there were more,
-// how many bytes s has.
+// Format writes the first maxShown bytes of s (quoted for %q, in ASCII for %+q), then, when
+// there were more, how many bytes s has.
 func (s cutString) Format(f fmt.State, verb rune) {
 	shown := cutText(string(s), maxShown)
 	if verb == 'q' {
-		shown = strconv.Quote(cutPrefix(string(s), maxShown))
+		quote := strconv.Quote
+		if f.Flag('+') {
+			quote = strconv.QuoteToASCII
+		}
+		shown = quote(cutPrefix(string(s), maxShown))
 		if len(s) > maxShown {
 			shown += fmt.Sprintf("... (cut: %d bytes in all)", len(s))
 		}
