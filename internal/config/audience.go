@@ -38,11 +38,14 @@ func CheckAudience(aud string) error {
 }
 
 // checkAudiences applies CheckAudience to tokens.default_audience and every integration's
-// audience.
+// audience. The message quotes the audience after CheckAudience's words, whose list of allowed
+// characters holds '@': quoted after an audience written as a URL, the list would read as the
+// end of a login in it, and RedactLogins would take the audience, the character refused and its
+// offset with it.
 func (v *validator) checkAudiences() {
 	if aud := v.c.Tokens.DefaultAudience; aud != "" {
 		if err := CheckAudience(aud); err != nil {
-			v.add("tokens.default_audience", aud, "%+q %v (it defaults to the issuer's host)", aud, err)
+			v.add("tokens.default_audience", aud, "the audience %v (it defaults to the issuer's host): %+q", err, aud)
 		}
 	}
 	for i, in := range v.c.Integrations {
@@ -50,7 +53,7 @@ func (v *validator) checkAudiences() {
 			continue
 		}
 		if err := CheckAudience(in.Audience); err != nil {
-			v.add(joinIndex("integrations", i)+".audience", in.Audience, "%+q %v", in.Audience, err)
+			v.add(joinIndex("integrations", i)+".audience", in.Audience, "the audience %v: %+q", err, in.Audience)
 		}
 	}
 }

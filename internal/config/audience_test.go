@@ -104,3 +104,27 @@ func TestLongAudienceQuotedInASCII(t *testing.T) {
 		}
 	}
 }
+
+// TestURLAudienceProblemNamesTheCharacter: the problem of a refused audience written as a URL
+// (most audiences are) names the audience, the character refused and its offset; the list of
+// allowed characters the message quotes, '@' among them, is not taken for the end of a login
+// in that URL and redacted with all before it.
+func TestURLAudienceProblemNamesTheCharacter(t *testing.T) {
+	for _, c := range []struct{ yaml, path, aud, want string }{
+		{"integrations:\n  - id: it\n    space: root\n" +
+			"    vault: {address: \"https://v:8200\", role: r}\n" +
+			"    audience: \"https://vault.example.com/ x\"\n",
+			"integrations[0].audience", `"https://vault.example.com/ x"`, `holds ' ' at byte 26`},
+		{"tokens:\n  default_audience: \"api://x\\ty\"\n",
+			"tokens.default_audience", `"api://x\ty"`, `holds '\t' at byte 7`},
+	} {
+		fe := problemAt(parseText(edgeIssuer+c.yaml), c.path)
+		if fe == nil {
+			t.Errorf("%s: refused audience accepted", c.path)
+			continue
+		}
+		if !strings.Contains(fe.Msg, c.aud) || !strings.Contains(fe.Msg, c.want) {
+			t.Errorf("%s: message %q does not quote %s and say %s", c.path, fe.Msg, c.aud, c.want)
+		}
+	}
+}
