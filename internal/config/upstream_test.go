@@ -55,3 +55,19 @@ func TestUpstreamEndpointsUseHTTPS(t *testing.T) {
 		t.Errorf("azure authority_host over http: %v", err)
 	}
 }
+
+// TestURLsNeedAHostName: the issuer and every upstream base URL name a host. A URL whose
+// authority holds only a port (https://:8443) names no server a relying party, or broker
+// itself, could reach, and such an issuer would make ":8443" the default audience.
+func TestURLsNeedAHostName(t *testing.T) {
+	vault := func(addr string) string {
+		return "integrations:\n  - id: v\n    space: root\n" +
+			"    vault: {address: \"" + addr + "\", role: dev}\n"
+	}
+	checkEdges(t, []edgeCase{
+		{"issuer of only a port", "issuer: \"https://:8443\"\n", "issuer"},
+		{"issuer with a host and a port", "issuer: \"https://broker.example.com:8443\"\n", ""},
+		{"vault address of only a port", vault("https://:8200"), "integrations[0].vault.address"},
+		{"vault address with a host", vault("https://vault.example.com:8200"), ""},
+	})
+}

@@ -114,7 +114,7 @@ func (v *validator) checkIssuer() {
 		v.add("issuer", shown, "%q is not a URL", shown) // the parser's words may quote a secret
 	case err != nil:
 		v.add("issuer", iss, "%q is not a URL: %v", iss, unwrapURLError(err))
-	case u.Scheme == "" || u.Host == "" || u.Opaque != "":
+	case u.Scheme == "" || u.Hostname() == "" || u.Opaque != "":
 		v.add("issuer", shown, "%q must be an absolute URL such as https://broker.example.com", shown)
 	case u.Scheme != "https" && u.Scheme != "http":
 		v.add("issuer", shown, "%q must use https", shown)
@@ -414,7 +414,7 @@ func (v *validator) checkURL(path, raw string, show func(string) string) {
 		v.add(path, raw, "%s is not a URL: %v", label, unwrapURLError(err))
 	case u.User != nil:
 		v.add(path, shown, "%s must not carry a user name or password", label)
-	case u.Scheme != "http" && u.Scheme != "https" || u.Host == "" || u.Opaque != "":
+	case u.Scheme != "http" && u.Scheme != "https" || u.Hostname() == "" || u.Opaque != "":
 		v.add(path, shown, "%s must be an absolute http or https URL", label)
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(raw, "#"):
 		v.add(path, shown, "%s must not have a query or fragment", label)
