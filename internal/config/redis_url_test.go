@@ -64,3 +64,22 @@ func TestRedisURLKeepsTLSVerifyOffLoopback(t *testing.T) {
 		})
 	}
 }
+
+// TestRedisURLDatabaseNotNegative: store.redis.url names a database of 0 or more, in its path
+// or in its db option, as store.redis.sentinel.db must. go-redis takes "/-1" or "?db=-1"
+// without a word and, since it selects only a database above 0, runs on database 0, shared
+// with whatever else uses it; a db option that is no number would stop start-up after the file
+// was accepted.
+func TestRedisURLDatabaseNotNegative(t *testing.T) {
+	withURL := func(u string) string {
+		return "keys: {backend: redis, redis: {encryption_key_env: BROKER_KEY}}\n" +
+			"store: {redis: {url: \"" + u + "\"}}\n"
+	}
+	checkEdges(t, []edgeCase{
+		{"database -1 in the path", withURL("rediss://r.example.com/-1"), "store.redis.url"},
+		{"database -1 in the query", withURL("rediss://r.example.com/0?db=-1"), "store.redis.url"},
+		{"database a word in the query", withURL("rediss://r.example.com?db=x"), "store.redis.url"},
+		{"database 3 in the path", withURL("rediss://r.example.com/3"), ""},
+		{"database 2 in the query", withURL("rediss://r.example.com?db=2"), ""},
+	})
+}

@@ -150,9 +150,16 @@ func (v *validator) checkRedisURL(raw string) {
 			v.add("store.redis.url", u.Port(), "invalid port %q", u.Port())
 		}
 	}
+	// The database is the path's number, or the db option's, which go-redis takes over it. It is
+	// 0 or more, as sentinel.db must be: go-redis selects only a database above 0, so a negative
+	// one would run on database 0 without a word.
+	dbs := u.Query()["db"]
 	if db := strings.Trim(u.Path, "/"); db != "" {
-		if _, err := strconv.Atoi(db); err != nil {
-			v.add("store.redis.url", db, "database %q is not a number", db)
+		dbs = append([]string{db}, dbs...)
+	}
+	for _, db := range dbs {
+		if _, err := strconv.ParseUint(db, 10, 31); err != nil {
+			v.add("store.redis.url", db, "database %q is not a number of 0 or more", db)
 		}
 	}
 }
