@@ -104,21 +104,23 @@ func (c *Config) applyAuditSinkDefaults() {
 }
 
 // checkAuditSinks checks every audit sink: exactly one kind, its target, its limits, and names
-// that are unique (two sinks with the same target need distinct names).
+// that are unique (two sinks with the same target need distinct names). A sink of no one kind
+// still has its name and limits checked; only its target and its sameness to another are not.
 func (v *validator) checkAuditSinks() {
 	first := map[string]int{}
 	for i, s := range v.c.Audit.Sinks {
 		path := joinIndex("audit.sinks", i)
+		oneKind := false
 		switch {
 		case s.Webhook != nil && s.File != nil:
 			v.add(path, "", "sets both webhook and file; exactly one")
-			continue
 		case s.Webhook == nil && s.File == nil:
 			v.add(path, "", "needs exactly one of webhook (url, secret_file) and file (path)")
-			continue
 		case s.Webhook != nil:
+			oneKind = true
 			v.checkWebhookSink(path+".webhook", s.Webhook)
 		default:
+			oneKind = true
 			v.checkFileSink(path+".file", s.File)
 		}
 		if s.Name != "" && !IDPattern.MatchString(s.Name) {
@@ -129,6 +131,9 @@ func (v *validator) checkAuditSinks() {
 		}
 		if s.MaxBackoff < MinAuditSinkMaxBackoff {
 			v.add(path+".max_backoff", s.MaxBackoff.String(), "must be at least %s, got %s", MinAuditSinkMaxBackoff, s.MaxBackoff)
+		}
+		if !oneKind {
+			continue
 		}
 		name := s.SinkName()
 		if j, dup := first[name]; dup {

@@ -93,3 +93,22 @@ func TestAuditSinkDefaultsAndNames(t *testing.T) {
 		t.Errorf("named sink %q", n)
 	}
 }
+
+// TestSinkOfNoOneKindReportsItsOtherProblems: Validate reports every problem of an audit sink
+// at once. A sink that sets neither or both kinds is told so, and also of a bad name, batch or
+// backoff, instead of having those wait for the next attempt.
+func TestSinkOfNoOneKindReportsItsOtherProblems(t *testing.T) {
+	const rest = "name: SIEM, max_batch: 5000, max_backoff: 1ms"
+	for _, sink := range []string{
+		"{" + rest + "}",
+		"{webhook: {url: \"https://s.example.com\"}, file: {path: /var/log/a}, " + rest + "}",
+	} {
+		err := parseText(edgeIssuer + "audit:\n  sinks:\n    - " + sink + "\n")
+		for _, path := range []string{"audit.sinks[0]", "audit.sinks[0].name",
+			"audit.sinks[0].max_batch", "audit.sinks[0].max_backoff"} {
+			if problemAt(err, path) == nil {
+				t.Errorf("sink %s: no problem at %s in %v", sink, path, err)
+			}
+		}
+	}
+}
