@@ -169,14 +169,21 @@ func seenRecord(api Versioned, file Objects, now int64) Change {
 // is gone or in another space, each space that is gone or under another parent, each API key
 // that is gone or has another secret (a secret replaced, leaked perhaps, takes the runs its
 // key started with it, as a deleted key does). An id the store holds an API object under (committed by a replica whose file
-// lacked it) is that object's: a tombstone written for the file's would delete it. It also
+// lacked it) is that object's: a tombstone written for the file's would delete it. A
+// tombstone whose place lies at or under a space the same file moves or leaves out (see
+// fileMoves) does not know its place, as forgetFileMoves makes the older ones: its id comes
+// back only through the file, whatever the order in which the file's changes came. It also
 // returns the references it recorded.
 func leaves(seen fileSeen, next *Catalog, api Versioned, now int64) ([]Change, map[Ref]bool) {
 	var out []Change
 	left := map[Ref]bool{}
+	parents, moved := fileMoves(seen, next, api)
 	leave := func(r Ref, place string) {
 		if api.Objects.find(r) != nil {
 			return
+		}
+		if r.Kind != KindAPIKey && len(moved) > 0 && lyingUnder(parents, moved, place) {
+			place = ""
 		}
 		left[r] = true
 		out = append(out, Change{Record: Record{Ref: r, Version: fileVersion(api, r) + 1, Created: now, Body: tombstoneBody(place)}})

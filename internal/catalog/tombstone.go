@@ -142,25 +142,10 @@ func forgetting(v Versioned, r Ref) Change {
 // It leaves out the ids next holds (a live object's id is its own) and those in skip (a
 // tombstone recorded in the same commit).
 func forgetFileMoves(seen fileSeen, next *Catalog, api Versioned, skip map[Ref]bool) []Change {
-	moved := map[string]bool{}
-	for id, parent := range seen.Spaces {
-		// A space gone from the file leaves its place as one moved does: declared again, it is
-		// a new space (see fileChanges), wherever it stands.
-		if s, ok := next.spaces[id]; !ok || s.Parent != parent {
-			moved[id] = true
-		}
-	}
+	parents, moved := fileMoves(seen, next, api)
 	if len(moved) == 0 {
 		return nil
 	}
-	live := maps.Clone(seen.Spaces)
-	if live == nil {
-		live = map[string]string{}
-	}
-	for _, sp := range api.Objects.Spaces {
-		live[sp.ID] = sp.Parent
-	}
-	parents := placesTree(live, api.From)
 	var out []Change
 	for _, r := range slices.SortedFunc(maps.Keys(api.From), func(a, b Ref) int {
 		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.ID, b.ID))
@@ -171,6 +156,34 @@ func forgetFileMoves(seen fileSeen, next *Catalog, api Versioned, skip map[Ref]b
 		out = append(out, forgetting(api, r))
 	}
 	return out
+}
+
+// fileMoves returns the file spaces next puts under another parent or leaves out (moved), and
+// the tree, as seen records it with api's own spaces in it and the spaces deleted from it (see
+// placesTree), in which a place is looked up against them (see lyingUnder). Both are nil when
+// the file moves no space.
+func fileMoves(seen fileSeen, next *Catalog, api Versioned) (parents map[string]string, moved map[string]bool) {
+	for id, parent := range seen.Spaces {
+		// A space gone from the file leaves its place as one moved does: declared again, it is
+		// a new space (see fileChanges), wherever it stands.
+		if s, ok := next.spaces[id]; !ok || s.Parent != parent {
+			if moved == nil {
+				moved = map[string]bool{}
+			}
+			moved[id] = true
+		}
+	}
+	if len(moved) == 0 {
+		return nil, nil
+	}
+	live := maps.Clone(seen.Spaces)
+	if live == nil {
+		live = map[string]string{}
+	}
+	for _, sp := range api.Objects.Spaces {
+		live[sp.ID] = sp.Parent
+	}
+	return placesTree(live, api.From), moved
 }
 
 // placesTree is the tree in which a tombstone's place is looked up: live, which maps each space
