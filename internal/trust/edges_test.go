@@ -203,7 +203,8 @@ func TestGrantedIdentitySpellings(t *testing.T) {
 		{"namespace with slashes", vault("https://vault.example.com", "team/"), vault("https://vault.example.com", "/team"), true},
 		{"the default mount left unset", mount(""), mount("jwt"), true},
 		{"the mount with slashes", mount("/jwt/"), mount("jwt"), true},
-		{"another mount", mount("jwt-b"), mount("jwt"), false},
+		// The roles printed for both grant the policy named after the role: one identity.
+		{"another mount", mount("jwt-b"), mount("jwt"), true},
 		{"another namespace", vault("https://vault.example.com", "team-a"), vault("https://vault.example.com", "team-b"), false},
 	} {
 		a, b := GrantedIdentity(tc.a), GrantedIdentity(tc.b)

@@ -95,7 +95,10 @@ func (r *resolver) mayShare(t *target, in config.Integration, st config.Stack) b
 // takes for one identity name it once: an AWS role by its partition, account and name, the
 // name in any case and without its path (IAM role names are unique in an account whatever
 // their case and path); an Azure application by its client id alone (unique across Entra ID,
-// whichever way the tenant is named).
+// whichever way the tenant is named); a Vault role by its server, its namespace and the policy
+// it grants, which the role printed for it names after the role (Vault keeps policy names in
+// lower case), whichever JWT mount it lies on: two roles of one name on two mounts grant one
+// policy.
 func GrantedIdentity(in config.Integration) string {
 	switch {
 	case in.AWS != nil:
@@ -106,7 +109,7 @@ func GrantedIdentity(in config.Integration) string {
 		return "azure " + strings.ToLower(in.Azure.ClientID)
 	case in.Vault != nil:
 		k := VaultRoleKeyOf(in)
-		return fmt.Sprintf("vault %s|%s|%s|%s", k.Address, k.Namespace, k.Mount, k.Role)
+		return fmt.Sprintf("vault %s|%s|%s", k.Address, k.Namespace, k.Role)
 	}
 	return ""
 }
