@@ -196,7 +196,9 @@ type GCPBinding struct {
 
 func (t *target) gcp(shared gcpShared) (any, error) {
 	g := t.integration.GCP
-	pool, _, ok := strings.Cut(g.WorkloadIdentityProvider, "/providers/")
+	// The provider's id follows the last "/providers/": a pool may itself be named "providers".
+	cut := strings.LastIndex(g.WorkloadIdentityProvider, "/providers/")
+	pool, ok := g.WorkloadIdentityProvider[:max(cut, 0)], cut >= 0
 	if !ok {
 		return nil, fmt.Errorf("workload_identity_provider %q is not a provider resource name", g.WorkloadIdentityProvider)
 	}
