@@ -41,8 +41,8 @@ func TestVaultPolicyIsTheGrantedIdentity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if wp, rp := w.(VaultRole).TokenPolicies, r.(VaultRole).TokenPolicies; len(wp) != 1 || len(rp) != 1 ||
-		!strings.EqualFold(wp[0], rp[0]) {
+	wp, rp := w.(VaultRole).TokenPolicies, r.(VaultRole).TokenPolicies
+	if len(wp) != 1 || len(rp) != 1 || !strings.EqualFold(wp[0], rp[0]) {
 		t.Fatalf("the roles grant policies %q and %q, want one policy in both", wp, rp)
 	}
 	reads, err := ReadBesideWrite(cfg, Request{Provider: "vault", Stack: "s1", Scope: runs.Write})
