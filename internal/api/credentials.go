@@ -226,11 +226,27 @@ func resolveError(err error) error {
 	return err
 }
 
-// exchangeError passes an upstream refusal on as 502 with its (scrubbed) message.
+// exchangeError passes an upstream refusal on as 502 with its (scrubbed) message. Any other
+// error not meant for the caller goes on to fail, which logs it, with its text scrubbed of
+// secrets (an exchanger's error may quote a broker token or a credential), as the exchange's
+// own log line and audit event have it.
 func exchangeError(provider string, err error) error {
 	var up *exchange.UpstreamError
 	if errors.As(err, &up) {
 		return apierror.New(apierror.CodeUpstream, "The %s exchange failed: %s.", provider, strings.TrimSuffix(up.Detail(), "."))
 	}
-	return mintError(err)
+	err = mintError(err)
+	var apiErr *apierror.Error
+	if errors.As(err, &apiErr) {
+		return err
+	}
+	return scrubbedError{err}
 }
+
+// scrubbedError is an error whose text is scrubbed of secrets (exchange.Scrub) wherever it is
+// written, its chain kept for errors.Is and errors.As.
+type scrubbedError struct{ err error }
+
+func (e scrubbedError) Error() string { return exchange.Scrub(e.err.Error()) }
+
+func (e scrubbedError) Unwrap() error { return e.err }
