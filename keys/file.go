@@ -205,6 +205,12 @@ func (f *File) load() (set Set, stale bool, err error) {
 		}
 		set.Keys = append(set.Keys, Key{Meta: m, Signer: signer})
 	}
+	// A set Save would refuse (a key both held and revoked, a key listed twice, one without
+	// its times) is no set this backend wrote: a hand edit or a corruption, which a replica
+	// starting on it would publish and sign with.
+	if err := set.Validate(); err != nil {
+		return Set{}, false, fmt.Errorf("keys: %s: corrupted key set metadata: %w", f.metaPath(top), err)
+	}
 	return set, false, nil
 }
 
