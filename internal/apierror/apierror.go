@@ -5,7 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"unicode/utf8"
+
+	"github.com/brokerhq/broker/internal/textcut"
 )
 
 // Codes of the contract (section 3), plus method_not_allowed, client_closed and internal as
@@ -85,11 +86,7 @@ func bound(msg string) string {
 	if len(msg) <= MaxMessage {
 		return msg
 	}
-	cut := MaxMessage - len(cutMarker)
-	for cut > 0 && !utf8.RuneStart(msg[cut]) {
-		cut--
-	}
-	return msg[:cut] + cutMarker
+	return textcut.Prefix(msg, MaxMessage-len(cutMarker)) + cutMarker
 }
 
 type envelope struct {

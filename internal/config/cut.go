@@ -5,7 +5,8 @@ import (
 	"io"
 	"slices"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/brokerhq/broker/internal/textcut"
 )
 
 // A problem quotes at most maxShown bytes of each value, and names at most maxShownPath bytes
@@ -59,7 +60,7 @@ func (s cutString) Format(f fmt.State, verb rune) {
 		if f.Flag('+') {
 			quote = strconv.QuoteToASCII
 		}
-		shown = quote(cutPrefix(string(s), maxShown))
+		shown = quote(textcut.Prefix(string(s), maxShown))
 		if len(s) > maxShown {
 			shown += fmt.Sprintf("... (cut: %d bytes in all)", len(s))
 		}
@@ -72,16 +73,5 @@ func cutText(s string, most int) string {
 	if len(s) <= most {
 		return s
 	}
-	return cutPrefix(s, most) + fmt.Sprintf("... (cut: %d bytes in all)", len(s))
-}
-
-// cutPrefix is at most the first most bytes of s, not splitting a UTF-8 character.
-func cutPrefix(s string, most int) string {
-	if len(s) <= most {
-		return s
-	}
-	for most > 0 && !utf8.RuneStart(s[most]) {
-		most--
-	}
-	return s[:most]
+	return textcut.Prefix(s, most) + fmt.Sprintf("... (cut: %d bytes in all)", len(s))
 }

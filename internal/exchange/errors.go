@@ -5,7 +5,8 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/brokerhq/broker/internal/textcut"
 )
 
 // UpstreamError is a refusal by the cloud or Vault. The API answers it with 502 upstream_error
@@ -127,11 +128,7 @@ func Scrub(s string, secrets ...string) string {
 	s = secretElement.ReplaceAllString(s, "${1}[redacted]${3}")
 	s = strings.Join(strings.Fields(s), " ")
 	if len(s) > maxMessage {
-		cut := maxMessage
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
+		s = textcut.Prefix(s, maxMessage) + "…"
 	}
 	return s
 }

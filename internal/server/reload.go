@@ -7,12 +7,12 @@ import (
 	"reflect"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/brokerhq/broker/internal/api"
 	"github.com/brokerhq/broker/internal/audit"
 	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/textcut"
 )
 
 // Reload is what a SIGHUP does. It re-reads the TLS certificate and key files (see
@@ -161,11 +161,7 @@ func cutDetail(detail string) string {
 		return detail
 	}
 	note := fmt.Sprintf("... (cut: %d bytes in all)", len(detail))
-	keep := maxReloadDetail - len(note)
-	for keep > 0 && !utf8.RuneStart(detail[keep]) {
-		keep-- // a UTF-8 character is kept whole or not at all
-	}
-	return detail[:keep] + note
+	return textcut.Prefix(detail, maxReloadDetail-len(note)) + note
 }
 
 // recordReload audits a config.reload with detail cut to maxReloadDetail.
