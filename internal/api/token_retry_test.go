@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/brokerhq/broker/internal/api"
@@ -22,28 +22,30 @@ import (
 func TestTokenMintsAtMostThreeTimesForAChangingRun(t *testing.T) {
 	h := newRunsHarness(t)
 	run := h.start(t, runs.Tracked, runs.Planning)
-	var mu sync.Mutex
-	offered := 0
-	h.events.mu.Lock()
-	h.events.before = func(e api.Event) error {
-		if e.Action != "token.issue" || e.Version.IsZero() {
-			return nil
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		offered++
-		return runs.ErrChanged
-	}
-	h.events.mu.Unlock()
+	refused := refuseTokenEvents(h, func(e api.Event) bool { return !e.Version.IsZero() })
 	code, raw := h.rawCall(t, "/v1/token", run.RunToken, map[string]string{})
 	if code != http.StatusConflict {
 		t.Fatalf("POST /v1/token for a run changing at every record: %d %s, want 409", code, raw)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if offered != 3 {
-		t.Errorf("token.issue events offered with a Version: %d, want 3", offered)
+	if n := refused(); n != 3 {
+		t.Errorf("token.issue events offered with a Version: %d, want 3", n)
 	}
+}
+
+// refuseTokenEvents makes h's trail refuse with runs.ErrChanged every token.issue event match
+// takes, and returns a count of the events it has refused so far.
+func refuseTokenEvents(h *runsHarness, match func(api.Event) bool) (refused func() int) {
+	var n atomic.Int32
+	h.events.mu.Lock()
+	defer h.events.mu.Unlock()
+	h.events.before = func(e api.Event) error {
+		if e.Action != "token.issue" || !match(e) {
+			return nil
+		}
+		n.Add(1)
+		return runs.ErrChanged
+	}
+	return func() int { return int(n.Load()) }
 }
 
 // signerDownHarness is a runs harness recording each token's event while it is signed, whose

@@ -241,26 +241,12 @@ func TestStartWithKeyDeletedMeanwhileIs401(t *testing.T) {
 func TestVersionlessTokenEventRefusedIs503(t *testing.T) {
 	h := newRunsHarnessWith(t, harnessOptions{versionless: true})
 	run := h.start(t, runs.Tracked, runs.Planning)
-	var mu sync.Mutex
-	offered := 0
-	h.events.mu.Lock()
-	h.events.before = func(e api.Event) error {
-		if e.Action != "token.issue" || e.Outcome != "" {
-			return nil
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		offered++
-		return runs.ErrChanged
-	}
-	h.events.mu.Unlock()
+	refused := refuseTokenEvents(h, func(e api.Event) bool { return e.Outcome == "" })
 	code, raw := h.rawCall(t, "/v1/token", run.RunToken, map[string]string{})
 	if code != http.StatusServiceUnavailable {
 		t.Errorf("token whose version-less event was refused: %d %s, want 503", code, raw)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if offered != 1 {
-		t.Errorf("token.issue events offered: %d, want 1", offered)
+	if n := refused(); n != 1 {
+		t.Errorf("token.issue events offered: %d, want 1", n)
 	}
 }
