@@ -54,9 +54,9 @@ func (m *Memory) Failed(_ context.Context, key string) (time.Duration, error) {
 	if m.policy.AuthFailures <= 0 {
 		return 0, nil
 	}
-	now := m.now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	now := m.now() // under the lock, so that the lists' times follow the lock's order
 	e, ok := m.entries[key]
 	if !ok {
 		m.makeRoom(now)
