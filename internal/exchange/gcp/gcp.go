@@ -107,7 +107,7 @@ func (x *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchang
 		"/v1/projects/-/serviceAccounts/" + url.PathEscape(g.ServiceAccount) + ":generateAccessToken"
 	timeout := exchange.Timeout(in)
 
-	rec := &recorder{stsURL: stsURL, serviceAccount: g.ServiceAccount}
+	rec := &recorder{serviceAccount: g.ServiceAccount}
 	client := &http.Client{Transport: &boundTransport{base: x.base, timeout: timeout, rec: rec}}
 	tctx, cancel := context.WithTimeout(ctx, 2*timeout)
 	defer cancel()

@@ -300,7 +300,7 @@ func TestGoogleError(t *testing.T) {
 func TestExplainScrubsEchoedTokens(t *testing.T) {
 	const federated = "opaque-federated-secret-123"
 	const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
-	rec := &recorder{stsURL: "https://sts.example/v1/token", serviceAccount: readerSA}
+	rec := &recorder{serviceAccount: readerSA}
 	rec.addSecret(federated)
 	rec.answered(answer{step: "STS token exchange", status: 400,
 		body: []byte(`{"error":"invalid_grant","error_description":"bad token ` + jwt + ` after ` + federated + `"}`)})

@@ -71,7 +71,6 @@ func (t *boundTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // recorder keeps, for one exchange, the last upstream answer, the secrets that went upstream
 // and a failure of the broker's own token source.
 type recorder struct {
-	stsURL         string
 	serviceAccount string
 
 	mu          sync.Mutex
@@ -92,12 +91,14 @@ type answer struct {
 	err error
 }
 
-// step names the call req makes, for messages.
+// step names the call req makes, for messages. The IAM call is the one whose path ends in
+// ":generateAccessToken"; every other is the STS exchange. The path decides, not the endpoint's
+// text as configured: a request's URL spells its scheme and host its own way.
 func (r *recorder) step(req *http.Request) string {
-	if req.URL.String() == r.stsURL {
-		return "STS token exchange"
+	if strings.HasSuffix(req.URL.Path, ":generateAccessToken") {
+		return "generateAccessToken for " + r.serviceAccount
 	}
-	return "generateAccessToken for " + r.serviceAccount
+	return "STS token exchange"
 }
 
 // answered records a as the last upstream answer of the exchange.
