@@ -1,6 +1,7 @@
 package auditsink
 
 import (
+	"math"
 	"testing"
 	"time"
 )
@@ -16,6 +17,9 @@ func TestBackoffDoublesWithinItsCap(t *testing.T) {
 		{4, time.Minute, 400 * time.Millisecond, 800 * time.Millisecond},
 		{40, 30 * time.Second, 15 * time.Second, 30 * time.Second},
 		{1, 10 * time.Millisecond, 5 * time.Millisecond, 10 * time.Millisecond},
+		// A cap near the largest duration: doubling must stop at the cap, not wrap past it.
+		{40, math.MaxInt64, math.MaxInt64 / 2, math.MaxInt64},
+		{200, math.MaxInt64 - 1, (math.MaxInt64 - 1) / 2, math.MaxInt64 - 1},
 	} {
 		for range 100 {
 			if d := backoff(tc.n, tc.limit); d < tc.base || d > tc.high {

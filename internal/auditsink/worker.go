@@ -202,9 +202,12 @@ func (w *worker) release() {
 func backoff(n int, limit time.Duration) time.Duration {
 	d := min(minBackoff, limit)
 	for i := 1; i < n && d < limit; i++ {
-		d *= 2
+		if d > limit/2 {
+			d = limit // doubling would pass limit, and wrap near the largest duration
+		} else {
+			d *= 2
+		}
 	}
-	d = min(d, limit)
 	return d/2 + rand.N(d/2+1)
 }
 
