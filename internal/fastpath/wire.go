@@ -18,7 +18,13 @@ func AppendStatusLine(dst []byte, status int) []byte {
 	dst = append(dst, "HTTP/1.1 "...)
 	dst = strconv.AppendInt(dst, int64(status), 10)
 	dst = append(dst, ' ')
-	dst = append(dst, http.StatusText(status)...)
+	if text := http.StatusText(status); text != "" {
+		dst = append(dst, text...)
+	} else {
+		// A code without a reason phrase of its own is named by its number, as net/http does.
+		dst = append(dst, "status code "...)
+		dst = strconv.AppendInt(dst, int64(status), 10)
+	}
 	return append(dst, "\r\n"...)
 }
 
