@@ -105,15 +105,20 @@ func checkOptionalID(what, id string) error {
 	return checkID(what, id)
 }
 
-// withheldArgs returns msg, a flag parser's error about args, with every argument, and every
-// value given as --flag=value, that does not look like a name (see nameLike) taken out: the
-// parser quotes a flag it does not know and a value it cannot read. One of fewer than 8
-// characters stays.
+// withheldArgs returns msg, a flag parser's error about args, with every argument, every
+// value given as --flag=value and every flag's name that does not look like a name (see
+// nameLike) taken out: the parser quotes a flag it does not know and a value it cannot read,
+// and names an unknown flag its own way ("-name", one dash, without its value). One of fewer
+// than 8 characters stays.
 func withheldArgs(msg string, args []string) string {
 	for _, a := range args {
 		parts := []string{a}
 		if _, v, ok := strings.Cut(a, "="); ok {
 			parts = append(parts, v)
+		}
+		if strings.HasPrefix(a, "-") {
+			name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+			parts = append(parts, name)
 		}
 		for _, p := range parts {
 			if len(p) < 8 || nameLike(strings.TrimLeft(p, "-")) {
