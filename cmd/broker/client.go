@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/brokerhq/broker/internal/config"
 )
@@ -66,7 +67,8 @@ var errRedirect = errors.New("the broker answered with a redirect, which the CLI
 func refuseRedirect(*http.Request, []*http.Request) error { return errRedirect }
 
 // brokerEnv reads BROKER_URL (without a trailing slash) and the secret in the variable named
-// secretVar, refusing either missing and a URL that would carry the secret in clear.
+// secretVar, refusing either missing, a secret no header can carry and a URL that would carry
+// the secret in clear.
 func brokerEnv(e env, secretVar string) (base, secret string, err error) {
 	base = strings.TrimSuffix(strings.TrimSpace(e.getenv("BROKER_URL")), "/")
 	secret = strings.TrimSpace(e.getenv(secretVar))
@@ -75,6 +77,10 @@ func brokerEnv(e env, secretVar string) (base, secret string, err error) {
 		return "", "", usagef("BROKER_URL is not set")
 	case secret == "":
 		return "", "", usagef("%s is not set", secretVar)
+	case strings.ContainsFunc(secret, unicode.IsControl):
+		// Not repeated, nor left to the HTTP client, whose refusal reads as a broker that
+		// cannot be reached.
+		return "", "", usagef("%s holds a control character (a newline, tab or NUL inside it?): no header can carry it", secretVar)
 	}
 	if err := checkBrokerURL(base); err != nil {
 		return "", "", err
