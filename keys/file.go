@@ -76,7 +76,9 @@ func (f *File) metaPath(gen int64) string { return filepath.Join(f.dir, metaName
 
 func (f *File) pemPath(kid string) string { return filepath.Join(f.dir, kid+pemSuffix) }
 
-// parseMetaName returns the generation a metadata file name stands for.
+// parseMetaName returns the generation a metadata file name stands for: only a name exactly as
+// metaName writes it counts, so that a stray copy with more leading zeros is never taken for a
+// generation that load would then look for under its own name.
 func parseMetaName(name string) (int64, bool) {
 	digits, ok := strings.CutPrefix(name, metaPrefix)
 	if !ok {
@@ -87,7 +89,7 @@ func parseMetaName(name string) (int64, bool) {
 		return 0, false
 	}
 	gen, err := strconv.ParseInt(digits, 10, 64)
-	if err != nil || gen < 1 {
+	if err != nil || gen < 1 || metaName(gen) != name {
 		return 0, false
 	}
 	return gen, true
