@@ -165,19 +165,7 @@ func TestLaterHeadCompletedAfterShutdownClosedItIsNotAnswered(t *testing.T) {
 	closedIdle := make(chan int, 1)
 	sc.hook = func() { closedIdle <- l.closeIdle() }
 	close(inner.release)
-	select {
-	case left := <-closedIdle:
-		if left != 0 {
-			t.Fatalf("the connection was not idle while its second head arrived (%d left)", left)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the second head was never read")
-	}
-	select {
-	case <-sc.ended: // serve has returned: the count is final
-	case <-time.After(5 * time.Second):
-		t.Fatal("serve did not end after its connection was closed")
-	}
+	awaitClosedAsIdle(t, closedIdle, sc)
 	if n := h.n.Load(); n != 1 {
 		t.Errorf("the Handler answered %d requests, want 1 (the second came after the close)", n)
 	}
@@ -204,20 +192,27 @@ func TestNewConnectionClosedAsIdleIsNotAnswered(t *testing.T) {
 		closedIdle <- l.closeIdle()
 	}
 	close(inner.release)
+	awaitClosedAsIdle(t, closedIdle, sc)
+	if n := h.n.Load(); n != 0 {
+		t.Errorf("the Handler answered %d requests on a connection Shutdown closed, want 0", n)
+	}
+}
+
+// awaitClosedAsIdle waits for the closeIdle that sc's hook ran to report the connection closed
+// (none left open), and then for serve to end on it, so that the Handler's count is final.
+func awaitClosedAsIdle(t *testing.T, closedIdle <-chan int, sc *scriptConn) {
+	t.Helper()
 	select {
 	case left := <-closedIdle:
 		if left != 0 {
-			t.Fatalf("the silent new connection was not closed (%d left)", left)
+			t.Fatalf("the connection was not closed as idle while its head arrived (%d left)", left)
 		}
 	case <-time.After(5 * time.Second):
-		t.Fatal("the connection was never read")
+		t.Fatal("the connection's head was never read")
 	}
 	select {
-	case <-sc.ended: // serve has returned: the count is final
+	case <-sc.ended:
 	case <-time.After(5 * time.Second):
 		t.Fatal("serve did not end after its connection was closed")
-	}
-	if n := h.n.Load(); n != 0 {
-		t.Errorf("the Handler answered %d requests on a connection Shutdown closed, want 0", n)
 	}
 }
