@@ -300,14 +300,8 @@ func TestRedirectAnswerIsNamedByItsStatus(t *testing.T) {
 // passing failure, not a refusal of the caller.
 // Guards against: the issuerUnreachable wording changed (tests built from the constant itself pass)
 func TestIssuerUnreachableWording(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusBadRequest)
-		_ = json.NewEncoder(w).Encode(map[string]string{"error": "invalid_grant",
-			"error_description": "Error connecting to the given credential's issuer."})
-	}))
-	t.Cleanup(srv.Close)
-	up := upstreamOf(t, exchangeWith(t, srv.URL, nil))
+	endpoint := invalidGrantServer(t, "Error connecting to the given credential's issuer.")
+	up := upstreamOf(t, exchangeWith(t, endpoint, nil))
 	if up.Code != "invalid_grant" || up.Denied() || !up.Throttled {
 		t.Errorf("error %+v: Denied %v, want a passing failure", up, up.Denied())
 	}
@@ -389,4 +383,18 @@ func TestProductionDefaults(t *testing.T) {
 	if len(rt.scopes) != 1 || rt.scopes[0] != "https://www.googleapis.com/auth/cloud-platform" {
 		t.Errorf("scopes %q, want cloud-platform", rt.scopes)
 	}
+}
+
+// invalidGrantServer answers every call as Google STS refuses a token, 400 invalid_grant with
+// description, and returns its URL.
+func invalidGrantServer(t *testing.T, description string) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_ = json.NewEncoder(w).Encode(map[string]string{"error": "invalid_grant",
+			"error_description": description})
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
