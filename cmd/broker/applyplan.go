@@ -180,15 +180,17 @@ func parentsFirst(spaces []config.Space) []config.Space {
 	return append(out, cyclic...)
 }
 
-// checkIDs refuses an object without its id and an id given twice within a kind: apply would
-// otherwise change an object twice in one run.
+// checkIDs refuses an object without its id, an id that breaks the id rule (see badIDs) and an
+// id given twice within a kind: apply would otherwise change an object twice in one run.
 func checkIDs(f applyFile, source string) error {
-	var errs config.Errors
+	errs, bad := badIDs(f, source)
 	check := func(list, what string, ids []string) {
 		first := map[string]int{}
 		for i, id := range ids {
 			path := fmt.Sprintf("%s[%d]", list, i)
 			switch j, dup := first[id]; {
+			case bad[path]:
+				// Refused by badIDs, and never quoted as given twice.
 			case id == "":
 				errs = append(errs, &config.FieldError{Source: source, Path: path, Msg: what + " required"})
 			case dup:
@@ -213,6 +215,41 @@ func checkIDs(f applyFile, source string) error {
 		return errs
 	}
 	return nil
+}
+
+// badIDs refuses, before any request, every id of f that breaks the id rule (config.IDPattern),
+// an attachment's stack and integration included, and returns the paths of the objects it
+// refused ("stacks[2]"). The id is not repeated: it may be a secret pasted in the wrong place,
+// which the broker's request log and apply's output would keep, as get and delete refuse it.
+func badIDs(f applyFile, source string) (config.Errors, map[string]bool) {
+	var errs config.Errors
+	bad := map[string]bool{}
+	refuse := func(list string, i int, field, id string) {
+		if id == "" || config.IDPattern.MatchString(id) {
+			return
+		}
+		item := fmt.Sprintf("%s[%d]", list, i)
+		bad[item] = true
+		errs = append(errs, &config.FieldError{Source: source, Path: item + "." + field,
+			Msg: fmt.Sprintf("%s is not an id (lower case letters, digits and '-', at most 63 characters)", shownArg(id))})
+	}
+	for i, r := range f.Roles {
+		refuse("roles", i, "id", r.ID)
+	}
+	for i, sp := range f.Spaces {
+		refuse("spaces", i, "id", sp.ID)
+	}
+	for i, st := range f.Stacks {
+		refuse("stacks", i, "id", st.ID)
+	}
+	for i, in := range f.Integrations {
+		refuse("integrations", i, "id", in.ID)
+	}
+	for i, a := range f.Attachments {
+		refuse("attachments", i, "stack", a.Stack)
+		refuse("attachments", i, "integration", a.Integration)
+	}
+	return errs, bad
 }
 
 func idsOf[T any](list []T, id func(T) string) []string {
