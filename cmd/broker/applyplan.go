@@ -231,7 +231,7 @@ func badIDs(f applyFile, source string) (config.Errors, map[string]bool) {
 		item := fmt.Sprintf("%s[%d]", list, i)
 		bad[item] = true
 		errs = append(errs, &config.FieldError{Source: source, Path: item + "." + field,
-			Msg: fmt.Sprintf("%s is not an id (lower case letters, digits and '-', at most 63 characters)", shownArg(id))})
+			Msg: notAnID(id)})
 	}
 	for i, r := range f.Roles {
 		refuse("roles", i, "id", r.ID)

@@ -94,7 +94,13 @@ func checkID(what, id string) error {
 	if config.IDPattern.MatchString(id) {
 		return nil
 	}
-	return usagef("%s %s is not an id (lower case letters, digits and '-', at most 63 characters)", what, shownArg(id))
+	return usagef("%s %s", what, notAnID(id))
+}
+
+// notAnID says that id breaks the id rule (config.IDPattern), without repeating it unless it
+// looks like a name (see shownArg).
+func notAnID(id string) string {
+	return shownArg(id) + " is not an id (lower case letters, digits and '-', at most 63 characters)"
 }
 
 // checkOptionalID is checkID for an argument that may be left out ("").
