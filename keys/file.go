@@ -80,14 +80,7 @@ func (f *File) pemPath(kid string) string { return filepath.Join(f.dir, kid+pemS
 // metaName writes it counts, so that a stray copy with more leading zeros is never taken for a
 // generation that load would then look for under its own name.
 func parseMetaName(name string) (int64, bool) {
-	digits, ok := strings.CutPrefix(name, metaPrefix)
-	if !ok {
-		return 0, false
-	}
-	digits, ok = strings.CutSuffix(digits, metaSuffix)
-	if !ok || len(digits) < 12 || strings.Trim(digits, "0123456789") != "" {
-		return 0, false
-	}
+	digits := strings.TrimSuffix(strings.TrimPrefix(name, metaPrefix), metaSuffix)
 	gen, err := strconv.ParseInt(digits, 10, 64)
 	if err != nil || gen < 1 || metaName(gen) != name {
 		return 0, false
