@@ -13,8 +13,11 @@ var (
 	// arn:aws:iam::123456789012:role/name, also in the aws-cn and aws-us-gov partitions.
 	roleARNRE = regexp.MustCompile(`^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$`)
 	// projects/123/locations/global/workloadIdentityPools/pool/providers/provider
-	wipRE   = regexp.MustCompile(`^projects/[0-9]+/locations/global/workloadIdentityPools/[a-z0-9-]+/providers/[a-z0-9-]+$`)
-	emailRE = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+	wipRE = regexp.MustCompile(`^projects/[0-9]+/locations/global/workloadIdentityPools/[a-z0-9-]+/providers/[a-z0-9-]+$`)
+	// A service account is an email of letters, digits and '.', '_', '+', '-' before the '@'
+	// and a domain name after it. It goes into the IAM Credentials path, so nothing else may
+	// reach it.
+	serviceAccountRE = regexp.MustCompile(`^[A-Za-z0-9._+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$`)
 	// A tenant is a GUID or a domain name: labels of letters, digits and '-', joined by '.'. It
 	// goes into the authority's path, so nothing else may reach it.
 	tenantRE = regexp.MustCompile(`^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$`)
@@ -180,7 +183,7 @@ func (v *validator) checkGCP(base string, g *GCP) {
 			"%q is not a provider resource name (projects/<number>/locations/global/workloadIdentityPools/<pool>/providers/<provider>)",
 			g.WorkloadIdentityProvider)
 	}
-	if v.required(base+".service_account", g.ServiceAccount) && !emailRE.MatchString(g.ServiceAccount) {
+	if v.required(base+".service_account", g.ServiceAccount) && !serviceAccountRE.MatchString(g.ServiceAccount) {
 		v.add(base+".service_account", g.ServiceAccount, "%q is not a service account email", g.ServiceAccount)
 	}
 	for j, s := range g.Scopes {
