@@ -24,6 +24,16 @@ const (
 	VaultAudience = "vault"
 )
 
+// AzureNationalAudiences are the default token audiences of Entra ID in Azure's national
+// clouds (US Government, China, and the two US secret clouds), where AzureAudience is the
+// public cloud's.
+var AzureNationalAudiences = []string{
+	"api://AzureADTokenExchangeUSGov",
+	"api://AzureADTokenExchangeChina",
+	"api://AzureADTokenExchangeUSNat",
+	"api://AzureADTokenExchangeUSSec",
+}
+
 // AWSRegion is the region of AWS STS's global endpoint, sts.amazonaws.com, and so the region an
 // AWS integration of the commercial partition that names none signs its calls for.
 const AWSRegion = "us-east-1"
@@ -126,9 +136,12 @@ type Facts struct {
 	// Audience is the default `aud` of the tokens its exchange sends; empty when it depends on
 	// the integration (GCP: GCPAudience of the workload identity provider).
 	Audience string
-	// Algorithm is the one signing algorithm the provider accepts for tokens of Audience; empty
-	// means any.
+	// Algorithm is the one signing algorithm the provider accepts for tokens of Audience and of
+	// AlsoAudiences; empty means any.
 	Algorithm string
+	// AlsoAudiences are the provider's other well-known audiences (those of its national
+	// clouds), which Algorithm restricts as it does Audience.
+	AlsoAudiences []string
 	// Env are the environment variables a run always receives from an exchange.
 	Env []string
 	// OptionalEnv are the environment variables set only when the integration configures them.
@@ -152,7 +165,7 @@ var table = [...]Facts{
 	{Name: GCP,
 		Env:     []string{EnvGCPAccessToken},
 		Secrets: []string{EnvGCPAccessToken}},
-	{Name: Azure, Audience: AzureAudience, Algorithm: AzureAlgorithm,
+	{Name: Azure, Audience: AzureAudience, Algorithm: AzureAlgorithm, AlsoAudiences: AzureNationalAudiences,
 		Env:         []string{EnvAzureTenantID, EnvAzureClientID, EnvAzureUseOIDC, EnvAzureOIDCToken},
 		OptionalEnv: []string{EnvAzureSubscriptionID},
 		Secrets:     []string{EnvAzureOIDCToken}},
@@ -223,10 +236,11 @@ func GCPAudience(workloadIdentityProvider string) string {
 }
 
 // AlgorithmFor returns the one signing algorithm the relying party of a token for audience
-// accepts; empty means any. Only a provider's default audience is known to restrict it.
+// accepts; empty means any. Only a provider's default audiences (Audience and AlsoAudiences),
+// matched exactly, are known to restrict it.
 func AlgorithmFor(audience string) string {
 	for _, f := range table {
-		if f.Algorithm != "" && f.Audience == audience {
+		if f.Algorithm != "" && (f.Audience == audience || slices.Contains(f.AlsoAudiences, audience)) {
 			return f.Algorithm
 		}
 	}

@@ -45,7 +45,13 @@ func TestAlgorithms(t *testing.T) {
 	if got := AlgorithmFor(AzureAudience); got != "RS256" {
 		t.Errorf("AlgorithmFor(azure) = %q", got)
 	}
-	for _, aud := range []string{AWSAudience, VaultAudience, "", "x"} {
+	for _, aud := range AzureNationalAudiences {
+		if got := AlgorithmFor(aud); got != "RS256" {
+			t.Errorf("AlgorithmFor(%q) = %q, want RS256", aud, got)
+		}
+	}
+	for _, aud := range []string{AWSAudience, VaultAudience, "", "x", AzureAudience + "X",
+		"api://azureadtokenexchangeusgov", AzureNationalAudiences[0] + "/"} {
 		if got := AlgorithmFor(aud); got != "" {
 			t.Errorf("AlgorithmFor(%q) = %q, want any", aud, got)
 		}

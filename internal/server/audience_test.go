@@ -3,6 +3,9 @@ package server
 import (
 	"strings"
 	"testing"
+
+	"github.com/brokerhq/broker/internal/exchange"
+	"github.com/brokerhq/broker/internal/provider"
 )
 
 // TestTokenAudienceIsPrintableURI requires that a requested audience holding anything but
@@ -35,5 +38,32 @@ func TestTokenAudienceIsPrintableURI(t *testing.T) {
 	}
 	if tok, code := ts.mint(t, run.RunToken, "api://AzureADTokenExchange"); code != 200 || tok.Token == "" {
 		t.Errorf("a URI audience: status %d", code)
+	}
+}
+
+// TestEntraAudiencesAreRS256 requires that with keys.algorithm ES256 a token for Entra ID's
+// default audience of every Azure cloud, the public one and the national ones, is signed RS256:
+// Entra ID refuses any other algorithm in a federated client assertion. Other audiences keep
+// the configured algorithm.
+func TestEntraAudiencesAreRS256(t *testing.T) {
+	ts := startServer(t, serverOptions{alg: "ES256"})
+	run := ts.createRun(t, "vpc-prod", "TRACKED")
+	want := map[string]string{"sts.amazonaws.com": "ES256", "api://AzureADTokenExchangeX": "ES256"}
+	for _, aud := range append([]string{exchange.AzureAudience}, provider.AzureNationalAudiences...) {
+		want[aud] = "RS256"
+	}
+	for _, aud := range []string{"api://AzureADTokenExchangeUSGov", "api://AzureADTokenExchangeChina"} {
+		if want[aud] != "RS256" {
+			t.Fatalf("%s is not among the national audiences", aud)
+		}
+	}
+	for aud, alg := range want {
+		tok, code := ts.mint(t, run.RunToken, aud)
+		if code != 200 {
+			t.Fatalf("token for %s: status %d", aud, code)
+		}
+		if got := jwtHeader(t, tok.Token)["alg"]; got != alg {
+			t.Errorf("token for %s signed %v, want %s", aud, got, alg)
+		}
 	}
 }
