@@ -49,6 +49,12 @@ func runTrust(ctx context.Context, e env, args []string) error {
 	if err := checkOptionalID("--integration", *integration); err != nil {
 		return err
 	}
+	if *principal != "" && !trust.ValidAWSPrincipal(*principal) {
+		return usagef("--aws-principal must be the ARN of broker's own IAM role or user " +
+			"(arn:aws:iam::<account>:role/<name> or user/<name>) or role session " +
+			"(arn:aws:sts::<account>:assumed-role/<role>/<session>): a wildcard or an account " +
+			"would admit any caller that knows the ExternalId")
+	}
 	if *path == "" {
 		*path = e.getenv("BROKER_CONFIG")
 	}

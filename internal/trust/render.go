@@ -3,6 +3,7 @@ package trust
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -90,6 +91,18 @@ func (st AWSStatement) WebIdentity(issuer string) (AWSWebIdentity, bool) {
 
 // ErrNeedsPrincipal: an assume-role trust policy names broker's own AWS principal.
 var ErrNeedsPrincipal = errors.New("an assume-role integration's trust policy needs the broker's own AWS principal (--aws-principal ARN)")
+
+// awsPrincipalRE matches the IAM principals broker itself can run as: a role or a user
+// (arn:aws:iam::<account>:role/<name>, user/<name>) or a role session
+// (arn:aws:sts::<account>:assumed-role/<role>/<session>), in any partition. A wildcard, an
+// account or anything else is no caller of its own.
+var awsPrincipalRE = regexp.MustCompile(
+	`^arn:aws(-[a-z]+)*:(iam::[0-9]{12}:(role|user)|sts::[0-9]{12}:assumed-role)/[A-Za-z0-9+=,.@_/-]+$`)
+
+// ValidAWSPrincipal reports whether arn names one IAM role, user or role session, the only
+// principals an assume-role trust policy may admit as broker's own: a wildcard or a whole
+// account would let any caller that knows the ExternalId (which is no secret) assume the role.
+func ValidAWSPrincipal(arn string) bool { return awsPrincipalRE.MatchString(arn) }
 
 // awsStatement is the statement that lets t's runs assume t's role, and no other stack's or
 // scope's: it names the stack and scope by their subjects or, for assume-role, their ExternalId.
