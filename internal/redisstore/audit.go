@@ -500,10 +500,16 @@ func (s *auditStore) AppendCheckpoint(ctx context.Context, e audit.Event, spaces
 		case ok == 1:
 			return e, true, nil
 		case ok == 2:
-			// Another checkpoint came first, unless the head still shows the one expected: then
-			// the index names a checkpoint the head cannot read (a position past the chain's
-			// end, changed in the store), and every later attempt would end here unnoticed.
-			if now, err := s.Head(ctx); err == nil && checkpointPosition(now) == after {
+			// Another checkpoint came first, unless it is this one: a call whose reply was lost
+			// and which the client sent again landed, and the checkpoint is written. Or the head
+			// still shows the one expected: then the index names a checkpoint the head cannot
+			// read (a position past the chain's end, changed in the store), and every later
+			// attempt would end here unnoticed.
+			now, err := s.Head(ctx)
+			switch {
+			case err == nil && now.Checkpoint != nil && now.Checkpoint.ID == e.ID:
+				return *now.Checkpoint, true, nil
+			case err == nil && checkpointPosition(now) == after:
 				return audit.Event{}, false, errors.New("redisstore: the audit checkpoint index names a position the event list does not hold (changed in the store): no checkpoint can be appended")
 			}
 			return audit.Event{}, false, nil
