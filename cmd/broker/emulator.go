@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -168,11 +167,11 @@ func checkLoopbackListen(flag, addr string) error {
 	return nil
 }
 
-// checkIssuerFlag requires --issuer to be an http(s) URL with a host and nothing after a path.
+// checkIssuerFlag requires --issuer to be an issuer a broker can have (config.CheckIssuer):
+// the emulators trust that issuer's tokens only, so any other would refuse every token.
 func checkIssuerFlag(issuer string) error {
-	u, err := url.Parse(issuer)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return usagef("--issuer %q: want the broker's issuer URL, http(s)://HOST[:PORT][/PATH]", issuer)
+	if err := config.CheckIssuer(issuer); err != nil {
+		return usagef("--issuer: want the broker's issuer URL, https://HOST[:PORT][/PATH]: %v", err)
 	}
 	return nil
 }

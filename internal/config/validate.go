@@ -102,31 +102,53 @@ func (v *validator) add(path, value, format string, args ...any) {
 }
 
 func (v *validator) checkIssuer() {
-	iss := v.c.Issuer
-	if iss == "" {
+	if v.c.Issuer == "" {
 		v.add("issuer", "", "required (the https URL that is the iss claim)")
 		return
 	}
+	if shown, problem := issuerProblem(v.c.Issuer); problem != "" {
+		v.add("issuer", shown, "%s", problem)
+	}
+}
+
+// CheckIssuer returns why iss cannot be broker's issuer (the iss claim every relying party
+// matches), nil when it can: an absolute https URL (http only on a loopback host) with a host,
+// no user information, query or fragment, and no slash at its end. The error shows iss with
+// any password left out.
+func CheckIssuer(iss string) error {
+	if iss == "" {
+		return errors.New("the issuer is empty")
+	}
+	if _, problem := issuerProblem(iss); problem != "" {
+		return errors.New(problem)
+	}
+	return nil
+}
+
+// issuerProblem is CheckIssuer's rule for a non-empty iss: what to show of iss (without a
+// password) and the problem, empty when there is none.
+func issuerProblem(iss string) (shown, problem string) {
 	u, err := url.Parse(iss)
-	shown := redactURL(iss) // errors go to logs and the audit trail: never a password
+	shown = redactURL(iss) // errors go to logs and the audit trail: never a password
 	switch {
 	case err != nil && shown != iss:
-		v.add("issuer", shown, "%q is not a URL", shown) // the parser's words may quote a secret
+		return shown, fmt.Sprintf("%q is not a URL", shown) // the parser's words may quote a secret
 	case err != nil:
-		v.add("issuer", iss, "%q is not a URL: %v", iss, unwrapURLError(err))
+		return shown, fmt.Sprintf("%q is not a URL: %v", iss, unwrapURLError(err))
 	case u.Scheme == "" || u.Hostname() == "" || u.Opaque != "":
-		v.add("issuer", shown, "%q must be an absolute URL such as https://broker.example.com", shown)
+		return shown, fmt.Sprintf("%q must be an absolute URL such as https://broker.example.com", shown)
 	case u.Scheme != "https" && u.Scheme != "http":
-		v.add("issuer", shown, "%q must use https", shown)
+		return shown, fmt.Sprintf("%q must use https", shown)
 	case u.User != nil:
-		v.add("issuer", shown, "%q must not contain user information", shown)
+		return shown, fmt.Sprintf("%q must not contain user information", shown)
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(iss, "#"):
-		v.add("issuer", shown, "%q must not have a query or fragment", shown)
+		return shown, fmt.Sprintf("%q must not have a query or fragment", shown)
 	case u.Scheme == "http" && !isLoopback(u.Hostname()):
-		v.add("issuer", shown, "%q must use https (plain http is allowed only on a loopback host)", shown)
+		return shown, fmt.Sprintf("%q must use https (plain http is allowed only on a loopback host)", shown)
 	case strings.HasSuffix(iss, "/"):
-		v.add("issuer", shown, "%q must not end with a slash", shown)
+		return shown, fmt.Sprintf("%q must not end with a slash", shown)
 	}
+	return shown, ""
 }
 
 // IsLoopbackHost reports whether host is localhost or a loopback IP: the only hosts broker
