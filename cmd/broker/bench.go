@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -41,6 +42,8 @@ func runBench(ctx context.Context, e env, args []string) error {
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
+	durationGiven := false
+	fs.Visit(func(f *flag.Flag) { durationGiven = durationGiven || f.Name == "duration" })
 	cfg := loadgen.Config{Duration: *duration, Clients: *clients, Soak: *soak, Progress: e.stderr}
 	if *only != "" {
 		cfg.Only = strings.Split(*only, ",")
@@ -49,8 +52,10 @@ func runBench(ctx context.Context, e env, args []string) error {
 		cfg.Duration = benchQuickDuration
 	}
 	switch {
-	case cfg.Duration <= 0:
+	case *duration <= 0:
 		return usagef("--duration must be positive")
+	case *quick && durationGiven:
+		return usagef("give --duration or --quick, not both: --quick measures each figure for %s", benchQuickDuration)
 	case *clients <= 0:
 		return usagef("--clients must be positive")
 	case *soak < 0:

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+)
+
+// benchFlagsErr runs broker bench in process with args and BROKER_API_KEY=k, and returns its
+// error. Every call here stops before measuring: at a flag, at the target URL, or at the
+// unknown figure "nope" of --only.
+func benchFlagsErr(args ...string) error {
+	vars := map[string]string{"BROKER_API_KEY": "k"}
+	var out, errOut strings.Builder
+	e := env{stdout: &out, stderr: &errOut, getenv: func(k string) string { return vars[k] }}
+	return runBench(context.Background(), e, args)
+}
+
+// TestBenchQuickDoesNotHideABadDuration: a --duration that is not positive is a usage error,
+// with --quick too, and --quick with any --duration is one (the synopsis gives one or the
+// other): --quick used to replace the duration before it was checked, and silently overrode a
+// good one.
+func TestBenchQuickDoesNotHideABadDuration(t *testing.T) {
+	stop := []string{"--target", "http://127.0.0.1:1", "--stack", "s", "--only", "nope"}
+	for _, tc := range []struct{ duration, want string }{
+		{"-1s", "--duration must be positive"},
+		{"0s", "--duration must be positive"},
+		{"2s", "not both"},
+	} {
+		err := benchFlagsErr(append([]string{"--quick", "--duration", tc.duration}, stop...)...)
+		if !errors.As(err, new(usageError)) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("--quick --duration %s: error %v, want the usage error %q", tc.duration, err, tc.want)
+		}
+	}
+	// Alone, each reaches the figures (and stops at the unknown one).
+	for _, args := range [][]string{{"--quick"}, {"--duration", "2s"}} {
+		err := benchFlagsErr(append(args, stop...)...)
+		if err == nil || !strings.Contains(err.Error(), "--only") {
+			t.Errorf("%v: error %v, want the --only usage error", args, err)
+		}
+	}
+}
