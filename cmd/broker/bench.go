@@ -67,10 +67,15 @@ func runBench(ctx context.Context, e env, args []string) error {
 		if *stack == "" {
 			return usagef("--target needs --stack, the stack the measured runs are created on")
 		}
+		// The target is checked as BROKER_URL is, but its problems name the flag given.
+		t := strings.TrimSuffix(strings.TrimSpace(*target), "/")
+		if err := checkBrokerURL("--target", t); err != nil {
+			return err
+		}
 		te := e
 		te.getenv = func(k string) string {
 			if k == "BROKER_URL" {
-				return *target
+				return t
 			}
 			return e.getenv(k)
 		}

@@ -41,3 +41,20 @@ func TestBenchQuickDoesNotHideABadDuration(t *testing.T) {
 		}
 	}
 }
+
+// TestBenchTargetErrorsNameTheFlag: a --target URL that cannot be used is refused naming
+// --target, the flag given, not BROKER_URL, which the user may never have set; the rule is
+// BROKER_URL's (plain http on loopback only, a base URL, no password).
+func TestBenchTargetErrorsNameTheFlag(t *testing.T) {
+	for _, target := range []string{
+		"http://broker.example.com", "ftp://127.0.0.1", "http://127.0.0.1/?q=1",
+		"https://u:secret@broker.example.com", " ",
+	} {
+		err := benchFlagsErr("--target", target, "--stack", "s")
+		if !errors.As(err, new(usageError)) || !strings.Contains(err.Error(), "--target") ||
+			strings.Contains(err.Error(), "BROKER_URL") || strings.Contains(err.Error(), "secret") {
+			t.Errorf("--target %q: error %v, want a usage error naming --target, not BROKER_URL",
+				target, err)
+		}
+	}
+}

@@ -82,28 +82,28 @@ func brokerEnv(e env, secretVar string) (base, secret string, err error) {
 		// cannot be reached.
 		return "", "", usagef("%s holds a control character (a newline, tab or NUL inside it?): no header can carry it", secretVar)
 	}
-	if err := checkBrokerURL(base); err != nil {
+	if err := checkBrokerURL("BROKER_URL", base); err != nil {
 		return "", "", err
 	}
 	return base, secret, nil
 }
 
-// checkBrokerURL accepts an http:// or https:// BROKER_URL; plain http only to a loopback host,
-// since every call carries a run token or an API key. The error names the host only (the URL
-// may hold user information).
-func checkBrokerURL(base string) error {
+// checkBrokerURL accepts an http:// or https:// base URL of the broker, given as name
+// (BROKER_URL, or a flag); plain http only to a loopback host, since every call carries a run
+// token or an API key. The error names the host only (the URL may hold user information).
+func checkBrokerURL(name, base string) error {
 	u, err := url.Parse(base)
 	switch {
 	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-		return usagef("BROKER_URL must start with http:// or https://")
+		return usagef("%s must start with http:// or https://", name)
 	case u.User != nil:
 		// Every message naming the URL would repeat the password, and broker never reads it.
-		return usagef("BROKER_URL must not carry a user name or password: broker authenticates with the run token or the API key")
+		return usagef("%s must not carry a user name or password: broker authenticates with the run token or the API key", name)
 	case u.Scheme == "http" && !config.IsLoopbackHost(u.Hostname()):
-		return usagef("BROKER_URL must use https:// to reach %q: plain http is allowed only on a loopback host, so that no token or key crosses the network in clear", u.Hostname())
+		return usagef("%s must use https:// to reach %q: plain http is allowed only on a loopback host, so that no token or key crosses the network in clear", name, u.Hostname())
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(base, "#"):
 		// The CLI appends /v1/... to the URL's path; after a query or a fragment it would not.
-		return usagef("BROKER_URL must be a base URL (scheme, host, optional port and path) with no query or fragment")
+		return usagef("%s must be a base URL (scheme, host, optional port and path) with no query or fragment", name)
 	}
 	return nil
 }
