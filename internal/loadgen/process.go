@@ -72,7 +72,7 @@ func startChild(cc childCommand) (*child, error) {
 	cmd := exec.Command(cc.bin, cc.args...)
 	cmd.Dir = cc.dir
 	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = childProcAttr()
 	if err := cmd.Start(); err != nil {
 		log.Close()
 		return nil, fmt.Errorf("start %s: %w", cc.name, err)
