@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 	"time"
@@ -91,6 +92,12 @@ func runBench(ctx context.Context, e env, args []string) error {
 		}
 		cfg.Binary = bin
 	}
+	if *jsonPath != "" {
+		// Found now, not after minutes of measuring.
+		if err := checkWritable(*jsonPath); err != nil {
+			return fmt.Errorf("--json: %w", err)
+		}
+	}
 	report, err := loadgen.Run(ctx, cfg)
 	if errors.Is(err, loadgen.ErrUnknownFigure) {
 		return usagef("--only: %v", err)
@@ -139,6 +146,23 @@ func benchOutcome(report *loadgen.Report, below belowTarget) error {
 }
 
 // writeBenchJSON writes the report to path.
+// checkWritable returns why path cannot be written, nil when it can: it opens the file for
+// writing without changing it, and removes it again when it did not exist.
+func checkWritable(path string) error {
+	_, statErr := os.Stat(path)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o666)
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if errors.Is(statErr, fs.ErrNotExist) {
+		return os.Remove(path)
+	}
+	return nil
+}
+
 func writeBenchJSON(path string, report *loadgen.Report) error {
 	f, err := os.Create(path)
 	if err != nil {

@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -30,7 +33,8 @@ func TestBenchQuickDoesNotHideABadDuration(t *testing.T) {
 	} {
 		err := benchFlagsErr(append([]string{"--quick", "--duration", tc.duration}, stop...)...)
 		if !errors.As(err, new(usageError)) || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("--quick --duration %s: error %v, want the usage error %q", tc.duration, err, tc.want)
+			t.Errorf("--quick --duration %s: error %v, want the usage error %q",
+				tc.duration, err, tc.want)
 		}
 	}
 	// Alone, each reaches the figures (and stops at the unknown one).
@@ -56,5 +60,43 @@ func TestBenchTargetErrorsNameTheFlag(t *testing.T) {
 			t.Errorf("--target %q: error %v, want a usage error naming --target, not BROKER_URL",
 				target, err)
 		}
+	}
+}
+
+// TestBenchJSONPathCheckedBeforeMeasuring: a --json file that cannot be written fails the
+// bench before it measures anything (no table, an error naming --json), instead of after
+// minutes of measuring; a file that can be written is left as it was, and one that did not
+// exist is not left behind by the check.
+func TestBenchJSONPathCheckedBeforeMeasuring(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // a run that got as far as measuring ends at once
+	vars := map[string]string{"BROKER_API_KEY": "k"}
+	var out, errOut strings.Builder
+	e := env{stdout: &out, stderr: &errOut, getenv: func(k string) string { return vars[k] }}
+	bad := filepath.Join(t.TempDir(), "no-such-dir", "bench.json")
+	args := []string{"--json", bad, "--target", "http://127.0.0.1:1", "--stack", "s"}
+	err := runBench(ctx, e, args)
+	if err == nil || !strings.Contains(err.Error(), "--json") || out.String() != "" {
+		t.Errorf("--json in a missing directory: error %v, table %q; want an error naming --json "+
+			"and no table", err, out.String())
+	}
+
+	dir := t.TempDir()
+	kept := filepath.Join(dir, "kept.json")
+	if err := os.WriteFile(kept, []byte("earlier"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkWritable(kept); err != nil {
+		t.Fatalf("checkWritable(an existing file) = %v", err)
+	}
+	if got, _ := os.ReadFile(kept); string(got) != "earlier" {
+		t.Errorf("the check changed an existing file to %q", got)
+	}
+	fresh := filepath.Join(dir, "fresh.json")
+	if err := checkWritable(fresh); err != nil {
+		t.Fatalf("checkWritable(a new file) = %v", err)
+	}
+	if _, err := os.Stat(fresh); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the check left %s behind: %v", fresh, err)
 	}
 }

@@ -169,10 +169,14 @@ func TestBenchInterruptedStillReports(t *testing.T) {
 	}
 }
 
-// A JSON report that cannot be written fails the bench, saying so.
+// A JSON report that cannot be written fails the bench, saying so. /dev/full opens for
+// writing (so the check before measuring passes) and refuses every write.
 // Guards against: the error of writing the JSON report ignored.
 func TestBenchJSONFailureFails(t *testing.T) {
-	bad := filepath.Join(t.TempDir(), "missing", "bench.json")
+	const bad = "/dev/full"
+	if _, err := os.Stat(bad); err != nil {
+		t.Skipf("no %s to fail the write: %v", bad, err)
+	}
 	run := runBenchCancelled(t, benchKeyEnv, append([]string{"--json", bad}, closedTargetArgs...)...)
 	if run.err == nil || !strings.HasPrefix(run.err.Error(), "write the JSON report: ") {
 		t.Errorf("error %v, want one about the JSON report", run.err)
