@@ -66,9 +66,10 @@ func Each(atts []config.EffectiveAttachment) iter.Seq[*config.EffectiveAttachmen
 
 // ReadBesideWrite lists ("stack (read) through integration") the attachments for read whose
 // integration grants the cloud identity of req's integration (see PairsByIdentity) when stacks
-// are also attached to that identity for write; nil when none are, or none read. What broker
-// trust prints for that identity admits both, so read-scope tokens, a pull request's among
-// them, take what write runs take: an operator pasting it should know.
+// are also attached to that identity for write, leaving out those the document printed for req
+// leaves out; nil when none are, or none read. What broker trust prints for that identity
+// admits both, so read-scope tokens, a pull request's among them, take what write runs take:
+// an operator pasting it should know.
 func ReadBesideWrite(cfg *config.Config, req Request) ([]string, error) {
 	r, err := newResolver(cfg)
 	if err != nil {
@@ -86,8 +87,17 @@ func ReadBesideWrite(cfg *config.Config, req Request) ([]string, error) {
 	if !p.ReadIntoWrite() {
 		return nil, nil
 	}
-	reads := make([]string, 0, len(p.Read))
+	// Only what the printed document admits: a read attachment it leaves out (another
+	// subtree's, see sharing) takes nothing through it.
+	if _, err := r.render(t); err != nil {
+		return nil, err
+	}
+	var reads []string
 	for _, at := range p.Read {
+		pair := Request{Provider: t.req.Provider, Stack: at.Stack, Scope: runs.Read, Integration: at.Integration}
+		if r.leftOutPairs[pair] {
+			continue
+		}
 		reads = append(reads, fmt.Sprintf("%s (%s) through %s", at.Stack, runs.Read, at.Integration))
 	}
 	return reads, nil

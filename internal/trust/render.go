@@ -35,22 +35,25 @@ func RenderNotes(cfg *config.Config, req Request) (doc any, leftOut []string, er
 	if err != nil {
 		return nil, nil, err
 	}
-	switch req.Provider {
-	case exchange.AWS:
-		doc, err = r.awsPolicy(t)
-	case exchange.GCP:
-		doc, err = r.gcp(t)
-	case exchange.Azure:
-		doc, err = r.azure(t)
-	case exchange.Vault:
-		doc, err = r.vaultRole(t)
-	default:
-		return nil, nil, fmt.Errorf("unknown provider %q", req.Provider)
-	}
-	if err != nil {
+	if doc, err = r.render(t); err != nil {
 		return nil, nil, err
 	}
 	return doc, r.leftOut, nil
+}
+
+// render returns the trust document for t, noting in r what it leaves out.
+func (r *resolver) render(t *target) (any, error) {
+	switch t.req.Provider {
+	case exchange.AWS:
+		return r.awsPolicy(t)
+	case exchange.GCP:
+		return r.gcp(t)
+	case exchange.Azure:
+		return r.azure(t)
+	case exchange.Vault:
+		return r.vaultRole(t)
+	}
+	return nil, fmt.Errorf("unknown provider %q", t.req.Provider)
 }
 
 // AWSPolicy is an IAM role trust policy, as `broker trust aws` prints it.

@@ -39,8 +39,10 @@ type resolver struct {
 	spaces    *claims.Spaces
 	templates []string
 	// leftOut describes each attachment that shares the cloud-side object of what is printed
-	// but is left out of it (see sharing).
-	leftOut []string
+	// but is left out of it (see sharing); leftOutPairs holds the same, one (stack, scope,
+	// integration) each.
+	leftOut      []string
+	leftOutPairs map[Request]bool
 }
 
 func newResolver(cfg *config.Config) (*resolver, error) {
