@@ -145,7 +145,6 @@ func benchOutcome(report *loadgen.Report, below belowTarget) error {
 	return nil
 }
 
-// writeBenchJSON writes the report to path.
 // checkWritable returns why path cannot be written, nil when it can: it opens the file for
 // writing without changing it, and removes it again when it did not exist.
 func checkWritable(path string) error {
@@ -163,6 +162,7 @@ func checkWritable(path string) error {
 	return nil
 }
 
+// writeBenchJSON writes the report to path.
 func writeBenchJSON(path string, report *loadgen.Report) error {
 	f, err := os.Create(path)
 	if err != nil {
