@@ -81,12 +81,13 @@ func getBody(t *testing.T, url string) (int, []byte) {
 	return resp.StatusCode, raw
 }
 
-// GET /v1/audit takes limit from 1 to MaxAuditLimit inclusive (1000 is served and passed on as
-// asked, 1001 and 0 are 400), defaults to DefaultAuditLimit, and refuses a query parameter it
+// GET /v1/audit takes limit from 1 to MaxAuditLimit inclusive, written as plain digits (1000 is
+// served and passed on as asked, 1001, 0, +5 and 005 are 400), defaults to DefaultAuditLimit, and refuses a query parameter it
 // does not define, or a cursor it did not return, with 400 in the error envelope.
 // Guards against: limit's upper bound made exclusive (limit=1000 refused).
 // Guards against: listAudit no longer refusing unknown query parameters.
 // Guards against: audit.ErrBadCursor no longer mapped to 400 (answered 500).
+// Guards against: a limit with a sign or leading zeros (+5, 005) taken as a number.
 func TestAuditLimitBoundsAndParams(t *testing.T) {
 	store := &fixedAuditStore{}
 	url := auditListingServer(t, store, time.Now().Add(-time.Hour))
@@ -100,6 +101,10 @@ func TestAuditLimitBoundsAndParams(t *testing.T) {
 		{"?limit=1000", 200, api.MaxAuditLimit},
 		{"?limit=1001", 400, 0},
 		{"?limit=0", 400, 0},
+		{"?limit=%2B5", 400, 0},
+		{"?limit=005", 400, 0},
+		{"?limit=-0", 400, 0},
+		{"?limit=5%20", 400, 0},
 		{"?space=prod&limits=5", 400, 0},
 		{"?spaces=prod", 400, 0},
 		{"?after=5", 200, api.DefaultAuditLimit},
