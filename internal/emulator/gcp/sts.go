@@ -203,6 +203,10 @@ func (e *Emulator) serveSTS(w http.ResponseWriter, r *http.Request) {
 			"Either modify your attribute mapping or the incoming assertion to produce a mapped attribute that is less than %d bytes.",
 			maxSubjectBytes, maxSubjectBytes))
 		return
+	case claims.String("sub") == "":
+		// Google requires sub of every OIDC subject token, whatever google.subject is mapped from.
+		fail(http.StatusBadRequest, "invalid_grant", "The ID Token has no sub claim.")
+		return
 	case p.AttributeCondition != nil && !p.AttributeCondition(claims, attrs):
 		fail(http.StatusBadRequest, "unauthorized_client", msgConditionRejected)
 		return
