@@ -147,7 +147,7 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 	}
 	if file.find(mu.Ref) != nil {
 		return plan{}, refusal(ErrManagedByConfig,
-			"%s %q belongs to the configuration file and can only change there", mu.Ref.Kind, mu.Ref.ID)
+			"%s %q belongs to the configuration file and can only change there", kindNoun[mu.Ref.Kind], mu.Ref.ID)
 	}
 	before := api.find(mu.Ref)
 	if before == nil && mu.Object != nil {
@@ -165,35 +165,35 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 	if mu.Object == nil && before == nil {
 		// A deletion of what does not exist is not found, whatever its preconditions: without
 		// them it would be, and they apply only to a request that could otherwise succeed.
-		return plan{}, refusal(ErrNotFound, "%s %q does not exist", mu.Ref.Kind, mu.Ref.ID)
+		return plan{}, refusal(ErrNotFound, "%s %q does not exist", kindNoun[mu.Ref.Kind], mu.Ref.ID)
 	}
 	if mu.IfMatch == AnyVersion && before == nil {
-		return plan{}, refusal(ErrPrecondition, "%s %q does not exist", mu.Ref.Kind, mu.Ref.ID)
+		return plan{}, refusal(ErrPrecondition, "%s %q does not exist", kindNoun[mu.Ref.Kind], mu.Ref.ID)
 	}
 	if mu.IfMatch == NoVersion && before != nil {
 		if inForce.find(mu.Ref) == nil {
 			return plan{}, refusal(ErrPrecondition, "%s %q exists in the store (version %d), left out of the catalog in force (see the broker's log); a put without If-None-Match replaces it",
-				mu.Ref.Kind, mu.Ref.ID, version)
+				kindNoun[mu.Ref.Kind], mu.Ref.ID, version)
 		}
-		return plan{}, refusal(ErrPrecondition, "%s %q exists (version %d)", mu.Ref.Kind, mu.Ref.ID, version)
+		return plan{}, refusal(ErrPrecondition, "%s %q exists (version %d)", kindNoun[mu.Ref.Kind], mu.Ref.ID, version)
 	}
 	if mu.IfMatch == NeverVersion {
-		return plan{}, refusal(ErrPrecondition, "If-Match names no version of %s %q (a weak entity tag, or one that is not a version's ETag)", mu.Ref.Kind, mu.Ref.ID)
+		return plan{}, refusal(ErrPrecondition, "If-Match names no version of %s %q (a weak entity tag, or one that is not a version's ETag)", kindNoun[mu.Ref.Kind], mu.Ref.ID)
 	}
 	if len(mu.IfMatchOneOf) > 0 && (before == nil || !slices.Contains(mu.IfMatchOneOf, version)) {
 		if before == nil {
-			return plan{}, refusal(ErrPrecondition, "%s %q does not exist", mu.Ref.Kind, mu.Ref.ID)
+			return plan{}, refusal(ErrPrecondition, "%s %q does not exist", kindNoun[mu.Ref.Kind], mu.Ref.ID)
 		}
-		return plan{}, refusal(ErrPrecondition, "%s %q is at version %d, none of those If-Match names", mu.Ref.Kind, mu.Ref.ID, version)
+		return plan{}, refusal(ErrPrecondition, "%s %q is at version %d, none of those If-Match names", kindNoun[mu.Ref.Kind], mu.Ref.ID, version)
 	}
 	if mu.IfMatch > 0 && before == nil {
 		// If-Match is false for an object that does not exist, whatever version its id's
 		// tombstone keeps.
-		return plan{}, refusal(ErrPrecondition, "%s %q does not exist", mu.Ref.Kind, mu.Ref.ID)
+		return plan{}, refusal(ErrPrecondition, "%s %q does not exist", kindNoun[mu.Ref.Kind], mu.Ref.ID)
 	}
 	if mu.IfMatch > 0 && mu.IfMatch != version {
 		return plan{}, refusal(ErrPrecondition,
-			"%s %q is at version %d, not %d", mu.Ref.Kind, mu.Ref.ID, version, mu.IfMatch)
+			"%s %q is at version %d, not %d", kindNoun[mu.Ref.Kind], mu.Ref.ID, version, mu.IfMatch)
 	}
 	res := Result{Before: before, Created: before == nil}
 	next := Versioned{Objects: api.Objects, Versions: maps.Clone(api.Versions), Created: maps.Clone(api.Created), Deleted: maps.Clone(api.Deleted), From: maps.Clone(api.From), seen: api.seen, seenVersion: api.seenVersion, seenAt: api.seenAt}
