@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/brokerhq/broker/internal/apierror"
 )
@@ -49,6 +50,11 @@ func decodeBody(r *http.Request, dst any, optional bodyRule) error {
 	}
 	if fd, ok := dst.(fastDecoder); ok && fd.decodeFast(data) {
 		return nil
+	}
+	if !utf8.Valid(data) {
+		// JSON is UTF-8, and encoding/json would take each bad byte as U+FFFD: a value the
+		// client never sent. Refused as the administration bodies are.
+		return apierror.New(apierror.CodeInvalidRequest, "The request body is not valid JSON for this endpoint: it is not UTF-8.")
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
