@@ -81,13 +81,18 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 	if errors.Is(err, exchange.ErrNotAttachedForScope) || errors.Is(err, exchange.ErrWrongProvider) {
 		// The run named an existing integration it may not use (another stack's, or the write
 		// one in a read phase): a refusal worth a trail entry.
-		recordRefusal(r.Context(), wk.cfg.Events, wk.cfg.Logger, Event{Actor: "run:" + run.ID, Action: "credentials.issue",
-			Run: run, Integration: req.Integration, Outcome: "denied", Detail: err.Error()})
+		refusal := Event{Actor: "run:" + run.ID, Action: "credentials.issue",
+			Run: run, Integration: req.Integration, Outcome: "denied", Detail: err.Error()}
 		if !cat.Attached(run.Stack, req.Integration) {
 			// Not its stack's at all: answered as one that does not exist, so that a run
-			// cannot tell which integrations other spaces hold, nor their providers.
+			// cannot tell which integrations other spaces hold, nor their providers; and filed
+			// in the integration's space, which its owners read, not in the run's, which the
+			// run's team reads (a name that exists nowhere leaves no event).
+			other, _ := cat.Integration(req.Integration)
+			refusal.Run.Space, refusal.Space = "", other.Space
 			err = exchange.UnknownIntegration(req.Integration)
 		}
+		recordRefusal(r.Context(), wk.cfg.Events, wk.cfg.Logger, refusal)
 	}
 	if err != nil {
 		fail(w, r, wk.cfg.Logger, resolveError(err))

@@ -8,7 +8,9 @@ import (
 // TestCredentialsHideOtherStacksIntegrations: a run naming an integration its stack does not
 // use (another space's, of any provider) gets the answer of one that does not exist, 404 with
 // the same message, so that a run cannot list other spaces' integrations or their providers;
-// the attempt is in the trail. Naming its own stack's integration of the other scope stays 403.
+// the attempt is in the trail of the integration's space, for its owners, and not in the
+// run's, where the run's team would read the integration's provider and attachments. Naming
+// its own stack's integration of the other scope stays 403.
 func TestCredentialsHideOtherStacksIntegrations(t *testing.T) {
 	ts := startServer(t, serverOptions{extraYAML: manyFailures + `
 integrations:
@@ -34,14 +36,20 @@ attachments:
 			t.Errorf("as %s: prod's aws-write answers %d %q, a missing one %d %q; want both 404 alike", provider, prodCode, prodMsg, noneCode, noneMsg)
 		}
 	}
-	var denied int
-	for _, e := range auditEvents(t, ts, "dev", 100) {
-		if e.Action == "credentials.issue" && e.Outcome == "denied" && e.Integration == "aws-write" {
-			denied++
+	denied := func(space string) int {
+		n := 0
+		for _, e := range auditEvents(t, ts, space, 100) {
+			if e.Action == "credentials.issue" && e.Outcome == "denied" && e.Integration == "aws-write" {
+				n++
+			}
 		}
+		return n
 	}
-	if denied != 2 {
-		t.Errorf("the dev run naming prod's integration left %d denied events in its space, want 2", denied)
+	if n := denied("prod"); n != 2 {
+		t.Errorf("the dev run naming prod's integration left %d denied events in prod, want 2", n)
+	}
+	if n := denied("dev"); n != 0 {
+		t.Errorf("the dev run naming prod's integration left %d denied events in dev, want none", n)
 	}
 
 	own := ts.createRun(t, "vpc-prod", "TRACKED") // a read phase
