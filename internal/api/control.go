@@ -319,6 +319,12 @@ func (c *Control) finish(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, c.cfg.Logger, err)
 		return
 	}
+	if run.Phase == runs.Finished {
+		// Finished already, as a retry finds it when the first finish's answer was lost: the
+		// answer is the run, as the first one would have been.
+		writeJSON(w, http.StatusOK, runResponse{Run: run})
+		return
+	}
 	c.move(w, r, moveRequest{principal: p, run: run, to: runs.Finished})
 }
 
