@@ -3,9 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -308,41 +305,6 @@ func TestTrustVaultRefusesRoleTooBroad(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, `"s2"`) {
 		t.Errorf("two stacks, read only: exit %d, stdout %q, stderr %q; want 0",
 			r.code, r.stdout, r.stderr)
-	}
-}
-
-// TestTrustVaultLinesAreShellSafe: the vault lines printed on stderr are run by a POSIX
-// shell as they stand; an issuer holding shell syntax (';', '$', a quote) reaches vault as one
-// literal word, adding no word and no command.
-// Guards against: vault_command.go shellWord returns every word unquoted
-func TestTrustVaultLinesAreShellSafe(t *testing.T) {
-	const iss = "https://broker.example.com/a;b$HOME'c"
-	cfg := vaultTrustConfig{issuer: iss}
-	r := trustFromFile(t, cfg.yaml(), "vault", "--stack", "s1", "--scope", "read")
-	if r.code != 0 {
-		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
-	}
-	const lead = "add any other setting it needs to the line): "
-	i := strings.Index(r.stderr, lead)
-	if i < 0 {
-		t.Fatalf("no mount line: %q", r.stderr)
-	}
-	line, _, _ := strings.Cut(r.stderr[i+len(lead):], "\n")
-	bin := t.TempDir()
-	script := "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done\n"
-	if err := os.WriteFile(filepath.Join(bin, "vault"), []byte(script), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("/bin/sh", "-c", line)
-	cmd.Env = []string{"PATH=" + bin + ":/usr/bin:/bin", "HOME=/nonexistent"}
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("%q: %v: %s", line, err, out)
-	}
-	want := fmt.Sprintf("write\nauth/jwt/config\noidc_discovery_url=%s\nbound_issuer=%s\n",
-		iss, iss)
-	if string(out) != want {
-		t.Errorf("the shell ran %q as the words\n%s\nwant\n%s", line, out, want)
 	}
 }
 

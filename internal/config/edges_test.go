@@ -62,7 +62,9 @@ func checkEdges(t *testing.T, cases []edgeCase) {
 }
 
 // TestIssuerAndEndpointURLs: the issuer and every upstream base URL are absolute http(s)
-// URLs without a query or fragment, even an empty one ("?" or "#" alone).
+// URLs without a query or fragment, even an empty one ("?" or "#" alone); the issuer's path,
+// under which discovery is served, has segments of letters, digits and -._~ only, none empty,
+// . or .. (a router would read it otherwise, or refuse to route it).
 func TestIssuerAndEndpointURLs(t *testing.T) {
 	sts := func(u string) string {
 		return "integrations:\n  - id: a\n    space: root\n    aws: {role_arn: \"arn:aws:iam::123456789012:role/r\", sts_endpoint: \"" + u + "\"}\n"
@@ -73,6 +75,13 @@ func TestIssuerAndEndpointURLs(t *testing.T) {
 		{"issuer of another scheme", "issuer: \"ftp://broker.example.com\"\n", "issuer"},
 		{"issuer of scheme wss", "issuer: \"wss://broker.example.com\"\n", "issuer"},
 		{"issuer on LOCALHOST over http", "issuer: \"http://LOCALHOST:8080\"\n", ""},
+		{"issuer with a plain path", "issuer: \"https://broker.example.com/t-1.a_b~c/v2\"\n", ""},
+		{"issuer with an empty segment", "issuer: \"https://broker.example.com//t\"\n", "issuer"},
+		{"issuer with a dot segment", "issuer: \"https://broker.example.com/t/.\"\n", "issuer"},
+		{"issuer with a dot-dot segment", "issuer: \"https://broker.example.com/a/../t\"\n", "issuer"},
+		{"issuer with a brace", "issuer: \"https://broker.example.com/{x}\"\n", "issuer"},
+		{"issuer with an encoded slash", "issuer: \"https://broker.example.com/a%2Fb\"\n", "issuer"},
+		{"issuer with a space", "issuer: \"https://broker.example.com/a%20b\"\n", "issuer"},
 		{"endpoint with an empty query", sts("https://sts.example.com?"), "integrations[0].aws.sts_endpoint"},
 		{"endpoint with a fragment", sts("https://sts.example.com#x"), "integrations[0].aws.sts_endpoint"},
 		{"endpoint with an empty fragment", sts("https://sts.example.com#"), "integrations[0].aws.sts_endpoint"},

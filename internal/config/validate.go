@@ -147,8 +147,35 @@ func issuerProblem(iss string) (shown, problem string) {
 		return shown, fmt.Sprintf("%q must use https (plain http is allowed only on a loopback host)", shown)
 	case strings.HasSuffix(iss, "/"):
 		return shown, fmt.Sprintf("%q must not end with a slash", shown)
+	case !servablePath(u.EscapedPath()):
+		// Discovery and the JWKS are served under the issuer's path, where relying parties
+		// fetch them: a path that reads two ways cannot be routed to them.
+		return shown, fmt.Sprintf("%q must have a plain path: segments of letters, digits and -._~ "+
+			"only, none empty, . or ..", shown)
 	}
 	return shown, ""
+}
+
+// servablePath reports whether an issuer's escaped path (empty, or "/" and segments) has only
+// segments of letters, digits and -._~ (no percent-encoding, which a router decodes), none of
+// them empty, . or ..: one a relying party and a router read alike.
+func servablePath(p string) bool {
+	if p == "" {
+		return true
+	}
+	for _, seg := range strings.Split(p[1:], "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return false
+		}
+		for _, c := range []byte(seg) {
+			ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+				c == '-' || c == '.' || c == '_' || c == '~'
+			if !ok {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // IsLoopbackHost reports whether host is localhost or a loopback IP: the only hosts broker
