@@ -206,6 +206,14 @@ func (b *Backend) Load(ctx context.Context) (keys.Set, error) {
 		}
 		set.Keys = append(set.Keys, k)
 	}
+	// A set Save would refuse (an alg that does not fit its Transit key, a kid listed twice or
+	// also revoked, a key without its times) is no set broker wrote: a hand edit or a
+	// corruption, refused as the file and redis backends refuse theirs.
+	if set.Generation > 0 {
+		if err := set.Validate(); err != nil {
+			return keys.Set{}, fmt.Errorf("vaulttransit: stored key set metadata: %w", err)
+		}
+	}
 	return set, nil
 }
 
