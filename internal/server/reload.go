@@ -56,6 +56,9 @@ func (s *Server) reloadCertificate(ctx context.Context) error {
 func (s *Server) reloadCatalog(ctx context.Context, cfg *config.Config, loadErr error) error {
 	err := loadErr
 	if err == nil {
+		err = runningLifetimes(s.cfg, cfg)
+	}
+	if err == nil {
 		before, after := s.catalog.File(), catalog.FileObjects(cfg)
 		detail := "configuration file objects reloaded"
 		if diff := catalog.FileDiff(before, after); len(diff) > 0 {
@@ -79,6 +82,24 @@ func (s *Server) reloadCatalog(ctx context.Context, cfg *config.Config, loadErr 
 	s.log.Error("config reload refused", "err", cutDetail(err.Error()))
 	s.recordReload(ctx, audit.Denied, err.Error())
 	return err
+}
+
+// runningLifetimes checks next's integrations against the lifetimes the server runs with:
+// tokens.ttl and runs.ttl are read at start-up only, so next's own values, which Validate
+// checked its integrations against, are not those its Azure integrations will meet.
+func runningLifetimes(running, next *config.Config) error {
+	l := config.Lifetimes{Token: running.Tokens.TTL, Run: running.Runs.TTL}
+	var errs config.Errors
+	for i, in := range next.Integrations {
+		var e config.Errors
+		if errors.As(config.CheckIntegrationLifetimes(in, fmt.Sprintf("integrations[%d]", i), l), &e) {
+			errs = append(errs, e...)
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return errs
 }
 
 // reloadRecord is the catalog.ReloadLog of a reload: its config.reload event.
