@@ -17,8 +17,8 @@ type Summary struct {
 	// KeyBackend is the key backend: memory, file, redis or vault-transit.
 	KeyBackend string
 	// PrivateFiles are the files broker reads under the private-file rule at start-up (mode 0600
-	// or stricter, owned by the user broker runs as): the TLS key, the key encryption key and
-	// every audit webhook's secret file.
+	// or stricter, owned by the user broker runs as): the TLS key, the Redis and Sentinel
+	// password files, the key encryption key and every audit webhook's secret file.
 	PrivateFiles []string
 	// TrustedProxies are the peers whose X-Forwarded-For names the client.
 	TrustedProxies []string
@@ -72,6 +72,15 @@ func summarize(cfg *config.Config) Summary {
 	}
 	if cfg.TLS != nil {
 		s.PrivateFiles = append(s.PrivateFiles, cfg.TLS.KeyFile)
+	}
+	if cfg.Store != nil && cfg.Store.Redis != nil {
+		r := cfg.Store.Redis
+		if r.PasswordFile != "" {
+			s.PrivateFiles = append(s.PrivateFiles, r.PasswordFile)
+		}
+		if r.Sentinel != nil && r.Sentinel.PasswordFile != "" {
+			s.PrivateFiles = append(s.PrivateFiles, r.Sentinel.PasswordFile)
+		}
 	}
 	if r := cfg.Keys.Redis; r != nil && r.EncryptionKeyFile != "" {
 		s.PrivateFiles = append(s.PrivateFiles, r.EncryptionKeyFile)
