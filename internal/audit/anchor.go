@@ -95,8 +95,10 @@ type Report struct {
 	Latest *Anchor
 	// Anchored is how many leading events Latest covers (0 when none).
 	Anchored int64
-	// Unanchored counts the events from position Anchored on that are not checkpoints: a
-	// verifier without State cannot tell if such events were changed or removed.
+	// Unanchored counts the events from position Anchored on that are not checkpoints that
+	// anchored events (a checkpoint that does not verify, or covers no more than one before it,
+	// counts as any event): a verifier without State cannot tell if such events were changed or
+	// removed.
 	Unanchored int64
 	// Verified counts the checkpoints that verified.
 	Verified int

@@ -78,7 +78,8 @@ type seen struct {
 	hash [sha256.Size]byte
 	// hashErr is why the event has no hash (a field that is not valid UTF-8).
 	hashErr error
-	// checkpoint: the event is a checkpoint.
+	// checkpoint: the event is a checkpoint that verified (one that does not verify anchors nothing
+	// and counts as any other event).
 	checkpoint bool
 	// dated: its time parses, as at.
 	dated bool
@@ -195,18 +196,28 @@ func (v *verifier) addEvent(e *Event) {
 	if v.failed != nil {
 		return
 	}
-	if v.missing == nil {
+	if e.Action == CheckpointAction && v.checkpoint(e, at) {
+		v.anchors(at)
+		return
+	}
+	if v.missing == nil && v.failed == nil {
 		v.late.add(s, at, v.settled)
 	}
-	if s.checkpoint {
-		v.checkpoint(e, at)
+}
+
+// anchors marks the event at position at, the last one kept, as a checkpoint that verified.
+func (v *verifier) anchors(at int64) {
+	v.recent[at%v.size].checkpoint = true
+	if v.into < len(v.kept) && v.kept[v.into].from <= at && at <= v.kept[v.into].to {
+		k := &v.kept[v.into]
+		k.seen[len(k.seen)-1].checkpoint = true
 	}
 }
 
 // keep records the event at position at among the recent events and in the kept stretch it falls
 // in, and returns the record.
 func (v *verifier) keep(at int64, e *Event) *seen {
-	s := seen{checkpoint: e.Action == CheckpointAction, id: e.ID, time: e.Time}
+	s := seen{id: e.ID, time: e.Time}
 	var buf [1024]byte // most events fit, as in Hash
 	if canonical, err := appendCanonical(buf[:0], e); err != nil {
 		s.hashErr = err
@@ -265,51 +276,54 @@ func (v *verifier) holds(s stretch) bool {
 // checkpoint checks the checkpoint e at position at as VerifyAnchored does; when it names events
 // no longer kept, it notes them missing and from then on only notes what the checkpoints after
 // it need.
-func (v *verifier) checkpoint(e *Event, at int64) {
+func (v *verifier) checkpoint(e *Event, at int64) bool {
 	if v.missing != nil {
 		claim, err := decodeClaim(e.Detail)
 		if err != nil || claim.Count < 0 || claim.Count > at {
-			return // it does not verify, or names events after it: it needs none
+			return false // it does not verify, or names events after it: it needs none
 		}
 		if s := stretchFor(claim.Count, at, claim.Count >= v.anchoredAtMiss); !v.holds(s) {
 			v.missing = append(v.missing, s)
 		}
-		return
+		return false
 	}
 	a := Anchor{Event: *e, At: at}
 	var err error
 	a.KID, a.Claim, err = verifyCheckpoint(e.Detail, v.cfg)
 	if errors.Is(err, errUnpublished) {
 		v.r.Unverifiable = append(v.r.Unverifiable, a)
-		return
+		return false
 	}
 	if err != nil {
 		v.failed = fmt.Errorf("%w: checkpoint %s (#%d): %w", ErrForged, e.ID, at+1, err)
-		return
+		return false
 	}
 	if a.Claim.Time != e.Time {
 		v.failed = fmt.Errorf("%w: checkpoint %s (#%d) was signed at %s but its event says %s", ErrRewritten, e.ID, at+1, a.Claim.Time, e.Time)
-		return
+		return false
 	}
 	if a.Claim.Count > at {
 		v.failed = fmt.Errorf("%w: checkpoint %s (#%d) signed the chain's first %d events, but only %d precede it", ErrTruncated, e.ID, at+1, a.Claim.Count, at)
-		return
+		return false
 	}
-	latest := v.r.Latest == nil || a.Claim.Count >= v.r.Anchored
+	// One that covers no more than the latest before it anchors nothing more (a copy a store
+	// writer put in place of events, or the loser of a race of replicas of old): it counts as
+	// any other event.
+	latest := v.r.Latest == nil || a.Claim.Count > v.r.Anchored
 	next := newCadence(a.Claim.Count, &a, v.cfg)
 	reuse := latest && next.from == v.late.from && next.interval == v.late.interval
 	if s := stretchFor(a.Claim.Count, at, latest && !reuse); !v.holds(s) {
 		v.missing, v.anchoredAtMiss = []stretch{s}, v.r.Anchored
-		return
+		return false
 	}
 	if err := v.coversPrefix(a.Claim.Count, a.Claim.Tail); err != nil {
 		v.failed = fmt.Errorf("%w: checkpoint %s (#%d) signed the chain's first %d events ending in hash %s, but the trail's first %d events end in %s",
 			ErrRewritten, e.ID, at+1, a.Claim.Count, a.Claim.Tail, a.Claim.Count, err.Error())
-		return
+		return false
 	}
 	v.r.Verified++
 	if !latest {
-		return
+		return false
 	}
 	if reuse {
 		next.unanchored, next.old, next.first = v.late.unanchored, v.late.old, v.late.first
@@ -320,6 +334,7 @@ func (v *verifier) checkpoint(e *Event, at int64) {
 		}
 	}
 	v.r.Latest, v.r.Anchored, v.late = &a, a.Claim.Count, next
+	return true
 }
 
 // coversPrefix checks that the trail's first count events end in the hash tail, and returns the

@@ -10,7 +10,15 @@ import (
 // listings as they come: the reference verify_stream_test.go holds VerifyListed to, word for
 // word.
 
+// refTrail is a trail and the positions of its checkpoints that verified and anchored events
+// (each covering more than every checkpoint before it).
+type refTrail struct {
+	events  []Event
+	anchors map[int64]bool
+}
+
 func refVerifyAnchored(events []Event, cfg AnchorConfig) (Report, error) {
+	trail := refTrail{events: events, anchors: map[int64]bool{}}
 	r := Report{Events: int64(len(events))}
 	if len(events) > 0 && events[0].Prev != "" {
 		return r, fmt.Errorf("%w: the first event %s has prev %q: the start of the chain is missing (without store.redis a replica keeps only the latest audit.memory.retain events)",
@@ -44,17 +52,18 @@ func refVerifyAnchored(events []Event, cfg AnchorConfig) (Report, error) {
 				ErrRewritten, e.ID, i+1, a.Claim.Count, a.Claim.Tail, a.Claim.Count, err.Error())
 		}
 		r.Verified++
-		if r.Latest == nil || a.Claim.Count >= r.Anchored {
+		if r.Latest == nil || a.Claim.Count > r.Anchored {
 			latest := a
 			r.Latest, r.Anchored = &latest, a.Claim.Count
+			trail.anchors[int64(i)] = true
 		}
 	}
-	for _, e := range events[r.Anchored:] {
-		if e.Action != CheckpointAction {
+	for i := range events[r.Anchored:] {
+		if !trail.anchors[r.Anchored+int64(i)] {
 			r.Unanchored++
 		}
 	}
-	if err := refCheckCadence(events, r, cfg); err != nil {
+	if err := refCheckCadence(trail, r, cfg); err != nil {
 		return r, err
 	}
 	if err := refCheckState(events, cfg); err != nil {
@@ -64,7 +73,8 @@ func refVerifyAnchored(events []Event, cfg AnchorConfig) (Report, error) {
 	return r, nil
 }
 
-func refCheckCadence(events []Event, r Report, cfg AnchorConfig) error {
+func refCheckCadence(trail refTrail, r Report, cfg AnchorConfig) error {
+	events := trail.events
 	every, interval := cfg.Every, cfg.Interval
 	if every <= 0 {
 		every = DefaultCheckpointEvery
@@ -86,8 +96,8 @@ func refCheckCadence(events []Event, r Report, cfg AnchorConfig) error {
 	// An event dated further ahead than the schedule allows behind is undated.
 	newest := now.Add(allowed + aheadAllowance)
 	var old int64
-	for _, e := range events[r.Anchored:] {
-		if at, err := time.Parse(time.RFC3339Nano, e.Time); e.Action != CheckpointAction && (err != nil || at.After(newest) || at.Before(settled)) {
+	for i, e := range events[r.Anchored:] {
+		if at, err := time.Parse(time.RFC3339Nano, e.Time); !trail.anchors[r.Anchored+int64(i)] && (err != nil || at.After(newest) || at.Before(settled)) {
 			old++
 		}
 	}
@@ -97,7 +107,7 @@ func refCheckCadence(events []Event, r Report, cfg AnchorConfig) error {
 	}
 	oldest := now.Add(-allowed)
 	for i, e := range events[r.Anchored:] {
-		if e.Action == CheckpointAction {
+		if trail.anchors[r.Anchored+int64(i)] {
 			continue
 		}
 		at, err := time.Parse(time.RFC3339Nano, e.Time)

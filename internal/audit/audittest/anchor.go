@@ -297,7 +297,7 @@ func TestAnchoring(t *testing.T, newStore AnchorFactory) {
 		if err != nil {
 			t.Fatalf("a checkpoint by an unpublished key is not tampering: %v", err)
 		}
-		if len(r.Unverifiable) != 1 || r.Unverifiable[0].At != 11 || r.Anchored != 5 || r.Latest == nil || r.Latest.At != 5 || r.Unanchored != 8 {
+		if len(r.Unverifiable) != 1 || r.Unverifiable[0].At != 11 || r.Anchored != 5 || r.Latest == nil || r.Latest.At != 5 || r.Unanchored != 9 {
 			t.Errorf("report %+v; want #12 unverifiable and the first 5 events anchored by #6", r)
 		}
 		// Past the checkpoint schedule, a replica would have anchored those events again.
