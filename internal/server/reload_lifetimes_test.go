@@ -11,8 +11,9 @@ import (
 	"github.com/brokerhq/broker/internal/config"
 )
 
-// buildUnserved builds, without serving it, a server of text on the memory store.
-func buildUnserved(t *testing.T, text string) *Server {
+// buildUnserved builds, without serving it, a server of text on the memory store, its trail
+// the memory trail as wrap wraps it (nil: the memory trail itself).
+func buildUnserved(t *testing.T, text string, wrap func(*audit.Memory) audit.Store) *Server {
 	t.Helper()
 	cfg, err := config.Parse("test.yaml", []byte(text))
 	if err != nil {
@@ -24,8 +25,12 @@ func buildUnserved(t *testing.T, text string) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := state.audit.(*audit.Memory); !ok {
+	mem, ok := state.audit.(*audit.Memory)
+	if !ok {
 		t.Fatalf("the memory store's trail is a %T", state.audit)
+	}
+	if wrap != nil {
+		state.audit = wrap(mem)
 	}
 	s := &Server{cfg: cfg, log: opts.Logger, state: state, sweepEvery: DefaultSweepInterval}
 	srv, err := s.build(ctx, opts)
@@ -58,7 +63,7 @@ func TestReloadAzureUnderShortLifetimes(t *testing.T) {
 		{"runs.ttl 30s", "15m", "30s"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := buildUnserved(t, ttlConfigText(tc.tokenTTL, tc.runTTL, ""))
+			srv := buildUnserved(t, ttlConfigText(tc.tokenTTL, tc.runTTL, ""), nil)
 			next, err := config.Parse("test.yaml", []byte(ttlConfigText("15m", "3h", azure)))
 			if err != nil {
 				t.Fatal(err)

@@ -3,11 +3,9 @@ package server
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/brokerhq/broker/internal/audit"
 	"github.com/brokerhq/broker/internal/config"
@@ -31,31 +29,11 @@ func (d *downMemory) Append(ctx context.Context, e audit.Event, spaces []string)
 // trail is a downMemory, and returns it with its configuration's text and its trail.
 func unservedServer(t *testing.T) (srv *Server, base string, trail *downMemory) {
 	t.Helper()
-	base = strings.NewReplacer("ISSUER", "http://127.0.0.1:1", "ALG", "ES256", "BACKEND", "memory",
-		"PERIOD", "720h", "PREPUB", "1h", "RETAIN", "1h", "TOKENTTL", "15m",
-		"SHA_LIMITED", sha256Hex(limitedSecret), "SHA_AUDITOR", sha256Hex(auditorSecret),
-		"  dir: KEYDIR\n", "").Replace(adminConfig)
-	cfg, err := config.Parse("test.yaml", []byte(base))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	opts := Options{Logger: slog.New(slog.DiscardHandler), Now: time.Now}
-	state, err := openBackends(ctx, cfg, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mem, ok := state.audit.(*audit.Memory)
-	if !ok {
-		t.Fatalf("the memory store's trail is a %T", state.audit)
-	}
-	trail = &downMemory{Memory: mem}
-	state.audit = trail
-	s := &Server{cfg: cfg, log: opts.Logger, state: state, sweepEvery: DefaultSweepInterval}
-	if srv, err = s.build(ctx, opts); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
+	base = ttlConfigText("15m", "3h", "")
+	srv = buildUnserved(t, base, func(mem *audit.Memory) audit.Store {
+		trail = &downMemory{Memory: mem}
+		return trail
+	})
 	return srv, base, trail
 }
 
