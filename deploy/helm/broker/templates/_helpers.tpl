@@ -45,6 +45,9 @@ settings the chart decides laid over it.
 {{- fail (printf "config.%s is set by the chart (see values.yaml), not under config" $k) -}}
 {{- end -}}
 {{- end -}}
+{{- if hasKey $cfg "tls" -}}
+{{- fail "config.tls is not for this chart: broker serves plain HTTP on its port (its probes and ServiceMonitor speak HTTP); terminate TLS at the ingress" -}}
+{{- end -}}
 {{- if hasKey $cfg "keys" -}}
 {{- fail "config.keys is set by the chart (backend redis, the KEK of the Secret): set the algorithm and the rotation with the chart's keys.algorithm and keys.rotation values (see values.yaml), not under config" -}}
 {{- end -}}
