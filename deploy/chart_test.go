@@ -316,6 +316,9 @@ func TestChartVariations(t *testing.T) {
 		files, err := renderChart(t, map[string]any{
 			"secrets":        map[string]any{"kek": testKEK, "auditWebhookSecret": "s3cret"},
 			"trustedProxies": []any{"10.0.0.0/8"},
+			"networkPolicy": map[string]any{"ingressFrom": []any{map[string]any{
+				"namespaceSelector": map[string]any{"matchLabels": map[string]any{
+					"kubernetes.io/metadata.name": "ingress-nginx"}}}}},
 			"apiKeys": []any{map[string]any{"id": "ci", "secret_sha256": strings.Repeat("ab", 32),
 				"bindings": []any{map[string]any{"role": "orchestrator", "space": "root"}}}},
 			"config": map[string]any{
