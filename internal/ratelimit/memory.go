@@ -94,15 +94,23 @@ func (m *Memory) file(e *entry, now time.Time) {
 	}
 }
 
-// makeRoom drops entries until a new one fits under the cap: first those whose block ended or
-// whose window is over at the front of each list, then the least recently failed unblocked
-// entry, and only when none is left, the block that ends first. The caller holds mu.
+// makeRoom drops entries until a new one fits under the cap: first those whose block ended and
+// whose window is over at the front of each list (a block that ended with failures in a window
+// still open moves to the unblocked list), then the least recently failed unblocked entry, and
+// only when none is left, the block that ends first. The caller holds mu.
 func (m *Memory) makeRoom(now time.Time) {
 	if len(m.entries) < m.limit {
 		return
 	}
 	for f := m.blocked.Front(); f != nil && !f.Value.(*entry).blockedUntil.After(now); f = m.blocked.Front() {
-		m.drop(f.Value.(*entry))
+		// A block that ended may leave failures in a window still open: those count on, as
+		// an unblocked entry's (at the back of its list: kept a little longer, never less).
+		if e := f.Value.(*entry); e.failures == 0 || m.expired(e, now) {
+			m.drop(e)
+		} else {
+			m.unlist(e)
+			e.elem, e.inBlocked = m.counting.PushBack(e), false
+		}
 	}
 	for f := m.counting.Front(); f != nil && m.expired(f.Value.(*entry), now); f = m.counting.Front() {
 		m.drop(f.Value.(*entry))
