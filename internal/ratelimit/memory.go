@@ -108,8 +108,7 @@ func (m *Memory) makeRoom(now time.Time) {
 		if e := f.Value.(*entry); e.failures == 0 || m.expired(e, now) {
 			m.drop(e)
 		} else {
-			m.unlist(e)
-			e.elem, e.inBlocked = m.counting.PushBack(e), false
+			m.file(e, now)
 		}
 	}
 	for f := m.counting.Front(); f != nil && m.expired(f.Value.(*entry), now); f = m.counting.Front() {
