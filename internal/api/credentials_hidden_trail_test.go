@@ -6,8 +6,6 @@ import (
 	"testing"
 
 	"github.com/brokerhq/broker/internal/api"
-	"github.com/brokerhq/broker/internal/catalog"
-	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/runs"
 )
 
@@ -27,14 +25,7 @@ func filedIn(e api.Event) string {
 // hidden stack where the key cannot read).
 func TestHiddenIntegrationLeavesNoTraceInRunsSpace(t *testing.T) {
 	h := newRunsHarness(t)
-	objs := h.live.Load().Objects()
-	objs.Integrations = append(objs.Integrations, config.Integration{ID: "aws-other", Space: "dev",
-		AWS: &config.AWS{RoleARN: "arn:aws:iam::123456789012:role/other"}})
-	next, err := catalog.Build(catalog.Input{File: objs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.live.Store(next)
+	h.addOtherSpaceIntegration(t)
 	run := h.start(t, runs.Tracked, runs.Planning)
 	for _, provider := range []string{"aws", "gcp"} {
 		for _, id := range []string{"aws-other", "aws-nowhere"} {

@@ -186,14 +186,7 @@ func TestTokenOfRunEndingBeforeItsTokenIs401(t *testing.T) {
 // Guards against: credentials.go:credentials !cat.Attached(...) hiding dropped
 func TestOtherStacksIntegrationAnsweredAsUnknown(t *testing.T) {
 	h := newRunsHarness(t)
-	objs := h.live.Load().Objects()
-	objs.Integrations = append(objs.Integrations, config.Integration{ID: "aws-other", Space: "dev",
-		AWS: &config.AWS{RoleARN: "arn:aws:iam::123456789012:role/other"}})
-	next, err := catalog.Build(catalog.Input{File: objs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.live.Store(next)
+	h.addOtherSpaceIntegration(t)
 	run := h.start(t, runs.Tracked, runs.Planning)
 	for _, provider := range []string{"aws", "gcp"} {
 		code, env := h.call(t, request{path: "/v1/credentials", bearer: run.RunToken,
@@ -320,4 +313,18 @@ func TestWorkerCountsBadRunTokens(t *testing.T) {
 	if lim.count < 2 {
 		t.Errorf("the limiter was told of %d failures, want at least 2", lim.count)
 	}
+}
+
+// addOtherSpaceIntegration puts into h's catalog aws-other, an AWS integration of space dev
+// that no stack of prod uses.
+func (h *runsHarness) addOtherSpaceIntegration(t *testing.T) {
+	t.Helper()
+	objs := h.live.Load().Objects()
+	objs.Integrations = append(objs.Integrations, config.Integration{ID: "aws-other", Space: "dev",
+		AWS: &config.AWS{RoleARN: "arn:aws:iam::123456789012:role/other"}})
+	next, err := catalog.Build(catalog.Input{File: objs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.live.Store(next)
 }
