@@ -60,7 +60,8 @@ func (c *Control) listAudit(w http.ResponseWriter, r *http.Request) {
 	limit := DefaultAuditLimit
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || !plainDigits(v) || n < 1 || n > MaxAuditLimit {
+		// One spelling per number, as cursors have: no sign, no leading zero.
+		if err != nil || strconv.Itoa(n) != v || n < 1 || n > MaxAuditLimit {
 			fail(w, r, c.cfg.Logger, apierror.New(apierror.CodeInvalidRequest, "Parameter \"limit\" must be a whole number from 1 to %d.", MaxAuditLimit))
 			return
 		}
@@ -78,20 +79,6 @@ func (c *Control) listAudit(w http.ResponseWriter, r *http.Request) {
 		events = since(events, m.Created)
 	}
 	writeJSON(w, http.StatusOK, auditResponse{Events: events, Next: next})
-}
-
-// plainDigits reports whether v is a number as the API writes one: decimal digits only, no
-// sign, no leading zero.
-func plainDigits(v string) bool {
-	if v == "" || v[0] == '0' {
-		return false
-	}
-	for _, c := range []byte(v) {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // since keeps the events recorded from created on. Events are listed by space id, and an id
