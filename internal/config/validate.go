@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"path"
 	"regexp"
 	"strconv"
 	"strings"
@@ -113,8 +114,9 @@ func (v *validator) checkIssuer() {
 
 // CheckIssuer returns why iss cannot be broker's issuer (the iss claim every relying party
 // matches), nil when it can: an absolute https URL (http only on a loopback host) with a host,
-// no user information, query or fragment, and no slash at its end. The error shows iss with
-// any password left out.
+// no user information, query or fragment, no slash at its end, and a path (if any) that
+// discovery can be served under (see servablePath). The error shows iss with any password
+// left out.
 func CheckIssuer(iss string) error {
 	if iss == "" {
 		return errors.New("the issuer is empty")
@@ -156,26 +158,14 @@ func issuerProblem(iss string) (shown, problem string) {
 	return shown, ""
 }
 
-// servablePath reports whether an issuer's escaped path (empty, or "/" and segments) has only
-// segments of letters, digits and -._~ (no percent-encoding, which a router decodes), none of
-// them empty, . or ..: one a relying party and a router read alike.
+// issuerPathRE matches a non-empty issuer path of plain segments: letters, digits and -._~,
+// no percent-encoding (which a router decodes).
+var issuerPathRE = regexp.MustCompile(`^(/[A-Za-z0-9._~-]+)+$`)
+
+// servablePath reports whether an issuer's escaped path is empty or plain segments none of
+// which is . or .. (Clean would remove them): one a relying party and a router read alike.
 func servablePath(p string) bool {
-	if p == "" {
-		return true
-	}
-	for _, seg := range strings.Split(p[1:], "/") {
-		if seg == "" || seg == "." || seg == ".." {
-			return false
-		}
-		for _, c := range []byte(seg) {
-			ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
-				c == '-' || c == '.' || c == '_' || c == '~'
-			if !ok {
-				return false
-			}
-		}
-	}
-	return true
+	return p == "" || issuerPathRE.MatchString(p) && path.Clean(p) == p
 }
 
 // IsLoopbackHost reports whether host is localhost or a loopback IP: the only hosts broker
