@@ -95,7 +95,7 @@ func ReadBesideWrite(cfg *config.Config, req Request) ([]string, error) {
 	var reads []string
 	for _, at := range p.Read {
 		pair := Request{Provider: t.req.Provider, Stack: at.Stack, Scope: runs.Read, Integration: at.Integration}
-		if r.leftOutPairs[pair] {
+		if r.isLeftOut(pair) {
 			continue
 		}
 		reads = append(reads, fmt.Sprintf("%s (%s) through %s", at.Stack, runs.Read, at.Integration))

@@ -38,7 +38,7 @@ func RenderNotes(cfg *config.Config, req Request) (doc any, leftOut []string, er
 	if doc, err = r.render(t); err != nil {
 		return nil, nil, err
 	}
-	return doc, r.leftOut, nil
+	return doc, r.leftOutNotes(), nil
 }
 
 // render returns the trust document for t, noting in r what it leaves out.

@@ -44,13 +44,10 @@ func (r *resolver) sharing(t *target, same func(config.Integration) bool) ([]*ta
 				continue
 			}
 			if !r.mayShare(t, in, st) {
-				if r.leftOutPairs == nil {
-					r.leftOutPairs = map[Request]bool{}
-				}
-				pair := Request{Provider: t.req.Provider, Stack: at.Stack, Scope: scope, Integration: in.ID}
-				r.leftOutPairs[pair] = true
-				r.leftOut = append(r.leftOut, fmt.Sprintf("stack %s (%s) through integration %s of space %s, which may not use integration %s of space %s",
-					at.Stack, scope, in.ID, in.Space, t.integration.ID, t.integration.Space))
+				r.leftOut = append(r.leftOut, leftOutPair{
+					pair: Request{Provider: t.req.Provider, Stack: at.Stack, Scope: scope, Integration: in.ID},
+					note: fmt.Sprintf("stack %s (%s) through integration %s of space %s, which may not use integration %s of space %s",
+						at.Stack, scope, in.ID, in.Space, t.integration.ID, t.integration.Space)})
 				continue
 			}
 			req := Request{Provider: t.req.Provider, Stack: at.Stack, Scope: scope, Integration: in.ID, AWSPrincipal: t.req.AWSPrincipal}

@@ -38,11 +38,30 @@ type resolver struct {
 	atts      *exchange.Attachments
 	spaces    *claims.Spaces
 	templates []string
-	// leftOut describes each attachment that shares the cloud-side object of what is printed
-	// but is left out of it (see sharing); leftOutPairs holds the same, one (stack, scope,
-	// integration) each.
-	leftOut      []string
-	leftOutPairs map[Request]bool
+	// leftOut holds each attachment that shares the cloud-side object of what is printed but
+	// is left out of it (see sharing), with the note that says why.
+	leftOut []leftOutPair
+}
+
+// leftOutPair is an attachment (stack, scope, integration) a printed document leaves out, and
+// the note that says so.
+type leftOutPair struct {
+	pair Request
+	note string
+}
+
+// leftOutNotes returns the notes of what r left out.
+func (r *resolver) leftOutNotes() []string {
+	var notes []string
+	for _, l := range r.leftOut {
+		notes = append(notes, l.note)
+	}
+	return notes
+}
+
+// isLeftOut reports whether r left pair out.
+func (r *resolver) isLeftOut(pair Request) bool {
+	return slices.ContainsFunc(r.leftOut, func(l leftOutPair) bool { return l.pair == pair })
 }
 
 func newResolver(cfg *config.Config) (*resolver, error) {
