@@ -108,3 +108,17 @@ func newOtherChain(t *testing.T) otherChain {
 	}
 	return c
 }
+
+// saveFirstKey generates a key of alg through b and saves it as the set's first generation.
+func saveFirstKey(t *testing.T, b *vaulttransit.Backend, alg string) keys.Key {
+	t.Helper()
+	ctx := context.Background()
+	k, err := b.Generate(ctx, alg, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Save(ctx, keys.Set{Generation: 1, Keys: []keys.Key{k}}); err != nil {
+		t.Fatal(err)
+	}
+	return k
+}

@@ -25,13 +25,7 @@ func TestExportableConfiguredKeyFailsLoad(t *testing.T) {
 	name := uniqueKey()
 	meta := vaulttransit.NewMemoryMeta()
 	a := newBackend(t, v, token, vaulttransit.Config{Key: name, Alg: keys.RS256, Meta: meta})
-	k, err := a.Generate(ctx, keys.RS256, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Save(ctx, keys.Set{Generation: 1, Keys: []keys.Key{k}}); err != nil {
-		t.Fatal(err)
-	}
+	saveFirstKey(t, a, keys.RS256)
 	makeExportable(t, v, name)
 	b := newBackend(t, v, token, vaulttransit.Config{Key: name, Alg: keys.RS256, Meta: meta})
 	set, err := b.Load(ctx)
@@ -50,13 +44,7 @@ func TestLoadFailsWhenTransitKeyDeleted(t *testing.T) {
 	name := uniqueKey()
 	meta := vaulttransit.NewMemoryMeta()
 	a := newBackend(t, v, token, vaulttransit.Config{Key: name, Alg: keys.ES256, Meta: meta})
-	k, err := a.Generate(ctx, keys.ES256, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Save(ctx, keys.Set{Generation: 1, Keys: []keys.Key{k}}); err != nil {
-		t.Fatal(err)
-	}
+	saveFirstKey(t, a, keys.ES256)
 	root := v.Client()
 	path := mount + "/keys/" + name
 	allow := map[string]any{"deletion_allowed": true}
@@ -68,6 +56,7 @@ func TestLoadFailsWhenTransitKeyDeleted(t *testing.T) {
 	}
 	b := newBackend(t, v, token, vaulttransit.Config{Key: name, Alg: keys.ES256, Meta: meta})
 	var set keys.Set
+	var err error
 	func() {
 		defer func() {
 			if r := recover(); r != nil {

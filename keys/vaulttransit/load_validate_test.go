@@ -35,13 +35,7 @@ func TestLoadRefusesMalformedStoredSet(t *testing.T) {
 	name := uniqueKey()
 	meta := vaulttransit.NewMemoryMeta()
 	a := newBackend(t, v, token, vaulttransit.Config{Key: name, Alg: keys.ES256, Meta: meta})
-	k, err := a.Generate(ctx, keys.ES256, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Save(ctx, keys.Set{Generation: 1, Keys: []keys.Key{k}}); err != nil {
-		t.Fatal(err)
-	}
+	saveFirstKey(t, a, keys.ES256)
 	cases := []struct {
 		name string
 		edit func(*vaulttransit.Records)

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"testing"
-	"time"
 
 	"github.com/brokerhq/broker/keys"
 	"github.com/brokerhq/broker/keys/vaulttransit"
@@ -24,13 +23,7 @@ func TestReplacedTransitKeyNeverSigns(t *testing.T) {
 			name := uniqueKey()
 			b := newBackend(t, v, token, vaulttransit.Config{Key: name, Alg: alg})
 			ctx := context.Background()
-			k, err := b.Generate(ctx, alg, time.Now())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := b.Save(ctx, keys.Set{Generation: 1, Keys: []keys.Key{k}}); err != nil {
-				t.Fatal(err)
-			}
+			k := saveFirstKey(t, b, alg)
 			set, err := b.Load(ctx)
 			if err != nil {
 				t.Fatal(err)
