@@ -24,6 +24,10 @@ const (
 	VaultAudience = "vault"
 )
 
+// AWSMaxClientIDLength is the longest client ID an IAM OIDC provider holds, in characters: a
+// web identity token whose audience is longer matches no provider's client ID list.
+const AWSMaxClientIDLength = 255
+
 // AzureNationalAudiences are the default token audiences of Entra ID in Azure's national
 // clouds (US Government, China, and the two US secret clouds), where AzureAudience is the
 // public cloud's.

@@ -5,6 +5,7 @@ import (
 	"io"
 	"maps"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -41,9 +42,11 @@ type Role struct {
 // Trust is a role's trust policy, reduced to the conditions broker relies on.
 type Trust struct {
 	// Issuer is the URL of the OIDC provider registered in IAM whose tokens may assume the role
-	// with AssumeRoleWithWebIdentity; empty means no web identity may.
+	// with AssumeRoleWithWebIdentity; empty means no web identity may, and so does a URL with a
+	// port on a host that is not loopback, which IAM cannot hold.
 	Issuer string
-	// Audiences is the provider's client ID list: a token's aud must hold one of them.
+	// Audiences is the provider's client ID list: a token's aud must hold one of them. An
+	// entry longer than an IAM client ID (provider.AWSMaxClientIDLength) matches nothing.
 	Audiences []string
 	// Subject is the condition on <provider host>:sub: StringEquals, or StringLike when it
 	// contains '*' (then '*' matches any run of characters and '?' any one). Empty means no
@@ -165,7 +168,12 @@ func New(cfg Config) *Emulator {
 		if r.MaxSessionDuration <= 0 {
 			r.MaxSessionDuration = DefaultMaxSessionDuration
 		}
-		r.Trust.Audiences = slices.Clone(r.Trust.Audiences)
+		r.Trust.Audiences = slices.DeleteFunc(slices.Clone(r.Trust.Audiences), func(a string) bool {
+			return length(a) < 1 || length(a) > provider.AWSMaxClientIDLength
+		})
+		if !registrableIssuer(r.Trust.Issuer) {
+			r.Trust.Issuer = ""
+		}
 		r.Trust.Principals = slices.Clone(r.Trust.Principals)
 		parsed := parseRole(r)
 		e.roles[r.ARN] = parsed
@@ -177,6 +185,19 @@ func New(cfg Config) *Emulator {
 		}
 	}
 	return e
+}
+
+// registrableIssuer reports whether IAM can hold an OIDC provider for the issuer iss: one
+// whose URL names no port, as IAM's provider URLs do not (the port would put a ':' into the
+// provider's ARN). A loopback issuer keeps its port, for local trials.
+func registrableIssuer(iss string) bool {
+	u, err := url.Parse(iss)
+	if err != nil || u.Port() == "" {
+		return true
+	}
+	host := u.Hostname()
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
 // parseRole takes arn:<partition>:iam::<account>:role/<path/><name> apart; an ARN of another
