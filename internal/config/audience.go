@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/brokerhq/broker/internal/provider"
 )
 
 // MaxAudienceLength bounds an audience, in bytes.
@@ -38,7 +40,8 @@ func CheckAudience(aud string) error {
 }
 
 // checkAudiences applies CheckAudience to tokens.default_audience and every integration's
-// audience. The message quotes the audience after CheckAudience's words, whose list of allowed
+// audience, and holds an AWS web-identity integration's audience to the length of an IAM OIDC
+// provider's client ID, which STS compares it with. The message quotes the audience after CheckAudience's words, whose list of allowed
 // characters holds '@': quoted after an audience written as a URL, the list would read as the
 // end of a login in it, and RedactLogins would take the audience, the character refused and its
 // offset with it.
@@ -54,6 +57,12 @@ func (v *validator) checkAudiences() {
 		}
 		if err := CheckAudience(in.Audience); err != nil {
 			v.add(joinIndex("integrations", i)+".audience", in.Audience, "the audience %v: %+q", err, in.Audience)
+			continue
+		}
+		if in.AWS != nil && in.AWS.Mode != AWSModeAssumeRole && len(in.Audience) > provider.AWSMaxClientIDLength {
+			v.add(joinIndex("integrations", i)+".audience", in.Audience,
+				"the audience is longer than the %d characters of an IAM OIDC provider's client ID: %+q",
+				provider.AWSMaxClientIDLength, in.Audience)
 		}
 	}
 }

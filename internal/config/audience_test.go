@@ -128,3 +128,31 @@ func TestURLAudienceProblemNamesTheCharacter(t *testing.T) {
 		}
 	}
 }
+
+// TestAWSAudienceFitsAClientID: an AWS web-identity integration's audience is at most the 255
+// characters of an IAM OIDC provider's client ID, which STS compares it with; an assume-role
+// integration sends no web identity token, and other providers keep the general bound.
+func TestAWSAudienceFitsAClientID(t *testing.T) {
+	const role = "role_arn: arn:aws:iam::123456789012:role/r"
+	for _, c := range []struct {
+		name, block string
+		n           int
+		refused     bool
+	}{
+		{"aws at 255", "aws: {" + role + "}", 255, false},
+		{"aws at 256", "aws: {" + role + "}", 256, true},
+		{"aws web-identity at 256", "aws: {mode: web-identity, " + role + "}", 256, true},
+		{"aws assume-role at 256", "aws: {mode: assume-role, " + role + "}", 256, false},
+		{"vault at 256", "vault: {address: \"https://v:8200\", role: r}", 256, false},
+	} {
+		doc := edgeIssuer + "integrations:\n  - id: it\n    space: root\n    " + c.block +
+			"\n    audience: " + strings.Repeat("a", c.n) + "\n"
+		fe := problemAt(parseText(doc), "integrations[0].audience")
+		switch {
+		case c.refused && (fe == nil || !strings.Contains(fe.Msg, "255 characters")):
+			t.Errorf("%s: problem %v, want one naming IAM's 255 characters", c.name, fe)
+		case !c.refused && fe != nil:
+			t.Errorf("%s: refused: %s", c.name, fe.Msg)
+		}
+	}
+}
