@@ -1,11 +1,6 @@
 package main
 
-import (
-	"fmt"
-	"io"
-	"os"
-	"syscall"
-)
+import "github.com/brokerhq/broker/internal/inputfile"
 
 // Caps on the files the CLI reads as input: a file above its cap is refused before it is read.
 const (
@@ -13,30 +8,8 @@ const (
 	maxSmallFileBytes = 1 << 20
 )
 
-// readInput reads the file at path, which must be a regular file (a FIFO or a device such as
-// /dev/zero would block or never end) of at most limit bytes.
+// readInput reads the file at path under inputfile's rule: a regular file of at most limit
+// bytes.
 func readInput(path string, limit int64) ([]byte, error) {
-	// O_NONBLOCK: opening a FIFO does not wait for a writer; it is refused below.
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = f.Close() }()
-	info, err := f.Stat()
-	switch {
-	case err != nil:
-		return nil, err
-	case !info.Mode().IsRegular():
-		return nil, fmt.Errorf("%s is not a regular file", path)
-	case info.Size() > limit:
-		return nil, fmt.Errorf("%s is %d bytes, more than the %d this command reads", path, info.Size(), limit)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s grew past the %d bytes this command reads while it was read", path, limit)
-	}
-	return data, nil
+	return inputfile.Read(path, limit)
 }
