@@ -4,19 +4,24 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"os"
 	"sync/atomic"
 	"time"
 
+	"github.com/brokerhq/broker/internal/inputfile"
 	"github.com/brokerhq/broker/keys"
 )
 
-// loadTLSCertificate loads the serving certificate of tls.cert_file and tls.key_file. The key
+// maxCertFileBytes bounds tls.cert_file: a certificate chain takes a few KiB.
+const maxCertFileBytes = 1 << 20
+
+// loadTLSCertificate loads the serving certificate of tls.cert_file and tls.key_file. The
+// certificate file is a regular file of at most maxCertFileBytes (a FIFO would block this
+// reload, every reload after it and serve's exit, which waits for them). The key
 // file is read under the rule of signing keys (keys.ReadPrivateFile): mode 0600 or stricter and
 // owned by the user broker runs as, since whoever else can read it can impersonate broker to
 // every client, and whoever can replace it can swap in their own.
 func loadTLSCertificate(certFile, keyFile string) (tls.Certificate, error) {
-	certPEM, err := os.ReadFile(certFile)
+	certPEM, err := inputfile.Read(certFile, maxCertFileBytes)
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("tls.cert_file: %w", err)
 	}
