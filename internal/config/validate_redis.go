@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // checkStore checks store.redis: exactly one of url, sentinel and cluster, each well formed.
@@ -114,10 +116,26 @@ func (v *validator) checkRedisURLLogin(r *Redis) {
 	}
 }
 
-// checkRedisURL checks store.redis.url, the one-server form. A URL whose '@' the parser did
-// not take as the end of a login (a password holding '/', '?' or '#' moves the rest of it into
-// the host, path, query or fragment) is refused without quoting any part of it.
+// checkRedisURL checks store.redis.url, the one-server form, under checkRedisURLForm's rules
+// and then as go-redis opens it, so that an option it does not know or cannot read (?foo=bar,
+// ?dial_timeout=soon) is a problem now, not a failed start after a reload that passed. The
+// client's error names options and their values, never the login, and loses url.Error's quote
+// of the whole URL.
 func (v *validator) checkRedisURL(raw string) {
+	before := len(v.errs)
+	v.checkRedisURLForm(raw)
+	if len(v.errs) > before {
+		return
+	}
+	if _, err := redis.ParseURL(raw); err != nil {
+		v.add("store.redis.url", "", "not a URL the Redis client opens: %v", unwrapURLError(err))
+	}
+}
+
+// checkRedisURLForm applies broker's own rules to store.redis.url. A URL whose '@' the parser
+// did not take as the end of a login (a password holding '/', '?' or '#' moves the rest of it
+// into the host, path, query or fragment) is refused without quoting any part of it.
+func (v *validator) checkRedisURLForm(raw string) {
 	u, err := url.Parse(raw)
 	switch {
 	case err == nil && strings.Contains(raw, "@") && atOutsideLogin(u):
