@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 
 	"github.com/brokerhq/broker/internal/config"
@@ -9,17 +10,65 @@ import (
 
 // withoutCollisions returns in without the API objects the file declares too, each logged:
 // the file wins. Validation at commit prevents such an object, except when another replica
-// committed it before it had this replica's file.
+// committed it before it had this replica's file. What the API made to refer to such an object
+// is left out in turn, and what refers to that, never handed to the file's object of the same
+// id: a key bound to an API role would hold the file role's actions, which its maker never
+// held, and a stack in an API space would move into another line of administration.
 func (m *Manager) withoutCollisions(in Input) Input {
 	var coll *CollisionError
 	if err := collisions(in.File, in.API.Objects); !errors.As(err, &coll) {
 		return in
 	}
+	gone := map[Ref]bool{}
 	for _, r := range coll.Refs {
+		gone[r] = true
 		in.API.Objects = in.API.Objects.without(r)
 		m.log.Error("catalog: an object created through the API is also declared in the configuration file; the file's is in force", "kind", r.Kind, "id", r.ID)
 	}
+	for refs := referringTo(in.API.Objects, gone); len(refs) > 0; refs = referringTo(in.API.Objects, gone) {
+		for _, r := range refs {
+			gone[r] = true
+			in.API.Objects = in.API.Objects.without(r)
+			m.log.Error("catalog: an object created through the API refers to one the configuration file also declares; it is left out", "kind", r.Kind, "id", r.ID)
+		}
+	}
 	return in
+}
+
+// referringTo lists the objects of o that name an object of gone: a space as parent, a stack's
+// or an integration's space, an attachment's stack or integration, and a key binding's role or
+// space.
+func referringTo(o Objects, gone map[Ref]bool) []Ref {
+	space := func(id string) bool { return gone[Ref{KindSpace, id}] }
+	var out []Ref
+	for _, s := range o.Spaces {
+		if space(s.Parent) {
+			out = append(out, Ref{KindSpace, s.ID})
+		}
+	}
+	for _, s := range o.Stacks {
+		if space(s.Space) {
+			out = append(out, Ref{KindStack, s.ID})
+		}
+	}
+	for _, in := range o.Integrations {
+		if space(in.Space) {
+			out = append(out, Ref{KindIntegration, in.ID})
+		}
+	}
+	for _, a := range o.Attachments {
+		if gone[Ref{KindStack, a.Stack}] || gone[Ref{KindIntegration, a.Integration}] {
+			out = append(out, Ref{KindAttachment, AttachmentID(a.Stack, a.Integration)})
+		}
+	}
+	for _, k := range o.APIKeys {
+		if slices.ContainsFunc(k.Bindings, func(b config.Binding) bool {
+			return space(b.Space) || gone[Ref{KindRole, b.Role}]
+		}) {
+			out = append(out, Ref{KindAPIKey, k.ID})
+		}
+	}
+	return out
 }
 
 // buildFitting is Build where the file wins (see withoutCollisions) that also leaves out, and
