@@ -325,13 +325,17 @@ func (c *Control) finish(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, runResponse{Run: run})
 		return
 	}
-	c.move(w, r, moveRequest{principal: p, run: run, to: runs.Finished})
+	c.move(w, r, moveRequest{principal: p, run: run, to: runs.Finished, finishedIsDone: true})
 }
 
 type moveRequest struct {
 	principal access.Principal
 	run       runs.Run // as loaded before the move
 	to        runs.Phase
+	// finishedIsDone answers a run that another writer finished meanwhile with the run (200),
+	// as the finish endpoint answers a run found finished: the race of two finishes (a retry
+	// whose first answer was lost) is no conflict.
+	finishedIsDone bool
 }
 
 // move applies a phase transition so that no stored phase change lacks its event: the event is
@@ -390,6 +394,10 @@ func (c *Control) move(w http.ResponseWriter, r *http.Request, m moveRequest) {
 		// finishes the run from where the move left it, under an event of its own, rather than
 		// leave it in a phase whose tokens the caller meant to end.
 		var moved movedMeanwhile
+		if m.finishedIsDone && errors.As(err, &moved) && moved.now.Phase == runs.Finished {
+			run = moved.now
+			break
+		}
 		if m.to == runs.Finished && attempt < finishAttempts && errors.As(err, &moved) && moved.now.Phase != runs.Finished {
 			if again, err := moved.now.MoveTo(runs.Finished); err == nil {
 				from, next = moved.now.Phase, again

@@ -90,7 +90,9 @@ func TestPhaseChangeNotStored(t *testing.T) {
 // change is the one its event says. A move toward another phase is refused (409). A finish,
 // valid from every unfinished phase, is recorded again from where the other writer left the
 // run and stored (200): a finish raced by a move to APPLYING leaves no run in a write phase
-// whose tokens its caller meant to end. One raced by another finish is refused (409).
+// whose tokens its caller meant to end. One raced by another finish answers the finished run
+// (200), as a finish of a run found finished does; a move to FINISHED through the phase
+// endpoint, which refuses a run found finished, is refused (409).
 func TestPhaseChangeRacedByAnother(t *testing.T) {
 	for _, tc := range []struct {
 		name, path string
@@ -104,7 +106,9 @@ func TestPhaseChangeRacedByAnother(t *testing.T) {
 	}{
 		{name: "finish raced by a move to APPLYING", path: "/finish", other: runs.Applying, code: http.StatusOK, stored: runs.Finished,
 			action: "run.finish", errDetail: "PLANNING -> FINISHED not applied", successes: []string{"PLANNING -> FINISHED", "APPLYING -> FINISHED"}},
-		{name: "finish raced by another finish", path: "/finish", other: runs.Finished, code: http.StatusConflict, stored: runs.Finished,
+		{name: "finish raced by another finish", path: "/finish", other: runs.Finished, code: http.StatusOK, stored: runs.Finished,
+			action: "run.finish", errDetail: "PLANNING -> FINISHED not applied", successes: []string{"PLANNING -> FINISHED"}},
+		{name: "a move to FINISHED raced by a finish", path: "/phase", body: map[string]string{"phase": "FINISHED"}, other: runs.Finished, code: http.StatusConflict, stored: runs.Finished,
 			action: "run.finish", errDetail: "PLANNING -> FINISHED not applied", successes: []string{"PLANNING -> FINISHED"}},
 		{name: "move raced by a finish", path: "/phase", body: map[string]string{"phase": "APPLYING"}, other: runs.Finished, code: http.StatusConflict, stored: runs.Finished,
 			action: "run.phase", errDetail: "PLANNING -> APPLYING not applied", successes: []string{"PLANNING -> APPLYING"}},
