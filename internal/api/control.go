@@ -32,7 +32,9 @@ type ControlConfig struct {
 	// Current, when set, returns nil when Catalog is current with its store (see
 	// catalog.Manager.Current); an API key is taken only then.
 	Current func(context.Context) error
-	// Finished, when set, is told of every run this replica finishes (see runs.FinishWatch).
+	// Finished, when set, is told of every run this replica finishes (see runs.FinishWatch);
+	// NewControl has it record each run it finishes again in Events, as a run.finish event of
+	// the actor finishAgainActor.
 	Finished *runs.FinishWatch
 }
 
@@ -52,8 +54,19 @@ func NewControl(cfg ControlConfig) *Control {
 	if cfg.Audit == nil {
 		cfg.Audit = audit.NewMemory()
 	}
+	if cfg.Finished != nil {
+		events := cfg.Events
+		cfg.Finished.RecordWith(func(ctx context.Context, ended runs.Run, from runs.Phase) error {
+			return events.Record(ctx, Event{Actor: finishAgainActor, Action: "run.finish", Run: ended,
+				Detail: string(from) + " -> FINISHED again: the store lost this run's finish"})
+		})
+	}
 	return &Control{cfg: cfg}
 }
+
+// finishAgainActor is the actor of the event of a run finished again because the store lost
+// its finish (see runs.FinishWatch).
+const finishAgainActor = "system:finishwatch"
 
 // Mount registers the control-plane routes.
 func (c *Control) Mount(rt *Router) {

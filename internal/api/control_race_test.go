@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"sync"
@@ -158,5 +159,47 @@ func TestFinishedRunIsWatched(t *testing.T) {
 	}
 	if p := h.storedPhase(t, other.Run.ID); p != runs.Planning {
 		t.Errorf("a run never finished, after a check: %s, want PLANNING", p)
+	}
+}
+
+// TestFinishedAgainIsAudited: a run the FinishWatch finishes again, because the store went back
+// to before its finish, is a stored change with its event: run.finish from the phase the store
+// held, by system:finishwatch. A trail that refuses the event does not keep the run from being
+// finished again: the finish takes its write token away.
+func TestFinishedAgainIsAudited(t *testing.T) {
+	for _, refused := range []error{nil, errors.New("the trail is down")} {
+		h := newRunsHarnessWith(t, harnessOptions{watchFinishes: true})
+		run := h.start(t, runs.Tracked, runs.Applying)
+		path := "/v1/runs/" + run.Run.ID + "/finish"
+		if code, env := h.call(t, request{path: path, bearer: secretCreateUpdate}); code != http.StatusOK {
+			t.Fatalf("finish: %d %s", code, env.Error.Message)
+		}
+		ctx := context.Background()
+		if _, err := h.store.Update(ctx, run.Run.ID, func(r runs.Run) (runs.Run, error) {
+			r.Phase, r.Scope = runs.Applying, runs.Write
+			return r, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		before := len(h.eventsOf("run.finish", "success"))
+		h.events.fail(refused)
+		h.finished.Check(ctx)
+		if p := h.storedPhase(t, run.Run.ID); p != runs.Finished {
+			t.Errorf("trail refusing %v: stored phase after the check %s, want FINISHED", refused, p)
+		}
+		after := h.eventsOf("run.finish", "success")
+		switch {
+		case refused != nil && len(after) != before:
+			t.Errorf("a refused event was kept: %+v", after[len(after)-1])
+		case refused != nil:
+		case len(after) != before+1:
+			t.Errorf("run.finish events: %d before the check, %d after, want one more", before, len(after))
+		default:
+			e := after[len(after)-1]
+			if e.Run.ID != run.Run.ID || e.Actor != "system:finishwatch" || e.Run.Phase != runs.Finished ||
+				!strings.HasPrefix(e.Detail, "APPLYING -> FINISHED again") {
+				t.Errorf("the event of the finish again: %+v", e)
+			}
+		}
 	}
 }

@@ -25,6 +25,19 @@ type FinishWatch struct {
 
 	mu    sync.Mutex
 	watch map[string]time.Time // run id → end of its watch
+	// record, when set, records each run finished again (see RecordWith).
+	record func(ctx context.Context, ended Run, from Phase) error
+}
+
+// RecordWith has fn record each run the watch finishes again, as ended (FINISHED) and from the
+// phase the store held, before it is stored: a finish written back is a stored change, and
+// every stored change is in the trail. A record that fails is logged and the run finished
+// again all the same: the finish takes a write token away, and waiting for the trail would
+// leave it working.
+func (f *FinishWatch) RecordWith(fn func(ctx context.Context, ended Run, from Phase) error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record = fn
 }
 
 // NewFinishWatch returns a FinishWatch over store; now is the clock (time.Now when nil).
@@ -69,6 +82,7 @@ func (f *FinishWatch) Check(ctx context.Context) {
 		}
 		f.log.WarnContext(ctx, "runs: the store holds unfinished a run this replica finished (it went back); finishing it again",
 			"run", id, "phase", string(run.Phase))
+		f.recordAgain(ctx, run)
 		_, err = f.store.Update(ctx, id, func(cur Run) (Run, error) {
 			if cur.Phase == Finished {
 				return cur, nil
@@ -78,6 +92,21 @@ func (f *FinishWatch) Check(ctx context.Context) {
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			f.log.WarnContext(ctx, "runs: could not finish the run again; trying at the next check", "run", id, "err", err)
 		}
+	}
+}
+
+// recordAgain records the finish of run, as the store holds it, that Check is about to store
+// again (see RecordWith).
+func (f *FinishWatch) recordAgain(ctx context.Context, run Run) {
+	f.mu.Lock()
+	record := f.record
+	f.mu.Unlock()
+	ended, err := run.MoveTo(Finished)
+	if record == nil || err != nil {
+		return
+	}
+	if err := record(ctx, ended, run.Phase); err != nil {
+		f.log.WarnContext(ctx, "runs: could not record finishing the run again; finishing it all the same", "run", run.ID, "err", err)
 	}
 }
 
