@@ -49,6 +49,9 @@ func (e *Emulator) checkAssertion(r *http.Request, app App, assertion string, c 
 	if _, err := e.verifier.Verify(r.Context(), assertion, policy); err != nil {
 		return e.verifyRefusal(err, peek, c)
 	}
+	if ref := lifetimeRefusal(peek); ref != nil {
+		return ref
+	}
 	for _, f := range trusted {
 		if f.Subject == c.Subject && slices.ContainsFunc(peek.Audiences(), func(a string) bool { return slices.Contains(f.audiences(), a) }) {
 			return nil
@@ -57,6 +60,23 @@ func (e *Emulator) checkAssertion(r *http.Request, app App, assertion string, c 
 	return refuse(http.StatusBadRequest, "invalid_request", 70021,
 		"No matching federated identity record found for presented assertion. Assertion Issuer: '%s'. Assertion Subject: '%s'. "+
 			"Assertion Audience: '%s'. %s", c.Issuer, c.Subject, c.Audience, fedDocs)
+}
+
+// maxAssertionLifetime is the longest an assertion may live from its iat to its exp: one day
+// and one hour. An assertion without iat counts as issued at 0.
+const maxAssertionLifetime = 25 * time.Hour
+
+// lifetimeRefusal refuses, as Entra does (AADSTS70023), an assertion that lives longer than
+// maxAssertionLifetime from its iat.
+func lifetimeRefusal(peek oidctrust.Claims) *refusal {
+	iat, _ := peek["iat"].(float64)
+	exp, _ := peek["exp"].(float64)
+	if exp-iat <= maxAssertionLifetime.Seconds() {
+		return nil
+	}
+	return refuse(http.StatusUnauthorized, "invalid_client", 70023,
+		"External OIDC Provider token must have a lifetime of less than or equal to 1.01:00:00. "+
+			"Token issued at %d. Token expires on %d.", int64(iat), int64(exp))
 }
 
 // verifyRefusal maps an oidctrust failure to Entra's answer.
