@@ -91,13 +91,25 @@ func (v *validator) checkIntegrations() {
 }
 
 // checkAzureTokenLifetimes checks that an Azure exchange can ever succeed under the file's
-// tokens.ttl and runs.ttl (see shortForAzure). id names the first Azure integration, which the
-// problems name.
+// tokens.ttl and runs.ttl (see shortForAzure), and that of a fresh run (see longForAzure). id
+// names the first Azure integration, which the problems name.
 func (v *validator) checkAzureTokenLifetimes(id string) {
-	for _, d := range shortForAzure(Lifetimes{Token: v.c.Tokens.TTL, Run: v.c.Runs.TTL}) {
+	l := Lifetimes{Token: v.c.Tokens.TTL, Run: v.c.Runs.TTL}
+	for _, d := range shortForAzure(l) {
 		v.add(d.key, d.ttl.String(), "%q is too short for Azure integration %q: the ARM_OIDC_TOKEN it hands over lives %s at most and must still have %s left when it arrives; at least %s",
 			d.ttl.String(), id, d.key, provider.MinValidity, provider.MinLifetime)
 	}
+	if longForAzure(l) {
+		v.add("tokens.ttl", l.Token.String(), "%q is too long for Azure integration %q while runs.ttl is %s: Entra ID refuses an assertion (and the ARM_OIDC_TOKEN) living over %s; at most %s",
+			l.Token.String(), id, l.Run, provider.AzureMaxAssertion, provider.AzureMaxAssertion)
+	}
+}
+
+// longForAzure reports whether l would refuse the Azure exchanges of a fresh run: its token
+// lives tokens.ttl, or less when the run ends sooner, and Entra ID takes no assertion living
+// over provider.AzureMaxAssertion.
+func longForAzure(l Lifetimes) bool {
+	return min(l.Token, l.Run) > provider.AzureMaxAssertion
 }
 
 // Lifetimes are the lifetimes broker runs with that an integration may depend on: tokens.ttl
@@ -128,7 +140,8 @@ func shortForAzure(l Lifetimes) []lifetimeKey {
 
 // CheckIntegrationLifetimes reports, with paths under base (as "integrations[3]"), the problems
 // the lifetimes broker runs with make for in: under a tokens.ttl or runs.ttl too short for it
-// (see shortForAzure), an Azure integration would have every exchange refused. Validate checks
+// (see shortForAzure), an Azure integration would have every exchange refused, and under both
+// too long (see longForAzure) those of a fresh run. Validate checks
 // the file's integrations, naming tokens.ttl and runs.ttl; the API checks each integration a
 // change puts, naming the integration, since the lifetimes are not the API's to change.
 func CheckIntegrationLifetimes(in Integration, base string, l Lifetimes) error {
@@ -139,6 +152,10 @@ func CheckIntegrationLifetimes(in Integration, base string, l Lifetimes) error {
 	for _, d := range shortForAzure(l) {
 		v.add(base+".azure", "", "an Azure integration needs %s of at least %s, and broker runs with %s: the ARM_OIDC_TOKEN it hands over lives %s at most and must still have %s left when it arrives",
 			d.key, provider.MinLifetime, d.ttl, d.key, provider.MinValidity)
+	}
+	if longForAzure(l) {
+		v.add(base+".azure", "", "an Azure integration needs tokens.ttl or runs.ttl of at most %s, and broker runs with %s and %s: Entra ID refuses an assertion (and the ARM_OIDC_TOKEN) living longer",
+			provider.AzureMaxAssertion, l.Token, l.Run)
 	}
 	return v.errs.orNil()
 }

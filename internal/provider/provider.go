@@ -100,6 +100,9 @@ const (
 	// AzureMinToken is the shortest access-token lifetime Entra ID grants (a token lifetime
 	// policy sets from 10 minutes to a day; the default is 60 to 90 minutes).
 	AzureMinToken = 10 * time.Minute
+	// AzureMaxAssertion is the longest a federated assertion may live from its iat to its exp
+	// for Entra ID to take it (AADSTS70023): one day and one hour.
+	AzureMaxAssertion = 25 * time.Hour
 	// LifetimeSlack is how much later than the lifetime asked for (an integration's duration)
 	// broker lets credentials expire: the upstream's clock may be ahead of broker's, as far as
 	// the clouds themselves tolerate.

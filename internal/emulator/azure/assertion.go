@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/brokerhq/broker/internal/emulator/oidctrust"
+	"github.com/brokerhq/broker/internal/provider"
 )
 
 // fedDocs is the link Entra appends to federated-credential mismatches.
@@ -62,16 +63,12 @@ func (e *Emulator) checkAssertion(r *http.Request, app App, assertion string, c 
 			"Assertion Audience: '%s'. %s", c.Issuer, c.Subject, c.Audience, fedDocs)
 }
 
-// maxAssertionLifetime is the longest an assertion may live from its iat to its exp: one day
-// and one hour. An assertion without iat counts as issued at 0.
-const maxAssertionLifetime = 25 * time.Hour
-
 // lifetimeRefusal refuses, as Entra does (AADSTS70023), an assertion that lives longer than
-// maxAssertionLifetime from its iat.
+// provider.AzureMaxAssertion from its iat; one without iat counts as issued at 0.
 func lifetimeRefusal(peek oidctrust.Claims) *refusal {
 	iat, _ := peek["iat"].(float64)
 	exp, _ := peek["exp"].(float64)
-	if exp-iat <= maxAssertionLifetime.Seconds() {
+	if exp-iat <= provider.AzureMaxAssertion.Seconds() {
 		return nil
 	}
 	return refuse(http.StatusUnauthorized, "invalid_client", 70023,
