@@ -194,7 +194,8 @@ func (s *Set) azureApps(cfg *config.Config, ats []attachment) []azureemu.App {
 	index := map[string]int{}
 	for _, at := range ats {
 		a := at.integration.Azure
-		key := a.TenantID + "/" + a.ClientID
+		// Entra reads tenant and client ids in any case: one application, however written.
+		key := strings.ToLower(a.TenantID + "/" + a.ClientID)
 		i, ok := index[key]
 		if !ok {
 			i = len(apps)
