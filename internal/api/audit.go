@@ -8,7 +8,6 @@ import (
 
 	"github.com/brokerhq/broker/internal/apierror"
 	"github.com/brokerhq/broker/internal/audit"
-	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/config"
 )
 
@@ -75,8 +74,10 @@ func (c *Control) listAudit(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, c.cfg.Logger, err)
 		return
 	}
-	if m, _ := cat.Meta(catalog.Ref{Kind: catalog.KindSpace, ID: space}); !m.Created.IsZero() {
-		events = since(events, m.Created)
+	// From when the space took its place: it, or an ancestor, was created or moved then; what
+	// it recorded before is its old place's to list.
+	if placed := cat.SpacePlaced(space); !placed.IsZero() {
+		events = since(events, placed)
 	}
 	writeJSON(w, http.StatusOK, auditResponse{Events: events, Next: next})
 }
