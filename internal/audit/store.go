@@ -17,7 +17,8 @@ type Store interface {
 	// space holds its subtree). It returns e as stored.
 	Append(ctx context.Context, e Event, spaces []string) (Event, error)
 	// List returns at most limit events indexed under space, oldest first, after cursor (""
-	// for the start), and the cursor of the next page ("" when there is none).
+	// for the start), and the cursor of the next page ("" when there is none). A cursor is a
+	// position in the space's own index, so it tells nothing of other spaces' events.
 	List(ctx context.Context, space, cursor string, limit int) ([]Event, string, error)
 	// Head returns the end of the chain as one consistent read: its length, its last hash and
 	// the last checkpoint.
@@ -70,8 +71,7 @@ func MayLandLater(err error) bool {
 	return errors.Is(err, ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
 }
 
-// ParseCursor reads a cursor: a position in the chain (memory) or in a space's index (Redis),
-// written as the stores write it (decimal digits, no sign, no leading zero), so that one position
+// ParseCursor reads a cursor: a position in a space's index, written as the stores write it (decimal digits, no sign, no leading zero), so that one position
 // has one cursor.
 func ParseCursor(c string) (int64, error) {
 	if c == "" {
@@ -104,9 +104,12 @@ type Memory struct {
 	packer packer
 	// bySpace lists, per index, the positions of its events relative to log.dropped.
 	bySpace map[string][]int32
-	tail    string
-	retain  int
-	scratch []byte // where an event is packed before it is copied into the log
+	// spaceTrimmed counts, per index, the entries trim dropped from its front: a listing's
+	// cursor is a position in its index, which tells nothing of other spaces' events.
+	spaceTrimmed map[string]int64
+	tail         string
+	retain       int
+	scratch      []byte // where an event is packed before it is copied into the log
 	// checkpoint is the last checkpoint event, packed in its own allocation, and checkpointAt
 	// its position (-1 for none).
 	checkpoint   []byte
@@ -144,7 +147,7 @@ func NewMemory() *Memory { return NewMemoryRetaining(MemoryRetain) }
 // most 2^30). It may hold up to a sixteenth more (at least one) between two trims, which keep
 // appends amortized O(1).
 func NewMemoryRetaining(n int) *Memory {
-	return &Memory{bySpace: map[string][]int32{}, retain: min(max(n, 1), MaxMemoryEvents), checkpointAt: -1}
+	return &Memory{bySpace: map[string][]int32{}, spaceTrimmed: map[string]int64{}, retain: min(max(n, 1), MaxMemoryEvents), checkpointAt: -1}
 }
 
 // Append implements Store.
@@ -203,6 +206,9 @@ func (m *Memory) trim(keep int) {
 	m.log.dropFront(cut)
 	for space, idx := range m.bySpace {
 		i := sort.Search(len(idx), func(i int) bool { return int(idx[i]) >= cut })
+		if i > 0 {
+			m.spaceTrimmed[space] += int64(i)
+		}
 		if i == len(idx) {
 			delete(m.bySpace, space)
 			continue
@@ -241,9 +247,10 @@ func (m *Memory) List(_ context.Context, space, cursor string, limit int) ([]Eve
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	// A cursor is an absolute event position: the first one not yet listed.
-	idx, dropped := m.bySpace[space], int64(m.log.dropped)
-	start := sort.Search(len(idx), func(i int) bool { return int64(idx[i])+dropped >= from })
+	// A cursor is a position in the space's index, trimmed entries counted: the first entry not
+	// yet listed.
+	idx, trimmed := m.bySpace[space], m.spaceTrimmed[space]
+	start := int(min(max(from-trimmed, 0), int64(len(idx))))
 	end := start + min(max(limit, 0), len(idx)-start)
 	out := make([]Event, 0, end-start)
 	for _, i := range idx[start:end] {
@@ -251,7 +258,7 @@ func (m *Memory) List(_ context.Context, space, cursor string, limit int) ([]Eve
 	}
 	next := ""
 	if end < len(idx) {
-		next = strconv.FormatInt(int64(idx[end])+dropped, 10)
+		next = strconv.FormatInt(trimmed+int64(end), 10)
 	}
 	return out, next, nil
 }

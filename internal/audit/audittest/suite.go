@@ -102,6 +102,45 @@ func TestStore(t *testing.T, newStores Factory) {
 	}
 	testNoCanonicalFormFailsAlone(t, a, b)
 	testListLimit(t, a)
+	testCursorsOfOneSpace(t, newStores)
+}
+
+// testCursorsOfOneSpace checks: a space's listing pages with the same cursors whether or not
+// other spaces recorded events between its own, so a key that may list one space learns
+// nothing from its cursors of how busy the others are.
+func testCursorsOfOneSpace(t *testing.T, newStores Factory) {
+	cursors := func(t *testing.T, spaces []string) []string {
+		ctx := context.Background()
+		s, _ := newStores(t)
+		for i, sp := range spaces {
+			e := audit.Event{ID: fmt.Sprintf("one-%d", i), Time: "2026-01-01T00:00:00Z", Action: "token.issue",
+				Space: sp, Outcome: audit.Success}
+			if _, err := s.Append(ctx, e, []string{sp, "root"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var out []string
+		for cursor := ""; ; {
+			events, next, err := s.List(ctx, "prod", cursor, 1)
+			if err != nil || len(events) != 1 {
+				t.Fatalf("a page of prod after %q: %d events, %v", cursor, len(events), err)
+			}
+			if out = append(out, next); next == "" {
+				return out
+			}
+			if cursor = next; len(out) > 3 {
+				t.Fatal("paging does not end")
+			}
+		}
+	}
+	var alone, mixed []string
+	t.Run("cursors alone", func(t *testing.T) { alone = cursors(t, []string{"prod", "prod", "prod"}) })
+	t.Run("cursors among others", func(t *testing.T) {
+		mixed = cursors(t, []string{"prod", "dev", "dev", "dev", "prod", "dev", "prod"})
+	})
+	if fmt.Sprint(alone) != fmt.Sprint(mixed) {
+		t.Errorf("prod's cursors %q alone, %q with dev's events between: they count other spaces' events", alone, mixed)
+	}
 }
 
 // testNoCanonicalFormFailsAlone appends events that have no canonical form (a field that is not
