@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net"
 	"net/url"
+	"path"
 	"reflect"
 	"slices"
 	"strconv"
@@ -187,20 +189,32 @@ func withoutClaims(d VaultRole) VaultRole {
 	return d
 }
 
-// serverOf is address as one server's name: scheme and host in lower case, without the
-// scheme's default port or a trailing slash. An address that does not parse stays as written.
+// serverOf is address as one server's name, the same for every spelling that logs in at the
+// same place: scheme and host in lower case, the host without a trailing dot; the port as a
+// number, without the scheme's default (an empty port is the default, and "0443" is 443); the
+// path cleaned of dot segments, doubled and trailing slashes (the Vault client joins it with
+// each request's path), its escapes decoded. An address that does not parse stays as written.
 func serverOf(address string) string {
 	u, err := url.Parse(strings.TrimRight(address, "/"))
 	if err != nil || u.Host == "" {
 		return strings.TrimRight(address, "/")
 	}
-	u.Scheme, u.Host = strings.ToLower(u.Scheme), strings.ToLower(u.Host)
-	if port := u.Port(); (u.Scheme == "https" && port == "443") || (u.Scheme == "http" && port == "80") {
-		u.Host = u.Hostname()
-		if strings.Contains(u.Host, ":") {
-			u.Host = "[" + u.Host + "]"
-		}
+	u.Scheme = strings.ToLower(u.Scheme)
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	port := u.Port()
+	if n, err := strconv.ParseUint(port, 10, 16); err == nil {
+		port = strconv.FormatUint(n, 10)
 	}
+	if port == "" || (u.Scheme == "https" && port == "443") || (u.Scheme == "http" && port == "80") {
+		u.Host = host
+		if strings.Contains(host, ":") {
+			u.Host = "[" + host + "]"
+		}
+	} else {
+		u.Host = net.JoinHostPort(host, port)
+	}
+	u.Path = strings.TrimRight(path.Clean("/"+u.Path), "/")
+	u.RawPath = ""
 	return u.String()
 }
 
