@@ -10,6 +10,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/brokerhq/broker/internal/textcut"
 )
 
 // Exit codes of the contract.
@@ -190,7 +192,9 @@ func parseProvider(fs *flag.FlagSet, args []string, synopsis string) (string, er
 	return "", usagef("unexpected argument %s", shownArg(positional[1]))
 }
 
-// oneLine folds a multi-line error into one line for stderr.
+// oneLine folds a multi-line error into one line for stderr, its lines joined by "; " and its
+// control characters shown as U+FFFD (see textcut.OneLine): a message may pass on a broker's
+// or an upstream's words, which must not rewrite the terminal or the log that shows it.
 func oneLine(s string) string {
-	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", "; ")), " ")
+	return textcut.OneLine(strings.ReplaceAll(s, "\n", "; "))
 }

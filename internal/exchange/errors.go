@@ -114,7 +114,8 @@ const maxMessage = 1000
 
 // Scrub removes from s the secrets given, logins written into URLs, JWT-shaped strings, Vault
 // tokens and the values of fields named as secrets (an SDK's error may quote a credentials file
-// or a process's output), and caps its length.
+// or a process's output), puts it on one printable line (textcut.OneLine: an upstream's control
+// characters would reach the caller's terminal and the trail), and caps its length.
 func Scrub(s string, secrets ...string) string {
 	for _, secret := range secrets {
 		if len(secret) >= 8 {
@@ -126,7 +127,7 @@ func Scrub(s string, secrets ...string) string {
 	s = vaultToken.ReplaceAllString(s, "[redacted]")
 	s = secretValue.ReplaceAllString(s, "${1}[redacted]")
 	s = secretElement.ReplaceAllString(s, "${1}[redacted]${3}")
-	s = strings.Join(strings.Fields(s), " ")
+	s = textcut.OneLine(s)
 	if len(s) > maxMessage {
 		s = textcut.Prefix(s, maxMessage) + "…"
 	}

@@ -95,6 +95,8 @@ func TestScrub(t *testing.T) {
 		{"token " + jwt + " is invalid", "", "token [redacted-jwt] is invalid"},
 		{"bad secret hunter2hunter2 here", "hunter2hunter2", "bad secret [redacted] here"},
 		{"multi\nline   message", "", "multi line message"},
+		// Control characters an upstream put in its message show as U+FFFD.
+		{"denied\x1b[1A\x1b[2K\x07 \u009b2J\b", "", "denied\ufffd[1A\ufffd[2K\ufffd \ufffd2J\ufffd"},
 		{"short ab", "ab", "short ab"}, // too short to be a secret worth matching
 		// Values under names that say they are secrets, as an SDK's error quotes a process's
 		// output or a credentials file, and Vault tokens wherever they are.

@@ -37,3 +37,19 @@ func TestPrefix(t *testing.T) {
 		t.Errorf("Prefix of %d bytes at 1001 = %d bytes", len(long), len(got))
 	}
 }
+
+// TestOneLine: white space folds to single spaces, trimmed; other control characters show as
+// U+FFFD; printable text, non-ASCII included, is kept.
+func TestOneLine(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"  a \n\t b  ", "a b"},
+		{"denied\x1b[1A\x07", "denied\ufffd[1A\ufffd"},
+		{"x\u009b2J\b\x7f", "x\ufffd2J\ufffd\ufffd"},
+		{"é ünïcode ✓", "é ünïcode ✓"},
+		{"", ""},
+	} {
+		if got := OneLine(c.in); got != c.want {
+			t.Errorf("OneLine(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
