@@ -52,18 +52,26 @@ func activeAt(now time.Time, m Meta) bool {
 // expiredAt reports that m, a key of set, stopped signing at least p.Retain ago on every replica
 // (see signsUntil and Policy.Linger).
 func expiredAt(now time.Time, m Meta, set []Meta, p Policy) bool {
-	if m.Retires.IsZero() || now.Before(signsUntil(m, set, p).Add(p.Linger()+p.Retain)) {
+	if !pastRetain(now, m, set, p) {
 		return false
 	}
 	// A key stays while a key before it in its chain stays: that key's time in the JWKS may be
-	// counted from this one's creation (signsUntil), which dropping this one would forget.
+	// counted from this one's creation (signsUntil), which dropping this one would forget. So m
+	// has expired when it and every key before it are past their retain, which takes one pass
+	// over the set, never a judgement of each earlier key in turn.
 	alg, _ := NormalizeAlg(m.Alg)
 	for _, o := range set {
-		if a, _ := NormalizeAlg(o.Alg); a == alg && compareMeta(o, m) < 0 && !expiredAt(now, o, set, p) {
+		if a, _ := NormalizeAlg(o.Alg); a == alg && compareMeta(o, m) < 0 && !pastRetain(now, o, set, p) {
 			return false
 		}
 	}
 	return true
+}
+
+// pastRetain reports that m, a key of set, is retired and its time in the JWKS after it last
+// signed (signsUntil, plus Linger and Retain) is over at now.
+func pastRetain(now time.Time, m Meta, set []Meta, p Policy) bool {
+	return !m.Retires.IsZero() && !now.Before(signsUntil(m, set, p).Add(p.Linger()+p.Retain))
 }
 
 // signsUntil is the last instant a retired key m of set may sign on a replica under p: its
