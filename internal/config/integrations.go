@@ -21,9 +21,10 @@ var (
 	// A tenant is a GUID or a domain name: labels of letters, digits and '-', joined by '.'. It
 	// goes into the authority's path, so nothing else may reach it.
 	tenantRE = regexp.MustCompile(`^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$`)
-	// A Vault role name as Vault's own paths take it; it also ends up in a shell line that
-	// `broker trust vault` prints.
-	vaultRoleRE = regexp.MustCompile(`^\w([\w.@-]*\w)?$`)
+	// A Vault role name as the JWT auth method's role paths take it: word characters, with '.'
+	// and '-' inside (Vault answers 404 for auth/<mount>/role/ci@prod); it also ends up in a
+	// shell line that `broker trust vault` prints.
+	vaultRoleRE = regexp.MustCompile(`^\w([\w.-]*\w)?$`)
 )
 
 func (v *validator) checkIntegrations() {
@@ -229,7 +230,7 @@ func (v *validator) checkVault(base string, vt *Vault) {
 		v.checkBaseURL(base+".address", vt.Address)
 	}
 	if v.required(base+".role", vt.Role) && !vaultRoleRE.MatchString(vt.Role) {
-		v.add(base+".role", vt.Role, "%q is not a Vault role name (letters, digits, '_', and '-', '.', '@' inside)", vt.Role)
+		v.add(base+".role", vt.Role, "%q is not a Vault role name (letters, digits, '_', and '-', '.' inside)", vt.Role)
 	}
 	// The mount and the namespace go into Vault paths as they are: no segment may climb.
 	if v.required(base+".mount", vt.Mount) && !transitMountPattern.MatchString(strings.Trim(vt.Mount, "/")) {

@@ -52,8 +52,8 @@ func TestAzureTenantCannotClimb(t *testing.T) {
 }
 
 // TestVaultRoleEdges pins that a Vault role name starts and ends with a letter, digit or
-// '_': '.', '-' and '@' may only stand inside it.
-// Guards against: vaultRoleRE allowing '.', '-' or '@' at either end (integrations.go:vaultRoleRE)
+// '_': '.' and '-' may only stand inside it, and '@', which Vault's role paths refuse, nowhere.
+// Guards against: vaultRoleRE allowing '.', '-' or '@' (integrations.go:vaultRoleRE)
 func TestVaultRoleEdges(t *testing.T) {
 	vault := func(role string) string {
 		return "integrations:\n  - id: v\n    space: root\n    vault: {address: \"https://vault.example.com\", role: \"" + role + "\"}\n"
@@ -64,7 +64,8 @@ func TestVaultRoleEdges(t *testing.T) {
 		{"role ..", vault(".."), path},
 		{"role starting with -", vault("-broker"), path},
 		{"role ending with @", vault("broker@"), path},
-		{"role with inner marks", vault("b.r-o@k_er"), ""},
+		{"role with inner marks", vault("b.r-o_k.er"), ""},
+		{"role with an inner @", vault("ci@prod"), path},
 		{"one-letter role", vault("b"), ""},
 	})
 }
