@@ -362,9 +362,9 @@ func TestTrustGCPBindingAndAudiences(t *testing.T) {
 	cases := []struct {
 		stack, scope, member, audiences string
 	}{
-		{"s1", "read", pool + "/attribute.space_stack_scope/root/s1@read", "[]"},
-		{"s1", "write", pool + "/attribute.space_stack_scope/root/s1@write", "[]"},
-		{"s2", "read", pool + "/attribute.space_stack_scope/root/s2@read", "[custom-aud]"},
+		{"s1", "read", pool + "/attribute.space_stack_scope/x/root/s1@read", "[]"},
+		{"s1", "write", pool + "/attribute.space_stack_scope/x/root/s1@write", "[]"},
+		{"s2", "read", pool + "/attribute.space_stack_scope/y/root/s2@read", "[custom-aud]"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.stack+" "+tc.scope, func(t *testing.T) {

@@ -44,7 +44,7 @@ func TestFromConfigTrustsExactlyTheAttachments(t *testing.T) {
 		members = append(members, sa.Members...)
 	}
 	const pool = "principalSet://iam.googleapis.com/projects/123456/locations/global/workloadIdentityPools/broker/"
-	if !slices.Equal(members, []string{pool + "attribute.space_stack_scope/prod/vpc-prod@read", pool + "attribute.space_stack_scope/prod/vpc-prod@write"}) {
+	if !slices.Equal(members, []string{pool + "attribute.space_stack_scope/broker/prod/vpc-prod@read", pool + "attribute.space_stack_scope/broker/prod/vpc-prod@write"}) {
 		t.Errorf("gcp members %v", members)
 	}
 	if apps := set.azureConfig.Apps; len(apps) != 1 || len(apps[0].Federated) != 3 || apps[0].Federated[0].Issuer != "https://broker.example.com" {

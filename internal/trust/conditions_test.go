@@ -37,7 +37,8 @@ attachments:
 
 // TestGCPProviderMappingAndCondition: a provider serving one space prints the condition
 // with callerType as well as the space, and exactly the attribute mapping the binding relies on
-// (space_stack_scope names the scope, so a read binding never matches a write token).
+// (space_stack_scope names the provider, so no token of another provider of the pool matches
+// a binding, and the scope, so a read binding never matches a write token).
 func TestGCPProviderMappingAndCondition(t *testing.T) {
 	doc, err := Render(oneGCPStack(t), Request{Provider: "gcp", Stack: "a", Scope: runs.Read})
 	if err != nil {
@@ -52,7 +53,7 @@ func TestGCPProviderMappingAndCondition(t *testing.T) {
 		"attribute.space":             "assertion.spaceId",
 		"attribute.stack":             "assertion.callerId",
 		"attribute.scope":             "assertion.scope",
-		"attribute.space_stack_scope": `assertion.spaceId + "/" + assertion.callerId + "@" + assertion.scope`,
+		"attribute.space_stack_scope": `"p" + "/" + assertion.spaceId + "/" + assertion.callerId + "@" + assertion.scope`,
 	}
 	if !maps.Equal(p.AttributeMapping, want) {
 		t.Errorf("attribute mapping %v, want %v", p.AttributeMapping, want)

@@ -37,7 +37,7 @@ func checkPoolMember(t *testing.T, pool string) {
 		t.Fatal(err)
 	}
 	want := "principalSet://iam.googleapis.com/projects/1/locations/global/" +
-		"workloadIdentityPools/" + pool + "/attribute.space_stack_scope/root/a@read"
+		"workloadIdentityPools/" + pool + "/attribute.space_stack_scope/p/root/a@read"
 	if got := doc.(GCPTrust).Binding.Member; got != want {
 		t.Errorf("member %q, want %q", got, want)
 	}

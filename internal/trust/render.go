@@ -196,11 +196,12 @@ func mintedLen(sub string) int { return len(sub) + (runIDLen-1)*strings.Count(su
 const runIDLen = 26
 
 // gcpBindingAttribute is the attribute a service account's binding names, and gcpBindingValue
-// its mapping: the space, the stack and the scope, so that a stack id given again in another
-// space sharing the provider never matches a binding left for the first.
+// its mapping: the provider's id, the space, the stack and the scope, so that a stack id given
+// again in another space sharing the provider never matches a binding left for the first, nor
+// a token of another broker whose provider shares the pool (principal sets are pool-wide).
 const (
 	gcpBindingAttribute = "attribute.space_stack_scope"
-	gcpBindingValue     = `assertion.spaceId + "/" + assertion.callerId + "@" + assertion.scope`
+	gcpBindingValue     = `%q + "/" + assertion.spaceId + "/" + assertion.callerId + "@" + assertion.scope`
 )
 
 // GCPBinding grants a stack at a scope roles/iam.workloadIdentityUser on a service account.
@@ -215,6 +216,7 @@ func (t *target) gcp(shared gcpShared) (any, error) {
 	// The provider's id follows the last "/providers/": a pool may itself be named "providers".
 	cut := strings.LastIndex(g.WorkloadIdentityProvider, "/providers/")
 	pool, ok := g.WorkloadIdentityProvider[:max(cut, 0)], cut >= 0
+	providerID := g.WorkloadIdentityProvider[max(cut, 0)+len("/providers/"):]
 	if !ok {
 		return nil, fmt.Errorf("workload_identity_provider %q is not a provider resource name", g.WorkloadIdentityProvider)
 	}
@@ -240,7 +242,7 @@ func (t *target) gcp(shared gcpShared) (any, error) {
 				"attribute.space":   "assertion.spaceId",
 				"attribute.stack":   "assertion.callerId",
 				"attribute.scope":   "assertion.scope",
-				gcpBindingAttribute: gcpBindingValue,
+				gcpBindingAttribute: fmt.Sprintf(gcpBindingValue, providerID),
 			},
 			AttributeCondition: condition,
 			Spaces:             shared.spaces,
@@ -248,7 +250,8 @@ func (t *target) gcp(shared gcpShared) (any, error) {
 		Binding: GCPBinding{
 			ServiceAccount: g.ServiceAccount,
 			Role:           "roles/iam.workloadIdentityUser",
-			Member:         fmt.Sprintf("principalSet://iam.googleapis.com/%s/%s/%s/%s@%s", pool, gcpBindingAttribute, t.stack.Space, t.stack.ID, t.req.Scope),
+			Member: fmt.Sprintf("principalSet://iam.googleapis.com/%s/%s/%s/%s/%s@%s",
+				pool, gcpBindingAttribute, providerID, t.stack.Space, t.stack.ID, t.req.Scope),
 		},
 	}, nil
 }

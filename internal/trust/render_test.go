@@ -75,7 +75,7 @@ func TestGCPTrust(t *testing.T) {
 	for _, want := range []string{
 		`"issuerUri":"https://broker.example.com"`,
 		`"google.subject":"assertion.sub"`,
-		`"member":"principalSet://iam.googleapis.com/projects/123456/locations/global/workloadIdentityPools/broker/attribute.space_stack_scope/prod/vpc-prod@read"`,
+		`"member":"principalSet://iam.googleapis.com/projects/123456/locations/global/workloadIdentityPools/broker/attribute.space_stack_scope/broker/prod/vpc-prod@read"`,
 		`"serviceAccount":"terraform@my-project.iam.gserviceaccount.com"`,
 	} {
 		if !strings.Contains(got, want) {

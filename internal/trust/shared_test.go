@@ -140,8 +140,8 @@ func TestGCPSharedProvider(t *testing.T) {
 			t.Errorf("%s: allowedAudiences %v, want Google's default", stack, doc.Provider.AllowedAudiences)
 		}
 	}
-	if !strings.HasSuffix(docs["a"].Binding.Member, "/attribute.space_stack_scope/team/a@write") || docs["a"].Binding.ServiceAccount != "team@p.iam.gserviceaccount.com" ||
-		!strings.HasSuffix(docs["c"].Binding.Member, "/attribute.space_stack_scope/ops/c@read") || docs["c"].Binding.ServiceAccount != "ops@p.iam.gserviceaccount.com" {
+	if !strings.HasSuffix(docs["a"].Binding.Member, "/attribute.space_stack_scope/p/team/a@write") || docs["a"].Binding.ServiceAccount != "team@p.iam.gserviceaccount.com" ||
+		!strings.HasSuffix(docs["c"].Binding.Member, "/attribute.space_stack_scope/p/ops/c@read") || docs["c"].Binding.ServiceAccount != "ops@p.iam.gserviceaccount.com" {
 		t.Errorf("bindings: %+v, %+v", docs["a"].Binding, docs["c"].Binding)
 	}
 	for i := range cfg.Integrations {
