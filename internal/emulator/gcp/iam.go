@@ -116,11 +116,24 @@ func (e *Emulator) serveIAM(w http.ResponseWriter, r *http.Request) {
 
 func (e *Emulator) account(id string) (ServiceAccount, bool) {
 	for _, sa := range e.accounts {
-		if strings.EqualFold(sa.Email, id) {
+		// Emails are ASCII: only ASCII letters match in another case (strings.EqualFold would
+		// also take U+017F for "s" and U+212A for "k").
+		if asciiLower(sa.Email) == asciiLower(id) {
 			return sa, true
 		}
 	}
 	return ServiceAccount{}, false
+}
+
+// asciiLower is s with its ASCII letters in lower case, every other byte as it is.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 // parseLifetime reads a google.protobuf.Duration in JSON form ("3600s", "1.5s"); empty means
