@@ -211,9 +211,19 @@ func (e *Emulator) serveSTS(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusBadRequest, "unauthorized_client", msgConditionRejected)
 		return
 	}
+	// A federated token lives an hour at most, and never past the credential exchanged for it.
+	now := e.now()
+	expires := now.Add(federatedLifetime).Unix()
+	if exp, ok := claims["exp"].(float64); ok && int64(exp) < expires {
+		expires = int64(exp)
+	}
+	if expires <= now.Unix() {
+		fail(http.StatusBadRequest, "invalid_grant", e.describe(oidctrust.ErrExpired, req.SubjectToken))
+		return
+	}
 	token, err := e.sealer.seal(federatedTokens, federated{
 		Provider: p.Name, Audience: req.Audience, Attrs: attrs, Scopes: call.Scopes,
-		Expires: e.now().Add(federatedLifetime).Unix(),
+		Expires: expires,
 	})
 	if err != nil {
 		fail(http.StatusInternalServerError, "server_error", "Internal error encountered.")
@@ -225,7 +235,7 @@ func (e *Emulator) serveSTS(w http.ResponseWriter, r *http.Request) {
 		"access_token":      token,
 		"issued_token_type": tokenTypeAccess,
 		"token_type":        "Bearer",
-		"expires_in":        int(federatedLifetime / time.Second),
+		"expires_in":        expires - now.Unix(),
 	})
 }
 

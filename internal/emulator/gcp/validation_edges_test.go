@@ -144,13 +144,14 @@ func TestSTSTokenAtItsExpIsStale(t *testing.T) {
 	}
 }
 
-// TestFederatedTokenDeadAtItsExpiry checks that a federated token is refused (401) from
-// the very instant its hour ends, and taken one second before.
+// TestFederatedTokenDeadAtItsExpiry checks that a federated token of a subject token living
+// longer than an hour is refused (401) from the very instant its hour ends, and taken one
+// second before.
 // Guards against: iam.go:serveIAM "!now.Before(expires)" -> "now.After(expires)"
 func TestFederatedTokenDeadAtItsExpiry(t *testing.T) {
 	f, c := stillFixture(t)
 	now := c.Now().Unix()
-	times := map[string]any{"iat": now, "exp": now + 600}
+	times := map[string]any{"iat": now, "exp": now + 2*int64(federatedLifetime/time.Second)}
 	status, body := f.postSTS(t, stsForm(signedSubject(t, f, times)))
 	if status != http.StatusOK {
 		t.Fatalf("STS: %d %v", status, body)
