@@ -23,8 +23,10 @@ type Memory struct {
 	mu      sync.Mutex
 	entries map[string]*entry
 	// counting holds the entries that were not blocked at their last failure, least recently
-	// failed first; blocked holds the others, earliest end of block first.
-	counting, blocked *list.List
+	// failed first; blocked holds the others, earliest end of block first. windows holds the
+	// entries of counting again, earliest window start first, so that those whose window is
+	// over are found first whenever they last failed.
+	counting, blocked, windows *list.List
 }
 
 type entry struct {
@@ -35,6 +37,8 @@ type entry struct {
 	// elem is the entry's place in counting or (when inBlocked) blocked.
 	elem      *list.Element
 	inBlocked bool
+	// winElem is the entry's place in windows while it is in counting.
+	winElem *list.Element
 }
 
 // NewMemory returns a memory Limiter that tracks at most MaxTracked keys; now nil means
@@ -45,7 +49,7 @@ func NewMemory(p Policy, now func() time.Time) *Memory {
 	}
 	return &Memory{
 		policy: p, now: now, limit: MaxTracked,
-		entries: map[string]*entry{}, counting: list.New(), blocked: list.New(),
+		entries: map[string]*entry{}, counting: list.New(), blocked: list.New(), windows: list.New(),
 	}
 }
 
@@ -66,6 +70,9 @@ func (m *Memory) Failed(_ context.Context, key string) (time.Duration, error) {
 	wait := max(e.blockedUntil.Sub(now), 0)
 	if now.Sub(e.windowStart) >= m.policy.Window {
 		e.windowStart, e.failures = now, 0
+		if e.winElem != nil {
+			m.windows.MoveToBack(e.winElem)
+		}
 	}
 	e.failures++
 	if e.failures >= m.policy.AuthFailures {
@@ -78,9 +85,11 @@ func (m *Memory) Failed(_ context.Context, key string) (time.Duration, error) {
 }
 
 // file puts e, which just failed, in its place: at the back of counting when it is not
-// blocked, at the back of blocked when it is not listed (a block that just started or was
-// extended is unlisted first). Every block lasts Cooloff, so blocked stays ordered by end. The
-// caller holds mu.
+// blocked (and of windows when it enters counting), at the back of blocked when it is not
+// listed (a block that just started or was extended is unlisted first). Every block lasts
+// Cooloff, so blocked stays ordered by end; an entry whose window starts when it enters
+// counting keeps windows in order, which only an entry back from a block shorter than its
+// window (Cooloff under Window) can upset. The caller holds mu.
 func (m *Memory) file(e *entry, now time.Time) {
 	isBlocked := e.blockedUntil.After(now)
 	if isBlocked && e.elem != nil && e.inBlocked {
@@ -89,15 +98,20 @@ func (m *Memory) file(e *entry, now time.Time) {
 	m.unlist(e)
 	if isBlocked {
 		e.elem, e.inBlocked = m.blocked.PushBack(e), true
-	} else {
-		e.elem, e.inBlocked = m.counting.PushBack(e), false
+		m.unwindow(e)
+		return
+	}
+	e.elem, e.inBlocked = m.counting.PushBack(e), false
+	if e.winElem == nil {
+		e.winElem = m.windows.PushBack(e)
 	}
 }
 
 // makeRoom drops entries until a new one fits under the cap: first those whose block ended and
-// whose window is over at the front of each list (a block that ended with failures in a window
-// still open moves to the unblocked list), then the least recently failed unblocked entry, and
-// only when none is left, the block that ends first. The caller holds mu.
+// whose window is over, at the front of blocked and of windows (a block that ended with
+// failures in a window still open moves to the unblocked lists), then the least recently
+// failed unblocked entry, and only when none is left, the block that ends first. The caller
+// holds mu.
 func (m *Memory) makeRoom(now time.Time) {
 	if len(m.entries) < m.limit {
 		return
@@ -111,7 +125,7 @@ func (m *Memory) makeRoom(now time.Time) {
 			m.file(e, now)
 		}
 	}
-	for f := m.counting.Front(); f != nil && m.expired(f.Value.(*entry), now); f = m.counting.Front() {
+	for f := m.windows.Front(); f != nil && m.expired(f.Value.(*entry), now); f = m.windows.Front() {
 		m.drop(f.Value.(*entry))
 	}
 	for len(m.entries) >= m.limit {
@@ -140,8 +154,17 @@ func (m *Memory) unlist(e *entry) {
 	e.elem = nil
 }
 
+// unwindow takes e out of windows, if it is there. The caller holds mu.
+func (m *Memory) unwindow(e *entry) {
+	if e.winElem != nil {
+		m.windows.Remove(e.winElem)
+		e.winElem = nil
+	}
+}
+
 // drop forgets e. The caller holds mu.
 func (m *Memory) drop(e *entry) {
 	m.unlist(e)
+	m.unwindow(e)
 	delete(m.entries, e.key)
 }

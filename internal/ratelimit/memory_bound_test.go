@@ -23,9 +23,9 @@ func sources(n int) []string {
 // checkSize fails t unless m's table and lists agree and hold at most limit entries.
 func checkSize(t *testing.T, m *Memory, limit int) {
 	t.Helper()
-	if n := len(m.entries); n > limit || n != m.counting.Len()+m.blocked.Len() {
-		t.Fatalf("tracking %d entries (%d counting, %d blocked), want at most %d and the lists to agree",
-			n, m.counting.Len(), m.blocked.Len(), limit)
+	if n := len(m.entries); n > limit || n != m.counting.Len()+m.blocked.Len() || m.windows.Len() != m.counting.Len() {
+		t.Fatalf("tracking %d entries (%d counting, %d in windows, %d blocked), want at most %d and the lists to agree",
+			n, m.counting.Len(), m.windows.Len(), m.blocked.Len(), limit)
 	}
 }
 
