@@ -23,9 +23,11 @@ func (s *suite) memoryFigures(ctx context.Context) error {
 		return err
 	}
 	defer srv.Stop()
-	total, interval := 2*s.cfg.Duration, rssInterval
-	if s.cfg.Soak > 0 {
-		total, interval = s.cfg.Soak, soakInterval
+	// The load lasts twice the figure's duration, or the soak when longer: a short soak must not
+	// cut the peak's load to a sample taken before the first token.
+	total, interval := max(2*s.cfg.Duration, s.cfg.Soak), rssInterval
+	if s.cfg.Soak >= MinSoak {
+		interval = soakInterval
 	}
 	start, err := ReadRSS(srv.Pid)
 	if err != nil {
