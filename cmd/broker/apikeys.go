@@ -60,6 +60,14 @@ func runAPIKeys(ctx context.Context, e env, args []string) error {
 	if err := checkID("--id", *id); err != nil {
 		return err
 	}
+	for _, b := range binds {
+		if err := checkID("--bind's role", b.Role); err != nil {
+			return err
+		}
+		if err := checkID("--bind's space", b.Space); err != nil {
+			return err
+		}
+	}
 	client, err := newAdminClient(e)
 	if err != nil {
 		return err

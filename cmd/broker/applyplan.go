@@ -218,7 +218,8 @@ func checkIDs(f applyFile, source string) error {
 }
 
 // badIDs refuses, before any request, every id of f that breaks the id rule (config.IDPattern),
-// an attachment's stack and integration included, and returns the paths of the objects it
+// the ids it refers to included (a space's parent, a stack's or an integration's space, an
+// attachment's stack and integration), and returns the paths of the objects it
 // refused ("stacks[2]"). The id is not repeated: it may be a secret pasted in the wrong place,
 // which the broker's request log and apply's output would keep, as get and delete refuse it.
 func badIDs(f applyFile, source string) (config.Errors, map[string]bool) {
@@ -238,12 +239,15 @@ func badIDs(f applyFile, source string) (config.Errors, map[string]bool) {
 	}
 	for i, sp := range f.Spaces {
 		refuse("spaces", i, "id", sp.ID)
+		refuse("spaces", i, "parent", sp.Parent)
 	}
 	for i, st := range f.Stacks {
 		refuse("stacks", i, "id", st.ID)
+		refuse("stacks", i, "space", st.Space)
 	}
 	for i, in := range f.Integrations {
 		refuse("integrations", i, "id", in.ID)
+		refuse("integrations", i, "space", in.Space)
 	}
 	for i, a := range f.Attachments {
 		refuse("attachments", i, "stack", a.Stack)
