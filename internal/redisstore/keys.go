@@ -50,12 +50,14 @@ const (
 // one (generation 0 when there is none) has the expected generation and is of this format and
 // encrypted under the same key.
 // KEYS: the key set key. ARGV: the expected generation, the new set's JSON, its format, its key id.
-// Returns saveDone when saved, saveConflict on another generation, saveOtherKey for a set
+// A stored value that is this call's JSON is this very call, sent again after its reply was
+// lost (each sealed set has a nonce of its own): saved. Returns saveDone when saved, saveConflict on another generation, saveOtherKey for a set
 // encrypted under another key, saveNotASet for a value that is not a key set, and minus the
 // stored format for a set of another format.
 var saveKeySetScript = redis.NewScript(`
 local gen = 0
 local cur = redis.call('GET', KEYS[1])
+if cur == ARGV[2] then return 1 end
 if cur then
   local ok, set = pcall(cjson.decode, cur)
   if not ok or type(set) ~= 'table' or type(set.generation) ~= 'number'

@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,12 +18,14 @@ const transitMetaFormat = 1
 
 // saveTransitMetaScript is the compare-and-swap of TransitMeta's Save: it replaces the value only
 // if its generation (0 when there is none) is the expected one.
-// KEYS: the metadata key. ARGV: the expected generation, the new JSON. Returns saveDone when
-// saved, saveConflict on another generation, and saveNotASet, writing nothing, when the stored
+// KEYS: the metadata key. ARGV: the expected generation, the new JSON. A stored value that is
+// this call's JSON is this very call, sent again after its reply was lost (each save has an id
+// of its own): saved. Returns saveDone when saved, saveConflict on another generation, and saveNotASet, writing nothing, when the stored
 // value is not a key set.
 var saveTransitMetaScript = redis.NewScript(`
 local gen = 0
 local cur = redis.call('GET', KEYS[1])
+if cur == ARGV[2] then return 1 end
 if cur then
   local ok, set = pcall(cjson.decode, cur)
   if not ok or type(set) ~= 'table' or type(set.generation) ~= 'number' then
@@ -41,6 +44,9 @@ type storedTransitMeta struct {
 	Generation int64                 `json:"generation"`
 	Keys       []vaulttransit.Record `json:"keys"`
 	Revoked    []keys.Revocation     `json:"revoked,omitempty"`
+	// SaveID is random per Save, so that a save sent again after its reply was lost is told
+	// from another replica's save of the same content.
+	SaveID string `json:"save_id,omitempty"`
 }
 
 // transitMeta is the vaulttransit.MetaStore view of a Client.
@@ -75,7 +81,8 @@ func (m transitMeta) Load(ctx context.Context) (vaulttransit.Records, error) {
 
 // Save implements vaulttransit.MetaStore.
 func (m transitMeta) Save(ctx context.Context, next vaulttransit.Records) error {
-	data, err := json.Marshal(storedTransitMeta{Format: transitMetaFormat, Generation: next.Generation, Keys: next.Keys, Revoked: next.Revoked})
+	data, err := json.Marshal(storedTransitMeta{Format: transitMetaFormat, Generation: next.Generation, Keys: next.Keys,
+		Revoked: next.Revoked, SaveID: rand.Text()})
 	if err != nil {
 		return fmt.Errorf("redisstore: encode vault-transit key set: %w", err)
 	}
