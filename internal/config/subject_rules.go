@@ -91,11 +91,11 @@ const separatorChars = ":/"
 
 // separates reports whether literal holds a character that may separate placeholders a and b.
 func separates(literal, a, b string) bool {
-	return strings.ContainsAny(literal, separatorsFor(a, b))
+	return strings.ContainsAny(literal, string(separatorBytes(a, b)))
 }
 
-// separatorsFor returns the separator characters neither a's nor b's values can hold.
-func separatorsFor(a, b string) string {
+// separatorBytes returns the separator characters neither a's nor b's values can hold.
+func separatorBytes(a, b string) []byte {
 	var out []byte
 	for i := 0; i < len(separatorChars); i++ {
 		c := separatorChars[i]
@@ -103,8 +103,11 @@ func separatorsFor(a, b string) string {
 			out = append(out, c)
 		}
 	}
-	return quoteChars(out)
+	return out
 }
+
+// separatorsFor names separatorBytes(a, b) for a message: "':' or '/'".
+func separatorsFor(a, b string) string { return quoteChars(separatorBytes(a, b)) }
 
 // quoteChars renders characters for a message: "':'" or "':' or '/'".
 func quoteChars(cs []byte) string {
