@@ -43,6 +43,8 @@ type Catalog struct {
 	children     map[string][]string
 	stacks       map[string]*config.Stack
 	integrations map[string]*config.Integration
+	// azureAudiences holds the token audience of every Azure integration.
+	azureAudiences map[string]bool
 	// attached lists each stack's attachments in force, direct then automatic.
 	attached map[string][]config.EffectiveAttachment
 	roles    map[string]*config.Role
@@ -122,8 +124,13 @@ func Build(in Input) (*Catalog, error) {
 	for i := range objs.Stacks {
 		c.stacks[objs.Stacks[i].ID] = &objs.Stacks[i]
 	}
+	c.azureAudiences = map[string]bool{}
 	for i := range objs.Integrations {
-		c.integrations[objs.Integrations[i].ID] = &objs.Integrations[i]
+		in := &objs.Integrations[i]
+		c.integrations[in.ID] = in
+		if in.Azure != nil {
+			c.azureAudiences[in.TokenAudience()] = true
+		}
 	}
 	effective := objs.EffectiveAttachments()
 	for _, a := range effective {
@@ -291,6 +298,19 @@ func (c *Catalog) APIKey(id string) (config.APIKey, bool) {
 
 // Objects returns every object, the file's first. The slices are shared: do not modify them.
 func (c *Catalog) Objects() Objects { return FileObjects(c.objects) }
+
+// AlgorithmFor returns the one signing algorithm the relying party of a token for aud accepts,
+// "" for any: a provider's default audience's (exchange.AlgorithmFor), or Entra ID's for the
+// audience an Azure integration sets for itself, which a worker may ask a token for.
+func (c *Catalog) AlgorithmFor(aud string) string {
+	if alg := exchange.AlgorithmFor(aud); alg != "" {
+		return alg
+	}
+	if c.azureAudiences[aud] {
+		return exchange.AzureAlgorithm
+	}
+	return ""
+}
 
 // Subject renders the `sub` of a run (claims.Subject's SpacePath is filled in).
 func (c *Catalog) Subject(s claims.Subject) (string, bool) { return c.subjects.Subject(s) }

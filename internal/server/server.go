@@ -173,7 +173,7 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 	iss, err := issuer.New(issuer.Config{
 		Issuer: cfg.Issuer, Keys: s.keys, TTL: cfg.Tokens.TTL,
 		DefaultAudience: cfg.Tokens.DefaultAudience, Spaces: live, Now: opts.Now,
-		AlgorithmFor: exchange.AlgorithmFor,
+		AlgorithmFor: func(aud string) string { return live.Load().AlgorithmFor(aud) },
 	})
 	if err != nil {
 		return nil, err
