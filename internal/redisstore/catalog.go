@@ -12,22 +12,27 @@ import (
 	"github.com/brokerhq/broker/internal/catalog"
 )
 
-// The catalog lives in three keys that share a hash tag, so a commit touches one cluster slot:
+// The catalog lives in keys that share a hash tag, so a commit touches one cluster slot:
 // "{catalog}:objects" (a hash of "<kind>/<id>" to "<version>:<created>:<body>"), "{catalog}:rev" (the
-// revision) and "{catalog}:commit" (the id of the last commit, which recognises a commit sent
-// again after its reply was lost). Commits publish on "<prefix>catalog" after they apply.
+// revision), "{catalog}:commit" (the id of the last commit) and, for an hour after each commit,
+// "{catalog}:landed:<commit id>" (the revision it made): the last two recognise a commit sent
+// again after its reply was lost. Commits publish on "<prefix>catalog" after they apply.
 
 // commitCatalogScript applies a commit if the store is still at the expected state (revision
-// and last commit id), and records the commit's id beside the revision: a revision one past
-// the expected one with that id is this very commit sent again (its reply was lost), already
-// applied.
-// KEYS: objects hash, revision key, last commit id key. ARGV: expected revision, channel,
-// commit id, expected last commit id, then triples of (field, "put" or "del", value). Returns
-// the new revision, or -1 when the store is at another state.
+// and last commit id), and records the commit's id beside the revision and, for an hour, the
+// revision it made under the commit's own landed key: a revision one past the expected one
+// with that id, or a landed key, is this very commit sent again (its reply was lost), already
+// applied, also when another replica committed since.
+// KEYS: objects hash, revision key, last commit id key, this commit's landed key. ARGV:
+// expected revision, channel, commit id, expected last commit id, then triples of (field,
+// "put" or "del", value). Returns the new revision (the one this commit made, when sent
+// again), or -1 when the store is at another state.
 var commitCatalogScript = redis.NewScript(`
 local rev = tonumber(redis.call('GET', KEYS[2]) or '0')
 local last = redis.call('GET', KEYS[3]) or ''
 if rev == tonumber(ARGV[1]) + 1 and last == ARGV[3] then return rev end
+local landed = redis.call('GET', KEYS[4])
+if landed then return tonumber(landed) end
 if rev ~= tonumber(ARGV[1]) or last ~= ARGV[4] then return -1 end
 redis.call('SET', KEYS[3], ARGV[3])
 for i = 5, #ARGV, 3 do
@@ -38,6 +43,7 @@ for i = 5, #ARGV, 3 do
   end
 end
 local new = redis.call('INCR', KEYS[2])
+redis.call('SET', KEYS[4], new, 'EX', 3600)
 redis.call('PUBLISH', ARGV[2], new)
 return new
 `)
@@ -151,7 +157,8 @@ func (s *catalogStore) Commit(ctx context.Context, at catalog.Head, changes []ca
 	}
 	cctx, cancel := s.c.bound(ctx)
 	defer cancel()
-	n, err := commitCatalogScript.Run(cctx, s.c.rdb, s.keys(), args...).Int64()
+	keys := append(s.keys(), s.c.key("{catalog}:", "landed:"+id))
+	n, err := commitCatalogScript.Run(cctx, s.c.rdb, keys, args...).Int64()
 	if err != nil {
 		return catalog.Head{}, s.fail(ctx, "commit catalog", err)
 	}
