@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/brokerhq/broker/internal/catalog"
@@ -48,6 +49,7 @@ func runApply(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	objects = narrowingFirst(ctx, client, objects)
 	a := &applier{client: client, dryRun: *dryRun}
 	var failed []string
 	// An object refused for a conflict with one applied later (an attachment taking a scope
@@ -228,4 +230,61 @@ func (a *applier) summary() string {
 		msg += fmt.Sprintf(", %d failed", n[resultFailed])
 	}
 	return msg
+}
+
+// narrowingFirst moves before the spaces and stacks each integration of objects that the broker
+// holds and that the file changes only by taking write away from autoattach labels (same
+// space, no label attached for write that was not): applied after them, a stack the file
+// labels, or a space it lets inherit, would meanwhile be attached for write by the rule the
+// file drops. Such an integration refers only to a space the broker already holds.
+func narrowingFirst(ctx context.Context, c *adminClient, objects []applyObject) []applyObject {
+	at := -1 // where the first space or stack is
+	var early, rest []applyObject
+	for _, o := range objects {
+		if at < 0 && (strings.HasPrefix(o.ref, kindSpace.name+"/") || strings.HasPrefix(o.ref, kindStack.name+"/")) {
+			at = len(rest)
+		}
+		if in, ok := o.desired.(config.Integration); ok && at >= 0 && dropsWriteOnly(ctx, c, in) {
+			early = append(early, o)
+			continue
+		}
+		rest = append(rest, o)
+	}
+	if len(early) == 0 {
+		return objects
+	}
+	out := append([]applyObject(nil), rest[:at]...)
+	out = append(out, early...)
+	return append(out, rest[at:]...)
+}
+
+// dropsWriteOnly reports whether the broker holds in's integration in in's space with every
+// label in attaches for write, and more.
+func dropsWriteOnly(ctx context.Context, c *adminClient, in config.Integration) bool {
+	raw, err := c.getField(ctx, kindIntegration.path+"/"+url.PathEscape(in.ID), kindIntegration.one)
+	if err != nil {
+		return false
+	}
+	cur, _, err := decodeServed[config.Integration](raw)
+	if err != nil || cur.Space != in.Space {
+		return false
+	}
+	had, want := writeLabels(cur), writeLabels(in)
+	for l := range want {
+		if !had[l] {
+			return false
+		}
+	}
+	return len(want) < len(had)
+}
+
+// writeLabels is the set of labels in's autoattach rules attach for write.
+func writeLabels(in config.Integration) map[string]bool {
+	out := map[string]bool{}
+	for _, r := range in.Autoattach {
+		if r.Write {
+			out[r.Label] = true
+		}
+	}
+	return out
 }
