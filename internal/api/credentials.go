@@ -77,6 +77,13 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cat := wk.cfg.Catalog.Load()
+	if !inForce(cat, run) {
+		// The stack moved or was deleted, or the key that started the run was, since the run
+		// token was checked (say while the body arrived): its attachments are now another
+		// place's, whose endpoints must never receive a token of this run.
+		fail(w, r, wk.cfg.Logger, errRunToken)
+		return
+	}
 	in, err := cat.Resolve(run, req.Provider, req.Integration)
 	if errors.Is(err, exchange.ErrNotAttachedForScope) || errors.Is(err, exchange.ErrWrongProvider) {
 		// The run named an existing integration it may not use (another stack's, or the write
