@@ -42,7 +42,8 @@ func newTemplateFits(c *catalog.Catalog, id string, obj any) error {
 
 // templateShareFits refuses space (as put over spaces) when the subtree of the space, or of an
 // ancestor below root, would hold more distinct non-default templates than both its
-// config.SubtreeTemplateShare and what it holds now. A parent chain that loops is left to
+// config.SubtreeTemplateShare and what it holds now. The refusal names the space or its parent,
+// which the caller administers; an ancestor above them only in the log. A parent chain that loops is left to
 // validation, which refuses it.
 func templateShareFits(spaces []config.Space, space config.Space) error {
 	before := spaceTree{}
@@ -58,11 +59,22 @@ func templateShareFits(spaces []config.Space, space config.Space) error {
 	had, has := before.templatesUnder(chain), afterTree.templatesUnder(chain)
 	for i, a := range chain {
 		share := config.SubtreeTemplateShare(len(chain) - i)
-		if has[a] > share && has[a] > had[a] {
-			return apierror.New(apierror.CodeInvalidRequest, "The request is not valid: %s.", fieldProblem("subjectTemplate",
-				fmt.Sprintf("the subtree of space %q may hold at most %d distinct subject templates through the API, the default left out (its share of the %d: half its parent's): use one the spaces hold",
-					a, share, config.MaxSubjectTemplates)))
+		if has[a] <= share || has[a] <= had[a] {
+			continue
 		}
+		if i > 1 {
+			// Above the parent (whose admin the caller holds) the caller may hold no binding:
+			// that ancestor, and that its subtree is full of other teams' templates, go to the
+			// log only.
+			return &catalog.ChangeError{Kind: catalog.ErrInvalid, Field: "subjectTemplate", Messages: []string{fmt.Sprintf(
+				"a subtree this space lies in holds its share of the distinct subject templates the API adds (half its parent's share, root's being %d): use one the spaces hold",
+				config.MaxSubjectTemplates)},
+				Withheld: []string{fmt.Sprintf("space %q: the subtree of space %q holds %d distinct subject templates, past its share of %d",
+					space.ID, a, has[a], share)}}
+		}
+		return apierror.New(apierror.CodeInvalidRequest, "The request is not valid: %s.", fieldProblem("subjectTemplate",
+			fmt.Sprintf("the subtree of space %q may hold at most %d distinct subject templates through the API, the default left out (its share of the %d: half its parent's): use one the spaces hold",
+				a, share, config.MaxSubjectTemplates)))
 	}
 	return nil
 }

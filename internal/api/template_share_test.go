@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/brokerhq/broker/internal/apierror"
+	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/config"
 )
 
@@ -20,24 +21,28 @@ func shareTree(n int) []config.Space {
 	return spaces
 }
 
+// withheld marks a refusal that names no space (see TestTemplateShareFits).
+const withheld = "(withheld)"
+
 // ownTemplate is a template no other index gives.
 func ownTemplate(i int) string { return fmt.Sprintf("{spacePath}:{callerId}:own-%d:{scope}", i) }
 
 // TestTemplateShareFits: a space's subtree may gain a distinct non-default template only while
 // it holds fewer than its share (team-a, two below root: 25), and so may every ancestor's below
 // root; the default, a template it holds already, and a subtree holding no more than now are
-// never refused.
+// never refused. A refusal names the full subtree when it is the space's or its parent's, and
+// names no ancestor above them, which the caller may not see.
 func TestTemplateShareFits(t *testing.T) {
 	full := config.SubtreeTemplateShare(2)
 	cases := []struct {
 		name    string
 		spaces  []config.Space
 		put     config.Space
-		refused string // the space the refusal names, "" when taken
+		refused string // the space the refusal names, "" when taken, withheld when it names none
 	}{
 		{"under its share", shareTree(full - 1), config.Space{ID: "new", Parent: "team-a", SubjectTemplate: ownTemplate(900)}, ""},
 		{"at its share", shareTree(full), config.Space{ID: "new", Parent: "team-a", SubjectTemplate: ownTemplate(900)}, "team-a"},
-		{"deeper, at the leaf's share", shareTree(full), config.Space{ID: "new", Parent: "a0", SubjectTemplate: ownTemplate(900)}, "team-a"},
+		{"deeper, at the leaf's share", shareTree(full), config.Space{ID: "new", Parent: "a0", SubjectTemplate: ownTemplate(900)}, withheld},
 		{"the default", shareTree(full), config.Space{ID: "new", Parent: "team-a"}, ""},
 		{"a template the subtree holds", shareTree(full), config.Space{ID: "new", Parent: "team-a", SubjectTemplate: ownTemplate(3)}, ""},
 		{"replacing its own template", shareTree(full), config.Space{ID: "a3", Parent: "team-a", SubjectTemplate: ownTemplate(900)}, ""},
@@ -51,6 +56,14 @@ func TestTemplateShareFits(t *testing.T) {
 			if c.refused == "" {
 				if err != nil {
 					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			if c.refused == withheld {
+				var ce *catalog.ChangeError
+				if !errors.As(err, &ce) || ce.Field != "subjectTemplate" || strings.Contains(strings.Join(ce.Messages, " "), "team-a") ||
+					!strings.Contains(strings.Join(ce.Withheld, " "), `"team-a"`) {
+					t.Fatalf("got %v, want a refusal of subjectTemplate naming team-a in the log only", err)
 				}
 				return
 			}
