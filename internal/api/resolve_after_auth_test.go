@@ -3,20 +3,16 @@ package api_test
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/brokerhq/broker/internal/api"
 	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/exchange"
-	"github.com/brokerhq/broker/internal/issuer"
 	"github.com/brokerhq/broker/internal/runs"
-	"github.com/brokerhq/broker/keys"
 )
 
 // recordingExchanger mints a broker token for each exchange, as every real exchanger does
@@ -58,33 +54,6 @@ func (b *bodyThen) Read(p []byte) (int, error) {
 	return b.body.Read(p)
 }
 
-// movedStackWorker is a worker plane on h's store, catalog and trail, exchanging aws through ex.
-func movedStackWorker(t *testing.T, h *runsHarness, ex exchange.Exchanger) http.Handler {
-	t.Helper()
-	cfg := harnessConfig(t)
-	log := slog.New(slog.DiscardHandler)
-	policy := keys.Policy{
-		Period: cfg.Keys.Rotation.Period, Prepublish: cfg.Keys.Rotation.Prepublish,
-		Retain: cfg.Keys.Rotation.Retain, Alg: cfg.Keys.Algorithm,
-	}
-	mgr, err := keys.NewManager(keys.Config{Backend: keys.NewMemory(), Logger: log, Policy: policy})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := mgr.Refresh(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	iss, err := issuer.New(issuer.Config{Issuer: cfg.Issuer, Keys: mgr, TTL: cfg.Tokens.TTL,
-		DefaultAudience: cfg.Tokens.DefaultAudience, Spaces: h.live})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rt := api.NewRouter()
-	api.NewWorker(api.WorkerConfig{Store: h.store, Issuer: iss, Logger: log, Events: h.events,
-		Catalog: h.live, Exchangers: map[string]exchange.Exchanger{"aws": ex}}).Mount(rt)
-	return rt
-}
-
 // moveToDev puts in force a catalog where stack vpc-prod has moved to space dev and holds
 // only aws-dev, an integration of dev (whose admins chose its endpoint), for read and write.
 func moveToDev(t *testing.T, h *runsHarness) {
@@ -110,9 +79,8 @@ func moveToDev(t *testing.T, h *runsHarness) {
 // after the run token was checked and before the integration is resolved (while the request
 // body, of declared length, is still arriving).
 func TestNoExchangeForRunWhoseStackMovedBeforeResolution(t *testing.T) {
-	h := newRunsHarness(t)
 	ex := &recordingExchanger{}
-	worker := movedStackWorker(t, h, ex)
+	h := newRunsHarnessWith(t, harnessOptions{aws: ex})
 	run := h.start(t, runs.Tracked, runs.Applying)
 	const data = `{"provider":"aws"}`
 	body := &bodyThen{then: func() { moveToDev(t, h) }, body: strings.NewReader(data)}
@@ -121,7 +89,7 @@ func TestNoExchangeForRunWhoseStackMovedBeforeResolution(t *testing.T) {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+run.RunToken)
 	rec := httptest.NewRecorder()
-	worker.ServeHTTP(rec, req)
+	h.handler.ServeHTTP(rec, req)
 	if got := ex.integrations(); len(got) != 0 {
 		t.Errorf("a run of prod whose stack moved to dev had an exchange made with %v "+
 			"(a token of the run sent upstream), want none", got)

@@ -217,10 +217,13 @@ func (f *flakyStore) Update(ctx context.Context, id string, fn func(runs.Run) (r
 // runsHarness is a control and worker plane on a memory store, served over loopback HTTP.
 // The planes reach the store through flaky; tests read and plant runs in store directly.
 type runsHarness struct {
-	url    string
-	store  *runs.Memory
-	flaky  *flakyStore
-	events *eventLog
+	url string
+	// handler serves both planes in process, for a test that needs the request itself (a body
+	// that changes things while it is read).
+	handler http.Handler
+	store   *runs.Memory
+	flaky   *flakyStore
+	events  *eventLog
 	// live is the catalog in force, which a test may replace.
 	live *catalog.Live
 	// finished is the control plane's FinishWatch, set by harnessOptions.watchFinishes.
@@ -344,7 +347,7 @@ func newRunsHarnessWith(t *testing.T, opts harnessOptions) *runsHarness {
 		RecordWhileSigning: opts.recordWhileSigning, Now: opts.workerNow, Current: opts.current}).Mount(rt)
 	srv := httptest.NewServer(rt)
 	t.Cleanup(srv.Close)
-	h.url = srv.URL
+	h.url, h.handler = srv.URL, rt
 	return h
 }
 
