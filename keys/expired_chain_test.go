@@ -2,7 +2,6 @@ package keys_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync/atomic"
 	"testing"
@@ -74,22 +73,8 @@ func TestExpiredChainIsJudgedQuickly(t *testing.T) {
 func TestRefreshEndsAfterAnOutage(t *testing.T) {
 	p := shortPolicy
 	clk := fakeclock.New(t0)
-	mem := keys.NewMemory()
 	var down atomic.Bool
-	fb := &fakeBackend{
-		load: func(ctx context.Context) (keys.Set, error) {
-			if down.Load() {
-				return keys.Set{}, errors.New("store unreachable")
-			}
-			return mem.Load(ctx)
-		},
-		save: func(ctx context.Context, s keys.Set) error {
-			if down.Load() {
-				return errors.New("store unreachable")
-			}
-			return mem.Save(ctx, s)
-		},
-	}
+	fb := downableMemory(&down)
 	m := newManager(t, keys.Config{Backend: fb, Policy: p, Now: clk.Now, TokenTTL: time.Second})
 	done := make(chan struct{})
 	var reached atomic.Int64

@@ -20,22 +20,8 @@ func TestRetiredKeyStopsSigningWithoutTheStore(t *testing.T) {
 	ttl := p.Retain
 	interval := keys.RefreshInterval(p.Prepublish)
 	clk := fakeclock.New(t0)
-	mem := keys.NewMemory()
 	var down atomic.Bool
-	fb := &fakeBackend{
-		load: func(ctx context.Context) (keys.Set, error) {
-			if down.Load() {
-				return keys.Set{}, errors.New("store unreachable")
-			}
-			return mem.Load(ctx)
-		},
-		save: func(ctx context.Context, s keys.Set) error {
-			if down.Load() {
-				return errors.New("store unreachable")
-			}
-			return mem.Save(ctx, s)
-		},
-	}
+	fb := downableMemory(&down)
 	m := newManager(t, keys.Config{Backend: fb, Policy: p, Now: clk.Now, TokenTTL: ttl})
 	var lastOld time.Time
 	var oldKID string
@@ -68,5 +54,25 @@ func TestRetiredKeyStopsSigningWithoutTheStore(t *testing.T) {
 	}
 	if gone.Before(exp) {
 		t.Errorf("the retired key left the JWKS at +%v while a token it signed is valid until +%v", gone.Sub(t0), exp.Sub(t0))
+	}
+}
+
+// downableMemory is a memory key store that answers every call with an error while down is set,
+// as a store that cannot be reached.
+func downableMemory(down *atomic.Bool) *fakeBackend {
+	mem := keys.NewMemory()
+	return &fakeBackend{
+		load: func(ctx context.Context) (keys.Set, error) {
+			if down.Load() {
+				return keys.Set{}, errors.New("store unreachable")
+			}
+			return mem.Load(ctx)
+		},
+		save: func(ctx context.Context, s keys.Set) error {
+			if down.Load() {
+				return errors.New("store unreachable")
+			}
+			return mem.Save(ctx, s)
+		},
 	}
 }
