@@ -5,13 +5,13 @@ import (
 	"io"
 	"maps"
 	"mime"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/emulator/calllog"
 	"github.com/brokerhq/broker/internal/emulator/oidctrust"
 	"github.com/brokerhq/broker/internal/provider"
@@ -192,12 +192,7 @@ func New(cfg Config) *Emulator {
 // provider's ARN). A loopback issuer keeps its port, for local trials.
 func registrableIssuer(iss string) bool {
 	u, err := url.Parse(iss)
-	if err != nil || u.Port() == "" {
-		return true
-	}
-	host := u.Hostname()
-	ip := net.ParseIP(host)
-	return host == "localhost" || (ip != nil && ip.IsLoopback())
+	return err != nil || u.Port() == "" || config.IsLoopbackHost(u.Hostname())
 }
 
 // parseRole takes arn:<partition>:iam::<account>:role/<path/><name> apart; an ARN of another
