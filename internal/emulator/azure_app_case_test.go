@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -40,5 +41,10 @@ integrations:
 	if n != 0 {
 		t.Errorf("emulated %d federated credentials for one application that needs 21; "+
 			"Entra holds 20, so it must not be emulated (notes %q)", n, set.Notes)
+	}
+	if !slices.ContainsFunc(set.Notes, func(note string) bool {
+		return strings.Contains(note, "need 21 federated credentials")
+	}) {
+		t.Errorf("notes %q do not say the application, needing 21 credentials, is not emulated", set.Notes)
 	}
 }
