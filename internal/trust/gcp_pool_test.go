@@ -8,11 +8,15 @@ import (
 	"github.com/brokerhq/broker/internal/runs"
 )
 
-// gcpPoolConfig is stack a of root attached for read to a GCP integration whose
-// provider is "p" in pool.
-func gcpPoolConfig(t *testing.T, pool string) string {
-	t.Helper()
-	return `issuer: https://broker.example.com
+// gcpStack names the broker and the workload identity provider of gcpStackConfig.
+type gcpStack struct {
+	issuer, pool, provider string
+}
+
+// gcpStackConfig is stack a of root attached for read and write to a GCP integration whose
+// provider is g.provider in g.pool, for a broker whose issuer is g.issuer.
+func gcpStackConfig(g gcpStack) string {
+	return `issuer: ` + g.issuer + `
 spaces: [{id: root}]
 stacks: [{id: a, space: root}]
 integrations:
@@ -21,9 +25,9 @@ integrations:
     gcp:
       service_account: sa@p.iam.gserviceaccount.com
       workload_identity_provider: projects/1/locations/global/workloadIdentityPools/` +
-		pool + `/providers/p
+		g.pool + `/providers/` + g.provider + `
 attachments:
-  - {stack: a, integration: g, read: true}
+  - {stack: a, integration: g, read: true, write: true}
 `
 }
 
@@ -31,7 +35,7 @@ attachments:
 // pool names that pool in its member.
 func checkPoolMember(t *testing.T, pool string) {
 	t.Helper()
-	cfg := parseConfig(t, gcpPoolConfig(t, pool))
+	cfg := parseConfig(t, gcpStackConfig(gcpStack{issuer: "https://broker.example.com", pool: pool, provider: "p"}))
 	doc, err := Render(cfg, Request{Provider: "gcp", Stack: "a", Scope: runs.Read})
 	if err != nil {
 		t.Fatal(err)
