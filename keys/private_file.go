@@ -3,10 +3,10 @@ package keys
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
-	"syscall"
+
+	"github.com/brokerhq/broker/internal/inputfile"
 )
 
 // ErrInsecurePermissions is wrapped by the errors about a key file or key directory that someone
@@ -24,29 +24,15 @@ const maxPrivateFileSize = 1 << 20
 // swapped in between check and read is still checked. Errors name the file and its mode or owner,
 // never its content.
 func ReadPrivateFile(path string) ([]byte, error) {
-	// Non-blocking, so that opening a FIFO returns (and is then refused) rather than waiting for
-	// a writer; a regular file reads as it would otherwise.
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, err
+	data, err := inputfile.ReadWith(path, inputfile.Rule{
+		Limit: maxPrivateFileSize,
+		What:  "a key file",
+		Check: checkPrivateFile,
+	})
+	if errors.Is(err, inputfile.ErrNotRegular) {
+		return nil, fmt.Errorf("%w: %w", ErrInsecurePermissions, err)
 	}
-	defer func() { _ = f.Close() }()
-	info, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if err := checkPrivateFile(path, info); err != nil {
-		return nil, err
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxPrivateFileSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxPrivateFileSize {
-		clear(data)
-		return nil, fmt.Errorf("keys: %s is larger than %d bytes", path, maxPrivateFileSize)
-	}
-	return data, nil
+	return data, err
 }
 
 // checkPrivateFile applies the rule of ReadPrivateFile to info, the file at path.

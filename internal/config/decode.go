@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -12,9 +13,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
+	"github.com/brokerhq/broker/internal/inputfile"
 	"gopkg.in/yaml.v3"
 )
 
@@ -54,36 +55,17 @@ const MaxFileBytes = 8 << 20
 // write is allowed: it is what a umask of 002 gives a checked-out file, and how a team of
 // operators shares one.
 func readFile(path string) ([]byte, error) {
-	// O_NONBLOCK: opening a FIFO does not wait for a writer; it is refused below.
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = f.Close() }()
-	info, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	switch perm := info.Mode().Perm(); {
-	case !info.Mode().IsRegular():
-		return nil, fmt.Errorf("%s is not a regular file", path)
-	case perm&0o002 != 0:
-		return nil, fmt.Errorf("%s has mode %04o: anyone may write it, and whoever writes it decides every "+
-			"role and API key; chmod o-w %s", path, perm, path)
-	case info.Size() > MaxFileBytes:
-		return nil, fmt.Errorf("%s is %d bytes, more than the %d a configuration file may have", path, info.Size(), MaxFileBytes)
-	}
-	if err := checkReplaceable(path); err != nil {
-		return nil, err
-	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > MaxFileBytes {
-		return nil, fmt.Errorf("%s grew past the %d bytes a configuration file may have while it was read", path, MaxFileBytes)
-	}
-	return data, nil
+	return inputfile.ReadWith(path, inputfile.Rule{
+		Limit: MaxFileBytes,
+		What:  "a configuration file",
+		Check: func(path string, info fs.FileInfo) error {
+			if perm := info.Mode().Perm(); perm&0o002 != 0 {
+				return fmt.Errorf("%s has mode %04o: anyone may write it, and whoever writes it decides every "+
+					"role and API key; chmod o-w %s", path, perm, path)
+			}
+			return checkReplaceable(path)
+		},
+	})
 }
 
 // maxLinkHops bounds the symbolic links checkReplaceable follows, as the kernel bounds them.
