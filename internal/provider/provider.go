@@ -242,6 +242,19 @@ func GCPAudience(workloadIdentityProvider string) string {
 	return gcpResourcePrefix + strings.TrimPrefix(name, "/")
 }
 
+// GCPPool splits the resource name of a workload identity provider,
+// "projects/<n>/locations/global/workloadIdentityPools/<pool>/providers/<id>", into the pool's
+// resource name and the provider's id. The split is at the last "/providers/", as a pool may
+// itself be named "providers"; ok is false when there is none.
+func GCPPool(workloadIdentityProvider string) (pool, providerID string, ok bool) {
+	const sep = "/providers/"
+	cut := strings.LastIndex(workloadIdentityProvider, sep)
+	if cut < 0 {
+		return "", "", false
+	}
+	return workloadIdentityProvider[:cut], workloadIdentityProvider[cut+len(sep):], true
+}
+
 // AlgorithmFor returns the one signing algorithm the relying party of a token for audience
 // accepts; empty means any. Only a provider's default audiences (Audience and AlsoAudiences),
 // matched exactly, are known to restrict it.

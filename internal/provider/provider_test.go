@@ -41,6 +41,26 @@ func TestGCPAudience(t *testing.T) {
 	}
 }
 
+// TestGCPPool checks that a provider's resource name splits at the last "/providers/", so that
+// a pool named "providers" keeps its name, and that a name without one does not split.
+func TestGCPPool(t *testing.T) {
+	const base = "projects/1/locations/global/workloadIdentityPools/"
+	for _, tc := range []struct {
+		name, pool, id string
+		ok             bool
+	}{
+		{base + "p/providers/b", base + "p", "b", true},
+		{base + "providers/providers/b", base + "providers", "b", true},
+		{base + "p/providers/providers", base + "p", "providers", true},
+		{base + "p", "", "", false},
+	} {
+		pool, id, ok := GCPPool(tc.name)
+		if pool != tc.pool || id != tc.id || ok != tc.ok {
+			t.Errorf("GCPPool(%q) = %q, %q, %v; want %q, %q, %v", tc.name, pool, id, ok, tc.pool, tc.id, tc.ok)
+		}
+	}
+}
+
 func TestAlgorithms(t *testing.T) {
 	if got := AlgorithmFor(AzureAudience); got != "RS256" {
 		t.Errorf("AlgorithmFor(azure) = %q", got)

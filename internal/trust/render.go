@@ -11,6 +11,7 @@ import (
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/exchange"
 	"github.com/brokerhq/broker/internal/exchange/aws"
+	"github.com/brokerhq/broker/internal/provider"
 )
 
 // Render returns the trust document for req, ready to marshal as JSON.
@@ -213,10 +214,7 @@ type GCPBinding struct {
 
 func (t *target) gcp(shared gcpShared) (any, error) {
 	g := t.integration.GCP
-	// The provider's id follows the last "/providers/": a pool may itself be named "providers".
-	cut := strings.LastIndex(g.WorkloadIdentityProvider, "/providers/")
-	pool, ok := g.WorkloadIdentityProvider[:max(cut, 0)], cut >= 0
-	providerID := g.WorkloadIdentityProvider[max(cut, 0)+len("/providers/"):]
+	pool, providerID, ok := provider.GCPPool(g.WorkloadIdentityProvider)
 	if !ok {
 		return nil, fmt.Errorf("workload_identity_provider %q is not a provider resource name", g.WorkloadIdentityProvider)
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/brokerhq/broker/internal/provider"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
@@ -83,7 +84,7 @@ func (e *Emulator) serveIAM(w http.ResponseWriter, r *http.Request) {
 			errorInfo("ACCESS_TOKEN_SCOPE_INSUFFICIENT", map[string]string{"method": "google.iam.credentials.v1.IAMCredentials.GenerateAccessToken"}))
 		return
 	}
-	pool, _, _ := strings.Cut(fed.Provider, "/providers/")
+	pool, _, _ := provider.GCPPool(fed.Provider)
 	if !slices.ContainsFunc(principals(pool, fed.Attrs), func(m string) bool { return slices.Contains(sa.Members, m) }) {
 		fail(http.StatusForbidden, msgPermissionDenied,
 			errorInfo("IAM_PERMISSION_DENIED", map[string]string{"permission": "iam.serviceAccounts.getAccessToken"}))
