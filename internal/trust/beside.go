@@ -3,6 +3,7 @@ package trust
 import (
 	"fmt"
 	"iter"
+	"slices"
 
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/runs"
@@ -95,10 +96,11 @@ func ReadBesideWrite(cfg *config.Config, req Request) ([]string, error) {
 	var reads []string
 	for _, at := range p.Read {
 		pair := Request{Provider: t.req.Provider, Stack: at.Stack, Scope: runs.Read, Integration: at.Integration}
-		if r.isLeftOut(pair) {
-			continue
+		entry := fmt.Sprintf("%s (%s) through %s", at.Stack, runs.Read, at.Integration)
+		if r.isLeftOut(pair) || slices.Contains(reads, entry) {
+			continue // left out, or attached both directly and by an autoattach label
 		}
-		reads = append(reads, fmt.Sprintf("%s (%s) through %s", at.Stack, runs.Read, at.Integration))
+		reads = append(reads, entry)
 	}
 	return reads, nil
 }

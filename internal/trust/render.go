@@ -278,6 +278,9 @@ func (r *resolver) azure(t *target) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Entra holds each federated credential as an object of its own: installing t's replaces
+	// none of another stack's, so nothing is left out of what is printed.
+	r.leftOut = nil
 	subjects := map[string]bool{}
 	var users []string
 	for _, o := range all {

@@ -44,8 +44,12 @@ func (r *resolver) sharing(t *target, same func(config.Integration) bool) ([]*ta
 				continue
 			}
 			if !r.mayShare(t, in, st) {
+				pair := Request{Provider: t.req.Provider, Stack: at.Stack, Scope: scope, Integration: in.ID}
+				if r.isLeftOut(pair) {
+					continue // attached both directly and by an autoattach label
+				}
 				r.leftOut = append(r.leftOut, leftOutPair{
-					pair: Request{Provider: t.req.Provider, Stack: at.Stack, Scope: scope, Integration: in.ID},
+					pair: pair,
 					note: fmt.Sprintf("stack %s (%s) through integration %s of space %s, which may not use integration %s of space %s",
 						at.Stack, scope, in.ID, in.Space, t.integration.ID, t.integration.Space)})
 				continue
