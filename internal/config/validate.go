@@ -147,6 +147,8 @@ func issuerProblem(iss string) (shown, problem string) {
 		return shown, fmt.Sprintf("%q must not have a query or fragment", shown)
 	case u.Scheme == "http" && !isLoopback(u.Hostname()):
 		return shown, fmt.Sprintf("%q must use https (plain http is allowed only on a loopback host)", shown)
+	case !dialablePort(u.Port()):
+		return shown, fmt.Sprintf("%q has port %s, which names no server (want 1-65535)", shown, u.Port())
 	case strings.HasSuffix(iss, "/"):
 		return shown, fmt.Sprintf("%q must not end with a slash", shown)
 	case !servablePath(u.EscapedPath()):
@@ -459,7 +461,19 @@ func (v *validator) checkURL(path, raw string, show func(string) string) {
 		v.add(path, shown, "%s must not have a query or fragment", label)
 	case u.Scheme == "http" && !isLoopback(u.Hostname()):
 		v.add(path, shown, "%s must use https (plain http is allowed only on a loopback host)", label)
+	case !dialablePort(u.Port()):
+		v.add(path, shown, "%s has a port that names no server (want 1-65535)", label)
 	}
+}
+
+// dialablePort reports whether a URL's port (digits, as url.Parse leaves it) is empty, for the
+// scheme's default, or one a client can dial: 1 to 65535.
+func dialablePort(port string) bool {
+	if port == "" {
+		return true
+	}
+	n, err := strconv.ParseUint(port, 10, 16)
+	return err == nil && n > 0
 }
 
 // schemeAndHost is raw's scheme and host only, with "/..." for whatever follows them; empty for
