@@ -29,8 +29,8 @@ func (c changeRecord) Before(ctx context.Context, res catalog.Result) error {
 	e := c.event(res)
 	e.Index = res.Catalog
 	if err := c.admin.cfg.Events.Record(ctx, e); err != nil {
-		c.admin.cfg.Logger.ErrorContext(ctx, "audit: could not record an administration change; it is not applied", "action", e.Action, "err", err)
-		return err
+		// The change is not applied: an event that may still land is followed by a correction.
+		return notRecorded(ctx, c.admin.cfg.Events, c.admin.cfg.Logger, e, err)
 	}
 	return nil
 }
