@@ -93,6 +93,17 @@ func (g *Guard) countPair(ctx context.Context, source, credential string) time.D
 	return wait
 }
 
+// secretPrefix returns the well-known prefix s starts with, a run token's or a generated API
+// key's (the longer first), or "" when it starts with neither.
+func secretPrefix(s string) string {
+	for _, p := range []string{runs.TokenPrefix, config.APIKeySecretPrefix} {
+		if strings.HasPrefix(s, p) {
+			return p
+		}
+	}
+	return ""
+}
+
 // credentialPrefixLen is how many characters of a credential, past its well-known prefix,
 // name its count.
 const credentialPrefixLen = 8
@@ -102,13 +113,7 @@ const credentialPrefixLen = 8
 // never more than a quarter of the rest. So failures that share a credential's start count
 // together from any address, and the count holds too little of any secret to help guess it.
 func credentialKey(secret string) string {
-	known := ""
-	for _, p := range []string{runs.TokenPrefix, config.APIKeySecretPrefix} {
-		if strings.HasPrefix(secret, p) {
-			known = p
-			break
-		}
-	}
+	known := secretPrefix(secret)
 	n := len(known) + min(credentialPrefixLen, (len(secret)-len(known))/4)
 	sum := sha256.Sum256([]byte(secret[:n]))
 	return "cred:" + hex.EncodeToString(sum[:8])

@@ -407,13 +407,19 @@ func putAnswerBuf(bp *[]byte) {
 	answerBufs.Put(bp)
 }
 
-// checkAudience applies config.CheckAudience to a requested audience; empty means the default.
+// checkAudience applies config.CheckAudience to a requested audience and refuses one that starts
+// as a broker secret does; empty means the default.
 func checkAudience(aud string) error {
 	if aud == "" {
 		return nil
 	}
 	if err := config.CheckAudience(aud); err != nil {
 		return apierror.New(apierror.CodeInvalidRequest, "Field \"audience\" %v.", err)
+	}
+	// A broker secret sent as the audience (a mixed-up variable) would be written into the trail
+	// and into a token handed to a cloud: refused, and never repeated.
+	if secretPrefix(aud) != "" {
+		return apierror.New(apierror.CodeInvalidRequest, "Field \"audience\" starts as a broker secret does (a run token or an API key); send the relying party's audience.")
 	}
 	return nil
 }

@@ -1,0 +1,38 @@
+package api_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/brokerhq/broker/internal/runs"
+)
+
+// TestSecretAsAudienceRefused checks that an audience starting as a broker secret does (the
+// caller's own run token, an API key) is refused with 400 and written nowhere: not into an
+// event, which every audit:read key of the space lists, nor into the aud of a token.
+func TestSecretAsAudienceRefused(t *testing.T) {
+	for _, name := range []string{"the run token", "an API key"} {
+		t.Run(name, func(t *testing.T) {
+			h := newRunsHarness(t)
+			run := h.start(t, runs.Tracked, runs.Applying) // its token mints write tokens
+			secret := run.RunToken
+			if name == "an API key" {
+				secret = "brk_" + strings.Repeat("k", 43)
+			}
+			code, env := h.call(t, request{path: "/v1/token", bearer: run.RunToken,
+				body: map[string]string{"audience": secret}})
+			if code != http.StatusBadRequest {
+				t.Errorf("POST /v1/token with %s as the audience: %d, want 400", name, code)
+			}
+			if strings.Contains(env.Error.Message, secret) {
+				t.Errorf("the refusal repeats the secret: %q", env.Error.Message)
+			}
+			for _, e := range h.events.all() {
+				if strings.Contains(e.Detail, secret) || strings.Contains(e.Actor, secret) {
+					t.Errorf("event %s (%s) holds the secret: %q", e.Action, e.Outcome, e.Detail)
+				}
+			}
+		})
+	}
+}
