@@ -108,10 +108,16 @@ func runKeys(ctx context.Context, e env, args []string) error {
 	switch {
 	case *cfgPath == "":
 		policy.Alg = norm
+	case c.algSet && sub == "rotate" && slices.Contains(policy.Algorithms(), norm):
+		// A chain the servers keep (keys.algorithm's, or RS256 beside it for Entra ID) rotates
+		// alone under the file's policy.
 	case c.algSet && norm != policy.Alg:
 		// The servers sign with keys.algorithm: a first key of another algorithm would sign
 		// until one of theirs is published for prepublish.
 		return usagef("--alg %s is not keys.algorithm %s of %s; with --config the algorithm comes from the file", norm, policy.Alg, *cfgPath)
+	}
+	if c.algSet {
+		c.alg = norm
 	}
 	if err := policy.Validate(); err != nil {
 		return usagef("%v", err)
@@ -137,7 +143,9 @@ type keysCommand struct {
 	policy keys.Policy
 	// algSet tells that --alg was given; policy.Alg is RS256 when it was not.
 	algSet bool
-	now    time.Time
+	// alg is --alg's algorithm, normalized, when it was given.
+	alg string
+	now time.Time
 }
 
 // keysGenerate writes the first key of an empty key set; it signs at once.
@@ -170,7 +178,7 @@ func keysGenerate(ctx context.Context, c keysCommand) error {
 func keysRotate(ctx context.Context, c keysCommand) error {
 	rc := keys.RotationConfig{Backend: c.backend, Policy: c.policy, Now: c.now}
 	if c.algSet {
-		rc.Algs = []string{c.policy.Alg}
+		rc.Algs = []string{c.alg}
 	}
 	started, err := keys.StartRotation(ctx, rc)
 	switch {
