@@ -325,6 +325,12 @@ func (m *Manager) save(ctx context.Context, set Set, d Decision, now time.Time) 
 		if newKey, err = m.generate(ctx, d.Alg, now); err != nil {
 			return set, err
 		}
+		// The replicas count a new key's lead from its Created: one that took a while to make
+		// is dated, and scheduled, from when it was made.
+		if made := m.now(); made.After(now) && d.Activates.After(now) {
+			d = d.Delayed(now, made.Sub(now))
+			newKey.Created = made
+		}
 	}
 	next, err := Apply(set, d, newKey)
 	if err != nil {

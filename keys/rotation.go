@@ -32,6 +32,21 @@ type Decision struct {
 // Empty reports that the set needs no change.
 func (d Decision) Empty() bool { return !d.Generate && d.Retire == "" && len(d.Drop) == 0 }
 
+// Delayed returns d, decided at decidedAt, for a new key made late after that: the key's
+// activation, and the retirement at it, move by late, so that the key is still saved Lead
+// before it signs however long making it took (a Transit key version may take seconds). A
+// decision without a new key, or whose key signs at once, is returned as is.
+func (d Decision) Delayed(decidedAt time.Time, late time.Duration) Decision {
+	if !d.Generate || late <= 0 || !d.Activates.After(decidedAt) {
+		return d
+	}
+	if d.Retire != "" && d.Retires.Equal(d.Activates) {
+		d.Retires = d.Retires.Add(late)
+	}
+	d.Activates = d.Activates.Add(late)
+	return d
+}
+
 // compareMeta orders keys by Activates, then Created, then KID, so that every replica breaks ties
 // the same way.
 func compareMeta(a, b Meta) int {

@@ -18,6 +18,10 @@ type RotationConfig struct {
 	Algs []string
 	// Now is the instant of the rotation.
 	Now time.Time
+	// Clock, when set, is read once the new keys are made: the replicas count a new key's lead
+	// from its Created, so keys that took a while to make (a Transit key version) are dated,
+	// and scheduled, from then rather than from Now.
+	Clock func() time.Time
 }
 
 // Started is a rotation StartRotation saved in one chain.
@@ -51,8 +55,12 @@ func StartRotation(ctx context.Context, cfg RotationConfig) ([]Started, error) {
 			}
 		}
 	}
+	type made struct {
+		d   Decision
+		key Key
+	}
+	var rotations []made
 	next := set
-	var started []Started
 	for _, alg := range algs {
 		d, err := ForceRotate(cfg.Now, next.Metas(), cfg.Policy.withAlg(alg))
 		if err != nil {
@@ -65,7 +73,28 @@ func StartRotation(ctx context.Context, cfg RotationConfig) ([]Started, error) {
 		if next, err = Apply(next, d, key); err != nil {
 			return nil, err
 		}
-		started = append(started, Started{Alg: key.Alg, KID: key.KID, Activates: d.Activates, Retired: d.Retire})
+		rotations = append(rotations, made{d, key})
+	}
+	if cfg.Clock != nil {
+		if at := cfg.Clock(); at.After(cfg.Now) {
+			// Every new key is dated, and scheduled, from when the last one was made.
+			next = set
+			for i, m := range rotations {
+				m.d = m.d.Delayed(cfg.Now, at.Sub(cfg.Now))
+				if m.d.Activates.After(cfg.Now) {
+					m.key.Created = at
+				}
+				var err error
+				if next, err = Apply(next, m.d, m.key); err != nil {
+					return nil, err
+				}
+				rotations[i] = m
+			}
+		}
+	}
+	started := make([]Started, 0, len(rotations))
+	for _, m := range rotations {
+		started = append(started, Started{Alg: m.key.Alg, KID: m.key.KID, Activates: m.d.Activates, Retired: m.d.Retire})
 	}
 	next.Generation = set.Generation + 1
 	if err := cfg.Backend.Save(ctx, next); err != nil {

@@ -176,7 +176,8 @@ func keysGenerate(ctx context.Context, c keysCommand) error {
 // (prepublish plus two of the servers' refresh intervals), to the chain of --alg or, without it, to the
 // chain of every algorithm the key set holds, so a rotation keeps the set's algorithms.
 func keysRotate(ctx context.Context, c keysCommand) error {
-	rc := keys.RotationConfig{Backend: c.backend, Policy: c.policy, Now: c.now}
+	rc := keys.RotationConfig{Backend: c.backend, Policy: c.policy, Now: time.Now().UTC(),
+		Clock: func() time.Time { return time.Now().UTC() }}
 	if c.algSet {
 		rc.Algs = []string{c.alg}
 	}
