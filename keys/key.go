@@ -63,6 +63,9 @@ type Set struct {
 	// maxRevocations of them; none of them is in Keys. A replica that never saw a revocation
 	// so learns of it from the set, and does not save the key back (see Manager.load).
 	Revoked []Revocation
+	// Withdrawn lists the keys the backend left out of Keys when it loaded the set, as it may
+	// no longer sign with them (see Withdraw); it is never saved.
+	Withdrawn []Meta
 }
 
 // Revocation records that a key was revoked from the set: it never comes back.

@@ -226,8 +226,12 @@ func (m *Manager) refresh(ctx context.Context) (changed bool, err error) {
 	m.noteLoaded(set, now)
 	// Each Decision changes one chain; a chain needs at most a drop and then a rotation, an
 	// unmaintained key a retirement and then a drop, so this bound is never reached.
+	withdrawn := set.Withdrawn
 	for range 2*(len(set.Keys)+len(m.policy.Algorithms())) + 1 {
-		d := Decide(now, set.Metas(), m.policy)
+		d, ok := Withdraw(now, set.Metas(), withdrawn, m.policy)
+		if !ok {
+			d = Decide(now, set.Metas(), m.policy)
+		}
 		if d.Empty() {
 			break
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -45,6 +46,26 @@ func Revoke(now time.Time, set []Meta, kid string) (Decision, error) {
 		}
 	}
 	return d, nil
+}
+
+// Withdraw is Revoke for keys a backend left out of set when loading it, as it may no longer
+// sign with them (a Transit key that can leave Vault, configured away from): the first chain
+// of p that such keys leave empty gets a new key signing from now, as a revoked key's
+// replacement does, so that its tokens are not held up for a lead while the other chains keep
+// the set from counting as fresh. A chain left with a key, even one not due yet, signs with it
+// (see Signing). ok is false when no chain of a withdrawn key is empty.
+func Withdraw(now time.Time, set, withdrawn []Meta, p Policy) (d Decision, ok bool) {
+	algs := p.Algorithms()
+	for _, w := range withdrawn {
+		alg, _ := NormalizeAlg(w.Alg)
+		if !slices.Contains(algs, alg) {
+			continue
+		}
+		if len(chain(set, alg)) == 0 {
+			return Decision{Alg: alg, Generate: true, Activates: now}, true
+		}
+	}
+	return Decision{}, false
 }
 
 // predecessor returns the key of chain that signed before m: the latest that starts no later.

@@ -199,6 +199,7 @@ func (b *Backend) Load(ctx context.Context) (keys.Set, error) {
 			// the JWKS, so that the keys manager starts the chain again on the configured key.
 			b.log.Warn("vault-transit: a key of an exportable Transit key that is no longer configured leaves the key set (revoked)",
 				"kid", r.KID, "transit_key", r.TransitKey, "version", r.TransitVersion)
+			set.Withdrawn = append(set.Withdrawn, r.Meta)
 			continue
 		}
 		if err != nil {
