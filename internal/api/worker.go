@@ -363,8 +363,10 @@ func (wk *Worker) issue(r *http.Request, run runs.Run, audience string, version 
 
 // issueEvent is the token.issue event of the token c of run, with version as its condition.
 func issueEvent(run runs.Run, c claims.Claims, version runs.Version) Event {
-	// Actor "run:<id>" and Detail "aud=<aud> jti=<jti>" share one allocation.
-	both := "run:" + run.ID + "aud=" + c.Audience + " jti=" + c.ID
+	// Actor "run:<id>" and Detail "scope=<scope> aud=<aud> jti=<jti>" share one allocation:
+	// the trail says of every token whether it could reach write, whatever the order of its
+	// event and the run's.
+	both := "run:" + run.ID + "scope=" + string(c.Scope) + " aud=" + c.Audience + " jti=" + c.ID
 	actor, detail := both[:len("run:")+len(run.ID)], both[len("run:")+len(run.ID):]
 	return Event{Actor: actor, Action: "token.issue", Run: run, Detail: detail, Version: version}
 }
