@@ -430,7 +430,9 @@ func checkAudience(aud string) error {
 func mintError(err error) error {
 	var notDue *issuer.AlgNotDueError
 	switch {
-	case errors.Is(err, issuer.ErrRunExpired):
+	case errors.Is(err, issuer.ErrRunExpired), errors.Is(err, issuer.ErrUnknownSpace):
+		// A run whose space left the catalog since it was found live has ended, as any run
+		// of a deleted space.
 		return errRunToken
 	case errors.As(err, &notDue) && !notDue.Due.IsZero():
 		return apierror.New(apierror.CodeUnavailable,
