@@ -73,12 +73,12 @@ func (s *catalogStore) Load(ctx context.Context) (catalog.Snapshot, error) {
 	keys := s.keys()
 	var head *redis.SliceCmd
 	var objects *redis.MapStringStringCmd
-	if _, err := s.c.rdb.TxPipelined(cctx, func(p redis.Pipeliner) error {
+	if cmds, err := s.c.rdb.TxPipelined(cctx, func(p redis.Pipeliner) error {
 		head = p.MGet(cctx, keys[1], keys[2])
 		objects = p.HGetAll(cctx, keys[0])
 		return nil
 	}); err != nil {
-		return catalog.Snapshot{}, s.fail(ctx, "load catalog", err)
+		return catalog.Snapshot{}, s.fail(ctx, "load catalog", queuedCause(cmds, err))
 	}
 	at, err := parseHead(head.Val())
 	if err != nil {

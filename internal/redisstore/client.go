@@ -243,6 +243,21 @@ var transientReplies = []string{
 	"max number of clients reached",
 }
 
+// queuedCause is the reason of a transaction's EXECABORT: the error the server gave one of its
+// queued commands (OOM, READONLY, NOREPLICAS, NOPERM, ...), which tells an outage from a
+// refusal, as Unavailable reads it; err itself otherwise.
+func queuedCause(cmds []redis.Cmder, err error) error {
+	if !redis.HasErrorPrefix(err, "EXECABORT") {
+		return err
+	}
+	for _, c := range cmds {
+		if cerr := c.Err(); cerr != nil && !redis.HasErrorPrefix(cerr, "EXECABORT") {
+			return cerr
+		}
+	}
+	return err
+}
+
 // Unavailable reports whether err means that Redis could not be reached or could not serve the
 // call for now: network errors, timeouts and deadlines, a closed client, pool timeouts and
 // exhaustion, a dropped connection, and transient server replies such as LOADING. A missing

@@ -296,7 +296,7 @@ func (s *runStore) updateOnce(ctx context.Context, tx *redis.Tx, id string,
 		return runs.Run{}, fmt.Errorf("encode run %s: %w", id, err)
 	}
 	tokenKey := s.tokenKey(cur.TokenHash)
-	_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	cmds, err := tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		// XX: a run that expired since the read is not brought back (without a TTL).
 		if next.ExpiresAt.Equal(cur.ExpiresAt) {
 			p.SetArgs(ctx, key, out, redis.SetArgs{Mode: "XX", KeepTTL: true})
@@ -315,7 +315,7 @@ func (s *runStore) updateOnce(ctx context.Context, tx *redis.Tx, id string,
 		return runs.Run{}, errNoRun
 	}
 	if err != nil {
-		return runs.Run{}, err
+		return runs.Run{}, queuedCause(cmds, err)
 	}
 	return next, nil
 }
