@@ -158,15 +158,27 @@ func forgetFileMoves(seen fileSeen, next *Catalog, api Versioned, skip map[Ref]b
 	return out
 }
 
-// fileMoves returns the file spaces next puts under another parent or leaves out (moved), and
-// the tree, as seen records it with api's own spaces in it and the spaces deleted from it (see
-// placesTree), in which a place is looked up against them (see lyingUnder). Both are nil when
-// the file moves no space.
+// fileMoves returns the spaces whose place the file changes (moved): the file spaces next puts
+// under another parent or leaves out, and the spaces deleted through the API that next declares
+// under another parent than they had; and the tree, as seen records it with api's own spaces in
+// it and the spaces deleted from it (see placesTree), in which a place is looked up against
+// them (see lyingUnder). Both are nil when the file moves no space.
 func fileMoves(seen fileSeen, next *Catalog, api Versioned) (parents map[string]string, moved map[string]bool) {
 	for id, parent := range seen.Spaces {
 		// A space gone from the file leaves its place as one moved does: declared again, it is
 		// a new space (see fileChanges), wherever it stands.
 		if s, ok := next.spaces[id]; !ok || s.Parent != parent {
+			if moved == nil {
+				moved = map[string]bool{}
+			}
+			moved[id] = true
+		}
+	}
+	for id, s := range next.spaces {
+		// A space deleted through the API that the file now declares under another parent
+		// stands in another line of administration, as a moved one does.
+		_, inFile := seen.Spaces[id]
+		if place, gone := api.From[Ref{Kind: KindSpace, ID: id}]; !inFile && gone && place != s.Parent {
 			if moved == nil {
 				moved = map[string]bool{}
 			}
