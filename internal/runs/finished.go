@@ -8,10 +8,11 @@ import (
 	"time"
 )
 
-// FinishWatchFor is how long a FinishWatch watches a run after its finish: longer than a Redis
-// failover takes to be decided and carried out (Sentinel's down-after-milliseconds is 30 s by
-// default, and the failover a few seconds more), so a finish the failover lost is found after
-// it. Each check reads every run finished in that long, one read each.
+// FinishWatchFor is how long a FinishWatch watches a run after its finish, or after a check
+// last found the store unable to read it or finish it again: longer than a Redis failover takes
+// to be decided and carried out (Sentinel's down-after-milliseconds is 30 s by default, and the
+// failover a few seconds more), so a finish the failover lost is found after it, however long
+// the store was away. Each check reads every run finished in that long, one read each.
 const FinishWatchFor = 2 * time.Minute
 
 // FinishWatch remembers the runs this replica finished, for FinishWatchFor, and finishes again
@@ -69,13 +70,19 @@ func (f *FinishWatch) Check(ctx context.Context) {
 		ids = append(ids, id)
 	}
 	f.mu.Unlock()
-	for _, id := range ids {
+	// A run not confirmed finished stays watched FinishWatchFor past this check: the time the
+	// store could not be read or written does not use up its watch.
+	keepUntil := now.Add(FinishWatchFor)
+	for i, id := range ids {
 		run, err := f.store.Get(ctx, id)
 		switch {
 		case errors.Is(err, ErrNotFound):
 			f.forget(id)
 			continue
 		case errors.Is(err, ErrUnavailable) || ctx.Err() != nil:
+			if ctx.Err() == nil {
+				f.keep(ids[i:], keepUntil)
+			}
 			return // the store is unreachable: the next check reads every run again
 		case err != nil || run.Phase == Finished:
 			continue // unreadable now: the next check reads it again
@@ -91,6 +98,7 @@ func (f *FinishWatch) Check(ctx context.Context) {
 		})
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			f.log.WarnContext(ctx, "runs: could not finish the run again; trying at the next check", "run", id, "err", err)
+			f.keep(ids[i:i+1], keepUntil)
 		}
 	}
 }
@@ -120,6 +128,17 @@ func (f *FinishWatch) Run(ctx context.Context, interval time.Duration) {
 			return
 		case <-t.C:
 			f.Check(ctx)
+		}
+	}
+}
+
+// keep watches each of ids that is still watched until at least until.
+func (f *FinishWatch) keep(ids []string, until time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, id := range ids {
+		if u, ok := f.watch[id]; ok && u.Before(until) {
+			f.watch[id] = until
 		}
 	}
 }
