@@ -113,9 +113,11 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if wk.cfg.AnswerWithin > 0 {
 		// Past the write timeout the connection closes with no answer: stop the exchange a
-		// tenth before it (at most a second) so that its failure is answered.
+		// tenth before it (at most a second) so that its failure is answered. The timeout runs
+		// from the request's head, not from the end of its body.
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, wk.cfg.AnswerWithin-min(wk.cfg.AnswerWithin/10, time.Second))
+		by := requestStart(ctx).Add(wk.cfg.AnswerWithin - min(wk.cfg.AnswerWithin/10, time.Second))
+		ctx, cancel = context.WithDeadline(ctx, by)
 		defer cancel()
 	}
 	tokens := &runTokens{issuer: wk.cfg.Issuer, run: run, metrics: wk.cfg.Metrics}

@@ -95,7 +95,7 @@ func Instrument(h http.Handler, log *slog.Logger, m *Metrics) http.Handler {
 		id := requestID(r)
 		st := &instrumented{rec: statusRecorder{ResponseWriter: w}, idHeader: [1]string{id}}
 		w.Header()[RequestIDHeader] = st.idHeader[:] // Header.Set, without its own allocation
-		r = r.WithContext(WithRequestID(r.Context(), id))
+		r = r.WithContext(withRequest(r.Context(), id, start))
 		rec := &st.rec
 		defer func() {
 			if p := recover(); p != nil {

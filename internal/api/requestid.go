@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/brokerhq/broker/internal/logging"
 )
@@ -31,12 +32,36 @@ func WithRequestID(ctx context.Context, id string) context.Context {
 type requestIDCtx struct {
 	context.Context
 	id string
+	// start is when Instrument began serving the request, zero when unknown.
+	start time.Time
+}
+
+// requestStartKey asks a requestIDCtx for its start.
+type requestStartKey struct{}
+
+// withRequest is WithRequestID that also carries when the request's serving began.
+func withRequest(ctx context.Context, id string, start time.Time) context.Context {
+	return &requestIDCtx{Context: ctx, id: id, start: start}
+}
+
+// requestStart returns when Instrument began serving the request of ctx (just after net/http
+// read its head, when net/http's write timeout starts), or now when ctx does not say.
+func requestStart(ctx context.Context) time.Time {
+	if t, ok := ctx.Value(requestStartKey{}).(time.Time); ok && !t.IsZero() {
+		return t
+	}
+	return time.Now()
 }
 
 // Value returns the id for requestIDKey and asks the parent for every other key.
 func (c *requestIDCtx) Value(key any) any {
-	if _, ok := key.(requestIDKey); ok {
+	switch key.(type) {
+	case requestIDKey:
 		return c.id
+	case requestStartKey:
+		if !c.start.IsZero() {
+			return c.start
+		}
 	}
 	return c.Context.Value(key)
 }
