@@ -21,6 +21,8 @@ type Broker struct {
 	Stack  string
 	// Pid is the server's process id when this program started it, else 0.
 	Pid int
+	// Alg, when set, is the algorithm every token must be signed with to count.
+	Alg string
 }
 
 // maxAnswer caps what the driver reads of a setup answer.
@@ -53,11 +55,15 @@ func (b Broker) NewRun(ctx context.Context) (string, error) {
 
 // TokenRequest is POST /v1/token with runToken, answered by a JWT.
 func (b Broker) TokenRequest(runToken string) HTTPRequest {
+	check := expectToken
+	if b.Alg != "" {
+		check = expectTokenOf(b.Alg)
+	}
 	return HTTPRequest{
 		Method: http.MethodPost, URL: b.URL + "/v1/token",
 		Header: http.Header{"Content-Type": {"application/json"}, "Authorization": {"Bearer " + runToken}},
 		Body:   []byte(`{"audience":"sts.amazonaws.com"}`),
-		Check:  expectToken,
+		Check:  check,
 	}
 }
 

@@ -51,6 +51,7 @@ func (s *suite) tokenLoad(ctx context.Context, b Broker, clients int) (HTTPLoad,
 // alternating, and returns the token rate.
 func (s *suite) tokenRate(ctx context.Context, b Broker, alg string, f *Figure) (float64, error) {
 	s.progress("measuring %s (%s, and as long for raw %s signing)", f.ID, s.cfg.Duration, alg)
+	b.Alg = alg
 	load, err := s.tokenLoad(ctx, b, s.cfg.Clients)
 	if err != nil {
 		return 0, err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/brokerhq/broker/keys"
 )
 
 // HTTPRequest is the request an HTTP worker sends, again and again.
@@ -297,6 +300,30 @@ func expectToken(status int, body []byte) error {
 		return fmt.Errorf("no token, or no signed one, in the answer of %d bytes", len(body))
 	}
 	return nil
+}
+
+// expectTokenOf is expectToken for a server signing with alg: the token's header names alg and
+// its signature has that algorithm's size (P-256: 64 bytes; RSA: at least 2048 bits), so that
+// tokens of another algorithm, or not signed at all, never count toward a rate set against raw
+// signing of alg.
+func expectTokenOf(alg string) func(int, []byte) error {
+	want := []byte(`"alg":"` + alg + `"`)
+	return func(status int, body []byte) error {
+		if err := expectToken(status, body); err != nil {
+			return err
+		}
+		_, rest, _ := bytes.Cut(body, []byte(`"token":"`))
+		tok, _, _ := bytes.Cut(rest, []byte(`"`))
+		head, rest, _ := bytes.Cut(tok, []byte("."))
+		_, sig, _ := bytes.Cut(rest, []byte("."))
+		var buf [512]byte
+		n, err := base64.RawURLEncoding.Decode(buf[:], head[:min(len(head), 680)])
+		okSize := (alg == keys.ES256 && len(sig) == 86) || (alg == keys.RS256 && len(sig) >= 342)
+		if err != nil || !bytes.Contains(buf[:n], want) || !okSize {
+			return fmt.Errorf("the token is not signed with %s (header or signature size)", alg)
+		}
+		return nil
+	}
 }
 
 // signedJWS reports whether tok is a compact JWS: three non-empty parts, the header a JSON

@@ -63,7 +63,7 @@ func StartServer(ctx context.Context, cfg ServerConfig) (*Server, error) {
 		if err != nil {
 			return nil, err
 		}
-		b := Broker{URL: "http://" + addr, APIKey: secret, Stack: benchStack}
+		b := Broker{URL: "http://" + addr, APIKey: secret, Stack: benchStack, Alg: cfg.Alg}
 		if err := c.waitReady(ctx, func() bool { return ready(b.URL) }); err != nil {
 			return nil, err
 		}
