@@ -168,6 +168,10 @@ func (s *suite) finishReferences(ctx context.Context) {
 			if ctx.Err() != nil {
 				continue
 			}
+			if !s.selected([]string{f.ID}) {
+				f.Skip("not selected (--only), and no figure selected needed it")
+				continue
+			}
 			s.progress("measuring raw %s signing (%s)", alg, s.cfg.Duration)
 			*ref = s.signers[alg].Run(ctx, s.cfg.Duration)
 		}
