@@ -114,6 +114,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if _, cgo := thisBuild(); cgo {
 		s.note(cgoNote)
 	}
+	if env := runtimeEnv(os.Getenv); env != "" {
+		s.note("GO RUNTIME SET BY THE ENVIRONMENT: " + env + "; every server of the run inherits it (GOGC set also turns off the servers' heap floor), so its memory and rates are not those of a server started without it")
+	}
 	for _, alg := range []string{keys.RS256, keys.ES256} {
 		signer, err := NewRawSigner(ctx, alg)
 		if err != nil {
@@ -293,4 +296,16 @@ func loadAverage() string {
 		return f[0]
 	}
 	return "unknown"
+}
+
+// runtimeEnv lists the Go runtime variables getenv sets ("GOGC=400 GOMEMLIMIT=40MiB"), "" for
+// none.
+func runtimeEnv(getenv func(string) string) string {
+	var set []string
+	for _, k := range []string{"GOGC", "GOMEMLIMIT", "GODEBUG", "GOMAXPROCS"} {
+		if v := getenv(k); v != "" {
+			set = append(set, k+"="+v)
+		}
+	}
+	return strings.Join(set, " ")
 }
