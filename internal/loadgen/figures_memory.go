@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/keys"
 )
 
@@ -52,6 +53,16 @@ func (s *suite) memoryFigures(ctx context.Context) error {
 	reopened := 0
 	for left := total; left > 0 && ctx.Err() == nil; left -= refillEvery {
 		counted.Add(load.Closed(ctx, min(left, refillEvery)))
+		// The first stretch ends before the server's idle timeout (config.DefaultIdleTimeout,
+		// over refillEvery): every idle connection must still be open, or the figure did not
+		// measure them.
+		if left == total && ctx.Err() == nil {
+			if held := idle.Open(); held < IdleConnections {
+				_, _ = stop()
+				return fmt.Errorf("the server closed %d of the %d idle connections within %s, before its idle timeout of %s",
+					IdleConnections-held, IdleConnections, min(left, refillEvery), config.DefaultIdleTimeout)
+			}
+		}
 		n, err := idle.Refill(ctx)
 		reopened += n
 		if err != nil {
