@@ -71,6 +71,20 @@ func renderChartAt(t *testing.T, kube string, vals map[string]any) (map[string]s
 // renderChartWith renders the chart as renderChart does, against the cluster of caps.
 func renderChartWith(t *testing.T, caps *chartutil.Capabilities, vals map[string]any) (map[string]string, error) {
 	t.Helper()
+	return renderRelease(t, release{name: "broker", caps: caps}, vals)
+}
+
+// release is what `helm install NAME` renders the chart for: the release name and the
+// cluster's capabilities.
+type release struct {
+	name string
+	caps *chartutil.Capabilities
+}
+
+// renderRelease renders the chart as `helm install rel.name --namespace broker` would, against
+// the cluster of rel.caps, with vals over values.yaml.
+func renderRelease(t *testing.T, rel release, vals map[string]any) (map[string]string, error) {
+	t.Helper()
 	ch, err := loader.Load(chartDir)
 	if err != nil {
 		t.Fatalf("load chart: %v", err)
@@ -78,8 +92,8 @@ func renderChartWith(t *testing.T, caps *chartutil.Capabilities, vals map[string
 	if err := ch.Validate(); err != nil {
 		t.Fatalf("chart metadata: %v", err)
 	}
-	opts := chartutil.ReleaseOptions{Name: "broker", Namespace: "broker", Revision: 1, IsInstall: true}
-	rv, err := chartutil.ToRenderValues(ch, vals, opts, caps)
+	opts := chartutil.ReleaseOptions{Name: rel.name, Namespace: "broker", Revision: 1, IsInstall: true}
+	rv, err := chartutil.ToRenderValues(ch, vals, opts, rel.caps)
 	if err != nil {
 		t.Fatalf("values: %v", err)
 	}
