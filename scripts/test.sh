@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as the README and CI run it. On a fresh machine it first installs what
-# the tests use: Go (Debian's, which then fetches the toolchain go.mod names from the module
-# proxy), redis-server, redis-sentinel, nginx, curl, jq, the aws CLI and systemd-analyze from Debian's packages, and a Vault built from source
-# (scripts/build-vault.sh).
+# the tests use: Go (Debian's; with a Go older than 1.21 the script fetches the toolchain go.mod
+# names from the Go module proxy), redis-server, redis-sentinel, nginx, curl, jq, the aws CLI and
+# systemd-analyze from Debian's packages, and a Vault built from source (scripts/build-vault.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,6 +32,25 @@ fi
 case ":$PATH:" in *:/usr/sbin:*) ;; *) export PATH=$PATH:/usr/sbin ;; esac
 command -v go >/dev/null 2>&1 || export PATH=/usr/local/go/bin:$PATH
 export GOTOOLCHAIN=${GOTOOLCHAIN:-auto}
+# A Go older than 1.21 (Debian bookworm's golang-go is 1.19) neither reads go.mod's go line
+# nor switches toolchains: fetch the one go.mod names, once, as the module the Go module proxy
+# serves it as, and put it first on PATH (the module cache leaves its programs not executable).
+case $(go env GOVERSION) in
+go1.[0-9] | go1.[0-9].* | go1.1[0-9] | go1.1[0-9].* | go1.20 | go1.20.*)
+  want=$(sed -n 's/^go \([0-9][0-9.]*\)$/\1/p' go.mod)
+  tc=${XDG_CACHE_HOME:-$HOME/.cache}/broker/go$want
+  if [ ! -x "$tc/bin/go" ]; then
+    echo "test.sh: $(go env GOVERSION) is too old: fetching go$want from the Go module proxy" >&2
+    mod=golang.org/toolchain@v0.0.1-go$want.$(go env GOOS)-$(go env GOARCH)
+    dir=$(cd / && go mod download -json "$mod" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+    [ -n "$dir" ] || { echo "test.sh: no directory for $mod" >&2; exit 1; }
+    rm -rf "$tc.tmp" && mkdir -p "$(dirname "$tc")" && cp -r "$dir" "$tc.tmp"
+    chmod -R u+w "$tc.tmp" && chmod +x "$tc.tmp"/bin/* "$tc.tmp"/pkg/tool/*/*
+    rm -rf "$tc" && mv "$tc.tmp" "$tc"
+  fi
+  export PATH=$tc/bin:$PATH GOROOT=$tc GOTOOLCHAIN=local
+  ;;
+esac
 
 BROKER_VAULT_BIN=$(scripts/build-vault.sh)
 export BROKER_VAULT_BIN
