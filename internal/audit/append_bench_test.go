@@ -32,7 +32,7 @@ func BenchmarkMemoryRetainedBytes(b *testing.B) {
 		ev := audit.Event{
 			ID: fmt.Sprintf("01JD8ZQ6Y3K9V2W4X5T%07d", i), Time: time.Now().UTC().Format(time.RFC3339Nano),
 			Actor: "run:" + runID, Action: "token.issue", Space: "team-a", Stack: "app-a", Run: runID,
-			Outcome: audit.Success, Detail: "aud=sts.amazonaws.com jti=" + fmt.Sprintf("q2Qd6c1c9m0W0b%08d", i),
+			Outcome: audit.Success, Detail: "scope=write aud=sts.amazonaws.com jti=" + fmt.Sprintf("q2Qd6c1c9m0W0b%08d", i),
 		}
 		if _, err := store.Append(ctx, ev, []string{"root", "prod", "team-a"}); err != nil {
 			b.Fatalf("append: %v", err)

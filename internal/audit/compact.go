@@ -16,7 +16,10 @@ import (
 //   - Actor: nothing when it is "run:" followed by Run (flagActorRun), else text;
 //   - Action, Space, Stack, Integration, Outcome: one byte, the index of a word of the
 //     packer's table (their flag of flagWord), else text;
-//   - Detail: text;
+//   - Detail: for a token's event (Action "token.issue"), whose detail is a head that repeats
+//     across events ("scope=write aud=sts.amazonaws.com") and the token's " jti=<jti>", the
+//     head as one byte, the index of a word of the packer's table, and the rest as text
+//     (flagDetailHead); else text;
 //   - Prev: nothing when empty, 32 bytes for a lowercase hex SHA-256 as Hash makes it
 //     (flagPrevHash), else text (flagPrevText).
 //
@@ -34,9 +37,29 @@ const (
 	flagWord // first of the flags of wordFields, one bit each in their order
 )
 
+// numWordFields is how many fields wordFields gives.
+const numWordFields = 5
+
+// flagDetailHead follows the flags of wordFields: the Detail's head is a word.
+const flagDetailHead = flagWord << numWordFields
+
+// tokenIssue is the action of the events whose Detail may be packed as a head and the rest:
+// "scope=<scope> aud=<aud>" repeats across a token's events, its " jti=<jti>" never does.
+const tokenIssue = "token.issue"
+
+// detailHead splits detail into its head, up to its last " jti=", and the rest; ok is false
+// when it holds no " jti=".
+func detailHead(detail string) (head, rest string, ok bool) {
+	i := strings.LastIndex(detail, " jti=")
+	if i <= 0 {
+		return "", "", false
+	}
+	return detail[:i], detail[i:], true
+}
+
 // wordFields are the fields whose values repeat across events (a few actions, outcomes, spaces,
 // stacks and integrations): they may be stored as an index into the packer's word table.
-func wordFields(e *Event) [5]*string {
+func wordFields(e *Event) [numWordFields]*string {
 	return [...]*string{&e.Action, &e.Space, &e.Stack, &e.Integration, &e.Outcome}
 }
 
@@ -44,7 +67,7 @@ func wordFields(e *Event) [5]*string {
 // at most maxWordLen bytes each, the first ones seen, so it stays small whatever the events.
 const (
 	maxWords   = 256
-	maxWordLen = 32
+	maxWordLen = 64
 )
 
 // packer packs and unpacks events. Its word table only grows, so an event it packed always
@@ -110,7 +133,7 @@ func (p *packer) pack(b []byte, e *Event) []byte {
 			b = appendText(b, *f)
 		}
 	}
-	b = appendText(b, e.Detail)
+	b = p.appendDetail(b, e, &flags)
 	var sum [32]byte
 	switch {
 	case e.Prev == "":
@@ -123,6 +146,20 @@ func (p *packer) pack(b []byte, e *Event) []byte {
 	}
 	binary.LittleEndian.PutUint16(b[at:], flags)
 	return b
+}
+
+// appendDetail appends e's Detail: its head as a word and the rest as text when e is a
+// token's event whose head the table holds (setting flagDetailHead in flags), else as text.
+func (p *packer) appendDetail(b []byte, e *Event, flags *uint16) []byte {
+	if e.Action == tokenIssue {
+		if head, rest, ok := detailHead(e.Detail); ok {
+			if i, ok := p.word(head); ok {
+				*flags |= flagDetailHead
+				return appendText(append(b, i), rest)
+			}
+		}
+	}
+	return appendText(b, e.Detail)
 }
 
 func appendText(b []byte, s string) []byte {
@@ -202,7 +239,7 @@ func (p *packer) unpack(b []byte) Event {
 		actor = text()
 	}
 	var e Event
-	var wordSpans [5]span
+	var wordSpans [numWordFields]span
 	for k, f := range wordFields(&e) {
 		if flags&(flagWord<<k) != 0 {
 			*f, b = p.words[b[0]], b[1:]
@@ -210,7 +247,13 @@ func (p *packer) unpack(b []byte) Event {
 			wordSpans[k] = text()
 		}
 	}
-	detail = text()
+	if flags&flagDetailHead != 0 {
+		detail.start, t = len(t), append(t, p.words[b[0]]...)
+		b = b[1:]
+		detail.end = text().end
+	} else {
+		detail = text()
+	}
 	switch {
 	case flags&flagPrevHash != 0:
 		prev.start, t = len(t), hex.AppendEncode(t, b[:32])

@@ -13,7 +13,7 @@ import (
 func tokenEventAt(id, tm string) Event {
 	const run = "01JD8ZQ6Y3K9V2W4X5T7R8P0MN"
 	return Event{ID: id, Time: tm, Actor: "run:" + run, Action: "token.issue", Space: "team-a",
-		Stack: "app-a", Run: run, Outcome: Success, Detail: "aud=sts.amazonaws.com jti=q2Qd6c1c9m0W0bM3pY5lVg",
+		Stack: "app-a", Run: run, Outcome: Success, Detail: "scope=write aud=sts.amazonaws.com jti=q2Qd6c1c9m0W0bM3pY5lVg",
 		Prev: strings.Repeat("0123456789abcdef", 4)}
 }
 
@@ -61,6 +61,14 @@ func packCases() []struct {
 		{"prev not hex", with(func(e *Event) { e.Prev = "not a hash" })},
 		{"long action, not a word", with(func(e *Event) { e.Action = strings.Repeat("a", maxWordLen+1) })},
 		{"long detail (multi-byte length)", with(func(e *Event) { e.Detail = strings.Repeat("é\n\"", 300) })},
+		{"token detail without a jti", with(func(e *Event) { e.Detail = "scope=write aud=sts.amazonaws.com" })},
+		{"token detail that is a jti alone", with(func(e *Event) { e.Detail = " jti=q2Qd6c1c9m0W0bM3pY5lVg" })},
+		{"token detail with two jti", with(func(e *Event) { e.Detail = "a jti=1 jti=2" })},
+		{"token detail head too long for a word", with(func(e *Event) {
+			e.Detail = "scope=read aud=" + strings.Repeat("x", maxWordLen) + " jti=j"
+		})},
+		{"a token's detail on another action", with(func(e *Event) { e.Action = "credentials.issue" })},
+		{"token detail ending in its jti marker", with(func(e *Event) { e.Detail = "scope=read aud=a jti=" })},
 		{"invalid UTF-8 everywhere", Event{ID: "\xff", Time: "\xfe", Actor: "run:\x80", Action: "\xc3",
 			Space: "\x00", Stack: "\xff\xff", Run: "\x80", Integration: "\xed\xa0\x80", Outcome: "\xf8", Detail: "\xc0\xaf", Prev: "\xff"}},
 	}
@@ -111,8 +119,8 @@ func TestPackTokenEventSize(t *testing.T) {
 		if got := p.unpack(b); got != e {
 			t.Fatalf("round trip: got %+v, want %+v", got, e)
 		}
-		if len(b) > 130 {
-			t.Errorf("a token event packs into %d bytes, want at most 130", len(b))
+		if len(b) > 112 {
+			t.Errorf("a token event packs into %d bytes, want at most 112", len(b))
 		}
 	}
 }

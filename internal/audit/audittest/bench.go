@@ -15,7 +15,7 @@ func tokenEvent(n int64) audit.Event {
 	return audit.Event{
 		ID: "01JD8ZQ6Y3K9V2W4X5T7" + strconv.FormatInt(100000+n%900000, 10), Time: "2026-12-01T09:30:00.123456789Z",
 		Actor: "run:01JD8ZQ6Y3K9V2W4X5T7R8P0MN", Action: "token.issue", Space: "team-a", Stack: "app-a",
-		Run: "01JD8ZQ6Y3K9V2W4X5T7R8P0MN", Outcome: audit.Success, Detail: "aud=sts.amazonaws.com jti=q2Qd6c1c9m0W0bM3pY5lVg",
+		Run: "01JD8ZQ6Y3K9V2W4X5T7R8P0MN", Outcome: audit.Success, Detail: "scope=write aud=sts.amazonaws.com jti=q2Qd6c1c9m0W0bM3pY5lVg",
 	}
 }
 
