@@ -28,7 +28,7 @@ var (
 )
 
 func (v *validator) checkIntegrations() {
-	azureSeen := false
+	azureSeen, gcpSeen := false, false
 	for i, in := range v.c.Integrations {
 		base := joinIndex("integrations", i)
 		v.checkRef(base+".space", refKind{name: "space", ids: v.spaces}, in.Space)
@@ -57,6 +57,11 @@ func (v *validator) checkIntegrations() {
 		}
 		if in.GCP != nil {
 			v.checkGCP(base+".gcp", in.GCP)
+			if l := (Lifetimes{Token: v.c.Tokens.TTL, Run: v.c.Runs.TTL}); !gcpSeen && longForGCP(l) {
+				v.add("tokens.ttl", l.Token.String(), "%q is too long for GCP integration %q while runs.ttl is %s: Google STS refuses a token living %s or more; under %s",
+					l.Token.String(), in.ID, l.Run, provider.GCPMaxSubjectToken, provider.GCPMaxSubjectToken)
+			}
+			gcpSeen = true
 			// generateAccessToken takes a lifetime in whole seconds, at most 12h (over 1h only
 			// where the organisation allows it); a longer one would be refused at every exchange,
 			// and so would one that leaves less than MinValidity when the token arrives, by broker.
@@ -113,6 +118,13 @@ func longForAzure(l Lifetimes) bool {
 	return min(l.Token, l.Run) > provider.AzureMaxAssertion
 }
 
+// longForGCP reports whether l would refuse the GCP exchanges of a fresh run: its token lives
+// tokens.ttl, or less when the run ends sooner, and Google STS takes none living
+// provider.GCPMaxSubjectToken or more.
+func longForGCP(l Lifetimes) bool {
+	return min(l.Token, l.Run) >= provider.GCPMaxSubjectToken
+}
+
 // Lifetimes are the lifetimes broker runs with that an integration may depend on: tokens.ttl
 // and runs.ttl.
 type Lifetimes struct {
@@ -146,10 +158,14 @@ func shortForAzure(l Lifetimes) []lifetimeKey {
 // the file's integrations, naming tokens.ttl and runs.ttl; the API checks each integration a
 // change puts, naming the integration, since the lifetimes are not the API's to change.
 func CheckIntegrationLifetimes(in Integration, base string, l Lifetimes) error {
-	if in.Azure == nil {
-		return nil
-	}
 	v := &validator{c: &Config{}}
+	if in.GCP != nil && longForGCP(l) {
+		v.add(base+".gcp", "", "a GCP integration needs tokens.ttl or runs.ttl under %s, and broker runs with %s and %s: Google STS refuses a token living longer",
+			provider.GCPMaxSubjectToken, l.Token, l.Run)
+	}
+	if in.Azure == nil {
+		return v.errs.orNil()
+	}
 	for _, d := range shortForAzure(l) {
 		v.add(base+".azure", "", "an Azure integration needs %s of at least %s, and broker runs with %s: the ARM_OIDC_TOKEN it hands over lives %s at most and must still have %s left when it arrives",
 			d.key, provider.MinLifetime, d.ttl, d.key, provider.MinValidity)

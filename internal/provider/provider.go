@@ -103,6 +103,9 @@ const (
 	// AzureMaxAssertion is the longest a federated assertion may live from its iat to its exp
 	// for Entra ID to take it (AADSTS70023): one day and one hour.
 	AzureMaxAssertion = 25 * time.Hour
+	// GCPMaxSubjectToken bounds a subject token's exp after its iat for Google STS to take
+	// it: exp must be less than 48 hours after iat.
+	GCPMaxSubjectToken = 48 * time.Hour
 	// LifetimeSlack is how much later than the lifetime asked for (an integration's duration)
 	// broker lets credentials expire: the upstream's clock may be ahead of broker's, as far as
 	// the clouds themselves tolerate.

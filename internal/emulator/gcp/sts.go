@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/brokerhq/broker/internal/emulator/oidctrust"
+	"github.com/brokerhq/broker/internal/provider"
 )
 
 // Token exchange parameters (RFC 8693) as Google STS accepts them for OIDC providers.
@@ -33,7 +34,7 @@ var signingAlgorithms = []string{"RS256", "ES256"}
 
 // maxSubjectTokenLifetime bounds a subject token's exp after its iat, which Google STS also
 // requires (as it requires the kid header): exp must be less than 48 hours after iat.
-const maxSubjectTokenLifetime = 48 * time.Hour
+const maxSubjectTokenLifetime = provider.GCPMaxSubjectToken
 
 // stsRequest is an ExchangeToken request; Google takes it form-encoded or as JSON.
 type stsRequest struct {
