@@ -15,7 +15,7 @@ func TestEnvNames(t *testing.T) {
 	}{
 		{AWS, []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}, []string{"AWS_REGION", "AWS_DEFAULT_REGION"}},
 		{GCP, []string{"GOOGLE_OAUTH_ACCESS_TOKEN"}, nil},
-		{Azure, []string{"ARM_TENANT_ID", "ARM_CLIENT_ID", "ARM_USE_OIDC", "ARM_OIDC_TOKEN"}, []string{"ARM_SUBSCRIPTION_ID"}},
+		{Azure, []string{"ARM_TENANT_ID", "ARM_CLIENT_ID", "ARM_USE_OIDC", "ARM_OIDC_TOKEN"}, []string{"ARM_SUBSCRIPTION_ID", "ARM_ENVIRONMENT"}},
 		{Vault, []string{"VAULT_ADDR", "VAULT_TOKEN"}, []string{"VAULT_NAMESPACE"}},
 	} {
 		f, ok := Lookup(tc.provider)

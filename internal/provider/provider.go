@@ -38,6 +38,24 @@ var AzureNationalAudiences = []string{
 	"api://AzureADTokenExchangeUSSec",
 }
 
+// azureEnvironments maps the host of a national cloud's Entra ID authority to the name of that
+// cloud in azurerm's ARM_ENVIRONMENT; the public cloud is azurerm's default.
+var azureEnvironments = map[string]string{
+	"login.microsoftonline.us":         "usgovernment",
+	"login.chinacloudapi.cn":           "china",
+	"login.partner.microsoftonline.cn": "china",
+}
+
+// AzureEnvironment returns azurerm's ARM_ENVIRONMENT for an integration whose authority_host is
+// authority: a national cloud's name, "" for any other host (the public cloud's).
+func AzureEnvironment(authority string) string {
+	u, err := url.Parse(authority)
+	if err != nil {
+		return ""
+	}
+	return azureEnvironments[strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")]
+}
+
 // AWSRegion is the region of AWS STS's global endpoint, sts.amazonaws.com, and so the region an
 // AWS integration of the commercial partition that names none signs its calls for.
 const AWSRegion = "us-east-1"
@@ -133,6 +151,7 @@ const (
 	EnvAzureUseOIDC        = "ARM_USE_OIDC"
 	EnvAzureOIDCToken      = "ARM_OIDC_TOKEN"
 	EnvAzureSubscriptionID = "ARM_SUBSCRIPTION_ID"
+	EnvAzureEnvironment    = "ARM_ENVIRONMENT"
 
 	EnvVaultAddr      = "VAULT_ADDR"
 	EnvVaultToken     = "VAULT_TOKEN"
@@ -177,7 +196,7 @@ var table = [...]Facts{
 		Secrets: []string{EnvGCPAccessToken}},
 	{Name: Azure, Audience: AzureAudience, Algorithm: AzureAlgorithm, AlsoAudiences: AzureNationalAudiences,
 		Env:         []string{EnvAzureTenantID, EnvAzureClientID, EnvAzureUseOIDC, EnvAzureOIDCToken},
-		OptionalEnv: []string{EnvAzureSubscriptionID},
+		OptionalEnv: []string{EnvAzureSubscriptionID, EnvAzureEnvironment},
 		Secrets:     []string{EnvAzureOIDCToken}},
 	{Name: Vault, Audience: VaultAudience,
 		Env:         []string{EnvVaultAddr, EnvVaultToken},

@@ -125,3 +125,23 @@ func TestAWSDefaultRegion(t *testing.T) {
 		}
 	}
 }
+
+// TestAzureEnvironment checks that a national cloud's Entra ID authority names azurerm's
+// ARM_ENVIRONMENT for that cloud, whatever its case, port or trailing dot, and that the public
+// cloud's, or any other host, names none.
+func TestAzureEnvironment(t *testing.T) {
+	for authority, want := range map[string]string{
+		"https://login.microsoftonline.us/":          "usgovernment",
+		"https://LOGIN.microsoftonline.us.:443/":     "usgovernment",
+		"https://login.chinacloudapi.cn/":            "china",
+		"https://login.partner.microsoftonline.cn/":  "china",
+		"https://login.microsoftonline.com/":         "",
+		"https://127.0.0.1:8443/":                    "",
+		"https://login.microsoftonline.us.evil.com/": "",
+		"::not a url": "",
+	} {
+		if got := AzureEnvironment(authority); got != want {
+			t.Errorf("AzureEnvironment(%q) = %q, want %q", authority, got, want)
+		}
+	}
+}

@@ -37,7 +37,7 @@ func TestFactsExactly(t *testing.T) {
 		{Name: GCP, Env: []string{"GOOGLE_OAUTH_ACCESS_TOKEN"}, Secrets: []string{"GOOGLE_OAUTH_ACCESS_TOKEN"}},
 		{Name: Azure, Audience: "api://AzureADTokenExchange", Algorithm: "RS256",
 			Env:         []string{"ARM_TENANT_ID", "ARM_CLIENT_ID", "ARM_USE_OIDC", "ARM_OIDC_TOKEN"},
-			OptionalEnv: []string{"ARM_SUBSCRIPTION_ID"},
+			OptionalEnv: []string{"ARM_SUBSCRIPTION_ID", "ARM_ENVIRONMENT"},
 			Secrets:     []string{"ARM_OIDC_TOKEN"}},
 		{Name: Vault, Audience: "vault",
 			Env:         []string{"VAULT_ADDR", "VAULT_TOKEN"},

@@ -168,6 +168,10 @@ func (x *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchang
 	if az.SubscriptionID != "" {
 		env[EnvSubscriptionID] = az.SubscriptionID
 	}
+	// azurerm, doing the exchange itself, must go to the cloud broker went to.
+	if name := provider.AzureEnvironment(authority); name != "" {
+		env[provider.EnvAzureEnvironment] = name
+	}
 	expires := tk.ExpiresOn.UTC()
 	// The credentials are only as good as their shorter-lived half.
 	if exp, ok := tokenExpiry(oidcToken); ok && exp.Before(expires) {
