@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/brokerhq/broker/internal/apierror"
+	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/exchange"
 	"github.com/brokerhq/broker/internal/issuer"
 	"github.com/brokerhq/broker/internal/provider"
@@ -133,7 +134,8 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	event.Detail = req.Provider + " credentials until " + creds.ExpiresAt.UTC().Format(time.RFC3339) + tokens.handedOut(creds)
-	if err := wk.stillInForce(r, exchanged{run: run, version: version, integration: in.ID, req: req}); err != nil {
+	used, _ := cat.Meta(catalog.Ref{Kind: catalog.KindIntegration, ID: in.ID})
+	if err := wk.stillInForce(r, exchanged{run: run, version: version, integration: in.ID, integrationVersion: used.Version, req: req}); err != nil {
 		wk.withheld(r, event, err)
 		fail(w, r, wk.cfg.Logger, err)
 		return
@@ -153,7 +155,7 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 	// A change put in force while the event was recorded (a stack or key deleted, an
 	// attachment removed, a space moved, or without a version the run finished) is not in the
 	// event's condition, which is the run record alone: the credentials are withheld.
-	if err := wk.stillInForce(r, exchanged{run: run, version: version, integration: in.ID, req: req}); err != nil {
+	if err := wk.stillInForce(r, exchanged{run: run, version: version, integration: in.ID, integrationVersion: used.Version, req: req}); err != nil {
 		wk.withheld(r, event, err)
 		fail(w, r, wk.cfg.Logger, err)
 		return
@@ -175,19 +177,24 @@ type exchanged struct {
 	version runs.Version
 	// integration is the one the exchange used, resolved from req.
 	integration string
-	req         credentialsRequest
+	// integrationVersion is the version of integration the exchange used.
+	integrationVersion int64
+	req                credentialsRequest
 }
 
 // stillInForce checks, once the exchange is done, that what it was done for still holds: the
 // run is still live (see stillLive), and the attachment in force for it is still the
-// integration used. The error is the answer.
+// integration used, at the version used (not re-pointed, nor deleted and created again). The
+// error is the answer.
 func (wk *Worker) stillInForce(r *http.Request, x exchanged) error {
 	if err := wk.stillLive(r, x.run, x.version); err != nil {
 		return err
 	}
-	in, err := wk.cfg.Catalog.Load().Resolve(x.run, x.req.Provider, x.req.Integration)
-	if err != nil || in.ID != x.integration {
-		return apierror.New(apierror.CodeConflict, "The run's attachments changed while its credentials were being exchanged; nothing was handed out. Ask again.")
+	cat := wk.cfg.Catalog.Load()
+	in, err := cat.Resolve(x.run, x.req.Provider, x.req.Integration)
+	now, _ := cat.Meta(catalog.Ref{Kind: catalog.KindIntegration, ID: in.ID})
+	if err != nil || in.ID != x.integration || now.Version != x.integrationVersion {
+		return apierror.New(apierror.CodeConflict, "The run's attachments or integration changed while its credentials were being exchanged; nothing was handed out. Ask again.")
 	}
 	return nil
 }
