@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/brokerhq/broker/internal/catalog"
@@ -58,6 +59,10 @@ func runApply(ctx context.Context, e env, args []string) error {
 	for _, o := range objects {
 		line, res := a.apply(ctx, o)
 		if res == resultFailed && a.conflict && !a.dryRun {
+			if o.narrowed != nil {
+				// Refused for now: its write must still go before the spaces and stacks.
+				a.narrow(ctx, o)
+			}
 			again = append(again, o)
 			continue
 		}
@@ -236,7 +241,10 @@ func (a *applier) summary() string {
 // holds and that the file changes only by taking write away from autoattach labels (same
 // space, no label attached for write that was not): applied after them, a stack the file
 // labels, or a space it lets inherit, would meanwhile be attached for write by the rule the
-// file drops. Such an integration refers only to a space the broker already holds.
+// file drops. Such an integration refers only to a space the broker already holds. So does
+// each stack the broker holds in the same space that the file changes only by taking labels
+// off: applied after a space the file lets inherit, it would meanwhile be attached for write by
+// a rule on a label the file takes off it.
 func narrowingFirst(ctx context.Context, c *adminClient, objects []applyObject) []applyObject {
 	at := -1 // where the first space or stack is
 	var early, rest []applyObject
@@ -244,7 +252,16 @@ func narrowingFirst(ctx context.Context, c *adminClient, objects []applyObject) 
 		if at < 0 && (strings.HasPrefix(o.ref, kindSpace.name+"/") || strings.HasPrefix(o.ref, kindStack.name+"/")) {
 			at = len(rest)
 		}
-		if in, ok := o.desired.(config.Integration); ok && at >= 0 && dropsWriteOnly(ctx, c, in) {
+		if in, ok := o.desired.(config.Integration); ok && at >= 0 {
+			if narrowed, ok := dropsWriteOnly(ctx, c, in); ok {
+				o.narrowed = narrowed
+				early = append(early, o)
+				continue
+			}
+		}
+		if st, ok := o.desired.(config.Stack); ok && dropsLabelsOnly(ctx, c, st) {
+			// Before the spaces too: a space made to inherit would meanwhile attach it, for
+			// write, by a rule on a label the file takes off it.
 			early = append(early, o)
 			continue
 		}
@@ -259,23 +276,71 @@ func narrowingFirst(ctx context.Context, c *adminClient, objects []applyObject) 
 }
 
 // dropsWriteOnly reports whether the broker holds in's integration in in's space with every
-// label in attaches for write, and more.
-func dropsWriteOnly(ctx context.Context, c *adminClient, in config.Integration) bool {
+// label in attaches for write, and more; it then returns the broker's integration with write
+// taken away from the labels in drops, and nothing else changed, with the version read.
+func dropsWriteOnly(ctx context.Context, c *adminClient, in config.Integration) (*narrowStep, bool) {
 	raw, err := c.getField(ctx, kindIntegration.path+"/"+url.PathEscape(in.ID), kindIntegration.one)
 	if err != nil {
-		return false
+		return nil, false
 	}
-	cur, _, err := decodeServed[config.Integration](raw)
+	cur, m, err := decodeServed[config.Integration](raw)
 	if err != nil || cur.Space != in.Space {
-		return false
+		return nil, false
 	}
 	had, want := writeLabels(cur), writeLabels(in)
 	for l := range want {
 		if !had[l] {
+			return nil, false
+		}
+	}
+	cur.ID = in.ID
+	var rules []config.Autoattach
+	for _, r := range cur.Autoattach {
+		if r.Write && !want[r.Label] {
+			r.Write = false
+		}
+		if r.Read || r.Write { // a rule attaching neither is refused: it goes
+			rules = append(rules, r)
+		}
+	}
+	cur.Autoattach = rules
+	return &narrowStep{in: cur, version: m.Version}, len(want) < len(had)
+}
+
+// narrowStep is an integration with only write taken away, and the version it is put over.
+type narrowStep struct {
+	in      config.Integration
+	version int64
+}
+
+// narrow puts o.narrowed, the broker's integration with only write taken away: it takes
+// attachments away and adds none, so no conflict refuses it, and no stack the spaces and
+// stacks applied next label or let inherit is attached for write by a rule the file drops.
+func (a *applier) narrow(ctx context.Context, o applyObject) {
+	want, err := canonical(o.narrowed.in)
+	if err != nil {
+		return
+	}
+	_, _ = a.client.call(ctx, adminRequest{method: http.MethodPut, path: o.path, body: want, ifMatch: o.narrowed.version})
+}
+
+// dropsLabelsOnly reports whether the broker holds st's stack in st's space with every label
+// of st, and more: putting it takes attachments away and adds none.
+func dropsLabelsOnly(ctx context.Context, c *adminClient, st config.Stack) bool {
+	raw, err := c.getField(ctx, kindStack.path+"/"+url.PathEscape(st.ID), kindStack.one)
+	if err != nil {
+		return false
+	}
+	cur, _, err := decodeServed[config.Stack](raw)
+	if err != nil || cur.Space != st.Space || len(st.Labels) >= len(cur.Labels) {
+		return false
+	}
+	for _, l := range st.Labels {
+		if !slices.Contains(cur.Labels, l) {
 			return false
 		}
 	}
-	return len(want) < len(had)
+	return true
 }
 
 // writeLabels is the set of labels in's autoattach rules attach for write.

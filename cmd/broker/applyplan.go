@@ -29,6 +29,9 @@ type applyObject struct {
 	desired any
 	// current returns the broker's object, or nil when there is none.
 	current func(ctx context.Context, c *adminClient) (*servedObject, error)
+	// narrowed, for an integration narrowingFirst moved early, is the broker's integration with
+	// only write taken away from the labels the file drops.
+	narrowed *narrowStep
 }
 
 // servedObject is an object as the broker holds it: its canonical form and its meta.
