@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -66,17 +67,22 @@ func TestTokenWithheldWhenStackDeletedWhileSigning(t *testing.T) {
 func tokenWhileSigning(t *testing.T, h *runsHarness, run started, g *gatedSigner, during func()) (int, string) {
 	t.Helper()
 	g.arm()
+	// Registered after the harness's server: runs before its Close, which waits for the
+	// held request.
+	t.Cleanup(g.open)
 	type result struct {
 		code int
 		tok  string
 	}
 	done := make(chan result, 1)
 	go func() {
+		var res result
+		defer func() { done <- res }() // sent even when h.call fails t in this goroutine
 		var ans struct {
 			Token string `json:"token"`
 		}
-		code, _ := h.call(t, request{path: "/v1/token", bearer: run.RunToken, body: map[string]string{}, out: &ans})
-		done <- result{code, ans.Token}
+		res.code, _ = h.call(t, request{path: "/v1/token", bearer: run.RunToken, body: map[string]string{}, out: &ans})
+		res.tok = ans.Token
 	}()
 	select {
 	case <-g.signing:
@@ -84,7 +90,7 @@ func tokenWhileSigning(t *testing.T, h *runsHarness, run started, g *gatedSigner
 		t.Fatal("the token was never signed")
 	}
 	during()
-	close(g.release)
+	g.open()
 	res := <-done
 	return res.code, scopeOf(res.tok)
 }
@@ -118,10 +124,13 @@ func scopeOf(jwt string) string {
 type gatedSigner struct {
 	first, armed     atomic.Bool
 	signing, release chan struct{}
+	open             func() // closes release, once
 }
 
 func newGatedSigner() *gatedSigner {
-	return &gatedSigner{signing: make(chan struct{}), release: make(chan struct{})}
+	g := &gatedSigner{signing: make(chan struct{}), release: make(chan struct{})}
+	g.open = sync.OnceFunc(func() { close(g.release) })
+	return g
 }
 
 func (g *gatedSigner) arm() { g.armed.Store(true) }
