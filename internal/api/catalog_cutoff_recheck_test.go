@@ -133,8 +133,9 @@ func TestPhaseMoveRefusedWhenCutOffFromCatalog(t *testing.T) {
 	h.flaky.set(nil, nil, func(string) { g.hold() })
 	done := make(chan int, 1)
 	go func() {
-		code, _ := h.call(t, request{path: "/v1/runs/" + run.Run.ID + "/phase", bearer: secretOps, body: map[string]string{"phase": "APPLYING"}})
-		done <- code
+		code := 0
+		defer func() { done <- code }() // sent even when h.call fails t in this goroutine
+		code, _ = h.call(t, request{path: "/v1/runs/" + run.Run.ID + "/phase", bearer: secretOps, body: map[string]string{"phase": "APPLYING"}})
 	}()
 	waitClosed(t, g.entered, "the move never reached the store")
 	h.deleteOpsAndCutOff(t)
@@ -165,10 +166,10 @@ func TestRunStartWithheldWhenCutOffFromCatalog(t *testing.T) {
 	entered, release := holdEvent(t, h.runsHarness, "run.create")
 	done := make(chan startResult, 1)
 	go func() {
-		var ans started
+		var r startResult
+		defer func() { done <- r }() // sent even when h.call fails t in this goroutine
 		body := map[string]string{"stack": "vpc-prod", "runType": string(runs.Tracked), "phase": string(runs.Applying)}
-		code, _ := h.call(t, request{path: "/v1/runs", bearer: secretOps, body: body, out: &ans})
-		done <- startResult{code, ans}
+		r.code, _ = h.call(t, request{path: "/v1/runs", bearer: secretOps, body: body, out: &r.ans})
 	}()
 	waitClosed(t, entered, "the start never reached the trail")
 	h.deleteOpsAndCutOff(t)

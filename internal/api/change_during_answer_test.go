@@ -138,8 +138,9 @@ func TestCredentialsWithheldForChangeWhileRecorded(t *testing.T) {
 			var ans answer
 			done := make(chan int, 1)
 			go func() {
-				code, _ := h.call(t, request{path: "/v1/credentials", bearer: run.RunToken, body: map[string]string{"provider": "aws"}, out: &ans})
-				done <- code
+				code := 0
+				defer func() { done <- code }() // sent even when h.call fails t in this goroutine
+				code, _ = h.call(t, request{path: "/v1/credentials", bearer: run.RunToken, body: map[string]string{"provider": "aws"}, out: &ans})
 			}()
 			waitClosed(t, entered, "the credentials event was never recorded")
 			tt.change(t, h, run)

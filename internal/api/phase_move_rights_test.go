@@ -39,8 +39,9 @@ func TestPhaseMoveRefusedForKeyChangedMeanwhile(t *testing.T) {
 			h.flaky.set(nil, nil, func(string) { g.hold() })
 			done := make(chan int, 1)
 			go func() {
-				code, _ := h.call(t, request{path: "/v1/runs/" + run.Run.ID + "/phase", bearer: secretUpdate, body: map[string]string{"phase": "APPLYING"}})
-				done <- code
+				code := 0
+				defer func() { done <- code }() // sent even when h.call fails t in this goroutine
+				code, _ = h.call(t, request{path: "/v1/runs/" + run.Run.ID + "/phase", bearer: secretUpdate, body: map[string]string{"phase": "APPLYING"}})
 			}()
 			waitClosed(t, g.entered, "the move never reached the store")
 			swapCatalog(t, h, tt.edit)

@@ -24,9 +24,9 @@ func startHeld(t *testing.T, h *runsHarness, body map[string]string) (done <-cha
 	entered, release := holdEvent(t, h, "run.create")
 	answers := make(chan startResult, 1)
 	go func() {
-		var ans started
-		code, _ := h.call(t, request{path: "/v1/runs", bearer: secretCreateUpdate, body: body, out: &ans})
-		answers <- startResult{code, ans}
+		var r startResult
+		defer func() { answers <- r }() // sent even when h.call fails t in this goroutine
+		r.code, _ = h.call(t, request{path: "/v1/runs", bearer: secretCreateUpdate, body: body, out: &r.ans})
 	}()
 	waitClosed(t, entered, "the start never reached the trail")
 	return answers, release

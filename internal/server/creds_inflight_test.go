@@ -144,8 +144,9 @@ type credentialsResult struct {
 func credentialsLater(t *testing.T, ts *testServer, token, provider string) <-chan credentialsResult {
 	done := make(chan credentialsResult, 1)
 	go func() {
-		ans, code, env := ts.credentials(t, token, provider, "")
-		done <- credentialsResult{ans, code, env}
+		var r credentialsResult
+		defer func() { done <- r }() // sent even when ts.credentials fails t in this goroutine
+		r.ans, r.code, r.env = ts.credentials(t, token, provider, "")
 	}()
 	return done
 }
