@@ -129,7 +129,15 @@ func RevokeKey(ctx context.Context, cfg RevokeConfig) (Revoked, error) {
 	if err != nil {
 		return Revoked{}, err
 	}
-	next.Revoked = withRevocations(next.Revoked, Revocation{KID: cfg.KID, At: cfg.Now})
+	at := cfg.Now
+	for _, r := range next.Revoked {
+		// At orders the records only: dated before one kept (this clock runs behind an
+		// earlier revoker's), this one would be the first trimmed, here or by a write-back.
+		if r.At.After(at) {
+			at = r.At
+		}
+	}
+	next.Revoked = withRevocations(next.Revoked, Revocation{KID: cfg.KID, At: at})
 	if err := cfg.Backend.Save(ctx, next); err != nil {
 		return Revoked{}, fmt.Errorf("keys: save key set: %w", err)
 	}
