@@ -103,6 +103,11 @@ func (f *File) publish(set Set) error {
 	}
 	final := f.metaPath(set.Generation)
 	if err := os.Link(tmp, final); errors.Is(err, fs.ErrExist) {
+		// Load counts regular files only: anything else of that name is no other writer's save,
+		// and would refuse every save as a conflict.
+		if info, lerr := os.Lstat(final); lerr == nil && !info.Mode().IsRegular() {
+			return fmt.Errorf("keys: %s is not a regular file: remove it", final)
+		}
 		return fmt.Errorf("%w: generation %d was saved by another writer", ErrConflict, set.Generation)
 	} else if err != nil {
 		return fmt.Errorf("keys: publish key set metadata: %w", err)
