@@ -433,7 +433,18 @@ func (v *validator) notNegative(path string, d time.Duration) {
 // checkBaseURL checks an upstream endpoint: an absolute https URL without query or fragment;
 // plain http only on a loopback host, where no network lies between broker and the endpoint
 // (the calls carry signed ID tokens and bring back credentials).
-func (v *validator) checkBaseURL(path, raw string) { v.checkURL(path, raw, redactURL) }
+func (v *validator) checkBaseURL(path, raw string) { v.checkURL(path, raw, withoutQuery) }
+
+// withoutQuery is redactURL(raw) cut before its first '?' or '#': an upstream endpoint may have
+// neither, and one written there may be a credential (?token=...), which an error, logged and
+// on a reload audited, must not repeat.
+func withoutQuery(raw string) string {
+	shown := redactURL(raw)
+	if i := strings.IndexAny(shown, "?#"); i >= 0 {
+		return shown[:i] + "?..."
+	}
+	return shown
+}
 
 // checkSecretURL is checkBaseURL for a URL whose path or query may be its credential (a
 // webhook's, as many collectors take a token there): its errors show only its scheme and host.
