@@ -50,9 +50,13 @@ func ifMatch(r *http.Request) (preconditions, error) {
 	case h == "*":
 		return preconditions{ifMatch: catalog.AnyVersion}, nil
 	}
+	items := listItems(h)
+	if len(items) > MaxIfMatchTags {
+		return preconditions{}, apierror.New(apierror.CodeInvalidRequest, "If-Match lists at most %d entity tags.", MaxIfMatchTags)
+	}
 	var versions []int64
 	named := false
-	for _, tag := range listItems(h) {
+	for _, tag := range items {
 		v, ok, err := entityTagVersion(tag)
 		if err != nil {
 			return preconditions{}, err
@@ -72,6 +76,11 @@ func ifMatch(r *http.Request) (preconditions, error) {
 	}
 	return preconditions{oneOf: versions}, nil
 }
+
+// MaxIfMatchTags bounds the entity tags an If-Match lists: the versions a change may apply at are
+// a few, and each tag is compared with those before it, so a header of thousands would cost a
+// request's CPU many times over before its key's rights are checked.
+const MaxIfMatchTags = 64
 
 // listItems splits an HTTP list at its commas outside quoted strings, trimmed, leaving out the
 // empty items a list may hold.
