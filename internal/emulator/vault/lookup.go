@@ -58,13 +58,15 @@ func (e *Emulator) lookupSelf(w http.ResponseWriter, r *http.Request) {
 	}
 	now := e.now()
 	expires := tok.issuedAt.Add(tok.ttl)
+	// An emulated role is the one broker trust vault prints, whose token_explicit_max_ttl is
+	// its token_ttl: Vault reports that cap on every token of the role.
 	writeJSON(w, http.StatusOK, map[string]any{
 		"request_id": newUUID(), "lease_id": "", "renewable": false, "lease_duration": 0,
 		"wrap_info": nil, "warnings": nil, "auth": nil,
 		"data": map[string]any{
 			"accessor": tok.accessor, "creation_time": tok.issuedAt.Unix(), "creation_ttl": int(tok.ttl.Seconds()),
 			"display_name": tok.mount + "-" + tok.role, "entity_id": "", "expire_time": expires.UTC().Format(time.RFC3339Nano),
-			"explicit_max_ttl": 0, "id": token, "issue_time": tok.issuedAt.UTC().Format(time.RFC3339Nano),
+			"explicit_max_ttl": int(tok.ttl.Seconds()), "id": token, "issue_time": tok.issuedAt.UTC().Format(time.RFC3339Nano),
 			"meta": tok.meta, "num_uses": 0, "orphan": true, "path": "auth/" + tok.mount + "/login",
 			"policies": tok.policies, "renewable": true, "ttl": int(expires.Sub(now).Seconds()), "type": "service",
 		},
