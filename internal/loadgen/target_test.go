@@ -228,8 +228,14 @@ func TestTargetOverHTTPSSkipsTheNginxFigures(t *testing.T) {
 // targetSuite is a suite measuring b for d, set up as Run sets it up.
 func targetSuite(t *testing.T, b Broker, d time.Duration) *suite {
 	t.Helper()
+	return testSuite(t, Config{Target: b, Duration: d, Clients: 4})
+}
+
+// testSuite is a suite for cfg, set up as Run sets it up, with raw signers of both algorithms.
+func testSuite(t *testing.T, cfg Config) *suite {
+	t.Helper()
 	s := &suite{
-		cfg: Config{Target: b, Duration: d, Clients: 4}, dir: t.TempDir(), signers: map[string]*RawSigner{},
+		cfg: cfg, dir: t.TempDir(), signers: map[string]*RawSigner{},
 		refs: map[string]*Result{keys.RS256: {}, keys.ES256: {}}, saturated: map[string]saturation{},
 	}
 	s.report = &Report{Figures: s.plan()}

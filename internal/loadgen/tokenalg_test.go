@@ -9,23 +9,11 @@ import (
 	"github.com/brokerhq/broker/keys"
 )
 
-// childSuite is a suite planned for servers the program starts (not --target), with raw
-// signers for both algorithms, measuring each figure for d.
+// childSuite is a suite planned for servers the program starts (not --target), measuring each
+// figure for d.
 func childSuite(t *testing.T, d time.Duration) *suite {
 	t.Helper()
-	s := &suite{
-		cfg: Config{Duration: d, Clients: 4}, dir: t.TempDir(), signers: map[string]*RawSigner{},
-		refs: map[string]*Result{keys.RS256: {}, keys.ES256: {}}, saturated: map[string]saturation{},
-	}
-	s.report = &Report{Figures: s.plan()}
-	for _, alg := range []string{keys.RS256, keys.ES256} {
-		signer, err := NewRawSigner(context.Background(), alg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.signers[alg] = signer
-	}
-	return s
+	return testSuite(t, Config{Duration: d, Clients: 4})
 }
 
 // TestTokenRateNeedsTokensOfItsAlg checks that a token rate set against raw signing of one
