@@ -6,7 +6,7 @@ import (
 )
 
 // TestErrorsNeverRepeatASecret: a configuration refused for a value that may be a secret (an
-// API key's plaintext secret written where its digest belongs, a password in a URL) names the
+// API key's plaintext secret written where its digest belongs, a password or a token in a URL) names the
 // field and the problem without repeating the secret, since the refusal reaches the log and,
 // on a reload, the audit trail.
 func TestErrorsNeverRepeatASecret(t *testing.T) {
@@ -21,6 +21,13 @@ func TestErrorsNeverRepeatASecret(t *testing.T) {
 			"integrations[0].vault.address"},
 		{"password in a malformed STS endpoint", withIntegration("    aws: {role_arn: \"arn:aws:iam::123456789012:role/x\", sts_endpoint: \"https://ci:" + secret + "@sts.example.com:bad/\"}\n"),
 			"integrations[0].aws.sts_endpoint"},
+		// An upstream endpoint may have no query or fragment: refused, it is named without them.
+		{"token in a Vault address's query", withIntegration("    vault: {address: \"https://vault.example.com/?token=" + secret + "\", role: r}\n"),
+			"integrations[0].vault.address"},
+		{"token in an STS endpoint's fragment", withIntegration("    aws: {role_arn: \"arn:aws:iam::123456789012:role/x\", sts_endpoint: \"https://sts.example.com/#" + secret + "\"}\n"),
+			"integrations[0].aws.sts_endpoint"},
+		{"token in a schemeless GCP endpoint's query", withIntegration(gcpAt("sts.example.com/?key=" + secret)),
+			"integrations[0].gcp.sts_endpoint"},
 		{"password in a webhook URL", iss + "audit:\n  sinks:\n    - webhook: {url: \"https://ci:" + secret + "@siem.example.com/in\"}\n",
 			"audit.sinks[0].webhook.url"},
 		// A webhook's path or query is often its credential (a collector's token in the URL).
@@ -96,4 +103,13 @@ func TestAliasBombBounded(t *testing.T) {
 	if errs, ok := err.(Errors); !ok || len(errs) > maxProblems+1 {
 		t.Errorf("%d problems listed, want at most %d and a count of the rest", len(errs), maxProblems)
 	}
+}
+
+// gcpAt is a gcp integration block whose sts_endpoint is endpoint.
+func gcpAt(endpoint string) string {
+	return "    gcp:\n" +
+		"      workload_identity_provider: " +
+		"projects/1/locations/global/workloadIdentityPools/p/providers/p\n" +
+		"      service_account: sa@p.iam.gserviceaccount.com\n" +
+		"      sts_endpoint: \"" + endpoint + "\"\n"
 }
