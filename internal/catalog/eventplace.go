@@ -75,11 +75,42 @@ func ChangePlace(before, after any, c *Catalog) EventPlace {
 	if after == nil {
 		p := homeOf(before, c)
 		p.also(leftPlace(before))
-		return p
+		return p.shared(c)
 	}
 	p := homeOf(after, c)
 	if before != nil && leftPlace(before) != leftPlace(after) {
 		p.also(leftPlace(before))
 	}
-	return p
+	return p.shared(c)
+}
+
+// shared is p with its Space, which every listing showing the event returns, the lowest common
+// ancestor of the spaces it is filed under, when one of them lies outside the others' line:
+// the auditors of one team read no other team's space id in it. p.Space joins p.Also.
+func (p EventPlace) shared(c *Catalog) EventPlace {
+	if c == nil || len(p.Also) == 0 {
+		return p
+	}
+	common := c.SpacePath(p.Space)
+	if common == nil {
+		return p
+	}
+	for _, a := range p.Also {
+		path := c.SpacePath(a)
+		if path == nil || slices.Contains(c.SpacePath(p.Space), a) {
+			continue
+		}
+		n := 0
+		for n < len(common) && n < len(path) && common[n] == path[n] {
+			n++
+		}
+		common = common[:n]
+	}
+	if len(common) == 0 || common[len(common)-1] == p.Space {
+		return p
+	}
+	out := EventPlace{Space: common[len(common)-1], Stack: p.Stack, Integration: p.Integration,
+		Also: slices.Clone(p.Also)}
+	out.also(p.Space)
+	return out
 }
