@@ -89,9 +89,9 @@ func (c *adminClient) call(ctx context.Context, req adminRequest) (reply, error)
 		return reply{}, fmt.Errorf("cannot reach broker at %s: %w", c.baseURL, unwrapURLError(err))
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxAdminAnswerBytes))
+	raw, err := readAnswer(resp.Body, maxAdminAnswerBytes)
 	if err != nil {
-		return reply{}, fmt.Errorf("reading broker's answer: %w", err)
+		return reply{}, err
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return reply{}, answerError(resp, raw)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -148,7 +147,7 @@ func getJSON(ctx context.Context, client *http.Client, req jsonRequest, out any)
 		return fmt.Errorf("cannot reach broker: %w", unwrapURLError(err))
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	raw, err := readAnswer(resp.Body, 64<<20)
 	if err != nil {
 		return err
 	}

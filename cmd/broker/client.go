@@ -70,7 +70,7 @@ func refuseRedirect(*http.Request, []*http.Request) error { return errRedirect }
 // secretVar, refusing either missing, a secret no header can carry and a URL that would carry
 // the secret in clear.
 func brokerEnv(e env, secretVar string) (base, secret string, err error) {
-	base = strings.TrimSuffix(strings.TrimSpace(e.getenv("BROKER_URL")), "/")
+	base = strings.TrimRight(strings.TrimSpace(e.getenv("BROKER_URL")), "/")
 	secret = strings.TrimSpace(e.getenv(secretVar))
 	switch {
 	case base == "":
@@ -136,9 +136,9 @@ func (c *workerClient) post(ctx context.Context, path string, body, out any) err
 		return fmt.Errorf("cannot reach broker at %s: %w", c.baseURL, unwrapURLError(err))
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	raw, err := readAnswer(resp.Body, maxResponseBytes)
 	if err != nil {
-		return fmt.Errorf("reading broker's answer: %w", err)
+		return err
 	}
 	if resp.StatusCode != http.StatusOK {
 		return answerError(resp, raw)
@@ -147,6 +147,19 @@ func (c *workerClient) post(ctx context.Context, path string, body, out any) err
 		return fmt.Errorf("broker's answer is not the expected JSON: %w", err)
 	}
 	return nil
+}
+
+// readAnswer reads body whole, or fails when it is longer than limit: an answer cut at the cap
+// is never judged by its first part.
+func readAnswer(body io.Reader, limit int64) ([]byte, error) {
+	raw, err := io.ReadAll(io.LimitReader(body, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading broker's answer: %w", err)
+	}
+	if int64(len(raw)) > limit {
+		return nil, fmt.Errorf("broker's answer is longer than the %d bytes the CLI reads", limit)
+	}
+	return raw, nil
 }
 
 // answerError reads the error envelope of a failed answer.
