@@ -17,3 +17,7 @@ type Sink interface {
 // ErrRejected is wrapped by the error of a delivery the receiver answered with anything but
 // a 2xx status.
 var ErrRejected = errors.New("audit sink rejected the delivery")
+
+// ErrTooLarge is wrapped by the error of a delivery the receiver refused as too large (413):
+// the worker sends the same events again in smaller batches.
+var ErrTooLarge = errors.New("audit sink refused the delivery as too large")

@@ -99,6 +99,9 @@ func (w *Webhook) Deliver(ctx context.Context, events []audit.Event) error {
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxResponseRead))
 	_ = resp.Body.Close()
+	if resp.StatusCode == http.StatusRequestEntityTooLarge {
+		return fmt.Errorf("%w: %w: status %d", ErrRejected, ErrTooLarge, resp.StatusCode)
+	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return fmt.Errorf("%w: status %d", ErrRejected, resp.StatusCode)
 	}

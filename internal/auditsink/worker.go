@@ -2,6 +2,7 @@ package auditsink
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -38,6 +39,9 @@ type worker struct {
 	seen int64
 	// leader: the last claim found this replica holding the sink's lease.
 	leader atomic.Bool
+	// batch is the most events the next delivery carries: MaxBatch, fewer while the receiver
+	// refuses deliveries as too large (halved at each refusal, doubled back at each success).
+	batch int
 }
 
 // run steps until ctx ends: at once after a delivery, after a backoff after a failure, and
@@ -120,7 +124,10 @@ func (w *worker) step(ctx context.Context) (bool, error) {
 	if !holds || head.Count <= pos {
 		return false, nil
 	}
-	events, first, err := w.chain.Range(ctx, pos, w.MaxBatch)
+	if w.batch <= 0 {
+		w.batch = w.MaxBatch
+	}
+	events, first, err := w.chain.Range(ctx, pos, w.batch)
 	if err != nil {
 		return false, fmt.Errorf("read chain: %w", err)
 	}
@@ -146,6 +153,9 @@ func (w *worker) step(ctx context.Context) (bool, error) {
 	dctx, cancel := context.WithTimeout(ctx, w.Timeout)
 	err = w.Sink.Deliver(dctx, events)
 	cancel()
+	if errors.Is(err, ErrTooLarge) && len(events) > 1 {
+		w.batch = len(events) / 2 // the same events again, fewer to a body
+	}
 	if err != nil {
 		return false, err
 	}
@@ -161,6 +171,7 @@ func (w *worker) step(ctx context.Context) (bool, error) {
 		return false, nil
 	}
 	w.pending.Store(max(0, head.Count-next))
+	w.batch = min(w.MaxBatch, 2*w.batch)
 	return true, nil
 }
 
