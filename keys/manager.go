@@ -235,7 +235,9 @@ func (m *Manager) refresh(ctx context.Context) (changed bool, err error) {
 		if d.Empty() {
 			break
 		}
-		set, err = m.save(ctx, set, d, now)
+		// now moves on to when a slow-made key was dated, or the schedule would judge that key
+		// dated ahead; a key made at once leaves it, so the set stays fresh for the next chain.
+		set, now, err = m.save(ctx, set, d, now)
 		if errors.Is(err, ErrConflict) {
 			m.log.DebugContext(ctx, "keys: another replica updated the key set first", "generation", set.Generation+1)
 			set, err = m.load(ctx)
@@ -278,7 +280,7 @@ func (m *Manager) Rotate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if set, err = m.save(ctx, set, d, now); err != nil {
+		if set, _, err = m.save(ctx, set, d, now); err != nil {
 			return fmt.Errorf("keys: rotate: %w", err)
 		}
 		rotated = true
@@ -321,27 +323,30 @@ func (m *Manager) refreshLogged(ctx context.Context) {
 	}
 }
 
-// save applies d to set with a new key if needed and saves the result.
-func (m *Manager) save(ctx context.Context, set Set, d Decision, now time.Time) (Set, error) {
+// save applies d to set with a new key if needed and saves the result. It also returns the
+// instant the decision now holds from: now, or later when the new key took a while to make and
+// is dated from when it was.
+func (m *Manager) save(ctx context.Context, set Set, d Decision, now time.Time) (Set, time.Time, error) {
 	var newKey Key
+	at := now
 	if d.Generate {
 		var err error
 		if newKey, err = m.generate(ctx, d.Alg, now); err != nil {
-			return set, err
+			return set, now, err
 		}
 		// The replicas count a new key's lead from its Created: one that took a while to make
 		// is dated, and scheduled, from when it was made.
 		if made := m.now(); made.After(now) && d.Activates.After(now) {
 			d = d.Delayed(now, made.Sub(now))
-			newKey.Created = made
+			newKey.Created, at = made, made
 		}
 	}
 	next, err := Apply(set, d, newKey)
 	if err != nil {
-		return set, err
+		return set, now, err
 	}
 	if err := m.backend.Save(ctx, next); err != nil {
-		return set, err
+		return set, now, err
 	}
 	attrs := []any{"generation", next.Generation}
 	if d.Generate {
@@ -367,7 +372,7 @@ func (m *Manager) save(ctx context.Context, set Set, d Decision, now time.Time) 
 		}
 		m.onChange(ctx, c)
 	}
-	return next, nil
+	return next, at, nil
 }
 
 // publish computes the snapshot of set at now and stores it.

@@ -158,3 +158,60 @@ func TestDecisionDelayed(t *testing.T) {
 		}
 	}
 }
+
+// countingGenerate is slowGenerate that also counts the keys it makes.
+func countingGenerate(clk *fakeclock.Clock, d time.Duration, n *int) keys.GenerateFunc {
+	slow := slowGenerate(clk, d)
+	return func(ctx context.Context, alg string, now time.Time) (keys.Key, error) {
+		*n++
+		return slow(ctx, alg, now)
+	}
+}
+
+// TestSlowRotationKeyIsNotDroppedAsDatedAhead checks that a due rotation whose new key took
+// longer than MaxClockSkew to make (a Vault Transit key version with a long timeout) makes one
+// key and keeps it: the replica that made it never judges it, in the same refresh, as saved on
+// a clock ahead.
+func TestSlowRotationKeyIsNotDroppedAsDatedAhead(t *testing.T) {
+	clk := fakeclock.New(t0)
+	made := 0
+	took := keys.MaxClockSkew + 30*time.Second
+	m := newManager(t, keys.Config{Backend: keys.NewMemory(), Policy: policy, Now: clk.Now,
+		Generate: countingGenerate(clk, took, &made)})
+	refresh(t, m)
+	first := m.Snapshot().Signing.KID
+	made = 0
+
+	clk.Set(t0.Add(policy.Period - policy.Lead()))
+	refresh(t, m)
+	if made != 1 {
+		t.Errorf("a due rotation made %d keys, want 1", made)
+	}
+	in, err := m.InForce(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := in.Keys
+	if len(set) != 2 || set[0].KID != first {
+		t.Errorf("key set after the rotation = %+v, want %s and one new key", set, first)
+	}
+}
+
+// TestFirstRefreshSignsEveryChainAtOnce checks that the first refresh of an empty set gives every
+// chain of the policy a key that signs at once, also when making each key takes a moment: the
+// first chain's key, made to sign at once, must not make the set count as published before the
+// next chain's key is decided.
+func TestFirstRefreshSignsEveryChainAtOnce(t *testing.T) {
+	clk := fakeclock.New(t0)
+	two := policy
+	two.Also = []string{keys.RS256}
+	m := newManager(t, keys.Config{Backend: keys.NewMemory(), Policy: two, Now: clk.Now,
+		Generate: slowGenerate(clk, time.Millisecond)})
+	refresh(t, m)
+	for _, alg := range []string{keys.ES256, keys.RS256} {
+		k, ok := m.Snapshot().SigningFor(alg)
+		if !ok || k.Activates.After(clk.Now()) {
+			t.Errorf("%s after the first refresh: %+v (ok %v), want a key signing at once", alg, k, ok)
+		}
+	}
+}
