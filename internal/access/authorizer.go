@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/brokerhq/broker/internal/config"
 )
@@ -157,21 +156,6 @@ func (a *Authorizer) Covers(p Principal, space string) bool {
 			if b.space == s {
 				return true
 			}
-		}
-	}
-	return false
-}
-
-// BoundOn reports whether one of p's bindings is on one of spaces exactly (not on an ancestor
-// of one) and its role holds action; an empty action asks for any role.
-func (a *Authorizer) BoundOn(p Principal, action string, spaces []string) bool {
-	key, ok := a.key(p)
-	if !ok {
-		return false
-	}
-	for _, b := range key.bindings {
-		if slices.Contains(spaces, b.space) && (action == "" || b.actions[action]) {
-			return true
 		}
 	}
 	return false

@@ -262,39 +262,11 @@ func (c *Control) authorizedRun(r *http.Request, action string) (access.Principa
 	if err != nil {
 		return p, run, err
 	}
-	cat := c.cfg.Catalog.Load()
-	acc := cat.Access()
-	reach := oldPlaceReach(cat, run)
-	if !acc.Covers(p, run.Space) || (reach != nil && !acc.BoundOn(p, "", reach)) {
+	acc := c.cfg.Catalog.Load().Access()
+	if !acc.Covers(p, run.Space) {
 		return p, run, errHiddenRun
 	}
-	if err := acc.Allowed(p, action, run.Space); err != nil {
-		return p, run, err
-	}
-	if reach != nil && !acc.BoundOn(p, action, reach) {
-		return p, run, fmt.Errorf("%w: API key %q may not %s the runs space %q had before it moved",
-			access.ErrForbidden, p.KeyID, action, run.Space)
-	}
-	return p, run, nil
-}
-
-// oldPlaceReach returns the spaces whose bindings reach run, when its space took its place in
-// the tree (it or an ancestor moved) after the run began: root, which held every place, and
-// the spaces that moved with it. A new ancestor never had the run, and learns nothing of it.
-// Nil when the run began in its space's place: every binding covering the space reaches it.
-func oldPlaceReach(cat *catalog.Catalog, run runs.Run) []string {
-	placed := cat.SpacePlaced(run.Space)
-	path := cat.SpacePath(run.Space)
-	if !run.CreatedAt.Before(placed) || len(path) == 0 {
-		return nil
-	}
-	reach := []string{path[0]}
-	for _, s := range path[1:] {
-		if !cat.SpacePlaced(s).Before(placed) {
-			reach = append(reach, s)
-		}
-	}
-	return reach
+	return p, run, acc.Allowed(p, action, run.Space)
 }
 
 // errHiddenRun: the run is in a space none of the key's bindings covers. It is answered like a
