@@ -8,17 +8,21 @@ import (
 	"github.com/brokerhq/broker/internal/runs"
 )
 
-// TestSecretAsAudienceRefused checks that an audience starting as a broker secret does (the
-// caller's own run token, an API key) is refused with 400 and written nowhere: not into an
-// event, which every audit:read key of the space lists, nor into the aud of a token.
+// TestSecretAsAudienceRefused checks that an audience that is, or starts as, a broker secret (the
+// caller's own run token, a generated API key, any API key's secret the file declares) is
+// refused with 400 and written nowhere: not into an event, which every audit:read key of the
+// space lists, nor into the aud of a token.
 func TestSecretAsAudienceRefused(t *testing.T) {
-	for _, name := range []string{"the run token", "an API key"} {
+	for _, name := range []string{"the run token", "an API key", "a file API key's own secret"} {
 		t.Run(name, func(t *testing.T) {
 			h := newRunsHarness(t)
 			run := h.start(t, runs.Tracked, runs.Applying) // its token mints write tokens
 			secret := run.RunToken
-			if name == "an API key" {
+			switch name {
+			case "an API key":
 				secret = "brk_" + strings.Repeat("k", 43)
+			case "a file API key's own secret":
+				secret = secretCreate // any string the file's secret_sha256 names
 			}
 			code, env := h.call(t, request{path: "/v1/token", bearer: run.RunToken,
 				body: map[string]string{"audience": secret}})

@@ -288,6 +288,14 @@ func (wk *Worker) token(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, wk.cfg.Logger, err)
 		return
 	}
+	if req.Audience != "" {
+		// An API key's secret, whatever its form (the file may declare any), is one whose
+		// SHA-256 the catalog holds.
+		if _, err := wk.cfg.Catalog.Load().Access().Authenticate(req.Audience); err == nil {
+			fail(w, r, wk.cfg.Logger, errSecretAudience)
+			return
+		}
+	}
 	tok, err := wk.issue(r, run, req.Audience, version)
 	for tries := 1; changed(err) && tries < maxIssueTries; tries++ {
 		// The run read is stale: the token minted from it is not handed out. Read the run as
@@ -421,10 +429,15 @@ func checkAudience(aud string) error {
 	// A broker secret sent as the audience (a mixed-up variable) would be written into the trail
 	// and into a token handed to a cloud: refused, and never repeated.
 	if secretPrefix(aud) != "" {
-		return apierror.New(apierror.CodeInvalidRequest, "Field \"audience\" starts as a broker secret does (a run token or an API key); send the relying party's audience.")
+		return errSecretAudience
 	}
 	return nil
 }
+
+// errSecretAudience refuses an audience that is, or starts as, a broker secret (a run token or
+// an API key sent by mistake), without repeating it: written into the token's event and aud, the
+// secret would reach every reader of the trail and the cloud.
+var errSecretAudience = apierror.New(apierror.CodeInvalidRequest, "Field \"audience\" is, or starts as, a broker secret (a run token or an API key); send the relying party's audience.")
 
 // mintError maps issuer errors to API errors.
 func mintError(err error) error {
