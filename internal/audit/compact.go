@@ -99,6 +99,12 @@ func (p *packer) word(s string) (i uint8, ok bool) {
 	return i, true
 }
 
+// holds reports whether s is in the table.
+func (p *packer) holds(s string) bool {
+	_, ok := p.wordIndex[s]
+	return ok
+}
+
 // pack appends e packed to b.
 func (p *packer) pack(b []byte, e *Event) []byte {
 	at := len(b)
@@ -152,7 +158,9 @@ func (p *packer) pack(b []byte, e *Event) []byte {
 // token's event whose head the table holds (setting flagDetailHead in flags), else as text.
 func (p *packer) appendDetail(b []byte, e *Event, flags *uint16) []byte {
 	if e.Action == tokenIssue {
-		if head, rest, ok := detailHead(e.Detail); ok {
+		// A head joins the table only while it is at most half full: a run names its audience,
+		// and distinct audiences must not take the room of the catalog's names.
+		if head, rest, ok := detailHead(e.Detail); ok && (len(p.words) < maxWords/2 || p.holds(head)) {
 			if i, ok := p.word(head); ok {
 				*flags |= flagDetailHead
 				return appendText(append(b, i), rest)

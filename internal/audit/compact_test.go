@@ -145,3 +145,31 @@ func FuzzPack(f *testing.F) {
 		}
 	})
 }
+
+// TestPackDetailHeadsLeaveRoom checks that token events' detail heads fill at most half of the
+// word table, so that distinct audiences a run may name leave room for the catalog's names, and
+// that a head the table holds is still packed as a word once that half is full.
+func TestPackDetailHeadsLeaveRoom(t *testing.T) {
+	var p packer
+	e := tokenEventAt(ulid.Make().String(), time.Now().UTC().Format(time.RFC3339Nano))
+	first := e
+	p.pack(nil, &first)
+	for i := range maxWords {
+		other := e
+		other.Detail = fmt.Sprintf("scope=read aud=aud-%d jti=j", i)
+		if got := p.unpack(p.pack(nil, &other)); got != other {
+			t.Fatalf("event %d: got %+v, want %+v", i, got, other)
+		}
+	}
+	if len(p.words) > maxWords/2+1 {
+		t.Errorf("the word table holds %d values after %d distinct heads, want at most %d",
+			len(p.words), maxWords, maxWords/2+1)
+	}
+	if _, ok := p.word("a-space"); !ok {
+		t.Error("no room left in the word table for a catalog name")
+	}
+	again := p.pack(nil, &first)
+	if flags := uint16(again[0]) | uint16(again[1])<<8; flags&flagDetailHead == 0 {
+		t.Error("a head the table holds is no longer packed as a word")
+	}
+}
