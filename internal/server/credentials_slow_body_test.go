@@ -17,18 +17,7 @@ import (
 // (write_timeout 2s, an upstream that never answers) gets 502 in the envelope, with a
 // Content-Length body and a chunked one, not a connection closed with no answer.
 func TestCredentialsSlowBodyStillAnsweredBeforeWriteTimeout(t *testing.T) {
-	hung := make(chan struct{})
-	emu, late := startEmulator(t)
-	late.set(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-hung }))
-	defer close(hung)
-	ts := startServer(t, serverOptions{extraYAML: fmt.Sprintf(`
-http: {write_timeout: 2s}
-integrations:
-  - {id: vault-read, space: prod, vault: {address: %q, role: r}, timeout: 5s}
-attachments:
-  - {stack: vpc-prod, integration: vault-read, read: true}
-`, emu.URL)})
-	run := ts.createRun(t, "vpc-prod", "TRACKED")
+	ts, run := hungUpstreamServer(t)
 	body := `{"provider":"vault"}`
 	for _, tc := range []struct {
 		name, framing, body string

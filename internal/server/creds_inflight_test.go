@@ -96,19 +96,7 @@ attachments:
 // upstream that never answers is cut short in time to answer 502 in the envelope, instead of
 // the connection closing with no answer at all.
 func TestCredentialsAnsweredBeforeTheWriteTimeout(t *testing.T) {
-	hung := make(chan struct{})
-	upstream := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-hung })
-	emu, late := startEmulator(t)
-	late.set(upstream)
-	defer close(hung)
-	ts := startServer(t, serverOptions{extraYAML: fmt.Sprintf(`
-http: {write_timeout: 2s}
-integrations:
-  - {id: vault-read, space: prod, vault: {address: %q, role: r}, timeout: 5s}
-attachments:
-  - {stack: vpc-prod, integration: vault-read, read: true}
-`, emu.URL)})
-	run := ts.createRun(t, "vpc-prod", "TRACKED")
+	ts, run := hungUpstreamServer(t)
 	start := time.Now()
 	_, code, env := ts.credentials(t, run.RunToken, "vault", "")
 	if code != 502 || env.Error.Code != "upstream_error" {
@@ -149,4 +137,23 @@ func credentialsLater(t *testing.T, ts *testServer, token, provider string) <-ch
 		r.ans, r.code, r.env = ts.credentials(t, token, provider, "")
 	}()
 	return done
+}
+
+// hungUpstreamServer starts a server (http.write_timeout 2s) whose integration vault-read
+// (timeout 5s), attached to vpc-prod for read, reaches an upstream that never answers, and
+// starts a TRACKED run of vpc-prod; the upstream is let go when the test ends.
+func hungUpstreamServer(t *testing.T) (*testServer, runAnswer) {
+	t.Helper()
+	hung := make(chan struct{})
+	emu, late := startEmulator(t)
+	late.set(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-hung }))
+	ts := startServer(t, serverOptions{extraYAML: fmt.Sprintf(`
+http: {write_timeout: 2s}
+integrations:
+  - {id: vault-read, space: prod, vault: {address: %q, role: r}, timeout: 5s}
+attachments:
+  - {stack: vpc-prod, integration: vault-read, read: true}
+`, emu.URL)})
+	t.Cleanup(func() { close(hung) }) // after startServer's: runs before the server closes
+	return ts, ts.createRun(t, "vpc-prod", "TRACKED")
 }
