@@ -121,9 +121,10 @@ func (c *conn) serve() {
 			return
 		}
 		_, _ = br.Discard(len(head))
-		// An answer written once the stop began is the connection's last, and says so as
-		// net/http's does. One that began before it leaves the connection idle, for Shutdown.
-		closing := c.l.shutting.Load()
+		// An answer written once the stop or the drain began is the connection's last, and says
+		// so as net/http's does. One that began before it leaves the connection idle, for
+		// Shutdown.
+		closing := c.l.closing()
 		if closing {
 			out = sayClose(out)
 		}

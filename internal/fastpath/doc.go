@@ -13,5 +13,6 @@
 //
 // The Listener keeps net/http's timeouts (header, idle, write) on the connections it serves
 // and, on Shutdown, closes them as http.Server.Shutdown closes its own: idle ones at once,
-// busy ones after their answer, which says "Connection: close" as net/http's does.
+// busy ones after their answer, which says "Connection: close" as net/http's does. Before that,
+// Drain keeps it accepting and answering while making each answer its connection's last.
 package fastpath

@@ -66,6 +66,9 @@ type Listener struct {
 	conns map[*conn]struct{}
 	// shutting is set by Shutdown: connections close after their answer instead of waiting.
 	shutting atomic.Bool
+	// draining is set by Drain: connections close after their answer, and new ones are still
+	// accepted.
+	draining atomic.Bool
 }
 
 // Listen starts serving the fast path on the connections inner accepts.
@@ -167,6 +170,19 @@ func (l *Listener) untrack(c *conn) {
 	delete(l.conns, c)
 	l.mu.Unlock()
 }
+
+// Drain makes every answer from now on the last of its connection, saying "Connection: close",
+// and closes the idle connections, while the listener goes on accepting: a server that is
+// stopping answers the public documents until it exits, since a load balancer may still send
+// connections its way (see Server.Serve in package server). Connections the fast path does not
+// answer still go to Accept. Close stops the accepting and Shutdown ends the rest.
+func (l *Listener) Drain() {
+	l.draining.Store(true)
+	l.closeIdle()
+}
+
+// closing says whether an answer written now is its connection's last.
+func (l *Listener) closing() bool { return l.shutting.Load() || l.draining.Load() }
 
 // shutdownPoll is how often Shutdown looks for connections that went idle.
 const shutdownPoll = 10 * time.Millisecond
