@@ -39,11 +39,13 @@ type publicRoute struct {
 // Front serves the public documents ahead of the router: through net/http (ServeHTTP), and on
 // connections the fast path reads itself (Answer, a fastpath.Handler).
 type Front struct {
-	routes  map[string]*publicRoute
-	next    http.Handler
-	log     *slog.Logger
-	access  accessLog
-	metrics *Metrics
+	routes map[string]*publicRoute
+	next   http.Handler
+	// draining answers every request but the documents' while the server stops (Draining).
+	draining http.Handler
+	log      *slog.Logger
+	access   accessLog
+	metrics  *Metrics
 }
 
 // Public serves GET and HEAD of the public documents ahead of cfg.Next, on the cheapest path
@@ -53,7 +55,8 @@ type Front struct {
 // answer does, as Instrument's would, and so does a panic. Every other request goes to Next.
 func Public(cfg PublicConfig) *Front {
 	p := &Front{routes: map[string]*publicRoute{}, next: cfg.Next, metrics: cfg.Metrics,
-		log: slog.New(LogRequestIDs(cfg.Logger.Handler())), access: newAccessLog(cfg.Logger)}
+		log: slog.New(LogRequestIDs(cfg.Logger.Handler())), access: newAccessLog(cfg.Logger),
+		draining: Instrument(http.HandlerFunc(stopping), cfg.Logger, cfg.Metrics)}
 	for path, d := range cfg.Routes {
 		pr := &publicRoute{serve: d.Serve, wire: d.Wire, route: "GET " + path}
 		if m := cfg.Metrics; m != nil {
@@ -152,6 +155,29 @@ func (p *Front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	a.status = pr.serve(w, r)
 }
+
+// Draining is the handler of a server that is stopping and no longer takes requests, while a
+// load balancer may still send it connections: it answers GET and HEAD of the public documents as
+// ServeHTTP does, so relying parties keep fetching them until the server exits, and every other
+// request 503 in the error envelope, logged and counted under the route "draining".
+func (p *Front) Draining() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if pr := p.routes[r.URL.Path]; pr != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) && r.ContentLength == 0 {
+			p.ServeHTTP(w, r)
+			return
+		}
+		p.draining.ServeHTTP(w, r)
+	})
+}
+
+// stopping answers a request that came while the server stops: 503, to be retried elsewhere.
+func stopping(w http.ResponseWriter, r *http.Request) {
+	r.Pattern = drainingRoute
+	apierror.Write(w, apierror.New(apierror.CodeUnavailable, "The server is shutting down; retry the request."))
+}
+
+// drainingRoute is the route under which requests refused by Draining are logged and counted.
+const drainingRoute = "draining"
 
 // done counts the answer a to r, and logs it unless it is a 200 or 304.
 func (p *Front) done(r *http.Request, a *answer) {

@@ -53,6 +53,8 @@ type Server struct {
 	keys    *keys.Manager
 	state   *backends
 	handler http.Handler
+	// draining is the handler while the replica drains (api.Front.Draining).
+	draining http.Handler
 	// fast answers the public documents on the fast path of a plain-HTTP listener.
 	fast fastpath.Handler
 	// keyRefresh is how often the key manager re-reads the key set and applies the schedule:
@@ -220,7 +222,7 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 	front := api.Public(api.PublicConfig{
 		Routes: pub.Routes(), Next: api.Instrument(rt, s.log, metrics), Logger: s.log, Metrics: metrics,
 	})
-	s.handler, s.fast = front, front
+	s.handler, s.fast, s.draining = front, front, front.Draining()
 	return s, nil
 }
 
@@ -242,31 +244,29 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Keys is the replica's key manager.
 func (s *Server) Keys() *keys.Manager { return s.keys }
 
-// Serve answers on ln until ctx ends, then stops accepting, lets in-flight requests finish
-// (up to http.shutdown_timeout) and returns. Without TLS, the public documents are answered on
-// the fast path (package fastpath) and every other connection goes to net/http.
+// Serve answers on ln until ctx ends, then drains and returns. Without TLS, the public
+// documents are answered on the fast path (package fastpath) and every other connection goes to
+// net/http.
+//
+// The drain lets in-flight requests finish (up to http.shutdown_timeout) and the audit sinks
+// take the rest of the chain, and keeps the port open until its end: a load balancer that still
+// routes to a stopping replica (the chart's public Service keeps a terminating pod's endpoint) gets
+// the public documents, each answer the last of its connection, and every other request 503 in
+// the error envelope, instead of a refused connection.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	h := s.cfg.HTTP
-	srv := &http.Server{
-		Handler:           s.handler,
-		ReadHeaderTimeout: h.ReadHeaderTimeout,
-		ReadTimeout:       h.ReadTimeout,
-		WriteTimeout:      h.WriteTimeout,
-		IdleTimeout:       h.IdleTimeout,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-	}
 	var fast *fastpath.Listener
 	if s.tlsCert != nil {
-		srv.TLSConfig = s.tlsCert.tlsConfig()
-		ln = tls.NewListener(ln, srv.TLSConfig)
+		ln = tls.NewListener(ln, s.tlsCert.tlsConfig())
 	} else {
+		h := s.cfg.HTTP
 		fast = fastpath.Listen(ln, fastpath.Config{
 			Handler: s.fast, ReadHeaderTimeout: h.ReadHeaderTimeout, ReadTimeout: h.ReadTimeout,
 			WriteTimeout: h.WriteTimeout, IdleTimeout: h.IdleTimeout, Logger: s.log,
 		})
 		ln = fast
 	}
+	shared := share(ln, s.log)
+	defer shared.Close()
 	bg, stopBG := context.WithCancel(context.Background())
 	defer stopBG()
 	stopSinks := s.sinks.Start(bg)
@@ -281,40 +281,82 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.startSweeping(bg)
 	s.startEvictionWatch(bg)
 
+	srv := s.httpServer(s.handler)
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(shared.view()) }()
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
+	if err := s.drain(srv, shared, fast); err != nil {
+		return err
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// httpServer is an http.Server of handler with the configured timeouts and TLS.
+func (s *Server) httpServer(handler http.Handler) *http.Server {
+	h := s.cfg.HTTP
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: h.ReadHeaderTimeout,
+		ReadTimeout:       h.ReadTimeout,
+		WriteTimeout:      h.WriteTimeout,
+		IdleTimeout:       h.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	if s.tlsCert != nil {
+		srv.TLSConfig = s.tlsCert.tlsConfig()
+	}
+	return srv
+}
+
+// lastAnswers bounds the end of a drain, after the port closed: the answers of the drain's own
+// connections in flight then (public documents and refusals) get this long to be written.
+const lastAnswers = time.Second
+
+// drain stops srv as Serve describes, while a second server on shared (and the fast path, when
+// there is one) answers what comes meanwhile, and closes the port at its end. A stop still ends
+// well when a client hangs past http.shutdown_timeout: its connection is cut, and said so.
+func (s *Server) drain(srv *http.Server, shared *sharedListener, fast *fastpath.Listener) error {
+	h := s.cfg.HTTP
 	s.log.Info("shutting down: finishing in-flight requests", "timeout", h.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), h.ShutdownTimeout)
 	defer cancel()
-	fastDone := make(chan error, 1)
+	draining := s.httpServer(s.draining)
+	draining.SetKeepAlivesEnabled(false)
+	defer draining.Close()
+	go func() { _ = draining.Serve(shared.view()) }()
 	if fast != nil {
-		go func() { fastDone <- fast.Shutdown(sctx) }()
-	} else {
-		fastDone <- nil
+		fast.Drain()
 	}
-	if err := errors.Join(srv.Shutdown(sctx), <-fastDone); err != nil {
+	if err := srv.Shutdown(sctx); err != nil {
 		if !errors.Is(err, context.DeadlineExceeded) {
 			return fmt.Errorf("shutdown: %w", err)
 		}
-		// A stop that was asked for still ends well when a client hangs past the timeout:
-		// its connection is cut, and said so.
 		s.log.Warn("shutting down: http.shutdown_timeout passed with requests still in flight; closing their connections",
 			"timeout", h.ShutdownTimeout.String())
 		_ = srv.Close()
-		if fast != nil {
-			_ = fast.Close()
-		}
 	}
 	// No request records an event any more: the sinks get the rest of the chain, within what
 	// is left of the timeout (with the memory store, what they miss now is lost).
 	s.sinks.Drain(sctx)
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	_ = shared.Close()
+	lctx, lcancel := context.WithTimeout(context.Background(), lastAnswers)
+	defer lcancel()
+	fastDone := make(chan error, 1)
+	if fast != nil {
+		go func() { fastDone <- fast.Shutdown(lctx) }()
+	} else {
+		fastDone <- nil
+	}
+	if err := errors.Join(draining.Shutdown(lctx), <-fastDone); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
 }
