@@ -45,6 +45,17 @@ func (t *runTokens) Token(ctx context.Context, req exchange.TokenRequest) (strin
 	return tok.JWT, nil
 }
 
+// subjects lists the `sub` of every token minted: what the upstream granted on.
+func (t *runTokens) subjects() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	subs := make([]string, 0, len(t.minted))
+	for _, tok := range t.minted {
+		subs = append(subs, tok.Claims.Subject)
+	}
+	return subs
+}
+
 // handedOut names, as "; token aud=<aud> jti=<jti>" each, the tokens minted that creds passes to
 // the worker (Azure's ARM_OIDC_TOKEN): the trail names every token handed out, never the token.
 func (t *runTokens) handedOut(creds exchange.Credentials) string {
@@ -135,7 +146,7 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 	}
 	event.Detail = req.Provider + " credentials until " + creds.ExpiresAt.UTC().Format(time.RFC3339) + tokens.handedOut(creds)
 	used, _ := cat.Meta(catalog.Ref{Kind: catalog.KindIntegration, ID: in.ID})
-	if err := wk.stillInForce(r, exchanged{run: run, version: version, integration: in.ID, integrationVersion: used.Version, req: req}); err != nil {
+	if err := wk.stillInForce(r, exchanged{run: run, version: version, integration: in.ID, integrationVersion: used.Version, req: req, subjects: tokens.subjects()}); err != nil {
 		wk.withheld(r, event, err)
 		fail(w, r, wk.cfg.Logger, err)
 		return
@@ -155,7 +166,7 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 	// A change put in force while the event was recorded (a stack or key deleted, an
 	// attachment removed, a space moved, or without a version the run finished) is not in the
 	// event's condition, which is the run record alone: the credentials are withheld.
-	if err := wk.stillInForce(r, exchanged{run: run, version: version, integration: in.ID, integrationVersion: used.Version, req: req}); err != nil {
+	if err := wk.stillInForce(r, exchanged{run: run, version: version, integration: in.ID, integrationVersion: used.Version, req: req, subjects: tokens.subjects()}); err != nil {
 		wk.withheld(r, event, err)
 		fail(w, r, wk.cfg.Logger, err)
 		return
@@ -180,6 +191,8 @@ type exchanged struct {
 	// integrationVersion is the version of integration the exchange used.
 	integrationVersion int64
 	req                credentialsRequest
+	// subjects are the `sub` claims of the tokens the upstream was shown.
+	subjects []string
 }
 
 // stillInForce checks, once the exchange is done, that what it was done for still holds: the
@@ -195,6 +208,11 @@ func (wk *Worker) stillInForce(r *http.Request, x exchanged) error {
 	now, _ := cat.Meta(catalog.Ref{Kind: catalog.KindIntegration, ID: in.ID})
 	if err != nil || in.ID != x.integration || now.Version != x.integrationVersion {
 		return apierror.New(apierror.CodeConflict, "The run's attachments or integration changed while its credentials were being exchanged; nothing was handed out. Ask again.")
+	}
+	for _, sub := range x.subjects {
+		if !subjectHolds(cat, x.run, sub) {
+			return apierror.New(apierror.CodeConflict, "The run's subject template changed while its credentials were being exchanged; nothing was handed out. Ask again.")
+		}
 	}
 	return nil
 }

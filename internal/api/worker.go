@@ -329,6 +329,7 @@ const maxIssueTries = 3
 // recorded, or whose run is no longer live as read, is not returned: the error is
 // runs.ErrChanged or errRunChanged when the run changed, the answer to send otherwise.
 func (wk *Worker) issue(r *http.Request, run runs.Run, audience string, version runs.Version) (issuer.Token, error) {
+	cat := wk.cfg.Catalog.Load() // Prepare renders the `sub` from this catalog or a later one
 	d, err := wk.cfg.Issuer.Prepare(issuer.Request{Run: run, Audience: audience})
 	if err != nil {
 		return issuer.Token{}, mintError(err)
@@ -360,6 +361,12 @@ func (wk *Worker) issue(r *http.Request, run runs.Run, audience string, version 
 		if err := wk.stillLive(r, run, version); err != nil {
 			wk.withheld(r, e, err)
 			return issuer.Token{}, err
+		}
+		// A catalog put in force since Prepare may render the run's `sub` otherwise (its
+		// space's subject template changed): the token is withheld, and minted again.
+		if now := wk.cfg.Catalog.Load(); now != cat && !subjectHolds(now, run, tok.Claims.Subject) {
+			wk.withheld(r, e, errRunChanged)
+			return issuer.Token{}, errRunChanged
 		}
 		return tok, nil
 	case !version.IsZero() && errors.Is(recErr, runs.ErrChanged):
@@ -458,4 +465,12 @@ func mintError(err error) error {
 	default:
 		return err
 	}
+}
+
+// subjectHolds reports whether cat still renders sub as run's `sub`: a token or credentials
+// obtained with a subject template that has changed since are not the run's any more.
+func subjectHolds(cat *catalog.Catalog, run runs.Run, sub string) bool {
+	cur, ok := cat.Subject(claims.Subject{SpaceID: run.Space, CallerType: claims.CallerTypeStack,
+		CallerID: run.Stack, Run: run})
+	return ok && cur == sub
 }
