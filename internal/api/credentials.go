@@ -144,6 +144,12 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, wk.cfg.Logger, exchangeError(req.Provider, err))
 		return
 	}
+	handed := false
+	defer func() {
+		if !handed {
+			takeBack(r.Context(), ex, creds)
+		}
+	}()
 	event.Detail = req.Provider + " credentials until " + creds.ExpiresAt.UTC().Format(time.RFC3339) + tokens.handedOut(creds)
 	used, _ := cat.Meta(catalog.Ref{Kind: catalog.KindIntegration, ID: in.ID})
 	if err := wk.stillInForce(r, exchanged{run: run, version: version, integration: in.ID, integrationVersion: used.Version, req: req, subjects: tokens.subjects()}); err != nil {
@@ -171,6 +177,7 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, wk.cfg.Logger, err)
 		return
 	}
+	handed = true
 	writeJSON(w, http.StatusOK, map[string]any{
 		"provider":    req.Provider,
 		"integration": in.ID,
@@ -179,6 +186,15 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 		"env":         creds.Env,
 		req.Provider:  creds.Detail,
 	})
+}
+
+// takeBack revokes creds, obtained from ex and then not handed out, where the upstream allows
+// it (exchange.Revoker): credentials nobody holds must not keep their access, write included,
+// for their whole lifetime.
+func takeBack(ctx context.Context, ex exchange.Exchanger, creds exchange.Credentials) {
+	if rv, ok := exchange.RevokerOf(ex); ok {
+		rv.Revoke(ctx, creds)
+	}
 }
 
 // exchanged is what a credentials exchange was done for.

@@ -104,3 +104,24 @@ func Timeout(in config.Integration) time.Duration {
 	}
 	return config.DefaultIntegrationTimeout
 }
+
+// Revoker is an Exchanger whose credentials can be taken back: broker revokes what it obtained
+// and then did not hand out. Revoke logs its failures and never a secret.
+type Revoker interface {
+	Revoke(ctx context.Context, creds Credentials)
+}
+
+// RevokerOf returns the Revoker x is, or wraps (through Unwrap), if any.
+func RevokerOf(x Exchanger) (Revoker, bool) {
+	for x != nil {
+		if r, ok := x.(Revoker); ok {
+			return r, true
+		}
+		u, ok := x.(interface{ Unwrap() Exchanger })
+		if !ok {
+			break
+		}
+		x = u.Unwrap()
+	}
+	return nil, false
+}

@@ -185,3 +185,42 @@ attachments:
 			expires.Sub(issued).Round(time.Second), ttl, duration)
 	}
 }
+
+// TestVaultTokenRefusedIsRevokedInVault: a real Vault whose role hands out tokens living far
+// longer than the integration's duration gets its login refused (502) and the token it made
+// revoked by broker with itself, so that no token nobody holds stays alive in Vault with the
+// role's policies.
+func TestVaultTokenRefusedIsRevokedInVault(t *testing.T) {
+	v := vaulttest.Start(t)
+	ts := startServer(t, serverOptions{extraYAML: fmt.Sprintf(`
+integrations:
+  - {id: vault-write, space: prod, vault: {address: %[1]q, mount: jwt, role: vpc-write}, audience: vault, duration: 60s}
+attachments:
+  - {stack: vpc-prod, integration: vault-write, write: true}
+`, v.Addr())})
+	v.EnableJWT(t, vaulttest.JWTConfig{Mount: "jwt", DiscoveryURL: ts.URL, BoundIssuer: ts.URL})
+	role := trustRole(t, ts, "vpc-prod", runs.Write)
+	role["token_ttl"], role["token_max_ttl"], role["token_explicit_max_ttl"] = "768h", "768h", "768h"
+	v.WriteRole(t, "jwt", "vpc-write", role)
+	accessors := func() int {
+		t.Helper()
+		s, err := v.Client().Logical().List("auth/token/accessors")
+		if err != nil || s == nil {
+			t.Fatalf("list token accessors: %v", err)
+		}
+		keys, _ := s.Data["keys"].([]any)
+		return len(keys)
+	}
+	before := accessors()
+
+	run := ts.createRun(t, "vpc-prod", "TRACKED")
+	if code := ts.setPhase(t, run.Run.ID, "APPLYING"); code != 200 {
+		t.Fatal(code)
+	}
+	if _, code, env := ts.credentials(t, run.RunToken, "vault", ""); code != 502 {
+		t.Fatalf("credentials from a role living 768h against a 60s duration: %d %s, want 502", code, env.Error.Message)
+	}
+	if after := accessors(); after != before {
+		t.Errorf("Vault holds %d tokens after the refused login, %d before: the refused token is alive", after, before)
+	}
+}

@@ -123,6 +123,10 @@ func (e *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchang
 		return exchange.Credentials{}, up
 	}
 	creds, err := credentials(vc, in.Duration, secret, start)
+	if err != nil && secret != nil && secret.Auth != nil && secret.Auth.ClientToken != "" {
+		// Vault made a token broker will not hand on: it must not outlive this refusal.
+		e.revoke(ctx, vc, secret.Auth.ClientToken, timeout)
+	}
 	if err != nil {
 		e.log.LogAttrs(ctx, slog.LevelDebug, "vault login answer unusable",
 			slog.String(exchange.FieldIntegration, in.ID), slog.String("mount", mount), slog.String("role", vc.Role),
@@ -228,4 +232,29 @@ func (e *Exchanger) upstream(err error, jwt string, timeout time.Duration) *exch
 		msg = "login request failed: " + err.Error()
 	}
 	return exchange.Upstream(exchange.Vault, exchange.UpstreamAnswer{Message: msg}, jwt)
+}
+
+// revoke revokes token with itself (auth/token/revoke-self, which Vault's default policy lets
+// every token do), even once the caller gave up. A failure is logged, never the token.
+func (e *Exchanger) revoke(ctx context.Context, vc *config.Vault, token string, timeout time.Duration) {
+	client, err := e.client(vc, timeout)
+	if err == nil {
+		client.SetToken(token)
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+		defer cancel()
+		err = client.Auth().Token().RevokeSelfWithContext(ctx, "")
+	}
+	if err != nil {
+		e.log.LogAttrs(ctx, slog.LevelWarn, "vault: a token broker did not hand out could not be revoked",
+			slog.String(exchange.FieldErr, exchange.Scrub(err.Error(), token)))
+	}
+}
+
+// Revoke takes back the Vault token of creds, which broker obtained and did not hand out
+// (exchange.Revoker).
+func (e *Exchanger) Revoke(ctx context.Context, creds exchange.Credentials) {
+	if tok := creds.Env[EnvToken]; tok != "" {
+		vc := &config.Vault{Address: creds.Env[EnvAddr], Namespace: creds.Env[EnvNamespace]}
+		e.revoke(ctx, vc, tok, config.DefaultIntegrationTimeout)
+	}
 }
