@@ -282,6 +282,14 @@ func Unavailable(err error) bool {
 	var rerr redis.Error
 	if errors.As(err, &rerr) {
 		msg := strings.TrimPrefix(rerr.Error(), "ERR ")
+		// Redis 6.2 and older wrap the error of a command a script calls, keeping its reply
+		// after the last ": -": "Error running script (call to f_<sha>): @user_script:N:
+		// @user_script: N: -OOM command not allowed ...".
+		if rest, ok := strings.CutPrefix(msg, "Error running script"); ok {
+			if i := strings.LastIndex(rest, ": -"); i >= 0 {
+				msg = rest[i+len(": -"):]
+			}
+		}
 		for _, p := range transientReplies {
 			if strings.HasPrefix(msg, p) {
 				return true
