@@ -18,15 +18,18 @@ import (
 
 // appendBatchScript appends a batch of chained events if the chain's tail is still the expected
 // one and every run the batch checks is still as it was read. KEYS: tail hash, event list, the
-// appending store's landed key, then the space index lists the batch uses and the checked runs'
-// token and run keys. ARGV: expected tail, event count, check count, the batch's last hash, then
-// per check: its event's number in the batch, the KEYS positions of the run's token key and run
-// key, the run's id and its record's digest; then per event: its JSON, its hash, how many
+// appending store's landed key, then the checked runs' token and run keys and the space index
+// lists the batch uses. ARGV: expected tail, event count, check count, the batch's last hash,
+// then per check: its event's number in the batch, the KEYS positions of the run's token key and
+// run key, the run's id and its record's digest; then per event: its JSON, its hash, how many
 // spaces, and the KEYS position of each. The landed key keeps the last hash of the store's last
 // appended batch for an hour: one store has one batch in flight, so a batch sent again after its
 // reply was lost finds its own hash there, even after other replicas appended. Returns {1} when
-// appended (or when the landed key says this very batch was), {0, current tail} when the tail moved, {2, n...} with
-// the numbers of the events whose run changed; in the last two cases nothing is appended.
+// appended (or when the landed key says this very batch was), {0, current tail} when the tail
+// moved, {2, n...} with the numbers of the events whose run changed; in the last two cases
+// nothing is appended. A list key holding another type is an error before anything is written:
+// Redis does not undo a script's writes when a later command fails, so an event pushed before a
+// failing index push would stand in the chain for something never handed out.
 var appendBatchScript = redis.NewScript(`
 local tail = redis.call('GET', KEYS[1]) or ''
 if tail ~= ARGV[1] then
@@ -42,6 +45,14 @@ for _ = 1, tonumber(ARGV[3]) do
   a = a + 5
 end
 if #changed > 1 then return changed end
+for i = 2, #KEYS do
+  if i == 2 or i > 3 + 2 * tonumber(ARGV[3]) then
+    local t = redis.call('TYPE', KEYS[i]).ok
+    if t ~= 'list' and t ~= 'none' then
+      return redis.error_reply('WRONGTYPE audit key ' .. KEYS[i] .. ' is not a list: nothing appended')
+    end
+  end
+end
 local last = tail
 for _ = 1, tonumber(ARGV[2]) do
   local pos = redis.call('RPUSH', KEYS[2], ARGV[a]) - 1
@@ -98,12 +109,19 @@ return {n, tail, tonumber(at), redis.call('LINDEX', KEYS[1], at) or ''}
 // checkpoint are still the expected ones. KEYS: tail hash, event list, checkpoint index, then
 // the event's space indexes. ARGV: expected tail, expected position of the last checkpoint (-1
 // for none), the event's JSON, its hash. Returns {1} when appended, {0, current tail} when the
-// tail moved, {2} when another checkpoint came first.
+// tail moved, {2} when another checkpoint came first; a list key holding another type is an
+// error before anything is written, as in appendBatchScript.
 var appendCheckpointScript = redis.NewScript(`
 local tail = redis.call('GET', KEYS[1]) or ''
 if tail ~= ARGV[1] then return {0, tail} end
 local last = redis.call('LINDEX', KEYS[3], -1) or '-1'
 if last ~= ARGV[2] then return {2} end
+for i = 2, #KEYS do
+  local t = redis.call('TYPE', KEYS[i]).ok
+  if t ~= 'list' and t ~= 'none' then
+    return redis.error_reply('WRONGTYPE audit key ' .. KEYS[i] .. ' is not a list: nothing appended')
+  end
+end
 local pos = redis.call('RPUSH', KEYS[2], ARGV[3]) - 1
 for i = 3, #KEYS do redis.call('RPUSH', KEYS[i], pos) end
 redis.call('SET', KEYS[1], ARGV[4])
