@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/brokerhq/broker/internal/catalog"
@@ -31,6 +29,8 @@ const (
 // equal, and otherwise PUTs the file's with If-Match of the version it read (If-None-Match: *
 // when it found none, so that an object created meanwhile is not replaced). It prints one
 // line per object; an object that fails does not stop the others, and the command then exits 1.
+// Before any of that it puts the narrowed forms narrowingFirst marks, and stops at the first that
+// fails: what the file takes away goes before anything the file adds.
 func runApply(ctx context.Context, e env, args []string) error {
 	fs := newFlags("apply", e)
 	file := fs.String("f", "", "file of spaces, stacks, integrations, attachments and roles, in the configuration file's YAML shape (required)")
@@ -52,6 +52,17 @@ func runApply(ctx context.Context, e env, args []string) error {
 	}
 	objects = narrowingFirst(ctx, client, objects)
 	a := &applier{client: client, dryRun: *dryRun}
+	for _, o := range objects {
+		if o.narrowed == nil || a.dryRun {
+			continue
+		}
+		// Write taken away before anything else: stop when it cannot be, rather than let
+		// the spaces and stacks grant write through the rules or labels the file drops.
+		if err := a.narrow(ctx, o); err != nil {
+			fmt.Fprintf(e.stdout, "%s failed: taking away what the file drops: %s\n", o.ref, oneLine(err.Error()))
+			return fmt.Errorf("%s: the apply stopped before changing anything else", o.ref)
+		}
+	}
 	var failed []string
 	// An object refused for a conflict with one applied later (an attachment taking a scope
 	// another still holds) goes again once the pass is done.
@@ -59,10 +70,6 @@ func runApply(ctx context.Context, e env, args []string) error {
 	for _, o := range objects {
 		line, res := a.apply(ctx, o)
 		if res == resultFailed && a.conflict && !a.dryRun {
-			if o.narrowed != nil {
-				// Refused for now: its write must still go before the spaces and stacks.
-				a.narrow(ctx, o)
-			}
 			again = append(again, o)
 			continue
 		}
@@ -235,121 +242,4 @@ func (a *applier) summary() string {
 		msg += fmt.Sprintf(", %d failed", n[resultFailed])
 	}
 	return msg
-}
-
-// narrowingFirst moves before the spaces and stacks each integration of objects that the broker
-// holds and that the file changes only by taking write away from autoattach labels (same
-// space, no label attached for write that was not): applied after them, a stack the file
-// labels, or a space it lets inherit, would meanwhile be attached for write by the rule the
-// file drops. Such an integration refers only to a space the broker already holds. So does
-// each stack the broker holds in the same space that the file changes only by taking labels
-// off: applied after a space the file lets inherit, it would meanwhile be attached for write by
-// a rule on a label the file takes off it.
-func narrowingFirst(ctx context.Context, c *adminClient, objects []applyObject) []applyObject {
-	at := -1 // where the first space or stack is
-	var early, rest []applyObject
-	for _, o := range objects {
-		if at < 0 && (strings.HasPrefix(o.ref, kindSpace.name+"/") || strings.HasPrefix(o.ref, kindStack.name+"/")) {
-			at = len(rest)
-		}
-		if in, ok := o.desired.(config.Integration); ok && at >= 0 {
-			if narrowed, ok := dropsWriteOnly(ctx, c, in); ok {
-				o.narrowed = narrowed
-				early = append(early, o)
-				continue
-			}
-		}
-		if st, ok := o.desired.(config.Stack); ok && dropsLabelsOnly(ctx, c, st) {
-			// Before the spaces too: a space made to inherit would meanwhile attach it, for
-			// write, by a rule on a label the file takes off it.
-			early = append(early, o)
-			continue
-		}
-		rest = append(rest, o)
-	}
-	if len(early) == 0 {
-		return objects
-	}
-	out := append([]applyObject(nil), rest[:at]...)
-	out = append(out, early...)
-	return append(out, rest[at:]...)
-}
-
-// dropsWriteOnly reports whether the broker holds in's integration in in's space with every
-// label in attaches for write, and more; it then returns the broker's integration with write
-// taken away from the labels in drops, and nothing else changed, with the version read.
-func dropsWriteOnly(ctx context.Context, c *adminClient, in config.Integration) (*narrowStep, bool) {
-	raw, err := c.getField(ctx, kindIntegration.path+"/"+url.PathEscape(in.ID), kindIntegration.one)
-	if err != nil {
-		return nil, false
-	}
-	cur, m, err := decodeServed[config.Integration](raw)
-	if err != nil || cur.Space != in.Space {
-		return nil, false
-	}
-	had, want := writeLabels(cur), writeLabels(in)
-	for l := range want {
-		if !had[l] {
-			return nil, false
-		}
-	}
-	cur.ID = in.ID
-	var rules []config.Autoattach
-	for _, r := range cur.Autoattach {
-		if r.Write && !want[r.Label] {
-			r.Write = false
-		}
-		if r.Read || r.Write { // a rule attaching neither is refused: it goes
-			rules = append(rules, r)
-		}
-	}
-	cur.Autoattach = rules
-	return &narrowStep{in: cur, version: m.Version}, len(want) < len(had)
-}
-
-// narrowStep is an integration with only write taken away, and the version it is put over.
-type narrowStep struct {
-	in      config.Integration
-	version int64
-}
-
-// narrow puts o.narrowed, the broker's integration with only write taken away: it takes
-// attachments away and adds none, so no conflict refuses it, and no stack the spaces and
-// stacks applied next label or let inherit is attached for write by a rule the file drops.
-func (a *applier) narrow(ctx context.Context, o applyObject) {
-	want, err := canonical(o.narrowed.in)
-	if err != nil {
-		return
-	}
-	_, _ = a.client.call(ctx, adminRequest{method: http.MethodPut, path: o.path, body: want, ifMatch: o.narrowed.version})
-}
-
-// dropsLabelsOnly reports whether the broker holds st's stack in st's space with every label
-// of st, and more: putting it takes attachments away and adds none.
-func dropsLabelsOnly(ctx context.Context, c *adminClient, st config.Stack) bool {
-	raw, err := c.getField(ctx, kindStack.path+"/"+url.PathEscape(st.ID), kindStack.one)
-	if err != nil {
-		return false
-	}
-	cur, _, err := decodeServed[config.Stack](raw)
-	if err != nil || cur.Space != st.Space || len(st.Labels) >= len(cur.Labels) {
-		return false
-	}
-	for _, l := range st.Labels {
-		if !slices.Contains(cur.Labels, l) {
-			return false
-		}
-	}
-	return true
-}
-
-// writeLabels is the set of labels in's autoattach rules attach for write.
-func writeLabels(in config.Integration) map[string]bool {
-	out := map[string]bool{}
-	for _, r := range in.Autoattach {
-		if r.Write {
-			out[r.Label] = true
-		}
-	}
-	return out
 }

@@ -29,8 +29,9 @@ type applyObject struct {
 	desired any
 	// current returns the broker's object, or nil when there is none.
 	current func(ctx context.Context, c *adminClient) (*servedObject, error)
-	// narrowed, for an integration narrowingFirst moved early, is the broker's integration with
-	// only write taken away from the labels the file drops.
+	// narrowed, when narrowingFirst found one, is the broker's object with only what the file
+	// drops taken away (an integration's write, a stack's labels, a role's actions), put before
+	// anything else.
 	narrowed *narrowStep
 }
 
