@@ -190,10 +190,11 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 
 // takeBack revokes creds, obtained from ex and then not handed out, where the upstream allows
 // it (exchange.Revoker): credentials nobody holds must not keep their access, write included,
-// for their whole lifetime.
+// for their whole lifetime. The revocation runs on its own, so that however slow the upstream
+// is, the refusal is answered at once (an answer is sent whole only when its handler returns).
 func takeBack(ctx context.Context, ex exchange.Exchanger, creds exchange.Credentials) {
 	if rv, ok := exchange.RevokerOf(ex); ok {
-		rv.Revoke(ctx, creds)
+		go rv.Revoke(context.WithoutCancel(ctx), creds)
 	}
 }
 

@@ -124,8 +124,9 @@ func (e *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchang
 	}
 	creds, err := credentials(vc, in.Duration, secret, start)
 	if err != nil && secret != nil && secret.Auth != nil && secret.Auth.ClientToken != "" {
-		// Vault made a token broker will not hand on: it must not outlive this refusal.
-		e.revoke(ctx, vc, secret.Auth.ClientToken, timeout)
+		// Vault made a token broker will not hand on: it must not outlive this refusal, which
+		// is answered meanwhile, whatever the revocation costs.
+		go e.revoke(ctx, vc, secret.Auth.ClientToken, timeout)
 	}
 	if err != nil {
 		e.log.LogAttrs(ctx, slog.LevelDebug, "vault login answer unusable",
