@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -281,18 +282,43 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.startSweeping(bg)
 	s.startEvictionWatch(bg)
 
-	srv := s.httpServer(s.handler)
+	var began atomic.Bool
+	var open atomic.Int64
+	full := s.handler
+	srv := s.httpServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if began.Load() {
+			s.draining.ServeHTTP(w, r)
+			return
+		}
+		full.ServeHTTP(w, r)
+	}))
+	srv.ConnState = func(_ net.Conn, st http.ConnState) {
+		switch st {
+		case http.StateNew:
+			open.Add(1)
+		case http.StateClosed, http.StateHijacked:
+			open.Add(-1)
+		}
+	}
+	view := shared.view()
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(shared.view()) }()
+	go func() { errc <- srv.Serve(view) }()
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
-	if err := s.drain(srv, shared, fast); err != nil {
+	began.Store(true)
+	_ = view.Close()
+	// From now on srv takes no connection, answers what comes on those it has as the drain
+	// does, each answer closing its connection, and drain waits for them to close.
+	srv.SetKeepAlivesEnabled(false)
+	if err := s.drain(stopping{srv: srv, open: &open, shared: shared, fast: fast}); err != nil {
 		return err
 	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+	// srv's view closed when the drain began: its Serve returned net.ErrClosed.
+	err := <-errc
+	if err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 		return err
 	}
 	return nil
@@ -316,6 +342,15 @@ func (s *Server) httpServer(handler http.Handler) *http.Server {
 	return srv
 }
 
+// stopping is what a drain stops: the replica's server srv, whose connections open counts, on
+// its view of shared, and the fast path when there is one.
+type stopping struct {
+	srv    *http.Server
+	open   *atomic.Int64
+	shared *sharedListener
+	fast   *fastpath.Listener
+}
+
 // lastAnswers bounds the end of a drain, after the port closed: the answers of the drain's own
 // connections in flight then (public documents and refusals) get this long to be written.
 const lastAnswers = time.Second
@@ -323,7 +358,8 @@ const lastAnswers = time.Second
 // drain stops srv as Serve describes, while a second server on shared (and the fast path, when
 // there is one) answers what comes meanwhile, and closes the port at its end. A stop still ends
 // well when a client hangs past http.shutdown_timeout: its connection is cut, and said so.
-func (s *Server) drain(srv *http.Server, shared *sharedListener, fast *fastpath.Listener) error {
+func (s *Server) drain(st stopping) error {
+	srv, shared, fast := st.srv, st.shared, st.fast
 	h := s.cfg.HTTP
 	s.log.Info("shutting down: finishing in-flight requests", "timeout", h.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), h.ShutdownTimeout)
@@ -334,6 +370,9 @@ func (s *Server) drain(srv *http.Server, shared *sharedListener, fast *fastpath.
 	go func() { _ = draining.Serve(shared.view()) }()
 	if fast != nil {
 		fast.Drain()
+	}
+	for st.open.Load() > 0 && sctx.Err() == nil {
+		time.Sleep(10 * time.Millisecond)
 	}
 	if err := srv.Shutdown(sctx); err != nil {
 		if !errors.Is(err, context.DeadlineExceeded) {
