@@ -159,7 +159,7 @@ func tokenProblem(err error) string {
 		}
 		return "invalid expiration time (exp) claim: token is expired"
 	case errors.Is(err, oidctrust.ErrDiscovery):
-		return "error verifying token signature: failed to fetch the issuer's keys"
+		return "error verifying token signature: fetching keys oidc: get keys failed: the issuer's JWKS could not be fetched"
 	case errors.Is(err, oidctrust.ErrMalformed):
 		if strings.Contains(err.Error(), "no exp claim") {
 			return "no expiration time (exp) claim in token"
