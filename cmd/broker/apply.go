@@ -50,7 +50,15 @@ func runApply(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	objects = narrowingFirst(ctx, client, objects)
+	planned, planErr := narrowingFirst(ctx, client, objects)
+	switch {
+	case planErr == nil:
+		objects = planned
+	case !*dryRun:
+		return fmt.Errorf("nothing was applied: %w", planErr)
+	default:
+		fmt.Fprintf(e.stdout, "dry run: the apply would change nothing: %s\n", oneLine(planErr.Error()))
+	}
 	a := &applier{client: client, dryRun: *dryRun}
 	for _, o := range objects {
 		if o.narrowed == nil || a.dryRun {
@@ -67,25 +75,29 @@ func runApply(ctx context.Context, e env, args []string) error {
 	// An object refused for a conflict with one applied later (an attachment taking a scope
 	// another still holds) goes again once the pass is done.
 	var again []applyObject
+	done := func(o applyObject, line string, res applyResult) {
+		fmt.Fprintln(e.stdout, line)
+		a.counts[res]++
+		if res == resultFailed {
+			failed = append(failed, o.ref)
+			if o.narrowed != nil && o.narrowed.after != 0 {
+				// Putting the broker's back now could grant, beside what the apply changed
+				// since, what neither the broker before nor the file grants.
+				fmt.Fprintf(e.stdout, "%s left with what the file drops taken away\n", o.ref)
+			}
+		}
+	}
 	for _, o := range objects {
 		line, res := a.apply(ctx, o)
 		if res == resultFailed && a.conflict && !a.dryRun {
 			again = append(again, o)
 			continue
 		}
-		fmt.Fprintln(e.stdout, line)
-		a.counts[res]++
-		if res == resultFailed {
-			failed = append(failed, o.ref)
-		}
+		done(o, line, res)
 	}
 	for _, o := range again {
 		line, res := a.apply(ctx, o)
-		fmt.Fprintln(e.stdout, line)
-		a.counts[res]++
-		if res == resultFailed {
-			failed = append(failed, o.ref)
-		}
+		done(o, line, res)
 	}
 	if a.dryRun {
 		// A dry run also checks the file against the broker's other objects, as the broker
@@ -106,6 +118,9 @@ func runApply(ctx context.Context, e env, args []string) error {
 		}
 	}
 	fmt.Fprintln(e.stdout, a.summary())
+	if planErr != nil {
+		return fmt.Errorf("dry run: the apply would stop before changing anything: %w", planErr)
+	}
 	if len(failed) > 0 {
 		return fmt.Errorf("%d of %d objects failed: %s", len(failed), len(objects), strings.Join(failed, ", "))
 	}
@@ -186,6 +201,8 @@ func (a *applier) apply(ctx context.Context, o applyObject) (string, applyResult
 		switch {
 		case bytes.Equal(cur.canon, want) && cur.ManagedBy == catalog.ManagedByConfig:
 			return o.ref + " unchanged (managed by config)", resultUnchanged
+		case bytes.Equal(cur.canon, want) && o.narrowed != nil && !a.dryRun:
+			return o.ref + " changed", resultChanged // by its narrowed form, put first
 		case bytes.Equal(cur.canon, want):
 			return o.ref + " unchanged", resultUnchanged
 		case cur.ManagedBy == catalog.ManagedByConfig:

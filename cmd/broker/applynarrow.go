@@ -1,43 +1,66 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 
+	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/config"
 )
 
 // narrowingFirst orders objects so that no step of the apply grants what neither the broker
 // before it nor the file grants, and marks the objects whose narrowed form (o.narrowed) the
 // apply puts before anything else: an integration without the write the file drops (all of it
-// when the file moves it), a stack without the labels the file drops (all of them when the file
-// moves it), a role without the actions the file drops. A role that gains actions goes last, as
-// one widened before a space leaves a key's binding would cover that space meanwhile. A space the
-// file makes inherit goes after the stacks and integrations, so that what the file moves out of
-// it, or away from it, is gone first. A stack or space leaving a space the file moves or changes
-// goes before the other spaces, when where it goes is a chain of spaces the file leaves alone.
-// Some files have no safe order (a stack moving between two spaces the file both moves); each
-// step still only narrows the broker's objects or puts the file's.
-func narrowingFirst(ctx context.Context, c *adminClient, objects []applyObject) []applyObject {
+// when the file moves it), a direct attachment without write the file drops, a stack without
+// the labels the file drops (all of them when the file moves it), a role without the actions the
+// file drops. An object the server's file declares is left to the main pass, which refuses to
+// change it. A stack or space leaving a space the file moves or changes (its parent, inherit or
+// subject template) goes first after those roles, when where it goes is a chain of spaces the
+// file leaves alone; a space the file makes inherit goes after the stacks and integrations, so
+// that what the file moves out of it, or away from it, is gone first; a role that gains actions
+// goes last, as one widened before a space leaves a key's binding would cover that space
+// meanwhile. It fails, and the apply changes nothing, when it cannot read an object of the file
+// (a failure other than 404), and when the file replaces every action of a role and also moves
+// a space or stack: no order is safe then. Some files still have no safe order (a stack moving
+// between two spaces the file both moves); each step then only narrows the broker's objects or
+// puts the file's.
+func narrowingFirst(ctx context.Context, c *adminClient, objects []applyObject) ([]applyObject, error) {
+	r := &planReader{c: c, read: map[string]json.RawMessage{}, fileSpaces: map[string]bool{}}
+	for _, o := range objects {
+		if sp, ok := o.desired.(config.Space); ok {
+			r.fileSpaces[sp.ID] = true
+		}
+	}
 	var rest, late, roles, moved []applyObject
-	moves := spaceMoves{c: c, changed: spacesChanged(ctx, c, objects)}
+	var replaced []string
+	moves := spaceMoves{r: r, changed: spacesChanged(ctx, r, objects)}
 	for _, o := range objects {
 		switch d := o.desired.(type) {
 		case config.Role:
 			// Its actions taken away first and, when it gains some, last: no object of the
 			// file refers to a role, and a role widened before a space leaves a key's binding
 			// would cover it.
-			var widens bool
-			if o.narrowed, widens = roleChange(ctx, c, d); widens {
+			ch := roleChange(ctx, r, d)
+			o.narrowed = ch.narrowed
+			if ch.replaced {
+				replaced = append(replaced, o.ref)
+			}
+			if ch.widens {
 				roles = append(roles, o)
 				continue
 			}
 		case config.Integration:
-			o.narrowed = dropsWrite(ctx, c, d)
+			o.narrowed = dropsWrite(ctx, r, d)
+		case config.Attachment:
+			o.narrowed = dropsDirectWrite(ctx, r, o, d)
 		case config.Stack:
-			o.narrowed = dropsLabels(ctx, c, d)
+			o.narrowed = dropsLabels(ctx, r, d)
 			if moves.stackLeavesFirst(ctx, d) {
 				// Before the spaces: the space it leaves may be moved under another's
 				// bindings, and the one it joins stays where it is.
@@ -51,7 +74,7 @@ func narrowingFirst(ctx context.Context, c *adminClient, objects []applyObject) 
 				moved = append(moved, o)
 				continue
 			}
-			if turnsInheritOn(ctx, c, d) {
+			if turnsInheritOn(ctx, r, d) {
 				// After the stacks and integrations: a stack or space the file moves out
 				// of it, or an integration it moves away, is gone from under it first.
 				late = append(late, o)
@@ -67,29 +90,85 @@ func narrowingFirst(ctx context.Context, c *adminClient, objects []applyObject) 
 	if at < 0 {
 		at = len(rest)
 	}
-	rest = slices.Concat(rest[:at], late, rest[at:], roles)
+	rest = slices.Concat(rest[:at], late, rest[at:])
+	// The moves go right after the roles that only lose actions, and before everything else:
+	// what a moved stack or space gains where it goes is not yet there.
 	first := slices.IndexFunc(rest, func(o applyObject) bool {
-		_, ok := o.desired.(config.Space)
-		return ok
+		_, ok := o.desired.(config.Role)
+		return !ok
 	})
 	if first < 0 {
 		first = len(rest)
 	}
-	return slices.Concat(rest[:first], moved, rest[first:])
+	if r.err != nil {
+		return nil, r.err
+	}
+	if len(replaced) > 0 && moves.anything(ctx, objects) {
+		// No order is safe: the role's old actions held after a space or stack moves under
+		// its bindings, or its new ones before one moves away, reach it meanwhile.
+		return nil, fmt.Errorf("%s: the file replaces every action of it and also moves spaces or stacks; apply the role in a file of its own first",
+			strings.Join(replaced, ", "))
+	}
+	return slices.Concat(rest[:first], moved, rest[first:], roles), r.err
 }
 
-// spacesChanged is the set of the file's spaces that the broker holds with another parent or
-// inherit, or does not hold.
-func spacesChanged(ctx context.Context, c *adminClient, objects []applyObject) map[string]bool {
+// planReader reads the broker's objects for narrowingFirst, each once. err is the first
+// failure to read other than a 404: what to take away first is then unknown, and the apply
+// stops before it changes anything.
+type planReader struct {
+	c    *adminClient
+	read map[string]json.RawMessage
+	err  error
+	// fileSpaces are the ids of the file's spaces.
+	fileSpaces map[string]bool
+}
+
+// get returns the broker's object of kind k and id as served, nil when it holds none, reading
+// it once.
+func (r *planReader) get(ctx context.Context, k adminKind, id string) (json.RawMessage, error) {
+	path := k.path + "/" + url.PathEscape(id)
+	if raw, seen := r.read[path]; seen {
+		return raw, nil
+	}
+	raw, err := r.c.getField(ctx, path, k.one)
+	if isNotFound(err) {
+		raw, err = nil, nil
+	}
+	if err == nil {
+		r.read[path] = raw
+	}
+	return raw, err
+}
+
+// served returns the broker's object of kind k and id, and its meta; false when the broker
+// holds none or it could not be read, which r.err keeps.
+func served[T any](ctx context.Context, r *planReader, k adminKind, id string) (T, meta, bool) {
+	var zero T
+	raw, err := r.get(ctx, k, id)
+	if err == nil && raw == nil {
+		return zero, meta{}, false
+	}
+	obj, m, derr := decodeServed[T](raw)
+	if err = cmp.Or(err, derr); err != nil {
+		if r.err == nil {
+			r.err = fmt.Errorf("reading %s %s: %w", k.name, id, err)
+		}
+		return zero, meta{}, false
+	}
+	return obj, m, true
+}
+
+// spacesChanged is the set of the file's spaces that the broker holds with another parent,
+// inherit or subject template, or does not hold.
+func spacesChanged(ctx context.Context, r *planReader, objects []applyObject) map[string]bool {
 	out := map[string]bool{}
 	for _, o := range objects {
 		sp, ok := o.desired.(config.Space)
 		if !ok {
 			continue
 		}
-		raw, err := c.getField(ctx, kindSpace.path+"/"+url.PathEscape(sp.ID), kindSpace.one)
-		cur, _, derr := decodeServed[config.Space](raw)
-		if err != nil || derr != nil || cur.Parent != sp.Parent || cur.Inherit != sp.Inherit {
+		cur, _, held := served[config.Space](ctx, r, kindSpace, sp.ID)
+		if !held || cur.Parent != sp.Parent || cur.Inherit != sp.Inherit || cur.SubjectTemplate != sp.SubjectTemplate {
 			out[sp.ID] = true
 		}
 	}
@@ -97,45 +176,39 @@ func spacesChanged(ctx context.Context, c *adminClient, objects []applyObject) m
 }
 
 // spaceMoves reads where the broker holds the objects of a file whose spaces in changed the
-// broker holds with another parent or inherit, or does not hold (spacesChanged).
+// broker holds with another parent, inherit or subject template, or does not hold
+// (spacesChanged).
 type spaceMoves struct {
-	c       *adminClient
+	r       *planReader
 	changed map[string]bool
 }
 
 // stackLeavesFirst reports whether the broker holds st's stack in another space than st's, and
 // holds st's space and its ancestors with none of them changed.
 func (m spaceMoves) stackLeavesFirst(ctx context.Context, st config.Stack) bool {
-	raw, err := m.c.getField(ctx, kindStack.path+"/"+url.PathEscape(st.ID), kindStack.one)
-	if err != nil {
-		return false
-	}
-	cur, _, err := decodeServed[config.Stack](raw)
-	return err == nil && cur.Space != st.Space && m.chainKept(ctx, st.Space)
+	cur, _, held := served[config.Stack](ctx, m.r, kindStack, st.ID)
+	return held && cur.Space != st.Space && m.chainKept(ctx, st.Space)
 }
 
 // spaceLeavesFirst reports whether the broker holds sp's space under a changed parent other
 // than sp's, and holds sp's parent and its ancestors with none of them changed, nor sp turning
 // inherit on.
 func (m spaceMoves) spaceLeavesFirst(ctx context.Context, sp config.Space) bool {
-	raw, err := m.c.getField(ctx, kindSpace.path+"/"+url.PathEscape(sp.ID), kindSpace.one)
-	if err != nil {
-		return false
-	}
-	cur, _, err := decodeServed[config.Space](raw)
-	return err == nil && cur.Parent != sp.Parent && m.changed[cur.Parent] && (cur.Inherit || !sp.Inherit) &&
+	cur, _, held := served[config.Space](ctx, m.r, kindSpace, sp.ID)
+	return held && cur.Parent != sp.Parent && m.changed[cur.Parent] && (cur.Inherit || !sp.Inherit) &&
 		m.chainKept(ctx, sp.Parent)
 }
 
-// chainKept reports whether the broker holds space id and its ancestors with none changed.
+// chainKept reports whether the broker holds space id and its ancestors with none changed. An
+// ancestor the caller may not read (a key bound below it) counts as changed: nothing moves
+// ahead of the spaces then.
 func (m spaceMoves) chainKept(ctx context.Context, id string) bool {
-	c, changed := m.c, m.changed
 	for range config.MaxSpaceDepth + 1 {
-		if changed[id] {
+		if m.changed[id] {
 			return false
 		}
-		raw, err := c.getField(ctx, kindSpace.path+"/"+url.PathEscape(id), kindSpace.one)
-		if err != nil {
+		raw, err := m.r.get(ctx, kindSpace, id)
+		if err != nil || raw == nil {
 			return false
 		}
 		sp, _, err := decodeServed[config.Space](raw)
@@ -150,52 +223,70 @@ func (m spaceMoves) chainKept(ctx context.Context, id string) bool {
 	return false
 }
 
-// roleChange returns, when the broker holds r's role with an action r lacks, the broker's
-// role with only those actions taken away, with the version read; and whether the broker holds
-// the role without an action r gives.
-func roleChange(ctx context.Context, c *adminClient, r config.Role) (*narrowStep, bool) {
-	raw, err := c.getField(ctx, kindRole.path+"/"+url.PathEscape(r.ID), kindRole.one)
-	if err != nil {
-		return nil, false
+// anything reports whether the broker holds a stack of objects in another space than the
+// file's, or a space under another parent.
+func (m spaceMoves) anything(ctx context.Context, objects []applyObject) bool {
+	for _, o := range objects {
+		switch d := o.desired.(type) {
+		case config.Stack:
+			if cur, _, held := served[config.Stack](ctx, m.r, kindStack, d.ID); held && cur.Space != d.Space {
+				return true
+			}
+		case config.Space:
+			if cur, _, held := served[config.Space](ctx, m.r, kindSpace, d.ID); held && cur.Parent != d.Parent {
+				return true
+			}
+		}
 	}
-	cur, m, err := decodeServed[config.Role](raw)
-	if err != nil {
-		return nil, false
+	return false
+}
+
+// roleStep is what narrowingFirst makes of a role of the file.
+type roleStep struct {
+	// narrowed is the broker's role with only the actions the file drops taken away, nil when
+	// it drops none, or all (a role needs an action).
+	narrowed *narrowStep
+	// widens tells that the file gives an action the broker's role lacks; replaced, that it
+	// keeps none of the broker's.
+	widens, replaced bool
+}
+
+// roleChange compares r with the broker's role. A role the server's file declares is left to
+// the main pass, which refuses a change of it.
+func roleChange(ctx context.Context, lr *planReader, r config.Role) roleStep {
+	cur, m, held := served[config.Role](ctx, lr, kindRole, r.ID)
+	if !held || m.ManagedBy == catalog.ManagedByConfig {
+		return roleStep{}
 	}
-	widens := slices.ContainsFunc(r.Actions, func(a string) bool {
+	st := roleStep{widens: slices.ContainsFunc(r.Actions, func(a string) bool {
 		return !slices.Contains(cur.Actions, a)
-	})
+	})}
 	kept := slices.DeleteFunc(slices.Clone(cur.Actions), func(a string) bool {
 		return !slices.Contains(r.Actions, a)
 	})
-	if len(kept) == len(cur.Actions) || len(kept) == 0 { // a role needs an action
-		return nil, widens
+	switch {
+	case len(kept) == 0:
+		st.replaced = true
+	case len(kept) < len(cur.Actions):
+		cur.ID, cur.Actions = r.ID, kept
+		st.narrowed = &narrowStep{body: cur, version: m.Version}
 	}
-	cur.ID, cur.Actions = r.ID, kept
-	return &narrowStep{body: cur, version: m.Version}, widens
+	return st
 }
 
 // turnsInheritOn reports whether the broker holds sp's space without inherit and sp has it.
-func turnsInheritOn(ctx context.Context, c *adminClient, sp config.Space) bool {
-	raw, err := c.getField(ctx, kindSpace.path+"/"+url.PathEscape(sp.ID), kindSpace.one)
-	if err != nil {
-		return false
-	}
-	cur, _, err := decodeServed[config.Space](raw)
-	return err == nil && !cur.Inherit && sp.Inherit
+func turnsInheritOn(ctx context.Context, r *planReader, sp config.Space) bool {
+	cur, _, held := served[config.Space](ctx, r, kindSpace, sp.ID)
+	return held && !cur.Inherit && sp.Inherit
 }
 
 // dropsWrite returns, when the broker holds in's integration in in's space with write on a
 // label in does not attach for write, the broker's integration with write taken away from
 // those labels and nothing else changed, with the version read; nil otherwise.
-func dropsWrite(ctx context.Context, c *adminClient, in config.Integration) *narrowStep {
-	raw, err := c.getField(ctx, kindIntegration.path+"/"+url.PathEscape(in.ID), kindIntegration.one)
-	if err != nil {
-		return nil
-	}
-	cur, m, err := decodeServed[config.Integration](raw)
-	if err != nil {
-		return nil
+func dropsWrite(ctx context.Context, r *planReader, in config.Integration) *narrowStep {
+	cur, m, held := served[config.Integration](ctx, r, kindIntegration, in.ID)
+	if !held || m.ManagedBy == catalog.ManagedByConfig {
+		return nil // none, or the server file's, which the main pass refuses to change
 	}
 	want := writeLabels(in)
 	if cur.Space != in.Space {
@@ -204,12 +295,12 @@ func dropsWrite(ctx context.Context, c *adminClient, in config.Integration) *nar
 	cur.ID = in.ID
 	var rules []config.Autoattach
 	dropped := false
-	for _, r := range cur.Autoattach {
-		if r.Write && !want[r.Label] {
-			r.Write, dropped = false, true
+	for _, rule := range cur.Autoattach {
+		if rule.Write && !want[rule.Label] {
+			rule.Write, dropped = false, true
 		}
-		if r.Read || r.Write { // a rule attaching neither is refused: it goes
-			rules = append(rules, r)
+		if rule.Read || rule.Write { // a rule attaching neither is refused: it goes
+			rules = append(rules, rule)
 		}
 	}
 	if !dropped {
@@ -219,11 +310,13 @@ func dropsWrite(ctx context.Context, c *adminClient, in config.Integration) *nar
 	return &narrowStep{body: cur, version: m.Version}
 }
 
-// narrowStep is an object with only write (an integration's) or labels (a stack's) taken
-// away, and the version it is put over.
+// narrowStep is the broker's object with only what the file drops taken away (an integration's
+// or an attachment's write, a stack's labels, a role's actions), put over version.
 type narrowStep struct {
 	body    any
 	version int64
+	// after is the version the narrowed form was put at, zero until then.
+	after int64
 }
 
 // narrow puts o.narrowed: it takes attachments away and adds none, so no conflict refuses it,
@@ -234,20 +327,46 @@ func (a *applier) narrow(ctx context.Context, o applyObject) error {
 	if err != nil {
 		return err
 	}
-	_, err = a.client.call(ctx, adminRequest{method: http.MethodPut, path: o.path, body: want, ifMatch: o.narrowed.version})
+	r, err := a.client.call(ctx, adminRequest{method: http.MethodPut, path: o.path, body: want, ifMatch: o.narrowed.version})
+	if err == nil {
+		o.narrowed.after = r.version
+	}
 	return err
+}
+
+// dropsDirectWrite returns, when the broker holds a's direct attachment for read and write and a
+// is for read only, the broker's attachment without write, with the version read.
+func dropsDirectWrite(ctx context.Context, r *planReader, o applyObject, a config.Attachment) *narrowStep {
+	cur, err := o.current(ctx, r.c)
+	if err != nil {
+		if r.err == nil {
+			r.err = fmt.Errorf("reading %s: %w", o.ref, err)
+		}
+		return nil
+	}
+	if cur == nil || cur.ManagedBy == catalog.ManagedByConfig {
+		return nil
+	}
+	var held config.Attachment
+	if err := json.Unmarshal(cur.canon, &held); err != nil || !held.Read || !held.Write || a.Write {
+		return nil
+	}
+	narrowed := held
+	narrowed.Stack, narrowed.Integration, narrowed.Write = a.Stack, a.Integration, false
+	return &narrowStep{body: narrowed, version: cur.Version}
 }
 
 // dropsLabels returns, when the broker holds st's stack in st's space with a label st does not
 // carry, the broker's stack with only those labels taken away, with the version read.
-func dropsLabels(ctx context.Context, c *adminClient, st config.Stack) *narrowStep {
-	raw, err := c.getField(ctx, kindStack.path+"/"+url.PathEscape(st.ID), kindStack.one)
-	if err != nil {
-		return nil
+func dropsLabels(ctx context.Context, r *planReader, st config.Stack) *narrowStep {
+	cur, m, held := served[config.Stack](ctx, r, kindStack, st.ID)
+	if !held || m.ManagedBy == catalog.ManagedByConfig {
+		return nil // none, or the server file's, which the main pass refuses to change
 	}
-	cur, m, err := decodeServed[config.Stack](raw)
-	if err != nil {
-		return nil
+	if cur.Space != st.Space && !r.fileSpaces[st.Space] {
+		if _, _, there := served[config.Space](ctx, r, kindSpace, st.Space); !there {
+			return nil // a move into a space nobody makes fails: its labels stay
+		}
 	}
 	kept := slices.DeleteFunc(slices.Clone(cur.Labels), func(l string) bool {
 		// Moved: it may use other integrations, so every label goes until it is put.
@@ -256,7 +375,8 @@ func dropsLabels(ctx context.Context, c *adminClient, st config.Stack) *narrowSt
 	if len(kept) == len(cur.Labels) {
 		return nil
 	}
-	cur.ID, cur.Labels = st.ID, kept
+	cur.ID = st.ID
+	cur.Labels = kept
 	return &narrowStep{body: cur, version: m.Version}
 }
 
