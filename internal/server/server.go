@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -268,24 +269,31 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	shared := share(ln, s.log)
 	defer shared.Close()
-	bg, stopBG := context.WithCancel(context.Background())
-	defer stopBG()
-	stopSinks := s.sinks.Start(bg)
+	// The sinks outlive the background tasks: they take the events those record last.
+	stopSinks := s.sinks.Start(context.Background())
 	defer stopSinks()
-	go s.keys.Run(bg, s.keyRefresh)
-	go s.events.retryKeyEvents(bg, s.keyRefresh)
-	go s.anchor.Run(bg)
-	go s.catalog.Run(bg, catalog.DefaultPoll)
+	bg, cancelBG := context.WithCancel(context.Background())
+	var tasks sync.WaitGroup
+	task := func(run func()) { tasks.Add(1); go func() { defer tasks.Done(); run() }() }
+	stopBG := sync.OnceFunc(func() { cancelBG(); tasks.Wait() })
+	defer stopBG()
+	task(func() { s.keys.Run(bg, s.keyRefresh) })
+	task(func() { s.events.retryKeyEvents(bg, s.keyRefresh) })
+	task(func() { s.anchor.Run(bg) })
+	task(func() { s.catalog.Run(bg, catalog.DefaultPoll) })
 	if s.finished != nil {
-		go s.finished.Run(bg, finishCheck)
+		task(func() { s.finished.Run(bg, finishCheck) })
 	}
 	s.startSweeping(bg)
 	s.startEvictionWatch(bg)
 
 	var began atomic.Bool
 	var open atomic.Int64
+	var handlers atomic.Int64
 	full := s.handler
 	srv := s.httpServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		handlers.Add(1)
+		defer handlers.Add(-1)
 		if began.Load() {
 			s.draining.ServeHTTP(w, r)
 			return
@@ -313,7 +321,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	// From now on srv takes no connection, answers what comes on those it has as the drain
 	// does, each answer closing its connection, and drain waits for them to close.
 	srv.SetKeepAlivesEnabled(false)
-	if err := s.drain(stopping{srv: srv, open: &open, shared: shared, fast: fast}); err != nil {
+	if err := s.drain(stopping{srv: srv, open: &open, handlers: &handlers, stopTasks: stopBG, shared: shared, fast: fast}); err != nil {
 		return err
 	}
 	// srv's view closed when the drain began: its Serve returned net.ErrClosed.
@@ -345,15 +353,32 @@ func (s *Server) httpServer(handler http.Handler) *http.Server {
 // stopping is what a drain stops: the replica's server srv, whose connections open counts, on
 // its view of shared, and the fast path when there is one.
 type stopping struct {
-	srv    *http.Server
-	open   *atomic.Int64
-	shared *sharedListener
-	fast   *fastpath.Listener
+	srv  *http.Server
+	open *atomic.Int64
+	// handlers counts srv's handlers running, which a cut connection does not stop.
+	handlers *atomic.Int64
+	// stopTasks ends the replica's background tasks and waits for them.
+	stopTasks func()
+	shared    *sharedListener
+	fast      *fastpath.Listener
 }
 
 // lastAnswers bounds the end of a drain, after the port closed: the answers of the drain's own
 // connections in flight then (public documents and refusals) get this long to be written.
 const lastAnswers = time.Second
+
+// sinkFlushFloor is the least time the sinks' final flush gets, however much of
+// http.shutdown_timeout the in-flight requests took.
+const sinkFlushFloor = 10 * time.Second
+
+// latest is ctx's deadline, or now plus floor when that is later.
+func latest(ctx context.Context, floor time.Duration) time.Time {
+	d, _ := ctx.Deadline()
+	if f := time.Now().Add(floor); f.After(d) {
+		return f
+	}
+	return d
+}
 
 // drain stops srv as Serve describes, while a second server on shared (and the fast path, when
 // there is one) answers what comes meanwhile, and closes the port at its end. A stop still ends
@@ -381,10 +406,19 @@ func (s *Server) drain(st stopping) error {
 		s.log.Warn("shutting down: http.shutdown_timeout passed with requests still in flight; closing their connections",
 			"timeout", h.ShutdownTimeout.String())
 		_ = srv.Close()
+		// A cut connection cancels its request's context, not its handler: wait for the
+		// handlers to end (and record their events), within lastAnswers.
+		for by := time.Now().Add(lastAnswers); st.handlers.Load() > 0 && time.Now().Before(by); {
+			time.Sleep(10 * time.Millisecond)
+		}
 	}
 	// No request records an event any more: the sinks get the rest of the chain, within what
-	// is left of the timeout (with the memory store, what they miss now is lost).
-	s.sinks.Drain(sctx)
+	// is left of the timeout but at least sinkFlushFloor (with the memory store, what they
+	// miss now is lost).
+	st.stopTasks()
+	fctx, fcancel := context.WithDeadline(context.Background(), latest(sctx, min(h.ShutdownTimeout, sinkFlushFloor)))
+	defer fcancel()
+	s.sinks.Drain(fctx)
 	_ = shared.Close()
 	lctx, lcancel := context.WithTimeout(context.Background(), lastAnswers)
 	defer lcancel()
