@@ -45,6 +45,9 @@ func (h hangupReload) run(ctx context.Context, hup <-chan os.Signal) <-chan stru
 			case <-ctx.Done():
 				return
 			case <-hup:
+				if ctx.Err() != nil {
+					return // the stop began as it came (select picks either ready case): dropped
+				}
 				if h.Path == "" {
 					h.Log.Warn("SIGHUP: running on the embedded default, there is no configuration file to re-read")
 					continue
