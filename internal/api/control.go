@@ -262,11 +262,17 @@ func (c *Control) authorizedRun(r *http.Request, action string) (access.Principa
 	if err != nil {
 		return p, run, err
 	}
-	acc := c.cfg.Catalog.Load().Access()
-	if !acc.Covers(p, run.Space) {
+	cat := c.cfg.Catalog.Load()
+	acc, space := cat.Access(), run.Space
+	if _, ok := cat.Space(space); !ok {
+		// Its space was deleted since, and with it where it stood: only a binding on root
+		// still covers it, to read or finish it.
+		space = config.RootSpace
+	}
+	if !acc.Covers(p, space) {
 		return p, run, errHiddenRun
 	}
-	return p, run, acc.Allowed(p, action, run.Space)
+	return p, run, acc.Allowed(p, action, space)
 }
 
 // errHiddenRun: the run is in a space none of the key's bindings covers. It is answered like a
