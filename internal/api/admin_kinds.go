@@ -190,7 +190,7 @@ func (h *kindHandler) list(w http.ResponseWriter, r *http.Request) {
 	}
 	c := h.admin.cfg.Catalog.Live().Load()
 	if s := r.URL.Query().Get("space"); s != "" {
-		if _, ok := c.Space(s); !ok || !c.Access().Covers(p, s) {
+		if _, ok := c.Space(s); !ok || !listable(c, p, s) {
 			h.admin.fail(w, r, apierror.New(apierror.CodeNotFound, "No space %q that this key may read.", s))
 			return
 		}
@@ -509,4 +509,16 @@ func autoattached(c *catalog.Catalog, id string) error {
 		}
 	}
 	return nil
+}
+
+// listable reports whether p may filter a listing by space s: a binding of p covers s, or a
+// space within s. A key bound below s lists its own objects there; s holds nothing else it may
+// read, and it already reads s as an ancestor of its own spaces.
+func listable(c *catalog.Catalog, p access.Principal, s string) bool {
+	if c.Access().Covers(p, s) {
+		return true
+	}
+	return slices.ContainsFunc(c.Objects().Spaces, func(sp config.Space) bool {
+		return c.Within(sp.ID, s) && c.Access().Covers(p, sp.ID)
+	})
 }
