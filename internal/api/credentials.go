@@ -133,6 +133,9 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 		defer cancel()
 	}
 	tokens := &runTokens{issuer: wk.cfg.Issuer, run: run, metrics: wk.cfg.Metrics}
+	pending, outcome := &exchange.Pending{}, exchange.Denied
+	defer func() { pending.Settle(outcome) }()
+	ctx = exchange.WithPending(ctx, pending)
 	creds, err := ex.Exchange(ctx, exchange.Request{Run: run, Integration: in, Tokens: tokens, Now: wk.cfg.Now()})
 	event := Event{Actor: "run:" + run.ID, Action: "credentials.issue", Run: run, Integration: in.ID}
 	if err != nil {
@@ -166,6 +169,7 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
+		outcome = exchange.Error
 		fail(w, r, wk.cfg.Logger, notRecorded(r.Context(), wk.cfg.Events, wk.cfg.Logger, event, err)) // credentials not in the trail are not handed out
 		return
 	}
@@ -177,7 +181,7 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, wk.cfg.Logger, err)
 		return
 	}
-	handed = true
+	handed, outcome = true, exchange.Success
 	writeJSON(w, http.StatusOK, map[string]any{
 		"provider":    req.Provider,
 		"integration": in.ID,

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // ObserveConfig configures Observe.
@@ -76,7 +78,9 @@ func (o *Observed) Exchange(ctx context.Context, req Request) (Credentials, erro
 			Message: "answered credentials that expired at " + creds.ExpiresAt.UTC().Format(time.RFC3339)})
 	}
 	outcome := Classify(err)
-	if c := o.metrics.outcomes[outcome]; c != nil {
+	if p, _ := ctx.Value(pendingKey{}).(*Pending); p != nil && outcome == Success {
+		p.outcomes = o.metrics.outcomes // counted by the caller, once it hands them out or not
+	} else if c := o.metrics.outcomes[outcome]; c != nil {
 		c.Inc()
 	}
 	if o.metrics.duration != nil {
@@ -143,4 +147,26 @@ func (t *timedTokens) upstream(elapsed time.Duration, err error) (d time.Duratio
 		return 0, false
 	}
 	return max(elapsed-time.Duration(t.spent.Load()), 0), true
+}
+
+// Pending holds the count of a successful exchange for its caller, which alone knows whether
+// the credentials were handed out (WithPending).
+type Pending struct {
+	outcomes map[Outcome]prometheus.Counter
+}
+
+type pendingKey struct{}
+
+// WithPending makes an exchange under ctx that succeeds leave its count to p.Settle.
+func WithPending(ctx context.Context, p *Pending) context.Context {
+	return context.WithValue(ctx, pendingKey{}, p)
+}
+
+// Settle counts the successful exchange p holds, if any, as o: Success when its credentials
+// were handed out, Denied or Error when they were withheld. It counts at most once.
+func (p *Pending) Settle(o Outcome) {
+	if c := p.outcomes[o]; c != nil {
+		c.Inc()
+	}
+	p.outcomes = nil
 }
