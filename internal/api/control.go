@@ -264,7 +264,7 @@ func (c *Control) authorizedRun(r *http.Request, action string) (access.Principa
 	}
 	cat := c.cfg.Catalog.Load()
 	acc, space := cat.Access(), run.Space
-	if _, ok := cat.Space(space); !ok {
+	if _, ok := cat.Space(space); !ok || spaceReborn(cat, run) {
 		// Its space was deleted since, and with it where it stood: only a binding on root
 		// still covers it, to read or finish it.
 		space = config.RootSpace
@@ -273,6 +273,22 @@ func (c *Control) authorizedRun(r *http.Request, action string) (access.Principa
 		return p, run, errHiddenRun
 	}
 	return p, run, acc.Allowed(p, action, space)
+}
+
+// spaceReborn reports whether the space holding run's space id is another one than the run
+// began in: it took its place itself after the run began (created, or moved), and the run's
+// stack is no longer there as it was. A space is deleted only once it holds no stack, while a
+// space that moved keeps its stacks.
+func spaceReborn(cat *catalog.Catalog, run runs.Run) bool {
+	m, _ := cat.Meta(catalog.Ref{Kind: catalog.KindSpace, ID: run.Space})
+	if !run.CreatedAt.Before(m.Created) {
+		return false
+	}
+	if space, ok := cat.StackSpace(run.Stack); !ok || space != run.Space {
+		return true
+	}
+	sm, _ := cat.Meta(catalog.Ref{Kind: catalog.KindStack, ID: run.Stack})
+	return run.CreatedAt.Before(sm.Created)
 }
 
 // errHiddenRun: the run is in a space none of the key's bindings covers. It is answered like a
