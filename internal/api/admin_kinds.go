@@ -511,14 +511,15 @@ func autoattached(c *catalog.Catalog, id string) error {
 	return nil
 }
 
-// listable reports whether p may filter a listing by space s: a binding of p covers s, or a
-// space within s. A key bound below s lists its own objects there; s holds nothing else it may
-// read, and it already reads s as an ancestor of its own spaces.
+// listable reports whether p may filter a listing by space s: a binding of p covers s, or s is
+// an id p already reads: root, or the parent of a space a binding of p covers. A key bound
+// below s lists its own objects there; s holds nothing else it may read. An ancestor further
+// up is answered as a space that does not exist: its id is not the key's to learn.
 func listable(c *catalog.Catalog, p access.Principal, s string) bool {
-	if c.Access().Covers(p, s) {
+	if s == config.RootSpace || c.Access().Covers(p, s) {
 		return true
 	}
 	return slices.ContainsFunc(c.Objects().Spaces, func(sp config.Space) bool {
-		return c.Within(sp.ID, s) && c.Access().Covers(p, sp.ID)
+		return sp.Parent == s && c.Access().Covers(p, sp.ID)
 	})
 }
