@@ -156,6 +156,7 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 	event.Detail = req.Provider + " credentials until " + creds.ExpiresAt.UTC().Format(time.RFC3339) + tokens.handedOut(creds)
 	used, _ := cat.Meta(catalog.Ref{Kind: catalog.KindIntegration, ID: in.ID})
 	if err := wk.stillInForce(r, exchanged{run: run, version: version, integration: in.ID, integrationVersion: used.Version, req: req, subjects: tokens.subjects()}); err != nil {
+		outcome = withheldOutcome(err)
 		wk.withheld(r, event, err)
 		fail(w, r, wk.cfg.Logger, err)
 		return
@@ -164,6 +165,7 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 	err = wk.cfg.Events.Record(r.Context(), event)
 	if errors.Is(err, runs.ErrChanged) {
 		err = wk.changedAnswer(r)
+		outcome = withheldOutcome(err)
 		wk.withheld(r, event, err)
 		fail(w, r, wk.cfg.Logger, err)
 		return
@@ -177,6 +179,7 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 	// attachment removed, a space moved, or without a version the run finished) is not in the
 	// event's condition, which is the run record alone: the credentials are withheld.
 	if err := wk.stillInForce(r, exchanged{run: run, version: version, integration: in.ID, integrationVersion: used.Version, req: req, subjects: tokens.subjects()}); err != nil {
+		outcome = withheldOutcome(err)
 		wk.withheld(r, event, err)
 		fail(w, r, wk.cfg.Logger, err)
 		return
@@ -190,6 +193,16 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 		"env":         creds.Env,
 		req.Provider:  creds.Detail,
 	})
+}
+
+// withheldOutcome is how credentials withheld for why count: denied when the run, its stack or
+// its attachments changed meanwhile (401, 409), error when broker could not tell (an outage).
+func withheldOutcome(why error) exchange.Outcome {
+	var e *apierror.Error
+	if errors.As(why, &e) && (e.Code == apierror.CodeUnauthenticated || e.Code == apierror.CodeConflict) {
+		return exchange.Denied
+	}
+	return exchange.Error
 }
 
 // takeBack revokes creds, obtained from ex and then not handed out, where the upstream allows
