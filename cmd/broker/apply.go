@@ -68,6 +68,11 @@ func runApply(ctx context.Context, e env, args []string) error {
 		// the spaces and stacks grant write through the rules or labels the file drops.
 		if err := a.narrow(ctx, o); err != nil {
 			fmt.Fprintf(e.stdout, "%s failed: taking away what the file drops: %s\n", o.ref, oneLine(err.Error()))
+			for _, n := range objects {
+				if n.narrowed != nil && n.narrowed.after != 0 {
+					fmt.Fprintf(e.stdout, "%s left with what the file drops taken away\n", n.ref)
+				}
+			}
 			return fmt.Errorf("%s: the apply stopped before changing anything else", o.ref)
 		}
 	}

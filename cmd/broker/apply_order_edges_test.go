@@ -182,16 +182,31 @@ func TestApplyDropsDirectWriteBeforeAMove(t *testing.T) {
 	}
 }
 
-// TestApplyLeavesFileObjectsToTheMainPass: an object the broker's configuration file
-// declares is refused on its own (as before the narrowing pass): the file's other objects are
-// still applied, rather than the whole apply stopping on a narrowing that cannot succeed.
+// TestApplyLeavesFileObjectsToTheMainPass: an object the broker's configuration file declares
+// and that the applied file changes without taking anything away is refused on its own, and the
+// file's other objects are still applied; one the applied file takes labels or write away from
+// cannot be narrowed first, so the apply changes nothing rather than add, beside it, what it
+// would reach.
 func TestApplyLeavesFileObjectsToTheMainPass(t *testing.T) {
-	b := startLive(t, liveFile("stacks:\n  - {id: fs, space: base, labels: [a, b]}\n"))
-	file := "spaces:\n  - {id: x, parent: root}\n" +
-		"stacks:\n  - {id: fs, space: base, labels: [a]}\n"
-	r := b.cli(t, liveAdmin, "apply", "-f", writeFile(t, "f.yaml", file))
-	if !strings.Contains(r.stdout, "space/x created") {
-		t.Errorf("space x was not applied:\n%s%s", r.stdout, r.stderr)
+	for _, tc := range []struct {
+		name, labels string
+		applied      bool
+	}{
+		{"a label added", "[a, b, c]", true},
+		{"a label taken away", "[a]", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := startLive(t, liveFile("stacks:\n  - {id: fs, space: base, labels: [a, b]}\n"))
+			file := "spaces:\n  - {id: x, parent: root}\n" +
+				"stacks:\n  - {id: fs, space: base, labels: " + tc.labels + "}\n"
+			r := b.cli(t, liveAdmin, "apply", "-f", writeFile(t, "f.yaml", file))
+			if r.code != 1 {
+				t.Errorf("apply changing a stack of the server's file: exit %d, want 1", r.code)
+			}
+			if got := strings.Contains(r.stdout, "space/x created"); got != tc.applied {
+				t.Errorf("space x applied %v, want %v:\n%s%s", got, tc.applied, r.stdout, r.stderr)
+			}
+		})
 	}
 }
 

@@ -39,7 +39,14 @@ func narrowingFirst(ctx context.Context, c *adminClient, objects []applyObject) 
 	}
 	var rest, late, roles, moved []applyObject
 	var replaced []string
-	moves := spaceMoves{r: r, changed: spacesChanged(ctx, r, objects)}
+	moves := spaceMoves{r: r, changed: spacesChanged(ctx, r, objects), fresh: map[string]string{}}
+	for _, o := range objects {
+		if sp, ok := o.desired.(config.Space); ok {
+			if _, _, held := served[config.Space](ctx, r, kindSpace, sp.ID); !held {
+				moves.fresh[sp.ID] = sp.Parent
+			}
+		}
+	}
 	for _, o := range objects {
 		switch d := o.desired.(type) {
 		case config.Role:
@@ -68,6 +75,12 @@ func narrowingFirst(ctx context.Context, c *adminClient, objects []applyObject) 
 				continue
 			}
 		case config.Space:
+			if _, ok := moves.fresh[d.ID]; ok && moves.chainKept(ctx, d.ID) {
+				// Made before the moves, so that they may go into it: a new space holds
+				// nothing yet, so it grants nothing.
+				moved = append(moved, o)
+				continue
+			}
 			if moves.spaceLeavesFirst(ctx, d) {
 				// Before the other spaces: the space it leaves moves or changes, and the one it
 				// joins stays where it is.
@@ -181,6 +194,8 @@ func spacesChanged(ctx context.Context, r *planReader, objects []applyObject) ma
 type spaceMoves struct {
 	r       *planReader
 	changed map[string]bool
+	// fresh maps the file's spaces the broker does not hold to their parents.
+	fresh map[string]string
 }
 
 // stackLeavesFirst reports whether the broker holds st's stack in another space than st's, and
@@ -199,17 +214,26 @@ func (m spaceMoves) spaceLeavesFirst(ctx context.Context, sp config.Space) bool 
 		m.chainKept(ctx, sp.Parent)
 }
 
-// chainKept reports whether the broker holds space id and its ancestors with none changed. An
-// ancestor the caller may not read (a key bound below it) counts as changed: nothing moves
-// ahead of the spaces then.
+// chainKept reports whether the broker holds space id and its ancestors with none changed, a
+// space the file makes counting as its parent's chain. The parent of a space read, which the
+// caller may not read itself (a key bound below it), exists and is not the file's to change: it
+// counts as kept. A space that cannot be read at all counts as changed.
 func (m spaceMoves) chainKept(ctx context.Context, id string) bool {
-	for range config.MaxSpaceDepth + 1 {
+	for i := range config.MaxSpaceDepth + 1 {
+		if parent, ok := m.fresh[id]; ok {
+			id = parent // a space the file makes, under a parent it may keep
+			continue
+		}
 		if m.changed[id] {
 			return false
 		}
 		raw, err := m.r.get(ctx, kindSpace, id)
-		if err != nil || raw == nil {
+		if err != nil {
 			return false
+		}
+		if raw == nil {
+			// The parent of a space read: it exists, and the file does not change it.
+			return i > 0
 		}
 		sp, _, err := decodeServed[config.Space](raw)
 		if err != nil {
@@ -285,8 +309,8 @@ func turnsInheritOn(ctx context.Context, r *planReader, sp config.Space) bool {
 // those labels and nothing else changed, with the version read; nil otherwise.
 func dropsWrite(ctx context.Context, r *planReader, in config.Integration) *narrowStep {
 	cur, m, held := served[config.Integration](ctx, r, kindIntegration, in.ID)
-	if !held || m.ManagedBy == catalog.ManagedByConfig {
-		return nil // none, or the server file's, which the main pass refuses to change
+	if !held {
+		return nil
 	}
 	want := writeLabels(in)
 	if cur.Space != in.Space {
@@ -305,6 +329,9 @@ func dropsWrite(ctx context.Context, r *planReader, in config.Integration) *narr
 	}
 	if !dropped {
 		return nil
+	}
+	if m.ManagedBy == catalog.ManagedByConfig {
+		return r.fileOwned("integration/" + in.ID)
 	}
 	cur.Autoattach = rules
 	return &narrowStep{body: cur, version: m.Version}
@@ -344,15 +371,20 @@ func dropsDirectWrite(ctx context.Context, r *planReader, o applyObject, a confi
 		}
 		return nil
 	}
-	if cur == nil || cur.ManagedBy == catalog.ManagedByConfig {
+	if cur == nil {
 		return nil
 	}
 	var held config.Attachment
-	if err := json.Unmarshal(cur.canon, &held); err != nil || !held.Read || !held.Write || a.Write {
+	if err := json.Unmarshal(cur.canon, &held); err != nil || !held.Write || a.Write {
 		return nil
+	}
+	if cur.ManagedBy == catalog.ManagedByConfig {
+		return r.fileOwned(o.ref)
 	}
 	narrowed := held
 	narrowed.Stack, narrowed.Integration, narrowed.Write = a.Stack, a.Integration, false
+	// Held for write only: the file's read-only form, as an attachment needs a scope.
+	narrowed.Read = held.Read || a.Read
 	return &narrowStep{body: narrowed, version: cur.Version}
 }
 
@@ -360,8 +392,8 @@ func dropsDirectWrite(ctx context.Context, r *planReader, o applyObject, a confi
 // carry, the broker's stack with only those labels taken away, with the version read.
 func dropsLabels(ctx context.Context, r *planReader, st config.Stack) *narrowStep {
 	cur, m, held := served[config.Stack](ctx, r, kindStack, st.ID)
-	if !held || m.ManagedBy == catalog.ManagedByConfig {
-		return nil // none, or the server file's, which the main pass refuses to change
+	if !held {
+		return nil
 	}
 	if cur.Space != st.Space && !r.fileSpaces[st.Space] {
 		if _, _, there := served[config.Space](ctx, r, kindSpace, st.Space); !there {
@@ -374,6 +406,9 @@ func dropsLabels(ctx context.Context, r *planReader, st config.Stack) *narrowSte
 	})
 	if len(kept) == len(cur.Labels) {
 		return nil
+	}
+	if m.ManagedBy == catalog.ManagedByConfig {
+		return r.fileOwned("stack/" + st.ID)
 	}
 	cur.ID = st.ID
 	cur.Labels = kept
@@ -389,4 +424,15 @@ func writeLabels(in config.Integration) map[string]bool {
 		}
 	}
 	return out
+}
+
+// fileOwned notes that the file takes something away from ref, which the broker's
+// configuration file declares: the apply cannot take it away, so it changes nothing rather
+// than add, beside it, what it would reach.
+func (r *planReader) fileOwned(ref string) *narrowStep {
+	if r.err == nil {
+		r.err = fmt.Errorf("%s: the broker's configuration file declares it with what this file "+
+			"takes away; change it there (objects of the file are read-only through the API)", ref)
+	}
+	return nil
 }
