@@ -24,6 +24,11 @@ import (
 // (config.reload). The two are independent: a refused certificate does not stop the file's
 // objects, nor the other way round; the error joins both refusals.
 func (s *Server) Reload(ctx context.Context, cfg *config.Config, loadErr error) error {
+	s.reloading.Lock()
+	defer s.reloading.Unlock()
+	if s.reloadsEnded {
+		return errors.New("the replica is stopping: the reload is dropped")
+	}
 	return errors.Join(s.reloadCertificate(ctx), s.reloadCatalog(ctx, cfg, loadErr))
 }
 

@@ -57,6 +57,10 @@ type Server struct {
 	handler http.Handler
 	// draining is the handler while the replica drains (api.Front.Draining).
 	draining http.Handler
+	// reloading is held by a Reload under way and by a drain that ends reloads; reloadsEnded
+	// (under it) refuses every Reload once the sinks' final flush is near.
+	reloading    sync.Mutex
+	reloadsEnded bool
 	// fast answers the public documents on the fast path of a plain-HTTP listener.
 	fast fastpath.Handler
 	// keyRefresh is how often the key manager re-reads the key set and applies the schedule:
@@ -416,6 +420,9 @@ func (s *Server) drain(st stopping) error {
 	// is left of the timeout but at least sinkFlushFloor (with the memory store, what they
 	// miss now is lost).
 	st.stopTasks()
+	s.reloading.Lock() // a Reload under way records its event first
+	s.reloadsEnded = true
+	s.reloading.Unlock()
 	fctx, fcancel := context.WithDeadline(context.Background(), latest(sctx, min(h.ShutdownTimeout, sinkFlushFloor)))
 	defer fcancel()
 	s.sinks.Drain(fctx)
