@@ -211,7 +211,7 @@ func withheldOutcome(why error) exchange.Outcome {
 // is, the refusal is answered at once (an answer is sent whole only when its handler returns).
 func takeBack(ctx context.Context, ex exchange.Exchanger, creds exchange.Credentials) {
 	if rv, ok := exchange.RevokerOf(ex); ok {
-		go rv.Revoke(context.WithoutCancel(ctx), creds)
+		exchange.Revoking(func() { rv.Revoke(context.WithoutCancel(ctx), creds) })
 	}
 }
 

@@ -2,6 +2,7 @@ package exchange
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"github.com/brokerhq/broker/internal/config"
@@ -109,6 +110,33 @@ func Timeout(in config.Integration) time.Duration {
 // and then did not hand out. Revoke logs its failures and never a secret.
 type Revoker interface {
 	Revoke(ctx context.Context, creds Credentials)
+}
+
+// revocations counts the revocations under way (see Revoking).
+var revocations atomic.Int64
+
+// Revoking runs revoke on its own, so that a refusal is answered at once; a stopping server
+// waits for it (WaitRevocations) before the process exits.
+func Revoking(revoke func()) {
+	revocations.Add(1)
+	go func() {
+		defer revocations.Add(-1)
+		revoke()
+	}()
+}
+
+// revocationPoll is how often WaitRevocations looks again.
+const revocationPoll = 10 * time.Millisecond
+
+// WaitRevocations waits until no revocation is under way, or ctx ends.
+func WaitRevocations(ctx context.Context) {
+	for revocations.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(revocationPoll):
+		}
+	}
 }
 
 // RevokerOf returns the Revoker x is, or wraps (through Unwrap), if any.

@@ -425,6 +425,7 @@ func (s *Server) drain(st stopping) error {
 	s.reloading.Unlock()
 	fctx, fcancel := context.WithDeadline(context.Background(), latest(sctx, min(h.ShutdownTimeout, sinkFlushFloor)))
 	defer fcancel()
+	exchange.WaitRevocations(fctx) // the process must not exit before them
 	s.sinks.Drain(fctx)
 	_ = shared.Close()
 	lctx, lcancel := context.WithTimeout(context.Background(), lastAnswers)

@@ -126,7 +126,8 @@ func (e *Exchanger) Exchange(ctx context.Context, req exchange.Request) (exchang
 	if err != nil && secret != nil && secret.Auth != nil && secret.Auth.ClientToken != "" {
 		// Vault made a token broker will not hand on: it must not outlive this refusal, which
 		// is answered meanwhile, whatever the revocation costs.
-		go e.revoke(ctx, vc, secret.Auth.ClientToken, timeout)
+		token := secret.Auth.ClientToken
+		exchange.Revoking(func() { e.revoke(ctx, vc, token, timeout) })
 	}
 	if err != nil {
 		e.log.LogAttrs(ctx, slog.LevelDebug, "vault login answer unusable",
