@@ -37,7 +37,7 @@ func narrowingFirst(ctx context.Context, c *adminClient, objects []applyObject) 
 			r.fileSpaces[sp.ID] = true
 		}
 	}
-	var rest, late, roles, moved []applyObject
+	var rest, late, roles, made, moved, leaving []applyObject
 	var replaced []string
 	moves := spaceMoves{r: r, changed: spacesChanged(ctx, r, objects), fresh: map[string]string{}}
 	for _, o := range objects {
@@ -78,13 +78,14 @@ func narrowingFirst(ctx context.Context, c *adminClient, objects []applyObject) 
 			if _, ok := moves.fresh[d.ID]; ok && moves.chainKept(ctx, d.ID) {
 				// Made before the moves, so that they may go into it: a new space holds
 				// nothing yet, so it grants nothing.
-				moved = append(moved, o)
+				made = append(made, o)
 				continue
 			}
 			if moves.spaceLeavesFirst(ctx, d) {
 				// Before the other spaces: the space it leaves moves or changes, and the one it
-				// joins stays where it is.
-				moved = append(moved, o)
+				// joins stays where it is. After the stacks leaving it first, which would
+				// otherwise go where it goes meanwhile.
+				leaving = append(leaving, o)
 				continue
 			}
 			if turnsInheritOn(ctx, r, d) {
@@ -122,7 +123,7 @@ func narrowingFirst(ctx context.Context, c *adminClient, objects []applyObject) 
 		return nil, fmt.Errorf("%s: the file replaces every action of it and also moves spaces or stacks; apply the role in a file of its own first",
 			strings.Join(replaced, ", "))
 	}
-	return slices.Concat(rest[:first], moved, rest[first:], roles), r.err
+	return slices.Concat(rest[:first], made, moved, leaving, rest[first:], roles), r.err
 }
 
 // planReader reads the broker's objects for narrowingFirst, each once. err is the first
@@ -171,18 +172,28 @@ func served[T any](ctx context.Context, r *planReader, k adminKind, id string) (
 	return obj, m, true
 }
 
-// spacesChanged is the set of the file's spaces that the broker holds with another parent,
-// inherit or subject template, or does not hold.
-func spacesChanged(ctx context.Context, r *planReader, objects []applyObject) map[string]bool {
-	out := map[string]bool{}
+// spaceChange is how the file changes a space the broker holds, or makes it (parent).
+type spaceChange struct {
+	// parent: moved or made; inheritOn: inherit turned on (which goes after the moves);
+	// inheritOff: turned off; template: another subject template.
+	parent, inheritOn, inheritOff, template bool
+}
+
+// spacesChanged maps the file's spaces that the broker holds with another parent, inherit or
+// subject template, or does not hold, to how.
+func spacesChanged(ctx context.Context, r *planReader, objects []applyObject) map[string]spaceChange {
+	out := map[string]spaceChange{}
 	for _, o := range objects {
 		sp, ok := o.desired.(config.Space)
 		if !ok {
 			continue
 		}
 		cur, _, held := served[config.Space](ctx, r, kindSpace, sp.ID)
-		if !held || cur.Parent != sp.Parent || cur.Inherit != sp.Inherit || cur.SubjectTemplate != sp.SubjectTemplate {
-			out[sp.ID] = true
+		ch := spaceChange{parent: !held || cur.Parent != sp.Parent,
+			inheritOn: held && !cur.Inherit && sp.Inherit, inheritOff: held && cur.Inherit && !sp.Inherit,
+			template: held && cur.SubjectTemplate != sp.SubjectTemplate}
+		if ch != (spaceChange{}) {
+			out[sp.ID] = ch
 		}
 	}
 	return out
@@ -193,7 +204,7 @@ func spacesChanged(ctx context.Context, r *planReader, objects []applyObject) ma
 // (spacesChanged).
 type spaceMoves struct {
 	r       *planReader
-	changed map[string]bool
+	changed map[string]spaceChange
 	// fresh maps the file's spaces the broker does not hold to their parents.
 	fresh map[string]string
 }
@@ -210,7 +221,7 @@ func (m spaceMoves) stackLeavesFirst(ctx context.Context, st config.Stack) bool 
 // inherit on.
 func (m spaceMoves) spaceLeavesFirst(ctx context.Context, sp config.Space) bool {
 	cur, _, held := served[config.Space](ctx, m.r, kindSpace, sp.ID)
-	return held && cur.Parent != sp.Parent && m.changed[cur.Parent] && (cur.Inherit || !sp.Inherit) &&
+	return held && cur.Parent != sp.Parent && m.changed[cur.Parent] != (spaceChange{}) && (cur.Inherit || !sp.Inherit) &&
 		m.chainKept(ctx, sp.Parent)
 }
 
@@ -224,7 +235,10 @@ func (m spaceMoves) chainKept(ctx context.Context, id string) bool {
 			id = parent // a space the file makes, under a parent it may keep
 			continue
 		}
-		if m.changed[id] {
+		// What a stack or space moved in meets first: the chain's parents (keys' bindings,
+		// {spacePath}), inherit turned off, and its own subject template. Inherit turned on
+		// goes after the moves, and another space's template is not its stacks'.
+		if ch := m.changed[id]; ch.parent || ch.inheritOff || (i == 0 && ch.template) {
 			return false
 		}
 		raw, err := m.r.get(ctx, kindSpace, id)
@@ -344,12 +358,23 @@ type narrowStep struct {
 	version int64
 	// after is the version the narrowed form was put at, zero until then.
 	after int64
+	// remove: the narrowed form is none (a direct attachment held for write only, which a
+	// read-only form would give a read the broker may still hold elsewhere): it is deleted.
+	remove bool
 }
 
 // narrow puts o.narrowed: it takes attachments away and adds none, so no conflict refuses it,
 // and no stack the spaces and stacks applied next label or let inherit is attached for write
 // by a rule or a label the file drops.
 func (a *applier) narrow(ctx context.Context, o applyObject) error {
+	if o.narrowed.remove {
+		_, err := a.client.call(ctx, adminRequest{method: http.MethodDelete, path: o.path,
+			ifMatch: o.narrowed.version})
+		if err == nil {
+			o.narrowed.after = o.narrowed.version
+		}
+		return err
+	}
 	want, err := canonical(o.narrowed.body)
 	if err != nil {
 		return err
@@ -381,10 +406,13 @@ func dropsDirectWrite(ctx context.Context, r *planReader, o applyObject, a confi
 	if cur.ManagedBy == catalog.ManagedByConfig {
 		return r.fileOwned(o.ref)
 	}
+	if !held.Read {
+		// Held for write only: a read-only form would add a read, which another
+		// attachment the file takes away first may still hold; none grants nothing.
+		return &narrowStep{version: cur.Version, remove: true}
+	}
 	narrowed := held
 	narrowed.Stack, narrowed.Integration, narrowed.Write = a.Stack, a.Integration, false
-	// Held for write only: the file's read-only form, as an attachment needs a scope.
-	narrowed.Read = held.Read || a.Read
 	return &narrowStep{body: narrowed, version: cur.Version}
 }
 
