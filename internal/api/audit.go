@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/oklog/ulid/v2"
+
 	"github.com/brokerhq/broker/internal/apierror"
 	"github.com/brokerhq/broker/internal/audit"
 	"github.com/brokerhq/broker/internal/config"
@@ -84,12 +86,19 @@ func (c *Control) listAudit(w http.ResponseWriter, r *http.Request) {
 
 // since keeps the events recorded from created on. Events are listed by space id, and an id
 // may have belonged to a space deleted before this one was created, elsewhere in the tree:
-// those events are its old parent's to list, not this space's. A page may come back shorter
-// than asked, or empty, with a cursor to go on.
+// those events are its old parent's to list, not this space's. An event naming a run is the
+// space's when the run began in it (a run's id holds when it began, in milliseconds, as created
+// is), whenever the event was recorded: a later event about a run of the deleted space stays
+// out, and the first events of a run begun as the space took its place stay in. A page may come
+// back shorter than asked, or empty, with a cursor to go on.
 func since(events []audit.Event, created time.Time) []audit.Event {
 	kept := make([]audit.Event, 0, len(events)) // never in place: the store may own the array
 	for _, e := range events {
-		if t, err := time.Parse(time.RFC3339Nano, e.Time); err != nil || !t.Before(created) {
+		t, err := time.Parse(time.RFC3339Nano, e.Time)
+		if id, idErr := ulid.ParseStrict(e.Run); idErr == nil {
+			t, err = ulid.Time(id.Time()), nil
+		}
+		if err != nil || !t.Before(created) {
 			kept = append(kept, e)
 		}
 	}
