@@ -108,6 +108,19 @@ func notRecorded(ctx context.Context, rec Recorder, log *slog.Logger, e Event, e
 // load does not pile up goroutines.
 var pendingCorrections = make(chan struct{}, 1024)
 
+// WaitCorrections waits until no correction is being recorded in the background, or ctx ends:
+// a stopping server calls it before the audit sinks' last flush, so that a refused request's
+// event does not stand alone in the trail, nor its correction miss the sinks.
+func WaitCorrections(ctx context.Context) {
+	for len(pendingCorrections) > 0 {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
 // correctionRetries bounds how long recordEventually keeps trying: past it, the store that lost
 // the correction is down for good, and so most likely is the event it corrects.
 const correctionRetries = time.Minute

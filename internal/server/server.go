@@ -426,6 +426,7 @@ func (s *Server) drain(st stopping) error {
 	fctx, fcancel := context.WithDeadline(context.Background(), latest(sctx, min(h.ShutdownTimeout, sinkFlushFloor)))
 	defer fcancel()
 	exchange.WaitRevocations(fctx) // the process must not exit before them
+	api.WaitCorrections(fctx)      // nor before the corrections of events refused
 	s.sinks.Drain(fctx)
 	_ = shared.Close()
 	lctx, lcancel := context.WithTimeout(context.Background(), lastAnswers)
