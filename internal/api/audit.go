@@ -10,6 +10,7 @@ import (
 
 	"github.com/brokerhq/broker/internal/apierror"
 	"github.com/brokerhq/broker/internal/audit"
+	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/config"
 )
 
@@ -79,28 +80,66 @@ func (c *Control) listAudit(w http.ResponseWriter, r *http.Request) {
 	// From when the space took its place: it, or an ancestor, was created or moved then; what
 	// it recorded before is its old place's to list.
 	if placed := cat.SpacePlaced(space); !placed.IsZero() {
-		events = since(events, placed)
+		events = since(events, placed, stillPlaced(cat))
 	}
 	writeJSON(w, http.StatusOK, auditResponse{Events: events, Next: next})
 }
 
 // since keeps the events recorded from created on. Events are listed by space id, and an id
 // may have belonged to a space deleted before this one was created, elsewhere in the tree:
-// those events are its old parent's to list, not this space's. An event naming a run is the
-// space's when the run began in it (a run's id holds when it began, in milliseconds, as created
-// is), whenever the event was recorded: a later event about a run of the deleted space stays
-// out, and the first events of a run begun as the space took its place stay in. A page may come
-// back shorter than asked, or empty, with a cursor to go on.
-func since(events []audit.Event, created time.Time) []audit.Event {
+// those events are its old parent's to list, not this space's. An event naming a run whose stack
+// is still where the run began (placed) is this space's from the later of when it was recorded
+// and when the run began (a run's id holds when it began, in milliseconds, as created is): the
+// first events of a run begun as the space took its place stay in. Any other run's event (a run
+// of a space deleted since, whose stack went with it) counts from the earlier of the two, so a
+// later event about it stays out. A page may come back shorter than asked, or empty, with a
+// cursor to go on.
+func since(events []audit.Event, created time.Time, placed func(stack, space string, began time.Time) bool) []audit.Event {
 	kept := make([]audit.Event, 0, len(events)) // never in place: the store may own the array
 	for _, e := range events {
 		t, err := time.Parse(time.RFC3339Nano, e.Time)
-		if id, idErr := ulid.ParseStrict(e.Run); idErr == nil {
-			t, err = ulid.Time(id.Time()), nil
+		if id, idErr := ulid.ParseStrict(e.Run); idErr == nil && err == nil {
+			// A run whose stack is still where it began is this space's (moved or not): its
+			// events are, from when it began or when they were recorded. Another run (of a
+			// space deleted since) is dated by the earlier of the two.
+			began := ulid.Time(id.Time())
+			if placed(e.Stack, e.Space, began) {
+				t = maxTime(t, began)
+			} else {
+				t = minTime(t, began)
+			}
 		}
 		if err != nil || !t.Before(created) {
 			kept = append(kept, e)
 		}
 	}
 	return kept
+}
+
+// maxTime is the later of a and b.
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// minTime is the earlier of a and b.
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// stillPlaced reports whether stack is in space as it was when a run began on it: a space
+// deleted held no stack, so a run of a space made again under its id has no stack there.
+func stillPlaced(cat *catalog.Catalog) func(stack, space string, began time.Time) bool {
+	return func(stack, space string, began time.Time) bool {
+		if sp, ok := cat.StackSpace(stack); !ok || sp != space {
+			return false
+		}
+		m, _ := cat.Meta(catalog.Ref{Kind: catalog.KindStack, ID: stack})
+		return !began.Before(m.Created)
+	}
 }

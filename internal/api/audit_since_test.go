@@ -21,7 +21,7 @@ func TestAuditSinceKeepsFromCreation(t *testing.T) {
 		{ID: "odd", Time: "not a time"},
 	}
 	orig := append([]audit.Event(nil), events...)
-	got := since(events, created)
+	got := since(events, created, func(string, string, time.Time) bool { return true })
 	var ids []string
 	for _, e := range got {
 		ids = append(ids, e.ID)
