@@ -70,7 +70,7 @@ func runApply(ctx context.Context, e env, args []string) error {
 			fmt.Fprintf(e.stdout, "%s failed: taking away what the file drops: %s\n", o.ref, oneLine(err.Error()))
 			for _, n := range objects {
 				if n.narrowed != nil && n.narrowed.after != 0 {
-					fmt.Fprintf(e.stdout, "%s left with what the file drops taken away\n", n.ref)
+					fmt.Fprintln(e.stdout, leftLine(n))
 				}
 			}
 			return fmt.Errorf("%s: the apply stopped before changing anything else", o.ref)
@@ -88,7 +88,7 @@ func runApply(ctx context.Context, e env, args []string) error {
 			if o.narrowed != nil && o.narrowed.after != 0 {
 				// Putting the broker's back now could grant, beside what the apply changed
 				// since, what neither the broker before nor the file grants.
-				fmt.Fprintf(e.stdout, "%s left with what the file drops taken away\n", o.ref)
+				fmt.Fprintln(e.stdout, leftLine(o))
 			}
 		}
 	}
@@ -228,7 +228,8 @@ func (a *applier) apply(ctx context.Context, o applyObject) (string, applyResult
 		return fail(errors.New("the broker replaced an object created since it was read, ignoring If-None-Match: * (it is older than this command): read it and apply again"))
 	}
 	res = resultChanged
-	if r.status == http.StatusCreated {
+	if r.status == http.StatusCreated && (o.narrowed == nil || !o.narrowed.remove) {
+		// Made again after the narrowing pass deleted it (held for write only): changed.
 		res = resultCreated
 	}
 	return o.ref + " " + verb(res), res
@@ -264,4 +265,12 @@ func (a *applier) summary() string {
 		msg += fmt.Sprintf(", %d failed", n[resultFailed])
 	}
 	return msg
+}
+
+// leftLine says what the narrowing pass left of o, which the apply did not put.
+func leftLine(o applyObject) string {
+	if o.narrowed.remove {
+		return o.ref + " deleted: it held only the write the file drops"
+	}
+	return o.ref + " left with what the file drops taken away"
 }

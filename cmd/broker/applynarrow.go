@@ -37,7 +37,7 @@ func narrowingFirst(ctx context.Context, c *adminClient, objects []applyObject) 
 			r.fileSpaces[sp.ID] = true
 		}
 	}
-	var rest, late, roles, made, moved, leaving []applyObject
+	var rest, late, roles, prep, made, moved, leaving []applyObject
 	var replaced []string
 	moves := spaceMoves{r: r, changed: spacesChanged(ctx, r, objects), fresh: map[string]string{}}
 	for _, o := range objects {
@@ -47,6 +47,7 @@ func narrowingFirst(ctx context.Context, c *adminClient, objects []applyObject) 
 			}
 		}
 	}
+	moves.own = moves.ownChangedFirst(ctx, objects)
 	for _, o := range objects {
 		switch d := o.desired.(type) {
 		case config.Role:
@@ -75,6 +76,11 @@ func narrowingFirst(ctx context.Context, c *adminClient, objects []applyObject) 
 				continue
 			}
 		case config.Space:
+			if moves.own[d.ID] {
+				// Its own template or inherit turned off, before the stacks moving in.
+				prep = append(prep, o)
+				continue
+			}
 			if _, ok := moves.fresh[d.ID]; ok && moves.chainKept(ctx, d.ID) {
 				// Made before the moves, so that they may go into it: a new space holds
 				// nothing yet, so it grants nothing.
@@ -123,7 +129,7 @@ func narrowingFirst(ctx context.Context, c *adminClient, objects []applyObject) 
 		return nil, fmt.Errorf("%s: the file replaces every action of it and also moves spaces or stacks; apply the role in a file of its own first",
 			strings.Join(replaced, ", "))
 	}
-	return slices.Concat(rest[:first], made, moved, leaving, rest[first:], roles), r.err
+	return slices.Concat(rest[:first], prep, made, moved, leaving, rest[first:], roles), r.err
 }
 
 // planReader reads the broker's objects for narrowingFirst, each once. err is the first
@@ -207,6 +213,35 @@ type spaceMoves struct {
 	changed map[string]spaceChange
 	// fresh maps the file's spaces the broker does not hold to their parents.
 	fresh map[string]string
+	// own are the spaces whose own template or inherit turned off go before the moves.
+	own map[string]bool
+}
+
+// ownChangedFirst is the set of the file's spaces that a stack of the file moves into, that
+// nothing of the file leaves, and whose only changes are their own template or inherit turned
+// off: put first, they change no stack moving through them.
+func (m spaceMoves) ownChangedFirst(ctx context.Context, objects []applyObject) map[string]bool {
+	r, changed := m.r, m.changed
+	into, left := map[string]bool{}, map[string]bool{}
+	for _, o := range objects {
+		switch d := o.desired.(type) {
+		case config.Stack:
+			if cur, _, held := served[config.Stack](ctx, r, kindStack, d.ID); held && cur.Space != d.Space {
+				into[d.Space], left[cur.Space] = true, true
+			}
+		case config.Space:
+			if cur, _, held := served[config.Space](ctx, r, kindSpace, d.ID); held && cur.Parent != d.Parent {
+				left[cur.Parent] = true
+			}
+		}
+	}
+	out := map[string]bool{}
+	for id, ch := range changed {
+		if into[id] && !left[id] && !ch.parent && !ch.inheritOn {
+			out[id] = true
+		}
+	}
+	return out
 }
 
 // stackLeavesFirst reports whether the broker holds st's stack in another space than st's, and
@@ -238,7 +273,7 @@ func (m spaceMoves) chainKept(ctx context.Context, id string) bool {
 		// What a stack or space moved in meets first: the chain's parents (keys' bindings,
 		// {spacePath}), inherit turned off, and its own subject template. Inherit turned on
 		// goes after the moves, and another space's template is not its stacks'.
-		if ch := m.changed[id]; ch.parent || ch.inheritOff || (i == 0 && ch.template) {
+		if ch := m.changed[id]; !m.own[id] && (ch.parent || ch.inheritOff || (i == 0 && ch.template)) {
 			return false
 		}
 		raw, err := m.r.get(ctx, kindSpace, id)
@@ -405,6 +440,13 @@ func dropsDirectWrite(ctx context.Context, r *planReader, o applyObject, a confi
 	}
 	if cur.ManagedBy == catalog.ManagedByConfig {
 		return r.fileOwned(o.ref)
+	}
+	if !a.Read {
+		// Neither read nor write: the broker refuses it; nothing is taken away for it.
+		if r.err == nil {
+			r.err = fmt.Errorf("%s: an attachment must set read, write or both", o.ref)
+		}
+		return nil
 	}
 	if !held.Read {
 		// Held for write only: a read-only form would add a read, which another
