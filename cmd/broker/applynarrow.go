@@ -235,8 +235,20 @@ func (m spaceMoves) ownChangedFirst(ctx context.Context, objects []applyObject) 
 			}
 		}
 	}
+	// A new template of its own may take a share of the subtree's templates that another space
+	// of the file gives up (changing its own, or moving away with one): it then keeps its place.
+	freeing := 0
+	for id, ch := range changed {
+		cur, _, held := served[config.Space](ctx, r, kindSpace, id)
+		if ch.template || (held && ch.parent && cur.SubjectTemplate != "") {
+			freeing++
+		}
+	}
 	out := map[string]bool{}
 	for id, ch := range changed {
+		if ch.template && freeing > 1 {
+			continue
+		}
 		if into[id] && !left[id] && !ch.parent && !ch.inheritOn {
 			out[id] = true
 		}
