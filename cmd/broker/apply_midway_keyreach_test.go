@@ -1,12 +1,7 @@
 package main
 
 import (
-	"encoding/json"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
-	"sync"
 	"testing"
 )
 
@@ -15,13 +10,7 @@ import (
 func midRunnerKey(t *testing.T, b *liveBroker) string {
 	t.Helper()
 	b.put(t, "/v1/roles/runner", `{"actions":["run:create","run:read","run:update"]}`)
-	r := b.cli(t, liveAdmin, "api-keys", "create", "--id", "runner", "--bind", "runner@other",
-		"-o", "json")
-	var k struct{ Secret string }
-	if err := json.Unmarshal([]byte(r.stdout), &k); err != nil || k.Secret == "" {
-		t.Fatalf("api-keys create: %+v", r)
-	}
-	return k.Secret
+	return boundKey(t, b, "runner@other")
 }
 
 // midReaches reports whether the key secret may read stack vpc.
@@ -74,31 +63,23 @@ func TestApplyGivesNoKeyAStackMidApply(t *testing.T) {
 // midKeyApply is a file to apply and the secret of the key to watch meanwhile.
 type midKeyApply struct{ secret, file string }
 
-// midApplyWatchKey applies ka.file with the admin key through a proxy that, before each PUT,
-// notes whether the key ka.secret reaches stack vpc.
+// midApplyWatchKey applies ka.file with the admin key, noting before each PUT whether the key
+// ka.secret reaches stack vpc; apply must succeed.
 func midApplyWatchKey(t *testing.T, b *liveBroker, ka midKeyApply) []string {
 	t.Helper()
-	target, err := url.Parse(b.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	var mu sync.Mutex
-	var seen []string
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPut && midReaches(t, b, ka.secret) {
-			mu.Lock()
-			seen = append(seen, "before "+r.URL.Path)
-			mu.Unlock()
-		}
-		proxy.ServeHTTP(w, r)
-	}))
-	defer ts.Close()
-	vars := map[string]string{"BROKER_URL": ts.URL, "BROKER_API_KEY": liveAdmin}
-	if r := runCLI(vars, "apply", "-f", writeFile(t, "file.yaml", ka.file)); r.code != 0 {
+	seen, r := applyWatched(t, b, watchedApply{file: ka.file, bad: reachesVPC(t, b, ka.secret)})
+	if r.code != 0 {
 		t.Fatalf("apply: %+v", r)
 	}
-	mu.Lock()
-	defer mu.Unlock()
 	return seen
+}
+
+// reachesVPC says, when the key secret may read stack vpc, that it does.
+func reachesVPC(t *testing.T, b *liveBroker, secret string) func() string {
+	return func() string {
+		if midReaches(t, b, secret) {
+			return "the key reaches vpc"
+		}
+		return ""
+	}
 }

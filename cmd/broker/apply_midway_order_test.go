@@ -1,11 +1,6 @@
 package main
 
 import (
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
-	"sync"
 	"testing"
 )
 
@@ -86,31 +81,8 @@ func TestApplyGrantsNoWriteMidApply(t *testing.T) {
 	}
 }
 
-// midApplyWatch applies file with the admin key through a proxy that, before each PUT,
-// notes vpc's attachments when one of them is for write; it returns them and apply's result.
+// midApplyWatch applies file with the admin key, noting before each PUT vpc's attachments when
+// one of them is for write; it returns them and apply's result.
 func midApplyWatch(t *testing.T, b *liveBroker, file string) ([]string, result) {
-	t.Helper()
-	target, err := url.Parse(b.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	var mu sync.Mutex
-	var seen []string
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPut {
-			if got := vPCWrites(t, b); got != "" {
-				mu.Lock()
-				seen = append(seen, "before "+r.URL.Path+": "+got)
-				mu.Unlock()
-			}
-		}
-		proxy.ServeHTTP(w, r)
-	}))
-	defer ts.Close()
-	vars := map[string]string{"BROKER_URL": ts.URL, "BROKER_API_KEY": liveAdmin}
-	r := runCLI(vars, "apply", "-f", writeFile(t, "file.yaml", file))
-	mu.Lock()
-	defer mu.Unlock()
-	return seen, r
+	return applyWatched(t, b, watchedApply{file: file, bad: func() string { return vPCWrites(t, b) }})
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -16,13 +15,7 @@ import (
 func midReaderKey(t *testing.T, b *liveBroker) string {
 	t.Helper()
 	b.put(t, "/v1/roles/runner", `{"actions":["run:read"]}`)
-	r := b.cli(t, liveAdmin, "api-keys", "create", "--id", "runner", "--bind", "runner@other",
-		"-o", "json")
-	var k struct{ Secret string }
-	if err := json.Unmarshal([]byte(r.stdout), &k); err != nil || k.Secret == "" {
-		t.Fatalf("api-keys create: %+v", r)
-	}
-	return k.Secret
+	return boundKey(t, b, "runner@other")
 }
 
 // midStartsRun reports whether the key secret may start a run of stack vpc.

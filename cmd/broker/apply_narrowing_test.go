@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -126,9 +127,27 @@ func TestApplyGrantsNoWriteTheFileDoesNotDeclare(t *testing.T) {
 	}
 }
 
-// applyWatchingVPC applies file with the admin key through a proxy that, before each
-// PUT, notes vpc's attachments when one of them is for write.
+// applyWatchingVPC applies file with the admin key, noting before each PUT vpc's attachments
+// when one of them is for write.
 func applyWatchingVPC(t *testing.T, b *liveBroker, file string) []string {
+	t.Helper()
+	seen, r := applyWatched(t, b, watchedApply{file: file, bad: func() string { return vPCWrites(t, b) }})
+	if r.code != 0 {
+		t.Fatalf("apply: %+v", r)
+	}
+	return seen
+}
+
+// watchedApply is an apply to watch: its file, the key applying it (the admin key when empty),
+// and bad, which says before each PUT what the broker grants that it must not ("" for nothing).
+type watchedApply struct {
+	file, key string
+	bad       func() string
+}
+
+// applyWatched runs w through a proxy that asks w.bad before each PUT, and returns what it
+// said, each prefixed with the PUT's path, and apply's result.
+func applyWatched(t *testing.T, b *liveBroker, w watchedApply) ([]string, result) {
 	t.Helper()
 	target, err := url.Parse(b.url)
 	if err != nil {
@@ -137,22 +156,34 @@ func applyWatchingVPC(t *testing.T, b *liveBroker, file string) []string {
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	var mu sync.Mutex
 	var seen []string
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	ts := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPut {
-			if got := vPCWrites(t, b); got != "" {
+			if got := w.bad(); got != "" {
 				mu.Lock()
 				seen = append(seen, "before "+r.URL.Path+": "+got)
 				mu.Unlock()
 			}
 		}
-		proxy.ServeHTTP(w, r)
+		proxy.ServeHTTP(rw, r)
 	}))
 	defer ts.Close()
-	vars := map[string]string{"BROKER_URL": ts.URL, "BROKER_API_KEY": liveAdmin}
-	if r := runCLI(vars, "apply", "-f", writeFile(t, "file.yaml", file)); r.code != 0 {
-		t.Fatalf("apply: %+v", r)
-	}
+	key := cmp.Or(w.key, liveAdmin)
+	vars := map[string]string{"BROKER_URL": ts.URL, "BROKER_API_KEY": key}
+	r := runCLI(vars, "apply", "-f", writeFile(t, "file.yaml", w.file))
 	mu.Lock()
 	defer mu.Unlock()
-	return seen
+	return seen, r
+}
+
+// boundKey creates, with the admin key, a key bound by binding ("role@space", the key named
+// after its role) and returns its secret.
+func boundKey(t *testing.T, b *liveBroker, binding string) string {
+	t.Helper()
+	role, _, _ := strings.Cut(binding, "@")
+	r := b.cli(t, liveAdmin, "api-keys", "create", "--id", role, "--bind", binding, "-o", "json")
+	var k struct{ Secret string }
+	if err := json.Unmarshal([]byte(r.stdout), &k); err != nil || k.Secret == "" {
+		t.Fatalf("api-keys create: %+v", r)
+	}
+	return k.Secret
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -24,48 +23,6 @@ func orderGet(t *testing.T, b *liveBroker, path string) string {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	return string(body)
-}
-
-// orderKey creates, with the admin key, a key bound by binding ("role@space") and returns
-// its secret.
-func orderKey(t *testing.T, b *liveBroker, binding string) string {
-	t.Helper()
-	r := b.cli(t, liveAdmin, "api-keys", "create", "--id", "probe", "--bind", binding,
-		"-o", "json")
-	var k struct{ Secret string }
-	if err := json.Unmarshal([]byte(r.stdout), &k); err != nil || k.Secret == "" {
-		t.Fatalf("api-keys create: %+v", r)
-	}
-	return k.Secret
-}
-
-// orderWatch applies file with the admin key through a proxy that, before each PUT, asks
-// bad for what the broker grants that it must not; it returns those notes and apply's result.
-func orderWatch(t *testing.T, b *liveBroker, file string, bad func() string) ([]string, result) {
-	t.Helper()
-	target, err := url.Parse(b.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	var mu sync.Mutex
-	var seen []string
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPut {
-			if got := bad(); got != "" {
-				mu.Lock()
-				seen = append(seen, "before "+r.URL.Path+": "+got)
-				mu.Unlock()
-			}
-		}
-		proxy.ServeHTTP(w, r)
-	}))
-	defer ts.Close()
-	vars := map[string]string{"BROKER_URL": ts.URL, "BROKER_API_KEY": liveAdmin}
-	r := runCLI(vars, "apply", "-f", writeFile(t, "file.yaml", file))
-	mu.Lock()
-	defer mu.Unlock()
-	return seen, r
 }
 
 // TestApplyReportsWhatItNarrowed: apply prints "changed" for an object it changed, and
@@ -126,7 +83,7 @@ func TestApplyNarrowsARoleLosingAllItsActions(t *testing.T) {
 	b.put(t, "/v1/spaces/team", `{"parent":"other"}`)
 	b.put(t, "/v1/stacks/vpc", `{"space":"team","labels":[]}`)
 	b.put(t, "/v1/roles/runner", `{"actions":["run:create"]}`)
-	key := orderKey(t, b, "runner@prod")
+	key := boundKey(t, b, "runner@prod")
 	if midStartsRun(t, b, key) {
 		t.Fatal("set-up: the key starts a run of vpc before apply")
 	}
@@ -164,7 +121,7 @@ func TestApplyDropsDirectWriteBeforeAMove(t *testing.T) {
 		`"arn:aws:iam::123456789012:role/w"}}`)
 	b.put(t, "/v1/stacks/vpc/attachments/prod-w", `{"read":true,"write":true}`)
 	b.put(t, "/v1/roles/runner", `{"actions":["run:create","run:read"]}`)
-	key := orderKey(t, b, "runner@b")
+	key := boundKey(t, b, "runner@b")
 	file := "spaces:\n  - {id: prod, parent: root}\n" +
 		"stacks:\n  - {id: vpc, space: b, labels: []}\n" +
 		"attachments:\n  - {stack: vpc, integration: prod-w, read: true, write: false}\n"
@@ -259,7 +216,7 @@ func TestApplyMovesAStackBeforeWhatItGains(t *testing.T) {
 			b := startLive(t, liveFile(""))
 			orderSetUpAB(t, b)
 			b.put(t, "/v1/roles/runner", `{"actions":["`+tc.role+`"]}`)
-			key := orderKey(t, b, "runner@a")
+			key := boundKey(t, b, "runner@a")
 			seen, r := orderWatch(t, b, tc.file, func() string {
 				if midStartsRun(t, b, key) && (tc.role == "run:read" || vPCWrites(t, b) != "") {
 					return "a key bound on a started a run of vpc"
@@ -336,4 +293,10 @@ func TestApplyMovesNoStackUnderATemplateTheFileReplaces(t *testing.T) {
 	for _, s := range seen {
 		t.Errorf("mid-apply: %s", s)
 	}
+}
+
+// orderWatch applies file with the admin key, asking bad before each PUT what the broker grants
+// that it must not; it returns those notes and apply's result.
+func orderWatch(t *testing.T, b *liveBroker, file string, bad func() string) ([]string, result) {
+	return applyWatched(t, b, watchedApply{file: file, bad: bad})
 }

@@ -6,7 +6,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 )
 
@@ -43,32 +42,14 @@ func TestApplyByABoundKeyGivesNoKeyAStackMidApply(t *testing.T) {
 	}
 }
 
-// orderWatchAs applies ka.file with the key bound on base through a proxy that, before each
-// PUT, notes whether the key ka.secret reaches stack vpc.
+// orderWatchAs applies ka.file with the key bound on base, noting before each PUT whether the
+// key ka.secret reaches stack vpc; apply must succeed.
 func orderWatchAs(t *testing.T, b *liveBroker, ka midKeyApply) []string {
 	t.Helper()
-	target, err := url.Parse(b.url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	var mu sync.Mutex
-	var seen []string
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPut && midReaches(t, b, ka.secret) {
-			mu.Lock()
-			seen = append(seen, "before "+r.URL.Path)
-			mu.Unlock()
-		}
-		proxy.ServeHTTP(w, r)
-	}))
-	defer ts.Close()
-	vars := map[string]string{"BROKER_URL": ts.URL, "BROKER_API_KEY": liveBaseKey}
-	if r := runCLI(vars, "apply", "-f", writeFile(t, "file.yaml", ka.file)); r.code != 0 {
+	seen, r := applyWatched(t, b, watchedApply{file: ka.file, key: liveBaseKey, bad: reachesVPC(t, b, ka.secret)})
+	if r.code != 0 {
 		t.Fatalf("apply: %+v", r)
 	}
-	mu.Lock()
-	defer mu.Unlock()
 	return seen
 }
 
@@ -134,7 +115,7 @@ func TestApplyDropsWriteOnlyDirectWriteBeforeAMove(t *testing.T) {
 		`"arn:aws:iam::123456789012:role/w"}}`)
 	b.put(t, "/v1/stacks/vpc/attachments/prod-w", `{"read":false,"write":true}`)
 	b.put(t, "/v1/roles/runner", `{"actions":["run:create","run:read"]}`)
-	key := orderKey(t, b, "runner@b")
+	key := boundKey(t, b, "runner@b")
 	file := "stacks:\n  - {id: vpc, space: b, labels: []}\n" +
 		"attachments:\n  - {stack: vpc, integration: prod-w, read: true, write: false}\n"
 	seen, r := orderWatch(t, b, file, func() string {
