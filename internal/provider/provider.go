@@ -136,6 +136,21 @@ const (
 	MinLifetime = 2 * MinValidity
 )
 
+// The words of each upstream's refusal when it could not fetch broker's discovery document or
+// JWKS: an outage of broker's public endpoint, not a refusal of the caller. The exchangers
+// match them to call the failure an outage and the emulators answer with them.
+const (
+	// AWSIssuerUnreachable begins the message of STS's InvalidIdentityToken.
+	AWSIssuerUnreachable = "Couldn't retrieve verification key from your identity provider"
+	// GCPIssuerUnreachable begins the description of Google STS's invalid_grant.
+	GCPIssuerUnreachable = "Error connecting to the given credential's issuer"
+	// AzureIssuerUnreachable is Entra ID's error code, answered as "AADSTS50166".
+	AzureIssuerUnreachable = 50166
+	// VaultIssuerUnreachable is in the error of Vault's JWT auth method, after "error
+	// verifying token signature: ".
+	VaultIssuerUnreachable = "fetching keys"
+)
+
 // Environment variables a run receives from an exchange (contract section 3).
 const (
 	EnvAWSAccessKeyID     = "AWS_ACCESS_KEY_ID"

@@ -98,3 +98,20 @@ func TestAWSDefaultRegionEdges(t *testing.T) {
 		}
 	}
 }
+
+// TestIssuerUnreachableWords pins the words each upstream answers when it could not fetch
+// broker's discovery document or JWKS. The exchangers call such an answer an outage and the
+// emulators answer with the same constants, so a changed constant would pass every test built
+// from it while the real services' answers were refused as the caller's fault.
+func TestIssuerUnreachableWords(t *testing.T) {
+	for _, c := range []struct{ got, want any }{
+		{AWSIssuerUnreachable, "Couldn't retrieve verification key from your identity provider"},
+		{GCPIssuerUnreachable, "Error connecting to the given credential's issuer"},
+		{AzureIssuerUnreachable, 50166},
+		{VaultIssuerUnreachable, "fetching keys"},
+	} {
+		if c.got != c.want {
+			t.Errorf("got %v, want %v", c.got, c.want)
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/brokerhq/broker/internal/emulator/oidctrust"
+	"github.com/brokerhq/broker/internal/provider"
 )
 
 // TagsClaim is the claim AWS turns into session tags.
@@ -141,7 +142,7 @@ func (e *Emulator) tokenError(role *role, t refusedToken) *apiError {
 	case errors.Is(t.err, oidctrust.ErrDiscovery):
 		// STS answers a provider whose keys it cannot fetch as an invalid token, not with
 		// IDPCommunicationError; AWS's web identity credential provider retries it.
-		return invalidToken("Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements")
+		return invalidToken(provider.AWSIssuerUnreachable + ",  please reference AssumeRoleWithWebIdentity documentation for requirements")
 	case errors.Is(t.err, oidctrust.ErrAudience):
 		return invalidToken("Incorrect token audience")
 	case errors.Is(t.err, oidctrust.ErrSignature):

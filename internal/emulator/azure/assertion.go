@@ -82,7 +82,7 @@ func (e *Emulator) verifyRefusal(err error, peek oidctrust.Claims, c *Call) *ref
 	case errors.Is(err, oidctrust.ErrIssuer):
 		return noIssuer(c.Issuer)
 	case errors.Is(err, oidctrust.ErrDiscovery):
-		return refuse(http.StatusBadRequest, "invalid_request", 50166, "Request to External OIDC endpoint failed.")
+		return refuse(http.StatusBadRequest, "invalid_request", provider.AzureIssuerUnreachable, "Request to External OIDC endpoint failed.")
 	case errors.Is(err, oidctrust.ErrAlgorithm):
 		return refuse(http.StatusUnauthorized, "invalid_client", 700027,
 			"Client assertion failed signature validation. [Reason - The token is signed with an unsupported algorithm; "+

@@ -3,6 +3,8 @@ package gcpemu
 import (
 	"encoding/json"
 	"net/http"
+
+	"github.com/brokerhq/broker/internal/provider"
 )
 
 // Messages Google answers with, as its documentation and its clients show them.
@@ -21,7 +23,7 @@ const (
 	msgInvalidTarget = `The target service indicated by the "audience" parameters is invalid. This might either be because ` +
 		"the pool or provider is disabled or deleted or because it doesn't exist."
 	msgConditionRejected = "The given credential is rejected by the attribute condition."
-	msgIssuerUnreachable = "Error connecting to the given credential's issuer."
+	msgIssuerUnreachable = provider.GCPIssuerUnreachable + "."
 )
 
 // rpcStatus names the google.rpc.Code Google's JSON APIs put in error.status for an HTTP status.

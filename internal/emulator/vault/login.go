@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/brokerhq/broker/internal/emulator/oidctrust"
+	"github.com/brokerhq/broker/internal/provider"
 )
 
 // refusal is a login Vault refuses: its status and message.
@@ -159,7 +160,8 @@ func tokenProblem(err error) string {
 		}
 		return "invalid expiration time (exp) claim: token is expired"
 	case errors.Is(err, oidctrust.ErrDiscovery):
-		return "error verifying token signature: fetching keys oidc: get keys failed: the issuer's JWKS could not be fetched"
+		return "error verifying token signature: " + provider.VaultIssuerUnreachable +
+			" oidc: get keys failed: the issuer's JWKS could not be fetched"
 	case errors.Is(err, oidctrust.ErrMalformed):
 		if strings.Contains(err.Error(), "no exp claim") {
 			return "no expiration time (exp) claim in token"

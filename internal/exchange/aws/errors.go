@@ -16,6 +16,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/brokerhq/broker/internal/exchange"
+	"github.com/brokerhq/broker/internal/provider"
 )
 
 // Retryable is the AWS retry rule for exchange.NewHTTPClient: 429 and 5xx, and 400 answers
@@ -28,10 +29,6 @@ func Retryable(status int, body []byte) bool {
 	return status == http.StatusBadRequest && passing(errorOf(body))
 }
 
-// keysUnreachable starts the message of STS's InvalidIdentityToken when it could not fetch the
-// identity provider's (broker's) discovery document or JWKS.
-const keysUnreachable = "Couldn't retrieve verification key from your identity provider"
-
 // passing reports whether an STS error says the failure is not a refusal of the caller but
 // passes: the caller is being throttled, or STS could not reach the identity provider (broker's
 // discovery document or JWKS), which STS answers as IDPCommunicationError or as an
@@ -42,7 +39,7 @@ func passing(e stsAnswer) bool {
 	case "Throttling", "ThrottlingException", "RequestLimitExceeded", "IDPCommunicationError":
 		return true
 	case "InvalidIdentityToken":
-		return strings.HasPrefix(e.Message, keysUnreachable)
+		return strings.HasPrefix(e.Message, provider.AWSIssuerUnreachable)
 	}
 	return false
 }

@@ -15,6 +15,7 @@ import (
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/exchange"
+	"github.com/brokerhq/broker/internal/provider"
 	"github.com/brokerhq/broker/internal/runs"
 	"github.com/brokerhq/broker/internal/testutil/oidctest"
 )
@@ -45,11 +46,11 @@ func TestNetworkReasonDNSTimeoutAndPlainNetError(t *testing.T) {
 // TestRetryableNeedsKeysUnreachableAtStart: an InvalidIdentityToken is retried only when
 // its message starts with STS's "could not retrieve the verification key" words; one that only
 // quotes them further on is a refusal and is not retried.
-// Guards against: passing matching keysUnreachable anywhere in the message (Contains for HasPrefix)
+// Guards against: passing matching provider.AWSIssuerUnreachable anywhere in the message (Contains for HasPrefix)
 func TestRetryableNeedsKeysUnreachableAtStart(t *testing.T) {
 	body := []byte(`<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error>` +
 		`<Type>Sender</Type><Code>InvalidIdentityToken</Code><Message>Token refused; earlier: ` +
-		keysUnreachable + `</Message></Error><RequestId>r</RequestId></ErrorResponse>`)
+		provider.AWSIssuerUnreachable + `</Message></Error><RequestId>r</RequestId></ErrorResponse>`)
 	if Retryable(400, body) {
 		t.Errorf("Retryable(400, %s) = true, want false", body)
 	}

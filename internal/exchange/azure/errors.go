@@ -14,6 +14,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/brokerhq/broker/internal/exchange"
+	"github.com/brokerhq/broker/internal/provider"
 )
 
 // entraError is the error document Entra ID answers with.
@@ -103,5 +104,5 @@ func fromResponse(resp *http.Response, secrets []string) *exchange.UpstreamError
 }
 
 // issuerUnreachable is Entra's code for a failed fetch of the assertion issuer's discovery
-// document or JWKS.
-const issuerUnreachable = "AADSTS50166"
+// document or JWKS, as the answer's code reads.
+var issuerUnreachable = fmt.Sprintf("AADSTS%d", provider.AzureIssuerUnreachable)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/exchange"
+	"github.com/brokerhq/broker/internal/provider"
 	"github.com/brokerhq/broker/internal/runs"
 	"github.com/brokerhq/broker/internal/testutil/oidctest"
 )
@@ -160,15 +161,15 @@ func TestEchoedSubjectTokenScrubbed(t *testing.T) {
 // description begins by saying Google could not reach the token's issuer is a passing failure;
 // the same words under another code, or later in the description, are a refusal.
 // Guards against: upstream.go:code check dropped from Throttled
-// Guards against: upstream.go:HasPrefix -> Contains for issuerUnreachable
+// Guards against: upstream.go:HasPrefix -> Contains for provider.GCPIssuerUnreachable
 func TestOnlyInvalidGrantIssuerUnreachableIsPassing(t *testing.T) {
 	for _, tt := range []struct {
 		name, code, description string
 		denied                  bool
 	}{
-		{"invalid_grant, issuer unreachable", "invalid_grant", issuerUnreachable + ": https://broker.example", false},
-		{"another code", "invalid_request", issuerUnreachable + ": https://broker.example", true},
-		{"words not at the start", "invalid_grant", "Token rejected. " + issuerUnreachable, true},
+		{"invalid_grant, issuer unreachable", "invalid_grant", provider.GCPIssuerUnreachable + ": https://broker.example", false},
+		{"another code", "invalid_request", provider.GCPIssuerUnreachable + ": https://broker.example", true},
+		{"words not at the start", "invalid_grant", "Token rejected. " + provider.GCPIssuerUnreachable, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/brokerhq/broker/internal/exchange"
+	"github.com/brokerhq/broker/internal/provider"
 )
 
 // hangingTokens is a token source that never answers until its context ends, as a
@@ -57,13 +58,13 @@ func TestHangingTokenSourceIsBounded(t *testing.T) {
 // TestIssuerUnreachableIsNotDenied pins that Google STS's invalid_grant saying it could
 // not reach the token's issuer (broker's own discovery document or JWKS) is a passing failure
 // (Throttled, not Denied), while any other invalid_grant is a refusal of the caller.
-// Guards against: Throttled never set for issuerUnreachable in upstream.go:explain
+// Guards against: Throttled never set for provider.GCPIssuerUnreachable in upstream.go:explain
 func TestIssuerUnreachableIsNotDenied(t *testing.T) {
 	for _, tt := range []struct {
 		name, description string
 		denied            bool
 	}{
-		{"issuer unreachable", issuerUnreachable + ": https://broker.example/.well-known/openid-configuration", false},
+		{"issuer unreachable", provider.GCPIssuerUnreachable + ": https://broker.example/.well-known/openid-configuration", false},
 		{"other invalid_grant", "The audience in ID Token [x] does not match the expected audience.", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

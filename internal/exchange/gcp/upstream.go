@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/brokerhq/broker/internal/exchange"
+	"github.com/brokerhq/broker/internal/provider"
 )
 
 // Why a transport-level recorder: externalaccount reports neither call with a typed error.
@@ -146,16 +147,13 @@ func (r *recorder) explain(ctx context.Context, err error) error {
 			Status: a.status, Code: code, Message: a.step + ": " + message}, r.secrets...)
 		// Google could not fetch broker's discovery document or JWKS: an outage on broker's
 		// side, not a refusal of the caller.
-		up.Throttled = code == "invalid_grant" && strings.HasPrefix(message, issuerUnreachable)
+		up.Throttled = code == "invalid_grant" && strings.HasPrefix(message, provider.GCPIssuerUnreachable)
 		return up
 	}
 	// A 2xx answer the client could not use (unparseable, no expiry...).
 	return exchange.Upstream(exchange.GCP, exchange.UpstreamAnswer{
 		Status: a.status, Message: a.step + ": unusable answer: " + err.Error()}, r.secrets...)
 }
-
-// issuerUnreachable begins Google STS's message when it could not reach the token's issuer.
-const issuerUnreachable = "Error connecting to the given credential's issuer"
 
 // googleError reads Google's two error shapes: STS's OAuth {"error": "invalid_grant",
 // "error_description": "..."} and the JSON APIs' {"error": {"code", "message", "status"}}.

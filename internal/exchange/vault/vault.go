@@ -223,7 +223,7 @@ func (e *Exchanger) upstream(err error, jwt string, timeout time.Duration) *exch
 		up := exchange.Upstream(exchange.Vault, exchange.UpstreamAnswer{Status: re.StatusCode, Message: msg}, jwt)
 		// Vault's JWT auth answers 400 also when it could not fetch the issuer's JWKS: an
 		// outage of broker's public endpoint, not a refusal of the caller.
-		up.Throttled = re.StatusCode == http.StatusBadRequest && strings.Contains(msg, keysUnreachable)
+		up.Throttled = re.StatusCode == http.StatusBadRequest && strings.Contains(msg, provider.VaultIssuerUnreachable)
 		return up
 	}
 	var msg string
@@ -264,7 +264,3 @@ func (e *Exchanger) Revoke(ctx context.Context, creds exchange.Credentials) {
 		e.revoke(ctx, vc, tok, config.DefaultIntegrationTimeout)
 	}
 }
-
-// keysUnreachable is in Vault's refusal of a login when its JWT auth method could not fetch the
-// issuer's JWKS (go-oidc's "fetching keys oidc: get keys failed: ...").
-const keysUnreachable = "fetching keys"
