@@ -15,8 +15,10 @@ import (
 	"github.com/brokerhq/broker/internal/config"
 )
 
-// The pod's grace period outlasts broker's drain (http.shutdown_timeout), whatever it is set
-// to: otherwise the kubelet SIGKILLs broker while in-flight requests are still finishing.
+// The pod's grace period, less its preStop sleep, outlasts broker's longest graceful stop
+// (config.HTTP.StopBound), whatever that is set to: otherwise the kubelet
+// SIGKILLs broker while in-flight requests are still finishing or before the audit sinks get
+// the end of the chain.
 func TestChartGracePeriodCoversDrain(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -45,9 +47,15 @@ func TestChartGracePeriodCoversDrain(t *testing.T) {
 			if pod.TerminationGracePeriodSeconds != nil {
 				grace = *pod.TerminationGracePeriodSeconds
 			}
-			if time.Duration(grace)*time.Second <= cfg.HTTP.ShutdownTimeout {
-				t.Errorf("terminationGracePeriodSeconds %d (set: %v) <= http.shutdown_timeout %s: SIGKILL can cut the drain short; preStop: %v",
-					grace, pod.TerminationGracePeriodSeconds != nil, cfg.HTTP.ShutdownTimeout, pod.Containers[0].Lifecycle)
+			// The grace period runs from the preStop hook on; SIGTERM comes after its sleep.
+			var preStop time.Duration
+			if l := pod.Containers[0].Lifecycle; l != nil && l.PreStop != nil && l.PreStop.Sleep != nil {
+				preStop = time.Duration(l.PreStop.Sleep.Seconds) * time.Second
+			}
+			bound := cfg.HTTP.StopBound()
+			if time.Duration(grace)*time.Second-preStop <= bound {
+				t.Errorf("terminationGracePeriodSeconds %d (set: %v) less the preStop sleep %s <= %s, the longest stop with http.shutdown_timeout %s: SIGKILL can cut the stop short",
+					grace, pod.TerminationGracePeriodSeconds != nil, preStop, bound, cfg.HTTP.ShutdownTimeout)
 			}
 		})
 	}

@@ -32,6 +32,25 @@ const (
 	DefaultAuditMemoryRetain  = 10_000
 )
 
+// The waits of a graceful stop beside http.shutdown_timeout (see HTTP.StopBound).
+const (
+	// StopLastAnswers is how long the handlers of connections cut at http.shutdown_timeout,
+	// and at the end the answers of the drain's own connections, get to finish.
+	StopLastAnswers = time.Second
+	// StopFlushFloor is the least time the audit sinks' final flush gets, however much of
+	// http.shutdown_timeout the in-flight requests took (at most that timeout).
+	StopFlushFloor = 10 * time.Second
+)
+
+// StopBound is the longest a graceful stop takes, from the signal to the exit: the in-flight
+// requests' shutdown_timeout, the cut handlers' last answers, the audit sinks' final flush and
+// the drain's last answers, plus the milliseconds the background tasks take to end. A
+// supervisor's stop timeout (systemd's TimeoutStopSec, a pod's grace period after its preStop
+// hook) must outlast it, or it kills broker before the sinks get the end of the chain.
+func (h HTTP) StopBound() time.Duration {
+	return h.ShutdownTimeout + StopLastAnswers + min(h.ShutdownTimeout, StopFlushFloor) + StopLastAnswers
+}
+
 // DefaultAuditSinkBacklog is audit.memory.sink_backlog's default: about 15 MiB of token events
 // kept for a sink that is down, 17 minutes of 100 tokens a second.
 const DefaultAuditSinkBacklog = 100_000

@@ -368,12 +368,13 @@ type stopping struct {
 }
 
 // lastAnswers bounds the end of a drain, after the port closed: the answers of the drain's own
-// connections in flight then (public documents and refusals) get this long to be written.
-const lastAnswers = time.Second
+// connections in flight then (public documents and refusals) get this long to be written; so
+// do the handlers of the connections cut at http.shutdown_timeout.
+const lastAnswers = config.StopLastAnswers
 
 // sinkFlushFloor is the least time the sinks' final flush gets, however much of
-// http.shutdown_timeout the in-flight requests took.
-const sinkFlushFloor = 10 * time.Second
+// http.shutdown_timeout the in-flight requests took, up to that timeout.
+const sinkFlushFloor = config.StopFlushFloor
 
 // latest is ctx's deadline, or now plus floor when that is later.
 func latest(ctx context.Context, floor time.Duration) time.Time {
