@@ -184,7 +184,15 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, wk.cfg.Logger, err)
 		return
 	}
-	handed, outcome = true, exchange.Success
+	if ctx.Err() != nil {
+		// Past the time kept for answering (the write timeout is near) or the worker left, as
+		// the event was recorded: an answer now may never reach the worker, so the credentials
+		// are not handed out.
+		outcome = exchange.Error
+		wk.withheld(r, event, errAnswerLate)
+		fail(w, r, wk.cfg.Logger, errAnswerLate)
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"provider":    req.Provider,
 		"integration": in.ID,
@@ -193,7 +201,23 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 		"env":         creds.Env,
 		req.Provider:  creds.Detail,
 	})
+	// Credentials are handed out when their answer leaves broker: one that cannot be written
+	// (the write timeout passed, the worker's connection broke) is taken back.
+	if err := http.NewResponseController(w).Flush(); err != nil {
+		outcome = exchange.Error
+		wk.withheld(r, event, errAnswerUnwritten)
+		return
+	}
+	handed, outcome = true, exchange.Success
 }
+
+// errAnswerLate refuses credentials whose exchange and event ended too close to the server's
+// write timeout (or after the worker left) for the answer to reach the worker.
+var errAnswerLate = apierror.New(apierror.CodeUnavailable,
+	"The credentials could not be answered before the server's write timeout; they were taken back. Ask again.")
+
+// errAnswerUnwritten is why credentials whose answer could not be written are not handed out.
+var errAnswerUnwritten = errors.New("the answer could not be written to the worker")
 
 // withheldOutcome is how credentials withheld for why count: denied when the run, its stack or
 // its attachments changed meanwhile (401, 409), error when broker could not tell (an outage).

@@ -69,6 +69,9 @@ type statusRecorder struct {
 	status int
 }
 
+// Unwrap is the ResponseWriter underneath, for http.ResponseController.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
 func (s *statusRecorder) WriteHeader(code int) {
 	if s.status == 0 {
 		s.status = code
