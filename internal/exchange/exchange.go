@@ -128,15 +128,17 @@ func Revoking(revoke func()) {
 // revocationPoll is how often WaitRevocations looks again.
 const revocationPoll = 10 * time.Millisecond
 
-// WaitRevocations waits until no revocation is under way, or ctx ends.
-func WaitRevocations(ctx context.Context) {
+// WaitRevocations waits until no revocation is under way, or ctx ends, and returns how many
+// are still under way then: 0 when every one ended.
+func WaitRevocations(ctx context.Context) int64 {
 	for revocations.Load() > 0 {
 		select {
 		case <-ctx.Done():
-			return
+			return revocations.Load()
 		case <-time.After(revocationPoll):
 		}
 	}
+	return 0
 }
 
 // RevokerOf returns the Revoker x is, or wraps (through Unwrap), if any.

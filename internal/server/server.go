@@ -376,6 +376,10 @@ const lastAnswers = config.StopLastAnswers
 // http.shutdown_timeout the in-flight requests took, up to that timeout.
 const sinkFlushFloor = config.StopFlushFloor
 
+// stopRevocationsLeft is logged when a stop ends with revocations still under way.
+const stopRevocationsLeft = "shutting down: revocations of credentials not handed out did not end in time; " +
+	"those credentials stay valid until they expire"
+
 // latest is ctx's deadline, or now plus floor when that is later.
 func latest(ctx context.Context, floor time.Duration) time.Time {
 	d, _ := ctx.Deadline()
@@ -426,8 +430,12 @@ func (s *Server) drain(st stopping) error {
 	s.reloading.Unlock()
 	fctx, fcancel := context.WithDeadline(context.Background(), latest(sctx, min(h.ShutdownTimeout, sinkFlushFloor)))
 	defer fcancel()
-	exchange.WaitRevocations(fctx) // the process must not exit before them
-	api.WaitCorrections(fctx)      // nor before the corrections of events refused
+	// The process must not exit before the revocations: one cut short leaves credentials
+	// nobody holds valid until they expire, which the operator must learn.
+	if left := exchange.WaitRevocations(fctx); left > 0 {
+		s.log.Warn(stopRevocationsLeft, "revocations", left)
+	}
+	api.WaitCorrections(fctx) // nor before the corrections of events refused
 	s.sinks.Drain(fctx)
 	_ = shared.Close()
 	lctx, lcancel := context.WithTimeout(context.Background(), lastAnswers)
