@@ -263,16 +263,22 @@ func (c *Control) authorizedRun(r *http.Request, action string) (access.Principa
 		return p, run, err
 	}
 	cat := c.cfg.Catalog.Load()
-	acc, space := cat.Access(), run.Space
-	if _, ok := cat.Space(space); !ok || spaceReborn(cat, run) {
-		// Its space was deleted since, and with it where it stood: only a binding on root
-		// still covers it, to read or finish it.
-		space = config.RootSpace
-	}
+	acc, space := cat.Access(), RunHome(cat, run)
 	if !acc.Covers(p, space) {
 		return p, run, errHiddenRun
 	}
 	return p, run, acc.Allowed(p, action, space)
+}
+
+// RunHome is the space that holds run: its own, or root when the space it began in was
+// deleted since, and with it where it stood (a space made again under its id is another one):
+// only a binding on root still covers the run, to read or finish it, and only root's listing
+// holds its events.
+func RunHome(cat *catalog.Catalog, run runs.Run) string {
+	if _, ok := cat.Space(run.Space); !ok || spaceReborn(cat, run) {
+		return config.RootSpace
+	}
+	return run.Space
 }
 
 // spaceReborn reports whether the space holding run's space id is another one than the run

@@ -70,7 +70,12 @@ func (a *auditRecorder) Record(ctx context.Context, e api.Event) error {
 	}
 	var paths []string
 	if cat != nil {
-		paths = cat.SpacePath(space)
+		filed := space
+		if e.Run.ID != "" && e.Run.Space != "" {
+			// Filed under its run's space: a run whose space was deleted since is root's.
+			filed = api.RunHome(cat, e.Run)
+		}
+		paths = cat.SpacePath(filed)
 	}
 	if paths == nil { // no configured space: file it under root, so it is never out of sight
 		paths = []string{config.RootSpace}
