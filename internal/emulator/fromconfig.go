@@ -207,20 +207,39 @@ func (s *Set) azureApps(cfg *config.Config, ats []attachment) []azureemu.App {
 				s.Notes = append(s.Notes, fmt.Sprintf("integration %s: Entra needs exact subjects; a template with {runId} cannot be trusted", at.integration.ID))
 				continue
 			}
-			apps[i].Federated = append(apps[i].Federated, azureemu.FederatedCredential{
+			fic := azureemu.FederatedCredential{
 				Issuer: cfg.Issuer, Subject: sub, Audiences: []string{at.integration.TokenAudience()},
-			})
+			}
+			// A stack attached both directly and by a label needs each credential once.
+			if !slices.ContainsFunc(apps[i].Federated, func(f azureemu.FederatedCredential) bool {
+				return f.Subject == fic.Subject && slices.Equal(f.Audiences, fic.Audiences)
+			}) {
+				apps[i].Federated = append(apps[i].Federated, fic)
+			}
+		}
+	}
+	// An application is its client id, whichever way its tenant is named (a GUID or a domain),
+	// as `broker trust azure` counts it: its credentials add up over the tenant's spellings.
+	perClient := map[string]map[string]bool{}
+	for _, app := range apps {
+		client := strings.ToLower(app.ClientID)
+		if perClient[client] == nil {
+			perClient[client] = map[string]bool{}
+		}
+		for _, f := range app.Federated {
+			perClient[client][f.Subject+"\x00"+strings.Join(f.Audiences, "\x00")] = true
 		}
 	}
 	// Entra holds at most trust.AzureMaxCredentials per application, and refuses the next: an
 	// application that would need more is not emulated at all, as `broker trust azure` prints
 	// none of its credentials.
 	return slices.DeleteFunc(apps, func(app azureemu.App) bool {
-		if len(app.Federated) <= trust.AzureMaxCredentials {
+		n := len(perClient[strings.ToLower(app.ClientID)])
+		if n <= trust.AzureMaxCredentials {
 			return false
 		}
-		s.Notes = append(s.Notes, fmt.Sprintf("Entra application %s is not emulated: its attachments need %d federated credentials, and Entra holds %d",
-			app.ClientID, len(app.Federated), trust.AzureMaxCredentials))
+		s.Notes = appendNew(s.Notes, fmt.Sprintf("Entra application %s is not emulated: its attachments need %d federated credentials, and Entra holds %d",
+			app.ClientID, n, trust.AzureMaxCredentials))
 		return true
 	})
 }
