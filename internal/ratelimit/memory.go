@@ -68,7 +68,9 @@ func (m *Memory) Failed(_ context.Context, key string) (time.Duration, error) {
 		m.entries[key] = e
 	}
 	wait := max(e.blockedUntil.Sub(now), 0)
-	if now.Sub(e.windowStart) >= m.policy.Window {
+	// A count starts its window at its first failure, also the count that a block started
+	// afresh (as the Redis limiter's counter does).
+	if e.failures == 0 || now.Sub(e.windowStart) >= m.policy.Window {
 		e.windowStart, e.failures = now, 0
 		if e.winElem != nil {
 			m.windows.MoveToBack(e.winElem)

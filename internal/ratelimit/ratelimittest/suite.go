@@ -69,6 +69,9 @@ func TestLimiter(t *testing.T, newLimiter Factory) {
 	})
 
 	t.Run("window ends", func(t *testing.T) { testWindowEnds(t, newLimiter) })
+	t.Run("a count after a block starts at its first failure", func(t *testing.T) {
+		testCountAfterBlock(t, newLimiter)
+	})
 
 	t.Run("disabled", func(t *testing.T) {
 		l := newLimiter(t, ratelimit.Policy{Window: time.Second, Cooloff: time.Second})
@@ -150,5 +153,37 @@ func testWindowEnds(t *testing.T, newLimiter Factory) {
 	}
 	if wait := fail("blocked"); wait <= 0 || wait > policy.Cooloff {
 		t.Errorf("after three failures within one window: wait %v, want a block (0, %v]", wait, policy.Cooloff)
+	}
+}
+
+// testCountAfterBlock is TestLimiter's case "a count after a block starts at its first
+// failure": failures made during a block count in a window that starts at the first of them,
+// as every count does, not at the failure that set the block; so AuthFailures of them within
+// Window give a fresh block even when they straddle Window after the block began.
+func testCountAfterBlock(t *testing.T, newLimiter Factory) {
+	ctx := context.Background()
+	policy := ratelimit.Policy{AuthFailures: 3, Window: time.Second, Cooloff: 2 * time.Second}
+	l := newLimiter(t, policy)
+	fail := func() time.Duration {
+		t.Helper()
+		wait, err := l.Failed(ctx, "ip:10.0.3.1")
+		if err != nil {
+			t.Fatalf("Failed: %v", err)
+		}
+		return wait
+	}
+	for range 3 { // blocked until about 2s from now
+		fail()
+	}
+	// Three failures within 300ms during the block, the last past one window after it began.
+	for _, pause := range []time.Duration{800 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond} {
+		time.Sleep(pause)
+		fail()
+	}
+	time.Sleep(100 * time.Millisecond)
+	// A fresh block from the third of them leaves about 1.9s; the first block's rest is 0.8s.
+	if wait := fail(); wait < 1400*time.Millisecond || wait > policy.Cooloff {
+		t.Errorf("after three failures within 300ms during the block: wait %v, want a fresh block of about %v",
+			wait, policy.Cooloff-100*time.Millisecond)
 	}
 }
