@@ -380,7 +380,7 @@ type apiError struct {
 
 // envelopeCodes are the contract's error codes by status.
 var envelopeCodes = map[int]string{400: "invalid_request", 401: "unauthenticated", 403: "forbidden",
-	404: "not_found", 409: "conflict", 500: "internal", 503: "unavailable"}
+	404: "not_found", 409: "conflict", 429: "rate_limited", 500: "internal", 503: "unavailable"}
 
 // request is one call to the harness's server: the method (POST when empty), the path, the
 // bearer secret ("" sends no Authorization header), the body sent as JSON (nil sends none) and

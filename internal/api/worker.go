@@ -56,6 +56,8 @@ type WorkerConfig struct {
 // Worker is the worker plane: a run, holding its run token, asks for ID tokens.
 type Worker struct {
 	cfg WorkerConfig
+	// audiences holds the distinct audiences each run asked tokens for (MaxRunAudiences).
+	audiences *audienceLedger
 }
 
 // NewWorker returns the worker plane.
@@ -66,7 +68,7 @@ func NewWorker(cfg WorkerConfig) *Worker {
 	if cfg.Events == nil {
 		cfg.Events = nopRecorder{}
 	}
-	return &Worker{cfg: cfg}
+	return &Worker{cfg: cfg, audiences: newAudienceLedger()}
 }
 
 // Mount registers the worker-plane routes.
@@ -289,9 +291,17 @@ func (wk *Worker) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.Audience != "" {
+		// A run's code may try audiences; past MaxRunAudiences distinct ones it may not, so
+		// that the lookup below tells it at most that many times whether one is a secret.
+		if !wk.audiences.admit(run, req.Audience, wk.cfg.Now()) {
+			wk.audienceRefused(r, run, errTooManyAudiences)
+			fail(w, r, wk.cfg.Logger, errTooManyAudiences)
+			return
+		}
 		// An API key's secret, whatever its form (the file may declare any), is one whose
 		// SHA-256 the catalog holds.
 		if _, err := wk.cfg.Catalog.Load().Access().Authenticate(req.Audience); err == nil {
+			wk.audienceRefused(r, run, errSecretAudience)
 			fail(w, r, wk.cfg.Logger, errSecretAudience)
 			return
 		}
@@ -439,6 +449,13 @@ func checkAudience(aud string) error {
 		return errSecretAudience
 	}
 	return nil
+}
+
+// audienceRefused records why, a refusal of the audience run asked for, as a denied
+// token.issue event, never naming the audience.
+func (wk *Worker) audienceRefused(r *http.Request, run runs.Run, why *apierror.Error) {
+	recordRefusal(r.Context(), wk.cfg.Events, wk.cfg.Logger, Event{Actor: "run:" + run.ID, Action: "token.issue",
+		Run: run, Outcome: "denied", Detail: why.Message})
 }
 
 // errSecretAudience refuses an audience that is, or starts as, a broker secret (a run token or
