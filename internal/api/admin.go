@@ -14,6 +14,7 @@ import (
 	"github.com/brokerhq/broker/internal/apierror"
 	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/redact"
 )
 
 // authenticator checks the API key of a control-plane request.
@@ -128,7 +129,7 @@ func (a *Admin) fail(w http.ResponseWriter, r *http.Request, err error) {
 		if len(ce.Withheld) > 0 {
 			// What the answer leaves out (another space's template, say) is for the operators.
 			a.cfg.Logger.InfoContext(r.Context(), "change refused; the answer withholds details of other objects",
-				"path", r.URL.Path, "detail", strings.Join(ce.Withheld, "; "))
+				"path", redact.Secrets(r.URL.Path), "detail", strings.Join(ce.Withheld, "; "))
 		}
 		err = apierror.New(code, "%s.", capitalize(fieldProblem(ce.Field, strings.Join(ce.Messages, "; "))))
 	}
@@ -137,7 +138,7 @@ func (a *Admin) fail(w http.ResponseWriter, r *http.Request, err error) {
 		err = apierror.New(apierror.CodeInvalidRequest, "The request body is not valid: %s.", fieldProblem(fe[0].Path, fe[0].Msg))
 	}
 	if errors.Is(err, catalog.ErrUnavailable) {
-		a.cfg.Logger.ErrorContext(r.Context(), "catalog store unavailable", "path", r.URL.Path, "err", err)
+		a.cfg.Logger.ErrorContext(r.Context(), "catalog store unavailable", "path", redact.Secrets(r.URL.Path), "err", err)
 		err = apierror.New(apierror.CodeUnavailable, "The state store is unreachable; try again shortly.")
 	}
 	fail(w, r, a.cfg.Logger, err)

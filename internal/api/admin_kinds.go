@@ -10,6 +10,7 @@ import (
 	"github.com/brokerhq/broker/internal/apierror"
 	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/redact"
 	"github.com/brokerhq/broker/internal/runs"
 )
 
@@ -443,7 +444,7 @@ func (a *Admin) authorizeChange(r *http.Request, c *catalog.Catalog, p access.Pr
 			where = need.admin[0]
 		}
 		recordRefusal(r.Context(), a.cfg.Events, a.cfg.Logger, Event{Actor: "api_key:" + p.KeyID,
-			Action: r.Method + " " + r.URL.EscapedPath(), Run: runs.Run{Space: where}, Outcome: "denied", Detail: err.Error()})
+			Action: r.Method + " " + redact.Secrets(r.URL.EscapedPath()), Run: runs.Run{Space: where}, Outcome: "denied", Detail: err.Error()})
 	}
 	return err
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/brokerhq/broker/internal/apierror"
+	"github.com/brokerhq/broker/internal/redact"
 	"github.com/brokerhq/broker/internal/runs"
 )
 
@@ -105,7 +106,7 @@ func Instrument(h http.Handler, log *slog.Logger, m *Metrics) http.Handler {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				log.ErrorContext(r.Context(), "handler panic", "method", r.Method, "path", r.URL.Path, "panic", p)
+				log.ErrorContext(r.Context(), "handler panic", "method", r.Method, "path", redact.Secrets(r.URL.Path), "panic", p)
 				if rec.status == 0 {
 					apierror.Write(rec, apierror.New(apierror.CodeInternal, "Internal error; the server log has the details."))
 				}

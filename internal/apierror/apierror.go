@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/brokerhq/broker/internal/redact"
 	"github.com/brokerhq/broker/internal/textcut"
 )
 
@@ -105,6 +106,12 @@ func Write(w http.ResponseWriter, err error) {
 	var e *Error
 	if !errors.As(err, &e) || e == nil {
 		e = &Error{Code: CodeInternal, Message: "Internal error; the server log has the details."}
+	}
+	if m := redact.Secrets(e.Message); m != e.Message {
+		// A secret sent where an id goes is not written back: the answer reaches logs too.
+		c := *e
+		c.Message = m
+		e = &c
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json")

@@ -1,0 +1,49 @@
+package redact
+
+import "strings"
+
+// Prefix starts every secret broker makes: an API key's secret and a run token (whose own
+// prefix, brk_run_, starts with it).
+const Prefix = "brk_"
+
+// Mark replaces what followed Prefix in a secret taken out of text.
+const Mark = "…"
+
+// Secrets returns s with every secret in it cut to Prefix followed by Mark: from each Prefix
+// that starts s or follows a character no secret holds, up to the next such character. Text
+// with no Prefix in it is returned as it is, without a copy.
+func Secrets(s string) string {
+	i := strings.Index(s, Prefix)
+	if i < 0 {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i >= 0 {
+		at := i
+		if at > 0 && secretByte(s[at-1]) {
+			// Inside a longer word ("xbrk_"): not a secret's start; go on after it.
+			b.WriteString(s[:at+len(Prefix)])
+			s = s[at+len(Prefix):]
+			i = strings.Index(s, Prefix)
+			continue
+		}
+		end := at + len(Prefix)
+		for end < len(s) && secretByte(s[end]) {
+			end++
+		}
+		b.WriteString(s[:at])
+		b.WriteString(Prefix)
+		b.WriteString(Mark)
+		s = s[end:]
+		i = strings.Index(s, Prefix)
+	}
+	b.WriteString(s)
+	return b.String()
+}
+
+// secretByte reports whether c may be part of a secret: secrets are written in the URL-safe
+// base64 alphabet.
+func secretByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-'
+}

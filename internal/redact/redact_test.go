@@ -1,0 +1,38 @@
+package redact
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/runs"
+)
+
+// TestSecretsCutsEveryBrokerSecret: every run token and API key secret in a text is cut to its
+// prefix, wherever it lies (a path segment, a quoted id, the text's start or end), and text
+// without one comes back as it is; a word that merely holds the prefix inside is left alone.
+func TestSecretsCutsEveryBrokerSecret(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"/v1/runs/brk_run_AbC-12_xyz", "/v1/runs/brk_…"},
+		{"/v1/runs/brk_run_AbC/finish", "/v1/runs/brk_…/finish"},
+		{`No run with id "brk_run_s3cr3t".`, `No run with id "brk_…".`},
+		{"brk_k3y and brk_other", "brk_… and brk_…"},
+		{"/v1/stacks/vpc-prod", "/v1/stacks/vpc-prod"},
+		{"xbrk_notasecret", "xbrk_notasecret"},
+		{"", ""},
+	} {
+		if got := Secrets(tc.in); got != tc.want {
+			t.Errorf("Secrets(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestPrefixStartsEverySecret: the secrets broker makes all start with Prefix, which is what
+// Secrets looks for.
+func TestPrefixStartsEverySecret(t *testing.T) {
+	for _, p := range []string{config.APIKeySecretPrefix, runs.TokenPrefix} {
+		if !strings.HasPrefix(p, Prefix) {
+			t.Errorf("secret prefix %q does not start with %q", p, Prefix)
+		}
+	}
+}
