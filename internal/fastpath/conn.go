@@ -226,26 +226,36 @@ func (c *conn) handOff(br *bufio.Reader) {
 		_ = c.Conn.Close()
 		return
 	}
-	c.l.give(&handedConn{Conn: c.Conn, rest: rest, headBy: c.headBy})
+	h := &handedConn{Conn: c.Conn, rest: rest, headBy: c.headBy}
+	if cfg := &c.l.cfg; !c.headBy.IsZero() && cfg.ReadTimeout > 0 {
+		// The request began when its head's bound began: so does its whole-request bound.
+		h.readBy = c.headBy.Add(cfg.ReadTimeout - cfg.headTimeout())
+	}
+	c.l.give(h)
 }
 
 // handedConn is a connection handed to net/http: its reads return first the bytes the fast
-// path had read, and the first read deadline net/http sets, the bound on the head it reads
-// first, is no later than the bound the fast path had set on that head, so that a head sent
-// slowly gets read_header_timeout once, not once on each side of the hand-off.
+// path had read, and the first two read deadlines net/http sets, its bound on the head it reads
+// first and then its bound on that whole request, are no later than those bounds counted from
+// when the request began on the fast path, so that a head sent slowly gets read_header_timeout
+// once, and its request read_timeout once, not once on each side of the hand-off.
 type handedConn struct {
 	net.Conn
 	rest   []byte
 	headBy time.Time
+	// readBy caps the second read deadline net/http sets (after a head it read whole, always);
+	// zero caps nothing.
+	readBy time.Time
 }
 
-// SetReadDeadline sets the read deadline, the first one no later than headBy.
+// SetReadDeadline sets the read deadline, the first one no later than headBy and the second
+// no later than readBy.
 func (h *handedConn) SetReadDeadline(t time.Time) error {
 	if !h.headBy.IsZero() {
 		if t.IsZero() || t.After(h.headBy) {
 			t = h.headBy
 		}
-		h.headBy = time.Time{}
+		h.headBy, h.readBy = h.readBy, time.Time{}
 	}
 	return h.Conn.SetReadDeadline(t)
 }
