@@ -67,7 +67,7 @@ func runCredentials(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	var ans credentialsAnswer
-	if err := json.Unmarshal(raw, &ans); err != nil {
+	if err := ans.read(raw); err != nil {
 		return fmt.Errorf("broker's answer is not the expected JSON: %w", err)
 	}
 	if err := ans.check(provider, *format); err != nil {
@@ -94,6 +94,29 @@ func runCredentials(ctx context.Context, e env, args []string) error {
 		}
 	}
 	return err
+}
+
+// read decodes raw as a reader of the printed answer (jq, a script) sees it: env and expiresAt
+// are those exact keys, the last of duplicates, where Go's decoder alone would also take "Env"
+// or "ENV" and merge duplicate objects, so that the answer checked is the answer printed.
+func (a *credentialsAnswer) read(raw []byte) error {
+	if err := json.Unmarshal(raw, a); err != nil {
+		return err
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &top); err != nil {
+		return err
+	}
+	a.Env, a.ExpiresAt = nil, time.Time{}
+	if v, ok := top["env"]; ok {
+		if err := json.Unmarshal(v, &a.Env); err != nil {
+			return err
+		}
+	}
+	if v, ok := top["expiresAt"]; ok {
+		return json.Unmarshal(v, &a.ExpiresAt)
+	}
+	return nil
 }
 
 // check refuses an answer that lacks what the credentials command prints in format: each
