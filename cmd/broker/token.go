@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -58,11 +60,28 @@ func compactJWT(tok string) bool {
 	return true
 }
 
+// asksGCPExecutable reports whether a token command asks for --format gcp-executable: format
+// parsed so far says so, or args name it (the command takes no other word), also after the
+// argument the parse stopped at.
+func asksGCPExecutable(format string, args []string) bool {
+	if format == "gcp-executable" {
+		return true
+	}
+	return slices.ContainsFunc(args, func(a string) bool {
+		return a == "gcp-executable" || strings.HasSuffix(a, "format=gcp-executable")
+	})
+}
+
 func runToken(ctx context.Context, e env, args []string) error {
 	fs := newFlags("token", e)
 	audience := fs.String("audience", "", "token audience (default: with --format gcp-executable, $GOOGLE_EXTERNAL_ACCOUNT_AUDIENCE; else the broker's configured default)")
 	format := fs.String("format", "raw", "output: raw (the JWT alone), json, or gcp-executable")
 	if err := parseFlags(fs, args, 0); err != nil {
+		if !errors.Is(err, flag.ErrHelp) && asksGCPExecutable(*format, args) {
+			// The command a Google library runs: its failures, a mistyped flag in its
+			// configuration included, take Google's shape.
+			return printGCPExecutable(e, err, gcpExecutableResponse{})
+		}
 		return err
 	}
 	switch *format {
