@@ -30,7 +30,7 @@ type authenticator interface {
 func (a *Admin) authenticate(r *http.Request) (access.Principal, error) {
 	p, err := a.cfg.Auth.authenticate(r)
 	if errors.Is(err, access.ErrUnauthenticated) {
-		a.cfg.Auth.recordUnauthenticated(r, Event{Action: r.Method + " " + clipPath(r.URL.EscapedPath())}, err)
+		a.cfg.Auth.recordUnauthenticated(r, Event{Action: r.Method + " " + recordedPath(r)}, err)
 	}
 	return p, err
 }
@@ -38,6 +38,17 @@ func (a *Admin) authenticate(r *http.Request) (access.Principal, error) {
 // maxRecordedPath bounds the path an event of an unauthenticated request names: anyone may send
 // one, and nothing has checked its ids yet.
 const maxRecordedPath = 128
+
+// recordedPath is r's path as an audit event names it: escaped, every
+// secret in it cut to brk_… (also one sent percent-encoded, found in the decoded path), and
+// clipped (clipPath).
+func recordedPath(r *http.Request) string {
+	p := redact.Secrets(r.URL.EscapedPath())
+	if d := redact.Secrets(r.URL.Path); d != r.URL.Path {
+		p = d
+	}
+	return clipPath(p)
+}
 
 // clipPath is path cut to maxRecordedPath bytes, saying so.
 func clipPath(path string) string {

@@ -10,7 +10,6 @@ import (
 	"github.com/brokerhq/broker/internal/apierror"
 	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/config"
-	"github.com/brokerhq/broker/internal/redact"
 	"github.com/brokerhq/broker/internal/runs"
 )
 
@@ -419,7 +418,7 @@ func (a *Admin) authorizeChange(r *http.Request, c *catalog.Catalog, p access.Pr
 	if err := c.Access().Current(p); err != nil {
 		// The key was deleted or its secret replaced meanwhile: 401, recorded as every
 		// control-plane 401 is.
-		a.cfg.Auth.recordUnauthenticated(r, Event{Action: r.Method + " " + clipPath(r.URL.EscapedPath())}, err)
+		a.cfg.Auth.recordUnauthenticated(r, Event{Action: r.Method + " " + recordedPath(r)}, err)
 		return err
 	}
 	err := requireAdmin(c, p, need.admin...)
@@ -444,7 +443,7 @@ func (a *Admin) authorizeChange(r *http.Request, c *catalog.Catalog, p access.Pr
 			where = need.admin[0]
 		}
 		recordRefusal(r.Context(), a.cfg.Events, a.cfg.Logger, Event{Actor: "api_key:" + p.KeyID,
-			Action: r.Method + " " + redact.Secrets(r.URL.EscapedPath()), Run: runs.Run{Space: where}, Outcome: "denied", Detail: err.Error()})
+			Action: r.Method + " " + recordedPath(r), Run: runs.Run{Space: where}, Outcome: "denied", Detail: err.Error()})
 	}
 	return err
 }
