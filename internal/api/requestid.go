@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/brokerhq/broker/internal/logging"
+	"github.com/brokerhq/broker/internal/redact"
 )
 
 // RequestIDHeader carries a request's id: read from a request that brings a well-formed one,
@@ -88,13 +89,18 @@ func requestID(r *http.Request) string {
 // newRequestID returns a fresh random request id: 26 base32 characters, 128 bits.
 func newRequestID() string { return rand.Text() }
 
-// wellFormedRequestID reports whether id is 1 to 64 ASCII letters, digits, '-', '_' or '.'.
+// wellFormedRequestID reports whether id is 1 to 64 ASCII letters, digits, '-', '_' or '.',
+// and holds no broker secret (redact.Prefix anywhere in it): a run token or an API key sent as
+// the id would otherwise be written into every log line of the request.
 func wellFormedRequestID[ID string | []byte](id ID) bool {
 	if len(id) == 0 || len(id) > maxRequestIDLength {
 		return false
 	}
 	for i := range len(id) {
 		if c := id[i]; !isIDChar(c) {
+			return false
+		}
+		if len(id)-i >= len(redact.Prefix) && string(id[i:i+len(redact.Prefix)]) == redact.Prefix {
 			return false
 		}
 	}

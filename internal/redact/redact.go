@@ -9,9 +9,10 @@ const Prefix = "brk_"
 // Mark replaces what followed Prefix in a secret taken out of text.
 const Mark = "…"
 
-// Secrets returns s with every secret in it cut to Prefix followed by Mark: from each Prefix
-// that starts s or follows a character no secret holds, up to the next such character. Text
-// with no Prefix in it is returned as it is, without a copy.
+// Secrets returns s with every secret in it cut to Prefix followed by Mark: from each Prefix,
+// wherever it lies (also inside a longer word: a secret pasted after other text is a secret
+// still), up to the next character no secret holds. Text with no Prefix in it is returned as
+// it is, without a copy.
 func Secrets(s string) string {
 	i := strings.Index(s, Prefix)
 	if i < 0 {
@@ -20,19 +21,11 @@ func Secrets(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	for i >= 0 {
-		at := i
-		if at > 0 && secretByte(s[at-1]) {
-			// Inside a longer word ("xbrk_"): not a secret's start; go on after it.
-			b.WriteString(s[:at+len(Prefix)])
-			s = s[at+len(Prefix):]
-			i = strings.Index(s, Prefix)
-			continue
-		}
-		end := at + len(Prefix)
+		end := i + len(Prefix)
 		for end < len(s) && secretByte(s[end]) {
 			end++
 		}
-		b.WriteString(s[:at])
+		b.WriteString(s[:i])
 		b.WriteString(Prefix)
 		b.WriteString(Mark)
 		s = s[end:]
