@@ -8,6 +8,15 @@ import (
 
 const hexDigits = "0123456789abcdef"
 
+// plainASCII holds the ASCII bytes String writes as they are: all but the control characters,
+// '"', '\\', '<', '>' and '&'.
+var plainASCII = func() (t [utf8.RuneSelf]bool) {
+	for c := byte(0x20); c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
 // String appends s as a JSON string exactly as encoding/json.Marshal writes a string: '"' and
 // '\\' escaped, the control characters as \b \f \n \r \t or \u00xx, '<', '>' and '&' as \u00xx,
 // U+2028 and U+2029 as \u2028 and \u2029, each byte of invalid UTF-8 as \ufffd, everything else
@@ -17,7 +26,7 @@ func String(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			if plainASCII[c] {
 				i++
 				continue
 			}
