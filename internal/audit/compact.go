@@ -191,15 +191,29 @@ func decodeHex(dst []byte, s string) bool {
 	return true
 }
 
+// hexValue is the value of c, a lower-case hex digit; false for any other byte.
 func hexValue(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	}
-	return 0, false
+	v := hexValues[c]
+	return v, v != notHex
 }
+
+// notHex marks, in hexValues, a byte that is no lower-case hex digit.
+const notHex = 0xff
+
+// hexValues maps each byte to its value as a lower-case hex digit, or notHex.
+var hexValues = func() (t [256]byte) {
+	for c := range t {
+		switch {
+		case '0' <= c && c <= '9':
+			t[c] = byte(c - '0')
+		case 'a' <= c && c <= 'f':
+			t[c] = byte(c - 'a' + 10)
+		default:
+			t[c] = notHex
+		}
+	}
+	return t
+}()
 
 // span is where a decoded field lies in the text being rebuilt.
 type span struct{ start, end int }
