@@ -65,6 +65,10 @@ func (e *Emulator) assumeRoleWithWebIdentity(r *http.Request, p url.Values, call
 	if err != nil {
 		return nil, e.tokenError(role, refusedToken{raw: token, claims: claims, err: err})
 	}
+	if _, ok := claims["sub"].(string); !ok {
+		// STS requires the subject of every web identity token, whatever the role's trust.
+		return nil, invalidToken("Missing a required claim: sub")
+	}
 	if name := fractionalTime(claims); name != "" {
 		return nil, invalidToken("The web identity token's " + name + " is not an integer: timestamps in the token must be integers")
 	}
