@@ -3,6 +3,7 @@ package trust
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -108,6 +109,11 @@ var awsPrincipalRE = regexp.MustCompile(
 // account would let any caller that knows the ExternalId (which is no secret) assume the role.
 func ValidAWSPrincipal(arn string) bool { return awsPrincipalRE.MatchString(arn) }
 
+// ErrIssuerPort refuses AWS web identity trust for an issuer whose URL names a port on a host
+// other than loopback: an IAM OIDC provider's URL holds no port, so no provider can match the
+// tokens' iss and no role can trust them.
+var ErrIssuerPort = errors.New("an IAM OIDC provider's URL holds no port: serve the issuer on https's default port to use AWS web identity")
+
 // awsStatement is the statement that lets t's runs assume t's role, and no other stack's or
 // scope's: it names the stack and scope by their subjects or, for assume-role, their ExternalId.
 func (t *target) awsStatement() (AWSStatement, error) {
@@ -128,6 +134,9 @@ func (t *target) awsStatement() (AWSStatement, error) {
 	account := strings.Split(a.RoleARN, ":")
 	if len(account) < 5 {
 		return AWSStatement{}, fmt.Errorf("role_arn %q has no account", a.RoleARN)
+	}
+	if u, err := url.Parse(t.cfg.Issuer); err == nil && u.Port() != "" && !config.IsLoopbackHost(u.Hostname()) {
+		return AWSStatement{}, fmt.Errorf("%w: %s", ErrIssuerPort, t.cfg.Issuer)
 	}
 	hp := t.issuerHostPath()
 	op := "StringEquals"
