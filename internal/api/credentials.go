@@ -2,8 +2,11 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -193,7 +196,7 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, wk.cfg.Logger, errAnswerLate)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
+	body, err := json.Marshal(map[string]any{
 		"provider":    req.Provider,
 		"integration": in.ID,
 		"scope":       run.Scope,
@@ -201,6 +204,17 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 		"env":         creds.Env,
 		req.Provider:  creds.Detail,
 	})
+	if err != nil {
+		outcome = exchange.Error
+		wk.withheld(r, event, errAnswerUnwritten)
+		fail(w, r, wk.cfg.Logger, fmt.Errorf("encode the credentials answer: %w", err))
+		return
+	}
+	body = append(body, '\n')
+	// Framed by its length, the answer leaves whole at the flush below (chunked, its last
+	// chunk would be written only after the credentials counted as handed out).
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	writeJSONBytes(w, http.StatusOK, body)
 	// Credentials are handed out when their answer leaves broker: one that cannot be written
 	// (the write timeout passed, the worker's connection broke) is taken back.
 	if err := http.NewResponseController(w).Flush(); err != nil {

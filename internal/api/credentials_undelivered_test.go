@@ -132,3 +132,42 @@ func revokedWithin(v *revokingVault, d time.Duration) bool {
 	}
 	return false
 }
+
+// TestCredentialsAnswerLeavesWholeAtFlush: broker counts credentials handed out once the
+// flush of their answer succeeds, so that flush must send the whole answer. Framed by
+// Content-Length it does; framed chunked (what a flush before the handler's end makes), the
+// terminating chunk is written only after the credentials were counted handed out, and a
+// worker whose connection breaks then reads a cut body (io.ReadAll: unexpected EOF) while
+// broker neither records a failure nor revokes them.
+func TestCredentialsAnswerLeavesWholeAtFlush(t *testing.T) {
+	v := newRevokingVault(t)
+	v.during = func() {}
+	h := newRunsHarness(t)
+	x := vaultFixedToken{vaultAsAWS{Exchanger: vault.New(vault.Options{}), addr: v.URL}}
+	rt := api.NewRouter()
+	api.NewWorker(api.WorkerConfig{Store: h.store, Catalog: h.live,
+		Logger: slog.New(slog.DiscardHandler), Events: h.events,
+		Exchangers: map[string]exchange.Exchanger{"aws": x}}).Mount(rt)
+	srv := httptest.NewServer(rt)
+	t.Cleanup(srv.Close)
+	run := h.start(t, runs.Tracked, runs.Applying)
+	req, err := http.NewRequest("POST", srv.URL+"/v1/credentials",
+		bytes.NewReader([]byte(`{"provider":"aws"}`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+run.RunToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d, want 200", resp.StatusCode)
+	}
+	if resp.ContentLength < 0 || len(resp.TransferEncoding) > 0 {
+		t.Errorf("credentials answer framed %v (Content-Length %d): its end is written after "+
+			"the flush that counts it delivered", resp.TransferEncoding, resp.ContentLength)
+	}
+}
