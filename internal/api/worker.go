@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/brokerhq/broker/internal/exchange"
 	"github.com/brokerhq/broker/internal/issuer"
 	"github.com/brokerhq/broker/internal/jsonenc"
+	"github.com/brokerhq/broker/internal/redact"
 	"github.com/brokerhq/broker/internal/runs"
 )
 
@@ -434,8 +436,8 @@ func putAnswerBuf(bp *[]byte) {
 	answerBufs.Put(bp)
 }
 
-// checkAudience applies config.CheckAudience to a requested audience and refuses one that starts
-// as a broker secret does; empty means the default.
+// checkAudience applies config.CheckAudience to a requested audience and refuses one that holds
+// a broker secret's prefix; empty means the default.
 func checkAudience(aud string) error {
 	if aud == "" {
 		return nil
@@ -443,9 +445,10 @@ func checkAudience(aud string) error {
 	if err := config.CheckAudience(aud); err != nil {
 		return apierror.New(apierror.CodeInvalidRequest, "Field \"audience\" %v.", err)
 	}
-	// A broker secret sent as the audience (a mixed-up variable) would be written into the trail
-	// and into a token handed to a cloud: refused, and never repeated.
-	if secretPrefix(aud) != "" {
+	// A broker secret sent as the audience, or within it (a mixed-up variable, a URL built
+	// around one), would be written into the trail and into a token handed to a cloud:
+	// refused, and never repeated.
+	if strings.Contains(aud, redact.Prefix) {
 		return errSecretAudience
 	}
 	return nil
@@ -458,10 +461,10 @@ func (wk *Worker) audienceRefused(r *http.Request, run runs.Run, why *apierror.E
 		Run: run, Outcome: "denied", Detail: why.Message})
 }
 
-// errSecretAudience refuses an audience that is, or starts as, a broker secret (a run token or
-// an API key sent by mistake), without repeating it: written into the token's event and aud, the
+// errSecretAudience refuses an audience that is, or holds, a broker secret (a run token or an
+// API key sent by mistake), without repeating it: written into the token's event and aud, the
 // secret would reach every reader of the trail and the cloud.
-var errSecretAudience = apierror.New(apierror.CodeInvalidRequest, "Field \"audience\" is, or starts as, a broker secret (a run token or an API key); send the relying party's audience.")
+var errSecretAudience = apierror.New(apierror.CodeInvalidRequest, "Field \"audience\" is, or holds, a broker secret (a run token or an API key); send the relying party's audience.")
 
 // mintError maps issuer errors to API errors.
 func mintError(err error) error {
