@@ -10,9 +10,8 @@ import (
 
 // TestSecretAsAudienceRefused checks that an audience that is, or holds, a broker secret (the
 // caller's own run token, a generated API key, any API key's secret the file declares, a URL
-// built around a run token) is
-// refused with 400 and written nowhere: not into an event, which every audit:read key of the
-// space lists, nor into the aud of a token.
+// built around a run token) is refused with 400 and written nowhere: not into an event, which
+// every audit:read key of the space lists, nor into the aud of a token.
 func TestSecretAsAudienceRefused(t *testing.T) {
 	for _, name := range []string{"the run token", "an API key", "a file API key's own secret", "a URL holding the run token"} {
 		t.Run(name, func(t *testing.T) {
