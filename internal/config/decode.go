@@ -73,9 +73,8 @@ const maxLinkHops = 40
 
 // checkReplaceable refuses path when anyone may replace what it reads: whoever may write the
 // directory of a symbolic link on the way to the file (a link to a directory, or to the file)
-// may put another link there, whoever may write the directory holding a directory on the way
-// may rename that one away and put another in its place, and whoever may write the file's own
-// directory another file (unless the directory is sticky, as /tmp is: then only the owner may). The path is walked
+// may put another link there, and whoever may write the file's own directory another file
+// (unless the directory is sticky, as /tmp is: then only the owner may). The path is walked
 // one name at a time as the kernel does: a link's relative target, ".." included, starts from
 // the directory the link really lies in.
 func checkReplaceable(path string) error {
@@ -101,12 +100,6 @@ func checkReplaceable(path string) error {
 			return fmt.Errorf("%s: %w", path, err)
 		}
 		if fi.Mode()&os.ModeSymlink == 0 {
-			if len(todo) > 0 {
-				// Whoever may replace a directory on the way may put another file under it.
-				if err := replaceableIn(walked, fmt.Sprintf("%s (through the directory %s)", path, next)); err != nil {
-					return err
-				}
-			}
 			walked = next
 			continue
 		}
