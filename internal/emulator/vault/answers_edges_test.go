@@ -106,7 +106,7 @@ func TestNullExpIsRefusedAsNoExp(t *testing.T) {
 func TestLookupSelfDescribesTheToken(t *testing.T) {
 	at := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 	e := New(Config{Now: func() time.Time { return at }})
-	e.tokens["hvs.known"] = issued{accessor: "acc", role: "demo", mount: "jwt",
+	e.tokens["hvs.known"] = issued{accessor: "acc", role: "demo", mount: "jwt", user: "demo",
 		policies: []string{"default"}, meta: map[string]string{"role": "demo"}, issuedAt: at,
 		ttl: 30 * time.Minute}
 	req := httptest.NewRequest(http.MethodGet, "/v1/auth/token/lookup-self", nil)

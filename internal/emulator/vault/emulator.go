@@ -80,11 +80,13 @@ type Emulator struct {
 type issued struct {
 	accessor string
 	role     string
-	mount    string
-	policies []string
-	meta     map[string]string
-	issuedAt time.Time
-	ttl      time.Duration
+	// user is the user claim's value, the entity alias's name; entityID the entity's id.
+	user, entityID string
+	mount          string
+	policies       []string
+	meta           map[string]string
+	issuedAt       time.Time
+	ttl            time.Duration
 }
 
 // New returns an emulator serving cfg's mounts.

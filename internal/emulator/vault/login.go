@@ -33,13 +33,13 @@ func (e *Emulator) login(w http.ResponseWriter, r *http.Request, mount string) {
 		return
 	}
 	m := e.mounts[mount]
-	role, ref := e.authenticate(r, m, body.role, body.jwt)
+	role, user, ref := e.authenticate(r, m, body.role, body.jwt)
 	if ref != nil {
 		writeErrors(w, ref.status, ref.message)
 		return
 	}
 	tok := issued{
-		accessor: randomID(18), role: role.Name, mount: mount,
+		accessor: randomID(18), role: role.Name, mount: mount, user: user, entityID: newUUID(),
 		policies: policiesOf(role), meta: map[string]string{"role": role.Name},
 		issuedAt: e.now(), ttl: role.TTL,
 	}
@@ -62,7 +62,7 @@ func (e *Emulator) login(w http.ResponseWriter, r *http.Request, mount string) {
 			"client_token": clientToken, "accessor": tok.accessor,
 			"policies": tok.policies, "token_policies": tok.policies,
 			"metadata": tok.meta, "lease_duration": int(tok.ttl.Seconds()), "renewable": true,
-			"entity_id": newUUID(), "token_type": "service", "orphan": true,
+			"entity_id": tok.entityID, "token_type": "service", "orphan": true,
 			"mfa_requirement": nil, "num_uses": 0,
 		},
 	})
@@ -70,19 +70,19 @@ func (e *Emulator) login(w http.ResponseWriter, r *http.Request, mount string) {
 
 // authenticate finds the role and validates jwt against it in Vault's order: role, token
 // (signature, issuer, audience, times), user claim, bound claims.
-func (e *Emulator) authenticate(r *http.Request, m Mount, roleName, jwt string) (Role, *refusal) {
+func (e *Emulator) authenticate(r *http.Request, m Mount, roleName, jwt string) (Role, string, *refusal) {
 	if roleName == "" {
-		return Role{}, badRequest("missing role")
+		return Role{}, "", badRequest("missing role")
 	}
 	// Vault lower-cases role names: "XS" is role xs, but "xſ" (long s) is not, though it folds alike.
 	lower := strings.ToLower(roleName)
 	i := slices.IndexFunc(m.Roles, func(r Role) bool { return strings.ToLower(r.Name) == lower })
 	if i < 0 {
-		return Role{}, badRequest("role %q could not be found", roleName)
+		return Role{}, "", badRequest("role %q could not be found", roleName)
 	}
 	role := m.Roles[i]
 	if jwt == "" {
-		return Role{}, badRequest("missing token")
+		return Role{}, "", badRequest("missing token")
 	}
 	// Vault's verifier (go-oidc) parses a JWS in either serialization.
 	policy := oidctrust.Policy{Issuer: m.BoundIssuer, Audiences: role.BoundAudiences, Algorithms: signingAlgorithms,
@@ -90,7 +90,7 @@ func (e *Emulator) authenticate(r *http.Request, m Mount, roleName, jwt string) 
 	claims, err := e.verifier.Verify(r.Context(), jwt, policy)
 	if err != nil {
 		if len(role.BoundAudiences) == 0 && errors.Is(err, oidctrust.ErrAudience) {
-			return Role{}, badRequest("audience claim found in JWT but no audiences bound to the role")
+			return Role{}, "", badRequest("audience claim found in JWT but no audiences bound to the role")
 		}
 		// Vault checks the signature against the bound issuer's keys before the issuer claim.
 		if errors.Is(err, oidctrust.ErrIssuer) {
@@ -98,22 +98,22 @@ func (e *Emulator) authenticate(r *http.Request, m Mount, roleName, jwt string) 
 				err = oidctrust.ErrSignature
 			}
 		}
-		return Role{}, badRequest("error validating token: %s", tokenProblem(err))
+		return Role{}, "", badRequest("error validating token: %s", tokenProblem(err))
 	}
 	if problem := registeredAsVaultReads(jwt, claims, m.BoundIssuer); problem != "" {
-		return Role{}, badRequest("error validating token: %s", problem)
+		return Role{}, "", badRequest("error validating token: %s", problem)
 	}
 	user, present := claims[role.UserClaim]
 	if !present || user == nil {
-		return Role{}, badRequest("claim %q not found in token", role.UserClaim)
+		return Role{}, "", badRequest("claim %q not found in token", role.UserClaim)
 	}
 	name, ok := user.(string)
 	if !ok {
-		return Role{}, badRequest("claim %q could not be converted to string", role.UserClaim)
+		return Role{}, "", badRequest("claim %q could not be converted to string", role.UserClaim)
 	}
 	if name == "" {
 		// Vault takes the login and then fails to make the entity alias of an empty name.
-		return Role{}, &refusal{status: http.StatusInternalServerError, message: "missing name in alias"}
+		return Role{}, "", &refusal{status: http.StatusInternalServerError, message: "missing name in alias"}
 	}
 	names := make([]string, 0, len(role.BoundClaims))
 	for name := range role.BoundClaims {
@@ -123,13 +123,13 @@ func (e *Emulator) authenticate(r *http.Request, m Mount, roleName, jwt string) 
 	for _, name := range names {
 		got, present := claims[name]
 		if !present {
-			return Role{}, badRequest("error validating claims: claim %q is missing", name)
+			return Role{}, "", badRequest("error validating claims: claim %q is missing", name)
 		}
 		if !claimMatches(got, role.BoundClaims[name]) {
-			return Role{}, badRequest("error validating claims: claim %q does not match any associated bound claim values", name)
+			return Role{}, "", badRequest("error validating claims: claim %q does not match any associated bound claim values", name)
 		}
 	}
-	return role, nil
+	return role, name, nil
 }
 
 // tokenProblem words a verification failure as Vault's JWT validator does.
@@ -189,7 +189,10 @@ func claimMatches(got any, allowed []string) bool {
 
 // policiesOf is the token's policies as Vault reports them: "default" plus the role's, sorted.
 func policiesOf(r Role) []string {
-	out := append([]string{"default"}, r.Policies...)
+	out := []string{"default"}
+	for _, p := range r.Policies { // Vault keeps policy names in lower case
+		out = append(out, strings.ToLower(strings.TrimSpace(p)))
+	}
 	slices.Sort(out)
 	return slices.Compact(out)
 }

@@ -65,7 +65,7 @@ func (e *Emulator) lookupSelf(w http.ResponseWriter, r *http.Request) {
 		"wrap_info": nil, "warnings": nil, "auth": nil,
 		"data": map[string]any{
 			"accessor": tok.accessor, "creation_time": tok.issuedAt.Unix(), "creation_ttl": int(tok.ttl.Seconds()),
-			"display_name": tok.mount + "-" + tok.role, "entity_id": "", "expire_time": expires.UTC().Format(time.RFC3339Nano),
+			"display_name": strings.TrimSuffix(strings.ReplaceAll(tok.mount+"/", "/", "-")+tok.user, "-"), "entity_id": tok.entityID, "expire_time": expires.UTC().Format(time.RFC3339Nano),
 			"explicit_max_ttl": int(tok.ttl.Seconds()), "id": token, "issue_time": tok.issuedAt.UTC().Format(time.RFC3339Nano),
 			"meta": tok.meta, "num_uses": 0, "orphan": true, "path": "auth/" + tok.mount + "/login",
 			"policies": tok.policies, "renewable": true, "ttl": int(expires.Sub(now).Seconds()), "type": "service",
