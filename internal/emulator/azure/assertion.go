@@ -71,7 +71,7 @@ func lifetimeRefusal(peek oidctrust.Claims) *refusal {
 	if exp-iat <= provider.AzureMaxAssertion.Seconds() {
 		return nil
 	}
-	return refuse(http.StatusUnauthorized, "invalid_client", 70023,
+	return refuse(http.StatusBadRequest, "invalid_request", 70023,
 		"External OIDC Provider token must have a lifetime of less than or equal to 1.01:00:00. "+
 			"Token issued at %d. Token expires on %d.", int64(iat), int64(exp))
 }

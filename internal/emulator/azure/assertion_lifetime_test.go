@@ -9,8 +9,9 @@ import (
 )
 
 // TestAssertionLifetimeBoundedByIat: a federated assertion lives at most one day and one hour
-// from its iat, and one without iat counts as issued at 0: longer, Entra answers AADSTS70023,
-// so a broker whose tokens live longer does not pass against the emulator. A day is taken.
+// from its iat, and one without iat counts as issued at 0: longer, Entra answers AADSTS70023 as
+// a bad request (400 invalid_request, not a failed client authentication), so a broker whose
+// tokens live longer does not pass against the emulator. A day is taken.
 func TestAssertionLifetimeBoundedByIat(t *testing.T) {
 	f := newFixture(t)
 	cases := []struct {
@@ -25,8 +26,10 @@ func TestAssertionLifetimeBoundedByIat(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			rec, body := f.post(t, tenantID, goodForm(f.assertion(t, c.tok)))
 			codes, _ := body["error_codes"].([]any)
-			if rec.Code/100 != 4 || len(codes) != 1 || codes[0] != float64(70023) {
-				t.Fatalf("status %d, error_codes %v; want a 4xx AADSTS70023", rec.Code, codes)
+			if rec.Code != http.StatusBadRequest || body["error"] != "invalid_request" ||
+				len(codes) != 1 || codes[0] != float64(70023) {
+				t.Fatalf("status %d, error %v, error_codes %v; want 400 invalid_request AADSTS70023",
+					rec.Code, body["error"], codes)
 			}
 		})
 	}

@@ -59,7 +59,7 @@
 //	700027  invalid_client 401                    signature does not verify, or not RS256
 //	700212  invalid_client 401                    no federated credential for the assertion's audience
 //	700024  invalid_client 401                    assertion expired or not yet valid
-//	70023   invalid_client 401                    assertion living over 25 h from its iat (or without iat)
+//	70023   invalid_request 400                   assertion living over 25 h from its iat (or without iat)
 //	70021   invalid_request 400                   no federated credential for the subject; the
 //	                                              description names issuer, subject and audience
 //	50033 / 90055  temporarily_unavailable 5xx/429  answers injected with FailNext
