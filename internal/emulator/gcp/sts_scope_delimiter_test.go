@@ -8,11 +8,11 @@ import (
 	"github.com/brokerhq/broker/internal/testutil/oidctest"
 )
 
-// TestSTSScopeIsSpaceDelimited checks that the token exchange's scope parameter is read
-// as Google documents it, "a list of space-delimited, case-sensitive strings": a tab, a line
-// feed or a no-break space does not separate two scopes, so
-// "cloud-platform<TAB>iam" is one scope that is neither, and the federated token it yields may
-// not call generateAccessToken (or the exchange is refused outright).
+// TestSTSScopeIsSpaceDelimited checks that the token exchange's scope parameter is read as
+// Google documents it, "a list of space-delimited, case-sensitive strings": a tab, a line feed
+// or a no-break space does not separate two scopes, so "cloud-platform<TAB>iam" is one scope
+// that is neither, and the federated token it yields may not call generateAccessToken (or the
+// exchange is refused outright).
 func TestSTSScopeIsSpaceDelimited(t *testing.T) {
 	const iamScope = "https://www.googleapis.com/auth/iam"
 	for _, sep := range []string{"\t", "\n", "\r", "\v", "\f", "\u00a0", "\u0085", "\u2003"} {
