@@ -9,6 +9,8 @@ import (
 	"fmt"
 
 	_ "embed"
+
+	"github.com/brokerhq/broker/internal/redact"
 )
 
 // DefaultSource is the Source of the configuration Default returns.
@@ -17,8 +19,9 @@ const DefaultSource = "embedded default"
 // BootstrapKeyID is the id of the admin API key in the embedded default configuration.
 const BootstrapKeyID = "bootstrap-admin"
 
-// APIKeySecretPrefix starts every API key secret broker generates.
-const APIKeySecretPrefix = "brk_"
+// APIKeySecretPrefix starts every API key secret broker generates: the prefix of all of
+// broker's secrets, which redaction looks for.
+const APIKeySecretPrefix = redact.Prefix
 
 //go:embed default.yaml
 var defaultYAML []byte

@@ -2,8 +2,8 @@ package redact
 
 import "strings"
 
-// Prefix starts every secret broker makes: an API key's secret and a run token (whose own
-// prefix, brk_run_, starts with it).
+// Prefix starts every secret broker makes, and this is the one place it is written: an API
+// key's secret (config.APIKeySecretPrefix) and a run token (runs.TokenPrefix, brk_run_).
 const Prefix = "brk_"
 
 // Mark replaces what followed Prefix in a secret taken out of text.

@@ -8,11 +8,12 @@ import (
 	"io"
 	"time"
 
+	"github.com/brokerhq/broker/internal/redact"
 	"github.com/oklog/ulid/v2"
 )
 
 // TokenPrefix starts every run token, so a leaked one is easy to recognise and scan for.
-const TokenPrefix = "brk_run_"
+const TokenPrefix = redact.Prefix + "run_"
 
 // tokenBytes is the number of random bytes in a run token (256 bits).
 const tokenBytes = 32
