@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	awsemu "github.com/brokerhq/broker/internal/emulator/aws"
 )
@@ -207,7 +208,15 @@ func requestWithID(t *testing.T, ts *testServer, runToken, id string) (int, stri
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	return resp.StatusCode, resp.Header.Get("X-Request-Id"), logLines(t, ts.Logs.String()[before:])
+	// The request line is written once the handler returns, which may be after the answer
+	// left (credentials are flushed before): wait for it, a moment at most.
+	id = resp.Header.Get("X-Request-Id")
+	for by := time.Now().Add(2 * time.Second); time.Now().Before(by); time.Sleep(5 * time.Millisecond) {
+		if strings.Contains(ts.Logs.String()[before:], `"path":"/v1/credentials"`) {
+			break
+		}
+	}
+	return resp.StatusCode, id, logLines(t, ts.Logs.String()[before:])
 }
 
 func TestEveryLogLineOfARequestCarriesItsID(t *testing.T) {
