@@ -113,15 +113,18 @@ func (cp catalogPairs) readIntoWrite(writers map[string][]string) map[string][]s
 }
 
 // newReadIntoWriteSpaces lists the spaces of the stacks attached for write to each cloud
-// identity, attached for write before or after, that after lets read-scope tokens reach
-// through a pair before did not (see readIntoWrite), whatever the change put: an attachment,
-// an autoattach rule, a label, a move, an inherit flip or an integration's new identity.
-func newReadIntoWriteSpaces(before, after *catalog.Catalog) []string {
+// identity, attached for write before, after, or when the store recorded it (written), that
+// after lets read-scope tokens reach through a pair before did not (see readIntoWrite), whatever
+// the change put: an attachment, an autoattach rule, a label, a move, an inherit flip or an
+// integration's new identity.
+func newReadIntoWriteSpaces(before, after *catalog.Catalog, written catalog.Written) []string {
 	pb, pa := pairsOf(before), pairsOf(after)
-	had := pb.readIntoWrite(pb.writersIn(map[string][]string{}))
-	// An identity written with before or after: narrowing a stack's write attachment to read
-	// lets its read tokens reach the identity its write runs took.
-	writers := pa.writersIn(pb.writersIn(map[string][]string{}))
+	// An identity written before the change, by the change, or by any change before it:
+	// narrowing a stack's write attachment to read, in one step or by deleting it and attaching
+	// the identity for read, lets its read tokens reach the identity its write runs took, whose
+	// trust policies outlive the attachment.
+	had := pb.readIntoWrite(pb.writersIn(written.Spaces(before)))
+	writers := pa.writersIn(pb.writersIn(written.Spaces(after)))
 	var spaces []string
 	for pair, writers := range pa.readIntoWrite(writers) {
 		if _, ok := had[pair]; ok {
@@ -138,15 +141,15 @@ func newReadIntoWriteSpaces(before, after *catalog.Catalog) []string {
 }
 
 // readIntoWriteResult is a change's catalog.Mutation.AuthorizeResult: a change that lets
-// read-scope tokens reach a cloud identity that stacks are attached to for write (see
-// newReadIntoWriteSpaces) takes writeTokenActions where those stacks are.
-func (a *Admin) readIntoWriteResult(r *http.Request, p access.Principal) func(before, after *catalog.Catalog) error {
-	return func(before, after *catalog.Catalog) error {
-		spaces := newReadIntoWriteSpaces(before, after)
+// read-scope tokens reach a cloud identity that stacks are or were attached to for write (see
+// newReadIntoWriteSpaces) takes writeTokenActions where those stacks are or were.
+func (a *Admin) readIntoWriteResult(r *http.Request, p access.Principal) func(catalog.Outcome) error {
+	return func(o catalog.Outcome) error {
+		spaces := newReadIntoWriteSpaces(o.Before, o.After, o.Written)
 		if len(spaces) == 0 {
 			return nil
 		}
-		return a.authorizeChange(r, before, p, changeRights{readIntoWrite: spaces})
+		return a.authorizeChange(r, o.Before, p, changeRights{readIntoWrite: spaces})
 	}
 }
 

@@ -114,7 +114,7 @@ func TestNarrowedWriteAttachmentIsReadIntoWrite(t *testing.T) {
 	o.Attachments = []config.Attachment{{Stack: "app", Integration: "w", Write: true}}
 	before := writeRightsCatalog(t, o)
 	o.Attachments = []config.Attachment{{Stack: "app", Integration: "w", Read: true}}
-	if got := newReadIntoWriteSpaces(before, writeRightsCatalog(t, o)); !slices.Equal(got, []string{"team"}) {
+	if got := newReadIntoWriteSpaces(before, writeRightsCatalog(t, o), nil); !slices.Equal(got, []string{"team"}) {
 		t.Errorf("narrowing app's write attachment to read asks run rights in %v, want [team]", got)
 	}
 }

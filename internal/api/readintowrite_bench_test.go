@@ -38,7 +38,7 @@ func BenchmarkReadIntoWrite10kStacks(b *testing.B) {
 	}
 	b.ResetTimer()
 	for range b.N {
-		if spaces := newReadIntoWriteSpaces(c, c); len(spaces) != 0 {
+		if spaces := newReadIntoWriteSpaces(c, c, nil); len(spaces) != 0 {
 			b.Fatalf("no new pair, yet %v", spaces)
 		}
 	}

@@ -37,7 +37,7 @@ func TestVaultIdentitySpellings(t *testing.T) {
 				config.Attachment{Stack: "reader", Integration: "r", Read: true})
 			after := writeRightsCatalog(t, o)
 
-			got := newReadIntoWriteSpaces(before, after)
+			got := newReadIntoWriteSpaces(before, after, nil)
 			if !slices.Equal(got, []string{"prod"}) {
 				t.Errorf("read pair into the write role via %q asks run rights in %v, want [prod]",
 					spelling, got)

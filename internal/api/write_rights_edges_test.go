@@ -78,11 +78,11 @@ func TestExistingReadIntoWriteBlocksNothing(t *testing.T) {
 	o.Integrations = []config.Integration{writeRightsAWS("w", "team", "shared"), writeRightsAWS("r", "team", "shared")}
 	o.Attachments = []config.Attachment{{Stack: "writer", Integration: "w", Write: true}, {Stack: "reader", Integration: "r", Read: true}}
 	before := writeRightsCatalog(t, o)
-	if got := newReadIntoWriteSpaces(writeRightsCatalog(t, catalog.Objects{Spaces: o.Spaces, Roles: o.Roles, APIKeys: o.APIKeys}), before); !slices.Equal(got, []string{"team"}) {
+	if got := newReadIntoWriteSpaces(writeRightsCatalog(t, catalog.Objects{Spaces: o.Spaces, Roles: o.Roles, APIKeys: o.APIKeys}), before, nil); !slices.Equal(got, []string{"team"}) {
 		t.Fatalf("the read pair made from nothing: %v, want [team]: the test proves nothing", got)
 	}
 	o.Stacks = append(slices.Clone(o.Stacks), config.Stack{ID: "unrelated", Space: "prod"})
-	if got := newReadIntoWriteSpaces(before, writeRightsCatalog(t, o)); len(got) != 0 {
+	if got := newReadIntoWriteSpaces(before, writeRightsCatalog(t, o), nil); len(got) != 0 {
 		t.Errorf("an unrelated stack created beside an existing read pair asks run rights in %v, want none", got)
 	}
 }
@@ -162,7 +162,7 @@ func TestEachNewReadPairCounts(t *testing.T) {
 	o.Attachments = []config.Attachment{{Stack: "writer", Integration: "w", Write: true}, {Stack: "reader", Integration: "r", Read: true}}
 	before := writeRightsCatalog(t, o)
 	o.Attachments = append(slices.Clone(o.Attachments), config.Attachment{Stack: "second", Integration: "r2", Read: true})
-	if got := newReadIntoWriteSpaces(before, writeRightsCatalog(t, o)); !slices.Equal(got, []string{"team"}) {
+	if got := newReadIntoWriteSpaces(before, writeRightsCatalog(t, o), nil); !slices.Equal(got, []string{"team"}) {
 		t.Errorf("a second stack attached for read to the writer's identity asks run rights in %v, want [team]", got)
 	}
 }

@@ -41,10 +41,19 @@ type Mutation struct {
 	// the catalog the change makes, once that is built: a rule on what the change brings about,
 	// whichever object it puts (a stack brought under an autoattach rule, say). Its error is
 	// returned as it is.
-	AuthorizeResult func(before, after *Catalog) error
+	AuthorizeResult func(Outcome) error
 	// Log, when set, records each attempt's change before it is committed, and an attempt
 	// recorded but not committed (see ChangeLog).
 	Log ChangeLog
+}
+
+// Outcome is what a change brings about, as Mutation.AuthorizeResult sees it.
+type Outcome struct {
+	// Before is the catalog the change is validated against, After the one it makes.
+	Before, After *Catalog
+	// Written is where the store records cloud identities were attached for write before the
+	// change (see writerRecord); the attachments for write of Before and After are not in it.
+	Written Written
 }
 
 // Result is an applied change.
@@ -315,7 +324,7 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 		return plan{}, err
 	}
 	if mu.AuthorizeResult != nil {
-		if err := mu.AuthorizeResult(cur, c); err != nil {
+		if err := mu.AuthorizeResult(Outcome{Before: cur, After: c, Written: writtenIn(api)}); err != nil {
 			return plan{}, err
 		}
 	}
@@ -324,6 +333,14 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 		return plan{}, err
 	}
 	changes = append(changes, recs...)
+	writers, err := writersOfChange(next, cur, c)
+	if err != nil {
+		return plan{}, err
+	}
+	for _, ch := range writerChanges(next, now, writers) {
+		next.noteTombstone(ch.Ref, ch.Version, ch.Created, ch.Body)
+		changes = append(changes, ch)
+	}
 	res.Catalog = c
 	return plan{res: res, changes: changes, at: at, next: next, inForce: kept}, nil
 }

@@ -91,9 +91,9 @@ func TestAuthorizeResultRefusesTheChange(t *testing.T) {
 	var sawAfter bool
 	_, err := m.Apply(context.Background(), catalog.Mutation{
 		Ref: catalog.Ref{Kind: catalog.KindStack, ID: st.ID}, Object: st,
-		AuthorizeResult: func(before, after *catalog.Catalog) error {
-			_, inBefore := before.Stack(st.ID)
-			_, sawAfter = after.Stack(st.ID)
+		AuthorizeResult: func(o catalog.Outcome) error {
+			_, inBefore := o.Before.Stack(st.ID)
+			_, sawAfter = o.After.Stack(st.ID)
 			if inBefore {
 				t.Error("the catalog before the change already holds the stack")
 			}

@@ -81,6 +81,8 @@ func (m *Manager) reload(ctx context.Context, file Objects, log ReloadLog) (*Cat
 	// The templates that leave with the old file, and those the new one brings, are recorded.
 	warnFileOverlaps(m.log, heldOrInForce(heldTemplates(api), m.live.Load()), file)
 	changes = append(changes, templateRecords(api, now, m.live.Load(), c)...)
+	// So are the identities attached for write that leave with it, and those it brings.
+	changes = append(changes, writerRecords(api, now, m.live.Load(), c)...)
 	if len(changes) > 0 {
 		changes = append(changes, seenRecord(api, file, now))
 	} else {

@@ -44,6 +44,7 @@ func (m *Manager) startChanges(c *Catalog, api Versioned) (out []Change, names S
 	// no replica ran were recorded when they were in force, unless that was before the records.
 	warnFileOverlaps(m.log, heldTemplates(api), m.file)
 	out = append(out, templateRecords(api, now, c)...)
+	out = append(out, writerRecords(api, now, c)...)
 	return append(out, seenChange(api, m.file, now)...), names
 }
 

@@ -10,7 +10,7 @@ import (
 // built from had, for a WriteBackLog: each object's change, a tombstone as a deletion, filed
 // where the admin API files it (see filedAt) in after, the catalog once they are written back,
 // leaving out the record of the file as seen and the records of subject templates (see
-// heldTemplates).
+// heldTemplates) and of identities attached for write (see writerRecord).
 func writtenBack(snap Snapshot, had Head, lost []Change, after *Catalog) WriteBack {
 	wb := WriteBack{Revision: snap.Revision, Had: had.Revision, Index: after}
 	stored := make(map[Ref][]byte, len(lost))
@@ -18,7 +18,7 @@ func writtenBack(snap Snapshot, had Head, lost []Change, after *Catalog) WriteBa
 		stored[r.Ref] = r.Body
 	}
 	for _, ch := range lost {
-		if ch.Ref == seenRef || ch.Ref.Kind == kindTemplate {
+		if ch.Ref == seenRef || ch.Ref.Kind == kindTemplate || ch.Ref.Kind == kindWriter {
 			continue
 		}
 		var before any // the object as the store holds it now, if it does
