@@ -24,6 +24,7 @@ import (
 	"github.com/brokerhq/broker/internal/exchange"
 	"github.com/brokerhq/broker/internal/fastpath"
 	"github.com/brokerhq/broker/internal/issuer"
+	"github.com/brokerhq/broker/internal/redact"
 	"github.com/brokerhq/broker/internal/runs"
 	"github.com/brokerhq/broker/keys"
 )
@@ -92,8 +93,8 @@ func New(ctx context.Context, cfg *config.Config, opts Options) (*Server, error)
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	// Every line logged with a request's context carries its request id.
-	opts.Logger = slog.New(api.LogRequestIDs(opts.Logger.Handler()))
+	// Every line logged with a request's context carries its request id, and no line a secret.
+	opts.Logger = slog.New(api.LogRequestIDs(redact.NewHandler(opts.Logger.Handler())))
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}

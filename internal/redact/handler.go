@@ -1,0 +1,136 @@
+package redact
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/brokerhq/broker/internal/logging"
+)
+
+// NewHandler returns a slog.Handler that writes through h every record with each secret in its
+// message and its attributes' values cut (see Secrets): a string, an error's text, a value's
+// printed form, in groups too, and the attributes given to WithAttrs. A log line names what an
+// error names, and a store's error names the id it looked up, which may be a run token pasted
+// where an id goes; so every line is cut here, whatever logged it.
+//
+// It keeps h's fast path for request lines (see logging.RequestLogger), cutting their fields
+// first. A handler NewHandler returned is returned as it is.
+func NewHandler(h slog.Handler) slog.Handler {
+	if r, ok := h.(handler); ok {
+		return r
+	}
+	return handler{h}
+}
+
+// handler is NewHandler's slog.Handler.
+type handler struct{ slog.Handler }
+
+// Handle implements slog.Handler.
+func (h handler) Handle(ctx context.Context, r slog.Record) error {
+	if !recordHasSecret(r) {
+		return h.Handler.Handle(ctx, r)
+	}
+	out := slog.NewRecord(r.Time, r.Level, Secrets(r.Message), r.PC)
+	r.Attrs(func(a slog.Attr) bool {
+		out.AddAttrs(attr(a))
+		return true
+	})
+	return h.Handler.Handle(ctx, out)
+}
+
+// WithAttrs implements slog.Handler.
+func (h handler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	cut := make([]slog.Attr, len(attrs))
+	for i, a := range attrs {
+		cut[i] = attr(a)
+	}
+	return handler{h.Handler.WithAttrs(cut)}
+}
+
+// WithGroup implements slog.Handler.
+func (h handler) WithGroup(name string) slog.Handler { return handler{h.Handler.WithGroup(name)} }
+
+// LogRequest implements logging.RequestLogger when h does, with the line's fields cut; it
+// reports false (the caller logs the line through Handle) when h does not.
+func (h handler) LogRequest(r logging.Request) bool {
+	fast, ok := h.Handler.(logging.RequestLogger)
+	if !ok {
+		return false
+	}
+	r.Method, r.Path, r.Route = Secrets(r.Method), Secrets(r.Path), Secrets(r.Route)
+	r.Remote, r.RequestID = Secrets(r.Remote), Secrets(r.RequestID)
+	return fast.LogRequest(r)
+}
+
+// recordHasSecret reports whether r's message or an attribute holds Prefix.
+func recordHasSecret(r slog.Record) bool {
+	found := hasPrefix(r.Message)
+	r.Attrs(func(a slog.Attr) bool {
+		found = found || attrHasSecret(a)
+		return !found
+	})
+	return found
+}
+
+// attrHasSecret reports whether a's value (each of a group's) holds Prefix as written.
+func attrHasSecret(a slog.Attr) bool {
+	v := a.Value.Resolve()
+	switch v.Kind() {
+	case slog.KindString:
+		return hasPrefix(v.String())
+	case slog.KindGroup:
+		for _, g := range v.Group() {
+			if attrHasSecret(g) {
+				return true
+			}
+		}
+		return false
+	case slog.KindAny:
+		return hasPrefix(printed(v.Any()))
+	}
+	return false
+}
+
+// attr is a with every secret of its value cut: a string or a value printed with one becomes
+// the string cut; a group's attributes are cut each; other values stay as they are.
+func attr(a slog.Attr) slog.Attr {
+	v := a.Value.Resolve()
+	switch v.Kind() {
+	case slog.KindString:
+		if s := v.String(); hasPrefix(s) {
+			return slog.String(a.Key, Secrets(s))
+		}
+	case slog.KindGroup:
+		g := v.Group()
+		cut := make([]slog.Attr, len(g))
+		for i, ga := range g {
+			cut[i] = attr(ga)
+		}
+		return slog.Attr{Key: a.Key, Value: slog.GroupValue(cut...)}
+	case slog.KindAny:
+		if s := printed(v.Any()); hasPrefix(s) {
+			return slog.String(a.Key, Secrets(s))
+		}
+	}
+	return slog.Attr{Key: a.Key, Value: v}
+}
+
+// printed is v as a log line shows it: an error's text, a Stringer's string, else fmt's.
+func printed(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case error:
+		return x.Error()
+	case fmt.Stringer:
+		return x.String()
+	case []byte:
+		return string(x)
+	}
+	return fmt.Sprint(v)
+}
+
+// hasPrefix reports whether s holds Prefix anywhere.
+func hasPrefix(s string) bool { return strings.Contains(s, Prefix) }
