@@ -203,6 +203,11 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 	s.registerMetrics(reg, opts.Now)
 	reg.MustRegister(s.sinks.Collector())
 	rt := api.NewRouter()
+	// An API key's secret pasted where an id goes is refused, not repeated (see RefuseSecrets).
+	rt.RefuseSecrets(func(s string) bool {
+		_, err := live.Load().Access().Authenticate(s)
+		return err == nil
+	})
 	pub.Mount(rt) // the router answers other methods 405 with Allow
 	// Three refreshes missed in a row: a slow store is not enough, an unreachable one is.
 	api.NewHealth(api.HealthConfig{Store: s.state.runs, KeyService: s.state.keyService, Keys: s.keys, Logger: s.log, KeysStaleAfter: 3*s.keyRefresh + 10*time.Second, Now: opts.Now}).Mount(rt)
