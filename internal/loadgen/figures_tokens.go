@@ -14,11 +14,15 @@ func (s *suite) warmup() time.Duration {
 	return min(max(s.cfg.Duration/5, 100*time.Millisecond), time.Second)
 }
 
-// check turns the errors a measurement counted into one error.
+// check turns the errors a measurement counted, or the rejection of its answers as a whole
+// (Result.Rejected), into one error.
 func check(what string, r Result) error {
 	if r.Errors == 0 {
 		if r.Count == 0 {
 			return fmt.Errorf("%s: nothing completed", what)
+		}
+		if r.Rejected != nil {
+			return fmt.Errorf("%s: %d answers counted, and then rejected: %w", what, r.Count, r.Rejected)
 		}
 		return nil
 	}
@@ -33,13 +37,18 @@ func measure(f *Figure, fn func() error) {
 }
 
 // tokenLoad creates a run on b and returns a load of clients connections asking for tokens
-// with its run token, warmed up by a closed loop; the caller closes it.
+// with its run token, warmed up by a closed loop; the caller closes it. Each of its runs
+// verifies a sample of its tokens against b's JWKS (verifiedLoad), so a figure counting
+// tokens never counts forged or replayed ones.
 func (s *suite) tokenLoad(ctx context.Context, b Broker, clients int) (HTTPLoad, error) {
 	runToken, err := b.NewRun(ctx)
 	if err != nil {
 		return nil, err
 	}
-	load := NewHTTPLoad(clients, b.TokenRequest(runToken))
+	load, err := newVerifiedTokenLoad(ctx, b, clients, runToken)
+	if err != nil {
+		return nil, err
+	}
 	if err := check("warm-up", load.Closed(ctx, s.warmup())); err != nil {
 		load.Close()
 		return nil, err

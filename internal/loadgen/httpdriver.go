@@ -293,9 +293,8 @@ func expectToken(status int, body []byte) error {
 	if err := expectOK(status, body); err != nil {
 		return err
 	}
-	_, rest, found := bytes.Cut(body, []byte(`"token":"`))
-	tok, _, closed := bytes.Cut(rest, []byte(`"`))
-	if !found || !closed || !signedJWS(tok) {
+	tok, ok := tokenIn(body)
+	if !ok || !signedJWS(tok) {
 		// The body is not quoted: it may hold a secret.
 		return fmt.Errorf("no token, or no signed one, in the answer of %d bytes", len(body))
 	}
@@ -312,8 +311,7 @@ func expectTokenOf(alg string) func(int, []byte) error {
 		if err := expectToken(status, body); err != nil {
 			return err
 		}
-		_, rest, _ := bytes.Cut(body, []byte(`"token":"`))
-		tok, _, _ := bytes.Cut(rest, []byte(`"`))
+		tok, _ := tokenIn(body)
 		head, rest, _ := bytes.Cut(tok, []byte("."))
 		_, sig, _ := bytes.Cut(rest, []byte("."))
 		var buf [512]byte
@@ -324,6 +322,14 @@ func expectTokenOf(alg string) func(int, []byte) error {
 		}
 		return nil
 	}
+}
+
+// tokenIn returns the value of the "token" member of a token answer, and whether it has one
+// (a fast scan, not a JSON parse: the value of a JWS holds no escapes).
+func tokenIn(body []byte) ([]byte, bool) {
+	_, rest, found := bytes.Cut(body, []byte(`"token":"`))
+	tok, _, closed := bytes.Cut(rest, []byte(`"`))
+	return tok, found && closed
 }
 
 // signedJWS reports whether tok is a compact JWS: three non-empty parts, the header a JSON

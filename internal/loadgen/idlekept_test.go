@@ -44,11 +44,15 @@ func TestRSSPeakNeedsTheIdleConnectionsHeld(t *testing.T) {
 	}
 }
 
-// TestMain runs the tests, or, with fakeServeEnv set, serves as a fake broker child server
-// (see fakeServe) instead.
+// TestMain runs the tests, or, with fakeServeEnv or spikeServeEnv set, serves as a fake broker
+// child server (see fakeServe, spikeServe) instead.
 func TestMain(m *testing.M) {
-	if os.Getenv(fakeServeEnv) != "" {
-		if err := fakeServe(os.Args[1:]); err != nil {
+	serve := fakeServe
+	if os.Getenv(spikeServeEnv) != "" {
+		serve = spikeServe
+	}
+	if os.Getenv(fakeServeEnv) != "" || os.Getenv(spikeServeEnv) != "" {
+		if err := serve(os.Args[1:]); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 		}
 		os.Exit(1)
@@ -67,6 +71,9 @@ func fakeServe(args []string) error {
 	}
 	addr, err := listenOf(path)
 	if err != nil {
+		return err
+	}
+	if _, err := testIssuers[keys.RS256](); err != nil { // its key, before the server is ready
 		return err
 	}
 	srv := &http.Server{Addr: addr, Handler: http.HandlerFunc(fakeBroker),
@@ -90,15 +97,25 @@ func listenOf(path string) (string, error) {
 	return "", fmt.Errorf("%s names no listen address", path)
 }
 
-// fakeBroker answers readiness, health, run creation and tokens.
+// fakeBroker answers readiness, health, run creation, tokens (fresh ones, signed RS256 by the
+// process's test issuer) and the discovery document and JWKS the load program verifies a
+// sample of the tokens against.
 func fakeBroker(w http.ResponseWriter, r *http.Request) {
+	iss, err := testIssuers[keys.RS256]()
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
 	switch r.URL.Path {
 	case "/v1/runs":
 		w.WriteHeader(http.StatusCreated)
 		_, _ = w.Write([]byte(`{"runToken":"run-token"}`))
 	case "/v1/token":
-		tok := fakeJWS(`{"alg":"RS256","kid":"k"}`)
-		_ = json.NewEncoder(w).Encode(map[string]string{"token": tok})
+		_ = json.NewEncoder(w).Encode(map[string]string{"token": iss.token()})
+	case "/.well-known/openid-configuration":
+		_ = json.NewEncoder(w).Encode(map[string]string{"jwks_uri": "http://" + r.Host + "/.well-known/jwks"})
+	case "/.well-known/jwks":
+		_, _ = w.Write(iss.jwks)
 	default:
 		_, _ = w.Write([]byte("ok"))
 	}

@@ -32,6 +32,10 @@ type Result struct {
 	Latencies []time.Duration
 	// ServerCPU and DriverCPU are the CPU time the server and this process used (see WithCPU).
 	ServerCPU, DriverCPU time.Duration
+	// Rejected, when set, is why the answers were found wrong as a whole after the run (its
+	// sampled tokens did not verify: verifiedLoad), though each passed the cheap check of
+	// every answer; check makes it the measurement's error.
+	Rejected error
 }
 
 // Rate is the completed operations per second.
@@ -48,6 +52,9 @@ func (r *Result) Add(o Result) {
 	r.Errors += o.Errors
 	if r.FirstErr == nil {
 		r.FirstErr = o.FirstErr
+	}
+	if r.Rejected == nil {
+		r.Rejected = o.Rejected
 	}
 	r.Elapsed += o.Elapsed
 	r.Latencies = append(r.Latencies, o.Latencies...)

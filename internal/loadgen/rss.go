@@ -16,38 +16,61 @@ import (
 // ErrNoRSS reports a /proc/<pid>/status without a VmRSS line.
 var ErrNoRSS = errors.New("no VmRSS line in the process status")
 
+// ErrNoHWM reports a /proc/<pid>/status without a VmHWM line.
+var ErrNoHWM = errors.New("no VmHWM line in the process status")
+
 // ReadRSS returns the resident set size of process pid in bytes, from /proc/<pid>/status.
 func ReadRSS(pid int) (int64, error) {
+	return readStatusKB(pid, "VmRSS:", ErrNoRSS)
+}
+
+// ReadHWM returns the peak resident set size of process pid in bytes (VmHWM, the kernel's
+// high-water mark over the process's whole life, start-up included), from /proc/<pid>/status:
+// it records a peak that samples of VmRSS taken between two moments miss.
+func ReadHWM(pid int) (int64, error) {
+	return readStatusKB(pid, "VmHWM:", ErrNoHWM)
+}
+
+// readStatusKB reads the line of /proc/<pid>/status starting with name (see parseStatusKB).
+func readStatusKB(pid int, name string, missing error) (int64, error) {
 	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
 		return 0, fmt.Errorf("read resident memory: %w", err)
 	}
 	defer f.Close()
-	return parseVmRSS(f)
+	return parseStatusKB(f, name, missing)
 }
 
 // parseVmRSS reads the VmRSS line ("VmRSS:	   12345 kB") of a /proc status file.
-func parseVmRSS(r io.Reader) (int64, error) {
+func parseVmRSS(r io.Reader) (int64, error) { return parseStatusKB(r, "VmRSS:", ErrNoRSS) }
+
+// parseVmHWM reads the VmHWM line ("VmHWM:	   12345 kB") of a /proc status file.
+func parseVmHWM(r io.Reader) (int64, error) { return parseStatusKB(r, "VmHWM:", ErrNoHWM) }
+
+// parseStatusKB reads, in bytes, the line of a /proc status file starting with name (such as
+// "VmRSS:	   12345 kB"); missing is the error, wrapped, of a file without one or with a
+// malformed one.
+func parseStatusKB(r io.Reader, name string, missing error) (int64, error) {
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
-		rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:")
+		rest, ok := strings.CutPrefix(sc.Text(), name)
 		if !ok {
 			continue
 		}
 		fields := strings.Fields(rest)
 		if len(fields) != 2 || fields[1] != "kB" {
-			return 0, fmt.Errorf("%w: malformed %q", ErrNoRSS, sc.Text())
+			return 0, fmt.Errorf("%w: malformed %q", missing, sc.Text())
 		}
 		kb, err := strconv.ParseInt(fields[0], 10, 64)
 		if err != nil || kb < 0 {
-			return 0, fmt.Errorf("%w: malformed %q", ErrNoRSS, sc.Text())
+			return 0, fmt.Errorf("%w: malformed %q", missing, sc.Text())
 		}
 		return kb * 1024, nil
 	}
 	if err := sc.Err(); err != nil {
 		return 0, err
 	}
-	return 0, ErrNoRSS
+	return 0, missing
 }
 
 // RSSSample is one reading of resident memory.
@@ -100,6 +123,18 @@ func PeakRSS(samples []RSSSample) int64 {
 		peak = max(peak, s.Bytes)
 	}
 	return peak
+}
+
+// rssPeak is the peak resident memory of a server: the larger of the largest of samples and
+// hwm, its VmHWM read at the end of the measured phase (ReadHWM); fromHWM tells which. VmHWM
+// records the true peak, which samples miss when it falls between two of them; it covers the
+// process's whole life, start-up included, which a bound on resident memory holds it to too.
+func rssPeak(samples []RSSSample, hwm int64) (peak int64, fromHWM bool) {
+	sampled := PeakRSS(samples)
+	if hwm > sampled {
+		return hwm, true
+	}
+	return sampled, false
 }
 
 // RSSSlope is the least-squares slope of samples in bytes per second; 0 for fewer than two

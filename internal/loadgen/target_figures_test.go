@@ -45,7 +45,7 @@ func TestTargetFiguresComputeTheirRatiosAndPercentiles(t *testing.T) {
 	if testing.Short() {
 		t.Skip("SKIPPED in -short mode: measures a fake target for about 3 s")
 	}
-	st := &slowTarget{fakeTarget: fakeTarget{token: fakeJWS(`{"alg":"ES256","kid":"k"}`), algs: []string{keys.ES256}}}
+	st := &slowTarget{fakeTarget: signingTarget(issuerOf(t, keys.ES256), keys.ES256)} // signed tokens: a sample is verified
 	srv := httptest.NewServer(st)
 	t.Cleanup(srv.Close)
 	b := Broker{URL: srv.URL, APIKey: "bench-key", Stack: "bench-stack", Pid: os.Getpid()} // the fake runs in this process

@@ -108,7 +108,7 @@ func (p *flakyTarget) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Guards against: figures_latency.go:fairness check("POST /v1/token", res) dropped
 // Guards against: figures_tokens.go:tokenRate check("POST /v1/token", got) dropped
 func TestFailedRequestsMakeTheFigureAnError(t *testing.T) {
-	ft := &flakyTarget{fakeTarget: fakeTarget{token: fakeJWS(`{"alg":"ES256"}`), algs: []string{keys.ES256}}}
+	ft := &flakyTarget{fakeTarget: signingTarget(issuerOf(t, keys.ES256), keys.ES256)} // signed: only the 500s fail
 	srv := httptest.NewServer(ft)
 	t.Cleanup(srv.Close)
 	b := Broker{URL: srv.URL, APIKey: "bench-key", Stack: "bench-stack"}

@@ -54,14 +54,17 @@ func TestJWSAlg(t *testing.T) {
 }
 
 // fakeTarget is a hand-written broker as bench --target sees it: it creates runs for the API
-// key "bench-key", answers each run token's token request with token, and publishes a discovery
-// document naming algs.
+// key "bench-key", answers each run token's token request with token, or with a fresh token
+// signed by issuer when token is empty and issuer set, and publishes a discovery document
+// naming algs and a JWKS (issuer's key, or none).
 type fakeTarget struct {
 	token       string
 	tokenStatus int
 	algs        []string
+	issuer      *testIssuer
 }
 
+// ServeHTTP answers as fakeTarget says.
 func (f fakeTarget) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	switch {
@@ -74,9 +77,15 @@ func (f fakeTarget) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.Write([]byte(`{"error":{"code":"forbidden","message":"no"}}`))
 			return
 		}
-		json.NewEncoder(w).Encode(map[string]string{"token": f.token, "expiresAt": "2030-01-01T00:00:00Z"})
+		tok := f.token
+		if tok == "" && f.issuer != nil {
+			tok = f.issuer.token()
+		}
+		json.NewEncoder(w).Encode(map[string]string{"token": tok, "expiresAt": "2030-01-01T00:00:00Z"})
 	case r.Method == http.MethodGet && r.URL.Path == "/.well-known/openid-configuration":
 		json.NewEncoder(w).Encode(map[string]any{"jwks_uri": "http://" + r.Host + "/.well-known/jwks", "id_token_signing_alg_values_supported": f.algs})
+	case r.Method == http.MethodGet && r.URL.Path == "/.well-known/jwks" && f.issuer != nil:
+		w.Write(f.issuer.jwks)
 	case r.Method == http.MethodGet && r.URL.Path == "/.well-known/jwks":
 		w.Write([]byte(`{"keys":[]}`))
 	default:
@@ -144,7 +153,8 @@ func TestTargetTokenRateSetAgainstTheAlgItSigns(t *testing.T) {
 	}
 	for _, alg := range []string{keys.ES256, keys.RS256} {
 		t.Run(alg, func(t *testing.T) {
-			b := startFakeTarget(t, fakeTarget{token: fakeJWS(`{"alg":"` + alg + `","kid":"k"}`), algs: []string{keys.RS256, keys.ES256}})
+			// Its tokens are signed (a sample of each run's is verified against its JWKS).
+			b := startFakeTarget(t, signingTarget(issuerOf(t, alg), keys.RS256, keys.ES256))
 			report, err := Run(context.Background(), Config{Target: b, Duration: 100 * time.Millisecond, Clients: 4})
 			if err != nil {
 				t.Fatal(err)
@@ -256,7 +266,7 @@ func TestRemoteTargetIsNotJudgedAgainstThisMachine(t *testing.T) {
 	if testing.Short() {
 		t.Skip("SKIPPED in -short mode: measures a fake target for about 1 s")
 	}
-	b := startFakeTarget(t, fakeTarget{token: fakeJWS(`{"alg":"ES256"}`), algs: []string{keys.ES256}})
+	b := startFakeTarget(t, signingTarget(issuerOf(t, keys.ES256), keys.ES256)) // signed tokens: a sample is verified
 	s := targetSuite(t, b, 100*time.Millisecond)
 	s.runTarget(context.Background(), placeOf("https://broker.example.com"))
 	for i := range s.report.Figures {
