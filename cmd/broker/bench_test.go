@@ -187,9 +187,9 @@ func TestBenchQuickMeasuresEveryFigure(t *testing.T) {
 	checkFigures(t, report, table, wantFigures{ids: []string{
 		"raw_sign_rs256", "raw_sign_es256", "token_rs256_memory", "token_es256_memory", "token_rs256_redis",
 		"token_es256_redis", "jwks_vs_nginx", "discovery_vs_nginx", "fairness_64_memory", "open_loop_memory",
-		"open_loop_redis", "rss_peak", "rss_soak_slope", "catalog_10k_vs_10",
+		"open_loop_redis", "rss_peak", "rss_soak_slope", "catalog_10k_vs_10", "catalog_10k_vs_10_es256",
 	}, skippable: skippable})
-	if s := report.Figures[len(report.Figures)-2]; s.ID != "rss_soak_slope" || s.Status != loadgen.StatusSkipped {
+	if s := report.Figures[len(report.Figures)-3]; s.ID != "rss_soak_slope" || s.Status != loadgen.StatusSkipped {
 		t.Errorf("without --soak the slope is %s, want skipped", s.Status)
 	}
 }
@@ -209,8 +209,10 @@ func TestBenchTargetMeasuresARunningServer(t *testing.T) {
 	checkFigures(t, report, table, wantFigures{ids: []string{
 		"raw_sign_rs256", "raw_sign_es256", "token_rs256_target", "token_es256_target", "jwks_vs_nginx",
 		"discovery_vs_nginx", "fairness_64_target", "open_loop_target", "rss_peak", "rss_soak_slope", "catalog_10k_vs_10",
+		"catalog_10k_vs_10_es256",
 	}, skippable: map[string]bool{
 		"token_es256_target": true, "rss_peak": true, "rss_soak_slope": true, "catalog_10k_vs_10": true,
+		"catalog_10k_vs_10_es256": true,
 		"jwks_vs_nginx": nginxSkippable(), "discovery_vs_nginx": nginxSkippable(),
 	}})
 }

@@ -52,7 +52,7 @@ func TestCancelledRunKeepsDecidedFigures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, id := range []string{"rss_peak", "rss_soak_slope", "catalog_10k_vs_10"} {
+	for _, id := range []string{"rss_peak", "rss_soak_slope", "catalog_10k_vs_10", "catalog_10k_vs_10_es256"} {
 		if f := figureByID(t, report, id); f.Status != StatusSkipped || f.Detail != notOnTarget {
 			t.Errorf("%s: %s %q, want skipped: %q", id, f.Status, f.Detail, notOnTarget)
 		}

@@ -78,6 +78,7 @@ func (s *suite) plan() []Figure {
 		Figure{ID: "rss_peak", Name: fmt.Sprintf("server RSS, %d idle conns + %d-client load", IdleConnections, FairnessClients), Unit: "MiB peak", RefName: "at start", RefUnit: "MiB", Target: ptr(targetRSS)},
 		Figure{ID: "rss_soak_slope", Name: "server RSS slope over the soak's second half", Unit: "MiB/min", Target: ptr(targetSoakSlope)},
 		Figure{ID: "catalog_10k_vs_10", Name: fmt.Sprintf("POST /v1/token with %d stacks", CatalogStacks), Unit: "tokens/s", RefName: fmt.Sprintf("%d stacks", BaseStacks), RefUnit: "tokens/s", Target: ptr(targetCatalog)},
+		Figure{ID: "catalog_10k_vs_10_es256", Name: fmt.Sprintf("POST /v1/token ES256 with %d stacks", CatalogStacks), Unit: "tokens/s", RefName: fmt.Sprintf("%d stacks", BaseStacks), RefUnit: "tokens/s", Target: ptr(targetCatalog)},
 	)
 	return figs
 }

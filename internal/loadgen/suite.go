@@ -152,7 +152,8 @@ func (s *suite) runChildren(ctx context.Context) {
 	s.block(ctx, s.memoryES256, "token_es256_memory")
 	s.block(ctx, s.redisFigures, "token_rs256_redis", "token_es256_redis", "open_loop_redis")
 	s.block(ctx, s.memoryFigures, "rss_peak", "rss_soak_slope")
-	s.block(ctx, s.catalogFigure, "catalog_10k_vs_10")
+	s.block(ctx, s.catalogFigure(keys.RS256, "catalog_10k_vs_10"), "catalog_10k_vs_10")
+	s.block(ctx, s.catalogFigure(keys.ES256, "catalog_10k_vs_10_es256"), "catalog_10k_vs_10_es256")
 }
 
 // block runs one step; when it fails, the figures it was to fill and did not are marked with

@@ -19,7 +19,7 @@ const notOnTarget = "needs a server started by the program (not measured with --
 func (s *suite) runTarget(ctx context.Context, place targetPlace) {
 	b := s.cfg.Target
 	s.note("measuring the running server at " + b.URL + "; its store and catalog are its own, and the figures that need a child server are skipped")
-	for _, id := range []string{"rss_peak", "rss_soak_slope", "catalog_10k_vs_10"} {
+	for _, id := range []string{"rss_peak", "rss_soak_slope", "catalog_10k_vs_10", "catalog_10k_vs_10_es256"} {
 		s.fig(id).Skip(notOnTarget)
 	}
 	if reason := place.nginxSkip(); reason != "" {

@@ -47,6 +47,7 @@ func TestUnreachableTargetPassesNothing(t *testing.T) {
 		"jwks_vs_nginx": StatusError, "discovery_vs_nginx": StatusError,
 		"fairness_64_target": StatusError, "open_loop_target": StatusError,
 		"rss_peak": StatusSkipped, "rss_soak_slope": StatusSkipped, "catalog_10k_vs_10": StatusSkipped,
+		"catalog_10k_vs_10_es256": StatusSkipped,
 	}
 	for id, st := range want {
 		if f := figureByID(t, report, id); f.Status != st {
