@@ -99,3 +99,41 @@ func TestRoleFalseReadsAsZero(t *testing.T) {
 		t.Errorf("login with role false = %d %v, want 400 %q", status, body, want)
 	}
 }
+
+// TestRolePoliciesAsVaultKeepsThem pins two rules of Vault's on a role's policies: a blank name
+// is left out of the token's policies, and a login whose token would carry "root" (in any case)
+// is refused 400 "auth methods cannot create root tokens", so a role configured with it never
+// yields a token more powerful than Vault would give.
+// Guards against: login.go:policiesOf keeping blank names
+// Guards against: login.go:login issuing a token with the root policy
+func TestRolePoliciesAsVaultKeepsThem(t *testing.T) {
+	for _, tc := range []struct {
+		policies []string
+		status   int
+		want     []any
+	}{
+		{[]string{"demo", " ", ""}, http.StatusOK, []any{"default", "demo"}},
+		{[]string{"demo", " Root "}, http.StatusBadRequest, nil},
+	} {
+		iss := oidctest.Start(t)
+		srv := httptest.NewServer(New(Config{Mounts: []Mount{{Path: "jwt", BoundIssuer: iss.URL, Roles: []Role{{
+			Name: "demo", BoundAudiences: []string{"vault"}, UserClaim: "sub", Policies: tc.policies,
+		}}}}}))
+		f := &fixture{iss: iss, srv: srv}
+		status, body := f.login(t, map[string]any{"role": "demo", "jwt": iss.Sign(t, oidctest.Token{Claims: runClaims(nil)})})
+		srv.Close()
+		if status != tc.status {
+			t.Errorf("policies %q: login %d %v, want %d", tc.policies, status, body, tc.status)
+			continue
+		}
+		if tc.status != http.StatusOK {
+			if !errorsAre(body, "auth methods cannot create root tokens") {
+				t.Errorf("policies %q: refusal %v", tc.policies, body)
+			}
+			continue
+		}
+		if got := body["auth"].(map[string]any)["policies"].([]any); !slices.Equal(got, tc.want) {
+			t.Errorf("policies %q: token policies %v, want %v", tc.policies, got, tc.want)
+		}
+	}
+}

@@ -38,9 +38,15 @@ func (e *Emulator) login(w http.ResponseWriter, r *http.Request, mount string) {
 		writeErrors(w, ref.status, ref.message)
 		return
 	}
+	policies := policiesOf(role)
+	if slices.Contains(policies, "root") {
+		// Vault refuses any login whose token would carry the root policy.
+		writeErrors(w, http.StatusBadRequest, "auth methods cannot create root tokens")
+		return
+	}
 	tok := issued{
 		accessor: randomID(18), role: role.Name, mount: mount, user: user, entityID: newUUID(),
-		policies: policiesOf(role), meta: map[string]string{"role": role.Name},
+		policies: policies, meta: map[string]string{"role": role.Name},
 		issuedAt: e.now(), ttl: role.TTL,
 	}
 	if tok.ttl <= 0 {
@@ -187,11 +193,14 @@ func claimMatches(got any, allowed []string) bool {
 	return false
 }
 
-// policiesOf is the token's policies as Vault reports them: "default" plus the role's, sorted.
+// policiesOf is the token's policies as Vault reports them: "default" plus the role's, sorted,
+// each once, in lower case, blank names left out.
 func policiesOf(r Role) []string {
 	out := []string{"default"}
 	for _, p := range r.Policies { // Vault keeps policy names in lower case
-		out = append(out, strings.ToLower(strings.TrimSpace(p)))
+		if p = strings.ToLower(strings.TrimSpace(p)); p != "" {
+			out = append(out, p)
+		}
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
