@@ -86,3 +86,24 @@ func twinsWithRoleXS(t *testing.T) (real *vaulttest.Server, emu *httptest.Server
 	t.Cleanup(emu.Close)
 	return real, emu, iss
 }
+
+// TestRootPolicyLoginAsVault pins the emulator against Vault on a role granting "root" (in any
+// case, beside blank names): Vault takes the role and refuses each login with the same status
+// and message, which the emulator answers too.
+// Guards against: login.go:login issuing a token with the root policy
+func TestRootPolicyLoginAsVault(t *testing.T) {
+	real := vaulttest.Start(t)
+	iss := oidctest.Start(t)
+	real.EnableJWT(t, vaulttest.JWTConfig{Mount: "jwt", DiscoveryURL: iss.URL, BoundIssuer: iss.URL})
+	policies := []string{"demo", " ", " Root "}
+	real.WriteRole(t, "jwt", "xs", map[string]any{"bound_audiences": []string{"vault"},
+		"user_claim": "sub", "token_policies": policies})
+	emu := httptest.NewServer(New(Config{Mounts: []Mount{{Path: "jwt", BoundIssuer: iss.URL,
+		Roles: []Role{{Name: "xs", BoundAudiences: []string{"vault"}, UserClaim: "sub", Policies: policies}}}}}))
+	t.Cleanup(emu.Close)
+	body := map[string]any{"role": "xs", "jwt": iss.Sign(t, oidctest.Token{Claims: runClaims(nil)})}
+	want, got := post(t, real.Addr(), body), post(t, emu.URL, body)
+	if want.Status == http.StatusOK || got != want {
+		t.Errorf("a role granting root: emulator answered %+v, Vault %+v", got, want)
+	}
+}
