@@ -228,7 +228,7 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 // errAnswerLate refuses credentials whose exchange and event ended too close to the server's
 // write timeout (or after the worker left) for the answer to reach the worker.
 var errAnswerLate = apierror.New(apierror.CodeUnavailable,
-	"The credentials could not be answered before the server's write timeout; they were taken back. Ask again.")
+	"The credentials could not be answered before the server's write timeout; they were not handed out (those that can be revoked, a Vault token, were revoked). Ask again.")
 
 // errAnswerUnwritten is why credentials whose answer could not be written are not handed out.
 var errAnswerUnwritten = errors.New("the answer could not be written to the worker")
