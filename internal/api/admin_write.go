@@ -123,8 +123,11 @@ func newReadIntoWriteSpaces(before, after *catalog.Catalog, written catalog.Writ
 	// narrowing a stack's write attachment to read, in one step or by deleting it and attaching
 	// the identity for read, lets its read tokens reach the identity its write runs took, whose
 	// trust policies outlive the attachment.
+	// A record stands for the space holding its place before the change and for the one after
+	// it: the rights are asked in the catalog before the change, where a space moved back to a
+	// recorded place still stands elsewhere.
 	had := pb.readIntoWrite(pb.writersIn(written.Spaces(before)))
-	writers := pa.writersIn(pb.writersIn(written.Spaces(after)))
+	writers := pa.writersIn(pb.writersIn(mergeSpaces(written.Spaces(before), written.Spaces(after))))
 	var spaces []string
 	for pair, writers := range pa.readIntoWrite(writers) {
 		if _, ok := had[pair]; ok {
@@ -138,6 +141,18 @@ func newReadIntoWriteSpaces(before, after *catalog.Catalog, written catalog.Writ
 	}
 	slices.Sort(spaces)
 	return spaces
+}
+
+// mergeSpaces adds to into each space of from it lacks, identity by identity.
+func mergeSpaces(into, from map[string][]string) map[string][]string {
+	for id, spaces := range from {
+		for _, s := range spaces {
+			if !slices.Contains(into[id], s) {
+				into[id] = append(into[id], s)
+			}
+		}
+	}
+	return into
 }
 
 // readIntoWriteResult is a change's catalog.Mutation.AuthorizeResult: a change that lets
