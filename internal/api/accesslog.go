@@ -11,7 +11,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/brokerhq/broker/internal/logging"
-	"github.com/brokerhq/broker/internal/redact"
 )
 
 // accessLog writes the one line Instrument logs per request, straight to the handler: nothing is
@@ -37,7 +36,7 @@ func (a accessLog) request(ctx context.Context, r *http.Request, route string, s
 	if !a.h.Enabled(ctx, slog.LevelInfo) {
 		return
 	}
-	line := logging.Request{Time: time.Now(), Method: r.Method, Path: redact.Secrets(r.URL.Path), Route: route, Status: status,
+	line := logging.Request{Time: time.Now(), Method: r.Method, Path: loggedPath(r), Route: route, Status: status,
 		Duration: elapsed, Remote: r.RemoteAddr, RequestID: RequestID(ctx)}
 	if a.fast != nil && a.fast.LogRequest(line) {
 		return

@@ -14,7 +14,6 @@ import (
 	"github.com/brokerhq/broker/internal/apierror"
 	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/config"
-	"github.com/brokerhq/broker/internal/redact"
 )
 
 // authenticator checks the API key of a control-plane request.
@@ -43,8 +42,9 @@ const maxRecordedPath = 128
 // secret in it cut to brk_… (also one sent percent-encoded, found in the decoded path), and
 // clipped (clipPath).
 func recordedPath(r *http.Request) string {
-	p := redact.Secrets(r.URL.EscapedPath())
-	if d := redact.Secrets(r.URL.Path); d != r.URL.Path {
+	cut := cutterOf(r.Context())
+	p := cut(r.URL.EscapedPath())
+	if d := cut(r.URL.Path); d != r.URL.Path {
 		p = d
 	}
 	return clipPath(p)
@@ -140,7 +140,7 @@ func (a *Admin) fail(w http.ResponseWriter, r *http.Request, err error) {
 		if len(ce.Withheld) > 0 {
 			// What the answer leaves out (another space's template, say) is for the operators.
 			a.cfg.Logger.InfoContext(r.Context(), "change refused; the answer withholds details of other objects",
-				"path", redact.Secrets(r.URL.Path), "detail", strings.Join(ce.Withheld, "; "))
+				"path", loggedPath(r), "detail", strings.Join(ce.Withheld, "; "))
 		}
 		err = apierror.New(code, "%s.", capitalize(fieldProblem(ce.Field, strings.Join(ce.Messages, "; "))))
 	}
@@ -149,7 +149,7 @@ func (a *Admin) fail(w http.ResponseWriter, r *http.Request, err error) {
 		err = apierror.New(apierror.CodeInvalidRequest, "The request body is not valid: %s.", fieldProblem(fe[0].Path, fe[0].Msg))
 	}
 	if errors.Is(err, catalog.ErrUnavailable) {
-		a.cfg.Logger.ErrorContext(r.Context(), "catalog store unavailable", "path", redact.Secrets(r.URL.Path), "err", err)
+		a.cfg.Logger.ErrorContext(r.Context(), "catalog store unavailable", "path", loggedPath(r), "err", err)
 		err = apierror.New(apierror.CodeUnavailable, "The state store is unreachable; try again shortly.")
 	}
 	fail(w, r, a.cfg.Logger, err)

@@ -87,26 +87,37 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 	return s.ResponseWriter.Write(b)
 }
 
-// Instrument wraps h with a request id, panic recovery, an access log line and metrics. The id
+// Instrument wraps h with a request id, panic recovery, an access log line and metrics. When h
+// cuts paths (Router.CutPath), every path the request's lines and events record is cut so. The id
 // (requestID) is echoed as X-Request-Id and carried in the request's context, so every line
 // logged with that context through a LogRequestIDs handler carries it. It logs the method, path,
 // route and status only: never headers or bodies, which carry secrets.
 func Instrument(h http.Handler, log *slog.Logger, m *Metrics) http.Handler {
 	access := newAccessLog(log)
 	log = slog.New(LogRequestIDs(log.Handler()))
+	var cut func(string) string
+	if c, ok := h.(pathCutter); ok {
+		cut = c.CutPath
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := requestID(r)
 		st := &instrumented{rec: statusRecorder{ResponseWriter: w}, idHeader: [1]string{id}}
 		w.Header()[RequestIDHeader] = st.idHeader[:] // Header.Set, without its own allocation
-		r = r.WithContext(withRequest(r.Context(), id, start))
+		logged := id
+		if cut != nil && len(r.Header[RequestIDHeader]) > 0 && cut("/"+id) != "/"+id {
+			// A secret sent as the request id is answered back to its sender, as any id is
+			// (answering otherwise would tell it is one), but recorded as cut.
+			logged = redact.Mark
+		}
+		r = r.WithContext(withRequest(r.Context(), logged, start, cut))
 		rec := &st.rec
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				log.ErrorContext(r.Context(), "handler panic", "method", r.Method, "path", redact.Secrets(r.URL.Path), "panic", p)
+				log.ErrorContext(r.Context(), "handler panic", "method", r.Method, "path", loggedPath(r), "panic", p)
 				if rec.status == 0 {
 					apierror.Write(rec, apierror.New(apierror.CodeInternal, "Internal error; the server log has the details."))
 				}

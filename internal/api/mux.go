@@ -21,8 +21,7 @@ type Router struct {
 	methods map[string][]string
 	// literals holds every literal segment of the registered paths, which no secret check asks.
 	literals map[string]bool
-	// known, when set, reports whether a path segment or a query value is a secret (see
-	// RefuseSecrets).
+	// known, when set, reports whether a part of a path is a secret (see CutSecrets).
 	known func(string) bool
 }
 
@@ -62,40 +61,78 @@ func (rt *Router) Handle(pattern string, h http.Handler) {
 // HandleFunc is Handle for a function.
 func (rt *Router) HandleFunc(pattern string, h http.HandlerFunc) { rt.Handle(pattern, h) }
 
-// RefuseSecrets makes the router refuse a request whose path segment or query value known
-// reports to be a secret (an API key's of any form, looked up by its hash; broker's own brk_
-// secrets are cut wherever they are written): pasted where an id goes, it would be repeated in
-// the answer ("no run with id ..."), the access log and the audit trail. The answer is a 400
-// repeating none of it, and the request's URL is cut in place, so the access log line written
-// after the answer carries the path with each such segment cut and no query. The segments of
-// registered paths (v1, runs, ...) are not asked. Set it before serving.
-func (rt *Router) RefuseSecrets(known func(string) bool) { rt.known = known }
+// CutSecrets makes CutPath cut each part of a path that known reports to be a secret (an API
+// key's of any form, looked up by its hash), besides broker's own brk_ secrets, which are cut
+// wherever they are written. Set it before serving.
+//
+// Only what the server records is cut (the access log, other log lines, audit events), never
+// what the request is answered: an answer that differed when a path part is a key's secret
+// would let anyone test guesses at secrets, unauthenticated and past the failed-attempt limit.
+// An answer repeating an id repeats it to the client that sent it.
+func (rt *Router) CutSecrets(known func(string) bool) { rt.known = known }
 
-// SecretInURLMessage is the answer to a request whose URL holds a secret (see RefuseSecrets).
-const SecretInURLMessage = "The request's path or query holds an API key's secret: send a secret only as Authorization: Bearer <secret>, and rotate the key if the URL may have been logged on the way."
+// maxSecretLookups bounds the look-ups CutPath makes for one path; past it, every part of the
+// path that is no route literal is cut, unasked.
+const maxSecretLookups = 64
 
-// cutSecrets reports whether u's path or query holds a secret known reports (see
-// RefuseSecrets), and then cuts u in place: each such segment of its path becomes redact.Mark,
-// and its query is dropped.
-func (rt *Router) cutSecrets(u *url.URL) bool {
-	secret := func(s string) bool { return s != "" && !rt.literals[s] && rt.known(s) }
-	found := false
-	segs := strings.Split(u.Path, "/")
+// maxJoinedSegments bounds how many consecutive segments CutPath also asks about joined by '/'
+// (a secret holding '/', sent as it is or percent-encoded, spans segments of the decoded path).
+const maxJoinedSegments = 4
+
+// CutPath returns the decoded path p as log lines and audit events record it: broker's brk_
+// secrets cut (redact.Secrets), and, when CutSecrets is set, each segment that is a secret, that
+// holds one between other text (split at spaces and the punctuation ;,.:=&+), or that starts a
+// run of up to maxJoinedSegments segments joined by '/' that is one, replaced by redact.Mark. The
+// registered paths' literal segments (v1, runs, ...) are never asked, so a route of literals
+// alone costs no look-up.
+func (rt *Router) CutPath(p string) string {
+	p = redact.Secrets(p)
+	if rt.known == nil {
+		return p
+	}
+	segs := strings.Split(p, "/")
+	asked, cut := 0, false
+	secret := func(s string) bool {
+		if s == "" || rt.literals[s] || strings.Contains(s, redact.Mark) {
+			return false // a brk_ secret is cut already
+		}
+		asked++
+		return asked > maxSecretLookups || rt.known(s)
+	}
 	for i, seg := range segs {
-		if secret(seg) {
-			segs[i], found = redact.Mark, true
+		if rt.literals[seg] || strings.Contains(segs[i], redact.Mark) {
+			continue
+		}
+		if secret(seg) || slices.ContainsFunc(secretPieces(seg), secret) {
+			segs[i], cut = redact.Mark, true
+			continue
+		}
+		for j := i + 1; j < len(segs) && j < i+maxJoinedSegments; j++ {
+			if rt.literals[segs[j]] {
+				break
+			}
+			if secret(strings.Join(segs[i:j+1], "/")) {
+				for k := i; k <= j; k++ {
+					segs[k] = redact.Mark
+				}
+				cut = true
+				break
+			}
 		}
 	}
-	if u.RawQuery != "" {
-		q, _ := url.ParseQuery(u.RawQuery) // parses: ServeHTTP checked it before
-		for k, vs := range q {
-			found = found || secret(k) || slices.ContainsFunc(vs, secret)
-		}
+	if !cut {
+		return p
 	}
-	if found {
-		u.Path, u.RawPath, u.RawQuery = strings.Join(segs, "/"), "", ""
+	return strings.Join(segs, "/")
+}
+
+// secretPieces splits seg at the characters that separate a pasted secret from the text around
+// it (a space after "Bearer", ".json", ";v=1"), when it holds any: nil otherwise.
+func secretPieces(seg string) []string {
+	if !strings.ContainsAny(seg, " ;,.:=&+") {
+		return nil
 	}
-	return found
+	return strings.FieldsFunc(seg, func(r rune) bool { return strings.ContainsRune(" ;,.:=&+", r) })
 }
 
 // Mux exposes the underlying mux for handlers that mount themselves on a plain *http.ServeMux.
@@ -110,8 +147,6 @@ func (rt *Router) Mux() *http.ServeMux { return rt.mux }
 // url.Values, which would drop the bad parameter, and a listing would then answer as if none
 // had been named.
 //
-// A path or query holding a secret is 400 when RefuseSecrets is set.
-//
 // A body longer than MaxBodyBytes gets the 413 on every route, also on one that reads no body,
 // as the API's rule for bodies says: one declared so at once, one of unknown length (chunked)
 // once that much of it is read, here, before its route.
@@ -122,10 +157,6 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if q := r.URL.RawQuery; q != "" && !validQuery(q) {
 		apierror.Write(w, apierror.New(apierror.CodeInvalidRequest, "The query string is not valid: use & between parameters and %%XX escapes only."))
-		return
-	}
-	if rt.known != nil && rt.cutSecrets(r.URL) {
-		apierror.Write(w, apierror.New(apierror.CodeInvalidRequest, "%s", SecretInURLMessage))
 		return
 	}
 	if r.ContentLength > MaxBodyBytes {

@@ -1,63 +1,87 @@
 package api
 
 import (
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 )
 
-// TestRouterRefusesSecretsInTheURL pins Router.RefuseSecrets: a path segment or query value (or
-// name) the check knows as a secret is refused with a 400 in the envelope that repeats none of
-// it, before any route, the URL cut in place (the segment to a mark, the query dropped) for the
-// access log written after; other requests reach their route; the registered paths' literal
-// segments are never asked, so a route of literals alone costs no look-up.
-// Guards against: mux.go:ServeHTTP skipping cutSecrets, or cutSecrets leaving the URL uncut
-// Guards against: mux.go:Handle not recording the literal segments
-func TestRouterRefusesSecretsInTheURL(t *testing.T) {
+// TestRouterCutsSecretsFromRecordedPaths pins Router.CutPath: a path segment the check knows as
+// a secret, one holding it between other text ("Bearer <secret>", "<secret>.json"), and a run of
+// segments that is one when joined by '/' (a secret holding '/') are cut to a mark, as is any
+// brk_ secret; other paths come back as they are; the registered paths' literal segments are
+// never asked, so a route of literals alone costs no look-up; past maxSecretLookups every other
+// segment is cut unasked.
+// Guards against: mux.go:CutPath asking route literals, or missing a secret between other text
+// or across segments
+func TestRouterCutsSecretsFromRecordedPaths(t *testing.T) {
 	const secret = "s3cr3t-key"
 	rt := NewRouter()
 	var asked []string
-	rt.RefuseSecrets(func(s string) bool { asked = append(asked, s); return s == secret })
-	served := 0
-	for _, p := range []string{"POST /v1/token", "GET /v1/runs/{id}", "GET /v1/stacks"} {
-		rt.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) { served++; w.WriteHeader(http.StatusNoContent) })
+	rt.CutSecrets(func(s string) bool { asked = append(asked, s); return s == secret || s == "ab/cd" })
+	for _, p := range []string{"POST /v1/token", "GET /v1/runs/{id}", "GET /v1/runs/{id}/finish"} {
+		rt.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {})
 	}
 	for _, tc := range []struct {
-		method, target string
-		status         int
-		cut            string // the URL after serving, when refused
-		asked          []string
+		path, want string
+		asked      int
 	}{
-		{"POST", "/v1/token", 204, "", nil},
-		{"GET", "/v1/runs/run-1", 204, "", []string{"run-1"}},
-		{"GET", "/v1/runs/" + secret, 400, "/v1/runs/…", []string{secret}},
-		{"GET", "/v1/stacks?space=" + secret, 400, "/v1/stacks", []string{"space", secret}},
-		{"GET", "/v1/stacks?" + secret + "=x", 400, "/v1/stacks", []string{secret}},
-		{"GET", "/v1/stacks?space=prod", 204, "", []string{"space", "prod"}},
-		{"GET", "/v1/nowhere/" + secret, 400, "/v1/…/…", []string{"nowhere", secret}},
+		{"/v1/token", "/v1/token", 0},
+		{"/v1/runs/run-1", "/v1/runs/run-1", 1},
+		{"/v1/runs/" + secret, "/v1/runs/…", 1},
+		{"/v1/runs/" + secret + "/finish", "/v1/runs/…/finish", 1},
+		{"/v1/runs//" + secret, "/v1/runs//…", 1},
+		{"/v1/runs/Bearer " + secret, "/v1/runs/…", -1},
+		{"/v1/runs/" + secret + ".json", "/v1/runs/…", -1},
+		{"/v1/runs/ab/cd", "/v1/runs/…/…", -1},
+		{"/v1/runs/brk_run_AbC", "/v1/runs/brk_…", 0},
+		{"/v1/" + strings.Repeat("x/", 80) + "end", "/v1/" + strings.Repeat("x/", 80) + "end", -1},
 	} {
-		asked, served = nil, 0
-		r := httptest.NewRequest(tc.method, tc.target, nil)
+		asked = nil
+		got := rt.CutPath(tc.path)
+		if tc.path == "/v1/"+strings.Repeat("x/", 80)+"end" {
+			if !strings.Contains(got, "…") || len(asked) > maxSecretLookups {
+				t.Errorf("a path of 81 unknown segments: %q after %d look-ups, want cut past %d", got, len(asked), maxSecretLookups)
+			}
+			continue
+		}
+		if got != tc.want {
+			t.Errorf("CutPath(%q) = %q, want %q", tc.path, got, tc.want)
+		}
+		if tc.asked >= 0 && len(asked) != tc.asked {
+			t.Errorf("CutPath(%q) asked %q, want %d look-ups", tc.path, asked, tc.asked)
+		}
+	}
+}
+
+// TestRouterAnswersSecretsAsAnyID pins that cutting is for the records only: a request whose path
+// names a key's secret is routed and answered as one naming any other id (the answer may not
+// tell the two apart, or anyone could test guesses at secrets), while the access log's line and
+// the handler's recorded path carry the mark.
+// Guards against: mux.go:ServeHTTP answering a path holding a secret otherwise than another
+func TestRouterAnswersSecretsAsAnyID(t *testing.T) {
+	const secret = "s3cr3t-key"
+	rt := NewRouter()
+	rt.CutSecrets(func(s string) bool { return s == secret })
+	var recorded []string
+	rt.HandleFunc("GET /v1/runs/{id}", func(w http.ResponseWriter, r *http.Request) {
+		recorded = append(recorded, recordedPath(r), loggedPath(r))
+		http.Error(w, "no run "+r.PathValue("id"), http.StatusNotFound)
+	})
+	h := Instrument(rt, slog.New(slog.DiscardHandler), nil)
+	answer := func(id string) (int, string) {
 		w := httptest.NewRecorder()
-		rt.ServeHTTP(w, r)
-		if w.Code != tc.status {
-			t.Errorf("%s %s: %d %s, want %d", tc.method, tc.target, w.Code, w.Body, tc.status)
-		}
-		if tc.status != 400 {
-			if served != 1 {
-				t.Errorf("%s %s: the route was not served", tc.method, tc.target)
-			}
-		} else {
-			if served != 0 || envelopeCode(w) != "invalid_request" || strings.Contains(w.Body.String(), secret) {
-				t.Errorf("%s %s: served %d, answer %s", tc.method, tc.target, served, w.Body)
-			}
-			if got := r.URL.String(); strings.Contains(got, secret) || r.URL.Path != strings.ReplaceAll(tc.cut, "/v1/…/…", "/v1/nowhere/…") {
-				t.Errorf("%s %s: the URL left for the access log is %q", tc.method, tc.target, got)
-			}
-		}
-		if strings.Join(asked, ",") != strings.Join(tc.asked, ",") && !(len(tc.asked) == 2 && len(asked) == 2 && asked[0] == tc.asked[1]) {
-			t.Errorf("%s %s: asked %q, want %q", tc.method, tc.target, asked, tc.asked)
-		}
+		h.ServeHTTP(w, httptest.NewRequest("GET", "/v1/runs/"+id, nil))
+		return w.Code, strings.ReplaceAll(w.Body.String(), id, "ID")
+	}
+	c1, b1 := answer(secret)
+	c2, b2 := answer("other-id")
+	if c1 != c2 || b1 != b2 {
+		t.Errorf("a secret's answer %d %q differs from another id's %d %q", c1, b1, c2, b2)
+	}
+	if len(recorded) != 4 || recorded[0] != "/v1/runs/…" || recorded[1] != "/v1/runs/…" || recorded[2] != "/v1/runs/other-id" {
+		t.Errorf("recorded paths %q, want the secret's cut and the other's whole", recorded)
 	}
 }

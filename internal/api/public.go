@@ -24,6 +24,9 @@ type PublicConfig struct {
 	Logger *slog.Logger
 	// Metrics counts the public documents' requests as the router's do; nil counts nothing.
 	Metrics *Metrics
+	// CutPath, when set, cuts the secrets of a path that the lines of requests answered while
+	// draining record (Router.CutPath); else broker's brk_ secrets are cut.
+	CutPath func(string) string
 }
 
 // publicRoute is one public document with its metric children resolved once: route is the
@@ -56,7 +59,7 @@ type Front struct {
 func Public(cfg PublicConfig) *Front {
 	p := &Front{routes: map[string]*publicRoute{}, next: cfg.Next, metrics: cfg.Metrics,
 		log: slog.New(LogRequestIDs(cfg.Logger.Handler())), access: newAccessLog(cfg.Logger),
-		draining: Instrument(http.HandlerFunc(stopping), cfg.Logger, cfg.Metrics)}
+		draining: Instrument(drainingHandler(cfg.CutPath), cfg.Logger, cfg.Metrics)}
 	for path, d := range cfg.Routes {
 		pr := &publicRoute{serve: d.Serve, wire: d.Wire, route: "GET " + path}
 		if m := cfg.Metrics; m != nil {
@@ -168,6 +171,14 @@ func (p *Front) Draining() http.Handler {
 		}
 		p.draining.ServeHTTP(w, r)
 	})
+}
+
+// drainingHandler is stopping, cutting paths with cut when set.
+func drainingHandler(cut func(string) string) http.Handler {
+	if cut == nil {
+		return http.HandlerFunc(stopping)
+	}
+	return cutHandler{Handler: http.HandlerFunc(stopping), cut: cut}
 }
 
 // stopping answers a request that came while the server stops: 503, to be retried elsewhere.

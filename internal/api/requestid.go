@@ -35,14 +35,46 @@ type requestIDCtx struct {
 	id string
 	// start is when Instrument began serving the request, zero when unknown.
 	start time.Time
+	// cut, when set, cuts the secrets of a path the request's lines and events record (see
+	// Router.CutPath).
+	cut func(string) string
 }
+
+// pathCutKey asks a requestIDCtx for its cut.
+type pathCutKey struct{}
+
+// pathCutter is a handler that cuts the secrets of a path its requests' records name
+// (Router.CutPath).
+type pathCutter interface{ CutPath(p string) string }
+
+// cutHandler is an http.Handler that cuts paths with cut (see pathCutter).
+type cutHandler struct {
+	http.Handler
+	cut func(string) string
+}
+
+// CutPath implements pathCutter.
+func (h cutHandler) CutPath(p string) string { return h.cut(p) }
+
+// cutterOf is how the lines and events of the request of ctx cut a path: the cut Instrument put
+// in ctx, else broker's brk_ secrets only (redact.Secrets).
+func cutterOf(ctx context.Context) func(string) string {
+	if cut, ok := ctx.Value(pathCutKey{}).(func(string) string); ok && cut != nil {
+		return cut
+	}
+	return redact.Secrets
+}
+
+// loggedPath is r's decoded path as its log lines record it (see cutterOf).
+func loggedPath(r *http.Request) string { return cutterOf(r.Context())(r.URL.Path) }
 
 // requestStartKey asks a requestIDCtx for its start.
 type requestStartKey struct{}
 
-// withRequest is WithRequestID that also carries when the request's serving began.
-func withRequest(ctx context.Context, id string, start time.Time) context.Context {
-	return &requestIDCtx{Context: ctx, id: id, start: start}
+// withRequest is WithRequestID that also carries when the request's serving began and how its
+// records cut a path (nil: redact.Secrets).
+func withRequest(ctx context.Context, id string, start time.Time, cut func(string) string) context.Context {
+	return &requestIDCtx{Context: ctx, id: id, start: start, cut: cut}
 }
 
 // requestStart returns when Instrument began serving the request of ctx (just after net/http
@@ -62,6 +94,10 @@ func (c *requestIDCtx) Value(key any) any {
 	case requestStartKey:
 		if !c.start.IsZero() {
 			return c.start
+		}
+	case pathCutKey:
+		if c.cut != nil {
+			return c.cut
 		}
 	}
 	return c.Context.Value(key)

@@ -265,11 +265,12 @@ func newWrappingCatalog(ctx context.Context, cfg *config.Config, opts Options, w
 // empty bearer sends no Authorization header, a nil body sends no body, and a nil out
 // discards the answer.
 type apiRequest struct {
-	method string // HTTP method, such as "GET" or "POST"
-	path   string // path (and query) under the server's URL
-	bearer string // secret sent as "Authorization: Bearer", when not empty
-	body   any    // nil for none, a string sent as is, or a value sent as its JSON encoding
-	out    any    // when not nil, where the JSON answer is decoded
+	method string            // HTTP method, such as "GET" or "POST"
+	path   string            // path (and query) under the server's URL
+	bearer string            // secret sent as "Authorization: Bearer", when not empty
+	body   any               // nil for none, a string sent as is, or a value sent as its JSON encoding
+	out    any               // when not nil, where the JSON answer is decoded
+	header map[string]string // further request headers
 }
 
 // call sends r as a JSON request, checks the answer's Content-Type and (for an error) its
@@ -296,6 +297,9 @@ func (ts *testServer) call(t testing.TB, r apiRequest) int {
 	req.Header.Set("Content-Type", "application/json")
 	if r.bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+r.bearer)
+	}
+	for k, v := range r.header {
+		req.Header.Set(k, v)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -203,8 +203,9 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 	s.registerMetrics(reg, opts.Now)
 	reg.MustRegister(s.sinks.Collector())
 	rt := api.NewRouter()
-	// An API key's secret pasted where an id goes is refused, not repeated (see RefuseSecrets).
-	rt.RefuseSecrets(func(s string) bool {
+	// An API key's secret pasted where an id goes is cut from what the server records (see
+	// CutSecrets).
+	rt.CutSecrets(func(s string) bool {
 		_, err := live.Load().Access().Authenticate(s)
 		return err == nil
 	})
@@ -232,7 +233,7 @@ func (s *Server) build(ctx context.Context, opts Options) (*Server, error) {
 		RecordWhileSigning: s.state.redis != nil,
 	}).Mount(rt)
 	front := api.Public(api.PublicConfig{
-		Routes: pub.Routes(), Next: api.Instrument(rt, s.log, metrics), Logger: s.log, Metrics: metrics,
+		Routes: pub.Routes(), Next: api.Instrument(rt, s.log, metrics), Logger: s.log, Metrics: metrics, CutPath: rt.CutPath,
 	})
 	s.handler, s.fast, s.draining = front, front, front.Draining()
 	return s, nil
