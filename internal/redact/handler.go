@@ -2,6 +2,7 @@ package redact
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -117,7 +118,9 @@ func attr(a slog.Attr) slog.Attr {
 	return slog.Attr{Key: a.Key, Value: v}
 }
 
-// printed is v as a log line shows it: an error's text, a Stringer's string, else fmt's.
+// printed is v as a log line may show it: an error's text, a Stringer's string, else its JSON
+// encoding (which, unlike fmt's, follows pointers below the top level, as the JSON handler
+// does) and fmt's form together.
 func printed(v any) string {
 	switch x := v.(type) {
 	case nil:
@@ -128,6 +131,9 @@ func printed(v any) string {
 		return x.String()
 	case []byte:
 		return string(x)
+	}
+	if b, err := json.Marshal(v); err == nil {
+		return string(b) + " " + fmt.Sprint(v)
 	}
 	return fmt.Sprint(v)
 }
