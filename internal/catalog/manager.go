@@ -246,7 +246,24 @@ func (m *Manager) Refresh(ctx context.Context) error {
 	m.api, m.inForce, m.head = api, inForce, snap.Head()
 	m.put(c)
 	m.live.Confirm(asked)
+	m.recordWriters(ctx, c, api)
 	return nil
+}
+
+// recordWriters records the identities c attaches for write that api does not (see
+// writerRecord): a replica whose configuration file differs from the one that made a change
+// (while a new file rolls out) may attach a stack for write where that replica did not, and
+// must leave the record that replica could not. A failed commit is logged, not returned: the
+// catalog is in force, and the next refresh (the store moved) or change tries again. The caller
+// holds m.mu.
+func (m *Manager) recordWriters(ctx context.Context, c *Catalog, api Versioned) {
+	ws := newWriters(api, c)
+	if len(ws) == 0 {
+		return
+	}
+	if _, err := m.store.Commit(ctx, m.head, writerChanges(api, m.now().UnixMilli(), ws)); err != nil && !errors.Is(err, ErrStale) {
+		m.log.Warn("catalog: recording the identities this replica attaches for write", "err", err)
+	}
 }
 
 // Run refreshes after every notice from the store and at least every poll, until ctx ends.
