@@ -87,7 +87,7 @@ const maxJoinedSegments = 4
 // alone costs no look-up.
 func (rt *Router) CutPath(p string) string {
 	p = redact.Secrets(p)
-	if rt.known == nil {
+	if rt.known == nil || rt.literalsOnly(p) {
 		return p
 	}
 	segs := strings.Split(p, "/")
@@ -124,6 +124,17 @@ func (rt *Router) CutPath(p string) string {
 		return p
 	}
 	return strings.Join(segs, "/")
+}
+
+// literalsOnly reports whether every segment of p is empty or a route literal, which CutPath
+// never asks about: the common case, checked without allocating.
+func (rt *Router) literalsOnly(p string) bool {
+	for seg := range strings.SplitSeq(p, "/") {
+		if seg != "" && !rt.literals[seg] {
+			return false
+		}
+	}
+	return true
 }
 
 // secretPieces splits seg at the characters that separate a pasted secret from the text around
