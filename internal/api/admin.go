@@ -14,6 +14,7 @@ import (
 	"github.com/brokerhq/broker/internal/apierror"
 	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/config"
+	"github.com/brokerhq/broker/internal/redact"
 )
 
 // authenticator checks the API key of a control-plane request.
@@ -38,13 +39,16 @@ func (a *Admin) authenticate(r *http.Request) (access.Principal, error) {
 // one, and nothing has checked its ids yet.
 const maxRecordedPath = 128
 
-// recordedPath is r's path as an audit event names it: escaped, every
-// secret in it cut to brk_… (also one sent percent-encoded, found in the decoded path), and
-// clipped (clipPath).
+// recordedPath is r's path as an audit event names it: escaped, every brk_ secret in it cut to
+// brk_… (also one sent percent-encoded, found in the decoded path), and clipped (clipPath).
+//
+// Unlike a log line's path (loggedPath), it is not cut of the secrets of keys the configuration
+// file declares by their hash: the trail is an answer too (GET /v1/audit), and a recorded path
+// cut only when a part of it is a key's secret would let a key with audit:read test guesses at
+// secrets. A brk_ secret is told by its form alone, which tells nothing.
 func recordedPath(r *http.Request) string {
-	cut := cutterOf(r.Context())
-	p := cut(r.URL.EscapedPath())
-	if d := cut(r.URL.Path); d != r.URL.Path {
+	p := redact.Secrets(r.URL.EscapedPath())
+	if d := redact.Secrets(r.URL.Path); d != r.URL.Path {
 		p = d
 	}
 	return clipPath(p)
@@ -149,7 +153,7 @@ func (a *Admin) fail(w http.ResponseWriter, r *http.Request, err error) {
 		err = apierror.New(apierror.CodeInvalidRequest, "The request body is not valid: %s.", fieldProblem(fe[0].Path, fe[0].Msg))
 	}
 	if errors.Is(err, catalog.ErrUnavailable) {
-		a.cfg.Logger.ErrorContext(r.Context(), "catalog store unavailable", "path", loggedPath(r), "err", err)
+		a.cfg.Logger.ErrorContext(r.Context(), "catalog store unavailable", "path", loggedPath(r), "err", loggedError(r, err))
 		err = apierror.New(apierror.CodeUnavailable, "The state store is unreachable; try again shortly.")
 	}
 	fail(w, r, a.cfg.Logger, err)

@@ -25,7 +25,7 @@ func fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 		// The client went away while the request waited (on the store, an upstream): nobody
 		// receives the answer, and it is no fault of the server's, so neither an error line
 		// nor a 5xx.
-		log.DebugContext(r.Context(), "request abandoned by its client", "path", loggedPath(r), "err", err)
+		log.DebugContext(r.Context(), "request abandoned by its client", "path", loggedPath(r), "err", loggedError(r, err))
 		apiErr = apierror.New(apierror.CodeClientClosed, "The client closed the request before its answer.")
 	case errors.Is(err, access.ErrUnauthenticated):
 		apiErr = apierror.New(apierror.CodeUnauthenticated, "A valid API key is required: send it as Authorization: Bearer <secret>.")
@@ -36,14 +36,14 @@ func fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	case errors.Is(err, runs.ErrTransition):
 		apiErr = apierror.New(apierror.CodeConflict, "%s.", capitalize(err.Error()))
 	case errors.Is(err, keys.ErrUnavailable):
-		log.ErrorContext(r.Context(), "signing key service unavailable", "path", loggedPath(r), "err", err)
+		log.ErrorContext(r.Context(), "signing key service unavailable", "path", loggedPath(r), "err", loggedError(r, err))
 		apiErr = apierror.New(apierror.CodeUnavailable, "The signing key service is unreachable; try again shortly.")
 	case errors.Is(err, runs.ErrUnavailable), errors.Is(err, ratelimit.ErrUnavailable),
 		errors.Is(err, audit.ErrUnavailable), errors.Is(err, catalog.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
-		log.ErrorContext(r.Context(), "store unavailable", "path", loggedPath(r), "err", err)
+		log.ErrorContext(r.Context(), "store unavailable", "path", loggedPath(r), "err", loggedError(r, err))
 		apiErr = apierror.New(apierror.CodeUnavailable, "The state store is unreachable; try again shortly.")
 	default:
-		log.ErrorContext(r.Context(), "request failed", "path", loggedPath(r), "err", err)
+		log.ErrorContext(r.Context(), "request failed", "path", loggedPath(r), "err", loggedError(r, err))
 		apiErr = apierror.New(apierror.CodeInternal, "Internal error; the server log has the details.")
 	}
 	apierror.Write(w, apiErr)

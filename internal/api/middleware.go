@@ -9,7 +9,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/brokerhq/broker/internal/apierror"
-	"github.com/brokerhq/broker/internal/redact"
 	"github.com/brokerhq/broker/internal/runs"
 )
 
@@ -104,13 +103,7 @@ func Instrument(h http.Handler, log *slog.Logger, m *Metrics) http.Handler {
 		id := requestID(r)
 		st := &instrumented{rec: statusRecorder{ResponseWriter: w}, idHeader: [1]string{id}}
 		w.Header()[RequestIDHeader] = st.idHeader[:] // Header.Set, without its own allocation
-		logged := id
-		if cut != nil && len(r.Header[RequestIDHeader]) > 0 && cut("/"+id) != "/"+id {
-			// A secret sent as the request id is answered back to its sender, as any id is
-			// (answering otherwise would tell it is one), but recorded as cut.
-			logged = redact.Mark
-		}
-		r = r.WithContext(withRequest(r.Context(), logged, start, cut))
+		r = r.WithContext(withRequest(r.Context(), loggedRequestID(cut, r, id), start, cut))
 		rec := &st.rec
 		defer func() {
 			if p := recover(); p != nil {

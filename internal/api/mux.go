@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"path"
-	"slices"
 	"strings"
 
 	"github.com/brokerhq/broker/internal/apierror"
@@ -79,12 +78,13 @@ const maxSecretLookups = 64
 // (a secret holding '/', sent as it is or percent-encoded, spans segments of the decoded path).
 const maxJoinedSegments = 4
 
-// CutPath returns the decoded path p as log lines and audit events record it: broker's brk_
-// secrets cut (redact.Secrets), and, when CutSecrets is set, each segment that is a secret, that
-// holds one between other text (split at spaces and the punctuation ;,.:=&+), or that starts a
-// run of up to maxJoinedSegments segments joined by '/' that is one, replaced by redact.Mark. The
-// registered paths' literal segments (v1, runs, ...) are never asked, so a route of literals
-// alone costs no look-up.
+// CutPath returns the decoded path p as log lines record it: broker's brk_ secrets cut
+// (redact.Secrets), and, when CutSecrets is set, each segment that is a secret, each piece of a
+// segment that is one between other text (split at spaces, the punctuation ;,.:=&+ and the mark),
+// and each run of up to maxJoinedSegments segments that is one joined by '/', replaced by
+// redact.Mark. The registered paths' literal segments (v1, runs, ...) are never asked, so a
+// route of literals alone costs no look-up. It serves any text bound for a log line (an error's
+// text naming an id) as well.
 func (rt *Router) CutPath(p string) string {
 	p = redact.Secrets(p)
 	if rt.known == nil || rt.literalsOnly(p) {
@@ -93,19 +93,24 @@ func (rt *Router) CutPath(p string) string {
 	segs := strings.Split(p, "/")
 	asked, cut := 0, false
 	secret := func(s string) bool {
-		if s == "" || rt.literals[s] || strings.Contains(s, redact.Mark) {
-			return false // a brk_ secret is cut already
+		if s == "" || s == redact.Mark || rt.literals[s] || strings.HasPrefix(s, redact.Prefix) {
+			return false // nothing, or a brk_ secret, which redact.Secrets cut already
 		}
 		asked++
 		return asked > maxSecretLookups || rt.known(s)
 	}
 	for i, seg := range segs {
-		if rt.literals[seg] || strings.Contains(segs[i], redact.Mark) {
+		if rt.literals[seg] || segs[i] == redact.Mark {
 			continue
 		}
-		if secret(seg) || slices.ContainsFunc(secretPieces(seg), secret) {
+		if secret(seg) {
 			segs[i], cut = redact.Mark, true
 			continue
+		}
+		for _, piece := range secretPieces(seg) {
+			if piece != seg && secret(piece) {
+				segs[i], cut = strings.ReplaceAll(segs[i], piece, redact.Mark), true
+			}
 		}
 		for j := i + 1; j < len(segs) && j < i+maxJoinedSegments; j++ {
 			if rt.literals[segs[j]] {
@@ -137,13 +142,17 @@ func (rt *Router) literalsOnly(p string) bool {
 	return true
 }
 
-// secretPieces splits seg at the characters that separate a pasted secret from the text around
-// it (a space after "Bearer", ".json", ";v=1"), when it holds any: nil otherwise.
+// pieceSeparators are the characters that separate a pasted secret from the text around it (a
+// space after "Bearer", ".json", ";v=1", an error's "get run <id>: ...", the mark of a secret
+// cut beside it).
+const pieceSeparators = " ;,.:=&+\"'()" + redact.Mark
+
+// secretPieces splits seg at pieceSeparators, when it holds any: nil otherwise.
 func secretPieces(seg string) []string {
-	if !strings.ContainsAny(seg, " ;,.:=&+") {
+	if !strings.ContainsAny(seg, pieceSeparators) {
 		return nil
 	}
-	return strings.FieldsFunc(seg, func(r rune) bool { return strings.ContainsRune(" ;,.:=&+", r) })
+	return strings.FieldsFunc(seg, func(r rune) bool { return strings.ContainsRune(pieceSeparators, r) })
 }
 
 // Mux exposes the underlying mux for handlers that mount themselves on a plain *http.ServeMux.

@@ -49,6 +49,8 @@ type Front struct {
 	log      *slog.Logger
 	access   accessLog
 	metrics  *Metrics
+	// cut cuts the secrets of what the lines of its own answers record (PublicConfig.CutPath).
+	cut func(string) string
 }
 
 // Public serves GET and HEAD of the public documents ahead of cfg.Next, on the cheapest path
@@ -57,7 +59,7 @@ type Front struct {
 // readers and fetched often, so an answer of 200 or 304 writes no access log line; any other
 // answer does, as Instrument's would, and so does a panic. Every other request goes to Next.
 func Public(cfg PublicConfig) *Front {
-	p := &Front{routes: map[string]*publicRoute{}, next: cfg.Next, metrics: cfg.Metrics,
+	p := &Front{routes: map[string]*publicRoute{}, next: cfg.Next, metrics: cfg.Metrics, cut: cfg.CutPath,
 		log: slog.New(LogRequestIDs(cfg.Logger.Handler())), access: newAccessLog(cfg.Logger),
 		draining: Instrument(drainingHandler(cfg.CutPath), cfg.Logger, cfg.Metrics)}
 	for path, d := range cfg.Routes {
@@ -150,7 +152,7 @@ func (p *Front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			p.log.ErrorContext(WithRequestID(r.Context(), a.id), "handler panic", "method", r.Method, "path", r.URL.Path, "panic", v)
+			p.log.ErrorContext(WithRequestID(r.Context(), loggedRequestID(p.cut, r, a.id)), "handler panic", "method", r.Method, "path", r.URL.Path, "panic", v)
 			apierror.Write(w, apierror.New(apierror.CodeInternal, "Internal error; the server log has the details."))
 			a.status = http.StatusInternalServerError
 		}
@@ -198,5 +200,5 @@ func (p *Front) done(r *http.Request, a *answer) {
 	if a.status == http.StatusOK || a.status == http.StatusNotModified {
 		return
 	}
-	p.access.request(WithRequestID(r.Context(), a.id), r, pr.route, a.status, elapsed)
+	p.access.request(WithRequestID(r.Context(), loggedRequestID(p.cut, r, a.id)), r, pr.route, a.status, elapsed)
 }

@@ -68,6 +68,25 @@ func cutterOf(ctx context.Context) func(string) string {
 // loggedPath is r's decoded path as its log lines record it (see cutterOf).
 func loggedPath(r *http.Request) string { return cutterOf(r.Context())(r.URL.Path) }
 
+// loggedRequestID is r's request id, id, as its log lines record it: a key's secret sent as the
+// X-Request-Id (cut tells it) is answered back to its sender as any id is (answering otherwise
+// would tell it is one), but recorded as redact.Mark. An id the server made is not asked.
+func loggedRequestID(cut func(string) string, r *http.Request, id string) string {
+	if cut != nil && len(r.Header[RequestIDHeader]) > 0 && cut("/"+id) != "/"+id {
+		return redact.Mark
+	}
+	return id
+}
+
+// loggedError is err's text as a log line of r records it, cut as a path is (see cutterOf): a
+// store's error names the id it looked up, which may be a key's secret pasted where an id goes.
+func loggedError(r *http.Request, err error) string {
+	if err == nil {
+		return ""
+	}
+	return cutterOf(r.Context())(err.Error())
+}
+
 // requestStartKey asks a requestIDCtx for its start.
 type requestStartKey struct{}
 

@@ -29,3 +29,23 @@ func TestSecretAsRunIDStaysOutOfStoreErrorLog(t *testing.T) {
 		}
 	}
 }
+
+// TestFileKeySecretAsRunIDStaysOutOfStoreErrorLog: a file-declared key's secret (any form, not
+// brk_) pasted where a run id goes while Redis is unreachable is cut from the "store
+// unavailable" line's path and from its err attribute, the store's error naming the id.
+// Guards against: errors.go:fail logging the error's text without loggedError
+func TestFileKeySecretAsRunIDStaysOutOfStoreErrorLog(t *testing.T) {
+	redis := redistest.Start(t)
+	ts := startServer(t, serverOptions{redisURL: redis.URL(), keyBackend: "redis", baseYAML: adminConfig, extraYAML: manyFailures})
+	ts.createRun(t, "vpc-prod", "TRACKED")
+	redis.Stop()
+	if code := ts.call(t, apiRequest{method: "GET", path: "/v1/runs/" + rootAdminSecret, bearer: rootAdminSecret}); code != 503 {
+		t.Errorf("GET /v1/runs/<file key secret> with Redis down: %d, want 503", code)
+	}
+	ts.stop()
+	for _, line := range strings.Split(ts.Logs.String(), "\n") {
+		if strings.Contains(line, rootAdminSecret) {
+			t.Errorf("a log line carries the API key's secret:\n%s", line)
+		}
+	}
+}
