@@ -101,6 +101,12 @@ type Manager struct {
 	// inForce is the part of api the catalog in force holds: all of it, but for objects that
 	// did not fit this replica's file (see buildFitting).
 	inForce Versioned
+	// pendingWriters are records of identities attached for write that a refresh could not
+	// commit (see recordWriters), tried again by every refresh until they land.
+	pendingWriters []writerRecord
+	// pendingWarned is set once a failure to commit pendingWriters was logged, so a store that
+	// keeps refusing is logged once until they land.
+	pendingWarned bool
 	// decoded caches the last load's objects, so a refresh decodes only what changed; it is
 	// used under refreshing.
 	decoded map[Ref]decoded
@@ -207,6 +213,11 @@ func (m *Manager) Refresh(ctx context.Context) error {
 	m.mu.Unlock()
 	if current {
 		m.live.Confirm(asked)
+		m.mu.Lock()
+		if len(m.pendingWriters) > 0 {
+			m.recordWriters(ctx, nil)
+		}
+		m.mu.Unlock()
 		return nil
 	}
 	snap, api, err := m.load(ctx)
@@ -243,27 +254,44 @@ func (m *Manager) Refresh(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("catalog revision %d: %w", snap.Revision, err)
 	}
+	// The identities the catalog going out of force and the one coming in attach for write are
+	// recorded: a replica whose configuration file differs from the one that made a change
+	// (while a new file rolls out) may attach a stack for write where that replica did not.
+	ws := newWriters(api, m.live.Load(), c)
 	m.api, m.inForce, m.head = api, inForce, snap.Head()
 	m.put(c)
 	m.live.Confirm(asked)
-	m.recordWriters(ctx, c, api)
+	m.recordWriters(ctx, ws)
 	return nil
 }
 
-// recordWriters records the identities c attaches for write that api does not (see
-// writerRecord): a replica whose configuration file differs from the one that made a change
-// (while a new file rolls out) may attach a stack for write where that replica did not, and
-// must leave the record that replica could not. A failed commit is logged, not returned: the
-// catalog is in force, and the next refresh (the store moved) or change tries again. The caller
-// holds m.mu.
-func (m *Manager) recordWriters(ctx context.Context, c *Catalog, api Versioned) {
-	ws := newWriters(api, c)
-	if len(ws) == 0 {
+// recordWriters commits the records ws and those pending from an earlier refresh that m.api
+// lacks (see writerRecord). A commit that fails leaves them pending, for the next refresh
+// (every poll) to try again, and is logged unless the store only moved: the catalog is in force
+// whatever the store answers. The caller holds m.mu.
+func (m *Manager) recordWriters(ctx context.Context, ws []writerRecord) {
+	var todo []writerRecord
+	seen := map[Ref]bool{}
+	for _, w := range append(m.pendingWriters, ws...) {
+		r := w.ref()
+		if _, held := m.api.From[r]; held || seen[r] {
+			continue
+		}
+		seen[r] = true
+		todo = append(todo, w)
+	}
+	m.pendingWriters = todo
+	if len(todo) == 0 {
 		return
 	}
-	if _, err := m.store.Commit(ctx, m.head, writerChanges(api, m.now().UnixMilli(), ws)); err != nil && !errors.Is(err, ErrStale) {
-		m.log.Warn("catalog: recording the identities this replica attaches for write", "err", err)
+	if _, err := m.store.Commit(ctx, m.head, writerChanges(m.api, m.now().UnixMilli(), todo)); err != nil {
+		if !errors.Is(err, ErrStale) && !m.pendingWarned {
+			m.pendingWarned = true
+			m.log.Warn("catalog: recording the identities this replica attaches for write; trying again at every refresh", "err", err)
+		}
+		return
 	}
+	m.pendingWriters, m.pendingWarned = nil, false
 }
 
 // Run refreshes after every notice from the store and at least every poll, until ctx ends.
