@@ -27,7 +27,7 @@ func requireReadIntoWriteRights(c *catalog.Catalog, p access.Principal, spaces [
 	for _, s := range spaces {
 		if len(missingWriteRights(c, p, s)) > 0 {
 			return apierror.New(apierror.CodeForbidden,
-				"API key %q may not let read-scope tokens reach a cloud identity that stacks are attached to for write (an AWS role, a GCP service account, an Azure application, a Vault role) without %s where those stacks are.",
+				"API key %q may not let read-scope tokens reach a cloud identity that stacks are or were attached to for write (an AWS role, a GCP service account, an Azure application, a Vault role; the trust policies printed for it outlive the attachment) without %s where those stacks are or were.",
 				p.KeyID, strings.Join(writeTokenActions, " and "))
 		}
 	}
