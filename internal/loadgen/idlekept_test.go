@@ -60,9 +60,9 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// fakeServe serves, on the listen address of the configuration args give with --config, the
-// broker calls the load program makes, closing every keep-alive connection idle for 50 ms.
-func fakeServe(args []string) error {
+// fakeListen is the listen address of the configuration args give with --config, once the
+// process's test issuer has its key (before the fake server is ready).
+func fakeListen(args []string) (string, error) {
 	var path string
 	for i, a := range args {
 		if a == "--config" && i+1 < len(args) {
@@ -71,9 +71,19 @@ func fakeServe(args []string) error {
 	}
 	addr, err := listenOf(path)
 	if err != nil {
-		return err
+		return "", err
 	}
-	if _, err := testIssuers[keys.RS256](); err != nil { // its key, before the server is ready
+	if _, err := testIssuers[keys.RS256](); err != nil {
+		return "", err
+	}
+	return addr, nil
+}
+
+// fakeServe serves, on the listen address of the configuration args give with --config, the
+// broker calls the load program makes, closing every keep-alive connection idle for 50 ms.
+func fakeServe(args []string) error {
+	addr, err := fakeListen(args)
+	if err != nil {
 		return err
 	}
 	srv := &http.Server{Addr: addr, Handler: http.HandlerFunc(fakeBroker),

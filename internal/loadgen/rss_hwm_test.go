@@ -12,8 +12,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/brokerhq/broker/keys"
 )
 
 // spikeServeEnv makes this test binary, started as a child server, serve fakeBroker and make
@@ -29,17 +27,8 @@ const spikeBytes = 96 << 20
 // fakeBroker with a spike of resident memory at the first token request (see spikeServeEnv).
 // Unlike fakeServe it keeps idle connections, so the memory figure is judged.
 func spikeServe(args []string) error {
-	var path string
-	for i, a := range args {
-		if a == "--config" && i+1 < len(args) {
-			path = args[i+1]
-		}
-	}
-	addr, err := listenOf(path)
+	addr, err := fakeListen(args)
 	if err != nil {
-		return err
-	}
-	if _, err := testIssuers[keys.RS256](); err != nil {
 		return err
 	}
 	var once sync.Once
