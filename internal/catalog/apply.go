@@ -147,6 +147,7 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 	}
 	m.mu.Lock()
 	cur, file, fileCreated, api, inForce, at := m.live.Load(), m.file, m.fileCreated(m.file), m.api, m.inForce, m.head
+	pending := slices.Clone(m.pendingWriters)
 	m.mu.Unlock()
 
 	if mu.Authorize != nil {
@@ -324,7 +325,7 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 		return plan{}, err
 	}
 	if mu.AuthorizeResult != nil {
-		if err := mu.AuthorizeResult(Outcome{Before: cur, After: c, Written: writtenIn(api)}); err != nil {
+		if err := mu.AuthorizeResult(Outcome{Before: cur, After: c, Written: writtenIn(api).with(pending)}); err != nil {
 			return plan{}, err
 		}
 	}
@@ -337,6 +338,8 @@ func (m *Manager) prepare(ctx context.Context, mu Mutation) (plan, error) {
 	if err != nil {
 		return plan{}, err
 	}
+	// The records a refresh of this replica could not commit yet go with the change.
+	writers = withUnheld(writers, pending, next)
 	for _, ch := range writerChanges(next, now, writers) {
 		next.noteTombstone(ch.Ref, ch.Version, ch.Created, ch.Body)
 		changes = append(changes, ch)

@@ -284,12 +284,19 @@ func (m *Manager) recordWriters(ctx context.Context, ws []writerRecord) {
 	if len(todo) == 0 {
 		return
 	}
-	if _, err := m.store.Commit(ctx, m.head, writerChanges(m.api, m.now().UnixMilli(), todo)); err != nil {
+	changes := writerChanges(m.api, m.now().UnixMilli(), todo)
+	head, err := m.store.Commit(ctx, m.head, changes)
+	if err != nil {
 		if !errors.Is(err, ErrStale) && !m.pendingWarned {
 			m.pendingWarned = true
 			m.log.Warn("catalog: recording the identities this replica attaches for write; trying again at every refresh", "err", err)
 		}
 		return
+	}
+	// Kept as a change of this replica's own (see install), so that a store going back past
+	// them finds them lost and they are written back.
+	if head.Revision == m.head.Revision+1 {
+		m.api, m.inForce, m.head = m.api.withTombstones(changes), m.inForce.withTombstones(changes), head
 	}
 	m.pendingWriters, m.pendingWarned = nil, false
 }

@@ -79,6 +79,26 @@ func decodeWriter(text string) writerRecord {
 // (root first) of the stacks that were attached to it for write.
 type Written map[string][][]string
 
+// with returns w with the records ws added (records pending, not in the store yet).
+func (w Written) with(ws []writerRecord) Written {
+	for _, r := range ws {
+		w[r.Identity] = append(w[r.Identity], r.Path)
+	}
+	return w
+}
+
+// withUnheld returns ws with each record of more that v does not hold and ws lacks added.
+func withUnheld(ws, more []writerRecord, v Versioned) []writerRecord {
+	for _, r := range more {
+		ref := r.ref()
+		if _, held := v.From[ref]; held || slices.ContainsFunc(ws, func(w writerRecord) bool { return w.ref() == ref }) {
+			continue
+		}
+		ws = append(ws, r)
+	}
+	return ws
+}
+
 // writtenIn is the Written v's records keep.
 func writtenIn(v Versioned) Written {
 	out := Written{}
