@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/brokerhq/broker/internal/apierror"
 	"github.com/brokerhq/broker/internal/redact"
@@ -70,53 +72,49 @@ func (rt *Router) HandleFunc(pattern string, h http.HandlerFunc) { rt.Handle(pat
 // An answer repeating an id repeats it to the client that sent it.
 func (rt *Router) CutSecrets(known func(string) bool) { rt.known = known }
 
-// maxSecretLookups bounds the look-ups CutPath makes for one path; past it, every part of the
-// path that is no route literal is cut, unasked.
-const maxSecretLookups = 64
+// maxSecretLookups bounds the look-ups CutPath makes for one text; past it, every further part
+// that would be asked about is cut, unasked.
+const maxSecretLookups = 256
 
 // maxJoinedSegments bounds how many consecutive segments CutPath also asks about joined by '/'
 // (a secret holding '/', sent as it is or percent-encoded, spans segments of the decoded path).
 const maxJoinedSegments = 4
 
+// maxInnerSeparators bounds the soft separators a token may hold for CutPath to ask about every
+// part of it between two of them; a token with more is asked about its parts from its start and
+// to its end only.
+const maxInnerSeparators = 3
+
 // CutPath returns the decoded path p as log lines record it: broker's brk_ secrets cut
-// (redact.Secrets), and, when CutSecrets is set, each segment that is a secret, each piece of a
-// segment that is one between other text (split at spaces, the punctuation ;,.:=&+ and the mark),
-// and each run of up to maxJoinedSegments segments that is one joined by '/', replaced by
-// redact.Mark. The registered paths' literal segments (v1, runs, ...) are never asked, so a
-// route of literals alone costs no look-up. It serves any text bound for a log line (an error's
-// text naming an id) as well.
+// (redact.Secrets), and, when CutSecrets is set, each secret found in it replaced by
+// redact.Mark: a segment that is one; a token of a segment (split at spaces, quotes, parentheses
+// and the mark) that is one; a part of a token from or to one of its soft separators (.:;,=&+,
+// which a secret may hold as well as stand beside: "<secret>.json", "Bearer <secret>", a base64
+// secret ending in '='); and a run of up to maxJoinedSegments segments that is one joined by
+// '/'. The registered paths' literal segments (v1, runs, ...) are never asked, so a route of
+// literals alone costs no look-up. It serves any text bound for a log line (an error's text
+// naming an id) as well.
 func (rt *Router) CutPath(p string) string {
 	p = redact.Secrets(p)
 	if rt.known == nil || rt.literalsOnly(p) {
 		return p
 	}
+	c := &secretCutter{known: rt.known, literals: rt.literals}
 	segs := strings.Split(p, "/")
-	asked, cut := 0, false
-	secret := func(s string) bool {
-		if s == "" || s == redact.Mark || rt.literals[s] || strings.HasPrefix(s, redact.Prefix) {
-			return false // nothing, or a brk_ secret, which redact.Secrets cut already
-		}
-		asked++
-		return asked > maxSecretLookups || rt.known(s)
-	}
+	cut := false
 	for i, seg := range segs {
-		if rt.literals[seg] || segs[i] == redact.Mark {
+		if rt.literals[seg] || seg == redact.Mark {
 			continue
 		}
-		if secret(seg) {
-			segs[i], cut = redact.Mark, true
+		if out, found := c.cutSegment(seg); found {
+			segs[i], cut = out, true
 			continue
-		}
-		for _, piece := range secretPieces(seg) {
-			if piece != seg && secret(piece) {
-				segs[i], cut = strings.ReplaceAll(segs[i], piece, redact.Mark), true
-			}
 		}
 		for j := i + 1; j < len(segs) && j < i+maxJoinedSegments; j++ {
 			if rt.literals[segs[j]] {
 				break
 			}
-			if secret(strings.Join(segs[i:j+1], "/")) {
+			if c.secret(strings.Join(segs[i:j+1], "/")) {
 				for k := i; k <= j; k++ {
 					segs[k] = redact.Mark
 				}
@@ -131,6 +129,93 @@ func (rt *Router) CutPath(p string) string {
 	return strings.Join(segs, "/")
 }
 
+// secretCutter asks known about the parts of one text, up to maxSecretLookups.
+type secretCutter struct {
+	known    func(string) bool
+	literals map[string]bool
+	asked    int
+}
+
+// secret reports whether s is a secret: known says so, or the look-ups are spent. Nothing, a
+// route literal and a brk_ secret (cut already by redact.Secrets) are not asked.
+func (c *secretCutter) secret(s string) bool {
+	if s == "" || s == redact.Mark || c.literals[s] || strings.HasPrefix(s, redact.Prefix) {
+		return false
+	}
+	c.asked++
+	return c.asked > maxSecretLookups || c.known(s)
+}
+
+// hardSeparators end a token: a secret holds none of them.
+const hardSeparators = " \t\"'()" + redact.Mark
+
+// softSeparators may stand beside a secret or inside one.
+const softSeparators = ".:;,=&+"
+
+// cutSegment returns seg with each secret found in it (see CutPath) replaced by redact.Mark, and
+// whether it found one.
+func (c *secretCutter) cutSegment(seg string) (string, bool) {
+	if c.secret(seg) {
+		return redact.Mark, true
+	}
+	if !strings.ContainsAny(seg, hardSeparators+softSeparators) {
+		return seg, false
+	}
+	var b strings.Builder
+	found := false
+	for len(seg) > 0 {
+		end := strings.IndexAny(seg, hardSeparators)
+		if end == 0 {
+			_, size := utf8.DecodeRuneInString(seg)
+			b.WriteString(seg[:size])
+			seg = seg[size:]
+			continue
+		}
+		if end < 0 {
+			end = len(seg)
+		}
+		tok := seg[:end]
+		if a, z, ok := c.secretIn(tok); ok {
+			b.WriteString(tok[:a] + redact.Mark + tok[z:])
+			found = true
+		} else {
+			b.WriteString(tok)
+		}
+		seg = seg[end:]
+	}
+	return b.String(), found
+}
+
+// secretIn returns the bounds of a secret in tok: tok whole, or a part of it from or to a soft
+// separator (any part between two, when tok holds at most maxInnerSeparators of them).
+func (c *secretCutter) secretIn(tok string) (int, int, bool) {
+	if c.asked >= maxSecretLookups || c.secret(tok) {
+		return 0, len(tok), true // past the look-ups, a token is cut whole, unasked
+	}
+	bounds := []int{0}
+	for i := range len(tok) {
+		if strings.IndexByte(softSeparators, tok[i]) >= 0 {
+			bounds = append(bounds, i, i+1)
+		}
+	}
+	bounds = slices.Compact(append(bounds, len(tok)))
+	inner := len(bounds) <= 2*maxInnerSeparators+2
+	for _, a := range bounds {
+		for _, z := range bounds {
+			if z <= a || (a == 0 && z == len(tok)) || (!inner && a != 0 && z != len(tok)) {
+				continue
+			}
+			if part := tok[a:z]; strings.Trim(part, softSeparators) != "" && c.secret(part) {
+				if c.asked > maxSecretLookups {
+					return 0, len(tok), true
+				}
+				return a, z, true
+			}
+		}
+	}
+	return 0, 0, false
+}
+
 // literalsOnly reports whether every segment of p is empty or a route literal, which CutPath
 // never asks about: the common case, checked without allocating.
 func (rt *Router) literalsOnly(p string) bool {
@@ -140,19 +225,6 @@ func (rt *Router) literalsOnly(p string) bool {
 		}
 	}
 	return true
-}
-
-// pieceSeparators are the characters that separate a pasted secret from the text around it (a
-// space after "Bearer", ".json", ";v=1", an error's "get run <id>: ...", the mark of a secret
-// cut beside it).
-const pieceSeparators = " ;,.:=&+\"'()" + redact.Mark
-
-// secretPieces splits seg at pieceSeparators, when it holds any: nil otherwise.
-func secretPieces(seg string) []string {
-	if !strings.ContainsAny(seg, pieceSeparators) {
-		return nil
-	}
-	return strings.FieldsFunc(seg, func(r rune) bool { return strings.ContainsRune(pieceSeparators, r) })
 }
 
 // Mux exposes the underlying mux for handlers that mount themselves on a plain *http.ServeMux.

@@ -21,7 +21,8 @@ func TestRouterCutsSecretsFromRecordedPaths(t *testing.T) {
 	const secret = "s3cr3t-key"
 	rt := NewRouter()
 	var asked []string
-	rt.CutSecrets(func(s string) bool { asked = append(asked, s); return s == secret || s == "ab/cd" })
+	known := map[string]bool{secret: true, "ab/cd": true, "q3Zx+oPq456=": true, "deploy.key:2026": true}
+	rt.CutSecrets(func(s string) bool { asked = append(asked, s); return known[s] })
 	for _, p := range []string{"POST /v1/token", "GET /v1/runs/{id}", "GET /v1/runs/{id}/finish"} {
 		rt.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {})
 	}
@@ -41,6 +42,10 @@ func TestRouterCutsSecretsFromRecordedPaths(t *testing.T) {
 		{"/v1/runs/brk_run_AbC," + secret, "/v1/runs/brk_…,…", -1},
 		{"/v1/runs/" + secret + "…", "/v1/runs/……", -1},
 		{"get run " + secret + ": dial tcp 127.0.0.1:1: refused", "get run …: dial tcp 127.0.0.1:1: refused", -1},
+		{"/v1/runs/Bearer q3Zx+oPq456=", "/v1/runs/Bearer …", -1},
+		{"/v1/runs/deploy.key:2026.json", "/v1/runs/….json", -1},
+		{"get run q3Zx+oPq456=: dial tcp 127.0.0.1:1: refused", "get run …: dial tcp 127.0.0.1:1: refused", -1},
+		{"x.deploy.key:2026", "x.…", -1},
 		{"/v1/" + strings.Repeat("x/", 80) + "end", "/v1/" + strings.Repeat("x/", 80) + "end", -1},
 	} {
 		asked = nil
@@ -102,5 +107,28 @@ func TestCutPathOfLiteralsAllocatesNothing(t *testing.T) {
 	rt.HandleFunc("POST /v1/token", func(w http.ResponseWriter, r *http.Request) {})
 	if n := testing.AllocsPerRun(100, func() { _ = rt.CutPath("/v1/token") }); n != 0 {
 		t.Errorf("CutPath(/v1/token) allocates %v times, want 0", n)
+	}
+}
+
+// TestCutPathKeepsOrdinaryTextWhole: a long error text with no secret in it (Redis Sentinel naming
+// five unreachable sentinels) comes back as it is, and past the look-up budget a part is cut
+// whole, never out of the middle of another word.
+// Guards against: mux.go:cutSegment cutting a piece out of other words, or the budget too small
+// for an ordinary error
+func TestCutPathKeepsOrdinaryTextWhole(t *testing.T) {
+	rt := NewRouter()
+	rt.CutSecrets(func(string) bool { return false })
+	rt.HandleFunc("GET /v1/runs/{id}", func(w http.ResponseWriter, r *http.Request) {})
+	text := "run store unavailable: redis unavailable: get run 01JEXAMPLE0000000000000000: redis: all sentinels specified in configuration are unreachable: " +
+		"dial tcp 10.0.0.11:26379: connect: connection refused; dial tcp 10.0.0.12:26379: connect: connection refused; dial tcp 10.0.0.13:26379: i/o timeout; " +
+		"dial tcp 10.0.0.14:26379: connect: connection refused; dial tcp 10.0.0.15:26379: connect: connection refused"
+	if got := rt.CutPath(text); got != text {
+		t.Errorf("an error text with no secret came back as %q", got)
+	}
+	long := strings.Repeat("dial tcp 10.0.0.11:26379: connect: connection refused; ", 20)
+	for _, word := range strings.FieldsFunc(rt.CutPath(long), func(r rune) bool { return strings.ContainsRune(" ;", r) }) {
+		if strings.Contains(word, "…") && word != "…" {
+			t.Errorf("past the budget a word was cut in part: %q", word)
+		}
 	}
 }
