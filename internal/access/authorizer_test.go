@@ -59,6 +59,8 @@ func newAuthorizer(t *testing.T) *access.Authorizer {
 	return cat.Access()
 }
 
+// TestAuthenticate pins which secrets authenticate which key, and that Known agrees.
+// Guards against: authorizer.go:Known answering otherwise than Authenticate
 func TestAuthenticate(t *testing.T) {
 	a := newAuthorizer(t)
 	tests := []struct {
@@ -76,6 +78,9 @@ func TestAuthenticate(t *testing.T) {
 		{hashHex("admin-secret"), ""}, // the stored hash is not the secret
 	}
 	for _, tt := range tests {
+		if known := a.Known(tt.secret); known != (tt.want != "") {
+			t.Errorf("Known(%q) = %v, want %v, as Authenticate answers", tt.secret, known, tt.want != "")
+		}
 		p, err := a.Authenticate(tt.secret)
 		if tt.want == "" {
 			if !errors.Is(err, access.ErrUnauthenticated) {

@@ -103,7 +103,8 @@ func Instrument(h http.Handler, log *slog.Logger, m *Metrics) http.Handler {
 		id := requestID(r)
 		st := &instrumented{rec: statusRecorder{ResponseWriter: w}, idHeader: [1]string{id}}
 		w.Header()[RequestIDHeader] = st.idHeader[:] // Header.Set, without its own allocation
-		r = r.WithContext(withRequest(r.Context(), loggedRequestID(cut, r, id), start, cut))
+		// The id is cut (when sent and a secret) only when a line records it, not on every request.
+		r = r.WithContext(withRequest(r.Context(), requestIDCtx{id: id, start: start, cut: cut, sent: len(r.Header[RequestIDHeader]) > 0}))
 		rec := &st.rec
 		defer func() {
 			if p := recover(); p != nil {

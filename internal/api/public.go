@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -152,7 +153,7 @@ func (p *Front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			p.log.ErrorContext(WithRequestID(r.Context(), loggedRequestID(p.cut, r, a.id)), "handler panic", "method", r.Method, "path", r.URL.Path, "panic", v)
+			p.log.ErrorContext(p.requestContext(r, a.id), "handler panic", "method", r.Method, "path", r.URL.Path, "panic", v)
 			apierror.Write(w, apierror.New(apierror.CodeInternal, "Internal error; the server log has the details."))
 			a.status = http.StatusInternalServerError
 		}
@@ -173,6 +174,11 @@ func (p *Front) Draining() http.Handler {
 		}
 		p.draining.ServeHTTP(w, r)
 	})
+}
+
+// requestContext is r's context carrying its request id id as the lines of its answer record it.
+func (p *Front) requestContext(r *http.Request, id string) context.Context {
+	return withRequest(r.Context(), requestIDCtx{id: id, cut: p.cut, sent: len(r.Header[RequestIDHeader]) > 0})
 }
 
 // drainingHandler is stopping, cutting paths with cut when set.
@@ -200,5 +206,5 @@ func (p *Front) done(r *http.Request, a *answer) {
 	if a.status == http.StatusOK || a.status == http.StatusNotModified {
 		return
 	}
-	p.access.request(WithRequestID(r.Context(), loggedRequestID(p.cut, r, a.id)), r, pr.route, a.status, elapsed)
+	p.access.request(p.requestContext(r, a.id), r, pr.route, a.status, elapsed)
 }

@@ -38,6 +38,9 @@ type requestIDCtx struct {
 	// cut, when set, cuts the secrets of a path the request's lines and events record (see
 	// Router.CutPath).
 	cut func(string) string
+	// sent is set when id is the one the request brought (X-Request-Id), which its lines record
+	// cut (see loggedID), asked only when a line is written.
+	sent bool
 }
 
 // pathCutKey asks a requestIDCtx for its cut.
@@ -68,16 +71,6 @@ func cutterOf(ctx context.Context) func(string) string {
 // loggedPath is r's decoded path as its log lines record it (see cutterOf).
 func loggedPath(r *http.Request) string { return cutterOf(r.Context())(r.URL.Path) }
 
-// loggedRequestID is r's request id, id, as its log lines record it: a key's secret sent as the
-// X-Request-Id (cut tells it) is answered back to its sender as any id is (answering otherwise
-// would tell it is one), but recorded as redact.Mark. An id the server made is not asked.
-func loggedRequestID(cut func(string) string, r *http.Request, id string) string {
-	if cut != nil && len(r.Header[RequestIDHeader]) > 0 && cut("/"+id) != "/"+id {
-		return redact.Mark
-	}
-	return id
-}
-
 // loggedError is err's text as a log line of r records it, cut as a path is (see cutterOf): a
 // store's error names the id it looked up, which may be a key's secret pasted where an id goes.
 func loggedError(r *http.Request, err error) string {
@@ -90,10 +83,11 @@ func loggedError(r *http.Request, err error) string {
 // requestStartKey asks a requestIDCtx for its start.
 type requestStartKey struct{}
 
-// withRequest is WithRequestID that also carries when the request's serving began and how its
-// records cut a path (nil: redact.Secrets).
-func withRequest(ctx context.Context, id string, start time.Time, cut func(string) string) context.Context {
-	return &requestIDCtx{Context: ctx, id: id, start: start, cut: cut}
+// withRequest returns ctx carrying c's request id, start, cut and whether the id was sent (c's
+// Context is set to ctx).
+func withRequest(ctx context.Context, c requestIDCtx) context.Context {
+	c.Context = ctx
+	return &c
 }
 
 // requestStart returns when Instrument began serving the request of ctx (just after net/http
@@ -109,7 +103,7 @@ func requestStart(ctx context.Context) time.Time {
 func (c *requestIDCtx) Value(key any) any {
 	switch key.(type) {
 	case requestIDKey:
-		return c.id
+		return c.loggedID()
 	case requestStartKey:
 		if !c.start.IsZero() {
 			return c.start
@@ -122,13 +116,24 @@ func (c *requestIDCtx) Value(key any) any {
 	return c.Context.Value(key)
 }
 
-// RequestID returns the request id ctx carries, empty when none.
+// RequestID returns the request id ctx carries, empty when none: one the request brought is cut
+// as its lines record it (see loggedID).
 func RequestID(ctx context.Context) string {
 	if c, ok := ctx.(*requestIDCtx); ok {
-		return c.id
+		return c.loggedID()
 	}
 	id, _ := ctx.Value(requestIDKey{}).(string)
 	return id
+}
+
+// loggedID is c's id as log lines record it: a key's secret the request sent as its
+// X-Request-Id (cut tells it) is answered back to its sender as any id is (answering otherwise
+// would tell it is one), but recorded as redact.Mark. It is asked only when a line is written.
+func (c *requestIDCtx) loggedID() string {
+	if c.sent && c.cut != nil && c.cut("/"+c.id) != "/"+c.id {
+		return redact.Mark
+	}
+	return c.id
 }
 
 // requestID is the id of r: its X-Request-Id when well formed (1 to 64 ASCII letters, digits,
