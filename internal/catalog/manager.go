@@ -297,6 +297,12 @@ func (m *Manager) recordWriters(ctx context.Context, ws []writerRecord) {
 	// them finds them lost and they are written back.
 	if head.Revision == m.head.Revision+1 {
 		m.api, m.inForce, m.head = m.api.withTombstones(changes), m.inForce.withTombstones(changes), head
+		// The records change no object: the catalog in force stands for the new revision too.
+		if cur := m.live.Load(); cur != nil {
+			next := *cur
+			next.rev = head.Revision
+			m.put(&next)
+		}
 	}
 	m.pendingWriters, m.pendingWarned = nil, false
 }
