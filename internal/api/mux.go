@@ -101,32 +101,28 @@ func (rt *Router) CutPath(p string) string {
 	}
 	c := &secretCutter{known: rt.known, literals: rt.literals}
 	segs := strings.Split(p, "/")
+	out := make([]string, 0, len(segs))
 	cut := false
-	for i, seg := range segs {
+	for i := 0; i < len(segs); i++ {
+		seg := segs[i]
 		if rt.literals[seg] || seg == redact.Mark {
+			out = append(out, seg)
 			continue
 		}
-		if out, found := c.cutSegment(seg); found {
-			segs[i], cut = out, true
+		if cs, found := c.cutSegment(seg); found {
+			out, cut = append(out, cs), true
 			continue
 		}
-		for j := i + 1; j < len(segs) && j < i+maxJoinedSegments; j++ {
-			if rt.literals[segs[j]] {
-				break
-			}
-			if c.secret(strings.Join(segs[i:j+1], "/")) {
-				for k := i; k <= j; k++ {
-					segs[k] = redact.Mark
-				}
-				cut = true
-				break
-			}
+		if cs, j, found := c.cutSpanning(segs[i:min(len(segs), i+maxJoinedSegments)]); found {
+			out, cut, i = append(out, cs), true, i+j
+			continue
 		}
+		out = append(out, seg)
 	}
 	if !cut {
 		return p
 	}
-	return strings.Join(segs, "/")
+	return strings.Join(out, "/")
 }
 
 // secretCutter asks known about the parts of one text, up to maxSecretLookups.
@@ -146,8 +142,18 @@ func (c *secretCutter) secret(s string) bool {
 	return c.asked > maxSecretLookups || c.known(s)
 }
 
-// hardSeparators end a token: a secret holds none of them.
-const hardSeparators = " \t\"'()" + redact.Mark
+// hardSeparators end a token: a secret holds none of them, nor any control character.
+const hardSeparators = " \"'()<>[]{}`" + redact.Mark
+
+// hardSeparator reports whether r ends a token (see hardSeparators).
+func hardSeparator(r rune) bool {
+	return r < 0x20 || r == 0x7f || strings.ContainsRune(hardSeparators, r)
+}
+
+// maxPartsToken bounds the length of a token whose parts CutPath asks about; a longer token
+// holding soft separators is cut whole, unasked (no key's secret is that long), so that a
+// request of a long path costs its log line no more than linear time.
+const maxPartsToken = 256
 
 // softSeparators may stand beside a secret or inside one.
 const softSeparators = ".:;,=&+"
@@ -158,13 +164,13 @@ func (c *secretCutter) cutSegment(seg string) (string, bool) {
 	if c.secret(seg) {
 		return redact.Mark, true
 	}
-	if !strings.ContainsAny(seg, hardSeparators+softSeparators) {
+	if !strings.ContainsFunc(seg, hardSeparator) && !strings.ContainsAny(seg, softSeparators) {
 		return seg, false
 	}
 	var b strings.Builder
 	found := false
 	for len(seg) > 0 {
-		end := strings.IndexAny(seg, hardSeparators)
+		end := strings.IndexFunc(seg, hardSeparator)
 		if end == 0 {
 			_, size := utf8.DecodeRuneInString(seg)
 			b.WriteString(seg[:size])
@@ -186,31 +192,97 @@ func (c *secretCutter) cutSegment(seg string) (string, bool) {
 	return b.String(), found
 }
 
+// cutSpanning looks for a secret holding '/' (base64's alphabet has it) that spans segs[0] and
+// up to the following ones, beside other text or not: the token ending segs[0] joined by '/' to
+// the segments after it, the last up to its first hard separator, the middle ones whole (a hard
+// separator or a route literal in one ends the search). Found, it returns the segments from
+// segs[0] to segs[j] as one, the secret cut.
+func (c *secretCutter) cutSpanning(segs []string) (string, int, bool) {
+	left := segs[0]
+	k := strings.LastIndexFunc(left, hardSeparator)
+	head := ""
+	if k >= 0 {
+		_, size := utf8.DecodeRuneInString(left[k:])
+		head, left = left[:k+size], left[k+size:]
+	}
+	tok := left
+	for j := 1; j < len(segs); j++ {
+		right := segs[j]
+		if c.literals[right] {
+			return "", 0, false
+		}
+		e := strings.IndexFunc(right, hardSeparator)
+		if e < 0 {
+			e = len(right)
+		}
+		tok += "/" + right[:e]
+		if len(tok) > maxPartsToken {
+			return "", 0, false
+		}
+		if a, z, ok := c.secretIn(tok); ok {
+			return head + tok[:a] + redact.Mark + tok[z:] + right[e:], j, true
+		}
+		if e < len(right) {
+			return "", 0, false
+		}
+	}
+	return "", 0, false
+}
+
 // secretIn returns the bounds of a secret in tok: tok whole, or a part of it from or to a soft
-// separator (any part between two, when tok holds at most maxInnerSeparators of them).
+// separator, or between two consecutive ones (any part between two, when tok holds at most
+// maxInnerSeparators of them). A token longer than maxPartsToken is cut whole, unasked.
 func (c *secretCutter) secretIn(tok string) (int, int, bool) {
 	if c.asked >= maxSecretLookups || c.secret(tok) {
 		return 0, len(tok), true // past the look-ups, a token is cut whole, unasked
 	}
-	bounds := []int{0}
+	if !strings.ContainsAny(tok, softSeparators) || strings.Trim(tok, softSeparators) == "" {
+		return 0, 0, false
+	}
+	if len(tok) > maxPartsToken {
+		return 0, len(tok), true
+	}
+	var seps []int
 	for i := range len(tok) {
 		if strings.IndexByte(softSeparators, tok[i]) >= 0 {
-			bounds = append(bounds, i, i+1)
+			seps = append(seps, i)
 		}
 	}
+	// Bounds a part may start at, and end at: the token's ends and each separator's sides.
+	bounds := []int{0}
+	for _, p := range seps {
+		bounds = append(bounds, p, p+1)
+	}
 	bounds = slices.Compact(append(bounds, len(tok)))
-	inner := len(bounds) <= 2*maxInnerSeparators+2
-	for _, a := range bounds {
-		for _, z := range bounds {
-			if z <= a || (a == 0 && z == len(tok)) || (!inner && a != 0 && z != len(tok)) {
-				continue
-			}
-			if part := tok[a:z]; strings.Trim(part, softSeparators) != "" && c.secret(part) {
-				if c.asked > maxSecretLookups {
-					return 0, len(tok), true
+	type part struct{ a, z int }
+	var parts []part
+	if len(seps) <= maxInnerSeparators {
+		for _, a := range bounds {
+			for _, z := range bounds {
+				if z > a {
+					parts = append(parts, part{a, z})
 				}
-				return a, z, true
 			}
+		}
+	} else {
+		for _, b := range bounds {
+			parts = append(parts, part{0, b}, part{b, len(tok)})
+		}
+		prev := 0
+		for _, p := range append(seps, len(tok)) {
+			parts = append(parts, part{prev, p})
+			prev = p + 1
+		}
+	}
+	for _, pt := range parts {
+		if pt.z <= pt.a || (pt.a == 0 && pt.z == len(tok)) {
+			continue
+		}
+		if piece := tok[pt.a:pt.z]; strings.Trim(piece, softSeparators) != "" && c.secret(piece) {
+			if c.asked > maxSecretLookups {
+				return 0, len(tok), true
+			}
+			return pt.a, pt.z, true
 		}
 	}
 	return 0, 0, false
