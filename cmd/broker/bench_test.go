@@ -213,7 +213,7 @@ func TestBenchTargetMeasuresARunningServer(t *testing.T) {
 	}, skippable: map[string]bool{
 		"token_es256_target": true, "rss_peak": true, "rss_soak_slope": true, "catalog_10k_vs_10": true,
 		"catalog_10k_vs_10_es256": true,
-		"jwks_vs_nginx": nginxSkippable(), "discovery_vs_nginx": nginxSkippable(),
+		"jwks_vs_nginx":           nginxSkippable(), "discovery_vs_nginx": nginxSkippable(),
 	}})
 }
 
