@@ -37,7 +37,8 @@ type HealthConfig struct {
 // Health serves /healthz (the process is alive) and /readyz (store and key service reachable, a
 // key active).
 type Health struct {
-	cfg HealthConfig
+	cfg   HealthConfig
+	pings *sharedCheck
 }
 
 // NewHealth returns the health endpoints.
@@ -51,7 +52,9 @@ func NewHealth(cfg HealthConfig) *Health {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Health{cfg: cfg}
+	h := &Health{cfg: cfg}
+	h.pings = &sharedCheck{run: h.ping, timeout: cfg.Timeout}
+	return h
 }
 
 // Mount registers /healthz and /readyz.
@@ -63,19 +66,9 @@ func (h *Health) Mount(rt *Router) {
 }
 
 func (h *Health) ready(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.Timeout)
-	defer cancel()
-	if err := h.cfg.Store.Ping(ctx); err != nil {
-		h.cfg.Logger.WarnContext(ctx, "readiness: store unreachable", "err", err)
-		apierror.Write(w, apierror.New(apierror.CodeUnavailable, "The state store is unreachable."))
+	if err := h.pings.result(r.Context()); err != nil {
+		apierror.Write(w, err)
 		return
-	}
-	if h.cfg.KeyService != nil {
-		if err := h.cfg.KeyService.Ping(ctx); err != nil {
-			h.cfg.Logger.WarnContext(ctx, "readiness: signing key service unreachable", "err", err)
-			apierror.Write(w, apierror.New(apierror.CodeUnavailable, "The signing key service is unreachable."))
-			return
-		}
 	}
 	snap := h.cfg.Keys.Snapshot()
 	if snap == nil || snap.Signing.Signer == nil {
@@ -83,9 +76,25 @@ func (h *Health) ready(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if age := h.cfg.Now().Sub(snap.At); h.cfg.KeysStaleAfter > 0 && age > h.cfg.KeysStaleAfter {
-		h.cfg.Logger.WarnContext(ctx, "readiness: the signing keys have not been refreshed", "since", snap.At)
+		h.cfg.Logger.WarnContext(r.Context(), "readiness: the signing keys have not been refreshed", "since", snap.At)
 		apierror.Write(w, apierror.New(apierror.CodeUnavailable, "The signing keys have not been refreshed for %s.", age.Round(time.Second)))
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// ping pings the store and the key service, nil when both answer; a probe's check runs it once
+// for every probe waiting on it.
+func (h *Health) ping(ctx context.Context) *apierror.Error {
+	if err := h.cfg.Store.Ping(ctx); err != nil {
+		h.cfg.Logger.WarnContext(ctx, "readiness: store unreachable", "err", err)
+		return apierror.New(apierror.CodeUnavailable, "The state store is unreachable.")
+	}
+	if h.cfg.KeyService != nil {
+		if err := h.cfg.KeyService.Ping(ctx); err != nil {
+			h.cfg.Logger.WarnContext(ctx, "readiness: signing key service unreachable", "err", err)
+			return apierror.New(apierror.CodeUnavailable, "The signing key service is unreachable.")
+		}
+	}
+	return nil
 }
