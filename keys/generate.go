@@ -108,12 +108,16 @@ func Thumbprint(pub crypto.PublicKey) (string, error) {
 	return b64(sum[:]), nil
 }
 
-// checkAlg verifies that signer's key type matches alg.
+// checkAlg verifies that signer's key type matches alg and that an RSA modulus is long enough.
 func checkAlg(alg string, signer crypto.Signer) error {
-	switch signer.Public().(type) {
+	switch p := signer.Public().(type) {
 	case *rsa.PublicKey:
 		if alg != RS256 {
 			return fmt.Errorf("%w: RSA key for %q", ErrUnsupportedAlg, alg)
+		}
+		// RS256 needs a modulus of at least 2048 bits; a key placed by hand may have less.
+		if bits := p.N.BitLen(); bits < RSABits {
+			return fmt.Errorf("%w: RSA key of %d bits, RS256 needs at least %d", ErrUnsupportedAlg, bits, RSABits)
 		}
 	case *ecdsa.PublicKey:
 		if alg != ES256 {
