@@ -23,6 +23,7 @@ func (e *Emulator) assumeRole(r *http.Request, body []byte, p url.Values, call *
 	call.SourceIdentity = v.str(p, sourceIdentityParam)
 	call.DurationSeconds = v.duration(p)
 	v.str(p, strParam{Name: "Policy", Field: "policy", MinLen: 1, MaxLen: 2048, Pattern: policyPattern})
+	v.policyArns(p)
 	if err := v.err(); err != nil {
 		return nil, err
 	}

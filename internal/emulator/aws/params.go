@@ -34,6 +34,8 @@ const (
 	maxDurationSeconds = 43200
 	defaultDuration    = 3600
 	maxSessionTags     = 50
+	// maxPolicyARNs is how many managed session policies (PolicyArns) one request may name.
+	maxPolicyARNs = 10
 )
 
 // validation collects parameter constraint violations the way STS reports them:
@@ -127,6 +129,22 @@ func (v *validation) duration(p url.Values) int {
 		v.fail(&raw, "durationSeconds", fmt.Sprintf("Member must have value less than or equal to %d", maxDurationSeconds))
 	}
 	return n
+}
+
+// policyArns checks PolicyArns.member.N.arn, the managed session policies: at most
+// maxPolicyARNs, each an ARN of 20 to 2048 characters.
+func (v *validation) policyArns(p url.Values) {
+	n := 0
+	for ; ; n++ {
+		name := "PolicyArns.member." + strconv.Itoa(n+1) + ".arn"
+		if _, ok := p[name]; !ok {
+			break
+		}
+		v.str(p, strParam{Name: name, Field: "policyArns." + strconv.Itoa(n+1) + ".member.arn", MinLen: 20, MaxLen: 2048, Pattern: arnPattern})
+	}
+	if n > maxPolicyARNs {
+		v.msgs = append(v.msgs, fmt.Sprintf("Value at 'policyArns' failed to satisfy constraint: Member must have length less than or equal to %d", maxPolicyARNs))
+	}
 }
 
 func (v *validation) err() *apiError {

@@ -43,6 +43,7 @@ func (e *Emulator) assumeRoleWithWebIdentity(r *http.Request, p url.Values, call
 	token := v.secret(p, strParam{Name: "WebIdentityToken", Field: "webIdentityToken", Required: true, MinLen: 4, MaxLen: 20000})
 	call.DurationSeconds = v.duration(p)
 	v.str(p, strParam{Name: "Policy", Field: "policy", MinLen: 1, MaxLen: 2048, Pattern: policyPattern})
+	v.policyArns(p)
 	v.str(p, strParam{Name: "ProviderId", Field: "providerId", MinLen: 4, MaxLen: 2048})
 	if err := v.err(); err != nil {
 		return nil, err
