@@ -284,29 +284,21 @@ func (wk *Worker) token(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	var req tokenRequest
-	if err := decodeBody(r, &req, bodyOptional); err != nil {
-		fail(w, r, wk.cfg.Logger, err)
-		return
-	}
-	if err := checkAudience(req.Audience); err != nil {
-		fail(w, r, wk.cfg.Logger, err)
-		return
-	}
-	if req.Audience != "" {
-		// A run's code may try audiences; past MaxRunAudiences distinct ones it may not, so
-		// that the lookup below tells it at most that many times whether one is a secret.
-		if !wk.audiences.admit(run, req.Audience, wk.cfg.Now()) {
-			wk.audienceRefused(r, run, errTooManyAudiences)
-			fail(w, r, wk.cfg.Logger, errTooManyAudiences)
-			return
+	if refused := wk.checkTokenRequest(r, run, &req); refused.err != nil {
+		if cached {
+			// A finish, on this replica or another, does not reach the cache: the run is read
+			// before the refusal, so that a finished run's token gets 401 whatever it sent.
+			var err error
+			if run, _, err = wk.authenticateRun(r, "token.issue"); err != nil {
+				fail(w, r, wk.cfg.Logger, err)
+				return
+			}
 		}
-		// An API key's secret, whatever its form (the file may declare any), is one whose
-		// SHA-256 the catalog holds.
-		if _, err := wk.cfg.Catalog.Load().Access().Authenticate(req.Audience); err == nil {
-			wk.audienceRefused(r, run, errSecretAudience)
-			fail(w, r, wk.cfg.Logger, errSecretAudience)
-			return
+		if refused.audited != nil {
+			wk.audienceRefused(r, run, refused.audited)
 		}
+		fail(w, r, wk.cfg.Logger, refused.err)
+		return
 	}
 	tok, err := wk.issue(r, run, req.Audience, version)
 	for tries := 1; changed(err) && tries < maxIssueTries; tries++ {
@@ -327,6 +319,38 @@ func (wk *Worker) token(w http.ResponseWriter, r *http.Request) {
 	}
 	wk.cfg.Metrics.tokenIssued(tok.Claims.Scope)
 	writeTokenAnswer(w, tok)
+}
+
+// tokenRefusal is why a token request is refused before a token is minted.
+type tokenRefusal struct {
+	err error
+	// audited is the refusal the trail records as the run's, nil for none.
+	audited *apierror.Error
+}
+
+// checkTokenRequest decodes r's body into req and checks its audience for run: its form, the
+// run's budget of distinct audiences, and that it is no API key's secret.
+func (wk *Worker) checkTokenRequest(r *http.Request, run runs.Run, req *tokenRequest) tokenRefusal {
+	if err := decodeBody(r, req, bodyOptional); err != nil {
+		return tokenRefusal{err: err}
+	}
+	if err := checkAudience(req.Audience); err != nil {
+		return tokenRefusal{err: err}
+	}
+	if req.Audience == "" {
+		return tokenRefusal{}
+	}
+	// A run's code may try audiences; past MaxRunAudiences distinct ones it may not, so that
+	// the lookup below tells it at most that many times whether one is a secret.
+	if !wk.audiences.admit(run, req.Audience, wk.cfg.Now()) {
+		return tokenRefusal{err: errTooManyAudiences, audited: errTooManyAudiences}
+	}
+	// An API key's secret, whatever its form (the file may declare any), is one whose SHA-256
+	// the catalog holds.
+	if _, err := wk.cfg.Catalog.Load().Access().Authenticate(req.Audience); err == nil {
+		return tokenRefusal{err: errSecretAudience, audited: errSecretAudience}
+	}
+	return tokenRefusal{}
 }
 
 // changed reports that err says the run changed while a token was minted from it: the token is
