@@ -124,5 +124,15 @@ func Write(w http.ResponseWriter, err error) {
 		h.Set("WWW-Authenticate", "Bearer")
 	}
 	w.WriteHeader(e.Status())
-	_ = json.NewEncoder(w).Encode(envelope{Error: body{Code: e.Code, Message: bound(e.Message)}})
+	_, _ = w.Write(Body(e))
+}
+
+// Body is e's answer body: the envelope, as JSON ending in a line feed. Its message is cut to
+// MaxMessage bytes, and a secret in it is left out.
+func Body(e *Error) []byte {
+	b, err := json.Marshal(envelope{Error: body{Code: e.Code, Message: bound(redact.Secrets(e.Message))}})
+	if err != nil { // strings alone cannot fail to encode
+		panic(err)
+	}
+	return append(b, '\n')
 }
