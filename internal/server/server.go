@@ -23,6 +23,7 @@ import (
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/exchange"
 	"github.com/brokerhq/broker/internal/fastpath"
+	"github.com/brokerhq/broker/internal/headerror"
 	"github.com/brokerhq/broker/internal/issuer"
 	"github.com/brokerhq/broker/internal/redact"
 	"github.com/brokerhq/broker/internal/runs"
@@ -275,6 +276,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		})
 		ln = fast
 	}
+	// net/http's own answers to heads it refuses go out in the error envelope.
+	ln = headerror.Listen(ln, headerror.Config{HandshakeTimeout: handshakeTimeout(s.cfg.HTTP), Logger: s.log})
 	shared := share(ln, s.log)
 	defer shared.Close()
 	// The sinks outlive the background tasks: they take the events those record last.
@@ -338,6 +341,18 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	return nil
+}
+
+// handshakeTimeout bounds a TLS handshake as http.Server bounds its own: the shortest of the
+// non-zero read-header, read and write timeouts, zero when all are zero.
+func handshakeTimeout(h config.HTTP) time.Duration {
+	var d time.Duration
+	for _, t := range []time.Duration{h.ReadHeaderTimeout, h.ReadTimeout, h.WriteTimeout} {
+		if t > 0 && (d == 0 || t < d) {
+			d = t
+		}
+	}
+	return d
 }
 
 // httpServer is an http.Server of handler with the configured timeouts and TLS.
