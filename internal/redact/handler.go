@@ -89,7 +89,8 @@ func attrHasSecret(a slog.Attr) bool {
 		}
 		return false
 	case slog.KindAny:
-		return hasPrefix(printed(v.Any()))
+		shown, other := printed(v.Any())
+		return hasPrefix(shown) || hasPrefix(other)
 	}
 	return false
 }
@@ -111,31 +112,33 @@ func attr(a slog.Attr) slog.Attr {
 		}
 		return slog.Attr{Key: a.Key, Value: slog.GroupValue(cut...)}
 	case slog.KindAny:
-		if s := printed(v.Any()); hasPrefix(s) {
-			return slog.String(a.Key, Secrets(s))
+		// The value is written as its one form shown, cut, whichever form held the secret.
+		if shown, other := printed(v.Any()); hasPrefix(shown) || hasPrefix(other) {
+			return slog.String(a.Key, Secrets(shown))
 		}
 	}
 	return slog.Attr{Key: a.Key, Value: v}
 }
 
-// printed is v as a log line may show it: an error's text, a Stringer's string, else its JSON
-// encoding (which, unlike fmt's, follows pointers below the top level, as the JSON handler
-// does) and fmt's form together.
-func printed(v any) string {
+// printed is v as a log line may show it: shown, an error's text, a Stringer's string, else its
+// JSON encoding (which, unlike fmt's, follows pointers below the top level, as the JSON handler
+// does), else fmt's form; and other, fmt's form when shown is the JSON encoding (it shows
+// unexported fields, which the text handler writes), else empty.
+func printed(v any) (shown, other string) {
 	switch x := v.(type) {
 	case nil:
-		return ""
+		return "", ""
 	case error:
-		return x.Error()
+		return x.Error(), ""
 	case fmt.Stringer:
-		return x.String()
+		return x.String(), ""
 	case []byte:
-		return string(x)
+		return string(x), ""
 	}
 	if b, err := json.Marshal(v); err == nil {
-		return string(b) + " " + fmt.Sprint(v)
+		return string(b), fmt.Sprint(v)
 	}
-	return fmt.Sprint(v)
+	return fmt.Sprint(v), ""
 }
 
 // hasPrefix reports whether s holds Prefix anywhere.
