@@ -149,24 +149,19 @@ func checkHeldTemplate(held map[string][]string, path []string, before, obj any)
 		return &ChangeError{Kind: ErrInvalid, Field: "subjectTemplate", Messages: []string{fmt.Sprintf(
 			"the store records %d subject templates that spaces hold or held, the most it keeps: use one of them, or set this one in the configuration file", MaxHeldTemplates)}}
 	}
-	for depth, a := range path {
-		if depth == 0 {
-			continue // root's share is the whole, counted above
+	var recorded [][]string
+	for h, p := range held {
+		if h != config.DefaultSubjectTemplate {
+			recorded = append(recorded, p)
 		}
-		n := 0
-		for h, p := range held {
-			if h != config.DefaultSubjectTemplate && slices.Contains(p, a) {
-				n++
-			}
-		}
-		if share := HeldTemplateShare(depth); n >= share {
-			// The ancestor and its count are told to the log only: the caller may hold no
-			// binding on that ancestor, whose count tells of other teams' spaces.
-			return &ChangeError{Kind: ErrInvalid, Field: "subjectTemplate", Messages: []string{fmt.Sprintf(
-				"a subtree this space lies in has brought its share of the subject templates the store keeps for good (each subtree's share is half its parent's, root's being %d): use one that a space holds or held, or set this one in the configuration file",
-				MaxHeldTemplates)},
-				Withheld: []string{fmt.Sprintf("space %q: the subtree of space %q has brought %d subject templates, its share of %d", s.ID, a, n, share)}}
-		}
+	}
+	if a, n, share, full := fullShare(path, recorded, HeldTemplateShare); full {
+		// The ancestor and its count are told to the log only: the caller may hold no binding
+		// on that ancestor, whose count tells of other teams' spaces.
+		return &ChangeError{Kind: ErrInvalid, Field: "subjectTemplate", Messages: []string{fmt.Sprintf(
+			"a subtree this space lies in has brought its share of the subject templates the store keeps for good (each subtree's share is half its parent's, root's being %d): use one that a space holds or held, or set this one in the configuration file",
+			MaxHeldTemplates)},
+			Withheld: []string{fmt.Sprintf("space %q: the subtree of space %q has brought %d subject templates, its share of %d", s.ID, a, n, share)}}
 	}
 	return nil
 }

@@ -225,19 +225,8 @@ func checkWriterShares(v Versioned, ws []writerRecord) error {
 		if len(paths) >= MaxWriterRecords {
 			return refuse(fmt.Sprintf("identity records: %d, the most the store keeps", len(paths)))
 		}
-		for depth, a := range w.Path {
-			if depth == 0 {
-				continue // root's share is the whole, counted above
-			}
-			n := 0
-			for _, p := range paths {
-				if slices.Contains(p, a) {
-					n++
-				}
-			}
-			if share := WriterShare(depth); n >= share {
-				return refuse(fmt.Sprintf("the subtree of space %q has brought %d records of identities attached for write, its share of %d", a, n, share))
-			}
+		if a, n, share, full := fullShare(w.Path, paths, WriterShare); full {
+			return refuse(fmt.Sprintf("the subtree of space %q has brought %d records of identities attached for write, its share of %d", a, n, share))
 		}
 		paths = append(paths, w.Path)
 	}
