@@ -1,5 +1,5 @@
-// Package vaultemu is a strict emulator of the two Vault endpoints broker's Vault exchange and
-// its users touch: the JWT auth method's login and the token store's lookup-self.
+// Package vaultemu is a strict emulator of the Vault endpoints broker's Vault exchange and its
+// users touch: the JWT auth method's login and the token store's lookup-self and revoke-self.
 //
 //   - POST (or PUT) /v1/auth/<mount>/login with {"role","jwt"}: the mount and the role must
 //     exist; the JWT must come from the mount's bound issuer, verify against the issuer's JWKS
@@ -15,6 +15,8 @@
 //   - GET /v1/auth/token/lookup-self with X-Vault-Token (or an Authorization bearer): the token
 //     must be one this emulator issued and still be alive; the answer is Vault's {"data":{...}}
 //     document.
+//   - POST (or PUT) /v1/auth/token/revoke-self with the token as for lookup-self: the token is
+//     revoked, answered 204; the default policy gives every token this update.
 //
 // Any other route, a login at a mount that is not enabled among them, and lookup-self by another
 // method (which asks for another capability than the default policy's read) are refused as Vault
@@ -29,5 +31,5 @@
 // refuses a token without exp or whose exp is null (Vault 1.21.0 takes both), words a non-string
 // iss as an untrusted issuer, and refuses a key in another case that gives a registered claim
 // other than iss a value its exact key does not (Vault checks that value). Tokens grant nothing
-// beyond lookup-self.
+// beyond lookup-self and revoke-self.
 package vaultemu

@@ -123,6 +123,10 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.lookupSelf(w, r)
 		return
 	}
+	if path == "auth/token/revoke-self" {
+		e.revokeSelf(w, r)
+		return
+	}
 	if mount, ok := strings.CutSuffix(strings.TrimPrefix(path, "auth/"), "/login"); ok && strings.HasPrefix(path, "auth/") {
 		if _, known := e.mounts[mount]; known {
 			e.login(w, r, mount)
