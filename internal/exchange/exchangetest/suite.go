@@ -41,6 +41,9 @@ type Harness struct {
 	Refusal func(message string) Fault
 	// Throttle is the provider's "slow down" answer.
 	Throttle Fault
+	// Holds reports whether the upstream still takes creds, for an exchanger whose credentials
+	// can be taken back (exchange.Revoker); nil for any other.
+	Holds func(t *testing.T, creds exchange.Credentials) bool
 }
 
 // Run runs the contract on h.
@@ -54,6 +57,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("caller cancellation", func(t *testing.T) { testCancel(t, h) })
 	t.Run("integration timeout", func(t *testing.T) { testTimeout(t, h) })
 	t.Run("concurrent calls", func(t *testing.T) { testConcurrent(t, h) })
+	t.Run("revocation", func(t *testing.T) { testRevoker(t, h) })
 }
 
 // fixture is one test's exchanger, wrapped as the server wraps it, and what it saw.

@@ -56,5 +56,18 @@ func TestContract(t *testing.T) {
 		},
 		Refusal:  func(message string) exchangetest.Fault { return vaultErrors(http.StatusForbidden, message) },
 		Throttle: vaultErrors(http.StatusTooManyRequests, "request path \"auth/jwt/login\": rate limit quota exceeded"),
+		Holds: func(t *testing.T, creds exchange.Credentials) bool {
+			req, err := http.NewRequest(http.MethodGet, creds.Env[EnvAddr]+"/v1/auth/token/lookup-self", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("X-Vault-Token", creds.Env[EnvToken])
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp.StatusCode == http.StatusOK
+		},
 	})
 }
