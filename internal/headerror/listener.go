@@ -105,14 +105,18 @@ func (c *tlsConn) handshake() {
 	if err == nil {
 		return
 	}
-	reason := err.Error()
 	var re tls.RecordHeaderError
-	if errors.As(err, &re) && re.Conn != nil && looksLikeHTTP(re.RecordHeader) {
-		_, _ = re.Conn.Write(answer(400, apierror.New(apierror.CodeInvalidRequest,
-			"This port serves HTTPS; the request was sent in plain HTTP.")))
+	plain := errors.As(err, &re) && re.Conn != nil && looksLikeHTTP(re.RecordHeader)
+	reason := err.Error()
+	if plain {
 		reason = "client sent an HTTP request to an HTTPS server"
 	}
+	// Logged before the answer, which is the last thing the client waits for.
 	c.cfg.Logger.Warn("TLS handshake failed", "remote", c.Conn.RemoteAddr().String(), "reason", reason)
+	if plain {
+		_, _ = re.Conn.Write(answer(400, apierror.New(apierror.CodeInvalidRequest,
+			"This port serves HTTPS; the request was sent in plain HTTP.")))
+	}
 	_ = c.Conn.Close()
 }
 
