@@ -1,13 +1,13 @@
 // Package headerror answers in the API's error envelope the requests whose head net/http refuses
 // before any handler runs: headers over the server's limit, a malformed header line, Host or
-// Content-Length, a Transfer-Encoding it does not implement, an HTTP version it does not serve.
-// net/http writes those answers itself, in plain text, straight to the connection; a Listener
-// wraps each connection so that such an answer is rewritten as it is written, and every other
-// byte passes unchanged.
+// Content-Length, a Transfer-Encoding it does not implement, an HTTP version it does not serve,
+// an Expect other than 100-continue. net/http writes those answers itself, in plain text or
+// empty, straight to the connection; a Listener wraps each connection so that such an answer is
+// rewritten as it is written, and every other byte passes unchanged.
 //
-// An unimplemented Transfer-Encoding (net/http's 501) and an unserved HTTP version (505) are
-// the client's bad input like the rest, and are answered 400 invalid_request; headers over the
-// limit keep their 431, with the code too_large.
+// An unimplemented Transfer-Encoding (net/http's 501), an unserved HTTP version (505) and an
+// unmet Expect (417) are the client's bad input like the rest, and are answered 400
+// invalid_request; headers over the limit keep their 431, with the code too_large.
 //
 // On a TLS listener the connection net/http sees is no longer a *tls.Conn, so the Listener makes
 // the handshake itself, bounded as net/http bounds it, and answers a plain HTTP request sent to

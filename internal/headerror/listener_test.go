@@ -100,7 +100,8 @@ type envelope struct {
 
 // TestRefusedHeadsAnswerInTheEnvelope: every request head net/http refuses before a handler
 // runs gets the error envelope, with a 4xx, on a plain and on a TLS listener.
-// Guards against: net/http's plain-text 400, 431, 501 and 505 reaching the client.
+// Guards against: net/http's plain-text 400, 431, 501 and 505, and its empty 417, reaching the
+// client.
 func TestRefusedHeadsAnswerInTheEnvelope(t *testing.T) {
 	for _, tc := range []struct {
 		name, head    string
@@ -121,6 +122,8 @@ func TestRefusedHeadsAnswerInTheEnvelope(t *testing.T) {
 			400, "invalid_request", "The request's Transfer-Encoding is not supported; send the body with Content-Length or chunked."},
 		{"an unserved HTTP version", "GET / HTTP/2.0\r\nHost: x\r\n\r\n",
 			400, "invalid_request", "The request's HTTP version is not served; send HTTP/1.1."},
+		{"an Expect other than 100-continue", "POST / HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nContent-Length: 2\r\n\r\n{}",
+			400, "invalid_request", "The request's Expect header asks for what the server does not do; only 100-continue is taken."},
 	} {
 		for _, useTLS := range []bool{false, true} {
 			name := tc.name + map[bool]string{false: " (plain)", true: " (TLS)"}[useTLS]

@@ -13,6 +13,9 @@ import (
 // to each of those, and broker's carry JSON.
 const netHTTPErrorHeaders = "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"
 
+// expectationFailed starts net/http's answer to a request whose Expect is not 100-continue.
+const expectationFailed = "HTTP/1.1 417 Expectation Failed\r\n"
+
 // reasons are the texts net/http gives after a 400's status, each a fixed string naming no part
 // of the request; any other is not repeated.
 var reasons = map[string]string{
@@ -26,6 +29,12 @@ var reasons = map[string]string{
 // a request head it refused, and false for any other bytes.
 func rewrite(b []byte) ([]byte, bool) {
 	const proto = "HTTP/1.1 "
+	// net/http refuses an Expect other than 100-continue through the response writer, with a
+	// 417 no handler of broker's answers.
+	if bytes.HasPrefix(b, []byte(expectationFailed)) {
+		return answer(http.StatusBadRequest, apierror.New(apierror.CodeInvalidRequest,
+			"The request's Expect header asks for what the server does not do; only 100-continue is taken.")), true
+	}
 	// Every answer starts with its status line; only net/http's own go on with these headers.
 	end := bytes.IndexByte(b, '\r')
 	if end < len(proto)+3 || !bytes.HasPrefix(b, []byte(proto)) || !bytes.HasPrefix(b[end:], []byte(netHTTPErrorHeaders)) {

@@ -14,9 +14,9 @@ import (
 // TestHeadRefusalsAnswerInTheEnvelope: errors are always in the envelope, bad input always a 4xx,
 // including the request heads net/http refuses itself before any handler runs (headers past
 // 64 KiB, a header line without a colon, a Content-Length not a number, a Transfer-Encoding it
-// does not implement), through the fast path's hand-off.
+// does not implement, an Expect other than 100-continue), through the fast path's hand-off.
 // Guards against: server.go Serve without headerror.Listen (net/http's plain-text 400 and 431,
-// and a 501 for a client's Transfer-Encoding).
+// a 501 for a client's Transfer-Encoding, an empty 417 for its Expect).
 func TestHeadRefusalsAnswerInTheEnvelope(t *testing.T) {
 	ts := startServer(t, serverOptions{})
 	addr := strings.TrimPrefix(ts.URL, "http://")
@@ -25,6 +25,7 @@ func TestHeadRefusalsAnswerInTheEnvelope(t *testing.T) {
 		{"malformed header line", "GET /v1/audit HTTP/1.1\r\nHost: x\r\nthis line has no colon\r\n\r\n"},
 		{"bad Content-Length", "POST /v1/token HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n"},
 		{"unknown Transfer-Encoding", "POST /v1/token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n"},
+		{"an Expect other than 100-continue", "POST /v1/token HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nContent-Length: 2\r\n\r\n{}"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := net.Dial("tcp", addr)
