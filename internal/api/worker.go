@@ -273,10 +273,18 @@ func (wk *Worker) token(w http.ResponseWriter, r *http.Request) {
 			fail(w, r, wk.cfg.Logger, err)
 			return
 		}
+		cached = false
 		tok, err = wk.issue(r, run, req.Audience, version)
 	}
 	if changed(err) {
 		err = wk.changedAnswer(r)
+	}
+	if err != nil && cached {
+		// Refused for another cause than the run (the key service down, say): the run, from
+		// the cache, is read first, so that a finished run's token gets 401 whatever else fails.
+		if _, _, aerr := wk.authenticateRun(r, "token.issue"); aerr != nil {
+			err = aerr
+		}
 	}
 	if err != nil {
 		fail(w, r, wk.cfg.Logger, err)
