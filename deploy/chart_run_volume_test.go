@@ -8,9 +8,10 @@ import (
 
 // TestChartConfigOnEitherMedium: broker accepts the configuration the chart assembles whatever
 // the medium of the run volume. The root of an emptyDir on the node's disk has mode 0777 and is
-// not sticky, where broker refuses a configuration file (anyone could replace it); a tmpfs root
-// (medium Memory) is 1777 only by the kernel's default. The configuration lies in a directory of
-// the volume that only broker's user may write, so it does not hang on that default.
+// not sticky, where broker refuses a configuration file below it (anyone could replace the
+// directory holding it); a tmpfs root (medium Memory) is 1777 only by the kernel's default. The
+// broker container mounts the volume read-only, so nobody there may write its root whatever its
+// mode, and the configuration lies in a directory of the volume only broker's user may write.
 func TestChartConfigOnEitherMedium(t *testing.T) {
 	for _, tc := range []struct {
 		name   string

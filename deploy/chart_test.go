@@ -209,6 +209,23 @@ func checkAssembledConfig(t *testing.T, r rendered, secretData map[string][]byte
 	pod := r.deployment.Spec.Template.Spec
 	_, hostPath := runInit(t, pod, r.configMap, secretData)
 	broker := pod.Containers[0]
+	// The broker container mounts the run volume read-only: nobody in it may write the volume,
+	// whatever its modes, which broker tells from the mount (statfs) when it checks who could
+	// replace its configuration. A directory on the host running this test is on no such mount,
+	// so write is taken from group and others here, as the read-only mount takes it in the pod.
+	for _, m := range broker.VolumeMounts {
+		if !m.ReadOnly || podVolume(t, pod, m.Name).EmptyDir == nil {
+			continue
+		}
+		hp := hostPath(m.MountPath)
+		fi, err := os.Stat(hp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(hp, fi.Mode()&^0o022&(os.ModePerm|os.ModeSticky|os.ModeSetgid)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if len(broker.Args) != 2 || broker.Args[0] != "--config" {
 		t.Fatalf("broker args %q, want --config FILE", broker.Args)
 	}

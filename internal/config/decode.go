@@ -71,12 +71,12 @@ func readFile(path string) ([]byte, error) {
 // maxLinkHops bounds the symbolic links checkReplaceable follows, as the kernel bounds them.
 const maxLinkHops = 40
 
-// checkReplaceable refuses path when anyone may replace what it reads: whoever may write the
-// directory of a symbolic link on the way to the file (a link to a directory, or to the file)
-// may put another link there, and whoever may write the file's own directory another file
-// (unless the directory is sticky, as /tmp is: then only the owner may). The path is walked
-// one name at a time as the kernel does: a link's relative target, ".." included, starts from
-// the directory the link really lies in.
+// checkReplaceable refuses path when anyone may replace what it reads: whoever may write a
+// directory on the way to the file may rename what it holds there (a directory, a link, the
+// file itself) and put their own in its place, unless the directory is sticky, as /tmp is (then
+// only the owner of a name may), or lies on a read-only mount. The path is walked one name at a
+// time as the kernel does: a link's relative target, ".." included, starts from the directory
+// the link really lies in, and the directories on the way to the link's target are checked too.
 func checkReplaceable(path string) error {
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -99,12 +99,12 @@ func checkReplaceable(path string) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
+		if err := replaceableIn(walked, stepName(path, next, fi)); err != nil {
+			return err
+		}
 		if fi.Mode()&os.ModeSymlink == 0 {
 			walked = next
 			continue
-		}
-		if err := replaceableIn(walked, fmt.Sprintf("%s (through the link %s)", path, next)); err != nil {
-			return err
 		}
 		if hops++; hops > maxLinkHops {
 			return fmt.Errorf("%s: more than %d symbolic links on the way to the file", path, maxLinkHops)
@@ -118,18 +118,28 @@ func checkReplaceable(path string) error {
 		}
 		todo = append(strings.Split(target, "/"), todo...)
 	}
-	what := path
-	if walked != abs {
-		what = fmt.Sprintf("%s (through the link to %s)", path, walked)
+	return nil
+}
+
+// stepName names, for a refusal, next (found as fi) on the way to the file at path.
+func stepName(path, next string, fi fs.FileInfo) string {
+	switch {
+	case fi.Mode()&os.ModeSymlink != 0:
+		return fmt.Sprintf("%s (through the link %s)", path, next)
+	case fi.IsDir():
+		return fmt.Sprintf("%s (through the directory %s)", path, next)
 	}
-	return replaceableIn(filepath.Dir(walked), what)
+	if abs, err := filepath.Abs(path); err == nil && abs == next {
+		return path
+	}
+	return fmt.Sprintf("%s (through the link to %s)", path, next)
 }
 
 // replaceableIn refuses what, which lies in dir (a directory with no link in its path), when
-// dir is one anyone may write and not sticky.
+// dir is one anyone may write, not sticky and on a writable mount.
 func replaceableIn(dir, what string) error {
 	fi, err := os.Stat(dir)
-	if err != nil || fi.Mode().Perm()&0o002 == 0 || fi.Mode()&os.ModeSticky != 0 {
+	if err != nil || fi.Mode().Perm()&0o002 == 0 || fi.Mode()&os.ModeSticky != 0 || readOnlyMount(dir) {
 		return nil
 	}
 	return fmt.Errorf("%s lies in %s, of mode %04o: anyone may replace it there, and whoever does decides every "+
