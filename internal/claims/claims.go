@@ -36,6 +36,13 @@ type AWSTags struct {
 	TransitiveTagKeys []string            `json:"transitive_tag_keys,omitempty"`
 }
 
+// SessionTags are the AWS session tags of a session of run with scope, for integrations that
+// ask for them (session_tags): its space, stack, run id and scope, by key. A web identity token
+// carries them in its AWSTags claim; an AssumeRole call sends them as its Tags.
+func SessionTags(run runs.Run, scope runs.Scope) map[string]string {
+	return map[string]string{"space": run.Space, "stack": run.Stack, "run": run.ID, "scope": string(scope)}
+}
+
 // Supported lists the claim names broker may put in a token, for the discovery document.
 var Supported = []string{
 	"iss", "sub", "aud", "exp", "iat", "nbf", "jti",

@@ -185,9 +185,11 @@ func (i *Issuer) Prepare(req Request) (Draft, error) {
 		RunType: run.RunType, RunID: run.ID, RunPhase: run.Phase, Scope: run.Scope,
 	}
 	if req.AWSSessionTags {
-		c.AWSTags = &claims.AWSTags{PrincipalTags: map[string][]string{
-			"space": {run.Space}, "stack": {run.Stack}, "run": {run.ID}, "scope": {string(run.Scope)},
-		}}
+		tags := claims.SessionTags(run, run.Scope)
+		c.AWSTags = &claims.AWSTags{PrincipalTags: make(map[string][]string, len(tags))}
+		for k, v := range tags {
+			c.AWSTags.PrincipalTags[k] = []string{v}
+		}
 	}
 	alg := req.Algorithm
 	if alg == "" && i.cfg.AlgorithmFor != nil {

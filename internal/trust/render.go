@@ -124,8 +124,12 @@ func (t *target) awsStatement() (AWSStatement, error) {
 		}
 		externalID := aws.ExternalID(config.IssuerHost(t.cfg.Issuer), t.integration.ID,
 			exchange.StackScope{Stack: t.stack.ID, Scope: t.req.Scope})
+		actions := []string{"sts:AssumeRole"}
+		if a.SessionTags {
+			actions = append(actions, "sts:TagSession")
+		}
 		return AWSStatement{
-			Effect: "Allow", Principal: map[string]string{"AWS": t.req.AWSPrincipal}, Action: []string{"sts:AssumeRole"},
+			Effect: "Allow", Principal: map[string]string{"AWS": t.req.AWSPrincipal}, Action: actions,
 			Condition: map[string]map[string]any{"StringEquals": {
 				awsExternalIDKey: []string{externalID},
 			}},

@@ -304,3 +304,34 @@ func TestGCPBindingNamesTheSpace(t *testing.T) {
 		t.Errorf("the binding printed for stack vpc-prod of space prod (%s) also admits a stack vpc-prod of space dev, which the printed condition admits too; AWS's policy for the two differs (its sub names the space)", prod.Binding.Member)
 	}
 }
+
+// TestAWSAssumeRoleTrustAllowsTagSessionWithSessionTags: an assume-role integration with
+// session_tags: true sends the run's tags with AssumeRole, which STS takes only when the trust
+// policy allows sts:TagSession too; one without session tags is not given it.
+// Guards against: render.go awsStatement granting sts:AssumeRole alone in assume-role mode.
+func TestAWSAssumeRoleTrustAllowsTagSessionWithSessionTags(t *testing.T) {
+	for _, tagged := range []bool{false, true} {
+		cfg := exampleConfig(t)
+		for i := range cfg.Integrations {
+			if cfg.Integrations[i].ID == "aws-prod-write" {
+				cfg.Integrations[i].AWS.Mode = config.AWSModeAssumeRole
+				cfg.Integrations[i].AWS.SessionTags = tagged
+			}
+		}
+		doc, err := Render(cfg, Request{Provider: "aws", Stack: "vpc-prod", Scope: runs.Write, AWSPrincipal: "arn:aws:iam::111111111111:role/broker"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		policy := doc.(AWSPolicy)
+		if len(policy.Statement) != 1 {
+			t.Fatalf("session tags %v: %d statements, want 1", tagged, len(policy.Statement))
+		}
+		want := []string{"sts:AssumeRole"}
+		if tagged {
+			want = append(want, "sts:TagSession")
+		}
+		if got := policy.Statement[0].Action; !slices.Equal(got, want) {
+			t.Errorf("session tags %v: actions %v, want %v", tagged, got, want)
+		}
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -13,7 +15,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 
+	"github.com/brokerhq/broker/internal/claims"
 	"github.com/brokerhq/broker/internal/exchange"
+	"github.com/brokerhq/broker/internal/runs"
 )
 
 // webIdentity mints a broker token for STS and trades it with AssumeRoleWithWebIdentity.
@@ -67,12 +71,16 @@ func (x *Exchanger) assumeRole(ctx context.Context, c *call) (result, error) {
 	if err != nil {
 		return result{}, x.baseFailed(ctx, callCtx, c, err)
 	}
-	out, err := x.client(c, base).AssumeRole(callCtx, &sts.AssumeRoleInput{
+	in := &sts.AssumeRoleInput{
 		RoleArn:         awssdk.String(c.aws.RoleARN),
 		RoleSessionName: awssdk.String(c.session),
 		ExternalId:      awssdk.String(externalID),
 		DurationSeconds: c.duration,
-	})
+	}
+	if c.aws.SessionTags {
+		in.Tags = sessionTags(c.run, scope)
+	}
+	out, err := x.client(c, base).AssumeRole(callCtx, in)
 	if err != nil {
 		// STS, or a proxy before it, may echo the signed request: broker's own credentials.
 		return result{}, x.failed(ctx, callCtx, c, err, own.SecretAccessKey, own.SessionToken)
@@ -166,4 +174,14 @@ func (b *baseCredentials) get(ctx context.Context) (awssdk.CredentialsProvider, 
 	}
 	b.provider = cfg.Credentials
 	return b.provider, nil
+}
+
+// sessionTags are the run's session tags (claims.SessionTags) as AssumeRole's Tags, by key.
+func sessionTags(run runs.Run, scope runs.Scope) []ststypes.Tag {
+	tags := claims.SessionTags(run, scope)
+	out := make([]ststypes.Tag, 0, len(tags))
+	for _, k := range slices.Sorted(maps.Keys(tags)) {
+		out = append(out, ststypes.Tag{Key: awssdk.String(k), Value: awssdk.String(tags[k])})
+	}
+	return out
 }
