@@ -13,6 +13,7 @@ import (
 
 	"github.com/brokerhq/broker/internal/apierror"
 	"github.com/brokerhq/broker/internal/catalog"
+	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/exchange"
 	"github.com/brokerhq/broker/internal/issuer"
 	"github.com/brokerhq/broker/internal/provider"
@@ -153,7 +154,7 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 	handed := false
 	defer func() {
 		if !handed {
-			takeBack(r.Context(), ex, creds)
+			takeBack(r.Context(), ex, in, creds)
 		}
 	}()
 	event.Detail = req.Provider + " credentials until " + creds.ExpiresAt.UTC().Format(time.RFC3339) + tokens.handedOut(creds)
@@ -247,9 +248,9 @@ func withheldOutcome(why error) exchange.Outcome {
 // it (exchange.Revoker): credentials nobody holds must not keep their access, write included,
 // for their whole lifetime. The revocation runs on its own, so that however slow the upstream
 // is, the refusal is answered at once (an answer is sent whole only when its handler returns).
-func takeBack(ctx context.Context, ex exchange.Exchanger, creds exchange.Credentials) {
+func takeBack(ctx context.Context, ex exchange.Exchanger, in config.Integration, creds exchange.Credentials) {
 	if rv, ok := exchange.RevokerOf(ex); ok {
-		exchange.Revoking(func() { rv.Revoke(context.WithoutCancel(ctx), creds) })
+		exchange.Revoking(func() { rv.Revoke(context.WithoutCancel(ctx), in, creds) })
 	}
 }
 

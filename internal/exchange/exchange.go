@@ -107,9 +107,11 @@ func Timeout(in config.Integration) time.Duration {
 }
 
 // Revoker is an Exchanger whose credentials can be taken back: broker revokes what it obtained
-// and then did not hand out. Revoke logs its failures and never a secret.
+// and then did not hand out. Revoke takes back creds, obtained through the integration in, within
+// in's timeout as any other upstream call, whether or not ctx ends first; it logs its failures
+// and never a secret.
 type Revoker interface {
-	Revoke(ctx context.Context, creds Credentials)
+	Revoke(ctx context.Context, in config.Integration, creds Credentials)
 }
 
 // revocations counts the revocations under way (see Revoking).

@@ -32,14 +32,14 @@ func testRevoker(t *testing.T, h Harness) {
 	if !h.Holds(t, creds) {
 		t.Fatal("credentials just obtained do not hold upstream")
 	}
-	rv.Revoke(context.Background(), creds)
+	rv.Revoke(context.Background(), f.req.Integration, creds)
 	if h.Holds(t, creds) {
 		t.Error("credentials still hold upstream after Revoke")
 	}
 
 	// Revoked already: the upstream refuses, which is logged, never with a secret.
 	before := f.logs.String()
-	rv.Revoke(context.Background(), creds)
+	rv.Revoke(context.Background(), f.req.Integration, creds)
 	if after := f.logs.String(); len(after) == len(before) || !strings.Contains(after[len(before):], "revoke") {
 		t.Errorf("a refused revocation left no log line naming it:\n%s", after[len(before):])
 	}
@@ -55,7 +55,7 @@ func testRevoker(t *testing.T, h Harness) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		rv.Revoke(ctx, fresh)
+		rv.Revoke(ctx, f.req.Integration, fresh)
 	}()
 	select {
 	case <-done:

@@ -256,11 +256,11 @@ func (e *Exchanger) revoke(ctx context.Context, vc *config.Vault, token string, 
 	}
 }
 
-// Revoke takes back the Vault token of creds, which broker obtained and did not hand out
-// (exchange.Revoker).
-func (e *Exchanger) Revoke(ctx context.Context, creds exchange.Credentials) {
+// Revoke takes back the Vault token of creds, which broker obtained through in and did not hand
+// out (exchange.Revoker), within in's timeout.
+func (e *Exchanger) Revoke(ctx context.Context, in config.Integration, creds exchange.Credentials) {
 	if tok := creds.Env[EnvToken]; tok != "" {
 		vc := &config.Vault{Address: creds.Env[EnvAddr], Namespace: creds.Env[EnvNamespace]}
-		e.revoke(ctx, vc, tok, config.DefaultIntegrationTimeout)
+		e.revoke(ctx, vc, tok, exchange.Timeout(in))
 	}
 }
