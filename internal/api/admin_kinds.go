@@ -438,12 +438,16 @@ func (a *Admin) authorizeChange(r *http.Request, c *catalog.Catalog, p access.Pr
 		err = apierror.New(apierror.CodeForbidden, "API key %q may not change %s.", p.KeyID, need.hidden)
 	}
 	if err != nil {
-		where := config.RootSpace
-		if len(need.admin) > 0 {
-			where = need.admin[0]
+		// Filed under every space the change needs administered (a move: where the object was
+		// and where it goes), as an applied change is; filed under several, the detail names no
+		// space, since the auditors of one would read another team's id in it.
+		place := catalog.PlaceUnder(c, need.admin...)
+		detail := err.Error()
+		if len(place.Also) > 0 {
+			detail = apierror.New(apierror.CodeForbidden, "API key %q may not make this change, which touches several spaces.", p.KeyID).Error()
 		}
 		recordRefusal(r.Context(), a.cfg.Events, a.cfg.Logger, Event{Actor: "api_key:" + p.KeyID,
-			Action: r.Method + " " + recordedPath(r), Run: runs.Run{Space: where}, Outcome: "denied", Detail: err.Error()})
+			Action: r.Method + " " + recordedPath(r), Run: runs.Run{Space: place.Space}, Also: place.Also, Outcome: "denied", Detail: detail})
 	}
 	return err
 }

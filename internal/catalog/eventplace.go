@@ -84,6 +84,20 @@ func ChangePlace(before, after any, c *Catalog) EventPlace {
 	return p.shared(c)
 }
 
+// PlaceUnder is where an event concerning each of spaces (root when none) is filed, c placing
+// them: under the first and also under the others, its Space their lowest common ancestor when
+// one of them lies outside the others' line (see shared).
+func PlaceUnder(c *Catalog, spaces ...string) EventPlace {
+	p := EventPlace{Space: config.RootSpace}
+	if len(spaces) > 0 {
+		p.Space = spaces[0]
+		for _, s := range spaces[1:] {
+			p.also(s)
+		}
+	}
+	return p.shared(c)
+}
+
 // shared is p with its Space, which every listing showing the event returns, the lowest common
 // ancestor of the spaces it is filed under, when one of them lies outside the others' line:
 // the auditors of one team read no other team's space id in it. p.Space joins p.Also.

@@ -141,7 +141,7 @@ func TestMoveNeverWidensTheMoversReach(t *testing.T) {
 
 	denied := 0
 	for _, e := range auditEvents(t, ts, "mv-sub", 100) {
-		if e.Outcome == "denied" && e.Actor == "api_key:mv-key" && strings.Contains(e.Detail, "may not make this move") {
+		if e.Outcome == "denied" && e.Actor == "api_key:mv-key" && strings.Contains(e.Detail, "touches several spaces") {
 			denied++
 		}
 	}
@@ -259,7 +259,7 @@ func TestMoveByAHelperKeyGivesNothing(t *testing.T) {
 	}
 	denied := 0
 	for _, e := range auditEvents(t, ts, "mv-sub", 100) {
-		if e.Outcome == "denied" && e.Actor == "api_key:mv-helper" && strings.Contains(e.Detail, "may not make this move") {
+		if e.Outcome == "denied" && e.Actor == "api_key:mv-helper" && strings.Contains(e.Detail, "touches several spaces") {
 			denied++
 		}
 	}
