@@ -92,7 +92,12 @@ func runApply(ctx context.Context, e env, args []string) error {
 			}
 		}
 	}
+	var last []applyObject
 	for _, o := range objects {
+		if o.last {
+			last = append(last, o)
+			continue
+		}
 		line, res := a.apply(ctx, o)
 		if res == resultFailed && a.conflict && !a.dryRun {
 			again = append(again, o)
@@ -101,6 +106,12 @@ func runApply(ctx context.Context, e env, args []string) error {
 		done(o, line, res)
 	}
 	for _, o := range again {
+		line, res := a.apply(ctx, o)
+		done(o, line, res)
+	}
+	// A role the file widens goes after the objects put again too: widened before a space
+	// leaves a key's binding, it would cover that space meanwhile.
+	for _, o := range last {
 		line, res := a.apply(ctx, o)
 		done(o, line, res)
 	}

@@ -60,6 +60,7 @@ func narrowingFirst(ctx context.Context, c *adminClient, objects []applyObject) 
 				replaced = append(replaced, o.ref)
 			}
 			if ch.widens {
+				o.last = true
 				roles = append(roles, o)
 				continue
 			}

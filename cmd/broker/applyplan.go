@@ -33,6 +33,9 @@ type applyObject struct {
 	// drops taken away (an integration's write, a stack's labels, a role's actions), put before
 	// anything else.
 	narrowed *narrowStep
+	// last tells that the object goes after every other, those put again after a conflict
+	// included: a role the file widens.
+	last bool
 }
 
 // servedObject is an object as the broker holds it: its canonical form and its meta.
