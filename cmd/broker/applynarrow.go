@@ -17,7 +17,7 @@ import (
 // narrowingFirst orders objects so that no step of the apply grants what neither the broker
 // before it nor the file grants, and marks the objects whose narrowed form (o.narrowed) the
 // apply puts before anything else: an integration without the write the file drops (all of it
-// when the file moves it), a direct attachment without write the file drops, a stack without
+// when the file moves it), a direct attachment without the read or write the file drops, a stack without
 // the labels the file drops (all of them when the file moves it), a role without the actions the
 // file drops. An object the server's file declares is left to the main pass, which refuses to
 // change it. A stack or space leaving a space the file moves or changes (its parent, inherit or
@@ -67,7 +67,7 @@ func narrowingFirst(ctx context.Context, c *adminClient, objects []applyObject) 
 		case config.Integration:
 			o.narrowed = dropsWrite(ctx, r, d)
 		case config.Attachment:
-			o.narrowed = dropsDirectWrite(ctx, r, o, d)
+			o.narrowed = dropsDirectScope(ctx, r, o, d)
 		case config.Stack:
 			o.narrowed = dropsLabels(ctx, r, d)
 			if moves.stackLeavesFirst(ctx, d) {
@@ -434,9 +434,11 @@ func (a *applier) narrow(ctx context.Context, o applyObject) error {
 	return err
 }
 
-// dropsDirectWrite returns, when the broker holds a's direct attachment for read and write and a
-// is for read only, the broker's attachment without write, with the version read.
-func dropsDirectWrite(ctx context.Context, r *planReader, o applyObject, a config.Attachment) *narrowStep {
+// dropsDirectScope returns, when the broker holds a's direct attachment with a scope (read or
+// write) a drops, the broker's attachment without it, with the version read: removed when
+// nothing is left. A read the file drops goes first too: the integration the file changes in
+// the meantime (another role, say) must not reach the stack's read runs.
+func dropsDirectScope(ctx context.Context, r *planReader, o applyObject, a config.Attachment) *narrowStep {
 	cur, err := o.current(ctx, r.c)
 	if err != nil {
 		if r.err == nil {
@@ -448,26 +450,27 @@ func dropsDirectWrite(ctx context.Context, r *planReader, o applyObject, a confi
 		return nil
 	}
 	var held config.Attachment
-	if err := json.Unmarshal(cur.canon, &held); err != nil || !held.Write || a.Write {
+	if err := json.Unmarshal(cur.canon, &held); err != nil || (!(held.Write && !a.Write) && !(held.Read && !a.Read)) {
 		return nil
 	}
 	if cur.ManagedBy == catalog.ManagedByConfig {
 		return r.fileOwned(o.ref)
 	}
-	if !a.Read {
+	if !a.Read && !a.Write {
 		// Neither read nor write: the broker refuses it; nothing is taken away for it.
 		if r.err == nil {
 			r.err = fmt.Errorf("%s: an attachment must set read, write or both", o.ref)
 		}
 		return nil
 	}
-	if !held.Read {
-		// Held for write only: a read-only form would add a read, which another
-		// attachment the file takes away first may still hold; none grants nothing.
+	narrowed := held
+	narrowed.Stack, narrowed.Integration = a.Stack, a.Integration
+	narrowed.Read, narrowed.Write = held.Read && a.Read, held.Write && a.Write
+	if !narrowed.Read && !narrowed.Write {
+		// Nothing the file keeps: the form with the file's scope would add it, which
+		// another attachment the file takes away first may still hold; none grants nothing.
 		return &narrowStep{version: cur.Version, remove: true}
 	}
-	narrowed := held
-	narrowed.Stack, narrowed.Integration, narrowed.Write = a.Stack, a.Integration, false
 	return &narrowStep{body: narrowed, version: cur.Version}
 }
 
