@@ -44,11 +44,29 @@ func (m *Manager) broughtBack(set Set, now time.Time) []string {
 	return back
 }
 
+// lostAll reports that set, loaded at now, shares no key with the set in force here while that
+// holds keys not expired and set revokes none of them: the store lost every key (a Redis
+// restarted empty), and another replica, starting on it as on a first start, saved a set of its
+// own. Taken, it would drop the keys this replica signed with, whose tokens are still valid.
+func (m *Manager) lostAll(set Set, now time.Time) bool {
+	metas := m.inForce.Metas()
+	live := false
+	for _, k := range metas {
+		if _, shared := set.Find(k.KID); shared {
+			return false
+		}
+		live = live || !expiredAt(now, k, metas, m.policy)
+	}
+	return live && len(set.revokes(m.inForce)) == 0
+}
+
 // load loads the key set. A set that goes back on the set in force is not taken: the set in
 // force is saved over it (see writeBackSet). Such a set brings back a key that left the set in
 // force (see broughtBack), with or without WriteBack: a revoked key never comes back while the
 // replica runs, and a later change (another revocation) is made on the set saved. With
-// WriteBack, a set of an older generation goes back too (the store lost saves).
+// WriteBack, a set of an older generation goes back too (the store lost saves), and so does one
+// of any generation that shares no key with the set in force (see lostAll): the union of both is
+// saved, so that every key either replica signed with stays published.
 //
 // A revocation wins over a write-back: a set that records as revoked a key in force here (it
 // was revoked on a store that went back, before this replica wrote back) is taken, whatever its
@@ -65,7 +83,8 @@ func (m *Manager) load(ctx context.Context) (Set, error) {
 		}
 		back := m.broughtBack(set, m.now())
 		revoked := set.revokes(m.inForce)
-		older := m.writeBack && set.Generation < m.inForce.Generation && len(revoked) == 0
+		lost := m.writeBack && m.lostAll(set, m.now())
+		older := m.writeBack && (set.Generation < m.inForce.Generation || lost) && len(revoked) == 0
 		switch {
 		case len(back) == 0 && len(revoked) > 0:
 			m.log.WarnContext(ctx, "keys: the stored key set revokes keys in force here (revoked on a store that went back); taking it",
@@ -77,7 +96,7 @@ func (m *Manager) load(ctx context.Context) (Set, error) {
 			return Set{}, fmt.Errorf("keys: write back the key set: %w", ErrConflict)
 		}
 		var saved bool
-		if set, saved, err = m.writeBackSet(ctx, set, back); saved {
+		if set, saved, err = m.writeBackSet(ctx, set, back, lost); saved {
 			return set, nil // the set in force, saved: not to be checked against itself
 		}
 	}
@@ -89,8 +108,10 @@ func (m *Manager) load(ctx context.Context) (Set, error) {
 // store lost stays too. When stored records the revocation of keys in force here, what is saved
 // is stored without the keys back lists instead. The revocations of both sets are kept. When
 // another replica saved first (it wrote back too, or decided a change), its set is returned,
-// for load to check again; saved reports that next was saved.
-func (m *Manager) writeBackSet(ctx context.Context, stored Set, back []string) (_ Set, saved bool, _ error) {
+// for load to check again; saved reports that next was saved. With union, stored's keys are
+// saved too: a set another replica made on a store that lost every key, whose key may have
+// signed already.
+func (m *Manager) writeBackSet(ctx context.Context, stored Set, back []string, union bool) (_ Set, saved bool, _ error) {
 	next := m.inForce.Clone()
 	if revoked := stored.revokes(m.inForce); len(revoked) > 0 {
 		m.log.WarnContext(ctx, "keys: the stored key set revokes keys in force here and brings back keys that left it; saving it without them",
@@ -100,6 +121,14 @@ func (m *Manager) writeBackSet(ctx context.Context, stored Set, back []string) (
 	} else if len(back) > 0 {
 		m.log.WarnContext(ctx, "keys: the stored key set brings back keys that left the set in force (revoked, or the store went back); writing back the set in force",
 			"kids", back, "stored_generation", stored.Generation, "generation_in_force", m.inForce.Generation)
+	} else if union {
+		m.log.WarnContext(ctx, "keys: the stored key set shares no key with the set in force (the store lost every key, and another replica saved a set of its own); saving both sets' keys",
+			"stored_generation", stored.Generation, "generation_in_force", m.inForce.Generation)
+		for _, k := range stored.Keys {
+			if _, ok := next.Find(k.KID); !ok {
+				next.Keys = append(next.Keys, k)
+			}
+		}
 	} else {
 		m.log.WarnContext(ctx, "keys: the store went back to an older key set (it lost saves); writing back the set in force",
 			"stored_generation", stored.Generation, "generation_in_force", m.inForce.Generation)
