@@ -124,6 +124,8 @@ func TestRefusedHeadsAnswerInTheEnvelope(t *testing.T) {
 			400, "invalid_request", "The request's HTTP version is not served; send HTTP/1.1."},
 		{"an Expect other than 100-continue", "POST / HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nContent-Length: 2\r\n\r\n{}",
 			400, "invalid_request", "The request's Expect header asks for what the server does not do; only 100-continue is taken."},
+		{"an Expect other than 100-continue in HTTP/1.0", "POST / HTTP/1.0\r\nHost: x\r\nExpect: 200-ok\r\nContent-Length: 2\r\n\r\n{}",
+			400, "invalid_request", "The request's Expect header asks for what the server does not do; only 100-continue is taken."},
 	} {
 		for _, useTLS := range []bool{false, true} {
 			name := tc.name + map[bool]string{false: " (plain)", true: " (TLS)"}[useTLS]

@@ -13,8 +13,12 @@ import (
 // to each of those, and broker's carry JSON.
 const netHTTPErrorHeaders = "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"
 
-// expectationFailed starts net/http's answer to a request whose Expect is not 100-continue.
-const expectationFailed = "HTTP/1.1 417 Expectation Failed\r\n"
+// expectationFailed and expectationFailed10 start net/http's answer to a request whose Expect
+// is not 100-continue, in HTTP/1.1 and HTTP/1.0.
+const (
+	expectationFailed   = "HTTP/1.1 417 Expectation Failed\r\n"
+	expectationFailed10 = "HTTP/1.0 417 Expectation Failed\r\n"
+)
 
 // reasons are the texts net/http gives after a 400's status, each a fixed string naming no part
 // of the request; any other is not repeated.
@@ -31,7 +35,7 @@ func rewrite(b []byte) ([]byte, bool) {
 	const proto = "HTTP/1.1 "
 	// net/http refuses an Expect other than 100-continue through the response writer, with a
 	// 417 no handler of broker's answers.
-	if bytes.HasPrefix(b, []byte(expectationFailed)) {
+	if bytes.HasPrefix(b, []byte(expectationFailed)) || bytes.HasPrefix(b, []byte(expectationFailed10)) {
 		return answer(http.StatusBadRequest, apierror.New(apierror.CodeInvalidRequest,
 			"The request's Expect header asks for what the server does not do; only 100-continue is taken.")), true
 	}
