@@ -78,9 +78,14 @@ const maxLinkHops = 40
 // time as the kernel does: a link's relative target, ".." included, starts from the directory
 // the link really lies in, and the directories on the way to the link's target are checked too.
 func checkReplaceable(path string) error {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+	// Not cleaned: ".." after a link climbs from where the link points, as the kernel has it.
+	abs := path
+	if !filepath.IsAbs(path) {
+		wd, err := os.Getwd()
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		abs = wd + "/" + path
 	}
 	walked := "/" // the part walked, with no link left in it
 	todo := strings.Split(abs, "/")
