@@ -2,9 +2,11 @@ package redact
 
 import (
 	"context"
+	"encoding"
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/brokerhq/broker/internal/logging"
@@ -89,8 +91,7 @@ func attrHasSecret(a slog.Attr) bool {
 		}
 		return false
 	case slog.KindAny:
-		shown, other := printed(v.Any())
-		return hasPrefix(shown) || hasPrefix(other)
+		return slices.ContainsFunc(printed(v.Any()), hasPrefix)
 	}
 	return false
 }
@@ -113,32 +114,46 @@ func attr(a slog.Attr) slog.Attr {
 		return slog.Attr{Key: a.Key, Value: slog.GroupValue(cut...)}
 	case slog.KindAny:
 		// The value is written as its one form shown, cut, whichever form held the secret.
-		if shown, other := printed(v.Any()); hasPrefix(shown) || hasPrefix(other) {
-			return slog.String(a.Key, Secrets(shown))
+		if forms := printed(v.Any()); slices.ContainsFunc(forms, hasPrefix) {
+			return slog.String(a.Key, Secrets(forms[0]))
 		}
 	}
 	return slog.Attr{Key: a.Key, Value: v}
 }
 
-// printed is v as a log line may show it: shown, an error's text, a Stringer's string, else its
-// JSON encoding (which, unlike fmt's, follows pointers below the top level, as the JSON handler
-// does), else fmt's form; and other, fmt's form when shown is the JSON encoding (it shows
-// unexported fields, which the text handler writes), else empty.
-func printed(v any) (shown, other string) {
-	switch x := v.(type) {
-	case nil:
-		return "", ""
-	case error:
-		return x.Error(), ""
-	case fmt.Stringer:
-		return x.String(), ""
-	case []byte:
-		return string(x), ""
+// printed lists the forms in which a handler may write v, the JSON handler's first: an error's
+// text (unless it marshals itself to JSON), v's JSON encoding (which, unlike fmt's, follows
+// pointers below the top level), its MarshalText, fmt's %+v (which shows unexported fields and
+// calls String), its String. A handler writes one of them, so a secret in any counts.
+func printed(v any) []string {
+	if v == nil {
+		return []string{""}
 	}
-	if b, err := json.Marshal(v); err == nil {
-		return string(b), fmt.Sprint(v)
+	var forms []string
+	err, isErr := v.(error)
+	_, marshals := v.(json.Marshaler)
+	if isErr && !marshals {
+		forms = append(forms, err.Error())
 	}
-	return fmt.Sprint(v), ""
+	if b, ok := v.([]byte); ok {
+		return append(forms, string(b))
+	}
+	if b, jerr := json.Marshal(v); jerr == nil {
+		forms = append(forms, string(b))
+	}
+	if isErr && marshals {
+		forms = append(forms, err.Error())
+	}
+	if tm, ok := v.(encoding.TextMarshaler); ok {
+		if b, terr := tm.MarshalText(); terr == nil {
+			forms = append(forms, string(b))
+		}
+	}
+	forms = append(forms, fmt.Sprintf("%+v", v))
+	if st, ok := v.(fmt.Stringer); ok {
+		forms = append(forms, st.String())
+	}
+	return forms
 }
 
 // hasPrefix reports whether s holds Prefix anywhere.
