@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -121,37 +123,57 @@ func attr(a slog.Attr) slog.Attr {
 	return slog.Attr{Key: a.Key, Value: v}
 }
 
-// printed lists the forms in which a handler may write v, the JSON handler's first: an error's
-// text (unless it marshals itself to JSON), v's JSON encoding (which, unlike fmt's, follows
-// pointers below the top level), its MarshalText, fmt's %+v (which shows unexported fields and
-// calls String), its String. A handler writes one of them, so a secret in any counts.
+// printed lists the forms in which a handler may write v, the one to write first: a byte
+// slice's bytes (of any named type: the text handler writes them as a string, the JSON handler
+// as base64, so they are written as text, cut); an error's text (unless it marshals itself to
+// JSON); v's JSON encoding (which, unlike fmt's, follows pointers below the top level); its
+// MarshalText; fmt's %+v (which shows unexported fields and calls String), unless the JSON
+// encoding found a cycle, which fmt would follow for ever; its String. A handler writes one of
+// them, so a secret in any counts. A method that panics (a nil pointer's String) gives no form,
+// as the handlers write such a value without it.
 func printed(v any) []string {
 	if v == nil {
 		return []string{""}
 	}
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Slice && rv.Type().Elem().Kind() == reflect.Uint8 {
+		return []string{string(rv.Bytes())}
+	}
 	var forms []string
+	add := func(form func() (string, bool)) {
+		defer func() { _ = recover() }()
+		if f, ok := form(); ok {
+			forms = append(forms, f)
+		}
+	}
 	err, isErr := v.(error)
 	_, marshals := v.(json.Marshaler)
 	if isErr && !marshals {
-		forms = append(forms, err.Error())
+		add(func() (string, bool) { return err.Error(), true })
 	}
-	if b, ok := v.([]byte); ok {
-		return append(forms, string(b))
-	}
-	if b, jerr := json.Marshal(v); jerr == nil {
-		forms = append(forms, string(b))
-	}
+	cyclic := false
+	add(func() (string, bool) {
+		b, jerr := json.Marshal(v)
+		var unsupported *json.UnsupportedValueError
+		cyclic = errors.As(jerr, &unsupported) && strings.Contains(unsupported.Str, "cycle")
+		return string(b), jerr == nil
+	})
 	if isErr && marshals {
-		forms = append(forms, err.Error())
+		add(func() (string, bool) { return err.Error(), true })
 	}
 	if tm, ok := v.(encoding.TextMarshaler); ok {
-		if b, terr := tm.MarshalText(); terr == nil {
-			forms = append(forms, string(b))
-		}
+		add(func() (string, bool) {
+			b, terr := tm.MarshalText()
+			return string(b), terr == nil
+		})
 	}
-	forms = append(forms, fmt.Sprintf("%+v", v))
+	if !cyclic {
+		add(func() (string, bool) { return fmt.Sprintf("%+v", v), true })
+	}
 	if st, ok := v.(fmt.Stringer); ok {
-		forms = append(forms, st.String())
+		add(func() (string, bool) { return st.String(), true })
+	}
+	if len(forms) == 0 {
+		return []string{""}
 	}
 	return forms
 }
