@@ -7,8 +7,9 @@ import (
 )
 
 // TestReadOnlyEverywhere: a directory counts as read-only only when the mount it lies on is
-// read-only (by its own options or its file system's) and no writable mount of the same file
-// system shows it: a read-only bind mount of a directory writable elsewhere protects nothing.
+// read-only (by its own options or its file system's), of a file system keeping its own files
+// (not an overlay), and no writable mount of the same file system shows it: a read-only bind
+// mount of a directory writable elsewhere protects nothing.
 func TestReadOnlyEverywhere(t *testing.T) {
 	info := `21 1 0:20 / /proc rw,relatime - proc proc rw
 30 1 8:1 / / rw,relatime - ext4 /dev/sda1 rw
@@ -17,6 +18,7 @@ func TestReadOnlyEverywhere(t *testing.T) {
 42 30 8:1 /var/lib/kubelet/pods/p/volumes/run /run/pod ro,relatime - ext4 /dev/sda1 rw
 43 30 8:1 /var/lib/kubelet/pods/p/etc-hosts /etc/hosts rw,relatime - ext4 /dev/sda1 rw
 44 30 0:51 / /mnt/ro\040space rw,relatime - tmpfs tmpfs ro
+45 30 0:52 / /over ro,relatime - overlay overlay rw,lowerdir=/srv/shared
 `
 	path := filepath.Join(t.TempDir(), "mountinfo")
 	if err := os.WriteFile(path, []byte(info), 0o600); err != nil {
@@ -27,19 +29,21 @@ func TestReadOnlyEverywhere(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
-		dir  string
-		want bool
+		dir, id string
+		want    bool
 	}{
-		{"/run/broker/config", true}, // a tmpfs mounted read-only, nowhere else
-		{"/view/conf", false},        // a read-only bind of /srv/shared, writable through /
-		{"/run/pod/config", false},   // the pod's volume is under / too: writable there
-		{"/etc", false},              // on the writable root
-		{"/mnt/ro space/conf", true}, // its file system read-only; a space escaped as \040
-		{"/mnt/ro spaceship", false}, // a name beginning alike is not within the mount
-		{"/proc/self", false},        // writable
+		{"/run/broker/config", "40", true},  // a tmpfs mounted read-only, nowhere else
+		{"/view/conf", "41", false},         // a read-only bind of /srv/shared, writable through /
+		{"/run/pod/config", "42", false},    // the pod's volume is under / too: writable there
+		{"/etc", "30", false},               // on the writable root
+		{"/mnt/ro space/conf", "44", true},  // its file system read-only; a space escaped as \040
+		{"/over/conf", "45", false},         // an overlay, whose lower layer is written elsewhere
+		{"/run/broker/config", "41", false}, // not within the mount the kernel names
+		{"/proc/self", "21", false},         // writable
+		{"/run/broker/config", "99", false}, // a mount not listed
 	} {
-		if got := readOnlyEverywhere(tc.dir, mounts); got != tc.want {
-			t.Errorf("readOnlyEverywhere(%q) = %v, want %v", tc.dir, got, tc.want)
+		if got := readOnlyEverywhere(tc.dir, tc.id, mounts); got != tc.want {
+			t.Errorf("readOnlyEverywhere(%q, mount %s) = %v, want %v", tc.dir, tc.id, got, tc.want)
 		}
 	}
 }

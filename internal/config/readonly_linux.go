@@ -3,6 +3,7 @@ package config
 import (
 	"bufio"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -10,31 +11,35 @@ import (
 )
 
 // readOnlyMount reports whether nobody may write dir, a directory with no link in its path,
-// whatever its modes: it lies on a read-only mount (as a volume a container mounts read-only),
-// and no other mount this process sees shows the same directory writable (a read-only bind
-// mount of a directory reachable writable elsewhere protects nothing). A writable view in
-// another mount namespace is not seen.
+// whatever its modes: the mount it lies on (found by its id, so a mount another hides is never
+// taken for it) is read-only, of a file system that keeps its own files (tmpfs, or a disk's:
+// not an overlay, whose lower layers may be written elsewhere, nor a network or FUSE one), and no
+// other mount this process sees shows the same directory writable (a read-only bind mount of a
+// directory reachable writable elsewhere protects nothing). A writable view in another mount
+// namespace is not seen.
 func readOnlyMount(dir string) bool {
 	var st unix.Statfs_t
 	if unix.Statfs(dir, &st) != nil || st.Flags&unix.ST_RDONLY == 0 {
 		return false
 	}
+	var sx unix.Statx_t
+	if unix.Statx(unix.AT_FDCWD, dir, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_MNT_ID, &sx) != nil || sx.Mask&unix.STATX_MNT_ID == 0 {
+		return false // the kernel cannot tell which mount it is
+	}
 	mounts, err := readMountInfo("/proc/self/mountinfo")
-	return err == nil && readOnlyEverywhere(dir, mounts)
+	return err == nil && readOnlyEverywhere(dir, strconv.FormatUint(sx.Mnt_id, 10), mounts)
 }
 
-// readOnlyEverywhere reports whether the mount of mounts that dir lies on is read-only, and no
-// writable one shows dir.
-func readOnlyEverywhere(dir string, mounts []mountEntry) bool {
-	// The mount dir lies on: the one with the longest mount point holding it (the last listed
-	// of those, when one covers another at the same point).
-	on := -1
-	for i, m := range mounts {
-		if within(dir, m.point) && (on < 0 || len(m.point) >= len(mounts[on].point)) {
-			on = i
-		}
-	}
-	if on < 0 || !mounts[on].readOnly {
+// ownFiles are the file systems whose files are their own: a read-only mount of one cannot be
+// changed but through another mount of it.
+var ownFiles = map[string]bool{"tmpfs": true, "ramfs": true, "ext2": true, "ext3": true, "ext4": true,
+	"xfs": true, "btrfs": true, "f2fs": true, "zfs": true}
+
+// readOnlyEverywhere reports whether mount id of mounts, the one dir lies on, is read-only and of
+// a file system in ownFiles, and no writable mount of that file system shows dir.
+func readOnlyEverywhere(dir, id string, mounts []mountEntry) bool {
+	on := slices.IndexFunc(mounts, func(m mountEntry) bool { return m.id == id })
+	if on < 0 || !mounts[on].readOnly || !ownFiles[mounts[on].fsType] || !within(dir, mounts[on].point) {
 		return false
 	}
 	// dir as a path of its file system, and every mount of that file system showing it.
@@ -47,12 +52,12 @@ func readOnlyEverywhere(dir string, mounts []mountEntry) bool {
 	return true
 }
 
-// mountEntry is a line of /proc/self/mountinfo: the file system's device, the directory of it
-// mounted (root), where (point), and whether the mount is read-only (its own or its file
-// system's options).
+// mountEntry is a line of /proc/self/mountinfo: the mount's id, the file system's device and
+// type, the directory of it mounted (root), where (point), and whether the mount is read-only
+// (its own or its file system's options).
 type mountEntry struct {
-	device, root, point string
-	readOnly            bool
+	id, device, root, point, fsType string
+	readOnly                        bool
 }
 
 // readMountInfo reads the mounts of a mountinfo file.
@@ -79,7 +84,7 @@ func readMountInfo(path string) ([]mountEntry, error) {
 			continue
 		}
 		out = append(out, mountEntry{
-			device: fields[2], root: unescapeMount(fields[3]), point: unescapeMount(fields[4]),
+			id: fields[0], device: fields[2], root: unescapeMount(fields[3]), point: unescapeMount(fields[4]), fsType: fields[sep+1],
 			readOnly: hasOption(fields[5], "ro") || hasOption(fields[sep+3], "ro"),
 		})
 	}
