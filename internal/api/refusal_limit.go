@@ -30,6 +30,9 @@ type RefusalLimit struct {
 	// order holds the windows opened, oldest first: a window that ended, or that its actor
 	// replaced, is dropped from the front as new ones open, so each refusal costs O(1).
 	order []opened
+	// unsaid holds, by actor, how many refusals an ended window left out, for the actor's next
+	// recorded refusal to say; at most maxActors are kept.
+	unsaid map[string]int
 }
 
 // opened is one actor's window, as entered in order.
@@ -72,8 +75,16 @@ func (l *RefusalLimit) admitRefusal(ctx context.Context, actor string) (string, 
 	c := l.actors[actor]
 	note := ""
 	if c == nil || now.Sub(c.start) >= l.Window {
-		if c != nil && c.not > 0 {
-			note = fmt.Sprintf(" (%d further refusals of %s in the %s before were not recorded)", c.not, actor, l.Window)
+		not := l.unsaid[actor]
+		delete(l.unsaid, actor)
+		if c != nil {
+			not += c.not
+		}
+		if not > 0 {
+			note = fmt.Sprintf(" (%d further refusals of %s in the %s before were not recorded)", not, actor, l.Window)
+		}
+		if c != nil {
+			c.not = 0 // said now: forget need not keep it
 		}
 		l.forget(now)
 		c = &refusals{start: now}
@@ -92,15 +103,21 @@ func (l *RefusalLimit) admitRefusal(ctx context.Context, actor string) (string, 
 }
 
 // forget drops, from the front of order, the windows that ended at now or that their actor
-// replaced, and the oldest ones while maxActors are tracked. An ended window that left
-// refusals out stays (until maxActors are tracked): its actor's next recorded refusal says how
-// many. The caller holds mu.
+// replaced, and the oldest ones while maxActors are tracked. An ended window that left refusals
+// out leaves their count in unsaid, for its actor's next recorded refusal to say (while unsaid
+// holds fewer than maxActors). The caller holds mu.
 func (l *RefusalLimit) forget(now time.Time) {
 	for len(l.order) > 0 {
 		o := l.order[0]
 		switch cur := l.actors[o.actor]; {
 		case cur != o.c: // replaced by a later window, or already forgotten
-		case len(l.actors) >= maxActors || (now.Sub(o.c.start) >= l.Window && o.c.not == 0):
+		case len(l.actors) >= maxActors || now.Sub(o.c.start) >= l.Window:
+			if o.c.not > 0 && len(l.unsaid) < maxActors {
+				if l.unsaid == nil {
+					l.unsaid = map[string]int{}
+				}
+				l.unsaid[o.actor] += o.c.not
+			}
 			delete(l.actors, o.actor)
 		default:
 			return

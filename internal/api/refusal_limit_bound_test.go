@@ -36,10 +36,14 @@ func TestRefusalLimitTracksBoundedActors(t *testing.T) {
 	if _, ok := l.admitRefusal(ctx, "run:new"); !ok {
 		t.Fatal("a new actor's refusal in the next window was not admitted")
 	}
-	// The last actor's ended window left a refusal out: it stays for its note; every other
+	// The last actor's ended window left a refusal out: its count stays for its note; every
 	// ended window is forgotten.
-	if len(l.actors) != 2 || len(l.order) != 2 {
-		t.Errorf("after the window ended: tracking %d actors in %d windows, want 2 and 2", len(l.actors), len(l.order))
+	if len(l.actors) != 1 || len(l.order) != 1 || l.unsaid[last] != 1 {
+		t.Errorf("after the window ended: tracking %d actors in %d windows, %d refusals unsaid for the last actor; want 1, 1 and 1",
+			len(l.actors), len(l.order), l.unsaid[last])
+	}
+	if note, ok := l.admitRefusal(ctx, last); !ok || !strings.Contains(note, "1 further refusals") {
+		t.Errorf("the last actor's next refusal: admitted %v, note %q, want it to say 1 was not recorded", ok, note)
 	}
 }
 
