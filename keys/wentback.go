@@ -45,10 +45,17 @@ func (m *Manager) broughtBack(set Set, now time.Time) []string {
 }
 
 // lostAll reports that set, loaded at now, shares no key with the set in force here while that
-// holds keys not expired and set revokes none of them: the store lost every key (a Redis
-// restarted empty), and another replica, starting on it as on a first start, saved a set of its
-// own. Taken, it would drop the keys this replica signed with, whose tokens are still valid.
+// holds keys not expired, set revokes none of them, and its generation is no later than the set
+// in force's: the store lost every key (a Redis restarted empty), and another replica, starting
+// on it as on a first start, saved a set of its own from generation 1. Taken, it would drop the
+// keys this replica signed with, whose tokens are still valid. A later generation follows the
+// set in force (every save counts up from the set it read): such a set, which the backend of the
+// replica that saved it may have left keys out of (a Transit key configured away from), is
+// taken.
 func (m *Manager) lostAll(set Set, now time.Time) bool {
+	if set.Generation > m.inForce.Generation {
+		return false
+	}
 	metas := m.inForce.Metas()
 	live := false
 	for _, k := range metas {
@@ -108,9 +115,9 @@ func (m *Manager) load(ctx context.Context) (Set, error) {
 // store lost stays too. When stored records the revocation of keys in force here, what is saved
 // is stored without the keys back lists instead. The revocations of both sets are kept. When
 // another replica saved first (it wrote back too, or decided a change), its set is returned,
-// for load to check again; saved reports that next was saved. With union, stored's keys are
-// saved too: a set another replica made on a store that lost every key, whose key may have
-// signed already.
+// for load to check again; saved reports that next was saved. union tells that stored shares no
+// key with the set in force (see lostAll). Unless stored revokes keys in force here, its keys
+// that never left a set in force here are saved too.
 func (m *Manager) writeBackSet(ctx context.Context, stored Set, back []string, union bool) (_ Set, saved bool, _ error) {
 	next := m.inForce.Clone()
 	if revoked := stored.revokes(m.inForce); len(revoked) > 0 {
@@ -124,14 +131,20 @@ func (m *Manager) writeBackSet(ctx context.Context, stored Set, back []string, u
 	} else if union {
 		m.log.WarnContext(ctx, "keys: the stored key set shares no key with the set in force (the store lost every key, and another replica saved a set of its own); saving both sets' keys",
 			"stored_generation", stored.Generation, "generation_in_force", m.inForce.Generation)
-		for _, k := range stored.Keys {
-			if _, ok := next.Find(k.KID); !ok {
-				next.Keys = append(next.Keys, k)
-			}
-		}
 	} else {
 		m.log.WarnContext(ctx, "keys: the store went back to an older key set (it lost saves); writing back the set in force",
 			"stored_generation", stored.Generation, "generation_in_force", m.inForce.Generation)
+	}
+	if len(stored.revokes(m.inForce)) == 0 {
+		// The stored set's keys that never left a set in force here stay too: another replica
+		// may have signed with them (one that started on a store that lost every key, whose set
+		// this replica's older one would otherwise push out).
+		for _, k := range stored.Keys {
+			_, left := m.departed[k.KID]
+			if _, ok := next.Find(k.KID); !ok && !left && !slices.Contains(back, k.KID) {
+				next.Keys = append(next.Keys, k)
+			}
+		}
 	}
 	next.Revoked = withRevocations(m.inForce.Revoked, stored.Revoked...)
 	next.Keys = slices.DeleteFunc(next.Keys, func(k Key) bool {
