@@ -92,29 +92,31 @@ func runApply(ctx context.Context, e env, args []string) error {
 			}
 		}
 	}
-	var last []applyObject
+	// put applies objs in order; one refused for a conflict is kept for later when retry is set.
+	put := func(objs []applyObject, retry bool) (conflicted []applyObject) {
+		for _, o := range objs {
+			line, res := a.apply(ctx, o)
+			if retry && res == resultFailed && a.conflict && !a.dryRun {
+				conflicted = append(conflicted, o)
+				continue
+			}
+			done(o, line, res)
+		}
+		return conflicted
+	}
+	staged := map[applyStage][]applyObject{}
 	for _, o := range objects {
-		if o.last {
-			last = append(last, o)
-			continue
-		}
-		line, res := a.apply(ctx, o)
-		if res == resultFailed && a.conflict && !a.dryRun {
-			again = append(again, o)
-			continue
-		}
-		done(o, line, res)
+		staged[o.stage] = append(staged[o.stage], o)
 	}
-	for _, o := range again {
-		line, res := a.apply(ctx, o)
-		done(o, line, res)
-	}
-	// A role the file widens goes after the objects put again too: widened before a space
-	// leaves a key's binding, it would cover that space meanwhile.
-	for _, o := range last {
-		line, res := a.apply(ctx, o)
-		done(o, line, res)
-	}
+	again = put(staged[stageMain], true)
+	// A space the file makes inherit goes after the objects put again (a move out of it among
+	// them), which get one more try after it (an attachment its inheritance makes usable); a
+	// role the file widens goes last: widened before a space leaves a key's binding, it would
+	// cover that space meanwhile.
+	again = put(again, true)
+	again = append(again, put(staged[stageAfterRetries], true)...)
+	put(again, false)
+	put(staged[stageLast], false)
 	if a.dryRun {
 		// A dry run also checks the file against the broker's other objects, as the broker
 		// would check each change.
@@ -281,7 +283,7 @@ func (a *applier) summary() string {
 // leftLine says what the narrowing pass left of o, which the apply did not put.
 func leftLine(o applyObject) string {
 	if o.narrowed.remove {
-		return o.ref + " deleted: it held only the write the file drops"
+		return o.ref + " deleted: it held only what the file drops"
 	}
 	return o.ref + " left with what the file drops taken away"
 }

@@ -60,7 +60,7 @@ func narrowingFirst(ctx context.Context, c *adminClient, objects []applyObject) 
 				replaced = append(replaced, o.ref)
 			}
 			if ch.widens {
-				o.last = true
+				o.stage = stageLast
 				roles = append(roles, o)
 				continue
 			}
@@ -97,7 +97,9 @@ func narrowingFirst(ctx context.Context, c *adminClient, objects []applyObject) 
 			}
 			if turnsInheritOn(ctx, r, d) {
 				// After the stacks and integrations: a stack or space the file moves out
-				// of it, or an integration it moves away, is gone from under it first.
+				// of it, or an integration it moves away, is gone from under it first,
+				// also when that move is put again after a conflict.
+				o.stage = stageAfterRetries
 				late = append(late, o)
 				continue
 			}

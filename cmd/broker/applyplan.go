@@ -33,10 +33,21 @@ type applyObject struct {
 	// drops taken away (an integration's write, a stack's labels, a role's actions), put before
 	// anything else.
 	narrowed *narrowStep
-	// last tells that the object goes after every other, those put again after a conflict
-	// included: a role the file widens.
-	last bool
+	// stage orders the object against the objects put again after a conflict: stageMain
+	// before them, stageAfterRetries after them (a space the file makes inherit), stageLast
+	// after everything (a role the file widens).
+	stage applyStage
 }
+
+// applyStage is when apply puts an object (see applyObject.stage).
+type applyStage int
+
+// The stages of apply.
+const (
+	stageMain applyStage = iota
+	stageAfterRetries
+	stageLast
+)
 
 // servedObject is an object as the broker holds it: its canonical form and its meta.
 type servedObject struct {
