@@ -108,12 +108,22 @@ func runApply(ctx context.Context, e env, args []string) error {
 	for _, o := range objects {
 		staged[o.stage] = append(staged[o.stage], o)
 	}
-	again = put(staged[stageMain], true)
-	// A space the file makes inherit goes after the objects put again (a move out of it among
-	// them), which get one more try after it (an attachment its inheritance makes usable); a
-	// role the file widens goes last: widened before a space leaves a key's binding, it would
-	// cover that space meanwhile.
+	var held []applyObject
+	for _, o := range staged[stageMain] {
+		if _, space := o.desired.(config.Space); space && len(again) > 0 && !a.dryRun {
+			// A space changed after an object refused for a conflict waits for that object,
+			// which may be one the file moves out of the space first.
+			held = append(held, o)
+			continue
+		}
+		again = append(again, put([]applyObject{o}, true)...)
+	}
+	// The objects refused go again, then the spaces held back for them, then the spaces the
+	// file makes inherit (a move out of one among those refused), then what was still refused
+	// once more (an attachment an inheritance makes usable); a role the file widens goes last:
+	// widened before a space leaves a key's binding, it would cover that space meanwhile.
 	again = put(again, true)
+	again = append(again, put(held, true)...)
 	again = append(again, put(staged[stageAfterRetries], true)...)
 	put(again, false)
 	put(staged[stageLast], false)
@@ -191,7 +201,9 @@ type applier struct {
 	// dryRun: read only, and say what would be done.
 	dryRun bool
 	counts [resultFailed + 1]int
-	// conflict tells that the last apply failed with 409 conflict.
+	// conflict tells that the last apply was refused in a way an object applied later may
+	// change: 409 conflict, or 400 (an attachment to an integration its stack may use only once
+	// a space of the file inherits).
 	conflict bool
 }
 
@@ -200,7 +212,7 @@ func (a *applier) apply(ctx context.Context, o applyObject) (string, applyResult
 	var ae *apiError
 	a.conflict = false
 	fail := func(err error) (string, applyResult) {
-		a.conflict = errors.As(err, &ae) && ae.Status == http.StatusConflict
+		a.conflict = errors.As(err, &ae) && (ae.Status == http.StatusConflict || ae.Status == http.StatusBadRequest)
 		return fmt.Sprintf("%s failed: %s", o.ref, oneLine(err.Error())), resultFailed
 	}
 	want, err := canonical(o.desired)
