@@ -22,12 +22,39 @@ func readOnlyMount(dir string) bool {
 	if unix.Statfs(dir, &st) != nil || st.Flags&unix.ST_RDONLY == 0 {
 		return false
 	}
-	var sx unix.Statx_t
-	if unix.Statx(unix.AT_FDCWD, dir, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_MNT_ID, &sx) != nil || sx.Mask&unix.STATX_MNT_ID == 0 {
+	id, ok := mountID(dir)
+	if !ok {
 		return false // the kernel cannot tell which mount it is
 	}
 	mounts, err := readMountInfo("/proc/self/mountinfo")
-	return err == nil && readOnlyEverywhere(dir, strconv.FormatUint(sx.Mnt_id, 10), mounts)
+	return err == nil && readOnlyEverywhere(dir, id, mounts)
+}
+
+// mountID is the id of the mount dir lies on, as /proc/self/mountinfo names it: statx's, or,
+// from a kernel whose statx does not give it (before 5.8), that of a descriptor of dir in
+// /proc/self/fdinfo.
+func mountID(dir string) (string, bool) {
+	var sx unix.Statx_t
+	if unix.Statx(unix.AT_FDCWD, dir, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_MNT_ID, &sx) == nil && sx.Mask&unix.STATX_MNT_ID != 0 {
+		return strconv.FormatUint(sx.Mnt_id, 10), true
+	}
+	fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return "", false
+	}
+	defer unix.Close(fd)
+	info, err := os.ReadFile("/proc/self/fdinfo/" + strconv.Itoa(fd))
+	if err != nil {
+		return "", false
+	}
+	for _, line := range strings.Split(string(info), "\n") {
+		if v, ok := strings.CutPrefix(line, "mnt_id:"); ok {
+			v = strings.TrimSpace(v)
+			_, err := strconv.ParseUint(v, 10, 64)
+			return v, err == nil
+		}
+	}
+	return "", false
 }
 
 // ownFiles are the file systems whose files are their own: a read-only mount of one cannot be
