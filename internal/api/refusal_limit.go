@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 )
@@ -31,8 +32,24 @@ type RefusalLimit struct {
 	// replaced, is dropped from the front as new ones open, so each refusal costs O(1).
 	order []opened
 	// unsaid holds, by actor, how many refusals an ended window left out, for the actor's next
-	// recorded refusal to say; at most maxActors are kept.
-	unsaid map[string]int
+	// recorded refusal to say; at most maxActors are kept, the oldest given up first.
+	unsaid map[string]unsaidCount
+	// unsaidOrder lists the entries of unsaid, oldest first; one said since (its actor gone
+	// from unsaid, or kept again under a later seq) is skipped.
+	unsaidOrder []unsaidEntry
+	unsaidSeq   uint64
+}
+
+// unsaidCount is how many refusals of an actor are to be said, kept as entry seq.
+type unsaidCount struct {
+	n   int
+	seq uint64
+}
+
+// unsaidEntry is an actor's place in unsaidOrder.
+type unsaidEntry struct {
+	actor string
+	seq   uint64
 }
 
 // opened is one actor's window, as entered in order.
@@ -75,7 +92,7 @@ func (l *RefusalLimit) admitRefusal(ctx context.Context, actor string) (string, 
 	c := l.actors[actor]
 	note := ""
 	if c == nil || now.Sub(c.start) >= l.Window {
-		not := l.unsaid[actor]
+		not := l.unsaid[actor].n
 		delete(l.unsaid, actor)
 		if c != nil {
 			not += c.not
@@ -112,11 +129,8 @@ func (l *RefusalLimit) forget(now time.Time) {
 		switch cur := l.actors[o.actor]; {
 		case cur != o.c: // replaced by a later window, or already forgotten
 		case len(l.actors) >= maxActors || now.Sub(o.c.start) >= l.Window:
-			if o.c.not > 0 && len(l.unsaid) < maxActors {
-				if l.unsaid == nil {
-					l.unsaid = map[string]int{}
-				}
-				l.unsaid[o.actor] += o.c.not
+			if o.c.not > 0 {
+				l.keepUnsaid(o.actor, o.c.not)
 			}
 			delete(l.actors, o.actor)
 		default:
@@ -127,6 +141,36 @@ func (l *RefusalLimit) forget(now time.Time) {
 		if len(l.order) == 0 {
 			l.order = nil // let the emptied array go
 		}
+	}
+}
+
+// keepUnsaid adds n to the refusals actor's next recorded refusal is to say, giving up the oldest
+// actor's when maxActors are kept. The caller holds mu.
+func (l *RefusalLimit) keepUnsaid(actor string, n int) {
+	if l.unsaid == nil {
+		l.unsaid = map[string]unsaidCount{}
+	}
+	c, kept := l.unsaid[actor]
+	if !kept {
+		for len(l.unsaid) >= maxActors && len(l.unsaidOrder) > 0 {
+			front := l.unsaidOrder[0]
+			l.unsaidOrder = l.unsaidOrder[1:]
+			if cur, ok := l.unsaid[front.actor]; ok && cur.seq == front.seq {
+				delete(l.unsaid, front.actor)
+			}
+		}
+		l.unsaidSeq++
+		c.seq = l.unsaidSeq
+		l.unsaidOrder = append(l.unsaidOrder, unsaidEntry{actor: actor, seq: c.seq})
+	}
+	c.n += n
+	l.unsaid[actor] = c
+	if len(l.unsaidOrder) > 2*maxActors {
+		// Entries said since are listed still: keep only the current ones, in order.
+		l.unsaidOrder = slices.DeleteFunc(l.unsaidOrder, func(e unsaidEntry) bool {
+			cur, ok := l.unsaid[e.actor]
+			return !ok || cur.seq != e.seq
+		})
 	}
 }
 

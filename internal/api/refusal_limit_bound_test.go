@@ -38,9 +38,9 @@ func TestRefusalLimitTracksBoundedActors(t *testing.T) {
 	}
 	// The last actor's ended window left a refusal out: its count stays for its note; every
 	// ended window is forgotten.
-	if len(l.actors) != 1 || len(l.order) != 1 || l.unsaid[last] != 1 {
+	if len(l.actors) != 1 || len(l.order) != 1 || l.unsaid[last].n != 1 {
 		t.Errorf("after the window ended: tracking %d actors in %d windows, %d refusals unsaid for the last actor; want 1, 1 and 1",
-			len(l.actors), len(l.order), l.unsaid[last])
+			len(l.actors), len(l.order), l.unsaid[last].n)
 	}
 	if note, ok := l.admitRefusal(ctx, last); !ok || !strings.Contains(note, "1 further refusals") {
 		t.Errorf("the last actor's next refusal: admitted %v, note %q, want it to say 1 was not recorded", ok, note)
