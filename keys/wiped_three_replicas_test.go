@@ -13,10 +13,20 @@ import (
 // TestWipedStoreTwoOldReplicasKeepNewReplicasKey: as TestWipedStoreKeepsEveryReplicasKeys,
 // but with two replicas (A, B) running before Redis restarts empty, their set at a generation
 // above a few (any deployment that rotated once). C starts on the wiped store and signs with
-// its own key at once. Once every replica has refreshed a few times, in an order independent
-// timers give, every replica still publishes C's key (its tokens are valid) and A's.
-// Guards against: wentback.go writing back an older set without the stored keys it never held.
+// its own key at once. Once every replica has refreshed a few times, in either of two orders
+// independent timers give (C's second refresh early, or late), every replica still publishes
+// C's key (its tokens are valid) and A's.
+// Guards against: wentback.go writing back an older set without the stored keys it never held,
+// pushing out the key of the replica that started on the wiped store.
 func TestWipedStoreTwoOldReplicasKeepNewReplicasKey(t *testing.T) {
+	for name, order := range map[string]string{"C early": "ACBACABCABC", "C late": "ABACABCABCABC"} {
+		t.Run(name, func(t *testing.T) { wipedWithTwoOldReplicas(t, order) })
+	}
+}
+
+// wipedWithTwoOldReplicas runs the case of TestWipedStoreTwoOldReplicasKeepNewReplicasKey,
+// the replicas refreshing in order after the wipe.
+func wipedWithTwoOldReplicas(t *testing.T, order string) {
 	clk := fakeclock.New(t0)
 	store := &wipeable{Backend: keys.NewMemory()}
 	cfg := keys.Config{Backend: store, Policy: policy, Now: clk.Now, WriteBack: true}
@@ -37,15 +47,12 @@ func TestWipedStoreTwoOldReplicasKeepNewReplicasKey(t *testing.T) {
 	refresh(t, c)
 	cKID := c.Snapshot().Signing.KID
 
-	order := []struct {
-		name string
-		m    *keys.Manager
-	}{{"A", a}, {"B", b}, {"A", a}, {"C", c}, {"A", a}, {"B", b}, {"C", c}, {"A", a}, {"B", b}, {"C", c}, {"A", a}, {"B", b}, {"C", c}}
-	for _, s := range order {
+	replicas := map[rune]*keys.Manager{'A': a, 'B': b, 'C': c}
+	for _, r := range order {
 		clk.Advance(time.Second)
-		refresh(t, s.m)
+		refresh(t, replicas[r])
 		st := mustLoad(t, store)
-		t.Logf("after %s: stored generation %d keys %v", s.name, st.Generation, snapKIDs(st.Keys))
+		t.Logf("after %c: stored generation %d keys %v", r, st.Generation, snapKIDs(st.Keys))
 	}
 	t.Logf("generation before the wipe %d; A's key %s, C's key %s", gen, aKID, cKID)
 	for name, m := range map[string]*keys.Manager{"A": a, "B": b, "C": c} {
