@@ -60,7 +60,15 @@ func TestApplyRetriedMoveGoesBeforeInheritTurnedOn(t *testing.T) {
 	}
 	file := "spaces:\n  - {id: s, parent: prod, inherit: true}\n  - {id: team, parent: q, inherit: true}\n" +
 		"integrations:\n  - {id: p, space: q, aws: {role_arn: \"arn:aws:iam::123456789012:role/p\"}, autoattach: [{label: dns, read: true}]}\n"
-	seen, r := applyWatched(t, b, watchedApply{file: file, bad: func() string { return vpcAttachedToW(t, b) }})
+	applyGrantsNothingMidway(t, b, file, func() string { return vpcAttachedToW(t, b) })
+}
+
+// applyGrantsNothingMidway applies file to b, watching every step with bad, which describes a
+// grant neither the broker before nor the file makes (empty for none): the apply succeeds, and
+// bad stays empty at every step and after.
+func applyGrantsNothingMidway(t *testing.T, b *liveBroker, file string, bad func() string) {
+	t.Helper()
+	seen, r := applyWatched(t, b, watchedApply{file: file, bad: bad})
 	t.Logf("apply exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	if r.code != 0 {
 		t.Fatalf("apply failed")
@@ -68,7 +76,7 @@ func TestApplyRetriedMoveGoesBeforeInheritTurnedOn(t *testing.T) {
 	for _, s := range seen {
 		t.Errorf("mid-apply: %s", s)
 	}
-	if got := vpcAttachedToW(t, b); got != "" {
+	if got := bad(); got != "" {
 		t.Errorf("after apply: %s", got)
 	}
 }
