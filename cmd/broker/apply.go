@@ -108,22 +108,12 @@ func runApply(ctx context.Context, e env, args []string) error {
 	for _, o := range objects {
 		staged[o.stage] = append(staged[o.stage], o)
 	}
-	var held []applyObject
-	for _, o := range staged[stageMain] {
-		if _, space := o.desired.(config.Space); space && len(again) > 0 && !a.dryRun {
-			// A space changed after an object refused for a conflict waits for that object,
-			// which may be one the file moves out of the space first.
-			held = append(held, o)
-			continue
-		}
-		again = append(again, put([]applyObject{o}, true)...)
-	}
-	// The objects refused go again, then the spaces held back for them, then the spaces the
-	// file makes inherit (a move out of one among those refused), then what was still refused
-	// once more (an attachment an inheritance makes usable); a role the file widens goes last:
-	// widened before a space leaves a key's binding, it would cover that space meanwhile.
+	again = put(staged[stageMain], true)
+	// The objects refused go again, then the spaces the file makes inherit (a move out of one
+	// among those refused), then what was still refused once more (an attachment an inheritance
+	// makes usable); a role the file widens goes last: widened before a space leaves a key's
+	// binding, it would cover that space meanwhile.
 	again = put(again, true)
-	again = append(again, put(held, true)...)
 	again = append(again, put(staged[stageAfterRetries], true)...)
 	put(again, false)
 	put(staged[stageLast], false)
