@@ -139,9 +139,12 @@ func (m *Manager) writeBackSet(ctx context.Context, stored Set, back []string, u
 		// The stored set's keys that never left a set in force here stay too: another replica
 		// may have signed with them (one that started on a store that lost every key, whose set
 		// this replica's older one would otherwise push out).
+		// An expired one (dropped before this replica started, which never saw it leave) stays
+		// out: it neither signs nor is published.
+		now, metas := m.now(), slices.Concat(next.Metas(), stored.Metas())
 		for _, k := range stored.Keys {
 			_, left := m.departed[k.KID]
-			if _, ok := next.Find(k.KID); !ok && !left && !slices.Contains(back, k.KID) {
+			if _, ok := next.Find(k.KID); !ok && !left && !slices.Contains(back, k.KID) && !expiredAt(now, k.Meta, metas, m.policy) {
 				next.Keys = append(next.Keys, k)
 			}
 		}
