@@ -249,23 +249,12 @@ func (wk *Worker) token(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	var req tokenRequest
-	if refused := wk.checkTokenRequest(r, run, &req); refused.err != nil {
-		if cached {
-			// A finish, on this replica or another, does not reach the cache: the run is read
-			// before the refusal, so that a finished run's token gets 401 whatever it sent.
-			var err error
-			if run, _, err = wk.authenticateRun(r, "token.issue"); err != nil {
-				fail(w, r, wk.cfg.Logger, err)
-				return
-			}
-		}
-		if refused.audited != nil {
-			wk.audienceRefused(r, run, refused.audited)
-		}
-		fail(w, r, wk.cfg.Logger, refused.err)
-		return
+	refused := wk.checkTokenRequest(r, run, &req)
+	var tok issuer.Token
+	err := refused.err
+	if err == nil {
+		tok, err = wk.issue(r, run, req.Audience, version)
 	}
-	tok, err := wk.issue(r, run, req.Audience, version)
 	for tries := 1; changed(err) && tries < maxIssueTries; tries++ {
 		// The run read is stale: the token minted from it is not handed out. Read the run as
 		// it is now, and mint again on the same condition.
@@ -279,14 +268,21 @@ func (wk *Worker) token(w http.ResponseWriter, r *http.Request) {
 	if changed(err) {
 		err = wk.changedAnswer(r)
 	}
-	if err != nil && cached {
-		// Refused for another cause than the run (the key service down, say): the run, from
-		// the cache, is read first, so that a finished run's token gets 401 whatever else fails.
-		if _, _, aerr := wk.authenticateRun(r, "token.issue"); aerr != nil {
-			err = aerr
-		}
-	}
 	if err != nil {
+		if cached {
+			// A finish, on this replica or another, does not reach the cache: the run is read
+			// before any refusal, so that a finished run's token gets 401 whatever else failed
+			// (its body, its audience, the key service).
+			fresh, _, aerr := wk.authenticateRun(r, "token.issue")
+			if aerr != nil {
+				fail(w, r, wk.cfg.Logger, aerr)
+				return
+			}
+			run = fresh
+		}
+		if refused.audited != nil {
+			wk.audienceRefused(r, run, refused.audited)
+		}
 		fail(w, r, wk.cfg.Logger, err)
 		return
 	}
