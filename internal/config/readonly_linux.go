@@ -119,14 +119,7 @@ func readMountInfo(path string) ([]mountEntry, error) {
 }
 
 // hasOption reports whether the comma-separated options hold opt.
-func hasOption(options, opt string) bool {
-	for _, o := range strings.Split(options, ",") {
-		if o == opt {
-			return true
-		}
-	}
-	return false
-}
+func hasOption(options, opt string) bool { return slices.Contains(strings.Split(options, ","), opt) }
 
 // unescapeMount undoes mountinfo's octal escapes (\040 for a space, \011, \012, \134).
 func unescapeMount(s string) string {
