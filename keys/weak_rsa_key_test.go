@@ -16,12 +16,9 @@ import (
 	"github.com/brokerhq/broker/keys"
 )
 
-// TestFileLoadRefusesWeakRSAKey: a key directory whose PEM holds a 1024-bit RSA key (an
-// operator-supplied key, or a planted one) must be refused: RFC 7518 section 3.3 says a key of
-// 2048 bits or larger MUST be used with RS256, and broker itself only ever makes 2048-bit keys.
-// Guards against: generate.go checkAlg taking any RSA key for RS256 (a 1024-bit key loaded,
-// published in the JWKS and signing tokens).
-func TestFileLoadRefusesWeakRSAKey(t *testing.T) {
+// weakRSAKey is a 1024-bit RSA key, under RS256's minimum, and its kid.
+func weakRSAKey(t *testing.T) (*rsa.PrivateKey, string) {
+	t.Helper()
 	priv, err := rsa.GenerateKey(rand.Reader, 1024)
 	if err != nil {
 		t.Fatal(err)
@@ -30,6 +27,16 @@ func TestFileLoadRefusesWeakRSAKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return priv, kid
+}
+
+// TestFileLoadRefusesWeakRSAKey: a key directory whose PEM holds a 1024-bit RSA key (an
+// operator-supplied key, or a planted one) must be refused: RFC 7518 section 3.3 says a key of
+// 2048 bits or larger MUST be used with RS256, and broker itself only ever makes 2048-bit keys.
+// Guards against: generate.go checkAlg taking any RSA key for RS256 (a 1024-bit key loaded,
+// published in the JWKS and signing tokens).
+func TestFileLoadRefusesWeakRSAKey(t *testing.T) {
+	priv, kid := weakRSAKey(t)
 	dir := filepath.Join(t.TempDir(), "keys")
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		t.Fatal(err)
@@ -63,17 +70,10 @@ func TestFileLoadRefusesWeakRSAKey(t *testing.T) {
 // 1024-bit RSA key for RS256.
 // Guards against: generate.go checkAlg taking any RSA key for RS256.
 func TestSaveRefusesWeakRSAKey(t *testing.T) {
-	priv, err := rsa.GenerateKey(rand.Reader, 1024)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kid, err := keys.Thumbprint(priv.Public())
-	if err != nil {
-		t.Fatal(err)
-	}
+	priv, kid := weakRSAKey(t)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	set := keys.Set{Generation: 1, Keys: []keys.Key{{Meta: keys.Meta{KID: kid, Alg: keys.RS256, Created: now, Activates: now}, Signer: priv}}}
-	err = set.Validate()
+	err := set.Validate()
 	if err == nil {
 		t.Fatalf("Set.Validate accepted a %d-bit RSA key for RS256; want it refused", priv.N.BitLen())
 	}
