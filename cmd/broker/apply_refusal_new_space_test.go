@@ -12,11 +12,7 @@ import (
 // (n held, x refused 404 and the valid file failed).
 func TestApplyAfterARefusalMakesNewSpacesInPlace(t *testing.T) {
 	b := startLive(t, liveFile(""))
-	b.put(t, "/v1/spaces/q", `{"parent":"root"}`)
-	b.put(t, "/v1/integrations/p", `{"space":"q","aws":{"roleArn":"arn:aws:iam::123456789012:role/p"},"autoattach":[{"label":"net","read":true}]}`)
-	b.put(t, "/v1/integrations/p2", `{"space":"q","aws":{"roleArn":"arn:aws:iam::123456789012:role/p2"},"autoattach":[{"label":"net","read":true}]}`)
-	b.put(t, "/v1/spaces/sub", `{"parent":"root","inherit":true}`)
-	b.put(t, "/v1/stacks/net1", `{"space":"sub","labels":["net"]}`)
+	refusedSubMove(t, b)
 	file := "spaces:\n  - {id: sub, parent: q, inherit: true}\n  - {id: n, parent: sub}\n" +
 		"stacks:\n  - {id: x, space: n}\n" +
 		"integrations:\n  - {id: p2, space: q, aws: {role_arn: \"arn:aws:iam::123456789012:role/p2\"}, autoattach: [{label: dns, read: true}]}\n"

@@ -11,11 +11,7 @@ import "testing"
 // (s2 held while w was put, vpc attached to w for write meanwhile).
 func TestApplyAfterARefusalMovesSpacesBeforeIntegrations(t *testing.T) {
 	b := startLive(t, liveFile(""))
-	b.put(t, "/v1/spaces/q", `{"parent":"root"}`)
-	b.put(t, "/v1/integrations/p", `{"space":"q","aws":{"roleArn":"arn:aws:iam::123456789012:role/p"},"autoattach":[{"label":"net","read":true}]}`)
-	b.put(t, "/v1/integrations/p2", `{"space":"q","aws":{"roleArn":"arn:aws:iam::123456789012:role/p2"},"autoattach":[{"label":"net","read":true}]}`)
-	b.put(t, "/v1/spaces/sub", `{"parent":"root","inherit":true}`)
-	b.put(t, "/v1/stacks/net1", `{"space":"sub","labels":["net"]}`)
+	refusedSubMove(t, b)
 	b.put(t, "/v1/spaces/p1", `{"parent":"root"}`)
 	b.put(t, "/v1/spaces/p2space", `{"parent":"root"}`)
 	b.put(t, "/v1/spaces/s2", `{"parent":"p1","inherit":true}`)
@@ -38,4 +34,16 @@ func TestApplyAfterARefusalMovesSpacesBeforeIntegrations(t *testing.T) {
 	if got := vpcAttachedToW(t, b); got != "" {
 		t.Errorf("after apply: %s", got)
 	}
+}
+
+// refusedSubMove sets b up for a file moving space sub (holding stack net1, label net) into q,
+// where integrations p and p2 both autoattach aws read to net: the move is refused 409 in the
+// apply's main pass until the file's p2, whose rule is for another label, is put.
+func refusedSubMove(t *testing.T, b *liveBroker) {
+	t.Helper()
+	b.put(t, "/v1/spaces/q", `{"parent":"root"}`)
+	b.put(t, "/v1/integrations/p", `{"space":"q","aws":{"roleArn":"arn:aws:iam::123456789012:role/p"},"autoattach":[{"label":"net","read":true}]}`)
+	b.put(t, "/v1/integrations/p2", `{"space":"q","aws":{"roleArn":"arn:aws:iam::123456789012:role/p2"},"autoattach":[{"label":"net","read":true}]}`)
+	b.put(t, "/v1/spaces/sub", `{"parent":"root","inherit":true}`)
+	b.put(t, "/v1/stacks/net1", `{"space":"sub","labels":["net"]}`)
 }
