@@ -120,7 +120,8 @@ func (m *Manager) load(ctx context.Context) (Set, error) {
 // that never left a set in force here are saved too.
 func (m *Manager) writeBackSet(ctx context.Context, stored Set, back []string, union bool) (_ Set, saved bool, _ error) {
 	next := m.inForce.Clone()
-	if revoked := stored.revokes(m.inForce); len(revoked) > 0 {
+	revoked := stored.revokes(m.inForce)
+	if len(revoked) > 0 {
 		m.log.WarnContext(ctx, "keys: the stored key set revokes keys in force here and brings back keys that left it; saving it without them",
 			"revoked", revoked, "kids", back, "stored_generation", stored.Generation, "generation_in_force", m.inForce.Generation)
 		next = stored.Clone()
@@ -135,7 +136,7 @@ func (m *Manager) writeBackSet(ctx context.Context, stored Set, back []string, u
 		m.log.WarnContext(ctx, "keys: the store went back to an older key set (it lost saves); writing back the set in force",
 			"stored_generation", stored.Generation, "generation_in_force", m.inForce.Generation)
 	}
-	if len(stored.revokes(m.inForce)) == 0 {
+	if len(revoked) == 0 {
 		// The stored set's keys that never left a set in force here stay too: another replica
 		// may have signed with them (one that started on a store that lost every key, whose set
 		// this replica's older one would otherwise push out).
