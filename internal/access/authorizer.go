@@ -15,6 +15,11 @@ var (
 	ErrUnauthenticated = errors.New("unauthenticated")
 	// ErrForbidden: an authenticated key lacks the action in the space (HTTP 403).
 	ErrForbidden = errors.New("forbidden")
+
+	// errNoKey and errUnknownKey are Authenticate's refusals, made once: a run's token request
+	// asks Authenticate whether its audience is a secret, and is refused nothing when it is not.
+	errNoKey      = fmt.Errorf("%w: no API key given", ErrUnauthenticated)
+	errUnknownKey = fmt.Errorf("%w: unknown API key", ErrUnauthenticated)
 )
 
 // Principal is an authenticated API key.
@@ -104,11 +109,11 @@ func (a *Authorizer) Known(secret string) bool {
 // empty or unknown secret returns an error wrapping ErrUnauthenticated.
 func (a *Authorizer) Authenticate(secret string) (Principal, error) {
 	if secret == "" {
-		return Principal{}, fmt.Errorf("%w: no API key given", ErrUnauthenticated)
+		return Principal{}, errNoKey
 	}
 	key, ok := a.byHash[sha256.Sum256([]byte(secret))]
 	if !ok {
-		return Principal{}, fmt.Errorf("%w: unknown API key", ErrUnauthenticated)
+		return Principal{}, errUnknownKey
 	}
 	return Principal{KeyID: key.id, secret: key.hash}, nil
 }
