@@ -69,13 +69,22 @@ func ParseTemplate(s string) (Template, error) {
 
 // Render returns the `sub` for s.
 func (t Template) Render(s Subject) string {
-	var b strings.Builder
+	// The parts are gathered first, to size the string once.
+	var buf [16]string
+	vals := buf[:0]
+	n := 0
 	for _, p := range t.parts {
-		if p.value == nil {
-			b.WriteString(p.literal)
-		} else {
-			b.WriteString(p.value(s))
+		v := p.literal
+		if p.value != nil {
+			v = p.value(s)
 		}
+		vals = append(vals, v)
+		n += len(v)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, v := range vals {
+		b.WriteString(v)
 	}
 	return b.String()
 }

@@ -121,3 +121,22 @@ func TestPlaceholderValuesFitAlphabets(t *testing.T) {
 		}
 	}
 }
+
+// TestRenderAllocatesTheSubjectOnce: rendering a `sub` (once per token) makes one string, sized
+// before it is written, whatever the template's parts.
+// Guards against: subject.go:Render growing its builder part by part
+func TestRenderAllocatesTheSubjectOnce(t *testing.T) {
+	tmpl, err := ParseTemplate("space:{spaceId}:{callerType}:{callerId}:run_type:{runType}:run_id:{runId}:phase:{runPhase}:scope:{scope}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := Subject{SpaceID: "team-platform", CallerType: "stack", CallerID: "vpc-production-eu-west-1",
+		Run: runs.Run{ID: "01JD8ZQ6Y3K9V2W4X5T7R8P0MN", RunType: "TRACKED", Phase: "APPLYING", Scope: "write"}}
+	want := "space:team-platform:stack:vpc-production-eu-west-1:run_type:TRACKED:run_id:01JD8ZQ6Y3K9V2W4X5T7R8P0MN:phase:APPLYING:scope:write"
+	if got := tmpl.Render(s); got != want {
+		t.Fatalf("Render = %q, want %q", got, want)
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = tmpl.Render(s) }); n != 1 {
+		t.Errorf("Render allocates %v times, want 1", n)
+	}
+}
