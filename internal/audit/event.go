@@ -32,13 +32,15 @@ type Event struct {
 
 // Hash is the lowercase hex SHA-256 of e's RFC 8785 canonical JSON: the Prev of the next event.
 func Hash(e Event) (string, error) {
-	var buf [1024]byte // most events fit, so hashing one allocates only its hex
+	var buf [1024]byte // most events fit, so hashing one allocates only its hex string
 	canonical, err := appendCanonical(buf[:0], &e)
 	if err != nil {
 		return "", err
 	}
 	sum := sha256.Sum256(canonical)
-	return hex.EncodeToString(sum[:]), nil
+	var out [2 * sha256.Size]byte
+	hex.Encode(out[:], sum[:])
+	return string(out[:]), nil
 }
 
 // Canonical is e's RFC 8785 (JCS) form. Every field is a string, so it is the members in
