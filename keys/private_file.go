@@ -70,7 +70,7 @@ func checkKeyDir(dir string) error {
 
 // checkOwner refuses a file or directory that the running (effective) user does not own.
 func checkOwner(path string, info fs.FileInfo) error {
-	uid, ok := fileOwner(info)
+	uid, ok := inputfile.Owner(info)
 	if !ok {
 		return fmt.Errorf("%w: %s: cannot tell its owner on this platform", ErrInsecurePermissions, path)
 	}

@@ -1,14 +1,14 @@
 //go:build unix
 
-package keys
+package inputfile
 
 import (
 	"io/fs"
 	"syscall"
 )
 
-// fileOwner returns the uid owning the file info describes.
-func fileOwner(info fs.FileInfo) (int, bool) {
+// Owner returns the uid owning the file info describes, and whether it could tell.
+func Owner(info fs.FileInfo) (int, bool) {
 	st, ok := info.Sys().(*syscall.Stat_t)
 	if !ok {
 		return 0, false
