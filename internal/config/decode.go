@@ -74,7 +74,8 @@ const maxLinkHops = 40
 // checkReplaceable refuses path when anyone may replace what it reads: whoever may write a
 // directory on the way to the file may rename what it holds there (a directory, a link, the
 // file itself) and put their own in its place, unless the directory is sticky, as /tmp is (then
-// only the owner of a name may), or lies on a read-only mount. The path is walked one name at a
+// only the owner of a name may, so the name must be owned by root, broker's user or the
+// directory's owner), or lies on a read-only mount. The path is walked one name at a
 // time as the kernel does: a link's relative target, ".." included, starts from the directory
 // the link really lies in, and the directories on the way to the link's target are checked too.
 func checkReplaceable(path string) error {
@@ -104,7 +105,7 @@ func checkReplaceable(path string) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
-		if err := replaceableIn(walked, stepName(path, next, fi)); err != nil {
+		if err := replaceableIn(walked, fi, stepName(path, next, fi)); err != nil {
 			return err
 		}
 		if fi.Mode()&os.ModeSymlink == 0 {
@@ -140,15 +141,31 @@ func stepName(path, next string, fi fs.FileInfo) string {
 	return fmt.Sprintf("%s (through the link to %s)", path, next)
 }
 
-// replaceableIn refuses what, which lies in dir (a directory with no link in its path), when
-// dir is one anyone may write, not sticky and on a writable mount.
-func replaceableIn(dir, what string) error {
-	fi, err := os.Stat(dir)
-	if err != nil || fi.Mode().Perm()&0o002 == 0 || fi.Mode()&os.ModeSticky != 0 || readOnlyMount(dir) {
+// replaceableIn refuses what (found as fi), which lies in dir (a directory with no link in its
+// path), when dir is one anyone may write on a writable mount. Unless dir is sticky, anyone may
+// rename what away there. When it is, only the owner of a name may (and dir's owner), but anyone
+// may have made the name: what must be owned by root, by the user broker runs as, or by dir's
+// owner, as the kernel's protected_symlinks and protected_regular ask of the names they follow.
+func replaceableIn(dir string, fi fs.FileInfo, what string) error {
+	di, err := os.Stat(dir)
+	if err != nil || di.Mode().Perm()&0o002 == 0 {
+		return nil
+	}
+	if di.Mode()&os.ModeSticky != 0 {
+		owner, ok := inputfile.Owner(fi)
+		dirOwner, _ := inputfile.Owner(di)
+		if !ok || owner == 0 || owner == os.Geteuid() || owner == dirOwner || readOnlyMount(dir) {
+			return nil
+		}
+		return fmt.Errorf("%s lies in %s, of mode %04o (sticky), and is owned by uid %d: anyone may have made "+
+			"that name there, and its owner may replace what it holds, deciding every role and API key; "+
+			"keep it owned by root or by the user broker runs as", what, dir, di.Mode().Perm()|0o1000, owner)
+	}
+	if readOnlyMount(dir) {
 		return nil
 	}
 	return fmt.Errorf("%s lies in %s, of mode %04o: anyone may replace it there, and whoever does decides every "+
-		"role and API key; chmod o-w %s", what, dir, fi.Mode().Perm(), dir)
+		"role and API key; chmod o-w %s", what, dir, di.Mode().Perm(), dir)
 }
 
 // Parse decodes a configuration from data, applies defaults and validates it. source names the
