@@ -3,6 +3,7 @@ package config
 import (
 	"bufio"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,8 +16,9 @@ import (
 // taken for it) is read-only, of a file system that keeps its own files (tmpfs, or a disk's:
 // not an overlay, whose lower layers may be written elsewhere, nor a network or FUSE one), and no
 // other mount this process sees shows the same directory writable (a read-only bind mount of a
-// directory reachable writable elsewhere protects nothing). A writable view in another mount
-// namespace is not seen.
+// directory reachable writable elsewhere protects nothing), nor writes into it (a writable
+// overlay whose upper layer holds dir). A writable view in another mount namespace is not seen,
+// nor an overlay whose upper layer this process cannot reach by the path it was mounted with.
 func readOnlyMount(dir string) bool {
 	var st unix.Statfs_t
 	if unix.Statfs(dir, &st) != nil || st.Flags&unix.ST_RDONLY == 0 {
@@ -27,7 +29,35 @@ func readOnlyMount(dir string) bool {
 		return false // the kernel cannot tell which mount it is
 	}
 	mounts, err := readMountInfo("/proc/self/mountinfo")
-	return err == nil && readOnlyEverywhere(dir, id, mounts)
+	return err == nil && readOnlyEverywhere(dir, id, mounts) && !overlayUpperHolds(dir, mounts)
+}
+
+// overlayUpperHolds reports whether dir, or a directory above it, is the upper layer of a
+// writable overlay of mounts: what anyone writes through that overlay lands there, whatever
+// the mounts dir itself is seen through.
+func overlayUpperHolds(dir string, mounts []mountEntry) bool {
+	var uppers []unix.Stat_t
+	for _, m := range mounts {
+		if m.fsType != "overlay" || m.readOnly || m.upper == "" {
+			continue
+		}
+		var st unix.Stat_t
+		if unix.Stat(m.upper, &st) == nil {
+			uppers = append(uppers, st)
+		}
+	}
+	if len(uppers) == 0 {
+		return false
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		var st unix.Stat_t
+		if unix.Stat(d, &st) == nil && slices.ContainsFunc(uppers, func(u unix.Stat_t) bool { return u.Dev == st.Dev && u.Ino == st.Ino }) {
+			return true
+		}
+		if d == "/" || d == "." {
+			return false
+		}
+	}
 }
 
 // mountID is the id of the mount dir lies on, as /proc/self/mountinfo names it: statx's, or,
@@ -80,11 +110,12 @@ func readOnlyEverywhere(dir, id string, mounts []mountEntry) bool {
 }
 
 // mountEntry is a line of /proc/self/mountinfo: the mount's id, the file system's device and
-// type, the directory of it mounted (root), where (point), and whether the mount is read-only
-// (its own or its file system's options).
+// type, the directory of it mounted (root), where (point), whether the mount is read-only (its
+// own or its file system's options), and an overlay's upper layer (its upperdir option, a path
+// as its mounter named it).
 type mountEntry struct {
-	id, device, root, point, fsType string
-	readOnly                        bool
+	id, device, root, point, fsType, upper string
+	readOnly                               bool
 }
 
 // readMountInfo reads the mounts of a mountinfo file.
@@ -113,6 +144,7 @@ func readMountInfo(path string) ([]mountEntry, error) {
 		out = append(out, mountEntry{
 			id: fields[0], device: fields[2], root: unescapeMount(fields[3]), point: unescapeMount(fields[4]), fsType: fields[sep+1],
 			readOnly: hasOption(fields[5], "ro") || hasOption(fields[sep+3], "ro"),
+			upper:    optionValue(fields[sep+3], "upperdir"),
 		})
 	}
 	return out, sc.Err()
@@ -120,6 +152,16 @@ func readMountInfo(path string) ([]mountEntry, error) {
 
 // hasOption reports whether the comma-separated options hold opt.
 func hasOption(options, opt string) bool { return slices.Contains(strings.Split(options, ","), opt) }
+
+// optionValue is the value of the comma-separated options' name=value, unescaped; "" when none.
+func optionValue(options, name string) string {
+	for _, o := range strings.Split(options, ",") {
+		if v, ok := strings.CutPrefix(o, name+"="); ok {
+			return unescapeMount(v)
+		}
+	}
+	return ""
+}
 
 // unescapeMount undoes mountinfo's octal escapes (\040 for a space, \011, \012, \134).
 func unescapeMount(s string) string {
