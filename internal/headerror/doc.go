@@ -7,7 +7,8 @@
 //
 // An unimplemented Transfer-Encoding (net/http's 501), an unserved HTTP version (505) and an
 // unmet Expect (417) are the client's bad input like the rest, and are answered 400
-// invalid_request; headers over the limit keep their 431, with the code too_large.
+// invalid_request; headers over the limit (net/http's 431) are answered 413 too_large, the one
+// status the API gives that code.
 //
 // On a TLS listener the connection net/http sees is no longer a *tls.Conn, so the Listener makes
 // the handshake itself, bounded as net/http bounds it, and answers a plain HTTP request sent to

@@ -56,7 +56,7 @@ type conn struct {
 func (c *conn) Write(b []byte) (int, error) { return write(c.Conn, b) }
 
 // CloseWrite shuts the writing side when the connection can, as net/http does after an answer
-// it sends before closing (the 431 among them), so that the client reads it before the close.
+// it sends before closing (headers over the limit among them), so that the client reads it before the close.
 func (c *conn) CloseWrite() error {
 	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
 		return cw.CloseWrite()

@@ -101,7 +101,8 @@ type envelope struct {
 // TestRefusedHeadsAnswerInTheEnvelope: every request head net/http refuses before a handler
 // runs gets the error envelope, with a 4xx, on a plain and on a TLS listener.
 // Guards against: net/http's plain-text 400, 431, 501 and 505, and its empty 417, reaching the
-// client.
+// client; rewrite.go answering headers over the limit 431, a status the API never pairs with
+// too_large.
 func TestRefusedHeadsAnswerInTheEnvelope(t *testing.T) {
 	for _, tc := range []struct {
 		name, head    string
@@ -109,7 +110,7 @@ func TestRefusedHeadsAnswerInTheEnvelope(t *testing.T) {
 		code, message string
 	}{
 		{"headers over the limit", "GET / HTTP/1.1\r\nHost: x\r\nX-Pad: " + strings.Repeat("a", 8<<10) + "\r\n\r\n",
-			431, "too_large", "The request's headers are larger than the server takes."},
+			413, "too_large", "The request's headers are larger than the server takes."},
 		{"a header line without a colon", "GET / HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n",
 			400, "invalid_request", "The request's head is malformed."},
 		{"a Content-Length not a number", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n",

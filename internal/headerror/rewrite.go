@@ -51,7 +51,8 @@ func rewrite(b []byte) ([]byte, bool) {
 	line := string(b[len(proto):end])
 	switch {
 	case status == http.StatusRequestHeaderFieldsTooLarge:
-		return answer(status, apierror.New(apierror.CodeTooLarge, "The request's headers are larger than the server takes.")), true
+		// The API answers too_large with 413 whatever was too large.
+		return answer(http.StatusRequestEntityTooLarge, apierror.New(apierror.CodeTooLarge, "The request's headers are larger than the server takes.")), true
 	case status == http.StatusNotImplemented:
 		return answer(http.StatusBadRequest, apierror.New(apierror.CodeInvalidRequest,
 			"The request's Transfer-Encoding is not supported; send the body with Content-Length or chunked.")), true

@@ -18,7 +18,7 @@ import (
 	"github.com/brokerhq/broker/internal/config"
 )
 
-// TestRequestHeadersBoundedAt64KiB: a request whose headers pass 64 KiB is refused with 431 before
+// TestRequestHeadersBoundedAt64KiB: a request whose headers pass 64 KiB is refused with 413 before
 // any handler runs (memory a client can hold per connection is bounded); one under it is served.
 // Guards against: server.go:256 MaxHeaderBytes: 64 << 10 -> 1 << 20 (or dropped: net/http's 1 MiB
 // default)
@@ -30,7 +30,7 @@ func TestRequestHeadersBoundedAt64KiB(t *testing.T) {
 		want int
 	}{
 		{"16 KiB", 16 << 10, 200},
-		{"200 KiB", 200 << 10, http.StatusRequestHeaderFieldsTooLarge},
+		{"200 KiB", 200 << 10, http.StatusRequestEntityTooLarge},
 	} {
 		req, _ := http.NewRequest("GET", ts.URL+"/readyz", nil)
 		req.Header.Set("X-Pad", strings.Repeat("a", tc.size))
