@@ -149,6 +149,11 @@ func issuerProblem(iss string) (shown, problem string) {
 		return shown, fmt.Sprintf("%q must use https (plain http is allowed only on a loopback host)", shown)
 	case !dialablePort(u.Port()):
 		return shown, fmt.Sprintf("%q has port %s, which names no server (want 1-65535)", shown, u.Port())
+	case !plainHost(u.Hostname()):
+		// The host is written into every token's iss and into identifiers the clouds check by
+		// pattern (AWS's ExternalId takes ASCII letters, digits and _+=,.@:/- only).
+		return shown, fmt.Sprintf("%q must name its host as a DNS name (ASCII letters, digits, - and ., an "+
+			"internationalised name in its xn-- form) or an IP address", shown)
 	case strings.HasSuffix(iss, "/"):
 		return shown, fmt.Sprintf("%q must not end with a slash", shown)
 	case !servablePath(u.EscapedPath()):
@@ -168,6 +173,15 @@ var issuerPathRE = regexp.MustCompile(`^(/[A-Za-z0-9._~-]+)+$`)
 // which is . or .. (Clean would remove them): one a relying party and a router read alike.
 func servablePath(p string) bool {
 	return p == "" || issuerPathRE.MatchString(p) && path.Clean(p) == p
+}
+
+// plainHost reports whether host (without brackets or port) is an IP address with no zone, or a
+// name of ASCII letters, digits, '-', '_' and '.'.
+func plainHost(host string) bool {
+	if ip := net.ParseIP(host); ip != nil {
+		return true
+	}
+	return host != "" && strings.Trim(strings.ToLower(host), "abcdefghijklmnopqrstuvwxyz0123456789-_.") == ""
 }
 
 // IsLoopbackHost reports whether host is localhost or a loopback IP: the only hosts broker
