@@ -346,19 +346,37 @@ var (
 // checkSessionPolicy checks the optional Policy parameter of p as STS does before using it: it
 // must be exactly one JSON object holding a Statement that is an object or a non-empty list of
 // objects, else 400 MalformedPolicyDocument.
+//
+// The inline policy and the managed policies' ARNs share maxSessionPolicyText characters: more,
+// and the request is refused 400 PackedPolicyTooLarge.
 func checkSessionPolicy(p url.Values) *apiError {
-	if _, ok := p["Policy"]; !ok {
-		return nil
+	if _, ok := p["Policy"]; ok {
+		err := parsePolicyDocument(p.Get("Policy"))
+		switch {
+		case errors.Is(err, errPolicyNotJSON):
+			return malformedPolicy("The policy is not in the valid JSON format.")
+		case err != nil:
+			return malformedPolicy("Syntax errors in policy.")
+		}
 	}
-	err := parsePolicyDocument(p.Get("Policy"))
-	switch {
-	case errors.Is(err, errPolicyNotJSON):
-		return malformedPolicy("The policy is not in the valid JSON format.")
-	case err != nil:
-		return malformedPolicy("Syntax errors in policy.")
+	total := length(p.Get("Policy"))
+	for n := 1; ; n++ {
+		arn, ok := p["PolicyArns.member."+strconv.Itoa(n)+".arn"]
+		if !ok {
+			break
+		}
+		total += length(arn[0])
+	}
+	if total > maxSessionPolicyText {
+		return &apiError{status: http.StatusBadRequest, code: "PackedPolicyTooLarge",
+			message: fmt.Sprintf("Packed policy consumes %d%% of allotted space, please use smaller policy for this request.", total*100/maxSessionPolicyText)}
 	}
 	return nil
 }
+
+// maxSessionPolicyText bounds the characters of a request's session policies, the inline one
+// and the managed ones' ARNs together.
+const maxSessionPolicyText = 2048
 
 func malformedPolicy(msg string) *apiError {
 	return &apiError{status: http.StatusBadRequest, code: "MalformedPolicyDocument", message: msg}
