@@ -1,7 +1,6 @@
 package config
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -17,13 +16,7 @@ func TestReadOnlyMountIsNotReplaceable(t *testing.T) {
 	if err := os.Mkdir(run, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := syscall.Mount("tmpfs", run, "tmpfs", 0, "size=64k,mode=0777"); err != nil {
-		if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES) {
-			t.Skipf("skipped: mounting a tmpfs needs root (%v)", err)
-		}
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = syscall.Unmount(run, syscall.MNT_DETACH) })
+	mountTmpfs(t, run, 0, "size=64k,mode=0777")
 	path := writeUnder(t, run, 0o777)
 	if _, err := Load(path); err == nil {
 		t.Fatalf("Load(%s) under a writable mount open to all = nil, want it refused", path)

@@ -23,13 +23,7 @@ func TestReadOnlyTmpfsOnKernelWithoutStatxMntID(t *testing.T) {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=64k,mode=0777"); err != nil {
-		if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES) {
-			t.Skipf("skipped: needs root (%v)", err)
-		}
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = syscall.Unmount(dir, syscall.MNT_DETACH) })
+	mountTmpfs(t, dir, 0, "size=64k,mode=0777")
 	if err := os.WriteFile(filepath.Join(dir, "broker.yaml"), []byte("issuer: x\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}

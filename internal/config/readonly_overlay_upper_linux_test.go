@@ -24,13 +24,7 @@ func TestReadOnlyMountOfAnOverlaysUpperDirIsRefused(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := syscall.Mount("tmpfs", disk, "tmpfs", 0, "size=256k"); err != nil {
-		if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES) {
-			t.Skipf("skipped: needs root (%v)", err)
-		}
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = syscall.Unmount(disk, syscall.MNT_DETACH) })
+	mountTmpfs(t, disk, 0, "size=256k")
 	up, work := filepath.Join(disk, "up"), filepath.Join(disk, "work")
 	for _, d := range []string{up, work} {
 		if err := os.Mkdir(d, 0o755); err != nil {

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -29,13 +28,7 @@ func TestShadowedReadOnlyMountDoesNotExempt(t *testing.T) {
 		t.Fatal(err)
 	}
 	hidden := filepath.Join(view, "conf")
-	if err := syscall.Mount("tmpfs", hidden, "tmpfs", syscall.MS_RDONLY, "size=64k"); err != nil {
-		if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES) {
-			t.Skipf("skipped: needs root (%v)", err)
-		}
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = syscall.Unmount(hidden, syscall.MNT_DETACH) })
+	mountTmpfs(t, hidden, syscall.MS_RDONLY, "size=64k")
 	if err := syscall.Mount(shared, view, "", syscall.MS_BIND, ""); err != nil {
 		t.Fatal(err)
 	}
