@@ -19,8 +19,8 @@ import (
 // apply puts before anything else: an integration without the write the file drops (all of it
 // when the file moves it), a direct attachment without the read or write the file drops, a stack without
 // the labels the file drops (all of them when the file moves it), a role without the actions the
-// file drops. An object the server's file declares is left to the main pass, which refuses to
-// change it. A stack or space leaving a space the file moves or changes (its parent, inherit or
+// file drops. When the file takes something away from an object the server's file declares,
+// it fails (fileOwned); any other change of one is left to the main pass, which refuses it. A stack or space leaving a space the file moves or changes (its parent, inherit or
 // subject template) goes first after those roles, when where it goes is a chain of spaces the
 // file leaves alone; a space the file makes inherit goes after the stacks and integrations, so
 // that what the file moves out of it, or away from it, is gone first; a role that gains actions
@@ -339,19 +339,26 @@ type roleStep struct {
 	widens, replaced bool
 }
 
-// roleChange compares r with the broker's role. A role the server's file declares is left to
-// the main pass, which refuses a change of it.
+// roleChange compares r with the broker's role. A role the server's file declares and r takes
+// actions away from stops the apply (fileOwned): they cannot be taken away first. One r only
+// widens, or leaves alone, is left to the main pass, which refuses a change of it.
 func roleChange(ctx context.Context, lr *planReader, r config.Role) roleStep {
 	cur, m, held := served[config.Role](ctx, lr, kindRole, r.ID)
-	if !held || m.ManagedBy == catalog.ManagedByConfig {
+	if !held {
+		return roleStep{}
+	}
+	kept := slices.DeleteFunc(slices.Clone(cur.Actions), func(a string) bool {
+		return !slices.Contains(r.Actions, a)
+	})
+	if m.ManagedBy == catalog.ManagedByConfig {
+		if len(kept) < len(cur.Actions) {
+			lr.fileOwned("role/" + r.ID)
+		}
 		return roleStep{}
 	}
 	st := roleStep{widens: slices.ContainsFunc(r.Actions, func(a string) bool {
 		return !slices.Contains(cur.Actions, a)
 	})}
-	kept := slices.DeleteFunc(slices.Clone(cur.Actions), func(a string) bool {
-		return !slices.Contains(r.Actions, a)
-	})
 	switch {
 	case len(kept) == 0:
 		st.replaced = true
