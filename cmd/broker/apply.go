@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/brokerhq/broker/internal/catalog"
@@ -28,7 +29,8 @@ const (
 // file: for each object, in dependency order, it reads the broker's, leaves it when it is
 // equal, and otherwise PUTs the file's with If-Match of the version it read (If-None-Match: *
 // when it found none, so that an object created meanwhile is not replaced). It prints one
-// line per object; an object that fails does not stop the others, and the command then exits 1.
+// line per object; an object that fails does not stop the others, but for the spaces the file
+// makes inherit and the roles it widens, which are then not applied; the command then exits 1.
 // Before any of that it puts the narrowed forms narrowingFirst marks, and stops at the first that
 // fails: what the file takes away goes before anything the file adds.
 func runApply(ctx context.Context, e env, args []string) error {
@@ -108,15 +110,32 @@ func runApply(ctx context.Context, e env, args []string) error {
 	for _, o := range objects {
 		staged[o.stage] = append(staged[o.stage], o)
 	}
+	// skip reports objs not applied: they widen what the objects before them reach, and one of
+	// those failed.
+	skip := func(objs []applyObject) {
+		for _, o := range objs {
+			done(o, o.ref+" not applied: it widens what the objects before it reach, and one of them failed", resultFailed)
+		}
+	}
 	again = put(staged[stageMain], true)
 	// The objects refused go again, then the spaces the file makes inherit (a move out of one
 	// among those refused), then what was still refused once more (an attachment an inheritance
 	// makes usable); a role the file widens goes last: widened before a space leaves a key's
-	// binding, it would cover that space meanwhile.
+	// binding, it would cover that space meanwhile. Neither goes once an object before it
+	// failed, or is still refused and is not an attachment: it would widen what that object's
+	// change was to take out of reach first.
 	again = put(again, true)
-	again = append(again, put(staged[stageAfterRetries], true)...)
+	if len(failed) > 0 || slices.ContainsFunc(again, func(o applyObject) bool { return !isAttachment(o) }) {
+		skip(staged[stageAfterRetries])
+	} else {
+		again = append(again, put(staged[stageAfterRetries], true)...)
+	}
 	put(again, false)
-	put(staged[stageLast], false)
+	if len(failed) > 0 {
+		skip(staged[stageLast])
+	} else {
+		put(staged[stageLast], false)
+	}
 	if a.dryRun {
 		// A dry run also checks the file against the broker's other objects, as the broker
 		// would check each change.
@@ -143,6 +162,13 @@ func runApply(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("%d of %d objects failed: %s", len(failed), len(objects), strings.Join(failed, ", "))
 	}
 	return nil
+}
+
+// isAttachment reports whether o is a direct attachment: the one kind that may wait for an
+// inheritance the file turns on, and the last kind of the file's order.
+func isAttachment(o applyObject) bool {
+	_, ok := o.desired.(config.Attachment)
+	return ok
 }
 
 // readApplyFile reads and plans path; it refuses a file that holds anything but the five

@@ -106,10 +106,7 @@ func narrowingFirst(ctx context.Context, c *adminClient, objects []applyObject) 
 		}
 		rest = append(rest, o)
 	}
-	at := slices.IndexFunc(rest, func(o applyObject) bool {
-		_, ok := o.desired.(config.Attachment)
-		return ok
-	})
+	at := slices.IndexFunc(rest, isAttachment)
 	if at < 0 {
 		at = len(rest)
 	}
