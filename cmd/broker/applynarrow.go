@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 
 	"github.com/brokerhq/broker/internal/catalog"
 	"github.com/brokerhq/broker/internal/config"
@@ -20,16 +19,17 @@ import (
 // when the file moves it), a direct attachment without the read or write the file drops, a stack without
 // the labels the file drops (all of them when the file moves it), a role without the actions the
 // file drops. When the file takes something away from an object the server's file declares,
-// it fails (fileOwned); any other change of one is left to the main pass, which refuses it. A stack or space leaving a space the file moves or changes (its parent, inherit or
-// subject template) goes first after those roles, when where it goes is a chain of spaces the
+// it fails (fileOwned); any other change of one is left to the main pass, which refuses it. A
+// stack or space leaving a space the file moves or changes (its parent, inherit or subject
+// template) goes first after those roles, when where it goes is a chain of spaces the
 // file leaves alone; a space the file makes inherit goes after the stacks and integrations, so
 // that what the file moves out of it, or away from it, is gone first; a role that gains actions
 // goes last, as one widened before a space leaves a key's binding would cover that space
 // meanwhile. It fails, and the apply changes nothing, when it cannot read an object of the file
-// (a failure other than 404), and when the file replaces every action of a role and also moves
-// a space or stack: no order is safe then. Some files still have no safe order (a stack moving
-// between two spaces the file both moves); each step then only narrows the broker's objects or
-// puts the file's.
+// (a failure other than 404), and when the file replaces every action of a role and also adds
+// anything else (replacedAlone): no order is safe then. Some files still have no safe order (a
+// stack moving between two spaces the file both moves); each step then only narrows the
+// broker's objects or puts the file's.
 func narrowingFirst(ctx context.Context, c *adminClient, objects []applyObject) ([]applyObject, error) {
 	r := &planReader{c: c, read: map[string]json.RawMessage{}, fileSpaces: map[string]bool{}}
 	for _, o := range objects {
@@ -123,13 +123,13 @@ func narrowingFirst(ctx context.Context, c *adminClient, objects []applyObject) 
 	if r.err != nil {
 		return nil, r.err
 	}
-	if len(replaced) > 0 && moves.anything(ctx, objects) {
-		// No order is safe: the role's old actions held after a space or stack moves under
-		// its bindings, or its new ones before one moves away, reach it meanwhile.
-		return nil, fmt.Errorf("%s: the file replaces every action of it and also moves spaces or stacks; apply the role in a file of its own first",
-			strings.Join(replaced, ", "))
+	planned := slices.Concat(rest[:first], prep, made, moved, leaving, rest[first:], roles)
+	if len(replaced) > 0 {
+		if err := replacedAlone(ctx, r, planned, replaced); err != nil {
+			return nil, err
+		}
 	}
-	return slices.Concat(rest[:first], prep, made, moved, leaving, rest[first:], roles), r.err
+	return planned, nil
 }
 
 // planReader reads the broker's objects for narrowingFirst, each once. err is the first
@@ -306,64 +306,6 @@ func (m spaceMoves) chainKept(ctx context.Context, id string) bool {
 		id = sp.Parent
 	}
 	return false
-}
-
-// anything reports whether the broker holds a stack of objects in another space than the
-// file's, or a space under another parent.
-func (m spaceMoves) anything(ctx context.Context, objects []applyObject) bool {
-	for _, o := range objects {
-		switch d := o.desired.(type) {
-		case config.Stack:
-			if cur, _, held := served[config.Stack](ctx, m.r, kindStack, d.ID); held && cur.Space != d.Space {
-				return true
-			}
-		case config.Space:
-			if cur, _, held := served[config.Space](ctx, m.r, kindSpace, d.ID); held && cur.Parent != d.Parent {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// roleStep is what narrowingFirst makes of a role of the file.
-type roleStep struct {
-	// narrowed is the broker's role with only the actions the file drops taken away, nil when
-	// it drops none, or all (a role needs an action).
-	narrowed *narrowStep
-	// widens tells that the file gives an action the broker's role lacks; replaced, that it
-	// keeps none of the broker's.
-	widens, replaced bool
-}
-
-// roleChange compares r with the broker's role. A role the server's file declares and r takes
-// actions away from stops the apply (fileOwned): they cannot be taken away first. One r only
-// widens, or leaves alone, is left to the main pass, which refuses a change of it.
-func roleChange(ctx context.Context, lr *planReader, r config.Role) roleStep {
-	cur, m, held := served[config.Role](ctx, lr, kindRole, r.ID)
-	if !held {
-		return roleStep{}
-	}
-	kept := slices.DeleteFunc(slices.Clone(cur.Actions), func(a string) bool {
-		return !slices.Contains(r.Actions, a)
-	})
-	if m.ManagedBy == catalog.ManagedByConfig {
-		if len(kept) < len(cur.Actions) {
-			lr.fileOwned("role/" + r.ID)
-		}
-		return roleStep{}
-	}
-	st := roleStep{widens: slices.ContainsFunc(r.Actions, func(a string) bool {
-		return !slices.Contains(cur.Actions, a)
-	})}
-	switch {
-	case len(kept) == 0:
-		st.replaced = true
-	case len(kept) < len(cur.Actions):
-		cur.ID, cur.Actions = r.ID, kept
-		st.narrowed = &narrowStep{body: cur, version: m.Version}
-	}
-	return st
 }
 
 // turnsInheritOn reports whether the broker holds sp's space without inherit and sp has it.
