@@ -66,8 +66,9 @@ func runApply(ctx context.Context, e env, args []string) error {
 		if o.narrowed == nil || a.dryRun {
 			continue
 		}
-		// Write taken away before anything else: stop when it cannot be, rather than let
-		// the spaces and stacks grant write through the rules or labels the file drops.
+		// What the file drops taken away before anything else: stop when it cannot be, rather
+		// than let the spaces and stacks grant read or write through the rules or labels the
+		// file drops.
 		if err := a.narrow(ctx, o); err != nil {
 			fmt.Fprintf(e.stdout, "%s failed: taking away what the file drops: %s\n", o.ref, oneLine(err.Error()))
 			for _, n := range objects {

@@ -13,23 +13,23 @@ import (
 	"github.com/brokerhq/broker/internal/config"
 )
 
-// narrowingFirst orders objects so that no step of the apply grants what neither the broker
-// before it nor the file grants, and marks the objects whose narrowed form (o.narrowed) the
-// apply puts before anything else: an integration without the write the file drops (all of it
-// when the file moves it), a direct attachment without the read or write the file drops, a stack without
-// the labels the file drops (all of them when the file moves it), a role without the actions the
-// file drops. When the file takes something away from an object the server's file declares,
-// it fails (fileOwned); any other change of one is left to the main pass, which refuses it. A
-// stack or space leaving a space the file moves or changes (its parent, inherit or subject
-// template) goes first after those roles, when where it goes is a chain of spaces the
-// file leaves alone; a space the file makes inherit goes after the stacks and integrations, so
-// that what the file moves out of it, or away from it, is gone first; a role that gains actions
-// goes last, as one widened before a space leaves a key's binding would cover that space
-// meanwhile. It fails, and the apply changes nothing, when it cannot read an object of the file
-// (a failure other than 404), and when the file replaces every action of a role and also adds
+// narrowingFirst orders objects so that no step of the apply grants what neither the broker before
+// it nor the file grants, and marks the objects whose narrowed form (o.narrowed) the apply puts
+// before anything else: an integration without the read or write its autoattach rules give and the
+// file drops (all of it when the file moves it), a direct attachment without the read or write the
+// file drops, a stack without the labels the file drops (all of them when the file moves it), a
+// role without the actions the file drops. When the file takes something away from an object the
+// server's file declares, it fails (fileOwned); any other change of one is left to the main pass,
+// which refuses it. A stack or space leaving a space the file moves or changes (its parent,
+// inherit or subject template) goes first after those roles, when where it goes is a chain of
+// spaces the file leaves alone; a space the file makes inherit goes after the stacks and
+// integrations, so that what the file moves out of it, or away from it, is gone first; a role that
+// gains actions goes last, as one widened before a space leaves a key's binding would cover that
+// space meanwhile. It fails, and the apply changes nothing, when it cannot read an object of the
+// file (a failure other than 404), and when the file replaces every action of a role and also adds
 // anything else (replacedAlone): no order is safe then. Some files still have no safe order (a
-// stack moving between two spaces the file both moves); each step then only narrows the
-// broker's objects or puts the file's.
+// stack moving between two spaces the file both moves); each step then only narrows the broker's
+// objects or puts the file's.
 func narrowingFirst(ctx context.Context, c *adminClient, objects []applyObject) ([]applyObject, error) {
 	r := &planReader{c: c, read: map[string]json.RawMessage{}, fileSpaces: map[string]bool{}}
 	for _, o := range objects {
@@ -65,7 +65,7 @@ func narrowingFirst(ctx context.Context, c *adminClient, objects []applyObject) 
 				continue
 			}
 		case config.Integration:
-			o.narrowed = dropsWrite(ctx, r, d)
+			o.narrowed = dropsScope(ctx, r, d)
 		case config.Attachment:
 			o.narrowed = dropsDirectScope(ctx, r, o, d)
 		case config.Stack:
@@ -314,24 +314,30 @@ func turnsInheritOn(ctx context.Context, r *planReader, sp config.Space) bool {
 	return held && !cur.Inherit && sp.Inherit
 }
 
-// dropsWrite returns, when the broker holds in's integration in in's space with write on a
-// label in does not attach for write, the broker's integration with write taken away from
-// those labels and nothing else changed, with the version read; nil otherwise.
-func dropsWrite(ctx context.Context, r *planReader, in config.Integration) *narrowStep {
+// dropsScope returns, when the broker holds in's integration in in's space with an autoattach
+// rule giving a label read or write that in does not give it, the broker's integration with that
+// read or write taken away and nothing else changed, with the version read; nil otherwise. A read
+// the file drops goes first too, as a direct attachment's does: a stack the file labels or moves
+// meanwhile must not reach the integration's read runs.
+func dropsScope(ctx context.Context, r *planReader, in config.Integration) *narrowStep {
 	cur, m, held := served[config.Integration](ctx, r, kindIntegration, in.ID)
 	if !held {
 		return nil
 	}
-	want := writeLabels(in)
+	read, write := scopeLabels(in)
 	if cur.Space != in.Space {
-		want = nil // moved: it reaches other stacks, so all its write goes until it is put
+		// Moved: it reaches other stacks, so all it attaches goes until it is put.
+		read, write = nil, nil
 	}
 	cur.ID = in.ID
 	var rules []config.Autoattach
 	dropped := false
 	for _, rule := range cur.Autoattach {
-		if rule.Write && !want[rule.Label] {
+		if rule.Write && !write[rule.Label] {
 			rule.Write, dropped = false, true
+		}
+		if rule.Read && !read[rule.Label] {
+			rule.Read, dropped = false, true
 		}
 		if rule.Read || rule.Write { // a rule attaching neither is refused: it goes
 			rules = append(rules, rule)
@@ -348,7 +354,7 @@ func dropsWrite(ctx context.Context, r *planReader, in config.Integration) *narr
 }
 
 // narrowStep is the broker's object with only what the file drops taken away (an integration's
-// or an attachment's write, a stack's labels, a role's actions), put over version.
+// or an attachment's read or write, a stack's labels, a role's actions), put over version.
 type narrowStep struct {
 	body    any
 	version int64
@@ -449,15 +455,18 @@ func dropsLabels(ctx context.Context, r *planReader, st config.Stack) *narrowSte
 	return &narrowStep{body: cur, version: m.Version}
 }
 
-// writeLabels is the set of labels in's autoattach rules attach for write.
-func writeLabels(in config.Integration) map[string]bool {
-	out := map[string]bool{}
+// scopeLabels is the sets of labels in's autoattach rules attach for read and for write.
+func scopeLabels(in config.Integration) (read, write map[string]bool) {
+	read, write = map[string]bool{}, map[string]bool{}
 	for _, r := range in.Autoattach {
+		if r.Read {
+			read[r.Label] = true
+		}
 		if r.Write {
-			out[r.Label] = true
+			write[r.Label] = true
 		}
 	}
-	return out
+	return read, write
 }
 
 // fileOwned notes that the file takes something away from ref, which the broker's

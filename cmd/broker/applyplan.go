@@ -30,7 +30,7 @@ type applyObject struct {
 	// current returns the broker's object, or nil when there is none.
 	current func(ctx context.Context, c *adminClient) (*servedObject, error)
 	// narrowed, when narrowingFirst found one, is the broker's object with only what the file
-	// drops taken away (an integration's write, a stack's labels, a role's actions), put before
+	// drops taken away (an integration's read or write, a stack's labels, a role's actions), put before
 	// anything else.
 	narrowed *narrowStep
 	// stage orders the object against the objects put again after a conflict: stageMain
