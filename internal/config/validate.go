@@ -152,8 +152,8 @@ func issuerProblem(iss string) (shown, problem string) {
 	case !plainHost(u.Hostname()):
 		// The host is written into every token's iss and into identifiers the clouds check by
 		// pattern (AWS's ExternalId takes ASCII letters, digits and _+=,.@:/- only).
-		return shown, fmt.Sprintf("%q must name its host as a DNS name (ASCII letters, digits, - and ., an "+
-			"internationalised name in its xn-- form) or an IP address", shown)
+		return shown, fmt.Sprintf("%q must name its host as a DNS name (ASCII letters, digits, - and ., at most "+
+			"253 characters and labels of at most 63, an internationalised name in its xn-- form) or an IP address", shown)
 	case strings.HasSuffix(iss, "/"):
 		return shown, fmt.Sprintf("%q must not end with a slash", shown)
 	case !servablePath(u.EscapedPath()):
@@ -176,12 +176,21 @@ func servablePath(p string) bool {
 }
 
 // plainHost reports whether host (without brackets or port) is an IP address with no zone, or a
-// name of ASCII letters, digits, '-', '_' and '.'.
+// name of ASCII letters, digits, '-', '_' and '.' within DNS's lengths: at most 253 characters,
+// each label at most 63.
 func plainHost(host string) bool {
 	if ip := net.ParseIP(host); ip != nil {
 		return true
 	}
-	return host != "" && strings.Trim(strings.ToLower(host), "abcdefghijklmnopqrstuvwxyz0123456789-_.") == ""
+	if host == "" || len(host) > 253 || strings.Trim(strings.ToLower(host), "abcdefghijklmnopqrstuvwxyz0123456789-_.") != "" {
+		return false
+	}
+	for label := range strings.SplitSeq(host, ".") {
+		if len(label) > 63 {
+			return false
+		}
+	}
+	return true
 }
 
 // IsLoopbackHost reports whether host is localhost or a loopback IP: the only hosts broker

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"strings"
 	"time"
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
@@ -206,11 +205,7 @@ func SessionName(runID string) string {
 }
 
 // ExternalID is the ExternalId of an assume-role exchange through integration for a run of
-// at.Stack at at.Scope: "<issuer host>@<integration>@<stack>@<read|write>". An IPv6 host is
-// written without its brackets, which STS's ExternalId does not take.
+// at.Stack at at.Scope: "<issuer host>@<integration>@<stack>@<read|write>".
 func ExternalID(issuerHost, integration string, at exchange.StackScope) string {
-	return unbracket.Replace(issuerHost) + "@" + integration + "@" + at.Stack + "@" + string(at.Scope)
+	return issuerHost + "@" + integration + "@" + at.Stack + "@" + string(at.Scope)
 }
-
-// unbracket takes away the brackets of an IPv6 host.
-var unbracket = strings.NewReplacer("[", "", "]", "")

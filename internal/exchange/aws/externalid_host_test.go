@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -15,18 +16,23 @@ import (
 )
 
 // TestExternalIDFromAnyValidIssuer: assume-role's ExternalId,
-// "<issuer host>@<integration>@<stack>@<scope>", is one STS takes ([\w+=,.@:/-]*) for every
-// issuer the configuration takes: an IPv6 host is written without its brackets, and a host of
-// other characters (an internationalised name not in its xn-- form) is refused by the
-// configuration, before any exchange.
-// Guards against: exchanger.go:ExternalID copying an IPv6 host's brackets; validate.go's
-// issuerProblem taking a host of any characters
+// "<issuer host>@<integration>@<stack>@<scope>", is one STS takes ([\w+=,.@:/-]*, at most 1,224
+// characters) for every issuer the configuration takes: a DNS name up to DNS's lengths or an
+// IPv4 address. A host of other characters (an internationalised name not in its xn-- form) or
+// longer than DNS allows is refused by the configuration, before any exchange (and an IPv6 host
+// for assume-role, see TestIPv6IssuerRefusedForAssumeRoleOnly).
+// Guards against: validate.go's issuerProblem taking a host of any characters or length
 func TestExternalIDFromAnyValidIssuer(t *testing.T) {
-	if err := config.CheckIssuer("https://brøker.example"); err == nil {
-		t.Error("the configuration takes the issuer https://brøker.example, whose host no ExternalId may hold")
+	label := strings.Repeat("a", 63)
+	for _, issuer := range []string{"https://brøker.example", "https://" + strings.Repeat("a", 1230) + ".example",
+		"https://" + strings.Repeat("a", 64) + ".example.com"} {
+		if err := config.CheckIssuer(issuer); err == nil {
+			t.Errorf("the configuration takes the issuer %.60s..., whose host no DNS name or ExternalId may hold", issuer)
+		}
 	}
-	for _, issuer := range []string{"https://[2001:db8::10]", "https://[2001:db8::10]:8443", "https://broker.example.com"} {
-		t.Run(issuer, func(t *testing.T) {
+	longest := "https://" + label + "." + label + "." + label + "." + strings.Repeat("b", 61) // 253 characters
+	for _, issuer := range []string{"https://broker.example.com", "https://192.0.2.10:8443", "https://my_broker.example.com", longest} {
+		t.Run(issuer[:min(len(issuer), 40)], func(t *testing.T) {
 			if err := config.CheckIssuer(issuer); err != nil {
 				t.Fatalf("config refuses the issuer: %v", err)
 			}
