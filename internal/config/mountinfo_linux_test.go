@@ -47,3 +47,25 @@ func TestReadOnlyEverywhere(t *testing.T) {
 		}
 	}
 }
+
+// TestReadOnlyRootWithWritableBind: on a root file system mounted read-only, a directory that a
+// writable bind mount of the same file system shows elsewhere is not read-only; one it does not
+// show is.
+// Guards against: readonly_linux.go placing a path of the mount at "/" in its file system
+// without its leading slash, so that no other mount of it ever showed the directory
+func TestReadOnlyRootWithWritableBind(t *testing.T) {
+	info := "30 1 8:2 / / ro,relatime - ext4 /dev/sdb1 rw\n31 30 8:2 /srv/x /data rw,relatime - ext4 /dev/sdb1 rw\n"
+	path := filepath.Join(t.TempDir(), "mountinfo")
+	if err := os.WriteFile(path, []byte(info), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mounts, err := readMountInfo(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for dir, want := range map[string]bool{"/srv/x/conf": false, "/srv/x": false, "/etc/broker": true, "/srv/xy": true} {
+		if got := readOnlyEverywhere(dir, "30", mounts); got != want {
+			t.Errorf("readOnlyEverywhere(%q) on a read-only root with /srv/x bound writable = %v, want %v", dir, got, want)
+		}
+	}
+}

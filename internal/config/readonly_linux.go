@@ -100,7 +100,7 @@ func readOnlyEverywhere(dir, id string, mounts []mountEntry) bool {
 		return false
 	}
 	// dir as a path of its file system, and every mount of that file system showing it.
-	inFS := joinRoot(mounts[on].root, strings.TrimPrefix(dir, mounts[on].point))
+	inFS := fsPath(mounts[on], dir)
 	for _, m := range mounts {
 		if m.device == mounts[on].device && !m.readOnly && within(inFS, m.root) {
 			return false
@@ -185,6 +185,15 @@ func unescapeMount(s string) string {
 // within reports whether path is dir or lies below it.
 func within(path, dir string) bool {
 	return dir == "/" || path == dir || strings.HasPrefix(path, dir+"/")
+}
+
+// fsPath is p, a path within m's mount point, as a path of m's file system.
+func fsPath(m mountEntry, p string) string {
+	rest := p // below "/", all of p
+	if m.point != "/" {
+		rest = strings.TrimPrefix(p, m.point)
+	}
+	return joinRoot(m.root, rest)
 }
 
 // joinRoot joins rest, a path below a mount point ("" or "/..."), to the mount's root.
