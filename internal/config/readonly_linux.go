@@ -29,35 +29,50 @@ func readOnlyMount(dir string) bool {
 		return false // the kernel cannot tell which mount it is
 	}
 	mounts, err := readMountInfo("/proc/self/mountinfo")
-	return err == nil && readOnlyEverywhere(dir, id, mounts) && !overlayUpperHolds(dir, mounts)
+	return err == nil && readOnlyEverywhere(dir, id, mounts) && !overlayUpperHolds(dir, id, mounts)
 }
 
-// overlayUpperHolds reports whether dir, or a directory above it, is the upper layer of a
+// overlayUpperHolds reports whether dir, on mount id of mounts, lies in the upper layer of a
 // writable overlay of mounts: what anyone writes through that overlay lands there, whatever
-// the mounts dir itself is seen through.
-func overlayUpperHolds(dir string, mounts []mountEntry) bool {
+// the mounts dir itself is seen through. The upper layer is placed in its file system (by the
+// mount its path lies on now), so a directory of it seen through another mount (a bind of a
+// directory within it) is found too, and, as a second check, by its inode among dir's parents.
+func overlayUpperHolds(dir, id string, mounts []mountEntry) bool {
+	on := slices.IndexFunc(mounts, func(m mountEntry) bool { return m.id == id })
+	if on < 0 {
+		return true
+	}
+	inFS := fsPath(mounts[on], dir)
 	var uppers []unix.Stat_t
 	for _, m := range mounts {
 		if m.fsType != "overlay" || m.readOnly || m.upper == "" {
 			continue
 		}
+		upper, err := filepath.EvalSymlinks(m.upper)
+		if err != nil || !filepath.IsAbs(upper) {
+			continue // not reachable from here: see readOnlyMount
+		}
+		if uid, ok := mountID(upper); ok {
+			if u := slices.IndexFunc(mounts, func(m mountEntry) bool { return m.id == uid }); u >= 0 &&
+				within(upper, mounts[u].point) && mounts[u].device == mounts[on].device && within(inFS, fsPath(mounts[u], upper)) {
+				return true
+			}
+		}
 		var st unix.Stat_t
-		if unix.Stat(m.upper, &st) == nil {
+		if unix.Stat(upper, &st) == nil {
 			uppers = append(uppers, st)
 		}
 	}
-	if len(uppers) == 0 {
-		return false
-	}
-	for d := dir; ; d = filepath.Dir(d) {
+	for d := dir; len(uppers) > 0; d = filepath.Dir(d) {
 		var st unix.Stat_t
 		if unix.Stat(d, &st) == nil && slices.ContainsFunc(uppers, func(u unix.Stat_t) bool { return u.Dev == st.Dev && u.Ino == st.Ino }) {
 			return true
 		}
 		if d == "/" || d == "." {
-			return false
+			break
 		}
 	}
+	return false
 }
 
 // mountID is the id of the mount dir lies on, as /proc/self/mountinfo names it: statx's, or,
@@ -153,14 +168,31 @@ func readMountInfo(path string) ([]mountEntry, error) {
 // hasOption reports whether the comma-separated options hold opt.
 func hasOption(options, opt string) bool { return slices.Contains(strings.Split(options, ","), opt) }
 
-// optionValue is the value of the comma-separated options' name=value, unescaped; "" when none.
+// optionValue is the value of the comma-separated options' name=value, with mountinfo's escapes
+// undone and then the file system's own (a backslash before a comma or a backslash, as overlayfs
+// keeps them from its mounter); "" when none.
 func optionValue(options, name string) string {
 	for _, o := range strings.Split(options, ",") {
 		if v, ok := strings.CutPrefix(o, name+"="); ok {
-			return unescapeMount(v)
+			return unescapeOption(unescapeMount(v))
 		}
 	}
 	return ""
+}
+
+// unescapeOption takes away each backslash that escapes the character after it.
+func unescapeOption(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) {
+			i++
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }
 
 // unescapeMount undoes mountinfo's octal escapes (\040 for a space, \011, \012, \134).
