@@ -76,7 +76,7 @@ stacks: [{id: s1, space: demo}]
 integrations:
   - {id: aws-read, space: demo, aws: {role_arn: "arn:aws:iam::000000000000:role/read", sts_endpoint: "http://%[1]s/aws/sts", region: us-east-1}}
   - {id: aws-write, space: demo, aws: {role_arn: "arn:aws:iam::000000000000:role/write", sts_endpoint: "http://%[1]s/aws/sts"}}
-  - {id: gcp, space: root, gcp: {workload_identity_provider: projects/1/locations/global/workloadIdentityPools/p/providers/b, service_account: sa@p.iam.gserviceaccount.com, sts_endpoint: "http://%[1]s/gcp/sts", iam_credentials_endpoint: "http://%[1]s/gcp/iamcredentials"}}
+  - {id: gcp, space: root, gcp: {workload_identity_provider: projects/1/locations/global/workloadIdentityPools/pool/providers/prov, service_account: sa@p.iam.gserviceaccount.com, sts_endpoint: "http://%[1]s/gcp/sts", iam_credentials_endpoint: "http://%[1]s/gcp/iamcredentials"}}
   - {id: azure, space: demo, azure: {tenant_id: 00000000-0000-0000-0000-0000000000c0, client_id: 00000000-0000-0000-0000-0000000000c1, authority_host: "https://%[2]s/azure"}}
 attachments:
   - {stack: s1, integration: aws-read, read: true}

@@ -15,7 +15,7 @@ import (
 	"golang.org/x/oauth2/google/externalaccount"
 )
 
-const testGCPProvider = "projects/1/locations/global/workloadIdentityPools/p/providers/broker"
+const testGCPProvider = "projects/1/locations/global/workloadIdentityPools/pool/providers/broker"
 
 // workerRun starts a broker on the embedded default and creates a TRACKED run of demo-stack;
 // finish ends that run.

@@ -25,7 +25,7 @@ func TestFromConfigGCPAsTrustPrints(t *testing.T) {
 	iss := oidctest.Start(t)
 	space := "s" + strings.Repeat("a", 62)
 	stack, stack2 := "k"+strings.Repeat("b", 62), "j"+strings.Repeat("b", 62)
-	provider := "projects/1/locations/global/workloadIdentityPools/pool/providers/p1"
+	provider := "projects/1/locations/global/workloadIdentityPools/pool/providers/prov1"
 	sa := "s1@p.iam.gserviceaccount.com"
 	cfg, err := config.Parse("t.yaml", []byte(`issuer: `+iss.URL+`
 spaces: [{id: root}, {id: `+space+`, parent: root}, {id: other, parent: root}]

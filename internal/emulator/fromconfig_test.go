@@ -163,7 +163,7 @@ attachments:
 
 // TestFromConfigGCPProviderAdmitsItsSpaces: an emulated provider admits, as the one `broker
 // trust gcp` prints, only tokens of stacks in the spaces of the attachments exchanging through
-// it; without that, a token of space team exchanged at ops's provider p2 got a federated token
+// it; without that, a token of space team exchanged at ops's provider prov2 got a federated token
 // that team's service account accepts.
 func TestFromConfigGCPProviderAdmitsItsSpaces(t *testing.T) {
 	iss := oidctest.Start(t)
@@ -171,8 +171,8 @@ func TestFromConfigGCPProviderAdmitsItsSpaces(t *testing.T) {
 spaces: [{id: root}, {id: team, parent: root}, {id: ops, parent: root}]
 stacks: [{id: a, space: team}, {id: c, space: ops}]
 integrations:
-  - {id: g1, space: team, gcp: {workload_identity_provider: projects/1/locations/global/workloadIdentityPools/pool/providers/p1, service_account: s1@p.iam.gserviceaccount.com}}
-  - {id: g2, space: ops, gcp: {workload_identity_provider: projects/1/locations/global/workloadIdentityPools/pool/providers/p2, service_account: s2@p.iam.gserviceaccount.com}}
+  - {id: g1, space: team, gcp: {workload_identity_provider: projects/1/locations/global/workloadIdentityPools/pool/providers/prov1, service_account: s1@p.iam.gserviceaccount.com}}
+  - {id: g2, space: ops, gcp: {workload_identity_provider: projects/1/locations/global/workloadIdentityPools/pool/providers/prov2, service_account: s2@p.iam.gserviceaccount.com}}
 attachments:
   - {stack: a, integration: g1, read: true}
   - {stack: c, integration: g2, read: true}
@@ -192,10 +192,10 @@ attachments:
 		provider, space, stack string
 		want                   int
 	}{
-		{"p1", "team", "a", 200},
-		{"p2", "ops", "c", 200},
-		{"p2", "team", "a", 400},
-		{"p1", "ops", "c", 400},
+		{"prov1", "team", "a", 200},
+		{"prov2", "ops", "c", 200},
+		{"prov2", "team", "a", 400},
+		{"prov1", "ops", "c", 400},
 	} {
 		if got := exchange(tc.provider, tc.space, tc.stack); got != tc.want {
 			t.Errorf("stack %s (space %s) at provider %s: %d, want %d", tc.stack, tc.space, tc.provider, got, tc.want)

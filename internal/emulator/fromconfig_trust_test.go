@@ -155,13 +155,13 @@ func TestGCPProviderAdmitsStacksOnly(t *testing.T) {
 spaces: [{id: root}]
 stacks: [{id: a, space: root}]
 integrations:
-  - {id: g, space: root, gcp: {workload_identity_provider: projects/1/locations/global/workloadIdentityPools/pool/providers/p, service_account: s@p.iam.gserviceaccount.com}}
+  - {id: g, space: root, gcp: {workload_identity_provider: projects/1/locations/global/workloadIdentityPools/pool/providers/prov, service_account: s@p.iam.gserviceaccount.com}}
 attachments:
   - {stack: a, integration: g, read: true}
 `)
 	srv := httptest.NewServer(set.HTTPHandler())
 	t.Cleanup(srv.Close)
-	const aud = "//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/pool/providers/p"
+	const aud = "//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/pool/providers/prov"
 	for _, tc := range []struct {
 		callerType string
 		want       int
@@ -182,8 +182,8 @@ func TestGCPBindingsStayOnTheirServiceAccount(t *testing.T) {
 spaces: [{id: root}]
 stacks: [{id: a, space: root}, {id: b, space: root}]
 integrations:
-  - {id: g1, space: root, gcp: {workload_identity_provider: projects/1/locations/global/workloadIdentityPools/pool/providers/p, service_account: s1@p.iam.gserviceaccount.com}}
-  - {id: g2, space: root, gcp: {workload_identity_provider: projects/1/locations/global/workloadIdentityPools/pool/providers/p, service_account: s2@p.iam.gserviceaccount.com}}
+  - {id: g1, space: root, gcp: {workload_identity_provider: projects/1/locations/global/workloadIdentityPools/pool/providers/prov, service_account: s1@p.iam.gserviceaccount.com}}
+  - {id: g2, space: root, gcp: {workload_identity_provider: projects/1/locations/global/workloadIdentityPools/pool/providers/prov, service_account: s2@p.iam.gserviceaccount.com}}
 attachments:
   - {stack: a, integration: g1, read: true}
   - {stack: b, integration: g2, read: true}

@@ -17,7 +17,7 @@ import (
 // Guards against: HTTPHandler mounting the whole GCP emulator, both APIs, under both paths
 func TestGCPEndpointsOnlyUnderTheirOwnMount(t *testing.T) {
 	iss := oidctest.Start(t)
-	const provider = "projects/1/locations/global/workloadIdentityPools/pool/providers/p"
+	const provider = "projects/1/locations/global/workloadIdentityPools/pool/providers/prov"
 	set := fromYAML(t, `issuer: `+iss.URL+`
 spaces: [{id: root}]
 stacks: [{id: a, space: root}]

@@ -168,7 +168,7 @@ func TestAzureHostWithoutTrailingSlash(t *testing.T) {
 // fromconfig.go:emulatedProvider
 func TestGCPProviderAllowsItsIntegrationsAudience(t *testing.T) {
 	iss := oidctest.Start(t)
-	const provider = "projects/1/locations/global/workloadIdentityPools/pool/providers/p"
+	const provider = "projects/1/locations/global/workloadIdentityPools/pool/providers/prov"
 	set := fromYAML(t, `issuer: `+iss.URL+`
 spaces: [{id: root}]
 stacks: [{id: a, space: root}]

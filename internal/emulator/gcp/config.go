@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/brokerhq/broker/internal/emulator/oidctrust"
 )
@@ -13,7 +14,8 @@ import (
 // Provider is a workload identity pool provider of the OIDC kind.
 type Provider struct {
 	// Name is the provider's resource name:
-	// projects/<number>/locations/global/workloadIdentityPools/<pool>/providers/<id>.
+	// projects/<number>/locations/global/workloadIdentityPools/<pool id>/providers/<provider id>,
+	// each id 4 to 32 lowercase letters, digits and hyphens (see validProviderName).
 	Name string
 	// Issuer is the exact `iss` the provider trusts; its discovery document and JWKS are
 	// fetched on every exchange (no cache).
@@ -21,10 +23,10 @@ type Provider struct {
 	// AllowedAudiences lists the accepted token `aud` values. Empty means Google's default:
 	// "//iam.googleapis.com/"+Name and "https://iam.googleapis.com/"+Name.
 	AllowedAudiences []string
-	// AttributeMapping maps Google attributes (google.subject, google.display_name,
-	// attribute.<name>) to expressions: assertion.<claim>, or a concatenation with " + " of
-	// such claims and double-quoted string literals. google.subject is required; nil means
-	// {"google.subject": "assertion.sub"}.
+	// AttributeMapping maps Google attributes (google.subject, google.display_name, and at
+	// most 50 attribute.<name>; each key at most 100 characters) to expressions:
+	// assertion.<claim>, or a concatenation with " + " of such claims and double-quoted string
+	// literals. google.subject is required; nil means {"google.subject": "assertion.sub"}.
 	AttributeMapping map[string]string
 	// AttributeCondition, when set, must accept the token's verified claims (CEL's assertion)
 	// and the mapped attributes or the exchange is refused. It stands in for Google's CEL
@@ -62,12 +64,29 @@ const (
 	fullNameHTTPS = "https://" + iamHost + "/"
 	// maxSubjectBytes is Google's limit on the mapped google.subject.
 	maxSubjectBytes = 127
+	// maxCustomAttributes is the most attribute.<name> keys an attribute mapping may have.
+	maxCustomAttributes = 50
+	// maxAttributeKeyLen is the longest mapped attribute key, in characters.
+	maxAttributeKeyLen = 100
+	// reservedIDPrefix starts ids Google keeps for itself: no pool or provider id may.
+	reservedIDPrefix = "gcp-"
 )
 
 var (
-	providerName = regexp.MustCompile(`^projects/[^/]+/locations/global/workloadIdentityPools/[^/]+/providers/[^/]+$`)
+	// providerName is a provider's resource name. Workload identity federation names the
+	// project by its number (an audience naming it by its id is refused), and a pool's or a
+	// provider's id is 4 to 32 lowercase letters, digits and hyphens.
+	providerName = regexp.MustCompile(`^projects/[0-9]+/locations/global/workloadIdentityPools/([a-z0-9-]{4,32})/providers/([a-z0-9-]{4,32})$`)
 	attributeKey = regexp.MustCompile(`^(google\.subject|google\.display_name|attribute\.[a-z0-9_]+)$`)
 )
+
+// validProviderName reports whether name is a provider's resource name Google takes:
+// projects/<number>/locations/global/workloadIdentityPools/<pool id>/providers/<provider id>,
+// each id 4 to 32 of [a-z0-9-] and not starting with the reserved "gcp-".
+func validProviderName(name string) bool {
+	m := providerName.FindStringSubmatch(name)
+	return m != nil && !strings.HasPrefix(m[1], reservedIDPrefix) && !strings.HasPrefix(m[2], reservedIDPrefix)
+}
 
 // Validate reports every problem with c; New panics on an invalid Config.
 func (c Config) Validate() error {
@@ -75,8 +94,9 @@ func (c Config) Validate() error {
 	seen := map[string]bool{}
 	for i, p := range c.Providers {
 		at := fmt.Sprintf("providers[%d]", i)
-		if !providerName.MatchString(p.Name) {
-			errs = append(errs, fmt.Errorf("%s: name %q is not projects/<n>/locations/global/workloadIdentityPools/<pool>/providers/<id>", at, p.Name))
+		if !validProviderName(p.Name) {
+			errs = append(errs, fmt.Errorf("%s: name %q is not projects/<number>/locations/global/workloadIdentityPools/<pool id>/providers/<provider id> "+
+				"(ids of 4 to 32 lowercase letters, digits and hyphens, not starting with %q)", at, p.Name, reservedIDPrefix))
 		}
 		if seen[p.Name] {
 			errs = append(errs, fmt.Errorf("%s: duplicate provider %q", at, p.Name))
@@ -89,13 +109,23 @@ func (c Config) Validate() error {
 		if _, ok := mapping["google.subject"]; !ok {
 			errs = append(errs, fmt.Errorf("%s: attribute mapping must map google.subject", at))
 		}
+		custom := 0
 		for k, v := range mapping {
 			if !attributeKey.MatchString(k) {
 				errs = append(errs, fmt.Errorf("%s: attribute %q is not google.subject, google.display_name or attribute.<name>", at, k))
 			}
+			if strings.HasPrefix(k, "attribute.") {
+				custom++
+			}
+			if n := utf8.RuneCountInString(k); n > maxAttributeKeyLen {
+				errs = append(errs, fmt.Errorf("%s: attribute key %q is %d characters, more than %d", at, k, n, maxAttributeKeyLen))
+			}
 			if _, err := parseMapping(v); err != nil {
 				errs = append(errs, fmt.Errorf("%s: mapping %s: %w", at, k, err))
 			}
+		}
+		if custom > maxCustomAttributes {
+			errs = append(errs, fmt.Errorf("%s: attribute mapping has %d custom attributes, more than %d", at, custom, maxCustomAttributes))
 		}
 	}
 	for i, sa := range c.ServiceAccounts {

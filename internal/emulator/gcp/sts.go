@@ -166,7 +166,7 @@ func (e *Emulator) serveSTS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name, ok := strings.CutPrefix(req.Audience, fullNameSlash)
-	if !ok || !providerName.MatchString(name) {
+	if !ok || !validProviderName(name) {
 		fail(http.StatusBadRequest, "invalid_request", msgInvalidAudience)
 		return
 	}
