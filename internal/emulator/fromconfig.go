@@ -15,6 +15,7 @@ import (
 	"github.com/brokerhq/broker/internal/emulator/oidctrust"
 	vaultemu "github.com/brokerhq/broker/internal/emulator/vault"
 	"github.com/brokerhq/broker/internal/exchange"
+	azureexchange "github.com/brokerhq/broker/internal/exchange/azure"
 	"github.com/brokerhq/broker/internal/runs"
 	"github.com/brokerhq/broker/internal/trust"
 )
@@ -194,6 +195,16 @@ func (s *Set) azureApps(cfg *config.Config, ats []attachment) []azureemu.App {
 	index := map[string]int{}
 	for _, at := range ats {
 		a := at.integration.Azure
+		// The emulated tenants hold DefaultResources only: a scope naming another resource is
+		// refused as Entra refuses a resource with no service principal in the tenant.
+		scope := a.Scope
+		if scope == "" {
+			scope = azureexchange.DefaultScope
+		}
+		if !(azureemu.Config{}).HasResource(scope) {
+			s.Notes = appendNew(s.Notes, fmt.Sprintf("integration %s: scope %s names a resource the emulated tenant does not hold (it holds %s); its tokens are refused with AADSTS500011",
+				at.integration.ID, scope, strings.Join(azureemu.DefaultResources, ", ")))
+		}
 		// Entra reads tenant and client ids in any case: one application, however written.
 		key := strings.ToLower(a.TenantID + "/" + a.ClientID)
 		i, ok := index[key]

@@ -50,6 +50,7 @@
 //	700016  unauthorized_client 400               client_id is not an application of the tenant
 //	70011   invalid_scope 400                     scope is not a single <resource>/.default
 //	700022  invalid_scope 400                     scope names more than one resource
+//	500011  invalid_resource 400                  the resource is not one of Config.Resources
 //	90011   invalid_request 400                   client_assertion_type is not jwt-bearer
 //	7000218 invalid_client 401                    neither client_assertion nor client_secret
 //	7000215 invalid_client 401                    a client_secret (the apps here have none)

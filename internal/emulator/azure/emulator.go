@@ -47,6 +47,10 @@ func (f FederatedCredential) audiences() []string {
 // Config configures an Emulator.
 type Config struct {
 	Apps []App
+	// Resources are the resource identifiers (application ID URIs, or application ids) with a
+	// service principal in every tenant of Apps: a client-credentials scope must name one, or
+	// Entra answers AADSTS500011. Nil means DefaultResources.
+	Resources []string
 	// Verifier validates assertions; nil means a default oidctrust.Verifier using Now.
 	Verifier *oidctrust.Verifier
 	// Now is the clock for timestamps and token lifetimes; nil means time.Now.
@@ -77,12 +81,13 @@ type Call struct {
 // Emulator is an http.Handler emulating Entra ID's federated client-credentials flow.
 // It is safe for concurrent use.
 type Emulator struct {
-	apps     []App
-	verifier *oidctrust.Verifier
-	now      func() time.Time
-	mux      *http.ServeMux
-	calls    calllog.Log[Call]
-	faults   calllog.Faults
+	apps      []App
+	resources []string
+	verifier  *oidctrust.Verifier
+	now       func() time.Time
+	mux       *http.ServeMux
+	calls     calllog.Log[Call]
+	faults    calllog.Faults
 
 	mu   sync.Mutex
 	host string
@@ -99,10 +104,11 @@ func New(cfg Config) *Emulator {
 		v = &oidctrust.Verifier{Now: now}
 	}
 	e := &Emulator{
-		apps:     slices.Clone(cfg.Apps),
-		verifier: v,
-		now:      now,
-		mux:      http.NewServeMux(),
+		apps:      slices.Clone(cfg.Apps),
+		resources: slices.Clone(cfg.resources()),
+		verifier:  v,
+		now:       now,
+		mux:       http.NewServeMux(),
 	}
 	e.SetHost(cfg.Host)
 	e.mux.HandleFunc("GET /common/discovery/instance", e.instanceDiscovery)

@@ -17,6 +17,9 @@ const maxForm = 1 << 20
 // tokenLifetime is what Entra usually grants an app-only access token (expires_in 3599).
 const tokenLifetime = 3599 * time.Second
 
+// defaultSuffix ends every client-credentials scope: <resource>/.default.
+const defaultSuffix = "/.default"
+
 // oidcScopes are the scopes MSAL always adds; Entra ignores them in the client-credentials grant.
 var oidcScopes = map[string]bool{"openid": true, "profile": true, "offline_access": true, "email": true}
 
@@ -83,6 +86,9 @@ func (e *Emulator) checkRequest(r *http.Request, tenant string, c *Call) *refusa
 	if c.Scope, ref = resourceScope(f.Get("scope")); ref != nil {
 		return ref
 	}
+	if !knownResource(e.resources, c.Scope) {
+		return unknownResource(c.Scope, tenant)
+	}
 	assertion, assertionType := f.Get("client_assertion"), f.Get("client_assertion_type")
 	switch {
 	case f.Get("client_secret") != "":
@@ -139,11 +145,11 @@ func resourceScope(scope string) (string, *refusal) {
 		return strings.Join(resources, " "), refuse(http.StatusBadRequest, "invalid_scope", 700022,
 			"The provided value for the input parameter scope is not valid because it contains more than one resource. Scope %s is not valid.",
 			strings.Join(resources, " "))
-	case !strings.HasSuffix(resources[0], "/.default"):
+	case !strings.HasSuffix(resources[0], defaultSuffix):
 		return resources[0], refuse(http.StatusBadRequest, "invalid_scope", 70011,
 			"The provided value for the input parameter 'scope' is not valid. The scope '%s' is not valid. Client credential flows "+
 				"must have a scope value with /.default suffixed to the resource identifier (application ID URI).", resources[0])
-	case strings.TrimSuffix(resources[0], "/.default") == "":
+	case strings.TrimSuffix(resources[0], defaultSuffix) == "":
 		// The resource before /.default becomes the token's aud; an empty one names no resource.
 		return resources[0], refuse(http.StatusBadRequest, "invalid_scope", 70011,
 			"The provided value for the input parameter 'scope' is not valid. The scope '%s' is not valid. "+
@@ -167,7 +173,7 @@ func (e *Emulator) accessToken(tenant, clientID, scope string) string {
 	oid := newUUID()
 	header := map[string]any{"typ": "JWT", "alg": "RS256", "kid": "azure-emulator"}
 	claims := map[string]any{
-		"aud":      strings.TrimSuffix(scope, "/.default"),
+		"aud":      strings.TrimSuffix(scope, defaultSuffix),
 		"iss":      "https://sts.windows.net/" + tenant + "/",
 		"iat":      now.Unix(),
 		"nbf":      now.Unix(),
