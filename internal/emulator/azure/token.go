@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/brokerhq/broker/internal/emulator/oauthscope"
 )
 
 // maxForm caps a token request body.
@@ -129,10 +131,11 @@ func duplicatedParam(f url.Values) *refusal {
 }
 
 // resourceScope returns the single <resource>/.default scope of a client-credentials request,
-// the OIDC scopes MSAL adds dropped. The resource must be non-empty.
+// the OIDC scopes MSAL adds dropped; scopes are separated by spaces alone (oauthscope.Split).
+// The resource must be non-empty.
 func resourceScope(scope string) (string, *refusal) {
 	var resources []string
-	for _, s := range strings.Fields(scope) {
+	for _, s := range oauthscope.Split(scope) {
 		if !oidcScopes[s] {
 			resources = append(resources, s)
 		}

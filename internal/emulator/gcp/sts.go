@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/brokerhq/broker/internal/emulator/oauthscope"
 	"github.com/brokerhq/broker/internal/emulator/oidctrust"
 	"github.com/brokerhq/broker/internal/provider"
 )
@@ -150,7 +151,7 @@ func (e *Emulator) serveSTS(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusBadRequest, "invalid_request", "Invalid request payload.")
 		return
 	}
-	call.Audience, call.Scopes = req.Audience, scopeList(req.Scope)
+	call.Audience, call.Scopes = req.Audience, oauthscope.Split(req.Scope)
 	switch {
 	case req.GrantType != grantTokenExchange:
 		fail(http.StatusBadRequest, "invalid_request", `Invalid value for "grant_type". It must be `+grantTokenExchange+".")
@@ -292,10 +293,4 @@ func hasScope(scopes []string) bool {
 	return slices.ContainsFunc(scopes, func(s string) bool {
 		return s == "https://www.googleapis.com/auth/cloud-platform" || s == "https://www.googleapis.com/auth/iam"
 	})
-}
-
-// scopeList splits a scope parameter, a list of space-delimited, case-sensitive strings, at its
-// spaces alone: any other white space (a tab, a line feed, a no-break space) is part of a scope.
-func scopeList(s string) []string {
-	return strings.FieldsFunc(s, func(r rune) bool { return r == ' ' })
 }
