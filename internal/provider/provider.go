@@ -255,6 +255,25 @@ func NameList() string {
 
 // Audience is the audience of the tokens an integration of provider name sends: configured
 // when the integration sets one, else the provider's default; for GCP the default is
+// gcpProviderName is a workload identity provider's resource name as Google takes it: the
+// project named by its number (an audience naming it by its id is refused), and a pool's and a
+// provider's id 4 to 32 lowercase letters, digits and hyphens.
+var gcpProviderName = regexp.MustCompile(`^projects/[0-9]+/locations/global/workloadIdentityPools/([a-z0-9-]{4,32})/providers/([a-z0-9-]{4,32})$`)
+
+// GCPReservedIDPrefix starts the ids Google keeps for itself: no pool or provider id may.
+const GCPReservedIDPrefix = "gcp-"
+
+// GCPProviderNameRule says in words what ValidGCPProviderName takes, for refusals.
+const GCPProviderNameRule = "projects/<number>/locations/global/workloadIdentityPools/<pool id>/providers/<provider id>, " +
+	"ids of 4 to 32 lowercase letters, digits and hyphens, not starting with \"" + GCPReservedIDPrefix + "\""
+
+// ValidGCPProviderName reports whether name is a workload identity provider's resource name
+// Google takes (GCPProviderNameRule).
+func ValidGCPProviderName(name string) bool {
+	m := gcpProviderName.FindStringSubmatch(name)
+	return m != nil && !strings.HasPrefix(m[1], GCPReservedIDPrefix) && !strings.HasPrefix(m[2], GCPReservedIDPrefix)
+}
+
 // GCPAudience(workloadIdentityProvider). An unknown provider has no default.
 func Audience(name, configured, workloadIdentityProvider string) string {
 	if configured != "" {

@@ -9,13 +9,14 @@ import (
 	"unicode/utf8"
 
 	"github.com/brokerhq/broker/internal/emulator/oidctrust"
+	"github.com/brokerhq/broker/internal/provider"
 )
 
 // Provider is a workload identity pool provider of the OIDC kind.
 type Provider struct {
 	// Name is the provider's resource name:
 	// projects/<number>/locations/global/workloadIdentityPools/<pool id>/providers/<provider id>,
-	// each id 4 to 32 lowercase letters, digits and hyphens (see validProviderName).
+	// each id 4 to 32 lowercase letters, digits and hyphens (see provider.ValidGCPProviderName).
 	Name string
 	// Issuer is the exact `iss` the provider trusts; its discovery document and JWKS are
 	// fetched on every exchange (no cache).
@@ -68,25 +69,10 @@ const (
 	maxCustomAttributes = 50
 	// maxAttributeKeyLen is the longest mapped attribute key, in characters.
 	maxAttributeKeyLen = 100
-	// reservedIDPrefix starts ids Google keeps for itself: no pool or provider id may.
-	reservedIDPrefix = "gcp-"
 )
 
-var (
-	// providerName is a provider's resource name. Workload identity federation names the
-	// project by its number (an audience naming it by its id is refused), and a pool's or a
-	// provider's id is 4 to 32 lowercase letters, digits and hyphens.
-	providerName = regexp.MustCompile(`^projects/[0-9]+/locations/global/workloadIdentityPools/([a-z0-9-]{4,32})/providers/([a-z0-9-]{4,32})$`)
-	attributeKey = regexp.MustCompile(`^(google\.subject|google\.display_name|attribute\.[a-z0-9_]+)$`)
-)
-
-// validProviderName reports whether name is a provider's resource name Google takes:
-// projects/<number>/locations/global/workloadIdentityPools/<pool id>/providers/<provider id>,
-// each id 4 to 32 of [a-z0-9-] and not starting with the reserved "gcp-".
-func validProviderName(name string) bool {
-	m := providerName.FindStringSubmatch(name)
-	return m != nil && !strings.HasPrefix(m[1], reservedIDPrefix) && !strings.HasPrefix(m[2], reservedIDPrefix)
-}
+// attributeKey is a key an attribute mapping may set.
+var attributeKey = regexp.MustCompile(`^(google\.subject|google\.display_name|attribute\.[a-z0-9_]+)$`)
 
 // Validate reports every problem with c; New panics on an invalid Config.
 func (c Config) Validate() error {
@@ -94,9 +80,8 @@ func (c Config) Validate() error {
 	seen := map[string]bool{}
 	for i, p := range c.Providers {
 		at := fmt.Sprintf("providers[%d]", i)
-		if !validProviderName(p.Name) {
-			errs = append(errs, fmt.Errorf("%s: name %q is not projects/<number>/locations/global/workloadIdentityPools/<pool id>/providers/<provider id> "+
-				"(ids of 4 to 32 lowercase letters, digits and hyphens, not starting with %q)", at, p.Name, reservedIDPrefix))
+		if !provider.ValidGCPProviderName(p.Name) {
+			errs = append(errs, fmt.Errorf("%s: name %q is not %s", at, p.Name, provider.GCPProviderNameRule))
 		}
 		if seen[p.Name] {
 			errs = append(errs, fmt.Errorf("%s: duplicate provider %q", at, p.Name))

@@ -167,7 +167,7 @@ func (e *Emulator) serveSTS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name, ok := strings.CutPrefix(req.Audience, fullNameSlash)
-	if !ok || !validProviderName(name) {
+	if !ok || !provider.ValidGCPProviderName(name) {
 		fail(http.StatusBadRequest, "invalid_request", msgInvalidAudience)
 		return
 	}
