@@ -86,8 +86,7 @@ type wentBack struct {
 	stored Set
 	// back are its keys that left the set in force here (see broughtBack).
 	back []string
-	// left are the keys in force here it leaves out (see leftOut); none without WriteBack, or
-	// when it revokes keys in force here.
+	// left are the keys in force here it leaves out (see leftOut); none without WriteBack.
 	left []string
 	// revoked are the keys in force here it records as revoked.
 	revoked []string
@@ -99,9 +98,7 @@ type wentBack struct {
 func (m *Manager) compare(stored Set, now time.Time) wentBack {
 	w := wentBack{stored: stored, back: m.broughtBack(stored, now), revoked: stored.revokes(m.inForce)}
 	if m.writeBack {
-		if len(w.revoked) == 0 {
-			w.left = m.leftOut(stored, now)
-		}
+		w.left = m.leftOut(stored, now)
 		w.older = stored.Generation < m.inForce.Generation
 	}
 	return w
@@ -123,10 +120,12 @@ func (w wentBack) goneBack() bool {
 // published. Each such save holds every key of the stored set but those that left here, so a
 // replica that saved the stored set takes it: the replicas converge.
 //
-// A revocation wins over a write-back: a set that records as revoked a key in force here (it
-// was revoked on a store that went back, before this replica wrote back) is taken, whatever its
-// generation, and keys that only the set in force held leave it with the revoked one. When it
-// also brings keys back, it is saved without them.
+// A revocation wins over a write-back for the keys it revokes: a set that records as revoked a
+// key in force here (it was revoked on a store that went back, before this replica wrote back)
+// is taken, whatever its generation, and the revoked keys leave with it. When it also brings
+// keys back or, with WriteBack, leaves out live keys in force here that it does not revoke, it
+// is saved without the first and with the second (see writeBackSet): the key that signed here
+// stays published, as Revoke keeps the uncompromised key signing now.
 func (m *Manager) load(ctx context.Context) (Set, error) {
 	set, err := m.backend.Load(ctx)
 	if err != nil {
@@ -159,22 +158,26 @@ func (m *Manager) load(ctx context.Context) (Set, error) {
 // in force: the keys this replica publishes and signs with stay, rather than a key made now signing
 // at once and keys whose tokens are still valid leaving the JWKS; a revocation the store lost stays
 // too. When w.stored records the revocation of keys in force here, what is saved is w.stored
-// without the keys w.back lists instead. The revocations of both sets are kept, and the keys the
-// backend withdrew as it loaded w.stored are recorded as revoked (see withdrawnRevoked). The keys
-// of w.left are noted as written back (see leftOut). When another replica saved first (it wrote
-// back too, or decided a change), its set is returned, for load to check again; saved reports that
-// next was saved. Unless w.stored revokes keys in force here, its keys that never left a set in
-// force here are saved too.
+// without the keys w.back lists and with those w.left lists instead. The revocations of both sets
+// are kept, and the keys the backend withdrew as it loaded w.stored are recorded as revoked (see
+// withdrawnRevoked). The keys of w.left are noted as written back (see leftOut). When another
+// replica saved first (it wrote back too, or decided a change), its set is returned, for load to
+// check again; saved reports that next was saved. Unless w.stored revokes keys in force here, its
+// keys that never left a set in force here are saved too.
 func (m *Manager) writeBackSet(ctx context.Context, w wentBack) (_ Set, saved bool, _ error) {
 	stored := w.stored
 	next := m.inForce.Clone()
 	attrs := []any{"stored_generation", stored.Generation, "generation_in_force", m.inForce.Generation}
 	switch {
 	case len(w.revoked) > 0:
-		m.log.WarnContext(ctx, "keys: the stored key set revokes keys in force here and brings back keys that left it; saving it without them",
-			append(attrs, "revoked", w.revoked, "kids", w.back)...)
+		m.log.WarnContext(ctx, "keys: the stored key set revokes keys in force here, and brings back keys that left it or leaves out live keys in force here; saving it without the first and with the second",
+			append(attrs, "revoked", w.revoked, "kids", w.back, "left_out", w.left)...)
 		next = stored.Clone()
 		next.Keys = slices.DeleteFunc(next.Keys, func(k Key) bool { return slices.Contains(w.back, k.KID) })
+		for _, kid := range w.left {
+			k, _ := m.inForce.Find(kid)
+			next.Keys = append(next.Keys, k)
+		}
 	case len(w.back) > 0:
 		m.log.WarnContext(ctx, "keys: the stored key set brings back keys that left the set in force (revoked, or the store went back); writing back the set in force",
 			append(attrs, "kids", w.back)...)
