@@ -95,17 +95,42 @@ func runApply(ctx context.Context, e env, args []string) error {
 			}
 		}
 	}
-	// put applies objs in order; one refused for a conflict is kept for later when retry is set.
-	put := func(objs []applyObject, retry bool) (conflicted []applyObject) {
+	// put applies objs in order; one refused for a conflict is kept for later when retry is set,
+	// and so is one that may grant behind it (waitsBehind). Without retry, one that may grant
+	// behind a failure is not applied.
+	put := func(objs []applyObject, retry bool) (pending []applyObject) {
+		var failedHere []applyObject
 		for _, o := range objs {
+			if retry && waitsBehind(ctx, client, pending, o) {
+				pending = append(pending, o)
+				continue
+			}
+			if !retry && waitsBehind(ctx, client, failedHere, o) {
+				done(o, o.ref+" not applied: it may grant where an object before it, which failed, still is", resultFailed)
+				continue
+			}
 			line, res := a.apply(ctx, o)
 			if retry && res == resultFailed && a.conflict && !a.dryRun {
-				conflicted = append(conflicted, o)
+				pending = append(pending, o)
 				continue
 			}
 			done(o, line, res)
+			if res == resultFailed {
+				failedHere = append(failedHere, o)
+			}
 		}
-		return conflicted
+		return pending
+	}
+	// retried puts pending again while each pass puts some of them.
+	retried := func(pending []applyObject) []applyObject {
+		for len(pending) > 0 {
+			next := put(pending, true)
+			if len(next) == len(pending) {
+				break
+			}
+			pending = next
+		}
+		return pending
 	}
 	staged := map[applyStage][]applyObject{}
 	for _, o := range objects {
@@ -118,14 +143,13 @@ func runApply(ctx context.Context, e env, args []string) error {
 			done(o, o.ref+" not applied: it widens what the objects before it reach, and one of them failed", resultFailed)
 		}
 	}
-	again = put(staged[stageMain], true)
+	again = retried(put(staged[stageMain], true))
 	// The objects refused go again, then the spaces the file makes inherit (a move out of one
 	// among those refused), then what was still refused once more (an attachment an inheritance
 	// makes usable); a role the file widens goes last: widened before a space leaves a key's
 	// binding, it would cover that space meanwhile. Neither goes once an object before it
 	// failed, or is still refused and is not an attachment: it would widen what that object's
 	// change was to take out of reach first.
-	again = put(again, true)
 	if len(failed) > 0 || slices.ContainsFunc(again, func(o applyObject) bool { return !isAttachment(o) }) {
 		skip(staged[stageAfterRetries])
 	} else {
