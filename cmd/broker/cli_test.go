@@ -282,7 +282,7 @@ func TestEmbeddedDefaultWorkerFlow(t *testing.T) {
 		t.Fatalf("token json: %+v", js)
 	}
 
-	gcp := broker(t, env, "token", "--format", "gcp-executable", "--audience", "//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/b")
+	gcp := broker(t, env, "token", "--format", "gcp-executable", "--audience", "//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/pool/providers/prov")
 	var exe map[string]any
 	if gcp.code != 0 || json.Unmarshal([]byte(gcp.stdout), &exe) != nil {
 		t.Fatalf("gcp-executable: %+v", gcp)

@@ -24,7 +24,7 @@ integrations:
     aws: {role_arn: "arn:aws:iam::123456789012:role/write", session_tags: true}
   - id: gcp
     space: prod
-    gcp: {workload_identity_provider: projects/1/locations/global/workloadIdentityPools/p/providers/b, service_account: sa@p.iam.gserviceaccount.com}
+    gcp: {workload_identity_provider: projects/1/locations/global/workloadIdentityPools/pool/providers/prov, service_account: sa@p.iam.gserviceaccount.com}
   - id: azure
     space: prod
     azure: {tenant_id: 00000000-0000-0000-0000-000000000001, client_id: 00000000-0000-0000-0000-000000000002}

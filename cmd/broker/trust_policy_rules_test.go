@@ -343,9 +343,9 @@ spaces: [{id: root}]
 stacks: [{id: s1, space: root}, {id: s2, space: root}]
 integrations:
   - {id: g, space: root, gcp: {service_account: sa@p.iam.gserviceaccount.com,
-     workload_identity_provider: projects/1/locations/global/workloadIdentityPools/p/providers/x}}
+     workload_identity_provider: projects/1/locations/global/workloadIdentityPools/pool/providers/prov-x}}
   - {id: h, space: root, audience: custom-aud, gcp: {service_account: sb@p.iam.gserviceaccount.com,
-     workload_identity_provider: projects/1/locations/global/workloadIdentityPools/p/providers/y}}
+     workload_identity_provider: projects/1/locations/global/workloadIdentityPools/pool/providers/prov-y}}
 attachments:
   - {stack: s1, integration: g, read: true, write: true}
   - {stack: s2, integration: h, read: true}
@@ -358,13 +358,13 @@ attachments:
 // Guards against: shared.go gcp custom audience never noticed (allowedAudiences left out)
 func TestTrustGCPBindingAndAudiences(t *testing.T) {
 	const pool = "principalSet://iam.googleapis.com/" +
-		"projects/1/locations/global/workloadIdentityPools/p"
+		"projects/1/locations/global/workloadIdentityPools/pool"
 	cases := []struct {
 		stack, scope, member, audiences string
 	}{
-		{"s1", "read", pool + "/attribute.space_stack_scope/x/root/s1@read", "[]"},
-		{"s1", "write", pool + "/attribute.space_stack_scope/x/root/s1@write", "[]"},
-		{"s2", "read", pool + "/attribute.space_stack_scope/y/root/s2@read", "[custom-aud]"},
+		{"s1", "read", pool + "/attribute.space_stack_scope/prov-x/root/s1@read", "[]"},
+		{"s1", "write", pool + "/attribute.space_stack_scope/prov-x/root/s1@write", "[]"},
+		{"s2", "read", pool + "/attribute.space_stack_scope/prov-y/root/s2@read", "[custom-aud]"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.stack+" "+tc.scope, func(t *testing.T) {
@@ -426,7 +426,7 @@ spaces: [{id: root}, {id: ` + tc.space + `, parent: root}]
 stacks: [{id: ` + tc.stack + `, space: ` + tc.space + `}]
 integrations:
   - {id: g, space: ` + tc.space + `, gcp: {service_account: sa@p.iam.gserviceaccount.com,
-     workload_identity_provider: projects/1/locations/global/workloadIdentityPools/p/providers/x}}
+     workload_identity_provider: projects/1/locations/global/workloadIdentityPools/pool/providers/prov-x}}
 attachments:
   - {stack: ` + tc.stack + `, integration: g, write: true}
 `

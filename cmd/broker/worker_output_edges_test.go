@@ -116,7 +116,7 @@ listen: 127.0.0.1:0
 spaces: [{id: root}]
 stacks: [{id: s1, space: root}]
 integrations:
-  - {id: g, space: root, gcp: {workload_identity_provider: "projects/1/locations/global/workloadIdentityPools/p/providers/x", service_account: "sa@p.iam.gserviceaccount.com"}}
+  - {id: g, space: root, gcp: {workload_identity_provider: "projects/1/locations/global/workloadIdentityPools/pool/providers/prov", service_account: "sa@p.iam.gserviceaccount.com"}}
 attachments:
   - {stack: s1, integration: g, write: true}
 `)

@@ -211,7 +211,7 @@ func TestProviderNotEnabledIs400(t *testing.T) {
 	h := newRunsHarness(t)
 	objs := h.live.Load().Objects()
 	objs.Integrations = append(objs.Integrations, config.Integration{ID: "gcp-read", Space: "prod", GCP: &config.GCP{
-		WorkloadIdentityProvider: "projects/1/locations/global/workloadIdentityPools/p/providers/broker",
+		WorkloadIdentityProvider: "projects/1/locations/global/workloadIdentityPools/pool/providers/broker",
 		ServiceAccount:           "read@p.iam.gserviceaccount.com"}})
 	objs.Attachments = append(objs.Attachments, config.Attachment{Stack: "vpc-prod", Integration: "gcp-read", Read: true})
 	next, err := catalog.Build(catalog.Input{File: objs})

@@ -21,7 +21,7 @@ var (
 // gcpIn is a GCP integration in prod lasting d.
 func gcpIn(id string, d time.Duration) config.Integration {
 	return config.Integration{ID: id, Space: "prod", Duration: d, GCP: &config.GCP{
-		WorkloadIdentityProvider: "projects/1/locations/global/workloadIdentityPools/p/providers/q",
+		WorkloadIdentityProvider: "projects/1/locations/global/workloadIdentityPools/pool/providers/prov",
 		ServiceAccount:           "a@b.iam.gserviceaccount.com"}}
 }
 

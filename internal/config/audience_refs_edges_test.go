@@ -45,7 +45,7 @@ func TestProviderOrder(t *testing.T) {
 // its workload identity provider's full resource name.
 // Guards against: TokenAudience not passing the workload identity provider
 func TestGCPTokenAudience(t *testing.T) {
-	const wip = "projects/1/locations/global/workloadIdentityPools/p/providers/x"
+	const wip = "projects/1/locations/global/workloadIdentityPools/pool/providers/prov"
 	in := Integration{GCP: &GCP{WorkloadIdentityProvider: wip}}
 	if got, want := in.TokenAudience(), "//iam.googleapis.com/"+wip; got != want {
 		t.Errorf("TokenAudience() = %q, want %q", got, want)

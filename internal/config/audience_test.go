@@ -11,7 +11,7 @@ func TestCheckAudience(t *testing.T) {
 	}{
 		{"sts.amazonaws.com", ""},
 		{"api://AzureADTokenExchange", ""},
-		{"//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/x", ""},
+		{"//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/pool/providers/prov", ""},
 		{"https://vault.example.com:8200/v1?x=1#y", ""},
 		{"[::1]:8080", ""},
 		{"a-._~:/?#[]@!$&'()*+,;=%41", ""},

@@ -296,7 +296,7 @@ func TestIntegrationFields(t *testing.T) {
 	gcp := func(wip, sa, extra string) string {
 		return in("gcp: {workload_identity_provider: \"" + wip + "\", service_account: \"" + sa + "\"" + extra + "}")
 	}
-	const wip = "projects/1/locations/global/workloadIdentityPools/p/providers/q"
+	const wip = "projects/1/locations/global/workloadIdentityPools/pool/providers/prov"
 	const sa = "tf@proj.iam.gserviceaccount.com"
 	vault := func(role string) string {
 		return in("vault: {address: \"https://vault.example.com\", role: \"" + role + "\"}")
@@ -360,7 +360,7 @@ func TestEdgeShapes(t *testing.T) {
 	}
 	gcp := func(scope string) string {
 		return "integrations:\n  - id: g\n    space: root\n    gcp:\n" +
-			"      workload_identity_provider: projects/1/locations/global/workloadIdentityPools/p/providers/q\n" +
+			"      workload_identity_provider: projects/1/locations/global/workloadIdentityPools/pool/providers/prov\n" +
 			"      service_account: sa@proj.iam.gserviceaccount.com\n" +
 			"      scopes: [\"" + scope + "\"]\n"
 	}

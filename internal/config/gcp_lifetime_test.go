@@ -17,7 +17,7 @@ integrations:
   - id: g
     space: root
     gcp:
-      workload_identity_provider: projects/1/locations/global/workloadIdentityPools/p/providers/q
+      workload_identity_provider: projects/1/locations/global/workloadIdentityPools/pool/providers/prov
       service_account: sa@proj.iam.gserviceaccount.com
 `
 

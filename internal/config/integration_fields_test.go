@@ -39,6 +39,16 @@ func fieldCases() []fieldCase {
 	add("aws", "region", false, "US-EAST-1", "us-east", "useast1", "us_east_1", "us-east-1a", "aws-global", "us--east-1",
 		"-east-1", "us-east-1 ", "us-east-1\n", "eu-west-1.evil.example", "us-east-1/x", "sts.amazonaws.com")
 
+	// Google takes pool and provider ids of 4 to 32 lowercase letters, digits and hyphens,
+	// none starting with "gcp-"; the project is named by its number.
+	const wip = "projects/123456/locations/global/workloadIdentityPools/"
+	add("gcp", "workload_identity_provider", true, wip+"pool/providers/prov", wip+"gcpx/providers/gcp1",
+		wip+strings.Repeat("a", 32)+"/providers/"+strings.Repeat("0", 32), wip+"my-gcp-pool/providers/broker-oidc")
+	add("gcp", "workload_identity_provider", false, wip+"p/providers/prov", wip+"pool/providers/q",
+		wip+"abc/providers/prov", wip+"pool/providers/"+strings.Repeat("a", 33), wip+strings.Repeat("a", 33)+"/providers/prov",
+		wip+"gcp-pool/providers/prov", wip+"pool/providers/gcp-oidc", wip+"Pool/providers/prov", wip+"pool/providers/prov_1",
+		"projects/my-project/locations/global/workloadIdentityPools/pool/providers/prov")
+
 	add("gcp", "scopes", true, "https://www.googleapis.com/auth/cloud-platform",
 		"https://www.googleapis.com/auth/cloud-platform.read-only", "https://www.googleapis.com/auth/userinfo.email",
 		"https://mail.google.com/")
@@ -195,7 +205,7 @@ func TestIntegrationFieldFormatsAllAtOnce(t *testing.T) {
   - id: g
     space: root
     gcp:
-      workload_identity_provider: projects/1/locations/global/workloadIdentityPools/p/providers/q
+      workload_identity_provider: projects/1/locations/global/workloadIdentityPools/pool/providers/prov
       service_account: a@p.iam.gserviceaccount.com
       scopes: [https://www.googleapis.com/auth/cloud-platform, cloud-platform]
   - id: z

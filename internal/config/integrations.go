@@ -12,8 +12,6 @@ import (
 var (
 	// arn:aws:iam::123456789012:role/name, also in the aws-cn and aws-us-gov partitions.
 	roleARNRE = regexp.MustCompile(`^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$`)
-	// projects/123/locations/global/workloadIdentityPools/pool/providers/provider
-	wipRE = regexp.MustCompile(`^projects/[0-9]+/locations/global/workloadIdentityPools/[a-z0-9-]+/providers/[a-z0-9-]+$`)
 	// A service account is an email of letters, digits and '.', '_', '+', '-' before the '@'
 	// and a domain name after it. It goes into the IAM Credentials path, so nothing else may
 	// reach it.
@@ -212,10 +210,11 @@ func (v *validator) checkAWS(base string, a *AWS) {
 
 func (v *validator) checkGCP(base string, g *GCP) {
 	if v.required(base+".workload_identity_provider", g.WorkloadIdentityProvider) &&
-		!wipRE.MatchString(g.WorkloadIdentityProvider) {
+		!provider.ValidGCPProviderName(g.WorkloadIdentityProvider) {
+		// The rule is written into the format: a message's string arguments are cut past
+		// maxShown bytes (cutArgs), and the rule is longer.
 		v.add(base+".workload_identity_provider", g.WorkloadIdentityProvider,
-			"%q is not a provider resource name (projects/<number>/locations/global/workloadIdentityPools/<pool>/providers/<provider>)",
-			g.WorkloadIdentityProvider)
+			"%q is not a provider resource name ("+provider.GCPProviderNameRule+")", g.WorkloadIdentityProvider)
 	}
 	if v.required(base+".service_account", g.ServiceAccount) && !serviceAccountRE.MatchString(g.ServiceAccount) {
 		v.add(base+".service_account", g.ServiceAccount, "%q is not a service account email", g.ServiceAccount)

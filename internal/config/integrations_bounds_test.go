@@ -31,7 +31,7 @@ func TestIntegrationEdges(t *testing.T) {
 	azureWith := func(extra string) string {
 		return withIntegration("    azure: {tenant_id: 00000000-0000-0000-0000-000000000001, client_id: 00000000-0000-0000-0000-000000000002" + extra + "}\n")
 	}
-	const gcp = "    gcp: {workload_identity_provider: projects/1/locations/global/workloadIdentityPools/p/providers/q, service_account: sa@p.iam.gserviceaccount.com"
+	const gcp = "    gcp: {workload_identity_provider: projects/1/locations/global/workloadIdentityPools/pool/providers/prov, service_account: sa@p.iam.gserviceaccount.com"
 	checkEdges(t, []edgeCase{
 		{"gcp duration at minimum", withIntegration("    duration: " + min + "\n" + gcp + "}\n"), ""},
 		{"vault duration at minimum", withIntegration("    duration: " + min + "\n    vault: {address: https://v.example.com, role: r, mount: jwt}\n"), ""},

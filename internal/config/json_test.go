@@ -59,7 +59,7 @@ func TestDecodeJSONRefuses(t *testing.T) {
 
 func TestEncodeJSONRoundTrip(t *testing.T) {
 	in := Integration{ID: "x", Space: "prod", Duration: time.Hour, Timeout: 10 * time.Second,
-		GCP: &GCP{WorkloadIdentityProvider: "projects/1/locations/global/workloadIdentityPools/p/providers/q",
+		GCP: &GCP{WorkloadIdentityProvider: "projects/1/locations/global/workloadIdentityPools/pool/providers/prov",
 			ServiceAccount: "a@b.iam.gserviceaccount.com", Scopes: []string{"s"}},
 		Autoattach: []Autoattach{{Label: "l", Write: true}}}
 	out, err := EncodeJSON(in)

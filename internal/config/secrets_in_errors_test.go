@@ -109,7 +109,7 @@ func TestAliasBombBounded(t *testing.T) {
 func gcpAt(endpoint string) string {
 	return "    gcp:\n" +
 		"      workload_identity_provider: " +
-		"projects/1/locations/global/workloadIdentityPools/p/providers/p\n" +
+		"projects/1/locations/global/workloadIdentityPools/pool/providers/prov\n" +
 		"      service_account: sa@p.iam.gserviceaccount.com\n" +
 		"      sts_endpoint: \"" + endpoint + "\"\n"
 }

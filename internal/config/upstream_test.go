@@ -9,7 +9,7 @@ import (
 // tokens and bring back credentials or signatures) to be https unless its host is loopback.
 func TestUpstreamEndpointsUseHTTPS(t *testing.T) {
 	const (
-		wip = "projects/1/locations/global/workloadIdentityPools/p/providers/x"
+		wip = "projects/1/locations/global/workloadIdentityPools/pool/providers/prov"
 		arn = `"arn:aws:iam::123456789012:role/x"`
 	)
 	endpoints := []struct {

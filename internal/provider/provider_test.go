@@ -6,7 +6,7 @@ import (
 )
 
 func TestAudience(t *testing.T) {
-	const wip = "projects/1/locations/global/workloadIdentityPools/p/providers/b"
+	const wip = "projects/1/locations/global/workloadIdentityPools/pool/providers/prov"
 	tests := []struct {
 		name, provider, configured, want string
 	}{
@@ -28,12 +28,12 @@ func TestAudience(t *testing.T) {
 }
 
 func TestGCPAudience(t *testing.T) {
-	const want = "//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/b"
+	const want = "//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/pool/providers/prov"
 	for _, in := range []string{
-		"projects/1/locations/global/workloadIdentityPools/p/providers/b",
-		"/projects/1/locations/global/workloadIdentityPools/p/providers/b",
+		"projects/1/locations/global/workloadIdentityPools/pool/providers/prov",
+		"/projects/1/locations/global/workloadIdentityPools/pool/providers/prov",
 		want,
-		"https://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/b",
+		"https://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/pool/providers/prov",
 	} {
 		if got := GCPAudience(in); got != want {
 			t.Errorf("GCPAudience(%q) = %q", in, got)
@@ -49,10 +49,10 @@ func TestGCPPool(t *testing.T) {
 		name, pool, id string
 		ok             bool
 	}{
-		{base + "p/providers/b", base + "p", "b", true},
-		{base + "providers/providers/b", base + "providers", "b", true},
-		{base + "p/providers/providers", base + "p", "providers", true},
-		{base + "p", "", "", false},
+		{base + "pool/providers/prov", base + "pool", "prov", true},
+		{base + "providers/providers/prov", base + "providers", "prov", true},
+		{base + "pool/providers/providers", base + "pool", "providers", true},
+		{base + "pool", "", "", false},
 	} {
 		pool, id, ok := GCPPool(tc.name)
 		if pool != tc.pool || id != tc.id || ok != tc.ok {

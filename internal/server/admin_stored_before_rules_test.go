@@ -32,7 +32,7 @@ func TestAdminBesideObjectsStoredBeforeRules(t *testing.T) {
 }
 
 // storedGCP is the GCP identity of the integration plantStoredBeforeRules stores.
-var storedGCP = &config.GCP{WorkloadIdentityProvider: "projects/1/locations/global/workloadIdentityPools/p/providers/q", ServiceAccount: "a@b.iam.gserviceaccount.com"}
+var storedGCP = &config.GCP{WorkloadIdentityProvider: "projects/1/locations/global/workloadIdentityPools/pool/providers/prov", ServiceAccount: "a@b.iam.gserviceaccount.com"}
 
 // plantStoredBeforeRules writes into the Redis at url what an older build accepted and today's
 // rules refuse: integration g1 (GCP, lasting 13h) and v1 (a Vault mount that climbs) in prod,

@@ -29,7 +29,7 @@ func oneGCPStack(t *testing.T) *config.Config {
 spaces: [{id: root}, {id: team, parent: root, inherit: true}]
 stacks: [{id: a, space: team}]
 integrations:
-  - {id: g, space: root, gcp: {workload_identity_provider: projects/1/locations/global/workloadIdentityPools/pool/providers/p, service_account: sa@p.iam.gserviceaccount.com}}
+  - {id: g, space: root, gcp: {workload_identity_provider: projects/1/locations/global/workloadIdentityPools/pool/providers/prov, service_account: sa@p.iam.gserviceaccount.com}}
 attachments:
   - {stack: a, integration: g, read: true}
 `)
@@ -53,7 +53,7 @@ func TestGCPProviderMappingAndCondition(t *testing.T) {
 		"attribute.space":             "assertion.spaceId",
 		"attribute.stack":             "assertion.callerId",
 		"attribute.scope":             "assertion.scope",
-		"attribute.space_stack_scope": `"p" + "/" + assertion.spaceId + "/" + assertion.callerId + "@" + assertion.scope`,
+		"attribute.space_stack_scope": `"prov" + "/" + assertion.spaceId + "/" + assertion.callerId + "@" + assertion.scope`,
 	}
 	if !maps.Equal(p.AttributeMapping, want) {
 		t.Errorf("attribute mapping %v, want %v", p.AttributeMapping, want)
@@ -77,7 +77,7 @@ spaces:
   - {id: %s, parent: root, inherit: true, subject_template: "space:{spaceId}:stack:{callerId}:run:{runId}:scope:{scope}"}
 stacks: [{id: %s, space: %s}]
 integrations:
-  - {id: gcp, space: root, gcp: {workload_identity_provider: projects/1/locations/global/workloadIdentityPools/pool/providers/p, service_account: sa@p.iam.gserviceaccount.com}}
+  - {id: gcp, space: root, gcp: {workload_identity_provider: projects/1/locations/global/workloadIdentityPools/pool/providers/prov, service_account: sa@p.iam.gserviceaccount.com}}
 attachments:
   - {stack: %s, integration: gcp, write: true}
 `, space, stack, space, stack))
@@ -341,7 +341,7 @@ func gcpSpacesConfig(t *testing.T, spaces []string) *config.Config {
 		fmt.Fprintf(&b, "  - {id: s-%03d, space: %s}\n", i, s)
 	}
 	b.WriteString(`integrations:
-  - {id: g, space: root, gcp: {workload_identity_provider: projects/1/locations/global/workloadIdentityPools/pool/providers/p, service_account: sa@p.iam.gserviceaccount.com}}
+  - {id: g, space: root, gcp: {workload_identity_provider: projects/1/locations/global/workloadIdentityPools/pool/providers/prov, service_account: sa@p.iam.gserviceaccount.com}}
 attachments:
 `)
 	for i := range spaces {
@@ -394,8 +394,8 @@ func TestGCPCustomAudienceKept(t *testing.T) {
 spaces: [{id: root}]
 stacks: [{id: a, space: root}, {id: b, space: root}]
 integrations:
-  - {id: g-a, space: root, audience: aud-a, gcp: {workload_identity_provider: projects/1/locations/global/workloadIdentityPools/pool/providers/p, service_account: a@p.iam.gserviceaccount.com}}
-  - {id: g-b, space: root, gcp: {workload_identity_provider: projects/1/locations/global/workloadIdentityPools/pool/providers/p, service_account: b@p.iam.gserviceaccount.com}}
+  - {id: g-a, space: root, audience: aud-a, gcp: {workload_identity_provider: projects/1/locations/global/workloadIdentityPools/pool/providers/prov, service_account: a@p.iam.gserviceaccount.com}}
+  - {id: g-b, space: root, gcp: {workload_identity_provider: projects/1/locations/global/workloadIdentityPools/pool/providers/prov, service_account: b@p.iam.gserviceaccount.com}}
 attachments:
   - {stack: a, integration: g-a, write: true}
   - {stack: b, integration: g-b, write: true}
@@ -406,7 +406,7 @@ attachments:
 			t.Fatal(err)
 		}
 		got := doc.(GCPTrust).Provider.AllowedAudiences
-		want := []string{"aud-a", "//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/pool/providers/p"}
+		want := []string{"aud-a", "//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/pool/providers/prov"}
 		if !slices.Equal(got, want) {
 			t.Errorf("printed for %s: allowedAudiences %v, want %v", stack, got, want)
 		}

@@ -35,13 +35,13 @@ attachments:
 // pool names that pool in its member.
 func checkPoolMember(t *testing.T, pool string) {
 	t.Helper()
-	cfg := parseConfig(t, gcpStackConfig(gcpStack{issuer: "https://broker.example.com", pool: pool, provider: "p"}))
+	cfg := parseConfig(t, gcpStackConfig(gcpStack{issuer: "https://broker.example.com", pool: pool, provider: "prov"}))
 	doc, err := Render(cfg, Request{Provider: "gcp", Stack: "a", Scope: runs.Read})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := "principalSet://iam.googleapis.com/projects/1/locations/global/" +
-		"workloadIdentityPools/" + pool + "/attribute.space_stack_scope/p/root/a@read"
+		"workloadIdentityPools/" + pool + "/attribute.space_stack_scope/prov/root/a@read"
 	if got := doc.(GCPTrust).Binding.Member; got != want {
 		t.Errorf("member %q, want %q", got, want)
 	}

@@ -14,7 +14,7 @@ import (
 
 // sharedConfig has stacks a and b in space team and c in space ops, under team. The AWS role "shared" is
 // attached to a for read (integration aws-a), to b for write (aws-b), and to c for read
-// through an integration with its own audience (aws-c); the GCP provider "pool/providers/p"
+// through an integration with its own audience (aws-c); the GCP provider "pool/providers/prov"
 // serves a (read, write) and c (read) through two integrations.
 func sharedConfig(t *testing.T) *config.Config {
 	t.Helper()
@@ -29,8 +29,8 @@ integrations:
   - {id: aws-b, space: team, aws: {role_arn: "arn:aws:iam::123456789012:role/shared"}}
   - {id: aws-c, space: ops, audience: ops-aws, aws: {role_arn: "arn:aws:iam::123456789012:role/shared"}}
   - {id: aws-other, space: root, aws: {role_arn: "arn:aws:iam::123456789012:role/other"}}
-  - {id: gcp-team, space: team, gcp: {workload_identity_provider: projects/1/locations/global/workloadIdentityPools/pool/providers/p, service_account: team@p.iam.gserviceaccount.com}}
-  - {id: gcp-ops, space: ops, gcp: {workload_identity_provider: projects/1/locations/global/workloadIdentityPools/pool/providers/p, service_account: ops@p.iam.gserviceaccount.com}}
+  - {id: gcp-team, space: team, gcp: {workload_identity_provider: projects/1/locations/global/workloadIdentityPools/pool/providers/prov, service_account: team@p.iam.gserviceaccount.com}}
+  - {id: gcp-ops, space: ops, gcp: {workload_identity_provider: projects/1/locations/global/workloadIdentityPools/pool/providers/prov, service_account: ops@p.iam.gserviceaccount.com}}
 attachments:
   - {stack: a, integration: aws-a, read: true}
   - {stack: b, integration: aws-b, write: true}
@@ -140,8 +140,8 @@ func TestGCPSharedProvider(t *testing.T) {
 			t.Errorf("%s: allowedAudiences %v, want Google's default", stack, doc.Provider.AllowedAudiences)
 		}
 	}
-	if !strings.HasSuffix(docs["a"].Binding.Member, "/attribute.space_stack_scope/p/team/a@write") || docs["a"].Binding.ServiceAccount != "team@p.iam.gserviceaccount.com" ||
-		!strings.HasSuffix(docs["c"].Binding.Member, "/attribute.space_stack_scope/p/ops/c@read") || docs["c"].Binding.ServiceAccount != "ops@p.iam.gserviceaccount.com" {
+	if !strings.HasSuffix(docs["a"].Binding.Member, "/attribute.space_stack_scope/prov/team/a@write") || docs["a"].Binding.ServiceAccount != "team@p.iam.gserviceaccount.com" ||
+		!strings.HasSuffix(docs["c"].Binding.Member, "/attribute.space_stack_scope/prov/ops/c@read") || docs["c"].Binding.ServiceAccount != "ops@p.iam.gserviceaccount.com" {
 		t.Errorf("bindings: %+v, %+v", docs["a"].Binding, docs["c"].Binding)
 	}
 	for i := range cfg.Integrations {
@@ -150,7 +150,7 @@ func TestGCPSharedProvider(t *testing.T) {
 		}
 	}
 	got := render(t, cfg, Request{Provider: "gcp", Stack: "a", Scope: runs.Read})
-	if !strings.Contains(got, `"allowedAudiences":["//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/pool/providers/p","ops-gcp"]`) {
+	if !strings.Contains(got, `"allowedAudiences":["//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/pool/providers/prov","ops-gcp"]`) {
 		t.Errorf("a custom audience on one integration must list every integration's audience:\n%s", got)
 	}
 }
