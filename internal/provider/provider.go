@@ -253,8 +253,6 @@ func NameList() string {
 	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
-// Audience is the audience of the tokens an integration of provider name sends: configured
-// when the integration sets one, else the provider's default; for GCP the default is
 // gcpProviderName is a workload identity provider's resource name as Google takes it: the
 // project named by its number (an audience naming it by its id is refused), and a pool's and a
 // provider's id 4 to 32 lowercase letters, digits and hyphens.
@@ -274,6 +272,8 @@ func ValidGCPProviderName(name string) bool {
 	return m != nil && !strings.HasPrefix(m[1], GCPReservedIDPrefix) && !strings.HasPrefix(m[2], GCPReservedIDPrefix)
 }
 
+// Audience is the audience of the tokens an integration of provider name sends: configured
+// when the integration sets one, else the provider's default; for GCP the default is
 // GCPAudience(workloadIdentityProvider). An unknown provider has no default.
 func Audience(name, configured, workloadIdentityProvider string) string {
 	if configured != "" {
