@@ -64,8 +64,7 @@ type Set struct {
 	// so learns of it from the set, and does not save the key back (see Manager.load).
 	Revoked []Revocation
 	// Withdrawn lists the keys the backend left out of Keys when it loaded the set, as it may
-	// no longer sign with them (see Withdraw); it is never saved as such: a Manager saving a
-	// set loaded so records them in Revoked.
+	// no longer sign with them (see Withdraw); it is never saved.
 	Withdrawn []Meta
 }
 

@@ -32,11 +32,10 @@ type Loaded struct {
 const revokeTolerance = time.Minute
 
 // noteLoaded notes for onLoad set, loaded at now, when it is another generation than the one in
-// force or holds other keys (a store that went back, on which another replica saved up to the
-// generation in force), and makes it the one in force. Before the first snapshot no set is in
-// force: the first set loaded is compared with the one the audit trail last recorded
-// (Config.Recorded), when known, so a change made while no replica ran (`broker keys revoke`
-// with every replica stopped) reaches the trail too.
+// force, and makes it the one in force. Before the first snapshot no set is in force: the first
+// set loaded is compared with the one the audit trail last recorded (Config.Recorded), when
+// known, so a change made while no replica ran (`broker keys revoke` with every replica
+// stopped) reaches the trail too.
 func (m *Manager) noteLoaded(set Set, now time.Time) {
 	prev, known := m.inForce.Meta(), m.snapshot.Load() != nil
 	if !known && m.recorded != nil {
@@ -45,7 +44,7 @@ func (m *Manager) noteLoaded(set Set, now time.Time) {
 	m.recorded = nil // the first set loaded is compared with it, and only that one
 	m.noteDeparted(prev.Keys, set)
 	m.inForce = set
-	if m.onLoad == nil || !known || set.Generation == prev.Generation && sameKeys(prev, set.Meta()) {
+	if m.onLoad == nil || !known || set.Generation == prev.Generation {
 		return
 	}
 	m.loaded = append(m.loaded, compareLoaded(prev, set.Meta(), now, m.policy))
@@ -95,20 +94,6 @@ func (m *Manager) tellLoaded(ctx context.Context) {
 		m.onLoad(ctx, l)
 	}
 	m.loaded = nil
-}
-
-// sameKeys reports that a and b hold the same keys, with the same metadata, in any order.
-func sameKeys(a, b SetMeta) bool {
-	if len(a.Keys) != len(b.Keys) {
-		return false
-	}
-	for _, k := range a.Keys {
-		o, ok := b.find(k.KID)
-		if !ok || o.Alg != k.Alg || !o.Created.Equal(k.Created) || !o.Activates.Equal(k.Activates) || !o.Retires.Equal(k.Retires) {
-			return false
-		}
-	}
-	return true
 }
 
 // sameAlg reports that a and b are keys of one chain (an empty Alg counts as RS256).

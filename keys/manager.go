@@ -40,9 +40,8 @@ type Config struct {
 	OnLoad func(ctx context.Context, l Loaded)
 	// WriteBack says the backend's store can lose saved sets (Redis: wiped, or failed over to
 	// a replica that had not received the last saves). A set loaded older than the one in
-	// force, or of any generation leaving out a live key in force that nothing took out, is
-	// then the store having gone back, and the Manager saves the set in force over it, with
-	// the stored set's keys (see Manager.load), instead of taking it.
+	// force is then the store having gone back, and the Manager saves the set in force over
+	// it (see writeBack) instead of taking it.
 	WriteBack bool
 	// TokenTTL is how long a token signed by a key stays valid. A key retired by a rotation
 	// leaves the JWKS Retain after its successor was saved Lead ago (see Published); a replica
@@ -135,12 +134,6 @@ type Manager struct {
 	departed map[string]struct{}
 	// writeBack is Config.WriteBack.
 	writeBack bool
-	// rewritten holds the KIDs this replica wrote back into a stored set that left them out
-	// (see leftOut), until a loaded set holds them: a later set that leaves one out again was
-	// saved by a replica that took the write-back and dropped the key by its own schedule (a
-	// key its clock judged dated ahead, a shorter retain), and is taken, so that two replicas
-	// never write a key back and out in turn. Guarded by sem.
-	rewritten map[string]struct{}
 	loaded    []Loaded
 	// recorded is Config.Recorded until the first set is loaded. Guarded by sem.
 	recorded *SetMeta
@@ -330,8 +323,7 @@ func (m *Manager) refreshLogged(ctx context.Context) {
 	}
 }
 
-// save applies d to set with a new key if needed and saves the result, recording as revoked
-// the keys the backend withdrew as it loaded set (see withdrawnRevoked). It also returns the
+// save applies d to set with a new key if needed and saves the result. It also returns the
 // instant the decision now holds from: now, or later when the new key took a while to make and
 // is dated from when it was.
 func (m *Manager) save(ctx context.Context, set Set, d Decision, now time.Time) (Set, time.Time, error) {
@@ -353,7 +345,6 @@ func (m *Manager) save(ctx context.Context, set Set, d Decision, now time.Time) 
 	if err != nil {
 		return set, now, err
 	}
-	next.Revoked = withRevocations(next.Revoked, withdrawnRevoked(set.Withdrawn, now)...)
 	if err := m.backend.Save(ctx, next); err != nil {
 		return set, now, err
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 )
 
 // ErrInvalidSet is returned by Set.Validate (and so by every Backend.Save) for a malformed set.
@@ -99,18 +98,6 @@ func withRevocations(revoked []Revocation, more ...Revocation) []Revocation {
 	slices.SortStableFunc(out, func(a, b Revocation) int { return a.At.Compare(b.At) })
 	if len(out) > maxRevocations {
 		out = out[len(out)-maxRevocations:]
-	}
-	return out
-}
-
-// withdrawnRevoked returns the revocations, at at, of the keys of withdrawn (see Set.Withdrawn):
-// a key the backend withdrew leaves the set as a revoked key does, and never comes back. A
-// replica whose backend still holds it (one configured before the withdrawal, during a rolling
-// restart) so takes it out, rather than write it back as a key the store lost (see leftOut).
-func withdrawnRevoked(withdrawn []Meta, at time.Time) []Revocation {
-	out := make([]Revocation, 0, len(withdrawn))
-	for _, w := range withdrawn {
-		out = append(out, Revocation{KID: w.KID, At: at})
 	}
 	return out
 }

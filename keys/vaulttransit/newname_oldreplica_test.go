@@ -15,9 +15,8 @@ import (
 // the old Transit key (now exportable), refreshes after replica 2 saved the set without the
 // old key's versions. It takes that set, as before: the exportable versions left the set
 // (revoked), and come back neither to the stored metadata nor to replica 1's JWKS.
-// Guards against: wentback.go taking a set that leaves out keys in force for one that went back,
-// and writing the exportable versions back with the union (manager.go's save recording the
-// keys its backend withdrew as revoked keeps them out).
+// Guards against: wentback.go lostAll taking a later generation that shares no key for a
+// wiped store, and writing the exportable versions back with the union.
 func TestOldReplicaDoesNotWriteExportableKeysBack(t *testing.T) {
 	ctx := context.Background()
 	v, token := startVault(t)
