@@ -80,6 +80,8 @@ func runApply(ctx context.Context, e env, args []string) error {
 		}
 	}
 	var failed []string
+	// failedObjs are the objects that failed, for what may grant behind them (waitsBehind).
+	var failedObjs []applyObject
 	// An object refused for a conflict with one applied later (an attachment taking a scope
 	// another still holds) goes again once the pass is done.
 	var again []applyObject
@@ -88,6 +90,7 @@ func runApply(ctx context.Context, e env, args []string) error {
 		a.counts[res]++
 		if res == resultFailed {
 			failed = append(failed, o.ref)
+			failedObjs = append(failedObjs, o)
 			if o.narrowed != nil && o.narrowed.after != 0 {
 				// Putting the broker's back now could grant, beside what the apply changed
 				// since, what neither the broker before nor the file grants.
@@ -96,17 +99,17 @@ func runApply(ctx context.Context, e env, args []string) error {
 		}
 	}
 	// put applies objs in order; one refused for a conflict is kept for later when retry is set,
-	// and so is one that may grant behind it (waitsBehind). Without retry, one that may grant
-	// behind a failure is not applied.
+	// and so is one that may grant behind it (holds.waitsBehind). One that may grant behind a
+	// failed move is not applied.
+	h := &holds{ctx: ctx, c: client}
 	put := func(objs []applyObject, retry bool) (pending []applyObject) {
-		var failedHere []applyObject
 		for _, o := range objs {
-			if retry && waitsBehind(ctx, client, pending, o) {
-				pending = append(pending, o)
+			if h.waitsBehind(failedObjs, o) {
+				done(o, o.ref+" not applied: it may grant where an object the file moves, which failed to move, still is", resultFailed)
 				continue
 			}
-			if !retry && waitsBehind(ctx, client, failedHere, o) {
-				done(o, o.ref+" not applied: it may grant where an object before it, which failed, still is", resultFailed)
+			if retry && h.waitsBehind(pending, o) {
+				pending = append(pending, o)
 				continue
 			}
 			line, res := a.apply(ctx, o)
@@ -115,9 +118,6 @@ func runApply(ctx context.Context, e env, args []string) error {
 				continue
 			}
 			done(o, line, res)
-			if res == resultFailed {
-				failedHere = append(failedHere, o)
-			}
 		}
 		return pending
 	}
