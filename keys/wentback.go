@@ -67,13 +67,36 @@ func (m *Manager) lostAll(set Set, now time.Time) bool {
 	return live && len(set.revokes(m.inForce)) == 0
 }
 
+// diverged reports that set, loaded at now, is of the generation in force here but leaves out a
+// key of the set in force that is not expired, never left a set in force here, and that set does
+// not revoke: the store went back (a backup put back) and another replica counted up from there
+// to this replica's generation. Every save counts up from the set it read, so two sets of one
+// generation that differ did not both come from one history. Taken, it would drop a key this
+// replica signs or signed with, whose tokens are still valid.
+func (m *Manager) diverged(set Set, now time.Time) bool {
+	if set.Generation != m.inForce.Generation {
+		return false
+	}
+	metas := m.inForce.Metas()
+	for _, k := range metas {
+		_, shared := set.Find(k.KID)
+		_, left := m.departed[k.KID]
+		revoked := slices.ContainsFunc(set.Revoked, func(r Revocation) bool { return r.KID == k.KID })
+		if !shared && !left && !revoked && !expiredAt(now, k, metas, m.policy) {
+			return true
+		}
+	}
+	return false
+}
+
 // load loads the key set. A set that goes back on the set in force is not taken: the set in
 // force is saved over it (see writeBackSet). Such a set brings back a key that left the set in
 // force (see broughtBack), with or without WriteBack: a revoked key never comes back while the
 // replica runs, and a later change (another revocation) is made on the set saved. With
 // WriteBack, a set of an older generation goes back too (the store lost saves), and so does one
-// of any generation that shares no key with the set in force (see lostAll): the union of both is
-// saved, so that every key either replica signed with stays published.
+// of any generation that shares no key with the set in force (see lostAll), or one of the same
+// generation that leaves out a live key of it (see diverged): the union of both is saved, so
+// that every key either replica signed with stays published.
 //
 // A revocation wins over a write-back: a set that records as revoked a key in force here (it
 // was revoked on a store that went back, before this replica wrote back) is taken, whatever its
@@ -90,7 +113,7 @@ func (m *Manager) load(ctx context.Context) (Set, error) {
 		}
 		back := m.broughtBack(set, m.now())
 		revoked := set.revokes(m.inForce)
-		lost := m.writeBack && m.lostAll(set, m.now())
+		lost := m.writeBack && (m.lostAll(set, m.now()) || m.diverged(set, m.now()))
 		older := m.writeBack && (set.Generation < m.inForce.Generation || lost) && len(revoked) == 0
 		switch {
 		case len(back) == 0 && len(revoked) > 0:
@@ -115,8 +138,8 @@ func (m *Manager) load(ctx context.Context) (Set, error) {
 // store lost stays too. When stored records the revocation of keys in force here, what is saved
 // is stored without the keys back lists instead. The revocations of both sets are kept. When
 // another replica saved first (it wrote back too, or decided a change), its set is returned,
-// for load to check again; saved reports that next was saved. union tells that stored shares no
-// key with the set in force (see lostAll). Unless stored revokes keys in force here, its keys
+// for load to check again; saved reports that next was saved. union tells that stored leaves out
+// keys in force here that another replica's set replaced (see lostAll and diverged). Unless stored revokes keys in force here, its keys
 // that never left a set in force here are saved too.
 func (m *Manager) writeBackSet(ctx context.Context, stored Set, back []string, union bool) (_ Set, saved bool, _ error) {
 	next := m.inForce.Clone()
@@ -130,7 +153,7 @@ func (m *Manager) writeBackSet(ctx context.Context, stored Set, back []string, u
 		m.log.WarnContext(ctx, "keys: the stored key set brings back keys that left the set in force (revoked, or the store went back); writing back the set in force",
 			"kids", back, "stored_generation", stored.Generation, "generation_in_force", m.inForce.Generation)
 	} else if union {
-		m.log.WarnContext(ctx, "keys: the stored key set shares no key with the set in force (the store lost every key, and another replica saved a set of its own); saving both sets' keys",
+		m.log.WarnContext(ctx, "keys: the stored key set leaves out keys in force here (the store lost them, and another replica saved a set of its own from what was left); saving both sets' keys",
 			"stored_generation", stored.Generation, "generation_in_force", m.inForce.Generation)
 	} else {
 		m.log.WarnContext(ctx, "keys: the store went back to an older key set (it lost saves); writing back the set in force",
