@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/brokerhq/broker/internal/logging"
@@ -150,8 +151,8 @@ func requestID(r *http.Request) string {
 func newRequestID() string { return rand.Text() }
 
 // wellFormedRequestID reports whether id is 1 to 64 ASCII letters, digits, '-', '_' or '.',
-// and holds no broker secret (redact.Prefix anywhere in it): a run token or an API key sent as
-// the id would otherwise be written into every log line of the request.
+// and holds no broker secret (redact.Prefix anywhere in it, in any case): a run token or an API
+// key sent as the id would otherwise be written into every log line of the request.
 func wellFormedRequestID[ID string | []byte](id ID) bool {
 	if len(id) == 0 || len(id) > maxRequestIDLength {
 		return false
@@ -160,7 +161,7 @@ func wellFormedRequestID[ID string | []byte](id ID) bool {
 		if c := id[i]; !isIDChar(c) {
 			return false
 		}
-		if len(id)-i >= len(redact.Prefix) && string(id[i:i+len(redact.Prefix)]) == redact.Prefix {
+		if len(id)-i >= len(redact.Prefix) && strings.EqualFold(string(id[i:i+len(redact.Prefix)]), redact.Prefix) {
 			return false
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/brokerhq/broker/internal/access"
 	"github.com/brokerhq/broker/internal/apierror"
 	"github.com/brokerhq/broker/internal/config"
 	"github.com/brokerhq/broker/internal/redact"
@@ -56,7 +57,8 @@ func (wk *Worker) checkTokenRequest(r *http.Request, run runs.Run, req *tokenReq
 	if err := decodeBody(r, req, bodyOptional); err != nil {
 		return tokenRefusal{err: err}
 	}
-	if err := checkAudience(req.Audience); err != nil {
+	runToken, _ := access.BearerToken(r.Header)
+	if err := checkAudience(req.Audience, runToken); err != nil {
 		return tokenRefusal{err: err}
 	}
 	if req.Audience == "" {
@@ -76,8 +78,9 @@ func (wk *Worker) checkTokenRequest(r *http.Request, run runs.Run, req *tokenReq
 }
 
 // checkAudience applies config.CheckAudience to a requested audience and refuses one that holds
-// a broker secret's prefix; empty means the default.
-func checkAudience(aud string) error {
+// a broker secret (audienceHoldsSecret) with errSecretAudience; empty means the default.
+// runToken is the caller's run token.
+func checkAudience(aud, runToken string) error {
 	if aud == "" {
 		return nil
 	}
@@ -87,10 +90,64 @@ func checkAudience(aud string) error {
 	// A broker secret sent as the audience, or within it (a mixed-up variable, a URL built
 	// around one), would be written into the trail and into a token handed to a cloud:
 	// refused, and never repeated.
-	if strings.Contains(aud, redact.Prefix) {
+	if audienceHoldsSecret(aud, runToken) {
 		return errSecretAudience
 	}
 	return nil
+}
+
+// audienceHoldsSecret reports whether aud, as sent or percent-decoded any number of times,
+// holds a broker secret's prefix in any case (redact.Holds), or the material of runToken (what
+// follows runs.TokenPrefix) in any case: a secret shouted, with its prefix left off, or
+// percent-encoded is the same secret. Decoding ends when a round changes nothing; each round
+// that changes aud shortens it, so CheckAudience's length bound bounds the rounds.
+func audienceHoldsSecret(aud, runToken string) bool {
+	material := strings.ToLower(strings.TrimPrefix(runToken, runs.TokenPrefix))
+	for {
+		if redact.Holds(aud) || material != "" && strings.Contains(strings.ToLower(aud), material) {
+			return true
+		}
+		next := percentDecodeOnce(aud)
+		if next == aud {
+			return false
+		}
+		aud = next
+	}
+}
+
+// percentDecodeOnce returns s with each %XX (two hex digits) replaced by the byte it encodes, and
+// every other character, a '%' not followed by two hex digits too, as it is.
+func percentDecodeOnce(s string) string {
+	if !strings.Contains(s, "%") {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) {
+			hi, okHi := hexValue(s[i+1])
+			lo, okLo := hexValue(s[i+2])
+			if okHi && okLo {
+				b = append(b, hi<<4|lo)
+				i += 2
+				continue
+			}
+		}
+		b = append(b, s[i])
+	}
+	return string(b)
+}
+
+// hexValue returns the value of the hex digit c, in either case, and whether c is one.
+func hexValue(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
 }
 
 // audienceRefused records why, a refusal of the audience run asked for, as a denied

@@ -69,9 +69,9 @@ func (h handler) LogRequest(r logging.Request) bool {
 	return fast.LogRequest(r)
 }
 
-// recordHasSecret reports whether r's message or an attribute holds Prefix.
+// recordHasSecret reports whether r's message or an attribute holds Prefix (see Holds).
 func recordHasSecret(r slog.Record) bool {
-	found := hasPrefix(r.Message)
+	found := Holds(r.Message)
 	r.Attrs(func(a slog.Attr) bool {
 		found = found || attrHasSecret(a)
 		return !found
@@ -79,12 +79,12 @@ func recordHasSecret(r slog.Record) bool {
 	return found
 }
 
-// attrHasSecret reports whether a's value (each of a group's) holds Prefix as written.
+// attrHasSecret reports whether a's value (each of a group's) holds Prefix (see Holds).
 func attrHasSecret(a slog.Attr) bool {
 	v := a.Value.Resolve()
 	switch v.Kind() {
 	case slog.KindString:
-		return hasPrefix(v.String())
+		return Holds(v.String())
 	case slog.KindGroup:
 		for _, g := range v.Group() {
 			if attrHasSecret(g) {
@@ -93,7 +93,7 @@ func attrHasSecret(a slog.Attr) bool {
 		}
 		return false
 	case slog.KindAny:
-		return slices.ContainsFunc(printed(v.Any()), hasPrefix)
+		return slices.ContainsFunc(printed(v.Any()), Holds)
 	}
 	return false
 }
@@ -104,7 +104,7 @@ func attr(a slog.Attr) slog.Attr {
 	v := a.Value.Resolve()
 	switch v.Kind() {
 	case slog.KindString:
-		if s := v.String(); hasPrefix(s) {
+		if s := v.String(); Holds(s) {
 			return slog.String(a.Key, Secrets(s))
 		}
 	case slog.KindGroup:
@@ -116,7 +116,7 @@ func attr(a slog.Attr) slog.Attr {
 		return slog.Attr{Key: a.Key, Value: slog.GroupValue(cut...)}
 	case slog.KindAny:
 		// The value is written as its one form shown, cut, whichever form held the secret.
-		if forms := printed(v.Any()); slices.ContainsFunc(forms, hasPrefix) {
+		if forms := printed(v.Any()); slices.ContainsFunc(forms, Holds) {
 			return slog.String(a.Key, Secrets(forms[0]))
 		}
 	}
@@ -177,6 +177,3 @@ func printed(v any) []string {
 	}
 	return forms
 }
-
-// hasPrefix reports whether s holds Prefix anywhere.
-func hasPrefix(s string) bool { return strings.Contains(s, Prefix) }

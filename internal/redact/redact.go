@@ -10,11 +10,11 @@ const Prefix = "brk_"
 const Mark = "…"
 
 // Secrets returns s with every secret in it cut to Prefix followed by Mark: from each Prefix,
-// wherever it lies (also inside a longer word: a secret pasted after other text is a secret
-// still), up to the next character no secret holds. Text with no Prefix in it is returned as
-// it is, without a copy.
+// in any case of its ASCII letters (BRK_RUN_ is the same secret shouted), wherever it lies (also
+// inside a longer word: a secret pasted after other text is a secret still), up to the next
+// character no secret holds. Text with no Prefix in it is returned as it is, without a copy.
 func Secrets(s string) string {
-	i := strings.Index(s, Prefix)
+	i := Index(s)
 	if i < 0 {
 		return s
 	}
@@ -29,10 +29,31 @@ func Secrets(s string) string {
 		b.WriteString(Prefix)
 		b.WriteString(Mark)
 		s = s[end:]
-		i = strings.Index(s, Prefix)
+		i = Index(s)
 	}
 	b.WriteString(s)
 	return b.String()
+}
+
+// Holds reports whether s holds Prefix anywhere, in any case of its ASCII letters.
+func Holds(s string) bool { return Index(s) >= 0 }
+
+// Index returns where the first Prefix in s starts, in any case of its ASCII letters, or -1:
+// a secret's material follows its prefix whatever case the prefix was written in.
+func Index(s string) int {
+	last := Prefix[len(Prefix)-1]
+	for from := len(Prefix) - 1; from < len(s); {
+		j := strings.IndexByte(s[from:], last)
+		if j < 0 {
+			return -1
+		}
+		end := from + j + 1
+		if start := end - len(Prefix); start >= 0 && strings.EqualFold(s[start:end], Prefix) {
+			return start
+		}
+		from = end
+	}
+	return -1
 }
 
 // secretByte reports whether c may be part of a secret: secrets are written in the URL-safe
