@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
@@ -58,7 +59,11 @@ func (wk *Worker) checkTokenRequest(r *http.Request, run runs.Run, req *tokenReq
 		return tokenRefusal{err: err}
 	}
 	runToken, _ := access.BearerToken(r.Header)
-	if err := checkAudience(req.Audience, runToken); err != nil {
+	// A secret sent as the audience is a refused token the trail records, like an API key's
+	// below; a malformed audience is a malformed request.
+	if err := checkAudience(req.Audience, runToken); errors.Is(err, errSecretAudience) {
+		return tokenRefusal{err: err, audited: errSecretAudience}
+	} else if err != nil {
 		return tokenRefusal{err: err}
 	}
 	if req.Audience == "" {
