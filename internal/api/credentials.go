@@ -101,12 +101,16 @@ func (wk *Worker) credentials(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in, err := cat.Resolve(run, req.Provider, req.Integration)
-	if errors.Is(err, exchange.ErrNotAttachedForScope) || errors.Is(err, exchange.ErrWrongProvider) {
-		// The run named an existing integration it may not use (another stack's, or the write
-		// one in a read phase): a refusal worth a trail entry.
+	if errors.Is(err, exchange.ErrNotAttachedForScope) || errors.Is(err, exchange.ErrWrongProvider) ||
+		errors.Is(err, exchange.ErrNotAttached) {
+		// The run asked for credentials it may not have: from an existing integration it named
+		// and may not use (another stack's, or the write one in a read phase), or, naming none,
+		// of a provider its stack has no integration of for its scope (say the write one only,
+		// in a read phase). Either is a refusal worth a trail entry, whether or not the body
+		// named the integration; the error names the stack, provider and scope, no secret.
 		refusal := Event{Actor: "run:" + run.ID, Action: "credentials.issue",
 			Run: run, Integration: req.Integration, Outcome: "denied", Detail: err.Error()}
-		if !cat.Attached(run.Stack, req.Integration) {
+		if req.Integration != "" && !cat.Attached(run.Stack, req.Integration) {
 			// Not its stack's at all: answered as one that does not exist, so that a run
 			// cannot tell which integrations other spaces hold, nor their providers; and filed
 			// in the integration's space, which its owners read, not in the run's, which the
