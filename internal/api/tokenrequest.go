@@ -107,9 +107,9 @@ func checkAudience(aud, runToken string) error {
 // percent-encoded is the same secret. Decoding ends when a round changes nothing; each round
 // that changes aud shortens it, so CheckAudience's length bound bounds the rounds.
 func audienceHoldsSecret(aud, runToken string) bool {
-	material := strings.ToLower(strings.TrimPrefix(runToken, runs.TokenPrefix))
+	material := strings.TrimPrefix(runToken, runs.TokenPrefix)
 	for {
-		if redact.Holds(aud) || material != "" && strings.Contains(strings.ToLower(aud), material) {
+		if redact.Holds(aud) || material != "" && containsFold(aud, material) {
 			return true
 		}
 		next := percentDecodeOnce(aud)
@@ -118,6 +118,18 @@ func audienceHoldsSecret(aud, runToken string) bool {
 		}
 		aud = next
 	}
+}
+
+// containsFold reports whether s holds sub in any case of their ASCII letters, allocating nothing
+// (it runs on every token request with an audience).
+func containsFold(s, sub string) bool {
+	first := sub[0] | 0x20
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i]|0x20 == first && strings.EqualFold(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // percentDecodeOnce returns s with each %XX (two hex digits) replaced by the byte it encodes, and
