@@ -19,16 +19,24 @@ type Lister func(add func(page []Event)) error
 // or copied by a store writer, or signed during a burst of more events) costs one more listing.
 const recentEvents = 1 << 14
 
+// maxKept bounds how many events a verifier keeps from one listing to the next, beyond the
+// latest recentEvents: the events checkpoints name further behind them than those (see
+// stretchFor). Replicas append far fewer while one checkpoint is signed; more mean checkpoints
+// moved, or events inserted before them, and the events between are reported unanchored rather
+// than kept, so memory does not grow with the trail.
+const maxKept = 4 * recentEvents
+
 // maxListings bounds the listings of one verification: the second keeps all the first found
 // missing, so a third is needed only when the trail changed between them.
 const maxListings = 3
 
 // VerifyListed is VerifyAnchored, with the same Report and errors, of the trail list yields, as
 // it yields it: it keeps what the later checks need (hash, time, ID) of the latest recentEvents
-// events, of the events cfg.State names and of those a checkpoint names far behind it, and of
-// the others nothing, so its memory does not grow with the trail. A checkpoint naming a count
-// further behind it than the events kept makes it list the trail again, keeping those events
-// (at most maxListings listings). With cfg.Now zero, each listing is checked as of when it
+// events, of the events cfg.State names and of those a checkpoint names far behind it (at most
+// maxKept of them), and of the others nothing, so its memory does not grow with the trail. A
+// checkpoint naming a count further behind it than the events kept makes it list the trail
+// again, keeping those events (at most maxListings listings); checkpoints naming more than
+// maxKept such events fail with ErrUnanchored. With cfg.Now zero, each listing is checked as of when it
 // begins. A listing's error is returned as it is.
 func VerifyListed(list Lister, cfg AnchorConfig) (Report, error) {
 	return verifyListed(list, cfg, recentEvents)
@@ -54,7 +62,20 @@ func verifyListed(list Lister, cfg AnchorConfig, recent int) (Report, error) {
 			return r, fmt.Errorf("the trail changed while it was listed %d times: each listing's checkpoints named events the listing before had not kept; verify it again", maxListings)
 		}
 		keep = append(keep, missing...)
+		if n := keptEvents(keep); n > maxKept {
+			return r, fmt.Errorf("%w: checkpoints name %d events further behind them than the latest %d a verifier keeps (the first from position %d), more than the %d it keeps to list the trail again: checkpoints were moved, or events inserted before them",
+				ErrUnanchored, n, recent, missing[0].from, maxKept)
+		}
 	}
+}
+
+// keptEvents is how many events the stretches hold, those that overlap counted once.
+func keptEvents(stretches []stretch) int64 {
+	var n int64
+	for _, k := range merge(append([]stretch(nil), stretches...)) {
+		n += k.to - k.from + 1
+	}
+	return n
 }
 
 // stretch is the events at positions from to to, both included.
