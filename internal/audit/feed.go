@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"math"
+	"slices"
 	"sync"
 	"time"
 )
@@ -17,20 +18,45 @@ type Reader interface {
 }
 
 // Cursors keeps, beside the chain, each sink's cursor (the position of the first event it has
-// not yet received) and a lease so that, of the replicas sharing the store, one at a time
-// delivers to a sink.
+// not yet received, and marks identifying events it received) and a lease so that, of the
+// replicas sharing the store, one at a time delivers to a sink.
 type Cursors interface {
 	// Claim takes sink's lease for holder, or renews it if holder already holds it, for ttl,
 	// and reports whether holder holds it now.
 	Claim(ctx context.Context, sink, holder string, ttl time.Duration) (bool, error)
 	// Release gives up sink's lease if holder holds it.
 	Release(ctx context.Context, sink, holder string) error
-	// Cursor returns sink's cursor: 0 when none was ever saved.
-	Cursor(ctx context.Context, sink string) (int64, error)
-	// Advance saves pos as sink's cursor if holder holds its lease; a cursor never moves back.
-	// It reports whether holder held the lease.
-	Advance(ctx context.Context, sink, holder string, pos int64) (bool, error)
+	// Cursor returns sink's cursor: position 0 and no marks when none was ever saved.
+	Cursor(ctx context.Context, sink string) (SinkCursor, error)
+	// Advance saves to as sink's cursor if holder holds its lease and to.Pos lies past the saved
+	// position: Advance never moves a cursor back. It reports whether holder held the lease.
+	Advance(ctx context.Context, sink, holder string, to SinkCursor) (bool, error)
+	// Rewind saves to as sink's cursor if holder holds its lease and to.Pos is not past the
+	// saved position: for a chain that went back below events the sink received. It reports
+	// whether holder held the lease.
+	Rewind(ctx context.Context, sink, holder string, to SinkCursor) (bool, error)
 }
+
+// SinkCursor is where a sink stands in the chain.
+type SinkCursor struct {
+	// Pos is the position of the first event the sink has not received.
+	Pos int64 `json:"pos"`
+	// Marks identify events the sink received, newest first: when the first is at Pos-1 (see
+	// Known) a store that lost the end of the chain and appended new events in its place is
+	// told from the chain the sink received. None when unknown (a cursor saved by a broker that
+	// kept no marks).
+	Marks []Mark `json:"marks,omitempty"`
+}
+
+// Mark is the hash (see Hash) of the event at Pos when a sink received it.
+type Mark struct {
+	Pos  int64  `json:"pos"`
+	Hash string `json:"hash"`
+}
+
+// Known reports whether c identifies the last event the sink received: its first mark is at
+// Pos-1.
+func (c SinkCursor) Known() bool { return len(c.Marks) > 0 && c.Marks[0].Pos == c.Pos-1 }
 
 // Range implements Reader.
 func (m *Memory) Range(_ context.Context, from int64, limit int) ([]Event, int64, error) {
@@ -52,7 +78,7 @@ func (m *Memory) Range(_ context.Context, from int64, limit int) ([]Event, int64
 // MemoryCursors is Cursors for one replica: cursors and leases live as long as the process.
 type MemoryCursors struct {
 	mu      sync.Mutex
-	cursors map[string]int64
+	cursors map[string]SinkCursor
 	leases  map[string]memoryLease
 	now     func() time.Time
 }
@@ -67,7 +93,7 @@ func NewMemoryCursors(now func() time.Time) *MemoryCursors {
 	if now == nil {
 		now = time.Now
 	}
-	return &MemoryCursors{cursors: map[string]int64{}, leases: map[string]memoryLease{}, now: now}
+	return &MemoryCursors{cursors: map[string]SinkCursor{}, leases: map[string]memoryLease{}, now: now}
 }
 
 // Claim implements Cursors.
@@ -93,20 +119,36 @@ func (c *MemoryCursors) Release(_ context.Context, sink, holder string) error {
 }
 
 // Cursor implements Cursors.
-func (c *MemoryCursors) Cursor(_ context.Context, sink string) (int64, error) {
+func (c *MemoryCursors) Cursor(_ context.Context, sink string) (SinkCursor, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.cursors[sink], nil
+	cur := c.cursors[sink]
+	cur.Marks = slices.Clone(cur.Marks)
+	return cur, nil
 }
 
 // Advance implements Cursors.
-func (c *MemoryCursors) Advance(_ context.Context, sink, holder string, pos int64) (bool, error) {
+func (c *MemoryCursors) Advance(_ context.Context, sink, holder string, to SinkCursor) (bool, error) {
+	return c.save(sink, holder, to, func(saved int64) bool { return to.Pos > saved })
+}
+
+// Rewind implements Cursors.
+func (c *MemoryCursors) Rewind(_ context.Context, sink, holder string, to SinkCursor) (bool, error) {
+	return c.save(sink, holder, to, func(saved int64) bool { return to.Pos <= saved })
+}
+
+// save saves to as sink's cursor if holder holds the lease and move allows it from the saved
+// position; it reports whether holder held the lease.
+func (c *MemoryCursors) save(sink, holder string, to SinkCursor, move func(saved int64) bool) (bool, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if l, ok := c.leases[sink]; !ok || l.holder != holder || !c.now().Before(l.until) {
 		return false, nil
 	}
-	c.cursors[sink] = max(c.cursors[sink], pos)
+	if move(c.cursors[sink].Pos) {
+		to.Marks = slices.Clone(to.Marks)
+		c.cursors[sink] = to
+	}
 	return true, nil
 }
 
@@ -117,7 +159,7 @@ func (c *MemoryCursors) Floor(sinks []string) int64 {
 	defer c.mu.Unlock()
 	floor := int64(math.MaxInt64)
 	for _, s := range sinks {
-		floor = min(floor, c.cursors[s])
+		floor = min(floor, c.cursors[s].Pos)
 	}
 	return floor
 }

@@ -119,7 +119,7 @@ func doLeaseStep(t *testing.T, c *audit.MemoryCursors, s leaseStep) bool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ok, err := c.Advance(ctx, s.sink, s.holder, before+1)
+	ok, err := c.Advance(ctx, s.sink, s.holder, audit.SinkCursor{Pos: before.Pos + 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,8 +127,8 @@ func doLeaseStep(t *testing.T, c *audit.MemoryCursors, s leaseStep) bool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := before + map[bool]int64{true: 1}[ok]; after != want {
-		t.Fatalf("advance by %s (ok %v): cursor %d -> %d, want %d", s.holder, ok, before, after, want)
+	if want := before.Pos + map[bool]int64{true: 1}[ok]; after.Pos != want {
+		t.Fatalf("advance by %s (ok %v): cursor %d -> %d, want %d", s.holder, ok, before.Pos, after.Pos, want)
 	}
 	return ok
 }

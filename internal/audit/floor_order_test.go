@@ -17,7 +17,7 @@ func TestFloorIsTheLowestCursorInAnyOrder(t *testing.T) {
 		if _, err := c.Claim(ctx, s, "me", 1<<40); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := c.Advance(ctx, s, "me", pos); err != nil {
+		if _, err := c.Advance(ctx, s, "me", audit.SinkCursor{Pos: pos}); err != nil {
 			t.Fatal(err)
 		}
 	}

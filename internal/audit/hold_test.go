@@ -65,10 +65,10 @@ func TestMemoryCursorsFloor(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := c.Advance(ctx, "a", "me", 7); err != nil {
+	if _, err := c.Advance(ctx, "a", "me", audit.SinkCursor{Pos: 7}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Advance(ctx, "b", "me", 3); err != nil {
+	if _, err := c.Advance(ctx, "b", "me", audit.SinkCursor{Pos: 3}); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {

@@ -70,7 +70,7 @@ func TestLeaseLapsesAtItsEnd(t *testing.T) {
 		t.Fatal("b took a's lease before it lapsed")
 	}
 	clk.Advance(time.Nanosecond)
-	if ok, _ := c.Advance(ctx, "sink", "a", 5); ok {
+	if ok, _ := c.Advance(ctx, "sink", "a", audit.SinkCursor{Pos: 5}); ok {
 		t.Error("a advanced the cursor on a lease that lapsed")
 	}
 	if ok, err := c.Claim(ctx, "sink", "b", 10*time.Second); err != nil || !ok {

@@ -20,13 +20,26 @@
 // Of several replicas sharing a store, one at a time delivers to a given sink: the holder of
 // the sink's lease in the store, renewed at every step and released on shutdown. When the
 // holder dies its lease expires after LeaseTTL and another replica takes over from the saved
-// cursor. A cursor only advances for the lease's holder and never moves back. A file sink is
+// cursor. A cursor only moves for the lease's holder, and moves back only when the chain went
+// back (below). A file sink is
 // written by the replica holding its lease, so with several replicas each replica's file holds
 // the stretches that replica delivered; a log shipper on every replica delivers them all.
+//
+// # A chain that went back
+//
+// A store may lose the end of the chain after a sink received it (Redis failing over to a
+// replica that lacked the last writes, or wiped) and append new events at those positions. So
+// a cursor keeps marks: the hash of the last event the sink received, and of older ones at
+// roughly doubling distances. Before delivering, a worker checks that the chain still holds
+// that last event before the cursor (the Prev of the next event, or the chain's tail); when it
+// does not, or the chain is shorter than the cursor, it moves the cursor back to just past the
+// newest marked event the chain still holds unchanged (the chain's start if none is), warns and
+// counts it: events are delivered again rather than skipped. A cursor saved without marks (by
+// an older broker) is judged by the chain's length alone until its first delivery.
 //
 // # Pending events
 //
 // Each worker reports how many events of the chain lie past its sink's cursor: the metric
 // broker_audit_sink_pending_events{sink}, labelled with the sink's configured or derived name
-// (never a URL or path).
+// (never a URL or path); broker_audit_sink_rewinds_total{sink} counts the cursor's moves back.
 package auditsink

@@ -200,6 +200,9 @@ type Stats struct {
 	MaxBatch int
 	// Leader: this replica held the sink's lease at its last look.
 	Leader bool
+	// Rewinds counts the times this replica moved the sink's cursor back because the chain went
+	// back below events the sink had received.
+	Rewinds int64
 }
 
 // Stats returns every worker's state, in the order of the targets.
@@ -208,7 +211,7 @@ func (f *Forwarder) Stats() []Stats {
 	for _, w := range f.workers {
 		out = append(out, Stats{
 			Name: w.Name, Pending: w.pending.Load(), Held: w.held.Load(), MaxHeld: w.maxHeld.Load(), MaxBatch: w.MaxBatch,
-			Leader: w.leader.Load(),
+			Leader: w.leader.Load(), Rewinds: w.rewinds.Load(),
 		})
 	}
 	return out

@@ -91,14 +91,14 @@ func (p *strictCursors) Claim(ctx context.Context, sink, holder string, ttl time
 	return p.MemoryCursors.Claim(ctx, sink, holder, ttl)
 }
 
-func (p *strictCursors) Advance(ctx context.Context, sink, holder string, pos int64) (bool, error) {
+func (p *strictCursors) Advance(ctx context.Context, sink, holder string, to audit.SinkCursor) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
 	if p.lost {
 		return false, nil
 	}
-	return p.MemoryCursors.Advance(ctx, sink, holder, pos)
+	return p.MemoryCursors.Advance(ctx, sink, holder, to)
 }
 
 // TestLeaseOutlastsADelivery pins that the lease a worker claims lasts longer than one delivery may
@@ -177,8 +177,8 @@ func TestCursorSavedWhenStoppedAfterDelivery(t *testing.T) {
 		t.Fatal("no delivery")
 	}
 	stop()
-	if pos, _ := cur.Cursor(context.Background(), "s"); pos != 3 {
-		t.Fatalf("cursor %d after a delivered batch and a stop, want 3", pos)
+	if c, _ := cur.Cursor(context.Background(), "s"); c.Pos != 3 {
+		t.Fatalf("cursor %d after a delivered batch and a stop, want 3", c.Pos)
 	}
 }
 

@@ -109,9 +109,10 @@ func TestNilLoggerIsTheDefault(t *testing.T) {
 	})
 }
 
-// TestCollectorDescribesItsMetric: the collector describes
-// broker_audit_sink_pending_events, so a registry checks it (a second registration of the
-// same metric is refused at start instead of failing every scrape).
+// TestCollectorDescribesItsMetric: the collector describes the metrics it collects,
+// broker_audit_sink_pending_events and broker_audit_sink_rewinds_total, so a registry checks
+// them (a second registration of the same metric is refused at start instead of failing every
+// scrape).
 // Guards against: metrics.go:Describe sends nothing (an unchecked collector)
 func TestCollectorDescribesItsMetric(t *testing.T) {
 	newF := func() *auditsink.Forwarder {
@@ -130,8 +131,9 @@ func TestCollectorDescribesItsMetric(t *testing.T) {
 	for d := range ch {
 		descs = append(descs, d.String())
 	}
-	if len(descs) != 1 || !strings.Contains(descs[0], `"broker_audit_sink_pending_events"`) {
-		t.Errorf("described %v, want broker_audit_sink_pending_events alone", descs)
+	if len(descs) != 2 || !strings.Contains(descs[0], `"broker_audit_sink_pending_events"`) ||
+		!strings.Contains(descs[1], `"broker_audit_sink_rewinds_total"`) {
+		t.Errorf("described %v, want broker_audit_sink_pending_events and broker_audit_sink_rewinds_total", descs)
 	}
 	reg := prometheus.NewRegistry()
 	if err := reg.Register(newF().Collector()); err != nil {

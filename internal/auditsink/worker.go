@@ -33,8 +33,8 @@ type worker struct {
 	drain, drained chan struct{}
 
 	pending, held, maxHeld atomic.Int64
-	// warnedAhead: the cursor was found past the chain's end, and logged.
-	warnedAhead bool
+	// rewinds counts the cursor's moves back to events of a chain that went back.
+	rewinds atomic.Int64
 	// seen is the longest chain a step read.
 	seen int64
 	// leader: the last claim found this replica holding the sink's lease.
@@ -92,8 +92,9 @@ func closed(ch <-chan struct{}) bool {
 	}
 }
 
-// step renews the lease and, holding it, delivers the next batch past the cursor. It reports
-// whether it delivered anything.
+// step renews the lease and, holding it, moves the cursor back when the chain went back below
+// what the sink received (see wentBack), or else delivers the next batch past the cursor. It
+// reports whether it delivered anything or moved the cursor back.
 func (w *worker) step(ctx context.Context) (bool, error) {
 	holds, err := w.cursors.Claim(ctx, w.Name, w.holder, w.leaseTTL)
 	if err != nil {
@@ -101,10 +102,11 @@ func (w *worker) step(ctx context.Context) (bool, error) {
 		return false, fmt.Errorf("claim lease: %w", err)
 	}
 	w.leader.Store(holds)
-	pos, err := w.cursors.Cursor(ctx, w.Name)
+	cur, err := w.cursors.Cursor(ctx, w.Name)
 	if err != nil {
 		return false, fmt.Errorf("read cursor: %w", err)
 	}
+	pos := cur.Pos
 	head, err := w.chain.Head(ctx)
 	if err != nil {
 		return false, fmt.Errorf("read chain head: %w", err)
@@ -116,20 +118,20 @@ func (w *worker) step(ctx context.Context) (bool, error) {
 			"events", head.Count, "was", w.seen)
 	}
 	w.seen = head.Count
-	if pos > head.Count && !w.warnedAhead {
-		w.warnedAhead = true
-		w.log.Error("audit sink: its cursor lies past the end of the chain (the chain was reset but not its sink cursors); "+
-			"it receives nothing until the chain grows past it: remove the sink's cursor from the store", "cursor", pos, "chain", head.Count)
-	}
-	if !holds || head.Count <= pos {
+	if !holds {
 		return false, nil
 	}
 	if w.batch <= 0 {
 		w.batch = w.MaxBatch
 	}
-	events, first, err := w.chain.Range(ctx, pos, w.batch)
-	if err != nil {
-		return false, fmt.Errorf("read chain: %w", err)
+	events, first := []audit.Event{}, pos
+	if head.Count > pos {
+		if events, first, err = w.chain.Range(ctx, pos, int(min(int64(w.batch), head.Count-pos))); err != nil {
+			return false, fmt.Errorf("read chain: %w", err)
+		}
+	}
+	if wentBack(cur, head, events, first) {
+		return w.rewind(ctx, cur, head)
 	}
 	if len(events) == 0 {
 		return false, nil
@@ -141,7 +143,7 @@ func (w *worker) step(ctx context.Context) (bool, error) {
 			"lost", first-pos, "from", pos)
 		// They cannot arrive any more: the cursor moves past them, so that a loss is reported
 		// once, and pending counts only what can still be delivered.
-		ok, err := w.advance(ctx, first)
+		ok, err := w.advance(ctx, audit.SinkCursor{Pos: first})
 		if err != nil {
 			return false, fmt.Errorf("save cursor past the lost events: %w", err)
 		}
@@ -160,9 +162,9 @@ func (w *worker) step(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	next := first + int64(len(events))
-	// The batch is delivered: save the cursor even if the worker is being stopped, so that
-	// a restart does not deliver it again.
-	ok, err := w.advance(ctx, next)
+	// The batch is delivered: save the cursor, with marks identifying what the sink received,
+	// even if the worker is being stopped, so that a restart does not deliver it again.
+	ok, err := w.advance(ctx, audit.SinkCursor{Pos: next, Marks: nextMarks(cur.Marks, first, events)})
 	if err != nil {
 		return false, fmt.Errorf("save cursor (the batch will be delivered again): %w", err)
 	}
@@ -175,12 +177,12 @@ func (w *worker) step(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
-// advance saves the sink's cursor at pos, within saveTimeout even if ctx is done. It reports
+// advance saves the sink's cursor at to, within saveTimeout even if ctx is done. It reports
 // false, and the worker no longer leads, when another replica holds the lease now.
-func (w *worker) advance(ctx context.Context, pos int64) (bool, error) {
+func (w *worker) advance(ctx context.Context, to audit.SinkCursor) (bool, error) {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), saveTimeout)
 	defer cancel()
-	ok, err := w.cursors.Advance(sctx, w.Name, w.holder, pos)
+	ok, err := w.cursors.Advance(sctx, w.Name, w.holder, to)
 	if err == nil && !ok {
 		w.leader.Store(false)
 	}

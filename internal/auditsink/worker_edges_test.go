@@ -33,18 +33,18 @@ func (c *scriptedCursors) Claim(ctx context.Context, sink, holder string, ttl ti
 	return c.MemoryCursors.Claim(ctx, sink, holder, ttl)
 }
 
-func (c *scriptedCursors) Cursor(ctx context.Context, sink string) (int64, error) {
+func (c *scriptedCursors) Cursor(ctx context.Context, sink string) (audit.SinkCursor, error) {
 	if c.failCursor.Load() {
-		return 0, errors.New("store down")
+		return audit.SinkCursor{}, errors.New("store down")
 	}
 	return c.MemoryCursors.Cursor(ctx, sink)
 }
 
-func (c *scriptedCursors) Advance(ctx context.Context, sink, holder string, pos int64) (bool, error) {
+func (c *scriptedCursors) Advance(ctx context.Context, sink, holder string, to audit.SinkCursor) (bool, error) {
 	if c.failAdvance.Add(-1) >= 0 {
 		return false, errors.New("store down")
 	}
-	return c.MemoryCursors.Advance(ctx, sink, holder, pos)
+	return c.MemoryCursors.Advance(ctx, sink, holder, to)
 }
 
 // refusingStore is an audit store whose appends all fail.
@@ -167,36 +167,40 @@ func TestClaimErrorIsNotLeadership(t *testing.T) {
 }
 
 // TestCursorAheadOfTheChain: a cursor past the chain's end (a chain reset without its sink
-// cursors) is reported, not silently waited on, once however many steps find it, and counts no
-// pending events (never a negative count).
+// cursors, or a store that lost its end; here a cursor saved without marks) is rewound to the
+// chain's start, so the sink receives every event the chain holds now; the rewind is reported
+// and counted once however many steps follow, and pending is never negative.
 // Guards against: worker.go:pending without max(0, ...)
-// Guards against: worker.go:drop `!w.warnedAhead` (logged at every step)
+// Guards against: worker.go:step waits for the chain to grow past the cursor (the events below it never delivered)
 func TestCursorAheadOfTheChain(t *testing.T) {
 	ctx := context.Background()
 	m, mc := audit.NewMemory(), audit.NewMemoryCursors(nil)
 	if ok, _ := mc.Claim(ctx, "s", "old", time.Minute); !ok {
 		t.Fatal("claim")
 	}
-	if ok, _ := mc.Advance(ctx, "s", "old", 100); !ok {
+	if ok, _ := mc.Advance(ctx, "s", "old", audit.SinkCursor{Pos: 100}); !ok {
 		t.Fatal("advance")
 	}
 	_ = mc.Release(ctx, "s", "old")
 	appendN(t, m, 0, 3)
 	cur := &scriptedCursors{MemoryCursors: mc}
 	var logs syncbuf.Buffer
+	rec := &recorder{}
 	f, err := auditsink.New(auditsink.Config{Chain: m, Cursors: cur, Poll: 5 * time.Millisecond,
 		Logger:  slog.New(slog.NewTextHandler(&logs, nil)),
-		Targets: []auditsink.Target{{Name: "s", Sink: (&recorder{}).as("a")}}})
+		Targets: []auditsink.Target{{Name: "s", Sink: rec.as("a")}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	stop := f.Start(ctx)
-	eventually(t, "several steps", func() bool { return cur.claims.Load() >= 5 })
+	eventually(t, "the chain delivered", func() bool { return len(rec.all()) == 3 })
+	before := cur.claims.Load()
+	eventually(t, "several steps", func() bool { return cur.claims.Load() >= before+5 })
 	stop()
-	if got := f.Stats()[0].Pending; got != 0 {
-		t.Errorf("pending %d with the cursor past the chain, want 0", got)
+	if st := f.Stats()[0]; st.Pending != 0 || st.Rewinds != 1 {
+		t.Errorf("pending %d, rewinds %d after the rewound chain was delivered, want 0 and 1", st.Pending, st.Rewinds)
 	}
-	if n := strings.Count(logs.String(), "cursor lies past the end of the chain"); n != 1 {
+	if n := strings.Count(logs.String(), "the audit chain went back below events this sink received"); n != 1 {
 		t.Errorf("the cursor past the chain reported %d times, want once", n)
 	}
 }
@@ -317,8 +321,8 @@ func TestFailedCursorSaveIsRetriedAndReported(t *testing.T) {
 	defer stop()
 	eventually(t, "the batch delivered again", func() bool { return len(rec.all()) == 4 })
 	eventually(t, "the cursor past the batch", func() bool {
-		pos, err := cur.MemoryCursors.Cursor(ctx, "s")
-		return err == nil && pos == 2
+		c, err := cur.MemoryCursors.Cursor(ctx, "s")
+		return err == nil && c.Pos == 2
 	})
 	stop()
 	if !strings.Contains(logs.String(), "save cursor") {

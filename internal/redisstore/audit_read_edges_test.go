@@ -159,7 +159,7 @@ func TestAuditFeedAndKeySetUnavailable(t *testing.T) {
 			return err
 		}},
 		{"Audit.Advance", audit.ErrUnavailable, func(ctx context.Context) error {
-			_, err := trail.(audit.Cursors).Advance(ctx, "sink", "a", 1)
+			_, err := trail.(audit.Cursors).Advance(ctx, "sink", "a", audit.SinkCursor{Pos: 1})
 			return err
 		}},
 		{"AuditKeySet.Load", redisstore.ErrUnavailable, func(ctx context.Context) error {

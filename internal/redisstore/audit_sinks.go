@@ -3,8 +3,8 @@ package redisstore
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -16,6 +16,9 @@ import (
 // (audit.Cursors), under the chain's own keys:
 //
 //	<prefix>audit:sink:<name>:cursor  position of the first event the sink has not received
+//	<prefix>audit:sink:<name>:marks   JSON audit.SinkCursor: the cursor with its marks, which
+//	                                  count only while its pos equals the cursor (a broker that
+//	                                  keeps no marks advances the cursor alone)
 //	<prefix>audit:sink:<name>:lease   the replica delivering to the sink; expires unless renewed
 
 // claimSinkScript takes or renews a lease. KEYS: lease. ARGV: holder, ttl in ms. Returns 1 when
@@ -33,12 +36,18 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 1
 `)
 
-// advanceSinkScript moves a cursor forward for the lease's holder. KEYS: lease, cursor. ARGV:
-// holder, position. Returns 1 when the holder held the lease.
-var advanceSinkScript = redis.NewScript(`
+// saveSinkScript saves a cursor and its marks for the lease's holder, forward only or back only.
+// KEYS: lease, cursor, marks. ARGV: holder, position, marks (JSON; "" for none), "forward" (save
+// only past the saved position) or "back" (save only at or before it). Returns 1 when the
+// holder held the lease.
+var saveSinkScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 local cur = tonumber(redis.call('GET', KEYS[2]) or '0')
-if tonumber(ARGV[2]) > cur then redis.call('SET', KEYS[2], ARGV[2]) end
+local pos = tonumber(ARGV[2])
+if (ARGV[4] == 'forward' and pos > cur) or (ARGV[4] == 'back' and pos <= cur) then
+	redis.call('SET', KEYS[2], ARGV[2])
+	if ARGV[3] == '' then redis.call('DEL', KEYS[3]) else redis.call('SET', KEYS[3], ARGV[3]) end
+end
 return 1
 `)
 
@@ -81,23 +90,50 @@ func (s *auditStore) Release(ctx context.Context, sink, holder string) error {
 	return err
 }
 
-// Cursor implements audit.Cursors.
-func (s *auditStore) Cursor(ctx context.Context, sink string) (int64, error) {
+// Cursor implements audit.Cursors: the saved marks count only when saved with the cursor's
+// position; otherwise (or unreadable) the cursor has none.
+func (s *auditStore) Cursor(ctx context.Context, sink string) (audit.SinkCursor, error) {
 	cctx, cancel := s.c.bound(ctx)
 	defer cancel()
-	n, err := s.c.rdb.Get(cctx, s.sinkKey(sink, "cursor")).Int64()
-	if errors.Is(err, redis.Nil) {
-		return 0, nil
-	}
+	vals, err := s.c.rdb.MGet(cctx, s.sinkKey(sink, "cursor"), s.sinkKey(sink, "marks")).Result()
 	if err != nil {
-		return 0, s.fail(ctx, err)
+		return audit.SinkCursor{}, s.fail(ctx, err)
 	}
-	return n, nil
+	var out audit.SinkCursor
+	if raw, ok := vals[0].(string); ok {
+		if out.Pos, err = strconv.ParseInt(raw, 10, 64); err != nil {
+			return audit.SinkCursor{}, fmt.Errorf("redisstore: audit sink %q: cursor %q is no position: %w", sink, raw, err)
+		}
+	}
+	var marked audit.SinkCursor
+	if raw, ok := vals[1].(string); ok && json.Unmarshal([]byte(raw), &marked) == nil && marked.Pos == out.Pos {
+		out.Marks = marked.Marks
+	}
+	return out, nil
 }
 
 // Advance implements audit.Cursors.
-func (s *auditStore) Advance(ctx context.Context, sink, holder string, pos int64) (bool, error) {
-	return s.runFlag(ctx, advanceSinkScript, []string{s.sinkKey(sink, "lease"), s.sinkKey(sink, "cursor")}, holder, pos)
+func (s *auditStore) Advance(ctx context.Context, sink, holder string, to audit.SinkCursor) (bool, error) {
+	return s.saveCursor(ctx, sink, holder, to, "forward")
+}
+
+// Rewind implements audit.Cursors.
+func (s *auditStore) Rewind(ctx context.Context, sink, holder string, to audit.SinkCursor) (bool, error) {
+	return s.saveCursor(ctx, sink, holder, to, "back")
+}
+
+// saveCursor runs saveSinkScript in direction ("forward" or "back").
+func (s *auditStore) saveCursor(ctx context.Context, sink, holder string, to audit.SinkCursor, direction string) (bool, error) {
+	marks := ""
+	if len(to.Marks) > 0 {
+		b, err := json.Marshal(to)
+		if err != nil {
+			return false, fmt.Errorf("redisstore: audit sink %q: marks: %w", sink, err)
+		}
+		marks = string(b)
+	}
+	keys := []string{s.sinkKey(sink, "lease"), s.sinkKey(sink, "cursor"), s.sinkKey(sink, "marks")}
+	return s.runFlag(ctx, saveSinkScript, keys, holder, to.Pos, marks, direction)
 }
 
 // runFlag runs a script that answers 1 or 0.

@@ -19,11 +19,11 @@ func savedCursor(t *testing.T, redisURL, sink string) int64 {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	n, err := c.Audit().(audit.Cursors).Cursor(context.Background(), sink)
+	cur, err := c.Audit().(audit.Cursors).Cursor(context.Background(), sink)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return n
+	return cur.Pos
 }
 
 // The server stops while events wait for the webhook; a new one on the same Redis resumes from

@@ -76,7 +76,7 @@ func TestFeed(t *testing.T, newFeed FeedFactory) {
 	}
 	advance := func(c audit.Cursors, holder string, pos int64) bool {
 		t.Helper()
-		ok, err := c.Advance(ctx, sink, holder, pos)
+		ok, err := c.Advance(ctx, sink, holder, audit.SinkCursor{Pos: pos})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -88,7 +88,7 @@ func TestFeed(t *testing.T, newFeed FeedFactory) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return n
+		return n.Pos
 	}
 	if cursor(f.A) != 0 {
 		t.Fatal("a new sink's cursor is not 0")
@@ -114,8 +114,8 @@ func TestFeed(t *testing.T, newFeed FeedFactory) {
 	if !advance(f.A, "a", 2) || cursor(f.B) != 5 {
 		t.Fatal("a cursor moved back")
 	}
-	if n, err := f.B.Cursor(ctx, "other"); err != nil || n != 0 {
-		t.Fatalf("cursors are not per sink: %d, %v", n, err)
+	if n, err := f.B.Cursor(ctx, "other"); err != nil || n.Pos != 0 {
+		t.Fatalf("cursors are not per sink: %d, %v", n.Pos, err)
 	}
 	if err := f.B.Release(ctx, sink, "b"); err != nil || claim(f.B, "b", ttl) {
 		t.Fatal("a non-holder's release freed the lease")
@@ -138,6 +138,7 @@ func TestFeed(t *testing.T, newFeed FeedFactory) {
 		t.Fatal("the holder of an expired lease advanced the cursor")
 	}
 	t.Run("a lapsed lease advances nothing", func(t *testing.T) { testLapsedLease(t, newFeed) })
+	t.Run("marks and rewinds", func(t *testing.T) { testMarksAndRewind(t, newFeed) })
 }
 
 // testLapsedLease checks: once a holder's lease has lapsed, that holder cannot advance the
@@ -150,14 +151,53 @@ func testLapsedLease(t *testing.T, newFeed FeedFactory) {
 	if ok, err := f.A.Claim(ctx, sink, "a", 100*time.Millisecond); err != nil || !ok {
 		t.Fatalf("Claim = %v, %v", ok, err)
 	}
-	if ok, err := f.A.Advance(ctx, sink, "a", 2); err != nil || !ok {
+	if ok, err := f.A.Advance(ctx, sink, "a", audit.SinkCursor{Pos: 2}); err != nil || !ok {
 		t.Fatalf("Advance under the lease = %v, %v", ok, err)
 	}
 	time.Sleep(300 * time.Millisecond)
-	if ok, err := f.A.Advance(ctx, sink, "a", 4); err != nil || ok {
+	if ok, err := f.A.Advance(ctx, sink, "a", audit.SinkCursor{Pos: 4}); err != nil || ok {
 		t.Errorf("Advance after the lease lapsed = %v, %v; want refused", ok, err)
 	}
-	if n, err := f.B.Cursor(ctx, sink); err != nil || n != 2 {
-		t.Errorf("cursor after a lapsed holder's advance = %d, %v; want 2", n, err)
+	if n, err := f.B.Cursor(ctx, sink); err != nil || n.Pos != 2 {
+		t.Errorf("cursor after a lapsed holder's advance = %d, %v; want 2", n.Pos, err)
+	}
+}
+
+// testMarksAndRewind checks: a cursor's marks are saved with it and read back by the other
+// replica; Rewind moves a cursor back (or keeps it) only for the lease's holder, never forward;
+// Advance never moves it back.
+func testMarksAndRewind(t *testing.T, newFeed FeedFactory) {
+	ctx := context.Background()
+	f := newFeed(t)
+	const sink = "marked-sink"
+	if ok, err := f.A.Claim(ctx, sink, "a", 10*time.Second); err != nil || !ok {
+		t.Fatalf("Claim = %v, %v", ok, err)
+	}
+	at := func(pos int64) audit.SinkCursor {
+		return audit.SinkCursor{Pos: pos, Marks: []audit.Mark{{Pos: pos - 1, Hash: fmt.Sprintf("h%d", pos-1)}, {Pos: 0, Hash: "h0"}}}
+	}
+	for _, step := range []struct {
+		describe string
+		save     func(context.Context, string, string, audit.SinkCursor) (bool, error)
+		holder   string
+		to       audit.SinkCursor
+		ok       bool
+		want     audit.SinkCursor
+	}{
+		{"advance with marks", f.A.Advance, "a", at(9), true, at(9)},
+		{"advance back", f.A.Advance, "a", at(4), true, at(9)},
+		{"rewind without the lease", f.B.Rewind, "b", at(4), false, at(9)},
+		{"rewind", f.A.Rewind, "a", at(4), true, at(4)},
+		{"rewind forward", f.A.Rewind, "a", at(6), true, at(4)},
+		{"rewind to the start", f.A.Rewind, "a", audit.SinkCursor{}, true, audit.SinkCursor{}},
+	} {
+		ok, err := step.save(ctx, sink, step.holder, step.to)
+		if err != nil || ok != step.ok {
+			t.Fatalf("%s: = %v, %v; want %v", step.describe, ok, err, step.ok)
+		}
+		got, err := f.B.Cursor(ctx, sink)
+		if err != nil || !reflect.DeepEqual(got, step.want) {
+			t.Fatalf("%s: cursor %+v, %v; want %+v", step.describe, got, err, step.want)
+		}
 	}
 }
