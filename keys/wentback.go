@@ -62,14 +62,14 @@ func (m *Manager) lostAll(set Set, now time.Time) bool {
 		if _, shared := set.Find(k.KID); shared {
 			return false
 		}
-		live = live || !expiredAt(now, k, metas, m.policy)
+		live = live || !expiredAt(now, k, metas, m.policy) && !withdrawnFrom(set, k.KID)
 	}
 	return live && len(set.revokes(m.inForce)) == 0
 }
 
 // diverged reports that set, loaded at now, is of the generation in force here but leaves out a
 // key of the set in force that is not expired, never left a set in force here, and that set does
-// not revoke: the store went back (a backup put back) and another replica counted up from there
+// not revoke nor withdraw: the store went back (a backup put back) and another replica counted up from there
 // to this replica's generation. Every save counts up from the set it read, so two sets of one
 // generation that differ did not both come from one history. Taken, it would drop a key this
 // replica signs or signed with, whose tokens are still valid.
@@ -82,11 +82,17 @@ func (m *Manager) diverged(set Set, now time.Time) bool {
 		_, shared := set.Find(k.KID)
 		_, left := m.departed[k.KID]
 		revoked := slices.ContainsFunc(set.Revoked, func(r Revocation) bool { return r.KID == k.KID })
-		if !shared && !left && !revoked && !expiredAt(now, k, metas, m.policy) {
+		if !shared && !left && !revoked && !withdrawnFrom(set, k.KID) && !expiredAt(now, k, metas, m.policy) {
 			return true
 		}
 	}
 	return false
+}
+
+// withdrawnFrom reports whether the backend left the key kid out of set on purpose (Withdrawn: it
+// may no longer sign with it), which no write-back puts back.
+func withdrawnFrom(set Set, kid string) bool {
+	return slices.ContainsFunc(set.Withdrawn, func(w Meta) bool { return w.KID == kid })
 }
 
 // load loads the key set. A set that goes back on the set in force is not taken: the set in
@@ -175,7 +181,7 @@ func (m *Manager) writeBackSet(ctx context.Context, stored Set, back []string, u
 	}
 	next.Revoked = withRevocations(m.inForce.Revoked, stored.Revoked...)
 	next.Keys = slices.DeleteFunc(next.Keys, func(k Key) bool {
-		return slices.ContainsFunc(next.Revoked, func(r Revocation) bool { return r.KID == k.KID })
+		return slices.ContainsFunc(next.Revoked, func(r Revocation) bool { return r.KID == k.KID }) || withdrawnFrom(stored, k.KID)
 	})
 	next.Generation = stored.Generation + 1
 	err := m.backend.Save(ctx, next)
@@ -188,5 +194,6 @@ func (m *Manager) writeBackSet(ctx context.Context, stored Set, back []string, u
 	if err != nil {
 		return stored, false, fmt.Errorf("keys: write back the key set: %w", err)
 	}
+	next.Withdrawn = stored.Withdrawn // for the schedule to replace what the backend withdrew
 	return next, true, nil
 }
