@@ -79,7 +79,7 @@ func (w *worker) rewind(ctx context.Context, cur audit.SinkCursor, head audit.He
 }
 
 // nextMarks are the marks of the cursor past events, delivered from position first after a
-// cursor with marks old: the newest mark of each distance class (bits.Len of the distance from
+// cursor with marks old: the oldest mark of each distance class (bits.Len of the distance from
 // the last delivered event), taken from events (by their hash and Prev) and old. None when the
 // last event cannot be hashed.
 func nextMarks(old []audit.Mark, first int64, events []audit.Event) []audit.Mark {
@@ -100,10 +100,17 @@ func nextMarks(old []audit.Mark, first int64, events []audit.Event) []audit.Mark
 			candidates = append(candidates, m)
 		}
 	}
+	// The oldest of each class is kept: it moves on to the next class as the cursor does, so the
+	// marks reach back about twice as far as the last delivered event at every distance class,
+	// whatever the batches' size.
 	out := make([]audit.Mark, 0, min(len(candidates), maxMarks))
 	class := -1
 	for _, m := range candidates {
-		if c := bits.Len64(uint64(last - m.Pos)); c != class && len(out) < maxMarks {
+		c := bits.Len64(uint64(last - m.Pos))
+		switch {
+		case c == class:
+			out[len(out)-1] = m
+		case len(out) < maxMarks:
 			class = c
 			out = append(out, m)
 		}
