@@ -71,6 +71,10 @@ func printReport(e env, r audit.Report, prior priorState) {
 			r.Anchored, r.Latest.Event.ID, r.Latest.At+1, r.Latest.KID, r.Latest.Claim.Time)
 		fmt.Fprintf(e.stdout, "unanchored: %d events after them, not covered by a checkpoint yet\n", r.Unanchored)
 	}
+	if r.LateAnchors > 0 {
+		fmt.Fprintf(e.stdout, "warning: %d %s events (the last #%d): a replica that started anchored events that followed the latest checkpoint later than the schedule allows: checkpoints were removed (perhaps to hide a rewrite), or every replica stopped before signing them; a --state saved before tells which\n",
+			r.LateAnchors, audit.LateAnchorAction, r.LastLateAnchor+1)
+	}
 	covered := 0
 	for _, a := range r.Unverifiable {
 		if r.Latest != nil && a.At < r.Latest.At {

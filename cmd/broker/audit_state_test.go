@@ -71,3 +71,18 @@ func TestReportWarnsOnlyOfUnverifiableCheckpointsPastTheLatest(t *testing.T) {
 		t.Errorf("output %q: want the note counting the 2 covered checkpoints", got)
 	}
 }
+
+// TestReportWarnsOfLateAnchors: a trail holding audit.late_anchor events (a replica that started
+// anchored events that followed the latest checkpoint later than the schedule allows) verifies,
+// but the report warns of them, counting them and naming the last one's position.
+// Guards against: audit_anchor.go:printReport leaving late anchors to a reading of the trail
+func TestReportWarnsOfLateAnchors(t *testing.T) {
+	var out strings.Builder
+	e := env{stdout: &out, stderr: &out, getenv: func(string) string { return "" }}
+	r := audit.Report{Events: 30, Anchored: 29, LateAnchors: 2, LastLateAnchor: 17,
+		Latest: &audit.Anchor{Event: audit.Event{ID: "evt-latest"}, At: 29, KID: "k-now"}}
+	printReport(e, r, priorState{})
+	if got := out.String(); !strings.Contains(got, "warning: 2 audit.late_anchor events (the last #18)") {
+		t.Errorf("output %q: want a warning counting the 2 late anchors", got)
+	}
+}

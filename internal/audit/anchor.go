@@ -107,6 +107,11 @@ type Report struct {
 	Unverifiable []Anchor
 	// State is what to keep for the next verification.
 	State State
+	// LateAnchors counts the LateAnchorAction events of the trail, and LastLateAnchor is the
+	// position of the last: a replica anchored events that followed the latest checkpoint later
+	// than the schedule allows (checkpoints removed, perhaps to hide a rewrite, or every replica
+	// stopped before signing them).
+	LateAnchors, LastLateAnchor int64
 }
 
 // VerifyAnchored checks a whole trail, oldest first from the chain's first event: every link

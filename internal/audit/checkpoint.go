@@ -200,7 +200,7 @@ func (c *Checkpointer) Run(ctx context.Context) {
 		case errors.Is(err, ErrNotExtended):
 			if now := c.cfg.Now(); err.Error() != refused || now.Sub(refusedAt) >= time.Minute || now.Before(refusedAt) {
 				refused, refusedAt = err.Error(), now
-				c.cfg.Logger.ErrorContext(ctx, "audit: not signing checkpoints: the chain was changed in the store, or the store lost events; verify the trail (broker audit verify); once the cause is known, a restart makes this replica sign over the chain as it stands, unless the chain no longer extends the latest checkpoint in the store, which it then trusts",
+				c.cfg.Logger.ErrorContext(ctx, "audit: not signing checkpoints: the chain was changed in the store, or the store lost events; verify the trail (broker audit verify); once the cause is known, a restart makes this replica sign over the chain as it stands, unless the chain no longer extends the latest checkpoint in the store, which it then trusts, or more events, or older ones, follow that checkpoint than a verifier accepts",
 					"err", err)
 			}
 		default:
@@ -251,7 +251,7 @@ func (c *Checkpointer) Check(ctx context.Context) (bool, error) {
 		return false, c.refused
 	}
 	if c.checks {
-		if err := c.follow(ctx, head); err != nil {
+		if err := c.follow(ctx, head, now); err != nil {
 			return false, c.refuse(err)
 		}
 	}

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"runtime"
 	"strconv"
+	"time"
 
 	"github.com/go-jose/go-jose/v4"
+	"github.com/oklog/ulid/v2"
 )
 
 // ErrNotExtended: the chain in the store no longer extends the prefix a Checkpointer last
@@ -44,9 +46,9 @@ type processLocal interface {
 // trusted (another replica's checkpoint: this one checks each event once, whoever signs). A
 // replica that signs rarely so knows what its peers anchored, and finds a rewrite of it. The
 // caller holds c.mu.
-func (c *Checkpointer) follow(ctx context.Context, head Head) error {
+func (c *Checkpointer) follow(ctx context.Context, head Head, now time.Time) error {
 	if c.trusted == nil {
-		start, err := c.startTrust(head)
+		start, err := c.startTrust(ctx, head, now)
 		if err != nil {
 			return err
 		}
@@ -130,9 +132,10 @@ func (c *Checkpointer) extends(ctx context.Context, from prefix, head Head) erro
 }
 
 // startTrust is the prefix a Checkpointer trusts before it has checked any: the one the
-// latest checkpoint in the store covers, when it verifies (see latestClaim); otherwise none, and
-// the chain is checked from its first event.
-func (c *Checkpointer) startTrust(head Head) (prefix, error) {
+// latest checkpoint in the store covers, when it verifies (see latestClaim), after recording it
+// when the events after it break the schedule a verifier holds them to at now (see onSchedule);
+// otherwise none, and the chain is checked from its first event.
+func (c *Checkpointer) startTrust(ctx context.Context, head Head, now time.Time) (prefix, error) {
 	if head.Checkpoint == nil && head.Count > 2*c.cfg.Every {
 		c.cfg.Logger.Warn("audit: the chain holds no checkpoint, though it is longer than the checkpoint schedule allows: checkpoints may have been removed; this replica anchors the chain as it finds it",
 			"events", head.Count)
@@ -141,7 +144,68 @@ func (c *Checkpointer) startTrust(head Head) (prefix, error) {
 	if err != nil || claim == nil {
 		return prefix{}, err
 	}
+	if err := c.onSchedule(ctx, head, *claim, now); err != nil {
+		if !errors.Is(err, ErrNotExtended) {
+			return prefix{}, err
+		}
+		if err := c.recordLateAnchor(ctx, err, now); err != nil {
+			return prefix{}, err
+		}
+	}
 	return prefix{count: claim.Count, tail: claim.Tail}, nil
+}
+
+// LateAnchorAction is the action of the event a starting replica appends before it anchors
+// events a verifier rejects (see onSchedule).
+const LateAnchorAction = "audit.late_anchor"
+
+// recordLateAnchor logs why (the events after the latest checkpoint break the verifier's
+// schedule) and appends a LateAnchorAction event saying so, before this replica anchors them:
+// checkpoints after the latest one were removed, perhaps to hide a rewrite, or every replica
+// stopped before signing them. Refusing to sign would leave the trail unanchored for good after
+// an ordinary stop; signed, the trail verifies, and the event, anchored with it, tells its
+// readers (GET /v1/audit, the sinks, broker audit verify) which events were anchored late.
+func (c *Checkpointer) recordLateAnchor(ctx context.Context, why error, now time.Time) error {
+	c.cfg.Logger.ErrorContext(ctx, "audit: anchoring events a verifier rejects: checkpoints may have been removed from the store (a rewrite), or every replica stopped before signing them; recorded as "+LateAnchorAction,
+		"err", why)
+	e := Event{ID: ulid.Make().String(), Time: now.UTC().Format(time.RFC3339Nano), Actor: CheckpointActor, Action: LateAnchorAction,
+		Space: c.cfg.Space, Outcome: Success, Detail: why.Error()}
+	if _, err := c.cfg.Store.Append(ctx, e, []string{c.cfg.Space}); err != nil {
+		return fmt.Errorf("audit: record events anchored late: %w", err)
+	}
+	return nil
+}
+
+// onSchedule checks the events after the latest checkpoint in the store (claim, which verifies)
+// as a verifier listing the chain at now does (cadence): when more of them, or older ones, follow
+// it than the schedule allows, checkpoints after it were removed or their signatures replaced,
+// perhaps to hide a rewrite of the events they covered, which the links alone no longer show,
+// or every replica stopped before signing them. That fails with ErrNotExtended, naming the
+// positions, for startTrust to record before it anchors them (see recordLateAnchor).
+func (c *Checkpointer) onSchedule(ctx context.Context, head Head, claim Checkpoint, now time.Time) error {
+	late := newCadence(claim.Count, &Anchor{Claim: claim}, AnchorConfig{Now: now})
+	settled := settledAt(now)
+	for pos := claim.Count; pos < head.Count; {
+		page, _, err := c.cfg.Store.List(ctx, c.cfg.Space, strconv.FormatInt(pos, 10), int(min(head.Count-pos, guardPage)))
+		if err != nil {
+			return fmt.Errorf("audit: list the chain from position %d to check it: %w", pos, err)
+		}
+		if len(page) == 0 {
+			break // missing events: the check of the links finds them (see extends)
+		}
+		for i := range page {
+			s := newSeen(&page[i])
+			s.checkpoint = pos == head.CheckpointAt // the checkpoint itself is no event to anchor
+			late.add(&s, pos, settled)
+			pos++
+		}
+		runtime.Gosched()
+	}
+	if err := late.check(); err != nil {
+		return fmt.Errorf("%w: the events at positions %d to %d follow the latest checkpoint in the store (position %d, covering %d events), and a verifier rejects them: %w",
+			ErrNotExtended, claim.Count, head.Count-1, head.CheckpointAt, claim.Count, err)
+	}
+	return nil
 }
 
 // latestClaim is the claim of head's latest checkpoint when it verifies with the keys cfg.Keys

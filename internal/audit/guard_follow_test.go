@@ -3,6 +3,7 @@ package audit_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -63,6 +64,19 @@ func signingReplica(t *testing.T, st audit.Store, s *checkpointSigner) *audit.Ch
 	return s.replica(t, st, s.published)
 }
 
+// appendDated appends n events dated when the clocks of s's replicas stand (see replica), so
+// that a replica starting after a checkpoint finds them within the schedule, as a verifier would.
+func appendDated(t *testing.T, st audit.Store, n int) {
+	t.Helper()
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Format(time.RFC3339Nano)
+	for i := 0; i < n; i++ {
+		e := audit.Event{ID: fmt.Sprint(i), Time: at, Action: "token.issue", Space: "prod"}
+		if _, err := st.Append(context.Background(), e, []string{"prod", "root"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // TestPeerCheckpointBehindWhatWasCheckedIsNoRefusal pins that a replica does not refuse when the
 // latest checkpoint in the store, a peer's that verifies, covers fewer events than this replica
 // already checked: its own checkpoint failed to sign after it checked the chain up to 12 events,
@@ -75,16 +89,16 @@ func TestPeerCheckpointBehindWhatWasCheckedIsNoRefusal(t *testing.T) {
 	m := audit.NewMemory()
 	s := newCheckpointSigner(t)
 	a := signingReplica(t, sharedMemory{m}, s)
-	appendN(t, a, 5)
+	appendDated(t, a, 5)
 	if wrote, err := a.Check(ctx); !wrote || err != nil {
 		t.Fatalf("first checkpoint: %v, %v", wrote, err)
 	}
-	appendN(t, a, 5)
+	appendDated(t, a, 5)
 	stale, err := m.Head(ctx) // 11 events: what the peer reads
 	if err != nil {
 		t.Fatal(err)
 	}
-	appendN(t, a, 1)
+	appendDated(t, a, 1)
 	s.down.Store(true)
 	if wrote, err := a.Check(ctx); wrote || err == nil || errors.Is(err, audit.ErrNotExtended) {
 		t.Fatalf("check with the signer down: %v, %v; want a signing error", wrote, err)

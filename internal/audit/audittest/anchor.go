@@ -482,7 +482,9 @@ func TestAnchoring(t *testing.T, newStore AnchorFactory) {
 	})
 
 	// Nor does a replica take it from a peer that started after the writer removed the
-	// replica's own newest checkpoint and rewrote an event only that checkpoint covered.
+	// replica's own newest checkpoint and rewrote an event only that checkpoint covered; the
+	// peer, finding more events after the checkpoint it trusts than the schedule allows, records
+	// an audit.late_anchor event before it signs over them.
 	t.Run("a rewrite of what it anchored not taken from a peer", func(t *testing.T) {
 		tr := newTrail(t, newStore)
 		ctx := context.Background()
@@ -508,6 +510,15 @@ func TestAnchoring(t *testing.T, newStore AnchorFactory) {
 		tr.append(t, 6)
 		if wrote, err := b.Check(ctx); !wrote || err != nil {
 			t.Fatalf("the peer started after it: written %v, %v; want the documented checkpoint", wrote, err)
+		}
+		late := 0
+		for _, e := range tr.list(t) {
+			if e.Action == audit.LateAnchorAction {
+				late++
+			}
+		}
+		if late != 1 {
+			t.Fatalf("the peer anchored events a verifier rejected with %d late-anchor events, want 1", late)
 		}
 		tr.cp = a
 		tr.append(t, 5)
