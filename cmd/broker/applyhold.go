@@ -29,20 +29,7 @@ func mayGrant(ctx context.Context, c *adminClient, o applyObject) bool {
 // onlyMoves reports whether putting o changes nothing of the broker's object but its space (or
 // nothing at all); false for an object the broker does not hold.
 func onlyMoves(ctx context.Context, r *planReader, o applyObject) (bool, error) {
-	want, err := canonical(o.desired)
-	if err != nil {
-		return false, err
-	}
-	var held []byte
-	if o.narrowed != nil {
-		held, err = canonical(o.narrowed.body)
-	} else {
-		var cur *servedObject
-		cur, err = o.current(ctx, r.c)
-		if cur != nil {
-			held = cur.canon
-		}
-	}
+	want, held, err := forms(ctx, r, o)
 	if err != nil || held == nil {
 		return false, err
 	}

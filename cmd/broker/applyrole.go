@@ -89,20 +89,26 @@ func addsBeyondNarrowing(ctx context.Context, r *planReader, o applyObject) (boo
 	if o.narrowed != nil && o.narrowed.remove {
 		return true, nil // the file's form holds a scope the broker's does not
 	}
-	want, err := canonical(o.desired)
-	if err != nil {
-		return false, err
+	want, held, err := forms(ctx, r, o)
+	if err != nil || held == nil {
+		return err == nil, err // made by the file
 	}
-	var held []byte
+	return !bytes.Equal(held, want), nil
+}
+
+// forms returns o as the file gives it and as the broker holds it once narrowed, both in
+// canonical form; held is nil for an object the broker does not hold.
+func forms(ctx context.Context, r *planReader, o applyObject) (want, held []byte, err error) {
+	if want, err = canonical(o.desired); err != nil {
+		return nil, nil, err
+	}
 	if o.narrowed != nil {
 		held, err = canonical(o.narrowed.body)
-	} else {
-		var cur *servedObject
-		cur, err = o.current(ctx, r.c)
-		if cur == nil {
-			return err == nil, err
-		}
-		held = cur.canon
+		return want, held, err
 	}
-	return !bytes.Equal(held, want), err
+	cur, err := o.current(ctx, r.c)
+	if cur == nil || err != nil {
+		return want, nil, err
+	}
+	return want, cur.canon, nil
 }
