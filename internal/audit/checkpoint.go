@@ -112,6 +112,9 @@ type Checkpointer struct {
 	// refused (guarded by mu) is the ErrNotExtended this Checkpointer refused with: it signs no
 	// checkpoint again, and checks nothing again, until it is restarted.
 	refused error
+	// lateAnchored (guarded by mu): startTrust appended a LateAnchorAction event, which the
+	// checkpoint of the same check covers at once (see Check).
+	lateAnchored bool
 }
 
 // aheadSkew is how far ahead of this replica's clock the last checkpoint may be dated by another
@@ -255,7 +258,14 @@ func (c *Checkpointer) Check(ctx context.Context) (bool, error) {
 			return false, c.refuse(err)
 		}
 	}
-	if !c.due(head, now) {
+	if c.lateAnchored {
+		// The late-anchor event startTrust appended is covered now: left after the checkpoint,
+		// unanchored, a store writer could remove it with the rest.
+		c.lateAnchored = false
+		if head, err = c.cfg.Store.Head(ctx); err != nil {
+			return false, err
+		}
+	} else if !c.due(head, now) {
 		return false, nil
 	}
 	if c.checks {

@@ -173,6 +173,7 @@ func (c *Checkpointer) recordLateAnchor(ctx context.Context, why error, now time
 	if _, err := c.cfg.Store.Append(ctx, e, []string{c.cfg.Space}); err != nil {
 		return fmt.Errorf("audit: record events anchored late: %w", err)
 	}
+	c.lateAnchored = true
 	return nil
 }
 
@@ -185,6 +186,7 @@ func (c *Checkpointer) recordLateAnchor(ctx context.Context, why error, now time
 func (c *Checkpointer) onSchedule(ctx context.Context, head Head, claim Checkpoint, now time.Time) error {
 	late := newCadence(claim.Count, &Anchor{Claim: claim}, AnchorConfig{Now: now})
 	settled := settledAt(now)
+	ahead := int64(-1) // the first event dated past now and the skew replicas' clocks may have
 	for pos := claim.Count; pos < head.Count; {
 		page, _, err := c.cfg.Store.List(ctx, c.cfg.Space, strconv.FormatInt(pos, 10), int(min(head.Count-pos, guardPage)))
 		if err != nil {
@@ -197,6 +199,9 @@ func (c *Checkpointer) onSchedule(ctx context.Context, head Head, claim Checkpoi
 			s := newSeen(&page[i])
 			s.checkpoint = pos == head.CheckpointAt // the checkpoint itself is no event to anchor
 			late.add(&s, pos, settled)
+			if t, err := time.Parse(time.RFC3339Nano, page[i].Time); err == nil && !s.checkpoint && ahead < 0 && t.After(now.Add(aheadSkew)) {
+				ahead = pos
+			}
 			pos++
 		}
 		runtime.Gosched()
@@ -204,6 +209,12 @@ func (c *Checkpointer) onSchedule(ctx context.Context, head Head, claim Checkpoi
 	if err := late.check(); err != nil {
 		return fmt.Errorf("%w: the events at positions %d to %d follow the latest checkpoint in the store (position %d, covering %d events), and a verifier rejects them: %w",
 			ErrNotExtended, claim.Count, head.Count-1, head.CheckpointAt, claim.Count, err)
+	}
+	// An event dated ahead of every clock a replica may have cannot be told old: dated so, the
+	// events after a removed checkpoint would pass the schedule.
+	if ahead >= 0 {
+		return fmt.Errorf("%w: the events at positions %d to %d follow the latest checkpoint in the store (position %d, covering %d events), and the one at position %d is dated more than %s ahead of this replica's clock",
+			ErrNotExtended, claim.Count, head.Count-1, head.CheckpointAt, claim.Count, ahead, aheadSkew)
 	}
 	return nil
 }
