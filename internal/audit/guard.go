@@ -187,6 +187,12 @@ func (c *Checkpointer) onSchedule(ctx context.Context, head Head, claim Checkpoi
 	late := newCadence(claim.Count, &Anchor{Claim: claim}, AnchorConfig{Now: now})
 	settled := settledAt(now)
 	ahead := int64(-1) // the first event dated past now and the skew replicas' clocks may have
+	// A checkpoint follows an event within allowed of the last one, whoever runs: an event dated
+	// later than that after the checkpoint claim signs was left unsigned (every replica stopped)
+	// or its checkpoint removed, however near now it is dated.
+	signed, _ := time.Parse(time.RFC3339Nano, claim.Time)
+	overdue := int64(-1)
+	allowed := late.interval + late.interval/4 + anchorSlack
 	for pos := claim.Count; pos < head.Count; {
 		page, _, err := c.cfg.Store.List(ctx, c.cfg.Space, strconv.FormatInt(pos, 10), int(min(head.Count-pos, guardPage)))
 		if err != nil {
@@ -199,8 +205,13 @@ func (c *Checkpointer) onSchedule(ctx context.Context, head Head, claim Checkpoi
 			s := newSeen(&page[i])
 			s.checkpoint = pos == head.CheckpointAt // the checkpoint itself is no event to anchor
 			late.add(&s, pos, settled)
-			if t, err := time.Parse(time.RFC3339Nano, page[i].Time); err == nil && !s.checkpoint && ahead < 0 && t.After(now.Add(aheadSkew)) {
-				ahead = pos
+			if t, err := time.Parse(time.RFC3339Nano, page[i].Time); err == nil && !s.checkpoint {
+				if ahead < 0 && t.After(now.Add(aheadSkew)) {
+					ahead = pos
+				}
+				if overdue < 0 && !signed.IsZero() && t.After(signed.Add(allowed)) {
+					overdue = pos
+				}
 			}
 			pos++
 		}
@@ -215,6 +226,10 @@ func (c *Checkpointer) onSchedule(ctx context.Context, head Head, claim Checkpoi
 	if ahead >= 0 {
 		return fmt.Errorf("%w: the events at positions %d to %d follow the latest checkpoint in the store (position %d, covering %d events), and the one at position %d is dated more than %s ahead of this replica's clock",
 			ErrNotExtended, claim.Count, head.Count-1, head.CheckpointAt, claim.Count, ahead, aheadSkew)
+	}
+	if overdue >= 0 {
+		return fmt.Errorf("%w: the events at positions %d to %d follow the latest checkpoint in the store (position %d, covering %d events, signed %s), and the one at position %d is dated more than %s after it, with no checkpoint since",
+			ErrNotExtended, claim.Count, head.Count-1, head.CheckpointAt, claim.Count, claim.Time, overdue, allowed)
 	}
 	return nil
 }
