@@ -22,85 +22,15 @@ import (
 // schedule check, so a restarted replica signed a checkpoint over the rewritten chain silently.
 func TestRestartedReplicaRecordsALateAnchor(t *testing.T) {
 	ctx := context.Background()
-	const iss = "https://broker.test"
-	m := audit.NewMemory()
-	store := sharedMemory{m} // a store others may write (as Redis): the Checkpointer checks it
-	s := newCheckpointSigner(t)
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	clk := &clock{now: t0}
-	mk := func(c *clock) *audit.Checkpointer {
-		cp, err := audit.NewCheckpointer(audit.CheckpointConfig{Store: store, Sign: s.sign, Issuer: iss, Space: "root",
-			Every: 5, Interval: time.Minute, Now: c.Now, Keys: s.published})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return cp
-	}
-	a := mk(clk)
-	add := func(n int) {
-		for i := 0; i < n; i++ {
-			e := audit.Event{ID: fmt.Sprintf("ev-%d", time.Now().UnixNano()), Time: clk.now.Format(time.RFC3339Nano),
-				Actor: "run:r", Action: "token.issue", Space: "prod", Outcome: audit.Success, Detail: "scope=read"}
-			if _, err := a.Append(ctx, e, []string{"prod", "root"}); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	for _, n := range []int{5, 5, 3} {
-		add(n)
-		if _, err := a.Check(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	list := func() []audit.Event {
-		var all []audit.Event
-		cursor := ""
-		for {
-			page, next, err := m.List(ctx, "root", cursor, 100)
-			if err != nil {
-				t.Fatal(err)
-			}
-			all = append(all, page...)
-			if next == "" {
-				return all
-			}
-			cursor = next
-		}
-	}
-	events := list()
-	if len(events) != 15 || events[5].Action != audit.CheckpointAction || events[11].Action != audit.CheckpointAction {
-		t.Fatalf("setup: %d events", len(events))
-	}
-	verify := func(at time.Time) (audit.Report, error) {
-		return audit.VerifyAnchored(list(), audit.AnchorConfig{Issuer: iss, Keys: s.published(), Now: at})
-	}
-	if _, err := verify(t0.Add(time.Minute)); err != nil {
-		t.Fatalf("intact trail: %v", err)
-	}
-
-	// The store writer: event #8 (position 7, covered by the checkpoint at 11) rewritten, that
-	// checkpoint removed, links recomputed.
-	var forged []audit.Event
-	for i, e := range events {
-		if i == 11 {
-			continue
-		}
-		if i == 7 {
-			e.Detail = "scope=write"
-		}
-		forged = append(forged, e)
-	}
-	relink(t, forged)
-	audit.MemoryTamperer{M: m}.Replace(t, forged)
-
-	later := t0.Add(2 * time.Hour)
-	if _, err := verify(later); !errors.Is(err, audit.ErrUnanchored) {
+	tr := newRewrittenTrail(t, nil)
+	later := tr.t0.Add(2 * time.Hour)
+	if _, err := tr.verify(later); !errors.Is(err, audit.ErrUnanchored) {
 		t.Fatalf("before any restart the verifier should reject the rewrite: %v", err)
 	}
 
 	// A replica starts (restart, deploy, scale-up) two hours later.
 	bc := &clock{now: later}
-	b := mk(bc)
+	b := tr.replica(bc)
 	if _, err := b.Check(ctx); err != nil {
 		t.Fatalf("restarted replica over the rewritten trail: %v", err)
 	}
@@ -108,16 +38,11 @@ func TestRestartedReplicaRecordsALateAnchor(t *testing.T) {
 	if _, err := b.Check(ctx); err != nil {
 		t.Fatalf("a minute later: %v", err)
 	}
-	var late []audit.Event
-	for _, e := range list() {
-		if e.Action == audit.LateAnchorAction {
-			late = append(late, e)
-		}
-	}
+	late, _ := tr.lateAnchors()
 	if len(late) != 1 || late[0].Actor != audit.CheckpointActor || !strings.Contains(late[0].Detail, "positions 5 to") {
 		t.Errorf("the restarted replica anchored the rewritten trail; its late-anchor events %+v, want one naming the positions from 5 (from 0)", late)
 	}
-	if r, verr := verify(bc.now.Add(time.Second)); verr != nil || r.Unanchored != 0 || r.LateAnchors != 1 {
+	if r, verr := tr.verify(bc.now.Add(time.Second)); verr != nil || r.Unanchored != 0 || r.LateAnchors != 1 {
 		t.Errorf("after the restart the trail, late-anchor event included, should verify anchored and report it: %v (unanchored %d, late anchors %d)", verr, r.Unanchored, r.LateAnchors)
 	}
 }

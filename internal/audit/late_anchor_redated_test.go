@@ -2,93 +2,79 @@ package audit_test
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
 	"github.com/brokerhq/broker/internal/audit"
 )
 
-// TestLateAnchorNotAvoidedByDatingTheRewriteAhead: the store writer of
-// TestRestartedReplicaRecordsALateAnchor also dates the events after the checkpoint it kept
-// ahead of every replica's clock, so that they pass the schedule: a starting replica takes an
-// event dated more than the clock skew it allows ahead of its clock as one it cannot tell the
-// age of, and records a late anchor for them.
-// Guards against: guard.go:onSchedule judging events dated ahead as recent
-func TestLateAnchorNotAvoidedByDatingTheRewriteAhead(t *testing.T) {
-	ctx := context.Background()
-	const iss = "https://broker.test"
-	m := audit.NewMemory()
-	store := sharedMemory{m}
-	s := newCheckpointSigner(t)
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	clk := &clock{now: t0}
-	mk := func(c *clock) *audit.Checkpointer {
-		cp, err := audit.NewCheckpointer(audit.CheckpointConfig{Store: store, Sign: s.sign, Issuer: iss, Space: "root",
-			Every: 5, Interval: time.Minute, Now: c.Now, Keys: s.published})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return cp
-	}
-	a := mk(clk)
-	n := 0
-	add := func(k int) {
-		for i := 0; i < k; i++ {
-			n++
-			e := audit.Event{ID: fmt.Sprintf("ev-%d", n), Time: clk.now.Format(time.RFC3339Nano),
-				Actor: "run:r", Action: "token.issue", Space: "prod", Outcome: audit.Success, Detail: "scope=read"}
-			if _, err := a.Append(ctx, e, []string{"prod", "root"}); err != nil {
-				t.Fatal(err)
+// TestLateAnchorNotAvoidedByRedatingTheRewrite: the writer of a rewrittenTrail also dates the
+// events after the checkpoint it kept so that they pass the schedule by their age: ahead of
+// every replica's clock, or at the starting replica's own time. A starting replica takes an event
+// dated more than the clock skew it allows ahead of its clock as one it cannot tell the age of,
+// and one dated later after the checkpoint before it than a checkpoint may wait as left
+// unsigned: it records one late anchor either way, which verify reports.
+// Guards against: guard.go:onSchedule judging events dated ahead as recent, or comparing the
+// events' dates with now only, not with the time the checkpoint before them signs
+func TestLateAnchorNotAvoidedByRedatingTheRewrite(t *testing.T) {
+	start := time.Date(2026, 1, 1, 2, 0, 0, 0, time.UTC) // two hours after the trail
+	for _, tc := range []struct {
+		name string
+		date time.Time
+	}{
+		{"ahead, within verify's allowance", start.Add(30 * time.Minute)},
+		{"at the restart", start.Add(-10 * time.Second)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := newRewrittenTrail(t, func(e *audit.Event) { e.Time = tc.date.Format(time.RFC3339Nano) })
+			b := tr.replica(&clock{now: start})
+			if wrote, err := b.Check(context.Background()); !wrote || err != nil {
+				t.Fatalf("start: %v %v", wrote, err)
 			}
-		}
+			late, _ := tr.lateAnchors()
+			r, err := tr.verify(start.Add(time.Second))
+			if len(late) != 1 || err != nil || r.LateAnchors != 1 {
+				t.Fatalf("the rewrite was anchored by the starting replica with %d late-anchor events (verify: %v, late anchors %d); want one, reported",
+					len(late), err, r.LateAnchors)
+			}
+		})
 	}
-	for _, k := range []int{5, 5, 3} {
-		add(k)
-		if _, err := a.Check(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	list := func() []audit.Event {
-		all, _, err := m.List(ctx, "root", "", 1000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return all
-	}
-	events := list()
-	if len(events) != 15 || events[5].Action != audit.CheckpointAction || events[11].Action != audit.CheckpointAction {
-		t.Fatalf("setup: %d events", len(events))
-	}
-	later := t0.Add(2 * time.Hour)
-	var forged []audit.Event
-	for i, e := range events {
-		if i == 11 {
-			continue
-		}
-		if i == 7 {
-			e.Detail = "scope=write"
-		}
-		if i > 5 {
-			e.Time = later.Add(30 * time.Minute).Format(time.RFC3339Nano) // ahead, within the allowance
-		}
-		forged = append(forged, e)
-	}
-	relink(t, forged)
-	audit.MemoryTamperer{M: m}.Replace(t, forged)
+}
 
-	b := mk(&clock{now: later})
+// TestLateAnchorEventIsCoveredByTheStartCheckpoint: the audit.late_anchor event a starting
+// replica appends is covered by the checkpoint it signs in the same check: removed and relinked
+// afterwards by a store writer, the replica notices, or verify no longer accepts the trail
+// without a warning.
+// Guards against: checkpoint.go:Check signing over the head read before startTrust appended the
+// event, which left it unanchored until the next checkpoint
+func TestLateAnchorEventIsCoveredByTheStartCheckpoint(t *testing.T) {
+	ctx := context.Background()
+	tr := newRewrittenTrail(t, nil)
+	bc := &clock{now: tr.t0.Add(2 * time.Hour)}
+	b := tr.replica(bc)
 	if wrote, err := b.Check(ctx); !wrote || err != nil {
 		t.Fatalf("start: %v %v", wrote, err)
 	}
-	late := 0
-	for _, e := range list() {
-		if e.Action == audit.LateAnchorAction {
-			late++
+	_, at := tr.lateAnchors()
+	if len(at) != 1 {
+		t.Fatalf("late anchors at %v, want one", at)
+	}
+	// Before the next checkpoint: the writer removes the late-anchor event and relinks.
+	var hidden []audit.Event
+	for i, e := range tr.list() {
+		if i != at[0] {
+			hidden = append(hidden, e)
 		}
 	}
-	r, err := audit.VerifyAnchored(list(), audit.AnchorConfig{Issuer: iss, Keys: s.published(), Now: later.Add(time.Second)})
-	if late == 0 && err == nil && r.LateAnchors == 0 {
-		t.Fatalf("the rewrite (#8, checkpoint at 11 removed, events after the kept checkpoint dated ahead) was anchored by the starting replica with no late-anchor event, and verify accepts it without warning (err=%v, unanchored=%d, events=%d)", err, r.Unanchored, r.Events)
+	tr.replace(hidden)
+	for range 3 {
+		bc.Advance(time.Minute)
+		if _, err := b.Check(ctx); err != nil {
+			return // the replica noticed
+		}
+	}
+	if r, err := tr.verify(bc.now.Add(time.Second)); err == nil && r.LateAnchors == 0 {
+		t.Fatalf("the late-anchor event was removed and relinked after the start; the replica did not notice and verify accepts the trail with no warning (unanchored %d, events %d)",
+			r.Unanchored, r.Events)
 	}
 }
