@@ -80,3 +80,22 @@ func applyGrantsNothingMidway(t *testing.T, b *liveBroker, file string, bad func
 		t.Errorf("after apply: %s", got)
 	}
 }
+
+// applyFailsGrantingNothing runs w, which must fail, and checks that w.bad said nothing before
+// any of its PUTs nor after it: an apply that stops leaves nothing granted that neither the
+// broker before it nor the file grants. It returns apply's result.
+func applyFailsGrantingNothing(t *testing.T, b *liveBroker, w watchedApply) result {
+	t.Helper()
+	seen, r := applyWatched(t, b, w)
+	t.Logf("apply exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	if r.code == 0 {
+		t.Error("the apply succeeded; want it to fail")
+	}
+	for _, s := range seen {
+		t.Errorf("mid-apply: %s", s)
+	}
+	if got := w.bad(); got != "" {
+		t.Errorf("after the apply (exit %d): %s", r.code, got)
+	}
+	return r
+}
