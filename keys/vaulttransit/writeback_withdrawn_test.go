@@ -8,63 +8,92 @@ import (
 	"time"
 
 	"github.com/brokerhq/broker/internal/testutil/fakeclock"
+	"github.com/brokerhq/broker/internal/testutil/vaulttest"
 	"github.com/brokerhq/broker/keys"
 	"github.com/brokerhq/broker/keys/vaulttransit"
 )
 
+// newNameWriteBack is a key set made with the Transit key old, on one metadata store, and a
+// replica with WriteBack (as server.go sets it for vault-transit with store.redis) configured
+// with the Transit key name, which took that set: it signs with old's version until its chain
+// rotates.
+type newNameWriteBack struct {
+	v         *vaulttest.Server
+	clock     *fakeclock.Clock
+	meta      *vaulttransit.MemoryMeta
+	old, name string
+	m         *keys.Manager
+}
+
+func newNewNameWriteBack(t *testing.T) *newNameWriteBack {
+	t.Helper()
+	v, token := startVault(t)
+	s := &newNameWriteBack{v: v, clock: fakeclock.New(time.Now()), meta: vaulttransit.NewMemoryMeta(), old: uniqueKey(), name: uniqueKey()}
+	b1 := newBackend(t, v, token, vaulttransit.Config{Key: s.old, Alg: keys.ES256, Meta: s.meta, Now: s.clock.Now})
+	refresh(t, newManager(t, keys.Config{Backend: b1, Policy: newNamePolicy, Now: s.clock.Now, WriteBack: true}))
+	b2 := newBackend(t, v, token, vaulttransit.Config{Key: s.name, Alg: keys.ES256, Meta: s.meta, Now: s.clock.Now})
+	s.m = newManager(t, keys.Config{Backend: b2, Policy: newNamePolicy, Now: s.clock.Now, WriteBack: true})
+	refresh(t, s.m)
+	return s
+}
+
+// exportOld makes old exportable and lets the replica's signer see it, and returns the KID of
+// old's one version, which then no longer signs.
+func (s *newNameWriteBack) exportOld(t *testing.T) string {
+	t.Helper()
+	oldKIDs := transitKIDs(t, s.v, s.old)
+	if got := s.m.Snapshot().Signing.KID; len(oldKIDs) != 1 || got != oldKIDs[0] {
+		t.Fatalf("control: the replica signs with %s, not the old Transit key's version %v", got, oldKIDs)
+	}
+	makeExportable(t, s.v, s.old)
+	s.clock.Advance(vaulttransit.RecheckInterval)
+	digest := sha256.Sum256([]byte("header.payload"))
+	if _, err := s.m.Snapshot().Signing.Signer.(keys.ContextSigner).SignJWS(context.Background(), digest[:]); !errors.Is(err, vaulttransit.ErrExportable) {
+		t.Fatalf("SignJWS with the exportable Transit key: %v, want ErrExportable", err)
+	}
+	return oldKIDs[0]
+}
+
+// publishes reports whether the replica's JWKS holds kid.
+func (s *newNameWriteBack) publishes(kid string) bool {
+	for _, k := range s.m.Snapshot().Published {
+		if k.KID == kid {
+			return true
+		}
+	}
+	return false
+}
+
 // TestExportableKeyLeftBehindIsRevokedWithWriteBack is TestExportableKeyLeftBehindIsRevoked with
-// the key set's metadata in Redis (WriteBack, as server.go sets it for vault-transit with
-// store.redis): the old Transit key becomes exportable while a replica already configured with
-// the new name still signs with its version, and the next load leaves that version out
-// (Withdrawn) at the generation in force. That is the backend's doing, not a store that went
-// back: the version leaves the set and the JWKS, and a version of the new key signs at once.
+// the key set's metadata in Redis (WriteBack): the old Transit key becomes exportable while a
+// replica already configured with the new name still signs with its version, and the next load
+// leaves that version out (Withdrawn) at the generation in force. That is the backend's doing,
+// not a store that went back: the version leaves the set and the JWKS, and a version of the new
+// key signs at once.
 // Guards against: wentback.go's lostAll and diverged counting a withdrawn key as one the store
 // lost, and writing it back every refresh
 func TestExportableKeyLeftBehindIsRevokedWithWriteBack(t *testing.T) {
-	ctx := context.Background()
-	v, token := startVault(t)
-	clock := fakeclock.New(time.Now())
-	meta := vaulttransit.NewMemoryMeta()
-	old := uniqueKey()
-	b1 := newBackend(t, v, token, vaulttransit.Config{Key: old, Alg: keys.ES256, Meta: meta, Now: clock.Now})
-	refresh(t, newManager(t, keys.Config{Backend: b1, Policy: newNamePolicy, Now: clock.Now, WriteBack: true}))
-
-	name := uniqueKey()
-	b2 := newBackend(t, v, token, vaulttransit.Config{Key: name, Alg: keys.ES256, Meta: meta, Now: clock.Now})
-	m2 := newManager(t, keys.Config{Backend: b2, Policy: newNamePolicy, Now: clock.Now, WriteBack: true})
-	refresh(t, m2)
-	oldKIDs := transitKIDs(t, v, old)
-	if got := m2.Snapshot().Signing.KID; len(oldKIDs) != 1 || got != oldKIDs[0] {
-		t.Fatalf("control: the replica signs with %s, not the old Transit key's version %v", got, oldKIDs)
+	s := newNewNameWriteBack(t)
+	oldKID := s.exportOld(t)
+	for range 3 {
+		refresh(t, s.m)
 	}
-	makeExportable(t, v, old)
-	clock.Advance(vaulttransit.RecheckInterval)
-	digest := sha256.Sum256([]byte("header.payload"))
-	if _, err := m2.Snapshot().Signing.Signer.(keys.ContextSigner).SignJWS(ctx, digest[:]); !errors.Is(err, vaulttransit.ErrExportable) {
-		t.Fatalf("SignJWS with the exportable Transit key: %v, want ErrExportable", err)
+	snap := s.m.Snapshot()
+	if snap.Signing.KID == oldKID {
+		t.Errorf("after 3 refreshes the replica still signs with %s, the exportable Transit key's version (generation %d); want a version of %s", oldKID, snap.Generation, s.name)
 	}
-	for i := 0; i < 3; i++ {
-		refresh(t, m2)
+	if s.publishes(oldKID) {
+		t.Errorf("the JWKS still publishes %s, a version of the exportable Transit key", oldKID)
 	}
-	snap := m2.Snapshot()
-	if snap.Signing.KID == oldKIDs[0] {
-		t.Errorf("after 3 refreshes the replica still signs with %s, the exportable Transit key's version (generation %d); want a version of %s", oldKIDs[0], snap.Generation, name)
-	}
-	for _, k := range snap.Published {
-		if k.KID == oldKIDs[0] {
-			t.Errorf("the JWKS still publishes %s, a version of the exportable Transit key", k.KID)
-		}
-	}
-	recs, err := meta.Load(ctx)
+	recs, err := s.meta.Load(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range recs.Keys {
-		if r.TransitKey == old {
-			t.Errorf("stored metadata (generation %d) still holds %s, a version of the exportable Transit key %s", recs.Generation, r.KID, old)
+		if r.TransitKey == s.old {
+			t.Errorf("stored metadata (generation %d) still holds %s, a version of the exportable Transit key %s", recs.Generation, r.KID, s.old)
 		}
 	}
-	t.Logf("stored generation after 3 refreshes: %d", recs.Generation)
 }
 
 // TestExportableKeyWithSuccessorIsNotWrittenBack: as TestExportableKeyLeftBehindIsRevokedWithWriteBack,
@@ -73,45 +102,24 @@ func TestExportableKeyLeftBehindIsRevokedWithWriteBack(t *testing.T) {
 // Guards against: wentback.go:diverged counting a withdrawn key as one the store lost
 func TestExportableKeyWithSuccessorIsNotWrittenBack(t *testing.T) {
 	ctx := context.Background()
-	v, token := startVault(t)
-	clock := fakeclock.New(time.Now())
-	meta := vaulttransit.NewMemoryMeta()
-	old := uniqueKey()
-	b1 := newBackend(t, v, token, vaulttransit.Config{Key: old, Alg: keys.ES256, Meta: meta, Now: clock.Now})
-	refresh(t, newManager(t, keys.Config{Backend: b1, Policy: newNamePolicy, Now: clock.Now, WriteBack: true}))
-
-	name := uniqueKey()
-	b2 := newBackend(t, v, token, vaulttransit.Config{Key: name, Alg: keys.ES256, Meta: meta, Now: clock.Now})
-	m2 := newManager(t, keys.Config{Backend: b2, Policy: newNamePolicy, Now: clock.Now, WriteBack: true})
-	refresh(t, m2)
-	if err := m2.Rotate(ctx); err != nil { // a version of the new key, prepublished
+	s := newNewNameWriteBack(t)
+	if err := s.m.Rotate(ctx); err != nil { // a version of the new key, prepublished
 		t.Fatal(err)
 	}
-	oldKIDs := transitKIDs(t, v, old)
-	if got := m2.Snapshot().Signing.KID; len(oldKIDs) != 1 || got != oldKIDs[0] {
-		t.Fatalf("control: the replica signs with %s, not the old Transit key's version %v", got, oldKIDs)
+	oldKID := s.exportOld(t)
+	before, _ := s.meta.Load(ctx)
+	for range 3 {
+		refresh(t, s.m)
 	}
-	makeExportable(t, v, old)
-	clock.Advance(vaulttransit.RecheckInterval)
-	digest := sha256.Sum256([]byte("header.payload"))
-	if _, err := m2.Snapshot().Signing.Signer.(keys.ContextSigner).SignJWS(ctx, digest[:]); !errors.Is(err, vaulttransit.ErrExportable) {
-		t.Fatalf("SignJWS with the exportable Transit key: %v, want ErrExportable", err)
+	if s.publishes(oldKID) {
+		t.Errorf("the JWKS still publishes %s, a version of the exportable Transit key", oldKID)
 	}
-	before, _ := meta.Load(ctx)
-	for i := 0; i < 3; i++ {
-		refresh(t, m2)
-	}
-	for _, k := range m2.Snapshot().Published {
-		if k.KID == oldKIDs[0] {
-			t.Errorf("the JWKS still publishes %s, a version of the exportable Transit key", k.KID)
-		}
-	}
-	recs, err := meta.Load(ctx)
+	recs, err := s.meta.Load(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if recs.Generation != before.Generation {
 		t.Errorf("3 refreshes with nothing to change took the stored generation from %d to %d (written back each time, with %s of the exportable Transit key %s)",
-			before.Generation, recs.Generation, oldKIDs[0], old)
+			before.Generation, recs.Generation, oldKID, s.old)
 	}
 }
