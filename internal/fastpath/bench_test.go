@@ -74,3 +74,54 @@ func readAnswer(br *bufio.Reader) error {
 	}
 	return nil
 }
+
+// postDoc answers a POST with "doc", having read its body, as a token endpoint reads its
+// request and answers.
+func postDoc(w http.ResponseWriter, r *http.Request) {
+	_, _ = io.Copy(io.Discard, r.Body)
+	w.Header().Set("Content-Type", "text/plain")
+	_, _ = io.WriteString(w, "doc")
+}
+
+// BenchmarkLoopbackPost is BenchmarkLoopback with a POST of a 64-byte body per operation,
+// answered by the fast path's Service and by net/http alone, each with postDoc.
+func BenchmarkLoopbackPost(b *testing.B) {
+	req := "POST /post HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nContent-Length: 64\r\n\r\n" + string(bytes.Repeat([]byte("b"), 64))
+	servers := map[string]func(net.Listener) net.Listener{
+		"fastpath": func(ln net.Listener) net.Listener {
+			return Listen(ln, Config{Handler: docFast{}, Service: http.HandlerFunc(postDoc), Posts: []string{"/post"}})
+		},
+		"net-http": func(ln net.Listener) net.Listener { return ln },
+	}
+	for _, name := range []string{"fastpath", "net-http"} {
+		b.Run(name, func(b *testing.B) {
+			inner, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				b.Fatal(err)
+			}
+			srv := &http.Server{Handler: http.HandlerFunc(postDoc), ReadHeaderTimeout: 5 * time.Second}
+			go func() { _ = srv.Serve(servers[name](inner)) }()
+			defer srv.Close()
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				c, err := net.Dial("tcp", inner.Addr().String())
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				defer c.Close()
+				br := bufio.NewReader(c)
+				for pb.Next() {
+					if _, err := io.WriteString(c, req); err != nil {
+						b.Error(err)
+						return
+					}
+					if err := readAnswer(br); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}

@@ -39,7 +39,7 @@ func TestParseCharacterSets(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var req Request
-			if got := parse([]byte(tc.head), &req); got != tc.want {
+			if got := parse([]byte(tc.head), &req, nil); got != tc.want {
 				t.Errorf("parse(%q) = %v, want %v", tc.head, got, tc.want)
 			}
 		})
@@ -58,7 +58,7 @@ func TestRequestValuesCannotOverwriteTheHead(t *testing.T) {
 		t.Run(field, func(t *testing.T) {
 			buf := []byte(head)
 			var req Request
-			if !parse(buf, &req) {
+			if !parse(buf, &req, nil) {
 				t.Fatal("head refused")
 			}
 			value := req.IfNoneMatch

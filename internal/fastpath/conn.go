@@ -3,6 +3,7 @@ package fastpath
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -48,6 +49,12 @@ type conn struct {
 	// headBy is the deadline the fast path set on the current request's head, zero when it set
 	// none; a head handed to net/http keeps it.
 	headBy time.Time
+	// base is the context of the requests the fast path reads for its Service, and remote the
+	// client's address, set at the first of them.
+	base   context.Context
+	remote string
+	// hang watches the client during the Service's answers (see hangUpWatch).
+	hang *hangUpWatch
 }
 
 // serve answers c's requests until one is not for the fast path, which hands c to net/http,
@@ -109,26 +116,39 @@ func (c *conn) serve() {
 		if !first && !c.state.CompareAndSwap(stateIdle, stateActive) {
 			return
 		}
-		if !ours || !parse(head, &req) {
+		if !ours || !parse(head, &req, cfg.Posts) {
 			handOff = true
 			return
 		}
 		bp := answers.Get().(*[]byte)
-		out, ok := cfg.Handler.Answer((*bp)[:0], &req)
+		var out []byte
+		var ok, closing bool
+		used := len(head)
+		if req.post {
+			// raw points into br, which nothing reads until the answer is written.
+			var raw []byte
+			if raw, ok = whole(br, head, &req); ok {
+				out, closing, ok = c.answerPost((*bp)[:0], raw, &req)
+				used = len(raw)
+			}
+		} else if out, ok = cfg.Handler.Answer((*bp)[:0], &req); ok {
+			// An answer written once the stop or the drain began is the connection's last, and
+			// says so as net/http's does. One that began before it leaves the connection idle,
+			// for Shutdown.
+			if closing = c.l.closing(); closing {
+				out = sayClose(out)
+			}
+			err = c.setWriteDeadline()
+		}
 		if !ok {
 			answers.Put(bp)
 			handOff = true
 			return
 		}
-		_, _ = br.Discard(len(head))
-		// An answer written once the stop or the drain began is the connection's last, and says
-		// so as net/http's does. One that began before it leaves the connection idle, for
-		// Shutdown.
-		closing := c.l.closing()
-		if closing {
-			out = sayClose(out)
+		_, _ = br.Discard(used)
+		if err == nil {
+			_, err = c.Conn.Write(out)
 		}
-		err = c.write(out)
 		if cap(out) <= maxPooledAnswer {
 			*bp = out[:0]
 			answers.Put(bp)
@@ -183,7 +203,7 @@ func (c *conn) readHead(br *bufio.Reader, bound headBound) (head []byte, ours bo
 			return buf[:n], true, nil
 		}
 		if bytes.IndexByte(buf, '\n') >= 0 {
-			if line, _, ok := cutLine(buf); !ok || !parseRequestLine(line, &Request{}) {
+			if line, _, ok := cutLine(buf); !ok || !parseRequestLine(line, &Request{}, c.l.cfg.Posts) {
 				return nil, false, nil
 			}
 		}
@@ -203,15 +223,12 @@ func (c *conn) readHead(br *bufio.Reader, bound headBound) (head []byte, ours bo
 	}
 }
 
-// write writes an answer within the write timeout.
-func (c *conn) write(b []byte) error {
+// setWriteDeadline bounds the writing of an answer by the write timeout from now.
+func (c *conn) setWriteDeadline() error {
 	if d := c.l.cfg.WriteTimeout; d > 0 {
-		if err := c.Conn.SetWriteDeadline(time.Now().Add(d)); err != nil {
-			return err
-		}
+		return c.Conn.SetWriteDeadline(time.Now().Add(d))
 	}
-	_, err := c.Conn.Write(b)
-	return err
+	return nil
 }
 
 // handOff gives c to net/http with the bytes br read but the fast path did not answer, and

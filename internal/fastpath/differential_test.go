@@ -2,10 +2,12 @@ package fastpath
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 )
@@ -20,7 +22,33 @@ func docHandler(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, _ := io.ReadAll(r.Body)
+	if r.URL.Path == "/echo" {
+		echo(w, r, body)
+		return
+	}
 	_, _ = io.WriteString(w, r.Method+" "+r.RequestURI+" "+string(body))
+}
+
+// echo answers with what the handler was given of r (all but the client's port), and sets
+// header fields the answer must carry as net/http writes them.
+func echo(w http.ResponseWriter, r *http.Request, body []byte) {
+	_, local := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	h := w.Header()
+	h.Set("X-Echo", "a\r\nb")
+	h["x-lower"] = []string{"kept"}
+	h.Add("X-Two", "1")
+	h.Add("X-Two", "2")
+	if r.Header.Get("X-Status") == "204" {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s %s %q host=%q length=%d close=%v te=%q trailer=%v local=%v remote=%v\n",
+		r.Method, r.RequestURI, r.Proto, r.URL.String(), r.Host, r.ContentLength, r.Close,
+		r.TransferEncoding, r.Trailer, local, r.RemoteAddr != "")
+	_ = r.Header.Write(&b)
+	b.WriteString("body=" + string(body))
+	_, _ = io.WriteString(w, b.String())
 }
 
 // docFast is the fast path's side: the same answer to GET and HEAD of /doc, in the order
@@ -99,10 +127,34 @@ var differentialSeeds = []string{
 	"GET /do%63 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
 	"\r\nGET /doc HTTP/1.1\r\nHost: h\r\n\r\n",
 	"BREW /doc HTCPCP/1.0\r\n\r\n",
+	"POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nContent-Type: application/json\r\nAuthorization: Bearer x\r\n\r\n{\"a\"}",
+	"POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\nPOST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\nX: 1\r\nX: 2\r\n\r\nhiGET /doc HTTP/1.1\r\nHost: h\r\n\r\n",
+	"POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nab",
+	"POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabcdPOST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\n",
+	"POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nhi",
+	"POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+	"POST /echo HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+	"POST /echo HTTP/1.1\r\nHost: h\r\n\r\nGET /doc HTTP/1.1\r\nHost: h\r\n\r\n",
+	"POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 0005\r\n\r\nhello",
+	"POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: +5\r\n\r\nhello",
+	"POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length:  5 \r\n\r\nhello",
+	"POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 5, 5\r\n\r\nhello",
+	"POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 99999\r\n\r\nhello",
+	"POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\nhello",
+	"POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
+	"POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nPragma: no-cache\r\nX-Status: 204\r\n\r\nhello",
+	"POST /echo HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello",
+	"POST /echo?q=1 HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello",
+	"POST /echo HTTP/1.0\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello",
+	"POST /doc HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello",
+	"GET /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello",
+	"POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nX-Request-Id: a\r\nX-Request-Id: b\r\n\r\nhello",
+	"POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nCookie: a=1\r\nUser-Agent: t\r\nAccept-Encoding: gzip\r\n\r\n\xff\x00\x01\x02\x03",
 }
 
 // differentialServers starts net/http alone and net/http behind the fast path, both serving
-// docHandler (the fast path docFast), and returns their addresses.
+// docHandler (the fast path docFast, and docHandler for POSTs to /echo), and returns their
+// addresses.
 func differentialServers(tb testing.TB) (plain, fronted string) {
 	tb.Helper()
 	timeouts := func(cfg *http.Server) {
@@ -122,7 +174,8 @@ func differentialServers(tb testing.TB) (plain, fronted string) {
 	}
 	behind := &http.Server{Handler: http.HandlerFunc(docHandler)}
 	timeouts(behind)
-	fast := Listen(inner, Config{Handler: docFast{}, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 5 * time.Second})
+	fast := Listen(inner, Config{Handler: docFast{}, Service: http.HandlerFunc(docHandler), Posts: []string{"/echo"},
+		ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 5 * time.Second})
 	go func() { _ = behind.Serve(fast) }()
 	tb.Cleanup(func() { _ = behind.Close() })
 	return plainLn.Addr().String(), inner.Addr().String()

@@ -11,6 +11,13 @@
 // that request and the rest of the connection as if it had read them first. The fast path never
 // answers an error of its own: net/http does, with the server's own handlers.
 //
+// A POST to one of a few paths the server names (Config.Posts) is read too, under the same rules
+// and with exactly one Content-Length of at most four digits, when its whole body came with its
+// head within the buffer; its Service, an http.Handler, gets the request as http.ReadRequest
+// reads it from those bytes and answers through a ResponseWriter that writes the answer whole,
+// framed by its Content-Length, as net/http frames a short answer. A body still on its way, and
+// any other POST, goes to net/http with the connection.
+//
 // The Listener keeps net/http's timeouts (header, idle, write) on the connections it serves
 // and, on Shutdown, closes them as http.Server.Shutdown closes its own: idle ones at once,
 // busy ones after their answer, which says "Connection: close" as net/http's does. Before that,

@@ -20,7 +20,7 @@ func TestParseRefusesHeaderNamesThatAreNotTokens(t *testing.T) {
 		"GET /a HTTP/1.1\r\nHost: h\r\n: b\r\n\r\n",
 	} {
 		var req Request
-		if parse([]byte(head), &req) {
+		if parse([]byte(head), &req, nil) {
 			t.Errorf("parse(%q) took a head whose header name is not a token", head)
 		}
 	}
@@ -48,10 +48,10 @@ func TestNonTokenHeaderNameAnswersAsNetHTTP(t *testing.T) {
 // Guards against: equalFold's length check weakened to len(b) > len(lower) in request.go:equalFold
 func TestParseMatchesWholeHeaderNames(t *testing.T) {
 	var req Request
-	if parse([]byte("GET /a HTTP/1.1\r\nH: h\r\n\r\n"), &req) {
+	if parse([]byte("GET /a HTTP/1.1\r\nH: h\r\n\r\n"), &req, nil) {
 		t.Error(`"H: h" taken as the Host header`)
 	}
-	if !parse([]byte("GET /a HTTP/1.1\r\nHost: h\r\nI: \"x\"\r\nX: abc\r\n\r\n"), &req) {
+	if !parse([]byte("GET /a HTTP/1.1\r\nHost: h\r\nI: \"x\"\r\nX: abc\r\n\r\n"), &req, nil) {
 		t.Fatal("a head with headers named I and X is refused")
 	}
 	if req.IfNoneMatch != nil || req.RequestID != nil {
@@ -64,7 +64,7 @@ func TestParseMatchesWholeHeaderNames(t *testing.T) {
 // Guards against: leading-tab trim dropped in request.go:trimSpace
 func TestParseTrimsLeadingTab(t *testing.T) {
 	var req Request
-	if !parse([]byte("GET /a HTTP/1.1\r\nHost: h\r\nIf-None-Match:\t \t\"x\"\r\nX-Request-Id:\tid\r\n\r\n"), &req) {
+	if !parse([]byte("GET /a HTTP/1.1\r\nHost: h\r\nIf-None-Match:\t \t\"x\"\r\nX-Request-Id:\tid\r\n\r\n"), &req, nil) {
 		t.Fatal("head refused")
 	}
 	if string(req.IfNoneMatch) != `"x"` || string(req.RequestID) != "id" {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,8 +21,18 @@ type Handler interface {
 // Config configures a Listener. The timeouts mean what http.Server's fields of the same names
 // mean, and should be the same values; zero is no timeout.
 type Config struct {
-	// Handler answers the requests the fast path understood.
+	// Handler answers the GET and HEAD requests the fast path understood.
 	Handler Handler
+	// Service answers the POST requests to Posts the fast path read whole: a head it
+	// understood, with a Content-Length, that came with all of its body, within the read
+	// buffer. Service gets them as net/http would give them (http.ReadRequest reads them), and
+	// must answer them without flushing or hijacking (see answerWriter). As net/http's, their
+	// context ends when the answer is done or the client hangs up, noticed from a few
+	// milliseconds into the answer (see hangUpWatch).
+	Service http.Handler
+	// Posts are the paths of the POST requests the fast path reads for Service; with none it
+	// reads none.
+	Posts []string
 	// ReadHeaderTimeout bounds the reading of one request head.
 	ReadHeaderTimeout time.Duration
 	// ReadTimeout bounds the reading of a request: the head's bound when ReadHeaderTimeout is
@@ -75,6 +86,9 @@ type Listener struct {
 func Listen(inner net.Listener, cfg Config) *Listener {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Service == nil {
+		cfg.Posts = nil
 	}
 	l := &Listener{
 		inner: inner, cfg: cfg, handoff: make(chan net.Conn),

@@ -35,7 +35,7 @@ func TestParseFramingEdges(t *testing.T) {
 						t.Fatalf("parse(%q) panicked: %v", tc.head, v)
 					}
 				}()
-				got = parse([]byte(tc.head), &req)
+				got = parse([]byte(tc.head), &req, nil)
 			}()
 			if got != tc.want {
 				t.Fatalf("parse(%q) = %v, want %v", tc.head, got, tc.want)

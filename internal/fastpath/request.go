@@ -2,6 +2,7 @@ package fastpath
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 )
 
@@ -16,6 +17,11 @@ type Request struct {
 	IfNoneMatch []byte
 	// RequestID is the X-Request-Id value, nil when the request has none.
 	RequestID []byte
+
+	// post is true for a POST to one of the listener's Posts, which goes to its Service with
+	// the contentLength bytes of body after the head, never to the Handler.
+	post          bool
+	contentLength int
 }
 
 // headEnd returns the length of the request head at the start of b, through the blank line
@@ -37,13 +43,15 @@ func headEnd(b []byte) int {
 }
 
 // parseRequestLine reads the request line into req and reports whether the fast path may
-// answer it; line excludes its CRLF.
-func parseRequestLine(line []byte, req *Request) bool {
+// answer it: a GET or HEAD of any plain path, or a POST of one of posts. line excludes its CRLF.
+func parseRequestLine(line []byte, req *Request, posts []string) bool {
 	switch {
 	case bytes.HasPrefix(line, []byte("GET ")):
 		line = line[len("GET "):]
 	case bytes.HasPrefix(line, []byte("HEAD ")):
 		req.Head, line = true, line[len("HEAD "):]
+	case bytes.HasPrefix(line, []byte("POST ")):
+		req.post, line = true, line[len("POST "):]
 	default:
 		return false
 	}
@@ -51,25 +59,34 @@ func parseRequestLine(line []byte, req *Request) bool {
 	if !ok || string(proto) != "HTTP/1.1" || !validPath(target) {
 		return false
 	}
+	if req.post && !slices.Contains(posts, string(target)) {
+		return false
+	}
 	req.Path = target
 	return true
 }
 
+// maxContentLengthDigits bounds the digits of a Content-Length the fast path reads: a body it
+// reads is within its buffer.
+const maxContentLengthDigits = 4
+
 // parse reads head, a request head through its blank line, into req and reports whether the
-// fast path may answer it (see the package doc); false leaves the request to net/http.
-func parse(head []byte, req *Request) bool {
+// fast path may answer it (see the package doc), a POST only to one of posts; false leaves the
+// request to net/http.
+func parse(head []byte, req *Request, posts []string) bool {
 	*req = Request{}
 	line, rest, ok := cutLine(head)
-	if !ok || !parseRequestLine(line, req) {
+	if !ok || !parseRequestLine(line, req, posts) {
 		return false
 	}
-	hosts := 0
+	hosts, lengths := 0, 0
 	for {
 		if line, rest, ok = cutLine(rest); !ok {
 			return false
 		}
 		if len(line) == 0 {
-			return hosts == 1 && len(rest) == 0
+			// A POST says its body's length once; a GET or HEAD has no body.
+			return hosts == 1 && len(rest) == 0 && lengths == btoi(req.post)
 		}
 		name, value, ok := bytes.Cut(line, []byte(":"))
 		if !ok || !validName(name) {
@@ -99,11 +116,42 @@ func parse(head []byte, req *Request) bool {
 			if !equalFold(value, "keep-alive") {
 				return false
 			}
-		case equalFold(name, "content-length"), equalFold(name, "transfer-encoding"),
+		case equalFold(name, "content-length"):
+			n, ok := parseLength(value)
+			if !ok || !req.post {
+				return false
+			}
+			lengths++
+			req.contentLength = n
+		case equalFold(name, "transfer-encoding"),
 			equalFold(name, "expect"), equalFold(name, "upgrade"):
 			return false
 		}
 	}
+}
+
+// parseLength reads a Content-Length of 1 to maxContentLengthDigits decimal digits, which
+// net/http reads as the same number.
+func parseLength(v []byte) (int, bool) {
+	if len(v) == 0 || len(v) > maxContentLengthDigits {
+		return 0, false
+	}
+	n := 0
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// btoi is 1 for true and 0 for false.
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // cutLine cuts b at its first CRLF; a line ending in a bare LF is not cut.

@@ -64,7 +64,7 @@ func TestParse(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var req Request
-			got := parse([]byte(tc.head), &req)
+			got := parse([]byte(tc.head), &req, nil)
 			if got != tc.want {
 				t.Fatalf("parse(%q) = %v, want %v", tc.head, got, tc.want)
 			}
@@ -91,7 +91,7 @@ func FuzzParse(f *testing.F) {
 	f.Add("HEAD /.well-known/jwks HTTP/1.1\r\nHost: h\r\nIf-None-Match: \"x\"\r\n\r\n")
 	f.Fuzz(func(t *testing.T, head string) {
 		var req Request
-		if !parse([]byte(head), &req) {
+		if !parse([]byte(head), &req, nil) {
 			return
 		}
 		if !strings.HasSuffix(head, "\r\n\r\n") || strings.Count(head, "\n") != strings.Count(head, "\r\n") {

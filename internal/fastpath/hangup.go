@@ -1,0 +1,95 @@
+package fastpath
+
+import (
+	"context"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// watchHangUpAfter is how long a Service answer may take before the fast path watches its
+// client for a hang-up. net/http watches every request from its start, with a read that finds
+// nothing in most; a request slower than this is one waiting on something (a store, another
+// request's signature), where a client's hang-up should end the wait, as net/http ends it.
+const watchHangUpAfter = 5 * time.Millisecond
+
+// aLongTimeAgo is a deadline in the past: it wakes a read waiting on the connection at once.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// hangUpWatch cancels the context of the Service answer under way when its client hangs up
+// (closes or resets the connection), as net/http cancels a request's context: it looks from
+// watchHangUpAfter after the answer began until the answer is done, without reading the
+// connection, so bytes the client sent meanwhile stay for the next request.
+type hangUpWatch struct {
+	raw   syscall.RawConn
+	timer *time.Timer
+
+	mu sync.Mutex
+	// cancel ends the context of the answer under way; nil between answers.
+	cancel context.CancelFunc
+	// watching is closed when the watch of the answer under way ends; nil when none began.
+	watching chan struct{}
+}
+
+// newHangUpWatch returns a watch of c's client, or nil when c is not a connection whose
+// socket it can look at.
+func newHangUpWatch(c syscall.Conn) *hangUpWatch {
+	raw, err := c.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	w := &hangUpWatch{raw: raw}
+	w.timer = time.AfterFunc(time.Hour, w.watch)
+	w.timer.Stop()
+	return w
+}
+
+// begin watches the client of the answer whose context cancel ends, from watchHangUpAfter.
+func (w *hangUpWatch) begin(cancel context.CancelFunc) {
+	w.mu.Lock()
+	w.cancel, w.watching = cancel, nil
+	w.mu.Unlock()
+	w.timer.Reset(watchHangUpAfter)
+}
+
+// watch waits until the client hangs up, then cancels the answer's context, or until end
+// stops it (with a read deadline in the past).
+func (w *hangUpWatch) watch() {
+	w.mu.Lock()
+	cancel := w.cancel
+	if cancel == nil || w.watching != nil {
+		// The answer ended first, or this is a timer's late call for the answer before, whose
+		// watch of this answer is already under way (or done).
+		w.mu.Unlock()
+		return
+	}
+	done := make(chan struct{})
+	w.watching = done
+	w.mu.Unlock()
+	defer close(done)
+	hungUp := false
+	_ = w.raw.Read(func(fd uintptr) bool {
+		var ready bool
+		hungUp, ready = peekHangUp(fd)
+		return ready
+	})
+	if hungUp {
+		cancel()
+	}
+}
+
+// end stops watching the answer under way and returns once its watch ended: a watch under way
+// is woken by a read deadline in the past, set with setReadDeadline and cleared after it.
+func (w *hangUpWatch) end(setReadDeadline func(time.Time) error) {
+	w.timer.Stop()
+	w.mu.Lock()
+	w.cancel = nil
+	done := w.watching
+	w.mu.Unlock()
+	if done == nil {
+		return
+	}
+	_ = setReadDeadline(aLongTimeAgo)
+	<-done
+	_ = setReadDeadline(time.Time{})
+}

@@ -1,0 +1,103 @@
+package fastpath
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"net/http"
+	"sync"
+	"syscall"
+)
+
+// A POST the fast path reads: its head, parsed strictly by parse, and a body of exactly its
+// Content-Length that already came with it. net/http's own http.ReadRequest builds the
+// http.Request from those bytes, so that Service sees what it would see behind net/http; the
+// fast path decides only where the request ends. A body still on its way, or one that would
+// not fit the read buffer beside its head, leaves the request to net/http, which reads it.
+
+// postReader is a reusable reader of one request's bytes for http.ReadRequest.
+type postReader struct {
+	src bytes.Reader
+	br  *bufio.Reader
+}
+
+// postReaders are the postReaders, reused.
+var postReaders = sync.Pool{New: func() any {
+	p := &postReader{}
+	p.br = bufio.NewReaderSize(&p.src, bufferSize)
+	return p
+}}
+
+// whole returns the head and body of the POST req whose head is head, when br holds them all,
+// and false when its body is not all there yet or cannot fit in br.
+func whole(br *bufio.Reader, head []byte, req *Request) ([]byte, bool) {
+	n := len(head) + req.contentLength
+	if n > br.Buffered() {
+		return nil, false
+	}
+	b, err := br.Peek(n)
+	return b, err == nil
+}
+
+// readPost returns the http.Request of the POST req, whose head and body are raw, as
+// http.ReadRequest reads it, with the connection's addresses and a context that ends when
+// the answer is done (its cancel); false when net/http would read it otherwise than parse
+// did, which leaves it to net/http. The request's body reads from p until p is put back.
+func (c *conn) readPost(p *postReader, raw []byte, req *Request) (*http.Request, context.CancelFunc, bool) {
+	p.src.Reset(raw)
+	p.br.Reset(&p.src)
+	r, err := http.ReadRequest(p.br)
+	if err != nil || r.Method != http.MethodPost || r.ContentLength != int64(req.contentLength) ||
+		r.Close || len(r.TransferEncoding) > 0 || r.URL.Path != string(req.Path) || p.br.Buffered() != req.contentLength {
+		return nil, nil, false
+	}
+	if c.base == nil {
+		// As net/http's, the context holds the connection's local address.
+		c.base = context.WithValue(context.Background(), http.LocalAddrContextKey, c.Conn.LocalAddr())
+		c.remote = c.Conn.RemoteAddr().String()
+	}
+	ctx, cancel := context.WithCancel(c.base)
+	r = r.WithContext(ctx)
+	r.RemoteAddr = c.remote
+	return r, cancel, true
+}
+
+// answerPost answers the POST req, whose head and body are raw, with the Service's answer
+// appended to dst, and reports whether the connection ends after it; false, before the Service
+// saw the request, leaves it to net/http. As net/http's, the write timeout runs from now, when
+// the request was read, through the answer's writing.
+func (c *conn) answerPost(dst, raw []byte, req *Request) (answer []byte, closes, ok bool) {
+	p := postReaders.Get().(*postReader)
+	defer func() {
+		p.src.Reset(nil)
+		p.br.Reset(&p.src)
+		postReaders.Put(p)
+	}()
+	r, cancel, ok := c.readPost(p, raw, req)
+	if !ok {
+		return dst, false, false
+	}
+	defer cancel()
+	if hang := c.hangUpWatch(); hang != nil {
+		hang.begin(cancel)
+		defer hang.end(c.Conn.SetReadDeadline)
+	}
+	if err := c.setWriteDeadline(); err != nil {
+		return dst, false, false
+	}
+	w := &answerWriter{header: make(http.Header, 4), out: dst}
+	c.l.cfg.Service.ServeHTTP(w, r)
+	answer, closes = w.finish(c.l.closing())
+	return answer, closes, true
+}
+
+// hangUpWatch is the watch of c's client for hang-ups, made at c's first POST; nil when c's
+// socket cannot be watched.
+func (c *conn) hangUpWatch() *hangUpWatch {
+	if c.hang == nil {
+		if sc, ok := c.Conn.(syscall.Conn); ok {
+			c.hang = newHangUpWatch(sc)
+		}
+	}
+	return c.hang
+}
