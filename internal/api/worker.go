@@ -70,9 +70,14 @@ func NewWorker(cfg WorkerConfig) *Worker {
 	return &Worker{cfg: cfg, audiences: newAudienceLedger()}
 }
 
+// TokenPath is the path of the worker's token endpoint, POST only. Its handler needs no
+// flushing or hijacking of its answer: a plain-HTTP listener may read its requests itself
+// (package fastpath).
+const TokenPath = "/v1/token"
+
 // Mount registers the worker-plane routes.
 func (wk *Worker) Mount(rt *Router) {
-	rt.HandleFunc("POST /v1/token", wk.token)
+	rt.HandleFunc("POST "+TokenPath, wk.token)
 	rt.HandleFunc("POST /v1/credentials", wk.credentials)
 }
 

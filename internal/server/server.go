@@ -256,8 +256,9 @@ func (s *Server) Handler() http.Handler { return s.handler }
 func (s *Server) Keys() *keys.Manager { return s.keys }
 
 // Serve answers on ln until ctx ends, then drains and returns. Without TLS, the public
-// documents are answered on the fast path (package fastpath) and every other connection goes to
-// net/http.
+// documents and the token requests that arrive whole (head and body together) are answered on
+// the fast path (package fastpath), the token requests by the same handler as net/http's, and
+// every other connection goes to net/http.
 //
 // The drain lets in-flight requests finish (up to http.shutdown_timeout) and the audit sinks
 // take the rest of the chain, and keeps the port open until its end: a load balancer that still
@@ -265,13 +266,29 @@ func (s *Server) Keys() *keys.Manager { return s.keys }
 // the public documents, each answer the last of its connection, and every other request 503 in
 // the error envelope, instead of a refused connection.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	var began atomic.Bool
+	var open atomic.Int64
+	var handlers atomic.Int64
+	full := s.handler
+	// Every request but the public documents' goes to service, from net/http or from the fast
+	// path: the drain answers them, and waits for them.
+	service := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		handlers.Add(1)
+		defer handlers.Add(-1)
+		if began.Load() {
+			s.draining.ServeHTTP(w, r)
+			return
+		}
+		full.ServeHTTP(w, r)
+	})
 	var fast *fastpath.Listener
 	if s.tlsCert != nil {
 		ln = tls.NewListener(ln, s.tlsCert.tlsConfig())
 	} else {
 		h := s.cfg.HTTP
 		fast = fastpath.Listen(ln, fastpath.Config{
-			Handler: s.fast, ReadHeaderTimeout: h.ReadHeaderTimeout, ReadTimeout: h.ReadTimeout,
+			Handler: s.fast, Service: service, Posts: []string{api.TokenPath},
+			ReadHeaderTimeout: h.ReadHeaderTimeout, ReadTimeout: h.ReadTimeout,
 			WriteTimeout: h.WriteTimeout, IdleTimeout: h.IdleTimeout, Logger: s.log,
 		})
 		ln = fast
@@ -298,19 +315,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.startSweeping(bg)
 	s.startEvictionWatch(bg)
 
-	var began atomic.Bool
-	var open atomic.Int64
-	var handlers atomic.Int64
-	full := s.handler
-	srv := s.httpServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		handlers.Add(1)
-		defer handlers.Add(-1)
-		if began.Load() {
-			s.draining.ServeHTTP(w, r)
-			return
-		}
-		full.ServeHTTP(w, r)
-	}))
+	srv := s.httpServer(service)
 	srv.ConnState = func(_ net.Conn, st http.ConnState) {
 		switch st {
 		case http.StateNew:
@@ -427,10 +432,19 @@ func (s *Server) drain(st stopping) error {
 	for st.open.Load() > 0 && sctx.Err() == nil {
 		time.Sleep(10 * time.Millisecond)
 	}
-	if err := srv.Shutdown(sctx); err != nil {
-		if !errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("shutdown: %w", err)
+	err := srv.Shutdown(sctx)
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	// Once net/http's requests ended, the handlers left are the fast path's requests in flight.
+	for err == nil && st.handlers.Load() > 0 {
+		if sctx.Err() != nil {
+			err = sctx.Err()
+			break
 		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err != nil {
 		s.log.Warn("shutting down: http.shutdown_timeout passed with requests still in flight; closing their connections",
 			"timeout", h.ShutdownTimeout.String())
 		_ = srv.Close()
