@@ -2,6 +2,7 @@ package fastpath
 
 import (
 	"context"
+	"net"
 	"sync"
 	"syscall"
 	"time"
@@ -21,8 +22,10 @@ var aLongTimeAgo = time.Unix(1, 0)
 // watchHangUpAfter after the answer began until the answer is done, without reading the
 // connection, so bytes the client sent meanwhile stay for the next request.
 type hangUpWatch struct {
-	raw   syscall.RawConn
-	timer *time.Timer
+	raw syscall.RawConn
+	// setReadDeadline sets the connection's read deadline.
+	setReadDeadline func(time.Time) error
+	timer           *time.Timer
 
 	mu sync.Mutex
 	// cancel ends the context of the answer under way; nil between answers.
@@ -33,12 +36,16 @@ type hangUpWatch struct {
 
 // newHangUpWatch returns a watch of c's client, or nil when c is not a connection whose
 // socket it can look at.
-func newHangUpWatch(c syscall.Conn) *hangUpWatch {
-	raw, err := c.SyscallConn()
+func newHangUpWatch(c net.Conn) *hangUpWatch {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return nil
+	}
+	raw, err := sc.SyscallConn()
 	if err != nil {
 		return nil
 	}
-	w := &hangUpWatch{raw: raw}
+	w := &hangUpWatch{raw: raw, setReadDeadline: c.SetReadDeadline}
 	w.timer = time.AfterFunc(time.Hour, w.watch)
 	w.timer.Stop()
 	return w
@@ -52,8 +59,9 @@ func (w *hangUpWatch) begin(cancel context.CancelFunc) {
 	w.timer.Reset(watchHangUpAfter)
 }
 
-// watch waits until the client hangs up, then cancels the answer's context, or until end
-// stops it (with a read deadline in the past).
+// watch waits until the client hangs up or the connection is closed (by Shutdown or
+// CutBusy), then cancels the answer's context, or until end stops it (with a read deadline in
+// the past). As net/http's watch, it is bounded by no read deadline of the request's.
 func (w *hangUpWatch) watch() {
 	w.mu.Lock()
 	cancel := w.cancel
@@ -65,22 +73,28 @@ func (w *hangUpWatch) watch() {
 	}
 	done := make(chan struct{})
 	w.watching = done
+	// Cleared before end can see the watch: end's deadline in the past comes after it.
+	err := w.setReadDeadline(time.Time{})
 	w.mu.Unlock()
 	defer close(done)
 	hungUp := false
-	_ = w.raw.Read(func(fd uintptr) bool {
-		var ready bool
-		hungUp, ready = peekHangUp(fd)
-		return ready
-	})
-	if hungUp {
+	if err == nil {
+		err = w.raw.Read(func(fd uintptr) bool {
+			var ready bool
+			hungUp, ready = peekHangUp(fd)
+			return ready
+		})
+	}
+	// An error is a closed connection, or end's deadline once the answer is done, when the
+	// context ends anyway.
+	if hungUp || err != nil {
 		cancel()
 	}
 }
 
 // end stops watching the answer under way and returns once its watch ended: a watch under way
-// is woken by a read deadline in the past, set with setReadDeadline and cleared after it.
-func (w *hangUpWatch) end(setReadDeadline func(time.Time) error) {
+// is woken by a read deadline in the past, cleared after it.
+func (w *hangUpWatch) end() {
 	w.timer.Stop()
 	w.mu.Lock()
 	w.cancel = nil
@@ -89,7 +103,7 @@ func (w *hangUpWatch) end(setReadDeadline func(time.Time) error) {
 	if done == nil {
 		return
 	}
-	_ = setReadDeadline(aLongTimeAgo)
+	_ = w.setReadDeadline(aLongTimeAgo)
 	<-done
-	_ = setReadDeadline(time.Time{})
+	_ = w.setReadDeadline(time.Time{})
 }

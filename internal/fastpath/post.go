@@ -6,7 +6,6 @@ import (
 	"context"
 	"net/http"
 	"sync"
-	"syscall"
 )
 
 // A POST the fast path reads: its head, parsed strictly by parse, and a body of exactly its
@@ -80,7 +79,7 @@ func (c *conn) answerPost(dst, raw []byte, req *Request) (answer []byte, closes,
 	defer cancel()
 	if hang := c.hangUpWatch(); hang != nil {
 		hang.begin(cancel)
-		defer hang.end(c.Conn.SetReadDeadline)
+		defer hang.end()
 	}
 	if err := c.setWriteDeadline(); err != nil {
 		return dst, false, false
@@ -95,9 +94,7 @@ func (c *conn) answerPost(dst, raw []byte, req *Request) (answer []byte, closes,
 // socket cannot be watched.
 func (c *conn) hangUpWatch() *hangUpWatch {
 	if c.hang == nil {
-		if sc, ok := c.Conn.(syscall.Conn); ok {
-			c.hang = newHangUpWatch(sc)
-		}
+		c.hang = newHangUpWatch(c.Conn)
 	}
 	return c.hang
 }
