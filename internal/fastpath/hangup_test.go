@@ -44,9 +44,9 @@ func TestHangUpAfterHeadDeadlineEndsContext(t *testing.T) {
 	}
 }
 
-// TestClosedConnectionEndsContext: a busy connection closed by the listener (by Shutdown when
-// its context ends) ends the context of its request under way, as http.Server.Close ends
-// net/http's.
+// TestClosedConnectionEndsContext: a busy connection closed by the listener, by Shutdown when
+// its context ends or by CutBusy, ends the context of its request under way, as
+// http.Server.Close ends net/http's; CutBusy leaves the listener accepting.
 // Guards against: hangup.go:watch taking a read that failed on a closed connection for no
 // hang-up, leaving the handler running with a live context after its connection was gone.
 func TestClosedConnectionEndsContext(t *testing.T) {
@@ -61,6 +61,8 @@ func TestClosedConnectionEndsContext(t *testing.T) {
 				t.Fatal("Shutdown returned nil with a request in flight")
 			}
 		}},
+		{"CutBusy", func(_ *testing.T, l *Listener) { l.CutBusy() }},
+		{"CutBusy within the first milliseconds", func(_ *testing.T, l *Listener) { l.CutBusy() }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctxs := make(chan context.Context, 1)

@@ -226,6 +226,19 @@ func (l *Listener) Shutdown(ctx context.Context) error {
 	}
 }
 
+// CutBusy closes the connections with a request under way, as http.Server.Close closes
+// net/http's, and leaves the others and the accepting as they are: the context of a Service
+// request under way on one ends (see hangUpWatch), and its answer is not written.
+func (l *Listener) CutBusy() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for c := range l.conns {
+		if c.state.Load() == stateActive {
+			_ = c.Close()
+		}
+	}
+}
+
 // closeIdle closes the idle connections, and those new for longer than newIdleAfter, and returns
 // how many connections remain.
 func (l *Listener) closeIdle() int {

@@ -448,6 +448,9 @@ func (s *Server) drain(st stopping) error {
 		s.log.Warn("shutting down: http.shutdown_timeout passed with requests still in flight; closing their connections",
 			"timeout", h.ShutdownTimeout.String())
 		_ = srv.Close()
+		if fast != nil {
+			fast.CutBusy()
+		}
 		// A cut connection cancels its request's context, not its handler: wait for the
 		// handlers to end (and record their events), within lastAnswers.
 		for by := time.Now().Add(lastAnswers); st.handlers.Load() > 0 && time.Now().Before(by); {
