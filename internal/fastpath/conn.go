@@ -55,6 +55,8 @@ type conn struct {
 	remote string
 	// hang watches the client during the Service's answers (see hangUpWatch).
 	hang *hangUpWatch
+	// serving is set while the Service answers a request of c's.
+	serving atomic.Bool
 }
 
 // serve answers c's requests until one is not for the fast path, which hands c to net/http,

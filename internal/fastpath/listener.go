@@ -28,7 +28,8 @@ type Config struct {
 	// buffer. Service gets them as net/http would give them (http.ReadRequest reads them), and
 	// must answer them without flushing or hijacking (see answerWriter). As net/http's, their
 	// context ends when the answer is done or the client hangs up, noticed from a few
-	// milliseconds into the answer (see hangUpWatch).
+	// milliseconds into the answer (see hangUpWatch); unlike net/http's, not when ReadTimeout
+	// passes while the Service answers.
 	Service http.Handler
 	// Posts are the paths of the POST requests the fast path reads for Service; with none it
 	// reads none.
@@ -226,14 +227,15 @@ func (l *Listener) Shutdown(ctx context.Context) error {
 	}
 }
 
-// CutBusy closes the connections with a request under way, as http.Server.Close closes
-// net/http's, and leaves the others and the accepting as they are: the context of a Service
-// request under way on one ends (see hangUpWatch), and its answer is not written.
+// CutBusy closes the connections whose Service is answering a request, as http.Server.Close
+// closes net/http's, and leaves the others and the accepting as they are (a head on its way
+// gets its public document): the context of each such request ends (see hangUpWatch), and its
+// answer is not written.
 func (l *Listener) CutBusy() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for c := range l.conns {
-		if c.state.Load() == stateActive {
+		if c.serving.Load() {
 			_ = c.Close()
 		}
 	}

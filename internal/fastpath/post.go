@@ -85,6 +85,8 @@ func (c *conn) answerPost(dst, raw []byte, req *Request) (answer []byte, closes,
 		return dst, false, false
 	}
 	w := &answerWriter{header: make(http.Header, 4), out: dst}
+	c.serving.Store(true)
+	defer c.serving.Store(false)
 	c.l.cfg.Service.ServeHTTP(w, r)
 	answer, closes = w.finish(c.l.closing())
 	return answer, closes, true
