@@ -9,10 +9,13 @@ import (
 )
 
 // watchHangUpAfter is how long a Service answer may take before the fast path watches its
-// client for a hang-up. net/http watches every request from its start, with a read that finds
-// nothing in most; a request slower than this is one waiting on something (a store, another
-// request's signature), where a client's hang-up should end the wait, as net/http ends it.
-const watchHangUpAfter = 5 * time.Millisecond
+// client for a hang-up. net/http watches every request from its start, with a goroutine and a
+// read that finds nothing in most; a request slower than this is one waiting on something (a
+// store, the signatures queued before it), where a client's hang-up should end the wait, as
+// net/http ends it. It is longer than a request waits for a signature on a saturated 2-core
+// replica at RS256 with 64 clients (about 32 ms), so that such a replica starts few watches, and
+// far shorter than the store's timeouts, the waits a hang-up should end.
+const watchHangUpAfter = 50 * time.Millisecond
 
 // aLongTimeAgo is a deadline in the past: it wakes a read waiting on the connection at once.
 var aLongTimeAgo = time.Unix(1, 0)
