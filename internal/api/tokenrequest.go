@@ -52,9 +52,12 @@ type tokenRefusal struct {
 	audited *apierror.Error
 }
 
-// checkTokenRequest checks the audience of req, r's decoded body, for run: its form, the run's
-// budget of distinct audiences, and that it is no API key's secret.
+// checkTokenRequest decodes r's body into req and checks its audience for run: its form, the
+// run's budget of distinct audiences, and that it is no API key's secret.
 func (wk *Worker) checkTokenRequest(r *http.Request, run runs.Run, req *tokenRequest) tokenRefusal {
+	if err := decodeBody(r, req, bodyOptional); err != nil {
+		return tokenRefusal{err: err}
+	}
 	runToken, _ := access.BearerToken(r.Header)
 	// A secret sent as the audience is a refused token the trail records, like an API key's
 	// below; a malformed audience is a malformed request.

@@ -240,11 +240,6 @@ type tokenResponse struct {
 // has it (cachedRun); if the stored run changed meanwhile, the token's audit event does not
 // land, that token is dropped, and the run is read again and a token minted from it.
 func (wk *Worker) token(w http.ResponseWriter, r *http.Request) {
-	// The body is read before the store is asked (its refusal is answered where it was, after
-	// the run's): net/http watches a client for a hang-up only once its body was read to its
-	// end, and a request waiting on the store for a client that left should end its wait.
-	var req tokenRequest
-	bodyErr := decodeBody(r, &req, bodyOptional)
 	// The cached run's stack is checked against the catalog too: it must be current.
 	if err := wk.current(r); err != nil {
 		fail(w, r, wk.cfg.Logger, err)
@@ -258,10 +253,8 @@ func (wk *Worker) token(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	refused := tokenRefusal{err: bodyErr}
-	if bodyErr == nil {
-		refused = wk.checkTokenRequest(r, run, &req)
-	}
+	var req tokenRequest
+	refused := wk.checkTokenRequest(r, run, &req)
 	var tok issuer.Token
 	err := refused.err
 	if err == nil {
