@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 )
 
 // answerWriter is the http.ResponseWriter of a request the fast path reads for its Service: it
@@ -60,14 +61,10 @@ func (w *answerWriter) WriteHeader(code int) {
 	w.connection = w.header["Connection"]
 }
 
-// Write adds p to the answer's body, setting the status 200 first if none is set; a status
-// without a body refuses p, as net/http does.
+// Write adds p to the answer's body (see openBody).
 func (w *answerWriter) Write(p []byte) (int, error) {
-	if w.status == 0 {
-		w.WriteHeader(http.StatusOK)
-	}
-	if !bodyAllowed(w.status) {
-		return 0, http.ErrBodyNotAllowed
+	if err := w.openBody(); err != nil {
+		return 0, err
 	}
 	w.body = append(w.body, p...)
 	return len(p), nil
@@ -75,14 +72,23 @@ func (w *answerWriter) Write(p []byte) (int, error) {
 
 // WriteString adds s to the answer's body, as Write does.
 func (w *answerWriter) WriteString(s string) (int, error) {
+	if err := w.openBody(); err != nil {
+		return 0, err
+	}
+	w.body = append(w.body, s...)
+	return len(s), nil
+}
+
+// openBody sets the status 200 if none is set, and refuses a body when the status has none,
+// as net/http does.
+func (w *answerWriter) openBody() error {
 	if w.status == 0 {
 		w.WriteHeader(http.StatusOK)
 	}
 	if !bodyAllowed(w.status) {
-		return 0, http.ErrBodyNotAllowed
+		return http.ErrBodyNotAllowed
 	}
-	w.body = append(w.body, s...)
-	return len(s), nil
+	return nil
 }
 
 // bodyAllowed says whether an answer of status may have a body.
@@ -114,7 +120,7 @@ func (w *answerWriter) finish(closing bool) (answer []byte, closes bool) {
 			out = append(out, "\r\n"...)
 		}
 	}
-	closes = closing || hasToken(w.connection, "close")
+	closes = closing || httpguts.HeaderValuesContainsToken(w.connection, "close")
 	switch {
 	case closes:
 		out = append(out, connectionClose...)
@@ -126,17 +132,4 @@ func (w *answerWriter) finish(closing bool) (answer []byte, closes bool) {
 		out = append(out, w.body...)
 	}
 	return out, closes
-}
-
-// hasToken reports whether one of the comma-separated lists of values holds token, in any
-// case.
-func hasToken(values []string, token string) bool {
-	for _, v := range values {
-		for t := range strings.SplitSeq(v, ",") {
-			if strings.EqualFold(strings.TrimSpace(t), token) {
-				return true
-			}
-		}
-	}
-	return false
 }
