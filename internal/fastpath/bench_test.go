@@ -15,9 +15,15 @@ import (
 // net/http alone (the same bytes, Date aside). Client and server share the process, so the
 // figures include the client's work; their ratio within one run is the measurement.
 func BenchmarkLoopback(b *testing.B) {
-	const req = "GET /doc HTTP/1.1\r\nHost: h\r\n\r\n"
+	benchLoopback(b, "GET /doc HTTP/1.1\r\nHost: h\r\n\r\n", Config{Handler: docFast{}}, http.HandlerFunc(docHandler))
+}
+
+// benchLoopback sends req over keep-alive loopback connections, one per parallel goroutine,
+// to net/http serving handler behind a fast path of cfg, and to net/http alone, expecting
+// readAnswer's answer.
+func benchLoopback(b *testing.B, req string, cfg Config, handler http.Handler) {
 	servers := map[string]func(net.Listener) net.Listener{
-		"fastpath": func(ln net.Listener) net.Listener { return Listen(ln, Config{Handler: docFast{}}) },
+		"fastpath": func(ln net.Listener) net.Listener { return Listen(ln, cfg) },
 		"net-http": func(ln net.Listener) net.Listener { return ln },
 	}
 	for _, name := range []string{"fastpath", "net-http"} {
@@ -26,7 +32,7 @@ func BenchmarkLoopback(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			srv := &http.Server{Handler: http.HandlerFunc(docHandler), ReadHeaderTimeout: 5 * time.Second}
+			srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
 			go func() { _ = srv.Serve(servers[name](inner)) }()
 			defer srv.Close()
 			b.ReportAllocs()
@@ -87,41 +93,6 @@ func postDoc(w http.ResponseWriter, r *http.Request) {
 // answered by the fast path's Service and by net/http alone, each with postDoc.
 func BenchmarkLoopbackPost(b *testing.B) {
 	req := "POST /post HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nContent-Length: 64\r\n\r\n" + string(bytes.Repeat([]byte("b"), 64))
-	servers := map[string]func(net.Listener) net.Listener{
-		"fastpath": func(ln net.Listener) net.Listener {
-			return Listen(ln, Config{Handler: docFast{}, Service: http.HandlerFunc(postDoc), Posts: []string{"/post"}})
-		},
-		"net-http": func(ln net.Listener) net.Listener { return ln },
-	}
-	for _, name := range []string{"fastpath", "net-http"} {
-		b.Run(name, func(b *testing.B) {
-			inner, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				b.Fatal(err)
-			}
-			srv := &http.Server{Handler: http.HandlerFunc(postDoc), ReadHeaderTimeout: 5 * time.Second}
-			go func() { _ = srv.Serve(servers[name](inner)) }()
-			defer srv.Close()
-			b.ReportAllocs()
-			b.RunParallel(func(pb *testing.PB) {
-				c, err := net.Dial("tcp", inner.Addr().String())
-				if err != nil {
-					b.Error(err)
-					return
-				}
-				defer c.Close()
-				br := bufio.NewReader(c)
-				for pb.Next() {
-					if _, err := io.WriteString(c, req); err != nil {
-						b.Error(err)
-						return
-					}
-					if err := readAnswer(br); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-		})
-	}
+	cfg := Config{Handler: docFast{}, Service: http.HandlerFunc(postDoc), Posts: []string{"/post"}}
+	benchLoopback(b, req, cfg, http.HandlerFunc(postDoc))
 }
