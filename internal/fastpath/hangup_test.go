@@ -1,8 +1,10 @@
 package fastpath
 
 import (
+	"bufio"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"testing"
 	"time"
@@ -97,6 +99,72 @@ func TestClosedConnectionEndsContext(t *testing.T) {
 			next.send(get)
 			if path, _, _ := next.read("GET"); path != "fast" {
 				t.Errorf("after CutBusy a new connection's GET was answered from %q", path)
+			}
+		})
+	}
+}
+
+// TestContextOutlivesReadTimeoutAsNetHTTP: the context of a request whose answer outlasts
+// read_timeout stays live past it, behind the fast path as behind net/http alone (whose watch
+// for a hang-up clears the read deadline), on a new connection and on a kept-alive one; a
+// hang-up after it still ends the context.
+func TestContextOutlivesReadTimeoutAsNetHTTP(t *testing.T) {
+	const readTimeout = 200 * time.Millisecond
+	serve := map[string]func(t *testing.T, svc http.Handler) string{
+		"net/http alone": func(t *testing.T, svc http.Handler) string {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := &http.Server{Handler: svc, ReadTimeout: readTimeout, IdleTimeout: 5 * time.Second}
+			go func() { _ = srv.Serve(ln) }()
+			t.Cleanup(func() { _ = srv.Close() })
+			return ln.Addr().String()
+		},
+		"fast path": func(t *testing.T, svc http.Handler) string {
+			return start(t, Config{Service: svc, Posts: []string{"/token"}, ReadTimeout: readTimeout, IdleTimeout: 5 * time.Second}).addr
+		},
+	}
+	for name, listen := range serve {
+		t.Run(name, func(t *testing.T) {
+			ctxs := make(chan context.Context, 1)
+			release := make(chan struct{})
+			addr := listen(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.ReadAll(r.Body)
+				ctxs <- r.Context()
+				select {
+				case <-r.Context().Done():
+				case <-release:
+				}
+			}))
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = c.Close() })
+			_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+			cl := &client{t: t, c: c, br: bufio.NewReader(c)}
+			for i := range 2 {
+				sent := time.Now()
+				cl.send("POST /token HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\nx")
+				ctx := <-ctxs
+				time.Sleep(3 * readTimeout)
+				if err := ctx.Err(); err != nil {
+					t.Fatalf("request %d: context ended within %v, read_timeout %v: %v", i+1, time.Since(sent), readTimeout, err)
+				}
+				if i == 1 {
+					_ = c.Close()
+					select {
+					case <-ctx.Done():
+					case <-time.After(3 * time.Second):
+						t.Fatal("the client hung up past read_timeout, but its request's context did not end")
+					}
+					return
+				}
+				release <- struct{}{}
+				if _, status, _ := cl.read("POST"); status != http.StatusOK {
+					t.Fatalf("request %d: status %d", i+1, status)
+				}
 			}
 		})
 	}

@@ -28,8 +28,8 @@ type Config struct {
 	// buffer. Service gets them as net/http would give them (http.ReadRequest reads them), and
 	// must answer them without flushing or hijacking (see answerWriter). As net/http's, their
 	// context ends when the answer is done or the client hangs up, noticed from 50 ms into the
-	// answer (see watchHangUpAfter); unlike net/http's, not when ReadTimeout passes while the
-	// Service answers.
+	// answer (see watchHangUpAfter), and outlives ReadTimeout (net/http clears the read
+	// deadline for its own watch).
 	Service http.Handler
 	// Posts are the paths of the POST requests the fast path reads for Service; with none it
 	// reads none.
