@@ -130,7 +130,7 @@ func (c *conn) serve() {
 			// raw points into br, which nothing reads until the answer is written.
 			var raw []byte
 			if raw, ok = whole(br, head, &req); ok {
-				out, closing, ok = c.answerPost((*bp)[:0], raw, &req)
+				out, closing, ok = c.answerService((*bp)[:0], raw, &req)
 				used = len(raw)
 			}
 		} else if out, ok = cfg.Handler.Answer((*bp)[:0], &req); ok {
@@ -141,6 +141,8 @@ func (c *conn) serve() {
 				out = sayClose(out)
 			}
 			err = c.setWriteDeadline()
+		} else if !req.Head && slices.Contains(cfg.Gets, string(req.Path)) {
+			out, closing, ok = c.answerService((*bp)[:0], head, &req)
 		}
 		if !ok {
 			answers.Put(bp)

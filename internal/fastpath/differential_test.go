@@ -150,10 +150,17 @@ var differentialSeeds = []string{
 	"GET /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello",
 	"POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nX-Request-Id: a\r\nX-Request-Id: b\r\n\r\nhello",
 	"POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nCookie: a=1\r\nUser-Agent: t\r\nAccept-Encoding: gzip\r\n\r\n\xff\x00\x01\x02\x03",
+	"GET /echo HTTP/1.1\r\nHost: h\r\nUser-Agent: kube-probe/1.31\r\nAccept: */*\r\n\r\n",
+	"GET /echo HTTP/1.1\r\nHost: h\r\nX-Request-Id: r1\r\n\r\nGET /doc HTTP/1.1\r\nHost: h\r\n\r\nGET /echo HTTP/1.1\r\nHost: h\r\nX-Status: 204\r\n\r\nHEAD /echo HTTP/1.1\r\nHost: h\r\n\r\n",
+	"GET /echo HTTP/1.1\r\nHost: h\r\nConnection: keep-alive\r\n\r\nPOST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nhiGET /echo HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+	"GET /echo HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+	"GET /echo HTTP/1.1\r\nHost: h\r\nHost: i\r\n\r\n",
+	"GET /echo?x=1 HTTP/1.1\r\nHost: h\r\n\r\n",
+	"GET /echo HTTP/1.1\r\n\r\n",
 }
 
 // differentialServers starts net/http alone and net/http behind the fast path, both serving
-// docHandler (the fast path docFast, and docHandler for POSTs to /echo), and returns their
+// docHandler (the fast path docFast, and docHandler for POSTs and GETs to /echo), and returns their
 // addresses.
 func differentialServers(tb testing.TB) (plain, fronted string) {
 	tb.Helper()
@@ -174,7 +181,7 @@ func differentialServers(tb testing.TB) (plain, fronted string) {
 	}
 	behind := &http.Server{Handler: http.HandlerFunc(docHandler)}
 	timeouts(behind)
-	fast := Listen(inner, Config{Handler: docFast{}, Service: http.HandlerFunc(docHandler), Posts: []string{"/echo"},
+	fast := Listen(inner, Config{Handler: docFast{}, Service: http.HandlerFunc(docHandler), Posts: []string{"/echo"}, Gets: []string{"/echo"},
 		ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 5 * time.Second})
 	go func() { _ = behind.Serve(fast) }()
 	tb.Cleanup(func() { _ = behind.Close() })

@@ -23,9 +23,9 @@ type Handler interface {
 type Config struct {
 	// Handler answers the GET and HEAD requests the fast path understood.
 	Handler Handler
-	// Service answers the POST requests to Posts the fast path read whole: a head it
+	// Service answers the POST requests to Posts the fast path read whole (a head it
 	// understood, with a Content-Length, that came with all of its body, within the read
-	// buffer. Service gets them as net/http would give them (http.ReadRequest reads them), and
+	// buffer) and the GET requests to Gets. Service gets them as net/http would give them (http.ReadRequest reads them), and
 	// must answer them without flushing or hijacking (see answerWriter). As net/http's, their
 	// context ends when the answer is done or the client hangs up, noticed from 50 ms into the
 	// answer (see watchHangUpAfter), and outlives ReadTimeout (net/http clears the read
@@ -34,6 +34,11 @@ type Config struct {
 	// Posts are the paths of the POST requests the fast path reads for Service; with none it
 	// reads none.
 	Posts []string
+	// Gets are the paths of the GET requests without a body that the fast path reads for
+	// Service when Handler does not answer them (a HEAD goes to net/http). A connection whose
+	// requests are all the fast path's stays with it: kept alive between requests, it holds the
+	// fast path's read buffer where net/http holds its read and write buffers.
+	Gets []string
 	// ReadHeaderTimeout bounds the reading of one request head.
 	ReadHeaderTimeout time.Duration
 	// ReadTimeout bounds the reading of a request: the head's bound when ReadHeaderTimeout is
@@ -89,7 +94,7 @@ func Listen(inner net.Listener, cfg Config) *Listener {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Service == nil {
-		cfg.Posts = nil
+		cfg.Posts, cfg.Gets = nil, nil
 	}
 	l := &Listener{
 		inner: inner, cfg: cfg, handoff: make(chan net.Conn),

@@ -2,6 +2,7 @@ package fastpath
 
 import (
 	"bytes"
+	"net/http"
 	"slices"
 	"strings"
 )
@@ -22,6 +23,17 @@ type Request struct {
 	// the contentLength bytes of body after the head, never to the Handler.
 	post          bool
 	contentLength int
+}
+
+// method is the request's method: POST, HEAD or GET.
+func (req *Request) method() string {
+	switch {
+	case req.post:
+		return http.MethodPost
+	case req.Head:
+		return http.MethodHead
+	}
+	return http.MethodGet
 }
 
 // headEnd returns the length of the request head at the start of b, through the blank line

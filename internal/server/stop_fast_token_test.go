@@ -39,7 +39,7 @@ func newTokenHold() *tokenHold {
 func (h *tokenHold) now() time.Time {
 	if h.armed.Load() && stackHolds("api.(*Worker).token") {
 		h.once.Do(func() {
-			h.onFastPath.Store(stackHolds("fastpath.(*conn).answerPost"))
+			h.onFastPath.Store(stackHolds("fastpath.(*conn).answerService"))
 			close(h.held)
 			<-h.release
 		})

@@ -8,21 +8,22 @@ import (
 	"sync"
 )
 
-// A POST the fast path reads: its head, parsed strictly by parse, and a body of exactly its
-// Content-Length that already came with it. net/http's own http.ReadRequest builds the
-// http.Request from those bytes, so that Service sees what it would see behind net/http; the
-// fast path decides only where the request ends. A body still on its way, or one that would
-// not fit the read buffer beside its head, leaves the request to net/http, which reads it.
+// A request the fast path reads for its Service: a POST to one of Posts, its head parsed
+// strictly by parse and a body of exactly its Content-Length that already came with it, or a
+// GET of one of Gets, its head alone. net/http's own http.ReadRequest builds the http.Request
+// from those bytes, so that Service sees what it would see behind net/http; the fast path
+// decides only where the request ends. A body still on its way, or one that would not fit the
+// read buffer beside its head, leaves the request to net/http, which reads it.
 
-// postReader is a reusable reader of one request's bytes for http.ReadRequest.
-type postReader struct {
+// serviceReader is a reusable reader of one request's bytes for http.ReadRequest.
+type serviceReader struct {
 	src bytes.Reader
 	br  *bufio.Reader
 }
 
-// postReaders are the postReaders, reused.
-var postReaders = sync.Pool{New: func() any {
-	p := &postReader{}
+// serviceReaders are the serviceReaders, reused.
+var serviceReaders = sync.Pool{New: func() any {
+	p := &serviceReader{}
 	p.br = bufio.NewReaderSize(&p.src, bufferSize)
 	return p
 }}
@@ -38,15 +39,15 @@ func whole(br *bufio.Reader, head []byte, req *Request) ([]byte, bool) {
 	return b, err == nil
 }
 
-// readPost returns the http.Request of the POST req, whose head and body are raw, as
+// readService returns the http.Request of req, whose head and body are raw, as
 // http.ReadRequest reads it, with the connection's addresses and a context that ends when
 // the answer is done (its cancel); false when net/http would read it otherwise than parse
 // did, which leaves it to net/http. The request's body reads from p until p is put back.
-func (c *conn) readPost(p *postReader, raw []byte, req *Request) (*http.Request, context.CancelFunc, bool) {
+func (c *conn) readService(p *serviceReader, raw []byte, req *Request) (*http.Request, context.CancelFunc, bool) {
 	p.src.Reset(raw)
 	p.br.Reset(&p.src)
 	r, err := http.ReadRequest(p.br)
-	if err != nil || r.Method != http.MethodPost || r.ContentLength != int64(req.contentLength) ||
+	if err != nil || r.Method != req.method() || r.ContentLength != int64(req.contentLength) ||
 		r.Close || len(r.TransferEncoding) > 0 || r.URL.Path != string(req.Path) || p.br.Buffered() != req.contentLength {
 		return nil, nil, false
 	}
@@ -61,18 +62,18 @@ func (c *conn) readPost(p *postReader, raw []byte, req *Request) (*http.Request,
 	return r, cancel, true
 }
 
-// answerPost answers the POST req, whose head and body are raw, with the Service's answer
+// answerService answers req, whose head and body are raw, with the Service's answer
 // appended to dst, and reports whether the connection ends after it; false, before the Service
 // saw the request, leaves it to net/http. As net/http's, the write timeout runs from now, when
 // the request was read, through the answer's writing.
-func (c *conn) answerPost(dst, raw []byte, req *Request) (answer []byte, closes, ok bool) {
-	p := postReaders.Get().(*postReader)
+func (c *conn) answerService(dst, raw []byte, req *Request) (answer []byte, closes, ok bool) {
+	p := serviceReaders.Get().(*serviceReader)
 	defer func() {
 		p.src.Reset(nil)
 		p.br.Reset(&p.src)
-		postReaders.Put(p)
+		serviceReaders.Put(p)
 	}()
-	r, cancel, ok := c.readPost(p, raw, req)
+	r, cancel, ok := c.readService(p, raw, req)
 	if !ok {
 		return dst, false, false
 	}
