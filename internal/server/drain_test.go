@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -10,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -70,6 +72,23 @@ func drainTargets(t *testing.T) map[string]func(t *testing.T) drainTarget {
 	}
 }
 
+// netHTTPConns counts the goroutines serving a connection of net/http's in this process.
+func netHTTPConns() int {
+	buf := make([]byte, 1<<20)
+	return bytes.Count(buf[:runtime.Stack(buf, true)], []byte("net/http.(*conn).serve("))
+}
+
+// waitNetHTTPConns waits until net/http serves at least n connections in this process, and
+// fails t after 2s.
+func waitNetHTTPConns(t *testing.T, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(2 * time.Second); netHTTPConns() < n; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("net/http serves %d connections after 2s, want %d", netHTTPConns(), n)
+		}
+	}
+}
+
 // drainExchange sends raw, one request, on a new connection to d and reads its answer.
 func drainExchange(t *testing.T, d drainTarget, raw string) (*http.Response, []byte, error) {
 	t.Helper()
@@ -102,15 +121,17 @@ func TestDrainKeepsPublicDocumentsServedUntilExit(t *testing.T) {
 	for name, start := range drainTargets(t) {
 		t.Run(name, func(t *testing.T) {
 			d := start(t)
+			before := netHTTPConns()
 			hang, err := d.dial()
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer hang.Close()
 			// Headers promise a body that never comes: the request stays in flight until
-			// shutdown_timeout.
+			// shutdown_timeout, once net/http has it (the fast path hands it over).
 			_, _ = io.WriteString(hang, "POST /v1/runs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "+adminSecret+
 				"\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"stack\":")
+			waitNetHTTPConns(t, before+1)
 			probe := "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
 			if resp, _, err := drainExchange(t, d, probe); err != nil || resp.StatusCode != http.StatusOK {
 				t.Fatalf("healthz before the stop: %v %v", resp, err)
