@@ -57,12 +57,21 @@ func NewHealth(cfg HealthConfig) *Health {
 	return h
 }
 
+// HealthPaths are the paths Health serves, which load balancers and orchestrators ask for
+// over connections they keep open.
+var HealthPaths = []string{healthzPath, readyzPath}
+
+const (
+	healthzPath = "/healthz"
+	readyzPath  = "/readyz"
+)
+
 // Mount registers /healthz and /readyz.
 func (h *Health) Mount(rt *Router) {
-	rt.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	rt.HandleFunc("GET "+healthzPath, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	rt.HandleFunc("GET /readyz", h.ready)
+	rt.HandleFunc("GET "+readyzPath, h.ready)
 }
 
 func (h *Health) ready(w http.ResponseWriter, r *http.Request) {

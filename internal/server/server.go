@@ -256,9 +256,9 @@ func (s *Server) Handler() http.Handler { return s.handler }
 func (s *Server) Keys() *keys.Manager { return s.keys }
 
 // Serve answers on ln until ctx ends, then drains and returns. Without TLS, the public
-// documents and the token requests that arrive whole (head and body together) are answered on
-// the fast path (package fastpath), the token requests by the same handler as net/http's, and
-// every other connection goes to net/http.
+// documents, the token requests that arrive whole (head and body together) and the health
+// probes are answered on the fast path (package fastpath), the token requests and the probes by
+// the same handler as net/http's, and every other connection goes to net/http.
 //
 // The drain lets in-flight requests finish (up to http.shutdown_timeout) and the audit sinks
 // take the rest of the chain, and keeps the port open until its end: a load balancer that still
@@ -287,7 +287,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	} else {
 		h := s.cfg.HTTP
 		fast = fastpath.Listen(ln, fastpath.Config{
-			Handler: s.fast, Service: service, Posts: []string{api.TokenPath},
+			Handler: s.fast, Service: service, Posts: []string{api.TokenPath}, Gets: api.HealthPaths,
 			ReadHeaderTimeout: h.ReadHeaderTimeout, ReadTimeout: h.ReadTimeout,
 			WriteTimeout: h.WriteTimeout, IdleTimeout: h.IdleTimeout, Logger: s.log,
 		})
