@@ -276,6 +276,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		handlers.Add(1)
 		defer handlers.Add(-1)
 		if began.Load() {
+			// The drain's answer ends its connection on either path, whether or not net/http's
+			// keep-alives are off yet.
+			w.Header().Set("Connection", "close")
 			s.draining.ServeHTTP(w, r)
 			return
 		}
@@ -331,6 +334,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
+	}
+	// The fast path's answers are each their connection's last from before the first 503, so
+	// that a document answered meanwhile does not leave its connection idle for Drain to close
+	// under the client.
+	if fast != nil {
+		fast.Drain()
 	}
 	began.Store(true)
 	_ = view.Close()
@@ -426,9 +435,6 @@ func (s *Server) drain(st stopping) error {
 	draining.SetKeepAlivesEnabled(false)
 	defer draining.Close()
 	go func() { _ = draining.Serve(shared.view()) }()
-	if fast != nil {
-		fast.Drain()
-	}
 	for st.open.Load() > 0 && sctx.Err() == nil {
 		time.Sleep(10 * time.Millisecond)
 	}
