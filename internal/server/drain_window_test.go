@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bufio"
 	"context"
 	"io"
 	"log/slog"
@@ -10,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/brokerhq/broker/internal/api"
 	"github.com/brokerhq/broker/internal/config"
@@ -74,19 +72,12 @@ func TestDrainAnswersSayCloseFromItsFirstMoment(t *testing.T) {
 	released := sync.OnceFunc(func() { close(hw.release) })
 	t.Cleanup(func() { cancel(); released(); <-done; _ = srv.Close() })
 
+	d := drainTarget{dial: func() (net.Conn, error) { return net.Dial("tcp", addr) }}
 	ask := func(raw string) *http.Response {
-		c, err := net.Dial("tcp", addr)
+		resp, _, err := drainExchange(t, d, raw)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer c.Close()
-		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-		_, _ = io.WriteString(c, raw)
-		resp, err := http.ReadResponse(bufio.NewReader(c), &http.Request{Method: "GET"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _ = io.ReadAll(resp.Body)
 		return resp
 	}
 	probe := "GET /readyz HTTP/1.1\r\nHost: h\r\n\r\n"
