@@ -32,16 +32,14 @@ func TestHangUpAfterHeadDeadlineEndsContext(t *testing.T) {
 	ctxs := make(chan context.Context, 1)
 	hs := start(t, Config{Service: slowService(ctxs), Posts: []string{"/token"}, ReadHeaderTimeout: 100 * time.Millisecond, IdleTimeout: 5 * time.Second})
 	cl := hs.dial(t)
-	cl.send("POST /token HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\nx")
+	cl.send(onePost)
 	ctx := <-ctxs
 	time.Sleep(300 * time.Millisecond) // the answer is slow: past read_header_timeout
 	if err := ctx.Err(); err != nil {
 		t.Fatalf("context ended while the client waits: %v", err)
 	}
 	_ = cl.c.Close()
-	select {
-	case <-ctx.Done():
-	case <-time.After(3 * time.Second):
+	if !endsWithin(ctx, 3*time.Second) {
 		t.Fatal("context did not end when the client hung up after read_header_timeout had passed")
 	}
 }
@@ -75,7 +73,7 @@ func TestClosedConnectionEndsContext(t *testing.T) {
 				t.Fatalf("GET answered from %q", path)
 			}
 			cl := hs.dial(t)
-			cl.send("POST /token HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\nx")
+			cl.send(onePost)
 			ctx := <-ctxs
 			if tc.name != "CutBusy within the first milliseconds" {
 				time.Sleep(4 * watchHangUpAfter) // the watch is under way
@@ -84,9 +82,7 @@ func TestClosedConnectionEndsContext(t *testing.T) {
 			if !cl.closed(2 * time.Second) {
 				t.Fatal("the busy connection was not closed")
 			}
-			select {
-			case <-ctx.Done():
-			case <-time.After(2 * time.Second):
+			if !endsWithin(ctx, 2*time.Second) {
 				t.Fatal("connection closed, but its request's context did not end")
 			}
 			if tc.name == "Shutdown" {
@@ -146,7 +142,7 @@ func TestContextOutlivesReadTimeoutAsNetHTTP(t *testing.T) {
 			cl := &client{t: t, c: c, br: bufio.NewReader(c)}
 			for i := range 2 {
 				sent := time.Now()
-				cl.send("POST /token HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\nx")
+				cl.send(onePost)
 				ctx := <-ctxs
 				time.Sleep(3 * readTimeout)
 				if err := ctx.Err(); err != nil {
@@ -154,9 +150,7 @@ func TestContextOutlivesReadTimeoutAsNetHTTP(t *testing.T) {
 				}
 				if i == 1 {
 					_ = c.Close()
-					select {
-					case <-ctx.Done():
-					case <-time.After(3 * time.Second):
+					if !endsWithin(ctx, 3*time.Second) {
 						t.Fatal("the client hung up past read_timeout, but its request's context did not end")
 					}
 					return

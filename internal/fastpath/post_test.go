@@ -36,6 +36,19 @@ func (p *postService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.WriteString(w, "service "+string(body))
 }
 
+// onePost is a POST to /token of a one-byte body, its head and body in one write.
+const onePost = "POST /token HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\nx"
+
+// endsWithin reports whether ctx ends within d.
+func endsWithin(ctx context.Context, d time.Duration) bool {
+	select {
+	case <-ctx.Done():
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
+
 // TestPostsReadWholeGoToTheService: a POST to one of Posts whose body came with its head is
 // answered by the Service on the fast path, and every other POST by net/http: to another path,
 // with its body still on its way, or larger than the buffer.
@@ -107,7 +120,7 @@ func TestPostContextEndsWithTheAnswer(t *testing.T) {
 	svc.hold = true
 	hs := start(t, Config{Service: svc, Posts: []string{"/token"}, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 5 * time.Second})
 	cl := hs.dial(t)
-	cl.send("POST /token HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\nx")
+	cl.send(onePost)
 	ctx := <-svc.ctxs
 	if err := ctx.Err(); err != nil {
 		t.Fatalf("context ended while answering: %v", err)
@@ -119,9 +132,7 @@ func TestPostContextEndsWithTheAnswer(t *testing.T) {
 	if _, status, _ := cl.read("POST"); status != http.StatusOK {
 		t.Fatalf("status %d", status)
 	}
-	select {
-	case <-ctx.Done():
-	case <-time.After(5 * time.Second):
+	if !endsWithin(ctx, 5*time.Second) {
 		t.Fatal("context did not end after the answer")
 	}
 }
@@ -133,7 +144,7 @@ func TestPostAnswerDuringDrainClosesTheConnection(t *testing.T) {
 	hs := start(t, Config{Service: svc, Posts: []string{"/token"}, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 5 * time.Second})
 	cl := hs.dial(t)
 	hs.fast.Drain()
-	cl.send("POST /token HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\nx")
+	cl.send(onePost)
 	resp, err := http.ReadResponse(cl.br, &http.Request{Method: "POST"})
 	if err != nil {
 		t.Fatal(err)
@@ -155,7 +166,7 @@ func TestPostWriteTimeoutRunsFromTheRequest(t *testing.T) {
 	hs := start(t, Config{Service: svc, Posts: []string{"/token"}, ReadHeaderTimeout: 5 * time.Second,
 		IdleTimeout: 5 * time.Second, WriteTimeout: 100 * time.Millisecond})
 	cl := hs.dial(t)
-	cl.send("POST /token HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\nx")
+	cl.send(onePost)
 	<-svc.ctxs
 	time.Sleep(300 * time.Millisecond)
 	close(svc.release)
@@ -173,16 +184,14 @@ func TestPostContextEndsWhenTheClientHangsUp(t *testing.T) {
 	defer close(svc.release)
 	hs := start(t, Config{Service: svc, Posts: []string{"/token"}, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 5 * time.Second})
 	cl := hs.dial(t)
-	cl.send("POST /token HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\nx")
+	cl.send(onePost)
 	ctx := <-svc.ctxs
 	time.Sleep(2 * watchHangUpAfter)
 	if err := ctx.Err(); err != nil {
 		t.Fatalf("context ended while the client waits: %v", err)
 	}
 	_ = cl.c.Close()
-	select {
-	case <-ctx.Done():
-	case <-time.After(5 * time.Second):
+	if !endsWithin(ctx, 5*time.Second) {
 		t.Fatal("context did not end when the client hung up")
 	}
 }
