@@ -25,11 +25,11 @@ type Config struct {
 	Handler Handler
 	// Service answers the POST requests to Posts the fast path read whole (a head it
 	// understood, with a Content-Length, that came with all of its body, within the read
-	// buffer) and the GET requests to Gets. Service gets them as net/http would give them (http.ReadRequest reads them), and
-	// must answer them without flushing or hijacking (see answerWriter). As net/http's, their
-	// context ends when the answer is done or the client hangs up, noticed from 50 ms into the
-	// answer (see watchHangUpAfter), and outlives ReadTimeout (net/http clears the read
-	// deadline for its own watch).
+	// buffer) and the GET requests to Gets. Service gets them as net/http would give them
+	// (http.ReadRequest reads them), and must answer them without flushing or hijacking (see
+	// answerWriter). As net/http's, their context ends when the answer is done or the client
+	// hangs up, noticed from 50 ms into the answer (see watchHangUpAfter), and outlives
+	// ReadTimeout (net/http clears the read deadline for its own watch).
 	Service http.Handler
 	// Posts are the paths of the POST requests the fast path reads for Service; with none it
 	// reads none.

@@ -93,8 +93,8 @@ func (c *conn) answerService(dst, raw []byte, req *Request) (answer []byte, clos
 	return answer, closes, true
 }
 
-// hangUpWatch is the watch of c's client for hang-ups, made at c's first POST; nil when c's
-// socket cannot be watched.
+// hangUpWatch is the watch of c's client for hang-ups, made at the first request c reads for
+// the Service; nil when c's socket cannot be watched.
 func (c *conn) hangUpWatch() *hangUpWatch {
 	if c.hang == nil {
 		c.hang = newHangUpWatch(c.Conn)
