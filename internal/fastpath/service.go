@@ -85,11 +85,17 @@ func (c *conn) answerService(dst, raw []byte, req *Request) (answer []byte, clos
 	if err := c.setWriteDeadline(); err != nil {
 		return dst, false, false
 	}
-	w := &answerWriter{header: make(http.Header, 4), out: dst}
+	// The body is kept apart until finish copies it after the header; its buffer is reused.
+	bp := answers.Get().(*[]byte)
+	w := &answerWriter{header: make(http.Header, 4), out: dst, body: (*bp)[:0]}
 	c.serving.Store(true)
 	defer c.serving.Store(false)
 	c.l.cfg.Service.ServeHTTP(w, r)
 	answer, closes = w.finish(c.l.closing())
+	if cap(w.body) <= maxPooledAnswer {
+		*bp = w.body[:0]
+		answers.Put(bp)
+	}
 	return answer, closes, true
 }
 
