@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -22,7 +23,7 @@ func docHandler(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, _ := io.ReadAll(r.Body)
-	if r.URL.Path == "/echo" {
+	if strings.HasPrefix(r.URL.Path, "/echo") {
 		echo(w, r, body)
 		return
 	}
@@ -43,12 +44,25 @@ func echo(w http.ResponseWriter, r *http.Request, body []byte) {
 		return
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s %s %q host=%q length=%d close=%v te=%q trailer=%v local=%v remote=%v\n",
-		r.Method, r.RequestURI, r.Proto, r.URL.String(), r.Host, r.ContentLength, r.Close,
+	fmt.Fprintf(&b, "%s %s %s %d.%d %#v host=%q length=%d close=%v te=%q trailer=%v local=%v remote=%v\n",
+		r.Method, r.RequestURI, r.Proto, r.ProtoMajor, r.ProtoMinor, *r.URL, r.Host, r.ContentLength, r.Close,
 		r.TransferEncoding, r.Trailer, local, r.RemoteAddr != "")
+	fmt.Fprintf(&b, "nobody=%v form=%v postform=%v multipart=%v tls=%v getbody=%v response=%v cancel=%v\n",
+		r.Body == http.NoBody, r.Form, r.PostForm, r.MultipartForm, r.TLS, r.GetBody != nil, r.Response, r.Cancel)
+	fmt.Fprintf(&b, "header=%q\n", sortedHeader(r.Header))
 	_ = r.Header.Write(&b)
 	b.WriteString("body=" + string(body))
 	_, _ = io.WriteString(w, b.String())
+}
+
+// sortedHeader is h's fields, each name with its values in order, sorted by name.
+func sortedHeader(h http.Header) []string {
+	fields := make([]string, 0, len(h))
+	for name, values := range h {
+		fields = append(fields, fmt.Sprintf("%s=%q", name, values))
+	}
+	slices.Sort(fields)
+	return fields
 }
 
 // docFast is the fast path's side: the same answer to GET and HEAD of /doc, in the order
@@ -157,7 +171,24 @@ var differentialSeeds = []string{
 	"GET /echo HTTP/1.1\r\nHost: h\r\nHost: i\r\n\r\n",
 	"GET /echo?x=1 HTTP/1.1\r\nHost: h\r\n\r\n",
 	"GET /echo HTTP/1.1\r\n\r\n",
+	// The header as the Service gets it: names in any case, repeated fields, spaces and tabs
+	// around values, empty values, Pragma, a Trailer field without a chunked body, long names.
+	"POST /echo HTTP/1.1\r\nhost: h\r\ncontent-length: 2\r\ncontent-TYPE: a/b\r\nx-multi-word-NAME: v\r\nAUTHORIZATION: Bearer t\r\n\r\nhi",
+	"POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\nA: 1\r\nB: x\r\na: 2\r\nA:3\r\nCookie: c=1\r\nCookie: d=2\r\n\r\nhi",
+	"POST /echo HTTP/1.1\r\nHost:\th \t\r\nContent-Length:\t2\t\r\nX-Sp:  a  b  \r\nX-Tab:\tc\td\t\r\nX-Empty:\r\nX-Blank:   \r\n\r\nhi",
+	"POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\nPragma: no-cache\r\n\r\nhi",
+	"POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\nPragma: no-cache\r\nCache-Control: max-age=0\r\n\r\nhi",
+	"POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\nPragma: x\r\nPragma: no-cache\r\n\r\nhi",
+	"POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\nTrailer: X-T\r\n\r\nhi",
+	"POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\nX-" + strings.Repeat("long-Name", 10) + ": v\r\n\r\n",
+	"POST /echo HTTP/1.1\r\nHost: [::1]:8080\r\nContent-Length: 2\r\nX-Request-Id: r-1\r\nAccept: */*\r\nUser-Agent: Go-http-client/1.1\r\nAccept-Encoding: gzip\r\n\r\nhi",
+	"POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\nx-forwarded-for: 10.0.0.1\r\nX_Under: u\r\n!#$%&'*+.^_`|~: odd\r\n\r\nhi",
+	"GET /echo HTTP/1.1\r\nhost: h\r\nuser-agent: kube-probe/1.31\r\nx-a: 1\r\nX-A: 2\r\nPragma: no-cache\r\n\r\n",
+	"GET /echo/../echo HTTP/1.1\r\nHost: h\r\n\r\nPOST /echo//x/./y HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\nz",
 }
+
+// echoPaths are the paths the differential fast path reads for its Service, POST and GET.
+var echoPaths = []string{"/echo", "/echo/../echo", "/echo//x/./y", "/echo/~a_b-c.d"}
 
 // differentialServers starts net/http alone and net/http behind the fast path, both serving
 // docHandler (the fast path docFast, and docHandler for POSTs and GETs to /echo), and returns their
@@ -181,7 +212,7 @@ func differentialServers(tb testing.TB) (plain, fronted string) {
 	}
 	behind := &http.Server{Handler: http.HandlerFunc(docHandler)}
 	timeouts(behind)
-	fast := Listen(inner, Config{Handler: docFast{}, Service: http.HandlerFunc(docHandler), Posts: []string{"/echo"}, Gets: []string{"/echo"},
+	fast := Listen(inner, Config{Handler: docFast{}, Service: http.HandlerFunc(docHandler), Posts: echoPaths, Gets: echoPaths,
 		ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 5 * time.Second})
 	go func() { _ = behind.Serve(fast) }()
 	tb.Cleanup(func() { _ = behind.Close() })

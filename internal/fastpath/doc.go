@@ -13,12 +13,14 @@
 //
 // A POST to one of a few paths the server names (Config.Posts) is read too, under the same rules
 // and with exactly one Content-Length of at most four digits, when its whole body came with its
-// head within the buffer; its Service, an http.Handler, gets the request as http.ReadRequest
-// reads it from those bytes and answers through a ResponseWriter that writes the answer whole,
-// framed by its Content-Length, as net/http frames a short answer. A body still on its way, and
-// any other POST, goes to net/http with the connection. So does a GET of one of the paths the
-// server names for its Service (Config.Gets, such as health probes) that the Handler declines:
-// the Service answers it the same way, and the connection stays with the fast path.
+// head within the buffer; its Service, an http.Handler, gets the http.Request net/http's
+// server would give it for those bytes, built from the head the fast path read (the
+// differential tests compare the two field by field), and answers through a ResponseWriter
+// that writes the answer whole, framed by its Content-Length, as net/http frames a short
+// answer. A body still on its way, and any other POST, goes to net/http with the connection.
+// So does a GET of one of the paths the server names for its Service (Config.Gets, such as
+// health probes) that the Handler declines: the Service answers it the same way, and the
+// connection stays with the fast path.
 //
 // The Listener keeps net/http's timeouts (header, idle, write) on the connections it serves
 // and, on Shutdown, closes them as http.Server.Shutdown closes its own: idle ones at once,

@@ -26,7 +26,7 @@ type Config struct {
 	// Service answers the POST requests to Posts the fast path read whole (a head it
 	// understood, with a Content-Length, that came with all of its body, within the read
 	// buffer) and the GET requests to Gets. Service gets them as net/http would give them
-	// (http.ReadRequest reads them), and must answer them without flushing or hijacking (see
+	// (see newServiceRequest), and must answer them without flushing or hijacking (see
 	// answerWriter). As net/http's, their context ends when the answer is done or the client
 	// hangs up, noticed from 50 ms into the answer (see watchHangUpAfter), and outlives
 	// ReadTimeout (net/http clears the read deadline for its own watch).

@@ -2,31 +2,15 @@ package fastpath
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"net/http"
-	"sync"
 )
 
 // A request the fast path reads for its Service: a POST to one of Posts, its head parsed
 // strictly by parse and a body of exactly its Content-Length that already came with it, or a
-// GET of one of Gets, its head alone. net/http's own http.ReadRequest builds the http.Request
-// from those bytes, so that Service sees what it would see behind net/http; the fast path
-// decides only where the request ends. A body still on its way, or one that would not fit the
-// read buffer beside its head, leaves the request to net/http, which reads it.
-
-// serviceReader is a reusable reader of one request's bytes for http.ReadRequest.
-type serviceReader struct {
-	src bytes.Reader
-	br  *bufio.Reader
-}
-
-// serviceReaders are the serviceReaders, reused.
-var serviceReaders = sync.Pool{New: func() any {
-	p := &serviceReader{}
-	p.br = bufio.NewReaderSize(&p.src, bufferSize)
-	return p
-}}
+// GET of one of Gets, its head alone. The Service gets the http.Request net/http's server would
+// give it for those bytes (newServiceRequest). A body still on its way, or one that would not
+// fit the read buffer beside its head, leaves the request to net/http, which reads it.
 
 // whole returns the head and body of the POST req whose head is head, when br holds them all,
 // and false when its body is not all there yet or cannot fit in br.
@@ -39,27 +23,23 @@ func whole(br *bufio.Reader, head []byte, req *Request) ([]byte, bool) {
 	return b, err == nil
 }
 
-// readService returns the http.Request of req, whose head and body are raw, as
-// http.ReadRequest reads it, with the connection's addresses and a context that ends when
-// the answer is done (its cancel); false when net/http would read it otherwise than parse
-// did, which leaves it to net/http. The request's body reads from p until p is put back.
-func (c *conn) readService(p *serviceReader, raw []byte, req *Request) (*http.Request, context.CancelFunc, bool) {
-	p.src.Reset(raw)
-	p.br.Reset(&p.src)
-	r, err := http.ReadRequest(p.br)
-	if err != nil || r.Method != req.method() || r.ContentLength != int64(req.contentLength) ||
-		r.Close || len(r.TransferEncoding) > 0 || r.URL.Path != string(req.Path) || p.br.Buffered() != req.contentLength {
-		return nil, nil, false
-	}
+// readService returns the http.Request of req, whose head and body are raw, with the
+// connection's addresses and a context that ends when the answer is done (its cancel). Its
+// body reads from body until the answer is done.
+func (c *conn) readService(raw []byte, req *Request, body *serviceBody) (*http.Request, context.CancelFunc, error) {
 	if c.base == nil {
 		// As net/http's, the context holds the connection's local address.
 		c.base = context.WithValue(context.Background(), http.LocalAddrContextKey, c.Conn.LocalAddr())
 		c.remote = c.Conn.RemoteAddr().String()
 	}
 	ctx, cancel := context.WithCancel(c.base)
-	r = r.WithContext(ctx)
+	r, err := newServiceRequest(ctx, raw, req, body)
+	if err != nil {
+		cancel()
+		return nil, nil, err
+	}
 	r.RemoteAddr = c.remote
-	return r, cancel, true
+	return r, cancel, nil
 }
 
 // answerService answers req, whose head and body are raw, with the Service's answer
@@ -67,14 +47,12 @@ func (c *conn) readService(p *serviceReader, raw []byte, req *Request) (*http.Re
 // saw the request, leaves it to net/http. As net/http's, the write timeout runs from now, when
 // the request was read, through the answer's writing.
 func (c *conn) answerService(dst, raw []byte, req *Request) (answer []byte, closes, ok bool) {
-	p := serviceReaders.Get().(*serviceReader)
-	defer func() {
-		p.src.Reset(nil)
-		p.br.Reset(&p.src)
-		serviceReaders.Put(p)
-	}()
-	r, cancel, ok := c.readService(p, raw, req)
-	if !ok {
+	// A handler that keeps the body past its answer reads nothing more: the bytes are the
+	// connection's next request's.
+	body := new(serviceBody)
+	defer body.Reset(nil)
+	r, cancel, err := c.readService(raw, req, body)
+	if err != nil {
 		return dst, false, false
 	}
 	defer cancel()
