@@ -125,11 +125,18 @@ func (w *answerWriter) finish(closing bool) (answer []byte, closes bool) {
 	case closes:
 		out = append(out, connectionClose...)
 	case len(w.connection) > 0:
-		_ = http.Header{"Connection": w.connection}.Write(appendWriter{&out})
+		out = appendConnection(out, w.connection)
 	}
 	out = append(out, "\r\n"...)
 	if allowed {
 		out = append(out, w.body...)
 	}
 	return out, closes
+}
+
+// appendConnection appends the Connection field of values to out as net/http writes it. It is
+// apart from finish so that only an answer with the field pays for out's escape to the heap.
+func appendConnection(out []byte, values []string) []byte {
+	_ = http.Header{"Connection": values}.Write(appendWriter{&out})
+	return out
 }
