@@ -23,7 +23,7 @@ func docHandler(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, _ := io.ReadAll(r.Body)
-	if strings.HasPrefix(r.URL.Path, "/echo") {
+	if strings.Contains(r.URL.Path, "echo") {
 		echo(w, r, body)
 		return
 	}
@@ -185,10 +185,12 @@ var differentialSeeds = []string{
 	"POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\nx-forwarded-for: 10.0.0.1\r\nX_Under: u\r\n!#$%&'*+.^_`|~: odd\r\n\r\nhi",
 	"GET /echo HTTP/1.1\r\nhost: h\r\nuser-agent: kube-probe/1.31\r\nx-a: 1\r\nX-A: 2\r\nPragma: no-cache\r\n\r\n",
 	"GET /echo/../echo HTTP/1.1\r\nHost: h\r\n\r\nPOST /echo//x/./y HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\nz",
+	// A target that starts with "//" is a path to net/http's server, not a host and a path.
+	"POST //evil/echo HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nhiGET //evil/echo HTTP/1.1\r\nHost: h\r\n\r\n",
 }
 
 // echoPaths are the paths the differential fast path reads for its Service, POST and GET.
-var echoPaths = []string{"/echo", "/echo/../echo", "/echo//x/./y", "/echo/~a_b-c.d"}
+var echoPaths = []string{"/echo", "/echo/../echo", "/echo//x/./y", "/echo/~a_b-c.d", "//evil/echo"}
 
 // differentialServers starts net/http alone and net/http behind the fast path, both serving
 // docHandler (the fast path docFast, and docHandler for POSTs and GETs to /echo), and returns their

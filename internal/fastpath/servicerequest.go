@@ -5,16 +5,17 @@ import (
 	"context"
 	"net/http"
 	"net/textproto"
+	"net/url"
 )
 
 // The http.Request of a request read for the Service is built from the head parse accepted,
 // field for field as net/http's server builds the one it gives its handlers from the same
-// bytes: the method, the target as RequestURI and as the URL's path (parse took only plain
-// paths, which need no unescaping), HTTP/1.1, every header field but Host under its canonical
-// name with its value trimmed of spaces and tabs, repeated fields in the order sent, Host in
-// Host, Cache-Control: no-cache added for a Pragma: no-cache without one, the Content-Length,
-// and the body (http.NoBody when there is none). The differential tests hold it to that: a
-// handler behind the fast path sees what it sees behind net/http alone.
+// bytes: the method, the target as RequestURI and as the URL url.ParseRequestURI reads from
+// it (a path, even one that starts with "//"), HTTP/1.1, every header field but Host under its
+// canonical name with its value trimmed of spaces and tabs, repeated fields in the order sent,
+// Host in Host, Cache-Control: no-cache added for a Pragma: no-cache without one, the
+// Content-Length, and the body (http.NoBody when there is none). The differential tests hold it
+// to that: a handler behind the fast path sees what it sees behind net/http alone.
 
 // serviceBody is the body of a POST read for the Service: bytes that came with its head.
 type serviceBody struct{ bytes.Reader }
@@ -45,20 +46,20 @@ var commonNames = func() map[string]string {
 // reads the body's bytes.
 func newServiceRequest(ctx context.Context, raw []byte, req *Request, body *serviceBody) (*http.Request, error) {
 	target := string(req.Path)
-	r, err := http.NewRequestWithContext(ctx, req.method(), target, nil)
+	// A request target is read as net/http's server reads it: "//a/b" is a path, not a host.
+	u, err := url.ParseRequestURI(target)
 	if err != nil {
 		return nil, err
 	}
-	r.RequestURI = target
 	head := raw[:len(raw)-req.contentLength]
+	r := &http.Request{Method: req.method(), URL: u, RequestURI: target, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		ContentLength: int64(req.contentLength), Body: http.NoBody}
 	r.Header = serviceHeader(head, &r.Host)
-	r.ContentLength = int64(req.contentLength)
-	r.Body = http.NoBody
 	if req.contentLength > 0 {
 		body.Reset(raw[len(head):])
 		r.Body = body
 	}
-	return r, nil
+	return r.WithContext(ctx), nil
 }
 
 // serviceHeader returns the header fields of head, a head parse accepted, as net/http's server
