@@ -50,7 +50,6 @@ func echo(w http.ResponseWriter, r *http.Request, body []byte) {
 	fmt.Fprintf(&b, "nobody=%v form=%v postform=%v multipart=%v tls=%v getbody=%v response=%v cancel=%v\n",
 		r.Body == http.NoBody, r.Form, r.PostForm, r.MultipartForm, r.TLS, r.GetBody != nil, r.Response, r.Cancel)
 	fmt.Fprintf(&b, "header=%q\n", sortedHeader(r.Header))
-	_ = r.Header.Write(&b)
 	b.WriteString("body=" + string(body))
 	_, _ = io.WriteString(w, b.String())
 }
